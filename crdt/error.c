@@ -1,0 +1,49 @@
+/* Error code descriptions. */
+#include "crdt/error.h"
+
+const char *tv_strerror(int err)
+{
+    switch (err) {
+    case TV_OK:
+        return "success";
+    case TV_EINVAL:
+        return "invalid argument";
+    case TV_ENOMEM:
+        return "out of memory";
+    case TV_EDECODE:
+        return "malformed message";
+    case TV_ELIMIT:
+        return "input exceeds a size limit";
+    case TV_EVERSION:
+        return "unsupported format version";
+    case TV_ESIG:
+        return "signature does not verify";
+    case TV_EHASH:
+        return "batch body does not match its signed hash";
+    case TV_ECHAIN:
+        return "batch does not continue its origin's hash chain";
+    case TV_EGAP:
+        return "batch starts after a gap in its origin's log";
+    case TV_EFORK:
+        return "conflicting batch for the same place in a log (fork)";
+    case TV_ENOTFOUND:
+        return "not found";
+    case TV_EEXIST:
+        return "already exists";
+    case TV_EIO:
+        return "input/output error";
+    case TV_ENOSPC:
+        return "disk full";
+    case TV_ESTORE:
+        return "database error";
+    case TV_ECLOCK:
+        return "remote clock too far ahead";
+    case TV_ECORRUPT:
+        return "stored data is corrupt";
+    case TV_EBUSY:
+        return "resource busy";
+    case TV_EPERM:
+        return "not permitted for this node";
+    }
+    return "unknown error";
+}

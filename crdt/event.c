@@ -1,0 +1,283 @@
+/* Versioned msgpack codec for log events (layout in PROTOCOL.md). */
+#include "crdt/event.h"
+#include "crdt/error.h"
+#include "crdt/mp.h"
+
+#include <string.h>
+
+/* Map keys of the scan event. */
+enum {
+    SK_VENUE = 1,
+    SK_UNIT = 2,
+    SK_PERSON = 3,
+    SK_MASKED = 4,
+    SK_DIR = 5,
+    SK_AT = 6,
+    SK_METHOD = 7,
+    SK_DEVICE = 8
+};
+/* Map keys of the venue_upsert event. */
+enum {
+    VK_VENUE = 1,
+    VK_UNIT = 2,
+    VK_NAME = 3,
+    VK_CATEGORY = 4,
+    VK_VILLAGE = 5,
+    VK_OWNER_PHONE = 6
+};
+
+#define CATEGORY_CODE_MAX 255
+
+const char *crdt_event_type_name(uint32_t type)
+{
+    switch (type) {
+    case CRDT_EV_VENUE_UPSERT:
+        return "venue_upsert";
+    case CRDT_EV_CONTROLLER_ADD:
+        return "controller_add";
+    case CRDT_EV_CONTROLLER_REMOVE:
+        return "controller_remove";
+    case CRDT_EV_VENUE_REMINDER:
+        return "venue_reminder";
+    case CRDT_EV_SCAN:
+        return "scan";
+    case CRDT_EV_RISK_LEVEL:
+        return "risk_level";
+    case CRDT_EV_CASE_STATUS:
+        return "case_status";
+    case CRDT_EV_CERT:
+        return "cert";
+    case CRDT_EV_REVOKE:
+        return "revoke";
+    }
+    return NULL;
+}
+
+int crdt_unit_code_valid(const char *s, size_t n)
+{
+    if (n == 0 || n > TV_UNIT_CODE_MAX) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int text_valid(crdt_text t, size_t max, int required)
+{
+    if (t.n == 0) return !required;
+    return t.p != NULL && t.n <= max && crdt_utf8_valid(t.p, t.n);
+}
+
+static int scan_valid(const crdt_scan *s)
+{
+    return crdt_unit_code_valid(s->unit.p, s->unit.n) &&
+           text_valid(s->masked, CRDT_MASKED_BYTES_MAX, 1) &&
+           text_valid(s->device, CRDT_DEVICE_BYTES_MAX, 0) &&
+           (s->direction == CRDT_DIR_IN || s->direction == CRDT_DIR_OUT) && s->method >= 1 &&
+           s->method <= CRDT_METHOD_MAX && s->at_ms >= 0;
+}
+
+static int venue_valid(const crdt_venue_upsert *v)
+{
+    if (v->fields == 0 || v->fields >= (1u << CRDT_VENUE_FIELDS)) return 0;
+    if ((v->fields & CRDT_VENUE_F_UNIT) && !crdt_unit_code_valid(v->unit.p, v->unit.n)) return 0;
+    if ((v->fields & CRDT_VENUE_F_NAME) && !text_valid(v->name, CRDT_TEXT_BYTES_MAX, 1)) return 0;
+    if ((v->fields & CRDT_VENUE_F_VILLAGE) && !text_valid(v->village, CRDT_TEXT_BYTES_MAX, 0))
+        return 0;
+    if ((v->fields & CRDT_VENUE_F_OWNER_PHONE) &&
+        !text_valid(v->owner_phone, CRDT_PHONE_BYTES_MAX, 0))
+        return 0;
+    if ((v->fields & CRDT_VENUE_F_CATEGORY) &&
+        (v->category == 0 || v->category > CATEGORY_CODE_MAX))
+        return 0;
+    return 1;
+}
+
+static int pack_text(msgpack_packer *pk, crdt_text t)
+{
+    return msgpack_pack_str_with_body(pk, t.p, t.n);
+}
+
+static int pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
+{
+    return msgpack_pack_bin_with_body(pk, p, n);
+}
+
+int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s)
+{
+    if (!scan_valid(s)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_SCAN) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, s->device.n ? 8 : 7);
+    e |= msgpack_pack_uint8(pk, SK_VENUE) | pack_bin(pk, s->venue, TV_VENUE_ID_BYTES);
+    e |= msgpack_pack_uint8(pk, SK_UNIT) | pack_text(pk, s->unit);
+    e |= msgpack_pack_uint8(pk, SK_PERSON) | pack_bin(pk, s->person, TV_PERSON_REF_BYTES);
+    e |= msgpack_pack_uint8(pk, SK_MASKED) | pack_text(pk, s->masked);
+    e |= msgpack_pack_uint8(pk, SK_DIR) | msgpack_pack_uint8(pk, s->direction);
+    e |= msgpack_pack_uint8(pk, SK_AT) | msgpack_pack_int64(pk, s->at_ms);
+    e |= msgpack_pack_uint8(pk, SK_METHOD) | msgpack_pack_uint8(pk, s->method);
+    if (s->device.n) e |= msgpack_pack_uint8(pk, SK_DEVICE) | pack_text(pk, s->device);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_upsert *v)
+{
+    if (!venue_valid(v)) return TV_EINVAL;
+    uint32_t n = 1;
+    for (uint32_t f = v->fields; f; f &= f - 1)
+        n++;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_VENUE_UPSERT) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, n);
+    e |= msgpack_pack_uint8(pk, VK_VENUE) | pack_bin(pk, v->venue, TV_VENUE_ID_BYTES);
+    if (v->fields & CRDT_VENUE_F_UNIT)
+        e |= msgpack_pack_uint8(pk, VK_UNIT) | pack_text(pk, v->unit);
+    if (v->fields & CRDT_VENUE_F_NAME)
+        e |= msgpack_pack_uint8(pk, VK_NAME) | pack_text(pk, v->name);
+    if (v->fields & CRDT_VENUE_F_CATEGORY)
+        e |= msgpack_pack_uint8(pk, VK_CATEGORY) | msgpack_pack_uint32(pk, v->category);
+    if (v->fields & CRDT_VENUE_F_VILLAGE)
+        e |= msgpack_pack_uint8(pk, VK_VILLAGE) | pack_text(pk, v->village);
+    if (v->fields & CRDT_VENUE_F_OWNER_PHONE)
+        e |= msgpack_pack_uint8(pk, VK_OWNER_PHONE) | pack_text(pk, v->owner_phone);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+static int get_text(const msgpack_object *o, size_t max, crdt_text *t)
+{
+    const char *p;
+    size_t n;
+    if (crdt_mp_str(o, max, &p, &n)) return TV_EDECODE;
+    t->p = p;
+    t->n = (uint32_t)n;
+    return TV_OK;
+}
+
+static int get_small(const msgpack_object *o, uint64_t max, uint64_t *v)
+{
+    if (crdt_mp_u64(o, v) || *v > max) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_scan(crdt_scan *s, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
+        uint64_t key, x;
+        const uint8_t *b;
+        if (crdt_mp_u64(k, &key)) return TV_EDECODE;
+        if (key >= 1 && key <= 32) {
+            if (seen & (1u << key)) return TV_EDECODE; /* duplicate key */
+            seen |= 1u << key;
+        }
+        switch (key) {
+        case SK_VENUE:
+            if (crdt_mp_bin_n(v, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(s->venue, b, TV_VENUE_ID_BYTES);
+            break;
+        case SK_UNIT:
+            if (get_text(v, TV_UNIT_CODE_MAX, &s->unit)) return TV_EDECODE;
+            break;
+        case SK_PERSON:
+            if (crdt_mp_bin_n(v, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
+            memcpy(s->person, b, TV_PERSON_REF_BYTES);
+            break;
+        case SK_MASKED:
+            if (get_text(v, CRDT_MASKED_BYTES_MAX, &s->masked)) return TV_EDECODE;
+            break;
+        case SK_DIR:
+            if (get_small(v, 1, &x)) return TV_EDECODE;
+            s->direction = (uint8_t)x;
+            break;
+        case SK_AT:
+            if (crdt_mp_i64(v, &s->at_ms)) return TV_EDECODE;
+            break;
+        case SK_METHOD:
+            if (get_small(v, 255, &x)) return TV_EDECODE;
+            s->method = (uint8_t)x;
+            break;
+        case SK_DEVICE:
+            if (get_text(v, CRDT_DEVICE_BYTES_MAX, &s->device)) return TV_EDECODE;
+            break;
+        default:
+            break; /* a newer writer's field: kept in the bytes, ignored here */
+        }
+    }
+    const uint32_t required = 1u << SK_VENUE | 1u << SK_UNIT | 1u << SK_PERSON | 1u << SK_MASKED |
+                              1u << SK_DIR | 1u << SK_AT | 1u << SK_METHOD;
+    if ((seen & required) != required || !scan_valid(s)) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *k = &m->ptr[i].key, *o = &m->ptr[i].val;
+        uint64_t key, x;
+        const uint8_t *b;
+        if (crdt_mp_u64(k, &key)) return TV_EDECODE;
+        if (key >= 1 && key <= 32) {
+            if (seen & (1u << key)) return TV_EDECODE;
+            seen |= 1u << key;
+        }
+        switch (key) {
+        case VK_VENUE:
+            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(v->venue, b, TV_VENUE_ID_BYTES);
+            break;
+        case VK_UNIT:
+            if (get_text(o, TV_UNIT_CODE_MAX, &v->unit)) return TV_EDECODE;
+            v->fields |= CRDT_VENUE_F_UNIT;
+            break;
+        case VK_NAME:
+            if (get_text(o, CRDT_TEXT_BYTES_MAX, &v->name)) return TV_EDECODE;
+            v->fields |= CRDT_VENUE_F_NAME;
+            break;
+        case VK_CATEGORY:
+            if (get_small(o, CATEGORY_CODE_MAX, &x)) return TV_EDECODE;
+            v->category = (uint32_t)x;
+            v->fields |= CRDT_VENUE_F_CATEGORY;
+            break;
+        case VK_VILLAGE:
+            if (get_text(o, CRDT_TEXT_BYTES_MAX, &v->village)) return TV_EDECODE;
+            v->fields |= CRDT_VENUE_F_VILLAGE;
+            break;
+        case VK_OWNER_PHONE:
+            if (get_text(o, CRDT_PHONE_BYTES_MAX, &v->owner_phone)) return TV_EDECODE;
+            v->fields |= CRDT_VENUE_F_OWNER_PHONE;
+            break;
+        default:
+            break;
+        }
+    }
+    if (!(seen & (1u << VK_VENUE)) || !venue_valid(v)) return TV_EDECODE;
+    return TV_OK;
+}
+
+int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
+{
+    memset(ev, 0, sizeof *ev);
+    if (len > CRDT_EVENT_BYTES_MAX) return TV_ELIMIT;
+    int rc = crdt_mp_unpack_exact(scratch, buf, len);
+    if (rc) return rc;
+    const msgpack_object *o = &scratch->data;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2) return TV_EDECODE;
+    uint64_t type, hlc;
+    if (crdt_mp_u64(&o->via.array.ptr[0], &type) || type == 0 || type > UINT32_MAX ||
+        crdt_mp_u64(&o->via.array.ptr[1], &hlc))
+        return TV_EDECODE;
+    crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
+    if (type == CRDT_EV_SCAN || type == CRDT_EV_VENUE_UPSERT) {
+        if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
+            return TV_EDECODE;
+        const msgpack_object_map *m = &o->via.array.ptr[2].via.map;
+        rc = type == CRDT_EV_SCAN ? decode_scan(&e.u.scan, m) : decode_venue(&e.u.venue, m);
+        if (rc) return rc;
+        e.known = 1;
+    }
+    *ev = e;
+    return TV_OK;
+}

@@ -1,0 +1,125 @@
+/* Events: the entries of each node's log, and their versioned msgpack encoding.
+ *
+ * An event is encoded as a msgpack array [type, hlc, fields], where fields is a map from
+ * small unsigned keys to values (PROTOCOL.md lists them). The origin and seq of an event
+ * are not in its bytes: they come from the batch that carries it. Decoders ignore map
+ * keys and trailing array elements they do not know, and events of unknown type are kept
+ * as their exact bytes, so a node relays what newer nodes write without changing a byte.
+ *
+ * Decoded views borrow: every pointer in a decoded event points into the bytes it was
+ * decoded from and lives as long as those bytes. Pure: no I/O, no clock. */
+#ifndef TV_CRDT_EVENT_H
+#define TV_CRDT_EVENT_H
+
+#include "crdt/ids.h"
+
+#include <msgpack.h>
+#include <stdint.h>
+
+enum crdt_event_type {
+    CRDT_EV_VENUE_UPSERT = 1,
+    CRDT_EV_CONTROLLER_ADD = 2,
+    CRDT_EV_CONTROLLER_REMOVE = 3,
+    CRDT_EV_VENUE_REMINDER = 4,
+    CRDT_EV_SCAN = 5,
+    CRDT_EV_RISK_LEVEL = 6,
+    CRDT_EV_CASE_STATUS = 7,
+    CRDT_EV_CERT = 8,
+    CRDT_EV_REVOKE = 9,
+};
+
+#define CRDT_EVENT_BYTES_MAX 4096 /* one encoded event, whatever its type */
+#define CRDT_TEXT_BYTES_MAX 255   /* a free-text field (names, villages), in UTF-8 bytes */
+#define CRDT_MASKED_BYTES_MAX 63  /* a masked display string */
+#define CRDT_DEVICE_BYTES_MAX 63  /* a scanning device's label */
+#define CRDT_PHONE_BYTES_MAX 15
+
+/* Scan directions and methods (wire values; never renumber). */
+enum { CRDT_DIR_IN = 0, CRDT_DIR_OUT = 1 };
+enum crdt_scan_method {
+    CRDT_METHOD_SELF = 1,   /* the person scanned the venue's code */
+    CRDT_METHOD_STAFF = 2,  /* staff typed or scanned a phone or ID number */
+    CRDT_METHOD_CCCD = 3,   /* the chip citizen-ID card's QR */
+    CRDT_METHOD_BHYT = 4,   /* the health-insurance card's QR */
+    CRDT_METHOD_PAPER = 5,  /* a printed personal code */
+    CRDT_METHOD_IMPORT = 6, /* a row of an imported file */
+};
+#define CRDT_METHOD_MAX 6
+
+/* A borrowed string: n bytes of UTF-8 at p, not NUL-terminated. */
+typedef struct crdt_text {
+    const char *p;
+    uint32_t n;
+} crdt_text;
+
+typedef struct crdt_scan {
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    crdt_text unit; /* the venue's administrative unit (commune code) */
+    uint8_t person[TV_PERSON_REF_BYTES];
+    crdt_text masked; /* what venue staff may see, e.g. 09****5678 */
+    uint8_t direction;
+    uint8_t method;
+    int64_t at_ms;    /* the wall time the scanning device recorded */
+    crdt_text device; /* optional (n = 0) */
+} crdt_scan;
+
+/* venue_upsert sets the fields whose bit is in `fields`; the others are left as they are
+ * (last-writer-wins per field). */
+enum {
+    CRDT_VENUE_F_UNIT = 1u << 0,
+    CRDT_VENUE_F_NAME = 1u << 1,
+    CRDT_VENUE_F_CATEGORY = 1u << 2,
+    CRDT_VENUE_F_VILLAGE = 1u << 3,
+    CRDT_VENUE_F_OWNER_PHONE = 1u << 4,
+};
+#define CRDT_VENUE_FIELDS 5
+
+typedef struct crdt_venue_upsert {
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    uint32_t fields;
+    crdt_text unit, name, village, owner_phone;
+    uint32_t category;
+} crdt_venue_upsert;
+
+typedef struct crdt_event {
+    uint32_t type;
+    uint64_t hlc;
+    const uint8_t *raw; /* the event's exact encoded bytes */
+    size_t raw_len;
+    int known; /* 1 when type is understood and u holds its fields */
+    union {
+        crdt_scan scan;
+        crdt_venue_upsert venue;
+    } u;
+} crdt_event;
+
+/* Returns the event type's name ("scan", ...) or NULL for a type this build does not know. */
+const char *crdt_event_type_name(uint32_t type);
+
+/* Returns 1 when s is a valid administrative unit code (1..TV_UNIT_CODE_MAX characters of
+ * [0-9A-Za-z._-]), else 0. */
+int crdt_unit_code_valid(const char *s, size_t n);
+
+/* Appends one encoded event to the packer. The fields are validated first (the same checks
+ * as decoding). Returns 0, TV_EINVAL (invalid field) or TV_ENOMEM. */
+int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s);
+int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_upsert *v);
+
+/* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
+ * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.
+ * Returns 0, TV_EDECODE (malformed, or a known type with invalid fields), TV_ELIMIT
+ * (larger than CRDT_EVENT_BYTES_MAX) or TV_ENOMEM; *ev is zeroed on failure. */
+int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Vietnam's calendar day (UTC+7, no daylight saving) of a Unix time in ms, as days since
+ * 1970-01-01. Aggregates are kept per unit and per such day. */
+static inline int32_t crdt_day_vn(int64_t ms)
+{
+    int64_t t = ms + 7 * 3600 * 1000LL;
+    int64_t d = t / 86400000LL;
+    if (t % 86400000LL < 0) d--;
+    return (int32_t)d;
+}
+
+#endif

@@ -1,0 +1,153 @@
+/* CLI helpers: messages for people, opening the node, finding venues. */
+#include "node/cli.h"
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "node/timefmt.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+void tv_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("truyvet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int tv_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("truyvet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'truyvet %s --help'.\n", cmd);
+    va_end(ap);
+    return TV_EXIT_USAGE;
+}
+
+int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
+{
+    int err = errno;
+    switch (rc) {
+    case TV_ENOSPC:
+        tv_cli_error("%s: the disk is full, so nothing was recorded. Free some disk space "
+                     "and try again.",
+                     what);
+        break;
+    case TV_EIO:
+        tv_cli_error("%s: cannot read or write the files in %s (%s).", what, cli->dir,
+                     strerror(err));
+        break;
+    case TV_EBUSY:
+        tv_cli_error("%s: another truyvet program is recording on the node in %s (an import "
+                     "or the server). Wait for it to finish, then try again.",
+                     what, cli->dir);
+        break;
+    case TV_ECORRUPT:
+        tv_cli_error("%s: the node's files in %s are damaged (%s). Run 'truyvet verify' and "
+                     "restore the node from a backup if it reports faults.",
+                     what, cli->dir, tv_strerror(rc));
+        break;
+    case TV_EVERSION:
+        tv_cli_error("%s: the node in %s was written by a newer truyvet; upgrade truyvet.", what,
+                     cli->dir);
+        break;
+    case TV_ENOTFOUND:
+        tv_cli_error("%s: no truyvet node in %s. Create one with 'truyvet init' or choose "
+                     "another directory with -d DIR.",
+                     what, cli->dir);
+        break;
+    default:
+        tv_cli_error("%s: %s.", what, tv_strerror(rc));
+        break;
+    }
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_open(tv_cli *cli, tv_node *n, int flags)
+{
+    int rc = tv_node_open(n, cli->dir, flags);
+    if (rc) return tv_cli_fail(cli, rc, "cannot open the node");
+    return TV_OK;
+}
+
+typedef struct find_ctx {
+    const char *prefix;
+    size_t len;
+    int matches;
+    store_venue *out;
+} find_ctx;
+
+static int find_prefix(const store_venue *v, void *arg)
+{
+    find_ctx *c = arg;
+    char hex[2 * TV_VENUE_ID_BYTES + 1];
+    tv_hex_encode(hex, v->id, TV_VENUE_ID_BYTES);
+    if (strncmp(hex, c->prefix, c->len) == 0) {
+        if (c->matches++ == 0) *c->out = *v;
+    }
+    return 0;
+}
+
+int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out)
+{
+    char lower[2 * TV_VENUE_ID_BYTES + 1];
+    size_t len = strlen(text);
+    if (len < 4 || len > 2 * TV_VENUE_ID_BYTES) {
+        tv_cli_error("'%s' is not a venue id: a venue id has 16 hex digits (at least the "
+                     "first 4 are needed). 'truyvet venue list' shows them.",
+                     text);
+        return TV_EXIT_USAGE;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        char ch = text[i];
+        if (ch >= 'A' && ch <= 'F') ch = (char)(ch - 'A' + 'a');
+        if (i < len && !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+            tv_cli_error("'%s' is not a venue id: it should contain only the digits 0-9 and "
+                         "letters a-f. 'truyvet venue list' shows the ids.",
+                         text);
+            return TV_EXIT_USAGE;
+        }
+        lower[i] = ch;
+    }
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) {
+        tv_cli_error("cannot read the venues: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    find_ctx c = {.prefix = lower, .len = len, .out = out};
+    if (len == 2 * TV_VENUE_ID_BYTES) {
+        uint8_t id[TV_VENUE_ID_BYTES];
+        (void)tv_hex_decode(id, sizeof id, lower);
+        rc = store_venue_get(t, id, out);
+        c.matches = rc == TV_OK;
+        if (rc == TV_ENOTFOUND) rc = TV_OK;
+    } else {
+        rc = store_venue_foreach(t, find_prefix, &c);
+    }
+    store_read_end(t);
+    if (rc) {
+        tv_cli_error("cannot read the venues: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    if (c.matches == 0) {
+        tv_cli_error("no venue with id %s on this node. 'truyvet venue list' shows the venues.",
+                     text);
+        return TV_EXIT_FAIL;
+    }
+    if (c.matches > 1) {
+        tv_cli_error("%d venues have ids starting with %s; give more digits.", c.matches, text);
+        return TV_EXIT_USAGE;
+    }
+    return TV_OK;
+}
+
+void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc)
+{
+    tv_time_format_vn(out, cap, (int64_t)crdt_hlc_ms(hlc));
+}

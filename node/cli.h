@@ -1,0 +1,51 @@
+/* Shared pieces of the `truyvet` command-line interface: options, messages, node access.
+ *
+ * Conventions of every command: data goes to stdout, messages to stderr; exit status 0
+ * on success, 1 when the command failed, 2 for a usage error. Messages are written for a
+ * commune clerk: what went wrong and what to do. */
+#ifndef TV_NODE_CLI_H
+#define TV_NODE_CLI_H
+
+#include "node/node.h"
+
+#include <stdio.h>
+
+enum { TV_EXIT_OK = 0, TV_EXIT_FAIL = 1, TV_EXIT_USAGE = 2 };
+
+typedef struct tv_cli {
+    const char *dir; /* the node directory (-d, $TRUYVET_DIR, or the default) */
+    const char *prog;
+} tv_cli;
+
+/* A subcommand: argv[0] is its name. Returns the process exit status. */
+typedef int (*tv_cmd_fn)(tv_cli *cli, int argc, char **argv);
+
+int tv_cmd_init(tv_cli *cli, int argc, char **argv);
+int tv_cmd_venue(tv_cli *cli, int argc, char **argv);
+int tv_cmd_scan(tv_cli *cli, int argc, char **argv);
+int tv_cmd_import(tv_cli *cli, int argc, char **argv);
+int tv_cmd_status(tv_cli *cli, int argc, char **argv);
+int tv_cmd_log(tv_cli *cli, int argc, char **argv);
+int tv_cmd_verify(tv_cli *cli, int argc, char **argv);
+
+/* Prints "truyvet: <message>" to stderr. */
+void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints an error for code rc, after the words `what` (e.g. "cannot record the scan"),
+ * explained for the person at the keyboard. Returns TV_EXIT_FAIL. */
+int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
+/* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
+int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Opens the CLI's node (flags as tv_node_open), printing a clear message on failure.
+ * Returns 0 or TV_EXIT_FAIL. */
+int tv_cli_open(tv_cli *cli, tv_node *n, int flags);
+
+/* Finds a venue by its full id (16 hex digits) or a unique prefix of at least 4 digits.
+ * Prints a message and returns TV_EXIT_FAIL or TV_EXIT_USAGE when there is none or the
+ * prefix is ambiguous; 0 on success. */
+int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
+
+/* Formats an HLC timestamp as Vietnam local time "YYYY-MM-DDTHH:MM:SS+07:00". */
+void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
+
+#endif

@@ -1,0 +1,453 @@
+/* `truyvet status`, `truyvet log` and `truyvet verify`: what the node holds, and whether
+ * it is intact. */
+#include "crdt/error.h"
+#include "node/category.h"
+#include "node/cli.h"
+#include "node/json.h"
+#include "node/timefmt.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char status_help[] =
+    "Usage: truyvet [-d DIR] status [--json]\n"
+    "\n"
+    "The node's identity, what it holds (events by type, batches, origins), the last\n"
+    "event held from each origin (the frontier), and the size of its store.\n";
+
+static const char log_help[] =
+    "Usage: truyvet [-d DIR] log [--json]\n"
+    "\n"
+    "Every event the node holds, origin by origin in log order. With --json, one JSON\n"
+    "object per line: id (as printed by scan), origin, seq, type, hlc, time and the\n"
+    "event's fields; events of types this version does not know carry their bytes as\n"
+    "\"raw\" (hex).\n";
+
+static const char verify_help[] =
+    "Usage: truyvet [-d DIR] verify [--json]\n"
+    "\n"
+    "Re-check every stored batch: its origin's signature, its body hash, its events, and\n"
+    "that each origin's batches form one unbroken hash chain ending at the frontier.\n"
+    "Exit status 0 when there is no fault; 1 when there are faults (each one is named).\n";
+
+/* Parses [--json] [--help]; returns -1 after printing help, 0 to go on, else an exit. */
+static int parse_json_only(const char *cmd, const char *help, int argc, char **argv, int *json)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *json = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (c == 'j')
+            *json = 1;
+        else if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        } else {
+            return tv_cli_usage(cmd, "unknown option for %s.", cmd);
+        }
+    }
+    if (optind < argc) return tv_cli_usage(cmd, "unexpected argument '%s'.", argv[optind]);
+    return 0;
+}
+
+/* --- status ------------------------------------------------------------------------- */
+
+typedef struct status_ctx {
+    tv_json *j;
+    const uint8_t *self;
+} status_ctx;
+
+static int status_frontier(const uint8_t *origin, const store_frontier *f, void *arg)
+{
+    status_ctx *c = arg;
+    char when[40], recv[40];
+    tv_cli_hlc_time(when, sizeof when, f->hlc_max);
+    tv_time_format_vn(recv, sizeof recv, f->received_ms);
+    if (c->j) {
+        tv_json_object_begin(c->j);
+        tv_json_key(c->j, "origin");
+        tv_json_hex(c->j, origin, TV_NODE_ID_BYTES);
+        tv_json_key(c->j, "seq");
+        tv_json_u64(c->j, f->seq);
+        tv_json_key(c->j, "hash");
+        tv_json_hex(c->j, f->hash, TV_HASH_BYTES);
+        tv_json_key(c->j, "last_event");
+        tv_json_string(c->j, when);
+        tv_json_key(c->j, "received");
+        tv_json_string(c->j, recv);
+        tv_json_object_end(c->j);
+    } else {
+        char hex[2 * TV_NODE_ID_BYTES + 1];
+        tv_hex_encode(hex, origin, TV_NODE_ID_BYTES);
+        hex[16] = '\0';
+        printf("  %s%s  seq %" PRIu64 "  last event %s\n", hex,
+               memcmp(origin, c->self, TV_NODE_ID_BYTES) == 0 ? " (this node)" : "", f->seq, when);
+    }
+    return 0;
+}
+
+int tv_cmd_status(tv_cli *cli, int argc, char **argv)
+{
+    int json, rc = parse_json_only("status", status_help, argc, argv, &json);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    store_txn *t;
+    store_counts counts;
+    store_size size;
+    store_frontier own;
+    if ((rc = store_size_get(n.st, &size)) || (rc = store_read_begin(n.st, &t))) {
+        tv_node_close(&n);
+        return tv_cli_fail(cli, rc, "cannot read the node's status");
+    }
+    if ((rc = store_counts_get(t, &counts))) goto out;
+    rc = store_frontier_get(t, n.id.pk, &own);
+    if (rc && rc != TV_ENOTFOUND) goto out;
+    status_ctx c = {.self = n.id.pk};
+    if (json) {
+        tv_json j;
+        c.j = &j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "node_id");
+        tv_json_hex(&j, n.id.pk, TV_NODE_ID_BYTES);
+        tv_json_key(&j, "role");
+        tv_json_string(&j, tv_role_name(n.role));
+        tv_json_key(&j, "unit");
+        tv_json_string(&j, n.unit);
+        tv_json_key(&j, "name");
+        tv_json_string(&j, n.name);
+        tv_json_key(&j, "dir");
+        tv_json_string(&j, cli->dir);
+        tv_json_key(&j, "own_seq");
+        tv_json_u64(&j, own.seq);
+        tv_json_key(&j, "events");
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "total");
+        tv_json_u64(&j, counts.events);
+        for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
+            const char *name = crdt_event_type_name(i);
+            if (!name && !counts.by_type[i]) continue;
+            char other[24];
+            snprintf(other, sizeof other, "type_%u", i);
+            tv_json_key(&j, name ? name : other);
+            tv_json_u64(&j, counts.by_type[i]);
+        }
+        tv_json_key(&j, "other");
+        tv_json_u64(&j, counts.by_type[0]);
+        tv_json_object_end(&j);
+        tv_json_key(&j, "batches");
+        tv_json_u64(&j, counts.batches);
+        tv_json_key(&j, "origins");
+        tv_json_u64(&j, counts.origins);
+        tv_json_key(&j, "frontier");
+        tv_json_array_begin(&j);
+        rc = store_frontier_foreach(t, status_frontier, &c);
+        tv_json_array_end(&j);
+        tv_json_key(&j, "store");
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "file_bytes");
+        tv_json_u64(&j, size.file_bytes);
+        tv_json_key(&j, "used_bytes");
+        tv_json_u64(&j, size.used_bytes);
+        tv_json_key(&j, "map_bytes");
+        tv_json_u64(&j, size.map_bytes);
+        tv_json_object_end(&j);
+        tv_json_object_end(&j);
+        if (!rc) rc = tv_json_line_end(&j);
+    } else {
+        char hex[2 * TV_NODE_ID_BYTES + 1];
+        tv_hex_encode(hex, n.id.pk, TV_NODE_ID_BYTES);
+        printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex,
+               tv_role_name(n.role), n.unit, n.name, cli->dir);
+        printf("events    %" PRIu64 " (", counts.events);
+        const char *sep = "";
+        for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
+            if (!counts.by_type[i]) continue;
+            const char *name = crdt_event_type_name(i);
+            printf("%s%" PRIu64 " %s", sep, counts.by_type[i], name ? name : "other");
+            sep = ", ";
+        }
+        printf(")\nbatches   %" PRIu64 " from %" PRIu64 " origin%s\n", counts.batches,
+               counts.origins, counts.origins == 1 ? "" : "s");
+        printf("store     %.1f MiB on disk (%.1f MiB used)\nfrontier\n",
+               (double)size.file_bytes / (1 << 20), (double)size.used_bytes / (1 << 20));
+        rc = store_frontier_foreach(t, status_frontier, &c);
+    }
+out:
+    store_read_end(t);
+    tv_node_close(&n);
+    return rc ? tv_cli_fail(cli, rc, "cannot read the node's status") : TV_EXIT_OK;
+}
+
+/* --- log ---------------------------------------------------------------------------- */
+
+typedef struct log_ctx {
+    int json;
+    int err;
+} log_ctx;
+
+static void json_text(tv_json *j, const char *key, crdt_text t)
+{
+    tv_json_key(j, key);
+    tv_json_string_n(j, t.p, t.n);
+}
+
+static void log_fields_json(tv_json *j, const crdt_event *ev)
+{
+    char when[40];
+    if (ev->type == CRDT_EV_SCAN) {
+        const crdt_scan *s = &ev->u.scan;
+        tv_json_key(j, "venue");
+        tv_json_hex(j, s->venue, TV_VENUE_ID_BYTES);
+        json_text(j, "unit", s->unit);
+        tv_json_key(j, "person");
+        tv_json_hex(j, s->person, TV_PERSON_REF_BYTES);
+        json_text(j, "masked", s->masked);
+        tv_json_key(j, "direction");
+        tv_json_string(j, s->direction == CRDT_DIR_IN ? "in" : "out");
+        tv_time_format_vn(when, sizeof when, s->at_ms);
+        tv_json_key(j, "at");
+        tv_json_string(j, when);
+        tv_json_key(j, "method");
+        tv_json_u64(j, s->method);
+        if (s->device.n) json_text(j, "device", s->device);
+    } else {
+        const crdt_venue_upsert *v = &ev->u.venue;
+        tv_json_key(j, "venue");
+        tv_json_hex(j, v->venue, TV_VENUE_ID_BYTES);
+        if (v->fields & CRDT_VENUE_F_UNIT) json_text(j, "unit", v->unit);
+        if (v->fields & CRDT_VENUE_F_NAME) json_text(j, "name", v->name);
+        if (v->fields & CRDT_VENUE_F_CATEGORY) {
+            const tv_category *c = tv_category_by_code(v->category);
+            tv_json_key(j, "category");
+            if (c)
+                tv_json_string(j, c->slug);
+            else
+                tv_json_u64(j, v->category);
+        }
+        if (v->fields & CRDT_VENUE_F_VILLAGE) json_text(j, "village", v->village);
+        if (v->fields & CRDT_VENUE_F_OWNER_PHONE) json_text(j, "owner_phone", v->owner_phone);
+    }
+}
+
+static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_event *ev)
+{
+    char id[TV_EVENT_ID_STR_MAX], when[40];
+    tv_event_id_format(id, b->h.origin, seq);
+    tv_cli_hlc_time(when, sizeof when, ev->hlc);
+    const char *type = crdt_event_type_name(ev->type);
+    if (c->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "id");
+        tv_json_string(&j, id);
+        tv_json_key(&j, "origin");
+        tv_json_hex(&j, b->h.origin, TV_NODE_ID_BYTES);
+        tv_json_key(&j, "seq");
+        tv_json_u64(&j, seq);
+        tv_json_key(&j, "type");
+        if (type)
+            tv_json_string(&j, type);
+        else
+            tv_json_u64(&j, ev->type);
+        tv_json_key(&j, "hlc");
+        tv_json_u64(&j, ev->hlc);
+        tv_json_key(&j, "time");
+        tv_json_string(&j, when);
+        tv_json_key(&j, "fields");
+        tv_json_object_begin(&j);
+        if (ev->known) log_fields_json(&j, ev);
+        tv_json_object_end(&j);
+        if (!ev->known) {
+            tv_json_key(&j, "raw");
+            tv_json_hex(&j, ev->raw, ev->raw_len);
+        }
+        tv_json_object_end(&j);
+        if (tv_json_line_end(&j)) c->err = TV_EIO;
+        return;
+    }
+    printf("%s  %s  %-12s", id, when, type ? type : "unknown");
+    if (ev->known && ev->type == CRDT_EV_SCAN) {
+        const crdt_scan *s = &ev->u.scan;
+        char hex[2 * TV_VENUE_ID_BYTES + 1];
+        tv_hex_encode(hex, s->venue, TV_VENUE_ID_BYTES);
+        printf("  %-3s venue %s  %.*s", s->direction == CRDT_DIR_IN ? "in" : "out", hex,
+               (int)s->masked.n, s->masked.p);
+    } else if (ev->known) {
+        char hex[2 * TV_VENUE_ID_BYTES + 1];
+        tv_hex_encode(hex, ev->u.venue.venue, TV_VENUE_ID_BYTES);
+        printf("  venue %s  %.*s", hex, (int)ev->u.venue.name.n,
+               ev->u.venue.name.p ? ev->u.venue.name.p : "");
+    } else {
+        printf("  (type %u, %zu bytes)", ev->type, ev->raw_len);
+    }
+    putchar('\n');
+}
+
+static int log_batch(const uint8_t *buf, size_t len, void *arg)
+{
+    log_ctx *c = arg;
+    crdt_batch b;
+    /* the store verified this batch on apply; `verify` re-checks signatures */
+    int rc = crdt_batch_open(&b, buf, len);
+    if (rc) return rc == TV_ESIG || rc == TV_EHASH ? TV_ECORRUPT : rc;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    crdt_event ev;
+    uint64_t seq = b.h.first_seq;
+    while ((rc = crdt_batch_iter_next(&it, &ev)) == 1 && !c->err)
+        log_event(c, &b, seq++, &ev);
+    crdt_batch_iter_release(&it);
+    if (c->err) return c->err;
+    return rc < 0 ? TV_ECORRUPT : 0;
+}
+
+int tv_cmd_log(tv_cli *cli, int argc, char **argv)
+{
+    log_ctx c = {0};
+    int rc = parse_json_only("log", log_help, argc, argv, &c.json);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    store_txn *t;
+    if ((rc = store_read_begin(n.st, &t)) == 0) {
+        rc = store_batches_foreach(t, log_batch, &c);
+        store_read_end(t);
+    }
+    tv_node_close(&n);
+    return rc ? tv_cli_fail(cli, rc, "cannot read the log") : TV_EXIT_OK;
+}
+
+/* --- verify ------------------------------------------------------------------------- */
+
+typedef struct verify_ctx {
+    store_txn *t;
+    int json;
+    uint8_t origin[TV_NODE_ID_BYTES]; /* the origin whose chain is being walked */
+    int have_origin;
+    uint64_t seq;                /* last seq of that chain so far */
+    uint8_t hash[TV_HASH_BYTES]; /* and its last batch hash */
+    uint64_t hlc_max;
+    uint64_t batches, events, faults, origins;
+} verify_ctx;
+
+static void fault(verify_ctx *c, const uint8_t *origin, uint64_t seq, const char *what)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(hex, origin, TV_NODE_ID_BYTES);
+    c->faults++;
+    if (c->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "fault");
+        tv_json_string(&j, what);
+        tv_json_key(&j, "origin");
+        tv_json_string(&j, hex);
+        tv_json_key(&j, "seq");
+        tv_json_u64(&j, seq);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    } else {
+        printf("FAULT origin %s batch at seq %" PRIu64 ": %s\n", hex, seq, what);
+    }
+}
+
+/* Checks that the chain just walked ends where the frontier says. */
+static void verify_chain_end(verify_ctx *c)
+{
+    if (!c->have_origin) return;
+    store_frontier f;
+    int rc = store_frontier_get(c->t, c->origin, &f);
+    if (rc)
+        fault(c, c->origin, c->seq, "the origin has batches but no frontier");
+    else if (f.seq != c->seq || memcmp(f.hash, c->hash, TV_HASH_BYTES) != 0)
+        fault(c, c->origin, c->seq, "the chain does not end at the recorded frontier");
+}
+
+static int verify_batch(const uint8_t *buf, size_t len, void *arg)
+{
+    verify_ctx *c = arg;
+    crdt_batch b;
+    int rc = crdt_batch_open(&b, buf, len);
+    if (rc) {
+        /* the bytes cannot be trusted to name their origin: report against the current */
+        static const uint8_t unknown[TV_NODE_ID_BYTES];
+        fault(c, c->have_origin ? c->origin : unknown, c->seq + 1, tv_strerror(rc));
+        return 0;
+    }
+    if (!c->have_origin || memcmp(b.h.origin, c->origin, TV_NODE_ID_BYTES) != 0) {
+        verify_chain_end(c);
+        memcpy(c->origin, b.h.origin, TV_NODE_ID_BYTES);
+        c->have_origin = 1;
+        c->seq = 0;
+        c->hlc_max = 0;
+        memset(c->hash, 0, sizeof c->hash);
+        c->origins++;
+    }
+    c->batches++;
+    if ((rc = crdt_batch_check_events(&b))) fault(c, b.h.origin, b.h.first_seq, tv_strerror(rc));
+    if (b.h.first_seq != c->seq + 1)
+        fault(c, b.h.origin, b.h.first_seq, "a gap or overlap in the log's seq numbers");
+    else if (memcmp(b.h.prev_hash, c->hash, TV_HASH_BYTES) != 0)
+        fault(c, b.h.origin, b.h.first_seq, "does not continue the hash chain");
+    else if (c->seq && b.h.hlc_min <= c->hlc_max)
+        fault(c, b.h.origin, b.h.first_seq, "its clock goes backwards from the previous batch");
+    c->seq = b.h.first_seq + b.h.count - 1;
+    c->hlc_max = b.h.hlc_max;
+    memcpy(c->hash, b.hash, TV_HASH_BYTES);
+    c->events += b.h.count;
+    return 0;
+}
+
+int tv_cmd_verify(tv_cli *cli, int argc, char **argv)
+{
+    verify_ctx c = {0};
+    int rc = parse_json_only("verify", verify_help, argc, argv, &c.json);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    store_counts counts;
+    if ((rc = store_read_begin(n.st, &c.t)) == 0) {
+        rc = store_batches_foreach(c.t, verify_batch, &c);
+        if (rc == 0) verify_chain_end(&c);
+        if (rc == 0 && (rc = store_counts_get(c.t, &counts)) == 0 &&
+            (counts.events != c.events || counts.batches != c.batches))
+            fault(&c, n.id.pk, 0, "the event counters do not match the stored batches");
+        store_read_end(c.t);
+    }
+    tv_node_close(&n);
+    if (rc) return tv_cli_fail(cli, rc, "cannot read the store");
+    if (c.json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "batches");
+        tv_json_u64(&j, c.batches);
+        tv_json_key(&j, "events");
+        tv_json_u64(&j, c.events);
+        tv_json_key(&j, "origins");
+        tv_json_u64(&j, c.origins);
+        tv_json_key(&j, "faults");
+        tv_json_u64(&j, c.faults);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    } else {
+        printf("verified %" PRIu64 " batches, %" PRIu64 " events from %" PRIu64 " origin%s: %s\n",
+               c.batches, c.events, c.origins, c.origins == 1 ? "" : "s",
+               c.faults ? "FAULTS FOUND" : "no fault");
+    }
+    if (c.faults) {
+        tv_cli_error("%" PRIu64 " fault%s found in the store of %s.", c.faults,
+                     c.faults == 1 ? "" : "s", cli->dir);
+        return TV_EXIT_FAIL;
+    }
+    return TV_EXIT_OK;
+}

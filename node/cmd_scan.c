@@ -1,0 +1,493 @@
+/* `truyvet scan` and `truyvet import`: recording check-ins and check-outs durably. */
+#include "crdt/error.h"
+#include "node/cli.h"
+#include "node/csv.h"
+#include "node/json.h"
+#include "node/person.h"
+#include "node/timefmt.h"
+#include "crdt/mp.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* Rows made durable together by one commit during an import. */
+#define IMPORT_COMMIT_ROWS 16384
+/* Bad rows reported one by one; the rest are counted. */
+#define IMPORT_ERRORS_SHOWN 100
+_Static_assert(IMPORT_COMMIT_ROWS <= (uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX,
+               "an import commit must fit the node's pending group");
+
+static const char scan_help[] =
+    "Usage: truyvet [-d DIR] scan --venue ID --person TEXT [--out] [--at TIME]\n"
+    "                            [--device LABEL] [--json]\n"
+    "\n"
+    "Record one check-in (or check-out with --out) at a venue of this commune, and print\n"
+    "its event id once it is safely on disk. Nothing is printed if it was not recorded.\n"
+    "\n"
+    "  --venue ID      the venue id (or a unique prefix of at least 4 digits)\n"
+    "  --person TEXT   a phone number (0912345678, +84912345678) or an ID number\n"
+    "                  (12-digit CCCD, 9-digit CMND); only a pseudonym and a masked\n"
+    "                  form (09****5678) are stored\n"
+    "  --out           a check-out instead of a check-in\n"
+    "  --at TIME       when it happened, ISO 8601 with offset, e.g.\n"
+    "                  2021-10-06T08:30:00+07:00 (default: now)\n"
+    "  --device LABEL  the gate or phone that scanned, for the record\n"
+    "  --json          print {\"id\", \"venue\", \"direction\", \"at\", \"person\"}\n";
+
+static const char import_help[] =
+    "Usage: truyvet [-d DIR] import --csv FILE [--ids] [--json]\n"
+    "\n"
+    "Record many check-ins and check-outs from a CSV file (UTF-8, comma-separated) whose\n"
+    "header names the columns venue, person, direction, time (in any order; more columns\n"
+    "may follow and are ignored):\n"
+    "\n"
+    "  venue,person,direction,time\n"
+    "  3f2a9c0d11e4b7a8,0912345678,in,2021-10-06T08:30:00+07:00\n"
+    "\n"
+    "direction is in or out (vao/ra also accepted); time is ISO 8601 with an offset.\n"
+    "Rows that cannot be recorded are reported with their line numbers and skipped; the\n"
+    "others are kept. Rows are made durable in groups of 16,384; progress is shown when\n"
+    "stderr is a terminal.\n"
+    "\n"
+    "  --csv FILE  the file to read (- for standard input)\n"
+    "  --ids       print \"LINE<TAB>EVENT-ID\" for every row once it is on disk\n"
+    "  --json      print a summary object at the end\n"
+    "\n"
+    "Exit status: 0 when every row was recorded, 1 when some rows were rejected (the\n"
+    "good ones are recorded) or the import stopped, 2 for a usage error.\n";
+
+static void print_event_id(const tv_node *n, uint64_t seq)
+{
+    char id[TV_EVENT_ID_STR_MAX];
+    tv_event_id_format(id, n->id.pk, seq);
+    fputs(id, stdout);
+}
+
+/* Checks that a venue may be scanned at this node; prints why not. */
+static int venue_scannable(const tv_node *n, const store_venue *v, const char *text)
+{
+    if (n->role != TV_ROLE_COMMUNE) {
+        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
+                     tv_role_name(n->role));
+        return TV_EXIT_FAIL;
+    }
+    if (strcmp(v->unit, n->unit) != 0) {
+        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", text, v->unit, n->unit);
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"venue", required_argument, 0, 'v'},  {"person", required_argument, 0, 'p'},
+        {"out", no_argument, 0, 'o'},          {"at", required_argument, 0, 'a'},
+        {"device", required_argument, 0, 'D'}, {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    const char *venue = NULL, *person = NULL, *at = NULL, *device = NULL;
+    int out = 0, json = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            venue = optarg;
+            break;
+        case 'p':
+            person = optarg;
+            break;
+        case 'o':
+            out = 1;
+            break;
+        case 'a':
+            at = optarg;
+            break;
+        case 'D':
+            device = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(scan_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_usage("scan", "unknown option for scan.");
+        }
+    }
+    if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
+    if (!venue || !person) return tv_cli_usage("scan", "scan needs --venue and --person.");
+    tv_person_id pid;
+    const char *why;
+    if (tv_person_parse_typed(person, &pid, &why))
+        return tv_cli_usage("scan", "'%s' is not a phone or ID number: %s.", person, why);
+    int64_t at_ms = 0;
+    if (at && tv_time_parse(at, &at_ms))
+        return tv_cli_usage("scan", "'%s' is not a time; write it like 2021-10-06T08:30:00+07:00.",
+                            at);
+    if (device &&
+        (strlen(device) > CRDT_DEVICE_BYTES_MAX || !crdt_utf8_valid(device, strlen(device))))
+        return tv_cli_usage("scan", "the device label must be text of at most %d bytes.",
+                            CRDT_DEVICE_BYTES_MAX);
+
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
+    if (rc) return rc;
+    store_venue v;
+    if ((rc = tv_cli_venue_find(&n, venue, &v)) || (rc = venue_scannable(&n, &v, venue))) goto done;
+    crdt_scan s = {.direction = out ? CRDT_DIR_OUT : CRDT_DIR_IN,
+                   .method = CRDT_METHOD_STAFF,
+                   .at_ms = at ? at_ms : tv_wall_ms(),
+                   .unit = {n.unit, (uint32_t)strlen(n.unit)},
+                   .masked = {pid.masked, (uint32_t)strlen(pid.masked)},
+                   .device = {device, device ? (uint32_t)strlen(device) : 0}};
+    memcpy(s.venue, v.id, sizeof s.venue);
+    tv_person_ref(&pid, n.tracing_key, s.person);
+    uint64_t seq;
+    if ((rc = tv_node_add_scan(&n, &s, NULL)) || (rc = tv_node_commit(&n, &seq))) {
+        rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
+        goto done;
+    }
+    char when[40];
+    tv_time_format_vn(when, sizeof when, s.at_ms);
+    if (json) {
+        char id[TV_EVENT_ID_STR_MAX];
+        tv_event_id_format(id, n.id.pk, seq);
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "id");
+        tv_json_string(&j, id);
+        tv_json_key(&j, "venue");
+        tv_json_hex(&j, v.id, sizeof v.id);
+        tv_json_key(&j, "direction");
+        tv_json_string(&j, out ? "out" : "in");
+        tv_json_key(&j, "at");
+        tv_json_string(&j, when);
+        tv_json_key(&j, "person");
+        tv_json_string(&j, pid.masked);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    } else {
+        print_event_id(&n, seq);
+        putchar('\n');
+        fprintf(stderr, "%s %s at %s, %s\n", out ? "check-out" : "check-in", pid.masked, v.name,
+                when);
+    }
+done:
+    tv_node_close(&n);
+    return rc;
+}
+
+/* --- import ------------------------------------------------------------------------- */
+
+enum { COL_VENUE, COL_PERSON, COL_DIRECTION, COL_TIME, COLS };
+static const char *const col_names[COLS] = {"venue", "person", "direction", "time"};
+
+/* Venues already looked up in this import (a small cache: a file names few venues). */
+#define VENUE_CACHE_MAX 4096
+typedef struct venue_cache {
+    uint8_t id[VENUE_CACHE_MAX][TV_VENUE_ID_BYTES];
+    uint8_t ok[VENUE_CACHE_MAX];
+    size_t n;
+} venue_cache;
+
+typedef struct import_state {
+    tv_cli *cli;
+    tv_node n;
+    venue_cache *cache;
+    uint64_t lines[IMPORT_COMMIT_ROWS]; /* line of each pending row */
+    size_t pending;
+    uint64_t recorded, rejected;
+    int ids, progress;
+    long long file_bytes;
+} import_state;
+
+static void reject(import_state *s, uint64_t line, const char *fmt, const char *arg)
+{
+    if (s->rejected++ < IMPORT_ERRORS_SHOWN) {
+        fprintf(stderr, "truyvet: line %llu: ", (unsigned long long)line);
+        fprintf(stderr, fmt, arg);
+        fputc('\n', stderr);
+    }
+}
+
+/* Looks a venue up (through the cache); returns 1 when it may be scanned here. */
+static int venue_ok(import_state *s, const char *text, uint64_t line)
+{
+    uint8_t id[TV_VENUE_ID_BYTES];
+    if (tv_hex_decode(id, sizeof id, text)) {
+        reject(s, line, "'%s' is not a venue id (16 hex digits)", text);
+        return 0;
+    }
+    venue_cache *c = s->cache;
+    for (size_t i = 0; i < c->n; i++)
+        if (memcmp(c->id[i], id, sizeof id) == 0) {
+            if (!c->ok[i]) reject(s, line, "venue %s is not registered at this commune", text);
+            return c->ok[i];
+        }
+    store_txn *t;
+    store_venue v;
+    int ok = 0;
+    if (store_read_begin(s->n.st, &t) == 0) {
+        ok = store_venue_get(t, id, &v) == 0 && strcmp(v.unit, s->n.unit) == 0;
+        store_read_end(t);
+    }
+    if (c->n < VENUE_CACHE_MAX) {
+        memcpy(c->id[c->n], id, sizeof id);
+        c->ok[c->n++] = (uint8_t)ok;
+    }
+    if (!ok) reject(s, line, "venue %s is not registered at this commune", text);
+    return ok;
+}
+
+static int parse_direction(const char *d)
+{
+    if (strcasecmp(d, "in") == 0 || strcasecmp(d, "vao") == 0 || strcmp(d, "vào") == 0 ||
+        strcmp(d, "Vào") == 0)
+        return CRDT_DIR_IN;
+    if (strcasecmp(d, "out") == 0 || strcasecmp(d, "ra") == 0) return CRDT_DIR_OUT;
+    return -1;
+}
+
+static int flush(import_state *s)
+{
+    if (s->pending == 0) return 0;
+    uint64_t seq;
+    int rc = tv_node_commit(&s->n, &seq);
+    if (rc) return rc;
+    if (s->ids) {
+        for (size_t i = 0; i < s->pending; i++) {
+            printf("%llu\t", (unsigned long long)s->lines[i]);
+            print_event_id(&s->n, seq + i);
+            putchar('\n');
+        }
+        if (fflush(stdout) != 0) return TV_EIO;
+    }
+    s->recorded += s->pending;
+    s->pending = 0;
+    return 0;
+}
+
+static void show_progress(import_state *s, const tv_csv *csv, int final)
+{
+    if (!s->progress) return;
+    if (s->file_bytes > 0) {
+        double pct = 100.0 * (double)tv_csv_offset(csv) / (double)s->file_bytes;
+        fprintf(stderr, "\rimporting: %llu recorded, %llu rejected, %.0f%%",
+                (unsigned long long)s->recorded, (unsigned long long)s->rejected,
+                pct > 100 ? 100 : pct);
+    } else {
+        fprintf(stderr, "\rimporting: %llu recorded, %llu rejected",
+                (unsigned long long)s->recorded, (unsigned long long)s->rejected);
+    }
+    if (final) fputc('\n', stderr);
+}
+
+/* Maps header names to column positions; returns 0 or prints why not. */
+static int read_header(tv_csv *csv, size_t col[COLS])
+{
+    const char *const *f;
+    size_t nf;
+    uint64_t line;
+    int rc = tv_csv_next(csv, &f, &nf, &line);
+    if (rc != 1) {
+        tv_cli_error("the file is empty or its first line cannot be read; it must start with "
+                     "the header venue,person,direction,time.");
+        return TV_EXIT_FAIL;
+    }
+    for (int k = 0; k < COLS; k++) {
+        col[k] = SIZE_MAX;
+        for (size_t i = 0; i < nf; i++) {
+            const char *name = f[i];
+            while (*name == ' ')
+                name++;
+            if (strncasecmp(name, col_names[k], strlen(col_names[k])) == 0 &&
+                name[strlen(col_names[k])] == '\0')
+                col[k] = i;
+        }
+        if (col[k] == SIZE_MAX) {
+            tv_cli_error("the header (line %llu) has no column '%s'; it must name the columns "
+                         "venue,person,direction,time.",
+                         (unsigned long long)line, col_names[k]);
+            return TV_EXIT_FAIL;
+        }
+    }
+    return 0;
+}
+
+static int import_row(import_state *s, const char *const *f, size_t nf, const size_t col[COLS],
+                      uint64_t line)
+{
+    for (int k = 0; k < COLS; k++)
+        if (col[k] >= nf || f[col[k]][0] == '\0') {
+            reject(s, line, "the %s column is empty", col_names[k]);
+            return 0;
+        }
+    if (!venue_ok(s, f[col[COL_VENUE]], line)) return 0;
+    tv_person_id pid;
+    const char *why;
+    if (tv_person_parse_typed(f[col[COL_PERSON]], &pid, &why)) {
+        reject(s, line, "the person is not a phone or ID number: %s", why);
+        return 0;
+    }
+    int dir = parse_direction(f[col[COL_DIRECTION]]);
+    if (dir < 0) {
+        reject(s, line, "direction '%s' is neither in nor out", f[col[COL_DIRECTION]]);
+        return 0;
+    }
+    int64_t at;
+    if (tv_time_parse(f[col[COL_TIME]], &at)) {
+        reject(s, line, "'%s' is not an ISO 8601 time with offset (2021-10-06T08:30:00+07:00)",
+               f[col[COL_TIME]]);
+        return 0;
+    }
+    crdt_scan sc = {.direction = (uint8_t)dir,
+                    .method = CRDT_METHOD_IMPORT,
+                    .at_ms = at,
+                    .unit = {s->n.unit, (uint32_t)strlen(s->n.unit)},
+                    .masked = {pid.masked, (uint32_t)strlen(pid.masked)}};
+    (void)tv_hex_decode(sc.venue, sizeof sc.venue, f[col[COL_VENUE]]);
+    tv_person_ref(&pid, s->n.tracing_key, sc.person);
+    int rc = tv_node_add_scan(&s->n, &sc, NULL);
+    if (rc) {
+        reject(s, line, "the scan is not valid (%s)", tv_strerror(rc));
+        return 0;
+    }
+    s->lines[s->pending++] = line;
+    return 0;
+}
+
+int tv_cmd_import(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"csv", required_argument, 0, 'c'},
+                                         {"ids", no_argument, 0, 'i'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *path = NULL;
+    int ids = 0, json = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'i':
+            ids = 1;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(import_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_usage("import", "unknown option for import.");
+        }
+    }
+    if (optind < argc) return tv_cli_usage("import", "unexpected argument '%s'.", argv[optind]);
+    if (!path) return tv_cli_usage("import", "import needs --csv FILE.");
+    FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!fp) {
+        tv_cli_error("cannot open %s: %s.", path, strerror(errno));
+        return TV_EXIT_FAIL;
+    }
+    import_state *s = calloc(1, sizeof *s);
+    venue_cache *cache = calloc(1, sizeof *cache);
+    tv_csv *csv = NULL;
+    int rc = TV_EXIT_FAIL;
+    if (!s || !cache || tv_csv_open(&csv, fp)) {
+        tv_cli_error("out of memory.");
+        goto close_file;
+    }
+    s->cli = cli;
+    s->cache = cache;
+    s->ids = ids;
+    s->progress = isatty(STDERR_FILENO);
+    if (fp != stdin) {
+        fseek(fp, 0, SEEK_END);
+        s->file_bytes = ftell(fp);
+        fseek(fp, 0, SEEK_SET);
+    }
+    if ((rc = tv_cli_open(cli, &s->n, TV_NODE_WRITE))) goto close_file;
+    if (s->n.role != TV_ROLE_COMMUNE) {
+        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
+                     tv_role_name(s->n.role));
+        rc = TV_EXIT_FAIL;
+        goto close_node;
+    }
+    size_t col[COLS];
+    if ((rc = read_header(csv, col))) goto close_node;
+    const char *const *f;
+    size_t nf;
+    uint64_t line;
+    int r, failed = 0;
+    while ((r = tv_csv_next(csv, &f, &nf, &line)) != 0) {
+        if (r < 0) {
+            if (r == TV_ELIMIT) {
+                reject(s, line, "%s",
+                       "the row is too long (a field over 4096 bytes or over "
+                       "64 fields)");
+                continue;
+            }
+            reject(s, line, "%s",
+                   "a quoted field is never closed; the rest of the file is "
+                   "ignored");
+            break;
+        }
+        import_row(s, f, nf, col, line);
+        if (s->pending == IMPORT_COMMIT_ROWS) {
+            if ((r = flush(s))) {
+                failed = r;
+                break;
+            }
+            show_progress(s, csv, 0);
+        }
+    }
+    if (!failed && (r = flush(s))) failed = r;
+    show_progress(s, csv, 1);
+    if (ferror(fp)) {
+        tv_cli_error("reading %s failed: %s; the rows read before were recorded.", path,
+                     strerror(errno));
+        failed = failed ? failed : TV_EIO;
+    }
+    if (s->rejected > IMPORT_ERRORS_SHOWN)
+        tv_cli_error("... and %llu more rejected rows.",
+                     (unsigned long long)(s->rejected - IMPORT_ERRORS_SHOWN));
+    if (failed) {
+        char what[128];
+        snprintf(what, sizeof what, "the import stopped after %llu recorded rows",
+                 (unsigned long long)s->recorded);
+        rc = tv_cli_fail(cli, failed, what);
+    } else {
+        rc = s->rejected ? TV_EXIT_FAIL : TV_EXIT_OK;
+    }
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "recorded");
+        tv_json_u64(&j, s->recorded);
+        tv_json_key(&j, "rejected");
+        tv_json_u64(&j, s->rejected);
+        tv_json_key(&j, "complete");
+        tv_json_bool(&j, !failed);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    }
+    fprintf(stderr, "recorded %llu scans from %s; %llu rows rejected\n",
+            (unsigned long long)s->recorded, path, (unsigned long long)s->rejected);
+close_node:
+    tv_node_close(&s->n);
+close_file:
+    tv_csv_free(csv);
+    if (fp != stdin) fclose(fp);
+    free(cache);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,107 @@
+/* The `truyvet` command: global options and dispatch to the subcommands. */
+#include "node/cli.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef TRUYVET_VERSION
+#define TRUYVET_VERSION "0.1.0"
+#endif
+
+static const char help[] =
+    "Usage: truyvet [-d DIR] COMMAND [OPTIONS]\n"
+    "\n"
+    "truyvet records QR check-ins at venues into a signed, local log that syncs up the\n"
+    "administrative tree (commune -> district -> province) whenever a link allows.\n"
+    "\n"
+    "Commands:\n"
+    "  init      create a node (its keys and store)\n"
+    "  venue     register, list, show and edit venues\n"
+    "  scan      record one check-in or check-out\n"
+    "  import    record check-ins and check-outs from a CSV file\n"
+    "  status    what the node is and holds\n"
+    "  log       every event the node holds\n"
+    "  verify    re-check every signature and hash chain in the store\n"
+    "\n"
+    "Options:\n"
+    "  -d DIR     the node's directory (default: $TRUYVET_DIR, else\n"
+    "             ~/.local/share/truyvet)\n"
+    "  --help     this text; 'truyvet COMMAND --help' for a command's own\n"
+    "  --version  the program's version\n"
+    "\n"
+    "Data is printed on standard output, messages on standard error. Exit status: 0 on\n"
+    "success, 1 when the command failed, 2 when it was used wrongly.\n";
+
+static const struct {
+    const char *name;
+    tv_cmd_fn fn;
+} commands[] = {
+    {"init", tv_cmd_init},     {"venue", tv_cmd_venue},   {"scan", tv_cmd_scan},
+    {"import", tv_cmd_import}, {"status", tv_cmd_status}, {"log", tv_cmd_log},
+    {"verify", tv_cmd_verify},
+};
+
+static const char *default_dir(char *buf, size_t cap)
+{
+    const char *env = getenv("TRUYVET_DIR");
+    if (env && *env) return env;
+    const char *home = getenv("HOME");
+    if (!home || !*home) return "truyvet-node";
+    snprintf(buf, cap, "%s/.local/share/truyvet", home);
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    tv_cli cli = {.prog = "truyvet"};
+    char dirbuf[4096];
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--dir") == 0) {
+            if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+                fprintf(stderr, "truyvet: -d needs a directory.\nTry 'truyvet --help'.\n");
+                return TV_EXIT_USAGE;
+            }
+            cli.dir = argv[i + 1];
+            i += 2;
+        } else if (strncmp(argv[i], "-d", 2) == 0) {
+            cli.dir = argv[i] + 2;
+            i++;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(help, stdout);
+            return TV_EXIT_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            puts("truyvet " TRUYVET_VERSION);
+            return TV_EXIT_OK;
+        } else {
+            fprintf(stderr, "truyvet: unknown option '%s'.\nTry 'truyvet --help'.\n", argv[i]);
+            return TV_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fputs(help, stderr);
+        return TV_EXIT_USAGE;
+    }
+    if (!cli.dir) cli.dir = default_dir(dirbuf, sizeof dirbuf);
+    if (sodium_init() < 0) {
+        fprintf(stderr, "truyvet: the cryptography library failed to start.\n");
+        return TV_EXIT_FAIL;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        fputs(help, stdout);
+        return TV_EXIT_OK;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+        if (strcmp(argv[i], commands[k].name) != 0) continue;
+        int rc = commands[k].fn(&cli, argc - i, argv + i);
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "truyvet: writing the output failed.\n");
+            return TV_EXIT_FAIL;
+        }
+        return rc;
+    }
+    fprintf(stderr, "truyvet: unknown command '%s'.\nTry 'truyvet --help'.\n", argv[i]);
+    return TV_EXIT_USAGE;
+}

@@ -1,0 +1,379 @@
+/* Node directories: creation, opening, and recording own events with group commit. */
+#include "node/node.h"
+#include "crdt/error.h"
+#include "crdt/mp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEY_FILE "node.key"
+#define TRACING_FILE "tracing.key"
+#define STORE_DIR "store"
+#define LOCK_FILE "node.lock"
+#define KEY_LABEL "truyvet-node-key-v1"
+#define TRACING_LABEL "truyvet-tracing-key-v1"
+#define KEY_FILE_BYTES_MAX 512
+
+tv_role tv_role_parse(const char *s)
+{
+    if (strcmp(s, "commune") == 0) return TV_ROLE_COMMUNE;
+    if (strcmp(s, "district") == 0) return TV_ROLE_DISTRICT;
+    if (strcmp(s, "province") == 0) return TV_ROLE_PROVINCE;
+    return 0;
+}
+
+const char *tv_role_name(tv_role r)
+{
+    switch (r) {
+    case TV_ROLE_COMMUNE:
+        return "commune";
+    case TV_ROLE_DISTRICT:
+        return "district";
+    case TV_ROLE_PROVINCE:
+        return "province";
+    }
+    return "unknown";
+}
+
+int64_t tv_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int path_join(char *out, const char *dir, const char *name)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    return n > 0 && n < PATH_MAX ? TV_OK : TV_EINVAL;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return TV_EIO;
+    int rc = fsync(fd) == 0 ? TV_OK : TV_EIO;
+    close(fd);
+    return rc;
+}
+
+/* Writes "label\nHEX\n" to a new file of mode 0600 and syncs it. */
+static int key_write(const char *path, const char *label, const uint8_t *key, size_t n)
+{
+    char text[KEY_FILE_BYTES_MAX], hex[2 * TV_SECRET_KEY_BYTES + 1];
+    if (2 * n + 1 > sizeof hex) return TV_EINVAL;
+    tv_hex_encode(hex, key, n);
+    int len = snprintf(text, sizeof text, "%s\n%s\n", label, hex);
+    sodium_memzero(hex, sizeof hex);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return errno == EEXIST ? TV_EEXIST : TV_EIO;
+    int rc = TV_OK;
+    if (write(fd, text, (size_t)len) != len)
+        rc = errno == ENOSPC ? TV_ENOSPC : TV_EIO;
+    else if (fsync(fd) != 0)
+        rc = TV_EIO;
+    if (close(fd) != 0 && rc == TV_OK) rc = TV_EIO;
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
+static int key_read(const char *path, const char *label, uint8_t *key, size_t n)
+{
+    char text[KEY_FILE_BYTES_MAX];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? TV_ENOTFOUND : TV_EIO;
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got < 0) return TV_EIO;
+    text[got] = '\0';
+    size_t ll = strlen(label);
+    int rc = TV_ECORRUPT;
+    if ((size_t)got == ll + 2 * n + 2 && memcmp(text, label, ll) == 0 && text[ll] == '\n' &&
+        text[got - 1] == '\n') {
+        text[got - 1] = '\0';
+        rc = tv_hex_decode(key, n, text + ll + 1) ? TV_ECORRUPT : TV_OK;
+    }
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
+static int unit_valid_for_role(tv_role role, const char *unit)
+{
+    size_t want = role == TV_ROLE_PROVINCE ? 2 : role == TV_ROLE_DISTRICT ? 3 : 5;
+    if (strlen(unit) != want) return 0;
+    for (const char *p = unit; *p; p++)
+        if (*p < '0' || *p > '9') return 0;
+    return 1;
+}
+
+typedef struct create_ctx {
+    tv_role role;
+    const char *unit, *name;
+    const uint8_t *node_id;
+    uint8_t epoch[16];
+    int64_t now;
+} create_ctx;
+
+static int create_meta(store_txn *t, void *arg)
+{
+    create_ctx *c = arg;
+    const char *role = tv_role_name(c->role);
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)c->now);
+    int rc;
+    if ((rc = store_meta_put(t, "format", TV_NODE_FORMAT, strlen(TV_NODE_FORMAT))) ||
+        (rc = store_meta_put(t, "node_id", c->node_id, TV_NODE_ID_BYTES)) ||
+        (rc = store_meta_put(t, "role", role, strlen(role))) ||
+        (rc = store_meta_put(t, "unit", c->unit, strlen(c->unit))) ||
+        (rc = store_meta_put(t, "name", c->name, strlen(c->name))) ||
+        (rc = store_meta_put(t, "epoch", c->epoch, sizeof c->epoch)) ||
+        (rc = store_meta_put(t, "created_ms", now, strlen(now))))
+        return rc;
+    return TV_OK;
+}
+
+int tv_node_create(const char *dir, tv_role role, const char *unit, const char *name,
+                   uint8_t node_id[TV_NODE_ID_BYTES])
+{
+    char key_path[PATH_MAX], tracing_path[PATH_MAX], store_path[PATH_MAX], f[PATH_MAX];
+    if (!role || !unit_valid_for_role(role, unit)) return TV_EINVAL;
+    size_t name_len = strlen(name);
+    if (name_len == 0 || name_len > TV_NODE_NAME_MAX || !crdt_utf8_valid(name, name_len))
+        return TV_EINVAL;
+    if (path_join(key_path, dir, KEY_FILE) || path_join(tracing_path, dir, TRACING_FILE) ||
+        path_join(store_path, dir, STORE_DIR))
+        return TV_EINVAL;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) return TV_EIO;
+    struct stat st;
+    if (stat(key_path, &st) == 0 || stat(store_path, &st) == 0 || stat(tracing_path, &st) == 0)
+        return TV_EEXIST;
+    if (mkdir(store_path, 0700) != 0) return TV_EIO;
+
+    crdt_identity id;
+    uint8_t seed[TV_SEED_BYTES], tracing[TV_TRACING_KEY_BYTES];
+    randombytes_buf(seed, sizeof seed);
+    randombytes_buf(tracing, sizeof tracing);
+    int rc = crdt_identity_from_seed(&id, seed);
+    sodium_memzero(seed, sizeof seed);
+    if (rc) goto undo;
+
+    create_ctx c = {
+        .role = role, .unit = unit, .name = name, .node_id = id.pk, .now = tv_wall_ms()};
+    randombytes_buf(c.epoch, sizeof c.epoch);
+    store *s;
+    if ((rc = store_open(&s, store_path, NULL))) goto undo;
+    rc = store_write(s, create_meta, &c);
+    store_close(s);
+    if (rc) goto undo;
+    /* node.key is written last: its presence is what makes the directory a node */
+    if ((rc = key_write(tracing_path, TRACING_LABEL, tracing, sizeof tracing))) goto undo;
+    if ((rc = key_write(key_path, KEY_LABEL, id.sk, sizeof id.sk))) goto undo;
+    if ((rc = fsync_dir(dir))) goto undo;
+    memcpy(node_id, id.pk, TV_NODE_ID_BYTES);
+    crdt_identity_wipe(&id);
+    sodium_memzero(tracing, sizeof tracing);
+    return TV_OK;
+undo:
+    crdt_identity_wipe(&id);
+    sodium_memzero(tracing, sizeof tracing);
+    unlink(key_path);
+    unlink(tracing_path);
+    if (path_join(f, store_path, "data.mdb") == 0) unlink(f);
+    if (path_join(f, store_path, "lock.mdb") == 0) unlink(f);
+    rmdir(store_path);
+    return rc;
+}
+
+static int meta_str(store_txn *t, const char *key, char *out, size_t cap)
+{
+    size_t len;
+    int rc = store_meta_get(t, key, out, cap - 1, &len);
+    if (rc) return rc == TV_ENOTFOUND || rc == TV_ELIMIT ? TV_ECORRUPT : rc;
+    out[len] = '\0';
+    return TV_OK;
+}
+
+/* Takes the node's writer lock: one process at a time appends to a node's own log, so
+ * that its HLC and seq follow on from what the previous writer committed. */
+static int lock_take(tv_node *n)
+{
+    char path[PATH_MAX];
+    int rc = path_join(path, n->dir, LOCK_FILE);
+    if (rc) return rc;
+    n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (n->lock_fd < 0) return TV_EIO;
+    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? TV_EBUSY : TV_EIO;
+    return TV_OK;
+}
+
+int tv_node_open(tv_node *n, const char *dir, int flags)
+{
+    memset(n, 0, sizeof *n);
+    n->lock_fd = -1;
+    char path[PATH_MAX];
+    if (strlen(dir) >= sizeof n->dir) return TV_EINVAL;
+    strcpy(n->dir, dir);
+    uint8_t sk[TV_SECRET_KEY_BYTES];
+    int rc;
+    if ((rc = path_join(path, dir, KEY_FILE))) return rc;
+    if ((rc = key_read(path, KEY_LABEL, sk, sizeof sk))) return rc;
+    if ((flags & TV_NODE_WRITE) && (rc = lock_take(n))) {
+        sodium_memzero(sk, sizeof sk);
+        goto fail;
+    }
+    rc = crdt_identity_from_secret(&n->id, sk);
+    sodium_memzero(sk, sizeof sk);
+    if (rc) return rc;
+    if ((rc = path_join(path, dir, TRACING_FILE)) ||
+        (rc = key_read(path, TRACING_LABEL, n->tracing_key, sizeof n->tracing_key)))
+        goto fail;
+    if ((rc = path_join(path, dir, STORE_DIR)) || (rc = store_open(&n->st, path, NULL))) goto fail;
+
+    store_txn *t;
+    if ((rc = store_read_begin(n->st, &t))) goto fail;
+    char role[16], format[8];
+    uint8_t node_id[TV_NODE_ID_BYTES];
+    size_t len;
+    store_frontier f;
+    if ((rc = meta_str(t, "format", format, sizeof format)) ||
+        (rc = meta_str(t, "role", role, sizeof role)) ||
+        (rc = meta_str(t, "unit", n->unit, sizeof n->unit)) ||
+        (rc = meta_str(t, "name", n->name, sizeof n->name)) ||
+        (rc = store_meta_get(t, "node_id", node_id, sizeof node_id, &len))) {
+        store_read_end(t);
+        goto fail;
+    }
+    rc = store_frontier_get(t, n->id.pk, &f);
+    store_read_end(t);
+    if (rc && rc != TV_ENOTFOUND) goto fail;
+    rc = TV_ECORRUPT;
+    if (strcmp(format, TV_NODE_FORMAT) != 0) {
+        rc = TV_EVERSION;
+        goto fail;
+    }
+    n->role = tv_role_parse(role);
+    if (!n->role || len != TV_NODE_ID_BYTES || memcmp(node_id, n->id.pk, len) != 0) goto fail;
+    crdt_hlc_init(&n->clock, f.hlc_max);
+    for (int i = 0; i < TV_NODE_PENDING_BATCHES_MAX; i++)
+        crdt_batch_builder_init(&n->pending[i]);
+    n->pending_batches = 1;
+    return TV_OK;
+fail:
+    store_close(n->st);
+    if (n->lock_fd >= 0) close(n->lock_fd);
+    crdt_identity_wipe(&n->id);
+    sodium_memzero(n->tracing_key, sizeof n->tracing_key);
+    memset(n, 0, sizeof *n);
+    return rc;
+}
+
+void tv_node_close(tv_node *n)
+{
+    if (!n->st) return;
+    for (int i = 0; i < TV_NODE_PENDING_BATCHES_MAX; i++)
+        crdt_batch_builder_release(&n->pending[i]);
+    store_close(n->st);
+    if (n->lock_fd >= 0) close(n->lock_fd);
+    crdt_identity_wipe(&n->id);
+    sodium_memzero(n->tracing_key, sizeof n->tracing_key);
+    memset(n, 0, sizeof *n);
+}
+
+/* Returns the builder the next event goes into, opening a new one when the current one
+ * is full (by events or by bytes). NULL when every builder is full. */
+static crdt_batch_builder *open_builder(tv_node *n)
+{
+    crdt_batch_builder *b = &n->pending[n->pending_batches - 1];
+    const size_t room = CRDT_BATCH_BYTES_MAX - CRDT_BATCH_HEADER_BYTES_MAX - 256;
+    if (b->count < CRDT_BATCH_EVENTS_MAX && b->events.size + CRDT_EVENT_BYTES_MAX <= room) return b;
+    if (n->pending_batches == TV_NODE_PENDING_BATCHES_MAX) return NULL;
+    return &n->pending[n->pending_batches++];
+}
+
+static int add_event(tv_node *n, int is_scan, const void *ev, uint64_t *hlc_out)
+{
+    crdt_batch_builder *b = open_builder(n);
+    if (!b) return TV_ELIMIT;
+    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
+    size_t before = b->events.size;
+    int rc =
+        is_scan ? crdt_event_pack_scan(&b->pk, hlc, ev) : crdt_event_pack_venue(&b->pk, hlc, ev);
+    if (rc) {
+        b->events.size = before; /* drop a partly packed event */
+        return rc;
+    }
+    crdt_batch_builder_note(b, hlc);
+    n->pending_events++;
+    if (hlc_out) *hlc_out = hlc;
+    return TV_OK;
+}
+
+int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out)
+{
+    return add_event(n, 1, s, hlc_out);
+}
+
+int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out)
+{
+    return add_event(n, 0, v, hlc_out);
+}
+
+void tv_node_discard(tv_node *n)
+{
+    for (uint32_t i = 0; i < n->pending_batches; i++)
+        crdt_batch_builder_reset(&n->pending[i]);
+    n->pending_batches = 1;
+    n->pending_events = 0;
+}
+
+typedef struct commit_ctx {
+    tv_node *n;
+    int64_t now;
+    uint64_t first_seq;
+} commit_ctx;
+
+/* Seals and applies every pending builder. Deterministic (Ed25519 signatures are), so it
+ * can run again after the store grows its map. */
+static int commit_fn(store_txn *t, void *arg)
+{
+    commit_ctx *c = arg;
+    tv_node *n = c->n;
+    store_frontier f;
+    int rc = store_frontier_get(t, n->id.pk, &f);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    c->first_seq = f.seq + 1;
+    for (uint32_t i = 0; i < n->pending_batches; i++) {
+        crdt_batch_builder *b = &n->pending[i];
+        if (b->count == 0) continue;
+        uint8_t *buf, hash[TV_HASH_BYTES];
+        size_t len;
+        if ((rc = crdt_batch_seal(b, &n->id, f.seq + 1, f.seq ? f.hash : NULL, &buf, &len, hash)))
+            return rc;
+        store_apply_result r;
+        rc = store_apply_batch(t, buf, len, c->now, &r);
+        free(buf);
+        if (rc) return rc;
+        f.seq += b->count;
+        memcpy(f.hash, hash, TV_HASH_BYTES);
+    }
+    return TV_OK;
+}
+
+int tv_node_commit(tv_node *n, uint64_t *first_seq)
+{
+    *first_seq = 0;
+    if (n->pending_events == 0) return TV_OK;
+    commit_ctx c = {.n = n, .now = tv_wall_ms()};
+    int rc = store_write(n->st, commit_fn, &c);
+    if (rc == TV_OK) *first_seq = c.first_seq;
+    tv_node_discard(n);
+    return rc;
+}

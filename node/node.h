@@ -1,0 +1,88 @@
+/* A truyvet node on disk: its directory, keys, store and clock, and the recording of its
+ * own events with group commit.
+ *
+ * Directory layout:
+ *   node.key     the Ed25519 secret key (mode 0600)
+ *   tracing.key  the key of person pseudonyms (mode 0600)
+ *   store/       the LMDB environment
+ * Own events are collected with tv_node_add_*() and made durable together by
+ * tv_node_commit(): one write transaction, one fsync, however many events (group
+ * commit). Nothing is acknowledged before tv_node_commit() returns 0. */
+#ifndef TV_NODE_NODE_H
+#define TV_NODE_NODE_H
+
+#include "crdt/batch.h"
+#include "crdt/hlc.h"
+#include "crdt/identity.h"
+#include "store/store.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+#define TV_NODE_NAME_MAX 255
+#define TV_NODE_PENDING_BATCHES_MAX 64 /* own events waiting for one commit, in batches */
+#define TV_NODE_FORMAT "1"
+
+typedef enum tv_role { TV_ROLE_COMMUNE = 1, TV_ROLE_DISTRICT = 2, TV_ROLE_PROVINCE = 3 } tv_role;
+
+typedef struct tv_node {
+    char dir[PATH_MAX];
+    crdt_identity id;
+    uint8_t tracing_key[TV_TRACING_KEY_BYTES];
+    store *st;
+    crdt_hlc clock;
+    int lock_fd; /* holds the writer lock when opened with TV_NODE_WRITE, else -1 */
+    tv_role role;
+    char unit[TV_UNIT_CODE_MAX + 1];
+    char name[TV_NODE_NAME_MAX + 1];
+    /* own events waiting for tv_node_commit */
+    crdt_batch_builder pending[TV_NODE_PENDING_BATCHES_MAX];
+    uint32_t pending_batches; /* builders in use; the last one is being filled */
+    uint64_t pending_events;
+} tv_node;
+
+/* Parses "commune", "district" or "province". Returns the role or 0. */
+tv_role tv_role_parse(const char *s);
+const char *tv_role_name(tv_role r);
+
+/* Creates a node in directory dir (created if absent; must hold no node yet): a new key
+ * pair and tracing key, and a store recording role, unit and name. Returns 0, TV_EEXIST,
+ * TV_EINVAL (bad unit code for the role, bad name), TV_EIO or a store error. On failure
+ * nothing is left behind. */
+int tv_node_create(const char *dir, tv_role role, const char *unit, const char *name,
+                   uint8_t node_id[TV_NODE_ID_BYTES]);
+
+#define TV_NODE_WRITE 1 /* tv_node_open flag: this process will record events */
+
+/* Opens the node in dir. With TV_NODE_WRITE, takes the node's writer lock (one recording
+ * process at a time). Returns 0, TV_ENOTFOUND (no node there), TV_EBUSY (another process
+ * is recording), TV_ECORRUPT (keys or metadata do not match), TV_EVERSION, TV_EIO or a
+ * store error. */
+int tv_node_open(tv_node *n, const char *dir, int flags);
+void tv_node_close(tv_node *n);
+
+/* Wall-clock time in ms since the Unix epoch (the one place nodes read the clock). */
+int64_t tv_wall_ms(void);
+
+/* Adds one own event to the pending group, timestamping it with the node's clock; the
+ * event's fields are validated. *hlc_out (may be NULL) gets its timestamp. Returns 0,
+ * TV_EINVAL or TV_ELIMIT (the pending group is full: commit first). */
+int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out);
+int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out);
+
+/* Number of own events waiting for commit. */
+static inline uint64_t tv_node_pending(const tv_node *n)
+{
+    return n->pending_events;
+}
+
+/* Seals the pending events into batches of the node's log, applies them through the one
+ * apply path, and commits durably. On success *first_seq gets the seq of the first
+ * pending event (they follow in order); on failure nothing is recorded. Either way the
+ * pending group is emptied. Returns 0, TV_ENOSPC or another store error. */
+int tv_node_commit(tv_node *n, uint64_t *first_seq);
+
+/* Drops the pending events without recording them. */
+void tv_node_discard(tv_node *n);
+
+#endif

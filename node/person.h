@@ -1,0 +1,37 @@
+/* Typed personal identifiers: normalising a phone or ID number, its pseudonym and its
+ * masked display.
+ *
+ * The pseudonym (person_ref) is keyed BLAKE2b-128 of the normalised identity with the
+ * tracing key, so every level can match one person's visits without storing who it is. */
+#ifndef TV_NODE_PERSON_H
+#define TV_NODE_PERSON_H
+
+#include "crdt/ids.h"
+
+#include <stdint.h>
+
+typedef enum tv_id_kind {
+    TV_ID_PHONE = 1, /* Vietnamese phone number, 0xxxxxxxxx */
+    TV_ID_CCCD = 2,  /* 12-digit citizen identity number */
+    TV_ID_CMND = 3,  /* 9-digit old identity card number */
+} tv_id_kind;
+
+#define TV_PERSON_NORM_MAX 24
+#define TV_PERSON_MASKED_MAX 24
+
+typedef struct tv_person_id {
+    tv_id_kind kind;
+    char norm[TV_PERSON_NORM_MAX];     /* digits only, phone with leading 0 */
+    char masked[TV_PERSON_MASKED_MAX]; /* e.g. 09****5678, 001*******45 */
+} tv_person_id;
+
+/* Parses a phone number (0912 345 678, +84912345678, 84-912-345-678) or an ID number
+ * (12-digit CCCD, 9-digit CMND) as typed. Spaces, dots and dashes are ignored. Returns 0,
+ * or TV_EINVAL with *why set to a sentence saying what is wrong. */
+int tv_person_parse_typed(const char *text, tv_person_id *out, const char **why);
+
+/* Computes the pseudonym of id under the tracing key. */
+void tv_person_ref(const tv_person_id *id, const uint8_t key[TV_TRACING_KEY_BYTES],
+                   uint8_t ref[TV_PERSON_REF_BYTES]);
+
+#endif

@@ -1,0 +1,352 @@
+/* The one apply path: verify, check the chain, store verbatim, update indexes and views. */
+#include "crdt/error.h"
+#include "store/internal.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Per-batch accumulators, so that a batch of scans touches each aggregate key once. */
+#define ACC_SLOTS (2 * CRDT_BATCH_EVENTS_MAX)
+_Static_assert((ACC_SLOTS & (ACC_SLOTS - 1)) == 0, "ACC_SLOTS must be a power of two");
+
+typedef struct acc_entry {
+    uint8_t used;
+    uint8_t key[UNIT_KEY_BYTES + 4]; /* agg: unit + day; venue_day: venue + day */
+    char unit[UNIT_KEY_BYTES];       /* venue_day only: the venue's unit */
+    int32_t day;
+    uint64_t in, out, active; /* agg: scans in, out, venues newly active that day */
+} acc_entry;
+
+typedef struct acc {
+    acc_entry slot[ACC_SLOTS];
+    uint32_t order[ACC_SLOTS]; /* used slots, in first-use order */
+    uint32_t n;
+} acc;
+
+static acc_entry *acc_find(acc *a, const uint8_t *key, size_t klen)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < klen; i++)
+        h = (h ^ key[i]) * 16777619u;
+    for (uint32_t i = h & (ACC_SLOTS - 1);; i = (i + 1) & (ACC_SLOTS - 1)) {
+        acc_entry *e = &a->slot[i];
+        if (!e->used) {
+            e->used = 1;
+            memcpy(e->key, key, klen);
+            a->order[a->n++] = i;
+            return e;
+        }
+        if (memcmp(e->key, key, klen) == 0) return e;
+    }
+}
+
+static void acc_clear(acc *a)
+{
+    for (uint32_t i = 0; i < a->n; i++)
+        memset(&a->slot[a->order[i]], 0, sizeof(acc_entry));
+    a->n = 0;
+}
+
+static void unit_key(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
+{
+    memset(out, 0, UNIT_KEY_BYTES);
+    memcpy(out, p, n < TV_UNIT_CODE_MAX ? n : TV_UNIT_CODE_MAX);
+}
+
+static int put(store_txn *t, int table, const void *k, size_t klen, const void *v, size_t vlen)
+{
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    return store_err_(t, mdb_put(t->txn, t->s->dbi[table], &key, &val, 0));
+}
+
+static int get(store_txn *t, int table, const void *k, size_t klen, MDB_val *val)
+{
+    MDB_val key = {klen, (void *)k};
+    return store_err_(t, mdb_get(t->txn, t->s->dbi[table], &key, val));
+}
+
+int store_count_add_(store_txn *t, uint32_t id, uint64_t delta)
+{
+    uint8_t k[4], v[8];
+    store_be32_(k, id);
+    MDB_val cur;
+    int rc = get(t, T_COUNTS, k, 4, &cur);
+    uint64_t n = 0;
+    if (rc == TV_OK && cur.mv_size == 8)
+        n = store_get64_(cur.mv_data);
+    else if (rc != TV_ENOTFOUND && rc != TV_OK)
+        return rc;
+    store_be64_(v, n + delta);
+    return put(t, T_COUNTS, k, 4, v, 8);
+}
+
+static void frontier_decode(store_frontier *f, uint32_t *origin_no, const uint8_t *p)
+{
+    f->seq = store_get64_(p);
+    memcpy(f->hash, p + 8, TV_HASH_BYTES);
+    f->hlc_max = store_get64_(p + 8 + TV_HASH_BYTES);
+    f->received_ms = (int64_t)store_get64_(p + 16 + TV_HASH_BYTES);
+    if (origin_no) *origin_no = store_get32_(p + 24 + TV_HASH_BYTES);
+}
+
+static void frontier_encode(uint8_t *p, const store_frontier *f, uint32_t origin_no)
+{
+    store_be64_(p, f->seq);
+    memcpy(p + 8, f->hash, TV_HASH_BYTES);
+    store_be64_(p + 8 + TV_HASH_BYTES, f->hlc_max);
+    store_be64_(p + 16 + TV_HASH_BYTES, (uint64_t)f->received_ms);
+    store_be32_(p + 24 + TV_HASH_BYTES, origin_no);
+}
+
+/* Loads origin's frontier and local number; *known = 0 when the origin is new. */
+static int frontier_load(store_txn *t, const uint8_t *origin, store_frontier *f,
+                         uint32_t *origin_no, int *known)
+{
+    memset(f, 0, sizeof *f);
+    *origin_no = 0;
+    *known = 0;
+    MDB_val v;
+    int rc = get(t, T_FRONTIER, origin, TV_NODE_ID_BYTES, &v);
+    if (rc == TV_ENOTFOUND) return TV_OK;
+    if (rc) return rc;
+    if (v.mv_size != FRONTIER_BYTES) return TV_ECORRUPT;
+    frontier_decode(f, origin_no, v.mv_data);
+    *known = 1;
+    return TV_OK;
+}
+
+int store_frontier_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], store_frontier *f)
+{
+    uint32_t no;
+    int known;
+    int rc = frontier_load(t, origin, f, &no, &known);
+    if (rc) return rc;
+    return known ? TV_OK : TV_ENOTFOUND;
+}
+
+int store_frontier_foreach(store_txn *t, store_frontier_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_FRONTIER], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != TV_NODE_ID_BYTES || v.mv_size != FRONTIER_BYTES) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        store_frontier f;
+        frontier_decode(&f, NULL, v.mv_data);
+        if ((out = fn(k.mv_data, &f, ctx))) break;
+    }
+    mdb_cursor_close(cur);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+static void batch_key(uint8_t k[12], uint32_t origin_no, uint64_t first_seq)
+{
+    store_be32_(k, origin_no);
+    store_be64_(k + 4, first_seq);
+}
+
+/* A batch whose range we already hold: the same bytes (duplicate) or evidence of a fork. */
+static int check_held(store_txn *t, uint32_t origin_no, const crdt_batch *b, store_apply_result *r)
+{
+    uint8_t k[12];
+    batch_key(k, origin_no, b->h.first_seq);
+    MDB_val v;
+    int rc = get(t, T_BATCHES, k, sizeof k, &v);
+    if (rc == TV_ENOTFOUND) return TV_EFORK; /* batch boundaries differ: not ours */
+    if (rc) return rc;
+    crdt_batch held;
+    if (crdt_batch_open(&held, v.mv_data, v.mv_size)) return TV_ECORRUPT;
+    if (held.h.count != b->h.count || sodium_memcmp(held.hash, b->hash, TV_HASH_BYTES) != 0)
+        return TV_EFORK;
+    r->duplicate = 1;
+    return TV_OK;
+}
+
+static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq, acc *agg,
+                      acc *vday)
+{
+    uint8_t k[TV_PERSON_REF_BYTES + 20], v[TV_PERSON_REF_BYTES + 1];
+    uint64_t at = store_bias64_(s->at_ms);
+
+    memcpy(k, s->venue, TV_VENUE_ID_BYTES);
+    store_be64_(k + 8, at);
+    store_be32_(k + 16, origin_no);
+    store_be64_(k + 20, seq);
+    memcpy(v, s->person, TV_PERSON_REF_BYTES);
+    v[TV_PERSON_REF_BYTES] = s->direction;
+    int rc = put(t, T_SCAN_VENUE, k, 28, v, TV_PERSON_REF_BYTES + 1);
+    if (rc) return rc;
+
+    memcpy(k, s->person, TV_PERSON_REF_BYTES);
+    store_be64_(k + 16, at);
+    store_be32_(k + 24, origin_no);
+    store_be64_(k + 28, seq);
+    memcpy(v, s->venue, TV_VENUE_ID_BYTES);
+    v[TV_VENUE_ID_BYTES] = s->direction;
+    if ((rc = put(t, T_SCAN_PERSON, k, 36, v, TV_VENUE_ID_BYTES + 1))) return rc;
+
+    int32_t day = crdt_day_vn(s->at_ms);
+    uint8_t ak[UNIT_KEY_BYTES + 4];
+    unit_key(ak, s->unit.p, s->unit.n);
+    store_be32_(ak + UNIT_KEY_BYTES, store_bias32_(day));
+    acc_entry *e = acc_find(agg, ak, sizeof ak);
+    e->day = day;
+    if (s->direction == CRDT_DIR_IN)
+        e->in++;
+    else
+        e->out++;
+
+    uint8_t vk[TV_VENUE_ID_BYTES + 4];
+    memcpy(vk, s->venue, TV_VENUE_ID_BYTES);
+    store_be32_(vk + TV_VENUE_ID_BYTES, store_bias32_(day));
+    e = acc_find(vday, vk, sizeof vk);
+    memcpy(e->unit, ak, UNIT_KEY_BYTES);
+    e->day = day;
+    e->in++;
+    return TV_OK;
+}
+
+/* Writes the accumulated venue-day counts, and counts venues active for the first time
+ * that day into the unit's aggregate. */
+static int flush_venue_days(store_txn *t, acc *vday, acc *agg)
+{
+    for (uint32_t i = 0; i < vday->n; i++) {
+        acc_entry *e = &vday->slot[vday->order[i]];
+        MDB_val cur;
+        uint64_t n = 0;
+        int rc = get(t, T_VENUE_DAY, e->key, TV_VENUE_ID_BYTES + 4, &cur);
+        if (rc == TV_OK && cur.mv_size == 8)
+            n = store_get64_(cur.mv_data);
+        else if (rc != TV_ENOTFOUND)
+            return rc ? rc : TV_ECORRUPT;
+        if (n == 0) {
+            uint8_t ak[UNIT_KEY_BYTES + 4];
+            memcpy(ak, e->unit, UNIT_KEY_BYTES);
+            store_be32_(ak + UNIT_KEY_BYTES, store_bias32_(e->day));
+            acc_entry *a = acc_find(agg, ak, sizeof ak);
+            a->day = e->day;
+            a->active++;
+        }
+        uint8_t v[8];
+        store_be64_(v, n + e->in);
+        if ((rc = put(t, T_VENUE_DAY, e->key, TV_VENUE_ID_BYTES + 4, v, 8))) return rc;
+    }
+    return TV_OK;
+}
+
+static int flush_agg(store_txn *t, acc *agg)
+{
+    for (uint32_t i = 0; i < agg->n; i++) {
+        acc_entry *e = &agg->slot[agg->order[i]];
+        MDB_val cur;
+        uint64_t in = 0, out = 0, active = 0;
+        int rc = get(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, &cur);
+        if (rc == TV_OK && cur.mv_size == AGG_BYTES) {
+            in = store_get64_(cur.mv_data);
+            out = store_get64_((uint8_t *)cur.mv_data + 8);
+            active = store_get64_((uint8_t *)cur.mv_data + 16);
+        } else if (rc != TV_ENOTFOUND) {
+            return rc ? rc : TV_ECORRUPT;
+        }
+        uint8_t v[AGG_BYTES];
+        store_be64_(v, in + e->in);
+        store_be64_(v + 8, out + e->out);
+        store_be64_(v + 16, active + e->active);
+        if ((rc = put(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, v, AGG_BYTES))) return rc;
+    }
+    return TV_OK;
+}
+
+int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
+                      store_apply_result *r)
+{
+    memset(r, 0, sizeof *r);
+    crdt_batch b;
+    int rc = crdt_batch_open(&b, buf, len);
+    if (rc) return rc;
+    if ((rc = crdt_batch_check_events(&b))) return rc;
+    r->header = b.h;
+    memcpy(r->hash, b.hash, TV_HASH_BYTES);
+
+    store_frontier f;
+    uint32_t origin_no;
+    int known;
+    if ((rc = frontier_load(t, b.h.origin, &f, &origin_no, &known))) return rc;
+    uint64_t last = b.h.first_seq + b.h.count - 1;
+    if (last <= f.seq) return check_held(t, origin_no, &b, r);
+    if (b.h.first_seq != f.seq + 1) return b.h.first_seq > f.seq + 1 ? TV_EGAP : TV_EFORK;
+    if (sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0) return TV_ECHAIN;
+    if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
+
+    /* From here on only store errors can fail, and they abort the whole transaction. */
+    if (!known) {
+        store_counts c;
+        if ((rc = store_counts_get(t, &c))) return rc;
+        origin_no = (uint32_t)c.origins + 1;
+        if ((rc = store_count_add_(t, COUNT_ORIGINS, 1))) return rc;
+    }
+    uint8_t k[12];
+    batch_key(k, origin_no, b.h.first_seq);
+    if ((rc = put(t, T_BATCHES, k, sizeof k, buf, len))) return rc;
+
+    if (!t->s->apply_scratch && !(t->s->apply_scratch = calloc(2, sizeof(acc)))) return TV_ENOMEM;
+    acc *agg = t->s->apply_scratch, *vday = agg + 1;
+    uint64_t by_type[STORE_EVENT_TYPES_MAX] = {0};
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    crdt_event ev;
+    uint64_t seq = b.h.first_seq;
+    while ((rc = crdt_batch_iter_next(&it, &ev)) == 1) {
+        by_type[ev.type < STORE_EVENT_TYPES_MAX ? ev.type : 0]++;
+        if (ev.known && ev.type == CRDT_EV_SCAN)
+            rc = index_scan(t, &ev.u.scan, origin_no, seq, agg, vday);
+        else if (ev.known && ev.type == CRDT_EV_VENUE_UPSERT)
+            rc = store_venue_apply_(t, &ev.u.venue, ev.hlc, b.h.origin);
+        else
+            rc = TV_OK;
+        if (rc) break;
+        seq++;
+    }
+    crdt_batch_iter_release(&it);
+    if (rc == 0) rc = flush_venue_days(t, vday, agg);
+    if (rc == 0) rc = flush_agg(t, agg);
+    acc_clear(agg);
+    acc_clear(vday);
+    if (rc) return rc < 0 ? rc : TV_ECORRUPT;
+
+    store_frontier nf = {.seq = last, .hlc_max = b.h.hlc_max, .received_ms = now_ms};
+    memcpy(nf.hash, b.hash, TV_HASH_BYTES);
+    uint8_t fv[FRONTIER_BYTES];
+    frontier_encode(fv, &nf, origin_no);
+    if ((rc = put(t, T_FRONTIER, b.h.origin, TV_NODE_ID_BYTES, fv, sizeof fv))) return rc;
+    if ((rc = store_count_add_(t, COUNT_EVENTS, b.h.count)) ||
+        (rc = store_count_add_(t, COUNT_BATCHES, 1)))
+        return rc;
+    for (uint32_t i = 0; i < STORE_EVENT_TYPES_MAX; i++)
+        if (by_type[i] && (rc = store_count_add_(t, COUNT_TYPE_BASE + i, by_type[i]))) return rc;
+    r->applied = b.h.count;
+    return TV_OK;
+}
+
+int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if ((out = fn(v.mv_data, v.mv_size, ctx))) break;
+    mdb_cursor_close(cur);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}

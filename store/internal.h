@@ -1,0 +1,83 @@
+/* Shared internals of the store module: the LMDB handles and key layouts. */
+#ifndef TV_STORE_INTERNAL_H
+#define TV_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <lmdb.h>
+
+/* The tables. Keys are big-endian so LMDB's byte order is numeric order. */
+enum store_table {
+    T_META,        /* name -> value */
+    T_FRONTIER,    /* origin(32) -> frontier record (FRONTIER_BYTES) */
+    T_BATCHES,     /* origin_no(4) first_seq(8) -> batch bytes, verbatim */
+    T_COUNTS,      /* counter id(4) -> u64 */
+    T_VENUES,      /* venue(8) -> view record (msgpack, see store_views.c) */
+    T_SCAN_VENUE,  /* venue(8) at(8) origin_no(4) seq(8) -> person(16) dir(1) */
+    T_SCAN_PERSON, /* person(16) at(8) origin_no(4) seq(8) -> venue(8) dir(1) */
+    T_AGG,         /* unit(16, NUL-padded) day(4, biased) -> AGG_BYTES */
+    T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day */
+    T_COUNT_
+};
+
+#define FRONTIER_BYTES (8 + TV_HASH_BYTES + 8 + 8 + 4)
+#define AGG_BYTES (3 * 8)
+#define UNIT_KEY_BYTES (TV_UNIT_CODE_MAX + 1)
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[T_COUNT_];
+    int read_only;
+    void *apply_scratch; /* per-batch accumulators of apply.c, reused */
+};
+
+struct store_txn {
+    store *s;
+    MDB_txn *txn;
+    int map_full; /* an operation hit MDB_MAP_FULL: store_write grows the map and retries */
+};
+
+/* Maps an LMDB result to a TV code, noting MDB_MAP_FULL in t. */
+int store_err_(store_txn *t, int mdb_rc);
+
+static inline void store_be64_(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint64_t store_get64_(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+static inline void store_be32_(uint8_t *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static inline uint32_t store_get32_(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+/* Signed values are biased so that big-endian byte order is numeric order. */
+static inline uint64_t store_bias64_(int64_t v)
+{
+    return (uint64_t)v ^ (1ULL << 63);
+}
+static inline uint32_t store_bias32_(int32_t v)
+{
+    return (uint32_t)v ^ (1U << 31);
+}
+
+/* Counter ids in T_COUNTS. */
+enum { COUNT_EVENTS = 1, COUNT_BATCHES = 2, COUNT_ORIGINS = 3, COUNT_TYPE_BASE = 100 };
+
+/* Applies one venue_upsert to the venue view (last-writer-wins per field). */
+int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
+                       const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Adds delta to counter id. */
+int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);
+
+#endif

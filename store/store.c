@@ -1,0 +1,218 @@
+/* LMDB environment, transactions with map growth, metadata and counters. */
+#include "store/internal.h"
+#include "crdt/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *const table_names[T_COUNT_] = {
+    [T_META] = "meta",
+    [T_FRONTIER] = "frontier",
+    [T_BATCHES] = "batches",
+    [T_COUNTS] = "counts",
+    [T_VENUES] = "venues",
+    [T_SCAN_VENUE] = "scans_by_venue",
+    [T_SCAN_PERSON] = "scans_by_person",
+    [T_AGG] = "agg_daily",
+    [T_VENUE_DAY] = "venue_day",
+};
+
+int store_err_(store_txn *t, int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return TV_OK;
+    case MDB_NOTFOUND:
+        return TV_ENOTFOUND;
+    case MDB_MAP_FULL:
+        if (t) t->map_full = 1;
+        return TV_ESTORE;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+        return TV_ECORRUPT;
+    case ENOSPC:
+        return TV_ENOSPC;
+    case ENOMEM:
+        return TV_ENOMEM;
+    case EACCES:
+    case EIO:
+        return TV_EIO;
+    case EBUSY:
+    case EAGAIN:
+        return TV_EBUSY;
+    default:
+        return TV_ESTORE;
+    }
+}
+
+int store_open(store **out, const char *dir, const store_opts *opts)
+{
+    *out = NULL;
+    store *s = calloc(1, sizeof *s);
+    if (!s) return TV_ENOMEM;
+    s->read_only = opts && opts->read_only;
+    size_t map = opts && opts->map_bytes ? opts->map_bytes : STORE_MAP_BYTES_DEFAULT;
+    int rc = mdb_env_create(&s->env);
+    if (rc) goto fail;
+    if ((rc = mdb_env_set_maxdbs(s->env, T_COUNT_)) || (rc = mdb_env_set_mapsize(s->env, map)) ||
+        (rc = mdb_env_set_maxreaders(s->env, STORE_READERS_MAX)))
+        goto fail;
+    /* MDB_NOTLS: read transactions are not tied to threads, so a daemon can hand them
+     * around; durability flags are left at LMDB's safe defaults on purpose. */
+    unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0);
+    if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
+
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn))) goto fail;
+    for (int i = 0; i < T_COUNT_; i++) {
+        rc = mdb_dbi_open(txn, table_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc) {
+            mdb_txn_abort(txn);
+            goto fail;
+        }
+    }
+    if ((rc = mdb_txn_commit(txn))) goto fail;
+    *out = s;
+    return TV_OK;
+fail:
+    if (s->env) mdb_env_close(s->env);
+    free(s);
+    return rc == MDB_NOTFOUND ? TV_ECORRUPT : store_err_(NULL, rc);
+}
+
+void store_close(store *s)
+{
+    if (!s) return;
+    mdb_env_close(s->env);
+    free(s->apply_scratch);
+    free(s);
+}
+
+static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* another process grew the map: adopt its size */
+        if ((rc = mdb_env_set_mapsize(s->env, 0)) == 0)
+            rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    }
+    return rc;
+}
+
+int store_read_begin(store *s, store_txn **out)
+{
+    *out = NULL;
+    store_txn *t = calloc(1, sizeof *t);
+    if (!t) return TV_ENOMEM;
+    t->s = s;
+    int rc = txn_begin(s, MDB_RDONLY, &t->txn);
+    if (rc) {
+        free(t);
+        return store_err_(NULL, rc);
+    }
+    *out = t;
+    return TV_OK;
+}
+
+void store_read_end(store_txn *t)
+{
+    if (!t) return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+static int grow_map(store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    size_t cur = info.me_mapsize, next = cur * 2;
+    if (cur >= STORE_MAP_BYTES_MAX) return TV_ENOSPC;
+    if (next > STORE_MAP_BYTES_MAX) next = STORE_MAP_BYTES_MAX;
+    return mdb_env_set_mapsize(s->env, next) ? TV_ESTORE : TV_OK;
+}
+
+int store_write(store *s, store_write_fn fn, void *ctx)
+{
+    if (s->read_only) return TV_EPERM;
+    for (int attempt = 0; attempt <= STORE_WRITE_RETRIES_MAX; attempt++) {
+        store_txn t = {.s = s};
+        int rc = txn_begin(s, 0, &t.txn);
+        if (rc) return store_err_(NULL, rc);
+        rc = fn(&t, ctx);
+        if (rc == TV_OK && !t.map_full) {
+            rc = store_err_(&t, mdb_txn_commit(t.txn)); /* the commit frees the txn */
+            if (!t.map_full) return rc;
+        } else {
+            mdb_txn_abort(t.txn);
+        }
+        if (!t.map_full) return rc;
+        if ((rc = grow_map(s))) return rc;
+    }
+    return TV_ENOSPC;
+}
+
+int store_size_get(store *s, store_size *out)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    memset(out, 0, sizeof *out);
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &st)) return TV_ESTORE;
+    out->map_bytes = info.me_mapsize;
+    out->used_bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
+    const char *path;
+    struct stat fs;
+    char file[4096];
+    if (mdb_env_get_path(s->env, &path) == 0 &&
+        (size_t)snprintf(file, sizeof file, "%s/data.mdb", path) < sizeof file &&
+        stat(file, &fs) == 0)
+        out->file_bytes = (uint64_t)fs.st_size;
+    return TV_OK;
+}
+
+int store_meta_get(store_txn *t, const char *key, void *buf, size_t cap, size_t *len)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    int rc = mdb_get(t->txn, t->s->dbi[T_META], &k, &v);
+    if (rc) return store_err_(t, rc);
+    if (len) *len = v.mv_size;
+    if (v.mv_size > cap) return TV_ELIMIT;
+    memcpy(buf, v.mv_data, v.mv_size);
+    return TV_OK;
+}
+
+int store_meta_put(store_txn *t, const char *key, const void *val, size_t len)
+{
+    MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
+    return store_err_(t, mdb_put(t->txn, t->s->dbi[T_META], &k, &v, 0));
+}
+
+int store_counts_get(store_txn *t, store_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_COUNTS], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 4 || v.mv_size != 8) continue;
+        uint32_t id = store_get32_(k.mv_data);
+        uint64_t n = store_get64_(v.mv_data);
+        if (id == COUNT_EVENTS)
+            c->events = n;
+        else if (id == COUNT_BATCHES)
+            c->batches = n;
+        else if (id == COUNT_ORIGINS)
+            c->origins = n;
+        else if (id >= COUNT_TYPE_BASE && id < COUNT_TYPE_BASE + STORE_EVENT_TYPES_MAX)
+            c->by_type[id - COUNT_TYPE_BASE] = n;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}

@@ -1,0 +1,164 @@
+/* The node's LMDB store: tables, transactions, the one apply path, views and aggregates.
+ *
+ * One LMDB environment per node. Writes go through store_write(), which runs a caller's
+ * function inside one write transaction and returns only after the commit is durable
+ * (LMDB's default synchronous commit: MDB_NOSYNC, MDB_NOMETASYNC and MDB_WRITEMAP are never
+ * used). When the map fills, the transaction is aborted, the map is enlarged and the
+ * function runs again; a full disk is reported as TV_ENOSPC with nothing written.
+ *
+ * Everything read from the store through a transaction is valid until that transaction
+ * ends (LMDB's rule) unless the function says it copies. Only this layer includes lmdb.h. */
+#ifndef TV_STORE_STORE_H
+#define TV_STORE_STORE_H
+
+#include "crdt/batch.h"
+#include "crdt/ids.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_MAP_BYTES_DEFAULT ((size_t)64 << 20)
+#define STORE_MAP_BYTES_MAX ((size_t)1 << 40)
+#define STORE_READERS_MAX 126
+#define STORE_WRITE_RETRIES_MAX 24 /* map doublings per write before giving up */
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+
+typedef struct store_opts {
+    size_t map_bytes; /* initial map size; 0 for STORE_MAP_BYTES_DEFAULT */
+    int read_only;    /* open without write access (e.g. `verify` on a copy) */
+} store_opts;
+
+/* Opens (creating if needed) the environment in directory `dir`, which must exist, and
+ * clears reader slots left by dead processes. Returns 0, TV_EIO, TV_ENOSPC, TV_EBUSY or
+ * TV_ESTORE. */
+int store_open(store **out, const char *dir, const store_opts *opts);
+void store_close(store *s);
+
+/* Begins a read-only snapshot; end it with store_read_end. Returns 0 or TV_ESTORE. */
+int store_read_begin(store *s, store_txn **out);
+void store_read_end(store_txn *t);
+
+/* Runs fn(t, ctx) in a write transaction and commits. If fn or the commit fails, nothing
+ * is written. fn may be run more than once (after the map grows), so it must not change
+ * anything outside the transaction. Returns fn's error, or TV_ENOSPC, TV_ESTORE, or 0
+ * once the commit is on disk. */
+typedef int (*store_write_fn)(store_txn *t, void *ctx);
+int store_write(store *s, store_write_fn fn, void *ctx);
+
+/* Current and used sizes of the map, in bytes. */
+typedef struct store_size {
+    uint64_t map_bytes, used_bytes, file_bytes;
+} store_size;
+int store_size_get(store *s, store_size *out);
+
+/* --- metadata: small named values --------------------------------------------------- */
+
+/* Copies the value of `key` into buf (cap bytes); *len gets its length. Returns 0,
+ * TV_ENOTFOUND, TV_ELIMIT (larger than cap) or TV_ESTORE. */
+int store_meta_get(store_txn *t, const char *key, void *buf, size_t cap, size_t *len);
+int store_meta_put(store_txn *t, const char *key, const void *val, size_t len);
+
+/* --- logs --------------------------------------------------------------------------- */
+
+/* What a node holds of one origin's log. */
+typedef struct store_frontier {
+    uint64_t seq;                /* last seq held, 0 when none */
+    uint8_t hash[TV_HASH_BYTES]; /* hash of the batch ending at seq */
+    uint64_t hlc_max;            /* HLC of the last event */
+    int64_t received_ms;         /* local wall time the last batch was applied */
+} store_frontier;
+
+/* Returns 0, or TV_ENOTFOUND with *f zeroed when nothing of origin is held. */
+int store_frontier_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], store_frontier *f);
+
+typedef int (*store_frontier_fn)(const uint8_t origin[TV_NODE_ID_BYTES], const store_frontier *f,
+                                 void *ctx);
+/* Calls fn for every origin held, in origin order; stops at fn's first non-zero result
+ * and returns it. */
+int store_frontier_foreach(store_txn *t, store_frontier_fn fn, void *ctx);
+
+typedef struct store_apply_result {
+    uint32_t applied; /* events newly applied (0 for a duplicate) */
+    int duplicate;    /* 1 when the exact batch was already held */
+    crdt_batch_header header;
+    uint8_t hash[TV_HASH_BYTES];
+} store_apply_result;
+
+/* The one apply path, for the node's own batches and for every peer's: verifies the
+ * signature and body hash, checks every event, checks that the batch continues its
+ * origin's chain, then stores the batch verbatim and updates the frontier, indexes, views,
+ * aggregates and counters -- all inside t. A batch already held is a no-op (idempotent on
+ * origin and seq). Returns 0 or TV_EDECODE, TV_ELIMIT, TV_EVERSION, TV_ESIG, TV_EHASH,
+ * TV_ECHAIN, TV_EGAP, TV_EFORK, TV_ESTORE; on error t holds no trace of the batch. */
+int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
+                      store_apply_result *r) __attribute__((warn_unused_result));
+
+/* Calls fn for every stored batch, origin by origin and in seq order within an origin,
+ * with the batch's verbatim bytes (valid during the call). Stops at fn's first non-zero
+ * result and returns it. */
+typedef int (*store_batch_fn)(const uint8_t *buf, size_t len, void *ctx);
+int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
+
+/* --- counters ----------------------------------------------------------------------- */
+
+#define STORE_EVENT_TYPES_MAX 32 /* types counted one by one; others count as "other" */
+typedef struct store_counts {
+    uint64_t events, batches, origins;
+    uint64_t by_type[STORE_EVENT_TYPES_MAX]; /* index = event type; [0] = other types */
+} store_counts;
+int store_counts_get(store_txn *t, store_counts *c);
+
+/* --- views ---------------------------------------------------------------------------- */
+
+/* A venue as its events make it: each field is the last written (by HLC, then origin). */
+typedef struct store_venue {
+    uint8_t id[TV_VENUE_ID_BYTES];
+    uint32_t fields; /* CRDT_VENUE_F_* bits of the fields ever set */
+    char unit[TV_UNIT_CODE_MAX + 1];
+    char name[CRDT_TEXT_BYTES_MAX + 1];
+    char village[CRDT_TEXT_BYTES_MAX + 1];
+    char owner_phone[CRDT_PHONE_BYTES_MAX + 1];
+    uint32_t category;
+    uint64_t created_hlc, updated_hlc; /* smallest and largest HLC of its upserts */
+} store_venue;
+
+/* Copies the venue into *v. Returns 0, TV_ENOTFOUND or TV_ECORRUPT. */
+int store_venue_get(store_txn *t, const uint8_t id[TV_VENUE_ID_BYTES], store_venue *v);
+/* Calls fn for every venue in id order; stops at fn's first non-zero result. */
+typedef int (*store_venue_fn)(const store_venue *v, void *ctx);
+int store_venue_foreach(store_txn *t, store_venue_fn fn, void *ctx);
+/* The stored bytes of a venue's view, for comparing views across nodes. */
+int store_venue_raw(store_txn *t, const uint8_t id[TV_VENUE_ID_BYTES], const uint8_t **buf,
+                    size_t *len);
+
+/* --- indexes and aggregates -------------------------------------------------------- */
+
+/* One scan as the indexes hold it. */
+typedef struct store_scan_ref {
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    uint8_t person[TV_PERSON_REF_BYTES];
+    int64_t at_ms;
+    uint8_t direction;
+    uint32_t origin_no; /* local number of the origin (store-internal) */
+    uint64_t seq;
+} store_scan_ref;
+
+typedef int (*store_scan_fn)(const store_scan_ref *s, void *ctx);
+/* Scans at one venue with from_ms <= at_ms < to_ms, in time order. */
+int store_scans_by_venue(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int64_t from_ms,
+                         int64_t to_ms, store_scan_fn fn, void *ctx);
+/* Scans of one person with from_ms <= at_ms < to_ms, in time order. */
+int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], int64_t from_ms,
+                          int64_t to_ms, store_scan_fn fn, void *ctx);
+
+/* Daily figures of one unit (Vietnam calendar day, see crdt_day_vn). */
+typedef struct store_agg {
+    uint64_t scans_in, scans_out;
+    uint64_t venues_active; /* distinct venues with at least one scan that day */
+} store_agg;
+/* Returns 0 (zeroes when nothing was recorded) or TV_ESTORE. */
+int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
+
+#endif

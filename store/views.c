@@ -1,0 +1,287 @@
+/* Materialised views (venues), scan indexes and daily aggregates: reads and view merges.
+ *
+ * A venue's view record is the msgpack array [created_hlc, updated_hlc, f1 .. f5], one
+ * element per CRDT_VENUE_F_* field in bit order, each nil or [value, hlc, origin]. Every
+ * field keeps the value of the upsert with the largest (hlc, origin), and the HLC bounds
+ * are min and max, so the record is a function of the set of upserts applied: nodes that
+ * hold the same events hold byte-identical records, whatever the order of arrival. */
+#include "crdt/error.h"
+#include "crdt/mp.h"
+#include "store/internal.h"
+
+#include <string.h>
+
+typedef struct vfield {
+    int set;
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    char str[CRDT_TEXT_BYTES_MAX + 1];
+    uint32_t n;
+    uint32_t num;
+} vfield;
+
+typedef struct vrec {
+    uint64_t created, updated;
+    vfield f[CRDT_VENUE_FIELDS];
+} vrec;
+
+#define F_CATEGORY_INDEX 2 /* the one numeric field: bit 1u << 2 is CRDT_VENUE_F_CATEGORY */
+_Static_assert(CRDT_VENUE_F_CATEGORY == 1u << F_CATEGORY_INDEX, "category bit");
+
+static int vrec_decode(vrec *r, const uint8_t *buf, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = crdt_mp_unpack_exact(&u, buf, len);
+    if (rc) goto done;
+    rc = TV_ECORRUPT;
+    const msgpack_object *o = &u.data;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2 + CRDT_VENUE_FIELDS) goto done;
+    const msgpack_object *a = o->via.array.ptr;
+    if (crdt_mp_u64(&a[0], &r->created) || crdt_mp_u64(&a[1], &r->updated)) goto done;
+    for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
+        const msgpack_object *e = &a[2 + i];
+        if (e->type == MSGPACK_OBJECT_NIL) continue;
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3) goto done;
+        vfield *f = &r->f[i];
+        const uint8_t *origin;
+        if (crdt_mp_u64(&e->via.array.ptr[1], &f->hlc) ||
+            crdt_mp_bin_n(&e->via.array.ptr[2], TV_NODE_ID_BYTES, &origin))
+            goto done;
+        memcpy(f->origin, origin, TV_NODE_ID_BYTES);
+        if (i == F_CATEGORY_INDEX) {
+            uint64_t x;
+            if (crdt_mp_u64(&e->via.array.ptr[0], &x) || x > UINT32_MAX) goto done;
+            f->num = (uint32_t)x;
+        } else {
+            const char *p;
+            size_t n;
+            if (crdt_mp_str(&e->via.array.ptr[0], CRDT_TEXT_BYTES_MAX, &p, &n)) goto done;
+            memcpy(f->str, p, n);
+            f->str[n] = '\0';
+            f->n = (uint32_t)n;
+        }
+        f->set = 1;
+    }
+    rc = TV_OK;
+done:
+    msgpack_unpacked_destroy(&u);
+    return rc == TV_EDECODE ? TV_ECORRUPT : rc;
+}
+
+static int vrec_encode(const vrec *r, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    int e = msgpack_pack_array(&pk, 2 + CRDT_VENUE_FIELDS) | msgpack_pack_uint64(&pk, r->created) |
+            msgpack_pack_uint64(&pk, r->updated);
+    for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
+        const vfield *f = &r->f[i];
+        if (!f->set) {
+            e |= msgpack_pack_nil(&pk);
+            continue;
+        }
+        e |= msgpack_pack_array(&pk, 3);
+        if (i == F_CATEGORY_INDEX)
+            e |= msgpack_pack_uint32(&pk, f->num);
+        else
+            e |= msgpack_pack_str_with_body(&pk, f->str, f->n);
+        e |= msgpack_pack_uint64(&pk, f->hlc) |
+             msgpack_pack_bin_with_body(&pk, f->origin, TV_NODE_ID_BYTES);
+    }
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+/* Does (hlc, origin) win over the field's current writer? */
+static int wins(const vfield *f, uint64_t hlc, const uint8_t *origin)
+{
+    if (!f->set || hlc != f->hlc) return !f->set || hlc > f->hlc;
+    return memcmp(origin, f->origin, TV_NODE_ID_BYTES) > 0;
+}
+
+int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
+                       const uint8_t origin[TV_NODE_ID_BYTES])
+{
+    MDB_val key = {TV_VENUE_ID_BYTES, (void *)v->venue}, val;
+    vrec r;
+    int rc = store_err_(t, mdb_get(t->txn, t->s->dbi[T_VENUES], &key, &val));
+    if (rc == TV_OK) {
+        if ((rc = vrec_decode(&r, val.mv_data, val.mv_size))) return rc;
+        if (hlc < r.created) r.created = hlc;
+        if (hlc > r.updated) r.updated = hlc;
+    } else if (rc == TV_ENOTFOUND) {
+        memset(&r, 0, sizeof r);
+        r.created = r.updated = hlc;
+    } else {
+        return rc;
+    }
+    const crdt_text *texts[CRDT_VENUE_FIELDS] = {&v->unit, &v->name, NULL, &v->village,
+                                                 &v->owner_phone};
+    for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
+        vfield *f = &r.f[i];
+        if (!(v->fields & (1u << i)) || !wins(f, hlc, origin)) continue;
+        f->set = 1;
+        f->hlc = hlc;
+        memcpy(f->origin, origin, TV_NODE_ID_BYTES);
+        if (i == F_CATEGORY_INDEX) {
+            f->num = v->category;
+        } else {
+            memcpy(f->str, texts[i]->p, texts[i]->n);
+            f->str[texts[i]->n] = '\0';
+            f->n = texts[i]->n;
+        }
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    rc = vrec_encode(&r, &sb);
+    if (rc == TV_OK) {
+        val.mv_size = sb.size;
+        val.mv_data = sb.data;
+        rc = store_err_(t, mdb_put(t->txn, t->s->dbi[T_VENUES], &key, &val, 0));
+    }
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+static void venue_fill(store_venue *out, const uint8_t *id, const vrec *r)
+{
+    memset(out, 0, sizeof *out);
+    memcpy(out->id, id, TV_VENUE_ID_BYTES);
+    out->created_hlc = r->created;
+    out->updated_hlc = r->updated;
+    char *strs[CRDT_VENUE_FIELDS] = {out->unit, out->name, NULL, out->village, out->owner_phone};
+    size_t caps[CRDT_VENUE_FIELDS] = {sizeof out->unit, sizeof out->name, 0, sizeof out->village,
+                                      sizeof out->owner_phone};
+    for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
+        if (!r->f[i].set) continue;
+        out->fields |= 1u << i;
+        if (i == F_CATEGORY_INDEX)
+            out->category = r->f[i].num;
+        else if (r->f[i].n < caps[i])
+            memcpy(strs[i], r->f[i].str, r->f[i].n + 1);
+    }
+}
+
+int store_venue_get(store_txn *t, const uint8_t id[TV_VENUE_ID_BYTES], store_venue *v)
+{
+    memset(v, 0, sizeof *v);
+    MDB_val key = {TV_VENUE_ID_BYTES, (void *)id}, val;
+    int rc = store_err_(t, mdb_get(t->txn, t->s->dbi[T_VENUES], &key, &val));
+    if (rc) return rc;
+    vrec r;
+    if ((rc = vrec_decode(&r, val.mv_data, val.mv_size))) return rc;
+    venue_fill(v, id, &r);
+    return TV_OK;
+}
+
+int store_venue_raw(store_txn *t, const uint8_t id[TV_VENUE_ID_BYTES], const uint8_t **buf,
+                    size_t *len)
+{
+    MDB_val key = {TV_VENUE_ID_BYTES, (void *)id}, val;
+    int rc = store_err_(t, mdb_get(t->txn, t->s->dbi[T_VENUES], &key, &val));
+    *buf = rc ? NULL : val.mv_data;
+    *len = rc ? 0 : val.mv_size;
+    return rc;
+}
+
+int store_venue_foreach(store_txn *t, store_venue_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_VENUES], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        vrec r;
+        store_venue sv;
+        if (k.mv_size != TV_VENUE_ID_BYTES) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        if ((out = vrec_decode(&r, v.mv_data, v.mv_size))) break;
+        venue_fill(&sv, k.mv_data, &r);
+        if ((out = fn(&sv, ctx))) break;
+    }
+    mdb_cursor_close(cur);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+/* Walks an index whose keys are prefix(plen) at(8) origin_no(4) seq(8). */
+static int scan_range(store_txn *t, int table, const uint8_t *prefix, size_t plen, int64_t from_ms,
+                      int64_t to_ms, store_scan_fn fn, void *ctx)
+{
+    uint8_t k[TV_PERSON_REF_BYTES + 20];
+    memcpy(k, prefix, plen);
+    store_be64_(k + plen, store_bias64_(from_ms));
+    memset(k + plen + 8, 0, 12);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[table], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val key = {plen + 20, k}, val;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        const uint8_t *p = key.mv_data;
+        if (key.mv_size != plen + 20 || memcmp(p, prefix, plen) != 0) break;
+        int64_t at = (int64_t)(store_get64_(p + plen) ^ (1ULL << 63));
+        if (at >= to_ms) break;
+        store_scan_ref s = {.at_ms = at,
+                            .origin_no = store_get32_(p + plen + 8),
+                            .seq = store_get64_(p + plen + 12)};
+        const uint8_t *v = val.mv_data;
+        if (table == T_SCAN_VENUE) {
+            if (val.mv_size != TV_PERSON_REF_BYTES + 1) {
+                out = TV_ECORRUPT;
+                break;
+            }
+            memcpy(s.venue, prefix, TV_VENUE_ID_BYTES);
+            memcpy(s.person, v, TV_PERSON_REF_BYTES);
+            s.direction = v[TV_PERSON_REF_BYTES];
+        } else {
+            if (val.mv_size != TV_VENUE_ID_BYTES + 1) {
+                out = TV_ECORRUPT;
+                break;
+            }
+            memcpy(s.person, prefix, TV_PERSON_REF_BYTES);
+            memcpy(s.venue, v, TV_VENUE_ID_BYTES);
+            s.direction = v[TV_VENUE_ID_BYTES];
+        }
+        if ((out = fn(&s, ctx))) break;
+    }
+    mdb_cursor_close(cur);
+    if (out) return out;
+    return rc == 0 || rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+int store_scans_by_venue(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int64_t from_ms,
+                         int64_t to_ms, store_scan_fn fn, void *ctx)
+{
+    return scan_range(t, T_SCAN_VENUE, venue, TV_VENUE_ID_BYTES, from_ms, to_ms, fn, ctx);
+}
+
+int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], int64_t from_ms,
+                          int64_t to_ms, store_scan_fn fn, void *ctx)
+{
+    return scan_range(t, T_SCAN_PERSON, person, TV_PERSON_REF_BYTES, from_ms, to_ms, fn, ctx);
+}
+
+int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a)
+{
+    memset(a, 0, sizeof *a);
+    uint8_t k[UNIT_KEY_BYTES + 4] = {0};
+    size_t n = strlen(unit);
+    memcpy(k, unit, n < TV_UNIT_CODE_MAX ? n : TV_UNIT_CODE_MAX);
+    store_be32_(k + UNIT_KEY_BYTES, store_bias32_(day));
+    MDB_val key = {sizeof k, k}, val;
+    int rc = store_err_(t, mdb_get(t->txn, t->s->dbi[T_AGG], &key, &val));
+    if (rc == TV_ENOTFOUND) return TV_OK;
+    if (rc) return rc;
+    if (val.mv_size != AGG_BYTES) return TV_ECORRUPT;
+    a->scans_in = store_get64_(val.mv_data);
+    a->scans_out = store_get64_((uint8_t *)val.mv_data + 8);
+    a->venues_active = store_get64_((uint8_t *)val.mv_data + 16);
+    return TV_OK;
+}
