@@ -1,0 +1,260 @@
+/* Tests of the event codec: round trips, unknown types kept byte for byte, hostile bytes. */
+#include "crdt/error.h"
+#include "crdt/event.h"
+#include "crdt/mp.h"
+#include "test_util.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static void pack(msgpack_sbuffer *sb, msgpack_packer *pk)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(pk, sb, msgpack_sbuffer_write);
+}
+
+static void test_scan_round_trip(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pack(&sb, &pk);
+    crdt_scan s = test_scan(42, 1633482000000LL);
+    s.device = (crdt_text){"cổng 1", (uint32_t)strlen("cổng 1")};
+    assert_int_equal(crdt_event_pack_scan(&pk, 0x123456789ULL, &s), 0);
+
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), 0);
+    assert_int_equal(ev.type, CRDT_EV_SCAN);
+    assert_true(ev.known);
+    assert_int_equal(ev.hlc, 0x123456789ULL);
+    assert_int_equal(ev.raw_len, sb.size);
+    assert_memory_equal(ev.u.scan.venue, s.venue, TV_VENUE_ID_BYTES);
+    assert_memory_equal(ev.u.scan.person, s.person, TV_PERSON_REF_BYTES);
+    assert_int_equal(ev.u.scan.at_ms, 1633482000000LL);
+    assert_int_equal(ev.u.scan.direction, s.direction);
+    assert_int_equal(ev.u.scan.method, CRDT_METHOD_STAFF);
+    assert_int_equal(ev.u.scan.unit.n, 5);
+    assert_memory_equal(ev.u.scan.unit.p, "22333", 5);
+    assert_int_equal(ev.u.scan.device.n, strlen("cổng 1"));
+    assert_memory_equal(ev.u.scan.device.p, "cổng 1", ev.u.scan.device.n);
+
+    /* re-encoding the decoded event gives the same bytes */
+    msgpack_sbuffer sb2;
+    msgpack_packer pk2;
+    pack(&sb2, &pk2);
+    assert_int_equal(crdt_event_pack_scan(&pk2, ev.hlc, &ev.u.scan), 0);
+    assert_int_equal(sb2.size, sb.size);
+    assert_memory_equal(sb2.data, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb2);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_venue_round_trip(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pack(&sb, &pk);
+    crdt_venue_upsert v = {.fields = CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY | CRDT_VENUE_F_UNIT |
+                                     CRDT_VENUE_F_VILLAGE,
+                           .unit = {"22333", 5},
+                           .name = {"Chợ Vĩnh Hải", (uint32_t)strlen("Chợ Vĩnh Hải")},
+                           .village = {"Tổ 5", (uint32_t)strlen("Tổ 5")},
+                           .category = 18};
+    memcpy(v.venue, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+    assert_int_equal(crdt_event_pack_venue(&pk, 7, &v), 0);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), 0);
+    assert_int_equal(ev.type, CRDT_EV_VENUE_UPSERT);
+    assert_int_equal(ev.u.venue.fields, v.fields);
+    assert_int_equal(ev.u.venue.category, 18);
+    assert_int_equal(ev.u.venue.name.n, v.name.n);
+    assert_memory_equal(ev.u.venue.name.p, "Chợ Vĩnh Hải", v.name.n);
+    assert_memory_equal(ev.u.venue.venue, v.venue, 8);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_invalid_fields_refused_on_pack(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pack(&sb, &pk);
+    crdt_scan s = test_scan(1, 1000);
+    s.direction = 2;
+    assert_int_equal(crdt_event_pack_scan(&pk, 1, &s), TV_EINVAL);
+    s = test_scan(1, 1000);
+    s.unit = (crdt_text){"22 333", 6};
+    assert_int_equal(crdt_event_pack_scan(&pk, 1, &s), TV_EINVAL);
+    s = test_scan(1, 1000);
+    s.masked = (crdt_text){"\xff\xfe", 2}; /* not UTF-8 */
+    assert_int_equal(crdt_event_pack_scan(&pk, 1, &s), TV_EINVAL);
+    s = test_scan(1, 1000);
+    s.method = 0;
+    assert_int_equal(crdt_event_pack_scan(&pk, 1, &s), TV_EINVAL);
+    crdt_venue_upsert v = {0};
+    assert_int_equal(crdt_event_pack_venue(&pk, 1, &v), TV_EINVAL); /* no field */
+    assert_int_equal(sb.size, 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* An event of a type from a newer version is decoded as unknown, keeping its bytes. */
+static void test_unknown_type_kept(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pack(&sb, &pk);
+    msgpack_pack_array(&pk, 4);
+    msgpack_pack_uint32(&pk, 77);
+    msgpack_pack_uint64(&pk, 99);
+    msgpack_pack_map(&pk, 1);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "future", 6);
+    msgpack_pack_bin_with_body(&pk, "\x00\x01", 2);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), 0);
+    assert_int_equal(ev.type, 77);
+    assert_false(ev.known);
+    assert_ptr_equal(ev.raw, (uint8_t *)sb.data);
+    assert_int_equal(ev.raw_len, sb.size);
+    assert_null(crdt_event_type_name(77));
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A known event with an extra field from a newer writer still decodes. */
+static void test_unknown_field_ignored(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pack(&sb, &pk);
+    uint8_t venue[8] = {9, 9, 9, 9, 9, 9, 9, 9};
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint32(&pk, CRDT_EV_VENUE_UPSERT);
+    msgpack_pack_uint64(&pk, 5);
+    msgpack_pack_map(&pk, 3);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_bin_with_body(&pk, venue, 8);
+    msgpack_pack_uint8(&pk, 3);
+    msgpack_pack_str_with_body(&pk, "Quán", strlen("Quán"));
+    msgpack_pack_uint8(&pk, 30);
+    msgpack_pack_str_with_body(&pk, "new", 3);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), 0);
+    assert_int_equal(ev.u.venue.fields, CRDT_VENUE_F_NAME);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Every truncation of a valid event fails, and so does every bit flip that changes a
+ * field's type or length; none crashes. */
+static void test_truncations_and_flips(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    pack(&sb, &pk);
+    crdt_scan s = test_scan(3, 1633482000000LL);
+    assert_int_equal(crdt_event_pack_scan(&pk, 5, &s), 0);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    for (size_t n = 0; n < sb.size; n++)
+        assert_int_not_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, n), 0);
+    uint8_t *copy = malloc(sb.size);
+    for (size_t i = 0; i < sb.size * 8; i++) {
+        memcpy(copy, sb.data, sb.size);
+        copy[i / 8] ^= (uint8_t)(1u << (i % 8));
+        int rc = crdt_event_decode(&ev, &u, copy, sb.size); /* must not crash or leak */
+        (void)rc;
+    }
+    free(copy);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Length headers that claim more than the bytes that remain are refused before msgpack-c
+ * sees them (it would try to allocate ~137 GB for the first one). */
+static void test_hostile_lengths(void **state)
+{
+    (void)state;
+    static const uint8_t huge_array[] = {0xdd, 0xcd, 0xdd, 0xcd, 0x24};
+    static const uint8_t huge_map[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0x01};
+    static const uint8_t huge_str[] = {0xdb, 0xff, 0xff, 0xff, 0xff, 'a'};
+    static const uint8_t huge_bin[] = {0xc6, 0x7f, 0xff, 0xff, 0xff, 0x00};
+    static const uint8_t huge_ext[] = {0xc9, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00};
+    static const uint8_t nested[] = {0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+                                     0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+                                     0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91,
+                                     0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x91, 0x01};
+    static const uint8_t reserved[] = {0xc1};
+    const struct {
+        const uint8_t *p;
+        size_t n;
+    } cases[] = {{huge_array, sizeof huge_array}, {huge_map, sizeof huge_map},
+                 {huge_str, sizeof huge_str},     {huge_bin, sizeof huge_bin},
+                 {huge_ext, sizeof huge_ext},     {nested, sizeof nested},
+                 {reserved, sizeof reserved}};
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t size;
+        assert_int_equal(crdt_mp_check(cases[i].p, cases[i].n, &size), TV_EDECODE);
+        crdt_event ev;
+        assert_int_equal(crdt_event_decode(&ev, &u, cases[i].p, cases[i].n), TV_EDECODE);
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
+static void test_utf8(void **state)
+{
+    (void)state;
+    assert_true(crdt_utf8_valid("Nguyễn Văn An", strlen("Nguyễn Văn An")));
+    assert_true(crdt_utf8_valid("\xf0\x9f\x98\x80", 4));
+    assert_false(crdt_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    assert_false(crdt_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(crdt_utf8_valid("\xe1\xbb", 2));         /* truncated */
+    assert_false(crdt_utf8_valid("a\0b", 3));             /* NUL */
+    assert_false(crdt_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+}
+
+static void test_day_vn(void **state)
+{
+    (void)state;
+    /* 2021-10-06T00:00:00+07:00 is 2021-10-05T17:00:00Z; day 18906 is 2021-10-06 */
+    assert_int_equal(crdt_day_vn(1633453200000LL), 18906);
+    assert_int_equal(crdt_day_vn(1633453200000LL - 1), 18905);
+    assert_int_equal(crdt_day_vn(0), 0);
+    assert_int_equal(crdt_day_vn(-7 * 3600 * 1000LL - 1), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scan_round_trip),
+        cmocka_unit_test(test_venue_round_trip),
+        cmocka_unit_test(test_invalid_fields_refused_on_pack),
+        cmocka_unit_test(test_unknown_type_kept),
+        cmocka_unit_test(test_unknown_field_ignored),
+        cmocka_unit_test(test_truncations_and_flips),
+        cmocka_unit_test(test_hostile_lengths),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_day_vn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,454 @@
+/* Tests of the store over a real LMDB environment: the apply path, chains, idempotence,
+ * reopening, map growth, order-independent views, indexes and aggregates. */
+#include "crdt/error.h"
+#include "store/store.h"
+#include "test_util.h"
+
+#include <setjmp.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+typedef struct apply_ctx {
+    const uint8_t *buf;
+    size_t len;
+    store_apply_result r;
+    int64_t now;
+} apply_ctx;
+
+static int apply_fn(store_txn *t, void *arg)
+{
+    apply_ctx *c = arg;
+    return store_apply_batch(t, c->buf, c->len, c->now, &c->r);
+}
+
+static int apply(store *s, const uint8_t *buf, size_t len, store_apply_result *r)
+{
+    apply_ctx c = {.buf = buf, .len = len, .now = 1700000000000LL};
+    int rc = store_write(s, apply_fn, &c);
+    if (r) *r = c.r;
+    return rc;
+}
+
+static store_counts counts(store *s)
+{
+    store_txn *t;
+    store_counts c;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_counts_get(t, &c), 0);
+    store_read_end(t);
+    return c;
+}
+
+static store_frontier frontier(store *s, const uint8_t *origin)
+{
+    store_txn *t;
+    store_frontier f;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_frontier_get(t, origin, &f);
+    assert_true(rc == 0 || rc == TV_ENOTFOUND);
+    store_read_end(t);
+    return f;
+}
+
+static void test_chain_apply_reopen(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity id;
+    test_identity(&id, 1);
+    uint8_t *b1, *b2, h1[TV_HASH_BYTES], h2[TV_HASH_BYTES];
+    size_t l1, l2;
+    test_seal_scans(&id, 1, NULL, 10, 100, &b1, &l1, h1);
+    test_seal_scans(&id, 11, h1, 5, 200, &b2, &l2, h2);
+    store_apply_result r;
+    assert_int_equal(apply(s, b1, l1, &r), 0);
+    assert_int_equal(r.applied, 10);
+    assert_int_equal(apply(s, b2, l2, &r), 0);
+    assert_int_equal(r.applied, 5);
+
+    /* a replayed batch changes nothing */
+    assert_int_equal(apply(s, b1, l1, &r), 0);
+    assert_true(r.duplicate);
+    assert_int_equal(r.applied, 0);
+    store_counts c = counts(s);
+    assert_int_equal(c.events, 15);
+    assert_int_equal(c.batches, 2);
+    assert_int_equal(c.origins, 1);
+    assert_int_equal(c.by_type[CRDT_EV_SCAN], 15);
+    store_close(s);
+
+    /* everything is still there after reopening */
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    c = counts(s);
+    assert_int_equal(c.events, 15);
+    store_frontier f = frontier(s, id.pk);
+    assert_int_equal(f.seq, 15);
+    assert_memory_equal(f.hash, h2, TV_HASH_BYTES);
+    assert_int_equal(f.hlc_max, 204);
+    store_close(s);
+    free(b1);
+    free(b2);
+    test_rmdir(dir);
+}
+
+static void test_chain_faults_rejected(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity id;
+    test_identity(&id, 2);
+    uint8_t *b1, *b2, *bad, *gap, *fork, *late, h1[TV_HASH_BYTES], h[TV_HASH_BYTES];
+    uint8_t wrong[TV_HASH_BYTES];
+    size_t l1, l2, lbad, lgap, lfork, llate;
+    memset(wrong, 0xaa, sizeof wrong);
+    test_seal_scans(&id, 1, NULL, 4, 100, &b1, &l1, h1);
+    test_seal_scans(&id, 5, h1, 4, 200, &b2, &l2, h);
+    test_seal_scans(&id, 5, wrong, 4, 200, &bad, &lbad, h);  /* wrong predecessor */
+    test_seal_scans(&id, 9, h1, 4, 300, &gap, &lgap, h);     /* skips seq 5..8 */
+    test_seal_scans(&id, 1, NULL, 4, 101, &fork, &lfork, h); /* other events at seq 1 */
+    test_seal_scans(&id, 5, h1, 4, 50, &late, &llate, h);    /* HLC goes backwards */
+
+    assert_int_equal(apply(s, b2, l2, NULL), TV_EGAP); /* before its predecessor */
+    assert_int_equal(apply(s, b1, l1, NULL), 0);
+    assert_int_equal(apply(s, bad, lbad, NULL), TV_ECHAIN);
+    assert_int_equal(apply(s, gap, lgap, NULL), TV_EGAP);
+    assert_int_equal(apply(s, fork, lfork, NULL), TV_EFORK);
+    assert_int_equal(apply(s, late, llate, NULL), TV_ECHAIN);
+    store_counts c = counts(s);
+    assert_int_equal(c.events, 4); /* none of the faulty batches left a trace */
+    assert_int_equal(c.batches, 1);
+    assert_int_equal(frontier(s, id.pk).seq, 4);
+    assert_int_equal(apply(s, b2, l2, NULL), 0); /* the right successor still applies */
+    assert_int_equal(frontier(s, id.pk).seq, 8);
+
+    /* a tampered batch is refused by the apply path itself */
+    b1[l1 - 3] ^= 1;
+    assert_int_not_equal(apply(s, b1, l1, NULL), 0);
+    store_close(s);
+    free(b1);
+    free(b2);
+    free(bad);
+    free(gap);
+    free(fork);
+    free(late);
+    test_rmdir(dir);
+}
+
+/* A map far too small for the data grows by itself; nothing is lost on the way. */
+static void test_map_grows(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    store_opts o = {.map_bytes = 64 * 1024};
+    assert_int_equal(store_open(&s, dir, &o), 0);
+    crdt_identity id;
+    test_identity(&id, 3);
+    uint8_t prev[TV_HASH_BYTES];
+    uint64_t seq = 1, hlc = 1;
+    for (int i = 0; i < 40; i++) {
+        uint8_t *b, h[TV_HASH_BYTES];
+        size_t l;
+        test_seal_scans(&id, seq, seq == 1 ? NULL : prev, 500, hlc, &b, &l, h);
+        assert_int_equal(apply(s, b, l, NULL), 0);
+        memcpy(prev, h, sizeof h);
+        seq += 500;
+        hlc += 1000;
+        free(b);
+    }
+    store_size sz;
+    assert_int_equal(store_size_get(s, &sz), 0);
+    assert_true(sz.map_bytes > 64 * 1024);
+    assert_int_equal(counts(s).events, 20000);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* --- order independence of views -------------------------------------------------- */
+
+#define ORIGINS 3
+#define BATCHES_PER_ORIGIN 4
+#define VENUES 3
+
+typedef struct log_set {
+    uint8_t *buf[ORIGINS][BATCHES_PER_ORIGIN];
+    size_t len[ORIGINS][BATCHES_PER_ORIGIN];
+    uint8_t venue[VENUES][TV_VENUE_ID_BYTES];
+} log_set;
+
+/* Three origins each write a few batches of venue upserts (random fields, colliding HLCs
+ * across origins on purpose) and scans. */
+static void make_logs(log_set *ls, test_rng *rng)
+{
+    static const char *const names[] = {"Chợ Vĩnh Hải", "Quán Bà Tư", "Trường Tiểu học",
+                                        "Nhà văn hoá", "Cà phê Sóng"};
+    static const char *const villages[] = {"Tổ 1", "Tổ 2", "Thôn Đông", ""};
+    for (int v = 0; v < VENUES; v++)
+        memset(ls->venue[v], 0x10 + v, TV_VENUE_ID_BYTES);
+    for (int o = 0; o < ORIGINS; o++) {
+        crdt_identity id;
+        test_identity(&id, (uint8_t)(20 + o));
+        uint8_t prev[TV_HASH_BYTES];
+        uint64_t seq = 1, hlc = 1000;
+        for (int bi = 0; bi < BATCHES_PER_ORIGIN; bi++) {
+            crdt_batch_builder b;
+            crdt_batch_builder_init(&b);
+            uint32_t n = 1 + (uint32_t)test_rng_below(rng, 6);
+            for (uint32_t e = 0; e < n; e++) {
+                hlc += 1 + test_rng_below(rng, 3); /* small steps: HLCs collide across origins */
+                if (test_rng_below(rng, 3) == 0) {
+                    crdt_scan sc =
+                        test_scan((uint32_t)test_rng_next(rng),
+                                  1633482000000LL + (int64_t)test_rng_below(rng, 3) * 86400000LL);
+                    memcpy(sc.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
+                    assert_int_equal(crdt_event_pack_scan(&b.pk, hlc, &sc), 0);
+                } else {
+                    crdt_venue_upsert u = {.fields = (uint32_t)(1 + test_rng_below(rng, 31))};
+                    const char *name = names[test_rng_below(rng, 5)];
+                    const char *village = villages[test_rng_below(rng, 4)];
+                    memcpy(u.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
+                    u.unit = (crdt_text){"22333", 5};
+                    u.name = (crdt_text){name, (uint32_t)strlen(name)};
+                    u.village = (crdt_text){village, (uint32_t)strlen(village)};
+                    u.owner_phone = (crdt_text){"0912345678", 10};
+                    u.category = 1 + (uint32_t)test_rng_below(rng, 25);
+                    assert_int_equal(crdt_event_pack_venue(&b.pk, hlc, &u), 0);
+                }
+                crdt_batch_builder_note(&b, hlc);
+            }
+            uint8_t h[TV_HASH_BYTES];
+            assert_int_equal(crdt_batch_seal(&b, &id, seq, seq == 1 ? NULL : prev, &ls->buf[o][bi],
+                                             &ls->len[o][bi], h),
+                             0);
+            memcpy(prev, h, sizeof h);
+            seq += n;
+            crdt_batch_builder_release(&b);
+        }
+    }
+}
+
+/* Applies every batch in a random interleaving that keeps each origin's own order, and
+ * returns the venue views and the aggregates as one byte string. */
+static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, size_t cap)
+{
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    int next[ORIGINS] = {0};
+    for (int left = ORIGINS * BATCHES_PER_ORIGIN; left > 0; left--) {
+        int o;
+        do
+            o = (int)test_rng_below(rng, ORIGINS);
+        while (next[o] == BATCHES_PER_ORIGIN);
+        assert_int_equal(apply(s, ls->buf[o][next[o]], ls->len[o][next[o]], NULL), 0);
+        next[o]++;
+    }
+    size_t n = 0;
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    for (int v = 0; v < VENUES; v++) {
+        const uint8_t *raw;
+        size_t len;
+        if (store_venue_raw(t, ls->venue[v], &raw, &len) != 0) continue;
+        assert_true(n + len <= cap);
+        memcpy(out + n, raw, len);
+        n += len;
+    }
+    for (int32_t day = 18905; day <= 18909; day++) {
+        store_agg a;
+        assert_int_equal(store_agg_get(t, "22333", day, &a), 0);
+        assert_true(n + sizeof a <= cap);
+        memcpy(out + n, &a, sizeof a);
+        n += sizeof a;
+    }
+    store_read_end(t);
+    store_close(s);
+    test_rmdir(dir);
+    return n;
+}
+
+static void test_views_independent_of_order(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        test_rng rng = {seed};
+        log_set ls;
+        make_logs(&ls, &rng);
+        static uint8_t first[65536], again[65536];
+        size_t n1 = apply_shuffled(&ls, &rng, first, sizeof first);
+        assert_true(n1 > 0);
+        for (int perm = 0; perm < 6; perm++) {
+            size_t n2 = apply_shuffled(&ls, &rng, again, sizeof again);
+            assert_int_equal(n1, n2);
+            if (memcmp(first, again, n1) != 0)
+                fail_msg("seed %llu permutation %d: views differ", (unsigned long long)seed, perm);
+        }
+        for (int o = 0; o < ORIGINS; o++)
+            for (int b = 0; b < BATCHES_PER_ORIGIN; b++)
+                free(ls.buf[o][b]);
+    }
+}
+
+/* --- indexes and aggregates -------------------------------------------------------- */
+
+typedef struct collect {
+    store_scan_ref s[64];
+    int n;
+} collect;
+
+static int collect_fn(const store_scan_ref *s, void *arg)
+{
+    collect *c = arg;
+    if (c->n < 64) c->s[c->n] = *s;
+    c->n++;
+    return 0;
+}
+
+static void test_indexes_and_aggregates(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity id;
+    test_identity(&id, 9);
+    const int64_t day0 = 1633453200000LL; /* 2021-10-06T00:00:00+07:00 */
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    /* venue A: person P in at 08:00 and out at 09:00 on day 0, in at 23:59 (day 0);
+     * venue B: person Q in at 00:00 on day 1 (a new Vietnamese day) */
+    struct {
+        int venue, person, dir;
+        int64_t at;
+    } rows[] = {{0xA, 1, CRDT_DIR_IN, day0 + 8 * 3600000LL},
+                {0xA, 1, CRDT_DIR_OUT, day0 + 9 * 3600000LL},
+                {0xA, 2, CRDT_DIR_IN, day0 + 86400000LL - 60000},
+                {0xB, 2, CRDT_DIR_IN, day0 + 86400000LL}};
+    for (int i = 0; i < 4; i++) {
+        crdt_scan sc = test_scan(0, rows[i].at);
+        memset(sc.venue, rows[i].venue, TV_VENUE_ID_BYTES);
+        memset(sc.person, rows[i].person, TV_PERSON_REF_BYTES);
+        sc.direction = (uint8_t)rows[i].dir;
+        assert_int_equal(crdt_event_pack_scan(&b.pk, 10 + (uint64_t)i, &sc), 0);
+        crdt_batch_builder_note(&b, 10 + (uint64_t)i);
+    }
+    uint8_t *buf, h[TV_HASH_BYTES];
+    size_t len;
+    assert_int_equal(crdt_batch_seal(&b, &id, 1, NULL, &buf, &len, h), 0);
+    crdt_batch_builder_release(&b);
+    assert_int_equal(apply(s, buf, len, NULL), 0);
+    free(buf);
+    /* a second batch with one more check-in at venue A on day 0: still one active venue */
+    crdt_batch_builder_init(&b);
+    crdt_scan more = test_scan(0, day0 + 12 * 3600000LL);
+    memset(more.venue, 0xA, TV_VENUE_ID_BYTES);
+    more.direction = CRDT_DIR_IN;
+    assert_int_equal(crdt_event_pack_scan(&b.pk, 20, &more), 0);
+    crdt_batch_builder_note(&b, 20);
+    assert_int_equal(crdt_batch_seal(&b, &id, 5, h, &buf, &len, h), 0);
+    crdt_batch_builder_release(&b);
+    assert_int_equal(apply(s, buf, len, NULL), 0);
+
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    uint8_t va[TV_VENUE_ID_BYTES], p2[TV_PERSON_REF_BYTES];
+    memset(va, 0xA, sizeof va);
+    memset(p2, 2, sizeof p2);
+    collect c = {0};
+    assert_int_equal(store_scans_by_venue(t, va, day0, day0 + 86400000LL, collect_fn, &c), 0);
+    assert_int_equal(c.n, 4);
+    assert_int_equal(c.s[0].at_ms, day0 + 8 * 3600000LL);
+    assert_int_equal(c.s[1].direction, CRDT_DIR_OUT);
+    assert_int_equal(c.s[2].seq, 5); /* 12:00, recorded last, sorts by time */
+    assert_int_equal(c.s[3].seq, 3);
+    c.n = 0; /* the end of the range is exclusive */
+    assert_int_equal(store_scans_by_venue(t, va, day0, day0 + 9 * 3600000LL, collect_fn, &c), 0);
+    assert_int_equal(c.n, 1);
+    c.n = 0;
+    assert_int_equal(store_scans_by_person(t, p2, 0, INT64_MAX, collect_fn, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.s[0].venue[0], 0xA);
+    assert_int_equal(c.s[1].venue[0], 0xB);
+
+    store_agg a;
+    assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(day0), &a), 0);
+    assert_int_equal(a.scans_in, 3);
+    assert_int_equal(a.scans_out, 1);
+    assert_int_equal(a.venues_active, 1);
+    assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(day0) + 1, &a), 0);
+    assert_int_equal(a.scans_in, 1);
+    assert_int_equal(a.venues_active, 1);
+    assert_int_equal(store_agg_get(t, "99999", crdt_day_vn(day0), &a), 0);
+    assert_int_equal(a.scans_in, 0);
+    store_read_end(t);
+    store_close(s);
+    free(buf);
+    test_rmdir(dir);
+}
+
+/* Several batches in one transaction (group commit): one bad batch among them is refused
+ * without taking the good ones with it. */
+typedef struct group_ctx {
+    uint8_t *buf[3];
+    size_t len[3];
+    int rc[3];
+} group_ctx;
+
+static int group_fn(store_txn *t, void *arg)
+{
+    group_ctx *g = arg;
+    for (int i = 0; i < 3; i++) {
+        store_apply_result r;
+        g->rc[i] = store_apply_batch(t, g->buf[i], g->len[i], 0, &r);
+    }
+    return 0;
+}
+
+static void test_group_commit_isolates_bad_batch(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity a, b;
+    test_identity(&a, 30);
+    test_identity(&b, 31);
+    group_ctx g;
+    uint8_t h[TV_HASH_BYTES];
+    test_seal_scans(&a, 1, NULL, 3, 10, &g.buf[0], &g.len[0], h);
+    test_seal_scans(&b, 1, NULL, 3, 10, &g.buf[1], &g.len[1], h);
+    test_seal_scans(&a, 4, h, 3, 20, &g.buf[2], &g.len[2], h); /* b's hash: broken chain */
+    g.buf[1][g.len[1] / 2] ^= 0x40;                            /* and b's batch is tampered */
+    assert_int_equal(store_write(s, group_fn, &g), 0);
+    assert_int_equal(g.rc[0], 0);
+    assert_int_not_equal(g.rc[1], 0);
+    assert_int_equal(g.rc[2], TV_ECHAIN);
+    store_counts c = counts(s);
+    assert_int_equal(c.events, 3);
+    assert_int_equal(c.origins, 1);
+    assert_int_equal(frontier(s, b.pk).seq, 0);
+    store_close(s);
+    for (int i = 0; i < 3; i++)
+        free(g.buf[i]);
+    test_rmdir(dir);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_chain_apply_reopen),
+        cmocka_unit_test(test_chain_faults_rejected),
+        cmocka_unit_test(test_map_grows),
+        cmocka_unit_test(test_views_independent_of_order),
+        cmocka_unit_test(test_indexes_and_aggregates),
+        cmocka_unit_test(test_group_commit_isolates_bad_batch),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,95 @@
+/* Helpers shared by the cmocka tests: a seeded PRNG, temporary directories, and builders
+ * of signed batches. */
+#ifndef TV_TESTS_TEST_UTIL_H
+#define TV_TESTS_TEST_UTIL_H
+
+#include "crdt/batch.h"
+#include "crdt/identity.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* splitmix64: small, seedable, good enough for test data. */
+typedef struct test_rng {
+    uint64_t s;
+} test_rng;
+
+static inline uint64_t test_rng_next(test_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t test_rng_below(test_rng *r, uint64_t n)
+{
+    return test_rng_next(r) % n;
+}
+
+static inline void test_rng_bytes(test_rng *r, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)test_rng_next(r);
+}
+
+/* A node identity from a one-byte seed, so tests are reproducible. */
+static inline void test_identity(crdt_identity *id, uint8_t seed_byte)
+{
+    uint8_t seed[TV_SEED_BYTES];
+    memset(seed, seed_byte, sizeof seed);
+    if (crdt_identity_from_seed(id, seed) != 0) abort();
+}
+
+/* A scan with fixed test values; venue and person vary with `k`. */
+static inline crdt_scan test_scan(uint32_t k, int64_t at_ms)
+{
+    crdt_scan s = {.unit = {"22333", 5},
+                   .masked = {"09****5678", 10},
+                   .direction = (uint8_t)(k & 1),
+                   .method = CRDT_METHOD_STAFF,
+                   .at_ms = at_ms};
+    memset(s.venue, (int)(k % 7), sizeof s.venue);
+    memset(s.person, (int)(k % 13), sizeof s.person);
+    s.person[0] = (uint8_t)k;
+    return s;
+}
+
+/* Seals `count` scans (HLCs hlc0, hlc0+1, ...) as the batch starting at first_seq. The
+ * caller frees *out. */
+static inline void test_seal_scans(const crdt_identity *id, uint64_t first_seq, const uint8_t *prev,
+                                   uint32_t count, uint64_t hlc0, uint8_t **out, size_t *len,
+                                   uint8_t hash[TV_HASH_BYTES])
+{
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    for (uint32_t i = 0; i < count; i++) {
+        crdt_scan s = test_scan(i, 1633482000000LL + (int64_t)i * 60000);
+        if (crdt_event_pack_scan(&b.pk, hlc0 + i, &s) != 0) abort();
+        crdt_batch_builder_note(&b, hlc0 + i);
+    }
+    if (crdt_batch_seal(&b, id, first_seq, prev, out, len, hash) != 0) abort();
+    crdt_batch_builder_release(&b);
+}
+
+/* Creates a fresh temporary directory; the caller removes it with test_rmdir. */
+static inline char *test_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = malloc(4096);
+    snprintf(path, 4096, "%s/truyvet-test-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(path)) abort();
+    return path;
+}
+
+static inline void test_rmdir(char *path)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system(cmd) != 0) abort();
+    free(path);
+}
+
+#endif
