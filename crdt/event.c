@@ -53,6 +53,19 @@ const char *crdt_event_type_name(uint32_t type)
     return NULL;
 }
 
+const char *crdt_method_name(uint32_t method)
+{
+    switch (method) {
+    case CRDT_METHOD_SELF: return "self";
+    case CRDT_METHOD_STAFF: return "staff";
+    case CRDT_METHOD_CCCD: return "cccd";
+    case CRDT_METHOD_BHYT: return "bhyt";
+    case CRDT_METHOD_PAPER: return "paper";
+    case CRDT_METHOD_IMPORT: return "import";
+    }
+    return NULL;
+}
+
 int crdt_unit_code_valid(const char *s, size_t n)
 {
     if (n == 0 || n > TV_UNIT_CODE_MAX) return 0;

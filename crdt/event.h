@@ -96,6 +96,9 @@ typedef struct crdt_event {
 /* Returns the event type's name ("scan", ...) or NULL for a type this build does not know. */
 const char *crdt_event_type_name(uint32_t type);
 
+/* Returns the scan method's name ("staff", ...) or NULL for an unknown one. */
+const char *crdt_method_name(uint32_t method);
+
 /* Returns 1 when s is a valid administrative unit code (1..TV_UNIT_CODE_MAX characters of
  * [0-9A-Za-z._-]), else 0. */
 int crdt_unit_code_valid(const char *s, size_t n);

@@ -39,7 +39,8 @@ int crdt_vv_advance(crdt_vv *v, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t
 int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src);
 
 /* Fills out (initialised by the caller, emptied first) with the entries of cur that are
- * absent from base or have a greater seq there: what changed since base. */
+ * absent from base or have a greater seq there: what changed since base. Returns 0 or
+ * TV_ENOMEM. */
 int crdt_vv_delta(crdt_vv *out, const crdt_vv *cur, const crdt_vv *base);
 
 /* Encodes v as msgpack: an array of [origin bin32, seq uint, hash bin32]. *out is

@@ -215,7 +215,7 @@ static void log_fields_json(tv_json *j, const crdt_event *ev)
         tv_json_key(j, "at");
         tv_json_string(j, when);
         tv_json_key(j, "method");
-        tv_json_u64(j, s->method);
+        tv_json_string(j, crdt_method_name(s->method));
         if (s->device.n) json_text(j, "device", s->device);
     } else {
         const crdt_venue_upsert *v = &ev->u.venue;
@@ -257,8 +257,10 @@ static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_
             tv_json_string(&j, type);
         else
             tv_json_u64(&j, ev->type);
+        char hlc[24]; /* a string: HLCs exceed the 2^53 that JSON readers hold exactly */
+        snprintf(hlc, sizeof hlc, "%" PRIu64, ev->hlc);
         tv_json_key(&j, "hlc");
-        tv_json_u64(&j, ev->hlc);
+        tv_json_string(&j, hlc);
         tv_json_key(&j, "time");
         tv_json_string(&j, when);
         tv_json_key(&j, "fields");
