@@ -5,6 +5,7 @@
 #include "node/timefmt.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -27,6 +28,12 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'truyvet %s --help'.\n", cmd);
     va_end(ap);
     return TV_EXIT_USAGE;
+}
+
+int tv_cli_bad_option(const char *cmd, int c, char **argv)
+{
+    if (c == ':') return tv_cli_usage(cmd, "%s needs a value.", argv[optind - 1]);
+    return tv_cli_usage(cmd, "%s is not an option of %s.", argv[optind - 1], cmd);
 }
 
 int tv_cli_fail(const tv_cli *cli, int rc, const char *what)

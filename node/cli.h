@@ -36,6 +36,10 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Reports an option getopt_long (with a leading ':' in its option string) refused: c is
+ * ':' for a missing value, else an unknown option. Returns TV_EXIT_USAGE. */
+int tv_cli_bad_option(const char *cmd, int c, char **argv);
+
 /* Opens the CLI's node (flags as tv_node_open), printing a clear message on failure.
  * Returns 0 or TV_EXIT_FAIL. */
 int tv_cli_open(tv_cli *cli, tv_node *n, int flags);

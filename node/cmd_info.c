@@ -41,14 +41,14 @@ static int parse_json_only(const char *cmd, const char *help, int argc, char **a
     int c;
     *json = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'j')
             *json = 1;
         else if (c == 'h') {
             fputs(help, stdout);
             return -1;
         } else {
-            return tv_cli_usage(cmd, "unknown option for %s.", cmd);
+            return tv_cli_bad_option(cmd, c, argv);
         }
     }
     if (optind < argc) return tv_cli_usage(cmd, "unexpected argument '%s'.", argv[optind]);

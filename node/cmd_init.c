@@ -29,7 +29,7 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
     const char *role_s = NULL, *unit = NULL, *name = NULL;
     int json = 0, c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'r':
             role_s = optarg;
@@ -47,7 +47,7 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
             fputs(help, stdout);
             return TV_EXIT_OK;
         default:
-            return tv_cli_usage("init", "unknown option for init.");
+            return tv_cli_bad_option("init", c, argv);
         }
     }
     if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);

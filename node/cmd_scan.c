@@ -67,14 +67,22 @@ static void print_event_id(const tv_node *n, uint64_t seq)
     fputs(id, stdout);
 }
 
-/* Checks that a venue may be scanned at this node; prints why not. */
-static int venue_scannable(const tv_node *n, const store_venue *v, const char *text)
+/* Checks that this node records scans; prints why not. Checked before the venue is looked
+ * up, so that a district or province node says so instead of "no venue with id". */
+static int node_scans(const tv_node *n)
 {
     if (n->role != TV_ROLE_COMMUNE) {
         tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
                      tv_role_name(n->role));
         return TV_EXIT_FAIL;
     }
+    return 0;
+}
+
+/* Checks that a venue may be scanned at this node; prints why not. */
+static int venue_scannable(const tv_node *n, const store_venue *v, const char *text)
+{
+    if (node_scans(n)) return TV_EXIT_FAIL;
     if (strcmp(v->unit, n->unit) != 0) {
         tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", text, v->unit, n->unit);
         return TV_EXIT_FAIL;
@@ -92,7 +100,7 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     const char *venue = NULL, *person = NULL, *at = NULL, *device = NULL;
     int out = 0, json = 0, c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
             venue = optarg;
@@ -116,7 +124,7 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
             fputs(scan_help, stdout);
             return TV_EXIT_OK;
         default:
-            return tv_cli_usage("scan", "unknown option for scan.");
+            return tv_cli_bad_option("scan", c, argv);
         }
     }
     if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
@@ -138,7 +146,9 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
     if (rc) return rc;
     store_venue v;
-    if ((rc = tv_cli_venue_find(&n, venue, &v)) || (rc = venue_scannable(&n, &v, venue))) goto done;
+    if ((rc = node_scans(&n)) || (rc = tv_cli_venue_find(&n, venue, &v)) ||
+        (rc = venue_scannable(&n, &v, venue)))
+        goto done;
     crdt_scan s = {.direction = out ? CRDT_DIR_OUT : CRDT_DIR_IN,
                    .method = CRDT_METHOD_STAFF,
                    .at_ms = at ? at_ms : tv_wall_ms(),
@@ -372,7 +382,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
     const char *path = NULL;
     int ids = 0, json = 0, c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
             path = optarg;
@@ -387,7 +397,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
             fputs(import_help, stdout);
             return TV_EXIT_OK;
         default:
-            return tv_cli_usage("import", "unknown option for import.");
+            return tv_cli_bad_option("import", c, argv);
         }
     }
     if (optind < argc) return tv_cli_usage("import", "unexpected argument '%s'.", argv[optind]);
@@ -435,10 +445,15 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
                        "64 fields)");
                 continue;
             }
+            if (r == TV_EIO) break; /* reported below, from ferror(fp) */
+            /* TV_EDECODE is confined to its row (text after a closing quote, a NUL byte),
+             * or, for a quote never closed, the row took the rest of the file and the
+             * next call ends the loop; either way the rows after it are still read. */
             reject(s, line, "%s",
-                   "a quoted field is never closed; the rest of the file is "
-                   "ignored");
-            break;
+                   "the row is not valid CSV: text after a closing quote, a NUL byte, or "
+                   "a quote that is never closed (then the rest of the file is part of "
+                   "this row)");
+            continue;
         }
         import_row(s, f, nf, col, line);
         if (s->pending == IMPORT_COMMIT_ROWS) {

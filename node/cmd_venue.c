@@ -50,7 +50,7 @@ static int parse(const char *cmd, int argc, char **argv, venue_args *a)
     memset(a, 0, sizeof *a);
     optind = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             a->name = optarg;
@@ -71,7 +71,7 @@ static int parse(const char *cmd, int argc, char **argv, venue_args *a)
             fputs(help, stdout);
             return -1;
         default:
-            return tv_cli_usage(cmd, "unknown option.");
+            return tv_cli_bad_option(cmd, c, argv);
         }
     }
     return 0;

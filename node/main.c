@@ -1,6 +1,7 @@
 /* The `truyvet` command: global options and dispatch to the subcommands. */
 #include "node/cli.h"
 
+#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,7 @@ static const char *default_dir(char *buf, size_t cap)
 int main(int argc, char **argv)
 {
     tv_cli cli = {.prog = "truyvet"};
+    opterr = 0; /* the commands print their own message for a bad option */
     char dirbuf[4096];
     int i = 1;
     while (i < argc && argv[i][0] == '-') {

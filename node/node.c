@@ -140,9 +140,25 @@ static int create_meta(store_txn *t, void *arg)
     return TV_OK;
 }
 
+/* Creates the directories above path that are missing (like mkdir -p on its parent). */
+static int mkdir_parents(const char *path)
+{
+    char p[PATH_MAX];
+    if (strlen(path) >= sizeof p) return TV_EINVAL;
+    strcpy(p, path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = '\0';
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) return TV_EIO;
+        *s = '/';
+    }
+    return TV_OK;
+}
+
 int tv_node_create(const char *dir, tv_role role, const char *unit, const char *name,
                    uint8_t node_id[TV_NODE_ID_BYTES])
 {
+    int rc;
     char key_path[PATH_MAX], tracing_path[PATH_MAX], store_path[PATH_MAX], f[PATH_MAX];
     if (!role || !unit_valid_for_role(role, unit)) return TV_EINVAL;
     size_t name_len = strlen(name);
@@ -151,6 +167,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
     if (path_join(key_path, dir, KEY_FILE) || path_join(tracing_path, dir, TRACING_FILE) ||
         path_join(store_path, dir, STORE_DIR))
         return TV_EINVAL;
+    if ((rc = mkdir_parents(dir))) return rc;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) return TV_EIO;
     struct stat st;
     if (stat(key_path, &st) == 0 || stat(store_path, &st) == 0 || stat(tracing_path, &st) == 0)
@@ -161,7 +178,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
     uint8_t seed[TV_SEED_BYTES], tracing[TV_TRACING_KEY_BYTES];
     randombytes_buf(seed, sizeof seed);
     randombytes_buf(tracing, sizeof tracing);
-    int rc = crdt_identity_from_seed(&id, seed);
+    rc = crdt_identity_from_seed(&id, seed);
     sodium_memzero(seed, sizeof seed);
     if (rc) goto undo;
 
