@@ -394,3 +394,38 @@ int tv_node_commit(tv_node *n, uint64_t *first_seq)
     tv_node_discard(n);
     return rc;
 }
+
+typedef struct apply_ctx {
+    tv_apply_item *items;
+    size_t count;
+    int64_t now;
+} apply_ctx;
+
+static int apply_fn(store_txn *t, void *arg)
+{
+    apply_ctx *c = arg;
+    for (size_t i = 0; i < c->count; i++) {
+        tv_apply_item *it = &c->items[i];
+        it->rc = store_apply_batch(t, it->buf, it->len, c->now, &it->r);
+        /* a store error (not a refusal of the batch) aborts the whole transaction */
+        if (it->rc == TV_ESTORE || it->rc == TV_ENOMEM || it->rc == TV_ENOSPC ||
+            it->rc == TV_ECORRUPT || it->rc == TV_EIO)
+            return it->rc;
+    }
+    return TV_OK;
+}
+
+int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count)
+{
+    if (count == 0) return TV_OK;
+    apply_ctx c = {.items = items, .count = count, .now = tv_wall_ms()};
+    int rc = store_write(n->st, apply_fn, &c);
+    if (rc == TV_OK) {
+        /* keep our clock ahead of everything we hold, as the HLC receive rule says */
+        for (size_t i = 0; i < count; i++)
+            if (items[i].rc == TV_OK)
+                (void)crdt_hlc_observe(&n->clock, items[i].r.header.hlc_max, (uint64_t)c.now,
+                                       CRDT_HLC_DRIFT_MAX_MS);
+    }
+    return rc;
+}

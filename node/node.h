@@ -82,6 +82,21 @@ static inline uint64_t tv_node_pending(const tv_node *n)
  * pending group is emptied. Returns 0, TV_ENOSPC or another store error. */
 int tv_node_commit(tv_node *n, uint64_t *first_seq);
 
+/* A batch received from elsewhere (a peer, a bundle), and what became of it. */
+typedef struct tv_apply_item {
+    const uint8_t *buf; /* the batch bytes, verbatim; borrowed */
+    size_t len;
+    int rc; /* 0 accepted (see r.duplicate), or why it was refused */
+    store_apply_result r;
+} tv_apply_item;
+
+/* Applies received batches through the one apply path, all in one durable write
+ * transaction (group commit); each item's rc says whether it was accepted. A refused batch
+ * leaves no trace and does not stop the others. Returns 0 once the transaction is on
+ * disk (only then may the accepted batches be acknowledged), or a store error, in which
+ * case nothing was recorded. */
+int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count);
+
 /* Drops the pending events without recording them. */
 void tv_node_discard(tv_node *n);
 
