@@ -44,6 +44,14 @@ const char *tv_strerror(int err)
         return "resource busy";
     case TV_EPERM:
         return "not permitted for this node";
+    case TV_EUNTRUSTED:
+        return "origin not enrolled under our root (certificate unknown)";
+    case TV_ESCOPE:
+        return "event outside its origin's scope";
+    case TV_EREVOKED:
+        return "origin's key has been revoked";
+    case TV_EFROZEN:
+        return "origin forked its log and is frozen until re-certified";
     }
     return "unknown error";
 }

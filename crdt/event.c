@@ -56,12 +56,18 @@ const char *crdt_event_type_name(uint32_t type)
 const char *crdt_method_name(uint32_t method)
 {
     switch (method) {
-    case CRDT_METHOD_SELF: return "self";
-    case CRDT_METHOD_STAFF: return "staff";
-    case CRDT_METHOD_CCCD: return "cccd";
-    case CRDT_METHOD_BHYT: return "bhyt";
-    case CRDT_METHOD_PAPER: return "paper";
-    case CRDT_METHOD_IMPORT: return "import";
+    case CRDT_METHOD_SELF:
+        return "self";
+    case CRDT_METHOD_STAFF:
+        return "staff";
+    case CRDT_METHOD_CCCD:
+        return "cccd";
+    case CRDT_METHOD_BHYT:
+        return "bhyt";
+    case CRDT_METHOD_PAPER:
+        return "paper";
+    case CRDT_METHOD_IMPORT:
+        return "import";
     }
     return NULL;
 }
@@ -154,6 +160,25 @@ int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_ups
         e |= msgpack_pack_uint8(pk, VK_VILLAGE) | pack_text(pk, v->village);
     if (v->fields & CRDT_VENUE_F_OWNER_PHONE)
         e |= msgpack_pack_uint8(pk, VK_OWNER_PHONE) | pack_text(pk, v->owner_phone);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_cert(msgpack_packer *pk, uint64_t hlc, const crdt_cert_event *c)
+{
+    if (c->len == 0 || c->len > CRDT_CERT_EVENT_BYTES_MAX) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CERT) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 1) | msgpack_pack_uint8(pk, 1) |
+            pack_bin(pk, c->cert, c->len);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_revoke(msgpack_packer *pk, uint64_t hlc, const crdt_revoke *r)
+{
+    if (!text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 0)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_REVOKE) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, r->reason.n ? 2 : 1) |
+            msgpack_pack_uint8(pk, 1) | pack_bin(pk, r->subject, TV_NODE_ID_BYTES);
+    if (r->reason.n) e |= msgpack_pack_uint8(pk, 2) | pack_text(pk, r->reason);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -270,6 +295,41 @@ static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
     return TV_OK;
 }
 
+static int decode_cert(crdt_cert_event *c, const msgpack_object_map *m)
+{
+    int seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        uint64_t key;
+        if (crdt_mp_u64(&m->ptr[i].key, &key)) return TV_EDECODE;
+        if (key != 1) continue;
+        if (seen++ || crdt_mp_bin(&m->ptr[i].val, CRDT_CERT_EVENT_BYTES_MAX, &c->cert, &c->len) ||
+            c->len == 0)
+            return TV_EDECODE;
+    }
+    return seen ? TV_OK : TV_EDECODE;
+}
+
+static int decode_revoke(crdt_revoke *r, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        uint64_t key;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key)) return TV_EDECODE;
+        if (key == 1 || key == 2) {
+            if (seen & (1u << key)) return TV_EDECODE;
+            seen |= 1u << key;
+        }
+        if (key == 1) {
+            if (crdt_mp_bin_n(&m->ptr[i].val, TV_NODE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(r->subject, b, TV_NODE_ID_BYTES);
+        } else if (key == 2 && get_text(&m->ptr[i].val, CRDT_TEXT_BYTES_MAX, &r->reason)) {
+            return TV_EDECODE;
+        }
+    }
+    return seen & 2u ? TV_OK : TV_EDECODE;
+}
+
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
@@ -283,11 +343,25 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
     crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
-    if (type == CRDT_EV_SCAN || type == CRDT_EV_VENUE_UPSERT) {
+    if (type == CRDT_EV_SCAN || type == CRDT_EV_VENUE_UPSERT || type == CRDT_EV_CERT ||
+        type == CRDT_EV_REVOKE) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
             return TV_EDECODE;
         const msgpack_object_map *m = &o->via.array.ptr[2].via.map;
-        rc = type == CRDT_EV_SCAN ? decode_scan(&e.u.scan, m) : decode_venue(&e.u.venue, m);
+        switch (type) {
+        case CRDT_EV_SCAN:
+            rc = decode_scan(&e.u.scan, m);
+            break;
+        case CRDT_EV_VENUE_UPSERT:
+            rc = decode_venue(&e.u.venue, m);
+            break;
+        case CRDT_EV_CERT:
+            rc = decode_cert(&e.u.cert, m);
+            break;
+        default:
+            rc = decode_revoke(&e.u.revoke, m);
+            break;
+        }
         if (rc) return rc;
         e.known = 1;
     }

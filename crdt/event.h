@@ -33,6 +33,7 @@ enum crdt_event_type {
 #define CRDT_MASKED_BYTES_MAX 63  /* a masked display string */
 #define CRDT_DEVICE_BYTES_MAX 63  /* a scanning device's label */
 #define CRDT_PHONE_BYTES_MAX 15
+#define CRDT_CERT_EVENT_BYTES_MAX 3584 /* == CRDT_CERT_BYTES_MAX, asserted in cert.c */
 
 /* Scan directions and methods (wire values; never renumber). */
 enum { CRDT_DIR_IN = 0, CRDT_DIR_OUT = 1 };
@@ -81,6 +82,18 @@ typedef struct crdt_venue_upsert {
     uint32_t category;
 } crdt_venue_upsert;
 
+/* cert: a certificate issued by the event's origin (bytes as crdt_cert_sign made them). */
+typedef struct crdt_cert_event {
+    const uint8_t *cert;
+    size_t len;
+} crdt_cert_event;
+
+/* revoke: the subject's key is no longer trusted, from this event on, everywhere. */
+typedef struct crdt_revoke {
+    uint8_t subject[TV_NODE_ID_BYTES];
+    crdt_text reason; /* optional (n = 0) */
+} crdt_revoke;
+
 typedef struct crdt_event {
     uint32_t type;
     uint64_t hlc;
@@ -90,6 +103,8 @@ typedef struct crdt_event {
     union {
         crdt_scan scan;
         crdt_venue_upsert venue;
+        crdt_cert_event cert;
+        crdt_revoke revoke;
     } u;
 } crdt_event;
 
@@ -107,6 +122,8 @@ int crdt_unit_code_valid(const char *s, size_t n);
  * as decoding). Returns 0, TV_EINVAL (invalid field) or TV_ENOMEM. */
 int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s);
 int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_upsert *v);
+int crdt_event_pack_cert(msgpack_packer *pk, uint64_t hlc, const crdt_cert_event *c);
+int crdt_event_pack_revoke(msgpack_packer *pk, uint64_t hlc, const crdt_revoke *r);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

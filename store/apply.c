@@ -272,18 +272,26 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     crdt_batch b;
     int rc = crdt_batch_open(&b, buf, len);
     if (rc) return rc;
-    if ((rc = crdt_batch_check_events(&b))) return rc;
     r->header = b.h;
     memcpy(r->hash, b.hash, TV_HASH_BYTES);
+    /* every event well-formed, its origin trusted, every event within the origin's scope */
+    int own;
+    if ((rc = store_trust_check_(t, &b, &own))) return rc;
 
     store_frontier f;
     uint32_t origin_no;
     int known;
     if ((rc = frontier_load(t, b.h.origin, &f, &origin_no, &known))) return rc;
     uint64_t last = b.h.first_seq + b.h.count - 1;
-    if (last <= f.seq) return check_held(t, origin_no, &b, r);
-    if (b.h.first_seq != f.seq + 1) return b.h.first_seq > f.seq + 1 ? TV_EGAP : TV_EFORK;
-    if (sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0) return TV_ECHAIN;
+    if (last <= f.seq) {
+        rc = check_held(t, origin_no, &b, r);
+        /* a validly signed batch that contradicts what we hold is proof of a fork */
+        if (rc == TV_EFORK && !own) return store_fork_record_(t, &b, buf, len);
+        return rc;
+    }
+    if (b.h.first_seq > f.seq + 1) return TV_EGAP;
+    if (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0)
+        return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len);
     if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
 
     /* From here on only store errors can fail, and they abort the whole transaction. */
@@ -310,6 +318,8 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
             rc = index_scan(t, &ev.u.scan, origin_no, seq, agg, vday);
         else if (ev.known && ev.type == CRDT_EV_VENUE_UPSERT)
             rc = store_venue_apply_(t, &ev.u.venue, ev.hlc, b.h.origin);
+        else if (ev.known && (ev.type == CRDT_EV_CERT || ev.type == CRDT_EV_REVOKE))
+            rc = store_trust_apply_(t, &ev, b.h.origin);
         else
             rc = TV_OK;
         if (rc) break;

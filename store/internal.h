@@ -17,6 +17,9 @@ enum store_table {
     T_SCAN_PERSON, /* person(16) at(8) origin_no(4) seq(8) -> venue(8) dir(1) */
     T_AGG,         /* unit(16, NUL-padded) day(4, biased) -> AGG_BYTES */
     T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day */
+    T_CERTS,       /* subject(32) -> hlc(8) cert bytes: the newest certificate of each node */
+    T_REVOKED,     /* subject(32) -> revoker(32) hlc(8) */
+    T_FORKS,       /* origin(32) first_seq(8) -> a conflicting batch, verbatim (evidence) */
     T_COUNT_
 };
 
@@ -77,6 +80,11 @@ enum { COUNT_EVENTS = 1, COUNT_BATCHES = 2, COUNT_ORIGINS = 3, COUNT_TYPE_BASE =
 /* Applies one venue_upsert to the venue view (last-writer-wins per field). */
 int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
                        const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Trust checks of a batch from another origin, and their effects (store/trust.c). */
+int store_trust_check_(store_txn *t, const crdt_batch *b, int *own);
+int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len);
+
 /* Adds delta to counter id. */
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);
 

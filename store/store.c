@@ -18,6 +18,9 @@ static const char *const table_names[T_COUNT_] = {
     [T_SCAN_PERSON] = "scans_by_person",
     [T_AGG] = "agg_daily",
     [T_VENUE_DAY] = "venue_day",
+    [T_CERTS] = "certs",
+    [T_REVOKED] = "revoked",
+    [T_FORKS] = "forks",
 };
 
 int store_err_(store_txn *t, int rc)

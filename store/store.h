@@ -12,6 +12,7 @@
 #define TV_STORE_STORE_H
 
 #include "crdt/batch.h"
+#include "crdt/cert.h"
 #include "crdt/ids.h"
 
 #include <stddef.h>
@@ -100,6 +101,43 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
  * result and returns it. */
 typedef int (*store_batch_fn)(const uint8_t *buf, size_t len, void *ctx);
 int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
+
+/* --- trust ------------------------------------------------------------------------- */
+/* Batches of the node's own origin are trusted as they are. A batch of any other origin is
+ * applied only when the origin's certificate chains to the root, the origin is neither
+ * revoked nor frozen (it forked its log), and each of its events lies within its scope:
+ * scans and venues of units the certificate covers; certificates that narrow the origin's
+ * own; revocations by the root or by the revoked certificate's issuer. */
+
+/* The root of trust (the province's key). Returns 0 or TV_ENOTFOUND. */
+int store_root_get(store_txn *t, uint8_t root[TV_NODE_ID_BYTES]);
+int store_root_set(store_txn *t, const uint8_t root[TV_NODE_ID_BYTES]);
+
+/* Installs a certificate received out of band (enrolment, a peer's handshake): it must be
+ * the root's self-signed certificate, or be issued by a node whose certificate is
+ * installed and narrow it. An older certificate of the same subject (by not_before) does
+ * not replace a newer one. Returns 0, TV_EUNTRUSTED (issuer unknown), TV_EPERM (does not
+ * narrow), TV_EREVOKED, or a decoding error. */
+int store_cert_install(store_txn *t, const uint8_t *cert, size_t len);
+
+/* The installed certificate of subject: decoded into *c (may be NULL) and its bytes (may
+ * be NULL; valid until the transaction ends). Returns 0 or TV_ENOTFOUND. */
+int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_cert *c,
+                   const uint8_t **raw, size_t *raw_len);
+
+typedef int (*store_cert_fn)(const uint8_t *raw, size_t len, void *ctx);
+/* Calls fn for every installed certificate, in subject order. */
+int store_cert_foreach(store_txn *t, store_cert_fn fn, void *ctx);
+
+/* Returns 1 when subject is revoked, 0 when not, or a negative error. */
+int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
+
+/* Fork evidence: batches that contradict an origin's log as held here. */
+typedef int (*store_fork_fn)(const uint8_t origin[TV_NODE_ID_BYTES], uint64_t first_seq,
+                             const uint8_t *buf, size_t len, void *ctx);
+int store_forks_foreach(store_txn *t, store_fork_fn fn, void *ctx);
+/* Returns 1 when origin is frozen (evidence of a fork is held), 0 when not. */
+int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES]);
 
 /* --- counters ----------------------------------------------------------------------- */
 

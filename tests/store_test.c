@@ -15,12 +15,16 @@ typedef struct apply_ctx {
     size_t len;
     store_apply_result r;
     int64_t now;
+    int rc;
 } apply_ctx;
 
+/* As a node applies a received batch: a refused batch does not abort the transaction
+ * (fork evidence, for one, must be kept). */
 static int apply_fn(store_txn *t, void *arg)
 {
     apply_ctx *c = arg;
-    return store_apply_batch(t, c->buf, c->len, c->now, &c->r);
+    c->rc = store_apply_batch(t, c->buf, c->len, c->now, &c->r);
+    return c->rc == TV_ESTORE || c->rc == TV_ENOMEM ? c->rc : 0;
 }
 
 static int apply(store *s, const uint8_t *buf, size_t len, store_apply_result *r)
@@ -28,7 +32,58 @@ static int apply(store *s, const uint8_t *buf, size_t len, store_apply_result *r
     apply_ctx c = {.buf = buf, .len = len, .now = 1700000000000LL};
     int rc = store_write(s, apply_fn, &c);
     if (r) *r = c.r;
+    return rc ? rc : c.rc;
+}
+
+/* Makes `root` the root of trust of s and enrols each of `ids` as a commune node of unit
+ * 22333, as enrolment would. */
+typedef struct trust_ctx {
+    const crdt_identity *root;
+    const crdt_identity *const *ids;
+    int n;
+} trust_ctx;
+
+static int install_cert(store_txn *t, const crdt_identity *issuer, const crdt_cert *c)
+{
+    uint8_t *raw;
+    size_t len;
+    int rc = crdt_cert_sign(c, issuer, &raw, &len);
+    if (rc == 0) rc = store_cert_install(t, raw, len);
+    free(raw);
     return rc;
+}
+
+static int trust_fn(store_txn *t, void *arg)
+{
+    trust_ctx *c = arg;
+    static crdt_cert cert;
+    int rc = store_root_set(t, c->root->pk);
+    if (rc) return rc;
+    memset(&cert, 0, sizeof cert);
+    memcpy(cert.subject, c->root->pk, TV_NODE_ID_BYTES);
+    memcpy(cert.issuer, c->root->pk, TV_NODE_ID_BYTES);
+    cert.role = CRDT_ROLE_PROVINCE;
+    strcpy(cert.unit, "56");
+    cert.scope_len = 1;
+    strcpy(cert.scope[0], CRDT_SCOPE_ALL);
+    if ((rc = install_cert(t, c->root, &cert))) return rc;
+    for (int i = 0; i < c->n; i++) {
+        memcpy(cert.subject, c->ids[i]->pk, TV_NODE_ID_BYTES);
+        cert.role = CRDT_ROLE_COMMUNE;
+        strcpy(cert.unit, "22333");
+        strcpy(cert.scope[0], "22333");
+        if ((rc = install_cert(t, c->root, &cert))) return rc;
+    }
+    return 0;
+}
+
+static void trust(store *s, const crdt_identity *const *ids, int n)
+{
+    static crdt_identity root;
+    test_identity(&root, 0xee);
+    trust_ctx c = {.root = &root, .ids = ids, .n = n};
+    int rc = store_write(s, trust_fn, &c);
+    if (rc) fail_msg("trust setup: %s", tv_strerror(rc));
 }
 
 static store_counts counts(store *s)
@@ -60,6 +115,8 @@ static void test_chain_apply_reopen(void **state)
     assert_int_equal(store_open(&s, dir, NULL), 0);
     crdt_identity id;
     test_identity(&id, 1);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
     uint8_t *b1, *b2, h1[TV_HASH_BYTES], h2[TV_HASH_BYTES];
     size_t l1, l2;
     test_seal_scans(&id, 1, NULL, 10, 100, &b1, &l1, h1);
@@ -103,6 +160,8 @@ static void test_chain_faults_rejected(void **state)
     assert_int_equal(store_open(&s, dir, NULL), 0);
     crdt_identity id;
     test_identity(&id, 2);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
     uint8_t *b1, *b2, *bad, *gap, *fork, *late, h1[TV_HASH_BYTES], h[TV_HASH_BYTES];
     uint8_t wrong[TV_HASH_BYTES];
     size_t l1, l2, lbad, lgap, lfork, llate;
@@ -116,9 +175,7 @@ static void test_chain_faults_rejected(void **state)
 
     assert_int_equal(apply(s, b2, l2, NULL), TV_EGAP); /* before its predecessor */
     assert_int_equal(apply(s, b1, l1, NULL), 0);
-    assert_int_equal(apply(s, bad, lbad, NULL), TV_ECHAIN);
     assert_int_equal(apply(s, gap, lgap, NULL), TV_EGAP);
-    assert_int_equal(apply(s, fork, lfork, NULL), TV_EFORK);
     assert_int_equal(apply(s, late, llate, NULL), TV_ECHAIN);
     store_counts c = counts(s);
     assert_int_equal(c.events, 4); /* none of the faulty batches left a trace */
@@ -126,6 +183,19 @@ static void test_chain_faults_rejected(void **state)
     assert_int_equal(frontier(s, id.pk).seq, 4);
     assert_int_equal(apply(s, b2, l2, NULL), 0); /* the right successor still applies */
     assert_int_equal(frontier(s, id.pk).seq, 8);
+
+    /* a validly signed batch at a place the log already fills differently is a fork: it
+     * is kept as evidence and the origin is frozen */
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_frozen(t, id.pk), 0);
+    store_read_end(t);
+    assert_int_equal(apply(s, fork, lfork, NULL), TV_EFORK);
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_frozen(t, id.pk), 1);
+    store_read_end(t);
+    assert_int_equal(apply(s, bad, lbad, NULL), TV_EFROZEN);
+    assert_int_equal(counts(s).events, 8);
 
     /* a tampered batch is refused by the apply path itself */
     b1[l1 - 3] ^= 1;
@@ -150,6 +220,8 @@ static void test_map_grows(void **state)
     assert_int_equal(store_open(&s, dir, &o), 0);
     crdt_identity id;
     test_identity(&id, 3);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
     uint8_t prev[TV_HASH_BYTES];
     uint64_t seq = 1, hlc = 1;
     for (int i = 0; i < 40; i++) {
@@ -209,7 +281,9 @@ static void make_logs(log_set *ls, test_rng *rng)
                     memcpy(sc.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
                     assert_int_equal(crdt_event_pack_scan(&b.pk, hlc, &sc), 0);
                 } else {
-                    crdt_venue_upsert u = {.fields = (uint32_t)(1 + test_rng_below(rng, 31))};
+                    /* an upsert always names its unit (a scope rule) */
+                    crdt_venue_upsert u = {.fields = CRDT_VENUE_F_UNIT |
+                                                     (uint32_t)(test_rng_below(rng, 32))};
                     const char *name = names[test_rng_below(rng, 5)];
                     const char *village = villages[test_rng_below(rng, 4)];
                     memcpy(u.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
@@ -240,6 +314,13 @@ static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, siz
     char *dir = test_tmpdir();
     store *s;
     assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity who[ORIGINS];
+    const crdt_identity *ids[ORIGINS];
+    for (int i = 0; i < ORIGINS; i++) {
+        test_identity(&who[i], (uint8_t)(20 + i));
+        ids[i] = &who[i];
+    }
+    trust(s, ids, ORIGINS);
     int next[ORIGINS] = {0};
     for (int left = ORIGINS * BATCHES_PER_ORIGIN; left > 0; left--) {
         int o;
@@ -318,6 +399,8 @@ static void test_indexes_and_aggregates(void **state)
     assert_int_equal(store_open(&s, dir, NULL), 0);
     crdt_identity id;
     test_identity(&id, 9);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
     const int64_t day0 = 1633453200000LL; /* 2021-10-06T00:00:00+07:00 */
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
@@ -419,6 +502,8 @@ static void test_group_commit_isolates_bad_batch(void **state)
     crdt_identity a, b;
     test_identity(&a, 30);
     test_identity(&b, 31);
+    const crdt_identity *ids[] = {&a, &b};
+    trust(s, ids, 2);
     group_ctx g;
     uint8_t h[TV_HASH_BYTES];
     test_seal_scans(&a, 1, NULL, 3, 10, &g.buf[0], &g.len[0], h);
@@ -428,7 +513,7 @@ static void test_group_commit_isolates_bad_batch(void **state)
     assert_int_equal(store_write(s, group_fn, &g), 0);
     assert_int_equal(g.rc[0], 0);
     assert_int_not_equal(g.rc[1], 0);
-    assert_int_equal(g.rc[2], TV_ECHAIN);
+    assert_int_equal(g.rc[2], TV_EFORK); /* names a predecessor a never wrote: a fork */
     store_counts c = counts(s);
     assert_int_equal(c.events, 3);
     assert_int_equal(c.origins, 1);

@@ -1,0 +1,282 @@
+/* Trust: the root, certificates, revocations, fork evidence, and the checks every batch
+ * from another origin passes before it is applied. */
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "store/internal.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int get(store_txn *t, int table, const void *k, size_t klen, MDB_val *val)
+{
+    MDB_val key = {klen, (void *)k};
+    return store_err_(t, mdb_get(t->txn, t->s->dbi[table], &key, val));
+}
+
+static int put(store_txn *t, int table, const void *k, size_t klen, const void *v, size_t vlen)
+{
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    return store_err_(t, mdb_put(t->txn, t->s->dbi[table], &key, &val, 0));
+}
+
+static int meta_id(store_txn *t, const char *name, uint8_t out[TV_NODE_ID_BYTES])
+{
+    size_t len;
+    int rc = store_meta_get(t, name, out, TV_NODE_ID_BYTES, &len);
+    if (rc) return rc == TV_ELIMIT ? TV_ECORRUPT : rc;
+    return len == TV_NODE_ID_BYTES ? TV_OK : TV_ECORRUPT;
+}
+
+int store_root_get(store_txn *t, uint8_t root[TV_NODE_ID_BYTES])
+{
+    return meta_id(t, "root", root);
+}
+
+int store_root_set(store_txn *t, const uint8_t root[TV_NODE_ID_BYTES])
+{
+    return store_meta_put(t, "root", root, TV_NODE_ID_BYTES);
+}
+
+int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_cert *c,
+                   const uint8_t **raw, size_t *raw_len)
+{
+    MDB_val v;
+    int rc = get(t, T_CERTS, subject, TV_NODE_ID_BYTES, &v);
+    if (rc) return rc;
+    if (v.mv_size <= 8) return TV_ECORRUPT;
+    const uint8_t *p = (const uint8_t *)v.mv_data + 8;
+    size_t n = v.mv_size - 8;
+    /* installed certificates were verified on the way in; checking again costs one
+     * signature verification per use, which the apply path can afford per batch */
+    if (c && crdt_cert_open(c, p, n)) return TV_ECORRUPT;
+    if (raw) *raw = p;
+    if (raw_len) *raw_len = n;
+    return TV_OK;
+}
+
+int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES])
+{
+    MDB_val v;
+    int rc = get(t, T_REVOKED, subject, TV_NODE_ID_BYTES, &v);
+    if (rc == TV_ENOTFOUND) return 0;
+    return rc ? rc : 1;
+}
+
+int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES])
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k = {TV_NODE_ID_BYTES, (void *)origin}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    int frozen = rc == 0 && k.mv_size >= TV_NODE_ID_BYTES &&
+                 memcmp(k.mv_data, origin, TV_NODE_ID_BYTES) == 0;
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) return store_err_(t, rc);
+    return frozen;
+}
+
+/* Stores c (already checked) unless a certificate of the subject with a later not_before
+ * is installed. A new certificate lifts a fork freeze: re-certification is how an operator
+ * vouches for the node again. */
+static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size_t len)
+{
+    crdt_cert *old = malloc(sizeof *old);
+    if (!old) return TV_ENOMEM;
+    int rc = store_cert_get(t, c->subject, old, NULL, NULL);
+    int keep_old = rc == TV_OK && old->not_before_ms > c->not_before_ms;
+    int same = rc == TV_OK && old->not_before_ms == c->not_before_ms;
+    free(old);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    if (keep_old || same) return TV_OK;
+    uint8_t *v = malloc(8 + len);
+    if (!v) return TV_ENOMEM;
+    store_be64_(v, (uint64_t)c->not_before_ms);
+    memcpy(v + 8, raw, len);
+    rc = put(t, T_CERTS, c->subject, TV_NODE_ID_BYTES, v, 8 + len);
+    free(v);
+    if (rc) return rc;
+    /* lift a freeze: drop the fork evidence of this subject */
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur))) return store_err_(t, rc);
+    MDB_val k = {TV_NODE_ID_BYTES, (void *)c->subject}, val;
+    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
+         rc == 0 && memcmp(k.mv_data, c->subject, TV_NODE_ID_BYTES) == 0;
+         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
+        if ((rc = mdb_cursor_del(cur, 0))) break;
+    mdb_cursor_close(cur);
+    return rc && rc != MDB_NOTFOUND ? store_err_(t, rc) : TV_OK;
+}
+
+/* Checks that child may stand: the root's self-signed certificate, or issued by a node
+ * whose installed certificate it narrows, whose key is not revoked. */
+static int cert_check(store_txn *t, const crdt_cert *child)
+{
+    uint8_t root[TV_NODE_ID_BYTES];
+    int rc = store_root_get(t, root);
+    if (rc) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
+    if (crdt_cert_is_root(child))
+        return memcmp(child->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_EUNTRUSTED;
+    if ((rc = store_revoked(t, child->issuer)) != 0) return rc < 0 ? rc : TV_EREVOKED;
+    crdt_cert *parent = malloc(sizeof *parent);
+    if (!parent) return TV_ENOMEM;
+    rc = store_cert_get(t, child->issuer, parent, NULL, NULL);
+    if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
+    if (rc == TV_OK) rc = crdt_cert_narrows(parent, child);
+    free(parent);
+    return rc;
+}
+
+int store_cert_install(store_txn *t, const uint8_t *cert, size_t len)
+{
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    int rc = crdt_cert_open(c, cert, len);
+    if (rc == TV_OK) rc = cert_check(t, c);
+    if (rc == TV_OK) rc = store_revoked(t, c->subject) ? TV_EREVOKED : TV_OK;
+    if (rc == TV_OK) rc = cert_store(t, c, cert, len);
+    free(c);
+    return rc;
+}
+
+int store_cert_foreach(store_txn *t, store_cert_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_CERTS], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size <= 8) continue;
+        if ((out = fn((const uint8_t *)v.mv_data + 8, v.mv_size - 8, ctx))) break;
+    }
+    mdb_cursor_close(cur);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+int store_forks_foreach(store_txn *t, store_fork_fn fn, void *ctx)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != TV_NODE_ID_BYTES + 8) continue;
+        const uint8_t *p = k.mv_data;
+        if ((out = fn(p, store_get64_(p + TV_NODE_ID_BYTES), v.mv_data, v.mv_size, ctx))) break;
+    }
+    mdb_cursor_close(cur);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len)
+{
+    uint8_t k[TV_NODE_ID_BYTES + 8];
+    memcpy(k, b->h.origin, TV_NODE_ID_BYTES);
+    store_be64_(k + TV_NODE_ID_BYTES, b->h.first_seq);
+    int rc = put(t, T_FORKS, k, sizeof k, buf, len);
+    return rc ? rc : TV_EFORK;
+}
+
+/* Checks one event of a trusted origin against its certificate. */
+static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *ev,
+                          const uint8_t *root)
+{
+    if (!ev->known) return TV_OK; /* a newer node's event: stored and relayed, not judged */
+    switch (ev->type) {
+    case CRDT_EV_SCAN:
+        return crdt_cert_covers(oc, ev->u.scan.unit.p, ev->u.scan.unit.n) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_VENUE_UPSERT:
+        /* every upsert names its unit, so acceptance does not depend on arrival order */
+        if (!(ev->u.venue.fields & CRDT_VENUE_F_UNIT)) return TV_ESCOPE;
+        return crdt_cert_covers(oc, ev->u.venue.unit.p, ev->u.venue.unit.n) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_CERT: {
+        crdt_cert *c = malloc(sizeof *c);
+        if (!c) return TV_ENOMEM;
+        int rc = crdt_cert_open(c, ev->u.cert.cert, ev->u.cert.len);
+        if (rc == TV_OK)
+            rc = crdt_cert_is_root(c) ? (memcmp(c->subject, oc->subject, TV_NODE_ID_BYTES) == 0 &&
+                                                 memcmp(c->subject, root, TV_NODE_ID_BYTES) == 0
+                                             ? TV_OK
+                                             : TV_ESCOPE)
+                                      : (crdt_cert_narrows(oc, c) ? TV_ESCOPE : TV_OK);
+        else
+            rc = TV_ESCOPE;
+        free(c);
+        return rc;
+    }
+    case CRDT_EV_REVOKE: {
+        if (memcmp(oc->subject, root, TV_NODE_ID_BYTES) == 0) return TV_OK;
+        crdt_cert *c = malloc(sizeof *c);
+        if (!c) return TV_ENOMEM;
+        int rc = store_cert_get(t, ev->u.revoke.subject, c, NULL, NULL);
+        if (rc == TV_OK)
+            rc = memcmp(c->issuer, oc->subject, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_ESCOPE;
+        else if (rc == TV_ENOTFOUND)
+            rc = TV_ESCOPE;
+        free(c);
+        return rc;
+    }
+    }
+    return TV_OK;
+}
+
+int store_trust_check_(store_txn *t, const crdt_batch *b, int *own)
+{
+    uint8_t self[TV_NODE_ID_BYTES], root[TV_NODE_ID_BYTES];
+    int rc = meta_id(t, "node_id", self);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    *own = rc == TV_OK && memcmp(self, b->h.origin, TV_NODE_ID_BYTES) == 0;
+    if (*own) return crdt_batch_check_events(b);
+
+    if ((rc = store_root_get(t, root))) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
+    if ((rc = store_revoked(t, b->h.origin)) != 0) return rc < 0 ? rc : TV_EREVOKED;
+    if ((rc = store_frozen(t, b->h.origin)) != 0) return rc < 0 ? rc : TV_EFROZEN;
+    crdt_cert *oc = malloc(sizeof *oc);
+    if (!oc) return TV_ENOMEM;
+    rc = store_cert_get(t, b->h.origin, oc, NULL, NULL);
+    if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
+    /* the certificate must cover the time the events were written */
+    if (rc == TV_OK && (crdt_cert_valid_at(oc, (int64_t)crdt_hlc_ms(b->h.hlc_min)) ||
+                        crdt_cert_valid_at(oc, (int64_t)crdt_hlc_ms(b->h.hlc_max))))
+        rc = TV_EUNTRUSTED;
+    if (rc) {
+        free(oc);
+        return rc;
+    }
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, b);
+    crdt_event ev;
+    while ((rc = crdt_batch_iter_next(&it, &ev)) == 1)
+        if ((rc = event_in_scope(t, oc, &ev, root))) break;
+    crdt_batch_iter_release(&it);
+    free(oc);
+    return rc;
+}
+
+int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES])
+{
+    if (ev->type == CRDT_EV_REVOKE) {
+        uint8_t v[TV_NODE_ID_BYTES + 8];
+        memcpy(v, origin, TV_NODE_ID_BYTES);
+        store_be64_(v + TV_NODE_ID_BYTES, ev->hlc);
+        if (store_revoked(t, ev->u.revoke.subject) == 1) return TV_OK; /* first one stands */
+        return put(t, T_REVOKED, ev->u.revoke.subject, TV_NODE_ID_BYTES, v, sizeof v);
+    }
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    int rc = crdt_cert_open(c, ev->u.cert.cert, ev->u.cert.len);
+    /* checked before any write (store_trust_check_, or issued by ourselves) */
+    if (rc == TV_OK)
+        rc = cert_store(t, c, ev->u.cert.cert, ev->u.cert.len);
+    else
+        rc = TV_ECORRUPT;
+    free(c);
+    return rc;
+}
