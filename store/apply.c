@@ -173,27 +173,30 @@ static int check_held(store_txn *t, uint32_t origin_no, const crdt_batch *b, sto
 static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq, acc *agg,
                       acc *vday)
 {
-    uint8_t k[TV_PERSON_REF_BYTES + 20], v[TV_PERSON_REF_BYTES + 1];
+    /* Keys start with the day: scans arrive roughly in time order, so one commit touches
+     * the pages of the current day only, not a page per venue or per person. */
+    uint8_t k[4 + TV_PERSON_REF_BYTES + 20], v[TV_PERSON_REF_BYTES + 1];
     uint64_t at = store_bias64_(s->at_ms);
+    int32_t day = crdt_day_vn(s->at_ms);
+    store_be32_(k, store_bias32_(day));
 
-    memcpy(k, s->venue, TV_VENUE_ID_BYTES);
-    store_be64_(k + 8, at);
-    store_be32_(k + 16, origin_no);
-    store_be64_(k + 20, seq);
+    memcpy(k + 4, s->venue, TV_VENUE_ID_BYTES);
+    store_be64_(k + 12, at);
+    store_be32_(k + 20, origin_no);
+    store_be64_(k + 24, seq);
     memcpy(v, s->person, TV_PERSON_REF_BYTES);
     v[TV_PERSON_REF_BYTES] = s->direction;
-    int rc = put(t, T_SCAN_VENUE, k, 28, v, TV_PERSON_REF_BYTES + 1);
+    int rc = put(t, T_SCAN_VENUE, k, 32, v, TV_PERSON_REF_BYTES + 1);
     if (rc) return rc;
 
-    memcpy(k, s->person, TV_PERSON_REF_BYTES);
-    store_be64_(k + 16, at);
-    store_be32_(k + 24, origin_no);
-    store_be64_(k + 28, seq);
+    memcpy(k + 4, s->person, TV_PERSON_REF_BYTES);
+    store_be64_(k + 20, at);
+    store_be32_(k + 28, origin_no);
+    store_be64_(k + 32, seq);
     memcpy(v, s->venue, TV_VENUE_ID_BYTES);
     v[TV_VENUE_ID_BYTES] = s->direction;
-    if ((rc = put(t, T_SCAN_PERSON, k, 36, v, TV_VENUE_ID_BYTES + 1))) return rc;
+    if ((rc = put(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1))) return rc;
 
-    int32_t day = crdt_day_vn(s->at_ms);
     uint8_t ak[UNIT_KEY_BYTES + 4];
     unit_key(ak, s->unit.p, s->unit.n);
     store_be32_(ak + UNIT_KEY_BYTES, store_bias32_(day));

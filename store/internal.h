@@ -13,8 +13,8 @@ enum store_table {
     T_BATCHES,     /* origin_no(4) first_seq(8) -> batch bytes, verbatim */
     T_COUNTS,      /* counter id(4) -> u64 */
     T_VENUES,      /* venue(8) -> view record (msgpack, see store_views.c) */
-    T_SCAN_VENUE,  /* venue(8) at(8) origin_no(4) seq(8) -> person(16) dir(1) */
-    T_SCAN_PERSON, /* person(16) at(8) origin_no(4) seq(8) -> venue(8) dir(1) */
+    T_SCAN_VENUE,  /* day(4) venue(8) at(8) origin_no(4) seq(8) -> person(16) dir(1) */
+    T_SCAN_PERSON, /* day(4) person(16) at(8) origin_no(4) seq(8) -> venue(8) dir(1) */
     T_AGG,         /* unit(16, NUL-padded) day(4, biased) -> AGG_BYTES */
     T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day */
     T_CERTS,       /* subject(32) -> hlc(8) cert bytes: the newest certificate of each node */

@@ -209,47 +209,75 @@ int store_venue_foreach(store_txn *t, store_venue_fn fn, void *ctx)
     return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
 }
 
-/* Walks an index whose keys are prefix(plen) at(8) origin_no(4) seq(8). */
+/* The latest time an index is asked about: 10000-01-01, far beyond any scan, and small
+ * enough that day arithmetic cannot overflow. */
+#define SCAN_TIME_MS_MAX 253402300800000LL
+
+/* Walks an index whose keys are day(4) prefix(plen) at(8) origin_no(4) seq(8). Days that
+ * hold nothing for the prefix are skipped by seeking, so a wide range costs one seek per
+ * day that has data at all, not per calendar day. */
 static int scan_range(store_txn *t, int table, const uint8_t *prefix, size_t plen, int64_t from_ms,
                       int64_t to_ms, store_scan_fn fn, void *ctx)
 {
-    uint8_t k[TV_PERSON_REF_BYTES + 20];
-    memcpy(k, prefix, plen);
-    store_be64_(k + plen, store_bias64_(from_ms));
-    memset(k + plen + 8, 0, 12);
+    if (from_ms < 0) from_ms = 0;
+    if (to_ms > SCAN_TIME_MS_MAX) to_ms = SCAN_TIME_MS_MAX;
+    if (from_ms >= to_ms) return TV_OK;
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[table], &cur);
     if (rc) return store_err_(t, rc);
-    MDB_val key = {plen + 20, k}, val;
+    const size_t klen = 4 + plen + 20;
+    const int32_t last = crdt_day_vn(to_ms - 1);
     int out = TV_OK;
-    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
-         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
-        const uint8_t *p = key.mv_data;
-        if (key.mv_size != plen + 20 || memcmp(p, prefix, plen) != 0) break;
-        int64_t at = (int64_t)(store_get64_(p + plen) ^ (1ULL << 63));
-        if (at >= to_ms) break;
-        store_scan_ref s = {.at_ms = at,
-                            .origin_no = store_get32_(p + plen + 8),
-                            .seq = store_get64_(p + plen + 12)};
-        const uint8_t *v = val.mv_data;
-        if (table == T_SCAN_VENUE) {
-            if (val.mv_size != TV_PERSON_REF_BYTES + 1) {
-                out = TV_ECORRUPT;
-                break;
-            }
-            memcpy(s.venue, prefix, TV_VENUE_ID_BYTES);
-            memcpy(s.person, v, TV_PERSON_REF_BYTES);
-            s.direction = v[TV_PERSON_REF_BYTES];
-        } else {
-            if (val.mv_size != TV_VENUE_ID_BYTES + 1) {
-                out = TV_ECORRUPT;
-                break;
-            }
-            memcpy(s.person, prefix, TV_PERSON_REF_BYTES);
-            memcpy(s.venue, v, TV_VENUE_ID_BYTES);
-            s.direction = v[TV_VENUE_ID_BYTES];
+    int32_t day = crdt_day_vn(from_ms);
+    while (day <= last && !out) {
+        uint8_t k[4 + TV_PERSON_REF_BYTES + 20];
+        store_be32_(k, store_bias32_(day));
+        memcpy(k + 4, prefix, plen);
+        store_be64_(k + 4 + plen, store_bias64_(from_ms));
+        memset(k + 12 + plen, 0, 12);
+        MDB_val key = {klen, k}, val;
+        rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+        if (rc) break;
+        if (key.mv_size != klen) {
+            out = TV_ECORRUPT;
+            break;
         }
-        if ((out = fn(&s, ctx))) break;
+        int32_t kday = (int32_t)(store_get32_(key.mv_data) ^ (1U << 31));
+        if (kday != day) { /* nothing for us on `day`: go to the next day with data */
+            day = kday > day ? kday : day + 1;
+            continue;
+        }
+        for (; rc == 0; rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+            const uint8_t *p = key.mv_data;
+            if (key.mv_size != klen || memcmp(p, k, 4 + plen) != 0) break;
+            int64_t at = (int64_t)(store_get64_(p + 4 + plen) ^ (1ULL << 63));
+            if (at >= to_ms) break;
+            store_scan_ref s = {.at_ms = at,
+                                .origin_no = store_get32_(p + 12 + plen),
+                                .seq = store_get64_(p + 16 + plen)};
+            const uint8_t *v = val.mv_data;
+            if (table == T_SCAN_VENUE) {
+                if (val.mv_size != TV_PERSON_REF_BYTES + 1) {
+                    out = TV_ECORRUPT;
+                    break;
+                }
+                memcpy(s.venue, prefix, TV_VENUE_ID_BYTES);
+                memcpy(s.person, v, TV_PERSON_REF_BYTES);
+                s.direction = v[TV_PERSON_REF_BYTES];
+            } else {
+                if (val.mv_size != TV_VENUE_ID_BYTES + 1) {
+                    out = TV_ECORRUPT;
+                    break;
+                }
+                memcpy(s.person, prefix, TV_PERSON_REF_BYTES);
+                memcpy(s.venue, v, TV_VENUE_ID_BYTES);
+                s.direction = v[TV_VENUE_ID_BYTES];
+            }
+            if ((out = fn(&s, ctx))) break;
+        }
+        if (rc != 0 && rc != MDB_NOTFOUND) break;
+        rc = 0;
+        day++;
     }
     mdb_cursor_close(cur);
     if (out) return out;

@@ -450,6 +450,11 @@ static void test_indexes_and_aggregates(void **state)
     assert_int_equal(c.s[1].direction, CRDT_DIR_OUT);
     assert_int_equal(c.s[2].seq, 5); /* 12:00, recorded last, sorts by time */
     assert_int_equal(c.s[3].seq, 3);
+    c.n = 0; /* a wide range over days with and without data */
+    assert_int_equal(
+        store_scans_by_venue(t, va, day0 - 40 * 86400000LL, day0 + 40 * 86400000LL, collect_fn, &c),
+        0);
+    assert_int_equal(c.n, 4);
     c.n = 0; /* the end of the range is exclusive */
     assert_int_equal(store_scans_by_venue(t, va, day0, day0 + 9 * 3600000LL, collect_fn, &c), 0);
     assert_int_equal(c.n, 1);
