@@ -6,6 +6,7 @@
 #include <assert.h>
 #include <msgpack.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 
 /* Capacity of the first allocation; vectors usually hold a handful of origins. */
@@ -275,4 +276,19 @@ out:
     msgpack_unpacked_destroy(&u);
     if (rc) crdt_vv_release(v);
     return rc;
+}
+
+void crdt_vv_digest(const crdt_vv *v, uint8_t out[CRDT_VV_DIGEST_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, (const uint8_t *)"truyvet/vv/v1", 13, CRDT_VV_DIGEST_BYTES);
+    for (size_t i = 0; i < v->len; i++) {
+        uint8_t seq[8];
+        for (int k = 0; k < 8; k++)
+            seq[k] = (uint8_t)(v->entries[i].seq >> (56 - 8 * k));
+        crypto_generichash_update(&st, v->entries[i].origin, TV_NODE_ID_BYTES);
+        crypto_generichash_update(&st, seq, sizeof seq);
+        crypto_generichash_update(&st, v->entries[i].hash, TV_HASH_BYTES);
+    }
+    crypto_generichash_final(&st, out, CRDT_VV_DIGEST_BYTES);
 }

@@ -43,6 +43,11 @@ int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src);
  * TV_ENOMEM. */
 int crdt_vv_delta(crdt_vv *out, const crdt_vv *cur, const crdt_vv *base);
 
+#define CRDT_VV_DIGEST_BYTES 16
+/* A short fingerprint of the whole vector (BLAKE2b-128 over its entries in order): two
+ * nodes compare digests to check that a delta rebuilt the same vector. */
+void crdt_vv_digest(const crdt_vv *v, uint8_t out[CRDT_VV_DIGEST_BYTES]);
+
 /* Encodes v as msgpack: an array of [origin bin32, seq uint, hash bin32]. *out is
  * malloc'd (caller frees). Returns 0 or TV_ENOMEM. */
 int crdt_vv_encode(const crdt_vv *v, uint8_t **out, size_t *out_len);

@@ -20,6 +20,7 @@ enum store_table {
     T_CERTS,       /* subject(32) -> hlc(8) cert bytes: the newest certificate of each node */
     T_REVOKED,     /* subject(32) -> revoker(32) hlc(8) */
     T_FORKS,       /* origin(32) first_seq(8) -> a conflicting batch, verbatim (evidence) */
+    T_PEERS,       /* peer(32) -> the sync protocol's record of that peer */
     T_COUNT_
 };
 

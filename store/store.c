@@ -21,6 +21,7 @@ static const char *const table_names[T_COUNT_] = {
     [T_CERTS] = "certs",
     [T_REVOKED] = "revoked",
     [T_FORKS] = "forks",
+    [T_PEERS] = "peers",
 };
 
 int store_err_(store_txn *t, int rc)

@@ -14,6 +14,7 @@
 #include "crdt/batch.h"
 #include "crdt/cert.h"
 #include "crdt/ids.h"
+#include "crdt/vv.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -138,6 +139,24 @@ typedef int (*store_fork_fn)(const uint8_t origin[TV_NODE_ID_BYTES], uint64_t fi
 int store_forks_foreach(store_txn *t, store_fork_fn fn, void *ctx);
 /* Returns 1 when origin is frozen (evidence of a fork is held), 0 when not. */
 int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES]);
+
+/* --- replication ------------------------------------------------------------------ */
+
+/* Fills v (initialised by the caller, emptied first) with what the store holds of every
+ * origin. Returns 0, TV_ENOMEM, TV_ELIMIT or a store error. */
+int store_vv_get(store_txn *t, crdt_vv *v);
+
+/* The stored batch of origin that contains seq: its verbatim bytes (valid until the
+ * transaction ends). Returns 0 or TV_ENOTFOUND. */
+int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq,
+                   const uint8_t **buf, size_t *len);
+
+/* What the sync protocol remembers of a peer between sessions: an opaque record. */
+int store_peer_get(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], const uint8_t **buf,
+                   size_t *len);
+int store_peer_put(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], const uint8_t *buf,
+                   size_t len);
+int store_peer_del(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES]);
 
 /* --- counters ----------------------------------------------------------------------- */
 

@@ -1,0 +1,1272 @@
+/* The replication protocol state machine (see sync.h; bytes in PROTOCOL.md §6). */
+#include "net/sync.h"
+#include "crdt/error.h"
+#include "crdt/mp.h"
+
+#include <assert.h>
+#include <msgpack.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum msg_type {
+    M_HELLO = 1,
+    M_VV_BEGIN = 2,
+    M_VV = 3,
+    M_VV_END = 4,
+    M_NEED_FULL = 5,
+    M_WANT = 6,
+    M_BATCH = 7,
+    M_ACK = 8,
+    M_REFUSE = 9,
+    M_DONE = 10,
+    M_HAVE = 11,
+    M_PING = 12,
+    M_PONG = 13,
+    M_BYE = 14,
+};
+
+typedef struct outmsg {
+    uint8_t *buf;
+    size_t len;
+} outmsg;
+
+/* An origin the peer asked us for. */
+typedef struct serve {
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t next_seq;  /* the next seq to send */
+    uint64_t acked_seq; /* the peer holds everything up to here */
+    uint64_t rewound;   /* 1 + the held seq we last went back to after a gap, 0 if none */
+    uint32_t rank;      /* serving order: ancestors' logs first, so certificates lead */
+} serve;
+
+/* A batch sent and not yet acknowledged. */
+typedef struct inflight {
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t last_seq;
+    size_t bytes;
+    int64_t sent_ms;
+} inflight;
+
+/* An origin we asked the peer for. */
+typedef struct want {
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t target;           /* the peer's seq when we asked */
+    int refused;               /* 0, or the code of a refusal of this origin */
+    uint64_t refused_at_certs; /* certificates held when refused (retry when it grows) */
+} want;
+
+typedef struct pending {
+    uint8_t *buf;
+    size_t len;
+} pending;
+
+struct sync_peer {
+    sync_config cfg;
+    uint8_t peer[TV_NODE_ID_BYTES];
+    sync_stats st;
+    int64_t last_send_ms;
+
+    /* handshake */
+    int hello_recv;
+    int full_requested; /* we sent NEED_FULL: ignore streams on another base */
+    crdt_vv incoming;   /* the peer's vector being rebuilt from VV messages */
+    int incoming_ok;    /* the current VV stream's base matched */
+    uint8_t expect_base[CRDT_VV_DIGEST_BYTES];
+    int vv_known;      /* peer_vv is complete */
+    crdt_vv peer_vv;   /* what the peer holds, as far as we know */
+    crdt_vv sent_vv;   /* what the peer knows we hold (from earlier sessions) */
+    crdt_vv announced; /* what we have told the peer in this session */
+    uint8_t peer_epoch[SYNC_EPOCH_BYTES];
+    int have_record; /* a record of this peer was loaded from the store */
+    crdt_cert *my_cert, *peer_cert;
+
+    /* control messages to send, FIFO */
+    outmsg *q;
+    size_t q_head, q_len, q_cap;
+
+    /* serving */
+    serve *sv;
+    size_t sv_len, sv_cap, sv_pos;
+    inflight *fl;
+    size_t fl_len, fl_cap, fl_bytes;
+    uint32_t peer_window;
+    int64_t last_ack_ms;
+
+    /* receiving */
+    want *wn;
+    size_t wn_len, wn_cap;
+    pending pend[SYNC_PENDING_MAX];
+    size_t pend_len;
+    int done_sent, done_complete, peer_done, peer_complete;
+    uint64_t certs_seen;
+};
+
+/* --- small helpers ---------------------------------------------------------------- */
+
+const char *sync_state_name(sync_state s)
+{
+    switch (s) {
+    case SYNC_HANDSHAKE:
+        return "handshake";
+    case SYNC_TRANSFER:
+        return "transfer";
+    case SYNC_IN_STEP:
+        return "in-step";
+    case SYNC_CLOSED:
+        return "closed";
+    case SYNC_DEAD:
+        return "dead";
+    }
+    return "unknown";
+}
+
+static int is_fatal_store(int rc)
+{
+    return rc == TV_ESTORE || rc == TV_ENOMEM || rc == TV_ENOSPC || rc == TV_ECORRUPT ||
+           rc == TV_EIO;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return TV_OK;
+    size_t n = *cap ? *cap * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p) return TV_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return TV_OK;
+}
+
+/* Queues a packed message (takes ownership of the sbuffer's data). */
+static int queue(sync_peer *p, msgpack_sbuffer *sb)
+{
+    if (p->q_len == SYNC_OUT_QUEUE_MAX) {
+        msgpack_sbuffer_destroy(sb);
+        return TV_ELIMIT;
+    }
+    if (p->q_len == p->q_cap) {
+        size_t n = p->q_cap ? p->q_cap * 2 : 16;
+        outmsg *q = malloc(n * sizeof *q);
+        if (!q) {
+            msgpack_sbuffer_destroy(sb);
+            return TV_ENOMEM;
+        }
+        for (size_t i = 0; i < p->q_len; i++)
+            q[i] = p->q[(p->q_head + i) % p->q_cap];
+        free(p->q);
+        p->q = q;
+        p->q_head = 0;
+        p->q_cap = n;
+    }
+    outmsg m = {.len = sb->size};
+    m.buf = (uint8_t *)msgpack_sbuffer_release(sb);
+    p->q[(p->q_head + p->q_len++) % p->q_cap] = m;
+    return TV_OK;
+}
+
+typedef struct msgb {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} msgb;
+
+static void msg_begin(msgb *m, enum msg_type type, uint32_t fields)
+{
+    msgpack_sbuffer_init(&m->sb);
+    msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&m->pk, 1 + fields);
+    msgpack_pack_uint8(&m->pk, (uint8_t)type);
+}
+
+static int msg_end(sync_peer *p, msgb *m)
+{
+    if (!m->sb.data) return TV_ENOMEM;
+    return queue(p, &m->sb);
+}
+
+static void pack_id(msgpack_packer *pk, const uint8_t *id)
+{
+    msgpack_pack_bin_with_body(pk, id, TV_NODE_ID_BYTES);
+}
+
+static int send_bye(sync_peer *p, int code, const char *text)
+{
+    msgb m;
+    msg_begin(&m, M_BYE, 2);
+    msgpack_pack_int32(&m.pk, code);
+    msgpack_pack_str_with_body(&m.pk, text, strlen(text));
+    return msg_end(p, &m);
+}
+
+/* Ends the session because of the peer: queues BYE and remembers why. */
+static int fail(sync_peer *p, int code, const char *text)
+{
+    if (p->st.state != SYNC_CLOSED) {
+        (void)send_bye(p, code, text);
+        p->st.state = SYNC_CLOSED;
+        p->st.error = code;
+    }
+    return code;
+}
+
+static void note_refusal(sync_peer *p, const uint8_t *origin, uint64_t seq, int code)
+{
+    if (p->st.refusals_len == SYNC_REFUSED_MAX) return;
+    sync_refusal *r = &p->st.refusals[p->st.refusals_len++];
+    memcpy(r->origin, origin, TV_NODE_ID_BYTES);
+    r->seq = seq;
+    r->code = code;
+}
+
+/* --- partitions ------------------------------------------------------------------- */
+
+/* Is `anc` the issuer of `who`'s certificate, or of an issuer above it? */
+static int is_ancestor(store_txn *t, const crdt_cert *who, const uint8_t *anc)
+{
+    uint8_t cur[TV_NODE_ID_BYTES];
+    memcpy(cur, who->issuer, TV_NODE_ID_BYTES);
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return 0;
+    int found = 0;
+    for (int depth = 0; depth < CRDT_CERT_CHAIN_MAX; depth++) {
+        if (memcmp(cur, anc, TV_NODE_ID_BYTES) == 0) {
+            found = 1;
+            break;
+        }
+        if (store_cert_get(t, cur, c, NULL, NULL) || crdt_cert_is_root(c)) break;
+        memcpy(cur, c->issuer, TV_NODE_ID_BYTES);
+    }
+    free(c);
+    return found;
+}
+
+/* Should the node `who_id` (certificate who) hold origin's log? Up the tree a node holds
+ * its subtree; down the tree, the root's, its ancestors' and the health nodes' logs (the
+ * certificates, revocations and health events they write). 1 yes, 0 no, -1 unknown (the
+ * origin's certificate has not arrived yet), or a negative store error below -1. */
+static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, const uint8_t *origin,
+                 uint32_t *rank)
+{
+    if (rank) *rank = 0;
+    if (memcmp(origin, who_id, TV_NODE_ID_BYTES) == 0) return 1;
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    int rc = store_cert_get(t, origin, c, NULL, NULL);
+    int out;
+    if (rc == TV_ENOTFOUND)
+        out = -1;
+    else if (rc)
+        out = rc;
+    else {
+        if (rank) *rank = (uint32_t)(CRDT_ROLE_PROVINCE + 1 - c->role);
+        out = crdt_cert_is_root(c) || (c->flags & CRDT_CERT_F_HEALTH) ||
+              crdt_cert_covers(who, c->unit, strlen(c->unit)) || is_ancestor(t, who, origin);
+    }
+    free(c);
+    return out;
+}
+
+/* --- handshake -------------------------------------------------------------------- */
+
+/* Packs our certificate chain, from our own certificate up to the root. */
+static int pack_chain(sync_peer *p, store_txn *t, msgpack_packer *pk)
+{
+    const uint8_t *raw[CRDT_CERT_CHAIN_MAX];
+    size_t len[CRDT_CERT_CHAIN_MAX], n = 0;
+    uint8_t cur[TV_NODE_ID_BYTES];
+    memcpy(cur, p->cfg.self->pk, TV_NODE_ID_BYTES);
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    while (n < CRDT_CERT_CHAIN_MAX && store_cert_get(t, cur, c, &raw[n], &len[n]) == 0) {
+        n++;
+        if (crdt_cert_is_root(c)) break;
+        memcpy(cur, c->issuer, TV_NODE_ID_BYTES);
+    }
+    free(c);
+    msgpack_pack_array(pk, (uint32_t)n);
+    for (size_t i = n; i-- > 0;)
+        msgpack_pack_bin_with_body(pk, raw[i], len[i]); /* root first */
+    return TV_OK;
+}
+
+static void pack_entries(msgpack_packer *pk, const crdt_vv_entry *e, size_t n)
+{
+    msgpack_pack_array(pk, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_array(pk, 3);
+        pack_id(pk, e[i].origin);
+        msgpack_pack_uint64(pk, e[i].seq);
+        msgpack_pack_bin_with_body(pk, e[i].hash, TV_HASH_BYTES);
+    }
+}
+
+/* Sends our version vector as VV_BEGIN, VV chunks, VV_END: the entries of `cur` that
+ * differ from `base` (all of them when base is empty). */
+static int send_vv(sync_peer *p, const crdt_vv *base, const crdt_vv *cur)
+{
+    crdt_vv delta;
+    crdt_vv_init(&delta);
+    int rc = crdt_vv_delta(&delta, cur, base);
+    if (rc) goto done;
+    uint8_t d[CRDT_VV_DIGEST_BYTES];
+    msgb m;
+    crdt_vv_digest(base, d);
+    msg_begin(&m, M_VV_BEGIN, 1);
+    msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+    if ((rc = msg_end(p, &m))) goto done;
+    for (size_t i = 0; i < delta.len; i += SYNC_VV_CHUNK_MAX) {
+        size_t n = delta.len - i < SYNC_VV_CHUNK_MAX ? delta.len - i : SYNC_VV_CHUNK_MAX;
+        msg_begin(&m, M_VV, 1);
+        pack_entries(&m.pk, delta.entries + i, n);
+        if ((rc = msg_end(p, &m))) goto done;
+    }
+    crdt_vv_digest(cur, d);
+    msg_begin(&m, M_VV_END, 1);
+    msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+    rc = msg_end(p, &m);
+done:
+    crdt_vv_release(&delta);
+    return rc;
+}
+
+/* The peer record kept between sessions: [epoch, peer_vv, sent_vv]. */
+static int record_load(sync_peer *p, store_txn *t)
+{
+    const uint8_t *buf;
+    size_t len;
+    if (store_peer_get(t, p->peer, &buf, &len)) return TV_OK;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int ok = 0;
+    if (crdt_mp_unpack_exact(&u, buf, len) == 0 && u.data.type == MSGPACK_OBJECT_ARRAY &&
+        u.data.via.array.size == 3) {
+        const msgpack_object *a = u.data.via.array.ptr;
+        const uint8_t *epoch, *b1, *b2;
+        size_t l1, l2;
+        if (crdt_mp_bin_n(&a[0], SYNC_EPOCH_BYTES, &epoch) == 0 &&
+            crdt_mp_bin(&a[1], SIZE_MAX, &b1, &l1) == 0 &&
+            crdt_mp_bin(&a[2], SIZE_MAX, &b2, &l2) == 0 &&
+            crdt_vv_decode(&p->peer_vv, b1, l1) == 0 && crdt_vv_decode(&p->sent_vv, b2, l2) == 0) {
+            memcpy(p->peer_epoch, epoch, SYNC_EPOCH_BYTES);
+            ok = 1;
+        }
+    }
+    msgpack_unpacked_destroy(&u);
+    if (!ok) { /* unreadable: start afresh, the digests will ask for everything */
+        p->peer_vv.len = 0;
+        p->sent_vv.len = 0;
+    }
+    p->have_record = ok;
+    return TV_OK;
+}
+
+typedef struct record_ctx {
+    sync_peer *p;
+} record_ctx;
+
+static int record_save_fn(store_txn *t, void *arg)
+{
+    sync_peer *p = ((record_ctx *)arg)->p;
+    uint8_t *b1 = NULL, *b2 = NULL;
+    size_t l1, l2;
+    int rc = crdt_vv_encode(&p->peer_vv, &b1, &l1);
+    if (rc == 0) rc = crdt_vv_encode(&p->sent_vv, &b2, &l2);
+    if (rc == 0) {
+        msgpack_sbuffer sb;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer pk;
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        msgpack_pack_array(&pk, 3);
+        msgpack_pack_bin_with_body(&pk, p->peer_epoch, SYNC_EPOCH_BYTES);
+        msgpack_pack_bin_with_body(&pk, b1, l1);
+        msgpack_pack_bin_with_body(&pk, b2, l2);
+        rc = sb.data ? store_peer_put(t, p->peer, (uint8_t *)sb.data, sb.size) : TV_ENOMEM;
+        msgpack_sbuffer_destroy(&sb);
+    }
+    free(b1);
+    free(b2);
+    return rc;
+}
+
+static int record_save(sync_peer *p)
+{
+    record_ctx c = {p};
+    return store_write(p->cfg.st, record_save_fn, &c);
+}
+
+int sync_peer_new(sync_peer **out, const sync_config *cfg, const uint8_t peer_id[TV_NODE_ID_BYTES],
+                  int64_t now)
+{
+    *out = NULL;
+    sync_peer *p = calloc(1, sizeof *p);
+    if (!p) return TV_ENOMEM;
+    p->cfg = *cfg;
+    if (!p->cfg.window_bytes) p->cfg.window_bytes = SYNC_WINDOW_BYTES;
+    memcpy(p->peer, peer_id, TV_NODE_ID_BYTES);
+    crdt_vv_init(&p->incoming);
+    crdt_vv_init(&p->peer_vv);
+    crdt_vv_init(&p->sent_vv);
+    crdt_vv_init(&p->announced);
+    p->st.state = SYNC_HANDSHAKE;
+    p->st.started_ms = p->st.last_recv_ms = p->last_send_ms = p->last_ack_ms = now;
+    p->my_cert = malloc(sizeof *p->my_cert);
+    p->peer_cert = calloc(1, sizeof *p->peer_cert);
+    int rc = p->my_cert && p->peer_cert ? TV_OK : TV_ENOMEM;
+    store_txn *t = NULL;
+    if (rc == 0) rc = store_read_begin(cfg->st, &t);
+    if (rc == 0) rc = store_cert_get(t, cfg->self->pk, p->my_cert, NULL, NULL);
+    if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED; /* not enrolled: nothing to prove who we are */
+    if (rc == 0) rc = record_load(p, t);
+    if (rc == 0) rc = store_vv_get(t, &p->announced);
+    msgb m;
+    if (rc == 0) {
+        msg_begin(&m, M_HELLO, 4);
+        msgpack_pack_uint32(&m.pk, SYNC_PROTOCOL_VERSION);
+        pack_id(&m.pk, cfg->self->pk);
+        msgpack_pack_bin_with_body(&m.pk, cfg->epoch, SYNC_EPOCH_BYTES);
+        rc = pack_chain(p, t, &m.pk);
+        if (rc == 0)
+            rc = msg_end(p, &m);
+        else
+            msgpack_sbuffer_destroy(&m.sb);
+    }
+    if (t) store_read_end(t);
+    if (rc == 0) rc = send_vv(p, &p->sent_vv, &p->announced);
+    if (rc) {
+        sync_peer_free(p);
+        return rc;
+    }
+    *out = p;
+    return TV_OK;
+}
+
+void sync_peer_free(sync_peer *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->q_len; i++)
+        free(p->q[(p->q_head + i) % p->q_cap].buf);
+    free(p->q);
+    for (size_t i = 0; i < p->pend_len; i++)
+        free(p->pend[i].buf);
+    free(p->sv);
+    free(p->fl);
+    free(p->wn);
+    crdt_vv_release(&p->incoming);
+    crdt_vv_release(&p->peer_vv);
+    crdt_vv_release(&p->sent_vv);
+    crdt_vv_release(&p->announced);
+    free(p->my_cert);
+    free(p->peer_cert);
+    free(p);
+}
+
+typedef struct hello_ctx {
+    const msgpack_object *chain;
+    int bad; /* a certificate of the chain did not verify */
+} hello_ctx;
+
+static int install_chain_fn(store_txn *t, void *arg)
+{
+    hello_ctx *c = arg;
+    for (uint32_t i = 0; i < c->chain->via.array.size; i++) {
+        const uint8_t *raw;
+        size_t len;
+        if (crdt_mp_bin(&c->chain->via.array.ptr[i], CRDT_CERT_BYTES_MAX, &raw, &len)) {
+            c->bad = TV_EDECODE;
+            continue;
+        }
+        int rc = store_cert_install(t, raw, len);
+        if (is_fatal_store(rc)) return rc;
+        if (rc && !c->bad) c->bad = rc;
+    }
+    return TV_OK;
+}
+
+static int on_hello(sync_peer *p, const msgpack_object *a, uint32_t n)
+{
+    uint64_t version;
+    const uint8_t *id, *epoch;
+    if (n < 5 || crdt_mp_u64(&a[1], &version)) return fail(p, TV_EDECODE, "bad HELLO");
+    if (version != SYNC_PROTOCOL_VERSION)
+        return fail(p, TV_EVERSION, "unsupported protocol version");
+    if (crdt_mp_bin_n(&a[2], TV_NODE_ID_BYTES, &id) ||
+        crdt_mp_bin_n(&a[3], SYNC_EPOCH_BYTES, &epoch) || a[4].type != MSGPACK_OBJECT_ARRAY ||
+        a[4].via.array.size > CRDT_CERT_CHAIN_MAX)
+        return fail(p, TV_EDECODE, "bad HELLO");
+    if (memcmp(id, p->peer, TV_NODE_ID_BYTES) != 0)
+        return fail(p, TV_EPERM, "HELLO names another node than the transport authenticated");
+    hello_ctx hc = {.chain = &a[4]};
+    int rc = store_write(p->cfg.st, install_chain_fn, &hc);
+    if (rc) return rc;
+    store_txn *t;
+    if ((rc = store_read_begin(p->cfg.st, &t))) return rc;
+    int revoked = store_revoked(t, p->peer);
+    rc = store_cert_get(t, p->peer, p->peer_cert, NULL, NULL);
+    store_read_end(t);
+    if (revoked > 0) return fail(p, TV_EREVOKED, "your key is revoked");
+    if (rc == TV_ENOTFOUND)
+        return fail(p, TV_EUNTRUSTED, "your certificate does not chain to our root");
+    if (rc) return rc;
+    /* a peer whose store epoch changed was restored from a copy: what we remember of it
+     * no longer holds */
+    if (!p->have_record || memcmp(epoch, p->peer_epoch, SYNC_EPOCH_BYTES) != 0) {
+        p->peer_vv.len = 0;
+        memcpy(p->peer_epoch, epoch, SYNC_EPOCH_BYTES);
+    }
+    crdt_vv_digest(&p->peer_vv, p->expect_base);
+    p->hello_recv = 1;
+    return TV_OK;
+}
+
+static int decode_entry(const msgpack_object *o, const uint8_t **origin, uint64_t *seq,
+                        const uint8_t **hash)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3) return TV_EDECODE;
+    const msgpack_object *e = o->via.array.ptr;
+    if (crdt_mp_bin_n(&e[0], TV_NODE_ID_BYTES, origin) || crdt_mp_u64(&e[1], seq) || *seq == 0 ||
+        crdt_mp_bin_n(&e[2], TV_HASH_BYTES, hash))
+        return TV_EDECODE;
+    return TV_OK;
+}
+
+/* --- wanting ---------------------------------------------------------------------- */
+
+static int send_done(sync_peer *p);
+
+/* Works out which origins we lack and should hold, and asks for them. */
+static int compute_wants(sync_peer *p)
+{
+    store_txn *t;
+    int rc = store_read_begin(p->cfg.st, &t);
+    if (rc) return rc;
+    crdt_vv mine;
+    crdt_vv_init(&mine);
+    store_counts counts;
+    if ((rc = store_vv_get(t, &mine)) || (rc = store_counts_get(t, &counts))) goto done;
+    int peer_is_below =
+        crdt_cert_covers(p->my_cert, p->peer_cert->unit, strlen(p->peer_cert->unit)) &&
+        p->peer_cert->role < p->my_cert->role;
+    size_t first_new = p->wn_len;
+    for (size_t i = 0; i < p->peer_vv.len; i++) {
+        const crdt_vv_entry *e = &p->peer_vv.entries[i];
+        const crdt_vv_entry *m = crdt_vv_get(&mine, e->origin);
+        uint64_t have = m ? m->seq : 0;
+        if (e->seq <= have) continue;
+        int h = holds(t, p->my_cert, p->cfg.self->pk, e->origin, NULL);
+        if (h < -1) {
+            rc = h;
+            goto done;
+        }
+        /* an origin not yet certified to us is worth asking a peer below us for: its
+         * issuer's log, which carries the certificate, comes first */
+        if (h == 0 || (h == -1 && !peer_is_below)) continue;
+        want *w = NULL;
+        for (size_t k = 0; k < p->wn_len; k++)
+            if (memcmp(p->wn[k].origin, e->origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
+        if (w) {
+            int retry = w->refused == TV_EUNTRUSTED && counts.events > w->refused_at_certs;
+            if (w->refused && !retry) continue;
+            if (!w->refused && w->target >= e->seq) continue; /* already asked */
+            w->refused = 0;
+        } else {
+            if ((rc = grow((void **)&p->wn, &p->wn_cap, p->wn_len + 1, sizeof *p->wn))) goto done;
+            w = &p->wn[p->wn_len++];
+            memset(w, 0, sizeof *w);
+            memcpy(w->origin, e->origin, TV_NODE_ID_BYTES);
+        }
+        w->target = e->seq;
+        /* move it to the end of the list so one WANT covers all asked now */
+        want tmp = *w;
+        size_t idx = (size_t)(w - p->wn);
+        memmove(&p->wn[idx], &p->wn[idx + 1], (p->wn_len - idx - 1) * sizeof *w);
+        p->wn[p->wn_len - 1] = tmp;
+        if (idx < first_new) first_new--;
+    }
+    /* ask for the new wants, from what we hold */
+    for (size_t i = first_new; i < p->wn_len; i += SYNC_WANT_CHUNK_MAX) {
+        size_t n = p->wn_len - i < SYNC_WANT_CHUNK_MAX ? p->wn_len - i : SYNC_WANT_CHUNK_MAX;
+        msgb m;
+        msg_begin(&m, M_WANT, 2);
+        msgpack_pack_uint32(&m.pk, p->cfg.window_bytes);
+        msgpack_pack_array(&m.pk, (uint32_t)n);
+        for (size_t k = i; k < i + n; k++) {
+            const crdt_vv_entry *me = crdt_vv_get(&mine, p->wn[k].origin);
+            msgpack_pack_array(&m.pk, 2);
+            pack_id(&m.pk, p->wn[k].origin);
+            msgpack_pack_uint64(&m.pk, (me ? me->seq : 0) + 1);
+        }
+        if ((rc = msg_end(p, &m))) goto done;
+        p->done_sent = 0;
+    }
+done:
+    crdt_vv_release(&mine);
+    store_read_end(t);
+    if (rc == 0 && p->st.state == SYNC_HANDSHAKE && p->vv_known) p->st.state = SYNC_TRANSFER;
+    if (rc == 0) rc = send_done(p);
+    return rc;
+}
+
+/* Says DONE when every origin we asked for is held up to what the peer had, or refused. */
+static int send_done(sync_peer *p)
+{
+    if (!p->vv_known || p->done_sent || p->pend_len) return TV_OK;
+    store_txn *t;
+    int rc = store_read_begin(p->cfg.st, &t);
+    if (rc) return rc;
+    int complete = 1, waiting = 0;
+    uint64_t behind = 0;
+    for (size_t i = 0; i < p->wn_len && !waiting; i++) {
+        store_frontier f;
+        rc = store_frontier_get(t, p->wn[i].origin, &f);
+        if (rc && rc != TV_ENOTFOUND) break;
+        rc = 0;
+        if (f.seq >= p->wn[i].target) continue;
+        behind += p->wn[i].target - f.seq;
+        if (p->wn[i].refused)
+            complete = 0;
+        else
+            waiting = 1;
+    }
+    store_read_end(t);
+    p->st.me_behind = behind;
+    if (rc || waiting) return rc;
+    uint8_t d[CRDT_VV_DIGEST_BYTES];
+    crdt_vv_digest(&p->peer_vv, d);
+    msgb m;
+    msg_begin(&m, M_DONE, 2);
+    msgpack_pack_uint8(&m.pk, (uint8_t)complete);
+    msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+    if ((rc = msg_end(p, &m))) return rc;
+    p->done_sent = 1;
+    p->done_complete = complete;
+    if (p->peer_done && p->st.state != SYNC_CLOSED) {
+        p->st.state = SYNC_IN_STEP;
+        p->st.in_step_ms = p->st.last_recv_ms;
+    }
+    return TV_OK;
+}
+
+/* --- serving ---------------------------------------------------------------------- */
+
+static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
+{
+    uint64_t window;
+    if (n < 3 || crdt_mp_u64(&a[1], &window) || a[2].type != MSGPACK_OBJECT_ARRAY)
+        return fail(p, TV_EDECODE, "bad WANT");
+    p->peer_window = window < CRDT_BATCH_BYTES_MAX ? CRDT_BATCH_BYTES_MAX
+                     : window > (64u << 20)        ? (64u << 20)
+                                                   : (uint32_t)window;
+    store_txn *t;
+    int rc = store_read_begin(p->cfg.st, &t);
+    if (rc) return rc;
+    for (uint32_t i = 0; i < a[2].via.array.size && rc == 0; i++) {
+        const msgpack_object *e = &a[2].via.array.ptr[i];
+        const uint8_t *origin;
+        uint64_t from;
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2 ||
+            crdt_mp_bin_n(&e->via.array.ptr[0], TV_NODE_ID_BYTES, &origin) ||
+            crdt_mp_u64(&e->via.array.ptr[1], &from) || from == 0) {
+            rc = fail(p, TV_EDECODE, "bad WANT entry");
+            break;
+        }
+        uint32_t rank;
+        int h = holds(t, p->peer_cert, p->peer, origin, &rank);
+        if (h < -1) {
+            rc = h;
+            break;
+        }
+        if (h != 1) { /* not the peer's to hold: say so, so it stops waiting */
+            msgb m;
+            msg_begin(&m, M_REFUSE, 4);
+            pack_id(&m.pk, origin);
+            msgpack_pack_uint64(&m.pk, from);
+            msgpack_pack_int32(&m.pk, TV_EPERM);
+            msgpack_pack_uint64(&m.pk, from - 1);
+            rc = msg_end(p, &m);
+            continue;
+        }
+        serve *s = NULL;
+        for (size_t k = 0; k < p->sv_len; k++)
+            if (memcmp(p->sv[k].origin, origin, TV_NODE_ID_BYTES) == 0) s = &p->sv[k];
+        if (!s) {
+            if ((rc = grow((void **)&p->sv, &p->sv_cap, p->sv_len + 1, sizeof *p->sv))) break;
+            s = &p->sv[p->sv_len++];
+            memcpy(s->origin, origin, TV_NODE_ID_BYTES);
+        }
+        s->next_seq = from;
+        s->acked_seq = from - 1;
+        s->rank = rank;
+    }
+    store_read_end(t);
+    /* ancestors' logs first (province, then district, then communes) */
+    for (size_t i = 1; i < p->sv_len; i++)
+        for (size_t k = i; k > 0 && p->sv[k - 1].rank > p->sv[k].rank; k--) {
+            serve tmp = p->sv[k];
+            p->sv[k] = p->sv[k - 1];
+            p->sv[k - 1] = tmp;
+        }
+    p->sv_pos = 0;
+    if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
+    return rc;
+}
+
+/* Drops in-flight entries of origin up to seq. */
+static void inflight_ack(sync_peer *p, const uint8_t *origin, uint64_t seq)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < p->fl_len; i++) {
+        if (memcmp(p->fl[i].origin, origin, TV_NODE_ID_BYTES) == 0 && p->fl[i].last_seq <= seq) {
+            p->fl_bytes -= p->fl[i].bytes;
+            continue;
+        }
+        p->fl[w++] = p->fl[i];
+    }
+    p->fl_len = w;
+}
+
+static serve *serve_find(sync_peer *p, const uint8_t *origin)
+{
+    for (size_t k = 0; k < p->sv_len; k++)
+        if (memcmp(p->sv[k].origin, origin, TV_NODE_ID_BYTES) == 0) return &p->sv[k];
+    return NULL;
+}
+
+static int on_ack(sync_peer *p, const msgpack_object *a, uint32_t n)
+{
+    if (n < 2 || a[1].type != MSGPACK_OBJECT_ARRAY) return fail(p, TV_EDECODE, "bad ACK");
+    for (uint32_t i = 0; i < a[1].via.array.size; i++) {
+        const msgpack_object *e = &a[1].via.array.ptr[i];
+        const uint8_t *origin;
+        uint64_t seq;
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 2 ||
+            crdt_mp_bin_n(&e->via.array.ptr[0], TV_NODE_ID_BYTES, &origin) ||
+            crdt_mp_u64(&e->via.array.ptr[1], &seq))
+            return fail(p, TV_EDECODE, "bad ACK entry");
+        serve *s = serve_find(p, origin);
+        if (s && seq > s->acked_seq) s->acked_seq = seq;
+        inflight_ack(p, origin, seq);
+    }
+    p->last_ack_ms = p->st.last_recv_ms;
+    return TV_OK;
+}
+
+static int on_refuse(sync_peer *p, const msgpack_object *a, uint32_t n)
+{
+    const uint8_t *origin;
+    uint64_t seq, held;
+    int64_t code;
+    if (n < 5 || crdt_mp_bin_n(&a[1], TV_NODE_ID_BYTES, &origin) || crdt_mp_u64(&a[2], &seq) ||
+        crdt_mp_i64(&a[3], &code) || crdt_mp_u64(&a[4], &held))
+        return fail(p, TV_EDECODE, "bad REFUSE");
+    serve *s = serve_find(p, origin);
+    if (code == TV_EGAP && s) {
+        /* it lacks an earlier batch (lost on the way): go back to what it holds, once for
+         * all the refusals of the same burst */
+        if (s->rewound != held + 1) {
+            inflight_ack(p, origin, UINT64_MAX);
+            if (held > s->acked_seq) s->acked_seq = held;
+            s->next_seq = held + 1;
+            s->rewound = held + 1;
+            p->sv_pos = 0;
+            p->st.resends++;
+        }
+        return TV_OK;
+    }
+    want *w = NULL;
+    for (size_t k = 0; k < p->wn_len; k++)
+        if (memcmp(p->wn[k].origin, origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
+    if (w && !s) { /* the peer refuses to serve us this origin */
+        w->refused = (int)code;
+        note_refusal(p, origin, seq, (int)code);
+        return send_done(p);
+    }
+    p->st.refused_out++;
+    note_refusal(p, origin, seq, (int)code);
+    if (s) { /* the peer refuses our batches of this origin: stop serving it */
+        inflight_ack(p, origin, UINT64_MAX);
+        *s = p->sv[--p->sv_len];
+    }
+    return TV_OK;
+}
+
+/* Produces the next BATCH, if the window and the store allow. */
+static int next_batch(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64_t now)
+{
+    if (p->sv_len == 0 || p->st.state == SYNC_CLOSED || p->st.state == SYNC_DEAD) return TV_OK;
+    store_txn *t;
+    int rc = store_read_begin(p->cfg.st, &t);
+    if (rc) return rc;
+    while (p->sv_pos < p->sv_len) {
+        serve *s = &p->sv[p->sv_pos];
+        const uint8_t *buf;
+        size_t blen;
+        rc = store_batch_at(t, s->origin, s->next_seq, &buf, &blen);
+        if (rc == TV_ENOTFOUND) { /* served all we have of it */
+            rc = 0;
+            p->sv_pos++;
+            continue;
+        }
+        if (rc) break;
+        if (p->fl_len && p->fl_bytes + blen > p->peer_window) break; /* window full */
+        crdt_batch b;
+        if (crdt_batch_open(&b, buf, blen)) {
+            rc = TV_ECORRUPT;
+            break;
+        }
+        /* BATCH: fixarray(2), type, bin32 header + bytes: written by hand to avoid a copy */
+        size_t need = 1 + 1 + 5 + blen;
+        if (need > cap) {
+            rc = TV_ELIMIT;
+            break;
+        }
+        out[0] = 0x92;
+        out[1] = M_BATCH;
+        out[2] = 0xc6;
+        out[3] = (uint8_t)(blen >> 24);
+        out[4] = (uint8_t)(blen >> 16);
+        out[5] = (uint8_t)(blen >> 8);
+        out[6] = (uint8_t)blen;
+        memcpy(out + 7, buf, blen);
+        *len = need;
+        uint64_t last = b.h.first_seq + b.h.count - 1;
+        if ((rc = grow((void **)&p->fl, &p->fl_cap, p->fl_len + 1, sizeof *p->fl))) break;
+        inflight *f = &p->fl[p->fl_len++];
+        memcpy(f->origin, s->origin, TV_NODE_ID_BYTES);
+        f->last_seq = last;
+        f->bytes = blen;
+        f->sent_ms = now;
+        p->fl_bytes += blen;
+        s->next_seq = last + 1;
+        p->st.batches_out++;
+        p->st.events_out += b.h.count;
+        break;
+    }
+    store_read_end(t);
+    return rc;
+}
+
+/* --- receiving -------------------------------------------------------------------- */
+
+typedef struct flush_ctx {
+    sync_peer *p;
+    int rc[SYNC_PENDING_MAX];
+    store_apply_result r[SYNC_PENDING_MAX];
+    int64_t now;
+} flush_ctx;
+
+static int flush_fn(store_txn *t, void *arg)
+{
+    flush_ctx *c = arg;
+    for (size_t i = 0; i < c->p->pend_len; i++) {
+        c->rc[i] = store_apply_batch(t, c->p->pend[i].buf, c->p->pend[i].len, c->now, &c->r[i]);
+        if (is_fatal_store(c->rc[i])) return c->rc[i];
+    }
+    return TV_OK;
+}
+
+int sync_peer_flush(sync_peer *p, int64_t now)
+{
+    if (p->pend_len == 0) return TV_OK;
+    flush_ctx *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    c->p = p;
+    c->now = now;
+    int rc = store_write(p->cfg.st, flush_fn, c);
+    if (rc == 0) {
+        /* acknowledge per origin; refuse what was refused */
+        msgb m;
+        msg_begin(&m, M_ACK, 1);
+        uint32_t acks = 0;
+        for (size_t i = 0; i < p->pend_len; i++)
+            acks += c->rc[i] == 0;
+        msgpack_pack_array(&m.pk, acks);
+        store_txn *t = NULL;
+        for (size_t i = 0; i < p->pend_len; i++) {
+            const crdt_batch_header *h = &c->r[i].header;
+            uint64_t last = h->first_seq + h->count - 1;
+            if (c->rc[i] == 0) {
+                msgpack_pack_array(&m.pk, 2);
+                pack_id(&m.pk, h->origin);
+                msgpack_pack_uint64(&m.pk, last);
+                if (c->r[i].duplicate) p->st.duplicates_in++;
+                p->st.events_in += c->r[i].applied;
+                if (h->hlc_max > p->st.max_hlc_in) p->st.max_hlc_in = h->hlc_max;
+                continue;
+            }
+            /* a batch we could not even read has no origin to name; the sender will
+             * resend it after the timeout, and count it as refused */
+            p->st.refused_in++;
+            if (c->rc[i] == TV_EDECODE || c->rc[i] == TV_ESIG || c->rc[i] == TV_EHASH ||
+                c->rc[i] == TV_ELIMIT || c->rc[i] == TV_EVERSION) {
+                static const uint8_t none[TV_NODE_ID_BYTES];
+                note_refusal(p, none, 0, c->rc[i]);
+                continue;
+            }
+            note_refusal(p, h->origin, h->first_seq, c->rc[i]);
+            store_frontier f = {0};
+            if (!t && store_read_begin(p->cfg.st, &t)) t = NULL;
+            if (t) (void)store_frontier_get(t, h->origin, &f);
+            msgb r;
+            msg_begin(&r, M_REFUSE, 4);
+            pack_id(&r.pk, h->origin);
+            msgpack_pack_uint64(&r.pk, h->first_seq);
+            msgpack_pack_int32(&r.pk, c->rc[i]);
+            msgpack_pack_uint64(&r.pk, f.seq);
+            (void)msg_end(p, &r);
+            if (c->rc[i] != TV_EGAP) {
+                for (size_t k = 0; k < p->wn_len; k++)
+                    if (memcmp(p->wn[k].origin, h->origin, TV_NODE_ID_BYTES) == 0) {
+                        p->wn[k].refused = c->rc[i];
+                        store_counts cnt;
+                        if (t && store_counts_get(t, &cnt) == 0)
+                            p->wn[k].refused_at_certs = cnt.events;
+                    }
+            }
+        }
+        if (t) store_read_end(t);
+        rc = acks ? msg_end(p, &m) : (msgpack_sbuffer_destroy(&m.sb), TV_OK);
+        for (size_t i = 0; i < p->pend_len; i++)
+            free(p->pend[i].buf);
+        p->pend_len = 0;
+        /* new certificates may make more origins ours, or let refused ones in */
+        if (rc == 0 && p->vv_known) rc = compute_wants(p);
+    }
+    free(c);
+    return rc;
+}
+
+static int on_batch(sync_peer *p, const msgpack_object *a, uint32_t n, int64_t now)
+{
+    const uint8_t *buf;
+    size_t len;
+    if (n < 2 || crdt_mp_bin(&a[1], CRDT_BATCH_BYTES_MAX, &buf, &len))
+        return fail(p, TV_EDECODE, "bad BATCH");
+    if (p->pend_len == SYNC_PENDING_MAX) {
+        int rc = sync_peer_flush(p, now);
+        if (rc) return rc;
+    }
+    uint8_t *copy = malloc(len);
+    if (!copy) return TV_ENOMEM;
+    memcpy(copy, buf, len);
+    p->pend[p->pend_len++] = (pending){copy, len};
+    p->st.batches_in++;
+    return TV_OK;
+}
+
+static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint32_t n)
+{
+    if (!p->hello_recv) return fail(p, TV_EDECODE, "version vector before HELLO");
+    if (type == M_VV_BEGIN) {
+        const uint8_t *base;
+        if (n < 2 || crdt_mp_bin_n(&a[1], CRDT_VV_DIGEST_BYTES, &base))
+            return fail(p, TV_EDECODE, "bad VV_BEGIN");
+        p->incoming_ok = memcmp(base, p->expect_base, CRDT_VV_DIGEST_BYTES) == 0;
+        int rc = 0;
+        if (p->incoming_ok) {
+            /* a delta applies to what we remember of the peer; a full vector to nothing */
+            p->incoming.len = 0;
+            if (!p->full_requested) rc = crdt_vv_merge(&p->incoming, &p->peer_vv);
+        } else if (!p->full_requested) {
+            /* it sent a delta against a vector we do not have: ask for all of it */
+            p->full_requested = 1;
+            crdt_vv empty = {0};
+            crdt_vv_digest(&empty, p->expect_base);
+            msgb m;
+            msg_begin(&m, M_NEED_FULL, 0);
+            rc = msg_end(p, &m);
+        }
+        return rc;
+    }
+    if (!p->incoming_ok) return TV_OK; /* a stream on the wrong base: ignored */
+    if (type == M_VV) {
+        if (n < 2 || a[1].type != MSGPACK_OBJECT_ARRAY) return fail(p, TV_EDECODE, "bad VV");
+        for (uint32_t i = 0; i < a[1].via.array.size; i++) {
+            const uint8_t *origin, *hash;
+            uint64_t seq;
+            if (decode_entry(&a[1].via.array.ptr[i], &origin, &seq, &hash))
+                return fail(p, TV_EDECODE, "bad VV entry");
+            /* set, not raise: a delta replaces the entry */
+            const crdt_vv_entry *e = crdt_vv_get(&p->incoming, origin);
+            if (e && e->seq > seq) return fail(p, TV_EDECODE, "VV entry goes backwards");
+            int rc = crdt_vv_advance(&p->incoming, origin, seq, hash);
+            if (rc) return fail(p, rc, "version vector too large");
+        }
+        return TV_OK;
+    }
+    const uint8_t *digest;
+    if (n < 2 || crdt_mp_bin_n(&a[1], CRDT_VV_DIGEST_BYTES, &digest))
+        return fail(p, TV_EDECODE, "bad VV_END");
+    uint8_t d[CRDT_VV_DIGEST_BYTES];
+    crdt_vv_digest(&p->incoming, d);
+    p->incoming_ok = 0;
+    if (memcmp(d, digest, sizeof d) != 0) {
+        if (p->full_requested) return fail(p, TV_EDECODE, "version vector digest mismatch");
+        p->full_requested = 1;
+        crdt_vv empty = {0};
+        crdt_vv_digest(&empty, p->expect_base);
+        msgb m;
+        msg_begin(&m, M_NEED_FULL, 0);
+        return msg_end(p, &m);
+    }
+    p->peer_vv.len = 0;
+    int rc = crdt_vv_merge(&p->peer_vv, &p->incoming);
+    if (rc) return rc;
+    p->vv_known = 1;
+    p->full_requested = 0;
+    if ((rc = record_save(p))) return rc;
+    return compute_wants(p);
+}
+
+static int on_have(sync_peer *p, const msgpack_object *a, uint32_t n)
+{
+    if (n < 2 || a[1].type != MSGPACK_OBJECT_ARRAY) return fail(p, TV_EDECODE, "bad HAVE");
+    for (uint32_t i = 0; i < a[1].via.array.size; i++) {
+        const uint8_t *origin, *hash;
+        uint64_t seq;
+        if (decode_entry(&a[1].via.array.ptr[i], &origin, &seq, &hash))
+            return fail(p, TV_EDECODE, "bad HAVE entry");
+        int rc = crdt_vv_advance(&p->peer_vv, origin, seq, hash);
+        if (rc) return fail(p, rc, "version vector too large");
+    }
+    p->peer_done = 0;
+    if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
+    return p->vv_known ? compute_wants(p) : TV_OK;
+}
+
+static int on_done(sync_peer *p, const msgpack_object *a, uint32_t n)
+{
+    uint64_t complete;
+    const uint8_t *digest;
+    if (n < 3 || crdt_mp_u64(&a[1], &complete) ||
+        crdt_mp_bin_n(&a[2], CRDT_VV_DIGEST_BYTES, &digest))
+        return fail(p, TV_EDECODE, "bad DONE");
+    p->peer_done = 1;
+    p->peer_complete = complete == 1;
+    /* the peer now knows our vector as announced: remember that for the next delta */
+    uint8_t d[CRDT_VV_DIGEST_BYTES];
+    crdt_vv_digest(&p->announced, d);
+    if (memcmp(d, digest, sizeof d) == 0) {
+        p->sent_vv.len = 0;
+        int rc = crdt_vv_merge(&p->sent_vv, &p->announced);
+        if (rc == 0) rc = record_save(p);
+        if (rc) return rc;
+    }
+    if (p->done_sent && p->st.state != SYNC_CLOSED) {
+        p->st.state = SYNC_IN_STEP;
+        p->st.in_step_ms = p->st.last_recv_ms;
+    }
+    return TV_OK;
+}
+
+int sync_peer_recv(sync_peer *p, const uint8_t *msg, size_t len, int64_t now)
+{
+    if (p->st.state == SYNC_CLOSED) return TV_OK;
+    p->st.bytes_in += len;
+    p->st.msgs_in++;
+    p->st.last_recv_ms = now;
+    if (p->st.state == SYNC_DEAD) p->st.state = p->vv_known ? SYNC_TRANSFER : SYNC_HANDSHAKE;
+    if (len > SYNC_MSG_BYTES_MAX) return fail(p, TV_ELIMIT, "message too large");
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = crdt_mp_unpack_exact(&u, msg, len);
+    if (rc) {
+        msgpack_unpacked_destroy(&u);
+        return rc == TV_ENOMEM ? rc : fail(p, TV_EDECODE, "malformed message");
+    }
+    const msgpack_object *o = &u.data;
+    uint64_t type;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1 ||
+        crdt_mp_u64(&o->via.array.ptr[0], &type)) {
+        msgpack_unpacked_destroy(&u);
+        return fail(p, TV_EDECODE, "malformed message");
+    }
+    const msgpack_object *a = o->via.array.ptr;
+    uint32_t n = o->via.array.size;
+    if (type != M_HELLO && type != M_BYE && type != M_PING && type != M_PONG && !p->hello_recv) {
+        msgpack_unpacked_destroy(&u);
+        return fail(p, TV_EDECODE, "expected HELLO first");
+    }
+    switch (type) {
+    case M_HELLO:
+        rc = on_hello(p, a, n);
+        break;
+    case M_VV_BEGIN:
+    case M_VV:
+    case M_VV_END:
+        rc = on_vv(p, (enum msg_type)type, a, n);
+        break;
+    case M_NEED_FULL: {
+        crdt_vv empty = {0};
+        rc = send_vv(p, &empty, &p->announced);
+        break;
+    }
+    case M_WANT:
+        rc = on_want(p, a, n);
+        break;
+    case M_BATCH:
+        rc = on_batch(p, a, n, now);
+        break;
+    case M_ACK:
+        rc = on_ack(p, a, n);
+        break;
+    case M_REFUSE:
+        rc = on_refuse(p, a, n);
+        break;
+    case M_DONE:
+        rc = on_done(p, a, n);
+        break;
+    case M_HAVE:
+        rc = on_have(p, a, n);
+        break;
+    case M_PING: {
+        msgb m;
+        msg_begin(&m, M_PONG, 0);
+        rc = msg_end(p, &m);
+        break;
+    }
+    case M_PONG:
+        break;
+    case M_BYE: {
+        int64_t code = 0;
+        if (n >= 2) (void)crdt_mp_i64(&a[1], &code);
+        p->st.peer_error = (int)code;
+        p->st.state = SYNC_CLOSED;
+        break;
+    }
+    default:
+        break; /* a newer peer's message: ignored */
+    }
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}
+
+int sync_peer_send(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64_t now)
+{
+    *len = 0;
+    int rc = TV_OK;
+    if (p->q_len) {
+        outmsg m = p->q[p->q_head];
+        if (m.len > cap) return TV_ELIMIT;
+        memcpy(out, m.buf, m.len);
+        *len = m.len;
+        free(m.buf);
+        p->q_head = (p->q_head + 1) % p->q_cap;
+        p->q_len--;
+    } else if (p->st.state != SYNC_CLOSED) {
+        rc = next_batch(p, out, cap, len, now);
+    }
+    if (*len) {
+        p->st.bytes_out += *len;
+        p->st.msgs_out++;
+        p->last_send_ms = now;
+    }
+    return rc;
+}
+
+int sync_peer_notify(sync_peer *p, int64_t now)
+{
+    (void)now;
+    if (p->st.state == SYNC_CLOSED) return TV_OK;
+    store_txn *t;
+    int rc = store_read_begin(p->cfg.st, &t);
+    if (rc) return rc;
+    crdt_vv mine, delta;
+    crdt_vv_init(&mine);
+    crdt_vv_init(&delta);
+    if ((rc = store_vv_get(t, &mine)) == 0) rc = crdt_vv_delta(&delta, &mine, &p->announced);
+    store_read_end(t);
+    for (size_t i = 0; rc == 0 && i < delta.len; i += SYNC_VV_CHUNK_MAX) {
+        size_t n = delta.len - i < SYNC_VV_CHUNK_MAX ? delta.len - i : SYNC_VV_CHUNK_MAX;
+        msgb m;
+        msg_begin(&m, M_HAVE, 1);
+        pack_entries(&m.pk, delta.entries + i, n);
+        rc = msg_end(p, &m);
+    }
+    if (rc == 0 && delta.len) {
+        rc = crdt_vv_merge(&p->announced, &delta);
+        /* the served origins may have grown: serve from the start of the list again */
+        p->sv_pos = 0;
+        if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
+    }
+    crdt_vv_release(&mine);
+    crdt_vv_release(&delta);
+    return rc;
+}
+
+int64_t sync_peer_expiry(const sync_peer *p)
+{
+    if (p->st.state == SYNC_CLOSED || p->st.state == SYNC_DEAD) return INT64_MAX;
+    int64_t e = p->st.last_recv_ms + SYNC_DEAD_MS;
+    int64_t ping = p->last_send_ms + SYNC_PING_MS;
+    if (ping < e) e = ping;
+    if (p->fl_len) {
+        int64_t r = p->last_ack_ms + SYNC_RESEND_MS;
+        if (r < e) e = r;
+    }
+    return e;
+}
+
+int sync_peer_tick(sync_peer *p, int64_t now)
+{
+    if (p->st.state == SYNC_CLOSED || p->st.state == SYNC_DEAD) return TV_OK;
+    if (now - p->st.last_recv_ms >= SYNC_DEAD_MS) {
+        p->st.state = SYNC_DEAD;
+        return TV_OK;
+    }
+    if (p->fl_len && now - p->last_ack_ms >= SYNC_RESEND_MS) {
+        /* nothing acknowledged for too long: messages were lost; start again from what the
+         * peer acknowledged, reading the batches from the store */
+        for (size_t i = 0; i < p->sv_len; i++)
+            p->sv[i].next_seq = p->sv[i].acked_seq + 1;
+        p->fl_len = 0;
+        p->fl_bytes = 0;
+        p->sv_pos = 0;
+        p->last_ack_ms = now;
+        p->st.resends++;
+    }
+    if (now - p->last_send_ms >= SYNC_PING_MS && p->q_len == 0) {
+        msgb m;
+        msg_begin(&m, M_PING, 0);
+        return msg_end(p, &m);
+    }
+    return TV_OK;
+}
+
+void sync_peer_close(sync_peer *p, int code)
+{
+    if (p->st.state == SYNC_CLOSED) return;
+    (void)send_bye(p, code, code ? tv_strerror(code) : "goodbye");
+    p->st.state = SYNC_CLOSED;
+}
+
+sync_state sync_peer_state(const sync_peer *p)
+{
+    return p->st.state;
+}
+const uint8_t *sync_peer_id(const sync_peer *p)
+{
+    return p->peer;
+}
+size_t sync_peer_pending(const sync_peer *p)
+{
+    return p->pend_len;
+}
+
+void sync_peer_stats(const sync_peer *p, sync_stats *out)
+{
+    *out = p->st;
+    /* what the peer lacks of what it asked for, as far as our serving state knows */
+    uint64_t behind = 0;
+    store_txn *t;
+    if (store_read_begin(p->cfg.st, &t) == 0) {
+        for (size_t i = 0; i < p->sv_len; i++) {
+            store_frontier f;
+            if (store_frontier_get(t, p->sv[i].origin, &f) == 0 && f.seq > p->sv[i].acked_seq)
+                behind += f.seq - p->sv[i].acked_seq;
+        }
+        store_read_end(t);
+    }
+    out->peer_behind = behind;
+}

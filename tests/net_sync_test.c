@@ -1,0 +1,438 @@
+/* Tests of the sync state machine: two or three nodes over real LMDB stores, messages
+ * carried by the test (lost, when it says so) with a virtual clock. */
+#include "crdt/error.h"
+#include "net/sync.h"
+#include "test_util.h"
+
+#include <setjmp.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+typedef struct tnode {
+    char *dir;
+    store *st;
+    crdt_identity id;
+    crdt_batch_builder b; /* own events waiting to be sealed */
+    uint64_t hlc;
+} tnode;
+
+static crdt_cert cert_tmp; /* large: kept off the stack */
+
+static int meta_fn(store_txn *t, void *arg)
+{
+    tnode *n = arg;
+    return store_meta_put(t, "node_id", n->id.pk, TV_NODE_ID_BYTES);
+}
+
+static void node_init(tnode *n, uint8_t seed)
+{
+    memset(n, 0, sizeof *n);
+    n->dir = test_tmpdir();
+    assert_int_equal(store_open(&n->st, n->dir, NULL), 0);
+    test_identity(&n->id, seed);
+    assert_int_equal(store_write(n->st, meta_fn, n), 0);
+    crdt_batch_builder_init(&n->b);
+    n->hlc = (uint64_t)1633482000000LL << 16;
+}
+
+static void node_free(tnode *n)
+{
+    store_close(n->st);
+    crdt_batch_builder_release(&n->b);
+    test_rmdir(n->dir);
+}
+
+typedef struct install_ctx {
+    const uint8_t *root;
+    const uint8_t *raw[4];
+    size_t len[4];
+    int n;
+} install_ctx;
+
+static int install_fn(store_txn *t, void *arg)
+{
+    install_ctx *c = arg;
+    int rc = store_root_set(t, c->root);
+    for (int i = 0; rc == 0 && i < c->n; i++)
+        rc = store_cert_install(t, c->raw[i], c->len[i]);
+    return rc;
+}
+
+/* Signs a certificate of subject by issuer. The caller frees *raw. */
+static void make_cert(const tnode *issuer, const tnode *subject, uint32_t role, const char *unit,
+                      const char *const *scope, int scope_len, uint8_t **raw, size_t *len)
+{
+    memset(&cert_tmp, 0, sizeof cert_tmp);
+    memcpy(cert_tmp.subject, subject->id.pk, TV_NODE_ID_BYTES);
+    memcpy(cert_tmp.issuer, issuer->id.pk, TV_NODE_ID_BYTES);
+    cert_tmp.role = role;
+    strcpy(cert_tmp.unit, unit);
+    cert_tmp.scope_len = (uint32_t)scope_len;
+    for (int i = 0; i < scope_len; i++)
+        strcpy(cert_tmp.scope[i], scope[i]);
+    cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
+    assert_int_equal(crdt_cert_sign(&cert_tmp, &issuer->id, raw, len), 0);
+}
+
+static void install(tnode *n, const tnode *root, uint8_t **raw, size_t *len, int count)
+{
+    install_ctx c = {.root = root->id.pk, .n = count};
+    for (int i = 0; i < count; i++) {
+        c.raw[i] = raw[i];
+        c.len[i] = len[i];
+    }
+    int rc = store_write(n->st, install_fn, &c);
+    if (rc) fail_msg("installing certificates: %s", tv_strerror(rc));
+}
+
+typedef struct seal_ctx {
+    tnode *n;
+} seal_ctx;
+
+static int seal_fn(store_txn *t, void *arg)
+{
+    tnode *n = ((seal_ctx *)arg)->n;
+    store_frontier f;
+    int rc = store_frontier_get(t, n->id.pk, &f);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    uint8_t *buf;
+    size_t len;
+    if ((rc = crdt_batch_seal(&n->b, &n->id, f.seq + 1, f.seq ? f.hash : NULL, &buf, &len, NULL)))
+        return rc;
+    store_apply_result r;
+    rc = store_apply_batch(t, buf, len, 0, &r);
+    free(buf);
+    return rc;
+}
+
+/* Seals the node's pending events as one batch of its own log. */
+static void commit(tnode *n)
+{
+    seal_ctx c = {n};
+    int rc = store_write(n->st, seal_fn, &c);
+    if (rc) fail_msg("commit: %s", tv_strerror(rc));
+    crdt_batch_builder_reset(&n->b);
+}
+
+static void add_scans(tnode *n, const char *unit, int count)
+{
+    for (int i = 0; i < count; i++) {
+        crdt_scan s = test_scan((uint32_t)i, 1633482000000LL + i * 1000);
+        s.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
+        assert_int_equal(crdt_event_pack_scan(&n->b.pk, ++n->hlc, &s), 0);
+        crdt_batch_builder_note(&n->b, n->hlc);
+        if (n->b.count == CRDT_BATCH_EVENTS_MAX) commit(n);
+    }
+    if (n->b.count) commit(n);
+}
+
+static void add_cert_event(tnode *n, const uint8_t *raw, size_t len)
+{
+    crdt_cert_event ce = {raw, len};
+    assert_int_equal(crdt_event_pack_cert(&n->b.pk, ++n->hlc, &ce), 0);
+    crdt_batch_builder_note(&n->b, n->hlc);
+    commit(n);
+}
+
+static uint64_t events_of(tnode *n, const tnode *origin)
+{
+    store_txn *t;
+    store_frontier f;
+    assert_int_equal(store_read_begin(n->st, &t), 0);
+    int rc = store_frontier_get(t, origin->id.pk, &f);
+    store_read_end(t);
+    return rc ? 0 : f.seq;
+}
+
+/* A session between two nodes, with the messages carried by the test. */
+typedef struct link {
+    tnode *a, *b;
+    sync_peer *pa, *pb; /* a's session with b, b's with a */
+    int64_t now;
+    uint64_t drop_one_in; /* lose a BATCH message with probability 1/n (0: none) */
+    test_rng rng;
+    uint64_t dropped;
+} link;
+
+static uint8_t msgbuf[SYNC_MSG_BYTES_MAX];
+
+static void link_open(link *l, tnode *a, tnode *b, int64_t now)
+{
+    memset(l, 0, sizeof *l);
+    l->a = a;
+    l->b = b;
+    l->now = now;
+    sync_config ca = {.st = a->st, .self = &a->id}, cb = {.st = b->st, .self = &b->id};
+    memset(ca.epoch, 1, SYNC_EPOCH_BYTES);
+    memset(cb.epoch, 2, SYNC_EPOCH_BYTES);
+    int rc = sync_peer_new(&l->pa, &ca, b->id.pk, now);
+    if (rc) fail_msg("session a: %s", tv_strerror(rc));
+    rc = sync_peer_new(&l->pb, &cb, a->id.pk, now);
+    if (rc) fail_msg("session b: %s", tv_strerror(rc));
+}
+
+static void link_close(link *l)
+{
+    sync_peer_free(l->pa);
+    sync_peer_free(l->pb);
+}
+
+/* Moves every message one way; returns how many. */
+static int carry(link *l, sync_peer *from, sync_peer *to)
+{
+    int moved = 0;
+    for (;;) {
+        size_t len;
+        assert_int_equal(sync_peer_send(from, msgbuf, sizeof msgbuf, &len, l->now), 0);
+        if (len == 0) break;
+        moved++;
+        if (msgbuf[1] == 7 /* BATCH */ && l->drop_one_in &&
+            test_rng_below(&l->rng, l->drop_one_in) == 0) {
+            l->dropped++;
+            continue;
+        }
+        int rc = sync_peer_recv(to, msgbuf, len, l->now);
+        if (rc && !(sync_peer_state(to) == SYNC_CLOSED)) fail_msg("recv: %s", tv_strerror(rc));
+    }
+    assert_int_equal(sync_peer_flush(to, l->now), 0);
+    return moved;
+}
+
+/* Runs the session until both sides are in step, closed, or quiet; advances the clock to
+ * the next timer when quiet. Returns the number of rounds. */
+static int run(link *l, int rounds_max)
+{
+    int rounds = 0;
+    while (rounds++ < rounds_max) {
+        int moved = carry(l, l->pa, l->pb) + carry(l, l->pb, l->pa);
+        sync_state sa = sync_peer_state(l->pa), sb = sync_peer_state(l->pb);
+        if (sa == SYNC_CLOSED || sb == SYNC_CLOSED) break;
+        if (sa == SYNC_IN_STEP && sb == SYNC_IN_STEP && !moved) break;
+        if (!moved) {
+            int64_t e = sync_peer_expiry(l->pa), eb = sync_peer_expiry(l->pb);
+            l->now = e < eb ? e : eb;
+            assert_int_equal(sync_peer_tick(l->pa, l->now), 0);
+            assert_int_equal(sync_peer_tick(l->pb, l->now), 0);
+        }
+    }
+    return rounds;
+}
+
+/* The three-level tree: province P (root), district D (unit 568, communes 22333 and
+ * 22334) certified by P, commune C (22333) certified by D. P knows only D's certificate;
+ * C's is in D's log, as a district issues it. */
+typedef struct tree {
+    tnode p, d, c;
+} tree;
+
+static void tree_init(tree *t)
+{
+    node_init(&t->p, 0x50);
+    node_init(&t->d, 0x44);
+    node_init(&t->c, 0x43);
+    static const char *const all[] = {CRDT_SCOPE_ALL};
+    static const char *const dscope[] = {"568", "22333", "22334"};
+    static const char *const cscope[] = {"22333"};
+    uint8_t *raw[3];
+    size_t len[3];
+    make_cert(&t->p, &t->p, CRDT_ROLE_PROVINCE, "56", all, 1, &raw[0], &len[0]);
+    make_cert(&t->p, &t->d, CRDT_ROLE_DISTRICT, "568", dscope, 3, &raw[1], &len[1]);
+    make_cert(&t->d, &t->c, CRDT_ROLE_COMMUNE, "22333", cscope, 1, &raw[2], &len[2]);
+    install(&t->p, &t->p, raw, len, 2);
+    install(&t->d, &t->p, raw, len, 3);
+    install(&t->c, &t->p, raw, len, 3);
+    add_cert_event(&t->p, raw[0], len[0]); /* the root's log carries its certificates */
+    add_cert_event(&t->p, raw[1], len[1]);
+    add_cert_event(&t->d, raw[2], len[2]); /* the district's log carries C's */
+    for (int i = 0; i < 3; i++)
+        free(raw[i]);
+}
+
+static void tree_free(tree *t)
+{
+    node_free(&t->p);
+    node_free(&t->d);
+    node_free(&t->c);
+}
+
+static void test_up_and_down_the_tree(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    add_scans(&t.c, "22333", 3000);
+
+    /* P and D first: D takes P's log (certificates), P takes D's */
+    link l;
+    link_open(&l, &t.d, &t.p, 1000);
+    run(&l, 100);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.d, &t.p), 2);
+    assert_int_equal(events_of(&t.p, &t.d), 1);
+    link_close(&l);
+
+    /* C and D: C's scans go up, D's and P's logs come down */
+    link_open(&l, &t.c, &t.d, 2000);
+    run(&l, 200);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+    assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.d, &t.c), 3000);
+    assert_int_equal(events_of(&t.c, &t.d), 1);
+    assert_int_equal(events_of(&t.c, &t.p), 2);
+    sync_stats st;
+    sync_peer_stats(l.pb, &st);
+    assert_int_equal(st.events_in, 3000);
+    assert_int_equal(st.refused_in, 0);
+    link_close(&l);
+
+    /* D and P again: C's log reaches P, which learns C's certificate from D's log, which
+     * the district serves first */
+    link_open(&l, &t.d, &t.p, 3000);
+    run(&l, 200);
+    assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.p, &t.c), 3000);
+    link_close(&l);
+    tree_free(&t);
+}
+
+/* Batches lost on the way are sent again from the store after the timeout; nothing is
+ * applied twice. */
+static void test_lost_batches_resent(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    add_scans(&t.c, "22333", 20 * CRDT_BATCH_EVENTS_MAX);
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    l.drop_one_in = 3;
+    l.rng.s = 42;
+    run(&l, 1000);
+    assert_true(l.dropped > 0);
+    assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.d, &t.c), 20 * CRDT_BATCH_EVENTS_MAX);
+    sync_stats sc, sd;
+    sync_peer_stats(l.pa, &sc);
+    sync_peer_stats(l.pb, &sd);
+    /* each loss was repaired: by a gap refusal, or by the timeout for the last ones */
+    assert_true(sc.resends > 0 || sd.refused_in > 0);
+    store_txn *tx;
+    store_counts counts;
+    assert_int_equal(store_read_begin(t.d.st, &tx), 0);
+    assert_int_equal(store_counts_get(tx, &counts), 0);
+    store_read_end(tx);
+    assert_int_equal(counts.by_type[CRDT_EV_SCAN], 20 * CRDT_BATCH_EVENTS_MAX);
+    link_close(&l);
+    tree_free(&t);
+}
+
+/* A second session between up-to-date peers costs a handshake proportional to what
+ * changed, not to what they hold. */
+static void test_second_session_is_small(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    add_scans(&t.c, "22333", 100);
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    run(&l, 100);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+    link_close(&l);
+
+    link_open(&l, &t.c, &t.d, 5000);
+    run(&l, 100);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+    sync_stats sc;
+    sync_peer_stats(l.pa, &sc);
+    assert_int_equal(sc.batches_out, 0);
+    assert_true(sc.bytes_out < 2048);
+    link_close(&l);
+
+    /* new scans since: only they travel */
+    add_scans(&t.c, "22333", 10);
+    link_open(&l, &t.c, &t.d, 9000);
+    run(&l, 100);
+    sync_peer_stats(l.pa, &sc);
+    assert_int_equal(sc.events_out, 10);
+    assert_int_equal(events_of(&t.d, &t.c), 110);
+    link_close(&l);
+    tree_free(&t);
+}
+
+/* A commune's scan for a unit outside its certificate is refused, and the session says
+ * it is not complete. */
+static void test_out_of_scope_refused(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    add_scans(&t.c, "22333", 5);
+    add_scans(&t.c, "22334", 5); /* not C's commune */
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    run(&l, 100);
+    assert_int_equal(events_of(&t.d, &t.c), 5);
+    sync_stats sd;
+    sync_peer_stats(l.pb, &sd);
+    assert_int_equal(sd.refused_in, 1);
+    assert_int_equal(sd.refusals[0].code, TV_ESCOPE);
+    link_close(&l);
+    tree_free(&t);
+}
+
+/* A HELLO that names another node than the transport authenticated ends the session. */
+static void test_impostor_refused(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    sync_peer *pd, *pc;
+    sync_config cd = {.st = t.d.st, .self = &t.d.id}, cc = {.st = t.c.st, .self = &t.c.id};
+    /* D believes it talks to P, but C is on the other end */
+    assert_int_equal(sync_peer_new(&pd, &cd, t.p.id.pk, 0), 0);
+    assert_int_equal(sync_peer_new(&pc, &cc, t.d.id.pk, 0), 0);
+    size_t len;
+    assert_int_equal(sync_peer_send(pc, msgbuf, sizeof msgbuf, &len, 0), 0);
+    assert_int_equal(sync_peer_recv(pd, msgbuf, len, 0), TV_EPERM);
+    assert_int_equal(sync_peer_state(pd), SYNC_CLOSED);
+    /* and garbage is refused, not a crash */
+    sync_peer *pd2;
+    assert_int_equal(sync_peer_new(&pd2, &cd, t.c.id.pk, 0), 0);
+    static const uint8_t junk[] = {0x93, 0x01, 0xdd, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(sync_peer_recv(pd2, junk, sizeof junk, 0), TV_EDECODE);
+    assert_int_equal(sync_peer_state(pd2), SYNC_CLOSED);
+    sync_peer_free(pd);
+    sync_peer_free(pd2);
+    sync_peer_free(pc);
+    tree_free(&t);
+}
+
+/* A node that is not enrolled cannot start a session. */
+static void test_unenrolled_cannot_sync(void **state)
+{
+    (void)state;
+    tnode n;
+    node_init(&n, 0x77);
+    sync_peer *p;
+    sync_config c = {.st = n.st, .self = &n.id};
+    uint8_t other[TV_NODE_ID_BYTES] = {1};
+    assert_int_equal(sync_peer_new(&p, &c, other, 0), TV_EUNTRUSTED);
+    node_free(&n);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_up_and_down_the_tree),
+        cmocka_unit_test(test_lost_batches_resent),
+        cmocka_unit_test(test_second_session_is_small),
+        cmocka_unit_test(test_out_of_scope_refused),
+        cmocka_unit_test(test_impostor_refused),
+        cmocka_unit_test(test_unenrolled_cannot_sync),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
