@@ -1,7 +1,9 @@
 /* Node directories: creation, opening, and recording own events with group commit. */
 #include "node/node.h"
+#include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "node/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,11 @@
 #define KEY_LABEL "truyvet-node-key-v1"
 #define TRACING_LABEL "truyvet-tracing-key-v1"
 #define KEY_FILE_BYTES_MAX 512
+
+_Static_assert((int)TV_ROLE_COMMUNE == (int)CRDT_ROLE_COMMUNE &&
+                   (int)TV_ROLE_DISTRICT == (int)CRDT_ROLE_DISTRICT &&
+                   (int)TV_ROLE_PROVINCE == (int)CRDT_ROLE_PROVINCE,
+               "node roles are certificate roles");
 
 tv_role tv_role_parse(const char *s)
 {
@@ -65,16 +72,29 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Writes "label\nHEX\n" to a new file of mode 0600 and syncs it. */
+/* Formats a key file: "label\nHEX\n". Returns its length, or -1 when it does not fit. */
+static int key_text(char text[KEY_FILE_BYTES_MAX], const char *label, const uint8_t *key, size_t n)
+{
+    char hex[2 * TV_SECRET_KEY_BYTES + 1];
+    if (2 * n + 1 > sizeof hex) return -1;
+    tv_hex_encode(hex, key, n);
+    int len = snprintf(text, KEY_FILE_BYTES_MAX, "%s\n%s\n", label, hex);
+    sodium_memzero(hex, sizeof hex);
+    return len > 0 && len < KEY_FILE_BYTES_MAX ? len : -1;
+}
+
+/* Writes a key file to a new file of mode 0600 and syncs it. */
 static int key_write(const char *path, const char *label, const uint8_t *key, size_t n)
 {
-    char text[KEY_FILE_BYTES_MAX], hex[2 * TV_SECRET_KEY_BYTES + 1];
-    if (2 * n + 1 > sizeof hex) return TV_EINVAL;
-    tv_hex_encode(hex, key, n);
-    int len = snprintf(text, sizeof text, "%s\n%s\n", label, hex);
-    sodium_memzero(hex, sizeof hex);
+    char text[KEY_FILE_BYTES_MAX];
+    int len = key_text(text, label, key, n);
+    if (len < 0) return TV_EINVAL;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return errno == EEXIST ? TV_EEXIST : TV_EIO;
+    if (fd < 0) {
+        int err = errno;
+        sodium_memzero(text, sizeof text);
+        return err == EEXIST ? TV_EEXIST : TV_EIO;
+    }
     int rc = TV_OK;
     if (write(fd, text, (size_t)len) != len)
         rc = errno == ENOSPC ? TV_ENOSPC : TV_EIO;
@@ -105,7 +125,7 @@ static int key_read(const char *path, const char *label, uint8_t *key, size_t n)
     return rc;
 }
 
-static int unit_valid_for_role(tv_role role, const char *unit)
+int tv_unit_valid_for_role(tv_role role, const char *unit)
 {
     size_t want = role == TV_ROLE_PROVINCE ? 2 : role == TV_ROLE_DISTRICT ? 3 : 5;
     if (strlen(unit) != want) return 0;
@@ -160,7 +180,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
 {
     int rc;
     char key_path[PATH_MAX], tracing_path[PATH_MAX], store_path[PATH_MAX], f[PATH_MAX];
-    if (!role || !unit_valid_for_role(role, unit)) return TV_EINVAL;
+    if (!role || !tv_unit_valid_for_role(role, unit)) return TV_EINVAL;
     size_t name_len = strlen(name);
     if (name_len == 0 || name_len > TV_NODE_NAME_MAX || !crdt_utf8_valid(name, name_len))
         return TV_EINVAL;
@@ -315,14 +335,27 @@ static crdt_batch_builder *open_builder(tv_node *n)
     return &n->pending[n->pending_batches++];
 }
 
-static int add_event(tv_node *n, int is_scan, const void *ev, uint64_t *hlc_out)
+static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_out)
 {
     crdt_batch_builder *b = open_builder(n);
     if (!b) return TV_ELIMIT;
     uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
     size_t before = b->events.size;
-    int rc =
-        is_scan ? crdt_event_pack_scan(&b->pk, hlc, ev) : crdt_event_pack_venue(&b->pk, hlc, ev);
+    int rc = TV_EINVAL;
+    switch (type) {
+    case CRDT_EV_SCAN:
+        rc = crdt_event_pack_scan(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_VENUE_UPSERT:
+        rc = crdt_event_pack_venue(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_CERT:
+        rc = crdt_event_pack_cert(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_REVOKE:
+        rc = crdt_event_pack_revoke(&b->pk, hlc, ev);
+        break;
+    }
     if (rc) {
         b->events.size = before; /* drop a partly packed event */
         return rc;
@@ -335,12 +368,77 @@ static int add_event(tv_node *n, int is_scan, const void *ev, uint64_t *hlc_out)
 
 int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out)
 {
-    return add_event(n, 1, s, hlc_out);
+    return add_event(n, CRDT_EV_SCAN, s, hlc_out);
 }
 
 int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out)
 {
-    return add_event(n, 0, v, hlc_out);
+    return add_event(n, CRDT_EV_VENUE_UPSERT, v, hlc_out);
+}
+
+/* Checks that this node may issue c now (see tv_node_add_cert). */
+static int cert_issuable(tv_node *n, store_txn *t, const crdt_cert *c)
+{
+    if (memcmp(c->issuer, n->id.pk, TV_NODE_ID_BYTES) != 0) return TV_EPERM;
+    uint8_t root[TV_NODE_ID_BYTES];
+    int rc = store_root_get(t, root);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    int have_root = rc == TV_OK;
+    if (crdt_cert_is_root(c))
+        return !have_root || memcmp(root, n->id.pk, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_EPERM;
+    crdt_cert *own = malloc(sizeof *own);
+    if (!own) return TV_ENOMEM;
+    rc = store_cert_get(t, n->id.pk, own, NULL, NULL);
+    if (rc == TV_ENOTFOUND) rc = TV_EPERM;
+    if (rc == TV_OK) rc = crdt_cert_narrows(own, c);
+    free(own);
+    return rc;
+}
+
+int tv_node_add_cert(tv_node *n, const crdt_cert_event *c, uint64_t *hlc_out)
+{
+    crdt_cert *cert = malloc(sizeof *cert);
+    if (!cert) return TV_ENOMEM;
+    int rc = crdt_cert_open(cert, c->cert, c->len);
+    if (rc == TV_ENOMEM) goto done;
+    if (rc) {
+        rc = TV_EINVAL;
+        goto done;
+    }
+    store_txn *t;
+    if ((rc = store_read_begin(n->st, &t))) goto done;
+    rc = cert_issuable(n, t, cert);
+    store_read_end(t);
+    if (rc == TV_OK) rc = add_event(n, CRDT_EV_CERT, c, hlc_out);
+done:
+    free(cert);
+    return rc;
+}
+
+int tv_node_add_revoke(tv_node *n, const crdt_revoke *r, uint64_t *hlc_out)
+{
+    if (memcmp(r->subject, n->id.pk, TV_NODE_ID_BYTES) == 0) return TV_EINVAL;
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) goto done;
+    uint8_t root[TV_NODE_ID_BYTES];
+    rc = store_root_get(t, root);
+    if (rc == TV_OK && memcmp(root, n->id.pk, TV_NODE_ID_BYTES) != 0) {
+        /* not the root: only the issuer of the subject's certificate, as receivers check */
+        rc = store_cert_get(t, r->subject, c, NULL, NULL);
+        if (rc == TV_ENOTFOUND ||
+            (rc == TV_OK && memcmp(c->issuer, n->id.pk, TV_NODE_ID_BYTES) != 0))
+            rc = TV_EPERM;
+    } else if (rc == TV_ENOTFOUND) {
+        rc = TV_EPERM; /* not enrolled: nobody would take it */
+    }
+    store_read_end(t);
+    if (rc == TV_OK) rc = add_event(n, CRDT_EV_REVOKE, r, hlc_out);
+done:
+    free(c);
+    return rc;
 }
 
 void tv_node_discard(tv_node *n)
@@ -355,6 +453,8 @@ typedef struct commit_ctx {
     tv_node *n;
     int64_t now;
     uint64_t first_seq;
+    store_write_fn also; /* tv_node_commit_with's function, or NULL */
+    void *also_ctx;
 } commit_ctx;
 
 /* Seals and applies every pending builder. Deterministic (Ed25519 signatures are), so it
@@ -381,17 +481,36 @@ static int commit_fn(store_txn *t, void *arg)
         f.seq += b->count;
         memcpy(f.hash, hash, TV_HASH_BYTES);
     }
-    return TV_OK;
+    return c->also ? c->also(t, c->also_ctx) : TV_OK;
+}
+
+int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq)
+{
+    *first_seq = 0;
+    if (n->pending_events == 0 && !fn) return TV_OK;
+    commit_ctx c = {.n = n, .now = tv_wall_ms(), .also = fn, .also_ctx = ctx};
+    int rc = store_write(n->st, commit_fn, &c);
+    if (rc == TV_OK && n->pending_events) *first_seq = c.first_seq;
+    tv_node_discard(n);
+    return rc;
 }
 
 int tv_node_commit(tv_node *n, uint64_t *first_seq)
 {
-    *first_seq = 0;
-    if (n->pending_events == 0) return TV_OK;
-    commit_ctx c = {.n = n, .now = tv_wall_ms()};
-    int rc = store_write(n->st, commit_fn, &c);
-    if (rc == TV_OK) *first_seq = c.first_seq;
-    tv_node_discard(n);
+    return tv_node_commit_with(n, NULL, NULL, first_seq);
+}
+
+int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
+{
+    if (n->lock_fd < 0) return TV_EINVAL;
+    char path[PATH_MAX], text[KEY_FILE_BYTES_MAX];
+    int rc = path_join(path, n->dir, TRACING_FILE);
+    if (rc) return rc;
+    int len = key_text(text, TRACING_LABEL, key, TV_TRACING_KEY_BYTES);
+    if (len < 0) return TV_EINVAL;
+    rc = tv_file_write_atomic(path, text, (size_t)len, 0600);
+    sodium_memzero(text, sizeof text);
+    if (rc == TV_OK) memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
     return rc;
 }
 

@@ -3,7 +3,11 @@
  *
  * Directory layout:
  *   node.key     the Ed25519 secret key (mode 0600)
- *   tracing.key  the key of person pseudonyms (mode 0600)
+ *   tracing.key  the key of person pseudonyms (mode 0600); made at random by
+ *                tv_node_create, replaced by the province's when the node is enrolled
+ *                (tv_node_set_tracing_key). Person refs are computed when a scan is
+ *                recorded, so persons recorded before enrolment keep the pseudonyms of the
+ *                old key and do not match their later visits.
  *   store/       the LMDB environment
  * Own events are collected with tv_node_add_*() and made durable together by
  * tv_node_commit(): one write transaction, one fsync, however many events (group
@@ -23,6 +27,7 @@
 #define TV_NODE_PENDING_BATCHES_MAX 64 /* own events waiting for one commit, in batches */
 #define TV_NODE_FORMAT "1"
 
+/* The same numbers as crdt_role (asserted in node.c), so certificates carry them as is. */
 typedef enum tv_role { TV_ROLE_COMMUNE = 1, TV_ROLE_DISTRICT = 2, TV_ROLE_PROVINCE = 3 } tv_role;
 
 typedef struct tv_node {
@@ -44,6 +49,10 @@ typedef struct tv_node {
 /* Parses "commune", "district" or "province". Returns the role or 0. */
 tv_role tv_role_parse(const char *s);
 const char *tv_role_name(tv_role r);
+
+/* Returns 1 when unit is an official code of the right length for role (digits only: 2 for
+ * a province, 3 for a district, 5 for a commune), else 0. */
+int tv_unit_valid_for_role(tv_role role, const char *unit);
 
 /* Creates a node in directory dir (created if absent; must hold no node yet): a new key
  * pair and tracing key, and a store recording role, unit and name. Returns 0, TV_EEXIST,
@@ -70,6 +79,22 @@ int64_t tv_wall_ms(void);
 int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out);
 int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out);
 
+/* Adds a certificate issued by this node (bytes as crdt_cert_sign made them) to the
+ * pending group. Other nodes trust a node's own log as a whole, so a certificate they
+ * would refuse would stop them from taking anything this node records after it; it is
+ * checked here against the store as it is now: the certificate must verify and be issued
+ * by this node, and be either this node's own root certificate (when the node has no
+ * root, or is the root) or narrow this node's installed certificate (crdt_cert_narrows).
+ * Returns 0, TV_EINVAL (undecodable or bad signature), TV_EPERM (not this node's to
+ * issue), TV_ELIMIT (commit first) or a store error. */
+int tv_node_add_cert(tv_node *n, const crdt_cert_event *c, uint64_t *hlc_out);
+
+/* Adds a revocation of r->subject to the pending group. Checked as tv_node_add_cert is:
+ * only the root, or the node that issued the subject's installed certificate, may revoke
+ * it. Returns 0, TV_EINVAL (this node's own key, or an invalid reason), TV_EPERM, TV_ELIMIT
+ * or a store error. */
+int tv_node_add_revoke(tv_node *n, const crdt_revoke *r, uint64_t *hlc_out);
+
 /* Number of own events waiting for commit. */
 static inline uint64_t tv_node_pending(const tv_node *n)
 {
@@ -81,6 +106,17 @@ static inline uint64_t tv_node_pending(const tv_node *n)
  * pending event (they follow in order); on failure nothing is recorded. Either way the
  * pending group is emptied. Returns 0, TV_ENOSPC or another store error. */
 int tv_node_commit(tv_node *n, uint64_t *first_seq);
+
+/* tv_node_commit that also runs fn(t, ctx) in the same write transaction, after the
+ * pending events are applied, so that both are recorded or neither is. fn may run more
+ * than once (see store_write). Returns what tv_node_commit does, or fn's error. */
+int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq);
+
+/* Replaces DIR/tracing.key with key, atomically (a new file of mode 0600 is synced and
+ * renamed over the old one, then the directory is synced), and n->tracing_key with it.
+ * Pseudonyms already recorded are not recomputed. n must have been opened with
+ * TV_NODE_WRITE. Returns 0, TV_EINVAL (not opened for writing), TV_ENOSPC or TV_EIO. */
+int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES]);
 
 /* A batch received from elsewhere (a peer, a bundle), and what became of it. */
 typedef struct tv_apply_item {
