@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev liblmdb-dev libmsgpack-dev
-          libsodium-dev libqrencode-dev libcmocka-dev)
+          libsodium-dev libqrencode-dev libcmocka-dev python3)
 
 install_missing() {
     local missing=() p
@@ -43,44 +43,142 @@ run_tests() {
         ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
 }
 
-# A commune node of Phường Bắc Nha Trang (Khánh Hòa, unit 22333) registering venues
-# and recording check-ins, then showing what it holds and checking it.
+# The demo network of Khánh Hòa on loopback, as real processes: the province (Sở Y tế,
+# the root of trust), two district health centres and four communes, enrolled down the
+# tree with certificate files; scans recorded at the communes travel up, one commune is
+# cut off and comes back, a district dies and its communes fall back to the province.
+DEMO_PIDS=()
+demo_stop() {
+    local p
+    for p in "${DEMO_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${DEMO_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    DEMO_PIDS=()
+}
+
 run_demo() {
     build build
-    local tv=build/truyvet root=build/demo
+    local tv root
+    tv=$(pwd)/build/truyvet
+    root=$(pwd)/build/demo
+    demo_stop
+    pkill -f -- "-d $root/" 2>/dev/null || true # servers left by an interrupted run
     rm -rf "$root"
     mkdir -p "$root"
-    export TRUYVET_DIR=$root/commune-22333
-    echo "== a commune node =="
-    $tv init --role commune --unit 22333 --name "UBND Phường Bắc Nha Trang"
-    echo "== venues =="
-    local market school cafe
-    market=$($tv venue add --name "Chợ Vĩnh Hải" --category market --village "Tổ dân phố 5" \
-        --owner-phone 0912345678)
-    school=$($tv venue add --name "Trường THCS Vĩnh Hải" --category school \
-        --village "Tổ dân phố 2" --owner-phone 0987654321)
-    cafe=$($tv venue add --name "Cà phê Hòn Chồng" --category cafe --village "Tổ dân phố 7")
-    $tv venue list
-    echo "== check-ins at the gate =="
-    $tv scan --venue "$market" --person 0912000001 --at 2021-10-06T07:05:00+07:00
-    $tv scan --venue "$market" --person 079199012345 --at 2021-10-06T07:12:00+07:00
-    $tv scan --venue "$market" --person 0912000001 --out --at 2021-10-06T07:48:00+07:00
-    echo "== a day of check-ins from a file =="
-    local csv=$root/checkins.csv
-    {
-        echo "venue,person,direction,time"
-        for i in $(seq 1 200); do
-            printf '%s,09120%05d,in,2021-10-06T%02d:%02d:00+07:00\n' \
-                "$([ $((i % 3)) -eq 0 ] && echo "$school" || echo "$cafe")" "$i" \
-                $((7 + i % 12)) $((i % 60))
-        done
-        echo "$cafe,not-a-phone,in,2021-10-06T09:00:00+07:00"
-    } >"$csv"
-    $tv import --csv "$csv" || echo "(the import reported the bad row above and kept the rest)"
-    echo "== status =="
-    $tv status
-    echo "== verify =="
-    $tv verify
+    trap demo_stop EXIT
+    local port_p=17400 port_nt=17401 port_cr=17402
+    say() { printf '\n== %s ==\n' "$*"; }
+    t() { "$tv" -d "$root/$1" "${@:2}"; }
+    held() { # held NODE ORIGIN-NODE: events NODE holds of ORIGIN-NODE's log
+        local id
+        id=$(t "$2" status --json | sed -n 's/.*"node_id":"\([0-9a-f]*\)".*/\1/p')
+        local seq
+        seq=$(t "$1" status --json | tr '{' '\n' |
+            sed -n "s/.*\"origin\":\"$id\",\"seq\":\([0-9]*\).*/\1/p")
+        echo "${seq:-0}"
+    }
+    enrol() { # enrol CHILD PARENT [issue options]
+        t "$1" enroll request --out "$root/$1.req" 2>/dev/null
+        t "$2" enroll issue "$root/$1.req" --out "$root/$1.cert" "${@:3}" 2>/dev/null
+        t "$1" enroll accept "$root/$1.cert" 2>/dev/null
+    }
+
+    say "nodes: the province, two districts, four communes"
+    t province init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null
+    t nha-trang init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null
+    t cam-ranh init --role district --unit 569 --name "TTYT Cam Ranh" >/dev/null
+    t bac-nha-trang init --role commune --unit 22333 --name "UBND Phường Bắc Nha Trang" >/dev/null
+    t nam-nha-trang init --role commune --unit 22402 --name "UBND Phường Nam Nha Trang" >/dev/null
+    t bac-cam-ranh init --role commune --unit 22411 --name "UBND Phường Bắc Cam Ranh" >/dev/null
+    t cam-ranh-p init --role commune --unit 22420 --name "UBND Phường Cam Ranh" >/dev/null
+
+    say "enrolment: request -> issue (at the parent) -> accept"
+    enrol nha-trang province --scope 22333,22402
+    enrol cam-ranh province --scope 22411,22420
+    enrol bac-nha-trang nha-trang
+    enrol nam-nha-trang nha-trang
+    enrol bac-cam-ranh cam-ranh
+    enrol cam-ranh-p cam-ranh
+    t bac-nha-trang status | sed -n '1,3p'
+
+    say "network: each commune's parents are its district, then the province"
+    t province peer listen "tcp://127.0.0.1:$port_p"
+    t nha-trang peer listen "tcp://127.0.0.1:$port_nt"
+    t cam-ranh peer listen "tcp://127.0.0.1:$port_cr"
+    t nha-trang peer add "tcp://127.0.0.1:$port_p" --parent
+    t cam-ranh peer add "tcp://127.0.0.1:$port_p" --parent
+    local c
+    for c in bac-nha-trang nam-nha-trang; do
+        t $c peer add "tcp://127.0.0.1:$port_nt" --parent
+        t $c peer add "tcp://127.0.0.1:$port_p" --parent
+    done
+    for c in bac-cam-ranh cam-ranh-p; do
+        t $c peer add "tcp://127.0.0.1:$port_cr" --parent
+        t $c peer add "tcp://127.0.0.1:$port_p" --parent
+    done
+    t bac-nha-trang peer list
+    local name
+    for name in province nha-trang cam-ranh; do
+        "$tv" -d "$root/$name" serve 2>"$root/$name.log" &
+        DEMO_PIDS+=($!)
+    done
+
+    say "check-ins at the communes (venues, and a day of scans from a file)"
+    local n=0
+    for c in bac-nha-trang nam-nha-trang bac-cam-ranh cam-ranh-p; do
+        local v1 v2
+        v1=$(t $c venue add --name "Chợ $c" --category market --village "Tổ dân phố 1")
+        v2=$(t $c venue add --name "Trường Tiểu học $c" --category school --village "Tổ dân phố 2")
+        {
+            echo "venue,person,direction,time"
+            for i in $(seq 1 300); do
+                printf '%s,09%02d%06d,in,2021-10-06T%02d:%02d:00+07:00\n' \
+                    "$([ $((i % 2)) -eq 0 ] && echo "$v1" || echo "$v2")" "$n" "$i" \
+                    $((7 + i % 12)) $((i % 60))
+            done
+        } >"$root/$c.csv"
+        t $c import --csv "$root/$c.csv" 2>/dev/null
+        n=$((n + 1))
+        echo "$c: $(held $c $c) events"
+    done
+
+    say "each commune syncs when its link is up (sync --once, as from cron)"
+    for c in bac-nha-trang nam-nha-trang bac-cam-ranh; do t $c sync --once --timeout 30; done
+    echo "(cam-ranh-p is offline today and keeps recording)"
+    t cam-ranh-p scan --venue "$(t cam-ranh-p venue list | head -1 | cut -d' ' -f1)" \
+        --person 0912000999 >/dev/null 2>&1
+
+    say "the province converges on what it has been sent"
+
+    for _ in $(seq 1 100); do
+        [ "$(held province bac-cam-ranh)" = "$(held bac-cam-ranh bac-cam-ranh)" ] && break
+        sleep 0.1
+    done
+    for c in bac-nha-trang nam-nha-trang bac-cam-ranh cam-ranh-p; do
+        echo "province holds $(held province $c) of $c's $(held $c $c) events"
+    done
+
+    say "the Cam Ranh centre goes down; the cut-off commune comes back and reaches the province"
+    kill -9 "${DEMO_PIDS[2]}"
+    wait "${DEMO_PIDS[2]}" 2>/dev/null || true
+    t cam-ranh-p sync --once --timeout 40
+    echo "province holds $(held province cam-ranh-p) of cam-ranh-p's $(held cam-ranh-p cam-ranh-p) events"
+
+    say "the centre restarts and catches up from the province"
+    "$tv" -d "$root/cam-ranh" serve 2>>"$root/cam-ranh.log" &
+    DEMO_PIDS[2]=$!
+    for _ in $(seq 1 200); do
+        [ "$(held cam-ranh cam-ranh-p)" = "$(held cam-ranh-p cam-ranh-p)" ] && break
+        sleep 0.1
+    done
+    echo "cam-ranh holds $(held cam-ranh cam-ranh-p) of cam-ranh-p's events"
+
+    say "the province"
+    t province status
+    t province verify
+    demo_stop
+    trap - EXIT
+    echo
+    echo "the demo network is in $root (logs: $root/*.log)"
 }
 
 run_bench() {

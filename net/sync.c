@@ -52,6 +52,7 @@ typedef struct inflight {
 typedef struct want {
     uint8_t origin[TV_NODE_ID_BYTES];
     uint64_t target;           /* the peer's seq when we asked */
+    uint64_t from;             /* the first seq asked for */
     int refused;               /* 0, or the code of a refusal of this origin */
     uint64_t refused_at_certs; /* certificates held when refused (retry when it grows) */
 } want;
@@ -553,7 +554,11 @@ static int compute_wants(sync_peer *p)
         const crdt_vv_entry *e = &p->peer_vv.entries[i];
         const crdt_vv_entry *m = crdt_vv_get(&mine, e->origin);
         uint64_t have = m ? m->seq : 0;
-        if (e->seq <= have) continue;
+        /* the same seq with another hash: the peer holds a different log of this origin.
+         * Ask for its last batch, which our store will keep as evidence of the fork. (A
+         * peer further behind on a diverged log finds out itself, from the chain.) */
+        int diverged = m && e->seq == have && memcmp(e->hash, m->hash, TV_HASH_BYTES) != 0;
+        if (e->seq <= have && !diverged) continue;
         int h = holds(t, p->my_cert, p->cfg.self->pk, e->origin, NULL);
         if (h < -1) {
             rc = h;
@@ -576,7 +581,9 @@ static int compute_wants(sync_peer *p)
             memset(w, 0, sizeof *w);
             memcpy(w->origin, e->origin, TV_NODE_ID_BYTES);
         }
-        w->target = e->seq;
+        /* a diverged origin's want cannot be met: the refusal of the batch settles it */
+        w->target = diverged ? have + 1 : e->seq;
+        w->from = diverged ? have : have + 1;
         /* move it to the end of the list so one WANT covers all asked now */
         want tmp = *w;
         size_t idx = (size_t)(w - p->wn);
@@ -592,10 +599,9 @@ static int compute_wants(sync_peer *p)
         msgpack_pack_uint32(&m.pk, p->cfg.window_bytes);
         msgpack_pack_array(&m.pk, (uint32_t)n);
         for (size_t k = i; k < i + n; k++) {
-            const crdt_vv_entry *me = crdt_vv_get(&mine, p->wn[k].origin);
             msgpack_pack_array(&m.pk, 2);
             pack_id(&m.pk, p->wn[k].origin);
-            msgpack_pack_uint64(&m.pk, (me ? me->seq : 0) + 1);
+            msgpack_pack_uint64(&m.pk, p->wn[k].from);
         }
         if ((rc = msg_end(p, &m))) goto done;
         p->done_sent = 0;
@@ -1030,7 +1036,9 @@ static int on_have(sync_peer *p, const msgpack_object *a, uint32_t n)
         int rc = crdt_vv_advance(&p->peer_vv, origin, seq, hash);
         if (rc) return fail(p, rc, "version vector too large");
     }
-    p->peer_done = 0;
+    /* we may want some of it: work it out, and say DONE again once we hold it (the peer
+     * waits for that after every HAVE) */
+    p->done_sent = 0;
     if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
     return p->vv_known ? compute_wants(p) : TV_OK;
 }
@@ -1186,6 +1194,7 @@ int sync_peer_notify(sync_peer *p, int64_t now)
     }
     if (rc == 0 && delta.len) {
         rc = crdt_vv_merge(&p->announced, &delta);
+        p->peer_done = 0; /* until the peer says DONE again, knowing this */
         /* the served origins may have grown: serve from the start of the list again */
         p->sv_pos = 0;
         if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
@@ -1269,4 +1278,6 @@ void sync_peer_stats(const sync_peer *p, sync_stats *out)
         store_read_end(t);
     }
     out->peer_behind = behind;
+    out->complete = p->st.state == SYNC_IN_STEP && p->done_complete && p->peer_complete &&
+                    p->st.refused_in == 0 && p->st.refused_out == 0;
 }

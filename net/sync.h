@@ -79,6 +79,8 @@ typedef struct sync_stats {
     uint64_t me_behind;   /* events the peer holds that we want and lack */
     uint64_t peer_behind; /* events we hold that the peer wants and lacks, as far as known */
     uint64_t max_hlc_in;  /* the largest HLC of an applied batch (for the node's clock) */
+    int complete;         /* in step with nothing refused either way: each side holds all
+                           * of the other's that it should */
     sync_refusal refusals[SYNC_REFUSED_MAX];
     uint32_t refusals_len;
 } sync_stats;

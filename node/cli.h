@@ -6,6 +6,8 @@
 #ifndef TV_NODE_CLI_H
 #define TV_NODE_CLI_H
 
+#include "crdt/cert.h"
+#include "node/json.h"
 #include "node/node.h"
 
 #include <stdio.h>
@@ -27,6 +29,13 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv);
 int tv_cmd_status(tv_cli *cli, int argc, char **argv);
 int tv_cmd_log(tv_cli *cli, int argc, char **argv);
 int tv_cmd_verify(tv_cli *cli, int argc, char **argv);
+int tv_cmd_serve(tv_cli *cli, int argc, char **argv);
+int tv_cmd_sync(tv_cli *cli, int argc, char **argv);
+int tv_cmd_peer(tv_cli *cli, int argc, char **argv);
+int tv_cmd_peers(tv_cli *cli, int argc, char **argv);
+int tv_cmd_bundle(tv_cli *cli, int argc, char **argv);
+int tv_cmd_enroll(tv_cli *cli, int argc, char **argv);
+int tv_cmd_revoke(tv_cli *cli, int argc, char **argv);
 
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -51,5 +60,15 @@ int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
 /* Formats an HLC timestamp as Vietnam local time "YYYY-MM-DDTHH:MM:SS+07:00". */
 void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
+
+/* Writes a certificate's fields into the open JSON object: subject, issuer, role, unit,
+ * scope (array), health, flags, not_before, not_after (null when it never expires). */
+void tv_cli_cert_fields_json(tv_json *j, const crdt_cert *c);
+/* Writes a certificate as a JSON object: its fields and root (whether it is self-issued). */
+void tv_cli_cert_json(tv_json *j, const crdt_cert *c);
+
+/* Prints a certificate as "role unit, scope S[, health], issued by ISSUER, valid from T
+ * until T|with no expiry" (no line end). */
+void tv_cli_cert_text(FILE *f, const crdt_cert *c);
 
 #endif

@@ -15,8 +15,12 @@
 static const char status_help[] =
     "Usage: truyvet [-d DIR] status [--json]\n"
     "\n"
-    "The node's identity, what it holds (events by type, batches, origins), the last\n"
-    "event held from each origin (the frontier), and the size of its store.\n";
+    "The node's identity, its enrolment (the root of trust it follows and its own\n"
+    "certificate), what it holds (events by type, batches, origins), the last event held\n"
+    "from each origin (the frontier), and the size of its store.\n"
+    "\n"
+    "With --json, \"root\" is the root's node id or null (not enrolled), \"cert\" this node's\n"
+    "certificate or null, \"revoked\" whether this node's key has been revoked.\n";
 
 static const char log_help[] =
     "Usage: truyvet [-d DIR] log [--json]\n"
@@ -24,7 +28,9 @@ static const char log_help[] =
     "Every event the node holds, origin by origin in log order. With --json, one JSON\n"
     "object per line: id (as printed by scan), origin, seq, type, hlc, time and the\n"
     "event's fields; events of types this version does not know carry their bytes as\n"
-    "\"raw\" (hex).\n";
+    "\"raw\" (hex). A cert event's fields are its certificate's (subject, issuer, role,\n"
+    "unit, scope, health, flags, not_before, not_after); a revoke event's are subject and\n"
+    "reason.\n";
 
 static const char verify_help[] =
     "Usage: truyvet [-d DIR] verify [--json]\n"
@@ -62,6 +68,64 @@ typedef struct status_ctx {
     const uint8_t *self;
 } status_ctx;
 
+/* What the node knows of its own enrolment. */
+typedef struct enrolment {
+    int have_root, have_cert, revoked;
+    uint8_t root[TV_NODE_ID_BYTES];
+    crdt_cert cert;
+} enrolment;
+
+static int enrolment_get(store_txn *t, const uint8_t *self, enrolment *e)
+{
+    memset(e, 0, sizeof *e);
+    int rc = store_root_get(t, e->root);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    e->have_root = rc == TV_OK;
+    rc = store_cert_get(t, self, &e->cert, NULL, NULL);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    e->have_cert = rc == TV_OK;
+    rc = store_revoked(t, self);
+    if (rc < 0) return rc;
+    e->revoked = rc;
+    return TV_OK;
+}
+
+static void enrolment_json(tv_json *j, const enrolment *e)
+{
+    tv_json_key(j, "root");
+    if (e->have_root)
+        tv_json_hex(j, e->root, TV_NODE_ID_BYTES);
+    else
+        tv_json_null(j);
+    tv_json_key(j, "cert");
+    if (e->have_cert)
+        tv_cli_cert_json(j, &e->cert);
+    else
+        tv_json_null(j);
+    tv_json_key(j, "revoked");
+    tv_json_bool(j, e->revoked);
+}
+
+static void enrolment_text(const enrolment *e, const uint8_t *self)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    if (e->have_root) {
+        tv_hex_encode(hex, e->root, TV_NODE_ID_BYTES);
+        printf("root      %s%s\n", hex,
+               memcmp(e->root, self, TV_NODE_ID_BYTES) == 0 ? " (this node)" : "");
+    } else {
+        printf("root      not enrolled (see 'truyvet enroll --help')\n");
+    }
+    if (e->have_cert) {
+        printf("cert      ");
+        tv_cli_cert_text(stdout, &e->cert);
+        putchar('\n');
+    } else {
+        printf("cert      none\n");
+    }
+    if (e->revoked) printf("REVOKED   this node's key has been revoked: others refuse its data\n");
+}
+
 static int status_frontier(const uint8_t *origin, const store_frontier *f, void *arg)
 {
     status_ctx *c = arg;
@@ -91,6 +155,31 @@ static int status_frontier(const uint8_t *origin, const store_frontier *f, void 
     return 0;
 }
 
+/* Fork evidence: each batch kept because it contradicts its origin's log as held here. */
+static int status_fork(const uint8_t *origin, uint64_t first_seq, const uint8_t *buf, size_t len,
+                       void *arg)
+{
+    tv_json *j = arg;
+    (void)buf;
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(hex, origin, TV_NODE_ID_BYTES);
+    if (j) {
+        tv_json_object_begin(j);
+        tv_json_key(j, "origin");
+        tv_json_string(j, hex);
+        tv_json_key(j, "seq");
+        tv_json_u64(j, first_seq);
+        tv_json_key(j, "evidence_bytes");
+        tv_json_u64(j, len);
+        tv_json_object_end(j);
+    } else {
+        printf("FORK      origin %s wrote two different batches at seq %" PRIu64
+               ": it is frozen until its issuer certifies it again\n",
+               hex, first_seq);
+    }
+    return 0;
+}
+
 int tv_cmd_status(tv_cli *cli, int argc, char **argv)
 {
     int json, rc = parse_json_only("status", status_help, argc, argv, &json);
@@ -105,7 +194,12 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return tv_cli_fail(cli, rc, "cannot read the node's status");
     }
-    if ((rc = store_counts_get(t, &counts))) goto out;
+    enrolment *e = malloc(sizeof *e); /* a certificate's scope table is large */
+    if (!e) {
+        rc = TV_ENOMEM;
+        goto out;
+    }
+    if ((rc = store_counts_get(t, &counts)) || (rc = enrolment_get(t, n.id.pk, e))) goto out;
     rc = store_frontier_get(t, n.id.pk, &own);
     if (rc && rc != TV_ENOTFOUND) goto out;
     status_ctx c = {.self = n.id.pk};
@@ -126,6 +220,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_string(&j, cli->dir);
         tv_json_key(&j, "own_seq");
         tv_json_u64(&j, own.seq);
+        enrolment_json(&j, e);
         tv_json_key(&j, "events");
         tv_json_object_begin(&j);
         tv_json_key(&j, "total");
@@ -149,6 +244,10 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_array_begin(&j);
         rc = store_frontier_foreach(t, status_frontier, &c);
         tv_json_array_end(&j);
+        tv_json_key(&j, "forks");
+        tv_json_array_begin(&j);
+        if (!rc) rc = store_forks_foreach(t, status_fork, &j);
+        tv_json_array_end(&j);
         tv_json_key(&j, "store");
         tv_json_object_begin(&j);
         tv_json_key(&j, "file_bytes");
@@ -165,6 +264,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_hex_encode(hex, n.id.pk, TV_NODE_ID_BYTES);
         printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex,
                tv_role_name(n.role), n.unit, n.name, cli->dir);
+        enrolment_text(e, n.id.pk);
         printf("events    %" PRIu64 " (", counts.events);
         const char *sep = "";
         for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
@@ -178,8 +278,10 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         printf("store     %.1f MiB on disk (%.1f MiB used)\nfrontier\n",
                (double)size.file_bytes / (1 << 20), (double)size.used_bytes / (1 << 20));
         rc = store_frontier_foreach(t, status_frontier, &c);
+        if (!rc) rc = store_forks_foreach(t, status_fork, NULL);
     }
 out:
+    free(e);
     store_read_end(t);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot read the node's status") : TV_EXIT_OK;
@@ -190,6 +292,7 @@ out:
 typedef struct log_ctx {
     int json;
     int err;
+    crdt_cert *cert; /* scratch for decoding cert events (large) */
 } log_ctx;
 
 static void json_text(tv_json *j, const char *key, crdt_text t)
@@ -198,10 +301,11 @@ static void json_text(tv_json *j, const char *key, crdt_text t)
     tv_json_string_n(j, t.p, t.n);
 }
 
-static void log_fields_json(tv_json *j, const crdt_event *ev)
+static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
 {
     char when[40];
-    if (ev->type == CRDT_EV_SCAN) {
+    switch (ev->type) {
+    case CRDT_EV_SCAN: {
         const crdt_scan *s = &ev->u.scan;
         tv_json_key(j, "venue");
         tv_json_hex(j, s->venue, TV_VENUE_ID_BYTES);
@@ -217,22 +321,81 @@ static void log_fields_json(tv_json *j, const crdt_event *ev)
         tv_json_key(j, "method");
         tv_json_string(j, crdt_method_name(s->method));
         if (s->device.n) json_text(j, "device", s->device);
-    } else {
+        break;
+    }
+    case CRDT_EV_VENUE_UPSERT: {
         const crdt_venue_upsert *v = &ev->u.venue;
         tv_json_key(j, "venue");
         tv_json_hex(j, v->venue, TV_VENUE_ID_BYTES);
         if (v->fields & CRDT_VENUE_F_UNIT) json_text(j, "unit", v->unit);
         if (v->fields & CRDT_VENUE_F_NAME) json_text(j, "name", v->name);
         if (v->fields & CRDT_VENUE_F_CATEGORY) {
-            const tv_category *c = tv_category_by_code(v->category);
+            const tv_category *cat = tv_category_by_code(v->category);
             tv_json_key(j, "category");
-            if (c)
-                tv_json_string(j, c->slug);
+            if (cat)
+                tv_json_string(j, cat->slug);
             else
                 tv_json_u64(j, v->category);
         }
         if (v->fields & CRDT_VENUE_F_VILLAGE) json_text(j, "village", v->village);
         if (v->fields & CRDT_VENUE_F_OWNER_PHONE) json_text(j, "owner_phone", v->owner_phone);
+        break;
+    }
+    case CRDT_EV_CERT: {
+        /* the fields of the certificate itself; the store checked it on the way in */
+        int rc = crdt_cert_open(c->cert, ev->u.cert.cert, ev->u.cert.len);
+        if (rc == TV_OK) {
+            tv_cli_cert_fields_json(j, c->cert);
+        } else {
+            tv_json_key(j, "error");
+            tv_json_string(j, tv_strerror(rc));
+            tv_json_key(j, "cert");
+            tv_json_hex(j, ev->u.cert.cert, ev->u.cert.len);
+        }
+        break;
+    }
+    case CRDT_EV_REVOKE:
+        tv_json_key(j, "subject");
+        tv_json_hex(j, ev->u.revoke.subject, TV_NODE_ID_BYTES);
+        if (ev->u.revoke.reason.n) json_text(j, "reason", ev->u.revoke.reason);
+        break;
+    }
+}
+
+/* The text form of a known event's fields, after its id, time and type. */
+static void log_fields_text(log_ctx *c, const crdt_event *ev)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    switch (ev->type) {
+    case CRDT_EV_SCAN: {
+        const crdt_scan *s = &ev->u.scan;
+        tv_hex_encode(hex, s->venue, TV_VENUE_ID_BYTES);
+        printf("  %-3s venue %s  %.*s", s->direction == CRDT_DIR_IN ? "in" : "out", hex,
+               (int)s->masked.n, s->masked.p);
+        break;
+    }
+    case CRDT_EV_VENUE_UPSERT:
+        tv_hex_encode(hex, ev->u.venue.venue, TV_VENUE_ID_BYTES);
+        printf("  venue %s  %.*s", hex, (int)ev->u.venue.name.n,
+               ev->u.venue.name.p ? ev->u.venue.name.p : "");
+        break;
+    case CRDT_EV_CERT:
+        if (crdt_cert_open(c->cert, ev->u.cert.cert, ev->u.cert.len) == TV_OK) {
+            tv_hex_encode(hex, c->cert->subject, TV_NODE_ID_BYTES);
+            printf("  node %.16s: ", hex);
+            tv_cli_cert_text(stdout, c->cert);
+        } else {
+            printf("  (a certificate that does not verify, %zu bytes)", ev->u.cert.len);
+        }
+        break;
+    case CRDT_EV_REVOKE:
+        tv_hex_encode(hex, ev->u.revoke.subject, TV_NODE_ID_BYTES);
+        printf("  node %s%s%.*s", hex, ev->u.revoke.reason.n ? "  " : "",
+               (int)ev->u.revoke.reason.n, ev->u.revoke.reason.n ? ev->u.revoke.reason.p : "");
+        break;
+    default:
+        printf("  (%zu bytes)", ev->raw_len);
+        break;
     }
 }
 
@@ -265,7 +428,7 @@ static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_
         tv_json_string(&j, when);
         tv_json_key(&j, "fields");
         tv_json_object_begin(&j);
-        if (ev->known) log_fields_json(&j, ev);
+        if (ev->known) log_fields_json(&j, c, ev);
         tv_json_object_end(&j);
         if (!ev->known) {
             tv_json_key(&j, "raw");
@@ -276,20 +439,10 @@ static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_
         return;
     }
     printf("%s  %s  %-12s", id, when, type ? type : "unknown");
-    if (ev->known && ev->type == CRDT_EV_SCAN) {
-        const crdt_scan *s = &ev->u.scan;
-        char hex[2 * TV_VENUE_ID_BYTES + 1];
-        tv_hex_encode(hex, s->venue, TV_VENUE_ID_BYTES);
-        printf("  %-3s venue %s  %.*s", s->direction == CRDT_DIR_IN ? "in" : "out", hex,
-               (int)s->masked.n, s->masked.p);
-    } else if (ev->known) {
-        char hex[2 * TV_VENUE_ID_BYTES + 1];
-        tv_hex_encode(hex, ev->u.venue.venue, TV_VENUE_ID_BYTES);
-        printf("  venue %s  %.*s", hex, (int)ev->u.venue.name.n,
-               ev->u.venue.name.p ? ev->u.venue.name.p : "");
-    } else {
+    if (ev->known)
+        log_fields_text(c, ev);
+    else
         printf("  (type %u, %zu bytes)", ev->type, ev->raw_len);
-    }
     putchar('\n');
 }
 
@@ -319,10 +472,13 @@ int tv_cmd_log(tv_cli *cli, int argc, char **argv)
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
     store_txn *t;
-    if ((rc = store_read_begin(n.st, &t)) == 0) {
+    if (!(c.cert = malloc(sizeof *c.cert)))
+        rc = TV_ENOMEM;
+    else if ((rc = store_read_begin(n.st, &t)) == 0) {
         rc = store_batches_foreach(t, log_batch, &c);
         store_read_end(t);
     }
+    free(c.cert);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot read the log") : TV_EXIT_OK;
 }

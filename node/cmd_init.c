@@ -1,33 +1,91 @@
 /* `truyvet init`: create a node directory. */
 #include "crdt/error.h"
 #include "node/cli.h"
+#include "node/enroll.h"
 #include "node/json.h"
+#include "node/netconf.h"
 
 #include <getopt.h>
 #include <string.h>
 
 static const char help[] =
-    "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME [--json]\n"
+    "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME\n"
+    "                            [--health | --no-health] [--listen ENDPOINT]\n"
+    "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
     "\n"
     "Create a new node in DIR: its key pair (node.key, readable only by you), its\n"
     "tracing key and its store. Prints the node id (the public key, 64 hex digits).\n"
+    "\n"
+    "A province node is the root of trust of its tree: init records its own certificate\n"
+    "(signed by itself) in its log. A district or commune node must then be enrolled by\n"
+    "the node above it: see 'truyvet enroll --help'.\n"
     "\n"
     "  --role ROLE   commune, district or province\n"
     "  --unit CODE   the official code of the unit the node serves: 5 digits for a\n"
     "                commune (xa/phuong), 3 for a district, 2 for a province\n"
     "  --name NAME   a name people recognise, e.g. \"UBND Phuong Bac Nha Trang\"\n"
-    "  --json        print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead\n"
+    "  --health      (province only; the default) the root holds the health flag: it\n"
+    "                may record risk levels and case statuses and grant that right\n"
+    "  --no-health   (province only) a root without the health flag\n"
+    "  --listen ENDPOINT  where 'truyvet serve' listens, e.g. tcp://0.0.0.0:7400\n"
+    "  --parent [NODEID@]ENDPOINT  a parent to sync with, nearest first (the district,\n"
+    "                then the province as a fallback); repeat for each. Without NODEID,\n"
+    "                the parent's key comes from this node's certificate chain after\n"
+    "                enrolment. Change later with 'truyvet peer'.\n"
+    "  --json        print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead,\n"
+    "                and \"root\" for a province\n"
     "\n"
     "DIR is -d DIR, else $TRUYVET_DIR, else ~/.local/share/truyvet.\n";
+
+/* Makes the new province node its own root. The node exists by now; if this fails, the
+ * operator is told how to start again rather than left with a root-less province. */
+static int make_root(tv_cli *cli, int health)
+{
+    tv_node n;
+    int rc = tv_node_open(&n, cli->dir, TV_NODE_WRITE);
+    if (rc == TV_OK) {
+        rc = tv_enroll_make_root(&n, health, NULL);
+        tv_node_close(&n);
+    }
+    if (rc == TV_OK) return TV_EXIT_OK;
+    tv_cli_fail(cli, rc, "cannot record the province's root certificate");
+    tv_cli_error("the node in %s was created without its root certificate; remove that "
+                 "directory and run init again.",
+                 cli->dir);
+    return TV_EXIT_FAIL;
+}
+
+static int netconf_fn(store_txn *t, void *arg)
+{
+    return tv_netconf_put(t, arg);
+}
+
+static int save_netconf(tv_cli *cli, tv_netconf *net)
+{
+    tv_node n;
+    int rc = tv_node_open(&n, cli->dir, 0);
+    if (rc == TV_OK) {
+        rc = store_write(n.st, netconf_fn, net);
+        tv_node_close(&n);
+    }
+    if (rc == TV_OK) return TV_EXIT_OK;
+    tv_cli_fail(cli, rc, "cannot record the network configuration");
+    tv_cli_error("the node was created; set its network with 'truyvet peer'.");
+    return TV_EXIT_FAIL;
+}
 
 int tv_cmd_init(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"role", required_argument, 0, 'r'}, {"unit", required_argument, 0, 'u'},
-        {"name", required_argument, 0, 'n'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+        {"role", required_argument, 0, 'r'},   {"unit", required_argument, 0, 'u'},
+        {"name", required_argument, 0, 'n'},   {"json", no_argument, 0, 'j'},
+        {"health", no_argument, 0, 'H'},       {"no-health", no_argument, 0, 'N'},
+        {"listen", required_argument, 0, 'l'}, {"parent", required_argument, 0, 'p'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *role_s = NULL, *unit = NULL, *name = NULL;
-    int json = 0, c;
+    tv_netconf net;
+    memset(&net, 0, sizeof net);
+    int json = 0, c, health = -1; /* -1: not given */
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -43,9 +101,33 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
         case 'j':
             json = 1;
             break;
+        case 'H':
+        case 'N':
+            if (health >= 0 && health != (c == 'H'))
+                return tv_cli_usage("init", "give either --health or --no-health, not both.");
+            health = c == 'H';
+            break;
         case 'h':
             fputs(help, stdout);
             return TV_EXIT_OK;
+        case 'l': {
+            tv_net_link l;
+            if (tv_net_link_parse(optarg, &l) || l.has_key)
+                return tv_cli_usage("init", "'%s' is not an endpoint like tcp://0.0.0.0:7400.",
+                                    optarg);
+            strcpy(net.listen, l.endpoint);
+            break;
+        }
+        case 'p':
+            if (net.len == TV_NET_LINKS_MAX)
+                return tv_cli_usage("init", "at most %d parents.", TV_NET_LINKS_MAX);
+            if (tv_net_link_parse(optarg, &net.links[net.len]))
+                return tv_cli_usage("init",
+                                    "'%s' is not an endpoint like tcp://HOST:PORT (optionally "
+                                    "NODEID@tcp://HOST:PORT).",
+                                    optarg);
+            net.links[net.len++].parent = 1;
+            break;
         default:
             return tv_cli_bad_option("init", c, argv);
         }
@@ -62,6 +144,12 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                             tv_role_name(role), want, unit);
     if (name[0] == '\0' || strlen(name) > TV_NODE_NAME_MAX)
         return tv_cli_usage("init", "the name must have 1 to %d bytes.", TV_NODE_NAME_MAX);
+    if (health >= 0 && role != TV_ROLE_PROVINCE)
+        return tv_cli_usage("init",
+                            "--health and --no-health are for a province (the root); a %s "
+                            "gets the health flag, if at all, in the certificate its parent "
+                            "issues ('enroll issue --health').",
+                            tv_role_name(role));
 
     uint8_t id[TV_NODE_ID_BYTES];
     int rc = tv_node_create(cli->dir, role, unit, name, id);
@@ -73,6 +161,8 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
     }
     if (rc == TV_EINVAL) return tv_cli_usage("init", "the name is not valid UTF-8 text.");
     if (rc) return tv_cli_fail(cli, rc, "cannot create the node");
+    if (role == TV_ROLE_PROVINCE && (rc = make_root(cli, health != 0))) return rc;
+    if ((net.listen[0] || net.len) && (rc = save_netconf(cli, &net))) return rc;
     if (json) {
         tv_json j;
         tv_json_init(&j, stdout);
@@ -87,6 +177,10 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
         tv_json_string(&j, name);
         tv_json_key(&j, "dir");
         tv_json_string(&j, cli->dir);
+        if (role == TV_ROLE_PROVINCE) {
+            tv_json_key(&j, "root");
+            tv_json_hex(&j, id, sizeof id);
+        }
         tv_json_object_end(&j);
         tv_json_line_end(&j);
     } else {
@@ -95,5 +189,13 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
         puts(hex);
     }
     fprintf(stderr, "created %s node for unit %s in %s\n", tv_role_name(role), unit, cli->dir);
+    if (role == TV_ROLE_PROVINCE)
+        fprintf(stderr,
+                "this node is the root of trust of its tree%s; enrol districts with "
+                "'truyvet enroll issue'\n",
+                health != 0 ? " and holds the health flag" : "");
+    else
+        fprintf(stderr, "next: 'truyvet enroll request' and take the request to the node "
+                        "above this one\n");
     return TV_EXIT_OK;
 }

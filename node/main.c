@@ -25,6 +25,13 @@ static const char help[] =
     "  status    what the node is and holds\n"
     "  log       every event the node holds\n"
     "  verify    re-check every signature and hash chain in the store\n"
+    "  serve     run on the network: listen, connect to parents, stay in step\n"
+    "  sync      one exchange with a parent (sync --once), then exit\n"
+    "  peer      where to listen, the parents and neighbouring peers\n"
+    "  peers     the state of the running server's sessions\n"
+    "  bundle    export batches to a file for a USB stick, or import such a file\n"
+    "  enroll    join the province's tree of trust: request, issue, accept certificates\n"
+    "  revoke    withdraw a node's certificate\n"
     "\n"
     "Options:\n"
     "  -d DIR     the node's directory (default: $TRUYVET_DIR, else\n"
@@ -41,7 +48,9 @@ static const struct {
 } commands[] = {
     {"init", tv_cmd_init},     {"venue", tv_cmd_venue},   {"scan", tv_cmd_scan},
     {"import", tv_cmd_import}, {"status", tv_cmd_status}, {"log", tv_cmd_log},
-    {"verify", tv_cmd_verify},
+    {"verify", tv_cmd_verify}, {"serve", tv_cmd_serve},   {"sync", tv_cmd_sync},
+    {"peer", tv_cmd_peer},     {"peers", tv_cmd_peers},   {"bundle", tv_cmd_bundle},
+    {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke},
 };
 
 static const char *default_dir(char *buf, size_t cap)

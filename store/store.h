@@ -93,7 +93,9 @@ typedef struct store_apply_result {
  * origin's chain, then stores the batch verbatim and updates the frontier, indexes, views,
  * aggregates and counters -- all inside t. A batch already held is a no-op (idempotent on
  * origin and seq). Returns 0 or TV_EDECODE, TV_ELIMIT, TV_EVERSION, TV_ESIG, TV_EHASH,
- * TV_ECHAIN, TV_EGAP, TV_EFORK, TV_ESTORE; on error t holds no trace of the batch. */
+ * TV_ECHAIN, TV_EGAP, TV_EFORK, TV_EUNTRUSTED, TV_ESCOPE, TV_EREVOKED, TV_EFROZEN, TV_ESTORE.
+ * On error t holds no trace of the batch, except for TV_EFORK: the contradicting batch is
+ * kept as evidence and its origin frozen (so the caller should commit t, not abort it). */
 int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
                       store_apply_result *r) __attribute__((warn_unused_result));
 
