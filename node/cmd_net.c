@@ -403,5 +403,9 @@ int tv_cmd_peers(tv_cli *cli, int argc, char **argv)
         p++;
     }
     if (!count) printf("no sessions\n");
+    const char *forks = strstr(buf, "\"forks\":[{");
+    if (forks)
+        printf("FORKS: some origins wrote conflicting logs and are frozen; see "
+               "'truyvet status'\n");
     return TV_EXIT_OK;
 }

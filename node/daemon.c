@@ -16,6 +16,7 @@
 
 #define RECREATE_MS 3000       /* a closed session with a parent is started again after this */
 #define REFUSED_RETRY_MS 10000 /* a parent that refused our key is asked again after this */
+#define LINK_RESET_MS 60000    /* a link down this long gets a new socket */
 
 typedef struct session {
     uint8_t pk[TV_NODE_ID_BYTES];
@@ -34,6 +35,7 @@ typedef struct out_link {
     tvz_conn *conn;
     int64_t since;      /* when we started trying it */
     int64_t refused_ms; /* when it last refused our key, 0 if it has not */
+    int64_t up_ms;      /* when it was last seen up */
     int ever_up;
 } out_link;
 
@@ -305,6 +307,21 @@ static int setup_links(tvd *d, int64_t now)
 
 /* --- status file ----------------------------------------------------------------- */
 
+static int status_fork(const uint8_t *origin, uint64_t first_seq, const uint8_t *buf, size_t len,
+                       void *arg)
+{
+    tv_json *j = arg;
+    (void)buf;
+    (void)len;
+    tv_json_object_begin(j);
+    tv_json_key(j, "origin");
+    tv_json_hex(j, origin, TV_NODE_ID_BYTES);
+    tv_json_key(j, "seq");
+    tv_json_u64(j, first_seq);
+    tv_json_object_end(j);
+    return 0;
+}
+
 static void write_status(tvd *d, int64_t now)
 {
     char path[PATH_MAX + 16], tmp[PATH_MAX + 24];
@@ -356,6 +373,14 @@ static void write_status(tvd *d, int64_t now)
         tv_json_key(&j, "error");
         tv_json_string(&j, st.error ? tv_strerror(st.error) : "");
         tv_json_object_end(&j);
+    }
+    tv_json_array_end(&j);
+    tv_json_key(&j, "forks");
+    tv_json_array_begin(&j);
+    store_txn *t;
+    if (store_read_begin(d->n->st, &t) == 0) {
+        (void)store_forks_foreach(t, status_fork, &j);
+        store_read_end(t);
     }
     tv_json_array_end(&j);
     tv_json_object_end(&j);
@@ -507,6 +532,16 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
                 l->refused_ms = 0;
                 if (tvz_conn_reset(l->conn) == 0 && o->verbose)
                     logf_("asking %s again", l->cfg.endpoint);
+            }
+            /* libzmq reconnects by itself, but a link that stays down gets a new socket */
+            tvz_conn_status cs;
+            tvz_conn_status_get(l->conn, &cs);
+            if (cs.up || !l->up_ms)
+                l->up_ms = now;
+            else if (now - l->up_ms >= LINK_RESET_MS) {
+                l->up_ms = now;
+                if (tvz_conn_reset(l->conn) == 0 && o->verbose)
+                    logf_("new socket for %s", l->cfg.endpoint);
             }
             while ((rc = tvz_conn_recv(l->conn, &m)) == 0)
                 if ((rc = handle_msg(d, &m, (int)i, now))) break;

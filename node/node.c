@@ -251,6 +251,51 @@ static int lock_take(tv_node *n)
     return TV_OK;
 }
 
+typedef struct epoch_ctx {
+    uint8_t file_id[16];
+    int renew; /* the store file is not the one the epoch was made for */
+} epoch_ctx;
+
+static int epoch_fn(store_txn *t, void *arg)
+{
+    epoch_ctx *c = arg;
+    int rc = store_meta_put(t, "store_file", c->file_id, sizeof c->file_id);
+    if (rc || !c->renew) return rc;
+    uint8_t epoch[16];
+    randombytes_buf(epoch, sizeof epoch);
+    return store_meta_put(t, "epoch", epoch, sizeof epoch);
+}
+
+/* A store restored from a backup or copied to another directory may hold less than its
+ * peers remember of it, or go on to write what they already hold from the original: it
+ * gets a new epoch, which tells peers to forget what they remembered of it. The data file
+ * is recognised by its device and inode, which a copy or a restore does not keep. */
+static int epoch_check(tv_node *n)
+{
+    char path[PATH_MAX + 16];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/" STORE_DIR "/data.mdb", n->dir);
+    if (stat(path, &st) != 0) return TV_EIO;
+    epoch_ctx c = {0};
+    uint64_t dev = (uint64_t)st.st_dev, ino = (uint64_t)st.st_ino;
+    for (int i = 0; i < 8; i++) {
+        c.file_id[i] = (uint8_t)(dev >> (56 - 8 * i));
+        c.file_id[8 + i] = (uint8_t)(ino >> (56 - 8 * i));
+    }
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    uint8_t seen[16];
+    size_t len = 0;
+    rc = store_meta_get(t, "store_file", seen, sizeof seen, &len);
+    store_read_end(t);
+    if (rc == TV_OK && len == sizeof seen && memcmp(seen, c.file_id, sizeof seen) == 0)
+        return TV_OK;
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    c.renew = rc == TV_OK; /* recorded before, for another file: a copy or a restore */
+    return store_write(n->st, epoch_fn, &c);
+}
+
 int tv_node_open(tv_node *n, const char *dir, int flags)
 {
     memset(n, 0, sizeof *n);
@@ -298,6 +343,7 @@ int tv_node_open(tv_node *n, const char *dir, int flags)
     }
     n->role = tv_role_parse(role);
     if (!n->role || len != TV_NODE_ID_BYTES || memcmp(node_id, n->id.pk, len) != 0) goto fail;
+    if ((rc = epoch_check(n))) goto fail;
     crdt_hlc_init(&n->clock, f.hlc_max);
     for (int i = 0; i < TV_NODE_PENDING_BATCHES_MAX; i++)
         crdt_batch_builder_init(&n->pending[i]);

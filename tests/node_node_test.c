@@ -95,12 +95,48 @@ static void test_group_commit_and_restart(void **state)
     test_rmdir(dir);
 }
 
+static void epoch_of(const char *dir, uint8_t out[16])
+{
+    tv_node n;
+    assert_int_equal(tv_node_open(&n, dir, 0), 0);
+    store_txn *t;
+    size_t len;
+    assert_int_equal(store_read_begin(n.st, &t), 0);
+    assert_int_equal(store_meta_get(t, "epoch", out, 16, &len), 0);
+    store_read_end(t);
+    assert_int_equal(len, 16);
+    tv_node_close(&n);
+}
+
+/* A copied (or restored) store gets a new epoch; reopening the same store does not. */
+static void test_copy_gets_new_epoch(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char a[4200], b[4200], cmd[8500];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    uint8_t id[TV_NODE_ID_BYTES], e1[16], e2[16], e3[16];
+    assert_int_equal(tv_node_create(a, TV_ROLE_COMMUNE, "22333", "xa", id), 0);
+    epoch_of(a, e1);
+    epoch_of(a, e2);
+    assert_memory_equal(e1, e2, 16);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", a, b);
+    assert_int_equal(system(cmd), 0);
+    epoch_of(b, e3);
+    assert_memory_not_equal(e1, e3, 16);
+    epoch_of(a, e2);
+    assert_memory_equal(e1, e2, 16); /* the original keeps its epoch */
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_open),
         cmocka_unit_test(test_group_commit_and_restart),
+        cmocka_unit_test(test_copy_gets_new_epoch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
