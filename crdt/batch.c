@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONTEXT_LEN (sizeof CRDT_BATCH_SIGN_CONTEXT - 1)
 #define HEADER_FIELDS 8
 
 void crdt_batch_builder_init(crdt_batch_builder *b)
@@ -42,14 +41,6 @@ void crdt_batch_builder_note(crdt_batch_builder *b, uint64_t hlc)
 static void hash_bytes(uint8_t out[TV_HASH_BYTES], const uint8_t *p, size_t n)
 {
     crypto_generichash(out, TV_HASH_BYTES, p, n, NULL, 0);
-}
-
-static int sign_input(uint8_t *msg, const uint8_t *header, size_t header_len)
-{
-    if (header_len > CRDT_BATCH_HEADER_BYTES_MAX) return TV_ELIMIT;
-    memcpy(msg, CRDT_BATCH_SIGN_CONTEXT, CONTEXT_LEN);
-    memcpy(msg + CONTEXT_LEN, header, header_len);
-    return TV_OK;
 }
 
 static int pack_header(msgpack_packer *pk, const crdt_batch_header *h)
@@ -113,12 +104,13 @@ int crdt_batch_seal(const crdt_batch_builder *b, const crdt_identity *id, uint64
     msgpack_sbuffer_init(&hb);
     msgpack_packer hp;
     msgpack_packer_init(&hp, &hb, msgpack_sbuffer_write);
-    uint8_t msg[CONTEXT_LEN + CRDT_BATCH_HEADER_BYTES_MAX];
     uint8_t sig[TV_SIG_BYTES];
     int rc = TV_ENOMEM;
     if (pack_header(&hp, &h)) goto done;
-    if ((rc = sign_input(msg, (const uint8_t *)hb.data, hb.size))) goto done;
-    crypto_sign_detached(sig, NULL, msg, CONTEXT_LEN + hb.size, id->sk);
+    rc = TV_ELIMIT;
+    if (hb.size > CRDT_BATCH_HEADER_BYTES_MAX) goto done;
+    if ((rc = crdt_sign(sig, CRDT_BATCH_SIGN_CONTEXT, (const uint8_t *)hb.data, hb.size, id->sk)))
+        goto done;
 
     size_t body_len = (size_t)ah_len + b->events.size;
     msgpack_sbuffer ob;
@@ -203,12 +195,8 @@ int crdt_batch_open(crdt_batch *b, const uint8_t *buf, size_t len)
         goto done;
     if ((rc = decode_header(&out.h, header, header_len))) goto done;
 
-    uint8_t msg[CONTEXT_LEN + CRDT_BATCH_HEADER_BYTES_MAX];
-    if ((rc = sign_input(msg, header, header_len))) goto done;
-    if (crypto_sign_verify_detached(sig, msg, CONTEXT_LEN + header_len, out.h.origin) != 0) {
-        rc = TV_ESIG;
+    if ((rc = crdt_verify(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, out.h.origin)))
         goto done;
-    }
     uint8_t body_hash[TV_HASH_BYTES];
     hash_bytes(body_hash, body, body_len);
     if (sodium_memcmp(body_hash, out.h.body_hash, TV_HASH_BYTES) != 0) {

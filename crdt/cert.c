@@ -12,7 +12,6 @@
 _Static_assert(CRDT_CERT_BYTES_MAX == CRDT_CERT_EVENT_BYTES_MAX, "a cert fits a cert event");
 _Static_assert(CRDT_CERT_EVENT_BYTES_MAX + 64 <= CRDT_EVENT_BYTES_MAX,
                "a cert event fits an event");
-#define CONTEXT_LEN (sizeof CRDT_CERT_SIGN_CONTEXT - 1)
 #define BODY_FIELDS 9
 _Static_assert(CRDT_CERT_SCOPE_MAX *(TV_UNIT_CODE_MAX + 1) + 256 <= CRDT_CERT_BYTES_MAX,
                "a full scope must fit the certificate size limit");
@@ -56,16 +55,14 @@ int crdt_cert_sign(const crdt_cert *c, const crdt_identity *issuer, uint8_t **ou
     msgpack_packer pk;
     msgpack_packer_init(&pk, &body, msgpack_sbuffer_write);
     int rc = pack_body(&pk, c);
-    uint8_t *msg = NULL;
     if (rc) goto done;
     rc = TV_ELIMIT;
     if (body.size + 100 > CRDT_CERT_BYTES_MAX) goto done;
-    rc = TV_ENOMEM;
-    if (!(msg = malloc(CONTEXT_LEN + body.size))) goto done;
-    memcpy(msg, CRDT_CERT_SIGN_CONTEXT, CONTEXT_LEN);
-    memcpy(msg + CONTEXT_LEN, body.data, body.size);
     uint8_t sig[TV_SIG_BYTES];
-    crypto_sign_detached(sig, NULL, msg, CONTEXT_LEN + body.size, issuer->sk);
+    if ((rc = crdt_sign(sig, CRDT_CERT_SIGN_CONTEXT, (const uint8_t *)body.data, body.size,
+                        issuer->sk)))
+        goto done;
+    rc = TV_ENOMEM;
     msgpack_sbuffer ob;
     msgpack_sbuffer_init(&ob);
     msgpack_packer op;
@@ -79,7 +76,6 @@ int crdt_cert_sign(const crdt_cert *c, const crdt_identity *issuer, uint8_t **ou
     *out = (uint8_t *)msgpack_sbuffer_release(&ob);
     rc = TV_OK;
 done:
-    free(msg);
     msgpack_sbuffer_destroy(&body);
     return rc;
 }
@@ -140,7 +136,6 @@ int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
     if (len > CRDT_CERT_BYTES_MAX) return TV_ELIMIT;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
-    uint8_t *msg = NULL;
     int rc = crdt_mp_unpack_exact(&u, buf, len);
     if (rc) goto done;
     rc = TV_EDECODE;
@@ -152,14 +147,8 @@ int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
         crdt_mp_bin_n(&o->via.array.ptr[1], TV_SIG_BYTES, &sig))
         goto done;
     if ((rc = decode_body(c, body, body_len))) goto done;
-    rc = TV_ENOMEM;
-    if (!(msg = malloc(CONTEXT_LEN + body_len))) goto done;
-    memcpy(msg, CRDT_CERT_SIGN_CONTEXT, CONTEXT_LEN);
-    memcpy(msg + CONTEXT_LEN, body, body_len);
-    rc = crypto_sign_verify_detached(sig, msg, CONTEXT_LEN + body_len, c->issuer) == 0 ? TV_OK
-                                                                                       : TV_ESIG;
+    rc = crdt_verify(sig, CRDT_CERT_SIGN_CONTEXT, body, body_len, c->issuer);
 done:
-    free(msg);
     msgpack_unpacked_destroy(&u);
     if (rc) memset(c, 0, sizeof *c);
     return rc;

@@ -24,6 +24,16 @@ int crdt_identity_from_seed(crdt_identity *id, const uint8_t seed[TV_SEED_BYTES]
 int crdt_identity_from_secret(crdt_identity *id, const uint8_t sk[TV_SECRET_KEY_BYTES])
     __attribute__((warn_unused_result));
 
+/* Signs context || msg with Ed25519 (context: a NUL-terminated ASCII string naming the
+ * purpose, e.g. "truyvet/batch/v1"), so that a signature made for one purpose never passes
+ * for another. Returns 0 or TV_ENOMEM. */
+int crdt_sign(uint8_t sig[TV_SIG_BYTES], const char *context, const uint8_t *msg, size_t len,
+              const uint8_t sk[TV_SECRET_KEY_BYTES]);
+
+/* Verifies a signature made by crdt_sign under pk. Returns 0, TV_ESIG or TV_ENOMEM. */
+int crdt_verify(const uint8_t sig[TV_SIG_BYTES], const char *context, const uint8_t *msg,
+                size_t len, const uint8_t pk[TV_NODE_ID_BYTES]) __attribute__((warn_unused_result));
+
 /* Overwrites the secret key in memory. */
 void crdt_identity_wipe(crdt_identity *id);
 

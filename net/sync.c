@@ -332,12 +332,11 @@ done:
     return rc;
 }
 
-/* The peer record kept between sessions: [epoch, peer_vv, sent_vv]. */
-static int record_load(sync_peer *p, store_txn *t)
+/* The peer record kept between sessions: [epoch, peer_vv, sent_vv]. Returns 1 when it
+ * decodes (the vectors filled), 0 when it does not (the vectors emptied). */
+static int record_decode(const uint8_t *buf, size_t len, uint8_t epoch_out[SYNC_EPOCH_BYTES],
+                         crdt_vv *peer_vv, crdt_vv *sent_vv)
 {
-    const uint8_t *buf;
-    size_t len;
-    if (store_peer_get(t, p->peer, &buf, &len)) return TV_OK;
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     int ok = 0;
@@ -348,19 +347,53 @@ static int record_load(sync_peer *p, store_txn *t)
         size_t l1, l2;
         if (crdt_mp_bin_n(&a[0], SYNC_EPOCH_BYTES, &epoch) == 0 &&
             crdt_mp_bin(&a[1], SIZE_MAX, &b1, &l1) == 0 &&
-            crdt_mp_bin(&a[2], SIZE_MAX, &b2, &l2) == 0 &&
-            crdt_vv_decode(&p->peer_vv, b1, l1) == 0 && crdt_vv_decode(&p->sent_vv, b2, l2) == 0) {
-            memcpy(p->peer_epoch, epoch, SYNC_EPOCH_BYTES);
+            crdt_mp_bin(&a[2], SIZE_MAX, &b2, &l2) == 0 && crdt_vv_decode(peer_vv, b1, l1) == 0 &&
+            crdt_vv_decode(sent_vv, b2, l2) == 0) {
+            memcpy(epoch_out, epoch, SYNC_EPOCH_BYTES);
             ok = 1;
         }
     }
     msgpack_unpacked_destroy(&u);
     if (!ok) { /* unreadable: start afresh, the digests will ask for everything */
-        p->peer_vv.len = 0;
-        p->sent_vv.len = 0;
+        peer_vv->len = 0;
+        sent_vv->len = 0;
     }
-    p->have_record = ok;
+    return ok;
+}
+
+static int record_load(sync_peer *p, store_txn *t)
+{
+    const uint8_t *buf;
+    size_t len;
+    if (store_peer_get(t, p->peer, &buf, &len)) return TV_OK;
+    p->have_record = record_decode(buf, len, p->peer_epoch, &p->peer_vv, &p->sent_vv);
     return TV_OK;
+}
+
+int sync_peer_known(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], crdt_vv *out)
+{
+    out->len = 0;
+    const uint8_t *buf;
+    size_t len;
+    int rc = store_peer_get(t, peer, &buf, &len);
+    if (rc) return rc;
+    crdt_vv sent;
+    crdt_vv_init(&sent);
+    uint8_t epoch[SYNC_EPOCH_BYTES];
+    int ok = record_decode(buf, len, epoch, out, &sent);
+    crdt_vv_release(&sent);
+    return ok ? TV_OK : TV_ECORRUPT;
+}
+
+int sync_partition_holds(store_txn *t, const uint8_t node[TV_NODE_ID_BYTES],
+                         const uint8_t origin[TV_NODE_ID_BYTES])
+{
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    int rc = store_cert_get(t, node, c, NULL, NULL);
+    if (rc == TV_OK) rc = holds(t, c, node, origin, NULL);
+    free(c);
+    return rc;
 }
 
 typedef struct record_ctx {
@@ -884,18 +917,32 @@ int sync_peer_flush(sync_peer *p, int64_t now)
         /* acknowledge per origin; refuse what was refused */
         msgb m;
         msg_begin(&m, M_ACK, 1);
+        /* one entry per origin: the last seq of its batches applied in this group */
+        size_t last_of[SYNC_PENDING_MAX];
         uint32_t acks = 0;
-        for (size_t i = 0; i < p->pend_len; i++)
-            acks += c->rc[i] == 0;
+        for (size_t i = 0; i < p->pend_len; i++) {
+            if (c->rc[i] != 0) continue;
+            const crdt_batch_header *h = &c->r[i].header;
+            size_t k = 0;
+            while (k < acks &&
+                   memcmp(c->r[last_of[k]].header.origin, h->origin, TV_NODE_ID_BYTES) != 0)
+                k++;
+            if (k == acks)
+                last_of[acks++] = i;
+            else if (h->first_seq > c->r[last_of[k]].header.first_seq)
+                last_of[k] = i;
+        }
         msgpack_pack_array(&m.pk, acks);
+        for (uint32_t k = 0; k < acks; k++) {
+            const crdt_batch_header *h = &c->r[last_of[k]].header;
+            msgpack_pack_array(&m.pk, 2);
+            pack_id(&m.pk, h->origin);
+            msgpack_pack_uint64(&m.pk, h->first_seq + h->count - 1);
+        }
         store_txn *t = NULL;
         for (size_t i = 0; i < p->pend_len; i++) {
             const crdt_batch_header *h = &c->r[i].header;
-            uint64_t last = h->first_seq + h->count - 1;
             if (c->rc[i] == 0) {
-                msgpack_pack_array(&m.pk, 2);
-                pack_id(&m.pk, h->origin);
-                msgpack_pack_uint64(&m.pk, last);
                 if (c->r[i].duplicate) p->st.duplicates_in++;
                 p->st.events_in += c->r[i].applied;
                 if (h->hlc_max > p->st.max_hlc_in) p->st.max_hlc_in = h->hlc_max;
@@ -1185,6 +1232,15 @@ int sync_peer_notify(sync_peer *p, int64_t now)
     crdt_vv_init(&delta);
     if ((rc = store_vv_get(t, &mine)) == 0) rc = crdt_vv_delta(&delta, &mine, &p->announced);
     store_read_end(t);
+    /* what the peer told us it holds needs no announcing (its own log coming back, for
+     * one); leaving it out of `announced` too keeps the DONE digests in agreement */
+    size_t keep = 0;
+    for (size_t i = 0; rc == 0 && i < delta.len; i++) {
+        const crdt_vv_entry *e = crdt_vv_get(&p->peer_vv, delta.entries[i].origin);
+        if (e && e->seq >= delta.entries[i].seq) continue;
+        delta.entries[keep++] = delta.entries[i];
+    }
+    delta.len = keep;
     for (size_t i = 0; rc == 0 && i < delta.len; i += SYNC_VV_CHUNK_MAX) {
         size_t n = delta.len - i < SYNC_VV_CHUNK_MAX ? delta.len - i : SYNC_VV_CHUNK_MAX;
         msgb m;

@@ -128,4 +128,15 @@ size_t sync_peer_pending(const sync_peer *p);
 
 const char *sync_state_name(sync_state s);
 
+/* What this node learned, in its last session with peer, that peer holds (its version
+ * vector then). out is emptied first. Returns 0, TV_ENOTFOUND (never in a session with
+ * it), TV_ECORRUPT or a store error. */
+int sync_peer_known(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], crdt_vv *out);
+
+/* Whether `node` should hold origin's log (its partition: its own log, its subtree, the
+ * root's, its ancestors' and health nodes' logs). 1 yes, 0 no, -1 unknown (origin's
+ * certificate not held), or a negative error below -1 (TV_ENOTFOUND: node unknown). */
+int sync_partition_holds(store_txn *t, const uint8_t node[TV_NODE_ID_BYTES],
+                         const uint8_t origin[TV_NODE_ID_BYTES]);
+
 #endif

@@ -1,6 +1,7 @@
 /* `truyvet bundle export|import`: carrying signed batches between nodes on a USB stick. */
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "net/sync.h"
 #include "node/bundle.h"
 #include "node/cli.h"
 #include "node/json.h"
@@ -24,7 +25,8 @@
 #define ORIGIN_PREFIX_MIN TV_EVENT_ID_ORIGIN_HEX
 
 static const char bundle_help[] =
-    "Usage: truyvet [-d DIR] bundle export --out FILE [--origin NODEID]... [--json]\n"
+    "Usage: truyvet [-d DIR] bundle export --out FILE [--origin NODEID]... [--for NODEID]\n"
+    "                                      [--json]\n"
     "       truyvet [-d DIR] bundle import FILE [--json]\n"
     "\n"
     "Carry the node's signed batches to another node on a USB stick (or any file copy)\n"
@@ -35,7 +37,8 @@ static const char bundle_help[] =
     "'truyvet bundle export --help' and 'truyvet bundle import --help' say more.\n";
 
 static const char export_help[] =
-    "Usage: truyvet [-d DIR] bundle export --out FILE [--origin NODEID]... [--json]\n"
+    "Usage: truyvet [-d DIR] bundle export --out FILE [--origin NODEID]... [--for NODEID]\n"
+    "                                      [--json]\n"
     "\n"
     "Write every batch the node holds (its own and those received from other nodes), or\n"
     "only those of the given origins, to the bundle FILE, origin by origin in log order,\n"
@@ -49,9 +52,11 @@ static const char export_help[] =
     "                   given several times\n"
     "  --json           print a summary object {file, batches, events, origins, bytes}\n"
     "\n"
-    "Exporting only what one recipient lacks (--for NODEID) is not available yet: it\n"
-    "needs a record of what each peer holds, which nodes do not keep yet. The importing\n"
-    "node recognises the batches it already holds and skips them.\n";
+    "  --for NODEID     only what that node should hold (its partition) and lacked when the\n"
+    "                   two last synced (all it should hold if they never did; what was\n"
+    "                   sent during that sync may be included again); NODEID: 64 hex digits\n"
+    "\n"
+    "The importing node recognises batches it already holds and skips them.\n";
 
 static const char import_help[] =
     "Usage: truyvet [-d DIR] bundle import FILE [--json]\n"
@@ -96,6 +101,13 @@ typedef struct export_ctx {
     uint8_t last_origin[TV_NODE_ID_BYTES];
     int file_rc; /* the bundle file, not the node, failed: this error */
     int err;     /* and errno then */
+    /* --for: the recipient, what we know it holds, and whether the current origin is its */
+    int for_peer;
+    uint8_t peer[TV_NODE_ID_BYTES];
+    crdt_vv known;
+    store_txn *t;
+    uint8_t judged[TV_NODE_ID_BYTES];
+    int judged_ok, holds;
 } export_ctx;
 
 /* Parses a node id or prefix into s; returns 0 or prints a usage error. */
@@ -146,6 +158,15 @@ static int export_batch(const uint8_t *buf, size_t len, void *arg)
         while (i < c->nsel && memcmp(c->sel[i].id, b.h.origin, TV_NODE_ID_BYTES) != 0)
             i++;
         if (i == c->nsel) return 0;
+    }
+    if (c->for_peer) {
+        if (!c->judged_ok || memcmp(c->judged, b.h.origin, TV_NODE_ID_BYTES) != 0) {
+            memcpy(c->judged, b.h.origin, TV_NODE_ID_BYTES);
+            c->judged_ok = 1;
+            c->holds = sync_partition_holds(c->t, c->peer, b.h.origin) == 1;
+        }
+        const crdt_vv_entry *e = crdt_vv_get(&c->known, b.h.origin);
+        if (!c->holds || (e && b.h.first_seq + b.h.count - 1 <= e->seq)) return 0;
     }
     if (c->batches == 0 || memcmp(c->last_origin, b.h.origin, TV_NODE_ID_BYTES) != 0) {
         memcpy(c->last_origin, b.h.origin, TV_NODE_ID_BYTES);
@@ -202,11 +223,14 @@ static int cmd_export(tv_cli *cli, int argc, char **argv)
             x.nsel++;
             break;
         case 'f':
-            rc = tv_cli_usage("bundle export",
-                              "--for is not available yet: nodes do not record what each peer "
-                              "holds. Export everything (or --origin); the receiving node skips "
-                              "what it already holds.");
-            goto free_sel;
+            if (tv_hex_decode(x.peer, sizeof x.peer, optarg)) {
+                rc = tv_cli_usage("bundle export",
+                                  "--for takes a node id of 64 hex digits ('truyvet status' of "
+                                  "that node prints it).");
+                goto free_sel;
+            }
+            x.for_peer = 1;
+            break;
         case 'j':
             json = 1;
             break;
@@ -242,6 +266,24 @@ static int cmd_export(tv_cli *cli, int argc, char **argv)
     }
     /* one snapshot for the whole export: a consistent set of chains, whatever is being
      * recorded meanwhile */
+    crdt_vv_init(&x.known);
+    x.t = t;
+    if (x.for_peer) {
+        if (store_cert_get(t, x.peer, NULL, NULL, NULL) != TV_OK) {
+            char hex[2 * TV_NODE_ID_BYTES + 1];
+            tv_hex_encode(hex, x.peer, TV_NODE_ID_BYTES);
+            tv_cli_error("this node has no certificate of node %.16s...: it cannot tell what "
+                         "that node should hold. Export without --for.",
+                         hex);
+            rc = TV_EXIT_FAIL;
+            goto end_read;
+        }
+        rc = sync_peer_known(t, x.peer, &x.known);
+        if (rc && rc != TV_ENOTFOUND) {
+            rc = tv_cli_fail(cli, rc, "cannot read what the recipient holds");
+            goto end_read;
+        }
+    }
     if (x.nsel) {
         if ((rc = store_frontier_foreach(t, export_resolve, &x))) {
             rc = tv_cli_fail(cli, rc, "cannot read the node's origins");
@@ -313,6 +355,7 @@ static int cmd_export(tv_cli *cli, int argc, char **argv)
     }
     rc = TV_EXIT_OK;
 end_read:
+    crdt_vv_release(&x.known);
     store_read_end(t);
 close_node:
     tv_node_close(&n);

@@ -99,39 +99,16 @@ static void put_hex(text *t, const char *key, const uint8_t *b, size_t n)
     put(t, "\n");
 }
 
-/* context || body, the bytes an enrolment file's signature covers (caller frees). */
-static unsigned char *signed_message(const char *context, const char *body, size_t len,
-                                     size_t *out_len)
-{
-    size_t cl = strlen(context);
-    unsigned char *msg = malloc(cl + len + 1);
-    if (!msg) return NULL;
-    memcpy(msg, context, cl);
-    memcpy(msg + cl, body, len);
-    *out_len = cl + len;
-    return msg;
-}
-
 static int sign_text(uint8_t sig[TV_SIG_BYTES], const char *context, const char *body, size_t len,
                      const uint8_t sk[TV_SECRET_KEY_BYTES])
 {
-    size_t n;
-    unsigned char *msg = signed_message(context, body, len, &n);
-    if (!msg) return TV_ENOMEM;
-    crypto_sign_detached(sig, NULL, msg, n, sk);
-    free(msg);
-    return TV_OK;
+    return crdt_sign(sig, context, (const uint8_t *)body, len, sk);
 }
 
 static int verify_text(const uint8_t sig[TV_SIG_BYTES], const char *context, const char *body,
                        size_t len, const uint8_t pk[TV_NODE_ID_BYTES])
 {
-    size_t n;
-    unsigned char *msg = signed_message(context, body, len, &n);
-    if (!msg) return TV_ENOMEM;
-    int ok = crypto_sign_verify_detached(sig, msg, n, pk) == 0;
-    free(msg);
-    return ok ? TV_OK : TV_ESIG;
+    return crdt_verify(sig, context, (const uint8_t *)body, len, pk);
 }
 
 /* --- text parsing ------------------------------------------------------------------- */

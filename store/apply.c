@@ -277,9 +277,22 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     if (rc) return rc;
     r->header = b.h;
     memcpy(r->hash, b.hash, TV_HASH_BYTES);
-    /* every event well-formed, its origin trusted, every event within the origin's scope */
+    /* every event well-formed (decoded once, here: the views borrow from buf), its origin
+     * trusted, every event within the origin's scope */
+    store *s = t->s;
+    /* one more slot than events: the call that finds the end writes to it too */
+    if (!s->events && !(s->events = malloc((CRDT_BATCH_EVENTS_MAX + 1) * sizeof *s->events)))
+        return TV_ENOMEM;
+    crdt_event *evs = s->events;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    uint32_t n = 0;
+    while ((rc = crdt_batch_iter_next(&it, &evs[n])) == 1)
+        n++;
+    crdt_batch_iter_release(&it);
+    if (rc) return rc;
     int own;
-    if ((rc = store_trust_check_(t, &b, &own))) return rc;
+    if ((rc = store_trust_check_(t, &b, evs, n, &own))) return rc;
 
     store_frontier f;
     uint32_t origin_no;
@@ -311,24 +324,16 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     if (!t->s->apply_scratch && !(t->s->apply_scratch = calloc(2, sizeof(acc)))) return TV_ENOMEM;
     acc *agg = t->s->apply_scratch, *vday = agg + 1;
     uint64_t by_type[STORE_EVENT_TYPES_MAX] = {0};
-    crdt_batch_iter it;
-    crdt_batch_iter_init(&it, &b);
-    crdt_event ev;
-    uint64_t seq = b.h.first_seq;
-    while ((rc = crdt_batch_iter_next(&it, &ev)) == 1) {
-        by_type[ev.type < STORE_EVENT_TYPES_MAX ? ev.type : 0]++;
-        if (ev.known && ev.type == CRDT_EV_SCAN)
-            rc = index_scan(t, &ev.u.scan, origin_no, seq, agg, vday);
-        else if (ev.known && ev.type == CRDT_EV_VENUE_UPSERT)
-            rc = store_venue_apply_(t, &ev.u.venue, ev.hlc, b.h.origin);
-        else if (ev.known && (ev.type == CRDT_EV_CERT || ev.type == CRDT_EV_REVOKE))
-            rc = store_trust_apply_(t, &ev, b.h.origin);
-        else
-            rc = TV_OK;
-        if (rc) break;
-        seq++;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        const crdt_event *ev = &evs[i];
+        by_type[ev->type < STORE_EVENT_TYPES_MAX ? ev->type : 0]++;
+        if (ev->known && ev->type == CRDT_EV_SCAN)
+            rc = index_scan(t, &ev->u.scan, origin_no, b.h.first_seq + i, agg, vday);
+        else if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT)
+            rc = store_venue_apply_(t, &ev->u.venue, ev->hlc, b.h.origin);
+        else if (ev->known && (ev->type == CRDT_EV_CERT || ev->type == CRDT_EV_REVOKE))
+            rc = store_trust_apply_(t, ev, b.h.origin);
     }
-    crdt_batch_iter_release(&it);
     if (rc == 0) rc = flush_venue_days(t, vday, agg);
     if (rc == 0) rc = flush_agg(t, agg);
     acc_clear(agg);

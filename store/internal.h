@@ -33,6 +33,7 @@ struct store {
     MDB_dbi dbi[T_COUNT_];
     int read_only;
     void *apply_scratch; /* per-batch accumulators of apply.c, reused */
+    crdt_event *events;  /* a batch's decoded events (CRDT_BATCH_EVENTS_MAX + 1), reused */
 };
 
 struct store_txn {
@@ -82,7 +83,8 @@ enum { COUNT_EVENTS = 1, COUNT_BATCHES = 2, COUNT_ORIGINS = 3, COUNT_TYPE_BASE =
 int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
                        const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Trust checks of a batch from another origin, and their effects (store/trust.c). */
-int store_trust_check_(store_txn *t, const crdt_batch *b, int *own);
+int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
+                       int *own);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len);
 

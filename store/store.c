@@ -95,6 +95,7 @@ void store_close(store *s)
     if (!s) return;
     mdb_env_close(s->env);
     free(s->apply_scratch);
+    free(s->events);
     free(s);
 }
 

@@ -227,13 +227,14 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *e
     return TV_OK;
 }
 
-int store_trust_check_(store_txn *t, const crdt_batch *b, int *own)
+int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
+                       int *own)
 {
     uint8_t self[TV_NODE_ID_BYTES], root[TV_NODE_ID_BYTES];
     int rc = meta_id(t, "node_id", self);
     if (rc && rc != TV_ENOTFOUND) return rc;
     *own = rc == TV_OK && memcmp(self, b->h.origin, TV_NODE_ID_BYTES) == 0;
-    if (*own) return crdt_batch_check_events(b);
+    if (*own) return TV_OK;
 
     if ((rc = store_root_get(t, root))) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
     if ((rc = store_revoked(t, b->h.origin)) != 0) return rc < 0 ? rc : TV_EREVOKED;
@@ -250,12 +251,8 @@ int store_trust_check_(store_txn *t, const crdt_batch *b, int *own)
         free(oc);
         return rc;
     }
-    crdt_batch_iter it;
-    crdt_batch_iter_init(&it, b);
-    crdt_event ev;
-    while ((rc = crdt_batch_iter_next(&it, &ev)) == 1)
-        if ((rc = event_in_scope(t, oc, &ev, root))) break;
-    crdt_batch_iter_release(&it);
+    for (uint32_t i = 0; i < n && rc == 0; i++)
+        rc = event_in_scope(t, oc, &evs[i], root);
     free(oc);
     return rc;
 }

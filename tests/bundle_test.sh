@@ -3,11 +3,16 @@
 # USB stick. It drives the real binary and reads the bundle file itself, following
 # PROTOCOL.md, to know where each record lies.
 #
-# Receiving nodes: a node applies batches of another origin only when that origin is
-# enrolled under its root, and no command enrols yet. So the full transfers go to a node
-# restored from the commune's saved keys (a copy of the node directory taken right after
-# `init`, before it held any event): the same origin, an empty log, the same apply path.
-# A district node, which does not trust the commune, must refuse every batch and say why.
+# Receiving nodes: a node applies batches of another origin only when that origin's
+# certificate chains to its root. Right after the commune's `init`, before it records
+# anything, a province (the root), a district enrolled under it for the commune's unit,
+# and the commune enrolled under that district are set up with `enroll request/issue/
+# accept`. The district's directory, copied once it has issued the commune's certificate,
+# is the template of every receiver: a real district that trusts the commune and already
+# holds an event of its own (that certificate). So only the commune's origin is compared
+# between sender and receiver, and counts are taken as after minus before. A district
+# that is not enrolled, and so does not trust the commune, must refuse every batch and
+# say why.
 #
 # Usage: bash tests/bundle_test.sh /path/to/truyvet
 set -euo pipefail
@@ -23,7 +28,9 @@ cleanup() { rm -rf "$W"; }
 trap cleanup EXIT
 
 NODE=$W/xa-22333 # the commune
-KEYS=$W/saved-keys # the commune's node directory as it was right after init
+PROV=$W/tinh-56 # the province, the root of trust
+DIST=$W/huyen-568 # the district above the commune
+TEMPLATE=$W/huyen-568-template # the district as it was once it enrolled the commune
 mkdir -p "$W/stick"
 BUNDLE=$W/stick/xa-22333.bundle
 
@@ -81,30 +88,66 @@ status_get() { # status_get DIR KEY...
     "$TV" -d "$dir" status --json | json_get "$@"
 }
 
-# restored NAME: a fresh node holding the commune's keys and nothing else.
-restored() {
+# held DIR: the last seq DIR holds of the commune's log (0 if none), from its frontier.
+held() {
+    "$TV" -d "$1" status --json | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print(next((f["seq"] for f in j["frontier"] if f["origin"] == sys.argv[1]), 0))
+' "$A_ID"
+}
+
+# enrol CHILD PARENT [issue options...]: enrols CHILD under PARENT with request and
+# certificate files.
+enrol() {
+    local child=$1 parent=$2 name
+    shift 2
+    name=$(basename "$child")
+    run "$TV" -d "$child" enroll request --out "$W/$name.req"
+    expect_rc 0 "enroll request of $name"
+    run "$TV" -d "$parent" enroll issue "$W/$name.req" --out "$W/$name.cert" "$@"
+    expect_rc 0 "enroll issue for $name"
+    run "$TV" -d "$child" enroll accept "$W/$name.cert"
+    expect_rc 0 "enroll accept of $name"
+}
+
+# receiver NAME: a fresh copy of the district that enrolled the commune: it trusts the
+# commune and holds its own certificate event, but none of the commune's events.
+receiver() {
     rm -rf "${W:?}/$1"
-    cp -a "$KEYS" "$W/$1"
+    cp -a "$TEMPLATE" "$W/$1"
     printf '%s' "$W/$1"
 }
 
-# log_is_prefix DIR SEQ: the node in DIR holds exactly the commune's events with seq <= SEQ
-# (SEQ = all: every event), field for field.
+# log_is_prefix DIR SEQ: of the commune's origin, the node in DIR holds exactly the
+# commune's events with seq <= SEQ (SEQ = all: every event), field for field; of every
+# other origin, exactly what the receivers' template held.
 log_is_prefix() {
     "$TV" -d "$NODE" log --json >"$W/want" || fail "log --json of the commune failed"
     "$TV" -d "$1" log --json >"$W/got" || fail "log --json of $1 failed"
-    python3 - "$W/want" "$W/got" "$2" <<'EOF' || fail "$1: not the commune's events up to $2"
+    python3 - "$W/want" "$W/got" "$2" "$A_ID" "$W/template.log" <<'EOF' ||
 import json, sys
-want = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
-got = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
-if sys.argv[3] != "all":
-    want = [e for e in want if e["seq"] <= int(sys.argv[3])]
+want_path, got_path, upto, origin, template_path = sys.argv[1:]
+def read(path):
+    return [json.loads(l) for l in open(path, encoding="utf-8")]
+want = [e for e in read(want_path) if e["origin"] == origin]
+got_all = read(got_path)
+got = [e for e in got_all if e["origin"] == origin]
+others = [e for e in got_all if e["origin"] != origin]
+if others != read(template_path):
+    sys.exit(f"{len(others)} events of other origins, not the {len(read(template_path))} "
+             "the receiver started with")
+if not want:
+    sys.exit("the commune's log holds nothing of its own origin")
+if upto != "all":
+    want = [e for e in want if e["seq"] <= int(upto)]
 if [e["id"] for e in got] != [e["id"] for e in want]:
     sys.exit(f"holds {len(got)} events, expected {len(want)}; "
              f"first difference near {next((a['id'] for a, b in zip(want, got) if a != b), '-')}")
 if got != want:
     sys.exit("the same ids, but different fields")
 EOF
+        fail "$1: not the commune's events up to $2"
 }
 
 expect_verified() { # expect_verified DIR
@@ -158,13 +201,40 @@ while True:
 EOF
 }
 
-# --- a commune with venues and a few thousand scans ---------------------------------------
+# --- a commune enrolled under a district and a province -------------------------------
 
-check "a commune node records venues and 3,500 scans (several batches)"
+check "a commune, then a province, a district enrolled under it for unit 22333," \
+    "and the commune enrolled under the district"
 run "$TV" -d "$NODE" init --role commune --unit 22333 --name "UBND Phường Vĩnh Hòa"
 expect_rc 0 "init"
 A_ID=$(cat "$W/out")
-cp -a "$NODE" "$KEYS"
+run "$TV" -d "$PROV" init --role province --unit 56 --name "Sở Y tế Khánh Hòa"
+expect_rc 0 "init of the province"
+P_ID=$(cat "$W/out")
+run "$TV" -d "$DIST" init --role district --unit 568 --name "TTYT Nha Trang"
+expect_rc 0 "init of the district"
+D_ID=$(cat "$W/out")
+enrol "$DIST" "$PROV" --scope 22333
+enrol "$NODE" "$DIST"
+[[ $(status_get "$NODE" root) == "$P_ID" ]] || fail "the commune does not trust the province"
+[[ $(status_get "$NODE" cert issuer) == "$D_ID" ]] ||
+    fail "the district did not issue the commune's certificate"
+[[ $(status_get "$NODE" events total) -eq 0 ]] || fail "the commune holds events before recording"
+[[ $(status_get "$DIST" root) == "$P_ID" ]] || fail "the district does not trust the province"
+cp -a "$DIST" "$TEMPLATE"
+"$TV" -d "$TEMPLATE" log --json >"$W/template.log" || fail "log --json of the district failed"
+python3 - "$W/template.log" "$A_ID" <<'EOF' ||
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert any(e["type"] == "cert" and e["fields"]["subject"] == sys.argv[2] for e in events)
+assert all(e["origin"] != sys.argv[2] for e in events)
+EOF
+    fail "the district's log does not hold the commune's certificate"
+[[ $(held "$TEMPLATE") -eq 0 ]] || fail "the district already holds events of the commune"
+
+# --- a commune with venues and a few thousand scans ---------------------------------------
+
+check "the commune records venues and 3,500 scans (several batches)"
 VENUES=()
 for name in "Chợ Vĩnh Hải" "Trường THCS Âu Cơ" "Quán cà phê Hương Sen"; do
     run "$TV" -d "$NODE" venue add --name "$name" --category market
@@ -188,6 +258,7 @@ done
 EVENTS=$(status_get "$NODE" events total)
 BATCHES=$(status_get "$NODE" batches)
 [[ $EVENTS -eq 3503 ]] || fail "the commune holds $EVENTS events, expected 3503"
+[[ $(held "$NODE") -eq $EVENTS ]] || fail "the commune's events are not all of its own origin"
 [[ $BATCHES -ge 7 ]] || fail "the commune holds only $BATCHES batches"
 
 # --- export ---------------------------------------------------------------------------
@@ -226,29 +297,34 @@ cmp -s "$BUNDLE" "$W/stick/by-origin.bundle" || fail "export did not replace the
 # --- import ---------------------------------------------------------------------------
 
 check "a district node that does not trust the commune refuses every batch and says why"
-DIST=$W/huyen-568
-run "$TV" -d "$DIST" init --role district --unit 568 --name "Huyện Cam Lâm"
-expect_rc 0 "init of the district"
-run "$TV" -d "$DIST" bundle import "$BUNDLE" --json
+OTHER=$W/huyen-569 # a district never enrolled: it trusts no root
+run "$TV" -d "$OTHER" init --role district --unit 569 --name "Huyện Cam Lâm"
+expect_rc 0 "init of the unenrolled district"
+run "$TV" -d "$OTHER" bundle import "$BUNDLE" --json
 expect_rc 1 "import into an untrusting district"
 expect_json refused "$N" "import into an untrusting district"
 for ((i = 1; i <= N; i++)); do
     expect_err_has "record $i (origin ${A_ID:0:16}, seq" "import into the district"
 done
 expect_err_has "not enrolled" "import into the district"
-[[ $(status_get "$DIST" events total) -eq 0 ]] || fail "the district kept refused events"
+[[ $(status_get "$OTHER" events total) -eq 0 ]] || fail "the district kept refused events"
 
-check "import into a node restored from the commune's keys: everything, exactly, exit 0"
-R1=$(restored r1)
-[[ $(status_get "$R1" events total) -eq 0 ]] || fail "the restored node is not empty"
+check "import into the district that enrolled the commune: everything, exactly, exit 0"
+R1=$(receiver r1)
+[[ $(held "$R1") -eq 0 ]] || fail "the receiver already holds events of the commune"
+total_before=$(status_get "$R1" events total)
+scans_before=$(status_get "$R1" events scan)
 run "$TV" -d "$R1" bundle import "$BUNDLE" --json
 expect_rc 0 "bundle import"
 expect_json accepted "$N" "bundle import"
 expect_json events "$EVENTS" "bundle import"
 expect_json complete true "bundle import"
 log_is_prefix "$R1" all
-[[ $(status_get "$R1" events total) -eq $EVENTS ]] || fail "the restored node counts other events"
-[[ $(status_get "$R1" events scan) -eq 3500 ]] || fail "the restored node counts other scans"
+[[ $(held "$R1") -eq $EVENTS ]] || fail "the receiver holds the commune up to seq $(held "$R1")"
+(($(status_get "$R1" events total) - total_before == EVENTS)) ||
+    fail "the receiver counts $(($(status_get "$R1" events total) - total_before)) new events"
+(($(status_get "$R1" events scan) - scans_before == 3500)) ||
+    fail "the receiver counts $(($(status_get "$R1" events scan) - scans_before)) new scans"
 expect_verified "$R1"
 
 check "importing the same bundle again: all already held, nothing changes, exit 0"
@@ -266,7 +342,7 @@ expect_rc 0 "import into the node that wrote it"
 expect_err_has "0 batches accepted" "import into the node that wrote it"
 
 check "import reads a bundle from standard input"
-R2=$(restored r2)
+R2=$(receiver r2)
 LAST="bundle import - <BUNDLE"
 RC=0
 "$TV" -d "$R2" bundle import - <"$BUNDLE" >"$W/out" 2>"$W/err" || RC=$?
@@ -285,7 +361,7 @@ cut=$(((start + end) / 2))
 head -c "$cut" "$BUNDLE" >"$W/stick/cut.bundle"
 K=$((N / 2 + 1)) # the record cut in two
 read -r _ _ _ _ kept_seq _ < <(batch_row $((K - 1)))
-R3=$(restored r3)
+R3=$(receiver r3)
 run "$TV" -d "$R3" bundle import "$W/stick/cut.bundle" --json
 expect_rc 1 "import of a cut bundle"
 expect_err_has "ends inside record $K" "import of a cut bundle"
@@ -316,7 +392,7 @@ b[at] ^= 0x04
 open(path, "wb").write(b)
 EOF
 read -r _ _ _ _ kept_seq _ < <(batch_row $((K - 1)))
-R4=$(restored r4)
+R4=$(receiver r4)
 run "$TV" -d "$R4" bundle import "$W/stick/flipped.bundle" --json
 expect_rc 1 "import of a damaged bundle"
 expect_err_has "record $K is damaged (its checksum does not match)" "import of a damaged bundle"
@@ -348,7 +424,7 @@ src, dst, at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 b = open(src, "rb").read()
 open(dst, "wb").write(b[:at] + bytes(4096) + b[at:])
 EOF
-R5=$(restored r5)
+R5=$(receiver r5)
 run "$TV" -d "$R5" bundle import "$W/stick/zeros.bundle" --json
 expect_rc 1 "import of a bundle with zeroed bytes"
 expect_err_has "(4096 bytes) are not part of any intact record" "import with zeroed bytes"

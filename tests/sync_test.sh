@@ -214,4 +214,12 @@ wait "$PID_P" || fail "the province's server did not exit 0 on SIGTERM"
 wait "$PID_D" || fail "the district's server did not exit 0 on SIGTERM"
 PIDS=()
 "$TV" -d "$P" verify >/dev/null || fail "verify fails at the province"
+
+check "bundle export --for: what the recipient should hold, on a stick, applies cleanly"
+"$TV" -d "$D" bundle export --out "$W/for-c.bundle" --for "$IDC" --json >"$W/for.json" 2>/dev/null ||
+    fail "bundle export --for failed"
+"$TV" -d "$C" bundle import "$W/for-c.bundle" >/dev/null 2>"$W/for-import.log" ||
+    fail "the commune refused part of a bundle made for it"
+[[ $(held "$C" "$IDC2") -eq 0 ]] || fail "a bundle made for the commune carried another commune's log"
+[[ $(held "$C" "$IDD") -eq $(held "$D" "$IDD") ]] || fail "the bundle lacked the district's log"
 echo "sync_test: all checks passed"

@@ -1,0 +1,1146 @@
+/* Sync benchmark: a commune's log replicated to its district over CurveZMQ, and the bytes of
+ * a handshake between up-to-date peers that hold the logs of many origins. */
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "net/sync.h"
+#include "net/zmq.h"
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
+
+#define UNIT "22333"
+#define DISTRICT_UNIT "568"
+#define START_MS 1633021200000LL  /* 2021-10-01T00:00:00+07:00 */
+#define SPAN_MS (30 * 86400000LL) /* the scans spread over 30 days */
+#define VENUES 2000
+#define PERSONS 200000
+#define PREFILL_GROUP 16  /* batches per write transaction while pre-filling */
+#define ORIGIN_GROUP 2048 /* origins' certificates or batches per write transaction */
+#define HOLD_WAIT_MS 10   /* as node/daemon.c: a message the transport refused waits this */
+#define IDLE_WAIT_MS 100  /* longest poll when no timer is due */
+#define DEADLINE_S 120.0  /* plus one second per 2,000 events */
+#define MEM_ROUNDS_MAX 100000
+#define MSG_TYPES 16
+
+enum { DIR_COMMUNE, DIR_DISTRICT, DIR_HS_COMMUNE, DIR_HS_DISTRICT, DIRS };
+static const char *const dir_names[DIRS] = {"commune", "district", "hs-commune", "hs-district"};
+/* Message types by their second byte (PROTOCOL.md §6; the first is the array header). */
+static const char *const type_names[MSG_TYPES] = {
+    "?",   "HELLO",  "VV_BEGIN", "VV",   "VV_END", "NEED_FULL", "WANT", "BATCH",
+    "ACK", "REFUSE", "DONE",     "HAVE", "PING",   "PONG",      "BYE",  "?"};
+
+static const char usage[] =
+    "Usage: sync [--events N] [--origins K] [--dir PATH]\n"
+    "\n"
+    "Sync benchmark, in two parts.\n"
+    "\n"
+    "End to end: a commune (unit " UNIT ") whose store holds N scans in batches of 1,024,\n"
+    "sealed and applied before timing starts, and its district (units " DISTRICT_UNIT " and " UNIT
+    ").\n"
+    "The district listens on tcp://127.0.0.1 (CurveZMQ, ZAP admitting the commune's key), the\n"
+    "commune connects, and each node runs its sync session in its own thread, driven as the\n"
+    "daemon drives it, until the district is in step and holds the N events. Timed from the\n"
+    "connect to that moment; every received group of batches is applied durably (fsync).\n"
+    "\n"
+    "Handshake: two up-to-date peers that both hold the logs of K origins (one batch of one\n"
+    "event each) run a first session, then a second one; the bytes of the second session\n"
+    "until both are in step are reported. These sessions are pumped in memory (no sockets).\n"
+    "\n"
+    "  --events N   scans in the commune's log (default 1000000)\n"
+    "  --origins K  origins both handshake peers hold (default 10000)\n"
+    "  --dir PATH   working directory (created if absent; must not hold commune/, district/,\n"
+    "               hs-commune/ or hs-district/); default: a new directory under $TMPDIR or\n"
+    "               /tmp. What the benchmark creates there is removed at the end.\n"
+    "  --help       show this text\n"
+    "\n"
+    "The last line of output holds the figures as key=value pairs. wire_bytes counts every\n"
+    "protocol message both ways plus 33 bytes of CurveZMQ framing each. Exit status: 0, 1\n"
+    "when a step fails or the district does not hold what the commune has, 2 for a usage\n"
+    "error.\n";
+
+typedef struct opts {
+    uint64_t events, origins;
+    const char *dir;
+} opts;
+
+/* What the benchmark created, removed by cleanup(). */
+static char work_dir[PATH_MAX], sub_dir[DIRS][PATH_MAX];
+static int work_made, sub_made[DIRS];
+static volatile sig_atomic_t interrupted;
+static int progress_on;
+
+static void rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            char sub[PATH_MAX];
+            while ((e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+                int n = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+                if (n > 0 && (size_t)n < sizeof sub) rm_tree(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void cleanup(void)
+{
+    for (int i = 0; i < DIRS; i++)
+        if (sub_made[i]) rm_tree(sub_dir[i]);
+    if (work_made) rmdir(work_dir);
+    memset(sub_made, 0, sizeof sub_made);
+    work_made = 0;
+}
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    if (progress_on) fputs("\r\033[K", stderr);
+    fputs("sync: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    cleanup();
+    exit(1);
+}
+
+static void check_interrupt(void)
+{
+    if (!interrupted) return;
+    if (progress_on) fputs("\r\033[K", stderr);
+    fputs("sync: interrupted\n", stderr);
+    cleanup();
+    exit(130);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The wall clock in ms: what the sync layer takes as `now`, as the daemon passes it. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void progress(const char *what, uint64_t done, uint64_t total)
+{
+    if (progress_on)
+        fprintf(stderr, "\r%s %" PRIu64 "/%" PRIu64 " (%.0f%%)  ", what, done, total,
+                100.0 * (double)done / (double)total);
+}
+
+static void progress_end(void)
+{
+    if (progress_on) fputs("\r\033[K", stderr);
+}
+
+/* --- options ------------------------------------------------------------------------ */
+
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("sync: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'sync --help'.\n", stderr);
+    exit(2);
+}
+
+static uint64_t parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
+    if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno == ERANGE || v < min || v > max)
+        usage_error("--%s takes a whole number from %" PRIu64 " to %" PRIu64 ", not '%s'.", name,
+                    min, max, s);
+    return (uint64_t)v;
+}
+
+static void parse_opts(int argc, char **argv, opts *o)
+{
+    static const struct option longopts[] = {{"events", required_argument, 0, 'e'},
+                                             {"origins", required_argument, 0, 'o'},
+                                             {"dir", required_argument, 0, 'd'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    *o = (opts){.events = 1000000, .origins = 10000};
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            o->events = parse_u64("events", optarg, 1, 100000000);
+            break;
+        case 'o':
+            o->origins = parse_u64("origins", optarg, 1, 1000000);
+            break;
+        case 'd':
+            if (optarg[0] == '\0') usage_error("--dir takes a directory path.");
+            o->dir = optarg;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            exit(0);
+        case ':':
+            usage_error("%s needs a value.", argv[optind - 1]);
+        default:
+            usage_error("unknown option '%s'.", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) usage_error("unexpected argument '%s'.", argv[optind]);
+}
+
+static const char *fs_name(const char *path)
+{
+#ifdef __linux__
+    static char other[32];
+    struct statfs sf;
+    if (statfs(path, &sf) != 0) return "unknown";
+    switch ((unsigned long)sf.f_type) {
+    case 0xEF53:
+        return "ext4";
+    case 0x01021994:
+        return "tmpfs";
+    case 0x58465342:
+        return "xfs";
+    case 0x9123683E:
+        return "btrfs";
+    case 0x794C7630:
+        return "overlayfs";
+    case 0x2FC12FC1:
+        return "zfs";
+    }
+    snprintf(other, sizeof other, "0x%lx", (unsigned long)sf.f_type);
+    return other;
+#else
+    (void)path;
+    return "unknown";
+#endif
+}
+
+static void make_dirs(const opts *o)
+{
+    int n;
+    if (o->dir) {
+        n = snprintf(work_dir, sizeof work_dir, "%s", o->dir);
+        if (n < 0 || (size_t)n >= sizeof work_dir) usage_error("--dir path is too long.");
+        if (mkdir(work_dir, 0700) == 0)
+            work_made = 1;
+        else if (errno != EEXIST)
+            usage_error("cannot create --dir %s: %s.", work_dir, strerror(errno));
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || !*tmp) tmp = "/tmp";
+        n = snprintf(work_dir, sizeof work_dir, "%s/truyvet-sync.XXXXXX", tmp);
+        if (n < 0 || (size_t)n >= sizeof work_dir) die("TMPDIR path is too long");
+        if (!mkdtemp(work_dir)) die("cannot create a directory under %s: %s", tmp, strerror(errno));
+        work_made = 1;
+    }
+    struct stat st;
+    for (int i = 0; i < DIRS; i++) {
+        n = snprintf(sub_dir[i], sizeof sub_dir[i], "%s/%s", work_dir, dir_names[i]);
+        if (n < 0 || (size_t)n >= sizeof sub_dir[i]) die("working directory path is too long");
+        if (lstat(sub_dir[i], &st) == 0) {
+            cleanup();
+            usage_error("%s already holds %s/; give an empty directory.", work_dir, dir_names[i]);
+        }
+    }
+    for (int i = 0; i < DIRS; i++) {
+        if (mkdir(sub_dir[i], 0700) != 0) die("cannot create %s: %s", sub_dir[i], strerror(errno));
+        sub_made[i] = 1;
+    }
+}
+
+/* --- nodes and trust ---------------------------------------------------------------- */
+
+typedef struct node {
+    const char *name;
+    store *st;
+    crdt_identity id;
+    uint8_t epoch[SYNC_EPOCH_BYTES];
+} node;
+
+/* A reproducible identity: the seed is `tag` bytes with k in the first eight. */
+static void identity_make(crdt_identity *id, uint8_t tag, uint64_t k)
+{
+    uint8_t seed[TV_SEED_BYTES];
+    memset(seed, tag, sizeof seed);
+    for (int b = 0; b < 8; b++)
+        seed[b] = (uint8_t)(k >> (8 * b));
+    if (crdt_identity_from_seed(id, seed) != 0) die("deriving an identity failed");
+}
+
+static int meta_fn(store_txn *t, void *arg)
+{
+    const node *n = arg;
+    int rc = store_meta_put(t, "node_id", n->id.pk, TV_NODE_ID_BYTES);
+    if (rc == 0) rc = store_meta_put(t, "epoch", n->epoch, SYNC_EPOCH_BYTES);
+    return rc;
+}
+
+static void node_open(node *n, const char *name, int dir, const crdt_identity *id)
+{
+    memset(n, 0, sizeof *n);
+    n->name = name;
+    n->id = *id;
+    randombytes_buf(n->epoch, sizeof n->epoch);
+    int rc = store_open(&n->st, sub_dir[dir], NULL);
+    if (rc) die("opening the %s's store in %s: %s", name, sub_dir[dir], tv_strerror(rc));
+    if ((rc = store_write(n->st, meta_fn, n))) die("writing meta: %s", tv_strerror(rc));
+}
+
+static void node_close(node *n)
+{
+    store_close(n->st);
+    n->st = NULL;
+    crdt_identity_wipe(&n->id);
+}
+
+static crdt_cert cert_tmp; /* large: kept off the stack */
+
+/* Signs a certificate of subject by issuer; the caller frees *raw. */
+static void make_cert(const crdt_identity *issuer, const uint8_t *subject, uint32_t role,
+                      const char *unit, const char *const *scope, uint32_t scope_len, uint8_t **raw,
+                      size_t *len)
+{
+    memset(&cert_tmp, 0, sizeof cert_tmp);
+    memcpy(cert_tmp.subject, subject, TV_NODE_ID_BYTES);
+    memcpy(cert_tmp.issuer, issuer->pk, TV_NODE_ID_BYTES);
+    cert_tmp.role = role;
+    snprintf(cert_tmp.unit, sizeof cert_tmp.unit, "%s", unit);
+    cert_tmp.scope_len = scope_len;
+    for (uint32_t i = 0; i < scope_len; i++)
+        snprintf(cert_tmp.scope[i], sizeof cert_tmp.scope[i], "%s", scope[i]);
+    cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
+    int rc = crdt_cert_sign(&cert_tmp, issuer, raw, len);
+    if (rc) die("signing a certificate: %s", tv_strerror(rc));
+}
+
+typedef struct install_ctx {
+    const uint8_t *root;
+    uint8_t *const *raw;
+    const size_t *len;
+    size_t n;
+} install_ctx;
+
+static int install_fn(store_txn *t, void *arg)
+{
+    const install_ctx *c = arg;
+    int rc = store_root_set(t, c->root);
+    for (size_t i = 0; rc == 0 && i < c->n; i++)
+        rc = store_cert_install(t, c->raw[i], c->len[i]);
+    return rc;
+}
+
+static void install(node *n, const uint8_t *root, uint8_t *const *raw, const size_t *len,
+                    size_t count)
+{
+    install_ctx c = {.root = root, .raw = raw, .len = len, .n = count};
+    int rc = store_write(n->st, install_fn, &c);
+    if (rc) die("installing certificates in the %s's store: %s", n->name, tv_strerror(rc));
+}
+
+/* The three-level tree: root, district (568, 22333) certified by the root, commune (22333)
+ * certified by the district. Every store gets the root and the three certificates. */
+typedef struct chain {
+    crdt_identity root, district, commune;
+    uint8_t *raw[3];
+    size_t len[3];
+} chain;
+
+static void chain_make(chain *c)
+{
+    static const char *const all[] = {CRDT_SCOPE_ALL};
+    static const char *const dscope[] = {DISTRICT_UNIT, UNIT};
+    static const char *const cscope[] = {UNIT};
+    identity_make(&c->root, 0x50, 0);
+    identity_make(&c->district, 0x44, 0);
+    identity_make(&c->commune, 0x43, 0);
+    make_cert(&c->root, c->root.pk, CRDT_ROLE_PROVINCE, "56", all, 1, &c->raw[0], &c->len[0]);
+    make_cert(&c->root, c->district.pk, CRDT_ROLE_DISTRICT, DISTRICT_UNIT, dscope, 2, &c->raw[1],
+              &c->len[1]);
+    make_cert(&c->district, c->commune.pk, CRDT_ROLE_COMMUNE, UNIT, cscope, 1, &c->raw[2],
+              &c->len[2]);
+}
+
+static void chain_free(chain *c)
+{
+    for (int i = 0; i < 3; i++)
+        free(c->raw[i]);
+    crdt_identity_wipe(&c->root);
+    crdt_identity_wipe(&c->district);
+    crdt_identity_wipe(&c->commune);
+}
+
+/* Applies sealed batches in one write transaction. */
+typedef struct apply_ctx {
+    uint8_t *const *buf;
+    const size_t *len;
+    size_t n;
+} apply_ctx;
+
+static int apply_fn(store_txn *t, void *arg)
+{
+    const apply_ctx *c = arg;
+    for (size_t i = 0; i < c->n; i++) {
+        store_apply_result r;
+        int rc = store_apply_batch(t, c->buf[i], c->len[i], START_MS, &r);
+        if (rc) return rc;
+        if (r.duplicate) return TV_ECORRUPT;
+    }
+    return TV_OK;
+}
+
+static void apply(node *n, uint8_t *const *buf, const size_t *len, size_t count)
+{
+    apply_ctx c = {buf, len, count};
+    int rc = store_write(n->st, apply_fn, &c);
+    if (rc) die("applying batches to the %s's store: %s", n->name, tv_strerror(rc));
+}
+
+/* --- scans -------------------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct gen {
+    uint64_t rng;
+    uint8_t venues[VENUES][TV_VENUE_ID_BYTES];
+    char masked[16];
+    uint64_t hlc;
+} gen;
+
+static void gen_init(gen *g, uint64_t seed)
+{
+    memset(g, 0, sizeof *g);
+    g->rng = seed;
+    for (int i = 0; i < VENUES; i++) {
+        uint64_t v = splitmix64(&g->rng);
+        memcpy(g->venues[i], &v, TV_VENUE_ID_BYTES);
+    }
+}
+
+/* Scan i of n: a venue of the commune, one of PERSONS people (a pseudonym and a masked
+ * phone or CCCD number), times rising over 30 days; returns its HLC. */
+static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
+{
+    static const char *const devices[] = {"gate-1", "gate-2", "counter", "tablet-a"};
+    memset(s, 0, sizeof *s);
+    uint64_t v = splitmix64(&g->rng) % VENUES;
+    memcpy(s->venue, g->venues[v], TV_VENUE_ID_BYTES);
+    s->unit = (crdt_text){UNIT, sizeof UNIT - 1};
+    uint64_t ps = (splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
+    uint64_t a = splitmix64(&ps), b = splitmix64(&ps), c = splitmix64(&ps);
+    memcpy(s->person, &a, 8);
+    memcpy(s->person + 8, &b, 8);
+    if (c % 100 < 85)
+        snprintf(g->masked, sizeof g->masked, "09****%04u", (unsigned)((c >> 16) % 10000));
+    else
+        snprintf(g->masked, sizeof g->masked, "%03u*******%02u", (unsigned)(1 + (c >> 8) % 96),
+                 (unsigned)((c >> 16) % 100));
+    s->masked = (crdt_text){g->masked, (uint32_t)strlen(g->masked)};
+    uint64_t r = splitmix64(&g->rng);
+    s->direction = r % 100 < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
+    uint64_t m = (r >> 8) % 100;
+    s->method = m < 70 ? CRDT_METHOD_SELF : m < 85 ? CRDT_METHOD_STAFF : CRDT_METHOD_CCCD;
+    if (s->method != CRDT_METHOD_SELF) {
+        const char *d = devices[v % 4];
+        s->device = (crdt_text){d, (uint32_t)strlen(d)};
+    }
+    s->at_ms = START_MS + (int64_t)((double)i * (double)SPAN_MS / (double)n);
+    uint64_t h = crdt_hlc_make((uint64_t)s->at_ms, 0);
+    g->hlc = h > g->hlc ? h : g->hlc + 1;
+    return g->hlc;
+}
+
+/* Seals n scans of the commune's log in batches of CRDT_BATCH_EVENTS_MAX and applies them
+ * to its store; returns the number of batches and their total bytes. */
+static void prefill(node *c, uint64_t n, uint64_t *batches, uint64_t *bytes)
+{
+    gen *g = malloc(sizeof *g);
+    if (!g) die("out of memory");
+    gen_init(g, 1);
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    uint8_t prev[TV_HASH_BYTES], hash[TV_HASH_BYTES];
+    uint8_t *bufs[PREFILL_GROUP];
+    size_t lens[PREFILL_GROUP], nb = 0;
+    uint64_t seq = 1;
+    *batches = *bytes = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        crdt_scan s;
+        uint64_t hlc = gen_scan(g, i, n, &s);
+        int rc = crdt_event_pack_scan(&b.pk, hlc, &s);
+        if (rc) die("packing a scan: %s", tv_strerror(rc));
+        crdt_batch_builder_note(&b, hlc);
+        if (b.count < CRDT_BATCH_EVENTS_MAX && i + 1 < n) continue;
+        rc = crdt_batch_seal(&b, &c->id, seq, seq > 1 ? prev : NULL, &bufs[nb], &lens[nb], hash);
+        if (rc) die("sealing a batch: %s", tv_strerror(rc));
+        memcpy(prev, hash, sizeof prev);
+        seq += b.count;
+        *bytes += lens[nb];
+        ++*batches;
+        nb++;
+        crdt_batch_builder_reset(&b);
+        if (nb == PREFILL_GROUP || i + 1 == n) {
+            apply(c, bufs, lens, nb);
+            for (size_t k = 0; k < nb; k++)
+                free(bufs[k]);
+            nb = 0;
+            progress("pre-filling the commune", i + 1, n);
+            check_interrupt();
+        }
+    }
+    progress_end();
+    crdt_batch_builder_release(&b);
+    free(g);
+}
+
+/* --- end to end: two nodes, two threads, real sockets ------------------------------- */
+
+typedef struct run run;
+
+/* One node's side: its transport, its session and what its loop measured. */
+typedef struct side {
+    run *r;
+    node *self, *peer;
+    int listens; /* the district listens, the commune connects */
+    tvz_ctx *ctx;
+    tvz_listener *lis;
+    tvz_conn *conn;
+    sync_peer *s;
+    uint8_t *buf;    /* the next message; it waits here while the transport refuses it */
+    size_t hold_len; /* 0, or the length of a message in buf not yet taken */
+    uint64_t store_events;
+    atomic_int in_step; /* set once this side saw its session in step with nothing held */
+    sync_stats st;      /* the session's figures at the end */
+    double t_wait, t_transport, t_recv, t_flush, t_notify, t_send;
+    uint64_t loops, flushes, held, lost;
+    uint64_t type_msgs[MSG_TYPES], type_bytes[MSG_TYPES];
+} side;
+
+struct run {
+    side c, d;
+    uint64_t events;
+    pthread_barrier_t ready;
+    char endpoint[TVZ_ENDPOINT_MAX];
+    pthread_mutex_t lock;
+    atomic_int failed;
+    char error[512];
+    double t0, t1, deadline;
+};
+
+static void run_fail(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void run_fail(run *r, const char *fmt, ...)
+{
+    pthread_mutex_lock(&r->lock);
+    if (!atomic_load(&r->failed)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->error, sizeof r->error, fmt, ap);
+        va_end(ap);
+        atomic_store(&r->failed, 1);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static uint64_t store_events(store *st)
+{
+    store_txn *t;
+    store_counts c = {0};
+    if (store_read_begin(st, &t) == 0) {
+        (void)store_counts_get(t, &c);
+        store_read_end(t);
+    }
+    return c.events;
+}
+
+static int side_session_new(side *sd, int64_t now)
+{
+    sync_config cfg = {.st = sd->self->st, .self = &sd->self->id};
+    memcpy(cfg.epoch, sd->self->epoch, SYNC_EPOCH_BYTES);
+    int rc = sync_peer_new(&sd->s, &cfg, sd->peer->id.pk, now);
+    if (rc) run_fail(sd->r, "the %s cannot start a session: %s", sd->self->name, tv_strerror(rc));
+    return rc;
+}
+
+/* Sends what the session has to say, as far as the transport takes it. */
+static int side_pump(side *sd, int64_t now)
+{
+    for (;;) {
+        if (!sd->hold_len) {
+            size_t len;
+            int rc = sync_peer_send(sd->s, sd->buf, SYNC_MSG_BYTES_MAX, &len, now);
+            if (rc) return rc;
+            if (len == 0) return TV_OK;
+            sd->hold_len = len;
+            unsigned type = len > 1 && sd->buf[1] < MSG_TYPES ? sd->buf[1] : 0;
+            sd->type_msgs[type]++;
+            sd->type_bytes[type] += len;
+        }
+        int rc = sd->listens ? tvz_listener_send_to(sd->lis, sd->peer->id.pk, sd->buf, sd->hold_len)
+                             : tvz_conn_send(sd->conn, sd->buf, sd->hold_len);
+        if (rc == TV_EBUSY) { /* try again on the next turn */
+            sd->held++;
+            return TV_OK;
+        }
+        sd->hold_len = 0;
+        if (rc == TV_ENOTFOUND) { /* the peer's connection is gone: the session resends */
+            sd->lost++;
+            continue;
+        }
+        if (rc) return rc;
+    }
+}
+
+/* Takes every message waiting on the transport and hands it to the session. */
+static int side_recv(side *sd, int64_t now)
+{
+    for (;;) {
+        tvz_msg m;
+        double a = mono_s();
+        int rc = sd->listens ? tvz_listener_recv(sd->lis, &m) : tvz_conn_recv(sd->conn, &m);
+        double b = mono_s();
+        sd->t_transport += b - a;
+        if (rc == TV_EBUSY) return TV_OK;
+        if (rc) {
+            run_fail(sd->r, "the %s cannot receive: %s", sd->self->name, tv_strerror(rc));
+            return rc;
+        }
+        if (memcmp(m.from, sd->peer->id.pk, TV_NODE_ID_BYTES) != 0) continue;
+        if (!sd->s && (rc = side_session_new(sd, now))) return rc;
+        rc = sync_peer_recv(sd->s, m.data, m.len, now);
+        sd->t_recv += mono_s() - b;
+        if (rc) {
+            run_fail(sd->r, "the %s's session refused a message: %s", sd->self->name,
+                     tv_strerror(rc));
+            return rc;
+        }
+    }
+}
+
+/* Link events of the commune's connection: the session starts when the link is up. */
+static int side_events(side *sd, int64_t now)
+{
+    run *r = sd->r;
+    tvz_event ev;
+    while (tvz_conn_event_next(sd->conn, &ev) == 0) {
+        if (ev.kind == TVZ_EVENT_UP) {
+            if (!sd->s && side_session_new(sd, now)) return TV_EIO;
+        } else if (ev.kind == TVZ_EVENT_DOWN) {
+            if (!atomic_load(&r->d.in_step)) {
+                run_fail(r, "the link to the district went down");
+                return TV_EIO;
+            }
+        } else {
+            run_fail(r, "the district refused the commune's handshake (%s, value %u)",
+                     ev.kind == TVZ_EVENT_REFUSED ? "refused" : "failed", ev.value);
+            return TV_EIO;
+        }
+    }
+    return TV_OK;
+}
+
+/* Is the district's session in step, holding all of the commune's events? */
+static int district_complete(side *sd)
+{
+    store_txn *t;
+    store_frontier f;
+    if (store_read_begin(sd->self->st, &t)) return 0;
+    int rc = store_frontier_get(t, sd->peer->id.pk, &f);
+    store_read_end(t);
+    return rc == 0 && f.seq == sd->r->events;
+}
+
+/* One node's loop, shaped as node/daemon.c's: wait, receive, make durable, announce,
+ * run the timers, send. Ends when both sides are in step. */
+static void side_loop(side *sd)
+{
+    run *r = sd->r;
+    side *other = sd == &r->c ? &r->d : &r->c;
+    double next_progress = 0;
+    while (!atomic_load(&r->failed)) {
+        if (interrupted) {
+            run_fail(r, "interrupted");
+            break;
+        }
+        double m0 = mono_s();
+        if (m0 > r->deadline) {
+            run_fail(r, "the %s was not in step within %.0f s", sd->self->name,
+                     r->deadline - r->t0);
+            break;
+        }
+        sd->loops++;
+        int64_t now = wall_ms();
+        long wait = IDLE_WAIT_MS;
+        if (sd->s) {
+            int64_t e = sync_peer_expiry(sd->s);
+            if (e - now < wait) wait = e > now ? (long)(e - now) : 0;
+        }
+        if ((sd->hold_len || atomic_load(&sd->in_step)) && wait > HOLD_WAIT_MS) wait = HOLD_WAIT_MS;
+        tvz_poll_item it =
+            sd->listens ? (tvz_poll_item){.listener = sd->lis} : (tvz_poll_item){.conn = sd->conn};
+        if (tvz_poll(&it, 1, wait) < 0) {
+            run_fail(r, "the %s cannot poll: %s", sd->self->name, strerror(errno));
+            break;
+        }
+        sd->t_wait += mono_s() - m0;
+        now = wall_ms();
+        if (!sd->listens && side_events(sd, now)) break;
+        if (side_recv(sd, now)) break;
+        if (!sd->s) continue;
+
+        double a = mono_s();
+        int rc = TV_OK;
+        if (sync_peer_pending(sd->s)) {
+            rc = sync_peer_flush(sd->s, now);
+            sd->flushes++;
+        }
+        double b = mono_s();
+        sd->t_flush += b - a;
+        if (rc == 0) { /* as the daemon does: a changed store is announced */
+            uint64_t ev = store_events(sd->self->st);
+            if (ev != sd->store_events) {
+                sd->store_events = ev;
+                rc = sync_peer_notify(sd->s, now);
+            }
+        }
+        double c = mono_s();
+        sd->t_notify += c - b;
+        if (rc == 0) rc = sync_peer_tick(sd->s, now);
+        if (rc == 0) rc = side_pump(sd, now);
+        sd->t_send += mono_s() - c;
+        if (rc) {
+            run_fail(r, "the %s's session failed: %s", sd->self->name, tv_strerror(rc));
+            break;
+        }
+
+        sync_state st = sync_peer_state(sd->s);
+        if (st == SYNC_CLOSED || st == SYNC_DEAD) {
+            sync_stats ss;
+            sync_peer_stats(sd->s, &ss);
+            run_fail(r, "the %s's session ended (%s): %s%s", sd->self->name, sync_state_name(st),
+                     ss.error ? tv_strerror(ss.error) : "the peer said: ",
+                     ss.error ? "" : tv_strerror(ss.peer_error));
+            break;
+        }
+        if (st == SYNC_IN_STEP && !sd->hold_len && !atomic_load(&sd->in_step) &&
+            (!sd->listens || district_complete(sd))) {
+            if (sd->listens) r->t1 = mono_s();
+            atomic_store(&sd->in_step, 1);
+        }
+        if (sd->listens && progress_on && c >= next_progress) {
+            sync_stats ss;
+            sync_peer_stats(sd->s, &ss);
+            progress("events replicated", ss.events_in, r->events);
+            next_progress = c + 0.25;
+        }
+        if (atomic_load(&sd->in_step) && atomic_load(&other->in_step)) break;
+    }
+}
+
+static void *side_main(void *arg)
+{
+    side *sd = arg;
+    run *r = sd->r;
+    int rc = tvz_ctx_new(&sd->self->id, NULL, &sd->ctx);
+    if (rc) run_fail(r, "the %s's transport: %s", sd->self->name, tv_strerror(rc));
+    if (rc == 0 && sd->listens) {
+        if ((rc = tvz_allow(sd->ctx, sd->peer->id.pk)) ||
+            (rc = tvz_listener_new(sd->ctx, "tcp://127.0.0.1:*", &sd->lis)))
+            run_fail(r, "the district cannot listen: %s", tv_strerror(rc));
+        else
+            snprintf(r->endpoint, sizeof r->endpoint, "%s", tvz_listener_endpoint(sd->lis));
+    }
+    pthread_barrier_wait(&r->ready);
+    if (rc == 0 && !atomic_load(&r->failed)) {
+        if (!sd->listens) {
+            r->t0 = mono_s();
+            if ((rc = tvz_conn_new(sd->ctx, r->endpoint, sd->peer->id.pk, &sd->conn)))
+                run_fail(r, "the commune cannot connect to %s: %s", r->endpoint, tv_strerror(rc));
+        }
+        if (rc == 0) side_loop(sd);
+    }
+    if (sd->s) {
+        sync_peer_stats(sd->s, &sd->st);
+        sync_peer_free(sd->s);
+        sd->s = NULL;
+    }
+    tvz_conn_free(sd->conn);
+    tvz_listener_free(sd->lis);
+    tvz_ctx_free(sd->ctx);
+    return NULL;
+}
+
+static void side_init(side *sd, run *r, node *self, node *peer, int listens)
+{
+    sd->r = r;
+    sd->self = self;
+    sd->peer = peer;
+    sd->listens = listens;
+    atomic_init(&sd->in_step, 0);
+    if (!(sd->buf = malloc(SYNC_MSG_BYTES_MAX))) die("out of memory");
+    sd->store_events = store_events(self->st);
+}
+
+static void end_to_end(run *r, node *commune, node *district, uint64_t events)
+{
+    memset(r, 0, sizeof *r);
+    r->events = events;
+    atomic_init(&r->failed, 0);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_barrier_init(&r->ready, NULL, 2);
+    side_init(&r->c, r, commune, district, 0);
+    side_init(&r->d, r, district, commune, 1);
+    r->t0 = mono_s();
+    r->deadline = r->t0 + DEADLINE_S + (double)events / 2000.0;
+    pthread_t tc, td;
+    if (pthread_create(&td, NULL, side_main, &r->d) != 0) die("cannot start a thread");
+    if (pthread_create(&tc, NULL, side_main, &r->c) != 0) die("cannot start a thread");
+    pthread_join(tc, NULL);
+    pthread_join(td, NULL);
+    progress_end();
+    pthread_barrier_destroy(&r->ready);
+    pthread_mutex_destroy(&r->lock);
+    free(r->c.buf);
+    free(r->d.buf);
+    check_interrupt();
+    if (atomic_load(&r->failed)) die("end to end: %s", r->error);
+}
+
+typedef struct sum_ctx {
+    uint64_t batches, bytes;
+} sum_ctx;
+
+static int sum_fn(const uint8_t *buf, size_t len, void *arg)
+{
+    (void)buf;
+    sum_ctx *s = arg;
+    s->batches++;
+    s->bytes += len;
+    return 0;
+}
+
+/* Checks that the district holds the commune's whole log: frontier, counters, batch bytes. */
+static void check_district(node *commune, node *district, uint64_t events, uint64_t batches,
+                           uint64_t batch_bytes)
+{
+    store_txn *t;
+    store_counts cc, dc;
+    store_frontier f;
+    sum_ctx sum = {0};
+    int rc = store_read_begin(commune->st, &t);
+    if (rc == 0) {
+        rc = store_counts_get(t, &cc);
+        store_read_end(t);
+    }
+    if (rc) die("reading the commune's counters: %s", tv_strerror(rc));
+    if ((rc = store_read_begin(district->st, &t))) die("read transaction: %s", tv_strerror(rc));
+    if ((rc = store_frontier_get(t, commune->id.pk, &f)) || (rc = store_counts_get(t, &dc)) ||
+        (rc = store_batches_foreach(t, sum_fn, &sum)))
+        die("reading the district's store: %s", tv_strerror(rc));
+    store_read_end(t);
+    if (f.seq != events || dc.events != events || dc.by_type[CRDT_EV_SCAN] != events ||
+        dc.batches != batches || dc.events != cc.events || dc.batches != cc.batches ||
+        dc.by_type[CRDT_EV_SCAN] != cc.by_type[CRDT_EV_SCAN] || dc.origins != cc.origins ||
+        sum.batches != batches || sum.bytes != batch_bytes)
+        die("the district does not hold the commune's log: frontier %" PRIu64 " (expected %" PRIu64
+            "), events %" PRIu64 " (commune %" PRIu64 "), scans %" PRIu64 " (%" PRIu64
+            "), batches %" PRIu64 " (%" PRIu64 "), origins %" PRIu64 " (%" PRIu64
+            "), stored batch bytes %" PRIu64 " (%" PRIu64 ")",
+            f.seq, events, dc.events, cc.events, dc.by_type[CRDT_EV_SCAN], cc.by_type[CRDT_EV_SCAN],
+            dc.batches, cc.batches, dc.origins, cc.origins, sum.bytes, batch_bytes);
+}
+
+/* --- handshake: many origins, sessions pumped in memory ----------------------------- */
+
+typedef struct mem_result {
+    uint64_t bytes, msgs, batches;
+    uint64_t type_msgs[MSG_TYPES], type_bytes[MSG_TYPES];
+    int rounds;
+} mem_result;
+
+static uint8_t *mem_buf;
+
+/* Moves every message one way and makes what arrived durable; returns how many. */
+static int carry(sync_peer *from, sync_peer *to, int64_t now, mem_result *res)
+{
+    int moved = 0;
+    for (;;) {
+        size_t len;
+        int rc = sync_peer_send(from, mem_buf, SYNC_MSG_BYTES_MAX, &len, now);
+        if (rc) die("handshake: send: %s", tv_strerror(rc));
+        if (len == 0) break;
+        moved++;
+        unsigned type = len > 1 && mem_buf[1] < MSG_TYPES ? mem_buf[1] : 0;
+        res->type_msgs[type]++;
+        res->type_bytes[type] += len;
+        if ((rc = sync_peer_recv(to, mem_buf, len, now))) die("handshake: %s", tv_strerror(rc));
+    }
+    int rc = sync_peer_flush(to, now);
+    if (rc) die("handshake: flush: %s", tv_strerror(rc));
+    return moved;
+}
+
+/* One session between x and y, run until both are in step. */
+static void mem_session(node *x, node *y, int64_t now, mem_result *res)
+{
+    memset(res, 0, sizeof *res);
+    sync_config cx = {.st = x->st, .self = &x->id}, cy = {.st = y->st, .self = &y->id};
+    memcpy(cx.epoch, x->epoch, SYNC_EPOCH_BYTES);
+    memcpy(cy.epoch, y->epoch, SYNC_EPOCH_BYTES);
+    sync_peer *px, *py;
+    int rc = sync_peer_new(&px, &cx, y->id.pk, now);
+    if (rc == 0 && (rc = sync_peer_new(&py, &cy, x->id.pk, now)) != 0) sync_peer_free(px);
+    if (rc) die("handshake: starting a session: %s", tv_strerror(rc));
+    for (;;) {
+        if (++res->rounds > MEM_ROUNDS_MAX)
+            die("handshake: no end after %d rounds", MEM_ROUNDS_MAX);
+        int moved = carry(px, py, now, res) + carry(py, px, now, res);
+        sync_state sx = sync_peer_state(px), sy = sync_peer_state(py);
+        if (sx == SYNC_CLOSED || sy == SYNC_CLOSED || sx == SYNC_DEAD || sy == SYNC_DEAD)
+            die("handshake: the session ended (%s, %s)", sync_state_name(sx), sync_state_name(sy));
+        if (sx == SYNC_IN_STEP && sy == SYNC_IN_STEP && !moved) break;
+        if (!moved) { /* quiet but not in step: let the timers run */
+            int64_t ex = sync_peer_expiry(px), ey = sync_peer_expiry(py);
+            now = ex < ey ? ex : ey;
+            if ((rc = sync_peer_tick(px, now)) || (rc = sync_peer_tick(py, now)))
+                die("handshake: tick: %s", tv_strerror(rc));
+        }
+    }
+    sync_stats s1, s2;
+    sync_peer_stats(px, &s1);
+    sync_peer_stats(py, &s2);
+    res->bytes = s1.bytes_out + s2.bytes_out;
+    res->msgs = s1.msgs_out + s2.msgs_out;
+    res->batches = s1.batches_out + s2.batches_out;
+    sync_peer_free(px);
+    sync_peer_free(py);
+}
+
+/* K origins, each certified by the district and with one batch of one scan, held by both
+ * peers: certificates installed and batches applied directly, not over the network. */
+static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
+{
+    static const char *const scope[] = {UNIT};
+    uint8_t **raw = malloc(ORIGIN_GROUP * sizeof *raw), **bat = malloc(ORIGIN_GROUP * sizeof *bat);
+    size_t *rlen = malloc(ORIGIN_GROUP * sizeof *rlen), *blen = malloc(ORIGIN_GROUP * sizeof *blen);
+    gen *g = malloc(sizeof *g);
+    if (!raw || !bat || !rlen || !blen || !g) die("out of memory");
+    gen_init(g, 2);
+    crdt_batch_builder bb;
+    crdt_batch_builder_init(&bb);
+    for (uint64_t done = 0; done < k;) {
+        size_t n = k - done < ORIGIN_GROUP ? (size_t)(k - done) : ORIGIN_GROUP;
+        for (size_t i = 0; i < n; i++) {
+            crdt_identity o;
+            identity_make(&o, 0x4F, done + i);
+            make_cert(&ch->district, o.pk, CRDT_ROLE_COMMUNE, UNIT, scope, 1, &raw[i], &rlen[i]);
+            crdt_scan s;
+            uint64_t hlc = gen_scan(g, done + i, k, &s);
+            int rc = crdt_event_pack_scan(&bb.pk, hlc, &s);
+            crdt_batch_builder_note(&bb, hlc);
+            if (rc == 0) rc = crdt_batch_seal(&bb, &o, 1, NULL, &bat[i], &blen[i], NULL);
+            if (rc) die("sealing an origin's batch: %s", tv_strerror(rc));
+            crdt_batch_builder_reset(&bb);
+            crdt_identity_wipe(&o);
+        }
+        install(a, ch->root.pk, raw, rlen, n);
+        install(b, ch->root.pk, raw, rlen, n);
+        apply(a, bat, blen, n);
+        apply(b, bat, blen, n);
+        for (size_t i = 0; i < n; i++) {
+            free(raw[i]);
+            free(bat[i]);
+        }
+        done += n;
+        progress("origins", done, k);
+        check_interrupt();
+    }
+    progress_end();
+    crdt_batch_builder_release(&bb);
+    free(raw);
+    free(bat);
+    free(rlen);
+    free(blen);
+    free(g);
+}
+
+static void print_types(const char *what, const uint64_t *msgs, const uint64_t *bytes)
+{
+    printf("%s:", what);
+    for (int i = 0; i < MSG_TYPES; i++)
+        if (msgs[i]) printf(" %s %" PRIu64 "/%" PRIu64 "B", type_names[i], msgs[i], bytes[i]);
+    putchar('\n');
+}
+
+/* --- main --------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    opts o;
+    parse_opts(argc, argv, &o);
+    if (sodium_init() < 0) {
+        fputs("sync: libsodium cannot start\n", stderr);
+        return 1;
+    }
+    progress_on = isatty(STDERR_FILENO);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    make_dirs(&o);
+    if (!(mem_buf = malloc(SYNC_MSG_BYTES_MAX))) die("out of memory");
+    printf("sync: dir=%s fs=%s events=%" PRIu64 " origins=%" PRIu64 "\n", work_dir,
+           fs_name(work_dir), o.events, o.origins);
+    fflush(stdout);
+
+    chain ch;
+    chain_make(&ch);
+
+    /* End to end. The commune's log is sealed and stored first, untimed. */
+    node commune, district;
+    node_open(&commune, "commune", DIR_COMMUNE, &ch.commune);
+    node_open(&district, "district", DIR_DISTRICT, &ch.district);
+    install(&commune, ch.root.pk, ch.raw, ch.len, 3);
+    install(&district, ch.root.pk, ch.raw, ch.len, 3);
+    uint64_t batches, batch_bytes;
+    double p0 = mono_s();
+    prefill(&commune, o.events, &batches, &batch_bytes);
+    double prefill_s = mono_s() - p0;
+    printf("prefill: %" PRIu64 " scans in %" PRIu64 " batches, %" PRIu64
+           " bytes (%.1f bytes/event), %.1f s (untimed)\n",
+           o.events, batches, batch_bytes, (double)batch_bytes / (double)o.events, prefill_s);
+    fflush(stdout);
+
+    static run r;
+    end_to_end(&r, &commune, &district, o.events);
+    double secs = r.t1 - r.t0;
+    check_district(&commune, &district, o.events, batches, batch_bytes);
+    const sync_stats *sc = &r.c.st, *sd = &r.d.st;
+    uint64_t msgs = sc->msgs_out + sd->msgs_out;
+    uint64_t proto_bytes = sc->bytes_out + sd->bytes_out;
+    uint64_t wire_bytes = proto_bytes + msgs * TVZ_CURVE_OVERHEAD_BYTES;
+    double events_per_s = (double)o.events / secs;
+    double wire_ratio = (double)wire_bytes / (double)batch_bytes;
+    printf("end to end: %" PRIu64 " events over %s (CurveZMQ, ZAP), one thread per node: "
+           "%.3f s from connect to in step, %.0f events/s, %.1f MB/s of batches\n",
+           o.events, r.endpoint, secs, events_per_s, (double)batch_bytes / secs / 1e6);
+    printf("wire: %" PRIu64 " protocol bytes in %" PRIu64 " messages (commune sent %" PRIu64
+           " in %" PRIu64 ", district %" PRIu64 " in %" PRIu64
+           "), + %d bytes of CurveZMQ each = %" PRIu64 "; batches %" PRIu64 " bytes; ratio %.4f\n",
+           proto_bytes, msgs, sc->bytes_out, sc->msgs_out, sd->bytes_out, sd->msgs_out,
+           TVZ_CURVE_OVERHEAD_BYTES, wire_bytes, batch_bytes, wire_ratio);
+    print_types("commune sent", r.c.type_msgs, r.c.type_bytes);
+    print_types("district sent", r.d.type_msgs, r.d.type_bytes);
+    printf("commune loop: %" PRIu64 " turns, wait %.3f s, transport recv %.3f s, protocol recv "
+           "%.3f s, send %.3f s; %" PRIu64 " sends refused by the transport (queue full)\n",
+           r.c.loops, r.c.t_wait, r.c.t_transport, r.c.t_recv, r.c.t_send, r.c.held);
+    printf("district loop: %" PRIu64 " turns, wait %.3f s, transport recv %.3f s, protocol recv "
+           "(with group commits of %d) %.3f s, flush %.3f s in %" PRIu64
+           " calls, notify %.3f s, send %.3f s\n",
+           r.d.loops, r.d.t_wait, r.d.t_transport, SYNC_PENDING_MAX, r.d.t_recv, r.d.t_flush,
+           r.d.flushes, r.d.t_notify, r.d.t_send);
+    printf("check: district holds %" PRIu64 " events of the commune in %" PRIu64
+           " batches (%" PRIu64 " bytes), counters match; resends %" PRIu64 ", refused %" PRIu64
+           ", duplicates %" PRIu64 ": ok\n",
+           o.events, batches, batch_bytes, sc->resends, sd->refused_in, sd->duplicates_in);
+    fflush(stdout);
+    if (sd->events_in != o.events || sd->refused_in || sc->events_out != o.events)
+        die("the sessions moved %" PRIu64 " events out and %" PRIu64 " in, refused %" PRIu64
+            " (expected %" PRIu64 ", 0 refused)",
+            sc->events_out, sd->events_in, sd->refused_in, o.events);
+    node_close(&commune);
+    node_close(&district);
+    rm_tree(sub_dir[DIR_COMMUNE]);
+    rm_tree(sub_dir[DIR_DISTRICT]);
+    sub_made[DIR_COMMUNE] = sub_made[DIR_DISTRICT] = 0;
+
+    /* Handshake between up-to-date peers holding K origins. */
+    node hc, hd;
+    node_open(&hc, "commune", DIR_HS_COMMUNE, &ch.commune);
+    node_open(&hd, "district", DIR_HS_DISTRICT, &ch.district);
+    install(&hc, ch.root.pk, ch.raw, ch.len, 3);
+    install(&hd, ch.root.pk, ch.raw, ch.len, 3);
+    double h0 = mono_s();
+    origins_fill(&hc, &hd, &ch, o.origins);
+    double fill_s = mono_s() - h0;
+    mem_result first, second;
+    int64_t now = wall_ms();
+    mem_session(&hc, &hd, now, &first);
+    mem_session(&hc, &hd, now + 60000, &second);
+    uint64_t hs_wire = second.bytes + second.msgs * TVZ_CURVE_OVERHEAD_BYTES;
+    printf("handshake: %" PRIu64 " origins held by both peers (set up in %.1f s); sessions "
+           "pumped in memory between sync_peer objects, no sockets\n",
+           o.origins, fill_s);
+    printf("first session: %" PRIu64 " bytes in %" PRIu64 " messages, %" PRIu64 " batches\n",
+           first.bytes, first.msgs, first.batches);
+    printf("second session: %" PRIu64 " bytes in %" PRIu64 " messages (%" PRIu64
+           " with CurveZMQ framing), %" PRIu64 " batches, until both in step\n",
+           second.bytes, second.msgs, hs_wire, second.batches);
+    print_types("second session sent", second.type_msgs, second.type_bytes);
+    if (second.batches) die("the second session moved %" PRIu64 " batches", second.batches);
+    node_close(&hc);
+    node_close(&hd);
+    chain_free(&ch);
+
+    printf("bench=sync events=%" PRIu64 " seconds=%.3f events_per_s=%.0f wire_bytes=%" PRIu64
+           " batch_bytes=%" PRIu64 " wire_ratio=%.4f msgs=%" PRIu64 " batches=%" PRIu64
+           " resends=%" PRIu64 " handshake_bytes=%" PRIu64 " handshake_msgs=%" PRIu64
+           " handshake_wire_bytes=%" PRIu64 " first_session_bytes=%" PRIu64 " origins=%" PRIu64
+           "\n",
+           o.events, secs, events_per_s, wire_bytes, batch_bytes, wire_ratio, msgs, batches,
+           sc->resends, second.bytes, second.msgs, hs_wire, first.bytes, o.origins);
+    free(mem_buf);
+    cleanup();
+    return 0;
+}
