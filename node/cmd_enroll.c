@@ -5,6 +5,7 @@
 #include "node/enroll.h"
 #include "node/fileio.h"
 #include "node/json.h"
+#include "node/qr.h"
 #include "node/timefmt.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@ static const char help[] =
     "--help' says more; 'truyvet revoke' withdraws a node's certificate.\n";
 
 static const char request_help[] =
-    "Usage: truyvet [-d DIR] enroll request [--out FILE]\n"
+    "Usage: truyvet [-d DIR] enroll request [--out FILE] [--qr]\n"
     "\n"
     "Write this node's enrolment request to FILE (replaced if it exists), or to standard\n"
     "output when FILE is '-' or --out is not given. The request is a short text file:\n"
@@ -46,7 +47,12 @@ static const char request_help[] =
     "prove that whoever wrote it holds that key. It holds no secret.\n"
     "\n"
     "Take it (USB stick, e-mail) to the operator of the node above, who runs 'truyvet\n"
-    "enroll issue' with it. A QR code of the request will come with QR printing.\n";
+    "enroll issue' with it.\n"
+    "\n"
+    "  --out FILE  where to write the request ('-' for standard output)\n"
+    "  --qr        also show the request as a QR code on the terminal (standard error),\n"
+    "              for a QR reader at the parent that types it into\n"
+    "              'truyvet enroll issue - --out FILE'\n";
 
 static const char show_help[] =
     "Usage: truyvet enroll show FILE [--json]\n"
@@ -159,7 +165,7 @@ typedef struct enroll_args {
     const char *scope[CRDT_CERT_SCOPE_MAX];
     uint32_t scope_len;
     uint32_t days;
-    int health, json;
+    int health, json, qr;
     const char *reason;
 } enroll_args;
 
@@ -203,6 +209,9 @@ static int parse(const char *cmd, const char *cmd_help, const struct option *opt
         case 'j':
             a->json = 1;
             break;
+        case 'q':
+            a->qr = 1;
+            break;
         case 'r':
             a->reason = optarg;
             break;
@@ -220,8 +229,10 @@ static int parse(const char *cmd, const char *cmd_help, const struct option *opt
 
 static int enroll_request(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"qr", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     enroll_args a;
     int rc = parse("enroll", request_help, opts, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
@@ -252,6 +263,13 @@ static int enroll_request(tv_cli *cli, int argc, char **argv)
                 "wrote the enrolment request of this %s (unit %s) to %s; take it to the "
                 "operator of the node above, who runs 'truyvet enroll issue'\n",
                 tv_role_name(r.role), r.unit, out);
+    if (a.qr) {
+        text[len] = '\0';
+        if ((rc = tv_qr_print(stderr, text))) {
+            tv_cli_error("cannot show the request as a QR code: %s.", tv_strerror(rc));
+            return TV_EXIT_FAIL;
+        }
+    }
     return TV_EXIT_OK;
 }
 
