@@ -3,7 +3,7 @@
  * One LMDB environment per node. Writes go through store_write(), which runs a caller's
  * function inside one write transaction and returns only after the commit is durable
  * (LMDB's default synchronous commit: MDB_NOSYNC, MDB_NOMETASYNC and MDB_WRITEMAP are never
- * used). When the map fills, the transaction is aborted, the map is enlarged and the
+ * used by a node; only the simulator, whose crashes are simulated, skips the fsync). When the map fills, the transaction is aborted, the map is enlarged and the
  * function runs again; a full disk is reported as TV_ENOSPC with nothing written.
  *
  * Everything read from the store through a transaction is valid until that transaction
@@ -30,6 +30,8 @@ typedef struct store_txn store_txn;
 typedef struct store_opts {
     size_t map_bytes; /* initial map size; 0 for STORE_MAP_BYTES_DEFAULT */
     int read_only;    /* open without write access (e.g. `verify` on a copy) */
+    int unsynced;     /* the simulator only: commits are not fsync'd (MDB_NOSYNC). A real
+                       * node never sets this: its acknowledgements depend on the fsync */
 } store_opts;
 
 /* Opens (creating if needed) the environment in directory `dir`, which must exist, and
