@@ -78,6 +78,13 @@ int crdt_batch_seal(const crdt_batch_builder *b, const crdt_identity *id, uint64
 int crdt_batch_open(crdt_batch *b, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 
+/* Parses batch bytes and checks their header like crdt_batch_open, but without checking
+ * the signature or the body hash: only for bytes verified before (read back from the
+ * store), or to recognise a batch before deciding whether it needs verifying. Returns
+ * 0, TV_EDECODE, TV_ELIMIT or TV_EVERSION; *b is zeroed on failure. */
+int crdt_batch_peek(crdt_batch *b, const uint8_t *buf, size_t len)
+    __attribute__((warn_unused_result));
+
 /* Walks the events of an opened batch. Caller owns the struct. */
 typedef struct crdt_batch_iter {
     const crdt_batch *b;

@@ -130,7 +130,9 @@ done:
     return rc;
 }
 
-int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
+/* Splits cert bytes into body and signature and decodes the body into *c. */
+static int cert_parse(crdt_cert *c, const uint8_t *buf, size_t len, const uint8_t **body,
+                      size_t *body_len, const uint8_t **sig)
 {
     memset(c, 0, sizeof *c);
     if (len > CRDT_CERT_BYTES_MAX) return TV_ELIMIT;
@@ -140,18 +142,32 @@ int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
     if (rc) goto done;
     rc = TV_EDECODE;
     const msgpack_object *o = &u.data;
-    const uint8_t *body, *sig;
-    size_t body_len;
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2 ||
-        crdt_mp_bin(&o->via.array.ptr[0], CRDT_CERT_BYTES_MAX, &body, &body_len) ||
-        crdt_mp_bin_n(&o->via.array.ptr[1], TV_SIG_BYTES, &sig))
+        crdt_mp_bin(&o->via.array.ptr[0], CRDT_CERT_BYTES_MAX, body, body_len) ||
+        crdt_mp_bin_n(&o->via.array.ptr[1], TV_SIG_BYTES, sig))
         goto done;
-    if ((rc = decode_body(c, body, body_len))) goto done;
-    rc = crdt_verify(sig, CRDT_CERT_SIGN_CONTEXT, body, body_len, c->issuer);
+    rc = decode_body(c, *body, *body_len);
 done:
     msgpack_unpacked_destroy(&u);
     if (rc) memset(c, 0, sizeof *c);
     return rc;
+}
+
+int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    int rc = cert_parse(c, buf, len, &body, &body_len, &sig);
+    if (rc == TV_OK) rc = crdt_verify(sig, CRDT_CERT_SIGN_CONTEXT, body, body_len, c->issuer);
+    if (rc) memset(c, 0, sizeof *c);
+    return rc;
+}
+
+int crdt_cert_decode(crdt_cert *c, const uint8_t *buf, size_t len)
+{
+    const uint8_t *body, *sig;
+    size_t body_len;
+    return cert_parse(c, buf, len, &body, &body_len, &sig);
 }
 
 int crdt_cert_covers(const crdt_cert *c, const char *unit, size_t unit_len)

@@ -54,6 +54,12 @@ int crdt_cert_sign(const crdt_cert *c, const crdt_identity *issuer, uint8_t **ou
 int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 
+/* Decodes a certificate that was verified when it was stored (crdt_cert_open then), without
+ * verifying the signature again: for a store reading back its own installed certificates.
+ * Returns 0, TV_EDECODE, TV_EVERSION or TV_ELIMIT; *c is zeroed on failure. */
+int crdt_cert_decode(crdt_cert *c, const uint8_t *buf, size_t len)
+    __attribute__((warn_unused_result));
+
 /* Returns 1 when unit is within c's scope. */
 int crdt_cert_covers(const crdt_cert *c, const char *unit, size_t unit_len);
 

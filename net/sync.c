@@ -78,6 +78,10 @@ struct sync_peer {
     crdt_vv peer_vv;   /* what the peer holds, as far as we know */
     crdt_vv sent_vv;   /* what the peer knows we hold (from earlier sessions) */
     crdt_vv announced; /* what we have told the peer in this session */
+    /* digests of peer_vv and announced, kept while the vectors do not change (a DONE
+     * carries one after every group of batches) */
+    uint8_t peer_digest[CRDT_VV_DIGEST_BYTES], announced_digest[CRDT_VV_DIGEST_BYTES];
+    int peer_digest_ok, announced_digest_ok;
     uint8_t peer_epoch[SYNC_EPOCH_BYTES];
     int have_record; /* a record of this peer was loaded from the store */
     crdt_cert *my_cert, *peer_cert;
@@ -219,6 +223,20 @@ static void note_refusal(sync_peer *p, const uint8_t *origin, uint64_t seq, int 
     memcpy(r->origin, origin, TV_NODE_ID_BYTES);
     r->seq = seq;
     r->code = code;
+}
+
+static const uint8_t *peer_digest(sync_peer *p)
+{
+    if (!p->peer_digest_ok) crdt_vv_digest(&p->peer_vv, p->peer_digest);
+    p->peer_digest_ok = 1;
+    return p->peer_digest;
+}
+
+static const uint8_t *announced_digest(sync_peer *p)
+{
+    if (!p->announced_digest_ok) crdt_vv_digest(&p->announced, p->announced_digest);
+    p->announced_digest_ok = 1;
+    return p->announced_digest;
 }
 
 /* --- partitions ------------------------------------------------------------------- */
@@ -547,9 +565,10 @@ static int on_hello(sync_peer *p, const msgpack_object *a, uint32_t n)
      * no longer holds */
     if (!p->have_record || memcmp(epoch, p->peer_epoch, SYNC_EPOCH_BYTES) != 0) {
         p->peer_vv.len = 0;
+        p->peer_digest_ok = 0;
         memcpy(p->peer_epoch, epoch, SYNC_EPOCH_BYTES);
     }
-    crdt_vv_digest(&p->peer_vv, p->expect_base);
+    memcpy(p->expect_base, peer_digest(p), CRDT_VV_DIGEST_BYTES);
     p->hello_recv = 1;
     return TV_OK;
 }
@@ -671,12 +690,10 @@ static int send_done(sync_peer *p)
     store_read_end(t);
     p->st.me_behind = behind;
     if (rc || waiting) return rc;
-    uint8_t d[CRDT_VV_DIGEST_BYTES];
-    crdt_vv_digest(&p->peer_vv, d);
     msgb m;
     msg_begin(&m, M_DONE, 2);
     msgpack_pack_uint8(&m.pk, (uint8_t)complete);
-    msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+    msgpack_pack_bin_with_body(&m.pk, peer_digest(p), CRDT_VV_DIGEST_BYTES);
     if ((rc = msg_end(p, &m))) return rc;
     p->done_sent = 1;
     p->done_complete = complete;
@@ -850,7 +867,7 @@ static int next_batch(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64
         if (rc) break;
         if (p->fl_len && p->fl_bytes + blen > p->peer_window) break; /* window full */
         crdt_batch b;
-        if (crdt_batch_open(&b, buf, blen)) {
+        if (crdt_batch_peek(&b, buf, blen)) { /* verified when it was stored */
             rc = TV_ECORRUPT;
             break;
         }
@@ -1064,6 +1081,7 @@ static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint
         return msg_end(p, &m);
     }
     p->peer_vv.len = 0;
+    p->peer_digest_ok = 0;
     int rc = crdt_vv_merge(&p->peer_vv, &p->incoming);
     if (rc) return rc;
     p->vv_known = 1;
@@ -1080,6 +1098,7 @@ static int on_have(sync_peer *p, const msgpack_object *a, uint32_t n)
         uint64_t seq;
         if (decode_entry(&a[1].via.array.ptr[i], &origin, &seq, &hash))
             return fail(p, TV_EDECODE, "bad HAVE entry");
+        p->peer_digest_ok = 0;
         int rc = crdt_vv_advance(&p->peer_vv, origin, seq, hash);
         if (rc) return fail(p, rc, "version vector too large");
     }
@@ -1100,9 +1119,7 @@ static int on_done(sync_peer *p, const msgpack_object *a, uint32_t n)
     p->peer_done = 1;
     p->peer_complete = complete == 1;
     /* the peer now knows our vector as announced: remember that for the next delta */
-    uint8_t d[CRDT_VV_DIGEST_BYTES];
-    crdt_vv_digest(&p->announced, d);
-    if (memcmp(d, digest, sizeof d) == 0) {
+    if (memcmp(announced_digest(p), digest, CRDT_VV_DIGEST_BYTES) == 0) {
         p->sent_vv.len = 0;
         int rc = crdt_vv_merge(&p->sent_vv, &p->announced);
         if (rc == 0) rc = record_save(p);
@@ -1250,6 +1267,7 @@ int sync_peer_notify(sync_peer *p, int64_t now)
     }
     if (rc == 0 && delta.len) {
         rc = crdt_vv_merge(&p->announced, &delta);
+        p->announced_digest_ok = 0;
         p->peer_done = 0; /* until the peer says DONE again, knowing this */
         /* the served origins may have grown: serve from the start of the list again */
         p->sv_pos = 0;

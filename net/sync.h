@@ -36,8 +36,10 @@
 #define SYNC_WINDOW_BYTES (4u << 20) /* batch bytes a receiver lets be in flight */
 #define SYNC_PENDING_MAX 64          /* received batches held for one group commit */
 #define SYNC_OUT_QUEUE_MAX 4096      /* control messages waiting to be sent */
-#define SYNC_PING_MS 10000           /* idle time before a PING */
-#define SYNC_DEAD_MS 45000           /* silence after which the peer is taken for dead */
+/* The transport's own heartbeats find dead TCP links within seconds; the protocol's PING
+ * only keeps an idle session known to be alive, and costs bytes on metered 3G links. */
+#define SYNC_PING_MS 60000           /* idle time before a PING */
+#define SYNC_DEAD_MS 180000          /* silence after which the peer is taken for dead */
 #define SYNC_RESEND_MS 15000         /* unacknowledged batches are sent again after this */
 #define SYNC_REFUSED_MAX 64          /* refusals remembered for reports */
 

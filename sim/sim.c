@@ -136,6 +136,8 @@ typedef struct sim {
     int n;
     slink *links;
     int nlinks;
+    int *act; /* indexes of the active links */
+    int nact;
     delivery *heap;
     size_t heap_len, heap_cap;
     uint64_t order;
@@ -394,8 +396,13 @@ static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
 
 static void link_close(sim *s, slink *l)
 {
-    (void)s;
     if (!l->active) return;
+    int me = (int)(l - s->links);
+    for (int i = 0; i < s->nact; i++)
+        if (s->act[i] == me) {
+            s->act[i] = s->act[--s->nact];
+            break;
+        }
     sync_peer_free(l->pc);
     sync_peer_free(l->pp);
     l->pc = l->pp = NULL;
@@ -416,6 +423,7 @@ static void link_open(sim *s, slink *l)
     l->active = 1;
     l->gen++;
     l->dirty_c = l->dirty_p = 1;
+    s->act[s->nact++] = (int)(l - s->links);
 }
 
 static void node_crash(sim *s, snode *n)
@@ -589,9 +597,8 @@ static uint64_t events_held(snode *n)
 /* After new data at node i: every session of that node has something to tell. */
 static void node_changed(sim *s, int i)
 {
-    for (int k = 0; k < s->nlinks; k++) {
-        slink *l = &s->links[k];
-        if (!l->active) continue;
+    for (int a = 0; a < s->nact; a++) {
+        slink *l = &s->links[s->act[a]];
         if (l->child == i) {
             if (sync_peer_notify(l->pc, s->now)) die("notify");
             l->dirty_c = 1;
@@ -604,9 +611,8 @@ static void node_changed(sim *s, int i)
 
 static void step_sessions(sim *s)
 {
-    for (int k = 0; k < s->nlinks; k++) {
-        slink *l = &s->links[k];
-        if (!l->active) continue;
+    for (int a = 0; a < s->nact; a++) {
+        slink *l = &s->links[s->act[a]];
         for (int side = 0; side < 2; side++) {
             sync_peer *p = side ? l->pp : l->pc;
             if (sync_peer_pending(p)) {
@@ -636,9 +642,8 @@ static void step_sessions(sim *s)
             node_changed(s, i);
         }
     }
-    for (int k = 0; k < s->nlinks; k++) {
-        slink *l = &s->links[k];
-        if (!l->active) continue;
+    for (int a = 0; a < s->nact; a++) {
+        slink *l = &s->links[s->act[a]];
         if (l->dirty_c) pump(s, l, 1);
         if (l->dirty_p) pump(s, l, 0);
         l->dirty_c = l->dirty_p = 0;
@@ -646,16 +651,17 @@ static void step_sessions(sim *s)
         if (sync_peer_state(l->pc) == SYNC_DEAD || sync_peer_state(l->pp) == SYNC_DEAD ||
             sync_peer_state(l->pc) == SYNC_CLOSED || sync_peer_state(l->pp) == SYNC_CLOSED) {
             if (s->o.verbose) {
-                sync_stats a, b;
-                sync_peer_stats(l->pc, &a);
-                sync_peer_stats(l->pp, &b);
+                sync_stats x, y;
+                sync_peer_stats(l->pc, &x);
+                sync_peer_stats(l->pp, &y);
                 printf("t=%" PRId64 " link %d-%d restarts: %s/%s (%s, %s)\n", s->now - SIM_START_MS,
-                       l->child, l->parent, sync_state_name(a.state), sync_state_name(b.state),
-                       tv_strerror(a.error ? a.error : a.peer_error),
-                       tv_strerror(b.error ? b.error : b.peer_error));
+                       l->child, l->parent, sync_state_name(x.state), sync_state_name(y.state),
+                       tv_strerror(x.error ? x.error : x.peer_error),
+                       tv_strerror(y.error ? y.error : y.peer_error));
             }
             link_close(s, l);
-            link_open(s, l);
+            link_open(s, l); /* back at the end of the active list: visited again later */
+            a--;
         }
     }
 }
@@ -674,13 +680,10 @@ static void update_links(sim *s)
 
 static int all_in_step(sim *s)
 {
-    for (int k = 0; k < s->nlinks; k++) {
-        slink *l = &s->links[k];
-        if (!l->active) continue;
-        sync_stats a, b;
-        sync_peer_stats(l->pc, &a);
-        sync_peer_stats(l->pp, &b);
-        if (a.state != SYNC_IN_STEP || b.state != SYNC_IN_STEP) return 0;
+    for (int a = 0; a < s->nact; a++) {
+        slink *l = &s->links[s->act[a]];
+        if (sync_peer_state(l->pc) != SYNC_IN_STEP || sync_peer_state(l->pp) != SYNC_IN_STEP)
+            return 0;
     }
     return s->heap_len == 0;
 }
@@ -706,9 +709,8 @@ static int64_t next_wake(sim *s, int64_t minute)
 {
     int64_t t = minute;
     if (s->heap_len && s->heap[0].t < t) t = s->heap[0].t;
-    for (int k = 0; k < s->nlinks; k++) {
-        slink *l = &s->links[k];
-        if (!l->active) continue;
+    for (int a = 0; a < s->nact; a++) {
+        slink *l = &s->links[s->act[a]];
         int64_t e = sync_peer_expiry(l->pc), f = sync_peer_expiry(l->pp);
         if (e < t) t = e;
         if (f < t) t = f;
@@ -1099,6 +1101,7 @@ static void setup(sim *s)
 
     /* links: each commune to its district and to the province; each district upward */
     s->links = calloc((size_t)(2 * s->n), sizeof *s->links);
+    s->act = calloc((size_t)(2 * s->n), sizeof *s->act);
     for (int i = 1; i < s->n; i++) {
         snode *n = &s->nodes[i];
         s->links[s->nlinks++] = (slink){.child = i, .parent = n->parent};
@@ -1163,6 +1166,7 @@ int main(int argc, char **argv)
     rm_rf(s.workdir);
     free(s.heap);
     free(s.links);
+    free(s.act);
     free(s.nodes);
     free(s.buf);
     return s.violations ? 1 : 0;
