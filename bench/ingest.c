@@ -4,23 +4,16 @@
 #include "node/node.h"
 #include "store/store.h"
 
-#include <dirent.h>
-#include <errno.h>
+#define BENCH_NAME "ingest"
+#define BENCH_PROGRESS_BREAK "\n" /* a failure leaves the progress line in view */
+#include "bench_util.h"
+
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <lmdb.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/vfs.h>
-#endif
 
 #define UNIT "22333"
 #define DAYS 30
@@ -32,6 +25,8 @@
 #define MASKED_MAX 16
 #define RAW_DONE 1 /* store_batches_foreach stop value: every scan batch was appended */
 #define RAW_EMDB (-1000)
+
+enum { SUB_NODE, SUB_RAW, SUB_DIRS }; /* sub-directories of the working directory */
 
 static const char usage[] =
     "Usage: ingest [--scans N] [--commit N] [--venues N] [--persons N] [--acks N]\n"
@@ -63,102 +58,7 @@ typedef struct opts {
     const char *dir;
 } opts;
 
-/* What the benchmark created, removed by cleanup(). */
-static char work_dir[PATH_MAX], node_dir[PATH_MAX], raw_dir[PATH_MAX];
-static int work_made, node_made, raw_made;
-static volatile sig_atomic_t interrupted;
-static int progress_on;
-
-static void rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            char sub[PATH_MAX];
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-                int n = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                if (n > 0 && (size_t)n < sizeof sub) rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static void cleanup(void)
-{
-    if (node_made) rm_tree(node_dir);
-    if (raw_made) rm_tree(raw_dir);
-    if (work_made) rmdir(work_dir);
-    node_made = raw_made = work_made = 0;
-}
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    if (progress_on) fputc('\n', stderr);
-    fputs("ingest: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    cleanup();
-    exit(1);
-}
-
-static void check_interrupt(void)
-{
-    if (!interrupted) return;
-    if (progress_on) fputc('\n', stderr);
-    fputs("ingest: interrupted\n", stderr);
-    cleanup();
-    exit(130);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* --- options ------------------------------------------------------------------------ */
-
-static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("ingest: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'ingest --help'.\n", stderr);
-    exit(2);
-}
-
-static uint64_t parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
-    if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno == ERANGE || v < min || v > max)
-        usage_error("--%s takes a whole number from %" PRIu64 " to %" PRIu64 ", not '%s'.", name,
-                    min, max, s);
-    return (uint64_t)v;
-}
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
@@ -182,52 +82,39 @@ static void parse_opts(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            o->scans = parse_u64("scans", optarg, 1, 1000000000);
+            o->scans = bench_parse_u64("scans", optarg, 1, 1000000000);
             break;
         case 'c':
-            o->commit = parse_u64("commit", optarg, 1, COMMIT_MAX);
+            o->commit = bench_parse_u64("commit", optarg, 1, COMMIT_MAX);
             break;
         case 'v':
-            o->venues = parse_u64("venues", optarg, 1, 1000000);
+            o->venues = bench_parse_u64("venues", optarg, 1, 1000000);
             break;
         case 'p':
-            o->persons = parse_u64("persons", optarg, 1, 1000000000);
+            o->persons = bench_parse_u64("persons", optarg, 1, 1000000000);
             break;
         case 'a':
-            o->acks = parse_u64("acks", optarg, 1, 1000000);
+            o->acks = bench_parse_u64("acks", optarg, 1, 1000000);
             break;
         case 'd':
-            if (optarg[0] == '\0') usage_error("--dir takes a directory path.");
+            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
             o->dir = optarg;
             break;
         case 'S':
-            o->seed = parse_u64("seed", optarg, 0, UINT64_MAX);
+            o->seed = bench_parse_u64("seed", optarg, 0, UINT64_MAX);
             break;
-        case 'h':
-            fputs(usage, stdout);
-            exit(0);
-        case ':':
-            usage_error("%s needs a value.", argv[optind - 1]);
         default:
-            usage_error("unknown option '%s'.", argv[optind - 1]);
+            bench_opt_other(c, argv, usage);
         }
     }
-    if (optind < argc) usage_error("unexpected argument '%s'.", argv[optind]);
+    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
 }
 
 /* --- data --------------------------------------------------------------------------- */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 static uint64_t below(uint64_t *s, uint64_t n)
 {
-    return splitmix64(s) % n;
+    return bench_splitmix64(s) % n;
 }
 
 typedef struct gen {
@@ -252,7 +139,7 @@ static void person_make(const gen *g, uint64_t i, uint8_t ref[TV_PERSON_REF_BYTE
 {
     static const char *const prefix[] = {"03", "05", "07", "08", "09"};
     uint64_t s = g->person_seed ^ (i * 0xD1B54A32D192ED03ULL);
-    uint64_t a = splitmix64(&s), b = splitmix64(&s), c = splitmix64(&s);
+    uint64_t a = bench_splitmix64(&s), b = bench_splitmix64(&s), c = bench_splitmix64(&s);
     for (int k = 0; k < 8; k++) {
         ref[k] = (uint8_t)(a >> (8 * k));
         ref[8 + k] = (uint8_t)(b >> (8 * k));
@@ -315,7 +202,7 @@ static void gen_venue(gen *g, uint64_t i, crdt_venue_upsert *v, char *name, size
                  {"Siêu thị", 17},   {"Nhà nghỉ", 24},  {"Phòng tập", 10}, {"Chùa", 23}};
     uint64_t k = below(&g->rng, sizeof kinds / sizeof kinds[0]);
     memset(v, 0, sizeof *v);
-    uint64_t id = splitmix64(&g->rng);
+    uint64_t id = bench_splitmix64(&g->rng);
     for (int b = 0; b < TV_VENUE_ID_BYTES; b++)
         v->venue[b] = (uint8_t)(id >> (8 * b));
     memcpy(g->venues[i], v->venue, TV_VENUE_ID_BYTES);
@@ -333,23 +220,11 @@ static void gen_venue(gen *g, uint64_t i, crdt_venue_upsert *v, char *name, size
 
 /* --- the full path ------------------------------------------------------------------ */
 
-static void progress(const char *what, uint64_t done, uint64_t total)
-{
-    if (progress_on)
-        fprintf(stderr, "\r%s %" PRIu64 "/%" PRIu64 " (%.0f%%)  ", what, done, total,
-                100.0 * (double)done / (double)total);
-}
-
-static void progress_end(void)
-{
-    if (progress_on) fputs("\r\033[K", stderr);
-}
-
 static void commit_or_die(tv_node *n)
 {
     uint64_t first_seq;
     int rc = tv_node_commit(n, &first_seq);
-    if (rc) die("commit failed: %s", tv_strerror(rc));
+    if (rc) bench_die("commit failed: %s", tv_strerror(rc));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -378,13 +253,14 @@ static void check_store(tv_node *n, const expect *e)
     store_counts c;
     store_frontier f;
     int rc = store_read_begin(n->st, &t);
-    if (rc) die("read transaction: %s", tv_strerror(rc));
+    if (rc) bench_die("read transaction: %s", tv_strerror(rc));
     if ((rc = store_counts_get(t, &c)) || (rc = store_frontier_get(t, n->id.pk, &f)))
-        die("reading counters: %s", tv_strerror(rc));
+        bench_die("reading counters: %s", tv_strerror(rc));
     uint64_t events = e->venues + e->scans, in = 0, out = 0;
     for (int32_t d = crdt_day_vn(e->first_ms); d <= crdt_day_vn(e->last_ms); d++) {
         store_agg a;
-        if ((rc = store_agg_get(t, UNIT, d, &a))) die("reading aggregates: %s", tv_strerror(rc));
+        if ((rc = store_agg_get(t, UNIT, d, &a)))
+            bench_die("reading aggregates: %s", tv_strerror(rc));
         in += a.scans_in;
         out += a.scans_out;
     }
@@ -392,7 +268,8 @@ static void check_store(tv_node *n, const expect *e)
     if (c.events != events || c.by_type[CRDT_EV_SCAN] != e->scans ||
         c.by_type[CRDT_EV_VENUE_UPSERT] != e->venues || c.batches != e->batches || c.origins != 1 ||
         f.seq != events || in != e->in || out != e->out)
-        die("the store does not hold what was recorded: events %" PRIu64 " (expected %" PRIu64
+        bench_die(
+            "the store does not hold what was recorded: events %" PRIu64 " (expected %" PRIu64
             "), scans %" PRIu64 " (%" PRIu64 "), venues %" PRIu64 " (%" PRIu64 "), batches %" PRIu64
             " (%" PRIu64 "), origins %" PRIu64 " (1), seq %" PRIu64 " (%" PRIu64
             "), aggregated in/out %" PRIu64 "/%" PRIu64 " (%" PRIu64 "/%" PRIu64 ")",
@@ -420,7 +297,7 @@ typedef struct raw_ctx {
 static int raw_flush(raw_ctx *r)
 {
     MDB_txn *txn;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     int rc = mdb_txn_begin(r->env, NULL, 0, &txn);
     if (rc) goto fail;
     size_t off = 0;
@@ -437,7 +314,7 @@ static int raw_flush(raw_ctx *r)
         off += r->lens[i];
     }
     if ((rc = mdb_txn_commit(txn))) goto fail;
-    r->secs += now_s() - t0;
+    r->secs += bench_now_s() - t0;
     r->len = 0;
     r->nb = 0;
     return 0;
@@ -470,8 +347,8 @@ static int raw_batch(const uint8_t *buf, size_t len, void *arg)
     r->bytes += len;
     if (r->nb < r->commit_batches[r->ci]) return 0;
     r->ci++;
-    if (interrupted) return TV_EINVAL;
-    progress("raw", r->ci, r->commits);
+    if (bench_interrupted) return TV_EINVAL;
+    bench_progress("raw", r->ci, r->commits);
     return raw_flush(r);
 }
 
@@ -480,125 +357,77 @@ static void raw_open(raw_ctx *r, size_t map_bytes)
     MDB_txn *txn;
     int rc = mdb_env_create(&r->env);
     if (rc == 0) rc = mdb_env_set_mapsize(r->env, map_bytes);
-    if (rc == 0) rc = mdb_env_open(r->env, raw_dir, 0, 0600);
+    if (rc == 0) rc = mdb_env_open(r->env, bench_sub_dir[SUB_RAW], 0, 0600);
     if (rc == 0) rc = mdb_txn_begin(r->env, NULL, 0, &txn);
     if (rc == 0 && (rc = mdb_dbi_open(txn, NULL, 0, &r->dbi)) != 0) mdb_txn_abort(txn);
     if (rc == 0) rc = mdb_txn_commit(txn);
-    if (rc) die("raw environment: %s", mdb_strerror(rc));
+    if (rc) bench_die("raw environment: %s", mdb_strerror(rc));
 }
 
 /* --- main --------------------------------------------------------------------------- */
 
-static const char *fs_name(const char *path)
-{
-#ifdef __linux__
-    static char other[32];
-    struct statfs sf;
-    if (statfs(path, &sf) != 0) return "unknown";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53:
-        return "ext4";
-    case 0x01021994:
-        return "tmpfs";
-    case 0x58465342:
-        return "xfs";
-    case 0x9123683E:
-        return "btrfs";
-    case 0x794C7630:
-        return "overlayfs";
-    case 0x2FC12FC1:
-        return "zfs";
-    }
-    snprintf(other, sizeof other, "0x%lx", (unsigned long)sf.f_type);
-    return other;
-#else
-    (void)path;
-    return "unknown";
-#endif
-}
-
+/* The working directory and, in it, the node's directory and the raw environment's. */
 static void make_dirs(const opts *o)
 {
-    int n;
-    if (o->dir) {
-        n = snprintf(work_dir, sizeof work_dir, "%s", o->dir);
-        if (n < 0 || (size_t)n >= sizeof work_dir) usage_error("--dir path is too long.");
-        if (mkdir(work_dir, 0700) == 0)
-            work_made = 1;
-        else if (errno != EEXIST)
-            usage_error("cannot create --dir %s: %s.", work_dir, strerror(errno));
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        if (!tmp || !*tmp) tmp = "/tmp";
-        n = snprintf(work_dir, sizeof work_dir, "%s/truyvet-ingest.XXXXXX", tmp);
-        if (n < 0 || (size_t)n >= sizeof work_dir) die("TMPDIR path is too long");
-        if (!mkdtemp(work_dir)) die("cannot create a directory under %s: %s", tmp, strerror(errno));
-        work_made = 1;
+    static const char *const names[SUB_DIRS] = {"node", "raw"};
+    bench_work_dir_make(o->dir);
+    if (bench_sub_dirs_set(names, SUB_DIRS) >= 0) {
+        bench_cleanup();
+        bench_usage_error("%s already holds node/ or raw/; give an empty directory.",
+                          bench_work_dir);
     }
-    struct stat st;
-    if (snprintf(node_dir, sizeof node_dir, "%s/node", work_dir) >= (int)sizeof node_dir ||
-        snprintf(raw_dir, sizeof raw_dir, "%s/raw", work_dir) >= (int)sizeof raw_dir)
-        die("working directory path is too long");
-    if (lstat(node_dir, &st) == 0 || lstat(raw_dir, &st) == 0) {
-        cleanup();
-        usage_error("%s already holds node/ or raw/; give an empty directory.", work_dir);
-    }
-    if (mkdir(raw_dir, 0700) != 0) die("cannot create %s: %s", raw_dir, strerror(errno));
-    raw_made = 1;
-    node_made = 1; /* tv_node_create makes it; remove whatever it leaves */
+    bench_sub_dir_make(SUB_RAW);
+    bench_sub_made[SUB_NODE] = 1; /* tv_node_create makes it; remove whatever it leaves */
 }
 
 int main(int argc, char **argv)
 {
     opts o;
     parse_opts(argc, argv, &o);
-    progress_on = isatty(STDERR_FILENO);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bench_start();
     make_dirs(&o);
 
     gen g = {.rng = o.seed,
              .person_seed = o.seed ^ 0x7065727330ULL,
              .persons = o.persons,
              .nvenues = o.venues};
-    splitmix64(&g.rng);
+    bench_splitmix64(&g.rng);
     size_t commits = (size_t)((o.scans + o.commit - 1) / o.commit);
     scan_slot *slots = malloc((size_t)o.commit * sizeof *slots);
     uint32_t *commit_batches = malloc(commits * sizeof *commit_batches);
     double *commit_ms = malloc(commits * sizeof *commit_ms);
     double *ack_ms = malloc((size_t)o.acks * sizeof *ack_ms);
     g.venues = malloc((size_t)o.venues * sizeof *g.venues);
-    if (!slots || !commit_batches || !commit_ms || !ack_ms || !g.venues) die("out of memory");
+    if (!slots || !commit_batches || !commit_ms || !ack_ms || !g.venues) bench_die("out of memory");
 
     uint8_t node_id[TV_NODE_ID_BYTES];
-    int rc = tv_node_create(node_dir, TV_ROLE_COMMUNE, UNIT, "Xã Bench", node_id);
-    if (rc) die("creating the node in %s: %s", node_dir, tv_strerror(rc));
+    int rc = tv_node_create(bench_sub_dir[SUB_NODE], TV_ROLE_COMMUNE, UNIT, "Xã Bench", node_id);
+    if (rc) bench_die("creating the node in %s: %s", bench_sub_dir[SUB_NODE], tv_strerror(rc));
     tv_node n;
-    if ((rc = tv_node_open(&n, node_dir, TV_NODE_WRITE)))
-        die("opening the node: %s", tv_strerror(rc));
+    if ((rc = tv_node_open(&n, bench_sub_dir[SUB_NODE], TV_NODE_WRITE)))
+        bench_die("opening the node: %s", tv_strerror(rc));
     printf("ingest: dir=%s fs=%s scans=%" PRIu64 " commit=%" PRIu64 " venues=%" PRIu64
            " persons=%" PRIu64 " acks=%" PRIu64 " seed=%" PRIu64 "\n",
-           work_dir, fs_name(work_dir), o.scans, o.commit, o.venues, o.persons, o.acks, o.seed);
+           bench_work_dir, bench_fs_name(bench_work_dir), o.scans, o.commit, o.venues, o.persons,
+           o.acks, o.seed);
     fflush(stdout);
 
     /* Venues first, committed o.commit at a time. */
     expect e = {0};
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (uint64_t i = 0; i < o.venues; i++) {
         crdt_venue_upsert v;
         char name[64], village[32], phone[16];
         gen_venue(&g, i, &v, name, sizeof name, village, sizeof village, phone, sizeof phone);
-        if ((rc = tv_node_add_venue(&n, &v, NULL))) die("adding a venue: %s", tv_strerror(rc));
+        if ((rc = tv_node_add_venue(&n, &v, NULL)))
+            bench_die("adding a venue: %s", tv_strerror(rc));
         if (tv_node_pending(&n) == o.commit || i + 1 == o.venues) {
             e.batches += n.pending_batches;
             commit_or_die(&n);
-            check_interrupt();
+            bench_check_interrupt();
         }
     }
-    double venues_s = now_s() - t0;
+    double venues_s = bench_now_s() - t0;
     e.venues = o.venues;
     uint64_t venue_batches = e.batches;
 
@@ -613,23 +442,23 @@ int main(int argc, char **argv)
             gen_scan(&g, at_ms, &slots[j]);
         }
         if (e.first_ms == INT64_MAX) e.first_ms = slots[0].s.at_ms;
-        double a = now_s();
+        double a = bench_now_s();
         for (uint64_t j = 0; j < k; j++)
             if ((rc = tv_node_add_scan(&n, &slots[j].s, NULL)))
-                die("adding a scan: %s", tv_strerror(rc));
-        double b = now_s();
+                bench_die("adding a scan: %s", tv_strerror(rc));
+        double b = bench_now_s();
         commit_batches[ci] = n.pending_batches;
         commit_or_die(&n);
-        double c = now_s();
+        double c = bench_now_s();
         add_s += b - a;
         commit_s += c - b;
         commit_ms[ci] = (c - b) * 1e3;
         e.batches += commit_batches[ci];
         done += k;
-        progress("scans", done, o.scans);
-        check_interrupt();
+        bench_progress("scans", done, o.scans);
+        bench_check_interrupt();
     }
-    progress_end();
+    bench_progress_end();
     double full_s = add_s + commit_s;
     e.scans = o.scans;
     e.in = g.in;
@@ -637,21 +466,21 @@ int main(int argc, char **argv)
     e.last_ms = at_ms;
     check_store(&n, &e);
     store_size sz;
-    if ((rc = store_size_get(n.st, &sz))) die("store size: %s", tv_strerror(rc));
+    if ((rc = store_size_get(n.st, &sz))) bench_die("store size: %s", tv_strerror(rc));
 
     /* Acknowledgement latency: one scan, one commit, each timed until it is durable. */
     for (uint64_t i = 0; i < o.acks; i++) {
         at_ms += 1000 + (int64_t)below(&g.rng, 60000);
         gen_scan(&g, at_ms, &slots[0]);
-        double a = now_s();
+        double a = bench_now_s();
         if ((rc = tv_node_add_scan(&n, &slots[0].s, NULL)))
-            die("adding a scan: %s", tv_strerror(rc));
+            bench_die("adding a scan: %s", tv_strerror(rc));
         commit_or_die(&n);
-        ack_ms[i] = (now_s() - a) * 1e3;
-        progress("acks", i + 1, o.acks);
-        check_interrupt();
+        ack_ms[i] = (bench_now_s() - a) * 1e3;
+        bench_progress("acks", i + 1, o.acks);
+        bench_check_interrupt();
     }
-    progress_end();
+    bench_progress_end();
     e.scans += o.acks;
     e.in = g.in;
     e.out = g.out;
@@ -663,18 +492,18 @@ int main(int argc, char **argv)
      * same batches per commit. */
     raw_ctx r = {.skip = venue_batches, .commit_batches = commit_batches, .commits = commits};
     r.lens = malloc(TV_NODE_PENDING_BATCHES_MAX * sizeof *r.lens);
-    if (!r.lens) die("out of memory");
+    if (!r.lens) bench_die("out of memory");
     raw_open(&r, (size_t)sz.file_bytes + ((size_t)256 << 20));
     store_txn *t;
-    if ((rc = store_read_begin(n.st, &t))) die("read transaction: %s", tv_strerror(rc));
+    if ((rc = store_read_begin(n.st, &t))) bench_die("read transaction: %s", tv_strerror(rc));
     rc = store_batches_foreach(t, raw_batch, &r);
     store_read_end(t);
-    progress_end();
-    check_interrupt();
-    if (rc == RAW_EMDB) die("raw append: %s", mdb_strerror(r.mdb_rc));
-    if (rc != RAW_DONE && rc != 0) die("reading batches: %s", tv_strerror(rc));
+    bench_progress_end();
+    bench_check_interrupt();
+    if (rc == RAW_EMDB) bench_die("raw append: %s", mdb_strerror(r.mdb_rc));
+    if (rc != RAW_DONE && rc != 0) bench_die("reading batches: %s", tv_strerror(rc));
     if (r.ci != commits || r.nb != 0)
-        die("raw baseline appended %zu of %zu commits", r.ci, commits);
+        bench_die("raw baseline appended %zu of %zu commits", r.ci, commits);
     MDB_envinfo ri;
     MDB_stat rs;
     mdb_env_info(r.env, &ri);
@@ -727,6 +556,6 @@ int main(int argc, char **argv)
     free(commit_ms);
     free(ack_ms);
     free(g.venues);
-    cleanup();
+    bench_cleanup();
     return 0;
 }

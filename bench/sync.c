@@ -6,25 +6,20 @@
 #include "net/zmq.h"
 #include "store/store.h"
 
-#include <dirent.h>
+#define BENCH_NAME "sync"
+#include "bench_util.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <sys/vfs.h>
-#endif
 
 #define UNIT "22333"
 #define DISTRICT_UNIT "568"
@@ -41,6 +36,7 @@
 #define MSG_TYPES 16
 
 enum { DIR_COMMUNE, DIR_DISTRICT, DIR_HS_COMMUNE, DIR_HS_DISTRICT, DIRS };
+_Static_assert(DIRS <= BENCH_SUB_DIRS_MAX, "one sub-directory per node");
 static const char *const dir_names[DIRS] = {"commune", "district", "hs-commune", "hs-district"};
 /* Message types by their second byte (PROTOCOL.md §6; the first is the array header). */
 static const char *const type_names[MSG_TYPES] = {
@@ -81,79 +77,6 @@ typedef struct opts {
     const char *dir;
 } opts;
 
-/* What the benchmark created, removed by cleanup(). */
-static char work_dir[PATH_MAX], sub_dir[DIRS][PATH_MAX];
-static int work_made, sub_made[DIRS];
-static volatile sig_atomic_t interrupted;
-static int progress_on;
-
-static void rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            char sub[PATH_MAX];
-            while ((e = readdir(d)) != NULL) {
-                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-                int n = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                if (n > 0 && (size_t)n < sizeof sub) rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static void cleanup(void)
-{
-    for (int i = 0; i < DIRS; i++)
-        if (sub_made[i]) rm_tree(sub_dir[i]);
-    if (work_made) rmdir(work_dir);
-    memset(sub_made, 0, sizeof sub_made);
-    work_made = 0;
-}
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    if (progress_on) fputs("\r\033[K", stderr);
-    fputs("sync: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    cleanup();
-    exit(1);
-}
-
-static void check_interrupt(void)
-{
-    if (!interrupted) return;
-    if (progress_on) fputs("\r\033[K", stderr);
-    fputs("sync: interrupted\n", stderr);
-    cleanup();
-    exit(130);
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The wall clock in ms: what the sync layer takes as `now`, as the daemon passes it. */
 static int64_t wall_ms(void)
 {
@@ -162,42 +85,7 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void progress(const char *what, uint64_t done, uint64_t total)
-{
-    if (progress_on)
-        fprintf(stderr, "\r%s %" PRIu64 "/%" PRIu64 " (%.0f%%)  ", what, done, total,
-                100.0 * (double)done / (double)total);
-}
-
-static void progress_end(void)
-{
-    if (progress_on) fputs("\r\033[K", stderr);
-}
-
 /* --- options ------------------------------------------------------------------------ */
-
-static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("sync: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'sync --help'.\n", stderr);
-    exit(2);
-}
-
-static uint64_t parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
-    if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno == ERANGE || v < min || v > max)
-        usage_error("--%s takes a whole number from %" PRIu64 " to %" PRIu64 ", not '%s'.", name,
-                    min, max, s);
-    return (uint64_t)v;
-}
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
@@ -212,86 +100,34 @@ static void parse_opts(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'e':
-            o->events = parse_u64("events", optarg, 1, 100000000);
+            o->events = bench_parse_u64("events", optarg, 1, 100000000);
             break;
         case 'o':
-            o->origins = parse_u64("origins", optarg, 1, 1000000);
+            o->origins = bench_parse_u64("origins", optarg, 1, 1000000);
             break;
         case 'd':
-            if (optarg[0] == '\0') usage_error("--dir takes a directory path.");
+            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
             o->dir = optarg;
             break;
-        case 'h':
-            fputs(usage, stdout);
-            exit(0);
-        case ':':
-            usage_error("%s needs a value.", argv[optind - 1]);
         default:
-            usage_error("unknown option '%s'.", argv[optind - 1]);
+            bench_opt_other(c, argv, usage);
         }
     }
-    if (optind < argc) usage_error("unexpected argument '%s'.", argv[optind]);
+    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
 }
 
-static const char *fs_name(const char *path)
-{
-#ifdef __linux__
-    static char other[32];
-    struct statfs sf;
-    if (statfs(path, &sf) != 0) return "unknown";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53:
-        return "ext4";
-    case 0x01021994:
-        return "tmpfs";
-    case 0x58465342:
-        return "xfs";
-    case 0x9123683E:
-        return "btrfs";
-    case 0x794C7630:
-        return "overlayfs";
-    case 0x2FC12FC1:
-        return "zfs";
-    }
-    snprintf(other, sizeof other, "0x%lx", (unsigned long)sf.f_type);
-    return other;
-#else
-    (void)path;
-    return "unknown";
-#endif
-}
-
+/* The working directory and, in it, one directory for each node. */
 static void make_dirs(const opts *o)
 {
-    int n;
-    if (o->dir) {
-        n = snprintf(work_dir, sizeof work_dir, "%s", o->dir);
-        if (n < 0 || (size_t)n >= sizeof work_dir) usage_error("--dir path is too long.");
-        if (mkdir(work_dir, 0700) == 0)
-            work_made = 1;
-        else if (errno != EEXIST)
-            usage_error("cannot create --dir %s: %s.", work_dir, strerror(errno));
-    } else {
-        const char *tmp = getenv("TMPDIR");
-        if (!tmp || !*tmp) tmp = "/tmp";
-        n = snprintf(work_dir, sizeof work_dir, "%s/truyvet-sync.XXXXXX", tmp);
-        if (n < 0 || (size_t)n >= sizeof work_dir) die("TMPDIR path is too long");
-        if (!mkdtemp(work_dir)) die("cannot create a directory under %s: %s", tmp, strerror(errno));
-        work_made = 1;
+    bench_work_dir_make(o->dir);
+    int i = bench_sub_dirs_set(dir_names, DIRS);
+    if (i >= 0) {
+        bench_cleanup();
+        bench_usage_error("%s already holds %s/; give an empty directory.", bench_work_dir,
+                          dir_names[i]);
     }
-    struct stat st;
-    for (int i = 0; i < DIRS; i++) {
-        n = snprintf(sub_dir[i], sizeof sub_dir[i], "%s/%s", work_dir, dir_names[i]);
-        if (n < 0 || (size_t)n >= sizeof sub_dir[i]) die("working directory path is too long");
-        if (lstat(sub_dir[i], &st) == 0) {
-            cleanup();
-            usage_error("%s already holds %s/; give an empty directory.", work_dir, dir_names[i]);
-        }
-    }
-    for (int i = 0; i < DIRS; i++) {
-        if (mkdir(sub_dir[i], 0700) != 0) die("cannot create %s: %s", sub_dir[i], strerror(errno));
-        sub_made[i] = 1;
-    }
+    for (i = 0; i < DIRS; i++)
+        bench_sub_dir_make(i);
 }
 
 /* --- nodes and trust ---------------------------------------------------------------- */
@@ -310,7 +146,7 @@ static void identity_make(crdt_identity *id, uint8_t tag, uint64_t k)
     memset(seed, tag, sizeof seed);
     for (int b = 0; b < 8; b++)
         seed[b] = (uint8_t)(k >> (8 * b));
-    if (crdt_identity_from_seed(id, seed) != 0) die("deriving an identity failed");
+    if (crdt_identity_from_seed(id, seed) != 0) bench_die("deriving an identity failed");
 }
 
 static int meta_fn(store_txn *t, void *arg)
@@ -327,9 +163,10 @@ static void node_open(node *n, const char *name, int dir, const crdt_identity *i
     n->name = name;
     n->id = *id;
     randombytes_buf(n->epoch, sizeof n->epoch);
-    int rc = store_open(&n->st, sub_dir[dir], NULL);
-    if (rc) die("opening the %s's store in %s: %s", name, sub_dir[dir], tv_strerror(rc));
-    if ((rc = store_write(n->st, meta_fn, n))) die("writing meta: %s", tv_strerror(rc));
+    int rc = store_open(&n->st, bench_sub_dir[dir], NULL);
+    if (rc)
+        bench_die("opening the %s's store in %s: %s", name, bench_sub_dir[dir], tv_strerror(rc));
+    if ((rc = store_write(n->st, meta_fn, n))) bench_die("writing meta: %s", tv_strerror(rc));
 }
 
 static void node_close(node *n)
@@ -356,7 +193,7 @@ static void make_cert(const crdt_identity *issuer, const uint8_t *subject, uint3
         snprintf(cert_tmp.scope[i], sizeof cert_tmp.scope[i], "%s", scope[i]);
     cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
     int rc = crdt_cert_sign(&cert_tmp, issuer, raw, len);
-    if (rc) die("signing a certificate: %s", tv_strerror(rc));
+    if (rc) bench_die("signing a certificate: %s", tv_strerror(rc));
 }
 
 typedef struct install_ctx {
@@ -380,7 +217,7 @@ static void install(node *n, const uint8_t *root, uint8_t *const *raw, const siz
 {
     install_ctx c = {.root = root, .raw = raw, .len = len, .n = count};
     int rc = store_write(n->st, install_fn, &c);
-    if (rc) die("installing certificates in the %s's store: %s", n->name, tv_strerror(rc));
+    if (rc) bench_die("installing certificates in the %s's store: %s", n->name, tv_strerror(rc));
 }
 
 /* The three-level tree: root, district (568, 22333) certified by the root, commune (22333)
@@ -438,18 +275,10 @@ static void apply(node *n, uint8_t *const *buf, const size_t *len, size_t count)
 {
     apply_ctx c = {buf, len, count};
     int rc = store_write(n->st, apply_fn, &c);
-    if (rc) die("applying batches to the %s's store: %s", n->name, tv_strerror(rc));
+    if (rc) bench_die("applying batches to the %s's store: %s", n->name, tv_strerror(rc));
 }
 
 /* --- scans -------------------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 typedef struct gen {
     uint64_t rng;
@@ -463,7 +292,7 @@ static void gen_init(gen *g, uint64_t seed)
     memset(g, 0, sizeof *g);
     g->rng = seed;
     for (int i = 0; i < VENUES; i++) {
-        uint64_t v = splitmix64(&g->rng);
+        uint64_t v = bench_splitmix64(&g->rng);
         memcpy(g->venues[i], &v, TV_VENUE_ID_BYTES);
     }
 }
@@ -474,11 +303,11 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
 {
     static const char *const devices[] = {"gate-1", "gate-2", "counter", "tablet-a"};
     memset(s, 0, sizeof *s);
-    uint64_t v = splitmix64(&g->rng) % VENUES;
+    uint64_t v = bench_splitmix64(&g->rng) % VENUES;
     memcpy(s->venue, g->venues[v], TV_VENUE_ID_BYTES);
     s->unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    uint64_t ps = (splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
-    uint64_t a = splitmix64(&ps), b = splitmix64(&ps), c = splitmix64(&ps);
+    uint64_t ps = (bench_splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
+    uint64_t a = bench_splitmix64(&ps), b = bench_splitmix64(&ps), c = bench_splitmix64(&ps);
     memcpy(s->person, &a, 8);
     memcpy(s->person + 8, &b, 8);
     if (c % 100 < 85)
@@ -487,7 +316,7 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
         snprintf(g->masked, sizeof g->masked, "%03u*******%02u", (unsigned)(1 + (c >> 8) % 96),
                  (unsigned)((c >> 16) % 100));
     s->masked = (crdt_text){g->masked, (uint32_t)strlen(g->masked)};
-    uint64_t r = splitmix64(&g->rng);
+    uint64_t r = bench_splitmix64(&g->rng);
     s->direction = r % 100 < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
     uint64_t m = (r >> 8) % 100;
     s->method = m < 70 ? CRDT_METHOD_SELF : m < 85 ? CRDT_METHOD_STAFF : CRDT_METHOD_CCCD;
@@ -506,7 +335,7 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
 static void prefill(node *c, uint64_t n, uint64_t *batches, uint64_t *bytes)
 {
     gen *g = malloc(sizeof *g);
-    if (!g) die("out of memory");
+    if (!g) bench_die("out of memory");
     gen_init(g, 1);
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
@@ -519,11 +348,11 @@ static void prefill(node *c, uint64_t n, uint64_t *batches, uint64_t *bytes)
         crdt_scan s;
         uint64_t hlc = gen_scan(g, i, n, &s);
         int rc = crdt_event_pack_scan(&b.pk, hlc, &s);
-        if (rc) die("packing a scan: %s", tv_strerror(rc));
+        if (rc) bench_die("packing a scan: %s", tv_strerror(rc));
         crdt_batch_builder_note(&b, hlc);
         if (b.count < CRDT_BATCH_EVENTS_MAX && i + 1 < n) continue;
         rc = crdt_batch_seal(&b, &c->id, seq, seq > 1 ? prev : NULL, &bufs[nb], &lens[nb], hash);
-        if (rc) die("sealing a batch: %s", tv_strerror(rc));
+        if (rc) bench_die("sealing a batch: %s", tv_strerror(rc));
         memcpy(prev, hash, sizeof prev);
         seq += b.count;
         *bytes += lens[nb];
@@ -535,11 +364,11 @@ static void prefill(node *c, uint64_t n, uint64_t *batches, uint64_t *bytes)
             for (size_t k = 0; k < nb; k++)
                 free(bufs[k]);
             nb = 0;
-            progress("pre-filling the commune", i + 1, n);
-            check_interrupt();
+            bench_progress("pre-filling the commune", i + 1, n);
+            bench_check_interrupt();
         }
     }
-    progress_end();
+    bench_progress_end();
     crdt_batch_builder_release(&b);
     free(g);
 }
@@ -646,9 +475,9 @@ static int side_recv(side *sd, int64_t now)
 {
     for (;;) {
         tvz_msg m;
-        double a = mono_s();
+        double a = bench_now_s();
         int rc = sd->listens ? tvz_listener_recv(sd->lis, &m) : tvz_conn_recv(sd->conn, &m);
-        double b = mono_s();
+        double b = bench_now_s();
         sd->t_transport += b - a;
         if (rc == TV_EBUSY) return TV_OK;
         if (rc) {
@@ -658,7 +487,7 @@ static int side_recv(side *sd, int64_t now)
         if (memcmp(m.from, sd->peer->id.pk, TV_NODE_ID_BYTES) != 0) continue;
         if (!sd->s && (rc = side_session_new(sd, now))) return rc;
         rc = sync_peer_recv(sd->s, m.data, m.len, now);
-        sd->t_recv += mono_s() - b;
+        sd->t_recv += bench_now_s() - b;
         if (rc) {
             run_fail(sd->r, "the %s's session refused a message: %s", sd->self->name,
                      tv_strerror(rc));
@@ -708,11 +537,11 @@ static void side_loop(side *sd)
     side *other = sd == &r->c ? &r->d : &r->c;
     double next_progress = 0;
     while (!atomic_load(&r->failed)) {
-        if (interrupted) {
+        if (bench_interrupted) {
             run_fail(r, "interrupted");
             break;
         }
-        double m0 = mono_s();
+        double m0 = bench_now_s();
         if (m0 > r->deadline) {
             run_fail(r, "the %s was not in step within %.0f s", sd->self->name,
                      r->deadline - r->t0);
@@ -732,19 +561,19 @@ static void side_loop(side *sd)
             run_fail(r, "the %s cannot poll: %s", sd->self->name, strerror(errno));
             break;
         }
-        sd->t_wait += mono_s() - m0;
+        sd->t_wait += bench_now_s() - m0;
         now = wall_ms();
         if (!sd->listens && side_events(sd, now)) break;
         if (side_recv(sd, now)) break;
         if (!sd->s) continue;
 
-        double a = mono_s();
+        double a = bench_now_s();
         int rc = TV_OK;
         if (sync_peer_pending(sd->s)) {
             rc = sync_peer_flush(sd->s, now);
             sd->flushes++;
         }
-        double b = mono_s();
+        double b = bench_now_s();
         sd->t_flush += b - a;
         if (rc == 0) { /* as the daemon does: a changed store is announced */
             uint64_t ev = store_events(sd->self->st);
@@ -753,11 +582,11 @@ static void side_loop(side *sd)
                 rc = sync_peer_notify(sd->s, now);
             }
         }
-        double c = mono_s();
+        double c = bench_now_s();
         sd->t_notify += c - b;
         if (rc == 0) rc = sync_peer_tick(sd->s, now);
         if (rc == 0) rc = side_pump(sd, now);
-        sd->t_send += mono_s() - c;
+        sd->t_send += bench_now_s() - c;
         if (rc) {
             run_fail(r, "the %s's session failed: %s", sd->self->name, tv_strerror(rc));
             break;
@@ -774,13 +603,13 @@ static void side_loop(side *sd)
         }
         if (st == SYNC_IN_STEP && !sd->hold_len && !atomic_load(&sd->in_step) &&
             (!sd->listens || district_complete(sd))) {
-            if (sd->listens) r->t1 = mono_s();
+            if (sd->listens) r->t1 = bench_now_s();
             atomic_store(&sd->in_step, 1);
         }
-        if (sd->listens && progress_on && c >= next_progress) {
+        if (sd->listens && bench_progress_on && c >= next_progress) {
             sync_stats ss;
             sync_peer_stats(sd->s, &ss);
-            progress("events replicated", ss.events_in, r->events);
+            bench_progress("events replicated", ss.events_in, r->events);
             next_progress = c + 0.25;
         }
         if (atomic_load(&sd->in_step) && atomic_load(&other->in_step)) break;
@@ -803,7 +632,7 @@ static void *side_main(void *arg)
     pthread_barrier_wait(&r->ready);
     if (rc == 0 && !atomic_load(&r->failed)) {
         if (!sd->listens) {
-            r->t0 = mono_s();
+            r->t0 = bench_now_s();
             if ((rc = tvz_conn_new(sd->ctx, r->endpoint, sd->peer->id.pk, &sd->conn)))
                 run_fail(r, "the commune cannot connect to %s: %s", r->endpoint, tv_strerror(rc));
         }
@@ -827,7 +656,7 @@ static void side_init(side *sd, run *r, node *self, node *peer, int listens)
     sd->peer = peer;
     sd->listens = listens;
     atomic_init(&sd->in_step, 0);
-    if (!(sd->buf = malloc(SYNC_MSG_BYTES_MAX))) die("out of memory");
+    if (!(sd->buf = malloc(SYNC_MSG_BYTES_MAX))) bench_die("out of memory");
     sd->store_events = store_events(self->st);
 }
 
@@ -840,20 +669,20 @@ static void end_to_end(run *r, node *commune, node *district, uint64_t events)
     pthread_barrier_init(&r->ready, NULL, 2);
     side_init(&r->c, r, commune, district, 0);
     side_init(&r->d, r, district, commune, 1);
-    r->t0 = mono_s();
+    r->t0 = bench_now_s();
     r->deadline = r->t0 + DEADLINE_S + (double)events / 2000.0;
     pthread_t tc, td;
-    if (pthread_create(&td, NULL, side_main, &r->d) != 0) die("cannot start a thread");
-    if (pthread_create(&tc, NULL, side_main, &r->c) != 0) die("cannot start a thread");
+    if (pthread_create(&td, NULL, side_main, &r->d) != 0) bench_die("cannot start a thread");
+    if (pthread_create(&tc, NULL, side_main, &r->c) != 0) bench_die("cannot start a thread");
     pthread_join(tc, NULL);
     pthread_join(td, NULL);
-    progress_end();
+    bench_progress_end();
     pthread_barrier_destroy(&r->ready);
     pthread_mutex_destroy(&r->lock);
     free(r->c.buf);
     free(r->d.buf);
-    check_interrupt();
-    if (atomic_load(&r->failed)) die("end to end: %s", r->error);
+    bench_check_interrupt();
+    if (atomic_load(&r->failed)) bench_die("end to end: %s", r->error);
 }
 
 typedef struct sum_ctx {
@@ -882,17 +711,19 @@ static void check_district(node *commune, node *district, uint64_t events, uint6
         rc = store_counts_get(t, &cc);
         store_read_end(t);
     }
-    if (rc) die("reading the commune's counters: %s", tv_strerror(rc));
-    if ((rc = store_read_begin(district->st, &t))) die("read transaction: %s", tv_strerror(rc));
+    if (rc) bench_die("reading the commune's counters: %s", tv_strerror(rc));
+    if ((rc = store_read_begin(district->st, &t)))
+        bench_die("read transaction: %s", tv_strerror(rc));
     if ((rc = store_frontier_get(t, commune->id.pk, &f)) || (rc = store_counts_get(t, &dc)) ||
         (rc = store_batches_foreach(t, sum_fn, &sum)))
-        die("reading the district's store: %s", tv_strerror(rc));
+        bench_die("reading the district's store: %s", tv_strerror(rc));
     store_read_end(t);
     if (f.seq != events || dc.events != events || dc.by_type[CRDT_EV_SCAN] != events ||
         dc.batches != batches || dc.events != cc.events || dc.batches != cc.batches ||
         dc.by_type[CRDT_EV_SCAN] != cc.by_type[CRDT_EV_SCAN] || dc.origins != cc.origins ||
         sum.batches != batches || sum.bytes != batch_bytes)
-        die("the district does not hold the commune's log: frontier %" PRIu64 " (expected %" PRIu64
+        bench_die(
+            "the district does not hold the commune's log: frontier %" PRIu64 " (expected %" PRIu64
             "), events %" PRIu64 " (commune %" PRIu64 "), scans %" PRIu64 " (%" PRIu64
             "), batches %" PRIu64 " (%" PRIu64 "), origins %" PRIu64 " (%" PRIu64
             "), stored batch bytes %" PRIu64 " (%" PRIu64 ")",
@@ -917,16 +748,17 @@ static int carry(sync_peer *from, sync_peer *to, int64_t now, mem_result *res)
     for (;;) {
         size_t len;
         int rc = sync_peer_send(from, mem_buf, SYNC_MSG_BYTES_MAX, &len, now);
-        if (rc) die("handshake: send: %s", tv_strerror(rc));
+        if (rc) bench_die("handshake: send: %s", tv_strerror(rc));
         if (len == 0) break;
         moved++;
         unsigned type = len > 1 && mem_buf[1] < MSG_TYPES ? mem_buf[1] : 0;
         res->type_msgs[type]++;
         res->type_bytes[type] += len;
-        if ((rc = sync_peer_recv(to, mem_buf, len, now))) die("handshake: %s", tv_strerror(rc));
+        if ((rc = sync_peer_recv(to, mem_buf, len, now)))
+            bench_die("handshake: %s", tv_strerror(rc));
     }
     int rc = sync_peer_flush(to, now);
-    if (rc) die("handshake: flush: %s", tv_strerror(rc));
+    if (rc) bench_die("handshake: flush: %s", tv_strerror(rc));
     return moved;
 }
 
@@ -940,20 +772,21 @@ static void mem_session(node *x, node *y, int64_t now, mem_result *res)
     sync_peer *px, *py;
     int rc = sync_peer_new(&px, &cx, y->id.pk, now);
     if (rc == 0 && (rc = sync_peer_new(&py, &cy, x->id.pk, now)) != 0) sync_peer_free(px);
-    if (rc) die("handshake: starting a session: %s", tv_strerror(rc));
+    if (rc) bench_die("handshake: starting a session: %s", tv_strerror(rc));
     for (;;) {
         if (++res->rounds > MEM_ROUNDS_MAX)
-            die("handshake: no end after %d rounds", MEM_ROUNDS_MAX);
+            bench_die("handshake: no end after %d rounds", MEM_ROUNDS_MAX);
         int moved = carry(px, py, now, res) + carry(py, px, now, res);
         sync_state sx = sync_peer_state(px), sy = sync_peer_state(py);
         if (sx == SYNC_CLOSED || sy == SYNC_CLOSED || sx == SYNC_DEAD || sy == SYNC_DEAD)
-            die("handshake: the session ended (%s, %s)", sync_state_name(sx), sync_state_name(sy));
+            bench_die("handshake: the session ended (%s, %s)", sync_state_name(sx),
+                      sync_state_name(sy));
         if (sx == SYNC_IN_STEP && sy == SYNC_IN_STEP && !moved) break;
         if (!moved) { /* quiet but not in step: let the timers run */
             int64_t ex = sync_peer_expiry(px), ey = sync_peer_expiry(py);
             now = ex < ey ? ex : ey;
             if ((rc = sync_peer_tick(px, now)) || (rc = sync_peer_tick(py, now)))
-                die("handshake: tick: %s", tv_strerror(rc));
+                bench_die("handshake: tick: %s", tv_strerror(rc));
         }
     }
     sync_stats s1, s2;
@@ -974,7 +807,7 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
     uint8_t **raw = malloc(ORIGIN_GROUP * sizeof *raw), **bat = malloc(ORIGIN_GROUP * sizeof *bat);
     size_t *rlen = malloc(ORIGIN_GROUP * sizeof *rlen), *blen = malloc(ORIGIN_GROUP * sizeof *blen);
     gen *g = malloc(sizeof *g);
-    if (!raw || !bat || !rlen || !blen || !g) die("out of memory");
+    if (!raw || !bat || !rlen || !blen || !g) bench_die("out of memory");
     gen_init(g, 2);
     crdt_batch_builder bb;
     crdt_batch_builder_init(&bb);
@@ -989,7 +822,7 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
             int rc = crdt_event_pack_scan(&bb.pk, hlc, &s);
             crdt_batch_builder_note(&bb, hlc);
             if (rc == 0) rc = crdt_batch_seal(&bb, &o, 1, NULL, &bat[i], &blen[i], NULL);
-            if (rc) die("sealing an origin's batch: %s", tv_strerror(rc));
+            if (rc) bench_die("sealing an origin's batch: %s", tv_strerror(rc));
             crdt_batch_builder_reset(&bb);
             crdt_identity_wipe(&o);
         }
@@ -1002,10 +835,10 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
             free(bat[i]);
         }
         done += n;
-        progress("origins", done, k);
-        check_interrupt();
+        bench_progress("origins", done, k);
+        bench_check_interrupt();
     }
-    progress_end();
+    bench_progress_end();
     crdt_batch_builder_release(&bb);
     free(raw);
     free(bat);
@@ -1032,16 +865,11 @@ int main(int argc, char **argv)
         fputs("sync: libsodium cannot start\n", stderr);
         return 1;
     }
-    progress_on = isatty(STDERR_FILENO);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bench_start();
     make_dirs(&o);
-    if (!(mem_buf = malloc(SYNC_MSG_BYTES_MAX))) die("out of memory");
-    printf("sync: dir=%s fs=%s events=%" PRIu64 " origins=%" PRIu64 "\n", work_dir,
-           fs_name(work_dir), o.events, o.origins);
+    if (!(mem_buf = malloc(SYNC_MSG_BYTES_MAX))) bench_die("out of memory");
+    printf("sync: dir=%s fs=%s events=%" PRIu64 " origins=%" PRIu64 "\n", bench_work_dir,
+           bench_fs_name(bench_work_dir), o.events, o.origins);
     fflush(stdout);
 
     chain ch;
@@ -1054,9 +882,9 @@ int main(int argc, char **argv)
     install(&commune, ch.root.pk, ch.raw, ch.len, 3);
     install(&district, ch.root.pk, ch.raw, ch.len, 3);
     uint64_t batches, batch_bytes;
-    double p0 = mono_s();
+    double p0 = bench_now_s();
     prefill(&commune, o.events, &batches, &batch_bytes);
-    double prefill_s = mono_s() - p0;
+    double prefill_s = bench_now_s() - p0;
     printf("prefill: %" PRIu64 " scans in %" PRIu64 " batches, %" PRIu64
            " bytes (%.1f bytes/event), %.1f s (untimed)\n",
            o.events, batches, batch_bytes, (double)batch_bytes / (double)o.events, prefill_s);
@@ -1096,14 +924,13 @@ int main(int argc, char **argv)
            o.events, batches, batch_bytes, sc->resends, sd->refused_in, sd->duplicates_in);
     fflush(stdout);
     if (sd->events_in != o.events || sd->refused_in || sc->events_out != o.events)
-        die("the sessions moved %" PRIu64 " events out and %" PRIu64 " in, refused %" PRIu64
-            " (expected %" PRIu64 ", 0 refused)",
-            sc->events_out, sd->events_in, sd->refused_in, o.events);
+        bench_die("the sessions moved %" PRIu64 " events out and %" PRIu64 " in, refused %" PRIu64
+                  " (expected %" PRIu64 ", 0 refused)",
+                  sc->events_out, sd->events_in, sd->refused_in, o.events);
     node_close(&commune);
     node_close(&district);
-    rm_tree(sub_dir[DIR_COMMUNE]);
-    rm_tree(sub_dir[DIR_DISTRICT]);
-    sub_made[DIR_COMMUNE] = sub_made[DIR_DISTRICT] = 0;
+    bench_sub_dir_remove(DIR_COMMUNE);
+    bench_sub_dir_remove(DIR_DISTRICT);
 
     /* Handshake between up-to-date peers holding K origins. */
     node hc, hd;
@@ -1111,9 +938,9 @@ int main(int argc, char **argv)
     node_open(&hd, "district", DIR_HS_DISTRICT, &ch.district);
     install(&hc, ch.root.pk, ch.raw, ch.len, 3);
     install(&hd, ch.root.pk, ch.raw, ch.len, 3);
-    double h0 = mono_s();
+    double h0 = bench_now_s();
     origins_fill(&hc, &hd, &ch, o.origins);
-    double fill_s = mono_s() - h0;
+    double fill_s = bench_now_s() - h0;
     mem_result first, second;
     int64_t now = wall_ms();
     mem_session(&hc, &hd, now, &first);
@@ -1128,7 +955,7 @@ int main(int argc, char **argv)
            " with CurveZMQ framing), %" PRIu64 " batches, until both in step\n",
            second.bytes, second.msgs, hs_wire, second.batches);
     print_types("second session sent", second.type_msgs, second.type_bytes);
-    if (second.batches) die("the second session moved %" PRIu64 " batches", second.batches);
+    if (second.batches) bench_die("the second session moved %" PRIu64 " batches", second.batches);
     node_close(&hc);
     node_close(&hd);
     chain_free(&ch);
@@ -1141,6 +968,6 @@ int main(int argc, char **argv)
            o.events, secs, events_per_s, wire_bytes, batch_bytes, wire_ratio, msgs, batches,
            sc->resends, second.bytes, second.msgs, hs_wire, first.bytes, o.origins);
     free(mem_buf);
-    cleanup();
+    bench_cleanup();
     return 0;
 }

@@ -85,6 +85,8 @@ struct sync_peer {
     uint8_t peer_epoch[SYNC_EPOCH_BYTES];
     int have_record; /* a record of this peer was loaded from the store */
     crdt_cert *my_cert, *peer_cert;
+    int peer_known; /* peer_cert holds the peer's certificate */
+    crdt_vv judged; /* origins already judged for the peer's partition: seq 2 holds, 1 not */
 
     /* control messages to send, FIFO */
     outmsg *q;
@@ -287,6 +289,35 @@ static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, cons
     return out;
 }
 
+/* Keeps in v only the origins the peer should hold (its partition, as far as we know its
+ * certificate): a node is told only of logs it would ask for, which keeps a commune's
+ * handshake small however many communes the province holds. Without the peer's
+ * certificate (a first session), v is left whole. */
+static int partition_filter(sync_peer *p, store_txn *t, crdt_vv *v)
+{
+    static const uint8_t none[TV_HASH_BYTES];
+    if (!p->peer_known) return TV_OK;
+    size_t keep = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        const uint8_t *origin = v->entries[i].origin;
+        const crdt_vv_entry *j = crdt_vv_get(&p->judged, origin);
+        int h;
+        if (j) {
+            h = j->seq == 2;
+        } else {
+            /* judged once per session: certificates are read back and decoded to judge */
+            h = holds(t, p->peer_cert, p->peer, origin, NULL);
+            if (h < -1) return h;
+            if (h != -1 && crdt_vv_advance(&p->judged, origin, h == 1 ? 2 : 1, none) == TV_ENOMEM)
+                return TV_ENOMEM;
+            h = h == 1;
+        }
+        if (h) v->entries[keep++] = v->entries[i];
+    }
+    v->len = keep;
+    return TV_OK;
+}
+
 /* --- handshake -------------------------------------------------------------------- */
 
 /* Packs our certificate chain, from our own certificate up to the root. */
@@ -461,6 +492,7 @@ int sync_peer_new(sync_peer **out, const sync_config *cfg, const uint8_t peer_id
     crdt_vv_init(&p->peer_vv);
     crdt_vv_init(&p->sent_vv);
     crdt_vv_init(&p->announced);
+    crdt_vv_init(&p->judged);
     p->st.state = SYNC_HANDSHAKE;
     p->st.started_ms = p->st.last_recv_ms = p->last_send_ms = p->last_ack_ms = now;
     p->my_cert = malloc(sizeof *p->my_cert);
@@ -471,7 +503,13 @@ int sync_peer_new(sync_peer **out, const sync_config *cfg, const uint8_t peer_id
     if (rc == 0) rc = store_cert_get(t, cfg->self->pk, p->my_cert, NULL, NULL);
     if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED; /* not enrolled: nothing to prove who we are */
     if (rc == 0) rc = record_load(p, t);
+    if (rc == 0) {
+        int r = store_cert_get(t, peer_id, p->peer_cert, NULL, NULL);
+        p->peer_known = r == TV_OK;
+        if (r && r != TV_ENOTFOUND) rc = r;
+    }
     if (rc == 0) rc = store_vv_get(t, &p->announced);
+    if (rc == 0) rc = partition_filter(p, t, &p->announced);
     msgb m;
     if (rc == 0) {
         msg_begin(&m, M_HELLO, 4);
@@ -509,6 +547,7 @@ void sync_peer_free(sync_peer *p)
     crdt_vv_release(&p->peer_vv);
     crdt_vv_release(&p->sent_vv);
     crdt_vv_release(&p->announced);
+    crdt_vv_release(&p->judged);
     free(p->my_cert);
     free(p->peer_cert);
     free(p);
@@ -556,6 +595,7 @@ static int on_hello(sync_peer *p, const msgpack_object *a, uint32_t n)
     if ((rc = store_read_begin(p->cfg.st, &t))) return rc;
     int revoked = store_revoked(t, p->peer);
     rc = store_cert_get(t, p->peer, p->peer_cert, NULL, NULL);
+    p->peer_known = rc == TV_OK;
     store_read_end(t);
     if (revoked > 0) return fail(p, TV_EREVOKED, "your key is revoked");
     if (rc == TV_ENOTFOUND)
@@ -1248,6 +1288,7 @@ int sync_peer_notify(sync_peer *p, int64_t now)
     crdt_vv_init(&mine);
     crdt_vv_init(&delta);
     if ((rc = store_vv_get(t, &mine)) == 0) rc = crdt_vv_delta(&delta, &mine, &p->announced);
+    if (rc == 0) rc = partition_filter(p, t, &delta);
     store_read_end(t);
     /* what the peer told us it holds needs no announcing (its own log coming back, for
      * one); leaving it out of `announced` too keeps the DONE digests in agreement */

@@ -105,7 +105,7 @@ typedef struct snode {
     int64_t online_from, online_to; /* a commune's link window today */
     int64_t down_from, down_to;     /* a district's outage today */
     uint64_t store_events;          /* events held at the last look */
-    int touched;                    /* something was applied since the last look */
+    int touched;                    /* on the touched list */
 } snode;
 
 typedef struct slink {
@@ -115,7 +115,16 @@ typedef struct slink {
     sync_peer *pc, *pp; /* the child's session with the parent, and the parent's */
     int dirty_c, dirty_p;
     int64_t last_t[2]; /* the latest delivery time queued each way: a link keeps order */
+    int queued;        /* on this turn's work list */
+    uint32_t tver;     /* the version of its entry in the timer heap */
 } slink;
+
+/* When a link's sessions next want their timers run (lazily invalidated by tver). */
+typedef struct timer {
+    int64_t t;
+    int link;
+    uint32_t ver;
+} timer;
 
 typedef struct delivery {
     int64_t t;
@@ -138,6 +147,12 @@ typedef struct sim {
     int nlinks;
     int *act; /* indexes of the active links */
     int nact;
+    int *work; /* links with something to do this turn */
+    int nwork;
+    int *touched; /* nodes that applied something this turn */
+    int ntouched;
+    timer *timers;
+    size_t ntimers, timers_cap;
     delivery *heap;
     size_t heap_len, heap_cap;
     uint64_t order;
@@ -228,6 +243,55 @@ static delivery heap_pop(sim *s)
         delivery t = s->heap[i];
         s->heap[i] = s->heap[m];
         s->heap[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+static void mark(sim *s, slink *l)
+{
+    if (l->queued) return;
+    l->queued = 1;
+    s->work[s->nwork++] = (int)(l - s->links);
+}
+
+static void touch(sim *s, snode *n)
+{
+    if (n->touched) return;
+    n->touched = 1;
+    s->touched[s->ntouched++] = n->idx;
+}
+
+static void timer_push(sim *s, timer t)
+{
+    if (s->ntimers == s->timers_cap) {
+        s->timers_cap = s->timers_cap ? s->timers_cap * 2 : 1024;
+        s->timers = realloc(s->timers, s->timers_cap * sizeof *s->timers);
+        if (!s->timers) die("out of memory");
+    }
+    size_t i = s->ntimers++;
+    s->timers[i] = t;
+    while (i && s->timers[i].t < s->timers[(i - 1) / 2].t) {
+        timer x = s->timers[i];
+        s->timers[i] = s->timers[(i - 1) / 2];
+        s->timers[(i - 1) / 2] = x;
+        i = (i - 1) / 2;
+    }
+}
+
+static timer timer_pop(sim *s)
+{
+    timer top = s->timers[0];
+    s->timers[0] = s->timers[--s->ntimers];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < s->ntimers && s->timers[l].t < s->timers[m].t) m = l;
+        if (r < s->ntimers && s->timers[r].t < s->timers[m].t) m = r;
+        if (m == i) break;
+        timer x = s->timers[i];
+        s->timers[i] = s->timers[m];
+        s->timers[m] = x;
         i = m;
     }
     return top;
@@ -350,7 +414,7 @@ static int commit(sim *s, snode *n, crdt_batch_builder *b, int may_crash)
     }
     if (rc) die("node %d cannot commit: %s", n->idx, tv_strerror(rc));
     n->acked += count; /* durable: the only moment a scan counts as acknowledged */
-    n->touched = 1;
+    touch(s, n);
     s->commits++;
     return 1;
 }
@@ -424,6 +488,7 @@ static void link_open(sim *s, slink *l)
     l->gen++;
     l->dirty_c = l->dirty_p = 1;
     s->act[s->nact++] = (int)(l - s->links);
+    mark(s, l);
 }
 
 static void node_crash(sim *s, snode *n)
@@ -602,48 +667,60 @@ static void node_changed(sim *s, int i)
         if (l->child == i) {
             if (sync_peer_notify(l->pc, s->now)) die("notify");
             l->dirty_c = 1;
+            mark(s, l);
         } else if (l->parent == i) {
             if (sync_peer_notify(l->pp, s->now)) die("notify");
             l->dirty_p = 1;
+            mark(s, l);
         }
     }
 }
 
 static void step_sessions(sim *s)
 {
-    for (int a = 0; a < s->nact; a++) {
-        slink *l = &s->links[s->act[a]];
+    while (s->ntimers && s->timers[0].t <= s->now) {
+        timer t = timer_pop(s);
+        slink *l = &s->links[t.link];
+        if (l->active && l->tver == t.ver) mark(s, l);
+    }
+    /* received batches made durable, timers run */
+    for (int w = 0; w < s->nwork; w++) {
+        slink *l = &s->links[s->work[w]];
+        if (!l->active) continue;
         for (int side = 0; side < 2; side++) {
             sync_peer *p = side ? l->pp : l->pc;
+            int hit = 0;
             if (sync_peer_pending(p)) {
                 if (sync_peer_flush(p, s->now)) die("flush");
-                s->nodes[side ? l->parent : l->child].touched = 1;
-                if (side)
-                    l->dirty_p = 1;
-                else
-                    l->dirty_c = 1;
+                touch(s, &s->nodes[side ? l->parent : l->child]);
+                hit = 1;
             }
             if (sync_peer_expiry(p) <= s->now) {
                 if (sync_peer_tick(p, s->now)) die("tick");
-                if (side)
-                    l->dirty_p = 1;
-                else
-                    l->dirty_c = 1;
+                hit = 1;
             }
+            if (hit && side)
+                l->dirty_p = 1;
+            else if (hit)
+                l->dirty_c = 1;
         }
     }
-    for (int i = 0; i < s->n; i++) {
-        snode *n = &s->nodes[i];
-        if (!n->up || !n->touched) continue;
+    /* a node that applied something tells its other sessions */
+    for (int k = 0; k < s->ntouched; k++) {
+        snode *n = &s->nodes[s->touched[k]];
         n->touched = 0;
+        if (!n->up) continue;
         uint64_t ev = events_held(n);
         if (ev != n->store_events) {
             n->store_events = ev;
-            node_changed(s, i);
+            node_changed(s, n->idx);
         }
     }
-    for (int a = 0; a < s->nact; a++) {
-        slink *l = &s->links[s->act[a]];
+    s->ntouched = 0;
+    for (int w = 0; w < s->nwork; w++) {
+        slink *l = &s->links[s->work[w]];
+        l->queued = 0;
+        if (!l->active) continue;
         if (l->dirty_c) pump(s, l, 1);
         if (l->dirty_p) pump(s, l, 0);
         l->dirty_c = l->dirty_p = 0;
@@ -660,10 +737,15 @@ static void step_sessions(sim *s)
                        tv_strerror(y.error ? y.error : y.peer_error));
             }
             link_close(s, l);
-            link_open(s, l); /* back at the end of the active list: visited again later */
-            a--;
+            l->queued = 0;
+            link_open(s, l); /* queued again: pumped later in this pass */
+            continue;
         }
+        int64_t e = sync_peer_expiry(l->pc), f = sync_peer_expiry(l->pp);
+        if (f < e) e = f;
+        if (e < INT64_MAX) timer_push(s, (timer){e, s->work[w], ++l->tver});
     }
+    s->nwork = 0;
 }
 
 static void update_links(sim *s)
@@ -700,6 +782,7 @@ static void deliver_due(sim *s)
                 l->dirty_p = 1;
             else
                 l->dirty_c = 1;
+            mark(s, l);
         }
         free(d.buf);
     }
@@ -709,12 +792,7 @@ static int64_t next_wake(sim *s, int64_t minute)
 {
     int64_t t = minute;
     if (s->heap_len && s->heap[0].t < t) t = s->heap[0].t;
-    for (int a = 0; a < s->nact; a++) {
-        slink *l = &s->links[s->act[a]];
-        int64_t e = sync_peer_expiry(l->pc), f = sync_peer_expiry(l->pp);
-        if (e < t) t = e;
-        if (f < t) t = f;
-    }
+    if (s->ntimers && s->timers[0].t < t) t = s->timers[0].t;
     return t > s->now ? t : s->now + 1;
 }
 
@@ -1004,7 +1082,9 @@ static void setup(sim *s)
     s->n = 1 + s->o.districts + s->o.communes;
     s->nodes = calloc((size_t)s->n, sizeof *s->nodes);
     s->buf = malloc(SYNC_MSG_BYTES_MAX);
-    if (!s->nodes || !s->buf) die("out of memory");
+    s->work = calloc((size_t)(4 * s->n), sizeof *s->work);
+    s->touched = calloc((size_t)s->n, sizeof *s->touched);
+    if (!s->nodes || !s->buf || !s->work || !s->touched) die("out of memory");
     for (int i = 0; i < s->n; i++) {
         snode *n = &s->nodes[i];
         n->idx = i;
@@ -1102,6 +1182,7 @@ static void setup(sim *s)
     /* links: each commune to its district and to the province; each district upward */
     s->links = calloc((size_t)(2 * s->n), sizeof *s->links);
     s->act = calloc((size_t)(2 * s->n), sizeof *s->act);
+    if (!s->links || !s->act) die("out of memory");
     for (int i = 1; i < s->n; i++) {
         snode *n = &s->nodes[i];
         s->links[s->nlinks++] = (slink){.child = i, .parent = n->parent};
@@ -1167,6 +1248,9 @@ int main(int argc, char **argv)
     free(s.heap);
     free(s.links);
     free(s.act);
+    free(s.work);
+    free(s.touched);
+    free(s.timers);
     free(s.nodes);
     free(s.buf);
     return s.violations ? 1 : 0;

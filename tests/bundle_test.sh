@@ -17,15 +17,8 @@
 # Usage: bash tests/bundle_test.sh /path/to/truyvet
 set -euo pipefail
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 /path/to/truyvet" >&2
-    exit 2
-fi
-TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-
-W=$(mktemp -d)
-cleanup() { rm -rf "$W"; }
-trap cleanup EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODE=$W/xa-22333 # the commune
 PROV=$W/tinh-56 # the province, the root of trust
@@ -35,57 +28,13 @@ mkdir -p "$W/stick"
 BUNDLE=$W/stick/xa-22333.bundle
 
 # --- helpers --------------------------------------------------------------------------
-
-check() { printf 'check: %s\n' "$*"; }
-
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    if [[ -n ${RC-} ]]; then
-        printf '  last command: %s\n  exit status: %s\n' "$LAST" "$RC" >&2
-        printf '  stdout: %s\n' "$(head -c 2000 "$W/out")" >&2
-        printf '  stderr: %s\n' "$(head -c 3000 "$W/err")" >&2
-    fi
-    exit 1
-}
-
-# run CMD...: runs a command, keeping its exit status in RC and its output in $W/out and
-# $W/err, without stopping the script when it fails.
-run() {
-    LAST="$*"
-    RC=0
-    "$@" >"$W/out" 2>"$W/err" || RC=$?
-}
-
-expect_rc() { # expect_rc WANT WHAT
-    [[ $RC -eq $1 ]] || fail "$2: expected exit status $1"
-}
+# (These add to the helpers of lib.sh: check, fail, run, expect_*, json_get, status_get.)
 
 # expect_json KEY WANT WHAT: the --json summary on stdout has KEY = WANT.
 expect_json() {
     local got
     got=$(json_get "$1" <"$W/out")
     [[ $got == "$2" ]] || fail "$3: $1 is $got, expected $2"
-}
-
-expect_err_has() { # expect_err_has TEXT WHAT
-    grep -qF -- "$1" "$W/err" || fail "$2: stderr does not mention '$1'"
-}
-
-# json_get KEY...: prints the value at the key path of the JSON object on stdin.
-json_get() {
-    python3 -c '
-import json, sys
-v = json.loads(sys.stdin.read())
-for k in sys.argv[1:]:
-    v = v[k]
-print(v if isinstance(v, str) else json.dumps(v))
-' "$@"
-}
-
-status_get() { # status_get DIR KEY...
-    local dir=$1
-    shift
-    "$TV" -d "$dir" status --json | json_get "$@"
 }
 
 # held DIR: the last seq DIR holds of the commune's log (0 if none), from its frontier.
@@ -441,7 +390,7 @@ for args in "bundle --help" "bundle export --help" "bundle import --help"; do
     grep -q "Usage:" "$W/out" || fail "truyvet $args does not print Usage: on stdout"
 done
 run "$TV" bundle export --help
-grep -qF -- "--for NODEID) is not available" "$W/out" || fail "export --help does not explain --for"
+grep -qF -- "--for NODEID" "$W/out" || fail "export --help does not explain --for"
 
 check "wrong use exits 2, failures exit 1, with a message and no output"
 refused() { # refused WANT ARGS...
@@ -457,8 +406,10 @@ refused 2 bundle frobnicate
 refused 2 bundle export
 refused 2 bundle export --out "$W/x.bundle" --frobnicate
 refused 2 bundle export --out "$W/x.bundle" --origin zz
-refused 2 bundle export --out "$W/x.bundle" --for "$A_ID"
-expect_err_has "not available yet" "export --for"
+refused 2 bundle export --out "$W/x.bundle" --for "${A_ID:0:20}"
+expect_err_has "64 hex digits" "export --for with a short id"
+refused 1 bundle export --out "$W/x.bundle" --for "$(printf 'cd%.0s' {1..32})"
+expect_err_has "no certificate of node" "export --for an unknown node"
 refused 2 bundle export --out "$W/stick"
 refused 1 bundle export --out "$W/x.bundle" --origin "$(printf 'ab%.0s' {1..32})"
 expect_err_has "holds nothing from origin" "export --origin of an unknown node"

@@ -6,84 +6,16 @@
 # Usage: bash tests/cli_test.sh /path/to/truyvet
 set -euo pipefail
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 /path/to/truyvet" >&2
-    exit 2
-fi
-TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-
-W=$(mktemp -d)
-cleanup() { rm -rf "$W"; }
-trap cleanup EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 NODE=$W/xa-22333 # the commune node most checks use
 
 # --- helpers --------------------------------------------------------------------------
-
-check() { printf 'check: %s\n' "$*"; }
-
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    if [[ -n ${RC-} ]]; then
-        printf '  last command: %s\n  exit status: %s\n' "$LAST" "$RC" >&2
-        printf '  stdout: %s\n' "$(head -c 2000 "$W/out")" >&2
-        printf '  stderr: %s\n' "$(head -c 2000 "$W/err")" >&2
-    fi
-    exit 1
-}
-
-# run CMD...: runs a command, keeping its exit status in RC and its output in OUT/ERR
-# (and in $W/out, $W/err) without stopping the script when it fails.
-run() {
-    LAST="$*"
-    RC=0
-    "$@" >"$W/out" 2>"$W/err" || RC=$?
-    OUT=$(cat "$W/out")
-    ERR=$(cat "$W/err")
-}
+# (These add to the helpers of lib.sh: check, fail, run, expect_*, json_get, status_get.)
 
 # tv ARGS...: runs truyvet on the commune node.
 tv() { run "$TV" -d "$NODE" "$@"; }
-
-expect_rc() { # expect_rc WANT WHAT
-    [[ $RC -eq $1 ]] || fail "$2: expected exit status $1"
-}
-
-expect_ok() { expect_rc 0 "$1"; }
-
-# expect_refused WANT WHAT: the command failed with exit status WANT, said why on stderr
-# and printed nothing on stdout (data goes to stdout only when something was done).
-expect_refused() {
-    expect_rc "$1" "$2"
-    [[ -z $OUT ]] || fail "$2: printed something on stdout although it failed"
-    [[ -n $ERR ]] || fail "$2: failed without a message on stderr"
-}
-
-expect_err_has() { # expect_err_has TEXT WHAT
-    grep -qF -- "$1" "$W/err" || fail "$2: stderr does not mention '$1'"
-}
-
-# json_get KEY...: reads one JSON value on stdin and prints the value at the key path
-# (strings as their UTF-8 bytes, anything else as JSON).
-json_get() {
-    python3 -c '
-import json, sys
-v = json.loads(sys.stdin.buffer.read())
-for k in sys.argv[1:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-s = v if isinstance(v, str) else json.dumps(v)
-sys.stdout.buffer.write(s.encode() + b"\n")
-' "$@"
-}
-
-# status_get DIR KEY...: a field of `status --json` of the node in DIR.
-status_get() {
-    local dir=$1
-    shift
-    local json
-    json=$("$TV" -d "$dir" status --json) || fail "status --json failed on $dir"
-    printf '%s' "$json" | json_get "$@"
-}
 
 events_total() { status_get "$NODE" events total; }
 

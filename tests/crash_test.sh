@@ -8,15 +8,11 @@
 # Usage: bash tests/crash_test.sh /path/to/truyvet
 set -euo pipefail
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 /path/to/truyvet" >&2
-    exit 2
-fi
-TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-W=$(mktemp -d)
 IMPORT_PID=""
-cleanup() {
+cleanup() { # lib.sh's, but it stops the import first
     # An import still running after a failed check is ours: stop it before removing its files.
     if [[ -n $IMPORT_PID ]] && kill -0 "$IMPORT_PID" 2>/dev/null; then
         kill -9 "$IMPORT_PID" 2>/dev/null || true
@@ -24,18 +20,11 @@ cleanup() {
     fi
     rm -rf "$W"
 }
-trap cleanup EXIT
 
 NODE=$W/node
 ROWS=400000        # rows in the CSV file: far more than are read before the kill
 COMMIT_ROWS=16384  # rows per commit in `truyvet import` (IMPORT_COMMIT_ROWS)
 POLL_LIMIT=6000    # polls of 0.05 s: a bound on the wait (5 minutes), not a timing check
-
-check() { printf 'check: %s\n' "$*"; }
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    exit 1
-}
 
 # status_scans: the number of scan events the node holds (status --json).
 status_scans() {

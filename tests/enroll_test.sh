@@ -6,77 +6,15 @@
 # Usage: bash tests/enroll_test.sh /path/to/truyvet
 set -euo pipefail
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 /path/to/truyvet" >&2
-    exit 2
-fi
-TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-
-W=$(mktemp -d)
-cleanup() { rm -rf "$W"; }
-trap cleanup EXIT
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 P=$W/tinh-56
 D=$W/huyen-568
 C=$W/xa-22333
 
 # --- helpers --------------------------------------------------------------------------
-
-check() { printf 'check: %s\n' "$*"; }
-
-fail() {
-    printf 'FAIL: %s\n' "$*" >&2
-    if [[ -n ${RC-} ]]; then
-        printf '  last command: %s\n  exit status: %s\n' "$LAST" "$RC" >&2
-        printf '  stdout: %s\n' "$(head -c 2000 "$W/out")" >&2
-        printf '  stderr: %s\n' "$(head -c 2000 "$W/err")" >&2
-    fi
-    exit 1
-}
-
-# run CMD...: runs a command, keeping its exit status in RC and its output in OUT/ERR.
-run() {
-    LAST="$*"
-    RC=0
-    "$@" >"$W/out" 2>"$W/err" || RC=$?
-    OUT=$(cat "$W/out")
-    ERR=$(cat "$W/err")
-}
-
-expect_ok() {
-    [[ $RC -eq 0 ]] || fail "$1: expected exit status 0"
-}
-
-# expect_refused WANT WHAT: failed with WANT, a message on stderr, nothing on stdout.
-expect_refused() {
-    [[ $RC -eq $1 ]] || fail "$2: expected exit status $1"
-    [[ -z $OUT ]] || fail "$2: printed something on stdout although it failed"
-    [[ -n $ERR ]] || fail "$2: failed without a message on stderr"
-}
-
-expect_err_has() { # expect_err_has TEXT WHAT
-    grep -qiF -- "$1" "$W/err" || fail "$2: stderr does not mention '$1'"
-}
-
-# json_get KEY...: the value at a key path of the JSON value on stdin (strings bare,
-# null as "null", anything else as JSON).
-json_get() {
-    python3 -c '
-import json, sys
-v = json.loads(sys.stdin.buffer.read())
-for k in sys.argv[1:]:
-    v = v[int(k)] if isinstance(v, list) else v[k]
-s = v if isinstance(v, str) else json.dumps(v)
-sys.stdout.buffer.write(s.encode() + b"\n")
-' "$@"
-}
-
-status_get() { # status_get DIR KEY...
-    local dir=$1 json
-    shift
-    json=$("$TV" -d "$dir" status --json) || fail "status --json failed on $dir"
-    printf '%s' "$json" | json_get "$@"
-}
+# (These add to the helpers of lib.sh: check, fail, run, expect_*, json_get, status_get.)
 
 # logged DIR TYPE KEY=VALUE...: `log --json` of DIR holds an event of TYPE whose fields
 # have the given values (lists compared as comma-joined strings).

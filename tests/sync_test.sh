@@ -8,22 +8,18 @@
 # Usage: bash tests/sync_test.sh /path/to/truyvet
 set -euo pipefail
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
-    echo "usage: $0 /path/to/truyvet" >&2
-    exit 2
-fi
-TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-W=$(mktemp -d)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 PIDS=()
-cleanup() {
+cleanup() { # lib.sh's, but it stops the servers first
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$W"
 }
-trap cleanup EXIT
 [[ -n ${KEEP-} ]] && trap - EXIT
 
-check() { printf 'check: %s\n' "$*"; }
+# fail WHAT: reports a failed check with the end of every server's log, and ends the test.
 fail() {
     printf 'FAIL: %s\n' "$*" >&2
     for f in "$W"/*.log; do
@@ -36,12 +32,12 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# json_get FILE-OR-- PYEXPR: evaluates a Python expression on the parsed JSON `j`
-json_get() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+# json_eval PYEXPR: prints a Python expression evaluated on `j`, the JSON read from stdin
+json_eval() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 
 # held NODE ORIGIN: the last seq NODE holds of ORIGIN's log (0 if none)
 held() {
-    "$TV" -d "$1" status --json | json_get "next((f['seq'] for f in j['frontier'] if f['origin']=='$2'), 0)"
+    "$TV" -d "$1" status --json | json_eval "next((f['seq'] for f in j['frontier'] if f['origin']=='$2'), 0)"
 }
 
 # wait_held NODE ORIGIN SEQ: waits (bounded) until NODE holds ORIGIN up to SEQ. Polling a
@@ -55,7 +51,7 @@ wait_held() {
     fail "$1 does not hold $2 up to $3 (holds $(held "$1" "$2"))"
 }
 
-node_id() { "$TV" -d "$1" status --json | json_get "j['node_id']"; }
+node_id() { "$TV" -d "$1" status --json | json_eval "j['node_id']"; }
 
 serve() { # serve NAME NODE: starts a server in the background
     "$TV" -d "$2" serve --verbose >"$W/$1.log" 2>&1 &
@@ -161,7 +157,7 @@ check "the district comes back and catches up from the province, without duplica
 serve D "$D"
 wait_held "$D" "$IDC" "$NC"
 "$TV" -d "$D" verify >/dev/null || fail "verify fails at the district"
-SCANS=$("$TV" -d "$D" status --json | json_get "j['events']['scan']")
+SCANS=$("$TV" -d "$D" status --json | json_eval "j['events']['scan']")
 [[ $SCANS -eq $((2000 + 500 + 300)) ]] || fail "the district counts $SCANS scans"
 
 check "a copy of a commune that records on its own is caught as a fork, and frozen"
@@ -174,7 +170,7 @@ rm -f "$W/clone/peers.json"
 if "$TV" -d "$W/clone" sync --once --peer "$IDD@tcp://127.0.0.1:$PD" --timeout 30 >/dev/null 2>"$W/sync8.log"; then
     fail "the copy's conflicting batch was accepted"
 fi
-FORKS=$("$TV" -d "$D" status --json | json_get "[f['origin'] for f in j['forks']]")
+FORKS=$("$TV" -d "$D" status --json | json_eval "[f['origin'] for f in j['forks']]")
 [[ $FORKS == *"$IDC"* ]] || fail "the district does not report the fork (forks: $FORKS)"
 "$TV" -d "$D" status | grep -q "^FORK" || fail "status does not show the fork"
 NCF=$(held "$D" "$IDC")

@@ -1,0 +1,282 @@
+/* Helpers shared by the benchmarks: messages and exit statuses, a working directory removed
+ * at the end or on SIGINT/SIGTERM, option parsing, timing, progress lines and a seeded PRNG. */
+#ifndef TV_BENCH_BENCH_UTIL_H
+#define TV_BENCH_BENCH_UTIL_H
+
+/* A benchmark defines BENCH_NAME, its program name ("ingest"), before including this file:
+ * every message starts with it and it names the default working directory. */
+#ifndef BENCH_NAME
+#error "define BENCH_NAME before including bench/bench_util.h"
+#endif
+
+/* What goes to stderr before a message while a progress line shows: by default the line is
+ * erased; a benchmark may define "\n" to keep it in view above the message. */
+#ifndef BENCH_PROGRESS_BREAK
+#define BENCH_PROGRESS_BREAK "\r\033[K"
+#endif
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
+
+#define BENCH_SUB_DIRS_MAX 4 /* sub-directories of the working directory, at the most */
+
+static volatile sig_atomic_t bench_interrupted; /* set on SIGINT or SIGTERM */
+static int bench_progress_on;                   /* stderr is a terminal: progress is shown */
+
+/* The working directory and its sub-directories. Only what the benchmark made (the *_made
+ * flags) is removed by bench_cleanup(): a --dir that already existed stays. */
+static char bench_work_dir[PATH_MAX], bench_sub_dir[BENCH_SUB_DIRS_MAX][PATH_MAX];
+static int bench_work_made, bench_sub_made[BENCH_SUB_DIRS_MAX];
+
+/* Removes path and, if it is a directory, everything below it; errors are ignored. */
+static inline void bench_rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            char sub[PATH_MAX];
+            while ((e = readdir(d)) != NULL) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+                int n = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+                if (n > 0 && (size_t)n < sizeof sub) bench_rm_tree(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* Removes the sub-directories the benchmark made, in order, then the working directory if
+ * it made it. Safe to call more than once. */
+static inline void bench_cleanup(void)
+{
+    for (int i = 0; i < BENCH_SUB_DIRS_MAX; i++)
+        if (bench_sub_made[i]) bench_rm_tree(bench_sub_dir[i]);
+    if (bench_work_made) rmdir(bench_work_dir);
+    memset(bench_sub_made, 0, sizeof bench_sub_made);
+    bench_work_made = 0;
+}
+
+/* Prints "NAME: message" on stderr, cleans up and exits with status 1. */
+static inline void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static inline void bench_die(const char *fmt, ...)
+{
+    va_list ap;
+    if (bench_progress_on) fputs(BENCH_PROGRESS_BREAK, stderr);
+    fputs(BENCH_NAME ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    bench_cleanup();
+    exit(1);
+}
+
+/* Prints "NAME: message" and a pointer to --help on stderr and exits with status 2. Cleans
+ * nothing up: the caller does when it has made something already. */
+static inline void bench_usage_error(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+static inline void bench_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(BENCH_NAME ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry '" BENCH_NAME " --help'.\n", stderr);
+    exit(2);
+}
+
+/* After SIGINT or SIGTERM: says so, cleans up and exits with status 130. */
+static inline void bench_check_interrupt(void)
+{
+    if (!bench_interrupted) return;
+    if (bench_progress_on) fputs(BENCH_PROGRESS_BREAK, stderr);
+    fputs(BENCH_NAME ": interrupted\n", stderr);
+    bench_cleanup();
+    exit(130);
+}
+
+static inline void bench_on_signal(int sig)
+{
+    (void)sig;
+    bench_interrupted = 1;
+}
+
+/* Shows progress when stderr is a terminal, and turns SIGINT and SIGTERM into
+ * bench_interrupted, which the benchmark polls with bench_check_interrupt(). */
+static inline void bench_start(void)
+{
+    bench_progress_on = isatty(STDERR_FILENO);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = bench_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The value of option --name: a decimal whole number from min to max, or a usage error. */
+static inline uint64_t bench_parse_u64(const char *name, const char *s, uint64_t min, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = s[0] >= '0' && s[0] <= '9' ? strtoull(s, &end, 10) : 0;
+    if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno == ERANGE || v < min || v > max)
+        bench_usage_error("--%s takes a whole number from %" PRIu64 " to %" PRIu64 ", not '%s'.",
+                          name, min, max, s);
+    return (uint64_t)v;
+}
+
+/* What getopt_long (optstring ":h", opterr 0) returned that is not one of the benchmark's own
+ * options: 'h' prints usage and exits 0; a missing value or an unknown option is a usage
+ * error. */
+static inline void bench_opt_other(int c, char **argv, const char *usage) __attribute__((noreturn));
+static inline void bench_opt_other(int c, char **argv, const char *usage)
+{
+    if (c == 'h') {
+        fputs(usage, stdout);
+        exit(0);
+    }
+    if (c == ':') bench_usage_error("%s needs a value.", argv[optind - 1]);
+    bench_usage_error("unknown option '%s'.", argv[optind - 1]);
+}
+
+/* The file system holding path ("ext4", "tmpfs", ...; its magic number in hex when not
+ * known; "unknown" when it cannot be told). The text lives until the next call. */
+static inline const char *bench_fs_name(const char *path)
+{
+#ifdef __linux__
+    static char other[32];
+    struct statfs sf;
+    if (statfs(path, &sf) != 0) return "unknown";
+    switch ((unsigned long)sf.f_type) {
+    case 0xEF53:
+        return "ext4";
+    case 0x01021994:
+        return "tmpfs";
+    case 0x58465342:
+        return "xfs";
+    case 0x9123683E:
+        return "btrfs";
+    case 0x794C7630:
+        return "overlayfs";
+    case 0x2FC12FC1:
+        return "zfs";
+    }
+    snprintf(other, sizeof other, "0x%lx", (unsigned long)sf.f_type);
+    return other;
+#else
+    (void)path;
+    return "unknown";
+#endif
+}
+
+/* Sets bench_work_dir: dir (--dir), created if absent, or when dir is NULL a new directory
+ * truyvet-NAME.XXXXXX under $TMPDIR or /tmp. */
+static inline void bench_work_dir_make(const char *dir)
+{
+    int n;
+    if (dir) {
+        n = snprintf(bench_work_dir, sizeof bench_work_dir, "%s", dir);
+        if (n < 0 || (size_t)n >= sizeof bench_work_dir)
+            bench_usage_error("--dir path is too long.");
+        if (mkdir(bench_work_dir, 0700) == 0)
+            bench_work_made = 1;
+        else if (errno != EEXIST)
+            bench_usage_error("cannot create --dir %s: %s.", bench_work_dir, strerror(errno));
+    } else {
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || !*tmp) tmp = "/tmp";
+        n = snprintf(bench_work_dir, sizeof bench_work_dir, "%s/truyvet-" BENCH_NAME ".XXXXXX",
+                     tmp);
+        if (n < 0 || (size_t)n >= sizeof bench_work_dir) bench_die("TMPDIR path is too long");
+        if (!mkdtemp(bench_work_dir))
+            bench_die("cannot create a directory under %s: %s", tmp, strerror(errno));
+        bench_work_made = 1;
+    }
+}
+
+/* Sets bench_sub_dir[i] to the working directory's names[i], for i below n (at the most
+ * BENCH_SUB_DIRS_MAX). Returns the first i whose path exists already, or -1. */
+static inline int bench_sub_dirs_set(const char *const *names, int n)
+{
+    struct stat st;
+    for (int i = 0; i < n; i++) {
+        int len =
+            snprintf(bench_sub_dir[i], sizeof bench_sub_dir[i], "%s/%s", bench_work_dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof bench_sub_dir[i])
+            bench_die("working directory path is too long");
+    }
+    for (int i = 0; i < n; i++)
+        if (lstat(bench_sub_dir[i], &st) == 0) return i;
+    return -1;
+}
+
+/* Creates sub-directory i, to be removed by bench_cleanup(). */
+static inline void bench_sub_dir_make(int i)
+{
+    if (mkdir(bench_sub_dir[i], 0700) != 0)
+        bench_die("cannot create %s: %s", bench_sub_dir[i], strerror(errno));
+    bench_sub_made[i] = 1;
+}
+
+/* Removes sub-directory i now, once the benchmark is done with it. */
+static inline void bench_sub_dir_remove(int i)
+{
+    bench_rm_tree(bench_sub_dir[i]);
+    bench_sub_made[i] = 0;
+}
+
+/* The monotonic clock in seconds, for timing. */
+static inline double bench_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Shows "what done/total (percent)" on one line of stderr when it is a terminal. */
+static inline void bench_progress(const char *what, uint64_t done, uint64_t total)
+{
+    if (bench_progress_on)
+        fprintf(stderr, "\r%s %" PRIu64 "/%" PRIu64 " (%.0f%%)  ", what, done, total,
+                100.0 * (double)done / (double)total);
+}
+
+/* Erases the progress line. */
+static inline void bench_progress_end(void)
+{
+    if (bench_progress_on) fputs("\r\033[K", stderr);
+}
+
+/* splitmix64: the next number of the generator whose state is *s; the same seed gives the
+ * same data on every run. */
+static inline uint64_t bench_splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+#endif
