@@ -106,6 +106,7 @@ struct sync_peer {
     pending pend[SYNC_PENDING_MAX];
     size_t pend_len;
     int done_sent, done_complete, peer_done, peer_complete;
+    int64_t have_ms; /* when we announced something the peer has not yet said DONE to */
     uint64_t certs_seen;
 };
 
@@ -1072,12 +1073,16 @@ static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint
         const uint8_t *base;
         if (n < 2 || crdt_mp_bin_n(&a[1], CRDT_VV_DIGEST_BYTES, &base))
             return fail(p, TV_EDECODE, "bad VV_BEGIN");
-        p->incoming_ok = memcmp(base, p->expect_base, CRDT_VV_DIGEST_BYTES) == 0;
+        uint8_t empty_digest[CRDT_VV_DIGEST_BYTES];
+        crdt_vv none = {0};
+        crdt_vv_digest(&none, empty_digest);
+        int full = memcmp(base, empty_digest, CRDT_VV_DIGEST_BYTES) == 0;
+        /* a full vector needs no base; a delta applies to what we remember of the peer */
+        p->incoming_ok = full || memcmp(base, p->expect_base, CRDT_VV_DIGEST_BYTES) == 0;
         int rc = 0;
         if (p->incoming_ok) {
-            /* a delta applies to what we remember of the peer; a full vector to nothing */
             p->incoming.len = 0;
-            if (!p->full_requested) rc = crdt_vv_merge(&p->incoming, &p->peer_vv);
+            if (!full && !p->full_requested) rc = crdt_vv_merge(&p->incoming, &p->peer_vv);
         } else if (!p->full_requested) {
             /* it sent a delta against a vector we do not have: ask for all of it */
             p->full_requested = 1;
@@ -1126,6 +1131,7 @@ static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint
     if (rc) return rc;
     p->vv_known = 1;
     p->full_requested = 0;
+    p->done_sent = 0; /* DONE again, with the digest of the vector as now rebuilt */
     if ((rc = record_save(p))) return rc;
     return compute_wants(p);
 }
@@ -1159,7 +1165,16 @@ static int on_done(sync_peer *p, const msgpack_object *a, uint32_t n)
     p->peer_done = 1;
     p->peer_complete = complete == 1;
     /* the peer now knows our vector as announced: remember that for the next delta */
+    if (memcmp(announced_digest(p), digest, CRDT_VV_DIGEST_BYTES) != 0 && p->vv_known) {
+        /* the peer's copy of our vector is not what we announced: an announcement is on
+         * its way, or was lost. Not in step yet; if no matching DONE comes, the timer
+         * announces the whole vector again */
+        p->peer_done = 0;
+        if (!p->have_ms) p->have_ms = p->st.last_recv_ms;
+        return TV_OK;
+    }
     if (memcmp(announced_digest(p), digest, CRDT_VV_DIGEST_BYTES) == 0) {
+        p->have_ms = 0;
         p->sent_vv.len = 0;
         int rc = crdt_vv_merge(&p->sent_vv, &p->announced);
         if (rc == 0) rc = record_save(p);
@@ -1279,7 +1294,6 @@ int sync_peer_send(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64_t 
 
 int sync_peer_notify(sync_peer *p, int64_t now)
 {
-    (void)now;
     if (p->st.state == SYNC_CLOSED) return TV_OK;
     store_txn *t;
     int rc = store_read_begin(p->cfg.st, &t);
@@ -1309,6 +1323,7 @@ int sync_peer_notify(sync_peer *p, int64_t now)
     if (rc == 0 && delta.len) {
         rc = crdt_vv_merge(&p->announced, &delta);
         p->announced_digest_ok = 0;
+        p->have_ms = now;
         p->peer_done = 0; /* until the peer says DONE again, knowing this */
         /* the served origins may have grown: serve from the start of the list again */
         p->sv_pos = 0;
@@ -1329,6 +1344,7 @@ int64_t sync_peer_expiry(const sync_peer *p)
         int64_t r = p->last_ack_ms + SYNC_RESEND_MS;
         if (r < e) e = r;
     }
+    if (p->have_ms && p->have_ms + SYNC_RESEND_MS < e) e = p->have_ms + SYNC_RESEND_MS;
     return e;
 }
 
@@ -1349,6 +1365,13 @@ int sync_peer_tick(sync_peer *p, int64_t now)
         p->sv_pos = 0;
         p->last_ack_ms = now;
         p->st.resends++;
+    }
+    if (p->have_ms && p->vv_known && now - p->have_ms >= SYNC_RESEND_MS) {
+        /* an announcement the peer never answered may have been lost: announce all again */
+        crdt_vv empty = {0};
+        p->have_ms = now;
+        p->st.resends++;
+        return send_vv(p, &empty, &p->announced);
     }
     if (now - p->last_send_ms >= SYNC_PING_MS && p->q_len == 0) {
         msgb m;

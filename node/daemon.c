@@ -510,11 +510,11 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
                 if (ev.kind == TVZ_EVENT_UP) {
                     l->ever_up = 1;
                     if (o->verbose) logf_("link to %s up", l->cfg.endpoint);
+                    int existed = session_find(d, l->key) != NULL;
                     session *s = session_get(d, l->key, (int)i, now);
-                    if (s) {
-                        sync_state st = sync_peer_state(s->s);
-                        if (st == SYNC_CLOSED || st == SYNC_DEAD) (void)session_start(d, s, now);
-                    }
+                    /* a link that comes back may have lost messages on the way (ZeroMQ
+                     * drops them across reconnects): start the session afresh */
+                    if (s && existed) (void)session_start(d, s, now);
                 } else if (ev.kind == TVZ_EVENT_DOWN) {
                     if (o->verbose) logf_("link to %s down", l->cfg.endpoint);
                 } else if (ev.kind == TVZ_EVENT_REFUSED) {
