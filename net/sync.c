@@ -1338,13 +1338,16 @@ int64_t sync_peer_expiry(const sync_peer *p)
 {
     if (p->st.state == SYNC_CLOSED || p->st.state == SYNC_DEAD) return INT64_MAX;
     int64_t e = p->st.last_recv_ms + SYNC_DEAD_MS;
+    /* a PING only when nothing waits to be sent (what waits will show we are alive) */
     int64_t ping = p->last_send_ms + SYNC_PING_MS;
-    if (ping < e) e = ping;
+    if (p->q_len == 0 && ping < e) e = ping;
     if (p->fl_len) {
         int64_t r = p->last_ack_ms + SYNC_RESEND_MS;
         if (r < e) e = r;
     }
-    if (p->have_ms && p->have_ms + SYNC_RESEND_MS < e) e = p->have_ms + SYNC_RESEND_MS;
+    /* (only once the handshake is over: before that, the tick has nothing to resend) */
+    if (p->have_ms && p->vv_known && p->have_ms + SYNC_RESEND_MS < e)
+        e = p->have_ms + SYNC_RESEND_MS;
     return e;
 }
 

@@ -484,7 +484,7 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
         for (uint32_t i = 0; i < d->nsess; i++) {
             int64_t e = sync_peer_expiry(d->sess[i].s);
             if (e < wake) wake = e;
-            if (d->sess[i].hold) wake = now + 10; /* a message waits for the transport */
+            if (d->sess[i].hold) wake = now + 100; /* a message waits for the transport */
         }
         tvz_poll_item items[TVZ_POLL_ITEMS_MAX];
         size_t ni = 0;
