@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev liblmdb-dev libmsgpack-dev
-          libsodium-dev libqrencode-dev libcmocka-dev python3)
+          libsodium-dev libqrencode-dev libcmocka-dev python3
+          iproute2 nftables faketime)
 
 install_missing() {
     local missing=() p

@@ -24,7 +24,7 @@
 # run is reproducible only roughly.
 #
 # Usage: bash tests/chaos/chaos_test.sh /path/to/truyvet
-# Environment: SEED (default 20211006), ROUNDS (default 6), HEAL_BOUND (seconds to wait for
+# Environment: SEED (default 20211006), ROUNDS (default 8), HEAL_BOUND (seconds to wait for
 # the province after healing, default 120), KEEP=1 keeps the node directories and logs.
 # Needs root (network namespaces, nftables, tc): run as another user it prints SKIP and
 # exits 0.
@@ -37,7 +37,7 @@ fi
 TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 
 SEED=${SEED:-20211006}
-ROUNDS=${ROUNDS:-6}
+ROUNDS=${ROUNDS:-8}
 HEAL_BOUND=${HEAL_BOUND:-120}
 echo "chaos_test: SEED=$SEED ROUNDS=$ROUNDS"
 RANDOM=$SEED
@@ -450,12 +450,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
             log "  $n: network healed"
         fi
     done
-    rnd 2
+    rnd 3
     faults=$((R + 1))
     for ((k = 0; k < faults; k++)); do draw_net_fault; done
 
     start_imports "$round"
-    rnd 4
+    rnd 5
     length=$((4 + R)) # seconds this round's process faults last
     rnd 1500
     first=$((500 + R)) # ms before they hit
