@@ -43,6 +43,7 @@ echo "chaos_test: SEED=$SEED ROUNDS=$ROUNDS"
 RANDOM=$SEED
 
 T0=$SECONDS
+exec 3>&2 # the test's own stderr, for failures reported while a command's output is redirected
 NS=tvchaos$$ # namespaces: $NS-hub and $NS-NODE
 HUB=$NS-hub
 NODES=(p d1 d2 c11 c12 c21 c22)
@@ -52,11 +53,11 @@ declare -A ADDR=([p]=10.213.0.1 [d1]=10.213.0.11 [d2]=10.213.0.12
     [c11]=10.213.0.21 [c12]=10.213.0.22 [c21]=10.213.0.23 [c22]=10.213.0.24)
 declare -A PARENT=([d1]=p [d2]=p [c11]=d1 [c12]=d1 [c21]=d2 [c22]=d2)
 declare -A UNIT=([p]=56 [d1]=568 [d2]=569 [c11]=22333 [c12]=22334 [c21]=22411 [c22]=22420)
-declare -A PID=()      # the server of each node, while it runs
-declare -A STOPPED=()  # servers under SIGSTOP
-declare -A FAULTY=()   # nodes with nftables rules or qdiscs
-declare -A ID=()       # node ids
-declare -A IMPORT=() # the running import of each commune
+declare -A PID=()     # the server of each node, while it runs
+declare -A STOPPED=() # servers under SIGSTOP
+declare -A FAULTY=()  # nodes with nftables rules or qdiscs
+declare -A ID=()      # node ids
+declare -A IMPORT=()  # the running import of each commune
 MADE_NS=()
 W=""
 
@@ -81,7 +82,7 @@ cleanup() {
     # deleting a namespace deletes its veth, its qdiscs and its nftables tables
     for n in "${MADE_NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
     if [[ -n $W ]]; then
-        if [[ -n ${KEEP-} ]]; then echo "chaos_test: kept $W" >&2; else rm -rf "$W"; fi
+        if [[ -n ${KEEP-} ]]; then echo "chaos_test: kept $W" >&3; else rm -rf "$W"; fi
     fi
 }
 trap cleanup EXIT
@@ -89,25 +90,51 @@ trap 'exit 130' INT TERM
 
 fail() {
     local f
-    printf 'FAIL: %s\n' "$*" >&2
-    printf 'FAIL: reproduce with SEED=%s ROUNDS=%s bash %s %s\n' "$SEED" "$ROUNDS" "$0" "$TV" >&2
-    for f in "$W"/*.log; do
-        [[ -f $f ]] && { printf -- '--- %s (last lines)\n' "$f" >&2; tail -n 25 "$f" >&2; }
-    done
+    {
+        printf 'FAIL: %s\n' "$*"
+        printf 'FAIL: reproduce with SEED=%s ROUNDS=%s bash %s %s\n' "$SEED" "$ROUNDS" "$0" "$TV"
+        for f in "$W"/*.log; do
+            [[ -f $f ]] && { printf -- '--- %s (last lines)\n' "$f"; tail -n 25 "$f"; }
+        done
+    } >&3
     exit 1
 }
 
+# A command that fails unexpectedly ends the test with its line, the seed and the logs.
+set -o errtrace
+on_error() {
+    local rc=$? line=$1 cmd=$2
+    [[ $BASH_SUBSHELL -eq 0 ]] || exit "$rc"
+    trap - ERR
+    local i where=""
+    for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+        where+=", in ${FUNCNAME[i]} called at line ${BASH_LINENO[i]}"
+    done
+    fail "line $line$where: '$cmd' failed (exit status $rc)"
+}
+trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
+
 # --- can this run here? ---------------------------------------------------------------
 
-if ! ip netns add "$HUB" 2>/dev/null; then
+if ! command -v ip >/dev/null || ! ip netns add "$HUB" 2>/dev/null; then
     if [[ $(id -u) -ne 0 ]]; then
         echo "chaos_test: SKIP: network namespaces need root ('ip netns add' is not permitted)"
         exit 0
     fi
-    echo "FAIL: 'ip netns add' failed although running as root" >&2
+    echo "FAIL: 'ip netns add' failed although running as root (is iproute2 installed?)" >&2
     exit 1
 fi
 MADE_NS+=("$HUB")
+# Namespaces of an earlier run that was killed outright (SIGKILL, a ctest timeout), so that
+# it could not clean up: that run is over, and whatever still runs in them it started.
+for n in $(ip netns list | awk '{print $1}' | grep -E '^tvchaos[0-9]+-(hub|p|d[12]|c[12][12])$' ||
+    true); do
+    owner=${n#tvchaos}
+    [[ -d /proc/${owner%%-*} ]] && continue
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+    echo "chaos_test: removed $n, left by an earlier run"
+done
 for tool in nft tc python3; do
     command -v "$tool" >/dev/null || fail "$tool is missing (./dev.sh installs it)"
 done
@@ -190,13 +217,15 @@ for n in "${NODES[@]}"; do
     ip -n "$HUB" link set "v-$n" up
     ip -n "$NS-$n" addr add "${ADDR[$n]}/24" dev eth0
     ip -n "$NS-$n" link set eth0 up
-    nsx "$n" nft -f - <<'EOF'
+    nsx "$n" nft -f - <<'EOF' || fail "nftables does not work in a network namespace here"
 table inet tvchaos {
     chain input { type filter hook input priority 0; policy accept; }
     chain output { type filter hook output priority 0; policy accept; }
 }
 EOF
 done
+{ tc -n "$HUB" qdisc replace dev v-p root tbf rate 1mbit burst 4kb latency 300ms &&
+    tc -n "$HUB" qdisc del dev v-p root; } || fail "tc tbf does not work here"
 
 # --- the clock skew fault: does libfaketime take on this binary? ----------------------
 
@@ -225,7 +254,8 @@ else
         ahead=$("$TV" -d "$W/probe" log --json | tail -n 1 | python3 -c '
 import datetime, json, sys
 t = datetime.datetime.fromisoformat(json.loads(sys.stdin.readline())["time"])
-print(int(t.timestamp() - datetime.datetime.now(datetime.timezone.utc).timestamp()))')
+now = datetime.datetime.now(datetime.timezone.utc)
+print(int(t.timestamp() - now.timestamp()))')
         [[ $ahead -gt 6000 && $ahead -lt 8400 ]] && probe_ok=1 ||
             SKEW_NOTE="libfaketime did not move this binary's clock (it is ${ahead}s off)"
     else
@@ -251,7 +281,8 @@ tvn p init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null
 tvn d1 init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1
 tvn d2 init --role district --unit 569 --name "TTYT Cam Ranh" >/dev/null 2>&1
 for c in "${COMMUNES[@]}"; do
-    tvn "$c" init --role commune --unit "${UNIT[$c]}" --name "UBND Phường ${UNIT[$c]}" >/dev/null 2>&1
+    tvn "$c" init --role commune --unit "${UNIT[$c]}" --name "UBND Phường ${UNIT[$c]}" \
+        >/dev/null 2>&1
 done
 enrol() { # enrol CHILD PARENT [issue options...]
     local child=$1 parent=$2
@@ -330,7 +361,7 @@ kill_server() { # kill_server NODE: SIGKILL, reaped; restarted by restart_server
 }
 
 stop_server() { # stop_server NODE: SIGSTOP until resume_servers
-    kill -STOP "${PID[$1]}"
+    kill -STOP "${PID[$1]}" 2>/dev/null || check_servers
     STOPPED[$1]=1
 }
 
@@ -529,12 +560,12 @@ for n in "${NODES[@]}"; do
     unset "PID[$n]"
     [[ $rc -eq 0 ]] || fail "the server of $n exited with $rc on SIGTERM"
 done
-if grep -l -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" "$W"/*.log >/dev/null 2>&1; then
-    fail "a sanitizer report in $(grep -l -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" "$W"/*.log)"
-fi
+reports=$(grep -l -E "ERROR: AddressSanitizer|runtime error:|LeakSanitizer" "$W"/*.log || true)
+[[ -z $reports ]] || fail "sanitizer reports in: $reports"
 
 for n in "${NODES[@]}"; do
-    tvn "$n" verify >"$W/verify-$n.out" 2>&1 || fail "verify fails at $n: $(head -c 2000 "$W/verify-$n.out")"
+    tvn "$n" verify >"$W/verify-$n.out" 2>&1 ||
+        fail "verify fails at $n: $(head -c 2000 "$W/verify-$n.out")"
 done
 log "verify: every node's store checks out"
 
@@ -543,7 +574,8 @@ if [[ -n $SKEWED ]]; then
 import datetime, json, sys
 last = [e for e in map(json.loads, sys.stdin) if e["origin"] == sys.argv[1]][-1]
 t = datetime.datetime.fromisoformat(last["time"])
-print(int(t.timestamp() - datetime.datetime.now(datetime.timezone.utc).timestamp()))' "${ID[$SKEWED]}")
+now = datetime.datetime.now(datetime.timezone.utc)
+print(int(t.timestamp() - now.timestamp()))' "${ID[$SKEWED]}")
     [[ $ahead -gt 3600 ]] || fail "the skewed commune's last event is only ${ahead}s ahead"
     log "clock skew: $SKEWED's log runs ${ahead}s ahead of the others"
 fi
@@ -552,7 +584,8 @@ tvn p log --json >"$W/province.jsonl"
 cat "$W"/ack-*.tsv >"$W/acks.tsv"
 origins=()
 for c in "${COMMUNES[@]}"; do origins+=("${ID[$c]}"); done
-python3 - "$W/acks.tsv" "$W/province.jsonl" "${origins[@]}" <<'EOF' || fail "lost or duplicated scans"
+verdict=0
+python3 - "$W/acks.tsv" "$W/province.jsonl" "${origins[@]}" <<'EOF' || verdict=$?
 import collections, json, sys
 
 acks_path, log_path, origins = sys.argv[1], sys.argv[2], set(sys.argv[3:])
@@ -567,7 +600,7 @@ for line in open(log_path):
         rows[(e["origin"], f["venue"], f["person"], f["direction"], f["at"])] += 1
 acked_set = set(acked)
 lost = sorted(i for i in acked_set if ids[i] == 0)
-dup = sorted(i for i in acked_set if ids[i] > 1) + sorted(i for i in ids if ids[i] > 1 and i not in acked_set)
+dup = sorted(i for i in ids if ids[i] > 1)
 dup_rows = [k for k, v in rows.items() if v > 1]
 twice_acked = len(acked) - len(acked_set)
 at_province = sum(1 for i in acked_set if ids[i] > 0)
@@ -580,8 +613,9 @@ if dup or dup_rows or twice_acked:
     print(f"duplicated ids: {dup[:20]}; same scan under several ids: {dup_rows[:5]}; "
           f"ids acknowledged twice: {twice_acked}", file=sys.stderr)
 if unacked_scans:
-    print(f"note: {unacked_scans} scans of the communes at the province were never acknowledged",
+    print(f"{unacked_scans} scans of the communes at the province were never acknowledged",
           file=sys.stderr)
 sys.exit(1 if lost or dup or dup_rows or twice_acked or unacked_scans else 0)
 EOF
+[[ $verdict -eq 0 ]] || fail "scans lost or duplicated at the province"
 log "chaos_test: passed (SEED=$SEED, $((SECONDS - T0)) s)"
