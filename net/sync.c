@@ -790,6 +790,7 @@ static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
         if (!s) {
             if ((rc = grow((void **)&p->sv, &p->sv_cap, p->sv_len + 1, sizeof *p->sv))) break;
             s = &p->sv[p->sv_len++];
+            memset(s, 0, sizeof *s);
             memcpy(s->origin, origin, TV_NODE_ID_BYTES);
         }
         s->next_seq = from;
