@@ -62,6 +62,13 @@ typedef struct pending {
     size_t len;
 } pending;
 
+/* The issuers above a node: its certificate's issuer, that one's issuer, up to the root.
+ * Read once per session (walking it for every origin judged cost more than the rest). */
+typedef struct lineage {
+    size_t n;
+    uint8_t id[CRDT_CERT_CHAIN_MAX][TV_NODE_ID_BYTES];
+} lineage;
+
 struct sync_peer {
     sync_config cfg;
     uint8_t peer[TV_NODE_ID_BYTES];
@@ -85,7 +92,8 @@ struct sync_peer {
     uint8_t peer_epoch[SYNC_EPOCH_BYTES];
     int have_record; /* a record of this peer was loaded from the store */
     crdt_cert *my_cert, *peer_cert;
-    int peer_known; /* peer_cert holds the peer's certificate */
+    int peer_known;           /* peer_cert holds the peer's certificate */
+    lineage my_lin, peer_lin; /* the issuers above us and above the peer */
     crdt_vv judged; /* origins already judged for the peer's partition: seq 2 holds, 1 not */
 
     /* control messages to send, FIFO */
@@ -244,32 +252,36 @@ static const uint8_t *announced_digest(sync_peer *p)
 
 /* --- partitions ------------------------------------------------------------------- */
 
-/* Is `anc` the issuer of `who`'s certificate, or of an issuer above it? */
-static int is_ancestor(store_txn *t, const crdt_cert *who, const uint8_t *anc)
+/* Fills l from who's issuer upwards, as far as the store has the certificates. Returns 0
+ * or TV_ENOMEM. */
+static int lineage_load(store_txn *t, const crdt_cert *who, lineage *l)
 {
-    uint8_t cur[TV_NODE_ID_BYTES];
-    memcpy(cur, who->issuer, TV_NODE_ID_BYTES);
+    l->n = 0;
     crdt_cert *c = malloc(sizeof *c);
-    if (!c) return 0;
-    int found = 0;
-    for (int depth = 0; depth < CRDT_CERT_CHAIN_MAX; depth++) {
-        if (memcmp(cur, anc, TV_NODE_ID_BYTES) == 0) {
-            found = 1;
-            break;
-        }
-        if (store_cert_get(t, cur, c, NULL, NULL) || crdt_cert_is_root(c)) break;
-        memcpy(cur, c->issuer, TV_NODE_ID_BYTES);
+    if (!c) return TV_ENOMEM;
+    const uint8_t *cur = who->issuer;
+    while (l->n < CRDT_CERT_CHAIN_MAX) {
+        memcpy(l->id[l->n++], cur, TV_NODE_ID_BYTES);
+        if (store_cert_get(t, l->id[l->n - 1], c, NULL, NULL) || crdt_cert_is_root(c)) break;
+        cur = c->issuer;
     }
     free(c);
-    return found;
+    return TV_OK;
+}
+
+static int in_lineage(const lineage *l, const uint8_t *anc)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (memcmp(l->id[i], anc, TV_NODE_ID_BYTES) == 0) return 1;
+    return 0;
 }
 
 /* Should the node `who_id` (certificate who) hold origin's log? Up the tree a node holds
  * its subtree; down the tree, the root's, its ancestors' and the health nodes' logs (the
  * certificates, revocations and health events they write). 1 yes, 0 no, -1 unknown (the
  * origin's certificate has not arrived yet), or a negative store error below -1. */
-static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, const uint8_t *origin,
-                 uint32_t *rank)
+static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, const lineage *lin,
+                 const uint8_t *origin, uint32_t *rank)
 {
     if (rank) *rank = 0;
     if (memcmp(origin, who_id, TV_NODE_ID_BYTES) == 0) return 1;
@@ -284,7 +296,7 @@ static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, cons
     else {
         if (rank) *rank = (uint32_t)(CRDT_ROLE_PROVINCE + 1 - c->role);
         out = crdt_cert_is_root(c) || (c->flags & CRDT_CERT_F_HEALTH) ||
-              crdt_cert_covers(who, c->unit, strlen(c->unit)) || is_ancestor(t, who, origin);
+              crdt_cert_covers(who, c->unit, strlen(c->unit)) || in_lineage(lin, origin);
     }
     free(c);
     return out;
@@ -307,7 +319,7 @@ static int partition_filter(sync_peer *p, store_txn *t, crdt_vv *v)
             h = j->seq == 2;
         } else {
             /* judged once per session: certificates are read back and decoded to judge */
-            h = holds(t, p->peer_cert, p->peer, origin, NULL);
+            h = holds(t, p->peer_cert, p->peer, &p->peer_lin, origin, NULL);
             if (h < -1) return h;
             if (h != -1 && crdt_vv_advance(&p->judged, origin, h == 1 ? 2 : 1, none) == TV_ENOMEM)
                 return TV_ENOMEM;
@@ -440,8 +452,11 @@ int sync_partition_holds(store_txn *t, const uint8_t node[TV_NODE_ID_BYTES],
 {
     crdt_cert *c = malloc(sizeof *c);
     if (!c) return TV_ENOMEM;
-    int rc = store_cert_get(t, node, c, NULL, NULL);
-    if (rc == TV_OK) rc = holds(t, c, node, origin, NULL);
+    lineage *l = malloc(sizeof *l);
+    int rc = l ? store_cert_get(t, node, c, NULL, NULL) : TV_ENOMEM;
+    if (rc == TV_OK) rc = lineage_load(t, c, l);
+    if (rc == TV_OK) rc = holds(t, c, node, l, origin, NULL);
+    free(l);
     free(c);
     return rc;
 }
@@ -503,11 +518,13 @@ int sync_peer_new(sync_peer **out, const sync_config *cfg, const uint8_t peer_id
     if (rc == 0) rc = store_read_begin(cfg->st, &t);
     if (rc == 0) rc = store_cert_get(t, cfg->self->pk, p->my_cert, NULL, NULL);
     if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED; /* not enrolled: nothing to prove who we are */
+    if (rc == 0) rc = lineage_load(t, p->my_cert, &p->my_lin);
     if (rc == 0) rc = record_load(p, t);
     if (rc == 0) {
         int r = store_cert_get(t, peer_id, p->peer_cert, NULL, NULL);
         p->peer_known = r == TV_OK;
         if (r && r != TV_ENOTFOUND) rc = r;
+        if (p->peer_known) rc = lineage_load(t, p->peer_cert, &p->peer_lin);
     }
     if (rc == 0) rc = store_vv_get(t, &p->announced);
     if (rc == 0) rc = partition_filter(p, t, &p->announced);
@@ -597,6 +614,8 @@ static int on_hello(sync_peer *p, const msgpack_object *a, uint32_t n)
     int revoked = store_revoked(t, p->peer);
     rc = store_cert_get(t, p->peer, p->peer_cert, NULL, NULL);
     p->peer_known = rc == TV_OK;
+    /* the chain just installed: the peer's issuers, up to the root */
+    if (p->peer_known) rc = lineage_load(t, p->peer_cert, &p->peer_lin);
     store_read_end(t);
     if (revoked > 0) return fail(p, TV_EREVOKED, "your key is revoked");
     if (rc == TV_ENOTFOUND)
@@ -652,7 +671,7 @@ static int compute_wants(sync_peer *p)
          * peer further behind on a diverged log finds out itself, from the chain.) */
         int diverged = m && e->seq == have && memcmp(e->hash, m->hash, TV_HASH_BYTES) != 0;
         if (e->seq <= have && !diverged) continue;
-        int h = holds(t, p->my_cert, p->cfg.self->pk, e->origin, NULL);
+        int h = holds(t, p->my_cert, p->cfg.self->pk, &p->my_lin, e->origin, NULL);
         if (h < -1) {
             rc = h;
             goto done;
@@ -769,7 +788,7 @@ static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
             break;
         }
         uint32_t rank;
-        int h = holds(t, p->peer_cert, p->peer, origin, &rank);
+        int h = holds(t, p->peer_cert, p->peer, &p->peer_lin, origin, &rank);
         if (h < -1) {
             rc = h;
             break;
@@ -1293,6 +1312,39 @@ int sync_peer_send(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64_t 
     return rc;
 }
 
+/* Announces delta (entries of our vector the peer was not told of): keeps what the peer's
+ * partition holds and it does not already have, and sends it as HAVE. */
+static int announce(sync_peer *p, store_txn *t, crdt_vv *delta, int64_t now)
+{
+    int rc = partition_filter(p, t, delta);
+    /* what the peer told us it holds needs no announcing (its own log coming back, for
+     * one); leaving it out of `announced` too keeps the DONE digests in agreement */
+    size_t keep = 0;
+    for (size_t i = 0; rc == 0 && i < delta->len; i++) {
+        const crdt_vv_entry *e = crdt_vv_get(&p->peer_vv, delta->entries[i].origin);
+        if (e && e->seq >= delta->entries[i].seq) continue;
+        delta->entries[keep++] = delta->entries[i];
+    }
+    delta->len = keep;
+    for (size_t i = 0; rc == 0 && i < delta->len; i += SYNC_VV_CHUNK_MAX) {
+        size_t n = delta->len - i < SYNC_VV_CHUNK_MAX ? delta->len - i : SYNC_VV_CHUNK_MAX;
+        msgb m;
+        msg_begin(&m, M_HAVE, 1);
+        pack_entries(&m.pk, delta->entries + i, n);
+        rc = msg_end(p, &m);
+    }
+    if (rc == 0 && delta->len) {
+        rc = crdt_vv_merge(&p->announced, delta);
+        p->announced_digest_ok = 0;
+        p->have_ms = now;
+        p->peer_done = 0; /* until the peer says DONE again, knowing this */
+        /* the served origins may have grown: serve from the start of the list again */
+        p->sv_pos = 0;
+        if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
+    }
+    return rc;
+}
+
 int sync_peer_notify(sync_peer *p, int64_t now)
 {
     if (p->st.state == SYNC_CLOSED) return TV_OK;
@@ -1303,35 +1355,51 @@ int sync_peer_notify(sync_peer *p, int64_t now)
     crdt_vv_init(&mine);
     crdt_vv_init(&delta);
     if ((rc = store_vv_get(t, &mine)) == 0) rc = crdt_vv_delta(&delta, &mine, &p->announced);
-    if (rc == 0) rc = partition_filter(p, t, &delta);
+    if (rc == 0) rc = announce(p, t, &delta, now);
     store_read_end(t);
-    /* what the peer told us it holds needs no announcing (its own log coming back, for
-     * one); leaving it out of `announced` too keeps the DONE digests in agreement */
-    size_t keep = 0;
-    for (size_t i = 0; rc == 0 && i < delta.len; i++) {
-        const crdt_vv_entry *e = crdt_vv_get(&p->peer_vv, delta.entries[i].origin);
-        if (e && e->seq >= delta.entries[i].seq) continue;
-        delta.entries[keep++] = delta.entries[i];
-    }
-    delta.len = keep;
-    for (size_t i = 0; rc == 0 && i < delta.len; i += SYNC_VV_CHUNK_MAX) {
-        size_t n = delta.len - i < SYNC_VV_CHUNK_MAX ? delta.len - i : SYNC_VV_CHUNK_MAX;
-        msgb m;
-        msg_begin(&m, M_HAVE, 1);
-        pack_entries(&m.pk, delta.entries + i, n);
-        rc = msg_end(p, &m);
-    }
-    if (rc == 0 && delta.len) {
-        rc = crdt_vv_merge(&p->announced, &delta);
-        p->announced_digest_ok = 0;
-        p->have_ms = now;
-        p->peer_done = 0; /* until the peer says DONE again, knowing this */
-        /* the served origins may have grown: serve from the start of the list again */
-        p->sv_pos = 0;
-        if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
-    }
     crdt_vv_release(&mine);
     crdt_vv_release(&delta);
+    return rc;
+}
+
+int sync_peer_announce(sync_peer *p, const crdt_vv *changed, int64_t now)
+{
+    if (p->st.state == SYNC_CLOSED || changed->len == 0) return TV_OK;
+    crdt_vv delta;
+    crdt_vv_init(&delta);
+    int rc = TV_OK;
+    for (size_t i = 0; rc == 0 && i < changed->len; i++) {
+        const crdt_vv_entry *c = &changed->entries[i];
+        const crdt_vv_entry *a = crdt_vv_get(&p->announced, c->origin);
+        if (!a || a->seq < c->seq) rc = crdt_vv_advance(&delta, c->origin, c->seq, c->hash);
+    }
+    if (rc == 0 && delta.len) {
+        store_txn *t;
+        if ((rc = store_read_begin(p->cfg.st, &t)) == 0) {
+            rc = announce(p, t, &delta, now);
+            store_read_end(t);
+        }
+    }
+    crdt_vv_release(&delta);
+    return rc;
+}
+
+int sync_store_changes(store *st, crdt_vv *last, crdt_vv *changed)
+{
+    crdt_vv mine;
+    crdt_vv_init(&mine);
+    store_txn *t;
+    int rc = store_read_begin(st, &t);
+    if (rc) return rc;
+    rc = store_vv_get(t, &mine);
+    store_read_end(t);
+    if (rc == 0) rc = crdt_vv_delta(changed, &mine, last);
+    if (rc == 0) {
+        crdt_vv_release(last);
+        *last = mine; /* takes the entries over */
+    } else {
+        crdt_vv_release(&mine);
+    }
     return rc;
 }
 

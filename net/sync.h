@@ -38,10 +38,10 @@
 #define SYNC_OUT_QUEUE_MAX 4096      /* control messages waiting to be sent */
 /* The transport's own heartbeats find dead TCP links within seconds; the protocol's PING
  * only keeps an idle session known to be alive, and costs bytes on metered 3G links. */
-#define SYNC_PING_MS 60000           /* idle time before a PING */
-#define SYNC_DEAD_MS 180000          /* silence after which the peer is taken for dead */
-#define SYNC_RESEND_MS 15000         /* unacknowledged batches are sent again after this */
-#define SYNC_REFUSED_MAX 64          /* refusals remembered for reports */
+#define SYNC_PING_MS 60000   /* idle time before a PING */
+#define SYNC_DEAD_MS 180000  /* silence after which the peer is taken for dead */
+#define SYNC_RESEND_MS 15000 /* unacknowledged batches are sent again after this */
+#define SYNC_REFUSED_MAX 64  /* refusals remembered for reports */
 
 _Static_assert(SYNC_VV_CHUNK_MAX * 80 + 64 <= SYNC_MSG_BYTES_MAX, "a VV chunk fits a message");
 _Static_assert(SYNC_WINDOW_BYTES >= 4 * CRDT_BATCH_BYTES_MAX, "the window holds batches");
@@ -118,6 +118,17 @@ int sync_peer_tick(sync_peer *p, int64_t now);
 /* Tells the session that the local store changed (own events, or batches from another
  * peer): it announces what is new. Returns 0 or a store error. */
 int sync_peer_notify(sync_peer *p, int64_t now);
+
+/* The same, cheaper when a node has many sessions and holds many logs: changed holds the
+ * frontiers that advanced since the previous round (from sync_store_changes, computed
+ * once and given to every session of the store). Every round must reach every open
+ * session; a session started after a round needs only the rounds that follow. */
+int sync_peer_announce(sync_peer *p, const crdt_vv *changed, int64_t now);
+
+/* Reads the store's version vector, fills changed (emptied first) with its entries beyond
+ * *last, and makes *last the vector read. Start with *last read before any session is
+ * created (or empty). Returns 0, TV_ENOMEM or a store error; on error *last is unchanged. */
+int sync_store_changes(store *st, crdt_vv *last, crdt_vv *changed);
 
 /* Ends the session politely: queues BYE. */
 void sync_peer_close(sync_peer *p, int code);

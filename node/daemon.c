@@ -53,7 +53,8 @@ typedef struct tvd {
     session sess[TV_DAEMON_SESSIONS_MAX];
     uint32_t nsess;
     uint8_t epoch[SYNC_EPOCH_BYTES];
-    uint64_t store_events; /* events held at the last look: a change means new data */
+    uint64_t store_events;       /* events held at the last look: a change means new data */
+    crdt_vv vv_last, vv_changed; /* the store's vector at the last look, what it gained */
     int64_t status_ms;
     int status_dirty;
     uint8_t *buf;
@@ -455,6 +456,9 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
     if ((rc = tvz_ctx_new(&n->id, NULL, &d->ctx))) goto out;
     if ((rc = refresh_allow(d))) goto out;
     d->store_events = store_events(d);
+    crdt_vv_init(&d->vv_last);
+    crdt_vv_init(&d->vv_changed);
+    if ((rc = sync_store_changes(n->st, &d->vv_last, &d->vv_changed))) goto out;
     if ((rc = setup_links(d, now))) goto out;
     if (o->listen && d->conf.listen[0]) {
         if ((rc = tvz_listener_new(d->ctx, d->conf.listen, &d->lis))) {
@@ -559,8 +563,10 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
         if (ev != d->store_events) {
             d->store_events = ev;
             (void)refresh_allow(d); /* new certificates or revocations */
+            /* what changed is worked out once, not once per session */
+            rc = sync_store_changes(d->n->st, &d->vv_last, &d->vv_changed);
             for (uint32_t i = 0; i < d->nsess && rc == 0; i++)
-                rc = sync_peer_notify(d->sess[i].s, now);
+                rc = sync_peer_announce(d->sess[i].s, &d->vv_changed, now);
             d->status_dirty = 1;
         }
         for (uint32_t i = 0; i < d->nsess && rc == 0; i++) {
@@ -650,6 +656,8 @@ out:
             tvz_conn_free(d->links[i].conn);
         tvz_listener_free(d->lis);
         tvz_ctx_free(d->ctx);
+        crdt_vv_release(&d->vv_last);
+        crdt_vv_release(&d->vv_changed);
         free(d->buf);
         free(d);
     }

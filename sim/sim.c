@@ -105,6 +105,7 @@ typedef struct snode {
     int64_t online_from, online_to; /* a commune's link window today */
     int64_t down_from, down_to;     /* a district's outage today */
     uint64_t store_events;          /* events held at the last look */
+    crdt_vv vv_last, vv_changed;    /* the vector at the last look, and what it gained */
     int touched;                    /* on the touched list */
 } snode;
 
@@ -330,6 +331,9 @@ static void node_open(sim *s, snode *n)
         store_read_end(t);
     }
     crdt_hlc_init(&n->clock, f.hlc_max);
+    /* sessions start from the store as it is now; later rounds announce what it gains */
+    crdt_vv_release(&n->vv_last);
+    if (sync_store_changes(n->st, &n->vv_last, &n->vv_changed)) die("cannot read the vector");
     (void)s;
 }
 
@@ -662,14 +666,16 @@ static uint64_t events_held(snode *n)
 /* After new data at node i: every session of that node has something to tell. */
 static void node_changed(sim *s, int i)
 {
+    snode *n = &s->nodes[i];
+    if (sync_store_changes(n->st, &n->vv_last, &n->vv_changed)) die("cannot read the vector");
     for (int a = 0; a < s->nact; a++) {
         slink *l = &s->links[s->act[a]];
         if (l->child == i) {
-            if (sync_peer_notify(l->pc, s->now)) die("notify");
+            if (sync_peer_announce(l->pc, &n->vv_changed, s->now)) die("notify");
             l->dirty_c = 1;
             mark(s, l);
         } else if (l->parent == i) {
-            if (sync_peer_notify(l->pp, s->now)) die("notify");
+            if (sync_peer_announce(l->pp, &n->vv_changed, s->now)) die("notify");
             l->dirty_p = 1;
             mark(s, l);
         }
@@ -1242,8 +1248,11 @@ int main(int argc, char **argv)
         link_close(&s, &s.links[i]);
     while (s.heap_len)
         free(heap_pop(&s).buf);
-    for (int i = 0; i < s.n; i++)
+    for (int i = 0; i < s.n; i++) {
         if (s.nodes[i].st) store_close(s.nodes[i].st);
+        crdt_vv_release(&s.nodes[i].vv_last);
+        crdt_vv_release(&s.nodes[i].vv_changed);
+    }
     rm_rf(s.workdir);
     free(s.heap);
     free(s.links);

@@ -394,6 +394,54 @@ static void test_lost_announcement_repaired(void **state)
     tree_free(&t);
 }
 
+/* A node with many sessions works out once what its store gained and announces only
+ * that: the new events travel, and a round with nothing new for the peer announces nothing. */
+static void test_announce_changes(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    add_scans(&t.c, "22333", 30);
+    crdt_vv last, changed;
+    crdt_vv_init(&last);
+    crdt_vv_init(&changed);
+    assert_int_equal(sync_store_changes(t.c.st, &last, &changed), 0);
+    assert_int_equal(changed.len, 1); /* from nothing: C's own log */
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    run(&l, 100);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+
+    /* what C gained in the session came from D: no news for D */
+    assert_int_equal(sync_store_changes(t.c.st, &last, &changed), 0);
+    assert_null(crdt_vv_get(&changed, t.c.id.pk));
+    sync_stats before, after;
+    sync_peer_stats(l.pa, &before);
+    assert_int_equal(sync_peer_announce(l.pa, &changed, l.now), 0);
+    sync_peer_stats(l.pa, &after);
+    assert_int_equal(after.msgs_out, before.msgs_out);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+
+    add_scans(&t.c, "22333", 12);
+    assert_int_equal(sync_store_changes(t.c.st, &last, &changed), 0);
+    assert_int_equal(changed.len, 1);
+    assert_memory_equal(changed.entries[0].origin, t.c.id.pk, TV_NODE_ID_BYTES);
+    assert_int_equal(sync_peer_announce(l.pa, &changed, l.now), 0);
+    assert_int_not_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+    run(&l, 200);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.d, &t.c), 42);
+    /* the same round given again is already announced */
+    sync_peer_stats(l.pa, &before);
+    assert_int_equal(sync_peer_announce(l.pa, &changed, l.now), 0);
+    sync_peer_stats(l.pa, &after);
+    assert_int_equal(after.msgs_out, before.msgs_out);
+    link_close(&l);
+    crdt_vv_release(&last);
+    crdt_vv_release(&changed);
+    tree_free(&t);
+}
+
 /* A commune's scan for a unit outside its certificate is refused, and the session says
  * it is not complete. */
 static void test_out_of_scope_refused(void **state)
@@ -463,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_lost_batches_resent),
         cmocka_unit_test(test_second_session_is_small),
         cmocka_unit_test(test_lost_announcement_repaired),
+        cmocka_unit_test(test_announce_changes),
         cmocka_unit_test(test_out_of_scope_refused),
         cmocka_unit_test(test_impostor_refused),
         cmocka_unit_test(test_unenrolled_cannot_sync),
