@@ -23,8 +23,22 @@ enum {
     VK_NAME = 3,
     VK_CATEGORY = 4,
     VK_VILLAGE = 5,
-    VK_OWNER_PHONE = 6
+    VK_OWNER_PHONE = 6,
+    VK_CLOSES = 7
 };
+/* Map keys shared by the venue-scoped events (controller_add/remove, venue_reminder). */
+enum { CK_VENUE = 1, CK_UNIT = 2, CK_PHONE = 3, CK_TAGS = 4, RK_NOTE = 3, RK_ACTION = 4 };
+/* Map keys of the person event. */
+enum {
+    PK_PERSON = 1,
+    PK_UNIT = 2,
+    PK_NAME = 3,
+    PK_ID = 4,
+    PK_BIRTH_YEAR = 5,
+    PK_SEALED = 6 /* array of [recipient node id, box] */
+};
+/* Map keys of the reveal event. */
+enum { XK_PERSON = 1, XK_REASON = 2 };
 
 #define CATEGORY_CODE_MAX 255
 
@@ -49,6 +63,10 @@ const char *crdt_event_type_name(uint32_t type)
         return "cert";
     case CRDT_EV_REVOKE:
         return "revoke";
+    case CRDT_EV_PERSON:
+        return "person";
+    case CRDT_EV_REVEAL:
+        return "reveal";
     }
     return NULL;
 }
@@ -93,7 +111,7 @@ static int text_valid(crdt_text t, size_t max, int required)
 static int scan_valid(const crdt_scan *s)
 {
     return crdt_unit_code_valid(s->unit.p, s->unit.n) &&
-           text_valid(s->masked, CRDT_MASKED_BYTES_MAX, 1) &&
+           text_valid(s->masked, CRDT_MASKED_BYTES_MAX, 0) &&
            text_valid(s->device, CRDT_DEVICE_BYTES_MAX, 0) &&
            (s->direction == CRDT_DIR_IN || s->direction == CRDT_DIR_OUT) && s->method >= 1 &&
            s->method <= CRDT_METHOD_MAX && s->at_ms >= 0;
@@ -112,6 +130,43 @@ static int venue_valid(const crdt_venue_upsert *v)
     if ((v->fields & CRDT_VENUE_F_CATEGORY) &&
         (v->category == 0 || v->category > CATEGORY_CODE_MAX))
         return 0;
+    if ((v->fields & CRDT_VENUE_F_CLOSES) && v->closes > 1440) return 0;
+    return 1;
+}
+
+static int phone_valid(crdt_text t)
+{
+    if (t.n < 9 || t.n > CRDT_PHONE_BYTES_MAX || !t.p || t.p[0] != '0') return 0;
+    for (uint32_t i = 0; i < t.n; i++)
+        if (t.p[i] < '0' || t.p[i] > '9') return 0;
+    return 1;
+}
+
+static int controller_valid(uint32_t type, const crdt_controller *c)
+{
+    if (type != CRDT_EV_CONTROLLER_ADD && type != CRDT_EV_CONTROLLER_REMOVE) return 0;
+    if (type == CRDT_EV_CONTROLLER_ADD && c->ntags) return 0;
+    if (c->ntags > CRDT_TAGS_MAX || (c->ntags && !c->tags)) return 0;
+    return crdt_unit_code_valid(c->unit.p, c->unit.n) && phone_valid(c->phone);
+}
+
+static int reminder_valid(const crdt_reminder *r)
+{
+    return crdt_unit_code_valid(r->unit.p, r->unit.n) &&
+           text_valid(r->note, CRDT_TEXT_BYTES_MAX, 0) &&
+           (r->action == CRDT_REMIND || r->action == CRDT_REINSTATE);
+}
+
+static int person_valid(const crdt_person *p)
+{
+    if (!crdt_unit_code_valid(p->unit.p, p->unit.n) ||
+        !text_valid(p->name_masked, CRDT_MASKED_BYTES_MAX, 0) ||
+        !text_valid(p->id_masked, CRDT_MASKED_BYTES_MAX, 1) || p->birth_year > 9999 ||
+        p->nsealed == 0 || p->nsealed > CRDT_SEALED_MAX)
+        return 0;
+    for (uint32_t i = 0; i < p->nsealed; i++)
+        if (!p->sealed[i].box || p->sealed[i].len == 0 || p->sealed[i].len > CRDT_SEALED_BYTES_MAX)
+            return 0;
     return 1;
 }
 
@@ -129,11 +184,12 @@ int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s)
 {
     if (!scan_valid(s)) return TV_EINVAL;
     int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_SCAN) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, s->device.n ? 8 : 7);
+            msgpack_pack_uint64(pk, hlc) |
+            msgpack_pack_map(pk, 6 + (s->device.n ? 1 : 0) + (s->masked.n ? 1 : 0));
     e |= msgpack_pack_uint8(pk, SK_VENUE) | pack_bin(pk, s->venue, TV_VENUE_ID_BYTES);
     e |= msgpack_pack_uint8(pk, SK_UNIT) | pack_text(pk, s->unit);
     e |= msgpack_pack_uint8(pk, SK_PERSON) | pack_bin(pk, s->person, TV_PERSON_REF_BYTES);
-    e |= msgpack_pack_uint8(pk, SK_MASKED) | pack_text(pk, s->masked);
+    if (s->masked.n) e |= msgpack_pack_uint8(pk, SK_MASKED) | pack_text(pk, s->masked);
     e |= msgpack_pack_uint8(pk, SK_DIR) | msgpack_pack_uint8(pk, s->direction);
     e |= msgpack_pack_uint8(pk, SK_AT) | msgpack_pack_int64(pk, s->at_ms);
     e |= msgpack_pack_uint8(pk, SK_METHOD) | msgpack_pack_uint8(pk, s->method);
@@ -160,6 +216,64 @@ int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_ups
         e |= msgpack_pack_uint8(pk, VK_VILLAGE) | pack_text(pk, v->village);
     if (v->fields & CRDT_VENUE_F_OWNER_PHONE)
         e |= msgpack_pack_uint8(pk, VK_OWNER_PHONE) | pack_text(pk, v->owner_phone);
+    if (v->fields & CRDT_VENUE_F_CLOSES)
+        e |= msgpack_pack_uint8(pk, VK_CLOSES) | msgpack_pack_uint32(pk, v->closes);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_controller(msgpack_packer *pk, uint32_t type, uint64_t hlc,
+                               const crdt_controller *c)
+{
+    if (!controller_valid(type, c)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, type) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, c->ntags ? 4 : 3);
+    e |= msgpack_pack_uint8(pk, CK_VENUE) | pack_bin(pk, c->venue, TV_VENUE_ID_BYTES);
+    e |= msgpack_pack_uint8(pk, CK_UNIT) | pack_text(pk, c->unit);
+    e |= msgpack_pack_uint8(pk, CK_PHONE) | pack_text(pk, c->phone);
+    if (c->ntags)
+        e |= msgpack_pack_uint8(pk, CK_TAGS) |
+             pack_bin(pk, c->tags, (size_t)c->ntags * CRDT_TAG_BYTES);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_reminder(msgpack_packer *pk, uint64_t hlc, const crdt_reminder *r)
+{
+    if (!reminder_valid(r)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_VENUE_REMINDER) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, r->note.n ? 4 : 3);
+    e |= msgpack_pack_uint8(pk, CK_VENUE) | pack_bin(pk, r->venue, TV_VENUE_ID_BYTES);
+    e |= msgpack_pack_uint8(pk, CK_UNIT) | pack_text(pk, r->unit);
+    if (r->note.n) e |= msgpack_pack_uint8(pk, RK_NOTE) | pack_text(pk, r->note);
+    e |= msgpack_pack_uint8(pk, RK_ACTION) | msgpack_pack_uint8(pk, r->action);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_person(msgpack_packer *pk, uint64_t hlc, const crdt_person *p)
+{
+    if (!person_valid(p)) return TV_EINVAL;
+    uint32_t n = 4 + (p->name_masked.n ? 1 : 0) + (p->birth_year ? 1 : 0);
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_PERSON) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, n);
+    e |= msgpack_pack_uint8(pk, PK_PERSON) | pack_bin(pk, p->person, TV_PERSON_REF_BYTES);
+    e |= msgpack_pack_uint8(pk, PK_UNIT) | pack_text(pk, p->unit);
+    if (p->name_masked.n) e |= msgpack_pack_uint8(pk, PK_NAME) | pack_text(pk, p->name_masked);
+    e |= msgpack_pack_uint8(pk, PK_ID) | pack_text(pk, p->id_masked);
+    if (p->birth_year)
+        e |= msgpack_pack_uint8(pk, PK_BIRTH_YEAR) | msgpack_pack_uint32(pk, p->birth_year);
+    e |= msgpack_pack_uint8(pk, PK_SEALED) | msgpack_pack_array(pk, p->nsealed);
+    for (uint32_t i = 0; i < p->nsealed; i++)
+        e |= msgpack_pack_array(pk, 2) | pack_bin(pk, p->sealed[i].to, TV_NODE_ID_BYTES) |
+             pack_bin(pk, p->sealed[i].box, p->sealed[i].len);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *r)
+{
+    if (!text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 1)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_REVEAL) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
+    e |= msgpack_pack_uint8(pk, XK_PERSON) | pack_bin(pk, r->person, TV_PERSON_REF_BYTES);
+    e |= msgpack_pack_uint8(pk, XK_REASON) | pack_text(pk, r->reason);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -243,8 +357,8 @@ static int decode_scan(crdt_scan *s, const msgpack_object_map *m)
             break; /* a newer writer's field: kept in the bytes, ignored here */
         }
     }
-    const uint32_t required = 1u << SK_VENUE | 1u << SK_UNIT | 1u << SK_PERSON | 1u << SK_MASKED |
-                              1u << SK_DIR | 1u << SK_AT | 1u << SK_METHOD;
+    const uint32_t required = 1u << SK_VENUE | 1u << SK_UNIT | 1u << SK_PERSON | 1u << SK_DIR |
+                              1u << SK_AT | 1u << SK_METHOD;
     if ((seen & required) != required || !scan_valid(s)) return TV_EDECODE;
     return TV_OK;
 }
@@ -286,6 +400,11 @@ static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
         case VK_OWNER_PHONE:
             if (get_text(o, CRDT_PHONE_BYTES_MAX, &v->owner_phone)) return TV_EDECODE;
             v->fields |= CRDT_VENUE_F_OWNER_PHONE;
+            break;
+        case VK_CLOSES:
+            if (get_small(o, 1440, &x)) return TV_EDECODE;
+            v->closes = (uint32_t)x;
+            v->fields |= CRDT_VENUE_F_CLOSES;
             break;
         default:
             break;
@@ -330,6 +449,162 @@ static int decode_revoke(crdt_revoke *r, const msgpack_object_map *m)
     return seen & 2u ? TV_OK : TV_EDECODE;
 }
 
+/* Marks key as seen; 1 when it was seen before (a duplicate key is malformed). */
+static int seen_twice(uint32_t *seen, uint64_t key)
+{
+    if (key < 1 || key > 31) return 0;
+    if (*seen & (1u << key)) return 1;
+    *seen |= 1u << key;
+    return 0;
+}
+
+static int decode_controller(uint32_t type, crdt_controller *c, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        size_t n;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case CK_VENUE:
+            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(c->venue, b, TV_VENUE_ID_BYTES);
+            break;
+        case CK_UNIT:
+            if (get_text(o, TV_UNIT_CODE_MAX, &c->unit)) return TV_EDECODE;
+            break;
+        case CK_PHONE:
+            if (get_text(o, CRDT_PHONE_BYTES_MAX, &c->phone)) return TV_EDECODE;
+            break;
+        case CK_TAGS:
+            if (crdt_mp_bin(o, (size_t)CRDT_TAGS_MAX * CRDT_TAG_BYTES, &b, &n) || n == 0 ||
+                n % CRDT_TAG_BYTES)
+                return TV_EDECODE;
+            c->tags = b;
+            c->ntags = (uint32_t)(n / CRDT_TAG_BYTES);
+            break;
+        default:
+            break;
+        }
+    }
+    const uint32_t required = 1u << CK_VENUE | 1u << CK_UNIT | 1u << CK_PHONE;
+    if ((seen & required) != required || !controller_valid(type, c)) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_reminder(crdt_reminder *r, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key, x;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case CK_VENUE:
+            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(r->venue, b, TV_VENUE_ID_BYTES);
+            break;
+        case CK_UNIT:
+            if (get_text(o, TV_UNIT_CODE_MAX, &r->unit)) return TV_EDECODE;
+            break;
+        case RK_NOTE:
+            if (get_text(o, CRDT_TEXT_BYTES_MAX, &r->note)) return TV_EDECODE;
+            break;
+        case RK_ACTION:
+            if (get_small(o, 255, &x)) return TV_EDECODE;
+            r->action = (uint8_t)x;
+            break;
+        default:
+            break;
+        }
+    }
+    const uint32_t required = 1u << CK_VENUE | 1u << CK_UNIT | 1u << RK_ACTION;
+    if ((seen & required) != required || !reminder_valid(r)) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_sealed(crdt_person *p, const msgpack_object *o)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 ||
+        o->via.array.size > CRDT_SEALED_MAX)
+        return TV_EDECODE;
+    p->nsealed = o->via.array.size;
+    for (uint32_t i = 0; i < p->nsealed; i++) {
+        const msgpack_object *e = &o->via.array.ptr[i];
+        const uint8_t *to;
+        size_t n;
+        if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size < 2 ||
+            crdt_mp_bin_n(&e->via.array.ptr[0], TV_NODE_ID_BYTES, &to) ||
+            crdt_mp_bin(&e->via.array.ptr[1], CRDT_SEALED_BYTES_MAX, &p->sealed[i].box, &n))
+            return TV_EDECODE;
+        memcpy(p->sealed[i].to, to, TV_NODE_ID_BYTES);
+        p->sealed[i].len = (uint32_t)n;
+    }
+    return TV_OK;
+}
+
+static int decode_person(crdt_person *p, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key, x;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case PK_PERSON:
+            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
+            memcpy(p->person, b, TV_PERSON_REF_BYTES);
+            break;
+        case PK_UNIT:
+            if (get_text(o, TV_UNIT_CODE_MAX, &p->unit)) return TV_EDECODE;
+            break;
+        case PK_NAME:
+            if (get_text(o, CRDT_MASKED_BYTES_MAX, &p->name_masked)) return TV_EDECODE;
+            break;
+        case PK_ID:
+            if (get_text(o, CRDT_MASKED_BYTES_MAX, &p->id_masked)) return TV_EDECODE;
+            break;
+        case PK_BIRTH_YEAR:
+            if (get_small(o, 9999, &x)) return TV_EDECODE;
+            p->birth_year = (uint32_t)x;
+            break;
+        case PK_SEALED:
+            if (decode_sealed(p, o)) return TV_EDECODE;
+            break;
+        default:
+            break;
+        }
+    }
+    const uint32_t required = 1u << PK_PERSON | 1u << PK_UNIT | 1u << PK_ID | 1u << PK_SEALED;
+    if ((seen & required) != required || !person_valid(p)) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        if (key == XK_PERSON) {
+            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
+            memcpy(r->person, b, TV_PERSON_REF_BYTES);
+        } else if (key == XK_REASON && get_text(o, CRDT_TEXT_BYTES_MAX, &r->reason)) {
+            return TV_EDECODE;
+        }
+    }
+    const uint32_t required = 1u << XK_PERSON | 1u << XK_REASON;
+    if ((seen & required) != required || !text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 1))
+        return TV_EDECODE;
+    return TV_OK;
+}
+
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
@@ -343,8 +618,8 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
     crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
-    if (type == CRDT_EV_SCAN || type == CRDT_EV_VENUE_UPSERT || type == CRDT_EV_CERT ||
-        type == CRDT_EV_REVOKE) {
+    if (crdt_event_type_name((uint32_t)type) && type != CRDT_EV_RISK_LEVEL &&
+        type != CRDT_EV_CASE_STATUS) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
             return TV_EDECODE;
         const msgpack_object_map *m = &o->via.array.ptr[2].via.map;
@@ -358,8 +633,21 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
         case CRDT_EV_CERT:
             rc = decode_cert(&e.u.cert, m);
             break;
-        default:
+        case CRDT_EV_REVOKE:
             rc = decode_revoke(&e.u.revoke, m);
+            break;
+        case CRDT_EV_CONTROLLER_ADD:
+        case CRDT_EV_CONTROLLER_REMOVE:
+            rc = decode_controller((uint32_t)type, &e.u.controller, m);
+            break;
+        case CRDT_EV_VENUE_REMINDER:
+            rc = decode_reminder(&e.u.reminder, m);
+            break;
+        case CRDT_EV_PERSON:
+            rc = decode_person(&e.u.person, m);
+            break;
+        default:
+            rc = decode_reveal(&e.u.reveal, m);
             break;
         }
         if (rc) return rc;

@@ -26,6 +26,8 @@ enum crdt_event_type {
     CRDT_EV_CASE_STATUS = 7,
     CRDT_EV_CERT = 8,
     CRDT_EV_REVOKE = 9,
+    CRDT_EV_PERSON = 10, /* a person's masked display and sealed details, once per node */
+    CRDT_EV_REVEAL = 11, /* audit: a health node showed a person's details in full */
 };
 
 #define CRDT_EVENT_BYTES_MAX 4096 /* one encoded event, whatever its type */
@@ -33,7 +35,11 @@ enum crdt_event_type {
 #define CRDT_MASKED_BYTES_MAX 63  /* a masked display string */
 #define CRDT_DEVICE_BYTES_MAX 63  /* a scanning device's label */
 #define CRDT_PHONE_BYTES_MAX 15
-#define CRDT_CERT_EVENT_BYTES_MAX 3584 /* == CRDT_CERT_BYTES_MAX, asserted in cert.c */
+#define CRDT_CERT_EVENT_BYTES_MAX 3584        /* == CRDT_CERT_BYTES_MAX, asserted in cert.c */
+#define CRDT_SEALED_MAX 4                     /* recipients of one person's sealed details */
+#define CRDT_SEALED_BYTES_MAX 1024            /* one sealed box */
+#define CRDT_TAGS_MAX 64                      /* add tags one controller_remove may name */
+#define CRDT_TAG_BYTES (TV_NODE_ID_BYTES + 8) /* an event id: origin, seq (big-endian) */
 
 /* Scan directions and methods (wire values; never renumber). */
 enum { CRDT_DIR_IN = 0, CRDT_DIR_OUT = 1 };
@@ -57,7 +63,9 @@ typedef struct crdt_scan {
     uint8_t venue[TV_VENUE_ID_BYTES];
     crdt_text unit; /* the venue's administrative unit (commune code) */
     uint8_t person[TV_PERSON_REF_BYTES];
-    crdt_text masked; /* what venue staff may see, e.g. 09****5678 */
+    /* what venue staff may see, e.g. 09****5678; optional (n = 0) since person events carry
+     * it once per person */
+    crdt_text masked;
     uint8_t direction;
     uint8_t method;
     int64_t at_ms;    /* the wall time the scanning device recorded */
@@ -72,15 +80,65 @@ enum {
     CRDT_VENUE_F_CATEGORY = 1u << 2,
     CRDT_VENUE_F_VILLAGE = 1u << 3,
     CRDT_VENUE_F_OWNER_PHONE = 1u << 4,
+    CRDT_VENUE_F_CLOSES = 1u << 5,
 };
-#define CRDT_VENUE_FIELDS 5
+#define CRDT_VENUE_FIELDS 6
+#define CRDT_CLOSES_NONE 0 /* closes: no closing time */
 
 typedef struct crdt_venue_upsert {
     uint8_t venue[TV_VENUE_ID_BYTES];
     uint32_t fields;
     crdt_text unit, name, village, owner_phone;
     uint32_t category;
+    uint32_t closes; /* closing time, minutes after midnight + 1 (1..1440), or CLOSES_NONE */
 } crdt_venue_upsert;
+
+/* controller_add / controller_remove: a venue's authorised controllers (staff phones), an
+ * observed-remove set. An add is tagged by its own event id; a remove names the adds it
+ * saw, so an add it did not see survives it. */
+typedef struct crdt_controller {
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    crdt_text unit;      /* the venue's unit (scope) */
+    crdt_text phone;     /* normalised, 0xxxxxxxxx */
+    const uint8_t *tags; /* remove only: ntags ids of CRDT_TAG_BYTES each */
+    uint32_t ntags;
+} crdt_controller;
+
+/* venue_reminder: a reminder to a venue (action REMIND, with a note), or its reinstatement
+ * after a suspension (action REINSTATE). */
+enum { CRDT_REMIND = 0, CRDT_REINSTATE = 1 };
+typedef struct crdt_reminder {
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    crdt_text unit;
+    crdt_text note; /* optional */
+    uint8_t action;
+} crdt_reminder;
+
+/* A person's details sealed to one health node (crypto_box_seal to its X25519 key). */
+typedef struct crdt_sealed {
+    uint8_t to[TV_NODE_ID_BYTES];
+    const uint8_t *box;
+    uint32_t len;
+} crdt_sealed;
+
+/* person: what a commune learnt of a person the first time it scanned them: the masked
+ * display staff may see, and the details in full, sealed to the health nodes. */
+typedef struct crdt_person {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    crdt_text unit;        /* the commune that recorded it (scope) */
+    crdt_text name_masked; /* e.g. Nguyễn V** A; optional */
+    crdt_text id_masked;   /* e.g. 09****5678 or 001*******45 */
+    uint32_t birth_year;   /* 0 when unknown */
+    uint32_t nsealed;      /* 1..CRDT_SEALED_MAX */
+    crdt_sealed sealed[CRDT_SEALED_MAX];
+} crdt_person;
+
+/* reveal: a health node showed a person's details in full; who is the event's origin and
+ * when its HLC. */
+typedef struct crdt_reveal {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    crdt_text reason; /* required */
+} crdt_reveal;
 
 /* cert: a certificate issued by the event's origin (bytes as crdt_cert_sign made them). */
 typedef struct crdt_cert_event {
@@ -105,6 +163,10 @@ typedef struct crdt_event {
         crdt_venue_upsert venue;
         crdt_cert_event cert;
         crdt_revoke revoke;
+        crdt_controller controller;
+        crdt_reminder reminder;
+        crdt_person person;
+        crdt_reveal reveal;
     } u;
 } crdt_event;
 
@@ -124,6 +186,12 @@ int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s);
 int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_upsert *v);
 int crdt_event_pack_cert(msgpack_packer *pk, uint64_t hlc, const crdt_cert_event *c);
 int crdt_event_pack_revoke(msgpack_packer *pk, uint64_t hlc, const crdt_revoke *r);
+/* type is CRDT_EV_CONTROLLER_ADD (tags must be empty) or CRDT_EV_CONTROLLER_REMOVE. */
+int crdt_event_pack_controller(msgpack_packer *pk, uint32_t type, uint64_t hlc,
+                               const crdt_controller *c);
+int crdt_event_pack_reminder(msgpack_packer *pk, uint64_t hlc, const crdt_reminder *r);
+int crdt_event_pack_person(msgpack_packer *pk, uint64_t hlc, const crdt_person *p);
+int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *r);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

@@ -188,6 +188,132 @@ static void test_truncations_and_flips(void **state)
     msgpack_sbuffer_destroy(&sb);
 }
 
+/* Packs with fn, decodes, checks the decoded event re-encodes to the same bytes, and that
+ * every truncation is refused and every bit flip is survived. */
+typedef int (*repack_fn)(msgpack_packer *pk, const crdt_event *ev);
+
+static void round_trip(msgpack_sbuffer *sb, uint32_t type, crdt_event *ev, msgpack_unpacked *u,
+                       repack_fn repack)
+{
+    assert_int_equal(crdt_event_decode(ev, u, (uint8_t *)sb->data, sb->size), 0);
+    assert_int_equal(ev->type, type);
+    assert_true(ev->known);
+    assert_non_null(crdt_event_type_name(type));
+    msgpack_sbuffer sb2;
+    msgpack_packer pk2;
+    pack(&sb2, &pk2);
+    assert_int_equal(repack(&pk2, ev), 0);
+    assert_int_equal(sb2.size, sb->size);
+    assert_memory_equal(sb2.data, sb->data, sb->size);
+    msgpack_sbuffer_destroy(&sb2);
+    msgpack_unpacked u2;
+    msgpack_unpacked_init(&u2);
+    crdt_event e2;
+    for (size_t n = 0; n < sb->size; n++)
+        assert_int_not_equal(crdt_event_decode(&e2, &u2, (uint8_t *)sb->data, n), 0);
+    uint8_t *copy = malloc(sb->size);
+    for (size_t i = 0; i < sb->size * 8; i++) {
+        memcpy(copy, sb->data, sb->size);
+        copy[i / 8] ^= (uint8_t)(1u << (i % 8));
+        int rc = crdt_event_decode(&e2, &u2, copy, sb->size); /* must not crash or leak */
+        (void)rc;
+    }
+    free(copy);
+    msgpack_unpacked_destroy(&u2);
+}
+
+static int repack_controller(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_controller(pk, ev->type, ev->hlc, &ev->u.controller);
+}
+static int repack_reminder(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_reminder(pk, ev->hlc, &ev->u.reminder);
+}
+static int repack_person(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_person(pk, ev->hlc, &ev->u.person);
+}
+static int repack_reveal(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_reveal(pk, ev->hlc, &ev->u.reveal);
+}
+
+static void test_people_events(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    uint8_t tags[2 * CRDT_TAG_BYTES];
+    memset(tags, 0xab, sizeof tags);
+    crdt_controller c = {
+        .venue = {1, 2, 3, 4, 5, 6, 7, 8}, .unit = {"22333", 5}, .phone = {"0912345678", 10}};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_controller(&pk, CRDT_EV_CONTROLLER_ADD, 7, &c), 0);
+    round_trip(&sb, CRDT_EV_CONTROLLER_ADD, &ev, &u, repack_controller);
+    assert_int_equal(ev.u.controller.ntags, 0);
+    msgpack_sbuffer_destroy(&sb);
+    c.tags = tags;
+    c.ntags = 2;
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_controller(&pk, CRDT_EV_CONTROLLER_REMOVE, 8, &c), 0);
+    round_trip(&sb, CRDT_EV_CONTROLLER_REMOVE, &ev, &u, repack_controller);
+    assert_int_equal(ev.u.controller.ntags, 2);
+    assert_memory_equal(ev.u.controller.tags, tags, sizeof tags);
+    msgpack_sbuffer_destroy(&sb);
+    /* an add carries no tags; a phone is digits starting with 0 */
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_controller(&pk, CRDT_EV_CONTROLLER_ADD, 8, &c), TV_EINVAL);
+    c.ntags = 0;
+    c.phone = (crdt_text){"912345678x", 10};
+    assert_int_equal(crdt_event_pack_controller(&pk, CRDT_EV_CONTROLLER_ADD, 8, &c), TV_EINVAL);
+    msgpack_sbuffer_destroy(&sb);
+
+    crdt_reminder r = {.venue = {8}, .unit = {"22333", 5}, .note = {"nhắc lần 1", 12}};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_reminder(&pk, 9, &r), 0);
+    round_trip(&sb, CRDT_EV_VENUE_REMINDER, &ev, &u, repack_reminder);
+    assert_int_equal(ev.u.reminder.action, CRDT_REMIND);
+    assert_int_equal(ev.u.reminder.note.n, 12);
+    r.action = 7;
+    assert_int_equal(crdt_event_pack_reminder(&pk, 9, &r), TV_EINVAL);
+    msgpack_sbuffer_destroy(&sb);
+
+    uint8_t box1[80], box2[90];
+    memset(box1, 1, sizeof box1);
+    memset(box2, 2, sizeof box2);
+    crdt_person p = {.person = {5},
+                     .unit = {"22333", 5},
+                     .name_masked = {"Nguyễn V** A", (uint32_t)strlen("Nguyễn V** A")},
+                     .id_masked = {"09****5678", 10},
+                     .birth_year = 1999,
+                     .nsealed = 2};
+    p.sealed[0] = (crdt_sealed){.to = {1}, .box = box1, .len = sizeof box1};
+    p.sealed[1] = (crdt_sealed){.to = {2}, .box = box2, .len = sizeof box2};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_person(&pk, 10, &p), 0);
+    round_trip(&sb, CRDT_EV_PERSON, &ev, &u, repack_person);
+    assert_int_equal(ev.u.person.nsealed, 2);
+    assert_int_equal(ev.u.person.sealed[1].len, sizeof box2);
+    assert_memory_equal(ev.u.person.sealed[1].box, box2, sizeof box2);
+    assert_int_equal(ev.u.person.birth_year, 1999);
+    p.nsealed = 0; /* nothing sealed: nothing personal may be recorded */
+    assert_int_equal(crdt_event_pack_person(&pk, 10, &p), TV_EINVAL);
+    msgpack_sbuffer_destroy(&sb);
+
+    crdt_reveal x = {.person = {5}, .reason = {"truy vết F1", (uint32_t)strlen("truy vết F1")}};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_reveal(&pk, 11, &x), 0);
+    round_trip(&sb, CRDT_EV_REVEAL, &ev, &u, repack_reveal);
+    x.reason.n = 0; /* a reveal always says why */
+    assert_int_equal(crdt_event_pack_reveal(&pk, 11, &x), TV_EINVAL);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_unpacked_destroy(&u);
+}
+
 /* Length headers that claim more than the bytes that remain are refused before msgpack-c
  * sees them (it would try to allocate ~137 GB for the first one). */
 static void test_hostile_lengths(void **state)
@@ -255,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_hostile_lengths),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_day_vn),
+        cmocka_unit_test(test_people_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
