@@ -401,6 +401,19 @@ static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_ou
     case CRDT_EV_REVOKE:
         rc = crdt_event_pack_revoke(&b->pk, hlc, ev);
         break;
+    case CRDT_EV_CONTROLLER_ADD:
+    case CRDT_EV_CONTROLLER_REMOVE:
+        rc = crdt_event_pack_controller(&b->pk, type, hlc, ev);
+        break;
+    case CRDT_EV_VENUE_REMINDER:
+        rc = crdt_event_pack_reminder(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_PERSON:
+        rc = crdt_event_pack_person(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_REVEAL:
+        rc = crdt_event_pack_reveal(&b->pk, hlc, ev);
+        break;
     }
     if (rc) {
         b->events.size = before; /* drop a partly packed event */
@@ -420,6 +433,27 @@ int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out)
 int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out)
 {
     return add_event(n, CRDT_EV_VENUE_UPSERT, v, hlc_out);
+}
+
+int tv_node_add_controller(tv_node *n, uint32_t type, const crdt_controller *c, uint64_t *hlc_out)
+{
+    if (type != CRDT_EV_CONTROLLER_ADD && type != CRDT_EV_CONTROLLER_REMOVE) return TV_EINVAL;
+    return add_event(n, type, c, hlc_out);
+}
+
+int tv_node_add_reminder(tv_node *n, const crdt_reminder *r, uint64_t *hlc_out)
+{
+    return add_event(n, CRDT_EV_VENUE_REMINDER, r, hlc_out);
+}
+
+int tv_node_add_person(tv_node *n, const crdt_person *p, uint64_t *hlc_out)
+{
+    return add_event(n, CRDT_EV_PERSON, p, hlc_out);
+}
+
+int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out)
+{
+    return add_event(n, CRDT_EV_REVEAL, r, hlc_out);
 }
 
 /* Checks that this node may issue c now (see tv_node_add_cert). */

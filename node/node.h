@@ -78,6 +78,11 @@ int64_t tv_wall_ms(void);
  * TV_EINVAL or TV_ELIMIT (the pending group is full: commit first). */
 int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out);
 int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out);
+/* type: CRDT_EV_CONTROLLER_ADD or CRDT_EV_CONTROLLER_REMOVE. */
+int tv_node_add_controller(tv_node *n, uint32_t type, const crdt_controller *c, uint64_t *hlc_out);
+int tv_node_add_reminder(tv_node *n, const crdt_reminder *r, uint64_t *hlc_out);
+int tv_node_add_person(tv_node *n, const crdt_person *p, uint64_t *hlc_out);
+int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
 
 /* Adds a certificate issued by this node (bytes as crdt_cert_sign made them) to the
  * pending group. Other nodes trust a node's own log as a whole, so a certificate they

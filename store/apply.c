@@ -16,6 +16,7 @@ typedef struct acc_entry {
     char unit[UNIT_KEY_BYTES];       /* venue_day only: the venue's unit */
     int32_t day;
     uint64_t in, out, active; /* agg: scans in, out, venues newly active that day */
+    int64_t last_ms;          /* venue_day only: the latest scan time */
 } acc_entry;
 
 typedef struct acc {
@@ -54,31 +55,19 @@ static void unit_key(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
     memcpy(out, p, n < TV_UNIT_CODE_MAX ? n : TV_UNIT_CODE_MAX);
 }
 
-static int put(store_txn *t, int table, const void *k, size_t klen, const void *v, size_t vlen)
-{
-    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
-    return store_err_(t, mdb_put(t->txn, t->s->dbi[table], &key, &val, 0));
-}
-
-static int get(store_txn *t, int table, const void *k, size_t klen, MDB_val *val)
-{
-    MDB_val key = {klen, (void *)k};
-    return store_err_(t, mdb_get(t->txn, t->s->dbi[table], &key, val));
-}
-
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta)
 {
     uint8_t k[4], v[8];
     store_be32_(k, id);
     MDB_val cur;
-    int rc = get(t, T_COUNTS, k, 4, &cur);
+    int rc = store_get_(t, T_COUNTS, k, 4, &cur);
     uint64_t n = 0;
     if (rc == TV_OK && cur.mv_size == 8)
         n = store_get64_(cur.mv_data);
     else if (rc != TV_ENOTFOUND && rc != TV_OK)
         return rc;
     store_be64_(v, n + delta);
-    return put(t, T_COUNTS, k, 4, v, 8);
+    return store_put_(t, T_COUNTS, k, 4, v, 8);
 }
 
 static void frontier_decode(store_frontier *f, uint32_t *origin_no, const uint8_t *p)
@@ -107,7 +96,7 @@ static int frontier_load(store_txn *t, const uint8_t *origin, store_frontier *f,
     *origin_no = 0;
     *known = 0;
     MDB_val v;
-    int rc = get(t, T_FRONTIER, origin, TV_NODE_ID_BYTES, &v);
+    int rc = store_get_(t, T_FRONTIER, origin, TV_NODE_ID_BYTES, &v);
     if (rc == TV_ENOTFOUND) return TV_OK;
     if (rc) return rc;
     if (v.mv_size != FRONTIER_BYTES) return TV_ECORRUPT;
@@ -159,7 +148,7 @@ static int check_held(store_txn *t, uint32_t origin_no, const crdt_batch *b, sto
     uint8_t k[12];
     batch_key(k, origin_no, b->h.first_seq);
     MDB_val v;
-    int rc = get(t, T_BATCHES, k, sizeof k, &v);
+    int rc = store_get_(t, T_BATCHES, k, sizeof k, &v);
     if (rc == TV_ENOTFOUND) return TV_EFORK; /* batch boundaries differ: not ours */
     if (rc) return rc;
     crdt_batch held;
@@ -186,7 +175,7 @@ static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     store_be64_(k + 24, seq);
     memcpy(v, s->person, TV_PERSON_REF_BYTES);
     v[TV_PERSON_REF_BYTES] = s->direction;
-    int rc = put(t, T_SCAN_VENUE, k, 32, v, TV_PERSON_REF_BYTES + 1);
+    int rc = store_put_(t, T_SCAN_VENUE, k, 32, v, TV_PERSON_REF_BYTES + 1);
     if (rc) return rc;
 
     memcpy(k + 4, s->person, TV_PERSON_REF_BYTES);
@@ -195,7 +184,7 @@ static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     store_be64_(k + 32, seq);
     memcpy(v, s->venue, TV_VENUE_ID_BYTES);
     v[TV_VENUE_ID_BYTES] = s->direction;
-    if ((rc = put(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1))) return rc;
+    if ((rc = store_put_(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1))) return rc;
 
     uint8_t ak[UNIT_KEY_BYTES + 4];
     unit_key(ak, s->unit.p, s->unit.n);
@@ -212,6 +201,7 @@ static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     store_be32_(vk + TV_VENUE_ID_BYTES, store_bias32_(day));
     e = acc_find(vday, vk, sizeof vk);
     memcpy(e->unit, ak, UNIT_KEY_BYTES);
+    if (e->in == 0 || s->at_ms > e->last_ms) e->last_ms = s->at_ms;
     e->day = day;
     e->in++;
     return TV_OK;
@@ -225,11 +215,15 @@ static int flush_venue_days(store_txn *t, acc *vday, acc *agg)
         acc_entry *e = &vday->slot[vday->order[i]];
         MDB_val cur;
         uint64_t n = 0;
-        int rc = get(t, T_VENUE_DAY, e->key, TV_VENUE_ID_BYTES + 4, &cur);
-        if (rc == TV_OK && cur.mv_size == 8)
+        int64_t last = e->last_ms;
+        int rc = store_get_(t, T_VENUE_DAY, e->key, TV_VENUE_ID_BYTES + 4, &cur);
+        if (rc == TV_OK && cur.mv_size == VENUE_DAY_BYTES) {
             n = store_get64_(cur.mv_data);
-        else if (rc != TV_ENOTFOUND)
+            int64_t had = (int64_t)(store_get64_((uint8_t *)cur.mv_data + 8) ^ (1ULL << 63));
+            if (had > last) last = had;
+        } else if (rc != TV_ENOTFOUND) {
             return rc ? rc : TV_ECORRUPT;
+        }
         if (n == 0) {
             uint8_t ak[UNIT_KEY_BYTES + 4];
             memcpy(ak, e->unit, UNIT_KEY_BYTES);
@@ -238,9 +232,11 @@ static int flush_venue_days(store_txn *t, acc *vday, acc *agg)
             a->day = e->day;
             a->active++;
         }
-        uint8_t v[8];
+        uint8_t v[VENUE_DAY_BYTES];
         store_be64_(v, n + e->in);
-        if ((rc = put(t, T_VENUE_DAY, e->key, TV_VENUE_ID_BYTES + 4, v, 8))) return rc;
+        store_be64_(v + 8, store_bias64_(last));
+        if ((rc = store_put_(t, T_VENUE_DAY, e->key, TV_VENUE_ID_BYTES + 4, v, sizeof v)))
+            return rc;
     }
     return TV_OK;
 }
@@ -251,7 +247,7 @@ static int flush_agg(store_txn *t, acc *agg)
         acc_entry *e = &agg->slot[agg->order[i]];
         MDB_val cur;
         uint64_t in = 0, out = 0, active = 0;
-        int rc = get(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, &cur);
+        int rc = store_get_(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, &cur);
         if (rc == TV_OK && cur.mv_size == AGG_BYTES) {
             in = store_get64_(cur.mv_data);
             out = store_get64_((uint8_t *)cur.mv_data + 8);
@@ -263,7 +259,7 @@ static int flush_agg(store_txn *t, acc *agg)
         store_be64_(v, in + e->in);
         store_be64_(v + 8, out + e->out);
         store_be64_(v + 16, active + e->active);
-        if ((rc = put(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, v, AGG_BYTES))) return rc;
+        if ((rc = store_put_(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, v, AGG_BYTES))) return rc;
     }
     return TV_OK;
 }
@@ -280,7 +276,7 @@ static int held_verbatim(store_txn *t, const crdt_batch *b, const uint8_t *buf, 
     uint8_t k[12];
     batch_key(k, origin_no, b->h.first_seq);
     MDB_val v;
-    return get(t, T_BATCHES, k, sizeof k, &v) == TV_OK && v.mv_size == len &&
+    return store_get_(t, T_BATCHES, k, sizeof k, &v) == TV_OK && v.mv_size == len &&
            memcmp(v.mv_data, buf, len) == 0;
 }
 
@@ -344,7 +340,7 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     }
     uint8_t k[12];
     batch_key(k, origin_no, b.h.first_seq);
-    if ((rc = put(t, T_BATCHES, k, sizeof k, buf, len))) return rc;
+    if ((rc = store_put_(t, T_BATCHES, k, sizeof k, buf, len))) return rc;
 
     if (!t->s->apply_scratch && !(t->s->apply_scratch = calloc(2, sizeof(acc)))) return TV_ENOMEM;
     acc *agg = t->s->apply_scratch, *vday = agg + 1;
@@ -358,6 +354,8 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
             rc = store_venue_apply_(t, &ev->u.venue, ev->hlc, b.h.origin);
         else if (ev->known && (ev->type == CRDT_EV_CERT || ev->type == CRDT_EV_REVOKE))
             rc = store_trust_apply_(t, ev, b.h.origin);
+        else if (ev->known)
+            rc = store_people_apply_(t, ev, b.h.origin, b.h.first_seq + i);
     }
     if (rc == 0) rc = flush_venue_days(t, vday, agg);
     if (rc == 0) rc = flush_agg(t, agg);
@@ -369,7 +367,7 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     memcpy(nf.hash, b.hash, TV_HASH_BYTES);
     uint8_t fv[FRONTIER_BYTES];
     frontier_encode(fv, &nf, origin_no);
-    if ((rc = put(t, T_FRONTIER, b.h.origin, TV_NODE_ID_BYTES, fv, sizeof fv))) return rc;
+    if ((rc = store_put_(t, T_FRONTIER, b.h.origin, TV_NODE_ID_BYTES, fv, sizeof fv))) return rc;
     if ((rc = store_count_add_(t, COUNT_EVENTS, b.h.count)) ||
         (rc = store_count_add_(t, COUNT_BATCHES, 1)))
         return rc;

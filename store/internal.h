@@ -16,16 +16,22 @@ enum store_table {
     T_SCAN_VENUE,  /* day(4) venue(8) at(8) origin_no(4) seq(8) -> person(16) dir(1) */
     T_SCAN_PERSON, /* day(4) person(16) at(8) origin_no(4) seq(8) -> venue(8) dir(1) */
     T_AGG,         /* unit(16, NUL-padded) day(4, biased) -> AGG_BYTES */
-    T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day */
+    T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day, latest at_ms (biased) */
     T_CERTS,       /* subject(32) -> hlc(8) cert bytes: the newest certificate of each node */
     T_REVOKED,     /* subject(32) -> revoker(32) hlc(8) */
     T_FORKS,       /* origin(32) first_seq(8) -> a conflicting batch, verbatim (evidence) */
     T_PEERS,       /* peer(32) -> the sync protocol's record of that peer */
+    T_PERSONS,     /* person(16) -> hlc(8) origin(32) seq(8) person event, verbatim */
+    T_CTRL_ADDS,   /* venue(8) phone(16, NUL-padded) tag(40) -> hlc(8): controller adds */
+    T_CTRL_GONE,   /* tag(40) -> nothing: controller adds removed (observed-remove set) */
+    T_REMINDERS,   /* venue(8) hlc(8) origin(32) -> action(1) note */
+    T_REVEALS,     /* hlc(8) origin(32) -> person(16) reason: the audit of full views */
     T_COUNT_
 };
 
 #define FRONTIER_BYTES (8 + TV_HASH_BYTES + 8 + 8 + 4)
 #define AGG_BYTES (3 * 8)
+#define VENUE_DAY_BYTES 16
 #define UNIT_KEY_BYTES (TV_UNIT_CODE_MAX + 1)
 
 struct store {
@@ -44,6 +50,19 @@ struct store_txn {
 
 /* Maps an LMDB result to a TV code, noting MDB_MAP_FULL in t. */
 int store_err_(store_txn *t, int mdb_rc);
+
+static inline int store_put_(store_txn *t, int table, const void *k, size_t klen, const void *v,
+                             size_t vlen)
+{
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    return store_err_(t, mdb_put(t->txn, t->s->dbi[table], &key, &val, 0));
+}
+
+static inline int store_get_(store_txn *t, int table, const void *k, size_t klen, MDB_val *val)
+{
+    MDB_val key = {klen, (void *)k};
+    return store_err_(t, mdb_get(t->txn, t->s->dbi[table], &key, val));
+}
 
 static inline void store_be64_(uint8_t *p, uint64_t v)
 {
@@ -86,6 +105,9 @@ int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
                        int *own);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a person, controller, reminder or reveal event (people.c); other types: 0. */
+int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
+                        uint64_t seq);
 int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len);
 
 /* Adds delta to counter id. */

@@ -22,6 +22,11 @@ static const char *const table_names[T_COUNT_] = {
     [T_REVOKED] = "revoked",
     [T_FORKS] = "forks",
     [T_PEERS] = "peers",
+    [T_PERSONS] = "persons",
+    [T_CTRL_ADDS] = "controller_adds",
+    [T_CTRL_GONE] = "controller_removed",
+    [T_REMINDERS] = "reminders",
+    [T_REVEALS] = "reveals",
 };
 
 int store_err_(store_txn *t, int rc)
@@ -67,8 +72,8 @@ int store_open(store **out, const char *dir, const store_opts *opts)
         goto fail;
     /* MDB_NOTLS: read transactions are not tied to threads, so a daemon can hand them
      * around; durability flags are left at LMDB's safe defaults on purpose. */
-    unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0) |
-                     (opts && opts->unsynced ? MDB_NOSYNC : 0);
+    unsigned flags =
+        MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0) | (opts && opts->unsynced ? MDB_NOSYNC : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
     int dead = 0;
     mdb_reader_check(s->env, &dead);

@@ -3,8 +3,9 @@
  * One LMDB environment per node. Writes go through store_write(), which runs a caller's
  * function inside one write transaction and returns only after the commit is durable
  * (LMDB's default synchronous commit: MDB_NOSYNC, MDB_NOMETASYNC and MDB_WRITEMAP are never
- * used by a node; only the simulator, whose crashes are simulated, skips the fsync). When the map fills, the transaction is aborted, the map is enlarged and the
- * function runs again; a full disk is reported as TV_ENOSPC with nothing written.
+ * used by a node; only the simulator, whose crashes are simulated, skips the fsync). When the map
+ * fills, the transaction is aborted, the map is enlarged and the function runs again; a full disk
+ * is reported as TV_ENOSPC with nothing written.
  *
  * Everything read from the store through a transaction is valid until that transaction
  * ends (LMDB's rule) unless the function says it copies. Only this layer includes lmdb.h. */
@@ -182,6 +183,7 @@ typedef struct store_venue {
     char village[CRDT_TEXT_BYTES_MAX + 1];
     char owner_phone[CRDT_PHONE_BYTES_MAX + 1];
     uint32_t category;
+    uint32_t closes; /* closing time, minutes after midnight + 1, or CRDT_CLOSES_NONE */
     uint64_t created_hlc, updated_hlc; /* smallest and largest HLC of its upserts */
 } store_venue;
 
@@ -221,5 +223,54 @@ typedef struct store_agg {
 } store_agg;
 /* Returns 0 (zeroes when nothing was recorded) or TV_ESTORE. */
 int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
+
+/* --- people and venue compliance (people.c) ---------------------------------------- */
+
+/* The person event that stands for a person: of all person events for the ref, the one
+ * with the largest (hlc, origin). raw (its encoded bytes, for crdt_event_decode) lives as
+ * long as the transaction. Returns 0, TV_ENOTFOUND or a store error. */
+typedef struct store_person {
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t seq;
+    const uint8_t *raw;
+    size_t raw_len;
+} store_person;
+int store_person_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store_person *p);
+
+/* A venue's controllers: each phone with at least one add not seen by a remove, in phone
+ * order, once each (hlc: of one of its live adds). */
+typedef int (*store_controller_fn)(const char *phone, uint64_t hlc, void *ctx);
+int store_controllers_foreach(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
+                              store_controller_fn fn, void *ctx);
+/* The live add tags (CRDT_TAG_BYTES each) of one phone at a venue: what a remove must
+ * name. Returns 0, TV_ELIMIT when more than cap, or a store error. */
+int store_controller_tags(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], const char *phone,
+                          uint8_t *tags, uint32_t cap, uint32_t *n);
+
+/* Reminders (and reinstatements) of a venue in (hlc, origin) order. */
+typedef int (*store_reminder_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES],
+                                 uint8_t action, const char *note, size_t note_len, void *ctx);
+int store_reminders_foreach(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
+                            store_reminder_fn fn, void *ctx);
+
+/* A venue is suspended by this many reminders with no scan recorded and no reinstatement
+ * after them. */
+#define STORE_SUSPEND_REMINDERS 3
+typedef struct store_venue_status {
+    uint64_t reminders;        /* all reminders ever */
+    uint64_t reminders_active; /* reminders after the last scan and the last reinstatement */
+    int suspended;
+    int64_t last_scan_ms; /* the latest scan's device time; INT64_MIN when none */
+    int64_t last_reminder_ms, reinstated_ms; /* INT64_MIN when none */
+} store_venue_status;
+int store_venue_status_get(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
+                           store_venue_status *st);
+
+/* The audit of full views of people, in (hlc, origin) order. */
+typedef int (*store_reveal_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES],
+                               const uint8_t person[TV_PERSON_REF_BYTES], const char *reason,
+                               size_t reason_len, void *ctx);
+int store_reveals_foreach(store_txn *t, store_reveal_fn fn, void *ctx);
 
 #endif

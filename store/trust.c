@@ -8,18 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int get(store_txn *t, int table, const void *k, size_t klen, MDB_val *val)
-{
-    MDB_val key = {klen, (void *)k};
-    return store_err_(t, mdb_get(t->txn, t->s->dbi[table], &key, val));
-}
-
-static int put(store_txn *t, int table, const void *k, size_t klen, const void *v, size_t vlen)
-{
-    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
-    return store_err_(t, mdb_put(t->txn, t->s->dbi[table], &key, &val, 0));
-}
-
 static int meta_id(store_txn *t, const char *name, uint8_t out[TV_NODE_ID_BYTES])
 {
     size_t len;
@@ -42,7 +30,7 @@ int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_c
                    const uint8_t **raw, size_t *raw_len)
 {
     MDB_val v;
-    int rc = get(t, T_CERTS, subject, TV_NODE_ID_BYTES, &v);
+    int rc = store_get_(t, T_CERTS, subject, TV_NODE_ID_BYTES, &v);
     if (rc) return rc;
     if (v.mv_size <= 8) return TV_ECORRUPT;
     const uint8_t *p = (const uint8_t *)v.mv_data + 8;
@@ -58,7 +46,7 @@ int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_c
 int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES])
 {
     MDB_val v;
-    int rc = get(t, T_REVOKED, subject, TV_NODE_ID_BYTES, &v);
+    int rc = store_get_(t, T_REVOKED, subject, TV_NODE_ID_BYTES, &v);
     if (rc == TV_ENOTFOUND) return 0;
     return rc ? rc : 1;
 }
@@ -94,7 +82,7 @@ static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size
     if (!v) return TV_ENOMEM;
     store_be64_(v, (uint64_t)c->not_before_ms);
     memcpy(v + 8, raw, len);
-    rc = put(t, T_CERTS, c->subject, TV_NODE_ID_BYTES, v, 8 + len);
+    rc = store_put_(t, T_CERTS, c->subject, TV_NODE_ID_BYTES, v, 8 + len);
     free(v);
     if (rc) return rc;
     /* lift a freeze: drop the fork evidence of this subject */
@@ -190,7 +178,7 @@ int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
     uint8_t k[TV_NODE_ID_BYTES + 8];
     memcpy(k, b->h.origin, TV_NODE_ID_BYTES);
     store_be64_(k + TV_NODE_ID_BYTES, b->h.first_seq);
-    int rc = put(t, T_FORKS, k, sizeof k, buf, len);
+    int rc = store_put_(t, T_FORKS, k, sizeof k, buf, len);
     return rc ? rc : TV_EFORK;
 }
 
@@ -202,6 +190,18 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *e
     switch (ev->type) {
     case CRDT_EV_SCAN:
         return crdt_cert_covers(oc, ev->u.scan.unit.p, ev->u.scan.unit.n) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_CONTROLLER_ADD:
+    case CRDT_EV_CONTROLLER_REMOVE:
+        return crdt_cert_covers(oc, ev->u.controller.unit.p, ev->u.controller.unit.n) ? TV_OK
+                                                                                      : TV_ESCOPE;
+    case CRDT_EV_VENUE_REMINDER:
+        return crdt_cert_covers(oc, ev->u.reminder.unit.p, ev->u.reminder.unit.n) ? TV_OK
+                                                                                  : TV_ESCOPE;
+    case CRDT_EV_PERSON:
+        return crdt_cert_covers(oc, ev->u.person.unit.p, ev->u.person.unit.n) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_REVEAL:
+        /* only a node that can read sealed details shows them, and says so */
+        return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_VENUE_UPSERT:
         /* every upsert names its unit, so acceptance does not depend on arrival order */
         if (!(ev->u.venue.fields & CRDT_VENUE_F_UNIT)) return TV_ESCOPE;
@@ -274,7 +274,7 @@ int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[
         memcpy(v, origin, TV_NODE_ID_BYTES);
         store_be64_(v + TV_NODE_ID_BYTES, ev->hlc);
         if (store_revoked(t, ev->u.revoke.subject) == 1) return TV_OK; /* first one stands */
-        return put(t, T_REVOKED, ev->u.revoke.subject, TV_NODE_ID_BYTES, v, sizeof v);
+        return store_put_(t, T_REVOKED, ev->u.revoke.subject, TV_NODE_ID_BYTES, v, sizeof v);
     }
     crdt_cert *c = malloc(sizeof *c);
     if (!c) return TV_ENOMEM;

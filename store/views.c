@@ -1,6 +1,6 @@
 /* Materialised views (venues), scan indexes and daily aggregates: reads and view merges.
  *
- * A venue's view record is the msgpack array [created_hlc, updated_hlc, f1 .. f5], one
+ * A venue's view record is the msgpack array [created_hlc, updated_hlc, f1 .. f6], one
  * element per CRDT_VENUE_F_* field in bit order, each nil or [value, hlc, origin]. Every
  * field keeps the value of the upsert with the largest (hlc, origin), and the HLC bounds
  * are min and max, so the record is a function of the set of upserts applied: nodes that
@@ -25,8 +25,16 @@ typedef struct vrec {
     vfield f[CRDT_VENUE_FIELDS];
 } vrec;
 
-#define F_CATEGORY_INDEX 2 /* the one numeric field: bit 1u << 2 is CRDT_VENUE_F_CATEGORY */
+#define F_CATEGORY_INDEX 2 /* the numeric fields: bit 1u << 2 is CRDT_VENUE_F_CATEGORY */
+#define F_CLOSES_INDEX 5   /* and 1u << 5 CRDT_VENUE_F_CLOSES */
 _Static_assert(CRDT_VENUE_F_CATEGORY == 1u << F_CATEGORY_INDEX, "category bit");
+_Static_assert(CRDT_VENUE_F_CLOSES == 1u << F_CLOSES_INDEX, "closes bit");
+#define FIELDS_V1 5 /* records written before the closing time was a field */
+
+static int numeric(int i)
+{
+    return i == F_CATEGORY_INDEX || i == F_CLOSES_INDEX;
+}
 
 static int vrec_decode(vrec *r, const uint8_t *buf, size_t len)
 {
@@ -37,10 +45,12 @@ static int vrec_decode(vrec *r, const uint8_t *buf, size_t len)
     if (rc) goto done;
     rc = TV_ECORRUPT;
     const msgpack_object *o = &u.data;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 2 + CRDT_VENUE_FIELDS) goto done;
+    if (o->type != MSGPACK_OBJECT_ARRAY ||
+        (o->via.array.size != 2 + CRDT_VENUE_FIELDS && o->via.array.size != 2 + FIELDS_V1))
+        goto done;
     const msgpack_object *a = o->via.array.ptr;
     if (crdt_mp_u64(&a[0], &r->created) || crdt_mp_u64(&a[1], &r->updated)) goto done;
-    for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
+    for (int i = 0; i < (int)o->via.array.size - 2; i++) {
         const msgpack_object *e = &a[2 + i];
         if (e->type == MSGPACK_OBJECT_NIL) continue;
         if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3) goto done;
@@ -50,7 +60,7 @@ static int vrec_decode(vrec *r, const uint8_t *buf, size_t len)
             crdt_mp_bin_n(&e->via.array.ptr[2], TV_NODE_ID_BYTES, &origin))
             goto done;
         memcpy(f->origin, origin, TV_NODE_ID_BYTES);
-        if (i == F_CATEGORY_INDEX) {
+        if (numeric(i)) {
             uint64_t x;
             if (crdt_mp_u64(&e->via.array.ptr[0], &x) || x > UINT32_MAX) goto done;
             f->num = (uint32_t)x;
@@ -83,7 +93,7 @@ static int vrec_encode(const vrec *r, msgpack_sbuffer *sb)
             continue;
         }
         e |= msgpack_pack_array(&pk, 3);
-        if (i == F_CATEGORY_INDEX)
+        if (numeric(i))
             e |= msgpack_pack_uint32(&pk, f->num);
         else
             e |= msgpack_pack_str_with_body(&pk, f->str, f->n);
@@ -116,16 +126,16 @@ int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
     } else {
         return rc;
     }
-    const crdt_text *texts[CRDT_VENUE_FIELDS] = {&v->unit, &v->name, NULL, &v->village,
-                                                 &v->owner_phone};
+    const crdt_text *texts[CRDT_VENUE_FIELDS] = {&v->unit,    &v->name,        NULL,
+                                                 &v->village, &v->owner_phone, NULL};
     for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
         vfield *f = &r.f[i];
         if (!(v->fields & (1u << i)) || !wins(f, hlc, origin)) continue;
         f->set = 1;
         f->hlc = hlc;
         memcpy(f->origin, origin, TV_NODE_ID_BYTES);
-        if (i == F_CATEGORY_INDEX) {
-            f->num = v->category;
+        if (numeric(i)) {
+            f->num = i == F_CATEGORY_INDEX ? v->category : v->closes;
         } else {
             memcpy(f->str, texts[i]->p, texts[i]->n);
             f->str[texts[i]->n] = '\0';
@@ -150,14 +160,17 @@ static void venue_fill(store_venue *out, const uint8_t *id, const vrec *r)
     memcpy(out->id, id, TV_VENUE_ID_BYTES);
     out->created_hlc = r->created;
     out->updated_hlc = r->updated;
-    char *strs[CRDT_VENUE_FIELDS] = {out->unit, out->name, NULL, out->village, out->owner_phone};
-    size_t caps[CRDT_VENUE_FIELDS] = {sizeof out->unit, sizeof out->name, 0, sizeof out->village,
-                                      sizeof out->owner_phone};
+    char *strs[CRDT_VENUE_FIELDS] = {out->unit,    out->name,        NULL,
+                                     out->village, out->owner_phone, NULL};
+    size_t caps[CRDT_VENUE_FIELDS] = {sizeof out->unit,    sizeof out->name,        0,
+                                      sizeof out->village, sizeof out->owner_phone, 0};
     for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
         if (!r->f[i].set) continue;
         out->fields |= 1u << i;
         if (i == F_CATEGORY_INDEX)
             out->category = r->f[i].num;
+        else if (i == F_CLOSES_INDEX)
+            out->closes = r->f[i].num;
         else if (r->f[i].n < caps[i])
             memcpy(strs[i], r->f[i].str, r->f[i].n + 1);
     }

@@ -1,6 +1,7 @@
 /* Tests of the store over a real LMDB environment: the apply path, chains, idempotence,
  * reopening, map growth, order-independent views, indexes and aggregates. */
 #include "crdt/error.h"
+#include "crdt/hlc.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -266,6 +267,8 @@ static void make_logs(log_set *ls, test_rng *rng)
     for (int o = 0; o < ORIGINS; o++) {
         crdt_identity id;
         test_identity(&id, (uint8_t)(20 + o));
+        uint8_t tag[VENUES][3][CRDT_TAG_BYTES];
+        int added[VENUES][3] = {{0}};
         uint8_t prev[TV_HASH_BYTES];
         uint64_t seq = 1, hlc = 1000;
         for (int bi = 0; bi < BATCHES_PER_ORIGIN; bi++) {
@@ -274,7 +277,42 @@ static void make_logs(log_set *ls, test_rng *rng)
             uint32_t n = 1 + (uint32_t)test_rng_below(rng, 6);
             for (uint32_t e = 0; e < n; e++) {
                 hlc += 1 + test_rng_below(rng, 3); /* small steps: HLCs collide across origins */
-                if (test_rng_below(rng, 3) == 0) {
+                uint64_t kind = test_rng_below(rng, 6);
+                static const char *const phones[] = {"0911000001", "0911000002", "0911000003"};
+                if (kind == 3) {
+                    /* a controller added, or the adds of one phone this origin saw removed */
+                    int v = (int)test_rng_below(rng, VENUES), ph = (int)test_rng_below(rng, 3);
+                    crdt_controller c = {.unit = {"22333", 5}, .phone = {phones[ph], 10}};
+                    memcpy(c.venue, ls->venue[v], TV_VENUE_ID_BYTES);
+                    uint32_t type = CRDT_EV_CONTROLLER_ADD;
+                    if (test_rng_below(rng, 2) && added[v][ph]) {
+                        type = CRDT_EV_CONTROLLER_REMOVE;
+                        c.tags = tag[v][ph];
+                        c.ntags = 1;
+                    } else {
+                        memcpy(tag[v][ph], id.pk, TV_NODE_ID_BYTES);
+                        test_be64(tag[v][ph] + TV_NODE_ID_BYTES, seq + e);
+                        added[v][ph] = 1;
+                    }
+                    assert_int_equal(crdt_event_pack_controller(&b.pk, type, hlc, &c), 0);
+                } else if (kind == 4) {
+                    crdt_reminder r = {.unit = {"22333", 5},
+                                       .note = {"chưa quét", test_rng_below(rng, 2) ? 10 : 0},
+                                       .action = test_rng_below(rng, 4) == 0 ? CRDT_REINSTATE
+                                                                             : CRDT_REMIND};
+                    memcpy(r.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
+                    assert_int_equal(crdt_event_pack_reminder(&b.pk, hlc, &r), 0);
+                } else if (kind == 5) {
+                    static const uint8_t box[60] = {1, 2, 3};
+                    crdt_person pe = {.unit = {"22333", 5},
+                                      .name_masked = {"Nguyễn V** A", 14},
+                                      .id_masked = {"09****5678", 10},
+                                      .birth_year = 1990 + (uint32_t)test_rng_below(rng, 3),
+                                      .nsealed = 1};
+                    memset(pe.person, (int)test_rng_below(rng, 4), TV_PERSON_REF_BYTES);
+                    pe.sealed[0] = (crdt_sealed){.box = box, .len = sizeof box};
+                    assert_int_equal(crdt_event_pack_person(&b.pk, hlc, &pe), 0);
+                } else if (kind == 0) {
                     crdt_scan sc =
                         test_scan((uint32_t)test_rng_next(rng),
                                   1633482000000LL + (int64_t)test_rng_below(rng, 3) * 86400000LL);
@@ -307,8 +345,25 @@ static void make_logs(log_set *ls, test_rng *rng)
     }
 }
 
+typedef struct view_buf {
+    uint8_t *out;
+    size_t *n, cap;
+} view_buf;
+
+static int controller_out(const char *phone, uint64_t hlc, void *arg)
+{
+    (void)hlc; /* which live add is reported depends on key order, not on arrival */
+    view_buf *b = arg;
+    size_t len = strlen(phone) + 1;
+    assert_true(*b->n + len <= b->cap);
+    memcpy(b->out + *b->n, phone, len);
+    *b->n += len;
+    return 0;
+}
+
 /* Applies every batch in a random interleaving that keeps each origin's own order, and
- * returns the venue views and the aggregates as one byte string. */
+ * returns the venue views, venue statuses and controllers, person records and the
+ * aggregates as one byte string. */
 static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, size_t cap)
 {
     char *dir = test_tmpdir();
@@ -340,6 +395,26 @@ static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, siz
         assert_true(n + len <= cap);
         memcpy(out + n, raw, len);
         n += len;
+    }
+    for (int v = 0; v < VENUES; v++) {
+        store_venue_status st;
+        assert_int_equal(store_venue_status_get(t, ls->venue[v], &st), 0);
+        assert_true(n + sizeof st <= cap);
+        memcpy(out + n, &st, sizeof st);
+        n += sizeof st;
+        view_buf vb = {out, &n, cap};
+        assert_int_equal(store_controllers_foreach(t, ls->venue[v], controller_out, &vb), 0);
+    }
+    for (int p = 0; p < 4; p++) {
+        uint8_t ref[TV_PERSON_REF_BYTES];
+        memset(ref, p, sizeof ref);
+        store_person pr;
+        if (store_person_get(t, ref, &pr) != 0) continue;
+        assert_true(n + pr.raw_len + 8 <= cap);
+        memcpy(out + n, pr.raw, pr.raw_len);
+        n += pr.raw_len;
+        memcpy(out + n, &pr.seq, 8);
+        n += 8;
     }
     for (int32_t day = 18905; day <= 18909; day++) {
         store_agg a;
@@ -529,6 +604,206 @@ static void test_group_commit_isolates_bad_batch(void **state)
     test_rmdir(dir);
 }
 
+/* --- people and venue compliance ------------------------------------------------------ */
+
+/* One origin's log built event by event, each event its own batch. */
+typedef struct one_log {
+    store *s;
+    const crdt_identity *id;
+    uint64_t seq, hlc;
+    uint8_t prev[TV_HASH_BYTES];
+} one_log;
+
+static void log_begin(one_log *l, crdt_batch_builder *b)
+{
+    crdt_batch_builder_init(b);
+    l->hlc = crdt_hlc_make(1633482000000ULL + l->seq * 60000, 0);
+}
+
+static uint64_t log_end(one_log *l, crdt_batch_builder *b)
+{
+    crdt_batch_builder_note(b, l->hlc);
+    uint8_t *buf, h[TV_HASH_BYTES];
+    size_t len;
+    uint64_t seq = l->seq + 1;
+    assert_int_equal(crdt_batch_seal(b, l->id, seq, l->seq ? l->prev : NULL, &buf, &len, h), 0);
+    assert_int_equal(apply(l->s, buf, len, NULL), 0);
+    memcpy(l->prev, h, sizeof h);
+    l->seq = seq;
+    free(buf);
+    crdt_batch_builder_release(b);
+    return seq;
+}
+
+static void log_reminder(one_log *l, const uint8_t *venue, uint8_t action)
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    crdt_reminder r = {.unit = {"22333", 5}, .action = action};
+    memcpy(r.venue, venue, TV_VENUE_ID_BYTES);
+    assert_int_equal(crdt_event_pack_reminder(&b.pk, l->hlc, &r), 0);
+    log_end(l, &b);
+}
+
+static void log_scan(one_log *l, const uint8_t *venue)
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    crdt_scan sc = test_scan(1, (int64_t)crdt_hlc_ms(l->hlc));
+    memcpy(sc.venue, venue, TV_VENUE_ID_BYTES);
+    assert_int_equal(crdt_event_pack_scan(&b.pk, l->hlc, &sc), 0);
+    log_end(l, &b);
+}
+
+static store_venue_status venue_status(store *s, const uint8_t *venue)
+{
+    store_txn *t;
+    store_venue_status st;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_venue_status_get(t, venue, &st), 0);
+    store_read_end(t);
+    return st;
+}
+
+/* Three reminders suspend a venue; a scan recorded after them, or a reinstatement, lifts
+ * the suspension; reminders before a scan do not count towards the next one. */
+static void test_reminders_suspend(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity id;
+    test_identity(&id, 3);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
+    one_log l = {.s = s, .id = &id};
+    uint8_t venue[TV_VENUE_ID_BYTES] = {9, 9, 9, 9, 9, 9, 9, 9};
+
+    log_reminder(&l, venue, CRDT_REMIND);
+    log_reminder(&l, venue, CRDT_REMIND);
+    store_venue_status st = venue_status(s, venue);
+    assert_int_equal(st.reminders, 2);
+    assert_false(st.suspended);
+    assert_true(st.last_scan_ms == INT64_MIN);
+    log_reminder(&l, venue, CRDT_REMIND);
+    st = venue_status(s, venue);
+    assert_int_equal(st.reminders_active, 3);
+    assert_true(st.suspended);
+
+    log_scan(&l, venue); /* the venue records a scan: back in order */
+    st = venue_status(s, venue);
+    assert_false(st.suspended);
+    assert_int_equal(st.reminders_active, 0);
+    assert_int_equal(st.reminders, 3);
+    assert_true(st.last_scan_ms == (int64_t)crdt_hlc_ms(l.hlc));
+
+    for (int i = 0; i < 3; i++)
+        log_reminder(&l, venue, CRDT_REMIND);
+    assert_true(venue_status(s, venue).suspended);
+    log_reminder(&l, venue, CRDT_REINSTATE);
+    st = venue_status(s, venue);
+    assert_false(st.suspended);
+    assert_int_equal(st.reminders, 6);
+    log_reminder(&l, venue, CRDT_REMIND);
+    log_reminder(&l, venue, CRDT_REMIND);
+    assert_false(venue_status(s, venue).suspended);
+    log_reminder(&l, venue, CRDT_REMIND);
+    assert_true(venue_status(s, venue).suspended);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+typedef struct phones {
+    char list[8][16];
+    int n;
+} phones;
+
+static int collect_phone(const char *phone, uint64_t hlc, void *arg)
+{
+    (void)hlc;
+    phones *p = arg;
+    assert_true(p->n < 8);
+    strcpy(p->list[p->n++], phone);
+    return 0;
+}
+
+static phones controllers(store *s, const uint8_t *venue)
+{
+    store_txn *t;
+    phones p = {.n = 0};
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_controllers_foreach(t, venue, collect_phone, &p), 0);
+    store_read_end(t);
+    return p;
+}
+
+static uint64_t log_controller(one_log *l, const uint8_t *venue, const char *phone,
+                               const uint8_t *tags, uint32_t ntags)
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    crdt_controller c = {.unit = {"22333", 5},
+                         .phone = {phone, (uint32_t)strlen(phone)},
+                         .tags = tags,
+                         .ntags = ntags};
+    memcpy(c.venue, venue, TV_VENUE_ID_BYTES);
+    uint32_t type = ntags ? CRDT_EV_CONTROLLER_REMOVE : CRDT_EV_CONTROLLER_ADD;
+    assert_int_equal(crdt_event_pack_controller(&b.pk, type, l->hlc, &c), 0);
+    return log_end(l, &b);
+}
+
+/* Controllers are an observed-remove set: a remove takes away the adds it names, and an
+ * add made concurrently elsewhere (not named) survives it. */
+static void test_controllers_or_set(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity a, b;
+    test_identity(&a, 4);
+    test_identity(&b, 5);
+    const crdt_identity *ids[] = {&a, &b};
+    trust(s, ids, 2);
+    one_log la = {.s = s, .id = &a}, lb = {.s = s, .id = &b};
+    uint8_t venue[TV_VENUE_ID_BYTES] = {7, 7, 7, 7, 7, 7, 7, 7};
+
+    uint64_t add1 = log_controller(&la, venue, "0911000001", NULL, 0);
+    log_controller(&la, venue, "0911000002", NULL, 0);
+    log_controller(&lb, venue, "0911000001", NULL, 0); /* b adds the same phone too */
+    phones p = controllers(s, venue);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.list[0], "0911000001");
+    assert_string_equal(p.list[1], "0911000002");
+
+    /* a removes the phone as it saw it (its own add only): b's add survives */
+    uint8_t tag[CRDT_TAG_BYTES];
+    memcpy(tag, a.pk, TV_NODE_ID_BYTES);
+    test_be64(tag + TV_NODE_ID_BYTES, add1);
+    log_controller(&la, venue, "0911000001", tag, 1);
+    p = controllers(s, venue);
+    assert_int_equal(p.n, 2);
+
+    /* a remove naming every live add takes the phone away */
+    store_txn *t;
+    uint8_t tags[4 * CRDT_TAG_BYTES];
+    uint32_t n;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_controller_tags(t, venue, "0911000001", tags, 4, &n), 0);
+    store_read_end(t);
+    assert_int_equal(n, 1);
+    log_controller(&la, venue, "0911000001", tags, n);
+    p = controllers(s, venue);
+    assert_int_equal(p.n, 1);
+    assert_string_equal(p.list[0], "0911000002");
+    /* and adding it again brings it back */
+    log_controller(&lb, venue, "0911000001", NULL, 0);
+    assert_int_equal(controllers(s, venue).n, 2);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -539,6 +814,8 @@ int main(void)
         cmocka_unit_test(test_views_independent_of_order),
         cmocka_unit_test(test_indexes_and_aggregates),
         cmocka_unit_test(test_group_commit_isolates_bad_batch),
+        cmocka_unit_test(test_reminders_suspend),
+        cmocka_unit_test(test_controllers_or_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,6 +36,12 @@ static inline void test_rng_bytes(test_rng *r, uint8_t *out, size_t n)
 }
 
 /* A node identity from a one-byte seed, so tests are reproducible. */
+static inline void test_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
 static inline void test_identity(crdt_identity *id, uint8_t seed_byte)
 {
     uint8_t seed[TV_SEED_BYTES];
