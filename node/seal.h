@@ -1,0 +1,50 @@
+/* A person's details sealed to the health nodes, and opened again by one of them.
+ *
+ * The details (name, ID numbers, phone, date of birth, sex, address) are packed as a small
+ * msgpack map and sealed with crypto_box_seal to each recipient: every certified,
+ * unrevoked node with the health flag whose scope covers the recording commune (the
+ * province root, usually). A recipient's sealing key is its node key converted to X25519,
+ * the same conversion CurveZMQ uses, so a health node needs no second key pair: its node
+ * secret key opens what was sealed to it. Nothing else can: a stolen commune laptop holds
+ * only sealed boxes, pseudonyms and masked displays. */
+#ifndef TV_NODE_SEAL_H
+#define TV_NODE_SEAL_H
+
+#include "crdt/event.h"
+#include "crdt/identity.h"
+#include "store/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TV_DETAIL_TEXT_MAX 512 /* one field, in bytes */
+
+/* The details of a person, as read from a card or typed. Empty strings for unknown. */
+typedef struct tv_details {
+    char name[256];
+    char cccd[16];  /* 12-digit citizen ID */
+    char cmnd[16];  /* old 9-digit ID */
+    char bhyt[16];  /* health-insurance card number */
+    char phone[16]; /* 0xxxxxxxxx */
+    char birth[16]; /* yyyy-mm-dd or yyyy */
+    char sex[8];    /* "Nam", "Nữ" or empty */
+    char address[TV_DETAIL_TEXT_MAX];
+} tv_details;
+
+/* Finds the recipients for a commune: up to CRDT_SEALED_MAX health nodes covering unit, in
+ * id order. Returns 0 (with *n >= 1), TV_ENOTFOUND (no health node is known here: nothing
+ * can be sealed, so nothing personal may be recorded), or a store error. */
+int tv_seal_recipients(store_txn *t, const char *unit, uint8_t to[][TV_NODE_ID_BYTES], uint32_t *n);
+
+/* Seals d to each of the n recipients into p->sealed (boxes written into buf, which must
+ * hold n * TV_SEALED_BOX_MAX bytes and outlive p). Returns 0, TV_ELIMIT or TV_EINVAL (a
+ * recipient key that is not a valid point). */
+#define TV_SEALED_BOX_MAX 1024
+int tv_seal_details(const tv_details *d, const uint8_t to[][TV_NODE_ID_BYTES], uint32_t n,
+                    crdt_person *p, uint8_t *buf);
+
+/* Opens the box of p sealed to self. Returns 0, TV_ENOTFOUND (nothing was sealed to this
+ * node), TV_ESIG (the box does not open: damaged, or not for this key) or TV_EDECODE. */
+int tv_unseal_details(const crdt_person *p, const crdt_identity *self, tv_details *d);
+
+#endif
