@@ -74,8 +74,10 @@ int tv_person_parse_typed(const char *text, tv_person_id *out, const char **why)
 void tv_person_ref(const tv_person_id *id, const uint8_t key[TV_TRACING_KEY_BYTES],
                    uint8_t ref[TV_PERSON_REF_BYTES])
 {
-    static const char *const prefix[] = {
-        [TV_ID_PHONE] = "phone:", [TV_ID_CCCD] = "cccd:", [TV_ID_CMND] = "cmnd:"};
+    static const char *const prefix[] = {[TV_ID_PHONE] = "phone:",
+                                         [TV_ID_CCCD] = "cccd:",
+                                         [TV_ID_CMND] = "cmnd:",
+                                         [TV_ID_BHYT] = "bhyt:"};
     char msg[8 + TV_PERSON_NORM_MAX];
     int len = snprintf(msg, sizeof msg, "%s%s", prefix[id->kind], id->norm);
     crypto_generichash(ref, TV_PERSON_REF_BYTES, (const uint8_t *)msg, (size_t)len, key,

@@ -14,6 +14,7 @@ typedef enum tv_id_kind {
     TV_ID_PHONE = 1, /* Vietnamese phone number, 0xxxxxxxxx */
     TV_ID_CCCD = 2,  /* 12-digit citizen identity number */
     TV_ID_CMND = 3,  /* 9-digit old identity card number */
+    TV_ID_BHYT = 4,  /* 15-character health-insurance card number, read from its QR code */
 } tv_id_kind;
 
 #define TV_PERSON_NORM_MAX 24
@@ -21,7 +22,8 @@ typedef enum tv_id_kind {
 
 typedef struct tv_person_id {
     tv_id_kind kind;
-    char norm[TV_PERSON_NORM_MAX];     /* digits only, phone with leading 0 */
+    char norm[TV_PERSON_NORM_MAX];     /* digits only, phone with leading 0; BHYT: its 10-digit
+                                          social-insurance number */
     char masked[TV_PERSON_MASKED_MAX]; /* e.g. 09****5678, 001*******45 */
 } tv_person_id;
 
