@@ -4,10 +4,12 @@
 #include "node/csv.h"
 #include "node/json.h"
 #include "node/person.h"
+#include "node/record.h"
 #include "node/timefmt.h"
 #include "crdt/mp.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +31,12 @@ static const char scan_help[] =
     "its event id once it is safely on disk. Nothing is printed if it was not recorded.\n"
     "\n"
     "  --venue ID      the venue id (or a unique prefix of at least 4 digits)\n"
-    "  --person TEXT   a phone number (0912345678, +84912345678) or an ID number\n"
-    "                  (12-digit CCCD, 9-digit CMND); only a pseudonym and a masked\n"
-    "                  form (09****5678) are stored\n"
+    "  --person TEXT   what was scanned or typed: the QR of a chip ID card (CCCD) or\n"
+    "                  of a health-insurance card (BHYT), a phone number\n"
+    "                  (0912345678, +84912345678) or an ID number (12-digit CCCD,\n"
+    "                  9-digit CMND). Stored: a pseudonym, a masked form\n"
+    "                  (Nguyễn V** A, 09****5678), and the details sealed to the\n"
+    "                  health authority, once per person\n"
     "  --out           a check-out instead of a check-in\n"
     "  --at TIME       when it happened, ISO 8601 with offset, e.g.\n"
     "                  2021-10-06T08:30:00+07:00 (default: now)\n"
@@ -129,10 +134,10 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     }
     if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
     if (!venue || !person) return tv_cli_usage("scan", "scan needs --venue and --person.");
-    tv_person_id pid;
+    tv_card card;
     const char *why;
-    if (tv_person_parse_typed(person, &pid, &why))
-        return tv_cli_usage("scan", "'%s' is not a phone or ID number: %s.", person, why);
+    if (tv_card_parse(person, strlen(person), &card, &why))
+        return tv_cli_usage("scan", "'%s' cannot be read as a person: %s.", person, why);
     int64_t at_ms = 0;
     if (at && tv_time_parse(at, &at_ms))
         return tv_cli_usage("scan", "'%s' is not a time; write it like 2021-10-06T08:30:00+07:00.",
@@ -145,25 +150,33 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     tv_node n;
     int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
     if (rc) return rc;
+    tv_recorder rec;
+    int have_rec = 0;
     store_venue v;
     if ((rc = node_scans(&n)) || (rc = tv_cli_venue_find(&n, venue, &v)) ||
         (rc = venue_scannable(&n, &v, venue)))
         goto done;
-    crdt_scan s = {.direction = out ? CRDT_DIR_OUT : CRDT_DIR_IN,
-                   .method = CRDT_METHOD_STAFF,
-                   .at_ms = at ? at_ms : tv_wall_ms(),
-                   .unit = {n.unit, (uint32_t)strlen(n.unit)},
-                   .masked = {pid.masked, (uint32_t)strlen(pid.masked)},
-                   .device = {device, device ? (uint32_t)strlen(device) : 0}};
-    memcpy(s.venue, v.id, sizeof s.venue);
-    tv_person_ref(&pid, n.tracing_key, s.person);
-    uint64_t seq;
-    if ((rc = tv_node_add_scan(&n, &s, NULL)) || (rc = tv_node_commit(&n, &seq))) {
+    if ((rc = tv_recorder_init(&rec, &n))) {
         rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
         goto done;
     }
+    have_rec = 1;
+    tv_scan_in in = {.venue = &v,
+                     .card = &card,
+                     .out = out,
+                     .at_ms = at ? at_ms : tv_wall_ms(),
+                     .device = device};
+    tv_scan_done sd;
+    uint64_t seq;
+    if ((rc = tv_recorder_add(&rec, &in, &sd)) || (rc = tv_node_commit(&n, &seq))) {
+        tv_node_discard(&n);
+        rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
+        goto done;
+    }
+    seq += sd.new_person; /* the person event comes first */
+    sodium_memzero(&card, sizeof card);
     char when[40];
-    tv_time_format_vn(when, sizeof when, s.at_ms);
+    tv_time_format_vn(when, sizeof when, in.at_ms);
     if (json) {
         char id[TV_EVENT_ID_STR_MAX];
         tv_event_id_format(id, n.id.pk, seq);
@@ -179,16 +192,19 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
         tv_json_key(&j, "at");
         tv_json_string(&j, when);
         tv_json_key(&j, "person");
-        tv_json_string(&j, pid.masked);
+        tv_json_string(&j, sd.masked);
+        tv_json_key(&j, "new_person");
+        tv_json_bool(&j, sd.new_person);
         tv_json_object_end(&j);
         tv_json_line_end(&j);
     } else {
         print_event_id(&n, seq);
         putchar('\n');
-        fprintf(stderr, "%s %s at %s, %s\n", out ? "check-out" : "check-in", pid.masked, v.name,
+        fprintf(stderr, "%s %s at %s, %s\n", out ? "check-out" : "check-in", sd.masked, v.name,
                 when);
     }
 done:
+    if (have_rec) tv_recorder_free(&rec);
     tv_node_close(&n);
     return rc;
 }

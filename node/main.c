@@ -21,6 +21,7 @@ static const char help[] =
     "  init      create a node (its keys and store)\n"
     "  venue     register, list, show and edit venues\n"
     "  scan      record one check-in or check-out\n"
+    "  station   the gate: record what a QR reader scans, answer each line\n"
     "  import    record check-ins and check-outs from a CSV file\n"
     "  status    what the node is and holds\n"
     "  log       every event the node holds\n"
@@ -50,7 +51,7 @@ static const struct {
     {"import", tv_cmd_import}, {"status", tv_cmd_status}, {"log", tv_cmd_log},
     {"verify", tv_cmd_verify}, {"serve", tv_cmd_serve},   {"sync", tv_cmd_sync},
     {"peer", tv_cmd_peer},     {"peers", tv_cmd_peers},   {"bundle", tv_cmd_bundle},
-    {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke},
+    {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke}, {"station", tv_cmd_station},
 };
 
 static const char *default_dir(char *buf, size_t cap)

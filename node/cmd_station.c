@@ -1,0 +1,441 @@
+/* `truyvet station`: the gate. Reads one scanned payload per line (what a USB/HID QR
+ * reader types), records it, and answers each line with one line a guard reads at a
+ * glance.
+ *
+ * A line is answered only once its scan is durable. Lines that are already waiting when
+ * one is read are recorded together in one commit (a reader typing one code at a time
+ * gets one commit per code; a pipe of thousands gets a few commits), then answered in
+ * order. Bad input never stops the station: it answers UNREADABLE and reads on. */
+#include "crdt/error.h"
+#include "crdt/mp.h"
+#include "node/cli.h"
+#include "node/json.h"
+#include "node/record.h"
+#include "node/timefmt.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES TV_CARD_TEXT_MAX
+#define GROUP_MAX 4096 /* lines recorded in one commit, at most */
+#define READ_CHUNK 65536
+
+static const char station_help[] =
+    "Usage: truyvet [-d DIR] station --venue ID [--out] [--window MIN] [--device LABEL]\n"
+    "                               [--json]\n"
+    "\n"
+    "Record what a QR reader at a venue's gate scans: one payload per line on standard\n"
+    "input (a chip ID card's or a health-insurance card's QR, a phone or ID number\n"
+    "typed), and answer each line on standard output, once it is safely on disk:\n"
+    "\n"
+    "  OK                  recorded; the masked name follows\n"
+    "  ALREADY CHECKED IN  recorded, but the person checked in here within the window\n"
+    "                      (the views count one check-in)\n"
+    "  UNREADABLE (why)    nothing recorded: the payload is not a card or number\n"
+    "  SUSPENDED VENUE     nothing recorded: the venue has 3 reminders and no scan\n"
+    "                      since; the commune reinstates it (venue reinstate)\n"
+    "  NOT RECORDED (why)  the store failed (a full disk, say); the line can be scanned\n"
+    "                      again\n"
+    "\n"
+    "The station runs until the end of input or SIGTERM/SIGINT, and exits 0 then.\n"
+    "\n"
+    "  --venue ID      the venue (or a unique prefix of at least 4 digits)\n"
+    "  --out           the gate records check-outs\n"
+    "  --window MIN    scans of one person within this many minutes count as one\n"
+    "                  check-in (default 5)\n"
+    "  --device LABEL  the gate's name, kept with each scan\n"
+    "  --json          one JSON object per input line: line, result (ok, already,\n"
+    "                  unreadable, suspended, failed), id, person, direction, at, reason\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+/* A line reader over read(2) that can tell whether another whole line is already here. */
+typedef struct reader {
+    int fd;
+    char *buf;
+    size_t len, off;
+    int eof;
+    uint64_t line;
+} reader;
+
+/* Reads more input; waits only when `wait`. Returns 1 read something, 0 nothing (or end
+ * of input, or a stop), -1 error. */
+static int fill(reader *r, int wait)
+{
+    if (r->eof || stop_flag) return 0;
+    if (!wait) {
+        struct pollfd p = {.fd = r->fd, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0) return 0;
+    }
+    if (r->off > 0) {
+        memmove(r->buf, r->buf + r->off, r->len - r->off);
+        r->len -= r->off;
+        r->off = 0;
+    }
+    if (r->len == LINE_MAX_BYTES + READ_CHUNK) return 1; /* full: a long line, handled below */
+    ssize_t n = read(r->fd, r->buf + r->len, LINE_MAX_BYTES + READ_CHUNK - r->len);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    if (n == 0) r->eof = 1;
+    r->len += (size_t)n;
+    return n > 0;
+}
+
+/* The next whole line (without its end), if one is here: 1 yes (*too_long when it was cut
+ * at LINE_MAX_BYTES, the rest skipped), 0 no. At end of input a last unterminated line
+ * counts as whole. */
+static int next_line(reader *r, char **line, size_t *len, int *too_long)
+{
+    *too_long = 0;
+    char *start = r->buf + r->off;
+    size_t avail = r->len - r->off;
+    char *nl = memchr(start, '\n', avail);
+    if (!nl && avail > LINE_MAX_BYTES) {
+        /* too long: answer it now, skip the rest up to its end later */
+        *line = start;
+        *len = LINE_MAX_BYTES;
+        *too_long = 1;
+        r->off = r->len; /* drop what is here; skip_rest eats the remainder */
+        r->line++;
+        return 1;
+    }
+    if (!nl && !(r->eof && avail > 0)) return 0;
+    size_t n = nl ? (size_t)(nl - start) : avail;
+    r->off += nl ? n + 1 : n;
+    if (n > 0 && start[n - 1] == '\r') n--;
+    start[n] = '\0';
+    *line = start;
+    *len = n;
+    r->line++;
+    return 1;
+}
+
+typedef enum { ANS_OK, ANS_ALREADY, ANS_UNREADABLE, ANS_SUSPENDED, ANS_FAILED } result;
+static const char *const result_names[] = {"ok", "already", "unreadable", "suspended", "failed"};
+
+typedef struct answer {
+    uint64_t line;
+    result res;
+    const char *why; /* static */
+    char masked[sizeof(((tv_scan_done *)0)->masked)];
+    int64_t at_ms;
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    size_t event_index; /* the scan's place in the pending group */
+    uint64_t seq;
+} answer;
+
+typedef struct station {
+    tv_node n;
+    tv_recorder rec;
+    store_venue v;
+    int out, json;
+    int64_t window_ms;
+    const char *device;
+    answer ans[GROUP_MAX];
+    size_t nans;
+} station;
+
+typedef struct recent_ctx {
+    const uint8_t *venue;
+    int found;
+} recent_ctx;
+
+static int recent_in(const store_scan_ref *s, void *arg)
+{
+    recent_ctx *c = arg;
+    if (s->direction == CRDT_DIR_IN && memcmp(s->venue, c->venue, TV_VENUE_ID_BYTES) == 0)
+        c->found = 1;
+    return 0;
+}
+
+/* Did the person check in here within the window before at_ms (recorded, or earlier in
+ * this group)? */
+static int already_in(station *st, const uint8_t *ref, int64_t at_ms)
+{
+    for (size_t i = 0; i < st->nans; i++)
+        if ((st->ans[i].res == ANS_OK || st->ans[i].res == ANS_ALREADY) &&
+            at_ms - st->ans[i].at_ms < st->window_ms &&
+            memcmp(st->ans[i].ref, ref, TV_PERSON_REF_BYTES) == 0)
+            return 1;
+    store_txn *t;
+    if (store_read_begin(st->n.st, &t)) return 0;
+    recent_ctx c = {.venue = st->v.id};
+    (void)store_scans_by_person(t, ref, at_ms - st->window_ms, at_ms + 1, recent_in, &c);
+    store_read_end(t);
+    return c.found;
+}
+
+static int suspended(station *st)
+{
+    store_txn *t;
+    store_venue_status vs;
+    int rc = store_read_begin(st->n.st, &t);
+    if (rc) return 0;
+    rc = store_venue_status_get(t, st->v.id, &vs);
+    store_read_end(t);
+    return rc == 0 && vs.suspended;
+}
+
+/* Records one line into the pending group, or decides its answer without recording. */
+static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
+{
+    answer *a = &st->ans[st->nans++];
+    memset(a, 0, sizeof *a);
+    a->line = line;
+    a->at_ms = tv_wall_ms();
+    if (too_long) {
+        a->res = ANS_UNREADABLE;
+        a->why = "the line is too long for a QR code";
+        return;
+    }
+    if (suspended(st)) {
+        a->res = ANS_SUSPENDED;
+        a->why = "3 reminders and no scan since";
+        return;
+    }
+    tv_card card;
+    const char *why;
+    if (tv_card_parse(text, len, &card, &why)) {
+        a->res = ANS_UNREADABLE;
+        a->why = why;
+        return;
+    }
+    tv_scan_in in = {
+        .venue = &st->v, .card = &card, .out = st->out, .at_ms = a->at_ms, .device = st->device};
+    tv_scan_done sd;
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    tv_person_ref(&card.id, st->n.tracing_key, ref);
+    int again = !st->out && already_in(st, ref, a->at_ms);
+    memcpy(a->ref, ref, sizeof ref);
+    int rc = tv_recorder_add(&st->rec, &in, &sd);
+    sodium_memzero(&card, sizeof card);
+    if (rc) {
+        a->res = ANS_FAILED;
+        a->why = tv_strerror(rc);
+        return;
+    }
+    a->res = again ? ANS_ALREADY : ANS_OK;
+    a->event_index = (size_t)tv_node_pending(&st->n) - 1;
+    memcpy(a->masked, sd.masked, sizeof a->masked);
+}
+
+static void print_answer(station *st, const answer *a)
+{
+    char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
+    int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
+    if (recorded) {
+        tv_time_format_vn(when, sizeof when, a->at_ms);
+        tv_event_id_format(id, st->n.id.pk, a->seq);
+    }
+    if (st->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "line");
+        tv_json_u64(&j, a->line);
+        tv_json_key(&j, "result");
+        tv_json_string(&j, result_names[a->res]);
+        if (recorded) {
+            tv_json_key(&j, "id");
+            tv_json_string(&j, id);
+            tv_json_key(&j, "person");
+            tv_json_string(&j, a->masked);
+            tv_json_key(&j, "direction");
+            tv_json_string(&j, st->out ? "out" : "in");
+            tv_json_key(&j, "at");
+            tv_json_string(&j, when);
+        } else {
+            tv_json_key(&j, "reason");
+            tv_json_string(&j, a->why ? a->why : "");
+        }
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+        return;
+    }
+    switch (a->res) {
+    case ANS_OK:
+        printf("OK  %s  %s %s\n", a->masked, st->out ? "check-out" : "check-in", when + 11);
+        break;
+    case ANS_ALREADY:
+        printf("ALREADY CHECKED IN  %s\n", a->masked);
+        break;
+    case ANS_UNREADABLE:
+        printf("UNREADABLE (%s)\n", a->why);
+        break;
+    case ANS_SUSPENDED:
+        printf("SUSPENDED VENUE (%s)\n", a->why);
+        break;
+    case ANS_FAILED:
+        printf("NOT RECORDED (%s)\n", a->why);
+        break;
+    }
+}
+
+/* Commits the group, then answers every line of it. Returns 0, or a store error after
+ * the lines were answered NOT RECORDED. */
+static int settle(station *st)
+{
+    if (st->nans == 0) return 0;
+    int rc = 0;
+    if (tv_node_pending(&st->n)) {
+        uint64_t first;
+        rc = tv_node_commit(&st->n, &first);
+        if (rc == 0) {
+            (void)tv_recorder_committed(&st->rec);
+            for (size_t i = 0; i < st->nans; i++)
+                st->ans[i].seq = first + st->ans[i].event_index;
+        } else {
+            (void)tv_recorder_discarded(&st->rec);
+            for (size_t i = 0; i < st->nans; i++)
+                if (st->ans[i].res == ANS_OK || st->ans[i].res == ANS_ALREADY) {
+                    st->ans[i].res = ANS_FAILED;
+                    st->ans[i].why = tv_strerror(rc);
+                }
+        }
+    }
+    for (size_t i = 0; i < st->nans; i++)
+        print_answer(st, &st->ans[i]);
+    st->nans = 0;
+    if (fflush(stdout) != 0) return TV_EIO;
+    return rc == TV_ENOSPC || rc == TV_ESTORE ? 0 : rc; /* a full disk: answered, go on */
+}
+
+int tv_cmd_station(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"venue", required_argument, 0, 'v'},
+                                         {"out", no_argument, 0, 'o'},
+                                         {"window", required_argument, 0, 'w'},
+                                         {"device", required_argument, 0, 'D'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *venue = NULL, *device = NULL;
+    long window_min = 5;
+    int out = 0, json = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            venue = optarg;
+            break;
+        case 'o':
+            out = 1;
+            break;
+        case 'w': {
+            char *end;
+            errno = 0;
+            window_min = strtol(optarg, &end, 10);
+            if (errno || *end || window_min < 0 || window_min > 24 * 60)
+                return tv_cli_usage("station", "--window takes minutes, 0 to 1440.");
+            break;
+        }
+        case 'D':
+            device = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(station_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("station", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("station", "unexpected argument '%s'.", argv[optind]);
+    if (!venue) return tv_cli_usage("station", "station needs --venue.");
+    if (device &&
+        (strlen(device) > CRDT_DEVICE_BYTES_MAX || !crdt_utf8_valid(device, strlen(device))))
+        return tv_cli_usage("station", "the device label must be text of at most %d bytes.",
+                            CRDT_DEVICE_BYTES_MAX);
+
+    station *st = calloc(1, sizeof *st);
+    reader r = {.fd = STDIN_FILENO, .buf = malloc(LINE_MAX_BYTES + READ_CHUNK + 1)};
+    if (!st || !r.buf) {
+        free(st);
+        free(r.buf);
+        return tv_cli_fail(cli, TV_ENOMEM, "the station did not start");
+    }
+    st->out = out;
+    st->json = json;
+    st->device = device;
+    st->window_ms = window_min * 60 * 1000;
+    int rc = tv_cli_open(cli, &st->n, TV_NODE_WRITE);
+    if (rc) goto free_only;
+    if (st->n.role != TV_ROLE_COMMUNE) {
+        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
+                     tv_role_name(st->n.role));
+        rc = TV_EXIT_FAIL;
+        goto close;
+    }
+    if ((rc = tv_cli_venue_find(&st->n, venue, &st->v))) goto close;
+    if (strcmp(st->v.unit, st->n.unit) != 0) {
+        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", venue, st->v.unit,
+                     st->n.unit);
+        rc = TV_EXIT_FAIL;
+        goto close;
+    }
+    if ((rc = tv_recorder_init(&st->rec, &st->n))) {
+        rc = tv_cli_fail(cli, rc, "the station did not start");
+        goto close;
+    }
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "station at %s (%s): scan a code, one per line; Ctrl-D ends.\n", st->v.name,
+                out ? "check-outs" : "check-ins");
+
+    int skipping = 0; /* inside a too-long line: drop input up to its end */
+    while (!stop_flag) {
+        char *line;
+        size_t len;
+        int too_long;
+        int got = next_line(&r, &line, &len, &too_long);
+        if (got && skipping) {
+            skipping = 0; /* the tail of the long line, now ended */
+            r.line--;
+            continue;
+        }
+        if (got) {
+            if (too_long) skipping = 1;
+            if (len == 0 && !too_long) continue; /* an empty line: nothing scanned */
+            take_line(st, line, len, too_long, r.line);
+            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < 8192) continue;
+        }
+        /* nothing more at hand: make the group durable and answer it, then wait */
+        int more = fill(&r, 0);
+        if (more > 0) continue;
+        if ((rc = settle(st))) break;
+        if (r.eof && r.off >= r.len) break;
+        more = fill(&r, 1);
+        if (more < 0) {
+            tv_cli_error("reading standard input failed: %s.", strerror(errno));
+            rc = TV_EXIT_FAIL;
+            break;
+        }
+    }
+    if (rc == 0) rc = settle(st); /* a stop in the middle: what was read is answered */
+    if (rc > 0) rc = TV_EXIT_FAIL;
+    if (rc < 0) rc = tv_cli_fail(cli, rc, "the station stopped");
+    tv_recorder_free(&st->rec);
+close:
+    tv_node_close(&st->n);
+free_only:
+    free(r.buf);
+    free(st);
+    return rc;
+}

@@ -1,0 +1,203 @@
+/* Recording people's scans (see record.h). */
+#include "node/record.h"
+#include "crdt/error.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tv_recorder_init(tv_recorder *r, tv_node *n)
+{
+    memset(r, 0, sizeof *r);
+    r->n = n;
+    r->boxes = malloc((size_t)CRDT_SEALED_MAX * TV_SEALED_BOX_MAX);
+    return r->boxes ? TV_OK : TV_ENOMEM;
+}
+
+void tv_recorder_free(tv_recorder *r)
+{
+    if (r->rt) store_read_end(r->rt);
+    free(r->boxes);
+    free(r->fresh);
+    free(r->used);
+    memset(r, 0, sizeof *r);
+}
+
+static size_t slot_of(const uint8_t *ref, size_t cap)
+{
+    uint64_t h;
+    memcpy(&h, ref, sizeof h); /* a keyed hash already: its bytes are uniform */
+    return (size_t)(h & (cap - 1));
+}
+
+/* Finds ref in the fresh set: 1 found; 0 not, *at = the free slot for it. */
+static int fresh_find(const tv_recorder *r, const uint8_t *ref, size_t *at)
+{
+    if (!r->cap) return 0;
+    for (size_t i = slot_of(ref, r->cap);; i = (i + 1) & (r->cap - 1)) {
+        if (!r->used[i]) {
+            *at = i;
+            return 0;
+        }
+        if (memcmp(r->fresh[i], ref, TV_PERSON_REF_BYTES) == 0) return 1;
+    }
+}
+
+static int fresh_add(tv_recorder *r, const uint8_t *ref)
+{
+    if (2 * (r->nfresh + 1) > r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        uint8_t(*f)[TV_PERSON_REF_BYTES] = calloc(cap, TV_PERSON_REF_BYTES);
+        uint8_t *u = calloc(cap, 1);
+        if (!f || !u) {
+            free(f);
+            free(u);
+            return TV_ENOMEM;
+        }
+        for (size_t i = 0; i < r->cap; i++) {
+            if (!r->used[i]) continue;
+            size_t j = slot_of(r->fresh[i], cap);
+            while (u[j])
+                j = (j + 1) & (cap - 1);
+            memcpy(f[j], r->fresh[i], TV_PERSON_REF_BYTES);
+            u[j] = 1;
+        }
+        free(r->fresh);
+        free(r->used);
+        r->fresh = f;
+        r->used = u;
+        r->cap = cap;
+    }
+    size_t at = 0;
+    if (fresh_find(r, ref, &at)) return TV_OK;
+    memcpy(r->fresh[at], ref, TV_PERSON_REF_BYTES);
+    r->used[at] = 1;
+    r->nfresh++;
+    return TV_OK;
+}
+
+/* Is the person already known here (stored, or pending)? */
+static int known(tv_recorder *r, const uint8_t *ref)
+{
+    size_t at = 0;
+    if (fresh_find(r, ref, &at)) return 1;
+    if (!r->rt) {
+        int rc = store_read_begin(r->n->st, &r->rt);
+        if (rc) return rc;
+    }
+    store_person p;
+    int rc = store_person_get(r->rt, ref, &p);
+    if (rc == TV_OK) return 1;
+    return rc == TV_ENOTFOUND ? 0 : rc;
+}
+
+static int recipients(tv_recorder *r)
+{
+    if (r->have_to) return TV_OK;
+    if (!r->rt) {
+        int rc = store_read_begin(r->n->st, &r->rt);
+        if (rc) return rc;
+    }
+    int rc = tv_seal_recipients(r->rt, r->n->unit, r->to, &r->nto);
+    if (rc == TV_ENOTFOUND)
+        r->nto = 0;
+    else if (rc)
+        return rc;
+    r->have_to = 1;
+    return TV_OK;
+}
+
+static uint8_t method_of(tv_card_kind k)
+{
+    switch (k) {
+    case TV_CARD_CCCD:
+        return CRDT_METHOD_CCCD;
+    case TV_CARD_BHYT:
+        return CRDT_METHOD_BHYT;
+    case TV_CARD_TRUYVET:
+        return CRDT_METHOD_PAPER;
+    default:
+        return CRDT_METHOD_STAFF;
+    }
+}
+
+static void details_of(const tv_card *c, tv_details *d)
+{
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", c->name);
+    if (c->id.kind == TV_ID_CCCD) snprintf(d->cccd, sizeof d->cccd, "%.12s", c->id.norm);
+    snprintf(d->cmnd, sizeof d->cmnd, "%s", c->cmnd);
+    snprintf(d->bhyt, sizeof d->bhyt, "%s", c->bhyt_card);
+    snprintf(d->phone, sizeof d->phone, "%s", c->phone);
+    snprintf(d->birth, sizeof d->birth, "%s", c->birth);
+    snprintf(d->sex, sizeof d->sex, "%s", c->sex == 'M' ? "Nam" : c->sex == 'F' ? "Nữ" : "");
+    snprintf(d->address, sizeof d->address, "%s", c->address);
+}
+
+void tv_person_display(char *out, size_t cap, const char *name_masked, const char *id_masked)
+{
+    if (name_masked && *name_masked)
+        snprintf(out, cap, "%s · %s", name_masked, id_masked);
+    else
+        snprintf(out, cap, "%s", id_masked);
+}
+
+int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
+{
+    memset(done, 0, sizeof *done);
+    const tv_card *c = in->card;
+    tv_person_ref(&c->id, r->n->tracing_key, done->ref);
+    tv_person_display(done->masked, sizeof done->masked, c->name_masked, c->id.masked);
+    int k = known(r, done->ref);
+    if (k < 0) return k;
+    int rc = k ? TV_OK : recipients(r);
+    if (rc) return rc;
+    int with_person = !k && r->nto > 0;
+    if (with_person) {
+        crdt_person p = {.unit = {r->n->unit, (uint32_t)strlen(r->n->unit)},
+                         .name_masked = {c->name_masked, (uint32_t)strlen(c->name_masked)},
+                         .id_masked = {c->id.masked, (uint32_t)strlen(c->id.masked)},
+                         .birth_year = c->birth_year > 0 ? (uint32_t)c->birth_year : 0};
+        memcpy(p.person, done->ref, TV_PERSON_REF_BYTES);
+        tv_details d;
+        details_of(c, &d);
+        rc = tv_seal_details(&d, r->to, r->nto, &p, r->boxes);
+        sodium_memzero(&d, sizeof d);
+        if (rc == 0) rc = tv_node_add_person(r->n, &p, NULL);
+        if (rc == 0) rc = fresh_add(r, done->ref);
+        if (rc) return rc;
+        done->new_person = 1;
+    }
+    /* the masked display travels in the scan only when no person event carries it */
+    const char *m = (k || with_person) ? "" : c->id.masked;
+    crdt_scan s = {.direction = in->out ? CRDT_DIR_OUT : CRDT_DIR_IN,
+                   .method = method_of(c->kind),
+                   .at_ms = in->at_ms,
+                   .unit = {r->n->unit, (uint32_t)strlen(r->n->unit)},
+                   .masked = {m, (uint32_t)strlen(m)},
+                   .device = {in->device, in->device ? (uint32_t)strlen(in->device) : 0}};
+    memcpy(s.venue, in->venue->id, TV_VENUE_ID_BYTES);
+    memcpy(s.person, done->ref, TV_PERSON_REF_BYTES);
+    return tv_node_add_scan(r->n, &s, &done->hlc);
+}
+
+static int renew(tv_recorder *r)
+{
+    if (r->rt) store_read_end(r->rt);
+    r->rt = NULL;
+    r->have_to = 0; /* enrolment or new certificates may have come in */
+    if (r->used) memset(r->used, 0, r->cap);
+    r->nfresh = 0;
+    return TV_OK;
+}
+
+int tv_recorder_committed(tv_recorder *r)
+{
+    return renew(r);
+}
+
+int tv_recorder_discarded(tv_recorder *r)
+{
+    return renew(r);
+}

@@ -1,0 +1,63 @@
+/* Recording people's scans: the one pipeline behind `scan`, `import` and `station`.
+ *
+ * For each scan: the person's pseudonym (person_ref) from their identity; the first time
+ * this node sees the person, a person event with the masked display and the details
+ * sealed to the health nodes (see seal.h); then the scan itself, which carries only the
+ * pseudonym. Sealing costs ~60 µs, so it is done once per person, not per scan. A node
+ * that knows no health node yet (not enrolled) cannot seal: it records the scan with the
+ * masked display and keeps no details at all, and writes the person event the next time
+ * it scans that person once it can.
+ *
+ * Events go to the node's pending group; the caller commits (tv_node_commit) and then
+ * calls tv_recorder_committed, or tv_recorder_discarded if the commit failed. */
+#ifndef TV_NODE_RECORD_H
+#define TV_NODE_RECORD_H
+
+#include "node/idcard.h"
+#include "node/node.h"
+#include "node/seal.h"
+
+typedef struct tv_recorder {
+    tv_node *n;
+    store_txn *rt; /* a read snapshot for "is this person known here?" */
+    int have_to;
+    uint32_t nto;
+    uint8_t to[CRDT_SEALED_MAX][TV_NODE_ID_BYTES];
+    uint8_t *boxes;
+    /* people given a person event in the pending group (open addressing on the ref) */
+    uint8_t (*fresh)[TV_PERSON_REF_BYTES];
+    uint8_t *used;
+    size_t nfresh, cap;
+} tv_recorder;
+
+typedef struct tv_scan_in {
+    const store_venue *venue;
+    const tv_card *card;
+    int out;            /* 1 for a check-out */
+    int64_t at_ms;      /* device time */
+    const char *device; /* may be NULL */
+} tv_scan_in;
+
+typedef struct tv_scan_done {
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    int new_person; /* a person event was written with this scan */
+    uint64_t hlc;
+    char masked[TV_CARD_NAME_MASKED_BYTES + TV_PERSON_MASKED_MAX + 8]; /* for display */
+} tv_scan_done;
+
+int tv_recorder_init(tv_recorder *r, tv_node *n);
+void tv_recorder_free(tv_recorder *r);
+
+/* Adds the scan (and the person event when needed) to the pending group. Returns 0,
+ * TV_ELIMIT (the pending group is full: commit first), TV_EINVAL or a store error; on
+ * error nothing of this scan is pending. */
+int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done);
+
+/* After a successful commit / after a failed one (the pending group was emptied). */
+int tv_recorder_committed(tv_recorder *r);
+int tv_recorder_discarded(tv_recorder *r);
+
+/* The display of a person for staff: "Nguyễn V** A · 09****5678", or the masked id alone. */
+void tv_person_display(char *out, size_t cap, const char *name_masked, const char *id_masked);
+
+#endif
