@@ -37,6 +37,9 @@ int tv_cmd_bundle(tv_cli *cli, int argc, char **argv);
 int tv_cmd_enroll(tv_cli *cli, int argc, char **argv);
 int tv_cmd_revoke(tv_cli *cli, int argc, char **argv);
 int tv_cmd_station(tv_cli *cli, int argc, char **argv);
+int tv_cmd_watch(tv_cli *cli, int argc, char **argv);
+int tv_cmd_person(tv_cli *cli, int argc, char **argv);
+int tv_cmd_audit(tv_cli *cli, int argc, char **argv);
 
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -23,7 +23,8 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES TV_CARD_TEXT_MAX
-#define GROUP_MAX 4096 /* lines recorded in one commit, at most */
+#define GROUP_MAX 4096        /* lines recorded in one commit, at most */
+#define GROUP_EVENTS_MAX 8000 /* and events (a new person adds one): within the node's group */
 #define READ_CHUNK 65536
 
 static const char station_help[] =
@@ -405,8 +406,8 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
         size_t len;
         int too_long;
         int got = next_line(&r, &line, &len, &too_long);
-        if (got && skipping) {
-            skipping = 0; /* the tail of the long line, now ended */
+        if (got && skipping) { /* the tail of a long line */
+            if (!too_long) skipping = 0;
             r.line--;
             continue;
         }
@@ -414,14 +415,15 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
             if (too_long) skipping = 1;
             if (len == 0 && !too_long) continue; /* an empty line: nothing scanned */
             take_line(st, line, len, too_long, r.line);
-            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < 8192) continue;
+            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < GROUP_EVENTS_MAX) continue;
+        } else if (fill(&r, 0) > 0) {
+            continue; /* more lines at hand: they join the group */
         }
-        /* nothing more at hand: make the group durable and answer it, then wait */
-        int more = fill(&r, 0);
-        if (more > 0) continue;
+        /* the group is full, or nothing more is at hand: make it durable, answer, wait */
         if ((rc = settle(st))) break;
         if (r.eof && r.off >= r.len) break;
-        more = fill(&r, 1);
+        if (r.off < r.len && memchr(r.buf + r.off, '\n', r.len - r.off)) continue;
+        int more = fill(&r, 1);
         if (more < 0) {
             tv_cli_error("reading standard input failed: %s.", strerror(errno));
             rc = TV_EXIT_FAIL;

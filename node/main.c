@@ -22,6 +22,9 @@ static const char help[] =
     "  venue     register, list, show and edit venues\n"
     "  scan      record one check-in or check-out\n"
     "  station   the gate: record what a QR reader scans, answer each line\n"
+    "  watch     follow check-ins and check-outs as they are recorded\n"
+    "  person    what the node holds of a person; in full on a health node, audited\n"
+    "  audit     every full view of a person's details, who and why\n"
     "  import    record check-ins and check-outs from a CSV file\n"
     "  status    what the node is and holds\n"
     "  log       every event the node holds\n"
@@ -52,6 +55,7 @@ static const struct {
     {"verify", tv_cmd_verify}, {"serve", tv_cmd_serve},   {"sync", tv_cmd_sync},
     {"peer", tv_cmd_peer},     {"peers", tv_cmd_peers},   {"bundle", tv_cmd_bundle},
     {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke}, {"station", tv_cmd_station},
+    {"watch", tv_cmd_watch},   {"person", tv_cmd_person}, {"audit", tv_cmd_audit},
 };
 
 static const char *default_dir(char *buf, size_t cap)

@@ -85,3 +85,13 @@ status_get() {
     json=$("$TV" -d "$dir" status --json) || fail "status --json failed on $dir"
     printf '%s' "$json" | json_get "$@"
 }
+
+# enrol CHILD PARENT [issue options...]: enrols the node in CHILD under the node in PARENT
+# with request and certificate files, as operators do.
+enrol() {
+    local child=$1 parent=$2
+    shift 2
+    "$TV" -d "$child" enroll request --out "$W/req" >/dev/null
+    "$TV" -d "$parent" enroll issue "$W/req" --out "$W/cert" "$@" >/dev/null
+    "$TV" -d "$child" enroll accept "$W/cert" >/dev/null
+}

@@ -66,15 +66,6 @@ D=$W/district-568
 C=$W/commune-22333
 C2=$W/commune-22334
 
-# enrol CHILD PARENT [issue options...]
-enrol() {
-    local child=$1 parent=$2
-    shift 2
-    "$TV" -d "$child" enroll request --out "$W/req" >/dev/null
-    "$TV" -d "$parent" enroll issue "$W/req" --out "$W/cert" "$@" >/dev/null
-    "$TV" -d "$child" enroll accept "$W/cert" >/dev/null
-}
-
 check "a province, a district and two communes, enrolled down the tree"
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$D" init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1

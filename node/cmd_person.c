@@ -1,0 +1,377 @@
+/* `truyvet person show` and `truyvet audit`: what a node holds of a person, masked; in
+ * full only on a health node, and only after the reveal is recorded in the log. */
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "crdt/mp.h"
+#include "node/cli.h"
+#include "node/json.h"
+#include "node/record.h"
+#include "node/timefmt.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char person_help[] =
+    "Usage: truyvet [-d DIR] person show (--person TEXT | --ref HEX)\n"
+    "                                    [--reveal --reason TEXT] [--json]\n"
+    "\n"
+    "Show what this node holds of a person: the masked display staff may see (Nguyễn V**\n"
+    "A, 09****5678), the year of birth, and which node recorded them.\n"
+    "\n"
+    "  --person TEXT   what a card's QR holds, or a phone or ID number\n"
+    "  --ref HEX       the person's pseudonym (32 hex digits), as trace and log print it\n"
+    "  --reveal        show the details in full (name, ID numbers, phone, date of birth,\n"
+    "                  address). Only a node of the health authority can: the details\n"
+    "                  are sealed to its key. Each reveal is recorded in this node's log\n"
+    "                  (who, when, whose, why) before anything is shown, and travels\n"
+    "                  like any other event: see 'truyvet audit'.\n"
+    "  --reason TEXT   why the details are needed (required with --reveal)\n"
+    "  --json          print one JSON object\n";
+
+static const char audit_help[] =
+    "Usage: truyvet [-d DIR] audit [--json]\n"
+    "\n"
+    "List every full view of a person's details this node knows of (its own and those\n"
+    "synced from other health nodes): when, which node, whose pseudonym, and why.\n";
+
+typedef struct shown {
+    char name_masked[CRDT_MASKED_BYTES_MAX + 1];
+    char id_masked[CRDT_MASKED_BYTES_MAX + 1];
+    uint32_t birth_year;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t hlc;
+    crdt_person p; /* borrows from raw */
+    uint8_t raw[CRDT_EVENT_BYTES_MAX];
+} shown;
+
+static void copy_text(char *out, size_t cap, crdt_text t)
+{
+    size_t n = t.n < cap - 1 ? t.n : cap - 1;
+    memcpy(out, t.p, n);
+    out[n] = '\0';
+}
+
+/* Reads and decodes the person record of ref into *s. Returns 0, TV_ENOTFOUND or an
+ * error. */
+static int person_load(tv_node *n, const uint8_t *ref, shown *s)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    store_person sp;
+    rc = store_person_get(t, ref, &sp);
+    if (rc == 0 && sp.raw_len > sizeof s->raw) rc = TV_ECORRUPT;
+    if (rc == 0) {
+        memcpy(s->raw, sp.raw, sp.raw_len);
+        memcpy(s->origin, sp.origin, TV_NODE_ID_BYTES);
+        s->hlc = sp.hlc;
+    }
+    store_read_end(t);
+    if (rc) return rc;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    rc = crdt_event_decode(&ev, &u, s->raw, sp.raw_len);
+    msgpack_unpacked_destroy(&u);
+    if (rc == 0 && (!ev.known || ev.type != CRDT_EV_PERSON)) rc = TV_ECORRUPT;
+    if (rc) return rc == TV_EDECODE ? TV_ECORRUPT : rc;
+    s->p = ev.u.person;
+    copy_text(s->name_masked, sizeof s->name_masked, s->p.name_masked);
+    copy_text(s->id_masked, sizeof s->id_masked, s->p.id_masked);
+    s->birth_year = s->p.birth_year;
+    return TV_OK;
+}
+
+/* Is this node a health node (its installed certificate has the health flag)? */
+static int is_health(tv_node *n)
+{
+    store_txn *t;
+    crdt_cert *c = malloc(sizeof *c);
+    int out = 0;
+    if (c && store_read_begin(n->st, &t) == 0) {
+        out = store_cert_get(t, n->id.pk, c, NULL, NULL) == 0 && (c->flags & CRDT_CERT_F_HEALTH);
+        store_read_end(t);
+    }
+    free(c);
+    return out;
+}
+
+static void detail_line(const char *label, const char *v)
+{
+    if (*v) printf("  %-9s %s\n", label, v);
+}
+
+static void print_person(const shown *s, const uint8_t *ref, const tv_details *d, int json)
+{
+    char when[40], disp[160];
+    tv_cli_hlc_time(when, sizeof when, s->hlc);
+    tv_person_display(disp, sizeof disp, s->name_masked, s->id_masked);
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "ref");
+        tv_json_hex(&j, ref, TV_PERSON_REF_BYTES);
+        tv_json_key(&j, "person");
+        tv_json_string(&j, disp);
+        tv_json_key(&j, "birth_year");
+        if (s->birth_year)
+            tv_json_u64(&j, s->birth_year);
+        else
+            tv_json_null(&j);
+        tv_json_key(&j, "recorded_by");
+        tv_json_hex(&j, s->origin, TV_NODE_ID_BYTES);
+        tv_json_key(&j, "recorded_at");
+        tv_json_string(&j, when);
+        tv_json_key(&j, "sealed_to");
+        tv_json_u64(&j, s->p.nsealed);
+        if (d) {
+            const char *keys[] = {"name",  "cccd",  "cmnd", "bhyt",
+                                  "phone", "birth", "sex",  "address"};
+            const char *vals[] = {d->name,  d->cccd,  d->cmnd, d->bhyt,
+                                  d->phone, d->birth, d->sex,  d->address};
+            tv_json_key(&j, "details");
+            tv_json_object_begin(&j);
+            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+                tv_json_key(&j, keys[i]);
+                tv_json_string(&j, vals[i]);
+            }
+            tv_json_object_end(&j);
+        }
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+        return;
+    }
+    char refhex[2 * TV_PERSON_REF_BYTES + 1];
+    sodium_bin2hex(refhex, sizeof refhex, ref, TV_PERSON_REF_BYTES);
+    printf("person    %s\nref       %s\n", disp, refhex);
+    if (s->birth_year) printf("born      %u\n", s->birth_year);
+    char origin[17];
+    sodium_bin2hex(origin, sizeof origin, s->origin, 8);
+    printf("recorded  by node %s, %s\n", origin, when);
+    if (d) {
+        printf("details   (revealed; this view is recorded in the log)\n");
+        detail_line("name", d->name);
+        detail_line("CCCD", d->cccd);
+        detail_line("CMND", d->cmnd);
+        detail_line("BHYT", d->bhyt);
+        detail_line("phone", d->phone);
+        detail_line("born", d->birth);
+        detail_line("sex", d->sex);
+        detail_line("address", d->address);
+    }
+}
+
+static int person_show(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"person", required_argument, 0, 'p'},
+                                         {"ref", required_argument, 0, 'r'},
+                                         {"reveal", no_argument, 0, 'R'},
+                                         {"reason", required_argument, 0, 'w'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *person = NULL, *refhex = NULL, *reason = NULL;
+    int reveal = 0, json = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            person = optarg;
+            break;
+        case 'r':
+            refhex = optarg;
+            break;
+        case 'R':
+            reveal = 1;
+            break;
+        case 'w':
+            reason = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(person_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("person show", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("person", "unexpected argument '%s'.", argv[optind]);
+    if (!person == !refhex) return tv_cli_usage("person", "give either --person or --ref.");
+    if (reveal && (!reason || !*reason))
+        return tv_cli_usage("person", "--reveal needs --reason: say why the details are needed.");
+    if (!reveal && reason) return tv_cli_usage("person", "--reason goes with --reveal.");
+    if (reason &&
+        (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(reason, strlen(reason))))
+        return tv_cli_usage("person", "the reason must be text of at most %d bytes.",
+                            CRDT_TEXT_BYTES_MAX);
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    tv_card card;
+    if (refhex && tv_hex_decode(ref, sizeof ref, refhex))
+        return tv_cli_usage("person", "'%s' is not a pseudonym (32 hex digits).", refhex);
+    const char *why;
+    if (person && tv_card_parse(person, strlen(person), &card, &why))
+        return tv_cli_usage("person", "'%s' cannot be read as a person: %s.", person, why);
+
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
+    if (rc) return rc;
+    if (person) {
+        tv_person_ref(&card.id, n.tracing_key, ref);
+        sodium_memzero(&card, sizeof card);
+    }
+    shown *s = malloc(sizeof *s);
+    tv_details *d = NULL;
+    if (!s) {
+        rc = tv_cli_fail(cli, TV_ENOMEM, "nothing shown");
+        goto done;
+    }
+    if ((rc = person_load(&n, ref, s))) {
+        if (rc == TV_ENOTFOUND) {
+            tv_cli_error("this node holds no record of that person.");
+            rc = TV_EXIT_FAIL;
+        } else {
+            rc = tv_cli_fail(cli, rc, "nothing shown");
+        }
+        goto done;
+    }
+    if (reveal) {
+        if (!is_health(&n)) {
+            tv_cli_error("this node cannot reveal identities: the details are sealed to the "
+                         "health authority's nodes, and this node's certificate does not carry "
+                         "the health flag.");
+            rc = TV_EXIT_FAIL;
+            goto done;
+        }
+        d = malloc(sizeof *d);
+        if (!d) {
+            rc = tv_cli_fail(cli, TV_ENOMEM, "nothing shown");
+            goto done;
+        }
+        rc = tv_unseal_details(&s->p, &n.id, d);
+        if (rc == TV_ENOTFOUND) {
+            tv_cli_error("this person's details were sealed to other health nodes, not to this "
+                         "one; ask a node they were sealed to.");
+            rc = TV_EXIT_FAIL;
+            goto done;
+        }
+        if (rc) {
+            rc = tv_cli_fail(cli, rc, "the sealed details do not open");
+            goto done;
+        }
+        /* the audit first: nothing is shown unless the reveal is on disk */
+        crdt_reveal x = {.reason = {reason, (uint32_t)strlen(reason)}};
+        memcpy(x.person, ref, sizeof ref);
+        uint64_t seq;
+        if ((rc = tv_node_add_reveal(&n, &x, NULL)) || (rc = tv_node_commit(&n, &seq))) {
+            tv_node_discard(&n);
+            rc = tv_cli_fail(cli, rc, "the reveal could not be recorded, so nothing is shown");
+            goto done;
+        }
+    }
+    print_person(s, ref, d, json);
+    rc = TV_EXIT_OK;
+done:
+    if (d) {
+        sodium_memzero(d, sizeof *d);
+        free(d);
+    }
+    free(s);
+    tv_node_close(&n);
+    return rc;
+}
+
+int tv_cmd_person(tv_cli *cli, int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(person_help, stdout);
+        return TV_EXIT_OK;
+    }
+    if (argc >= 2 && strcmp(argv[1], "show") == 0) return person_show(cli, argc - 1, argv + 1);
+    return tv_cli_usage("person", "use 'person show'.");
+}
+
+typedef struct audit_ctx {
+    tv_node *n;
+    store_txn *t;
+    int json;
+    tv_json *j;
+    uint64_t count;
+} audit_ctx;
+
+static int audit_row(uint64_t hlc, const uint8_t *origin, const uint8_t *person, const char *reason,
+                     size_t reason_len, void *arg)
+{
+    audit_ctx *a = arg;
+    char when[40], who[17], whose[2 * TV_PERSON_REF_BYTES + 1], why[CRDT_TEXT_BYTES_MAX + 1];
+    tv_cli_hlc_time(when, sizeof when, hlc);
+    sodium_bin2hex(who, sizeof who, origin, 8);
+    sodium_bin2hex(whose, sizeof whose, person, TV_PERSON_REF_BYTES);
+    size_t n = reason_len < CRDT_TEXT_BYTES_MAX ? reason_len : CRDT_TEXT_BYTES_MAX;
+    memcpy(why, reason, n);
+    why[n] = '\0';
+    char unit[TV_UNIT_CODE_MAX + 1] = "";
+    crdt_cert *c = malloc(sizeof *c);
+    if (c && store_cert_get(a->t, origin, c, NULL, NULL) == 0)
+        snprintf(unit, sizeof unit, "%s", c->unit);
+    free(c);
+    a->count++;
+    if (a->json) {
+        tv_json_object_begin(a->j);
+        tv_json_key(a->j, "at");
+        tv_json_string(a->j, when);
+        tv_json_key(a->j, "node");
+        tv_json_hex(a->j, origin, TV_NODE_ID_BYTES);
+        tv_json_key(a->j, "unit");
+        tv_json_string(a->j, unit);
+        tv_json_key(a->j, "ref");
+        tv_json_string(a->j, whose);
+        tv_json_key(a->j, "reason");
+        tv_json_string(a->j, why);
+        tv_json_object_end(a->j);
+        tv_json_line_end(a->j);
+    } else {
+        printf("%s  node %s (unit %s)  person %s  reason: %s\n", when, who, *unit ? unit : "?",
+               whose, why);
+    }
+    return 0;
+}
+
+int tv_cmd_audit(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int json = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j') {
+            json = 1;
+        } else if (c == 'h') {
+            fputs(audit_help, stdout);
+            return TV_EXIT_OK;
+        } else {
+            return tv_cli_bad_option("audit", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("audit", "unexpected argument '%s'.", argv[optind]);
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    tv_json j;
+    tv_json_init(&j, stdout);
+    audit_ctx a = {.n = &n, .json = json, .j = &j};
+    if ((rc = store_read_begin(n.st, &a.t)) == 0) {
+        rc = store_reveals_foreach(a.t, audit_row, &a);
+        store_read_end(a.t);
+    }
+    if (rc)
+        rc = tv_cli_fail(cli, rc, "the audit could not be read");
+    else if (!json && a.count == 0)
+        fprintf(stderr, "no reveal recorded\n");
+    tv_node_close(&n);
+    return rc;
+}

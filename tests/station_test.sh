@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# The gate: `truyvet station` fed like a USB QR reader (one payload per line), its
+# answers, the privacy of what it stores, and that a line it answered survives kill -9.
+# Then a health node reveals an identity, and the reveal is audited.
+#
+# Usage: bash tests/station_test.sh /path/to/truyvet
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+STATION_PID=""
+cleanup() {
+    if [[ -n $STATION_PID ]] && kill -0 "$STATION_PID" 2>/dev/null; then
+        kill -9 "$STATION_PID" 2>/dev/null || true
+        wait "$STATION_PID" 2>/dev/null || true
+    fi
+    rm -rf "$W"
+}
+
+P=$W/province-56
+C=$W/commune-22333
+CCCD='001099012345|123456789|Nguyễn Văn An|15031999|Nam|Số 1 Phố X, Phường Ba Đình, Hà Nội|20042021'
+CCCD_SHORT='001099012345||Nguyễn Văn An|15031999|Nam|Số 1 Phố X, Phường Ba Đình, Hà Nội|20042021'
+# BHYT 2018 layout: name "Trần Thị Bích Ngọc" and address "Thôn Đông" in hex
+BHYT='HS4010123456789|5472e1baa76e205468e1bb8b2042c3ad6368204e67e1bb8d63|15/03/2010|2|5468c3b46e20c490c3b46e67|01 - 001|01/01/2021|31/12/2021|01/01/2021|56|4e677579e1bb856e2056c4836e20426f|4|01/01/2026|ab12|$'
+
+# scans_of DIR: the node's scan events
+scans_of() { status_get "$1" events scan; }
+
+check "a province (the health authority) and a commune enrolled under it, with a venue"
+"$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
+"$TV" -d "$C" init --role commune --unit 22333 --name "Phường Bắc Nha Trang" >/dev/null 2>&1
+enrol "$C" "$P" 2>/dev/null
+VENUE=$("$TV" -d "$C" venue add --name "Chợ Vĩnh Hải" --category market 2>/dev/null)
+OTHER=$("$TV" -d "$C" venue add --name "Quán Bà Tư" --category restaurant 2>/dev/null)
+
+check "a pipe of good, repeated, damaged and empty lines: one answer per line, in order"
+{
+    printf '%s\n' "$CCCD"
+    printf '%s\r\n' "$CCCD_SHORT" # the same person again, CRLF as some readers send
+    printf 'hello|world\n'
+    printf '\n'                               # an empty line: nothing scanned, no answer
+    printf '%s\n' "${BHYT/5472e1/5472z1}"     # a name that is not hex
+    printf '%s\n' "$BHYT"
+    printf '0912 345 678\n'
+    head -c 10000 /dev/zero | tr '\0' '7'     # far longer than any QR code
+    printf '\n0987654321\n'
+} >"$W/lines"
+run "$TV" -d "$C" station --venue "$VENUE" <"$W/lines"
+expect_ok "station over a pipe"
+mapfile -t A <"$W/out"
+((${#A[@]} == 8)) || fail "8 answers expected, got ${#A[@]}: $OUT"
+[[ ${A[0]} == "OK  Nguyễn V** A · 001*******45  check-in "* ]] || fail "line 1: ${A[0]}"
+[[ ${A[1]} == "ALREADY CHECKED IN  Nguyễn V** A · 001*******45" ]] || fail "line 2: ${A[1]}"
+[[ ${A[2]} == "UNREADABLE (unknown QR layout: 2 fields separated by |)" ]] || fail "line 3: ${A[2]}"
+[[ ${A[3]} == "UNREADABLE (BHYT name field is not hex)" ]] || fail "line 5: ${A[3]}"
+[[ ${A[4]} == "OK  Trần T** B** N · HS***********89  check-in "* ]] || fail "line 6: ${A[4]}"
+[[ ${A[5]} == "OK  09****5678  check-in "* ]] || fail "line 7: ${A[5]}"
+[[ ${A[6]} == "UNREADABLE (the text is longer than any QR code can hold)" ]] || fail "line 8: ${A[6]}"
+[[ ${A[7]} == "OK  09****4321  check-in "* ]] || fail "line 9: ${A[7]}"
+(($(scans_of "$C") == 5)) || fail "5 scans recorded expected, the node holds $(scans_of "$C")"
+(($(status_get "$C" events person) == 4)) || fail "one person event per person (4) expected"
+
+check "--json: one object per line with the line number, and the event ids are in the log"
+printf '%s\n' "$CCCD" "garbage" "0912345678" | "$TV" -d "$C" station --venue "$OTHER" --json \
+    >"$W/answers.jsonl"
+python3 - "$W/answers.jsonl" <<'EOF' || fail "station --json answers are wrong"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [r["line"] for r in rows] == [1, 2, 3], rows
+assert [r["result"] for r in rows] == ["ok", "unreadable", "ok"], rows
+assert rows[0]["person"] == "Nguyễn V** A · 001*******45" and rows[0]["direction"] == "in"
+assert rows[1]["reason"] == "it should contain only digits (a phone number or an ID number)", rows[1]
+assert all("id" in r for r in rows if r["result"] == "ok")
+EOF
+"$TV" -d "$C" log --json >"$W/log.jsonl"
+for id in $(python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in open(sys.argv[1]) if "id" in json.loads(l)]' "$W/answers.jsonl"); do
+    grep -qF "\"id\":\"$id\"" "$W/log.jsonl" || fail "answered event $id is not in the log"
+done
+(($(status_get "$C" events person) == 4)) || fail "a person already known got a second person event"
+
+check "nothing personal is stored in clear: names, numbers and addresses are sealed"
+for secret in "Nguyễn Văn An" "001099012345" "123456789" "0912345678" "Phường Ba Đình" \
+    "Trần Thị Bích Ngọc" "4010123456789"; do
+    if grep -rqaF -- "$secret" "$C"; then fail "'$secret' is stored in clear in the commune's files"; fi
+done
+
+check "bad use: no venue, an unknown venue, a province node"
+run "$TV" -d "$C" station </dev/null
+expect_refused 2 "station without --venue"
+run "$TV" -d "$C" station --venue ffffffffffffffff </dev/null
+expect_rc 1 "station at an unknown venue"
+run "$TV" -d "$P" station --venue "$VENUE" </dev/null
+expect_refused 1 "station on a province node"
+expect_err_has "commune" "station on a province node"
+
+check "kill -9 in the middle of a stream: every answered line is in the log"
+python3 -c '
+for i in range(200000):
+    print("09%08d" % i)' >"$W/many"
+mkfifo "$W/fifo"
+"$TV" -d "$C" station --venue "$VENUE" --json <"$W/fifo" >"$W/kill.jsonl" 2>"$W/kill.err" &
+STATION_PID=$!
+exec 7>"$W/fifo"
+# write in the background; the station answers as it goes
+(cat "$W/many" >&7 2>/dev/null || true) &
+WRITER=$!
+for ((i = 0; i < 6000; i++)); do # a bound on the wait, not a timing check
+    (($(wc -l <"$W/kill.jsonl") >= 2000)) && break
+    kill -0 "$STATION_PID" 2>/dev/null || fail "the station died: $(cat "$W/kill.err")"
+    sleep 0.05
+done
+kill -9 "$STATION_PID"
+wait "$STATION_PID" 2>/dev/null || true
+STATION_PID=""
+exec 7>&-
+kill "$WRITER" 2>/dev/null || true
+wait "$WRITER" 2>/dev/null || true
+answered=$(python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    if not line.endswith("\n"):
+        break  # cut by the kill: not a whole answer
+    r = json.loads(line)
+    assert r["result"] == "ok", r
+    print(r["id"])
+' "$W/kill.jsonl" | tee "$W/kill.ids" | wc -l)
+((answered >= 2000)) || fail "the station answered only $answered lines before the kill"
+"$TV" -d "$C" log --json | python3 -c '
+import json, sys
+have = {json.loads(l).get("id") for l in sys.stdin}
+missing = [i.strip() for i in open(sys.argv[1]) if i.strip() not in have]
+if missing:
+    sys.exit("answered but not in the log: %d, e.g. %s" % (len(missing), missing[0]))
+' "$W/kill.ids" || fail "an answered line was lost"
+run "$TV" -d "$C" verify
+expect_ok "verify after the kill"
+
+check "SIGTERM ends the station cleanly (exit 0) after answering what it read"
+rm -f "$W/fifo"
+mkfifo "$W/fifo"
+"$TV" -d "$C" station --venue "$OTHER" <"$W/fifo" >"$W/term.out" 2>"$W/term.err" &
+STATION_PID=$!
+exec 7>"$W/fifo"
+printf '0911111111\n' >&7
+for ((i = 0; i < 6000; i++)); do
+    [[ -s $W/term.out ]] && break
+    sleep 0.05
+done
+[[ $(cat "$W/term.out") == "OK  09****1111  check-in "* ]] || fail "no answer before SIGTERM"
+kill -TERM "$STATION_PID"
+rc=0
+wait "$STATION_PID" || rc=$?
+STATION_PID=""
+exec 7>&-
+((rc == 0)) || fail "station exited $rc on SIGTERM: $(cat "$W/term.err")"
+
+check "the health authority reveals an identity; the reveal is recorded and travels"
+"$TV" -d "$C" bundle export --out "$W/c.bundle" >/dev/null 2>&1
+"$TV" -d "$P" bundle import "$W/c.bundle" >/dev/null 2>&1
+run "$TV" -d "$P" person show --person "$CCCD" --json
+expect_ok "person show at the province"
+[[ $(json_get person <"$W/out") == "Nguyễn V** A · 001*******45" ]] || fail "masked display wrong"
+grep -qF "Nguyễn Văn An" "$W/out" && fail "person show without --reveal shows the name"
+run "$TV" -d "$P" person show --person "$CCCD" --reveal
+expect_refused 2 "--reveal without --reason"
+run "$TV" -d "$P" person show --person "$CCCD" --reveal --reason "truy vết F1 ca 123" --json
+expect_ok "reveal at the province"
+[[ $(json_get details name <"$W/out") == "Nguyễn Văn An" ]] || fail "revealed name wrong"
+[[ $(json_get details address <"$W/out") == "Số 1 Phố X, Phường Ba Đình, Hà Nội" ]] ||
+    fail "revealed address wrong"
+[[ $(json_get details cmnd <"$W/out") == "123456789" ]] || fail "revealed CMND wrong"
+run "$TV" -d "$P" person show --person "$BHYT" --reveal --reason "kiểm tra" --json
+expect_ok "reveal of a BHYT card's holder"
+[[ $(json_get details name <"$W/out") == "Trần Thị Bích Ngọc" ]] || fail "BHYT name wrong"
+[[ $(json_get details sex <"$W/out") == "Nữ" ]] || fail "BHYT sex wrong"
+run "$TV" -d "$P" audit --json
+expect_ok "audit at the province"
+(($(wc -l <"$W/out") == 2)) || fail "two reveals expected in the audit: $OUT"
+[[ $(head -n 1 "$W/out" | json_get reason) == "truy vết F1 ca 123" ]] || fail "audit reason wrong"
+[[ $(head -n 1 "$W/out" | json_get unit) == "56" ]] || fail "audit node unit wrong"
+
+check "a commune cannot reveal, and says why"
+run "$TV" -d "$C" person show --person "$CCCD" --reveal --reason "tò mò"
+expect_refused 1 "reveal at a commune"
+expect_err_has "health" "reveal at a commune"
+"$TV" -d "$C" audit --json >"$W/c-audit"
+[[ ! -s $W/c-audit ]] || fail "a refused reveal left an audit event"
+
+check "the audit travels down to the commune with the province's log"
+"$TV" -d "$P" bundle export --out "$W/p.bundle" >/dev/null 2>&1
+"$TV" -d "$C" bundle import "$W/p.bundle" >/dev/null 2>&1 || true
+run "$TV" -d "$C" audit --json
+expect_ok "audit at the commune"
+(($(wc -l <"$W/out") == 2)) || fail "the commune does not see the province's reveals: $OUT"
+echo "station test passed"
