@@ -131,7 +131,6 @@ typedef struct answer {
     const char *why; /* static */
     char masked[sizeof(((tv_scan_done *)0)->masked)];
     int64_t at_ms;
-    uint8_t ref[TV_PERSON_REF_BYTES];
     size_t event_index; /* the scan's place in the pending group */
     uint64_t seq;
 } answer;
@@ -145,7 +144,25 @@ typedef struct station {
     const char *device;
     answer ans[GROUP_MAX];
     size_t nans;
+    /* the people recorded in this group and when, by pseudonym (open addressing) */
+    struct {
+        uint8_t ref[TV_PERSON_REF_BYTES];
+        int64_t at_ms;
+        uint8_t used;
+    } seen[2 * GROUP_MAX];
 } station;
+
+/* The slot of ref in the group's table: where it is, or the free one it would take. */
+static size_t seen_slot(station *st, const uint8_t *ref)
+{
+    uint64_t h;
+    memcpy(&h, ref, sizeof h); /* a keyed hash: uniform bytes */
+    size_t cap = sizeof st->seen / sizeof st->seen[0];
+    size_t i = (size_t)(h % cap);
+    while (st->seen[i].used && memcmp(st->seen[i].ref, ref, TV_PERSON_REF_BYTES) != 0)
+        i = (i + 1) % cap;
+    return i;
+}
 
 typedef struct recent_ctx {
     const uint8_t *venue;
@@ -164,11 +181,8 @@ static int recent_in(const store_scan_ref *s, void *arg)
  * this group)? */
 static int already_in(station *st, const uint8_t *ref, int64_t at_ms)
 {
-    for (size_t i = 0; i < st->nans; i++)
-        if ((st->ans[i].res == ANS_OK || st->ans[i].res == ANS_ALREADY) &&
-            at_ms - st->ans[i].at_ms < st->window_ms &&
-            memcmp(st->ans[i].ref, ref, TV_PERSON_REF_BYTES) == 0)
-            return 1;
+    size_t k = seen_slot(st, ref);
+    if (st->seen[k].used && at_ms - st->seen[k].at_ms < st->window_ms) return 1;
     store_txn *t;
     if (store_read_begin(st->n.st, &t)) return 0;
     recent_ctx c = {.venue = st->v.id};
@@ -218,7 +232,6 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     uint8_t ref[TV_PERSON_REF_BYTES];
     tv_person_ref(&card.id, st->n.tracing_key, ref);
     int again = !st->out && already_in(st, ref, a->at_ms);
-    memcpy(a->ref, ref, sizeof ref);
     int rc = tv_recorder_add(&st->rec, &in, &sd);
     sodium_memzero(&card, sizeof card);
     if (rc) {
@@ -227,6 +240,10 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
         return;
     }
     a->res = again ? ANS_ALREADY : ANS_OK;
+    size_t k = seen_slot(st, ref);
+    memcpy(st->seen[k].ref, ref, sizeof ref);
+    st->seen[k].at_ms = a->at_ms;
+    st->seen[k].used = 1;
     a->event_index = (size_t)tv_node_pending(&st->n) - 1;
     memcpy(a->masked, sd.masked, sizeof a->masked);
 }
@@ -308,6 +325,7 @@ static int settle(station *st)
     for (size_t i = 0; i < st->nans; i++)
         print_answer(st, &st->ans[i]);
     st->nans = 0;
+    memset(st->seen, 0, sizeof st->seen);
     if (fflush(stdout) != 0) return TV_EIO;
     return rc == TV_ENOSPC || rc == TV_ESTORE ? 0 : rc; /* a full disk: answered, go on */
 }

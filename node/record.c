@@ -18,6 +18,7 @@ int tv_recorder_init(tv_recorder *r, tv_node *n)
 void tv_recorder_free(tv_recorder *r)
 {
     if (r->rt) store_read_end(r->rt);
+    tv_sealer_end(&r->sealer);
     free(r->boxes);
     free(r->fresh);
     free(r->used);
@@ -162,7 +163,8 @@ int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
         memcpy(p.person, done->ref, TV_PERSON_REF_BYTES);
         tv_details d;
         details_of(c, &d);
-        rc = tv_seal_details(&d, r->to, r->nto, &p, r->boxes);
+        if (r->sealer.n == 0) rc = tv_sealer_begin(&r->sealer, r->to, r->nto);
+        if (rc == 0) rc = tv_seal_details(&r->sealer, &d, &p, r->boxes);
         sodium_memzero(&d, sizeof d);
         if (rc == 0) rc = tv_node_add_person(r->n, &p, NULL);
         if (rc == 0) rc = fresh_add(r, done->ref);
@@ -187,6 +189,7 @@ static int renew(tv_recorder *r)
     if (r->rt) store_read_end(r->rt);
     r->rt = NULL;
     r->have_to = 0; /* enrolment or new certificates may have come in */
+    tv_sealer_end(&r->sealer);
     if (r->used) memset(r->used, 0, r->cap);
     r->nfresh = 0;
     return TV_OK;

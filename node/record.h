@@ -3,7 +3,8 @@
  * For each scan: the person's pseudonym (person_ref) from their identity; the first time
  * this node sees the person, a person event with the masked display and the details
  * sealed to the health nodes (see seal.h); then the scan itself, which carries only the
- * pseudonym. Sealing costs ~60 µs, so it is done once per person, not per scan. A node
+ * pseudonym. Sealing is done once per person, not per scan, and all the people new in one
+ * commit group share one ephemeral key (a crypto_box_seal each would cost ~60 µs). A node
  * that knows no health node yet (not enrolled) cannot seal: it records the scan with the
  * masked display and keeps no details at all, and writes the person event the next time
  * it scans that person once it can.
@@ -23,6 +24,7 @@ typedef struct tv_recorder {
     int have_to;
     uint32_t nto;
     uint8_t to[CRDT_SEALED_MAX][TV_NODE_ID_BYTES];
+    tv_sealer sealer; /* one ephemeral key per commit group (sealer.n == 0: none yet) */
     uint8_t *boxes;
     /* people given a person event in the pending group (open addressing on the ref) */
     uint8_t (*fresh)[TV_PERSON_REF_BYTES];

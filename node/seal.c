@@ -69,10 +69,40 @@ static size_t field_cap(int k)
     return fields[k].cap;
 }
 
-int tv_seal_details(const tv_details *d, const uint8_t to[][TV_NODE_ID_BYTES], uint32_t n,
-                    crdt_person *p, uint8_t *buf)
+#define BOX_VERSION 1
+#define BOX_HEAD (1 + crypto_box_PUBLICKEYBYTES + crypto_box_NONCEBYTES)
+
+int tv_sealer_begin(tv_sealer *s, const uint8_t to[][TV_NODE_ID_BYTES], uint32_t n)
 {
+    memset(s, 0, sizeof *s);
     if (n == 0 || n > CRDT_SEALED_MAX) return TV_EINVAL;
+    uint8_t esk[crypto_box_SECRETKEYBYTES];
+    crypto_box_keypair(s->epk, esk);
+    int rc = TV_OK;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        uint8_t xpk[crypto_box_PUBLICKEYBYTES];
+        if (crypto_sign_ed25519_pk_to_curve25519(xpk, to[i]) ||
+            crypto_box_beforenm(s->shared[i], xpk, esk))
+            rc = TV_EINVAL;
+        memcpy(s->to[i], to[i], TV_NODE_ID_BYTES);
+    }
+    sodium_memzero(esk, sizeof esk);
+    if (rc) {
+        tv_sealer_end(s);
+        return rc;
+    }
+    s->n = n;
+    return TV_OK;
+}
+
+void tv_sealer_end(tv_sealer *s)
+{
+    sodium_memzero(s, sizeof *s);
+}
+
+int tv_seal_details(tv_sealer *s, const tv_details *d, crdt_person *p, uint8_t *buf)
+{
+    if (s->n == 0) return TV_EINVAL;
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     msgpack_packer pk;
@@ -87,20 +117,20 @@ int tv_seal_details(const tv_details *d, const uint8_t to[][TV_NODE_ID_BYTES], u
         if (len) e |= msgpack_pack_uint8(&pk, (uint8_t)k) | msgpack_pack_str_with_body(&pk, v, len);
     }
     int rc = e ? TV_ENOMEM : TV_OK;
-    if (rc == 0 && sb.size + crypto_box_SEALBYTES > TV_SEALED_BOX_MAX) rc = TV_ELIMIT;
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        uint8_t xpk[crypto_box_PUBLICKEYBYTES];
+    if (rc == 0 && BOX_HEAD + sb.size + crypto_box_MACBYTES > TV_SEALED_BOX_MAX) rc = TV_ELIMIT;
+    for (uint32_t i = 0; rc == 0 && i < s->n; i++) {
         uint8_t *box = buf + (size_t)i * TV_SEALED_BOX_MAX;
-        if (crypto_sign_ed25519_pk_to_curve25519(xpk, to[i]) ||
-            crypto_box_seal(box, (const uint8_t *)sb.data, sb.size, xpk)) {
-            rc = TV_EINVAL;
-            break;
-        }
-        memcpy(p->sealed[i].to, to[i], TV_NODE_ID_BYTES);
+        box[0] = BOX_VERSION;
+        memcpy(box + 1, s->epk, crypto_box_PUBLICKEYBYTES);
+        uint8_t *nonce = box + 1 + crypto_box_PUBLICKEYBYTES;
+        randombytes_buf(nonce, crypto_box_NONCEBYTES);
+        crypto_box_easy_afternm(box + BOX_HEAD, (const uint8_t *)sb.data, sb.size, nonce,
+                                s->shared[i]);
+        memcpy(p->sealed[i].to, s->to[i], TV_NODE_ID_BYTES);
         p->sealed[i].box = box;
-        p->sealed[i].len = (uint32_t)(sb.size + crypto_box_SEALBYTES);
+        p->sealed[i].len = (uint32_t)(BOX_HEAD + sb.size + crypto_box_MACBYTES);
     }
-    if (rc == 0) p->nsealed = n;
+    if (rc == 0) p->nsealed = s->n;
     sodium_memzero(sb.data, sb.size);
     msgpack_sbuffer_destroy(&sb);
     return rc;
@@ -140,15 +170,18 @@ int tv_unseal_details(const crdt_person *p, const crdt_identity *self, tv_detail
     for (uint32_t i = 0; i < p->nsealed; i++)
         if (memcmp(p->sealed[i].to, self->pk, TV_NODE_ID_BYTES) == 0) mine = &p->sealed[i];
     if (!mine) return TV_ENOTFOUND;
-    if (mine->len <= crypto_box_SEALBYTES) return TV_ESIG;
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES], xsk[crypto_box_SECRETKEYBYTES];
+    if (mine->len <= BOX_HEAD + crypto_box_MACBYTES || mine->box[0] != BOX_VERSION) return TV_ESIG;
+    uint8_t xsk[crypto_box_SECRETKEYBYTES], shared[crypto_box_BEFORENMBYTES];
     uint8_t plain[TV_SEALED_BOX_MAX];
-    size_t len = mine->len - crypto_box_SEALBYTES;
+    size_t len = mine->len - BOX_HEAD - crypto_box_MACBYTES;
+    const uint8_t *epk = mine->box + 1, *nonce = mine->box + 1 + crypto_box_PUBLICKEYBYTES;
     int rc = TV_OK;
-    if (crypto_sign_ed25519_pk_to_curve25519(xpk, self->pk) ||
-        crypto_sign_ed25519_sk_to_curve25519(xsk, self->sk) ||
-        crypto_box_seal_open(plain, mine->box, mine->len, xpk, xsk))
+    if (crypto_sign_ed25519_sk_to_curve25519(xsk, self->sk) ||
+        crypto_box_beforenm(shared, epk, xsk) ||
+        crypto_box_open_easy_afternm(plain, mine->box + BOX_HEAD, mine->len - BOX_HEAD, nonce,
+                                     shared))
         rc = TV_ESIG;
+    sodium_memzero(shared, sizeof shared);
     if (rc == 0) rc = unpack_details(plain, len, d);
     sodium_memzero(xsk, sizeof xsk);
     sodium_memzero(plain, sizeof plain);

@@ -36,12 +36,30 @@ typedef struct tv_details {
  * can be sealed, so nothing personal may be recorded), or a store error. */
 int tv_seal_recipients(store_txn *t, const char *unit, uint8_t to[][TV_NODE_ID_BYTES], uint32_t *n);
 
-/* Seals d to each of the n recipients into p->sealed (boxes written into buf, which must
- * hold n * TV_SEALED_BOX_MAX bytes and outlive p). Returns 0, TV_ELIMIT or TV_EINVAL (a
- * recipient key that is not a valid point). */
+/* Sealing many people's details at once: one ephemeral X25519 key per sealer (a commit
+ * group, typically), its shared key with each recipient computed once (crypto_box_beforenm),
+ * then each person's details boxed with a random nonce (crypto_box_easy_afternm, ~1 µs
+ * instead of ~60 µs for a crypto_box_seal per person). A box is: version (1 byte), the
+ * ephemeral public key (32), the nonce (24), the ciphertext and its tag. The ephemeral secret
+ * lives only in the sealer and is wiped by tv_sealer_end: the sealing node cannot open what
+ * it sealed. */
 #define TV_SEALED_BOX_MAX 1024
-int tv_seal_details(const tv_details *d, const uint8_t to[][TV_NODE_ID_BYTES], uint32_t n,
-                    crdt_person *p, uint8_t *buf);
+typedef struct tv_sealer {
+    uint32_t n;
+    uint8_t to[CRDT_SEALED_MAX][TV_NODE_ID_BYTES];
+    uint8_t epk[32];
+    uint8_t shared[CRDT_SEALED_MAX][32];
+} tv_sealer;
+
+/* Starts a sealer for the n recipients. Returns 0 or TV_EINVAL (n out of range, or a
+ * recipient key that is not a valid point). */
+int tv_sealer_begin(tv_sealer *s, const uint8_t to[][TV_NODE_ID_BYTES], uint32_t n);
+/* Wipes the sealer's keys. */
+void tv_sealer_end(tv_sealer *s);
+
+/* Seals d to each of the sealer's recipients into p->sealed (boxes written into buf,
+ * which must hold n * TV_SEALED_BOX_MAX bytes and outlive p). Returns 0 or TV_ELIMIT. */
+int tv_seal_details(tv_sealer *s, const tv_details *d, crdt_person *p, uint8_t *buf);
 
 /* Opens the box of p sealed to self. Returns 0, TV_ENOTFOUND (nothing was sealed to this
  * node), TV_ESIG (the box does not open: damaged, or not for this key) or TV_EDECODE. */

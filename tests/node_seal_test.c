@@ -42,7 +42,9 @@ static void test_seal_open(void **state)
     details(&d);
     crdt_person p = {.nsealed = 0};
     static uint8_t buf[2 * TV_SEALED_BOX_MAX];
-    assert_int_equal(tv_seal_details(&d, to, 1, &p, buf), 0);
+    tv_sealer s1, s2;
+    assert_int_equal(tv_sealer_begin(&s1, to, 1), 0);
+    assert_int_equal(tv_seal_details(&s1, &d, &p, buf), 0);
     assert_int_equal(p.nsealed, 1);
     /* the clear text appears nowhere in the box */
     assert_false(contains(p.sealed[0].box, p.sealed[0].len, "Nguy"));
@@ -60,13 +62,28 @@ static void test_seal_open(void **state)
     assert_int_equal(tv_unseal_details(&p, &other, &back), TV_ENOTFOUND);
     assert_string_equal(back.name, "");
 
-    /* two recipients: each opens its own box */
-    assert_int_equal(tv_seal_details(&d, to, 2, &p, buf), 0);
+    /* the sealer cannot open what it sealed: its ephemeral secret is gone once it ends */
+    tv_sealer_end(&s1);
+    assert_int_equal(s1.n, 0);
+
+    /* two recipients: each opens its own box; two people sealed by one sealer get
+     * different nonces, and each box opens alone */
+    assert_int_equal(tv_sealer_begin(&s2, to, 2), 0);
+    crdt_person q = {.nsealed = 0};
+    static uint8_t qbuf[2 * TV_SEALED_BOX_MAX];
+    tv_details e = d;
+    strcpy(e.name, "Trần Thị Bích Ngọc");
+    assert_int_equal(tv_seal_details(&s2, &e, &q, qbuf), 0);
+    assert_int_equal(tv_seal_details(&s2, &d, &p, buf), 0);
+    assert_memory_not_equal(q.sealed[0].box + 33, p.sealed[0].box + 33, 24);
+    assert_int_equal(tv_unseal_details(&q, &health, &back), 0);
+    assert_string_equal(back.name, "Trần Thị Bích Ngọc");
+    tv_sealer_end(&s2);
     assert_int_equal(tv_unseal_details(&p, &other, &back), 0);
     assert_string_equal(back.address, d.address);
 
     /* a box addressed to us but damaged, or made for another key, does not open */
-    for (uint32_t i = 0; i < p.sealed[0].len; i += 7) {
+    for (uint32_t i = 1; i < p.sealed[0].len; i += 7) {
         buf[i] ^= 0x10;
         assert_int_equal(tv_unseal_details(&p, &health, &back), TV_ESIG);
         buf[i] ^= 0x10;
