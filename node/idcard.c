@@ -240,7 +240,7 @@ static const char *count_why(const char *const table[], size_t count, const char
 /* Copies s (NUL-free) into out with a NUL; out holds at least s.n + 1 bytes. */
 static void copy_span(char *out, span s)
 {
-    memcpy(out, s.p, s.n);
+    if (s.n) memcpy(out, s.p, s.n);
     out[s.n] = '\0';
 }
 

@@ -73,7 +73,7 @@ static int apply_reminder(store_txn *t, const crdt_event *ev, const uint8_t *ori
     store_be64_(k + TV_VENUE_ID_BYTES, ev->hlc);
     memcpy(k + TV_VENUE_ID_BYTES + 8, origin, TV_NODE_ID_BYTES);
     v[0] = r->action;
-    memcpy(v + 1, r->note.p, r->note.n);
+    if (r->note.n) memcpy(v + 1, r->note.p, r->note.n);
     return store_put_(t, T_REMINDERS, k, sizeof k, v, 1 + (size_t)r->note.n);
 }
 
@@ -84,7 +84,7 @@ static int apply_reveal(store_txn *t, const crdt_event *ev, const uint8_t *origi
     store_be64_(k, ev->hlc);
     memcpy(k + 8, origin, TV_NODE_ID_BYTES);
     memcpy(v, r->person, TV_PERSON_REF_BYTES);
-    memcpy(v + TV_PERSON_REF_BYTES, r->reason.p, r->reason.n);
+    if (r->reason.n) memcpy(v + TV_PERSON_REF_BYTES, r->reason.p, r->reason.n);
     return store_put_(t, T_REVEALS, k, sizeof k, v, TV_PERSON_REF_BYTES + (size_t)r->reason.n);
 }
 
@@ -135,7 +135,7 @@ static int prefix_foreach(store_txn *t, int table, const uint8_t *prefix, size_t
     int out = TV_OK;
     for (rc = mdb_cursor_get(cur, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0) break;
+        if (plen && (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)) break;
         if ((out = fn(&k, &v, ctx))) break;
     }
     mdb_cursor_close(cur);
