@@ -339,6 +339,17 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         }
         if (v->fields & CRDT_VENUE_F_VILLAGE) json_text(j, "village", v->village);
         if (v->fields & CRDT_VENUE_F_OWNER_PHONE) json_text(j, "owner_phone", v->owner_phone);
+        if (v->fields & CRDT_VENUE_F_CLOSES) {
+            tv_json_key(j, "closes");
+            if (v->closes == CRDT_CLOSES_NONE) {
+                tv_json_null(j);
+            } else {
+                char hm[8];
+                snprintf(hm, sizeof hm, "%02u:%02u", (v->closes - 1) / 60 % 100,
+                         (v->closes - 1) % 60);
+                tv_json_string(j, hm);
+            }
+        }
         break;
     }
     case CRDT_EV_CERT: {
@@ -358,6 +369,56 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_key(j, "subject");
         tv_json_hex(j, ev->u.revoke.subject, TV_NODE_ID_BYTES);
         if (ev->u.revoke.reason.n) json_text(j, "reason", ev->u.revoke.reason);
+        break;
+    case CRDT_EV_CONTROLLER_ADD:
+    case CRDT_EV_CONTROLLER_REMOVE: {
+        const crdt_controller *k = &ev->u.controller;
+        tv_json_key(j, "venue");
+        tv_json_hex(j, k->venue, TV_VENUE_ID_BYTES);
+        json_text(j, "unit", k->unit);
+        json_text(j, "phone", k->phone);
+        if (ev->type == CRDT_EV_CONTROLLER_REMOVE) {
+            tv_json_key(j, "tags");
+            tv_json_array_begin(j);
+            for (uint32_t i = 0; i < k->ntags; i++)
+                tv_json_hex(j, k->tags + (size_t)i * CRDT_TAG_BYTES, CRDT_TAG_BYTES);
+            tv_json_array_end(j);
+        }
+        break;
+    }
+    case CRDT_EV_VENUE_REMINDER: {
+        const crdt_reminder *r = &ev->u.reminder;
+        tv_json_key(j, "venue");
+        tv_json_hex(j, r->venue, TV_VENUE_ID_BYTES);
+        json_text(j, "unit", r->unit);
+        tv_json_key(j, "action");
+        tv_json_string(j, r->action == CRDT_REINSTATE ? "reinstate" : "remind");
+        if (r->note.n) json_text(j, "note", r->note);
+        break;
+    }
+    case CRDT_EV_PERSON: {
+        /* the masked display and to whom the details are sealed, never the boxes */
+        const crdt_person *p = &ev->u.person;
+        tv_json_key(j, "person");
+        tv_json_hex(j, p->person, TV_PERSON_REF_BYTES);
+        json_text(j, "unit", p->unit);
+        if (p->name_masked.n) json_text(j, "name_masked", p->name_masked);
+        if (p->id_masked.n) json_text(j, "id_masked", p->id_masked);
+        if (p->birth_year) {
+            tv_json_key(j, "birth_year");
+            tv_json_u64(j, p->birth_year);
+        }
+        tv_json_key(j, "sealed_to");
+        tv_json_array_begin(j);
+        for (uint32_t i = 0; i < p->nsealed; i++)
+            tv_json_hex(j, p->sealed[i].to, TV_NODE_ID_BYTES);
+        tv_json_array_end(j);
+        break;
+    }
+    case CRDT_EV_REVEAL:
+        tv_json_key(j, "person");
+        tv_json_hex(j, ev->u.reveal.person, TV_PERSON_REF_BYTES);
+        json_text(j, "reason", ev->u.reveal.reason);
         break;
     }
 }
@@ -392,6 +453,32 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, ev->u.revoke.subject, TV_NODE_ID_BYTES);
         printf("  node %s%s%.*s", hex, ev->u.revoke.reason.n ? "  " : "",
                (int)ev->u.revoke.reason.n, ev->u.revoke.reason.n ? ev->u.revoke.reason.p : "");
+        break;
+    case CRDT_EV_CONTROLLER_ADD:
+    case CRDT_EV_CONTROLLER_REMOVE:
+        tv_hex_encode(hex, ev->u.controller.venue, TV_VENUE_ID_BYTES);
+        printf("  venue %s  %.*s", hex, (int)ev->u.controller.phone.n,
+               ev->u.controller.phone.n ? ev->u.controller.phone.p : "");
+        break;
+    case CRDT_EV_VENUE_REMINDER: {
+        const crdt_reminder *r = &ev->u.reminder;
+        tv_hex_encode(hex, r->venue, TV_VENUE_ID_BYTES);
+        printf("  venue %s  %s%s%.*s", hex, r->action == CRDT_REINSTATE ? "reinstate" : "remind",
+               r->note.n ? "  " : "", (int)r->note.n, r->note.n ? r->note.p : "");
+        break;
+    }
+    case CRDT_EV_PERSON: {
+        const crdt_person *p = &ev->u.person;
+        tv_hex_encode(hex, p->person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %.*s  %.*s", hex, (int)p->name_masked.n,
+               p->name_masked.n ? p->name_masked.p : "", (int)p->id_masked.n,
+               p->id_masked.n ? p->id_masked.p : "");
+        break;
+    }
+    case CRDT_EV_REVEAL:
+        tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %.*s", hex, (int)ev->u.reveal.reason.n,
+               ev->u.reveal.reason.n ? ev->u.reveal.reason.p : "");
         break;
     default:
         printf("  (%zu bytes)", ev->raw_len);
