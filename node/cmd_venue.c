@@ -1,9 +1,12 @@
-/* `truyvet venue add|list|show|edit`: the commune's venue registry. */
+/* `truyvet venue ...`: the commune's venue registry, the staff phones authorised to scan
+ * for each venue, and the reminders (3 with no scan since suspend a venue) that enforce
+ * check-in. */
 #include "crdt/error.h"
 #include "node/category.h"
 #include "node/cli.h"
 #include "node/json.h"
 #include "node/person.h"
+#include "node/timefmt.h"
 #include "crdt/mp.h"
 
 #include <getopt.h>
@@ -11,68 +14,183 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define DAYS_DEFAULT 7
+#define DAYS_MAX 3650
+#define MS_PER_DAY INT64_C(86400000)
+/* Live add tags of one phone a removal reads; more than one remove event is written when
+ * they exceed CRDT_TAGS_MAX. Only concurrent adds of the same phone make more than one. */
+#define REMOVE_TAGS_MAX (CRDT_TAGS_MAX * 8)
+_Static_assert(REMOVE_TAGS_MAX / CRDT_TAGS_MAX <= TV_NODE_PENDING_BATCHES_MAX,
+               "the remove events of one phone must fit one pending group");
+
 static const char help[] =
     "Usage: truyvet [-d DIR] venue COMMAND ...\n"
     "\n"
-    "The venues registered at this commune node.\n"
+    "The venues registered at this commune node, the staff phones that may scan for\n"
+    "them, and the reminders to venues that do not record check-ins.\n"
     "\n"
     "  venue add --name NAME --category CATEGORY [--village VILLAGE] [--owner-phone PHONE]\n"
+    "            [--closes HH:MM]\n"
     "      Register a venue; prints only its id (16 hex digits) once it is on disk.\n"
     "  venue list [--json]\n"
     "      One line per venue (JSON Lines with --json).\n"
+    "  venue list --noncompliant [--days N] [--json]\n"
+    "      Suspended venues and those with no scan in the last N days (default 7),\n"
+    "      most reminded first.\n"
     "  venue show ID [--json]\n"
-    "      One venue's details. ID may be a unique prefix of at least 4 digits.\n"
+    "      One venue's details, controllers, reminders and suspension. ID may be a\n"
+    "      unique prefix of at least 4 digits.\n"
     "  venue edit ID [--name NAME] [--category CATEGORY] [--village VILLAGE]\n"
-    "             [--owner-phone PHONE]\n"
+    "             [--owner-phone PHONE] [--closes HH:MM|none]\n"
     "      Change the given fields; the others stay as they are.\n"
+    "  venue controller add|remove ID PHONE\n"
+    "  venue controller list ID [--json]\n"
+    "      The staff phones authorised to scan on the venue's behalf.\n"
+    "  venue remind ID [--note TEXT]\n"
+    "      Record a reminder to a venue; 3 with no scan since suspend it.\n"
+    "  venue reinstate ID [--note TEXT]\n"
+    "      Lift a venue's suspension.\n"
     "  venue categories [--json]\n"
     "      The categories, with their codes and default stays.\n"
     "\n"
     "CATEGORY is a name from 'truyvet venue categories' (e.g. restaurant, market,\n"
-    "school) or its number.\n";
+    "school) or its number.\n"
+    "--closes is the venue's closing time, Vietnam time (e.g. 22:00): a visit with no\n"
+    "check-out ends then at the latest. 'none' removes it.\n"
+    "'truyvet venue COMMAND --help' explains list, controller, remind and reinstate.\n";
+
+static const char list_help[] =
+    "Usage: truyvet [-d DIR] venue list [--json]\n"
+    "       truyvet [-d DIR] venue list --noncompliant [--days N] [--json]\n"
+    "\n"
+    "One line per venue (JSON Lines with --json).\n"
+    "\n"
+    "With --noncompliant, only the venues of this commune that are suspended or have no\n"
+    "scan recorded in the last N days (venues never scanned included), most reminders\n"
+    "first, then the longest without a scan. Each line shows the reminders in all, those\n"
+    "since the last scan or reinstatement (3 suspend the venue), whether it is SUSPENDED,\n"
+    "and the last scan's date. A district or province node lists every venue it holds.\n"
+    "\n"
+    "  --noncompliant  only venues suspended or with no recent scan\n"
+    "  --days N        what 'recent' means, in days (1 to 3650; default 7)\n"
+    "  --json          JSON Lines: the venue's fields and reminders, reminders_active,\n"
+    "                  suspended, last_scan (null when never), last_reminder, reinstated\n";
+
+static const char controller_help[] =
+    "Usage: truyvet [-d DIR] venue controller add ID PHONE\n"
+    "       truyvet [-d DIR] venue controller remove ID PHONE\n"
+    "       truyvet [-d DIR] venue controller list ID [--json]\n"
+    "\n"
+    "The venue's controllers: the staff phones (receptionist, guard) the owner\n"
+    "authorises to scan on the venue's behalf.\n"
+    "\n"
+    "  add     authorise PHONE (0912345678, +84912345678); nothing is recorded when it\n"
+    "          is already a controller\n"
+    "  remove  withdraw PHONE's authorisation\n"
+    "  list    one phone per line, with when it was added (JSON Lines with --json:\n"
+    "          phone, added)\n"
+    "\n"
+    "ID is the venue id, or a unique prefix of at least 4 digits. Only the commune that\n"
+    "registered the venue may change its controllers.\n";
+
+static const char remind_help[] =
+    "Usage: truyvet [-d DIR] venue remind ID [--note TEXT] [--json]\n"
+    "\n"
+    "Record a reminder to a venue that does not record check-ins, and print how many it\n"
+    "has. After 3 reminders with no scan recorded since, the venue is SUSPENDED: its\n"
+    "gate station refuses scans until a scan is recorded another way ('truyvet scan',\n"
+    "an import) or the commune reinstates it ('truyvet venue reinstate').\n"
+    "\n"
+    "  --note TEXT  why, or what was said (up to 255 bytes); recommended\n"
+    "  --json       print the venue's status: venue, reminders, reminders_active,\n"
+    "               suspended, last_scan, last_reminder, reinstated\n";
+
+static const char reinstate_help[] =
+    "Usage: truyvet [-d DIR] venue reinstate ID [--note TEXT] [--json]\n"
+    "\n"
+    "Lift the suspension of a venue (3 reminders with no scan since): its station\n"
+    "records scans again, and reminders before now no longer count towards the next\n"
+    "suspension. Refused when the venue is not suspended.\n"
+    "\n"
+    "  --note TEXT  why (up to 255 bytes)\n"
+    "  --json       print the venue's status, as 'venue remind --json' does\n";
+
+/* Option letters, for the list each subcommand accepts. */
+enum {
+    O_NAME = 'n',
+    O_CATEGORY = 'c',
+    O_VILLAGE = 'v',
+    O_OWNER_PHONE = 'p',
+    O_CLOSES = 'C',
+    O_NOTE = 'N',
+    O_DAYS = 'D',
+    O_NONCOMPLIANT = 'X',
+    O_JSON = 'j',
+};
 
 typedef struct venue_args {
-    const char *name, *category, *village, *owner_phone;
-    int json;
+    const char *name, *category, *village, *owner_phone, *closes, *note, *days;
+    int json, noncompliant;
 } venue_args;
 
-/* Parses the shared options; returns 0, or an exit status. Leaves optind at the first
- * positional argument. */
-static int parse(const char *cmd, int argc, char **argv, venue_args *a)
+/* Parses the options of subcommand cmd (e.g. "venue remind"), of which it accepts those
+ * whose letters are in `allowed`; --help prints text. Returns 0, -1 after --help, or an
+ * exit status. Leaves optind at the first positional argument. */
+static int parse(const char *cmd, const char *text, const char *allowed, int argc, char **argv,
+                 venue_args *a)
 {
-    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
-                                         {"category", required_argument, 0, 'c'},
-                                         {"village", required_argument, 0, 'v'},
-                                         {"owner-phone", required_argument, 0, 'p'},
-                                         {"json", no_argument, 0, 'j'},
+    static const struct option opts[] = {{"name", required_argument, 0, O_NAME},
+                                         {"category", required_argument, 0, O_CATEGORY},
+                                         {"village", required_argument, 0, O_VILLAGE},
+                                         {"owner-phone", required_argument, 0, O_OWNER_PHONE},
+                                         {"closes", required_argument, 0, O_CLOSES},
+                                         {"note", required_argument, 0, O_NOTE},
+                                         {"days", required_argument, 0, O_DAYS},
+                                         {"noncompliant", no_argument, 0, O_NONCOMPLIANT},
+                                         {"json", no_argument, 0, O_JSON},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     optind = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int c, li = -1;
+    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
+        if (c != 'h' && c != ':' && c != '?' && !strchr(allowed, c))
+            return tv_cli_usage(cmd, "--%s is not an option of %s.", opts[li].name, cmd);
         switch (c) {
-        case 'n':
+        case O_NAME:
             a->name = optarg;
             break;
-        case 'c':
+        case O_CATEGORY:
             a->category = optarg;
             break;
-        case 'v':
+        case O_VILLAGE:
             a->village = optarg;
             break;
-        case 'p':
+        case O_OWNER_PHONE:
             a->owner_phone = optarg;
             break;
-        case 'j':
+        case O_CLOSES:
+            a->closes = optarg;
+            break;
+        case O_NOTE:
+            a->note = optarg;
+            break;
+        case O_DAYS:
+            a->days = optarg;
+            break;
+        case O_NONCOMPLIANT:
+            a->noncompliant = 1;
+            break;
+        case O_JSON:
             a->json = 1;
             break;
         case 'h':
-            fputs(help, stdout);
+            fputs(text, stdout);
             return -1;
         default:
             return tv_cli_bad_option(cmd, c, argv);
         }
+        li = -1;
     }
     return 0;
 }
@@ -87,13 +205,50 @@ static const tv_category *category_parse(const char *s)
     return NULL;
 }
 
-static int text_ok(const char *what, const char *s, size_t max)
+static int text_ok(const char *cmd, const char *what, const char *s, size_t max)
 {
     size_t n = strlen(s);
-    if (n > max) return tv_cli_usage("venue", "the %s is too long (at most %zu bytes).", what, max);
-    if (!crdt_utf8_valid(s, n))
-        return tv_cli_usage("venue", "the %s is not valid UTF-8 text.", what);
+    if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
+    if (!crdt_utf8_valid(s, n)) return tv_cli_usage(cmd, "the %s is not valid UTF-8 text.", what);
     return 0;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Parses a closing time "HH:MM" (or "H:MM", "22h00", "22h") into the encoding of
+ * venue_upsert: minutes after midnight + 1; "none" gives CRDT_CLOSES_NONE. Returns 0 or
+ * TV_EINVAL. */
+static int closes_parse(const char *s, uint32_t *closes)
+{
+    if (strcmp(s, "none") == 0) {
+        *closes = CRDT_CLOSES_NONE;
+        return 0;
+    }
+    unsigned h = 0, m = 0;
+    size_t i = 0;
+    while (is_digit(s[i]) && i < 2)
+        h = h * 10 + (unsigned)(s[i++] - '0');
+    if (i == 0 || (s[i] != ':' && s[i] != 'h' && s[i] != 'H')) return TV_EINVAL;
+    int colon = s[i++] == ':';
+    if (s[i] == '\0' && !colon) {
+        m = 0; /* "22h" */
+    } else {
+        if (!is_digit(s[i]) || !is_digit(s[i + 1]) || s[i + 2] != '\0') return TV_EINVAL;
+        m = (unsigned)(s[i] - '0') * 10 + (unsigned)(s[i + 1] - '0');
+    }
+    if (h > 23 || m > 59) return TV_EINVAL;
+    *closes = h * 60 + m + 1;
+    return 0;
+}
+
+/* Writes a closing time (not CRDT_CLOSES_NONE) as "HH:MM". */
+static void closes_format(char out[8], uint32_t closes)
+{
+    uint32_t min = closes - 1;
+    snprintf(out, 8, "%02u:%02u", (min / 60) % 24, min % 60);
 }
 
 /* Fills an upsert from the options given; returns 0 or an exit status. */
@@ -102,7 +257,7 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
     int rc;
     if (a->name) {
         if (a->name[0] == '\0') return tv_cli_usage("venue", "the venue name is empty.");
-        if ((rc = text_ok("name", a->name, CRDT_TEXT_BYTES_MAX))) return rc;
+        if ((rc = text_ok("venue", "name", a->name, CRDT_TEXT_BYTES_MAX))) return rc;
         v->fields |= CRDT_VENUE_F_NAME;
         v->name = (crdt_text){a->name, (uint32_t)strlen(a->name)};
     }
@@ -117,7 +272,7 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
         v->category = c->code;
     }
     if (a->village) {
-        if ((rc = text_ok("village", a->village, CRDT_TEXT_BYTES_MAX))) return rc;
+        if ((rc = text_ok("venue", "village", a->village, CRDT_TEXT_BYTES_MAX))) return rc;
         v->fields |= CRDT_VENUE_F_VILLAGE;
         v->village = (crdt_text){a->village, (uint32_t)strlen(a->village)};
     }
@@ -133,16 +288,34 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
         v->fields |= CRDT_VENUE_F_OWNER_PHONE;
         v->owner_phone = (crdt_text){phone, (uint32_t)strlen(phone)};
     }
+    if (a->closes) {
+        if (closes_parse(a->closes, &v->closes))
+            return tv_cli_usage("venue",
+                                "'%s' is not a closing time: give HH:MM from 00:00 to 23:59 "
+                                "(e.g. 22:00), or none.",
+                                a->closes);
+        v->fields |= CRDT_VENUE_F_CLOSES;
+    }
     return 0;
+}
+
+/* Commits the pending events durably; returns 0 or TV_EXIT_FAIL after a message. */
+static int commit(tv_cli *cli, tv_node *n, const char *what)
+{
+    uint64_t seq;
+    int rc = tv_node_commit(n, &seq);
+    if (rc) return tv_cli_fail(cli, rc, what);
+    return TV_EXIT_OK;
 }
 
 static int record(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v, const char *what)
 {
-    uint64_t seq;
     int rc = tv_node_add_venue(n, v, NULL);
-    if (rc == 0) rc = tv_node_commit(n, &seq);
-    if (rc) return tv_cli_fail(cli, rc, what);
-    return TV_EXIT_OK;
+    if (rc) {
+        tv_node_discard(n);
+        return tv_cli_fail(cli, rc, what);
+    }
+    return commit(cli, n, what);
 }
 
 static int require_commune(const tv_node *n)
@@ -153,10 +326,24 @@ static int require_commune(const tv_node *n)
     return TV_EXIT_FAIL;
 }
 
+/* Finds the venue named by text for a change: this must be a commune node, and the venue
+ * one of its unit's. Returns 0 or an exit status after a message. */
+static int own_venue(tv_node *n, const char *text, store_venue *sv)
+{
+    int rc;
+    if ((rc = require_commune(n)) || (rc = tv_cli_venue_find(n, text, sv))) return rc;
+    if (strcmp(sv->unit, n->unit) != 0) {
+        tv_cli_error("venue %s belongs to unit %s; only that commune's node may change it.", text,
+                     sv->unit);
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
 static int venue_add(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", argc, argv, &a);
+    int rc = parse("venue", help, "ncvpC", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
     if (!a.name || !a.category)
@@ -164,6 +351,8 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     crdt_venue_upsert v = {0};
     char phone[TV_PERSON_NORM_MAX];
     if ((rc = fill_upsert(&a, &v, phone))) return rc;
+    if ((v.fields & CRDT_VENUE_F_CLOSES) && v.closes == CRDT_CLOSES_NONE)
+        v.fields &= ~(uint32_t)CRDT_VENUE_F_CLOSES; /* a new venue has none anyway */
 
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
@@ -183,25 +372,19 @@ out:
 static int venue_edit(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", argc, argv, &a);
+    int rc = parse("venue", help, "ncvpC", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue edit needs exactly one venue ID.");
     crdt_venue_upsert v = {0};
     char phone[TV_PERSON_NORM_MAX];
     if ((rc = fill_upsert(&a, &v, phone))) return rc;
     if (v.fields == 0)
-        return tv_cli_usage("venue", "say what to change: --name, --category, --village or "
-                                     "--owner-phone.");
+        return tv_cli_usage("venue", "say what to change: --name, --category, --village, "
+                                     "--owner-phone or --closes.");
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     store_venue sv;
-    if ((rc = require_commune(&n)) || (rc = tv_cli_venue_find(&n, argv[optind], &sv))) goto out;
-    if (strcmp(sv.unit, n.unit) != 0) {
-        tv_cli_error("venue %s belongs to unit %s; only that commune's node may change it.",
-                     argv[optind], sv.unit);
-        rc = TV_EXIT_FAIL;
-        goto out;
-    }
+    if ((rc = own_venue(&n, argv[optind], &sv))) goto out;
     memcpy(v.venue, sv.id, sizeof v.venue);
     if ((rc = record(cli, &n, &v, "cannot change the venue"))) goto out;
     fprintf(stderr, "venue updated\n");
@@ -210,11 +393,25 @@ out:
     return rc;
 }
 
-static void venue_json(tv_json *j, const store_venue *v)
+/* --- reading --------------------------------------------------------------------------- */
+
+/* Writes ms as Vietnam time, or null for INT64_MIN (never). */
+static void time_or_null(tv_json *j, int64_t ms)
+{
+    if (ms == INT64_MIN) {
+        tv_json_null(j);
+        return;
+    }
+    char when[TV_TIME_STR_BYTES];
+    tv_time_format_vn(when, sizeof when, ms);
+    tv_json_string(j, when);
+}
+
+/* Writes the venue's fields into the open object. */
+static void venue_fields_json(tv_json *j, const store_venue *v)
 {
     const tv_category *c = tv_category_by_code(v->category);
     char when[40];
-    tv_json_object_begin(j);
     tv_json_key(j, "id");
     tv_json_hex(j, v->id, sizeof v->id);
     tv_json_key(j, "unit");
@@ -232,13 +429,37 @@ static void venue_json(tv_json *j, const store_venue *v)
     tv_json_string(j, v->village);
     tv_json_key(j, "owner_phone");
     tv_json_string(j, v->owner_phone);
+    tv_json_key(j, "closes");
+    if (v->closes != CRDT_CLOSES_NONE) {
+        char hm[8];
+        closes_format(hm, v->closes);
+        tv_json_string(j, hm);
+    } else {
+        tv_json_null(j);
+    }
     tv_cli_hlc_time(when, sizeof when, v->created_hlc);
     tv_json_key(j, "registered");
     tv_json_string(j, when);
     tv_cli_hlc_time(when, sizeof when, v->updated_hlc);
     tv_json_key(j, "updated");
     tv_json_string(j, when);
-    tv_json_object_end(j);
+}
+
+/* Writes a venue's compliance status into the open object. */
+static void status_fields_json(tv_json *j, const store_venue_status *st)
+{
+    tv_json_key(j, "reminders");
+    tv_json_u64(j, st->reminders);
+    tv_json_key(j, "reminders_active");
+    tv_json_u64(j, st->reminders_active);
+    tv_json_key(j, "suspended");
+    tv_json_bool(j, st->suspended != 0);
+    tv_json_key(j, "last_scan");
+    time_or_null(j, st->last_scan_ms);
+    tv_json_key(j, "last_reminder");
+    time_or_null(j, st->last_reminder_ms);
+    tv_json_key(j, "reinstated");
+    time_or_null(j, st->reinstated_ms);
 }
 
 static int list_one(const store_venue *v, void *arg)
@@ -247,7 +468,9 @@ static int list_one(const store_venue *v, void *arg)
     if (json) {
         tv_json j;
         tv_json_init(&j, stdout);
-        venue_json(&j, v);
+        tv_json_object_begin(&j);
+        venue_fields_json(&j, v);
+        tv_json_object_end(&j);
         return tv_json_line_end(&j);
     }
     char hex[2 * TV_VENUE_ID_BYTES + 1], when[40];
@@ -260,12 +483,115 @@ static int list_one(const store_venue *v, void *arg)
     return 0;
 }
 
+/* A venue with no recent scan, and its status. */
+typedef struct nc_row {
+    store_venue v;
+    store_venue_status st;
+} nc_row;
+
+typedef struct nc_ctx {
+    store_txn *t;
+    const char *unit; /* only venues of this unit; NULL for all */
+    int64_t since_ms; /* listed: no scan at or after this */
+    nc_row *rows;
+    size_t n, cap;
+} nc_ctx;
+
+static int nc_collect(const store_venue *v, void *arg)
+{
+    nc_ctx *c = arg;
+    if (c->unit && strcmp(v->unit, c->unit) != 0) return 0;
+    store_venue_status st;
+    int rc = store_venue_status_get(c->t, v->id, &st);
+    if (rc) return rc;
+    if (!st.suspended && st.last_scan_ms != INT64_MIN && st.last_scan_ms >= c->since_ms) return 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        nc_row *rows = realloc(c->rows, cap * sizeof *rows);
+        if (!rows) return TV_ENOMEM;
+        c->rows = rows;
+        c->cap = cap;
+    }
+    c->rows[c->n++] = (nc_row){*v, st};
+    return 0;
+}
+
+/* Most reminders first, then the oldest last scan (never scanned first), then by id. */
+static int nc_cmp(const void *pa, const void *pb)
+{
+    const nc_row *a = pa, *b = pb;
+    if (a->st.reminders != b->st.reminders) return a->st.reminders > b->st.reminders ? -1 : 1;
+    if (a->st.last_scan_ms != b->st.last_scan_ms)
+        return a->st.last_scan_ms < b->st.last_scan_ms ? -1 : 1;
+    return memcmp(a->v.id, b->v.id, TV_VENUE_ID_BYTES);
+}
+
+static int nc_print(const nc_row *r, int json)
+{
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        venue_fields_json(&j, &r->v);
+        status_fields_json(&j, &r->st);
+        tv_json_object_end(&j);
+        return tv_json_line_end(&j);
+    }
+    char hex[2 * TV_VENUE_ID_BYTES + 1], last[TV_TIME_STR_BYTES] = "never";
+    tv_hex_encode(hex, r->v.id, sizeof r->v.id);
+    if (r->st.last_scan_ms != INT64_MIN) {
+        tv_time_format_vn(last, sizeof last, r->st.last_scan_ms);
+        last[10] = '\0';
+    }
+    printf("%s  reminders %3llu (%llu active)  %-9s  last scan %-10s  %s%s%s\n", hex,
+           (unsigned long long)r->st.reminders, (unsigned long long)r->st.reminders_active,
+           r->st.suspended ? "SUSPENDED" : "-", last, r->v.name, r->v.village[0] ? " — " : "",
+           r->v.village);
+    return 0;
+}
+
+static int venue_noncompliant(tv_cli *cli, const venue_args *a)
+{
+    long days = DAYS_DEFAULT;
+    if (a->days) {
+        char *end;
+        days = strtol(a->days, &end, 10);
+        if (!is_digit(a->days[0]) || *end != '\0' || days < 1 || days > DAYS_MAX)
+            return tv_cli_usage("venue list",
+                                "--days takes a whole number of days from 1 to %d, not '%s'.",
+                                DAYS_MAX, a->days);
+    }
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    nc_ctx c = {.unit = n.role == TV_ROLE_COMMUNE ? n.unit : NULL,
+                .since_ms = tv_wall_ms() - days * MS_PER_DAY};
+    if ((rc = store_read_begin(n.st, &c.t)) == 0) {
+        rc = store_venue_foreach(c.t, nc_collect, &c);
+        store_read_end(c.t);
+    }
+    if (rc == 0) {
+        if (c.n > 1) qsort(c.rows, c.n, sizeof *c.rows, nc_cmp);
+        for (size_t i = 0; i < c.n && rc == 0; i++)
+            rc = nc_print(&c.rows[i], a->json);
+        if (rc == 0 && c.n == 0 && !a->json)
+            fprintf(stderr, "every venue%s%s has a scan in the last %ld day%s.\n",
+                    c.unit ? " of unit " : "", c.unit ? c.unit : "", days, days == 1 ? "" : "s");
+    }
+    free(c.rows);
+    tv_node_close(&n);
+    return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
+}
+
 static int venue_list(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", argc, argv, &a);
+    int rc = parse("venue list", list_help, "jXD", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
-    if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
+    if (optind < argc) return tv_cli_usage("venue list", "unexpected argument '%s'.", argv[optind]);
+    if (a.days && !a.noncompliant)
+        return tv_cli_usage("venue list", "--days goes with --noncompliant.");
+    if (a.noncompliant) return venue_noncompliant(cli, &a);
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
     store_txn *t;
@@ -277,41 +603,444 @@ static int venue_list(tv_cli *cli, int argc, char **argv)
     return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
 }
 
+#define SHOW_ITEMS_MAX 4096 /* controllers or reminders shown, at most */
+
+typedef struct ctrl_item {
+    char phone[CRDT_PHONE_BYTES_MAX + 1];
+    uint64_t hlc;
+} ctrl_item;
+
+typedef struct rem_item {
+    uint64_t hlc;
+    uint8_t action;
+    char note[CRDT_TEXT_BYTES_MAX + 1];
+} rem_item;
+
+/* What `venue show` and `controller list` print besides the venue itself. */
+typedef struct venue_more {
+    store_venue_status st;
+    ctrl_item *ctrl;
+    size_t nctrl, capctrl;
+    rem_item *rem;
+    size_t nrem, caprem;
+} venue_more;
+
+static int grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap) return 0;
+    if (n >= SHOW_ITEMS_MAX) return TV_ELIMIT;
+    size_t c = *cap ? 2 * *cap : 16;
+    void *q = realloc(*p, c * size);
+    if (!q) return TV_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int more_ctrl(const char *phone, uint64_t hlc, void *arg)
+{
+    venue_more *m = arg;
+    int rc = grow((void **)&m->ctrl, &m->capctrl, m->nctrl, sizeof *m->ctrl);
+    if (rc) return rc;
+    ctrl_item *c = &m->ctrl[m->nctrl++];
+    snprintf(c->phone, sizeof c->phone, "%s", phone);
+    c->hlc = hlc;
+    return 0;
+}
+
+static int more_rem(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES], uint8_t action,
+                    const char *note, size_t note_len, void *arg)
+{
+    (void)origin;
+    venue_more *m = arg;
+    int rc = grow((void **)&m->rem, &m->caprem, m->nrem, sizeof *m->rem);
+    if (rc) return rc;
+    rem_item *r = &m->rem[m->nrem++];
+    r->hlc = hlc;
+    r->action = action;
+    if (note_len > CRDT_TEXT_BYTES_MAX) note_len = CRDT_TEXT_BYTES_MAX;
+    memcpy(r->note, note, note_len);
+    r->note[note_len] = '\0';
+    return 0;
+}
+
+static void more_free(venue_more *m)
+{
+    free(m->ctrl);
+    free(m->rem);
+}
+
+/* Reads a venue's controllers, and with `all` its reminders and status too. */
+static int more_get(tv_node *n, const uint8_t id[TV_VENUE_ID_BYTES], int all, venue_more *m)
+{
+    memset(m, 0, sizeof *m);
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    rc = store_controllers_foreach(t, id, more_ctrl, m);
+    if (rc == 0 && all) rc = store_reminders_foreach(t, id, more_rem, m);
+    if (rc == 0 && all) rc = store_venue_status_get(t, id, &m->st);
+    store_read_end(t);
+    return rc;
+}
+
+static void ctrl_json(tv_json *j, const ctrl_item *c)
+{
+    char when[40];
+    tv_json_object_begin(j);
+    tv_json_key(j, "phone");
+    tv_json_string(j, c->phone);
+    tv_cli_hlc_time(when, sizeof when, c->hlc);
+    tv_json_key(j, "added");
+    tv_json_string(j, when);
+    tv_json_object_end(j);
+}
+
+static void show_json(const store_venue *v, const venue_more *m)
+{
+    char when[40];
+    tv_json j;
+    tv_json_init(&j, stdout);
+    tv_json_object_begin(&j);
+    venue_fields_json(&j, v);
+    tv_json_key(&j, "controllers");
+    tv_json_array_begin(&j);
+    for (size_t i = 0; i < m->nctrl; i++)
+        ctrl_json(&j, &m->ctrl[i]);
+    tv_json_array_end(&j);
+    status_fields_json(&j, &m->st);
+    tv_json_key(&j, "reminder_history");
+    tv_json_array_begin(&j);
+    for (size_t i = 0; i < m->nrem; i++) {
+        tv_json_object_begin(&j);
+        tv_cli_hlc_time(when, sizeof when, m->rem[i].hlc);
+        tv_json_key(&j, "time");
+        tv_json_string(&j, when);
+        tv_json_key(&j, "action");
+        tv_json_string(&j, m->rem[i].action == CRDT_REINSTATE ? "reinstate" : "remind");
+        tv_json_key(&j, "note");
+        tv_json_string(&j, m->rem[i].note);
+        tv_json_object_end(&j);
+    }
+    tv_json_array_end(&j);
+    tv_json_object_end(&j);
+    tv_json_line_end(&j);
+}
+
+static void show_text(const store_venue *v, const venue_more *m)
+{
+    char hex[2 * TV_VENUE_ID_BYTES + 1], reg[40], upd[40], closes[8] = "none", last[40] = "never";
+    const tv_category *c = tv_category_by_code(v->category);
+    tv_hex_encode(hex, v->id, sizeof v->id);
+    tv_cli_hlc_time(reg, sizeof reg, v->created_hlc);
+    tv_cli_hlc_time(upd, sizeof upd, v->updated_hlc);
+    if (v->closes != CRDT_CLOSES_NONE) closes_format(closes, v->closes);
+    if (m->st.last_scan_ms != INT64_MIN) tv_time_format_vn(last, sizeof last, m->st.last_scan_ms);
+    printf("id:          %s\nname:        %s\ncategory:    %s (%s)\nunit:        %s\n"
+           "village:     %s\nowner phone: %s\ncloses:      %s\nregistered:  %s\nupdated:     %s\n",
+           hex, v->name, c ? c->slug : "unknown", c ? c->name_vi : "?", v->unit, v->village,
+           v->owner_phone, closes, reg, upd);
+    printf("controllers:");
+    if (m->nctrl == 0) printf(" none");
+    for (size_t i = 0; i < m->nctrl; i++)
+        printf("%s %s", i ? "," : "", m->ctrl[i].phone);
+    printf("\nlast scan:   %s\n", last);
+    printf("reminders:   %llu (%llu since the last scan or reinstatement)\n",
+           (unsigned long long)m->st.reminders, (unsigned long long)m->st.reminders_active);
+    for (size_t i = 0; i < m->nrem; i++) {
+        char when[40];
+        tv_cli_hlc_time(when, sizeof when, m->rem[i].hlc);
+        printf("  %s  %s%s%s\n", when,
+               m->rem[i].action == CRDT_REINSTATE ? "reinstated" : "reminder",
+               m->rem[i].note[0] ? ": " : "", m->rem[i].note);
+    }
+    if (m->st.suspended)
+        printf("suspended:   yes: the station refuses its scans until a scan is recorded another "
+               "way or 'truyvet venue reinstate %s'\n",
+               hex);
+    else
+        printf("suspended:   no\n");
+}
+
 static int venue_show(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", argc, argv, &a);
+    int rc = parse("venue", help, "j", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue show needs exactly one venue ID.");
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
     store_venue v;
-    rc = tv_cli_venue_find(&n, argv[optind], &v);
+    venue_more m = {0};
+    if ((rc = tv_cli_venue_find(&n, argv[optind], &v)) == 0 &&
+        (rc = more_get(&n, v.id, 1, &m)) != 0)
+        rc = tv_cli_fail(cli, rc, "cannot read the venue");
     tv_node_close(&n);
+    if (rc == 0) {
+        if (a.json)
+            show_json(&v, &m);
+        else
+            show_text(&v, &m);
+    }
+    more_free(&m);
+    return rc;
+}
+
+/* --- controllers ------------------------------------------------------------------------ */
+
+/* Normalises a controller's phone; returns 0 or an exit status after a message. */
+static int controller_phone(const char *text, tv_person_id *pid)
+{
+    const char *why;
+    if (tv_person_parse_typed(text, pid, &why))
+        return tv_cli_usage("venue controller", "'%s' is not a phone number: %s", text, why);
+    if (pid->kind != TV_ID_PHONE)
+        return tv_cli_usage("venue controller",
+                            "'%s' is an ID number, not a phone number; a controller is a "
+                            "staff member's phone (10 digits starting with 0).",
+                            text);
+    return 0;
+}
+
+/* The live add tags of phone at the venue. Returns 0 or a store error. */
+static int controller_tags(tv_node *n, const uint8_t venue[TV_VENUE_ID_BYTES], const char *phone,
+                           uint8_t *tags, uint32_t cap, uint32_t *ntags)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
     if (rc) return rc;
-    if (a.json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        venue_json(&j, &v);
-        tv_json_line_end(&j);
+    rc = store_controller_tags(t, venue, phone, tags, cap, ntags);
+    store_read_end(t);
+    return rc;
+}
+
+static int controller_add(tv_cli *cli, tv_node *n, const store_venue *sv, const char *id,
+                          const char *phone)
+{
+    uint8_t tag[CRDT_TAG_BYTES];
+    uint32_t have = 0;
+    int rc = controller_tags(n, sv->id, phone, tag, 1, &have);
+    if (rc && rc != TV_ELIMIT) return tv_cli_fail(cli, rc, "cannot read the venue's controllers");
+    if (have > 0 || rc == TV_ELIMIT) {
+        fprintf(stderr, "%s is already a controller of venue %s (%s); nothing recorded.\n", phone,
+                id, sv->name);
         return TV_EXIT_OK;
     }
-    char hex[2 * TV_VENUE_ID_BYTES + 1], reg[40], upd[40];
-    const tv_category *c = tv_category_by_code(v.category);
-    tv_hex_encode(hex, v.id, sizeof v.id);
-    tv_cli_hlc_time(reg, sizeof reg, v.created_hlc);
-    tv_cli_hlc_time(upd, sizeof upd, v.updated_hlc);
-    printf("id:          %s\nname:        %s\ncategory:    %s (%s)\nunit:        %s\n"
-           "village:     %s\nowner phone: %s\nregistered:  %s\nupdated:     %s\n",
-           hex, v.name, c ? c->slug : "unknown", c ? c->name_vi : "?", v.unit, v.village,
-           v.owner_phone, reg, upd);
+    crdt_controller c = {.unit = {n->unit, (uint32_t)strlen(n->unit)},
+                         .phone = {phone, (uint32_t)strlen(phone)}};
+    memcpy(c.venue, sv->id, sizeof c.venue);
+    if ((rc = tv_node_add_controller(n, CRDT_EV_CONTROLLER_ADD, &c, NULL))) {
+        tv_node_discard(n);
+        return tv_cli_fail(cli, rc, "cannot add the controller");
+    }
+    if ((rc = commit(cli, n, "cannot add the controller"))) return rc;
+    fprintf(stderr, "%s may now scan for venue %s (%s).\n", phone, id, sv->name);
     return TV_EXIT_OK;
+}
+
+static int controller_remove(tv_cli *cli, tv_node *n, const store_venue *sv, const char *id,
+                             const char *phone)
+{
+    uint8_t *tags = malloc((size_t)REMOVE_TAGS_MAX * CRDT_TAG_BYTES);
+    if (!tags) return tv_cli_fail(cli, TV_ENOMEM, "cannot remove the controller");
+    uint32_t ntags = 0;
+    int rc = controller_tags(n, sv->id, phone, tags, REMOVE_TAGS_MAX, &ntags);
+    if (rc) {
+        rc = tv_cli_fail(cli, rc, "cannot read the venue's controllers");
+        goto out;
+    }
+    if (ntags == 0) {
+        tv_cli_error("%s is not a controller of venue %s (%s); 'truyvet venue controller list %s' "
+                     "shows them.",
+                     phone, id, sv->name, id);
+        rc = TV_EXIT_FAIL;
+        goto out;
+    }
+    for (uint32_t i = 0; i < ntags && rc == 0; i += CRDT_TAGS_MAX) {
+        uint32_t k = ntags - i < CRDT_TAGS_MAX ? ntags - i : CRDT_TAGS_MAX;
+        crdt_controller c = {.unit = {n->unit, (uint32_t)strlen(n->unit)},
+                             .phone = {phone, (uint32_t)strlen(phone)},
+                             .tags = tags + (size_t)i * CRDT_TAG_BYTES,
+                             .ntags = k};
+        memcpy(c.venue, sv->id, sizeof c.venue);
+        rc = tv_node_add_controller(n, CRDT_EV_CONTROLLER_REMOVE, &c, NULL);
+    }
+    if (rc) {
+        tv_node_discard(n);
+        rc = tv_cli_fail(cli, rc, "cannot remove the controller");
+        goto out;
+    }
+    if ((rc = commit(cli, n, "cannot remove the controller"))) goto out;
+    fprintf(stderr, "%s may no longer scan for venue %s (%s).\n", phone, id, sv->name);
+out:
+    free(tags);
+    return rc;
+}
+
+static int controller_list(tv_cli *cli, const char *id, int json)
+{
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    store_venue sv;
+    venue_more m = {0};
+    if ((rc = tv_cli_venue_find(&n, id, &sv)) == 0 && (rc = more_get(&n, sv.id, 0, &m)) != 0)
+        rc = tv_cli_fail(cli, rc, "cannot read the venue's controllers");
+    tv_node_close(&n);
+    for (size_t i = 0; rc == 0 && i < m.nctrl; i++) {
+        if (json) {
+            tv_json j;
+            tv_json_init(&j, stdout);
+            ctrl_json(&j, &m.ctrl[i]);
+            tv_json_line_end(&j);
+        } else {
+            char when[40];
+            tv_cli_hlc_time(when, sizeof when, m.ctrl[i].hlc);
+            printf("%s  added %s\n", m.ctrl[i].phone, when);
+        }
+    }
+    if (rc == 0 && m.nctrl == 0 && !json)
+        fprintf(stderr, "venue %s (%s) has no controllers.\n", id, sv.name);
+    more_free(&m);
+    return rc;
+}
+
+static int venue_controller(tv_cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(controller_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
+    }
+    const char *sub = argv[1];
+    int is_add = strcmp(sub, "add") == 0, is_remove = strcmp(sub, "remove") == 0;
+    int is_list = strcmp(sub, "list") == 0;
+    if (!is_add && !is_remove && !is_list)
+        return tv_cli_usage("venue controller",
+                            "unknown controller command '%s' (add, remove or list).", sub);
+    venue_args a;
+    int rc = parse("venue controller", controller_help, is_list ? "j" : "", argc - 1, argv + 1, &a);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    int npos = argc - 1 - optind;
+    char **pos = argv + 1 + optind;
+    if (is_list) {
+        if (npos != 1)
+            return tv_cli_usage("venue controller", "controller list needs exactly one venue ID.");
+        return controller_list(cli, pos[0], a.json);
+    }
+    if (npos != 2)
+        return tv_cli_usage("venue controller",
+                            "controller %s needs a venue ID and a phone number.", sub);
+    tv_person_id pid;
+    if ((rc = controller_phone(pos[1], &pid))) return rc;
+
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
+    store_venue sv;
+    if ((rc = own_venue(&n, pos[0], &sv)) == 0)
+        rc = is_add ? controller_add(cli, &n, &sv, pos[0], pid.norm)
+                    : controller_remove(cli, &n, &sv, pos[0], pid.norm);
+    tv_node_close(&n);
+    return rc;
+}
+
+/* --- reminders ------------------------------------------------------------------------- */
+
+static int status_read(tv_node *n, const uint8_t id[TV_VENUE_ID_BYTES], store_venue_status *st)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    rc = store_venue_status_get(t, id, st);
+    store_read_end(t);
+    return rc;
+}
+
+static void status_print_json(const store_venue *sv, const store_venue_status *st)
+{
+    tv_json j;
+    tv_json_init(&j, stdout);
+    tv_json_object_begin(&j);
+    tv_json_key(&j, "venue");
+    tv_json_hex(&j, sv->id, sizeof sv->id);
+    status_fields_json(&j, st);
+    tv_json_object_end(&j);
+    tv_json_line_end(&j);
+}
+
+/* `venue remind` (action CRDT_REMIND) and `venue reinstate` (CRDT_REINSTATE). */
+static int venue_reminder(tv_cli *cli, int argc, char **argv, uint8_t action)
+{
+    const char *cmd = action == CRDT_REMIND ? "venue remind" : "venue reinstate";
+    venue_args a;
+    int rc = parse(cmd, action == CRDT_REMIND ? remind_help : reinstate_help, "Nj", argc, argv, &a);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    if (optind + 1 != argc) return tv_cli_usage(cmd, "%s needs exactly one venue ID.", cmd);
+    if (a.note && (rc = text_ok(cmd, "note", a.note, CRDT_TEXT_BYTES_MAX))) return rc;
+    const char *id = argv[optind];
+
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
+    store_venue sv;
+    store_venue_status before, st;
+    if ((rc = own_venue(&n, id, &sv))) goto out;
+    if ((rc = status_read(&n, sv.id, &before))) {
+        rc = tv_cli_fail(cli, rc, "cannot read the venue's reminders");
+        goto out;
+    }
+    if (action == CRDT_REINSTATE && !before.suspended) {
+        tv_cli_error("venue %s (%s) is not suspended (%llu reminder%s since its last scan or "
+                     "reinstatement); there is nothing to reinstate.",
+                     id, sv.name, (unsigned long long)before.reminders_active,
+                     before.reminders_active == 1 ? "" : "s");
+        rc = TV_EXIT_FAIL;
+        goto out;
+    }
+    crdt_reminder r = {.unit = {n.unit, (uint32_t)strlen(n.unit)}, .action = action};
+    if (a.note) r.note = (crdt_text){a.note, (uint32_t)strlen(a.note)};
+    memcpy(r.venue, sv.id, sizeof r.venue);
+    const char *what =
+        action == CRDT_REMIND ? "cannot record the reminder" : "cannot reinstate the venue";
+    if ((rc = tv_node_add_reminder(&n, &r, NULL))) {
+        tv_node_discard(&n);
+        rc = tv_cli_fail(cli, rc, what);
+        goto out;
+    }
+    if ((rc = commit(cli, &n, what))) goto out;
+    if ((rc = status_read(&n, sv.id, &st))) {
+        /* recorded; only the report is missing */
+        tv_cli_error("recorded, but cannot read the venue's status back: %s.", tv_strerror(rc));
+        rc = TV_EXIT_OK;
+        goto out;
+    }
+    if (a.json) {
+        status_print_json(&sv, &st);
+    } else if (action == CRDT_REINSTATE) {
+        printf("venue %s (%s) is reinstated: its station records scans again.\n", id, sv.name);
+    } else {
+        printf("reminder recorded for venue %s (%s): %llu reminder%s in all, %llu since its last "
+               "scan or reinstatement.\n",
+               id, sv.name, (unsigned long long)st.reminders, st.reminders == 1 ? "" : "s",
+               (unsigned long long)st.reminders_active);
+        if (st.suspended) {
+            printf("The venue is %s SUSPENDED: its station refuses scans until a scan is "
+                   "recorded another way ('truyvet scan', an import) or the commune reinstates "
+                   "it ('truyvet venue reinstate %s').\n",
+                   before.suspended ? "still" : "now", id);
+        } else {
+            uint64_t left = STORE_SUSPEND_REMINDERS - st.reminders_active;
+            printf("%llu more reminder%s with no scan suspend%s it.\n", (unsigned long long)left,
+                   left == 1 ? "" : "s", left == 1 ? "s" : "");
+        }
+    }
+out:
+    tv_node_close(&n);
+    return rc;
 }
 
 static int venue_categories(int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", argc, argv, &a);
+    int rc = parse("venue", help, "j", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     const tv_category *c;
     for (size_t i = 0; (c = tv_category_at(i)); i++) {
@@ -351,6 +1080,9 @@ int tv_cmd_venue(tv_cli *cli, int argc, char **argv)
     if (strcmp(sub, "list") == 0) return venue_list(cli, argc, argv);
     if (strcmp(sub, "show") == 0) return venue_show(cli, argc, argv);
     if (strcmp(sub, "edit") == 0) return venue_edit(cli, argc, argv);
+    if (strcmp(sub, "controller") == 0) return venue_controller(cli, argc, argv);
+    if (strcmp(sub, "remind") == 0) return venue_reminder(cli, argc, argv, CRDT_REMIND);
+    if (strcmp(sub, "reinstate") == 0) return venue_reminder(cli, argc, argv, CRDT_REINSTATE);
     if (strcmp(sub, "categories") == 0) return venue_categories(argc, argv);
     return tv_cli_usage("venue", "unknown venue command '%s'.", sub);
 }

@@ -1,0 +1,364 @@
+#!/usr/bin/env bash
+# Integration test of the venue registry as a commune clerk keeps it: closing times, the
+# staff phones authorised to scan for a venue (controllers), reminders to venues that do
+# not record check-ins, suspension after 3 of them (the gate station refuses the venue's
+# scans), reinstatement, a scan lifting a suspension, and the list of venues with no
+# recent scan. It drives the real binary; no step waits on the clock.
+#
+# Usage: bash tests/venue_test.sh /path/to/truyvet
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+NODE=$W/xa-22333
+
+# tv ARGS...: runs truyvet on the commune node.
+tv() { run "$TV" -d "$NODE" "$@"; }
+
+events() { status_get "$NODE" events "${1:-total}"; } # events [TYPE]
+
+# show_get VENUE KEY...: a field of `venue show VENUE --json`.
+show_get() {
+    local v=$1 json
+    shift
+    json=$("$TV" -d "$NODE" venue show "$v" --json) || fail "venue show $v --json failed"
+    printf '%s' "$json" | json_get "$@"
+}
+
+# station VENUE PAYLOAD: one line through the gate station of VENUE; its answer in OUT.
+station() {
+    LAST="printf '$2\\n' | truyvet station --venue $1"
+    RC=0
+    printf '%s\n' "$2" | "$TV" -d "$NODE" station --venue "$1" >"$W/out" 2>"$W/err" || RC=$?
+    OUT=$(cat "$W/out")
+    ERR=$(cat "$W/err")
+}
+
+# noncompliant_ids [OPTIONS...]: the ids `venue list --noncompliant --json` lists, in order.
+noncompliant_ids() {
+    "$TV" -d "$NODE" venue list --noncompliant --json "$@" >"$W/nc.jsonl" ||
+        fail "venue list --noncompliant --json $* failed"
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    print(json.loads(line)["id"])
+' "$W/nc.jsonl"
+}
+
+# noncompliant_get VENUE KEY: a field of VENUE's line in the last noncompliant_ids listing.
+noncompliant_get() {
+    python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    o = json.loads(line)
+    if o["id"] == sys.argv[2]:
+        v = o[sys.argv[3]]
+        print(v if isinstance(v, str) else json.dumps(v))
+        sys.exit(0)
+sys.exit(1)
+' "$W/nc.jsonl" "$1" "$2" || fail "venue $1 is not in the noncompliant listing"
+}
+
+"$TV" -d "$NODE" init --role commune --unit 22333 --name "UBND Xã Vĩnh Lương" >/dev/null ||
+    fail "init failed"
+
+# --- closing time ---------------------------------------------------------------------
+
+check "venue add --closes keeps the closing time; show and list show it"
+tv venue add --name "Quán cà phê Hương Sen" --category cafe --closes 22:00
+expect_ok "venue add --closes"
+V1=$OUT
+[[ $V1 =~ ^[0-9a-f]{16}$ ]] || fail "venue add printed '$V1', not a venue id"
+[[ $(show_get "$V1" closes) == 22:00 ]] || fail "venue show --json closes is not 22:00"
+tv venue show "$V1"
+expect_ok "venue show"
+grep -qE '^closes: +22:00$' "$W/out" || fail "venue show does not show 'closes: 22:00'"
+tv venue list --json
+expect_ok "venue list --json"
+[[ $(json_get closes <"$W/out") == 22:00 ]] || fail "venue list --json closes is not 22:00"
+
+check "venue edit --closes changes it, --closes none clears it"
+tv venue edit "$V1" --closes 7:30
+expect_ok "venue edit --closes 7:30"
+[[ $(show_get "$V1" closes) == 07:30 ]] || fail "closes is not 07:30 after the edit"
+tv venue edit "$V1" --closes 00:00
+expect_ok "venue edit --closes 00:00"
+[[ $(show_get "$V1" closes) == 00:00 ]] || fail "closes is not 00:00 after the edit"
+tv venue edit "$V1" --closes none
+expect_ok "venue edit --closes none"
+[[ $(show_get "$V1" closes) == null ]] || fail "closes is not null after --closes none"
+tv venue show "$V1"
+grep -qE '^closes: +none$' "$W/out" || fail "venue show does not show 'closes: none'"
+[[ $(show_get "$V1" name) == "Quán cà phê Hương Sen" ]] || fail "editing closes changed the name"
+
+check "a bad closing time exits 2 with a message and records nothing"
+n0=$(events)
+for bad in 25:00 24:00 12:60 12:5 1200 abc "" " 22:00"; do
+    tv venue edit "$V1" --closes "$bad"
+    expect_refused 2 "venue edit --closes '$bad'"
+    expect_err_has "closing time" "venue edit --closes '$bad'"
+done
+tv venue add --name "Quán mới" --category cafe --closes 25:00
+expect_refused 2 "venue add --closes 25:00"
+[[ $(events) == "$n0" ]] || fail "a refused closing time recorded an event"
+
+# --- controllers ----------------------------------------------------------------------
+
+check "controller add records a normalised phone; list shows it"
+tv venue controller add "$V1" "0912 345 678"
+expect_ok "controller add"
+expect_err_has "0912345678" "controller add"
+tv venue controller add "${V1:0:6}" +84987654321
+expect_ok "controller add by venue prefix, +84 phone"
+tv venue controller list "$V1"
+expect_ok "controller list"
+[[ $(cut -d' ' -f1 <"$W/out" | tr '\n' ' ') == "0912345678 0987654321 " ]] ||
+    fail "controller list shows '$OUT'"
+tv venue controller list "$V1" --json
+expect_ok "controller list --json"
+[[ $(wc -l <"$W/out") -eq 2 ]] || fail "controller list --json has $(wc -l <"$W/out") lines"
+[[ $(head -n1 "$W/out" | json_get phone) == 0912345678 ]] || fail "controller list --json phone"
+[[ $(show_get "$V1" controllers 1 phone) == 0987654321 ]] ||
+    fail "venue show --json does not list the controllers"
+[[ $(events controller_add) == 2 ]] || fail "expected 2 controller_add events"
+
+check "adding a phone that is already a controller says so, exits 0 and records nothing"
+n0=$(events)
+tv venue controller add "$V1" 0912345678
+expect_ok "controller add again"
+expect_err_has "already a controller" "controller add again"
+[[ $(events) == "$n0" ]] || fail "adding a controller again recorded an event"
+
+check "controller remove withdraws one phone; the other stays"
+tv venue controller remove "$V1" "+84 912 345 678"
+expect_ok "controller remove"
+tv venue controller list "$V1"
+expect_ok "controller list after remove"
+[[ $OUT == 0987654321* && $(wc -l <"$W/out") -eq 1 ]] || fail "after remove, the list is '$OUT'"
+[[ $(events controller_remove) == 1 ]] || fail "expected 1 controller_remove event"
+"$TV" -d "$NODE" log --json | grep '"controller_remove"' | grep -q '0912345678' ||
+    fail "the log holds no controller_remove of 0912345678"
+
+check "removing a phone that is not a controller fails with a message and records nothing"
+n0=$(events)
+tv venue controller remove "$V1" 0912345678
+expect_refused 1 "controller remove of a removed phone"
+expect_err_has "not a controller" "controller remove of a removed phone"
+tv venue controller remove "$V1" 0911111111
+expect_refused 1 "controller remove of a stranger"
+[[ $(events) == "$n0" ]] || fail "a refused removal recorded an event"
+
+check "a removed phone can be added again"
+tv venue controller add "$V1" 0912345678
+expect_ok "controller re-add"
+tv venue controller list "$V1"
+[[ $(cut -d' ' -f1 <"$W/out" | tr '\n' ' ') == "0912345678 0987654321 " ]] ||
+    fail "after re-adding, controller list shows '$OUT'"
+
+check "controller commands refuse an ID number, a non-number, an unknown venue, bad arguments"
+n0=$(events)
+tv venue controller add "$V1" 001203004005
+expect_refused 2 "controller add of a CCCD number"
+expect_err_has "not a phone number" "controller add of a CCCD number"
+tv venue controller add "$V1" abc
+expect_refused 2 "controller add of 'abc'"
+tv venue controller add ffffffffffffffff 0912345678
+expect_refused 1 "controller add at an unknown venue"
+expect_err_has "no venue" "controller add at an unknown venue"
+tv venue controller add "$V1"
+expect_refused 2 "controller add without a phone"
+tv venue controller frobnicate "$V1" 0912345678
+expect_refused 2 "an unknown controller command"
+tv venue controller add "$V1" 0913000000 --json
+expect_refused 2 "controller add --json"
+tv venue controller list ffffffffffffffff
+expect_refused 1 "controller list at an unknown venue"
+[[ $(events) == "$n0" ]] || fail "a refused controller command recorded an event"
+
+# --- reminders and suspension ---------------------------------------------------------
+
+tv venue add --name "Karaoke Hoa Biển" --category karaoke --village "Thôn Tân Đảo"
+expect_ok "venue add V2"
+V2=$OUT
+
+check "two reminders: counted, not suspended"
+tv venue remind "$V2" --note "Lần 1: chưa dán mã QR ở cửa"
+expect_ok "remind 1"
+[[ $OUT == *"1 reminder in all"* ]] || fail "remind 1 printed '$OUT'"
+tv venue remind "$V2"
+expect_ok "remind 2"
+[[ $OUT == *"2 reminders in all"* && $OUT != *SUSPENDED* ]] || fail "remind 2 printed '$OUT'"
+[[ $(show_get "$V2" reminders) == 2 ]] || fail "venue show --json reminders is not 2"
+[[ $(show_get "$V2" reminders_active) == 2 ]] || fail "reminders_active is not 2"
+[[ $(show_get "$V2" suspended) == false ]] || fail "suspended after 2 reminders"
+[[ $(show_get "$V2" reminder_history 0 note) == "Lần 1: chưa dán mã QR ở cửa" ]] ||
+    fail "venue show --json does not keep the note exactly"
+station "$V2" 0912345678
+[[ $OUT == OK* ]] || fail "the station answered '$OUT' after 2 reminders"
+
+# The station's scan above cleared those two; three more suspend the venue.
+check "three reminders with no scan since suspend the venue"
+tv venue remind "$V2" --note "Lần 2"
+tv venue remind "$V2" --note "Lần 3"
+[[ $OUT != *SUSPENDED* ]] || fail "suspended after 2 reminders since the last scan"
+tv venue remind "$V2" --note "Lần 4"
+expect_ok "remind 5"
+[[ $OUT == *"now SUSPENDED"* ]] || fail "the third reminder since the scan printed '$OUT'"
+[[ $(show_get "$V2" suspended) == true ]] || fail "venue show --json: not suspended"
+[[ $(show_get "$V2" reminders) == 5 ]] || fail "venue show --json reminders is not 5"
+[[ $(show_get "$V2" reminders_active) == 3 ]] || fail "reminders_active is not 3"
+tv venue show "$V2"
+grep -qE '^suspended: +yes' "$W/out" || fail "venue show does not say 'suspended: yes'"
+# scanned today, yet listed: a suspended venue is not compliant whatever its last scan
+[[ $(noncompliant_ids --days 1 | head -n1) == "$V2" ]] ||
+    fail "venue list --noncompliant does not list the suspended venue first"
+[[ $(noncompliant_get "$V2" suspended) == true ]] ||
+    fail "venue list --noncompliant --json does not show the suspension"
+
+check "the station refuses a suspended venue's scans and records nothing"
+n0=$(events)
+scans0=$(events scan)
+station "$V2" 0912345678
+expect_ok "station at a suspended venue"
+[[ $OUT == "SUSPENDED VENUE ("* ]] || fail "the station answered '$OUT'"
+[[ $(events) == "$n0" && $(events scan) == "$scans0" ]] || fail "the station recorded a scan"
+
+check "reinstate lifts the suspension; the station records again"
+tv venue reinstate "$V2" --note "Chủ quán đã dán mã"
+expect_ok "reinstate"
+[[ $(show_get "$V2" suspended) == false ]] || fail "still suspended after reinstate"
+[[ $(show_get "$V2" reminders_active) == 0 ]] || fail "reminders_active is not 0 after reinstate"
+[[ $(show_get "$V2" reminder_history 5 action) == reinstate ]] ||
+    fail "the reinstatement is not in the reminder history"
+station "$V2" 0912000001 # someone new: a repeat within 5 minutes would be ALREADY CHECKED IN
+[[ $OUT == OK* ]] || fail "after reinstate, the station answered '$OUT'"
+[[ $(events scan) == $((scans0 + 1)) ]] || fail "the station's scan was not recorded"
+
+check "reinstating a venue that is not suspended fails and records nothing"
+n0=$(events)
+tv venue reinstate "$V2"
+expect_refused 1 "reinstate when not suspended"
+expect_err_has "not suspended" "reinstate when not suspended"
+tv venue reinstate "$V1"
+expect_refused 1 "reinstate of a venue never reminded"
+[[ $(events) == "$n0" ]] || fail "a refused reinstatement recorded an event"
+
+check "three more reminders suspend it again; a recorded scan lifts the suspension"
+for i in 1 2 3; do
+    tv venue remind "$V2" --note "Nhắc lại $i"
+    expect_ok "remind again $i"
+done
+[[ $(show_get "$V2" suspended) == true ]] || fail "not suspended after 3 more reminders"
+station "$V2" 0912345678
+[[ $OUT == "SUSPENDED VENUE ("* ]] || fail "the station answered '$OUT'"
+tv scan --venue "$V2" --person 0912345678
+expect_ok "scan at a suspended venue"
+[[ $(show_get "$V2" suspended) == false ]] || fail "still suspended after a recorded scan"
+[[ $(show_get "$V2" reminders_active) == 0 ]] || fail "reminders_active is not 0 after a scan"
+[[ $(show_get "$V2" last_scan) != null ]] || fail "venue show --json has no last_scan"
+station "$V2" 0912000002
+[[ $OUT == OK* ]] || fail "after the scan, the station answered '$OUT'"
+
+# --- venues with no recent scan -------------------------------------------------------
+
+check "--noncompliant lists never-scanned and long-unscanned venues, most reminded first"
+tv venue add --name "Chợ Vĩnh Lương" --category market
+expect_ok "venue add V3"
+V3=$OUT # never scanned, no reminder
+tv venue add --name "Nhà hàng Biển Xanh" --category restaurant
+expect_ok "venue add V4"
+V4=$OUT # scanned 10 days ago
+tv venue add --name "Tiệm tóc Thu" --category massage_beauty
+expect_ok "venue add V5"
+V5=$OUT # never scanned, one reminder
+tv scan --venue "$V4" --person 0912345678 --at "$(date -d '10 days ago' +%Y-%m-%dT%H:%M:%S%:z)"
+expect_ok "scan 10 days ago"
+tv scan --venue "$V1" --person 0912345678
+expect_ok "scan today at V1"
+tv venue remind "$V5"
+expect_ok "remind V5"
+[[ $(noncompliant_ids | tr '\n' ' ') == "$V5 $V3 $V4 " ]] ||
+    fail "venue list --noncompliant lists '$(noncompliant_ids | tr '\n' ' ')', expected V5 V3 V4"
+[[ $(noncompliant_get "$V5" reminders) == 1 && $(noncompliant_get "$V5" suspended) == false ]] ||
+    fail "V5's reminders or suspension are wrong in the listing"
+[[ $(noncompliant_get "$V3" last_scan) == null ]] || fail "V3's last_scan is not null"
+[[ $(noncompliant_get "$V4" last_scan) != null ]] || fail "V4's last_scan is null"
+
+check "--days changes what counts as recent"
+[[ $(noncompliant_ids --days 30 | tr '\n' ' ') == "$V5 $V3 " ]] ||
+    fail "with --days 30 the listing is '$(noncompliant_ids --days 30 | tr '\n' ' ')'"
+[[ $(noncompliant_ids --days 9 | tr '\n' ' ') == "$V5 $V3 $V4 " ]] ||
+    fail "with --days 9 the listing is '$(noncompliant_ids --days 9 | tr '\n' ' ')'"
+
+check "--noncompliant in text: one line per venue, with its reminders and last scan"
+tv venue list --noncompliant
+expect_ok "venue list --noncompliant"
+[[ $(wc -l <"$W/out") -eq 3 ]] || fail "the text listing has $(wc -l <"$W/out") lines"
+grep -F -- "$V3" "$W/out" | grep -q 'last scan never' || fail "V3's line does not say 'never'"
+grep -F -- "$V4" "$W/out" | grep -qF -- "$(date -d '10 days ago' +%Y-%m-%d)" ||
+    fail "V4's line does not show the date of its last scan"
+grep -F -- "$V5" "$W/out" | grep -qF 'Tiệm tóc Thu' || fail "V5's line does not show its name"
+
+check "--days refuses what is not a number of days"
+for bad in 0 -1 abc 3651 7x; do
+    tv venue list --noncompliant --days "$bad"
+    expect_refused 2 "--days '$bad'"
+done
+tv venue list --days 7
+expect_refused 2 "--days without --noncompliant"
+
+# --- wrong input ----------------------------------------------------------------------
+
+check "remind and reinstate refuse an unknown venue, a bad id, a bad note, extra arguments"
+n0=$(events)
+tv venue remind ffffffffffffffff --note "x"
+expect_refused 1 "remind of an unknown venue"
+expect_err_has "no venue" "remind of an unknown venue"
+tv venue reinstate ffffffffffffffff
+expect_refused 1 "reinstate of an unknown venue"
+tv venue remind zz12 --note "x"
+expect_refused 2 "remind with a venue id that is not hex"
+tv venue remind "$V3" --note "$(printf 'a%.0s' {1..256})"
+expect_refused 2 "remind with a 256-byte note"
+expect_err_has "too long" "remind with a 256-byte note"
+tv venue remind "$V3" --note $'Nh\xe1\xba'
+expect_refused 2 "remind with a note that is not UTF-8"
+tv venue remind
+expect_refused 2 "remind without a venue"
+tv venue remind "$V3" "$V4"
+expect_refused 2 "remind with two venues"
+tv venue remind "$V3" --name X
+expect_refused 2 "remind --name"
+expect_err_has "--name" "remind --name"
+tv venue remind "$V3" --note
+expect_refused 2 "remind --note without a value"
+[[ $(events) == "$n0" ]] || fail "a refused reminder recorded an event"
+
+check "a 255-byte note is accepted"
+tv venue remind "$V3" --note "$(printf 'a%.0s' {1..255})"
+expect_ok "remind with a 255-byte note"
+
+check "every new subcommand has --help"
+for cmd in "controller add" "controller remove" "controller list" "controller" remind reinstate \
+    list; do
+    # shellcheck disable=SC2086 # the subcommand is two words
+    tv venue $cmd --help
+    expect_ok "venue $cmd --help"
+    [[ $OUT == Usage:* ]] || fail "venue $cmd --help does not print a usage"
+done
+tv venue --help
+grep -q 'venue remind' "$W/out" || fail "venue --help does not list 'venue remind'"
+grep -q 'venue controller' "$W/out" || fail "venue --help does not list 'venue controller'"
+grep -q -- '--noncompliant' "$W/out" || fail "venue --help does not list --noncompliant"
+
+check "a district node refuses venue changes"
+DISTRICT=$W/huyen-223
+"$TV" -d "$DISTRICT" init --role district --unit 223 --name "Huyện" >/dev/null
+run "$TV" -d "$DISTRICT" venue remind "$V1"
+expect_refused 1 "remind at a district node"
+expect_err_has "commune nodes" "remind at a district node"
+run "$TV" -d "$DISTRICT" venue controller add "$V1" 0912345678
+expect_refused 1 "controller add at a district node"
+
+echo "venue_test: all checks passed"
