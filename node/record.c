@@ -144,6 +144,38 @@ void tv_person_display(char *out, size_t cap, const char *name_masked, const cha
         snprintf(out, cap, "%s", id_masked);
 }
 
+int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
+                          crdt_text scan_masked, char *out, size_t cap)
+{
+    store_person sp;
+    int rc = store_person_get(t, ref, &sp);
+    if (rc == TV_OK) {
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        crdt_event ev;
+        rc = crdt_event_decode(&ev, &u, sp.raw, sp.raw_len);
+        if (rc == TV_OK && ev.known && ev.type == CRDT_EV_PERSON) {
+            const crdt_person *p = &ev.u.person;
+            char name[CRDT_MASKED_BYTES_MAX + 1], id[CRDT_MASKED_BYTES_MAX + 1];
+            snprintf(name, sizeof name, "%.*s", (int)p->name_masked.n,
+                     p->name_masked.n ? p->name_masked.p : "");
+            snprintf(id, sizeof id, "%.*s", (int)p->id_masked.n,
+                     p->id_masked.n ? p->id_masked.p : "");
+            tv_person_display(out, cap, name, id);
+        } else {
+            rc = TV_ECORRUPT; /* the store checked it on the way in */
+        }
+        msgpack_unpacked_destroy(&u);
+        return rc;
+    }
+    if (rc != TV_ENOTFOUND) return rc;
+    if (scan_masked.n)
+        snprintf(out, cap, "%.*s", (int)scan_masked.n, scan_masked.p);
+    else
+        snprintf(out, cap, "?");
+    return TV_OK;
+}
+
 int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
 {
     memset(done, 0, sizeof *done);
