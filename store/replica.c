@@ -15,6 +15,30 @@ int store_vv_get(store_txn *t, crdt_vv *v)
     return store_frontier_foreach(t, vv_add, v);
 }
 
+/* The stored batch of origin number origin_no that contains seq. */
+static int batch_by_no(store_txn *t, uint32_t origin_no, uint64_t seq, const uint8_t **buf,
+                       size_t *len)
+{
+    uint8_t key[12];
+    store_be32_(key, origin_no);
+    store_be64_(key + 4, seq);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    /* the batch holding seq starts at seq, or is the one before the first key after it */
+    if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != 12 || memcmp(k.mv_data, key, 12) != 0)))
+        rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+    if (rc == 0 && (k.mv_size != 12 || store_get32_(k.mv_data) != origin_no)) rc = MDB_NOTFOUND;
+    if (rc == 0) {
+        *buf = v.mv_data;
+        *len = v.mv_size;
+    }
+    mdb_cursor_close(cur);
+    return store_err_(t, rc);
+}
+
 int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq,
                    const uint8_t **buf, size_t *len)
 {
@@ -28,25 +52,14 @@ int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_
     uint64_t held = store_get64_(fr);
     uint32_t origin_no = store_get32_(fr + 24 + TV_HASH_BYTES);
     if (seq == 0 || seq > held) return TV_ENOTFOUND;
+    return batch_by_no(t, origin_no, seq, buf, len);
+}
 
-    uint8_t key[12];
-    store_be32_(key, origin_no);
-    store_be64_(key + 4, seq);
-    MDB_cursor *cur;
-    if ((rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], &cur))) return store_err_(t, rc);
-    k.mv_size = sizeof key;
-    k.mv_data = key;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    /* the batch holding seq starts at seq, or is the one before the first key after it */
-    if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != 12 || memcmp(k.mv_data, key, 12) != 0)))
-        rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-    if (rc == 0 && (k.mv_size != 12 || store_get32_(k.mv_data) != origin_no)) rc = MDB_NOTFOUND;
-    if (rc == 0) {
-        *buf = v.mv_data;
-        *len = v.mv_size;
-    }
-    mdb_cursor_close(cur);
-    return store_err_(t, rc);
+int store_scan_batch(store_txn *t, const store_scan_ref *s, const uint8_t **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    return batch_by_no(t, s->origin_no, s->seq, buf, len);
 }
 
 int store_peer_get(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], const uint8_t **buf,

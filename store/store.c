@@ -203,6 +203,13 @@ int store_meta_put(store_txn *t, const char *key, const void *val, size_t len)
     return store_err_(t, mdb_put(t->txn, t->s->dbi[T_META], &k, &v, 0));
 }
 
+int store_meta_del(store_txn *t, const char *key)
+{
+    MDB_val k = {strlen(key), (void *)key};
+    int rc = mdb_del(t->txn, t->s->dbi[T_META], &k, NULL);
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
 int store_counts_get(store_txn *t, store_counts *c)
 {
     memset(c, 0, sizeof *c);

@@ -64,6 +64,8 @@ int store_size_get(store *s, store_size *out);
  * TV_ENOTFOUND, TV_ELIMIT (larger than cap) or TV_ESTORE. */
 int store_meta_get(store_txn *t, const char *key, void *buf, size_t cap, size_t *len);
 int store_meta_put(store_txn *t, const char *key, const void *val, size_t len);
+/* Removes `key` (nothing to do when absent). Returns 0 or TV_ESTORE. */
+int store_meta_del(store_txn *t, const char *key);
 
 /* --- logs --------------------------------------------------------------------------- */
 
@@ -212,6 +214,9 @@ typedef int (*store_scan_fn)(const store_scan_ref *s, void *ctx);
 /* Scans at one venue with from_ms <= at_ms < to_ms, in time order. */
 int store_scans_by_venue(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int64_t from_ms,
                          int64_t to_ms, store_scan_fn fn, void *ctx);
+/* The stored batch that holds scan s (its event is number s->seq - first_seq in it):
+ * verbatim bytes, valid until the transaction ends. Returns 0 or TV_ENOTFOUND. */
+int store_scan_batch(store_txn *t, const store_scan_ref *s, const uint8_t **buf, size_t *len);
 /* Scans of one person with from_ms <= at_ms < to_ms, in time order. */
 int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], int64_t from_ms,
                           int64_t to_ms, store_scan_fn fn, void *ctx);
