@@ -40,6 +40,9 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv);
 int tv_cmd_watch(tv_cli *cli, int argc, char **argv);
 int tv_cmd_person(tv_cli *cli, int argc, char **argv);
 int tv_cmd_audit(tv_cli *cli, int argc, char **argv);
+/* venue subcommands of their own file (cmd_visits.c) */
+int tv_venue_visits(tv_cli *cli, int argc, char **argv);
+int tv_venue_categories(tv_cli *cli, int argc, char **argv);
 
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -50,14 +50,17 @@ static const char help[] =
     "      Record a reminder to a venue; 3 with no scan since suspend it.\n"
     "  venue reinstate ID [--note TEXT]\n"
     "      Lift a venue's suspension.\n"
-    "  venue categories [--json]\n"
-    "      The categories, with their codes and default stays.\n"
+    "  venue visits ID [--date DATE] [--json]\n"
+    "      Who was at the venue that day, from when to when (check-outs inferred).\n"
+    "  venue categories [--json] | --set CATEGORY=MINUTES | --reset CATEGORY\n"
+    "      The categories, with their codes and default stays (changeable here).\n"
     "\n"
     "CATEGORY is a name from 'truyvet venue categories' (e.g. restaurant, market,\n"
     "school) or its number.\n"
     "--closes is the venue's closing time, Vietnam time (e.g. 22:00): a visit with no\n"
     "check-out ends then at the latest. 'none' removes it.\n"
-    "'truyvet venue COMMAND --help' explains list, controller, remind and reinstate.\n";
+    "'truyvet venue COMMAND --help' explains list, controller, remind, reinstate, visits\n"
+    "and categories.\n";
 
 static const char list_help[] =
     "Usage: truyvet [-d DIR] venue list [--json]\n"
@@ -1037,36 +1040,6 @@ out:
     return rc;
 }
 
-static int venue_categories(int argc, char **argv)
-{
-    venue_args a;
-    int rc = parse("venue", help, "j", argc, argv, &a);
-    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
-    const tv_category *c;
-    for (size_t i = 0; (c = tv_category_at(i)); i++) {
-        if (a.json) {
-            tv_json j;
-            tv_json_init(&j, stdout);
-            tv_json_object_begin(&j);
-            tv_json_key(&j, "code");
-            tv_json_u64(&j, c->code);
-            tv_json_key(&j, "slug");
-            tv_json_string(&j, c->slug);
-            tv_json_key(&j, "name_vi");
-            tv_json_string(&j, c->name_vi);
-            tv_json_key(&j, "name_en");
-            tv_json_string(&j, c->name_en);
-            tv_json_key(&j, "stay_min");
-            tv_json_u64(&j, c->stay_min);
-            tv_json_object_end(&j);
-            tv_json_line_end(&j);
-        } else {
-            printf("%2u  %-17s %4u min  %s\n", c->code, c->slug, c->stay_min, c->name_vi);
-        }
-    }
-    return TV_EXIT_OK;
-}
-
 int tv_cmd_venue(tv_cli *cli, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -1083,6 +1056,7 @@ int tv_cmd_venue(tv_cli *cli, int argc, char **argv)
     if (strcmp(sub, "controller") == 0) return venue_controller(cli, argc, argv);
     if (strcmp(sub, "remind") == 0) return venue_reminder(cli, argc, argv, CRDT_REMIND);
     if (strcmp(sub, "reinstate") == 0) return venue_reminder(cli, argc, argv, CRDT_REINSTATE);
-    if (strcmp(sub, "categories") == 0) return venue_categories(argc, argv);
+    if (strcmp(sub, "visits") == 0) return tv_venue_visits(cli, argc, argv);
+    if (strcmp(sub, "categories") == 0) return tv_venue_categories(cli, argc, argv);
     return tv_cli_usage("venue", "unknown venue command '%s'.", sub);
 }
