@@ -296,7 +296,7 @@ tv venue list --noncompliant
 expect_ok "venue list --noncompliant"
 [[ $(wc -l <"$W/out") -eq 3 ]] || fail "the text listing has $(wc -l <"$W/out") lines"
 grep -F -- "$V3" "$W/out" | grep -q 'last scan never' || fail "V3's line does not say 'never'"
-grep -F -- "$V4" "$W/out" | grep -qF -- "$(date -d '10 days ago' +%Y-%m-%d)" ||
+grep -F -- "$V4" "$W/out" | grep -qF -- "$(TZ=Asia/Ho_Chi_Minh date -d '10 days ago' +%Y-%m-%d)" ||
     fail "V4's line does not show the date of its last scan"
 grep -F -- "$V5" "$W/out" | grep -qF 'Tiệm tóc Thu' || fail "V5's line does not show its name"
 
