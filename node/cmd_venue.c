@@ -389,6 +389,8 @@ static int venue_edit(tv_cli *cli, int argc, char **argv)
     store_venue sv;
     if ((rc = own_venue(&n, argv[optind], &sv))) goto out;
     memcpy(v.venue, sv.id, sizeof v.venue);
+    v.fields |= CRDT_VENUE_F_UNIT; /* every upsert names its unit: peers judge it by that */
+    v.unit = (crdt_text){n.unit, (uint32_t)strlen(n.unit)};
     if ((rc = record(cli, &n, &v, "cannot change the venue"))) goto out;
     fprintf(stderr, "venue updated\n");
 out:

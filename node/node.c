@@ -381,8 +381,38 @@ static crdt_batch_builder *open_builder(tv_node *n)
     return &n->pending[n->pending_batches++];
 }
 
+/* Is t this node's unit? Events that name a unit must name the node's own: peers judge
+ * them by the node's certificate, and one they refuse would hold up the rest of the log
+ * behind it for good (the node's own store takes its own events unjudged). */
+static int own_unit(const tv_node *n, crdt_text t)
+{
+    return t.n == strlen(n->unit) && memcmp(t.p, n->unit, t.n) == 0;
+}
+
+static int unit_ok(const tv_node *n, uint32_t type, const void *ev)
+{
+    switch (type) {
+    case CRDT_EV_SCAN:
+        return own_unit(n, ((const crdt_scan *)ev)->unit);
+    case CRDT_EV_VENUE_UPSERT: {
+        const crdt_venue_upsert *v = ev;
+        return (v->fields & CRDT_VENUE_F_UNIT) && own_unit(n, v->unit);
+    }
+    case CRDT_EV_CONTROLLER_ADD:
+    case CRDT_EV_CONTROLLER_REMOVE:
+        return own_unit(n, ((const crdt_controller *)ev)->unit);
+    case CRDT_EV_VENUE_REMINDER:
+        return own_unit(n, ((const crdt_reminder *)ev)->unit);
+    case CRDT_EV_PERSON:
+        return own_unit(n, ((const crdt_person *)ev)->unit);
+    default:
+        return 1;
+    }
+}
+
 static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_out)
 {
+    if (!unit_ok(n, type, ev)) return TV_ESCOPE;
     crdt_batch_builder *b = open_builder(n);
     if (!b) return TV_ELIMIT;
     uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());

@@ -74,8 +74,10 @@ void tv_node_close(tv_node *n);
 int64_t tv_wall_ms(void);
 
 /* Adds one own event to the pending group, timestamping it with the node's clock; the
- * event's fields are validated. *hlc_out (may be NULL) gets its timestamp. Returns 0,
- * TV_EINVAL or TV_ELIMIT (the pending group is full: commit first). */
+ * event's fields are validated, and an event that names a unit (a venue upsert must) must
+ * name this node's. *hlc_out (may be NULL) gets its timestamp. Returns 0, TV_EINVAL,
+ * TV_ESCOPE (another unit, or an upsert without one: peers would refuse it, and every
+ * event after it) or TV_ELIMIT (the pending group is full: commit first). */
 int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out);
 int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out);
 /* type: CRDT_EV_CONTROLLER_ADD or CRDT_EV_CONTROLLER_REMOVE. */

@@ -204,9 +204,20 @@ for f in scans1 scans2; do
     run "$TV" -d "$NODE" import --csv "$W/$f.csv"
     expect_rc 0 "import --csv $f"
 done
+# a venue edited (closing time), a controller and a reminder: every kind of venue event
+# must travel, or the commune's log would stop at the first one a peer refuses
+for cmd in "edit ${VENUES[0]} --closes 18:00" "controller add ${VENUES[1]} 0905111222" \
+    "remind ${VENUES[2]} --note Nhắc"; do
+    # shellcheck disable=SC2086 # the command's words
+    run "$TV" -d "$NODE" venue $cmd
+    expect_rc 0 "venue $cmd"
+done
 EVENTS=$(status_get "$NODE" events total)
 BATCHES=$(status_get "$NODE" batches)
-[[ $EVENTS -eq 3503 ]] || fail "the commune holds $EVENTS events, expected 3503"
+# 3 venues, 3,500 scans, a person record for each of the 2,500 people (the second file's
+# people are all in the first), and the 3 venue events above
+[[ $EVENTS -eq 6006 ]] || fail "the commune holds $EVENTS events, expected 6006"
+[[ $(status_get "$NODE" events person) -eq 2500 ]] || fail "the commune holds no 2,500 people"
 [[ $(held "$NODE") -eq $EVENTS ]] || fail "the commune's events are not all of its own origin"
 [[ $BATCHES -ge 7 ]] || fail "the commune holds only $BATCHES batches"
 
