@@ -206,7 +206,7 @@ int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
     /* the masked display travels in the scan only when no person event carries it */
     const char *m = (k || with_person) ? "" : c->id.masked;
     crdt_scan s = {.direction = in->out ? CRDT_DIR_OUT : CRDT_DIR_IN,
-                   .method = method_of(c->kind),
+                   .method = in->method ? in->method : method_of(c->kind),
                    .at_ms = in->at_ms,
                    .unit = {r->n->unit, (uint32_t)strlen(r->n->unit)},
                    .masked = {m, (uint32_t)strlen(m)},

@@ -38,6 +38,7 @@ typedef struct tv_scan_in {
     int out;            /* 1 for a check-out */
     int64_t at_ms;      /* device time */
     const char *device; /* may be NULL */
+    uint8_t method;     /* CRDT_METHOD_*; 0: from the card's kind */
 } tv_scan_in;
 
 typedef struct tv_scan_done {

@@ -101,7 +101,8 @@ csv "$V2" 0 300 >"$W/c2.csv"
 "$TV" -d "$C2" import --csv "$W/c2.csv" >/dev/null 2>&1
 NC=$(held "$C" "$IDC")
 NC2=$(held "$C2" "$IDC2")
-[[ $NC -eq 2001 && $NC2 -eq 301 ]] || fail "communes hold $NC and $NC2 events"
+# a venue, and a person record and a scan for each person
+[[ $NC -eq 4001 && $NC2 -eq 601 ]] || fail "communes hold $NC and $NC2 events"
 
 serve P "$P"
 serve D "$D"
