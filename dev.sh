@@ -173,6 +173,48 @@ run_demo() {
     done
     echo "cam-ranh holds $(held cam-ranh cam-ranh-p) of cam-ranh-p's events"
 
+    say "the gate: a QR reader types into 'truyvet station'; the owner follows in 'watch'"
+    local gate cccd bhyt
+    gate=$(t bac-nha-trang venue list | head -1 | cut -d' ' -f1)
+    t bac-nha-trang venue edit "$gate" --closes 18:00 >/dev/null 2>&1
+    t bac-nha-trang venue controller add "$gate" 0905111222
+    t bac-nha-trang watch --venue "$gate" >"$root/watch.out" 2>/dev/null &
+    local watch_pid=$!
+    DEMO_PIDS+=("$watch_pid")
+    cccd='056099012345|123456789|Nguyễn Văn An|15031999|Nam|Tổ 3, Phường Vĩnh Hải, Nha Trang|20042021'
+    bhyt='HS4010123456789|5472e1baa76e205468e1bb8b2042c3ad6368204e67e1bb8d63|15/03/2010|2|5468c3b46e20c490c3b46e67|01 - 001|01/01/2021|31/12/2021|01/01/2021|56|4e677579e1bb856e2056c4836e20426f|4|01/01/2026|ab12|$'
+    printf '%s\n%s\n%s\nnot a card\n0912 345 678\n' "$cccd" "$cccd" "$bhyt" |
+        t bac-nha-trang station --venue "$gate"
+    for _ in $(seq 1 50); do
+        [ "$(wc -l <"$root/watch.out")" -ge 3 ] && break
+        sleep 0.1
+    done
+    echo "-- what the owner's 'truyvet watch' showed (masked; the repeat is one check-in):"
+    cat "$root/watch.out"
+    echo "-- today's visits at the gate, with inferred check-outs:"
+    t bac-nha-trang venue visits "$gate" 2>/dev/null
+
+    say "venue compliance: three reminders suspend a venue that records nothing"
+    local quiet
+    quiet=$(t bac-nha-trang venue add --name "Quán Karaoke Biển Đêm" --category karaoke)
+    for i in 1 2 3; do
+        t bac-nha-trang venue remind "$quiet" --note "Nhắc lần $i: chưa quét mã QR"
+    done
+    t bac-nha-trang venue list --noncompliant --days 7
+    echo "not a card" | t bac-nha-trang station --venue "$quiet" >/dev/null
+    echo 0912345678 | t bac-nha-trang station --venue "$quiet"
+
+    say "the health authority reveals one identity, for a reason; the reveal is audited"
+    t bac-nha-trang sync --once --timeout 30
+    for _ in $(seq 1 100); do
+        [ "$(held province bac-nha-trang)" = "$(held bac-nha-trang bac-nha-trang)" ] && break
+        sleep 0.1
+    done
+    t bac-nha-trang person show --person "$cccd" 2>&1 || true
+    t bac-nha-trang person show --person "$cccd" --reveal --reason "demo" 2>&1 || true
+    t province person show --person "$cccd" --reveal --reason "F1 của ca F0 ngày 06/10"
+    t province audit
+
     say "the province"
     t province status
     t province verify
