@@ -43,6 +43,54 @@ static void hash_bytes(uint8_t out[TV_HASH_BYTES], const uint8_t *p, size_t n)
     crypto_generichash(out, TV_HASH_BYTES, p, n, NULL, 0);
 }
 
+/* --- the memo of verified signatures (see crdt_batch_memo_enable) ------------------- */
+
+#define MEMO_KEY_BYTES 32
+static uint8_t (*memo)[MEMO_KEY_BYTES];
+static size_t memo_mask;
+
+int crdt_batch_memo_enable(unsigned bits)
+{
+    if (bits < 4 || bits > 24) return TV_EINVAL;
+    free(memo);
+    memo = calloc((size_t)1 << bits, MEMO_KEY_BYTES);
+    memo_mask = memo ? ((size_t)1 << bits) - 1 : 0;
+    return memo ? TV_OK : TV_ENOMEM;
+}
+
+/* The memo's key of a signed header: a hash of the signature and the header together, so
+ * that the same header with another signature is not taken for verified. */
+static void memo_key(uint8_t key[MEMO_KEY_BYTES], const uint8_t *sig, const uint8_t *header,
+                     size_t header_len)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, MEMO_KEY_BYTES);
+    crypto_generichash_update(&st, sig, TV_SIG_BYTES);
+    crypto_generichash_update(&st, header, header_len);
+    crypto_generichash_final(&st, key, MEMO_KEY_BYTES);
+}
+
+static uint8_t *memo_slot(const uint8_t key[MEMO_KEY_BYTES])
+{
+    uint64_t h;
+    memcpy(&h, key, sizeof h);
+    return memo[h & memo_mask];
+}
+
+/* crdt_verify of a batch header, through the memo when it is on. */
+static int verify_header(const uint8_t *sig, const uint8_t *header, size_t header_len,
+                         const uint8_t *origin)
+{
+    if (!memo) return crdt_verify(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
+    uint8_t key[MEMO_KEY_BYTES];
+    memo_key(key, sig, header, header_len);
+    uint8_t *slot = memo_slot(key);
+    if (memcmp(slot, key, MEMO_KEY_BYTES) == 0) return TV_OK;
+    int rc = crdt_verify(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
+    if (rc == TV_OK) memcpy(slot, key, MEMO_KEY_BYTES);
+    return rc;
+}
+
 static int pack_header(msgpack_packer *pk, const crdt_batch_header *h)
 {
     return msgpack_pack_array(pk, HEADER_FIELDS) | msgpack_pack_uint32(pk, h->version) |
@@ -196,8 +244,7 @@ static int batch_parse(crdt_batch *b, const uint8_t *buf, size_t len, int verify
         goto done;
     if ((rc = decode_header(&out.h, header, header_len))) goto done;
     if (verify) {
-        if ((rc = crdt_verify(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, out.h.origin)))
-            goto done;
+        if ((rc = verify_header(sig, header, header_len, out.h.origin))) goto done;
         uint8_t body_hash[TV_HASH_BYTES];
         hash_bytes(body_hash, body, body_len);
         if (sodium_memcmp(body_hash, out.h.body_hash, TV_HASH_BYTES) != 0) {

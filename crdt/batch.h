@@ -85,6 +85,16 @@ int crdt_batch_open(crdt_batch *b, const uint8_t *buf, size_t len)
 int crdt_batch_peek(crdt_batch *b, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 
+/* Turns on a process-wide memo of batch signatures known to be valid, with 2^bits slots
+ * (4..24; 32 bytes each, direct-mapped): crdt_batch_open then verifies a signature it has
+ * verified before only once. (Signatures crdt_batch_seal makes are not taken on trust:
+ * a caller may seal with a key that is not the origin's, as a forger would.) The outcome of a
+ * verification is a function of the bytes alone, so this changes no result, only the cost; it pays
+ * where one process holds many nodes (the simulator: every batch is applied at its commune,
+ * district and province). Not thread-safe: for single-threaded processes. Calling it again empties
+ * the memo. Returns 0, TV_EINVAL or TV_ENOMEM. */
+int crdt_batch_memo_enable(unsigned bits);
+
 /* Walks the events of an opened batch. Caller owns the struct. */
 typedef struct crdt_batch_iter {
     const crdt_batch *b;

@@ -97,6 +97,36 @@ static void test_every_bit_flip_rejected(void **state)
     free(buf);
 }
 
+/* With the memo of verified signatures on, a batch sealed or verified once opens without
+ * a second check, and every bit flip is still caught: the memo holds the signature with
+ * the header, so the same header under a damaged signature is verified, and refused. */
+static void test_memo_changes_no_outcome(void **state)
+{
+    (void)state;
+    assert_int_equal(crdt_batch_memo_enable(3), TV_EINVAL);
+    assert_int_equal(crdt_batch_memo_enable(10), 0);
+    crdt_identity id;
+    test_identity(&id, 9);
+    uint8_t *buf, hash[TV_HASH_BYTES];
+    size_t len;
+    test_seal_scans(&id, 1, NULL, 4, 77, &buf, &len, hash);
+    crdt_batch b;
+    assert_int_equal(crdt_batch_open(&b, buf, len), 0); /* verified, and noted */
+    assert_int_equal(crdt_batch_open(&b, buf, len), 0); /* from the memo */
+    uint8_t *copy = malloc(len);
+    for (size_t bit = 0; bit < len * 8; bit++) {
+        memcpy(copy, buf, len);
+        copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        int rc = crdt_batch_open(&b, copy, len);
+        if (rc == 0) rc = crdt_batch_check_events(&b);
+        if (rc == 0) fail_msg("with the memo, flipping bit %zu was not detected", bit);
+        assert_int_equal(crdt_batch_open(&b, buf, len), 0); /* the intact one still opens */
+    }
+    free(copy);
+    free(buf);
+    assert_int_equal(crdt_batch_memo_enable(4), 0); /* emptied: a small one for the rest */
+}
+
 static void test_truncated_and_extended_rejected(void **state)
 {
     (void)state;
@@ -208,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_seal_open_iterate),
         cmocka_unit_test(test_seal_deterministic),
         cmocka_unit_test(test_every_bit_flip_rejected),
+        cmocka_unit_test(test_memo_changes_no_outcome),
         cmocka_unit_test(test_truncated_and_extended_rejected),
         cmocka_unit_test(test_wrong_signer),
         cmocka_unit_test(test_builder_limits),
