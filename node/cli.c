@@ -1,5 +1,6 @@
 /* CLI helpers: messages for people, opening the node, finding venues. */
 #include "node/cli.h"
+#include "node/payload.h"
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "node/enroll.h"
@@ -105,6 +106,19 @@ int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out)
 {
     char lower[2 * TV_VENUE_ID_BYTES + 1];
     size_t len = strlen(text);
+    char hexpart[2 * TV_SHORT_CODE_PREFIX_BYTES + 1];
+    if (strchr(text, '-') || (len == 9 && strspn(text, "0123456789abcdefABCDEF") != 9)) {
+        /* a poster's short code, XXXX-XXXX-C: the first 40 bits of the id */
+        uint8_t prefix[TV_SHORT_CODE_PREFIX_BYTES];
+        const char *why;
+        if (tv_short_code_parse(text, prefix, &why)) {
+            tv_cli_error("'%s' is not a venue's short code: %s.", text, why);
+            return TV_EXIT_USAGE;
+        }
+        tv_hex_encode(hexpart, prefix, sizeof prefix);
+        text = hexpart;
+        len = strlen(text);
+    }
     if (len < 4 || len > 2 * TV_VENUE_ID_BYTES) {
         tv_cli_error("'%s' is not a venue id: a venue id has 16 hex digits (at least the "
                      "first 4 are needed). 'truyvet venue list' shows them.",
@@ -214,4 +228,24 @@ void tv_cli_cert_text(FILE *f, const crdt_cert *c)
             crdt_cert_is_root(c) ? "self-issued (root)" : "issued by ",
             crdt_cert_is_root(c) ? "" : issuer, from,
             c->not_after_ms ? " until " : " with no expiry", c->not_after_ms ? until : "");
+}
+
+int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, int *json)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *json = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j') {
+            *json = 1;
+        } else if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        } else {
+            return tv_cli_bad_option(cmd, c, argv);
+        }
+    }
+    return 0;
 }

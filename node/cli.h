@@ -40,9 +40,11 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv);
 int tv_cmd_watch(tv_cli *cli, int argc, char **argv);
 int tv_cmd_person(tv_cli *cli, int argc, char **argv);
 int tv_cmd_audit(tv_cli *cli, int argc, char **argv);
+int tv_cmd_qr(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);
+int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv); /* cmd_qr.c */
 
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -56,11 +58,16 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
  * ':' for a missing value, else an unknown option. Returns TV_EXIT_USAGE. */
 int tv_cli_bad_option(const char *cmd, int c, char **argv);
 
+/* Parses the options of a command that takes only --json and --help (printing help to
+ * stdout). Returns 0 (optind at the first argument), -1 after --help, or an exit status. */
+int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, int *json);
+
 /* Opens the CLI's node (flags as tv_node_open), printing a clear message on failure.
  * Returns 0 or TV_EXIT_FAIL. */
 int tv_cli_open(tv_cli *cli, tv_node *n, int flags);
 
-/* Finds a venue by its full id (16 hex digits) or a unique prefix of at least 4 digits.
+/* Finds a venue by its full id (16 hex digits), a unique prefix of at least 4 digits, or
+ * the short code on its poster (XXXX-XXXX-C, see payload.h).
  * Prints a message and returns TV_EXIT_FAIL or TV_EXIT_USAGE when there is none or the
  * prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);

@@ -343,24 +343,11 @@ static int audit_row(uint64_t hlc, const uint8_t *origin, const uint8_t *person,
 
 int tv_cmd_audit(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'j') {
-            json = 1;
-        } else if (c == 'h') {
-            fputs(audit_help, stdout);
-            return TV_EXIT_OK;
-        } else {
-            return tv_cli_bad_option("audit", c, argv);
-        }
-    }
+    int json, rc = tv_cli_json_opts("audit", audit_help, argc, argv, &json);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("audit", "unexpected argument '%s'.", argv[optind]);
     tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
-    if (rc) return rc;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
     tv_json j;
     tv_json_init(&j, stdout);
     audit_ctx a = {.n = &n, .json = json, .j = &j};

@@ -50,6 +50,8 @@ static const char help[] =
     "      Record a reminder to a venue; 3 with no scan since suspend it.\n"
     "  venue reinstate ID [--note TEXT]\n"
     "      Lift a venue's suspension.\n"
+    "  venue payload ID\n"
+    "      The signed text of the venue's poster QR code, and its short code.\n"
     "  venue visits ID [--date DATE] [--json]\n"
     "      Who was at the venue that day, from when to when (check-outs inferred).\n"
     "  venue categories [--json] | --set CATEGORY=MINUTES | --reset CATEGORY\n"
@@ -1059,6 +1061,7 @@ int tv_cmd_venue(tv_cli *cli, int argc, char **argv)
     if (strcmp(sub, "remind") == 0) return venue_reminder(cli, argc, argv, CRDT_REMIND);
     if (strcmp(sub, "reinstate") == 0) return venue_reminder(cli, argc, argv, CRDT_REINSTATE);
     if (strcmp(sub, "visits") == 0) return tv_venue_visits(cli, argc, argv);
+    if (strcmp(sub, "payload") == 0) return tv_venue_payload_cmd(cli, argc, argv);
     if (strcmp(sub, "categories") == 0) return tv_venue_categories(cli, argc, argv);
     return tv_cli_usage("venue", "unknown venue command '%s'.", sub);
 }

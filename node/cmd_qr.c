@@ -1,0 +1,270 @@
+/* `truyvet venue payload`, `truyvet qr venue` and `truyvet qr verify`: a venue's signed
+ * QR payload, its printable poster, and checking a payload with no network. */
+#include "crdt/error.h"
+#include "node/category.h"
+#include "node/cli.h"
+#include "node/json.h"
+#include "node/payload.h"
+#include "node/poster.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char payload_help[] =
+    "Usage: truyvet [-d DIR] venue payload ID\n"
+    "\n"
+    "Print the venue's QR payload: the text its poster's QR code holds (TV1V:<unit>:...),\n"
+    "signed by this node, which registered the venue; any node that trusts this one can\n"
+    "verify it offline ('truyvet qr verify'). Then, on standard error, the venue's short\n"
+    "code (XXXX-XXXX-C), printed on the poster for when a camera fails.\n";
+
+static const char qr_help[] =
+    "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
+    "       truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
+    "\n"
+    "  qr venue ID --out FILE\n"
+    "      Write the venue's check-in poster: A4, its QR code 16 x 16 cm, the venue's\n"
+    "      name, category and commune, its short code and instructions in Vietnamese.\n"
+    "      The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
+    "      .svg (sized in cm).\n"
+    "  qr verify PAYLOAD [--json]\n"
+    "      Check a venue payload (what a poster's QR code holds) with what this node\n"
+    "      knows, no network needed. Exit status: 0 genuine; 3 forged (damaged, or a\n"
+    "      signature that does not verify, or a signer that may not register venues in\n"
+    "      that unit); 4 unknown signer (no certificate of it here: enrol, or sync\n"
+    "      first); 5 revoked signer; 2 for a usage error, 1 when the node cannot be read.\n";
+
+enum { EXIT_FORGED = 3, EXIT_UNKNOWN = 4, EXIT_REVOKED = 5 };
+
+/* The venue named by text, signed by this node: the commune that registered it. */
+static int own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
+{
+    int rc = tv_cli_venue_find(n, text, v);
+    if (rc) return rc;
+    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
+        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
+                     "code.",
+                     text, v->unit);
+        return TV_EXIT_FAIL;
+    }
+    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
+        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int help_only(const char *cmd, const char *text, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(text, stdout);
+            return 1;
+        }
+    (void)cmd;
+    return 0;
+}
+
+int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
+{
+    if (help_only("venue payload", payload_help, argc, argv)) return TV_EXIT_OK;
+    if (argc != 2) return tv_cli_usage("venue payload", "venue payload takes one venue ID.");
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    store_venue v;
+    tv_venue_payload p;
+    if ((rc = own_payload(&n, argv[1], &v, &p)) == 0) {
+        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR];
+        tv_venue_payload_format(text, &p);
+        tv_short_code(code, v.id);
+        puts(text);
+        fprintf(stderr, "short code: %s (%s)\n", code, v.name);
+    }
+    tv_node_close(&n);
+    return rc;
+}
+
+static int qr_venue(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'o') {
+            out = optarg;
+        } else if (c == 'h') {
+            fputs(qr_help, stdout);
+            return TV_EXIT_OK;
+        } else {
+            return tv_cli_bad_option("qr venue", c, argv);
+        }
+    }
+    if (optind + 1 != argc) return tv_cli_usage("qr venue", "qr venue takes one venue ID.");
+    if (!out) return tv_cli_usage("qr venue", "say where to write the poster: --out FILE.");
+    if (!tv_format_of(out))
+        return tv_cli_usage("qr venue", "'%s': the file name must end in .pdf, .png or .svg.", out);
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    store_venue v;
+    tv_venue_payload p;
+    if ((rc = own_payload(&n, argv[optind], &v, &p)) == 0) {
+        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR],
+            place[sizeof v.village + sizeof n.name + 40];
+        tv_venue_payload_format(text, &p);
+        tv_short_code(code, v.id);
+        const tv_category *cat = tv_category_by_code(v.category);
+        snprintf(place, sizeof place, "%s%s%s (mã đơn vị %s)", v.village, v.village[0] ? ", " : "",
+                 n.name, v.unit);
+        tv_poster po = {.payload = text,
+                        .title = v.name,
+                        .category = cat ? cat->name_vi : "",
+                        .place = place,
+                        .short_code = code};
+        if ((rc = tv_poster_write(out, &po)))
+            rc = tv_cli_fail(cli, rc, "the poster was not written");
+        else
+            fprintf(stderr, "wrote the poster of %s to %s\n", v.name, out);
+    }
+    tv_node_close(&n);
+    return rc;
+}
+
+/* The signer of a payload: an installed certificate whose subject starts with its key id
+ * and under which the signature verifies. */
+typedef struct signer_ctx {
+    const tv_venue_payload *p;
+    crdt_cert *c;
+    int candidates, found;
+} signer_ctx;
+
+static int signer_one(const uint8_t *raw, size_t len, void *arg)
+{
+    signer_ctx *s = arg;
+    if (crdt_cert_decode(s->c, raw, len)) return 0;
+    if (memcmp(s->c->subject, s->p->key_id, TV_KEY_ID_BYTES) != 0) return 0;
+    s->candidates++;
+    if (tv_venue_payload_verify(s->p, s->c->subject) != TV_OK) return 0;
+    s->found = 1;
+    return 1; /* stop: this is the one */
+}
+
+static int verdict(int json, const char *result, const char *why, const tv_venue_payload *p,
+                   const crdt_cert *signer, const store_venue *v)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "result");
+        tv_json_string(&j, result);
+        tv_json_key(&j, "reason");
+        tv_json_string(&j, why);
+        if (p) {
+            tv_json_key(&j, "venue");
+            tv_json_hex(&j, p->venue, TV_VENUE_ID_BYTES);
+            tv_json_key(&j, "unit");
+            tv_json_string(&j, p->unit);
+        }
+        tv_json_key(&j, "signer");
+        if (signer)
+            tv_json_hex(&j, signer->subject, TV_NODE_ID_BYTES);
+        else
+            tv_json_null(&j);
+        tv_json_key(&j, "venue_name");
+        if (v)
+            tv_json_string(&j, v->name);
+        else
+            tv_json_null(&j);
+        tv_json_object_end(&j);
+        return tv_json_line_end(&j);
+    }
+    printf("%s: %s\n", result, why);
+    if (p) {
+        tv_hex_encode(hex, p->venue, TV_VENUE_ID_BYTES);
+        printf("  venue  %s%s%s (unit %s)\n", hex, v ? "  " : "", v ? v->name : "", p->unit);
+    }
+    if (signer) {
+        tv_hex_encode(hex, signer->subject, TV_NODE_ID_BYTES);
+        printf("  signer %.16s (%s %s)\n", hex, tv_role_name((tv_role)signer->role), signer->unit);
+    }
+    return 0;
+}
+
+static int qr_verify(tv_cli *cli, int argc, char **argv)
+{
+    int json, rc = tv_cli_json_opts("qr verify", qr_help, argc, argv, &json);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    if (optind + 1 != argc) return tv_cli_usage("qr verify", "qr verify takes one payload.");
+    const char *text = argv[optind], *why;
+    size_t len = strlen(text);
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    tv_venue_payload p;
+    if (tv_venue_payload_parse(text, len, &p, &why)) {
+        verdict(json, "forged", why, NULL, NULL, NULL);
+        return EXIT_FORGED;
+    }
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    crdt_cert *cert = calloc(1, sizeof *cert);
+    store_txn *t = NULL;
+    if (!cert || (rc = store_read_begin(n.st, &t))) {
+        free(cert);
+        tv_node_close(&n);
+        return tv_cli_fail(cli, rc ? rc : TV_ENOMEM, "cannot verify");
+    }
+    signer_ctx s = {.p = &p, .c = cert};
+    rc = store_cert_foreach(t, signer_one, &s);
+    if (rc < 0) {
+        store_read_end(t);
+        free(cert);
+        tv_node_close(&n);
+        return tv_cli_fail(cli, rc, "cannot verify");
+    }
+    store_venue v;
+    const store_venue *vp = store_venue_get(t, p.venue, &v) == 0 ? &v : NULL;
+    int out;
+    if (!s.found && memcmp(n.id.pk, p.key_id, TV_KEY_ID_BYTES) == 0 &&
+        tv_venue_payload_verify(&p, n.id.pk) == TV_OK && strcmp(p.unit, n.unit) == 0) {
+        out = TV_EXIT_OK; /* signed by this node itself, for its own unit */
+        verdict(json, "genuine", "signed by this node", &p, NULL, vp);
+    } else if (!s.found && s.candidates) {
+        out = EXIT_FORGED;
+        verdict(json, "forged", "the signature does not verify", &p, NULL, vp);
+    } else if (!s.found) {
+        out = EXIT_UNKNOWN;
+        verdict(json, "unknown signer",
+                "no certificate of the signing node here (enrol this node, or sync)", &p, NULL, vp);
+    } else if (store_revoked(t, cert->subject) > 0) {
+        out = EXIT_REVOKED;
+        verdict(json, "revoked signer", "the node that signed it has been revoked", &p, cert, vp);
+    } else if (!crdt_cert_covers(cert, p.unit, strlen(p.unit)) || cert->role != CRDT_ROLE_COMMUNE) {
+        out = EXIT_FORGED;
+        verdict(json, "forged", "signed by a node that does not register venues in this unit", &p,
+                cert, vp);
+    } else {
+        out = TV_EXIT_OK;
+        verdict(json, "genuine", "signed by the commune node that registered it", &p, cert, vp);
+    }
+    store_read_end(t);
+    free(cert);
+    tv_node_close(&n);
+    return out;
+}
+
+int tv_cmd_qr(tv_cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(qr_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
+    }
+    if (strcmp(argv[1], "venue") == 0) return qr_venue(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0) return qr_verify(cli, argc - 1, argv + 1);
+    return tv_cli_usage("qr", "unknown qr command '%s'.", argv[1]);
+}

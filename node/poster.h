@@ -1,0 +1,33 @@
+/* Printable QR posters: a venue's check-in poster on A4, as PDF, PNG or SVG.
+ *
+ * The symbol comes from libqrencode (error correction M); pages are drawn with cairo, and
+ * text with pango, so Vietnamese diacritics are shaped and rendered as they should be
+ * (DejaVu Sans, Debian's fonts-dejavu-core). Sizes are physical: the poster's QR symbol
+ * (without its quiet zone) is TV_POSTER_QR_MM wide, as the 2021 letters ask (at least
+ * 15 x 15 cm); a PNG is 300 dpi with its resolution in the file's pHYs chunk; an SVG
+ * gives its width and height in cm. */
+#ifndef TV_NODE_POSTER_H
+#define TV_NODE_POSTER_H
+
+#define TV_POSTER_QR_MM 152.0 /* the printed symbol, quiet zone not included */
+#define TV_POSTER_DPI 300
+
+typedef enum { TV_FMT_PDF = 1, TV_FMT_PNG, TV_FMT_SVG } tv_format;
+
+/* The format a file name asks for by its extension (.pdf, .png, .svg; any case), or 0. */
+tv_format tv_format_of(const char *path);
+
+typedef struct tv_poster {
+    const char *payload;    /* what the QR code holds */
+    const char *title;      /* the venue's name */
+    const char *category;   /* its category, in Vietnamese */
+    const char *place;      /* village, commune and unit */
+    const char *short_code; /* XXXX-XXXX-C */
+} tv_poster;
+
+/* Draws the poster and writes it to path (atomically: a file that is there is whole), in
+ * the format of its extension. Returns 0, TV_EINVAL (unknown extension), TV_ELIMIT (the
+ * payload does not fit a QR code), TV_ENOMEM or TV_EIO. */
+int tv_poster_write(const char *path, const tv_poster *p);
+
+#endif
