@@ -194,6 +194,19 @@ run_demo() {
     echo "-- today's visits at the gate, with inferred check-outs:"
     t bac-nha-trang venue visits "$gate" 2>/dev/null
 
+    say "posters: each venue's QR code on A4 (PDF to print, PNG at 300 dpi), verified offline"
+    mkdir -p "$root/posters"
+    local v
+    for c in bac-nha-trang nam-nha-trang bac-cam-ranh cam-ranh-p; do
+        for v in $(t $c venue list | cut -d' ' -f1); do
+            t $c qr venue "$v" --out "$root/posters/$c-$v.pdf" 2>/dev/null
+            t $c qr venue "$v" --out "$root/posters/$c-$v.png" 2>/dev/null
+        done
+    done
+    ls "$root/posters" | sed -n '1,4p'
+    echo "... $(ls "$root/posters" | wc -l) files in $root/posters"
+    t province qr verify "$(t bac-nha-trang venue payload "$gate" 2>/dev/null)"
+
     say "venue compliance: three reminders suspend a venue that records nothing"
     local quiet
     quiet=$(t bac-nha-trang venue add --name "Quán Karaoke Biển Đêm" --category karaoke)
