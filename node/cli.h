@@ -45,6 +45,7 @@ int tv_cmd_qr(tv_cli *cli, int argc, char **argv);
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);
 int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv); /* cmd_qr.c */
+int tv_person_card_cmd(tv_cli *cli, int argc, char **argv);   /* cmd_qr.c */
 
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

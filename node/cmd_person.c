@@ -16,6 +16,8 @@
 static const char person_help[] =
     "Usage: truyvet [-d DIR] person show (--person TEXT | --ref HEX)\n"
     "                                    [--reveal --reason TEXT] [--json]\n"
+    "       truyvet [-d DIR] person card --person TEXT... --out FILE [--sheet]\n"
+    "                                    (see 'truyvet person card --help')\n"
     "\n"
     "Show what this node holds of a person: the masked display staff may see (Nguyễn V**\n"
     "A, 09****5678), the year of birth, and which node recorded them.\n"
@@ -221,7 +223,7 @@ static int person_show(tv_cli *cli, int argc, char **argv)
     int rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
     if (rc) return rc;
     if (person) {
-        tv_person_ref(&card.id, n.tracing_key, ref);
+        tv_card_ref(&card, n.tracing_key, ref);
         sodium_memzero(&card, sizeof card);
     }
     shown *s = malloc(sizeof *s);
@@ -292,7 +294,9 @@ int tv_cmd_person(tv_cli *cli, int argc, char **argv)
         return TV_EXIT_OK;
     }
     if (argc >= 2 && strcmp(argv[1], "show") == 0) return person_show(cli, argc - 1, argv + 1);
-    return tv_cli_usage("person", "use 'person show'.");
+    if (argc >= 2 && strcmp(argv[1], "card") == 0)
+        return tv_person_card_cmd(cli, argc - 1, argv + 1);
+    return tv_cli_usage("person", "use 'person show' or 'person card'.");
 }
 
 typedef struct audit_ctx {

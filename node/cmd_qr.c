@@ -3,11 +3,14 @@
 #include "crdt/error.h"
 #include "node/category.h"
 #include "node/cli.h"
+#include "node/enroll.h"
 #include "node/json.h"
 #include "node/payload.h"
 #include "node/poster.h"
+#include "node/record.h"
 
 #include <getopt.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +24,8 @@ static const char payload_help[] =
 
 static const char qr_help[] =
     "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
+    "       truyvet [-d DIR] qr person --person TEXT... --out FILE [--sheet]\n"
+    "       truyvet [-d DIR] qr node --out FILE\n"
     "       truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
     "\n"
     "  qr venue ID --out FILE\n"
@@ -28,6 +33,11 @@ static const char qr_help[] =
     "      name, category and commune, its short code and instructions in Vietnamese.\n"
     "      The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
     "      .svg (sized in cm).\n"
+    "  qr person ...\n"
+    "      Personal cards for people without a phone: see 'truyvet person card --help'.\n"
+    "  qr node --out FILE\n"
+    "      This node's enrolment request as a QR code, for the node above to scan into\n"
+    "      'truyvet enroll issue -'; at the province, its root key.\n"
     "  qr verify PAYLOAD [--json]\n"
     "      Check a venue payload (what a poster's QR code holds) with what this node\n"
     "      knows, no network needed. Exit status: 0 genuine; 3 forged (damaged, or a\n"
@@ -120,11 +130,18 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
         const tv_category *cat = tv_category_by_code(v.category);
         snprintf(place, sizeof place, "%s%s%s (mã đơn vị %s)", v.village, v.village[0] ? ", " : "",
                  n.name, v.unit);
+        char line[64];
+        snprintf(line, sizeof line, "Mã địa điểm: %s", code);
         tv_poster po = {.payload = text,
+                        .header = "QUÉT MÃ QR ĐỂ KHAI BÁO Y TẾ",
                         .title = v.name,
                         .category = cat ? cat->name_vi : "",
                         .place = place,
-                        .short_code = code};
+                        .code_line = line,
+                        .instructions = "Quét mã bằng camera điện thoại hoặc ứng dụng khai báo "
+                                        "y tế. Nếu không quét được, nhập mã địa điểm ở trên. "
+                                        "Người không có điện thoại: xuất trình CCCD hoặc thẻ "
+                                        "BHYT cho nhân viên tại cửa."};
         if ((rc = tv_poster_write(out, &po)))
             rc = tv_cli_fail(cli, rc, "the poster was not written");
         else
@@ -258,6 +275,230 @@ static int qr_verify(tv_cli *cli, int argc, char **argv)
     return out;
 }
 
+static const char card_help[] =
+    "Usage: truyvet [-d DIR] person card (--person TEXT | --cccd TEXT | --bhyt TEXT |\n"
+    "                                     --phone PHONE [--name NAME])... --out FILE\n"
+    "                                     [--sheet]\n"
+    "\n"
+    "Issue a personal QR code for someone without a phone, printed on a 6 x 9 cm card\n"
+    "(the code 5 x 5 cm): it carries the person's pseudonym, masked name and year of\n"
+    "birth, signed by this node; nothing personal in clear. Scanning it at a gate\n"
+    "('truyvet station') works like scanning their ID card. The first time this node\n"
+    "meets the person, their details are sealed to the health authority, as at a gate.\n"
+    "\n"
+    "  --person TEXT  what the person's chip ID card (CCCD) or health-insurance card\n"
+    "                 (BHYT) QR holds, or a phone or ID number (--cccd and --bhyt are\n"
+    "                 the same option, by name)\n"
+    "  --phone PHONE  a phone number; --name NAME (after it) adds the person's name\n"
+    "  --out FILE     .pdf, .png (300 dpi) or .svg (in cm); one card per page\n"
+    "  --sheet        nine cards to an A4 page, with cut lines (for several people)\n"
+    "\n"
+    "Each option adds one card; give several with --sheet. The codes are printed on\n"
+    "standard output, one per line, once the cards are written.\n";
+
+#define CARDS_MAX 90
+
+/* Copies s into out (cap bytes), cut short at a character boundary when it is longer. */
+static void copy_utf8(char *out, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--; /* s[n] would start the next character: cut before it */
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"person", required_argument, 0, 'p'},
+                                         {"cccd", required_argument, 0, 'p'},
+                                         {"bhyt", required_argument, 0, 'p'},
+                                         {"phone", required_argument, 0, 'P'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"sheet", no_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *texts[CARDS_MAX], *names[CARDS_MAX] = {0}, *out = NULL;
+    size_t n = 0;
+    int sheet = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+        case 'P':
+            if (n == CARDS_MAX)
+                return tv_cli_usage("person card", "at most %d cards at a time.", CARDS_MAX);
+            texts[n++] = optarg;
+            break;
+        case 'n':
+            if (n == 0 || names[n - 1])
+                return tv_cli_usage("person card", "--name goes after the --phone it names.");
+            names[n - 1] = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 's':
+            sheet = 1;
+            break;
+        case 'h':
+            fputs(card_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("person card", c, argv);
+        }
+    }
+    if (optind < argc)
+        return tv_cli_usage("person card", "unexpected argument '%s'.", argv[optind]);
+    if (n == 0) return tv_cli_usage("person card", "whose card? Give --person TEXT.");
+    if (!out) return tv_cli_usage("person card", "say where to write the cards: --out FILE.");
+    tv_format f = tv_format_of(out);
+    if (!f)
+        return tv_cli_usage("person card", "'%s': the file name must end in .pdf, .png or .svg.",
+                            out);
+    if (f != TV_FMT_PDF && n > (sheet ? 9u : 1u))
+        return tv_cli_usage("person card", "a %s file holds one page: %s; write a .pdf.",
+                            f == TV_FMT_PNG ? "PNG" : "SVG",
+                            sheet ? "at most 9 cards" : "one card, or use --sheet");
+
+    tv_card *cards = calloc(n, sizeof *cards);
+    if (!cards) return tv_cli_fail(cli, TV_ENOMEM, "no card was issued");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *why;
+        if (tv_card_parse(texts[i], strlen(texts[i]), &cards[i], &why)) {
+            rc = tv_cli_usage("person card", "'%s' cannot be read as a person: %s.", texts[i], why);
+        } else if (cards[i].kind == TV_CARD_TRUYVET) {
+            rc = tv_cli_usage("person card", "'%.20s...' is already a personal code.", texts[i]);
+        } else if (names[i]) {
+            if (cards[i].name[0] || strlen(names[i]) >= sizeof cards[i].name)
+                rc = tv_cli_usage("person card", "--name goes with a phone number, briefly.");
+            else {
+                strcpy(cards[i].name, names[i]);
+                tv_name_mask(cards[i].name, cards[i].name_masked, sizeof cards[i].name_masked);
+            }
+        }
+    }
+    tv_node nd;
+    if (rc || (rc = tv_cli_open(cli, &nd, TV_NODE_WRITE))) {
+        sodium_memzero(cards, n * sizeof *cards);
+        free(cards);
+        return rc;
+    }
+    tv_recorder rec;
+    tv_person_card *pc = calloc(n, sizeof *pc);
+    char(*codes)[TV_PERSON_CARD_MAX] = calloc(n, sizeof *codes);
+    char(*line2)[sizeof nd.name + 32] = calloc(n, sizeof *line2);
+    tv_card_face *faces = calloc(n, sizeof *faces);
+    if (!pc || !codes || !line2 || !faces) rc = TV_ENOMEM;
+    int have_rec = rc == 0 && (rc = tv_recorder_init(&rec, &nd)) == 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        tv_scan_done d;
+        if ((rc = tv_recorder_person(&rec, &cards[i], &d))) break;
+        char display[TV_PERSON_DISPLAY_BYTES];
+        copy_utf8(display, sizeof display, d.masked);
+        if ((rc = tv_person_card_sign(&pc[i], d.ref, cards[i].birth_year, display, &nd.id))) break;
+        tv_person_card_format(codes[i], &pc[i]);
+        if (cards[i].birth_year)
+            snprintf(line2[i], sizeof line2[i], "Năm sinh %d · %s", cards[i].birth_year, nd.name);
+        else
+            snprintf(line2[i], sizeof line2[i], "%s", nd.name);
+        faces[i] = (tv_card_face){codes[i], pc[i].display, line2[i]};
+    }
+    sodium_memzero(cards, n * sizeof *cards);
+    uint64_t seq;
+    if (rc == 0 && tv_node_pending(&nd) && (rc = tv_node_commit(&nd, &seq)) == 0)
+        rc = tv_recorder_committed(&rec);
+    if (rc == 0) rc = tv_cards_write(out, faces, n, sheet);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            puts(codes[i]);
+        fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
+    } else {
+        tv_node_discard(&nd);
+        rc = tv_cli_fail(cli, rc, "the cards were not written");
+    }
+    if (have_rec) tv_recorder_free(&rec);
+    tv_node_close(&nd);
+    free(cards);
+    free(pc);
+    free(codes);
+    free(line2);
+    free(faces);
+    return rc;
+}
+
+/* `qr node --out FILE`: what the node above needs to enrol this one, as a QR code. */
+static int qr_node(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'o') {
+            out = optarg;
+        } else if (c == 'h') {
+            fputs(qr_help, stdout);
+            return TV_EXIT_OK;
+        } else {
+            return tv_cli_bad_option("qr node", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("qr node", "unexpected argument '%s'.", argv[optind]);
+    if (!out || !tv_format_of(out))
+        return tv_cli_usage("qr node", "say where to write it: --out FILE.pdf, .png or .svg.");
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    char text[TV_ENROLL_REQUEST_BYTES_MAX + 1], hex[2 * TV_NODE_ID_BYTES + 1], line[64];
+    char what[64 + TV_UNIT_CODE_MAX];
+    tv_hex_encode(hex, n.id.pk, TV_NODE_ID_BYTES);
+    const char *header, *how;
+    if (n.role == TV_ROLE_PROVINCE) {
+        /* the root of trust: its key, which the nodes below compare with on enrolment */
+        snprintf(text, sizeof text, "%s", hex);
+        header = "KHÓA GỐC CỦA TỈNH";
+        how = "Khóa công khai của nút tỉnh, gốc tin cậy: các nút cấp dưới đối chiếu khi nhận "
+              "chứng chỉ ('truyvet enroll accept').";
+    } else {
+        tv_enroll_request r;
+        int len = 0;
+        if ((rc = tv_enroll_request_make(&n, &r)) == TV_OK &&
+            (len = tv_enroll_request_format(&r, text, sizeof text - 1)) < 0)
+            rc = len;
+        if (rc) {
+            tv_node_close(&n);
+            return tv_cli_fail(cli, rc, "cannot make the enrolment request");
+        }
+        text[len] = '\0';
+        header = "YÊU CẦU ĐĂNG KÝ NÚT";
+        how = "Người quản trị nút cấp trên quét mã này vào 'truyvet enroll issue -' để cấp "
+              "chứng chỉ cho nút.";
+    }
+    snprintf(line, sizeof line, "Nút %.16s", hex);
+    snprintf(what, sizeof what, "%s %s", tv_role_name(n.role), n.unit);
+    tv_poster po = {.payload = text,
+                    .header = header,
+                    .title = n.name,
+                    .category = what,
+                    .place = "",
+                    .code_line = line,
+                    .instructions = how};
+    if ((rc = tv_poster_write(out, &po)))
+        rc = tv_cli_fail(cli, rc, "the code was not written");
+    else
+        fprintf(stderr, "wrote the %s of this node to %s\n",
+                n.role == TV_ROLE_PROVINCE ? "root key" : "enrolment request", out);
+    tv_node_close(&n);
+    return rc;
+}
+
 int tv_cmd_qr(tv_cli *cli, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -266,5 +507,7 @@ int tv_cmd_qr(tv_cli *cli, int argc, char **argv)
     }
     if (strcmp(argv[1], "venue") == 0) return qr_venue(cli, argc - 1, argv + 1);
     if (strcmp(argv[1], "verify") == 0) return qr_verify(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "person") == 0) return tv_person_card_cmd(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "node") == 0) return qr_node(cli, argc - 1, argv + 1);
     return tv_cli_usage("qr", "unknown qr command '%s'.", argv[1]);
 }

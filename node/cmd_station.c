@@ -230,10 +230,16 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
         .venue = &st->v, .card = &card, .out = st->out, .at_ms = a->at_ms, .device = st->device};
     tv_scan_done sd;
     uint8_t ref[TV_PERSON_REF_BYTES];
-    tv_person_ref(&card.id, st->n.tracing_key, ref);
+    tv_card_ref(&card, st->n.tracing_key, ref);
     int again = !st->out && already_in(st, ref, a->at_ms);
     int rc = tv_recorder_add(&st->rec, &in, &sd);
     sodium_memzero(&card, sizeof card);
+    if (rc == TV_ESIG || rc == TV_EREVOKED) {
+        a->res = ANS_UNREADABLE;
+        a->why = rc == TV_ESIG ? "a forged personal code: its signature does not verify"
+                               : "a personal code issued by a revoked node";
+        return;
+    }
     if (rc) {
         a->res = ANS_FAILED;
         a->why = tv_strerror(rc);

@@ -491,7 +491,11 @@ int tv_card_parse(const char *text, size_t len, tv_card *out, const char **why)
         w = "the text contains a NUL byte";
     } else if (truyvet_prefix(line)) {
         kind = TV_CARD_TRUYVET;
-        w = "truyvet personal codes are not supported yet";
+        w = NULL;
+        if (line.n < 4 || (line.p[2] != '1' || line.p[3] != ':'))
+            w = "a truyvet personal code of another version: this node reads version 1 (TV1:)";
+        else if (tv_person_card_parse(line.p, line.n, &out->pcard, &w) == TV_OK)
+            out->birth_year = out->pcard.birth_year;
     } else if (!memchr(line.p, '|', line.n)) {
         kind = TV_CARD_TYPED;
         w = parse_typed(line, out);

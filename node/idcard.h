@@ -9,8 +9,8 @@
  *   - the health-insurance card (BHYT): '|'-separated parts ending in "|$", 15 parts on the
  *     2018 card and 12 on older ones; name, address and parents' name are hex-encoded
  *     UTF-8. The check string is not validated (its algorithm is not public).
- *   - truyvet's own personal QR, text starting with TV_CARD_TRUYVET_PREFIX: recognised
- *     only, its format comes later.
+ *   - truyvet's own personal QR, text starting with TV_CARD_TRUYVET_PREFIX: read as a
+ *     personal code (payload.h); its signature is the caller's to check.
  *   - anything else is a phone or ID number, typed or read as plain digits, and goes to
  *     tv_person_parse_typed.
  * A line holding '|' is a CCCD when its first field is 12 digits, a BHYT card when its
@@ -25,6 +25,7 @@
 #ifndef TV_NODE_IDCARD_H
 #define TV_NODE_IDCARD_H
 
+#include "node/payload.h"
 #include "node/person.h"
 
 #include <stddef.h>
@@ -42,7 +43,7 @@ typedef enum tv_card_kind {
     TV_CARD_TYPED = 1,  /* a phone or ID number, typed or read as plain digits */
     TV_CARD_CCCD = 2,   /* chip citizen ID card */
     TV_CARD_BHYT = 3,   /* health-insurance card */
-    TV_CARD_TRUYVET = 4 /* truyvet's own personal QR (recognised, not read yet) */
+    TV_CARD_TRUYVET = 4 /* truyvet's own personal QR (a personal code, payload.h) */
 } tv_card_kind;
 
 typedef struct tv_card {
@@ -59,6 +60,9 @@ typedef struct tv_card {
     char sex;                                    /* 'M', 'F' or 0 if unknown */
     char address[TV_CARD_ADDRESS_MAX + 1];       /* UTF-8 as given, trimmed; "" if unknown */
     char bhyt_card[16];                          /* the card number on a BHYT card */
+    /* TV_CARD_TRUYVET: the personal code: its pseudonym, masked display and signature
+     * (checked by the caller, who knows the signing nodes); id is left empty */
+    tv_person_card pcard;
 } tv_card;
 
 /* Parses text[0..len), one scanned or typed line; it need not be NUL-terminated. Spaces,
@@ -79,8 +83,9 @@ typedef struct tv_card {
  * is not ddmmyyyy", "unknown QR layout: 9 fields separated by |"; for typed text, those of
  * tv_person_parse_typed, which speak of "it": "it is empty") and *out cleared except
  * out->kind, which names the layout the text was read as (0 when none was recognised).
- * Text starting with "TV<version>:" (TV_CARD_TRUYVET_PREFIX) is refused for now with
- * kind TV_CARD_TRUYVET: "truyvet personal codes are not supported yet". */
+ * Text starting with "TV<version>:" is a truyvet personal code (kind TV_CARD_TRUYVET):
+ * version 1 is read into out->pcard (tv_person_card_parse says what is wrong with a bad
+ * one); other versions are refused as such. */
 int tv_card_parse(const char *text, size_t len, tv_card *out, const char **why)
     __attribute__((warn_unused_result));
 

@@ -1,8 +1,10 @@
 /* Venue payloads and short codes (see payload.h). */
 #include "node/payload.h"
 #include "crdt/error.h"
+#include "crdt/mp.h"
 
 #include <string.h>
+#include <strings.h>
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";       /* RFC 4648 */
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"; /* Crockford */
@@ -35,6 +37,23 @@ static int b32_value(char c)
 {
     const char *p = c ? strchr(b32, c) : NULL;
     return p ? (int)(p - b32) : -1;
+}
+
+/* Decodes n characters (a multiple of 8) of RFC 4648 base32; returns 0, or -1 on a
+ * character outside the alphabet. */
+static int base32_decode(uint8_t *out, const char *in, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t v = 0;
+        for (size_t j = 0; j < 8; j++) {
+            int d = b32_value(in[i + j]);
+            if (d < 0) return -1;
+            v = v << 5 | (uint64_t)d;
+        }
+        for (int b = 0; b < 5; b++)
+            out[i / 8 * 5 + (size_t)b] = (uint8_t)(v >> (8 * (4 - b)));
+    }
+    return 0;
 }
 
 static int sign_message(uint8_t *msg, const uint8_t *venue, const char *unit)
@@ -92,18 +111,9 @@ int tv_venue_payload_parse(const char *text, size_t len, tv_venue_payload *p, co
         return TV_EINVAL;
     }
     uint8_t raw[BODY_BYTES];
-    for (size_t i = 0; i < BODY_CHARS; i += 8) {
-        uint64_t v = 0;
-        for (size_t j = 0; j < 8; j++) {
-            int d = b32_value(body[i + j]);
-            if (d < 0) {
-                *why = "the venue code holds a character that is not in its alphabet";
-                return TV_EINVAL;
-            }
-            v = v << 5 | (uint64_t)d;
-        }
-        for (int b = 0; b < 5; b++)
-            raw[i / 8 * 5 + (size_t)b] = (uint8_t)(v >> (8 * (4 - b)));
+    if (base32_decode(raw, body, BODY_CHARS)) {
+        *why = "the venue code holds a character that is not in its alphabet";
+        return TV_EINVAL;
     }
     memcpy(p->venue, raw, TV_VENUE_ID_BYTES);
     memcpy(p->key_id, raw + TV_VENUE_ID_BYTES, TV_KEY_ID_BYTES);
@@ -189,4 +199,95 @@ int tv_short_code_parse(const char *text, uint8_t prefix[TV_SHORT_CODE_PREFIX_BY
     for (int b = 0; b < TV_SHORT_CODE_PREFIX_BYTES; b++)
         prefix[b] = (uint8_t)(bits >> (8 * (4 - b)));
     return TV_OK;
+}
+
+/* --- personal codes ---------------------------------------------------------------- */
+
+#define CARD_BODY_BYTES (TV_PERSON_REF_BYTES + 2 + TV_KEY_ID_BYTES + TV_SIG_BYTES) /* 90 */
+#define CARD_BODY_CHARS (CARD_BODY_BYTES * 8 / 5)                                  /* 144 */
+_Static_assert(CARD_BODY_BYTES % 5 == 0, "the card body is a whole number of base32 groups");
+
+static size_t card_message(uint8_t *msg, const tv_person_card *c)
+{
+    size_t n = strlen(c->display);
+    memcpy(msg, c->ref, TV_PERSON_REF_BYTES);
+    msg[TV_PERSON_REF_BYTES] = (uint8_t)(c->birth_year >> 8);
+    msg[TV_PERSON_REF_BYTES + 1] = (uint8_t)c->birth_year;
+    memcpy(msg + TV_PERSON_REF_BYTES + 2, c->display, n);
+    return TV_PERSON_REF_BYTES + 2 + n;
+}
+
+static int display_ok(const char *d, size_t n)
+{
+    return n > 0 && n < TV_PERSON_DISPLAY_BYTES && crdt_utf8_valid(d, n);
+}
+
+int tv_person_card_sign(tv_person_card *c, const uint8_t ref[TV_PERSON_REF_BYTES], int birth_year,
+                        const char *display, const crdt_identity *id)
+{
+    memset(c, 0, sizeof *c);
+    size_t n = strlen(display);
+    if (!display_ok(display, n) || birth_year < 0 || birth_year > 9999) return TV_EINVAL;
+    memcpy(c->ref, ref, TV_PERSON_REF_BYTES);
+    c->birth_year = (uint16_t)birth_year;
+    memcpy(c->key_id, id->pk, TV_KEY_ID_BYTES);
+    memcpy(c->display, display, n + 1);
+    uint8_t msg[TV_PERSON_REF_BYTES + 2 + TV_PERSON_DISPLAY_BYTES];
+    return crdt_sign(c->sig, TV_PERSON_SIGN_CONTEXT, msg, card_message(msg, c), id->sk);
+}
+
+void tv_person_card_format(char out[TV_PERSON_CARD_MAX], const tv_person_card *c)
+{
+    uint8_t body[CARD_BODY_BYTES];
+    memcpy(body, c->ref, TV_PERSON_REF_BYTES);
+    body[TV_PERSON_REF_BYTES] = (uint8_t)(c->birth_year >> 8);
+    body[TV_PERSON_REF_BYTES + 1] = (uint8_t)c->birth_year;
+    memcpy(body + TV_PERSON_REF_BYTES + 2, c->key_id, TV_KEY_ID_BYTES);
+    memcpy(body + TV_PERSON_REF_BYTES + 2 + TV_KEY_ID_BYTES, c->sig, TV_SIG_BYTES);
+    size_t k = strlen(TV_PERSON_CARD_PREFIX);
+    memcpy(out, TV_PERSON_CARD_PREFIX, k);
+    base32_encode(out + k, body, CARD_BODY_BYTES, b32);
+    out[k + CARD_BODY_CHARS] = ':';
+    strcpy(out + k + CARD_BODY_CHARS + 1, c->display);
+}
+
+int tv_person_card_parse(const char *text, size_t len, tv_person_card *c, const char **why)
+{
+    memset(c, 0, sizeof *c);
+    size_t k = strlen(TV_PERSON_CARD_PREFIX);
+    if (len < k || strncasecmp(text, TV_PERSON_CARD_PREFIX, k) != 0) {
+        *why = "not a truyvet personal code of version 1 (it should start with TV1:)";
+        return TV_EINVAL;
+    }
+    if (len < k + CARD_BODY_CHARS + 1 || text[k + CARD_BODY_CHARS] != ':') {
+        *why = "the personal code is cut short or too long";
+        return TV_EINVAL;
+    }
+    uint8_t body[CARD_BODY_BYTES];
+    if (base32_decode(body, text + k, CARD_BODY_CHARS)) {
+        *why = "the personal code holds a character that is not in its alphabet";
+        return TV_EINVAL;
+    }
+    const char *d = text + k + CARD_BODY_CHARS + 1;
+    size_t n = len - (size_t)(d - text);
+    if (!display_ok(d, n) || memchr(d, '\0', n)) {
+        *why = "the personal code's name is missing, too long or not UTF-8";
+        return TV_EINVAL;
+    }
+    memcpy(c->ref, body, TV_PERSON_REF_BYTES);
+    c->birth_year = (uint16_t)(body[TV_PERSON_REF_BYTES] << 8 | body[TV_PERSON_REF_BYTES + 1]);
+    memcpy(c->key_id, body + TV_PERSON_REF_BYTES + 2, TV_KEY_ID_BYTES);
+    memcpy(c->sig, body + TV_PERSON_REF_BYTES + 2 + TV_KEY_ID_BYTES, TV_SIG_BYTES);
+    memcpy(c->display, d, n);
+    c->display[n] = '\0';
+    return TV_OK;
+}
+
+int tv_person_card_verify(const tv_person_card *c, const uint8_t pk[TV_NODE_ID_BYTES])
+{
+    if (memcmp(pk, c->key_id, TV_KEY_ID_BYTES) != 0) return TV_ESIG;
+    uint8_t msg[TV_PERSON_REF_BYTES + 2 + TV_PERSON_DISPLAY_BYTES];
+    return crdt_verify(c->sig, TV_PERSON_SIGN_CONTEXT, msg, card_message(msg, c), pk) == TV_OK
+               ? TV_OK
+               : TV_ESIG;
 }

@@ -63,4 +63,37 @@ void tv_short_code(char out[TV_SHORT_CODE_STR], const uint8_t venue[TV_VENUE_ID_
 int tv_short_code_parse(const char *text, uint8_t prefix[TV_SHORT_CODE_PREFIX_BYTES],
                         const char **why);
 
+/* --- personal codes ----------------------------------------------------------------
+ *
+ * A personal code, version 1, printed on a card for someone without a phone:
+ *
+ *   TV1:<base32 of person ref (16) | birth year (2, 0 unknown) | key id (8) | sig (64)>:<display>
+ *
+ * display is the masked form staff may see ("Nguyễn V** A · 001*******45", UTF-8, at most
+ * TV_PERSON_DISPLAY_BYTES - 1 bytes); the signature is Ed25519 by the issuing node over
+ * TV_PERSON_SIGN_CONTEXT || ref || birth year || display. No personal data in clear. */
+#define TV_PERSON_CARD_PREFIX "TV1:"
+#define TV_PERSON_SIGN_CONTEXT "truyvet/person-card/v1"
+#define TV_PERSON_DISPLAY_BYTES 64 /* with its NUL: what a scan's masked field holds */
+#define TV_PERSON_CARD_MAX 224     /* bytes of the text, with its NUL */
+
+typedef struct tv_person_card {
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    uint16_t birth_year;
+    uint8_t key_id[TV_KEY_ID_BYTES];
+    uint8_t sig[TV_SIG_BYTES];
+    char display[TV_PERSON_DISPLAY_BYTES];
+} tv_person_card;
+
+/* Fills *c, signed by id. Returns 0, TV_EINVAL (display too long, not UTF-8, or holding
+ * ':'... no: any text is allowed but NUL) or TV_ENOMEM. */
+int tv_person_card_sign(tv_person_card *c, const uint8_t ref[TV_PERSON_REF_BYTES], int birth_year,
+                        const char *display, const crdt_identity *id);
+void tv_person_card_format(char out[TV_PERSON_CARD_MAX], const tv_person_card *c);
+/* Reads a personal code; the form only. Returns 0 or TV_EINVAL with *why. */
+int tv_person_card_parse(const char *text, size_t len, tv_person_card *c, const char **why);
+/* Returns 0 when the signature verifies under pk (whose first bytes are the key id), else
+ * TV_ESIG. */
+int tv_person_card_verify(const tv_person_card *c, const uint8_t pk[TV_NODE_ID_BYTES]);
+
 #endif

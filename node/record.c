@@ -176,17 +176,75 @@ int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
     return TV_OK;
 }
 
-int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
+void tv_card_ref(const tv_card *c, const uint8_t key[TV_TRACING_KEY_BYTES],
+                 uint8_t ref[TV_PERSON_REF_BYTES])
+{
+    if (c->kind == TV_CARD_TRUYVET)
+        memcpy(ref, c->pcard.ref, TV_PERSON_REF_BYTES);
+    else
+        tv_person_ref(&c->id, key, ref);
+}
+
+/* A signer of a personal code: an installed certificate whose subject starts with the
+ * code's key id and verifies it. */
+typedef struct signer_ctx {
+    const tv_person_card *pc;
+    crdt_cert *cert;
+    int candidates, found;
+} signer_ctx;
+
+static int signer_one(const uint8_t *raw, size_t len, void *arg)
+{
+    signer_ctx *s = arg;
+    if (crdt_cert_decode(s->cert, raw, len)) return 0;
+    if (memcmp(s->cert->subject, s->pc->key_id, TV_KEY_ID_BYTES) != 0) return 0;
+    s->candidates++;
+    s->found = tv_person_card_verify(s->pc, s->cert->subject) == TV_OK;
+    return s->found;
+}
+
+int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc)
+{
+    if (memcmp(n->id.pk, pc->key_id, TV_KEY_ID_BYTES) == 0 &&
+        tv_person_card_verify(pc, n->id.pk) == TV_OK)
+        return TV_OK;
+    signer_ctx s = {.pc = pc, .cert = malloc(sizeof(crdt_cert))};
+    if (!s.cert) return TV_ENOMEM;
+    int rc = store_cert_foreach(t, signer_one, &s);
+    if (rc >= 0) {
+        if (s.found)
+            rc = store_revoked(t, s.cert->subject) > 0 ? TV_EREVOKED : TV_OK;
+        else
+            rc = s.candidates ? TV_ESIG : TV_OK; /* an issuer unknown here is not refused */
+    }
+    free(s.cert);
+    return rc;
+}
+
+/* The person part of a scan: the pseudonym and display, the code's signature, and the
+ * person event when the person is new here and can be sealed. *scan_masked gets what the
+ * scan itself must carry for display (empty when a person event carries it). */
+static int add_person(tv_recorder *r, const tv_card *c, tv_scan_done *done,
+                      const char **scan_masked)
 {
     memset(done, 0, sizeof *done);
-    const tv_card *c = in->card;
-    tv_person_ref(&c->id, r->n->tracing_key, done->ref);
-    tv_person_display(done->masked, sizeof done->masked, c->name_masked, c->id.masked);
+    tv_card_ref(c, r->n->tracing_key, done->ref);
+    int card = c->kind == TV_CARD_TRUYVET;
+    if (card)
+        snprintf(done->masked, sizeof done->masked, "%s", c->pcard.display);
+    else
+        tv_person_display(done->masked, sizeof done->masked, c->name_masked, c->id.masked);
+    int rc;
+    if (card) {
+        if (!r->rt && (rc = store_read_begin(r->n->st, &r->rt))) return rc;
+        if ((rc = tv_card_check(r->rt, r->n, &c->pcard))) return rc;
+    }
     int k = known(r, done->ref);
     if (k < 0) return k;
-    int rc = k ? TV_OK : recipients(r);
+    rc = k ? TV_OK : recipients(r);
     if (rc) return rc;
-    int with_person = !k && r->nto > 0;
+    /* a personal code carries no details to seal: its issuer recorded the person */
+    int with_person = !k && r->nto > 0 && !card;
     if (with_person) {
         crdt_person p = {.unit = {r->n->unit, (uint32_t)strlen(r->n->unit)},
                          .name_masked = {c->name_masked, (uint32_t)strlen(c->name_masked)},
@@ -203,8 +261,22 @@ int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
         if (rc) return rc;
         done->new_person = 1;
     }
-    /* the masked display travels in the scan only when no person event carries it */
-    const char *m = (k || with_person) ? "" : c->id.masked;
+    *scan_masked = (k || with_person) ? "" : card ? c->pcard.display : c->id.masked;
+    return TV_OK;
+}
+
+int tv_recorder_person(tv_recorder *r, const tv_card *c, tv_scan_done *done)
+{
+    const char *m;
+    return add_person(r, c, done, &m);
+}
+
+int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done)
+{
+    const tv_card *c = in->card;
+    const char *m;
+    int rc = add_person(r, c, done, &m);
+    if (rc) return rc;
     crdt_scan s = {.direction = in->out ? CRDT_DIR_OUT : CRDT_DIR_IN,
                    .method = in->method ? in->method : method_of(c->kind),
                    .at_ms = in->at_ms,

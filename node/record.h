@@ -48,13 +48,31 @@ typedef struct tv_scan_done {
     char masked[TV_CARD_NAME_MASKED_BYTES + TV_PERSON_MASKED_MAX + 8]; /* for display */
 } tv_scan_done;
 
+/* The pseudonym of a card: computed from its identity with the tracing key, or, for a
+ * truyvet personal code, the one the code carries. */
+void tv_card_ref(const tv_card *c, const uint8_t key[TV_TRACING_KEY_BYTES],
+                 uint8_t ref[TV_PERSON_REF_BYTES]);
+
+/* Checks a personal code's signature against the nodes t knows: 0 when a known node (or
+ * this one) signed it, or when its issuer is unknown here (communes do not hold each
+ * other's certificates, so a code issued elsewhere is taken: it carries only a
+ * pseudonym); TV_ESIG when a known node's key does not verify it (forged); TV_EREVOKED
+ * when its issuer is revoked. */
+int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc);
+
 int tv_recorder_init(tv_recorder *r, tv_node *n);
 void tv_recorder_free(tv_recorder *r);
 
 /* Adds the scan (and the person event when needed) to the pending group. Returns 0,
- * TV_ELIMIT (the pending group is full: commit first), TV_EINVAL or a store error; on
- * error nothing of this scan is pending. */
+ * TV_ELIMIT (the pending group is full: commit first), TV_EINVAL, TV_ESIG or TV_EREVOKED
+ * (a personal code that fails tv_card_check) or a store error; on error nothing of this
+ * scan is pending. */
 int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done);
+
+/* Adds only the person part to the pending group: the person event with the sealed
+ * details when the person is new here (issuing a personal card). done->ref and
+ * done->masked are filled. Returns as tv_recorder_add. */
+int tv_recorder_person(tv_recorder *r, const tv_card *c, tv_scan_done *done);
 
 /* After a successful commit / after a failed one (the pending group was emptied). */
 int tv_recorder_committed(tv_recorder *r);

@@ -630,11 +630,13 @@ static void test_typed(void **state)
 static void test_truyvet_hook(void **state)
 {
     (void)state;
-    const char *want = "truyvet personal codes are not supported yet";
-    refuse(TV_CARD_TRUYVET_PREFIX "AAAA", TV_CARD_TRUYVET, want);
-    refuse("tv1:AAAA", TV_CARD_TRUYVET, want);
-    refuse("TV2:", TV_CARD_TRUYVET, want);
-    refuse("  TV12:a|b|$\r\n", TV_CARD_TRUYVET, want);
+    const char *cut = "the personal code is cut short or too long";
+    const char *other = "a truyvet personal code of another version: this node reads version 1 "
+                        "(TV1:)";
+    refuse(TV_CARD_TRUYVET_PREFIX "AAAA", TV_CARD_TRUYVET, cut);
+    refuse("tv1:AAAA", TV_CARD_TRUYVET, cut);
+    refuse("TV2:", TV_CARD_TRUYVET, other);
+    refuse("  TV12:a|b|$\r\n", TV_CARD_TRUYVET, other);
     refuse("TV:AAAA", TV_CARD_TYPED,
            "it should contain only digits (a phone number or an ID number)");
     refuse("TV1", TV_CARD_TYPED, "it should contain only digits (a phone number or an ID number)");

@@ -140,13 +140,57 @@ static void test_short_code(void **state)
     }
 }
 
+static void test_person_card(void **state)
+{
+    (void)state;
+    crdt_identity id, other;
+    test_identity(&id, 11);
+    test_identity(&other, 12);
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    for (size_t i = 0; i < sizeof ref; i++)
+        ref[i] = (uint8_t)(i * 17);
+    tv_person_card c, back;
+    const char *display = "Nguyễn V** A · 001*******45";
+    assert_int_equal(tv_person_card_sign(&c, ref, 1999, display, &id), 0);
+    char text[TV_PERSON_CARD_MAX];
+    tv_person_card_format(text, &c);
+    assert_int_equal(strncmp(text, "TV1:", 4), 0);
+    assert_int_equal(strlen(text), 4 + 144 + 1 + strlen(display));
+    assert_string_equal(text + 4 + 144 + 1, display);
+    const char *why = NULL;
+    assert_int_equal(tv_person_card_parse(text, strlen(text), &back, &why), 0);
+    assert_memory_equal(back.ref, ref, sizeof ref);
+    assert_int_equal(back.birth_year, 1999);
+    assert_string_equal(back.display, display);
+    assert_int_equal(tv_person_card_verify(&back, id.pk), 0);
+    assert_int_equal(tv_person_card_verify(&back, other.pk), TV_ESIG);
+
+    /* every one-byte change of the text is refused or fails the signature */
+    size_t n = strlen(text);
+    char copy[TV_PERSON_CARD_MAX];
+    for (size_t i = 0; i < n; i++) {
+        memcpy(copy, text, n + 1);
+        copy[i] = copy[i] == 'A' ? 'B' : 'A';
+        int rc = tv_person_card_parse(copy, n, &back, &why);
+        if (rc == 0) rc = tv_person_card_verify(&back, id.pk);
+        if (rc == 0 && i >= 4) fail_msg("changing byte %zu of the card was not caught", i);
+    }
+    assert_int_equal(tv_person_card_parse(text, 100, &back, &why), TV_EINVAL);
+    assert_string_equal(why, "the personal code is cut short or too long");
+    assert_int_equal(tv_person_card_parse(text, 4 + 145, &back, &why), TV_EINVAL);
+    assert_int_equal(tv_person_card_sign(&c, ref, 1999, "", &id), TV_EINVAL);
+    char longname[80];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(tv_person_card_sign(&c, ref, 1999, longname, &id), TV_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_every_change_caught),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_short_code),
+        cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_every_change_caught),
+        cmocka_unit_test(test_malformed),   cmocka_unit_test(test_short_code),
+        cmocka_unit_test(test_person_card),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

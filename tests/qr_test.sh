@@ -150,6 +150,86 @@ run "$TV" -d "$C" venue show "$typo"
 expect_refused 2 "venue show by a mistyped short code"
 expect_err_has "mistyped" "a mistyped short code"
 
+# --- personal cards -------------------------------------------------------------------
+
+CCCD='001099012345|123456789|Nguyễn Văn An|15031999|Nam|Số 1 Phố X, Phường Ba Đình, Hà Nội|20042021'
+C3=$W/commune-22336
+"$TV" -d "$C3" init --role commune --unit 22336 --name "UBND Phường Phước Long" >/dev/null 2>&1
+enrol "$C3" "$P" 2>/dev/null
+G=$("$TV" -d "$C3" venue add --name "Chợ Phước Long" --category market 2>/dev/null)
+
+check "person card: a 6 x 9 cm card whose 5 cm code decodes to the personal code printed"
+run "$TV" -d "$C3" person card --person "$CCCD" --out "$W/card.png"
+expect_ok "person card --out card.png"
+CARD=$OUT
+[[ $CARD =~ ^TV1:[A-Z2-7]{144}:Nguyễn\ V\*\*\ A\ ·\ 001\*{7}45$ ]] || fail "the code is '$CARD'"
+[[ $(decoded "$W/card.png") == "$CARD" ]] || fail "the card decodes to '$(decoded "$W/card.png")'"
+geo=$(python3 "$GEOMETRY" "$W/card.png")
+python3 - "$geo" <<'EOF2' || fail "the card's geometry is wrong: $geo"
+import sys
+g = dict(kv.split("=") for kv in sys.argv[1].split())
+assert g["dpi"] == "300" and g["width_mm"] == "60.0" and g["height_mm"] == "90.0"
+assert 50 <= float(g["qr_mm"]) <= 55
+EOF2
+for clear in "Nguyễn Văn An" 001099012345 123456789 "Ba Đình" 1503; do
+    [[ $CARD != *"$clear"* ]] || fail "the personal code holds '$clear' in clear"
+done
+[[ $(status_get "$C3" events person) == 1 ]] || fail "issuing the card recorded no person"
+
+check "a sheet: several people's cards on A4, every code readable"
+run "$TV" -d "$C3" person card --person "$CCCD" --phone 0912345678 --name "Trần Thị Bích Ngọc" \
+    --phone 0987654321 --out "$W/sheet.pdf" --sheet
+expect_ok "person card --sheet"
+mapfile -t CODES <"$W/out"
+((${#CODES[@]} == 3)) || fail "3 codes expected, got ${#CODES[@]}"
+[[ ${CODES[0]} == "$CARD" ]] || fail "the same person's card is not the same code"
+[[ ${CODES[1]} == *":Trần T** B** N · 09****5678" ]] || fail "the named phone's card: ${CODES[1]}"
+pdfinfo "$W/sheet.pdf" | grep -q "Page size:.*(A4)" || fail "the sheet is not A4"
+pdftoppm -r 200 -png "$W/sheet.pdf" "$W/sheet" 2>/dev/null
+zbarimg -q --raw "$W/sheet-1.png" 2>/dev/null | sort >"$W/sheet.codes"
+printf '%s\n' "${CODES[@]}" | sort | cmp -s - "$W/sheet.codes" ||
+    fail "the sheet decodes to: $(cat "$W/sheet.codes")"
+
+check "the card at a gate: OK with the masked name; a forged one is refused"
+printf '%s\n' "$CARD" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
+[[ $(cat "$W/gate") == "OK  Nguyễn V** A · 001*******45  check-in "* ]] || fail "the gate: $(cat "$W/gate")"
+forged=${CARD:0:120}$([[ ${CARD:120:1} == A ]] && echo B || echo A)${CARD:121}
+printf '%s\n' "$forged" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
+[[ $(cat "$W/gate") == "UNREADABLE (a forged personal code: its signature does not verify)" ]] ||
+    fail "a forged card at the gate: $(cat "$W/gate")"
+printf '%s\n' "${CARD/Nguyễn V/Nguyễn X}" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
+[[ $(cat "$W/gate") == UNREADABLE* ]] || fail "a card with its name changed: $(cat "$W/gate")"
+
+check "person card: bad use"
+run "$TV" -d "$C3" person card --person "$CCCD"
+expect_refused 2 "person card without --out"
+run "$TV" -d "$C3" person card --person 0912345678 --person 0987654321 --out "$W/two.png"
+expect_refused 2 "two cards in one PNG without --sheet"
+run "$TV" -d "$C3" person card --person "hello|world" --out "$W/x.pdf"
+expect_refused 2 "person card of garbage"
+run "$TV" -d "$C3" person card --name "An" --out "$W/x.pdf"
+expect_refused 2 "--name before any --phone"
+run "$TV" -d "$C3" person card --person "$CARD" --out "$W/x.pdf"
+expect_refused 2 "a card of a card"
+[[ ! -e $W/x.pdf && ! -e $W/two.png ]] || fail "a refused card left a file"
+
+check "qr node: a commune is enrolled from its QR code alone; the province shows its root key"
+C4=$W/commune-22337
+"$TV" -d "$C4" init --role commune --unit 22337 --name "UBND Xã Vĩnh Lương" >/dev/null 2>&1
+run "$TV" -d "$C4" qr node --out "$W/node.png"
+expect_ok "qr node at a commune"
+decoded "$W/node.png" >"$W/request.txt"
+run "$TV" -d "$P" enroll issue - --out "$W/c4.cert" <"$W/request.txt"
+expect_ok "enroll issue from the decoded QR code"
+run "$TV" -d "$C4" enroll accept "$W/c4.cert"
+expect_ok "enroll accept"
+run "$TV" -d "$P" qr node --out "$W/root.pdf"
+expect_ok "qr node at the province"
+pdftoppm -r 100 -png "$W/root.pdf" "$W/root" 2>/dev/null
+[[ $(decoded "$W/root-1.png") == "$(status_get "$P" node_id)" ]] || fail "the root key QR differs"
+run "$TV" -d "$P" qr node
+expect_refused 2 "qr node without --out"
+
 check "bad use: no --out, an unknown format, an unknown venue, another unit's venue"
 run "$TV" -d "$C" qr venue "$V"
 expect_refused 2 "qr venue without --out"
@@ -166,7 +246,7 @@ run "$TV" -d "$C" qr frobnicate
 expect_refused 2 "an unknown qr command"
 run "$TV" -d "$C" venue payload
 expect_refused 2 "venue payload without a venue"
-for cmd in qr "qr venue" "qr verify" "venue payload"; do
+for cmd in qr "qr venue" "qr verify" "qr person" "qr node" "venue payload" "person card"; do
     # shellcheck disable=SC2086 # the command's words
     run "$TV" $cmd --help
     expect_ok "$cmd --help"
