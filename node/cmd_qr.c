@@ -96,29 +96,39 @@ int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
     return rc;
 }
 
-static int qr_venue(tv_cli *cli, int argc, char **argv)
+/* Parses the options of a qr command that takes --out FILE and --help: returns 0, -1
+ * after --help, or an exit status. */
+static int out_option(const char *cmd, int argc, char **argv, const char **out)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *out = NULL;
     int c;
+    *out = NULL;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (c == 'o') {
-            out = optarg;
+            *out = optarg;
         } else if (c == 'h') {
             fputs(qr_help, stdout);
-            return TV_EXIT_OK;
+            return -1;
         } else {
-            return tv_cli_bad_option("qr venue", c, argv);
+            return tv_cli_bad_option(cmd, c, argv);
         }
     }
+    return 0;
+}
+
+static int qr_venue(tv_cli *cli, int argc, char **argv)
+{
+    const char *out;
+    int rc = out_option("qr venue", argc, argv, &out);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("qr venue", "qr venue takes one venue ID.");
     if (!out) return tv_cli_usage("qr venue", "say where to write the poster: --out FILE.");
     if (!tv_format_of(out))
         return tv_cli_usage("qr venue", "'%s': the file name must end in .pdf, .png or .svg.", out);
     tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
+    rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
     store_venue v;
     tv_venue_payload p;
@@ -151,23 +161,9 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     return rc;
 }
 
-/* The signer of a payload: an installed certificate whose subject starts with its key id
- * and under which the signature verifies. */
-typedef struct signer_ctx {
-    const tv_venue_payload *p;
-    crdt_cert *c;
-    int candidates, found;
-} signer_ctx;
-
-static int signer_one(const uint8_t *raw, size_t len, void *arg)
+static int venue_check_fn(const uint8_t *pk, const void *arg)
 {
-    signer_ctx *s = arg;
-    if (crdt_cert_decode(s->c, raw, len)) return 0;
-    if (memcmp(s->c->subject, s->p->key_id, TV_KEY_ID_BYTES) != 0) return 0;
-    s->candidates++;
-    if (tv_venue_payload_verify(s->p, s->c->subject) != TV_OK) return 0;
-    s->found = 1;
-    return 1; /* stop: this is the one */
+    return tv_venue_payload_verify(arg, pk);
 }
 
 static int verdict(int json, const char *result, const char *why, const tv_venue_payload *p,
@@ -236,25 +232,25 @@ static int qr_verify(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return tv_cli_fail(cli, rc ? rc : TV_ENOMEM, "cannot verify");
     }
-    signer_ctx s = {.p = &p, .c = cert};
-    rc = store_cert_foreach(t, signer_one, &s);
-    if (rc < 0) {
+    int candidates;
+    int found = tv_signer_find(t, p.key_id, venue_check_fn, &p, cert, &candidates);
+    if (found < 0) {
         store_read_end(t);
         free(cert);
         tv_node_close(&n);
-        return tv_cli_fail(cli, rc, "cannot verify");
+        return tv_cli_fail(cli, found, "cannot verify");
     }
     store_venue v;
     const store_venue *vp = store_venue_get(t, p.venue, &v) == 0 ? &v : NULL;
     int out;
-    if (!s.found && memcmp(n.id.pk, p.key_id, TV_KEY_ID_BYTES) == 0 &&
+    if (!found && memcmp(n.id.pk, p.key_id, TV_KEY_ID_BYTES) == 0 &&
         tv_venue_payload_verify(&p, n.id.pk) == TV_OK && strcmp(p.unit, n.unit) == 0) {
         out = TV_EXIT_OK; /* signed by this node itself, for its own unit */
         verdict(json, "genuine", "signed by this node", &p, NULL, vp);
-    } else if (!s.found && s.candidates) {
+    } else if (!found && candidates) {
         out = EXIT_FORGED;
         verdict(json, "forged", "the signature does not verify", &p, NULL, vp);
-    } else if (!s.found) {
+    } else if (!found) {
         out = EXIT_UNKNOWN;
         verdict(json, "unknown signer",
                 "no certificate of the signing node here (enrol this node, or sync)", &p, NULL, vp);
@@ -435,26 +431,14 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
 /* `qr node --out FILE`: what the node above needs to enrol this one, as a QR code. */
 static int qr_node(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *out = NULL;
-    int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'o') {
-            out = optarg;
-        } else if (c == 'h') {
-            fputs(qr_help, stdout);
-            return TV_EXIT_OK;
-        } else {
-            return tv_cli_bad_option("qr node", c, argv);
-        }
-    }
+    const char *out;
+    int rc = out_option("qr node", argc, argv, &out);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("qr node", "unexpected argument '%s'.", argv[optind]);
     if (!out || !tv_format_of(out))
         return tv_cli_usage("qr node", "say where to write it: --out FILE.pdf, .png or .svg.");
     tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
+    rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
     char text[TV_ENROLL_REQUEST_BYTES_MAX + 1], hex[2 * TV_NODE_ID_BYTES + 1], line[64];
     char what[64 + TV_UNIT_CODE_MAX];

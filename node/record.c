@@ -185,10 +185,10 @@ void tv_card_ref(const tv_card *c, const uint8_t key[TV_TRACING_KEY_BYTES],
         tv_person_ref(&c->id, key, ref);
 }
 
-/* A signer of a personal code: an installed certificate whose subject starts with the
- * code's key id and verifies it. */
 typedef struct signer_ctx {
-    const tv_person_card *pc;
+    const uint8_t *key_id;
+    tv_sig_check_fn check;
+    const void *arg;
     crdt_cert *cert;
     int candidates, found;
 } signer_ctx;
@@ -197,10 +197,24 @@ static int signer_one(const uint8_t *raw, size_t len, void *arg)
 {
     signer_ctx *s = arg;
     if (crdt_cert_decode(s->cert, raw, len)) return 0;
-    if (memcmp(s->cert->subject, s->pc->key_id, TV_KEY_ID_BYTES) != 0) return 0;
+    if (memcmp(s->cert->subject, s->key_id, TV_KEY_ID_BYTES) != 0) return 0;
     s->candidates++;
-    s->found = tv_person_card_verify(s->pc, s->cert->subject) == TV_OK;
+    s->found = s->check(s->cert->subject, s->arg) == TV_OK;
     return s->found;
+}
+
+int tv_signer_find(store_txn *t, const uint8_t key_id[TV_KEY_ID_BYTES], tv_sig_check_fn check,
+                   const void *arg, crdt_cert *cert, int *candidates)
+{
+    signer_ctx s = {.key_id = key_id, .check = check, .arg = arg, .cert = cert};
+    int rc = store_cert_foreach(t, signer_one, &s);
+    *candidates = s.candidates;
+    return rc < 0 ? rc : s.found;
+}
+
+static int card_check_fn(const uint8_t *pk, const void *arg)
+{
+    return tv_person_card_verify(arg, pk);
 }
 
 int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc)
@@ -208,16 +222,14 @@ int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc)
     if (memcmp(n->id.pk, pc->key_id, TV_KEY_ID_BYTES) == 0 &&
         tv_person_card_verify(pc, n->id.pk) == TV_OK)
         return TV_OK;
-    signer_ctx s = {.pc = pc, .cert = malloc(sizeof(crdt_cert))};
-    if (!s.cert) return TV_ENOMEM;
-    int rc = store_cert_foreach(t, signer_one, &s);
-    if (rc >= 0) {
-        if (s.found)
-            rc = store_revoked(t, s.cert->subject) > 0 ? TV_EREVOKED : TV_OK;
-        else
-            rc = s.candidates ? TV_ESIG : TV_OK; /* an issuer unknown here is not refused */
-    }
-    free(s.cert);
+    crdt_cert *cert = malloc(sizeof *cert);
+    if (!cert) return TV_ENOMEM;
+    int candidates, rc = tv_signer_find(t, pc->key_id, card_check_fn, pc, cert, &candidates);
+    if (rc == 1)
+        rc = store_revoked(t, cert->subject) > 0 ? TV_EREVOKED : TV_OK;
+    else if (rc == 0)
+        rc = candidates ? TV_ESIG : TV_OK; /* an issuer unknown here is not refused */
+    free(cert);
     return rc;
 }
 

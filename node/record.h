@@ -53,6 +53,14 @@ typedef struct tv_scan_done {
 void tv_card_ref(const tv_card *c, const uint8_t key[TV_TRACING_KEY_BYTES],
                  uint8_t ref[TV_PERSON_REF_BYTES]);
 
+/* Finds the node that signed something: an installed certificate whose subject starts
+ * with key_id and for which check(subject, arg) returns 0 (the signature verifies under
+ * it). Returns 1 with the certificate in *cert, 0 when none (*candidates: how many
+ * certificates had that key id), or a store error. */
+typedef int (*tv_sig_check_fn)(const uint8_t pk[TV_NODE_ID_BYTES], const void *arg);
+int tv_signer_find(store_txn *t, const uint8_t key_id[TV_KEY_ID_BYTES], tv_sig_check_fn check,
+                   const void *arg, crdt_cert *cert, int *candidates);
+
 /* Checks a personal code's signature against the nodes t knows: 0 when a known node (or
  * this one) signed it, or when its issuer is unknown here (communes do not hold each
  * other's certificates, so a code issued elsewhere is taken: it carries only a
