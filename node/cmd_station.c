@@ -32,8 +32,10 @@ static const char station_help[] =
     "                               [--json]\n"
     "\n"
     "Record what a QR reader at a venue's gate scans: one payload per line on standard\n"
-    "input (a chip ID card's or a health-insurance card's QR, a phone or ID number\n"
-    "typed), and answer each line on standard output, once it is safely on disk:\n"
+    "input (a chip ID card's or a health-insurance card's QR, a truyvet personal card,\n"
+    "a phone or ID number typed, or a self check-in relayed by a phone: the venue's\n"
+    "poster code, a space, then the person's code), and answer each line on standard\n"
+    "output, once it is safely on disk:\n"
     "\n"
     "  OK                  recorded; the masked name follows\n"
     "  ALREADY CHECKED IN  recorded, but the person checked in here within the window\n"
@@ -202,6 +204,38 @@ static int suspended(station *st)
     return rc == 0 && vs.suspended;
 }
 
+static int venue_check_fn(const uint8_t *pk, const void *arg)
+{
+    return tv_venue_payload_verify(arg, pk);
+}
+
+/* Why a relayed self check-in (the venue's code, then a space and the person's) may not be
+ * recorded here, or NULL when it may: the venue's code must be genuine, and this gate's. */
+static const char *self_checkin_why(station *st, const char *text, size_t len, size_t rest)
+{
+    tv_venue_payload p;
+    const char *why;
+    if (tv_venue_payload_parse(text, len, &p, &why)) return why;
+    if (rest == 0) return "a venue's code alone: the person's code or number must follow it";
+    if (memcmp(p.venue, st->v.id, TV_VENUE_ID_BYTES) != 0 || strcmp(p.unit, st->v.unit) != 0)
+        return "the code of another venue";
+    if (memcmp(p.key_id, st->n.id.pk, TV_KEY_ID_BYTES) == 0 &&
+        tv_venue_payload_verify(&p, st->n.id.pk) == TV_OK)
+        return NULL; /* this commune signed it */
+    store_txn *t;
+    crdt_cert *cert = malloc(sizeof *cert);
+    int candidates = 0, found = -1;
+    if (cert && store_read_begin(st->n.st, &t) == 0) {
+        found = tv_signer_find(t, p.key_id, venue_check_fn, &p, cert, &candidates);
+        if (found == 1 && store_revoked(t, cert->subject) > 0) found = -2;
+        store_read_end(t);
+    }
+    free(cert);
+    if (found == 1) return NULL;
+    return found == -2 ? "a venue code signed by a revoked node"
+                       : "a forged venue code: its signature does not verify";
+}
+
 /* Records one line into the pending group, or decides its answer without recording. */
 static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
 {
@@ -219,6 +253,20 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
         a->why = "3 reminders and no scan since";
         return;
     }
+    uint8_t method = 0;
+    if (len >= strlen(TV_VENUE_PAYLOAD_PREFIX) &&
+        memcmp(text, TV_VENUE_PAYLOAD_PREFIX, strlen(TV_VENUE_PAYLOAD_PREFIX)) == 0) {
+        /* a self check-in relayed by a phone: the venue's code, a space, the person's */
+        const char *sp = memchr(text, ' ', len);
+        size_t vlen = sp ? (size_t)(sp - text) : len, rest = sp ? len - vlen - 1 : 0;
+        if ((a->why = self_checkin_why(st, text, vlen, rest))) {
+            a->res = ANS_UNREADABLE;
+            return;
+        }
+        text = sp + 1;
+        len = rest;
+        method = CRDT_METHOD_SELF;
+    }
     tv_card card;
     const char *why;
     if (tv_card_parse(text, len, &card, &why)) {
@@ -226,8 +274,12 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
         a->why = why;
         return;
     }
-    tv_scan_in in = {
-        .venue = &st->v, .card = &card, .out = st->out, .at_ms = a->at_ms, .device = st->device};
+    tv_scan_in in = {.venue = &st->v,
+                     .card = &card,
+                     .out = st->out,
+                     .at_ms = a->at_ms,
+                     .device = st->device,
+                     .method = method};
     tv_scan_done sd;
     uint8_t ref[TV_PERSON_REF_BYTES];
     tv_card_ref(&card, st->n.tracing_key, ref);

@@ -200,6 +200,30 @@ printf '%s\n' "$forged" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/
 printf '%s\n' "${CARD/Nguyễn V/Nguyễn X}" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
 [[ $(cat "$W/gate") == UNREADABLE* ]] || fail "a card with its name changed: $(cat "$W/gate")"
 
+check "a self check-in relayed to the gate: the venue's code, a space, the person's"
+GP=$("$TV" -d "$C3" venue payload "$G" 2>/dev/null)
+OTHERV=$("$TV" -d "$C3" venue add --name "Quán khác" --category cafe 2>/dev/null)
+OP=$("$TV" -d "$C3" venue payload "$OTHERV" 2>/dev/null)
+scans0=$(status_get "$C3" events scan)
+{
+    printf '%s 0933000001\n' "$GP"
+    printf '%s %s\n' "$GP" "$CARD"
+    printf '%s\n' "$GP"
+    printf '%s 0933000002\n' "$OP"
+    printf '%s 0933000003\n' "${GP:0:60}$([[ ${GP:60:1} == A ]] && echo B || echo A)${GP:61}"
+} | "$TV" -d "$C3" station --venue "$G" --out >"$W/gate" 2>/dev/null
+mapfile -t A <"$W/gate"
+[[ ${A[0]} == "OK  09****0001  check-out "* ]] || fail "self check-in with a phone: ${A[0]}"
+[[ ${A[1]} == "OK  Nguyễn V** A · 001*******45  check-out "* ]] || fail "with a card: ${A[1]}"
+[[ ${A[2]} == "UNREADABLE (a venue's code alone: the person's code or number must follow it)" ]] ||
+    fail "a venue code alone: ${A[2]}"
+[[ ${A[3]} == "UNREADABLE (the code of another venue)" ]] || fail "another venue's code: ${A[3]}"
+[[ ${A[4]} == "UNREADABLE (a forged venue code: its signature does not verify)" ]] ||
+    fail "a forged venue code: ${A[4]}"
+[[ $(status_get "$C3" events scan) == $((scans0 + 2)) ]] || fail "not exactly 2 scans recorded"
+"$TV" -d "$C3" log --json | tail -n 2 | grep -c '"method":"self"' | grep -qx 2 ||
+    fail "the relayed scans are not marked as self check-ins"
+
 check "person card: bad use"
 run "$TV" -d "$C3" person card --person "$CCCD"
 expect_refused 2 "person card without --out"
