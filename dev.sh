@@ -206,6 +206,14 @@ run_demo() {
     ls "$root/posters" | sed -n '1,4p'
     echo "... $(ls "$root/posters" | wc -l) files in $root/posters"
     t province qr verify "$(t bac-nha-trang venue payload "$gate" 2>/dev/null)"
+    echo "-- personal cards for people without a phone, nine to an A4 sheet:"
+    t bac-nha-trang person card --person "$cccd" --phone 0905000111 --name "Lê Thị Hoa" \
+        --phone 0905000222 --out "$root/posters/cards.pdf" --sheet | cut -c1-60
+    echo "-- a card read at the gate, and a self check-in relayed from a phone:"
+    t bac-nha-trang person card --phone 0905000333 --name "Phạm Văn Đức" \
+        --out "$root/posters/card.png" >"$root/card.txt" 2>/dev/null
+    echo "$(t bac-nha-trang venue payload "$gate" 2>/dev/null) 0905000444" >>"$root/card.txt"
+    t bac-nha-trang station --venue "$gate" <"$root/card.txt"
 
     say "venue compliance: three reminders suspend a venue that records nothing"
     local quiet
