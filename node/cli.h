@@ -41,6 +41,7 @@ int tv_cmd_watch(tv_cli *cli, int argc, char **argv);
 int tv_cmd_person(tv_cli *cli, int argc, char **argv);
 int tv_cmd_audit(tv_cli *cli, int argc, char **argv);
 int tv_cmd_qr(tv_cli *cli, int argc, char **argv);
+int tv_cmd_trace(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);
