@@ -236,6 +236,11 @@ run_demo() {
     t province person show --person "$cccd" --reveal --reason "F1 của ca F0 ngày 06/10"
     t province audit
 
+    say "tracing at the province: who shared a venue with one person on 6 October 2021"
+    t province trace --person 0900000002 --from 2021-10-06 --to 2021-10-07 --depth 2 |
+        sed -n '1,14p'
+    echo "..."
+
     say "the province"
     t province status
     t province verify
