@@ -275,6 +275,10 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
                 print_json(t, ref, &r);
             else
                 print_text(t, ref, &r);
+            if (r.nvisits == 0)
+                fprintf(stderr, "this node holds no visit of this person in the window: a "
+                                "node below may not have synced yet, or the person was not "
+                                "scanned here.\n");
             tv_trace_free(&r);
         }
         store_read_end(t);
