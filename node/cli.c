@@ -1,6 +1,7 @@
 /* CLI helpers: messages for people, opening the node, finding venues. */
 #include "node/cli.h"
 #include "node/payload.h"
+#include "node/record.h"
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "node/enroll.h"
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <sodium.h>
 #include <string.h>
 
 void tv_cli_error(const char *fmt, ...)
@@ -247,5 +249,38 @@ int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, i
             return tv_cli_bad_option(cmd, c, argv);
         }
     }
+    return 0;
+}
+
+int tv_cli_when(const char *s, int64_t *ms)
+{
+    int32_t day;
+    if (strcmp(s, "today") == 0) {
+        *ms = tv_date_start_ms(tv_time_day(tv_wall_ms(), TV_TIME_VN_OFFSET_MIN),
+                               TV_TIME_VN_OFFSET_MIN);
+        return 0;
+    }
+    if (strlen(s) == 10 && tv_date_parse(s, &day) == 0) {
+        *ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
+        return 0;
+    }
+    return tv_time_parse(s, ms);
+}
+
+int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
+                      uint8_t ref[TV_PERSON_REF_BYTES])
+{
+    if (refhex) {
+        if (strlen(refhex) != 2 * TV_PERSON_REF_BYTES ||
+            tv_hex_decode(ref, TV_PERSON_REF_BYTES, refhex))
+            return tv_cli_usage(cmd, "'%s' is not a pseudonym (32 hex digits).", refhex);
+        return 0;
+    }
+    tv_card card;
+    const char *why;
+    if (tv_card_parse(person, strlen(person), &card, &why))
+        return tv_cli_usage(cmd, "'%s' cannot be read as a person: %s.", person, why);
+    tv_card_ref(&card, n->tracing_key, ref);
+    sodium_memzero(&card, sizeof card);
     return 0;
 }

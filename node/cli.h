@@ -74,6 +74,17 @@ int tv_cli_open(tv_cli *cli, tv_node *n, int flags);
  * prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
+/* The pseudonym of the person given by --person TEXT (a card's QR text or a number, read
+ * with the node's tracing key) or --ref HEX (exactly one is non-NULL). Prints a usage
+ * error for command cmd and returns TV_EXIT_USAGE when it cannot be read; 0 otherwise. */
+int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
+                      uint8_t ref[TV_PERSON_REF_BYTES]);
+
+/* Reads an instant given on the command line: 'today' or a date (2021-10-06), meaning its
+ * midnight in Vietnam, or a time with its offset (2021-10-06T08:00:00+07:00). Returns 0,
+ * or TV_EINVAL. */
+int tv_cli_when(const char *s, int64_t *ms);
+
 /* Formats an HLC timestamp as Vietnam local time "YYYY-MM-DDTHH:MM:SS+07:00". */
 void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
 

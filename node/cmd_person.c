@@ -211,20 +211,13 @@ static int person_show(tv_cli *cli, int argc, char **argv)
         (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(reason, strlen(reason))))
         return tv_cli_usage("person", "the reason must be text of at most %d bytes.",
                             CRDT_TEXT_BYTES_MAX);
-    uint8_t ref[TV_PERSON_REF_BYTES];
-    tv_card card;
-    if (refhex && tv_hex_decode(ref, sizeof ref, refhex))
-        return tv_cli_usage("person", "'%s' is not a pseudonym (32 hex digits).", refhex);
-    const char *why;
-    if (person && tv_card_parse(person, strlen(person), &card, &why))
-        return tv_cli_usage("person", "'%s' cannot be read as a person: %s.", person, why);
-
     tv_node n;
     int rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
     if (rc) return rc;
-    if (person) {
-        tv_card_ref(&card, n.tracing_key, ref);
-        sodium_memzero(&card, sizeof card);
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    if ((rc = tv_cli_person_ref("person", &n, person, refhex, ref))) {
+        tv_node_close(&n);
+        return rc;
     }
     shown *s = malloc(sizeof *s);
     tv_details *d = NULL;

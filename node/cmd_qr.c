@@ -161,11 +161,6 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     return rc;
 }
 
-static int venue_check_fn(const uint8_t *pk, const void *arg)
-{
-    return tv_venue_payload_verify(arg, pk);
-}
-
 static int verdict(int json, const char *result, const char *why, const tv_venue_payload *p,
                    const crdt_cert *signer, const store_venue *v)
 {
@@ -232,39 +227,34 @@ static int qr_verify(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return tv_cli_fail(cli, rc ? rc : TV_ENOMEM, "cannot verify");
     }
-    int candidates;
-    int found = tv_signer_find(t, p.key_id, venue_check_fn, &p, cert, &candidates);
-    if (found < 0) {
+    tv_code_verdict v;
+    if ((rc = tv_venue_code_check(t, &n, &p, cert, &v))) {
         store_read_end(t);
         free(cert);
         tv_node_close(&n);
-        return tv_cli_fail(cli, found, "cannot verify");
+        return tv_cli_fail(cli, rc, "cannot verify");
     }
-    store_venue v;
-    const store_venue *vp = store_venue_get(t, p.venue, &v) == 0 ? &v : NULL;
-    int out;
-    if (!found && memcmp(n.id.pk, p.key_id, TV_KEY_ID_BYTES) == 0 &&
-        tv_venue_payload_verify(&p, n.id.pk) == TV_OK && strcmp(p.unit, n.unit) == 0) {
-        out = TV_EXIT_OK; /* signed by this node itself, for its own unit */
-        verdict(json, "genuine", "signed by this node", &p, NULL, vp);
-    } else if (!found && candidates) {
-        out = EXIT_FORGED;
-        verdict(json, "forged", "the signature does not verify", &p, NULL, vp);
-    } else if (!found) {
-        out = EXIT_UNKNOWN;
-        verdict(json, "unknown signer",
-                "no certificate of the signing node here (enrol this node, or sync)", &p, NULL, vp);
-    } else if (store_revoked(t, cert->subject) > 0) {
-        out = EXIT_REVOKED;
-        verdict(json, "revoked signer", "the node that signed it has been revoked", &p, cert, vp);
-    } else if (!crdt_cert_covers(cert, p.unit, strlen(p.unit)) || cert->role != CRDT_ROLE_COMMUNE) {
-        out = EXIT_FORGED;
-        verdict(json, "forged", "signed by a node that does not register venues in this unit", &p,
-                cert, vp);
-    } else {
-        out = TV_EXIT_OK;
-        verdict(json, "genuine", "signed by the commune node that registered it", &p, cert, vp);
-    }
+    store_venue venue;
+    const store_venue *vp = store_venue_get(t, p.venue, &venue) == 0 ? &venue : NULL;
+    static const struct {
+        const char *result, *why;
+        int exit;
+    } says[] = {
+        [TV_CODE_GENUINE] = {"genuine", "signed by the commune node that registered it", 0},
+        [TV_CODE_OWN] = {"genuine", "signed by this node", 0},
+        [TV_CODE_FORGED] = {"forged", "the signature does not verify", EXIT_FORGED},
+        [TV_CODE_UNKNOWN] = {"unknown signer",
+                             "no certificate of the signing node here (enrol this node, or sync)",
+                             EXIT_UNKNOWN},
+        [TV_CODE_REVOKED] = {"revoked signer", "the node that signed it has been revoked",
+                             EXIT_REVOKED},
+        [TV_CODE_OUT_OF_SCOPE] = {"forged",
+                                  "signed by a node that does not register venues in this unit",
+                                  EXIT_FORGED},
+    };
+    int with_cert = v == TV_CODE_GENUINE || v == TV_CODE_REVOKED || v == TV_CODE_OUT_OF_SCOPE;
+    verdict(json, says[v].result, says[v].why, &p, with_cert ? cert : NULL, vp);
+    int out = says[v].exit;
     store_read_end(t);
     free(cert);
     tv_node_close(&n);

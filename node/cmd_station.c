@@ -204,11 +204,6 @@ static int suspended(station *st)
     return rc == 0 && vs.suspended;
 }
 
-static int venue_check_fn(const uint8_t *pk, const void *arg)
-{
-    return tv_venue_payload_verify(arg, pk);
-}
-
 /* Why a relayed self check-in (the venue's code, then a space and the person's) may not be
  * recorded here, or NULL when it may: the venue's code must be genuine, and this gate's. */
 static const char *self_checkin_why(station *st, const char *text, size_t len, size_t rest)
@@ -219,21 +214,25 @@ static const char *self_checkin_why(station *st, const char *text, size_t len, s
     if (rest == 0) return "a venue's code alone: the person's code or number must follow it";
     if (memcmp(p.venue, st->v.id, TV_VENUE_ID_BYTES) != 0 || strcmp(p.unit, st->v.unit) != 0)
         return "the code of another venue";
-    if (memcmp(p.key_id, st->n.id.pk, TV_KEY_ID_BYTES) == 0 &&
-        tv_venue_payload_verify(&p, st->n.id.pk) == TV_OK)
-        return NULL; /* this commune signed it */
     store_txn *t;
     crdt_cert *cert = malloc(sizeof *cert);
-    int candidates = 0, found = -1;
-    if (cert && store_read_begin(st->n.st, &t) == 0) {
-        found = tv_signer_find(t, p.key_id, venue_check_fn, &p, cert, &candidates);
-        if (found == 1 && store_revoked(t, cert->subject) > 0) found = -2;
+    tv_code_verdict v = TV_CODE_FORGED;
+    int rc = cert ? store_read_begin(st->n.st, &t) : TV_ENOMEM;
+    if (rc == 0) {
+        rc = tv_venue_code_check(t, &st->n, &p, cert, &v);
         store_read_end(t);
     }
     free(cert);
-    if (found == 1) return NULL;
-    return found == -2 ? "a venue code signed by a revoked node"
-                       : "a forged venue code: its signature does not verify";
+    if (rc) return "the venue code could not be checked (the store failed)";
+    switch (v) {
+    case TV_CODE_GENUINE:
+    case TV_CODE_OWN:
+        return NULL;
+    case TV_CODE_REVOKED:
+        return "a venue code signed by a revoked node";
+    default:
+        return "a forged venue code: its signature does not verify";
+    }
 }
 
 /* Records one line into the pending group, or decides its answer without recording. */

@@ -25,8 +25,9 @@ static const char trace_help[] =
     "\n"
     "  --person TEXT        what the case's card QR holds, or a phone or ID number\n"
     "  --ref HEX            the case's pseudonym (32 hex digits)\n"
-    "  --from, --to TIME    the infectious window: a date (2021-10-06, from its midnight,\n"
-    "                       Vietnam time) or a time with its offset; --to defaults to now\n"
+    "  --from, --to TIME    the infectious window: 'today', a date (2021-10-06, from its\n"
+    "                       midnight, Vietnam time) or a time with its offset; --to\n"
+    "                       defaults to now\n"
     "  --depth 1|2          F1 only, or F1 and F2 (default 1)\n"
     "  --min-overlap DUR    the shortest shared time that counts (default 15m; 90s, 15m,\n"
     "                       2h)\n"
@@ -43,17 +44,6 @@ static int64_t duration_ms(const char *s)
     if (strcmp(end, "s") == 0) return (int64_t)v * 1000;
     if (strcmp(end, "h") == 0) return (int64_t)v * 3600000;
     return -1;
-}
-
-/* A date (its Vietnam midnight) or a time with its offset. */
-static int when_ms(const char *s, int64_t *ms)
-{
-    int32_t day;
-    if (strlen(s) == 10 && tv_date_parse(s, &day) == 0) {
-        *ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
-        return 0;
-    }
-    return tv_time_parse(s, ms);
 }
 
 static void person_of(store_txn *t, const uint8_t *ref, char *out, size_t cap)
@@ -232,12 +222,13 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     if (!person == !refhex) return tv_cli_usage("trace", "give the case: --person or --ref.");
     if (!from) return tv_cli_usage("trace", "give the infectious window: --from DATE.");
     tv_trace_opts o = {.now_ms = tv_wall_ms()};
-    if (when_ms(from, &o.from_ms))
-        return tv_cli_usage("trace", "--from takes a date or a time with its offset, not '%s'.",
-                            from);
+    if (tv_cli_when(from, &o.from_ms))
+        return tv_cli_usage(
+            "trace", "--from takes 'today', a date or a time with its offset, not '%s'.", from);
     o.to_ms = o.now_ms;
-    if (to && when_ms(to, &o.to_ms))
-        return tv_cli_usage("trace", "--to takes a date or a time with its offset, not '%s'.", to);
+    if (to && tv_cli_when(to, &o.to_ms))
+        return tv_cli_usage("trace",
+                            "--to takes 'today', a date or a time with its offset, not '%s'.", to);
     if (o.to_ms <= o.from_ms) return tv_cli_usage("trace", "--to must come after --from.");
     if (strcmp(depth, "1") && strcmp(depth, "2"))
         return tv_cli_usage("trace", "--depth is 1 (F1) or 2 (F1 and F2), not '%s'.", depth);
@@ -252,20 +243,9 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
     uint8_t ref[TV_PERSON_REF_BYTES];
-    if (refhex) {
-        if (strlen(refhex) != 2 * TV_PERSON_REF_BYTES || tv_hex_decode(ref, sizeof ref, refhex)) {
-            tv_node_close(&n);
-            return tv_cli_usage("trace", "--ref takes 32 hex digits.");
-        }
-    } else {
-        tv_card card;
-        const char *why;
-        if (tv_card_parse(person, strlen(person), &card, &why)) {
-            tv_node_close(&n);
-            return tv_cli_usage("trace", "'%s' cannot be read as a person: %s.", person, why);
-        }
-        tv_card_ref(&card, n.tracing_key, ref);
-        sodium_memzero(&card, sizeof card);
+    if ((rc = tv_cli_person_ref("trace", &n, person, refhex, ref))) {
+        tv_node_close(&n);
+        return rc;
     }
     store_txn *t;
     tv_trace_result r;

@@ -238,22 +238,6 @@ static int catch_up_now(watcher *w, int skip)
     return rc;
 }
 
-/* --from: 'today', a date or a time with its offset. Returns 0 or TV_EINVAL. */
-static int parse_from(const char *s, int64_t *ms)
-{
-    int32_t day;
-    if (strcmp(s, "today") == 0) {
-        *ms = tv_date_start_ms(tv_time_day(tv_wall_ms(), TV_TIME_VN_OFFSET_MIN),
-                               TV_TIME_VN_OFFSET_MIN);
-        return 0;
-    }
-    if (strlen(s) == 10 && tv_date_parse(s, &day) == 0) {
-        *ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
-        return 0;
-    }
-    return tv_time_parse(s, ms);
-}
-
 int tv_cmd_watch(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -290,7 +274,7 @@ int tv_cmd_watch(tv_cli *cli, int argc, char **argv)
     w->json = json;
     w->all = all;
     w->from_ms = INT64_MIN;
-    if (from && parse_from(from, &w->from_ms)) {
+    if (from && tv_cli_when(from, &w->from_ms)) {
         free(w);
         return tv_cli_usage("watch",
                             "--from takes 'today', a date (2021-10-06) or a time with its "

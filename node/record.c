@@ -217,6 +217,30 @@ static int card_check_fn(const uint8_t *pk, const void *arg)
     return tv_person_card_verify(arg, pk);
 }
 
+static int venue_check_fn(const uint8_t *pk, const void *arg)
+{
+    return tv_venue_payload_verify(arg, pk);
+}
+
+int tv_venue_code_check(store_txn *t, const tv_node *n, const tv_venue_payload *p, crdt_cert *cert,
+                        tv_code_verdict *verdict)
+{
+    int candidates, found = tv_signer_find(t, p->key_id, venue_check_fn, p, cert, &candidates);
+    if (found < 0) return found;
+    if (!found && memcmp(n->id.pk, p->key_id, TV_KEY_ID_BYTES) == 0 &&
+        tv_venue_payload_verify(p, n->id.pk) == TV_OK && strcmp(p->unit, n->unit) == 0)
+        *verdict = TV_CODE_OWN;
+    else if (!found)
+        *verdict = candidates ? TV_CODE_FORGED : TV_CODE_UNKNOWN;
+    else if (store_revoked(t, cert->subject) > 0)
+        *verdict = TV_CODE_REVOKED;
+    else if (!crdt_cert_covers(cert, p->unit, strlen(p->unit)) || cert->role != CRDT_ROLE_COMMUNE)
+        *verdict = TV_CODE_OUT_OF_SCOPE;
+    else
+        *verdict = TV_CODE_GENUINE;
+    return TV_OK;
+}
+
 int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc)
 {
     if (memcmp(n->id.pk, pc->key_id, TV_KEY_ID_BYTES) == 0 &&

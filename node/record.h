@@ -61,6 +61,21 @@ typedef int (*tv_sig_check_fn)(const uint8_t pk[TV_NODE_ID_BYTES], const void *a
 int tv_signer_find(store_txn *t, const uint8_t key_id[TV_KEY_ID_BYTES], tv_sig_check_fn check,
                    const void *arg, crdt_cert *cert, int *candidates);
 
+/* What the nodes t knows say of a venue payload (payload.h). */
+typedef enum tv_code_verdict {
+    TV_CODE_GENUINE = 0, /* signed by a commune node covering its unit (in *cert) */
+    TV_CODE_OWN,         /* signed by this node itself, for its own unit */
+    TV_CODE_FORGED,      /* a known node's key does not verify it */
+    TV_CODE_UNKNOWN,     /* no certificate of its signer here */
+    TV_CODE_REVOKED,     /* its signer (in *cert) is revoked */
+    TV_CODE_OUT_OF_SCOPE /* its signer (in *cert) may not register venues in that unit */
+} tv_code_verdict;
+
+/* Judges payload p by what t holds; *cert (caller's, large) gets the signer's
+ * certificate when one verifies it. Returns 0 with *verdict set, or a store error. */
+int tv_venue_code_check(store_txn *t, const tv_node *n, const tv_venue_payload *p, crdt_cert *cert,
+                        tv_code_verdict *verdict);
+
 /* Checks a personal code's signature against the nodes t knows: 0 when a known node (or
  * this one) signed it, or when its issuer is unknown here (communes do not hold each
  * other's certificates, so a code issued elsewhere is taken: it carries only a
