@@ -71,9 +71,10 @@ int store_open(store **out, const char *dir, const store_opts *opts)
         (rc = mdb_env_set_maxreaders(s->env, STORE_READERS_MAX)))
         goto fail;
     /* MDB_NOTLS: read transactions are not tied to threads, so a daemon can hand them
-     * around; durability flags are left at LMDB's safe defaults on purpose. */
-    unsigned flags =
-        MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0) | (opts && opts->unsynced ? MDB_NOSYNC : 0);
+     * around; durability flags are left at LMDB's safe defaults on purpose (the
+     * simulator's unsynced stores excepted, see store.h). */
+    unsigned flags = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0) |
+                     (opts && opts->unsynced ? MDB_NOSYNC | MDB_WRITEMAP : 0);
     if ((rc = mdb_env_open(s->env, dir, flags, 0600))) goto fail;
     int dead = 0;
     mdb_reader_check(s->env, &dead);

@@ -31,8 +31,11 @@ typedef struct store_txn store_txn;
 typedef struct store_opts {
     size_t map_bytes; /* initial map size; 0 for STORE_MAP_BYTES_DEFAULT */
     int read_only;    /* open without write access (e.g. `verify` on a copy) */
-    int unsynced;     /* the simulator only: commits are not fsync'd (MDB_NOSYNC). A real
-                       * node never sets this: its acknowledgements depend on the fsync */
+    int unsynced;     /* the simulator only: commits are not fsync'd (MDB_NOSYNC) and pages
+                       * are written in place in the map (MDB_WRITEMAP: no write(2) of each
+                       * dirty page; the copy-on-write tree is the same, so an aborted
+                       * transaction still leaves no trace). A real node never sets this:
+                       * its acknowledgements depend on the fsync */
 } store_opts;
 
 /* Opens (creating if needed) the environment in directory `dir`, which must exist, and
