@@ -54,7 +54,7 @@ typedef struct want {
     uint64_t target;           /* the peer's seq when we asked */
     uint64_t from;             /* the first seq asked for */
     int refused;               /* 0, or the code of a refusal of this origin */
-    uint64_t refused_at_certs; /* certificates held when refused (retry when it grows) */
+    uint64_t refused_at_certs; /* trust events held when refused (retry when it grows) */
 } want;
 
 typedef struct pending {
@@ -81,10 +81,11 @@ struct sync_peer {
     crdt_vv incoming;   /* the peer's vector being rebuilt from VV messages */
     int incoming_ok;    /* the current VV stream's base matched */
     uint8_t expect_base[CRDT_VV_DIGEST_BYTES];
-    int vv_known;      /* peer_vv is complete */
-    crdt_vv peer_vv;   /* what the peer holds, as far as we know */
-    crdt_vv sent_vv;   /* what the peer knows we hold (from earlier sessions) */
-    crdt_vv announced; /* what we have told the peer in this session */
+    int vv_known;        /* peer_vv is complete */
+    uint64_t trust_seen; /* trust events held when the wants were last worked out */
+    crdt_vv peer_vv;     /* what the peer holds, as far as we know */
+    crdt_vv sent_vv;     /* what the peer knows we hold (from earlier sessions) */
+    crdt_vv announced;   /* what we have told the peer in this session */
     /* digests of peer_vv and announced, kept while the vectors do not change (a DONE
      * carries one after every group of batches) */
     uint8_t peer_digest[CRDT_VV_DIGEST_BYTES], announced_digest[CRDT_VV_DIGEST_BYTES];
@@ -648,6 +649,12 @@ static int decode_entry(const msgpack_object *o, const uint8_t **origin, uint64_
 
 static int send_done(sync_peer *p);
 
+/* Certificates and revocations held: what decides which origins a node may hold. */
+static uint64_t trust_events(const store_counts *c)
+{
+    return c->by_type[CRDT_EV_CERT] + c->by_type[CRDT_EV_REVOKE];
+}
+
 /* Works out which origins we lack and should hold, and asks for them. */
 static int compute_wants(sync_peer *p)
 {
@@ -658,6 +665,7 @@ static int compute_wants(sync_peer *p)
     crdt_vv_init(&mine);
     store_counts counts;
     if ((rc = store_vv_get(t, &mine)) || (rc = store_counts_get(t, &counts))) goto done;
+    p->trust_seen = trust_events(&counts);
     int peer_is_below =
         crdt_cert_covers(p->my_cert, p->peer_cert->unit, strlen(p->peer_cert->unit)) &&
         p->peer_cert->role < p->my_cert->role;
@@ -683,7 +691,7 @@ static int compute_wants(sync_peer *p)
         for (size_t k = 0; k < p->wn_len; k++)
             if (memcmp(p->wn[k].origin, e->origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
         if (w) {
-            int retry = w->refused == TV_EUNTRUSTED && counts.events > w->refused_at_certs;
+            int retry = w->refused == TV_EUNTRUSTED && trust_events(&counts) > w->refused_at_certs;
             if (w->refused && !retry) continue;
             if (!w->refused && w->target >= e->seq) continue; /* already asked */
             w->refused = 0;
@@ -983,6 +991,17 @@ static int flush_fn(store_txn *t, void *arg)
     return TV_OK;
 }
 
+/* Whether certificates or revocations arrived since the wants were last worked out. */
+static int trust_moved(sync_peer *p, int *rc)
+{
+    store_txn *t;
+    store_counts c;
+    if ((*rc = store_read_begin(p->cfg.st, &t))) return 0;
+    *rc = store_counts_get(t, &c);
+    store_read_end(t);
+    return *rc == 0 && trust_events(&c) != p->trust_seen;
+}
+
 int sync_peer_flush(sync_peer *p, int64_t now)
 {
     if (p->pend_len == 0) return TV_OK;
@@ -1052,7 +1071,7 @@ int sync_peer_flush(sync_peer *p, int64_t now)
                         p->wn[k].refused = c->rc[i];
                         store_counts cnt;
                         if (t && store_counts_get(t, &cnt) == 0)
-                            p->wn[k].refused_at_certs = cnt.events;
+                            p->wn[k].refused_at_certs = trust_events(&cnt);
                     }
             }
         }
@@ -1061,8 +1080,13 @@ int sync_peer_flush(sync_peer *p, int64_t now)
         for (size_t i = 0; i < p->pend_len; i++)
             free(p->pend[i].buf);
         p->pend_len = 0;
-        /* new certificates may make more origins ours, or let refused ones in */
-        if (rc == 0 && p->vv_known) rc = compute_wants(p);
+        /* new certificates (from this peer or any other) may make more origins ours, or
+         * let refused ones in; otherwise the wants stand and only DONE may be due. Working
+         * them out reads the whole vector, which at a province is every commune's entry. */
+        if (rc == 0 && p->vv_known) {
+            int moved = trust_moved(p, &rc);
+            if (rc == 0) rc = moved ? compute_wants(p) : send_done(p);
+        }
     }
     free(c);
     return rc;
