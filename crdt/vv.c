@@ -280,15 +280,26 @@ out:
 
 void crdt_vv_digest(const crdt_vv *v, uint8_t out[CRDT_VV_DIGEST_BYTES])
 {
+    /* the hash of origin || seq (big-endian) || hash of each entry in order, fed in blocks:
+     * at a province the vector has an entry per node, and three tiny updates an entry cost
+     * more than the hashing itself */
+    enum { ENTRY = TV_NODE_ID_BYTES + 8 + TV_HASH_BYTES, PER_BLOCK = 64 };
+    uint8_t buf[ENTRY * PER_BLOCK];
+    size_t used = 0;
     crypto_generichash_state st;
     crypto_generichash_init(&st, (const uint8_t *)"truyvet/vv/v1", 13, CRDT_VV_DIGEST_BYTES);
     for (size_t i = 0; i < v->len; i++) {
-        uint8_t seq[8];
+        uint8_t *e = buf + used;
+        memcpy(e, v->entries[i].origin, TV_NODE_ID_BYTES);
         for (int k = 0; k < 8; k++)
-            seq[k] = (uint8_t)(v->entries[i].seq >> (56 - 8 * k));
-        crypto_generichash_update(&st, v->entries[i].origin, TV_NODE_ID_BYTES);
-        crypto_generichash_update(&st, seq, sizeof seq);
-        crypto_generichash_update(&st, v->entries[i].hash, TV_HASH_BYTES);
+            e[TV_NODE_ID_BYTES + k] = (uint8_t)(v->entries[i].seq >> (56 - 8 * k));
+        memcpy(e + TV_NODE_ID_BYTES + 8, v->entries[i].hash, TV_HASH_BYTES);
+        used += ENTRY;
+        if (used == sizeof buf) {
+            crypto_generichash_update(&st, buf, used);
+            used = 0;
+        }
     }
+    if (used) crypto_generichash_update(&st, buf, used);
     crypto_generichash_final(&st, out, CRDT_VV_DIGEST_BYTES);
 }
