@@ -180,6 +180,12 @@ int crdt_cert_covers(const crdt_cert *c, const char *unit, size_t unit_len)
     return 0;
 }
 
+int crdt_cert_health_covers(const crdt_cert *c, const char *unit, size_t unit_len)
+{
+    return (c->flags & CRDT_CERT_F_HEALTH) &&
+           crdt_cert_covers(c, unit, crdt_unit_owner_len(unit, unit_len));
+}
+
 int crdt_cert_narrows(const crdt_cert *parent, const crdt_cert *child)
 {
     if (memcmp(child->issuer, parent->subject, TV_NODE_ID_BYTES) != 0) return TV_EPERM;

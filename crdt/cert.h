@@ -63,6 +63,10 @@ int crdt_cert_decode(crdt_cert *c, const uint8_t *buf, size_t len)
 /* Returns 1 when unit is within c's scope. */
 int crdt_cert_covers(const crdt_cert *c, const char *unit, size_t unit_len);
 
+/* Whether c may set case statuses and risk levels for unit: it has the health flag and its
+ * scope covers the unit (a local unit <commune>.<local> through its commune). */
+int crdt_cert_health_covers(const crdt_cert *c, const char *unit, size_t unit_len);
+
 /* Checks that child may be issued by parent: child->issuer is parent->subject, the role is
  * lower, the scope is no wider, the validity lies within the parent's, and only a health
  * parent grants the health flag. Returns 0 or TV_EPERM. */

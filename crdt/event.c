@@ -39,6 +39,10 @@ enum {
 };
 /* Map keys of the reveal event. */
 enum { XK_PERSON = 1, XK_REASON = 2 };
+/* Map keys of the risk_level event. */
+enum { LK_UNIT = 1, LK_LEVEL = 2, LK_FROM = 3, LK_NOTE = 4 };
+/* Map keys of the case_status event. */
+enum { AK_PERSON = 1, AK_UNIT = 2, AK_STATUS = 3, AK_ONSET = 4, AK_SAMPLED = 5, AK_AT = 6 };
 
 #define CATEGORY_CODE_MAX 255
 
@@ -100,6 +104,18 @@ int crdt_unit_code_valid(const char *s, size_t n)
             return 0;
     }
     return 1;
+}
+
+size_t crdt_unit_owner_len(const char *s, size_t n)
+{
+    const char *dot = n ? memchr(s, '.', n) : NULL;
+    return dot && dot != s ? (size_t)(dot - s) : n;
+}
+
+const char *crdt_case_status_name(uint32_t status)
+{
+    static const char *const names[] = {"F0", "F1", "F2", "cleared"};
+    return status <= CRDT_CASE_STATUS_MAX ? names[status] : NULL;
 }
 
 static int text_valid(crdt_text t, size_t max, int required)
@@ -168,6 +184,21 @@ static int person_valid(const crdt_person *p)
         if (!p->sealed[i].box || p->sealed[i].len == 0 || p->sealed[i].len > CRDT_SEALED_BYTES_MAX)
             return 0;
     return 1;
+}
+
+static int risk_valid(const crdt_risk *r)
+{
+    return crdt_unit_code_valid(r->unit.p, r->unit.n) && r->level >= 1 &&
+           r->level <= CRDT_RISK_LEVEL_MAX && r->from_ms >= 0 &&
+           text_valid(r->note, CRDT_TEXT_BYTES_MAX, 0);
+}
+
+static int case_valid(const crdt_case *c)
+{
+    if (!crdt_unit_code_valid(c->unit.p, c->unit.n) || c->status > CRDT_CASE_STATUS_MAX) return 0;
+    if (c->onset_ms < CRDT_TIME_NONE || c->sampled_ms < CRDT_TIME_NONE || c->at_ms < CRDT_TIME_NONE)
+        return 0;
+    return c->status != CRDT_CASE_F0 || c->onset_ms >= 0 || c->sampled_ms >= 0;
 }
 
 static int pack_text(msgpack_packer *pk, crdt_text t)
@@ -274,6 +305,35 @@ int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *
             msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
     e |= msgpack_pack_uint8(pk, XK_PERSON) | pack_bin(pk, r->person, TV_PERSON_REF_BYTES);
     e |= msgpack_pack_uint8(pk, XK_REASON) | pack_text(pk, r->reason);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r)
+{
+    if (!risk_valid(r)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_RISK_LEVEL) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, r->note.n ? 4 : 3);
+    e |= msgpack_pack_uint8(pk, LK_UNIT) | pack_text(pk, r->unit);
+    e |= msgpack_pack_uint8(pk, LK_LEVEL) | msgpack_pack_uint8(pk, r->level);
+    e |= msgpack_pack_uint8(pk, LK_FROM) | msgpack_pack_int64(pk, r->from_ms);
+    if (r->note.n) e |= msgpack_pack_uint8(pk, LK_NOTE) | pack_text(pk, r->note);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c)
+{
+    if (!case_valid(c)) return TV_EINVAL;
+    uint32_t n = 3 + (c->onset_ms >= 0) + (c->sampled_ms >= 0) + (c->at_ms >= 0);
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CASE_STATUS) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, n);
+    e |= msgpack_pack_uint8(pk, AK_PERSON) | pack_bin(pk, c->person, TV_PERSON_REF_BYTES);
+    e |= msgpack_pack_uint8(pk, AK_UNIT) | pack_text(pk, c->unit);
+    e |= msgpack_pack_uint8(pk, AK_STATUS) | msgpack_pack_uint8(pk, c->status);
+    if (c->onset_ms >= 0)
+        e |= msgpack_pack_uint8(pk, AK_ONSET) | msgpack_pack_int64(pk, c->onset_ms);
+    if (c->sampled_ms >= 0)
+        e |= msgpack_pack_uint8(pk, AK_SAMPLED) | msgpack_pack_int64(pk, c->sampled_ms);
+    if (c->at_ms >= 0) e |= msgpack_pack_uint8(pk, AK_AT) | msgpack_pack_int64(pk, c->at_ms);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -605,6 +665,75 @@ static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
     return TV_OK;
 }
 
+static int decode_risk(crdt_risk *r, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key, x;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case LK_UNIT:
+            if (get_text(o, TV_UNIT_CODE_MAX, &r->unit)) return TV_EDECODE;
+            break;
+        case LK_LEVEL:
+            if (get_small(o, CRDT_RISK_LEVEL_MAX, &x)) return TV_EDECODE;
+            r->level = (uint8_t)x;
+            break;
+        case LK_FROM:
+            if (crdt_mp_i64(o, &r->from_ms)) return TV_EDECODE;
+            break;
+        case LK_NOTE:
+            if (get_text(o, CRDT_TEXT_BYTES_MAX, &r->note)) return TV_EDECODE;
+            break;
+        default:
+            break;
+        }
+    }
+    const uint32_t required = 1u << LK_UNIT | 1u << LK_LEVEL | 1u << LK_FROM;
+    if ((seen & required) != required || !risk_valid(r)) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_case(crdt_case *c, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    c->onset_ms = c->sampled_ms = c->at_ms = CRDT_TIME_NONE;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key, x;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case AK_PERSON:
+            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
+            memcpy(c->person, b, TV_PERSON_REF_BYTES);
+            break;
+        case AK_UNIT:
+            if (get_text(o, TV_UNIT_CODE_MAX, &c->unit)) return TV_EDECODE;
+            break;
+        case AK_STATUS:
+            if (get_small(o, CRDT_CASE_STATUS_MAX, &x)) return TV_EDECODE;
+            c->status = (uint8_t)x;
+            break;
+        case AK_ONSET:
+            if (crdt_mp_i64(o, &c->onset_ms) || c->onset_ms < 0) return TV_EDECODE;
+            break;
+        case AK_SAMPLED:
+            if (crdt_mp_i64(o, &c->sampled_ms) || c->sampled_ms < 0) return TV_EDECODE;
+            break;
+        case AK_AT:
+            if (crdt_mp_i64(o, &c->at_ms) || c->at_ms < 0) return TV_EDECODE;
+            break;
+        default:
+            break;
+        }
+    }
+    const uint32_t required = 1u << AK_PERSON | 1u << AK_UNIT | 1u << AK_STATUS;
+    if ((seen & required) != required || !case_valid(c)) return TV_EDECODE;
+    return TV_OK;
+}
+
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
@@ -618,8 +747,7 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
     crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
-    if (crdt_event_type_name((uint32_t)type) && type != CRDT_EV_RISK_LEVEL &&
-        type != CRDT_EV_CASE_STATUS) {
+    if (crdt_event_type_name((uint32_t)type)) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
             return TV_EDECODE;
         const msgpack_object_map *m = &o->via.array.ptr[2].via.map;
@@ -645,6 +773,12 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
             break;
         case CRDT_EV_PERSON:
             rc = decode_person(&e.u.person, m);
+            break;
+        case CRDT_EV_RISK_LEVEL:
+            rc = decode_risk(&e.u.risk, m);
+            break;
+        case CRDT_EV_CASE_STATUS:
+            rc = decode_case(&e.u.cstatus, m);
             break;
         default:
             rc = decode_reveal(&e.u.reveal, m);

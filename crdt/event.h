@@ -53,6 +53,17 @@ enum crdt_scan_method {
 };
 #define CRDT_METHOD_MAX 6
 
+/* Case statuses (wire values; never renumber). */
+enum crdt_case_status {
+    CRDT_CASE_F0 = 0,      /* a confirmed case */
+    CRDT_CASE_F1 = 1,      /* a close contact of an F0 */
+    CRDT_CASE_F2 = 2,      /* a close contact of an F1 */
+    CRDT_CASE_CLEARED = 3, /* no longer followed: recovered, tested negative, released */
+};
+#define CRDT_CASE_STATUS_MAX 3
+#define CRDT_RISK_LEVEL_MAX 4 /* Resolution 128/NQ-CP: 1 low .. 4 very high */
+#define CRDT_TIME_NONE (-1)   /* an optional time not given */
+
 /* A borrowed string: n bytes of UTF-8 at p, not NUL-terminated. */
 typedef struct crdt_text {
     const char *p;
@@ -140,6 +151,29 @@ typedef struct crdt_reveal {
     crdt_text reason; /* required */
 } crdt_reveal;
 
+/* risk_level: a unit's risk level from a time on. The level in force at a time is that of
+ * the unit's entry with the latest `from` not after it; entries with the same unit and
+ * `from` are last-writer-wins by (HLC, origin). */
+typedef struct crdt_risk {
+    crdt_text unit;  /* any unit code; a local unit (a village) is <commune>.<local> */
+    uint8_t level;   /* 1..CRDT_RISK_LEVEL_MAX */
+    int64_t from_ms; /* when it takes effect, >= 0 */
+    crdt_text note;  /* optional */
+} crdt_risk;
+
+/* case_status: a person's status as a health node set it; a person's status is their
+ * case_status event with the largest (HLC, origin). */
+typedef struct crdt_case {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    crdt_text unit;     /* the unit that manages the case (scope) */
+    uint8_t status;     /* CRDT_CASE_* */
+    int64_t onset_ms;   /* symptom onset (F0) or exposure (F1, F2); CRDT_TIME_NONE if not given */
+    int64_t sampled_ms; /* the positive sample; CRDT_TIME_NONE if not given. An F0 has at
+                         * least one of the two: its infectious window starts from it */
+    int64_t at_ms;      /* when the status took effect (a clearing: the release), if not
+                         * when it was recorded; CRDT_TIME_NONE if not given */
+} crdt_case;
+
 /* cert: a certificate issued by the event's origin (bytes as crdt_cert_sign made them). */
 typedef struct crdt_cert_event {
     const uint8_t *cert;
@@ -167,6 +201,8 @@ typedef struct crdt_event {
         crdt_reminder reminder;
         crdt_person person;
         crdt_reveal reveal;
+        crdt_risk risk;
+        crdt_case cstatus;
     } u;
 } crdt_event;
 
@@ -180,6 +216,13 @@ const char *crdt_method_name(uint32_t method);
  * [0-9A-Za-z._-]), else 0. */
 int crdt_unit_code_valid(const char *s, size_t n);
 
+/* The length of the unit whose scope covers unit code s: a local unit <commune>.<local>
+ * belongs to its commune (the part before the first '.'); any other code to itself. */
+size_t crdt_unit_owner_len(const char *s, size_t n);
+
+/* Returns the case status's name ("F0", "F1", "F2", "cleared") or NULL. */
+const char *crdt_case_status_name(uint32_t status);
+
 /* Appends one encoded event to the packer. The fields are validated first (the same checks
  * as decoding). Returns 0, TV_EINVAL (invalid field) or TV_ENOMEM. */
 int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s);
@@ -192,6 +235,8 @@ int crdt_event_pack_controller(msgpack_packer *pk, uint32_t type, uint64_t hlc,
 int crdt_event_pack_reminder(msgpack_packer *pk, uint64_t hlc, const crdt_reminder *r);
 int crdt_event_pack_person(msgpack_packer *pk, uint64_t hlc, const crdt_person *p);
 int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *r);
+int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r);
+int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

@@ -85,6 +85,11 @@ int tv_node_add_controller(tv_node *n, uint32_t type, const crdt_controller *c, 
 int tv_node_add_reminder(tv_node *n, const crdt_reminder *r, uint64_t *hlc_out);
 int tv_node_add_person(tv_node *n, const crdt_person *p, uint64_t *hlc_out);
 int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
+/* Health events: only a node whose certificate has the health flag and covers the unit may
+ * author them (TV_EPERM: no health flag or not enrolled; TV_ESCOPE: the unit is outside
+ * its scope). */
+int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out);
+int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out);
 
 /* Adds a certificate issued by this node (bytes as crdt_cert_sign made them) to the
  * pending group. Other nodes trust a node's own log as a whole, so a certificate they

@@ -49,12 +49,6 @@ static void acc_clear(acc *a)
     a->n = 0;
 }
 
-static void unit_key(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
-{
-    memset(out, 0, UNIT_KEY_BYTES);
-    memcpy(out, p, n < TV_UNIT_CODE_MAX ? n : TV_UNIT_CODE_MAX);
-}
-
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta)
 {
     uint8_t k[4], v[8];
@@ -187,7 +181,7 @@ static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     if ((rc = store_put_(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1))) return rc;
 
     uint8_t ak[UNIT_KEY_BYTES + 4];
-    unit_key(ak, s->unit.p, s->unit.n);
+    store_unit_key_(ak, s->unit.p, s->unit.n);
     store_be32_(ak + UNIT_KEY_BYTES, store_bias32_(day));
     acc_entry *e = acc_find(agg, ak, sizeof ak);
     e->day = day;
@@ -354,6 +348,8 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
             rc = store_venue_apply_(t, &ev->u.venue, ev->hlc, b.h.origin);
         else if (ev->known && (ev->type == CRDT_EV_CERT || ev->type == CRDT_EV_REVOKE))
             rc = store_trust_apply_(t, ev, b.h.origin);
+        else if (ev->known && (ev->type == CRDT_EV_CASE_STATUS || ev->type == CRDT_EV_RISK_LEVEL))
+            rc = store_health_apply_(t, ev, b.h.origin);
         else if (ev->known)
             rc = store_people_apply_(t, ev, b.h.origin, b.h.first_seq + i);
     }

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <lmdb.h>
+#include <string.h>
 
 /* The tables. Keys are big-endian so LMDB's byte order is numeric order. */
 enum store_table {
@@ -26,6 +27,8 @@ enum store_table {
     T_CTRL_GONE,   /* tag(40) -> nothing: controller adds removed (observed-remove set) */
     T_REMINDERS,   /* venue(8) hlc(8) origin(32) -> action(1) note */
     T_REVEALS,     /* hlc(8) origin(32) -> person(16) reason: the audit of full views */
+    T_CASES,       /* person(16) hlc(8) origin(32) -> status(1) onset sampled at(8 each) unit */
+    T_RISKS,       /* unit(16, NUL-padded) from(8, biased) -> hlc(8) origin(32) level(1) note */
     T_COUNT_
 };
 
@@ -105,6 +108,24 @@ int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
                        int *own);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a case_status or risk_level event (health.c); other types: 0. */
+int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* A unit code as a fixed-width key: NUL-padded to UNIT_KEY_BYTES. */
+static inline void store_unit_key_(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
+{
+    memset(out, 0, UNIT_KEY_BYTES);
+    memcpy(out, p, n < TV_UNIT_CODE_MAX ? n : TV_UNIT_CODE_MAX);
+}
+/* Calls fn(key, val, ctx) for the keys of table that start with prefix (plen 0: all), in
+ * key order; stops at fn's first non-zero result and returns it. */
+typedef int (*store_prefix_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+int store_prefix_foreach_(store_txn *t, int table, const uint8_t *prefix, size_t plen,
+                          store_prefix_fn fn, void *ctx);
+/* The last row of table whose key is at most key (klen bytes) and starts with its first
+ * plen bytes: k and v are set (valid until the transaction ends). Returns 0, TV_ENOTFOUND
+ * or a store error. */
+int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen, size_t plen,
+                        MDB_val *k, MDB_val *v);
 /* Applies a person, controller, reminder or reveal event (people.c); other types: 0. */
 int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
                         uint64_t seq);

@@ -123,10 +123,8 @@ int store_person_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store
     return TV_OK;
 }
 
-/* Calls fn(key, val, ctx) for the keys of table that start with prefix, in order. */
-typedef int (*prefix_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
-static int prefix_foreach(store_txn *t, int table, const uint8_t *prefix, size_t plen, prefix_fn fn,
-                          void *ctx)
+int store_prefix_foreach_(store_txn *t, int table, const uint8_t *prefix, size_t plen,
+                          store_prefix_fn fn, void *ctx)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[table], &cur);
@@ -173,7 +171,7 @@ int store_controllers_foreach(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTE
                               store_controller_fn fn, void *ctx)
 {
     ctrl_ctx c = {.t = t, .fn = fn, .ctx = ctx};
-    return prefix_foreach(t, T_CTRL_ADDS, venue, TV_VENUE_ID_BYTES, ctrl_row, &c);
+    return store_prefix_foreach_(t, T_CTRL_ADDS, venue, TV_VENUE_ID_BYTES, ctrl_row, &c);
 }
 
 typedef struct tags_ctx {
@@ -204,7 +202,7 @@ int store_controller_tags(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], 
     memcpy(prefix, venue, TV_VENUE_ID_BYTES);
     phone_key(prefix + TV_VENUE_ID_BYTES, (crdt_text){phone, (uint32_t)strlen(phone)});
     tags_ctx c = {.t = t, .tags = tags, .cap = cap};
-    int rc = prefix_foreach(t, T_CTRL_ADDS, prefix, sizeof prefix, tag_row, &c);
+    int rc = store_prefix_foreach_(t, T_CTRL_ADDS, prefix, sizeof prefix, tag_row, &c);
     *n = c.n;
     return rc;
 }
@@ -228,7 +226,7 @@ int store_reminders_foreach(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES]
                             store_reminder_fn fn, void *ctx)
 {
     rem_ctx c = {fn, ctx};
-    return prefix_foreach(t, T_REMINDERS, venue, TV_VENUE_ID_BYTES, rem_row, &c);
+    return store_prefix_foreach_(t, T_REMINDERS, venue, TV_VENUE_ID_BYTES, rem_row, &c);
 }
 
 /* The latest scan time at a venue: the venue's last venue-day row holds it. */
@@ -318,5 +316,5 @@ static int rev_row(const MDB_val *k, const MDB_val *v, void *arg)
 int store_reveals_foreach(store_txn *t, store_reveal_fn fn, void *ctx)
 {
     rev_ctx c = {fn, ctx};
-    return prefix_foreach(t, T_REVEALS, NULL, 0, rev_row, &c);
+    return store_prefix_foreach_(t, T_REVEALS, NULL, 0, rev_row, &c);
 }

@@ -27,6 +27,8 @@ static const char *const table_names[T_COUNT_] = {
     [T_CTRL_GONE] = "controller_removed",
     [T_REMINDERS] = "reminders",
     [T_REVEALS] = "reveals",
+    [T_CASES] = "cases",
+    [T_RISKS] = "risks",
 };
 
 int store_err_(store_txn *t, int rc)

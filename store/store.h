@@ -231,6 +231,9 @@ typedef struct store_agg {
 } store_agg;
 /* Returns 0 (zeroes when nothing was recorded) or TV_ESTORE. */
 int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
+/* The last day with a scan recorded at one of unit's venues. Returns 0, TV_ENOTFOUND or a
+ * store error. */
+int store_agg_last_day(store_txn *t, const char *unit, int32_t *day);
 
 /* --- people and venue compliance (people.c) ---------------------------------------- */
 
@@ -274,6 +277,41 @@ typedef struct store_venue_status {
 } store_venue_status;
 int store_venue_status_get(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
                            store_venue_status *st);
+
+/* --- health: case statuses and risk levels (health.c) ---------------------------------- */
+
+/* One case_status event. A person's status is their event with the largest (hlc, origin):
+ * the last one store_cases_foreach gives for that person. */
+typedef struct store_case {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint8_t status;                      /* CRDT_CASE_* */
+    int64_t onset_ms, sampled_ms, at_ms; /* CRDT_TIME_NONE when not given */
+    char unit[TV_UNIT_CODE_MAX + 1];
+} store_case;
+typedef int (*store_case_fn)(const store_case *c, void *ctx);
+/* Every case_status event held, by person, then in (hlc, origin) order; person NULL: of
+ * every person. Stops at fn's first non-zero result and returns it. */
+int store_cases_foreach(store_txn *t, const uint8_t *person, store_case_fn fn, void *ctx);
+
+/* A risk level in force for a unit from from_ms on: for each (unit, from) the event with the
+ * largest (hlc, origin). */
+typedef struct store_risk {
+    char unit[TV_UNIT_CODE_MAX + 1];
+    int64_t from_ms;
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint8_t level;
+    char note[CRDT_TEXT_BYTES_MAX + 1];
+} store_risk;
+typedef int (*store_risk_fn)(const store_risk *r, void *ctx);
+/* The risk levels held, by unit then from; unit NULL: of every unit. */
+int store_risks_foreach(store_txn *t, const char *unit, store_risk_fn fn, void *ctx);
+/* The level in force for unit at at_ms: its entry with the latest from not after at_ms, or
+ * for a local unit (<commune>.<local>) without one, its commune's. Returns 0 (*out set),
+ * TV_ENOTFOUND or a store error. */
+int store_risk_at(store_txn *t, const char *unit, int64_t at_ms, store_risk *out);
 
 /* The audit of full views of people, in (hlc, origin) order. */
 typedef int (*store_reveal_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES],

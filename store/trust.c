@@ -199,6 +199,12 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *e
                                                                                   : TV_ESCOPE;
     case CRDT_EV_PERSON:
         return crdt_cert_covers(oc, ev->u.person.unit.p, ev->u.person.unit.n) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_CASE_STATUS:
+        return crdt_cert_health_covers(oc, ev->u.cstatus.unit.p, ev->u.cstatus.unit.n) ? TV_OK
+                                                                                       : TV_ESCOPE;
+    case CRDT_EV_RISK_LEVEL:
+        return crdt_cert_health_covers(oc, ev->u.risk.unit.p, ev->u.risk.unit.n) ? TV_OK
+                                                                                 : TV_ESCOPE;
     case CRDT_EV_REVEAL:
         /* only a node that can read sealed details shows them, and says so */
         return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;

@@ -326,3 +326,38 @@ int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a)
     a->venues_active = store_get64_((uint8_t *)val.mv_data + 16);
     return TV_OK;
 }
+
+int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen, size_t plen,
+                        MDB_val *k, MDB_val *v)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[table], &cur);
+    if (rc) return store_err_(t, rc);
+    *k = (MDB_val){klen, (void *)key};
+    rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+    /* the first key at or after key: itself when equal, else one back */
+    if (rc == 0 && (k->mv_size != klen || memcmp(k->mv_data, key, klen) != 0))
+        rc = mdb_cursor_get(cur, k, v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, k, v, MDB_LAST);
+    int out = TV_ENOTFOUND;
+    if (rc == 0 && k->mv_size >= plen && memcmp(k->mv_data, key, plen) == 0)
+        out = TV_OK;
+    else if (rc && rc != MDB_NOTFOUND)
+        out = store_err_(t, rc);
+    mdb_cursor_close(cur);
+    return out;
+}
+
+int store_agg_last_day(store_txn *t, const char *unit, int32_t *day)
+{
+    uint8_t k[UNIT_KEY_BYTES + 4];
+    store_unit_key_(k, unit, strlen(unit));
+    store_be32_(k + UNIT_KEY_BYTES, UINT32_MAX); /* after every day of the unit */
+    MDB_val key, val;
+    int rc = store_last_at_most_(t, T_AGG, k, sizeof k, UNIT_KEY_BYTES, &key, &val);
+    if (rc) return rc;
+    if (key.mv_size != sizeof k) return TV_ECORRUPT;
+    *day = (int32_t)(store_get32_((const uint8_t *)key.mv_data + UNIT_KEY_BYTES) ^ (1U << 31));
+    return TV_OK;
+}

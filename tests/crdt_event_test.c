@@ -314,6 +314,105 @@ static void test_people_events(void **state)
     msgpack_unpacked_destroy(&u);
 }
 
+static int repack_risk(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_risk(pk, ev->hlc, &ev->u.risk);
+}
+static int repack_case(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_case(pk, ev->hlc, &ev->u.cstatus);
+}
+
+static void test_health_events(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+
+    crdt_risk r = {.unit = {"22333.03", 8}, .level = 3, .from_ms = 1633021200000};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_risk(&pk, 12, &r), 0);
+    round_trip(&sb, CRDT_EV_RISK_LEVEL, &ev, &u, repack_risk);
+    assert_int_equal(ev.u.risk.level, 3);
+    assert_int_equal(ev.u.risk.from_ms, 1633021200000);
+    assert_int_equal(ev.u.risk.note.n, 0);
+    msgpack_sbuffer_destroy(&sb);
+    r.note = (crdt_text){"ổ dịch chợ", (uint32_t)strlen("ổ dịch chợ")};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_risk(&pk, 12, &r), 0);
+    round_trip(&sb, CRDT_EV_RISK_LEVEL, &ev, &u, repack_risk);
+    assert_int_equal(ev.u.risk.note.n, r.note.n);
+    r.level = 0; /* levels are 1..4 */
+    assert_int_equal(crdt_event_pack_risk(&pk, 12, &r), TV_EINVAL);
+    r.level = 5;
+    assert_int_equal(crdt_event_pack_risk(&pk, 12, &r), TV_EINVAL);
+    r.level = 4;
+    r.unit = (crdt_text){"22 333", 6};
+    assert_int_equal(crdt_event_pack_risk(&pk, 12, &r), TV_EINVAL);
+    msgpack_sbuffer_destroy(&sb);
+
+    crdt_case c = {.person = {9, 9},
+                   .unit = {"56", 2},
+                   .status = CRDT_CASE_F0,
+                   .onset_ms = 1633021200000,
+                   .sampled_ms = CRDT_TIME_NONE,
+                   .at_ms = CRDT_TIME_NONE};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_case(&pk, 13, &c), 0);
+    round_trip(&sb, CRDT_EV_CASE_STATUS, &ev, &u, repack_case);
+    assert_int_equal(ev.u.cstatus.status, CRDT_CASE_F0);
+    assert_int_equal(ev.u.cstatus.onset_ms, 1633021200000);
+    assert_int_equal(ev.u.cstatus.sampled_ms, CRDT_TIME_NONE);
+    msgpack_sbuffer_destroy(&sb);
+    /* asymptomatic: the sample alone */
+    c.onset_ms = CRDT_TIME_NONE;
+    c.sampled_ms = 1633107600000;
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_case(&pk, 14, &c), 0);
+    round_trip(&sb, CRDT_EV_CASE_STATUS, &ev, &u, repack_case);
+    assert_int_equal(ev.u.cstatus.onset_ms, CRDT_TIME_NONE);
+    assert_int_equal(ev.u.cstatus.sampled_ms, 1633107600000);
+    /* an F0 without either has no infectious window */
+    c.sampled_ms = CRDT_TIME_NONE;
+    assert_int_equal(crdt_event_pack_case(&pk, 14, &c), TV_EINVAL);
+    c.status = CRDT_CASE_CLEARED; /* a clearing needs neither, and may say when */
+    c.at_ms = 1634230800000;
+    msgpack_sbuffer_destroy(&sb);
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_case(&pk, 14, &c), 0);
+    round_trip(&sb, CRDT_EV_CASE_STATUS, &ev, &u, repack_case);
+    assert_int_equal(ev.u.cstatus.at_ms, 1634230800000);
+    c.status = CRDT_CASE_STATUS_MAX + 1;
+    assert_int_equal(crdt_event_pack_case(&pk, 14, &c), TV_EINVAL);
+    msgpack_sbuffer_destroy(&sb);
+    assert_string_equal(crdt_case_status_name(CRDT_CASE_F1), "F1");
+    assert_string_equal(crdt_case_status_name(CRDT_CASE_CLEARED), "cleared");
+    assert_null(crdt_case_status_name(4));
+    /* a local unit is judged by its commune's scope */
+    assert_int_equal(crdt_unit_owner_len("22333.03", 8), 5);
+    assert_int_equal(crdt_unit_owner_len("22333", 5), 5);
+    assert_int_equal(crdt_unit_owner_len(".x", 2), 2);
+
+    /* a hand-built F0 without onset or sample is refused on decode too */
+    pack(&sb, &pk);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint32(&pk, CRDT_EV_CASE_STATUS);
+    msgpack_pack_uint64(&pk, 15);
+    msgpack_pack_map(&pk, 3);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_bin_with_body(&pk, c.person, TV_PERSON_REF_BYTES);
+    msgpack_pack_uint8(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "56", 2);
+    msgpack_pack_uint8(&pk, 3);
+    msgpack_pack_uint8(&pk, CRDT_CASE_F0);
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), TV_EDECODE);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_unpacked_destroy(&u);
+}
+
 /* Length headers that claim more than the bytes that remain are refused before msgpack-c
  * sees them (it would try to allocate ~137 GB for the first one). */
 static void test_hostile_lengths(void **state)
@@ -382,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_day_vn),
         cmocka_unit_test(test_people_events),
+        cmocka_unit_test(test_health_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

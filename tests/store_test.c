@@ -67,7 +67,9 @@ static int trust_fn(store_txn *t, void *arg)
     strcpy(cert.unit, "56");
     cert.scope_len = 1;
     strcpy(cert.scope[0], CRDT_SCOPE_ALL);
+    cert.flags = CRDT_CERT_F_HEALTH; /* the province may set cases and risk levels */
     if ((rc = install_cert(t, c->root, &cert))) return rc;
+    cert.flags = 0;
     for (int i = 0; i < c->n; i++) {
         memcpy(cert.subject, c->ids[i]->pk, TV_NODE_ID_BYTES);
         cert.role = CRDT_ROLE_COMMUNE;
@@ -753,6 +755,108 @@ static uint64_t log_controller(one_log *l, const uint8_t *venue, const char *pho
     return log_end(l, &b);
 }
 
+/* --- health: case statuses and risk levels ------------------------------------------- */
+
+static int log_health(one_log *l, int risk, const char *unit, uint8_t v, int64_t at_ms)
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    const uint8_t person[TV_PERSON_REF_BYTES] = {7, 7, 7};
+    if (risk) {
+        crdt_risk r = {.unit = {unit, (uint32_t)strlen(unit)}, .level = v, .from_ms = at_ms};
+        assert_int_equal(crdt_event_pack_risk(&b.pk, l->hlc, &r), 0);
+    } else {
+        crdt_case c = {.unit = {unit, (uint32_t)strlen(unit)},
+                       .status = v,
+                       .onset_ms = at_ms,
+                       .sampled_ms = CRDT_TIME_NONE,
+                       .at_ms = CRDT_TIME_NONE};
+        memcpy(c.person, person, sizeof person);
+        assert_int_equal(crdt_event_pack_case(&b.pk, l->hlc, &c), 0);
+    }
+    crdt_batch_builder_note(&b, l->hlc);
+    uint8_t *buf, h[TV_HASH_BYTES];
+    size_t len;
+    assert_int_equal(crdt_batch_seal(&b, l->id, l->seq + 1, l->seq ? l->prev : NULL, &buf, &len, h),
+                     0);
+    crdt_batch_builder_release(&b);
+    int rc = apply(l->s, buf, len, NULL);
+    free(buf);
+    if (rc == 0) {
+        memcpy(l->prev, h, sizeof h);
+        l->seq++;
+    }
+    return rc;
+}
+
+static int risk_level_at(store *s, const char *unit, int64_t at_ms)
+{
+    store_txn *t;
+    store_risk r;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_risk_at(t, unit, at_ms, &r);
+    store_read_end(t);
+    assert_true(rc == 0 || rc == TV_ENOTFOUND);
+    return rc ? 0 : r.level;
+}
+
+static int case_row(const store_case *c, void *arg)
+{
+    uint8_t *statuses = arg;
+    assert_true(statuses[0] < 8);
+    statuses[1 + statuses[0]++] = c->status;
+    return 0;
+}
+
+/* Only a health node may set cases and risk levels, and only within its scope; the risk in
+ * force is the latest entry not after the time (the last written for one time), a village
+ * without its own takes its commune's; a person's case history is kept in order. */
+static void test_health_views(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity commune, root;
+    test_identity(&commune, 3);
+    test_identity(&root, 0xee); /* trust()'s root: the province, with the health flag */
+    const crdt_identity *ids[] = {&commune};
+    trust(s, ids, 1);
+    one_log lc = {.s = s, .id = &commune}, lp = {.s = s, .id = &root};
+    const int64_t d1 = 1633021200000, day = 86400000;
+
+    /* a commune is no health node: refused, and nothing of it held */
+    assert_int_equal(log_health(&lc, 0, "22333", CRDT_CASE_F0, d1), TV_ESCOPE);
+    assert_int_equal(log_health(&lc, 1, "22333", 2, d1), TV_ESCOPE);
+    assert_int_equal(frontier(s, commune.pk).seq, 0);
+
+    assert_int_equal(log_health(&lp, 1, "22333", 2, d1), 0);
+    assert_int_equal(log_health(&lp, 1, "22333", 3, d1), 0); /* later: it stands */
+    assert_int_equal(log_health(&lp, 1, "22333", 1, d1 + 2 * day), 0);
+    assert_int_equal(log_health(&lp, 1, "22333.03", 4, d1 + day), 0);
+    assert_int_equal(risk_level_at(s, "22333", d1 - 1), 0);
+    assert_int_equal(risk_level_at(s, "22333", d1), 3);
+    assert_int_equal(risk_level_at(s, "22333", d1 + day), 3);
+    assert_int_equal(risk_level_at(s, "22333", d1 + 2 * day), 1);
+    assert_int_equal(risk_level_at(s, "22333.03", d1 + day), 4);
+    assert_int_equal(risk_level_at(s, "22333.03", d1), 3);       /* before its own: the commune's */
+    assert_int_equal(risk_level_at(s, "22333.07", d1 + day), 3); /* none of its own */
+    assert_int_equal(risk_level_at(s, "22334", d1 + day), 0);
+
+    assert_int_equal(log_health(&lp, 0, "22333", CRDT_CASE_F0, d1), 0);
+    assert_int_equal(log_health(&lp, 0, "22333", CRDT_CASE_CLEARED, CRDT_TIME_NONE), 0);
+    uint8_t statuses[9] = {0};
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_cases_foreach(t, NULL, case_row, statuses), 0);
+    store_read_end(t);
+    assert_int_equal(statuses[0], 2);
+    assert_int_equal(statuses[1], CRDT_CASE_F0);
+    assert_int_equal(statuses[2], CRDT_CASE_CLEARED);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 /* Controllers are an observed-remove set: a remove takes away the adds it names, and an
  * add made concurrently elsewhere (not named) survives it. */
 static void test_controllers_or_set(void **state)
@@ -816,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_group_commit_isolates_bad_batch),
         cmocka_unit_test(test_reminders_suspend),
         cmocka_unit_test(test_controllers_or_set),
+        cmocka_unit_test(test_health_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
