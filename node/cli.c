@@ -284,3 +284,22 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
     sodium_memzero(&card, sizeof card);
     return 0;
 }
+
+int tv_cli_dispatch(tv_cli *cli, const char *cmd, const char *help, const tv_subcmd *subs,
+                    size_t nsubs, int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(help, stdout);
+        return TV_EXIT_OK;
+    }
+    for (size_t i = 0; argc >= 2 && i < nsubs; i++)
+        if (strcmp(argv[1], subs[i].name) == 0) return subs[i].fn(cli, argc - 1, argv + 1);
+    char names[256] = "";
+    for (size_t i = 0; i < nsubs; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%s %s'",
+                 i == 0           ? ""
+                 : i + 1 == nsubs ? " or "
+                                  : ", ",
+                 cmd, subs[i].name);
+    return tv_cli_usage(cmd, "use %s.", names);
+}

@@ -22,6 +22,16 @@ typedef struct tv_cli {
 /* A subcommand: argv[0] is its name. Returns the process exit status. */
 typedef int (*tv_cmd_fn)(tv_cli *cli, int argc, char **argv);
 
+/* Runs the subcommand argv[1] of command cmd ("case add"): its function gets argv from the
+ * subcommand's name on. --help (or -h) prints help; anything else is a usage error naming
+ * the subcommands. */
+typedef struct tv_subcmd {
+    const char *name;
+    tv_cmd_fn fn;
+} tv_subcmd;
+int tv_cli_dispatch(tv_cli *cli, const char *cmd, const char *help, const tv_subcmd *subs,
+                    size_t nsubs, int argc, char **argv);
+
 int tv_cmd_init(tv_cli *cli, int argc, char **argv);
 int tv_cmd_venue(tv_cli *cli, int argc, char **argv);
 int tv_cmd_scan(tv_cli *cli, int argc, char **argv);
@@ -42,6 +52,9 @@ int tv_cmd_person(tv_cli *cli, int argc, char **argv);
 int tv_cmd_audit(tv_cli *cli, int argc, char **argv);
 int tv_cmd_qr(tv_cli *cli, int argc, char **argv);
 int tv_cmd_trace(tv_cli *cli, int argc, char **argv);
+int tv_cmd_case(tv_cli *cli, int argc, char **argv);
+int tv_cmd_risk(tv_cli *cli, int argc, char **argv);
+int tv_cmd_alerts(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);

@@ -301,6 +301,14 @@ static void json_text(tv_json *j, const char *key, crdt_text t)
     tv_json_string_n(j, t.p, t.n);
 }
 
+static void log_time_json(tv_json *j, const char *key, int64_t ms)
+{
+    char w[TV_TIME_STR_BYTES];
+    tv_time_format_vn(w, sizeof w, ms);
+    tv_json_key(j, key);
+    tv_json_string(j, w);
+}
+
 static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
 {
     char when[40];
@@ -420,6 +428,25 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_hex(j, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         json_text(j, "reason", ev->u.reveal.reason);
         break;
+    case CRDT_EV_RISK_LEVEL:
+        json_text(j, "unit", ev->u.risk.unit);
+        tv_json_key(j, "level");
+        tv_json_u64(j, ev->u.risk.level);
+        log_time_json(j, "from", ev->u.risk.from_ms);
+        if (ev->u.risk.note.n) json_text(j, "note", ev->u.risk.note);
+        break;
+    case CRDT_EV_CASE_STATUS: {
+        const crdt_case *cs = &ev->u.cstatus;
+        tv_json_key(j, "person");
+        tv_json_hex(j, cs->person, TV_PERSON_REF_BYTES);
+        json_text(j, "unit", cs->unit);
+        tv_json_key(j, "status");
+        tv_json_string(j, crdt_case_status_name(cs->status));
+        if (cs->onset_ms >= 0) log_time_json(j, "onset", cs->onset_ms);
+        if (cs->sampled_ms >= 0) log_time_json(j, "sampled", cs->sampled_ms);
+        if (cs->at_ms >= 0) log_time_json(j, "at", cs->at_ms);
+        break;
+    }
     }
 }
 
@@ -479,6 +506,19 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         printf("  person %.16s  %.*s", hex, (int)ev->u.reveal.reason.n,
                ev->u.reveal.reason.n ? ev->u.reveal.reason.p : "");
+        break;
+    case CRDT_EV_RISK_LEVEL: {
+        char w[TV_TIME_STR_BYTES];
+        tv_time_format_vn(w, sizeof w, ev->u.risk.from_ms);
+        printf("  unit %.*s  level %u from %s%s%.*s", (int)ev->u.risk.unit.n, ev->u.risk.unit.p,
+               ev->u.risk.level, w, ev->u.risk.note.n ? "  " : "", (int)ev->u.risk.note.n,
+               ev->u.risk.note.n ? ev->u.risk.note.p : "");
+        break;
+    }
+    case CRDT_EV_CASE_STATUS:
+        tv_hex_encode(hex, ev->u.cstatus.person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %s  unit %.*s", hex, crdt_case_status_name(ev->u.cstatus.status),
+               (int)ev->u.cstatus.unit.n, ev->u.cstatus.unit.p);
         break;
     default:
         printf("  (%zu bytes)", ev->raw_len);

@@ -9,6 +9,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli.h"
+#include "node/health.h"
 #include "node/json.h"
 #include "node/record.h"
 #include "node/timefmt.h"
@@ -135,6 +136,7 @@ typedef struct answer {
     int64_t at_ms;
     size_t event_index; /* the scan's place in the pending group */
     uint64_t seq;
+    int8_t status; /* the person's case status held here (CRDT_CASE_*), or -1 */
 } answer;
 
 typedef struct station {
@@ -236,10 +238,25 @@ static const char *self_checkin_why(station *st, const char *text, size_t len, s
 }
 
 /* Records one line into the pending group, or decides its answer without recording. */
+/* The person's case status as the health authority set it (and this node holds), or -1:
+ * the gate shows its colour. */
+static int8_t case_status(station *st, const uint8_t *ref)
+{
+    store_txn *t;
+    tv_case c;
+    int8_t out = -1;
+    if (store_read_begin(st->n.st, &t) == 0) {
+        if (tv_case_get(t, ref, &c) == 0) out = (int8_t)c.current.status;
+        store_read_end(t);
+    }
+    return out;
+}
+
 static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
 {
     answer *a = &st->ans[st->nans++];
     memset(a, 0, sizeof *a);
+    a->status = -1;
     a->line = line;
     a->at_ms = tv_wall_ms();
     if (too_long) {
@@ -297,6 +314,7 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
         return;
     }
     a->res = again ? ANS_ALREADY : ANS_OK;
+    a->status = case_status(st, ref);
     size_t k = seen_slot(st, ref);
     memcpy(st->seen[k].ref, ref, sizeof ref);
     st->seen[k].at_ms = a->at_ms;
@@ -307,6 +325,7 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
 
 static void print_answer(station *st, const answer *a)
 {
+    const char *colour = a->status >= 0 ? tv_case_colour((uint8_t)a->status) : NULL;
     char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
     int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
     if (recorded) {
@@ -330,6 +349,11 @@ static void print_answer(station *st, const answer *a)
             tv_json_string(&j, st->out ? "out" : "in");
             tv_json_key(&j, "at");
             tv_json_string(&j, when);
+            tv_json_key(&j, "status");
+            if (a->status >= 0)
+                tv_json_string(&j, crdt_case_status_name((uint32_t)a->status));
+            else
+                tv_json_null(&j);
         } else {
             tv_json_key(&j, "reason");
             tv_json_string(&j, a->why ? a->why : "");
@@ -340,10 +364,11 @@ static void print_answer(station *st, const answer *a)
     }
     switch (a->res) {
     case ANS_OK:
-        printf("OK  %s  %s %s\n", a->masked, st->out ? "check-out" : "check-in", when + 11);
+        printf("OK  %s  %s %s%s%s\n", a->masked, st->out ? "check-out" : "check-in", when + 11,
+               colour ? "  " : "", colour ? colour : "");
         break;
     case ANS_ALREADY:
-        printf("ALREADY CHECKED IN  %s\n", a->masked);
+        printf("ALREADY CHECKED IN  %s%s%s\n", a->masked, colour ? "  " : "", colour ? colour : "");
         break;
     case ANS_UNREADABLE:
         printf("UNREADABLE (%s)\n", a->why);

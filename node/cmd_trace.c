@@ -1,38 +1,47 @@
 /* `truyvet trace`: who shared a venue with a person, and where that person was. */
 #include "crdt/error.h"
 #include "node/cli.h"
+#include "node/csv.h"
+#include "node/fresh.h"
+#include "node/health.h"
 #include "node/json.h"
 #include "node/record.h"
 #include "node/timefmt.h"
 #include "node/trace.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char trace_help[] =
-    "Usage: truyvet [-d DIR] trace (--person TEXT | --ref HEX) --from TIME [--to TIME]\n"
+    "Usage: truyvet [-d DIR] trace (--payload TEXT | --ref HEX) [--from TIME] [--to TIME]\n"
     "                              [--depth 1|2] [--min-overlap DURATION]\n"
-    "                              [--margin DURATION] [--json]\n"
+    "                              [--margin DURATION] [--format table|json|csv]\n"
     "\n"
-    "Trace a person (the case) on what this node holds: the venues they visited in the\n"
-    "window (where to zone), everyone whose visit overlapped theirs at the same venue by\n"
-    "at least --min-overlap (F1), ranked by the time shared, and with --depth 2 everyone\n"
-    "who shared a venue with an F1 after that F1's first exposure (F2). Visits are the\n"
-    "'venue visits' view: repeat scans collapsed, missing check-outs inferred. People are\n"
-    "shown masked.\n"
+    "Trace a case on what this node holds: the venues they visited in the window (where\n"
+    "to zone), everyone whose visit overlapped theirs at the same venue by at least\n"
+    "--min-overlap (F1), ranked by the time shared, and with --depth 2 everyone who\n"
+    "shared a venue with an F1 after that F1's first exposure (F2). Visits are the 'venue\n"
+    "visits' view: repeat scans collapsed, missing check-outs inferred. People are shown\n"
+    "masked. Then, for each commune the result touches, how fresh this node's copy of its\n"
+    "log is, with a warning when it has not synced since the window began: contacts there\n"
+    "after that are not seen.\n"
     "\n"
-    "  --person TEXT        what the case's card QR holds, or a phone or ID number\n"
+    "  --payload TEXT       what the case's card QR holds, or a phone or ID number\n"
+    "                       (--person is the same)\n"
     "  --ref HEX            the case's pseudonym (32 hex digits)\n"
     "  --from, --to TIME    the infectious window: 'today', a date (2021-10-06, from its\n"
-    "                       midnight, Vietnam time) or a time with its offset; --to\n"
-    "                       defaults to now\n"
+    "                       midnight, Vietnam time) or a time with its offset. Default:\n"
+    "                       from the case's status ('truyvet case add'), two days before\n"
+    "                       the onset (else the sample) until it was cleared, or now\n"
     "  --depth 1|2          F1 only, or F1 and F2 (default 1)\n"
     "  --min-overlap DUR    the shortest shared time that counts (default 15m; 90s, 15m,\n"
     "                       2h)\n"
     "  --margin DUR         widen the case's visits by this much on both sides (default 0)\n"
-    "  --json               one JSON object\n";
+    "  --format FORMAT      table (default), json (one object; --json is the same) or csv\n"
+    "                       (one row per shared visit, and per visit of the case)\n";
 
 /* "15m", "90s", "2h", or minutes alone. Returns ms, or -1. */
 static int64_t duration_ms(const char *s)
@@ -89,7 +98,12 @@ static void visit_json(tv_json *j, store_txn *t, const uint8_t *venue, int64_t f
     tv_json_object_end(j);
 }
 
-static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *r)
+typedef struct units units;
+static void time_json(tv_json *j, const char *key, int64_t ms);
+static void completeness_json(tv_json *j, const tv_node *n, const units *u);
+
+static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *r, const tv_node *n,
+                       const units *u, const tv_trace_opts *o)
 {
     char disp[2 * CRDT_MASKED_BYTES_MAX + 8];
     tv_json j;
@@ -103,6 +117,8 @@ static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *
     tv_json_key(&j, "person");
     tv_json_string(&j, disp);
     tv_json_object_end(&j);
+    time_json(&j, "from", o->from_ms);
+    time_json(&j, "to", o->to_ms);
     tv_json_key(&j, "visits");
     tv_json_array_begin(&j);
     for (size_t i = 0; i < r->nvisits; i++)
@@ -132,6 +148,7 @@ static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *
         tv_json_object_end(&j);
     }
     tv_json_array_end(&j);
+    completeness_json(&j, n, u);
     tv_json_object_end(&j);
     tv_json_line_end(&j);
 }
@@ -173,17 +190,261 @@ static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *
     }
 }
 
+/* --- completeness: what this node holds of each commune the result touches ------------ */
+
+#define UNITS_MAX 4096     /* more communes than a province has */
+#define STALE_SHOWN_MAX 20 /* other stale communes named in the text forms */
+
+struct units {
+    char code[UNITS_MAX][TV_UNIT_CODE_MAX + 1];
+    tv_fresh f[UNITS_MAX];
+    size_t n, touched; /* code[0..touched) the result touches; then other stale communes */
+    int more;          /* some were left out (over UNITS_MAX) */
+    store_txn *t;
+    int64_t from_ms;
+};
+
+static int unit_known(const units *u, const char *code)
+{
+    for (size_t i = 0; i < u->n; i++)
+        if (strcmp(u->code[i], code) == 0) return 1;
+    return 0;
+}
+
+/* Adds a unit once; a touched unit gets its full freshness, another only its last scan
+ * day (its nodes' logs would cost a pass over every certificate, for each commune). */
+static int unit_add(units *u, const char *code, int touched)
+{
+    if (unit_known(u, code)) return 0;
+    if (u->n == UNITS_MAX) {
+        u->more = 1;
+        return 0;
+    }
+    size_t i = u->n++;
+    snprintf(u->code[i], sizeof u->code[0], "%s", code);
+    if (touched) return tv_fresh_get(u->t, u->code[i], &u->f[i]);
+    u->f[i] = (tv_fresh){.last_event = -1, .received = -1, .last_scan_day = INT32_MIN};
+    int rc = store_agg_last_day(u->t, code, &u->f[i].last_scan_day);
+    return rc == TV_ENOTFOUND ? 0 : rc;
+}
+
+static int unit_of_venue(units *u, const uint8_t *venue)
+{
+    store_venue v;
+    return store_venue_get(u->t, venue, &v) ? 0 : unit_add(u, v.unit, 1);
+}
+
+/* Another commune in this node's scope with nothing since the window began. */
+static int other_commune(const char *code, void *arg)
+{
+    units *u = arg;
+    if (unit_known(u, code)) return 0;
+    int32_t day = INT32_MIN;
+    int rc = store_agg_last_day(u->t, code, &day);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    return day >= crdt_day_vn(u->from_ms) ? 0 : unit_add(u, code, 0);
+}
+
+static int units_gather(store_txn *t, const tv_trace_result *r, const tv_node *n, int64_t from_ms,
+                        units *u)
+{
+    u->n = u->touched = 0;
+    u->more = 0;
+    u->t = t;
+    u->from_ms = from_ms;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->nvisits; i++)
+        rc = unit_of_venue(u, r->visits[i].venue);
+    for (size_t i = 0; rc == 0 && i < r->ncontacts; i++)
+        for (size_t k = 0; rc == 0 && k < r->contacts[i].nshared; k++)
+            rc = unit_of_venue(u, r->contacts[i].shared[k].venue);
+    u->touched = u->n;
+    /* a commune node holds no other commune's scans: its note says so instead */
+    if (rc == 0 && n->role != TV_ROLE_COMMUNE) rc = tv_communes_foreach(t, other_commune, u);
+    return rc;
+}
+
+static void fresh_time(char *out, size_t cap, int64_t ms)
+{
+    if (ms < 0) {
+        snprintf(out, cap, "never");
+        return;
+    }
+    char w[TV_TIME_STR_BYTES];
+    tv_time_format_vn(w, sizeof w, ms);
+    snprintf(out, cap, "%.10s %.5s", w, w + 11);
+}
+
+static void fresh_day(char *out, size_t cap, int32_t day)
+{
+    if (day == INT32_MIN)
+        snprintf(out, cap, "none");
+    else
+        tv_date_format(out, cap, day);
+}
+
+static const char commune_note[] =
+    "this is a commune node: it holds the scans of its own venues only, so visits at other "
+    "communes' venues are not seen here; trace at the district or the province for them.";
+
+/* Warnings on stderr, whatever the format: a stale commune hides contacts. */
+static void completeness_warn(const tv_node *n, const units *u)
+{
+    char a[32], b[32];
+    size_t others = 0;
+    for (size_t i = 0; i < u->n; i++) {
+        if (!tv_fresh_stale(&u->f[i], u->from_ms)) continue;
+        if (i >= u->touched) {
+            others++;
+            continue;
+        }
+        fresh_day(a, sizeof a, u->f[i].last_scan_day);
+        fresh_time(b, sizeof b, u->f[i].received);
+        fprintf(stderr,
+                "warning: commune %s has not synced since the window began: the last scan held "
+                "from it is of %s (its log last reached this node %s); visits there after that "
+                "are missing.\n",
+                u->code[i], a, b);
+    }
+    if (others) {
+        fprintf(stderr,
+                "warning: %zu other commune%s of this node's scope ha%s no scan held since the "
+                "window began (not synced, or nothing recorded); visits there are not seen:",
+                others, others == 1 ? "" : "s", others == 1 ? "s" : "ve");
+        for (size_t i = u->touched; i < u->n && i < u->touched + STALE_SHOWN_MAX; i++)
+            fprintf(stderr, " %s", u->code[i]);
+        fprintf(stderr, others > STALE_SHOWN_MAX ? " ...\n" : ".\n");
+    }
+    if (u->more) fprintf(stderr, "warning: over %d communes; the rest not checked.\n", UNITS_MAX);
+    if (n->role == TV_ROLE_COMMUNE) fprintf(stderr, "note: %s\n", commune_note);
+}
+
+static void completeness_text(const tv_node *n, const units *u)
+{
+    char a[32], b[32], c[32];
+    printf("completeness (this node's copy of each commune touched):\n");
+    for (size_t i = 0; i < u->touched; i++) {
+        fresh_day(a, sizeof a, u->f[i].last_scan_day);
+        fresh_time(b, sizeof b, u->f[i].last_event);
+        fresh_time(c, sizeof c, u->f[i].received);
+        printf("  %-8s last scan %s, last event %s, received %s%s\n", u->code[i], a, b, c,
+               tv_fresh_stale(&u->f[i], u->from_ms) ? "  NOT SYNCED SINCE THE WINDOW BEGAN" : "");
+    }
+    if (u->n > u->touched) {
+        printf("not synced since the window began (no scan held since then):");
+        for (size_t i = u->touched; i < u->n && i < u->touched + STALE_SHOWN_MAX; i++) {
+            fresh_day(a, sizeof a, u->f[i].last_scan_day);
+            printf(" %s (last scan %s)", u->code[i], a);
+        }
+        if (u->n - u->touched > STALE_SHOWN_MAX)
+            printf(" and %zu more", u->n - u->touched - STALE_SHOWN_MAX);
+        putchar('\n');
+    }
+    if (n->role == TV_ROLE_COMMUNE) printf("  (%s)\n", commune_note);
+}
+
+static void time_json(tv_json *j, const char *key, int64_t ms)
+{
+    char w[TV_TIME_STR_BYTES];
+    tv_json_key(j, key);
+    if (ms < 0) {
+        tv_json_null(j);
+        return;
+    }
+    tv_time_format_vn(w, sizeof w, ms);
+    tv_json_string(j, w);
+}
+
+static void completeness_json(tv_json *j, const tv_node *n, const units *u)
+{
+    char d[16];
+    tv_json_key(j, "completeness");
+    tv_json_array_begin(j);
+    for (size_t i = 0; i < u->n; i++) {
+        tv_json_object_begin(j);
+        tv_json_key(j, "unit");
+        tv_json_string(j, u->code[i]);
+        tv_json_key(j, "touched");
+        tv_json_bool(j, i < u->touched);
+        tv_json_key(j, "last_scan_day");
+        if (u->f[i].last_scan_day == INT32_MIN) {
+            tv_json_null(j);
+        } else {
+            tv_date_format(d, sizeof d, u->f[i].last_scan_day);
+            tv_json_string(j, d);
+        }
+        if (i < u->touched) { /* the logs of its nodes: only for the communes touched */
+            tv_json_key(j, "nodes");
+            tv_json_u64(j, (uint64_t)u->f[i].nodes);
+            tv_json_key(j, "held");
+            tv_json_u64(j, (uint64_t)u->f[i].held);
+            time_json(j, "last_event", u->f[i].last_event);
+            time_json(j, "received", u->f[i].received);
+        }
+        tv_json_key(j, "stale");
+        tv_json_bool(j, tv_fresh_stale(&u->f[i], u->from_ms));
+        tv_json_object_end(j);
+    }
+    tv_json_array_end(j);
+    tv_json_key(j, "commune_only");
+    tv_json_bool(j, n->role == TV_ROLE_COMMUNE);
+}
+
+/* --- csv ------------------------------------------------------------------------------ */
+
+static void csv_row(store_txn *t, const char *kind, const uint8_t *ref, const uint8_t *via,
+                    const uint8_t *venue, int64_t from, int64_t to)
+{
+    char disp[2 * CRDT_MASKED_BYTES_MAX + 8], rh[2 * TV_PERSON_REF_BYTES + 1] = "";
+    char vh[2 * TV_PERSON_REF_BYTES + 1] = "", vid[2 * TV_VENUE_ID_BYTES + 1];
+    char f[TV_TIME_STR_BYTES], e[TV_TIME_STR_BYTES], mins[24];
+    person_of(t, ref, disp, sizeof disp);
+    sodium_bin2hex(rh, sizeof rh, ref, TV_PERSON_REF_BYTES);
+    if (via) sodium_bin2hex(vh, sizeof vh, via, TV_PERSON_REF_BYTES);
+    sodium_bin2hex(vid, sizeof vid, venue, TV_VENUE_ID_BYTES);
+    store_venue v;
+    int known = store_venue_get(t, venue, &v) == 0;
+    tv_time_format_vn(f, sizeof f, from);
+    tv_time_format_vn(e, sizeof e, to);
+    snprintf(mins, sizeof mins, "%lld", (long long)((to - from) / 60000));
+    const char *cells[] = {
+        kind, disp, rh,  vh, vid, known ? v.name : "", known ? v.unit : "", known ? v.village : "",
+        f,    e,    mins};
+    tv_csv_write_row(stdout, cells, sizeof cells / sizeof cells[0]);
+}
+
+static void print_csv(store_txn *t, const uint8_t *ref, const tv_trace_result *r)
+{
+    const char *head[] = {"kind", "person",  "ref",  "via", "venue",  "venue_name",
+                          "unit", "village", "from", "to",  "minutes"};
+    tv_csv_write_row(stdout, head, sizeof head / sizeof head[0]);
+    for (size_t i = 0; i < r->nvisits; i++)
+        csv_row(t, "case", ref, NULL, r->visits[i].venue, r->visits[i].from_ms, r->visits[i].to_ms);
+    for (size_t i = 0; i < r->ncontacts; i++) {
+        const tv_contact *c = &r->contacts[i];
+        for (size_t k = 0; k < c->nshared; k++)
+            csv_row(t, c->level == 1 ? "F1" : "F2", c->ref, c->via, c->shared[k].venue,
+                    c->shared[k].from_ms, c->shared[k].to_ms);
+    }
+}
+
 int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"person", required_argument, 0, 'p'}, {"ref", required_argument, 0, 'r'},
-        {"from", required_argument, 0, 'f'},   {"to", required_argument, 0, 't'},
-        {"depth", required_argument, 0, 'd'},  {"min-overlap", required_argument, 0, 'm'},
-        {"margin", required_argument, 0, 'M'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"payload", required_argument, 0, 'p'},
+                                         {"person", required_argument, 0, 'p'},
+                                         {"ref", required_argument, 0, 'r'},
+                                         {"from", required_argument, 0, 'f'},
+                                         {"to", required_argument, 0, 't'},
+                                         {"depth", required_argument, 0, 'd'},
+                                         {"min-overlap", required_argument, 0, 'm'},
+                                         {"margin", required_argument, 0, 'M'},
+                                         {"format", required_argument, 0, 'F'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *person = NULL, *refhex = NULL, *from = NULL, *to = NULL;
-    const char *depth = "1", *minov = "15m", *margin = "0";
-    int json = 0, c;
+    const char *depth = "1", *minov = "15m", *margin = "0", *format = "table";
+    int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -208,8 +469,11 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         case 'M':
             margin = optarg;
             break;
+        case 'F':
+            format = optarg;
+            break;
         case 'j':
-            json = 1;
+            format = "json";
             break;
         case 'h':
             fputs(trace_help, stdout);
@@ -219,17 +483,20 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         }
     }
     if (optind < argc) return tv_cli_usage("trace", "unexpected argument '%s'.", argv[optind]);
-    if (!person == !refhex) return tv_cli_usage("trace", "give the case: --person or --ref.");
-    if (!from) return tv_cli_usage("trace", "give the infectious window: --from DATE.");
+    if (!person == !refhex) return tv_cli_usage("trace", "give the case: --payload or --ref.");
+    int fmt = strcmp(format, "table") == 0  ? 0
+              : strcmp(format, "json") == 0 ? 1
+              : strcmp(format, "csv") == 0  ? 2
+                                            : -1;
+    if (fmt < 0) return tv_cli_usage("trace", "--format is table, json or csv, not '%s'.", format);
     tv_trace_opts o = {.now_ms = tv_wall_ms()};
-    if (tv_cli_when(from, &o.from_ms))
+    if (from && tv_cli_when(from, &o.from_ms))
         return tv_cli_usage(
             "trace", "--from takes 'today', a date or a time with its offset, not '%s'.", from);
     o.to_ms = o.now_ms;
     if (to && tv_cli_when(to, &o.to_ms))
         return tv_cli_usage("trace",
                             "--to takes 'today', a date or a time with its offset, not '%s'.", to);
-    if (o.to_ms <= o.from_ms) return tv_cli_usage("trace", "--to must come after --from.");
     if (strcmp(depth, "1") && strcmp(depth, "2"))
         return tv_cli_usage("trace", "--depth is 1 (F1) or 2 (F1 and F2), not '%s'.", depth);
     o.depth = depth[0] - '0';
@@ -248,21 +515,55 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         return rc;
     }
     store_txn *t;
+    if ((rc = store_read_begin(n.st, &t))) {
+        tv_node_close(&n);
+        return tv_cli_fail(cli, rc, "the trace failed");
+    }
+    /* the window: as given, else the case's infectious window */
+    if (!from) {
+        tv_case cs;
+        int crc = tv_case_get(t, ref, &cs);
+        if (crc && crc != TV_ENOTFOUND) rc = crc;
+        if (rc == 0 && (crc || !cs.has_window)) {
+            store_read_end(t);
+            tv_node_close(&n);
+            return tv_cli_usage("trace", "this node holds no F0 status of this person to take the "
+                                         "infectious window from: give --from, or add the case "
+                                         "('truyvet case add').");
+        }
+        if (rc == 0) {
+            o.from_ms = cs.window_from;
+            if (!to && cs.window_to != TV_WINDOW_OPEN) o.to_ms = cs.window_to;
+        }
+    }
     tv_trace_result r;
-    if ((rc = store_read_begin(n.st, &t)) == 0) {
-        if ((rc = tv_trace(t, ref, &o, &r)) == 0) {
-            if (json)
-                print_json(t, ref, &r);
-            else
+    units *u = NULL;
+    if (rc == 0 && o.to_ms <= o.from_ms) {
+        store_read_end(t);
+        tv_node_close(&n);
+        return tv_cli_usage("trace", "--to must come after --from.");
+    }
+    if (rc == 0 && !(u = malloc(sizeof *u))) rc = TV_ENOMEM;
+    if (rc == 0 && (rc = tv_trace(t, ref, &o, &r)) == 0) {
+        if ((rc = units_gather(t, &r, &n, o.from_ms, u)) == 0) {
+            if (fmt == 1) {
+                print_json(t, ref, &r, &n, u, &o);
+            } else if (fmt == 2) {
+                print_csv(t, ref, &r);
+            } else {
                 print_text(t, ref, &r);
+                completeness_text(&n, u);
+            }
+            completeness_warn(&n, u);
             if (r.nvisits == 0)
                 fprintf(stderr, "this node holds no visit of this person in the window: a "
                                 "node below may not have synced yet, or the person was not "
                                 "scanned here.\n");
-            tv_trace_free(&r);
         }
-        store_read_end(t);
+        tv_trace_free(&r);
     }
+    free(u);
+    store_read_end(t);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "the trace failed") : TV_EXIT_OK;
 }

@@ -224,3 +224,22 @@ int tv_csv_next(tv_csv *c, const char *const **fields, size_t *n, uint64_t *line
         }
     }
 }
+
+void tv_csv_write_row(FILE *f, const char *const *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *c = cells[i] ? cells[i] : "";
+        if (i) fputc(',', f);
+        if (!c[strcspn(c, ",\"\r\n")]) {
+            fputs(c, f);
+            continue;
+        }
+        fputc('"', f);
+        for (; *c; c++) {
+            if (*c == '"') fputc('"', f);
+            fputc(*c, f);
+        }
+        fputc('"', f);
+    }
+    fputs("\r\n", f);
+}

@@ -25,7 +25,10 @@ static const char help[] =
     "  watch     follow check-ins and check-outs as they are recorded\n"
     "  person    what the node holds of a person; in full on a health node, audited\n"
     "  audit     every full view of a person's details, who and why\n"
-    "  trace     who shared a venue with a person (F1, F2), and where they were\n"
+    "  trace     who shared a venue with a case (F1, F2), and where they were\n"
+    "  case      confirmed cases and contacts (health nodes add them)\n"
+    "  risk      risk levels of units (health nodes set them)\n"
+    "  alerts    when confirmed cases were at this commune's venues\n"
     "  qr        venue posters (PDF, PNG, SVG) and checking a poster's code offline\n"
     "  import    record check-ins and check-outs from a CSV file\n"
     "  status    what the node is and holds\n"
@@ -58,7 +61,8 @@ static const struct {
     {"peer", tv_cmd_peer},     {"peers", tv_cmd_peers},   {"bundle", tv_cmd_bundle},
     {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke}, {"station", tv_cmd_station},
     {"watch", tv_cmd_watch},   {"person", tv_cmd_person}, {"audit", tv_cmd_audit},
-    {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},
+    {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},   {"case", tv_cmd_case},
+    {"risk", tv_cmd_risk},     {"alerts", tv_cmd_alerts},
 };
 
 static const char *default_dir(char *buf, size_t cap)

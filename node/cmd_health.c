@@ -1,0 +1,630 @@
+/* `truyvet case`, `truyvet risk` and `truyvet alerts`: the health authority's statuses and
+ * risk levels, and what a commune learns of them for its own venues. */
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "crdt/mp.h"
+#include "node/cli.h"
+#include "node/health.h"
+#include "node/json.h"
+#include "node/record.h"
+#include "node/timefmt.h"
+#include "node/visits.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char case_help[] =
+    "Usage: truyvet [-d DIR] case add (--payload TEXT | --ref HEX) --status STATUS\n"
+    "                                 [--onset DATE] [--sampled DATE] [--at DATE]\n"
+    "                                 [--unit CODE]\n"
+    "       truyvet [-d DIR] case list [--status STATUS] [--json]\n"
+    "\n"
+    "Confirmed cases and contacts, as the health authority sets them. Only a node whose\n"
+    "certificate carries the health flag (the province's) may add a status; it flows down\n"
+    "to every node, where gates show the person's colour and `truyvet alerts` lists the\n"
+    "exposure windows at each commune's venues. A person's status is the last one set.\n"
+    "\n"
+    "  --payload TEXT   what the person's card QR holds, or a phone or ID number\n"
+    "  --ref HEX        the person's pseudonym (32 hex digits, as `trace` shows it)\n"
+    "  --status STATUS  F0 (confirmed), F1, F2 (contacts) or cleared\n"
+    "  --onset DATE     symptom onset (F0) or exposure (F1, F2): a date or a time with\n"
+    "                   its offset. An F0 needs --onset or --sampled: its infectious\n"
+    "                   window starts two days before the onset (else the sample)\n"
+    "  --sampled DATE   the positive sample\n"
+    "  --at DATE        when the status took effect, if not now (a clearing: the day the\n"
+    "                   person was released; it closes the infectious window)\n"
+    "  --unit CODE      the unit that manages the case (default: this node's)\n"
+    "  --json           one JSON object per line\n";
+
+static const char risk_help[] =
+    "Usage: truyvet [-d DIR] risk set --unit CODE --level 1..4 --from DATE [--note TEXT]\n"
+    "       truyvet [-d DIR] risk show [--unit CODE] [--at DATE] [--json]\n"
+    "\n"
+    "Risk levels of units (Resolution 128/NQ-CP: 1 low/green, 2 medium/yellow, 3 high/\n"
+    "orange, 4 very high/red). Only a health node may set them; a level takes effect at\n"
+    "--from as given (announce a raise 48 hours ahead) and flows down to every node. A\n"
+    "village is a local unit written <commune code>.<village> (22333.03); one without a\n"
+    "level of its own has its commune's.\n"
+    "\n"
+    "  --unit CODE    the unit (a commune, the province, or a village)\n"
+    "  --level N      1..4\n"
+    "  --from DATE    when it takes effect: 'today', a date, or a time with its offset\n"
+    "  --note TEXT    why (shown with the level)\n"
+    "  --at DATE      show the levels in force then (default: now)\n"
+    "  --json         one JSON object per line\n";
+
+static const char alerts_help[] =
+    "Usage: truyvet [-d DIR] alerts [--all] [--json]\n"
+    "\n"
+    "For each confirmed case (F0) this node holds, the windows during which the case was\n"
+    "at this node's own venues within the infectious window: what to tell venue owners\n"
+    "and the people who were there. The case's identity is not shown.\n"
+    "\n"
+    "  --all    every venue this node holds, not only its own unit's\n"
+    "  --json   one JSON object per line\n";
+
+static const char *const level_names[] = {"", "1 low (green)", "2 medium (yellow)",
+                                          "3 high (orange)", "4 very high (red)"};
+
+/* --- case add / list -------------------------------------------------------------------- */
+
+static int health_refused(tv_cli *cli, int rc, const char *what, const char *unit)
+{
+    if (rc == TV_EPERM) {
+        tv_cli_error("this node cannot set %s: only a node whose certificate carries the health "
+                     "flag (the province's) may, and peers would refuse it.",
+                     what);
+        return TV_EXIT_FAIL;
+    }
+    if (rc == TV_ESCOPE) {
+        tv_cli_error("unit %s is outside this node's scope: peers would refuse %s for it.", unit,
+                     what);
+        return TV_EXIT_FAIL;
+    }
+    return tv_cli_fail(cli, rc, "nothing was recorded");
+}
+
+static int when_opt(const char *cmd, const char *name, const char *v, int64_t *ms)
+{
+    if (tv_cli_when(v, ms) == 0 && *ms >= 0) return 0;
+    return tv_cli_usage(cmd, "%s takes 'today', a date or a time with its offset, not '%s'.", name,
+                        v);
+}
+
+static int case_add(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"payload", required_argument, 0, 'p'}, {"person", required_argument, 0, 'p'},
+        {"ref", required_argument, 0, 'r'},     {"status", required_argument, 0, 's'},
+        {"onset", required_argument, 0, 'o'},   {"sampled", required_argument, 0, 'S'},
+        {"unit", required_argument, 0, 'u'},    {"at", required_argument, 0, 'a'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    const char *person = NULL, *refhex = NULL, *status = NULL, *onset = NULL, *sampled = NULL;
+    const char *unit = NULL, *at = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            person = optarg;
+            break;
+        case 'r':
+            refhex = optarg;
+            break;
+        case 's':
+            status = optarg;
+            break;
+        case 'o':
+            onset = optarg;
+            break;
+        case 'S':
+            sampled = optarg;
+            break;
+        case 'u':
+            unit = optarg;
+            break;
+        case 'a':
+            at = optarg;
+            break;
+        case 'h':
+            fputs(case_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("case", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("case", "unexpected argument '%s'.", argv[optind]);
+    if (!person == !refhex) return tv_cli_usage("case", "give the person: --payload or --ref.");
+    if (!status) return tv_cli_usage("case", "give the status: --status F0|F1|F2|cleared.");
+    int st = tv_case_status_parse(status);
+    if (st < 0) return tv_cli_usage("case", "--status is F0, F1, F2 or cleared, not '%s'.", status);
+    crdt_case cs = {.status = (uint8_t)st,
+                    .onset_ms = CRDT_TIME_NONE,
+                    .sampled_ms = CRDT_TIME_NONE,
+                    .at_ms = CRDT_TIME_NONE};
+    int rc;
+    if (onset && (rc = when_opt("case", "--onset", onset, &cs.onset_ms))) return rc;
+    if (sampled && (rc = when_opt("case", "--sampled", sampled, &cs.sampled_ms))) return rc;
+    if (at && (rc = when_opt("case", "--at", at, &cs.at_ms))) return rc;
+    if (st == CRDT_CASE_F0 && !onset && !sampled)
+        return tv_cli_usage("case", "an F0 needs --onset (symptoms) or --sampled (the positive "
+                                    "sample): the infectious window starts from it.");
+    if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
+        return tv_cli_usage("case", "'%s' is not a unit code.", unit);
+
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
+    if (!unit) unit = n.unit;
+    cs.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
+    if ((rc = tv_cli_person_ref("case", &n, person, refhex, cs.person))) {
+        tv_node_close(&n);
+        return rc;
+    }
+    uint64_t hlc, seq;
+    if ((rc = tv_node_add_case(&n, &cs, &hlc)) || (rc = tv_node_commit(&n, &seq))) {
+        tv_node_discard(&n);
+        rc = health_refused(cli, rc, "case statuses", unit);
+    } else {
+        char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
+        sodium_bin2hex(ref, sizeof ref, cs.person, TV_PERSON_REF_BYTES);
+        store_txn *t;
+        if (store_read_begin(n.st, &t) == 0) {
+            if (tv_person_display_get(t, cs.person, (crdt_text){0}, disp, sizeof disp))
+                snprintf(disp, sizeof disp, "(not recorded here)");
+            store_read_end(t);
+        } else {
+            snprintf(disp, sizeof disp, "?");
+        }
+        printf("recorded: %s %s  %s (unit %s)\n", crdt_case_status_name(cs.status), ref, disp,
+               unit);
+        rc = TV_EXIT_OK;
+    }
+    tv_node_close(&n);
+    return rc;
+}
+
+typedef struct list_ctx {
+    store_txn *t;
+    int filter; /* a status, or -1 */
+    int json;
+    uint64_t shown;
+} list_ctx;
+
+static void time_or_null(tv_json *j, const char *key, int64_t ms)
+{
+    char w[TV_TIME_STR_BYTES];
+    tv_json_key(j, key);
+    if (ms < 0 || ms == TV_WINDOW_OPEN) {
+        tv_json_null(j);
+        return;
+    }
+    tv_time_format_vn(w, sizeof w, ms);
+    tv_json_string(j, w);
+}
+
+static void date_of(char *out, size_t cap, int64_t ms)
+{
+    char w[TV_TIME_STR_BYTES];
+    if (ms < 0) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    tv_time_format_vn(w, sizeof w, ms);
+    snprintf(out, cap, "%.10s", w);
+}
+
+/* Shows one person's case. */
+static int list_person(const uint8_t *ref, void *arg)
+{
+    list_ctx *l = arg;
+    tv_case cs;
+    int rc = tv_case_get(l->t, ref, &cs);
+    if (rc) return rc;
+    if (l->filter >= 0 && cs.current.status != l->filter) return TV_OK;
+    char hex[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
+    sodium_bin2hex(hex, sizeof hex, ref, TV_PERSON_REF_BYTES);
+    if (tv_person_display_get(l->t, ref, (crdt_text){0}, disp, sizeof disp))
+        snprintf(disp, sizeof disp, "(not recorded here)");
+    char set[TV_TIME_STR_BYTES];
+    tv_cli_hlc_time(set, sizeof set, cs.current.hlc);
+    l->shown++;
+    if (l->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "ref");
+        tv_json_string(&j, hex);
+        tv_json_key(&j, "person");
+        tv_json_string(&j, disp);
+        tv_json_key(&j, "status");
+        tv_json_string(&j, crdt_case_status_name(cs.current.status));
+        tv_json_key(&j, "unit");
+        tv_json_string(&j, cs.current.unit);
+        time_or_null(&j, "onset", cs.current.onset_ms);
+        time_or_null(&j, "sampled", cs.current.sampled_ms);
+        tv_json_key(&j, "set_at");
+        tv_json_string(&j, set);
+        time_or_null(&j, "window_from", cs.has_window ? cs.window_from : -1);
+        time_or_null(&j, "window_to", cs.has_window ? cs.window_to : -1);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+        return TV_OK;
+    }
+    char on[16], sa[16], wf[16], wt[16];
+    date_of(on, sizeof on, cs.current.onset_ms);
+    date_of(sa, sizeof sa, cs.current.sampled_ms);
+    printf("%-7s  %s  %-28s  unit %-8s onset %s  sampled %s  set %.16s",
+           crdt_case_status_name(cs.current.status), hex, disp, cs.current.unit, on, sa, set);
+    if (cs.has_window) {
+        date_of(wf, sizeof wf, cs.window_from);
+        if (cs.window_to == TV_WINDOW_OPEN)
+            snprintf(wt, sizeof wt, "now");
+        else
+            date_of(wt, sizeof wt, cs.window_to);
+        printf("  infectious %s..%s", wf, wt);
+    }
+    putchar('\n');
+    return TV_OK;
+}
+
+static int case_list(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"status", required_argument, 0, 's'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    list_ctx l = {.filter = -1};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            if ((l.filter = tv_case_status_parse(optarg)) < 0)
+                return tv_cli_usage("case", "--status is F0, F1, F2 or cleared, not '%s'.", optarg);
+            break;
+        case 'j':
+            l.json = 1;
+            break;
+        case 'h':
+            fputs(case_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("case", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("case", "unexpected argument '%s'.", argv[optind]);
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    if ((rc = store_read_begin(n.st, &l.t)) == 0) {
+        rc = tv_cases_each_person(l.t, list_person, &l);
+        store_read_end(l.t);
+    }
+    tv_node_close(&n);
+    if (rc) return tv_cli_fail(cli, rc, "the cases could not be read");
+    if (!l.json && l.shown == 0) fprintf(stderr, "this node holds no case status.\n");
+    return TV_EXIT_OK;
+}
+
+int tv_cmd_case(tv_cli *cli, int argc, char **argv)
+{
+    static const tv_subcmd subs[] = {{"add", case_add}, {"list", case_list}};
+    return tv_cli_dispatch(cli, "case", case_help, subs, 2, argc, argv);
+}
+
+/* --- risk set / show -------------------------------------------------------------------- */
+
+static int risk_set(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"unit", required_argument, 0, 'u'}, {"level", required_argument, 0, 'l'},
+        {"from", required_argument, 0, 'f'}, {"note", required_argument, 0, 'n'},
+        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    const char *unit = NULL, *level = NULL, *from = NULL, *note = NULL;
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            unit = optarg;
+            break;
+        case 'l':
+            level = optarg;
+            break;
+        case 'f':
+            from = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
+        case 'h':
+            fputs(risk_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("risk", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("risk", "unexpected argument '%s'.", argv[optind]);
+    if (!unit || !level || !from) return tv_cli_usage("risk", "give --unit, --level and --from.");
+    if (!crdt_unit_code_valid(unit, strlen(unit)))
+        return tv_cli_usage("risk", "'%s' is not a unit code (a village is <commune>.<village>).",
+                            unit);
+    if (strlen(level) != 1 || level[0] < '1' || level[0] > '0' + CRDT_RISK_LEVEL_MAX)
+        return tv_cli_usage("risk", "--level is 1, 2, 3 or 4, not '%s'.", level);
+    if (note && (strlen(note) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(note, strlen(note))))
+        return tv_cli_usage("risk", "the note must be text of at most %d bytes.",
+                            CRDT_TEXT_BYTES_MAX);
+    crdt_risk r = {.unit = {unit, (uint32_t)strlen(unit)},
+                   .level = (uint8_t)(level[0] - '0'),
+                   .note = {note, note ? (uint32_t)strlen(note) : 0}};
+    int rc = when_opt("risk", "--from", from, &r.from_ms);
+    if (rc) return rc;
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
+    uint64_t seq;
+    if ((rc = tv_node_add_risk(&n, &r, NULL)) || (rc = tv_node_commit(&n, &seq))) {
+        tv_node_discard(&n);
+        rc = health_refused(cli, rc, "risk levels", unit);
+    } else {
+        char w[TV_TIME_STR_BYTES];
+        tv_time_format_vn(w, sizeof w, r.from_ms);
+        printf("recorded: unit %s level %s from %s\n", unit, level_names[r.level], w);
+        rc = TV_EXIT_OK;
+    }
+    tv_node_close(&n);
+    return rc;
+}
+
+typedef struct show_ctx {
+    store_txn *t;
+    int64_t at_ms;
+    int json;
+    char unit[TV_UNIT_CODE_MAX + 1]; /* the unit being gathered */
+    uint64_t shown;
+} show_ctx;
+
+static void risk_print(const show_ctx *s, const char *unit, const store_risk *r, const char *what)
+{
+    char w[TV_TIME_STR_BYTES];
+    tv_time_format_vn(w, sizeof w, r->from_ms);
+    if (s->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "unit");
+        tv_json_string(&j, unit);
+        tv_json_key(&j, "state");
+        tv_json_string(&j, what);
+        tv_json_key(&j, "level");
+        tv_json_u64(&j, r->level);
+        tv_json_key(&j, "from");
+        tv_json_string(&j, w);
+        tv_json_key(&j, "set_for");
+        tv_json_string(&j, r->unit);
+        tv_json_key(&j, "note");
+        tv_json_string(&j, r->note);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+        return;
+    }
+    printf("%-15s  %-9s  level %-18s from %.16s%s%s%s%s\n", unit, what, level_names[r->level], w,
+           strcmp(r->unit, unit) ? "  (its commune's)" : "", r->note[0] ? "  \"" : "", r->note,
+           r->note[0] ? "\"" : "");
+}
+
+/* The level in force for one unit, then the changes set for later. */
+static int show_unit(show_ctx *s, const char *unit);
+
+static int later_row(const store_risk *r, void *arg)
+{
+    show_ctx *s = arg;
+    if (r->from_ms > s->at_ms) risk_print(s, s->unit, r, "from then");
+    return TV_OK;
+}
+
+static int show_unit(show_ctx *s, const char *unit)
+{
+    store_risk r;
+    int rc = store_risk_at(s->t, unit, s->at_ms, &r);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    if (rc == 0) risk_print(s, unit, &r, "in force");
+    snprintf(s->unit, sizeof s->unit, "%s", unit);
+    s->shown++;
+    return store_risks_foreach(s->t, unit, later_row, s);
+}
+
+static int unit_row(const store_risk *r, void *arg)
+{
+    show_ctx *s = arg;
+    if (strcmp(r->unit, s->unit) == 0) return TV_OK; /* shown with its first row */
+    return show_unit(s, r->unit);
+}
+
+static int risk_show(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"unit", required_argument, 0, 'u'},
+                                         {"at", required_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *unit = NULL, *at = NULL;
+    show_ctx s = {.at_ms = tv_wall_ms()};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            unit = optarg;
+            break;
+        case 'a':
+            at = optarg;
+            break;
+        case 'j':
+            s.json = 1;
+            break;
+        case 'h':
+            fputs(risk_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("risk", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("risk", "unexpected argument '%s'.", argv[optind]);
+    if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
+        return tv_cli_usage("risk", "'%s' is not a unit code.", unit);
+    int rc;
+    if (at && (rc = when_opt("risk", "--at", at, &s.at_ms))) return rc;
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    if ((rc = store_read_begin(n.st, &s.t)) == 0) {
+        if (unit) {
+            rc = show_unit(&s, unit);
+        } else {
+            /* every unit with a level, each once (rows come by unit, then from) */
+            rc = store_risks_foreach(s.t, NULL, unit_row, &s);
+        }
+        store_read_end(s.t);
+    }
+    tv_node_close(&n);
+    if (rc) return tv_cli_fail(cli, rc, "the risk levels could not be read");
+    if (!s.json && s.shown == 0) fprintf(stderr, "this node holds no risk level.\n");
+    return TV_EXIT_OK;
+}
+
+int tv_cmd_risk(tv_cli *cli, int argc, char **argv)
+{
+    static const tv_subcmd subs[] = {{"set", risk_set}, {"show", risk_show}};
+    return tv_cli_dispatch(cli, "risk", risk_help, subs, 2, argc, argv);
+}
+
+/* --- alerts ----------------------------------------------------------------------------- */
+
+typedef struct alert_ctx {
+    tv_node *n;
+    store_txn *t;
+    int all, json;
+    int64_t now_ms;
+    uint64_t cases, windows;
+} alert_ctx;
+
+static void alert_print(alert_ctx *a, uint64_t case_no, const tv_case *cs, const store_venue *v,
+                        int64_t from, int64_t to)
+{
+    char f[TV_TIME_STR_BYTES], t[TV_TIME_STR_BYTES], vid[2 * TV_VENUE_ID_BYTES + 1];
+    tv_time_format_vn(f, sizeof f, from);
+    tv_time_format_vn(t, sizeof t, to);
+    sodium_bin2hex(vid, sizeof vid, v->id, TV_VENUE_ID_BYTES);
+    if (a->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "case");
+        tv_json_u64(&j, case_no);
+        tv_json_key(&j, "declared");
+        char d[TV_TIME_STR_BYTES];
+        tv_time_format_vn(d, sizeof d, cs->declared_ms);
+        tv_json_string(&j, d);
+        tv_json_key(&j, "venue");
+        tv_json_string(&j, vid);
+        tv_json_key(&j, "venue_name");
+        tv_json_string(&j, v->name);
+        tv_json_key(&j, "unit");
+        tv_json_string(&j, v->unit);
+        tv_json_key(&j, "village");
+        tv_json_string(&j, v->village);
+        tv_json_key(&j, "owner_phone");
+        tv_json_string(&j, v->owner_phone);
+        tv_json_key(&j, "from");
+        tv_json_string(&j, f);
+        tv_json_key(&j, "to");
+        tv_json_string(&j, t);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+        return;
+    }
+    printf("  %.10s %.5s-%.5s  %s%s%s  (%s, owner %s)\n", f, f + 11, t + 11, v->name,
+           v->village[0] ? ", " : "", v->village, vid, v->owner_phone[0] ? v->owner_phone : "-");
+}
+
+/* One person: if an F0 was declared, their presences at our venues in the window. */
+static int alert_person(const uint8_t *ref, void *arg)
+{
+    alert_ctx *a = arg;
+    tv_case cs;
+    int rc = tv_case_get(a->t, ref, &cs);
+    if (rc || !cs.has_window) return rc;
+    int64_t to = cs.window_to == TV_WINDOW_OPEN ? a->now_ms : cs.window_to;
+    tv_presence *p = NULL;
+    size_t np = 0;
+    rc = tv_person_presence(a->t, ref, cs.window_from, to, TV_DEDUPE_WINDOW_MS_DEFAULT, a->now_ms,
+                            &p, &np);
+    if (rc) return rc;
+    uint64_t case_no = ++a->cases, shown = 0;
+    for (size_t i = 0; i < np; i++) {
+        int64_t from = p[i].from_ms > cs.window_from ? p[i].from_ms : cs.window_from;
+        int64_t end = p[i].to_ms < to ? p[i].to_ms : to;
+        if (end <= from) continue;
+        store_venue v;
+        if (store_venue_get(a->t, p[i].venue, &v)) continue; /* not a venue held here */
+        if (!a->all && strcmp(v.unit, a->n->unit) != 0) continue;
+        if (shown++ == 0 && !a->json) {
+            char d[TV_TIME_STR_BYTES], wf[TV_TIME_STR_BYTES], wt[TV_TIME_STR_BYTES] = "now";
+            tv_time_format_vn(d, sizeof d, cs.declared_ms);
+            tv_time_format_vn(wf, sizeof wf, cs.window_from);
+            if (cs.window_to != TV_WINDOW_OPEN) tv_time_format_vn(wt, sizeof wt, cs.window_to);
+            printf("case %" PRIu64 " (declared %.16s; infectious %.16s .. %.16s):\n", case_no, d,
+                   wf, wt);
+        }
+        alert_print(a, case_no, &cs, &v, from, end);
+        a->windows++;
+    }
+    free(p);
+    return TV_OK;
+}
+
+int tv_cmd_alerts(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"all", no_argument, 0, 'a'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    alert_ctx a = {.now_ms = tv_wall_ms()};
+    int c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'a':
+            a.all = 1;
+            break;
+        case 'j':
+            a.json = 1;
+            break;
+        case 'h':
+            fputs(alerts_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("alerts", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("alerts", "unexpected argument '%s'.", argv[optind]);
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, 0);
+    if (rc) return rc;
+    a.n = &n;
+    if ((rc = store_read_begin(n.st, &a.t)) == 0) {
+        rc = tv_cases_each_person(a.t, alert_person, &a);
+        store_read_end(a.t);
+    }
+    tv_node_close(&n);
+    if (rc) return tv_cli_fail(cli, rc, "the alerts could not be worked out");
+    if (!a.json && a.windows == 0)
+        fprintf(stderr,
+                "no confirmed case was at %s in its infectious window (as far as this "
+                "node holds).\n",
+                a.all ? "a venue held here" : "this unit's venues");
+    return TV_EXIT_OK;
+}
