@@ -236,10 +236,31 @@ run_demo() {
     t province person show --person "$cccd" --reveal --reason "F1 của ca F0 ngày 06/10"
     t province audit
 
-    say "tracing at the province: who shared a venue with one person on 6 October 2021"
-    t province trace --person 0900000002 --from 2021-10-06 --to 2021-10-07 --depth 2 |
-        sed -n '1,14p'
+    say "a confirmed case: the province adds the F0; tracing across communes"
+    # the case also spent an hour at a school in Nam Nha Trang, which syncs it up
+    local school
+    school=$(t nam-nha-trang venue list | sed -n 2p | cut -d' ' -f1)
+    t nam-nha-trang scan --venue "$school" --person 0900000002 --at 2021-10-06T10:00:00+07:00 \
+        >/dev/null 2>&1
+    t nam-nha-trang scan --venue "$school" --person 0900000002 --out \
+        --at 2021-10-06T11:00:00+07:00 >/dev/null 2>&1
+    t nam-nha-trang sync --once --timeout 30
+    for _ in $(seq 1 100); do
+        [ "$(held province nam-nha-trang)" = "$(held nam-nha-trang nam-nha-trang)" ] && break
+        sleep 0.1
+    done
+    t province case add --payload 0900000002 --status F0 --onset 2021-10-08
+    t province risk set --unit 22333 --level 3 --from 2021-10-08 --note "ca F0 chợ"
+    echo "-- trace at the province (window from the case: 6 October on):"
+    t province trace --payload 0900000002 --depth 2 2>&1 | sed -n '1,12p'
     echo "..."
+    t province trace --payload 0900000002 --depth 2 2>/dev/null | sed -n '/^completeness/,$p'
+    echo "-- the case flows down; the commune traces on its own data, and says so:"
+    t bac-nha-trang sync --once --timeout 30
+    t bac-nha-trang trace --payload 0900000002 2>&1 | sed -n '1,4p;/^completeness/,$p'
+    echo "-- alerts at the commune: when the case was at its venues (not who):"
+    t bac-nha-trang alerts
+    t bac-nha-trang risk show
 
     say "the province"
     t province status
