@@ -6,6 +6,7 @@
 #include "node/cli.h"
 #include "node/json.h"
 #include "node/record.h"
+#include "node/reveal.h"
 #include "node/timefmt.h"
 
 #include <getopt.h>
@@ -38,74 +39,12 @@ static const char audit_help[] =
     "List every full view of a person's details this node knows of (its own and those\n"
     "synced from other health nodes): when, which node, whose pseudonym, and why.\n";
 
-typedef struct shown {
-    char name_masked[CRDT_MASKED_BYTES_MAX + 1];
-    char id_masked[CRDT_MASKED_BYTES_MAX + 1];
-    uint32_t birth_year;
-    uint8_t origin[TV_NODE_ID_BYTES];
-    uint64_t hlc;
-    crdt_person p; /* borrows from raw */
-    uint8_t raw[CRDT_EVENT_BYTES_MAX];
-} shown;
-
-static void copy_text(char *out, size_t cap, crdt_text t)
-{
-    size_t n = t.n < cap - 1 ? t.n : cap - 1;
-    memcpy(out, t.p, n);
-    out[n] = '\0';
-}
-
-/* Reads and decodes the person record of ref into *s. Returns 0, TV_ENOTFOUND or an
- * error. */
-static int person_load(tv_node *n, const uint8_t *ref, shown *s)
-{
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc) return rc;
-    store_person sp;
-    rc = store_person_get(t, ref, &sp);
-    if (rc == 0 && sp.raw_len > sizeof s->raw) rc = TV_ECORRUPT;
-    if (rc == 0) {
-        memcpy(s->raw, sp.raw, sp.raw_len);
-        memcpy(s->origin, sp.origin, TV_NODE_ID_BYTES);
-        s->hlc = sp.hlc;
-    }
-    store_read_end(t);
-    if (rc) return rc;
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    crdt_event ev;
-    rc = crdt_event_decode(&ev, &u, s->raw, sp.raw_len);
-    msgpack_unpacked_destroy(&u);
-    if (rc == 0 && (!ev.known || ev.type != CRDT_EV_PERSON)) rc = TV_ECORRUPT;
-    if (rc) return rc == TV_EDECODE ? TV_ECORRUPT : rc;
-    s->p = ev.u.person;
-    copy_text(s->name_masked, sizeof s->name_masked, s->p.name_masked);
-    copy_text(s->id_masked, sizeof s->id_masked, s->p.id_masked);
-    s->birth_year = s->p.birth_year;
-    return TV_OK;
-}
-
-/* Is this node a health node (its installed certificate has the health flag)? */
-static int is_health(tv_node *n)
-{
-    store_txn *t;
-    crdt_cert *c = malloc(sizeof *c);
-    int out = 0;
-    if (c && store_read_begin(n->st, &t) == 0) {
-        out = store_cert_get(t, n->id.pk, c, NULL, NULL) == 0 && (c->flags & CRDT_CERT_F_HEALTH);
-        store_read_end(t);
-    }
-    free(c);
-    return out;
-}
-
 static void detail_line(const char *label, const char *v)
 {
     if (*v) printf("  %-9s %s\n", label, v);
 }
 
-static void print_person(const shown *s, const uint8_t *ref, const tv_details *d, int json)
+static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_details *d, int json)
 {
     char when[40], disp[160];
     tv_cli_hlc_time(when, sizeof when, s->hlc);
@@ -129,19 +68,7 @@ static void print_person(const shown *s, const uint8_t *ref, const tv_details *d
         tv_json_string(&j, when);
         tv_json_key(&j, "sealed_to");
         tv_json_u64(&j, s->p.nsealed);
-        if (d) {
-            const char *keys[] = {"name",  "cccd",  "cmnd", "bhyt",
-                                  "phone", "birth", "sex",  "address"};
-            const char *vals[] = {d->name,  d->cccd,  d->cmnd, d->bhyt,
-                                  d->phone, d->birth, d->sex,  d->address};
-            tv_json_key(&j, "details");
-            tv_json_object_begin(&j);
-            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-                tv_json_key(&j, keys[i]);
-                tv_json_string(&j, vals[i]);
-            }
-            tv_json_object_end(&j);
-        }
+        if (d) tv_details_json(&j, d);
         tv_json_object_end(&j);
         tv_json_line_end(&j);
         return;
@@ -219,13 +146,13 @@ static int person_show(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return rc;
     }
-    shown *s = malloc(sizeof *s);
+    tv_person_rec *s = malloc(sizeof *s);
     tv_details *d = NULL;
     if (!s) {
         rc = tv_cli_fail(cli, TV_ENOMEM, "nothing shown");
         goto done;
     }
-    if ((rc = person_load(&n, ref, s))) {
+    if ((rc = tv_person_rec_load(&n, ref, s))) {
         if (rc == TV_ENOTFOUND) {
             tv_cli_error("this node holds no record of that person.");
             rc = TV_EXIT_FAIL;
@@ -235,7 +162,7 @@ static int person_show(tv_cli *cli, int argc, char **argv)
         goto done;
     }
     if (reveal) {
-        if (!is_health(&n)) {
+        if (!tv_node_is_health(&n)) {
             tv_cli_error("this node cannot reveal identities: the details are sealed to the "
                          "health authority's nodes, and this node's certificate does not carry "
                          "the health flag.");

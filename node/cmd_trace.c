@@ -1,11 +1,13 @@
 /* `truyvet trace`: who shared a venue with a person, and where that person was. */
 #include "crdt/error.h"
+#include "crdt/mp.h"
 #include "node/cli.h"
 #include "node/csv.h"
 #include "node/fresh.h"
 #include "node/health.h"
 #include "node/json.h"
 #include "node/record.h"
+#include "node/reveal.h"
 #include "node/timefmt.h"
 #include "node/trace.h"
 
@@ -19,6 +21,7 @@ static const char trace_help[] =
     "Usage: truyvet [-d DIR] trace (--payload TEXT | --ref HEX) [--from TIME] [--to TIME]\n"
     "                              [--depth 1|2] [--min-overlap DURATION]\n"
     "                              [--margin DURATION] [--format table|json|csv]\n"
+    "                              [--reveal --reason TEXT]\n"
     "\n"
     "Trace a case on what this node holds: the venues they visited in the window (where\n"
     "to zone), everyone whose visit overlapped theirs at the same venue by at least\n"
@@ -41,7 +44,12 @@ static const char trace_help[] =
     "                       2h)\n"
     "  --margin DUR         widen the case's visits by this much on both sides (default 0)\n"
     "  --format FORMAT      table (default), json (one object; --json is the same) or csv\n"
-    "                       (one row per shared visit, and per visit of the case)\n";
+    "                       (one row per shared visit, and per visit of the case)\n"
+    "  --reveal             show the case and every contact in full (name, phone, ID\n"
+    "                       numbers): only on a node of the health authority. Each full\n"
+    "                       view is recorded in the log before anything is shown\n"
+    "                       ('truyvet audit')\n"
+    "  --reason TEXT        why (required with --reveal)\n";
 
 /* "15m", "90s", "2h", or minutes alone. Returns ms, or -1. */
 static int64_t duration_ms(const char *s)
@@ -98,12 +106,33 @@ static void visit_json(tv_json *j, store_txn *t, const uint8_t *venue, int64_t f
     tv_json_object_end(j);
 }
 
+/* The details revealed (--reveal): index 0 the case, i + 1 contact i. */
+typedef struct revealed {
+    tv_details *d;
+    uint8_t *ok;
+} revealed;
+
+static const tv_details *details_of(const revealed *rv, size_t idx)
+{
+    return rv && rv->ok[idx] ? &rv->d[idx] : NULL;
+}
+
+/* Prints the revealed details of person idx under their line, when there are any. */
+static void details_text(const revealed *rv, size_t idx, const char *indent)
+{
+    const tv_details *d = details_of(rv, idx);
+    if (!d) return;
+    char line[512];
+    tv_details_line(line, sizeof line, d);
+    printf("%s%s\n", indent, line);
+}
+
 typedef struct units units;
 static void time_json(tv_json *j, const char *key, int64_t ms);
 static void completeness_json(tv_json *j, const tv_node *n, const units *u);
 
 static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *r, const tv_node *n,
-                       const units *u, const tv_trace_opts *o)
+                       const units *u, const tv_trace_opts *o, const revealed *rv)
 {
     char disp[2 * CRDT_MASKED_BYTES_MAX + 8];
     tv_json j;
@@ -116,6 +145,7 @@ static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *
     person_of(t, ref, disp, sizeof disp);
     tv_json_key(&j, "person");
     tv_json_string(&j, disp);
+    if (details_of(rv, 0)) tv_details_json(&j, details_of(rv, 0));
     tv_json_object_end(&j);
     time_json(&j, "from", o->from_ms);
     time_json(&j, "to", o->to_ms);
@@ -136,6 +166,7 @@ static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *
         person_of(t, c->ref, disp, sizeof disp);
         tv_json_key(&j, "person");
         tv_json_string(&j, disp);
+        if (details_of(rv, i + 1)) tv_details_json(&j, details_of(rv, i + 1));
         tv_json_key(&j, "via");
         tv_json_hex(&j, c->via, TV_PERSON_REF_BYTES);
         tv_json_key(&j, "shared_minutes");
@@ -153,11 +184,13 @@ static void print_json(store_txn *t, const uint8_t *ref, const tv_trace_result *
     tv_json_line_end(&j);
 }
 
-static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *r)
+static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *r,
+                       const revealed *rv)
 {
     char disp[2 * CRDT_MASKED_BYTES_MAX + 8], a[32], b[32];
     person_of(t, ref, disp, sizeof disp);
     printf("case  %s\n", disp);
+    details_text(rv, 0, "      ");
     printf("visits (where to zone): %zu\n", r->nvisits);
     for (size_t i = 0; i < r->nvisits; i++) {
         store_venue v;
@@ -178,6 +211,7 @@ static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *
             if (c->level != level) continue;
             person_of(t, c->ref, disp, sizeof disp);
             printf("  %2zu  %-40s  %4lld min\n", ++rank, disp, (long long)(c->total_ms / 60000));
+            details_text(rv, i + 1, "        ");
             for (size_t k = 0; k < c->nshared; k++) {
                 store_venue v;
                 int known = store_venue_get(t, c->shared[k].venue, &v) == 0;
@@ -393,7 +427,7 @@ static void completeness_json(tv_json *j, const tv_node *n, const units *u)
 /* --- csv ------------------------------------------------------------------------------ */
 
 static void csv_row(store_txn *t, const char *kind, const uint8_t *ref, const uint8_t *via,
-                    const uint8_t *venue, int64_t from, int64_t to)
+                    const uint8_t *venue, int64_t from, int64_t to, const revealed *rv, size_t idx)
 {
     char disp[2 * CRDT_MASKED_BYTES_MAX + 8], rh[2 * TV_PERSON_REF_BYTES + 1] = "";
     char vh[2 * TV_PERSON_REF_BYTES + 1] = "", vid[2 * TV_VENUE_ID_BYTES + 1];
@@ -407,25 +441,67 @@ static void csv_row(store_txn *t, const char *kind, const uint8_t *ref, const ui
     tv_time_format_vn(f, sizeof f, from);
     tv_time_format_vn(e, sizeof e, to);
     snprintf(mins, sizeof mins, "%lld", (long long)((to - from) / 60000));
-    const char *cells[] = {
-        kind, disp, rh,  vh, vid, known ? v.name : "", known ? v.unit : "", known ? v.village : "",
-        f,    e,    mins};
-    tv_csv_write_row(stdout, cells, sizeof cells / sizeof cells[0]);
+    const tv_details *d = details_of(rv, idx);
+    const char *cells[] = {kind,
+                           disp,
+                           rh,
+                           vh,
+                           vid,
+                           known ? v.name : "",
+                           known ? v.unit : "",
+                           known ? v.village : "",
+                           f,
+                           e,
+                           mins,
+                           d ? d->name : "",
+                           d ? d->phone : "",
+                           d ? d->cccd : ""};
+    tv_csv_write_row(stdout, cells, sizeof cells / sizeof cells[0] - (rv ? 0 : 3));
 }
 
-static void print_csv(store_txn *t, const uint8_t *ref, const tv_trace_result *r)
+static void print_csv(store_txn *t, const uint8_t *ref, const tv_trace_result *r,
+                      const revealed *rv)
 {
-    const char *head[] = {"kind", "person",  "ref",  "via", "venue",  "venue_name",
-                          "unit", "village", "from", "to",  "minutes"};
-    tv_csv_write_row(stdout, head, sizeof head / sizeof head[0]);
+    const char *head[] = {"kind",    "person", "ref", "via",     "venue", "venue_name", "unit",
+                          "village", "from",   "to",  "minutes", "name",  "phone",      "cccd"};
+    tv_csv_write_row(stdout, head, sizeof head / sizeof head[0] - (rv ? 0 : 3));
     for (size_t i = 0; i < r->nvisits; i++)
-        csv_row(t, "case", ref, NULL, r->visits[i].venue, r->visits[i].from_ms, r->visits[i].to_ms);
+        csv_row(t, "case", ref, NULL, r->visits[i].venue, r->visits[i].from_ms, r->visits[i].to_ms,
+                rv, 0);
     for (size_t i = 0; i < r->ncontacts; i++) {
         const tv_contact *c = &r->contacts[i];
         for (size_t k = 0; k < c->nshared; k++)
             csv_row(t, c->level == 1 ? "F1" : "F2", c->ref, c->via, c->shared[k].venue,
-                    c->shared[k].from_ms, c->shared[k].to_ms);
+                    c->shared[k].from_ms, c->shared[k].to_ms, rv, i + 1);
     }
+}
+
+/* Opens the details of the case and every contact, each full view recorded in the log
+ * (committed) before anything is shown. */
+static int reveal_all(tv_node *n, const uint8_t *ref, const tv_trace_result *r, const char *reason,
+                      revealed *rv)
+{
+    size_t count = r->ncontacts + 1;
+    uint8_t *refs = malloc(count * TV_PERSON_REF_BYTES);
+    rv->d = calloc(count, sizeof *rv->d);
+    rv->ok = calloc(count, 1);
+    int rc = refs && rv->d && rv->ok ? TV_OK : TV_ENOMEM;
+    if (rc == 0) {
+        memcpy(refs, ref, TV_PERSON_REF_BYTES);
+        for (size_t i = 0; i < r->ncontacts; i++)
+            memcpy(refs + (i + 1) * TV_PERSON_REF_BYTES, r->contacts[i].ref, TV_PERSON_REF_BYTES);
+        rc = tv_reveal_many(n, refs, count, reason, rv->d, rv->ok);
+    }
+    free(refs);
+    size_t shut = 0;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        shut += !rv->ok[i];
+    if (shut)
+        fprintf(stderr,
+                "note: %zu of the %zu people could not be revealed here (no record, or "
+                "sealed to other health nodes); they are shown masked.\n",
+                shut, count);
+    return rc;
 }
 
 int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
@@ -440,11 +516,13 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
                                          {"margin", required_argument, 0, 'M'},
                                          {"format", required_argument, 0, 'F'},
                                          {"json", no_argument, 0, 'j'},
+                                         {"reveal", no_argument, 0, 'R'},
+                                         {"reason", required_argument, 0, 'e'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *person = NULL, *refhex = NULL, *from = NULL, *to = NULL;
+    const char *person = NULL, *refhex = NULL, *from = NULL, *to = NULL, *reason = NULL;
     const char *depth = "1", *minov = "15m", *margin = "0", *format = "table";
-    int c;
+    int c, reveal = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -468,6 +546,12 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
             break;
         case 'M':
             margin = optarg;
+            break;
+        case 'R':
+            reveal = 1;
+            break;
+        case 'e':
+            reason = optarg;
             break;
         case 'F':
             format = optarg;
@@ -506,9 +590,24 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     if ((o.margin_ms = duration_ms(margin)) < 0)
         return tv_cli_usage("trace", "--margin takes a duration such as 5m, not '%s'.", margin);
 
+    if (reveal && (!reason || !*reason))
+        return tv_cli_usage("trace", "--reveal needs --reason: say why the details are needed.");
+    if (!reveal && reason) return tv_cli_usage("trace", "--reason goes with --reveal.");
+    if (reason &&
+        (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(reason, strlen(reason))))
+        return tv_cli_usage("trace", "the reason must be text of at most %d bytes.",
+                            CRDT_TEXT_BYTES_MAX);
+
     tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
+    int rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
     if (rc) return rc;
+    if (reveal && !tv_node_is_health(&n)) {
+        tv_node_close(&n);
+        tv_cli_error("this node cannot reveal identities: the details are sealed to the health "
+                     "authority's nodes, and this node's certificate does not carry the health "
+                     "flag. Nothing was traced.");
+        return TV_EXIT_FAIL;
+    }
     uint8_t ref[TV_PERSON_REF_BYTES];
     if ((rc = tv_cli_person_ref("trace", &n, person, refhex, ref))) {
         tv_node_close(&n);
@@ -544,14 +643,18 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         return tv_cli_usage("trace", "--to must come after --from.");
     }
     if (rc == 0 && !(u = malloc(sizeof *u))) rc = TV_ENOMEM;
+    revealed rv = {0};
     if (rc == 0 && (rc = tv_trace(t, ref, &o, &r)) == 0) {
-        if ((rc = units_gather(t, &r, &n, o.from_ms, u)) == 0) {
+        rc = units_gather(t, &r, &n, o.from_ms, u);
+        if (rc == 0 && reveal) rc = reveal_all(&n, ref, &r, reason, &rv);
+        if (rc == 0) {
+            const revealed *shown = reveal ? &rv : NULL;
             if (fmt == 1) {
-                print_json(t, ref, &r, &n, u, &o);
+                print_json(t, ref, &r, &n, u, &o, shown);
             } else if (fmt == 2) {
-                print_csv(t, ref, &r);
+                print_csv(t, ref, &r, shown);
             } else {
-                print_text(t, ref, &r);
+                print_text(t, ref, &r, shown);
                 completeness_text(&n, u);
             }
             completeness_warn(&n, u);
@@ -562,6 +665,11 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         }
         tv_trace_free(&r);
     }
+    if (rv.d) {
+        sodium_memzero(rv.d, (r.ncontacts + 1) * sizeof *rv.d);
+        free(rv.d);
+    }
+    free(rv.ok);
     free(u);
     store_read_end(t);
     tv_node_close(&n);

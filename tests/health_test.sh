@@ -73,6 +73,7 @@ for bad in "--status F0" "--payload $CASE --status F9 --onset 2021-10-08" \
 done
 for bad in "--unit 22333 --level 5 --from 2021-10-06" "--unit 22333 --level 3" \
     "--level 3 --from 2021-10-06" "--unit 'a b' --level 1 --from 2021-10-06"; do
+    # shellcheck disable=SC2086 # the options' words
     eval run "$TV" -d "$P" risk set $bad
     expect_refused 2 "risk set $bad"
 done
@@ -140,6 +141,24 @@ kinds = sorted((r["kind"], r["person"], r["minutes"]) for r in rows)
 assert kinds == [("F1", "09****0001", "30"), ("F1", "09****0002", "30"),
                  ("case", "09****0000", "60"), ("case", "09****0000", "60")], kinds
 EOF
+
+check "--reveal: only on the health node, each full view audited before it is shown"
+run "$TV" -d "$P" trace --payload "$CASE" --reveal
+expect_refused 2 "--reveal without a reason"
+run "$TV" -d "$C" trace --payload "$CASE" --from 2021-10-06 --reveal --reason "truy vết"
+expect_refused 1 "--reveal at a commune"
+expect_err_has "health flag" "--reveal at a commune"
+audits=$("$TV" -d "$P" audit --json | grep -c . || true)
+run "$TV" -d "$P" trace --payload "$CASE" --reveal --reason "truy vết ca F0" --format csv
+expect_ok "trace --reveal"
+python3 - "$W/out" <<'EOF' || fail "the revealed csv: $OUT"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
+got = sorted({(r["kind"], r["phone"]) for r in rows})
+assert got == [("F1", "0901000001"), ("F1", "0901000002"), ("case", "0901000000")], got
+EOF
+[[ $("$TV" -d "$P" audit --json | grep -c .) -eq $((audits + 3)) ]] ||
+    fail "the three reveals are not in the audit"
 
 check "a commune traces on its own data and says what it cannot see"
 ship "$P" "$C"
