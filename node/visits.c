@@ -88,14 +88,21 @@ int tv_person_presence(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], 
                        int64_t to_ms, int64_t window_ms, int64_t now_ms, tv_presence **out,
                        size_t *nout)
 {
+    return tv_person_presence_rules(t, person, from_ms, to_ms, window_ms, now_ms,
+                                    tv_venue_rules_get, t, out, nout);
+}
+
+int tv_person_presence_rules(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES],
+                             int64_t from_ms, int64_t to_ms, int64_t window_ms, int64_t now_ms,
+                             tv_rules_fn rules, void *ctx, tv_presence **out, size_t *nout)
+{
     *out = NULL;
     *nout = 0;
     if (from_ms >= to_ms) return TV_OK;
     int64_t start = tv_date_start_ms(crdt_day_vn(from_ms), TV_TIME_VN_OFFSET_MIN);
     collect c = {0};
     int rc = store_scans_by_person(t, person, start, to_ms, collect_one, &c);
-    if (rc == TV_OK)
-        rc = tv_presence_build(c.s, c.n, window_ms, now_ms, tv_venue_rules_get, t, out, nout);
+    if (rc == TV_OK) rc = tv_presence_build(c.s, c.n, window_ms, now_ms, rules, ctx, out, nout);
     free(c.s);
     return rc;
 }

@@ -33,6 +33,13 @@ int tv_person_presence(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], 
                        int64_t to_ms, int64_t window_ms, int64_t now_ms, tv_presence **out,
                        size_t *nout) __attribute__((warn_unused_result));
 
+/* The same with the venue rules given by rules(ctx) (tv_venue_rules_get and the txn for
+ * tv_person_presence): a caller building many people's presences may cache them. */
+int tv_person_presence_rules(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES],
+                             int64_t from_ms, int64_t to_ms, int64_t window_ms, int64_t now_ms,
+                             tv_rules_fn rules, void *ctx, tv_presence **out, size_t *nout)
+    __attribute__((warn_unused_result));
+
 /* The display of the person a stored scan names (see tv_person_display_get): the person
  * event's masked name and id, else the masked id the scan carries. Returns 0 or an error. */
 int tv_scan_display(store_txn *t, const store_scan_ref *s, char *out, size_t cap);
