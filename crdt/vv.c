@@ -97,8 +97,12 @@ int crdt_vv_advance(crdt_vv *v, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t
                     const uint8_t hash[TV_HASH_BYTES])
 {
     assert(origin && hash);
-    int found;
-    size_t i = vv_find(v, origin, &found);
+    int found = 0;
+    /* vectors are mostly filled in origin order (from the store's frontier table): after
+     * the last entry is the common place, found without a search */
+    size_t i = v->len;
+    if (v->len && origin_cmp(v->entries[v->len - 1].origin, origin) >= 0)
+        i = vv_find(v, origin, &found);
     if (found) {
         if (seq > v->entries[i].seq) {
             v->entries[i].seq = seq;
