@@ -37,10 +37,17 @@ enum store_table {
 #define VENUE_DAY_BYTES 16
 #define UNIT_KEY_BYTES (TV_UNIT_CODE_MAX + 1)
 
+typedef struct cert_memo cert_memo;
+
 struct store {
     MDB_env *env;
     MDB_dbi dbi[T_COUNT_];
     int read_only;
+    /* decoded certificates, by subject, valid for one value of the certificate counter
+     * (COUNT_CERT_WRITES): see store_cert_get */
+    cert_memo **cmemo;
+    size_t cmemo_cap, cmemo_n;
+    uint64_t cmemo_gen;
     void *apply_scratch; /* per-batch accumulators of apply.c, reused */
     crdt_event *events;  /* a batch's decoded events (CRDT_BATCH_EVENTS_MAX + 1), reused */
 };
@@ -48,7 +55,8 @@ struct store {
 struct store_txn {
     store *s;
     MDB_txn *txn;
-    int map_full; /* an operation hit MDB_MAP_FULL: store_write grows the map and retries */
+    int map_full;      /* an operation hit MDB_MAP_FULL: store_write grows the map and retries */
+    int certs_written; /* this transaction wrote a certificate (not yet committed) */
 };
 
 /* Maps an LMDB result to a TV code, noting MDB_MAP_FULL in t. */
@@ -99,7 +107,15 @@ static inline uint32_t store_bias32_(int32_t v)
 }
 
 /* Counter ids in T_COUNTS. */
-enum { COUNT_EVENTS = 1, COUNT_BATCHES = 2, COUNT_ORIGINS = 3, COUNT_TYPE_BASE = 100 };
+enum {
+    COUNT_EVENTS = 1,
+    COUNT_BATCHES = 2,
+    COUNT_ORIGINS = 3,
+    COUNT_CERT_WRITES = 4, /* certificates written, ever: the decoded-certificate cache's key */
+    COUNT_TYPE_BASE = 100
+};
+/* Frees the store's cache of decoded certificates (trust.c). */
+void store_cert_memo_free_(store *s);
 
 /* Applies one venue_upsert to the venue view (last-writer-wins per field). */
 int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,

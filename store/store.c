@@ -103,6 +103,7 @@ void store_close(store *s)
 {
     if (!s) return;
     mdb_env_close(s->env);
+    store_cert_memo_free_(s);
     free(s->apply_scratch);
     free(s->events);
     free(s);

@@ -5,6 +5,7 @@
 #include "store/internal.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,9 +27,115 @@ int store_root_set(store_txn *t, const uint8_t root[TV_NODE_ID_BYTES])
     return store_meta_put(t, "root", root, TV_NODE_ID_BYTES);
 }
 
+/* --- decoded certificates, cached ----------------------------------------------------
+ *
+ * Every batch applied, every session started and every partition judged reads the
+ * certificates of the nodes involved; decoding one clears and fills a 3 KB structure.
+ * A store handle keeps what it decoded, keyed by subject, for as long as the counter of
+ * certificates written (COUNT_CERT_WRITES, raised in the same transaction as each write)
+ * stays the same: read in the caller's transaction, so a snapshot older or newer than the
+ * cache, another process's write, or this transaction's own write all miss it. Nothing is
+ * cached from a transaction that wrote a certificate (it may still be aborted). A store
+ * handle is used by one thread at a time. */
+
+/* A decoded certificate, compact: a commune's takes a hundred bytes, not the 3 KB of a
+ * crdt_cert with its room for 200 scope entries. */
+struct cert_memo {
+    uint8_t subject[TV_NODE_ID_BYTES], issuer[TV_NODE_ID_BYTES];
+    uint32_t role, flags, scope_len;
+    char unit[TV_UNIT_CODE_MAX + 1];
+    int64_t not_before_ms, not_after_ms;
+    char scope[][TV_UNIT_CODE_MAX + 1];
+};
+
+static uint64_t cert_writes(store_txn *t)
+{
+    uint8_t k[4];
+    store_be32_(k, COUNT_CERT_WRITES);
+    MDB_val v;
+    return store_get_(t, T_COUNTS, k, 4, &v) == TV_OK && v.mv_size == 8 ? store_get64_(v.mv_data)
+                                                                        : 0;
+}
+
+void store_cert_memo_free_(store *s)
+{
+    for (size_t i = 0; i < s->cmemo_cap; i++)
+        free(s->cmemo[i]);
+    free(s->cmemo);
+    s->cmemo = NULL;
+    s->cmemo_cap = s->cmemo_n = 0;
+}
+
+static size_t memo_index(const store *s, const uint8_t *subject)
+{
+    uint64_t h;
+    memcpy(&h, subject, sizeof h); /* node ids are public keys: uniformly spread */
+    size_t i = (size_t)h & (s->cmemo_cap - 1);
+    while (s->cmemo[i] && memcmp(s->cmemo[i]->subject, subject, TV_NODE_ID_BYTES) != 0)
+        i = (i + 1) & (s->cmemo_cap - 1);
+    return i;
+}
+
+/* Copies a cached certificate into c, as crdt_cert_decode would have filled it. */
+static int memo_get(store_txn *t, const uint8_t *subject, uint64_t gen, crdt_cert *c)
+{
+    store *s = t->s;
+    if (t->certs_written || !s->cmemo_cap || s->cmemo_gen != gen) return 0;
+    const cert_memo *m = s->cmemo[memo_index(s, subject)];
+    if (!m) return 0;
+    memset(c, 0, sizeof *c);
+    memcpy(c->subject, m->subject, TV_NODE_ID_BYTES);
+    memcpy(c->issuer, m->issuer, TV_NODE_ID_BYTES);
+    c->role = m->role;
+    memcpy(c->unit, m->unit, sizeof c->unit);
+    c->scope_len = m->scope_len;
+    memcpy(c->scope, m->scope, m->scope_len * sizeof c->scope[0]);
+    c->flags = m->flags;
+    c->not_before_ms = m->not_before_ms;
+    c->not_after_ms = m->not_after_ms;
+    return 1;
+}
+
+static void memo_put(store_txn *t, uint64_t gen, const crdt_cert *c)
+{
+    store *s = t->s;
+    if (t->certs_written) return;                      /* it may still be aborted */
+    if (s->cmemo_gen != gen) store_cert_memo_free_(s); /* certificates changed since */
+    s->cmemo_gen = gen;
+    if (2 * (s->cmemo_n + 1) > s->cmemo_cap) {
+        size_t cap = s->cmemo_cap ? 2 * s->cmemo_cap : 64;
+        cert_memo **grown = calloc(cap, sizeof *grown);
+        if (!grown) return; /* a cache: going without is fine */
+        cert_memo **old = s->cmemo;
+        size_t oldcap = s->cmemo_cap;
+        s->cmemo = grown;
+        s->cmemo_cap = cap;
+        for (size_t i = 0; i < oldcap; i++)
+            if (old[i]) s->cmemo[memo_index(s, old[i]->subject)] = old[i];
+        free(old);
+    }
+    size_t i = memo_index(s, c->subject);
+    if (s->cmemo[i]) return;
+    cert_memo *m = malloc(sizeof *m + c->scope_len * sizeof m->scope[0]);
+    if (!m) return;
+    memcpy(m->subject, c->subject, TV_NODE_ID_BYTES);
+    memcpy(m->issuer, c->issuer, TV_NODE_ID_BYTES);
+    m->role = c->role;
+    m->flags = c->flags;
+    m->scope_len = c->scope_len;
+    memcpy(m->unit, c->unit, sizeof m->unit);
+    m->not_before_ms = c->not_before_ms;
+    m->not_after_ms = c->not_after_ms;
+    memcpy(m->scope, c->scope, c->scope_len * sizeof m->scope[0]);
+    s->cmemo[i] = m;
+    s->cmemo_n++;
+}
+
 int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_cert *c,
                    const uint8_t **raw, size_t *raw_len)
 {
+    uint64_t gen = c ? cert_writes(t) : 0;
+    if (c && !raw && !raw_len && memo_get(t, subject, gen, c)) return TV_OK;
     MDB_val v;
     int rc = store_get_(t, T_CERTS, subject, TV_NODE_ID_BYTES, &v);
     if (rc) return rc;
@@ -38,6 +145,7 @@ int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_c
     /* installed certificates were verified on the way in (`verify` checks the logs that
      * carry them); reading one back costs no signature check */
     if (c && crdt_cert_decode(c, p, n)) return TV_ECORRUPT;
+    if (c) memo_put(t, gen, c);
     if (raw) *raw = p;
     if (raw_len) *raw_len = n;
     return TV_OK;
@@ -85,6 +193,8 @@ static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size
     rc = store_put_(t, T_CERTS, c->subject, TV_NODE_ID_BYTES, v, 8 + len);
     free(v);
     if (rc) return rc;
+    t->certs_written = 1;
+    if ((rc = store_count_add_(t, COUNT_CERT_WRITES, 1))) return rc;
     /* lift a freeze: drop the fork evidence of this subject */
     MDB_cursor *cur;
     if ((rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur))) return store_err_(t, rc);

@@ -755,6 +755,81 @@ static uint64_t log_controller(one_log *l, const uint8_t *venue, const char *pho
     return log_end(l, &b);
 }
 
+/* --- the cache of decoded certificates ------------------------------------------------ */
+
+typedef struct recert_ctx {
+    const crdt_identity *root, *node;
+    int abort;       /* fail the transaction after checking what it reads */
+    uint32_t in_txn; /* scope entries read back inside the transaction */
+} recert_ctx;
+
+static uint32_t scope_len_of(store_txn *t, const uint8_t *subject)
+{
+    static crdt_cert c;
+    assert_int_equal(store_cert_get(t, subject, &c, NULL, NULL), 0);
+    return c.scope_len;
+}
+
+static int recert_fn(store_txn *t, void *arg)
+{
+    recert_ctx *x = arg;
+    static crdt_cert c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.subject, x->node->pk, TV_NODE_ID_BYTES);
+    memcpy(c.issuer, x->root->pk, TV_NODE_ID_BYTES);
+    c.role = CRDT_ROLE_COMMUNE;
+    strcpy(c.unit, "22333");
+    c.scope_len = 2;
+    strcpy(c.scope[0], "22333");
+    strcpy(c.scope[1], "22334");
+    c.not_before_ms = 1000; /* later than the first: it replaces it */
+    int rc = install_cert(t, x->root, &c);
+    if (rc) return rc;
+    x->in_txn = scope_len_of(t, x->node->pk);
+    return x->abort ? TV_EINVAL : 0;
+}
+
+static uint32_t scope_len_now(store *s, const uint8_t *subject)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    uint32_t n = scope_len_of(t, subject);
+    store_read_end(t);
+    return n;
+}
+
+/* A certificate read back comes from the cache while no certificate was written; one
+ * written shows at once in its own transaction, never after that transaction aborted, and
+ * everywhere once committed. */
+static void test_cert_cache(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity node, root;
+    test_identity(&node, 3);
+    test_identity(&root, 0xee);
+    const crdt_identity *ids[] = {&node};
+    trust(s, ids, 1);
+    assert_int_equal(scope_len_now(s, node.pk), 1); /* fills the cache */
+    assert_int_equal(scope_len_now(s, node.pk), 1); /* from it */
+    recert_ctx x = {.root = &root, .node = &node, .abort = 1};
+    assert_int_equal(store_write(s, recert_fn, &x), TV_EINVAL);
+    assert_int_equal(x.in_txn, 2);
+    assert_int_equal(scope_len_now(s, node.pk), 1); /* the aborted write left nothing */
+    x.abort = 0;
+    assert_int_equal(store_write(s, recert_fn, &x), 0);
+    assert_int_equal(x.in_txn, 2);
+    assert_int_equal(scope_len_now(s, node.pk), 2);
+    store_close(s);
+    /* and another handle (another process) sees the same */
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    assert_int_equal(scope_len_now(s, node.pk), 2);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 /* --- health: case statuses and risk levels ------------------------------------------- */
 
 static int log_health(one_log *l, int risk, const char *unit, uint8_t v, int64_t at_ms)
@@ -921,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_reminders_suspend),
         cmocka_unit_test(test_controllers_or_set),
         cmocka_unit_test(test_health_views),
+        cmocka_unit_test(test_cert_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
