@@ -55,6 +55,7 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv);
 int tv_cmd_case(tv_cli *cli, int argc, char **argv);
 int tv_cmd_risk(tv_cli *cli, int argc, char **argv);
 int tv_cmd_alerts(tv_cli *cli, int argc, char **argv);
+int tv_cmd_report(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);

@@ -231,6 +231,10 @@ typedef struct store_agg {
 } store_agg;
 /* Returns 0 (zeroes when nothing was recorded) or TV_ESTORE. */
 int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
+/* Whether a scan was recorded at venue on a day from from_day to to_day (both included).
+ * Returns 1, 0 or a store error (< 0). */
+int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t from_day,
+                       int32_t to_day);
 /* The last day with a scan recorded at one of unit's venues. Returns 0, TV_ENOTFOUND or a
  * store error. */
 int store_agg_last_day(store_txn *t, const char *unit, int32_t *day);

@@ -361,3 +361,19 @@ int store_agg_last_day(store_txn *t, const char *unit, int32_t *day)
     *day = (int32_t)(store_get32_((const uint8_t *)key.mv_data + UNIT_KEY_BYTES) ^ (1U << 31));
     return TV_OK;
 }
+
+int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t from_day,
+                       int32_t to_day)
+{
+    uint8_t k[TV_VENUE_ID_BYTES + 4];
+    memcpy(k, venue, TV_VENUE_ID_BYTES);
+    store_be32_(k + TV_VENUE_ID_BYTES, store_bias32_(to_day));
+    MDB_val key, val;
+    int rc = store_last_at_most_(t, T_VENUE_DAY, k, sizeof k, TV_VENUE_ID_BYTES, &key, &val);
+    if (rc == TV_ENOTFOUND) return 0;
+    if (rc) return rc;
+    if (key.mv_size != sizeof k) return TV_ECORRUPT;
+    int32_t day =
+        (int32_t)(store_get32_((const uint8_t *)key.mv_data + TV_VENUE_ID_BYTES) ^ (1U << 31));
+    return day >= from_day;
+}

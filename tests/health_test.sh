@@ -33,14 +33,6 @@ visit() {
     "$TV" -d "$1" scan --venue "$3" --person "$2" --out --at "$4T$6:00+07:00" >/dev/null 2>&1 ||
         fail "scan out $2 at $4 $6"
 }
-# ship FROM TO: what TO should hold of what FROM holds (its partition), by bundle.
-ship() {
-    local to
-    to=$("$TV" -d "$2" status --json | json_get node_id)
-    "$TV" -d "$1" bundle export --out "$W/ship" --for "$to" >/dev/null 2>&1 ||
-        fail "bundle export from $1"
-    "$TV" -d "$2" bundle import "$W/ship" >/dev/null 2>&1 || fail "bundle import at $2"
-}
 
 # 22334 synced on 4 October, then recorded the case at its market on the 7th
 visit "$C2" 0901000009 "$M" 2021-10-04 09:00 09:30

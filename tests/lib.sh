@@ -95,3 +95,13 @@ enrol() {
     "$TV" -d "$parent" enroll issue "$W/req" --out "$W/cert" "$@" >/dev/null
     "$TV" -d "$child" enroll accept "$W/cert" >/dev/null
 }
+
+# ship FROM TO: carries what node TO should hold of what node FROM holds (its partition)
+# over by bundle, as a USB stick would.
+ship() {
+    local to
+    to=$("$TV" -d "$2" status --json | json_get node_id)
+    "$TV" -d "$1" bundle export --out "$W/ship" --for "$to" >/dev/null 2>&1 ||
+        fail "bundle export from $1"
+    "$TV" -d "$2" bundle import "$W/ship" >/dev/null 2>&1 || fail "bundle import at $2"
+}
