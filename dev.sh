@@ -262,6 +262,11 @@ run_demo() {
     t bac-nha-trang alerts
     t bac-nha-trang risk show
 
+    say "the weekly report at the province: ISO week 2021-W40, each commune and the total"
+    t province report --week 2021-W40 2>&1 | sed -n '1,2p;/^22333 \|^22402 \|^22411 \|^22420 /p;/^total/p;/^warning/p'
+    t province report --week 2021-W40 --format csv --out "$root/report-2021-W40.csv"
+    echo "(the 65 communes' rows, for Excel: $root/report-2021-W40.csv)"
+
     say "the province"
     t province status
     t province verify
