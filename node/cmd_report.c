@@ -6,6 +6,7 @@
 #include "node/fresh.h"
 #include "node/json.h"
 #include "node/timefmt.h"
+#include "node/report.h"
 #include "node/units.h"
 
 #include <getopt.h>
@@ -34,133 +35,6 @@ static const char report_help[] =
     "  --format F      table (default), csv (UTF-8 with a byte order mark, for Excel) or\n"
     "                  json (one object per row)\n"
     "  --out FILE      write there (replaced whole) instead of standard output\n";
-
-typedef struct row {
-    char code[TV_UNIT_CODE_MAX + 1];
-    char name[TV_UNIT_NAME_MAX];
-    uint64_t venues, active, in, out, suspended;
-    int risk; /* the level in force now; 0: none set */
-    tv_fresh f;
-    int stale;
-} row;
-
-typedef struct report {
-    row *rows; /* sorted by code while gathering */
-    size_t n;
-    row total;
-    int32_t from_day, to_day;
-} report;
-
-static int row_cmp(const void *a, const void *b)
-{
-    return strcmp(((const row *)a)->code, ((const row *)b)->code);
-}
-
-/* Stale rows first, then by code. */
-static int out_cmp(const void *pa, const void *pb)
-{
-    const row *a = pa, *b = pb;
-    if (a->stale != b->stale) return a->stale ? -1 : 1;
-    return strcmp(a->code, b->code);
-}
-
-static int add_row(report *r, size_t *cap, const char *code)
-{
-    if (r->n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        row *p = realloc(r->rows, c * sizeof *p);
-        if (!p) return TV_ENOMEM;
-        r->rows = p;
-        *cap = c;
-    }
-    row *w = &r->rows[r->n++];
-    memset(w, 0, sizeof *w);
-    snprintf(w->code, sizeof w->code, "%s", code);
-    const tv_unit *u = tv_unit_find(code);
-    snprintf(w->name, sizeof w->name, "%s", u ? u->name : "");
-    return TV_OK;
-}
-
-/* The communes a report of unit covers: a province's official communes; for this node's
- * own unit, the units of its certificate's scope when they are more than itself; else the
- * unit alone. */
-static int gather_units(tv_node *n, store_txn *t, const char *unit, report *r)
-{
-    size_t cap = 0, nc;
-    int rc = TV_OK;
-    const tv_unit *const *kids = tv_unit_children(unit, &nc);
-    if (kids) {
-        for (size_t i = 0; i < nc && rc == 0; i++)
-            rc = add_row(r, &cap, kids[i]->code);
-        return rc;
-    }
-    crdt_cert *c = malloc(sizeof *c);
-    if (!c) return TV_ENOMEM;
-    if (strcmp(unit, n->unit) == 0 && store_cert_get(t, n->id.pk, c, NULL, NULL) == 0 &&
-        c->scope_len > 1) {
-        for (uint32_t i = 0; i < c->scope_len && rc == 0; i++)
-            rc = add_row(r, &cap, c->scope[i]);
-    } else {
-        rc = add_row(r, &cap, unit);
-    }
-    free(c);
-    return rc;
-}
-
-typedef struct venue_ctx {
-    store_txn *t;
-    report *r;
-} venue_ctx;
-
-static int venue_row(const store_venue *v, void *arg)
-{
-    venue_ctx *x = arg;
-    row key;
-    snprintf(key.code, sizeof key.code, "%s", v->unit);
-    row *w = bsearch(&key, x->r->rows, x->r->n, sizeof *x->r->rows, row_cmp);
-    if (!w) return 0;
-    w->venues++;
-    int a = store_venue_active(x->t, v->id, x->r->from_day, x->r->to_day);
-    if (a < 0) return a;
-    w->active += (uint64_t)a;
-    store_venue_status st;
-    int rc = store_venue_status_get(x->t, v->id, &st);
-    if (rc) return rc;
-    w->suspended += st.suspended != 0;
-    return 0;
-}
-
-static int figures(store_txn *t, report *r, int64_t now_ms)
-{
-    qsort(r->rows, r->n, sizeof *r->rows, row_cmp);
-    venue_ctx x = {t, r};
-    int rc = store_venue_foreach(t, venue_row, &x);
-    int64_t from_ms = tv_date_start_ms(r->from_day, TV_TIME_VN_OFFSET_MIN);
-    for (size_t i = 0; i < r->n && rc == 0; i++) {
-        row *w = &r->rows[i];
-        for (int32_t d = r->from_day; d <= r->to_day && rc == 0; d++) {
-            store_agg a;
-            if ((rc = store_agg_get(t, w->code, d, &a)) == 0) {
-                w->in += a.scans_in;
-                w->out += a.scans_out;
-            }
-        }
-        store_risk k;
-        int kr = store_risk_at(t, w->code, now_ms, &k);
-        if (kr && kr != TV_ENOTFOUND) rc = kr;
-        w->risk = kr == 0 ? k.level : 0;
-        if (rc == 0) rc = tv_fresh_get(t, w->code, &w->f);
-        w->stale = tv_fresh_stale(&w->f, from_ms);
-        r->total.venues += w->venues;
-        r->total.active += w->active;
-        r->total.in += w->in;
-        r->total.out += w->out;
-        r->total.suspended += w->suspended;
-        r->total.stale += w->stale;
-    }
-    qsort(r->rows, r->n, sizeof *r->rows, out_cmp);
-    return rc;
-}
 
 /* --- output ------------------------------------------------------------------------- */
 
@@ -205,7 +79,7 @@ static void day_str(char *out, size_t cap, int32_t day)
         tv_date_format(out, cap, day);
 }
 
-static void print_table(FILE *f, const report *r, const char *unit)
+static void print_table(FILE *f, const tv_report *r, const char *unit)
 {
     char a[16], b[16];
     tv_date_format(a, sizeof a, r->from_day);
@@ -223,7 +97,7 @@ static void print_table(FILE *f, const report *r, const char *unit)
     fprintf(f, "%7s %7s %6s %9s %9s %5s %4s  %-10s\n", "venues", "scanned", "compl", "check-in",
             "check-out", "susp", "risk", "last scan");
     for (size_t i = 0; i < r->n + 1; i++) {
-        const row *w = i < r->n ? &r->rows[i] : &r->total;
+        const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char c[16], d[16];
         pct(c, sizeof c, w->active, w->venues);
         if (i < r->n) {
@@ -245,7 +119,7 @@ static void print_table(FILE *f, const report *r, const char *unit)
     }
 }
 
-static void print_csv(FILE *f, const report *r)
+static void print_csv(FILE *f, const tv_report *r)
 {
     fputs("\xEF\xBB\xBF", f); /* a byte order mark: Excel then reads UTF-8 */
     const char *head[] = {"unit",       "name",          "venues",        "venues_scanned",
@@ -253,7 +127,7 @@ static void print_csv(FILE *f, const report *r)
                           "risk_level", "last_scan_day", "last_received", "stale"};
     tv_csv_write_row(f, head, sizeof head / sizeof head[0]);
     for (size_t i = 0; i < r->n + 1; i++) {
-        const row *w = i < r->n ? &r->rows[i] : &r->total;
+        const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char v[6][24], c[16], d[16], rec[TV_TIME_STR_BYTES] = "", risk[8] = "";
         snprintf(v[0], sizeof v[0], "%" PRIu64, w->venues);
         snprintf(v[1], sizeof v[1], "%" PRIu64, w->active);
@@ -286,10 +160,10 @@ static void print_csv(FILE *f, const report *r)
     }
 }
 
-static void print_json(FILE *f, const report *r)
+static void print_json(FILE *f, const tv_report *r)
 {
     for (size_t i = 0; i < r->n + 1; i++) {
-        const row *w = i < r->n ? &r->rows[i] : &r->total;
+        const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char d[16], rec[TV_TIME_STR_BYTES];
         tv_json j;
         tv_json_init(&j, f);
@@ -336,36 +210,6 @@ static void print_json(FILE *f, const report *r)
         tv_json_object_end(&j);
         tv_json_line_end(&j);
     }
-}
-
-/* --- the period ----------------------------------------------------------------------- */
-
-/* ISO 8601 weekday of a day number, Monday 1 .. Sunday 7 (1970-01-01 was a Thursday). */
-static int iso_weekday(int32_t day)
-{
-    return (int)(((day + 3) % 7 + 7) % 7) + 1;
-}
-
-/* The Monday of ISO week "YYYY-Www". Returns 0 or -1. */
-static int week_parse(const char *s, int32_t *monday)
-{
-    int year, week;
-    char tail;
-    if (sscanf(s, "%4d-W%2d%c", &year, &week, &tail) != 2 || strlen(s) != 8 || week < 1 ||
-        week > 53)
-        return -1;
-    char jan4[16];
-    snprintf(jan4, sizeof jan4, "%04d-01-04", year);
-    int32_t d;
-    if (tv_date_parse(jan4, &d)) return -1;
-    int32_t first = d - (iso_weekday(d) - 1); /* week 1 holds 4 January */
-    *monday = first + 7 * (week - 1);
-    /* week 53 exists only in years whose 28 December is in it */
-    char dec28[16];
-    snprintf(dec28, sizeof dec28, "%04d-12-28", year);
-    int32_t last;
-    if (tv_date_parse(dec28, &last)) return -1;
-    return *monday <= last ? 0 : -1;
 }
 
 int tv_cmd_report(tv_cli *cli, int argc, char **argv)
@@ -417,10 +261,10 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     if (!from != !to) return tv_cli_usage("report", "give both --from and --to.");
     if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
         return tv_cli_usage("report", "'%s' is not a unit code.", unit);
-    report r = {0};
+    tv_report r = {0};
     int64_t now = tv_wall_ms();
     if (week) {
-        if (week_parse(week, &r.from_day))
+        if (tv_iso_week_parse(week, &r.from_day))
             return tv_cli_usage("report", "--week takes an ISO week such as 2021-W40, not '%s'.",
                                 week);
         r.to_day = r.from_day + 6;
@@ -432,7 +276,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
             return tv_cli_usage("report", "a period of at most ten years, please.");
     } else {
         int32_t today = crdt_day_vn(now);
-        r.from_day = today - (iso_weekday(today) - 1);
+        r.from_day = today - (tv_iso_weekday(today) - 1);
         r.to_day = r.from_day + 6;
     }
     tv_node n;
@@ -441,7 +285,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     if (!unit) unit = n.unit;
     store_txn *t;
     if ((rc = store_read_begin(n.st, &t)) == 0) {
-        if ((rc = gather_units(&n, t, unit, &r)) == 0) rc = figures(t, &r, now);
+        if ((rc = tv_report_units(&n, t, unit, &r)) == 0) rc = tv_report_figures(t, &r, now);
         store_read_end(t);
     }
     char *buf = NULL;
@@ -461,7 +305,8 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         }
     }
     free(buf);
-    free(r.rows);
+    size_t nrows = r.n;
+    tv_report_free(&r);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, out ? "the report was not written" : "no report");
     if (r.total.stale)
@@ -469,6 +314,6 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
                 "warning: %" PRIu64 " of %zu communes have no scan held here since the "
                 "period began (not synced, or nothing recorded): their figures are "
                 "missing, not zero.\n",
-                (uint64_t)r.total.stale, r.n);
+                (uint64_t)r.total.stale, nrows);
     return TV_EXIT_OK;
 }

@@ -10,37 +10,53 @@
 
 typedef struct fresh_ctx {
     store_txn *t;
-    const char *unit;
+    const char *const *units; /* sorted */
+    size_t n;
     tv_fresh *out;
     crdt_cert *c; /* scratch: certificates are large */
 } fresh_ctx;
 
+static int unit_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
+
 static int cert_row(const uint8_t *raw, size_t len, void *arg)
 {
     fresh_ctx *x = arg;
-    if (crdt_cert_decode(x->c, raw, len) || strcmp(x->c->unit, x->unit) != 0) return 0;
-    x->out->nodes++;
-    store_frontier f;
-    int rc = store_frontier_get(x->t, x->c->subject, &f);
+    if (crdt_cert_decode(x->c, raw, len)) return 0;
+    const char *const *u = bsearch(x->c->unit, x->units, x->n, sizeof *x->units, unit_cmp);
+    if (!u) return 0;
+    tv_fresh *f = &x->out[u - x->units];
+    f->nodes++;
+    store_frontier fr;
+    int rc = store_frontier_get(x->t, x->c->subject, &fr);
     if (rc == TV_ENOTFOUND) return 0;
     if (rc) return rc;
-    x->out->held++;
-    int64_t last = (int64_t)crdt_hlc_ms(f.hlc_max);
-    if (last > x->out->last_event) x->out->last_event = last;
-    if (f.received_ms > x->out->received) x->out->received = f.received_ms;
+    f->held++;
+    int64_t last = (int64_t)crdt_hlc_ms(fr.hlc_max);
+    if (last > f->last_event) f->last_event = last;
+    if (fr.received_ms > f->received) f->received = fr.received_ms;
     return 0;
+}
+
+int tv_fresh_many(store_txn *t, const char *const *units, size_t n, tv_fresh *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i] = (tv_fresh){.last_event = -1, .received = -1, .last_scan_day = INT32_MIN};
+        int rc = store_agg_last_day(t, units[i], &out[i].last_scan_day);
+        if (rc && rc != TV_ENOTFOUND) return rc;
+    }
+    fresh_ctx x = {t, units, n, out, malloc(sizeof(crdt_cert))};
+    if (!x.c) return TV_ENOMEM;
+    int rc = store_cert_foreach(t, cert_row, &x);
+    free(x.c);
+    return rc;
 }
 
 int tv_fresh_get(store_txn *t, const char *unit, tv_fresh *out)
 {
-    *out = (tv_fresh){.last_event = -1, .received = -1, .last_scan_day = INT32_MIN};
-    int rc = store_agg_last_day(t, unit, &out->last_scan_day);
-    if (rc && rc != TV_ENOTFOUND) return rc;
-    fresh_ctx x = {t, unit, out, malloc(sizeof(crdt_cert))};
-    if (!x.c) return TV_ENOMEM;
-    rc = store_cert_foreach(t, cert_row, &x);
-    free(x.c);
-    return rc;
+    return tv_fresh_many(t, &unit, 1, out);
 }
 
 int tv_fresh_stale(const tv_fresh *f, int64_t from_ms)

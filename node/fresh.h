@@ -21,6 +21,10 @@ typedef struct tv_fresh {
 /* The freshness of unit's data at this node. Returns 0 or a store error. */
 int tv_fresh_get(store_txn *t, const char *unit, tv_fresh *out);
 
+/* The same for n units at once, units sorted by strcmp (one pass over the certificates
+ * whatever n is). Returns 0 or a store error. */
+int tv_fresh_many(store_txn *t, const char *const *units, size_t n, tv_fresh *out);
+
 /* Whether the node holds no scan of unit since the day from_ms falls on: the unit has not
  * synced since then, or recorded nothing. */
 int tv_fresh_stale(const tv_fresh *f, int64_t from_ms);

@@ -231,6 +231,9 @@ typedef struct store_agg {
 } store_agg;
 /* Returns 0 (zeroes when nothing was recorded) or TV_ESTORE. */
 int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
+/* The daily figures of unit summed over from_day..to_day (both included; venues_active is
+ * the sum of each day's). One range read. Returns 0 or a store error. */
+int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_day, store_agg *a);
 /* Whether a scan was recorded at venue on a day from from_day to to_day (both included).
  * Returns 1, 0 or a store error (< 0). */
 int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t from_day,

@@ -377,3 +377,33 @@ int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int
         (int32_t)(store_get32_((const uint8_t *)key.mv_data + TV_VENUE_ID_BYTES) ^ (1U << 31));
     return day >= from_day;
 }
+
+int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_day, store_agg *a)
+{
+    memset(a, 0, sizeof *a);
+    uint8_t k[UNIT_KEY_BYTES + 4];
+    store_unit_key_(k, unit, strlen(unit));
+    store_be32_(k + UNIT_KEY_BYTES, store_bias32_(from_day));
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_AGG], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val key = {sizeof k, k}, val;
+    uint32_t last = store_bias32_(to_day);
+    for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        const uint8_t *p = key.mv_data;
+        if (key.mv_size != sizeof k || memcmp(p, k, UNIT_KEY_BYTES) != 0 ||
+            store_get32_(p + UNIT_KEY_BYTES) > last)
+            break;
+        if (val.mv_size != AGG_BYTES) {
+            rc = TV_ECORRUPT;
+            break;
+        }
+        a->scans_in += store_get64_(val.mv_data);
+        a->scans_out += store_get64_((uint8_t *)val.mv_data + 8);
+        a->venues_active += store_get64_((uint8_t *)val.mv_data + 16);
+    }
+    mdb_cursor_close(cur);
+    if (rc == TV_ECORRUPT) return rc;
+    return rc == 0 || rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
