@@ -233,26 +233,16 @@ int store_reminders_foreach(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES]
 static int last_scan(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int64_t *last_ms)
 {
     *last_ms = INT64_MIN;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_VENUE_DAY], &cur);
-    if (rc) return store_err_(t, rc);
     uint8_t key[TV_VENUE_ID_BYTES + 4];
     memcpy(key, venue, TV_VENUE_ID_BYTES);
     memset(key + TV_VENUE_ID_BYTES, 0xff, 4);
-    MDB_val k = {sizeof key, key}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-    int out = TV_OK;
-    if (rc == 0 && k.mv_size == sizeof key && memcmp(k.mv_data, venue, TV_VENUE_ID_BYTES) == 0) {
-        if (v.mv_size == VENUE_DAY_BYTES)
-            *last_ms = (int64_t)(store_get64_((uint8_t *)v.mv_data + 8) ^ (1ULL << 63));
-        else
-            out = TV_ECORRUPT;
-    } else if (rc != 0 && rc != MDB_NOTFOUND) {
-        out = store_err_(t, rc);
-    }
-    mdb_cursor_close(cur);
-    return out;
+    MDB_val k, v;
+    int rc = store_last_at_most_(t, T_VENUE_DAY, key, sizeof key, TV_VENUE_ID_BYTES, &k, &v);
+    if (rc == TV_ENOTFOUND) return TV_OK;
+    if (rc) return rc;
+    if (k.mv_size != sizeof key || v.mv_size != VENUE_DAY_BYTES) return TV_ECORRUPT;
+    *last_ms = (int64_t)(store_get64_((uint8_t *)v.mv_data + 8) ^ (1ULL << 63));
+    return TV_OK;
 }
 
 typedef struct status_ctx {
