@@ -247,7 +247,7 @@ static int unit_known(const units *u, const char *code)
 
 /* Adds a unit once; a touched unit gets its full freshness, another only its last scan
  * day (its nodes' logs would cost a pass over every certificate, for each commune). */
-static int unit_add(units *u, const char *code, int touched)
+static int unit_add(units *u, const char *code)
 {
     if (unit_known(u, code)) return 0;
     if (u->n == UNITS_MAX) {
@@ -256,16 +256,20 @@ static int unit_add(units *u, const char *code, int touched)
     }
     size_t i = u->n++;
     snprintf(u->code[i], sizeof u->code[0], "%s", code);
-    if (touched) return tv_fresh_get(u->t, u->code[i], &u->f[i]);
     u->f[i] = (tv_fresh){.last_event = -1, .received = -1, .last_scan_day = INT32_MIN};
     int rc = store_agg_last_day(u->t, code, &u->f[i].last_scan_day);
     return rc == TV_ENOTFOUND ? 0 : rc;
 }
 
+static int code_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
 static int unit_of_venue(units *u, const uint8_t *venue)
 {
     store_venue v;
-    return store_venue_get(u->t, venue, &v) ? 0 : unit_add(u, v.unit, 1);
+    return store_venue_get(u->t, venue, &v) ? 0 : unit_add(u, v.unit);
 }
 
 /* Another commune in this node's scope with nothing since the window began. */
@@ -276,7 +280,7 @@ static int other_commune(const char *code, void *arg)
     int32_t day = INT32_MIN;
     int rc = store_agg_last_day(u->t, code, &day);
     if (rc && rc != TV_ENOTFOUND) return rc;
-    return day >= crdt_day_vn(u->from_ms) ? 0 : unit_add(u, code, 0);
+    return day >= crdt_day_vn(u->from_ms) ? 0 : unit_add(u, code);
 }
 
 static int units_gather(store_txn *t, const tv_trace_result *r, const tv_node *n, int64_t from_ms,
@@ -293,6 +297,12 @@ static int units_gather(store_txn *t, const tv_trace_result *r, const tv_node *n
         for (size_t k = 0; rc == 0 && k < r->contacts[i].nshared; k++)
             rc = unit_of_venue(u, r->contacts[i].shared[k].venue);
     u->touched = u->n;
+    /* the touched communes' logs, in code order, in one pass over the certificates */
+    qsort(u->code, u->touched, sizeof u->code[0], code_cmp);
+    const char *codes[UNITS_MAX];
+    for (size_t i = 0; i < u->touched; i++)
+        codes[i] = u->code[i];
+    if (rc == 0) rc = tv_fresh_many(t, codes, u->touched, u->f);
     /* a commune node holds no other commune's scans: its note says so instead */
     if (rc == 0 && n->role != TV_ROLE_COMMUNE) rc = tv_communes_foreach(t, other_commune, u);
     return rc;
