@@ -15,8 +15,9 @@ typedef struct acc_entry {
     uint8_t key[UNIT_KEY_BYTES + 4]; /* agg: unit + day; venue_day: venue + day */
     char unit[UNIT_KEY_BYTES];       /* venue_day only: the venue's unit */
     int32_t day;
-    uint64_t in, out, active; /* agg: scans in, out, venues newly active that day */
-    int64_t last_ms;          /* venue_day only: the latest scan time */
+    uint64_t in, out, active;   /* agg: scans in, out, venues newly active that day */
+    int64_t last_ms;            /* venue_day only: the latest scan time */
+    uint8_t hll[CRDT_HLL_REGS]; /* agg only: the people scanned in */
 } acc_entry;
 
 typedef struct acc {
@@ -185,10 +186,12 @@ static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     store_be32_(ak + UNIT_KEY_BYTES, store_bias32_(day));
     acc_entry *e = acc_find(agg, ak, sizeof ak);
     e->day = day;
-    if (s->direction == CRDT_DIR_IN)
+    if (s->direction == CRDT_DIR_IN) {
         e->in++;
-    else
+        crdt_hll_add(e->hll, s->person);
+    } else {
         e->out++;
+    }
 
     uint8_t vk[TV_VENUE_ID_BYTES + 4];
     memcpy(vk, s->venue, TV_VENUE_ID_BYTES);
@@ -235,25 +238,42 @@ static int flush_venue_days(store_txn *t, acc *vday, acc *agg)
     return TV_OK;
 }
 
+/* Adds d to the figures held under key (unit + day). */
+static int agg_add_key(store_txn *t, const uint8_t key[UNIT_KEY_BYTES + 4], const store_agg *d)
+{
+    MDB_val cur;
+    store_agg a = {0};
+    int rc = store_get_(t, T_AGG, key, UNIT_KEY_BYTES + 4, &cur);
+    if (rc == TV_OK) rc = store_agg_decode_(&cur, &a);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    a.scans_in += d->scans_in;
+    a.scans_out += d->scans_out;
+    a.venues_active += d->venues_active;
+    a.reminders += d->reminders;
+    a.f0 += d->f0;
+    a.f1 += d->f1;
+    crdt_hll_merge(a.visitors, d->visitors);
+    uint8_t v[AGG_BYTES];
+    store_agg_encode_(v, &a);
+    return store_put_(t, T_AGG, key, UNIT_KEY_BYTES + 4, v, AGG_BYTES);
+}
+
+int store_agg_add_(store_txn *t, const char *unit, size_t unit_len, int32_t day, const store_agg *d)
+{
+    uint8_t k[UNIT_KEY_BYTES + 4];
+    store_unit_key_(k, unit, unit_len);
+    store_be32_(k + UNIT_KEY_BYTES, store_bias32_(day));
+    return agg_add_key(t, k, d);
+}
+
 static int flush_agg(store_txn *t, acc *agg)
 {
     for (uint32_t i = 0; i < agg->n; i++) {
         acc_entry *e = &agg->slot[agg->order[i]];
-        MDB_val cur;
-        uint64_t in = 0, out = 0, active = 0;
-        int rc = store_get_(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, &cur);
-        if (rc == TV_OK && cur.mv_size == AGG_BYTES) {
-            in = store_get64_(cur.mv_data);
-            out = store_get64_((uint8_t *)cur.mv_data + 8);
-            active = store_get64_((uint8_t *)cur.mv_data + 16);
-        } else if (rc != TV_ENOTFOUND) {
-            return rc ? rc : TV_ECORRUPT;
-        }
-        uint8_t v[AGG_BYTES];
-        store_be64_(v, in + e->in);
-        store_be64_(v + 8, out + e->out);
-        store_be64_(v + 16, active + e->active);
-        if ((rc = store_put_(t, T_AGG, e->key, UNIT_KEY_BYTES + 4, v, AGG_BYTES))) return rc;
+        store_agg d = {.scans_in = e->in, .scans_out = e->out, .venues_active = e->active};
+        memcpy(d.visitors, e->hll, CRDT_HLL_REGS);
+        int rc = agg_add_key(t, e->key, &d);
+        if (rc) return rc;
     }
     return TV_OK;
 }

@@ -5,6 +5,7 @@
  * and their history (when an F0 was declared, when cleared) stays readable. Risk levels are
  * kept one row per (unit, from): the event with the largest (hlc, origin) stands. */
 #include "crdt/error.h"
+#include "crdt/hlc.h"
 #include "store/internal.h"
 
 #include <stdio.h>
@@ -14,6 +15,56 @@
 #define CASE_VAL_BYTES (1 + 8 + 8 + 8) /* then the unit */
 #define RISK_KEY_BYTES (UNIT_KEY_BYTES + 8)
 #define RISK_VAL_BYTES (8 + TV_NODE_ID_BYTES + 1) /* then the note */
+
+/* The first (smallest key) case row of a person with one status. */
+typedef struct first_ctx {
+    uint8_t status;
+    int found;
+    uint8_t key[CASE_KEY_BYTES];
+    char unit[TV_UNIT_CODE_MAX + 1];
+} first_ctx;
+
+static int first_row(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    first_ctx *c = arg;
+    const uint8_t *p = v->mv_data;
+    if (k->mv_size != CASE_KEY_BYTES || v->mv_size < CASE_VAL_BYTES ||
+        v->mv_size > CASE_VAL_BYTES + TV_UNIT_CODE_MAX)
+        return TV_ECORRUPT;
+    if (p[0] != c->status) return 0;
+    c->found = 1;
+    memcpy(c->key, k->mv_data, CASE_KEY_BYTES);
+    memcpy(c->unit, p + CASE_VAL_BYTES, v->mv_size - CASE_VAL_BYTES);
+    c->unit[v->mv_size - CASE_VAL_BYTES] = '\0';
+    return 1; /* rows are in (hlc, origin) order: the first is the one */
+}
+
+static int32_t hlc_day(uint64_t hlc)
+{
+    return crdt_day_vn((int64_t)crdt_hlc_ms(hlc));
+}
+
+/* The daily F0 and F1 counts: a person counts once per status, on the day and in the unit
+ * of their earliest event with it. An earlier event arriving late moves the count. Called
+ * before the event with key k is stored. */
+static int count_first(store_txn *t, const crdt_case *c, uint64_t hlc, const uint8_t *k)
+{
+    if (c->status != CRDT_CASE_F0 && c->status != CRDT_CASE_F1) return TV_OK;
+    first_ctx f = {.status = c->status};
+    int rc = store_prefix_foreach_(t, T_CASES, c->person, TV_PERSON_REF_BYTES, first_row, &f);
+    if (rc < 0) return rc;
+    if (f.found && memcmp(f.key, k, CASE_KEY_BYTES) < 0) return TV_OK; /* not the first */
+    store_agg d = {0};
+    uint64_t *n = c->status == CRDT_CASE_F0 ? &d.f0 : &d.f1;
+    if (f.found) {       /* the count moves from the old first */
+        *n = UINT64_MAX; /* minus one, modulo 2^64 */
+        rc = store_agg_add_(t, f.unit, strlen(f.unit),
+                            hlc_day(store_get64_(f.key + TV_PERSON_REF_BYTES)), &d);
+        if (rc) return rc;
+    }
+    *n = 1;
+    return store_agg_add_(t, c->unit.p, c->unit.n, hlc_day(hlc), &d);
+}
 
 static int apply_case(store_txn *t, const crdt_event *ev, const uint8_t *origin)
 {
@@ -27,6 +78,8 @@ static int apply_case(store_txn *t, const crdt_event *ev, const uint8_t *origin)
     store_be64_(v + 9, store_bias64_(c->sampled_ms));
     store_be64_(v + 17, store_bias64_(c->at_ms));
     memcpy(v + CASE_VAL_BYTES, c->unit.p, c->unit.n);
+    int rc = count_first(t, c, ev->hlc, k);
+    if (rc) return rc;
     return store_put_(t, T_CASES, k, sizeof k, v, CASE_VAL_BYTES + (size_t)c->unit.n);
 }
 

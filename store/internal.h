@@ -16,7 +16,7 @@ enum store_table {
     T_VENUES,      /* venue(8) -> view record (msgpack, see store_views.c) */
     T_SCAN_VENUE,  /* day(4) venue(8) at(8) origin_no(4) seq(8) -> person(16) dir(1) */
     T_SCAN_PERSON, /* day(4) person(16) at(8) origin_no(4) seq(8) -> venue(8) dir(1) */
-    T_AGG,         /* unit(16, NUL-padded) day(4, biased) -> AGG_BYTES */
+    T_AGG,         /* unit(16, NUL-padded) day(4, biased) -> AGG_BYTES (AGG_BYTES_V1 too) */
     T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day, latest at_ms (biased) */
     T_CERTS,       /* subject(32) -> hlc(8) cert bytes: the newest certificate of each node */
     T_REVOKED,     /* subject(32) -> revoker(32) hlc(8) */
@@ -33,7 +33,9 @@ enum store_table {
 };
 
 #define FRONTIER_BYTES (8 + TV_HASH_BYTES + 8 + 8 + 4)
-#define AGG_BYTES (3 * 8)
+/* scans in, out, venues active, reminders, F0, F1 (8 each), then the visitors' sketch */
+#define AGG_BYTES (6 * 8 + CRDT_HLL_REGS)
+#define AGG_BYTES_V1 (3 * 8) /* the first layout: scans and venues only */
 #define VENUE_DAY_BYTES 16
 #define UNIT_KEY_BYTES (TV_UNIT_CODE_MAX + 1)
 
@@ -146,6 +148,15 @@ int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen
 int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
                         uint64_t seq);
 int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len);
+
+/* The daily figures as stored, and back (a value of the first layout reads with the
+ * later figures zero). Returns 0 or TV_ECORRUPT. */
+int store_agg_decode_(const MDB_val *v, store_agg *a);
+void store_agg_encode_(uint8_t out[AGG_BYTES], const store_agg *a);
+/* Adds to a unit's figures of one day, outside the per-batch accumulators: d's counters
+ * are added (modulo 2^64, so a count can be moved back), its sketch merged. */
+int store_agg_add_(store_txn *t, const char *unit, size_t unit_len, int32_t day,
+                   const store_agg *d);
 
 /* Adds delta to counter id. */
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);

@@ -74,7 +74,11 @@ static int apply_reminder(store_txn *t, const crdt_event *ev, const uint8_t *ori
     memcpy(k + TV_VENUE_ID_BYTES + 8, origin, TV_NODE_ID_BYTES);
     v[0] = r->action;
     if (r->note.n) memcpy(v + 1, r->note.p, r->note.n);
-    return store_put_(t, T_REMINDERS, k, sizeof k, v, 1 + (size_t)r->note.n);
+    int rc = store_put_(t, T_REMINDERS, k, sizeof k, v, 1 + (size_t)r->note.n);
+    if (rc || r->action != CRDT_REMIND) return rc;
+    /* each event is applied once: the day's count is exact in any order of arrival */
+    store_agg d = {.reminders = 1};
+    return store_agg_add_(t, r->unit.p, r->unit.n, crdt_day_vn((int64_t)crdt_hlc_ms(ev->hlc)), &d);
 }
 
 static int apply_reveal(store_txn *t, const crdt_event *ev, const uint8_t *origin)

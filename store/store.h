@@ -14,6 +14,7 @@
 
 #include "crdt/batch.h"
 #include "crdt/cert.h"
+#include "crdt/hll.h"
 #include "crdt/ids.h"
 #include "crdt/vv.h"
 
@@ -228,11 +229,17 @@ int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES
 typedef struct store_agg {
     uint64_t scans_in, scans_out;
     uint64_t venues_active; /* distinct venues with at least one scan that day */
+    uint64_t reminders;     /* reminders sent to the unit's venues (by the reminder's HLC) */
+    /* people first recorded F0 (F1) that day, by the unit of that record: of a person's
+     * case_status events with a status, the one with the smallest (hlc, origin) counts */
+    uint64_t f0, f1;
+    uint8_t visitors[CRDT_HLL_REGS]; /* the people scanned in: crdt_hll_estimate */
 } store_agg;
 /* Returns 0 (zeroes when nothing was recorded) or TV_ESTORE. */
 int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
 /* The daily figures of unit summed over from_day..to_day (both included; venues_active is
- * the sum of each day's). One range read. Returns 0 or a store error. */
+ * the sum of each day's, the visitors' sketches merged). One range read. Returns 0 or a store
+ * error. */
 int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_day, store_agg *a);
 /* Whether a scan was recorded at venue on a day from from_day to to_day (both included).
  * Returns 1, 0 or a store error (< 0). */

@@ -309,22 +309,44 @@ int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES
     return scan_range(t, T_SCAN_PERSON, person, TV_PERSON_REF_BYTES, from_ms, to_ms, fn, ctx);
 }
 
+int store_agg_decode_(const MDB_val *v, store_agg *a)
+{
+    memset(a, 0, sizeof *a);
+    const uint8_t *p = v->mv_data;
+    if (v->mv_size != AGG_BYTES && v->mv_size != AGG_BYTES_V1) return TV_ECORRUPT;
+    a->scans_in = store_get64_(p);
+    a->scans_out = store_get64_(p + 8);
+    a->venues_active = store_get64_(p + 16);
+    if (v->mv_size == AGG_BYTES_V1) return TV_OK;
+    a->reminders = store_get64_(p + 24);
+    a->f0 = store_get64_(p + 32);
+    a->f1 = store_get64_(p + 40);
+    memcpy(a->visitors, p + 48, CRDT_HLL_REGS);
+    return TV_OK;
+}
+
+void store_agg_encode_(uint8_t out[AGG_BYTES], const store_agg *a)
+{
+    store_be64_(out, a->scans_in);
+    store_be64_(out + 8, a->scans_out);
+    store_be64_(out + 16, a->venues_active);
+    store_be64_(out + 24, a->reminders);
+    store_be64_(out + 32, a->f0);
+    store_be64_(out + 40, a->f1);
+    memcpy(out + 48, a->visitors, CRDT_HLL_REGS);
+}
+
 int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a)
 {
     memset(a, 0, sizeof *a);
-    uint8_t k[UNIT_KEY_BYTES + 4] = {0};
-    size_t n = strlen(unit);
-    memcpy(k, unit, n < TV_UNIT_CODE_MAX ? n : TV_UNIT_CODE_MAX);
+    uint8_t k[UNIT_KEY_BYTES + 4];
+    store_unit_key_(k, unit, strlen(unit));
     store_be32_(k + UNIT_KEY_BYTES, store_bias32_(day));
     MDB_val key = {sizeof k, k}, val;
     int rc = store_err_(t, mdb_get(t->txn, t->s->dbi[T_AGG], &key, &val));
     if (rc == TV_ENOTFOUND) return TV_OK;
     if (rc) return rc;
-    if (val.mv_size != AGG_BYTES) return TV_ECORRUPT;
-    a->scans_in = store_get64_(val.mv_data);
-    a->scans_out = store_get64_((uint8_t *)val.mv_data + 8);
-    a->venues_active = store_get64_((uint8_t *)val.mv_data + 16);
-    return TV_OK;
+    return store_agg_decode_(&val, a);
 }
 
 int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen, size_t plen,
@@ -354,12 +376,32 @@ int store_agg_last_day(store_txn *t, const char *unit, int32_t *day)
     uint8_t k[UNIT_KEY_BYTES + 4];
     store_unit_key_(k, unit, strlen(unit));
     store_be32_(k + UNIT_KEY_BYTES, UINT32_MAX); /* after every day of the unit */
-    MDB_val key, val;
-    int rc = store_last_at_most_(t, T_AGG, k, sizeof k, UNIT_KEY_BYTES, &key, &val);
-    if (rc) return rc;
-    if (key.mv_size != sizeof k) return TV_ECORRUPT;
-    *day = (int32_t)(store_get32_((const uint8_t *)key.mv_data + UNIT_KEY_BYTES) ^ (1U << 31));
-    return TV_OK;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_AGG], &cur);
+    if (rc) return store_err_(t, rc);
+    MDB_val key = {sizeof k, k}, val;
+    rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
+    rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &key, &val, MDB_LAST)
+         : rc               ? rc
+                            : mdb_cursor_get(cur, &key, &val, MDB_PREV);
+    /* back over the unit's days to the last with a scan: a day may hold only reminders
+     * or cases */
+    int out = TV_ENOTFOUND;
+    for (; rc == 0 && key.mv_size == sizeof k && memcmp(key.mv_data, k, UNIT_KEY_BYTES) == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_PREV)) {
+        store_agg a;
+        if (store_agg_decode_(&val, &a)) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        if (a.scans_in + a.scans_out == 0) continue;
+        *day = (int32_t)(store_get32_((const uint8_t *)key.mv_data + UNIT_KEY_BYTES) ^ (1U << 31));
+        out = TV_OK;
+        break;
+    }
+    if (rc && rc != MDB_NOTFOUND) out = store_err_(t, rc);
+    mdb_cursor_close(cur);
+    return out;
 }
 
 int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t from_day,
@@ -395,13 +437,18 @@ int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_d
         if (key.mv_size != sizeof k || memcmp(p, k, UNIT_KEY_BYTES) != 0 ||
             store_get32_(p + UNIT_KEY_BYTES) > last)
             break;
-        if (val.mv_size != AGG_BYTES) {
+        store_agg d;
+        if (store_agg_decode_(&val, &d)) {
             rc = TV_ECORRUPT;
             break;
         }
-        a->scans_in += store_get64_(val.mv_data);
-        a->scans_out += store_get64_((uint8_t *)val.mv_data + 8);
-        a->venues_active += store_get64_((uint8_t *)val.mv_data + 16);
+        a->scans_in += d.scans_in;
+        a->scans_out += d.scans_out;
+        a->venues_active += d.venues_active;
+        a->reminders += d.reminders;
+        a->f0 += d.f0;
+        a->f1 += d.f1;
+        crdt_hll_merge(a->visitors, d.visitors);
     }
     mdb_cursor_close(cur);
     if (rc == TV_ECORRUPT) return rc;

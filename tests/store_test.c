@@ -549,8 +549,17 @@ static void test_indexes_and_aggregates(void **state)
     assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(day0) + 1, &a), 0);
     assert_int_equal(a.scans_in, 1);
     assert_int_equal(a.venues_active, 1);
+    assert_int_equal(crdt_hll_estimate(a.visitors), 1);
     assert_int_equal(store_agg_get(t, "99999", crdt_day_vn(day0), &a), 0);
     assert_int_equal(a.scans_in, 0);
+    /* distinct visitors: P0, P1, P2 in on day 0 (P1's check-out is no visit), P2 again on
+     * day 1 -- three people over the two days, not four */
+    assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(day0), &a), 0);
+    assert_int_equal(crdt_hll_estimate(a.visitors), 3);
+    assert_int_equal(store_agg_sum(t, "22333", crdt_day_vn(day0), crdt_day_vn(day0) + 1, &a), 0);
+    assert_int_equal(a.scans_in, 4);
+    assert_int_equal(a.venues_active, 2);
+    assert_int_equal(crdt_hll_estimate(a.visitors), 3);
     store_read_end(t);
     store_close(s);
     free(buf);
@@ -614,12 +623,15 @@ typedef struct one_log {
     const crdt_identity *id;
     uint64_t seq, hlc;
     uint8_t prev[TV_HASH_BYTES];
+    int64_t next_ms; /* when set, the next event's HLC time (then cleared) */
 } one_log;
 
 static void log_begin(one_log *l, crdt_batch_builder *b)
 {
     crdt_batch_builder_init(b);
-    l->hlc = crdt_hlc_make(1633482000000ULL + l->seq * 60000, 0);
+    l->hlc =
+        crdt_hlc_make(l->next_ms ? (uint64_t)l->next_ms : 1633482000000ULL + l->seq * 60000, 0);
+    l->next_ms = 0;
 }
 
 static uint64_t log_end(one_log *l, crdt_batch_builder *b)
@@ -707,6 +719,14 @@ static void test_reminders_suspend(void **state)
     st = venue_status(s, venue);
     assert_false(st.suspended);
     assert_int_equal(st.reminders, 6);
+    /* the day's figures count the six reminders, not the reinstatement */
+    store_txn *t;
+    store_agg a;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(1633482000000LL), &a), 0);
+    store_read_end(t);
+    assert_int_equal(a.reminders, 6);
+    assert_int_equal(a.scans_in + a.scans_out, 1);
     log_reminder(&l, venue, CRDT_REMIND);
     log_reminder(&l, venue, CRDT_REMIND);
     assert_false(venue_status(s, venue).suspended);
@@ -932,6 +952,84 @@ static void test_health_views(void **state)
     test_rmdir(dir);
 }
 
+/* A second health node (a district health centre) certified by trust()'s root. */
+static int health_node_fn(store_txn *t, void *arg)
+{
+    const crdt_identity *h = arg;
+    static crdt_identity root;
+    static crdt_cert cert;
+    test_identity(&root, 0xee);
+    memset(&cert, 0, sizeof cert);
+    memcpy(cert.subject, h->pk, TV_NODE_ID_BYTES);
+    memcpy(cert.issuer, root.pk, TV_NODE_ID_BYTES);
+    cert.role = CRDT_ROLE_DISTRICT;
+    strcpy(cert.unit, "22333");
+    cert.scope_len = 2;
+    strcpy(cert.scope[0], "22333");
+    strcpy(cert.scope[1], "22334");
+    cert.flags = CRDT_CERT_F_HEALTH;
+    return install_cert(t, &root, &cert);
+}
+
+static store_agg agg_of(store *s, const char *unit, int32_t day)
+{
+    store_txn *t;
+    store_agg a;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_agg_get(t, unit, day, &a), 0);
+    store_read_end(t);
+    return a;
+}
+
+/* A person counts once as F0 (and once as F1), on the day and in the unit of their
+ * earliest record with that status, whatever order the records arrive in: the district
+ * records F0 in 22334 on day 1, the province in 22333 on day 2, then again on day 3. */
+static void test_case_counts_first_record(void **state)
+{
+    (void)state;
+    const int64_t day_ms = 86400000, d1 = 1633482000000LL; /* 2021-10-06 08:00 */
+    const int32_t day1 = crdt_day_vn(d1);
+    for (int order = 0; order < 2; order++) {
+        char *dir = test_tmpdir();
+        store *s;
+        assert_int_equal(store_open(&s, dir, NULL), 0);
+        crdt_identity root, district;
+        test_identity(&root, 0xee);
+        test_identity(&district, 0x44);
+        trust(s, NULL, 0);
+        assert_int_equal(store_write(s, health_node_fn, &district), 0);
+        one_log lp = {.s = s, .id = &root}, ld = {.s = s, .id = &district};
+        if (order == 0) { /* the district's record first */
+            ld.next_ms = d1;
+            assert_int_equal(log_health(&ld, 0, "22334", CRDT_CASE_F0, d1 - day_ms), 0);
+        }
+        lp.next_ms = d1 + day_ms;
+        assert_int_equal(log_health(&lp, 0, "22333", CRDT_CASE_F0, d1 - day_ms), 0);
+        lp.next_ms = d1 + 2 * day_ms;
+        assert_int_equal(log_health(&lp, 0, "22333", CRDT_CASE_F0, d1 - day_ms), 0);
+        lp.next_ms = d1 + 2 * day_ms + 60000;
+        assert_int_equal(log_health(&lp, 0, "22333", CRDT_CASE_F1, d1 - day_ms), 0);
+        if (order == 1) {
+            assert_int_equal(agg_of(s, "22333", day1 + 1).f0, 1); /* the first, for now */
+            ld.next_ms = d1;
+            assert_int_equal(log_health(&ld, 0, "22334", CRDT_CASE_F0, d1 - day_ms), 0);
+        }
+        assert_int_equal(agg_of(s, "22334", day1).f0, 1);
+        assert_int_equal(agg_of(s, "22333", day1 + 1).f0, 0);
+        assert_int_equal(agg_of(s, "22333", day1 + 2).f0, 0);
+        assert_int_equal(agg_of(s, "22333", day1 + 2).f1, 1);
+        store_txn *t;
+        store_agg a;
+        assert_int_equal(store_read_begin(s, &t), 0);
+        assert_int_equal(store_agg_sum(t, "22333", day1, day1 + 6, &a), 0);
+        store_read_end(t);
+        assert_int_equal(a.f0, 0);
+        assert_int_equal(a.f1, 1);
+        store_close(s);
+        test_rmdir(dir);
+    }
+}
+
 /* Controllers are an observed-remove set: a remove takes away the adds it names, and an
  * add made concurrently elsewhere (not named) survives it. */
 static void test_controllers_or_set(void **state)
@@ -996,6 +1094,7 @@ int main(void)
         cmocka_unit_test(test_reminders_suspend),
         cmocka_unit_test(test_controllers_or_set),
         cmocka_unit_test(test_health_views),
+        cmocka_unit_test(test_case_counts_first_record),
         cmocka_unit_test(test_cert_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

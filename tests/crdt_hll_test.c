@@ -1,0 +1,102 @@
+/* Tests for crdt/hll.c: the estimate stays within its error on known sets, and sketches
+ * merge as a CRDT (order, duplicates and grouping change nothing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crdt/hll.h"
+
+/* splitmix64: a seeded generator, so every run checks the same refs. */
+static uint64_t prng_next(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* Person ref number k of a stream: the same k gives the same ref. */
+static void ref_k(uint8_t ref[TV_PERSON_REF_BYTES], uint64_t k)
+{
+    uint64_t s = k * 7919 + 17, a = prng_next(&s), b = prng_next(&s);
+    for (int i = 0; i < 8; i++) {
+        ref[i] = (uint8_t)(a >> (8 * i));
+        ref[8 + i] = (uint8_t)(b >> (8 * i));
+    }
+}
+
+static void test_empty_and_one(void **state)
+{
+    (void)state;
+    uint8_t regs[CRDT_HLL_REGS] = {0}, ref[TV_PERSON_REF_BYTES];
+    assert_int_equal(crdt_hll_estimate(regs), 0);
+    ref_k(ref, 1);
+    crdt_hll_add(regs, ref);
+    assert_int_equal(crdt_hll_estimate(regs), 1);
+    for (int i = 0; i < 50; i++) /* the same person again and again */
+        crdt_hll_add(regs, ref);
+    assert_int_equal(crdt_hll_estimate(regs), 1);
+}
+
+/* Within 3.5 standard errors (1.04 / sqrt(m)), at sizes from a handful to 100,000; small
+ * sets use linear counting and are near exact. */
+static void test_estimate_error(void **state)
+{
+    (void)state;
+    static const uint64_t sizes[] = {5, 40, 100, 300, 1000, 5000, 20000, 100000};
+    const double tol = 3.5 * 1.04 / 11.3137; /* sqrt(128) */
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (uint64_t stream = 0; stream < 4; stream++) {
+            uint8_t regs[CRDT_HLL_REGS] = {0}, ref[TV_PERSON_REF_BYTES];
+            for (uint64_t k = 0; k < sizes[s]; k++) {
+                ref_k(ref, stream << 40 | k);
+                crdt_hll_add(regs, ref);
+            }
+            double e = (double)crdt_hll_estimate(regs), n = (double)sizes[s];
+            if (e < n * (1 - tol) - 1 || e > n * (1 + tol) + 1)
+                fail_msg("%" PRIu64 " distinct refs estimated as %.0f", sizes[s], e);
+        }
+    }
+}
+
+/* A's sketch merged with B's is the sketch of A and B together, whatever the order, and
+ * merging again changes nothing. */
+static void test_merge_is_union(void **state)
+{
+    (void)state;
+    uint8_t a[CRDT_HLL_REGS] = {0}, b[CRDT_HLL_REGS] = {0}, both[CRDT_HLL_REGS] = {0};
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    for (uint64_t k = 0; k < 3000; k++) { /* A: 0..1999, B: 1000..2999 */
+        ref_k(ref, k);
+        if (k < 2000) crdt_hll_add(a, ref);
+        if (k >= 1000) crdt_hll_add(b, ref);
+        crdt_hll_add(both, ref);
+    }
+    uint8_t ab[CRDT_HLL_REGS], ba[CRDT_HLL_REGS];
+    memcpy(ab, a, sizeof ab);
+    crdt_hll_merge(ab, b);
+    memcpy(ba, b, sizeof ba);
+    crdt_hll_merge(ba, a);
+    assert_memory_equal(ab, both, sizeof ab);
+    assert_memory_equal(ba, both, sizeof ba);
+    crdt_hll_merge(ab, a);
+    assert_memory_equal(ab, both, sizeof ab);
+    /* the union is not the sum: 3,000 people, not 4,000 */
+    double e = (double)crdt_hll_estimate(both);
+    assert_true(e > 2400 && e < 3600);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_and_one),
+        cmocka_unit_test(test_estimate_error),
+        cmocka_unit_test(test_merge_is_union),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
