@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev liblmdb-dev libmsgpack-dev
           libsodium-dev libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
-          libcmocka-dev python3 iproute2 nftables faketime zbar-tools poppler-utils)
+          libcmocka-dev python3 iproute2 nftables faketime zbar-tools poppler-utils
+          chromium)
 
 install_missing() {
     local missing=() p

@@ -49,7 +49,7 @@
 #define VENUES_MAX 100             /* --venues-per-commune */
 #define SCANS_PER_DAY_MAX 900      /* --scans-per-day: a day and the venues fit one batch */
 #define MASKED_MAX 16
-#define PARAMS_FORMAT 1 /* bump when the generator changes: older stores are not reused */
+#define PARAMS_FORMAT 2 /* bump when the generator changes: older stores are not reused */
 #define PARAMS_MAX 256
 #define PARAMS_FILE_NAME "report.params" /* the parameters of a complete store */
 
@@ -663,17 +663,17 @@ static void check_report(const world *w, const tv_report *r, int p, found *fd)
         for (uint64_t v = 0; v < w->o->venues; v++)
             active += (w->vflags[i * w->o->venues + v] >> p) & 1u;
         int stale = c->last_scan_day < w->from[p];
-        if (row->in != c->in[p] || row->out != c->out[p] || row->venues != w->o->venues ||
-            row->active != active || row->stale != stale || row->suspended || row->risk ||
-            row->f.nodes != 1 || row->f.held != 1 || row->f.last_scan_day != c->last_scan_day ||
-            row->name[0] == '\0')
+        if (row->now.in != c->in[p] || row->now.out != c->out[p] ||
+            row->now.venues != w->o->venues || row->now.active != active || row->stale != stale ||
+            row->suspended || row->risk || row->f.nodes != 1 || row->f.held != 1 ||
+            row->f.last_scan_day != c->last_scan_day || row->name[0] == '\0')
             bench_die("the %s report's row of %s does not match what was generated: in %" PRIu64
                       " (expected %" PRIu64 "), out %" PRIu64 " (%" PRIu64 "), venues %" PRIu64
                       " (%" PRIu64 "), active %" PRIu64 " (%" PRIu64 "), stale %d (%d), nodes "
                       "%d/%d held (1/1), last scan day %" PRId32 " (%" PRId32 ")",
-                      what[p], row->code, row->in, c->in[p], row->out, c->out[p], row->venues,
-                      w->o->venues, row->active, active, row->stale, stale, row->f.nodes,
-                      row->f.held, row->f.last_scan_day, c->last_scan_day);
+                      what[p], row->code, row->now.in, c->in[p], row->now.out, c->out[p],
+                      row->now.venues, w->o->venues, row->now.active, active, row->stale, stale,
+                      row->f.nodes, row->f.held, row->f.last_scan_day, c->last_scan_day);
         if (k > 0) { /* stale rows first, then by code */
             const tv_report_row *prev = &r->rows[k - 1];
             if (prev->stale < row->stale ||
@@ -687,13 +687,13 @@ static void check_report(const world *w, const tv_report *r, int p, found *fd)
         want.stale += (uint64_t)stale;
     }
     const tv_report_row *tot = &r->total;
-    if (tot->in != want.in || tot->out != want.out || tot->active != want.active ||
-        tot->venues != want.venues || tot->stale != (int)want.stale)
+    if (tot->now.in != want.in || tot->now.out != want.out || tot->now.active != want.active ||
+        tot->now.venues != want.venues || tot->stale != (int)want.stale)
         bench_die("the %s report's total does not match what was generated: in %" PRIu64
                   " (expected %" PRIu64 "), out %" PRIu64 " (%" PRIu64 "), active %" PRIu64
                   " (%" PRIu64 "), venues %" PRIu64 " (%" PRIu64 "), stale %d (%" PRIu64 ")",
-                  what[p], tot->in, want.in, tot->out, want.out, tot->active, want.active,
-                  tot->venues, want.venues, tot->stale, want.stale);
+                  what[p], tot->now.in, want.in, tot->now.out, want.out, tot->now.active,
+                  want.active, tot->now.venues, want.venues, tot->stale, want.stale);
     *fd = want;
 }
 

@@ -18,22 +18,32 @@
 
 static const char report_help[] =
     "Usage: truyvet [-d DIR] report [--unit CODE] [--week YYYY-Www | --from DATE --to DATE]\n"
-    "                               [--format table|csv|json] [--out FILE]\n"
+    "                               [--by day|week] [--depth N] [--min-compliance PCT]\n"
+    "                               [--format table|csv|json|html] [--out FILE]\n"
     "\n"
     "The figures of each commune under a unit for a period, and of the unit in all, from\n"
     "the daily figures this node keeps as it applies events: venues registered (each has\n"
     "its QR code), venues with at least one scan in the period, compliance (the share of\n"
-    "venues with scans), check-ins and check-outs, venues suspended now, and the risk\n"
-    "level in force. Each row says how fresh it is: the last day with a scan held here and\n"
-    "when that commune's log last reached this node. Communes with no scan held since the\n"
-    "period began come first, marked STALE: their figures are missing, not zero.\n"
+    "venues with scans), check-ins and check-outs, distinct people checked in (an estimate,\n"
+    "about 9 % error), reminders sent, people first recorded F0 and F1, venues suspended\n"
+    "now, and the risk level in force. Each row says how fresh it is: the last day with a\n"
+    "scan held here and when that commune's log last reached this node. Communes with no\n"
+    "scan held since the period began come first, marked STALE: their figures are\n"
+    "missing, not zero. The period before, of the same length, gives the trend.\n"
     "\n"
     "  --unit CODE     a province (its communes), a commune, or this node's unit (default);\n"
     "                  a district's node reports the communes of its certificate\n"
     "  --week YYYY-Www an ISO week, Monday to Sunday, Vietnam time (default: this week)\n"
     "  --from, --to    the first and last day instead (dates, both included)\n"
-    "  --format F      table (default), csv (UTF-8 with a byte order mark, for Excel) or\n"
-    "                  json (one object per row)\n"
+    "  --by day|week   one report for each day (each ISO week) of the period\n"
+    "  --depth N       levels of the unit tree listed: 0 the unit alone, 1 the units under\n"
+    "                  it (default); the official tree has provinces and communes\n"
+    "  --min-compliance PCT\n"
+    "                  units below this share of venues with scans are listed as not\n"
+    "                  compliant in the HTML page (default 80)\n"
+    "  --format F      table (default); csv (UTF-8 with a byte order mark, for Excel);\n"
+    "                  json (one object per row); html (the weekly page: one file, charts\n"
+    "                  drawn in it, for a phone or an A4 printout)\n"
     "  --out FILE      write there (replaced whole) instead of standard output\n";
 
 /* --- output ------------------------------------------------------------------------- */
@@ -63,12 +73,32 @@ static void pad(FILE *f, const char *s, size_t width)
         fputc(' ', f);
 }
 
-static void pct(char *out, size_t cap, uint64_t part, uint64_t whole)
+static void pct(char *out, size_t cap, const tv_report_fig *f)
 {
-    if (whole == 0)
+    double c = tv_report_compliance(f);
+    if (c < 0)
         snprintf(out, cap, "-");
     else
-        snprintf(out, cap, "%.0f%%", 100.0 * (double)part / (double)whole);
+        snprintf(out, cap, "%.0f%%", c);
+}
+
+/* The change of compliance against the period before, in percentage points. */
+static void trend_pt(char *out, size_t cap, const tv_report_row *w)
+{
+    double a = tv_report_compliance(&w->now), b = tv_report_compliance(&w->prev);
+    if (a < 0 || b < 0)
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%+.0f", a - b);
+}
+
+/* The change of a count against the period before, in percent. */
+static void trend_pct(char *out, size_t cap, uint64_t now, uint64_t prev)
+{
+    if (prev == 0)
+        snprintf(out, cap, now ? "new" : "-");
+    else
+        snprintf(out, cap, "%+.0f%%", 100.0 * ((double)now - (double)prev) / (double)prev);
 }
 
 static void day_str(char *out, size_t cap, int32_t day)
@@ -79,109 +109,186 @@ static void day_str(char *out, size_t cap, int32_t day)
         tv_date_format(out, cap, day);
 }
 
-static void print_table(FILE *f, const tv_report *r, const char *unit)
+/* What the output shows besides the rows. */
+typedef struct out_ctx {
+    const char *unit;
+    const char *period; /* "2021-W40", "2021-10-04", or "2021-10-01..2021-10-07" */
+    int depth;
+    int first; /* the first period of --by: headers */
+} out_ctx;
+
+static void print_table(FILE *f, const tv_report *r, const out_ctx *o)
 {
     char a[16], b[16];
     tv_date_format(a, sizeof a, r->from_day);
     tv_date_format(b, sizeof b, r->to_day);
-    const tv_unit *u = tv_unit_find(unit);
-    fprintf(f, "report of %s%s%s, %s to %s (Vietnam time)\n", unit, u ? " " : "", u ? u->name : "",
-            a, b);
+    const tv_unit *u = tv_unit_find(o->unit);
+    fprintf(f, "%sreport of %s%s%s, %s to %s (Vietnam time)\n", o->first ? "" : "\n", o->unit,
+            u ? " " : "", u ? u->name : "", a, b);
     size_t namew = 4;
-    for (size_t i = 0; i < r->n; i++) {
+    for (size_t i = 0; o->depth > 0 && i < r->n; i++) {
         size_t w = display_width(r->rows[i].name);
         if (w > namew) namew = w;
     }
     pad(f, "unit", 8);
     pad(f, "name", namew + 2);
-    fprintf(f, "%7s %7s %6s %9s %9s %5s %4s  %-10s\n", "venues", "scanned", "compl", "check-in",
-            "check-out", "susp", "risk", "last scan");
-    for (size_t i = 0; i < r->n + 1; i++) {
+    fprintf(f, "%7s %7s %6s %5s %9s %6s %9s %9s %6s %4s %4s %4s %4s  %-10s\n", "venues", "scanned",
+            "compl", "trend", "check-in", "trend", "check-out", "visitors", "remind", "susp", "F0",
+            "F1", "risk", "last scan");
+    for (size_t i = o->depth > 0 ? 0 : r->n; i < r->n + 1; i++) {
         const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
-        char c[16], d[16];
-        pct(c, sizeof c, w->active, w->venues);
+        char c[16], d[16], tp[16], ti[16];
+        pct(c, sizeof c, &w->now);
+        trend_pt(tp, sizeof tp, w);
+        trend_pct(ti, sizeof ti, w->now.in, w->prev.in);
         if (i < r->n) {
             day_str(d, sizeof d, w->f.last_scan_day);
             pad(f, w->code, 8);
             pad(f, w->name[0] ? w->name : "(not in the official list)", namew + 2);
         } else {
             snprintf(d, sizeof d, "%" PRIu64 " stale", (uint64_t)w->stale);
-            pad(f, "total", 8);
-            pad(f, "", namew + 2);
+            pad(f, o->depth > 0 ? "total" : o->unit, 8);
+            pad(f, o->depth > 0 || !u ? "" : u->name, namew + 2);
         }
-        fprintf(f, "%7" PRIu64 " %7" PRIu64 " %6s %9" PRIu64 " %9" PRIu64 " %5" PRIu64, w->venues,
-                w->active, c, w->in, w->out, w->suspended);
+        fprintf(f,
+                "%7" PRIu64 " %7" PRIu64 " %6s %5s %9" PRIu64 " %6s %9" PRIu64 " %8" PRIu64
+                "~ %6" PRIu64 " %4" PRIu64 " %4" PRIu64 " %4" PRIu64,
+                w->now.venues, w->now.active, c, tp, w->now.in, ti, w->now.out, w->now.visitors,
+                w->now.reminders, w->suspended, w->now.f0, w->now.f1);
         if (i < r->n && w->risk)
             fprintf(f, " %4d", w->risk);
         else
             fprintf(f, " %4s", "-");
         fprintf(f, "  %s%s\n", d, i < r->n && w->stale ? "  STALE" : "");
     }
+    if (o->first)
+        fputs("trend: against the period before, of the same length; visitors: distinct people "
+              "checked in, an estimate (~9 %)\n",
+              f);
 }
 
-static void print_csv(FILE *f, const tv_report *r)
+static void u64s(char *out, size_t cap, uint64_t v)
 {
-    fputs("\xEF\xBB\xBF", f); /* a byte order mark: Excel then reads UTF-8 */
-    const char *head[] = {"unit",       "name",          "venues",        "venues_scanned",
-                          "compliance", "check_ins",     "check_outs",    "suspended",
-                          "risk_level", "last_scan_day", "last_received", "stale"};
-    tv_csv_write_row(f, head, sizeof head / sizeof head[0]);
-    for (size_t i = 0; i < r->n + 1; i++) {
+    snprintf(out, cap, "%" PRIu64, v);
+}
+
+static void print_csv(FILE *f, const tv_report *r, const out_ctx *o)
+{
+    if (o->first) {
+        fputs("\xEF\xBB\xBF", f); /* a byte order mark: Excel then reads UTF-8 */
+        const char *head[] = {"period",
+                              "unit",
+                              "name",
+                              "venues",
+                              "venues_scanned",
+                              "compliance",
+                              "check_ins",
+                              "check_outs",
+                              "visitors_estimate",
+                              "reminders",
+                              "f0",
+                              "f1",
+                              "suspended",
+                              "risk_level",
+                              "last_scan_day",
+                              "last_received",
+                              "stale",
+                              "prev_venues_scanned",
+                              "prev_compliance",
+                              "prev_check_ins",
+                              "prev_check_outs"};
+        tv_csv_write_row(f, head, sizeof head / sizeof head[0]);
+    }
+    for (size_t i = o->depth > 0 ? 0 : r->n; i < r->n + 1; i++) {
         const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
-        char v[6][24], c[16], d[16], rec[TV_TIME_STR_BYTES] = "", risk[8] = "";
-        snprintf(v[0], sizeof v[0], "%" PRIu64, w->venues);
-        snprintf(v[1], sizeof v[1], "%" PRIu64, w->active);
-        snprintf(v[2], sizeof v[2], "%" PRIu64, w->in);
-        snprintf(v[3], sizeof v[3], "%" PRIu64, w->out);
-        snprintf(v[4], sizeof v[4], "%" PRIu64, w->suspended);
-        snprintf(v[5], sizeof v[5], "%d", i < r->n ? w->stale : (int)w->stale);
-        if (w->venues)
-            snprintf(c, sizeof c, "%.1f", 100.0 * (double)w->active / (double)w->venues);
-        else
-            c[0] = '\0';
-        d[0] = '\0';
+        char v[13][24], c[16] = "", pc[16] = "", d[16] = "", rec[TV_TIME_STR_BYTES] = "";
+        char risk[8] = "";
+        const uint64_t nums[13] = {w->now.venues,   w->now.active,      w->now.in,      w->now.out,
+                                   w->now.visitors, w->now.reminders,   w->now.f0,      w->now.f1,
+                                   w->suspended,    (uint64_t)w->stale, w->prev.active, w->prev.in,
+                                   w->prev.out};
+        for (int k = 0; k < 13; k++)
+            u64s(v[k], sizeof v[k], nums[k]);
+        if (w->now.venues) snprintf(c, sizeof c, "%.1f", tv_report_compliance(&w->now));
+        if (w->prev.venues) snprintf(pc, sizeof pc, "%.1f", tv_report_compliance(&w->prev));
         if (i < r->n && w->f.last_scan_day != INT32_MIN)
             tv_date_format(d, sizeof d, w->f.last_scan_day);
         if (i < r->n && w->f.received >= 0) tv_time_format_vn(rec, sizeof rec, w->f.received);
         if (i < r->n && w->risk) snprintf(risk, sizeof risk, "%d", w->risk);
-        const char *cells[] = {i < r->n ? w->code : "total",
-                               i < r->n ? w->name : "",
+        const tv_unit *u = tv_unit_find(o->unit);
+        const char *cells[] = {o->period,
+                               i < r->n       ? w->code
+                               : o->depth > 0 ? "total"
+                                              : o->unit,
+                               i < r->n             ? w->name
+                               : o->depth > 0 || !u ? ""
+                                                    : u->name,
                                v[0],
                                v[1],
                                c,
                                v[2],
                                v[3],
                                v[4],
+                               v[5],
+                               v[6],
+                               v[7],
+                               v[8],
                                risk,
                                d,
                                rec,
-                               v[5]};
+                               v[9],
+                               v[10],
+                               pc,
+                               v[11],
+                               v[12]};
         tv_csv_write_row(f, cells, sizeof cells / sizeof cells[0]);
     }
 }
 
-static void print_json(FILE *f, const tv_report *r)
+static void json_fig(tv_json *j, const tv_report_fig *g, int prev)
 {
-    for (size_t i = 0; i < r->n + 1; i++) {
+    tv_json_key(j, "venues");
+    tv_json_u64(j, g->venues);
+    tv_json_key(j, "venues_scanned");
+    tv_json_u64(j, g->active);
+    tv_json_key(j, "check_ins");
+    tv_json_u64(j, g->in);
+    tv_json_key(j, "check_outs");
+    tv_json_u64(j, g->out);
+    if (!prev) {
+        tv_json_key(j, "visitors_estimate");
+        tv_json_u64(j, g->visitors);
+    }
+    tv_json_key(j, "reminders");
+    tv_json_u64(j, g->reminders);
+    tv_json_key(j, "f0");
+    tv_json_u64(j, g->f0);
+    tv_json_key(j, "f1");
+    tv_json_u64(j, g->f1);
+}
+
+static void print_json(FILE *f, const tv_report *r, const out_ctx *o)
+{
+    for (size_t i = o->depth > 0 ? 0 : r->n; i < r->n + 1; i++) {
         const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char d[16], rec[TV_TIME_STR_BYTES];
         tv_json j;
         tv_json_init(&j, f);
         tv_json_object_begin(&j);
+        tv_json_key(&j, "period");
+        tv_json_string(&j, o->period);
         tv_json_key(&j, "unit");
-        tv_json_string(&j, i < r->n ? w->code : "total");
+        tv_json_string(&j, i < r->n ? w->code : o->depth > 0 ? "total" : o->unit);
         tv_json_key(&j, "name");
-        tv_json_string(&j, i < r->n ? w->name : "");
-        tv_json_key(&j, "venues");
-        tv_json_u64(&j, w->venues);
-        tv_json_key(&j, "venues_scanned");
-        tv_json_u64(&j, w->active);
-        tv_json_key(&j, "check_ins");
-        tv_json_u64(&j, w->in);
-        tv_json_key(&j, "check_outs");
-        tv_json_u64(&j, w->out);
+        const tv_unit *u = tv_unit_find(o->unit);
+        tv_json_string(&j, i < r->n ? w->name : o->depth > 0 || !u ? "" : u->name);
+        json_fig(&j, &w->now, 0);
         tv_json_key(&j, "suspended");
         tv_json_u64(&j, w->suspended);
+        tv_json_key(&j, "previous");
+        tv_json_object_begin(&j);
+        json_fig(&j, &w->prev, 1);
+        tv_json_object_end(&j);
         tv_json_key(&j, "stale");
         if (i < r->n) {
             tv_json_bool(&j, w->stale);
@@ -212,15 +319,38 @@ static void print_json(FILE *f, const tv_report *r)
     }
 }
 
+/* The period's label. */
+static void period_label(char *out, size_t cap, int32_t from, int32_t to, int weekly)
+{
+    if (weekly) {
+        tv_iso_week_format(out, cap, from);
+    } else if (from == to) {
+        tv_date_format(out, cap, from);
+    } else {
+        char a[16], b[16];
+        tv_date_format(a, sizeof a, from);
+        tv_date_format(b, sizeof b, to);
+        snprintf(out, cap, "%s..%s", a, b);
+    }
+}
+
+enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
+
 int tv_cmd_report(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"unit", required_argument, 0, 'u'},   {"week", required_argument, 0, 'w'},
-        {"from", required_argument, 0, 'f'},   {"to", required_argument, 0, 't'},
-        {"format", required_argument, 0, 'F'}, {"out", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    static const struct option opts[] = {{"unit", required_argument, 0, 'u'},
+                                         {"week", required_argument, 0, 'w'},
+                                         {"from", required_argument, 0, 'f'},
+                                         {"to", required_argument, 0, 't'},
+                                         {"format", required_argument, 0, 'F'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"by", required_argument, 0, 'b'},
+                                         {"depth", required_argument, 0, 'D'},
+                                         {"min-compliance", required_argument, 0, 'm'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *unit = NULL, *week = NULL, *from = NULL, *to = NULL, *format = "table";
-    const char *out = NULL;
+    const char *out = NULL, *by = NULL, *depth_s = "1", *minc_s = "80";
     int c;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -243,6 +373,15 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         case 'o':
             out = optarg;
             break;
+        case 'b':
+            by = optarg;
+            break;
+        case 'D':
+            depth_s = optarg;
+            break;
+        case 'm':
+            minc_s = optarg;
+            break;
         case 'h':
             fputs(report_help, stdout);
             return TV_EXIT_OK;
@@ -251,69 +390,116 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         }
     }
     if (optind < argc) return tv_cli_usage("report", "unexpected argument '%s'.", argv[optind]);
-    int fmt = strcmp(format, "table") == 0  ? 0
-              : strcmp(format, "csv") == 0  ? 1
-              : strcmp(format, "json") == 0 ? 2
+    int fmt = strcmp(format, "table") == 0  ? FMT_TABLE
+              : strcmp(format, "csv") == 0  ? FMT_CSV
+              : strcmp(format, "json") == 0 ? FMT_JSON
+              : strcmp(format, "html") == 0 ? FMT_HTML
                                             : -1;
-    if (fmt < 0) return tv_cli_usage("report", "--format is table, csv or json, not '%s'.", format);
+    if (fmt < 0)
+        return tv_cli_usage("report", "--format is table, csv, json or html, not '%s'.", format);
     if (week && (from || to))
         return tv_cli_usage("report", "give --week or --from/--to, not both.");
     if (!from != !to) return tv_cli_usage("report", "give both --from and --to.");
     if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
         return tv_cli_usage("report", "'%s' is not a unit code.", unit);
-    tv_report r = {0};
+    int step = 0; /* --by: days per report */
+    if (by && strcmp(by, "day") == 0)
+        step = 1;
+    else if (by && strcmp(by, "week") == 0)
+        step = 7;
+    else if (by)
+        return tv_cli_usage("report", "--by is day or week, not '%s'.", by);
+    if (step && fmt == FMT_HTML)
+        return tv_cli_usage("report", "the HTML page is of one period: leave out --by.");
+    char *end;
+    long depth = strtol(depth_s, &end, 10);
+    if (*end || end == depth_s || depth < 0 || depth > 9)
+        return tv_cli_usage("report", "--depth takes a number of levels, 0 to 9, not '%s'.",
+                            depth_s);
+    double minc = strtod(minc_s, &end);
+    if (*end || end == minc_s || !(minc >= 0 && minc <= 100))
+        return tv_cli_usage("report", "--min-compliance takes a percentage, 0 to 100, not '%s'.",
+                            minc_s);
+    int32_t first, last;
     int64_t now = tv_wall_ms();
+    int weekly = 0;
     if (week) {
-        if (tv_iso_week_parse(week, &r.from_day))
+        if (tv_iso_week_parse(week, &first))
             return tv_cli_usage("report", "--week takes an ISO week such as 2021-W40, not '%s'.",
                                 week);
-        r.to_day = r.from_day + 6;
+        last = first + 6;
+        weekly = 1;
     } else if (from) {
-        if (tv_date_parse(from, &r.from_day) || tv_date_parse(to, &r.to_day))
+        if (tv_date_parse(from, &first) || tv_date_parse(to, &last))
             return tv_cli_usage("report", "--from and --to take dates such as 2021-10-06.");
-        if (r.to_day < r.from_day) return tv_cli_usage("report", "--to is before --from.");
-        if (r.to_day - r.from_day > 3660)
+        if (last < first) return tv_cli_usage("report", "--to is before --from.");
+        if (last - first > 3660)
             return tv_cli_usage("report", "a period of at most ten years, please.");
     } else {
         int32_t today = crdt_day_vn(now);
-        r.from_day = today - (tv_iso_weekday(today) - 1);
-        r.to_day = r.from_day + 6;
+        first = today - (tv_iso_weekday(today) - 1);
+        last = first + 6;
+        weekly = 1;
+    }
+    if (step == 7) { /* whole ISO weeks */
+        first -= tv_iso_weekday(first) - 1;
+        last += 7 - tv_iso_weekday(last);
     }
     tv_node n;
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
     if (!unit) unit = n.unit;
-    store_txn *t;
-    if ((rc = store_read_begin(n.st, &t)) == 0) {
-        if ((rc = tv_report_units(&n, t, unit, &r)) == 0) rc = tv_report_figures(t, &r, now);
-        store_read_end(t);
-    }
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = rc ? NULL : out ? open_memstream(&buf, &len) : stdout;
-    if (rc == 0 && !f) rc = TV_ENOMEM;
-    if (rc == 0) {
-        if (fmt == 0)
-            print_table(f, &r, unit);
-        else if (fmt == 1)
-            print_csv(f, &r);
-        else
-            print_json(f, &r);
-        if (out) {
-            fclose(f);
-            rc = tv_file_write_atomic(out, buf, len, 0644);
+    FILE *f = out ? open_memstream(&buf, &len) : stdout;
+    if (!f) rc = TV_ENOMEM;
+    uint64_t stale_max = 0;
+    size_t nrows = 0;
+    for (int32_t d = first; rc == 0 && d <= last; d += step ? step : last - first + 1) {
+        tv_report r = {.from_day = d, .to_day = step ? d + step - 1 : last};
+        char label[48];
+        period_label(label, sizeof label, r.from_day, r.to_day, weekly || step == 7);
+        out_ctx o = {unit, label, (int)depth, d == first};
+        store_txn *t;
+        if ((rc = store_read_begin(n.st, &t)) == 0) {
+            if ((rc = tv_report_units(&n, t, unit, &r)) == 0) rc = tv_report_figures(t, &r, now);
+            store_read_end(t);
         }
+        if (rc == 0) {
+            if (fmt == FMT_TABLE)
+                print_table(f, &r, &o);
+            else if (fmt == FMT_CSV)
+                print_csv(f, &r, &o);
+            else if (fmt == FMT_JSON)
+                print_json(f, &r, &o);
+            else
+                rc = tv_report_html(f, &r,
+                                    &(tv_report_page){.unit = unit,
+                                                      .period = label,
+                                                      .weekly = weekly,
+                                                      .depth = (int)depth,
+                                                      .min_compliance = minc,
+                                                      .node_unit = n.unit,
+                                                      .now_ms = now});
+        }
+        if ((uint64_t)r.total.stale > stale_max) {
+            stale_max = (uint64_t)r.total.stale;
+            nrows = r.n;
+        }
+        tv_report_free(&r);
+    }
+    if (out && f) {
+        if (fclose(f) && rc == 0) rc = TV_ENOMEM;
+        if (rc == 0) rc = tv_file_write_atomic(out, buf, len, 0644);
     }
     free(buf);
-    size_t nrows = r.n;
-    tv_report_free(&r);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, out ? "the report was not written" : "no report");
-    if (r.total.stale)
+    if (stale_max)
         fprintf(stderr,
                 "warning: %" PRIu64 " of %zu communes have no scan held here since the "
                 "period began (not synced, or nothing recorded): their figures are "
                 "missing, not zero.\n",
-                (uint64_t)r.total.stale, nrows);
+                stale_max, nrows);
     return TV_EXIT_OK;
 }

@@ -246,13 +246,7 @@ static int agg_add_key(store_txn *t, const uint8_t key[UNIT_KEY_BYTES + 4], cons
     int rc = store_get_(t, T_AGG, key, UNIT_KEY_BYTES + 4, &cur);
     if (rc == TV_OK) rc = store_agg_decode_(&cur, &a);
     if (rc && rc != TV_ENOTFOUND) return rc;
-    a.scans_in += d->scans_in;
-    a.scans_out += d->scans_out;
-    a.venues_active += d->venues_active;
-    a.reminders += d->reminders;
-    a.f0 += d->f0;
-    a.f1 += d->f1;
-    crdt_hll_merge(a.visitors, d->visitors);
+    store_agg_merge_(&a, d);
     uint8_t v[AGG_BYTES];
     store_agg_encode_(v, &a);
     return store_put_(t, T_AGG, key, UNIT_KEY_BYTES + 4, v, AGG_BYTES);

@@ -153,6 +153,8 @@ int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
  * later figures zero). Returns 0 or TV_ECORRUPT. */
 int store_agg_decode_(const MDB_val *v, store_agg *a);
 void store_agg_encode_(uint8_t out[AGG_BYTES], const store_agg *a);
+/* a += d: counters added (modulo 2^64), sketches merged. */
+void store_agg_merge_(store_agg *a, const store_agg *d);
 /* Adds to a unit's figures of one day, outside the per-batch accumulators: d's counters
  * are added (modulo 2^64, so a count can be moved back), its sketch merged. */
 int store_agg_add_(store_txn *t, const char *unit, size_t unit_len, int32_t day,

@@ -241,6 +241,12 @@ int store_agg_get(store_txn *t, const char *unit, int32_t day, store_agg *a);
  * the sum of each day's, the visitors' sketches merged). One range read. Returns 0 or a store
  * error. */
 int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_day, store_agg *a);
+/* Calls fn for each day from from_day to to_day (both included) with figures of unit, in
+ * day order (days with nothing recorded are skipped). One range read. Returns 0, fn's
+ * first non-zero result, or a store error. */
+typedef int (*store_agg_day_fn)(int32_t day, const store_agg *a, void *ctx);
+int store_agg_days(store_txn *t, const char *unit, int32_t from_day, int32_t to_day,
+                   store_agg_day_fn fn, void *ctx);
 /* Whether a scan was recorded at venue on a day from from_day to to_day (both included).
  * Returns 1, 0 or a store error (< 0). */
 int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t from_day,

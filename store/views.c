@@ -420,9 +420,9 @@ int store_venue_active(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int
     return day >= from_day;
 }
 
-int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_day, store_agg *a)
+int store_agg_days(store_txn *t, const char *unit, int32_t from_day, int32_t to_day,
+                   store_agg_day_fn fn, void *ctx)
 {
-    memset(a, 0, sizeof *a);
     uint8_t k[UNIT_KEY_BYTES + 4];
     store_unit_key_(k, unit, strlen(unit));
     store_be32_(k + UNIT_KEY_BYTES, store_bias32_(from_day));
@@ -431,6 +431,7 @@ int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_d
     if (rc) return store_err_(t, rc);
     MDB_val key = {sizeof k, k}, val;
     uint32_t last = store_bias32_(to_day);
+    int out = TV_OK;
     for (rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
         const uint8_t *p = key.mv_data;
@@ -439,18 +440,36 @@ int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_d
             break;
         store_agg d;
         if (store_agg_decode_(&val, &d)) {
-            rc = TV_ECORRUPT;
+            out = TV_ECORRUPT;
             break;
         }
-        a->scans_in += d.scans_in;
-        a->scans_out += d.scans_out;
-        a->venues_active += d.venues_active;
-        a->reminders += d.reminders;
-        a->f0 += d.f0;
-        a->f1 += d.f1;
-        crdt_hll_merge(a->visitors, d.visitors);
+        if ((out = fn((int32_t)(store_get32_(p + UNIT_KEY_BYTES) ^ (1U << 31)), &d, ctx))) break;
     }
     mdb_cursor_close(cur);
-    if (rc == TV_ECORRUPT) return rc;
+    if (out) return out;
     return rc == 0 || rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+void store_agg_merge_(store_agg *a, const store_agg *d)
+{
+    a->scans_in += d->scans_in;
+    a->scans_out += d->scans_out;
+    a->venues_active += d->venues_active;
+    a->reminders += d->reminders;
+    a->f0 += d->f0;
+    a->f1 += d->f1;
+    crdt_hll_merge(a->visitors, d->visitors);
+}
+
+static int sum_day(int32_t day, const store_agg *d, void *arg)
+{
+    (void)day;
+    store_agg_merge_(arg, d);
+    return 0;
+}
+
+int store_agg_sum(store_txn *t, const char *unit, int32_t from_day, int32_t to_day, store_agg *a)
+{
+    memset(a, 0, sizeof *a);
+    return store_agg_days(t, unit, from_day, to_day, sum_day, a);
 }

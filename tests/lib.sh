@@ -105,3 +105,102 @@ ship() {
         fail "bundle export from $1"
     "$TV" -d "$2" bundle import "$W/ship" >/dev/null 2>&1 || fail "bundle import at $2"
 }
+
+# html_check FILE [PNG]: opens FILE in headless Chromium (Debian's chromium), as a reader
+# would, and runs the Python assertions on stdin against what it made of the page: `dom`,
+# the parsed document after Chromium (an ElementTree element, tags in lower case, SVG ones
+# too). The page must also render: its screenshot (kept as PNG when given) has ink on at
+# least 2 % of its pixels, in at least 8 colours.
+html_check() {
+    local file=$1 png=${2:-$W/page.png} profile=$W/chromium-profile
+    local flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+        --disable-background-networking --disable-component-update --disable-sync
+        --hide-scrollbars --user-data-dir="$profile")
+    command -v chromium >/dev/null || fail "chromium is not installed (./dev.sh installs it)"
+    rm -rf "$profile" "$png"
+    # a hang guard only: Chromium ends by itself once the page is loaded
+    timeout 120 chromium "${flags[@]}" --dump-dom "file://$file" >"$W/page.dom" 2>"$W/chromium.err" ||
+        fail "chromium --dump-dom: $(tail -3 "$W/chromium.err")"
+    rm -rf "$profile"
+    timeout 120 chromium "${flags[@]}" --window-size=1100,1400 --screenshot="$png" \
+        "file://$file" >/dev/null 2>>"$W/chromium.err" ||
+        fail "chromium --screenshot: $(tail -3 "$W/chromium.err")"
+    [[ -s $png ]] || fail "chromium made no screenshot: $(tail -3 "$W/chromium.err")"
+    python3 -c '
+import struct, sys, zlib
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+class Tree(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = ET.Element("document")
+        self.stack = [self.root]
+    def handle_starttag(self, tag, attrs):
+        e = ET.SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
+        if tag not in VOID:
+            self.stack.append(e)
+    def handle_startendtag(self, tag, attrs):
+        ET.SubElement(self.stack[-1], tag, {k: v or "" for k, v in attrs})
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i].tag == tag:
+                del self.stack[i:]
+                break
+    def handle_data(self, data):
+        e = self.stack[-1]
+        if len(e):
+            e[-1].tail = (e[-1].tail or "") + data
+        else:
+            e.text = (e.text or "") + data
+
+def png_pixels(path):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit, non-interlaced PNG."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, colour, _, _, lace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and lace == 0, (depth, colour, lace)
+            bpp = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, rows, prev = zlib.decompress(idat), w * bpp, [], bytearray(w * bpp)
+    for y in range(h):
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - bpp] if x >= bpp else 0
+            b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+            if f == 1: line[x] = (line[x] + a) & 255
+            elif f == 2: line[x] = (line[x] + b) & 255
+            elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(line)
+        prev = line
+    return w, h, bpp, rows
+
+t = Tree()
+t.feed(open(sys.argv[1], encoding="utf-8").read())
+dom = t.root
+w, h, bpp, rows = png_pixels(sys.argv[2])
+ink, colours = 0, set()
+for line in rows[::4]:
+    for x in range(0, w * bpp, 4 * bpp):
+        px = bytes(line[x:x + 3])
+        colours.add(px)
+        ink += px != b"\xff\xff\xff"
+sampled = len(rows[::4]) * len(range(0, w * bpp, 4 * bpp))
+assert ink >= 0.02 * sampled and len(colours) >= 8, ("a blank page", ink, sampled, len(colours))
+exec(sys.stdin.read())
+' "$W/page.dom" "$png"
+}
