@@ -250,23 +250,37 @@ run_demo() {
         [ "$(held province nam-nha-trang)" = "$(held nam-nha-trang nam-nha-trang)" ] && break
         sleep 0.1
     done
-    t province case add --payload 0900000002 --status F0 --onset 2021-10-08
+    t province case add --payload 0900000002 --status F0 --onset 2021-10-08 --unit 22333
     t province risk set --unit 22333 --level 3 --from 2021-10-08 --note "ca F0 chợ"
     echo "-- trace at the province (window from the case: 6 October on):"
     t province trace --payload 0900000002 --depth 2 2>&1 | sed -n '1,12p'
     echo "..."
     t province trace --payload 0900000002 --depth 2 2>/dev/null | sed -n '/^completeness/,$p'
     echo "-- the case flows down; the commune traces on its own data, and says so:"
-    t bac-nha-trang sync --once --timeout 30
+    for _ in $(seq 1 50); do # through its district, which pulls from the province
+        t bac-nha-trang sync --once --timeout 30 >/dev/null 2>&1 || true
+        [ "$(held bac-nha-trang province)" = "$(held province province)" ] && break
+        sleep 0.2
+    done
     t bac-nha-trang trace --payload 0900000002 2>&1 | sed -n '1,4p;/^completeness/,$p'
     echo "-- alerts at the commune: when the case was at its venues (not who):"
     t bac-nha-trang alerts
     t bac-nha-trang risk show
 
-    say "the weekly report at the province: ISO week 2021-W40, each commune and the total"
-    t province report --week 2021-W40 2>&1 | sed -n '1,2p;/^22333 \|^22402 \|^22411 \|^22420 /p;/^total/p;/^warning/p'
-    t province report --week 2021-W40 --format csv --out "$root/report-2021-W40.csv"
-    echo "(the 65 communes' rows, for Excel: $root/report-2021-W40.csv)"
+    say "the weekly report at the province: this ISO week, each commune and the total"
+    t province report 2>&1 |
+        sed -n '1,2p;/^22333 \|^22402 \|^22411 \|^22420 /p;/^total/p;/^trend/p;/^warning/p'
+    t province report --format csv --out "$root/report-week.csv" 2>/dev/null
+    t province report --format html --out "$root/report-week.html" 2>/dev/null
+    echo "(the 65 communes' rows for Excel: $root/report-week.csv;"
+    echo " the page to send, with its charts, for a phone or A4: $root/report-week.html)"
+    if command -v chromium >/dev/null; then
+        chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+            --disable-background-networking --disable-component-update --disable-sync \
+            --hide-scrollbars --user-data-dir="$root/chromium" --window-size=1100,1500 \
+            --screenshot="$root/report-week.png" "file://$root/report-week.html" \
+            >/dev/null 2>&1 && echo "(as it looks: $root/report-week.png)"
+    fi
 
     say "the province"
     t province status

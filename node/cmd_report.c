@@ -495,6 +495,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     free(buf);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, out ? "the report was not written" : "no report");
+    fflush(stdout); /* the warning after the report, not inside it */
     if (stale_max)
         fprintf(stderr,
                 "warning: %" PRIu64 " of %zu communes have no scan held here since the "

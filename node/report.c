@@ -42,6 +42,7 @@ int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r)
 {
     size_t nc;
     int rc = TV_OK;
+    snprintf(r->unit, sizeof r->unit, "%s", unit);
     const tv_unit *const *kids = tv_unit_children(unit, &nc);
     if (kids) {
         for (size_t i = 0; i < nc && rc == 0; i++)
@@ -216,6 +217,15 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
         total_add(&r->total.now, &r->rows[i].now);
         total_add(&r->total.prev, &r->rows[i].prev);
         r->total.suspended += r->rows[i].suspended;
+    }
+    /* the reported unit's own figures, when it is not one of the rows */
+    if (rc == 0 && r->unit[0] && !row_find(r, r->unit)) {
+        tv_report_row own = {0};
+        day_ctx d = {r, &own};
+        rc = store_agg_days(t, r->unit, x.prev_from, r->to_day, agg_day, &d);
+        total_add(&r->total.now, &own.now);
+        total_add(&r->total.prev, &own.prev);
+        crdt_hll_merge(r->total.sketch_, own.sketch_);
     }
     r->total.now.visitors = crdt_hll_estimate(r->total.sketch_);
     qsort(r->rows, r->n, sizeof *r->rows, out_cmp);

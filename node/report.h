@@ -46,6 +46,8 @@ typedef struct tv_report_venue {
 
 typedef struct tv_report {
     int32_t from_day, to_day; /* set by the caller: the period, both days included */
+    char unit[TV_UNIT_CODE_MAX + 1]; /* the unit reported; its own figures (a case recorded
+                                      * at the province) count in the total */
     tv_report_row *rows;      /* stale rows first, then by code */
     size_t n;
     tv_report_row total;        /* now.visitors: of everyone (a person in two units counts once);
@@ -57,7 +59,7 @@ typedef struct tv_report {
 
 /* The units a report of unit covers: a province's official communes; for node n's own
  * unit, the units of its certificate's scope when they are more than itself; else unit
- * alone. Adds rows (figures zero) to r. Returns 0 or an error. */
+ * alone. Adds rows (figures zero) to r and sets r->unit. Returns 0 or an error. */
 int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r);
 
 /* Adds a row for unit to r. Returns 0 or TV_ENOMEM. */

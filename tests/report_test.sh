@@ -143,12 +143,14 @@ check "F0 and F1 recorded this week count at their unit; --depth 0 gives the pro
     >/dev/null 2>&1 || fail "case add F1"
 "$TV" -d "$P" case add --payload 0901000001 --status F0 --onset 2021-10-07 --unit 22333 \
     >/dev/null 2>&1 || fail "case add F0 again" # a correction: still one person
+"$TV" -d "$P" case add --payload 0901000003 --status F0 --onset 2021-10-08 >/dev/null 2>&1 ||
+    fail "case add F0 at the province's own unit" # in the province's total, in no commune
 UNIT=22333
 ROW=$(row "$P")
 [[ "$(fig f0) $(fig f1)" == "1 0" ]] || fail "F0 at 22333: $ROW"
 UNIT=56
 ROW=$(row "$P" --depth 0)
-[[ $(wc -l <"$W/rep.json") -eq 1 && "$(fig f0) $(fig f1) $(fig venues)" == "1 1 4" ]] ||
+[[ $(wc -l <"$W/rep.json") -eq 1 && "$(fig f0) $(fig f1) $(fig venues)" == "2 1 4" ]] ||
     fail "the province alone: $(cat "$W/rep.json")"
 
 check "--by day: one report a day, Monday 00:10 on its own day"
