@@ -102,6 +102,15 @@ run_demo() {
     enrol cam-ranh-p cam-ranh
     t bac-nha-trang status | sed -n '1,3p'
 
+    say "units: each district names itself and places its communes in it; a village named"
+    t nha-trang unit add 568 --name "Trung tâm Y tế Nha Trang" --parent 56
+    t nha-trang unit add 22333 --parent 568
+    t nha-trang unit add 22402 --parent 568
+    t cam-ranh unit add 569 --name "Trung tâm Y tế Cam Ranh" --parent 56
+    t cam-ranh unit add 22411 --parent 569
+    t cam-ranh unit add 22420 --parent 569
+    t bac-nha-trang unit add 22333.03 --name "Tổ dân phố 3"
+
     say "network: each commune's parents are its district, then the province"
     t province peer listen "tcp://127.0.0.1:$port_p"
     t nha-trang peer listen "tcp://127.0.0.1:$port_nt"
@@ -267,12 +276,12 @@ run_demo() {
     t bac-nha-trang alerts
     t bac-nha-trang risk show
 
-    say "the weekly report at the province: this ISO week, each commune and the total"
-    t province report 2>&1 |
-        sed -n '1,2p;/^22333 \|^22402 \|^22411 \|^22420 /p;/^total/p;/^trend/p;/^warning/p'
-    t province report --format csv --out "$root/report-week.csv" 2>/dev/null
-    t province report --format html --out "$root/report-week.html" 2>/dev/null
-    echo "(the 65 communes' rows for Excel: $root/report-week.csv;"
+    say "the weekly report at the province: this ISO week, districts, their communes, the total"
+    t province report --depth 2 2>&1 |
+        sed -n '1,2p;/^56[89] \|^22333 \|^22402 \|^22411 \|^22420 /p;/^total/p;/^trend/p;/^warning/p'
+    t province report --depth 2 --format csv --out "$root/report-week.csv" 2>/dev/null
+    t province report --depth 2 --format html --out "$root/report-week.html" 2>/dev/null
+    echo "(the rows for Excel: $root/report-week.csv;"
     echo " the page to send, with its charts, for a phone or A4: $root/report-week.html)"
     if command -v chromium >/dev/null; then
         chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \

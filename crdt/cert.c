@@ -186,6 +186,12 @@ int crdt_cert_health_covers(const crdt_cert *c, const char *unit, size_t unit_le
            crdt_cert_covers(c, unit, crdt_unit_owner_len(unit, unit_len));
 }
 
+int crdt_cert_names_unit(const crdt_cert *c, const char *unit, size_t unit_len)
+{
+    if (strlen(c->unit) == unit_len && memcmp(c->unit, unit, unit_len) == 0) return 1;
+    return crdt_cert_covers(c, unit, crdt_unit_owner_len(unit, unit_len));
+}
+
 int crdt_cert_narrows(const crdt_cert *parent, const crdt_cert *child)
 {
     if (memcmp(child->issuer, parent->subject, TV_NODE_ID_BYTES) != 0) return TV_EPERM;

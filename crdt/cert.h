@@ -67,6 +67,10 @@ int crdt_cert_covers(const crdt_cert *c, const char *unit, size_t unit_len);
  * scope covers the unit (a local unit <commune>.<local> through its commune). */
 int crdt_cert_health_covers(const crdt_cert *c, const char *unit, size_t unit_len);
 
+/* Whether c may author a unit event for unit: its scope covers the unit's owner (the code
+ * before the first '.', or the code itself), or the unit is c's own. */
+int crdt_cert_names_unit(const crdt_cert *c, const char *unit, size_t unit_len);
+
 /* Checks that child may be issued by parent: child->issuer is parent->subject, the role is
  * lower, the scope is no wider, the validity lies within the parent's, and only a health
  * parent grants the health flag. Returns 0 or TV_EPERM. */

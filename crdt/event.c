@@ -41,6 +41,8 @@ enum {
 enum { XK_PERSON = 1, XK_REASON = 2 };
 /* Map keys of the risk_level event. */
 enum { LK_UNIT = 1, LK_LEVEL = 2, LK_FROM = 3, LK_NOTE = 4 };
+/* Map keys of the unit event. */
+enum { UK_CODE = 1, UK_NAME = 2, UK_PARENT = 3 };
 /* Map keys of the case_status event. */
 enum { AK_PERSON = 1, AK_UNIT = 2, AK_STATUS = 3, AK_ONSET = 4, AK_SAMPLED = 5, AK_AT = 6 };
 
@@ -63,6 +65,8 @@ const char *crdt_event_type_name(uint32_t type)
         return "risk_level";
     case CRDT_EV_CASE_STATUS:
         return "case_status";
+    case CRDT_EV_UNIT:
+        return "unit";
     case CRDT_EV_CERT:
         return "cert";
     case CRDT_EV_REVOKE:
@@ -193,6 +197,14 @@ static int risk_valid(const crdt_risk *r)
            text_valid(r->note, CRDT_TEXT_BYTES_MAX, 0);
 }
 
+static int unit_valid(const crdt_unit *u)
+{
+    return crdt_unit_code_valid(u->code.p, u->code.n) &&
+           crdt_unit_code_valid(u->parent.p, u->parent.n) &&
+           !(u->code.n == u->parent.n && memcmp(u->code.p, u->parent.p, u->code.n) == 0) &&
+           text_valid(u->name, CRDT_TEXT_BYTES_MAX, 1);
+}
+
 static int case_valid(const crdt_case *c)
 {
     if (!crdt_unit_code_valid(c->unit.p, c->unit.n) || c->status > CRDT_CASE_STATUS_MAX) return 0;
@@ -317,6 +329,17 @@ int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r)
     e |= msgpack_pack_uint8(pk, LK_LEVEL) | msgpack_pack_uint8(pk, r->level);
     e |= msgpack_pack_uint8(pk, LK_FROM) | msgpack_pack_int64(pk, r->from_ms);
     if (r->note.n) e |= msgpack_pack_uint8(pk, LK_NOTE) | pack_text(pk, r->note);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u)
+{
+    if (!unit_valid(u)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_UNIT) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
+    e |= msgpack_pack_uint8(pk, UK_CODE) | pack_text(pk, u->code);
+    e |= msgpack_pack_uint8(pk, UK_NAME) | pack_text(pk, u->name);
+    e |= msgpack_pack_uint8(pk, UK_PARENT) | pack_text(pk, u->parent);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -695,6 +718,23 @@ static int decode_risk(crdt_risk *r, const msgpack_object_map *m)
     return TV_OK;
 }
 
+static int decode_unit(crdt_unit *u, const msgpack_object_map *m)
+{
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        if ((key == UK_CODE && get_text(o, TV_UNIT_CODE_MAX, &u->code)) ||
+            (key == UK_NAME && get_text(o, CRDT_TEXT_BYTES_MAX, &u->name)) ||
+            (key == UK_PARENT && get_text(o, TV_UNIT_CODE_MAX, &u->parent)))
+            return TV_EDECODE;
+    }
+    const uint32_t required = 1u << UK_CODE | 1u << UK_NAME | 1u << UK_PARENT;
+    if ((seen & required) != required || !unit_valid(u)) return TV_EDECODE;
+    return TV_OK;
+}
+
 static int decode_case(crdt_case *c, const msgpack_object_map *m)
 {
     uint32_t seen = 0;
@@ -779,6 +819,9 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
             break;
         case CRDT_EV_CASE_STATUS:
             rc = decode_case(&e.u.cstatus, m);
+            break;
+        case CRDT_EV_UNIT:
+            rc = decode_unit(&e.u.unit, m);
             break;
         default:
             rc = decode_reveal(&e.u.reveal, m);

@@ -28,6 +28,7 @@ enum crdt_event_type {
     CRDT_EV_REVOKE = 9,
     CRDT_EV_PERSON = 10, /* a person's masked display and sealed details, once per node */
     CRDT_EV_REVEAL = 11, /* audit: a health node showed a person's details in full */
+    CRDT_EV_UNIT = 12,   /* a local unit's name and place in the unit tree */
 };
 
 #define CRDT_EVENT_BYTES_MAX 4096 /* one encoded event, whatever its type */
@@ -174,6 +175,15 @@ typedef struct crdt_case {
                          * when it was recorded; CRDT_TIME_NONE if not given */
 } crdt_case;
 
+/* unit: a unit that is not in the official list -- a village (<commune>.<local>), or a
+ * district or cluster used to add communes up -- with its name and its parent in the unit
+ * tree. Last-writer-wins per code by (HLC, origin). The tree is data: any depth. */
+typedef struct crdt_unit {
+    crdt_text code;   /* the unit */
+    crdt_text name;   /* required */
+    crdt_text parent; /* the unit above it */
+} crdt_unit;
+
 /* cert: a certificate issued by the event's origin (bytes as crdt_cert_sign made them). */
 typedef struct crdt_cert_event {
     const uint8_t *cert;
@@ -203,6 +213,7 @@ typedef struct crdt_event {
         crdt_reveal reveal;
         crdt_risk risk;
         crdt_case cstatus;
+        crdt_unit unit;
     } u;
 } crdt_event;
 
@@ -236,6 +247,7 @@ int crdt_event_pack_reminder(msgpack_packer *pk, uint64_t hlc, const crdt_remind
 int crdt_event_pack_person(msgpack_packer *pk, uint64_t hlc, const crdt_person *p);
 int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *r);
 int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r);
+int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u);
 int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by

@@ -54,6 +54,7 @@ int tv_cmd_qr(tv_cli *cli, int argc, char **argv);
 int tv_cmd_trace(tv_cli *cli, int argc, char **argv);
 int tv_cmd_case(tv_cli *cli, int argc, char **argv);
 int tv_cmd_risk(tv_cli *cli, int argc, char **argv);
+int tv_cmd_unit(tv_cli *cli, int argc, char **argv);
 int tv_cmd_alerts(tv_cli *cli, int argc, char **argv);
 int tv_cmd_report(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */

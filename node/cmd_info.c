@@ -428,6 +428,11 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_hex(j, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         json_text(j, "reason", ev->u.reveal.reason);
         break;
+    case CRDT_EV_UNIT:
+        json_text(j, "code", ev->u.unit.code);
+        json_text(j, "name", ev->u.unit.name);
+        json_text(j, "parent", ev->u.unit.parent);
+        break;
     case CRDT_EV_RISK_LEVEL:
         json_text(j, "unit", ev->u.risk.unit);
         tv_json_key(j, "level");
@@ -506,6 +511,11 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         printf("  person %.16s  %.*s", hex, (int)ev->u.reveal.reason.n,
                ev->u.reveal.reason.n ? ev->u.reveal.reason.p : "");
+        break;
+    case CRDT_EV_UNIT:
+        printf("  unit %.*s \"%.*s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,
+               (int)ev->u.unit.name.n, ev->u.unit.name.p, (int)ev->u.unit.parent.n,
+               ev->u.unit.parent.p);
         break;
     case CRDT_EV_RISK_LEVEL: {
         char w[TV_TIME_STR_BYTES];

@@ -21,7 +21,7 @@ static const char report_help[] =
     "                               [--by day|week] [--depth N] [--min-compliance PCT]\n"
     "                               [--format table|csv|json|html] [--out FILE]\n"
     "\n"
-    "The figures of each commune under a unit for a period, and of the unit in all, from\n"
+    "The figures of each unit under a unit for a period, and of the unit in all, from\n"
     "the daily figures this node keeps as it applies events: venues registered (each has\n"
     "its QR code), venues with at least one scan in the period, compliance (the share of\n"
     "venues with scans), check-ins and check-outs, distinct people checked in (an estimate,\n"
@@ -37,7 +37,9 @@ static const char report_help[] =
     "  --from, --to    the first and last day instead (dates, both included)\n"
     "  --by day|week   one report for each day (each ISO week) of the period\n"
     "  --depth N       levels of the unit tree listed: 0 the unit alone, 1 the units under\n"
-    "                  it (default); the official tree has provinces and communes\n"
+    "                  it (default), 2 theirs... A row adds up the rows under it. The tree\n"
+    "                  is the official one and what `truyvet unit add` put in it\n"
+    "                  (villages, districts); a commune is its own row\n"
     "  --min-compliance PCT\n"
     "                  units below this share of venues with scans are listed as not\n"
     "                  compliant in the HTML page (default 80)\n"
@@ -127,15 +129,20 @@ static void print_table(FILE *f, const tv_report *r, const out_ctx *o)
             u ? " " : "", u ? u->name : "", a, b);
     size_t namew = 4;
     for (size_t i = 0; o->depth > 0 && i < r->n; i++) {
-        size_t w = display_width(r->rows[i].name);
-        if (w > namew) namew = w;
+        size_t w = display_width(r->rows[i].name) + 2 * (size_t)(r->rows[i].level - 1);
+        if (r->rows[i].level <= o->depth && w > namew) namew = w;
     }
-    pad(f, "unit", 8);
+    size_t codew = 8;
+    for (size_t i = 0; o->depth > 0 && i < r->n; i++)
+        if (r->rows[i].level <= o->depth && strlen(r->rows[i].code) + 1 > codew)
+            codew = strlen(r->rows[i].code) + 1;
+    pad(f, "unit", codew);
     pad(f, "name", namew + 2);
     fprintf(f, "%7s %7s %6s %5s %9s %6s %9s %9s %6s %4s %4s %4s %4s  %-10s\n", "venues", "scanned",
             "compl", "trend", "check-in", "trend", "check-out", "visitors", "remind", "susp", "F0",
             "F1", "risk", "last scan");
     for (size_t i = o->depth > 0 ? 0 : r->n; i < r->n + 1; i++) {
+        if (i < r->n && r->rows[i].level > o->depth) continue;
         const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char c[16], d[16], tp[16], ti[16];
         pct(c, sizeof c, &w->now);
@@ -143,11 +150,14 @@ static void print_table(FILE *f, const tv_report *r, const out_ctx *o)
         trend_pct(ti, sizeof ti, w->now.in, w->prev.in);
         if (i < r->n) {
             day_str(d, sizeof d, w->f.last_scan_day);
-            pad(f, w->code, 8);
-            pad(f, w->name[0] ? w->name : "(not in the official list)", namew + 2);
+            char name[sizeof w->name + 2 * 8];
+            snprintf(name, sizeof name, "%*s%s", 2 * (w->level - 1), "",
+                     w->name[0] ? w->name : "(not in the official list)");
+            pad(f, w->code, codew);
+            pad(f, name, namew + 2);
         } else {
             snprintf(d, sizeof d, "%" PRIu64 " stale", (uint64_t)w->stale);
-            pad(f, o->depth > 0 ? "total" : o->unit, 8);
+            pad(f, o->depth > 0 ? "total" : o->unit, codew);
             pad(f, o->depth > 0 || !u ? "" : u->name, namew + 2);
         }
         fprintf(f,
@@ -179,6 +189,8 @@ static void print_csv(FILE *f, const tv_report *r, const out_ctx *o)
         const char *head[] = {"period",
                               "unit",
                               "name",
+                              "level",
+                              "parent",
                               "venues",
                               "venues_scanned",
                               "compliance",
@@ -200,6 +212,7 @@ static void print_csv(FILE *f, const tv_report *r, const out_ctx *o)
         tv_csv_write_row(f, head, sizeof head / sizeof head[0]);
     }
     for (size_t i = o->depth > 0 ? 0 : r->n; i < r->n + 1; i++) {
+        if (i < r->n && r->rows[i].level > o->depth) continue;
         const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char v[13][24], c[16] = "", pc[16] = "", d[16] = "", rec[TV_TIME_STR_BYTES] = "";
         char risk[8] = "";
@@ -216,6 +229,9 @@ static void print_csv(FILE *f, const tv_report *r, const out_ctx *o)
         if (i < r->n && w->f.received >= 0) tv_time_format_vn(rec, sizeof rec, w->f.received);
         if (i < r->n && w->risk) snprintf(risk, sizeof risk, "%d", w->risk);
         const tv_unit *u = tv_unit_find(o->unit);
+        char lv[8] = "0";
+        if (i < r->n) snprintf(lv, sizeof lv, "%d", w->level);
+        const char *parent = i >= r->n ? "" : w->parent >= 0 ? r->rows[w->parent].code : o->unit;
         const char *cells[] = {o->period,
                                i < r->n       ? w->code
                                : o->depth > 0 ? "total"
@@ -223,6 +239,8 @@ static void print_csv(FILE *f, const tv_report *r, const out_ctx *o)
                                i < r->n             ? w->name
                                : o->depth > 0 || !u ? ""
                                                     : u->name,
+                               lv,
+                               parent,
                                v[0],
                                v[1],
                                c,
@@ -270,6 +288,7 @@ static void json_fig(tv_json *j, const tv_report_fig *g, int prev)
 static void print_json(FILE *f, const tv_report *r, const out_ctx *o)
 {
     for (size_t i = o->depth > 0 ? 0 : r->n; i < r->n + 1; i++) {
+        if (i < r->n && r->rows[i].level > o->depth) continue;
         const tv_report_row *w = i < r->n ? &r->rows[i] : &r->total;
         char d[16], rec[TV_TIME_STR_BYTES];
         tv_json j;
@@ -282,6 +301,12 @@ static void print_json(FILE *f, const tv_report *r, const out_ctx *o)
         tv_json_key(&j, "name");
         const tv_unit *u = tv_unit_find(o->unit);
         tv_json_string(&j, i < r->n ? w->name : o->depth > 0 || !u ? "" : u->name);
+        if (i < r->n) {
+            tv_json_key(&j, "level");
+            tv_json_u64(&j, (uint64_t)w->level);
+            tv_json_key(&j, "parent");
+            tv_json_string(&j, w->parent >= 0 ? r->rows[w->parent].code : o->unit);
+        }
         json_fig(&j, &w->now, 0);
         tv_json_key(&j, "suspended");
         tv_json_u64(&j, w->suspended);
@@ -484,7 +509,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         }
         if ((uint64_t)r.total.stale > stale_max) {
             stale_max = (uint64_t)r.total.stale;
-            nrows = r.n;
+            nrows = tv_report_top(&r);
         }
         tv_report_free(&r);
     }
@@ -498,9 +523,9 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     fflush(stdout); /* the warning after the report, not inside it */
     if (stale_max)
         fprintf(stderr,
-                "warning: %" PRIu64 " of %zu communes have no scan held here since the "
-                "period began (not synced, or nothing recorded): their figures are "
-                "missing, not zero.\n",
+                "warning: %" PRIu64 " of %zu units have no scan held here since the "
+                "period began, in themselves or in a unit under them (not synced, or "
+                "nothing recorded): their figures are missing, not zero.\n",
                 stale_max, nrows);
     return TV_EXIT_OK;
 }

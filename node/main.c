@@ -30,6 +30,7 @@ static const char help[] =
     "  risk      risk levels of units (health nodes set them)\n"
     "  alerts    when confirmed cases were at this commune's venues\n"
     "  report    each commune's figures for a week or a period, and how fresh they are\n"
+    "  unit      villages, districts and clusters: the unit tree the reports add up\n"
     "  qr        venue posters (PDF, PNG, SVG) and checking a poster's code offline\n"
     "  import    record check-ins and check-outs from a CSV file\n"
     "  status    what the node is and holds\n"
@@ -64,6 +65,7 @@ static const struct {
     {"watch", tv_cmd_watch},   {"person", tv_cmd_person}, {"audit", tv_cmd_audit},
     {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},   {"case", tv_cmd_case},
     {"risk", tv_cmd_risk},     {"alerts", tv_cmd_alerts}, {"report", tv_cmd_report},
+    {"unit", tv_cmd_unit},
 };
 
 static const char *default_dir(char *buf, size_t cap)

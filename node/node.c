@@ -450,6 +450,9 @@ static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_ou
     case CRDT_EV_CASE_STATUS:
         rc = crdt_event_pack_case(&b->pk, hlc, ev);
         break;
+    case CRDT_EV_UNIT:
+        rc = crdt_event_pack_unit(&b->pk, hlc, ev);
+        break;
     }
     if (rc) {
         b->events.size = before; /* drop a partly packed event */
@@ -492,9 +495,11 @@ int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out)
     return add_event(n, CRDT_EV_REVEAL, r, hlc_out);
 }
 
-/* Whether this node's certificate lets it set health statuses for unit: peers judge the
- * event by it, and one they refuse would hold up the rest of the log behind it. */
-static int health_ok(tv_node *n, crdt_text unit)
+/* Whether this node's certificate lets it author an event about unit: health statuses
+ * (health), or a unit event. Peers judge the event by it, and one they refuse would hold
+ * up the rest of the log behind it. Returns 0, TV_EPERM (not enrolled, or no health flag),
+ * TV_ESCOPE or a store error. */
+static int cert_allows(tv_node *n, crdt_text unit, int health)
 {
     store_txn *t;
     int rc = store_read_begin(n->st, &t);
@@ -503,8 +508,10 @@ static int health_ok(tv_node *n, crdt_text unit)
     if (!own) rc = TV_ENOMEM;
     if (rc == 0) rc = store_cert_get(t, n->id.pk, own, NULL, NULL);
     if (rc == TV_ENOTFOUND) rc = TV_EPERM; /* not enrolled */
-    if (rc == 0 && !(own->flags & CRDT_CERT_F_HEALTH)) rc = TV_EPERM;
-    if (rc == 0 && !crdt_cert_health_covers(own, unit.p, unit.n)) rc = TV_ESCOPE;
+    if (rc == 0 && health && !(own->flags & CRDT_CERT_F_HEALTH)) rc = TV_EPERM;
+    if (rc == 0 && !(health ? crdt_cert_health_covers(own, unit.p, unit.n)
+                            : crdt_cert_names_unit(own, unit.p, unit.n)))
+        rc = TV_ESCOPE;
     free(own);
     store_read_end(t);
     return rc;
@@ -512,14 +519,20 @@ static int health_ok(tv_node *n, crdt_text unit)
 
 int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out)
 {
-    int rc = health_ok(n, c->unit);
+    int rc = cert_allows(n, c->unit, 1);
     return rc ? rc : add_event(n, CRDT_EV_CASE_STATUS, c, hlc_out);
 }
 
 int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out)
 {
-    int rc = health_ok(n, r->unit);
+    int rc = cert_allows(n, r->unit, 1);
     return rc ? rc : add_event(n, CRDT_EV_RISK_LEVEL, r, hlc_out);
+}
+
+int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out)
+{
+    int rc = cert_allows(n, u->code, 0);
+    return rc ? rc : add_event(n, CRDT_EV_UNIT, u, hlc_out);
 }
 
 /* Checks that this node may issue c now (see tv_node_add_cert). */

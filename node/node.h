@@ -90,6 +90,10 @@ int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
  * its scope). */
 int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out);
 int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out);
+/* Names a unit and places it in the unit tree: a unit under this node's scope (a village
+ * <commune>.<local>, or a commune placed in a district) or this node's own unit. Returns
+ * TV_EPERM when not enrolled, TV_ESCOPE outside its scope, else as add_event. */
+int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out);
 
 /* Adds a certificate issued by this node (bytes as crdt_cert_sign made them) to the
  * pending group. Other nodes trust a node's own log as a whole, so a certificate they

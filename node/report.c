@@ -9,20 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int row_cmp(const void *a, const void *b)
-{
-    return strcmp(((const tv_report_row *)a)->code, ((const tv_report_row *)b)->code);
-}
+#define LEVELS_MAX 8 /* levels of the unit tree a report goes down */
 
-/* Stale rows first, then by code. */
-static int out_cmp(const void *pa, const void *pb)
-{
-    const tv_report_row *a = pa, *b = pb;
-    if (a->stale != b->stale) return a->stale ? -1 : 1;
-    return strcmp(a->code, b->code);
-}
-
-int tv_report_add(tv_report *r, const char *unit)
+/* Adds a row under row parent (-1: level 1). name: the unit's, or NULL to look it up in
+ * the official list. */
+static int add_row(tv_report *r, const char *unit, const char *name, int parent)
 {
     if ((r->n & (r->n - 1)) == 0) { /* the capacity is the next power of two */
         size_t c = r->n ? 2 * r->n : 1;
@@ -33,47 +24,153 @@ int tv_report_add(tv_report *r, const char *unit)
     tv_report_row *w = &r->rows[r->n++];
     memset(w, 0, sizeof *w);
     snprintf(w->code, sizeof w->code, "%s", unit);
-    const tv_unit *u = tv_unit_find(unit);
-    snprintf(w->name, sizeof w->name, "%s", u ? u->name : "");
+    const tv_unit *u = name ? NULL : tv_unit_find(unit);
+    snprintf(w->name, sizeof w->name, "%s", name ? name : u ? u->name : "");
+    w->parent = parent;
+    w->level = parent < 0 ? 1 : r->rows[parent].level + 1;
+    w->expect = u && u->parent[0]; /* an official commune */
+    return TV_OK;
+}
+
+int tv_report_add(tv_report *r, const char *unit)
+{
+    return add_row(r, unit, NULL, -1);
+}
+
+/* Adds the units under code as rows under row parent, and theirs, depth first. */
+static int add_under(tv_report *r, const tv_tree *tr, const char *code, int parent)
+{
+    size_t nk;
+    tv_tree_unit *const *kids = tv_tree_children(tr, code, &nk);
+    int level = parent < 0 ? 1 : r->rows[parent].level + 1;
+    for (size_t i = 0; i < nk && level <= LEVELS_MAX; i++) {
+        int on_path = strcmp(kids[i]->code, r->unit) == 0; /* a cycle of unit events */
+        for (int p = parent; p >= 0 && !on_path; p = r->rows[p].parent)
+            on_path = strcmp(r->rows[p].code, kids[i]->code) == 0;
+        if (on_path) continue;
+        int rc = add_row(r, kids[i]->code, kids[i]->name, parent);
+        if (rc == 0) r->rows[r->n - 1].expect |= kids[i]->official && kids[i]->parent[0];
+        if (rc == 0) rc = add_under(r, tr, kids[i]->code, (int)r->n - 1);
+        if (rc) return rc;
+    }
     return TV_OK;
 }
 
 int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r)
 {
-    size_t nc;
-    int rc = TV_OK;
     snprintf(r->unit, sizeof r->unit, "%s", unit);
-    const tv_unit *const *kids = tv_unit_children(unit, &nc);
-    if (kids) {
-        for (size_t i = 0; i < nc && rc == 0; i++)
-            rc = tv_report_add(r, kids[i]->code);
-        return rc;
+    tv_tree tr;
+    int rc = tv_tree_load(t, &tr);
+    if (rc) return rc;
+    const tv_tree_unit *self = tv_tree_find(&tr, unit);
+    size_t nk;
+    tv_tree_children(&tr, unit, &nk);
+    if ((self && self->official && self->parent[0]) || (!nk && strcmp(unit, n->unit) != 0)) {
+        /* a commune, or a unit with nothing under it: its own row */
+        rc = add_row(r, unit, self ? self->name : NULL, -1);
+        if (rc == 0) r->rows[0].expect = 1;
+        if (rc == 0) rc = add_under(r, &tr, unit, 0);
+    } else if (nk) {
+        rc = add_under(r, &tr, unit, -1);
+    } else { /* this node's own unit with nothing under it: its certificate's scope */
+        crdt_cert *c = malloc(sizeof *c);
+        if (!c) rc = TV_ENOMEM;
+        int scope = rc == 0 && store_cert_get(t, n->id.pk, c, NULL, NULL) == 0 &&
+                    c->scope_len > 1 && strcmp(c->scope[0], CRDT_SCOPE_ALL) != 0;
+        for (uint32_t i = 0; scope && i < c->scope_len && rc == 0; i++) {
+            const tv_tree_unit *u = tv_tree_find(&tr, c->scope[i]);
+            rc = add_row(r, c->scope[i], u ? u->name : NULL, -1);
+            if (rc == 0) r->rows[r->n - 1].expect = 1;
+            if (rc == 0) rc = add_under(r, &tr, c->scope[i], (int)r->n - 1);
+        }
+        if (rc == 0 && !scope) {
+            rc = add_row(r, unit, self ? self->name : NULL, -1);
+            if (rc == 0) r->rows[0].expect = 1;
+        }
+        free(c);
     }
-    crdt_cert *c = malloc(sizeof *c);
-    if (!c) return TV_ENOMEM;
-    if (strcmp(unit, n->unit) == 0 && store_cert_get(t, n->id.pk, c, NULL, NULL) == 0 &&
-        c->scope_len > 1) {
-        for (uint32_t i = 0; i < c->scope_len && rc == 0; i++)
-            rc = tv_report_add(r, c->scope[i]);
-    } else {
-        rc = tv_report_add(r, unit);
-    }
-    free(c);
+    tv_tree_free(&tr);
     return rc;
 }
 
 typedef struct venue_ctx {
     store_txn *t;
     tv_report *r;
+    tv_report_row **by_code; /* the rows in code order */
     int32_t prev_from, prev_to;
-    int rc;
 } venue_ctx;
 
-static tv_report_row *row_find(tv_report *r, const char *code)
+static int ptr_code_cmp(const void *a, const void *b)
 {
-    tv_report_row key;
+    return strcmp((*(tv_report_row *const *)a)->code, (*(tv_report_row *const *)b)->code);
+}
+
+static tv_report_row *row_find(tv_report_row *const *by_code, size_t n, const char *code)
+{
+    tv_report_row key, *k = &key;
     snprintf(key.code, sizeof key.code, "%s", code);
-    return bsearch(&key, r->rows, r->n, sizeof *r->rows, row_cmp);
+    tv_report_row *const *p = bsearch(&k, by_code, n, sizeof *by_code, ptr_code_cmp);
+    return p ? *p : NULL;
+}
+
+/* Siblings together, stale ones first, then by code. */
+static int tree_cmp(const void *pa, const void *pb)
+{
+    const tv_report_row *a = *(tv_report_row *const *)pa, *b = *(tv_report_row *const *)pb;
+    if (a->parent != b->parent) return a->parent < b->parent ? -1 : 1;
+    if (a->stale != b->stale) return a->stale ? -1 : 1;
+    return strcmp(a->code, b->code);
+}
+
+/* Puts the rows of r in depth-first order with siblings as tree_cmp orders them. */
+static int reorder(tv_report *r)
+{
+    size_t n = r->n;
+    tv_report_row **ord = malloc((n ? n : 1) * sizeof *ord);
+    tv_report_row *out = malloc((n ? n : 1) * sizeof *out);
+    size_t *first = calloc(n + 2, sizeof *first); /* by parent + 1: where its children start */
+    int *map = malloc((n ? n : 1) * sizeof *map), *stack = malloc((n + 1) * sizeof *stack);
+    size_t *next = malloc((n + 1) * sizeof *next);
+    int rc = ord && out && first && map && stack && next ? TV_OK : TV_ENOMEM;
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            ord[i] = &r->rows[i];
+        qsort(ord, n, sizeof *ord, tree_cmp);
+        for (size_t i = 0; i < n; i++) /* ord is sorted by parent: each run's start */
+            if (i == 0 || ord[i]->parent != ord[i - 1]->parent) first[ord[i]->parent + 1] = i;
+        /* depth first, without recursion: stack of (parent, next child in ord) */
+        size_t depth = 0, m = 0;
+        stack[0] = -1;
+        next[0] = n && ord[0]->parent == -1 ? 0 : n;
+        while (1) {
+            size_t k = next[depth];
+            if (k >= n || ord[k]->parent != stack[depth]) {
+                if (depth == 0) break;
+                depth--;
+                continue;
+            }
+            next[depth]++;
+            int old = (int)(ord[k] - r->rows);
+            map[old] = (int)m;
+            out[m] = *ord[k];
+            out[m].parent = stack[depth] < 0 ? -1 : map[stack[depth]];
+            m++;
+            size_t c = first[old + 1];
+            if (c < n && ord[c]->parent == old) {
+                stack[++depth] = old;
+                next[depth] = c;
+            }
+        }
+        memcpy(r->rows, out, m * sizeof *out);
+        r->n = m;
+    }
+    free(ord);
+    free(out);
+    free(first);
+    free(map);
+    free(stack);
+    free(next);
+    return rc;
 }
 
 static int32_t hlc_day(uint64_t hlc)
@@ -114,7 +211,7 @@ static int registered_by(store_txn *t, const store_venue *v, int32_t day)
 static int venue_row(const store_venue *v, void *arg)
 {
     venue_ctx *x = arg;
-    tv_report_row *w = row_find(x->r, v->unit);
+    tv_report_row *w = row_find(x->by_code, x->r->n, v->unit);
     if (!w) return 0;
     store_venue_status st;
     int rc = store_venue_status_get(x->t, v->id, &st);
@@ -180,46 +277,66 @@ static void total_add(tv_report_fig *t, const tv_report_fig *f)
 
 int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
 {
-    qsort(r->rows, r->n, sizeof *r->rows, row_cmp);
     int32_t len = r->to_day - r->from_day + 1;
-    venue_ctx x = {t, r, r->from_day - len, r->from_day - 1, 0};
+    venue_ctx x = {t, r, NULL, r->from_day - len, r->from_day - 1};
     free(r->day_in);
     free(r->day_out);
     r->day_in = calloc((size_t)len, sizeof *r->day_in);
     r->day_out = calloc((size_t)len, sizeof *r->day_out);
-    /* freshness of every row in one pass over the certificates */
+    x.by_code = malloc((r->n ? r->n : 1) * sizeof *x.by_code);
     const char **codes = malloc((r->n ? r->n : 1) * sizeof *codes);
     tv_fresh *f = malloc((r->n ? r->n : 1) * sizeof *f);
-    int rc = codes && f && r->day_in && r->day_out ? TV_OK : TV_ENOMEM;
+    int rc = codes && f && x.by_code && r->day_in && r->day_out ? TV_OK : TV_ENOMEM;
     for (size_t i = 0; rc == 0 && i < r->n; i++)
-        codes[i] = r->rows[i].code;
+        x.by_code[i] = &r->rows[i];
+    if (rc == 0) qsort(x.by_code, r->n, sizeof *x.by_code, ptr_code_cmp);
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+        codes[i] = x.by_code[i]->code;
+    /* freshness of every row in one pass over the certificates */
     if (rc == 0) rc = tv_fresh_many(t, codes, r->n, f);
     int64_t from_ms = tv_date_start_ms(r->from_day, TV_TIME_VN_OFFSET_MIN);
-    for (size_t i = 0; i < r->n && rc == 0; i++) {
-        tv_report_row *w = &r->rows[i];
+    for (size_t i = 0; i < r->n && rc == 0; i++) { /* each row's own figures */
+        tv_report_row *w = x.by_code[i];
         day_ctx d = {r, w};
         if ((rc = store_agg_days(t, w->code, x.prev_from, r->to_day, agg_day, &d))) break;
-        w->now.visitors = crdt_hll_estimate(w->sketch_);
         crdt_hll_merge(r->total.sketch_, w->sketch_);
         store_risk k;
         int kr = store_risk_at(t, w->code, now_ms, &k);
         if (kr && kr != TV_ENOTFOUND) rc = kr;
         w->risk = kr == 0 ? k.level : 0;
         w->f = f[i];
-        w->stale = tv_fresh_stale(&w->f, from_ms);
-        r->total.stale += w->stale;
+        w->stale = (w->expect || w->f.nodes) && tv_fresh_stale(&w->f, from_ms);
     }
     free(codes);
     free(f);
+    for (size_t i = r->n; rc == 0 && i-- > 0;) /* a row is stale when one under it is */
+        if (r->rows[i].stale && r->rows[i].parent >= 0) r->rows[r->rows[i].parent].stale = 1;
     /* the venues last: they need to know which rows are stale */
     if (rc == 0) rc = store_venue_foreach(t, venue_row, &x);
+    /* the rows under a row add up into it: they come after it, depth first */
+    for (size_t i = r->n; rc == 0 && i-- > 0;) {
+        tv_report_row *w = &r->rows[i];
+        w->now.visitors = crdt_hll_estimate(w->sketch_);
+        if (w->parent < 0) continue;
+        tv_report_row *p = &r->rows[w->parent];
+        total_add(&p->now, &w->now);
+        total_add(&p->prev, &w->prev);
+        p->suspended += w->suspended;
+        crdt_hll_merge(p->sketch_, w->sketch_);
+        /* the freshest data under it */
+        if (w->f.last_scan_day > p->f.last_scan_day) p->f.last_scan_day = w->f.last_scan_day;
+        if (w->f.received > p->f.received) p->f.received = w->f.received;
+        if (w->f.last_event > p->f.last_event) p->f.last_event = w->f.last_event;
+    }
     for (size_t i = 0; i < r->n && rc == 0; i++) {
+        if (r->rows[i].level != 1) continue;
         total_add(&r->total.now, &r->rows[i].now);
         total_add(&r->total.prev, &r->rows[i].prev);
         r->total.suspended += r->rows[i].suspended;
+        r->total.stale += r->rows[i].stale;
     }
     /* the reported unit's own figures, when it is not one of the rows */
-    if (rc == 0 && r->unit[0] && !row_find(r, r->unit)) {
+    if (rc == 0 && r->unit[0] && !row_find(x.by_code, r->n, r->unit)) {
         tv_report_row own = {0};
         day_ctx d = {r, &own};
         rc = store_agg_days(t, r->unit, x.prev_from, r->to_day, agg_day, &d);
@@ -228,8 +345,17 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
         crdt_hll_merge(r->total.sketch_, own.sketch_);
     }
     r->total.now.visitors = crdt_hll_estimate(r->total.sketch_);
-    qsort(r->rows, r->n, sizeof *r->rows, out_cmp);
+    free(x.by_code);
+    if (rc == 0) rc = reorder(r);
     return rc;
+}
+
+size_t tv_report_top(const tv_report *r)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < r->n; i++)
+        k += r->rows[i].level == 1;
+    return k;
 }
 
 double tv_report_compliance(const tv_report_fig *f)

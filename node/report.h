@@ -25,12 +25,17 @@ typedef struct tv_report_fig {
 
 typedef struct tv_report_row {
     char code[TV_UNIT_CODE_MAX + 1];
-    char name[TV_UNIT_NAME_MAX]; /* the official name, "" for another unit */
-    tv_report_fig now, prev;     /* prev: the period of the same length just before */
-    uint64_t suspended;          /* venues suspended now */
-    int risk;                    /* the level in force now; 0: none set */
+    char name[CRDT_TEXT_BYTES_MAX + 1]; /* the official name, a local unit's, or "" */
+    int level;  /* 1: directly under the unit reported; 2: under a level 1 row; ... */
+    int parent; /* the row above it (index in rows), -1 at level 1 */
+    int expect; /* data of its own is expected (a commune, a unit with a node): it can be
+                 * stale by itself; another is stale when a row under it is */
+    tv_report_fig now, prev; /* prev: the period of the same length just before */
+    uint64_t suspended;      /* venues suspended now */
+    int risk;                /* the level in force now; 0: none set */
     tv_fresh f;
-    int stale; /* no scan held since the period began: figures missing, not zero */
+    int stale; /* no scan held since the period began (here or under it): figures
+                * missing, not zero */
     uint8_t sketch_[CRDT_HLL_REGS]; /* the visitors' sketch (internal) */
 } tv_report_row;
 
@@ -45,24 +50,29 @@ typedef struct tv_report_venue {
 } tv_report_venue;
 
 typedef struct tv_report {
-    int32_t from_day, to_day; /* set by the caller: the period, both days included */
+    int32_t from_day, to_day;        /* set by the caller: the period, both days included */
     char unit[TV_UNIT_CODE_MAX + 1]; /* the unit reported; its own figures (a case recorded
                                       * at the province) count in the total */
-    tv_report_row *rows;      /* stale rows first, then by code */
+    tv_report_row *rows; /* a tree in depth-first order: each row's figures include those of
+                          * the rows under it; siblings stale first, then by code */
     size_t n;
-    tv_report_row total;        /* now.visitors: of everyone (a person in two units counts once);
-                                 * stale: how many rows are stale */
+    tv_report_row total;        /* of the level 1 rows; now.visitors: of everyone (a person in two
+                                 * units counts once); stale: how many level 1 rows are stale */
     uint64_t *day_in, *day_out; /* check-ins and check-outs of all rows, day by day */
     tv_report_venue *idle;      /* venues with no scan, stale units' left out, by unit */
     size_t idle_n, idle_total;  /* listed (at most TV_REPORT_IDLE_MAX), and in all */
 } tv_report;
 
-/* The units a report of unit covers: a province's official communes; for node n's own
- * unit, the units of its certificate's scope when they are more than itself; else unit
- * alone. Adds rows (figures zero) to r and sets r->unit. Returns 0 or an error. */
+/* The units a report of unit covers, from the unit tree (tv_tree_load): an official
+ * commune is its own row, with the local units under it below; another unit's rows are
+ * the units under it (a province's communes, or its districts if unit events placed
+ * communes in them); node n's own unit, when nothing is under it, has the units of its
+ * certificate's scope; a unit with nothing under it is its own row. Every level is
+ * added, down to 8 (a report shows the levels it wants), figures zero. Sets r->unit.
+ * Returns 0 or an error. */
 int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r);
 
-/* Adds a row for unit to r. Returns 0 or TV_ENOMEM. */
+/* Adds a level 1 row for unit to r. Returns 0 or TV_ENOMEM. */
 int tv_report_add(tv_report *r, const char *unit);
 
 /* Fills the rows' figures for r->from_day..r->to_day and for the period before, the
@@ -70,6 +80,9 @@ int tv_report_add(tv_report *r, const char *unit);
 int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms);
 
 void tv_report_free(tv_report *r);
+
+/* How many level 1 rows r has. */
+size_t tv_report_top(const tv_report *r);
 
 /* Compliance of f in percent, or -1 when no venue is registered. */
 double tv_report_compliance(const tv_report_fig *f);

@@ -156,7 +156,7 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
     if (!rows) return TV_ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < r->n; i++) /* units with venues: the others have nothing to show */
-        if (r->rows[i].now.venues) rows[n++] = &r->rows[i];
+        if (r->rows[i].now.venues && r->rows[i].level == 1) rows[n++] = &r->rows[i];
     size_t shown = n;
     if (n > CHART_UNITS_MAX) { /* the lowest, which need attention, then stale ones */
         qsort(rows, n, sizeof *rows, cmp_compliance);
@@ -194,7 +194,7 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
         esc(f, name);
         if (strlen(w->name) > k) fputs("…", f);
         fputs("</text>\n", f);
-        if (w->stale) {
+        if (w->stale && (w->expect || (!w->now.active && !w->now.in))) {
             fprintf(f,
                     "<rect class=\"bar stale\" data-unit=\"%s\" data-stale=\"1\" x=\"%d\" "
                     "y=\"%d\" width=\"%d\" height=\"%d\" fill=\"url(#hatch)\"/>"
@@ -208,8 +208,9 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
         fprintf(f,
                 "<rect class=\"bar\" data-unit=\"%s\" data-value=\"%.1f\" x=\"%d\" y=\"%d\" "
                 "width=\"%d\" height=\"%d\" fill=\"%s\"/>"
-                "<text x=\"%d\" y=\"%d\" font-size=\"12\">%.0f %%</text>\n",
-                w->code, c, label_w, y + 2, bw, row_h - 6, colour, label_w + bw + 4, y + 14, c);
+                "<text x=\"%d\" y=\"%d\" font-size=\"12\">%.0f %%%s</text>\n",
+                w->code, c, label_w, y + 2, bw, row_h - 6, colour, label_w + bw + 4, y + 14, c,
+                w->stale ? " (thiếu số liệu)" : "");
     }
     int gx = label_w + (int)(p->min_compliance / 100.0 * bar_w + 0.5);
     fprintf(f,
@@ -287,8 +288,7 @@ static void chart_daily(FILE *f, const tv_report *r)
     fputs("</svg></figure>\n", f);
 }
 
-static void table_row(FILE *f, const tv_report_row *w, const char *code, const char *name,
-                      int total)
+static void table_row(FILE *f, const tv_report_row *w, const char *code, int total)
 {
     fprintf(f, "<tr class=\"%s\" data-unit=\"%s\"><td class=\"l\">",
             total      ? "total"
@@ -296,9 +296,10 @@ static void table_row(FILE *f, const tv_report_row *w, const char *code, const c
                        : "",
             code);
     esc(f, code);
-    fputs("</td><td class=\"l\">", f);
-    esc(f, name);
-    if (!total && w->stale) fputs(" <b>(chưa đồng bộ)</b>", f);
+    fprintf(f, "</td><td class=\"l\" style=\"padding-left:%dpx\">", 6 + 16 * (w->level - 1));
+    esc(f, w->name);
+    if (!total && w->stale)
+        fputs(w->expect ? " <b>(chưa đồng bộ)</b>" : " <b>(thiếu số liệu)</b>", f);
     fprintf(f,
             "</td><td data-k=\"venues\">%" PRIu64 "</td><td data-k=\"venues_scanned\">%" PRIu64
             "</td><td>",
@@ -351,9 +352,12 @@ static void table(FILE *f, const tv_report *r, const tv_report_page *p)
             "</thead>\n<tbody>\n",
             prev, prev);
     for (size_t i = 0; p->depth > 0 && i < r->n; i++)
-        table_row(f, &r->rows[i], r->rows[i].code, r->rows[i].name, 0);
+        if (r->rows[i].level <= p->depth) table_row(f, &r->rows[i], r->rows[i].code, 0);
+    tv_report_row total = r->total;
     const tv_unit *u = tv_unit_find(p->unit);
-    table_row(f, &r->total, p->unit, u ? u->name : "", 1);
+    snprintf(total.name, sizeof total.name, "%s", u ? u->name : "");
+    total.level = 1;
+    table_row(f, &total, p->unit, 1);
     fputs("</tbody></table></div>\n", f);
 }
 
@@ -365,7 +369,7 @@ static void lists(FILE *f, const tv_report *r, const tv_report_page *p)
     for (size_t i = 0; i < r->n; i++) {
         const tv_report_row *w = &r->rows[i];
         double c = tv_report_compliance(&w->now);
-        if (w->stale || c < 0 || c >= p->min_compliance) continue;
+        if (w->level > p->depth || w->stale || c < 0 || c >= p->min_compliance) continue;
         if (below++ == 0) fputs("<ul id=\"units-below\">\n", f);
         fprintf(f, "<li data-unit=\"%s\">", w->code);
         esc(f, w->code);
@@ -378,7 +382,7 @@ static void lists(FILE *f, const tv_report *r, const tv_report_page *p)
     if (r->total.stale) {
         fputs("<p>Đơn vị chưa đồng bộ trong kỳ (không tính là 0):", f);
         for (size_t i = 0; i < r->n; i++)
-            if (r->rows[i].stale) {
+            if (r->rows[i].stale && r->rows[i].level <= (p->depth > 0 ? p->depth : 1)) {
                 fputc(' ', f);
                 esc(f, r->rows[i].code);
             }
@@ -444,7 +448,7 @@ int tv_report_html(FILE *f, const tv_report *r, const tv_report_page *p)
                 "<p class=\"warn\" id=\"stale-warning\"><b>%d/%zu đơn vị chưa đồng bộ</b> "
                 "trong kỳ: nút này chưa nhận được lượt quét nào của các đơn vị đó từ đầu kỳ. "
                 "Số liệu của họ là <b>thiếu</b>, không phải bằng 0.</p>\n",
-                r->total.stale, r->n);
+                r->total.stale, tv_report_top(r));
     fputs("<section class=\"charts\">\n", f);
     int rc = p->depth > 0 ? chart_compliance(f, r, p) : TV_OK;
     chart_daily(f, r);

@@ -1,6 +1,8 @@
 /* The official unit list, parsed from the CSV embedded by the build. */
 #include "node/units.h"
 #include "node/csv.h"
+#include "crdt/error.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,4 +121,152 @@ size_t tv_units_count(void)
 {
     load();
     return nunits;
+}
+
+const tv_unit *tv_unit_at(size_t i)
+{
+    load();
+    return i < nunits ? &units[i] : NULL;
+}
+
+/* --- the tree with the local units ------------------------------------------------------ */
+
+static int tree_by_code(const void *a, const void *b)
+{
+    return strcmp(((const tv_tree_unit *)a)->code, ((const tv_tree_unit *)b)->code);
+}
+
+static int tree_by_parent(const void *pa, const void *pb)
+{
+    const tv_tree_unit *a = *(tv_tree_unit *const *)pa, *b = *(tv_tree_unit *const *)pb;
+    int c = strcmp(a->parent, b->parent);
+    return c ? c : strcmp(a->code, b->code);
+}
+
+typedef struct tree_ctx {
+    tv_tree *tr;
+    size_t cap, official;
+} tree_ctx;
+
+static int tree_add(const store_unit *su, void *arg)
+{
+    tree_ctx *x = arg;
+    tv_tree *tr = x->tr;
+    tv_tree_unit key;
+    snprintf(key.code, sizeof key.code, "%s", su->code);
+    tv_tree_unit *o = bsearch(&key, tr->u, x->official, sizeof *tr->u, tree_by_code);
+    if (o) { /* an official unit placed elsewhere */
+        snprintf(o->parent, sizeof o->parent, "%s", su->parent);
+        return 0;
+    }
+    if (tr->n == x->cap) {
+        size_t c = 2 * x->cap;
+        tv_tree_unit *u = realloc(tr->u, c * sizeof *u);
+        if (!u) return TV_ENOMEM;
+        tr->u = u;
+        x->cap = c;
+    }
+    tv_tree_unit *w = &tr->u[tr->n++];
+    snprintf(w->code, sizeof w->code, "%s", su->code);
+    snprintf(w->name, sizeof w->name, "%s", su->name);
+    snprintf(w->parent, sizeof w->parent, "%s", su->parent);
+    w->official = 0;
+    return 0;
+}
+
+/* The parent a unit has without events: its official one, or a local unit's owner. */
+static void default_parent(const tv_tree_unit *u, char out[TV_UNIT_CODE_MAX + 1])
+{
+    const tv_unit *o = tv_unit_find(u->code);
+    if (o)
+        snprintf(out, TV_UNIT_CODE_MAX + 1, "%s", o->parent);
+    else
+        tv_unit_parent(u->code, out);
+}
+
+/* Unit events may place units in a loop (a district under its own commune). Each loop is
+ * broken where its smallest code is, by giving that unit its default parent back, so that
+ * every unit stays in the tree and in the figures of the units above it. */
+static void break_cycles(tv_tree *tr)
+{
+    for (size_t i = 0; i < tr->n; i++) {
+        for (size_t round = 0; round < tr->n; round++) {
+            /* walk up from u: a loop shows as a walk longer than the tree can be */
+            const tv_tree_unit *u = &tr->u[i], *w = u;
+            size_t steps = 0;
+            while (w && w->parent[0] && steps <= tr->n) {
+                w = tv_tree_find(tr, w->parent);
+                steps++;
+                if (w == u) break;
+            }
+            if (w != u) break; /* no loop through u */
+            tv_tree_unit *least = &tr->u[i];
+            for (w = tv_tree_find(tr, u->parent); w && w != u; w = tv_tree_find(tr, w->parent))
+                if (strcmp(w->code, least->code) < 0) least = (tv_tree_unit *)w;
+            char d[TV_UNIT_CODE_MAX + 1];
+            default_parent(least, d);
+            snprintf(least->parent, sizeof least->parent, "%s", strcmp(d, least->code) ? d : "");
+        }
+    }
+}
+
+int tv_tree_load(struct store_txn *t, tv_tree *tr)
+{
+    memset(tr, 0, sizeof *tr);
+    size_t n = tv_units_count();
+    tree_ctx x = {tr, n + 64, n};
+    if (!(tr->u = malloc(x.cap * sizeof *tr->u))) return TV_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const tv_unit *o = tv_unit_at(i);
+        tv_tree_unit *w = &tr->u[i];
+        snprintf(w->code, sizeof w->code, "%s", o->code);
+        snprintf(w->name, sizeof w->name, "%s", o->name);
+        snprintf(w->parent, sizeof w->parent, "%s", o->parent);
+        w->official = 1;
+    }
+    tr->n = n;
+    int rc = store_units_foreach(t, tree_add, &x);
+    if (rc == 0) {
+        qsort(tr->u, tr->n, sizeof *tr->u, tree_by_code);
+        if (!(tr->kids = malloc((tr->n ? tr->n : 1) * sizeof *tr->kids))) rc = TV_ENOMEM;
+    }
+    if (rc) {
+        tv_tree_free(tr);
+        return rc;
+    }
+    break_cycles(tr);
+    for (size_t i = 0; i < tr->n; i++)
+        tr->kids[i] = &tr->u[i];
+    qsort(tr->kids, tr->n, sizeof *tr->kids, tree_by_parent);
+    return 0;
+}
+
+void tv_tree_free(tv_tree *tr)
+{
+    free(tr->u);
+    free(tr->kids);
+    memset(tr, 0, sizeof *tr);
+}
+
+const tv_tree_unit *tv_tree_find(const tv_tree *tr, const char *code)
+{
+    tv_tree_unit key;
+    snprintf(key.code, sizeof key.code, "%s", code);
+    return tr->n ? bsearch(&key, tr->u, tr->n, sizeof *tr->u, tree_by_code) : NULL;
+}
+
+tv_tree_unit *const *tv_tree_children(const tv_tree *tr, const char *code, size_t *n)
+{
+    *n = 0;
+    size_t lo = 0, hi = tr->n; /* the first with parent >= code */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(tr->kids[mid]->parent, code) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    while (lo + *n < tr->n && strcmp(tr->kids[lo + *n]->parent, code) == 0)
+        (*n)++;
+    return *n ? &tr->kids[lo] : NULL;
 }

@@ -364,6 +364,8 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
             rc = store_trust_apply_(t, ev, b.h.origin);
         else if (ev->known && (ev->type == CRDT_EV_CASE_STATUS || ev->type == CRDT_EV_RISK_LEVEL))
             rc = store_health_apply_(t, ev, b.h.origin);
+        else if (ev->known && ev->type == CRDT_EV_UNIT)
+            rc = store_unit_apply_(t, ev, b.h.origin);
         else if (ev->known)
             rc = store_people_apply_(t, ev, b.h.origin, b.h.first_seq + i);
     }

@@ -29,6 +29,7 @@ enum store_table {
     T_REVEALS,     /* hlc(8) origin(32) -> person(16) reason: the audit of full views */
     T_CASES,       /* person(16) hlc(8) origin(32) -> status(1) onset sampled at(8 each) unit */
     T_RISKS,       /* unit(16, NUL-padded) from(8, biased) -> hlc(8) origin(32) level(1) note */
+    T_UNITS,       /* unit(16, NUL-padded) -> hlc(8) origin(32) parent(16, NUL-padded) name */
     T_COUNT_
 };
 
@@ -126,6 +127,8 @@ int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
                        int *own);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a unit event (units.c). */
+int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a case_status or risk_level event (health.c); other types: 0. */
 int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* A unit code as a fixed-width key: NUL-padded to UNIT_KEY_BYTES. */

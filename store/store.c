@@ -29,6 +29,7 @@ static const char *const table_names[T_COUNT_] = {
     [T_REVEALS] = "reveals",
     [T_CASES] = "cases",
     [T_RISKS] = "risks",
+    [T_UNITS] = "units",
 };
 
 int store_err_(store_txn *t, int rc)

@@ -333,6 +333,22 @@ int store_risks_foreach(store_txn *t, const char *unit, store_risk_fn fn, void *
  * TV_ENOTFOUND or a store error. */
 int store_risk_at(store_txn *t, const char *unit, int64_t at_ms, store_risk *out);
 
+/* --- local units (units.c) ------------------------------------------------------------ */
+
+/* A unit as the unit events set it: the event with the largest (hlc, origin) per code. */
+typedef struct store_unit {
+    char code[TV_UNIT_CODE_MAX + 1];
+    char parent[TV_UNIT_CODE_MAX + 1];
+    char name[CRDT_TEXT_BYTES_MAX + 1];
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+} store_unit;
+/* Returns 0 (*u set), TV_ENOTFOUND or a store error. */
+int store_unit_get(store_txn *t, const char *code, store_unit *u);
+/* Every unit held, in code order. */
+typedef int (*store_unit_fn)(const store_unit *u, void *ctx);
+int store_units_foreach(store_txn *t, store_unit_fn fn, void *ctx);
+
 /* The audit of full views of people, in (hlc, origin) order. */
 typedef int (*store_reveal_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES],
                                const uint8_t person[TV_PERSON_REF_BYTES], const char *reason,

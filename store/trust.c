@@ -315,6 +315,10 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *e
     case CRDT_EV_RISK_LEVEL:
         return crdt_cert_health_covers(oc, ev->u.risk.unit.p, ev->u.risk.unit.n) ? TV_OK
                                                                                  : TV_ESCOPE;
+    case CRDT_EV_UNIT:
+        /* a unit under one of the author's (a village of its commune, a commune it places
+         * in a district), or the author's own (a district naming itself) */
+        return crdt_cert_names_unit(oc, ev->u.unit.code.p, ev->u.unit.code.n) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_REVEAL:
         /* only a node that can read sealed details shows them, and says so */
         return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;

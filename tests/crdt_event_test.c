@@ -413,6 +413,55 @@ static void test_health_events(void **state)
     msgpack_unpacked_destroy(&u);
 }
 
+static int repack_unit(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_unit(pk, ev->hlc, &ev->u.unit);
+}
+
+/* unit: code, name and parent round trip; a unit is never its own parent, and a name and
+ * valid codes are required, on packing and on decoding. */
+static void test_unit_event(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    const char *name = "Tổ dân phố 3";
+    crdt_unit x = {
+        .code = {"22333.03", 8}, .name = {name, (uint32_t)strlen(name)}, .parent = {"22333", 5}};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_unit(&pk, 21, &x), 0);
+    round_trip(&sb, CRDT_EV_UNIT, &ev, &u, repack_unit);
+    assert_string_equal(crdt_event_type_name(CRDT_EV_UNIT), "unit");
+    assert_int_equal(ev.u.unit.parent.n, 5);
+    assert_memory_equal(ev.u.unit.name.p, name, strlen(name));
+    msgpack_sbuffer_destroy(&sb);
+    crdt_unit bad = x;
+    bad.parent = bad.code;
+    assert_int_equal(crdt_event_pack_unit(&pk, 21, &bad), TV_EINVAL);
+    bad = x;
+    bad.name.n = 0;
+    assert_int_equal(crdt_event_pack_unit(&pk, 21, &bad), TV_EINVAL);
+    bad = x;
+    bad.parent = (crdt_text){"a b", 3};
+    assert_int_equal(crdt_event_pack_unit(&pk, 21, &bad), TV_EINVAL);
+    /* a hand-built event without its parent is refused on decode */
+    pack(&sb, &pk);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint32(&pk, CRDT_EV_UNIT);
+    msgpack_pack_uint64(&pk, 22);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "22333.03", 8);
+    msgpack_pack_uint8(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "x", 1);
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), TV_EDECODE);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_unpacked_destroy(&u);
+}
+
 /* Length headers that claim more than the bytes that remain are refused before msgpack-c
  * sees them (it would try to allocate ~137 GB for the first one). */
 static void test_hostile_lengths(void **state)
@@ -482,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_day_vn),
         cmocka_unit_test(test_people_events),
         cmocka_unit_test(test_health_events),
+        cmocka_unit_test(test_unit_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

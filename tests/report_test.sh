@@ -103,7 +103,7 @@ assert body[-1]["unit"] == "22333", body[-1]
 assert total["unit"] == "total" and total["check_ins"] == 4 and total["venues"] == 3, total
 assert total["stale"] == 64, total
 EOF
-grep -q "64 of 65 communes have no scan held here" "$W/rep.err" || fail "no warning: $(cat "$W/rep.err")"
+grep -q "64 of 65 units have no scan held here" "$W/rep.err" || fail "no warning: $(cat "$W/rep.err")"
 
 check "csv: a byte order mark, and the same figures read back"
 "$TV" -d "$P" report --week 2021-W40 --format csv --out "$W/rep.csv" 2>/dev/null || fail "csv"
