@@ -4,7 +4,8 @@
 # by peers; the province, after the logs reached it, reports the district at level 1 with
 # its communes and the village below (--depth), each row adding up the rows under it (a
 # case recorded at the village counts in the commune, the district and the total), and a
-# district with a commune that has not synced shows as stale; a loop of placements is
+# district with a commune that has not synced shows as stale; the district's own report
+# lists its communes; a loop of placements is
 # broken without losing a unit; the latest name of a unit stands.
 #
 # Usage: bash tests/units_test.sh /path/to/truyvet
@@ -103,6 +104,17 @@ EOF
 rows "$P"
 grep -q '"unit":"22333"' "$W/rep.json" && fail "--depth 1 lists level 1 only"
 grep -q '"unit":"568"' "$W/rep.json" || fail "568 at level 1"
+
+check "the district's own report: its two communes, as its node holds them"
+rows "$D"
+python3 - "$W/rep.json" <<'EOF' || fail "at the district: $(cat "$W/rep.json")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [r["unit"] for r in rows] == ["22402", "22333", "total"], rows
+by = {r["unit"]: r for r in rows}
+assert by["22333"]["check_ins"] == 2 and by["22402"]["stale"] and not by["22333"]["stale"], rows
+assert by["total"]["check_ins"] == 2 and by["total"]["venues"] == 2, by["total"]
+EOF
 
 check "a loop of placements is broken; no unit is lost"
 "$TV" -d "$D" unit add 568 --name "Cụm Nha Trang" --parent 22333 >/dev/null || fail "loop"
