@@ -37,8 +37,8 @@ static const char report_help[] =
     "  --from, --to    the first and last day instead (dates, both included)\n"
     "  --by day|week   one report for each day (each ISO week) of the period\n"
     "  --depth N       levels of the unit tree listed: 0 the unit alone, 1 the units under\n"
-    "                  it (default), 2 theirs... A row adds up the rows under it. The tree\n"
-    "                  is the official one and what `truyvet unit add` put in it\n"
+    "                  it (default), 2 theirs..., up to 8. A row adds up the rows under it. The\n"
+    "                  tree is the official one and what `truyvet unit add` put in it\n"
     "                  (villages, districts); a commune is its own row\n"
     "  --min-compliance PCT\n"
     "                  units below this share of venues with scans are listed as not\n"
@@ -438,9 +438,9 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         return tv_cli_usage("report", "the HTML page is of one period: leave out --by.");
     char *end;
     long depth = strtol(depth_s, &end, 10);
-    if (*end || end == depth_s || depth < 0 || depth > 9)
-        return tv_cli_usage("report", "--depth takes a number of levels, 0 to 9, not '%s'.",
-                            depth_s);
+    if (*end || end == depth_s || depth < 0 || depth > TV_REPORT_LEVELS_MAX)
+        return tv_cli_usage("report", "--depth takes a number of levels, 0 to %d, not '%s'.",
+                            TV_REPORT_LEVELS_MAX, depth_s);
     double minc = strtod(minc_s, &end);
     if (*end || end == minc_s || !(minc >= 0 && minc <= 100))
         return tv_cli_usage("report", "--min-compliance takes a percentage, 0 to 100, not '%s'.",

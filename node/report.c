@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEVELS_MAX 8 /* levels of the unit tree a report goes down */
-
 /* Adds a row under row parent (-1: level 1). name: the unit's, or NULL to look it up in
  * the official list. */
 static int add_row(tv_report *r, const char *unit, const char *name, int parent)
@@ -24,7 +22,7 @@ static int add_row(tv_report *r, const char *unit, const char *name, int parent)
     tv_report_row *w = &r->rows[r->n++];
     memset(w, 0, sizeof *w);
     snprintf(w->code, sizeof w->code, "%s", unit);
-    const tv_unit *u = name ? NULL : tv_unit_find(unit);
+    const tv_unit *u = tv_unit_find(unit);
     snprintf(w->name, sizeof w->name, "%s", name ? name : u ? u->name : "");
     w->parent = parent;
     w->level = parent < 0 ? 1 : r->rows[parent].level + 1;
@@ -43,13 +41,12 @@ static int add_under(tv_report *r, const tv_tree *tr, const char *code, int pare
     size_t nk;
     tv_tree_unit *const *kids = tv_tree_children(tr, code, &nk);
     int level = parent < 0 ? 1 : r->rows[parent].level + 1;
-    for (size_t i = 0; i < nk && level <= LEVELS_MAX; i++) {
+    for (size_t i = 0; i < nk && level <= TV_REPORT_LEVELS_MAX; i++) {
         int on_path = strcmp(kids[i]->code, r->unit) == 0; /* a cycle of unit events */
         for (int p = parent; p >= 0 && !on_path; p = r->rows[p].parent)
             on_path = strcmp(r->rows[p].code, kids[i]->code) == 0;
         if (on_path) continue;
         int rc = add_row(r, kids[i]->code, kids[i]->name, parent);
-        if (rc == 0) r->rows[r->n - 1].expect |= kids[i]->official && kids[i]->parent[0];
         if (rc == 0) rc = add_under(r, tr, kids[i]->code, (int)r->n - 1);
         if (rc) return rc;
     }
@@ -65,7 +62,8 @@ int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r)
     const tv_tree_unit *self = tv_tree_find(&tr, unit);
     size_t nk;
     tv_tree_children(&tr, unit, &nk);
-    if ((self && self->official && self->parent[0]) || (!nk && strcmp(unit, n->unit) != 0)) {
+    const tv_unit *official = tv_unit_find(unit);
+    if ((official && official->parent[0]) || (!nk && strcmp(unit, n->unit) != 0)) {
         /* a commune, or a unit with nothing under it: its own row */
         rc = add_row(r, unit, self ? self->name : NULL, -1);
         if (rc == 0) r->rows[0].expect = 1;
@@ -122,54 +120,48 @@ static int tree_cmp(const void *pa, const void *pb)
     return strcmp(a->code, b->code);
 }
 
+/* Appends to out, depth first, the rows under row parent (-1: level 1) in ord, which is
+ * sorted by tree_cmp (children of one parent together); first[p + 1] is where the
+ * children of row p start in ord. map: old row index -> new. */
+static void emit(const tv_report *r, tv_report_row *const *ord, const size_t *first, int parent,
+                 tv_report_row *out, size_t *m, int *map)
+{
+    for (size_t k = first[parent + 1]; k < r->n && ord[k]->parent == parent; k++) {
+        int old = (int)(ord[k] - r->rows);
+        map[old] = (int)*m;
+        out[*m] = *ord[k];
+        out[*m].parent = parent < 0 ? -1 : map[parent];
+        (*m)++;
+        emit(r, ord, first, old, out, m, map); /* as deep as the rows: TV_REPORT_LEVELS_MAX */
+    }
+}
+
 /* Puts the rows of r in depth-first order with siblings as tree_cmp orders them. */
 static int reorder(tv_report *r)
 {
-    size_t n = r->n;
+    size_t n = r->n, m = 0;
     tv_report_row **ord = malloc((n ? n : 1) * sizeof *ord);
     tv_report_row *out = malloc((n ? n : 1) * sizeof *out);
-    size_t *first = calloc(n + 2, sizeof *first); /* by parent + 1: where its children start */
-    int *map = malloc((n ? n : 1) * sizeof *map), *stack = malloc((n + 1) * sizeof *stack);
-    size_t *next = malloc((n + 1) * sizeof *next);
-    int rc = ord && out && first && map && stack && next ? TV_OK : TV_ENOMEM;
+    size_t *first = malloc((n + 1) * sizeof *first);
+    int *map = malloc((n ? n : 1) * sizeof *map);
+    int rc = ord && out && first && map ? TV_OK : TV_ENOMEM;
     if (rc == 0) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             ord[i] = &r->rows[i];
-        qsort(ord, n, sizeof *ord, tree_cmp);
-        for (size_t i = 0; i < n; i++) /* ord is sorted by parent: each run's start */
-            if (i == 0 || ord[i]->parent != ord[i - 1]->parent) first[ord[i]->parent + 1] = i;
-        /* depth first, without recursion: stack of (parent, next child in ord) */
-        size_t depth = 0, m = 0;
-        stack[0] = -1;
-        next[0] = n && ord[0]->parent == -1 ? 0 : n;
-        while (1) {
-            size_t k = next[depth];
-            if (k >= n || ord[k]->parent != stack[depth]) {
-                if (depth == 0) break;
-                depth--;
-                continue;
-            }
-            next[depth]++;
-            int old = (int)(ord[k] - r->rows);
-            map[old] = (int)m;
-            out[m] = *ord[k];
-            out[m].parent = stack[depth] < 0 ? -1 : map[stack[depth]];
-            m++;
-            size_t c = first[old + 1];
-            if (c < n && ord[c]->parent == old) {
-                stack[++depth] = old;
-                next[depth] = c;
-            }
+            first[i] = n; /* no children */
         }
+        first[n] = n;
+        qsort(ord, n, sizeof *ord, tree_cmp);
+        for (size_t i = n; i-- > 0;)
+            first[ord[i]->parent + 1] = i;
+        emit(r, ord, first, -1, out, &m, map);
         memcpy(r->rows, out, m * sizeof *out);
-        r->n = m;
+        r->n = m; /* every row: each one's parent comes before it */
     }
     free(ord);
     free(out);
     free(first);
     free(map);
-    free(stack);
-    free(next);
     return rc;
 }
 
@@ -263,13 +255,13 @@ static int agg_day(int32_t day, const store_agg *a, void *arg)
     return 0;
 }
 
+/* t += f, but visitors: they are estimated from merged sketches, not summed. */
 static void total_add(tv_report_fig *t, const tv_report_fig *f)
 {
     t->venues += f->venues;
     t->active += f->active;
     t->in += f->in;
     t->out += f->out;
-    t->visitors += f->visitors;
     t->reminders += f->reminders;
     t->f0 += f->f0;
     t->f1 += f->f1;

@@ -11,6 +11,8 @@
 #include "node/node.h"
 #include "node/units.h"
 
+/* The levels of the unit tree a report goes down. */
+#define TV_REPORT_LEVELS_MAX 8
 /* The venues with no scan listed at most (the count is always whole). */
 #define TV_REPORT_IDLE_MAX 500
 

@@ -202,7 +202,7 @@ static void break_cycles(tv_tree *tr)
             if (w != u) break; /* no loop through u */
             tv_tree_unit *least = &tr->u[i];
             for (w = tv_tree_find(tr, u->parent); w && w != u; w = tv_tree_find(tr, w->parent))
-                if (strcmp(w->code, least->code) < 0) least = (tv_tree_unit *)w;
+                if (strcmp(w->code, least->code) < 0) least = &tr->u[w - tr->u];
             char d[TV_UNIT_CODE_MAX + 1];
             default_parent(least, d);
             snprintf(least->parent, sizeof least->parent, "%s", strcmp(d, least->code) ? d : "");
