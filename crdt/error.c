@@ -52,6 +52,8 @@ const char *tv_strerror(int err)
         return "origin's key has been revoked";
     case TV_EFROZEN:
         return "origin forked its log and is frozen until re-certified";
+    case TV_EPARKED:
+        return "batch parked: it waits for a venue's registration or for its time";
     }
     return "unknown error";
 }

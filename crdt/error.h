@@ -31,6 +31,7 @@ enum {
     TV_ESCOPE = -21,     /* an event lies outside its origin's scope */
     TV_EREVOKED = -22,   /* the origin's key has been revoked */
     TV_EFROZEN = -23,    /* the origin forked its log: frozen until re-certified */
+    TV_EPARKED = -24,    /* lawful, but waits: for a venue's registration, or for its time */
 };
 
 /* Returns a static sentence describing err (never NULL). */

@@ -24,7 +24,8 @@ enum {
     VK_CATEGORY = 4,
     VK_VILLAGE = 5,
     VK_OWNER_PHONE = 6,
-    VK_CLOSES = 7
+    VK_CLOSES = 7,
+    VK_NONCE = 8
 };
 /* Map keys shared by the venue-scoped events (controller_add/remove, venue_reminder). */
 enum { CK_VENUE = 1, CK_UNIT = 2, CK_PHONE = 3, CK_TAGS = 4, RK_NOTE = 3, RK_ACTION = 4 };
@@ -140,6 +141,7 @@ static int scan_valid(const crdt_scan *s)
 static int venue_valid(const crdt_venue_upsert *v)
 {
     if (v->fields == 0 || v->fields >= (1u << CRDT_VENUE_FIELDS)) return 0;
+    if (v->registers && !(v->fields & CRDT_VENUE_F_UNIT)) return 0; /* a registration names it */
     if ((v->fields & CRDT_VENUE_F_UNIT) && !crdt_unit_code_valid(v->unit.p, v->unit.n)) return 0;
     if ((v->fields & CRDT_VENUE_F_NAME) && !text_valid(v->name, CRDT_TEXT_BYTES_MAX, 1)) return 0;
     if ((v->fields & CRDT_VENUE_F_VILLAGE) && !text_valid(v->village, CRDT_TEXT_BYTES_MAX, 0))
@@ -243,7 +245,7 @@ int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s)
 int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_upsert *v)
 {
     if (!venue_valid(v)) return TV_EINVAL;
-    uint32_t n = 1;
+    uint32_t n = v->registers ? 2 : 1;
     for (uint32_t f = v->fields; f; f &= f - 1)
         n++;
     int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_VENUE_UPSERT) |
@@ -261,6 +263,8 @@ int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_ups
         e |= msgpack_pack_uint8(pk, VK_OWNER_PHONE) | pack_text(pk, v->owner_phone);
     if (v->fields & CRDT_VENUE_F_CLOSES)
         e |= msgpack_pack_uint8(pk, VK_CLOSES) | msgpack_pack_uint32(pk, v->closes);
+    if (v->registers)
+        e |= msgpack_pack_uint8(pk, VK_NONCE) | pack_bin(pk, v->nonce, TV_VENUE_NONCE_BYTES);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -488,6 +492,11 @@ static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
             if (get_small(o, 1440, &x)) return TV_EDECODE;
             v->closes = (uint32_t)x;
             v->fields |= CRDT_VENUE_F_CLOSES;
+            break;
+        case VK_NONCE:
+            if (crdt_mp_bin_n(o, TV_VENUE_NONCE_BYTES, &b)) return TV_EDECODE;
+            memcpy(v->nonce, b, TV_VENUE_NONCE_BYTES);
+            v->registers = 1;
             break;
         default:
             break;

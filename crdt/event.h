@@ -100,6 +100,10 @@ enum {
 typedef struct crdt_venue_upsert {
     uint8_t venue[TV_VENUE_ID_BYTES];
     uint32_t fields;
+    /* 1 for the venue's registration: it carries the nonce from which the venue id was
+     * derived with its origin's key (tv_venue_id_derive), and names the unit */
+    int registers;
+    uint8_t nonce[TV_VENUE_NONCE_BYTES];
     crdt_text unit, name, village, owner_phone;
     uint32_t category;
     uint32_t closes; /* closing time, minutes after midnight + 1 (1..1440), or CLOSES_NONE */

@@ -15,6 +15,12 @@
 /* A remote timestamp further than this ahead of our wall clock is refused by default:
  * a device whose clock is a day ahead must not drag every node's clock with it. */
 #define CRDT_HLC_DRIFT_MAX_MS (24u * 3600u * 1000u)
+/* A batch written further than this ahead of a receiver's clock waits (is parked) until
+ * the receiver's clock is within it, rather than being applied (PROTOCOL.md §3.3, C1). A
+ * laptop without time service drifts by seconds a day; an hour or more is a clock set
+ * wrong (a date, a time zone), whose events must not win every last-writer-wins view until
+ * that time comes. Twice the simulator's largest device skew (20 min) fits within it. */
+#define CRDT_HLC_AHEAD_MAX_MS (60u * 60u * 1000u)
 
 typedef struct crdt_hlc {
     uint64_t last; /* the largest timestamp issued or observed */

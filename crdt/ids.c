@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,4 +41,18 @@ void tv_event_id_format(char *out, const uint8_t origin[TV_NODE_ID_BYTES], uint6
     tv_hex_encode(out, origin, TV_EVENT_ID_ORIGIN_HEX / 2);
     snprintf(out + TV_EVENT_ID_ORIGIN_HEX, TV_EVENT_ID_STR_MAX - TV_EVENT_ID_ORIGIN_HEX,
              "-%" PRIu64, seq);
+}
+
+void tv_venue_id_derive(uint8_t out[TV_VENUE_ID_BYTES], const uint8_t registrar[TV_NODE_ID_BYTES],
+                        const uint8_t nonce[TV_VENUE_NONCE_BYTES])
+{
+    static const char ctx[] = "truyvet/venue-id/v1";
+    uint8_t h[TV_HASH_BYTES];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const uint8_t *)ctx, sizeof ctx - 1);
+    crypto_generichash_update(&st, registrar, TV_NODE_ID_BYTES);
+    crypto_generichash_update(&st, nonce, TV_VENUE_NONCE_BYTES);
+    crypto_generichash_final(&st, h, sizeof h);
+    memcpy(out, h, TV_VENUE_ID_BYTES);
 }

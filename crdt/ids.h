@@ -24,6 +24,13 @@ void tv_hex_encode(char *out, const uint8_t *in, size_t len);
  * or TV_EINVAL when the string has another length or a non-hex character. */
 int tv_hex_decode(uint8_t *out, size_t len, const char *hex);
 
+/* A venue's id is derived from the node that registers it and a random nonce, so that
+ * exactly one node can write the registration of a given id (PROTOCOL.md §2.2, rule V1):
+ * the first 8 bytes of BLAKE2b-256 over "truyvet/venue-id/v1" || registrar || nonce. */
+#define TV_VENUE_NONCE_BYTES 16
+void tv_venue_id_derive(uint8_t out[TV_VENUE_ID_BYTES], const uint8_t registrar[TV_NODE_ID_BYTES],
+                        const uint8_t nonce[TV_VENUE_NONCE_BYTES]);
+
 /* Formats the id of event (origin, seq) into out (TV_EVENT_ID_STR_MAX bytes). */
 void tv_event_id_format(char *out, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq);
 

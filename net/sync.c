@@ -228,13 +228,16 @@ static int fail(sync_peer *p, int code, const char *text)
     return code;
 }
 
-static void note_refusal(sync_peer *p, const uint8_t *origin, uint64_t seq, int code)
+static void note_refusal(sync_peer *p, const uint8_t *origin, uint64_t seq, int code,
+                         const char *rule, int ours)
 {
     if (p->st.refusals_len == SYNC_REFUSED_MAX) return;
     sync_refusal *r = &p->st.refusals[p->st.refusals_len++];
     memcpy(r->origin, origin, TV_NODE_ID_BYTES);
     r->seq = seq;
     r->code = code;
+    r->rule = rule;
+    r->ours = ours;
 }
 
 static const uint8_t *peer_digest(sync_peer *p)
@@ -650,9 +653,11 @@ static int decode_entry(const msgpack_object *o, const uint8_t **origin, uint64_
 static int send_done(sync_peer *p);
 
 /* Certificates and revocations held: what decides which origins a node may hold. */
+/* Grows when what an untrusted or parked batch waits for may have arrived: certificates,
+ * revocations, or parked batches let through (which move their origin's frontier). */
 static uint64_t trust_events(const store_counts *c)
 {
-    return c->by_type[CRDT_EV_CERT] + c->by_type[CRDT_EV_REVOKE];
+    return c->by_type[CRDT_EV_CERT] + c->by_type[CRDT_EV_REVOKE] + c->parks_released;
 }
 
 /* Works out which origins we lack and should hold, and asks for them. */
@@ -691,7 +696,8 @@ static int compute_wants(sync_peer *p)
         for (size_t k = 0; k < p->wn_len; k++)
             if (memcmp(p->wn[k].origin, e->origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
         if (w) {
-            int retry = w->refused == TV_EUNTRUSTED && trust_events(&counts) > w->refused_at_certs;
+            int retry = (w->refused == TV_EUNTRUSTED || w->refused == TV_EPARKED) &&
+                        trust_events(&counts) > w->refused_at_certs;
             if (w->refused && !retry) continue;
             if (!w->refused && w->target >= e->seq) continue; /* already asked */
             w->refused = 0;
@@ -904,11 +910,11 @@ static int on_refuse(sync_peer *p, const msgpack_object *a, uint32_t n)
         if (memcmp(p->wn[k].origin, origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
     if (w && !s) { /* the peer refuses to serve us this origin */
         w->refused = (int)code;
-        note_refusal(p, origin, seq, (int)code);
+        note_refusal(p, origin, seq, (int)code, NULL, 0);
         return send_done(p);
     }
     p->st.refused_out++;
-    note_refusal(p, origin, seq, (int)code);
+    note_refusal(p, origin, seq, (int)code, NULL, 0);
     if (s) { /* the peer refuses our batches of this origin: stop serving it */
         inflight_ack(p, origin, UINT64_MAX);
         *s = p->sv[--p->sv_len];
@@ -1051,10 +1057,10 @@ int sync_peer_flush(sync_peer *p, int64_t now)
             if (c->rc[i] == TV_EDECODE || c->rc[i] == TV_ESIG || c->rc[i] == TV_EHASH ||
                 c->rc[i] == TV_ELIMIT || c->rc[i] == TV_EVERSION) {
                 static const uint8_t none[TV_NODE_ID_BYTES];
-                note_refusal(p, none, 0, c->rc[i]);
+                note_refusal(p, none, 0, c->rc[i], NULL, 1);
                 continue;
             }
-            note_refusal(p, h->origin, h->first_seq, c->rc[i]);
+            note_refusal(p, h->origin, h->first_seq, c->rc[i], c->r[i].rule, 1);
             store_frontier f = {0};
             if (!t && store_read_begin(p->cfg.st, &t)) t = NULL;
             if (t) (void)store_frontier_get(t, h->origin, &f);

@@ -65,7 +65,9 @@ typedef struct sync_config {
 typedef struct sync_refusal {
     uint8_t origin[TV_NODE_ID_BYTES];
     uint64_t seq;
-    int code; /* TV_E... */
+    int code;         /* TV_E... */
+    const char *rule; /* the rule broken (STORE_RULE_*, static), or NULL */
+    int ours;         /* 1: we refused the peer's batch; 0: the peer refused ours */
 } sync_refusal;
 
 typedef struct sync_stats {

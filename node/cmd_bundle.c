@@ -437,8 +437,9 @@ static void report_refused(import_ctx *c, const tv_apply_item *it, uint32_t numb
                "the file, or this node never received it)";
     else if (it->rc == TV_ESIG || it->rc == TV_EHASH || it->rc == TV_EDECODE)
         hint = ": the batch is not authentic or was altered";
-    tv_cli_error("%s: record %" PRIu32 "%s refused: %s%s.", c->path, number, where,
-                 tv_strerror(it->rc), hint);
+    tv_cli_error("%s: record %" PRIu32 "%s refused: %s%s%s%s.", c->path, number, where,
+                 tv_strerror(it->rc), hint, it->r.rule ? "; rule " : "",
+                 it->r.rule ? it->r.rule : "");
 }
 
 /* Clears the progress line, so that a message does not mix with it. */

@@ -180,6 +180,40 @@ static int status_fork(const uint8_t *origin, uint64_t first_seq, const uint8_t 
     return 0;
 }
 
+/* Parked batches: lawful, waiting for a venue's registration or for their time. */
+static int status_parked(const store_parked *p, void *arg)
+{
+    tv_json *j = arg;
+    char hex[2 * TV_NODE_ID_BYTES + 1], when[TV_TIME_STR_BYTES];
+    tv_hex_encode(hex, p->origin, TV_NODE_ID_BYTES);
+    tv_time_format_vn(when, sizeof when, p->due_ms);
+    if (j) {
+        tv_json_object_begin(j);
+        tv_json_key(j, "origin");
+        tv_json_string(j, hex);
+        tv_json_key(j, "seq");
+        tv_json_u64(j, p->first_seq);
+        tv_json_key(j, "events");
+        tv_json_u64(j, p->count);
+        tv_json_key(j, "waits_for");
+        tv_json_string(j, p->waits_for_time ? "time" : "venue registration");
+        if (p->waits_for_time) {
+            tv_json_key(j, "due");
+            tv_json_string(j, when);
+        }
+        tv_json_object_end(j);
+    } else if (p->waits_for_time) {
+        printf("PARKED    origin %s seq %" PRIu64 " (%u events): written over an hour ahead "
+               "of this node's clock; applied from %s\n",
+               hex, p->first_seq, p->count, when);
+    } else {
+        printf("PARKED    origin %s seq %" PRIu64 " (%u events): about a venue whose "
+               "registration has not arrived; applied when it does\n",
+               hex, p->first_seq, p->count);
+    }
+    return 0;
+}
+
 int tv_cmd_status(tv_cli *cli, int argc, char **argv)
 {
     int json, rc = parse_json_only("status", status_help, argc, argv, &json);
@@ -248,6 +282,10 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_array_begin(&j);
         if (!rc) rc = store_forks_foreach(t, status_fork, &j);
         tv_json_array_end(&j);
+        tv_json_key(&j, "parked");
+        tv_json_array_begin(&j);
+        if (!rc) rc = store_parked_foreach(t, status_parked, &j);
+        tv_json_array_end(&j);
         tv_json_key(&j, "store");
         tv_json_object_begin(&j);
         tv_json_key(&j, "file_bytes");
@@ -279,6 +317,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
                (double)size.file_bytes / (1 << 20), (double)size.used_bytes / (1 << 20));
         rc = store_frontier_foreach(t, status_frontier, &c);
         if (!rc) rc = store_forks_foreach(t, status_fork, NULL);
+        if (!rc) rc = store_parked_foreach(t, status_parked, NULL);
     }
 out:
     free(e);

@@ -362,7 +362,10 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     if ((rc = require_commune(&n))) goto out;
-    randombytes_buf(v.venue, sizeof v.venue);
+    /* the id is derived from this node's key: no other node can write its registration */
+    randombytes_buf(v.nonce, sizeof v.nonce);
+    tv_venue_id_derive(v.venue, n.id.pk, v.nonce);
+    v.registers = 1;
     v.fields |= CRDT_VENUE_F_UNIT;
     v.unit = (crdt_text){n.unit, (uint32_t)strlen(n.unit)};
     if ((rc = record(cli, &n, &v, "cannot register the venue"))) goto out;

@@ -7,6 +7,7 @@
 #include "node/timefmt.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ typedef struct session {
     size_t hold_len;
     int64_t closed_ms; /* when it was seen closed or dead, 0 if alive */
     sync_state reported;
+    uint32_t refusals_logged; /* the session's refusals already written to the log */
 } session;
 
 typedef struct out_link {
@@ -56,6 +58,7 @@ typedef struct tvd {
     uint64_t store_events;       /* events held at the last look: a change means new data */
     crdt_vv vv_last, vv_changed; /* the store's vector at the last look, what it gained */
     int64_t status_ms;
+    int64_t park_ms; /* when parked batches were last offered their time (C1) */
     int status_dirty;
     uint8_t *buf;
 } tvd;
@@ -79,7 +82,15 @@ static const char *short_id(const uint8_t *pk, char out[17])
     return out;
 }
 
-/* Allows every certified, unrevoked node to connect; denies the revoked. */
+/* Applies the parked batches whose time has come (PROTOCOL.md §3.3, C1). */
+static int park_release_fn(store_txn *t, void *arg)
+{
+    uint32_t released;
+    return store_parked_release(t, *(int64_t *)arg, &released);
+}
+
+/* Allows every node whose whole chain holds (T7: every certificate up to the root held
+ * and unrevoked); denies the others, a revoked district's communes among them. */
 typedef struct allow_ctx {
     tvd *d;
     store_txn *t;
@@ -90,7 +101,7 @@ static int allow_one(const uint8_t *raw, size_t len, void *arg)
     allow_ctx *a = arg;
     static crdt_cert c;
     if (crdt_cert_decode(&c, raw, len)) return 0; /* installed: verified then */
-    if (store_revoked(a->t, c.subject) == 1)
+    if (store_chain_check(a->t, c.subject, tv_wall_ms(), NULL) != TV_OK)
         (void)tvz_deny(a->d->ctx, c.subject);
     else
         (void)tvz_allow(a->d->ctx, c.subject);
@@ -105,6 +116,24 @@ static int refresh_allow(tvd *d)
     rc = store_cert_foreach(a.t, allow_one, &a);
     store_read_end(a.t);
     return rc;
+}
+
+/* Writes each refusal of a session once: who, which batch, why, and the rule broken. */
+static void log_refusals(session *s)
+{
+    sync_stats st;
+    sync_peer_stats(s->s, &st);
+    for (; s->refusals_logged < st.refusals_len; s->refusals_logged++) {
+        const sync_refusal *r = &st.refusals[s->refusals_logged];
+        char peer[17], origin[17];
+        if (r->ours)
+            logf_("refused a batch from peer %s: origin %s seq %" PRIu64 ": %s%s%s",
+                  short_id(s->pk, peer), short_id(r->origin, origin), r->seq, tv_strerror(r->code),
+                  r->rule ? "; rule " : "", r->rule ? r->rule : "");
+        else
+            logf_("peer %s refused our batch of origin %s seq %" PRIu64 ": %s",
+                  short_id(s->pk, peer), short_id(r->origin, origin), r->seq, tv_strerror(r->code));
+    }
 }
 
 static session *session_find(tvd *d, const uint8_t *pk)
@@ -559,6 +588,8 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
         for (uint32_t i = 0; i < d->nsess && rc == 0; i++)
             if (sync_peer_pending(d->sess[i].s)) rc = sync_peer_flush(d->sess[i].s, now);
         if (rc) break;
+        for (uint32_t i = 0; i < d->nsess; i++)
+            log_refusals(&d->sess[i]);
         uint64_t ev = store_events(d);
         if (ev != d->store_events) {
             d->store_events = ev;
@@ -627,6 +658,10 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
             }
         }
         if (d->status_dirty && now - d->status_ms >= TV_DAEMON_STATUS_MS) write_status(d, now);
+        if (now - d->park_ms >= TV_DAEMON_PARK_MS) {
+            d->park_ms = now;
+            (void)store_write(d->n->st, park_release_fn, &now);
+        }
     }
     if (!rc) {
         /* say goodbye, give the transport a moment to carry it */

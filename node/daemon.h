@@ -15,6 +15,7 @@
 #define TV_DAEMON_FALLBACK_MS 8000 /* a parent not reached in this time: try the next */
 #define TV_DAEMON_LOOP_MS_MAX 500  /* the loop looks at the store and the stop flag this often */
 #define TV_DAEMON_STATUS_MS 2000   /* peers.json is rewritten at most this often */
+#define TV_DAEMON_PARK_MS 60000    /* parked batches are offered their time this often */
 
 typedef struct tv_daemon_opts {
     int once;                    /* stop when a session with a parent (or --peer) is in step */

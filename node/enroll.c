@@ -600,12 +600,15 @@ static int issue_read(tv_node *n, const tv_enroll_request *req, issue_state *s, 
         rc = rc < 0 ? rc : TV_EPERM;
         goto done;
     }
-    if ((rc = store_revoked(t, req->node_id)) != 0) {
-        say(why, "that node's key has been revoked; it needs a new node (a new key) to be "
-                 "enrolled again");
+    /* a revoked key is certified again only by the root, which reinstates it (T6) */
+    if ((rc = store_revoked(t, req->node_id)) != 0 &&
+        (rc < 0 || memcmp(s->root, n->id.pk, TV_NODE_ID_BYTES) != 0)) {
+        say(why, "that node's key has been revoked; only the province (the root) can "
+                 "reinstate it, or the node needs a new key to be enrolled again");
         rc = rc < 0 ? rc : TV_EPERM;
         goto done;
     }
+    rc = TV_OK;
     rc = store_cert_get(t, req->node_id, &s->old, NULL, NULL);
     s->have_old = rc == TV_OK;
     if (rc && rc != TV_ENOTFOUND) goto done;

@@ -550,6 +550,9 @@ static int cert_issuable(tv_node *n, store_txn *t, const crdt_cert *c)
     rc = store_cert_get(t, n->id.pk, own, NULL, NULL);
     if (rc == TV_ENOTFOUND) rc = TV_EPERM;
     if (rc == TV_OK) rc = crdt_cert_narrows(own, c);
+    /* refuse at the source what every receiver would refuse (T1-T4) */
+    const char *rule = NULL;
+    if (rc == TV_OK && store_cert_judge(t, c, &rule) == TV_EPERM) rc = TV_EPERM;
     free(own);
     return rc;
 }
@@ -585,11 +588,18 @@ int tv_node_add_revoke(tv_node *n, const crdt_revoke *r, uint64_t *hlc_out)
     uint8_t root[TV_NODE_ID_BYTES];
     rc = store_root_get(t, root);
     if (rc == TV_OK && memcmp(root, n->id.pk, TV_NODE_ID_BYTES) != 0) {
-        /* not the root: only the issuer of the subject's certificate, as receivers check */
-        rc = store_cert_get(t, r->subject, c, NULL, NULL);
-        if (rc == TV_ENOTFOUND ||
-            (rc == TV_OK && memcmp(c->issuer, n->id.pk, TV_NODE_ID_BYTES) != 0))
-            rc = TV_EPERM;
+        /* not the root: only a node in the subject's issuer chain, as receivers check (T5) */
+        rc = TV_EPERM;
+        uint8_t cur[TV_NODE_ID_BYTES];
+        memcpy(cur, r->subject, TV_NODE_ID_BYTES);
+        for (int depth = 0; depth < CRDT_CERT_CHAIN_MAX; depth++) {
+            if (store_cert_get(t, cur, c, NULL, NULL) || crdt_cert_is_root(c)) break;
+            if (memcmp(c->issuer, n->id.pk, TV_NODE_ID_BYTES) == 0) {
+                rc = TV_OK;
+                break;
+            }
+            memcpy(cur, c->issuer, TV_NODE_ID_BYTES);
+        }
     } else if (rc == TV_ENOTFOUND) {
         rc = TV_EPERM; /* not enrolled: nobody would take it */
     }

@@ -288,9 +288,12 @@ static int held_verbatim(store_txn *t, const crdt_batch *b, const uint8_t *buf, 
            memcmp(v.mv_data, buf, len) == 0;
 }
 
-int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
-                      store_apply_result *r)
+/* Applies one batch; *woke is set when it may let parked batches through (it registered
+ * a venue or wrote a certificate). */
+static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
+                     store_apply_result *r, int *woke)
 {
+    *woke = 0;
     memset(r, 0, sizeof *r);
     crdt_batch b;
     /* a batch already held, byte for byte, changes nothing: recognise it before paying for
@@ -321,7 +324,9 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     crdt_batch_iter_release(&it);
     if (rc) return rc;
     int own;
-    if ((rc = store_trust_check_(t, &b, evs, n, &own))) return rc;
+    uint8_t *inert = s->inert;
+    int trust = store_trust_check_(t, &b, evs, n, now_ms, &own, inert, &r->rule);
+    if (trust && trust != TV_EPARKED) return trust;
 
     store_frontier f;
     uint32_t origin_no;
@@ -338,6 +343,9 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     if (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0)
         return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len);
     if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
+    /* lawful and next in its log, but it waits (§3.3) */
+    if (trust == TV_EPARKED) return store_park_(t, &b, buf, len, r->rule, now_ms);
+    r->rule = NULL;
 
     /* From here on only store errors can fail, and they abort the whole transaction. */
     if (!known) {
@@ -356,6 +364,11 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     for (uint32_t i = 0; i < n && rc == 0; i++) {
         const crdt_event *ev = &evs[i];
         by_type[ev->type < STORE_EVENT_TYPES_MAX ? ev->type : 0]++;
+        if (!own && inert[i]) continue; /* about a venue of a unit not ours: bytes only */
+        if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
+            if ((rc = store_venue_reg_put_(t, &ev->u.venue, b.h.origin))) break;
+            *woke = 1;
+        }
         if (ev->known && ev->type == CRDT_EV_SCAN)
             rc = index_scan(t, &ev->u.scan, origin_no, b.h.first_seq + i, agg, vday);
         else if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT)
@@ -386,7 +399,27 @@ int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_
     for (uint32_t i = 0; i < STORE_EVENT_TYPES_MAX; i++)
         if (by_type[i] && (rc = store_count_add_(t, COUNT_TYPE_BASE + i, by_type[i]))) return rc;
     r->applied = b.h.count;
+    if (t->certs_written) *woke = 1;
     return TV_OK;
+}
+
+int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
+                      store_apply_result *r)
+{
+    int woke;
+    int rc = apply_one(t, buf, len, now_ms, r, &woke);
+    if (rc || r->duplicate) return rc;
+    store_apply_result saved = *r;
+    uint32_t released = 0;
+    rc = store_park_release_(t, now_ms, woke, apply_one, &released);
+    *r = saved;
+    r->released = released;
+    return rc;
+}
+
+int store_parked_release(store_txn *t, int64_t now_ms, uint32_t *released)
+{
+    return store_park_release_(t, now_ms, 0, apply_one, released);
 }
 
 int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx)

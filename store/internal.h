@@ -2,6 +2,7 @@
 #ifndef TV_STORE_INTERNAL_H
 #define TV_STORE_INTERNAL_H
 
+#include "crdt/error.h"
 #include "store/store.h"
 
 #include <lmdb.h>
@@ -30,6 +31,8 @@ enum store_table {
     T_CASES,       /* person(16) hlc(8) origin(32) -> status(1) onset sampled at(8 each) unit */
     T_RISKS,       /* unit(16, NUL-padded) from(8, biased) -> hlc(8) origin(32) level(1) note */
     T_UNITS,       /* unit(16, NUL-padded) -> hlc(8) origin(32) parent(16, NUL-padded) name */
+    T_VENUE_REG,   /* venue(8) -> registrar(32) unit(16, NUL-padded): who registered it, where */
+    T_PARKED,      /* origin(32) -> reason(1) due_ms(8) batch: a batch that waits (§3.3) */
     T_COUNT_
 };
 
@@ -53,6 +56,7 @@ struct store {
     uint64_t cmemo_gen;
     void *apply_scratch; /* per-batch accumulators of apply.c, reused */
     crdt_event *events;  /* a batch's decoded events (CRDT_BATCH_EVENTS_MAX + 1), reused */
+    uint8_t inert[CRDT_BATCH_EVENTS_MAX + 1]; /* per event: kept as bytes only (trust.c) */
 };
 
 struct store_txn {
@@ -61,6 +65,14 @@ struct store_txn {
     int map_full;      /* an operation hit MDB_MAP_FULL: store_write grows the map and retries */
     int certs_written; /* this transaction wrote a certificate (not yet committed) */
 };
+
+/* Whether rc is a failure of the store itself (abort the transaction), not a refusal of
+ * the data. */
+static inline int store_fatal_(int rc)
+{
+    return rc == TV_ESTORE || rc == TV_ENOMEM || rc == TV_ENOSPC || rc == TV_ECORRUPT ||
+           rc == TV_EIO;
+}
 
 /* Maps an LMDB result to a TV code, noting MDB_MAP_FULL in t. */
 int store_err_(store_txn *t, int mdb_rc);
@@ -114,7 +126,8 @@ enum {
     COUNT_EVENTS = 1,
     COUNT_BATCHES = 2,
     COUNT_ORIGINS = 3,
-    COUNT_CERT_WRITES = 4, /* certificates written, ever: the decoded-certificate cache's key */
+    COUNT_CERT_WRITES = 4,   /* certificates written, ever: the decoded-certificate cache's key */
+    COUNT_PARK_RELEASED = 5, /* parked batches applied later, ever */
     COUNT_TYPE_BASE = 100
 };
 /* Frees the store's cache of decoded certificates (trust.c). */
@@ -123,9 +136,19 @@ void store_cert_memo_free_(store *s);
 /* Applies one venue_upsert to the venue view (last-writer-wins per field). */
 int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
                        const uint8_t origin[TV_NODE_ID_BYTES]);
-/* Trust checks of a batch from another origin, and their effects (store/trust.c). */
+/* Trust checks of a batch from another origin, and their effects (store/trust.c). Sets
+ * *own for the node's own batches (not judged), inert[i] for events kept as bytes only
+ * (about a venue of a unit this node does not hold), and *rule to the rule a refusal or a
+ * parking cites. Returns 0, TV_EPARKED (lawful, but it waits: §3.3), or a refusal. */
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
-                       int *own);
+                       int64_t now_ms, int *own, uint8_t *inert, const char **rule);
+/* A venue's registration: registrar and unit (NUL-terminated; either may be NULL).
+ * Returns 0, TV_ENOTFOUND or a store error. */
+int store_venue_reg_get_(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
+                         uint8_t registrar[TV_NODE_ID_BYTES], char unit[UNIT_KEY_BYTES]);
+/* Records v's registration by origin unless the venue is registered already. */
+int store_venue_reg_put_(store_txn *t, const crdt_venue_upsert *v,
+                         const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a unit event (units.c). */
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
@@ -162,6 +185,20 @@ void store_agg_merge_(store_agg *a, const store_agg *d);
  * are added (modulo 2^64, so a count can be moved back), its sketch merged. */
 int store_agg_add_(store_txn *t, const char *unit, size_t unit_len, int32_t day,
                    const store_agg *d);
+
+/* Parking (park.c, PROTOCOL.md §3.3). store_park_ keeps batch b (lawful, the next of its
+ * origin's log) until what it waits for arrives, one per origin and at most
+ * STORE_PARKED_MAX in all; returns TV_EPARKED (also when the table is full: it is then
+ * not kept, and its sender offers it again later) or a store error. store_park_release_
+ * applies, with `apply`, each parked batch whose time has come or, when `woke`, each that
+ * waits for a registration; those that still wait are parked again. */
+#define STORE_PARKED_MAX 1024
+typedef int (*store_apply_one_fn)(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
+                                  store_apply_result *r, int *woke);
+int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len, const char *rule,
+                int64_t now_ms);
+int store_park_release_(store_txn *t, int64_t now_ms, int woke, store_apply_one_fn apply,
+                        uint32_t *released);
 
 /* Adds delta to counter id. */
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);

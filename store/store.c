@@ -30,6 +30,8 @@ static const char *const table_names[T_COUNT_] = {
     [T_CASES] = "cases",
     [T_RISKS] = "risks",
     [T_UNITS] = "units",
+    [T_VENUE_REG] = "venue_registrations",
+    [T_PARKED] = "parked",
 };
 
 int store_err_(store_txn *t, int rc)
@@ -233,6 +235,8 @@ int store_counts_get(store_txn *t, store_counts *c)
             c->batches = n;
         else if (id == COUNT_ORIGINS)
             c->origins = n;
+        else if (id == COUNT_PARK_RELEASED)
+            c->parks_released = n;
         else if (id >= COUNT_TYPE_BASE && id < COUNT_TYPE_BASE + STORE_EVENT_TYPES_MAX)
             c->by_type[id - COUNT_TYPE_BASE] = n;
     }

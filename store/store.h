@@ -95,6 +95,8 @@ typedef struct store_apply_result {
     int duplicate;    /* 1 when the exact batch was already held */
     crdt_batch_header header;
     uint8_t hash[TV_HASH_BYTES];
+    const char *rule;  /* a refusal or parking: the rule (STORE_RULE_*), or NULL */
+    uint32_t released; /* parked batches this apply let through (§3.3) */
 } store_apply_result;
 
 /* The one apply path, for the node's own batches and for every peer's: verifies the
@@ -102,11 +104,28 @@ typedef struct store_apply_result {
  * origin's chain, then stores the batch verbatim and updates the frontier, indexes, views,
  * aggregates and counters -- all inside t. A batch already held is a no-op (idempotent on
  * origin and seq). Returns 0 or TV_EDECODE, TV_ELIMIT, TV_EVERSION, TV_ESIG, TV_EHASH,
- * TV_ECHAIN, TV_EGAP, TV_EFORK, TV_EUNTRUSTED, TV_ESCOPE, TV_EREVOKED, TV_EFROZEN, TV_ESTORE.
+ * TV_ECHAIN, TV_EGAP, TV_EFORK, TV_EUNTRUSTED, TV_ESCOPE, TV_EREVOKED, TV_EFROZEN,
+ * TV_EPARKED (kept to apply later: commit t) or TV_ESTORE; r->rule names the rule of a
+ * refusal or a parking (STORE_RULE_*).
  * On error t holds no trace of the batch, except for TV_EFORK: the contradicting batch is
  * kept as evidence and its origin frozen (so the caller should commit t, not abort it). */
 int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
                       store_apply_result *r) __attribute__((warn_unused_result));
+
+/* Parked batches (PROTOCOL.md §3.3): lawful batches that wait for a venue's registration
+ * or for their time. store_apply_batch parks them (returning TV_EPARKED: commit t, as for
+ * TV_EFORK) and lets them through when what they wait for arrives; store_parked_release
+ * lets through those whose time has come (a daemon calls it now and then). */
+typedef struct store_parked {
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t first_seq, hlc_max;
+    uint32_t count;
+    int waits_for_time; /* 1: for due_ms (C1); 0: for a venue's registration (V3) */
+    int64_t due_ms;
+} store_parked;
+typedef int (*store_parked_fn)(const store_parked *p, void *ctx);
+int store_parked_foreach(store_txn *t, store_parked_fn fn, void *ctx);
+int store_parked_release(store_txn *t, int64_t now_ms, uint32_t *released);
 
 /* Calls fn for every stored batch, origin by origin and in seq order within an origin,
  * with the batch's verbatim bytes (valid during the call). Stops at fn's first non-zero
@@ -116,10 +135,36 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
 
 /* --- trust ------------------------------------------------------------------------- */
 /* Batches of the node's own origin are trusted as they are. A batch of any other origin is
- * applied only when the origin's certificate chains to the root, the origin is neither
- * revoked nor frozen (it forked its log), and each of its events lies within its scope:
- * scans and venues of units the certificate covers; certificates that narrow the origin's
- * own; revocations by the root or by the revoked certificate's issuer. */
+ * applied only when it keeps the rules of PROTOCOL.md §3.2, which the code cites by these
+ * names: every certificate from the origin up to the root held, unrevoked and unexpired;
+ * each event within the origin's scope; certificates and revocations keeping the tree's
+ * shape; events about a venue judged against its registered unit. A lawful batch that
+ * cannot apply yet is parked (§3.3). A refusal's rule is one of these sentences. */
+#define STORE_RULE_T1 "T1: no certificate names the root but the root's own"
+#define STORE_RULE_T2 "T2: a certificate narrows its issuer's, and the issuer's chain holds"
+#define STORE_RULE_T3 "T3: no certificate for its issuer or a node above it"
+#define STORE_RULE_T4 "T4: a certified node is re-certified only along its issuer chain"
+#define STORE_RULE_T5                                                                              \
+    "T5: a revocation comes from a node above the revoked one; the root is never revoked"
+#define STORE_RULE_T6 "T6: only the root certifies a revoked key (which reinstates it)"
+#define STORE_RULE_T7                                                                              \
+    "T7: every certificate from the origin up to the root is held, unrevoked, unexpired"
+#define STORE_RULE_S1 "S1: every event lies within its origin's scope"
+#define STORE_RULE_V1 "V1: a venue is registered only by the node its id is derived from"
+#define STORE_RULE_V2 "V2: an event about a venue names the venue's registered unit, in scope"
+#define STORE_RULE_V3 "V3: an event about a venue waits for the venue's registration"
+#define STORE_RULE_C1 "C1: a batch written over an hour ahead of our clock waits for its time"
+
+/* A time that every certificate is valid at (store_chain_check without expiry). */
+#define STORE_TIME_ANY INT64_MIN
+
+/* Checks the chain of subject (T7): its certificate and each issuer's up to the root are
+ * installed, unrevoked, and not expired at at_ms (STORE_TIME_ANY: not checked). Sets *rule
+ * (may be NULL) on failure. Returns 0, TV_EUNTRUSTED (a certificate is not held, the chain
+ * does not end at our root or is longer than CRDT_CERT_CHAIN_MAX, or one has expired),
+ * TV_EREVOKED (a node in the chain is revoked) or a store error. */
+int store_chain_check(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], int64_t at_ms,
+                      const char **rule);
 
 /* The root of trust (the province's key). Returns 0 or TV_ENOTFOUND. */
 int store_root_get(store_txn *t, uint8_t root[TV_NODE_ID_BYTES]);
@@ -131,6 +176,16 @@ int store_root_set(store_txn *t, const uint8_t root[TV_NODE_ID_BYTES]);
  * not replace a newer one. Returns 0, TV_EUNTRUSTED (issuer unknown), TV_EPERM (does not
  * narrow), TV_EREVOKED, or a decoding error. */
 int store_cert_install(store_txn *t, const uint8_t *cert, size_t len);
+/* Judges certificate c (signature verified) by the rules of the tree T1-T4 as the store
+ * holds it, as every receiver of a cert event does: 0 (lawful: it replaces the subject's
+ * installed certificate if newer or from higher up), 1 (lawful, but its issuer is below the
+ * subject's installed issuer: it never replaces it), TV_EUNTRUSTED or TV_EREVOKED (the
+ * issuer's chain does not hold), TV_EPERM (*rule names the rule broken), a store error. */
+int store_cert_judge(store_txn *t, const crdt_cert *c, const char **rule);
+/* The same, setting *rule (may be NULL) to the rule a refused certificate breaks. A
+ * certificate from an issuer below the subject's installed issuer is lawful but never
+ * replaces it (returns 0). A revoked key takes a certificate from the root only. */
+int store_cert_install_rule(store_txn *t, const uint8_t *cert, size_t len, const char **rule);
 
 /* The installed certificate of subject: decoded into *c (may be NULL) and its bytes (may
  * be NULL; valid until the transaction ends). Returns 0 or TV_ENOTFOUND. */
@@ -174,6 +229,7 @@ int store_peer_del(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES]);
 #define STORE_EVENT_TYPES_MAX 32 /* types counted one by one; others count as "other" */
 typedef struct store_counts {
     uint64_t events, batches, origins;
+    uint64_t parks_released;                 /* parked batches applied later (§3.3) */
     uint64_t by_type[STORE_EVENT_TYPES_MAX]; /* index = event type; [0] = other types */
 } store_counts;
 int store_counts_get(store_txn *t, store_counts *c);

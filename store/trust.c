@@ -151,12 +151,35 @@ int store_cert_get(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], crdt_c
     return TV_OK;
 }
 
-int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES])
+/* The HLC of subject's latest revocation held, or 0 when none. */
+static int revoked_hlc(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], uint64_t *hlc)
 {
     MDB_val v;
+    *hlc = 0;
     int rc = store_get_(t, T_REVOKED, subject, TV_NODE_ID_BYTES, &v);
-    if (rc == TV_ENOTFOUND) return 0;
-    return rc ? rc : 1;
+    if (rc == TV_ENOTFOUND) return TV_OK;
+    if (rc) return rc;
+    if (v.mv_size != TV_NODE_ID_BYTES + 8) return TV_ECORRUPT;
+    *hlc = store_get64_((const uint8_t *)v.mv_data + TV_NODE_ID_BYTES);
+    return TV_OK;
+}
+
+int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES])
+{
+    uint64_t hlc;
+    int rc = revoked_hlc(t, subject, &hlc);
+    if (rc || hlc == 0) return rc;
+    /* T6: a certificate the root issued after the revocation reinstates the key */
+    uint8_t root[TV_NODE_ID_BYTES];
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    rc = store_root_get(t, root);
+    int reinstated = rc == TV_OK && store_cert_get(t, subject, c, NULL, NULL) == TV_OK &&
+                     memcmp(c->issuer, root, TV_NODE_ID_BYTES) == 0 &&
+                     c->not_before_ms > (int64_t)crdt_hlc_ms(hlc);
+    free(c);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    return !reinstated;
 }
 
 int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES])
@@ -173,19 +196,168 @@ int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES])
     return frozen;
 }
 
-/* Stores c (already checked) unless a certificate of the subject with a later not_before
- * is installed. A new certificate lifts a fork freeze: re-certification is how an operator
- * vouches for the node again. */
+/* --- the tree's shape (PROTOCOL.md §3.2, rules T1-T7) --------------------------------- */
+
+/* The issuers above a certified node, as installed here: id[0] is its issuer, id[1] that
+ * one's issuer, and so on; complete when the walk ended at a self-issued certificate. */
+typedef struct chain {
+    size_t n;
+    int complete;
+    uint8_t id[CRDT_CERT_CHAIN_MAX][TV_NODE_ID_BYTES];
+} chain;
+
+/* Fills ch above subject. scratch is clobbered. Returns 0 or TV_ENOTFOUND (subject has no
+ * certificate here), or a store error. */
+static int chain_load(store_txn *t, const uint8_t *subject, crdt_cert *scratch, chain *ch)
+{
+    ch->n = 0;
+    ch->complete = 0;
+    int rc = store_cert_get(t, subject, scratch, NULL, NULL);
+    if (rc) return rc;
+    while (!crdt_cert_is_root(scratch)) {
+        if (ch->n == CRDT_CERT_CHAIN_MAX) return TV_OK;
+        memcpy(ch->id[ch->n++], scratch->issuer, TV_NODE_ID_BYTES);
+        rc = store_cert_get(t, scratch->issuer, scratch, NULL, NULL);
+        if (rc) return rc == TV_ENOTFOUND ? TV_OK : rc;
+    }
+    ch->complete = 1;
+    return TV_OK;
+}
+
+/* Position of id in ch (0: the issuer itself), or -1. */
+static int chain_find(const chain *ch, const uint8_t *id)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        if (memcmp(ch->id[i], id, TV_NODE_ID_BYTES) == 0) return (int)i;
+    return -1;
+}
+
+static int is_root_id(store_txn *t, const uint8_t *id)
+{
+    uint8_t root[TV_NODE_ID_BYTES];
+    return store_root_get(t, root) == TV_OK && memcmp(root, id, TV_NODE_ID_BYTES) == 0;
+}
+
+int store_chain_check(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], int64_t at_ms,
+                      const char **rule)
+{
+    uint8_t root[TV_NODE_ID_BYTES], cur[TV_NODE_ID_BYTES];
+    const char *why = STORE_RULE_T7;
+    int rc = store_root_get(t, root);
+    if (rc) {
+        if (rule) *rule = why;
+        return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
+    }
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    memcpy(cur, subject, TV_NODE_ID_BYTES);
+    rc = TV_EUNTRUSTED; /* a chain longer than CRDT_CERT_CHAIN_MAX */
+    for (int depth = 0; depth < CRDT_CERT_CHAIN_MAX; depth++) {
+        int got = store_cert_get(t, cur, c, NULL, NULL);
+        if (got) {
+            rc = got == TV_ENOTFOUND ? TV_EUNTRUSTED : got;
+            break;
+        }
+        int rv = store_revoked(t, cur);
+        if (rv) {
+            rc = rv < 0 ? rv : TV_EREVOKED;
+            break;
+        }
+        if (at_ms != STORE_TIME_ANY && c->not_after_ms && at_ms > c->not_after_ms) {
+            rc = TV_EUNTRUSTED; /* expired */
+            break;
+        }
+        if (crdt_cert_is_root(c)) {
+            rc = memcmp(c->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_EUNTRUSTED;
+            break;
+        }
+        memcpy(cur, c->issuer, TV_NODE_ID_BYTES);
+    }
+    free(c);
+    if (rule) *rule = rc ? why : NULL;
+    return rc;
+}
+
+/* Judges certificate c (its signature verified) against the rules of the tree as the
+ * store holds it: T1 the root, T2 an issuer whose chain holds and whose certificate c
+ * narrows, T3 no certificate for the issuer or a node above it, T4 a certified node is
+ * re-certified only along its own issuer chain. Returns 0 (c may be installed), 1 (c is
+ * lawful but its issuer is below the subject's installed issuer: it never replaces it),
+ * TV_EUNTRUSTED (the issuer's chain is not held yet), TV_EREVOKED (an issuer in it is
+ * revoked), TV_EPERM (a rule is broken: *rule says which) or a store error. */
+int store_cert_judge(store_txn *t, const crdt_cert *c, const char **rule)
+{
+    uint8_t root[TV_NODE_ID_BYTES];
+    *rule = STORE_RULE_T1;
+    int rc = store_root_get(t, root);
+    if (rc) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
+    if (crdt_cert_is_root(c))
+        return memcmp(c->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_EPERM;
+    if (memcmp(c->subject, root, TV_NODE_ID_BYTES) == 0) return TV_EPERM;
+    *rule = STORE_RULE_T2;
+    if ((rc = store_chain_check(t, c->issuer, STORE_TIME_ANY, NULL))) return rc;
+    crdt_cert *parent = malloc(sizeof *parent);
+    chain *ch = malloc(sizeof *ch);
+    if (!parent || !ch) {
+        free(parent);
+        free(ch);
+        return TV_ENOMEM;
+    }
+    rc = store_cert_get(t, c->issuer, parent, NULL, NULL);
+    if (rc == TV_OK && crdt_cert_narrows(parent, c)) rc = TV_EPERM;
+    if (rc == TV_OK) rc = chain_load(t, c->issuer, parent, ch);
+    if (rc == TV_OK && chain_find(ch, c->subject) >= 0) {
+        *rule = STORE_RULE_T3;
+        rc = TV_EPERM;
+    }
+    /* T4: the subject's installed certificate, if any, binds it to its issuer chain */
+    if (rc == TV_OK && store_cert_get(t, c->subject, parent, NULL, NULL) == TV_OK &&
+        memcmp(parent->issuer, c->issuer, TV_NODE_ID_BYTES) != 0) {
+        uint8_t held_issuer[TV_NODE_ID_BYTES];
+        memcpy(held_issuer, parent->issuer, TV_NODE_ID_BYTES);
+        if (chain_find(ch, held_issuer) >= 0) {
+            rc = 1; /* c's issuer is below the subject's: lawful, never replaces */
+        } else {
+            rc = chain_load(t, c->subject, parent, ch);
+            if (rc == TV_OK && chain_find(ch, c->issuer) < 0) {
+                *rule = STORE_RULE_T4;
+                rc = TV_EPERM;
+            }
+        }
+    }
+    free(parent);
+    free(ch);
+    if (rc == TV_OK || rc == 1) *rule = NULL;
+    return rc;
+}
+
+/* Stores c (already judged) when it replaces what is installed for its subject: nothing
+ * is, or c's issuer is the installed one's and c is newer (by not_before), or c's issuer
+ * is above the installed one's in its chain (T4). So the installed certificate is a
+ * function of the set of lawful certificates held, whatever their order of arrival. A new
+ * certificate lifts a fork freeze: re-certification is how an operator vouches for the
+ * node again. */
 static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size_t len)
 {
     crdt_cert *old = malloc(sizeof *old);
-    if (!old) return TV_ENOMEM;
+    chain *ch = malloc(sizeof *ch);
+    if (!old || !ch) {
+        free(old);
+        free(ch);
+        return TV_ENOMEM;
+    }
     int rc = store_cert_get(t, c->subject, old, NULL, NULL);
-    int keep_old = rc == TV_OK && old->not_before_ms > c->not_before_ms;
-    int same = rc == TV_OK && old->not_before_ms == c->not_before_ms;
+    int replace = rc == TV_ENOTFOUND;
+    if (rc == TV_OK) {
+        if (memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) == 0)
+            replace = c->not_before_ms > old->not_before_ms;
+        else if ((rc = chain_load(t, c->subject, old, ch)) == TV_OK)
+            replace = chain_find(ch, c->issuer) > 0;
+    }
     free(old);
+    free(ch);
     if (rc && rc != TV_ENOTFOUND) return rc;
-    if (keep_old || same) return TV_OK;
+    if (!replace) return TV_OK;
     uint8_t *v = malloc(8 + len);
     if (!v) return TV_ENOMEM;
     store_be64_(v, (uint64_t)c->not_before_ms);
@@ -207,27 +379,10 @@ static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size
     return rc && rc != MDB_NOTFOUND ? store_err_(t, rc) : TV_OK;
 }
 
-/* Checks that child may stand: the root's self-signed certificate, or issued by a node
- * whose installed certificate it narrows, whose key is not revoked. */
-static int cert_check(store_txn *t, const crdt_cert *child)
+int store_cert_install_rule(store_txn *t, const uint8_t *cert, size_t len, const char **rule)
 {
-    uint8_t root[TV_NODE_ID_BYTES];
-    int rc = store_root_get(t, root);
-    if (rc) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
-    if (crdt_cert_is_root(child))
-        return memcmp(child->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_EUNTRUSTED;
-    if ((rc = store_revoked(t, child->issuer)) != 0) return rc < 0 ? rc : TV_EREVOKED;
-    crdt_cert *parent = malloc(sizeof *parent);
-    if (!parent) return TV_ENOMEM;
-    rc = store_cert_get(t, child->issuer, parent, NULL, NULL);
-    if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
-    if (rc == TV_OK) rc = crdt_cert_narrows(parent, child);
-    free(parent);
-    return rc;
-}
-
-int store_cert_install(store_txn *t, const uint8_t *cert, size_t len)
-{
+    const char *why = NULL;
+    if (rule) *rule = NULL;
     crdt_cert *c = malloc(sizeof *c);
     if (!c) return TV_ENOMEM;
     /* the same bytes as installed already (every HELLO carries the sender's chain): no
@@ -241,10 +396,16 @@ int store_cert_install(store_txn *t, const uint8_t *cert, size_t len)
         return TV_OK;
     }
     rc = crdt_cert_open(c, cert, len);
-    if (rc == TV_OK) rc = cert_check(t, c);
-    if (rc == TV_OK) rc = store_revoked(t, c->subject) ? TV_EREVOKED : TV_OK;
+    if (rc == TV_OK) rc = store_cert_judge(t, c, &why);
+    /* a revoked key takes a certificate from the root only: that reinstates it (T6) */
+    if (rc == TV_OK && !is_root_id(t, c->issuer) && store_revoked(t, c->subject)) {
+        why = STORE_RULE_T6;
+        rc = TV_EREVOKED;
+    }
     if (rc == TV_OK) rc = cert_store(t, c, cert, len);
+    if (rc == 1) rc = TV_OK; /* lawful, not installed: the subject's issuer is above */
     free(c);
+    if (rule) *rule = why;
     return rc;
 }
 
@@ -292,21 +453,146 @@ int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
     return rc ? rc : TV_EFORK;
 }
 
-/* Checks one event of a trusted origin against its certificate. */
-static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *ev,
-                          const uint8_t *root)
+/* --- venues: who registered them, where (rules V1-V3) ------------------------------- */
+
+int store_venue_reg_get_(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
+                         uint8_t registrar[TV_NODE_ID_BYTES], char unit[UNIT_KEY_BYTES])
 {
-    if (!ev->known) return TV_OK; /* a newer node's event: stored and relayed, not judged */
-    switch (ev->type) {
+    MDB_val v;
+    int rc = store_get_(t, T_VENUE_REG, venue, TV_VENUE_ID_BYTES, &v);
+    if (rc) return rc;
+    if (v.mv_size != TV_NODE_ID_BYTES + UNIT_KEY_BYTES) return TV_ECORRUPT;
+    if (registrar) memcpy(registrar, v.mv_data, TV_NODE_ID_BYTES);
+    if (unit) {
+        memcpy(unit, (const uint8_t *)v.mv_data + TV_NODE_ID_BYTES, UNIT_KEY_BYTES);
+        unit[UNIT_KEY_BYTES - 1] = '\0';
+    }
+    return TV_OK;
+}
+
+int store_venue_reg_put_(store_txn *t, const crdt_venue_upsert *v,
+                         const uint8_t origin[TV_NODE_ID_BYTES])
+{
+    int rc = store_venue_reg_get_(t, v->venue, NULL, NULL);
+    if (rc != TV_ENOTFOUND) return rc; /* the first registration in its log stands */
+    uint8_t val[TV_NODE_ID_BYTES + UNIT_KEY_BYTES];
+    memcpy(val, origin, TV_NODE_ID_BYTES);
+    store_unit_key_(val + TV_NODE_ID_BYTES, v->unit.p, v->unit.n);
+    return store_put_(t, T_VENUE_REG, v->venue, TV_VENUE_ID_BYTES, val, sizeof val);
+}
+
+/* What a batch registers as it goes: venues registered by earlier events of the batch
+ * count for its later events. */
+typedef struct batch_regs {
+    uint32_t n;
+    struct {
+        uint8_t venue[TV_VENUE_ID_BYTES];
+        char unit[UNIT_KEY_BYTES];
+    } r[CRDT_BATCH_EVENTS_MAX];
+} batch_regs;
+
+static int text_is(const crdt_text *x, const char *s)
+{
+    return x->n == strlen(s) && memcmp(x->p, s, x->n) == 0;
+}
+
+/* Judges an event about venue `venue` that names `unit`, from an origin with certificate
+ * oc, against the venue's registration (V2). The receiver's own certificate (mine, NULL
+ * when it has none) decides what happens to an event about a venue it has not seen
+ * registered (V3): parked when the venue's unit is the receiver's to hold, else kept as
+ * bytes only (*inert = 1: the receiver shows nothing of other units' venues). */
+static int venue_event(store_txn *t, const crdt_cert *oc, const crdt_cert *mine,
+                       const batch_regs *regs, const uint8_t *venue, const crdt_text *unit,
+                       const char **rule, int *inert)
+{
+    char reg_unit[UNIT_KEY_BYTES];
+    int rc = store_venue_reg_get_(t, venue, NULL, reg_unit);
+    if (rc == TV_ENOTFOUND) {
+        for (uint32_t i = regs->n; i-- > 0;)
+            if (memcmp(regs->r[i].venue, venue, TV_VENUE_ID_BYTES) == 0) {
+                memcpy(reg_unit, regs->r[i].unit, UNIT_KEY_BYTES);
+                rc = TV_OK;
+                break;
+            }
+    }
+    if (rc == TV_ENOTFOUND) {
+        *rule = STORE_RULE_S1;
+        if (!crdt_cert_covers(oc, unit->p, unit->n)) return TV_ESCOPE;
+        *rule = STORE_RULE_V3;
+        if (mine && crdt_cert_covers(mine, unit->p, unit->n)) return TV_EPARKED;
+        *inert = 1;
+        return TV_OK;
+    }
+    if (rc) return rc;
+    *rule = STORE_RULE_V2;
+    if (unit->n && !text_is(unit, reg_unit)) return TV_ESCOPE;
+    if (!crdt_cert_covers(oc, reg_unit, strlen(reg_unit))) return TV_ESCOPE;
+    return TV_OK;
+}
+
+/* The venue an event is about and the unit it names; 0 for other events. */
+static int venue_of(const crdt_event *ev, const uint8_t **venue, const crdt_text **unit)
+{
+    switch (ev->known ? ev->type : 0) {
     case CRDT_EV_SCAN:
-        return crdt_cert_covers(oc, ev->u.scan.unit.p, ev->u.scan.unit.n) ? TV_OK : TV_ESCOPE;
+        *venue = ev->u.scan.venue;
+        *unit = &ev->u.scan.unit;
+        return 1;
     case CRDT_EV_CONTROLLER_ADD:
     case CRDT_EV_CONTROLLER_REMOVE:
-        return crdt_cert_covers(oc, ev->u.controller.unit.p, ev->u.controller.unit.n) ? TV_OK
-                                                                                      : TV_ESCOPE;
+        *venue = ev->u.controller.venue;
+        *unit = &ev->u.controller.unit;
+        return 1;
     case CRDT_EV_VENUE_REMINDER:
-        return crdt_cert_covers(oc, ev->u.reminder.unit.p, ev->u.reminder.unit.n) ? TV_OK
-                                                                                  : TV_ESCOPE;
+        *venue = ev->u.reminder.venue;
+        *unit = &ev->u.reminder.unit;
+        return 1;
+    case CRDT_EV_VENUE_UPSERT:
+        *venue = ev->u.venue.venue;
+        *unit = &ev->u.venue.unit; /* n = 0 when the upsert leaves the unit alone */
+        return 1;
+    }
+    return 0;
+}
+
+/* Checks one event of a trusted origin against its certificate and the rules. */
+static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mine,
+                          batch_regs *regs, const crdt_event *ev, const uint8_t *root,
+                          const char **rule, int *inert)
+{
+    *rule = STORE_RULE_S1;
+    *inert = 0;
+    if (!ev->known) return TV_OK; /* a newer node's event: stored and relayed, not judged */
+    const uint8_t *venue;
+    const crdt_text *unit;
+    if (ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
+        const crdt_venue_upsert *v = &ev->u.venue;
+        uint8_t id[TV_VENUE_ID_BYTES];
+        tv_venue_id_derive(id, oc->subject, v->nonce);
+        *rule = STORE_RULE_V1;
+        if (memcmp(id, v->venue, TV_VENUE_ID_BYTES) != 0) return TV_ESCOPE;
+        *rule = STORE_RULE_S1;
+        if (!crdt_cert_covers(oc, v->unit.p, v->unit.n)) return TV_ESCOPE;
+        char held[UNIT_KEY_BYTES];
+        int rc = store_venue_reg_get_(t, v->venue, NULL, held);
+        if (rc == TV_OK) {
+            *rule = STORE_RULE_V2; /* registered again: in the same unit only */
+            return text_is(&v->unit, held) ? TV_OK : TV_ESCOPE;
+        }
+        if (rc != TV_ENOTFOUND) return rc;
+        for (uint32_t i = 0; i < regs->n; i++)
+            if (memcmp(regs->r[i].venue, v->venue, TV_VENUE_ID_BYTES) == 0) {
+                *rule = STORE_RULE_V2;
+                return text_is(&v->unit, regs->r[i].unit) ? TV_OK : TV_ESCOPE;
+            }
+        memcpy(regs->r[regs->n].venue, v->venue, TV_VENUE_ID_BYTES);
+        store_unit_key_((uint8_t *)regs->r[regs->n].unit, v->unit.p, v->unit.n);
+        regs->n++;
+        return TV_OK;
+    }
+    if (venue_of(ev, &venue, &unit))
+        return venue_event(t, oc, mine, regs, venue, unit, rule, inert);
+    switch (ev->type) {
     case CRDT_EV_PERSON:
         return crdt_cert_covers(oc, ev->u.person.unit.p, ev->u.person.unit.n) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_CASE_STATUS:
@@ -322,35 +608,32 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *e
     case CRDT_EV_REVEAL:
         /* only a node that can read sealed details shows them, and says so */
         return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
-    case CRDT_EV_VENUE_UPSERT:
-        /* every upsert names its unit, so acceptance does not depend on arrival order */
-        if (!(ev->u.venue.fields & CRDT_VENUE_F_UNIT)) return TV_ESCOPE;
-        return crdt_cert_covers(oc, ev->u.venue.unit.p, ev->u.venue.unit.n) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_CERT: {
         crdt_cert *c = malloc(sizeof *c);
         if (!c) return TV_ENOMEM;
+        *rule = STORE_RULE_T2;
         int rc = crdt_cert_open(c, ev->u.cert.cert, ev->u.cert.len);
-        if (rc == TV_OK)
-            rc = crdt_cert_is_root(c) ? (memcmp(c->subject, oc->subject, TV_NODE_ID_BYTES) == 0 &&
-                                                 memcmp(c->subject, root, TV_NODE_ID_BYTES) == 0
-                                             ? TV_OK
-                                             : TV_ESCOPE)
-                                      : (crdt_cert_narrows(oc, c) ? TV_ESCOPE : TV_OK);
-        else
-            rc = TV_ESCOPE;
+        /* a cert event carries certificates its origin issued */
+        if (rc == TV_OK && memcmp(c->issuer, oc->subject, TV_NODE_ID_BYTES) != 0) rc = TV_EPERM;
+        if (rc == TV_OK) rc = store_cert_judge(t, c, rule);
         free(c);
-        return rc;
+        if (rc == 1 || rc == TV_OK) return TV_OK;
+        return store_fatal_(rc) ? rc : TV_ESCOPE;
     }
     case CRDT_EV_REVOKE: {
+        *rule = STORE_RULE_T5;
+        const uint8_t *subject = ev->u.revoke.subject;
+        if (memcmp(subject, root, TV_NODE_ID_BYTES) == 0) return TV_ESCOPE;
         if (memcmp(oc->subject, root, TV_NODE_ID_BYTES) == 0) return TV_OK;
         crdt_cert *c = malloc(sizeof *c);
-        if (!c) return TV_ENOMEM;
-        int rc = store_cert_get(t, ev->u.revoke.subject, c, NULL, NULL);
-        if (rc == TV_OK)
-            rc = memcmp(c->issuer, oc->subject, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_ESCOPE;
-        else if (rc == TV_ENOTFOUND)
-            rc = TV_ESCOPE;
+        chain *ch = malloc(sizeof *ch);
+        int rc = c && ch ? chain_load(t, subject, c, ch) : TV_ENOMEM;
+        if (rc == TV_OK) rc = chain_find(ch, oc->subject) >= 0 ? TV_OK : TV_ESCOPE;
+        /* the subject's certificate not held yet (it travels in its issuer's log): judged
+         * again when certificates arrive */
+        if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
         free(c);
+        free(ch);
         return rc;
     }
     }
@@ -358,42 +641,71 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_event *e
 }
 
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
-                       int *own)
+                       int64_t now_ms, int *own, uint8_t *inert, const char **rule)
 {
     uint8_t self[TV_NODE_ID_BYTES], root[TV_NODE_ID_BYTES];
+    *rule = NULL;
     int rc = meta_id(t, "node_id", self);
     if (rc && rc != TV_ENOTFOUND) return rc;
     *own = rc == TV_OK && memcmp(self, b->h.origin, TV_NODE_ID_BYTES) == 0;
     if (*own) return TV_OK;
 
+    *rule = STORE_RULE_T7;
     if ((rc = store_root_get(t, root))) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
-    if ((rc = store_revoked(t, b->h.origin)) != 0) return rc < 0 ? rc : TV_EREVOKED;
     if ((rc = store_frozen(t, b->h.origin)) != 0) return rc < 0 ? rc : TV_EFROZEN;
-    crdt_cert *oc = malloc(sizeof *oc);
-    if (!oc) return TV_ENOMEM;
-    rc = store_cert_get(t, b->h.origin, oc, NULL, NULL);
-    if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
-    /* the certificate must cover the time the events were written */
-    if (rc == TV_OK && (crdt_cert_valid_at(oc, (int64_t)crdt_hlc_ms(b->h.hlc_min)) ||
-                        crdt_cert_valid_at(oc, (int64_t)crdt_hlc_ms(b->h.hlc_max))))
-        rc = TV_EUNTRUSTED;
-    if (rc) {
-        free(oc);
+    /* T7: every certificate from the origin up to the root is held, unrevoked, and not
+     * expired when the batch was written. A node's certificate covers its log from seq 1,
+     * whenever it was issued: what a commune recorded before its enrolment is accepted. */
+    if ((rc = store_chain_check(t, b->h.origin, (int64_t)crdt_hlc_ms(b->h.hlc_max), rule)))
         return rc;
+    crdt_cert *oc = malloc(sizeof *oc), *mine = malloc(sizeof *mine);
+    batch_regs *regs = malloc(sizeof *regs);
+    if (!oc || !mine || !regs) {
+        rc = TV_ENOMEM;
+        goto done;
     }
-    for (uint32_t i = 0; i < n && rc == 0; i++)
-        rc = event_in_scope(t, oc, &evs[i], root);
+    regs->n = 0;
+    if ((rc = store_cert_get(t, b->h.origin, oc, NULL, NULL))) goto done;
+    int have_mine = store_cert_get(t, self, mine, NULL, NULL) == TV_OK;
+    int parked = 0;
+    const char *park_rule = NULL;
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        int in = 0;
+        rc = event_in_scope(t, oc, have_mine ? mine : NULL, regs, &evs[i], root, rule, &in);
+        inert[i] = (uint8_t)in;
+        if (rc == TV_EPARKED) { /* the rest may still break a rule: judge it all */
+            parked = 1;
+            park_rule = *rule;
+            rc = TV_OK;
+        }
+    }
+    if (rc == 0) *rule = NULL;
+    /* C1: written further ahead of our clock than a clock may be wrong by: it waits */
+    if (rc == 0 && now_ms > 0 &&
+        (int64_t)crdt_hlc_ms(b->h.hlc_max) > now_ms + (int64_t)CRDT_HLC_AHEAD_MAX_MS) {
+        rc = TV_EPARKED;
+        *rule = STORE_RULE_C1;
+    } else if (rc == 0 && parked) {
+        rc = TV_EPARKED;
+        *rule = park_rule;
+    }
+done:
     free(oc);
+    free(mine);
+    free(regs);
     return rc;
 }
 
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES])
 {
     if (ev->type == CRDT_EV_REVOKE) {
+        /* the latest revocation stands (a certificate from the root after it reinstates) */
+        uint64_t held;
+        int rc = revoked_hlc(t, ev->u.revoke.subject, &held);
+        if (rc || held >= ev->hlc) return rc;
         uint8_t v[TV_NODE_ID_BYTES + 8];
         memcpy(v, origin, TV_NODE_ID_BYTES);
         store_be64_(v + TV_NODE_ID_BYTES, ev->hlc);
-        if (store_revoked(t, ev->u.revoke.subject) == 1) return TV_OK; /* first one stands */
         return store_put_(t, T_REVOKED, ev->u.revoke.subject, TV_NODE_ID_BYTES, v, sizeof v);
     }
     crdt_cert *c = malloc(sizeof *c);
@@ -406,4 +718,9 @@ int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[
         rc = TV_ECORRUPT;
     free(c);
     return rc;
+}
+
+int store_cert_install(store_txn *t, const uint8_t *cert, size_t len)
+{
+    return store_cert_install_rule(t, cert, len, NULL);
 }

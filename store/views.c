@@ -103,10 +103,18 @@ static int vrec_encode(const vrec *r, msgpack_sbuffer *sb)
     return e ? TV_ENOMEM : TV_OK;
 }
 
-/* Does (hlc, origin) win over the field's current writer? */
-static int wins(const vfield *f, uint64_t hlc, const uint8_t *origin)
+/* Does (hlc, origin) win over the field's current writer? Authority ranks before time
+ * (V2, PROTOCOL.md §2.2): what the venue's registrar wrote wins over what a node above it
+ * wrote, whatever the times; between writers of the same rank, the larger (hlc, origin). */
+static int wins(const vfield *f, uint64_t hlc, const uint8_t *origin, const uint8_t *registrar)
 {
-    if (!f->set || hlc != f->hlc) return !f->set || hlc > f->hlc;
+    if (!f->set) return 1;
+    if (registrar) {
+        int mine = memcmp(origin, registrar, TV_NODE_ID_BYTES) == 0;
+        int theirs = memcmp(f->origin, registrar, TV_NODE_ID_BYTES) == 0;
+        if (mine != theirs) return mine;
+    }
+    if (hlc != f->hlc) return hlc > f->hlc;
     return memcmp(origin, f->origin, TV_NODE_ID_BYTES) > 0;
 }
 
@@ -126,11 +134,15 @@ int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
     } else {
         return rc;
     }
+    uint8_t registrar[TV_NODE_ID_BYTES];
+    int reg = store_venue_reg_get_(t, v->venue, registrar, NULL);
+    if (reg && reg != TV_ENOTFOUND) return reg;
     const crdt_text *texts[CRDT_VENUE_FIELDS] = {&v->unit,    &v->name,        NULL,
                                                  &v->village, &v->owner_phone, NULL};
     for (int i = 0; i < CRDT_VENUE_FIELDS; i++) {
         vfield *f = &r.f[i];
-        if (!(v->fields & (1u << i)) || !wins(f, hlc, origin)) continue;
+        if (!(v->fields & (1u << i)) || !wins(f, hlc, origin, reg == TV_OK ? registrar : NULL))
+            continue;
         f->set = 1;
         f->hlc = hlc;
         memcpy(f->origin, origin, TV_NODE_ID_BYTES);
