@@ -615,16 +615,19 @@ static int on_hello(sync_peer *p, const msgpack_object *a, uint32_t n)
     if (rc) return rc;
     store_txn *t;
     if ((rc = store_read_begin(p->cfg.st, &t))) return rc;
-    int revoked = store_revoked(t, p->peer);
+    /* T7: the peer's whole chain, up to the root, held and unrevoked */
+    int chain = store_chain_check(t, p->peer, STORE_TIME_ANY, NULL);
     rc = store_cert_get(t, p->peer, p->peer_cert, NULL, NULL);
     p->peer_known = rc == TV_OK;
     /* the chain just installed: the peer's issuers, up to the root */
     if (p->peer_known) rc = lineage_load(t, p->peer_cert, &p->peer_lin);
     store_read_end(t);
-    if (revoked > 0) return fail(p, TV_EREVOKED, "your key is revoked");
-    if (rc == TV_ENOTFOUND)
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    if (chain == TV_EREVOKED)
+        return fail(p, TV_EREVOKED, "your key, or a key above it, is revoked");
+    if (chain == TV_EUNTRUSTED || rc == TV_ENOTFOUND)
         return fail(p, TV_EUNTRUSTED, "your certificate does not chain to our root");
-    if (rc) return rc;
+    if (chain) return chain;
     /* a peer whose store epoch changed was restored from a copy: what we remember of it
      * no longer holds */
     if (!p->have_record || memcmp(epoch, p->peer_epoch, SYNC_EPOCH_BYTES) != 0) {
