@@ -327,6 +327,8 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     uint8_t *inert = s->inert;
     int trust = store_trust_check_(t, &b, evs, n, now_ms, &own, inert, &r->rule);
     if (trust && trust != TV_EPARKED) return trust;
+    const char *park_rule = r->rule; /* a refusal below is not for this rule */
+    r->rule = NULL;
 
     store_frontier f;
     uint32_t origin_no;
@@ -344,8 +346,10 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
         return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len);
     if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
     /* lawful and next in its log, but it waits (§3.3) */
-    if (trust == TV_EPARKED) return store_park_(t, &b, buf, len, r->rule, now_ms);
-    r->rule = NULL;
+    if (trust == TV_EPARKED) {
+        r->rule = park_rule;
+        return store_park_(t, &b, buf, len, park_rule, now_ms);
+    }
 
     /* From here on only store errors can fail, and they abort the whole transaction. */
     if (!known) {

@@ -199,10 +199,9 @@ int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES])
 /* --- the tree's shape (PROTOCOL.md §3.2, rules T1-T7) --------------------------------- */
 
 /* The issuers above a certified node, as installed here: id[0] is its issuer, id[1] that
- * one's issuer, and so on; complete when the walk ended at a self-issued certificate. */
+ * one's issuer, and so on up to the root or as far as certificates are held. */
 typedef struct chain {
     size_t n;
-    int complete;
     uint8_t id[CRDT_CERT_CHAIN_MAX][TV_NODE_ID_BYTES];
 } chain;
 
@@ -211,7 +210,6 @@ typedef struct chain {
 static int chain_load(store_txn *t, const uint8_t *subject, crdt_cert *scratch, chain *ch)
 {
     ch->n = 0;
-    ch->complete = 0;
     int rc = store_cert_get(t, subject, scratch, NULL, NULL);
     if (rc) return rc;
     while (!crdt_cert_is_root(scratch)) {
@@ -220,7 +218,6 @@ static int chain_load(store_txn *t, const uint8_t *subject, crdt_cert *scratch, 
         rc = store_cert_get(t, scratch->issuer, scratch, NULL, NULL);
         if (rc) return rc == TV_ENOTFOUND ? TV_OK : rc;
     }
-    ch->complete = 1;
     return TV_OK;
 }
 
