@@ -677,8 +677,9 @@ static int issue_cert(tv_node *n, const tv_enroll_request *req, const tv_enroll_
     for (uint32_t i = 0; rc == TV_OK && i < o->scope_len; i++)
         rc = scope_add(c, own, o->scope[i], why);
     if (rc) return rc;
-    /* from the requester's creation, so its events from before enrolment are accepted;
-     * after any certificate it already has, so this one replaces it everywhere */
+    /* from the requester's creation, within the issuer's validity; after any certificate
+     * it already has, so this one replaces it everywhere (not_before only orders a node's
+     * certificates: its whole log is taken under each, PROTOCOL.md §2.3) */
     int64_t nb = req->created_ms;
     if (nb > now) nb = now;
     if (nb < own->not_before_ms) nb = own->not_before_ms;

@@ -115,17 +115,18 @@ typedef struct tv_enroll_issue_opts {
 } tv_enroll_issue_opts;
 
 /* Issues a certificate to the node of req (whose signature is checked again): role and
- * unit from the request, scope [unit] plus o->scope, valid from the requester's creation
- * (so the events it recorded before enrolment are accepted), but not before the issuer's
- * own certificate nor after now, and not before one already installed for that node (so
- * the new one replaces it everywhere). Records it as a `cert` event in n's log (with any
- * pending events) and, once that is durable, returns the certificate file's text in
- * *file (malloc'd, caller frees) and the certificate in *issued (may be NULL). Refuses,
- * with why set: TV_EPERM when n has no certificate, is a commune, or is revoked or
- * expired; when the requester's role is not below n's, its unit or a scope code is not in
- * n's scope, the health flag is asked of a non-health issuer, the validity would outlast
- * n's own, or the requester is revoked; TV_EINVAL for an invalid scope code or days;
- * TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
+ * unit from the request, scope [unit] plus o->scope, valid from the requester's creation,
+ * but not before the issuer's own certificate nor after now, and not before one already
+ * installed for that node (so the new one replaces it everywhere). Receivers take the
+ * node's whole log under it, events recorded before enrolment included: not_before only
+ * orders a node's certificates (PROTOCOL.md §2.3). Records it as a `cert` event in n's
+ * log (with any pending events) and, once that is durable, returns the certificate file's
+ * text in *file (malloc'd, caller frees) and the certificate in *issued (may be NULL).
+ * Refuses, with why set: TV_EPERM when n has no certificate, is a commune, or is revoked
+ * or expired; when the requester's role is not below n's, its unit or a scope code is not
+ * in n's scope, the health flag is asked of a non-health issuer, the validity would
+ * outlast n's own, or the requester is revoked; TV_EINVAL for an invalid scope code or
+ * days; TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
 int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_issue_opts *o,
                     char **file, size_t *file_len, crdt_cert *issued, char *why);
 

@@ -373,9 +373,10 @@ int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs,
     if (!oc) return TV_ENOMEM;
     rc = store_cert_get(t, b->h.origin, oc, NULL, NULL);
     if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
-    /* the certificate must cover the time the events were written */
-    if (rc == TV_OK && (crdt_cert_valid_at(oc, (int64_t)crdt_hlc_ms(b->h.hlc_min)) ||
-                        crdt_cert_valid_at(oc, (int64_t)crdt_hlc_ms(b->h.hlc_max))))
+    /* Batch time (PROTOCOL.md §2.3): a certificate vouches for its subject's log from seq 1,
+     * events recorded before enrolment included, until it expires; not_before only orders
+     * one subject's certificates. So the one time bound is not_after. */
+    if (rc == TV_OK && oc->not_after_ms && (int64_t)crdt_hlc_ms(b->h.hlc_max) >= oc->not_after_ms)
         rc = TV_EUNTRUSTED;
     if (rc) {
         free(oc);
