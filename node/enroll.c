@@ -3,6 +3,7 @@
 #include "node/enroll.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "node/reseal.h"
 #include "node/timefmt.h"
 
 #include <inttypes.h>
@@ -892,9 +893,15 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
     if ((rc = store_write(n->st, accept_install, &ctx))) goto done;
     strcpy(out->endpoints, f->endpoints);
     out->key_changed = sodium_memcmp(key, n->tracing_key, sizeof key) != 0;
-    if (out->key_changed && (rc = tv_node_set_tracing_key(n, key)))
+    if (out->key_changed && (rc = tv_node_set_tracing_key(n, key))) {
         say(why, "the certificate was installed but the tracing key could not be written; "
                  "accept the file again");
+        goto done;
+    }
+    /* what it recorded before, sealed to itself, now goes to the health nodes */
+    if ((rc = tv_reseal_own(n, &out->resealed)))
+        say(why, "the certificate was installed but the details of people recorded before "
+                 "could not be re-sealed to the health nodes; accept the file again");
 done:
     sodium_memzero(key, sizeof key);
     free(last);

@@ -133,8 +133,9 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
 /* What tv_enroll_accept installed. */
 typedef struct tv_enroll_accepted {
     uint8_t root[TV_NODE_ID_BYTES];
-    crdt_cert cert;  /* this node's certificate as now installed */
-    int key_changed; /* the tracing key differs from the one the node had */
+    crdt_cert cert;    /* this node's certificate as now installed */
+    int key_changed;   /* the tracing key differs from the one the node had */
+    uint64_t resealed; /* people recorded before, now re-sealed to the health nodes */
     char endpoints[TV_ENROLL_ENDPOINTS_MAX + 1];
 } tv_enroll_accepted;
 
@@ -142,12 +143,14 @@ typedef struct tv_enroll_accepted {
  * that it is for this node's key, role and unit and not expired, and that the node has no
  * other root; then in one durable transaction sets the root and installs every
  * certificate of the chain in order; then replaces the tracing key with the sealed one
- * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms). Accepting
- * the same file again changes nothing. n must be opened with TV_NODE_WRITE. *out (large:
- * allocate it) says what was installed. Returns 0; with why set, TV_EVERSION, TV_EDECODE,
- * TV_ESIG, TV_EPERM (chain, another node's file, another root, expired), TV_EREVOKED;
- * else TV_ENOMEM, TV_EIO, TV_ENOSPC or a store error. If the tracing key cannot be
- * written after the commit, accepting the file again completes it. */
+ * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms); then
+ * re-seals to the health nodes the details it sealed to itself before (tv_reseal_own).
+ * Accepting the same file again changes nothing. n must be opened with TV_NODE_WRITE, with
+ * nothing pending. *out (large: allocate it) says what was installed. Returns 0; with why
+ * set, TV_EVERSION, TV_EDECODE, TV_ESIG, TV_EPERM (chain, another node's file, another
+ * root, expired), TV_EREVOKED; else TV_ENOMEM, TV_EIO, TV_ENOSPC, TV_ECORRUPT or a store
+ * error. If the tracing key cannot be written or the details re-sealed after the commit,
+ * accepting the file again completes it. */
 int tv_enroll_accept(tv_node *n, const char *text, size_t len, tv_enroll_accepted *out, char *why);
 
 /* --- revocation --------------------------------------------------------------------- */
