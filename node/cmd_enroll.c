@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -516,6 +517,8 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
         tv_json_string(&j, out->endpoints);
         tv_json_key(&j, "tracing_key_changed");
         tv_json_bool(&j, out->key_changed);
+        tv_json_key(&j, "resealed");
+        tv_json_u64(&j, out->resealed);
         tv_json_object_end(&j);
         rc = tv_json_line_end(&j) ? TV_EXIT_FAIL : TV_EXIT_OK;
     } else {
@@ -541,6 +544,11 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
         fprintf(stderr, "the tracing key is now the province's; persons recorded on this node "
                         "before now keep their old pseudonyms and do not match their later "
                         "visits\n");
+    if (out->resealed)
+        fprintf(stderr,
+                "the details of %" PRIu64 " people recorded before enrolment, sealed to this "
+                "node until now, are re-sealed to the health authority\n",
+                out->resealed);
     free(out);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "node/enroll.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "node/reseal.h"
 #include "node/timefmt.h"
 
 #include <inttypes.h>
@@ -680,8 +681,9 @@ static int issue_cert(tv_node *n, const tv_enroll_request *req, const tv_enroll_
     for (uint32_t i = 0; rc == TV_OK && i < o->scope_len; i++)
         rc = scope_add(c, own, o->scope[i], why);
     if (rc) return rc;
-    /* from the requester's creation, so its events from before enrolment are accepted;
-     * after any certificate it already has, so this one replaces it everywhere */
+    /* from the requester's creation, within the issuer's validity; after any certificate
+     * it already has, so this one replaces it everywhere (not_before only orders a node's
+     * certificates: its whole log is taken under each, PROTOCOL.md §2.3) */
     int64_t nb = req->created_ms;
     if (nb > now) nb = now;
     if (nb < own->not_before_ms) nb = own->not_before_ms;
@@ -894,9 +896,15 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
     if ((rc = store_write(n->st, accept_install, &ctx))) goto done;
     strcpy(out->endpoints, f->endpoints);
     out->key_changed = sodium_memcmp(key, n->tracing_key, sizeof key) != 0;
-    if (out->key_changed && (rc = tv_node_set_tracing_key(n, key)))
+    if (out->key_changed && (rc = tv_node_set_tracing_key(n, key))) {
         say(why, "the certificate was installed but the tracing key could not be written; "
                  "accept the file again");
+        goto done;
+    }
+    /* what it recorded before, sealed to itself, now goes to the health nodes */
+    if ((rc = tv_reseal_own(n, &out->resealed)))
+        say(why, "the certificate was installed but the details of people recorded before "
+                 "could not be re-sealed to the health nodes; accept the file again");
 done:
     sodium_memzero(key, sizeof key);
     free(last);

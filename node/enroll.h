@@ -115,25 +115,27 @@ typedef struct tv_enroll_issue_opts {
 } tv_enroll_issue_opts;
 
 /* Issues a certificate to the node of req (whose signature is checked again): role and
- * unit from the request, scope [unit] plus o->scope, valid from the requester's creation
- * (so the events it recorded before enrolment are accepted), but not before the issuer's
- * own certificate nor after now, and not before one already installed for that node (so
- * the new one replaces it everywhere). Records it as a `cert` event in n's log (with any
- * pending events) and, once that is durable, returns the certificate file's text in
- * *file (malloc'd, caller frees) and the certificate in *issued (may be NULL). Refuses,
- * with why set: TV_EPERM when n has no certificate, is a commune, or is revoked or
- * expired; when the requester's role is not below n's, its unit or a scope code is not in
- * n's scope, the health flag is asked of a non-health issuer, the validity would outlast
- * n's own, or the requester is revoked; TV_EINVAL for an invalid scope code or days;
- * TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
+ * unit from the request, scope [unit] plus o->scope, valid from the requester's creation,
+ * but not before the issuer's own certificate nor after now, and not before one already
+ * installed for that node (so the new one replaces it everywhere). Receivers take the
+ * node's whole log under it, events recorded before enrolment included: not_before only
+ * orders a node's certificates (PROTOCOL.md §2.3). Records it as a `cert` event in n's
+ * log (with any pending events) and, once that is durable, returns the certificate file's
+ * text in *file (malloc'd, caller frees) and the certificate in *issued (may be NULL).
+ * Refuses, with why set: TV_EPERM when n has no certificate, is a commune, or is revoked
+ * or expired; when the requester's role is not below n's, its unit or a scope code is not
+ * in n's scope, the health flag is asked of a non-health issuer, the validity would
+ * outlast n's own, or the requester is revoked; TV_EINVAL for an invalid scope code or
+ * days; TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
 int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_issue_opts *o,
                     char **file, size_t *file_len, crdt_cert *issued, char *why);
 
 /* What tv_enroll_accept installed. */
 typedef struct tv_enroll_accepted {
     uint8_t root[TV_NODE_ID_BYTES];
-    crdt_cert cert;  /* this node's certificate as now installed */
-    int key_changed; /* the tracing key differs from the one the node had */
+    crdt_cert cert;    /* this node's certificate as now installed */
+    int key_changed;   /* the tracing key differs from the one the node had */
+    uint64_t resealed; /* people recorded before, now re-sealed to the health nodes */
     char endpoints[TV_ENROLL_ENDPOINTS_MAX + 1];
 } tv_enroll_accepted;
 
@@ -141,12 +143,14 @@ typedef struct tv_enroll_accepted {
  * that it is for this node's key, role and unit and not expired, and that the node has no
  * other root; then in one durable transaction sets the root and installs every
  * certificate of the chain in order; then replaces the tracing key with the sealed one
- * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms). Accepting
- * the same file again changes nothing. n must be opened with TV_NODE_WRITE. *out (large:
- * allocate it) says what was installed. Returns 0; with why set, TV_EVERSION, TV_EDECODE,
- * TV_ESIG, TV_EPERM (chain, another node's file, another root, expired), TV_EREVOKED;
- * else TV_ENOMEM, TV_EIO, TV_ENOSPC or a store error. If the tracing key cannot be
- * written after the commit, accepting the file again completes it. */
+ * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms); then
+ * re-seals to the health nodes the details it sealed to itself before (tv_reseal_own).
+ * Accepting the same file again changes nothing. n must be opened with TV_NODE_WRITE, with
+ * nothing pending. *out (large: allocate it) says what was installed. Returns 0; with why
+ * set, TV_EVERSION, TV_EDECODE, TV_ESIG, TV_EPERM (chain, another node's file, another
+ * root, expired), TV_EREVOKED; else TV_ENOMEM, TV_EIO, TV_ENOSPC, TV_ECORRUPT or a store
+ * error. If the tracing key cannot be written or the details re-sealed after the commit,
+ * accepting the file again completes it. */
 int tv_enroll_accept(tv_node *n, const char *text, size_t len, tv_enroll_accepted *out, char *why);
 
 /* --- revocation --------------------------------------------------------------------- */

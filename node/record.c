@@ -1,6 +1,7 @@
 /* Recording people's scans (see record.h). */
 #include "node/record.h"
 #include "crdt/error.h"
+#include "node/reseal.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -12,7 +13,17 @@ int tv_recorder_init(tv_recorder *r, tv_node *n)
     memset(r, 0, sizeof *r);
     r->n = n;
     r->boxes = malloc((size_t)CRDT_SEALED_MAX * TV_SEALED_BOX_MAX);
-    return r->boxes ? TV_OK : TV_ENOMEM;
+    if (!r->boxes) return TV_ENOMEM;
+    /* details sealed to this node alone before it knew the health nodes go to them now
+     * (after a sync brought their certificates, say); a no-op read otherwise */
+    if (n->lock_fd >= 0 && tv_node_pending(n) == 0) {
+        int rc = tv_reseal_own(n, NULL);
+        if (rc) {
+            tv_recorder_free(r);
+            return rc;
+        }
+    }
+    return TV_OK;
 }
 
 void tv_recorder_free(tv_recorder *r)
@@ -101,10 +112,15 @@ static int recipients(tv_recorder *r)
         if (rc) return rc;
     }
     int rc = tv_seal_recipients(r->rt, r->n->unit, r->to, &r->nto);
-    if (rc == TV_ENOTFOUND)
-        r->nto = 0;
-    else if (rc)
+    if (rc == TV_ENOTFOUND) {
+        /* no health node known (not enrolled yet): sealed to this node itself, and
+         * re-sealed to the health nodes once it knows them (reseal.h) */
+        if ((rc = tv_reseal_mark(r->n, r->rt))) return rc;
+        memcpy(r->to[0], r->n->id.pk, TV_NODE_ID_BYTES);
+        r->nto = 1;
+    } else if (rc) {
         return rc;
+    }
     r->have_to = 1;
     return TV_OK;
 }

@@ -5,9 +5,8 @@
  * sealed to the health nodes (see seal.h); then the scan itself, which carries only the
  * pseudonym. Sealing is done once per person, not per scan, and all the people new in one
  * commit group share one ephemeral key (a crypto_box_seal each would cost ~60 µs). A node
- * that knows no health node yet (not enrolled) cannot seal: it records the scan with the
- * masked display and keeps no details at all, and writes the person event the next time
- * it scans that person once it can.
+ * that knows no health node yet (not enrolled) seals the details to its own key instead,
+ * and re-seals them to the health nodes once it knows them (reseal.h).
  *
  * Events go to the node's pending group; the caller commits (tv_node_commit) and then
  * calls tv_recorder_committed, or tv_recorder_discarded if the commit failed. */
@@ -83,6 +82,9 @@ int tv_venue_code_check(store_txn *t, const tv_node *n, const tv_venue_payload *
  * when its issuer is revoked. */
 int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc);
 
+/* Starts recording on n. When n is opened for writing with nothing pending, first
+ * re-seals details it sealed to itself to the health nodes it now knows (tv_reseal_own),
+ * committed at once. Returns 0, TV_ENOMEM or what tv_reseal_own does. */
 int tv_recorder_init(tv_recorder *r, tv_node *n);
 void tv_recorder_free(tv_recorder *r);
 

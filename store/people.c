@@ -127,6 +127,30 @@ int store_person_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store
     return TV_OK;
 }
 
+typedef struct persons_ctx {
+    store_person_fn fn;
+    void *ctx;
+} persons_ctx;
+
+static int person_row(const MDB_val *k, const MDB_val *v, void *arg)
+{
+    const persons_ctx *c = arg;
+    if (k->mv_size != TV_PERSON_REF_BYTES || v->mv_size <= PERSON_HEAD_BYTES) return TV_ECORRUPT;
+    const uint8_t *h = v->mv_data;
+    store_person p = {.hlc = store_get64_(h),
+                      .seq = store_get64_(h + 8 + TV_NODE_ID_BYTES),
+                      .raw = h + PERSON_HEAD_BYTES,
+                      .raw_len = v->mv_size - PERSON_HEAD_BYTES};
+    memcpy(p.origin, h + 8, TV_NODE_ID_BYTES);
+    return c->fn(k->mv_data, &p, c->ctx);
+}
+
+int store_persons_foreach(store_txn *t, store_person_fn fn, void *ctx)
+{
+    persons_ctx c = {.fn = fn, .ctx = ctx};
+    return store_prefix_foreach_(t, T_PERSONS, NULL, 0, person_row, &c);
+}
+
 int store_prefix_foreach_(store_txn *t, int table, const uint8_t *prefix, size_t plen,
                           store_prefix_fn fn, void *ctx)
 {

@@ -324,6 +324,11 @@ typedef struct store_person {
     size_t raw_len;
 } store_person;
 int store_person_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store_person *p);
+/* Every person's standing record, as store_person_get gives it, in ref order. Stops at
+ * fn's first non-zero result and returns it. */
+typedef int (*store_person_fn)(const uint8_t ref[TV_PERSON_REF_BYTES], const store_person *p,
+                               void *ctx);
+int store_persons_foreach(store_txn *t, store_person_fn fn, void *ctx);
 
 /* A venue's controllers: each phone with at least one add not seen by a remove, in phone
  * order, once each (hlc: of one of its live adds). */

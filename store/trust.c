@@ -260,7 +260,7 @@ int store_chain_check(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], int
             rc = rv < 0 ? rv : TV_EREVOKED;
             break;
         }
-        if (at_ms != STORE_TIME_ANY && c->not_after_ms && at_ms > c->not_after_ms) {
+        if (at_ms != STORE_TIME_ANY && c->not_after_ms && at_ms >= c->not_after_ms) {
             rc = TV_EUNTRUSTED; /* expired */
             break;
         }
