@@ -281,9 +281,12 @@ static int in_lineage(const lineage *l, const uint8_t *anc)
 }
 
 /* Should the node `who_id` (certificate who) hold origin's log? Up the tree a node holds
- * its subtree; down the tree, the root's, its ancestors' and the health nodes' logs (the
- * certificates, revocations and health events they write). 1 yes, 0 no, -1 unknown (the
- * origin's certificate has not arrived yet), or a negative store error below -1. */
+ * its subtree; down the tree, the logs of every node above commune (the root and every
+ * district: the certificates of the whole province, which a gate checks personal cards
+ * against), its ancestors' and the health nodes' logs (the certificates, revocations and
+ * health events they write). 1 yes, 0 no, -1 unknown (the origin's certificate has not
+ * arrived yet: it is in its issuer's log, an above-commune log this node holds), or a
+ * negative store error below -1. */
 static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, const lineage *lin,
                  const uint8_t *origin, uint32_t *rank)
 {
@@ -299,8 +302,9 @@ static int holds(store_txn *t, const crdt_cert *who, const uint8_t *who_id, cons
         out = rc;
     else {
         if (rank) *rank = (uint32_t)(CRDT_ROLE_PROVINCE + 1 - c->role);
-        out = crdt_cert_is_root(c) || (c->flags & CRDT_CERT_F_HEALTH) ||
-              crdt_cert_covers(who, c->unit, strlen(c->unit)) || in_lineage(lin, origin);
+        out = crdt_cert_is_root(c) || c->role > CRDT_ROLE_COMMUNE ||
+              (c->flags & CRDT_CERT_F_HEALTH) || crdt_cert_covers(who, c->unit, strlen(c->unit)) ||
+              in_lineage(lin, origin);
     }
     free(c);
     return out;

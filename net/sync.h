@@ -148,9 +148,10 @@ const char *sync_state_name(sync_state s);
  * it), TV_ECORRUPT or a store error. */
 int sync_peer_known(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], crdt_vv *out);
 
-/* Whether `node` should hold origin's log (its partition: its own log, its subtree, the
- * root's, its ancestors' and health nodes' logs). 1 yes, 0 no, -1 unknown (origin's
- * certificate not held), or a negative error below -1 (TV_ENOTFOUND: node unknown). */
+/* Whether `node` should hold origin's log (its partition, PROTOCOL.md 6.5: its own log,
+ * its subtree, and the logs of every node above commune -- the root, every district --
+ * and of health nodes). 1 yes, 0 no, -1 unknown (origin's certificate not held), or a
+ * negative error below -1 (TV_ENOTFOUND: node unknown). */
 int sync_partition_holds(store_txn *t, const uint8_t node[TV_NODE_ID_BYTES],
                          const uint8_t origin[TV_NODE_ID_BYTES]);
 

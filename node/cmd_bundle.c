@@ -437,9 +437,15 @@ static void report_refused(import_ctx *c, const tv_apply_item *it, uint32_t numb
                "the file, or this node never received it)";
     else if (it->rc == TV_ESIG || it->rc == TV_EHASH || it->rc == TV_EDECODE)
         hint = ": the batch is not authentic or was altered";
+    else if (it->rc == TV_EPERM) /* PROTOCOL.md 6.4, -19 */
+        hint = ": a node keeps only the logs of its partition (its own subtree's and those "
+               "of the nodes above commune), as sync does";
+    else if (it->rc == TV_EUNTRUSTED)
+        hint = ": its certificate is not here yet (it comes in its issuer's log); import the "
+               "bundle again once that log has arrived";
     tv_cli_error("%s: record %" PRIu32 "%s refused: %s%s%s%s.", c->path, number, where,
-                 tv_strerror(it->rc), hint, it->r.rule ? "; rule " : "",
-                 it->r.rule ? it->r.rule : "");
+                 it->rc == TV_EPERM ? "not this node's to hold" : tv_strerror(it->rc), hint,
+                 it->r.rule ? "; rule " : "", it->r.rule ? it->r.rule : "");
 }
 
 /* Clears the progress line, so that a message does not mix with it. */

@@ -41,7 +41,9 @@ static const char station_help[] =
     "  OK                  recorded; the masked name follows\n"
     "  ALREADY CHECKED IN  recorded, but the person checked in here within the window\n"
     "                      (the views count one check-in)\n"
-    "  UNREADABLE (why)    nothing recorded: the payload is not a card or number\n"
+    "  UNREADABLE (why)    nothing recorded: the payload is not a card or number, or a\n"
+    "                      personal card that does not verify under a certificate held\n"
+    "                      here (forged, altered, or from an unknown or revoked issuer)\n"
     "  SUSPENDED VENUE     nothing recorded: the venue has 3 reminders and no scan\n"
     "                      since; the commune reinstates it (venue reinstate)\n"
     "  NOT RECORDED (why)  the store failed (a full disk, say); the line can be scanned\n"
@@ -302,10 +304,13 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     int again = !st->out && already_in(st, ref, a->at_ms);
     int rc = tv_recorder_add(&st->rec, &in, &sd);
     sodium_memzero(&card, sizeof card);
-    if (rc == TV_ESIG || rc == TV_EREVOKED) {
+    if (rc == TV_ESIG || rc == TV_EUNTRUSTED || rc == TV_EREVOKED) {
+        /* a personal card refused by tv_card_check: the guard reads why */
         a->res = ANS_UNREADABLE;
-        a->why = rc == TV_ESIG ? "a forged personal code: its signature does not verify"
-                               : "a personal code issued by a revoked node";
+        a->why = rc == TV_ESIG ? "chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa"
+                 : rc == TV_EUNTRUSTED ? "thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của "
+                                         "nơi cấp thẻ"
+                                       : "nơi cấp thẻ đã bị thu hồi khóa";
         return;
     }
     if (rc) {

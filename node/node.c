@@ -3,6 +3,7 @@
 #include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "net/sync.h"
 #include "node/fileio.h"
 
 #include <errno.h>
@@ -684,17 +685,41 @@ int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
 }
 
 typedef struct apply_ctx {
+    const uint8_t *self;
     tv_apply_item *items;
     size_t count;
     int64_t now;
 } apply_ctx;
+
+/* The partition rule of sync (PROTOCOL.md 6.5), judged in the apply transaction so that a
+ * certificate applied earlier in the same group counts: TV_EPERM for an authentic batch
+ * of an origin this node should not hold (it->r.header then names it), 0 to let the apply
+ * path judge the batch (one of ours; one that does not verify, which it refuses for that;
+ * one whose origin's certificate has not arrived, which it refuses as untrusted, to be
+ * supplied again later, as sync asks again), or a store error. A node without a
+ * certificate of its own has no partition yet: its batches go to the apply path, which
+ * refuses what does not chain to its root. */
+static int partition_check(store_txn *t, const uint8_t *self, tv_apply_item *it)
+{
+    crdt_batch b;
+    if (crdt_batch_peek(&b, it->buf, it->len)) return TV_OK;
+    int h = sync_partition_holds(t, self, b.h.origin);
+    if (h == TV_ENOTFOUND || h == 1 || h == -1) return TV_OK;
+    if (h < -1) return h;
+    int rc = crdt_batch_open(&b, it->buf, it->len); /* name only an authentic origin */
+    if (rc) return rc;
+    it->r.header = b.h;
+    return TV_EPERM;
+}
 
 static int apply_fn(store_txn *t, void *arg)
 {
     apply_ctx *c = arg;
     for (size_t i = 0; i < c->count; i++) {
         tv_apply_item *it = &c->items[i];
-        it->rc = store_apply_batch(t, it->buf, it->len, c->now, &it->r);
+        memset(&it->r, 0, sizeof it->r);
+        it->rc = partition_check(t, c->self, it);
+        if (it->rc == TV_OK) it->rc = store_apply_batch(t, it->buf, it->len, c->now, &it->r);
         /* a store error (not a refusal of the batch) aborts the whole transaction */
         if (it->rc == TV_ESTORE || it->rc == TV_ENOMEM || it->rc == TV_ENOSPC ||
             it->rc == TV_ECORRUPT || it->rc == TV_EIO)
@@ -706,7 +731,7 @@ static int apply_fn(store_txn *t, void *arg)
 int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count)
 {
     if (count == 0) return TV_OK;
-    apply_ctx c = {.items = items, .count = count, .now = tv_wall_ms()};
+    apply_ctx c = {.self = n->id.pk, .items = items, .count = count, .now = tv_wall_ms()};
     int rc = store_write(n->st, apply_fn, &c);
     if (rc == TV_OK) {
         /* keep our clock ahead of everything we hold, as the HLC receive rule says */

@@ -143,10 +143,12 @@ typedef struct tv_apply_item {
 } tv_apply_item;
 
 /* Applies received batches through the one apply path, all in one durable write
- * transaction (group commit); each item's rc says whether it was accepted. A refused batch
- * leaves no trace and does not stop the others. Returns 0 once the transaction is on
- * disk (only then may the accepted batches be acknowledged), or a store error, in which
- * case nothing was recorded. */
+ * transaction (group commit); each item's rc says whether it was accepted. A batch of an
+ * origin this node should not hold (not in its partition, sync_partition_holds() == 0)
+ * is refused with TV_EPERM, as sync refuses it. A refused batch leaves no trace and does
+ * not stop the others. Returns 0 once the transaction is on disk (only then may the
+ * accepted batches be acknowledged), or a store error, in which case nothing was
+ * recorded. */
 int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count);
 
 /* Drops the pending events without recording them. */

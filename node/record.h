@@ -75,11 +75,13 @@ typedef enum tv_code_verdict {
 int tv_venue_code_check(store_txn *t, const tv_node *n, const tv_venue_payload *p, crdt_cert *cert,
                         tv_code_verdict *verdict);
 
-/* Checks a personal code's signature against the nodes t knows: 0 when a known node (or
- * this one) signed it, or when its issuer is unknown here (communes do not hold each
- * other's certificates, so a code issued elsewhere is taken: it carries only a
- * pseudonym); TV_ESIG when a known node's key does not verify it (forged); TV_EREVOKED
- * when its issuer is revoked. */
+/* Checks a personal code against the certificates t holds (every node holds those of its
+ * whole province, PROTOCOL.md 6.5): 0 when this node signed it, or when it verifies under
+ * an installed certificate whose chain up to the root is installed and unrevoked;
+ * TV_ESIG when a known node's key does not verify it (forged, or its display altered);
+ * TV_EUNTRUSTED when no certificate of its issuer is held, or the issuer's chain does not
+ * reach the root; TV_EREVOKED when its issuer or one above it is revoked; or a store
+ * error. */
 int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc);
 
 /* Starts recording on n. When n is opened for writing with nothing pending, first
@@ -89,9 +91,9 @@ int tv_recorder_init(tv_recorder *r, tv_node *n);
 void tv_recorder_free(tv_recorder *r);
 
 /* Adds the scan (and the person event when needed) to the pending group. Returns 0,
- * TV_ELIMIT (the pending group is full: commit first), TV_EINVAL, TV_ESIG or TV_EREVOKED
- * (a personal code that fails tv_card_check) or a store error; on error nothing of this
- * scan is pending. */
+ * TV_ELIMIT (the pending group is full: commit first), TV_EINVAL, TV_ESIG, TV_EUNTRUSTED
+ * or TV_EREVOKED (a personal code that fails tv_card_check) or a store error; on error
+ * nothing of this scan is pending. */
 int tv_recorder_add(tv_recorder *r, const tv_scan_in *in, tv_scan_done *done);
 
 /* Adds only the person part to the pending group: the person event with the sealed

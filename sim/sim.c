@@ -862,13 +862,14 @@ static void run(sim *s)
 
 /* --- checks -------------------------------------------------------------------------- */
 
-/* Should node a hold origin b's log? (The partition, from the tree.) */
+/* Should node a hold origin b's log? (The partition, from the tree: every node holds the
+ * province's and every district's log; a district holds its communes' too.) */
 static int should_hold(sim *s, int a, int b)
 {
     const snode *x = &s->nodes[a], *y = &s->nodes[b];
-    if (a == b || y->role == CRDT_ROLE_PROVINCE || x->role == CRDT_ROLE_PROVINCE) return 1;
+    if (a == b || y->role != CRDT_ROLE_COMMUNE || x->role == CRDT_ROLE_PROVINCE) return 1;
     if (x->role == CRDT_ROLE_DISTRICT) return y->parent == a; /* its communes */
-    return b == x->parent;                                    /* a commune: its district */
+    return 0;                                                 /* a commune: no other commune's */
 }
 
 static void check(sim *s)

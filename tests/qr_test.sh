@@ -195,7 +195,7 @@ printf '%s\n' "$CARD" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/nu
 [[ $(cat "$W/gate") == "OK  Nguyễn V** A · 001*******45  check-in "* ]] || fail "the gate: $(cat "$W/gate")"
 forged=${CARD:0:120}$([[ ${CARD:120:1} == A ]] && echo B || echo A)${CARD:121}
 printf '%s\n' "$forged" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
-[[ $(cat "$W/gate") == "UNREADABLE (a forged personal code: its signature does not verify)" ]] ||
+[[ $(cat "$W/gate") == "UNREADABLE (chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa)" ]] ||
     fail "a forged card at the gate: $(cat "$W/gate")"
 printf '%s\n' "${CARD/Nguyễn V/Nguyễn X}" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
 [[ $(cat "$W/gate") == UNREADABLE* ]] || fail "a card with its name changed: $(cat "$W/gate")"
