@@ -257,27 +257,6 @@ int tv_venue_code_check(store_txn *t, const tv_node *n, const tv_venue_payload *
     return TV_OK;
 }
 
-/* Walks c's issuer links up to the root (PROTOCOL.md 9.3): each certificate installed,
- * each key unrevoked, ending at the root this node trusts. Returns 0, TV_EREVOKED,
- * TV_EUNTRUSTED (a link missing, or another root) or a store error. c is overwritten.
- * A stand-in for a chain check of the store's own: swap it in when there is one. */
-static int card_chain_check(store_txn *t, crdt_cert *c)
-{
-    uint8_t root[TV_NODE_ID_BYTES];
-    int rc = store_root_get(t, root);
-    if (rc) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
-    for (int depth = 0; depth < CRDT_CERT_CHAIN_MAX; depth++) {
-        if ((rc = store_revoked(t, c->subject)) != 0) return rc < 0 ? rc : TV_EREVOKED;
-        if (crdt_cert_is_root(c))
-            return memcmp(c->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_EUNTRUSTED;
-        uint8_t issuer[TV_NODE_ID_BYTES];
-        memcpy(issuer, c->issuer, TV_NODE_ID_BYTES);
-        rc = store_cert_get(t, issuer, c, NULL, NULL);
-        if (rc) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
-    }
-    return TV_EUNTRUSTED;
-}
-
 int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc)
 {
     if (memcmp(n->id.pk, pc->key_id, TV_KEY_ID_BYTES) == 0 &&
@@ -286,8 +265,8 @@ int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc)
     crdt_cert *cert = malloc(sizeof *cert);
     if (!cert) return TV_ENOMEM;
     int candidates, rc = tv_signer_find(t, pc->key_id, card_check_fn, pc, cert, &candidates);
-    if (rc == 1)
-        rc = card_chain_check(t, cert);
+    if (rc == 1) /* the issuer's whole chain, as for a batch (T7); expiry as now */
+        rc = store_chain_check(t, cert->subject, tv_wall_ms(), NULL);
     else if (rc == 0) /* a known key that does not verify it, or an issuer unknown here */
         rc = candidates ? TV_ESIG : TV_EUNTRUSTED;
     free(cert);

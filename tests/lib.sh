@@ -11,7 +11,7 @@
 # `cleanup` to stop them too (and still remove "$W"). The name of this file does not end in
 # _test.sh, so it is not run as a test of its own.
 
-if [[ $# -ne 1 || ! -x $1 ]]; then
+if [[ $# -lt 1 || ! -x $1 ]]; then
     echo "usage: $0 /path/to/truyvet" >&2
     exit 2
 fi

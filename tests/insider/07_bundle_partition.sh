@@ -125,7 +125,7 @@ check "a district without the province's log refuses A's log as untrusted, then 
 enrol "$DC" "$P" --scope 22500 2>/dev/null
 run "$TV" -d "$DC" bundle import "$W/a.bundle"
 expect_rc 1 "import of A's bundle at C before it holds the province's log"
-refusals "$W/err" "$DA_ID" | head -n 1 | grep -qF "refused: origin not enrolled under our root (certificate unknown): its certificate is not here yet (it comes in its issuer's log); import the bundle again once that log has arrived." ||
+refusals "$W/err" "$DA_ID" | head -n 1 | grep -qF "refused: origin not enrolled under our root (certificate unknown): its certificate is not here yet (it comes in its issuer's log); import the bundle again once that log has arrived; rule T7: every certificate from the origin up to the root is held, unrevoked, unexpired." ||
     fail "C's refusal of A's log: $ERR"
 [[ $(held "$DC" "$DA_ID") -eq 0 && $(held "$DC" "$P_ID") -eq $(held "$DA" "$P_ID") ]] ||
     fail "C holds A's log, or not the province's"
