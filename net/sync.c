@@ -998,7 +998,22 @@ static int flush_fn(store_txn *t, void *arg)
 {
     flush_ctx *c = arg;
     for (size_t i = 0; i < c->p->pend_len; i++) {
-        c->rc[i] = store_apply_batch(t, c->p->pend[i].buf, c->p->pend[i].len, c->now, &c->r[i]);
+        const uint8_t *buf = c->p->pend[i].buf;
+        size_t len = c->p->pend[i].len;
+        /* a batch of a log this node should not hold is refused, asked for or not (§6.5):
+         * a peer cannot push what the partition keeps out */
+        crdt_batch b;
+        memset(&c->r[i], 0, sizeof c->r[i]);
+        if (crdt_batch_peek(&b, buf, len) == 0) {
+            int h = holds(t, c->p->my_cert, c->p->cfg.self->pk, &c->p->my_lin, b.h.origin, NULL);
+            if (h < -1) return h;
+            if (h == 0 && crdt_batch_open(&b, buf, len) == 0) {
+                c->r[i].header = b.h;
+                c->rc[i] = TV_EPERM;
+                continue;
+            }
+        }
+        c->rc[i] = store_apply_batch(t, buf, len, c->now, &c->r[i]);
         if (is_fatal_store(c->rc[i])) return c->rc[i];
     }
     return TV_OK;
