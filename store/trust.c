@@ -493,38 +493,50 @@ static int text_is(const crdt_text *x, const char *s)
     return x->n == strlen(s) && memcmp(x->p, s, x->n) == 0;
 }
 
+/* Whether this node shows a venue of unit: its own scope covers it (V3). A store without
+ * a certificate of its own (a tool's, a test's: an unenrolled node takes no other origin's
+ * batch at all, having no root) shows every unit. */
+static int shown_here(const crdt_cert *mine, const char *unit, size_t n)
+{
+    return !mine || crdt_cert_covers(mine, unit, n);
+}
+
 /* Judges an event about venue `venue` that names `unit`, from an origin with certificate
- * oc, against the venue's registration (V2). The receiver's own certificate (mine, NULL
- * when it has none) decides what happens to an event about a venue it has not seen
- * registered (V3): parked when the venue's unit is the receiver's to hold, else kept as
- * bytes only (*inert = 1: the receiver shows nothing of other units' venues). */
+ * oc, against the venue's registration (V2). What happens to it here depends only on the
+ * unit and this node's own scope (mine, NULL when it has none), never on what arrived
+ * before: a venue of a unit outside it is kept as bytes only (*inert = 1: this node shows
+ * nothing of it); inside it, an event about a venue not registered yet waits (V3). */
 static int venue_event(store_txn *t, const crdt_cert *oc, const crdt_cert *mine,
                        const batch_regs *regs, const uint8_t *venue, const crdt_text *unit,
                        const char **rule, int *inert)
 {
+    /* every event about a venue names its unit, so that it is judged the same whatever
+     * arrived before it */
+    *rule = STORE_RULE_V2;
+    if (unit->n == 0) return TV_ESCOPE;
+    int rc = TV_ENOTFOUND;
     char reg_unit[UNIT_KEY_BYTES];
-    int rc = store_venue_reg_get_(t, venue, NULL, reg_unit);
-    if (rc == TV_ENOTFOUND) {
-        for (uint32_t i = regs->n; i-- > 0;)
+    if (shown_here(mine, unit->p, unit->n)) {
+        rc = store_venue_reg_get_(t, venue, NULL, reg_unit);
+        for (uint32_t i = regs->n; rc == TV_ENOTFOUND && i-- > 0;)
             if (memcmp(regs->r[i].venue, venue, TV_VENUE_ID_BYTES) == 0) {
                 memcpy(reg_unit, regs->r[i].unit, UNIT_KEY_BYTES);
                 rc = TV_OK;
-                break;
             }
+        if (rc == TV_OK) /* V2: the registered unit, which the origin must cover */
+            return text_is(unit, reg_unit) && crdt_cert_covers(oc, reg_unit, strlen(reg_unit))
+                       ? TV_OK
+                       : TV_ESCOPE;
+        if (rc != TV_ENOTFOUND) return rc;
     }
-    if (rc == TV_ENOTFOUND) {
-        *rule = STORE_RULE_S1;
-        if (!crdt_cert_covers(oc, unit->p, unit->n)) return TV_ESCOPE;
-        *rule = STORE_RULE_V3;
-        if (mine && crdt_cert_covers(mine, unit->p, unit->n)) return TV_EPARKED;
+    *rule = STORE_RULE_S1;
+    if (!crdt_cert_covers(oc, unit->p, unit->n)) return TV_ESCOPE;
+    if (!shown_here(mine, unit->p, unit->n)) {
         *inert = 1;
         return TV_OK;
     }
-    if (rc) return rc;
-    *rule = STORE_RULE_V2;
-    if (unit->n && !text_is(unit, reg_unit)) return TV_ESCOPE;
-    if (!crdt_cert_covers(oc, reg_unit, strlen(reg_unit))) return TV_ESCOPE;
-    return TV_OK;
+    *rule = STORE_RULE_V3;
+    return TV_EPARKED;
 }
 
 /* The venue an event is about and the unit it names; 0 for other events. */
@@ -570,6 +582,10 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
         if (memcmp(id, v->venue, TV_VENUE_ID_BYTES) != 0) return TV_ESCOPE;
         *rule = STORE_RULE_S1;
         if (!crdt_cert_covers(oc, v->unit.p, v->unit.n)) return TV_ESCOPE;
+        if (!shown_here(mine, v->unit.p, v->unit.n)) {
+            *inert = 1; /* a venue of a unit this node does not show (V3) */
+            return TV_OK;
+        }
         char held[UNIT_KEY_BYTES];
         int rc = store_venue_reg_get_(t, v->venue, NULL, held);
         if (rc == TV_OK) {

@@ -10,12 +10,20 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+/* The time the nodes' clocks start at; the sessions' virtual clocks run from it (a batch
+ * written over an hour ahead of the receiver's clock would wait, rule C1). */
+#define T0_MS 1633482000000LL
+
+/* Venues a commune registers before it records scans at them (test_scan's k % 7). */
+#define VENUES 7
+
 typedef struct tnode {
     char *dir;
     store *st;
     crdt_identity id;
     crdt_batch_builder b; /* own events waiting to be sealed */
     uint64_t hlc;
+    uint8_t venue[VENUES][TV_VENUE_ID_BYTES]; /* the venues it registered */
 } tnode;
 
 static crdt_cert cert_tmp; /* large: kept off the stack */
@@ -34,7 +42,7 @@ static void node_init(tnode *n, uint8_t seed)
     test_identity(&n->id, seed);
     assert_int_equal(store_write(n->st, meta_fn, n), 0);
     crdt_batch_builder_init(&n->b);
-    n->hlc = (uint64_t)1633482000000LL << 16;
+    n->hlc = (uint64_t)T0_MS << 16;
 }
 
 static void node_free(tnode *n)
@@ -116,11 +124,26 @@ static void commit(tnode *n)
     crdt_batch_builder_reset(&n->b);
 }
 
+/* The node registers VENUES venues of unit, in one batch of its log. */
+static void add_venues(tnode *n, const char *unit)
+{
+    for (int i = 0; i < VENUES; i++) {
+        crdt_venue_upsert v;
+        test_venue_register(&v, n->id.pk, 100 + (uint64_t)i, unit, "Chợ Diên An");
+        memcpy(n->venue[i], v.venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(crdt_event_pack_venue(&n->b.pk, ++n->hlc, &v), 0);
+        crdt_batch_builder_note(&n->b, n->hlc);
+    }
+    commit(n);
+}
+
+/* Scans at the node's registered venues, naming unit. */
 static void add_scans(tnode *n, const char *unit, int count)
 {
     for (int i = 0; i < count; i++) {
         crdt_scan s = test_scan((uint32_t)i, 1633482000000LL + i * 1000);
         s.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
+        memcpy(s.venue, n->venue[i % VENUES], TV_VENUE_ID_BYTES);
         assert_int_equal(crdt_event_pack_scan(&n->b.pk, ++n->hlc, &s), 0);
         crdt_batch_builder_note(&n->b, n->hlc);
         if (n->b.count == CRDT_BATCH_EVENTS_MAX) commit(n);
@@ -159,8 +182,10 @@ typedef struct link {
 
 static uint8_t msgbuf[SYNC_MSG_BYTES_MAX];
 
-static void link_open(link *l, tnode *a, tnode *b, int64_t now)
+/* Opens a session `after` ms past T0_MS on the virtual clock. */
+static void link_open(link *l, tnode *a, tnode *b, int64_t after)
 {
+    int64_t now = T0_MS + after;
     memset(l, 0, sizeof *l);
     l->a = a;
     l->b = b;
@@ -227,7 +252,8 @@ static int run(link *l, int rounds_max)
 
 /* The three-level tree: province P (root), district D (unit 568, communes 22333 and
  * 22334) certified by P, commune C (22333) certified by D. P knows only D's certificate;
- * C's is in D's log, as a district issues it. */
+ * C's is in D's log, as a district issues it. C's log starts with the registration of its
+ * VENUES venues (one batch), where its scans are recorded. */
 typedef struct tree {
     tnode p, d, c;
 } tree;
@@ -251,6 +277,7 @@ static void tree_init(tree *t)
     add_cert_event(&t->p, raw[0], len[0]); /* the root's log carries its certificates */
     add_cert_event(&t->p, raw[1], len[1]);
     add_cert_event(&t->d, raw[2], len[2]); /* the district's log carries C's */
+    add_venues(&t->c, "22333");
     for (int i = 0; i < 3; i++)
         free(raw[i]);
 }
@@ -283,12 +310,12 @@ static void test_up_and_down_the_tree(void **state)
     run(&l, 200);
     assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
     assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
-    assert_int_equal(events_of(&t.d, &t.c), 3000);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 3000);
     assert_int_equal(events_of(&t.c, &t.d), 1);
     assert_int_equal(events_of(&t.c, &t.p), 2);
     sync_stats st;
     sync_peer_stats(l.pb, &st);
-    assert_int_equal(st.events_in, 3000);
+    assert_int_equal(st.events_in, VENUES + 3000);
     assert_int_equal(st.refused_in, 0);
     link_close(&l);
 
@@ -297,7 +324,7 @@ static void test_up_and_down_the_tree(void **state)
     link_open(&l, &t.d, &t.p, 3000);
     run(&l, 200);
     assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
-    assert_int_equal(events_of(&t.p, &t.c), 3000);
+    assert_int_equal(events_of(&t.p, &t.c), VENUES + 3000);
     link_close(&l);
     tree_free(&t);
 }
@@ -317,7 +344,7 @@ static void test_lost_batches_resent(void **state)
     run(&l, 1000);
     assert_true(l.dropped > 0);
     assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
-    assert_int_equal(events_of(&t.d, &t.c), 20 * CRDT_BATCH_EVENTS_MAX);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 20 * CRDT_BATCH_EVENTS_MAX);
     sync_stats sc, sd;
     sync_peer_stats(l.pa, &sc);
     sync_peer_stats(l.pb, &sd);
@@ -362,7 +389,7 @@ static void test_second_session_is_small(void **state)
     run(&l, 100);
     sync_peer_stats(l.pa, &sc);
     assert_int_equal(sc.events_out, 10);
-    assert_int_equal(events_of(&t.d, &t.c), 110);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 110);
     link_close(&l);
     tree_free(&t);
 }
@@ -389,7 +416,7 @@ static void test_lost_announcement_repaired(void **state)
     assert_int_not_equal(sync_peer_state(l.pa), SYNC_IN_STEP); /* waits for a DONE */
     run(&l, 200);
     assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
-    assert_int_equal(events_of(&t.d, &t.c), 70);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 70);
     link_close(&l);
     tree_free(&t);
 }
@@ -430,7 +457,7 @@ static void test_announce_changes(void **state)
     assert_int_not_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
     run(&l, 200);
     assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
-    assert_int_equal(events_of(&t.d, &t.c), 42);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 42);
     /* the same round given again is already announced */
     sync_peer_stats(l.pa, &before);
     assert_int_equal(sync_peer_announce(l.pa, &changed, l.now), 0);
@@ -442,8 +469,8 @@ static void test_announce_changes(void **state)
     tree_free(&t);
 }
 
-/* A commune's scan for a unit outside its certificate is refused, and the session says
- * it is not complete. */
+/* A commune's scan for a unit outside its certificate (at its own venue, registered in
+ * 22333) is refused, and the session says it is not complete. */
 static void test_out_of_scope_refused(void **state)
 {
     (void)state;
@@ -454,11 +481,13 @@ static void test_out_of_scope_refused(void **state)
     link l;
     link_open(&l, &t.c, &t.d, 1000);
     run(&l, 100);
-    assert_int_equal(events_of(&t.d, &t.c), 5);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 5);
     sync_stats sd;
     sync_peer_stats(l.pb, &sd);
     assert_int_equal(sd.refused_in, 1);
     assert_int_equal(sd.refusals[0].code, TV_ESCOPE);
+    assert_non_null(sd.refusals[0].rule);
+    assert_string_equal(sd.refusals[0].rule, STORE_RULE_V2); /* not the venue's unit */
     link_close(&l);
     tree_free(&t);
 }

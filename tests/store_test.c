@@ -89,6 +89,24 @@ static void trust(store *s, const crdt_identity *const *ids, int n)
     if (rc) fail_msg("trust setup: %s", tv_strerror(rc));
 }
 
+static int self_fn(store_txn *t, void *arg)
+{
+    const crdt_identity *id = arg;
+    return store_meta_put(t, "node_id", id->pk, TV_NODE_ID_BYTES);
+}
+
+/* Makes s the store of node id (its own batches are not judged; its certificate decides
+ * what waits for a venue's registration). */
+static void be_node(store *s, const crdt_identity *id)
+{
+    assert_int_equal(store_write(s, self_fn, (void *)id), 0);
+}
+
+/* Makes s the store of a commune of unit 22402, whose scope does not cover the test
+ * scans' unit 22333: their venues' events are kept as bytes only (V3), so tests of batch
+ * mechanics need no venue registrations. */
+static void be_outsider(store *s);
+
 static store_counts counts(store *s)
 {
     store_txn *t;
@@ -120,6 +138,7 @@ static void test_chain_apply_reopen(void **state)
     test_identity(&id, 1);
     const crdt_identity *ids[] = {&id};
     trust(s, ids, 1);
+    be_outsider(s);
     uint8_t *b1, *b2, h1[TV_HASH_BYTES], h2[TV_HASH_BYTES];
     size_t l1, l2;
     test_seal_scans(&id, 1, NULL, 10, 100, &b1, &l1, h1);
@@ -165,6 +184,7 @@ static void test_chain_faults_rejected(void **state)
     test_identity(&id, 2);
     const crdt_identity *ids[] = {&id};
     trust(s, ids, 1);
+    be_outsider(s);
     uint8_t *b1, *b2, *bad, *gap, *fork, *late, h1[TV_HASH_BYTES], h[TV_HASH_BYTES];
     uint8_t wrong[TV_HASH_BYTES];
     size_t l1, l2, lbad, lgap, lfork, llate;
@@ -225,6 +245,7 @@ static void test_map_grows(void **state)
     test_identity(&id, 3);
     const crdt_identity *ids[] = {&id};
     trust(s, ids, 1);
+    be_outsider(s);
     uint8_t prev[TV_HASH_BYTES];
     uint64_t seq = 1, hlc = 1;
     for (int i = 0; i < 40; i++) {
@@ -251,21 +272,30 @@ static void test_map_grows(void **state)
 #define BATCHES_PER_ORIGIN 4
 #define VENUES 3
 
+_Static_assert(VENUES == ORIGINS, "each origin registers one venue");
+
 typedef struct log_set {
     uint8_t *buf[ORIGINS][BATCHES_PER_ORIGIN];
     size_t len[ORIGINS][BATCHES_PER_ORIGIN];
-    uint8_t venue[VENUES][TV_VENUE_ID_BYTES];
+    uint64_t last_seq[ORIGINS][BATCHES_PER_ORIGIN];
+    uint8_t venue[VENUES][TV_VENUE_ID_BYTES]; /* venue v is registered by origin v */
 } log_set;
 
 /* Three origins each write a few batches of venue upserts (random fields, colliding HLCs
- * across origins on purpose) and scans. */
+ * across origins on purpose) and scans. Origin v registers venue v as the first event of
+ * its log and writes only about it in its first batch (an origin writes about another's
+ * venue once it holds the registration); from its second batch on, it writes about any
+ * of the three. */
 static void make_logs(log_set *ls, test_rng *rng)
 {
     static const char *const names[] = {"Chợ Vĩnh Hải", "Quán Bà Tư", "Trường Tiểu học",
                                         "Nhà văn hoá", "Cà phê Sóng"};
     static const char *const villages[] = {"Tổ 1", "Tổ 2", "Thôn Đông", ""};
-    for (int v = 0; v < VENUES; v++)
-        memset(ls->venue[v], 0x10 + v, TV_VENUE_ID_BYTES);
+    for (int v = 0; v < VENUES; v++) {
+        crdt_identity id;
+        test_identity(&id, (uint8_t)(20 + v));
+        test_venue_id(ls->venue[v], id.pk, 0x10 + (uint64_t)v, NULL);
+    }
     for (int o = 0; o < ORIGINS; o++) {
         crdt_identity id;
         test_identity(&id, (uint8_t)(20 + o));
@@ -280,10 +310,12 @@ static void make_logs(log_set *ls, test_rng *rng)
             for (uint32_t e = 0; e < n; e++) {
                 hlc += 1 + test_rng_below(rng, 3); /* small steps: HLCs collide across origins */
                 uint64_t kind = test_rng_below(rng, 6);
+                int venue = bi == 0 ? o : (int)test_rng_below(rng, VENUES);
+                if (bi == 0 && e == 0) kind = 6; /* the registration */
                 static const char *const phones[] = {"0911000001", "0911000002", "0911000003"};
                 if (kind == 3) {
                     /* a controller added, or the adds of one phone this origin saw removed */
-                    int v = (int)test_rng_below(rng, VENUES), ph = (int)test_rng_below(rng, 3);
+                    int v = venue, ph = (int)test_rng_below(rng, 3);
                     crdt_controller c = {.unit = {"22333", 5}, .phone = {phones[ph], 10}};
                     memcpy(c.venue, ls->venue[v], TV_VENUE_ID_BYTES);
                     uint32_t type = CRDT_EV_CONTROLLER_ADD;
@@ -302,7 +334,7 @@ static void make_logs(log_set *ls, test_rng *rng)
                                        .note = {"chưa quét", test_rng_below(rng, 2) ? 10 : 0},
                                        .action = test_rng_below(rng, 4) == 0 ? CRDT_REINSTATE
                                                                              : CRDT_REMIND};
-                    memcpy(r.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
+                    memcpy(r.venue, ls->venue[venue], TV_VENUE_ID_BYTES);
                     assert_int_equal(crdt_event_pack_reminder(&b.pk, hlc, &r), 0);
                 } else if (kind == 5) {
                     static const uint8_t box[60] = {1, 2, 3};
@@ -318,15 +350,20 @@ static void make_logs(log_set *ls, test_rng *rng)
                     crdt_scan sc =
                         test_scan((uint32_t)test_rng_next(rng),
                                   1633482000000LL + (int64_t)test_rng_below(rng, 3) * 86400000LL);
-                    memcpy(sc.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
+                    memcpy(sc.venue, ls->venue[venue], TV_VENUE_ID_BYTES);
                     assert_int_equal(crdt_event_pack_scan(&b.pk, hlc, &sc), 0);
                 } else {
-                    /* an upsert always names its unit (a scope rule) */
-                    crdt_venue_upsert u = {.fields = CRDT_VENUE_F_UNIT |
-                                                     (uint32_t)(test_rng_below(rng, 32))};
+                    /* random fields; every upsert names the registered unit (V2) */
+                    crdt_venue_upsert u = {
+                        .fields = 1 + (uint32_t)test_rng_below(rng, (1u << CRDT_VENUE_FIELDS) - 1)};
+                    u.fields |= CRDT_VENUE_F_UNIT;
+                    if (kind == 6) {
+                        test_venue_register(&u, id.pk, 0x10 + (uint64_t)o, "22333", "");
+                        u.fields = CRDT_VENUE_F_UNIT | (uint32_t)test_rng_below(rng, 64);
+                    }
                     const char *name = names[test_rng_below(rng, 5)];
                     const char *village = villages[test_rng_below(rng, 4)];
-                    memcpy(u.venue, ls->venue[test_rng_below(rng, VENUES)], TV_VENUE_ID_BYTES);
+                    memcpy(u.venue, ls->venue[venue], TV_VENUE_ID_BYTES);
                     u.unit = (crdt_text){"22333", 5};
                     u.name = (crdt_text){name, (uint32_t)strlen(name)};
                     u.village = (crdt_text){village, (uint32_t)strlen(village)};
@@ -342,6 +379,7 @@ static void make_logs(log_set *ls, test_rng *rng)
                              0);
             memcpy(prev, h, sizeof h);
             seq += n;
+            ls->last_seq[o][bi] = seq - 1;
             crdt_batch_builder_release(&b);
         }
     }
@@ -363,30 +401,70 @@ static int controller_out(const char *phone, uint64_t hlc, void *arg)
     return 0;
 }
 
-/* Applies every batch in a random interleaving that keeps each origin's own order, and
+static int parked_count_fn(const store_parked *p, void *arg)
+{
+    (void)p;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int parked_now(store *s)
+{
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_parked_foreach(t, parked_count_fn, &n), 0);
+    store_read_end(t);
+    return n;
+}
+
+/* Applies every batch in a random interleaving that keeps each origin's own order, at a
+ * receiver whose certificate covers the venues' unit (so a batch about a venue whose
+ * registration has not arrived yet is parked, and let through when it arrives), and
  * returns the venue views, venue statuses and controllers, person records and the
- * aggregates as one byte string. */
-static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, size_t cap)
+ * aggregates as one byte string. Counts the batches parked into *parked. */
+static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, size_t cap,
+                             int *parked)
 {
     char *dir = test_tmpdir();
     store *s;
     assert_int_equal(store_open(&s, dir, NULL), 0);
-    crdt_identity who[ORIGINS];
-    const crdt_identity *ids[ORIGINS];
-    for (int i = 0; i < ORIGINS; i++) {
-        test_identity(&who[i], (uint8_t)(20 + i));
+    crdt_identity who[ORIGINS + 1];
+    const crdt_identity *ids[ORIGINS + 1];
+    for (int i = 0; i <= ORIGINS; i++) {
+        test_identity(&who[i], (uint8_t)(20 + i)); /* who[ORIGINS]: the receiver */
         ids[i] = &who[i];
     }
-    trust(s, ids, ORIGINS);
-    int next[ORIGINS] = {0};
-    for (int left = ORIGINS * BATCHES_PER_ORIGIN; left > 0; left--) {
-        int o;
+    trust(s, ids, ORIGINS + 1);
+    be_node(s, &who[ORIGINS]);
+    int next[ORIGINS] = {0}; /* each origin's first batch not held yet */
+    for (int rounds = 0;; rounds++) {
+        int o, left = 0;
+        for (o = 0; o < ORIGINS; o++)
+            left += next[o] < BATCHES_PER_ORIGIN;
+        if (!left) break;
+        if (rounds > 100 * ORIGINS * BATCHES_PER_ORIGIN) fail_msg("parked batches never released");
         do
             o = (int)test_rng_below(rng, ORIGINS);
         while (next[o] == BATCHES_PER_ORIGIN);
-        assert_int_equal(apply(s, ls->buf[o][next[o]], ls->len[o][next[o]], NULL), 0);
-        next[o]++;
+        /* a sender offers its next batch not yet held, again if it was parked */
+        store_apply_result r;
+        int rc = apply(s, ls->buf[o][next[o]], ls->len[o][next[o]], &r);
+        if (rc == TV_EPARKED) {
+            assert_string_equal(r.rule, STORE_RULE_V3);
+            (*parked)++;
+        } else if (rc) {
+            fail_msg("origin %d batch %d: %s (%s)", o, next[o], tv_strerror(rc),
+                     r.rule ? r.rule : "-");
+        }
+        /* what was applied, or released from the park by it, is held */
+        for (int i = 0; i < ORIGINS; i++) {
+            uint64_t held = frontier(s, who[i].pk).seq;
+            while (next[i] < BATCHES_PER_ORIGIN && ls->last_seq[i][next[i]] <= held)
+                next[i]++;
+        }
     }
+    assert_int_equal(parked_now(s), 0);
     size_t n = 0;
     store_txn *t;
     assert_int_equal(store_read_begin(s, &t), 0);
@@ -434,15 +512,16 @@ static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, siz
 static void test_views_independent_of_order(void **state)
 {
     (void)state;
+    int parked = 0;
     for (uint64_t seed = 1; seed <= 8; seed++) {
         test_rng rng = {seed};
         log_set ls;
         make_logs(&ls, &rng);
         static uint8_t first[65536], again[65536];
-        size_t n1 = apply_shuffled(&ls, &rng, first, sizeof first);
+        size_t n1 = apply_shuffled(&ls, &rng, first, sizeof first, &parked);
         assert_true(n1 > 0);
         for (int perm = 0; perm < 6; perm++) {
-            size_t n2 = apply_shuffled(&ls, &rng, again, sizeof again);
+            size_t n2 = apply_shuffled(&ls, &rng, again, sizeof again, &parked);
             assert_int_equal(n1, n2);
             if (memcmp(first, again, n1) != 0)
                 fail_msg("seed %llu permutation %d: views differ", (unsigned long long)seed, perm);
@@ -451,6 +530,7 @@ static void test_views_independent_of_order(void **state)
             for (int b = 0; b < BATCHES_PER_ORIGIN; b++)
                 free(ls.buf[o][b]);
     }
+    assert_true(parked > 0); /* some orders did make batches wait for a registration */
 }
 
 /* --- indexes and aggregates -------------------------------------------------------- */
@@ -481,18 +561,27 @@ static void test_indexes_and_aggregates(void **state)
     const int64_t day0 = 1633453200000LL; /* 2021-10-06T00:00:00+07:00 */
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
+    /* the origin registers venues A and B first (seq 1 and 2) */
+    uint8_t venues[2][TV_VENUE_ID_BYTES];
+    for (int i = 0; i < 2; i++) {
+        crdt_venue_upsert reg;
+        test_venue_register(&reg, id.pk, 0xA + (uint64_t)i, "22333", i ? "Quán B" : "Chợ A");
+        memcpy(venues[i], reg.venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(crdt_event_pack_venue(&b.pk, 8 + (uint64_t)i, &reg), 0);
+        crdt_batch_builder_note(&b, 8 + (uint64_t)i);
+    }
     /* venue A: person P in at 08:00 and out at 09:00 on day 0, in at 23:59 (day 0);
      * venue B: person Q in at 00:00 on day 1 (a new Vietnamese day) */
     struct {
         int venue, person, dir;
         int64_t at;
-    } rows[] = {{0xA, 1, CRDT_DIR_IN, day0 + 8 * 3600000LL},
-                {0xA, 1, CRDT_DIR_OUT, day0 + 9 * 3600000LL},
-                {0xA, 2, CRDT_DIR_IN, day0 + 86400000LL - 60000},
-                {0xB, 2, CRDT_DIR_IN, day0 + 86400000LL}};
+    } rows[] = {{0, 1, CRDT_DIR_IN, day0 + 8 * 3600000LL},
+                {0, 1, CRDT_DIR_OUT, day0 + 9 * 3600000LL},
+                {0, 2, CRDT_DIR_IN, day0 + 86400000LL - 60000},
+                {1, 2, CRDT_DIR_IN, day0 + 86400000LL}};
     for (int i = 0; i < 4; i++) {
         crdt_scan sc = test_scan(0, rows[i].at);
-        memset(sc.venue, rows[i].venue, TV_VENUE_ID_BYTES);
+        memcpy(sc.venue, venues[rows[i].venue], TV_VENUE_ID_BYTES);
         memset(sc.person, rows[i].person, TV_PERSON_REF_BYTES);
         sc.direction = (uint8_t)rows[i].dir;
         assert_int_equal(crdt_event_pack_scan(&b.pk, 10 + (uint64_t)i, &sc), 0);
@@ -507,26 +596,26 @@ static void test_indexes_and_aggregates(void **state)
     /* a second batch with one more check-in at venue A on day 0: still one active venue */
     crdt_batch_builder_init(&b);
     crdt_scan more = test_scan(0, day0 + 12 * 3600000LL);
-    memset(more.venue, 0xA, TV_VENUE_ID_BYTES);
+    memcpy(more.venue, venues[0], TV_VENUE_ID_BYTES);
     more.direction = CRDT_DIR_IN;
     assert_int_equal(crdt_event_pack_scan(&b.pk, 20, &more), 0);
     crdt_batch_builder_note(&b, 20);
-    assert_int_equal(crdt_batch_seal(&b, &id, 5, h, &buf, &len, h), 0);
+    assert_int_equal(crdt_batch_seal(&b, &id, 7, h, &buf, &len, h), 0);
     crdt_batch_builder_release(&b);
     assert_int_equal(apply(s, buf, len, NULL), 0);
 
     store_txn *t;
     assert_int_equal(store_read_begin(s, &t), 0);
-    uint8_t va[TV_VENUE_ID_BYTES], p2[TV_PERSON_REF_BYTES];
-    memset(va, 0xA, sizeof va);
+    const uint8_t *va = venues[0];
+    uint8_t p2[TV_PERSON_REF_BYTES];
     memset(p2, 2, sizeof p2);
     collect c = {0};
     assert_int_equal(store_scans_by_venue(t, va, day0, day0 + 86400000LL, collect_fn, &c), 0);
     assert_int_equal(c.n, 4);
     assert_int_equal(c.s[0].at_ms, day0 + 8 * 3600000LL);
     assert_int_equal(c.s[1].direction, CRDT_DIR_OUT);
-    assert_int_equal(c.s[2].seq, 5); /* 12:00, recorded last, sorts by time */
-    assert_int_equal(c.s[3].seq, 3);
+    assert_int_equal(c.s[2].seq, 7); /* 12:00, recorded last, sorts by time */
+    assert_int_equal(c.s[3].seq, 5);
     c.n = 0; /* a wide range over days with and without data */
     assert_int_equal(
         store_scans_by_venue(t, va, day0 - 40 * 86400000LL, day0 + 40 * 86400000LL, collect_fn, &c),
@@ -538,8 +627,8 @@ static void test_indexes_and_aggregates(void **state)
     c.n = 0;
     assert_int_equal(store_scans_by_person(t, p2, 0, INT64_MAX, collect_fn, &c), 0);
     assert_int_equal(c.n, 2);
-    assert_int_equal(c.s[0].venue[0], 0xA);
-    assert_int_equal(c.s[1].venue[0], 0xB);
+    assert_memory_equal(c.s[0].venue, venues[0], TV_VENUE_ID_BYTES);
+    assert_memory_equal(c.s[1].venue, venues[1], TV_VENUE_ID_BYTES);
 
     store_agg a;
     assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(day0), &a), 0);
@@ -595,6 +684,7 @@ static void test_group_commit_isolates_bad_batch(void **state)
     test_identity(&b, 31);
     const crdt_identity *ids[] = {&a, &b};
     trust(s, ids, 2);
+    be_outsider(s);
     group_ctx g;
     uint8_t h[TV_HASH_BYTES];
     test_seal_scans(&a, 1, NULL, 3, 10, &g.buf[0], &g.len[0], h);
@@ -623,7 +713,9 @@ typedef struct one_log {
     const crdt_identity *id;
     uint64_t seq, hlc;
     uint8_t prev[TV_HASH_BYTES];
-    int64_t next_ms; /* when set, the next event's HLC time (then cleared) */
+    int64_t next_ms;   /* when set, the next event's HLC time (then cleared) */
+    const char *rule;  /* log_try_end: the rule of the last refusal or parking */
+    uint32_t released; /* log_try_end: parked batches the last batch let through */
 } one_log;
 
 static void log_begin(one_log *l, crdt_batch_builder *b)
@@ -647,6 +739,18 @@ static uint64_t log_end(one_log *l, crdt_batch_builder *b)
     free(buf);
     crdt_batch_builder_release(b);
     return seq;
+}
+
+/* l's origin registers a venue in unit 22333 (nonce from seed); its id into venue. */
+static void log_register(one_log *l, uint64_t seed, uint8_t venue[TV_VENUE_ID_BYTES])
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    crdt_venue_upsert v;
+    test_venue_register(&v, l->id->pk, seed, "22333", "Chợ Vĩnh Hải");
+    memcpy(venue, v.venue, TV_VENUE_ID_BYTES);
+    assert_int_equal(crdt_event_pack_venue(&b.pk, l->hlc, &v), 0);
+    log_end(l, &b);
 }
 
 static void log_reminder(one_log *l, const uint8_t *venue, uint8_t action)
@@ -692,7 +796,8 @@ static void test_reminders_suspend(void **state)
     const crdt_identity *ids[] = {&id};
     trust(s, ids, 1);
     one_log l = {.s = s, .id = &id};
-    uint8_t venue[TV_VENUE_ID_BYTES] = {9, 9, 9, 9, 9, 9, 9, 9};
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    log_register(&l, 9, venue);
 
     log_reminder(&l, venue, CRDT_REMIND);
     log_reminder(&l, venue, CRDT_REMIND);
@@ -862,7 +967,10 @@ static int log_try_end(one_log *l, crdt_batch_builder *b)
     assert_int_equal(crdt_batch_seal(b, l->id, l->seq + 1, l->seq ? l->prev : NULL, &buf, &len, h),
                      0);
     crdt_batch_builder_release(b);
-    int rc = apply(l->s, buf, len, NULL);
+    store_apply_result r;
+    int rc = apply(l->s, buf, len, &r);
+    l->rule = r.rule;
+    l->released = r.released;
     free(buf);
     if (rc == 0) {
         memcpy(l->prev, h, sizeof h);
@@ -1099,7 +1207,8 @@ static void test_controllers_or_set(void **state)
     const crdt_identity *ids[] = {&a, &b};
     trust(s, ids, 2);
     one_log la = {.s = s, .id = &a}, lb = {.s = s, .id = &b};
-    uint8_t venue[TV_VENUE_ID_BYTES] = {7, 7, 7, 7, 7, 7, 7, 7};
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    log_register(&la, 7, venue); /* a's venue: b, of the same commune, writes about it too */
 
     uint64_t add1 = log_controller(&la, venue, "0911000001", NULL, 0);
     log_controller(&la, venue, "0911000002", NULL, 0);
@@ -1136,6 +1245,405 @@ static void test_controllers_or_set(void **state)
     test_rmdir(dir);
 }
 
+/* --- venues: registration, registered unit, parking (PROTOCOL.md §2.2, §3.2, §3.3) ---- */
+
+/* Certifies id at s as a node of `role` for `unit`, covering scope0 (and scope1), issued
+ * by trust()'s root. */
+typedef struct cert_req {
+    const crdt_identity *id;
+    uint32_t role;
+    const char *unit, *scope[2];
+} cert_req;
+
+static int certify_fn(store_txn *t, void *arg)
+{
+    const cert_req *q = arg;
+    static crdt_identity root;
+    static crdt_cert cert;
+    test_identity(&root, 0xee);
+    memset(&cert, 0, sizeof cert);
+    memcpy(cert.subject, q->id->pk, TV_NODE_ID_BYTES);
+    memcpy(cert.issuer, root.pk, TV_NODE_ID_BYTES);
+    cert.role = q->role;
+    strcpy(cert.unit, q->unit);
+    for (int i = 0; i < 2; i++)
+        if (q->scope[i]) strcpy(cert.scope[cert.scope_len++], q->scope[i]);
+    return install_cert(t, &root, &cert);
+}
+
+static void certify(store *s, const crdt_identity *id, uint32_t role, const char *unit,
+                    const char *scope0, const char *scope1);
+
+static void be_outsider(store *s)
+{
+    static crdt_identity me;
+    test_identity(&me, 0x77);
+    certify(s, &me, CRDT_ROLE_COMMUNE, "22402", "22402", NULL);
+    be_node(s, &me);
+}
+
+static void certify(store *s, const crdt_identity *id, uint32_t role, const char *unit,
+                    const char *scope0, const char *scope1)
+{
+    cert_req q = {.id = id, .role = role, .unit = unit, .scope = {scope0, scope1}};
+    assert_int_equal(store_write(s, certify_fn, &q), 0);
+}
+
+enum { ABOUT_UPSERT, ABOUT_SCAN, ABOUT_REMINDER };
+
+/* l's next batch: one event about venue naming unit (NULL: an upsert naming none); an
+ * upsert sets the name. Returns what log_try_end returns. */
+static int log_about(one_log *l, int kind, const uint8_t *venue, const char *unit, const char *name)
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    crdt_text u = {unit, unit ? (uint32_t)strlen(unit) : 0};
+    if (kind == ABOUT_UPSERT) {
+        crdt_venue_upsert v = {.fields = CRDT_VENUE_F_NAME | (unit ? CRDT_VENUE_F_UNIT : 0),
+                               .unit = u,
+                               .name = {name, (uint32_t)strlen(name)}};
+        memcpy(v.venue, venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(crdt_event_pack_venue(&b.pk, l->hlc, &v), 0);
+    } else if (kind == ABOUT_SCAN) {
+        crdt_scan sc = test_scan(1, (int64_t)crdt_hlc_ms(l->hlc));
+        sc.unit = u;
+        memcpy(sc.venue, venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(crdt_event_pack_scan(&b.pk, l->hlc, &sc), 0);
+    } else {
+        crdt_reminder r = {.unit = u, .action = CRDT_REMIND};
+        memcpy(r.venue, venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(crdt_event_pack_reminder(&b.pk, l->hlc, &r), 0);
+    }
+    return log_try_end(l, &b);
+}
+
+/* l's next batch: the registration of v. */
+static int log_registration(one_log *l, const crdt_venue_upsert *v)
+{
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    assert_int_equal(crdt_event_pack_venue(&b.pk, l->hlc, v), 0);
+    return log_try_end(l, &b);
+}
+
+/* Takes up l's log where the store holds it (after a parked batch was let through). */
+static void log_resync(one_log *l)
+{
+    store_frontier f = frontier(l->s, l->id->pk);
+    l->seq = f.seq;
+    memcpy(l->prev, f.hash, TV_HASH_BYTES);
+}
+
+static int scans_at(store *s, const uint8_t *venue)
+{
+    store_txn *t;
+    collect c = {.n = 0};
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_scans_by_venue(t, venue, INT64_MIN, INT64_MAX, collect_fn, &c), 0);
+    store_read_end(t);
+    return c.n;
+}
+
+static int venue_of(store *s, const uint8_t *id, store_venue *v)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_venue_get(t, id, v);
+    store_read_end(t);
+    return rc;
+}
+
+typedef struct parked_list {
+    store_parked p[4];
+    int n;
+} parked_list;
+
+static int parked_fn(const store_parked *p, void *arg)
+{
+    parked_list *l = arg;
+    assert_true(l->n < 4);
+    l->p[l->n++] = *p;
+    return 0;
+}
+
+static parked_list parked_of(store *s)
+{
+    store_txn *t;
+    parked_list l = {.n = 0};
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_parked_foreach(t, parked_fn, &l), 0);
+    store_read_end(t);
+    return l;
+}
+
+/* V1: a registration is accepted only from the origin its venue id derives from: claiming
+ * another node's id, or a nonce that does not give the id, is refused with nothing kept. */
+static void test_registration_by_its_registrar(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity a, b;
+    test_identity(&a, 40);
+    test_identity(&b, 41);
+    const crdt_identity *ids[] = {&a, &b};
+    trust(s, ids, 2);
+    one_log la = {.s = s, .id = &a}, lb = {.s = s, .id = &b};
+    store_venue *sv = malloc(sizeof *sv);
+
+    /* a registers the id b's nonce derives under b's key */
+    crdt_venue_upsert theirs, bad;
+    test_venue_register(&theirs, b.pk, 1, "22333", "Chợ Vĩnh Hải");
+    assert_int_equal(log_registration(&la, &theirs), TV_ESCOPE);
+    assert_non_null(la.rule);
+    assert_string_equal(la.rule, STORE_RULE_V1);
+    /* a's own id with another nonce */
+    test_venue_register(&bad, a.pk, 2, "22333", "Quán Bà Tư");
+    bad.nonce[0] ^= 1;
+    assert_int_equal(log_registration(&la, &bad), TV_ESCOPE);
+    assert_string_equal(la.rule, STORE_RULE_V1);
+    assert_int_equal(frontier(s, a.pk).seq, 0);
+    assert_int_equal(counts(s).events, 0);
+    assert_int_equal(venue_of(s, theirs.venue, sv), TV_ENOTFOUND);
+    assert_int_equal(venue_of(s, bad.venue, sv), TV_ENOTFOUND);
+
+    /* each registers its own */
+    assert_int_equal(log_registration(&lb, &theirs), 0);
+    bad.nonce[0] ^= 1;
+    assert_int_equal(log_registration(&la, &bad), 0);
+    assert_int_equal(venue_of(s, theirs.venue, sv), 0);
+    assert_string_equal(sv->name, "Chợ Vĩnh Hải");
+    assert_int_equal(venue_of(s, bad.venue, sv), 0);
+    assert_string_equal(sv->name, "Quán Bà Tư");
+    free(sv);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* V2: an event about a venue names its registered unit, from an origin whose scope covers
+ * it: commune A (22333) writes nothing about commune B's venue (22402), whatever unit it
+ * names; a district covering both may, but only naming 22402. */
+static void test_venue_events_judged_by_registered_unit(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity a, b, d;
+    test_identity(&a, 42);
+    test_identity(&b, 43);
+    test_identity(&d, 44);
+    const crdt_identity *ids[] = {&a};
+    trust(s, ids, 1);
+    certify(s, &b, CRDT_ROLE_COMMUNE, "22402", "22402", NULL);
+    certify(s, &d, CRDT_ROLE_DISTRICT, "568", "22333", "22402");
+    one_log la = {.s = s, .id = &a}, lb = {.s = s, .id = &b}, ld = {.s = s, .id = &d};
+    crdt_venue_upsert reg;
+    test_venue_register(&reg, b.pk, 1, "22402", "Chợ Ninh Hòa");
+    assert_int_equal(log_registration(&lb, &reg), 0);
+    store_txn *t;
+    const uint8_t *raw;
+    size_t len;
+    uint8_t before[512];
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_venue_raw(t, reg.venue, &raw, &len), 0);
+    assert_true(len <= sizeof before);
+    memcpy(before, raw, len);
+    store_read_end(t);
+
+    static const char *const units[] = {"22333", "22402"};
+    for (int kind = ABOUT_UPSERT; kind <= ABOUT_REMINDER; kind++)
+        for (int u = 0; u < 2; u++) {
+            assert_int_equal(log_about(&la, kind, reg.venue, units[u], "Chợ của xã khác"),
+                             TV_ESCOPE);
+            assert_non_null(la.rule);
+            assert_string_equal(la.rule, STORE_RULE_V2);
+        }
+    /* an upsert naming no unit is refused: every event about a venue names its unit */
+    assert_int_equal(log_about(&la, ABOUT_UPSERT, reg.venue, NULL, "Chợ của xã khác"), TV_ESCOPE);
+    assert_string_equal(la.rule, STORE_RULE_V2);
+    assert_int_equal(frontier(s, a.pk).seq, 0);
+    /* the district's scan must name the venue's unit, though its scope covers both */
+    assert_int_equal(log_about(&ld, ABOUT_SCAN, reg.venue, "22333", NULL), TV_ESCOPE);
+    assert_string_equal(ld.rule, STORE_RULE_V2);
+    assert_int_equal(scans_at(s, reg.venue), 0);
+    assert_int_equal(log_about(&ld, ABOUT_SCAN, reg.venue, "22402", NULL), 0);
+    assert_int_equal(scans_at(s, reg.venue), 1);
+
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_venue_raw(t, reg.venue, &raw, &len), 0);
+    assert_memory_equal(raw, before, len);
+    store_read_end(t);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* V3: at a node whose scope covers the unit, an event about a venue whose registration has
+ * not arrived waits for it (parked, listed), and is applied when it arrives. */
+static void test_parked_until_registered(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity c, d, self;
+    test_identity(&c, 45);
+    test_identity(&d, 46);
+    test_identity(&self, 47);
+    const crdt_identity *ids[] = {&c, &self};
+    trust(s, ids, 2);
+    certify(s, &d, CRDT_ROLE_DISTRICT, "568", "22333", NULL);
+    be_node(s, &self); /* a commune of 22333 too */
+    one_log lc = {.s = s, .id = &c}, ld = {.s = s, .id = &d};
+    crdt_venue_upsert reg;
+    test_venue_register(&reg, c.pk, 1, "22333", "Chợ Vĩnh Hải");
+
+    /* the district's scan at C's venue arrives before C's log */
+    ld.next_ms = 1633482000000LL + 3600000;
+    assert_int_equal(log_about(&ld, ABOUT_SCAN, reg.venue, "22333", NULL), TV_EPARKED);
+    assert_non_null(ld.rule);
+    assert_string_equal(ld.rule, STORE_RULE_V3);
+    parked_list pl = parked_of(s);
+    assert_int_equal(pl.n, 1);
+    assert_memory_equal(pl.p[0].origin, d.pk, TV_NODE_ID_BYTES);
+    assert_int_equal(pl.p[0].first_seq, 1);
+    assert_int_equal(pl.p[0].count, 1);
+    assert_false(pl.p[0].waits_for_time);
+    assert_int_equal(scans_at(s, reg.venue), 0);
+    assert_int_equal(frontier(s, d.pk).seq, 0);
+    assert_int_equal(counts(s).events, 0);
+
+    /* the registration arrives: the scan is applied with it */
+    assert_int_equal(log_registration(&lc, &reg), 0);
+    assert_int_equal(lc.released, 1);
+    assert_int_equal(parked_of(s).n, 0);
+    assert_int_equal(scans_at(s, reg.venue), 1);
+    assert_int_equal(frontier(s, d.pk).seq, 1);
+    log_resync(&ld); /* and the district's log goes on from it */
+    ld.next_ms = 1633482000000LL + 2 * 3600000;
+    assert_int_equal(log_about(&ld, ABOUT_SCAN, reg.venue, "22333", NULL), 0);
+    assert_int_equal(scans_at(s, reg.venue), 2);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+typedef struct release_ctx {
+    int64_t now;
+    uint32_t released;
+} release_ctx;
+
+static int release_fn(store_txn *t, void *arg)
+{
+    release_ctx *r = arg;
+    return store_parked_release(t, r->now, &r->released);
+}
+
+static uint32_t release_at(store *s, int64_t now)
+{
+    release_ctx r = {.now = now};
+    assert_int_equal(store_write(s, release_fn, &r), 0);
+    return r.released;
+}
+
+/* C1: a batch written more than CRDT_HLC_AHEAD_MAX_MS ahead of the receiver's clock waits
+ * until that time has come. */
+static void test_future_batch_waits(void **state)
+{
+    (void)state;
+    const int64_t now = 1700000000000LL; /* apply()'s clock */
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity a;
+    test_identity(&a, 48);
+    const crdt_identity *ids[] = {&a};
+    trust(s, ids, 1);
+    one_log la = {.s = s, .id = &a};
+    crdt_venue_upsert reg;
+    test_venue_register(&reg, a.pk, 1, "22333", "Chợ Vĩnh Hải");
+    la.next_ms = now - 60000;
+    assert_int_equal(log_registration(&la, &reg), 0);
+    /* a clock set two hours ahead */
+    const int64_t ahead = now + 2 * 3600000LL;
+    la.next_ms = ahead;
+    assert_int_equal(log_about(&la, ABOUT_SCAN, reg.venue, "22333", NULL), TV_EPARKED);
+    assert_non_null(la.rule);
+    assert_string_equal(la.rule, STORE_RULE_C1);
+    parked_list pl = parked_of(s);
+    assert_int_equal(pl.n, 1);
+    assert_true(pl.p[0].waits_for_time);
+    assert_int_equal(pl.p[0].due_ms, ahead - (int64_t)CRDT_HLC_AHEAD_MAX_MS);
+    assert_int_equal(scans_at(s, reg.venue), 0);
+    assert_int_equal(frontier(s, a.pk).seq, 1);
+
+    /* not yet within the hour */
+    assert_int_equal(release_at(s, now + 30 * 60000LL), 0);
+    assert_int_equal(parked_of(s).n, 1);
+    assert_int_equal(scans_at(s, reg.venue), 0);
+    /* its time has come */
+    assert_int_equal(release_at(s, ahead - (int64_t)CRDT_HLC_AHEAD_MAX_MS), 1);
+    assert_int_equal(parked_of(s).n, 0);
+    assert_int_equal(scans_at(s, reg.venue), 1);
+    assert_int_equal(frontier(s, a.pk).seq, 2);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* Authority before time: the registrar's upserts outrank a district's, whatever their HLCs,
+ * in either order of arrival; a field the registrar never set takes the district's. */
+static void test_registrar_outranks_time(void **state)
+{
+    (void)state;
+    const int64_t t0 = 1633482000000LL;
+    for (int order = 0; order < 2; order++) {
+        char *dir = test_tmpdir();
+        store *s;
+        assert_int_equal(store_open(&s, dir, NULL), 0);
+        crdt_identity c, d;
+        test_identity(&c, 49);
+        test_identity(&d, 50);
+        const crdt_identity *ids[] = {&c};
+        trust(s, ids, 1);
+        certify(s, &d, CRDT_ROLE_DISTRICT, "568", "22333", NULL);
+        one_log lc = {.s = s, .id = &c}, ld = {.s = s, .id = &d};
+        crdt_venue_upsert reg;
+        test_venue_register(&reg, c.pk, 1, "22333", "Chợ A");
+        lc.next_ms = t0;
+        assert_int_equal(log_registration(&lc, &reg), 0);
+        store_venue *v = malloc(sizeof *v);
+
+        /* the district renames it later (by HLC) and names its village */
+        crdt_batch_builder b;
+        ld.next_ms = t0 + 10 * 60000;
+        log_begin(&ld, &b);
+        crdt_venue_upsert up = {.fields =
+                                    CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_VILLAGE,
+                                .unit = {"22333", 5},
+                                .name = {"Chợ B", (uint32_t)strlen("Chợ B")},
+                                .village = {"Tổ 1", (uint32_t)strlen("Tổ 1")}};
+        memcpy(up.venue, reg.venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(crdt_event_pack_venue(&b.pk, ld.hlc, &up), 0);
+        if (order == 0) {
+            assert_int_equal(log_try_end(&ld, &b), 0);
+            assert_int_equal(venue_of(s, reg.venue, v), 0);
+            assert_string_equal(v->name, "Chợ A"); /* the registrar's stands */
+            assert_string_equal(v->village, "Tổ 1");
+        }
+        /* the registrar renames it, with a smaller HLC than the district's */
+        lc.next_ms = t0 + 5 * 60000;
+        assert_int_equal(log_about(&lc, ABOUT_UPSERT, reg.venue, "22333", "Chợ C"), 0);
+        if (order == 1) assert_int_equal(log_try_end(&ld, &b), 0);
+        assert_int_equal(venue_of(s, reg.venue, v), 0);
+        assert_string_equal(v->name, "Chợ C");
+        assert_string_equal(v->village, "Tổ 1");
+        assert_string_equal(v->unit, "22333");
+        free(v);
+        store_close(s);
+        test_rmdir(dir);
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -1152,6 +1660,11 @@ int main(void)
         cmocka_unit_test(test_case_counts_first_record),
         cmocka_unit_test(test_units_view),
         cmocka_unit_test(test_cert_cache),
+        cmocka_unit_test(test_registration_by_its_registrar),
+        cmocka_unit_test(test_venue_events_judged_by_registered_unit),
+        cmocka_unit_test(test_parked_until_registered),
+        cmocka_unit_test(test_future_batch_waits),
+        cmocka_unit_test(test_registrar_outranks_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

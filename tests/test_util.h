@@ -4,7 +4,9 @@
 #define TV_TESTS_TEST_UTIL_H
 
 #include "crdt/batch.h"
+#include "crdt/event.h"
 #include "crdt/identity.h"
+#include "crdt/ids.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +63,34 @@ static inline crdt_scan test_scan(uint32_t k, int64_t at_ms)
     memset(s.person, (int)(k % 13), sizeof s.person);
     s.person[0] = (uint8_t)k;
     return s;
+}
+
+/* The id of the venue that `registrar` registers with the nonce drawn from `seed`
+ * (deterministic), and that nonce (may be NULL). */
+static inline void test_venue_id(uint8_t venue[TV_VENUE_ID_BYTES],
+                                 const uint8_t registrar[TV_NODE_ID_BYTES], uint64_t seed,
+                                 uint8_t nonce[TV_VENUE_NONCE_BYTES])
+{
+    uint8_t n[TV_VENUE_NONCE_BYTES];
+    test_rng r = {seed};
+    test_rng_bytes(&r, n, sizeof n);
+    tv_venue_id_derive(venue, registrar, n);
+    if (nonce) memcpy(nonce, n, sizeof n);
+}
+
+/* Fills *v as the registration of a venue by `registrar` in `unit`, named `name` (unit and
+ * name are borrowed): the id derived from registrar's key and a nonce drawn from `seed`,
+ * as `venue add` does with a random nonce. */
+static inline void test_venue_register(crdt_venue_upsert *v,
+                                       const uint8_t registrar[TV_NODE_ID_BYTES], uint64_t seed,
+                                       const char *unit, const char *name)
+{
+    memset(v, 0, sizeof *v);
+    test_venue_id(v->venue, registrar, seed, v->nonce);
+    v->registers = 1;
+    v->fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME;
+    v->unit = (crdt_text){unit, (uint32_t)strlen(unit)};
+    v->name = (crdt_text){name, (uint32_t)strlen(name)};
 }
 
 /* Seals `count` scans (HLCs hlc0, hlc0+1, ...) as the batch starting at first_seq. The
