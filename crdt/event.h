@@ -269,8 +269,10 @@ int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.
- * Returns 0, TV_EDECODE (malformed, or a known type with invalid fields), TV_ELIMIT
- * (larger than CRDT_EVENT_BYTES_MAX) or TV_ENOMEM; *ev is zeroed on failure. */
+ * Returns 0, TV_EDECODE (malformed, or a known type with invalid fields: among them a
+ * duplicated map key below 64, a str field that is not text (crdt_text_valid), a time
+ * field outside [0, CRDT_TIME_MS_MAX)), TV_ELIMIT (larger than CRDT_EVENT_BYTES_MAX) or
+ * TV_ENOMEM; *ev is zeroed on failure. */
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 
