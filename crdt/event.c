@@ -123,10 +123,23 @@ const char *crdt_case_status_name(uint32_t status)
     return status <= CRDT_CASE_STATUS_MAX ? names[status] : NULL;
 }
 
+int crdt_text_valid(const char *s, size_t n)
+{
+    if (!crdt_utf8_valid(s, n)) return 0;
+    const uint8_t *b = (const uint8_t *)s;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] < 0x20 || b[i] == 0x7f) return 0;
+        /* U+0080..U+009F is encoded C2 80..C2 9F; in well-formed UTF-8 a C2 byte always
+         * leads a two-byte sequence, so b[i + 1] exists */
+        if (b[i] == 0xc2 && b[i + 1] < 0xa0) return 0;
+    }
+    return 1;
+}
+
 static int text_valid(crdt_text t, size_t max, int required)
 {
     if (t.n == 0) return !required;
-    return t.p != NULL && t.n <= max && crdt_utf8_valid(t.p, t.n);
+    return t.p != NULL && t.n <= max && crdt_text_valid(t.p, t.n);
 }
 
 static int scan_valid(const crdt_scan *s)
@@ -135,7 +148,7 @@ static int scan_valid(const crdt_scan *s)
            text_valid(s->masked, CRDT_MASKED_BYTES_MAX, 0) &&
            text_valid(s->device, CRDT_DEVICE_BYTES_MAX, 0) &&
            (s->direction == CRDT_DIR_IN || s->direction == CRDT_DIR_OUT) && s->method >= 1 &&
-           s->method <= CRDT_METHOD_MAX && s->at_ms >= 0;
+           s->method <= CRDT_METHOD_MAX && crdt_time_valid(s->at_ms);
 }
 
 static int venue_valid(const crdt_venue_upsert *v)
@@ -195,7 +208,7 @@ static int person_valid(const crdt_person *p)
 static int risk_valid(const crdt_risk *r)
 {
     return crdt_unit_code_valid(r->unit.p, r->unit.n) && r->level >= 1 &&
-           r->level <= CRDT_RISK_LEVEL_MAX && r->from_ms >= 0 &&
+           r->level <= CRDT_RISK_LEVEL_MAX && crdt_time_valid(r->from_ms) &&
            text_valid(r->note, CRDT_TEXT_BYTES_MAX, 0);
 }
 
@@ -210,7 +223,9 @@ static int unit_valid(const crdt_unit *u)
 static int case_valid(const crdt_case *c)
 {
     if (!crdt_unit_code_valid(c->unit.p, c->unit.n) || c->status > CRDT_CASE_STATUS_MAX) return 0;
-    if (c->onset_ms < CRDT_TIME_NONE || c->sampled_ms < CRDT_TIME_NONE || c->at_ms < CRDT_TIME_NONE)
+    if ((c->onset_ms != CRDT_TIME_NONE && !crdt_time_valid(c->onset_ms)) ||
+        (c->sampled_ms != CRDT_TIME_NONE && !crdt_time_valid(c->sampled_ms)) ||
+        (c->at_ms != CRDT_TIME_NONE && !crdt_time_valid(c->at_ms)))
         return 0;
     return c->status != CRDT_CASE_F0 || c->onset_ms >= 0 || c->sampled_ms >= 0;
 }
@@ -399,18 +414,32 @@ static int get_small(const msgpack_object *o, uint64_t max, uint64_t *v)
     return TV_OK;
 }
 
+/* Keys below KEYS_TRACKED are checked for duplicates: every key a known event has, with
+ * room for newer writers' fields. A duplicate of a larger (unknown, ignored) key is not
+ * detected, the same way on every platform. */
+#define KEYS_TRACKED 64
+
+/* Marks key as seen; 1 when it was seen before (a duplicate key is malformed). */
+static int seen_twice(uint64_t *seen, uint64_t key)
+{
+    if (key >= KEYS_TRACKED) return 0;
+    const uint64_t bit = UINT64_C(1) << key;
+    if (*seen & bit) return 1;
+    *seen |= bit;
+    return 0;
+}
+
+/* The bit of a known key in a decoder's `seen` set. */
+#define KEY_BIT(k) (UINT64_C(1) << (k))
+
 static int decode_scan(crdt_scan *s, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
         uint64_t key, x;
         const uint8_t *b;
-        if (crdt_mp_u64(k, &key)) return TV_EDECODE;
-        if (key >= 1 && key <= 32) {
-            if (seen & (1u << key)) return TV_EDECODE; /* duplicate key */
-            seen |= 1u << key;
-        }
+        if (crdt_mp_u64(k, &key) || seen_twice(&seen, key)) return TV_EDECODE;
         switch (key) {
         case SK_VENUE:
             if (crdt_mp_bin_n(v, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
@@ -444,24 +473,20 @@ static int decode_scan(crdt_scan *s, const msgpack_object_map *m)
             break; /* a newer writer's field: kept in the bytes, ignored here */
         }
     }
-    const uint32_t required = 1u << SK_VENUE | 1u << SK_UNIT | 1u << SK_PERSON | 1u << SK_DIR |
-                              1u << SK_AT | 1u << SK_METHOD;
+    const uint64_t required = KEY_BIT(SK_VENUE) | KEY_BIT(SK_UNIT) | KEY_BIT(SK_PERSON) |
+                              KEY_BIT(SK_DIR) | KEY_BIT(SK_AT) | KEY_BIT(SK_METHOD);
     if ((seen & required) != required || !scan_valid(s)) return TV_EDECODE;
     return TV_OK;
 }
 
 static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *k = &m->ptr[i].key, *o = &m->ptr[i].val;
         uint64_t key, x;
         const uint8_t *b;
-        if (crdt_mp_u64(k, &key)) return TV_EDECODE;
-        if (key >= 1 && key <= 32) {
-            if (seen & (1u << key)) return TV_EDECODE;
-            seen |= 1u << key;
-        }
+        if (crdt_mp_u64(k, &key) || seen_twice(&seen, key)) return TV_EDECODE;
         switch (key) {
         case VK_VENUE:
             if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
@@ -502,35 +527,31 @@ static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
             break;
         }
     }
-    if (!(seen & (1u << VK_VENUE)) || !venue_valid(v)) return TV_EDECODE;
+    if (!(seen & KEY_BIT(VK_VENUE)) || !venue_valid(v)) return TV_EDECODE;
     return TV_OK;
 }
 
 static int decode_cert(crdt_cert_event *c, const msgpack_object_map *m)
 {
-    int seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         uint64_t key;
-        if (crdt_mp_u64(&m->ptr[i].key, &key)) return TV_EDECODE;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
         if (key != 1) continue;
-        if (seen++ || crdt_mp_bin(&m->ptr[i].val, CRDT_CERT_EVENT_BYTES_MAX, &c->cert, &c->len) ||
+        if (crdt_mp_bin(&m->ptr[i].val, CRDT_CERT_EVENT_BYTES_MAX, &c->cert, &c->len) ||
             c->len == 0)
             return TV_EDECODE;
     }
-    return seen ? TV_OK : TV_EDECODE;
+    return seen & KEY_BIT(1) ? TV_OK : TV_EDECODE;
 }
 
 static int decode_revoke(crdt_revoke *r, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         uint64_t key;
         const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key)) return TV_EDECODE;
-        if (key == 1 || key == 2) {
-            if (seen & (1u << key)) return TV_EDECODE;
-            seen |= 1u << key;
-        }
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
         if (key == 1) {
             if (crdt_mp_bin_n(&m->ptr[i].val, TV_NODE_ID_BYTES, &b)) return TV_EDECODE;
             memcpy(r->subject, b, TV_NODE_ID_BYTES);
@@ -538,21 +559,13 @@ static int decode_revoke(crdt_revoke *r, const msgpack_object_map *m)
             return TV_EDECODE;
         }
     }
-    return seen & 2u ? TV_OK : TV_EDECODE;
-}
-
-/* Marks key as seen; 1 when it was seen before (a duplicate key is malformed). */
-static int seen_twice(uint32_t *seen, uint64_t key)
-{
-    if (key < 1 || key > 31) return 0;
-    if (*seen & (1u << key)) return 1;
-    *seen |= 1u << key;
-    return 0;
+    return (seen & KEY_BIT(1)) && text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 0) ? TV_OK
+                                                                                : TV_EDECODE;
 }
 
 static int decode_controller(uint32_t type, crdt_controller *c, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
         uint64_t key;
@@ -581,14 +594,14 @@ static int decode_controller(uint32_t type, crdt_controller *c, const msgpack_ob
             break;
         }
     }
-    const uint32_t required = 1u << CK_VENUE | 1u << CK_UNIT | 1u << CK_PHONE;
+    const uint64_t required = KEY_BIT(CK_VENUE) | KEY_BIT(CK_UNIT) | KEY_BIT(CK_PHONE);
     if ((seen & required) != required || !controller_valid(type, c)) return TV_EDECODE;
     return TV_OK;
 }
 
 static int decode_reminder(crdt_reminder *r, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
         uint64_t key, x;
@@ -613,7 +626,7 @@ static int decode_reminder(crdt_reminder *r, const msgpack_object_map *m)
             break;
         }
     }
-    const uint32_t required = 1u << CK_VENUE | 1u << CK_UNIT | 1u << RK_ACTION;
+    const uint64_t required = KEY_BIT(CK_VENUE) | KEY_BIT(CK_UNIT) | KEY_BIT(RK_ACTION);
     if ((seen & required) != required || !reminder_valid(r)) return TV_EDECODE;
     return TV_OK;
 }
@@ -640,7 +653,7 @@ static int decode_sealed(crdt_person *p, const msgpack_object *o)
 
 static int decode_person(crdt_person *p, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
         uint64_t key, x;
@@ -671,14 +684,15 @@ static int decode_person(crdt_person *p, const msgpack_object_map *m)
             break;
         }
     }
-    const uint32_t required = 1u << PK_PERSON | 1u << PK_UNIT | 1u << PK_ID | 1u << PK_SEALED;
+    const uint64_t required =
+        KEY_BIT(PK_PERSON) | KEY_BIT(PK_UNIT) | KEY_BIT(PK_ID) | KEY_BIT(PK_SEALED);
     if ((seen & required) != required || !person_valid(p)) return TV_EDECODE;
     return TV_OK;
 }
 
 static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
         uint64_t key;
@@ -691,7 +705,7 @@ static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
             return TV_EDECODE;
         }
     }
-    const uint32_t required = 1u << XK_PERSON | 1u << XK_REASON;
+    const uint64_t required = KEY_BIT(XK_PERSON) | KEY_BIT(XK_REASON);
     if ((seen & required) != required || !text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 1))
         return TV_EDECODE;
     return TV_OK;
@@ -699,7 +713,7 @@ static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
 
 static int decode_risk(crdt_risk *r, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
         uint64_t key, x;
@@ -722,14 +736,14 @@ static int decode_risk(crdt_risk *r, const msgpack_object_map *m)
             break;
         }
     }
-    const uint32_t required = 1u << LK_UNIT | 1u << LK_LEVEL | 1u << LK_FROM;
+    const uint64_t required = KEY_BIT(LK_UNIT) | KEY_BIT(LK_LEVEL) | KEY_BIT(LK_FROM);
     if ((seen & required) != required || !risk_valid(r)) return TV_EDECODE;
     return TV_OK;
 }
 
 static int decode_unit(crdt_unit *u, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
         uint64_t key;
@@ -739,14 +753,14 @@ static int decode_unit(crdt_unit *u, const msgpack_object_map *m)
             (key == UK_PARENT && get_text(o, TV_UNIT_CODE_MAX, &u->parent)))
             return TV_EDECODE;
     }
-    const uint32_t required = 1u << UK_CODE | 1u << UK_NAME | 1u << UK_PARENT;
+    const uint64_t required = KEY_BIT(UK_CODE) | KEY_BIT(UK_NAME) | KEY_BIT(UK_PARENT);
     if ((seen & required) != required || !unit_valid(u)) return TV_EDECODE;
     return TV_OK;
 }
 
 static int decode_case(crdt_case *c, const msgpack_object_map *m)
 {
-    uint32_t seen = 0;
+    uint64_t seen = 0;
     c->onset_ms = c->sampled_ms = c->at_ms = CRDT_TIME_NONE;
     for (uint32_t i = 0; i < m->size; i++) {
         const msgpack_object *o = &m->ptr[i].val;
@@ -766,19 +780,20 @@ static int decode_case(crdt_case *c, const msgpack_object_map *m)
             c->status = (uint8_t)x;
             break;
         case AK_ONSET:
-            if (crdt_mp_i64(o, &c->onset_ms) || c->onset_ms < 0) return TV_EDECODE;
+            if (crdt_mp_i64(o, &c->onset_ms) || !crdt_time_valid(c->onset_ms)) return TV_EDECODE;
             break;
         case AK_SAMPLED:
-            if (crdt_mp_i64(o, &c->sampled_ms) || c->sampled_ms < 0) return TV_EDECODE;
+            if (crdt_mp_i64(o, &c->sampled_ms) || !crdt_time_valid(c->sampled_ms))
+                return TV_EDECODE;
             break;
         case AK_AT:
-            if (crdt_mp_i64(o, &c->at_ms) || c->at_ms < 0) return TV_EDECODE;
+            if (crdt_mp_i64(o, &c->at_ms) || !crdt_time_valid(c->at_ms)) return TV_EDECODE;
             break;
         default:
             break;
         }
     }
-    const uint32_t required = 1u << AK_PERSON | 1u << AK_UNIT | 1u << AK_STATUS;
+    const uint64_t required = KEY_BIT(AK_PERSON) | KEY_BIT(AK_UNIT) | KEY_BIT(AK_STATUS);
     if ((seen & required) != required || !case_valid(c)) return TV_EDECODE;
     return TV_OK;
 }

@@ -64,8 +64,14 @@ enum crdt_case_status {
 #define CRDT_CASE_STATUS_MAX 3
 #define CRDT_RISK_LEVEL_MAX 4 /* Resolution 128/NQ-CP: 1 low .. 4 very high */
 #define CRDT_TIME_NONE (-1)   /* an optional time not given */
+/* Times carried in event fields (a scan's `at`, a case's onset/sampled/at, a risk level's
+ * `from`) lie in [0, CRDT_TIME_MS_MAX): ms since the Unix epoch, before 2200-01-01T00:00Z.
+ * Anything outside is malformed, so arithmetic on a decoded time (crdt_day_vn adds 7 hours,
+ * windows add days) can never overflow. */
+#define CRDT_TIME_MS_MAX INT64_C(7258118400000)
 
-/* A borrowed string: n bytes of UTF-8 at p, not NUL-terminated. */
+/* A borrowed string: n bytes of UTF-8 at p, not NUL-terminated. Every str field of an
+ * event is text in the sense of crdt_text_valid: no control characters. */
 typedef struct crdt_text {
     const char *p;
     uint32_t n;
@@ -235,6 +241,17 @@ int crdt_unit_code_valid(const char *s, size_t n);
  * belongs to its commune (the part before the first '.'); any other code to itself. */
 size_t crdt_unit_owner_len(const char *s, size_t n);
 
+/* Returns 1 when s[0..n) is text an event may carry: well-formed UTF-8 (crdt_utf8_valid)
+ * without control characters -- no C0 (U+0000-U+001F, so no NUL, tab or newline), no DEL
+ * (U+007F), no C1 (U+0080-U+009F) -- else 0. An empty string is text. */
+int crdt_text_valid(const char *s, size_t n);
+
+/* Returns 1 when t is a time an event field may carry: 0 <= t < CRDT_TIME_MS_MAX. */
+static inline int crdt_time_valid(int64_t t)
+{
+    return t >= 0 && t < CRDT_TIME_MS_MAX;
+}
+
 /* Returns the case status's name ("F0", "F1", "F2", "cleared") or NULL. */
 const char *crdt_case_status_name(uint32_t status);
 
@@ -256,8 +273,10 @@ int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.
- * Returns 0, TV_EDECODE (malformed, or a known type with invalid fields), TV_ELIMIT
- * (larger than CRDT_EVENT_BYTES_MAX) or TV_ENOMEM; *ev is zeroed on failure. */
+ * Returns 0, TV_EDECODE (malformed, or a known type with invalid fields: among them a
+ * duplicated map key below 64, a str field that is not text (crdt_text_valid), a time
+ * field outside [0, CRDT_TIME_MS_MAX)), TV_ELIMIT (larger than CRDT_EVENT_BYTES_MAX) or
+ * TV_ENOMEM; *ev is zeroed on failure. */
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 

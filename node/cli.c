@@ -2,6 +2,7 @@
 #include "node/cli.h"
 #include "node/payload.h"
 #include "node/record.h"
+#include "node/text.h"
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "node/enroll.h"
@@ -32,6 +33,15 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...)
     fprintf(stderr, "\nTry 'truyvet %s --help'.\n", cmd);
     va_end(ap);
     return TV_EXIT_USAGE;
+}
+
+int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    char why[TV_TEXT_WHY_BYTES];
+    if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
+    if (tv_text_check(s, n, why)) return tv_cli_usage(cmd, "the %s %s.", what, why);
+    return 0;
 }
 
 int tv_cli_bad_option(const char *cmd, int c, char **argv)

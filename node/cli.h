@@ -9,6 +9,7 @@
 #include "crdt/cert.h"
 #include "node/json.h"
 #include "node/node.h"
+#include "node/text.h"
 
 #include <stdio.h>
 
@@ -70,6 +71,12 @@ void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Checks text typed for a field of at most max bytes (what names it: "venue name"), by
+ * tv_text_check: no control character, valid UTF-8. Prints a usage error for command cmd
+ * ("the venue name holds a control character (U+001B).") and returns TV_EXIT_USAGE when
+ * it may not be recorded; 0 otherwise. */
+int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max);
 
 /* Reports an option getopt_long (with a leading ':' in its option string) refused: c is
  * ':' for a missing value, else an unknown option. Returns TV_EXIT_USAGE. */

@@ -304,7 +304,7 @@ static int show_request(const tv_enroll_request *r, int json)
     }
     printf("enrolment request (signature valid)\nnode      %s\nrole      %s\nunit      %s\n"
            "name      %s\ncreated   %s\n",
-           hex, tv_role_name(r->role), r->unit, r->name, when);
+           hex, tv_role_name(r->role), r->unit, tv_text_esc(r->name), when);
     return TV_EXIT_OK;
 }
 
@@ -345,7 +345,7 @@ static int show_cert_file(const tv_enroll_cert_file *f, int json)
     } else {
         printf("certificate file (signature and chain valid)\nfor node  %s\nroot      %s\n"
                "issuer    %s\nissued    %s\nendpoints %s\nchain\n",
-               node, root, issuer, when, f->endpoints[0] ? f->endpoints : "(none)");
+               node, root, issuer, when, f->endpoints[0] ? tv_text_esc(f->endpoints) : "(none)");
     }
     for (uint32_t i = 0; i < f->chain_len; i++) {
         /* the chain was checked by the parse, so every certificate opens */
@@ -460,7 +460,8 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
                      id, a.out, write_error(rc));
         rc = TV_EXIT_FAIL;
     } else {
-        fprintf(stderr, "issued to %s \"%s\" (node %s...): ", tv_role_name(r.role), r.name, id);
+        fprintf(stderr, "issued to %s \"%s\" (node %s...): ", tv_role_name(r.role),
+                tv_text_esc(r.name), id);
         tv_cli_cert_text(stderr, c);
         fprintf(stderr,
                 "\nrecorded in this node's log; take the certificate file (%s) to that "
@@ -583,6 +584,8 @@ int tv_cmd_revoke(tv_cli *cli, int argc, char **argv)
     if (tv_hex_decode(subject, sizeof subject, argv[optind]))
         return tv_cli_usage("revoke", "'%s' is not a node id: a node id has 64 hex digits.",
                             argv[optind]);
+    if (a.reason && (rc = tv_cli_text("revoke", "reason", a.reason, CRDT_TEXT_BYTES_MAX)))
+        return rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     char why[TV_ENROLL_WHY_MAX] = "";

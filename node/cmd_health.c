@@ -90,9 +90,11 @@ static int health_refused(tv_cli *cli, int rc, const char *what, const char *uni
 
 static int when_opt(const char *cmd, const char *name, const char *v, int64_t *ms)
 {
-    if (tv_cli_when(v, ms) == 0 && *ms >= 0) return 0;
-    return tv_cli_usage(cmd, "%s takes 'today', a date or a time with its offset, not '%s'.", name,
-                        v);
+    if (tv_cli_when(v, ms) == 0 && crdt_time_valid(*ms)) return 0;
+    return tv_cli_usage(cmd,
+                        "%s takes 'today', a date or a time with its offset (before 2200), "
+                        "not '%s'.",
+                        name, tv_text_esc(v));
 }
 
 static int case_add(tv_cli *cli, int argc, char **argv)
@@ -179,8 +181,8 @@ static int case_add(tv_cli *cli, int argc, char **argv)
         } else {
             snprintf(disp, sizeof disp, "?");
         }
-        printf("recorded: %s %s  %s (unit %s)\n", crdt_case_status_name(cs.status), ref, disp,
-               unit);
+        printf("recorded: %s %s  %s (unit %s)\n", crdt_case_status_name(cs.status), ref,
+               tv_text_esc(disp), unit);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);
@@ -258,7 +260,8 @@ static int list_person(const uint8_t *ref, void *arg)
     date_of(on, sizeof on, cs.current.onset_ms);
     date_of(sa, sizeof sa, cs.current.sampled_ms);
     printf("%-7s  %s  %-28s  unit %-8s onset %s  sampled %s  set %.16s",
-           crdt_case_status_name(cs.current.status), hex, disp, cs.current.unit, on, sa, set);
+           crdt_case_status_name(cs.current.status), hex, tv_text_esc(disp), cs.current.unit, on,
+           sa, set);
     if (cs.has_window) {
         date_of(wf, sizeof wf, cs.window_from);
         if (cs.window_to == TV_WINDOW_OPEN)
@@ -355,13 +358,12 @@ static int risk_set(tv_cli *cli, int argc, char **argv)
                             unit);
     if (strlen(level) != 1 || level[0] < '1' || level[0] > '0' + CRDT_RISK_LEVEL_MAX)
         return tv_cli_usage("risk", "--level is 1, 2, 3 or 4, not '%s'.", level);
-    if (note && (strlen(note) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(note, strlen(note))))
-        return tv_cli_usage("risk", "the note must be text of at most %d bytes.",
-                            CRDT_TEXT_BYTES_MAX);
+    int rc;
+    if (note && (rc = tv_cli_text("risk", "note", note, CRDT_TEXT_BYTES_MAX))) return rc;
     crdt_risk r = {.unit = {unit, (uint32_t)strlen(unit)},
                    .level = (uint8_t)(level[0] - '0'),
                    .note = {note, note ? (uint32_t)strlen(note) : 0}};
-    int rc = when_opt("risk", "--from", from, &r.from_ms);
+    rc = when_opt("risk", "--from", from, &r.from_ms);
     if (rc) return rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
@@ -412,8 +414,8 @@ static void risk_print(const show_ctx *s, const char *unit, const store_risk *r,
         return;
     }
     printf("%-15s  %-9s  level %-18s from %.16s%s%s%s%s\n", unit, what, level_names[r->level], w,
-           strcmp(r->unit, unit) ? "  (its commune's)" : "", r->note[0] ? "  \"" : "", r->note,
-           r->note[0] ? "\"" : "");
+           strcmp(r->unit, unit) ? "  (its commune's)" : "", r->note[0] ? "  \"" : "",
+           tv_text_esc(r->note), r->note[0] ? "\"" : "");
 }
 
 /* The level in force for one unit, then the changes set for later. */
@@ -546,8 +548,9 @@ static void alert_print(alert_ctx *a, uint64_t case_no, const tv_case *cs, const
         tv_json_line_end(&j);
         return;
     }
-    printf("  %.10s %.5s-%.5s  %s%s%s  (%s, owner %s)\n", f, f + 11, t + 11, v->name,
-           v->village[0] ? ", " : "", v->village, vid, v->owner_phone[0] ? v->owner_phone : "-");
+    printf("  %.10s %.5s-%.5s  %s%s%s  (%s, owner %s)\n", f, f + 11, t + 11, tv_text_esc(v->name),
+           v->village[0] ? ", " : "", tv_text_esc(v->village), vid,
+           v->owner_phone[0] ? tv_text_esc(v->owner_phone) : "-");
 }
 
 /* One person: if an F0 was declared, their presences at our venues in the window. */

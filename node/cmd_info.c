@@ -301,7 +301,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         char hex[2 * TV_NODE_ID_BYTES + 1];
         tv_hex_encode(hex, n.id.pk, TV_NODE_ID_BYTES);
         printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex,
-               tv_role_name(n.role), n.unit, n.name, cli->dir);
+               tv_role_name(n.role), n.unit, tv_text_esc(n.name), tv_text_esc(cli->dir));
         enrolment_text(e, n.id.pk);
         printf("events    %" PRIu64 " (", counts.events);
         const char *sep = "";
@@ -502,14 +502,13 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
     case CRDT_EV_SCAN: {
         const crdt_scan *s = &ev->u.scan;
         tv_hex_encode(hex, s->venue, TV_VENUE_ID_BYTES);
-        printf("  %-3s venue %s  %.*s", s->direction == CRDT_DIR_IN ? "in" : "out", hex,
-               (int)s->masked.n, s->masked.p);
+        printf("  %-3s venue %s  %s", s->direction == CRDT_DIR_IN ? "in" : "out", hex,
+               tv_text_esc_n(s->masked.p, s->masked.n));
         break;
     }
     case CRDT_EV_VENUE_UPSERT:
         tv_hex_encode(hex, ev->u.venue.venue, TV_VENUE_ID_BYTES);
-        printf("  venue %s  %.*s", hex, (int)ev->u.venue.name.n,
-               ev->u.venue.name.p ? ev->u.venue.name.p : "");
+        printf("  venue %s  %s", hex, tv_text_esc_n(ev->u.venue.name.p, ev->u.venue.name.n));
         break;
     case CRDT_EV_CERT:
         if (crdt_cert_open(c->cert, ev->u.cert.cert, ev->u.cert.len) == TV_OK) {
@@ -522,46 +521,45 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         break;
     case CRDT_EV_REVOKE:
         tv_hex_encode(hex, ev->u.revoke.subject, TV_NODE_ID_BYTES);
-        printf("  node %s%s%.*s", hex, ev->u.revoke.reason.n ? "  " : "",
-               (int)ev->u.revoke.reason.n, ev->u.revoke.reason.n ? ev->u.revoke.reason.p : "");
+        printf("  node %s%s%s", hex, ev->u.revoke.reason.n ? "  " : "",
+               tv_text_esc_n(ev->u.revoke.reason.p, ev->u.revoke.reason.n));
         break;
     case CRDT_EV_CONTROLLER_ADD:
     case CRDT_EV_CONTROLLER_REMOVE:
         tv_hex_encode(hex, ev->u.controller.venue, TV_VENUE_ID_BYTES);
-        printf("  venue %s  %.*s", hex, (int)ev->u.controller.phone.n,
-               ev->u.controller.phone.n ? ev->u.controller.phone.p : "");
+        printf("  venue %s  %s", hex,
+               tv_text_esc_n(ev->u.controller.phone.p, ev->u.controller.phone.n));
         break;
     case CRDT_EV_VENUE_REMINDER: {
         const crdt_reminder *r = &ev->u.reminder;
         tv_hex_encode(hex, r->venue, TV_VENUE_ID_BYTES);
-        printf("  venue %s  %s%s%.*s", hex, r->action == CRDT_REINSTATE ? "reinstate" : "remind",
-               r->note.n ? "  " : "", (int)r->note.n, r->note.n ? r->note.p : "");
+        printf("  venue %s  %s%s%s", hex, r->action == CRDT_REINSTATE ? "reinstate" : "remind",
+               r->note.n ? "  " : "", tv_text_esc_n(r->note.p, r->note.n));
         break;
     }
     case CRDT_EV_PERSON: {
         const crdt_person *p = &ev->u.person;
         tv_hex_encode(hex, p->person, TV_PERSON_REF_BYTES);
-        printf("  person %.16s  %.*s  %.*s", hex, (int)p->name_masked.n,
-               p->name_masked.n ? p->name_masked.p : "", (int)p->id_masked.n,
-               p->id_masked.n ? p->id_masked.p : "");
+        printf("  person %.16s  %s  %s", hex, tv_text_esc_n(p->name_masked.p, p->name_masked.n),
+               tv_text_esc_n(p->id_masked.p, p->id_masked.n));
         break;
     }
     case CRDT_EV_REVEAL:
         tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
-        printf("  person %.16s  %.*s", hex, (int)ev->u.reveal.reason.n,
-               ev->u.reveal.reason.n ? ev->u.reveal.reason.p : "");
+        printf("  person %.16s  %s", hex,
+               tv_text_esc_n(ev->u.reveal.reason.p, ev->u.reveal.reason.n));
         break;
     case CRDT_EV_UNIT:
-        printf("  unit %.*s \"%.*s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,
-               (int)ev->u.unit.name.n, ev->u.unit.name.p, (int)ev->u.unit.parent.n,
+        printf("  unit %.*s \"%s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,
+               tv_text_esc_n(ev->u.unit.name.p, ev->u.unit.name.n), (int)ev->u.unit.parent.n,
                ev->u.unit.parent.p);
         break;
     case CRDT_EV_RISK_LEVEL: {
         char w[TV_TIME_STR_BYTES];
         tv_time_format_vn(w, sizeof w, ev->u.risk.from_ms);
-        printf("  unit %.*s  level %u from %s%s%.*s", (int)ev->u.risk.unit.n, ev->u.risk.unit.p,
-               ev->u.risk.level, w, ev->u.risk.note.n ? "  " : "", (int)ev->u.risk.note.n,
-               ev->u.risk.note.n ? ev->u.risk.note.p : "");
+        printf("  unit %.*s  level %u from %s%s%s", (int)ev->u.risk.unit.n, ev->u.risk.unit.p,
+               ev->u.risk.level, w, ev->u.risk.note.n ? "  " : "",
+               tv_text_esc_n(ev->u.risk.note.p, ev->u.risk.note.n));
         break;
     }
     case CRDT_EV_CASE_STATUS:

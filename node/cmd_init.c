@@ -144,6 +144,8 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                             tv_role_name(role), want, unit);
     if (name[0] == '\0' || strlen(name) > TV_NODE_NAME_MAX)
         return tv_cli_usage("init", "the name must have 1 to %d bytes.", TV_NODE_NAME_MAX);
+    int rc = tv_cli_text("init", "name", name, TV_NODE_NAME_MAX);
+    if (rc) return rc;
     if (health >= 0 && role != TV_ROLE_PROVINCE)
         return tv_cli_usage("init",
                             "--health and --no-health are for a province (the root); a %s "
@@ -152,7 +154,7 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                             tv_role_name(role));
 
     uint8_t id[TV_NODE_ID_BYTES];
-    int rc = tv_node_create(cli->dir, role, unit, name, id);
+    rc = tv_node_create(cli->dir, role, unit, name, id);
     if (rc == TV_EEXIST) {
         tv_cli_error("%s already holds a node; nothing was changed. Use another directory "
                      "with -d DIR.",

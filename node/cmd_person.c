@@ -41,7 +41,7 @@ static const char audit_help[] =
 
 static void detail_line(const char *label, const char *v)
 {
-    if (*v) printf("  %-9s %s\n", label, v);
+    if (*v) printf("  %-9s %s\n", label, tv_text_esc(v));
 }
 
 static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_details *d, int json)
@@ -75,7 +75,7 @@ static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_de
     }
     char refhex[2 * TV_PERSON_REF_BYTES + 1];
     sodium_bin2hex(refhex, sizeof refhex, ref, TV_PERSON_REF_BYTES);
-    printf("person    %s\nref       %s\n", disp, refhex);
+    printf("person    %s\nref       %s\n", tv_text_esc(disp), refhex);
     if (s->birth_year) printf("born      %u\n", s->birth_year);
     char origin[17];
     sodium_bin2hex(origin, sizeof origin, s->origin, 8);
@@ -134,12 +134,10 @@ static int person_show(tv_cli *cli, int argc, char **argv)
     if (reveal && (!reason || !*reason))
         return tv_cli_usage("person", "--reveal needs --reason: say why the details are needed.");
     if (!reveal && reason) return tv_cli_usage("person", "--reason goes with --reveal.");
-    if (reason &&
-        (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(reason, strlen(reason))))
-        return tv_cli_usage("person", "the reason must be text of at most %d bytes.",
-                            CRDT_TEXT_BYTES_MAX);
+    int rc;
+    if (reason && (rc = tv_cli_text("person", "reason", reason, CRDT_TEXT_BYTES_MAX))) return rc;
     tv_node n;
-    int rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
+    rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
     if (rc) return rc;
     uint8_t ref[TV_PERSON_REF_BYTES];
     if ((rc = tv_cli_person_ref("person", &n, person, refhex, ref))) {
@@ -260,7 +258,7 @@ static int audit_row(uint64_t hlc, const uint8_t *origin, const uint8_t *person,
         tv_json_line_end(a->j);
     } else {
         printf("%s  node %s (unit %s)  person %s  reason: %s\n", when, who, *unit ? unit : "?",
-               whose, why);
+               whose, tv_text_esc(why));
     }
     return 0;
 }

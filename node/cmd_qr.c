@@ -90,7 +90,7 @@ int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
         tv_venue_payload_format(text, &p);
         tv_short_code(code, v.id);
         puts(text);
-        fprintf(stderr, "short code: %s (%s)\n", code, v.name);
+        fprintf(stderr, "short code: %s (%s)\n", code, tv_text_esc(v.name));
     }
     tv_node_close(&n);
     return rc;
@@ -155,7 +155,7 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
         if ((rc = tv_poster_write(out, &po)))
             rc = tv_cli_fail(cli, rc, "the poster was not written");
         else
-            fprintf(stderr, "wrote the poster of %s to %s\n", v.name, out);
+            fprintf(stderr, "wrote the poster of %s to %s\n", tv_text_esc(v.name), out);
     }
     tv_node_close(&n);
     return rc;
@@ -195,7 +195,8 @@ static int verdict(int json, const char *result, const char *why, const tv_venue
     printf("%s: %s\n", result, why);
     if (p) {
         tv_hex_encode(hex, p->venue, TV_VENUE_ID_BYTES);
-        printf("  venue  %s%s%s (unit %s)\n", hex, v ? "  " : "", v ? v->name : "", p->unit);
+        printf("  venue  %s%s%s (unit %s)\n", hex, v ? "  " : "", v ? tv_text_esc(v->name) : "",
+               p->unit);
     }
     if (signer) {
         tv_hex_encode(hex, signer->subject, TV_NODE_ID_BYTES);
@@ -363,6 +364,8 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         } else if (names[i]) {
             if (cards[i].name[0] || strlen(names[i]) >= sizeof cards[i].name)
                 rc = tv_cli_usage("person card", "--name goes with a phone number, briefly.");
+            else if ((rc = tv_cli_text("person card", "name", names[i], TV_CARD_NAME_MAX)))
+                break;
             else {
                 strcpy(cards[i].name, names[i]);
                 tv_name_mask(cards[i].name, cards[i].name_masked, sizeof cards[i].name_masked);

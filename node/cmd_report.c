@@ -68,8 +68,10 @@ static size_t display_width(const char *s)
     return w;
 }
 
+/* Prints s escaped (unit names come from unit events of any node), padded to width. */
 static void pad(FILE *f, const char *s, size_t width)
 {
+    s = tv_text_esc(s);
     fputs(s, f);
     for (size_t w = display_width(s); w < width; w++)
         fputc(' ', f);
@@ -129,7 +131,7 @@ static void print_table(FILE *f, const tv_report *r, const out_ctx *o)
             u ? " " : "", u ? u->name : "", a, b);
     size_t namew = 4;
     for (size_t i = 0; o->depth > 0 && i < r->n; i++) {
-        size_t w = display_width(r->rows[i].name) + 2 * (size_t)(r->rows[i].level - 1);
+        size_t w = display_width(tv_text_esc(r->rows[i].name)) + 2 * (size_t)(r->rows[i].level - 1);
         if (r->rows[i].level <= o->depth && w > namew) namew = w;
     }
     size_t codew = 8;
@@ -236,7 +238,7 @@ static void print_csv(FILE *f, const tv_report *r, const out_ctx *o)
                                i < r->n       ? w->code
                                : o->depth > 0 ? "total"
                                               : o->unit,
-                               i < r->n             ? w->name
+                               i < r->n             ? tv_text_esc(w->name)
                                : o->depth > 0 || !u ? ""
                                                     : u->name,
                                lv,

@@ -143,18 +143,20 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     tv_card card;
     const char *why;
     if (tv_card_parse(person, strlen(person), &card, &why))
-        return tv_cli_usage("scan", "'%s' cannot be read as a person: %s.", person, why);
+        return tv_cli_usage("scan", "'%s' cannot be read as a person: %s.", tv_text_esc(person),
+                            why);
     int64_t at_ms = 0;
-    if (at && tv_time_parse(at, &at_ms))
-        return tv_cli_usage("scan", "'%s' is not a time; write it like 2021-10-06T08:30:00+07:00.",
-                            at);
-    if (device &&
-        (strlen(device) > CRDT_DEVICE_BYTES_MAX || !crdt_utf8_valid(device, strlen(device))))
-        return tv_cli_usage("scan", "the device label must be text of at most %d bytes.",
-                            CRDT_DEVICE_BYTES_MAX);
+    if (at && (tv_time_parse(at, &at_ms) || !crdt_time_valid(at_ms)))
+        return tv_cli_usage("scan",
+                            "'%s' is not a time before 2200; write it like "
+                            "2021-10-06T08:30:00+07:00.",
+                            tv_text_esc(at));
+    int rc;
+    if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
+        return rc;
 
     tv_node n;
-    int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
+    rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
     if (rc) return rc;
     tv_recorder rec;
     int have_rec = 0;
@@ -206,8 +208,8 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     } else {
         print_event_id(&n, seq);
         putchar('\n');
-        fprintf(stderr, "%s %s at %s, %s\n", out ? "check-out" : "check-in", sd.masked, v.name,
-                when);
+        fprintf(stderr, "%s %s at %s, %s\n", out ? "check-out" : "check-in", tv_text_esc(sd.masked),
+                tv_text_esc(v.name), when);
     }
 done:
     if (have_rec) tv_recorder_free(&rec);
@@ -245,7 +247,7 @@ static void reject(import_state *s, uint64_t line, const char *fmt, const char *
 {
     if (s->rejected++ < IMPORT_ERRORS_SHOWN) {
         fprintf(stderr, "truyvet: line %llu: ", (unsigned long long)line);
-        fprintf(stderr, fmt, arg);
+        fprintf(stderr, fmt, tv_text_esc(arg)); /* the file's text: escaped */
         fputc('\n', stderr);
     }
 }
@@ -373,8 +375,10 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
         return 0;
     }
     int64_t at;
-    if (tv_time_parse(f[col[COL_TIME]], &at)) {
-        reject(s, line, "'%s' is not an ISO 8601 time with offset (2021-10-06T08:30:00+07:00)",
+    if (tv_time_parse(f[col[COL_TIME]], &at) || !crdt_time_valid(at)) {
+        reject(s, line,
+               "'%s' is not an ISO 8601 time with offset before 2200 "
+               "(2021-10-06T08:30:00+07:00)",
                f[col[COL_TIME]]);
         return 0;
     }

@@ -369,11 +369,12 @@ static void print_answer(station *st, const answer *a)
     }
     switch (a->res) {
     case ANS_OK:
-        printf("OK  %s  %s %s%s%s\n", a->masked, st->out ? "check-out" : "check-in", when + 11,
-               colour ? "  " : "", colour ? colour : "");
+        printf("OK  %s  %s %s%s%s\n", tv_text_esc(a->masked), st->out ? "check-out" : "check-in",
+               when + 11, colour ? "  " : "", colour ? colour : "");
         break;
     case ANS_ALREADY:
-        printf("ALREADY CHECKED IN  %s%s%s\n", a->masked, colour ? "  " : "", colour ? colour : "");
+        printf("ALREADY CHECKED IN  %s%s%s\n", tv_text_esc(a->masked), colour ? "  " : "",
+               colour ? colour : "");
         break;
     case ANS_UNREADABLE:
         printf("UNREADABLE (%s)\n", a->why);
@@ -461,10 +462,9 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
     }
     if (optind < argc) return tv_cli_usage("station", "unexpected argument '%s'.", argv[optind]);
     if (!venue) return tv_cli_usage("station", "station needs --venue.");
-    if (device &&
-        (strlen(device) > CRDT_DEVICE_BYTES_MAX || !crdt_utf8_valid(device, strlen(device))))
-        return tv_cli_usage("station", "the device label must be text of at most %d bytes.",
-                            CRDT_DEVICE_BYTES_MAX);
+    int rc;
+    if (device && (rc = tv_cli_text("station", "device label", device, CRDT_DEVICE_BYTES_MAX)))
+        return rc;
 
     station *st = calloc(1, sizeof *st);
     reader r = {.fd = STDIN_FILENO, .buf = malloc(LINE_MAX_BYTES + READ_CHUNK + 1)};
@@ -477,7 +477,7 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
     st->json = json;
     st->device = device;
     st->window_ms = window_min * 60 * 1000;
-    int rc = tv_cli_open(cli, &st->n, TV_NODE_WRITE);
+    rc = tv_cli_open(cli, &st->n, TV_NODE_WRITE);
     if (rc) goto free_only;
     if (st->n.role != TV_ROLE_COMMUNE) {
         tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
@@ -502,8 +502,8 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (isatty(STDERR_FILENO))
-        fprintf(stderr, "station at %s (%s): scan a code, one per line; Ctrl-D ends.\n", st->v.name,
-                out ? "check-outs" : "check-ins");
+        fprintf(stderr, "station at %s (%s): scan a code, one per line; Ctrl-D ends.\n",
+                tv_text_esc(st->v.name), out ? "check-outs" : "check-ins");
 
     int skipping = 0; /* inside a too-long line: drop input up to its end */
     while (!stop_flag) {

@@ -124,7 +124,7 @@ static void details_text(const revealed *rv, size_t idx, const char *indent)
     if (!d) return;
     char line[512];
     tv_details_line(line, sizeof line, d);
-    printf("%s%s\n", indent, line);
+    printf("%s%s\n", indent, tv_text_esc(line));
 }
 
 typedef struct units units;
@@ -189,7 +189,7 @@ static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *
 {
     char disp[2 * CRDT_MASKED_BYTES_MAX + 8], a[32], b[32];
     person_of(t, ref, disp, sizeof disp);
-    printf("case  %s\n", disp);
+    printf("case  %s\n", tv_text_esc(disp));
     details_text(rv, 0, "      ");
     printf("visits (where to zone): %zu\n", r->nvisits);
     for (size_t i = 0; i < r->nvisits; i++) {
@@ -197,8 +197,10 @@ static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *
         int known = store_venue_get(t, r->visits[i].venue, &v) == 0;
         hm(a, sizeof a, r->visits[i].from_ms);
         hm(b, sizeof b, r->visits[i].to_ms);
-        printf("  %s-%s  %s%s%s (unit %s)\n", a, b + 11, known ? v.name : "(a venue not held here)",
-               known && v.village[0] ? ", " : "", known ? v.village : "", known ? v.unit : "?");
+        printf("  %s-%s  %s%s%s (unit %s)\n", a, b + 11,
+               known ? tv_text_esc(v.name) : "(a venue not held here)",
+               known && v.village[0] ? ", " : "", known ? tv_text_esc(v.village) : "",
+               known ? v.unit : "?");
     }
     for (int level = 1; level <= 2; level++) {
         size_t count = 0;
@@ -210,7 +212,8 @@ static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *
             const tv_contact *c = &r->contacts[i];
             if (c->level != level) continue;
             person_of(t, c->ref, disp, sizeof disp);
-            printf("  %2zu  %-40s  %4lld min\n", ++rank, disp, (long long)(c->total_ms / 60000));
+            printf("  %2zu  %-40s  %4lld min\n", ++rank, tv_text_esc(disp),
+                   (long long)(c->total_ms / 60000));
             details_text(rv, i + 1, "        ");
             for (size_t k = 0; k < c->nshared; k++) {
                 store_venue v;
@@ -218,7 +221,7 @@ static void print_text(store_txn *t, const uint8_t *ref, const tv_trace_result *
                 hm(a, sizeof a, c->shared[k].from_ms);
                 hm(b, sizeof b, c->shared[k].to_ms);
                 printf("        %s-%s  %s\n", a, b + 11,
-                       known ? v.name : "(a venue not held here)");
+                       known ? tv_text_esc(v.name) : "(a venue not held here)");
             }
         }
     }
@@ -452,20 +455,21 @@ static void csv_row(store_txn *t, const char *kind, const uint8_t *ref, const ui
     tv_time_format_vn(e, sizeof e, to);
     snprintf(mins, sizeof mins, "%lld", (long long)((to - from) / 60000));
     const tv_details *d = details_of(rv, idx);
+    /* stored text is escaped here too: a CSV on standard output may reach a terminal */
     const char *cells[] = {kind,
-                           disp,
+                           tv_text_esc(disp),
                            rh,
                            vh,
                            vid,
-                           known ? v.name : "",
+                           known ? tv_text_esc(v.name) : "",
                            known ? v.unit : "",
-                           known ? v.village : "",
+                           known ? tv_text_esc(v.village) : "",
                            f,
                            e,
                            mins,
-                           d ? d->name : "",
-                           d ? d->phone : "",
-                           d ? d->cccd : ""};
+                           d ? tv_text_esc(d->name) : "",
+                           d ? tv_text_esc(d->phone) : "",
+                           d ? tv_text_esc(d->cccd) : ""};
     tv_csv_write_row(stdout, cells, sizeof cells / sizeof cells[0] - (rv ? 0 : 3));
 }
 
@@ -603,13 +607,11 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     if (reveal && (!reason || !*reason))
         return tv_cli_usage("trace", "--reveal needs --reason: say why the details are needed.");
     if (!reveal && reason) return tv_cli_usage("trace", "--reason goes with --reveal.");
-    if (reason &&
-        (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(reason, strlen(reason))))
-        return tv_cli_usage("trace", "the reason must be text of at most %d bytes.",
-                            CRDT_TEXT_BYTES_MAX);
+    int rc;
+    if (reason && (rc = tv_cli_text("trace", "reason", reason, CRDT_TEXT_BYTES_MAX))) return rc;
 
     tv_node n;
-    int rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
+    rc = tv_cli_open(cli, &n, reveal ? TV_NODE_WRITE : 0);
     if (rc) return rc;
     if (reveal && !tv_node_is_health(&n)) {
         tv_node_close(&n);

@@ -63,9 +63,10 @@ static int unit_add(tv_cli *cli, int argc, char **argv)
                             code);
     const tv_unit *official = tv_unit_find(code);
     if (!name && official) name = official->name; /* it keeps that name anyway */
-    if (!name || !*name || strlen(name) > CRDT_TEXT_BYTES_MAX ||
-        !crdt_utf8_valid(name, strlen(name)))
+    if (!name || !*name)
         return tv_cli_usage("unit", "give --name, text of 1 to %d bytes.", CRDT_TEXT_BYTES_MAX);
+    int rc = tv_cli_text("unit", "unit name", name, CRDT_TEXT_BYTES_MAX);
+    if (rc) return rc;
     char dflt[TV_UNIT_CODE_MAX + 1];
     if (!parent) {
         tv_unit_parent(code, dflt);
@@ -79,7 +80,7 @@ static int unit_add(tv_cli *cli, int argc, char **argv)
                    .name = {name, (uint32_t)strlen(name)},
                    .parent = {parent, (uint32_t)strlen(parent)}};
     tv_node n;
-    int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
+    rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
     if (rc) return rc;
     uint64_t seq;
     if ((rc = tv_node_add_unit(&n, &u, NULL)) || (rc = tv_node_commit(&n, &seq))) {
@@ -125,7 +126,7 @@ static void list_under(list_ctx *x, const char *code, int depth)
             tv_json_object_end(&j);
             tv_json_line_end(&j);
         } else {
-            printf("%*s%-10s %s%s\n", 2 * depth, "", u->code, u->name,
+            printf("%*s%-10s %s%s\n", 2 * depth, "", u->code, tv_text_esc(u->name),
                    u->official ? "" : "  (local)");
         }
         list_under(x, u->code, depth + 1);
@@ -172,7 +173,7 @@ static int unit_list(tv_cli *cli, int argc, char **argv)
     if (rc == 0) {
         list_ctx x = {&tr, json, 0};
         const tv_tree_unit *self = tv_tree_find(&tr, under);
-        if (!json) printf("%s %s\n", under, self ? self->name : "");
+        if (!json) printf("%s %s\n", under, self ? tv_text_esc(self->name) : "");
         list_under(&x, under, json ? 0 : 1);
         tv_tree_free(&tr);
     }

@@ -210,14 +210,6 @@ static const tv_category *category_parse(const char *s)
     return NULL;
 }
 
-static int text_ok(const char *cmd, const char *what, const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
-    if (!crdt_utf8_valid(s, n)) return tv_cli_usage(cmd, "the %s is not valid UTF-8 text.", what);
-    return 0;
-}
-
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -262,7 +254,7 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
     int rc;
     if (a->name) {
         if (a->name[0] == '\0') return tv_cli_usage("venue", "the venue name is empty.");
-        if ((rc = text_ok("venue", "name", a->name, CRDT_TEXT_BYTES_MAX))) return rc;
+        if ((rc = tv_cli_text("venue", "venue name", a->name, CRDT_TEXT_BYTES_MAX))) return rc;
         v->fields |= CRDT_VENUE_F_NAME;
         v->name = (crdt_text){a->name, (uint32_t)strlen(a->name)};
     }
@@ -277,7 +269,7 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
         v->category = c->code;
     }
     if (a->village) {
-        if ((rc = text_ok("venue", "village", a->village, CRDT_TEXT_BYTES_MAX))) return rc;
+        if ((rc = tv_cli_text("venue", "village", a->village, CRDT_TEXT_BYTES_MAX))) return rc;
         v->fields |= CRDT_VENUE_F_VILLAGE;
         v->village = (crdt_text){a->village, (uint32_t)strlen(a->village)};
     }
@@ -488,8 +480,8 @@ static int list_one(const store_venue *v, void *arg)
     tv_hex_encode(hex, v->id, sizeof v->id);
     tv_cli_hlc_time(when, sizeof when, v->created_hlc);
     when[10] = '\0';
-    printf("%s  %s  %-16s  %s%s%s\n", hex, when, c ? c->slug : "?", v->name,
-           v->village[0] ? " — " : "", v->village);
+    printf("%s  %s  %-16s  %s%s%s\n", hex, when, c ? c->slug : "?", tv_text_esc(v->name),
+           v->village[0] ? " — " : "", tv_text_esc(v->village));
     return 0;
 }
 
@@ -555,8 +547,8 @@ static int nc_print(const nc_row *r, int json)
     }
     printf("%s  reminders %3llu (%llu active)  %-9s  last scan %-10s  %s%s%s\n", hex,
            (unsigned long long)r->st.reminders, (unsigned long long)r->st.reminders_active,
-           r->st.suspended ? "SUSPENDED" : "-", last, r->v.name, r->v.village[0] ? " — " : "",
-           r->v.village);
+           r->st.suspended ? "SUSPENDED" : "-", last, tv_text_esc(r->v.name),
+           r->v.village[0] ? " — " : "", tv_text_esc(r->v.village));
     return 0;
 }
 
@@ -748,8 +740,8 @@ static void show_text(const store_venue *v, const venue_more *m)
     if (m->st.last_scan_ms != INT64_MIN) tv_time_format_vn(last, sizeof last, m->st.last_scan_ms);
     printf("id:          %s\nname:        %s\ncategory:    %s (%s)\nunit:        %s\n"
            "village:     %s\nowner phone: %s\ncloses:      %s\nregistered:  %s\nupdated:     %s\n",
-           hex, v->name, c ? c->slug : "unknown", c ? c->name_vi : "?", v->unit, v->village,
-           v->owner_phone, closes, reg, upd);
+           hex, tv_text_esc(v->name), c ? c->slug : "unknown", c ? c->name_vi : "?", v->unit,
+           tv_text_esc(v->village), tv_text_esc(v->owner_phone), closes, reg, upd);
     printf("controllers:");
     if (m->nctrl == 0) printf(" none");
     for (size_t i = 0; i < m->nctrl; i++)
@@ -762,7 +754,7 @@ static void show_text(const store_venue *v, const venue_more *m)
         tv_cli_hlc_time(when, sizeof when, m->rem[i].hlc);
         printf("  %s  %s%s%s\n", when,
                m->rem[i].action == CRDT_REINSTATE ? "reinstated" : "reminder",
-               m->rem[i].note[0] ? ": " : "", m->rem[i].note);
+               m->rem[i].note[0] ? ": " : "", tv_text_esc(m->rem[i].note));
     }
     if (m->st.suspended)
         printf("suspended:   yes: the station refuses its scans until a scan is recorded another "
@@ -833,7 +825,7 @@ static int controller_add(tv_cli *cli, tv_node *n, const store_venue *sv, const 
     if (rc && rc != TV_ELIMIT) return tv_cli_fail(cli, rc, "cannot read the venue's controllers");
     if (have > 0 || rc == TV_ELIMIT) {
         fprintf(stderr, "%s is already a controller of venue %s (%s); nothing recorded.\n", phone,
-                id, sv->name);
+                id, tv_text_esc(sv->name));
         return TV_EXIT_OK;
     }
     crdt_controller c = {.unit = {n->unit, (uint32_t)strlen(n->unit)},
@@ -844,7 +836,7 @@ static int controller_add(tv_cli *cli, tv_node *n, const store_venue *sv, const 
         return tv_cli_fail(cli, rc, "cannot add the controller");
     }
     if ((rc = commit(cli, n, "cannot add the controller"))) return rc;
-    fprintf(stderr, "%s may now scan for venue %s (%s).\n", phone, id, sv->name);
+    fprintf(stderr, "%s may now scan for venue %s (%s).\n", phone, id, tv_text_esc(sv->name));
     return TV_EXIT_OK;
 }
 
@@ -881,7 +873,7 @@ static int controller_remove(tv_cli *cli, tv_node *n, const store_venue *sv, con
         goto out;
     }
     if ((rc = commit(cli, n, "cannot remove the controller"))) goto out;
-    fprintf(stderr, "%s may no longer scan for venue %s (%s).\n", phone, id, sv->name);
+    fprintf(stderr, "%s may no longer scan for venue %s (%s).\n", phone, id, tv_text_esc(sv->name));
 out:
     free(tags);
     return rc;
@@ -910,7 +902,7 @@ static int controller_list(tv_cli *cli, const char *id, int json)
         }
     }
     if (rc == 0 && m.nctrl == 0 && !json)
-        fprintf(stderr, "venue %s (%s) has no controllers.\n", id, sv.name);
+        fprintf(stderr, "venue %s (%s) has no controllers.\n", id, tv_text_esc(sv.name));
     more_free(&m);
     return rc;
 }
@@ -985,7 +977,7 @@ static int venue_reminder(tv_cli *cli, int argc, char **argv, uint8_t action)
     int rc = parse(cmd, action == CRDT_REMIND ? remind_help : reinstate_help, "Nj", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage(cmd, "%s needs exactly one venue ID.", cmd);
-    if (a.note && (rc = text_ok(cmd, "note", a.note, CRDT_TEXT_BYTES_MAX))) return rc;
+    if (a.note && (rc = tv_cli_text(cmd, "note", a.note, CRDT_TEXT_BYTES_MAX))) return rc;
     const char *id = argv[optind];
 
     tv_node n;
@@ -1025,12 +1017,13 @@ static int venue_reminder(tv_cli *cli, int argc, char **argv, uint8_t action)
     if (a.json) {
         status_print_json(&sv, &st);
     } else if (action == CRDT_REINSTATE) {
-        printf("venue %s (%s) is reinstated: its station records scans again.\n", id, sv.name);
+        printf("venue %s (%s) is reinstated: its station records scans again.\n", id,
+               tv_text_esc(sv.name));
     } else {
         printf("reminder recorded for venue %s (%s): %llu reminder%s in all, %llu since its last "
                "scan or reinstatement.\n",
-               id, sv.name, (unsigned long long)st.reminders, st.reminders == 1 ? "" : "s",
-               (unsigned long long)st.reminders_active);
+               id, tv_text_esc(sv.name), (unsigned long long)st.reminders,
+               st.reminders == 1 ? "" : "s", (unsigned long long)st.reminders_active);
         if (st.suspended) {
             printf("The venue is %s SUSPENDED: its station refuses scans until a scan is "
                    "recorded another way ('truyvet scan', an import) or the commune reinstates "

@@ -141,7 +141,8 @@ static void print_row(const visit_row *r, int json)
     }
     /* 08:00-09:30: the hours and minutes of the two times */
     printf("%.5s-%.5s  %-13s %3u scan%s  %s\n", from + 11, open ? "now  " : to + 11,
-           tv_end_reason_name(r->p.end), r->p.scans, r->p.scans == 1 ? " " : "s", r->person);
+           tv_end_reason_name(r->p.end), r->p.scans, r->p.scans == 1 ? " " : "s",
+           tv_text_esc(r->person));
 }
 
 int tv_venue_visits(tv_cli *cli, int argc, char **argv)
@@ -204,7 +205,7 @@ int tv_venue_visits(tv_cli *cli, int argc, char **argv)
         char d[TV_DATE_STR_BYTES];
         tv_date_format(d, sizeof d, day);
         fprintf(stderr, "%zu visit%s by %zu %s at %s on %s\n", x.nrows, x.nrows == 1 ? "" : "s",
-                people, people == 1 ? "person" : "people", v.name, d);
+                people, people == 1 ? "person" : "people", tv_text_esc(v.name), d);
     }
     free(x.people);
     free(x.rows);

@@ -175,7 +175,8 @@ static int show_scan(watcher *w, const uint8_t *origin, uint64_t seq, const crdt
     } else {
         when[10] = ' '; /* 2021-10-06 08:00:00 */
         when[19] = '\0';
-        printf("%s  %-3s %-5s  %s  %s\n", when, dir, repeat ? "again" : "", person, vname);
+        printf("%s  %-3s %-5s  %s  %s\n", when, dir, repeat ? "again" : "", tv_text_esc(person),
+               tv_text_esc(vname));
     }
     return fflush(stdout) == 0 ? 0 : TV_EIO;
 }
@@ -307,9 +308,9 @@ int tv_cmd_watch(tv_cli *cli, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     if ((rc = catch_up_now(w, from == NULL))) goto fail;
     if (venue)
-        fprintf(stderr, "watching %s (%s); Ctrl-C stops.\n", v.name, venue);
+        fprintf(stderr, "watching %s (%s); Ctrl-C stops.\n", tv_text_esc(v.name), venue);
     else
-        fprintf(stderr, "watching every venue of node %s; Ctrl-C stops.\n", w->n.name);
+        fprintf(stderr, "watching every venue of node %s; Ctrl-C stops.\n", tv_text_esc(w->n.name));
 
     while (!stop_flag) {
         struct pollfd p = {.fd = in, .events = POLLIN};

@@ -970,8 +970,9 @@ int tv_enroll_revoke(tv_node *n, const uint8_t subject[TV_NODE_ID_BYTES], const 
     }
     crdt_revoke r = {.reason = {reason ? reason : "", reason ? (uint32_t)strlen(reason) : 0}};
     memcpy(r.subject, subject, TV_NODE_ID_BYTES);
-    if (reason && (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_utf8_valid(reason, r.reason.n))) {
-        say(why, "the reason must be UTF-8 text of at most %d bytes", CRDT_TEXT_BYTES_MAX);
+    if (reason && (strlen(reason) > CRDT_TEXT_BYTES_MAX || !crdt_text_valid(reason, r.reason.n))) {
+        say(why, "the reason must be text of at most %d bytes, without control characters",
+            CRDT_TEXT_BYTES_MAX);
         return TV_EINVAL;
     }
     int rc = revoke_check(n, subject, why);

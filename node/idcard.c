@@ -153,7 +153,8 @@ static int is_control(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-/* NULL when s[0..n) is UTF-8 without control characters, else the sentence of w. */
+/* NULL when s[0..n) is UTF-8 without control characters (C0, DEL, C1), else the sentence
+ * of w. */
 static const char *text_check(const char *s, size_t n, const text_why *w)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -163,6 +164,7 @@ static const char *text_check(const char *s, size_t n, const text_why *w)
         uint32_t cp;
         size_t k = utf8_next(u + i, n - i, &cp);
         if (!k) return w->utf8;
+        if (cp >= 0x80 && cp <= 0x9f) return w->control; /* C1, as crdt_text_valid */
         i += k;
     }
     return NULL;

@@ -76,7 +76,7 @@ typedef struct tv_card {
  * host has Caps Lock on flips them; the number is stored uppercase); name, address and
  * parents' name an even number of hex digits decoding to UTF-8; the name non-empty; the
  * date of birth dd/mm/yyyy or yyyy; the sex 1 (Nam) or 2 (Nữ). On every layout, names
- * and addresses hold no control characters and fit the fields of tv_card.
+ * and addresses hold no control characters (C0, DEL, C1) and fit the fields of tv_card.
  *
  * Returns 0 with *out filled, or TV_EINVAL with *why (may be NULL) set to a static
  * sentence without a final full stop ("BHYT name field is not hex", "CCCD date of birth

@@ -137,12 +137,20 @@ static void json_write_string(tv_json *j, const char *str, size_t len)
     json_putc(j, '"');
     while (i < len) {
         unsigned char b = s[i];
-        if (b >= 0x20 && b != '"' && b != '\\' && b < 0x80) {
+        if (b >= 0x20 && b != '"' && b != '\\' && b < 0x7f) {
             i++;
             continue;
         }
         if (b >= 0x80) {
             size_t bad = 0, k = json_utf8_seq(s + i, len - i, &bad);
+            if (k == 2 && b == 0xC2 && s[i + 1] < 0xA0) { /* C1 U+0080..U+009F: escaped */
+                char esc[6] = {'\\', 'u', '0', '0', hex[s[i + 1] >> 4], hex[s[i + 1] & 15]};
+                json_put(j, s + run, i - run);
+                json_put(j, esc, sizeof esc);
+                i += 2;
+                run = i;
+                continue;
+            }
             if (k) {
                 i += k;
                 continue;

@@ -6,10 +6,12 @@
  * stack, bounded at TV_JSON_DEPTH_MAX open containers.
  *
  * Strings are escaped as RFC 8259 requires: '"' and '\' with a backslash, \b \f \n \r \t
- * by name, other bytes below 0x20 as \u00XX. Valid UTF-8 (Vietnamese names) is written as
- * is; each maximal ill-formed subsequence (a stray continuation byte, a truncated sequence,
- * an overlong form, a surrogate, anything above U+10FFFF) becomes one U+FFFD, as Unicode
- * recommends, so the output is always valid UTF-8 whatever a CSV import carried in.
+ * by name, the other control characters -- C0 below 0x20, and also DEL (0x7f) and C1
+ * (U+0080..U+009F) -- as \u00XX, so no control byte of stored text reaches a terminal that
+ * shows the output. Other valid UTF-8 (Vietnamese names) is written as is; each maximal
+ * ill-formed subsequence (a stray continuation byte, a truncated sequence, an overlong
+ * form, a surrogate, anything above U+10FFFF) becomes one U+FFFD, as Unicode recommends,
+ * so the output is always valid UTF-8 whatever a CSV import carried in.
  *
  * Errors: calling in the wrong order (a value where a key is due, closing what is not
  * open, nesting deeper than TV_JSON_DEPTH_MAX) is a bug in the caller and is asserted;

@@ -183,7 +183,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
     char key_path[PATH_MAX], tracing_path[PATH_MAX], store_path[PATH_MAX], f[PATH_MAX];
     if (!role || !tv_unit_valid_for_role(role, unit)) return TV_EINVAL;
     size_t name_len = strlen(name);
-    if (name_len == 0 || name_len > TV_NODE_NAME_MAX || !crdt_utf8_valid(name, name_len))
+    if (name_len == 0 || name_len > TV_NODE_NAME_MAX || !crdt_text_valid(name, name_len))
         return TV_EINVAL;
     if (path_join(key_path, dir, KEY_FILE) || path_join(tracing_path, dir, TRACING_FILE) ||
         path_join(store_path, dir, STORE_DIR))

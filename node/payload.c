@@ -1,6 +1,7 @@
 /* Venue payloads and short codes (see payload.h). */
 #include "node/payload.h"
 #include "crdt/error.h"
+#include "crdt/event.h"
 #include "crdt/mp.h"
 
 #include <string.h>
@@ -219,7 +220,7 @@ static size_t card_message(uint8_t *msg, const tv_person_card *c)
 
 static int display_ok(const char *d, size_t n)
 {
-    return n > 0 && n < TV_PERSON_DISPLAY_BYTES && crdt_utf8_valid(d, n);
+    return n > 0 && n < TV_PERSON_DISPLAY_BYTES && crdt_text_valid(d, n);
 }
 
 int tv_person_card_sign(tv_person_card *c, const uint8_t ref[TV_PERSON_REF_BYTES], int birth_year,
@@ -271,7 +272,8 @@ int tv_person_card_parse(const char *text, size_t len, tv_person_card *c, const 
     const char *d = text + k + CARD_BODY_CHARS + 1;
     size_t n = len - (size_t)(d - text);
     if (!display_ok(d, n) || memchr(d, '\0', n)) {
-        *why = "the personal code's name is missing, too long or not UTF-8";
+        *why = "the personal code's name is missing, too long, not UTF-8 or holds a control "
+               "character";
         return TV_EINVAL;
     }
     memcpy(c->ref, body, TV_PERSON_REF_BYTES);

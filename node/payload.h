@@ -85,12 +85,13 @@ typedef struct tv_person_card {
     char display[TV_PERSON_DISPLAY_BYTES];
 } tv_person_card;
 
-/* Fills *c, signed by id. Returns 0, TV_EINVAL (display too long, not UTF-8, or holding
- * ':'... no: any text is allowed but NUL) or TV_ENOMEM. */
+/* Fills *c, signed by id. Returns 0, TV_EINVAL (display empty, too long, or not text:
+ * crdt_text_valid, so no control character; ':' is allowed) or TV_ENOMEM. */
 int tv_person_card_sign(tv_person_card *c, const uint8_t ref[TV_PERSON_REF_BYTES], int birth_year,
                         const char *display, const crdt_identity *id);
 void tv_person_card_format(char out[TV_PERSON_CARD_MAX], const tv_person_card *c);
-/* Reads a personal code; the form only. Returns 0 or TV_EINVAL with *why. */
+/* Reads a personal code; the form only (a display that is not text, crdt_text_valid, is
+ * refused). Returns 0 or TV_EINVAL with *why. */
 int tv_person_card_parse(const char *text, size_t len, tv_person_card *c, const char **why);
 /* Returns 0 when the signature verifies under pk (whose first bytes are the key id), else
  * TV_ESIG. */

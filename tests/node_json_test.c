@@ -124,7 +124,11 @@ static void test_escapes(void **state)
     EXPECT_STRING("say \"hi\"", "\"say \\\"hi\\\"\"");
     EXPECT_STRING("C:\\dir\\", "\"C:\\\\dir\\\\\"");
     EXPECT_STRING("\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"");
-    EXPECT_STRING("\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\""); /* DEL needs no escape */
+    /* DEL and C1 need no escape in JSON, but a terminal showing the output would obey them */
+    EXPECT_STRING("\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"");
+    EXPECT_STRING("\x1b[2J\xc2\x9b"
+                  "2J\xc2\x80\xc2\x9f\xc2\xa0",
+                  "\"\\u001b[2J\\u009b2J\\u0080\\u009f\xc2\xa0\"");
     EXPECT_STRING("a\0b", "\"a\\u0000b\"");
     EXPECT_STRING("a/b", "\"a/b\"");
     EXPECT_STRING("", "\"\"");

@@ -1,0 +1,128 @@
+/* Checking typed text and escaping stored text for a terminal (see text.h). */
+#include "node/text.h"
+#include "crdt/error.h"
+#include "crdt/event.h"
+#include "crdt/mp.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The length of the well-formed UTF-8 character at s[0..n) (n >= 1) and its code point,
+ * or 0 when the bytes there are not one. */
+static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t k;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xe0) == 0xc0) {
+        k = 2, v = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        k = 3, v = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        k = 4, v = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < k) return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    *cp = v;
+    return k;
+}
+
+static int is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+int tv_text_check(const char *s, size_t n, char why[TV_TEXT_WHY_BYTES])
+{
+    if (crdt_text_valid(s, n)) return TV_OK; /* the rule itself; below only says why not */
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = utf8_char(u + i, n - i, &cp);
+        if (k == 0) break;
+        if (is_control(cp)) {
+            snprintf(why, TV_TEXT_WHY_BYTES, "holds a control character (U+%04X)", (unsigned)cp);
+            return TV_EINVAL;
+        }
+        i += k;
+    }
+    snprintf(why, TV_TEXT_WHY_BYTES, "is not valid UTF-8 text");
+    return TV_EINVAL;
+}
+
+/* The piece of s[i..n) that is printed as one: a character (*k bytes), or a control
+ * character or a byte that is not UTF-8 (each byte escaped). Returns its printed length. */
+static size_t piece(const unsigned char *u, size_t i, size_t n, size_t *k)
+{
+    uint32_t cp;
+    size_t c = utf8_char(u + i, n - i, &cp);
+    if (c && !is_control(cp)) {
+        *k = c;
+        return c;
+    }
+    *k = c ? c : 1;
+    return 4 * *k;
+}
+
+size_t tv_text_escape(char *out, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    static const char cut[] = "...";
+    const unsigned char *u = (const unsigned char *)s;
+    if (cap == 0) return 0;
+    size_t total = 0, k;
+    for (size_t i = 0; i < n; i += k)
+        total += piece(u, i, n, &k);
+    /* when it does not all fit, keep room for the cut mark */
+    const size_t room = total < cap ? cap - 1 : cap - 1 >= sizeof cut - 1 ? cap - sizeof cut : 0;
+    size_t o = 0, i = 0;
+    for (; i < n; i += k) {
+        size_t need = piece(u, i, n, &k);
+        if (o + need > room) break;
+        if (need == k) {
+            memcpy(out + o, u + i, k);
+            o += k;
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[u[i + j] >> 4];
+            out[o++] = hex[u[i + j] & 15];
+        }
+    }
+    if (i < n && o + sizeof cut - 1 < cap) {
+        memcpy(out + o, cut, sizeof cut - 1);
+        o += sizeof cut - 1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static _Thread_local char slots[TV_TEXT_ESC_SLOTS][TV_TEXT_ESC_BYTES];
+static _Thread_local unsigned next_slot;
+
+const char *tv_text_esc_n(const char *s, size_t n)
+{
+    char *out = slots[next_slot++ % TV_TEXT_ESC_SLOTS];
+    tv_text_escape(out, TV_TEXT_ESC_BYTES, s ? s : "", s ? n : 0);
+    return out;
+}
+
+const char *tv_text_esc(const char *s)
+{
+    if (!s) return "";
+    size_t n = strlen(s);
+    return crdt_text_valid(s, n) ? s : tv_text_esc_n(s, n);
+}
