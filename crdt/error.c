@@ -52,6 +52,9 @@ const char *tv_strerror(int err)
         return "origin's key has been revoked";
     case TV_EFROZEN:
         return "origin forked its log and is frozen until re-certified";
+    case TV_ERESTORED:
+        return "the node's store was restored or copied: sync once with a parent before "
+               "recording";
     }
     return "unknown error";
 }

@@ -10,6 +10,8 @@
 int tv_recorder_init(tv_recorder *r, tv_node *n)
 {
     memset(r, 0, sizeof *r);
+    int rc = tv_node_may_record(n); /* a restored store: refused before any input */
+    if (rc) return rc;
     r->n = n;
     r->boxes = malloc((size_t)CRDT_SEALED_MAX * TV_SEALED_BOX_MAX);
     return r->boxes ? TV_OK : TV_ENOMEM;

@@ -83,6 +83,7 @@ int tv_venue_code_check(store_txn *t, const tv_node *n, const tv_venue_payload *
  * when its issuer is revoked. */
 int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc);
 
+/* Returns 0, TV_ERESTORED (the node may not record: see tv_node_may_record) or TV_ENOMEM. */
 int tv_recorder_init(tv_recorder *r, tv_node *n);
 void tv_recorder_free(tv_recorder *r);
 
