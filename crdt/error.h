@@ -31,7 +31,7 @@ enum {
     TV_ESCOPE = -21,     /* an event lies outside its origin's scope */
     TV_EREVOKED = -22,   /* the origin's key has been revoked */
     TV_EFROZEN = -23,    /* the origin forked its log: frozen until re-certified */
-    TV_ERESTORED = -24,  /* the node's store was restored or copied: sync before recording */
+    TV_ERESTORED = -25,  /* the node's store was restored or copied: sync before recording */
 };
 
 /* Returns a static sentence describing err (never NULL). */

@@ -116,7 +116,7 @@ enum {
     COUNT_BATCHES = 2,
     COUNT_ORIGINS = 3,
     COUNT_CERT_WRITES = 4, /* certificates written, ever: the decoded-certificate cache's key */
-    COUNT_FORK_NOS = 5,    /* local numbers given to evidence batches of forks (forks.c) */
+    COUNT_FORK_NOS = 6,    /* local numbers given to evidence batches of forks (forks.c) */
     COUNT_TYPE_BASE = 100
 };
 /* Frees the store's cache of decoded certificates (trust.c). */
