@@ -54,6 +54,9 @@ const char *tv_strerror(int err)
         return "origin forked its log and is frozen until re-certified";
     case TV_EPARKED:
         return "batch parked: it waits for a venue's registration or for its time";
+    case TV_ERESTORED:
+        return "the node's store was restored or copied: sync once with a parent before "
+               "recording";
     }
     return "unknown error";
 }

@@ -32,6 +32,7 @@ enum {
     TV_EREVOKED = -22,   /* the origin's key has been revoked */
     TV_EFROZEN = -23,    /* the origin forked its log: frozen until re-certified */
     TV_EPARKED = -24,    /* lawful, but waits: for a venue's registration, or for its time */
+    TV_ERESTORED = -25,  /* the node's store was restored or copied: sync before recording */
 };
 
 /* Returns a static sentence describing err (never NULL). */

@@ -82,6 +82,12 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
                      "another directory with -d DIR.",
                      what, cli->dir);
         break;
+    case TV_ERESTORED:
+        tv_cli_error("%s: this node's store was restored or copied: sync once with a parent "
+                     "(truyvet sync --once) before recording, or override with 'truyvet resync "
+                     "--override --reason TEXT'.",
+                     what);
+        return TV_EXIT_RESTORED;
     default:
         tv_cli_error("%s: %s.", what, tv_strerror(rc));
         break;

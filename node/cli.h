@@ -1,8 +1,9 @@
 /* Shared pieces of the `truyvet` command-line interface: options, messages, node access.
  *
  * Conventions of every command: data goes to stdout, messages to stderr; exit status 0
- * on success, 1 when the command failed, 2 for a usage error. Messages are written for a
- * commune clerk: what went wrong and what to do. */
+ * on success, 1 when the command failed, 2 for a usage error, 3 when it would record on a
+ * node whose store was restored or copied and has not synced since (resync.h). Messages
+ * are written for a commune clerk: what went wrong and what to do. */
 #ifndef TV_NODE_CLI_H
 #define TV_NODE_CLI_H
 
@@ -13,7 +14,7 @@
 
 #include <stdio.h>
 
-enum { TV_EXIT_OK = 0, TV_EXIT_FAIL = 1, TV_EXIT_USAGE = 2 };
+enum { TV_EXIT_OK = 0, TV_EXIT_FAIL = 1, TV_EXIT_USAGE = 2, TV_EXIT_RESTORED = 3 };
 
 typedef struct tv_cli {
     const char *dir; /* the node directory (-d, $TRUYVET_DIR, or the default) */
@@ -58,6 +59,7 @@ int tv_cmd_risk(tv_cli *cli, int argc, char **argv);
 int tv_cmd_unit(tv_cli *cli, int argc, char **argv);
 int tv_cmd_alerts(tv_cli *cli, int argc, char **argv);
 int tv_cmd_report(tv_cli *cli, int argc, char **argv);
+int tv_cmd_resync(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);
@@ -67,7 +69,8 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv);   /* cmd_qr.c */
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an error for code rc, after the words `what` (e.g. "cannot record the scan"),
- * explained for the person at the keyboard. Returns TV_EXIT_FAIL. */
+ * explained for the person at the keyboard. Returns TV_EXIT_FAIL, or TV_EXIT_RESTORED for
+ * TV_ERESTORED. */
 int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

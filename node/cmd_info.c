@@ -4,6 +4,7 @@
 #include "node/category.h"
 #include "node/cli.h"
 #include "node/json.h"
+#include "node/resync.h"
 #include "node/timefmt.h"
 
 #include <getopt.h>
@@ -20,7 +21,12 @@ static const char status_help[] =
     "from each origin (the frontier), and the size of its store.\n"
     "\n"
     "With --json, \"root\" is the root's node id or null (not enrolled), \"cert\" this node's\n"
-    "certificate or null, \"revoked\" whether this node's key has been revoked.\n";
+    "certificate or null, \"revoked\" whether this node's key has been revoked.\n"
+    "\"forks\" lists each batch kept as evidence of a fork (an origin that wrote two\n"
+    "different events at one seq; its scans are tracing data all the same), \"fork_origins\"\n"
+    "each such origin with its evidence batches and whether it is frozen. \"resync\" says\n"
+    "whether this node's store was restored or copied and waits for a sync before it may\n"
+    "record (\"required\", \"since\"), with the lines of DIR/resync.log (\"log\").\n";
 
 static const char log_help[] =
     "Usage: truyvet [-d DIR] log [--json]\n"
@@ -173,11 +179,87 @@ static int status_fork(const uint8_t *origin, uint64_t first_seq, const uint8_t 
         tv_json_u64(j, len);
         tv_json_object_end(j);
     } else {
-        printf("FORK      origin %s wrote two different batches at seq %" PRIu64
-               ": it is frozen until its issuer certifies it again\n",
+        printf("FORK      origin %s: the batch from seq %" PRIu64
+               " of another branch of its log, kept as evidence\n",
                hex, first_seq);
     }
     return 0;
+}
+
+/* Each origin that forked: how much evidence is kept, whether it is frozen. */
+static int status_fork_origin(const uint8_t *origin, uint32_t evidence, int frozen, void *arg)
+{
+    tv_json *j = arg;
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(hex, origin, TV_NODE_ID_BYTES);
+    if (j) {
+        tv_json_object_begin(j);
+        tv_json_key(j, "origin");
+        tv_json_string(j, hex);
+        tv_json_key(j, "evidence");
+        tv_json_u64(j, evidence);
+        tv_json_key(j, "frozen");
+        tv_json_bool(j, frozen);
+        tv_json_object_end(j);
+    } else {
+        printf("FORKED    origin %s: %" PRIu32 " evidence batch%s kept, %s; the scans of both "
+               "branches are traced\n",
+               hex, evidence, evidence == 1 ? "" : "es",
+               frozen ? "frozen until its issuer certifies it again" : "certified again since");
+    }
+    return 0;
+}
+
+static int status_resync_line(const char *when, const char *kind, const char *detail, void *arg)
+{
+    tv_json *j = arg;
+    if (j) {
+        tv_json_object_begin(j);
+        tv_json_key(j, "at");
+        tv_json_string(j, when);
+        tv_json_key(j, "kind");
+        tv_json_string(j, kind);
+        tv_json_key(j, "detail");
+        tv_json_string(j, detail);
+        tv_json_object_end(j);
+    } else {
+        printf("resync    %s  %s: %s\n", when, kind, detail);
+    }
+    return 0;
+}
+
+/* Whether the store waits for a sync before recording, and the audit of it (resync.h). */
+static int status_resync(store_txn *t, const char *dir, tv_json *j)
+{
+    int64_t since = 0;
+    int req = tv_resync_required(t, &since);
+    if (req < 0) return req;
+    char when[40];
+    tv_time_format_vn(when, sizeof when, since);
+    if (j) {
+        tv_json_key(j, "resync");
+        tv_json_object_begin(j);
+        tv_json_key(j, "required");
+        tv_json_bool(j, req);
+        tv_json_key(j, "since");
+        if (req)
+            tv_json_string(j, when);
+        else
+            tv_json_null(j);
+        tv_json_key(j, "log");
+        tv_json_array_begin(j);
+    } else if (req) {
+        printf("RESYNC    the store was restored or copied (seen %s): nothing is recorded until "
+               "it has synced with a parent ('truyvet sync --once'), or 'truyvet resync "
+               "--override'\n",
+               when);
+    }
+    int rc = tv_resync_log_foreach(dir, status_resync_line, j);
+    if (j) {
+        tv_json_array_end(j);
+        tv_json_object_end(j);
+    }
+    return rc;
 }
 
 /* Parked batches: lawful, waiting for a venue's registration or for their time. */
@@ -282,6 +364,11 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_array_begin(&j);
         if (!rc) rc = store_forks_foreach(t, status_fork, &j);
         tv_json_array_end(&j);
+        tv_json_key(&j, "fork_origins");
+        tv_json_array_begin(&j);
+        if (!rc) rc = store_fork_origins_foreach(t, status_fork_origin, &j);
+        tv_json_array_end(&j);
+        if (!rc) rc = status_resync(t, cli->dir, &j);
         tv_json_key(&j, "parked");
         tv_json_array_begin(&j);
         if (!rc) rc = store_parked_foreach(t, status_parked, &j);
@@ -317,6 +404,8 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
                (double)size.file_bytes / (1 << 20), (double)size.used_bytes / (1 << 20));
         rc = store_frontier_foreach(t, status_frontier, &c);
         if (!rc) rc = store_forks_foreach(t, status_fork, NULL);
+        if (!rc) rc = store_fork_origins_foreach(t, status_fork_origin, NULL);
+        if (!rc) rc = status_resync(t, cli->dir, NULL);
         if (!rc) rc = store_parked_foreach(t, status_parked, NULL);
     }
 out:

@@ -4,6 +4,7 @@
 #include "net/sync.h"
 #include "net/zmq.h"
 #include "node/json.h"
+#include "node/resync.h"
 #include "node/timefmt.h"
 
 #include <errno.h>
@@ -60,6 +61,7 @@ typedef struct tvd {
     int64_t status_ms;
     int64_t park_ms; /* when parked batches were last offered their time (C1) */
     int status_dirty;
+    int resync; /* the store was restored or copied: waits for a parent in step */
     uint8_t *buf;
 } tvd;
 
@@ -230,6 +232,43 @@ static void session_report(tvd *d, session *s)
         logf_("no word from %s for %d s: taken for gone", id, SYNC_DEAD_MS / 1000);
     else if (d->o->verbose)
         logf_("session with %s: %s", id, sync_state_name(st.state));
+}
+
+/* Is peer above this node in the tree (its certificate covers our unit, at a higher
+ * role)? */
+static int is_parent(tvd *d, const uint8_t *peer)
+{
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return 0;
+    store_txn *t;
+    int yes = 0;
+    if (store_read_begin(d->n->st, &t) == 0) {
+        yes = store_cert_get(t, peer, c, NULL, NULL) == 0 && (int)c->role > (int)d->n->role &&
+              crdt_cert_covers(c, d->n->unit, strlen(d->n->unit));
+        store_read_end(t);
+    }
+    free(c);
+    return yes;
+}
+
+/* A restored or copied store records again once a session with a parent is in step with
+ * nothing refused either way: it holds its own log as far as that parent does, and its
+ * next event follows on from there (resync.h). */
+static int resync_check(tvd *d, session *s)
+{
+    if (sync_peer_state(s->s) != SYNC_IN_STEP) return TV_OK;
+    sync_stats st;
+    sync_peer_stats(s->s, &st);
+    if (!st.complete || !is_parent(d, s->pk)) return TV_OK;
+    char id[17], detail[TV_NET_ENDPOINT_MAX + 64];
+    short_id(s->pk, id);
+    snprintf(detail, sizeof detail, "parent %s%s%s", id, s->link >= 0 ? " at " : "",
+             s->link >= 0 ? d->links[s->link].cfg.endpoint : "");
+    int rc = tv_resync_synced(d->n, detail);
+    if (rc < 0) return rc;
+    d->resync = 0;
+    if (rc) logf_("in step with %s: this restored node may record again", detail);
+    return TV_OK;
 }
 
 /* --- outbound links -------------------------------------------------------------- */
@@ -473,6 +512,7 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
     if ((rc = store_read_begin(n->st, &t))) goto out;
     size_t elen;
     rc = store_meta_get(t, "epoch", d->epoch, sizeof d->epoch, &elen);
+    d->resync = tv_resync_required(t, NULL) == 1;
     crdt_cert *mine = malloc(sizeof *mine);
     int enrolled = mine && store_cert_get(t, n->id.pk, mine, NULL, NULL) == 0;
     free(mine);
@@ -605,6 +645,7 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
             if ((rc = sync_peer_tick(s->s, now))) break;
             rc = session_pump(d, s, now);
             session_report(d, s);
+            if (rc == 0 && d->resync) rc = resync_check(d, s);
             sync_state st = sync_peer_state(s->s);
             if ((st == SYNC_CLOSED || st == SYNC_DEAD) && !s->closed_ms) s->closed_ms = now;
             /* a parent or peer link: start again after a pause; an inbound one waits for

@@ -43,6 +43,7 @@ static const char help[] =
     "  bundle    export batches to a file for a USB stick, or import such a file\n"
     "  enroll    join the province's tree of trust: request, issue, accept certificates\n"
     "  revoke    withdraw a node's certificate\n"
+    "  resync    whether a restored or copied node waits for a sync; override that\n"
     "\n"
     "Options:\n"
     "  -d DIR     the node's directory (default: $TRUYVET_DIR, else\n"
@@ -51,7 +52,8 @@ static const char help[] =
     "  --version  the program's version\n"
     "\n"
     "Data is printed on standard output, messages on standard error. Exit status: 0 on\n"
-    "success, 1 when the command failed, 2 when it was used wrongly.\n";
+    "success, 1 when the command failed, 2 when it was used wrongly, 3 when it would\n"
+    "record on a node restored or copied that has not synced with a parent since.\n";
 
 static const struct {
     const char *name;
@@ -65,7 +67,7 @@ static const struct {
     {"watch", tv_cmd_watch},   {"person", tv_cmd_person}, {"audit", tv_cmd_audit},
     {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},   {"case", tv_cmd_case},
     {"risk", tv_cmd_risk},     {"alerts", tv_cmd_alerts}, {"report", tv_cmd_report},
-    {"unit", tv_cmd_unit},
+    {"unit", tv_cmd_unit},     {"resync", tv_cmd_resync},
 };
 
 static const char *default_dir(char *buf, size_t cap)

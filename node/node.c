@@ -5,6 +5,7 @@
 #include "crdt/mp.h"
 #include "net/sync.h"
 #include "node/fileio.h"
+#include "node/resync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -253,8 +254,9 @@ static int lock_take(tv_node *n)
 }
 
 typedef struct epoch_ctx {
-    uint8_t file_id[16];
+    uint8_t file_id[TV_STORE_FILE_ID_BYTES];
     int renew; /* the store file is not the one the epoch was made for */
+    int64_t now;
 } epoch_ctx;
 
 static int epoch_fn(store_txn *t, void *arg)
@@ -264,37 +266,42 @@ static int epoch_fn(store_txn *t, void *arg)
     if (rc || !c->renew) return rc;
     uint8_t epoch[16];
     randombytes_buf(epoch, sizeof epoch);
-    return store_meta_put(t, "epoch", epoch, sizeof epoch);
+    if ((rc = store_meta_put(t, "epoch", epoch, sizeof epoch))) return rc;
+    return tv_resync_mark(t, c->now); /* no recording before a sync (resync.h) */
 }
 
 /* A store restored from a backup or copied to another directory may hold less than its
  * peers remember of it, or go on to write what they already hold from the original: it
- * gets a new epoch, which tells peers to forget what they remembered of it. The data file
- * is recognised by its device and inode, which a copy or a restore does not keep. */
+ * gets a new epoch, which tells peers to forget what they remembered of it, and records
+ * nothing until it has synced with a parent (resync.h). The data file is recognised by
+ * its identity (tv_store_file_id: device, inode and birth time), which a copy or a
+ * restore does not keep. */
 static int epoch_check(tv_node *n)
 {
     char path[PATH_MAX + 16];
-    struct stat st;
     snprintf(path, sizeof path, "%s/" STORE_DIR "/data.mdb", n->dir);
-    if (stat(path, &st) != 0) return TV_EIO;
     epoch_ctx c = {0};
-    uint64_t dev = (uint64_t)st.st_dev, ino = (uint64_t)st.st_ino;
-    for (int i = 0; i < 8; i++) {
-        c.file_id[i] = (uint8_t)(dev >> (56 - 8 * i));
-        c.file_id[8 + i] = (uint8_t)(ino >> (56 - 8 * i));
-    }
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
+    int rc = tv_store_file_id(path, c.file_id);
     if (rc) return rc;
-    uint8_t seen[16];
+    store_txn *t;
+    if ((rc = store_read_begin(n->st, &t))) return rc;
+    uint8_t seen[TV_STORE_FILE_ID_BYTES];
     size_t len = 0;
     rc = store_meta_get(t, "store_file", seen, sizeof seen, &len);
     store_read_end(t);
+    if (rc == TV_ELIMIT) rc = TV_OK, len = 0; /* a layout of a newer version: made anew */
+    if (rc && rc != TV_ENOTFOUND) return rc;
     if (rc == TV_OK && len == sizeof seen && memcmp(seen, c.file_id, sizeof seen) == 0)
         return TV_OK;
-    if (rc && rc != TV_ENOTFOUND) return rc;
-    c.renew = rc == TV_OK; /* recorded before, for another file: a copy or a restore */
-    return store_write(n->st, epoch_fn, &c);
+    /* recorded before, for another file: a copy or a restore. The first layout (16 bytes,
+     * without the birth time) is taken over when device and inode match. */
+    c.renew = rc == TV_OK && !(len == 16 && memcmp(seen, c.file_id, 16) == 0);
+    c.now = tv_wall_ms();
+    if ((rc = store_write(n->st, epoch_fn, &c)) || !c.renew) return rc;
+    (void)tv_resync_log(n->dir, c.now, "restored",
+                        "the store file is not the one last opened here (a restore or a "
+                        "copy): recording waits for a sync with a parent");
+    return TV_OK;
 }
 
 int tv_node_open(tv_node *n, const char *dir, int flags)
@@ -619,6 +626,16 @@ void tv_node_discard(tv_node *n)
     n->pending_events = 0;
 }
 
+int tv_node_may_record(tv_node *n)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    rc = tv_resync_required(t, NULL);
+    store_read_end(t);
+    return rc ? (rc < 0 ? rc : TV_ERESTORED) : TV_OK;
+}
+
 typedef struct commit_ctx {
     tv_node *n;
     int64_t now;
@@ -633,8 +650,11 @@ static int commit_fn(store_txn *t, void *arg)
 {
     commit_ctx *c = arg;
     tv_node *n = c->n;
+    /* a restored or copied store would write at seqs its parents may hold already */
+    int rc = n->pending_events ? tv_resync_required(t, NULL) : 0;
+    if (rc) return rc < 0 ? rc : TV_ERESTORED;
     store_frontier f;
-    int rc = store_frontier_get(t, n->id.pk, &f);
+    rc = store_frontier_get(t, n->id.pk, &f);
     if (rc && rc != TV_ENOTFOUND) return rc;
     c->first_seq = f.seq + 1;
     for (uint32_t i = 0; i < n->pending_batches; i++) {

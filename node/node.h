@@ -120,8 +120,13 @@ static inline uint64_t tv_node_pending(const tv_node *n)
 /* Seals the pending events into batches of the node's log, applies them through the one
  * apply path, and commits durably. On success *first_seq gets the seq of the first
  * pending event (they follow in order); on failure nothing is recorded. Either way the
- * pending group is emptied. Returns 0, TV_ENOSPC or another store error. */
+ * pending group is emptied. Returns 0, TV_ERESTORED (the store was restored or copied and
+ * has not synced with a parent since: see resync.h), TV_ENOSPC or another store error. */
 int tv_node_commit(tv_node *n, uint64_t *first_seq);
+
+/* Whether the node may record now, so that a command refuses before it asks for input:
+ * 0, TV_ERESTORED (as tv_node_commit would return) or a store error. */
+int tv_node_may_record(tv_node *n);
 
 /* tv_node_commit that also runs fn(t, ctx) in the same write transaction, after the
  * pending events are applied, so that both are recorded or neither is. fn may run more

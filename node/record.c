@@ -11,13 +11,15 @@
 int tv_recorder_init(tv_recorder *r, tv_node *n)
 {
     memset(r, 0, sizeof *r);
+    int rc = tv_node_may_record(n); /* a restored store: refused before any input */
+    if (rc) return rc;
     r->n = n;
     r->boxes = malloc((size_t)CRDT_SEALED_MAX * TV_SEALED_BOX_MAX);
     if (!r->boxes) return TV_ENOMEM;
     /* details sealed to this node alone before it knew the health nodes go to them now
      * (after a sync brought their certificates, say); a no-op read otherwise */
     if (n->lock_fd >= 0 && tv_node_pending(n) == 0) {
-        int rc = tv_reseal_own(n, NULL);
+        rc = tv_reseal_own(n, NULL);
         if (rc) {
             tv_recorder_free(r);
             return rc;

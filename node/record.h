@@ -86,7 +86,8 @@ int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc);
 
 /* Starts recording on n. When n is opened for writing with nothing pending, first
  * re-seals details it sealed to itself to the health nodes it now knows (tv_reseal_own),
- * committed at once. Returns 0, TV_ENOMEM or what tv_reseal_own does. */
+ * committed at once. Returns 0, TV_ERESTORED (the node may not record: see
+ * tv_node_may_record), TV_ENOMEM or what tv_reseal_own does. */
 int tv_recorder_init(tv_recorder *r, tv_node *n);
 void tv_recorder_free(tv_recorder *r);
 

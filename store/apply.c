@@ -154,8 +154,7 @@ static int check_held(store_txn *t, uint32_t origin_no, const crdt_batch *b, sto
     return TV_OK;
 }
 
-static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq, acc *agg,
-                      acc *vday)
+int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq)
 {
     /* Keys start with the day: scans arrive roughly in time order, so one commit touches
      * the pages of the current day only, not a page per venue or per person. */
@@ -179,8 +178,15 @@ static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     store_be64_(k + 32, seq);
     memcpy(v, s->venue, TV_VENUE_ID_BYTES);
     v[TV_VENUE_ID_BYTES] = s->direction;
-    if ((rc = store_put_(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1))) return rc;
+    return store_put_(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1);
+}
 
+static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq, acc *agg,
+                      acc *vday)
+{
+    int rc = store_scan_index_(t, s, origin_no, seq);
+    if (rc) return rc;
+    int32_t day = crdt_day_vn(s->at_ms);
     uint8_t ak[UNIT_KEY_BYTES + 4];
     store_unit_key_(ak, s->unit.p, s->unit.n);
     store_be32_(ak + UNIT_KEY_BYTES, store_bias32_(day));
@@ -329,6 +335,11 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     if (trust && trust != TV_EPARKED) return trust;
     const char *park_rule = r->rule; /* a refusal below is not for this rule */
     r->rule = NULL;
+    /* a batch that waits indexes nothing, not even as evidence of a fork */
+    if (trust == TV_EPARKED) memset(inert, 1, n);
+    /* a forked origin: only what continues a branch held as evidence is kept (forks.c) */
+    if (!own && (rc = store_frozen(t, b.h.origin)) != 0)
+        return rc < 0 ? rc : store_fork_frozen_(t, &b, buf, len, evs, inert, n);
 
     store_frontier f;
     uint32_t origin_no;
@@ -338,12 +349,12 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     if (last <= f.seq) {
         rc = check_held(t, origin_no, &b, r);
         /* a validly signed batch that contradicts what we hold is proof of a fork */
-        if (rc == TV_EFORK && !own) return store_fork_record_(t, &b, buf, len);
+        if (rc == TV_EFORK && !own) return store_fork_record_(t, &b, buf, len, evs, inert, n);
         return rc;
     }
     if (b.h.first_seq > f.seq + 1) return TV_EGAP;
     if (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0)
-        return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len);
+        return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
     if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
     /* lawful and next in its log, but it waits (§3.3) */
     if (trust == TV_EPARKED) {
@@ -434,8 +445,11 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx)
     MDB_val k, v;
     int out = TV_OK;
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        /* evidence of forks is numbered after every origin: not a log */
+        if (k.mv_size >= 4 && (store_get32_(k.mv_data) & STORE_FORK_NO_BASE)) break;
         if ((out = fn(v.mv_data, v.mv_size, ctx))) break;
+    }
     mdb_cursor_close(cur);
     if (out) return out;
     return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);

@@ -12,7 +12,8 @@
 enum store_table {
     T_META,        /* name -> value */
     T_FRONTIER,    /* origin(32) -> frontier record (FRONTIER_BYTES) */
-    T_BATCHES,     /* origin_no(4) first_seq(8) -> batch bytes, verbatim */
+    T_BATCHES,     /* origin_no(4) first_seq(8) -> batch bytes, verbatim (origin_no at or above
+                    * STORE_FORK_NO_BASE: an evidence batch of a fork, see forks.c) */
     T_COUNTS,      /* counter id(4) -> u64 */
     T_VENUES,      /* venue(8) -> view record (msgpack, see store_views.c) */
     T_SCAN_VENUE,  /* day(4) venue(8) at(8) origin_no(4) seq(8) -> person(16) dir(1) */
@@ -21,7 +22,7 @@ enum store_table {
     T_VENUE_DAY,   /* venue(8) day(4, biased) -> u64 scans that day, latest at_ms (biased) */
     T_CERTS,       /* subject(32) -> hlc(8) cert bytes: the newest certificate of each node */
     T_REVOKED,     /* subject(32) -> revoker(32) hlc(8) */
-    T_FORKS,       /* origin(32) first_seq(8) -> a conflicting batch, verbatim (evidence) */
+    T_FORKS,       /* origin(32) [first_seq(8) hash(32)] -> forks and their evidence (forks.c) */
     T_PEERS,       /* peer(32) -> the sync protocol's record of that peer */
     T_PERSONS,     /* person(16) -> hlc(8) origin(32) seq(8) person event, verbatim */
     T_CTRL_ADDS,   /* venue(8) phone(16, NUL-padded) tag(40) -> hlc(8): controller adds */
@@ -128,6 +129,7 @@ enum {
     COUNT_ORIGINS = 3,
     COUNT_CERT_WRITES = 4,   /* certificates written, ever: the decoded-certificate cache's key */
     COUNT_PARK_RELEASED = 5, /* parked batches applied later, ever */
+    COUNT_FORK_NOS = 6,      /* local numbers given to evidence batches of forks (forks.c) */
     COUNT_TYPE_BASE = 100
 };
 /* Frees the store's cache of decoded certificates (trust.c). */
@@ -173,7 +175,26 @@ int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen
 /* Applies a person, controller, reminder or reveal event (people.c); other types: 0. */
 int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
                         uint64_t seq);
-int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len);
+
+/* --- forks (forks.c) --- */
+/* Local numbers of evidence batches start here: in T_BATCHES and in the scan indexes they
+ * stand where an origin's number stands for its accepted log (origins are numbered from 1
+ * up, far below), so a fork's event at the same seq as an accepted one has its own key. */
+#define STORE_FORK_NO_BASE 0x80000000u
+/* b (verified, trusted, its n events decoded in evs; inert[i] set for those kept as bytes
+ * only) contradicts its origin's log as held
+ * here: keeps it as evidence, makes its scans and person records tracing data, freezes the
+ * origin. Returns TV_EFORK (the caller commits) or a store error. */
+int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len,
+                       const crdt_event *evs, const uint8_t *inert, uint32_t n);
+/* b is a frozen origin's: kept as store_fork_record_ does when it continues a branch held as
+ * evidence (TV_EFORK), else TV_EFROZEN with nothing written; or a store error. */
+int store_fork_frozen_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len,
+                       const crdt_event *evs, const uint8_t *inert, uint32_t n);
+/* Lifts subject's freeze (it was certified again); its evidence stays tracing data. */
+int store_fork_lift_(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
+/* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c). */
+int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
 
 /* The daily figures as stored, and back (a value of the first layout reads with the
  * later figures zero). Returns 0 or TV_ECORRUPT. */

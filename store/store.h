@@ -108,7 +108,8 @@ typedef struct store_apply_result {
  * TV_EPARKED (kept to apply later: commit t) or TV_ESTORE; r->rule names the rule of a
  * refusal or a parking (STORE_RULE_*).
  * On error t holds no trace of the batch, except for TV_EFORK: the contradicting batch is
- * kept as evidence and its origin frozen (so the caller should commit t, not abort it). */
+ * kept as evidence (its scans and person records are tracing data, see "Fork evidence"
+ * below) and its origin frozen, so the caller should commit t, not abort it. */
 int store_apply_batch(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
                       store_apply_result *r) __attribute__((warn_unused_result));
 
@@ -199,11 +200,24 @@ int store_cert_foreach(store_txn *t, store_cert_fn fn, void *ctx);
 /* Returns 1 when subject is revoked, 0 when not, or a negative error. */
 int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
 
-/* Fork evidence: batches that contradict an origin's log as held here. */
+/* Fork evidence: validly signed batches that contradict an origin's log as held here (a
+ * copy of its key wrote another event at the same seq). Each is kept, and its scans and
+ * person records are tracing data like the accepted log's (scan indexes, person view); the
+ * rest of it, and the daily figures, are not applied. The origin is frozen: its later
+ * batches are refused (TV_EFROZEN), except those that continue a branch held as evidence,
+ * which are kept as evidence too, up to STORE_FORK_EVIDENCE_MAX per origin. A new
+ * certificate for the origin lifts the freeze; the evidence stays. */
+#define STORE_FORK_EVIDENCE_MAX 256
 typedef int (*store_fork_fn)(const uint8_t origin[TV_NODE_ID_BYTES], uint64_t first_seq,
                              const uint8_t *buf, size_t len, void *ctx);
+/* Calls fn for every evidence batch, by origin then first seq. */
 int store_forks_foreach(store_txn *t, store_fork_fn fn, void *ctx);
-/* Returns 1 when origin is frozen (evidence of a fork is held), 0 when not. */
+typedef int (*store_fork_origin_fn)(const uint8_t origin[TV_NODE_ID_BYTES], uint32_t evidence,
+                                    int frozen, void *ctx);
+/* Calls fn for every origin that forked: its evidence batches held, whether it is frozen. */
+int store_fork_origins_foreach(store_txn *t, store_fork_origin_fn fn, void *ctx);
+/* Returns 1 when origin is frozen (it forked and was not certified again since), 0 when
+ * not, or a store error. */
 int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES]);
 
 /* --- replication ------------------------------------------------------------------ */

@@ -1,5 +1,5 @@
-/* Trust: the root, certificates, revocations, fork evidence, and the checks every batch
- * from another origin passes before it is applied. */
+/* Trust: the root, certificates, revocations, and the checks every batch from another
+ * origin passes before it is applied (a forked origin's freeze: forks.c). */
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "store/internal.h"
@@ -182,20 +182,6 @@ int store_revoked(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES])
     return !reinstated;
 }
 
-int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES])
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur);
-    if (rc) return store_err_(t, rc);
-    MDB_val k = {TV_NODE_ID_BYTES, (void *)origin}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    int frozen = rc == 0 && k.mv_size >= TV_NODE_ID_BYTES &&
-                 memcmp(k.mv_data, origin, TV_NODE_ID_BYTES) == 0;
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND) return store_err_(t, rc);
-    return frozen;
-}
-
 /* --- the tree's shape (PROTOCOL.md §3.2, rules T1-T7) --------------------------------- */
 
 /* The issuers above a certified node, as installed here: id[0] is its issuer, id[1] that
@@ -364,16 +350,8 @@ static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size
     if (rc) return rc;
     t->certs_written = 1;
     if ((rc = store_count_add_(t, COUNT_CERT_WRITES, 1))) return rc;
-    /* lift a freeze: drop the fork evidence of this subject */
-    MDB_cursor *cur;
-    if ((rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur))) return store_err_(t, rc);
-    MDB_val k = {TV_NODE_ID_BYTES, (void *)c->subject}, val;
-    for (rc = mdb_cursor_get(cur, &k, &val, MDB_SET_RANGE);
-         rc == 0 && memcmp(k.mv_data, c->subject, TV_NODE_ID_BYTES) == 0;
-         rc = mdb_cursor_get(cur, &k, &val, MDB_NEXT))
-        if ((rc = mdb_cursor_del(cur, 0))) break;
-    mdb_cursor_close(cur);
-    return rc && rc != MDB_NOTFOUND ? store_err_(t, rc) : TV_OK;
+    /* lift a freeze (forks.c) */
+    return store_fork_lift_(t, c->subject);
 }
 
 int store_cert_install_rule(store_txn *t, const uint8_t *cert, size_t len, const char **rule)
@@ -421,33 +399,6 @@ int store_cert_foreach(store_txn *t, store_cert_fn fn, void *ctx)
     mdb_cursor_close(cur);
     if (out) return out;
     return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
-}
-
-int store_forks_foreach(store_txn *t, store_fork_fn fn, void *ctx)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_FORKS], &cur);
-    if (rc) return store_err_(t, rc);
-    MDB_val k, v;
-    int out = TV_OK;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != TV_NODE_ID_BYTES + 8) continue;
-        const uint8_t *p = k.mv_data;
-        if ((out = fn(p, store_get64_(p + TV_NODE_ID_BYTES), v.mv_data, v.mv_size, ctx))) break;
-    }
-    mdb_cursor_close(cur);
-    if (out) return out;
-    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
-}
-
-int store_fork_record_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len)
-{
-    uint8_t k[TV_NODE_ID_BYTES + 8];
-    memcpy(k, b->h.origin, TV_NODE_ID_BYTES);
-    store_be64_(k + TV_NODE_ID_BYTES, b->h.first_seq);
-    int rc = store_put_(t, T_FORKS, k, sizeof k, buf, len);
-    return rc ? rc : TV_EFORK;
 }
 
 /* --- venues: who registered them, where (rules V1-V3) ------------------------------- */
@@ -665,7 +616,6 @@ int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs,
 
     *rule = STORE_RULE_T7;
     if ((rc = store_root_get(t, root))) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
-    if ((rc = store_frozen(t, b->h.origin)) != 0) return rc < 0 ? rc : TV_EFROZEN;
     /* T7: every certificate from the origin up to the root is held, unrevoked, and not
      * expired when the batch was written. A node's certificate covers its log from seq 1,
      * whenever it was issued: what a commune recorded before its enrolment is accepted. */

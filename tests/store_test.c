@@ -955,6 +955,205 @@ static void test_cert_cache(void **state)
     test_rmdir(dir);
 }
 
+/* Counts the scans of a person the indexes hold on 2021-10-06, by the kind of log: the
+ * accepted one, or fork evidence. */
+typedef struct scan_count {
+    int accepted, evidence;
+} scan_count;
+
+static int count_scan(const store_scan_ref *r, void *arg)
+{
+    scan_count *c = arg;
+    if (r->origin_no >= 0x80000000u)
+        c->evidence++;
+    else
+        c->accepted++;
+    return 0;
+}
+
+static scan_count scans_of(store *s, uint32_t k)
+{
+    crdt_scan sc = test_scan(k, 0);
+    store_txn *t;
+    scan_count c = {0};
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(
+        store_scans_by_person(t, sc.person, 1633453200000LL, 1633539600000LL, count_scan, &c), 0);
+    store_read_end(t);
+    return c;
+}
+
+typedef struct fork_origin {
+    uint32_t evidence;
+    int frozen, origins;
+} fork_origin;
+
+static int fork_origin_fn(const uint8_t *origin, uint32_t evidence, int frozen, void *arg)
+{
+    (void)origin;
+    fork_origin *f = arg;
+    f->evidence = evidence;
+    f->frozen = frozen;
+    f->origins++;
+    return 0;
+}
+
+static fork_origin fork_state(store *s)
+{
+    store_txn *t;
+    fork_origin f = {0};
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_fork_origins_foreach(t, fork_origin_fn, &f), 0);
+    store_read_end(t);
+    return f;
+}
+
+static int first_evidence_batch(const store_scan_ref *r, void *arg)
+{
+    if (r->origin_no < 0x80000000u) return 0;
+    *(store_scan_ref *)arg = *r;
+    return 1;
+}
+
+/* Both branches of a fork are tracing data: the evidence batch's scans are in the scan
+ * indexes under a key of their own (the same seq, venue, person and time as an accepted
+ * scan), idempotently; what continues the evidence branch is kept too, bounded; nothing
+ * of it counts in the figures; a new certificate lifts the freeze, the evidence stays. */
+static void test_fork_evidence_is_tracing_data(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity id;
+    test_identity(&id, 3);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
+    uint8_t *a, *f1, *f2, *ext, *acc2, hA[TV_HASH_BYTES], hF[TV_HASH_BYTES], h[TV_HASH_BYTES];
+    size_t la, lf1, lf2, lext, lacc2;
+    test_seal_scans(&id, 1, NULL, 4, 100, &a, &la, hA);
+    /* the same scans at the same seqs, other HLCs: other batches (two more branches) */
+    test_seal_scans(&id, 1, NULL, 4, 101, &f1, &lf1, hF);
+    test_seal_scans(&id, 1, NULL, 4, (uint64_t)3000 << CRDT_HLC_LOGICAL_BITS, &f2, &lf2, h);
+    test_seal_scans(&id, 5, hF, 2, 200, &ext, &lext, h);   /* continues branch f1 */
+    test_seal_scans(&id, 5, hA, 2, 200, &acc2, &lacc2, h); /* continues the accepted log */
+    assert_int_equal(apply(s, a, la, NULL), 0);
+    store_counts before = counts(s);
+    store_txn *t;
+    store_agg agg0, agg;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(1633482000000LL), &agg0), 0);
+    store_read_end(t);
+
+    assert_int_equal(apply(s, f1, lf1, NULL), TV_EFORK);
+    scan_count c = scans_of(s, 0);
+    assert_int_equal(c.accepted, 1);
+    assert_int_equal(c.evidence, 1); /* same seq, venue, person, time: a key of its own */
+    assert_int_equal(apply(s, f1, lf1, NULL), TV_EFORK); /* again: nothing changes */
+    c = scans_of(s, 0);
+    assert_int_equal(c.evidence, 1);
+    fork_origin fo = fork_state(s);
+    assert_int_equal(fo.origins, 1);
+    assert_int_equal(fo.evidence, 1);
+    assert_true(fo.frozen);
+    /* frozen: a third branch does not continue the evidence, nor does the accepted log */
+    assert_int_equal(apply(s, f2, lf2, NULL), TV_EFROZEN);
+    assert_int_equal(apply(s, acc2, lacc2, NULL), TV_EFROZEN);
+    c = scans_of(s, 0);
+    assert_int_equal(c.accepted, 1);
+    assert_int_equal(c.evidence, 1);
+
+    /* the evidence branch goes on: kept and indexed */
+    assert_int_equal(apply(s, ext, lext, NULL), TV_EFORK);
+    assert_int_equal(apply(s, ext, lext, NULL), TV_EFORK);
+    assert_int_equal(fork_state(s).evidence, 2);
+    c = scans_of(s, 1); /* k = 1: in a, f1 and ext */
+    assert_int_equal(c.accepted, 1);
+    assert_int_equal(c.evidence, 2);
+
+    /* an evidence scan leads to its own batch, verbatim */
+    crdt_scan sc = test_scan(0, 0);
+    store_scan_ref r = {0};
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_scans_by_venue(t, sc.venue, 1633453200000LL, 1633539600000LL,
+                                          first_evidence_batch, &r),
+                     1);
+    assert_int_equal(store_scan_batch(t, &r, &buf, &len), 0);
+    assert_int_equal(len, lf1);
+    assert_memory_equal(buf, f1, lf1);
+    /* not a log of its own, and not in the figures or the counters */
+    assert_int_equal(store_agg_get(t, "22333", crdt_day_vn(1633482000000LL), &agg), 0);
+    assert_memory_equal(&agg, &agg0, sizeof agg);
+    store_read_end(t);
+    store_counts after = counts(s);
+    assert_int_equal(after.events, before.events);
+    assert_int_equal(after.batches, before.batches);
+    assert_int_equal(after.origins, before.origins);
+
+    /* a new certificate lifts the freeze; the evidence stays tracing data */
+    uint8_t *idle;
+    test_seal_scans(&id, 5, hA, 2, (uint64_t)2000 << CRDT_HLC_LOGICAL_BITS, &idle, &len, h);
+    crdt_identity root;
+    test_identity(&root, 0xee);
+    recert_ctx x = {.root = &root, .node = &id};
+    assert_int_equal(store_write(s, recert_fn, &x), 0);
+    fo = fork_state(s);
+    assert_false(fo.frozen);
+    assert_int_equal(fo.evidence, 2);
+    assert_int_equal(scans_of(s, 1).evidence, 2);
+    assert_int_equal(apply(s, idle, len, NULL), 0); /* the accepted log goes on */
+    free(idle);
+    /* another branch at seq 1, now: evidence of its own, the origin frozen again */
+    assert_int_equal(apply(s, f2, lf2, NULL), TV_EFORK);
+    fo = fork_state(s);
+    assert_true(fo.frozen);
+    assert_int_equal(fo.evidence, 3);
+    c = scans_of(s, 0);
+    assert_int_equal(c.accepted, 2); /* a and the batch after the lift */
+    assert_int_equal(c.evidence, 3);
+    store_close(s);
+    free(a);
+    free(f1);
+    free(f2);
+    free(ext);
+    free(acc2);
+    test_rmdir(dir);
+}
+
+/* Evidence is bounded: beyond STORE_FORK_EVIDENCE_MAX batches of an origin, what
+ * continues its branch is refused as frozen, with nothing written. */
+static void test_fork_evidence_bounded(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity id;
+    test_identity(&id, 4);
+    const crdt_identity *ids[] = {&id};
+    trust(s, ids, 1);
+    uint8_t *b, h[TV_HASH_BYTES], prev[TV_HASH_BYTES];
+    size_t len;
+    test_seal_scans(&id, 1, NULL, 1, 100, &b, &len, h);
+    assert_int_equal(apply(s, b, len, NULL), 0);
+    free(b);
+    test_seal_scans(&id, 1, NULL, 1, 101, &b, &len, h);
+    assert_int_equal(apply(s, b, len, NULL), TV_EFORK);
+    free(b);
+    for (uint64_t seq = 2; seq <= STORE_FORK_EVIDENCE_MAX + 1; seq++) {
+        memcpy(prev, h, sizeof prev);
+        test_seal_scans(&id, seq, prev, 1, 100 + seq, &b, &len, h);
+        int rc = apply(s, b, len, NULL);
+        free(b);
+        assert_int_equal(rc, seq <= STORE_FORK_EVIDENCE_MAX ? TV_EFORK : TV_EFROZEN);
+    }
+    assert_int_equal(fork_state(s).evidence, STORE_FORK_EVIDENCE_MAX);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 /* --- health: case statuses and risk levels ------------------------------------------- */
 
 /* Seals the one event of b as l's next batch and applies it: 0, or why it was refused
@@ -1650,6 +1849,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_apply_reopen),
         cmocka_unit_test(test_chain_faults_rejected),
+        cmocka_unit_test(test_fork_evidence_is_tracing_data),
+        cmocka_unit_test(test_fork_evidence_bounded),
         cmocka_unit_test(test_map_grows),
         cmocka_unit_test(test_views_independent_of_order),
         cmocka_unit_test(test_indexes_and_aggregates),

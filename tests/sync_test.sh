@@ -155,6 +155,9 @@ SCANS=$("$TV" -d "$D" status --json | json_eval "j['events']['scan']")
 check "a copy of a commune that records on its own is caught as a fork, and frozen"
 cp -a "$C" "$W/clone"
 rm -f "$W/clone/peers.json"
+# a copy refuses to record before it has synced; its operator overrides that
+"$TV" -d "$W/clone" resync --override --reason "a copy that records on its own" >/dev/null ||
+    fail "the override on the copy failed"
 "$TV" -d "$C" scan --venue "$V" --person 0912000001 >/dev/null 2>&1
 "$TV" -d "$C" sync --once --peer "$IDD@tcp://127.0.0.1:$PD" --timeout 30 >/dev/null 2>"$W/sync7.log" ||
     fail "the commune's sync before the fork failed"
