@@ -197,10 +197,13 @@ static int session_pump(tvd *d, session *s, int64_t now)
         } else {
             rc = d->lis ? tvz_listener_send_to(d->lis, s->pk, s->hold, s->hold_len) : TV_EBUSY;
         }
-        if (rc == TV_EBUSY) return TV_OK; /* try again on the next turn */
-        if (rc == TV_ENOTFOUND) {         /* the peer's connection is gone */
+        if (rc == TV_EBUSY) return TV_OK;           /* try again on the next turn */
+        if (rc == TV_ENOTFOUND || rc == TV_EPERM) { /* gone, or no longer admitted */
             free(s->hold);
             s->hold = NULL;
+            /* a key denied since (revoked, or a key above it revoked: T7): its session
+             * ends, the server goes on */
+            if (rc == TV_EPERM) sync_peer_close(s->s, TV_EREVOKED);
             return TV_OK;
         }
         free(s->hold);
