@@ -492,6 +492,89 @@ static void test_out_of_scope_refused(void **state)
     tree_free(&t);
 }
 
+/* Delivers `batch` to the session `to` as a BATCH message from its peer, and makes it
+ * durable (or refused) as the end of a group would. */
+static void deliver_batch(link *l, sync_peer *to, const uint8_t *batch, size_t len)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    assert_int_equal(msgpack_pack_array(&pk, 2), 0);
+    assert_int_equal(msgpack_pack_uint8(&pk, 7 /* BATCH */), 0);
+    assert_int_equal(msgpack_pack_bin_with_body(&pk, batch, len), 0);
+    assert_int_equal(sync_peer_recv(to, (const uint8_t *)sb.data, sb.size, l->now), 0);
+    assert_int_equal(sync_peer_flush(to, l->now), 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static store_frontier frontier_at(tnode *n, const tnode *origin)
+{
+    store_txn *t;
+    store_frontier f;
+    assert_int_equal(store_read_begin(n->st, &t), 0);
+    assert_int_equal(store_frontier_get(t, origin->id.pk, &f), 0);
+    store_read_end(t);
+    return f;
+}
+
+/* A well-formed batch that names C as its origin, at the next seq of C's log as D holds
+ * it and chained to its last batch, but signed with another key (D's own, which D trusts)
+ * reaches D in a session with C: D refuses it for its signature (-6) and C's log at D does
+ * not move. The same batch signed by C, delivered the same way, is applied. */
+static void test_forged_batch_refused(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    add_scans(&t.c, "22333", 10);
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    run(&l, 100);
+    assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
+    store_frontier f0 = frontier_at(&t.d, &t.c);
+    assert_int_equal(f0.seq, VENUES + 10);
+    sync_stats sd;
+    sync_peer_stats(l.pb, &sd);
+    assert_int_equal(sd.refused_in, 0);
+    uint64_t events_in = sd.events_in, batches_in = sd.batches_in;
+
+    crdt_identity forger = t.c.id; /* names C, signs with D's key */
+    memcpy(forger.sk, t.d.id.sk, sizeof forger.sk);
+    uint8_t *forged, *genuine, h[TV_HASH_BYTES], hg[TV_HASH_BYTES];
+    size_t lforged, lgenuine;
+    test_seal_scans_at(&forger, t.c.venue[0], f0.seq + 1, f0.hash, 3, t.c.hlc + 1, &forged,
+                       &lforged, h);
+    test_seal_scans_at(&t.c.id, t.c.venue[0], f0.seq + 1, f0.hash, 3, t.c.hlc + 1, &genuine,
+                       &lgenuine, hg);
+    assert_memory_equal(h, hg, TV_HASH_BYTES); /* the same header: only the signature differs */
+
+    deliver_batch(&l, l.pb, forged, lforged);
+    sync_peer_stats(l.pb, &sd);
+    assert_int_equal(sd.batches_in, batches_in + 1); /* received, then refused */
+    assert_int_equal(sd.refused_in, 1);
+    assert_int_equal(sd.refusals_len, 1);
+    assert_int_equal(sd.refusals[0].code, TV_ESIG);
+    assert_int_equal(sd.refusals[0].ours, 1);
+    assert_int_equal(sd.events_in, events_in);
+    store_frontier f = frontier_at(&t.d, &t.c);
+    assert_int_equal(f.seq, f0.seq);
+    assert_memory_equal(f.hash, f0.hash, TV_HASH_BYTES);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 10);
+
+    deliver_batch(&l, l.pb, genuine, lgenuine);
+    sync_peer_stats(l.pb, &sd);
+    assert_int_equal(sd.refused_in, 1);
+    assert_int_equal(sd.events_in, events_in + 3);
+    f = frontier_at(&t.d, &t.c);
+    assert_int_equal(f.seq, f0.seq + 3);
+    assert_memory_equal(f.hash, hg, TV_HASH_BYTES);
+    free(forged);
+    free(genuine);
+    link_close(&l);
+    tree_free(&t);
+}
+
 /* A HELLO that names another node than the transport authenticated ends the session. */
 static void test_impostor_refused(void **state)
 {
@@ -542,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_lost_announcement_repaired),
         cmocka_unit_test(test_announce_changes),
         cmocka_unit_test(test_out_of_scope_refused),
+        cmocka_unit_test(test_forged_batch_refused),
         cmocka_unit_test(test_impostor_refused),
         cmocka_unit_test(test_unenrolled_cannot_sync),
     };

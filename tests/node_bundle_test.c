@@ -1,14 +1,17 @@
 /* Tests of bundle files: the format round trip, and what the reader makes of damage. */
 #include "crdt/error.h"
 #include "node/bundle.h"
+#include "node/cli.h"
 #include "node/node.h"
 #include "test_util.h"
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #define RECS_MAX 64
 
@@ -703,7 +706,9 @@ static store_frontier frontier_of(tv_node *n, const uint8_t *origin)
 
 /* A commune's log crosses to a district node that trusts it through a bundle, as it would
  * through the network: all accepted, then all duplicates; from a damaged bundle, the
- * batches before the damage are kept and the ones after it are refused as a gap. */
+ * batches before the damage are kept and the ones after it are refused as a gap. The
+ * log's first event registers the venue of its scans (the receiver keeps scans at a venue
+ * it holds no registration of waiting for one, PROTOCOL.md §3.3). */
 static void test_between_nodes(void **state)
 {
     (void)state;
@@ -717,16 +722,20 @@ static void test_between_nodes(void **state)
     tv_node a;
     assert_int_equal(tv_node_open(&a, pa, TV_NODE_WRITE), 0);
     uint64_t seq;
+    crdt_venue_upsert v;
+    test_venue_register(&v, ida, 1, "22333", "Chợ Đầm");
+    assert_int_equal(tv_node_add_venue(&a, &v, NULL), 0);
     for (uint32_t round = 0; round < 2; round++) {
         uint32_t scans = round == 0 ? 2 * CRDT_BATCH_EVENTS_MAX + 100 : 10;
         for (uint32_t i = 0; i < scans; i++) {
             crdt_scan s = test_scan(i, 1633482000000LL + i * 1000LL);
+            memcpy(s.venue, v.venue, TV_VENUE_ID_BYTES);
             assert_int_equal(tv_node_add_scan(&a, &s, NULL), 0);
         }
         assert_int_equal(tv_node_commit(&a, &seq), 0);
     }
     store_frontier fa = frontier_of(&a, ida);
-    assert_int_equal(fa.seq, 2 * CRDT_BATCH_EVENTS_MAX + 110);
+    assert_int_equal(fa.seq, 1 + 2 * CRDT_BATCH_EVENTS_MAX + 110);
 
     /* export as `bundle export` does: the store's order */
     FILE *fp = tmpfile();
@@ -793,6 +802,165 @@ static void test_between_nodes(void **state)
     test_rmdir(dir);
 }
 
+/* Writes the one batch as the bundle file path. */
+static void write_bundle_file(const char *path, const uint8_t *batch, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    tv_bundle_writer w;
+    assert_int_equal(tv_bundle_write_begin(&w, fp), 0);
+    assert_int_equal(tv_bundle_write_batch(&w, batch, len), 0);
+    assert_int_equal(tv_bundle_write_end(&w), 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* Runs `truyvet -d dir bundle import path` in this process, as the program does; returns
+ * its exit status and what it wrote to stderr in err (NUL-terminated). */
+static int cli_import(const char *dir, const char *path, char *err, size_t cap)
+{
+    char errpath[4200];
+    snprintf(errpath, sizeof errpath, "%s.err", path);
+    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, STDERR_FILENO) >= 0);
+    close(fd);
+    tv_cli cli = {.dir = dir, .prog = "truyvet"};
+    char a0[] = "bundle", a1[] = "import", a2[4200];
+    snprintf(a2, sizeof a2, "%s", path);
+    char *argv[] = {a0, a1, a2, NULL};
+    int rc = tv_cmd_bundle(&cli, 3, argv);
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    FILE *fp = fopen(errpath, "rb");
+    assert_non_null(fp);
+    size_t n = fread(err, 1, cap - 1, fp);
+    err[n] = '\0';
+    fclose(fp);
+    return rc;
+}
+
+static store_counts counts_of(tv_node *n)
+{
+    store_txn *t;
+    store_counts c;
+    assert_int_equal(store_read_begin(n->st, &t), 0);
+    assert_int_equal(store_counts_get(t, &c), 0);
+    store_read_end(t);
+    return c;
+}
+
+/* A well-formed batch whose header names commune A, at the next seq of A's log as the
+ * district holds it and chained to its last batch, but signed with another key, arrives
+ * in a bundle: `bundle import` refuses it, naming the origin and seqs the batch claims and
+ * the reason, exits 1, and stores nothing. The same batch signed by A is accepted. */
+static void test_import_refuses_other_key(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    char pa[4200], pd[4200], forged_path[4200], genuine_path[4200];
+    snprintf(pa, sizeof pa, "%s/a", dir);
+    snprintf(pd, sizeof pd, "%s/d", dir);
+    snprintf(forged_path, sizeof forged_path, "%s/forged.tvb", dir);
+    snprintf(genuine_path, sizeof genuine_path, "%s/genuine.tvb", dir);
+    uint8_t ida[TV_NODE_ID_BYTES];
+    assert_int_equal(tv_node_create(pa, TV_ROLE_COMMUNE, "22333", "xa", ida), 0);
+    tv_node a;
+    assert_int_equal(tv_node_open(&a, pa, TV_NODE_WRITE), 0);
+    crdt_venue_upsert v;
+    test_venue_register(&v, ida, 1, "22333", "Chợ Đầm");
+    assert_int_equal(tv_node_add_venue(&a, &v, NULL), 0);
+    for (uint32_t i = 0; i < 5; i++) {
+        crdt_scan s = test_scan(i, 1633482000000LL + i * 1000LL);
+        memcpy(s.venue, v.venue, TV_VENUE_ID_BYTES);
+        assert_int_equal(tv_node_add_scan(&a, &s, NULL), 0);
+    }
+    uint64_t seq;
+    assert_int_equal(tv_node_commit(&a, &seq), 0);
+    store_frontier fa = frontier_of(&a, ida);
+    assert_int_equal(fa.seq, 6);
+
+    /* the district holds A's log */
+    FILE *fp = tmpfile();
+    tv_bundle_writer w;
+    store_txn *t;
+    assert_int_equal(tv_bundle_write_begin(&w, fp), 0);
+    assert_int_equal(store_read_begin(a.st, &t), 0);
+    assert_int_equal(store_batches_foreach(t, export_one, &w), 0);
+    store_read_end(t);
+    assert_int_equal(tv_bundle_write_end(&w), 0);
+    size_t n = (size_t)w.bytes;
+    uint8_t *bytes = file_bytes(fp, n);
+    fclose(fp);
+    tv_node d;
+    district(&d, pd, ida);
+    size_t k;
+    tv_apply_item *items = import(&d, bytes, n, &k);
+    assert_int_equal(k, 1);
+    assert_int_equal(items[0].rc, 0);
+    free_items(items, k);
+    free(bytes);
+    store_frontier f0 = frontier_of(&d, ida);
+    assert_int_equal(f0.seq, fa.seq);
+    store_counts c0 = counts_of(&d);
+    tv_node_close(&d);
+
+    /* A's next batch, signed with another node's key; and signed by A */
+    crdt_identity other, forger;
+    test_identity(&other, 0x61);
+    forger = a.id;
+    memcpy(forger.sk, other.sk, sizeof forger.sk);
+    uint8_t *forged, *genuine, h[TV_HASH_BYTES], hg[TV_HASH_BYTES];
+    size_t lforged, lgenuine;
+    test_seal_scans_at(&forger, v.venue, fa.seq + 1, fa.hash, 2, fa.hlc_max + 1, &forged, &lforged,
+                       h);
+    test_seal_scans_at(&a.id, v.venue, fa.seq + 1, fa.hash, 2, fa.hlc_max + 1, &genuine, &lgenuine,
+                       hg);
+    assert_memory_equal(h, hg, TV_HASH_BYTES); /* the same header: only the signature differs */
+    tv_node_close(&a);
+    write_bundle_file(forged_path, forged, lforged);
+    write_bundle_file(genuine_path, genuine, lgenuine);
+
+    static char err[16384], want[16384];
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(hex, ida, TV_NODE_ID_BYTES);
+    hex[TV_EVENT_ID_ORIGIN_HEX] = '\0';
+    assert_int_equal(cli_import(pd, forged_path, err, sizeof err), TV_EXIT_FAIL);
+    snprintf(want, sizeof want,
+             "truyvet: %s: record 1 (claims origin %s, seq %llu-%llu) refused: signature does "
+             "not verify: the batch is not authentic or was altered.\n"
+             "%s: 0 batches accepted (0 events), 0 already held, 1 refused (0 after a gap); 0 "
+             "damaged parts of the file skipped, 0 records unread\n",
+             forged_path, hex, (unsigned long long)(fa.seq + 1), (unsigned long long)(fa.seq + 2),
+             forged_path);
+    assert_string_equal(err, want);
+    assert_int_equal(tv_node_open(&d, pd, TV_NODE_WRITE), 0);
+    store_frontier f = frontier_of(&d, ida);
+    assert_int_equal(f.seq, f0.seq);
+    assert_memory_equal(f.hash, f0.hash, TV_HASH_BYTES);
+    store_counts c = counts_of(&d);
+    assert_memory_equal(&c, &c0, sizeof c);
+    tv_node_close(&d);
+
+    assert_int_equal(cli_import(pd, genuine_path, err, sizeof err), TV_EXIT_OK);
+    snprintf(want, sizeof want,
+             "%s: 1 batch accepted (2 events), 0 already held, 0 refused (0 after a gap); 0 "
+             "damaged parts of the file skipped, 0 records unread\n",
+             genuine_path);
+    assert_string_equal(err, want);
+    assert_int_equal(tv_node_open(&d, pd, TV_NODE_WRITE), 0);
+    f = frontier_of(&d, ida);
+    assert_int_equal(f.seq, f0.seq + 2);
+    assert_memory_equal(f.hash, hg, TV_HASH_BYTES);
+    tv_node_close(&d);
+    free(forged);
+    free(genuine);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -808,6 +976,7 @@ int main(void)
         cmocka_unit_test(test_not_a_bundle),
         cmocka_unit_test(test_concatenated_and_unknown),
         cmocka_unit_test(test_between_nodes),
+        cmocka_unit_test(test_import_refuses_other_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,19 +93,52 @@ static inline void test_venue_register(crdt_venue_upsert *v,
     v->name = (crdt_text){name, (uint32_t)strlen(name)};
 }
 
-/* Seals `count` scans (HLCs hlc0, hlc0+1, ...) as the batch starting at first_seq. The
- * caller frees *out. */
-static inline void test_seal_scans(const crdt_identity *id, uint64_t first_seq, const uint8_t *prev,
-                                   uint32_t count, uint64_t hlc0, uint8_t **out, size_t *len,
-                                   uint8_t hash[TV_HASH_BYTES])
+/* Seals `count` scans (test_scan(0..count-1), HLCs hlc0, hlc0+1, ...) as the batch of id's
+ * log starting at first_seq, all at `venue` (NULL: each at test_scan's venue). The caller
+ * frees *out. A store whose scope covers unit 22333, or that has no certificate of its own,
+ * indexes scans only at a registered venue (PROTOCOL.md §3.3, V3): register one first with
+ * test_seal_registration. The batch's origin is id->pk and its signature is made with
+ * id->sk: a forger's identity names one origin and signs with another's key. */
+static inline void test_seal_scans_at(const crdt_identity *id, const uint8_t *venue,
+                                      uint64_t first_seq, const uint8_t *prev, uint32_t count,
+                                      uint64_t hlc0, uint8_t **out, size_t *len,
+                                      uint8_t hash[TV_HASH_BYTES])
 {
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
     for (uint32_t i = 0; i < count; i++) {
         crdt_scan s = test_scan(i, 1633482000000LL + (int64_t)i * 60000);
+        if (venue) memcpy(s.venue, venue, TV_VENUE_ID_BYTES);
         if (crdt_event_pack_scan(&b.pk, hlc0 + i, &s) != 0) abort();
         crdt_batch_builder_note(&b, hlc0 + i);
     }
+    if (crdt_batch_seal(&b, id, first_seq, prev, out, len, hash) != 0) abort();
+    crdt_batch_builder_release(&b);
+}
+
+/* Seals `count` scans at test_scan's venues (unregistered: see test_seal_scans_at). */
+static inline void test_seal_scans(const crdt_identity *id, uint64_t first_seq, const uint8_t *prev,
+                                   uint32_t count, uint64_t hlc0, uint8_t **out, size_t *len,
+                                   uint8_t hash[TV_HASH_BYTES])
+{
+    test_seal_scans_at(id, NULL, first_seq, prev, count, hlc0, out, len, hash);
+}
+
+/* Seals id's registration of a venue of unit 22333 (nonce from `seed`, see
+ * test_venue_register) as the one-event batch of id's log at first_seq, HLC hlc; the
+ * venue's id into venue. The caller frees *out. */
+static inline void test_seal_registration(const crdt_identity *id, uint64_t seed,
+                                          uint64_t first_seq, const uint8_t *prev, uint64_t hlc,
+                                          uint8_t venue[TV_VENUE_ID_BYTES], uint8_t **out,
+                                          size_t *len, uint8_t hash[TV_HASH_BYTES])
+{
+    crdt_venue_upsert v;
+    test_venue_register(&v, id->pk, seed, "22333", "Chợ Vĩnh Hải");
+    memcpy(venue, v.venue, TV_VENUE_ID_BYTES);
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    if (crdt_event_pack_venue(&b.pk, hlc, &v) != 0) abort();
+    crdt_batch_builder_note(&b, hlc);
     if (crdt_batch_seal(&b, id, first_seq, prev, out, len, hash) != 0) abort();
     crdt_batch_builder_release(&b);
 }

@@ -51,18 +51,22 @@ static int pack_event(msgpack_packer *pk, const char *kind, const char *text, co
                       uint64_t hlc, int64_t now_ms)
 {
     if (strcmp(kind, "venue-name") == 0) {
-        uint8_t venue[TV_VENUE_ID_BYTES];
-        randombytes_buf(venue, sizeof venue);
+        /* a new venue's registration: its id derived from the node's key (V1) */
+        uint8_t venue[TV_VENUE_ID_BYTES], nonce[TV_VENUE_NONCE_BYTES];
+        randombytes_buf(nonce, sizeof nonce);
+        tv_venue_id_derive(venue, n->id.pk, nonce);
         msgpack_pack_array(pk, 3);
         msgpack_pack_uint32(pk, CRDT_EV_VENUE_UPSERT);
         msgpack_pack_uint64(pk, hlc);
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         msgpack_pack_uint8(pk, 1);
         msgpack_pack_bin_with_body(pk, venue, sizeof venue);
         pack_text(pk, 2, n->unit);
         pack_text(pk, 3, text);
         msgpack_pack_uint8(pk, 4);
         msgpack_pack_uint8(pk, 1);
+        msgpack_pack_uint8(pk, 8);
+        msgpack_pack_bin_with_body(pk, nonce, sizeof nonce);
         return TV_OK;
     }
     if (strcmp(kind, "unit-name") == 0) {
