@@ -7,6 +7,8 @@
 #include <msgpack.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 _Static_assert(CRDT_CERT_BYTES_MAX == CRDT_CERT_EVENT_BYTES_MAX, "a cert fits a cert event");
@@ -226,4 +228,20 @@ int crdt_cert_valid_at(const crdt_cert *c, int64_t now_ms)
 int crdt_cert_is_root(const crdt_cert *c)
 {
     return memcmp(c->subject, c->issuer, TV_NODE_ID_BYTES) == 0;
+}
+
+int crdt_cert_consent_verify(const crdt_cert *c, const char *name, size_t name_len,
+                             int64_t created_ms, const uint8_t sig[TV_SIG_BYTES])
+{
+    static const char *const roles[] = {NULL, "commune", "district", "province"};
+    if (c->role < CRDT_ROLE_COMMUNE || c->role > CRDT_ROLE_PROVINCE) return TV_EINVAL;
+    char hex[2 * TV_NODE_ID_BYTES + 1], text[1024];
+    tv_hex_encode(hex, c->subject, TV_NODE_ID_BYTES);
+    int n = snprintf(text, sizeof text,
+                     CRDT_CERT_REQUEST_MAGIC
+                     "\nnode: %s\nrole: %s\nunit: %s\nname: %.*s\ncreated: %" PRId64 "\n",
+                     hex, roles[c->role], c->unit, (int)name_len, name, created_ms);
+    if (n < 0 || (size_t)n >= sizeof text) return TV_ELIMIT;
+    return crdt_verify(sig, CRDT_CERT_REQUEST_CONTEXT, (const uint8_t *)text, (size_t)n,
+                       c->subject);
 }

@@ -79,6 +79,16 @@ int crdt_cert_narrows(const crdt_cert *parent, const crdt_cert *child);
 /* Checks that c is valid at now_ms. Returns 0 or TV_EPERM. */
 int crdt_cert_valid_at(const crdt_cert *c, int64_t now_ms);
 
+/* Checks the subject's consent to c: sig is the subject's Ed25519 signature of the
+ * enrolment request (PROTOCOL.md §8.1) rebuilt from c's subject, role and unit and the
+ * request's name and created time. Returns 0, TV_ESIG, TV_ELIMIT or TV_EINVAL (a role with
+ * no request). */
+#define CRDT_CERT_REQUEST_MAGIC "truyvet-enroll-request-v1"
+#define CRDT_CERT_REQUEST_CONTEXT "truyvet/enroll-request/v1"
+int crdt_cert_consent_verify(const crdt_cert *c, const char *name, size_t name_len,
+                             int64_t created_ms, const uint8_t sig[TV_SIG_BYTES])
+    __attribute__((warn_unused_result));
+
 /* Returns 1 when c is a root certificate (self-issued). */
 int crdt_cert_is_root(const crdt_cert *c);
 

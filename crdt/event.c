@@ -379,12 +379,22 @@ int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c)
     return e ? TV_ENOMEM : TV_OK;
 }
 
+static int consent_valid(const crdt_cert_event *c)
+{
+    return !c->consent || (text_valid(c->consent_name, CRDT_TEXT_BYTES_MAX, 1) &&
+                           c->consent_created_ms >= 0 && c->consent_sig != NULL);
+}
+
 int crdt_event_pack_cert(msgpack_packer *pk, uint64_t hlc, const crdt_cert_event *c)
 {
-    if (c->len == 0 || c->len > CRDT_CERT_EVENT_BYTES_MAX) return TV_EINVAL;
+    if (c->len == 0 || c->len > CRDT_CERT_EVENT_BYTES_MAX || !consent_valid(c)) return TV_EINVAL;
     int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CERT) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 1) | msgpack_pack_uint8(pk, 1) |
-            pack_bin(pk, c->cert, c->len);
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, c->consent ? 2 : 1) |
+            msgpack_pack_uint8(pk, 1) | pack_bin(pk, c->cert, c->len);
+    if (c->consent)
+        e |= msgpack_pack_uint8(pk, 2) | msgpack_pack_array(pk, 3) |
+             pack_text(pk, c->consent_name) | msgpack_pack_int64(pk, c->consent_created_ms) |
+             pack_bin(pk, c->consent_sig, TV_SIG_BYTES);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -537,11 +547,21 @@ static int decode_cert(crdt_cert_event *c, const msgpack_object_map *m)
     for (uint32_t i = 0; i < m->size; i++) {
         uint64_t key;
         if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        const msgpack_object *v = &m->ptr[i].val;
+        if (key == 2) { /* the subject's consent: [name, created, signature] */
+            if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size != 3 ||
+                get_text(&v->via.array.ptr[0], CRDT_TEXT_BYTES_MAX, &c->consent_name) ||
+                crdt_mp_i64(&v->via.array.ptr[1], &c->consent_created_ms) ||
+                crdt_mp_bin_n(&v->via.array.ptr[2], TV_SIG_BYTES, &c->consent_sig))
+                return TV_EDECODE;
+            c->consent = 1;
+            continue;
+        }
         if (key != 1) continue;
-        if (crdt_mp_bin(&m->ptr[i].val, CRDT_CERT_EVENT_BYTES_MAX, &c->cert, &c->len) ||
-            c->len == 0)
+        if (crdt_mp_bin(v, CRDT_CERT_EVENT_BYTES_MAX, &c->cert, &c->len) || c->len == 0)
             return TV_EDECODE;
     }
+    if (!consent_valid(c)) return TV_EDECODE;
     return seen & KEY_BIT(1) ? TV_OK : TV_EDECODE;
 }
 

@@ -194,10 +194,18 @@ typedef struct crdt_unit {
     crdt_text parent; /* the unit above it */
 } crdt_unit;
 
-/* cert: a certificate issued by the event's origin (bytes as crdt_cert_sign made them). */
+/* cert: a certificate issued by the event's origin (bytes as crdt_cert_sign made them),
+ * with its subject's consent when the subject asked for it: the name and creation time of
+ * the subject's enrolment request and the subject's signature of that request, from which
+ * the request is rebuilt with the certificate's subject, role and unit (PROTOCOL.md §2.3,
+ * §8.1). A certificate with consent outranks one without (rule T4). */
 typedef struct crdt_cert_event {
     const uint8_t *cert;
     size_t len;
+    int consent;                /* 1 when the three fields below are set */
+    crdt_text consent_name;     /* the request's name */
+    int64_t consent_created_ms; /* the request's created */
+    const uint8_t *consent_sig; /* TV_SIG_BYTES: the request's signature */
 } crdt_cert_event;
 
 /* revoke: the subject's key is no longer trusted, from this event on, everywhere. */

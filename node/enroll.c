@@ -782,10 +782,20 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
 
     /* recorded before the file is handed out: the parent's log is what makes the child's
      * batches acceptable up the tree */
-    crdt_cert_event ev = {.cert = raw, .len = raw_len};
+    crdt_cert_event ev = {.cert = raw,
+                          .len = raw_len,
+                          /* the subject's consent: its signed request (rule T4) */
+                          .consent = 1,
+                          .consent_name = {req->name, (uint32_t)strlen(req->name)},
+                          .consent_created_ms = req->created_ms,
+                          .consent_sig = req->sig};
     uint64_t seq;
     if ((rc = tv_node_add_cert(n, &ev, NULL))) {
-        say(why, "this node may not issue that certificate");
+        say(why, "this node may not issue that certificate (%s)",
+            rc == TV_EPERM ? "that node is certified by another issuer that is neither this "
+                             "node nor above it (rule T4), or the certificate does not narrow "
+                             "this node's own"
+                           : tv_strerror(rc));
         goto done;
     }
     if ((rc = tv_node_commit(n, &seq))) goto done;

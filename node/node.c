@@ -544,7 +544,7 @@ int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out)
 }
 
 /* Checks that this node may issue c now (see tv_node_add_cert). */
-static int cert_issuable(tv_node *n, store_txn *t, const crdt_cert *c)
+static int cert_issuable(tv_node *n, store_txn *t, const crdt_cert *c, int consented)
 {
     if (memcmp(c->issuer, n->id.pk, TV_NODE_ID_BYTES) != 0) return TV_EPERM;
     uint8_t root[TV_NODE_ID_BYTES];
@@ -560,7 +560,7 @@ static int cert_issuable(tv_node *n, store_txn *t, const crdt_cert *c)
     if (rc == TV_OK) rc = crdt_cert_narrows(own, c);
     /* refuse at the source what every receiver would refuse (T1-T4) */
     const char *rule = NULL;
-    if (rc == TV_OK && store_cert_judge(t, c, &rule) == TV_EPERM) rc = TV_EPERM;
+    if (rc == TV_OK && store_cert_judge(t, c, consented, &rule) == TV_EPERM) rc = TV_EPERM;
     free(own);
     return rc;
 }
@@ -577,7 +577,12 @@ int tv_node_add_cert(tv_node *n, const crdt_cert_event *c, uint64_t *hlc_out)
     }
     store_txn *t;
     if ((rc = store_read_begin(n->st, &t))) goto done;
-    rc = cert_issuable(n, t, cert);
+    /* a consent that does not verify would make every receiver refuse the batch */
+    int consented =
+        c->consent && crdt_cert_consent_verify(cert, c->consent_name.p, c->consent_name.n,
+                                               c->consent_created_ms, c->consent_sig) == TV_OK;
+    if (c->consent && !consented) rc = TV_EINVAL;
+    if (rc == TV_OK) rc = cert_issuable(n, t, cert, consented);
     store_read_end(t);
     if (rc == TV_OK) rc = add_event(n, CRDT_EV_CERT, c, hlc_out);
 done:

@@ -144,7 +144,8 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
 #define STORE_RULE_T1 "T1: no certificate names the root but the root's own"
 #define STORE_RULE_T2 "T2: a certificate narrows its issuer's, and the issuer's chain holds"
 #define STORE_RULE_T3 "T3: no certificate for its issuer or a node above it"
-#define STORE_RULE_T4 "T4: a certified node is re-certified only along its issuer chain"
+#define STORE_RULE_T4                                                                              \
+    "T4: a certified node is re-certified only along its issuer chain, or with its consent"
 #define STORE_RULE_T5                                                                              \
     "T5: a revocation comes from a node above the revoked one; the root is never revoked"
 #define STORE_RULE_T6 "T6: only the root certifies a revoked key (which reinstates it)"
@@ -177,12 +178,13 @@ int store_root_set(store_txn *t, const uint8_t root[TV_NODE_ID_BYTES]);
  * not replace a newer one. Returns 0, TV_EUNTRUSTED (issuer unknown), TV_EPERM (does not
  * narrow), TV_EREVOKED, or a decoding error. */
 int store_cert_install(store_txn *t, const uint8_t *cert, size_t len);
-/* Judges certificate c (signature verified) by the rules of the tree T1-T4 as the store
- * holds it, as every receiver of a cert event does: 0 (lawful: it replaces the subject's
+/* Judges certificate c (signature verified; consented: it carries its subject's verified
+ * consent) by the rules of the tree T1-T4 as the store holds it, as every receiver of a
+ * cert event does: 0 (lawful: it replaces the subject's
  * installed certificate if newer or from higher up), 1 (lawful, but its issuer is below the
  * subject's installed issuer: it never replaces it), TV_EUNTRUSTED or TV_EREVOKED (the
  * issuer's chain does not hold), TV_EPERM (*rule names the rule broken), a store error. */
-int store_cert_judge(store_txn *t, const crdt_cert *c, const char **rule);
+int store_cert_judge(store_txn *t, const crdt_cert *c, int consented, const char **rule);
 /* The same, setting *rule (may be NULL) to the rule a refused certificate breaks. A
  * certificate from an issuer below the subject's installed issuer is lawful but never
  * replaces it (returns 0). A revoked key takes a certificate from the root only. */

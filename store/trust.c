@@ -268,7 +268,7 @@ int store_chain_check(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], int
  * lawful but its issuer is below the subject's installed issuer: it never replaces it),
  * TV_EUNTRUSTED (the issuer's chain is not held yet), TV_EREVOKED (an issuer in it is
  * revoked), TV_EPERM (a rule is broken: *rule says which) or a store error. */
-int store_cert_judge(store_txn *t, const crdt_cert *c, const char **rule)
+int store_cert_judge(store_txn *t, const crdt_cert *c, int consented, const char **rule)
 {
     uint8_t root[TV_NODE_ID_BYTES];
     *rule = STORE_RULE_T1;
@@ -302,7 +302,9 @@ int store_cert_judge(store_txn *t, const crdt_cert *c, const char **rule)
             rc = 1; /* c's issuer is below the subject's: lawful, never replaces */
         } else {
             rc = chain_load(t, c->subject, parent, ch);
-            if (rc == TV_OK && chain_find(ch, c->issuer) < 0) {
+            /* from outside the subject's chain only with the subject's consent (its signed
+             * request): a district cannot take another's commune, nor pre-empt its key */
+            if (rc == TV_OK && chain_find(ch, c->issuer) < 0 && !consented) {
                 *rule = STORE_RULE_T4;
                 rc = TV_EPERM;
             }
@@ -320,7 +322,17 @@ int store_cert_judge(store_txn *t, const crdt_cert *c, const char **rule)
  * function of the set of lawful certificates held, whatever their order of arrival. A new
  * certificate lifts a fork freeze: re-certification is how an operator vouches for the
  * node again. */
-static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size_t len)
+/* Whether subject's installed certificate came with its consent (the top bit of the
+ * first 8 bytes of its record). */
+static int installed_consented(store_txn *t, const uint8_t *subject)
+{
+    MDB_val v;
+    return store_get_(t, T_CERTS, subject, TV_NODE_ID_BYTES, &v) == TV_OK && v.mv_size > 8 &&
+           (((const uint8_t *)v.mv_data)[0] & 0x80);
+}
+
+static int cert_store(store_txn *t, const crdt_cert *c, int consented, const uint8_t *raw,
+                      size_t len)
 {
     crdt_cert *old = malloc(sizeof *old);
     chain *ch = malloc(sizeof *ch);
@@ -332,10 +344,22 @@ static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size
     int rc = store_cert_get(t, c->subject, old, NULL, NULL);
     int replace = rc == TV_ENOTFOUND;
     if (rc == TV_OK) {
+        int old_consented = installed_consented(t, c->subject);
+        int above = 0;
+        if (memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) != 0 &&
+            (rc = chain_load(t, c->subject, old, ch)) == TV_OK)
+            above = chain_find(ch, c->issuer) > 0;
         if (memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) == 0)
-            replace = c->not_before_ms > old->not_before_ms;
-        else if ((rc = chain_load(t, c->subject, old, ch)) == TV_OK)
-            replace = chain_find(ch, c->issuer) > 0;
+            replace = c->not_before_ms > old->not_before_ms ||
+                      (c->not_before_ms == old->not_before_ms && consented && !old_consented);
+        else if (above)
+            replace = 1; /* T4: from above the installed one's issuer */
+        else if (consented && !old_consented)
+            replace = 1; /* the subject's consent outranks a certificate without it */
+        else if (consented && old_consented) /* two requests of the subject: the later */
+            replace = c->not_before_ms > old->not_before_ms ||
+                      (c->not_before_ms == old->not_before_ms &&
+                       memcmp(c->issuer, old->issuer, TV_NODE_ID_BYTES) > 0);
     }
     free(old);
     free(ch);
@@ -344,6 +368,7 @@ static int cert_store(store_txn *t, const crdt_cert *c, const uint8_t *raw, size
     uint8_t *v = malloc(8 + len);
     if (!v) return TV_ENOMEM;
     store_be64_(v, (uint64_t)c->not_before_ms);
+    if (consented) v[0] |= 0x80; /* not_before is a positive time: its top bit is free */
     memcpy(v + 8, raw, len);
     rc = store_put_(t, T_CERTS, c->subject, TV_NODE_ID_BYTES, v, 8 + len);
     free(v);
@@ -371,13 +396,13 @@ int store_cert_install_rule(store_txn *t, const uint8_t *cert, size_t len, const
         return TV_OK;
     }
     rc = crdt_cert_open(c, cert, len);
-    if (rc == TV_OK) rc = store_cert_judge(t, c, &why);
+    if (rc == TV_OK) rc = store_cert_judge(t, c, 0, &why);
     /* a revoked key takes a certificate from the root only: that reinstates it (T6) */
     if (rc == TV_OK && !is_root_id(t, c->issuer) && store_revoked(t, c->subject)) {
         why = STORE_RULE_T6;
         rc = TV_EREVOKED;
     }
-    if (rc == TV_OK) rc = cert_store(t, c, cert, len);
+    if (rc == TV_OK) rc = cert_store(t, c, 0, cert, len);
     if (rc == 1) rc = TV_OK; /* lawful, not installed: the subject's issuer is above */
     free(c);
     if (rule) *rule = why;
@@ -579,7 +604,14 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
         int rc = crdt_cert_open(c, ev->u.cert.cert, ev->u.cert.len);
         /* a cert event carries certificates its origin issued */
         if (rc == TV_OK && memcmp(c->issuer, oc->subject, TV_NODE_ID_BYTES) != 0) rc = TV_EPERM;
-        if (rc == TV_OK) rc = store_cert_judge(t, c, rule);
+        const crdt_cert_event *ce = &ev->u.cert;
+        if (rc == TV_OK && ce->consent) { /* a consent that does not verify is a forgery */
+            *rule = STORE_RULE_T4;
+            if (crdt_cert_consent_verify(c, ce->consent_name.p, ce->consent_name.n,
+                                         ce->consent_created_ms, ce->consent_sig))
+                rc = TV_EPERM;
+        }
+        if (rc == TV_OK) rc = store_cert_judge(t, c, ce->consent, rule);
         free(c);
         if (rc == 1 || rc == TV_OK) return TV_OK;
         return store_fatal_(rc) ? rc : TV_ESCOPE;
@@ -675,10 +707,17 @@ int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[
     if (!c) return TV_ENOMEM;
     /* verified before any write (store_trust_check_, or issued by ourselves) */
     int rc = crdt_cert_decode(c, ev->u.cert.cert, ev->u.cert.len);
-    if (rc == TV_OK)
-        rc = cert_store(t, c, ev->u.cert.cert, ev->u.cert.len);
-    else
+    const crdt_cert_event *ce = &ev->u.cert;
+    if (rc == TV_OK) {
+        /* judged before (or written by this node): the consent verified once more here only
+         * decides the ranking (T4) */
+        int consented = ce->consent &&
+                        crdt_cert_consent_verify(c, ce->consent_name.p, ce->consent_name.n,
+                                                 ce->consent_created_ms, ce->consent_sig) == TV_OK;
+        rc = cert_store(t, c, consented, ce->cert, ce->len);
+    } else {
         rc = TV_ECORRUPT;
+    }
     free(c);
     return rc;
 }

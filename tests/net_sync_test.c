@@ -153,7 +153,7 @@ static void add_scans(tnode *n, const char *unit, int count)
 
 static void add_cert_event(tnode *n, const uint8_t *raw, size_t len)
 {
-    crdt_cert_event ce = {raw, len};
+    crdt_cert_event ce = {.cert = raw, .len = len};
     assert_int_equal(crdt_event_pack_cert(&n->b.pk, ++n->hlc, &ce), 0);
     crdt_batch_builder_note(&n->b, n->hlc);
     commit(n);
