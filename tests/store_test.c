@@ -1988,6 +1988,94 @@ static void test_registrar_outranks_time(void **state)
     }
 }
 
+/* d's next batch: a certificate d issues to k for unit (scope the unit), from not_before
+ * nb, with k's consent signed by signer (NULL: none). Returns what log_try_end returns. */
+static int log_cert(one_log *l, const crdt_identity *k, const char *unit, int64_t nb,
+                    const crdt_identity *signer)
+{
+    static crdt_cert c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.subject, k->pk, TV_NODE_ID_BYTES);
+    memcpy(c.issuer, l->id->pk, TV_NODE_ID_BYTES);
+    c.role = CRDT_ROLE_COMMUNE;
+    strcpy(c.unit, unit);
+    c.scope_len = 1;
+    strcpy(c.scope[0], unit);
+    c.not_before_ms = nb;
+    uint8_t *raw, sig[TV_SIG_BYTES];
+    size_t len;
+    assert_int_equal(crdt_cert_sign(&c, l->id, &raw, &len), 0);
+    /* the request as its subject signs it (PROTOCOL.md 8.1), written out independently */
+    char hex[2 * TV_NODE_ID_BYTES + 1], text[512];
+    tv_hex_encode(hex, k->pk, TV_NODE_ID_BYTES);
+    int n = snprintf(text, sizeof text,
+                     "truyvet-enroll-request-v1\nnode: %s\nrole: commune\nunit: %s\nname: "
+                     "UBND Xã Cam Lợi\ncreated: 1633000000000\n",
+                     hex, unit);
+    if (signer)
+        assert_int_equal(crdt_sign(sig, "truyvet/enroll-request/v1", (const uint8_t *)text,
+                                   (size_t)n, signer->sk),
+                         0);
+    crdt_cert_event ev = {.cert = raw,
+                          .len = len,
+                          .consent = signer != NULL,
+                          .consent_name = {"UBND Xã Cam Lợi", (uint32_t)strlen("UBND Xã Cam Lợi")},
+                          .consent_created_ms = 1633000000000LL,
+                          .consent_sig = sig};
+    crdt_batch_builder b;
+    log_begin(l, &b);
+    assert_int_equal(crdt_event_pack_cert(&b.pk, l->hlc, &ev), 0);
+    free(raw);
+    return log_try_end(l, &b);
+}
+
+static int installed_issuer_is(store *s, const crdt_identity *k, const crdt_identity *issuer)
+{
+    store_txn *t;
+    static crdt_cert c;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_cert_get(t, k->pk, &c, NULL, NULL);
+    store_read_end(t);
+    return rc == 0 && memcmp(c.issuer, issuer->pk, TV_NODE_ID_BYTES) == 0;
+}
+
+/* T4 with consent: a district that certified another district's new commune's key first
+ * keeps it only until that commune's own district certifies it with the commune's signed
+ * request; a consent signed by anyone else is a forgery; without consent, a certificate
+ * from outside the installed one's chain is refused. */
+static void test_consent_outranks(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity d1, d2, k;
+    test_identity(&d1, 61);
+    test_identity(&d2, 62);
+    test_identity(&k, 63);
+    trust(s, NULL, 0);
+    certify(s, &d1, CRDT_ROLE_DISTRICT, "568", "22333", NULL);
+    certify(s, &d2, CRDT_ROLE_DISTRICT, "569", "22402", NULL);
+    one_log l1 = {.s = s, .id = &d1}, l2 = {.s = s, .id = &d2};
+
+    /* D1 pre-empts k's key, for a commune of its own scope, without k's consent */
+    assert_int_equal(log_cert(&l1, &k, "22333", 1633100000000LL, NULL), 0);
+    assert_true(installed_issuer_is(s, &k, &d1));
+    /* D2 with a consent its own key signed: a forgery, refused */
+    assert_int_equal(log_cert(&l2, &k, "22402", 1633200000000LL, &d2), TV_ESCOPE);
+    assert_string_equal(l2.rule, STORE_RULE_T4);
+    assert_true(installed_issuer_is(s, &k, &d1));
+    /* D2 with k's own signed request: it replaces D1's */
+    assert_int_equal(log_cert(&l2, &k, "22402", 1633200000000LL, &k), 0);
+    assert_true(installed_issuer_is(s, &k, &d2));
+    /* D1 again, later, still without consent: refused (T4), D2's stands */
+    assert_int_equal(log_cert(&l1, &k, "22333", 1633300000000LL, NULL), TV_ESCOPE);
+    assert_string_equal(l1.rule, STORE_RULE_T4);
+    assert_true(installed_issuer_is(s, &k, &d2));
+    store_close(s);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -2010,6 +2098,7 @@ int main(void)
         cmocka_unit_test(test_registration_by_its_registrar),
         cmocka_unit_test(test_venue_events_judged_by_registered_unit),
         cmocka_unit_test(test_parked_until_registered),
+        cmocka_unit_test(test_consent_outranks),
         cmocka_unit_test(test_future_batch_waits),
         cmocka_unit_test(test_registrar_outranks_time),
     };
