@@ -84,6 +84,11 @@ attack t5 revoke "$IDP" --reason "chiếm quyền"
 province_intact "after the forged revocation"
 [[ $(status_get "$W/t5-a" revoked) == false ]] || fail "the commune's own key is revoked"
 
+check "T5: the district revokes its sibling district: refused, the sibling still writes"
+attack t5s revoke "$IDD2" --reason "chiếm quyền"
+[[ $P_RC -eq 1 ]] || fail "a revocation of a sibling district by a district was taken"
+[[ $(held "$P" "$IDD1") -eq $((SEQ - 1)) ]] || fail "the province holds the forged revocation"
+
 check "the revocation changed nothing at the commune: it still takes the province's events"
 run "$TV" -d "$P" risk set --unit 22333 --level 3 --from 2026-01-01
 expect_ok "risk set at the province after the forged revocation"
@@ -138,6 +143,7 @@ refusal_named "$W/t1-A.err" "$IDD1" "$SEQ-$SEQ" "T1:" "the commune, root certifi
 refusal_named "$W/t4-P.err" "$IDD1" "$SEQ-$SEQ" "T4:" "the province, certificate of D2's commune"
 refusal_named "$W/t5-P.err" "$IDD1" "$SEQ-$SEQ" "T5:" "the province, revocation of the root"
 refusal_named "$W/t5-A.err" "$IDD1" "$SEQ-$SEQ" "T5:" "the commune, revocation of the root"
+refusal_named "$W/t5s-P.err" "$IDD1" "$SEQ-$SEQ" "T5:" "the province, revocation of a sibling"
 refusal_named "$W/line-A.err" "$IDD1" "$((S1 + 1))-$((S1 + 1))" "T1:" "the commune, forged log"
 
 check "D2 enrols its commune after D1 certified that key: D2's log and the commune still pass"
