@@ -435,8 +435,11 @@ static void report_refused(import_ctx *c, const tv_apply_item *it, uint32_t numb
     if (it->rc == TV_EGAP)
         hint = ": an earlier batch of its origin is missing here (it was in a damaged part of "
                "the file, or this node never received it)";
-    else if (it->rc == TV_ESIG || it->rc == TV_EHASH || it->rc == TV_EDECODE)
+    else if (it->rc == TV_ESIG || it->rc == TV_EHASH)
         hint = ": the batch is not authentic or was altered";
+    else if (it->rc == TV_EDECODE)
+        hint = ": the batch, or an event in it, breaks the format (PROTOCOL.md sections 2-3: "
+               "a duplicated key, a control character in a text, a value out of range)";
     else if (it->rc == TV_EPERM) /* PROTOCOL.md 6.4, -19 */
         hint = ": a node keeps only the logs of its partition (its own subtree's and those "
                "of the nodes above commune), as sync does";

@@ -6,7 +6,9 @@
  *       characters included, which the CLI refuses to write -- and writes it as the bundle
  *       OUT, as a node whose key was taken could. KIND: venue-name (a new venue of the
  *       node's unit), unit-name (a village of the node's unit), scan-device (a scan at the
- *       venue whose id is in $VENUE). The node's own store is not changed. Prints the seq.
+ *       venue whose id is in $VENUE), scan-key32 (a scan at $VENUE whose map carries the
+ *       unknown key 32 twice when TEXT is "twice", once otherwise: tests/insider/09). The
+ *       node's own store is not changed. Prints the seq.
  *   insider_forge_text DIR store-venue VENUE TEXT
  *       Writes TEXT as the name of venue VENUE (16 hex digits) straight into the venue view
  *       of the node in DIR, bypassing the decoder, as a store written before text fields
@@ -79,6 +81,33 @@ static int pack_event(msgpack_packer *pk, const char *kind, const char *text, co
         pack_text(pk, 1, code);
         pack_text(pk, 2, text);
         pack_text(pk, 3, n->unit);
+        return TV_OK;
+    }
+    if (strcmp(kind, "scan-key32") == 0) { /* a newer writer's key, once or twice */
+        uint8_t venue[TV_VENUE_ID_BYTES], person[TV_PERSON_REF_BYTES];
+        const char *v = getenv("VENUE");
+        if (!v || hex_id(venue, v)) return TV_EINVAL;
+        int twice = strcmp(text, "twice") == 0;
+        randombytes_buf(person, sizeof person);
+        msgpack_pack_array(pk, 3);
+        msgpack_pack_uint32(pk, CRDT_EV_SCAN);
+        msgpack_pack_uint64(pk, hlc);
+        msgpack_pack_map(pk, twice ? 8 : 7);
+        msgpack_pack_uint8(pk, 1);
+        msgpack_pack_bin_with_body(pk, venue, sizeof venue);
+        pack_text(pk, 2, n->unit);
+        msgpack_pack_uint8(pk, 3);
+        msgpack_pack_bin_with_body(pk, person, sizeof person);
+        msgpack_pack_uint8(pk, 5);
+        msgpack_pack_uint8(pk, CRDT_DIR_IN);
+        msgpack_pack_uint8(pk, 6);
+        msgpack_pack_int64(pk, now_ms);
+        msgpack_pack_uint8(pk, 7);
+        msgpack_pack_uint8(pk, CRDT_METHOD_STAFF);
+        for (int i = 0; i < 1 + twice; i++) {
+            msgpack_pack_uint8(pk, 32);
+            msgpack_pack_uint8(pk, (uint8_t)i);
+        }
         return TV_OK;
     }
     if (strcmp(kind, "scan-device") == 0) {
