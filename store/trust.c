@@ -344,22 +344,23 @@ static int cert_store(store_txn *t, const crdt_cert *c, int consented, const uin
     int rc = store_cert_get(t, c->subject, old, NULL, NULL);
     int replace = rc == TV_ENOTFOUND;
     if (rc == TV_OK) {
+        /* what decides is read before chain_load, which reuses old as its scratch */
         int old_consented = installed_consented(t, c->subject);
+        int same = memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) == 0;
+        int64_t old_nb = old->not_before_ms;
+        int issuer_cmp = memcmp(c->issuer, old->issuer, TV_NODE_ID_BYTES);
         int above = 0;
-        if (memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) != 0 &&
-            (rc = chain_load(t, c->subject, old, ch)) == TV_OK)
+        if (!same && (rc = chain_load(t, c->subject, old, ch)) == TV_OK)
             above = chain_find(ch, c->issuer) > 0;
-        if (memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) == 0)
-            replace = c->not_before_ms > old->not_before_ms ||
-                      (c->not_before_ms == old->not_before_ms && consented && !old_consented);
+        if (same)
+            replace = c->not_before_ms > old_nb ||
+                      (c->not_before_ms == old_nb && consented && !old_consented);
         else if (above)
             replace = 1; /* T4: from above the installed one's issuer */
         else if (consented && !old_consented)
             replace = 1; /* the subject's consent outranks a certificate without it */
         else if (consented && old_consented) /* two requests of the subject: the later */
-            replace = c->not_before_ms > old->not_before_ms ||
-                      (c->not_before_ms == old->not_before_ms &&
-                       memcmp(c->issuer, old->issuer, TV_NODE_ID_BYTES) > 0);
+            replace = c->not_before_ms > old_nb || (c->not_before_ms == old_nb && issuer_cmp > 0);
     }
     free(old);
     free(ch);
