@@ -11,6 +11,7 @@
 #include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/hlc.h"
+#include "crdt/ids.h"
 #include "node/report.h"
 #include "node/timefmt.h"
 #include "node/units.h"
@@ -49,7 +50,7 @@
 #define VENUES_MAX 100             /* --venues-per-commune */
 #define SCANS_PER_DAY_MAX 900      /* --scans-per-day: a day and the venues fit one batch */
 #define MASKED_MAX 16
-#define PARAMS_FORMAT 2 /* bump when the generator changes: older stores are not reused */
+#define PARAMS_FORMAT 3 /* bump when the generator changes: older stores are not reused */
 #define PARAMS_MAX 256
 #define PARAMS_FILE_NAME "report.params" /* the parameters of a complete store */
 
@@ -189,7 +190,8 @@ typedef struct world {
     const opts *o;
     commune *c; /* sorted by code */
     size_t n;
-    uint8_t *vflags; /* commune i's venue v: vflags[i * venues + v] */
+    uint8_t *vflags;                    /* commune i's venue v: vflags[i * venues + v] */
+    uint8_t (*vids)[TV_VENUE_ID_BYTES]; /* commune i's venue v's id, the same way */
     int32_t first_day, last_day, from[PERIODS], to[PERIODS];
     uint64_t stale_made; /* communes made stale */
     uint64_t venues, scans, batches, txns;
@@ -255,14 +257,35 @@ static void identity_make(crdt_identity *id, uint64_t seed, uint64_t k)
     if (crdt_identity_from_seed(id, s)) bench_die("deriving an identity failed");
 }
 
-/* Venue v of commune i: distinct ids for distinct (i, v) (splitmix64's mixing is a
- * bijection of its state, which differs for each). */
-static void venue_id(const world *w, size_t i, uint64_t v, uint8_t id[TV_VENUE_ID_BYTES])
+/* Venue v of commune i's registration nonce: distinct for distinct (i, v) (splitmix64's
+ * mixing is a bijection of its state, which differs for each). */
+static void venue_nonce(const world *w, size_t i, uint64_t v, uint8_t nonce[TV_VENUE_NONCE_BYTES])
 {
     uint64_t s = mix(w->o->seed, 0x76656E7565ULL) + (i * w->o->venues + v) * 0x9E3779B97F4A7C15ULL;
-    uint64_t x = bench_splitmix64(&s);
-    for (int b = 0; b < TV_VENUE_ID_BYTES; b++)
-        id[b] = (uint8_t)(x >> (8 * b));
+    for (int b = 0; b < TV_VENUE_NONCE_BYTES; b += 8) {
+        uint64_t x = bench_splitmix64(&s);
+        for (int k = 0; k < 8; k++)
+            nonce[b + k] = (uint8_t)(x >> (8 * k));
+    }
+}
+
+/* The ids of every commune's venues, derived from the commune's key and the venue's
+ * nonce as a registration must be (V1): worked out once, scans name them. */
+static void venue_ids_make(world *w)
+{
+    w->vids = malloc(w->n * w->o->venues * sizeof *w->vids);
+    if (!w->vids) bench_die("out of memory");
+    uint8_t nonce[TV_VENUE_NONCE_BYTES];
+    for (size_t i = 0; i < w->n; i++)
+        for (uint64_t v = 0; v < w->o->venues; v++) {
+            venue_nonce(w, i, v, nonce);
+            tv_venue_id_derive(w->vids[i * w->o->venues + v], w->c[i].id.pk, nonce);
+        }
+}
+
+static void venue_id(const world *w, size_t i, uint64_t v, uint8_t id[TV_VENUE_ID_BYTES])
+{
+    memcpy(id, w->vids[i * w->o->venues + v], TV_VENUE_ID_BYTES);
 }
 
 /* Person p of commune i: a pseudonym that looks random and a masked phone number. */
@@ -343,6 +366,8 @@ static void pack_venue(const world *w, size_t i, uint64_t v, crdt_batch_builder 
     crdt_venue_upsert u;
     memset(&u, 0, sizeof u);
     venue_id(w, i, v, u.venue);
+    venue_nonce(w, i, v, u.nonce);
+    u.registers = 1; /* the commune registers it: its id is derived from the commune's key */
     snprintf(name, sizeof name, "Địa điểm %s-%" PRIu64, c->code, v + 1);
     u.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY;
     u.unit = (crdt_text){c->code, (uint32_t)strlen(c->code)};
@@ -796,6 +821,7 @@ int main(int argc, char **argv)
         double t0 = bench_now_s();
         for (size_t i = 0; i < w.n; i++)
             identity_make(&w.c[i].id, o.seed, i + 1);
+        venue_ids_make(&w);
         enrol(&w, st);
         generate(&w, st);
         gen_s = bench_now_s() - t0;
@@ -886,6 +912,7 @@ int main(int argc, char **argv)
     free(week_ms);
     free(add_ms);
     free(w.vflags);
+    free(w.vids);
     free(w.c);
     bench_cleanup();
     return 0;

@@ -2,6 +2,7 @@
  * a handshake between up-to-date peers that hold the logs of many origins. */
 #include "crdt/error.h"
 #include "crdt/hlc.h"
+#include "crdt/ids.h"
 #include "net/sync.h"
 #include "net/zmq.h"
 #include "store/store.h"
@@ -26,6 +27,7 @@
 #define START_MS 1633021200000LL  /* 2021-10-01T00:00:00+07:00 */
 #define SPAN_MS (30 * 86400000LL) /* the scans spread over 30 days */
 #define VENUES 2000
+#define VENUES_PER_BATCH 1000 /* registrations per batch of the commune's first ones */
 #define PERSONS 200000
 #define PREFILL_GROUP 16  /* batches per write transaction while pre-filling */
 #define ORIGIN_GROUP 2048 /* origins' certificates or batches per write transaction */
@@ -49,16 +51,17 @@ static const char usage[] =
     "Sync benchmark, in two parts.\n"
     "\n"
     "End to end: a commune (unit " UNIT ") whose store holds N scans in batches of 1,024,\n"
-    "sealed and applied before timing starts, and its district (units " DISTRICT_UNIT " and " UNIT
-    ").\n"
+    "sealed and applied before timing starts, after the registrations of its 2,000 venues\n"
+    "(which its district holds already), and its district (units " DISTRICT_UNIT " and " UNIT ").\n"
     "The district listens on tcp://127.0.0.1 (CurveZMQ, ZAP admitting the commune's key), the\n"
     "commune connects, and each node runs its sync session in its own thread, driven as the\n"
     "daemon drives it, until the district is in step and holds the N events. Timed from the\n"
     "connect to that moment; every received group of batches is applied durably (fsync).\n"
     "\n"
     "Handshake: two up-to-date peers that both hold the logs of K origins (one batch of one\n"
-    "event each) run a first session, then a second one; the bytes of the second session\n"
-    "until both are in step are reported. These sessions are pumped in memory (no sockets).\n"
+    "event each, a venue's registration) run a first session, then a second one; the bytes\n"
+    "of the second session until both are in step are reported. These sessions are pumped\n"
+    "in memory (no sockets).\n"
     "\n"
     "  --events N   scans in the commune's log (default 1000000)\n"
     "  --origins K  origins both handshake peers hold (default 10000)\n"
@@ -283,18 +286,40 @@ static void apply(node *n, uint8_t *const *buf, const size_t *len, size_t count)
 typedef struct gen {
     uint64_t rng;
     uint8_t venues[VENUES][TV_VENUE_ID_BYTES];
+    uint8_t nonces[VENUES][TV_VENUE_NONCE_BYTES];
     char masked[16];
     uint64_t hlc;
 } gen;
 
-static void gen_init(gen *g, uint64_t seed)
+/* The venues' ids are derived from their registrar's key (V1): the commune's. */
+static void gen_init(gen *g, uint64_t seed, const uint8_t registrar[TV_NODE_ID_BYTES])
 {
     memset(g, 0, sizeof *g);
     g->rng = seed;
     for (int i = 0; i < VENUES; i++) {
-        uint64_t v = bench_splitmix64(&g->rng);
-        memcpy(g->venues[i], &v, TV_VENUE_ID_BYTES);
+        for (int b = 0; b < TV_VENUE_NONCE_BYTES; b += 8) {
+            uint64_t v = bench_splitmix64(&g->rng);
+            memcpy(g->nonces[i] + b, &v, 8);
+        }
+        tv_venue_id_derive(g->venues[i], registrar, g->nonces[i]);
     }
+}
+
+/* The registration of venue v by its registrar, a day before the scans start. */
+static uint64_t gen_venue(gen *g, uint64_t v, crdt_venue_upsert *u, char *name, size_t cap)
+{
+    memset(u, 0, sizeof *u);
+    memcpy(u->venue, g->venues[v], TV_VENUE_ID_BYTES);
+    memcpy(u->nonce, g->nonces[v], TV_VENUE_NONCE_BYTES);
+    u->registers = 1;
+    snprintf(name, cap, "Địa điểm %" PRIu64, v + 1);
+    u->fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY;
+    u->unit = (crdt_text){UNIT, sizeof UNIT - 1};
+    u->name = (crdt_text){name, (uint32_t)strlen(name)};
+    u->category = 1 + (uint32_t)(v % 25);
+    uint64_t h = crdt_hlc_make((uint64_t)(START_MS - 86400000LL) + v, 0);
+    g->hlc = h > g->hlc ? h : g->hlc + 1;
+    return g->hlc;
 }
 
 /* Scan i of n: a venue of the commune, one of PERSONS people (a pseudonym and a masked
@@ -330,20 +355,45 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
     return g->hlc;
 }
 
-/* Seals n scans of the commune's log in batches of CRDT_BATCH_EVENTS_MAX and applies them
- * to its store; returns the number of batches and their total bytes. */
-static void prefill(node *c, uint64_t n, uint64_t *batches, uint64_t *bytes)
+/* Seals the commune's registrations of its VENUES venues, then n scans, in batches of at
+ * most CRDT_BATCH_EVENTS_MAX, and applies them to its store; the registrations also to the
+ * district's, which holds the venues before the scans come. Returns the number of the
+ * scans' batches and their total bytes, and those of the registrations'. */
+static void prefill(node *c, node *d, uint64_t n, uint64_t *batches, uint64_t *bytes,
+                    uint64_t *reg_batches, uint64_t *reg_bytes)
 {
     gen *g = malloc(sizeof *g);
     if (!g) bench_die("out of memory");
-    gen_init(g, 1);
+    gen_init(g, 1, c->id.pk);
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
     uint8_t prev[TV_HASH_BYTES], hash[TV_HASH_BYTES];
     uint8_t *bufs[PREFILL_GROUP];
     size_t lens[PREFILL_GROUP], nb = 0;
     uint64_t seq = 1;
-    *batches = *bytes = 0;
+    *batches = *bytes = *reg_batches = *reg_bytes = 0;
+    char name[64];
+    for (uint64_t v = 0; v < VENUES; v++) {
+        crdt_venue_upsert u;
+        uint64_t hlc = gen_venue(g, v, &u, name, sizeof name);
+        int rc = crdt_event_pack_venue(&b.pk, hlc, &u);
+        if (rc) bench_die("packing a venue: %s", tv_strerror(rc));
+        crdt_batch_builder_note(&b, hlc);
+        if (b.count < VENUES_PER_BATCH && v + 1 < VENUES) continue;
+        rc = crdt_batch_seal(&b, &c->id, seq, seq > 1 ? prev : NULL, &bufs[nb], &lens[nb], hash);
+        if (rc) bench_die("sealing a batch: %s", tv_strerror(rc));
+        memcpy(prev, hash, sizeof prev);
+        seq += b.count;
+        *reg_bytes += lens[nb];
+        ++*reg_batches;
+        nb++;
+        crdt_batch_builder_reset(&b);
+    }
+    apply(c, bufs, lens, nb);
+    apply(d, bufs, lens, nb);
+    for (size_t k = 0; k < nb; k++)
+        free(bufs[k]);
+    nb = 0;
     for (uint64_t i = 0; i < n; i++) {
         crdt_scan s;
         uint64_t hlc = gen_scan(g, i, n, &s);
@@ -398,7 +448,8 @@ typedef struct side {
 
 struct run {
     side c, d;
-    uint64_t events;
+    uint64_t events;   /* to replicate */
+    uint64_t log_last; /* the last seq of the commune's log: registrations, then the events */
     pthread_barrier_t ready;
     char endpoint[TVZ_ENDPOINT_MAX];
     pthread_mutex_t lock;
@@ -526,7 +577,7 @@ static int district_complete(side *sd)
     if (store_read_begin(sd->self->st, &t)) return 0;
     int rc = store_frontier_get(t, sd->peer->id.pk, &f);
     store_read_end(t);
-    return rc == 0 && f.seq == sd->r->events;
+    return rc == 0 && f.seq == sd->r->log_last;
 }
 
 /* One node's loop, shaped as node/daemon.c's: wait, receive, make durable, announce,
@@ -664,6 +715,7 @@ static void end_to_end(run *r, node *commune, node *district, uint64_t events)
 {
     memset(r, 0, sizeof *r);
     r->events = events;
+    r->log_last = VENUES + events;
     atomic_init(&r->failed, 0);
     pthread_mutex_init(&r->lock, NULL);
     pthread_barrier_init(&r->ready, NULL, 2);
@@ -698,9 +750,10 @@ static int sum_fn(const uint8_t *buf, size_t len, void *arg)
     return 0;
 }
 
-/* Checks that the district holds the commune's whole log: frontier, counters, batch bytes. */
-static void check_district(node *commune, node *district, uint64_t events, uint64_t batches,
-                           uint64_t batch_bytes)
+/* Checks that the district holds the commune's whole log: frontier, counters, batch bytes.
+ * events, batches and batch_bytes count the whole log, registrations with the scans. */
+static void check_district(node *commune, node *district, uint64_t events, uint64_t scans,
+                           uint64_t batches, uint64_t batch_bytes)
 {
     store_txn *t;
     store_counts cc, dc;
@@ -718,7 +771,7 @@ static void check_district(node *commune, node *district, uint64_t events, uint6
         (rc = store_batches_foreach(t, sum_fn, &sum)))
         bench_die("reading the district's store: %s", tv_strerror(rc));
     store_read_end(t);
-    if (f.seq != events || dc.events != events || dc.by_type[CRDT_EV_SCAN] != events ||
+    if (f.seq != events || dc.events != events || dc.by_type[CRDT_EV_SCAN] != scans ||
         dc.batches != batches || dc.events != cc.events || dc.batches != cc.batches ||
         dc.by_type[CRDT_EV_SCAN] != cc.by_type[CRDT_EV_SCAN] || dc.origins != cc.origins ||
         sum.batches != batches || sum.bytes != batch_bytes)
@@ -799,16 +852,17 @@ static void mem_session(node *x, node *y, int64_t now, mem_result *res)
     sync_peer_free(py);
 }
 
-/* K origins, each certified by the district and with one batch of one scan, held by both
+/* K origins, each certified by the district and with one batch of one event (the
+ * registration of a venue), held by both
  * peers: certificates installed and batches applied directly, not over the network. */
 static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
 {
     static const char *const scope[] = {UNIT};
     uint8_t **raw = malloc(ORIGIN_GROUP * sizeof *raw), **bat = malloc(ORIGIN_GROUP * sizeof *bat);
     size_t *rlen = malloc(ORIGIN_GROUP * sizeof *rlen), *blen = malloc(ORIGIN_GROUP * sizeof *blen);
-    gen *g = malloc(sizeof *g);
-    if (!raw || !bat || !rlen || !blen || !g) bench_die("out of memory");
-    gen_init(g, 2);
+    if (!raw || !bat || !rlen || !blen) bench_die("out of memory");
+    uint64_t rng = 2;
+    char name[64];
     crdt_batch_builder bb;
     crdt_batch_builder_init(&bb);
     for (uint64_t done = 0; done < k;) {
@@ -817,9 +871,22 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
             crdt_identity o;
             identity_make(&o, 0x4F, done + i);
             make_cert(&ch->district, o.pk, CRDT_ROLE_COMMUNE, UNIT, scope, 1, &raw[i], &rlen[i]);
-            crdt_scan s;
-            uint64_t hlc = gen_scan(g, done + i, k, &s);
-            int rc = crdt_event_pack_scan(&bb.pk, hlc, &s);
+            /* its one event: the registration of a venue, whose id it derives (V1) */
+            crdt_venue_upsert u;
+            memset(&u, 0, sizeof u);
+            for (int q = 0; q < TV_VENUE_NONCE_BYTES; q += 8) {
+                uint64_t x = bench_splitmix64(&rng);
+                memcpy(u.nonce + q, &x, 8);
+            }
+            tv_venue_id_derive(u.venue, o.pk, u.nonce);
+            u.registers = 1;
+            snprintf(name, sizeof name, "Địa điểm %" PRIu64, done + i + 1);
+            u.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY;
+            u.unit = (crdt_text){UNIT, sizeof UNIT - 1};
+            u.name = (crdt_text){name, (uint32_t)strlen(name)};
+            u.category = 1 + (uint32_t)((done + i) % 25);
+            uint64_t hlc = crdt_hlc_make((uint64_t)START_MS + done + i, 0);
+            int rc = crdt_event_pack_venue(&bb.pk, hlc, &u);
             crdt_batch_builder_note(&bb, hlc);
             if (rc == 0) rc = crdt_batch_seal(&bb, &o, 1, NULL, &bat[i], &blen[i], NULL);
             if (rc) bench_die("sealing an origin's batch: %s", tv_strerror(rc));
@@ -844,7 +911,6 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
     free(bat);
     free(rlen);
     free(blen);
-    free(g);
 }
 
 static void print_types(const char *what, const uint64_t *msgs, const uint64_t *bytes)
@@ -881,19 +947,23 @@ int main(int argc, char **argv)
     node_open(&district, "district", DIR_DISTRICT, &ch.district);
     install(&commune, ch.root.pk, ch.raw, ch.len, 3);
     install(&district, ch.root.pk, ch.raw, ch.len, 3);
-    uint64_t batches, batch_bytes;
+    uint64_t batches, batch_bytes, reg_batches, reg_bytes;
     double p0 = bench_now_s();
-    prefill(&commune, o.events, &batches, &batch_bytes);
+    prefill(&commune, &district, o.events, &batches, &batch_bytes, &reg_batches, &reg_bytes);
     double prefill_s = bench_now_s() - p0;
     printf("prefill: %" PRIu64 " scans in %" PRIu64 " batches, %" PRIu64
            " bytes (%.1f bytes/event), %.1f s (untimed)\n",
            o.events, batches, batch_bytes, (double)batch_bytes / (double)o.events, prefill_s);
+    printf("prefill: before them, %d venues registered in %" PRIu64 " batches (%" PRIu64
+           " bytes), held by the district already (untimed)\n",
+           VENUES, reg_batches, reg_bytes);
     fflush(stdout);
 
     static run r;
     end_to_end(&r, &commune, &district, o.events);
     double secs = r.t1 - r.t0;
-    check_district(&commune, &district, o.events, batches, batch_bytes);
+    check_district(&commune, &district, VENUES + o.events, o.events, reg_batches + batches,
+                   reg_bytes + batch_bytes);
     const sync_stats *sc = &r.c.st, *sd = &r.d.st;
     uint64_t msgs = sc->msgs_out + sd->msgs_out;
     uint64_t proto_bytes = sc->bytes_out + sd->bytes_out;

@@ -5,14 +5,21 @@
  * network with a virtual clock: communes online a few hours a day (some not at all for
  * days), lossy links that delay, reorder and duplicate messages, districts that go down
  * and make their communes fall back to the province, nodes that crash in the middle of a
- * commit, skewed device clocks, and a forger injecting bad batches. Everything random
- * comes from one seed; the same seed and build print the same output, byte for byte.
+ * commit, skewed device clocks, a forger injecting bad batches, and an insider writing
+ * with real nodes' keys what the rules of trust forbid (PROTOCOL.md §3.2: certificates for
+ * wrong subjects, revocations from the wrong issuer, events about another commune's venue,
+ * batches dated hours ahead). Some runs also have the province revoke a district on the
+ * way and re-certify its communes later. Everything random comes from one seed; the same
+ * seed and build print the same output, byte for byte.
  *
  * Invariants, checked as the run goes and at the end: no acknowledged scan is lost; after
  * the last heal every node holds exactly the logs of its partition, with byte-identical
  * venue views and daily figures where they should agree; no forged or out-of-scope batch
- * is ever stored; nothing is applied twice. A violation prints the seed and what broke,
- * and the program exits 1. */
+ * is ever stored, nor anything the insider sent; the root keeps its certificate and
+ * health flag and every node its issuer, nobody is revoked but the revoked district; no
+ * fabricated scan or reminder is indexed; a revoked district's communes are refused until
+ * re-certified, a batch dated ahead is not applied before its time; nothing is applied
+ * twice. A violation prints the seed and what broke, and the program exits 1. */
 #include "crdt/batch.h"
 #include "crdt/cert.h"
 #include "crdt/error.h"
@@ -36,7 +43,8 @@
 #include <unistd.h>
 
 #define SIM_NODES_MAX 4096
-#define SIM_VENUES_PER_COMMUNE 4
+#define SIM_VENUES_PER_COMMUNE 4 /* registered at the start */
+#define SIM_VENUES_MAX 6         /* and up to this many in all, more registered on the way */
 #define SIM_PERSONS 5000
 #define DAY_MS ((int64_t)24 * 3600 * 1000)
 #define HOUR_MS ((int64_t)3600 * 1000)
@@ -80,7 +88,8 @@ typedef struct sim_opts {
     double district_outage; /* chance a district is down part of a day */
     double crash;           /* chance a commit is cut by a crash (nothing of it lands) */
     int64_t skew_ms_max;    /* device clocks off by up to this much */
-    int forger;             /* inject forged and tampered batches */
+    int forger;             /* inject forged and tampered batches, and an insider's */
+    double revoke;          /* chance that the province revokes a district on the way */
     int verbose, timing;
     const char *dir;
 } sim_opts;
@@ -102,7 +111,9 @@ typedef struct snode {
     uint64_t acked; /* own events acknowledged: committed */
     int64_t next_commit_ms;
     uint64_t pending_scans;
-    uint8_t venue[SIM_VENUES_PER_COMMUNE][TV_VENUE_ID_BYTES];
+    uint8_t venue[SIM_VENUES_MAX][TV_VENUE_ID_BYTES];
+    int nvenues;                    /* venues registered (and committed) */
+    int cut;                        /* a revoked district: unplugged, no link wanted */
     int64_t online_from, online_to; /* a commune's link window today */
     int64_t down_from, down_to;     /* a district's outage today */
     uint64_t store_events;          /* events held at the last look */
@@ -119,6 +130,7 @@ typedef struct slink {
     int64_t last_t[2]; /* the latest delivery time queued each way: a link keeps order */
     int queued;        /* on this turn's work list */
     uint32_t tver;     /* the version of its entry in the timer heap */
+    int64_t retry_ms;  /* refused as revoked: not reopened before this */
 } slink;
 
 /* When a link's sessions next want their timers run (lazily invalidated by tver). */
@@ -137,6 +149,23 @@ typedef struct delivery {
     uint8_t *buf;
     size_t len;
 } delivery;
+
+/* A batch the insider sent to a node, which must never be stored there. */
+typedef struct forged {
+    int node, signer; /* receiver, and the node whose key signed it */
+    uint64_t seq;
+    uint8_t hash[crypto_generichash_BYTES];
+    const char *what;
+} forged;
+
+/* A commune's batch written with its clock hours ahead: no other node may apply it
+ * before due (C1). */
+typedef struct future {
+    int node;
+    uint64_t seq;
+    int64_t due;
+    int done; /* every node that should hold it does */
+} future;
 
 typedef struct sim {
     sim_opts o;
@@ -166,6 +195,18 @@ typedef struct sim {
     char workdir[PATH_MAX];
     uint8_t forger_pk[TV_NODE_ID_BYTES];
     crdt_identity forger;
+    /* the insider */
+    uint64_t insider, insider_refused, insider_parked;
+    forged *fg;
+    size_t nfg, fg_cap;
+    future fut[64];
+    size_t nfut;
+    /* the district revoked on the way, and its communes re-certified by the province */
+    int rev_d;                 /* -1: none this run */
+    int64_t rev_at, recert_at; /* when */
+    int rev_done, recert_done; /* done */
+    uint64_t *rev_front;       /* [node * n + commune]: its frontier when it saw the
+                                * revocation (UINT64_MAX: not yet) */
 } sim;
 
 static sim_opts defaults(void)
@@ -181,6 +222,7 @@ static sim_opts defaults(void)
                   .skew_ms_max = 20 * MINUTE_MS};
     o.loss = o.dup = o.offline_day = o.district_outage = o.crash = -1; /* from the seed */
     o.forger = 1;
+    o.revoke = 0.5;
     return o;
 }
 
@@ -301,7 +343,8 @@ static timer timer_pop(sim *s)
 
 /* --- set-up: identities, certificates, stores ---------------------------------------- */
 
-static crdt_cert cert_tmp;
+static crdt_cert cert_tmp, cert_chk;               /* large: kept off the stack */
+static uint8_t forged_person[TV_PERSON_REF_BYTES]; /* the person of every fabricated scan */
 
 static void seed_identity(sim *s, crdt_identity *id, uint64_t k)
 {
@@ -426,9 +469,31 @@ static int commit(sim *s, snode *n, crdt_batch_builder *b, int may_crash)
 
 static void add_cert_event(sim *s, snode *n, crdt_batch_builder *b, const uint8_t *raw, size_t len)
 {
-    crdt_cert_event ce = {raw, len};
+    crdt_cert_event ce = {.cert = raw, .len = len};
     uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
     if (crdt_event_pack_cert(&b->pk, hlc, &ce)) die("cannot pack a certificate event");
+    crdt_batch_builder_note(b, hlc);
+}
+
+/* Packs commune n's registration of its venue number v, whose id is derived from the
+ * commune's key and a nonce (V1). */
+static void pack_registration(sim *s, snode *n, int v, crdt_batch_builder *b)
+{
+    uint8_t nonce[TV_VENUE_NONCE_BYTES];
+    for (size_t k = 0; k < sizeof nonce; k++)
+        nonce[k] = (uint8_t)rng_next(&s->r);
+    tv_venue_id_derive(n->venue[v], n->id.pk, nonce);
+    char name[32];
+    snprintf(name, sizeof name, "Địa điểm %d-%d", n->idx, v);
+    crdt_venue_upsert u = {.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY,
+                           .unit = {n->unit, (uint32_t)strlen(n->unit)},
+                           .name = {name, (uint32_t)strlen(name)},
+                           .category = 1 + (uint32_t)rng_below(&s->r, 25),
+                           .registers = 1};
+    memcpy(u.nonce, nonce, sizeof nonce);
+    memcpy(u.venue, n->venue[v], TV_VENUE_ID_BYTES);
+    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+    if (crdt_event_pack_venue(&b->pk, hlc, &u)) die("cannot pack a venue");
     crdt_batch_builder_note(b, hlc);
 }
 
@@ -446,7 +511,7 @@ static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
                         .direction = (uint8_t)rng_below(&s->r, 2),
                         .method = CRDT_METHOD_STAFF,
                         .at_ms = from + (to - from) * (int64_t)i / (int64_t)(k + 1) + n->skew_ms};
-        memcpy(sc.venue, n->venue[rng_below(&s->r, SIM_VENUES_PER_COMMUNE)], TV_VENUE_ID_BYTES);
+        memcpy(sc.venue, n->venue[rng_below(&s->r, (uint64_t)n->nvenues)], TV_VENUE_ID_BYTES);
         uint64_t person = rng_below(&s->r, SIM_PERSONS);
         memset(sc.person, 0, sizeof sc.person);
         memcpy(sc.person, &person, sizeof person);
@@ -514,17 +579,19 @@ static void node_crash(sim *s, snode *n)
 static int link_wanted(sim *s, const slink *l)
 {
     const snode *c = &s->nodes[l->child], *p = &s->nodes[l->parent];
-    if (!c->up || !p->up) return 0;
+    if (!c->up || !p->up || c->cut || p->cut || s->now < l->retry_ms) return 0;
     if (s->healed) {
-        /* after the heal: the tree as configured, the province link of a commune unused */
-        return c->role == CRDT_ROLE_DISTRICT || p->role == CRDT_ROLE_DISTRICT;
+        /* after the heal: the tree as configured, the province link of a commune unused
+         * unless its district was revoked */
+        return c->role == CRDT_ROLE_DISTRICT || p->role == CRDT_ROLE_DISTRICT ||
+               s->nodes[c->parent].cut;
     }
     int64_t t = s->now;
     if (c->role == CRDT_ROLE_DISTRICT) return !(t >= c->down_from && t < c->down_to);
     int online = t >= c->online_from && t < c->online_to;
     if (!online) return 0;
     const snode *d = &s->nodes[c->parent];
-    int district_reachable = d->up && !(t >= d->down_from && t < d->down_to);
+    int district_reachable = d->up && !d->cut && !(t >= d->down_from && t < d->down_to);
     return p->role == CRDT_ROLE_DISTRICT ? district_reachable : !district_reachable;
 }
 
@@ -589,6 +656,8 @@ static void pump(sim *s, slink *l, int from_child)
     }
 }
 
+static void deliver_on(sim *s, slink *l, int to_parent, const uint8_t *buf, size_t len);
+
 /* The forger: a batch by a key nobody enrolled, a genuine batch with one bit flipped, and a
  * commune's validly signed scan for another commune's unit; each pushed into a session as
  * if it came from the peer. None may ever be stored. */
@@ -616,6 +685,7 @@ static void forge(sim *s, slink *l)
                     .at_ms = s->now};
     if (kind == 2) sc.unit = (crdt_text){"99999", 5}; /* outside the commune's scope */
     memcpy(sc.venue, c->venue[0], TV_VENUE_ID_BYTES);
+    memcpy(sc.person, forged_person, sizeof sc.person);
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
     if (crdt_event_pack_scan(&b.pk, hlc, &sc)) die("cannot pack");
@@ -626,7 +696,43 @@ static void forge(sim *s, slink *l)
         die("cannot seal");
     crdt_batch_builder_release(&b);
     if (kind == 1) buf[rng_below(&s->r, len)] ^= (uint8_t)(1u << rng_below(&s->r, 8));
-    /* as a BATCH message (PROTOCOL.md §6): fixarray, type 7, bin32 */
+    /* delivered to the parent's session, as if the commune had sent it */
+    deliver_on(s, l, 1, buf, len);
+    free(buf);
+    s->forged++;
+}
+
+/* --- the insider ----------------------------------------------------------------------- */
+
+/* The insider holds a simulated node's real signing key (stolen, or its operator gone bad)
+ * and writes what the rules forbid (PROTOCOL.md §3.2), validly signed and at the next
+ * place in that node's log as the receiver holds it, so that only the rules stop it:
+ * certificates for wrong subjects (T1-T4), revocations from the wrong issuer (T5), batches
+ * of a revoked district and of its communes (T7), events about another commune's venue
+ * (V1-V3), and batches written hours ahead (C1). A batch sent into a session is noted and
+ * looked for at the end; one applied straight to a store (as a session's flush or a bundle
+ * import would) is judged at once. None may ever be stored where it was sent. */
+
+static void forged_note(sim *s, int node, int signer, uint64_t seq, const uint8_t *buf, size_t len,
+                        const char *what)
+{
+    if (s->nfg == s->fg_cap) {
+        s->fg_cap = s->fg_cap ? 2 * s->fg_cap : 64;
+        s->fg = realloc(s->fg, s->fg_cap * sizeof *s->fg);
+        if (!s->fg) die("out of memory");
+    }
+    forged *f = &s->fg[s->nfg++];
+    f->node = node;
+    f->signer = signer;
+    f->seq = seq;
+    f->what = what;
+    crypto_generichash(f->hash, sizeof f->hash, buf, len, NULL, 0);
+}
+
+/* Queues batch bytes on link l as a BATCH message (PROTOCOL.md §6: fixarray, type 7,
+ * bin32), to its parent's session or its child's, after what the link carries already. */
+static void deliver_on(sim *s, slink *l, int to_parent, const uint8_t *buf, size_t len)
+{
     size_t mlen = 7 + len;
     uint8_t *m = malloc(mlen);
     if (!m) die("out of memory");
@@ -636,19 +742,596 @@ static void forge(sim *s, slink *l)
     for (int i = 0; i < 4; i++)
         m[3 + i] = (uint8_t)(len >> (24 - 8 * i));
     memcpy(m + 7, buf, len);
-    free(buf);
-    /* delivered to the parent's session, as if the commune had sent it */
-    int64_t when = s->now + 1 > l->last_t[1] ? s->now + 1 : l->last_t[1];
-    l->last_t[1] = when;
+    int64_t when = s->now + 1 > l->last_t[to_parent] ? s->now + 1 : l->last_t[to_parent];
+    l->last_t[to_parent] = when;
     delivery d = {.t = when,
                   .order = s->order++,
                   .link = (int)(l - s->links),
                   .gen = l->gen,
-                  .to_parent = 1,
+                  .to_parent = to_parent,
                   .buf = m,
                   .len = mlen};
     heap_push(s, d);
-    s->forged++;
+}
+
+/* Delivers a batch to node recv as if a peer had sent it: on its session with node `from`
+ * if that one is up, else on any of its sessions. Returns 0 when recv has none up. */
+static int push_batch(sim *s, int recv, int from, const uint8_t *buf, size_t len)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int a = 0; a < s->nact; a++) {
+            slink *l = &s->links[s->act[a]];
+            int other = l->parent == recv ? l->child : l->child == recv ? l->parent : -1;
+            if (other < 0 || (pass == 0 && other != from)) continue;
+            deliver_on(s, l, l->parent == recv, buf, len);
+            return 1;
+        }
+    return 0;
+}
+
+/* One unlawful event. */
+typedef struct insider_ev {
+    uint32_t type; /* CRDT_EV_* */
+    const uint8_t *cert;
+    size_t cert_len;
+    uint8_t subject[TV_NODE_ID_BYTES]; /* revoke */
+    crdt_venue_upsert venue;
+    crdt_scan scan;
+    crdt_reminder reminder;
+} insider_ev;
+
+/* Seals e as signer's next batch after what t holds of signer's log, dated just after
+ * that (and not before now); *seq is its place. */
+static int insider_seal(sim *s, store_txn *t, int signer, const insider_ev *e, uint8_t **buf,
+                        size_t *len, uint64_t *seq)
+{
+    const snode *g = &s->nodes[signer];
+    store_frontier f;
+    memset(&f, 0, sizeof f);
+    int rc = store_frontier_get(t, g->id.pk, &f);
+    if (rc == TV_ENOTFOUND)
+        memset(&f, 0, sizeof f);
+    else if (rc)
+        return rc;
+    uint64_t ms = crdt_hlc_ms(f.hlc_max) + 1;
+    if (ms < (uint64_t)s->now) ms = (uint64_t)s->now;
+    uint64_t hlc = crdt_hlc_make(ms, 0);
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    switch (e->type) {
+    case CRDT_EV_CERT: {
+        crdt_cert_event ce = {.cert = e->cert, .len = e->cert_len};
+        rc = crdt_event_pack_cert(&b.pk, hlc, &ce);
+        break;
+    }
+    case CRDT_EV_REVOKE: {
+        crdt_revoke r;
+        memset(&r, 0, sizeof r);
+        memcpy(r.subject, e->subject, TV_NODE_ID_BYTES);
+        rc = crdt_event_pack_revoke(&b.pk, hlc, &r);
+        break;
+    }
+    case CRDT_EV_SCAN:
+        rc = crdt_event_pack_scan(&b.pk, hlc, &e->scan);
+        break;
+    case CRDT_EV_VENUE_UPSERT:
+        rc = crdt_event_pack_venue(&b.pk, hlc, &e->venue);
+        break;
+    default:
+        rc = crdt_event_pack_reminder(&b.pk, hlc, &e->reminder);
+        break;
+    }
+    if (rc) die("cannot pack the insider's event: %s", tv_strerror(rc));
+    crdt_batch_builder_note(&b, hlc);
+    rc = crdt_batch_seal(&b, &g->id, f.seq + 1, f.seq ? f.hash : NULL, buf, len, NULL);
+    crdt_batch_builder_release(&b);
+    *seq = f.seq + 1;
+    return rc;
+}
+
+/* Sends e, signed with signer's key, into one of recv's sessions; only when recv holds
+ * a certificate of `needs` (NULL: none needed) from a district, as T4 judges a certificate
+ * for it from another district: without one, or with the root's (after a
+ * re-certification), e would be lawful there, though never installed. */
+static void insider_send(sim *s, int signer, int recv, const insider_ev *e, const uint8_t *needs,
+                         const char *what)
+{
+    snode *r = &s->nodes[recv];
+    if (!r->up || signer == recv) return;
+    store_txn *t;
+    if (store_read_begin(r->st, &t)) die("read");
+    if (needs && (store_cert_get(t, needs, &cert_chk, NULL, NULL) ||
+                  memcmp(cert_chk.issuer, s->nodes[0].id.pk, TV_NODE_ID_BYTES) == 0)) {
+        store_read_end(t);
+        return;
+    }
+    uint8_t *buf;
+    size_t len;
+    uint64_t seq;
+    int rc = insider_seal(s, t, signer, e, &buf, &len, &seq);
+    store_read_end(t);
+    if (rc) die("cannot seal the insider's batch: %s", tv_strerror(rc));
+    if (push_batch(s, recv, signer, buf, len)) {
+        forged_note(s, recv, signer, seq, buf, len, what);
+        s->insider++;
+    }
+    free(buf);
+}
+
+typedef struct direct_ctx {
+    sim *s;
+    int signer;
+    const insider_ev *e;
+    uint8_t *buf;
+    size_t len;
+    uint64_t seq;
+    int rc;
+    store_apply_result r;
+} direct_ctx;
+
+static int direct_fn(store_txn *t, void *arg)
+{
+    direct_ctx *c = arg;
+    free(c->buf); /* from an attempt the store retried (its map grown) */
+    c->buf = NULL;
+    int rc = insider_seal(c->s, t, c->signer, c->e, &c->buf, &c->len, &c->seq);
+    if (rc) return rc;
+    c->rc = store_apply_batch(t, c->buf, c->len, c->s->now, &c->r);
+    /* a refusal leaves no trace, a parked batch is kept: commit either way */
+    if (c->rc == TV_ESTORE || c->rc == TV_ENOMEM || c->rc == TV_ENOSPC || c->rc == TV_EIO ||
+        c->rc == TV_ECORRUPT)
+        return c->rc;
+    return TV_OK;
+}
+
+/* Applies e, signed with signer's key, to recv's store as its sessions would: it must be
+ * refused, or parked (and refused when what it waits for comes). */
+static void insider_apply(sim *s, int signer, int recv, const insider_ev *e, const char *what)
+{
+    snode *r = &s->nodes[recv];
+    if (!r->up || signer == recv) return;
+    direct_ctx c = {.s = s, .signer = signer, .e = e};
+    int rc = store_write(r->st, direct_fn, &c);
+    if (rc) die("node %d cannot take the insider's batch: %s", recv, tv_strerror(rc));
+    s->insider++;
+    forged_note(s, recv, signer, c.seq, c.buf, c.len, what);
+    free(c.buf);
+    if (c.rc == TV_EPARKED) {
+        s->insider_parked++;
+    } else if (c.rc) {
+        s->insider_refused++;
+    } else {
+        violation(s, "node %d accepted %s, signed with node %d's key", recv, what, signer);
+        touch(s, r);
+    }
+}
+
+/* A random commune of district d (any commune when d < 0) other than skip, or -1. */
+static int pick_commune(sim *s, int d, int skip)
+{
+    int k = 0, pick = -1;
+    for (int i = 0; i < s->n; i++) {
+        const snode *c = &s->nodes[i];
+        if (c->role != CRDT_ROLE_COMMUNE || i == skip || (d >= 0 && c->parent != d)) continue;
+        if (rng_below(&s->r, (uint64_t)++k) == 0) pick = i; /* reservoir: each equally */
+    }
+    return pick;
+}
+
+/* A certificate of subject by issuer, narrowed to one commune's unit as a valid one would
+ * be (so that the rules of the tree's shape are what stops it). */
+static void narrow_cert(const snode *issuer, const uint8_t *subject, const char *unit,
+                        uint8_t **raw, size_t *len)
+{
+    memset(&cert_tmp, 0, sizeof cert_tmp);
+    memcpy(cert_tmp.subject, subject, TV_NODE_ID_BYTES);
+    memcpy(cert_tmp.issuer, issuer->id.pk, TV_NODE_ID_BYTES);
+    cert_tmp.role = CRDT_ROLE_COMMUNE;
+    strcpy(cert_tmp.unit, unit);
+    cert_tmp.scope_len = 1;
+    strcpy(cert_tmp.scope[0], unit);
+    cert_tmp.not_before_ms = SIM_START_MS - DAY_MS;
+    if (crdt_cert_sign(&cert_tmp, &issuer->id, raw, len)) die("cannot sign a certificate");
+}
+
+/* Whether node x shows venue v of commune b: its registration has been applied there. */
+static int venue_held(sim *s, int x, int b, int v)
+{
+    store_txn *t;
+    if (!s->nodes[x].up || store_read_begin(s->nodes[x].st, &t)) return 0;
+    store_venue w;
+    int held = store_venue_get(t, s->nodes[b].venue[v], &w) == 0;
+    store_read_end(t);
+    return held;
+}
+
+/* The insider writes about commune b's venue v with signer's key: renames it or moves it
+ * into another unit, records a scan there, sends it a reminder, or claims its id as a
+ * registration of its own (V1, V2). A commune's key writes naming its own unit or b's, and
+ * is judged by the province and by the district that holds both, where they show the venue
+ * already; b's district's key writes naming the district's own unit, at the province,
+ * before b's registration has reached it: it waits (V3), then is refused (V2). (A batch
+ * that waits while its signer's real log goes on past it would be evidence of a fork: so
+ * only a district's key, whose node writes nothing of its own after the start, sends
+ * one.) */
+enum { HIJACK_ANY = -1, HIJACK_CLAIM = 4 };
+static void hijack(sim *s, int signer, int b, int v, int kind)
+{
+    static const char moved[] = "Chiếm bởi nơi khác", note[] = "Nhắc nhở giả";
+    snode *A = &s->nodes[signer], *B = &s->nodes[b];
+    int district = A->role == CRDT_ROLE_DISTRICT;
+    crdt_text ua = {A->unit, (uint32_t)strlen(A->unit)}, ub = {B->unit, (uint32_t)strlen(B->unit)};
+    crdt_text unit = district || rng_below(&s->r, 2) ? ua : ub;
+    insider_ev e;
+    memset(&e, 0, sizeof e);
+    const char *what;
+    if (kind == HIJACK_ANY) kind = (int)rng_below(&s->r, district ? 4 : 5);
+    switch (kind) {
+    case 0:
+    case 1:
+        e.type = CRDT_EV_VENUE_UPSERT;
+        memcpy(e.venue.venue, B->venue[v], TV_VENUE_ID_BYTES);
+        e.venue.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME;
+        e.venue.unit = unit;
+        e.venue.name = (crdt_text){moved, sizeof moved - 1};
+        what = "an upsert renaming or moving another commune's venue";
+        break;
+    case 2:
+        e.type = CRDT_EV_SCAN;
+        memcpy(e.scan.venue, B->venue[v], TV_VENUE_ID_BYTES);
+        memcpy(e.scan.person, forged_person, sizeof forged_person);
+        e.scan.unit = unit;
+        e.scan.masked = (crdt_text){"09****9999", 10};
+        e.scan.method = CRDT_METHOD_STAFF;
+        e.scan.at_ms = s->now;
+        what = "a scan at another commune's venue";
+        break;
+    case 3:
+        e.type = CRDT_EV_VENUE_REMINDER;
+        memcpy(e.reminder.venue, B->venue[v], TV_VENUE_ID_BYTES);
+        e.reminder.unit = unit;
+        e.reminder.note = (crdt_text){note, sizeof note - 1};
+        e.reminder.action = CRDT_REMIND;
+        what = "a reminder to another commune's venue";
+        break;
+    default:
+        e.type = CRDT_EV_VENUE_UPSERT;
+        memcpy(e.venue.venue, B->venue[v], TV_VENUE_ID_BYTES);
+        e.venue.registers = 1;
+        for (size_t k = 0; k < TV_VENUE_NONCE_BYTES; k++)
+            e.venue.nonce[k] = (uint8_t)rng_next(&s->r);
+        e.venue.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME;
+        e.venue.unit = ua;
+        e.venue.name = (crdt_text){moved, sizeof moved - 1};
+        what = "a registration of another commune's venue id";
+        break;
+    }
+    if (district) {
+        /* only past the district's whole log at the province: a batch waiting at a place
+         * the district's own log still has to fill would be evidence of a fork */
+        store_txn *t;
+        store_frontier f = {0}, own = {0};
+        if (!s->nodes[0].up || store_read_begin(s->nodes[0].st, &t)) return;
+        (void)store_frontier_get(t, A->id.pk, &f);
+        store_read_end(t);
+        if (store_read_begin(A->st, &t) == 0) {
+            (void)store_frontier_get(t, A->id.pk, &own);
+            store_read_end(t);
+        }
+        if (A->up && f.seq >= own.seq) insider_apply(s, signer, 0, &e, what);
+        return;
+    }
+    /* a claim is refused whatever the receiver holds (V1): sent before the registration */
+    if (kind == HIJACK_CLAIM || venue_held(s, 0, b, v)) insider_apply(s, signer, 0, &e, what);
+    if (A->parent == B->parent && !s->nodes[A->parent].cut && venue_held(s, A->parent, b, v))
+        insider_apply(s, signer, A->parent, &e, what);
+}
+
+/* One of the insider's attacks on the tree of trust or on venues, with a district's or a
+ * commune's key. */
+static void insider(sim *s)
+{
+    int d = 1 + (int)rng_below(&s->r, (uint64_t)s->o.districts);
+    int d2 = s->o.districts > 1 ? 1 + (int)rng_below(&s->r, (uint64_t)s->o.districts - 1) : -1;
+    if (d2 >= d) d2++;
+    int c = pick_commune(s, d, -1);
+    int c2 = d2 > 0 ? pick_commune(s, d2, -1) : -1;
+    snode *D = &s->nodes[d];
+    insider_ev e;
+    memset(&e, 0, sizeof e);
+    uint8_t *raw = NULL;
+    size_t len = 0;
+    const char *what;
+    int signer = d;
+    const uint8_t *needs = NULL;
+    switch (rng_below(&s->r, 10)) {
+    case 0: /* T1: the district certifies the root's key, as the root */
+        make_cert(D, &s->nodes[0], &raw, &len, s);
+        what = "a district's certificate for the root";
+        break;
+    case 1: /* T1 (and T3): the root's key, narrowed as a valid certificate would be */
+        narrow_cert(D, s->nodes[0].id.pk, s->nodes[c].unit, &raw, &len);
+        what = "a district's narrow certificate for the root";
+        break;
+    case 2: /* T1: a second root, the district signing for itself */
+        narrow_cert(D, D->id.pk, s->nodes[c].unit, &raw, &len);
+        what = "a district's self-signed certificate";
+        break;
+    case 3: /* T2: another district, with that district's role and scope */
+        if (d2 < 0) return;
+        make_cert(D, &s->nodes[d2], &raw, &len, s);
+        what = "a district's certificate for another district";
+        break;
+    case 4: /* T4: a commune of another district, narrowed to one of its own communes; sent
+             * where that commune's certificate is held (elsewhere it would be lawful) */
+        if (c2 < 0) return;
+        narrow_cert(D, s->nodes[c2].id.pk, s->nodes[c].unit, &raw, &len);
+        what = "a district's certificate for another district's commune";
+        needs = s->nodes[c2].id.pk;
+        break;
+    case 5: /* T5: the district revokes the root */
+        e.type = CRDT_EV_REVOKE;
+        memcpy(e.subject, s->nodes[0].id.pk, TV_NODE_ID_BYTES);
+        what = "a district's revocation of the root";
+        break;
+    case 6: /* T5: the district revokes another district */
+        if (d2 < 0) return;
+        e.type = CRDT_EV_REVOKE;
+        memcpy(e.subject, s->nodes[d2].id.pk, TV_NODE_ID_BYTES);
+        what = "a district's revocation of another district";
+        break;
+    case 7: { /* T5: a commune revokes its district, the root, another district or a
+               * sibling commune */
+        int victim[4] = {d, 0, d2, pick_commune(s, d, c)};
+        int k = (int)rng_below(&s->r, 4);
+        if (victim[k] < 0) k = 0;
+        e.type = CRDT_EV_REVOKE;
+        memcpy(e.subject, s->nodes[victim[k]].id.pk, TV_NODE_ID_BYTES);
+        what = "a commune's revocation of a node it did not certify";
+        signer = c;
+        break;
+    }
+    default: { /* V1-V3: a commune writes about another commune's venue */
+        int b = pick_commune(s, rng_below(&s->r, 2) ? s->nodes[c].parent : -1, c);
+        if (b >= 0 && s->nodes[b].nvenues)
+            hijack(s, c, b, (int)rng_below(&s->r, (uint64_t)s->nodes[b].nvenues), HIJACK_ANY);
+        return;
+    }
+    }
+    if (raw) {
+        e.type = CRDT_EV_CERT;
+        e.cert = raw;
+        e.cert_len = len;
+    }
+    /* to the province, and to a node below the signer that holds its log */
+    insider_send(s, signer, 0, &e, needs, what);
+    insider_send(s, signer, signer == d ? c : d, &e, needs, what);
+    free(raw);
+}
+
+/* Commune n writes a batch with its clock hours ahead (set wrong, or on purpose): a
+ * rename of one of its venues, which must not win anywhere before its time (C1). Only
+ * when that time comes well before the end of the run, so that it can converge. */
+static void future_commit(sim *s, snode *n)
+{
+    int64_t ahead = 90 * MINUTE_MS + (int64_t)rng_below(&s->r, 240) * MINUTE_MS;
+    int64_t at = s->now + n->skew_ms + ahead;
+    if (s->nfut == sizeof s->fut / sizeof s->fut[0] ||
+        at - (int64_t)CRDT_HLC_AHEAD_MAX_MS > s->end_ms - 3 * HOUR_MS)
+        return;
+    int v = (int)rng_below(&s->r, (uint64_t)n->nvenues);
+    char name[48];
+    snprintf(name, sizeof name, "Tên mới %d-%d (đặt trước)", n->idx, v);
+    crdt_venue_upsert u = {.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME,
+                           .unit = {n->unit, (uint32_t)strlen(n->unit)},
+                           .name = {name, (uint32_t)strlen(name)}};
+    memcpy(u.venue, n->venue[v], TV_VENUE_ID_BYTES);
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)at);
+    if (crdt_event_pack_venue(&b.pk, hlc, &u)) die("cannot pack a venue");
+    crdt_batch_builder_note(&b, hlc);
+    commit(s, n, &b, 0);
+    crdt_batch_builder_release(&b);
+    store_txn *t;
+    store_frontier own = {0};
+    if (store_read_begin(n->st, &t) || store_frontier_get(t, n->id.pk, &own)) die("read");
+    store_read_end(t);
+    future *f = &s->fut[s->nfut++];
+    f->node = n->idx;
+    f->seq = own.seq;
+    f->due = (int64_t)crdt_hlc_ms(hlc) - (int64_t)CRDT_HLC_AHEAD_MAX_MS;
+    f->done = 0;
+}
+
+/* A commune registers one more venue; the insider writes about it at once, before the
+ * registration has reached the province: with the commune's district's key (it waits,
+ * V3), and claiming its id with another commune's key (V1). */
+static void register_more(sim *s, snode *n)
+{
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    int v = n->nvenues;
+    pack_registration(s, n, v, &b);
+    int ok = commit(s, n, &b, 1);
+    crdt_batch_builder_release(&b);
+    if (!ok) return;
+    n->nvenues++;
+    if (!s->o.forger) return;
+    if (!s->nodes[n->parent].cut) hijack(s, n->parent, n->idx, v, HIJACK_ANY);
+    int a = pick_commune(s, -1, n->idx);
+    if (a >= 0) hijack(s, a, n->idx, v, HIJACK_CLAIM);
+}
+
+/* --- a district revoked on the way ------------------------------------------------------ */
+
+/* The province revokes district rev_d (its key stolen, say): the district is unplugged,
+ * its communes fall back to the province, whose sessions and stores refuse them (T7)
+ * until it re-certifies them itself. */
+static void revoke_district(sim *s)
+{
+    snode *p = &s->nodes[0], *d = &s->nodes[s->rev_d];
+    if (!p->up) return; /* when the province is back */
+    crdt_revoke r = {.reason = {"khóa bị lộ", (uint32_t)strlen("khóa bị lộ")}};
+    memcpy(r.subject, d->id.pk, TV_NODE_ID_BYTES);
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    uint64_t hlc = crdt_hlc_now(&p->clock, (uint64_t)(s->now + p->skew_ms));
+    if (crdt_event_pack_revoke(&b.pk, hlc, &r)) die("cannot pack a revocation");
+    crdt_batch_builder_note(&b, hlc);
+    commit(s, p, &b, 0);
+    crdt_batch_builder_release(&b);
+    d->cut = 1;
+    s->rev_done = 1;
+    /* what the province held of the district's communes when it revoked the district */
+    store_txn *t;
+    if (store_read_begin(p->st, &t)) die("read");
+    for (int c = 1; c < s->n; c++) {
+        store_frontier f = {0};
+        if (s->nodes[c].parent != s->rev_d || s->nodes[c].role != CRDT_ROLE_COMMUNE) continue;
+        if (store_frontier_get(t, s->nodes[c].id.pk, &f)) f.seq = 0;
+        s->rev_front[c] = f.seq;
+    }
+    store_read_end(t);
+    if (s->o.verbose)
+        printf("t=%" PRId64 " the province revokes district %d\n", s->now - SIM_START_MS, d->idx);
+}
+
+/* The province certifies the revoked district's communes itself (T4: an issuer above the
+ * installed one replaces it). */
+static void recertify(sim *s)
+{
+    snode *p = &s->nodes[0];
+    if (!p->up) return;
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    for (int i = 1; i < s->n; i++) {
+        if (s->nodes[i].role != CRDT_ROLE_COMMUNE || s->nodes[i].parent != s->rev_d) continue;
+        uint8_t *raw;
+        size_t len;
+        make_cert(p, &s->nodes[i], &raw, &len, s);
+        add_cert_event(s, p, &b, raw, len);
+        free(raw);
+    }
+    commit(s, p, &b, 0);
+    crdt_batch_builder_release(&b);
+    s->recert_done = 1;
+    if (s->o.verbose)
+        printf("t=%" PRId64 " the province re-certifies district %d's communes\n",
+               s->now - SIM_START_MS, s->rev_d);
+}
+
+/* While the district is revoked: a commune's next batch, as it holds it, relayed to the
+ * province by whoever is connected (T7 must refuse it until the re-certification), and a
+ * batch the revoked district's key goes on writing (refused for good). */
+static void revoked_inject(sim *s)
+{
+    int c = pick_commune(s, s->rev_d, -1);
+    snode *p = &s->nodes[0], *C = &s->nodes[c];
+    if (!p->up || !C->up) return;
+    if (!s->recert_done) {
+        store_txn *t;
+        store_frontier f = {0};
+        if (store_read_begin(p->st, &t)) die("read");
+        int rc = store_frontier_get(t, C->id.pk, &f);
+        store_read_end(t);
+        if (rc == TV_ENOTFOUND) f.seq = 0;
+        const uint8_t *buf;
+        size_t len;
+        if (store_read_begin(C->st, &t)) die("read");
+        if (store_batch_at(t, C->id.pk, f.seq + 1, &buf, &len) == 0)
+            s->insider += (uint64_t)push_batch(s, 0, c, buf, len);
+        store_read_end(t);
+    }
+    insider_ev e;
+    memset(&e, 0, sizeof e);
+    e.type = CRDT_EV_SCAN;
+    memcpy(e.scan.venue, C->venue[0], TV_VENUE_ID_BYTES);
+    memcpy(e.scan.person, forged_person, sizeof forged_person);
+    e.scan.unit = (crdt_text){C->unit, (uint32_t)strlen(C->unit)};
+    e.scan.masked = (crdt_text){"09****9999", 10};
+    e.scan.method = CRDT_METHOD_STAFF;
+    e.scan.at_ms = s->now;
+    insider_send(s, s->rev_d, 0, &e, NULL, "a revoked district's batch");
+}
+
+/* Checks, at a node that just applied something: no batch of a commune of the revoked
+ * district taken while the node holds the revocation and not yet the commune's new
+ * certificate (T7); no batch written hours ahead applied before its time (C1). */
+static void watch(sim *s, snode *x)
+{
+    if (!s->rev_done && s->nfut == 0) return;
+    store_txn *t;
+    if (store_read_begin(x->st, &t)) die("read");
+    if (s->rev_done && x->idx != s->rev_d && store_revoked(t, s->nodes[s->rev_d].id.pk) == 1) {
+        for (int c = 1; c < s->n; c++) {
+            const snode *C = &s->nodes[c];
+            if (c == x->idx || C->role != CRDT_ROLE_COMMUNE || C->parent != s->rev_d) continue;
+            if (store_cert_get(t, C->id.pk, &cert_chk, NULL, NULL) ||
+                memcmp(cert_chk.issuer, s->nodes[s->rev_d].id.pk, TV_NODE_ID_BYTES) != 0)
+                continue; /* re-certified here (or never certified) */
+            store_frontier f = {0};
+            if (store_frontier_get(t, C->id.pk, &f)) f.seq = 0;
+            uint64_t *seen = &s->rev_front[(size_t)x->idx * (size_t)s->n + (size_t)c];
+            if (*seen != UINT64_MAX && f.seq > *seen)
+                violation(s,
+                          "node %d took commune %d's events up to %" PRIu64 " (from %" PRIu64
+                          ") while it holds the revocation of its district %d, before the "
+                          "province re-certified it",
+                          x->idx, c, f.seq, *seen, s->rev_d);
+            *seen = f.seq;
+        }
+    }
+    for (size_t i = 0; i < s->nfut; i++) {
+        future *u = &s->fut[i];
+        if (u->node == x->idx || s->now >= u->due) continue;
+        store_frontier f = {0};
+        if (store_frontier_get(t, s->nodes[u->node].id.pk, &f) == 0 && f.seq >= u->seq) {
+            violation(s,
+                      "node %d applied commune %d's batch %" PRIu64 " %" PRId64
+                      " min before its time (written over an hour ahead)",
+                      x->idx, u->node, u->seq, (u->due - s->now) / MINUTE_MS);
+            u->due = s->now; /* once */
+        }
+    }
+    store_read_end(t);
+}
+
+static int release_fn(store_txn *t, void *arg)
+{
+    uint32_t released;
+    return store_parked_release(t, *(const int64_t *)arg, &released);
+}
+
+static int should_hold(sim *s, int a, int b);
+
+/* As a daemon does now and then: a node that should hold a batch written ahead, and whose
+ * time has come, lets it through if it parked it (store_parked_release). */
+static void release_due(sim *s)
+{
+    for (size_t i = 0; i < s->nfut; i++) {
+        future *u = &s->fut[i];
+        if (u->done || s->now < u->due) continue;
+        int missing = 0;
+        for (int x = 0; x < s->n; x++) {
+            snode *X = &s->nodes[x];
+            if (x == u->node || X->cut || !should_hold(s, x, u->node)) continue;
+            if (!X->up) {
+                missing = 1;
+                continue;
+            }
+            store_txn *t;
+            store_frontier f = {0};
+            if (store_read_begin(X->st, &t)) die("read");
+            int rc = store_frontier_get(t, s->nodes[u->node].id.pk, &f);
+            store_read_end(t);
+            if (rc == 0 && f.seq >= u->seq) continue;
+            missing = 1;
+            if (store_write(X->st, release_fn, &s->now)) die("node %d cannot release", x);
+            touch(s, X);
+        }
+        u->done = !missing;
+    }
 }
 
 /* --- the run ------------------------------------------------------------------------- */
@@ -717,6 +1400,7 @@ static void step_sessions(sim *s)
         snode *n = &s->nodes[s->touched[k]];
         n->touched = 0;
         if (!n->up) continue;
+        watch(s, n);
         uint64_t ev = events_held(n);
         if (ev != n->store_events) {
             n->store_events = ev;
@@ -734,17 +1418,22 @@ static void step_sessions(sim *s)
         /* a session that died (a long silence) is started again, as a reconnect would */
         if (sync_peer_state(l->pc) == SYNC_DEAD || sync_peer_state(l->pp) == SYNC_DEAD ||
             sync_peer_state(l->pc) == SYNC_CLOSED || sync_peer_state(l->pp) == SYNC_CLOSED) {
-            if (s->o.verbose) {
-                sync_stats x, y;
-                sync_peer_stats(l->pc, &x);
-                sync_peer_stats(l->pp, &y);
+            sync_stats x, y;
+            sync_peer_stats(l->pc, &x);
+            sync_peer_stats(l->pp, &y);
+            if (s->o.verbose)
                 printf("t=%" PRId64 " link %d-%d restarts: %s/%s (%s, %s)\n", s->now - SIM_START_MS,
                        l->child, l->parent, sync_state_name(x.state), sync_state_name(y.state),
                        tv_strerror(x.error ? x.error : x.peer_error),
                        tv_strerror(y.error ? y.error : y.peer_error));
-            }
             link_close(s, l);
             l->queued = 0;
+            /* refused as revoked (T7): tried again later, as a daemon backs off */
+            if (x.error == TV_EREVOKED || x.peer_error == TV_EREVOKED || y.error == TV_EREVOKED ||
+                y.peer_error == TV_EREVOKED) {
+                l->retry_ms = s->now + 20 * MINUTE_MS;
+                continue;
+            }
             link_open(s, l); /* queued again: pumped later in this pass */
             continue;
         }
@@ -818,8 +1507,12 @@ static void run(sim *s)
                     node_open(s, &s->nodes[i]);
                     s->nodes[i].up = 1;
                 }
-            for (int k = 0; k < s->nlinks; k++)
+            /* a re-certification the province's crash held back is done now */
+            if (s->rev_done && !s->recert_done) recertify(s);
+            for (int k = 0; k < s->nlinks; k++) {
                 link_close(s, &s->links[k]);
+                s->links[k].retry_ms = 0;
+            }
             update_links(s);
             if (s->o.verbose) printf("t=%" PRId64 " heal\n", s->now - SIM_START_MS);
         }
@@ -838,10 +1531,23 @@ static void run(sim *s)
                     n->up = 1;
                 }
                 if (n->up && n->role == CRDT_ROLE_COMMUNE && s->now >= n->next_commit_ms) {
-                    record_scans(s, n, n->next_commit_ms - s->o.commit_ms, n->next_commit_ms);
+                    /* now and then: a new venue; the insider's clock set hours ahead */
+                    if (n->nvenues < SIM_VENUES_MAX && rng_below(&s->r, 12) == 0)
+                        register_more(s, n);
+                    if (n->up && s->o.forger && rng_below(&s->r, 30) == 0) future_commit(s, n);
+                    if (n->up)
+                        record_scans(s, n, n->next_commit_ms - s->o.commit_ms, n->next_commit_ms);
                     n->next_commit_ms += s->o.commit_ms;
                 }
             }
+            /* the district revoked on the way, its communes re-certified later */
+            if (s->rev_d > 0 && !s->healed) {
+                if (!s->rev_done && s->now >= s->rev_at) revoke_district(s);
+                if (s->rev_done && !s->recert_done && s->now >= s->recert_at) recertify(s);
+                if (s->rev_done && s->o.forger && rng_below(&s->r, 20) == 0) revoked_inject(s);
+            }
+            if (s->o.forger && !s->healed && rng_below(&s->r, 90) == 0) insider(s);
+            if ((minute - SIM_START_MS) / MINUTE_MS % 10 == 0) release_due(s);
             update_links(s);
             for (int k = 0; s->o.forger && !s->healed && k < s->nlinks; k++)
                 if (s->links[k].active && s->nodes[s->links[k].child].role == CRDT_ROLE_COMMUNE &&
@@ -861,6 +1567,89 @@ static void run(sim *s)
 }
 
 /* --- checks -------------------------------------------------------------------------- */
+
+typedef struct parked_find {
+    const uint8_t *origin;
+    const store_parked *found;
+    store_parked p;
+} parked_find;
+
+static int parked_fn(const store_parked *p, void *ctx)
+{
+    parked_find *f = ctx;
+    if (memcmp(p->origin, f->origin, TV_NODE_ID_BYTES)) return 0;
+    f->p = *p;
+    f->found = &f->p;
+    return 1;
+}
+
+/* Why a node lacks part of an origin's log, as its store says. */
+static const char *why_behind(store_txn *t, const uint8_t *origin)
+{
+    static char why[128];
+    parked_find f = {.origin = origin};
+    (void)store_parked_foreach(t, parked_fn, &f);
+    if (store_frozen(t, origin) == 1) return " (its log forked: frozen)";
+    if (store_revoked(t, origin) == 1) return " (revoked)";
+    if (store_chain_check(t, origin, STORE_TIME_ANY, NULL) == TV_EREVOKED)
+        return " (a key above it revoked: not re-certified here)";
+    if (!f.found) return "";
+    snprintf(why, sizeof why, " (batch %" PRIu64 " parked, waiting for %s)", f.p.first_seq,
+             f.p.waits_for_time ? "its time" : "a venue's registration");
+    return why;
+}
+
+static int count_scan(const store_scan_ref *x, void *ctx)
+{
+    (void)x;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+static int count_reminder(uint64_t hlc, const uint8_t *origin, uint8_t action, const char *note,
+                          size_t note_len, void *ctx)
+{
+    (void)hlc, (void)origin, (void)action, (void)note, (void)note_len;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* The tree of trust as node a holds it, whatever the insider sent: the root's own
+ * certificate with its health flag, every other node's from its issuer (a district's from
+ * the root, a commune's from its district, or from the root once re-certified), nobody
+ * revoked but the district the province revoked; and no fabricated scan or reminder. */
+static void check_trust(sim *s, store_txn *t, int a)
+{
+    for (int y = 0; y < s->n; y++) {
+        const snode *Y = &s->nodes[y];
+        int rc = store_cert_get(t, Y->id.pk, &cert_chk, NULL, NULL);
+        if (rc == TV_ENOTFOUND && y != 0) continue;
+        if (rc) {
+            violation(s, "node %d lacks the root's certificate", a);
+            continue;
+        }
+        const uint8_t *issuer = s->nodes[Y->role == CRDT_ROLE_COMMUNE ? Y->parent : 0].id.pk;
+        int recert = Y->role == CRDT_ROLE_COMMUNE && Y->parent == s->rev_d && s->recert_done &&
+                     memcmp(cert_chk.issuer, s->nodes[0].id.pk, TV_NODE_ID_BYTES) == 0;
+        if (memcmp(cert_chk.issuer, issuer, TV_NODE_ID_BYTES) != 0 && !recert)
+            violation(s, "node %d holds node %d's certificate from another issuer", a, y);
+        if (y == 0 && !(cert_chk.flags & CRDT_CERT_F_HEALTH))
+            violation(s, "node %d holds the root's certificate without its health flag", a);
+        int rv = store_revoked(t, Y->id.pk);
+        if (rv == 1 && !(s->rev_done && y == s->rev_d))
+            violation(s, "node %d holds node %d revoked", a, y);
+    }
+    uint64_t k = 0;
+    (void)store_scans_by_person(t, forged_person, INT64_MIN, INT64_MAX, count_scan, &k);
+    if (k) violation(s, "node %d indexes %" PRIu64 " fabricated scans", a, k);
+    for (int c = 0; c < s->n; c++)
+        for (int v = 0; v < s->nodes[c].nvenues; v++) {
+            k = 0;
+            (void)store_reminders_foreach(t, s->nodes[c].venue[v], count_reminder, &k);
+            if (k)
+                violation(s, "node %d holds %" PRIu64 " reminders to venue %d of commune %d", a, k,
+                          v, c);
+        }
+}
 
 /* Should node a hold origin b's log? (The partition, from the tree: every node holds the
  * province's and every district's log; a district holds its communes' too.) */
@@ -892,10 +1681,17 @@ static void check(sim *s)
             store_frontier f;
             int held = store_frontier_get(tx[a], s->nodes[b].id.pk, &f) == 0;
             if (held) sum += f.seq;
-            if (should_hold(s, a, b)) {
-                if (!held || f.seq != own[b].seq || memcmp(f.hash, own[b].hash, TV_HASH_BYTES))
+            int cut = s->nodes[a].cut || s->nodes[b].cut;
+            if (cut && should_hold(s, a, b)) {
+                /* the revoked district, unplugged, and its log: a prefix, whatever was held */
+                if (held && f.seq > own[b].seq)
                     violation(s, "node %d holds %" PRIu64 " of node %d's %" PRIu64 " events", a,
-                              held ? f.seq : 0, b, own[b].seq);
+                              f.seq, b, own[b].seq);
+            } else if (should_hold(s, a, b)) {
+                if (!held || f.seq != own[b].seq || memcmp(f.hash, own[b].hash, TV_HASH_BYTES))
+                    violation(s, "node %d holds %" PRIu64 " of node %d's %" PRIu64 " events%s", a,
+                              held ? f.seq : 0, b, own[b].seq,
+                              why_behind(tx[a], s->nodes[b].id.pk));
             } else if (held) {
                 violation(s, "node %d holds node %d's log, outside its partition", a, b);
             }
@@ -909,16 +1705,31 @@ static void check(sim *s)
                       "node %d counts %" PRIu64 " events but its logs hold %" PRIu64
                       " (applied twice?)",
                       a, c.events, sum);
+        check_trust(s, tx[a], a);
+    }
+    /* nothing the insider sent is stored where it was sent */
+    for (size_t i = 0; i < s->nfg; i++) {
+        const forged *g = &s->fg[i];
+        const uint8_t *buf;
+        size_t len;
+        uint8_t h[crypto_generichash_BYTES];
+        if (store_batch_at(tx[g->node], s->nodes[g->signer].id.pk, g->seq, &buf, &len)) continue;
+        crypto_generichash(h, sizeof h, buf, len, NULL, 0);
+        if (memcmp(h, g->hash, sizeof h) == 0)
+            violation(s, "node %d stored %s (node %d's key, seq %" PRIu64 ")", g->node, g->what,
+                      g->signer, g->seq);
     }
     /* views and daily figures agree wherever the same logs are held */
     for (int c = 0; c < s->n; c++) {
         snode *n = &s->nodes[c];
         if (n->role != CRDT_ROLE_COMMUNE) continue;
-        int holders[3] = {c, n->parent, 0};
-        for (int v = 0; v < SIM_VENUES_PER_COMMUNE; v++) {
+        /* a revoked district is unplugged: its communes' logs are held by the province */
+        int holders[3] = {c, n->parent, 0}, nh = 3;
+        if (s->nodes[n->parent].cut) holders[1] = holders[--nh];
+        for (int v = 0; v < n->nvenues; v++) {
             const uint8_t *ref = NULL, *raw;
             size_t ref_len = 0, len;
-            for (int h = 0; h < 3; h++) {
+            for (int h = 0; h < nh; h++) {
                 if (store_venue_raw(tx[holders[h]], n->venue[v], &raw, &len)) {
                     violation(s, "node %d lacks venue %d of commune %d", holders[h], v, c);
                     continue;
@@ -936,7 +1747,7 @@ static void check(sim *s)
             int32_t day = crdt_day_vn(SIM_START_MS) + d;
             store_agg ref, a;
             (void)store_agg_get(tx[c], n->unit, day, &ref);
-            for (int h = 1; h < 3; h++) {
+            for (int h = 1; h < nh; h++) {
                 (void)store_agg_get(tx[holders[h]], n->unit, day, &a);
                 if (memcmp(&a, &ref, sizeof a))
                     violation(s, "node %d's figures of unit %s on day %d differ", holders[h],
@@ -956,13 +1767,18 @@ static const char help[] =
     "Usage: truyvet-sim [--seed N] [--districts N] [--communes N] [--days N]\n"
     "                   [--scans-per-day N] [--commit-hours H] [--loss P] [--dup P]\n"
     "                   [--offline-day P] [--district-outage P] [--crash P] [--skew-min M]\n"
-    "                   [--no-forger] [--dir DIR] [--verbose] [--timing]\n"
+    "                   [--revoke P] [--no-forger] [--dir DIR] [--verbose] [--timing]\n"
     "\n"
     "Simulates a province, its districts and communes with the real sync protocol and\n"
     "stores, a virtual clock and a faulty virtual network, then heals every fault and\n"
     "checks that every node converged: no acknowledged scan lost, every node holding\n"
     "exactly its partition, identical views, no forged batch stored, nothing applied\n"
-    "twice. Fault rates not given are drawn from the seed. The first line printed is\n"
+    "twice. The forger also plays an insider with real nodes' keys: certificates for\n"
+    "wrong subjects, revocations from the wrong issuer, events about another commune's\n"
+    "venue, batches written hours ahead; none may be stored, none may change a view.\n"
+    "--revoke P is the chance (default 0.5) that the province revokes a district on the\n"
+    "way and re-certifies its communes later: refused everywhere in between, converged\n"
+    "after. Fault rates not given are drawn from the seed. The first line printed is\n"
     "seed=N; the same seed reproduces the run exactly. Exit status 0 when every check\n"
     "holds, 1 on a violation, 2 for a usage error. --timing adds wall-clock figures to\n"
     "the last line (which then differs between runs).\n";
@@ -1000,6 +1816,7 @@ static void parse_args(sim_opts *o, int argc, char **argv)
                                          {"crash", required_argument, 0, 'c'},
                                          {"skew-min", required_argument, 0, 'k'},
                                          {"no-forger", no_argument, 0, 'F'},
+                                         {"revoke", required_argument, 0, 'R'},
                                          {"dir", required_argument, 0, 'r'},
                                          {"verbose", no_argument, 0, 'v'},
                                          {"timing", no_argument, 0, 't'},
@@ -1046,6 +1863,9 @@ static void parse_args(sim_opts *o, int argc, char **argv)
             break;
         case 'F':
             o->forger = 0;
+            break;
+        case 'R':
+            o->revoke = parse_p(optarg);
             break;
         case 'r':
             o->dir = optarg;
@@ -1163,22 +1983,10 @@ static void setup(sim *s)
     for (int i = 1; i < s->n; i++) {
         snode *n = &s->nodes[i];
         if (n->role != CRDT_ROLE_COMMUNE) continue;
-        for (int v = 0; v < SIM_VENUES_PER_COMMUNE; v++) {
-            uint64_t id = rng_next(&s->r);
-            memcpy(n->venue[v], &id, TV_VENUE_ID_BYTES);
-            char name[32];
-            snprintf(name, sizeof name, "Địa điểm %d-%d", i, v);
-            crdt_venue_upsert u = {.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME |
-                                             CRDT_VENUE_F_CATEGORY,
-                                   .unit = {n->unit, (uint32_t)strlen(n->unit)},
-                                   .name = {name, (uint32_t)strlen(name)},
-                                   .category = 1 + (uint32_t)rng_below(&s->r, 25)};
-            memcpy(u.venue, n->venue[v], TV_VENUE_ID_BYTES);
-            uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
-            if (crdt_event_pack_venue(&b.pk, hlc, &u)) die("cannot pack a venue");
-            crdt_batch_builder_note(&b, hlc);
-        }
+        for (int v = 0; v < SIM_VENUES_PER_COMMUNE; v++)
+            pack_registration(s, n, v, &b);
         commit(s, n, &b, 0);
+        n->nvenues = SIM_VENUES_PER_COMMUNE;
     }
     crdt_batch_builder_release(&b);
     free(root_raw);
@@ -1222,14 +2030,31 @@ int main(int argc, char **argv)
     if (s.o.offline_day < 0) s.o.offline_day = rng_unit(&s.r) * 0.3;
     if (s.o.district_outage < 0) s.o.district_outage = rng_unit(&s.r) * 0.3;
     if (s.o.crash < 0) s.o.crash = rng_unit(&s.r) * 0.05;
+    /* the district revoked on the way, if any: when, and when its communes are re-certified
+     * (early enough for the run to converge after) */
+    s.rev_d = -1;
+    if (rng_unit(&s.r) < s.o.revoke) {
+        int64_t span = (int64_t)s.o.days * DAY_MS;
+        s.rev_d = 1 + (int)rng_below(&s.r, (uint64_t)s.o.districts);
+        s.rev_at = SIM_START_MS + span / 8 + (int64_t)(rng_unit(&s.r) * (double)(span / 3));
+        s.recert_at = s.rev_at + 2 * HOUR_MS + (int64_t)(rng_unit(&s.r) * (double)(span / 5));
+    }
+    memset(forged_person, 0xEE, sizeof forged_person);
     printf("config districts=%d communes=%d days=%d scans_per_day=%u loss=%.3f dup=%.3f "
-           "offline_day=%.3f district_outage=%.3f crash=%.3f skew_min=%" PRId64 " forger=%d\n",
+           "offline_day=%.3f district_outage=%.3f crash=%.3f skew_min=%" PRId64
+           " forger=%d revoked_district=%d\n",
            s.o.districts, s.o.communes, s.o.days, s.o.scans_per_day, s.o.loss, s.o.dup,
-           s.o.offline_day, s.o.district_outage, s.o.crash, s.o.skew_ms_max / MINUTE_MS,
-           s.o.forger);
+           s.o.offline_day, s.o.district_outage, s.o.crash, s.o.skew_ms_max / MINUTE_MS, s.o.forger,
+           s.rev_d > 0 ? s.rev_d : 0);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     setup(&s);
+    if (s.rev_d > 0) {
+        s.rev_front = malloc((size_t)s.n * (size_t)s.n * sizeof *s.rev_front);
+        if (!s.rev_front) die("out of memory");
+        for (size_t i = 0; i < (size_t)s.n * (size_t)s.n; i++)
+            s.rev_front[i] = UINT64_MAX;
+    }
     run(&s);
     check(&s);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1239,8 +2064,10 @@ int main(int argc, char **argv)
         events += s.nodes[i].acked;
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("events=%" PRIu64 " commits=%" PRIu64 " crashes=%" PRIu64 " forged=%" PRIu64
-           " messages=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 "\n",
-           events, s.commits, s.crashes, s.forged, s.msgs, s.lost_msgs, s.dup_msgs);
+           " insider=%" PRIu64 " (refused at once %" PRIu64 ", parked %" PRIu64
+           ") future_dated=%zu messages=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 "\n",
+           events, s.commits, s.crashes, s.forged, s.insider, s.insider_refused, s.insider_parked,
+           s.nfut, s.msgs, s.lost_msgs, s.dup_msgs);
     printf("converged %.1f s (virtual) after the heal; %.1f bytes and %.3f messages per event\n",
            (double)s.converged_ms / 1000.0, events ? (double)s.bytes / (double)events : 0.0,
            events ? (double)s.msgs / (double)events : 0.0);
@@ -1270,6 +2097,8 @@ int main(int argc, char **argv)
     free(s.work);
     free(s.touched);
     free(s.timers);
+    free(s.fg);
+    free(s.rev_front);
     free(s.nodes);
     free(s.buf);
     return s.violations ? 1 : 0;
