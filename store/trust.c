@@ -349,14 +349,20 @@ static int cert_store(store_txn *t, const crdt_cert *c, int consented, const uin
         int same = memcmp(old->issuer, c->issuer, TV_NODE_ID_BYTES) == 0;
         int64_t old_nb = old->not_before_ms;
         int issuer_cmp = memcmp(c->issuer, old->issuer, TV_NODE_ID_BYTES);
-        int above = 0;
+        uint8_t old_issuer[TV_NODE_ID_BYTES];
+        memcpy(old_issuer, old->issuer, TV_NODE_ID_BYTES);
+        int above = 0, below = 0;
         if (!same && (rc = chain_load(t, c->subject, old, ch)) == TV_OK)
             above = chain_find(ch, c->issuer) > 0;
+        if (!same && !above && rc == TV_OK && (rc = chain_load(t, c->issuer, old, ch)) == TV_OK)
+            below = chain_find(ch, old_issuer) >= 0;
         if (same)
             replace = c->not_before_ms > old_nb ||
                       (c->not_before_ms == old_nb && consented && !old_consented);
         else if (above)
             replace = 1; /* T4: from above the installed one's issuer */
+        else if (below)
+            replace = 0; /* T4: from below it, never, consent or not */
         else if (consented && !old_consented)
             replace = 1; /* the subject's consent outranks a certificate without it */
         else if (consented && old_consented) /* two requests of the subject: the later */

@@ -2068,10 +2068,23 @@ static void test_consent_outranks(void **state)
     /* D2 with k's own signed request: it replaces D1's */
     assert_int_equal(log_cert(&l2, &k, "22402", 1633200000000LL, &k), 0);
     assert_true(installed_issuer_is(s, &k, &d2));
-    /* D1 again, later, still without consent: refused (T4), D2's stands */
-    assert_int_equal(log_cert(&l1, &k, "22333", 1633300000000LL, NULL), TV_ESCOPE);
+    /* D1 again, without consent, from outside D2's chain: refused (T4) */
+    assert_int_equal(log_cert(&l1, &k, "22333", 1633210000000LL, NULL), TV_ESCOPE);
     assert_string_equal(l1.rule, STORE_RULE_T4);
     assert_true(installed_issuer_is(s, &k, &d2));
+    /* the root re-certifies k (as after revoking D2), with the same not_before and no
+     * consent: from above D2, it replaces D2's (T4) */
+    crdt_identity root;
+    test_identity(&root, 0xee);
+    one_log lr = {.s = s, .id = &root};
+    assert_int_equal(log_cert(&lr, &k, "22402", 1633200000000LL, NULL), 0);
+    assert_true(installed_issuer_is(s, &k, &root));
+    /* D2 again, below the root now: lawful, never replaces */
+    assert_int_equal(log_cert(&l2, &k, "22402", 1633250000000LL, &k), 0);
+    assert_true(installed_issuer_is(s, &k, &root));
+    /* D1 again, later, without consent: below the root too, lawful, never replaces */
+    assert_int_equal(log_cert(&l1, &k, "22333", 1633300000000LL, NULL), 0);
+    assert_true(installed_issuer_is(s, &k, &root));
     store_close(s);
     test_rmdir(dir);
 }
