@@ -16,9 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RECREATE_MS 3000       /* a closed session with a parent is started again after this */
-#define REFUSED_RETRY_MS 10000 /* a parent that refused our key is asked again after this */
-#define LINK_RESET_MS 60000    /* a link down this long gets a new socket */
+#define RECREATE_MS 3000           /* a closed session with a parent is started again after this */
+#define REFUSED_RETRY_MS 2000      /* a parent that refused our key is asked again after this, */
+#define REFUSED_RETRY_MS_MAX 60000 /* doubled at each refusal up to this */
+#define LINK_RESET_MS 60000        /* a link down this long gets a new socket */
 
 typedef struct session {
     uint8_t pk[TV_NODE_ID_BYTES];
@@ -36,9 +37,10 @@ typedef struct out_link {
     uint8_t key[TV_NODE_ID_BYTES];
     int has_key;
     tvz_conn *conn;
-    int64_t since;      /* when we started trying it */
-    int64_t refused_ms; /* when it last refused our key, 0 if it has not */
-    int64_t up_ms;      /* when it was last seen up */
+    int64_t since;        /* when we started trying it */
+    int64_t refused_ms;   /* when it last refused our key, 0 if it has not */
+    int64_t refused_wait; /* how long until it is asked again (0: REFUSED_RETRY_MS) */
+    int64_t up_ms;        /* when it was last seen up */
     int ever_up;
 } out_link;
 
@@ -585,6 +587,7 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
             while (tvz_conn_event_next(l->conn, &ev) == 0) {
                 if (ev.kind == TVZ_EVENT_UP) {
                     l->ever_up = 1;
+                    l->refused_wait = 0;
                     if (o->verbose) logf_("link to %s up", l->cfg.endpoint);
                     int existed = session_find(d, l->key) != NULL;
                     session *s = session_get(d, l->key, (int)i, now);
@@ -598,13 +601,19 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
                           "not revoked?",
                           l->cfg.endpoint, ev.value);
                     l->refused_ms = now;
+                    /* the first retry comes soon (a re-certification may be on its way to
+                     * the parent's allow list), later ones back off */
+                    l->refused_wait = !l->refused_wait ? REFUSED_RETRY_MS
+                                      : 2 * l->refused_wait > REFUSED_RETRY_MS_MAX
+                                          ? REFUSED_RETRY_MS_MAX
+                                          : 2 * l->refused_wait;
                 } else if (ev.kind == TVZ_EVENT_FAILED && o->verbose) {
                     logf_("handshake with %s failed", l->cfg.endpoint);
                 }
             }
             /* libzmq never retries a refused handshake: the node may be enrolled there by
              * now (its certificate travels up with its district's log), so ask again */
-            if (l->refused_ms && now - l->refused_ms >= REFUSED_RETRY_MS) {
+            if (l->refused_ms && now - l->refused_ms >= l->refused_wait) {
                 l->refused_ms = 0;
                 if (tvz_conn_reset(l->conn) == 0 && o->verbose)
                     logf_("asking %s again", l->cfg.endpoint);
