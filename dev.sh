@@ -42,6 +42,7 @@ run_tests() {
     build build-asan -DTV_SANITIZE=ON
     echo "== tests (AddressSanitizer + UndefinedBehaviorSanitizer) =="
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+        LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp \
         ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
 }
 

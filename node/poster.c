@@ -236,11 +236,6 @@ static int write_pages(const char *path, double w_mm, double h_mm, size_t pages,
     cairo_surface_finish(s);
     ok = ok && cairo_surface_status(s) == CAIRO_STATUS_SUCCESS && !m.failed;
     cairo_surface_destroy(s);
-    /* drop the font caches fontconfig, pango and cairo keep for the life of the process: a
-     * command draws once, and a leak checker would take them for leaks */
-    pango_cairo_font_map_set_default(NULL);
-    cairo_debug_reset_static_data();
-    FcFini();
     int rc = ok ? TV_OK : (m.failed ? TV_ENOMEM : TV_EIO);
     if (rc == TV_OK && f == TV_FMT_PNG) rc = png_set_dpi(&m, TV_POSTER_DPI);
     if (rc == TV_OK) rc = tv_file_write_atomic(path, m.p, m.n, 0644);
