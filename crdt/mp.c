@@ -232,37 +232,46 @@ int crdt_mp_str(const msgpack_object *o, size_t max, const char **out, size_t *l
 
 int crdt_utf8_valid(const char *str, size_t len)
 {
-    const uint8_t *s = (const uint8_t *)str;
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c == 0) return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        int n;
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < len;) {
         uint32_t cp;
-        if ((c & 0xe0) == 0xc0) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3;
-            cp = c & 0x07;
-        } else
-            return 0;
-        if (len - i <= (size_t)n) return 0;
-        for (int k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return 0;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += (size_t)n + 1;
+        size_t k = crdt_utf8_next(s + i, len - i, &cp);
+        if (k == 0 || cp == 0) return 0;
+        i += k;
     }
     return 1;
+}
+
+size_t crdt_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t k;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if ((c & 0xe0) == 0xc0) {
+        k = 2;
+        v = c & 0x1f;
+        min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        k = 3;
+        v = c & 0x0f;
+        min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+        k = 4;
+        v = c & 0x07;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < k) return 0;
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        v = v << 6 | (s[i] & 0x3f);
+    }
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    *cp = v;
+    return k;
 }

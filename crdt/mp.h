@@ -41,4 +41,9 @@ int crdt_mp_str(const msgpack_object *o, size_t max, const char **out, size_t *l
 /* Returns 1 when s[0..len) is well-formed UTF-8 without NUL bytes, else 0. */
 int crdt_utf8_valid(const char *s, size_t len);
 
+/* Returns the length of the well-formed UTF-8 sequence starting s[0..n) (n >= 1) and its
+ * code point in *cp, or 0 when the bytes there are not one (overlong forms, surrogates and
+ * code points above U+10FFFF are not). */
+size_t crdt_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+
 #endif

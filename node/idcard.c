@@ -1,5 +1,6 @@
 /* Identity cards read by a QR reader or typed: CCCD, BHYT, plain numbers (see idcard.h). */
 #include "node/idcard.h"
+#include "crdt/mp.h"
 #include "crdt/error.h"
 
 #include <assert.h>
@@ -103,43 +104,6 @@ static const date_why bhyt_birth_why = {"BHYT date of birth is not dd/mm/yyyy or
 
 /* --- UTF-8 --------------------------------------------------------------------------- */
 
-/* Returns the length of the well-formed UTF-8 sequence starting s[0..n) (n >= 1) and its
- * code point in *cp, or 0 when the bytes there are not one (overlong forms, surrogates and
- * code points above U+10FFFF are not). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t k;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if ((c & 0xe0) == 0xc0) {
-        k = 2;
-        v = c & 0x1f;
-        min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        k = 3;
-        v = c & 0x0f;
-        min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        k = 4;
-        v = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < k) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    *cp = v;
-    return k;
-}
-
 /* Combining marks (the blocks Vietnamese and its neighbours use when decomposed). */
 static int is_combining(uint32_t cp)
 {
@@ -162,7 +126,7 @@ static const char *text_check(const char *s, size_t n, const text_why *w)
         if (is_control(u[i])) return w->control;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = utf8_next(u + i, n - i, &cp);
+        size_t k = crdt_utf8_next(u + i, n - i, &cp);
         if (!k) return w->utf8;
         if (cp >= 0x80 && cp <= 0x9f) return w->control; /* C1, as crdt_text_valid */
         i += k;
@@ -555,13 +519,13 @@ static size_t put_char(outbuf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     uint32_t cp;
-    size_t k = utf8_next(u, n, &cp);
+    size_t k = crdt_utf8_next(u, n, &cp);
     if (!k) {
         put(b, "?", 1);
         return 1;
     }
     size_t m;
-    while (k < n && (m = utf8_next(u + k, n - k, &cp)) && is_combining(cp))
+    while (k < n && (m = crdt_utf8_next(u + k, n - k, &cp)) && is_combining(cp))
         k += m;
     put(b, s, k);
     return k;

@@ -8,36 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The length of the well-formed UTF-8 character at s[0..n) (n >= 1) and its code point,
- * or 0 when the bytes there are not one. */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t k;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if ((c & 0xe0) == 0xc0) {
-        k = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        k = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        k = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < k) return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    *cp = v;
-    return k;
-}
-
 static int is_control(uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
@@ -49,7 +19,7 @@ int tv_text_check(const char *s, size_t n, char why[TV_TEXT_WHY_BYTES])
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = utf8_char(u + i, n - i, &cp);
+        size_t k = crdt_utf8_next(u + i, n - i, &cp);
         if (k == 0) break;
         if (is_control(cp)) {
             snprintf(why, TV_TEXT_WHY_BYTES, "holds a control character (U+%04X)", (unsigned)cp);
@@ -66,7 +36,7 @@ int tv_text_check(const char *s, size_t n, char why[TV_TEXT_WHY_BYTES])
 static size_t piece(const unsigned char *u, size_t i, size_t n, size_t *k)
 {
     uint32_t cp;
-    size_t c = utf8_char(u + i, n - i, &cp);
+    size_t c = crdt_utf8_next(u + i, n - i, &cp);
     if (c && !is_control(cp)) {
         *k = c;
         return c;

@@ -48,6 +48,33 @@ static void pack_text(msgpack_packer *pk, uint8_t key, const char *s)
     msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
+/* Packs a scan at the venue in $VENUE with its six required fields, in a map of `keys`
+ * entries: the caller packs the others. */
+static int pack_scan(msgpack_packer *pk, const tv_node *n, uint64_t hlc, int64_t now_ms,
+                     uint32_t keys)
+{
+    uint8_t venue[TV_VENUE_ID_BYTES], person[TV_PERSON_REF_BYTES];
+    const char *v = getenv("VENUE");
+    if (!v || hex_id(venue, v)) return TV_EINVAL;
+    randombytes_buf(person, sizeof person);
+    msgpack_pack_array(pk, 3);
+    msgpack_pack_uint32(pk, CRDT_EV_SCAN);
+    msgpack_pack_uint64(pk, hlc);
+    msgpack_pack_map(pk, keys);
+    msgpack_pack_uint8(pk, 1);
+    msgpack_pack_bin_with_body(pk, venue, sizeof venue);
+    pack_text(pk, 2, n->unit);
+    msgpack_pack_uint8(pk, 3);
+    msgpack_pack_bin_with_body(pk, person, sizeof person);
+    msgpack_pack_uint8(pk, 5);
+    msgpack_pack_uint8(pk, CRDT_DIR_IN);
+    msgpack_pack_uint8(pk, 6);
+    msgpack_pack_int64(pk, now_ms);
+    msgpack_pack_uint8(pk, 7);
+    msgpack_pack_uint8(pk, CRDT_METHOD_STAFF);
+    return TV_OK;
+}
+
 /* Packs the event by hand: crdt_event_pack_* refuses such text, as it should. */
 static int pack_event(msgpack_packer *pk, const char *kind, const char *text, const tv_node *n,
                       uint64_t hlc, int64_t now_ms)
@@ -84,54 +111,18 @@ static int pack_event(msgpack_packer *pk, const char *kind, const char *text, co
         return TV_OK;
     }
     if (strcmp(kind, "scan-key32") == 0) { /* a newer writer's key, once or twice */
-        uint8_t venue[TV_VENUE_ID_BYTES], person[TV_PERSON_REF_BYTES];
-        const char *v = getenv("VENUE");
-        if (!v || hex_id(venue, v)) return TV_EINVAL;
         int twice = strcmp(text, "twice") == 0;
-        randombytes_buf(person, sizeof person);
-        msgpack_pack_array(pk, 3);
-        msgpack_pack_uint32(pk, CRDT_EV_SCAN);
-        msgpack_pack_uint64(pk, hlc);
-        msgpack_pack_map(pk, twice ? 8 : 7);
-        msgpack_pack_uint8(pk, 1);
-        msgpack_pack_bin_with_body(pk, venue, sizeof venue);
-        pack_text(pk, 2, n->unit);
-        msgpack_pack_uint8(pk, 3);
-        msgpack_pack_bin_with_body(pk, person, sizeof person);
-        msgpack_pack_uint8(pk, 5);
-        msgpack_pack_uint8(pk, CRDT_DIR_IN);
-        msgpack_pack_uint8(pk, 6);
-        msgpack_pack_int64(pk, now_ms);
-        msgpack_pack_uint8(pk, 7);
-        msgpack_pack_uint8(pk, CRDT_METHOD_STAFF);
-        for (int i = 0; i < 1 + twice; i++) {
+        int rc = pack_scan(pk, n, hlc, now_ms, twice ? 8 : 7);
+        for (int i = 0; rc == TV_OK && i < 1 + twice; i++) {
             msgpack_pack_uint8(pk, 32);
             msgpack_pack_uint8(pk, (uint8_t)i);
         }
-        return TV_OK;
+        return rc;
     }
     if (strcmp(kind, "scan-device") == 0) {
-        uint8_t venue[TV_VENUE_ID_BYTES], person[TV_PERSON_REF_BYTES];
-        const char *v = getenv("VENUE");
-        if (!v || hex_id(venue, v)) return TV_EINVAL;
-        randombytes_buf(person, sizeof person);
-        msgpack_pack_array(pk, 3);
-        msgpack_pack_uint32(pk, CRDT_EV_SCAN);
-        msgpack_pack_uint64(pk, hlc);
-        msgpack_pack_map(pk, 7);
-        msgpack_pack_uint8(pk, 1);
-        msgpack_pack_bin_with_body(pk, venue, sizeof venue);
-        pack_text(pk, 2, n->unit);
-        msgpack_pack_uint8(pk, 3);
-        msgpack_pack_bin_with_body(pk, person, sizeof person);
-        msgpack_pack_uint8(pk, 5);
-        msgpack_pack_uint8(pk, CRDT_DIR_IN);
-        msgpack_pack_uint8(pk, 6);
-        msgpack_pack_int64(pk, now_ms);
-        msgpack_pack_uint8(pk, 7);
-        msgpack_pack_uint8(pk, CRDT_METHOD_STAFF);
-        pack_text(pk, 8, text);
-        return TV_OK;
+        int rc = pack_scan(pk, n, hlc, now_ms, 7);
+        if (rc == TV_OK) pack_text(pk, 8, text);
+        return rc;
     }
     return TV_EINVAL;
 }
