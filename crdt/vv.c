@@ -171,6 +171,30 @@ int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src)
     return TV_OK;
 }
 
+/* By origin, then by seq from the greatest: the first of a run of one origin is kept. */
+static int entry_cmp(const void *a, const void *b)
+{
+    const crdt_vv_entry *x = a, *y = b;
+    int cmp = origin_cmp(x->origin, y->origin);
+    if (cmp) return cmp;
+    return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+int crdt_vv_advance_all(crdt_vv *v, crdt_vv_entry *e, size_t n)
+{
+    assert(n == 0 || e);
+    if (n == 0) return TV_OK;
+    qsort(e, n, sizeof *e, entry_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].seq == 0) continue;
+        if (k > 0 && origin_cmp(e[k - 1].origin, e[i].origin) == 0) continue;
+        e[k++] = e[i];
+    }
+    crdt_vv src = {e, k, n};
+    return crdt_vv_merge(v, &src);
+}
+
 int crdt_vv_delta(crdt_vv *out, const crdt_vv *cur, const crdt_vv *base)
 {
     assert(out != cur && out != base);

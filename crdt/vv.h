@@ -35,6 +35,13 @@ const crdt_vv_entry *crdt_vv_get(const crdt_vv *v, const uint8_t origin[TV_NODE_
 int crdt_vv_advance(crdt_vv *v, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq,
                     const uint8_t hash[TV_HASH_BYTES]);
 
+/* Raises v by n entries in any order, as crdt_vv_advance would one by one (an origin
+ * given twice counts with its greatest seq; seq 0 is ignored), in one sort and one merge:
+ * O(n log n + v->len), where advancing entry by entry costs a move of the tail per new
+ * origin. Reorders e (the caller's scratch). Returns 0, TV_ENOMEM or TV_ELIMIT (v
+ * unchanged on failure). */
+int crdt_vv_advance_all(crdt_vv *v, crdt_vv_entry *e, size_t n);
+
 /* Merges src into dst (entry-wise maximum by seq). Returns 0, TV_ENOMEM or TV_ELIMIT. */
 int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src);
 

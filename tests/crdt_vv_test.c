@@ -271,6 +271,60 @@ static void test_advance_random_against_model(void **state)
     crdt_vv_release(&v);
 }
 
+/* Advancing by a batch of entries in any order (repeated origins, zero seqs, lower seqs)
+ * gives the same vector as advancing by each in turn; past the limit it fails and leaves
+ * the vector as it was. */
+static void test_advance_all(void **state)
+{
+    (void)state;
+    enum { ORIGINS = 500, ROUNDS = 40, PER = 300 };
+    crdt_vv one, all;
+    crdt_vv_init(&one);
+    crdt_vv_init(&all);
+    static crdt_vv_entry batch[PER];
+    uint64_t seed = 7;
+    for (int r = 0; r < ROUNDS; r++) {
+        size_t n = (size_t)(prng_next(&seed) % PER);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = (uint32_t)(prng_next(&seed) % ORIGINS);
+            uint64_t seq = prng_next(&seed) % 50;
+            origin_k(batch[i].origin, k);
+            batch[i].seq = seq;
+            hash_of(batch[i].hash, batch[i].origin, seq);
+            assert_int_equal(crdt_vv_advance(&one, batch[i].origin, seq, batch[i].hash), 0);
+        }
+        assert_int_equal(crdt_vv_advance_all(&all, batch, n), 0);
+        assert_valid(&all);
+        assert_int_equal(all.len, one.len);
+        assert_memory_equal(all.entries, one.entries, one.len * sizeof(crdt_vv_entry));
+    }
+    assert_int_equal(crdt_vv_advance_all(&all, NULL, 0), 0);
+    crdt_vv_release(&one);
+    crdt_vv_release(&all);
+
+    /* one new origin too many: refused whole */
+    crdt_vv full;
+    crdt_vv_init(&full);
+    static crdt_vv_entry many[CRDT_VV_ORIGINS_MAX];
+    for (uint32_t k = 0; k < CRDT_VV_ORIGINS_MAX; k++) {
+        origin_k(many[k].origin, CRDT_VV_ORIGINS_MAX - k); /* descending: the worst order */
+        many[k].seq = 1;
+        hash_of(many[k].hash, many[k].origin, 1);
+    }
+    assert_int_equal(crdt_vv_advance_all(&full, many, CRDT_VV_ORIGINS_MAX), 0);
+    assert_int_equal(full.len, CRDT_VV_ORIGINS_MAX);
+    assert_valid(&full);
+    crdt_vv_entry extra[2];
+    origin_k(extra[0].origin, 1);
+    extra[0].seq = 9;
+    origin_k(extra[1].origin, 0);
+    extra[1].seq = 1;
+    assert_int_equal(crdt_vv_advance_all(&full, extra, 2), TV_ELIMIT);
+    assert_int_equal(full.len, CRDT_VV_ORIGINS_MAX);
+    assert_int_equal(seq_k(&full, 1), 1);
+    crdt_vv_release(&full);
+}
+
 static void fill_full(crdt_vv *v)
 {
     crdt_vv_init(v);
@@ -961,6 +1015,7 @@ int main(void)
         cmocka_unit_test(test_advance),
         cmocka_unit_test(test_advance_random_against_model),
         cmocka_unit_test(test_origins_limit),
+        cmocka_unit_test(test_advance_all),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_merge_laws),
         cmocka_unit_test(test_merge_limit),
