@@ -69,8 +69,20 @@ typedef struct lineage {
     uint8_t id[CRDT_CERT_CHAIN_MAX][TV_NODE_ID_BYTES];
 } lineage;
 
+/* A hash index of origins over an array whose elements start with the origin (want,
+ * serve): slots hold index + 1, 0 is free; at most half full. Keyed per session, so a
+ * peer cannot choose origins that collide. */
+typedef struct oindex {
+    uint32_t *slot;
+    size_t cap; /* a power of two, or 0 */
+} oindex;
+
 struct sync_peer {
     sync_config cfg;
+    uint8_t hkey[crypto_shorthash_KEYBYTES];
+    oindex wn_idx, sv_idx;
+    uint32_t foreign, in_foreign; /* origins of peer_vv / incoming outside the peer's
+                                   * partition or not certified to us */
     uint8_t peer[TV_NODE_ID_BYTES];
     sync_stats st;
     int64_t last_send_ms;
@@ -161,7 +173,14 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 static int queue(sync_peer *p, msgpack_sbuffer *sb)
 {
     if (p->q_len == SYNC_OUT_QUEUE_MAX) {
+        /* the peer does not read what it is sent (or asks faster than it reads): the
+         * session ends; no BYE fits */
         msgpack_sbuffer_destroy(sb);
+        if (p->st.state != SYNC_CLOSED) {
+            p->st.state = SYNC_CLOSED;
+            p->st.error = TV_ELIMIT;
+            p->st.error_text = "the peer does not read what it is sent";
+        }
         return TV_ELIMIT;
     }
     if (p->q_len == p->q_cap) {
@@ -224,6 +243,7 @@ static int fail(sync_peer *p, int code, const char *text)
         (void)send_bye(p, code, text);
         p->st.state = SYNC_CLOSED;
         p->st.error = code;
+        p->st.error_text = text;
     }
     return code;
 }
@@ -252,6 +272,75 @@ static const uint8_t *announced_digest(sync_peer *p)
     if (!p->announced_digest_ok) crdt_vv_digest(&p->announced, p->announced_digest);
     p->announced_digest_ok = 1;
     return p->announced_digest;
+}
+
+static size_t oindex_hash(const sync_peer *p, const uint8_t *origin)
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, origin, TV_NODE_ID_BYTES, p->hkey);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return (size_t)v;
+}
+
+/* Returns the index of origin in arr (elements of elem bytes), or SIZE_MAX. */
+static size_t oindex_find(const sync_peer *p, const oindex *x, const void *arr, size_t elem,
+                          const uint8_t *origin)
+{
+    if (!x->cap) return SIZE_MAX;
+    for (size_t i = oindex_hash(p, origin) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+        uint32_t s = x->slot[i];
+        if (!s) return SIZE_MAX;
+        if (memcmp((const uint8_t *)arr + (size_t)(s - 1) * elem, origin, TV_NODE_ID_BYTES) == 0)
+            return s - 1;
+    }
+}
+
+static void oindex_put(const sync_peer *p, oindex *x, const uint8_t *origin, size_t idx)
+{
+    size_t i = oindex_hash(p, origin) & (x->cap - 1);
+    while (x->slot[i])
+        i = (i + 1) & (x->cap - 1);
+    x->slot[i] = (uint32_t)(idx + 1);
+}
+
+/* Indexes the n elements of arr afresh (after they moved). Returns 0 or TV_ENOMEM. */
+static int oindex_rebuild(const sync_peer *p, oindex *x, const void *arr, size_t elem, size_t n)
+{
+    size_t cap = x->cap ? x->cap : 64;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    if (cap != x->cap) {
+        uint32_t *s = malloc(cap * sizeof *s);
+        if (!s) return TV_ENOMEM;
+        free(x->slot);
+        x->slot = s;
+        x->cap = cap;
+    }
+    memset(x->slot, 0, x->cap * sizeof *x->slot);
+    for (size_t i = 0; i < n; i++)
+        oindex_put(p, x, (const uint8_t *)arr + i * elem, i);
+    return TV_OK;
+}
+
+/* Indexes element n - 1, just appended. Returns 0 or TV_ENOMEM. */
+static int oindex_add(const sync_peer *p, oindex *x, const void *arr, size_t elem, size_t n)
+{
+    if (2 * n + 2 > x->cap) return oindex_rebuild(p, x, arr, elem, n);
+    oindex_put(p, x, (const uint8_t *)arr + (n - 1) * elem, n - 1);
+    return TV_OK;
+}
+
+static want *want_find(sync_peer *p, const uint8_t *origin)
+{
+    size_t i = oindex_find(p, &p->wn_idx, p->wn, sizeof *p->wn, origin);
+    return i == SIZE_MAX ? NULL : &p->wn[i];
+}
+
+static serve *serve_find(sync_peer *p, const uint8_t *origin)
+{
+    size_t i = oindex_find(p, &p->sv_idx, p->sv, sizeof *p->sv, origin);
+    return i == SIZE_MAX ? NULL : &p->sv[i];
 }
 
 /* --- partitions ------------------------------------------------------------------- */
@@ -517,6 +606,7 @@ int sync_peer_new(sync_peer **out, const sync_config *cfg, const uint8_t peer_id
     crdt_vv_init(&p->sent_vv);
     crdt_vv_init(&p->announced);
     crdt_vv_init(&p->judged);
+    randombytes_buf(p->hkey, sizeof p->hkey);
     p->st.state = SYNC_HANDSHAKE;
     p->st.started_ms = p->st.last_recv_ms = p->last_send_ms = p->last_ack_ms = now;
     p->my_cert = malloc(sizeof *p->my_cert);
@@ -569,6 +659,8 @@ void sync_peer_free(sync_peer *p)
     free(p->sv);
     free(p->fl);
     free(p->wn);
+    free(p->wn_idx.slot);
+    free(p->sv_idx.slot);
     crdt_vv_release(&p->incoming);
     crdt_vv_release(&p->peer_vv);
     crdt_vv_release(&p->sent_vv);
@@ -636,6 +728,7 @@ static int on_hello(sync_peer *p, const msgpack_object *a, uint32_t n)
      * no longer holds */
     if (!p->have_record || memcmp(epoch, p->peer_epoch, SYNC_EPOCH_BYTES) != 0) {
         p->peer_vv.len = 0;
+        p->foreign = 0;
         p->peer_digest_ok = 0;
         memcpy(p->peer_epoch, epoch, SYNC_EPOCH_BYTES);
     }
@@ -667,29 +760,40 @@ static uint64_t trust_events(const store_counts *c)
     return c->by_type[CRDT_EV_CERT] + c->by_type[CRDT_EV_REVOKE] + c->parks_released;
 }
 
-/* Works out which origins we lack and should hold, and asks for them. */
-static int compute_wants(sync_peer *p)
+/* Works out which origins we lack and should hold, and asks for them: of the peer's whole
+ * vector (only == NULL), or only of the n origins in `only` (what a HAVE announced, when
+ * nothing else can have changed). Each origin costs a frontier read, a certificate read
+ * and a hash lookup in the want list. */
+static int compute_wants(sync_peer *p, const crdt_vv_entry *only, size_t n_only)
 {
     store_txn *t;
     int rc = store_read_begin(p->cfg.st, &t);
     if (rc) return rc;
-    crdt_vv mine;
-    crdt_vv_init(&mine);
     store_counts counts;
-    if ((rc = store_vv_get(t, &mine)) || (rc = store_counts_get(t, &counts))) goto done;
+    size_t *asked = NULL, n_asked = 0;
+    size_t n_all = only ? n_only : p->peer_vv.len;
+    if ((rc = store_counts_get(t, &counts))) goto done;
+    if (n_all && !(asked = malloc(n_all * sizeof *asked))) {
+        rc = TV_ENOMEM;
+        goto done;
+    }
     p->trust_seen = trust_events(&counts);
     int peer_is_below =
         crdt_cert_covers(p->my_cert, p->peer_cert->unit, strlen(p->peer_cert->unit)) &&
         p->peer_cert->role < p->my_cert->role;
-    size_t first_new = p->wn_len;
-    for (size_t i = 0; i < p->peer_vv.len; i++) {
-        const crdt_vv_entry *e = &p->peer_vv.entries[i];
-        const crdt_vv_entry *m = crdt_vv_get(&mine, e->origin);
-        uint64_t have = m ? m->seq : 0;
+    for (size_t i = 0; i < n_all; i++) {
+        const crdt_vv_entry *e =
+            only ? crdt_vv_get(&p->peer_vv, only[i].origin) : &p->peer_vv.entries[i];
+        if (!e) continue;
+        store_frontier f;
+        rc = store_frontier_get(t, e->origin, &f);
+        if (rc && rc != TV_ENOTFOUND) goto done;
+        rc = 0;
+        uint64_t have = f.seq;
         /* the same seq with another hash: the peer holds a different log of this origin.
          * Ask for its last batch, which our store will keep as evidence of the fork. (A
          * peer further behind on a diverged log finds out itself, from the chain.) */
-        int diverged = m && e->seq == have && memcmp(e->hash, m->hash, TV_HASH_BYTES) != 0;
+        int diverged = have && e->seq == have && memcmp(e->hash, f.hash, TV_HASH_BYTES) != 0;
         if (e->seq <= have && !diverged) continue;
         int h = holds(t, p->my_cert, p->cfg.self->pk, &p->my_lin, e->origin, NULL);
         if (h < -1) {
@@ -699,9 +803,7 @@ static int compute_wants(sync_peer *p)
         /* an origin not yet certified to us is worth asking a peer below us for: its
          * issuer's log, which carries the certificate, comes first */
         if (h == 0 || (h == -1 && !peer_is_below)) continue;
-        want *w = NULL;
-        for (size_t k = 0; k < p->wn_len; k++)
-            if (memcmp(p->wn[k].origin, e->origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
+        want *w = want_find(p, e->origin);
         if (w) {
             int retry = (w->refused == TV_EUNTRUSTED || w->refused == TV_EPARKED) &&
                         trust_events(&counts) > w->refused_at_certs;
@@ -713,34 +815,33 @@ static int compute_wants(sync_peer *p)
             w = &p->wn[p->wn_len++];
             memset(w, 0, sizeof *w);
             memcpy(w->origin, e->origin, TV_NODE_ID_BYTES);
+            if ((rc = oindex_add(p, &p->wn_idx, p->wn, sizeof *p->wn, p->wn_len))) {
+                p->wn_len--;
+                goto done;
+            }
         }
         /* a diverged origin's want cannot be met: the refusal of the batch settles it */
         w->target = diverged ? have + 1 : e->seq;
         w->from = diverged ? have : have + 1;
-        /* move it to the end of the list so one WANT covers all asked now */
-        want tmp = *w;
-        size_t idx = (size_t)(w - p->wn);
-        memmove(&p->wn[idx], &p->wn[idx + 1], (p->wn_len - idx - 1) * sizeof *w);
-        p->wn[p->wn_len - 1] = tmp;
-        if (idx < first_new) first_new--;
+        asked[n_asked++] = (size_t)(w - p->wn); /* once: its target is now e->seq */
     }
     /* ask for the new wants, from what we hold */
-    for (size_t i = first_new; i < p->wn_len; i += SYNC_WANT_CHUNK_MAX) {
-        size_t n = p->wn_len - i < SYNC_WANT_CHUNK_MAX ? p->wn_len - i : SYNC_WANT_CHUNK_MAX;
+    for (size_t i = 0; i < n_asked; i += SYNC_WANT_CHUNK_MAX) {
+        size_t n = n_asked - i < SYNC_WANT_CHUNK_MAX ? n_asked - i : SYNC_WANT_CHUNK_MAX;
         msgb m;
         msg_begin(&m, M_WANT, 2);
         msgpack_pack_uint32(&m.pk, p->cfg.window_bytes);
         msgpack_pack_array(&m.pk, (uint32_t)n);
         for (size_t k = i; k < i + n; k++) {
             msgpack_pack_array(&m.pk, 2);
-            pack_id(&m.pk, p->wn[k].origin);
-            msgpack_pack_uint64(&m.pk, p->wn[k].from);
+            pack_id(&m.pk, p->wn[asked[k]].origin);
+            msgpack_pack_uint64(&m.pk, p->wn[asked[k]].from);
         }
         if ((rc = msg_end(p, &m))) goto done;
         p->done_sent = 0;
     }
 done:
-    crdt_vv_release(&mine);
+    free(asked);
     store_read_end(t);
     if (rc == 0 && p->st.state == SYNC_HANDSHAKE && p->vv_known) p->st.state = SYNC_TRANSFER;
     if (rc == 0) rc = send_done(p);
@@ -785,6 +886,12 @@ static int send_done(sync_peer *p)
     return TV_OK;
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* --- serving ---------------------------------------------------------------------- */
 
 static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
@@ -792,6 +899,8 @@ static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
     uint64_t window;
     if (n < 3 || crdt_mp_u64(&a[1], &window) || a[2].type != MSGPACK_OBJECT_ARRAY)
         return fail(p, TV_EDECODE, "bad WANT");
+    if (a[2].via.array.size > SYNC_WANT_CHUNK_MAX)
+        return fail(p, TV_ELIMIT, "WANT names more than 2048 origins");
     p->peer_window = window < CRDT_BATCH_BYTES_MAX ? CRDT_BATCH_BYTES_MAX
                      : window > (64u << 20)        ? (64u << 20)
                                                    : (uint32_t)window;
@@ -824,27 +933,46 @@ static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
             rc = msg_end(p, &m);
             continue;
         }
-        serve *s = NULL;
-        for (size_t k = 0; k < p->sv_len; k++)
-            if (memcmp(p->sv[k].origin, origin, TV_NODE_ID_BYTES) == 0) s = &p->sv[k];
+        serve *s = serve_find(p, origin);
         if (!s) {
             if ((rc = grow((void **)&p->sv, &p->sv_cap, p->sv_len + 1, sizeof *p->sv))) break;
             s = &p->sv[p->sv_len++];
             memset(s, 0, sizeof *s);
             memcpy(s->origin, origin, TV_NODE_ID_BYTES);
+            if ((rc = oindex_add(p, &p->sv_idx, p->sv, sizeof *p->sv, p->sv_len))) {
+                p->sv_len--;
+                break;
+            }
         }
         s->next_seq = from;
         s->acked_seq = from - 1;
         s->rank = rank;
     }
     store_read_end(t);
-    /* ancestors' logs first (province, then district, then communes) */
-    for (size_t i = 1; i < p->sv_len; i++)
-        for (size_t k = i; k > 0 && p->sv[k - 1].rank > p->sv[k].rank; k--) {
-            serve tmp = p->sv[k];
-            p->sv[k] = p->sv[k - 1];
-            p->sv[k - 1] = tmp;
+    /* ancestors' logs first (province, then district, then communes): a stable sort by
+     * rank (a handful of values), counted, then the index follows the moves */
+    int moved = 0;
+    for (size_t i = 1; i < p->sv_len && !moved; i++)
+        moved = p->sv[i - 1].rank > p->sv[i].rank;
+    if (moved) {
+        serve *sorted = malloc(p->sv_len * sizeof *sorted);
+        uint64_t *key = malloc(p->sv_len * sizeof *key);
+        if (!sorted || !key) {
+            free(sorted);
+            free(key);
+            return rc ? rc : TV_ENOMEM;
         }
+        for (size_t i = 0; i < p->sv_len; i++)
+            key[i] = (uint64_t)p->sv[i].rank << 32 | i; /* the place breaks ties: stable */
+        qsort(key, p->sv_len, sizeof *key, u64_cmp);
+        for (size_t i = 0; i < p->sv_len; i++)
+            sorted[i] = p->sv[(uint32_t)key[i]];
+        memcpy(p->sv, sorted, p->sv_len * sizeof *sorted);
+        free(sorted);
+        free(key);
+        int r2 = oindex_rebuild(p, &p->sv_idx, p->sv, sizeof *p->sv, p->sv_len);
+        if (!rc) rc = r2;
+    }
     p->sv_pos = 0;
     if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
     return rc;
@@ -862,13 +990,6 @@ static void inflight_ack(sync_peer *p, const uint8_t *origin, uint64_t seq)
         p->fl[w++] = p->fl[i];
     }
     p->fl_len = w;
-}
-
-static serve *serve_find(sync_peer *p, const uint8_t *origin)
-{
-    for (size_t k = 0; k < p->sv_len; k++)
-        if (memcmp(p->sv[k].origin, origin, TV_NODE_ID_BYTES) == 0) return &p->sv[k];
-    return NULL;
 }
 
 static int on_ack(sync_peer *p, const msgpack_object *a, uint32_t n)
@@ -912,9 +1033,7 @@ static int on_refuse(sync_peer *p, const msgpack_object *a, uint32_t n)
         }
         return TV_OK;
     }
-    want *w = NULL;
-    for (size_t k = 0; k < p->wn_len; k++)
-        if (memcmp(p->wn[k].origin, origin, TV_NODE_ID_BYTES) == 0) w = &p->wn[k];
+    want *w = want_find(p, origin);
     if (w && !s) { /* the peer refuses to serve us this origin */
         w->refused = (int)code;
         note_refusal(p, origin, seq, (int)code, NULL, 0);
@@ -925,6 +1044,7 @@ static int on_refuse(sync_peer *p, const msgpack_object *a, uint32_t n)
     if (s) { /* the peer refuses our batches of this origin: stop serving it */
         inflight_ack(p, origin, UINT64_MAX);
         *s = p->sv[--p->sv_len];
+        return oindex_rebuild(p, &p->sv_idx, p->sv, sizeof *p->sv, p->sv_len);
     }
     return TV_OK;
 }
@@ -1094,13 +1214,13 @@ int sync_peer_flush(sync_peer *p, int64_t now)
             msgpack_pack_uint64(&r.pk, f.seq);
             (void)msg_end(p, &r);
             if (c->rc[i] != TV_EGAP) {
-                for (size_t k = 0; k < p->wn_len; k++)
-                    if (memcmp(p->wn[k].origin, h->origin, TV_NODE_ID_BYTES) == 0) {
-                        p->wn[k].refused = c->rc[i];
-                        store_counts cnt;
-                        if (t && store_counts_get(t, &cnt) == 0)
-                            p->wn[k].refused_at_certs = trust_events(&cnt);
-                    }
+                want *w = want_find(p, h->origin);
+                if (w) {
+                    w->refused = c->rc[i];
+                    store_counts cnt;
+                    if (t && store_counts_get(t, &cnt) == 0)
+                        w->refused_at_certs = trust_events(&cnt);
+                }
             }
         }
         if (t) store_read_end(t);
@@ -1113,7 +1233,7 @@ int sync_peer_flush(sync_peer *p, int64_t now)
          * them out reads the whole vector, which at a province is every commune's entry. */
         if (rc == 0 && p->vv_known) {
             int moved = trust_moved(p, &rc);
-            if (rc == 0) rc = moved ? compute_wants(p) : send_done(p);
+            if (rc == 0) rc = moved ? compute_wants(p, NULL, 0) : send_done(p);
         }
     }
     free(c);
@@ -1138,6 +1258,85 @@ static int on_batch(sync_peer *p, const msgpack_object *a, uint32_t n, int64_t n
     return TV_OK;
 }
 
+static int entry_cmp(const void *a, const void *b)
+{
+    const crdt_vv_entry *x = a, *y = b;
+    int cmp = memcmp(x->origin, y->origin, TV_NODE_ID_BYTES);
+    if (cmp) return cmp;
+    return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+/* Takes the entries of a VV (set = 1: none may go backwards) or HAVE message into `into`,
+ * in one sort and one merge. Every origin new to `into` is judged against the peer's
+ * partition; past SYNC_PEER_FOREIGN_MAX origins outside it or not certified to us
+ * (*foreign counts them), the session ends. On success *out holds the message's origins,
+ * sorted, one each (the caller frees it), and *n_out their number. */
+static int take_entries(sync_peer *p, const msgpack_object *arr, crdt_vv *into, uint32_t *foreign,
+                        int set, crdt_vv_entry **out, size_t *n_out)
+{
+    const char *bad = set ? "bad VV entry" : "bad HAVE entry";
+    *out = NULL;
+    *n_out = 0;
+    size_t n = arr->via.array.size;
+    if (n > SYNC_VV_CHUNK_MAX)
+        return fail(p, TV_ELIMIT,
+                    set ? "VV has more than 2048 entries" : "HAVE has more than 2048 entries");
+    if (n == 0) return TV_OK;
+    crdt_vv_entry *e = malloc(n * sizeof *e);
+    if (!e) return TV_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *origin, *hash;
+        if (decode_entry(&arr->via.array.ptr[i], &origin, &e[i].seq, &hash)) {
+            free(e);
+            return fail(p, TV_EDECODE, bad);
+        }
+        memcpy(e[i].origin, origin, TV_NODE_ID_BYTES);
+        memcpy(e[i].hash, hash, TV_HASH_BYTES);
+    }
+    qsort(e, n, sizeof *e, entry_cmp);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || memcmp(e[k - 1].origin, e[i].origin, TV_NODE_ID_BYTES) != 0) e[k++] = e[i];
+    store_txn *t = NULL;
+    int rc = store_read_begin(p->cfg.st, &t);
+    int opened = rc == 0;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        const crdt_vv_entry *cur = crdt_vv_get(into, e[i].origin);
+        /* set, not raise: a delta replaces the entry */
+        if (set && cur && cur->seq > e[i].seq) {
+            rc = fail(p, TV_EDECODE, "VV entry goes backwards");
+            break;
+        }
+        if (cur) continue;
+        int h = holds(t, p->peer_cert, p->peer, &p->peer_lin, e[i].origin, NULL);
+        if (h < -1) {
+            rc = h;
+            break;
+        }
+        if (h != 1 && ++*foreign > SYNC_PEER_FOREIGN_MAX)
+            rc = fail(p, TV_ELIMIT, SYNC_FOREIGN_TEXT);
+    }
+    if (opened) store_read_end(t);
+    if (rc == 0) {
+        /* advance_all sorts its input: a copy keeps the sorted list for the caller */
+        crdt_vv_entry *c = malloc(k * sizeof *c);
+        if (!c) rc = TV_ENOMEM;
+        if (c) {
+            memcpy(c, e, k * sizeof *c);
+            rc = crdt_vv_advance_all(into, c, k);
+            free(c);
+            if (rc == TV_ELIMIT) rc = fail(p, rc, "version vector too large");
+        }
+    }
+    if (rc) {
+        free(e);
+        return rc;
+    }
+    *out = e;
+    *n_out = k;
+    return TV_OK;
+}
+
 static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint32_t n)
 {
     if (!p->hello_recv) return fail(p, TV_EDECODE, "version vector before HELLO");
@@ -1154,7 +1353,11 @@ static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint
         int rc = 0;
         if (p->incoming_ok) {
             p->incoming.len = 0;
-            if (!full && !p->full_requested) rc = crdt_vv_merge(&p->incoming, &p->peer_vv);
+            p->in_foreign = 0;
+            if (!full && !p->full_requested) {
+                rc = crdt_vv_merge(&p->incoming, &p->peer_vv);
+                p->in_foreign = p->foreign;
+            }
         } else if (!p->full_requested) {
             /* it sent a delta against a vector we do not have: ask for all of it */
             p->full_requested = 1;
@@ -1169,18 +1372,11 @@ static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint
     if (!p->incoming_ok) return TV_OK; /* a stream on the wrong base: ignored */
     if (type == M_VV) {
         if (n < 2 || a[1].type != MSGPACK_OBJECT_ARRAY) return fail(p, TV_EDECODE, "bad VV");
-        for (uint32_t i = 0; i < a[1].via.array.size; i++) {
-            const uint8_t *origin, *hash;
-            uint64_t seq;
-            if (decode_entry(&a[1].via.array.ptr[i], &origin, &seq, &hash))
-                return fail(p, TV_EDECODE, "bad VV entry");
-            /* set, not raise: a delta replaces the entry */
-            const crdt_vv_entry *e = crdt_vv_get(&p->incoming, origin);
-            if (e && e->seq > seq) return fail(p, TV_EDECODE, "VV entry goes backwards");
-            int rc = crdt_vv_advance(&p->incoming, origin, seq, hash);
-            if (rc) return fail(p, rc, "version vector too large");
-        }
-        return TV_OK;
+        crdt_vv_entry *e;
+        size_t k;
+        int rc = take_entries(p, &a[1], &p->incoming, &p->in_foreign, 1, &e, &k);
+        free(e);
+        return rc;
     }
     const uint8_t *digest;
     if (n < 2 || crdt_mp_bin_n(&a[1], CRDT_VV_DIGEST_BYTES, &digest))
@@ -1201,30 +1397,33 @@ static int on_vv(sync_peer *p, enum msg_type type, const msgpack_object *a, uint
     p->peer_digest_ok = 0;
     int rc = crdt_vv_merge(&p->peer_vv, &p->incoming);
     if (rc) return rc;
+    p->foreign = p->in_foreign;
     p->vv_known = 1;
     p->full_requested = 0;
     p->done_sent = 0; /* DONE again, with the digest of the vector as now rebuilt */
     if ((rc = record_save(p))) return rc;
-    return compute_wants(p);
+    return compute_wants(p, NULL, 0);
 }
 
 static int on_have(sync_peer *p, const msgpack_object *a, uint32_t n)
 {
     if (n < 2 || a[1].type != MSGPACK_OBJECT_ARRAY) return fail(p, TV_EDECODE, "bad HAVE");
-    for (uint32_t i = 0; i < a[1].via.array.size; i++) {
-        const uint8_t *origin, *hash;
-        uint64_t seq;
-        if (decode_entry(&a[1].via.array.ptr[i], &origin, &seq, &hash))
-            return fail(p, TV_EDECODE, "bad HAVE entry");
-        p->peer_digest_ok = 0;
-        int rc = crdt_vv_advance(&p->peer_vv, origin, seq, hash);
-        if (rc) return fail(p, rc, "version vector too large");
-    }
+    crdt_vv_entry *e;
+    size_t k;
+    int rc = take_entries(p, &a[1], &p->peer_vv, &p->foreign, 0, &e, &k);
+    if (rc) return rc;
+    p->peer_digest_ok = 0;
     /* we may want some of it: work it out, and say DONE again once we hold it (the peer
-     * waits for that after every HAVE) */
+     * waits for that after every HAVE). Only the origins announced need looking at,
+     * unless certificates or revocations arrived since the wants were last worked out. */
     p->done_sent = 0;
     if (p->st.state == SYNC_IN_STEP) p->st.state = SYNC_TRANSFER;
-    return p->vv_known ? compute_wants(p) : TV_OK;
+    if (p->vv_known) {
+        int moved = trust_moved(p, &rc);
+        if (rc == 0) rc = moved ? compute_wants(p, NULL, 0) : compute_wants(p, e, k);
+    }
+    free(e);
+    return rc;
 }
 
 static int on_done(sync_peer *p, const msgpack_object *a, uint32_t n)

@@ -43,6 +43,31 @@
 #define SYNC_RESEND_MS 15000 /* unacknowledged batches are sent again after this */
 #define SYNC_REFUSED_MAX 64  /* refusals remembered for reports */
 
+/* Origins a peer may name in its version vector (VV, HAVE) that lie outside its partition
+ * (PROTOCOL.md 6.5) or whose certificate this node does not hold. A well-behaved node
+ * names only logs it holds: its own, its subtree's, the districts', the root's and health
+ * nodes', and, before their certificates arrive, logs of nodes newly enrolled below it --
+ * at most the nodes of a province, a few thousand. One more ends the session: BYE with
+ * TV_ELIMIT and SYNC_FOREIGN_TEXT. */
+#define SYNC_PEER_FOREIGN_MAX 8192
+#define SYNC_FOREIGN_TEXT "version vector names too many origins outside your partition"
+
+/* What one session may hold at most, whatever the peer sends (work per message is bounded
+ * alike: a message is at most SYNC_MSG_BYTES_MAX bytes and names at most 2048 origins, each
+ * costing a few store reads and hash lookups):
+ * - vectors: peer_vv and the one being rebuilt (incoming) each hold at most the origins of
+ *   the peer's partition that we know of plus SYNC_PEER_FOREIGN_MAX, and never more than
+ *   CRDT_VV_ORIGINS_MAX; announced, sent_vv and the judged cache at most our own store's
+ *   origins. 72 bytes an entry.
+ * - want list: one entry (and two index slots) per origin of peer_vv.
+ * - serve list and in-flight list: one entry per origin of our store that the peer may
+ *   hold (a WANT for any other is answered with REFUSE and not kept); batches in flight
+ *   are bounded by the window, at most 64 MiB of the peer's asking.
+ * - pending batches: SYNC_PENDING_MAX, each at most CRDT_BATCH_BYTES_MAX bytes.
+ * - queued messages: SYNC_OUT_QUEUE_MAX, each at most SYNC_MSG_BYTES_MAX; a peer that
+ *   never reads fills the queue and the session ends with TV_ELIMIT (the daemon closes it).
+ *   Batches are not queued: they are read from the store when there is room to send. */
+
 _Static_assert(SYNC_VV_CHUNK_MAX * 80 + 64 <= SYNC_MSG_BYTES_MAX, "a VV chunk fits a message");
 _Static_assert(SYNC_WINDOW_BYTES >= 4 * CRDT_BATCH_BYTES_MAX, "the window holds batches");
 _Static_assert(SYNC_PING_MS < SYNC_DEAD_MS, "pings come before a peer is declared dead");
@@ -72,8 +97,9 @@ typedef struct sync_refusal {
 
 typedef struct sync_stats {
     sync_state state;
-    int error;      /* why the session closed (TV_E...), 0 if it did not */
-    int peer_error; /* the code the peer sent in BYE, 0 if none */
+    int error;              /* why the session closed (TV_E...), 0 if it did not */
+    int peer_error;         /* the code the peer sent in BYE, 0 if none */
+    const char *error_text; /* what our BYE said (static), NULL if we sent none */
     uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
     uint64_t batches_in, batches_out, events_in, events_out, duplicates_in;
     uint64_t resends;

@@ -228,11 +228,13 @@ static void session_report(tvd *d, session *s)
               (unsigned long long)st.events_in, (unsigned long long)st.events_out,
               (unsigned long long)st.refused_in);
     else if (st.state == SYNC_CLOSED)
-        logf_("session with %s closed: %s%s", id,
+        logf_("session with %s closed: %s%s%s%s", id,
               st.error        ? tv_strerror(st.error)
               : st.peer_error ? "the peer said: "
                               : "bye",
-              !st.error && st.peer_error ? tv_strerror(st.peer_error) : "");
+              !st.error && st.peer_error ? tv_strerror(st.peer_error) : "",
+              st.error && st.error_text ? ": " : "",
+              st.error && st.error_text ? st.error_text : "");
     else if (st.state == SYNC_DEAD)
         logf_("no word from %s for %d s: taken for gone", id, SYNC_DEAD_MS / 1000);
     else if (d->o->verbose)
