@@ -615,6 +615,324 @@ static void test_unenrolled_cannot_sync(void **state)
     node_free(&n);
 }
 
+/* --- hostile peers ------------------------------------------------------------------ */
+
+/* A commune H (22334) certified by D, whose messages the test writes by hand. D knows its
+ * certificate; hello is H's genuine HELLO to D. */
+typedef struct hostile {
+    tnode h;
+    uint8_t hello[4096];
+    size_t hello_len;
+    sync_config cd;
+} hostile;
+
+static void hostile_init(hostile *x, tree *t)
+{
+    node_init(&x->h, 0x48);
+    static const char *const all[] = {CRDT_SCOPE_ALL};
+    static const char *const dscope[] = {"568", "22333", "22334"};
+    static const char *const hscope[] = {"22334"};
+    uint8_t *raw[3];
+    size_t len[3];
+    make_cert(&t->p, &t->p, CRDT_ROLE_PROVINCE, "56", all, 1, &raw[0], &len[0]);
+    make_cert(&t->p, &t->d, CRDT_ROLE_DISTRICT, "568", dscope, 3, &raw[1], &len[1]);
+    make_cert(&t->d, &x->h, CRDT_ROLE_COMMUNE, "22334", hscope, 1, &raw[2], &len[2]);
+    install(&x->h, &t->p, raw, len, 3);
+    install(&t->d, &t->p, &raw[2], &len[2], 1);
+    for (int i = 0; i < 3; i++)
+        free(raw[i]);
+    sync_config ch = {.st = x->h.st, .self = &x->h.id};
+    sync_peer *ph;
+    assert_int_equal(sync_peer_new(&ph, &ch, t->d.id.pk, T0_MS), 0);
+    assert_int_equal(sync_peer_send(ph, msgbuf, sizeof msgbuf, &x->hello_len, T0_MS), 0);
+    assert_true(x->hello_len > 0 && x->hello_len <= sizeof x->hello && msgbuf[1] == 1);
+    memcpy(x->hello, msgbuf, x->hello_len);
+    sync_peer_free(ph);
+    x->cd = (sync_config){.st = t->d.st, .self = &t->d.id};
+    memset(x->cd.epoch, 2, SYNC_EPOCH_BYTES);
+}
+
+/* D's session with H, after H's HELLO (and, if handshake, an empty vector). */
+static sync_peer *hostile_session(hostile *x, tree *t, int64_t now, int handshake);
+
+typedef struct mbuf {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} mbuf;
+
+static void mb_begin(mbuf *m, int type, uint32_t fields)
+{
+    msgpack_sbuffer_init(&m->sb);
+    msgpack_packer_init(&m->pk, &m->sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&m->pk, 1 + fields);
+    msgpack_pack_uint8(&m->pk, (uint8_t)type);
+}
+
+/* Gives D's session the message; returns recv's code. */
+static int mb_send(mbuf *m, sync_peer *to, int64_t now)
+{
+    int rc = sync_peer_recv(to, (const uint8_t *)m->sb.data, m->sb.size, now);
+    msgpack_sbuffer_destroy(&m->sb);
+    return rc;
+}
+
+static void empty_vector(sync_peer *to, int64_t now)
+{
+    crdt_vv none = {0};
+    uint8_t d[CRDT_VV_DIGEST_BYTES];
+    crdt_vv_digest(&none, d);
+    mbuf m;
+    mb_begin(&m, 2 /* VV_BEGIN */, 1);
+    msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+    assert_int_equal(mb_send(&m, to, now), 0);
+    mb_begin(&m, 4 /* VV_END */, 1);
+    msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+    assert_int_equal(mb_send(&m, to, now), 0);
+}
+
+static sync_peer *hostile_session(hostile *x, tree *t, int64_t now, int handshake)
+{
+    sync_peer *s;
+    assert_int_equal(sync_peer_new(&s, &x->cd, x->h.id.pk, now), 0);
+    assert_int_equal(sync_peer_recv(s, x->hello, x->hello_len, now), 0);
+    if (handshake) empty_vector(s, now);
+    (void)t;
+    return s;
+}
+
+/* A VV (3) or HAVE (11) message of n random origins at seq 1. */
+static void random_entries(mbuf *m, int type, test_rng *r, size_t n)
+{
+    mb_begin(m, type, 1);
+    msgpack_pack_array(&m->pk, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t o[TV_NODE_ID_BYTES], h[TV_HASH_BYTES];
+        test_rng_bytes(r, o, sizeof o);
+        test_rng_bytes(r, h, sizeof h);
+        msgpack_pack_array(&m->pk, 3);
+        msgpack_pack_bin_with_body(&m->pk, o, sizeof o);
+        msgpack_pack_uint64(&m->pk, 1);
+        msgpack_pack_bin_with_body(&m->pk, h, sizeof h);
+    }
+}
+
+/* Takes every message D queued for H (H never reads otherwise); returns how many, and
+ * the BYE's code in *bye (0 if none). */
+static size_t drain(sync_peer *s, int64_t now, int64_t *bye)
+{
+    size_t n = 0, len;
+    *bye = 0;
+    for (;;) {
+        assert_int_equal(sync_peer_send(s, msgbuf, sizeof msgbuf, &len, now), 0);
+        if (!len) return n;
+        n++;
+        if (msgbuf[1] == 14) { /* BYE: [14, code, text]; code a negative fixint or int8 */
+            *bye = msgbuf[2] >= 0xe0   ? (int8_t)msgbuf[2]
+                   : msgbuf[2] == 0xd0 ? (int8_t)msgbuf[3]
+                                       : msgbuf[2];
+        }
+    }
+}
+
+/* A child announces a 65,536-origin vector (as VV, or as a stream of HAVE) while a second
+ * child syncs with the same parent. The parent cuts the first off once it names more than
+ * SYNC_PEER_FOREIGN_MAX origins outside its partition, and the second finishes. */
+static void hostile_vector(int have)
+{
+    tree t;
+    tree_init(&t);
+    hostile x;
+    hostile_init(&x, &t);
+    add_scans(&t.c, "22333", 2000);
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    sync_peer *ph = hostile_session(&x, &t, l.now, have);
+    if (!have) {
+        crdt_vv none = {0};
+        uint8_t d[CRDT_VV_DIGEST_BYTES];
+        crdt_vv_digest(&none, d);
+        mbuf m;
+        mb_begin(&m, 2 /* VV_BEGIN */, 1);
+        msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
+        assert_int_equal(mb_send(&m, ph, l.now), 0);
+    }
+    test_rng r = {77};
+    size_t sent = 0;
+    int rounds = 0;
+    while (sent < CRDT_VV_ORIGINS_MAX || rounds < 400) {
+        if (sent < CRDT_VV_ORIGINS_MAX) { /* a chunk, then a stream of one-entry HAVEs */
+            mbuf m;
+            random_entries(&m, have ? 11 : 3, &r, SYNC_VV_CHUNK_MAX);
+            int rc = mb_send(&m, ph, l.now);
+            assert_true(rc == 0 || rc == TV_ELIMIT);
+            sent += SYNC_VV_CHUNK_MAX;
+        } else {
+            mbuf m;
+            random_entries(&m, 11, &r, 1);
+            (void)mb_send(&m, ph, l.now);
+        }
+        int64_t bye;
+        drain(ph, l.now, &bye);
+        if (rounds++ < 400) run(&l, 1);
+        if (sync_peer_state(l.pa) == SYNC_IN_STEP && sync_peer_state(l.pb) == SYNC_IN_STEP &&
+            sent >= CRDT_VV_ORIGINS_MAX)
+            break;
+    }
+    run(&l, 100);
+    /* the well-behaved child is in step, all its data applied */
+    assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 2000);
+    /* the hostile one was cut off for what it named */
+    sync_stats sh;
+    sync_peer_stats(ph, &sh);
+    assert_int_equal(sh.state, SYNC_CLOSED);
+    assert_int_equal(sh.error, TV_ELIMIT);
+    assert_non_null(sh.error_text);
+    assert_string_equal(sh.error_text, SYNC_FOREIGN_TEXT);
+    sync_peer_free(ph);
+    link_close(&l);
+    node_free(&x.h);
+    tree_free(&t);
+}
+
+static void test_hostile_vector(void **state)
+{
+    (void)state;
+    hostile_vector(0);
+}
+
+static void test_hostile_have_stream(void **state)
+{
+    (void)state;
+    hostile_vector(1);
+}
+
+/* Random and truncated messages before and after the handshake, floods of WANT and
+ * NEED_FULL, and a peer that never reads: each ends (or is absorbed by) D's session with
+ * H, within its bounds, while D keeps serving C. */
+static void test_hostile_peer(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    hostile x;
+    hostile_init(&x, &t);
+    add_scans(&t.c, "22333", 1000);
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    test_rng r = {99};
+    int64_t bye;
+
+    /* random bytes, and every truncation of HELLO, before the handshake */
+    for (int i = 0; i < 200; i++) {
+        sync_peer *s;
+        assert_int_equal(sync_peer_new(&s, &x.cd, x.h.id.pk, l.now), 0);
+        uint8_t junk[256];
+        size_t n = 1 + (size_t)test_rng_below(&r, sizeof junk);
+        test_rng_bytes(&r, junk, n);
+        if (i % 2) junk[0] = 0x92; /* an array, to get past the first check */
+        (void)sync_peer_recv(s, junk, n, l.now);
+        size_t cut = 1 + (size_t)test_rng_below(&r, x.hello_len - 1);
+        assert_int_equal(sync_peer_recv(s, x.hello, cut, l.now),
+                         sync_peer_state(s) == SYNC_CLOSED ? 0 : TV_EDECODE);
+        assert_int_equal(sync_peer_state(s), SYNC_CLOSED);
+        sync_peer_free(s);
+        run(&l, 1);
+    }
+    /* random and truncated messages after it */
+    for (int i = 0; i < 200; i++) {
+        sync_peer *s = hostile_session(&x, &t, l.now, i % 2);
+        uint8_t junk[512];
+        size_t n = 1 + (size_t)test_rng_below(&r, sizeof junk);
+        test_rng_bytes(&r, junk, n);
+        junk[0] = 0x92;
+        junk[1] = (uint8_t)(1 + test_rng_below(&r, 14));
+        (void)sync_peer_recv(s, junk, n, l.now);
+        mbuf m;
+        random_entries(&m, 3, &r, 4);
+        size_t cut = 1 + (size_t)test_rng_below(&r, m.sb.size - 1);
+        (void)sync_peer_recv(s, (const uint8_t *)m.sb.data, cut, l.now);
+        msgpack_sbuffer_destroy(&m.sb);
+        assert_int_equal(sync_peer_state(s), SYNC_CLOSED);
+        drain(s, l.now, &bye);
+        assert_true(bye < 0);
+        sync_peer_free(s);
+        run(&l, 1);
+    }
+
+    /* a WANT flood of logs H may hold (C's is not: refused), read by H */
+    sync_peer *s = hostile_session(&x, &t, l.now, 1);
+    for (int i = 0; i < 300; i++) {
+        mbuf m;
+        mb_begin(&m, 6 /* WANT */, 2);
+        msgpack_pack_uint32(&m.pk, UINT32_MAX);
+        msgpack_pack_array(&m.pk, SYNC_WANT_CHUNK_MAX);
+        for (int k = 0; k < SYNC_WANT_CHUNK_MAX; k++) {
+            msgpack_pack_array(&m.pk, 2);
+            const tnode *o = k % 3 == 0 ? &t.p : k % 3 == 1 ? &t.d : &t.c;
+            msgpack_pack_bin_with_body(&m.pk, o->id.pk, TV_NODE_ID_BYTES);
+            msgpack_pack_uint64(&m.pk, 1 + test_rng_below(&r, 3));
+        }
+        assert_int_equal(mb_send(&m, s, l.now), 0);
+        drain(s, l.now, &bye);
+        run(&l, 1);
+    }
+    assert_int_not_equal(sync_peer_state(s), SYNC_CLOSED);
+    /* one more origin than a WANT may name ends it */
+    {
+        mbuf m;
+        mb_begin(&m, 6 /* WANT */, 2);
+        msgpack_pack_uint32(&m.pk, 1 << 20);
+        msgpack_pack_array(&m.pk, SYNC_WANT_CHUNK_MAX + 1);
+        for (int k = 0; k <= SYNC_WANT_CHUNK_MAX; k++) {
+            msgpack_pack_array(&m.pk, 2);
+            msgpack_pack_bin_with_body(&m.pk, t.p.id.pk, TV_NODE_ID_BYTES);
+            msgpack_pack_uint64(&m.pk, 1);
+        }
+        assert_int_equal(mb_send(&m, s, l.now), TV_ELIMIT);
+        drain(s, l.now, &bye);
+        assert_int_equal(bye, TV_ELIMIT);
+    }
+    sync_peer_free(s);
+
+    /* NEED_FULL and PING floods from a peer that never reads: the queue fills to its
+     * bound and the session ends */
+    for (int kind = 0; kind < 2; kind++) {
+        s = hostile_session(&x, &t, l.now, 1);
+        mbuf m;
+        /* and a WANT of D's log, whose batches are never taken */
+        mb_begin(&m, 6 /* WANT */, 2);
+        msgpack_pack_uint32(&m.pk, 1 << 20);
+        msgpack_pack_array(&m.pk, 1);
+        msgpack_pack_array(&m.pk, 2);
+        msgpack_pack_bin_with_body(&m.pk, t.d.id.pk, TV_NODE_ID_BYTES);
+        msgpack_pack_uint64(&m.pk, 1);
+        assert_int_equal(mb_send(&m, s, l.now), 0);
+        int i;
+        for (i = 0; i < 4 * SYNC_OUT_QUEUE_MAX && sync_peer_state(s) != SYNC_CLOSED; i++) {
+            mb_begin(&m, kind ? 12 /* PING */ : 5 /* NEED_FULL */, 0);
+            int rc = mb_send(&m, s, l.now);
+            assert_true(rc == 0 || rc == TV_ELIMIT);
+            if (i % 64 == 0) run(&l, 1);
+        }
+        sync_stats ss;
+        sync_peer_stats(s, &ss);
+        assert_int_equal(ss.state, SYNC_CLOSED);
+        assert_int_equal(ss.error, TV_ELIMIT);
+        assert_string_equal(ss.error_text, "the peer does not read what it is sent");
+        /* what it held: the bounded queue, nothing more */
+        assert_true(drain(s, l.now, &bye) <= SYNC_OUT_QUEUE_MAX);
+        sync_peer_free(s);
+    }
+
+    run(&l, 200);
+    assert_int_equal(sync_peer_state(l.pb), SYNC_IN_STEP);
+    assert_int_equal(events_of(&t.d, &t.c), VENUES + 1000);
+    link_close(&l);
+    node_free(&x.h);
+    tree_free(&t);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -628,6 +946,9 @@ int main(void)
         cmocka_unit_test(test_forged_batch_refused),
         cmocka_unit_test(test_impostor_refused),
         cmocka_unit_test(test_unenrolled_cannot_sync),
+        cmocka_unit_test(test_hostile_vector),
+        cmocka_unit_test(test_hostile_have_stream),
+        cmocka_unit_test(test_hostile_peer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
