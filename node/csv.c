@@ -230,7 +230,8 @@ void tv_csv_write_row(FILE *f, const char *const *cells, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *c = cells[i] ? cells[i] : "";
         if (i) fputc(',', f);
-        if (!c[strcspn(c, ",\"\r\n")]) {
+        /* a row of one empty cell, left bare, would be a blank line, which readers skip */
+        if (!c[strcspn(c, ",\"\r\n")] && (n > 1 || *c)) {
             fputs(c, f);
             continue;
         }

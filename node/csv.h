@@ -62,8 +62,10 @@ uint64_t tv_csv_offset(const tv_csv *c);
 /* Frees the reader (not f). Accepts NULL. */
 void tv_csv_free(tv_csv *c);
 
-/* Writes one row of n cells to f, each quoted when it holds a comma, a quote or a line end
- * (quotes doubled), ended by CRLF as RFC 4180 says: what tv_csv_next reads back the same. */
+/* Writes one row of n >= 1 cells to f (a NULL cell is written empty), each quoted when it
+ * holds a comma, a quote or a line end (quotes doubled), and a row of one empty cell as "",
+ * not as a blank line; ended by CRLF as RFC 4180 says: what tv_csv_next reads back the
+ * same. */
 void tv_csv_write_row(FILE *f, const char *const *cells, size_t n);
 
 #endif

@@ -528,7 +528,9 @@ int tv_enroll_make_root(tv_node *n, int health, uint64_t *seq)
     uint64_t first = 0;
     if ((rc = tv_node_add_cert(n, &ev, NULL)) == TV_OK) {
         root_ctx rctx = {.pk = n->id.pk, .cert = raw, .len = len};
-        rc = tv_node_commit_with(n, root_install, &rctx, &first);
+        /* the root first: the apply path judges the certificate event by it (T1), as
+         * every node does */
+        rc = tv_node_commit_after(n, root_install, &rctx, &first);
     }
     free(raw);
     if (rc == TV_OK && seq) *seq = first;

@@ -647,6 +647,7 @@ typedef struct commit_ctx {
     uint64_t first_seq;
     store_write_fn also; /* tv_node_commit_with's function, or NULL */
     void *also_ctx;
+    int also_first; /* run it before the pending events are applied (tv_node_commit_after) */
 } commit_ctx;
 
 /* Seals and applies every pending builder. Deterministic (Ed25519 signatures are), so it
@@ -658,6 +659,7 @@ static int commit_fn(store_txn *t, void *arg)
     /* a restored or copied store would write at seqs its parents may hold already */
     int rc = n->pending_events ? tv_resync_required(t, NULL) : 0;
     if (rc) return rc < 0 ? rc : TV_ERESTORED;
+    if (c->also && c->also_first && (rc = c->also(t, c->also_ctx))) return rc;
     store_frontier f;
     rc = store_frontier_get(t, n->id.pk, &f);
     if (rc && rc != TV_ENOTFOUND) return rc;
@@ -676,18 +678,28 @@ static int commit_fn(store_txn *t, void *arg)
         f.seq += b->count;
         memcpy(f.hash, hash, TV_HASH_BYTES);
     }
-    return c->also ? c->also(t, c->also_ctx) : TV_OK;
+    return c->also && !c->also_first ? c->also(t, c->also_ctx) : TV_OK;
 }
 
-int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq)
+static int commit_around(tv_node *n, store_write_fn fn, void *ctx, int first, uint64_t *first_seq)
 {
     *first_seq = 0;
     if (n->pending_events == 0 && !fn) return TV_OK;
-    commit_ctx c = {.n = n, .now = tv_wall_ms(), .also = fn, .also_ctx = ctx};
+    commit_ctx c = {.n = n, .now = tv_wall_ms(), .also = fn, .also_ctx = ctx, .also_first = first};
     int rc = store_write(n->st, commit_fn, &c);
     if (rc == TV_OK && n->pending_events) *first_seq = c.first_seq;
     tv_node_discard(n);
     return rc;
+}
+
+int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq)
+{
+    return commit_around(n, fn, ctx, 0, first_seq);
+}
+
+int tv_node_commit_after(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq)
+{
+    return commit_around(n, fn, ctx, 1, first_seq);
 }
 
 int tv_node_commit(tv_node *n, uint64_t *first_seq)

@@ -132,6 +132,10 @@ int tv_node_may_record(tv_node *n);
  * pending events are applied, so that both are recorded or neither is. fn may run more
  * than once (see store_write). Returns what tv_node_commit does, or fn's error. */
 int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq);
+/* tv_node_commit_with, but fn runs before the pending events are applied, in the same
+ * transaction: for what the apply path must find already (the province's root, before
+ * its own certificate is judged). */
+int tv_node_commit_after(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq);
 
 /* Replaces DIR/tracing.key with key, atomically (a new file of mode 0600 is synced and
  * renamed over the old one, then the directory is synced), and n->tracing_key with it.

@@ -138,8 +138,29 @@ void store_cert_memo_free_(store *s);
 /* Applies one venue_upsert to the venue view (last-writer-wins per field). */
 int store_venue_apply_(store_txn *t, const crdt_venue_upsert *v, uint64_t hlc,
                        const uint8_t origin[TV_NODE_ID_BYTES]);
-/* Trust checks of a batch from another origin, and their effects (store/trust.c). Sets
- * *own for the node's own batches (not judged), inert[i] for events kept as bytes only
+/* Judges a cert event in origin's log: its certificate opens (signature verified), was
+ * issued by the origin, carries a consent that verifies if it claims one (T4), and fits
+ * the tree as held (store_cert_judge). The same for every origin, this node's own
+ * included. Returns 0, TV_ESCOPE (*rule says which rule) or a store error. */
+int store_cert_event_check_(store_txn *t, const uint8_t *origin, const crdt_cert_event *ce,
+                            const char **rule);
+/* Judges a revocation in origin's log (T5): never of the root; by the root, or by a node
+ * in the subject's issuer chain. root is NULL when this node holds none (no revocation
+ * is lawful then). Returns 0, TV_ESCOPE, TV_EUNTRUSTED (the subject's certificate is not
+ * held yet) or a store error. */
+int store_revoke_event_check_(store_txn *t, const uint8_t *origin, const crdt_revoke *rv,
+                              const uint8_t *root, const char **rule);
+/* The checks of a batch of this node's own log (self), store/own.c: no chain, scope or
+ * parking (it records before it is enrolled: its first certificate covers its log from
+ * seq 1), but its certificates and revocations are judged as anyone's. Returns 0 or a
+ * refusal as store_trust_check_ does (*rule set), or a store error. Its own file, so that
+ * the insider tests' forge (tests/insider/forge.c) can link a store that judges nothing of
+ * its own log, as a patched node would. */
+int store_own_check_(store_txn *t, const uint8_t *self, const crdt_event *evs, uint32_t n,
+                     const char **rule);
+/* Trust checks of a batch, and their effects (store/trust.c). Sets *own for the node's
+ * own batches (no chain, scope or parking: their certificates and revocations only are
+ * judged, as anyone's), inert[i] for events kept as bytes only
  * (about a venue of a unit this node does not hold), and *rule to the rule a refusal or a
  * parking cites. Returns 0, TV_EPARKED (lawful, but it waits: §3.3), or a refusal. */
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,

@@ -100,7 +100,8 @@ typedef struct store_apply_result {
 } store_apply_result;
 
 /* The one apply path, for the node's own batches and for every peer's: verifies the
- * signature and body hash, checks every event, checks that the batch continues its
+ * signature and body hash, checks every event (the certificates and revocations of the
+ * node's own batches as anyone's), checks that the batch continues its
  * origin's chain, then stores the batch verbatim and updates the frontier, indexes, views,
  * aggregates and counters -- all inside t. A batch already held is a no-op (idempotent on
  * origin and seq). Returns 0 or TV_EDECODE, TV_ELIMIT, TV_EVERSION, TV_ESIG, TV_EHASH,

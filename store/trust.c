@@ -1,5 +1,5 @@
-/* Trust: the root, certificates, revocations, and the checks every batch from another
- * origin passes before it is applied (a forked origin's freeze: forks.c). */
+/* Trust: the root, certificates, revocations, and the checks every batch passes before it
+ * is applied (a forked origin's freeze: forks.c). */
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "store/internal.h"
@@ -547,6 +547,46 @@ static int venue_of(const crdt_event *ev, const uint8_t **venue, const crdt_text
     return 0;
 }
 
+int store_cert_event_check_(store_txn *t, const uint8_t *origin, const crdt_cert_event *ce,
+                            const char **rule)
+{
+    crdt_cert *c = malloc(sizeof *c);
+    if (!c) return TV_ENOMEM;
+    *rule = STORE_RULE_T2;
+    int rc = crdt_cert_open(c, ce->cert, ce->len);
+    /* a cert event carries certificates its origin issued */
+    if (rc == TV_OK && memcmp(c->issuer, origin, TV_NODE_ID_BYTES) != 0) rc = TV_EPERM;
+    if (rc == TV_OK && ce->consent) { /* a consent that does not verify is a forgery */
+        *rule = STORE_RULE_T4;
+        if (crdt_cert_consent_verify(c, ce->consent_name.p, ce->consent_name.n,
+                                     ce->consent_created_ms, ce->consent_sig))
+            rc = TV_EPERM;
+    }
+    if (rc == TV_OK) rc = store_cert_judge(t, c, ce->consent, rule);
+    free(c);
+    if (rc == 1 || rc == TV_OK) return TV_OK;
+    return store_fatal_(rc) ? rc : TV_ESCOPE;
+}
+
+int store_revoke_event_check_(store_txn *t, const uint8_t *origin, const crdt_revoke *rv,
+                              const uint8_t *root, const char **rule)
+{
+    *rule = STORE_RULE_T5;
+    const uint8_t *subject = rv->subject;
+    if (!root || memcmp(subject, root, TV_NODE_ID_BYTES) == 0) return TV_ESCOPE;
+    if (memcmp(origin, root, TV_NODE_ID_BYTES) == 0) return TV_OK;
+    crdt_cert *c = malloc(sizeof *c);
+    chain *ch = malloc(sizeof *ch);
+    int rc = c && ch ? chain_load(t, subject, c, ch) : TV_ENOMEM;
+    if (rc == TV_OK) rc = chain_find(ch, origin) >= 0 ? TV_OK : TV_ESCOPE;
+    /* the subject's certificate not held yet (it travels in its issuer's log): judged
+     * again when certificates arrive */
+    if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
+    free(c);
+    free(ch);
+    return rc;
+}
+
 /* Checks one event of a trusted origin against its certificate and the rules. */
 static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mine,
                           batch_regs *regs, const crdt_event *ev, const uint8_t *root,
@@ -604,41 +644,10 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
     case CRDT_EV_REVEAL:
         /* only a node that can read sealed details shows them, and says so */
         return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
-    case CRDT_EV_CERT: {
-        crdt_cert *c = malloc(sizeof *c);
-        if (!c) return TV_ENOMEM;
-        *rule = STORE_RULE_T2;
-        int rc = crdt_cert_open(c, ev->u.cert.cert, ev->u.cert.len);
-        /* a cert event carries certificates its origin issued */
-        if (rc == TV_OK && memcmp(c->issuer, oc->subject, TV_NODE_ID_BYTES) != 0) rc = TV_EPERM;
-        const crdt_cert_event *ce = &ev->u.cert;
-        if (rc == TV_OK && ce->consent) { /* a consent that does not verify is a forgery */
-            *rule = STORE_RULE_T4;
-            if (crdt_cert_consent_verify(c, ce->consent_name.p, ce->consent_name.n,
-                                         ce->consent_created_ms, ce->consent_sig))
-                rc = TV_EPERM;
-        }
-        if (rc == TV_OK) rc = store_cert_judge(t, c, ce->consent, rule);
-        free(c);
-        if (rc == 1 || rc == TV_OK) return TV_OK;
-        return store_fatal_(rc) ? rc : TV_ESCOPE;
-    }
-    case CRDT_EV_REVOKE: {
-        *rule = STORE_RULE_T5;
-        const uint8_t *subject = ev->u.revoke.subject;
-        if (memcmp(subject, root, TV_NODE_ID_BYTES) == 0) return TV_ESCOPE;
-        if (memcmp(oc->subject, root, TV_NODE_ID_BYTES) == 0) return TV_OK;
-        crdt_cert *c = malloc(sizeof *c);
-        chain *ch = malloc(sizeof *ch);
-        int rc = c && ch ? chain_load(t, subject, c, ch) : TV_ENOMEM;
-        if (rc == TV_OK) rc = chain_find(ch, oc->subject) >= 0 ? TV_OK : TV_ESCOPE;
-        /* the subject's certificate not held yet (it travels in its issuer's log): judged
-         * again when certificates arrive */
-        if (rc == TV_ENOTFOUND) rc = TV_EUNTRUSTED;
-        free(c);
-        free(ch);
-        return rc;
-    }
+    case CRDT_EV_CERT:
+        return store_cert_event_check_(t, oc->subject, &ev->u.cert, rule);
+    case CRDT_EV_REVOKE:
+        return store_revoke_event_check_(t, oc->subject, &ev->u.revoke, root, rule);
     }
     return TV_OK;
 }
@@ -651,7 +660,7 @@ int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs,
     int rc = meta_id(t, "node_id", self);
     if (rc && rc != TV_ENOTFOUND) return rc;
     *own = rc == TV_OK && memcmp(self, b->h.origin, TV_NODE_ID_BYTES) == 0;
-    if (*own) return TV_OK;
+    if (*own) return store_own_check_(t, self, evs, n, rule);
 
     *rule = STORE_RULE_T7;
     if ((rc = store_root_get(t, root))) return rc == TV_ENOTFOUND ? TV_EUNTRUSTED : rc;
@@ -712,12 +721,11 @@ int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[
     }
     crdt_cert *c = malloc(sizeof *c);
     if (!c) return TV_ENOMEM;
-    /* verified before any write (store_trust_check_, or issued by ourselves) */
+    /* opened and judged before any write (store_trust_check_, own batches too) */
     int rc = crdt_cert_decode(c, ev->u.cert.cert, ev->u.cert.len);
     const crdt_cert_event *ce = &ev->u.cert;
     if (rc == TV_OK) {
-        /* judged before (or written by this node): the consent verified once more here only
-         * decides the ranking (T4) */
+        /* judged before: the consent verified once more here only decides the ranking (T4) */
         int consented = ce->consent &&
                         crdt_cert_consent_verify(c, ce->consent_name.p, ce->consent_name.n,
                                                  ce->consent_created_ms, ce->consent_sig) == TV_OK;

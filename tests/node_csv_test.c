@@ -100,6 +100,35 @@ static void test_write_round_trip(void **state)
     fclose(f);
 }
 
+/* A row of one empty cell is written as "" and read back as that row, not skipped as a
+ * blank line; between rows, and as a row of its own at the end of the file. */
+static void test_write_one_empty_cell(void **state)
+{
+    (void)state;
+    const char *empty[] = {""}, *null[] = {NULL}, *x[] = {"x"}, *two[] = {"", ""};
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    tv_csv_write_row(f, x, 1);
+    tv_csv_write_row(f, empty, 1);
+    tv_csv_write_row(f, two, 2);
+    tv_csv_write_row(f, null, 1);
+    long size = ftell(f);
+    rewind(f);
+    char bytes[64] = {0};
+    assert_int_equal(fread(bytes, 1, sizeof bytes - 1, f), (size_t)size);
+    assert_string_equal(bytes, "x\r\n\"\"\r\n,\r\n\"\"\r\n");
+    rewind(f);
+    tv_csv *c = NULL;
+    assert_int_equal(tv_csv_open(&c, f), TV_OK);
+    expect_row(c, 1, "x", NULL);
+    expect_row(c, 2, "", NULL);
+    expect_row(c, 3, "", "", NULL);
+    expect_row(c, 4, "", NULL);
+    expect_eof(c);
+    tv_csv_free(c);
+    fclose(f);
+}
+
 static void test_plain_rows(void **state)
 {
     (void)state;
@@ -452,7 +481,7 @@ int main(void)
         cmocka_unit_test(test_too_many_fields),  cmocka_unit_test(test_unterminated_quote),
         cmocka_unit_test(test_text_after_quote), cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_offset),           cmocka_unit_test(test_read_error),
-        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_write_one_empty_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,9 +2,10 @@
  * store -- and appends to that node's own log one batch the real CLI would refuse to write:
  * certificates for any subject, revocations of anyone, events about another commune's
  * venue, times far in the future. The batch is built with the crdt layer, sealed at the
- * node's next seq and applied to the node's own store (which does not judge its own
- * batches), exactly as node/node.c records the node's honest events; from there sync and
- * bundles carry it like any other batch, and the receivers must refuse or park it.
+ * node's next seq and applied to the node's own store, exactly as node/node.c records the
+ * node's honest events, by a store patched as an insider would patch it: it judges nothing
+ * of its own log (store_own_check_ below); from there sync and bundles carry the batch like
+ * any other, and the receivers must refuse or park it.
  *
  * Usage: forge DIR COMMAND [OPTIONS] [--hlc-ms MS]   (prints the batch's first seq)
  *   cert --subject HEX --role commune|district|province --unit U [--scope a,b] [--health]
@@ -89,6 +90,20 @@ typedef struct opts {
     uint64_t hlc_ms, not_before_ms, days, count;
     int have_hlc, have_not_before;
 } opts;
+
+/* The insider's patch: this definition replaces store/own.c's, whose object file the
+ * linker then never takes from the static library (nothing else is in it), so the store
+ * takes whatever this node's own log says about trust. The prototype is
+ * store/internal.h's. */
+int store_own_check_(store_txn *t, const uint8_t *self, const crdt_event *evs, uint32_t n,
+                     const char **rule);
+int store_own_check_(store_txn *t, const uint8_t *self, const crdt_event *evs, uint32_t n,
+                     const char **rule)
+{
+    (void)t, (void)self, (void)evs, (void)n;
+    *rule = NULL;
+    return TV_OK;
+}
 
 typedef struct forge_ctx {
     tv_node *n;
