@@ -8,7 +8,10 @@
  * previous hlc + 1 + (n mod 2^40); other objects go into the body as they are. A top-level
  * nil ends a batch: each batch is sealed at the next seq after the one before (whether it
  * was applied or not). All batches are applied in one write transaction that is then
- * aborted, so no input leaves state for the next. */
+ * aborted, so no input leaves state for the next.
+ *
+ * With TV_FUZZ_SEED_OUT=DIR set, the harness writes seeds that fit the tree into DIR and
+ * exits (tests/fuzz/make_corpus.sh). */
 #include "crdt/mp.h"
 #include "fuzz/fuzz_store.h"
 
@@ -61,10 +64,68 @@ static void pack_event(crdt_batch_builder *b, const msgpack_object *o, uint64_t 
     crdt_batch_builder_note(b, *hlc);
 }
 
+/* Seeds that fit the tree (make_corpus.sh; the binary's own outputs are signed by other
+ * keys and name other venues): events with hlc deltas of 1, written into directory `out`. */
+static void seed_write(const char *out, const char *name, uint8_t signer,
+                       const crdt_batch_builder *b1, const crdt_batch_builder *b2)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    FILE *f = fopen(path, "wb");
+    FUZZ_CHECK(f != NULL);
+    fputc(signer, f);
+    fwrite(b1->events.data, 1, b1->events.size, f);
+    if (b2) {
+        fputc(0xc0, f); /* nil: the next batch */
+        fwrite(b2->events.data, 1, b2->events.size, f);
+    }
+    FUZZ_CHECK(fclose(f) == 0);
+}
+
+static void scans_at(crdt_batch_builder *b, const uint8_t *venue, const char *unit, uint32_t n)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        crdt_scan sc = test_scan(k, FUZZ_T0_MS + k * 60000);
+        sc.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
+        memcpy(sc.venue, venue, TV_VENUE_ID_BYTES);
+        FUZZ_CHECK(crdt_event_pack_scan(&b->pk, 1, &sc) == 0);
+        crdt_batch_builder_note(b, b->count + 1);
+    }
+}
+
+static void seeds(const char *out)
+{
+    crdt_batch_builder b1, b2;
+    crdt_batch_builder_init(&b1);
+    crdt_batch_builder_init(&b2);
+    scans_at(&b1, tree.venue, "22333", 3); /* C: scans at its registered venue */
+    seed_write(out, "tree-c-scans", 0, &b1, NULL);
+    crdt_batch_builder_reset(&b1);
+    const crdt_identity *who[] = {&tree.c, &tree.c2};
+    const char *unit[] = {"22333", "22402"};
+    for (int i = 0; i < 2; i++) { /* a new venue registered, then scans there */
+        crdt_venue_upsert v;
+        test_venue_register(&v, who[i]->pk, 100 + (uint64_t)i, unit[i], "Trường Tiểu học");
+        FUZZ_CHECK(crdt_event_pack_venue(&b1.pk, 1, &v) == 0);
+        crdt_batch_builder_note(&b1, 1);
+        scans_at(&b2, v.venue, unit[i], 4);
+        seed_write(out, i ? "tree-c2-venue-scans" : "tree-c-venue-scans", (uint8_t)i, &b1, &b2);
+        crdt_batch_builder_reset(&b1);
+        crdt_batch_builder_reset(&b2);
+    }
+    crdt_batch_builder_release(&b1);
+    crdt_batch_builder_release(&b2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!st) {
         fuzz_tree_init(&tree);
+        const char *seed_out = getenv("TV_FUZZ_SEED_OUT");
+        if (seed_out) {
+            seeds(seed_out);
+            _exit(0); /* not exit(): libFuzzer takes that for a fault of the target */
+        }
         test_identity(&stranger, 0x58);
         dir = fuzz_store_make(&tree, &tree.d);
         FUZZ_CHECK(store_open(&st, dir, NULL) == 0);

@@ -6,7 +6,8 @@
 # and a commune are created and enrolled down the tree; the commune registers venues, records
 # scans (one by one and from a CSV file) and exports a bundle; tests/fuzz/slice.py slices the
 # bundle into batches, events, bodies and a version vector and the certificate files into
-# certificates. The sync_session harness writes its own seed from a real session.
+# certificates. The sync_session harness writes its own seed from a real session, and
+# apply_signed adds bodies of events that fit the certificate tree of its store.
 set -euo pipefail
 tv=$1
 fuzzdir=$2
@@ -77,5 +78,6 @@ seed bundle c.bundle <"$work/c.bundle"
 python3 "$here/slice.py" bundle "$work/c.bundle" "$out"
 
 mkdir -p "$out/sync_session"
+TV_FUZZ_SEED_OUT="$out/apply_signed" "$fuzzdir/apply_signed" -runs=1 >/dev/null 2>&1
 TV_FUZZ_SEED_OUT="$out/sync_session/session" "$fuzzdir/sync_session" -runs=1 >/dev/null 2>&1
 for h in "$out"/*; do echo "$(basename "$h"): $(ls "$h" | wc -l) seeds"; done
