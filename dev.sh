@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # truyvet developer entry point.
 #   ./dev.sh demo    install what is missing, build, run the demo network
-#   ./dev.sh test    install what is missing, build, run every test (plain, then ASan+UBSan)
+#   ./dev.sh test    install what is missing, build, run every test (plain, then ASan+UBSan,
+#                    then the fuzz harnesses of tests/fuzz for a fixed number of inputs)
+#   ./dev.sh fuzz [SECONDS]  run each fuzz harness for SECONDS (default 600)
 #   ./dev.sh build   install what is missing and build (build/)
 #   ./dev.sh bench   build and run the benchmarks (bench/), printing their figures
 set -euo pipefail
@@ -10,7 +12,7 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev liblmdb-dev libmsgpack-dev
           libsodium-dev libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
           libcmocka-dev python3 iproute2 nftables faketime zbar-tools poppler-utils
-          chromium)
+          chromium clang libclang-rt-14-dev)
 
 install_missing() {
     local missing=() p
@@ -44,6 +46,13 @@ run_tests() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp \
         ctest --test-dir build-asan --output-on-failure -j"$(nproc)"
+    echo "== fuzz harnesses (clang, libFuzzer + ASan + UBSan; tests/fuzz) =="
+    tests/fuzz/run.sh build/truyvet test
+}
+
+run_fuzz() {
+    build build
+    tests/fuzz/run.sh build/truyvet fuzz "${1:-600}"
 }
 
 # The demo network of Khánh Hòa on loopback, as real processes: the province (Sở Y tế,
@@ -317,8 +326,9 @@ demo) install_missing && run_demo ;;
 test) install_missing && run_tests ;;
 build) install_missing && build build ;;
 bench) install_missing && run_bench ;;
+fuzz) install_missing && run_fuzz "${2:-600}" ;;
 *)
-    echo "usage: ./dev.sh demo|test|build|bench" >&2
+    echo "usage: ./dev.sh demo|test|build|bench|fuzz [SECONDS]" >&2
     exit 2
     ;;
 esac
