@@ -230,8 +230,11 @@ void tv_csv_write_row(FILE *f, const char *const *cells, size_t n)
     for (size_t i = 0; i < n; i++) {
         const char *c = cells[i] ? cells[i] : "";
         if (i) fputc(',', f);
-        /* a row of one empty cell, left bare, would be a blank line, which readers skip */
-        if (!c[strcspn(c, ",\"\r\n")] && (n > 1 || *c)) {
+        /* a row of one empty cell, left bare, would be a blank line, which readers skip;
+         * a first cell starting with a byte order mark, left bare, would lose it to the
+         * reader at the start of a file */
+        int bom = i == 0 && strncmp(c, "\xef\xbb\xbf", 3) == 0;
+        if (!c[strcspn(c, ",\"\r\n")] && (n > 1 || *c) && !bom) {
             fputs(c, f);
             continue;
         }

@@ -129,6 +129,33 @@ static void test_write_one_empty_cell(void **state)
     fclose(f);
 }
 
+/* A first cell that starts with a byte order mark is quoted: bare, at the start of a file,
+ * the reader would take the mark for the file's and drop it (found by tests/fuzz/csv.c). */
+static void test_write_bom_cell(void **state)
+{
+    (void)state;
+    const char *row[] = {"\xef\xbb\xbf" "a", "b"};
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    tv_csv_write_row(f, row, 2);
+    long size = ftell(f);
+    rewind(f);
+    char bytes[64] = {0};
+    assert_int_equal(fread(bytes, 1, sizeof bytes - 1, f), (size_t)size);
+    assert_string_equal(bytes, "\"\xef\xbb\xbf"
+                               "a\",b\r\n");
+    rewind(f);
+    tv_csv *c = NULL;
+    assert_int_equal(tv_csv_open(&c, f), TV_OK);
+    expect_row(c, 1,
+               "\xef\xbb\xbf"
+               "a",
+               "b", NULL);
+    expect_eof(c);
+    tv_csv_free(c);
+    fclose(f);
+}
+
 static void test_plain_rows(void **state)
 {
     (void)state;
@@ -474,14 +501,23 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_rows),       cmocka_unit_test(test_write_round_trip),
-        cmocka_unit_test(test_empty_fields),     cmocka_unit_test(test_quoted),
-        cmocka_unit_test(test_line_ends),        cmocka_unit_test(test_bom),
-        cmocka_unit_test(test_empty_inputs),     cmocka_unit_test(test_field_too_long),
-        cmocka_unit_test(test_too_many_fields),  cmocka_unit_test(test_unterminated_quote),
-        cmocka_unit_test(test_text_after_quote), cmocka_unit_test(test_nul_byte),
-        cmocka_unit_test(test_offset),           cmocka_unit_test(test_read_error),
-        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_write_one_empty_cell),
+        cmocka_unit_test(test_plain_rows),
+        cmocka_unit_test(test_write_round_trip),
+        cmocka_unit_test(test_empty_fields),
+        cmocka_unit_test(test_quoted),
+        cmocka_unit_test(test_line_ends),
+        cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_write_bom_cell),
+        cmocka_unit_test(test_empty_inputs),
+        cmocka_unit_test(test_field_too_long),
+        cmocka_unit_test(test_too_many_fields),
+        cmocka_unit_test(test_unterminated_quote),
+        cmocka_unit_test(test_text_after_quote),
+        cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_offset),
+        cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_write_one_empty_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
