@@ -35,10 +35,13 @@ runs_for() {
 
 fail=0
 total=0
+passed=0
+ran=0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 for exe in "$b"/fuzz/*; do
     h=$(basename "$exe")
     [ -x "$exe" ] || continue
+    ran=$((ran + 1))
     if [ -d "$src/regressions/$h" ] && [ -n "$(ls -A "$src/regressions/$h")" ]; then
         if ! "$exe" "$src/regressions/$h"/* >"$b/crashes/$h.regressions.log" 2>&1; then
             echo "FAIL $h: a regression input fails (see $b/crashes/$h.regressions.log)"
@@ -59,6 +62,7 @@ for exe in "$b"/fuzz/*; do
         s=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log")
         printf 'ok   %-18s %9s inputs in %ss\n' "$h" "$n" "${s:-?}"
         total=$((total + ${n:-0}))
+        passed=$((passed + 1))
     else
         echo "FAIL $h: see $log"
         grep -E 'ERROR|SUMMARY|check failed|unexpected|Test unit written' "$log" | head -5
@@ -66,4 +70,6 @@ for exe in "$b"/fuzz/*; do
     fi
 done
 echo "fuzz: $total inputs in all"
+# the closing line a test report is read by: harnesses passed and failed
+echo "$passed passed, $((ran - passed)) failed"
 exit $fail
