@@ -62,7 +62,11 @@ UNIT=22333
 ROW=$(row "$C" --week 2021-W40)
 [[ "$(fig venues) $(fig venues_scanned) $(fig check_ins) $(fig check_outs) $(fig suspended)" == \
     "2 2 4 2 1" ]] || fail "W40 at the commune: $ROW"
-[[ $(fig visitors_estimate) == 4 ]] || fail "4 people checked in: $ROW"
+# Four people: the sketch's estimate (128 registers, keyed by pseudonyms made with the
+# province's random tracing key) is 4, or 3 about one run in twenty, when two of them share
+# a register; crdt_hll_test checks the sketch on fixed inputs.
+[[ $(fig visitors_estimate) == 4 || $(fig visitors_estimate) == 3 ]] ||
+    fail "4 people checked in: $ROW"
 [[ $(fig stale) == false && $(fig last_scan_day) == 2021-10-11 ]] || fail "freshness: $ROW"
 [[ $(fig name) == "Phường Bắc Nha Trang" ]] || fail "the official name: $ROW"
 [[ $(wc -l <"$W/rep.json") -eq 2 ]] || fail "a commune's report has its row and the total"
@@ -115,7 +119,7 @@ r = rows["22333"]
 assert (r["venues"], r["venues_scanned"], r["check_ins"], r["check_outs"], r["suspended"]) == (
     "2", "2", "4", "2", "1"), r
 assert r["name"] == "Phường Bắc Nha Trang" and r["compliance"] == "100.0", r
-assert r["period"] == "2021-W40" and r["visitors_estimate"] == "4", r
+assert r["period"] == "2021-W40" and r["visitors_estimate"] in ("3", "4"), r
 assert rows["22402"]["stale"] == "1" and rows["total"]["check_ins"] == "4", rows["total"]
 assert rows["22402"]["prev_check_ins"] == "1", rows["22402"]  # 30 September was in W39
 EOF
