@@ -58,15 +58,18 @@ int crdt_batch_memo_enable(unsigned bits)
     return memo ? TV_OK : TV_ENOMEM;
 }
 
-/* The memo's key of a signed header: a hash of the signature and the header together, so
- * that the same header with another signature is not taken for verified. */
-static void memo_key(uint8_t key[MEMO_KEY_BYTES], const uint8_t *sig, const uint8_t *header,
-                     size_t header_len)
+/* The memo's key of a signature: a hash of the key, the context, the signature and the
+ * message together, so that the same message with another signature, key or context is
+ * not taken for verified. */
+static void memo_key(uint8_t key[MEMO_KEY_BYTES], const uint8_t *pk, const char *context,
+                     const uint8_t *sig, const uint8_t *msg, size_t len)
 {
     crypto_generichash_state st;
     crypto_generichash_init(&st, NULL, 0, MEMO_KEY_BYTES);
+    crypto_generichash_update(&st, pk, TV_NODE_ID_BYTES);
+    crypto_generichash_update(&st, (const uint8_t *)context, strlen(context) + 1);
     crypto_generichash_update(&st, sig, TV_SIG_BYTES);
-    crypto_generichash_update(&st, header, header_len);
+    crypto_generichash_update(&st, msg, len);
     crypto_generichash_final(&st, key, MEMO_KEY_BYTES);
 }
 
@@ -77,18 +80,24 @@ static uint8_t *memo_slot(const uint8_t key[MEMO_KEY_BYTES])
     return memo[h & memo_mask];
 }
 
+int crdt_verify_memo_(const uint8_t *sig, const char *context, const uint8_t *msg, size_t len,
+                      const uint8_t *pk)
+{
+    if (!memo) return crdt_verify(sig, context, msg, len, pk);
+    uint8_t key[MEMO_KEY_BYTES];
+    memo_key(key, pk, context, sig, msg, len);
+    uint8_t *slot = memo_slot(key);
+    if (memcmp(slot, key, MEMO_KEY_BYTES) == 0) return TV_OK;
+    int rc = crdt_verify(sig, context, msg, len, pk);
+    if (rc == TV_OK) memcpy(slot, key, MEMO_KEY_BYTES);
+    return rc;
+}
+
 /* crdt_verify of a batch header, through the memo when it is on. */
 static int verify_header(const uint8_t *sig, const uint8_t *header, size_t header_len,
                          const uint8_t *origin)
 {
-    if (!memo) return crdt_verify(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
-    uint8_t key[MEMO_KEY_BYTES];
-    memo_key(key, sig, header, header_len);
-    uint8_t *slot = memo_slot(key);
-    if (memcmp(slot, key, MEMO_KEY_BYTES) == 0) return TV_OK;
-    int rc = crdt_verify(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
-    if (rc == TV_OK) memcpy(slot, key, MEMO_KEY_BYTES);
-    return rc;
+    return crdt_verify_memo_(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
 }
 
 static int pack_header(msgpack_packer *pk, const crdt_batch_header *h)

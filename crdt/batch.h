@@ -95,6 +95,11 @@ int crdt_batch_peek(crdt_batch *b, const uint8_t *buf, size_t len)
  * the memo. Returns 0, TV_EINVAL or TV_ENOMEM. */
 int crdt_batch_memo_enable(unsigned bits);
 
+/* crdt_verify through that memo when it is on (batch headers, and certificates: every
+ * simulated node verifies every district's certificates). For crdt/ itself. */
+int crdt_verify_memo_(const uint8_t *sig, const char *context, const uint8_t *msg, size_t len,
+                      const uint8_t *pk) __attribute__((warn_unused_result));
+
 /* Walks the events of an opened batch. Caller owns the struct. */
 typedef struct crdt_batch_iter {
     const crdt_batch *b;

@@ -331,7 +331,8 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     if (rc) return rc;
     int own;
     uint8_t *inert = s->inert;
-    int trust = store_trust_check_(t, &b, evs, n, now_ms, &own, inert, &r->rule);
+    uint8_t wait_venue[TV_VENUE_ID_BYTES];
+    int trust = store_trust_check_(t, &b, evs, n, now_ms, &own, inert, &r->rule, wait_venue);
     if (trust && trust != TV_EPARKED) return trust;
     const char *park_rule = r->rule; /* a refusal below is not for this rule */
     r->rule = NULL;
@@ -359,7 +360,7 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     /* lawful and next in its log, but it waits (§3.3) */
     if (trust == TV_EPARKED) {
         r->rule = park_rule;
-        return store_park_(t, &b, buf, len, park_rule, now_ms);
+        return store_park_(t, &b, buf, len, park_rule, wait_venue);
     }
 
     /* From here on only store errors can fail, and they abort the whole transaction. */

@@ -162,9 +162,12 @@ int store_own_check_(store_txn *t, const uint8_t *self, const crdt_event *evs, u
  * own batches (no chain, scope or parking: their certificates and revocations only are
  * judged, as anyone's), inert[i] for events kept as bytes only
  * (about a venue of a unit this node does not hold), and *rule to the rule a refusal or a
- * parking cites. Returns 0, TV_EPARKED (lawful, but it waits: §3.3), or a refusal. */
+ * parking cites, and wait_venue to the first venue a parked batch waits for the
+ * registration of (zeros otherwise). Returns 0, TV_EPARKED (lawful, but it waits: §3.3),
+ * or a refusal. */
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
-                       int64_t now_ms, int *own, uint8_t *inert, const char **rule);
+                       int64_t now_ms, int *own, uint8_t *inert, const char **rule,
+                       uint8_t wait_venue[TV_VENUE_ID_BYTES]);
 /* A venue's registration: registrar and unit (NUL-terminated; either may be NULL).
  * Returns 0, TV_ENOTFOUND or a store error. */
 int store_venue_reg_get_(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
@@ -232,13 +235,13 @@ int store_agg_add_(store_txn *t, const char *unit, size_t unit_len, int32_t day,
  * origin's log) until what it waits for arrives, one per origin and at most
  * STORE_PARKED_MAX in all; returns TV_EPARKED (also when the table is full: it is then
  * not kept, and its sender offers it again later) or a store error. store_park_release_
- * applies, with `apply`, each parked batch whose time has come or, when `woke`, each that
- * waits for a registration; those that still wait are parked again. */
+ * applies, with `apply`, each parked batch whose time has come or, when `woke`, each whose
+ * awaited venue is registered now; those that still wait are parked again. */
 #define STORE_PARKED_MAX 1024
 typedef int (*store_apply_one_fn)(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
                                   store_apply_result *r, int *woke);
 int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len, const char *rule,
-                int64_t now_ms);
+                const uint8_t wait_venue[TV_VENUE_ID_BYTES]);
 int store_park_release_(store_txn *t, int64_t now_ms, int woke, store_apply_one_fn apply,
                         uint32_t *released);
 

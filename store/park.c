@@ -12,7 +12,7 @@
 #include <string.h>
 
 enum { PARK_VENUE = 1, PARK_TIME = 2 };
-#define PARK_HEAD 9 /* reason(1) due_ms(8, biased) */
+#define PARK_HEAD 17 /* reason(1) due_ms(8, biased) venue(8): what it waits for */
 
 static size_t parked_count(store_txn *t)
 {
@@ -21,7 +21,7 @@ static size_t parked_count(store_txn *t)
 }
 
 int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t len, const char *rule,
-                int64_t now_ms)
+                const uint8_t wait_venue[TV_VENUE_ID_BYTES])
 {
     MDB_val v;
     int rc = store_get_(t, T_PARKED, b->h.origin, TV_NODE_ID_BYTES, &v);
@@ -30,11 +30,11 @@ int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t le
     if (parked_count(t) >= STORE_PARKED_MAX) return TV_EPARKED;
     int time = rule && strcmp(rule, STORE_RULE_C1) == 0;
     int64_t due = time ? (int64_t)crdt_hlc_ms(b->h.hlc_max) - (int64_t)CRDT_HLC_AHEAD_MAX_MS : 0;
-    (void)now_ms;
     uint8_t *val = malloc(PARK_HEAD + len);
     if (!val) return TV_ENOMEM;
     val[0] = time ? PARK_TIME : PARK_VENUE;
     store_be64_(val + 1, store_bias64_(due));
+    memcpy(val + 9, wait_venue, TV_VENUE_ID_BYTES);
     memcpy(val + PARK_HEAD, buf, len);
     rc = store_put_(t, T_PARKED, b->h.origin, TV_NODE_ID_BYTES, val, PARK_HEAD + len);
     free(val);
@@ -42,6 +42,7 @@ int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t le
 }
 
 typedef struct due_list {
+    store_txn *t;
     size_t n;
     uint8_t origin[STORE_PARKED_MAX][TV_NODE_ID_BYTES];
     int64_t now;
@@ -54,7 +55,11 @@ static int collect(const MDB_val *k, const MDB_val *v, void *arg)
     if (k->mv_size != TV_NODE_ID_BYTES || v->mv_size <= PARK_HEAD) return TV_ECORRUPT;
     const uint8_t *p = v->mv_data;
     int64_t due = (int64_t)(store_get64_(p + 1) ^ (1ULL << 63));
-    int ready = p[0] == PARK_TIME ? due <= d->now : d->woke;
+    /* a batch waiting for a venue is judged again (its signatures, its certificates) only
+     * once that venue is registered, not after every registration */
+    int ready = p[0] == PARK_TIME
+                    ? due <= d->now
+                    : d->woke && store_venue_reg_get_(d->t, p + 9, NULL, NULL) == TV_OK;
     if (ready && d->n < STORE_PARKED_MAX) memcpy(d->origin[d->n++], k->mv_data, TV_NODE_ID_BYTES);
     return TV_OK;
 }
@@ -71,6 +76,7 @@ int store_park_release_(store_txn *t, int64_t now_ms, int woke, store_apply_one_
     for (int progress = 1; progress && rc == TV_OK;) {
         progress = 0;
         d->n = 0;
+        d->t = t;
         d->now = now_ms;
         d->woke = woke;
         if ((rc = store_prefix_foreach_(t, T_PARKED, NULL, 0, collect, d))) break;

@@ -653,8 +653,10 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
 }
 
 int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs, uint32_t n,
-                       int64_t now_ms, int *own, uint8_t *inert, const char **rule)
+                       int64_t now_ms, int *own, uint8_t *inert, const char **rule,
+                       uint8_t wait_venue[TV_VENUE_ID_BYTES])
 {
+    memset(wait_venue, 0, TV_VENUE_ID_BYTES);
     uint8_t self[TV_NODE_ID_BYTES], root[TV_NODE_ID_BYTES];
     *rule = NULL;
     int rc = meta_id(t, "node_id", self);
@@ -685,6 +687,10 @@ int store_trust_check_(store_txn *t, const crdt_batch *b, const crdt_event *evs,
         rc = event_in_scope(t, oc, have_mine ? mine : NULL, regs, &evs[i], root, rule, &in);
         inert[i] = (uint8_t)in;
         if (rc == TV_EPARKED) { /* the rest may still break a rule: judge it all */
+            const uint8_t *venue;
+            const crdt_text *unit;
+            if (!parked && venue_of(&evs[i], &venue, &unit)) /* the first one it waits for */
+                memcpy(wait_venue, venue, TV_VENUE_ID_BYTES);
             parked = 1;
             park_rule = *rule;
             rc = TV_OK;
