@@ -1,6 +1,7 @@
 /* Tests of the sync state machine: two or three nodes over real LMDB stores, messages
  * carried by the test (lost, when it says so) with a virtual clock. */
 #include "crdt/error.h"
+#include "crdt/hlc.h"
 #include "net/sync.h"
 #include "test_util.h"
 
@@ -575,6 +576,51 @@ static void test_forged_batch_refused(void **state)
     tree_free(&t);
 }
 
+/* A batch of a log outside the receiver's partition is refused on receipt (-19), asked for
+ * or not: a peer cannot push a sibling commune's log into a commune (PROTOCOL.md 6.5). */
+static void test_foreign_log_refused(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    tnode s2; /* a sibling commune of the same district, whose log C should not hold */
+    node_init(&s2, 0x45);
+    static const char *const sscope[] = {"22334"};
+    uint8_t *raw;
+    size_t len;
+    make_cert(&t.d, &s2, CRDT_ROLE_COMMUNE, "22334", sscope, 1, &raw, &len);
+    install(&t.c, &t.p, &raw, &len, 1); /* C knows the sibling's certificate */
+    free(raw);
+    add_scans(&t.c, "22333", 5);
+    link l;
+    link_open(&l, &t.c, &t.d, 1000);
+    run(&l, 100);
+    assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
+
+    uint8_t *batch, h[TV_HASH_BYTES], venue[TV_VENUE_ID_BYTES];
+    size_t blen;
+    test_seal_registration(&s2.id, 7, 1, NULL, crdt_hlc_make(1633482000000ULL, 0), venue, &batch,
+                           &blen, h);
+    sync_stats sc;
+    sync_peer_stats(l.pa, &sc);
+    uint32_t refusals = sc.refusals_len;
+    deliver_batch(&l, l.pa, batch, blen);
+    sync_peer_stats(l.pa, &sc);
+    assert_int_equal(sc.refusals_len, refusals + 1);
+    assert_int_equal(sc.refusals[refusals].code, TV_EPERM);
+    assert_int_equal(sc.refusals[refusals].ours, 1);
+    assert_memory_equal(sc.refusals[refusals].origin, s2.id.pk, TV_NODE_ID_BYTES);
+    store_txn *tx;
+    store_frontier f;
+    assert_int_equal(store_read_begin(t.c.st, &tx), 0);
+    assert_int_equal(store_frontier_get(tx, s2.id.pk, &f), TV_ENOTFOUND);
+    store_read_end(tx);
+    free(batch);
+    link_close(&l);
+    node_free(&s2);
+    tree_free(&t);
+}
+
 /* A HELLO that names another node than the transport authenticated ends the session. */
 static void test_impostor_refused(void **state)
 {
@@ -944,6 +990,7 @@ int main(void)
         cmocka_unit_test(test_announce_changes),
         cmocka_unit_test(test_out_of_scope_refused),
         cmocka_unit_test(test_forged_batch_refused),
+        cmocka_unit_test(test_foreign_log_refused),
         cmocka_unit_test(test_impostor_refused),
         cmocka_unit_test(test_unenrolled_cannot_sync),
         cmocka_unit_test(test_hostile_vector),

@@ -2305,6 +2305,48 @@ static void test_own_batch_before_root(void **state)
     test_rmdir(dir);
 }
 
+static int revoked_now(store *s, const crdt_identity *k)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_revoked(t, k->pk);
+    store_read_end(t);
+    return rc;
+}
+
+/* T6: a revoked key is reinstated by a certificate the root issues it after the
+ * revocation (by not_before against the revocation's HLC time); an older one does not. */
+static void test_root_reinstates(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    crdt_identity root, k;
+    test_identity(&root, 0xee);
+    test_identity(&k, 64);
+    trust(s, NULL, 0);
+    one_log lr = {.s = s, .id = &root};
+    assert_int_equal(log_cert(&lr, &k, "22402", 1633100000000LL, NULL), 0);
+    assert_int_equal(revoked_now(s, &k), 0);
+    /* the root revokes k (at HLC time 1633482060000, its log's second event) */
+    crdt_batch_builder b;
+    log_begin(&lr, &b);
+    crdt_revoke rv = {.reason = {"mất máy", (uint32_t)strlen("mất máy")}};
+    memcpy(rv.subject, k.pk, TV_NODE_ID_BYTES);
+    assert_int_equal(crdt_event_pack_revoke(&b.pk, lr.hlc, &rv), 0);
+    assert_int_equal(log_try_end(&lr, &b), 0);
+    assert_int_equal(revoked_now(s, &k), 1);
+    /* a certificate from before the revocation does not reinstate */
+    assert_int_equal(log_cert(&lr, &k, "22402", 1633200000000LL, NULL), 0);
+    assert_int_equal(revoked_now(s, &k), 1);
+    /* one from after it does */
+    assert_int_equal(log_cert(&lr, &k, "22402", 1633500000000LL, NULL), 0);
+    assert_int_equal(revoked_now(s, &k), 0);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -2328,6 +2370,7 @@ int main(void)
         cmocka_unit_test(test_venue_events_judged_by_registered_unit),
         cmocka_unit_test(test_parked_until_registered),
         cmocka_unit_test(test_consent_outranks),
+        cmocka_unit_test(test_root_reinstates),
         cmocka_unit_test(test_own_batch_bad_certificate),
         cmocka_unit_test(test_own_batch_judged),
         cmocka_unit_test(test_own_batch_before_root),
