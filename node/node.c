@@ -5,6 +5,7 @@
 #include "crdt/mp.h"
 #include "net/sync.h"
 #include "node/fileio.h"
+#include "node/person.h"
 #include "node/resync.h"
 
 #include <errno.h>
@@ -719,6 +720,22 @@ int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
     sodium_memzero(text, sizeof text);
     if (rc == TV_OK) memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
     return rc;
+}
+
+int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])
+{
+    memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
+    return TV_OK;
+}
+
+int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES])
+{
+    uint8_t province[TV_TRACING_KEY_BYTES];
+    int rc = tv_node_province_key(n, province);
+    if (rc) return rc;
+    tv_commune_key_derive(province, unit, out);
+    sodium_memzero(province, sizeof province);
+    return TV_OK;
 }
 
 typedef struct apply_ctx {

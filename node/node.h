@@ -143,6 +143,14 @@ int tv_node_commit_after(tv_node *n, store_write_fn fn, void *ctx, uint64_t *fir
  * TV_NODE_WRITE. Returns 0, TV_EINVAL (not opened for writing), TV_ENOSPC or TV_EIO. */
 int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES]);
 
+/* The province-wide tracing key, into out: 0, or TV_ENOTFOUND when this node does not
+ * hold it. */
+int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
+/* The pseudonym key of commune unit, into out: derived from the province key where this
+ * node holds it, else this node's own key when unit is its own. Returns 0 or
+ * TV_ENOTFOUND. */
+int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES]);
+
 /* A batch received from elsewhere (a peer, a bundle), and what became of it. */
 typedef struct tv_apply_item {
     const uint8_t *buf; /* the batch bytes, verbatim; borrowed */

@@ -83,3 +83,15 @@ void tv_person_ref(const tv_person_id *id, const uint8_t key[TV_TRACING_KEY_BYTE
     crypto_generichash(ref, TV_PERSON_REF_BYTES, (const uint8_t *)msg, (size_t)len, key,
                        TV_TRACING_KEY_BYTES);
 }
+
+void tv_commune_key_derive(const uint8_t province_key[TV_TRACING_KEY_BYTES], const char *unit,
+                           uint8_t out[TV_TRACING_KEY_BYTES])
+{
+    static const char context[] = "truyvet/commune-key/v1";
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, province_key, TV_TRACING_KEY_BYTES, TV_TRACING_KEY_BYTES);
+    crypto_generichash_update(&h, (const uint8_t *)context, sizeof context); /* with its NUL */
+    crypto_generichash_update(&h, (const uint8_t *)unit, strlen(unit));
+    crypto_generichash_final(&h, out, TV_TRACING_KEY_BYTES);
+    sodium_memzero(&h, sizeof h);
+}

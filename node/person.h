@@ -36,4 +36,10 @@ int tv_person_parse_typed(const char *text, tv_person_id *out, const char **why)
 void tv_person_ref(const tv_person_id *id, const uint8_t key[TV_TRACING_KEY_BYTES],
                    uint8_t ref[TV_PERSON_REF_BYTES]);
 
+/* The pseudonym key of commune unit, derived from the province-wide tracing key: keyed
+ * BLAKE2b-256 of "truyvet/commune-key/v1", a NUL byte and the unit code, under the
+ * province key. Only a node holding the province key (a health node) can derive it. */
+void tv_commune_key_derive(const uint8_t province_key[TV_TRACING_KEY_BYTES], const char *unit,
+                           uint8_t out[TV_TRACING_KEY_BYTES]);
+
 #endif

@@ -86,14 +86,34 @@ static void test_ref_keyed_and_stable(void **state)
     assert_int_equal(phone.kind, TV_ID_PHONE);
 }
 
+/* A commune's key is keyed BLAKE2b-256 of the context, a NUL and the unit code under the
+ * province key (PROTOCOL.md §1): one key per unit, none without the province key. */
+static void test_commune_key(void **state)
+{
+    (void)state;
+    uint8_t kp[TV_TRACING_KEY_BYTES], a[TV_TRACING_KEY_BYTES], b[TV_TRACING_KEY_BYTES],
+        want[TV_TRACING_KEY_BYTES];
+    for (size_t i = 0; i < sizeof kp; i++)
+        kp[i] = (uint8_t)(3 * i + 1);
+    tv_commune_key_derive(kp, "22333", a);
+    static const char msg[] = "truyvet/commune-key/v1\0"
+                              "22333";
+    crypto_generichash(want, sizeof want, (const uint8_t *)msg, sizeof msg - 1, kp, sizeof kp);
+    assert_memory_equal(a, want, sizeof a);
+    tv_commune_key_derive(kp, "22334", b);
+    assert_memory_not_equal(a, b, sizeof a);
+    kp[0] ^= 1;
+    tv_commune_key_derive(kp, "22333", b);
+    assert_memory_not_equal(a, b, sizeof a);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_phones),
-        cmocka_unit_test(test_id_numbers),
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_ref_keyed_and_stable),
+        cmocka_unit_test(test_phones),      cmocka_unit_test(test_id_numbers),
+        cmocka_unit_test(test_refused),     cmocka_unit_test(test_ref_keyed_and_stable),
+        cmocka_unit_test(test_commune_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
