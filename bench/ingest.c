@@ -401,7 +401,8 @@ int main(int argc, char **argv)
     if (!slots || !commit_batches || !commit_ms || !ack_ms || !g.venues) bench_die("out of memory");
 
     uint8_t node_id[TV_NODE_ID_BYTES];
-    int rc = tv_node_create(bench_sub_dir[SUB_NODE], TV_ROLE_COMMUNE, UNIT, "Xã Bench", node_id);
+    int rc = tv_node_create(bench_sub_dir[SUB_NODE], TV_ROLE_COMMUNE, UNIT, "Xã Bench", BENCH_PASS,
+                            node_id);
     if (rc) bench_die("creating the node in %s: %s", bench_sub_dir[SUB_NODE], tv_strerror(rc));
     tv_node n;
     if ((rc = tv_node_open(&n, bench_sub_dir[SUB_NODE], TV_NODE_WRITE)))

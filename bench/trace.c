@@ -725,14 +725,16 @@ int main(int argc, char **argv)
     tv_node n;
     int rc;
     if (reused) {
-        if ((rc = tv_node_open(&n, bench_sub_dir[SUB_NODE], 0)))
+        if ((rc = tv_node_open(&n, bench_sub_dir[SUB_NODE], 0)) ||
+            (!n.unlocked && (rc = tv_node_unlock(&n, BENCH_PASS_TEXT, strlen(BENCH_PASS_TEXT)))))
             bench_die("opening the node in %s: %s", bench_sub_dir[SUB_NODE], tv_strerror(rc));
         check_store(&n, &o);
         printf("reused: the store in %s (generated in %.1f s)\n", bench_sub_dir[SUB_NODE], gen_s);
     } else {
         check_space(&o);
         uint8_t node_id[TV_NODE_ID_BYTES];
-        rc = tv_node_create(bench_sub_dir[SUB_NODE], TV_ROLE_COMMUNE, UNIT, "Xã Bench", node_id);
+        rc = tv_node_create(bench_sub_dir[SUB_NODE], TV_ROLE_COMMUNE, UNIT, "Xã Bench", BENCH_PASS,
+                            node_id);
         if (rc) bench_die("creating the node in %s: %s", bench_sub_dir[SUB_NODE], tv_strerror(rc));
         if ((rc = tv_node_open(&n, bench_sub_dir[SUB_NODE], TV_NODE_WRITE)))
             bench_die("opening the node: %s", tv_strerror(rc));

@@ -57,6 +57,12 @@ const char *tv_strerror(int err)
     case TV_ERESTORED:
         return "the node's store was restored or copied: sync once with a parent before "
                "recording";
+    case TV_ELOCKED:
+        return "the node's secrets are locked";
+    case TV_EPASSPHRASE:
+        return "the passphrase does not open the node's secrets";
+    case TV_EPLAINKEY:
+        return "the node's keys are stored in clear files";
     }
     return "unknown error";
 }

@@ -82,6 +82,22 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
                      "another directory with -d DIR.",
                      what, cli->dir);
         break;
+    case TV_ELOCKED:
+        tv_cli_error("%s: the node's secrets are locked; run 'truyvet unlock' first (it asks "
+                     "for the passphrase).",
+                     what);
+        return TV_EXIT_LOCKED;
+    case TV_EPLAINKEY:
+        tv_cli_error("%s: the node's keys in %s are stored in clear files (node.key, "
+                     "tracing.key) by an earlier truyvet. Run 'truyvet passwd' to encrypt them "
+                     "under a passphrase.",
+                     what, cli->dir);
+        break;
+    case TV_EPASSPHRASE:
+        tv_cli_error("%s: the kept key or the passphrase does not open %s/" TV_SECRET_FILE
+                     "; run 'truyvet unlock'.",
+                     what, cli->dir);
+        break;
     case TV_ERESTORED:
         tv_cli_error("%s: this node's store was restored or copied: sync once with a parent "
                      "(truyvet sync --once) before recording, or override with 'truyvet resync "
@@ -97,8 +113,30 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
 
 int tv_cli_open(tv_cli *cli, tv_node *n, int flags)
 {
-    int rc = tv_node_open(n, cli->dir, flags);
+    int need = (flags & TV_NODE_SECRET) || ((flags & TV_NODE_WRITE) && !(flags & TV_CLI_LOCKED_OK));
+    int rc = tv_node_open(n, cli->dir, flags & TV_NODE_WRITE);
     if (rc) return tv_cli_fail(cli, rc, "cannot open the node");
+    if (!n->unlocked) {
+        /* a service's credential (LoadCredentialEncrypted=) */
+        tv_pass p;
+        rc = tv_cli_pass_credential(&p);
+        if (rc == 0) {
+            rc = tv_node_unlock(n, p.p, p.len);
+            tv_cli_pass_free(&p);
+            if (rc == TV_EPASSPHRASE)
+                tv_cli_error("the passphrase in $CREDENTIALS_DIRECTORY/passphrase does not "
+                             "open the node's secrets.");
+            else if (rc)
+                tv_cli_fail(cli, rc, "cannot open the node's secrets");
+        } else if (rc > 0) {
+            tv_node_close(n);
+            return rc;
+        }
+    }
+    if (need && !n->unlocked) {
+        tv_node_close(n);
+        return tv_cli_fail(cli, TV_ELOCKED, "cannot open the node");
+    }
     return TV_OK;
 }
 
@@ -296,6 +334,10 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
     const char *why;
     if (tv_card_parse(person, strlen(person), &card, &why))
         return tv_cli_usage(cmd, "'%s' cannot be read as a person: %s.", person, why);
+    if (!n->unlocked) {
+        sodium_memzero(&card, sizeof card);
+        return tv_cli_fail(NULL, TV_ELOCKED, "cannot compute the person's pseudonym");
+    }
     tv_card_ref(&card, n->tracing_key, ref);
     sodium_memzero(&card, sizeof card);
     return 0;

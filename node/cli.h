@@ -2,7 +2,8 @@
  *
  * Conventions of every command: data goes to stdout, messages to stderr; exit status 0
  * on success, 1 when the command failed, 2 for a usage error, 3 when it would record on a
- * node whose store was restored or copied and has not synced since (resync.h). Messages
+ * node whose store was restored or copied and has not synced since (resync.h), 4 when it
+ * needs the node's secrets and the node is locked (secret.h). Messages
  * are written for a commune clerk: what went wrong and what to do. */
 #ifndef TV_NODE_CLI_H
 #define TV_NODE_CLI_H
@@ -14,7 +15,13 @@
 
 #include <stdio.h>
 
-enum { TV_EXIT_OK = 0, TV_EXIT_FAIL = 1, TV_EXIT_USAGE = 2, TV_EXIT_RESTORED = 3 };
+enum {
+    TV_EXIT_OK = 0,
+    TV_EXIT_FAIL = 1,
+    TV_EXIT_USAGE = 2,
+    TV_EXIT_RESTORED = 3,
+    TV_EXIT_LOCKED = 4
+};
 
 typedef struct tv_cli {
     const char *dir; /* the node directory (-d, $TRUYVET_DIR, or the default) */
@@ -60,6 +67,9 @@ int tv_cmd_unit(tv_cli *cli, int argc, char **argv);
 int tv_cmd_alerts(tv_cli *cli, int argc, char **argv);
 int tv_cmd_report(tv_cli *cli, int argc, char **argv);
 int tv_cmd_resync(tv_cli *cli, int argc, char **argv);
+int tv_cmd_unlock(tv_cli *cli, int argc, char **argv); /* cmd_secret.c */
+int tv_cmd_lock(tv_cli *cli, int argc, char **argv);
+int tv_cmd_passwd(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);
@@ -90,8 +100,32 @@ int tv_cli_bad_option(const char *cmd, int c, char **argv);
 int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, int *json);
 
 /* Opens the CLI's node (flags as tv_node_open), printing a clear message on failure.
- * Returns 0 or TV_EXIT_FAIL. */
+ * A node the keyring does not keep unlocked is unlocked with the systemd credential
+ * $CREDENTIALS_DIRECTORY/passphrase when there is one. TV_NODE_WRITE implies
+ * TV_NODE_SECRET (recording signs) unless TV_CLI_LOCKED_OK is given too (what applies
+ * others' batches only). Returns 0, TV_EXIT_LOCKED (with the message naming 'truyvet
+ * unlock') or TV_EXIT_FAIL. */
+#define TV_CLI_LOCKED_OK 0x100
 int tv_cli_open(tv_cli *cli, tv_node *n, int flags);
+
+/* A passphrase in guarded memory (sodium_malloc), NUL-terminated; len bytes. */
+typedef struct tv_pass {
+    char *p;
+    size_t len;
+} tv_pass;
+/* Reads a passphrase (cmd_secret.c): from file when given ('-': standard input, read once;
+ * line 0 is its first line), else from the systemd credential
+ * $CREDENTIALS_DIRECTORY/passphrase when there is one, else from the terminal without echo
+ * after prompt (asked twice when confirm). Returns 0, or an exit status after a message. */
+int tv_cli_pass_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out);
+/* The systemd credential only: 0 (read), -1 (there is none), or an exit status. */
+int tv_cli_pass_credential(tv_pass *out);
+void tv_cli_pass_free(tv_pass *p);
+/* The Argon2id cost of --kdf arg (NULL: $TRUYVET_KDF, else moderate). Returns 0 or
+ * TV_EXIT_USAGE after a message. */
+int tv_cli_kdf_option(const char *cmd, const char *arg, tv_kdf_level *out);
+/* Prints that the passphrase is wrong. Returns TV_EXIT_FAIL. */
+int tv_cli_wrong_passphrase(void);
 
 /* Finds a venue by its full id (16 hex digits), a unique prefix of at least 4 digits, or
  * the short code on its poster (XXXX-XXXX-C, see payload.h).
@@ -101,7 +135,8 @@ int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
 /* The pseudonym of the person given by --person TEXT (a card's QR text or a number, read
  * with the node's tracing key) or --ref HEX (exactly one is non-NULL). Prints a usage
- * error for command cmd and returns TV_EXIT_USAGE when it cannot be read; 0 otherwise. */
+ * error for command cmd and returns TV_EXIT_USAGE when it cannot be read, or
+ * TV_EXIT_LOCKED when --person needs the key of a locked node; 0 otherwise. */
 int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
                       uint8_t ref[TV_PERSON_REF_BYTES]);
 

@@ -661,7 +661,7 @@ static int cmd_import(tv_cli *cli, int argc, char **argv)
         tv_cli_error("cannot read %s: %s.", x->path, strerror(errno));
         goto close_file;
     }
-    if ((rc = tv_cli_open(cli, &x->n, TV_NODE_WRITE))) goto close_file;
+    if ((rc = tv_cli_open(cli, &x->n, TV_NODE_WRITE | TV_CLI_LOCKED_OK))) goto close_file;
 
     int failed = import_loop(x);
     show_progress(x, 1);

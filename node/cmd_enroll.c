@@ -240,7 +240,7 @@ static int enroll_request(tv_cli *cli, int argc, char **argv)
     if (optind < argc) return tv_cli_usage("enroll", "unexpected argument '%s'.", argv[optind]);
     const char *out = a.out ? a.out : "-";
     tv_node n;
-    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_SECRET))) return rc; /* signed */
     tv_enroll_request r;
     char text[TV_ENROLL_REQUEST_BYTES_MAX];
     int len = 0;

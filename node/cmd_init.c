@@ -12,9 +12,14 @@ static const char help[] =
     "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME\n"
     "                            [--health | --no-health] [--listen ENDPOINT]\n"
     "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
+    "                            [--passphrase-file FILE] [--kdf LEVEL]\n"
     "\n"
-    "Create a new node in DIR: its key pair (node.key, readable only by you), its\n"
-    "tracing key and its store. Prints the node id (the public key, 64 hex digits).\n"
+    "Create a new node in DIR: its key pair and tracing key, encrypted under a\n"
+    "passphrase in DIR/node.secret, and its store. Prints the node id (the public key,\n"
+    "64 hex digits). The passphrase is asked twice on the terminal, unless given with\n"
+    "--passphrase-file or a systemd credential ($CREDENTIALS_DIRECTORY/passphrase); the\n"
+    "new node is left unlocked, as 'truyvet unlock' leaves it. Keep the passphrase: a\n"
+    "forgotten one cannot be recovered (see README, 'Secrets at rest').\n"
     "\n"
     "A province node is the root of trust of its tree: init records its own certificate\n"
     "(signed by itself) in its log. A district or commune node must then be enrolled by\n"
@@ -34,15 +39,19 @@ static const char help[] =
     "                enrolment. Change later with 'truyvet peer'.\n"
     "  --json        print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead,\n"
     "                and \"root\" for a province\n"
+    "  --passphrase-file FILE  the passphrase: the first line of FILE ('-': stdin)\n"
+    "  --kdf LEVEL   the cost of deriving the key from the passphrase: moderate (the\n"
+    "                default), interactive, sensitive ('truyvet passwd --help')\n"
     "\n"
     "DIR is -d DIR, else $TRUYVET_DIR, else ~/.local/share/truyvet.\n";
 
 /* Makes the new province node its own root. The node exists by now; if this fails, the
  * operator is told how to start again rather than left with a root-less province. */
-static int make_root(tv_cli *cli, int health)
+static int make_root(tv_cli *cli, int health, const tv_pass *pass)
 {
     tv_node n;
     int rc = tv_node_open(&n, cli->dir, TV_NODE_WRITE);
+    if (rc == TV_OK && !n.unlocked) rc = tv_node_unlock(&n, pass->p, pass->len);
     if (rc == TV_OK) {
         rc = tv_enroll_make_root(&n, health, NULL);
         tv_node_close(&n);
@@ -76,13 +85,19 @@ static int save_netconf(tv_cli *cli, tv_netconf *net)
 
 int tv_cmd_init(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"role", required_argument, 0, 'r'},   {"unit", required_argument, 0, 'u'},
-        {"name", required_argument, 0, 'n'},   {"json", no_argument, 0, 'j'},
-        {"health", no_argument, 0, 'H'},       {"no-health", no_argument, 0, 'N'},
-        {"listen", required_argument, 0, 'l'}, {"parent", required_argument, 0, 'p'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *role_s = NULL, *unit = NULL, *name = NULL;
+    static const struct option opts[] = {{"role", required_argument, 0, 'r'},
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"health", no_argument, 0, 'H'},
+                                         {"no-health", no_argument, 0, 'N'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"parent", required_argument, 0, 'p'},
+                                         {"passphrase-file", required_argument, 0, 'P'},
+                                         {"kdf", required_argument, 0, 'k'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *role_s = NULL, *unit = NULL, *name = NULL, *pass_file = NULL, *kdf_s = NULL;
     tv_netconf net;
     memset(&net, 0, sizeof net);
     int json = 0, c, health = -1; /* -1: not given */
@@ -100,6 +115,12 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
             break;
         case 'j':
             json = 1;
+            break;
+        case 'P':
+            pass_file = optarg;
+            break;
+        case 'k':
+            kdf_s = optarg;
             break;
         case 'H':
         case 'N':
@@ -153,8 +174,16 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                             "issues ('enroll issue --health').",
                             tv_role_name(role));
 
+    tv_kdf_level kdf;
+    if ((rc = tv_cli_kdf_option("init", kdf_s, &kdf))) return rc;
+    tv_pass pass;
+    if ((rc = tv_cli_pass_get(pass_file, 0, "Passphrase for the node's secrets: ", 1, &pass)))
+        return rc;
     uint8_t id[TV_NODE_ID_BYTES];
-    rc = tv_node_create(cli->dir, role, unit, name, id);
+    rc = tv_node_create(cli->dir, role, unit, name, pass.p, pass.len, kdf, id);
+    if (rc == TV_OK && role == TV_ROLE_PROVINCE) rc = make_root(cli, health != 0, &pass) ? 1 : 0;
+    tv_cli_pass_free(&pass);
+    if (rc == 1) return TV_EXIT_FAIL;
     if (rc == TV_EEXIST) {
         tv_cli_error("%s already holds a node; nothing was changed. Use another directory "
                      "with -d DIR.",
@@ -163,7 +192,6 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
     }
     if (rc == TV_EINVAL) return tv_cli_usage("init", "the name is not valid UTF-8 text.");
     if (rc) return tv_cli_fail(cli, rc, "cannot create the node");
-    if (role == TV_ROLE_PROVINCE && (rc = make_root(cli, health != 0))) return rc;
     if ((net.listen[0] || net.len) && (rc = save_netconf(cli, &net))) return rc;
     if (json) {
         tv_json j;
@@ -191,6 +219,15 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
         puts(hex);
     }
     fprintf(stderr, "created %s node for unit %s in %s\n", tv_role_name(role), unit, cli->dir);
+    {
+        tv_node n;
+        if (tv_node_open(&n, cli->dir, 0) == TV_OK) {
+            if (!n.unlocked)
+                fprintf(stderr, "the kernel keyring could not keep the node unlocked: run "
+                                "'truyvet unlock' before commands that need its secrets\n");
+            tv_node_close(&n);
+        }
+    }
     if (role == TV_ROLE_PROVINCE)
         fprintf(stderr,
                 "this node is the root of trust of its tree%s; enrol districts with "

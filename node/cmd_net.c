@@ -88,6 +88,25 @@ int tv_cmd_serve(tv_cli *cli, int argc, char **argv)
     tv_node n;
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
+    if (!n.unlocked) {
+        /* neither the keyring nor a credential: ask once, at start */
+        tv_pass p;
+        rc = tv_cli_pass_get(NULL, 0, "Passphrase of the node: ", 0, &p);
+        if (rc == TV_OK) {
+            rc = tv_node_unlock(&n, p.p, p.len);
+            tv_cli_pass_free(&p);
+            if (rc == TV_EPASSPHRASE)
+                rc = tv_cli_wrong_passphrase();
+            else if (rc)
+                rc = tv_cli_fail(cli, rc, "cannot open the node's secrets");
+        } else if (rc == TV_EXIT_USAGE) {
+            rc = tv_cli_fail(cli, TV_ELOCKED, "cannot serve"); /* no terminal to ask */
+        }
+        if (rc) {
+            tv_node_close(&n);
+            return rc;
+        }
+    }
     install_signals();
     tv_daemon_opts o = {.listen = 1, .verbose = verbose, .stop = &stop_flag};
     tv_daemon_result r;
@@ -153,7 +172,7 @@ int tv_cmd_sync(tv_cli *cli, int argc, char **argv)
                             "NODEID@tcp://HOST:PORT).",
                             peer);
     tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
+    int rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the transport key */
     if (rc) return rc;
     install_signals();
     tv_daemon_opts o = {.once = 1,

@@ -81,7 +81,7 @@ int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
     if (help_only("venue payload", payload_help, argc, argv)) return TV_EXIT_OK;
     if (argc != 2) return tv_cli_usage("venue payload", "venue payload takes one venue ID.");
     tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
+    int rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
     if (rc) return rc;
     store_venue v;
     tv_venue_payload p;
@@ -128,7 +128,7 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     if (!tv_format_of(out))
         return tv_cli_usage("qr venue", "'%s': the file name must end in .pdf, .png or .svg.", out);
     tv_node n;
-    rc = tv_cli_open(cli, &n, 0);
+    rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
     if (rc) return rc;
     store_venue v;
     tv_venue_payload p;
@@ -431,7 +431,7 @@ static int qr_node(tv_cli *cli, int argc, char **argv)
     if (!out || !tv_format_of(out))
         return tv_cli_usage("qr node", "say where to write it: --out FILE.pdf, .png or .svg.");
     tv_node n;
-    rc = tv_cli_open(cli, &n, 0);
+    rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* a signed request */
     if (rc) return rc;
     char text[TV_ENROLL_REQUEST_BYTES_MAX + 1], hex[2 * TV_NODE_ID_BYTES + 1], line[64];
     char what[64 + TV_UNIT_CODE_MAX];

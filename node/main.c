@@ -44,6 +44,9 @@ static const char help[] =
     "  enroll    join the province's tree of trust: request, issue, accept certificates\n"
     "  revoke    withdraw a node's certificate\n"
     "  resync    whether a restored or copied node waits for a sync; override that\n"
+    "  unlock    ask for the passphrase once; keep the node's secrets available\n"
+    "  lock      forget them: commands that need them stop until 'truyvet unlock'\n"
+    "  passwd    change the passphrase of the node's secrets\n"
     "\n"
     "Options:\n"
     "  -d DIR     the node's directory (default: $TRUYVET_DIR, else\n"
@@ -53,7 +56,9 @@ static const char help[] =
     "\n"
     "Data is printed on standard output, messages on standard error. Exit status: 0 on\n"
     "success, 1 when the command failed, 2 when it was used wrongly, 3 when it would\n"
-    "record on a node restored or copied that has not synced with a parent since.\n";
+    "record on a node restored or copied that has not synced with a parent since, 4 when\n"
+    "it needs the node's secrets (to record, sign, open sealed details or compute a\n"
+    "pseudonym) and the node is locked: run 'truyvet unlock'.\n";
 
 static const struct {
     const char *name;
@@ -67,7 +72,8 @@ static const struct {
     {"watch", tv_cmd_watch},   {"person", tv_cmd_person}, {"audit", tv_cmd_audit},
     {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},   {"case", tv_cmd_case},
     {"risk", tv_cmd_risk},     {"alerts", tv_cmd_alerts}, {"report", tv_cmd_report},
-    {"unit", tv_cmd_unit},     {"resync", tv_cmd_resync},
+    {"unit", tv_cmd_unit},     {"resync", tv_cmd_resync}, {"unlock", tv_cmd_unlock},
+    {"lock", tv_cmd_lock},     {"passwd", tv_cmd_passwd},
 };
 
 static const char *default_dir(char *buf, size_t cap)

@@ -7,6 +7,7 @@
 #include "node/fileio.h"
 #include "node/person.h"
 #include "node/resync.h"
+#include "node/secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@
 #define LOCK_FILE "node.lock"
 #define KEY_LABEL "truyvet-node-key-v1"
 #define TRACING_LABEL "truyvet-tracing-key-v1"
-#define KEY_FILE_BYTES_MAX 512
+#define KEY_FILE_BYTES_MAX 512 /* the clear key files of earlier versions */
 
 _Static_assert((int)TV_ROLE_COMMUNE == (int)CRDT_ROLE_COMMUNE &&
                    (int)TV_ROLE_DISTRICT == (int)CRDT_ROLE_DISTRICT &&
@@ -75,39 +76,7 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-/* Formats a key file: "label\nHEX\n". Returns its length, or -1 when it does not fit. */
-static int key_text(char text[KEY_FILE_BYTES_MAX], const char *label, const uint8_t *key, size_t n)
-{
-    char hex[2 * TV_SECRET_KEY_BYTES + 1];
-    if (2 * n + 1 > sizeof hex) return -1;
-    tv_hex_encode(hex, key, n);
-    int len = snprintf(text, KEY_FILE_BYTES_MAX, "%s\n%s\n", label, hex);
-    sodium_memzero(hex, sizeof hex);
-    return len > 0 && len < KEY_FILE_BYTES_MAX ? len : -1;
-}
-
-/* Writes a key file to a new file of mode 0600 and syncs it. */
-static int key_write(const char *path, const char *label, const uint8_t *key, size_t n)
-{
-    char text[KEY_FILE_BYTES_MAX];
-    int len = key_text(text, label, key, n);
-    if (len < 0) return TV_EINVAL;
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        int err = errno;
-        sodium_memzero(text, sizeof text);
-        return err == EEXIST ? TV_EEXIST : TV_EIO;
-    }
-    int rc = TV_OK;
-    if (write(fd, text, (size_t)len) != len)
-        rc = errno == ENOSPC ? TV_ENOSPC : TV_EIO;
-    else if (fsync(fd) != 0)
-        rc = TV_EIO;
-    if (close(fd) != 0 && rc == TV_OK) rc = TV_EIO;
-    sodium_memzero(text, sizeof text);
-    return rc;
-}
-
+/* Reads a clear key file of an earlier version: "label\nHEX\n". */
 static int key_read(const char *path, const char *label, uint8_t *key, size_t n)
 {
     char text[KEY_FILE_BYTES_MAX];
@@ -178,54 +147,107 @@ static int mkdir_parents(const char *path)
     return TV_OK;
 }
 
+/* The node's secrets in locked memory (sodium_mlock: kept out of swap and core dumps);
+ * tv_node_close unlocks and wipes them (sodium_munlock zeroes first). A failure to lock
+ * (RLIMIT_MEMLOCK) leaves them in ordinary memory, still wiped on close. */
+static void secrets_mlock(tv_node *n)
+{
+    (void)sodium_mlock(&n->id, sizeof n->id);
+    (void)sodium_mlock(n->tracing_key, sizeof n->tracing_key);
+    (void)sodium_mlock(n->file_key, sizeof n->file_key);
+}
+
+static void secrets_wipe(tv_node *n)
+{
+    sodium_munlock(&n->id, sizeof n->id);
+    sodium_munlock(n->tracing_key, sizeof n->tracing_key);
+    sodium_munlock(n->file_key, sizeof n->file_key);
+    sodium_memzero(n->tracing_unit, sizeof n->tracing_unit);
+    n->tracing_kind = TV_TRACING_NONE;
+    n->unlocked = 0;
+}
+
+/* Whether DIR holds one of the clear key files of earlier versions. */
+static int plain_keys_present(const char *dir)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    return (path_join(path, dir, KEY_FILE) == 0 && stat(path, &st) == 0) ||
+           (path_join(path, dir, TRACING_FILE) == 0 && stat(path, &st) == 0);
+}
+
+/* Writes DIR/node.secret afresh: a new header (salt, limits) for pass, the secrets s. The
+ * derived key goes to key_out. */
+static int secret_create(const char *dir, const uint8_t node_id[TV_NODE_ID_BYTES], const char *pass,
+                         size_t len, tv_kdf_level kdf, const tv_secrets *s, tv_secret_header *h,
+                         uint8_t key_out[TV_FILE_KEY_BYTES])
+{
+    if (len == 0 || len > TV_PASSPHRASE_MAX) return TV_EINVAL;
+    tv_secret_header_new(h, node_id, kdf);
+    int rc = tv_secret_derive(key_out, pass, len, h);
+    if (rc == TV_OK) rc = tv_secret_write(dir, h, key_out, s);
+    return rc;
+}
+
 int tv_node_create(const char *dir, tv_role role, const char *unit, const char *name,
+                   const char *pass, size_t pass_len, tv_kdf_level kdf,
                    uint8_t node_id[TV_NODE_ID_BYTES])
 {
     int rc;
-    char key_path[PATH_MAX], tracing_path[PATH_MAX], store_path[PATH_MAX], f[PATH_MAX];
+    char secret_path[PATH_MAX], store_path[PATH_MAX], f[PATH_MAX];
     if (!role || !tv_unit_valid_for_role(role, unit)) return TV_EINVAL;
     size_t name_len = strlen(name);
     if (name_len == 0 || name_len > TV_NODE_NAME_MAX || !crdt_text_valid(name, name_len))
         return TV_EINVAL;
-    if (path_join(key_path, dir, KEY_FILE) || path_join(tracing_path, dir, TRACING_FILE) ||
-        path_join(store_path, dir, STORE_DIR))
+    if (!pass || pass_len == 0 || pass_len > TV_PASSPHRASE_MAX) return TV_EINVAL;
+    if (path_join(secret_path, dir, TV_SECRET_FILE) || path_join(store_path, dir, STORE_DIR))
         return TV_EINVAL;
     if ((rc = mkdir_parents(dir))) return rc;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) return TV_EIO;
     struct stat st;
-    if (stat(key_path, &st) == 0 || stat(store_path, &st) == 0 || stat(tracing_path, &st) == 0)
+    if (stat(secret_path, &st) == 0 || stat(store_path, &st) == 0 || plain_keys_present(dir))
         return TV_EEXIST;
     if (mkdir(store_path, 0700) != 0) return TV_EIO;
 
-    crdt_identity id;
-    uint8_t seed[TV_SEED_BYTES], tracing[TV_TRACING_KEY_BYTES];
-    randombytes_buf(seed, sizeof seed);
-    randombytes_buf(tracing, sizeof tracing);
-    rc = crdt_identity_from_seed(&id, seed);
-    sodium_memzero(seed, sizeof seed);
+    /* the secrets live in sodium_malloc'd memory (guarded, locked, wiped on free) */
+    struct {
+        tv_secrets s;
+        tv_secret_header h;
+        uint8_t key[TV_FILE_KEY_BYTES];
+        crdt_identity id;
+    } *x = sodium_malloc(sizeof *x);
+    if (!x) {
+        rmdir(store_path);
+        return TV_ENOMEM;
+    }
+    memset(x, 0, sizeof *x);
+    randombytes_buf(x->s.seed, sizeof x->s.seed);
+    randombytes_buf(x->s.tracing_key, sizeof x->s.tracing_key);
+    x->s.tracing_kind = TV_TRACING_LOCAL;
+    snprintf(x->s.tracing_unit, sizeof x->s.tracing_unit, "%s", unit);
+    rc = crdt_identity_from_seed(&x->id, x->s.seed);
     if (rc) goto undo;
 
     create_ctx c = {
-        .role = role, .unit = unit, .name = name, .node_id = id.pk, .now = tv_wall_ms()};
+        .role = role, .unit = unit, .name = name, .node_id = x->id.pk, .now = tv_wall_ms()};
     randombytes_buf(c.epoch, sizeof c.epoch);
-    store *s;
-    if ((rc = store_open(&s, store_path, NULL))) goto undo;
-    rc = store_write(s, create_meta, &c);
-    store_close(s);
+    store *st_;
+    if ((rc = store_open(&st_, store_path, NULL))) goto undo;
+    rc = store_write(st_, create_meta, &c);
+    store_close(st_);
     if (rc) goto undo;
-    /* node.key is written last: its presence is what makes the directory a node */
-    if ((rc = key_write(tracing_path, TRACING_LABEL, tracing, sizeof tracing))) goto undo;
-    if ((rc = key_write(key_path, KEY_LABEL, id.sk, sizeof id.sk))) goto undo;
+    /* node.secret is written last: its presence is what makes the directory a node */
+    if ((rc = secret_create(dir, x->id.pk, pass, pass_len, kdf, &x->s, &x->h, x->key))) goto undo;
     if ((rc = fsync_dir(dir))) goto undo;
-    memcpy(node_id, id.pk, TV_NODE_ID_BYTES);
-    crdt_identity_wipe(&id);
-    sodium_memzero(tracing, sizeof tracing);
+    memcpy(node_id, x->id.pk, TV_NODE_ID_BYTES);
+    /* a new node is left unlocked, as `truyvet init` promises; without a usable keyring it
+     * stays locked and is unlocked with the passphrase */
+    (void)tv_keyring_put(x->id.pk, x->key, 0);
+    sodium_free(x);
     return TV_OK;
 undo:
-    crdt_identity_wipe(&id);
-    sodium_memzero(tracing, sizeof tracing);
-    unlink(key_path);
-    unlink(tracing_path);
+    sodium_free(x);
+    unlink(secret_path);
     if (path_join(f, store_path, "data.mdb") == 0) unlink(f);
     if (path_join(f, store_path, "lock.mdb") == 0) unlink(f);
     rmdir(store_path);
@@ -305,27 +327,78 @@ static int epoch_check(tv_node *n)
     return TV_OK;
 }
 
+/* Loads the secrets s (opened with key) into n. */
+static int secrets_install(tv_node *n, const tv_secrets *s, const uint8_t key[TV_FILE_KEY_BYTES])
+{
+    int rc = crdt_identity_from_seed(&n->id, s->seed);
+    if (rc || memcmp(n->id.pk, n->secret.node_id, TV_NODE_ID_BYTES) != 0) {
+        crdt_identity_wipe(&n->id);
+        memcpy(n->id.pk, n->secret.node_id, TV_NODE_ID_BYTES);
+        return TV_ECORRUPT;
+    }
+    n->tracing_kind = s->tracing_kind;
+    memcpy(n->tracing_unit, s->tracing_unit, sizeof n->tracing_unit);
+    memcpy(n->tracing_key, s->tracing_key, sizeof n->tracing_key);
+    memcpy(n->file_key, key, sizeof n->file_key);
+    n->unlocked = 1;
+    return TV_OK;
+}
+
+/* Opens node.secret with key and loads what it holds. */
+static int unlock_with_key(tv_node *n, const uint8_t key[TV_FILE_KEY_BYTES])
+{
+    uint8_t ct[TV_SECRET_FILE_BYTES - TV_SECRET_HEADER_BYTES];
+    tv_secret_header h;
+    int rc = tv_secret_read(n->dir, &h, ct);
+    if (rc) return rc;
+    if (memcmp(h.node_id, n->secret.node_id, TV_NODE_ID_BYTES) != 0) return TV_ECORRUPT;
+    n->secret = h;
+    tv_secrets *s = sodium_malloc(sizeof *s);
+    if (!s) return TV_ENOMEM;
+    rc = tv_secret_open(&h, ct, key, s);
+    if (rc == TV_OK) rc = secrets_install(n, s, key);
+    sodium_free(s);
+    return rc;
+}
+
+int tv_node_unlock(tv_node *n, const char *pass, size_t len)
+{
+    if (len == 0 || len > TV_PASSPHRASE_MAX) return TV_EPASSPHRASE;
+    uint8_t *key = sodium_malloc(TV_FILE_KEY_BYTES);
+    if (!key) return TV_ENOMEM;
+    int rc = tv_secret_derive(key, pass, len, &n->secret);
+    if (rc == TV_OK) rc = unlock_with_key(n, key);
+    sodium_free(key);
+    return rc;
+}
+
+int tv_node_keep_unlocked(const tv_node *n, unsigned timeout_s)
+{
+    if (!n->unlocked) return TV_ELOCKED;
+    return tv_keyring_put(n->id.pk, n->file_key, timeout_s);
+}
+
+int tv_node_forget_unlocked(const tv_node *n)
+{
+    return tv_keyring_forget(n->id.pk);
+}
+
 int tv_node_open(tv_node *n, const char *dir, int flags)
 {
     memset(n, 0, sizeof *n);
     n->lock_fd = -1;
+    secrets_mlock(n);
     char path[PATH_MAX];
     if (strlen(dir) >= sizeof n->dir) return TV_EINVAL;
     strcpy(n->dir, dir);
-    uint8_t sk[TV_SECRET_KEY_BYTES];
     int rc;
-    if ((rc = path_join(path, dir, KEY_FILE))) return rc;
-    if ((rc = key_read(path, KEY_LABEL, sk, sizeof sk))) return rc;
-    if ((flags & TV_NODE_WRITE) && (rc = lock_take(n))) {
-        sodium_memzero(sk, sizeof sk);
-        goto fail;
-    }
-    rc = crdt_identity_from_secret(&n->id, sk);
-    sodium_memzero(sk, sizeof sk);
-    if (rc) return rc;
-    if ((rc = path_join(path, dir, TRACING_FILE)) ||
-        (rc = key_read(path, TRACING_LABEL, n->tracing_key, sizeof n->tracing_key)))
-        goto fail;
+    uint8_t ct[TV_SECRET_FILE_BYTES - TV_SECRET_HEADER_BYTES];
+    rc = tv_secret_read(dir, &n->secret, ct);
+    if (rc == TV_ENOTFOUND && plain_keys_present(dir)) rc = TV_EPLAINKEY;
+    if (rc == TV_OK && plain_keys_present(dir)) rc = TV_EPLAINKEY; /* a conversion cut short */
+    if (rc) goto fail;
+    memcpy(n->id.pk, n->secret.node_id, TV_NODE_ID_BYTES);
+    if ((flags & TV_NODE_WRITE) && (rc = lock_take(n))) goto fail;
     if ((rc = path_join(path, dir, STORE_DIR)) || (rc = store_open(&n->st, path, NULL))) goto fail;
 
     store_txn *t;
@@ -352,6 +425,19 @@ int tv_node_open(tv_node *n, const char *dir, int flags)
     }
     n->role = tv_role_parse(role);
     if (!n->role || len != TV_NODE_ID_BYTES || memcmp(node_id, n->id.pk, len) != 0) goto fail;
+    /* unlocked by `truyvet unlock` (or init) in the kernel keyring? A kept key that no
+     * longer opens the file (the passphrase changed since) leaves the node locked. */
+    uint8_t *key = sodium_malloc(TV_FILE_KEY_BYTES);
+    if (!key) {
+        rc = TV_ENOMEM;
+        goto fail;
+    }
+    if (tv_keyring_get(n->id.pk, key) == TV_OK) (void)unlock_with_key(n, key);
+    sodium_free(key);
+    if ((flags & TV_NODE_SECRET) && !n->unlocked) {
+        rc = TV_ELOCKED;
+        goto fail;
+    }
     if ((rc = epoch_check(n))) goto fail;
     crdt_hlc_init(&n->clock, f.hlc_max);
     for (int i = 0; i < TV_NODE_PENDING_BATCHES_MAX; i++)
@@ -361,8 +447,7 @@ int tv_node_open(tv_node *n, const char *dir, int flags)
 fail:
     store_close(n->st);
     if (n->lock_fd >= 0) close(n->lock_fd);
-    crdt_identity_wipe(&n->id);
-    sodium_memzero(n->tracing_key, sizeof n->tracing_key);
+    secrets_wipe(n);
     memset(n, 0, sizeof *n);
     return rc;
 }
@@ -374,9 +459,130 @@ void tv_node_close(tv_node *n)
         crdt_batch_builder_release(&n->pending[i]);
     store_close(n->st);
     if (n->lock_fd >= 0) close(n->lock_fd);
-    crdt_identity_wipe(&n->id);
-    sodium_memzero(n->tracing_key, sizeof n->tracing_key);
+    secrets_wipe(n);
     memset(n, 0, sizeof *n);
+}
+
+/* The secrets of n as the file holds them. */
+static void secrets_of(const tv_node *n, tv_secrets *s)
+{
+    crypto_sign_ed25519_sk_to_seed(s->seed, n->id.sk);
+    s->tracing_kind = n->tracing_kind;
+    memcpy(s->tracing_unit, n->tracing_unit, sizeof s->tracing_unit);
+    memcpy(s->tracing_key, n->tracing_key, sizeof s->tracing_key);
+}
+
+int tv_node_passwd(tv_node *n, const char *pass, size_t len, tv_kdf_level kdf)
+{
+    if (n->lock_fd < 0) return TV_EINVAL;
+    if (!n->unlocked) return TV_ELOCKED;
+    struct {
+        tv_secrets s;
+        tv_secret_header h;
+        uint8_t key[TV_FILE_KEY_BYTES];
+    } *x = sodium_malloc(sizeof *x);
+    if (!x) return TV_ENOMEM;
+    secrets_of(n, &x->s);
+    int rc = secret_create(n->dir, n->id.pk, pass, len, kdf, &x->s, &x->h, x->key);
+    if (rc == TV_OK) {
+        n->secret = x->h;
+        memcpy(n->file_key, x->key, sizeof n->file_key);
+    }
+    sodium_free(x);
+    return rc;
+}
+
+/* Overwrites a clear key file with zeros, syncs it and removes it. */
+static int shred(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? TV_OK : TV_EIO;
+    struct stat st;
+    int rc = fstat(fd, &st) == 0 ? TV_OK : TV_EIO;
+    uint8_t zero[KEY_FILE_BYTES_MAX] = {0};
+    if (rc == TV_OK && st.st_size > 0 && (size_t)st.st_size <= sizeof zero &&
+        (pwrite(fd, zero, (size_t)st.st_size, 0) != st.st_size || fsync(fd) != 0))
+        rc = TV_EIO;
+    if (close(fd) != 0 && rc == TV_OK) rc = TV_EIO;
+    if (rc == TV_OK && unlink(path) != 0) rc = TV_EIO;
+    return rc;
+}
+
+int tv_node_encrypt_plain(const char *dir, const char *pass, size_t len, tv_kdf_level kdf,
+                          uint8_t node_id[TV_NODE_ID_BYTES])
+{
+    char key_path[PATH_MAX], tracing_path[PATH_MAX], store_path[PATH_MAX], lock_path[PATH_MAX];
+    if (path_join(key_path, dir, KEY_FILE) || path_join(tracing_path, dir, TRACING_FILE) ||
+        path_join(store_path, dir, STORE_DIR) || path_join(lock_path, dir, LOCK_FILE))
+        return TV_EINVAL;
+    if (!plain_keys_present(dir)) return TV_ENOTFOUND;
+    /* the writer lock: no other truyvet may use the node meanwhile */
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) return TV_EIO;
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        int busy = errno == EWOULDBLOCK;
+        close(lock_fd);
+        return busy ? TV_EBUSY : TV_EIO;
+    }
+    struct {
+        uint8_t sk[TV_SECRET_KEY_BYTES];
+        tv_secrets s;
+        tv_secret_header h;
+        uint8_t key[TV_FILE_KEY_BYTES];
+        crdt_identity id;
+    } *x = sodium_malloc(sizeof *x);
+    int rc = x ? TV_OK : TV_ENOMEM;
+    if (rc == TV_OK) {
+        memset(x, 0, sizeof *x);
+        rc = key_read(key_path, KEY_LABEL, x->sk, sizeof x->sk);
+    }
+    if (rc == TV_OK) rc = crdt_identity_from_secret(&x->id, x->sk);
+    if (rc == TV_OK)
+        rc = key_read(tracing_path, TRACING_LABEL, x->s.tracing_key, sizeof x->s.tracing_key);
+    /* the store says whether the key is still the node's own (not enrolled) or the one
+     * enrolment installed (the province's) */
+    store *st_ = NULL;
+    if (rc == TV_OK) rc = store_open(&st_, store_path, NULL);
+    if (rc == TV_OK) {
+        store_txn *t;
+        uint8_t meta_id[TV_NODE_ID_BYTES];
+        size_t mlen = 0;
+        char unit[TV_UNIT_CODE_MAX + 1];
+        size_t ulen = 0;
+        if ((rc = store_read_begin(st_, &t)) == TV_OK) {
+            rc = store_meta_get(t, "node_id", meta_id, sizeof meta_id, &mlen);
+            if (rc == TV_OK) rc = store_meta_get(t, "unit", unit, sizeof unit - 1, &ulen);
+            if (rc == TV_OK &&
+                (mlen != TV_NODE_ID_BYTES || memcmp(meta_id, x->id.pk, TV_NODE_ID_BYTES) != 0))
+                rc = TV_ECORRUPT;
+            crdt_cert *own = rc == TV_OK ? malloc(sizeof *own) : NULL;
+            if (rc == TV_OK && !own) rc = TV_ENOMEM;
+            if (rc == TV_OK) {
+                int enrolled = store_cert_get(t, x->id.pk, own, NULL, NULL) == TV_OK;
+                x->s.tracing_kind = enrolled ? TV_TRACING_PROVINCE : TV_TRACING_LOCAL;
+                if (!enrolled) memcpy(x->s.tracing_unit, unit, ulen);
+            }
+            free(own);
+            store_read_end(t);
+        }
+        store_close(st_);
+    }
+    if (rc == TV_OK) {
+        crypto_sign_ed25519_sk_to_seed(x->s.seed, x->id.sk);
+        rc = secret_create(dir, x->id.pk, pass, len, kdf, &x->s, &x->h, x->key);
+    }
+    /* node.secret is on disk and synced: the clear files go, tracing.key first, since
+     * node.key is what an older truyvet looks for */
+    if (rc == TV_OK) rc = shred(tracing_path);
+    if (rc == TV_OK) rc = shred(key_path);
+    if (rc == TV_OK) rc = fsync_dir(dir);
+    if (rc == TV_OK) {
+        memcpy(node_id, x->id.pk, TV_NODE_ID_BYTES);
+        (void)tv_keyring_put(x->id.pk, x->key, 0);
+    }
+    sodium_free(x);
+    close(lock_fd);
+    return rc;
 }
 
 /* Returns the builder the next event goes into, opening a new one when the current one
@@ -657,6 +863,7 @@ static int commit_fn(store_txn *t, void *arg)
 {
     commit_ctx *c = arg;
     tv_node *n = c->n;
+    if (n->pending_events && !n->unlocked) return TV_ELOCKED; /* nothing to sign with */
     /* a restored or copied store would write at seqs its parents may hold already */
     int rc = n->pending_events ? tv_resync_required(t, NULL) : 0;
     if (rc) return rc < 0 ? rc : TV_ERESTORED;
@@ -708,22 +915,39 @@ int tv_node_commit(tv_node *n, uint64_t *first_seq)
     return tv_node_commit_with(n, NULL, NULL, first_seq);
 }
 
+int tv_node_set_tracing(tv_node *n, uint8_t kind, const char *unit,
+                        const uint8_t key[TV_TRACING_KEY_BYTES])
+{
+    if (n->lock_fd < 0 || kind > TV_TRACING_PROVINCE || strlen(unit) >= TV_TRACING_UNIT_BYTES)
+        return TV_EINVAL;
+    if (!n->unlocked) return TV_ELOCKED;
+    tv_secrets *s = sodium_malloc(sizeof *s);
+    if (!s) return TV_ENOMEM;
+    secrets_of(n, s);
+    s->tracing_kind = kind;
+    memset(s->tracing_unit, 0, sizeof s->tracing_unit);
+    memcpy(s->tracing_unit, unit, strlen(unit));
+    memcpy(s->tracing_key, key, TV_TRACING_KEY_BYTES);
+    tv_secret_header h = n->secret;
+    int rc = tv_secret_write(n->dir, &h, n->file_key, s);
+    if (rc == TV_OK) {
+        n->secret = h;
+        n->tracing_kind = kind;
+        memcpy(n->tracing_unit, s->tracing_unit, sizeof n->tracing_unit);
+        memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
+    }
+    sodium_free(s);
+    return rc;
+}
+
 int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
 {
-    if (n->lock_fd < 0) return TV_EINVAL;
-    char path[PATH_MAX], text[KEY_FILE_BYTES_MAX];
-    int rc = path_join(path, n->dir, TRACING_FILE);
-    if (rc) return rc;
-    int len = key_text(text, TRACING_LABEL, key, TV_TRACING_KEY_BYTES);
-    if (len < 0) return TV_EINVAL;
-    rc = tv_file_write_atomic(path, text, (size_t)len, 0600);
-    sodium_memzero(text, sizeof text);
-    if (rc == TV_OK) memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
-    return rc;
+    return tv_node_set_tracing(n, TV_TRACING_PROVINCE, "", key);
 }
 
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])
 {
+    if (!n->unlocked) return TV_ELOCKED;
     memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
     return TV_OK;
 }

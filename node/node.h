@@ -2,13 +2,23 @@
  * own events with group commit.
  *
  * Directory layout:
- *   node.key     the Ed25519 secret key (mode 0600)
- *   tracing.key  the key of person pseudonyms (mode 0600); made at random by
+ *   node.secret  the node's secrets, encrypted under the operator's passphrase (secret.h,
+ *                PROTOCOL.md §5.1): the Ed25519 seed and the pseudonym-key record (kind,
+ *                unit, key). The key of person pseudonyms is made at random by
  *                tv_node_create, replaced by the province's when the node is enrolled
  *                (tv_node_set_tracing_key). Person refs are computed when a scan is
  *                recorded, so persons recorded before enrolment keep the pseudonyms of the
- *                old key and do not match their later visits.
+ *                old key and do not match their later visits. The node id is readable
+ *                from the file's header without the passphrase.
  *   store/       the LMDB environment
+ * Earlier versions kept the secrets in clear files (node.key, tracing.key): such a node
+ * is refused (TV_EPLAINKEY) until tv_node_encrypt_plain has encrypted them.
+ *
+ * A node opens locked or unlocked. Locked, it holds no secret (id.sk and tracing_key are
+ * zero): reading commands work; recording, signing, opening sealed details and computing
+ * pseudonyms do not (TV_ELOCKED). It is unlocked by the passphrase (tv_node_unlock) or by
+ * the key `truyvet unlock` left in the kernel keyring (looked up by tv_node_open).
+ *
  * Own events are collected with tv_node_add_*() and made durable together by
  * tv_node_commit(): one write transaction, one fsync, however many events (group
  * commit). Nothing is acknowledged before tv_node_commit() returns 0. */
@@ -18,6 +28,7 @@
 #include "crdt/batch.h"
 #include "crdt/hlc.h"
 #include "crdt/identity.h"
+#include "node/secret.h"
 #include "store/store.h"
 
 #include <limits.h>
@@ -33,7 +44,12 @@ typedef enum tv_role { TV_ROLE_COMMUNE = 1, TV_ROLE_DISTRICT = 2, TV_ROLE_PROVIN
 typedef struct tv_node {
     char dir[PATH_MAX];
     crdt_identity id;
-    uint8_t tracing_key[TV_TRACING_KEY_BYTES];
+    uint8_t tracing_key[TV_TRACING_KEY_BYTES]; /* zero while locked */
+    uint8_t tracing_kind;                      /* TV_TRACING_* (secret.h) */
+    char tracing_unit[TV_TRACING_UNIT_BYTES];  /* the key's unit, NUL-padded */
+    int unlocked;                              /* the secrets above (and id.sk) are loaded */
+    uint8_t file_key[TV_FILE_KEY_BYTES];       /* opens node.secret, while unlocked */
+    tv_secret_header secret;                   /* node.secret's header */
     store *st;
     crdt_hlc clock;
     int lock_fd; /* holds the writer lock when opened with TV_NODE_WRITE, else -1 */
@@ -55,20 +71,52 @@ const char *tv_role_name(tv_role r);
 int tv_unit_valid_for_role(tv_role role, const char *unit);
 
 /* Creates a node in directory dir (created if absent; must hold no node yet): a new key
- * pair and tracing key, and a store recording role, unit and name. Returns 0, TV_EEXIST,
- * TV_EINVAL (bad unit code for the role, bad name), TV_EIO or a store error. On failure
- * nothing is left behind. */
+ * pair and tracing key (kind local), encrypted in node.secret under pass (1 to
+ * TV_PASSPHRASE_MAX bytes) with Argon2id limits kdf, and a store recording role, unit and
+ * name. The new node is left unlocked: its file key goes to the kernel keyring, as
+ * `truyvet unlock` would leave it (where the keyring is unavailable it stays locked).
+ * Returns 0, TV_EEXIST, TV_EINVAL (bad unit code for the role, bad name, bad passphrase
+ * length), TV_ENOMEM, TV_EIO or a store error. On failure nothing is left behind. */
 int tv_node_create(const char *dir, tv_role role, const char *unit, const char *name,
+                   const char *pass, size_t pass_len, tv_kdf_level kdf,
                    uint8_t node_id[TV_NODE_ID_BYTES]);
 
-#define TV_NODE_WRITE 1 /* tv_node_open flag: this process will record events */
+#define TV_NODE_WRITE 1  /* tv_node_open flag: this process will record events */
+#define TV_NODE_SECRET 2 /* tv_node_open flag: fail with TV_ELOCKED unless unlocked */
 
-/* Opens the node in dir. With TV_NODE_WRITE, takes the node's writer lock (one recording
- * process at a time). Returns 0, TV_ENOTFOUND (no node there), TV_EBUSY (another process
+/* Opens the node in dir, unlocked when the kernel keyring keeps its file key, else locked.
+ * With TV_NODE_WRITE, takes the node's writer lock (one recording process at a time).
+ * Returns 0, TV_ENOTFOUND (no node there), TV_EPLAINKEY (its keys are in clear files of
+ * an earlier version), TV_ELOCKED (TV_NODE_SECRET and locked), TV_EBUSY (another process
  * is recording), TV_ECORRUPT (keys or metadata do not match), TV_EVERSION, TV_EIO or a
  * store error. */
 int tv_node_open(tv_node *n, const char *dir, int flags);
+/* Wipes the secrets from memory too. */
 void tv_node_close(tv_node *n);
+
+/* Unlocks an open node with its passphrase (Argon2id with the file's limits: about as
+ * slow as they say). Returns 0, TV_EPASSPHRASE (wrong passphrase), TV_ECORRUPT,
+ * TV_ENOMEM or TV_EIO. */
+int tv_node_unlock(tv_node *n, const char *pass, size_t len);
+/* Keeps an unlocked node unlocked for this uid's later commands: its file key (not the
+ * passphrase, not the secrets) goes to the kernel keyring as "truyvet:<node id hex>", for
+ * timeout_s seconds (0: until tv_node_forget_unlocked or power-off). Returns 0,
+ * TV_ELOCKED or TV_EIO (no keyring; errno says why). */
+int tv_node_keep_unlocked(const tv_node *n, unsigned timeout_s);
+/* Removes the node's keyring entry. Returns 0, TV_ENOTFOUND (there was none) or TV_EIO. */
+int tv_node_forget_unlocked(const tv_node *n);
+/* Encrypts the secrets under a new passphrase (new salt, limits kdf), atomically. n must
+ * be unlocked and opened with TV_NODE_WRITE. A keyring entry of the old key no longer
+ * opens the file: keep the node unlocked again (tv_node_keep_unlocked) if it was.
+ * Returns 0, TV_EINVAL, TV_ELOCKED, TV_ENOMEM, TV_ENOSPC or TV_EIO. */
+int tv_node_passwd(tv_node *n, const char *pass, size_t len, tv_kdf_level kdf);
+/* Converts the clear key files of an earlier version in dir (node.key, tracing.key) into
+ * node.secret under pass, then overwrites them with zeros and removes them; the node is
+ * left unlocked (keyring). The tracing key's kind is province when the node holds its own
+ * certificate (enrolment installed the province's key), else local. Returns 0,
+ * TV_ENOTFOUND (no clear files), TV_EBUSY, TV_ECORRUPT, TV_ENOMEM, TV_ENOSPC or TV_EIO. */
+int tv_node_encrypt_plain(const char *dir, const char *pass, size_t len, tv_kdf_level kdf,
+                          uint8_t node_id[TV_NODE_ID_BYTES]);
 
 /* Wall-clock time in ms since the Unix epoch (the one place nodes read the clock). */
 int64_t tv_wall_ms(void);
@@ -120,8 +168,9 @@ static inline uint64_t tv_node_pending(const tv_node *n)
 /* Seals the pending events into batches of the node's log, applies them through the one
  * apply path, and commits durably. On success *first_seq gets the seq of the first
  * pending event (they follow in order); on failure nothing is recorded. Either way the
- * pending group is emptied. Returns 0, TV_ERESTORED (the store was restored or copied and
- * has not synced with a parent since: see resync.h), TV_ENOSPC or another store error. */
+ * pending group is emptied. Returns 0, TV_ELOCKED (nothing to sign with), TV_ERESTORED
+ * (the store was restored or copied and has not synced with a parent since: see
+ * resync.h), TV_ENOSPC or another store error. */
 int tv_node_commit(tv_node *n, uint64_t *first_seq);
 
 /* Whether the node may record now, so that a command refuses before it asks for input:
@@ -137,14 +186,18 @@ int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *firs
  * its own certificate is judged). */
 int tv_node_commit_after(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq);
 
-/* Replaces DIR/tracing.key with key, atomically (a new file of mode 0600 is synced and
- * renamed over the old one, then the directory is synced), and n->tracing_key with it.
- * Pseudonyms already recorded are not recomputed. n must have been opened with
- * TV_NODE_WRITE. Returns 0, TV_EINVAL (not opened for writing), TV_ENOSPC or TV_EIO. */
+/* Replaces the pseudonym-key record in node.secret (kind TV_TRACING_*, unit, key),
+ * atomically (the file is rewritten under the same passphrase and renamed over the old
+ * one), and n's fields with it. Pseudonyms already recorded are not recomputed. n must
+ * have been opened with TV_NODE_WRITE and be unlocked. Returns 0, TV_EINVAL (not opened
+ * for writing, bad kind or unit), TV_ELOCKED, TV_ENOSPC or TV_EIO. */
+int tv_node_set_tracing(tv_node *n, uint8_t kind, const char *unit,
+                        const uint8_t key[TV_TRACING_KEY_BYTES]);
+/* tv_node_set_tracing with kind province (enrolment installs the province's key). */
 int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES]);
 
-/* The province-wide tracing key, into out: 0, or TV_ENOTFOUND when this node does not
- * hold it. */
+/* The province-wide tracing key, into out: 0, TV_ELOCKED, or TV_ENOTFOUND when this node
+ * does not hold it. */
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
 /* The pseudonym key of commune unit, into out: derived from the province key where this
  * node holds it, else this node's own key when unit is its own. Returns 0 or

@@ -659,7 +659,7 @@ static int export_one(const uint8_t *buf, size_t len, void *arg)
 static void district(tv_node *n, const char *dir, const uint8_t *origin)
 {
     uint8_t id[TV_NODE_ID_BYTES];
-    assert_int_equal(tv_node_create(dir, TV_ROLE_DISTRICT, "568", "huyen", id), 0);
+    assert_int_equal(tv_node_create(dir, TV_ROLE_DISTRICT, "568", "huyen", TV_TEST_PASS, id), 0);
     assert_int_equal(tv_node_open(n, dir, TV_NODE_WRITE), 0);
     trust_ctx c = {origin};
     assert_int_equal(store_write(n->st, trust_fn, &c), 0);
@@ -718,7 +718,7 @@ static void test_between_nodes(void **state)
     snprintf(pb, sizeof pb, "%s/b", dir);
     snprintf(pc, sizeof pc, "%s/c", dir);
     uint8_t ida[TV_NODE_ID_BYTES];
-    assert_int_equal(tv_node_create(pa, TV_ROLE_COMMUNE, "22333", "xa", ida), 0);
+    assert_int_equal(tv_node_create(pa, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, ida), 0);
     tv_node a;
     assert_int_equal(tv_node_open(&a, pa, TV_NODE_WRITE), 0);
     uint64_t seq;
@@ -867,7 +867,7 @@ static void test_import_refuses_other_key(void **state)
     snprintf(forged_path, sizeof forged_path, "%s/forged.tvb", dir);
     snprintf(genuine_path, sizeof genuine_path, "%s/genuine.tvb", dir);
     uint8_t ida[TV_NODE_ID_BYTES];
-    assert_int_equal(tv_node_create(pa, TV_ROLE_COMMUNE, "22333", "xa", ida), 0);
+    assert_int_equal(tv_node_create(pa, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, ida), 0);
     tv_node a;
     assert_int_equal(tv_node_open(&a, pa, TV_NODE_WRITE), 0);
     crdt_venue_upsert v;

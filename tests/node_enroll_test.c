@@ -25,7 +25,7 @@ typedef struct tree {
 static tv_node *node_new(const char *dir, tv_role role, const char *unit, const char *name)
 {
     uint8_t id[TV_NODE_ID_BYTES];
-    assert_int_equal(tv_node_create(dir, role, unit, name, id), 0);
+    assert_int_equal(tv_node_create(dir, role, unit, name, TV_TEST_PASS, id), 0);
     tv_node *n = malloc(sizeof *n);
     assert_non_null(n);
     assert_int_equal(tv_node_open(n, dir, TV_NODE_WRITE), 0);
@@ -339,11 +339,25 @@ static void test_round_trip(void **state)
     tv_node_close(t.c);
     assert_int_equal(tv_node_open(t.c, t.dir[2], TV_NODE_WRITE), 0);
     assert_memory_equal(t.c->tracing_key, t.p->tracing_key, TV_TRACING_KEY_BYTES);
+    assert_int_equal(t.c->tracing_kind, TV_TRACING_PROVINCE);
     struct stat st;
     char key_path[4300];
-    snprintf(key_path, sizeof key_path, "%s/tracing.key", t.dir[2]);
+    snprintf(key_path, sizeof key_path, "%s/" TV_SECRET_FILE, t.dir[2]);
     assert_int_equal(stat(key_path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
+    /* locked (no kept key), the node opens without its secrets */
+    assert_int_equal(tv_node_forget_unlocked(t.c), 0);
+    tv_node_close(t.c);
+    assert_int_equal(tv_node_open(t.c, t.dir[2], TV_NODE_WRITE | TV_NODE_SECRET), TV_ELOCKED);
+    assert_int_equal(tv_node_open(t.c, t.dir[2], TV_NODE_WRITE), 0);
+    assert_false(t.c->unlocked);
+    uint8_t zero[TV_TRACING_KEY_BYTES] = {0}, k[TV_TRACING_KEY_BYTES];
+    assert_memory_equal(t.c->tracing_key, zero, sizeof zero);
+    assert_int_equal(tv_node_province_key(t.c, k), TV_ELOCKED);
+    assert_int_equal(tv_node_unlock(t.c, "wrong", 5), TV_EPASSPHRASE);
+    assert_int_equal(tv_node_unlock(t.c, TV_TEST_PASS_TEXT, strlen(TV_TEST_PASS_TEXT)), 0);
+    assert_memory_equal(t.c->tracing_key, t.p->tracing_key, TV_TRACING_KEY_BYTES);
+    assert_int_equal(tv_node_keep_unlocked(t.c, 0), 0);
 
     /* down the tree: the province's log (its root certificate and the district's) and the
      * district's (the commune's certificate) are accepted at the commune */

@@ -17,14 +17,17 @@ static void test_create_open(void **state)
     char path[4200];
     snprintf(path, sizeof path, "%s/node", dir);
     uint8_t id[TV_NODE_ID_BYTES];
-    assert_int_equal(
-        tv_node_create(path, TV_ROLE_COMMUNE, "22333", "UBND Phường Bắc Nha Trang", id), 0);
-    assert_int_equal(tv_node_create(path, TV_ROLE_COMMUNE, "22333", "again", id), TV_EEXIST);
-    assert_int_equal(tv_node_create(dir, TV_ROLE_COMMUNE, "2233", "short code", id), TV_EINVAL);
-    assert_int_equal(tv_node_create(dir, TV_ROLE_PROVINCE, "56", "", id), TV_EINVAL);
+    assert_int_equal(tv_node_create(path, TV_ROLE_COMMUNE, "22333", "UBND Phường Bắc Nha Trang",
+                                    TV_TEST_PASS, id),
+                     0);
+    assert_int_equal(tv_node_create(path, TV_ROLE_COMMUNE, "22333", "again", TV_TEST_PASS, id),
+                     TV_EEXIST);
+    assert_int_equal(tv_node_create(dir, TV_ROLE_COMMUNE, "2233", "short code", TV_TEST_PASS, id),
+                     TV_EINVAL);
+    assert_int_equal(tv_node_create(dir, TV_ROLE_PROVINCE, "56", "", TV_TEST_PASS, id), TV_EINVAL);
 
     char key[4300];
-    snprintf(key, sizeof key, "%s/node.key", path);
+    snprintf(key, sizeof key, "%s/" TV_SECRET_FILE, path);
     struct stat st;
     assert_int_equal(stat(key, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
@@ -47,7 +50,7 @@ static void test_group_commit_and_restart(void **state)
     (void)state;
     char *dir = test_tmpdir();
     uint8_t id[TV_NODE_ID_BYTES];
-    assert_int_equal(tv_node_create(dir, TV_ROLE_COMMUNE, "22333", "xa", id), 0);
+    assert_int_equal(tv_node_create(dir, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id), 0);
     tv_node n;
     assert_int_equal(tv_node_open(&n, dir, TV_NODE_WRITE), 0);
     /* more than one batch's worth in one commit */
@@ -117,7 +120,7 @@ static void test_copy_gets_new_epoch(void **state)
     snprintf(a, sizeof a, "%s/a", dir);
     snprintf(b, sizeof b, "%s/b", dir);
     uint8_t id[TV_NODE_ID_BYTES], e1[16], e2[16], e3[16];
-    assert_int_equal(tv_node_create(a, TV_ROLE_COMMUNE, "22333", "xa", id), 0);
+    assert_int_equal(tv_node_create(a, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id), 0);
     epoch_of(a, e1);
     epoch_of(a, e2);
     assert_memory_equal(e1, e2, 16);

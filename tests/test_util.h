@@ -7,6 +7,11 @@
 #include "crdt/event.h"
 #include "crdt/identity.h"
 #include "crdt/ids.h"
+#include "node/secret.h"
+
+/* tv_node_create's passphrase and Argon2id cost in tests (min: tests only). */
+#define TV_TEST_PASS_TEXT "test passphrase"
+#define TV_TEST_PASS TV_TEST_PASS_TEXT, sizeof TV_TEST_PASS_TEXT - 1, TV_KDF_MIN
 
 #include <stdint.h>
 #include <stdio.h>
