@@ -200,6 +200,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
     if (name_len == 0 || name_len > TV_NODE_NAME_MAX || !crdt_text_valid(name, name_len))
         return TV_EINVAL;
     if (!pass || pass_len == 0 || pass_len > TV_PASSPHRASE_MAX) return TV_EINVAL;
+    if (sodium_init() < 0) return TV_ENOMEM;
     if (path_join(secret_path, dir, TV_SECRET_FILE) || path_join(store_path, dir, STORE_DIR))
         return TV_EINVAL;
     if ((rc = mkdir_parents(dir))) return rc;
@@ -386,6 +387,7 @@ int tv_node_forget_unlocked(const tv_node *n)
 int tv_node_open(tv_node *n, const char *dir, int flags)
 {
     memset(n, 0, sizeof *n);
+    if (sodium_init() < 0) return TV_ENOMEM; /* sodium_malloc needs it; idempotent */
     n->lock_fd = -1;
     secrets_mlock(n);
     char path[PATH_MAX];

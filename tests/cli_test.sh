@@ -78,10 +78,10 @@ tv init --role commune --unit 22333 --name "$NAME"
 expect_ok "init"
 is_hex "$OUT" 64 || fail "init printed '$OUT', not a 64-hex node id"
 NODE_ID=$OUT
-[[ -f $NODE/node.key ]] || fail "init left no node.key"
-[[ $(stat -c %a "$NODE/node.key") == 600 ]] ||
-    fail "node.key has mode $(stat -c %a "$NODE/node.key"), expected 600"
-[[ $(stat -c %a "$NODE/tracing.key") == 600 ]] || fail "tracing.key is not mode 600"
+[[ -f $NODE/node.secret ]] || fail "init left no node.secret"
+[[ $(stat -c %a "$NODE/node.secret") == 600 ]] ||
+    fail "node.secret has mode $(stat -c %a "$NODE/node.secret"), expected 600"
+[[ ! -e $NODE/node.key && ! -e $NODE/tracing.key ]] || fail "init left a clear key file"
 
 check "status shows the Vietnamese name exactly, and the id init printed"
 [[ $(status_get "$NODE" name) == "$NAME" ]] || fail "status --json name differs from '$NAME'"

@@ -21,6 +21,16 @@ W=$(mktemp -d)
 cleanup() { rm -rf "$W"; }
 trap cleanup EXIT
 
+# The nodes a test makes have their secrets encrypted under TEST_PASSPHRASE, which every
+# command finds as a systemd service would ($CREDENTIALS_DIRECTORY/passphrase), derived
+# at the cheapest Argon2id cost (min: for tests only), and kept unlocked in each process's
+# own keyring only, so that nothing outlives the test. Tests of locking itself unset
+# CREDENTIALS_DIRECTORY and choose a keyring (tests/privacy/stolen_laptop.sh).
+TEST_PASSPHRASE='correct horse battery staple'
+mkdir -m 700 "$W/credentials"
+printf '%s\n' "$TEST_PASSPHRASE" >"$W/credentials/passphrase"
+export CREDENTIALS_DIRECTORY=$W/credentials TRUYVET_KDF=min TRUYVET_KEYRING=process
+
 # check WHAT: announces the next check.
 check() { printf 'check: %s\n' "$*"; }
 

@@ -140,6 +140,10 @@ for tool in nft tc python3; do
     command -v "$tool" >/dev/null || fail "$tool is missing (./dev.sh installs it)"
 done
 W=$(mktemp -d)
+# the nodes' passphrase, as tests/lib.sh gives it (a credential, the cheapest Argon2id)
+mkdir -m 700 "$W/credentials"
+printf 'chaos passphrase\n' >"$W/credentials/passphrase"
+export CREDENTIALS_DIRECTORY=$W/credentials TRUYVET_KDF=min TRUYVET_KEYRING=process
 
 # --- helpers --------------------------------------------------------------------------
 

@@ -14,6 +14,9 @@ fuzzdir=$2
 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/truyvet-corpus-XXXXXX")
+mkdir -m 700 "$work/credentials" # the nodes' passphrase (see tests/lib.sh)
+printf 'corpus passphrase\n' >"$work/credentials/passphrase"
+export CREDENTIALS_DIRECTORY=$work/credentials TRUYVET_KDF=min TRUYVET_KEYRING=process
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"
 mkdir -p "$out"

@@ -71,7 +71,7 @@ GENUINE=$(card "$C2" 0901000002)
 FOREIGN=$(card "$FC" 0901000003)
 # an insider with the province's tracing key and a key of their own: the case's pseudonym
 # on a card signed by a node no one certified
-cp "$C2/tracing.key" "$R/tracing.key"
+"$(dirname "$TV")/insider_copy_tracing" "$C2" "$R" || fail "copying the tracing key"
 FORGED_CASE=$(card "$R" "$CASE")
 [[ ${FORGED_CASE:4:26} == "${GENUINE_CASE:4:26}" ]] || fail "the forged card does not carry the case's pseudonym"
 ALTERED=${GENUINE%:*}:09****9999 # the display changed, the signature kept

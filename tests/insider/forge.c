@@ -36,6 +36,24 @@
 
 #define DAY_MS (86400000LL)
 
+/* The nodes of the tests are unlocked with the passphrase tests/lib.sh gives as a
+ * credential ($CREDENTIALS_DIRECTORY/passphrase, first line). */
+static int unlock_node(tv_node *n)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    char path[4200], pass[1100];
+    if (n->unlocked) return TV_OK;
+    if (!dir) return TV_ELOCKED;
+    snprintf(path, sizeof path, "%s/passphrase", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return TV_ELOCKED;
+    int ok = fgets(pass, sizeof pass, f) != NULL;
+    fclose(f);
+    if (!ok) return TV_ELOCKED;
+    pass[strcspn(pass, "\r\n")] = '\0';
+    return tv_node_unlock(n, pass, strlen(pass));
+}
+
 static const char usage_text[] =
     "Usage: forge DIR COMMAND [OPTIONS] [--hlc-ms MS]\n"
     "  cert --subject HEX --role commune|district|province --unit U [--scope a,b]\n"
@@ -406,6 +424,7 @@ int main(int argc, char **argv)
     crdt_batch_builder *b = calloc(1, sizeof *b);
     if (!n || !b) return die("out of memory", TV_ENOMEM);
     int rc = tv_node_open(n, dir, TV_NODE_WRITE);
+    if (rc == 0 && (rc = unlock_node(n))) tv_node_close(n);
     if (rc) {
         free(n);
         free(b);

@@ -25,6 +25,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The nodes of the tests are unlocked with the passphrase tests/lib.sh gives as a
+ * credential ($CREDENTIALS_DIRECTORY/passphrase, first line). */
+static int unlock_node(tv_node *n)
+{
+    const char *dir = getenv("CREDENTIALS_DIRECTORY");
+    char path[4200], pass[1100];
+    if (n->unlocked) return TV_OK;
+    if (!dir) return TV_ELOCKED;
+    snprintf(path, sizeof path, "%s/passphrase", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return TV_ELOCKED;
+    int ok = fgets(pass, sizeof pass, f) != NULL;
+    fclose(f);
+    if (!ok) return TV_ELOCKED;
+    pass[strcspn(pass, "\r\n")] = '\0';
+    return tv_node_unlock(n, pass, strlen(pass));
+}
+
 static int die(const char *what, int rc)
 {
     fprintf(stderr, "insider_forge_text: %s: %s\n", what, tv_strerror(rc));
@@ -187,6 +205,7 @@ int main(int argc, char **argv)
     if (!store_mode && (strcmp(argv[2], "bundle") != 0 || argc != 6)) return 2;
     tv_node n;
     int rc = tv_node_open(&n, argv[1], store_mode ? TV_NODE_WRITE : 0);
+    if (rc == 0 && (rc = unlock_node(&n))) tv_node_close(&n);
     if (rc) return die(argv[1], rc);
     int status;
     if (store_mode) {
