@@ -31,6 +31,27 @@ mkdir -m 700 "$W/credentials"
 printf '%s\n' "$TEST_PASSPHRASE" >"$W/credentials/passphrase"
 export CREDENTIALS_DIRECTORY=$W/credentials TRUYVET_KDF=min TRUYVET_KEYRING=process
 
+# own_keyring: called right after sourcing this file, runs the test again in a new session
+# keyring of its own and sets TRUYVET_KEYRING=session, so that what `truyvet unlock` keeps
+# lasts across the test's commands and vanishes with it. Exits 77 (skipped) when the
+# kernel (or a container's seccomp filter) gives no keyring.
+own_keyring() {
+    if [[ -z ${TV_OWN_KEYRING-} ]]; then
+        rm -rf "$W"
+        export TV_OWN_KEYRING=1
+        exec python3 -c '
+import ctypes, os, platform, sys
+nr = {"x86_64": 250, "aarch64": 219, "armv7l": 311, "i686": 288}.get(platform.machine())
+libc = ctypes.CDLL(None, use_errno=True)
+if nr is None or libc.syscall(nr, 1, None) < 0:  # KEYCTL_JOIN_SESSION_KEYRING, anonymous
+    print("SKIP: no kernel keyring here", file=sys.stderr)
+    sys.exit(77)
+os.execvp(sys.argv[1], sys.argv[1:])
+' "$BASH" "$0" "$TV"
+    fi
+    export TRUYVET_KEYRING=session
+}
+
 # check WHAT: announces the next check.
 check() { printf 'check: %s\n' "$*"; }
 
