@@ -77,6 +77,11 @@ run_demo() {
     rm -rf "$root"
     mkdir -p "$root"
     trap demo_stop EXIT
+    # every demo node's passphrase comes as a service's credential would, at the cheapest
+    # Argon2id cost (for a demo only; see README, "Secrets at rest")
+    mkdir -m 700 "$root/credentials"
+    printf 'demo passphrase\n' >"$root/credentials/passphrase"
+    export CREDENTIALS_DIRECTORY=$root/credentials TRUYVET_KDF=min TRUYVET_KEYRING=process
     local port_p=17400 port_nt=17401 port_cr=17402
     say() { printf '\n== %s ==\n' "$*"; }
     t() { "$tv" -d "$root/$1" "${@:2}"; }

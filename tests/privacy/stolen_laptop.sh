@@ -90,6 +90,8 @@ for c in status log verify report "venue list"; do
 done
 run "$TV" -d "$S" venue visits "$A" --date "$DAY"
 expect_ok "venue visits on the locked copy"
+run "$TV" -d "$S" bundle export --out "$W/thief.bundle"
+expect_ok "bundle export on the locked copy"
 run "$TV" -d "$S" trace --ref "${refs[0]}" --from "$DAY" --json
 expect_ok "trace --ref on the locked copy"
 
