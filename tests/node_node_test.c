@@ -94,6 +94,19 @@ static void test_group_commit_and_restart(void **state)
     store_read_end(t);
     assert_int_equal(c.events, CRDT_BATCH_EVENTS_MAX + 12);
     assert_int_equal(c.batches, 4);
+
+    /* locked (the kept key forgotten), the node records nothing: no key to sign with */
+    assert_int_equal(tv_node_forget_unlocked(&n), 0);
+    tv_node_close(&n);
+    assert_int_equal(tv_node_open(&n, dir, TV_NODE_WRITE), 0);
+    assert_false(n.unlocked);
+    s.direction = 1;
+    assert_int_equal(tv_node_add_scan(&n, &s, NULL), 0);
+    assert_int_equal(tv_node_commit(&n, &seq), TV_ELOCKED);
+    assert_int_equal(store_read_begin(n.st, &t), 0);
+    assert_int_equal(store_counts_get(t, &c), 0);
+    store_read_end(t);
+    assert_int_equal(c.events, CRDT_BATCH_EVENTS_MAX + 12);
     tv_node_close(&n);
     test_rmdir(dir);
 }
