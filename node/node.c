@@ -389,10 +389,10 @@ int tv_node_open(tv_node *n, const char *dir, int flags)
     memset(n, 0, sizeof *n);
     if (sodium_init() < 0) return TV_ENOMEM; /* sodium_malloc needs it; idempotent */
     n->lock_fd = -1;
-    secrets_mlock(n);
     char path[PATH_MAX];
     if (strlen(dir) >= sizeof n->dir) return TV_EINVAL;
     strcpy(n->dir, dir);
+    secrets_mlock(n);
     int rc;
     uint8_t ct[TV_SECRET_FILE_BYTES - TV_SECRET_HEADER_BYTES];
     rc = tv_secret_read(dir, &n->secret, ct);
