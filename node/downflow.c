@@ -2,6 +2,7 @@
  * opening of what was sealed for it (see downflow.h). */
 #include "node/downflow.h"
 #include "crdt/error.h"
+#include "crdt/hlc.h"
 #include "crdt/sealed.h"
 #include "node/presence.h"
 #include "node/visits.h"
@@ -40,13 +41,12 @@ static int scan_unit(const store_scan_ref *s, void *arg)
 }
 
 int tv_person_communes(store_txn *t, const uint8_t province_ref[TV_PERSON_REF_BYTES],
-                       int64_t now_ms, tv_commune_ref_fn fn, void *ctx)
+                       int64_t from_ms, int64_t to_ms, tv_commune_ref_fn fn, void *ctx)
 {
     units_ctx *u = calloc(1, sizeof *u);
     if (!u) return TV_ENOMEM;
     u->t = t;
-    int rc = store_scans_by_person(t, province_ref, now_ms - TV_DOWNFLOW_LOOKBACK_MS,
-                                   now_ms + 86400000, scan_unit, u);
+    int rc = store_scans_by_person(t, province_ref, from_ms, to_ms, scan_unit, u);
     store_person sp;
     if (rc == TV_OK && (rc = store_person_get(t, province_ref, &sp)) == TV_OK) {
         msgpack_unpacked scratch;
@@ -205,7 +205,15 @@ static int pass_person(const uint8_t *ref, void *arg)
     if (rc) return rc == TV_ENOTFOUND ? TV_OK : rc;
     /* each health node sends what it set; another's status in force is that one's to send */
     if (memcmp(p->cs.current.origin, p->n->id.pk, TV_NODE_ID_BYTES) != 0) return TV_OK;
-    if ((rc = tv_person_communes(p->t, ref, p->now_ms, commune_status, p))) return rc;
+    const store_case *c = &p->cs.current;
+    int64_t since = p->cs.has_window   ? p->cs.window_from
+                    : c->onset_ms >= 0 ? c->onset_ms
+                                       : (int64_t)crdt_hlc_ms(c->hlc);
+    if (since > p->now_ms) since = p->now_ms;
+    since -= TV_DOWNFLOW_LOOKBACK_MS;
+    if (since < 0) since = 0;
+    rc = tv_person_communes(p->t, ref, since, p->now_ms + 86400000, commune_status, p);
+    if (rc) return rc;
     return p->cs.has_window ? exposures(p, ref) : TV_OK;
 }
 

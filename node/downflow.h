@@ -16,22 +16,22 @@
 #include "node/health.h"
 #include "node/node.h"
 
-/* How far back a person's scans are looked at to find the communes that recorded them. */
-#define TV_DOWNFLOW_LOOKBACK_MS ((int64_t)60 * 86400000)
+/* How far before the time a status refers to (its infectious window, its onset, else when
+ * it was set) a person's scans are looked at to find the communes that recorded them. */
+#define TV_DOWNFLOW_LOOKBACK_MS ((int64_t)28 * 86400000)
 #define TV_DOWNFLOW_COMMUNES_MAX 64 /* communes one person is looked up in */
 #define TV_DOWNFLOW_ITEMS_MAX 1024  /* sealed events one commit of the pass writes */
 
 /* The communes where the person with province-wide pseudonym province_ref is already
  * recorded, and their pseudonym of the person there: fn(unit, ref, ctx) once per commune.
  * This is the one place that maps the province's pseudonym space to the communes'.
- * Today's data: a person is recorded where a venue of the commune scanned them in the last
- * TV_DOWNFLOW_LOOKBACK_MS before now_ms, or where their person record was written, and the
- * pseudonym is the same everywhere. Returns 0, fn's first non-zero result or a store
- * error. */
+ * Today's data: a person is recorded where a venue of the commune scanned them from
+ * from_ms to to_ms, or where their person record was written, and the pseudonym is the
+ * same everywhere. Returns 0, fn's first non-zero result or a store error. */
 typedef int (*tv_commune_ref_fn)(const char *unit, const uint8_t ref[TV_PERSON_REF_BYTES],
                                  void *ctx);
 int tv_person_communes(store_txn *t, const uint8_t province_ref[TV_PERSON_REF_BYTES],
-                       int64_t now_ms, tv_commune_ref_fn fn, void *ctx);
+                       int64_t from_ms, int64_t to_ms, tv_commune_ref_fn fn, void *ctx);
 
 /* Adds the sealed case status c (c->person: the province-wide pseudonym) for the health
  * audience to the pending group. Returns what tv_node_add_sealed does, or TV_ENOTFOUND
