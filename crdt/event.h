@@ -88,7 +88,7 @@ typedef struct crdt_scan {
     uint8_t venue[TV_VENUE_ID_BYTES];
     crdt_text unit; /* the venue's administrative unit (commune code) */
     uint8_t person[TV_PERSON_REF_BYTES];
-    /* what venue staff may see, e.g. 09****5678; optional (n = 0) since person events carry
+    /* what venue staff may see, e.g. 09******78; optional (n = 0) since person events carry
      * it once per person */
     crdt_text masked;
     uint8_t direction;
@@ -156,8 +156,8 @@ typedef struct crdt_person {
     uint8_t person[TV_PERSON_REF_BYTES];
     crdt_text unit;        /* the commune that recorded it (scope) */
     crdt_text name_masked; /* e.g. Nguyễn V** A; optional */
-    crdt_text id_masked;   /* e.g. 09****5678 or 001*******45 */
-    uint32_t birth_year;   /* 0 when unknown */
+    crdt_text id_masked;   /* e.g. 09******78 or **********45 */
+    uint32_t birth_year;   /* 0 when unknown; no longer written, read from older nodes */
     uint32_t nsealed;      /* 1..CRDT_SEALED_MAX */
     crdt_sealed sealed[CRDT_SEALED_MAX];
 } crdt_person;
