@@ -298,7 +298,7 @@ static void person_make(const world *w, size_t i, uint64_t p, uint8_t ref[TV_PER
         ref[k] = (uint8_t)(a >> (8 * k));
         ref[8 + k] = (uint8_t)(b >> (8 * k));
     }
-    snprintf(masked, MASKED_MAX, "09****%04u", (unsigned)(c % 10000));
+    snprintf(masked, MASKED_MAX, "09******%02u", (unsigned)(c % 100));
 }
 
 /* --- generation --------------------------------------------------------------------- */

@@ -336,10 +336,9 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
     memcpy(s->person, &a, 8);
     memcpy(s->person + 8, &b, 8);
     if (c % 100 < 85)
-        snprintf(g->masked, sizeof g->masked, "09****%04u", (unsigned)((c >> 16) % 10000));
+        snprintf(g->masked, sizeof g->masked, "09******%02u", (unsigned)((c >> 16) % 100));
     else
-        snprintf(g->masked, sizeof g->masked, "%03u*******%02u", (unsigned)(1 + (c >> 8) % 96),
-                 (unsigned)((c >> 16) % 100));
+        snprintf(g->masked, sizeof g->masked, "**********%02u", (unsigned)((c >> 16) % 100));
     s->masked = (crdt_text){g->masked, (uint32_t)strlen(g->masked)};
     uint64_t r = bench_splitmix64(&g->rng);
     s->direction = r % 100 < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;

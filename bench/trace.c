@@ -234,11 +234,10 @@ static void person_make(const world *w, uint64_t i, uint8_t ref[TV_PERSON_REF_BY
         ref[8 + k] = (uint8_t)(b >> (8 * k));
     }
     if (c % 100 < 85)
-        snprintf(masked, MASKED_MAX, "%s****%04u", prefix[(c >> 8) % 5],
-                 (unsigned)((c >> 16) % 10000));
-    else
-        snprintf(masked, MASKED_MAX, "%03u*******%02u", (unsigned)(1 + (c >> 8) % 96),
+        snprintf(masked, MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
                  (unsigned)((c >> 16) % 100));
+    else
+        snprintf(masked, MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
 }
 
 /* A person drawn in proportion to their activity. */

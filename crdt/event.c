@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 
+#include <sodium.h>
 #include <string.h>
 
 /* Map keys of the scan event. */
@@ -46,6 +47,10 @@ enum { LK_UNIT = 1, LK_LEVEL = 2, LK_FROM = 3, LK_NOTE = 4 };
 enum { UK_CODE = 1, UK_NAME = 2, UK_PARENT = 3 };
 /* Map keys of the case_status event. */
 enum { AK_PERSON = 1, AK_UNIT = 2, AK_STATUS = 3, AK_ONSET = 4, AK_SAMPLED = 5, AK_AT = 6 };
+/* Map keys of the sealed event. */
+enum { EK_TAG = 1, EK_NONCE = 2, EK_BOX = 3 };
+/* Map keys of the exposure event (inner only). */
+enum { OK_VENUE = 1, OK_FROM = 2, OK_TO = 3 };
 
 #define CATEGORY_CODE_MAX 255
 
@@ -76,6 +81,10 @@ const char *crdt_event_type_name(uint32_t type)
         return "person";
     case CRDT_EV_REVEAL:
         return "reveal";
+    case CRDT_EV_SEALED:
+        return "sealed";
+    case CRDT_EV_EXPOSURE:
+        return "exposure";
     }
     return NULL;
 }
@@ -230,6 +239,17 @@ static int case_valid(const crdt_case *c)
     return c->status != CRDT_CASE_F0 || c->onset_ms >= 0 || c->sampled_ms >= 0;
 }
 
+static int sealed_valid(const crdt_sealed_event *s)
+{
+    return s->box != NULL && s->len > crypto_aead_xchacha20poly1305_ietf_ABYTES &&
+           s->len <= CRDT_SEALED_BOX_BYTES_MAX;
+}
+
+static int exposure_valid(const crdt_exposure *x)
+{
+    return crdt_time_valid(x->from_ms) && crdt_time_valid(x->to_ms) && x->from_ms < x->to_ms;
+}
+
 static int pack_text(msgpack_packer *pk, crdt_text t)
 {
     return msgpack_pack_str_with_body(pk, t.p, t.n);
@@ -376,6 +396,28 @@ int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c)
     if (c->sampled_ms >= 0)
         e |= msgpack_pack_uint8(pk, AK_SAMPLED) | msgpack_pack_int64(pk, c->sampled_ms);
     if (c->at_ms >= 0) e |= msgpack_pack_uint8(pk, AK_AT) | msgpack_pack_int64(pk, c->at_ms);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_sealed(msgpack_packer *pk, uint64_t hlc, const crdt_sealed_event *s)
+{
+    if (!sealed_valid(s)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_SEALED) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
+    e |= msgpack_pack_uint8(pk, EK_TAG) | pack_bin(pk, s->tag, CRDT_SEALED_TAG_BYTES);
+    e |= msgpack_pack_uint8(pk, EK_NONCE) | pack_bin(pk, s->nonce, CRDT_SEALED_NONCE_BYTES);
+    e |= msgpack_pack_uint8(pk, EK_BOX) | pack_bin(pk, s->box, s->len);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_exposure(msgpack_packer *pk, uint64_t hlc, const crdt_exposure *x)
+{
+    if (!exposure_valid(x)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_EXPOSURE) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
+    e |= msgpack_pack_uint8(pk, OK_VENUE) | pack_bin(pk, x->venue, TV_VENUE_ID_BYTES);
+    e |= msgpack_pack_uint8(pk, OK_FROM) | msgpack_pack_int64(pk, x->from_ms);
+    e |= msgpack_pack_uint8(pk, OK_TO) | msgpack_pack_int64(pk, x->to_ms);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -818,6 +860,65 @@ static int decode_case(crdt_case *c, const msgpack_object_map *m)
     return TV_OK;
 }
 
+static int decode_sealed_event(crdt_sealed_event *s, const msgpack_object_map *m)
+{
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        size_t n;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case EK_TAG:
+            if (crdt_mp_bin_n(o, CRDT_SEALED_TAG_BYTES, &b)) return TV_EDECODE;
+            memcpy(s->tag, b, CRDT_SEALED_TAG_BYTES);
+            break;
+        case EK_NONCE:
+            if (crdt_mp_bin_n(o, CRDT_SEALED_NONCE_BYTES, &b)) return TV_EDECODE;
+            memcpy(s->nonce, b, CRDT_SEALED_NONCE_BYTES);
+            break;
+        case EK_BOX:
+            if (crdt_mp_bin(o, CRDT_SEALED_BOX_BYTES_MAX, &s->box, &n)) return TV_EDECODE;
+            s->len = (uint32_t)n;
+            break;
+        default:
+            break;
+        }
+    }
+    const uint64_t required = KEY_BIT(EK_TAG) | KEY_BIT(EK_NONCE) | KEY_BIT(EK_BOX);
+    if ((seen & required) != required || !sealed_valid(s)) return TV_EDECODE;
+    return TV_OK;
+}
+
+static int decode_exposure(crdt_exposure *x, const msgpack_object_map *m)
+{
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        switch (key) {
+        case OK_VENUE:
+            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(x->venue, b, TV_VENUE_ID_BYTES);
+            break;
+        case OK_FROM:
+            if (crdt_mp_i64(o, &x->from_ms)) return TV_EDECODE;
+            break;
+        case OK_TO:
+            if (crdt_mp_i64(o, &x->to_ms)) return TV_EDECODE;
+            break;
+        default:
+            break;
+        }
+    }
+    const uint64_t required = KEY_BIT(OK_VENUE) | KEY_BIT(OK_FROM) | KEY_BIT(OK_TO);
+    if ((seen & required) != required || !exposure_valid(x)) return TV_EDECODE;
+    return TV_OK;
+}
+
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
@@ -866,6 +967,12 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
             break;
         case CRDT_EV_UNIT:
             rc = decode_unit(&e.u.unit, m);
+            break;
+        case CRDT_EV_SEALED:
+            rc = decode_sealed_event(&e.u.sealed, m);
+            break;
+        case CRDT_EV_EXPOSURE:
+            rc = decode_exposure(&e.u.exposure, m);
             break;
         default:
             rc = decode_reveal(&e.u.reveal, m);

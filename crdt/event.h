@@ -29,6 +29,9 @@ enum crdt_event_type {
     CRDT_EV_PERSON = 10, /* a person's masked display and sealed details, once per node */
     CRDT_EV_REVEAL = 11, /* audit: a health node showed a person's details in full */
     CRDT_EV_UNIT = 12,   /* a local unit's name and place in the unit tree */
+    CRDT_EV_SEALED = 14, /* a health event sealed to one audience (crdt/sealed.h) */
+    /* an exposure window at a venue; only ever inside a sealed event, never in a batch */
+    CRDT_EV_EXPOSURE = 18,
 };
 
 #define CRDT_EVENT_BYTES_MAX 4096 /* one encoded event, whatever its type */
@@ -36,9 +39,13 @@ enum crdt_event_type {
 #define CRDT_MASKED_BYTES_MAX 63  /* a masked display string */
 #define CRDT_DEVICE_BYTES_MAX 63  /* a scanning device's label */
 #define CRDT_PHONE_BYTES_MAX 15
-#define CRDT_CERT_EVENT_BYTES_MAX 3584        /* == CRDT_CERT_BYTES_MAX, asserted in cert.c */
-#define CRDT_SEALED_MAX 4                     /* recipients of one person's sealed details */
-#define CRDT_SEALED_BYTES_MAX 1024            /* one sealed box */
+#define CRDT_CERT_EVENT_BYTES_MAX 3584  /* == CRDT_CERT_BYTES_MAX, asserted in cert.c */
+#define CRDT_SEALED_MAX 4               /* recipients of one person's sealed details */
+#define CRDT_SEALED_BYTES_MAX 1024      /* one sealed box */
+#define CRDT_SEALED_TAG_BYTES 8         /* a sealed event's audience tag */
+#define CRDT_SEALED_NONCE_BYTES 24      /* XChaCha20-Poly1305 nonce */
+#define CRDT_SEALED_INNER_BYTES_MAX 512 /* a sealed event's inner event */
+#define CRDT_SEALED_BOX_BYTES_MAX (CRDT_SEALED_INNER_BYTES_MAX + 16)
 #define CRDT_TAGS_MAX 64                      /* add tags one controller_remove may name */
 #define CRDT_TAG_BYTES (TV_NODE_ID_BYTES + 8) /* an event id: origin, seq (big-endian) */
 
@@ -81,7 +88,7 @@ typedef struct crdt_scan {
     uint8_t venue[TV_VENUE_ID_BYTES];
     crdt_text unit; /* the venue's administrative unit (commune code) */
     uint8_t person[TV_PERSON_REF_BYTES];
-    /* what venue staff may see, e.g. 09****5678; optional (n = 0) since person events carry
+    /* what venue staff may see, e.g. 09******78; optional (n = 0) since person events carry
      * it once per person */
     crdt_text masked;
     uint8_t direction;
@@ -149,8 +156,8 @@ typedef struct crdt_person {
     uint8_t person[TV_PERSON_REF_BYTES];
     crdt_text unit;        /* the commune that recorded it (scope) */
     crdt_text name_masked; /* e.g. Nguyễn V** A; optional */
-    crdt_text id_masked;   /* e.g. 09****5678 or 001*******45 */
-    uint32_t birth_year;   /* 0 when unknown */
+    crdt_text id_masked;   /* e.g. 09******78 or **********45 */
+    uint32_t birth_year;   /* 0 when unknown; no longer written, read from older nodes */
     uint32_t nsealed;      /* 1..CRDT_SEALED_MAX */
     crdt_sealed sealed[CRDT_SEALED_MAX];
 } crdt_person;
@@ -184,6 +191,23 @@ typedef struct crdt_case {
     int64_t at_ms;      /* when the status took effect (a clearing: the release), if not
                          * when it was recorded; CRDT_TIME_NONE if not given */
 } crdt_case;
+
+/* sealed: an event for one audience only -- the health nodes, or one commune -- encrypted
+ * under the audience's key (crdt/sealed.h, PROTOCOL.md §2.11). Anyone can see the tag, which
+ * names the audience to those who hold its key, and nothing else. */
+typedef struct crdt_sealed_event {
+    uint8_t tag[CRDT_SEALED_TAG_BYTES];
+    uint8_t nonce[CRDT_SEALED_NONCE_BYTES];
+    const uint8_t *box; /* the inner event's bytes encrypted, with their 16-byte MAC */
+    uint32_t len;       /* 17..CRDT_SEALED_BOX_BYTES_MAX */
+} crdt_sealed_event;
+
+/* exposure: a confirmed case was at a venue from from_ms to to_ms, within its infectious
+ * window; who is not said. Found only inside a sealed event for the venue's commune. */
+typedef struct crdt_exposure {
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    int64_t from_ms, to_ms; /* from_ms < to_ms */
+} crdt_exposure;
 
 /* unit: a unit that is not in the official list -- a village (<commune>.<local>), or a
  * district or cluster used to add communes up -- with its name and its parent in the unit
@@ -232,6 +256,8 @@ typedef struct crdt_event {
         crdt_risk risk;
         crdt_case cstatus;
         crdt_unit unit;
+        crdt_sealed_event sealed;
+        crdt_exposure exposure;
     } u;
 } crdt_event;
 
@@ -278,6 +304,8 @@ int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *
 int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r);
 int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u);
 int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
+int crdt_event_pack_sealed(msgpack_packer *pk, uint64_t hlc, const crdt_sealed_event *s);
+int crdt_event_pack_exposure(msgpack_packer *pk, uint64_t hlc, const crdt_exposure *x);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

@@ -113,7 +113,7 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
 
 int tv_cli_open(tv_cli *cli, tv_node *n, int flags)
 {
-    int need = (flags & TV_NODE_SECRET) || ((flags & TV_NODE_WRITE) && !(flags & TV_CLI_LOCKED_OK));
+    int need = flags & (TV_NODE_SECRET | TV_NODE_WRITE);
     int rc = tv_node_open(n, cli->dir, flags & TV_NODE_WRITE);
     if (rc) return tv_cli_fail(cli, rc, "cannot open the node");
     if (!n->unlocked) {

@@ -102,10 +102,9 @@ int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, i
 /* Opens the CLI's node (flags as tv_node_open), printing a clear message on failure.
  * A node the keyring does not keep unlocked is unlocked with the systemd credential
  * $CREDENTIALS_DIRECTORY/passphrase when there is one. TV_NODE_WRITE implies
- * TV_NODE_SECRET (recording signs) unless TV_CLI_LOCKED_OK is given too (what applies
- * others' batches only). Returns 0, TV_EXIT_LOCKED (with the message naming 'truyvet
+ * TV_NODE_SECRET: recording signs, and a health node's store opens sealed events with its
+ * key as it applies them. Returns 0, TV_EXIT_LOCKED (with the message naming 'truyvet
  * unlock') or TV_EXIT_FAIL. */
-#define TV_CLI_LOCKED_OK 0x100
 int tv_cli_open(tv_cli *cli, tv_node *n, int flags);
 
 /* A passphrase in guarded memory (sodium_malloc), NUL-terminated; len bytes. */

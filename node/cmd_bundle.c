@@ -4,6 +4,7 @@
 #include "net/sync.h"
 #include "node/bundle.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/json.h"
 
 #include <errno.h>
@@ -661,10 +662,15 @@ static int cmd_import(tv_cli *cli, int argc, char **argv)
         tv_cli_error("cannot read %s: %s.", x->path, strerror(errno));
         goto close_file;
     }
-    if ((rc = tv_cli_open(cli, &x->n, TV_NODE_WRITE | TV_CLI_LOCKED_OK))) goto close_file;
+    if ((rc = tv_cli_open(cli, &x->n, TV_NODE_WRITE))) goto close_file;
 
     int failed = import_loop(x);
     show_progress(x, 1);
+    int dfrc = x->accepted ? tv_downflow_run(&x->n, tv_wall_ms(), NULL) : TV_OK;
+    if (dfrc) /* the batches are in; the next import or 'serve' seals what they change */
+        tv_cli_error("the batches were imported, but what the communes need of the cases they "
+                     "change could not be sealed: %s.",
+                     tv_strerror(dfrc));
     if (failed == TV_EIO && ferror(fp)) {
         tv_cli_error("reading %s failed at byte %" PRIu64 ": %s. The batches read before were "
                      "imported; copy the file to a healthy disk and import it again.",

@@ -4,6 +4,7 @@
 #include "crdt/hlc.h"
 #include "crdt/mp.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/health.h"
 #include "node/json.h"
 #include "node/record.h"
@@ -24,9 +25,10 @@ static const char case_help[] =
     "       truyvet [-d DIR] case list [--status STATUS] [--json]\n"
     "\n"
     "Confirmed cases and contacts, as the health authority sets them. Only a node whose\n"
-    "certificate carries the health flag (the province's) may add a status; it flows down\n"
-    "to every node, where gates show the person's colour and `truyvet alerts` lists the\n"
-    "exposure windows at each commune's venues. A person's status is the last one set.\n"
+    "certificate carries the health flag (the province's) may add a status. It travels\n"
+    "sealed: health nodes read it; each commune that recorded the person gets the status\n"
+    "(its gate shows the colour), and each commune the windows the case spent at its\n"
+    "venues (`truyvet alerts`), nothing else. A person's status is the last one set.\n"
     "\n"
     "  --payload TEXT   what the person's card QR holds, or a phone or ID number\n"
     "  --ref HEX        the person's pseudonym (32 hex digits, as `trace` shows it)\n"
@@ -62,7 +64,8 @@ static const char alerts_help[] =
     "\n"
     "For each confirmed case (F0) this node holds, the windows during which the case was\n"
     "at this node's own venues within the infectious window: what to tell venue owners\n"
-    "and the people who were there. The case's identity is not shown.\n"
+    "and the people who were there. The case's identity is not shown. A commune holds no\n"
+    "case list: it lists the windows the health authority sealed for its venues.\n"
     "\n"
     "  --all    every venue this node holds, not only its own unit's\n"
     "  --json   one JSON object per line\n";
@@ -166,10 +169,15 @@ static int case_add(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return rc;
     }
-    uint64_t hlc, seq;
-    if ((rc = tv_node_add_case(&n, &cs, &hlc)) || (rc = tv_node_commit(&n, &seq))) {
+    uint64_t hlc, seq, sent = 0;
+    if (!tv_node_opens_health(&n)) rc = TV_EPERM; /* a health node holding the province key */
+    if (rc || (rc = tv_downflow_status(&n, &cs, &hlc)) || (rc = tv_node_commit(&n, &seq))) {
         tv_node_discard(&n);
         rc = health_refused(cli, rc, "case statuses", unit);
+    } else if ((rc = tv_downflow_run(&n, tv_wall_ms(), &sent))) {
+        rc = tv_cli_fail(cli, rc,
+                         "the status was recorded, but what the communes need of it "
+                         "was not (the next 'serve' or import sends it)");
     } else {
         char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
         sodium_bin2hex(ref, sizeof ref, cs.person, TV_PERSON_REF_BYTES);
@@ -190,6 +198,8 @@ static int case_add(tv_cli *cli, int argc, char **argv)
 }
 
 typedef struct list_ctx {
+    tv_node *n;
+    tv_opened *o; /* a commune's own sealed statuses */
     store_txn *t;
     int filter; /* a status, or -1 */
     int json;
@@ -224,7 +234,7 @@ static int list_person(const uint8_t *ref, void *arg)
 {
     list_ctx *l = arg;
     tv_case cs;
-    int rc = tv_case_get(l->t, ref, &cs);
+    int rc = tv_case_lookup(l->n, l->t, l->o, ref, &cs);
     if (rc) return rc;
     if (l->filter >= 0 && cs.current.status != l->filter) return TV_OK;
     char hex[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
@@ -303,10 +313,22 @@ static int case_list(tv_cli *cli, int argc, char **argv)
     tv_node n;
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
+    tv_opened o = {0};
+    l.n = &n;
+    l.o = &o;
     if ((rc = store_read_begin(n.st, &l.t)) == 0) {
-        rc = tv_cases_each_person(l.t, list_person, &l);
+        if (tv_node_opens_health(&n)) {
+            rc = tv_cases_each_person(l.t, list_person, &l);
+        } else if ((rc = tv_opened_load(&n, l.t, &o)) == 0) {
+            /* a commune: the statuses sealed for it, of people it recorded */
+            for (size_t i = 0; rc == 0 && i < o.ncases; i++)
+                if (i + 1 == o.ncases ||
+                    memcmp(o.cases[i].person, o.cases[i + 1].person, TV_PERSON_REF_BYTES) != 0)
+                    rc = list_person(o.cases[i].person, &l);
+        }
         store_read_end(l.t);
     }
+    tv_opened_release(&o);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, "the cases could not be read");
     if (!l.json && l.shown == 0) fprintf(stderr, "this node holds no case status.\n");
@@ -524,12 +546,14 @@ static void alert_print(alert_ctx *a, uint64_t case_no, const tv_case *cs, const
         tv_json j;
         tv_json_init(&j, stdout);
         tv_json_object_begin(&j);
-        tv_json_key(&j, "case");
-        tv_json_u64(&j, case_no);
-        tv_json_key(&j, "declared");
-        char d[TV_TIME_STR_BYTES];
-        tv_time_format_vn(d, sizeof d, cs->declared_ms);
-        tv_json_string(&j, d);
+        if (cs) { /* a health node knows the case; a commune only the window */
+            tv_json_key(&j, "case");
+            tv_json_u64(&j, case_no);
+            tv_json_key(&j, "declared");
+            char d[TV_TIME_STR_BYTES];
+            tv_time_format_vn(d, sizeof d, cs->declared_ms);
+            tv_json_string(&j, d);
+        }
         tv_json_key(&j, "venue");
         tv_json_string(&j, vid);
         tv_json_key(&j, "venue_name");
@@ -589,6 +613,29 @@ static int alert_person(const uint8_t *ref, void *arg)
     return TV_OK;
 }
 
+/* A commune: the exposure windows sealed for it, at its venues (or, with --all, at any
+ * venue it holds); a window sealed again with a later end counts once, with that end. */
+static int alert_exposures(alert_ctx *a, const tv_opened *o)
+{
+    for (size_t i = 0; i < o->nexposures; i++) {
+        const tv_exposure *x = &o->exposures[i];
+        if (i + 1 < o->nexposures &&
+            memcmp(x->venue, o->exposures[i + 1].venue, TV_VENUE_ID_BYTES) == 0 &&
+            x->from_ms == o->exposures[i + 1].from_ms)
+            continue; /* the same window, sealed again later with a later end */
+        store_venue v;
+        int rc = store_venue_get(a->t, x->venue, &v);
+        if (rc == TV_ENOTFOUND) continue;
+        if (rc) return rc;
+        if (!a->all && strcmp(v.unit, a->n->unit) != 0) continue;
+        if (a->windows == 0 && !a->json)
+            printf("a confirmed case was at these venues in its infectious window:\n");
+        alert_print(a, 0, NULL, &v, x->from_ms, x->to_ms);
+        a->windows++;
+    }
+    return TV_OK;
+}
+
 int tv_cmd_alerts(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"all", no_argument, 0, 'a'},
@@ -618,10 +665,15 @@ int tv_cmd_alerts(tv_cli *cli, int argc, char **argv)
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
     a.n = &n;
+    tv_opened o = {0};
     if ((rc = store_read_begin(n.st, &a.t)) == 0) {
-        rc = tv_cases_each_person(a.t, alert_person, &a);
+        if (tv_node_opens_health(&n))
+            rc = tv_cases_each_person(a.t, alert_person, &a);
+        else if ((rc = tv_opened_load(&n, a.t, &o)) == 0)
+            rc = alert_exposures(&a, &o);
         store_read_end(a.t);
     }
+    tv_opened_release(&o);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, "the alerts could not be worked out");
     if (!a.json && a.windows == 0)

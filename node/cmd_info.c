@@ -580,6 +580,12 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         if (cs->at_ms >= 0) log_time_json(j, "at", cs->at_ms);
         break;
     }
+    case CRDT_EV_SEALED: /* only its audience can read the rest */
+        tv_json_key(j, "tag");
+        tv_json_hex(j, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
+        tv_json_key(j, "box_bytes");
+        tv_json_u64(j, ev->u.sealed.len);
+        break;
     }
 }
 
@@ -655,6 +661,10 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, ev->u.cstatus.person, TV_PERSON_REF_BYTES);
         printf("  person %.16s  %s  unit %.*s", hex, crdt_case_status_name(ev->u.cstatus.status),
                (int)ev->u.cstatus.unit.n, ev->u.cstatus.unit.p);
+        break;
+    case CRDT_EV_SEALED:
+        tv_hex_encode(hex, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
+        printf("  for %s  (%u bytes sealed)", hex, ev->u.sealed.len);
         break;
     default:
         printf("  (%zu bytes)", ev->raw_len);

@@ -21,7 +21,7 @@ static const char person_help[] =
     "                                    (see 'truyvet person card --help')\n"
     "\n"
     "Show what this node holds of a person: the masked display staff may see (Nguyễn V**\n"
-    "A, 09****5678), the year of birth, and which node recorded them.\n"
+    "A · 09******78) and which node recorded them.\n"
     "\n"
     "  --person TEXT   what a card's QR holds, or a phone or ID number\n"
     "  --ref HEX       the person's pseudonym (32 hex digits), as trace and log print it\n"
@@ -57,11 +57,6 @@ static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_de
         tv_json_hex(&j, ref, TV_PERSON_REF_BYTES);
         tv_json_key(&j, "person");
         tv_json_string(&j, disp);
-        tv_json_key(&j, "birth_year");
-        if (s->birth_year)
-            tv_json_u64(&j, s->birth_year);
-        else
-            tv_json_null(&j);
         tv_json_key(&j, "recorded_by");
         tv_json_hex(&j, s->origin, TV_NODE_ID_BYTES);
         tv_json_key(&j, "recorded_at");
@@ -76,7 +71,6 @@ static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_de
     char refhex[2 * TV_PERSON_REF_BYTES + 1];
     sodium_bin2hex(refhex, sizeof refhex, ref, TV_PERSON_REF_BYTES);
     printf("person    %s\nref       %s\n", tv_text_esc(disp), refhex);
-    if (s->birth_year) printf("born      %u\n", s->birth_year);
     char origin[17];
     sodium_bin2hex(origin, sizeof origin, s->origin, 8);
     printf("recorded  by node %s, %s\n", origin, when);

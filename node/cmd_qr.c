@@ -268,8 +268,8 @@ static const char card_help[] =
     "                                     [--sheet]\n"
     "\n"
     "Issue a personal QR code for someone without a phone, printed on a 6 x 9 cm card\n"
-    "(the code 5 x 5 cm): it carries the person's pseudonym, masked name and year of\n"
-    "birth, signed by this node; nothing personal in clear. Scanning it at a gate\n"
+    "(the code 5 x 5 cm): it carries the person's pseudonym and masked name and number,\n"
+    "signed by this node; nothing personal in clear. Scanning it at a gate\n"
     "('truyvet station') works like scanning their ID card. The first time this node\n"
     "meets the person, their details are sealed to the health authority, as at a gate.\n"
     "\n"
@@ -390,12 +390,11 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         if ((rc = tv_recorder_person(&rec, &cards[i], &d))) break;
         char display[TV_PERSON_DISPLAY_BYTES];
         copy_utf8(display, sizeof display, d.masked);
-        if ((rc = tv_person_card_sign(&pc[i], d.ref, cards[i].birth_year, display, &nd.id))) break;
+        /* birth year 0 (unknown): beside the masked number it would give away digits of a
+         * CCCD, in the code and on every gate that records it */
+        if ((rc = tv_person_card_sign(&pc[i], d.ref, 0, display, &nd.id))) break;
         tv_person_card_format(codes[i], &pc[i]);
-        if (cards[i].birth_year)
-            snprintf(line2[i], sizeof line2[i], "Năm sinh %d · %s", cards[i].birth_year, nd.name);
-        else
-            snprintf(line2[i], sizeof line2[i], "%s", nd.name);
+        snprintf(line2[i], sizeof line2[i], "%s", nd.name);
         faces[i] = (tv_card_face){codes[i], pc[i].display, line2[i]};
     }
     sodium_memzero(cards, n * sizeof *cards);

@@ -37,7 +37,7 @@ static const char scan_help[] =
     "                  of a health-insurance card (BHYT), a phone number\n"
     "                  (0912345678, +84912345678) or an ID number (12-digit CCCD,\n"
     "                  9-digit CMND). Stored: a pseudonym, a masked form\n"
-    "                  (Nguyễn V** A, 09****5678), and the details sealed to the\n"
+    "                  (Nguyễn V** A, 09******78), and the details sealed to the\n"
     "                  health authority, once per person\n"
     "  --out           a check-out instead of a check-in\n"
     "  --at TIME       when it happened, ISO 8601 with offset, e.g.\n"

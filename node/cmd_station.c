@@ -9,6 +9,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/health.h"
 #include "node/json.h"
 #include "node/record.h"
@@ -143,6 +144,7 @@ typedef struct answer {
 
 typedef struct station {
     tv_node n;
+    tv_opened opened; /* the statuses sealed for this commune, opened in memory only */
     tv_recorder rec;
     store_venue v;
     int out, json;
@@ -248,7 +250,7 @@ static int8_t case_status(station *st, const uint8_t *ref)
     tv_case c;
     int8_t out = -1;
     if (store_read_begin(st->n.st, &t) == 0) {
-        if (tv_case_get(t, ref, &c) == 0) out = (int8_t)c.current.status;
+        if (tv_case_lookup(&st->n, t, &st->opened, ref, &c) == 0) out = (int8_t)c.current.status;
         store_read_end(t);
     }
     return out;
@@ -540,6 +542,7 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
     if (rc < 0) rc = tv_cli_fail(cli, rc, "the station stopped");
     tv_recorder_free(&st->rec);
 close:
+    tv_opened_release(&st->opened);
     tv_node_close(&st->n);
 free_only:
     free(r.buf);

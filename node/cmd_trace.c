@@ -2,6 +2,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/csv.h"
 #include "node/fresh.h"
 #include "node/health.h"
@@ -633,7 +634,9 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     /* the window: as given, else the case's infectious window */
     if (!from) {
         tv_case cs;
-        int crc = tv_case_get(t, ref, &cs);
+        tv_opened op = {0}; /* a commune: the statuses sealed for it, in memory */
+        int crc = tv_case_lookup(&n, t, &op, ref, &cs);
+        tv_opened_release(&op);
         if (crc && crc != TV_ENOTFOUND) rc = crc;
         if (rc == 0 && (crc || !cs.has_window)) {
             store_read_end(t);

@@ -33,7 +33,7 @@ static const char watch_help[] =
     "\n"
     "Follow check-ins and check-outs as they are recorded on this node (by `station`,\n"
     "`scan` or `import`) or arrive from other nodes, one line each, with the person\n"
-    "masked (Nguyễn V** A · 09****5678). It only reads: run it beside the station or the\n"
+    "masked (Nguyễn V** A · 09******78). It only reads: run it beside the station or the\n"
     "server. It runs until Ctrl-C or SIGTERM, then exits 0.\n"
     "\n"
     "  --venue ID   only this venue (its id, or a unique prefix of at least 4 digits)\n"

@@ -1,5 +1,6 @@
 /* The network loop over ZeroMQ: one sync session per authenticated peer (see daemon.h). */
 #include "node/daemon.h"
+#include "node/downflow.h"
 #include "crdt/error.h"
 #include "net/sync.h"
 #include "net/zmq.h"
@@ -646,6 +647,16 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
             log_refusals(&d->sess[i]);
         uint64_t ev = store_events(d);
         if (ev != d->store_events) {
+            /* a health node seals what the communes need of what arrived (its own events
+             * count as new too: they are announced below) */
+            uint64_t sent = 0;
+            int drc = tv_downflow_run(d->n, now, &sent);
+            if (drc)
+                logf_("the cases' notices to the communes could not be sealed: %s",
+                      tv_strerror(drc));
+            else if (sent && o->verbose)
+                logf_("sealed %" PRIu64 " notices for the communes", sent);
+            ev = store_events(d);
             d->store_events = ev;
             (void)refresh_allow(d); /* new certificates or revocations */
             /* what changed is worked out once, not once per session */

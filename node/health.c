@@ -40,6 +40,15 @@ int tv_case_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], tv_case *o
     return w.any ? TV_OK : TV_ENOTFOUND;
 }
 
+int tv_case_from_rows(const store_case *rows, size_t n, tv_case *out)
+{
+    memset(out, 0, sizeof *out);
+    walk w = {out, 0};
+    for (size_t i = 0; i < n; i++)
+        (void)case_row(&rows[i], &w);
+    return w.any ? TV_OK : TV_ENOTFOUND;
+}
+
 typedef struct each_ctx {
     tv_case_person_fn fn;
     void *ctx;

@@ -22,6 +22,10 @@ typedef struct tv_case {
 /* The case of person ref. Returns 0, TV_ENOTFOUND (no case_status held) or a store error. */
 int tv_case_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], tv_case *out);
 
+/* The case of one person from their case_status rows in (HLC, origin) order. Returns 0,
+ * or TV_ENOTFOUND when n is 0. */
+int tv_case_from_rows(const store_case *rows, size_t n, tv_case *out);
+
 /* Calls fn once for each person with a case_status held, in pseudonym order. Returns 0,
  * fn's first non-zero result, or a store error. */
 typedef int (*tv_case_person_fn)(const uint8_t ref[TV_PERSON_REF_BYTES], void *ctx);

@@ -415,9 +415,10 @@ static const char *parse_bhyt(const fields *fs, tv_card *out)
      * with a new job or a move */
     memcpy(out->id.norm, card + 5, 10);
     out->id.norm[10] = '\0';
-    /* like a CMND: the object type and the last two digits show */
+    /* like a CMND: the last two digits show; not the object type, which says more about
+     * the holder (a child, a pensioner, a poor household) than a guard needs */
     for (size_t i = 0; i < 15; i++)
-        out->id.masked[i] = (i < 2 || i >= 13) ? card[i] : '*';
+        out->id.masked[i] = i >= 13 ? card[i] : '*';
     out->id.masked[15] = '\0';
     return NULL;
 }

@@ -2,6 +2,7 @@
 #include "node/node.h"
 #include "crdt/cert.h"
 #include "crdt/error.h"
+#include "crdt/sealed.h"
 #include "crdt/mp.h"
 #include "net/sync.h"
 #include "node/fileio.h"
@@ -328,6 +329,25 @@ static int epoch_check(tv_node *n)
     return TV_OK;
 }
 
+/* A health node opens the health audience's sealed events as it applies them: once
+ * unlocked, its store gets the province key (store_sealed_key_set, locked memory). */
+static void sealed_key_install(tv_node *n)
+{
+    store_txn *t;
+    int health = 0;
+    crdt_cert *own = malloc(sizeof *own);
+    if (own && store_read_begin(n->st, &t) == TV_OK) {
+        health = store_cert_get(t, n->id.pk, own, NULL, NULL) == TV_OK &&
+                 (own->flags & CRDT_CERT_F_HEALTH) != 0;
+        store_read_end(t);
+    }
+    free(own);
+    if (!health) return;
+    uint8_t kp[TV_TRACING_KEY_BYTES];
+    if (tv_node_province_key(n, kp) == TV_OK) store_sealed_key_set(n->st, kp);
+    sodium_memzero(kp, sizeof kp);
+}
+
 /* Loads the secrets s (opened with key) into n. */
 static int secrets_install(tv_node *n, const tv_secrets *s, const uint8_t key[TV_FILE_KEY_BYTES])
 {
@@ -342,6 +362,7 @@ static int secrets_install(tv_node *n, const tv_secrets *s, const uint8_t key[TV
     memcpy(n->tracing_key, s->tracing_key, sizeof n->tracing_key);
     memcpy(n->file_key, key, sizeof n->file_key);
     n->unlocked = 1;
+    if (n->st) sealed_key_install(n);
     return TV_OK;
 }
 
@@ -627,12 +648,12 @@ static int unit_ok(const tv_node *n, uint32_t type, const void *ev)
     }
 }
 
-static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_out)
+/* Adds an event stamped hlc (from the node's clock, rising). */
+static int add_event_at(tv_node *n, uint32_t type, const void *ev, uint64_t hlc, uint64_t *hlc_out)
 {
     if (!unit_ok(n, type, ev)) return TV_ESCOPE;
     crdt_batch_builder *b = open_builder(n);
     if (!b) return TV_ELIMIT;
-    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
     size_t before = b->events.size;
     int rc = TV_EINVAL;
     switch (type) {
@@ -664,8 +685,8 @@ static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_ou
     case CRDT_EV_RISK_LEVEL:
         rc = crdt_event_pack_risk(&b->pk, hlc, ev);
         break;
-    case CRDT_EV_CASE_STATUS:
-        rc = crdt_event_pack_case(&b->pk, hlc, ev);
+    case CRDT_EV_SEALED:
+        rc = crdt_event_pack_sealed(&b->pk, hlc, ev);
         break;
     case CRDT_EV_UNIT:
         rc = crdt_event_pack_unit(&b->pk, hlc, ev);
@@ -679,6 +700,13 @@ static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_ou
     n->pending_events++;
     if (hlc_out) *hlc_out = hlc;
     return TV_OK;
+}
+
+static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_out)
+{
+    if (!unit_ok(n, type, ev)) return TV_ESCOPE;
+    if (!open_builder(n)) return TV_ELIMIT;
+    return add_event_at(n, type, ev, crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms()), hlc_out);
 }
 
 int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out)
@@ -734,10 +762,32 @@ static int cert_allows(tv_node *n, crdt_text unit, int health)
     return rc;
 }
 
-int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out)
+int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint32_t type,
+                       const void *inner, uint64_t inner_hlc, uint64_t *hlc_out)
 {
-    int rc = cert_allows(n, c->unit, 1);
-    return rc ? rc : add_event(n, CRDT_EV_CASE_STATUS, c, hlc_out);
+    if (type != CRDT_EV_CASE_STATUS && type != CRDT_EV_EXPOSURE) return TV_EINVAL;
+    int rc = TV_OK;
+    crdt_text own = {n->unit, (uint32_t)strlen(n->unit)};
+    rc = cert_allows(n, type == CRDT_EV_CASE_STATUS ? ((const crdt_case *)inner)->unit : own, 1);
+    if (rc) return rc;
+    if (!open_builder(n)) return TV_ELIMIT;
+    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    uint64_t ih = inner_hlc ? inner_hlc : hlc;
+    rc = type == CRDT_EV_CASE_STATUS ? crdt_event_pack_case(&pk, ih, inner)
+                                     : crdt_event_pack_exposure(&pk, ih, inner);
+    uint8_t nonce[CRDT_SEALED_NONCE_BYTES], box[CRDT_SEALED_BOX_BYTES_MAX];
+    crdt_sealed_event se;
+    randombytes_buf(nonce, sizeof nonce);
+    if (rc == TV_OK)
+        rc = crdt_sealed_seal(&se, box, (const uint8_t *)sb.data, sb.size, key, n->id.pk, nonce);
+    if (sb.data) sodium_memzero(sb.data, sb.alloc);
+    msgpack_sbuffer_destroy(&sb);
+    if (rc == TV_OK) rc = add_event_at(n, CRDT_EV_SEALED, &se, hlc, hlc_out);
+    return rc;
 }
 
 int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out)
@@ -945,6 +995,11 @@ int tv_node_set_tracing(tv_node *n, uint8_t kind, const char *unit,
 int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
 {
     return tv_node_set_tracing(n, TV_TRACING_PROVINCE, "", key);
+}
+
+int tv_node_opens_health(const tv_node *n)
+{
+    return store_sealed_key_held(n->st);
 }
 
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])

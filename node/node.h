@@ -136,8 +136,15 @@ int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
 /* Health events: only a node whose certificate has the health flag and covers the unit may
  * author them (TV_EPERM: no health flag or not enrolled; TV_ESCOPE: the unit is outside
  * its scope). */
-int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out);
 int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out);
+/* Adds a sealed event (PROTOCOL.md §2.11): the inner event of type (CRDT_EV_CASE_STATUS: a
+ * crdt_case, which this node must be allowed to set as above; CRDT_EV_EXPOSURE: a
+ * crdt_exposure) stamped inner_hlc (0: the sealed event's own HLC), sealed with a fresh
+ * random nonce for the audience of key (the province's pseudonym key for the health nodes,
+ * a commune's for that commune). Peers refuse sealed events from a node without the health
+ * flag. Returns 0, TV_EINVAL, TV_EPERM, TV_ESCOPE, TV_ELIMIT or TV_ENOMEM. */
+int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint32_t type,
+                       const void *inner, uint64_t inner_hlc, uint64_t *hlc_out);
 /* Names a unit and places it in the unit tree: a unit under this node's scope (a village
  * <commune>.<local>, or a commune placed in a district) or this node's own unit. Returns
  * TV_EPERM when not enrolled, TV_ESCOPE outside its scope, else as add_event. */
@@ -196,11 +203,15 @@ int tv_node_set_tracing(tv_node *n, uint8_t kind, const char *unit,
 /* tv_node_set_tracing with kind province (enrolment installs the province's key). */
 int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES]);
 
+/* 1 when this node is a health node (its certificate carries the health flag) holding the
+ * province key: its store opens the health audience's sealed events; else 0. */
+int tv_node_opens_health(const tv_node *n);
+
 /* The province-wide tracing key, into out: 0, TV_ELOCKED, or TV_ENOTFOUND when this node
  * does not hold it. */
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
 /* The pseudonym key of commune unit, into out: derived from the province key where this
- * node holds it, else this node's own key when unit is its own. Returns 0 or
+ * node holds it, else this node's own key when unit is its own. Returns 0, TV_ELOCKED or
  * TV_ENOTFOUND. */
 int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES]);
 

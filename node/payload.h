@@ -69,9 +69,10 @@ int tv_short_code_parse(const char *text, uint8_t prefix[TV_SHORT_CODE_PREFIX_BY
  *
  *   TV1:<base32 of person ref (16) | birth year (2, 0 unknown) | key id (8) | sig (64)>:<display>
  *
- * display is the masked form staff may see ("Nguyễn V** A · 001*******45", UTF-8, at most
+ * display is the masked form staff may see ("Nguyễn V** A · **********45", UTF-8, at most
  * TV_PERSON_DISPLAY_BYTES - 1 bytes); the signature is Ed25519 by the issuing node over
- * TV_PERSON_SIGN_CONTEXT || ref || birth year || display. No personal data in clear. */
+ * TV_PERSON_SIGN_CONTEXT || ref || birth year || display. No personal data in clear.
+ * truyvet issues cards with birth year 0: beside a masked CCCD a year gives away digits. */
 #define TV_PERSON_CARD_PREFIX "TV1:"
 #define TV_PERSON_SIGN_CONTEXT "truyvet/person-card/v1"
 #define TV_PERSON_DISPLAY_BYTES 64 /* with its NUL: what a scan's masked field holds */

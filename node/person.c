@@ -54,15 +54,15 @@ int tv_person_parse_typed(const char *text, tv_person_id *out, const char **why)
     if (n == 12) {
         out->kind = TV_ID_CCCD;
         memcpy(out->norm, d, n + 1);
-        mask(out->masked, d, 3, 2);
+        mask(out->masked, d, 0, 2);
     } else if (n == 9) {
         out->kind = TV_ID_CMND;
         memcpy(out->norm, d, n + 1);
-        mask(out->masked, d, 2, 2);
+        mask(out->masked, d, 0, 2);
     } else if ((n == 10 || n == 11) && d[0] == '0') {
         out->kind = TV_ID_PHONE;
         memcpy(out->norm, d, n + 1);
-        mask(out->masked, d, 2, 4);
+        mask(out->masked, d, 2, 2);
     } else {
         *why = "a phone number has 10 digits starting with 0, a CCCD number 12 digits, "
                "a CMND number 9 digits";
@@ -94,4 +94,27 @@ void tv_commune_key_derive(const uint8_t province_key[TV_TRACING_KEY_BYTES], con
     crypto_generichash_update(&h, (const uint8_t *)unit, strlen(unit));
     crypto_generichash_final(&h, out, TV_TRACING_KEY_BYTES);
     sodium_memzero(&h, sizeof h);
+}
+
+static int number_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '*';
+}
+
+void tv_masked_narrow(char *s)
+{
+    static const char sep[] = " · ";
+    char *num = s;
+    for (char *p = s; (p = strstr(p, sep)) != NULL; p++)
+        num = p + sizeof sep - 1;
+    size_t n = strlen(num), stars = 0;
+    if (n < 9 || n > 15) return;
+    for (size_t i = 0; i < n; i++) {
+        if (!number_char(num[i])) return;
+        stars += num[i] == '*';
+    }
+    if (!stars) return;
+    size_t head = (n == 10 || n == 11) && num[0] == '0' && num[1] >= '0' && num[1] <= '9' ? 2 : 0;
+    for (size_t i = head; i < n - 2; i++)
+        num[i] = '*';
 }

@@ -42,7 +42,7 @@ int tv_poster_write(const char *path, const tv_poster *p);
 typedef struct tv_card_face {
     const char *payload; /* the personal code */
     const char *display; /* the masked name and id */
-    const char *line2;   /* e.g. the year of birth and the issuing commune */
+    const char *line2;   /* e.g. the issuing commune */
 } tv_card_face;
 
 /* Writes n cards to path, in the format of its extension: one card per page, the page the

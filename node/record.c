@@ -160,6 +160,7 @@ void tv_person_display(char *out, size_t cap, const char *name_masked, const cha
         snprintf(out, cap, "%s · %s", name_masked, id_masked);
     else
         snprintf(out, cap, "%s", id_masked);
+    tv_masked_narrow(out);
 }
 
 int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
@@ -187,9 +188,10 @@ int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
         return rc;
     }
     if (rc != TV_ENOTFOUND) return rc;
-    if (scan_masked.n)
+    if (scan_masked.n) {
         snprintf(out, cap, "%.*s", (int)scan_masked.n, scan_masked.p);
-    else
+        tv_masked_narrow(out);
+    } else
         snprintf(out, cap, "?");
     return TV_OK;
 }
@@ -284,9 +286,10 @@ static int add_person(tv_recorder *r, const tv_card *c, tv_scan_done *done,
     memset(done, 0, sizeof *done);
     tv_card_ref(c, r->n->tracing_key, done->ref);
     int card = c->kind == TV_CARD_TRUYVET;
-    if (card)
+    if (card) { /* a card issued under the older, wider masks shows and is kept narrowed */
         snprintf(done->masked, sizeof done->masked, "%s", c->pcard.display);
-    else
+        tv_masked_narrow(done->masked);
+    } else
         tv_person_display(done->masked, sizeof done->masked, c->name_masked, c->id.masked);
     int rc;
     if (card) {
@@ -302,8 +305,8 @@ static int add_person(tv_recorder *r, const tv_card *c, tv_scan_done *done,
     if (with_person) {
         crdt_person p = {.unit = {r->n->unit, (uint32_t)strlen(r->n->unit)},
                          .name_masked = {c->name_masked, (uint32_t)strlen(c->name_masked)},
-                         .id_masked = {c->id.masked, (uint32_t)strlen(c->id.masked)},
-                         .birth_year = c->birth_year > 0 ? (uint32_t)c->birth_year : 0};
+                         .id_masked = {c->id.masked, (uint32_t)strlen(c->id.masked)}};
+        /* no birth year: beside a masked CCCD it gives away three more digits */
         memcpy(p.person, done->ref, TV_PERSON_REF_BYTES);
         tv_details d;
         details_of(c, &d);
@@ -315,7 +318,7 @@ static int add_person(tv_recorder *r, const tv_card *c, tv_scan_done *done,
         if (rc) return rc;
         done->new_person = 1;
     }
-    *scan_masked = (k || with_person) ? "" : card ? c->pcard.display : c->id.masked;
+    *scan_masked = (k || with_person) ? "" : card ? done->masked : c->id.masked;
     return TV_OK;
 }
 

@@ -106,12 +106,14 @@ int tv_recorder_person(tv_recorder *r, const tv_card *c, tv_scan_done *done);
 int tv_recorder_committed(tv_recorder *r);
 int tv_recorder_discarded(tv_recorder *r);
 
-/* The display of a person for staff: "Nguyễn V** A · 09****5678", or the masked id alone. */
+/* The display of a person for staff: "Nguyễn V** A · 09******78", or the masked id alone.
+ * A masked number stored under the older, wider masks shows narrowed (tv_masked_narrow). */
 void tv_person_display(char *out, size_t cap, const char *name_masked, const char *id_masked);
 
 /* The display of the person a stored scan names, from what t holds: the person event's
  * masked name and id when there is one, else scan_masked (what the scan itself carries,
- * empty when a person event was meant to), else "?". Returns 0 or a store error. */
+ * empty when a person event was meant to), else "?"; narrowed as tv_person_display.
+ * Returns 0 or a store error. */
 int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
                           crdt_text scan_masked, char *out, size_t cap);
 

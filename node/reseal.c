@@ -1,10 +1,12 @@
 /* Re-sealing to the health nodes what was sealed to this node alone (see reseal.h). */
 #include "node/reseal.h"
 #include "crdt/error.h"
+#include "node/person.h"
 #include "node/seal.h"
 
 #include <msgpack.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,10 +103,15 @@ static int reseal_one(const uint8_t ref[TV_PERSON_REF_BYTES], const store_person
     tv_details d;
     rc = tv_unseal_details(old, &c->n->id, &d);
     if (rc) rc = TV_ECORRUPT; /* this node sealed it to itself: it must open */
+    /* the masked number narrowed to the current masks and no birth year, should the old
+     * event have been written under older ones */
+    char id[CRDT_MASKED_BYTES_MAX + 1];
+    snprintf(id, sizeof id, "%.*s", (int)old->id_masked.n,
+             old->id_masked.n ? old->id_masked.p : "");
+    tv_masked_narrow(id);
     crdt_person np = {.unit = old->unit,
                       .name_masked = old->name_masked,
-                      .id_masked = old->id_masked,
-                      .birth_year = old->birth_year};
+                      .id_masked = {id, (uint32_t)strlen(id)}};
     memcpy(np.person, ref, TV_PERSON_REF_BYTES);
     if (rc == TV_OK) rc = seal_add(c, &d, &np);
     sodium_memzero(&d, sizeof d);

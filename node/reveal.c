@@ -38,7 +38,6 @@ int tv_person_rec_load(tv_node *n, const uint8_t ref[TV_PERSON_REF_BYTES], tv_pe
     r->p = ev.u.person;
     copy_text(r->name_masked, sizeof r->name_masked, r->p.name_masked);
     copy_text(r->id_masked, sizeof r->id_masked, r->p.id_masked);
-    r->birth_year = r->p.birth_year;
     return TV_OK;
 }
 

@@ -12,7 +12,6 @@
 typedef struct tv_person_rec {
     char name_masked[CRDT_MASKED_BYTES_MAX + 1];
     char id_masked[CRDT_MASKED_BYTES_MAX + 1];
-    uint32_t birth_year;
     uint8_t origin[TV_NODE_ID_BYTES];
     uint64_t hlc;
     crdt_person p; /* borrows from raw */

@@ -515,7 +515,7 @@ static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
         uint64_t person = rng_below(&s->r, SIM_PERSONS);
         memset(sc.person, 0, sizeof sc.person);
         memcpy(sc.person, &person, sizeof person);
-        snprintf(masked, sizeof masked, "09****%04u", (unsigned)(person % 10000));
+        snprintf(masked, sizeof masked, "09******%02u", (unsigned)(person % 100));
         sc.masked = (crdt_text){masked, (uint32_t)strlen(masked)};
         uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
         if (crdt_event_pack_scan(&b.pk, hlc, &sc)) die("cannot pack a scan");
@@ -680,7 +680,7 @@ static void forge(sim *s, slink *l)
     }
     uint64_t hlc = crdt_hlc_make(crdt_hlc_ms(f.hlc_max) + 1, 0);
     crdt_scan sc = {.unit = {c->unit, (uint32_t)strlen(c->unit)},
-                    .masked = {"09****0000", 10},
+                    .masked = {"09******00", 10},
                     .method = CRDT_METHOD_STAFF,
                     .at_ms = s->now};
     if (kind == 2) sc.unit = (crdt_text){"99999", 5}; /* outside the commune's scope */
@@ -981,7 +981,7 @@ static void hijack(sim *s, int signer, int b, int v, int kind)
         memcpy(e.scan.venue, B->venue[v], TV_VENUE_ID_BYTES);
         memcpy(e.scan.person, forged_person, sizeof forged_person);
         e.scan.unit = unit;
-        e.scan.masked = (crdt_text){"09****9999", 10};
+        e.scan.masked = (crdt_text){"09******99", 10};
         e.scan.method = CRDT_METHOD_STAFF;
         e.scan.at_ms = s->now;
         what = "a scan at another commune's venue";
@@ -1249,7 +1249,7 @@ static void revoked_inject(sim *s)
     memcpy(e.scan.venue, C->venue[0], TV_VENUE_ID_BYTES);
     memcpy(e.scan.person, forged_person, sizeof forged_person);
     e.scan.unit = (crdt_text){C->unit, (uint32_t)strlen(C->unit)};
-    e.scan.masked = (crdt_text){"09****9999", 10};
+    e.scan.masked = (crdt_text){"09******99", 10};
     e.scan.method = CRDT_METHOD_STAFF;
     e.scan.at_ms = s->now;
     insider_send(s, s->rev_d, 0, &e, NULL, "a revoked district's batch");

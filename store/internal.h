@@ -34,6 +34,8 @@ enum store_table {
     T_UNITS,       /* unit(16, NUL-padded) -> hlc(8) origin(32) parent(16, NUL-padded) name */
     T_VENUE_REG,   /* venue(8) -> registrar(32) unit(16, NUL-padded): who registered it, where */
     T_PARKED,      /* origin(32) -> reason(1) due_ms(8) batch: a batch that waits (§3.3) */
+    T_SEALED,      /* tag(8) hlc(8) origin_no(4) seq(8) -> nothing: sealed events by audience */
+    T_SEALED_SENT, /* digest(16) -> nothing: what this health node has sealed already */
     T_COUNT_
 };
 
@@ -58,6 +60,8 @@ struct store {
     void *apply_scratch; /* per-batch accumulators of apply.c, reused */
     crdt_event *events;  /* a batch's decoded events (CRDT_BATCH_EVENTS_MAX + 1), reused */
     uint8_t inert[CRDT_BATCH_EVENTS_MAX + 1]; /* per event: kept as bytes only (trust.c) */
+    /* the health audience's key (store_sealed_key_set), in locked memory; NULL: none */
+    uint8_t *health_key;
 };
 
 struct store_txn {
@@ -180,6 +184,10 @@ int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a case_status or risk_level event (health.c); other types: 0. */
 int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Indexes a sealed event by its tag, and at a node holding the health audience's key
+ * applies the case status it carries when the tag is that audience's (sealed.c). */
+int store_sealed_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
+                        uint32_t origin_no, uint64_t seq, int own);
 /* A unit code as a fixed-width key: NUL-padded to UNIT_KEY_BYTES. */
 static inline void store_unit_key_(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
 {

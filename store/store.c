@@ -32,6 +32,8 @@ static const char *const table_names[T_COUNT_] = {
     [T_UNITS] = "units",
     [T_VENUE_REG] = "venue_registrations",
     [T_PARKED] = "parked",
+    [T_SEALED] = "sealed",
+    [T_SEALED_SENT] = "sealed_sent",
 };
 
 int store_err_(store_txn *t, int rc)
@@ -107,6 +109,7 @@ void store_close(store *s)
     if (!s) return;
     mdb_env_close(s->env);
     store_cert_memo_free_(s);
+    store_sealed_key_set(s, NULL);
     free(s->apply_scratch);
     free(s->events);
     free(s);

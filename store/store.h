@@ -16,6 +16,7 @@
 #include "crdt/cert.h"
 #include "crdt/hll.h"
 #include "crdt/ids.h"
+#include "crdt/sealed.h"
 #include "crdt/vv.h"
 
 #include <stddef.h>
@@ -153,6 +154,8 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
 #define STORE_RULE_T7                                                                              \
     "T7: every certificate from the origin up to the root is held, unrevoked, unexpired"
 #define STORE_RULE_S1 "S1: every event lies within its origin's scope"
+#define STORE_RULE_S2                                                                              \
+    "S2: a case status travels sealed, and only a health node seals (an exposure: inside only)"
 #define STORE_RULE_V1 "V1: a venue is registered only by the node its id is derived from"
 #define STORE_RULE_V2 "V2: an event about a venue names the venue's registered unit, in scope"
 #define STORE_RULE_V3 "V3: an event about a venue waits for the venue's registration"
@@ -410,6 +413,36 @@ int store_risks_foreach(store_txn *t, const char *unit, store_risk_fn fn, void *
  * for a local unit (<commune>.<local>) without one, its commune's. Returns 0 (*out set),
  * TV_ENOTFOUND or a store error. */
 int store_risk_at(store_txn *t, const char *unit, int64_t at_ms, store_risk *out);
+
+/* --- sealed health events (sealed.c) ------------------------------------------------------ */
+
+/* Gives the store the health audience's key (the province's pseudonym key: a health node
+ * only), kept in locked memory and wiped when replaced, removed (key NULL) or the store is
+ * closed. With it, the apply path opens each sealed event of that audience and applies the
+ * case status inside to the cases view; without it, sealed events are only indexed by tag.
+ * Set it before applying anything. */
+void store_sealed_key_set(store *s, const uint8_t key[32]);
+/* Whether the store holds the health audience's key. */
+int store_sealed_key_held(const store *s);
+
+/* One sealed event held: its event id, its HLC and its fields, which borrow from the
+ * stored batch (valid until the transaction ends). */
+typedef struct store_sealed {
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint64_t seq, hlc;
+    crdt_sealed_event ev;
+} store_sealed;
+typedef int (*store_sealed_fn)(const store_sealed *s, void *ctx);
+/* Every sealed event with audience tag `tag`, in (HLC, origin) order. Stops at fn's first
+ * non-zero result and returns it; TV_ECORRUPT when the index names an event not held. */
+int store_sealed_foreach(store_txn *t, const uint8_t tag[CRDT_SEALED_TAG_BYTES], store_sealed_fn fn,
+                         void *ctx);
+
+/* What a health node has sealed already, each named by a digest of the audience and what
+ * was said (node/downflow.c): 1 when digest is recorded, 0 when not, or a store error. */
+#define STORE_SENT_DIGEST_BYTES 16
+int store_sealed_sent(store_txn *t, const uint8_t digest[STORE_SENT_DIGEST_BYTES]);
+int store_sealed_sent_put(store_txn *t, const uint8_t digest[STORE_SENT_DIGEST_BYTES]);
 
 /* --- local units (units.c) ------------------------------------------------------------ */
 

@@ -632,8 +632,13 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
     case CRDT_EV_PERSON:
         return crdt_cert_covers(oc, ev->u.person.unit.p, ev->u.person.unit.n) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_CASE_STATUS:
-        return crdt_cert_health_covers(oc, ev->u.cstatus.unit.p, ev->u.cstatus.unit.n) ? TV_OK
-                                                                                       : TV_ESCOPE;
+    case CRDT_EV_EXPOSURE:
+        *rule = STORE_RULE_S2; /* only ever inside a sealed event */
+        return TV_ESCOPE;
+    case CRDT_EV_SEALED:
+        /* only a health node writes what only health nodes and one commune may read */
+        *rule = STORE_RULE_S2;
+        return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_RISK_LEVEL:
         return crdt_cert_health_covers(oc, ev->u.risk.unit.p, ev->u.risk.unit.n) ? TV_OK
                                                                                  : TV_ESCOPE;

@@ -87,7 +87,7 @@ for n, i in acked:
     venue, person, direction, _ = rows[n - 1].split(",")
     f = ev["fields"]
     if ev["type"] != "scan" or f["venue"] != venue or f["direction"] != direction \
-            or (f["masked"] or shown.get(f["person"])) != person[:2] + "****" + person[-4:]:
+            or (f["masked"] or shown.get(f["person"])) != person[:2] + "******" + person[-2:]:
         sys.exit(f"event {i} acknowledged for line {n} is not that row's scan: {ev}")
 print(len(acked))
 EOF

@@ -191,7 +191,7 @@ static void test_cccd_seven_fields(void **state)
     assert_int_equal(c.kind, TV_CARD_CCCD);
     assert_int_equal(c.id.kind, TV_ID_CCCD);
     assert_string_equal(c.id.norm, "001099012345");
-    assert_string_equal(c.id.masked, "001*******45");
+    assert_string_equal(c.id.masked, "**********45");
     assert_string_equal(c.cmnd, "123456789");
     assert_string_equal(c.name, "Nguyễn Văn An");
     assert_string_equal(c.name_masked, "Nguyễn V** A");
@@ -401,7 +401,7 @@ static void test_bhyt_2018(void **state)
     assert_int_equal(c.kind, TV_CARD_BHYT);
     assert_int_equal(c.id.kind, TV_ID_BHYT);
     assert_string_equal(c.id.norm, "0123456789"); /* the social-insurance number */
-    assert_string_equal(c.id.masked, "HS***********89");
+    assert_string_equal(c.id.masked, "*************89");
     assert_string_equal(c.bhyt_card, "HS4010123456789");
     assert_string_equal(c.name, "Nguyễn Văn An");
     assert_string_equal(c.name_masked, "Nguyễn V** A");
@@ -594,7 +594,7 @@ static void test_typed(void **state)
     assert_int_equal(c.kind, TV_CARD_TYPED);
     assert_int_equal(c.id.kind, TV_ID_PHONE);
     assert_string_equal(c.id.norm, "0912345678");
-    assert_string_equal(c.id.masked, "09****5678");
+    assert_string_equal(c.id.masked, "09******78");
     assert_string_equal(c.phone, "0912345678");
     assert_string_equal(c.name, "");
     assert_string_equal(c.name_masked, "");

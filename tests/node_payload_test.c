@@ -150,7 +150,7 @@ static void test_person_card(void **state)
     for (size_t i = 0; i < sizeof ref; i++)
         ref[i] = (uint8_t)(i * 17);
     tv_person_card c, back;
-    const char *display = "Nguyễn V** A · 001*******45";
+    const char *display = "Nguyễn V** A · **********45";
     assert_int_equal(tv_person_card_sign(&c, ref, 1999, display, &id), 0);
     char text[TV_PERSON_CARD_MAX];
     tv_person_card_format(text, &c);

@@ -31,19 +31,51 @@ static void refuse(const char *text)
 static void test_phones(void **state)
 {
     (void)state;
-    expect("0912345678", TV_ID_PHONE, "0912345678", "09****5678");
-    expect("0912 345 678", TV_ID_PHONE, "0912345678", "09****5678");
-    expect("+84912345678", TV_ID_PHONE, "0912345678", "09****5678");
-    expect("+84 912-345-678", TV_ID_PHONE, "0912345678", "09****5678");
-    expect("84912345678", TV_ID_PHONE, "0912345678", "09****5678");
-    expect("02583123456", TV_ID_PHONE, "02583123456", "02*****3456"); /* a landline */
+    expect("0912345678", TV_ID_PHONE, "0912345678", "09******78");
+    expect("0912 345 678", TV_ID_PHONE, "0912345678", "09******78");
+    expect("+84912345678", TV_ID_PHONE, "0912345678", "09******78");
+    expect("+84 912-345-678", TV_ID_PHONE, "0912345678", "09******78");
+    expect("84912345678", TV_ID_PHONE, "0912345678", "09******78");
+    expect("02583123456", TV_ID_PHONE, "02583123456", "02*******56"); /* a landline */
 }
 
 static void test_id_numbers(void **state)
 {
     (void)state;
-    expect("001099012345", TV_ID_CCCD, "001099012345", "001*******45");
-    expect("123456789", TV_ID_CMND, "123456789", "12*****89");
+    expect("001099012345", TV_ID_CCCD, "001099012345", "**********45");
+    expect("123456789", TV_ID_CMND, "123456789", "*******89");
+}
+
+static void narrowed(const char *in, const char *want)
+{
+    char s[64];
+    strcpy(s, in);
+    tv_masked_narrow(s);
+    assert_string_equal(s, want);
+}
+
+/* Masks written under the older rules show under the current ones; anything else stays. */
+static void test_narrow(void **state)
+{
+    (void)state;
+    narrowed("09****5678", "09******78");
+    narrowed("02*****3456", "02*******56");
+    narrowed("001*******45", "**********45");
+    narrowed("12*****89", "*******89");
+    narrowed("HS***********89", "*************89");
+    narrowed("Nguyễn V** A · 001*******45", "Nguyễn V** A · **********45");
+    narrowed("Trần T** B** N · HS***********89", "Trần T** B** N · *************89");
+    narrowed("Nguyễn V** A · 09****5678", "Nguyễn V** A · 09******78");
+    /* already narrow, not a masked number, or too short or long to be one */
+    narrowed("09******78", "09******78");
+    narrowed("**********45", "**********45");
+    narrowed("Nguyễn V** A", "Nguyễn V** A");
+    narrowed("0912345678", "0912345678");
+    narrowed("A**", "A**");
+    narrowed("12****89", "12****89");
+    narrowed("HS4**********6789", "HS4**********6789");
+    narrowed("09 ****5678", "09 ****5678");
+    narrowed("", "");
 }
 
 static void test_refused(void **state)
@@ -113,7 +145,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_phones),      cmocka_unit_test(test_id_numbers),
         cmocka_unit_test(test_refused),     cmocka_unit_test(test_ref_keyed_and_stable),
-        cmocka_unit_test(test_commune_key),
+        cmocka_unit_test(test_commune_key), cmocka_unit_test(test_narrow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

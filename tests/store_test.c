@@ -346,7 +346,7 @@ static void make_logs(log_set *ls, test_rng *rng)
                     static const uint8_t box[60] = {1, 2, 3};
                     crdt_person pe = {.unit = {"22333", 5},
                                       .name_masked = {"Nguyễn V** A", 14},
-                                      .id_masked = {"09****5678", 10},
+                                      .id_masked = {"09******78", 10},
                                       .birth_year = 1990 + (uint32_t)test_rng_below(rng, 3),
                                       .nsealed = 1};
                     memset(pe.person, (int)test_rng_below(rng, 4), TV_PERSON_REF_BYTES);
@@ -1329,7 +1329,13 @@ static int log_try_end(one_log *l, crdt_batch_builder *b)
     return rc;
 }
 
-static int log_health(one_log *l, int risk, const char *unit, uint8_t v, int64_t at_ms)
+/* The health audience's key of these tests (a province's pseudonym key). */
+static const uint8_t health_key[32] = {0x5a, 0x5a, 0x5a, 1, 2, 3};
+
+/* Writes a risk level, or a case status sealed for the health audience (PROTOCOL.md
+ * §2.11); plain: the case status in clear, as it travelled before. */
+static int log_health_as(one_log *l, int risk, const char *unit, uint8_t v, int64_t at_ms,
+                         int plain)
 {
     crdt_batch_builder b;
     log_begin(l, &b);
@@ -1344,9 +1350,37 @@ static int log_health(one_log *l, int risk, const char *unit, uint8_t v, int64_t
                        .sampled_ms = CRDT_TIME_NONE,
                        .at_ms = CRDT_TIME_NONE};
         memcpy(c.person, person, sizeof person);
-        assert_int_equal(crdt_event_pack_case(&b.pk, l->hlc, &c), 0);
+        if (plain) {
+            assert_int_equal(crdt_event_pack_case(&b.pk, l->hlc, &c), 0);
+        } else {
+            msgpack_sbuffer sb;
+            msgpack_packer pk;
+            msgpack_sbuffer_init(&sb);
+            msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+            assert_int_equal(crdt_event_pack_case(&pk, l->hlc, &c), 0);
+            uint8_t nonce[CRDT_SEALED_NONCE_BYTES] = {(uint8_t)l->seq, 9};
+            uint8_t box[CRDT_SEALED_BOX_BYTES_MAX];
+            crdt_sealed_event se;
+            assert_int_equal(crdt_sealed_seal(&se, box, (const uint8_t *)sb.data, sb.size,
+                                              health_key, l->id->pk, nonce),
+                             0);
+            assert_int_equal(crdt_event_pack_sealed(&b.pk, l->hlc, &se), 0);
+            msgpack_sbuffer_destroy(&sb);
+        }
     }
     return log_try_end(l, &b);
+}
+
+static int log_health(one_log *l, int risk, const char *unit, uint8_t v, int64_t at_ms)
+{
+    return log_health_as(l, risk, unit, v, at_ms, 0);
+}
+
+static int count_sealed(const store_sealed *x, void *arg)
+{
+    (void)x;
+    (*(int *)arg)++;
+    return 0;
 }
 
 static int risk_level_at(store *s, const char *unit, int64_t at_ms)
@@ -1382,13 +1416,19 @@ static void test_health_views(void **state)
     test_identity(&root, 0xee); /* trust()'s root: the province, with the health flag */
     const crdt_identity *ids[] = {&commune};
     trust(s, ids, 1);
+    store_sealed_key_set(s, health_key); /* this store is a health node's */
     one_log lc = {.s = s, .id = &commune}, lp = {.s = s, .id = &root};
     const int64_t d1 = 1633021200000, day = 86400000;
 
-    /* a commune is no health node: refused, and nothing of it held */
+    /* a commune is no health node: its sealed status is refused, and nothing of it held */
     assert_int_equal(log_health(&lc, 0, "22333", CRDT_CASE_F0, d1), TV_ESCOPE);
+    assert_string_equal(lc.rule, STORE_RULE_S2);
     assert_int_equal(log_health(&lc, 1, "22333", 2, d1), TV_ESCOPE);
     assert_int_equal(frontier(s, commune.pk).seq, 0);
+    /* and a case status in clear is refused from anyone, a health node too (S2) */
+    assert_int_equal(log_health_as(&lp, 0, "22333", CRDT_CASE_F0, d1, 1), TV_ESCOPE);
+    assert_string_equal(lp.rule, STORE_RULE_S2);
+    assert_int_equal(frontier(s, root.pk).seq, 0);
 
     assert_int_equal(log_health(&lp, 1, "22333", 2, d1), 0);
     assert_int_equal(log_health(&lp, 1, "22333", 3, d1), 0); /* later: it stands */
@@ -1413,6 +1453,17 @@ static void test_health_views(void **state)
     assert_int_equal(statuses[0], 2);
     assert_int_equal(statuses[1], CRDT_CASE_F0);
     assert_int_equal(statuses[2], CRDT_CASE_CLEARED);
+    store_close(s);
+
+    /* the same log at a node without the health audience's key: indexed by tag only */
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    uint8_t tag[CRDT_SEALED_TAG_BYTES];
+    crdt_sealed_tag(tag, health_key);
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_sealed_foreach(t, tag, count_sealed, &n), 0);
+    store_read_end(t);
+    assert_int_equal(n, 2);
     store_close(s);
     test_rmdir(dir);
 }
@@ -1462,6 +1513,7 @@ static void test_case_counts_first_record(void **state)
         test_identity(&root, 0xee);
         test_identity(&district, 0x44);
         trust(s, NULL, 0);
+        store_sealed_key_set(s, health_key);
         assert_int_equal(store_write(s, health_node_fn, &district), 0);
         one_log lp = {.s = s, .id = &root}, ld = {.s = s, .id = &district};
         if (order == 0) { /* the district's record first */

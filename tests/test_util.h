@@ -60,7 +60,7 @@ static inline void test_identity(crdt_identity *id, uint8_t seed_byte)
 static inline crdt_scan test_scan(uint32_t k, int64_t at_ms)
 {
     crdt_scan s = {.unit = {"22333", 5},
-                   .masked = {"09****5678", 10},
+                   .masked = {"09******78", 10},
                    .direction = (uint8_t)(k & 1),
                    .method = CRDT_METHOD_STAFF,
                    .at_ms = at_ms};

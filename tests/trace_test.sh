@@ -64,36 +64,36 @@ for c in r["contacts"]:
 check "F1 at 15 minutes: X and I (30 each, by pseudonym), then E (exactly 15)"
 got=$(contacts "$C")
 top=$(head -n2 <<<"$got" | sort)
-[[ $top == $'F1 09****0001 30\nF1 09****0006 30' ]] || fail "the first two F1 are: $got"
-[[ $(sed -n 3p <<<"$got") == "F1 09****0004 15" && $(wc -l <<<"$got") -eq 3 ]] ||
+[[ $top == $'F1 09******01 30\nF1 09******06 30' ]] || fail "the first two F1 are: $got"
+[[ $(sed -n 3p <<<"$got") == "F1 09******04 15" && $(wc -l <<<"$got") -eq 3 ]] ||
     fail "F1 at 15 minutes: $got"
 
 check "--min-overlap 10m adds the 10-minute visit; touching visits never count"
 got=$(contacts "$C" --min-overlap 10m)
-grep -qx "F1 09\*\*\*\*0002 10" <<<"$got" || fail "with 10 minutes: $got"
-grep -q "0003" <<<"$got" && fail "a touching visit counted: $got"
+grep -qx "F1 09\*\*\*\*\*\*02 10" <<<"$got" || fail "with 10 minutes: $got"
+grep -q "09\*\*\*\*\*\*03" <<<"$got" && fail "a touching visit counted: $got"
 got=$(contacts "$C" --min-overlap 1m)
-grep -q "0003" <<<"$got" && fail "a touching visit counted at 1 minute: $got"
-grep -qx "F1 09\*\*\*\*0005 14" <<<"$got" || fail "the 14-minute visit at 1 minute: $got"
+grep -q "09\*\*\*\*\*\*03" <<<"$got" && fail "a touching visit counted at 1 minute: $got"
+grep -qx "F1 09\*\*\*\*\*\*05 14" <<<"$got" || fail "the 14-minute visit at 1 minute: $got"
 
 check "--margin 5m widens the case's visits"
 got=$(contacts "$C" --min-overlap 5m --margin 5m)
-grep -qx "F1 09\*\*\*\*0003 5" <<<"$got" || fail "with a 5-minute margin: $got"
+grep -qx "F1 09\*\*\*\*\*\*03 5" <<<"$got" || fail "with a 5-minute margin: $got"
 
 # From X (exposed from 08:30): Z at the café 09:00-09:30 (30) and Y 08:50-09:10 (20), W at
 # the market (30); from E (exposed from 08:45): W again at the market (15).
 check "--depth 2: through the F1s after their exposure; not V, not the case, not an F1"
 got=$(contacts "$C" --depth 2)
-[[ $(grep '^F2' <<<"$got") == $'F2 09****0007 45\nF2 09****0003 30\nF2 09****0002 20' ]] ||
+[[ $(grep '^F2' <<<"$got") == $'F2 09******07 45\nF2 09******03 30\nF2 09******02 20' ]] ||
     fail "F2: $got"
-grep -q "0008\|F2 09\*\*\*\*0000\|F2 09\*\*\*\*0001\|F2 09\*\*\*\*0004" <<<"$got" &&
+grep -q "09\*\*\*\*\*\*08\|F2 09\*\*\*\*\*\*00\|F2 09\*\*\*\*\*\*01\|F2 09\*\*\*\*\*\*04" <<<"$got" &&
     fail "F2 lists someone it must not: $got"
 python3 - "$W/trace.json" <<'EOF' || fail "the F2's via is not X"
 import json, sys
 r = json.load(open(sys.argv[1], encoding="utf-8"))
 by = {c["person"]: c for c in r["contacts"]}
-assert by["09****0007"]["via"] == by["09****0001"]["ref"]
-assert r["case"]["person"] == "09****0000"
+assert by["09******07"]["via"] == by["09******01"]["ref"]
+assert r["case"]["person"] == "09******00"
 assert [v["venue_name"] for v in r["visits"]] == ["Quán cà phê Biển", "Chợ Đầm"], r["visits"]
 EOF
 

@@ -142,7 +142,7 @@ resealed = people[3:]
 assert all(p["sealed_to"] == [sys.argv[2]] for p in resealed), resealed
 an = [p for p in resealed if p["person"] == sys.argv[3]]
 assert len(an) == 1 and an[0]["name_masked"] == "Nguyễn V** A", an
-assert an[0]["id_masked"] == "001*******45" and an[0]["birth_year"] == 1999, an
+assert an[0]["id_masked"] == "**********45" and "birth_year" not in an[0], an
 EOF
 "$TV" -d "$C" scan --venue "$V" --person 0987654321 >/dev/null 2>&1 || fail "a scan after enrolment"
 run "$TV" -d "$C" enroll accept "$W/c.cert" --json

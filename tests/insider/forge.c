@@ -12,18 +12,25 @@
  *        [--not-before-ms MS] [--days N]
  *   revoke HEX [--reason TEXT]
  *   venue --venue HEX [--unit U] [--name TEXT] [--owner-phone P] [--registers]
- *   scan --venue HEX --unit U --person TEXT [--at TIME] [--out]
+ *   scan --venue HEX --unit U --person TEXT [--at TIME] [--out] [--masked TEXT]
+ *   person --unit U --person TEXT --masked TEXT [--name TEXT] [--birth-year N]
+ *   card --person TEXT --display TEXT [--birth-year N]
  *   reminder --venue HEX --unit U [--note TEXT] [--count N]
  *   controller --venue HEX --unit U --phone P
  * --hlc-ms MS dates the batch's first event at MS (ms since the epoch) instead of the
- * node's clock. */
+ * node's clock. scan --masked, person and card write what a node of an older version
+ * wrote: a masked display of its choosing, a person event (sealed to the node itself) with
+ * a masked name and number and a birth year of its choosing; card prints a personal code
+ * signed by the node, with that display and birth year, and appends nothing. */
 #include "crdt/batch.h"
 #include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/event.h"
 #include "crdt/hlc.h"
 #include "node/node.h"
+#include "node/payload.h"
 #include "node/person.h"
+#include "node/seal.h"
 #include "node/timefmt.h"
 
 #include <getopt.h>
@@ -60,7 +67,9 @@ static const char usage_text[] =
     "       [--health] [--not-before-ms MS] [--days N]\n"
     "  revoke HEX [--reason TEXT]\n"
     "  venue --venue HEX [--unit U] [--name TEXT] [--owner-phone P] [--registers]\n"
-    "  scan --venue HEX --unit U --person TEXT [--at TIME] [--out]\n"
+    "  scan --venue HEX --unit U --person TEXT [--at TIME] [--out] [--masked TEXT]\n"
+    "  person --unit U --person TEXT --masked TEXT [--name TEXT] [--birth-year N]\n"
+    "  card --person TEXT --display TEXT [--birth-year N]\n"
     "  reminder --venue HEX --unit U [--note TEXT] [--count N]\n"
     "  controller --venue HEX --unit U --phone P\n"
     "Appends one batch to the node's own log in DIR, signed with its key, and prints the\n"
@@ -103,9 +112,9 @@ static crdt_text text_of(const char *s)
 /* Everything the options may say. */
 typedef struct opts {
     const char *subject, *role, *unit, *scope, *reason, *venue, *name, *owner_phone, *person, *at,
-        *note, *phone;
+        *note, *phone, *masked, *display;
     int health, registers, out;
-    uint64_t hlc_ms, not_before_ms, days, count;
+    uint64_t hlc_ms, not_before_ms, days, count, birth_year;
     int have_hlc, have_not_before;
 } opts;
 
@@ -241,6 +250,32 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
         crdt_batch_builder_note(b, hlc);
         return 0;
     }
+    if (strcmp(cmd, "person") == 0) {
+        if (need(o->unit, "--unit", cmd) || need(o->person, "--person", cmd) ||
+            need(o->masked, "--masked", cmd))
+            return 2;
+        tv_person_id id;
+        const char *why;
+        if (tv_person_parse_typed(o->person, &id, &why))
+            return usage("--person '%s': %s", o->person, why);
+        crdt_person p = {.unit = text_of(o->unit),
+                         .name_masked = text_of(o->name),
+                         .id_masked = text_of(o->masked),
+                         .birth_year = (uint32_t)o->birth_year};
+        tv_person_ref(&id, n->tracing_key, p.person);
+        tv_details d = {0};
+        memcpy(id.kind == TV_ID_PHONE ? d.phone : d.cccd, id.norm, 13); /* 10 to 12 digits */
+        static uint8_t boxes[CRDT_SEALED_MAX * TV_SEALED_BOX_MAX];
+        tv_sealer sealer;
+        if ((rc = tv_sealer_begin(&sealer, (const uint8_t(*)[TV_NODE_ID_BYTES])n->id.pk, 1)) ||
+            (rc = tv_seal_details(&sealer, &d, &p, boxes)))
+            return die("cannot seal", rc);
+        tv_sealer_end(&sealer);
+        if ((rc = crdt_event_pack_person(&b->pk, hlc, &p)))
+            return rc == TV_EINVAL ? usage("person: a field is not valid") : die("cannot pack", rc);
+        crdt_batch_builder_note(b, hlc);
+        return 0;
+    }
     if (need(o->venue, "--venue", cmd)) return 2;
     uint8_t venue[TV_VENUE_ID_BYTES];
     if (venue_id(o->venue, venue)) return 2;
@@ -270,7 +305,7 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
         if (tv_person_parse_typed(o->person, &id, &why))
             return usage("--person '%s': %s", o->person, why);
         crdt_scan s = {.unit = text_of(o->unit),
-                       .masked = text_of(id.masked),
+                       .masked = text_of(o->masked ? o->masked : id.masked),
                        .direction = o->out ? CRDT_DIR_OUT : CRDT_DIR_IN,
                        .method = CRDT_METHOD_STAFF,
                        .at_ms = tv_wall_ms()};
@@ -311,6 +346,26 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
     return usage("unknown command '%s'", cmd);
 }
 
+/* Prints a personal code for o->person signed by the node, with o->display and
+ * o->birth_year. Returns 0, 2 (usage) or 1 (failure). */
+static int card(tv_node *n, const opts *o)
+{
+    if (need(o->person, "--person", "card") || need(o->display, "--display", "card")) return 2;
+    tv_person_id id;
+    const char *why;
+    if (tv_person_parse_typed(o->person, &id, &why))
+        return usage("--person '%s': %s", o->person, why);
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    tv_person_ref(&id, n->tracing_key, ref);
+    tv_person_card pc;
+    int rc = tv_person_card_sign(&pc, ref, (int)o->birth_year, o->display, &n->id);
+    if (rc) return rc == TV_EINVAL ? usage("card: the display is not valid") : die("sign", rc);
+    char code[TV_PERSON_CARD_MAX];
+    tv_person_card_format(code, &pc);
+    puts(code);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {{"subject", required_argument, 0, 1},
@@ -333,6 +388,9 @@ int main(int argc, char **argv)
                                           {"count", required_argument, 0, 17},
                                           {"phone", required_argument, 0, 18},
                                           {"hlc-ms", required_argument, 0, 19},
+                                          {"masked", required_argument, 0, 20},
+                                          {"display", required_argument, 0, 21},
+                                          {"birth-year", required_argument, 0, 22},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
@@ -407,6 +465,16 @@ int main(int argc, char **argv)
                 return usage("--hlc-ms takes milliseconds since the epoch");
             o.have_hlc = 1;
             break;
+        case 20:
+            o.masked = optarg;
+            break;
+        case 21:
+            o.display = optarg;
+            break;
+        case 22:
+            if (parse_u64(optarg, &o.birth_year) || o.birth_year > 9999)
+                return usage("--birth-year takes a year");
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -429,6 +497,13 @@ int main(int argc, char **argv)
         free(n);
         free(b);
         return die(dir, rc);
+    }
+    if (strcmp(cmd, "card") == 0) { /* a personal code: printed, nothing appended */
+        int status = card(n, &o);
+        tv_node_close(n);
+        free(b);
+        free(n);
+        return status;
     }
     crdt_batch_builder_init(b);
     uint64_t hlc =
