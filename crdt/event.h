@@ -26,9 +26,12 @@ enum crdt_event_type {
     CRDT_EV_CASE_STATUS = 7,
     CRDT_EV_CERT = 8,
     CRDT_EV_REVOKE = 9,
-    CRDT_EV_PERSON = 10, /* a person's masked display and sealed details, once per node */
-    CRDT_EV_REVEAL = 11, /* audit: a health node showed a person's details in full */
-    CRDT_EV_UNIT = 12,   /* a local unit's name and place in the unit tree */
+    CRDT_EV_PERSON = 10,     /* a person's masked display and sealed details, once per node */
+    CRDT_EV_REVEAL = 11,     /* audit: a health node showed a person's details in full */
+    CRDT_EV_UNIT = 12,       /* a local unit's name and place in the unit tree */
+    CRDT_EV_RETENTION = 15,  /* the root sets the province's retention period */
+    CRDT_EV_CHECKPOINT = 16, /* an origin's log starts again here: its prefix is dropped */
+    CRDT_EV_HOLD = 17,       /* a health node keeps a person's records past retention */
 };
 
 #define CRDT_EVENT_BYTES_MAX 4096 /* one encoded event, whatever its type */
@@ -162,6 +165,33 @@ typedef struct crdt_reveal {
     crdt_text reason; /* required */
 } crdt_reveal;
 
+/* retention: the province's retention period, in days. Only the root authors it; the
+ * period in force is that of the retention event with the largest (HLC, origin). */
+#define CRDT_RETENTION_DAYS_MIN 1
+#define CRDT_RETENTION_DAYS_MAX 3650
+#define CRDT_RETENTION_DAYS_DEFAULT 28 /* when the root set none */
+typedef struct crdt_retention {
+    uint32_t days;
+} crdt_retention;
+
+/* checkpoint: the first event of a batch that restarts its origin's log after a truncated
+ * prefix. The rest of that batch copies, verbatim, the events of the prefix still in
+ * force; a receiver drops the origin's batches up to `upto`. */
+typedef struct crdt_checkpoint {
+    uint64_t upto;               /* the last seq of the dropped prefix (>= 1) */
+    uint8_t hash[TV_HASH_BYTES]; /* the hash of the batch ending at upto */
+} crdt_checkpoint;
+
+/* hold: a health node places a person's records under hold while a case is investigated
+ * (retention keeps them), or lifts it. A person's hold is their hold event with the
+ * largest (HLC, origin). The event is its own audit: who (origin), when (HLC), why. */
+enum { CRDT_HOLD_PLACE = 0, CRDT_HOLD_LIFT = 1 };
+typedef struct crdt_hold {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    crdt_text reason; /* required */
+    uint8_t action;   /* CRDT_HOLD_* */
+} crdt_hold;
+
 /* risk_level: a unit's risk level from a time on. The level in force at a time is that of
  * the unit's entry with the latest `from` not after it; entries with the same unit and
  * `from` are last-writer-wins by (HLC, origin). */
@@ -232,6 +262,9 @@ typedef struct crdt_event {
         crdt_risk risk;
         crdt_case cstatus;
         crdt_unit unit;
+        crdt_retention retention;
+        crdt_checkpoint checkpoint;
+        crdt_hold hold;
     } u;
 } crdt_event;
 
@@ -278,6 +311,9 @@ int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *
 int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r);
 int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u);
 int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
+int crdt_event_pack_retention(msgpack_packer *pk, uint64_t hlc, const crdt_retention *r);
+int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_checkpoint *c);
+int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

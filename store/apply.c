@@ -395,6 +395,8 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
             rc = store_health_apply_(t, ev, b.h.origin);
         else if (ev->known && ev->type == CRDT_EV_UNIT)
             rc = store_unit_apply_(t, ev, b.h.origin);
+        else if (ev->known && (ev->type == CRDT_EV_RETENTION || ev->type == CRDT_EV_HOLD))
+            rc = store_retention_apply_(t, ev, b.h.origin);
         else if (ev->known)
             rc = store_people_apply_(t, ev, b.h.origin, b.h.first_seq + i);
     }

@@ -34,6 +34,7 @@ enum store_table {
     T_UNITS,       /* unit(16, NUL-padded) -> hlc(8) origin(32) parent(16, NUL-padded) name */
     T_VENUE_REG,   /* venue(8) -> registrar(32) unit(16, NUL-padded): who registered it, where */
     T_PARKED,      /* origin(32) -> reason(1) due_ms(8) batch: a batch that waits (§3.3) */
+    T_HOLDS,       /* person(16) -> hlc(8) origin(32) action(1) reason: holds (retention.c) */
     T_COUNT_
 };
 
@@ -176,6 +177,9 @@ int store_venue_reg_get_(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
 int store_venue_reg_put_(store_txn *t, const crdt_venue_upsert *v,
                          const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a retention or hold event (retention.c); other types: 0. */
+int store_retention_apply_(store_txn *t, const crdt_event *ev,
+                           const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a unit event (units.c). */
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a case_status or risk_level event (health.c); other types: 0. */
