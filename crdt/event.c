@@ -49,7 +49,7 @@ enum { AK_PERSON = 1, AK_UNIT = 2, AK_STATUS = 3, AK_ONSET = 4, AK_SAMPLED = 5, 
 
 /* Map keys of the retention, checkpoint and hold events. */
 enum { NK_DAYS = 1 };
-enum { QK_UPTO = 1, QK_HASH = 2 };
+enum { QK_UPTO = 1, QK_HASH = 2, QK_EVENT = 3, QK_SEQ = 4 };
 enum { HK_PERSON = 1, HK_REASON = 2, HK_ACTION = 3 };
 
 #define CATEGORY_CODE_MAX 255
@@ -361,12 +361,32 @@ int crdt_event_pack_retention(msgpack_packer *pk, uint64_t hlc, const crdt_reten
 
 int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_checkpoint *c)
 {
-    if (c->upto == 0) return TV_EINVAL;
     int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CHECKPOINT) |
             msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
-    e |= msgpack_pack_uint8(pk, QK_UPTO) | msgpack_pack_uint64(pk, c->upto);
-    e |= msgpack_pack_uint8(pk, QK_HASH) | pack_bin(pk, c->hash, TV_HASH_BYTES);
+    if (!c->copy) {
+        if (c->upto == 0) return TV_EINVAL;
+        e |= msgpack_pack_uint8(pk, QK_UPTO) | msgpack_pack_uint64(pk, c->upto);
+        e |= msgpack_pack_uint8(pk, QK_HASH) | pack_bin(pk, c->hash, TV_HASH_BYTES);
+        return e ? TV_ENOMEM : TV_OK;
+    }
+    if (c->seq == 0 || c->event_len == 0 || c->event_len > CRDT_EVENT_BYTES_MAX) return TV_EINVAL;
+    e |= msgpack_pack_uint8(pk, QK_EVENT) | pack_bin(pk, c->event, c->event_len);
+    e |= msgpack_pack_uint8(pk, QK_SEQ) | msgpack_pack_uint64(pk, c->seq);
     return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpacked *scratch)
+{
+    memset(inner, 0, sizeof *inner);
+    if (!copy->known || copy->type != CRDT_EV_CHECKPOINT || !copy->u.checkpoint.copy)
+        return TV_EDECODE;
+    int rc =
+        crdt_event_decode(inner, scratch, copy->u.checkpoint.event, copy->u.checkpoint.event_len);
+    if (rc == TV_OK && (inner->type == CRDT_EV_CHECKPOINT || inner->hlc >= copy->hlc)) {
+        memset(inner, 0, sizeof *inner);
+        rc = TV_EDECODE;
+    }
+    return rc == TV_OK ? TV_OK : TV_EDECODE;
 }
 
 int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h)
@@ -800,11 +820,25 @@ static int decode_checkpoint(crdt_checkpoint *c, const msgpack_object_map *m)
         } else if (key == QK_HASH) {
             if (crdt_mp_bin_n(o, TV_HASH_BYTES, &b)) return TV_EDECODE;
             memcpy(c->hash, b, TV_HASH_BYTES);
+        } else if (key == QK_EVENT) {
+            if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size == 0 ||
+                o->via.bin.size > CRDT_EVENT_BYTES_MAX)
+                return TV_EDECODE;
+            c->event = (const uint8_t *)o->via.bin.ptr;
+            c->event_len = o->via.bin.size;
+        } else if (key == QK_SEQ) {
+            if (crdt_mp_u64(o, &c->seq)) return TV_EDECODE;
         }
     }
-    const uint64_t required = KEY_BIT(QK_UPTO) | KEY_BIT(QK_HASH);
-    if ((seen & required) != required || c->upto == 0) return TV_EDECODE;
-    return TV_OK;
+    const uint64_t base = KEY_BIT(QK_UPTO) | KEY_BIT(QK_HASH),
+                   copy = KEY_BIT(QK_EVENT) | KEY_BIT(QK_SEQ);
+    /* one form or the other, never both */
+    if ((seen & (base | copy)) == base && c->upto != 0) return TV_OK;
+    if ((seen & (base | copy)) == copy && c->seq != 0) {
+        c->copy = 1;
+        return TV_OK;
+    }
+    return TV_EDECODE;
 }
 
 static int decode_hold(crdt_hold *h, const msgpack_object_map *m)
@@ -921,7 +955,8 @@ static int decode_case(crdt_case *c, const msgpack_object_map *m)
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
-    if (len > CRDT_EVENT_BYTES_MAX) return TV_ELIMIT;
+    /* a checkpoint's copy carries an event of up to CRDT_EVENT_BYTES_MAX (checked below) */
+    if (len > CRDT_EVENT_BYTES_MAX + CRDT_COPY_OVERHEAD_MAX) return TV_ELIMIT;
     int rc = crdt_mp_unpack_exact(scratch, buf, len);
     if (rc) return rc;
     const msgpack_object *o = &scratch->data;
@@ -930,6 +965,7 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
     if (crdt_mp_u64(&o->via.array.ptr[0], &type) || type == 0 || type > UINT32_MAX ||
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
+    if (len > CRDT_EVENT_BYTES_MAX && type != CRDT_EV_CHECKPOINT) return TV_ELIMIT;
     crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
     if (crdt_event_type_name((uint32_t)type)) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)

@@ -174,12 +174,21 @@ typedef struct crdt_retention {
     uint32_t days;
 } crdt_retention;
 
-/* checkpoint: the first event of a batch that restarts its origin's log after a truncated
- * prefix. The rest of that batch copies, verbatim, the events of the prefix still in
- * force; a receiver drops the origin's batches up to `upto`. */
+/* checkpoint: an origin truncates its own log's prefix. Two forms share the type:
+ * - a base (copy = 0), the first event of a batch only: the origin's log before this batch
+ *   is dropped; `upto` is the batch's first_seq - 1 and `hash` its prev_hash;
+ * - a copy (copy = 1): an event of the dropped prefix still in force, its encoded bytes
+ *   verbatim (its own type and HLC inside) and its seq in the log, so that views keyed or
+ *   ranked by (HLC, origin, seq) take it as the same event. A copy's HLC (the wrapper's)
+ *   rises with the batch; the copied event's is older. */
+#define CRDT_COPY_OVERHEAD_MAX 32 /* a copy's bytes beyond the event it carries */
 typedef struct crdt_checkpoint {
-    uint64_t upto;               /* the last seq of the dropped prefix (>= 1) */
-    uint8_t hash[TV_HASH_BYTES]; /* the hash of the batch ending at upto */
+    int copy;
+    uint64_t upto;               /* base: the last seq of the dropped prefix (>= 1) */
+    uint8_t hash[TV_HASH_BYTES]; /* base: the hash of the batch ending at upto */
+    const uint8_t *event;        /* copy: the copied event's bytes */
+    size_t event_len;
+    uint64_t seq; /* copy: the copied event's seq (>= 1) */
 } crdt_checkpoint;
 
 /* hold: a health node places a person's records under hold while a case is investigated
@@ -312,7 +321,14 @@ int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r);
 int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u);
 int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
 int crdt_event_pack_retention(msgpack_packer *pk, uint64_t hlc, const crdt_retention *r);
+/* A base (c->copy = 0) or a copy (c->copy = 1: event bytes of at most CRDT_EVENT_BYTES_MAX,
+ * which must decode as an event other than a checkpoint, with an HLC below hlc). */
 int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_checkpoint *c);
+/* Decodes the event a copy carries into *inner (borrowing from the copy's bytes), with
+ * scratch as crdt_event_decode. Returns 0, or TV_EDECODE when it is not an event, is
+ * itself a checkpoint, or its HLC is not below the copy's. */
+int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpacked *scratch)
+    __attribute__((warn_unused_result));
 int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by

@@ -623,6 +623,13 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_u64(j, ev->u.retention.days);
         break;
     case CRDT_EV_CHECKPOINT:
+        if (ev->u.checkpoint.copy) { /* the event it carries: shown by `log` at its seq */
+            tv_json_key(j, "copy_of");
+            tv_json_u64(j, ev->u.checkpoint.seq);
+            tv_json_key(j, "event");
+            tv_json_hex(j, ev->u.checkpoint.event, ev->u.checkpoint.event_len);
+            break;
+        }
         tv_json_key(j, "upto");
         tv_json_u64(j, ev->u.checkpoint.upto);
         tv_json_key(j, "hash");
@@ -715,6 +722,11 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         printf("  %u days", ev->u.retention.days);
         break;
     case CRDT_EV_CHECKPOINT:
+        if (ev->u.checkpoint.copy) {
+            printf("  copy of seq %" PRIu64 " (%zu bytes)", ev->u.checkpoint.seq,
+                   ev->u.checkpoint.event_len);
+            break;
+        }
         tv_hex_encode(hex, ev->u.checkpoint.hash, TV_HASH_BYTES);
         printf("  the log before seq %" PRIu64 " is dropped (batch %.16s)",
                ev->u.checkpoint.upto + 1, hex);
@@ -881,6 +893,9 @@ static int verify_batch(const uint8_t *buf, size_t len, void *arg)
         c->hlc_max = 0;
         memset(c->hash, 0, sizeof c->hash);
         c->origins++;
+        /* a log truncated by a checkpoint starts again at its base (PROTOCOL.md §3.4) */
+        rc = store_base_get(c->t, c->origin, &c->seq, c->hash);
+        if (rc && rc != TV_ENOTFOUND) fault(c, b.h.origin, b.h.first_seq, tv_strerror(rc));
     }
     c->batches++;
     if ((rc = crdt_batch_check_events(&b))) fault(c, b.h.origin, b.h.first_seq, tv_strerror(rc));

@@ -24,14 +24,16 @@ static const char retention_help[] =
     "  --json  one JSON object\n";
 
 static const char purge_help[] =
-    "Usage: truyvet [-d DIR] purge [--no-compact] [--json]\n"
+    "Usage: truyvet [-d DIR] purge [--no-checkpoint] [--no-compact] [--json]\n"
     "\n"
     "Removes what is older than the retention period (`truyvet retention show`) from the\n"
     "indexes and views: scans, the records of people not seen since, the audit of full\n"
     "views; people under hold keep theirs. Then rewrites the store file, so that the\n"
     "removed bytes leave the disk too. The daily figures, and so the reports, stay.\n"
-    "What the logs' batches carry leaves with their origin's checkpoint.\n"
+    "What the logs' batches carry leaves with their origin's checkpoint: the node\n"
+    "truncates its own log behind one, carrying over what is still in force.\n"
     "\n"
+    "  --no-checkpoint  do not truncate the node's own log\n"
     "  --no-compact  do not rewrite the file (the removed bytes stay on disk until then)\n"
     "  --json        one JSON object\n";
 
@@ -136,15 +138,19 @@ int tv_cmd_retention(tv_cli *cli, int argc, char **argv)
 int tv_cmd_purge(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"no-compact", no_argument, 0, 'n'},
+                                         {"no-checkpoint", no_argument, 0, 'c'},
                                          {"json", no_argument, 0, 'j'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    int compact = 1, json = 0, c;
+    int compact = 1, checkpoint = 1, json = 0, c;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             compact = 0;
+            break;
+        case 'c':
+            checkpoint = 0;
             break;
         case 'j':
             json = 1;
@@ -161,7 +167,7 @@ int tv_cmd_purge(tv_cli *cli, int argc, char **argv)
     int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
     if (rc) return rc;
     tv_purge_result r;
-    rc = tv_node_purge(&n, tv_wall_ms(), compact, &r);
+    rc = tv_node_purge(&n, tv_wall_ms(), checkpoint ? 2 : 0, compact, &r);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, "the purge did not finish");
     char cut[TV_TIME_STR_BYTES];
@@ -180,6 +186,19 @@ int tv_cmd_purge(tv_cli *cli, int argc, char **argv)
         tv_json_u64(&j, r.st.persons);
         tv_json_key(&j, "reveals");
         tv_json_u64(&j, r.st.reveals);
+        tv_json_key(&j, "checkpoint");
+        if (r.cp.written) {
+            tv_json_object_begin(&j);
+            tv_json_key(&j, "upto");
+            tv_json_u64(&j, r.cp.upto);
+            tv_json_key(&j, "copies");
+            tv_json_u64(&j, r.cp.copies);
+            tv_json_key(&j, "dropped");
+            tv_json_u64(&j, r.cp.dropped);
+            tv_json_object_end(&j);
+        } else {
+            tv_json_null(&j);
+        }
         tv_json_key(&j, "compacted");
         tv_json_bool(&j, compact);
         tv_json_key(&j, "file_bytes_before");
@@ -193,6 +212,10 @@ int tv_cmd_purge(tv_cli *cli, int argc, char **argv)
     printf("purged before %s (retention %u days): %" PRIu64 " scans, %" PRIu64
            " person records, %" PRIu64 " audit rows\n",
            cut, r.days, r.st.scans, r.st.persons, r.st.reveals);
+    if (r.cp.written)
+        printf("own log truncated before seq %" PRIu64 ": %" PRIu64 " events left behind, %" PRIu64
+               " carried into the checkpoint\n",
+               r.cp.upto + 1, r.cp.dropped, r.cp.copies);
     if (compact)
         printf("store file rewritten: %.1f MiB -> %.1f MiB\n", (double)r.bytes_before / (1 << 20),
                (double)r.bytes_after / (1 << 20));

@@ -724,7 +724,7 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
         if (!o->once && (!d->purge_ms || now - d->purge_ms >= TV_PURGE_INTERVAL_MS)) {
             d->purge_ms = now;
             tv_purge_result pr;
-            int prc = tv_node_purge(d->n, now, 1, &pr);
+            int prc = tv_node_purge(d->n, now, 1, 1, &pr);
             if (prc)
                 logf_("purge failed: %s", tv_strerror(prc));
             else if (pr.st.scans || pr.st.persons || pr.st.reveals)

@@ -385,7 +385,9 @@ static crdt_batch_builder *open_builder(tv_node *n)
 {
     crdt_batch_builder *b = &n->pending[n->pending_batches - 1];
     const size_t room = CRDT_BATCH_BYTES_MAX - CRDT_BATCH_HEADER_BYTES_MAX - 256;
-    if (b->count < CRDT_BATCH_EVENTS_MAX && b->events.size + CRDT_EVENT_BYTES_MAX <= room) return b;
+    if (b->count < CRDT_BATCH_EVENTS_MAX &&
+        b->events.size + CRDT_EVENT_BYTES_MAX + CRDT_COPY_OVERHEAD_MAX <= room)
+        return b;
     if (n->pending_batches == TV_NODE_PENDING_BATCHES_MAX) return NULL;
     return &n->pending[n->pending_batches++];
 }
@@ -467,6 +469,9 @@ static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_ou
         break;
     case CRDT_EV_HOLD:
         rc = crdt_event_pack_hold(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_CHECKPOINT:
+        rc = crdt_event_pack_checkpoint(&b->pk, hlc, ev);
         break;
     }
     if (rc) {
@@ -561,6 +566,13 @@ int tv_node_add_retention(tv_node *n, const crdt_retention *r, uint64_t *hlc_out
     if (rc == TV_ENOTFOUND || (rc == 0 && memcmp(root, n->id.pk, TV_NODE_ID_BYTES) != 0))
         return TV_EPERM; /* R1: peers would refuse it, and the rest of the log behind it */
     return rc ? rc : add_event(n, CRDT_EV_RETENTION, r, hlc_out);
+}
+
+int tv_node_add_checkpoint(tv_node *n, const crdt_checkpoint *c)
+{
+    /* a base opens the first batch of the group, and names the log as it stands */
+    if (!c->copy && n->pending_events) return TV_EINVAL;
+    return add_event(n, CRDT_EV_CHECKPOINT, c, NULL);
 }
 
 int tv_node_add_hold(tv_node *n, const crdt_hold *h, uint64_t *hlc_out)

@@ -35,6 +35,7 @@ enum store_table {
     T_VENUE_REG,   /* venue(8) -> registrar(32) unit(16, NUL-padded): who registered it, where */
     T_PARKED,      /* origin(32) -> reason(1) due_ms(8) batch: a batch that waits (§3.3) */
     T_HOLDS,       /* person(16) -> hlc(8) origin(32) action(1) reason: holds (retention.c) */
+    T_BASES,       /* origin(32) -> upto(8) hash(32): where a truncated log starts again */
     T_COUNT_
 };
 
@@ -59,6 +60,11 @@ struct store {
     void *apply_scratch; /* per-batch accumulators of apply.c, reused */
     crdt_event *events;  /* a batch's decoded events (CRDT_BATCH_EVENTS_MAX + 1), reused */
     uint8_t inert[CRDT_BATCH_EVENTS_MAX + 1]; /* per event: kept as bytes only (trust.c) */
+    /* a batch's events as they apply: a checkpoint's copy stands for the event it carries
+     * (copied[i] set, seq[i] the seq it names); reused like events */
+    crdt_event *eff;
+    uint64_t *seq;
+    uint8_t copied[CRDT_BATCH_EVENTS_MAX + 1];
 };
 
 struct store_txn {
@@ -182,8 +188,10 @@ int store_retention_apply_(store_txn *t, const crdt_event *ev,
                            const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a unit event (units.c). */
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
-/* Applies a case_status or risk_level event (health.c); other types: 0. */
-int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a case_status or risk_level event (health.c); other types: 0. copy: a
+ * checkpoint's copy (a case row already held is left alone, and none is counted). */
+int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
+                        int copy);
 /* A unit code as a fixed-width key: NUL-padded to UNIT_KEY_BYTES. */
 static inline void store_unit_key_(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
 {
@@ -200,9 +208,10 @@ int store_prefix_foreach_(store_txn *t, int table, const uint8_t *prefix, size_t
  * or a store error. */
 int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen, size_t plen,
                         MDB_val *k, MDB_val *v);
-/* Applies a person, controller, reminder or reveal event (people.c); other types: 0. */
+/* Applies a person, controller, reminder or reveal event (people.c); other types: 0. copy:
+ * a checkpoint's copy (a reminder is not counted in the daily figures again). */
 int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
-                        uint64_t seq);
+                        uint64_t seq, int copy);
 
 /* --- forks (forks.c) --- */
 /* Local numbers of evidence batches start here: in T_BATCHES and in the scan indexes they
@@ -223,6 +232,14 @@ int store_fork_frozen_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
 int store_fork_lift_(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
 /* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c). */
 int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
+/* Deletes them (absent rows are no error). */
+int store_scan_unindex_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
+
+/* --- checkpoints (checkpoint.c) --- */
+/* Drops origin's batches up to upto (origin numbered origin_no; 0: none held) and the scan
+ * index rows of their scans, and records (upto, hash) as the base of its log. */
+int store_checkpoint_drop_(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint32_t origin_no,
+                           uint64_t upto, const uint8_t hash[TV_HASH_BYTES]);
 
 /* The daily figures as stored, and back (a value of the first layout reads with the
  * later figures zero). Returns 0 or TV_ECORRUPT. */

@@ -35,6 +35,7 @@ static const char *const table_names[T_COUNT_] = {
     [T_VENUE_REG] = "venue_registrations",
     [T_PARKED] = "parked",
     [T_HOLDS] = "holds",
+    [T_BASES] = "bases",
 };
 
 int store_err_(store_txn *t, int rc)
@@ -112,6 +113,8 @@ void store_close(store *s)
     store_cert_memo_free_(s);
     free(s->apply_scratch);
     free(s->events);
+    free(s->eff);
+    free(s->seq);
     free(s);
 }
 

@@ -244,9 +244,16 @@ int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_vv_get(store_txn *t, crdt_vv *v);
 
 /* The stored batch of origin that contains seq: its verbatim bytes (valid until the
- * transaction ends). Returns 0 or TV_ENOTFOUND. */
+ * transaction ends). A seq in a prefix dropped by a checkpoint gives the checkpoint's
+ * batch, where the log starts again. Returns 0 or TV_ENOTFOUND. */
 int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq,
                    const uint8_t **buf, size_t *len);
+
+/* Where origin's log starts again after a checkpoint (PROTOCOL.md §3.4): the last seq of
+ * the dropped prefix and the hash of the batch that ended it (hash may be NULL). Returns
+ * 0, or TV_ENOTFOUND (*upto = 0) when the log was never truncated here. */
+int store_base_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t *upto,
+                   uint8_t hash[TV_HASH_BYTES]);
 
 /* What the sync protocol remembers of a peer between sessions: an opaque record. */
 int store_peer_get(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], const uint8_t **buf,

@@ -87,7 +87,18 @@ typedef struct one_log {
     uint8_t prev[TV_HASH_BYTES];
     crdt_batch_builder b;
     const char *rule;
+    uint8_t *last; /* the last batch sealed (freed by the next, or by the test) */
+    size_t last_len;
 } one_log;
+
+/* Applies buf to s: 0 or why it was refused (*r: what became of it). */
+static int apply_to(store *s, const uint8_t *buf, size_t len, store_apply_result *r)
+{
+    apply_ctx c = {.buf = buf, .len = len};
+    assert_int_equal(store_write(s, apply_fn, &c), 0);
+    if (r) *r = c.r;
+    return c.rc;
+}
 
 static void log_begin(one_log *l, int64_t ms)
 {
@@ -115,7 +126,9 @@ static int log_end(one_log *l)
     crdt_batch_builder_release(&l->b);
     apply_ctx c = {.buf = buf, .len = len};
     assert_int_equal(store_write(l->s, apply_fn, &c), 0);
-    free(buf);
+    free(l->last);
+    l->last = buf; /* kept, to apply elsewhere */
+    l->last_len = len;
     l->rule = c.r.rule;
     if (c.rc == 0) {
         memcpy(l->prev, h, sizeof h);
@@ -192,6 +205,8 @@ static void test_only_root_sets_retention(void **state)
     assert_int_equal(held(s, person), 1);
     assert_int_equal(log_hold(&lr, person, CRDT_HOLD_LIFT, T0 + DAY_MS), 0);
     assert_int_equal(held(s, person), 0);
+    free(lc.last);
+    free(lr.last);
     store_close(s);
     test_rmdir(dir);
 }
@@ -384,6 +399,8 @@ static void test_purge(void **state)
     /* a purge with nothing older removes nothing */
     assert_int_equal(store_write(s, purge_fn, &c), 0);
     assert_int_equal(c.st.scans + c.st.persons + c.st.reveals, 0);
+    free(lc.last);
+    free(lr.last);
     store_close(s);
     test_rmdir(dir);
 }
@@ -457,12 +474,177 @@ static void test_compact_removes_deleted_bytes(void **state)
     /* still a store: it takes a batch, and reopens */
     one_log lr = {.s = s, .id = &root};
     assert_int_equal(log_retention(&lr, 20), 0);
+    free(lr.last);
     store_close(s);
     assert_int_equal(store_open(&s, dir, NULL), 0);
     assert_int_equal(retention_days(s, NULL), 20);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s/" STORE_COMPACT_FILE, dir);
     assert_int_equal(access(tmp, F_OK), -1); /* nothing left behind */
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* The commune's log of test_checkpoint: a venue (seq 1), person a and their scan 40 days
+ * ago (2, 3), person b and their scan today (4, 5). Every batch is kept in out[]. */
+typedef struct batches {
+    uint8_t *buf[8];
+    size_t len[8];
+    uint32_t n;
+} batches;
+
+static void keep(batches *bs, one_log *l)
+{
+    bs->buf[bs->n] = l->last;
+    bs->len[bs->n++] = l->last_len;
+    l->last = NULL;
+}
+
+static uint64_t counter(store *s, int events)
+{
+    store_txn *t;
+    store_counts c;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_counts_get(t, &c), 0);
+    store_read_end(t);
+    return events ? c.events : c.batches;
+}
+
+/* A checkpoint's batch: a base, then copies of the events given (seq and bytes). */
+static void log_checkpoint(one_log *l, int64_t ms, const uint64_t *seqs, const crdt_event *evs,
+                           int n, uint64_t upto_delta)
+{
+    log_begin(l, ms);
+    crdt_checkpoint base = {.upto = l->seq + upto_delta};
+    memcpy(base.hash, l->prev, TV_HASH_BYTES);
+    assert_int_equal(crdt_event_pack_checkpoint(&l->b.pk, log_next_hlc(l), &base), 0);
+    for (int i = 0; i < n; i++) {
+        crdt_checkpoint c = {
+            .copy = 1, .event = evs[i].raw, .event_len = evs[i].raw_len, .seq = seqs[i]};
+        assert_int_equal(crdt_event_pack_checkpoint(&l->b.pk, log_next_hlc(l), &c), 0);
+    }
+}
+
+/* The events of a batch, decoded (borrowing from buf). */
+static void events_of(const uint8_t *buf, size_t len, crdt_event *evs, uint32_t *n)
+{
+    crdt_batch b;
+    assert_int_equal(crdt_batch_open(&b, buf, len), 0);
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    *n = 0;
+    while (crdt_batch_iter_next(&it, &evs[*n]) == 1)
+        (*n)++;
+    crdt_batch_iter_release(&it);
+}
+
+/* A receiver of a checkpoint drops the log before it and the scans it indexed, keeps what
+ * the copies carry without counting it again, takes the dropped batches as held (never as
+ * a fork) and serves the log from the checkpoint; a node that held nothing of the log
+ * takes it from the checkpoint. A base that does not name the batch's place, and a copy
+ * of a later event, are malformed. */
+static void test_checkpoint(void **state)
+{
+    (void)state;
+    char *dir, *dir2;
+    store *s = open_trusted(&dir);
+    one_log lc = {.s = s, .id = &commune};
+    batches bs = {0};
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    crdt_venue_upsert v;
+    test_venue_register(&v, commune.pk, 1, "22333", "Chợ Vĩnh Hải");
+    memcpy(venue, v.venue, sizeof venue);
+    const int64_t now = T0 + 40 * DAY_MS;
+    log_begin(&lc, T0 - DAY_MS);
+    assert_int_equal(crdt_event_pack_venue(&lc.b.pk, log_next_hlc(&lc), &v), 0);
+    assert_int_equal(log_end(&lc), 0);
+    keep(&bs, &lc);
+    const uint8_t a[TV_PERSON_REF_BYTES] = {0xa}, b[TV_PERSON_REF_BYTES] = {0xb};
+    commune_scan(&lc, venue, a, T0, 1);
+    keep(&bs, &lc);
+    commune_scan(&lc, venue, b, now, 1);
+    keep(&bs, &lc);
+    assert_int_equal(lc.seq, 5);
+    const int32_t day_a = crdt_day_vn(T0), day_b = crdt_day_vn(now);
+    store_agg agg_a = agg(s, day_a), agg_b = agg(s, day_b);
+
+    /* the copies: the venue (seq 1), b's record and scan (4, 5) */
+    crdt_event e1[4], e3[4];
+    uint32_t n1, n3;
+    events_of(bs.buf[0], bs.len[0], e1, &n1);
+    events_of(bs.buf[2], bs.len[2], e3, &n3);
+    const crdt_event copies[3] = {e1[0], e3[0], e3[1]};
+    const uint64_t seqs[3] = {1, 4, 5};
+
+    /* malformed: a base that does not name the batch's place */
+    one_log bad = lc;
+    log_checkpoint(&bad, now + 1000, seqs, copies, 3, 1);
+    assert_int_equal(log_end(&bad), TV_EDECODE);
+    free(bad.last);
+    /* malformed: a copy of an event of its own batch's place or later */
+    bad = lc;
+    const uint64_t late[1] = {6};
+    log_checkpoint(&bad, now + 1000, late, copies, 1, 0);
+    assert_int_equal(log_end(&bad), TV_EDECODE);
+    free(bad.last);
+    assert_int_equal(lc.seq, 5);
+
+    log_checkpoint(&lc, now + 1000, seqs, copies, 3, 0);
+    assert_int_equal(log_end(&lc), 0);
+    keep(&bs, &lc);
+    assert_int_equal(lc.seq, 9);
+    assert_int_equal(scans_of(s, a), 0); /* dropped with its batch */
+    assert_int_equal(scans_of(s, b), 1); /* dropped, and carried back by its copy */
+    assert_int_equal(scans_at(s, venue), 1);
+    store_agg after_a = agg(s, day_a), after_b = agg(s, day_b);
+    assert_memory_equal(&agg_a, &after_a, sizeof agg_a); /* the figures stay, */
+    assert_memory_equal(&agg_b, &after_b, sizeof agg_b); /* the copy is not counted again */
+    assert_true(has_person(s, b));
+    assert_int_equal(counter(s, 1), 4); /* what is held: the checkpoint's batch */
+    assert_int_equal(counter(s, 0), 1);
+    store_txn *t;
+    uint64_t upto;
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_base_get(t, commune.pk, &upto, NULL), 0);
+    assert_int_equal(upto, 5);
+    assert_int_equal(store_batch_at(t, commune.pk, 2, &buf, &len), 0); /* served from the base */
+    assert_int_equal(len, bs.len[3]);
+    assert_memory_equal(buf, bs.buf[3], len);
+    store_read_end(t);
+    /* a dropped batch offered again is held, not evidence of a fork: nothing changes */
+    store_apply_result r;
+    assert_int_equal(apply_to(s, bs.buf[1], bs.len[1], &r), 0);
+    assert_true(r.duplicate);
+    assert_int_equal(scans_of(s, a), 0);
+
+    /* a node that held nothing of the log takes it from the checkpoint */
+    store *s2;
+    dir2 = test_tmpdir();
+    assert_int_equal(store_open(&s2, dir2, NULL), 0);
+    assert_int_equal(store_write(s2, trust_fn, NULL), 0);
+    assert_int_equal(apply_to(s2, bs.buf[1], bs.len[1], NULL), TV_EGAP); /* not a base */
+    assert_int_equal(apply_to(s2, bs.buf[3], bs.len[3], NULL), 0);
+    assert_int_equal(scans_of(s2, b), 1);
+    assert_int_equal(scans_at(s2, venue), 1); /* the venue's registration came with it */
+    assert_true(has_person(s2, b));
+    assert_false(has_person(s2, a));
+    store_agg fresh = agg(s2, day_b);
+    assert_int_equal(fresh.scans_in + fresh.scans_out, 0); /* copies are never counted */
+    /* and goes on with the log after it */
+    one_log l2 = lc;
+    l2.s = s2;
+    l2.last = NULL;
+    commune_scan(&l2, venue, b, now + 2000, 0);
+    free(l2.last);
+    assert_int_equal(scans_of(s2, b), 2);
+    store_close(s2);
+    test_rmdir(dir2);
+
+    for (uint32_t i = 0; i < bs.n; i++)
+        free(bs.buf[i]);
+    free(lc.last);
     store_close(s);
     test_rmdir(dir);
 }
@@ -475,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_retention_range),
         cmocka_unit_test(test_purge),
         cmocka_unit_test(test_compact_removes_deleted_bytes),
+        cmocka_unit_test(test_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

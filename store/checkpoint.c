@@ -1,0 +1,109 @@
+/* Checkpoints (PROTOCOL.md §3.4): an origin's log truncated behind a base. A receiver that
+ * applies a base drops what it holds of the log up to it -- the batches and the scan
+ * index rows they made -- and keeps (upto, hash) as where the log starts again, so that
+ * the log's hash chain, its frontier, sync and bundles go on from there. */
+#include "crdt/error.h"
+#include "store/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define BASE_BYTES (8 + TV_HASH_BYTES)
+
+int store_base_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t *upto,
+                   uint8_t hash[TV_HASH_BYTES])
+{
+    *upto = 0;
+    if (hash) memset(hash, 0, TV_HASH_BYTES);
+    MDB_val v;
+    int rc = store_get_(t, T_BASES, origin, TV_NODE_ID_BYTES, &v);
+    if (rc) return rc;
+    if (v.mv_size != BASE_BYTES) return TV_ECORRUPT;
+    *upto = store_get64_(v.mv_data);
+    if (hash) memcpy(hash, (const uint8_t *)v.mv_data + 8, TV_HASH_BYTES);
+    return TV_OK;
+}
+
+/* Deletes the scan index rows that the events of one stored batch made -- its scans at
+ * their own seq, and the scans its checkpoint copies carry at the seq they name -- and
+ * takes the batch out of the counters of what is held. */
+static int unindex_batch(store_txn *t, uint32_t origin_no, const uint8_t *buf, size_t len)
+{
+    uint64_t by_type[STORE_EVENT_TYPES_MAX] = {0};
+    crdt_batch b;
+    if (crdt_batch_peek(&b, buf, len)) return TV_ECORRUPT;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    crdt_event ev, inner;
+    msgpack_unpacked scratch;
+    msgpack_unpacked_init(&scratch);
+    int rc;
+    for (uint64_t seq = b.h.first_seq; (rc = crdt_batch_iter_next(&it, &ev)) == 1; seq++) {
+        by_type[ev.type < STORE_EVENT_TYPES_MAX ? ev.type : 0]++;
+        const crdt_event *e = &ev;
+        uint64_t at = seq;
+        if (ev.known && ev.type == CRDT_EV_CHECKPOINT && ev.u.checkpoint.copy) {
+            if (crdt_event_copy_open(&ev, &inner, &scratch)) continue; /* verified when stored */
+            e = &inner;
+            at = ev.u.checkpoint.seq;
+        }
+        if (e->known && e->type == CRDT_EV_SCAN &&
+            (rc = store_scan_unindex_(t, &e->u.scan, origin_no, at)))
+            break;
+    }
+    msgpack_unpacked_destroy(&scratch);
+    crdt_batch_iter_release(&it);
+    if (rc < 0) return store_fatal_(rc) ? rc : TV_ECORRUPT;
+    /* counters are added modulo 2^64: adding the complement takes away */
+    if ((rc = store_count_add_(t, COUNT_EVENTS, -(uint64_t)b.h.count)) ||
+        (rc = store_count_add_(t, COUNT_BATCHES, UINT64_MAX)))
+        return rc;
+    for (uint32_t i = 0; i < STORE_EVENT_TYPES_MAX; i++)
+        if (by_type[i] && (rc = store_count_add_(t, COUNT_TYPE_BASE + i, -by_type[i]))) return rc;
+    return TV_OK;
+}
+
+int store_checkpoint_drop_(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint32_t origin_no,
+                           uint64_t upto, const uint8_t hash[TV_HASH_BYTES])
+{
+    int rc = TV_OK;
+    if (origin_no) {
+        MDB_cursor *cur;
+        if ((rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], &cur))) return store_err_(t, rc);
+        uint8_t key[12];
+        store_be32_(key, origin_no);
+        store_be64_(key + 4, 0);
+        MDB_val k = {sizeof key, key}, v;
+        uint8_t *copy = NULL;
+        int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        while (mrc == 0 && rc == 0) {
+            if (k.mv_size != 12 || store_get32_(k.mv_data) != origin_no ||
+                store_get64_((const uint8_t *)k.mv_data + 4) > upto)
+                break;
+            /* the batch's bytes outlive the index writes below */
+            uint8_t *c = realloc(copy, v.mv_size);
+            if (!c) {
+                rc = TV_ENOMEM;
+                break;
+            }
+            copy = c;
+            memcpy(copy, v.mv_data, v.mv_size);
+            memcpy(key, k.mv_data, sizeof key);
+            if ((rc = unindex_batch(t, origin_no, copy, v.mv_size))) break;
+            MDB_val at = {sizeof key, key};
+            if ((mrc = mdb_cursor_get(cur, &at, &v, MDB_SET)) == 0 &&
+                (mrc = mdb_cursor_del(cur, 0)) == 0) {
+                k = at;
+                mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+            }
+        }
+        free(copy);
+        mdb_cursor_close(cur);
+        if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
+        if (rc) return rc;
+    }
+    uint8_t v[BASE_BYTES];
+    store_be64_(v, upto);
+    memcpy(v + 8, hash, TV_HASH_BYTES);
+    return store_put_(t, T_BASES, origin, TV_NODE_ID_BYTES, v, sizeof v);
+}
