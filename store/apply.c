@@ -444,8 +444,10 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
         const uint32_t type = s->events[i].type; /* a copy counts as a checkpoint event */
         by_type[type < STORE_EVENT_TYPES_MAX ? type : 0]++;
         const crdt_event *ev = &s->eff[i];
-        const int copy = s->copied[i];
         const uint64_t seq = s->seq[i];
+        /* a copy of an event held before (at or below our frontier) is not counted again;
+         * one of an event never held here counts as that event */
+        const int copy = s->copied[i] && seq <= f.seq;
         if (!own && inert[i]) continue; /* about a venue of a unit not ours: bytes only */
         if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
             if ((rc = store_venue_reg_put_(t, &ev->u.venue, b.h.origin))) break;
