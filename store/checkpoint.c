@@ -3,6 +3,7 @@
  * index rows they made -- and keeps (upto, hash) as where the log starts again, so that
  * the log's hash chain, its frontier, sync and bundles go on from there. */
 #include "crdt/error.h"
+#include "crdt/hlc.h"
 #include "store/internal.h"
 
 #include <stdlib.h>
@@ -106,4 +107,137 @@ int store_checkpoint_drop_(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES],
     store_be64_(v, upto);
     memcpy(v + 8, hash, TV_HASH_BYTES);
     return store_put_(t, T_BASES, origin, TV_NODE_ID_BYTES, v, sizeof v);
+}
+
+/* --- what a checkpoint of this node's own log carries over --------------------------- */
+
+typedef struct walk_ctx {
+    store_txn *t;
+    const uint8_t *self;
+    int64_t cutoff;
+    store_checkpoint_plan *p;
+    size_t cap;
+    msgpack_unpacked scratch;
+} walk_ctx;
+
+static int recent(const walk_ctx *w, uint64_t hlc)
+{
+    return (int64_t)crdt_hlc_ms(hlc) >= w->cutoff;
+}
+
+/* 1 when the event (of this node's log, at seq) is in force: copied into a checkpoint. */
+static int in_force(walk_ctx *w, const crdt_event *ev, uint64_t seq)
+{
+    if (!ev->known) return 1; /* a newer node's type: kept as it is */
+    store_person sp;
+    store_hold h;
+    int rc;
+    switch (ev->type) {
+    case CRDT_EV_CHECKPOINT: /* a base: the new one replaces it */
+        return 0;
+    case CRDT_EV_PERSON: /* the standing record, left by the purge to people in force */
+        rc = store_person_get(w->t, ev->u.person.person, &sp);
+        if (rc) return rc == TV_ENOTFOUND ? 0 : rc;
+        return memcmp(sp.origin, w->self, TV_NODE_ID_BYTES) == 0 && sp.seq == seq;
+    case CRDT_EV_SCAN: /* a scan within the period, or of a held person */
+        return ev->u.scan.at_ms >= w->cutoff ? 1 : store_held(w->t, ev->u.scan.person);
+    case CRDT_EV_CASE_STATUS:
+        return recent(w, ev->hlc) ? 1 : store_held(w->t, ev->u.cstatus.person);
+    case CRDT_EV_REVEAL:
+        return recent(w, ev->hlc) ? 1 : store_held(w->t, ev->u.reveal.person);
+    case CRDT_EV_HOLD:
+        rc = store_hold_get(w->t, ev->u.hold.person, &h);
+        if (rc) return rc == TV_ENOTFOUND ? 0 : rc;
+        return h.held && h.hlc == ev->hlc && memcmp(h.origin, w->self, TV_NODE_ID_BYTES) == 0;
+    default: /* venues, controllers, reminders, certificates, revocations, units, risks,
+              * retention: few, small, and the state every node needs */
+        return 1;
+    }
+}
+
+static int walk_batch(walk_ctx *w, const uint8_t *buf, size_t len)
+{
+    crdt_batch b;
+    if (crdt_batch_peek(&b, buf, len)) return TV_ECORRUPT;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    crdt_event ev, inner;
+    int rc;
+    for (uint64_t seq = b.h.first_seq; (rc = crdt_batch_iter_next(&it, &ev)) == 1; seq++) {
+        const crdt_event *e = &ev;
+        uint64_t at = seq;
+        if (ev.known && ev.type == CRDT_EV_CHECKPOINT && ev.u.checkpoint.copy) {
+            if ((rc = crdt_event_copy_open(&ev, &inner, &w->scratch))) break;
+            e = &inner; /* judged again, and carried on under the seq it names */
+            at = ev.u.checkpoint.seq;
+        }
+        int keep = in_force(w, e, at);
+        if (keep < 0) {
+            rc = keep;
+            break;
+        }
+        if (!keep) {
+            if (!(e->known && e->type == CRDT_EV_CHECKPOINT)) w->p->dropped++;
+            continue;
+        }
+        store_checkpoint_plan *p = w->p;
+        if (p->n == w->cap) {
+            size_t cap = w->cap ? 2 * w->cap : 64;
+            store_copy *c = realloc(p->copies, cap * sizeof *c);
+            if (!c) {
+                rc = TV_ENOMEM;
+                break;
+            }
+            p->copies = c;
+            w->cap = cap;
+        }
+        store_copy *c = &p->copies[p->n];
+        if (!(c->raw = malloc(e->raw_len))) {
+            rc = TV_ENOMEM;
+            break;
+        }
+        memcpy(c->raw, e->raw, e->raw_len);
+        c->len = e->raw_len;
+        c->seq = at;
+        p->n++;
+    }
+    crdt_batch_iter_release(&it);
+    return rc < 0 ? rc : TV_OK;
+}
+
+int store_checkpoint_plan_make(store_txn *t, const uint8_t self[TV_NODE_ID_BYTES],
+                               int64_t cutoff_ms, store_checkpoint_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    walk_ctx w = {.t = t, .self = self, .cutoff = cutoff_ms, .p = p};
+    store_frontier f;
+    uint64_t base = 0;
+    int rc = store_frontier_get(t, self, &f);
+    if (rc == TV_ENOTFOUND) return TV_OK; /* an empty log */
+    if (rc == 0) rc = store_base_get(t, self, &base, NULL);
+    if (rc == TV_ENOTFOUND) rc = TV_OK;
+    p->upto = f.seq;
+    memcpy(p->hash, f.hash, TV_HASH_BYTES);
+    msgpack_unpacked_init(&w.scratch);
+    /* the log since its last base, batch by batch */
+    for (uint64_t seq = base + 1; rc == 0 && seq <= f.seq;) {
+        const uint8_t *buf;
+        size_t len;
+        crdt_batch b;
+        if ((rc = store_batch_at(t, self, seq, &buf, &len))) break;
+        if ((rc = crdt_batch_peek(&b, buf, len))) break;
+        if ((rc = walk_batch(&w, buf, len))) break;
+        seq = b.h.first_seq + b.h.count;
+    }
+    msgpack_unpacked_destroy(&w.scratch);
+    if (rc) store_checkpoint_plan_release(p);
+    return rc;
+}
+
+void store_checkpoint_plan_release(store_checkpoint_plan *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        free(p->copies[i].raw);
+    free(p->copies);
+    memset(p, 0, sizeof *p);
 }

@@ -255,6 +255,29 @@ int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_
 int store_base_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t *upto,
                    uint8_t hash[TV_HASH_BYTES]);
 
+/* What a checkpoint of node self's own log would carry (PROTOCOL.md §3.4), read in t: the
+ * whole log up to its frontier (upto, hash) is dropped but for copies of the events still
+ * in force at cutoff_ms, in log order, each the event's bytes (copied: owned by the plan)
+ * and seq; dropped counts the events left behind. The caller writes the base and the
+ * copies as its next events. */
+typedef struct store_copy {
+    uint8_t *raw;
+    size_t len;
+    uint64_t seq;
+} store_copy;
+typedef struct store_checkpoint_plan {
+    uint64_t upto;
+    uint8_t hash[TV_HASH_BYTES];
+    store_copy *copies;
+    size_t n;
+    uint64_t dropped;
+} store_checkpoint_plan;
+/* Returns 0 (an empty log: nothing dropped), TV_ENOMEM or a store error; on failure the
+ * plan holds nothing. Release it with store_checkpoint_plan_release. */
+int store_checkpoint_plan_make(store_txn *t, const uint8_t self[TV_NODE_ID_BYTES],
+                               int64_t cutoff_ms, store_checkpoint_plan *p);
+void store_checkpoint_plan_release(store_checkpoint_plan *p);
+
 /* What the sync protocol remembers of a peer between sessions: an opaque record. */
 int store_peer_get(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], const uint8_t **buf,
                    size_t *len);
