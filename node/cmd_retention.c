@@ -186,6 +186,8 @@ int tv_cmd_purge(tv_cli *cli, int argc, char **argv)
         tv_json_u64(&j, r.st.persons);
         tv_json_key(&j, "reveals");
         tv_json_u64(&j, r.st.reveals);
+        tv_json_key(&j, "holds_lifted");
+        tv_json_u64(&j, r.st.holds);
         tv_json_key(&j, "checkpoint");
         if (r.cp.written) {
             tv_json_object_begin(&j);

@@ -299,6 +299,24 @@ int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
     }
     if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
     if (cur) mdb_cursor_close(cur);
+    cur = NULL;
+
+    /* holds lifted before the cutoff: the pseudonym and the reason go too */
+    if (rc == 0 && (rc = mdb_cursor_open(t->txn, t->s->dbi[T_HOLDS], &cur)))
+        rc = store_err_(t, rc), cur = NULL;
+    mrc = cur ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    while (rc == 0 && mrc == 0) {
+        store_hold h;
+        if ((rc = hold_decode(&k, &v, &h))) break;
+        if (h.held || h.hlc >= cut_hlc) {
+            mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        st->holds++;
+        mrc = del_next(cur, &k, &v);
+    }
+    if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
+    if (cur) mdb_cursor_close(cur);
     free(recent.ref);
     return rc;
 }

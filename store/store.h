@@ -514,11 +514,12 @@ typedef struct store_purge_stats {
     uint64_t scans;   /* scans removed from the indexes (scans_by_venue rows) */
     uint64_t persons; /* person records removed */
     uint64_t reveals; /* rows of the audit of full views removed */
+    uint64_t holds;   /* holds lifted before the cutoff, forgotten */
 } store_purge_stats;
 /* Removes, inside t, personal data older than cutoff_ms from the indexes and views: the
  * scan index rows of scans recorded (device time) before it; the person records of people
- * with no scan kept; the rows of the reveal audit written
- * before it. A held person's rows all stay. agg_daily, venue_day, case statuses, the
+ * with no scan kept; the rows of the reveal audit written before it; holds lifted before
+ * it. A held person's rows all stay. agg_daily, venue_day, case statuses, the
  * logs' batches and fork evidence are not touched (batches leave by checkpoints). The
  * freed pages keep their bytes until the file is compacted (store_compact). Returns 0,
  * TV_ENOMEM or a store error. */

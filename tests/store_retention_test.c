@@ -396,6 +396,14 @@ static void test_purge(void **state)
     assert_int_equal(c.st.reveals, 1);
     assert_int_equal(scans_of(s, kept), 0);
     assert_false(has_person(s, kept));
+    assert_int_equal(c.st.holds, 1); /* the lifted hold goes with them */
+    {
+        store_txn *t;
+        store_hold h;
+        assert_int_equal(store_read_begin(s, &t), 0);
+        assert_int_equal(store_hold_get(t, kept, &h), TV_ENOTFOUND);
+        store_read_end(t);
+    }
     /* a purge with nothing older removes nothing */
     assert_int_equal(store_write(s, purge_fn, &c), 0);
     assert_int_equal(c.st.scans + c.st.persons + c.st.reveals, 0);
