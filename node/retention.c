@@ -10,8 +10,11 @@
 
 typedef struct purge_ctx {
     int64_t now;
+    int compact;
     tv_purge_result *out;
 } purge_ctx;
+
+static int purged_put(store_txn *t, int64_t now);
 
 static int purge_fn(store_txn *t, void *arg)
 {
@@ -21,14 +24,21 @@ static int purge_fn(store_txn *t, void *arg)
     if (rc) return rc;
     c->out->days = r.days;
     if ((rc = store_purge(t, store_retention_cutoff(&r, c->now), &c->out->st))) return rc;
+    return c->compact ? TV_OK : purged_put(t, c->now); /* else once the file is rewritten */
+}
+
+/* When the node last purged (status shows it): recorded when the purge is complete. */
+static int purged_put(store_txn *t, int64_t now)
+{
     uint8_t v[8];
     for (int i = 7, x = 0; i >= 0; i--, x += 8)
-        v[i] = (uint8_t)((uint64_t)c->now >> x);
+        v[i] = (uint8_t)((uint64_t)now >> x);
     return store_meta_put(t, "purged", v, sizeof v);
 }
 
 typedef struct file_ctx {
     const char *path;
+    int64_t now;
 } file_ctx;
 
 /* The rewritten file's identity, recorded in it before it replaces the old one, so that
@@ -38,7 +48,8 @@ static int file_id_fn(store_txn *t, void *arg)
     const file_ctx *c = arg;
     uint8_t id[TV_STORE_FILE_ID_BYTES];
     int rc = tv_store_file_id(c->path, id);
-    return rc ? rc : store_meta_put(t, "store_file", id, sizeof id);
+    if (rc || (rc = store_meta_put(t, "store_file", id, sizeof id))) return rc;
+    return purged_put(t, c->now);
 }
 
 /* --- checkpoint --------------------------------------------------------------------- */
@@ -89,7 +100,7 @@ out:
 int tv_node_purge(tv_node *n, int64_t now_ms, int checkpoint, int compact, tv_purge_result *out)
 {
     memset(out, 0, sizeof *out);
-    purge_ctx c = {.now = now_ms, .out = out};
+    purge_ctx c = {.now = now_ms, .compact = compact, .out = out};
     store_size sz;
     int rc = store_size_get(n->st, &sz);
     if (rc) return rc;
@@ -102,7 +113,7 @@ int tv_node_purge(tv_node *n, int64_t now_ms, int checkpoint, int compact, tv_pu
     char dir[PATH_MAX], file[PATH_MAX + 32];
     if ((size_t)snprintf(dir, sizeof dir, "%s/store", n->dir) >= sizeof dir) return TV_EINVAL;
     snprintf(file, sizeof file, "%s/" STORE_COMPACT_FILE, dir);
-    file_ctx f = {file};
+    file_ctx f = {file, now_ms};
     if ((rc = store_compact(n->st, dir, file_id_fn, &f))) return rc;
     if ((rc = store_size_get(n->st, &sz))) return rc;
     out->bytes_after = sz.file_bytes;

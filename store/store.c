@@ -331,10 +331,15 @@ int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx)
     if (rc == 0) rc = mdb_txn_begin(d.env, NULL, 0, &wt);
     if (rc == 0) rc = copy_tables(rt, s, wt, d.dbi);
     if (rt) mdb_txn_abort(rt);
+    /* two commits, so that both meta pages of the new file name a complete copy (a reader
+     * that opened the old lock file may pick either) */
+    if (rc == 0) rc = mdb_txn_commit(wt);
+    wt = NULL;
+    if (rc == 0) rc = mdb_txn_begin(d.env, NULL, 0, &wt);
     int out = store_err_(NULL, rc);
-    if (rc == 0 && fn) { /* the caller's last word in the new file, before it takes over */
+    if (rc == 0) { /* the caller's last word in the new file, before it takes over */
         store_txn t = {.s = &d, .txn = wt};
-        out = fn(&t, ctx);
+        out = fn ? fn(&t, ctx) : TV_OK;
         if (out == TV_OK && t.map_full) out = TV_ENOSPC;
     }
     if (out == TV_OK) {
@@ -358,6 +363,10 @@ int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx)
     if (rename(tmp, data) != 0) out = TV_EIO;
     if (out == TV_OK) out = fsync_path(dir);
     if (out) unlink(tmp);
+    /* a new lock file: the old one records the old file's transaction ids (a writer takes
+     * its next id from it), and a reader still on the old file keeps the old lock file */
+    char lk[4096 + 16];
+    if (out == TV_OK && (size_t)snprintf(lk, sizeof lk, "%s/lock.mdb", dir) < sizeof lk) unlink(lk);
     rc = open_env(s, dir, info.me_mapsize);
     if (rc) return out ? out : store_err_(NULL, rc);
     store_cert_memo_free_(s);
