@@ -28,8 +28,8 @@ typedef struct tv_checkpoint_result {
  * -- writes a checkpoint of the whole log: a base, then a copy of each event still in
  * force: venues, controllers, reminders, certificates, revocations, units, risk levels,
  * retention, events of types this build does not know, standing person records (after a
- * purge: of people seen since the cutoff or held), standing holds, scans since the cutoff
- * or of held people, case statuses and reveals since the cutoff or of held people. Returns 0,
+ * purge: of people seen since the cutoff or held), holds since the cutoff or standing,
+ * scans, case statuses and reveals since the cutoff or of held people. Returns 0,
  * TV_ERESTORED (the node may not record), TV_ELIMIT (what is in force does not fit one commit
  * group: TV_NODE_PENDING_BATCHES_MAX batches) or a store error. */
 int tv_node_checkpoint(tv_node *n, int64_t now_ms, int eager, tv_checkpoint_result *out);

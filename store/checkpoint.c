@@ -145,7 +145,8 @@ static int in_force(walk_ctx *w, const crdt_event *ev, uint64_t seq)
         return recent(w, ev->hlc) ? 1 : store_held(w->t, ev->u.cstatus.person);
     case CRDT_EV_REVEAL:
         return recent(w, ev->hlc) ? 1 : store_held(w->t, ev->u.reveal.person);
-    case CRDT_EV_HOLD:
+    case CRDT_EV_HOLD: /* its own audit: kept for the period, and while it holds */
+        if (recent(w, ev->hlc)) return 1;
         rc = store_hold_get(w->t, ev->u.hold.person, &h);
         if (rc) return rc == TV_ENOTFOUND ? 0 : rc;
         return h.held && h.hlc == ev->hlc && memcmp(h.origin, w->self, TV_NODE_ID_BYTES) == 0;
