@@ -654,6 +654,28 @@ static void test_checkpoint(void **state)
     store_close(s2);
     test_rmdir(dir2);
 
+    /* a node that held the log's start takes the checkpoint past it, and counts the copies
+     * of what it never held, not of what it did */
+    dir2 = test_tmpdir();
+    assert_int_equal(store_open(&s2, dir2, NULL), 0);
+    assert_int_equal(store_write(s2, trust_fn, NULL), 0);
+    assert_int_equal(apply_to(s2, bs.buf[0], bs.len[0], NULL), 0); /* the venue, seq 1 */
+    assert_int_equal(apply_to(s2, bs.buf[1], bs.len[1], NULL), 0); /* a and their scan */
+    assert_int_equal(apply_to(s2, bs.buf[3], bs.len[3], NULL), 0); /* past 4 and 5 */
+    assert_int_equal(scans_of(s2, a), 0);
+    assert_int_equal(scans_of(s2, b), 1);
+    fresh = agg(s2, day_a); /* held before: its figures stay */
+    assert_memory_equal(&fresh, &agg_a, sizeof fresh);
+    fresh = agg(s2, day_b); /* never held: counted once, from the copy */
+    assert_memory_equal(&fresh, &agg_b, sizeof fresh);
+    assert_int_equal(counter(s2, 1), 4);
+    assert_int_equal(apply_to(s2, bs.buf[2], bs.len[2], &r), 0); /* 4-5 now: dropped, held */
+    assert_true(r.duplicate);
+    fresh = agg(s2, day_b);
+    assert_memory_equal(&fresh, &agg_b, sizeof fresh);
+    store_close(s2);
+    test_rmdir(dir2);
+
     for (uint32_t i = 0; i < bs.n; i++)
         free(bs.buf[i]);
     free(lc.last);
