@@ -57,10 +57,11 @@ typedef int (*store_write_fn)(store_txn *t, void *ctx);
 int store_write(store *s, store_write_fn fn, void *ctx);
 
 /* Rewrites the store's data file without what was deleted from it: every row is copied
- * in key order into a new file (dir/STORE_COMPACT_FILE, on fresh, zeroed pages), fn(t,
- * ctx) (may be NULL) runs last in the new file's write transaction -- the file exists at
- * that path by then, with the inode and birth time it keeps -- and the new file is fsync'd
- * and renamed over dir/data.mdb, and dir is fsync'd. LMDB keeps the bytes of freed pages
+ * in key order into a new file (dir/STORE_COMPACT_FILE, on fresh, zeroed pages) and
+ * committed, fn(t, ctx) (may be NULL) runs in a second write transaction of the new file
+ * -- the file exists at that path by then, with the inode and birth time it keeps -- and
+ * the new file is fsync'd and renamed over dir/data.mdb, dir is fsync'd and dir/lock.mdb
+ * removed. LMDB keeps the bytes of freed pages
  * and of rows deleted from live pages until they are reused: only a rewrite takes them out
  * of the file. s is reopened on the new file (with no transaction open; dir is the
  * directory s was opened on). Other processes that have the store open keep reading the
