@@ -329,7 +329,16 @@ int crdt_batch_iter_next(crdt_batch_iter *it, crdt_event *ev)
     int rc = crdt_event_decode(ev, &it->scratch, b->body + it->pos, size);
     if (rc) return rc;
     int first = it->index == 0, last = it->index + 1 == b->h.count;
-    if ((first && ev->hlc != b->h.hlc_min) || (!first && ev->hlc <= it->prev_hlc) ||
+    /* a checkpoint's base opens its batch, and names the place the batch takes in the log */
+    int base = ev->known && ev->type == CRDT_EV_CHECKPOINT && !ev->u.checkpoint.copy;
+    if (base && (!first || ev->u.checkpoint.upto + 1 != b->h.first_seq ||
+                 memcmp(ev->u.checkpoint.hash, b->h.prev_hash, TV_HASH_BYTES) != 0))
+        rc = TV_EDECODE;
+    /* a copy carries an event of the log before its batch */
+    if (ev->known && ev->type == CRDT_EV_CHECKPOINT && ev->u.checkpoint.copy &&
+        ev->u.checkpoint.seq >= b->h.first_seq)
+        rc = TV_EDECODE;
+    if (rc || (first && ev->hlc != b->h.hlc_min) || (!first && ev->hlc <= it->prev_hlc) ||
         (last && ev->hlc != b->h.hlc_max) || ev->hlc > b->h.hlc_max) {
         memset(ev, 0, sizeof *ev);
         return TV_EDECODE;

@@ -52,6 +52,11 @@ enum { EK_TAG = 1, EK_NONCE = 2, EK_BOX = 3 };
 /* Map keys of the exposure event (inner only). */
 enum { OK_VENUE = 1, OK_FROM = 2, OK_TO = 3 };
 
+/* Map keys of the retention, checkpoint and hold events. */
+enum { NK_DAYS = 1 };
+enum { QK_UPTO = 1, QK_HASH = 2, QK_EVENT = 3, QK_SEQ = 4 };
+enum { HK_PERSON = 1, HK_REASON = 2, HK_ACTION = 3 };
+
 #define CATEGORY_CODE_MAX 255
 
 const char *crdt_event_type_name(uint32_t type)
@@ -85,6 +90,12 @@ const char *crdt_event_type_name(uint32_t type)
         return "sealed";
     case CRDT_EV_EXPOSURE:
         return "exposure";
+    case CRDT_EV_RETENTION:
+        return "retention";
+    case CRDT_EV_CHECKPOINT:
+        return "checkpoint";
+    case CRDT_EV_HOLD:
+        return "hold";
     }
     return NULL;
 }
@@ -356,6 +367,57 @@ int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *
             msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
     e |= msgpack_pack_uint8(pk, XK_PERSON) | pack_bin(pk, r->person, TV_PERSON_REF_BYTES);
     e |= msgpack_pack_uint8(pk, XK_REASON) | pack_text(pk, r->reason);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_retention(msgpack_packer *pk, uint64_t hlc, const crdt_retention *r)
+{
+    if (r->days < CRDT_RETENTION_DAYS_MIN || r->days > CRDT_RETENTION_DAYS_MAX) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_RETENTION) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 1);
+    e |= msgpack_pack_uint8(pk, NK_DAYS) | msgpack_pack_uint32(pk, r->days);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_checkpoint *c)
+{
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CHECKPOINT) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
+    if (!c->copy) {
+        if (c->upto == 0) return TV_EINVAL;
+        e |= msgpack_pack_uint8(pk, QK_UPTO) | msgpack_pack_uint64(pk, c->upto);
+        e |= msgpack_pack_uint8(pk, QK_HASH) | pack_bin(pk, c->hash, TV_HASH_BYTES);
+        return e ? TV_ENOMEM : TV_OK;
+    }
+    if (c->seq == 0 || c->event_len == 0 || c->event_len > CRDT_EVENT_BYTES_MAX) return TV_EINVAL;
+    e |= msgpack_pack_uint8(pk, QK_EVENT) | pack_bin(pk, c->event, c->event_len);
+    e |= msgpack_pack_uint8(pk, QK_SEQ) | msgpack_pack_uint64(pk, c->seq);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpacked *scratch)
+{
+    memset(inner, 0, sizeof *inner);
+    if (!copy->known || copy->type != CRDT_EV_CHECKPOINT || !copy->u.checkpoint.copy)
+        return TV_EDECODE;
+    int rc =
+        crdt_event_decode(inner, scratch, copy->u.checkpoint.event, copy->u.checkpoint.event_len);
+    if (rc == TV_OK && (inner->type == CRDT_EV_CHECKPOINT || inner->hlc >= copy->hlc)) {
+        memset(inner, 0, sizeof *inner);
+        rc = TV_EDECODE;
+    }
+    return rc == TV_OK ? TV_OK : TV_EDECODE;
+}
+
+int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h)
+{
+    if (!text_valid(h->reason, CRDT_TEXT_BYTES_MAX, 1) || h->action > CRDT_HOLD_LIFT)
+        return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_HOLD) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
+    e |= msgpack_pack_uint8(pk, HK_PERSON) | pack_bin(pk, h->person, TV_PERSON_REF_BYTES);
+    e |= msgpack_pack_uint8(pk, HK_REASON) | pack_text(pk, h->reason);
+    e |= msgpack_pack_uint8(pk, HK_ACTION) | msgpack_pack_uint8(pk, h->action);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -773,6 +835,78 @@ static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
     return TV_OK;
 }
 
+static int decode_retention(crdt_retention *r, const msgpack_object_map *m)
+{
+    uint64_t seen = 0, v = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        uint64_t key;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        if (key == NK_DAYS && get_small(&m->ptr[i].val, CRDT_RETENTION_DAYS_MAX, &v))
+            return TV_EDECODE;
+    }
+    if (!(seen & KEY_BIT(NK_DAYS)) || v < CRDT_RETENTION_DAYS_MIN) return TV_EDECODE;
+    r->days = (uint32_t)v;
+    return TV_OK;
+}
+
+static int decode_checkpoint(crdt_checkpoint *c, const msgpack_object_map *m)
+{
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        if (key == QK_UPTO) {
+            if (crdt_mp_u64(o, &c->upto)) return TV_EDECODE;
+        } else if (key == QK_HASH) {
+            if (crdt_mp_bin_n(o, TV_HASH_BYTES, &b)) return TV_EDECODE;
+            memcpy(c->hash, b, TV_HASH_BYTES);
+        } else if (key == QK_EVENT) {
+            if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size == 0 ||
+                o->via.bin.size > CRDT_EVENT_BYTES_MAX)
+                return TV_EDECODE;
+            c->event = (const uint8_t *)o->via.bin.ptr;
+            c->event_len = o->via.bin.size;
+        } else if (key == QK_SEQ) {
+            if (crdt_mp_u64(o, &c->seq)) return TV_EDECODE;
+        }
+    }
+    const uint64_t base = KEY_BIT(QK_UPTO) | KEY_BIT(QK_HASH),
+                   copy = KEY_BIT(QK_EVENT) | KEY_BIT(QK_SEQ);
+    /* one form or the other, never both */
+    if ((seen & (base | copy)) == base && c->upto != 0) return TV_OK;
+    if ((seen & (base | copy)) == copy && c->seq != 0) {
+        c->copy = 1;
+        return TV_OK;
+    }
+    return TV_EDECODE;
+}
+
+static int decode_hold(crdt_hold *h, const msgpack_object_map *m)
+{
+    uint64_t seen = 0, action = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        if (key == HK_PERSON) {
+            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
+            memcpy(h->person, b, TV_PERSON_REF_BYTES);
+        } else if (key == HK_REASON) {
+            if (get_text(o, CRDT_TEXT_BYTES_MAX, &h->reason)) return TV_EDECODE;
+        } else if (key == HK_ACTION && get_small(o, CRDT_HOLD_LIFT, &action)) {
+            return TV_EDECODE;
+        }
+    }
+    const uint64_t required = KEY_BIT(HK_PERSON) | KEY_BIT(HK_REASON) | KEY_BIT(HK_ACTION);
+    if ((seen & required) != required || !text_valid(h->reason, CRDT_TEXT_BYTES_MAX, 1))
+        return TV_EDECODE;
+    h->action = (uint8_t)action;
+    return TV_OK;
+}
+
 static int decode_risk(crdt_risk *r, const msgpack_object_map *m)
 {
     uint64_t seen = 0;
@@ -922,7 +1056,8 @@ static int decode_exposure(crdt_exposure *x, const msgpack_object_map *m)
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
-    if (len > CRDT_EVENT_BYTES_MAX) return TV_ELIMIT;
+    /* a checkpoint's copy carries an event of up to CRDT_EVENT_BYTES_MAX (checked below) */
+    if (len > CRDT_EVENT_BYTES_MAX + CRDT_COPY_OVERHEAD_MAX) return TV_ELIMIT;
     int rc = crdt_mp_unpack_exact(scratch, buf, len);
     if (rc) return rc;
     const msgpack_object *o = &scratch->data;
@@ -931,6 +1066,7 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
     if (crdt_mp_u64(&o->via.array.ptr[0], &type) || type == 0 || type > UINT32_MAX ||
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
+    if (len > CRDT_EVENT_BYTES_MAX && type != CRDT_EV_CHECKPOINT) return TV_ELIMIT;
     crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
     if (crdt_event_type_name((uint32_t)type)) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
@@ -973,6 +1109,15 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
             break;
         case CRDT_EV_EXPOSURE:
             rc = decode_exposure(&e.u.exposure, m);
+            break;
+        case CRDT_EV_RETENTION:
+            rc = decode_retention(&e.u.retention, m);
+            break;
+        case CRDT_EV_CHECKPOINT:
+            rc = decode_checkpoint(&e.u.checkpoint, m);
+            break;
+        case CRDT_EV_HOLD:
+            rc = decode_hold(&e.u.hold, m);
             break;
         default:
             rc = decode_reveal(&e.u.reveal, m);

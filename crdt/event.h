@@ -26,10 +26,13 @@ enum crdt_event_type {
     CRDT_EV_CASE_STATUS = 7,
     CRDT_EV_CERT = 8,
     CRDT_EV_REVOKE = 9,
-    CRDT_EV_PERSON = 10, /* a person's masked display and sealed details, once per node */
-    CRDT_EV_REVEAL = 11, /* audit: a health node showed a person's details in full */
-    CRDT_EV_UNIT = 12,   /* a local unit's name and place in the unit tree */
-    CRDT_EV_SEALED = 14, /* a health event sealed to one audience (crdt/sealed.h) */
+    CRDT_EV_PERSON = 10,     /* a person's masked display and sealed details, once per node */
+    CRDT_EV_REVEAL = 11,     /* audit: a health node showed a person's details in full */
+    CRDT_EV_UNIT = 12,       /* a local unit's name and place in the unit tree */
+    CRDT_EV_SEALED = 14,     /* a health event sealed to one audience (crdt/sealed.h) */
+    CRDT_EV_RETENTION = 15,  /* the root sets the province's retention period */
+    CRDT_EV_CHECKPOINT = 16, /* an origin's log starts again here: its prefix is dropped */
+    CRDT_EV_HOLD = 17,       /* a health node keeps a person's records past retention */
     /* an exposure window at a venue; only ever inside a sealed event, never in a batch */
     CRDT_EV_EXPOSURE = 18,
 };
@@ -169,6 +172,42 @@ typedef struct crdt_reveal {
     crdt_text reason; /* required */
 } crdt_reveal;
 
+/* retention: the province's retention period, in days. Only the root authors it; the
+ * period in force is that of the retention event with the largest (HLC, origin). */
+#define CRDT_RETENTION_DAYS_MIN 1
+#define CRDT_RETENTION_DAYS_MAX 3650
+#define CRDT_RETENTION_DAYS_DEFAULT 28 /* when the root set none */
+typedef struct crdt_retention {
+    uint32_t days;
+} crdt_retention;
+
+/* checkpoint: an origin truncates its own log's prefix. Two forms share the type:
+ * - a base (copy = 0), the first event of a batch only: the origin's log before this batch
+ *   is dropped; `upto` is the batch's first_seq - 1 and `hash` its prev_hash;
+ * - a copy (copy = 1): an event of the dropped prefix still in force, its encoded bytes
+ *   verbatim (its own type and HLC inside) and its seq in the log, so that views keyed or
+ *   ranked by (HLC, origin, seq) take it as the same event. A copy's HLC (the wrapper's)
+ *   rises with the batch; the copied event's is older. */
+#define CRDT_COPY_OVERHEAD_MAX 32 /* a copy's bytes beyond the event it carries */
+typedef struct crdt_checkpoint {
+    int copy;
+    uint64_t upto;               /* base: the last seq of the dropped prefix (>= 1) */
+    uint8_t hash[TV_HASH_BYTES]; /* base: the hash of the batch ending at upto */
+    const uint8_t *event;        /* copy: the copied event's bytes */
+    size_t event_len;
+    uint64_t seq; /* copy: the copied event's seq (>= 1) */
+} crdt_checkpoint;
+
+/* hold: a health node places a person's records under hold while a case is investigated
+ * (retention keeps them), or lifts it. A person's hold is their hold event with the
+ * largest (HLC, origin). The event is its own audit: who (origin), when (HLC), why. */
+enum { CRDT_HOLD_PLACE = 0, CRDT_HOLD_LIFT = 1 };
+typedef struct crdt_hold {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    crdt_text reason; /* required */
+    uint8_t action;   /* CRDT_HOLD_* */
+} crdt_hold;
+
 /* risk_level: a unit's risk level from a time on. The level in force at a time is that of
  * the unit's entry with the latest `from` not after it; entries with the same unit and
  * `from` are last-writer-wins by (HLC, origin). */
@@ -258,6 +297,9 @@ typedef struct crdt_event {
         crdt_unit unit;
         crdt_sealed_event sealed;
         crdt_exposure exposure;
+        crdt_retention retention;
+        crdt_checkpoint checkpoint;
+        crdt_hold hold;
     } u;
 } crdt_event;
 
@@ -306,6 +348,16 @@ int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u);
 int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
 int crdt_event_pack_sealed(msgpack_packer *pk, uint64_t hlc, const crdt_sealed_event *s);
 int crdt_event_pack_exposure(msgpack_packer *pk, uint64_t hlc, const crdt_exposure *x);
+int crdt_event_pack_retention(msgpack_packer *pk, uint64_t hlc, const crdt_retention *r);
+/* A base (c->copy = 0) or a copy (c->copy = 1: event bytes of at most CRDT_EVENT_BYTES_MAX,
+ * which must decode as an event other than a checkpoint, with an HLC below hlc). */
+int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_checkpoint *c);
+/* Decodes the event a copy carries into *inner (borrowing from the copy's bytes), with
+ * scratch as crdt_event_decode. Returns 0, or TV_EDECODE when it is not an event, is
+ * itself a checkpoint, or its HLC is not below the copy's. */
+int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpacked *scratch)
+    __attribute__((warn_unused_result));
+int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

@@ -70,6 +70,9 @@ int tv_cmd_resync(tv_cli *cli, int argc, char **argv);
 int tv_cmd_unlock(tv_cli *cli, int argc, char **argv); /* cmd_secret.c */
 int tv_cmd_lock(tv_cli *cli, int argc, char **argv);
 int tv_cmd_passwd(tv_cli *cli, int argc, char **argv);
+int tv_cmd_retention(tv_cli *cli, int argc, char **argv); /* cmd_retention.c */
+int tv_cmd_purge(tv_cli *cli, int argc, char **argv);
+int tv_cmd_hold(tv_cli *cli, int argc, char **argv);
 /* venue subcommands of their own file (cmd_visits.c) */
 int tv_venue_visits(tv_cli *cli, int argc, char **argv);
 int tv_venue_categories(tv_cli *cli, int argc, char **argv);

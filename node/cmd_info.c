@@ -296,6 +296,42 @@ static int status_parked(const store_parked *p, void *arg)
     return 0;
 }
 
+/* The retention period in force, and when this node last purged. */
+static int status_retention(store_txn *t, tv_json *j)
+{
+    store_retention r;
+    int rc = store_retention_get(t, &r);
+    if (rc) return rc;
+    int64_t purged = 0;
+    uint8_t v[8];
+    size_t len;
+    rc = store_meta_get(t, "purged", v, sizeof v, &len);
+    if (rc == TV_OK && len == 8)
+        for (int i = 0; i < 8; i++)
+            purged = (int64_t)((uint64_t)purged << 8 | v[i]);
+    else if (rc != TV_ENOTFOUND && rc != TV_OK)
+        return rc;
+    char w[TV_TIME_STR_BYTES] = "never";
+    if (purged > 0) tv_time_format_vn(w, sizeof w, purged);
+    if (j) {
+        tv_json_key(j, "retention");
+        tv_json_object_begin(j);
+        tv_json_key(j, "days");
+        tv_json_u64(j, r.days);
+        tv_json_key(j, "set_by_root");
+        tv_json_bool(j, r.set);
+        tv_json_key(j, "purged");
+        if (purged > 0)
+            tv_json_string(j, w);
+        else
+            tv_json_null(j);
+        tv_json_object_end(j);
+    } else {
+        printf("retention %u days%s; last purge: %s\n", r.days, r.set ? "" : " (the default)", w);
+    }
+    return TV_OK;
+}
+
 int tv_cmd_status(tv_cli *cli, int argc, char **argv)
 {
     int json, rc = parse_json_only("status", status_help, argc, argv, &json);
@@ -373,6 +409,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_array_begin(&j);
         if (!rc) rc = store_parked_foreach(t, status_parked, &j);
         tv_json_array_end(&j);
+        if (!rc) rc = status_retention(t, &j);
         tv_json_key(&j, "store");
         tv_json_object_begin(&j);
         tv_json_key(&j, "file_bytes");
@@ -400,6 +437,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         }
         printf(")\nbatches   %" PRIu64 " from %" PRIu64 " origin%s\n", counts.batches,
                counts.origins, counts.origins == 1 ? "" : "s");
+        if (!rc) rc = status_retention(t, NULL);
         printf("store     %.1f MiB on disk (%.1f MiB used)\nfrontier\n",
                (double)size.file_bytes / (1 << 20), (double)size.used_bytes / (1 << 20));
         rc = store_frontier_foreach(t, status_frontier, &c);
@@ -586,6 +624,30 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_key(j, "box_bytes");
         tv_json_u64(j, ev->u.sealed.len);
         break;
+    case CRDT_EV_RETENTION:
+        tv_json_key(j, "days");
+        tv_json_u64(j, ev->u.retention.days);
+        break;
+    case CRDT_EV_CHECKPOINT:
+        if (ev->u.checkpoint.copy) { /* the event it carries: shown by `log` at its seq */
+            tv_json_key(j, "copy_of");
+            tv_json_u64(j, ev->u.checkpoint.seq);
+            tv_json_key(j, "event");
+            tv_json_hex(j, ev->u.checkpoint.event, ev->u.checkpoint.event_len);
+            break;
+        }
+        tv_json_key(j, "upto");
+        tv_json_u64(j, ev->u.checkpoint.upto);
+        tv_json_key(j, "hash");
+        tv_json_hex(j, ev->u.checkpoint.hash, TV_HASH_BYTES);
+        break;
+    case CRDT_EV_HOLD:
+        tv_json_key(j, "person");
+        tv_json_hex(j, ev->u.hold.person, TV_PERSON_REF_BYTES);
+        tv_json_key(j, "action");
+        tv_json_string(j, ev->u.hold.action == CRDT_HOLD_PLACE ? "place" : "lift");
+        json_text(j, "reason", ev->u.hold.reason);
+        break;
     }
 }
 
@@ -665,6 +727,25 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
     case CRDT_EV_SEALED:
         tv_hex_encode(hex, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
         printf("  for %s  (%u bytes sealed)", hex, ev->u.sealed.len);
+        break;
+    case CRDT_EV_RETENTION:
+        printf("  %u days", ev->u.retention.days);
+        break;
+    case CRDT_EV_CHECKPOINT:
+        if (ev->u.checkpoint.copy) {
+            printf("  copy of seq %" PRIu64 " (%zu bytes)", ev->u.checkpoint.seq,
+                   ev->u.checkpoint.event_len);
+            break;
+        }
+        tv_hex_encode(hex, ev->u.checkpoint.hash, TV_HASH_BYTES);
+        printf("  the log before seq %" PRIu64 " is dropped (batch %.16s)",
+               ev->u.checkpoint.upto + 1, hex);
+        break;
+    case CRDT_EV_HOLD:
+        tv_hex_encode(hex, ev->u.hold.person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %s  %s", hex,
+               ev->u.hold.action == CRDT_HOLD_PLACE ? "placed" : "lifted",
+               tv_text_esc_n(ev->u.hold.reason.p, ev->u.hold.reason.n));
         break;
     default:
         printf("  (%zu bytes)", ev->raw_len);
@@ -822,6 +903,9 @@ static int verify_batch(const uint8_t *buf, size_t len, void *arg)
         c->hlc_max = 0;
         memset(c->hash, 0, sizeof c->hash);
         c->origins++;
+        /* a log truncated by a checkpoint starts again at its base (PROTOCOL.md §3.4) */
+        rc = store_base_get(c->t, c->origin, &c->seq, c->hash);
+        if (rc && rc != TV_ENOTFOUND) fault(c, b.h.origin, b.h.first_seq, tv_strerror(rc));
     }
     c->batches++;
     if ((rc = crdt_batch_check_events(&b))) fault(c, b.h.origin, b.h.first_seq, tv_strerror(rc));

@@ -1,6 +1,7 @@
 /* The network loop over ZeroMQ: one sync session per authenticated peer (see daemon.h). */
 #include "node/daemon.h"
 #include "node/downflow.h"
+#include "node/retention.h"
 #include "crdt/error.h"
 #include "net/sync.h"
 #include "net/zmq.h"
@@ -62,7 +63,8 @@ typedef struct tvd {
     uint64_t store_events;       /* events held at the last look: a change means new data */
     crdt_vv vv_last, vv_changed; /* the store's vector at the last look, what it gained */
     int64_t status_ms;
-    int64_t park_ms; /* when parked batches were last offered their time (C1) */
+    int64_t park_ms;  /* when parked batches were last offered their time (C1) */
+    int64_t purge_ms; /* when the node last purged (retention.h); 0: not yet in this run */
     int status_dirty;
     int resync; /* the store was restored or copied: waits for a parent in step */
     uint8_t *buf;
@@ -727,6 +729,19 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
         if (now - d->park_ms >= TV_DAEMON_PARK_MS) {
             d->park_ms = now;
             (void)store_write(d->n->st, park_release_fn, &now);
+        }
+        /* retention (serve, not sync --once): at start, then once a day (no read transaction is
+         * open here, so the data file may be replaced) */
+        if (!o->once && (!d->purge_ms || now - d->purge_ms >= TV_PURGE_INTERVAL_MS)) {
+            d->purge_ms = now;
+            tv_purge_result pr;
+            int prc = tv_node_purge(d->n, now, 1, 1, &pr);
+            if (prc)
+                logf_("purge failed: %s", tv_strerror(prc));
+            else if (pr.st.scans || pr.st.persons || pr.st.reveals)
+                logf_("purged what is older than %u days: %" PRIu64 " scans, %" PRIu64
+                      " person records, %" PRIu64 " audit rows",
+                      pr.days, pr.st.scans, pr.st.persons, pr.st.reveals);
         }
     }
     if (!rc) {

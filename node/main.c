@@ -34,6 +34,9 @@ static const char help[] =
     "  qr        venue posters (PDF, PNG, SVG) and checking a poster's code offline\n"
     "  import    record check-ins and check-outs from a CSV file\n"
     "  status    what the node is and holds\n"
+    "  retention the province's retention period (the root sets it)\n"
+    "  purge     remove what is older than the retention period from the node's files\n"
+    "  hold      keep a person's records past retention (health nodes)\n"
     "  log       every event the node holds\n"
     "  verify    re-check every signature and hash chain in the store\n"
     "  serve     run on the network: listen, connect to parents, stay in step\n"
@@ -64,16 +67,18 @@ static const struct {
     const char *name;
     tv_cmd_fn fn;
 } commands[] = {
-    {"init", tv_cmd_init},     {"venue", tv_cmd_venue},   {"scan", tv_cmd_scan},
-    {"import", tv_cmd_import}, {"status", tv_cmd_status}, {"log", tv_cmd_log},
-    {"verify", tv_cmd_verify}, {"serve", tv_cmd_serve},   {"sync", tv_cmd_sync},
-    {"peer", tv_cmd_peer},     {"peers", tv_cmd_peers},   {"bundle", tv_cmd_bundle},
-    {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke}, {"station", tv_cmd_station},
-    {"watch", tv_cmd_watch},   {"person", tv_cmd_person}, {"audit", tv_cmd_audit},
-    {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},   {"case", tv_cmd_case},
-    {"risk", tv_cmd_risk},     {"alerts", tv_cmd_alerts}, {"report", tv_cmd_report},
-    {"unit", tv_cmd_unit},     {"resync", tv_cmd_resync}, {"unlock", tv_cmd_unlock},
-    {"lock", tv_cmd_lock},     {"passwd", tv_cmd_passwd},
+    {"init", tv_cmd_init},     {"venue", tv_cmd_venue},         {"scan", tv_cmd_scan},
+    {"import", tv_cmd_import}, {"status", tv_cmd_status},       {"log", tv_cmd_log},
+    {"verify", tv_cmd_verify}, {"serve", tv_cmd_serve},         {"sync", tv_cmd_sync},
+    {"peer", tv_cmd_peer},     {"peers", tv_cmd_peers},         {"bundle", tv_cmd_bundle},
+    {"enroll", tv_cmd_enroll}, {"revoke", tv_cmd_revoke},       {"station", tv_cmd_station},
+    {"watch", tv_cmd_watch},   {"person", tv_cmd_person},       {"audit", tv_cmd_audit},
+    {"qr", tv_cmd_qr},         {"trace", tv_cmd_trace},         {"case", tv_cmd_case},
+    {"risk", tv_cmd_risk},     {"alerts", tv_cmd_alerts},       {"report", tv_cmd_report},
+    {"unit", tv_cmd_unit},     {"resync", tv_cmd_resync},       {"unlock", tv_cmd_unlock},
+    {"lock", tv_cmd_lock},     {"passwd", tv_cmd_passwd},       {"unit", tv_cmd_unit},
+    {"resync", tv_cmd_resync}, {"retention", tv_cmd_retention}, {"purge", tv_cmd_purge},
+    {"hold", tv_cmd_hold},
 };
 
 static const char *default_dir(char *buf, size_t cap)

@@ -614,7 +614,9 @@ static crdt_batch_builder *open_builder(tv_node *n)
 {
     crdt_batch_builder *b = &n->pending[n->pending_batches - 1];
     const size_t room = CRDT_BATCH_BYTES_MAX - CRDT_BATCH_HEADER_BYTES_MAX - 256;
-    if (b->count < CRDT_BATCH_EVENTS_MAX && b->events.size + CRDT_EVENT_BYTES_MAX <= room) return b;
+    if (b->count < CRDT_BATCH_EVENTS_MAX &&
+        b->events.size + CRDT_EVENT_BYTES_MAX + CRDT_COPY_OVERHEAD_MAX <= room)
+        return b;
     if (n->pending_batches == TV_NODE_PENDING_BATCHES_MAX) return NULL;
     return &n->pending[n->pending_batches++];
 }
@@ -690,6 +692,15 @@ static int add_event_at(tv_node *n, uint32_t type, const void *ev, uint64_t hlc,
         break;
     case CRDT_EV_UNIT:
         rc = crdt_event_pack_unit(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_RETENTION:
+        rc = crdt_event_pack_retention(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_HOLD:
+        rc = crdt_event_pack_hold(&b->pk, hlc, ev);
+        break;
+    case CRDT_EV_CHECKPOINT:
+        rc = crdt_event_pack_checkpoint(&b->pk, hlc, ev);
         break;
     }
     if (rc) {
@@ -800,6 +811,40 @@ int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out)
 {
     int rc = cert_allows(n, u->code, 0);
     return rc ? rc : add_event(n, CRDT_EV_UNIT, u, hlc_out);
+}
+
+int tv_node_add_retention(tv_node *n, const crdt_retention *r, uint64_t *hlc_out)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    uint8_t root[TV_NODE_ID_BYTES];
+    rc = store_root_get(t, root);
+    store_read_end(t);
+    if (rc == TV_ENOTFOUND || (rc == 0 && memcmp(root, n->id.pk, TV_NODE_ID_BYTES) != 0))
+        return TV_EPERM; /* R1: peers would refuse it, and the rest of the log behind it */
+    return rc ? rc : add_event(n, CRDT_EV_RETENTION, r, hlc_out);
+}
+
+int tv_node_add_checkpoint(tv_node *n, const crdt_checkpoint *c)
+{
+    /* a base opens the first batch of the group, and names the log as it stands */
+    if (!c->copy && n->pending_events) return TV_EINVAL;
+    return add_event(n, CRDT_EV_CHECKPOINT, c, NULL);
+}
+
+int tv_node_add_hold(tv_node *n, const crdt_hold *h, uint64_t *hlc_out)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    crdt_cert *own = malloc(sizeof *own);
+    if (!own) rc = TV_ENOMEM;
+    if (rc == 0) rc = store_cert_get(t, n->id.pk, own, NULL, NULL);
+    if (rc == TV_ENOTFOUND || (rc == 0 && !(own->flags & CRDT_CERT_F_HEALTH))) rc = TV_EPERM;
+    free(own);
+    store_read_end(t);
+    return rc ? rc : add_event(n, CRDT_EV_HOLD, h, hlc_out);
 }
 
 /* Checks that this node may issue c now (see tv_node_add_cert). */

@@ -149,6 +149,16 @@ int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint
  * <commune>.<local>, or a commune placed in a district) or this node's own unit. Returns
  * TV_EPERM when not enrolled, TV_ESCOPE outside its scope, else as add_event. */
 int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out);
+/* Sets the province's retention period: only the root may (rule R1; TV_EPERM otherwise),
+ * else as add_event. */
+int tv_node_add_retention(tv_node *n, const crdt_retention *r, uint64_t *hlc_out);
+/* Adds a checkpoint's base (the first event of the group: TV_EINVAL otherwise) or a copy
+ * (retention.h, tv_node_checkpoint, writes them). */
+int tv_node_add_checkpoint(tv_node *n, const crdt_checkpoint *c);
+/* Places a person under hold, or lifts it: only a node with the health flag may (TV_EPERM
+ * otherwise), else as add_event. The hold names the person's pseudonym in clear; this is
+ * the one place a hold event is written, so that it can be sealed to its audience. */
+int tv_node_add_hold(tv_node *n, const crdt_hold *h, uint64_t *hlc_out);
 
 /* Adds a certificate issued by this node (bytes as crdt_cert_sign made them) to the
  * pending group. Other nodes trust a node's own log as a whole, so a certificate they

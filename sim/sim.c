@@ -90,6 +90,7 @@ typedef struct sim_opts {
     int64_t skew_ms_max;    /* device clocks off by up to this much */
     int forger;             /* inject forged and tampered batches, and an insider's */
     double revoke;          /* chance that the province revokes a district on the way */
+    int retention_days;     /* the period the province sets (0: none set, 28 days in force) */
     int verbose, timing;
     const char *dir;
 } sim_opts;
@@ -190,6 +191,7 @@ typedef struct sim {
     uint8_t *buf;
     /* figures */
     uint64_t msgs, bytes, lost_msgs, dup_msgs, crashes, forged, commits, scans_acked;
+    uint64_t purged_scans, checkpoints, dropped; /* retention: scans purged, logs truncated */
     int64_t converged_ms;
     int violations;
     char workdir[PATH_MAX];
@@ -524,6 +526,65 @@ static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
     }
     if (n->up) commit(s, n, &b, 1);
     crdt_batch_builder_release(&b);
+}
+
+/* --- retention ------------------------------------------------------------------------ */
+
+typedef struct purge_ctx {
+    int64_t now;
+    store_purge_stats st;
+} purge_ctx;
+
+static int purge_fn(store_txn *t, void *arg)
+{
+    purge_ctx *c = arg;
+    store_retention r;
+    int rc = store_retention_get(t, &r);
+    return rc ? rc : store_purge(t, store_retention_cutoff(&r, c->now), &c->st);
+}
+
+/* A node's daily retention, as `serve` does it: a purge with the period its store holds,
+ * then a checkpoint of its own log when the log holds events no longer in force (written
+ * in one batch here: the simulated logs are small; a commit cut by a crash lands nothing of
+ * it). The store file is not rewritten: the simulator's stores are not searched. */
+static void expire(sim *s, snode *n)
+{
+    purge_ctx c = {.now = s->now + n->skew_ms};
+    if (store_write(n->st, purge_fn, &c)) die("node %d cannot purge", n->idx);
+    s->purged_scans += c.st.scans;
+    store_txn *t;
+    store_retention r;
+    store_checkpoint_plan p;
+    if (store_read_begin(n->st, &t)) die("read");
+    int rc = store_retention_get(t, &r);
+    if (rc == 0)
+        rc = store_checkpoint_plan_make(t, n->id.pk, store_retention_cutoff(&r, c.now), &p);
+    store_read_end(t);
+    if (rc) die("node %d cannot plan a checkpoint: %s", n->idx, tv_strerror(rc));
+    if (p.dropped && p.n < CRDT_BATCH_EVENTS_MAX) {
+        crdt_batch_builder b;
+        crdt_batch_builder_init(&b);
+        crdt_checkpoint base = {.upto = p.upto};
+        memcpy(base.hash, p.hash, TV_HASH_BYTES);
+        uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+        if (crdt_event_pack_checkpoint(&b.pk, hlc, &base)) die("cannot pack a checkpoint");
+        crdt_batch_builder_note(&b, hlc);
+        for (size_t i = 0; i < p.n; i++) {
+            crdt_checkpoint cp = {.copy = 1,
+                                  .event = p.copies[i].raw,
+                                  .event_len = p.copies[i].len,
+                                  .seq = p.copies[i].seq};
+            hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+            if (crdt_event_pack_checkpoint(&b.pk, hlc, &cp)) die("cannot pack a copy");
+            crdt_batch_builder_note(&b, hlc);
+        }
+        if (commit(s, n, &b, 1)) {
+            s->checkpoints++;
+            s->dropped += p.dropped;
+        }
+        crdt_batch_builder_release(&b);
+    }
+    store_checkpoint_plan_release(&p);
 }
 
 /* --- links and sessions -------------------------------------------------------------- */
@@ -1523,6 +1584,8 @@ static void run(sim *s)
                 day = d;
                 plan_day(s, SIM_START_MS + d * DAY_MS);
                 if (s->o.verbose) printf("day %" PRId64 "\n", d);
+                for (int i = 0; i < s->n && s->o.retention_days && d > 0; i++)
+                    if (s->nodes[i].up && !s->nodes[i].cut) expire(s, &s->nodes[i]);
             }
             for (int i = 0; i < s->n && !s->healed; i++) {
                 snode *n = &s->nodes[i];
@@ -1661,6 +1724,37 @@ static int should_hold(sim *s, int a, int b)
     return 0;                                                 /* a commune: no other commune's */
 }
 
+typedef struct old_scan {
+    int64_t before;
+    uint64_t n;
+} old_scan;
+
+static int count_old(const store_scan_ref *x, void *ctx)
+{
+    old_scan *o = ctx;
+    if (x->at_ms < o->before) o->n++;
+    return 0;
+}
+
+/* With a retention period: a last purge on every node, after which no node indexes a scan
+ * older than its cutoff, whatever arrived after its previous purge. */
+static void check_expired(sim *s)
+{
+    for (int a = 0; a < s->n; a++) {
+        purge_ctx c = {.now = s->now};
+        if (store_write(s->nodes[a].st, purge_fn, &c)) die("node %d cannot purge", a);
+        store_txn *t;
+        if (store_read_begin(s->nodes[a].st, &t)) die("read");
+        old_scan o = {.before = c.st.cutoff_ms};
+        for (int k = 0; k < s->n; k++)
+            for (int v = 0; v < s->nodes[k].nvenues; v++)
+                (void)store_scans_by_venue(t, s->nodes[k].venue[v], INT64_MIN, INT64_MAX, count_old,
+                                           &o);
+        store_read_end(t);
+        if (o.n) violation(s, "node %d indexes %" PRIu64 " scans older than its cutoff", a, o.n);
+    }
+}
+
 static void check(sim *s)
 {
     /* every node's view of every origin, against the origin's own log */
@@ -1679,8 +1773,12 @@ static void check(sim *s)
         uint64_t sum = 0;
         for (int b = 0; b < s->n; b++) {
             store_frontier f;
+            uint64_t base = 0;
             int held = store_frontier_get(tx[a], s->nodes[b].id.pk, &f) == 0;
-            if (held) sum += f.seq;
+            /* what a log holds: from its base, after a checkpoint */
+            if (held && store_base_get(tx[a], s->nodes[b].id.pk, &base, NULL) == TV_ENOTFOUND)
+                base = 0;
+            if (held) sum += f.seq - base;
             int cut = s->nodes[a].cut || s->nodes[b].cut;
             if (cut && should_hold(s, a, b)) {
                 /* the revoked district, unplugged, and its log: a prefix, whatever was held */
@@ -1692,6 +1790,13 @@ static void check(sim *s)
                     violation(s, "node %d holds %" PRIu64 " of node %d's %" PRIu64 " events%s", a,
                               held ? f.seq : 0, b, own[b].seq,
                               why_behind(tx[a], s->nodes[b].id.pk));
+                /* and from the same base: every checkpoint of the log applied here too */
+                uint64_t own_base = 0;
+                if (store_base_get(tx[b], s->nodes[b].id.pk, &own_base, NULL) == TV_ENOTFOUND)
+                    own_base = 0;
+                if (held && base != own_base)
+                    violation(s, "node %d holds node %d's log from seq %" PRIu64 ", not %" PRIu64,
+                              a, b, base + 1, own_base + 1);
             } else if (held) {
                 violation(s, "node %d holds node %d's log, outside its partition", a, b);
             }
@@ -1743,7 +1848,14 @@ static void check(sim *s)
                 }
             }
         }
-        for (int d = -1; d <= s->o.days; d++) {
+        /* with a retention period, a node that took a log from its base lacks the figures
+         * of what the checkpoint left behind: only the days still in force must agree */
+        int first = -1;
+        if (s->o.retention_days) {
+            int64_t kept = s->end_ms - (int64_t)s->o.retention_days * DAY_MS;
+            first = (int)(crdt_day_vn(kept) - crdt_day_vn(SIM_START_MS)) + 1;
+        }
+        for (int d = first; d <= s->o.days; d++) {
             int32_t day = crdt_day_vn(SIM_START_MS) + d;
             store_agg ref, a;
             (void)store_agg_get(tx[c], n->unit, day, &ref);
@@ -1767,7 +1879,8 @@ static const char help[] =
     "Usage: truyvet-sim [--seed N] [--districts N] [--communes N] [--days N]\n"
     "                   [--scans-per-day N] [--commit-hours H] [--loss P] [--dup P]\n"
     "                   [--offline-day P] [--district-outage P] [--crash P] [--skew-min M]\n"
-    "                   [--revoke P] [--no-forger] [--dir DIR] [--verbose] [--timing]\n"
+    "                   [--revoke P] [--retention-days N] [--no-forger] [--dir DIR]\n"
+    "                   [--verbose] [--timing]\n"
     "\n"
     "Simulates a province, its districts and communes with the real sync protocol and\n"
     "stores, a virtual clock and a faulty virtual network, then heals every fault and\n"
@@ -1778,7 +1891,10 @@ static const char help[] =
     "venue, batches written hours ahead; none may be stored, none may change a view.\n"
     "--revoke P is the chance (default 0.5) that the province revokes a district on the\n"
     "way and re-certifies its communes later: refused everywhere in between, converged\n"
-    "after. Fault rates not given are drawn from the seed. The first line printed is\n"
+    "after. --retention-days N: the province sets that retention period, and every node\n"
+    "purges and truncates its own log behind a checkpoint once a (virtual) day; the\n"
+    "checks then hold of what is in force. Fault rates not given are drawn from the\n"
+    "seed. The first line printed is\n"
     "seed=N; the same seed reproduces the run exactly. Exit status 0 when every check\n"
     "holds, 1 on a violation, 2 for a usage error. --timing adds wall-clock figures to\n"
     "the last line (which then differs between runs).\n";
@@ -1817,6 +1933,7 @@ static void parse_args(sim_opts *o, int argc, char **argv)
                                          {"skew-min", required_argument, 0, 'k'},
                                          {"no-forger", no_argument, 0, 'F'},
                                          {"revoke", required_argument, 0, 'R'},
+                                         {"retention-days", required_argument, 0, 'E'},
                                          {"dir", required_argument, 0, 'r'},
                                          {"verbose", no_argument, 0, 'v'},
                                          {"timing", no_argument, 0, 't'},
@@ -1827,6 +1944,9 @@ static void parse_args(sim_opts *o, int argc, char **argv)
         switch (c) {
         case 's':
             o->seed = (uint64_t)parse_n(optarg, 0, LONG_MAX);
+            break;
+        case 'E':
+            o->retention_days = (int)parse_n(optarg, 0, CRDT_RETENTION_DAYS_MAX);
             break;
         case 'D':
             o->districts = (int)parse_n(optarg, 1, 100);
@@ -1959,6 +2079,12 @@ static void setup(sim *s)
         make_cert(&s->nodes[n->parent], n, &draw[i], &dlen[i], s);
         if (n->role == CRDT_ROLE_DISTRICT) add_cert_event(s, &s->nodes[0], &b, draw[i], dlen[i]);
     }
+    if (s->o.retention_days) { /* the root's period, which every node learns from its log */
+        crdt_retention rt = {.days = (uint32_t)s->o.retention_days};
+        uint64_t hlc = crdt_hlc_now(&s->nodes[0].clock, (uint64_t)s->now);
+        if (crdt_event_pack_retention(&b.pk, hlc, &rt)) die("cannot pack the retention period");
+        crdt_batch_builder_note(&b, hlc);
+    }
     install_ctx ic = {.root = s->nodes[0].id.pk, .raw = {root_raw}, .len = {root_len}, .n = 1};
     if (store_write(s->nodes[0].st, install_fn, &ic)) die("install at the province");
     commit(s, &s->nodes[0], &b, 0);
@@ -2042,10 +2168,10 @@ int main(int argc, char **argv)
     memset(forged_person, 0xEE, sizeof forged_person);
     printf("config districts=%d communes=%d days=%d scans_per_day=%u loss=%.3f dup=%.3f "
            "offline_day=%.3f district_outage=%.3f crash=%.3f skew_min=%" PRId64
-           " forger=%d revoked_district=%d\n",
+           " forger=%d revoked_district=%d retention_days=%d\n",
            s.o.districts, s.o.communes, s.o.days, s.o.scans_per_day, s.o.loss, s.o.dup,
            s.o.offline_day, s.o.district_outage, s.o.crash, s.o.skew_ms_max / MINUTE_MS, s.o.forger,
-           s.rev_d > 0 ? s.rev_d : 0);
+           s.rev_d > 0 ? s.rev_d : 0, s.o.retention_days);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     setup(&s);
@@ -2057,6 +2183,7 @@ int main(int argc, char **argv)
     }
     run(&s);
     check(&s);
+    if (s.o.retention_days) check_expired(&s);
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     uint64_t events = 0;
@@ -2068,6 +2195,10 @@ int main(int argc, char **argv)
            ") future_dated=%zu messages=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 "\n",
            events, s.commits, s.crashes, s.forged, s.insider, s.insider_refused, s.insider_parked,
            s.nfut, s.msgs, s.lost_msgs, s.dup_msgs);
+    if (s.o.retention_days)
+        printf("retention: %" PRIu64 " scans purged, %" PRIu64 " checkpoints leaving %" PRIu64
+               " events behind\n",
+               s.purged_scans, s.checkpoints, s.dropped);
     printf("converged %.1f s (virtual) after the heal; %.1f bytes and %.3f messages per event\n",
            (double)s.converged_ms / 1000.0, events ? (double)s.bytes / (double)events : 0.0,
            events ? (double)s.msgs / (double)events : 0.0);

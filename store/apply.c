@@ -181,6 +181,27 @@ int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     return store_put_(t, T_SCAN_PERSON, k, 40, v, TV_VENUE_ID_BYTES + 1);
 }
 
+int store_scan_unindex_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq)
+{
+    uint8_t k[4 + TV_PERSON_REF_BYTES + 20];
+    uint64_t at = store_bias64_(s->at_ms);
+    store_be32_(k, store_bias32_(crdt_day_vn(s->at_ms)));
+    memcpy(k + 4, s->venue, TV_VENUE_ID_BYTES);
+    store_be64_(k + 12, at);
+    store_be32_(k + 20, origin_no);
+    store_be64_(k + 24, seq);
+    MDB_val key = {32, k};
+    int rc = mdb_del(t->txn, t->s->dbi[T_SCAN_VENUE], &key, NULL);
+    if (rc && rc != MDB_NOTFOUND) return store_err_(t, rc);
+    memcpy(k + 4, s->person, TV_PERSON_REF_BYTES);
+    store_be64_(k + 20, at);
+    store_be32_(k + 28, origin_no);
+    store_be64_(k + 32, seq);
+    key = (MDB_val){40, k};
+    rc = mdb_del(t->txn, t->s->dbi[T_SCAN_PERSON], &key, NULL);
+    return rc && rc != MDB_NOTFOUND ? store_err_(t, rc) : TV_OK;
+}
+
 static int index_scan(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq, acc *agg,
                       acc *vday)
 {
@@ -294,6 +315,31 @@ static int held_verbatim(store_txn *t, const crdt_batch *b, const uint8_t *buf, 
            memcmp(v.mv_data, buf, len) == 0;
 }
 
+/* Fills s->eff, s->seq and s->copied from the n events of b: each event as itself at its
+ * seq, a checkpoint's copy as the event it carries at the seq it names. Returns 0,
+ * TV_EDECODE (a copy that carries no valid event: the batch is malformed) or TV_ENOMEM. */
+static int effective_events(store *s, const crdt_batch *b, const crdt_event *evs, uint32_t n)
+{
+    if (!s->eff && !(s->eff = malloc((CRDT_BATCH_EVENTS_MAX + 1) * sizeof *s->eff)))
+        return TV_ENOMEM;
+    if (!s->seq && !(s->seq = malloc((CRDT_BATCH_EVENTS_MAX + 1) * sizeof *s->seq)))
+        return TV_ENOMEM;
+    msgpack_unpacked scratch;
+    msgpack_unpacked_init(&scratch);
+    int rc = TV_OK;
+    for (uint32_t i = 0; i < n && rc == TV_OK; i++) {
+        s->copied[i] =
+            evs[i].known && evs[i].type == CRDT_EV_CHECKPOINT && evs[i].u.checkpoint.copy;
+        s->seq[i] = s->copied[i] ? evs[i].u.checkpoint.seq : b->h.first_seq + i;
+        if (s->copied[i])
+            rc = crdt_event_copy_open(&evs[i], &s->eff[i], &scratch);
+        else
+            s->eff[i] = evs[i];
+    }
+    msgpack_unpacked_destroy(&scratch);
+    return rc;
+}
+
 /* Applies one batch; *woke is set when it may let parked batches through (it registered
  * a venue or wrote a certificate). */
 static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
@@ -329,6 +375,8 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
         n++;
     crdt_batch_iter_release(&it);
     if (rc) return rc;
+    if ((rc = effective_events(s, &b, evs, n))) return rc;
+    evs = s->eff; /* judged, indexed as evidence and applied as the events they stand for */
     int own;
     uint8_t *inert = s->inert;
     uint8_t wait_venue[TV_VENUE_ID_BYTES];
@@ -347,14 +395,26 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     int known;
     if ((rc = frontier_load(t, b.h.origin, &f, &origin_no, &known))) return rc;
     uint64_t last = b.h.first_seq + b.h.count - 1;
+    /* a checkpoint's base: the log starts again at its batch (PROTOCOL.md §3.4) */
+    const int base =
+        n && evs[0].known && evs[0].type == CRDT_EV_CHECKPOINT && !evs[0].u.checkpoint.copy;
     if (last <= f.seq) {
+        uint64_t dropped;
+        if ((rc = store_base_get(t, b.h.origin, &dropped, NULL)) && rc != TV_ENOTFOUND) return rc;
+        if (b.h.first_seq <= dropped) { /* dropped here by a checkpoint: never taken again */
+            r->duplicate = 1;
+            return TV_OK;
+        }
         rc = check_held(t, origin_no, &b, r);
         /* a validly signed batch that contradicts what we hold is proof of a fork */
         if (rc == TV_EFORK && !own) return store_fork_record_(t, &b, buf, len, evs, inert, n);
         return rc;
     }
-    if (b.h.first_seq > f.seq + 1) return TV_EGAP;
-    if (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0)
+    /* a base past what we hold needs none of it: the batches before it are dropped */
+    const int skip = base && b.h.first_seq > f.seq + 1;
+    if (b.h.first_seq > f.seq + 1 && !skip) return TV_EGAP;
+    if (!skip &&
+        (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0))
         return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
     if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
     /* lawful and next in its log, but it waits (§3.3) */
@@ -370,6 +430,9 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
         origin_no = (uint32_t)c.origins + 1;
         if ((rc = store_count_add_(t, COUNT_ORIGINS, 1))) return rc;
     }
+    if (base && (rc = store_checkpoint_drop_(t, b.h.origin, known ? origin_no : 0,
+                                             evs[0].u.checkpoint.upto, evs[0].u.checkpoint.hash)))
+        return rc;
     uint8_t k[12];
     batch_key(k, origin_no, b.h.first_seq);
     if ((rc = store_put_(t, T_BATCHES, k, sizeof k, buf, len))) return rc;
@@ -378,27 +441,37 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     acc *agg = t->s->apply_scratch, *vday = agg + 1;
     uint64_t by_type[STORE_EVENT_TYPES_MAX] = {0};
     for (uint32_t i = 0; i < n && rc == 0; i++) {
-        const crdt_event *ev = &evs[i];
-        by_type[ev->type < STORE_EVENT_TYPES_MAX ? ev->type : 0]++;
+        const uint32_t type = s->events[i].type; /* a copy counts as a checkpoint event */
+        by_type[type < STORE_EVENT_TYPES_MAX ? type : 0]++;
+        const crdt_event *ev = &s->eff[i];
+        const uint64_t seq = s->seq[i];
+        /* a copy of an event held before (at or below our frontier) is not counted again;
+         * one of an event never held here counts as that event */
+        const int copy = s->copied[i] && seq <= f.seq;
         if (!own && inert[i]) continue; /* about a venue of a unit not ours: bytes only */
         if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
             if ((rc = store_venue_reg_put_(t, &ev->u.venue, b.h.origin))) break;
             *woke = 1;
         }
-        if (ev->known && ev->type == CRDT_EV_SCAN)
-            rc = index_scan(t, &ev->u.scan, origin_no, b.h.first_seq + i, agg, vday);
+        if (ev->known && ev->type == CRDT_EV_SCAN && copy) /* indexed, never counted again */
+            rc = store_scan_index_(t, &ev->u.scan, origin_no, seq);
+        else if (ev->known && ev->type == CRDT_EV_SCAN)
+            rc = index_scan(t, &ev->u.scan, origin_no, seq, agg, vday);
         else if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT)
             rc = store_venue_apply_(t, &ev->u.venue, ev->hlc, b.h.origin);
         else if (ev->known && (ev->type == CRDT_EV_CERT || ev->type == CRDT_EV_REVOKE))
             rc = store_trust_apply_(t, ev, b.h.origin);
         else if (ev->known && (ev->type == CRDT_EV_CASE_STATUS || ev->type == CRDT_EV_RISK_LEVEL))
-            rc = store_health_apply_(t, ev, b.h.origin);
+            rc = store_health_apply_(t, ev, b.h.origin, copy);
         else if (ev->known && ev->type == CRDT_EV_UNIT)
             rc = store_unit_apply_(t, ev, b.h.origin);
         else if (ev->known && ev->type == CRDT_EV_SEALED)
-            rc = store_sealed_apply_(t, ev, b.h.origin, origin_no, b.h.first_seq + i, own);
+            /* indexed where it lies: a copy's row names its checkpoint batch */
+            rc = store_sealed_apply_(t, ev, b.h.origin, origin_no, b.h.first_seq + i, own, copy);
+        else if (ev->known && (ev->type == CRDT_EV_RETENTION || ev->type == CRDT_EV_HOLD))
+            rc = store_retention_apply_(t, ev, b.h.origin);
         else if (ev->known)
-            rc = store_people_apply_(t, ev, b.h.origin, b.h.first_seq + i);
+            rc = store_people_apply_(t, ev, b.h.origin, seq, copy);
     }
     if (rc == 0) rc = flush_venue_days(t, vday, agg);
     if (rc == 0) rc = flush_agg(t, agg);

@@ -114,7 +114,7 @@ static int index_evidence(store_txn *t, const crdt_batch *b, const crdt_event *e
         if (ev->type == CRDT_EV_SCAN)
             rc = store_scan_index_(t, &ev->u.scan, STORE_FORK_NO_BASE | no, b->h.first_seq + i);
         else if (ev->type == CRDT_EV_PERSON)
-            rc = store_people_apply_(t, ev, b->h.origin, b->h.first_seq + i);
+            rc = store_people_apply_(t, ev, b->h.origin, b->h.first_seq + i, 0);
     }
     return rc;
 }

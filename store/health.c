@@ -66,7 +66,7 @@ static int count_first(store_txn *t, const crdt_case *c, uint64_t hlc, const uin
     return store_agg_add_(t, c->unit.p, c->unit.n, hlc_day(hlc), &d);
 }
 
-static int apply_case(store_txn *t, const crdt_event *ev, const uint8_t *origin)
+static int apply_case(store_txn *t, const crdt_event *ev, const uint8_t *origin, int copy)
 {
     const crdt_case *c = &ev->u.cstatus;
     uint8_t k[CASE_KEY_BYTES], v[CASE_VAL_BYTES + TV_UNIT_CODE_MAX];
@@ -78,8 +78,14 @@ static int apply_case(store_txn *t, const crdt_event *ev, const uint8_t *origin)
     store_be64_(v + 9, store_bias64_(c->sampled_ms));
     store_be64_(v + 17, store_bias64_(c->at_ms));
     memcpy(v + CASE_VAL_BYTES, c->unit.p, c->unit.n);
-    int rc = count_first(t, c, ev->hlc, k);
-    if (rc) return rc;
+    int rc;
+    if (copy) { /* a checkpoint's copy: the same row, never counted again (or at all) */
+        MDB_val held;
+        rc = store_get_(t, T_CASES, k, sizeof k, &held);
+        if (rc != TV_ENOTFOUND) return rc;
+    } else if ((rc = count_first(t, c, ev->hlc, k))) {
+        return rc;
+    }
     return store_put_(t, T_CASES, k, sizeof k, v, CASE_VAL_BYTES + (size_t)c->unit.n);
 }
 
@@ -110,11 +116,12 @@ static int apply_risk(store_txn *t, const crdt_event *ev, const uint8_t *origin)
     return store_put_(t, T_RISKS, k, sizeof k, v, RISK_VAL_BYTES + (size_t)r->note.n);
 }
 
-int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES])
+int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
+                        int copy)
 {
     switch (ev->type) {
     case CRDT_EV_CASE_STATUS:
-        return apply_case(t, ev, origin);
+        return apply_case(t, ev, origin, copy);
     case CRDT_EV_RISK_LEVEL:
         return apply_risk(t, ev, origin);
     }

@@ -36,6 +36,8 @@ enum store_table {
     T_PARKED,      /* origin(32) -> reason(1) due_ms(8) batch: a batch that waits (§3.3) */
     T_SEALED,      /* tag(8) hlc(8) origin_no(4) seq(8) -> nothing: sealed events by audience */
     T_SEALED_SENT, /* digest(16) -> nothing: what this health node has sealed already */
+    T_HOLDS,       /* person(16) -> hlc(8) origin(32) action(1) reason: holds (retention.c) */
+    T_BASES,       /* origin(32) -> upto(8) hash(32): where a truncated log starts again */
     T_COUNT_
 };
 
@@ -62,6 +64,11 @@ struct store {
     uint8_t inert[CRDT_BATCH_EVENTS_MAX + 1]; /* per event: kept as bytes only (trust.c) */
     /* the health audience's key (store_sealed_key_set), in locked memory; NULL: none */
     uint8_t *health_key;
+    /* a batch's events as they apply: a checkpoint's copy stands for the event it carries
+     * (copied[i] set, seq[i] the seq it names); reused like events */
+    crdt_event *eff;
+    uint64_t *seq;
+    uint8_t copied[CRDT_BATCH_EVENTS_MAX + 1];
 };
 
 struct store_txn {
@@ -180,14 +187,24 @@ int store_venue_reg_get_(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
 int store_venue_reg_put_(store_txn *t, const crdt_venue_upsert *v,
                          const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a retention or hold event (retention.c); other types: 0. */
+int store_retention_apply_(store_txn *t, const crdt_event *ev,
+                           const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a unit event (units.c). */
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
-/* Applies a case_status or risk_level event (health.c); other types: 0. */
-int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Indexes a sealed event by its tag, and at a node holding the health audience's key
- * applies the case status it carries when the tag is that audience's (sealed.c). */
+ * applies the case status it carries when the tag is that audience's (sealed.c). seq is
+ * where the event lies in its origin's log: for a checkpoint's copy, the copy's own seq
+ * (the index row must find it after the original batch is dropped); copy as for
+ * store_health_apply_. */
 int store_sealed_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
-                        uint32_t origin_no, uint64_t seq, int own);
+                        uint32_t origin_no, uint64_t seq, int own, int copy);
+/* Deletes the index row store_sealed_apply_ made for ev at seq (a dropped batch's). */
+int store_sealed_unindex_(store_txn *t, const crdt_event *ev, uint32_t origin_no, uint64_t seq);
+/* Applies a case_status or risk_level event (health.c); other types: 0. copy: a
+ * checkpoint's copy (a case row already held is left alone, and none is counted). */
+int store_health_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
+                        int copy);
 /* A unit code as a fixed-width key: NUL-padded to UNIT_KEY_BYTES. */
 static inline void store_unit_key_(uint8_t out[UNIT_KEY_BYTES], const char *p, size_t n)
 {
@@ -204,9 +221,10 @@ int store_prefix_foreach_(store_txn *t, int table, const uint8_t *prefix, size_t
  * or a store error. */
 int store_last_at_most_(store_txn *t, int table, const uint8_t *key, size_t klen, size_t plen,
                         MDB_val *k, MDB_val *v);
-/* Applies a person, controller, reminder or reveal event (people.c); other types: 0. */
+/* Applies a person, controller, reminder or reveal event (people.c); other types: 0. copy:
+ * a checkpoint's copy (a reminder is not counted in the daily figures again). */
 int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
-                        uint64_t seq);
+                        uint64_t seq, int copy);
 
 /* --- forks (forks.c) --- */
 /* Local numbers of evidence batches start here: in T_BATCHES and in the scan indexes they
@@ -227,6 +245,14 @@ int store_fork_frozen_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
 int store_fork_lift_(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
 /* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c). */
 int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
+/* Deletes them (absent rows are no error). */
+int store_scan_unindex_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
+
+/* --- checkpoints (checkpoint.c) --- */
+/* Drops origin's batches up to upto (origin numbered origin_no; 0: none held) and the scan
+ * index rows of their scans, and records (upto, hash) as the base of its log. */
+int store_checkpoint_drop_(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint32_t origin_no,
+                           uint64_t upto, const uint8_t hash[TV_HASH_BYTES]);
 
 /* The daily figures as stored, and back (a value of the first layout reads with the
  * later figures zero). Returns 0 or TV_ECORRUPT. */

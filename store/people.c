@@ -65,7 +65,7 @@ static int apply_controller(store_txn *t, const crdt_event *ev, const uint8_t *o
     return store_put_(t, T_CTRL_ADDS, k, sizeof k, v, sizeof v);
 }
 
-static int apply_reminder(store_txn *t, const crdt_event *ev, const uint8_t *origin)
+static int apply_reminder(store_txn *t, const crdt_event *ev, const uint8_t *origin, int copy)
 {
     const crdt_reminder *r = &ev->u.reminder;
     uint8_t k[TV_VENUE_ID_BYTES + 8 + TV_NODE_ID_BYTES], v[1 + CRDT_TEXT_BYTES_MAX];
@@ -74,8 +74,12 @@ static int apply_reminder(store_txn *t, const crdt_event *ev, const uint8_t *ori
     memcpy(k + TV_VENUE_ID_BYTES + 8, origin, TV_NODE_ID_BYTES);
     v[0] = r->action;
     if (r->note.n) memcpy(v + 1, r->note.p, r->note.n);
-    int rc = store_put_(t, T_REMINDERS, k, sizeof k, v, 1 + (size_t)r->note.n);
-    if (rc || r->action != CRDT_REMIND) return rc;
+    MDB_val held;
+    int rc = copy ? store_get_(t, T_REMINDERS, k, sizeof k, &held) : TV_ENOTFOUND;
+    if (rc != TV_ENOTFOUND) return rc; /* a checkpoint's copy of a reminder held */
+    rc = store_put_(t, T_REMINDERS, k, sizeof k, v, 1 + (size_t)r->note.n);
+    /* a copy is never counted, not even where the reminder was not held before */
+    if (rc || r->action != CRDT_REMIND || copy) return rc;
     /* each event is applied once: the day's count is exact in any order of arrival */
     store_agg d = {.reminders = 1};
     return store_agg_add_(t, r->unit.p, r->unit.n, crdt_day_vn((int64_t)crdt_hlc_ms(ev->hlc)), &d);
@@ -93,7 +97,7 @@ static int apply_reveal(store_txn *t, const crdt_event *ev, const uint8_t *origi
 }
 
 int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
-                        uint64_t seq)
+                        uint64_t seq, int copy)
 {
     switch (ev->type) {
     case CRDT_EV_PERSON:
@@ -102,7 +106,7 @@ int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin
     case CRDT_EV_CONTROLLER_REMOVE:
         return apply_controller(t, ev, origin, seq);
     case CRDT_EV_VENUE_REMINDER:
-        return apply_reminder(t, ev, origin);
+        return apply_reminder(t, ev, origin, copy);
     case CRDT_EV_REVEAL:
         return apply_reveal(t, ev, origin);
     }

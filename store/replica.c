@@ -31,6 +31,10 @@ static int batch_by_no(store_txn *t, uint32_t origin_no, uint64_t seq, const uin
     if (rc == MDB_NOTFOUND || (rc == 0 && (k.mv_size != 12 || memcmp(k.mv_data, key, 12) != 0)))
         rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
     if (rc == 0 && (k.mv_size != 12 || store_get32_(k.mv_data) != origin_no)) rc = MDB_NOTFOUND;
+    crdt_batch b; /* a seq in a dropped prefix (a checkpoint's copy) is in no batch */
+    if (rc == 0 && crdt_batch_peek(&b, v.mv_data, v.mv_size) == TV_OK &&
+        (seq < b.h.first_seq || seq >= b.h.first_seq + b.h.count))
+        rc = MDB_NOTFOUND;
     if (rc == 0) {
         *buf = v.mv_data;
         *len = v.mv_size;
@@ -52,6 +56,10 @@ int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_
     uint64_t held = store_get64_(fr);
     uint32_t origin_no = store_get32_(fr + 24 + TV_HASH_BYTES);
     if (seq == 0 || seq > held) return TV_ENOTFOUND;
+    uint64_t base;
+    rc = store_base_get(t, origin, &base, NULL);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    if (seq <= base) seq = base + 1; /* dropped: the log goes on from its checkpoint */
     return batch_by_no(t, origin_no, seq, buf, len);
 }
 

@@ -34,7 +34,7 @@ int store_sealed_key_held(const store *s)
  * author's certificate covers the unit it names (a health node judges what only it can
  * read as every node judged plain case statuses: S1). Anything else it holds (an exposure,
  * an event that does not open) changes nothing here. */
-static int open_health(store_txn *t, const crdt_event *ev, const uint8_t *origin, int own)
+static int open_health(store_txn *t, const crdt_event *ev, const uint8_t *origin, int own, int copy)
 {
     uint8_t inner[CRDT_SEALED_INNER_BYTES_MAX];
     msgpack_unpacked scratch;
@@ -59,27 +59,42 @@ static int open_health(store_txn *t, const crdt_event *ev, const uint8_t *origin
         rc = TV_OK;
         if (!covers) goto done;
     }
-    rc = store_health_apply_(t, &in, origin);
+    rc = store_health_apply_(t, &in, origin, copy);
 done:
     msgpack_unpacked_destroy(&scratch);
     sodium_memzero(inner, sizeof inner);
     return rc;
 }
 
-int store_sealed_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
-                        uint32_t origin_no, uint64_t seq, int own)
+static void sealed_key(uint8_t k[SEALED_KEY_BYTES], const crdt_event *ev, uint32_t origin_no,
+                       uint64_t seq)
 {
-    uint8_t k[SEALED_KEY_BYTES];
     memcpy(k, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
     store_be64_(k + CRDT_SEALED_TAG_BYTES, ev->hlc);
     store_be32_(k + CRDT_SEALED_TAG_BYTES + 8, origin_no);
     store_be64_(k + CRDT_SEALED_TAG_BYTES + 12, seq);
+}
+
+int store_sealed_unindex_(store_txn *t, const crdt_event *ev, uint32_t origin_no, uint64_t seq)
+{
+    uint8_t k[SEALED_KEY_BYTES];
+    sealed_key(k, ev, origin_no, seq);
+    MDB_val key = {sizeof k, k};
+    int rc = mdb_del(t->txn, t->s->dbi[T_SEALED], &key, NULL);
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+int store_sealed_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
+                        uint32_t origin_no, uint64_t seq, int own, int copy)
+{
+    uint8_t k[SEALED_KEY_BYTES];
+    sealed_key(k, ev, origin_no, seq);
     int rc = store_put_(t, T_SEALED, k, sizeof k, "", 0);
     if (rc || !t->s->health_key) return rc;
     uint8_t tag[CRDT_SEALED_TAG_BYTES];
     crdt_sealed_tag(tag, t->s->health_key);
     if (memcmp(tag, ev->u.sealed.tag, sizeof tag) != 0) return TV_OK;
-    return open_health(t, ev, origin, own);
+    return open_health(t, ev, origin, own, copy);
 }
 
 typedef struct each_ctx {
@@ -106,18 +121,29 @@ static int sealed_row(const MDB_val *k, const MDB_val *v, void *arg)
         return TV_ECORRUPT;
     crdt_batch_iter it;
     crdt_batch_iter_init(&it, &b);
-    crdt_event ev;
+    crdt_event ev, inner;
+    msgpack_unpacked scratch;
+    msgpack_unpacked_init(&scratch);
     int more;
-    uint64_t want = ref.seq - b.h.first_seq;
+    uint64_t want = ref.seq - b.h.first_seq, seq = ref.seq;
     for (uint64_t i = 0; (more = crdt_batch_iter_next(&it, &ev)) == 1 && i < want; i++)
         ;
+    /* a checkpoint's copy stands for the event it carries, at the seq it names */
+    if (more == 1 && ev.known && ev.type == CRDT_EV_CHECKPOINT && ev.u.checkpoint.copy) {
+        seq = ev.u.checkpoint.seq;
+        if (crdt_event_copy_open(&ev, &inner, &scratch))
+            more = 0;
+        else
+            ev = inner;
+    }
     if (more == 1 && ev.known && ev.type == CRDT_EV_SEALED) {
-        store_sealed s = {.seq = ref.seq, .hlc = ev.hlc, .ev = ev.u.sealed};
+        store_sealed s = {.seq = seq, .hlc = ev.hlc, .ev = ev.u.sealed};
         memcpy(s.origin, b.h.origin, TV_NODE_ID_BYTES);
         rc = c->fn(&s, c->ctx);
     } else {
         rc = TV_ECORRUPT;
     }
+    msgpack_unpacked_destroy(&scratch);
     crdt_batch_iter_release(&it);
     return rc;
 }

@@ -3,10 +3,12 @@
 #include "crdt/error.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const table_names[T_COUNT_] = {
     [T_META] = "meta",
@@ -34,6 +36,8 @@ static const char *const table_names[T_COUNT_] = {
     [T_PARKED] = "parked",
     [T_SEALED] = "sealed",
     [T_SEALED_SENT] = "sealed_sent",
+    [T_HOLDS] = "holds",
+    [T_BASES] = "bases",
 };
 
 int store_err_(store_txn *t, int rc)
@@ -107,11 +111,13 @@ fail:
 void store_close(store *s)
 {
     if (!s) return;
-    mdb_env_close(s->env);
+    if (s->env) mdb_env_close(s->env); /* NULL after a failed compaction */
     store_cert_memo_free_(s);
     store_sealed_key_set(s, NULL);
     free(s->apply_scratch);
     free(s->events);
+    free(s->eff);
+    free(s->seq);
     free(s);
 }
 
@@ -245,4 +251,127 @@ int store_counts_get(store_txn *t, store_counts *c)
     }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+/* --- compaction ----------------------------------------------------------------------- */
+
+/* Copies every table of the open environment src (read in rt) into the empty environment
+ * dst, row by row in key order, through fresh pages: nothing deleted in src -- neither its
+ * free pages nor the stale bytes a deletion leaves inside a live page -- reaches dst. */
+static int copy_tables(MDB_txn *rt, const store *src, MDB_txn *wt, MDB_dbi *dbi)
+{
+    for (int i = 0; i < T_COUNT_; i++) {
+        int rc = mdb_dbi_open(wt, table_names[i], MDB_CREATE, &dbi[i]);
+        if (rc) return rc;
+        MDB_cursor *cur;
+        if ((rc = mdb_cursor_open(rt, src->dbi[i], &cur))) return rc;
+        MDB_val k, v;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            int prc = mdb_put(wt, dbi[i], &k, &v, MDB_APPEND);
+            if (prc) {
+                rc = prc;
+                break;
+            }
+        }
+        mdb_cursor_close(cur);
+        if (rc != MDB_NOTFOUND) return rc;
+    }
+    return 0;
+}
+
+static int open_env(store *s, const char *dir, size_t map)
+{
+    int rc = mdb_env_create(&s->env);
+    if (rc) return rc;
+    if ((rc = mdb_env_set_maxdbs(s->env, T_COUNT_)) || (rc = mdb_env_set_mapsize(s->env, map)) ||
+        (rc = mdb_env_set_maxreaders(s->env, STORE_READERS_MAX)) ||
+        (rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600))) {
+        mdb_env_close(s->env);
+        s->env = NULL;
+        return rc;
+    }
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn))) return rc;
+    for (int i = 0; i < T_COUNT_ && rc == 0; i++)
+        rc = mdb_dbi_open(txn, table_names[i], MDB_CREATE, &s->dbi[i]);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    return mdb_txn_commit(txn);
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return TV_EIO;
+    int rc = fsync(fd) == 0 ? TV_OK : TV_EIO;
+    close(fd);
+    return rc;
+}
+
+int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx)
+{
+    if (s->read_only) return TV_EPERM;
+    char tmp[4096], lock[4096 + 8], data[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s/" STORE_COMPACT_FILE, dir) >= sizeof tmp ||
+        (size_t)snprintf(data, sizeof data, "%s/data.mdb", dir) >= sizeof data)
+        return TV_EINVAL;
+    snprintf(lock, sizeof lock, "%s-lock", tmp);
+    unlink(tmp); /* a compaction cut short before: its file was never renamed */
+    unlink(lock);
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info)) return TV_ESTORE;
+
+    store d = {0};
+    MDB_txn *rt = NULL, *wt = NULL;
+    int rc = mdb_env_create(&d.env);
+    if (rc == 0) rc = mdb_env_set_maxdbs(d.env, T_COUNT_);
+    if (rc == 0) rc = mdb_env_set_mapsize(d.env, info.me_mapsize);
+    if (rc == 0) rc = mdb_env_open(d.env, tmp, MDB_NOSUBDIR | MDB_NOTLS, 0600);
+    if (rc == 0) rc = txn_begin(s, MDB_RDONLY, &rt);
+    if (rc == 0) rc = mdb_txn_begin(d.env, NULL, 0, &wt);
+    if (rc == 0) rc = copy_tables(rt, s, wt, d.dbi);
+    if (rt) mdb_txn_abort(rt);
+    /* two commits, so that both meta pages of the new file name a complete copy (a reader
+     * that opened the old lock file may pick either) */
+    if (rc == 0) rc = mdb_txn_commit(wt);
+    wt = NULL;
+    if (rc == 0) rc = mdb_txn_begin(d.env, NULL, 0, &wt);
+    int out = store_err_(NULL, rc);
+    if (rc == 0) { /* the caller's last word in the new file, before it takes over */
+        store_txn t = {.s = &d, .txn = wt};
+        out = fn ? fn(&t, ctx) : TV_OK;
+        if (out == TV_OK && t.map_full) out = TV_ENOSPC;
+    }
+    if (out == TV_OK) {
+        rc = mdb_txn_commit(wt);
+        wt = NULL;
+        if (rc == 0) rc = mdb_env_sync(d.env, 1);
+        out = store_err_(NULL, rc);
+    }
+    if (wt) mdb_txn_abort(wt);
+    if (d.env) mdb_env_close(d.env);
+    unlink(lock);
+    if (out == TV_OK) out = fsync_path(tmp);
+    if (out) {
+        unlink(tmp);
+        return out;
+    }
+    /* the new file takes the old one's place: closed first, so that no reader of this
+     * process holds the old map, then renamed over it and the directory synced */
+    mdb_env_close(s->env);
+    s->env = NULL;
+    if (rename(tmp, data) != 0) out = TV_EIO;
+    if (out == TV_OK) out = fsync_path(dir);
+    if (out) unlink(tmp);
+    /* a new lock file: the old one records the old file's transaction ids (a writer takes
+     * its next id from it), and a reader still on the old file keeps the old lock file */
+    char lk[4096 + 16];
+    if (out == TV_OK && (size_t)snprintf(lk, sizeof lk, "%s/lock.mdb", dir) < sizeof lk) unlink(lk);
+    rc = open_env(s, dir, info.me_mapsize);
+    if (rc) return out ? out : store_err_(NULL, rc);
+    store_cert_memo_free_(s);
+    return out;
 }

@@ -57,6 +57,20 @@ void store_read_end(store_txn *t);
 typedef int (*store_write_fn)(store_txn *t, void *ctx);
 int store_write(store *s, store_write_fn fn, void *ctx);
 
+/* Rewrites the store's data file without what was deleted from it: every row is copied
+ * in key order into a new file (dir/STORE_COMPACT_FILE, on fresh, zeroed pages) and
+ * committed, fn(t, ctx) (may be NULL) runs in a second write transaction of the new file
+ * -- the file exists at that path by then, with the inode and birth time it keeps -- and
+ * the new file is fsync'd and renamed over dir/data.mdb, dir is fsync'd and dir/lock.mdb
+ * removed. LMDB keeps the bytes of freed pages
+ * and of rows deleted from live pages until they are reused: only a rewrite takes them out
+ * of the file. s is reopened on the new file (with no transaction open; dir is the
+ * directory s was opened on). Other processes that have the store open keep reading the
+ * old file until they reopen it. Returns 0, TV_EPERM (read-only), fn's error, TV_ENOSPC,
+ * TV_EIO or a store error; on failure the old file stays in place. */
+#define STORE_COMPACT_FILE "compact.mdb"
+int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx);
+
 /* Current and used sizes of the map, in bytes. */
 typedef struct store_size {
     uint64_t map_bytes, used_bytes, file_bytes;
@@ -159,6 +173,7 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
 #define STORE_RULE_V1 "V1: a venue is registered only by the node its id is derived from"
 #define STORE_RULE_V2 "V2: an event about a venue names the venue's registered unit, in scope"
 #define STORE_RULE_V3 "V3: an event about a venue waits for the venue's registration"
+#define STORE_RULE_R1 "R1: only the root sets the retention period"
 #define STORE_RULE_C1 "C1: a batch written over an hour ahead of our clock waits for its time"
 
 /* A time that every certificate is valid at (store_chain_check without expiry). */
@@ -233,9 +248,39 @@ int store_frozen(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_vv_get(store_txn *t, crdt_vv *v);
 
 /* The stored batch of origin that contains seq: its verbatim bytes (valid until the
- * transaction ends). Returns 0 or TV_ENOTFOUND. */
+ * transaction ends). A seq in a prefix dropped by a checkpoint gives the checkpoint's
+ * batch, where the log starts again. Returns 0 or TV_ENOTFOUND. */
 int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq,
                    const uint8_t **buf, size_t *len);
+
+/* Where origin's log starts again after a checkpoint (PROTOCOL.md §3.4): the last seq of
+ * the dropped prefix and the hash of the batch that ended it (hash may be NULL). Returns
+ * 0, or TV_ENOTFOUND (*upto = 0) when the log was never truncated here. */
+int store_base_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t *upto,
+                   uint8_t hash[TV_HASH_BYTES]);
+
+/* What a checkpoint of node self's own log would carry (PROTOCOL.md §3.4), read in t: the
+ * whole log up to its frontier (upto, hash) is dropped but for copies of the events still
+ * in force at cutoff_ms, in log order, each the event's bytes (copied: owned by the plan)
+ * and seq; dropped counts the events left behind. The caller writes the base and the
+ * copies as its next events. */
+typedef struct store_copy {
+    uint8_t *raw;
+    size_t len;
+    uint64_t seq;
+} store_copy;
+typedef struct store_checkpoint_plan {
+    uint64_t upto;
+    uint8_t hash[TV_HASH_BYTES];
+    store_copy *copies;
+    size_t n;
+    uint64_t dropped;
+} store_checkpoint_plan;
+/* Returns 0 (an empty log: nothing dropped), TV_ENOMEM or a store error; on failure the
+ * plan holds nothing. Release it with store_checkpoint_plan_release. */
+int store_checkpoint_plan_make(store_txn *t, const uint8_t self[TV_NODE_ID_BYTES],
+                               int64_t cutoff_ms, store_checkpoint_plan *p);
+void store_checkpoint_plan_release(store_checkpoint_plan *p);
 
 /* What the sync protocol remembers of a peer between sessions: an opaque record. */
 int store_peer_get(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES], const uint8_t **buf,
@@ -465,5 +510,53 @@ typedef int (*store_reveal_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYT
                                const uint8_t person[TV_PERSON_REF_BYTES], const char *reason,
                                size_t reason_len, void *ctx);
 int store_reveals_foreach(store_txn *t, store_reveal_fn fn, void *ctx);
+
+/* --- retention (retention.c) ------------------------------------------------------------ */
+
+/* The retention period in force: the root's retention event with the largest (hlc,
+ * origin), else CRDT_RETENTION_DAYS_DEFAULT (set = 0). */
+typedef struct store_retention {
+    uint32_t days;
+    int set; /* 1 when a retention event set it */
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+} store_retention;
+/* Returns 0 (*r set, the default when none) or a store error. */
+int store_retention_get(store_txn *t, store_retention *r);
+/* The time before which personal data is gone at now_ms: now_ms - days. */
+int64_t store_retention_cutoff(const store_retention *r, int64_t now_ms);
+
+/* A person's hold: their hold event with the largest (hlc, origin). */
+typedef struct store_hold {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    int held; /* 1: placed; 0: lifted */
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    char reason[CRDT_TEXT_BYTES_MAX + 1];
+} store_hold;
+/* Returns 0, TV_ENOTFOUND (never held) or a store error. */
+int store_hold_get(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], store_hold *h);
+/* 1 when person is held now, 0 when not, or a store error (< 0). */
+int store_held(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES]);
+typedef int (*store_hold_fn)(const store_hold *h, void *ctx);
+/* Every person ever held (placed or lifted), in ref order. */
+int store_holds_foreach(store_txn *t, store_hold_fn fn, void *ctx);
+
+/* What one purge removed. */
+typedef struct store_purge_stats {
+    int64_t cutoff_ms;
+    uint64_t scans;   /* scans removed from the indexes (scans_by_venue rows) */
+    uint64_t persons; /* person records removed */
+    uint64_t reveals; /* rows of the audit of full views removed */
+    uint64_t holds;   /* holds lifted before the cutoff, forgotten */
+} store_purge_stats;
+/* Removes, inside t, personal data older than cutoff_ms from the indexes and views: the
+ * scan index rows of scans recorded (device time) before it; the person records of people
+ * with no scan kept; the rows of the reveal audit written before it; holds lifted before
+ * it. A held person's rows all stay. agg_daily, venue_day, case statuses, the
+ * logs' batches and fork evidence are not touched (batches leave by checkpoints). The
+ * freed pages keep their bytes until the file is compacted (store_compact). Returns 0,
+ * TV_ENOMEM or a store error. */
+int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st);
 
 #endif

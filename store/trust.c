@@ -649,6 +649,12 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
     case CRDT_EV_REVEAL:
         /* only a node that can read sealed details shows them, and says so */
         return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_HOLD:
+        /* the health authority keeps records past retention while it investigates */
+        return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_RETENTION:
+        *rule = STORE_RULE_R1;
+        return memcmp(oc->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_ESCOPE;
     case CRDT_EV_CERT:
         return store_cert_event_check_(t, oc->subject, &ev->u.cert, rule);
     case CRDT_EV_REVOKE:

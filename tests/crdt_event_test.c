@@ -462,6 +462,133 @@ static void test_unit_event(void **state)
     msgpack_unpacked_destroy(&u);
 }
 
+static int repack_retention(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_retention(pk, ev->hlc, &ev->u.retention);
+}
+static int repack_hold(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_hold(pk, ev->hlc, &ev->u.hold);
+}
+static int repack_checkpoint(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_checkpoint(pk, ev->hlc, &ev->u.checkpoint);
+}
+
+/* retention, hold and both forms of checkpoint round-trip; a checkpoint with keys of both
+ * forms, or a copy of a checkpoint or of a later event, is malformed; a copy may carry an
+ * event of the largest size. */
+static void test_retention_events(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev, inner;
+
+    crdt_retention r = {.days = 14};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_retention(&pk, 30, &r), 0);
+    round_trip(&sb, CRDT_EV_RETENTION, &ev, &u, repack_retention);
+    assert_int_equal(ev.u.retention.days, 14);
+    msgpack_sbuffer_destroy(&sb);
+
+    crdt_hold h = {.person = {1, 2, 3}, .reason = {"ca F0 số 12", 13}, .action = CRDT_HOLD_LIFT};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_hold(&pk, 31, &h), 0);
+    round_trip(&sb, CRDT_EV_HOLD, &ev, &u, repack_hold);
+    assert_int_equal(ev.u.hold.action, CRDT_HOLD_LIFT);
+    assert_int_equal(ev.u.hold.person[2], 3);
+    msgpack_sbuffer_destroy(&sb);
+    h.reason.n = 0; /* a hold says why */
+    assert_int_equal(crdt_event_pack_hold(&pk, 31, &h), TV_EINVAL);
+
+    crdt_checkpoint base = {.upto = 41, .hash = {9, 9}};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_checkpoint(&pk, 40, &base), 0);
+    round_trip(&sb, CRDT_EV_CHECKPOINT, &ev, &u, repack_checkpoint);
+    assert_false(ev.u.checkpoint.copy);
+    assert_int_equal(ev.u.checkpoint.upto, 41);
+    msgpack_sbuffer_destroy(&sb);
+
+    /* a copy of the retention event above, and of the largest event there may be */
+    msgpack_sbuffer in;
+    msgpack_packer ipk;
+    pack(&in, &ipk);
+    assert_int_equal(crdt_event_pack_retention(&ipk, 30, &r), 0);
+    crdt_checkpoint copy = {.copy = 1, .event = (uint8_t *)in.data, .event_len = in.size, .seq = 3};
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_checkpoint(&pk, 40, &copy), 0);
+    round_trip(&sb, CRDT_EV_CHECKPOINT, &ev, &u, repack_checkpoint);
+    assert_true(ev.u.checkpoint.copy);
+    assert_int_equal(ev.u.checkpoint.seq, 3);
+    msgpack_unpacked u2;
+    msgpack_unpacked_init(&u2);
+    assert_int_equal(crdt_event_copy_open(&ev, &inner, &u2), 0);
+    assert_int_equal(inner.type, CRDT_EV_RETENTION);
+    assert_int_equal(inner.u.retention.days, 14);
+    /* not below the copy's own HLC: malformed */
+    crdt_event late = ev;
+    late.hlc = 30;
+    assert_int_equal(crdt_event_copy_open(&late, &inner, &u2), TV_EDECODE);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_sbuffer_destroy(&in);
+    /* a copy of a checkpoint: malformed */
+    pack(&in, &ipk);
+    assert_int_equal(crdt_event_pack_checkpoint(&ipk, 30, &base), 0);
+    copy.event = (uint8_t *)in.data;
+    copy.event_len = in.size;
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_checkpoint(&pk, 40, &copy), 0);
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), 0);
+    assert_int_equal(crdt_event_copy_open(&ev, &inner, &u2), TV_EDECODE);
+    msgpack_sbuffer_destroy(&sb);
+    msgpack_sbuffer_destroy(&in);
+    /* the largest event: an unknown type of 4,096 bytes, carried whole */
+    static uint8_t big[CRDT_EVENT_BYTES_MAX];
+    memset(big, 0, sizeof big);
+    big[0] = 0x93;
+    big[1] = 0x3f; /* type 63 */
+    big[2] = 0x01;
+    big[3] = 0xc5; /* bin 16: the rest */
+    big[4] = (uint8_t)((sizeof big - 6) >> 8);
+    big[5] = (uint8_t)(sizeof big - 6);
+    assert_int_equal(crdt_event_decode(&inner, &u2, big, sizeof big), 0);
+    copy.event = big;
+    copy.event_len = sizeof big;
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_checkpoint(&pk, 40, &copy), 0);
+    assert_true(sb.size > CRDT_EVENT_BYTES_MAX);
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), 0);
+    assert_int_equal(crdt_event_copy_open(&ev, &inner, &u2), 0);
+    msgpack_sbuffer_destroy(&sb);
+    /* keys of both forms: malformed */
+    pack(&sb, &pk);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_uint32(&pk, CRDT_EV_CHECKPOINT);
+    msgpack_pack_uint64(&pk, 40);
+    msgpack_pack_map(&pk, 4);
+    msgpack_pack_uint8(&pk, 1);
+    msgpack_pack_uint8(&pk, 5);
+    msgpack_pack_uint8(&pk, 2);
+    msgpack_pack_bin_with_body(&pk, base.hash, TV_HASH_BYTES);
+    msgpack_pack_uint8(&pk, 3);
+    msgpack_pack_bin_with_body(&pk, big, 8);
+    msgpack_pack_uint8(&pk, 4);
+    msgpack_pack_uint8(&pk, 2);
+    assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), TV_EDECODE);
+    msgpack_sbuffer_destroy(&sb);
+    /* any other event over 4,096 bytes is still refused */
+    static uint8_t over[CRDT_EVENT_BYTES_MAX + 8];
+    memcpy(over, big, 6);
+    over[4] = (uint8_t)((sizeof over - 6) >> 8);
+    over[5] = (uint8_t)(sizeof over - 6);
+    assert_int_equal(crdt_event_decode(&ev, &u, over, sizeof over), TV_ELIMIT);
+    msgpack_unpacked_destroy(&u2);
+    msgpack_unpacked_destroy(&u);
+}
+
 /* Length headers that claim more than the bytes that remain are refused before msgpack-c
  * sees them (it would try to allocate ~137 GB for the first one). */
 static void test_hostile_lengths(void **state)
@@ -854,6 +981,7 @@ int main(void)
         cmocka_unit_test(test_people_events),
         cmocka_unit_test(test_health_events),
         cmocka_unit_test(test_unit_event),
+        cmocka_unit_test(test_retention_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

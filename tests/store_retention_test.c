@@ -1,0 +1,697 @@
+/* Tests of retention in the store (store/retention.c): only the root sets the period,
+ * only a health node places holds, the purge removes old scans, person records and audit
+ * rows but a held person's and the daily figures, and a compaction takes deleted bytes
+ * out of the data file. */
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "store/store.h"
+#include "test_util.h"
+
+#include <setjmp.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define DAY_MS INT64_C(86400000)
+static const int64_t T0 = 1633482000000LL; /* 2021-10-06 08:00 Vietnam */
+
+typedef struct apply_ctx {
+    const uint8_t *buf;
+    size_t len;
+    store_apply_result r;
+    int rc;
+} apply_ctx;
+
+static int apply_fn(store_txn *t, void *arg)
+{
+    apply_ctx *c = arg;
+    c->rc = store_apply_batch(t, c->buf, c->len, T0 + 60 * DAY_MS, &c->r);
+    return c->rc == TV_ESTORE || c->rc == TV_ENOMEM ? c->rc : 0;
+}
+
+/* The root (the province, health flag) and a commune of 22333 under it. */
+static crdt_identity root, commune;
+
+static int install(store_txn *t, const crdt_cert *c)
+{
+    uint8_t *raw;
+    size_t len;
+    int rc = crdt_cert_sign(c, &root, &raw, &len);
+    if (rc == 0) rc = store_cert_install(t, raw, len);
+    free(raw);
+    return rc;
+}
+
+static int trust_fn(store_txn *t, void *arg)
+{
+    (void)arg;
+    static crdt_cert c;
+    int rc = store_root_set(t, root.pk);
+    if (rc) return rc;
+    memset(&c, 0, sizeof c);
+    memcpy(c.subject, root.pk, TV_NODE_ID_BYTES);
+    memcpy(c.issuer, root.pk, TV_NODE_ID_BYTES);
+    c.role = CRDT_ROLE_PROVINCE;
+    strcpy(c.unit, "56");
+    c.scope_len = 1;
+    strcpy(c.scope[0], CRDT_SCOPE_ALL);
+    c.flags = CRDT_CERT_F_HEALTH;
+    if ((rc = install(t, &c))) return rc;
+    memcpy(c.subject, commune.pk, TV_NODE_ID_BYTES);
+    c.role = CRDT_ROLE_COMMUNE;
+    strcpy(c.unit, "22333");
+    strcpy(c.scope[0], "22333");
+    c.flags = 0;
+    return install(t, &c);
+}
+
+static store *open_trusted(char **dir)
+{
+    test_identity(&root, 0xee);
+    test_identity(&commune, 3);
+    *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, *dir, NULL), 0);
+    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    return s;
+}
+
+/* One origin's log, a batch per call of log_end. */
+typedef struct one_log {
+    store *s;
+    const crdt_identity *id;
+    uint64_t seq, hlc;
+    uint8_t prev[TV_HASH_BYTES];
+    crdt_batch_builder b;
+    const char *rule;
+    uint8_t *last; /* the last batch sealed (freed by the next, or by the test) */
+    size_t last_len;
+} one_log;
+
+/* Applies buf to s: 0 or why it was refused (*r: what became of it). */
+static int apply_to(store *s, const uint8_t *buf, size_t len, store_apply_result *r)
+{
+    apply_ctx c = {.buf = buf, .len = len};
+    assert_int_equal(store_write(s, apply_fn, &c), 0);
+    if (r) *r = c.r;
+    return c.rc;
+}
+
+static void log_begin(one_log *l, int64_t ms)
+{
+    crdt_batch_builder_init(&l->b);
+    uint64_t h = crdt_hlc_make((uint64_t)ms, 0);
+    l->hlc = h > l->hlc ? h : l->hlc + 1;
+}
+
+/* The HLC of the batch's next event (noted in the batch). */
+static uint64_t log_next_hlc(one_log *l)
+{
+    if (l->b.count) l->hlc++;
+    crdt_batch_builder_note(&l->b, l->hlc);
+    return l->hlc;
+}
+
+/* Seals and applies the batch: 0 or why it was refused. */
+static int log_end(one_log *l)
+{
+    uint8_t *buf, h[TV_HASH_BYTES];
+    size_t len;
+    assert_int_equal(
+        crdt_batch_seal(&l->b, l->id, l->seq + 1, l->seq ? l->prev : NULL, &buf, &len, h), 0);
+    uint32_t count = l->b.count;
+    crdt_batch_builder_release(&l->b);
+    apply_ctx c = {.buf = buf, .len = len};
+    assert_int_equal(store_write(l->s, apply_fn, &c), 0);
+    free(l->last);
+    l->last = buf; /* kept, to apply elsewhere */
+    l->last_len = len;
+    l->rule = c.r.rule;
+    if (c.rc == 0) {
+        memcpy(l->prev, h, sizeof h);
+        l->seq += count;
+    }
+    return c.rc;
+}
+
+static int log_retention(one_log *l, uint32_t days)
+{
+    log_begin(l, T0);
+    crdt_retention r = {.days = days};
+    assert_int_equal(crdt_event_pack_retention(&l->b.pk, log_next_hlc(l), &r), 0);
+    return log_end(l);
+}
+
+static int log_hold(one_log *l, const uint8_t *person, uint8_t action, int64_t ms)
+{
+    log_begin(l, ms);
+    crdt_hold h = {.reason = {"điều tra ca F0", 16}, .action = action};
+    memcpy(h.person, person, TV_PERSON_REF_BYTES);
+    assert_int_equal(crdt_event_pack_hold(&l->b.pk, log_next_hlc(l), &h), 0);
+    return log_end(l);
+}
+
+static uint32_t retention_days(store *s, int *set)
+{
+    store_txn *t;
+    store_retention r;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_retention_get(t, &r), 0);
+    store_read_end(t);
+    if (set) *set = r.set;
+    return r.days;
+}
+
+static int held(store *s, const uint8_t *person)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int h = store_held(t, person);
+    store_read_end(t);
+    return h;
+}
+
+/* R1: the period is the root's; a commune's retention event is refused, and leaves the
+ * default in force. A hold comes from a health node only (S1). */
+static void test_only_root_sets_retention(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lc = {.s = s, .id = &commune}, lr = {.s = s, .id = &root};
+    int set;
+    assert_int_equal(retention_days(s, &set), CRDT_RETENTION_DAYS_DEFAULT);
+    assert_int_equal(set, 0);
+
+    assert_int_equal(log_retention(&lc, 3), TV_ESCOPE);
+    assert_string_equal(lc.rule, STORE_RULE_R1);
+    assert_int_equal(lc.seq, 0);
+    assert_int_equal(retention_days(s, NULL), CRDT_RETENTION_DAYS_DEFAULT);
+
+    assert_int_equal(log_retention(&lr, 14), 0);
+    assert_int_equal(retention_days(s, &set), 14);
+    assert_int_equal(set, 1);
+    assert_int_equal(log_retention(&lr, 60), 0); /* later: it stands */
+    assert_int_equal(retention_days(s, NULL), 60);
+
+    const uint8_t person[TV_PERSON_REF_BYTES] = {9, 9, 9};
+    assert_int_equal(log_hold(&lc, person, CRDT_HOLD_PLACE, T0), TV_ESCOPE);
+    assert_string_equal(lc.rule, STORE_RULE_S1);
+    assert_int_equal(held(s, person), 0);
+    assert_int_equal(log_hold(&lr, person, CRDT_HOLD_PLACE, T0), 0);
+    assert_int_equal(held(s, person), 1);
+    assert_int_equal(log_hold(&lr, person, CRDT_HOLD_LIFT, T0 + DAY_MS), 0);
+    assert_int_equal(held(s, person), 0);
+    free(lc.last);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* Values outside 1..3650 days are malformed, whoever writes them. */
+static void test_retention_range(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    crdt_retention r = {.days = 0};
+    assert_int_equal(crdt_event_pack_retention(&pk, 1, &r), TV_EINVAL);
+    r.days = CRDT_RETENTION_DAYS_MAX + 1;
+    assert_int_equal(crdt_event_pack_retention(&pk, 1, &r), TV_EINVAL);
+    /* [15, 1, {1: 0}] */
+    const uint8_t zero[] = {0x93, 0x0f, 0x01, 0x81, 0x01, 0x00};
+    crdt_event ev;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    assert_int_equal(crdt_event_decode(&ev, &u, zero, sizeof zero), TV_EDECODE);
+    const uint8_t ok[] = {0x93, 0x0f, 0x01, 0x81, 0x01, 0x0e};
+    assert_int_equal(crdt_event_decode(&ev, &u, ok, sizeof ok), 0);
+    assert_int_equal(ev.u.retention.days, 14);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static int count_row(const store_scan_ref *r, void *arg)
+{
+    (void)r;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int scans_of(store *s, const uint8_t *person)
+{
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_scans_by_person(t, person, 0, INT64_MAX, count_row, &n), 0);
+    store_read_end(t);
+    return n;
+}
+
+static int scans_at(store *s, const uint8_t *venue)
+{
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_scans_by_venue(t, venue, 0, INT64_MAX, count_row, &n), 0);
+    store_read_end(t);
+    return n;
+}
+
+static int has_person(store *s, const uint8_t *person)
+{
+    store_txn *t;
+    store_person p;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_person_get(t, person, &p);
+    store_read_end(t);
+    assert_true(rc == 0 || rc == TV_ENOTFOUND);
+    return rc == 0;
+}
+
+static int reveal_row(uint64_t hlc, const uint8_t *origin, const uint8_t *person,
+                      const char *reason, size_t len, void *arg)
+{
+    (void)hlc, (void)origin, (void)person, (void)reason, (void)len;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int reveals(store *s)
+{
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_reveals_foreach(t, reveal_row, &n), 0);
+    store_read_end(t);
+    return n;
+}
+
+static store_agg agg(store *s, int32_t day)
+{
+    store_txn *t;
+    store_agg a;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_agg_get(t, "22333", day, &a), 0);
+    store_read_end(t);
+    return a;
+}
+
+typedef struct purge_ctx {
+    int64_t cutoff;
+    store_purge_stats st;
+} purge_ctx;
+
+static int purge_fn(store_txn *t, void *arg)
+{
+    purge_ctx *c = arg;
+    return store_purge(t, c->cutoff, &c->st);
+}
+
+/* A commune's scan of person k at `at` (its person record in the same batch when first). */
+static void commune_scan(one_log *l, const uint8_t *venue, const uint8_t *person, int64_t at,
+                         int record)
+{
+    log_begin(l, at);
+    crdt_scan sc = test_scan(0, at);
+    memcpy(sc.venue, venue, TV_VENUE_ID_BYTES);
+    memcpy(sc.person, person, TV_PERSON_REF_BYTES);
+    if (record) {
+        uint8_t box[80] = {1};
+        crdt_person p = {.unit = {"22333", 5}, .id_masked = {"09****5678", 10}, .nsealed = 1};
+        memcpy(p.person, person, TV_PERSON_REF_BYTES);
+        memcpy(p.sealed[0].to, root.pk, TV_NODE_ID_BYTES);
+        p.sealed[0].box = box;
+        p.sealed[0].len = sizeof box;
+        assert_int_equal(crdt_event_pack_person(&l->b.pk, log_next_hlc(l), &p), 0);
+    }
+    assert_int_equal(crdt_event_pack_scan(&l->b.pk, log_next_hlc(l), &sc), 0);
+    assert_int_equal(log_end(l), 0);
+}
+
+/* Old scans leave the indexes, and the records of people not seen since; a person seen
+ * since keeps theirs, a held person keeps everything; the daily figures stay; the reveal
+ * audit goes with what it audits unless the person is held. */
+static void test_purge(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lc = {.s = s, .id = &commune}, lr = {.s = s, .id = &root};
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    {
+        crdt_venue_upsert v;
+        test_venue_register(&v, commune.pk, 1, "22333", "Chợ Vĩnh Hải");
+        memcpy(venue, v.venue, sizeof venue);
+        log_begin(&lc, T0 - DAY_MS);
+        assert_int_equal(crdt_event_pack_venue(&lc.b.pk, log_next_hlc(&lc), &v), 0);
+        assert_int_equal(log_end(&lc), 0);
+    }
+    const uint8_t gone[TV_PERSON_REF_BYTES] = {1, 1}, back[TV_PERSON_REF_BYTES] = {2, 2},
+                  kept[TV_PERSON_REF_BYTES] = {3, 3};
+    commune_scan(&lc, venue, gone, T0, 1);
+    commune_scan(&lc, venue, back, T0 + 1000, 1);
+    commune_scan(&lc, venue, kept, T0 + 2000, 1);
+    commune_scan(&lc, venue, back, T0 + 40 * DAY_MS, 0); /* seen again, 40 days later */
+    /* the root shows two people in full (T0 + 1 day), and holds one */
+    for (int i = 0; i < 2; i++) {
+        log_begin(&lr, T0 + DAY_MS + i);
+        crdt_reveal rv = {.reason = {"F1", 2}};
+        memcpy(rv.person, i ? kept : gone, TV_PERSON_REF_BYTES);
+        assert_int_equal(crdt_event_pack_reveal(&lr.b.pk, log_next_hlc(&lr), &rv), 0);
+        assert_int_equal(log_end(&lr), 0);
+    }
+    assert_int_equal(log_hold(&lr, kept, CRDT_HOLD_PLACE, T0 + 2 * DAY_MS), 0);
+    const int32_t day0 = crdt_day_vn(T0);
+    store_agg before = agg(s, day0);
+    assert_int_equal(before.scans_in + before.scans_out, 3);
+    assert_int_equal(scans_at(s, venue), 4);
+
+    purge_ctx c = {.cutoff = T0 + 28 * DAY_MS};
+    assert_int_equal(store_write(s, purge_fn, &c), 0);
+    assert_int_equal(c.st.scans, 2); /* gone's and back's first: kept's is held */
+    assert_int_equal(c.st.persons, 1);
+    assert_int_equal(c.st.reveals, 1);
+    assert_int_equal(scans_of(s, gone), 0);
+    assert_int_equal(scans_of(s, back), 1);
+    assert_int_equal(scans_of(s, kept), 1);
+    assert_int_equal(scans_at(s, venue), 2);
+    assert_false(has_person(s, gone));
+    assert_true(has_person(s, back));
+    assert_true(has_person(s, kept));
+    assert_int_equal(reveals(s), 1);
+    store_agg after = agg(s, day0);
+    assert_memory_equal(&before, &after, sizeof before);
+
+    /* lifted: the next purge takes the held person's old records too */
+    assert_int_equal(log_hold(&lr, kept, CRDT_HOLD_LIFT, T0 + 3 * DAY_MS), 0);
+    assert_int_equal(store_write(s, purge_fn, &c), 0);
+    assert_int_equal(c.st.scans, 1);
+    assert_int_equal(c.st.persons, 1);
+    assert_int_equal(c.st.reveals, 1);
+    assert_int_equal(scans_of(s, kept), 0);
+    assert_false(has_person(s, kept));
+    assert_int_equal(c.st.holds, 1); /* the lifted hold goes with them */
+    {
+        store_txn *t;
+        store_hold h;
+        assert_int_equal(store_read_begin(s, &t), 0);
+        assert_int_equal(store_hold_get(t, kept, &h), TV_ENOTFOUND);
+        store_read_end(t);
+    }
+    /* a purge with nothing older removes nothing */
+    assert_int_equal(store_write(s, purge_fn, &c), 0);
+    assert_int_equal(c.st.scans + c.st.persons + c.st.reveals, 0);
+    free(lc.last);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+static const char marker[] = "retention-marker-0123456789abcdef";
+
+static int put_marker(store_txn *t, void *arg)
+{
+    (void)arg;
+    return store_meta_put(t, "marker", marker, sizeof marker - 1);
+}
+
+static int del_marker(store_txn *t, void *arg)
+{
+    (void)arg;
+    return store_meta_del(t, "marker");
+}
+
+/* Whether the file at path holds the marker's bytes. */
+static int file_has_marker(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    int found = 0;
+    for (long i = 0; i + (long)sizeof marker - 1 <= n && !found; i++)
+        found = memcmp(buf + i, marker, sizeof marker - 1) == 0;
+    free(buf);
+    return found;
+}
+
+static int compact_seen;
+static int compact_fn(store_txn *t, void *arg)
+{
+    (void)arg;
+    compact_seen++;
+    return store_meta_put(t, "compacted", "1", 1);
+}
+
+/* LMDB keeps a deleted row's bytes in the file; a compaction takes them out, keeps every
+ * row, runs the caller's last write in the new file, and leaves the store usable. */
+static void test_compact_removes_deleted_bytes(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    assert_int_equal(store_write(s, put_marker, NULL), 0);
+    assert_int_equal(store_write(s, del_marker, NULL), 0);
+    assert_true(file_has_marker(path)); /* why a purge must rewrite the file */
+    uint8_t r[TV_NODE_ID_BYTES];
+
+    assert_int_equal(store_compact(s, dir, compact_fn, NULL), 0);
+    assert_int_equal(compact_seen, 1);
+    assert_false(file_has_marker(path));
+    store_txn *t;
+    char v[4];
+    size_t len;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_root_get(t, r), 0);
+    assert_memory_equal(r, root.pk, TV_NODE_ID_BYTES);
+    assert_int_equal(store_meta_get(t, "compacted", v, sizeof v, &len), 0);
+    assert_int_equal(store_meta_get(t, "marker", v, sizeof v, &len), TV_ENOTFOUND);
+    store_read_end(t);
+    /* still a store: it takes a batch, and reopens */
+    one_log lr = {.s = s, .id = &root};
+    assert_int_equal(log_retention(&lr, 20), 0);
+    free(lr.last);
+    store_close(s);
+    assert_int_equal(store_open(&s, dir, NULL), 0);
+    assert_int_equal(retention_days(s, NULL), 20);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/" STORE_COMPACT_FILE, dir);
+    assert_int_equal(access(tmp, F_OK), -1); /* nothing left behind */
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* The commune's log of test_checkpoint: a venue (seq 1), person a and their scan 40 days
+ * ago (2, 3), person b and their scan today (4, 5). Every batch is kept in out[]. */
+typedef struct batches {
+    uint8_t *buf[8];
+    size_t len[8];
+    uint32_t n;
+} batches;
+
+static void keep(batches *bs, one_log *l)
+{
+    bs->buf[bs->n] = l->last;
+    bs->len[bs->n++] = l->last_len;
+    l->last = NULL;
+}
+
+static uint64_t counter(store *s, int events)
+{
+    store_txn *t;
+    store_counts c;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_counts_get(t, &c), 0);
+    store_read_end(t);
+    return events ? c.events : c.batches;
+}
+
+/* A checkpoint's batch: a base, then copies of the events given (seq and bytes). */
+static void log_checkpoint(one_log *l, int64_t ms, const uint64_t *seqs, const crdt_event *evs,
+                           int n, uint64_t upto_delta)
+{
+    log_begin(l, ms);
+    crdt_checkpoint base = {.upto = l->seq + upto_delta};
+    memcpy(base.hash, l->prev, TV_HASH_BYTES);
+    assert_int_equal(crdt_event_pack_checkpoint(&l->b.pk, log_next_hlc(l), &base), 0);
+    for (int i = 0; i < n; i++) {
+        crdt_checkpoint c = {
+            .copy = 1, .event = evs[i].raw, .event_len = evs[i].raw_len, .seq = seqs[i]};
+        assert_int_equal(crdt_event_pack_checkpoint(&l->b.pk, log_next_hlc(l), &c), 0);
+    }
+}
+
+/* The events of a batch, decoded (borrowing from buf). */
+static void events_of(const uint8_t *buf, size_t len, crdt_event *evs, uint32_t *n)
+{
+    crdt_batch b;
+    assert_int_equal(crdt_batch_open(&b, buf, len), 0);
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    *n = 0;
+    while (crdt_batch_iter_next(&it, &evs[*n]) == 1)
+        (*n)++;
+    crdt_batch_iter_release(&it);
+}
+
+/* A receiver of a checkpoint drops the log before it and the scans it indexed, keeps what
+ * the copies carry without counting it again, takes the dropped batches as held (never as
+ * a fork) and serves the log from the checkpoint; a node that held nothing of the log
+ * takes it from the checkpoint. A base that does not name the batch's place, and a copy
+ * of a later event, are malformed. */
+static void test_checkpoint(void **state)
+{
+    (void)state;
+    char *dir, *dir2;
+    store *s = open_trusted(&dir);
+    one_log lc = {.s = s, .id = &commune};
+    batches bs = {0};
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    crdt_venue_upsert v;
+    test_venue_register(&v, commune.pk, 1, "22333", "Chợ Vĩnh Hải");
+    memcpy(venue, v.venue, sizeof venue);
+    const int64_t now = T0 + 40 * DAY_MS;
+    log_begin(&lc, T0 - DAY_MS);
+    assert_int_equal(crdt_event_pack_venue(&lc.b.pk, log_next_hlc(&lc), &v), 0);
+    assert_int_equal(log_end(&lc), 0);
+    keep(&bs, &lc);
+    const uint8_t a[TV_PERSON_REF_BYTES] = {0xa}, b[TV_PERSON_REF_BYTES] = {0xb};
+    commune_scan(&lc, venue, a, T0, 1);
+    keep(&bs, &lc);
+    commune_scan(&lc, venue, b, now, 1);
+    keep(&bs, &lc);
+    assert_int_equal(lc.seq, 5);
+    const int32_t day_a = crdt_day_vn(T0), day_b = crdt_day_vn(now);
+    store_agg agg_a = agg(s, day_a), agg_b = agg(s, day_b);
+
+    /* the copies: the venue (seq 1), b's record and scan (4, 5) */
+    crdt_event e1[4], e3[4];
+    uint32_t n1, n3;
+    events_of(bs.buf[0], bs.len[0], e1, &n1);
+    events_of(bs.buf[2], bs.len[2], e3, &n3);
+    const crdt_event copies[3] = {e1[0], e3[0], e3[1]};
+    const uint64_t seqs[3] = {1, 4, 5};
+
+    /* malformed: a base that does not name the batch's place */
+    one_log bad = lc;
+    log_checkpoint(&bad, now + 1000, seqs, copies, 3, 1);
+    assert_int_equal(log_end(&bad), TV_EDECODE);
+    free(bad.last);
+    /* malformed: a copy of an event of its own batch's place or later */
+    bad = lc;
+    const uint64_t late[1] = {6};
+    log_checkpoint(&bad, now + 1000, late, copies, 1, 0);
+    assert_int_equal(log_end(&bad), TV_EDECODE);
+    free(bad.last);
+    assert_int_equal(lc.seq, 5);
+
+    log_checkpoint(&lc, now + 1000, seqs, copies, 3, 0);
+    assert_int_equal(log_end(&lc), 0);
+    keep(&bs, &lc);
+    assert_int_equal(lc.seq, 9);
+    assert_int_equal(scans_of(s, a), 0); /* dropped with its batch */
+    assert_int_equal(scans_of(s, b), 1); /* dropped, and carried back by its copy */
+    assert_int_equal(scans_at(s, venue), 1);
+    store_agg after_a = agg(s, day_a), after_b = agg(s, day_b);
+    assert_memory_equal(&agg_a, &after_a, sizeof agg_a); /* the figures stay, */
+    assert_memory_equal(&agg_b, &after_b, sizeof agg_b); /* the copy is not counted again */
+    assert_int_equal(after_b.scans_in + after_b.scans_out, 1);
+    assert_true(has_person(s, b));
+    assert_int_equal(counter(s, 1), 4); /* what is held: the checkpoint's batch */
+    assert_int_equal(counter(s, 0), 1);
+    store_txn *t;
+    uint64_t upto;
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_base_get(t, commune.pk, &upto, NULL), 0);
+    assert_int_equal(upto, 5);
+    assert_int_equal(store_batch_at(t, commune.pk, 2, &buf, &len), 0); /* served from the base */
+    assert_int_equal(len, bs.len[3]);
+    assert_memory_equal(buf, bs.buf[3], len);
+    store_read_end(t);
+    /* a dropped batch offered again is held, not evidence of a fork: nothing changes */
+    store_apply_result r;
+    assert_int_equal(apply_to(s, bs.buf[1], bs.len[1], &r), 0);
+    assert_true(r.duplicate);
+    assert_int_equal(scans_of(s, a), 0);
+
+    /* a node that held nothing of the log takes it from the checkpoint */
+    store *s2;
+    dir2 = test_tmpdir();
+    assert_int_equal(store_open(&s2, dir2, NULL), 0);
+    assert_int_equal(store_write(s2, trust_fn, NULL), 0);
+    assert_int_equal(apply_to(s2, bs.buf[1], bs.len[1], NULL), TV_EGAP); /* not a base */
+    assert_int_equal(apply_to(s2, bs.buf[3], bs.len[3], NULL), 0);
+    assert_int_equal(scans_of(s2, b), 1);
+    assert_int_equal(scans_at(s2, venue), 1); /* the venue's registration came with it */
+    assert_true(has_person(s2, b));
+    assert_false(has_person(s2, a));
+    /* what it never held counts once: the copied scan of today, not the dropped one */
+    store_agg fresh = agg(s2, day_b);
+    assert_memory_equal(&fresh, &agg_b, sizeof fresh);
+    fresh = agg(s2, day_a);
+    assert_int_equal(fresh.scans_in + fresh.scans_out, 0);
+    /* and goes on with the log after it */
+    one_log l2 = lc;
+    l2.s = s2;
+    l2.last = NULL;
+    commune_scan(&l2, venue, b, now + 2000, 0);
+    free(l2.last);
+    assert_int_equal(scans_of(s2, b), 2);
+    store_close(s2);
+    test_rmdir(dir2);
+
+    /* a node that held the log's start takes the checkpoint past it, and counts the copies
+     * of what it never held, not of what it did */
+    dir2 = test_tmpdir();
+    assert_int_equal(store_open(&s2, dir2, NULL), 0);
+    assert_int_equal(store_write(s2, trust_fn, NULL), 0);
+    assert_int_equal(apply_to(s2, bs.buf[0], bs.len[0], NULL), 0); /* the venue, seq 1 */
+    assert_int_equal(apply_to(s2, bs.buf[1], bs.len[1], NULL), 0); /* a and their scan */
+    assert_int_equal(apply_to(s2, bs.buf[3], bs.len[3], NULL), 0); /* past 4 and 5 */
+    assert_int_equal(scans_of(s2, a), 0);
+    assert_int_equal(scans_of(s2, b), 1);
+    fresh = agg(s2, day_a); /* held before: its figures stay */
+    assert_memory_equal(&fresh, &agg_a, sizeof fresh);
+    fresh = agg(s2, day_b); /* never held: counted once, from the copy */
+    assert_memory_equal(&fresh, &agg_b, sizeof fresh);
+    assert_int_equal(counter(s2, 1), 4);
+    assert_int_equal(apply_to(s2, bs.buf[2], bs.len[2], &r), 0); /* 4-5 now: dropped, held */
+    assert_true(r.duplicate);
+    fresh = agg(s2, day_b);
+    assert_memory_equal(&fresh, &agg_b, sizeof fresh);
+    store_close(s2);
+    test_rmdir(dir2);
+
+    for (uint32_t i = 0; i < bs.n; i++)
+        free(bs.buf[i]);
+    free(lc.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_only_root_sets_retention),
+        cmocka_unit_test(test_retention_range),
+        cmocka_unit_test(test_purge),
+        cmocka_unit_test(test_compact_removes_deleted_bytes),
+        cmocka_unit_test(test_checkpoint),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
