@@ -24,7 +24,8 @@
 #define STORE_DIR "store"
 #define LOCK_FILE "node.lock"
 #define KEY_LABEL "truyvet-node-key-v1"
-#define TRACING_LABEL "truyvet-tracing-key-v1"
+#define TRACING_LABEL_V1 "truyvet-tracing-key-v1" /* a key without kind: read as local */
+#define TRACING_LABEL "truyvet-tracing-key-v2"
 #define KEY_FILE_BYTES_MAX 512
 
 _Static_assert((int)TV_ROLE_COMMUNE == (int)CRDT_ROLE_COMMUNE &&
@@ -128,6 +129,106 @@ static int key_read(const char *path, const char *label, uint8_t *key, size_t n)
     return rc;
 }
 
+/* --- the pseudonym key file: one load and one save ---------------------------------- */
+
+/* Formats DIR/tracing.key (PROTOCOL.md §5): the label, "kind: K", "unit: U" and "key: HEX"
+ * (empty for kind 0), each line ended by LF. Returns its length, or -1. */
+static int tracing_text(char text[KEY_FILE_BYTES_MAX], tv_key_kind kind, const char *unit,
+                        const uint8_t key[TV_TRACING_KEY_BYTES])
+{
+    char hex[2 * TV_TRACING_KEY_BYTES + 1] = "";
+    if (kind != TV_KEY_NONE) tv_hex_encode(hex, key, TV_TRACING_KEY_BYTES);
+    int len = snprintf(text, KEY_FILE_BYTES_MAX, "%s\nkind: %d\nunit: %s\nkey: %s\n", TRACING_LABEL,
+                       (int)kind, kind == TV_KEY_COMMUNE ? unit : "", hex);
+    sodium_memzero(hex, sizeof hex);
+    return len > 0 && len < KEY_FILE_BYTES_MAX ? len : -1;
+}
+
+/* Writes the key file at path: a new file (fresh) or atomically over the old one. */
+static int tracing_write(const char *path, tv_key_kind kind, const char *unit,
+                         const uint8_t key[TV_TRACING_KEY_BYTES], int fresh)
+{
+    char text[KEY_FILE_BYTES_MAX];
+    int len = tracing_text(text, kind, unit, key);
+    if (len < 0) return TV_EINVAL;
+    int rc;
+    if (!fresh) {
+        rc = tv_file_write_atomic(path, text, (size_t)len, 0600);
+    } else {
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            rc = errno == EEXIST ? TV_EEXIST : TV_EIO;
+        } else {
+            rc = TV_OK;
+            if (write(fd, text, (size_t)len) != len)
+                rc = errno == ENOSPC ? TV_ENOSPC : TV_EIO;
+            else if (fsync(fd) != 0)
+                rc = TV_EIO;
+            if (close(fd) != 0 && rc == TV_OK) rc = TV_EIO;
+        }
+    }
+    sodium_memzero(text, sizeof text);
+    return rc;
+}
+
+/* Reads DIR/tracing.key into n's key, kind and unit. A file of the first format (a key
+ * without kind) is read as a local key. Returns 0, TV_ENOTFOUND, TV_EIO or TV_ECORRUPT. */
+static int tracing_load(tv_node *n, const char *path)
+{
+    int rc = key_read(path, TRACING_LABEL_V1, n->tracing_key, sizeof n->tracing_key);
+    if (rc != TV_ECORRUPT) {
+        if (rc == TV_OK) n->tracing_kind = TV_KEY_LOCAL;
+        return rc;
+    }
+    char text[KEY_FILE_BYTES_MAX];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? TV_ENOTFOUND : TV_EIO;
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got < 0) return TV_EIO;
+    text[got] = '\0';
+    rc = TV_ECORRUPT;
+    int kind = -1;
+    char unit[TV_UNIT_CODE_MAX + 2] = "", hex[2 * TV_TRACING_KEY_BYTES + 2] = "";
+    size_t ll = strlen(TRACING_LABEL);
+    const char *k = text + ll + 7;
+    if (strncmp(text, TRACING_LABEL "\nkind: ", ll + 7) == 0 && k[0] >= '0' && k[0] <= '9' &&
+        strncmp(k + 1, "\nunit: ", 7) == 0) {
+        kind = k[0] - '0';
+        const char *p = k + 8, *e = strchr(p, '\n');
+        if (e && (size_t)(e - p) <= TV_UNIT_CODE_MAX) {
+            memcpy(unit, p, (size_t)(e - p));
+            unit[e - p] = '\0';
+            p = e + 1;
+            e = strchr(p, '\n');
+            if (strncmp(p, "key: ", 5) == 0 && e && e[1] == '\0' &&
+                (size_t)(e - p - 5) < sizeof hex) {
+                memcpy(hex, p + 5, (size_t)(e - p - 5));
+                hex[e - p - 5] = '\0';
+                rc = TV_OK;
+            }
+        }
+    }
+    if (rc == TV_OK) {
+        rc = TV_ECORRUPT;
+        if (kind == TV_KEY_NONE && hex[0] == '\0' && unit[0] == '\0') {
+            memset(n->tracing_key, 0, sizeof n->tracing_key);
+            rc = TV_OK;
+        } else if (kind >= TV_KEY_LOCAL && kind <= TV_KEY_PROVINCE &&
+                   (kind == TV_KEY_COMMUNE) == (unit[0] != '\0') &&
+                   tv_hex_decode(n->tracing_key, sizeof n->tracing_key, hex) == 0) {
+            rc = TV_OK;
+        }
+    }
+    if (rc == TV_OK) {
+        n->tracing_kind = (tv_key_kind)kind;
+        strcpy(n->tracing_unit, unit);
+    }
+    sodium_memzero(text, sizeof text);
+    sodium_memzero(hex, sizeof hex);
+    return rc;
+}
+
 int tv_unit_valid_for_role(tv_role role, const char *unit)
 {
     size_t want = role == TV_ROLE_PROVINCE ? 2 : role == TV_ROLE_DISTRICT ? 3 : 5;
@@ -214,7 +315,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
     store_close(s);
     if (rc) goto undo;
     /* node.key is written last: its presence is what makes the directory a node */
-    if ((rc = key_write(tracing_path, TRACING_LABEL, tracing, sizeof tracing))) goto undo;
+    if ((rc = tracing_write(tracing_path, TV_KEY_LOCAL, "", tracing, 1))) goto undo;
     if ((rc = key_write(key_path, KEY_LABEL, id.sk, sizeof id.sk))) goto undo;
     if ((rc = fsync_dir(dir))) goto undo;
     memcpy(node_id, id.pk, TV_NODE_ID_BYTES);
@@ -323,9 +424,7 @@ int tv_node_open(tv_node *n, const char *dir, int flags)
     rc = crdt_identity_from_secret(&n->id, sk);
     sodium_memzero(sk, sizeof sk);
     if (rc) return rc;
-    if ((rc = path_join(path, dir, TRACING_FILE)) ||
-        (rc = key_read(path, TRACING_LABEL, n->tracing_key, sizeof n->tracing_key)))
-        goto fail;
+    if ((rc = path_join(path, dir, TRACING_FILE)) || (rc = tracing_load(n, path))) goto fail;
     if ((rc = path_join(path, dir, STORE_DIR)) || (rc = store_open(&n->st, path, NULL))) goto fail;
 
     store_txn *t;
@@ -708,34 +807,54 @@ int tv_node_commit(tv_node *n, uint64_t *first_seq)
     return tv_node_commit_with(n, NULL, NULL, first_seq);
 }
 
-int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
+int tv_node_set_tracing_key(tv_node *n, tv_key_kind kind, const char *unit,
+                            const uint8_t key[TV_TRACING_KEY_BYTES])
 {
-    if (n->lock_fd < 0) return TV_EINVAL;
-    char path[PATH_MAX], text[KEY_FILE_BYTES_MAX];
+    if (n->lock_fd < 0 || kind < TV_KEY_NONE || kind > TV_KEY_PROVINCE) return TV_EINVAL;
+    if (kind == TV_KEY_COMMUNE && (!unit || !tv_unit_valid_for_role(TV_ROLE_COMMUNE, unit)))
+        return TV_EINVAL;
+    char path[PATH_MAX];
     int rc = path_join(path, n->dir, TRACING_FILE);
     if (rc) return rc;
-    int len = key_text(text, TRACING_LABEL, key, TV_TRACING_KEY_BYTES);
-    if (len < 0) return TV_EINVAL;
-    rc = tv_file_write_atomic(path, text, (size_t)len, 0600);
-    sodium_memzero(text, sizeof text);
-    if (rc == TV_OK) memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
-    return rc;
+    if ((rc = tracing_write(path, kind, unit, key, 0))) return rc;
+    if (kind == TV_KEY_NONE)
+        sodium_memzero(n->tracing_key, sizeof n->tracing_key);
+    else
+        memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
+    n->tracing_kind = kind;
+    snprintf(n->tracing_unit, sizeof n->tracing_unit, "%s", kind == TV_KEY_COMMUNE ? unit : "");
+    return TV_OK;
 }
 
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])
 {
+    if (n->tracing_kind != TV_KEY_PROVINCE) return TV_ENOTFOUND;
     memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
     return TV_OK;
 }
 
 int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES])
 {
+    if (n->tracing_kind == TV_KEY_COMMUNE && strcmp(unit, n->tracing_unit) == 0) {
+        memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
+        return TV_OK;
+    }
     uint8_t province[TV_TRACING_KEY_BYTES];
     int rc = tv_node_province_key(n, province);
     if (rc) return rc;
     tv_commune_key_derive(province, unit, out);
     sodium_memzero(province, sizeof province);
     return TV_OK;
+}
+
+int tv_node_ref_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])
+{
+    if (n->tracing_kind == TV_KEY_LOCAL) {
+        memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
+        return TV_OK;
+    }
+    if (n->role == TV_ROLE_COMMUNE) return tv_node_commune_key(n, n->unit, out);
+    return tv_node_province_key(n, out);
 }
 
 typedef struct apply_ctx {

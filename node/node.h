@@ -3,11 +3,13 @@
  *
  * Directory layout:
  *   node.key     the Ed25519 secret key (mode 0600)
- *   tracing.key  the key of person pseudonyms (mode 0600); made at random by
- *                tv_node_create, replaced by the province's when the node is enrolled
- *                (tv_node_set_tracing_key). Person refs are computed when a scan is
- *                recorded, so persons recorded before enrolment keep the pseudonyms of the
- *                old key and do not match their later visits.
+ *   tracing.key  the node's pseudonym key and its kind (mode 0600, PROTOCOL.md §5): a
+ *                local key made at random by tv_node_create; after enrolment the
+ *                province key K_p (a health node), its commune's key K_c (a commune), or
+ *                none (a district without the health flag) (tv_node_set_tracing_key).
+ *                Person refs are computed when a scan is recorded, so persons recorded
+ *                before the key changes keep the pseudonyms of the old key and do not
+ *                match their later visits.
  *   store/       the LMDB environment
  * Own events are collected with tv_node_add_*() and made durable together by
  * tv_node_commit(): one write transaction, one fsync, however many events (group
@@ -30,10 +32,21 @@
 /* The same numbers as crdt_role (asserted in node.c), so certificates carry them as is. */
 typedef enum tv_role { TV_ROLE_COMMUNE = 1, TV_ROLE_DISTRICT = 2, TV_ROLE_PROVINCE = 3 } tv_role;
 
+/* What the node's pseudonym key is (PROTOCOL.md §1). */
+typedef enum tv_key_kind {
+    TV_KEY_NONE = 0,     /* no key: a district without the health flag */
+    TV_KEY_LOCAL = 1,    /* random, made at creation: pseudonyms of this node alone */
+    TV_KEY_COMMUNE = 2,  /* K_c of tracing_unit, derived by the health authority */
+    TV_KEY_PROVINCE = 3, /* K_p, the province-wide key: health nodes only */
+} tv_key_kind;
+
 typedef struct tv_node {
     char dir[PATH_MAX];
     crdt_identity id;
+    /* read only through tv_node_ref_key, tv_node_province_key, tv_node_commune_key */
     uint8_t tracing_key[TV_TRACING_KEY_BYTES];
+    tv_key_kind tracing_kind;
+    char tracing_unit[TV_UNIT_CODE_MAX + 1]; /* TV_KEY_COMMUNE: whose key; else "" */
     store *st;
     crdt_hlc clock;
     int lock_fd; /* holds the writer lock when opened with TV_NODE_WRITE, else -1 */
@@ -137,19 +150,28 @@ int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *firs
  * its own certificate is judged). */
 int tv_node_commit_after(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq);
 
-/* Replaces DIR/tracing.key with key, atomically (a new file of mode 0600 is synced and
- * renamed over the old one, then the directory is synced), and n->tracing_key with it.
- * Pseudonyms already recorded are not recomputed. n must have been opened with
- * TV_NODE_WRITE. Returns 0, TV_EINVAL (not opened for writing), TV_ENOSPC or TV_EIO. */
-int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES]);
+/* Replaces DIR/tracing.key with key of the given kind (unit: the commune of a
+ * TV_KEY_COMMUNE key, else ignored; key ignored for TV_KEY_NONE, which stores none),
+ * atomically (a new file of mode 0600 is synced and renamed over the old one, then the
+ * directory is synced), and the node's key with it. Pseudonyms already recorded are not
+ * recomputed. n must have been opened with TV_NODE_WRITE. Returns 0, TV_EINVAL (not
+ * opened for writing, a bad kind or unit), TV_ENOSPC or TV_EIO. */
+int tv_node_set_tracing_key(tv_node *n, tv_key_kind kind, const char *unit,
+                            const uint8_t key[TV_TRACING_KEY_BYTES]);
 
-/* The province-wide tracing key, into out: 0, or TV_ENOTFOUND when this node does not
- * hold it. */
+/* The province-wide tracing key K_p, into out: 0, or TV_ENOTFOUND when this node does not
+ * hold it (only a health node does). */
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
-/* The pseudonym key of commune unit, into out: derived from the province key where this
- * node holds it, else this node's own key when unit is its own. Returns 0 or
- * TV_ENOTFOUND. */
+/* The pseudonym key K_c of commune unit, into out: derived from the province key where
+ * this node holds it, else this node's own commune key when unit is its unit. Returns 0
+ * or TV_ENOTFOUND. */
 int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES]);
+/* The key this node computes the person refs of its own records with (scans, person
+ * events, personal cards, --person): before enrolment its local key; a commune its K_c
+ * (derived from K_p on a health commune); any other node K_p. Returns 0, or TV_ENOTFOUND
+ * when it holds none of these (a district without the health flag; a commune enrolled
+ * without its key, until a key_grant brings it, keeps its local key). */
+int tv_node_ref_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
 
 /* A batch received from elsewhere (a peer, a bundle), and what became of it. */
 typedef struct tv_apply_item {
