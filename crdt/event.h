@@ -26,9 +26,10 @@ enum crdt_event_type {
     CRDT_EV_CASE_STATUS = 7,
     CRDT_EV_CERT = 8,
     CRDT_EV_REVOKE = 9,
-    CRDT_EV_PERSON = 10, /* a person's masked display and sealed details, once per node */
-    CRDT_EV_REVEAL = 11, /* audit: a health node showed a person's details in full */
-    CRDT_EV_UNIT = 12,   /* a local unit's name and place in the unit tree */
+    CRDT_EV_PERSON = 10,    /* a person's masked display and sealed details, once per node */
+    CRDT_EV_REVEAL = 11,    /* audit: a health node showed a person's details in full */
+    CRDT_EV_UNIT = 12,      /* a local unit's name and place in the unit tree */
+    CRDT_EV_KEY_GRANT = 13, /* a commune's pseudonym key, sealed to it by a health node */
 };
 
 #define CRDT_EVENT_BYTES_MAX 4096 /* one encoded event, whatever its type */
@@ -208,6 +209,15 @@ typedef struct crdt_cert_event {
     const uint8_t *consent_sig; /* TV_SIG_BYTES: the request's signature */
 } crdt_cert_event;
 
+/* key_grant: the pseudonym key K_c of commune unit, sealed (crypto_box_seal) to the node
+ * subject, by a health node whose scope covers unit (PROTOCOL.md §2.11). */
+#define CRDT_GRANT_BOX_BYTES 80 /* crypto_box_SEALBYTES + a 32-byte key */
+typedef struct crdt_key_grant {
+    uint8_t subject[TV_NODE_ID_BYTES];
+    crdt_text unit;
+    const uint8_t *box; /* CRDT_GRANT_BOX_BYTES */
+} crdt_key_grant;
+
 /* revoke: the subject's key is no longer trusted, from this event on, everywhere. */
 typedef struct crdt_revoke {
     uint8_t subject[TV_NODE_ID_BYTES];
@@ -232,6 +242,7 @@ typedef struct crdt_event {
         crdt_risk risk;
         crdt_case cstatus;
         crdt_unit unit;
+        crdt_key_grant grant;
     } u;
 } crdt_event;
 
@@ -278,6 +289,7 @@ int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *
 int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r);
 int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u);
 int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c);
+int crdt_event_pack_grant(msgpack_packer *pk, uint64_t hlc, const crdt_key_grant *g);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

@@ -34,6 +34,9 @@ enum store_table {
     T_UNITS,       /* unit(16, NUL-padded) -> hlc(8) origin(32) parent(16, NUL-padded) name */
     T_VENUE_REG,   /* venue(8) -> registrar(32) unit(16, NUL-padded): who registered it, where */
     T_PARKED,      /* origin(32) -> reason(1) due_ms(8) batch: a batch that waits (§3.3) */
+    T_PMAP,        /* ref(16) -> province ref(16) unit(16) hlc(8): pmap.c (local, derived) */
+    T_PMAP_BY,     /* province ref(16) ref(16) -> unit(16): the same rows, by province ref */
+    T_GRANTS,      /* subject(32) origin(32) -> hlc(8) unit(16) box(80): key grants */
     T_COUNT_
 };
 
@@ -176,6 +179,8 @@ int store_venue_reg_get_(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES],
 int store_venue_reg_put_(store_txn *t, const crdt_venue_upsert *v,
                          const uint8_t origin[TV_NODE_ID_BYTES]);
 int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a key_grant event (pmap.c). */
+int store_grant_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a unit event (units.c). */
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a case_status or risk_level event (health.c); other types: 0. */
@@ -217,7 +222,8 @@ int store_fork_frozen_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
                        const crdt_event *evs, const uint8_t *inert, uint32_t n);
 /* Lifts subject's freeze (it was certified again); its evidence stays tracing data. */
 int store_fork_lift_(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
-/* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c). */
+/* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c),
+ * under the province ref its person ref is mapped to when it is (pmap.c). */
 int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
 
 /* The daily figures as stored, and back (a value of the first layout reads with the
@@ -244,6 +250,11 @@ int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t le
                 const uint8_t wait_venue[TV_VENUE_ID_BYTES]);
 int store_park_release_(store_txn *t, int64_t now_ms, int woke, store_apply_one_fn apply,
                         uint32_t *released);
+
+/* The province ref that ref is mapped to (pmap.c), into pref: 0 or TV_ENOTFOUND (not
+ * mapped, or examined and found unmappable), or a store error. */
+int store_pmap_lookup_(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
+                       uint8_t pref[TV_PERSON_REF_BYTES]);
 
 /* Adds delta to counter id. */
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);

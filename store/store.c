@@ -32,6 +32,9 @@ static const char *const table_names[T_COUNT_] = {
     [T_UNITS] = "units",
     [T_VENUE_REG] = "venue_registrations",
     [T_PARKED] = "parked",
+    [T_PMAP] = "pseudonym_map",
+    [T_PMAP_BY] = "pseudonym_map_by_province",
+    [T_GRANTS] = "key_grants",
 };
 
 int store_err_(store_txn *t, int rc)
