@@ -1,5 +1,6 @@
 /* The network loop over ZeroMQ: one sync session per authenticated peer (see daemon.h). */
 #include "node/daemon.h"
+#include "node/pmap.h"
 #include "crdt/error.h"
 #include "net/sync.h"
 #include "net/zmq.h"
@@ -646,6 +647,9 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
             log_refusals(&d->sess[i]);
         uint64_t ev = store_events(d);
         if (ev != d->store_events) {
+            /* pseudonym keys: a health node maps and grants, a commune installs its key */
+            (void)tv_keys_after_receive(d->n);
+            ev = store_events(d);
             d->store_events = ev;
             (void)refresh_allow(d); /* new certificates or revocations */
             /* what changed is worked out once, not once per session */

@@ -3,6 +3,7 @@
 #include "node/enroll.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "node/pmap.h"
 #include "node/reseal.h"
 #include "node/timefmt.h"
 
@@ -952,7 +953,10 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
         goto done;
     }
     out->key_kind = n->tracing_kind;
-    /* what it recorded before, sealed to itself, now goes to the health nodes */
+    /* what it recorded before, sealed to itself, now goes to the health nodes; a health
+     * node maps and grants what it holds already, a commune takes a key granted to it */
+    (void)tv_keys_after_receive(n);
+    out->key_kind = n->tracing_kind;
     if ((rc = tv_reseal_own(n, &out->resealed)))
         say(why, "the certificate was installed but the details of people recorded before "
                  "could not be re-sealed to the health nodes; accept the file again");

@@ -6,6 +6,7 @@
 #include "net/sync.h"
 #include "node/fileio.h"
 #include "node/person.h"
+#include "node/pmap.h"
 #include "node/resync.h"
 
 #include <errno.h>
@@ -561,6 +562,9 @@ static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_ou
     case CRDT_EV_UNIT:
         rc = crdt_event_pack_unit(&b->pk, hlc, ev);
         break;
+    case CRDT_EV_KEY_GRANT:
+        rc = crdt_event_pack_grant(&b->pk, hlc, ev);
+        break;
     }
     if (rc) {
         b->events.size = before; /* drop a partly packed event */
@@ -635,6 +639,45 @@ int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out)
 {
     int rc = cert_allows(n, r->unit, 1);
     return rc ? rc : add_event(n, CRDT_EV_RISK_LEVEL, r, hlc_out);
+}
+
+int tv_node_add_grant(tv_node *n, const crdt_key_grant *g, uint64_t *hlc_out)
+{
+    int rc = cert_allows(n, g->unit, 1);
+    return rc ? rc : add_event(n, CRDT_EV_KEY_GRANT, g, hlc_out);
+}
+
+int tv_node_lock_try(tv_node *n)
+{
+    if (n->lock_fd >= 0) return 0;
+    int rc = lock_take(n);
+    if (rc) {
+        if (n->lock_fd >= 0) close(n->lock_fd);
+        n->lock_fd = -1;
+        return rc;
+    }
+    /* another process may have recorded since this one opened: follow on from it */
+    store_txn *t;
+    store_frontier f;
+    if ((rc = store_read_begin(n->st, &t)) == TV_OK) {
+        rc = store_frontier_get(t, n->id.pk, &f);
+        store_read_end(t);
+        if (rc == TV_OK)
+            (void)crdt_hlc_observe(&n->clock, f.hlc_max, (uint64_t)tv_wall_ms(),
+                                   CRDT_HLC_DRIFT_MAX_MS);
+        if (rc == TV_ENOTFOUND) rc = TV_OK;
+    }
+    if (rc) {
+        tv_node_lock_release(n);
+        return rc;
+    }
+    return 1;
+}
+
+void tv_node_lock_release(tv_node *n)
+{
+    if (n->lock_fd >= 0) close(n->lock_fd);
+    n->lock_fd = -1;
 }
 
 int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out)
@@ -912,6 +955,9 @@ int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count)
             if (items[i].rc == TV_OK)
                 (void)crdt_hlc_observe(&n->clock, items[i].r.header.hlc_max, (uint64_t)c.now,
                                        CRDT_HLC_DRIFT_MAX_MS);
+        /* what arrived is durable; the key work it calls for is done again next time if
+         * it fails now */
+        if (tv_node_pending(n) == 0) (void)tv_keys_after_receive(n);
     }
     return rc;
 }

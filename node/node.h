@@ -103,6 +103,15 @@ int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
  * its scope). */
 int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out);
 int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out);
+/* A key grant (PROTOCOL.md §2.11): the same authorship rule as the health events. */
+int tv_node_add_grant(tv_node *n, const crdt_key_grant *g, uint64_t *hlc_out);
+
+/* Takes the node's writer lock for a while when it was opened without it (a server that
+ * records now and then): 1 taken (release it with tv_node_lock_release), 0 held already,
+ * TV_EBUSY (another process records now) or TV_EIO. */
+int tv_node_lock_try(tv_node *n);
+void tv_node_lock_release(tv_node *n);
+
 /* Names a unit and places it in the unit tree: a unit under this node's scope (a village
  * <commune>.<local>, or a commune placed in a district) or this node's own unit. Returns
  * TV_EPERM when not enrolled, TV_ESCOPE outside its scope, else as add_event. */
@@ -187,7 +196,8 @@ typedef struct tv_apply_item {
  * is refused with TV_EPERM, as sync refuses it. A refused batch leaves no trace and does
  * not stop the others. Returns 0 once the transaction is on disk (only then may the
  * accepted batches be acknowledged), or a store error, in which case nothing was
- * recorded. */
+ * recorded. Then, with nothing pending, does the key work what arrived calls for
+ * (tv_keys_after_receive: the pseudonym map, key grants). */
 int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count);
 
 /* Drops the pending events without recording them. */

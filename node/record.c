@@ -1,6 +1,7 @@
 /* Recording people's scans (see record.h). */
 #include "node/record.h"
 #include "crdt/error.h"
+#include "node/pmap.h"
 #include "node/reseal.h"
 
 #include <sodium.h>
@@ -14,6 +15,8 @@ int tv_recorder_init(tv_recorder *r, tv_node *n)
     int rc = tv_node_may_record(n); /* a restored store: refused before any input */
     if (rc) return rc;
     r->n = n;
+    /* a key granted, or refs to map, since the node last ran */
+    if (n->lock_fd >= 0 && tv_node_pending(n) == 0 && (rc = tv_keys_after_receive(n))) return rc;
     if (tv_node_ref_key(n, r->key)) return TV_EPERM;
     r->boxes = malloc((size_t)CRDT_SEALED_MAX * TV_SEALED_BOX_MAX);
     if (!r->boxes) return TV_ENOMEM;
