@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PMAP_META "pmap_persons" /* person events counted at the last pass */
+#define PMAP_META "pmap_persons" /* person events and evidence batches at the last pass */
 
 /* Fills id from one detail, as the recorder computed the ref from the card: 0 or -1. */
 static int id_of(tv_person_id *id, tv_id_kind kind, const char *v)
@@ -146,7 +146,8 @@ int tv_pmap_pass_store(store *st, const crdt_identity *self, const uint8_t kp[TV
     uint64_t seen = 0;
     size_t len = 0;
     if ((rc = store_counts_get(c.t, &k)) == TV_OK) {
-        c.persons = k.by_type[CRDT_EV_PERSON];
+        /* person events of accepted logs, and of fork evidence (tracing data too) */
+        c.persons = k.by_type[CRDT_EV_PERSON] + k.evidence;
         int m = store_meta_get(c.t, PMAP_META, &seen, sizeof seen, &len);
         if (m == TV_OK && len == sizeof seen && seen == c.persons) {
             store_read_end(c.t);

@@ -240,6 +240,8 @@ int store_counts_get(store_txn *t, store_counts *c)
             c->origins = n;
         else if (id == COUNT_PARK_RELEASED)
             c->parks_released = n;
+        else if (id == COUNT_FORK_NOS)
+            c->evidence = n;
         else if (id >= COUNT_TYPE_BASE && id < COUNT_TYPE_BASE + STORE_EVENT_TYPES_MAX)
             c->by_type[id - COUNT_TYPE_BASE] = n;
     }

@@ -3,9 +3,9 @@
 # only within its scope; `trace` takes the infectious window from the case; a contact in
 # another commune is found at the province only once that commune has synced, and until
 # then the commune is flagged as not synced since the window began; a commune traces on
-# its own data and says what it cannot see; `alerts` at a commune lists the windows at its
-# venues without the case's identity; a clearing closes the window; the gate shows the
-# person's colour.
+# its own data from a given window and says what it cannot see; at a commune, alerts and
+# the gate match no status of the province's pseudonyms (until issue 15 item 3 brings them
+# down in the commune's own); a clearing closes the window.
 #
 # Usage: bash tests/health_test.sh /path/to/truyvet
 set -euo pipefail
@@ -154,27 +154,29 @@ EOF
 
 check "a commune traces on its own data and says what it cannot see"
 ship "$P" "$C"
-[[ $(f1 "$C") == "09****0001" ]] || fail "F1 at the commune: $(f1 "$C")"
+# the province's case status names the province-wide pseudonym, which the commune cannot
+# compute: it traces in its own pseudonyms from a window it is given (statuses reach a
+# commune in its own pseudonyms with issue 15 item 3)
+run "$TV" -d "$C" trace --payload "$CASE" --json
+expect_refused 2 "trace at the commune without a window"
+expect_err_has "no F0 status" "trace at the commune without a window"
+[[ $(f1 "$C" --from 2021-10-06) == "09****0001" ]] || fail "F1 at the commune: $(f1 "$C")"
 grep -q "commune node" "$W/trace.err" || fail "no note at the commune: $(cat "$W/trace.err")"
 [[ $(json_get commune_only <"$W/trace.json") == true ]] || fail "commune_only"
 
-check "alerts: each commune lists the case's windows at its own venues, not who"
+# Alerts and the gate's colours at a commune come from case statuses in the commune's own
+# pseudonyms, which the province's (province-wide pseudonyms) are not: with commune-scoped
+# pseudonyms a commune finds no case among its visitors until issue 15 item 3 brings the
+# statuses and exposure windows down to it. What it must not do meanwhile: show the case.
+check "alerts and gate colours at a commune: nothing matches the province's pseudonyms"
 ship "$P" "$C2"
 run "$TV" -d "$C2" alerts
 expect_ok "alerts at 22334"
-grep -q "2021-10-07 10:00-11:00  Chợ Xóm Mới" "$W/out" || fail "alerts at 22334: $OUT"
-grep -q "Biển" "$W/out" && fail "22334 lists another commune's venue: $OUT"
+grep -q "no confirmed case" "$W/out" "$W/err" || fail "alerts at 22334: $OUT"
 grep -q "0000\|$CASE" "$W/out" && fail "alerts show the case: $OUT"
-run "$TV" -d "$C" alerts --json
-expect_ok "alerts at 22333"
-[[ $(json_get venue_name <"$W/out") == "Quán cà phê Biển" && $(json_get from <"$W/out") == \
-    2021-10-06T08:00:00+07:00 && $(wc -l <"$W/out") -eq 1 ]] || fail "alerts at 22333: $OUT"
-
-check "the gate shows the person's colour"
 printf '%s\n' "$CASE" 0901000005 | "$TV" -d "$C" station --venue "$A" >"$W/gate" 2>/dev/null ||
     fail "station"
-[[ $(sed -n 1p "$W/gate") == *"ĐỎ (red)" ]] || fail "the case's line: $(cat "$W/gate")"
-[[ $(sed -n 2p "$W/gate") != *"("* ]] || fail "a colour for nobody: $(cat "$W/gate")"
+[[ $(sed -n 1p "$W/gate") != *"("* ]] || fail "a colour from the province's pseudonym: $(cat "$W/gate")"
 
 check "a clearing closes the window: the market visit on the 7th is after it"
 run "$TV" -d "$P" case add --payload "$CASE" --status cleared --at 2021-10-07T00:00:00+07:00

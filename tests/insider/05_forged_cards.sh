@@ -69,7 +69,7 @@ card() {
 GENUINE_CASE=$(card "$C2" "$CASE")
 GENUINE=$(card "$C2" 0901000002)
 FOREIGN=$(card "$FC" 0901000003)
-# an insider with the province's tracing key and a key of their own: the case's pseudonym
+# an insider with the issuing commune's pseudonym key and a key of their own: the case's pseudonym
 # on a card signed by a node no one certified
 cp "$C2/tracing.key" "$R/tracing.key"
 FORGED_CASE=$(card "$R" "$CASE")
@@ -131,12 +131,15 @@ gate_refuses "$FORGED_CASE" "$FOREIGN" "$ALTERED"
 [[ $(wc -l <"$W/gate") -eq 3 ]] || fail "the gate answered: $(cat "$W/gate")"
 grep -q "ĐỎ" "$W/gate" && fail "a forged card shown in red"
 
-check "genuine cards from another district's commune are taken; the case's shows in red"
+# the card carries its issuing commune's pseudonym and the province's status its own, so
+# the gate shows no colour for it until statuses reach communes in their own pseudonyms
+# (issue 15 item 3)
+check "genuine cards from another district's commune are taken"
 scans=$(status_get "$C1" events scan)
 printf '%s\n' "$GENUINE_CASE" "$GENUINE" | "$TV" -d "$C1" station --venue "$G" >"$W/gate" 2>/dev/null ||
     fail "station"
 mapfile -t A <"$W/gate"
-[[ ${A[0]} == "OK  09****0000  check-in "*"  ĐỎ (red)" ]] || fail "the case's genuine card: ${A[0]}"
+[[ ${A[0]} == "OK  09****0000  check-in "* ]] || fail "the case's genuine card: ${A[0]}"
 [[ ${A[1]} == "OK  09****0002  check-in "* && ${A[1]} != *"("* ]] || fail "a genuine card: ${A[1]}"
 [[ $(status_get "$C1" events scan) -eq $((scans + 2)) ]] || fail "not exactly two scans recorded"
 
