@@ -296,8 +296,9 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
     const char *why;
     if (tv_card_parse(person, strlen(person), &card, &why))
         return tv_cli_usage(cmd, "'%s' cannot be read as a person: %s.", person, why);
+    /* a health node names people by the province-wide pseudonym (its map's) */
     uint8_t key[TV_TRACING_KEY_BYTES];
-    if (card.kind != TV_CARD_TRUYVET && tv_node_ref_key(n, key)) {
+    if (card.kind != TV_CARD_TRUYVET && tv_node_province_key(n, key) && tv_node_ref_key(n, key)) {
         sodium_memzero(&card, sizeof card);
         tv_cli_error("%s: this node holds no pseudonym key, so it cannot compute anyone's "
                      "pseudonym: a district without the health flag can neither resolve "

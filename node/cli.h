@@ -99,8 +99,10 @@ int tv_cli_open(tv_cli *cli, tv_node *n, int flags);
  * prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
-/* The pseudonym of the person given by --person TEXT (a card's QR text or a number, read
- * with the node's tracing key) or --ref HEX (exactly one is non-NULL). Prints a usage
+/* The pseudonym of the person given by --person TEXT (a card's QR text, or a number read
+ * with the province key where the node holds it, else with its own pseudonym key:
+ * tv_node_ref_key) or --ref HEX (exactly one is non-NULL). A node without any key prints
+ * why and returns TV_EXIT_FAIL. Prints a usage
  * error for command cmd and returns TV_EXIT_USAGE when it cannot be read; 0 otherwise. */
 int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
                       uint8_t ref[TV_PERSON_REF_BYTES]);

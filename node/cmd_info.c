@@ -556,6 +556,11 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_hex(j, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         json_text(j, "reason", ev->u.reveal.reason);
         break;
+    case CRDT_EV_KEY_GRANT:
+        tv_json_key(j, "subject");
+        tv_json_hex(j, ev->u.grant.subject, TV_NODE_ID_BYTES);
+        json_text(j, "unit", ev->u.grant.unit);
+        break;
     case CRDT_EV_UNIT:
         json_text(j, "code", ev->u.unit.code);
         json_text(j, "name", ev->u.unit.name);
@@ -637,6 +642,11 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         printf("  person %.16s  %s", hex,
                tv_text_esc_n(ev->u.reveal.reason.p, ev->u.reveal.reason.n));
+        break;
+    case CRDT_EV_KEY_GRANT:
+        tv_hex_encode(hex, ev->u.grant.subject, TV_NODE_ID_BYTES);
+        printf("  key of commune %.*s for node %.16s", (int)ev->u.grant.unit.n, ev->u.grant.unit.p,
+               hex);
         break;
     case CRDT_EV_UNIT:
         printf("  unit %.*s \"%s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,
