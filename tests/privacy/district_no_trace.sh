@@ -9,6 +9,9 @@
 # visits a café in 22333 (with Y) and a market in 22334 (with Z); W is at 22335. Every log
 # travels by bundle, as on a USB stick.
 #
+# Q has a personal card issued at 22333 and shows it at 22334's market with X: the scan
+# there carries 22333's pseudonym, and the province links it through 22333's person record.
+#
 # What the district, or a thief of its disk, tries:
 #   - `trace --person` (it cannot compute anyone's pseudonym: refused, exact message);
 #   - `trace --ref` with X's pseudonym in 22333: it finds Y only, never Z at 22334, since
@@ -39,6 +42,7 @@ X=0901000000 # visits 22333 and 22334
 Y=0901000001 # with X at 22333
 Z=0901000002 # with X at 22334
 V=0901000003 # at 22335
+Q=0901000004 # a card from 22333, shown at 22334 with X
 
 check "a health province, a district without the health flag, three communes it enrols"
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
@@ -80,6 +84,11 @@ visit "$A" "$VA" "$Y" 08:00 09:00
 visit "$B" "$VB" "$X" 10:00 11:00
 visit "$B" "$VB" "$Z" 10:00 11:00
 visit "$C" "$VC" "$V" 10:00 11:00
+# Q has a personal card from 22333 (its pseudonym there) and shows it at 22334's market
+CARD=$("$TV" -d "$A" person card --person "$Q" --out "$W/card.png" 2>/dev/null) || fail "person card"
+ship "$A" "$D"
+ship "$D" "$B" # the card's issuer's certificate, for the gate to verify it
+visit "$B" "$VB" "$CARD" 10:00 11:00
 for c in "$A" "$B" "$C"; do ship "$c" "$D"; done
 ship "$D" "$P"
 
@@ -111,8 +120,8 @@ print(" ".join(sorted(c["level"] + ":" + c["person"] for c in r["contacts"])))
 ' "$W/trace.json"
 }
 
-check "the province traces X across both communes"
-[[ $(contacts "$P" --person "$X") == "F1:09****0001 F1:09****0002" ]] ||
+check "the province traces X across both communes, and links Q's card from 22333 at 22334"
+[[ $(contacts "$P" --person "$X") == "F1:09****0001 F1:09****0002 F1:09****0004" ]] ||
     fail "the province's contacts of X: $(contacts "$P" --person "$X")"
 python3 - "$W/trace.json" <<'EOF' || fail "the province's visits of X: $(cat "$W/trace.json")"
 import json, sys
@@ -132,7 +141,7 @@ expect_err_has "cannot issue personal cards" "person card at the district"
 check "with X's pseudonym in 22333 the district finds 22333's contact only"
 [[ $(contacts "$D" --ref "$XA") == "F1:09****0001" ]] ||
     fail "the district's contacts of X at 22333: $(contacts "$D" --ref "$XA")"
-[[ $(contacts "$D" --ref "$XB") == "F1:09****0002" ]] ||
+[[ $(contacts "$D" --ref "$XB") == "F1:09****0002 F1:09****0004" ]] ||
     fail "the district's contacts of X at 22334: $(contacts "$D" --ref "$XB")"
 [[ $(contacts "$D" --ref "$XP") == "" ]] || fail "the district links the province-wide pseudonym"
 
