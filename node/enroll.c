@@ -547,8 +547,11 @@ int tv_enroll_make_root(tv_node *n, int health, uint64_t *seq)
     free(raw);
     /* the root makes the province key: a health root keeps its local key as K_p (what it
      * recorded before keeps matching); a root without the health flag holds no key */
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    if (tv_node_ref_key(n, key)) randombytes_buf(key, sizeof key);
     if (rc == TV_OK)
-        rc = tv_node_set_tracing_key(n, health ? TV_KEY_PROVINCE : TV_KEY_NONE, "", n->tracing_key);
+        rc = tv_node_set_tracing_key(n, health ? TV_KEY_PROVINCE : TV_KEY_NONE, "", key);
+    sodium_memzero(key, sizeof key);
     if (rc == TV_OK && seq) *seq = first;
     return rc;
 }
@@ -944,9 +947,12 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
         kind = f->has_key ? TV_KEY_COMMUNE : kind;
     else
         kind = TV_KEY_NONE;
-    if (!f->has_key) memcpy(key, n->tracing_key, sizeof key);
+    uint8_t cur[TV_TRACING_KEY_BYTES] = {0};
+    int have = tv_node_ref_key(n, cur) == TV_OK;
+    if (!f->has_key) memcpy(key, cur, sizeof key);
     out->key_changed = kind != n->tracing_kind ||
-                       (kind != TV_KEY_NONE && sodium_memcmp(key, n->tracing_key, sizeof key));
+                       (kind != TV_KEY_NONE && (!have || sodium_memcmp(key, cur, sizeof key)));
+    sodium_memzero(cur, sizeof cur);
     if (out->key_changed && (rc = tv_node_set_tracing_key(n, kind, n->unit, key))) {
         say(why, "the certificate was installed but the tracing key could not be written; "
                  "accept the file again");

@@ -258,7 +258,10 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
                        .at_ms = tv_wall_ms()};
         memcpy(s.venue, venue, sizeof venue);
         /* the pseudonym the CLI computes (record.c tv_card_ref for a typed number) */
-        tv_person_ref(&id, n->tracing_key, s.person);
+        uint8_t key[TV_TRACING_KEY_BYTES];
+        if (tv_node_ref_key(n, key)) return usage("this node holds no pseudonym key");
+        tv_person_ref(&id, key, s.person);
+        sodium_memzero(key, sizeof key);
         if (o->at && tv_time_parse(o->at, &s.at_ms))
             return usage("--at '%s' is not a time like 2021-10-06T08:30:00+07:00", o->at);
         if ((rc = crdt_event_pack_scan(&b->pk, hlc, &s)))
