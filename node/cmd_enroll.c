@@ -521,10 +521,7 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
         tv_json_key(&j, "tracing_key_changed");
         tv_json_bool(&j, out->key_changed);
         tv_json_key(&j, "tracing_key_kind");
-        tv_json_string(&j, out->key_kind == TV_KEY_PROVINCE  ? "province"
-                           : out->key_kind == TV_KEY_COMMUNE ? "commune"
-                           : out->key_kind == TV_KEY_LOCAL   ? "local"
-                                                             : "none");
+        tv_json_string(&j, tv_key_kind_name(out->key_kind));
         tv_json_key(&j, "resealed");
         tv_json_u64(&j, out->resealed);
         tv_json_object_end(&j);

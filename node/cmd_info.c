@@ -26,7 +26,10 @@ static const char status_help[] =
     "different events at one seq; its scans are tracing data all the same), \"fork_origins\"\n"
     "each such origin with its evidence batches and whether it is frozen. \"resync\" says\n"
     "whether this node's store was restored or copied and waits for a sync before it may\n"
-    "record (\"required\", \"since\"), with the lines of DIR/resync.log (\"log\").\n";
+    "record (\"required\", \"since\"), with the lines of DIR/resync.log (\"log\").\n"
+    "\"pseudonym_key\" is the kind of key the node computes person pseudonyms with: \"local\"\n"
+    "(not enrolled, or a commune waiting for its key), \"commune\", \"province\" (a health\n"
+    "node) or \"none\" (a district without the health flag).\n";
 
 static const char log_help[] =
     "Usage: truyvet [-d DIR] log [--json]\n"
@@ -336,6 +339,8 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_string(&j, cli->dir);
         tv_json_key(&j, "own_seq");
         tv_json_u64(&j, own.seq);
+        tv_json_key(&j, "pseudonym_key");
+        tv_json_string(&j, tv_key_kind_name(n.tracing_kind));
         enrolment_json(&j, e);
         tv_json_key(&j, "events");
         tv_json_object_begin(&j);
@@ -390,6 +395,9 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex,
                tv_role_name(n.role), n.unit, tv_text_esc(n.name), tv_text_esc(cli->dir));
         enrolment_text(e, n.id.pk);
+        printf("pseudonyms %s key%s%s\n", tv_key_kind_name(n.tracing_kind),
+               n.tracing_kind == TV_KEY_COMMUNE ? " of " : "",
+               n.tracing_kind == TV_KEY_COMMUNE ? n.tracing_unit : "");
         printf("events    %" PRIu64 " (", counts.events);
         const char *sep = "";
         for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {

@@ -34,6 +34,21 @@ _Static_assert((int)TV_ROLE_COMMUNE == (int)CRDT_ROLE_COMMUNE &&
                    (int)TV_ROLE_PROVINCE == (int)CRDT_ROLE_PROVINCE,
                "node roles are certificate roles");
 
+const char *tv_key_kind_name(tv_key_kind k)
+{
+    switch (k) {
+    case TV_KEY_LOCAL:
+        return "local";
+    case TV_KEY_COMMUNE:
+        return "commune";
+    case TV_KEY_PROVINCE:
+        return "province";
+    case TV_KEY_NONE:
+        break;
+    }
+    return "none";
+}
+
 tv_role tv_role_parse(const char *s)
 {
     if (strcmp(s, "commune") == 0) return TV_ROLE_COMMUNE;

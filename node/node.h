@@ -59,6 +59,9 @@ typedef struct tv_node {
     uint64_t pending_events;
 } tv_node;
 
+/* "none", "local", "commune" or "province". */
+const char *tv_key_kind_name(tv_key_kind k);
+
 /* Parses "commune", "district" or "province". Returns the role or 0. */
 tv_role tv_role_parse(const char *s);
 const char *tv_role_name(tv_role r);

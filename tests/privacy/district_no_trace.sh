@@ -56,6 +56,8 @@ for c in "$D" "$A" "$B" "$C"; do
     [[ $(sed -n 2p "$c/tracing.key") != "kind: 3" ]] || fail "$c holds the province key"
 done
 [[ $(sed -n 2p "$D/tracing.key") == "kind: 0" ]] || fail "the district holds a key: $(cat "$D/tracing.key")"
+[[ $(status_get "$D" pseudonym_key) == none ]] || fail "status: the district's pseudonym key"
+[[ $(status_get "$A" pseudonym_key) == local ]] || fail "status: a commune waiting for its key"
 
 check "the province grants each commune its key once the district's log reaches it"
 ship "$D" "$P"
@@ -68,6 +70,8 @@ for c in "$A" "$B" "$C"; do
     [[ $(sed -n 2p "$c/tracing.key") == "kind: 2" ]] || fail "$c has no commune key: $(sed -n 2p "$c/tracing.key")"
 done
 cmp -s <(sed -n 4p "$A/tracing.key") <(sed -n 4p "$B/tracing.key") && fail "two communes share a key"
+[[ $(status_get "$A" pseudonym_key) == commune ]] || fail "status: the commune's pseudonym key"
+"$TV" -d "$A" status | grep -qx "pseudonyms commune key of 22333" || fail "status (text) of the key"
 
 # visit DIR VENUE PHONE IN OUT: a check-in and a check-out on $DAY
 visit() {
