@@ -295,7 +295,9 @@ int store_scans_by_venue(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], i
 /* The stored batch that holds scan s (its event is number s->seq - first_seq in it):
  * verbatim bytes, valid until the transaction ends. Returns 0 or TV_ENOTFOUND. */
 int store_scan_batch(store_txn *t, const store_scan_ref *s, const uint8_t **buf, size_t *len);
-/* Scans of one person with from_ms <= at_ms < to_ms, in time order. */
+/* Scans of one person with from_ms <= at_ms < to_ms, in time order. At a health node, a
+ * ref mapped to a province ref finds the scans of that province ref (its own and every
+ * other commune's of the same person): s->person is the province ref. */
 int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], int64_t from_ms,
                           int64_t to_ms, store_scan_fn fn, void *ctx);
 
