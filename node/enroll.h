@@ -145,9 +145,12 @@ typedef struct tv_enroll_accepted {
 /* Accepts a certificate file at the node it is for: checks it (tv_enroll_cert_file_parse),
  * that it is for this node's key, role and unit and not expired, and that the node has no
  * other root; then in one durable transaction sets the root and installs every
- * certificate of the chain in order; then replaces the tracing key with the sealed one
- * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms); then
- * re-seals to the health nodes the details it sealed to itself before (tv_reseal_own).
+ * certificate of the chain in order; then sets the pseudonym key by the certificate
+ * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms): the
+ * sealed K_p for a health node, the sealed K_c for a commune (a commune's file without a
+ * key leaves its key as it is, until a key_grant), none for any other node; then does the
+ * key work of what it holds (tv_keys_after_receive) and re-seals to the health nodes the
+ * details it sealed to itself before (tv_reseal_own).
  * Accepting the same file again changes nothing. n must be opened with TV_NODE_WRITE, with
  * nothing pending. *out (large: allocate it) says what was installed. Returns 0; with why
  * set, TV_EVERSION, TV_EDECODE, TV_ESIG, TV_EPERM (chain, another node's file, another
