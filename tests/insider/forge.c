@@ -15,6 +15,7 @@
  *   scan --venue HEX --unit U --person TEXT [--at TIME] [--out]
  *   reminder --venue HEX --unit U [--note TEXT] [--count N]
  *   controller --venue HEX --unit U --phone P
+ *   grant --subject HEX --unit U --key HEX   (a key_grant sealing that key to subject)
  * --hlc-ms MS dates the batch's first event at MS (ms since the epoch) instead of the
  * node's clock. */
 #include "crdt/batch.h"
@@ -45,6 +46,7 @@ static const char usage_text[] =
     "  scan --venue HEX --unit U --person TEXT [--at TIME] [--out]\n"
     "  reminder --venue HEX --unit U [--note TEXT] [--count N]\n"
     "  controller --venue HEX --unit U --phone P\n"
+    "  grant --subject HEX --unit U --key HEX\n"
     "Appends one batch to the node's own log in DIR, signed with its key, and prints the\n"
     "batch's first seq.\n";
 
@@ -85,7 +87,7 @@ static crdt_text text_of(const char *s)
 /* Everything the options may say. */
 typedef struct opts {
     const char *subject, *role, *unit, *scope, *reason, *venue, *name, *owner_phone, *person, *at,
-        *note, *phone;
+        *note, *phone, *key;
     int health, registers, out;
     uint64_t hlc_ms, not_before_ms, days, count;
     int have_hlc, have_not_before;
@@ -223,6 +225,19 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
         crdt_batch_builder_note(b, hlc);
         return 0;
     }
+    if (strcmp(cmd, "grant") == 0) {
+        uint8_t key[TV_TRACING_KEY_BYTES], xpk[crypto_box_PUBLICKEYBYTES],
+            box[CRDT_GRANT_BOX_BYTES];
+        crdt_key_grant g = {.unit = text_of(o->unit), .box = box};
+        if (!o->subject || tv_hex_decode(g.subject, TV_NODE_ID_BYTES, o->subject) || !o->unit ||
+            !o->key || tv_hex_decode(key, sizeof key, o->key) ||
+            crypto_sign_ed25519_pk_to_curve25519(xpk, g.subject))
+            return usage("grant takes --subject HEX, --unit U and --key HEX (64 digits)");
+        crypto_box_seal(box, key, sizeof key, xpk);
+        if ((rc = crdt_event_pack_grant(&b->pk, hlc, &g))) return die("cannot pack the grant", rc);
+        crdt_batch_builder_note(b, hlc);
+        return 0;
+    }
     if (need(o->venue, "--venue", cmd)) return 2;
     uint8_t venue[TV_VENUE_ID_BYTES];
     if (venue_id(o->venue, venue)) return 2;
@@ -318,6 +333,7 @@ int main(int argc, char **argv)
                                           {"count", required_argument, 0, 17},
                                           {"phone", required_argument, 0, 18},
                                           {"hlc-ms", required_argument, 0, 19},
+                                          {"key", required_argument, 0, 20},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
@@ -391,6 +407,9 @@ int main(int argc, char **argv)
             if (parse_u64(optarg, &o.hlc_ms) || o.hlc_ms == 0 || o.hlc_ms >= (1ULL << 47))
                 return usage("--hlc-ms takes milliseconds since the epoch");
             o.have_hlc = 1;
+            break;
+        case 20:
+            o.key = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);

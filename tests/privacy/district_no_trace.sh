@@ -59,6 +59,28 @@ done
 [[ $(status_get "$D" pseudonym_key) == none ]] || fail "status: the district's pseudonym key"
 [[ $(status_get "$A" pseudonym_key) == local ]] || fail "status: a commune waiting for its key"
 
+# The district's own try at a key: it grants commune 22333 a key it knows (its key stolen
+# and its node patched, as tests/insider/forge.c does), before the province's grant
+# arrives. The commune refuses the batch (S1: a key_grant comes from a health node covering
+# the unit) and keeps its own local key; an out-of-scope health node is refused alike
+# (store_test). The forged log is a copy's, so the district's real log goes on.
+check "a key grant from the district is refused: the commune keeps its own key"
+FORGE=$(dirname "$TV")/insider_forge
+[[ -x $FORGE ]] || {
+    echo "no forge program at $FORGE (build the insider_forge target)" >&2
+    exit 77
+}
+KNOWN=$(printf '42%.0s' {1..32})
+cp -a "$D" "$W/d-forged"
+"$FORGE" "$W/d-forged" grant --subject "$(status_get "$A" node_id)" --unit 22333 --key "$KNOWN"     >/dev/null 2>"$W/forge.err" || fail "forge: $(cat "$W/forge.err")"
+before=$(cat "$A/tracing.key")
+"$TV" -d "$W/d-forged" bundle export --out "$W/forged.bundle"     --for "$(status_get "$A" node_id)" >/dev/null 2>&1 || fail "export of the forged log"
+run "$TV" -d "$A" bundle import "$W/forged.bundle"
+expect_err_has "S1: every event lies within its origin's scope" "import of the forged grant"
+[[ $(cat "$A/tracing.key") == "$before" ]] || fail "the commune took the district's key"
+grep -q "$KNOWN" "$A/tracing.key" && fail "the commune holds the district's key"
+[[ $(status_get "$A" pseudonym_key) == local ]] || fail "the commune's key after the forged grant"
+
 check "the province grants each commune its key once the district's log reaches it"
 ship "$D" "$P"
 "$TV" -d "$P" log --json >"$W/province.log"
