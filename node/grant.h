@@ -1,4 +1,4 @@
-/* Key grants (PROTOCOL.md §2.11): a commune enrolled by a node that holds no province key
+/* Key grants (PROTOCOL.md §2.12): a commune enrolled by a node that holds no province key
  * (a district without the health flag) gets its pseudonym key K_c from a health node, in
  * a `key_grant` event sealed to it.
  *

@@ -106,7 +106,7 @@ int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
  * its scope). */
 int tv_node_add_case(tv_node *n, const crdt_case *c, uint64_t *hlc_out);
 int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out);
-/* A key grant (PROTOCOL.md §2.11): the same authorship rule as the health events. */
+/* A key grant (PROTOCOL.md §2.12): the same authorship rule as the health events. */
 int tv_node_add_grant(tv_node *n, const crdt_key_grant *g, uint64_t *hlc_out);
 
 /* Takes the node's writer lock for a while when it was opened without it (a server that

@@ -1,5 +1,5 @@
 /* What a node does with pseudonym keys after it receives batches (PROTOCOL.md §2.6,
- * §2.11): a health node maps the commune refs of the person records it can open to
+ * §2.12): a health node maps the commune refs of the person records it can open to
  * province refs (the store re-keys their scans), and grants their keys to the communes
  * enrolled without one; a commune installs the key granted to it.
  *

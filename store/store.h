@@ -462,7 +462,7 @@ typedef int (*store_pmap_fn)(const uint8_t ref[TV_PERSON_REF_BYTES], const char 
 int store_pmap_refs_of(store_txn *t, const uint8_t pref[TV_PERSON_REF_BYTES], store_pmap_fn fn,
                        void *ctx);
 
-/* Key grants (PROTOCOL.md §2.11): the key_grant events held, one per (subject, origin),
+/* Key grants (PROTOCOL.md §2.12): the key_grant events held, one per (subject, origin),
  * the latest by HLC. */
 typedef struct store_grant {
     uint8_t subject[TV_NODE_ID_BYTES], origin[TV_NODE_ID_BYTES];
