@@ -82,6 +82,8 @@ const char *crdt_event_type_name(uint32_t type)
         return "cert";
     case CRDT_EV_REVOKE:
         return "revoke";
+    case CRDT_EV_KEY_GRANT:
+        return "key_grant";
     case CRDT_EV_PERSON:
         return "person";
     case CRDT_EV_REVEAL:
@@ -480,6 +482,25 @@ int crdt_event_pack_exposure(msgpack_packer *pk, uint64_t hlc, const crdt_exposu
     e |= msgpack_pack_uint8(pk, OK_VENUE) | pack_bin(pk, x->venue, TV_VENUE_ID_BYTES);
     e |= msgpack_pack_uint8(pk, OK_FROM) | msgpack_pack_int64(pk, x->from_ms);
     e |= msgpack_pack_uint8(pk, OK_TO) | msgpack_pack_int64(pk, x->to_ms);
+    return e ? TV_ENOMEM : TV_OK;
+}
+
+/* Map keys of the key_grant event. */
+enum { GK_SUBJECT = 1, GK_UNIT = 2, GK_BOX = 3 };
+
+static int grant_valid(const crdt_key_grant *g)
+{
+    return crdt_unit_code_valid(g->unit.p, g->unit.n) && g->box != NULL;
+}
+
+int crdt_event_pack_grant(msgpack_packer *pk, uint64_t hlc, const crdt_key_grant *g)
+{
+    if (!grant_valid(g)) return TV_EINVAL;
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_KEY_GRANT) |
+            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
+    e |= msgpack_pack_uint8(pk, GK_SUBJECT) | pack_bin(pk, g->subject, TV_NODE_ID_BYTES);
+    e |= msgpack_pack_uint8(pk, GK_UNIT) | pack_text(pk, g->unit);
+    e |= msgpack_pack_uint8(pk, GK_BOX) | pack_bin(pk, g->box, CRDT_GRANT_BOX_BYTES);
     return e ? TV_ENOMEM : TV_OK;
 }
 
@@ -1053,6 +1074,28 @@ static int decode_exposure(crdt_exposure *x, const msgpack_object_map *m)
     return TV_OK;
 }
 
+static int decode_grant(crdt_key_grant *g, const msgpack_object_map *m)
+{
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        const msgpack_object *o = &m->ptr[i].val;
+        uint64_t key;
+        const uint8_t *b;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        if (key == GK_SUBJECT) {
+            if (crdt_mp_bin_n(o, TV_NODE_ID_BYTES, &b)) return TV_EDECODE;
+            memcpy(g->subject, b, TV_NODE_ID_BYTES);
+        } else if (key == GK_UNIT) {
+            if (get_text(o, TV_UNIT_CODE_MAX, &g->unit)) return TV_EDECODE;
+        } else if (key == GK_BOX) {
+            if (crdt_mp_bin_n(o, CRDT_GRANT_BOX_BYTES, &g->box)) return TV_EDECODE;
+        }
+    }
+    const uint64_t required = KEY_BIT(GK_SUBJECT) | KEY_BIT(GK_UNIT) | KEY_BIT(GK_BOX);
+    if ((seen & required) != required || !grant_valid(g)) return TV_EDECODE;
+    return TV_OK;
+}
+
 int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *buf, size_t len)
 {
     memset(ev, 0, sizeof *ev);
@@ -1103,6 +1146,9 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
             break;
         case CRDT_EV_UNIT:
             rc = decode_unit(&e.u.unit, m);
+            break;
+        case CRDT_EV_KEY_GRANT:
+            rc = decode_grant(&e.u.grant, m);
             break;
         case CRDT_EV_SEALED:
             rc = decode_sealed_event(&e.u.sealed, m);

@@ -29,6 +29,7 @@ enum crdt_event_type {
     CRDT_EV_PERSON = 10,     /* a person's masked display and sealed details, once per node */
     CRDT_EV_REVEAL = 11,     /* audit: a health node showed a person's details in full */
     CRDT_EV_UNIT = 12,       /* a local unit's name and place in the unit tree */
+    CRDT_EV_KEY_GRANT = 13,  /* a commune's pseudonym key, sealed to it by a health node */
     CRDT_EV_SEALED = 14,     /* a health event sealed to one audience (crdt/sealed.h) */
     CRDT_EV_RETENTION = 15,  /* the root sets the province's retention period */
     CRDT_EV_CHECKPOINT = 16, /* an origin's log starts again here: its prefix is dropped */
@@ -271,6 +272,15 @@ typedef struct crdt_cert_event {
     const uint8_t *consent_sig; /* TV_SIG_BYTES: the request's signature */
 } crdt_cert_event;
 
+/* key_grant: the pseudonym key K_c of commune unit, sealed (crypto_box_seal) to the node
+ * subject, by a health node whose scope covers unit (PROTOCOL.md §2.12). */
+#define CRDT_GRANT_BOX_BYTES 80 /* crypto_box_SEALBYTES + a 32-byte key */
+typedef struct crdt_key_grant {
+    uint8_t subject[TV_NODE_ID_BYTES];
+    crdt_text unit;
+    const uint8_t *box; /* CRDT_GRANT_BOX_BYTES */
+} crdt_key_grant;
+
 /* revoke: the subject's key is no longer trusted, from this event on, everywhere. */
 typedef struct crdt_revoke {
     uint8_t subject[TV_NODE_ID_BYTES];
@@ -300,6 +310,7 @@ typedef struct crdt_event {
         crdt_retention retention;
         crdt_checkpoint checkpoint;
         crdt_hold hold;
+        crdt_key_grant grant;
     } u;
 } crdt_event;
 
@@ -358,6 +369,7 @@ int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_chec
 int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpacked *scratch)
     __attribute__((warn_unused_result));
 int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h);
+int crdt_event_pack_grant(msgpack_packer *pk, uint64_t hlc, const crdt_key_grant *g);
 
 /* Decodes the single event that fills buf[0..len). `scratch` (msgpack_unpacked_init'd by
  * the caller, reusable across calls) holds msgpack-c's objects; the event borrows from buf.

@@ -338,8 +338,20 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
         sodium_memzero(&card, sizeof card);
         return tv_cli_fail(NULL, TV_ELOCKED, "cannot compute the person's pseudonym");
     }
-    tv_card_ref(&card, n->tracing_key, ref);
+    /* a health node names people by the province-wide pseudonym (its map's) */
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    if (card.kind != TV_CARD_TRUYVET && tv_node_province_key(n, key) && tv_node_ref_key(n, key)) {
+        sodium_memzero(&card, sizeof card);
+        tv_cli_error("%s: this node holds no pseudonym key, so it cannot compute anyone's "
+                     "pseudonym: a district without the health flag can neither resolve "
+                     "--person nor issue personal cards (the health authority can). Give "
+                     "--ref HEX to name a pseudonym.",
+                     cmd);
+        return TV_EXIT_FAIL;
+    }
+    tv_card_ref(&card, key, ref);
     sodium_memzero(&card, sizeof card);
+    sodium_memzero(key, sizeof key);
     return 0;
 }
 

@@ -135,10 +135,12 @@ int tv_cli_wrong_passphrase(void);
  * prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
-/* The pseudonym of the person given by --person TEXT (a card's QR text or a number, read
- * with the node's tracing key) or --ref HEX (exactly one is non-NULL). Prints a usage
- * error for command cmd and returns TV_EXIT_USAGE when it cannot be read, or
- * TV_EXIT_LOCKED when --person needs the key of a locked node; 0 otherwise. */
+/* The pseudonym of the person given by --person TEXT (a card's QR text, or a number read
+ * with the province key where the node holds it, else with its own pseudonym key:
+ * tv_node_ref_key) or --ref HEX (exactly one is non-NULL). Prints a usage error for
+ * command cmd and returns TV_EXIT_USAGE when it cannot be read, TV_EXIT_LOCKED when
+ * --person needs the key of a locked node, TV_EXIT_FAIL (saying why) when the node holds
+ * no pseudonym key; 0 otherwise. */
 int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
                       uint8_t ref[TV_PERSON_REF_BYTES]);
 

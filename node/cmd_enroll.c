@@ -34,7 +34,7 @@ static const char help[] =
     "      node's log and write the certificate file to take back to it.\n"
     "  enroll accept FILE [--json]\n"
     "      At the new node: check the certificate file and install it, with the\n"
-    "      province's tracing key.\n"
+    "      pseudonym key it carries for this node.\n"
     "\n"
     "The province enrols its districts, a district its communes. 'truyvet enroll COMMAND\n"
     "--help' says more; 'truyvet revoke' withdraws a node's certificate.\n";
@@ -89,8 +89,10 @@ static const char accept_help[] =
     "\n"
     "Check the certificate file FILE ('-' for standard input) that the node above issued\n"
     "for this node, and install it: the root of trust (the province's key), the chain of\n"
-    "certificates from the root down to this node's, and the province's tracing key\n"
-    "(the key of person pseudonyms). Prints what was installed.\n"
+    "certificates from the root down to this node's, and the key of person pseudonyms\n"
+    "the file carries for it: the province's key for a health node, the commune's own\n"
+    "key for a commune (or none: a health node sends it later), none for a district\n"
+    "without the health flag. Prints what was installed.\n"
     "\n"
     "Persons recorded on this node before the tracing key changes keep their old\n"
     "pseudonyms: their visits do not match the ones recorded after. Enrol a node before\n"
@@ -518,6 +520,8 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
         tv_json_string(&j, out->endpoints);
         tv_json_key(&j, "tracing_key_changed");
         tv_json_bool(&j, out->key_changed);
+        tv_json_key(&j, "tracing_key_kind");
+        tv_json_string(&j, tv_key_kind_name(out->key_kind));
         tv_json_key(&j, "resealed");
         tv_json_u64(&j, out->resealed);
         tv_json_object_end(&j);
@@ -542,9 +546,12 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
     fprintf(stderr, "enrolled: this node now trusts root %.16s... and holds its certificate\n",
             root);
     if (out->key_changed)
-        fprintf(stderr, "the tracing key is now the province's; persons recorded on this node "
-                        "before now keep their old pseudonyms and do not match their later "
-                        "visits\n");
+        fprintf(stderr,
+                "the pseudonym key is now %s; persons recorded on this node before now "
+                "keep their old pseudonyms and do not match their later visits\n",
+                out->key_kind == TV_KEY_PROVINCE  ? "the province's"
+                : out->key_kind == TV_KEY_COMMUNE ? "the commune's"
+                                                  : "none (this node holds no pseudonym key)");
     if (out->resealed)
         fprintf(stderr,
                 "the details of %" PRIu64 " people recorded before enrolment, sealed to this "

@@ -26,7 +26,10 @@ static const char status_help[] =
     "different events at one seq; its scans are tracing data all the same), \"fork_origins\"\n"
     "each such origin with its evidence batches and whether it is frozen. \"resync\" says\n"
     "whether this node's store was restored or copied and waits for a sync before it may\n"
-    "record (\"required\", \"since\"), with the lines of DIR/resync.log (\"log\").\n";
+    "record (\"required\", \"since\"), with the lines of DIR/resync.log (\"log\").\n"
+    "\"pseudonym_key\" is the kind of key the node computes person pseudonyms with: \"local\"\n"
+    "(not enrolled, or a commune waiting for its key), \"commune\", \"province\" (a health\n"
+    "node) or \"none\" (a district without the health flag).\n";
 
 static const char log_help[] =
     "Usage: truyvet [-d DIR] log [--json]\n"
@@ -372,6 +375,8 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_string(&j, cli->dir);
         tv_json_key(&j, "own_seq");
         tv_json_u64(&j, own.seq);
+        tv_json_key(&j, "pseudonym_key");
+        tv_json_string(&j, n.unlocked ? tv_key_kind_name(n.tracing_kind) : "locked");
         enrolment_json(&j, e);
         tv_json_key(&j, "events");
         tv_json_object_begin(&j);
@@ -427,6 +432,12 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex,
                tv_role_name(n.role), n.unit, tv_text_esc(n.name), tv_text_esc(cli->dir));
         enrolment_text(e, n.id.pk);
+        if (!n.unlocked)
+            printf("pseudonyms (locked: run 'truyvet unlock' to see the key)\n");
+        else
+            printf("pseudonyms %s key%s%s\n", tv_key_kind_name(n.tracing_kind),
+                   n.tracing_kind == TV_KEY_COMMUNE ? " of " : "",
+                   n.tracing_kind == TV_KEY_COMMUNE ? n.tracing_unit : "");
         printf("events    %" PRIu64 " (", counts.events);
         const char *sep = "";
         for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
@@ -594,6 +605,11 @@ static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
         tv_json_hex(j, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         json_text(j, "reason", ev->u.reveal.reason);
         break;
+    case CRDT_EV_KEY_GRANT:
+        tv_json_key(j, "subject");
+        tv_json_hex(j, ev->u.grant.subject, TV_NODE_ID_BYTES);
+        json_text(j, "unit", ev->u.grant.unit);
+        break;
     case CRDT_EV_UNIT:
         json_text(j, "code", ev->u.unit.code);
         json_text(j, "name", ev->u.unit.name);
@@ -705,6 +721,11 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
         printf("  person %.16s  %s", hex,
                tv_text_esc_n(ev->u.reveal.reason.p, ev->u.reveal.reason.n));
+        break;
+    case CRDT_EV_KEY_GRANT:
+        tv_hex_encode(hex, ev->u.grant.subject, TV_NODE_ID_BYTES);
+        printf("  key of commune %.*s for node %.16s", (int)ev->u.grant.unit.n, ev->u.grant.unit.p,
+               hex);
         break;
     case CRDT_EV_UNIT:
         printf("  unit %.*s \"%s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,

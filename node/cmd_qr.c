@@ -385,6 +385,11 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
     tv_card_face *faces = calloc(n, sizeof *faces);
     if (!pc || !codes || !line2 || !faces) rc = TV_ENOMEM;
     int have_rec = rc == 0 && (rc = tv_recorder_init(&rec, &nd)) == 0;
+    if (rc == TV_EPERM) {
+        tv_cli_error("this node holds no pseudonym key: a district without the health flag "
+                     "cannot issue personal cards; the commune or the health authority does.");
+        rc = TV_EXIT_FAIL;
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         tv_scan_done d;
         if ((rc = tv_recorder_person(&rec, &cards[i], &d))) break;
@@ -408,7 +413,7 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
     } else {
         tv_node_discard(&nd);
-        rc = tv_cli_fail(cli, rc, "the cards were not written");
+        if (rc < 0) rc = tv_cli_fail(cli, rc, "the cards were not written");
     }
     if (have_rec) tv_recorder_free(&rec);
     tv_node_close(&nd);

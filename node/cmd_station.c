@@ -302,7 +302,7 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
                      .method = method};
     tv_scan_done sd;
     uint8_t ref[TV_PERSON_REF_BYTES];
-    tv_card_ref(&card, st->n.tracing_key, ref);
+    tv_card_ref(&card, st->rec.key, ref);
     int again = !st->out && already_in(st, ref, a->at_ms);
     int rc = tv_recorder_add(&st->rec, &in, &sd);
     sodium_memzero(&card, sizeof card);

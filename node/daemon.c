@@ -2,6 +2,7 @@
 #include "node/daemon.h"
 #include "node/downflow.h"
 #include "node/retention.h"
+#include "node/pmap.h"
 #include "crdt/error.h"
 #include "net/sync.h"
 #include "net/zmq.h"
@@ -642,9 +643,16 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
         rc = TV_OK;
 
         /* make what arrived durable, then tell everyone what is new */
+        int flushed = 0;
         for (uint32_t i = 0; i < d->nsess && rc == 0; i++)
-            if (sync_peer_pending(d->sess[i].s)) rc = sync_peer_flush(d->sess[i].s, now);
+            if (sync_peer_pending(d->sess[i].s)) {
+                rc = sync_peer_flush(d->sess[i].s, now);
+                flushed = 1;
+            }
         if (rc) break;
+        /* pseudonym keys: a health node maps and grants, a commune installs its key (fork
+         * evidence counts as no new event, so after every flush; cheap when nothing is new) */
+        if (flushed) (void)tv_keys_after_receive(d->n);
         for (uint32_t i = 0; i < d->nsess; i++)
             log_refusals(&d->sess[i]);
         uint64_t ev = store_events(d);

@@ -8,6 +8,7 @@
 #include "node/visits.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,13 +41,41 @@ static int scan_unit(const store_scan_ref *s, void *arg)
     return TV_OK;
 }
 
+#define MAPPED_MAX 32 /* refs of one person followed (one per commune that recorded them) */
+
+typedef struct mapped_ctx {
+    units_ctx *u;
+    uint8_t ref[MAPPED_MAX][TV_PERSON_REF_BYTES];
+    char unit[MAPPED_MAX][TV_UNIT_CODE_MAX + 1];
+    size_t n;
+} mapped_ctx;
+
+static int mapped_add(const uint8_t ref[TV_PERSON_REF_BYTES], const char *unit, void *arg)
+{
+    mapped_ctx *m = arg;
+    if (m->n == MAPPED_MAX) return TV_OK;
+    memcpy(m->ref[m->n], ref, TV_PERSON_REF_BYTES);
+    snprintf(m->unit[m->n], sizeof m->unit[m->n], "%s", unit);
+    unit_add(m->u, unit, strlen(unit));
+    m->n++;
+    return TV_OK;
+}
+
 int tv_person_communes(store_txn *t, const uint8_t province_ref[TV_PERSON_REF_BYTES],
                        int64_t from_ms, int64_t to_ms, tv_commune_ref_fn fn, void *ctx)
 {
     units_ctx *u = calloc(1, sizeof *u);
-    if (!u) return TV_ENOMEM;
+    mapped_ctx *m = calloc(1, sizeof *m);
+    if (!u || !m) {
+        free(u);
+        free(m);
+        return TV_ENOMEM;
+    }
     u->t = t;
+    m->u = u;
+    /* at a health node the scans of every mapped ref are indexed under the province ref */
     int rc = store_scans_by_person(t, province_ref, from_ms, to_ms, scan_unit, u);
+    if (rc == TV_OK) rc = store_pmap_refs_of(t, province_ref, mapped_add, m);
     store_person sp;
     if (rc == TV_OK && (rc = store_person_get(t, province_ref, &sp)) == TV_OK) {
         msgpack_unpacked scratch;
@@ -58,9 +87,21 @@ int tv_person_communes(store_txn *t, const uint8_t province_ref[TV_PERSON_REF_BY
         msgpack_unpacked_destroy(&scratch);
     }
     if (rc == TV_ENOTFOUND) rc = TV_OK;
-    /* refs are the same in every commune today; the commune-scoped pseudonyms map them here */
-    for (size_t i = 0; rc == TV_OK && i < u->n; i++)
-        rc = fn(u->unit[i], province_ref, ctx);
+    for (size_t i = 0; rc == TV_OK && i < u->n; i++) {
+        int own = 0;
+        for (size_t j = 0; rc == TV_OK && j < m->n; j++)
+            if (strcmp(m->unit[j], u->unit[i]) == 0) {
+                own = 1;
+                rc = fn(u->unit[i], m->ref[j], ctx);
+            }
+        if (own || rc) continue;
+        if (m->n == 0) /* nothing mapped: the ref is the province's own */
+            rc = fn(u->unit[i], province_ref, ctx);
+        for (size_t j = 0; rc == TV_OK && j < m->n; j++) /* known by another's card */
+            rc = fn(u->unit[i], m->ref[j], ctx);
+    }
+    sodium_memzero(m, sizeof *m);
+    free(m);
     free(u);
     return rc;
 }

@@ -23,11 +23,15 @@
 #define TV_DOWNFLOW_ITEMS_MAX 1024  /* sealed events one commit of the pass writes */
 
 /* The communes where the person with province-wide pseudonym province_ref is already
- * recorded, and their pseudonym of the person there: fn(unit, ref, ctx) once per commune.
- * This is the one place that maps the province's pseudonym space to the communes'.
- * Today's data: a person is recorded where a venue of the commune scanned them from
- * from_ms to to_ms, or where their person record was written, and the pseudonym is the
- * same everywhere. Returns 0, fn's first non-zero result or a store error. */
+ * recorded, and their pseudonym of the person there: fn(unit, ref, ctx) once per commune
+ * and ref. This is the one place that maps the province's pseudonym space to the
+ * communes'. A person is recorded where a venue of the commune scanned them from from_ms
+ * to to_ms, or where a person record of theirs was written. The refs come from the
+ * health node's pseudonym map (store_pmap_refs_of): a commune is told the refs whose
+ * person record it wrote; one that recorded the person without a record of its own (a
+ * personal card issued by another commune, shown at its gate) is told the refs of the
+ * communes that did; a person the map knows nothing of keeps province_ref (a health
+ * node's own record). Returns 0, fn's first non-zero result or a store error. */
 typedef int (*tv_commune_ref_fn)(const char *unit, const uint8_t ref[TV_PERSON_REF_BYTES],
                                  void *ctx);
 int tv_person_communes(store_txn *t, const uint8_t province_ref[TV_PERSON_REF_BYTES],

@@ -3,6 +3,7 @@
 #include "node/enroll.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
+#include "node/pmap.h"
 #include "node/reseal.h"
 #include "node/timefmt.h"
 
@@ -366,7 +367,10 @@ static void cert_file_body(text *t, const tv_enroll_cert_file *f)
     put(t, f->endpoints[0] ? "endpoints: %s\n" : "endpoints:%s\n", f->endpoints);
     for (uint32_t i = 0; i < f->chain_len; i++)
         put_hex(t, "cert", f->cert[i], f->cert_len[i]);
-    put_hex(t, "tracing-key", f->sealed_key, sizeof f->sealed_key);
+    if (f->has_key)
+        put_hex(t, "tracing-key", f->sealed_key, sizeof f->sealed_key);
+    else
+        put(t, "tracing-key:\n"); /* the issuer holds no key for the subject */
 }
 
 static int cert_file_verify(const tv_enroll_cert_file *f)
@@ -464,8 +468,16 @@ int tv_enroll_cert_file_parse(tv_enroll_cert_file *f, const char *s, size_t len,
         }
         f->cert_len[f->chain_len++] = n;
     }
-    if ((rc = hex_field(&l, "tracing-key", f->sealed_key, sizeof f->sealed_key, why)) ||
-        (rc = hex_field(&l, "signature", f->sig, TV_SIG_BYTES, why)) || (rc = at_end(&l, why)))
+    if ((rc = field(&l, "tracing-key", &v, &vn, why))) goto fail;
+    rc = TV_EDECODE;
+    if (vn &&
+        (hex_value(v, vn, f->sealed_key, sizeof f->sealed_key, &n) || n != sizeof f->sealed_key)) {
+        say(why, "line %d: tracing-key should be empty or %zu lowercase hex digits", l.no,
+            2 * sizeof f->sealed_key);
+        goto fail;
+    }
+    f->has_key = vn != 0;
+    if ((rc = hex_field(&l, "signature", f->sig, TV_SIG_BYTES, why)) || (rc = at_end(&l, why)))
         goto fail;
     if ((rc = cert_file_verify(f))) {
         if (rc == TV_ESIG)
@@ -533,6 +545,13 @@ int tv_enroll_make_root(tv_node *n, int health, uint64_t *seq)
         rc = tv_node_commit_after(n, root_install, &rctx, &first);
     }
     free(raw);
+    /* the root makes the province key: a health root keeps its local key as K_p (what it
+     * recorded before keeps matching); a root without the health flag holds no key */
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    if (tv_node_ref_key(n, key)) randombytes_buf(key, sizeof key);
+    if (rc == TV_OK)
+        rc = tv_node_set_tracing_key(n, health ? TV_KEY_PROVINCE : TV_KEY_NONE, "", key);
+    sodium_memzero(key, sizeof key);
     if (rc == TV_OK && seq) *seq = first;
     return rc;
 }
@@ -772,7 +791,15 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
         say(why, "the request's node id is not a usable public key");
         goto done;
     }
-    crypto_box_seal(f->sealed_key, n->tracing_key, TV_TRACING_KEY_BYTES, xpk);
+    /* the key for the subject (PROTOCOL.md §8.2): K_p to a health node, its K_c to a
+     * commune; none when this node cannot give it (it holds no K_p) */
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    int kr = (c->flags & CRDT_CERT_F_HEALTH) ? tv_node_province_key(n, key)
+             : c->role == CRDT_ROLE_COMMUNE  ? tv_node_commune_key(n, c->unit, key)
+                                             : TV_ENOTFOUND;
+    f->has_key = kr == TV_OK;
+    if (f->has_key) crypto_box_seal(f->sealed_key, key, TV_TRACING_KEY_BYTES, xpk);
+    sodium_memzero(key, sizeof key);
     text t = {.p = out, .cap = TV_ENROLL_CERT_FILE_BYTES_MAX};
     cert_file_body(&t, f);
     rc = TV_ELIMIT;
@@ -894,11 +921,14 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
         say(why, "the certificate expired on %s", when);
         goto done;
     }
-    rc = TV_EDECODE;
-    if (crypto_sign_ed25519_sk_to_curve25519(xsk, n->id.sk) == 0 &&
-        crypto_sign_ed25519_pk_to_curve25519(xpk, n->id.pk) == 0 &&
-        crypto_box_seal_open(key, f->sealed_key, sizeof f->sealed_key, xpk, xsk) == 0)
-        rc = TV_OK;
+    rc = TV_OK;
+    if (f->has_key) {
+        rc = TV_EDECODE;
+        if (crypto_sign_ed25519_sk_to_curve25519(xsk, n->id.sk) == 0 &&
+            crypto_sign_ed25519_pk_to_curve25519(xpk, n->id.pk) == 0 &&
+            crypto_box_seal_open(key, f->sealed_key, sizeof f->sealed_key, xpk, xsk) == 0)
+            rc = TV_OK;
+    }
     sodium_memzero(xsk, sizeof xsk);
     if (rc) {
         say(why, "the tracing key in the file cannot be opened with this node's key");
@@ -907,13 +937,32 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
     accept_ctx ctx = {.n = n, .f = f, .out = out, .why = why};
     if ((rc = store_write(n->st, accept_install, &ctx))) goto done;
     strcpy(out->endpoints, f->endpoints);
-    out->key_changed = sodium_memcmp(key, n->tracing_key, sizeof key) != 0;
-    if (out->key_changed && (rc = tv_node_set_tracing_key(n, key))) {
+    /* the key kind follows the certificate: a health node holds K_p, a commune its K_c
+     * (or, enrolled without it, keeps its local key until a key_grant brings it), any
+     * other node none */
+    tv_key_kind kind = n->tracing_kind;
+    if (out->cert.flags & CRDT_CERT_F_HEALTH)
+        kind = f->has_key ? TV_KEY_PROVINCE : kind;
+    else if (out->cert.role == CRDT_ROLE_COMMUNE)
+        kind = f->has_key ? TV_KEY_COMMUNE : kind;
+    else
+        kind = TV_KEY_NONE;
+    uint8_t cur[TV_TRACING_KEY_BYTES] = {0};
+    int have = tv_node_ref_key(n, cur) == TV_OK;
+    if (!f->has_key) memcpy(key, cur, sizeof key);
+    out->key_changed = kind != n->tracing_kind ||
+                       (kind != TV_KEY_NONE && (!have || sodium_memcmp(key, cur, sizeof key)));
+    sodium_memzero(cur, sizeof cur);
+    if (out->key_changed && (rc = tv_node_set_tracing_key(n, kind, n->unit, key))) {
         say(why, "the certificate was installed but the tracing key could not be written; "
                  "accept the file again");
         goto done;
     }
-    /* what it recorded before, sealed to itself, now goes to the health nodes */
+    out->key_kind = n->tracing_kind;
+    /* what it recorded before, sealed to itself, now goes to the health nodes; a health
+     * node maps and grants what it holds already, a commune takes a key granted to it */
+    (void)tv_keys_after_receive(n);
+    out->key_kind = n->tracing_kind;
     if ((rc = tv_reseal_own(n, &out->resealed)))
         say(why, "the certificate was installed but the details of people recorded before "
                  "could not be re-sealed to the health nodes; accept the file again");

@@ -9,8 +9,9 @@
  *      with its own key to prove that it holds it (tv_enroll_request_make/_format).
  *   3. The parent's operator checks the request and issues a certificate: it is recorded
  *      as a `cert` event in the parent's log, so it replicates, and written to a
- *      certificate file with the chain from the root down, the root key, and the
- *      province's tracing key sealed to the new node (tv_enroll_issue).
+ *      certificate file with the chain from the root down, the root key, and the new
+ *      node's pseudonym key sealed to it: K_p for a health node, K_c for a commune when
+ *      the issuer holds K_p, else none (tv_enroll_issue; PROTOCOL.md §8.2).
  *   4. The new node checks the file and installs the root, the chain and the tracing key
  *      (tv_enroll_accept).
  * A `revoke` event, recorded by the root or by the issuer of a node's certificate, makes
@@ -90,7 +91,8 @@ typedef struct tv_enroll_cert_file {
     uint32_t chain_len;                          /* the root's certificate first */
     size_t cert_len[CRDT_CERT_CHAIN_MAX];
     uint8_t cert[CRDT_CERT_CHAIN_MAX][CRDT_CERT_BYTES_MAX];
-    uint8_t sealed_key[TV_ENROLL_SEALED_KEY_BYTES]; /* the tracing key, sealed to node_id */
+    int has_key; /* 0: the tracing-key line is empty (the issuer holds no key for node_id) */
+    uint8_t sealed_key[TV_ENROLL_SEALED_KEY_BYTES]; /* the pseudonym key, sealed to node_id */
     uint8_t sig[TV_SIG_BYTES];
 } tv_enroll_cert_file;
 
@@ -133,18 +135,22 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
 /* What tv_enroll_accept installed. */
 typedef struct tv_enroll_accepted {
     uint8_t root[TV_NODE_ID_BYTES];
-    crdt_cert cert;    /* this node's certificate as now installed */
-    int key_changed;   /* the tracing key differs from the one the node had */
-    uint64_t resealed; /* people recorded before, now re-sealed to the health nodes */
+    crdt_cert cert;       /* this node's certificate as now installed */
+    int key_changed;      /* the pseudonym key or its kind differs from the node's before */
+    tv_key_kind key_kind; /* the node's pseudonym key now */
+    uint64_t resealed;    /* people recorded before, now re-sealed to the health nodes */
     char endpoints[TV_ENROLL_ENDPOINTS_MAX + 1];
 } tv_enroll_accepted;
 
 /* Accepts a certificate file at the node it is for: checks it (tv_enroll_cert_file_parse),
  * that it is for this node's key, role and unit and not expired, and that the node has no
  * other root; then in one durable transaction sets the root and installs every
- * certificate of the chain in order; then replaces the tracing key with the sealed one
- * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms); then
- * re-seals to the health nodes the details it sealed to itself before (tv_reseal_own).
+ * certificate of the chain in order; then sets the pseudonym key by the certificate
+ * (tv_node_set_tracing_key: persons recorded before keep their old pseudonyms): the
+ * sealed K_p for a health node, the sealed K_c for a commune (a commune's file without a
+ * key leaves its key as it is, until a key_grant), none for any other node; then does the
+ * key work of what it holds (tv_keys_after_receive) and re-seals to the health nodes the
+ * details it sealed to itself before (tv_reseal_own).
  * Accepting the same file again changes nothing. n must be opened with TV_NODE_WRITE, with
  * nothing pending. *out (large: allocate it) says what was installed. Returns 0; with why
  * set, TV_EVERSION, TV_EDECODE, TV_ESIG, TV_EPERM (chain, another node's file, another

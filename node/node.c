@@ -7,6 +7,7 @@
 #include "net/sync.h"
 #include "node/fileio.h"
 #include "node/person.h"
+#include "node/pmap.h"
 #include "node/resync.h"
 #include "node/secret.h"
 
@@ -33,6 +34,21 @@ _Static_assert((int)TV_ROLE_COMMUNE == (int)CRDT_ROLE_COMMUNE &&
                    (int)TV_ROLE_DISTRICT == (int)CRDT_ROLE_DISTRICT &&
                    (int)TV_ROLE_PROVINCE == (int)CRDT_ROLE_PROVINCE,
                "node roles are certificate roles");
+
+const char *tv_key_kind_name(tv_key_kind k)
+{
+    switch (k) {
+    case TV_KEY_LOCAL:
+        return "local";
+    case TV_KEY_COMMUNE:
+        return "commune";
+    case TV_KEY_PROVINCE:
+        return "province";
+    case TV_KEY_NONE:
+        break;
+    }
+    return "none";
+}
 
 tv_role tv_role_parse(const char *s)
 {
@@ -164,7 +180,7 @@ static void secrets_wipe(tv_node *n)
     sodium_munlock(n->tracing_key, sizeof n->tracing_key);
     sodium_munlock(n->file_key, sizeof n->file_key);
     sodium_memzero(n->tracing_unit, sizeof n->tracing_unit);
-    n->tracing_kind = TV_TRACING_NONE;
+    n->tracing_kind = TV_KEY_NONE;
     n->unlocked = 0;
 }
 
@@ -225,7 +241,7 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
     memset(x, 0, sizeof *x);
     randombytes_buf(x->s.seed, sizeof x->s.seed);
     randombytes_buf(x->s.tracing_key, sizeof x->s.tracing_key);
-    x->s.tracing_kind = TV_TRACING_LOCAL;
+    x->s.tracing_kind = TV_KEY_LOCAL;
     snprintf(x->s.tracing_unit, sizeof x->s.tracing_unit, "%s", unit);
     rc = crdt_identity_from_seed(&x->id, x->s.seed);
     if (rc) goto undo;
@@ -581,9 +597,26 @@ int tv_node_encrypt_plain(const char *dir, const char *pass, size_t len, tv_kdf_
             crdt_cert *own = rc == TV_OK ? malloc(sizeof *own) : NULL;
             if (rc == TV_OK && !own) rc = TV_ENOMEM;
             if (rc == TV_OK) {
+                /* an earlier version gave every enrolled node the province key: only a
+                 * health node keeps it; a commune keeps its own commune's key, derived
+                 * from it; a district without the health flag keeps none */
                 int enrolled = store_cert_get(t, x->id.pk, own, NULL, NULL) == TV_OK;
-                x->s.tracing_kind = enrolled ? TV_TRACING_PROVINCE : TV_TRACING_LOCAL;
-                if (!enrolled) memcpy(x->s.tracing_unit, unit, ulen);
+                unit[ulen] = '\0';
+                if (!enrolled) {
+                    x->s.tracing_kind = TV_KEY_LOCAL;
+                } else if (own->flags & CRDT_CERT_F_HEALTH) {
+                    x->s.tracing_kind = TV_KEY_PROVINCE;
+                } else if (own->role == CRDT_ROLE_COMMUNE) {
+                    x->s.tracing_kind = TV_KEY_COMMUNE;
+                    memcpy(x->s.tracing_unit, unit, ulen);
+                    uint8_t kc[TV_TRACING_KEY_BYTES];
+                    tv_commune_key_derive(x->s.tracing_key, unit, kc);
+                    memcpy(x->s.tracing_key, kc, sizeof kc);
+                    sodium_memzero(kc, sizeof kc);
+                } else {
+                    x->s.tracing_kind = TV_KEY_NONE;
+                    sodium_memzero(x->s.tracing_key, sizeof x->s.tracing_key);
+                }
             }
             free(own);
             store_read_end(t);
@@ -699,6 +732,9 @@ static int add_event_at(tv_node *n, uint32_t type, const void *ev, uint64_t hlc,
     case CRDT_EV_HOLD:
         rc = crdt_event_pack_hold(&b->pk, hlc, ev);
         break;
+    case CRDT_EV_KEY_GRANT:
+        rc = crdt_event_pack_grant(&b->pk, hlc, ev);
+        break;
     case CRDT_EV_CHECKPOINT:
         rc = crdt_event_pack_checkpoint(&b->pk, hlc, ev);
         break;
@@ -805,6 +841,45 @@ int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out)
 {
     int rc = cert_allows(n, r->unit, 1);
     return rc ? rc : add_event(n, CRDT_EV_RISK_LEVEL, r, hlc_out);
+}
+
+int tv_node_add_grant(tv_node *n, const crdt_key_grant *g, uint64_t *hlc_out)
+{
+    int rc = cert_allows(n, g->unit, 1);
+    return rc ? rc : add_event(n, CRDT_EV_KEY_GRANT, g, hlc_out);
+}
+
+int tv_node_lock_try(tv_node *n)
+{
+    if (n->lock_fd >= 0) return 0;
+    int rc = lock_take(n);
+    if (rc) {
+        if (n->lock_fd >= 0) close(n->lock_fd);
+        n->lock_fd = -1;
+        return rc;
+    }
+    /* another process may have recorded since this one opened: follow on from it */
+    store_txn *t;
+    store_frontier f;
+    if ((rc = store_read_begin(n->st, &t)) == TV_OK) {
+        rc = store_frontier_get(t, n->id.pk, &f);
+        store_read_end(t);
+        if (rc == TV_OK)
+            (void)crdt_hlc_observe(&n->clock, f.hlc_max, (uint64_t)tv_wall_ms(),
+                                   CRDT_HLC_DRIFT_MAX_MS);
+        if (rc == TV_ENOTFOUND) rc = TV_OK;
+    }
+    if (rc) {
+        tv_node_lock_release(n);
+        return rc;
+    }
+    return 1;
+}
+
+void tv_node_lock_release(tv_node *n)
+{
+    if (n->lock_fd >= 0) close(n->lock_fd);
+    n->lock_fd = -1;
 }
 
 int tv_node_add_unit(tv_node *n, const crdt_unit *u, uint64_t *hlc_out)
@@ -1012,34 +1087,33 @@ int tv_node_commit(tv_node *n, uint64_t *first_seq)
     return tv_node_commit_with(n, NULL, NULL, first_seq);
 }
 
-int tv_node_set_tracing(tv_node *n, uint8_t kind, const char *unit,
-                        const uint8_t key[TV_TRACING_KEY_BYTES])
+int tv_node_set_tracing_key(tv_node *n, tv_key_kind kind, const char *unit,
+                            const uint8_t key[TV_TRACING_KEY_BYTES])
 {
-    if (n->lock_fd < 0 || kind > TV_TRACING_PROVINCE || strlen(unit) >= TV_TRACING_UNIT_BYTES)
+    if (n->lock_fd < 0 || kind < TV_KEY_NONE || kind > TV_KEY_PROVINCE) return TV_EINVAL;
+    if (kind == TV_KEY_COMMUNE && (!unit || !tv_unit_valid_for_role(TV_ROLE_COMMUNE, unit)))
         return TV_EINVAL;
     if (!n->unlocked) return TV_ELOCKED;
     tv_secrets *s = sodium_malloc(sizeof *s);
     if (!s) return TV_ENOMEM;
     secrets_of(n, s);
-    s->tracing_kind = kind;
+    s->tracing_kind = (uint8_t)kind;
     memset(s->tracing_unit, 0, sizeof s->tracing_unit);
-    memcpy(s->tracing_unit, unit, strlen(unit));
-    memcpy(s->tracing_key, key, TV_TRACING_KEY_BYTES);
+    if (kind == TV_KEY_COMMUNE) memcpy(s->tracing_unit, unit, strlen(unit));
+    if (kind == TV_KEY_NONE)
+        memset(s->tracing_key, 0, TV_TRACING_KEY_BYTES);
+    else
+        memcpy(s->tracing_key, key, TV_TRACING_KEY_BYTES);
     tv_secret_header h = n->secret;
     int rc = tv_secret_write(n->dir, &h, n->file_key, s);
     if (rc == TV_OK) {
         n->secret = h;
-        n->tracing_kind = kind;
+        n->tracing_kind = s->tracing_kind;
         memcpy(n->tracing_unit, s->tracing_unit, sizeof n->tracing_unit);
-        memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
+        memcpy(n->tracing_key, s->tracing_key, TV_TRACING_KEY_BYTES);
     }
     sodium_free(s);
     return rc;
-}
-
-int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES])
-{
-    return tv_node_set_tracing(n, TV_TRACING_PROVINCE, "", key);
 }
 
 int tv_node_opens_health(const tv_node *n)
@@ -1050,18 +1124,35 @@ int tv_node_opens_health(const tv_node *n)
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])
 {
     if (!n->unlocked) return TV_ELOCKED;
+    if (n->tracing_kind != TV_KEY_PROVINCE) return TV_ENOTFOUND;
     memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
     return TV_OK;
 }
 
 int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES])
 {
+    if (!n->unlocked) return TV_ELOCKED;
+    if (n->tracing_kind == TV_KEY_COMMUNE && strcmp(unit, n->tracing_unit) == 0) {
+        memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
+        return TV_OK;
+    }
     uint8_t province[TV_TRACING_KEY_BYTES];
     int rc = tv_node_province_key(n, province);
     if (rc) return rc;
     tv_commune_key_derive(province, unit, out);
     sodium_memzero(province, sizeof province);
     return TV_OK;
+}
+
+int tv_node_ref_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES])
+{
+    if (!n->unlocked) return TV_ELOCKED;
+    if (n->tracing_kind == TV_KEY_LOCAL) {
+        memcpy(out, n->tracing_key, TV_TRACING_KEY_BYTES);
+        return TV_OK;
+    }
+    if (n->role == TV_ROLE_COMMUNE) return tv_node_commune_key(n, n->unit, out);
+    return tv_node_province_key(n, out);
 }
 
 typedef struct apply_ctx {
@@ -1119,6 +1210,9 @@ int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count)
             if (items[i].rc == TV_OK)
                 (void)crdt_hlc_observe(&n->clock, items[i].r.header.hlc_max, (uint64_t)c.now,
                                        CRDT_HLC_DRIFT_MAX_MS);
+        /* what arrived is durable; the key work it calls for is done again next time if
+         * it fails now */
+        if (tv_node_pending(n) == 0) (void)tv_keys_after_receive(n);
     }
     return rc;
 }

@@ -4,12 +4,13 @@
  * Directory layout:
  *   node.secret  the node's secrets, encrypted under the operator's passphrase (secret.h,
  *                PROTOCOL.md §5.1): the Ed25519 seed and the pseudonym-key record (kind,
- *                unit, key). The key of person pseudonyms is made at random by
- *                tv_node_create, replaced by the province's when the node is enrolled
+ *                unit, key): a local key made at random by tv_node_create; after
+ *                enrolment the province key K_p (a health node), its commune's key K_c (a
+ *                commune), or none (a district without the health flag)
  *                (tv_node_set_tracing_key). Person refs are computed when a scan is
- *                recorded, so persons recorded before enrolment keep the pseudonyms of the
- *                old key and do not match their later visits. The node id is readable
- *                from the file's header without the passphrase.
+ *                recorded, so persons recorded before the key changes keep the pseudonyms
+ *                of the old key and do not match their later visits. The node id is
+ *                readable from the file's header without the passphrase.
  *   store/       the LMDB environment
  * Earlier versions kept the secrets in clear files (node.key, tracing.key): such a node
  * is refused (TV_EPLAINKEY) until tv_node_encrypt_plain has encrypted them.
@@ -44,9 +45,10 @@ typedef enum tv_role { TV_ROLE_COMMUNE = 1, TV_ROLE_DISTRICT = 2, TV_ROLE_PROVIN
 typedef struct tv_node {
     char dir[PATH_MAX];
     crdt_identity id;
+    /* read only through tv_node_ref_key, tv_node_province_key, tv_node_commune_key */
     uint8_t tracing_key[TV_TRACING_KEY_BYTES]; /* zero while locked */
-    uint8_t tracing_kind;                      /* TV_TRACING_* (secret.h) */
-    char tracing_unit[TV_TRACING_UNIT_BYTES];  /* the key's unit, NUL-padded */
+    uint8_t tracing_kind;                      /* tv_key_kind */
+    char tracing_unit[TV_TRACING_UNIT_BYTES];  /* TV_KEY_COMMUNE: whose key, NUL-padded */
     int unlocked;                              /* the secrets above (and id.sk) are loaded */
     uint8_t file_key[TV_FILE_KEY_BYTES];       /* opens node.secret, while unlocked */
     tv_secret_header secret;                   /* node.secret's header */
@@ -61,6 +63,9 @@ typedef struct tv_node {
     uint32_t pending_batches; /* builders in use; the last one is being filled */
     uint64_t pending_events;
 } tv_node;
+
+/* "none", "local", "commune" or "province". */
+const char *tv_key_kind_name(tv_key_kind k);
 
 /* Parses "commune", "district" or "province". Returns the role or 0. */
 tv_role tv_role_parse(const char *s);
@@ -145,6 +150,15 @@ int tv_node_add_risk(tv_node *n, const crdt_risk *r, uint64_t *hlc_out);
  * flag. Returns 0, TV_EINVAL, TV_EPERM, TV_ESCOPE, TV_ELIMIT or TV_ENOMEM. */
 int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint32_t type,
                        const void *inner, uint64_t inner_hlc, uint64_t *hlc_out);
+/* A key grant (PROTOCOL.md §2.14): the same authorship rule as the health events. */
+int tv_node_add_grant(tv_node *n, const crdt_key_grant *g, uint64_t *hlc_out);
+
+/* Takes the node's writer lock for a while when it was opened without it (a server that
+ * records now and then): 1 taken (release it with tv_node_lock_release), 0 held already,
+ * TV_EBUSY (another process records now) or TV_EIO. */
+int tv_node_lock_try(tv_node *n);
+void tv_node_lock_release(tv_node *n);
+
 /* Names a unit and places it in the unit tree: a unit under this node's scope (a village
  * <commune>.<local>, or a commune placed in a district) or this node's own unit. Returns
  * TV_EPERM when not enrolled, TV_ESCOPE outside its scope, else as add_event. */
@@ -203,27 +217,32 @@ int tv_node_commit_with(tv_node *n, store_write_fn fn, void *ctx, uint64_t *firs
  * its own certificate is judged). */
 int tv_node_commit_after(tv_node *n, store_write_fn fn, void *ctx, uint64_t *first_seq);
 
-/* Replaces the pseudonym-key record in node.secret (kind TV_TRACING_*, unit, key),
- * atomically (the file is rewritten under the same passphrase and renamed over the old
- * one), and n's fields with it. Pseudonyms already recorded are not recomputed. n must
- * have been opened with TV_NODE_WRITE and be unlocked. Returns 0, TV_EINVAL (not opened
- * for writing, bad kind or unit), TV_ELOCKED, TV_ENOSPC or TV_EIO. */
-int tv_node_set_tracing(tv_node *n, uint8_t kind, const char *unit,
-                        const uint8_t key[TV_TRACING_KEY_BYTES]);
-/* tv_node_set_tracing with kind province (enrolment installs the province's key). */
-int tv_node_set_tracing_key(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES]);
+/* Replaces the pseudonym-key record in node.secret with key of the given kind (unit: the
+ * commune of a TV_KEY_COMMUNE key, else ignored; key ignored for TV_KEY_NONE, which
+ * stores none), atomically (the file is rewritten under the same passphrase and renamed
+ * over the old one), and n's fields with it. Pseudonyms already recorded are not
+ * recomputed. n must have been opened with TV_NODE_WRITE and be unlocked. Returns 0,
+ * TV_EINVAL (not opened for writing, a bad kind or unit), TV_ELOCKED, TV_ENOSPC or TV_EIO. */
+int tv_node_set_tracing_key(tv_node *n, tv_key_kind kind, const char *unit,
+                            const uint8_t key[TV_TRACING_KEY_BYTES]);
 
 /* 1 when this node is a health node (its certificate carries the health flag) holding the
  * province key: its store opens the health audience's sealed events; else 0. */
 int tv_node_opens_health(const tv_node *n);
 
-/* The province-wide tracing key, into out: 0, TV_ELOCKED, or TV_ENOTFOUND when this node
- * does not hold it. */
+/* The province-wide tracing key K_p, into out: 0, TV_ELOCKED, or TV_ENOTFOUND when this
+ * node does not hold it (only a health node does). */
 int tv_node_province_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
-/* The pseudonym key of commune unit, into out: derived from the province key where this
- * node holds it, else this node's own key when unit is its own. Returns 0, TV_ELOCKED or
- * TV_ENOTFOUND. */
+/* The pseudonym key K_c of commune unit, into out: derived from the province key where
+ * this node holds it, else this node's own commune key when unit is its unit. Returns 0,
+ * TV_ELOCKED or TV_ENOTFOUND. */
 int tv_node_commune_key(const tv_node *n, const char *unit, uint8_t out[TV_TRACING_KEY_BYTES]);
+/* The key this node computes the person refs of its own records with (scans, person
+ * events, personal cards, --person): before enrolment its local key; a commune its K_c
+ * (derived from K_p on a health commune); any other node K_p. Returns 0, TV_ELOCKED, or
+ * TV_ENOTFOUND when it holds none of these (a district without the health flag; a commune enrolled
+ * without its key, until a key_grant brings it, keeps its local key). */
+int tv_node_ref_key(const tv_node *n, uint8_t out[TV_TRACING_KEY_BYTES]);
 
 /* A batch received from elsewhere (a peer, a bundle), and what became of it. */
 typedef struct tv_apply_item {
@@ -239,7 +258,8 @@ typedef struct tv_apply_item {
  * is refused with TV_EPERM, as sync refuses it. A refused batch leaves no trace and does
  * not stop the others. Returns 0 once the transaction is on disk (only then may the
  * accepted batches be acknowledged), or a store error, in which case nothing was
- * recorded. */
+ * recorded. Then, with nothing pending, does the key work what arrived calls for
+ * (tv_keys_after_receive: the pseudonym map, key grants). */
 int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count);
 
 /* Drops the pending events without recording them. */

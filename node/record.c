@@ -1,6 +1,7 @@
 /* Recording people's scans (see record.h). */
 #include "node/record.h"
 #include "crdt/error.h"
+#include "node/pmap.h"
 #include "node/reseal.h"
 
 #include <sodium.h>
@@ -14,6 +15,9 @@ int tv_recorder_init(tv_recorder *r, tv_node *n)
     int rc = tv_node_may_record(n); /* a restored store: refused before any input */
     if (rc) return rc;
     r->n = n;
+    /* a key granted, or refs to map, since the node last ran */
+    if (n->lock_fd >= 0 && tv_node_pending(n) == 0 && (rc = tv_keys_after_receive(n))) return rc;
+    if (tv_node_ref_key(n, r->key)) return TV_EPERM;
     r->boxes = malloc((size_t)CRDT_SEALED_MAX * TV_SEALED_BOX_MAX);
     if (!r->boxes) return TV_ENOMEM;
     /* details sealed to this node alone before it knew the health nodes go to them now
@@ -35,6 +39,7 @@ void tv_recorder_free(tv_recorder *r)
     free(r->boxes);
     free(r->fresh);
     free(r->used);
+    sodium_memzero(r->key, sizeof r->key);
     memset(r, 0, sizeof *r);
 }
 
@@ -284,7 +289,7 @@ static int add_person(tv_recorder *r, const tv_card *c, tv_scan_done *done,
                       const char **scan_masked)
 {
     memset(done, 0, sizeof *done);
-    tv_card_ref(c, r->n->tracing_key, done->ref);
+    tv_card_ref(c, r->key, done->ref);
     int card = c->kind == TV_CARD_TRUYVET;
     if (card) { /* a card issued under the older, wider masks shows and is kept narrowed */
         snprintf(done->masked, sizeof done->masked, "%s", c->pcard.display);

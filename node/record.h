@@ -19,7 +19,8 @@
 
 typedef struct tv_recorder {
     tv_node *n;
-    store_txn *rt; /* a read snapshot for "is this person known here?" */
+    uint8_t key[TV_TRACING_KEY_BYTES]; /* tv_node_ref_key: the key of this node's refs */
+    store_txn *rt;                     /* a read snapshot for "is this person known here?" */
     int have_to;
     uint32_t nto;
     uint8_t to[CRDT_SEALED_MAX][TV_NODE_ID_BYTES];
@@ -87,7 +88,8 @@ int tv_card_check(store_txn *t, const tv_node *n, const tv_person_card *pc);
 /* Starts recording on n. When n is opened for writing with nothing pending, first
  * re-seals details it sealed to itself to the health nodes it now knows (tv_reseal_own),
  * committed at once. Returns 0, TV_ERESTORED (the node may not record: see
- * tv_node_may_record), TV_ENOMEM or what tv_reseal_own does. */
+ * tv_node_may_record), TV_EPERM (the node holds no pseudonym key: a district without the
+ * health flag, tv_node_ref_key), TV_ENOMEM or what tv_reseal_own does. */
 int tv_recorder_init(tv_recorder *r, tv_node *n);
 void tv_recorder_free(tv_recorder *r);
 

@@ -178,7 +178,7 @@ int tv_secret_open(const tv_secret_header *h, const uint8_t *ct,
     int rc = TV_OK;
     const uint8_t *unit = plain + TV_SEED_BYTES + 1;
     size_t ul = strnlen((const char *)unit, TV_TRACING_UNIT_BYTES);
-    if (plen != TV_SECRET_PLAIN_BYTES || plain[TV_SEED_BYTES] > TV_TRACING_PROVINCE ||
+    if (plen != TV_SECRET_PLAIN_BYTES || plain[TV_SEED_BYTES] > TV_KEY_PROVINCE ||
         ul == TV_TRACING_UNIT_BYTES)
         rc = TV_ECORRUPT;
     for (size_t i = ul; rc == TV_OK && i < TV_TRACING_UNIT_BYTES; i++)

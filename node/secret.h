@@ -35,13 +35,13 @@
 #define TV_SECRET_FILE_BYTES (TV_SECRET_HEADER_BYTES + TV_SECRET_PLAIN_BYTES + TV_SECRET_TAG_BYTES)
 #define TV_PASSPHRASE_MAX 1024 /* bytes */
 
-/* Kinds of the pseudonym key a node holds. */
-enum {
-    TV_TRACING_NONE = 0,
-    TV_TRACING_LOCAL = 1,    /* made at random by init, before enrolment */
-    TV_TRACING_COMMUNE = 2,  /* a commune's key, derived from the province's */
-    TV_TRACING_PROVINCE = 3, /* the province-wide key */
-};
+/* Kinds of the pseudonym key a node holds (PROTOCOL.md §1, §5.1). */
+typedef enum tv_key_kind {
+    TV_KEY_NONE = 0,     /* no key: a district without the health flag */
+    TV_KEY_LOCAL = 1,    /* random, made at creation: pseudonyms of this node alone */
+    TV_KEY_COMMUNE = 2,  /* K_c of tracing_unit, derived by the health authority */
+    TV_KEY_PROVINCE = 3, /* K_p, the province-wide key: health nodes only */
+} tv_key_kind;
 
 /* Argon2id cost levels (crypto_pwhash limits), chosen per node at init or passwd and
  * recorded in the file's header: moderate (the default: 3 passes over 256 MiB, about

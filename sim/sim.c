@@ -19,12 +19,16 @@
  * health flag and every node its issuer, nobody is revoked but the revoked district; no
  * fabricated scan or reminder is indexed; a revoked district's communes are refused until
  * re-certified, a batch dated ahead is not applied before its time; nothing is applied
- * twice. A violation prints the seed and what broke, and the program exits 1. */
+ * twice; scans carry commune-scoped pseudonyms (each commune's key derived from the
+ * root's province key, PROTOCOL.md §1), under which every node holding a commune's log
+ * finds the same scans, at that commune's venues only. A violation prints the seed and what broke,
+ * and the program exits 1. */
 #include "crdt/batch.h"
 #include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "net/sync.h"
+#include "node/person.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -120,6 +124,9 @@ typedef struct snode {
     uint64_t store_events;          /* events held at the last look */
     crdt_vv vv_last, vv_changed;    /* the vector at the last look, and what it gained */
     int touched;                    /* on the touched list */
+    /* the pseudonym key (PROTOCOL.md §1): the root's K_p, a commune's K_c derived from it;
+     * a district (no health flag) holds none */
+    uint8_t key[TV_TRACING_KEY_BYTES];
 } snode;
 
 typedef struct slink {
@@ -197,6 +204,7 @@ typedef struct sim {
     char workdir[PATH_MAX];
     uint8_t forger_pk[TV_NODE_ID_BYTES];
     crdt_identity forger;
+    uint8_t kp[TV_TRACING_KEY_BYTES]; /* the province key, made by the root from the seed */
     /* the insider */
     uint64_t insider, insider_refused, insider_parked;
     forged *fg;
@@ -499,6 +507,15 @@ static void pack_registration(sim *s, snode *n, int v, crdt_batch_builder *b)
     crdt_batch_builder_note(b, hlc);
 }
 
+/* The pseudonym of simulated person k (phone 09 followed by k in 8 digits) at commune n:
+ * keyed with n's K_c, as a commune node computes it. */
+static void person_ref(const snode *n, uint64_t k, uint8_t ref[TV_PERSON_REF_BYTES])
+{
+    tv_person_id id = {.kind = TV_ID_PHONE};
+    snprintf(id.norm, sizeof id.norm, "09%08llu", (unsigned long long)(k % 100000000));
+    tv_person_ref(&id, n->key, ref);
+}
+
 /* A commune's scans since its last commit: persons from a pool, at its venues, in and out;
  * device times spread over the interval, on the device's (skewed) clock. */
 static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
@@ -515,8 +532,7 @@ static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
                         .at_ms = from + (to - from) * (int64_t)i / (int64_t)(k + 1) + n->skew_ms};
         memcpy(sc.venue, n->venue[rng_below(&s->r, (uint64_t)n->nvenues)], TV_VENUE_ID_BYTES);
         uint64_t person = rng_below(&s->r, SIM_PERSONS);
-        memset(sc.person, 0, sizeof sc.person);
-        memcpy(sc.person, &person, sizeof person);
+        person_ref(n, person, sc.person);
         snprintf(masked, sizeof masked, "09******%02u", (unsigned)(person % 100));
         sc.masked = (crdt_text){masked, (uint32_t)strlen(masked)};
         uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
@@ -1676,6 +1692,25 @@ static int count_reminder(uint64_t hlc, const uint8_t *origin, uint8_t action, c
     return 0;
 }
 
+/* Scans of one person under one commune's pseudonym: how many, and whether any is at a
+ * venue that is not that commune's. */
+typedef struct person_found {
+    const snode *n;
+    uint64_t count;
+    int elsewhere;
+} person_found;
+
+static int count_person_scan(const store_scan_ref *x, void *ctx)
+{
+    person_found *f = ctx;
+    f->count++;
+    int mine = 0;
+    for (int v = 0; v < f->n->nvenues && !mine; v++)
+        mine = memcmp(x->venue, f->n->venue[v], TV_VENUE_ID_BYTES) == 0;
+    f->elsewhere |= !mine;
+    return 0;
+}
+
 /* The tree of trust as node a holds it, whatever the insider sent: the root's own
  * certificate with its health flag, every other node's from its issuer (a district's from
  * the root, a commune's from its district, or from the root once re-certified), nobody
@@ -1847,6 +1882,31 @@ static void check(sim *s)
                               c);
                 }
             }
+        }
+        /* tracing by pseudonym: a few people's scans under this commune's pseudonym are
+         * the same wherever its log is held, all at its own venues; no other commune's
+         * pseudonym of them is this one (nobody links communes without the health map) */
+        for (uint64_t k = 0; k < 3; k++) {
+            uint8_t pr[TV_PERSON_REF_BYTES], other[TV_PERSON_REF_BYTES];
+            person_ref(n, k, pr);
+            person_found pf0 = {.n = n};
+            (void)store_scans_by_person(tx[c], pr, 0, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
+            if (pf0.elsewhere)
+                violation(s, "commune %d indexes person %" PRIu64 " at another's venue", c, k);
+            for (int h = 1; h < nh; h++) {
+                person_found pf = {.n = n};
+                (void)store_scans_by_person(tx[holders[h]], pr, 0, CRDT_TIME_MS_MAX,
+                                            count_person_scan, &pf);
+                if (pf.count != pf0.count || pf.elsewhere)
+                    violation(s,
+                              "node %d finds %" PRIu64 " scans of person %" PRIu64
+                              " under commune %d's pseudonym, the commune %" PRIu64,
+                              holders[h], pf.count, k, c, pf0.count);
+            }
+            const snode *o = &s->nodes[c + 1 < s->n ? c + 1 : 1 + s->o.districts];
+            person_ref(o, k, other);
+            if (o != n && memcmp(other, pr, sizeof pr) == 0)
+                violation(s, "communes %d and %d share a pseudonym", c, o->idx);
         }
         /* with a retention period, a node that took a log from its base lacks the figures
          * of what the checkpoint left behind: only the days still in force must agree */
@@ -2054,6 +2114,14 @@ static void setup(sim *s)
             n->next_commit_ms = SIM_START_MS + s->o.commit_ms;
         }
         seed_identity(s, &n->id, (uint64_t)i + 1);
+        if (i == 0) { /* the root, with the health flag, makes the province key */
+            rng kr = {s->o.seed * 1000003ULL + 777777};
+            for (size_t k = 0; k < sizeof s->kp; k++)
+                s->kp[k] = (uint8_t)rng_next(&kr);
+            memcpy(n->key, s->kp, sizeof n->key);
+        } else if (n->role == CRDT_ROLE_COMMUNE) {
+            tv_commune_key_derive(s->kp, n->unit, n->key);
+        }
         if (snprintf(n->dir, sizeof n->dir, "%.*s/n%d", PATH_MAX - 16, s->workdir, i) < 0)
             die("bad path");
         if (mkdir(n->dir, 0700)) die("mkdir %s: %s", n->dir, strerror(errno));

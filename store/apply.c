@@ -163,16 +163,24 @@ int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
     int32_t day = crdt_day_vn(s->at_ms);
     store_be32_(k, store_bias32_(day));
 
+    /* at a health node, a commune's pseudonym is indexed under the province-wide one it
+     * is mapped to (pmap.c); the daily figures keep the event's own */
+    uint8_t person[TV_PERSON_REF_BYTES];
+    int rc = store_pmap_lookup_(t, s->person, person);
+    if (rc == TV_ENOTFOUND)
+        memcpy(person, s->person, TV_PERSON_REF_BYTES);
+    else if (rc)
+        return rc;
     memcpy(k + 4, s->venue, TV_VENUE_ID_BYTES);
     store_be64_(k + 12, at);
     store_be32_(k + 20, origin_no);
     store_be64_(k + 24, seq);
-    memcpy(v, s->person, TV_PERSON_REF_BYTES);
+    memcpy(v, person, TV_PERSON_REF_BYTES);
     v[TV_PERSON_REF_BYTES] = s->direction;
-    int rc = store_put_(t, T_SCAN_VENUE, k, 32, v, TV_PERSON_REF_BYTES + 1);
+    rc = store_put_(t, T_SCAN_VENUE, k, 32, v, TV_PERSON_REF_BYTES + 1);
     if (rc) return rc;
 
-    memcpy(k + 4, s->person, TV_PERSON_REF_BYTES);
+    memcpy(k + 4, person, TV_PERSON_REF_BYTES);
     store_be64_(k + 20, at);
     store_be32_(k + 28, origin_no);
     store_be64_(k + 32, seq);
@@ -470,6 +478,8 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
             rc = store_sealed_apply_(t, ev, b.h.origin, origin_no, b.h.first_seq + i, own, copy);
         else if (ev->known && (ev->type == CRDT_EV_RETENTION || ev->type == CRDT_EV_HOLD))
             rc = store_retention_apply_(t, ev, b.h.origin);
+        else if (ev->known && ev->type == CRDT_EV_KEY_GRANT)
+            rc = store_grant_apply_(t, ev, b.h.origin);
         else if (ev->known)
             rc = store_people_apply_(t, ev, b.h.origin, seq, copy);
     }

@@ -38,6 +38,9 @@ enum store_table {
     T_SEALED_SENT, /* digest(16) -> nothing: what this health node has sealed already */
     T_HOLDS,       /* person(16) -> hlc(8) origin(32) action(1) reason: holds (retention.c) */
     T_BASES,       /* origin(32) -> upto(8) hash(32): where a truncated log starts again */
+    T_PMAP,        /* ref(16) -> province ref(16) unit(16) hlc(8): pmap.c (local, derived) */
+    T_PMAP_BY,     /* province ref(16) ref(16) -> unit(16): the same rows, by province ref */
+    T_GRANTS,      /* subject(32) origin(32) -> hlc(8) unit(16) box(80): key grants */
     T_COUNT_
 };
 
@@ -190,6 +193,8 @@ int store_trust_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[
 /* Applies a retention or hold event (retention.c); other types: 0. */
 int store_retention_apply_(store_txn *t, const crdt_event *ev,
                            const uint8_t origin[TV_NODE_ID_BYTES]);
+/* Applies a key_grant event (pmap.c). */
+int store_grant_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Applies a unit event (units.c). */
 int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES]);
 /* Indexes a sealed event by its tag, and at a node holding the health audience's key
@@ -243,7 +248,8 @@ int store_fork_frozen_(store_txn *t, const crdt_batch *b, const uint8_t *buf, si
                        const crdt_event *evs, const uint8_t *inert, uint32_t n);
 /* Lifts subject's freeze (it was certified again); its evidence stays tracing data. */
 int store_fork_lift_(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES]);
-/* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c). */
+/* Writes the two scan index rows of s, event seq of the log numbered origin_no (apply.c),
+ * under the province ref its person ref is mapped to when it is (pmap.c). */
 int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
 /* Deletes them (absent rows are no error). */
 int store_scan_unindex_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
@@ -278,6 +284,11 @@ int store_park_(store_txn *t, const crdt_batch *b, const uint8_t *buf, size_t le
                 const uint8_t wait_venue[TV_VENUE_ID_BYTES]);
 int store_park_release_(store_txn *t, int64_t now_ms, int woke, store_apply_one_fn apply,
                         uint32_t *released);
+
+/* The province ref that ref is mapped to (pmap.c), into pref: 0 or TV_ENOTFOUND (not
+ * mapped, or examined and found unmappable), or a store error. */
+int store_pmap_lookup_(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
+                       uint8_t pref[TV_PERSON_REF_BYTES]);
 
 /* Adds delta to counter id. */
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);

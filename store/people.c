@@ -115,7 +115,41 @@ int store_people_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin
 
 /* --- reads --------------------------------------------------------------------------- */
 
+static int person_own(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store_person *p);
+
+typedef struct mapped_ctx {
+    store_txn *t;
+    store_person *best;
+    int found;
+} mapped_ctx;
+
+static int mapped_one(const uint8_t ref[TV_PERSON_REF_BYTES], const char *unit, void *arg)
+{
+    (void)unit;
+    mapped_ctx *c = arg;
+    store_person p;
+    int rc = person_own(c->t, ref, &p);
+    if (rc == TV_ENOTFOUND) return 0;
+    if (rc) return rc;
+    int c_ = !c->found               ? 1
+             : p.hlc != c->best->hlc ? (p.hlc > c->best->hlc ? 1 : -1)
+                                     : memcmp(p.origin, c->best->origin, TV_NODE_ID_BYTES);
+    if (c_ > 0) *c->best = p;
+    c->found = 1;
+    return 0;
+}
+
 int store_person_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store_person *p)
+{
+    int rc = person_own(t, ref, p);
+    if (rc != TV_ENOTFOUND) return rc;
+    /* a province ref at a health node: the records of the commune refs mapped to it */
+    mapped_ctx c = {.t = t, .best = p};
+    if ((rc = store_pmap_refs_of(t, ref, mapped_one, &c))) return rc;
+    return c.found ? TV_OK : TV_ENOTFOUND;
+}
+
+static int person_own(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], store_person *p)
 {
     memset(p, 0, sizeof *p);
     MDB_val v;

@@ -38,6 +38,9 @@ static const char *const table_names[T_COUNT_] = {
     [T_SEALED_SENT] = "sealed_sent",
     [T_HOLDS] = "holds",
     [T_BASES] = "bases",
+    [T_PMAP] = "pseudonym_map",
+    [T_PMAP_BY] = "pseudonym_map_by_province",
+    [T_GRANTS] = "key_grants",
 };
 
 int store_err_(store_txn *t, int rc)
@@ -246,6 +249,8 @@ int store_counts_get(store_txn *t, store_counts *c)
             c->origins = n;
         else if (id == COUNT_PARK_RELEASED)
             c->parks_released = n;
+        else if (id == COUNT_FORK_NOS)
+            c->evidence = n;
         else if (id >= COUNT_TYPE_BASE && id < COUNT_TYPE_BASE + STORE_EVENT_TYPES_MAX)
             c->by_type[id - COUNT_TYPE_BASE] = n;
     }

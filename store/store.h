@@ -295,6 +295,7 @@ int store_peer_del(store_txn *t, const uint8_t peer[TV_NODE_ID_BYTES]);
 typedef struct store_counts {
     uint64_t events, batches, origins;
     uint64_t parks_released;                 /* parked batches applied later (§3.3) */
+    uint64_t evidence;                       /* evidence batches of forks numbered, ever */
     uint64_t by_type[STORE_EVENT_TYPES_MAX]; /* index = event type; [0] = other types */
 } store_counts;
 int store_counts_get(store_txn *t, store_counts *c);
@@ -342,7 +343,9 @@ int store_scans_by_venue(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], i
 /* The stored batch that holds scan s (its event is number s->seq - first_seq in it):
  * verbatim bytes, valid until the transaction ends. Returns 0 or TV_ENOTFOUND. */
 int store_scan_batch(store_txn *t, const store_scan_ref *s, const uint8_t **buf, size_t *len);
-/* Scans of one person with from_ms <= at_ms < to_ms, in time order. */
+/* Scans of one person with from_ms <= at_ms < to_ms, in time order. At a health node, a
+ * ref mapped to a province ref finds the scans of that province ref (its own and every
+ * other commune's of the same person): s->person is the province ref. */
 int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], int64_t from_ms,
                           int64_t to_ms, store_scan_fn fn, void *ctx);
 
@@ -379,8 +382,10 @@ int store_agg_last_day(store_txn *t, const char *unit, int32_t *day);
 /* --- people and venue compliance (people.c) ---------------------------------------- */
 
 /* The person event that stands for a person: of all person events for the ref, the one
- * with the largest (hlc, origin). raw (its encoded bytes, for crdt_event_decode) lives as
- * long as the transaction. Returns 0, TV_ENOTFOUND or a store error. */
+ * with the largest (hlc, origin); for a province ref with no record of its own (a health
+ * node's pseudonym map), the one with the largest (hlc, origin) of the refs mapped to it. raw (its
+ * encoded bytes, for crdt_event_decode) lives as long as the transaction. Returns 0, TV_ENOTFOUND
+ * or a store error. */
 typedef struct store_person {
     uint64_t hlc;
     uint8_t origin[TV_NODE_ID_BYTES];
@@ -504,6 +509,52 @@ int store_unit_get(store_txn *t, const char *code, store_unit *u);
 /* Every unit held, in code order. */
 typedef int (*store_unit_fn)(const store_unit *u, void *ctx);
 int store_units_foreach(store_txn *t, store_unit_fn fn, void *ctx);
+
+/* --- the pseudonym map of a health node (pmap.c) ----------------------------------------
+ * A commune computes person refs under its own key K_c, so one person has one ref per
+ * commune. A health node, which can open the details sealed in a commune's person event
+ * and holds the province key K_p, maps the commune's ref to the province-wide ref
+ * (PROTOCOL.md §2.6): the store indexes that person's scans (scans_by_person,
+ * scans_by_venue values) under the province ref, and store_person_get finds the
+ * commune's person record by the province ref. The map is local and derived: never
+ * replicated, and nothing the store holds can compute it (no key is stored); node/pmap.c
+ * fills it. The daily figures keep the ref each scan carries, so nodes holding the same
+ * events hold the same figures. */
+
+/* Maps commune ref ref, of a person event of commune unit whose HLC is hlc, to province
+ * ref pref, and re-keys the scans already indexed under ref to pref, in t. pref NULL
+ * records that the person record of that hlc was examined and cannot be mapped (sealed
+ * to others, or to no identifier that gives ref), so that it is not examined again until
+ * a newer record of ref arrives. A ref mapped already keeps its mapping (TV_EEXIST).
+ * Returns 0, TV_EEXIST, TV_EINVAL (ref == pref, bad unit) or a store error. */
+int store_pmap_put(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], const uint8_t *pref,
+                   const char *unit, uint64_t hlc);
+/* What the map says of ref: 1 mapped (pref, unit (TV_UNIT_CODE_MAX + 1 bytes) and hlc
+ * set; either may be NULL), 0 examined and unmappable (*hlc: the record examined), or
+ * TV_ENOTFOUND (never examined), or a store error. */
+int store_pmap_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
+                   uint8_t pref[TV_PERSON_REF_BYTES], char *unit, uint64_t *hlc);
+/* The refs mapped to province ref pref, with the unit of the commune that recorded each,
+ * in ref order. Stops at fn's first non-zero result and returns it. */
+typedef int (*store_pmap_fn)(const uint8_t ref[TV_PERSON_REF_BYTES], const char *unit, void *ctx);
+int store_pmap_refs_of(store_txn *t, const uint8_t pref[TV_PERSON_REF_BYTES], store_pmap_fn fn,
+                       void *ctx);
+
+/* Key grants (PROTOCOL.md §2.14): the key_grant events held, one per (subject, origin),
+ * the latest by HLC. */
+typedef struct store_grant {
+    uint8_t subject[TV_NODE_ID_BYTES], origin[TV_NODE_ID_BYTES];
+    uint64_t hlc;
+    char unit[TV_UNIT_CODE_MAX + 1];
+    uint8_t box[CRDT_GRANT_BOX_BYTES];
+} store_grant;
+typedef int (*store_grant_fn)(const store_grant *g, void *ctx);
+/* The grants to subject, by origin. Stops at fn's first non-zero result and returns it. */
+int store_grants_of(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES], store_grant_fn fn,
+                    void *ctx);
+/* Whether origin granted subject a key: 1, 0 or a store error. */
+int store_grant_held(store_txn *t, const uint8_t subject[TV_NODE_ID_BYTES],
+                     const uint8_t origin[TV_NODE_ID_BYTES]);
 
 /* The audit of full views of people, in (hlc, origin) order. */
 typedef int (*store_reveal_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES],

@@ -646,6 +646,10 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
         /* a unit under one of the author's (a village of its commune, a commune it places
          * in a district), or the author's own (a district naming itself) */
         return crdt_cert_names_unit(oc, ev->u.unit.code.p, ev->u.unit.code.n) ? TV_OK : TV_ESCOPE;
+    case CRDT_EV_KEY_GRANT:
+        /* only a health node holds K_p, and grants only within its health scope */
+        return crdt_cert_health_covers(oc, ev->u.grant.unit.p, ev->u.grant.unit.n) ? TV_OK
+                                                                                   : TV_ESCOPE;
     case CRDT_EV_REVEAL:
         /* only a node that can read sealed details shows them, and says so */
         return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;

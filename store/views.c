@@ -318,7 +318,12 @@ int store_scans_by_venue(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], i
 int store_scans_by_person(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], int64_t from_ms,
                           int64_t to_ms, store_scan_fn fn, void *ctx)
 {
-    return scan_range(t, T_SCAN_PERSON, person, TV_PERSON_REF_BYTES, from_ms, to_ms, fn, ctx);
+    /* a mapped ref's scans are indexed under its province ref (pmap.c) */
+    uint8_t pref[TV_PERSON_REF_BYTES];
+    int rc = store_pmap_lookup_(t, person, pref);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    return scan_range(t, T_SCAN_PERSON, rc ? person : pref, TV_PERSON_REF_BYTES, from_ms, to_ms, fn,
+                      ctx);
 }
 
 int store_agg_decode_(const MDB_val *v, store_agg *a)

@@ -962,6 +962,55 @@ static void test_day_vn(void **state)
     assert_int_equal(crdt_day_vn(-7 * 3600 * 1000LL - 1), -1);
 }
 
+static int repack_grant(msgpack_packer *pk, const crdt_event *ev)
+{
+    return crdt_event_pack_grant(pk, ev->hlc, &ev->u.grant);
+}
+
+/* key_grant: subject, unit and an 80-byte box round trip; a box of another length, a bad
+ * unit or a missing field is refused. */
+static void test_key_grant_event(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    crdt_event ev;
+    uint8_t box[CRDT_GRANT_BOX_BYTES + 1];
+    memset(box, 0xb0, sizeof box);
+    crdt_key_grant g = {.unit = {"22333", 5}, .box = box};
+    memset(g.subject, 0x51, sizeof g.subject);
+    pack(&sb, &pk);
+    assert_int_equal(crdt_event_pack_grant(&pk, 23, &g), 0);
+    round_trip(&sb, CRDT_EV_KEY_GRANT, &ev, &u, repack_grant);
+    assert_string_equal(crdt_event_type_name(CRDT_EV_KEY_GRANT), "key_grant");
+    assert_memory_equal(ev.u.grant.subject, g.subject, TV_NODE_ID_BYTES);
+    assert_memory_equal(ev.u.grant.box, box, CRDT_GRANT_BOX_BYTES);
+    msgpack_sbuffer_destroy(&sb);
+    crdt_key_grant bad = g;
+    bad.unit = (crdt_text){"a b", 3};
+    assert_int_equal(crdt_event_pack_grant(&pk, 23, &bad), TV_EINVAL);
+    for (int n = 0; n < 3; n++) { /* a box one byte short, one long; no box */
+        pack(&sb, &pk);
+        msgpack_pack_array(&pk, 3);
+        msgpack_pack_uint32(&pk, CRDT_EV_KEY_GRANT);
+        msgpack_pack_uint64(&pk, 24);
+        msgpack_pack_map(&pk, n < 2 ? 3 : 2);
+        msgpack_pack_uint8(&pk, 1);
+        msgpack_pack_bin_with_body(&pk, g.subject, TV_NODE_ID_BYTES);
+        msgpack_pack_uint8(&pk, 2);
+        msgpack_pack_str_with_body(&pk, "22333", 5);
+        if (n < 2) {
+            msgpack_pack_uint8(&pk, 3);
+            msgpack_pack_bin_with_body(&pk, box, CRDT_GRANT_BOX_BYTES + (n ? 1 : -1));
+        }
+        assert_int_equal(crdt_event_decode(&ev, &u, (uint8_t *)sb.data, sb.size), TV_EDECODE);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    msgpack_unpacked_destroy(&u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_health_events),
         cmocka_unit_test(test_unit_event),
         cmocka_unit_test(test_retention_events),
+        cmocka_unit_test(test_key_grant_event),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

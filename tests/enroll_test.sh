@@ -108,7 +108,7 @@ run "$TV" enroll show "$W/d.cert"
 expect_ok "enroll show of a certificate file"
 grep -q "signature and chain valid" "$W/out" || fail "enroll show does not vouch for the file"
 
-check "the district accepts it: root, certificate and the province's tracing key"
+check "the district accepts it: root, certificate, and no pseudonym key (no health flag)"
 run "$TV" -d "$D" enroll accept "$W/d.cert"
 expect_ok "enroll accept at the district"
 grep -q "^root *$P_ID$" "$W/out" || fail "accept does not print the root"
@@ -118,7 +118,9 @@ expect_err_has "pseudonyms" "accept, about the tracing key"
 [[ $(status_get "$D" cert role) == district ]] || fail "the district's certificate role"
 [[ $(status_get "$D" cert issuer) == "$P_ID" ]] || fail "the district's certificate issuer"
 [[ $(status_get "$D" cert scope 2) == 22334 ]] || fail "the district's certificate scope"
-[[ $(pseud "$D") == $(pseud "$P") ]] || fail "the district's tracing key is not the province's"
+grep -q "^tracing-key: [0-9a-f]\{160\}$" "$W/d.cert" && fail "a key was sealed to a district without the health flag"
+grep -qx "tracing-key:" "$W/d.cert" || fail "the district's certificate file has no empty tracing-key line"
+[[ $(status_get "$D" pseudonym_key) == none ]] || fail "the district holds a pseudonym key: $(status_get "$D" pseudonym_key)"
 [[ $(stat -c %a "$D/node.secret") == 600 ]] || fail "the new node.secret is not mode 600"
 run "$TV" -d "$D" enroll accept "$W/d.cert"
 expect_ok "accepting the same file again"
@@ -133,12 +135,16 @@ run "$TV" -d "$C" enroll accept "$W/c.cert" --json
 expect_ok "enroll accept --json at the commune"
 [[ $(json_get root <"$W/out") == "$P_ID" ]] || fail "accept --json root"
 [[ $(json_get cert issuer <"$W/out") == "$D_ID" ]] || fail "accept --json issuer"
-[[ $(json_get tracing_key_changed <"$W/out") == true ]] || fail "accept --json tracing_key_changed"
+# the district holds no K_p, so it could seal no key: the commune keeps its local one until
+# a health node grants its K_c (key_grant)
+[[ $(json_get tracing_key_changed <"$W/out") == false ]] || fail "accept --json tracing_key_changed"
+[[ $(json_get tracing_key_kind <"$W/out") == local ]] || fail "accept --json tracing_key_kind"
 [[ $(status_get "$C" cert unit) == 22333 ]] || fail "the commune's certificate unit"
 [[ $(status_get "$C" cert scope) == '["22333"]' ]] || fail "the commune's scope is not its unit"
 [[ $(status_get "$C" cert not_after) != null ]] || fail "--days 30 gave no expiry"
 [[ $(status_get "$C" revoked) == false ]] || fail "the commune is revoked"
-[[ $(pseud "$C") == $(pseud "$P") ]] || fail "the commune's tracing key is not the province's"
+[[ $(status_get "$C" pseudonym_key) != province ]] || fail "the commune holds the province's key"
+[[ $(pseud "$C") != $(pseud "$P") ]] || fail "the commune's pseudonyms are the province's"
 logged "$D" cert "subject=$C_ID" "issuer=$D_ID" role=commune unit=22333 ||
     fail "the district's log lacks the commune's certificate"
 "$TV" -d "$D" log | grep -q "cert .*node ${C_ID:0:16}: commune 22333" ||
@@ -170,7 +176,7 @@ check "an altered certificate file is refused, and changes nothing"
 python3 - "$W/c.cert" "$W/bad.cert" <<'EOF'
 import sys
 b = bytearray(open(sys.argv[1], "rb").read())
-i = b.index(b"\ntracing-key: ") + 20
+i = b.index(b"\nissued: ") + 12
 b[i] = ord("0") if b[i] != ord("0") else ord("1")
 open(sys.argv[2], "wb").write(bytes(b))
 EOF

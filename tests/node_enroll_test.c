@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 #include "node/enroll.h"
 #include "node/node.h"
+#include "node/person.h"
 #include "test_util.h"
 
 #include <setjmp.h>
@@ -333,13 +334,42 @@ static void test_round_trip(void **state)
     assert_int_equal(events_of(t.p, CRDT_EV_CERT), 2);
     assert_int_equal(events_of(t.d, CRDT_EV_CERT), 1);
 
-    /* the sealed tracing key is the province's, in memory and on disk */
-    assert_memory_equal(t.d->tracing_key, t.p->tracing_key, TV_TRACING_KEY_BYTES);
-    assert_memory_equal(t.c->tracing_key, t.p->tracing_key, TV_TRACING_KEY_BYTES);
-    tv_node_close(t.c);
-    assert_int_equal(tv_node_open(t.c, t.dir[2], TV_NODE_WRITE), 0);
-    assert_memory_equal(t.c->tracing_key, t.p->tracing_key, TV_TRACING_KEY_BYTES);
-    assert_int_equal(t.c->tracing_kind, TV_TRACING_PROVINCE);
+    /* pseudonym keys (PROTOCOL.md §8.2): the health root holds K_p; the district without
+     * the health flag holds none and could give none, so the commune it enrolled keeps
+     * its local key (a key_grant brings its K_c later) */
+    uint8_t kp[TV_TRACING_KEY_BYTES], kc[TV_TRACING_KEY_BYTES], k[TV_TRACING_KEY_BYTES];
+    assert_int_equal(t.p->tracing_kind, TV_KEY_PROVINCE);
+    assert_int_equal(tv_node_province_key(t.p, kp), 0);
+    assert_int_equal(t.d->tracing_kind, TV_KEY_NONE);
+    assert_int_equal(tv_node_province_key(t.d, k), TV_ENOTFOUND);
+    assert_int_equal(tv_node_commune_key(t.d, "22333", k), TV_ENOTFOUND);
+    assert_int_equal(tv_node_ref_key(t.d, k), TV_ENOTFOUND);
+    assert_int_equal(t.c->tracing_kind, TV_KEY_LOCAL);
+    assert_int_equal(tv_node_ref_key(t.c, k), 0);
+    assert_memory_equal(k, old_key, sizeof k);
+    assert_int_equal(tv_node_province_key(t.c, k), TV_ENOTFOUND);
+    /* a commune the province enrols itself, as it holds K_p, gets its own K_c, in memory
+     * and on disk, and nothing that derives another commune's */
+    char c2dir[4300];
+    snprintf(c2dir, sizeof c2dir, "%s/c2", t.tmp);
+    tv_node *c2 = node_new(c2dir, TV_ROLE_COMMUNE, "22334", "UBND Xã Diên Toàn");
+    enrol(t.p, c2, &commune_opts);
+    tv_commune_key_derive(kp, "22334", kc);
+    assert_int_equal(c2->tracing_kind, TV_KEY_COMMUNE);
+    assert_int_equal(tv_node_ref_key(c2, k), 0);
+    assert_memory_equal(k, kc, sizeof k);
+    assert_int_equal(tv_node_commune_key(c2, "22333", k), TV_ENOTFOUND);
+    assert_int_equal(tv_node_province_key(c2, k), TV_ENOTFOUND);
+    tv_node_close(c2);
+    assert_int_equal(tv_node_open(c2, c2dir, TV_NODE_WRITE), 0);
+    assert_int_equal(c2->tracing_kind, TV_KEY_COMMUNE);
+    assert_string_equal(c2->tracing_unit, "22334");
+    assert_int_equal(tv_node_ref_key(c2, k), 0);
+    assert_memory_equal(k, kc, sizeof k);
+    assert_int_equal(tv_node_commune_key(t.p, "22334", k), 0);
+    assert_memory_equal(k, kc, sizeof k);
+    tv_node_close(c2);
+    free(c2);
     struct stat st;
     char key_path[4300];
     snprintf(key_path, sizeof key_path, "%s/" TV_SECRET_FILE, t.dir[2]);
@@ -351,12 +381,13 @@ static void test_round_trip(void **state)
     assert_int_equal(tv_node_open(t.c, t.dir[2], TV_NODE_WRITE | TV_NODE_SECRET), TV_ELOCKED);
     assert_int_equal(tv_node_open(t.c, t.dir[2], TV_NODE_WRITE), 0);
     assert_false(t.c->unlocked);
-    uint8_t zero[TV_TRACING_KEY_BYTES] = {0}, k[TV_TRACING_KEY_BYTES];
+    uint8_t zero[TV_TRACING_KEY_BYTES] = {0};
     assert_memory_equal(t.c->tracing_key, zero, sizeof zero);
-    assert_int_equal(tv_node_province_key(t.c, k), TV_ELOCKED);
+    assert_int_equal(tv_node_ref_key(t.c, k), TV_ELOCKED);
     assert_int_equal(tv_node_unlock(t.c, "wrong", 5), TV_EPASSPHRASE);
     assert_int_equal(tv_node_unlock(t.c, TV_TEST_PASS_TEXT, strlen(TV_TEST_PASS_TEXT)), 0);
-    assert_memory_equal(t.c->tracing_key, t.p->tracing_key, TV_TRACING_KEY_BYTES);
+    assert_int_equal(tv_node_ref_key(t.c, k), 0);
+    assert_memory_equal(k, old_key, sizeof k);
     assert_int_equal(tv_node_keep_unlocked(t.c, 0), 0);
 
     /* down the tree: the province's log (its root certificate and the district's) and the

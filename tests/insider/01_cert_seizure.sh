@@ -37,7 +37,9 @@ IDC3=$(node_id "$C3") # a commune D2 is about to enrol: its request, and so its 
 serve_province "$P"
 for n in "$D1" "$D2" "$A" "$C2" "$D1" "$A"; do sync_p "$n"; done
 [[ $(held "$P" "$IDC2") -eq 0 && $(held "$P" "$IDD2") -eq 1 ]] || fail "the province lacks D2's log"
-[[ $(held "$A" "$IDD1") -eq $(held "$D1" "$IDD1") && $(held "$A" "$IDP") -eq 3 ]] || fail "the commune lacks its chain: D1 $(held "$A" "$IDD1"), P $(held "$A" "$IDP")"
+# the province's log: its root and the two districts' certificates, and the key grants to
+# the two communes the districts (without the health flag) enrolled without their keys
+[[ $(held "$A" "$IDD1") -eq $(held "$D1" "$IDD1") && $(held "$A" "$IDP") -eq 5 ]] || fail "the commune lacks its chain: D1 $(held "$A" "$IDD1"), P $(held "$A" "$IDP")"
 SEQ=$(($(held "$D1" "$IDD1") + 1)) # the forged batches' place in the district's log
 
 # province_intact WHERE: the province keeps its own certificate and health flag.

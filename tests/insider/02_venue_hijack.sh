@@ -28,7 +28,9 @@ init "$P" province 56 "Sở Y tế Khánh Hòa"
 init "$D" district 568 "TTYT Nha Trang"
 init "$A" commune 22333 "UBND Phường Bắc Nha Trang"
 init "$B" commune 22334 "UBND Phường Vĩnh Hải"
-enrol "$D" "$P" --scope 22333,22334 2>/dev/null
+# a district health centre (TTYT): with the health flag it holds the province key, so it
+# gives the communes their pseudonym keys at enrolment and traces with the province
+enrol "$D" "$P" --scope 22333,22334 --health 2>/dev/null
 enrol "$A" "$D" 2>/dev/null
 enrol "$B" "$D" 2>/dev/null
 IDA=$(node_id "$A")

@@ -69,7 +69,7 @@ card() {
 GENUINE_CASE=$(card "$C2" "$CASE")
 GENUINE=$(card "$C2" 0901000002)
 FOREIGN=$(card "$FC" 0901000003)
-# an insider with the province's tracing key and a key of their own: the case's pseudonym
+# an insider with the issuing commune's pseudonym key and a key of their own: the case's pseudonym
 # on a card signed by a node no one certified
 "$(dirname "$TV")/insider_copy_tracing" "$C2" "$R" || fail "copying the tracing key"
 FORGED_CASE=$(card "$R" "$CASE")

@@ -42,7 +42,8 @@ int main(int argc, char **argv)
     int rc = from && to ? TV_OK : TV_ENOMEM;
     if (rc == TV_OK && (rc = open_unlocked(from, argv[1], 0)) == TV_OK) {
         if ((rc = open_unlocked(to, argv[2], TV_NODE_WRITE)) == TV_OK) {
-            rc = tv_node_set_tracing(to, from->tracing_kind, from->tracing_unit, from->tracing_key);
+            rc = tv_node_set_tracing_key(to, (tv_key_kind)from->tracing_kind, from->tracing_unit,
+                                         from->tracing_key);
             tv_node_close(to);
         }
         tv_node_close(from);

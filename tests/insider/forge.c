@@ -17,6 +17,7 @@
  *   card --person TEXT --display TEXT [--birth-year N]
  *   reminder --venue HEX --unit U [--note TEXT] [--count N]
  *   controller --venue HEX --unit U --phone P
+ *   grant --subject HEX --unit U --key HEX   (a key_grant sealing that key to subject)
  * --hlc-ms MS dates the batch's first event at MS (ms since the epoch) instead of the
  * node's clock. scan --masked, person and card write what a node of an older version
  * wrote: a masked display of its choosing, a person event (sealed to the node itself) with
@@ -72,6 +73,7 @@ static const char usage_text[] =
     "  card --person TEXT --display TEXT [--birth-year N]\n"
     "  reminder --venue HEX --unit U [--note TEXT] [--count N]\n"
     "  controller --venue HEX --unit U --phone P\n"
+    "  grant --subject HEX --unit U --key HEX\n"
     "Appends one batch to the node's own log in DIR, signed with its key, and prints the\n"
     "batch's first seq.\n";
 
@@ -112,7 +114,7 @@ static crdt_text text_of(const char *s)
 /* Everything the options may say. */
 typedef struct opts {
     const char *subject, *role, *unit, *scope, *reason, *venue, *name, *owner_phone, *person, *at,
-        *note, *phone, *masked, *display;
+        *note, *phone, *masked, *display, *key;
     int health, registers, out;
     uint64_t hlc_ms, not_before_ms, days, count, birth_year;
     int have_hlc, have_not_before;
@@ -262,7 +264,10 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
                          .name_masked = text_of(o->name),
                          .id_masked = text_of(o->masked),
                          .birth_year = (uint32_t)o->birth_year};
-        tv_person_ref(&id, n->tracing_key, p.person);
+        uint8_t rkey[TV_TRACING_KEY_BYTES];
+        if ((rc = tv_node_ref_key(n, rkey))) return die("no pseudonym key", rc);
+        tv_person_ref(&id, rkey, p.person);
+        sodium_memzero(rkey, sizeof rkey);
         tv_details d = {0};
         memcpy(id.kind == TV_ID_PHONE ? d.phone : d.cccd, id.norm, 13); /* 10 to 12 digits */
         static uint8_t boxes[CRDT_SEALED_MAX * TV_SEALED_BOX_MAX];
@@ -273,6 +278,19 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
         tv_sealer_end(&sealer);
         if ((rc = crdt_event_pack_person(&b->pk, hlc, &p)))
             return rc == TV_EINVAL ? usage("person: a field is not valid") : die("cannot pack", rc);
+        crdt_batch_builder_note(b, hlc);
+        return 0;
+    }
+    if (strcmp(cmd, "grant") == 0) {
+        uint8_t key[TV_TRACING_KEY_BYTES], xpk[crypto_box_PUBLICKEYBYTES],
+            box[CRDT_GRANT_BOX_BYTES];
+        crdt_key_grant g = {.unit = text_of(o->unit), .box = box};
+        if (!o->subject || tv_hex_decode(g.subject, TV_NODE_ID_BYTES, o->subject) || !o->unit ||
+            !o->key || tv_hex_decode(key, sizeof key, o->key) ||
+            crypto_sign_ed25519_pk_to_curve25519(xpk, g.subject))
+            return usage("grant takes --subject HEX, --unit U and --key HEX (64 digits)");
+        crypto_box_seal(box, key, sizeof key, xpk);
+        if ((rc = crdt_event_pack_grant(&b->pk, hlc, &g))) return die("cannot pack the grant", rc);
         crdt_batch_builder_note(b, hlc);
         return 0;
     }
@@ -311,7 +329,10 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
                        .at_ms = tv_wall_ms()};
         memcpy(s.venue, venue, sizeof venue);
         /* the pseudonym the CLI computes (record.c tv_card_ref for a typed number) */
-        tv_person_ref(&id, n->tracing_key, s.person);
+        uint8_t key[TV_TRACING_KEY_BYTES];
+        if (tv_node_ref_key(n, key)) return usage("this node holds no pseudonym key");
+        tv_person_ref(&id, key, s.person);
+        sodium_memzero(key, sizeof key);
         if (o->at && tv_time_parse(o->at, &s.at_ms))
             return usage("--at '%s' is not a time like 2021-10-06T08:30:00+07:00", o->at);
         if ((rc = crdt_event_pack_scan(&b->pk, hlc, &s)))
@@ -355,10 +376,13 @@ static int card(tv_node *n, const opts *o)
     const char *why;
     if (tv_person_parse_typed(o->person, &id, &why))
         return usage("--person '%s': %s", o->person, why);
-    uint8_t ref[TV_PERSON_REF_BYTES];
-    tv_person_ref(&id, n->tracing_key, ref);
+    uint8_t ref[TV_PERSON_REF_BYTES], key[TV_TRACING_KEY_BYTES];
+    int rc = tv_node_ref_key(n, key);
+    if (rc) return die("no pseudonym key", rc);
+    tv_person_ref(&id, key, ref);
+    sodium_memzero(key, sizeof key);
     tv_person_card pc;
-    int rc = tv_person_card_sign(&pc, ref, (int)o->birth_year, o->display, &n->id);
+    rc = tv_person_card_sign(&pc, ref, (int)o->birth_year, o->display, &n->id);
     if (rc) return rc == TV_EINVAL ? usage("card: the display is not valid") : die("sign", rc);
     char code[TV_PERSON_CARD_MAX];
     tv_person_card_format(code, &pc);
@@ -391,6 +415,7 @@ int main(int argc, char **argv)
                                           {"masked", required_argument, 0, 20},
                                           {"display", required_argument, 0, 21},
                                           {"birth-year", required_argument, 0, 22},
+                                          {"key", required_argument, 0, 23},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
@@ -474,6 +499,9 @@ int main(int argc, char **argv)
         case 22:
             if (parse_u64(optarg, &o.birth_year) || o.birth_year > 9999)
                 return usage("--birth-year takes a year");
+            break;
+        case 23:
+            o.key = optarg;
             break;
         case 'h':
             fputs(usage_text, stdout);

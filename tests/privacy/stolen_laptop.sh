@@ -40,7 +40,7 @@ done
 "$KEYS" "$C" >"$W/keys" || fail "reading the commune's keys"
 SEED=$(awk '$1 == "seed" {print $2}' "$W/keys")
 TRACING=$(awk '$1 == "tracing" {print $2}' "$W/keys")
-[[ $(awk '$1 == "kind" {print $2}' "$W/keys") == 3 ]] || fail "enrolment did not install the province's key"
+[[ $(awk '$1 == "kind" {print $2}' "$W/keys") == 2 ]] || fail "enrolment did not install the commune's key"
 
 check "the laptop, switched off, is copied"
 S=$W/stolen
