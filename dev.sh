@@ -109,8 +109,8 @@ run_demo() {
     t cam-ranh-p init --role commune --unit 22420 --name "UBND Phường Cam Ranh" >/dev/null
 
     say "enrolment: request -> issue (at the parent) -> accept"
-    enrol nha-trang province --scope 22333,22402
-    enrol cam-ranh province --scope 22411,22420
+    enrol nha-trang province --scope 22333,22402 --health
+    enrol cam-ranh province --scope 22411,22420 --health
     enrol bac-nha-trang nha-trang
     enrol nam-nha-trang nha-trang
     enrol bac-cam-ranh cam-ranh

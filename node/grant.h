@@ -3,8 +3,9 @@
  * a `key_grant` event sealed to it.
  *
  * A health node (one holding K_p) grants K_c to every installed, unrevoked commune
- * certificate that its health scope covers, that it did not issue itself (it sealed the
- * key in that certificate file), and that holds no grant from it yet; it runs after it
+ * certificate that its health scope covers, whose issuer has no health flag (a health
+ * issuer, itself included, sealed the key into that certificate file), and that holds no
+ * grant from it yet; it runs after it
  * receives batches (bundle import, every round of `serve`/`sync` that brought events) and
  * when it starts recording. Receivers refuse a grant from a node without the health flag
  * or whose health scope does not cover the unit (S1). A commune without its K_c installs

@@ -43,6 +43,9 @@ for n in "$D" "$A" "$B" "$D"; do sync_p "$n"; done
 "$TV" -d "$A" venue list --json >"$W/a-venues.json" # B's venue is not listed at A...
 grep -q "$VB" "$W/a-venues.json" && fail "commune A lists commune B's venue"
 "$TV" -d "$D" venue list --json | grep -q "\"id\":\"$VB\"" || fail "the district lacks B's venue"
+# the health district sealed each commune's key into its certificate file: the province
+# owes them no key_grant (PROTOCOL.md §2.14)
+! "$TV" -d "$P" log --json | grep -q '"type":"key_grant"' || fail "the province granted keys again"
 SEQ=$(($(held "$A" "$IDA") + 1)) # ...but its id is on the poster at the market's gate
 cp -a "$A" "$W/a-before"
 
