@@ -296,9 +296,12 @@ int tv_cmd_watch(tv_cli *cli, int argc, char **argv)
 
     /* the watch is set before the first read, so no commit falls between the two */
     char dir[PATH_MAX];
+    if (snprintf(dir, sizeof dir, "%s/store", w->n.dir) >= (int)sizeof dir) {
+        rc = TV_EINVAL;
+        goto out;
+    }
     int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (in >= 0 && snprintf(dir, sizeof dir, "%s/store", w->n.dir) < (int)sizeof dir &&
-        inotify_add_watch(in, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+    if (in >= 0 && inotify_add_watch(in, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
         close(in);
         in = -1;
     }
@@ -325,6 +328,8 @@ int tv_cmd_watch(tv_cli *cli, int argc, char **argv)
             while (read(in, ev, sizeof ev) > 0) {
             } /* drain: one catch-up covers every change so far */
         }
+        /* a purge may have rewritten the store's file (store_compact): read the new one */
+        if ((rc = store_refresh(w->n.st, dir)) < 0) break;
         if ((rc = catch_up_now(w, 0))) break;
     }
 fail:

@@ -307,6 +307,25 @@ static int open_env(store *s, const char *dir, size_t map)
     return mdb_txn_commit(txn);
 }
 
+int store_refresh(store *s, const char *dir)
+{
+    char data[4096];
+    if ((size_t)snprintf(data, sizeof data, "%s/data.mdb", dir) >= sizeof data) return TV_EINVAL;
+    int fd;
+    struct stat open_st, path_st;
+    if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &open_st) != 0) return TV_EIO;
+    if (stat(data, &path_st) != 0) return errno == ENOENT ? TV_OK : TV_EIO; /* mid-rename */
+    if (open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino) return TV_OK;
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info)) return TV_ESTORE;
+    mdb_env_close(s->env);
+    s->env = NULL;
+    int rc = open_env(s, dir, info.me_mapsize);
+    if (rc) return store_err_(NULL, rc);
+    store_cert_memo_free_(s);
+    return 1;
+}
+
 static int fsync_path(const char *path)
 {
     int fd = open(path, O_RDONLY);

@@ -66,10 +66,16 @@ int store_write(store *s, store_write_fn fn, void *ctx);
  * and of rows deleted from live pages until they are reused: only a rewrite takes them out
  * of the file. s is reopened on the new file (with no transaction open; dir is the
  * directory s was opened on). Other processes that have the store open keep reading the
- * old file until they reopen it. Returns 0, TV_EPERM (read-only), fn's error, TV_ENOSPC,
- * TV_EIO or a store error; on failure the old file stays in place. */
+ * old file until they reopen it (store_refresh). Returns 0, TV_EPERM (read-only), fn's error,
+ * TV_ENOSPC, TV_EIO or a store error; on failure the old file stays in place. */
 #define STORE_COMPACT_FILE "compact.mdb"
 int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx);
+
+/* Reopens s on dir/data.mdb when that is no longer the file s has open (another process
+ * compacted the store: store_compact), so that a long-running reader sees what is written
+ * after. No transaction of s may be open. Returns 1 reopened, 0 the same file, TV_EIO or a
+ * store error (then s is unusable: close it). */
+int store_refresh(store *s, const char *dir);
 
 /* Current and used sizes of the map, in bytes. */
 typedef struct store_size {

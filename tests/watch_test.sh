@@ -93,6 +93,7 @@ check "a scan at another venue does not appear; a check-out does, as 'out'"
 "$TV" -d "$C" scan --venue "$VA" --person 0912345678 --out >/dev/null 2>&1
 expect_line "a check-out" "*  out        09******78  Chợ Vĩnh Hải"
 
+
 check "SIGTERM ends the watch with exit status 0"
 watch_stop
 
@@ -153,6 +154,16 @@ expect_line "the start at the province" "watching every venue of node Sở Y t�
 expect_line "an imported scan" "*  in         Nguyễn V** A · **********45  Chợ Vĩnh Hải"
 for i in 2 3 4 5 6; do next_line "imported scan $i"; done
 [[ $LINE == *"09******33  Quán Bà Tư" ]] || fail "the last imported scan is '$LINE'"
+watch_stop
+
+check "a purge rewrites the store's file (it compacts): the watch follows the new file"
+watch_start w5 "$C" --venue "${VA:0:6}"
+expect_line "the start" "watching Chợ Vĩnh Hải (*"
+ino=$(stat -c %i "$C/store/data.mdb")
+"$TV" -d "$C" purge >"$W/purge.out" 2>"$W/purge.err" || fail "purge: $(cat "$W/purge.err")"
+[[ $(stat -c %i "$C/store/data.mdb") != "$ino" ]] || fail "the purge did not rewrite the file"
+"$TV" -d "$C" scan --venue "$VA" --person 0914444444 >/dev/null 2>&1
+expect_line "a scan after the purge" "*  in         09******44  Chợ Vĩnh Hải"
 watch_stop
 
 check "bad use: an unknown venue, a bad --from, an extra argument, no node"
