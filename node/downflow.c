@@ -329,7 +329,13 @@ static int open_row(const store_sealed *s, void *arg)
     msgpack_unpacked_init(&scratch);
     crdt_event ev;
     int rc = crdt_sealed_open_event(&ev, &scratch, inner, &s->ev, c->key, s->origin);
-    if (rc) { /* not ours after all, or damaged: skipped */
+    /* dated after the event that carries it (past C1's bound): it would outrank every
+     * later status for good */
+    if (rc == TV_OK && ev.hlc > s->hlc) {
+        sodium_memzero(inner, sizeof inner);
+        rc = TV_EINVAL;
+    }
+    if (rc) { /* not ours after all, damaged or misdated: skipped */
         msgpack_unpacked_destroy(&scratch);
         return TV_OK;
     }

@@ -290,6 +290,10 @@ int store_park_release_(store_txn *t, int64_t now_ms, int woke, store_apply_one_
 int store_pmap_lookup_(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
                        uint8_t pref[TV_PERSON_REF_BYTES]);
 
+/* Deletes the map's rows of ref (pmap.c), when the purge has taken its person record: 0 or
+ * a store error. */
+int store_pmap_forget_(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES]);
+
 /* Adds delta to counter id. */
 int store_count_add_(store_txn *t, uint32_t id, uint64_t delta);
 

@@ -119,6 +119,24 @@ int store_pmap_put(store_txn *t, const uint8_t ref[REF], const uint8_t *pref, co
     return rekey(t, ref, pref);
 }
 
+int store_pmap_forget_(store_txn *t, const uint8_t ref[REF])
+{
+    MDB_val v;
+    int rc = store_get_(t, T_PMAP, ref, REF, &v);
+    if (rc) return rc == TV_ENOTFOUND ? TV_OK : rc;
+    if (v.mv_size != PMAP_BYTES) return TV_ECORRUPT;
+    uint8_t k[2 * REF];
+    memcpy(k, v.mv_data, REF);
+    memcpy(k + REF, ref, REF);
+    MDB_val key = {REF, (void *)ref};
+    if ((rc = mdb_del(t->txn, t->s->dbi[T_PMAP], &key, NULL))) return store_err_(t, rc);
+    if (memcmp(k, unmapped, REF) == 0) return TV_OK;
+    key.mv_size = sizeof k;
+    key.mv_data = k;
+    rc = mdb_del(t->txn, t->s->dbi[T_PMAP_BY], &key, NULL);
+    return rc == 0 || rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
 typedef struct by_ctx {
     store_pmap_fn fn;
     void *ctx;

@@ -262,13 +262,26 @@ int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
         }
         int keep = ref_has(&recent, k.mv_data);
         if (!keep && (keep = store_held(t, k.mv_data)) < 0) rc = keep;
+        /* at a health node a mapped ref's scans, and its hold, are the province ref's */
+        uint8_t pref[TV_PERSON_REF_BYTES];
+        int prc = keep || rc ? TV_ENOTFOUND : store_pmap_lookup_(t, k.mv_data, pref);
+        if (prc == TV_OK && !(keep = ref_has(&recent, pref)) && (keep = store_held(t, pref)) < 0)
+            rc = keep;
+        else if (prc != TV_OK && prc != TV_ENOTFOUND)
+            rc = prc;
         if (rc) break;
         if (keep) {
             mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
             continue;
         }
         st->persons++;
-        mrc = del_next(cur, &k, &v);
+        /* the map's rows of a record gone name its pseudonyms: they go with it */
+        uint8_t ref[TV_PERSON_REF_BYTES];
+        memcpy(ref, k.mv_data, sizeof ref);
+        if ((rc = store_pmap_forget_(t, ref))) break;
+        k.mv_size = sizeof ref; /* the cursor's row read again after that write */
+        k.mv_data = ref;
+        if ((mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY)) == 0) mrc = del_next(cur, &k, &v);
     }
     if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
     if (cur) mdb_cursor_close(cur);

@@ -41,7 +41,9 @@ static int open_health(store_txn *t, const crdt_event *ev, const uint8_t *origin
     msgpack_unpacked_init(&scratch);
     crdt_event in;
     int rc = crdt_sealed_open_event(&in, &scratch, inner, &ev->u.sealed, t->s->health_key, origin);
-    if (rc || in.type != CRDT_EV_CASE_STATUS) {
+    /* a status dated after the event that carries it would escape the bound on a clock
+     * ahead (C1) and outrank every later status for good */
+    if (rc || in.type != CRDT_EV_CASE_STATUS || in.hlc > ev->hlc) {
         rc = TV_OK;
         goto done;
     }

@@ -1,5 +1,10 @@
 /* Tests of node directories and group commit over a real store. */
+#include "crdt/batch.h"
+#include "crdt/cert.h"
 #include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "crdt/sealed.h"
+#include "node/downflow.h"
 #include "node/node.h"
 #include "test_util.h"
 
@@ -45,6 +50,118 @@ static void test_create_open(void **state)
 
 /* Own events committed in groups get consecutive seqs across commits and restarts, and
  * the clock never goes back. */
+/* The province (root, health flag) trusted by a node's store. */
+static crdt_identity province;
+
+static int province_fn(store_txn *t, void *arg)
+{
+    (void)arg;
+    static crdt_cert c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.subject, province.pk, TV_NODE_ID_BYTES);
+    memcpy(c.issuer, province.pk, TV_NODE_ID_BYTES);
+    c.role = CRDT_ROLE_PROVINCE;
+    strcpy(c.unit, "56");
+    c.scope_len = 1;
+    strcpy(c.scope[0], CRDT_SCOPE_ALL);
+    c.flags = CRDT_CERT_F_HEALTH;
+    uint8_t *raw;
+    size_t len;
+    int rc = store_root_set(t, province.pk);
+    if (rc == 0) rc = crdt_cert_sign(&c, &province, &raw, &len);
+    if (rc == 0) {
+        rc = store_cert_install(t, raw, len);
+        free(raw);
+    }
+    return rc;
+}
+
+typedef struct batch_ctx {
+    const uint8_t *buf;
+    size_t len;
+    int rc;
+} batch_ctx;
+
+static int apply_batch_fn(store_txn *t, void *arg)
+{
+    batch_ctx *c = arg;
+    store_apply_result r;
+    c->rc = store_apply_batch(t, c->buf, c->len, 1633482000000LL, &r);
+    return 0;
+}
+
+/* A case status sealed to key kc, its own HLC `ahead` after the sealed event's. */
+static void pack_sealed_case(crdt_batch_builder *b, uint64_t hlc, uint64_t ahead, uint8_t status,
+                             const uint8_t *person, const uint8_t *kc)
+{
+    crdt_case c = {.unit = {"22333", 5},
+                   .status = status,
+                   .onset_ms = CRDT_TIME_NONE,
+                   .sampled_ms = CRDT_TIME_NONE,
+                   .at_ms = CRDT_TIME_NONE};
+    memcpy(c.person, person, TV_PERSON_REF_BYTES);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    assert_int_equal(crdt_event_pack_case(&pk, hlc + ahead, &c), 0);
+    uint8_t nonce[CRDT_SEALED_NONCE_BYTES] = {status};
+    uint8_t box[CRDT_SEALED_BOX_BYTES_MAX];
+    crdt_sealed_event se;
+    assert_int_equal(
+        crdt_sealed_seal(&se, box, (const uint8_t *)sb.data, sb.size, kc, province.pk, nonce), 0);
+    crdt_batch_builder_note(b, hlc);
+    assert_int_equal(crdt_event_pack_sealed(&b->pk, hlc, &se), 0);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A commune opens the statuses sealed to it; one dated after the event that carries it
+ * (so past the bound on a clock ahead, C1) would outrank every later status for good, and
+ * is ignored. */
+static void test_commune_ignores_misdated_status(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir();
+    uint8_t id[TV_NODE_ID_BYTES];
+    assert_int_equal(tv_node_create(dir, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id), 0);
+    tv_node n;
+    assert_int_equal(tv_node_open(&n, dir, TV_NODE_WRITE), 0);
+    if (!n.unlocked)
+        assert_int_equal(tv_node_unlock(&n, TV_TEST_PASS_TEXT, strlen(TV_TEST_PASS_TEXT)), 0);
+    const uint8_t kc[TV_TRACING_KEY_BYTES] = {0x4b, 0x43, 1};
+    assert_int_equal(tv_node_set_tracing_key(&n, TV_KEY_COMMUNE, "22333", kc), 0);
+    test_identity(&province, 0xee);
+    assert_int_equal(store_write(n.st, province_fn, NULL), 0);
+
+    const uint8_t person[TV_PERSON_REF_BYTES] = {7, 7, 7};
+    const uint64_t hlc = crdt_hlc_make(1633482000000ULL - 3600000, 0);
+    crdt_batch_builder b;
+    crdt_batch_builder_init(&b);
+    pack_sealed_case(&b, hlc, 0, CRDT_CASE_F1, person, kc);
+    pack_sealed_case(&b, hlc + 1, crdt_hlc_make(365 * 86400000ULL, 0), CRDT_CASE_CLEARED, person,
+                     kc);
+    uint8_t *buf, h[TV_HASH_BYTES];
+    batch_ctx c = {0};
+    assert_int_equal(crdt_batch_seal(&b, &province, 1, NULL, &buf, &c.len, h), 0);
+    crdt_batch_builder_release(&b);
+    c.buf = buf;
+    assert_int_equal(store_write(n.st, apply_batch_fn, &c), 0);
+    assert_int_equal(c.rc, 0);
+    free(buf);
+
+    store_txn *t;
+    tv_opened o = {0};
+    assert_int_equal(store_read_begin(n.st, &t), 0);
+    assert_int_equal(tv_opened_load(&n, t, &o), 0);
+    store_read_end(t);
+    assert_int_equal(o.ncases, 1);
+    assert_int_equal(o.cases[0].status, CRDT_CASE_F1);
+    tv_opened_release(&o);
+    (void)tv_node_forget_unlocked(&n);
+    tv_node_close(&n);
+    test_rmdir(dir);
+}
+
 static void test_group_commit_and_restart(void **state)
 {
     (void)state;
@@ -152,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_open),
         cmocka_unit_test(test_group_commit_and_restart),
+        cmocka_unit_test(test_commune_ignores_misdated_status),
         cmocka_unit_test(test_copy_gets_new_epoch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

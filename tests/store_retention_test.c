@@ -413,6 +413,89 @@ static void test_purge(void **state)
     test_rmdir(dir);
 }
 
+static int pmap_count(const uint8_t *ref, const char *unit, void *arg)
+{
+    (void)ref, (void)unit;
+    (*(int *)arg)++;
+    return 0;
+}
+
+typedef struct pmap_ctx {
+    const uint8_t *ref, *pref;
+} pmap_ctx;
+
+static int pmap_fn(store_txn *t, void *arg)
+{
+    pmap_ctx *c = arg;
+    return store_pmap_put(t, c->ref, c->pref, "22333", 1);
+}
+
+static int mapped(store *s, const uint8_t *ref)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_pmap_get(t, ref, NULL, NULL, NULL);
+    store_read_end(t);
+    assert_true(rc == 0 || rc == 1 || rc == TV_ENOTFOUND);
+    return rc != TV_ENOTFOUND;
+}
+
+/* At a health node a commune's person record keeps the commune's ref, while its scans are
+ * indexed under the province ref it maps to (§2.6). A person seen since the cutoff, or
+ * held under the province ref, keeps their record there; one not seen since loses the
+ * record and the map's rows (commune ref and province ref) with it. */
+static void test_purge_mapped(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lc = {.s = s, .id = &commune}, lr = {.s = s, .id = &root};
+    uint8_t venue[TV_VENUE_ID_BYTES];
+    {
+        crdt_venue_upsert v;
+        test_venue_register(&v, commune.pk, 1, "22333", "Chợ Vĩnh Hải");
+        memcpy(venue, v.venue, sizeof venue);
+        log_begin(&lc, T0 - DAY_MS);
+        assert_int_equal(crdt_event_pack_venue(&lc.b.pk, log_next_hlc(&lc), &v), 0);
+        assert_int_equal(log_end(&lc), 0);
+    }
+    const uint8_t gone[TV_PERSON_REF_BYTES] = {1, 1}, back[TV_PERSON_REF_BYTES] = {2, 2},
+                  kept[TV_PERSON_REF_BYTES] = {3, 3}, pgone[TV_PERSON_REF_BYTES] = {9, 1},
+                  pback[TV_PERSON_REF_BYTES] = {9, 2}, pkept[TV_PERSON_REF_BYTES] = {9, 3};
+    const uint8_t *refs[] = {gone, back, kept}, *prefs[] = {pgone, pback, pkept};
+    for (int i = 0; i < 3; i++) {
+        commune_scan(&lc, venue, refs[i], T0 + i * 1000, 1);
+        pmap_ctx m = {refs[i], prefs[i]};
+        assert_int_equal(store_write(s, pmap_fn, &m), 0);
+    }
+    commune_scan(&lc, venue, back, T0 + 40 * DAY_MS, 0); /* seen again, 40 days later */
+    assert_int_equal(log_hold(&lr, pkept, CRDT_HOLD_PLACE, T0 + 2 * DAY_MS), 0);
+    assert_int_equal(scans_of(s, pback), 2);
+
+    purge_ctx c = {.cutoff = T0 + 28 * DAY_MS};
+    assert_int_equal(store_write(s, purge_fn, &c), 0);
+    assert_int_equal(c.st.scans, 2);
+    assert_int_equal(c.st.persons, 1);
+    assert_int_equal(scans_of(s, pback), 1);
+    assert_int_equal(scans_of(s, pkept), 1);
+    assert_true(has_person(s, back));
+    assert_true(has_person(s, kept));
+    assert_false(has_person(s, gone));
+    assert_true(mapped(s, back));
+    assert_true(mapped(s, kept));
+    assert_false(mapped(s, gone));
+    int n = 0;
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_pmap_refs_of(t, pgone, pmap_count, &n), 0);
+    store_read_end(t);
+    assert_int_equal(n, 0);
+    free(lc.last);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 static const char marker[] = "retention-marker-0123456789abcdef";
 
 static int put_marker(store_txn *t, void *arg)
@@ -690,6 +773,7 @@ int main(void)
         cmocka_unit_test(test_only_root_sets_retention),
         cmocka_unit_test(test_retention_range),
         cmocka_unit_test(test_purge),
+        cmocka_unit_test(test_purge_mapped),
         cmocka_unit_test(test_compact_removes_deleted_bytes),
         cmocka_unit_test(test_checkpoint),
     };
