@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ done:
         errno = err;
     }
     if (rc) {
+        if (buf) sodium_memzero(buf, n); /* it may hold a passphrase */
         free(buf);
         return rc;
     }
