@@ -67,6 +67,10 @@ struct store {
     uint8_t inert[CRDT_BATCH_EVENTS_MAX + 1]; /* per event: kept as bytes only (trust.c) */
     /* the health audience's key (store_sealed_key_set), in locked memory; NULL: none */
     uint8_t *health_key;
+    /* people held by what the node opened in memory (store_held_extra_set), sorted; a
+     * commune's held refs, never stored */
+    uint8_t (*held_extra)[TV_PERSON_REF_BYTES];
+    size_t nheld_extra;
     /* a batch's events as they apply: a checkpoint's copy stands for the event it carries
      * (copied[i] set, seq[i] the seq it names); reused like events */
     crdt_event *eff;
