@@ -2,6 +2,7 @@
  * period, the purge of what is older, and the health authority's holds on people. */
 #include "crdt/error.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/retention.h"
 #include "node/timefmt.h"
 
@@ -274,6 +275,9 @@ static int hold_set(tv_cli *cli, int argc, char **argv, uint8_t action)
         } else {
             rc = tv_cli_fail(cli, rc, "nothing was recorded");
         }
+    } else if ((rc = tv_downflow_run(&n, tv_wall_ms(), NULL))) {
+        /* the hold stands at the health nodes; the communes are told at the next pass */
+        rc = tv_cli_fail(cli, rc, "the hold is recorded, but its notices to the communes are not");
     } else {
         char ref[2 * TV_PERSON_REF_BYTES + 1];
         sodium_bin2hex(ref, sizeof ref, h.person, TV_PERSON_REF_BYTES);
