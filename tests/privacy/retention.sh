@@ -9,7 +9,10 @@
 # again since, are still there. The weekly report of that old week reads the same; the
 # commune and its district still sync over ZeroMQ and `verify`; a node enrolled afterwards
 # that syncs from scratch gets the commune's log from its checkpoint, and none of the old
-# scans. Only the root may set the period; only a health node may place a hold.
+# scans. Only the root may set the period; only a health node may place a hold. The hold
+# is sealed: the commune is told, in its own pseudonym, and keeps the person's records
+# through its purge; the district learns nothing of it and keeps what the commune's
+# checkpoint carried over.
 #
 # Usage: bash tests/privacy/retention.sh /path/to/truyvet
 set -euo pipefail
@@ -175,6 +178,15 @@ sync_once "$C"
 run "$TV" -d "$C" hold list --json
 [[ $(json_get person <<<"$OUT") == "$HELD" && $(json_get held <<<"$OUT") == true ]] ||
     fail "the commune's holds: $OUT"
+# the hold is sealed: the commune learns it in its own pseudonym, not why, and the district
+# (no key) learns nothing of it
+for n in "$C" "$D"; do
+    "$TV" -d "$n" log --json >"$W/log" 2>/dev/null || fail "log at $n"
+    grep -q '"type":"hold"' "$W/log" && fail "$n holds a plain hold"
+    grep -rlaF -- "điều tra ca F0 số 12" "$n" >/dev/null && fail "$n's files hold the hold's reason"
+done
+run "$TV" -d "$D" hold list --json
+[[ -z $OUT ]] || fail "the district lists holds: $OUT"
 
 check "the commune purges and truncates its log behind a checkpoint"
 run "$TV" -d "$C" purge --json
