@@ -209,6 +209,12 @@ int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[T
 int store_sealed_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
                         uint32_t origin_no, uint64_t seq, int own, int copy);
 /* Deletes the index row store_sealed_apply_ made for ev at seq (a dropped batch's). */
+/* Opens ev, a sealed event of origin, when it is the health audience's and the store holds
+ * its key: 1 with the inner event in *in (borrowing from scratch and inner, of
+ * CRDT_SEALED_INNER_BYTES_MAX bytes, which the caller wipes), else 0. */
+int store_sealed_open_health_(store_txn *t, const crdt_event *ev,
+                              const uint8_t origin[TV_NODE_ID_BYTES], crdt_event *in,
+                              msgpack_unpacked *scratch, uint8_t *inner);
 int store_sealed_unindex_(store_txn *t, const crdt_event *ev, uint32_t origin_no, uint64_t seq);
 /* Applies a case_status or risk_level event (health.c); other types: 0. copy: a
  * checkpoint's copy (a case row already held is left alone, and none is counted). */

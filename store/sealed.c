@@ -73,6 +73,18 @@ done:
     return rc;
 }
 
+int store_sealed_open_health_(store_txn *t, const crdt_event *ev,
+                              const uint8_t origin[TV_NODE_ID_BYTES], crdt_event *in,
+                              msgpack_unpacked *scratch, uint8_t *inner)
+{
+    if (!t->s->health_key) return 0;
+    uint8_t tag[CRDT_SEALED_TAG_BYTES];
+    crdt_sealed_tag(tag, t->s->health_key);
+    if (memcmp(tag, ev->u.sealed.tag, sizeof tag) != 0) return 0;
+    return crdt_sealed_open_event(in, scratch, inner, &ev->u.sealed, t->s->health_key, origin) ==
+           TV_OK;
+}
+
 static void sealed_key(uint8_t k[SEALED_KEY_BYTES], const crdt_event *ev, uint32_t origin_no,
                        uint64_t seq)
 {

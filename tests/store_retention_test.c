@@ -309,6 +309,47 @@ static void test_reveal_hold_sealed(void **state)
     test_rmdir(dir);
 }
 
+typedef struct plan_ctx {
+    const uint8_t *self;
+    int64_t cutoff;
+    store_checkpoint_plan p;
+} plan_ctx;
+
+static int plan_fn(store_txn *t, void *arg)
+{
+    plan_ctx *c = arg;
+    return store_checkpoint_plan_make(t, c->self, c->cutoff, &c->p);
+}
+
+/* A health node's checkpoint judges its sealed reveals and holds as the events they carry:
+ * a reveal older than the cutoff goes unless its person is held; an old hold stays while
+ * it is the standing one and holds. */
+static void test_checkpoint_sealed_reveal_hold(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lr = {.s = s, .id = &root};
+    const uint8_t kept[TV_PERSON_REF_BYTES] = {3, 3}, gone[TV_PERSON_REF_BYTES] = {1, 1};
+    assert_int_equal(log_reveal_as(&lr, gone, T0, 0), 0);               /* 1: goes */
+    assert_int_equal(log_reveal_as(&lr, kept, T0 + 1, 0), 0);           /* 2: held */
+    assert_int_equal(log_hold(&lr, kept, CRDT_HOLD_PLACE, T0 + 2), 0);  /* 3: holds */
+    assert_int_equal(log_hold(&lr, gone, CRDT_HOLD_PLACE, T0 + 3), 0);  /* 4: lifted */
+    assert_int_equal(log_hold(&lr, gone, CRDT_HOLD_LIFT, T0 + 4), 0);   /* 5: old */
+    assert_int_equal(log_reveal_as(&lr, gone, T0 + 30 * DAY_MS, 0), 0); /* 6: recent */
+    plan_ctx c = {.self = root.pk, .cutoff = T0 + 28 * DAY_MS};
+    assert_int_equal(store_write(s, plan_fn, &c), 0);
+    assert_int_equal(c.p.upto, 6);
+    assert_int_equal(c.p.n, 3);
+    assert_int_equal(c.p.copies[0].seq, 2);
+    assert_int_equal(c.p.copies[1].seq, 3);
+    assert_int_equal(c.p.copies[2].seq, 6);
+    store_checkpoint_plan_release(&c.p);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 /* Values outside 1..3650 days are malformed, whoever writes them. */
 static void test_retention_range(void **state)
 {
@@ -783,6 +824,7 @@ int main(void)
         cmocka_unit_test(test_only_root_sets_retention),
         cmocka_unit_test(test_retention_range),
         cmocka_unit_test(test_reveal_hold_sealed),
+        cmocka_unit_test(test_checkpoint_sealed_reveal_hold),
         cmocka_unit_test(test_purge),
         cmocka_unit_test(test_compact_removes_deleted_bytes),
         cmocka_unit_test(test_checkpoint),
