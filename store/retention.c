@@ -217,32 +217,8 @@ static int del_next(MDB_cursor *cur, MDB_val *k, MDB_val *v)
     return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
 }
 
-/* 1 when event seq of the log numbered origin_no lies before the first batch held of it:
- * in the prefix its origin dropped behind a checkpoint, so held here only as a copy the
- * origin carried over past its own cutoff (PROTOCOL.md §3.4: its person is held there);
- * 0 when not, or a store error. */
-static int carried(store_txn *t, uint32_t origin_no, uint64_t seq)
-{
-    uint8_t key[12];
-    store_be32_(key, origin_no);
-    store_be64_(key + 4, 0);
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], &cur);
-    if (rc) return store_err_(t, rc);
-    MDB_val k = {sizeof key, key}, v;
-    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    int out = 0;
-    if (rc == 0 && k.mv_size == sizeof key && store_get32_(k.mv_data) == origin_no)
-        out = store_get64_((const uint8_t *)k.mv_data + 4) > seq;
-    else if (rc && rc != MDB_NOTFOUND)
-        out = store_err_(t, rc);
-    mdb_cursor_close(cur);
-    return out;
-}
-
 /* Deletes the rows of a scan index whose scan is older than cutoff, but those of held
- * people and those its origin carried over in a checkpoint (a node that cannot open the
- * health audience's holds, a district, keeps what the commune kept). person_in_key: the person
+ * people. person_in_key: the person
  * index (the ref follows the day in the key), else the venue index (the ref starts the value).
  * recent (person index only) collects the people with a scan kept, in key order within each day. */
 static int purge_scans(store_txn *t, int table, int64_t cutoff, int person_in_key,
@@ -272,8 +248,6 @@ static int purge_scans(store_txn *t, int table, int64_t cutoff, int person_in_ke
             continue;
         }
         int held = store_held(t, person);
-        if (held == 0)
-            held = carried(t, store_get32_(kp + at_off + 8), store_get64_(kp + at_off + 12));
         if (held < 0) {
             out = held;
             break;
