@@ -88,7 +88,8 @@ int crdt_sealed_open_event(crdt_event *ev, msgpack_unpacked *scratch, uint8_t *i
     if (rc) return rc;
     rc = crdt_event_decode(ev, scratch, inner, len);
     if (rc == TV_OK &&
-        !(ev->known && (ev->type == CRDT_EV_CASE_STATUS || ev->type == CRDT_EV_EXPOSURE)))
+        !(ev->known && (ev->type == CRDT_EV_CASE_STATUS || ev->type == CRDT_EV_EXPOSURE ||
+                        ev->type == CRDT_EV_REVEAL || ev->type == CRDT_EV_HOLD)))
         rc = TV_EDECODE;
     if (rc) {
         memset(ev, 0, sizeof *ev);

@@ -1,5 +1,6 @@
-/* Sealed health events (PROTOCOL.md §2.11): a case status or an exposure window encrypted
- * for one audience, so that it flows down every log without telling anyone else anything.
+/* Sealed health events (PROTOCOL.md §2.11): a case status, an exposure window, a reveal's
+ * audit or a hold encrypted for one audience, so that it flows down every log without telling
+ * anyone else anything.
  *
  * An audience is named by its 32-byte key K_a: the province's pseudonym key for the health
  * nodes, or a commune's pseudonym key for that commune. From K_a come the tag every copy
@@ -39,8 +40,8 @@ int crdt_sealed_open(uint8_t *inner, size_t *len, const crdt_sealed_event *s,
 
 /* Opens s as crdt_sealed_open does and decodes the inner event into *ev, which borrows from
  * inner (the caller's buffer of CRDT_SEALED_INNER_BYTES_MAX bytes). The inner event must be
- * a valid case_status or exposure. Returns 0, TV_EINVAL, TV_ESIG or TV_EDECODE (opened, but
- * not a valid inner event). */
+ * a valid case_status, exposure, reveal or hold. Returns 0, TV_EINVAL, TV_ESIG or TV_EDECODE
+ * (opened, but not a valid inner event). */
 int crdt_sealed_open_event(crdt_event *ev, msgpack_unpacked *scratch, uint8_t *inner,
                            const crdt_sealed_event *s, const uint8_t k[CRDT_SEALED_KEY_BYTES],
                            const uint8_t author[TV_NODE_ID_BYTES])

@@ -29,7 +29,7 @@ static const char person_help[] =
     "                  address). Only a node of the health authority can: the details\n"
     "                  are sealed to its key. Each reveal is recorded in this node's log\n"
     "                  (who, when, whose, why) before anything is shown, and travels\n"
-    "                  like any other event: see 'truyvet audit'.\n"
+    "                  sealed so that only health nodes read it: see 'truyvet audit'.\n"
     "  --reason TEXT   why the details are needed (required with --reveal)\n"
     "  --json          print one JSON object\n";
 

@@ -2,6 +2,7 @@
  * period, the purge of what is older, and the health authority's holds on people. */
 #include "crdt/error.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/retention.h"
 #include "node/timefmt.h"
 
@@ -44,7 +45,10 @@ static const char hold_help[] =
     "\n"
     "Keeps a person's records past the retention period while a case is investigated.\n"
     "Only a node whose certificate carries the health flag may place or lift a hold; each\n"
-    "is an event of its log (who, when, why) that every node holds.\n"
+    "is an event of its log (who, when, why) sealed so that only health nodes read it.\n"
+    "Each commune that recorded the person is told, sealed to it alone and in its own\n"
+    "pseudonyms, that they are held (not why), so that its purge keeps their records;\n"
+    "`hold list` at a commune lists what it was told.\n"
     "\n"
     "  --payload TEXT  what the person's card QR holds, or a phone or ID number\n"
     "  --ref HEX       the person's pseudonym (32 hex digits, as `trace` shows it)\n"
@@ -274,6 +278,9 @@ static int hold_set(tv_cli *cli, int argc, char **argv, uint8_t action)
         } else {
             rc = tv_cli_fail(cli, rc, "nothing was recorded");
         }
+    } else if ((rc = tv_downflow_run(&n, tv_wall_ms(), NULL))) {
+        /* the hold stands at the health nodes; the communes are told at the next pass */
+        rc = tv_cli_fail(cli, rc, "the hold is recorded, but its notices to the communes are not");
     } else {
         char ref[2 * TV_PERSON_REF_BYTES + 1];
         sodium_bin2hex(ref, sizeof ref, h.person, TV_PERSON_REF_BYTES);
@@ -331,10 +338,27 @@ static int hold_list(tv_cli *cli, int argc, char **argv)
     store_txn *t;
     tv_json j;
     tv_json_init(&j, stdout);
+    tv_opened o = {0};
     if ((rc = store_read_begin(n.st, &t)) == 0) {
-        rc = store_holds_foreach(t, hold_row, json ? &j : NULL);
+        if (tv_node_opens_health(&n)) {
+            rc = store_holds_foreach(t, hold_row, json ? &j : NULL);
+        } else if ((rc = tv_opened_load(&n, t, &o)) == 0) {
+            /* a commune's hold notices, opened in memory: the latest of each person's */
+            for (size_t i = 0; rc == 0 && i < o.nholds; i++) {
+                const tv_hold_notice *x = &o.holds[i];
+                if (i + 1 < o.nholds &&
+                    memcmp(x->person, o.holds[i + 1].person, TV_PERSON_REF_BYTES) == 0)
+                    continue;
+                store_hold h = {.hlc = x->hlc, .held = x->held};
+                memcpy(h.person, x->person, TV_PERSON_REF_BYTES);
+                memcpy(h.origin, x->origin, TV_NODE_ID_BYTES);
+                rc = hold_row(&h, json ? &j : NULL);
+                sodium_memzero(&h, sizeof h);
+            }
+        }
         store_read_end(t);
     }
+    tv_opened_release(&o);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot read the holds") : TV_EXIT_OK;
 }

@@ -126,7 +126,19 @@ typedef struct item {
     crdt_case cs;       /* unit points into unit[] */
     char unit[TV_UNIT_CODE_MAX + 1];
     crdt_exposure x;
+    crdt_hold h; /* a hold notice: its reason is HOLD_NOTICE_REASON */
 } item;
+
+/* A commune is told that a person is held, not why: the reason stays with the health
+ * audience's hold. */
+#define HOLD_NOTICE_REASON "hold"
+
+/* A hold in force, or lifted, looked at by the pass. */
+typedef struct hold_at {
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    uint8_t action;
+} hold_at;
 
 typedef struct pass {
     tv_node *n;
@@ -135,7 +147,8 @@ typedef struct pass {
     item *items;
     size_t nitems;
     int full;
-    tv_case cs; /* the person being looked at */
+    tv_case cs;   /* the person being looked at */
+    hold_at hold; /* the hold being told */
 } pass;
 
 /* What was sent to an audience, as the sent table names it. */
@@ -258,6 +271,44 @@ static int pass_person(const uint8_t *ref, void *arg)
     return p->cs.has_window ? exposures(p, ref) : TV_OK;
 }
 
+/* A hold notice to commune unit, in its pseudonym space: the hold's action and its time. */
+static int commune_hold(const char *unit, const uint8_t ref[TV_PERSON_REF_BYTES], void *arg)
+{
+    pass *p = arg;
+    item it;
+    memset(&it, 0, sizeof it);
+    int rc = tv_node_commune_key(p->n, unit, it.key);
+    if (rc) return rc == TV_ENOTFOUND ? TV_OK : rc;
+    it.type = CRDT_EV_HOLD;
+    it.inner_hlc = p->hold.hlc; /* the commune orders a person's holds by it */
+    memcpy(it.h.person, ref, TV_PERSON_REF_BYTES);
+    it.h.reason.p = HOLD_NOTICE_REASON;
+    it.h.reason.n = (uint32_t)strlen(HOLD_NOTICE_REASON);
+    it.h.action = p->hold.action;
+    uint8_t what[TV_PERSON_REF_BYTES + 8 + TV_NODE_ID_BYTES + 1];
+    memcpy(what, ref, TV_PERSON_REF_BYTES);
+    for (int i = 0; i < 8; i++)
+        what[TV_PERSON_REF_BYTES + i] = (uint8_t)(p->hold.hlc >> (56 - 8 * i));
+    memcpy(what + TV_PERSON_REF_BYTES + 8, p->hold.origin, TV_NODE_ID_BYTES);
+    what[sizeof what - 1] = p->hold.action;
+    digest_of(it.digest, 3, it.key, what, sizeof what);
+    rc = item_add(p, &it);
+    sodium_memzero(it.key, sizeof it.key);
+    return rc;
+}
+
+/* Each hold this node placed or lifted, told to the communes that recorded the person
+ * (any time: a held person's records are kept however old). */
+static int pass_hold(const store_hold *h, void *arg)
+{
+    pass *p = arg;
+    if (p->full || memcmp(h->origin, p->n->id.pk, TV_NODE_ID_BYTES) != 0) return TV_OK;
+    p->hold.hlc = h->hlc;
+    memcpy(p->hold.origin, h->origin, TV_NODE_ID_BYTES);
+    p->hold.action = h->held ? CRDT_HOLD_PLACE : CRDT_HOLD_LIFT;
+    return tv_person_communes(p->t, h->person, 0, p->now_ms + 86400000, commune_hold, p);
+}
+
 static int sent_put(store_txn *t, void *arg)
 {
     pass *p = arg;
@@ -279,13 +330,14 @@ int tv_downflow_run(tv_node *n, int64_t now_ms, uint64_t *sent)
         p.full = 0;
         if ((rc = store_read_begin(n->st, &p.t))) break;
         rc = tv_cases_each_person(p.t, pass_person, &p);
+        if (rc == TV_OK) rc = store_holds_foreach(p.t, pass_hold, &p);
         store_read_end(p.t);
         for (size_t i = 0; rc == TV_OK && i < p.nitems; i++) {
             const item *it = &p.items[i];
-            rc = tv_node_add_sealed(n, it->key, it->type,
-                                    it->type == CRDT_EV_CASE_STATUS ? (const void *)&it->cs
-                                                                    : (const void *)&it->x,
-                                    it->inner_hlc, NULL);
+            const void *inner = it->type == CRDT_EV_CASE_STATUS ? (const void *)&it->cs
+                                : it->type == CRDT_EV_HOLD      ? (const void *)&it->h
+                                                                : (const void *)&it->x;
+            rc = tv_node_add_sealed(n, it->key, it->type, inner, it->inner_hlc, NULL);
         }
         uint64_t seq;
         if (rc == TV_OK && p.nitems) rc = tv_node_commit_with(n, sent_put, &p, &seq);
@@ -302,7 +354,7 @@ int tv_downflow_run(tv_node *n, int64_t now_ms, uint64_t *sent)
 typedef struct open_ctx {
     const uint8_t *key;
     tv_opened *o;
-    size_t cap_cases, cap_exp;
+    size_t cap_cases, cap_exp, cap_holds;
 } open_ctx;
 
 static int grow(void **p, size_t *cap, size_t n, size_t size)
@@ -353,7 +405,16 @@ static int open_row(const store_sealed *s, void *arg)
             sc->at_ms = ev.u.cstatus.at_ms;
             memcpy(sc->unit, ev.u.cstatus.unit.p, ev.u.cstatus.unit.n);
         }
-    } else {
+    } else if (ev.type == CRDT_EV_HOLD) {
+        rc = grow((void **)&o->holds, &c->cap_holds, o->nholds, sizeof *o->holds);
+        if (rc == TV_OK) {
+            tv_hold_notice *h = &o->holds[o->nholds++];
+            memcpy(h->person, ev.u.hold.person, TV_PERSON_REF_BYTES);
+            h->hlc = ev.hlc;
+            memcpy(h->origin, s->origin, TV_NODE_ID_BYTES);
+            h->held = ev.u.hold.action == CRDT_HOLD_PLACE;
+        }
+    } else if (ev.type == CRDT_EV_EXPOSURE) {
         rc = grow((void **)&o->exposures, &c->cap_exp, o->nexposures, sizeof *o->exposures);
         if (rc == TV_OK) {
             tv_exposure *x = &o->exposures[o->nexposures++];
@@ -387,10 +448,33 @@ static int exposure_cmp(const void *a, const void *b)
     return x->to_ms < y->to_ms ? -1 : x->to_ms > y->to_ms;
 }
 
+static int hold_cmp(const void *a, const void *b)
+{
+    const tv_hold_notice *x = a, *y = b;
+    int c = memcmp(x->person, y->person, TV_PERSON_REF_BYTES);
+    if (c) return c;
+    if (x->hlc != y->hlc) return x->hlc < y->hlc ? -1 : 1;
+    return memcmp(x->origin, y->origin, TV_NODE_ID_BYTES);
+}
+
+size_t tv_opened_held(const tv_opened *o, uint8_t (*out)[TV_PERSON_REF_BYTES])
+{
+    size_t k = 0;
+    for (size_t i = 0; i < o->nholds; i++) {
+        /* the last of a person's notices, by (hlc, origin), is the one in force */
+        if (i + 1 < o->nholds &&
+            memcmp(o->holds[i].person, o->holds[i + 1].person, TV_PERSON_REF_BYTES) == 0)
+            continue;
+        if (o->holds[i].held) memcpy(out[k++], o->holds[i].person, TV_PERSON_REF_BYTES);
+    }
+    return k;
+}
+
 void tv_opened_release(tv_opened *o)
 {
     if (o->cases) sodium_free(o->cases);
     if (o->exposures) sodium_free(o->exposures);
+    if (o->holds) sodium_free(o->holds);
     memset(o, 0, sizeof *o);
 }
 
@@ -419,6 +503,7 @@ int tv_opened_load(tv_node *n, store_txn *t, tv_opened *o)
     }
     if (o->ncases) qsort(o->cases, o->ncases, sizeof *o->cases, case_cmp);
     if (o->nexposures) qsort(o->exposures, o->nexposures, sizeof *o->exposures, exposure_cmp);
+    if (o->nholds) qsort(o->holds, o->nholds, sizeof *o->holds, hold_cmp);
     o->sealed_seen = held;
     o->loaded = 1;
     return TV_OK;

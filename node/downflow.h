@@ -8,8 +8,12 @@
  * sealed_sent table), so the pass can run whenever something may have changed -- a status
  * set, batches received, a daemon's tick -- and sends each thing once.
  *
+ * It also tells each commune that recorded a person it holds (PROTOCOL.md §2.13) that the
+ * person is held, or no longer, in the commune's pseudonym space.
+ *
  * A node that is not a health node opens, in memory only, the sealed events of its own
- * commune: what its gate shows and `alerts` lists. Nothing opened is written anywhere. */
+ * commune: what its gate shows, `alerts` lists and its purge keeps (the people held).
+ * Nothing opened is written anywhere. */
 #ifndef TV_NODE_DOWNFLOW_H
 #define TV_NODE_DOWNFLOW_H
 
@@ -55,12 +59,23 @@ typedef struct tv_exposure {
     uint64_t hlc; /* when it was sealed */
 } tv_exposure;
 
+/* A hold notice opened from a commune's sealed events: a person of the commune's records
+ * (in its pseudonym space) held, or the hold lifted, at hlc by origin. */
+typedef struct tv_hold_notice {
+    uint8_t person[TV_PERSON_REF_BYTES];
+    uint64_t hlc;
+    uint8_t origin[TV_NODE_ID_BYTES];
+    int held;
+} tv_hold_notice;
+
 /* What a commune holds sealed for itself, opened in memory (wiped by tv_opened_release). */
 typedef struct tv_opened {
     store_case *cases; /* by person, then (hlc, origin) */
     size_t ncases;
     tv_exposure *exposures; /* by venue, then from, then to */
     size_t nexposures;
+    tv_hold_notice *holds; /* by person, then (hlc, origin) */
+    size_t nholds;
     uint64_t sealed_seen; /* sealed events held when loaded (a reload is due when it grows) */
     int loaded;
 } tv_opened;
@@ -71,6 +86,9 @@ typedef struct tv_opened {
  * holds sealed events and is locked), TV_ENOMEM or a store error. */
 int tv_opened_load(tv_node *n, store_txn *t, tv_opened *o);
 void tv_opened_release(tv_opened *o);
+/* The people held now by o's hold notices (each person's latest notice, by (hlc, origin),
+ * places a hold), into out (room for o->nholds refs). Returns how many. */
+size_t tv_opened_held(const tv_opened *o, uint8_t (*out)[TV_PERSON_REF_BYTES]);
 /* The case of person ref (in this commune's pseudonym space) from o, as tv_case_get gives
  * it. Returns 0 or TV_ENOTFOUND. */
 int tv_opened_case(const tv_opened *o, const uint8_t ref[TV_PERSON_REF_BYTES], tv_case *out);

@@ -782,11 +782,6 @@ int tv_node_add_person(tv_node *n, const crdt_person *p, uint64_t *hlc_out)
     return add_event(n, CRDT_EV_PERSON, p, hlc_out);
 }
 
-int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out)
-{
-    return add_event(n, CRDT_EV_REVEAL, r, hlc_out);
-}
-
 /* Whether this node's certificate lets it author an event about unit: health statuses
  * (health), or a unit event. Peers judge the event by it, and one they refuse would hold
  * up the rest of the log behind it. Returns 0, TV_EPERM (not enrolled, or no health flag),
@@ -809,13 +804,35 @@ static int cert_allows(tv_node *n, crdt_text unit, int health)
     return rc;
 }
 
+/* Whether this node's certificate has the health flag: 0, TV_EPERM (not enrolled, or no
+ * health flag) or a store error. */
+static int health_only(tv_node *n)
+{
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    crdt_cert *own = malloc(sizeof *own);
+    if (!own) rc = TV_ENOMEM;
+    if (rc == 0) rc = store_cert_get(t, n->id.pk, own, NULL, NULL);
+    if (rc == TV_ENOTFOUND || (rc == 0 && !(own->flags & CRDT_CERT_F_HEALTH))) rc = TV_EPERM;
+    free(own);
+    store_read_end(t);
+    return rc;
+}
+
 int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint32_t type,
                        const void *inner, uint64_t inner_hlc, uint64_t *hlc_out)
 {
-    if (type != CRDT_EV_CASE_STATUS && type != CRDT_EV_EXPOSURE) return TV_EINVAL;
+    if (type != CRDT_EV_CASE_STATUS && type != CRDT_EV_EXPOSURE && type != CRDT_EV_REVEAL &&
+        type != CRDT_EV_HOLD)
+        return TV_EINVAL;
     int rc = TV_OK;
     crdt_text own = {n->unit, (uint32_t)strlen(n->unit)};
-    rc = cert_allows(n, type == CRDT_EV_CASE_STATUS ? ((const crdt_case *)inner)->unit : own, 1);
+    if (type == CRDT_EV_REVEAL || type == CRDT_EV_HOLD)
+        rc = health_only(n);
+    else
+        rc =
+            cert_allows(n, type == CRDT_EV_CASE_STATUS ? ((const crdt_case *)inner)->unit : own, 1);
     if (rc) return rc;
     if (!open_builder(n)) return TV_ELIMIT;
     uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
@@ -824,8 +841,20 @@ int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     uint64_t ih = inner_hlc ? inner_hlc : hlc;
-    rc = type == CRDT_EV_CASE_STATUS ? crdt_event_pack_case(&pk, ih, inner)
-                                     : crdt_event_pack_exposure(&pk, ih, inner);
+    switch (type) {
+    case CRDT_EV_CASE_STATUS:
+        rc = crdt_event_pack_case(&pk, ih, inner);
+        break;
+    case CRDT_EV_EXPOSURE:
+        rc = crdt_event_pack_exposure(&pk, ih, inner);
+        break;
+    case CRDT_EV_REVEAL:
+        rc = crdt_event_pack_reveal(&pk, ih, inner);
+        break;
+    default:
+        rc = crdt_event_pack_hold(&pk, ih, inner);
+        break;
+    }
     uint8_t nonce[CRDT_SEALED_NONCE_BYTES], box[CRDT_SEALED_BOX_BYTES_MAX];
     crdt_sealed_event se;
     randombytes_buf(nonce, sizeof nonce);
@@ -908,18 +937,35 @@ int tv_node_add_checkpoint(tv_node *n, const crdt_checkpoint *c)
     return add_event(n, CRDT_EV_CHECKPOINT, c, NULL);
 }
 
+int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out)
+{
+    int rc = health_only(n);
+    if (rc) return rc;
+    uint8_t kp[TV_TRACING_KEY_BYTES];
+    if ((rc = tv_node_province_key(n, kp)) == TV_OK)
+        rc = tv_node_add_sealed(n, kp, CRDT_EV_REVEAL, r, 0, hlc_out);
+    sodium_memzero(kp, sizeof kp);
+    return rc == TV_ENOTFOUND ? TV_EPERM : rc;
+}
+
 int tv_node_add_hold(tv_node *n, const crdt_hold *h, uint64_t *hlc_out)
 {
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
+    int rc = health_only(n);
     if (rc) return rc;
-    crdt_cert *own = malloc(sizeof *own);
-    if (!own) rc = TV_ENOMEM;
-    if (rc == 0) rc = store_cert_get(t, n->id.pk, own, NULL, NULL);
-    if (rc == TV_ENOTFOUND || (rc == 0 && !(own->flags & CRDT_CERT_F_HEALTH))) rc = TV_EPERM;
-    free(own);
+    /* the health audience holds the person under the province ref: a commune's ref (a
+     * health commune's own) is mapped to it */
+    crdt_hold ph = *h;
+    store_txn *t;
+    if ((rc = store_read_begin(n->st, &t))) return rc;
+    uint8_t pref[TV_PERSON_REF_BYTES];
+    if (store_pmap_get(t, h->person, pref, NULL, NULL) == 1)
+        memcpy(ph.person, pref, TV_PERSON_REF_BYTES);
     store_read_end(t);
-    return rc ? rc : add_event(n, CRDT_EV_HOLD, h, hlc_out);
+    uint8_t kp[TV_TRACING_KEY_BYTES];
+    if ((rc = tv_node_province_key(n, kp)) == TV_OK)
+        rc = tv_node_add_sealed(n, kp, CRDT_EV_HOLD, &ph, 0, hlc_out);
+    sodium_memzero(kp, sizeof kp);
+    return rc == TV_ENOTFOUND ? TV_EPERM : rc;
 }
 
 /* Checks that this node may issue c now (see tv_node_add_cert). */

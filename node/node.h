@@ -137,6 +137,9 @@ int tv_node_add_venue(tv_node *n, const crdt_venue_upsert *v, uint64_t *hlc_out)
 int tv_node_add_controller(tv_node *n, uint32_t type, const crdt_controller *c, uint64_t *hlc_out);
 int tv_node_add_reminder(tv_node *n, const crdt_reminder *r, uint64_t *hlc_out);
 int tv_node_add_person(tv_node *n, const crdt_person *p, uint64_t *hlc_out);
+/* The audit of a full view, sealed for the health audience (K_p, PROTOCOL.md §2.7): only
+ * a node with the health flag and the province key may (TV_EPERM otherwise; TV_ELOCKED
+ * while its secrets are locked), else as tv_node_add_sealed. */
 int tv_node_add_reveal(tv_node *n, const crdt_reveal *r, uint64_t *hlc_out);
 /* Health events: only a node whose certificate has the health flag and covers the unit may
  * author them (TV_EPERM: no health flag or not enrolled; TV_ESCOPE: the unit is outside
@@ -169,9 +172,11 @@ int tv_node_add_retention(tv_node *n, const crdt_retention *r, uint64_t *hlc_out
 /* Adds a checkpoint's base (the first event of the group: TV_EINVAL otherwise) or a copy
  * (retention.h, tv_node_checkpoint, writes them). */
 int tv_node_add_checkpoint(tv_node *n, const crdt_checkpoint *c);
-/* Places a person under hold, or lifts it: only a node with the health flag may (TV_EPERM
- * otherwise), else as add_event. The hold names the person's pseudonym in clear; this is
- * the one place a hold event is written, so that it can be sealed to its audience. */
+/* Places a person under hold, or lifts it, sealed for the health audience (K_p) under the
+ * province ref (h->person, or the province ref the pseudonym map gives it): only a node
+ * with the health flag and the province key may (TV_EPERM otherwise; TV_ELOCKED while
+ * locked), else as tv_node_add_sealed. The notices to the communes that recorded the
+ * person are tv_downflow_run's (PROTOCOL.md §2.13). */
 int tv_node_add_hold(tv_node *n, const crdt_hold *h, uint64_t *hlc_out);
 
 /* Adds a certificate issued by this node (bytes as crdt_cert_sign made them) to the

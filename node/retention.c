@@ -2,9 +2,11 @@
 #include "node/retention.h"
 
 #include "crdt/error.h"
+#include "node/downflow.h"
 #include "node/resync.h"
 
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,6 +99,28 @@ out:
 
 /* --- purge ----------------------------------------------------------------------------- */
 
+/* A commune learns who is held from its hold notices (PROTOCOL.md §2.13), opened with its
+ * K_c in memory and handed to the store for this purge and checkpoint only. A health node
+ * holds the holds view itself. Returns 0, TV_ELOCKED (notices held and the secrets locked:
+ * a purge then could remove a held person's records) or an error. */
+static int held_load(tv_node *n)
+{
+    if (tv_node_opens_health(n)) return TV_OK;
+    tv_opened o = {0};
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    rc = tv_opened_load(n, t, &o);
+    store_read_end(t);
+    uint8_t(*refs)[TV_PERSON_REF_BYTES] = NULL;
+    if (rc == TV_OK && o.nholds && !(refs = sodium_allocarray(o.nholds, TV_PERSON_REF_BYTES)))
+        rc = TV_ENOMEM;
+    if (rc == TV_OK) rc = store_held_extra_set(n->st, refs, refs ? tv_opened_held(&o, refs) : 0);
+    if (refs) sodium_free(refs);
+    tv_opened_release(&o);
+    return rc;
+}
+
 int tv_node_purge(tv_node *n, int64_t now_ms, int checkpoint, int compact, tv_purge_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -105,10 +129,13 @@ int tv_node_purge(tv_node *n, int64_t now_ms, int checkpoint, int compact, tv_pu
     int rc = store_size_get(n->st, &sz);
     if (rc) return rc;
     out->bytes_before = out->bytes_after = sz.file_bytes;
-    if ((rc = store_write(n->st, purge_fn, &c))) return rc;
-    if (checkpoint && (rc = tv_node_checkpoint(n, now_ms, checkpoint > 1, &out->cp)) &&
-        rc != TV_ERESTORED)
-        return rc;
+    if ((rc = held_load(n))) return rc;
+    rc = store_write(n->st, purge_fn, &c);
+    if (rc == TV_OK && checkpoint &&
+        (rc = tv_node_checkpoint(n, now_ms, checkpoint > 1, &out->cp)) == TV_ERESTORED)
+        rc = TV_OK;
+    (void)store_held_extra_set(n->st, NULL, 0);
+    if (rc) return rc;
     if (!compact) return TV_OK;
     char dir[PATH_MAX], file[PATH_MAX + 32];
     if ((size_t)snprintf(dir, sizeof dir, "%s/store", n->dir) >= sizeof dir) return TV_EINVAL;

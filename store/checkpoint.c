@@ -6,6 +6,7 @@
 #include "crdt/hlc.h"
 #include "store/internal.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,20 @@ static int in_force(walk_ctx *w, const crdt_event *ev, uint64_t seq)
         rc = store_hold_get(w->t, ev->u.hold.person, &h);
         if (rc) return rc == TV_ENOTFOUND ? 0 : rc;
         return h.held && h.hlc == ev->hlc && memcmp(h.origin, w->self, TV_NODE_ID_BYTES) == 0;
+    case CRDT_EV_SEALED: { /* the health audience's reveal or hold: as that event; the
+                            * rest (statuses, notices, exposures): kept */
+        uint8_t inner[CRDT_SEALED_INNER_BYTES_MAX];
+        msgpack_unpacked scratch;
+        msgpack_unpacked_init(&scratch);
+        crdt_event in;
+        rc = 1;
+        if (store_sealed_open_health_(w->t, ev, w->self, &in, &scratch, inner) &&
+            (in.type == CRDT_EV_REVEAL || in.type == CRDT_EV_HOLD))
+            rc = in_force(w, &in, seq);
+        msgpack_unpacked_destroy(&scratch);
+        sodium_memzero(inner, sizeof inner);
+        return rc;
+    }
     default: /* venues, controllers, reminders, certificates, revocations, units, risks,
               * retention: few, small, and the state every node needs */
         return 1;

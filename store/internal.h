@@ -67,6 +67,10 @@ struct store {
     uint8_t inert[CRDT_BATCH_EVENTS_MAX + 1]; /* per event: kept as bytes only (trust.c) */
     /* the health audience's key (store_sealed_key_set), in locked memory; NULL: none */
     uint8_t *health_key;
+    /* people held by what the node opened in memory (store_held_extra_set), sorted; a
+     * commune's held refs, never stored */
+    uint8_t (*held_extra)[TV_PERSON_REF_BYTES];
+    size_t nheld_extra;
     /* a batch's events as they apply: a checkpoint's copy stands for the event it carries
      * (copied[i] set, seq[i] the seq it names); reused like events */
     crdt_event *eff;
@@ -205,6 +209,12 @@ int store_unit_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[T
 int store_sealed_apply_(store_txn *t, const crdt_event *ev, const uint8_t origin[TV_NODE_ID_BYTES],
                         uint32_t origin_no, uint64_t seq, int own, int copy);
 /* Deletes the index row store_sealed_apply_ made for ev at seq (a dropped batch's). */
+/* Opens ev, a sealed event of origin, when it is the health audience's and the store holds
+ * its key: 1 with the inner event in *in (borrowing from scratch and inner, of
+ * CRDT_SEALED_INNER_BYTES_MAX bytes, which the caller wipes), else 0. */
+int store_sealed_open_health_(store_txn *t, const crdt_event *ev,
+                              const uint8_t origin[TV_NODE_ID_BYTES], crdt_event *in,
+                              msgpack_unpacked *scratch, uint8_t *inner);
 int store_sealed_unindex_(store_txn *t, const crdt_event *ev, uint32_t origin_no, uint64_t seq);
 /* Applies a case_status or risk_level event (health.c); other types: 0. copy: a
  * checkpoint's copy (a case row already held is left alone, and none is counted). */

@@ -17,7 +17,8 @@ int store_own_check_(store_txn *t, const uint8_t *self, const crdt_event *evs, u
     rc = TV_OK;
     for (uint32_t i = 0; i < n && rc == TV_OK; i++) {
         if (!evs[i].known) continue; /* a newer node's event: not judged, as anyone's */
-        if (evs[i].type == CRDT_EV_CASE_STATUS || evs[i].type == CRDT_EV_EXPOSURE) {
+        if (evs[i].type == CRDT_EV_CASE_STATUS || evs[i].type == CRDT_EV_EXPOSURE ||
+            evs[i].type == CRDT_EV_REVEAL || evs[i].type == CRDT_EV_HOLD) {
             *rule = STORE_RULE_S2; /* plain, it would tell every node: refused as anyone's */
             return TV_ESCOPE;
         }

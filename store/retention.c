@@ -10,6 +10,7 @@
 #include "crdt/hlc.h"
 #include "store/internal.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,12 +114,42 @@ int store_hold_get(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], stor
     return rc ? rc : hold_decode(&k, &v, h);
 }
 
-int store_held(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES])
+static int ref_cmp(const void *a, const void *b);
+
+int store_held_extra_set(store *s, const uint8_t (*refs)[TV_PERSON_REF_BYTES], size_t n)
+{
+    if (s->held_extra) sodium_free(s->held_extra); /* wipes it */
+    s->held_extra = NULL;
+    s->nheld_extra = 0;
+    if (n == 0) return TV_OK;
+    if (!(s->held_extra = sodium_allocarray(n, TV_PERSON_REF_BYTES))) return TV_ENOMEM;
+    memcpy(s->held_extra, refs, n * TV_PERSON_REF_BYTES);
+    qsort(s->held_extra, n, TV_PERSON_REF_BYTES, ref_cmp);
+    s->nheld_extra = n;
+    return TV_OK;
+}
+
+static int held_here(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES])
 {
     store_hold h;
     int rc = store_hold_get(t, person, &h);
     if (rc == TV_ENOTFOUND) return 0;
     return rc ? rc : h.held;
+}
+
+int store_held(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES])
+{
+    const store *s = t->s;
+    if (s->nheld_extra &&
+        bsearch(person, s->held_extra, s->nheld_extra, TV_PERSON_REF_BYTES, ref_cmp))
+        return 1;
+    int rc = held_here(t, person);
+    if (rc) return rc;
+    /* a commune's ref (a person record, its scans in a log) held under its province ref */
+    uint8_t pref[TV_PERSON_REF_BYTES];
+    rc = store_pmap_get(t, person, pref, NULL, NULL);
+    if (rc == 1) return held_here(t, pref);
+    return rc == TV_ENOTFOUND ? 0 : rc;
 }
 
 typedef struct hold_each {
@@ -187,9 +218,9 @@ static int del_next(MDB_cursor *cur, MDB_val *k, MDB_val *v)
 }
 
 /* Deletes the rows of a scan index whose scan is older than cutoff, but those of held
- * people. person_in_key: the person index (the ref follows the day in the key), else the
- * venue index (the ref starts the value). recent (person index only) collects the people
- * with a scan kept, in key order within each day. */
+ * people. person_in_key: the person
+ * index (the ref follows the day in the key), else the venue index (the ref starts the value).
+ * recent (person index only) collects the people with a scan kept, in key order within each day. */
 static int purge_scans(store_txn *t, int table, int64_t cutoff, int person_in_key,
                        uint64_t *removed, ref_set *recent)
 {

@@ -2,9 +2,9 @@
  * tag only -- tag, HLC, origin number, seq: nothing of what they say -- so a node that holds
  * an audience's key can find its own among the rest and open them when it needs them, in
  * memory. A node given the health audience's key (a health node) opens the health
- * audience's case statuses as it applies them and keeps them in the cases view, as every
- * node kept case statuses before they were sealed. And a health node remembers what it has
- * sealed for each audience, so that nothing is sent twice. */
+ * audience's case statuses, reveals and holds as it applies them and keeps them in the
+ * cases, reveals and holds views, as every node kept them before they were sealed. And a health
+ * node remembers what it has sealed for each audience, so that nothing is sent twice. */
 #include "crdt/sealed.h"
 #include "crdt/error.h"
 #include "store/internal.h"
@@ -41,9 +41,20 @@ static int open_health(store_txn *t, const crdt_event *ev, const uint8_t *origin
     msgpack_unpacked_init(&scratch);
     crdt_event in;
     int rc = crdt_sealed_open_event(&in, &scratch, inner, &ev->u.sealed, t->s->health_key, origin);
-    /* a status dated after the event that carries it would escape the bound on a clock
-     * ahead (C1) and outrank every later status for good */
-    if (rc || in.type != CRDT_EV_CASE_STATUS || in.hlc > ev->hlc) {
+    /* an inner event dated after the event that carries it would escape the bound on a
+     * clock ahead (C1) and outrank every later one for good */
+    if (rc == TV_OK && in.hlc > ev->hlc) {
+        rc = TV_OK;
+        goto done;
+    }
+    if (rc == TV_OK && (in.type == CRDT_EV_REVEAL || in.type == CRDT_EV_HOLD)) {
+        /* the audit of a full view, a hold: its author has the health flag (S2 on the
+         * sealed event), as S1 asked of them when they were plain */
+        rc = in.type == CRDT_EV_REVEAL ? store_people_apply_(t, &in, origin, 0, copy)
+                                       : store_retention_apply_(t, &in, origin);
+        goto done;
+    }
+    if (rc || in.type != CRDT_EV_CASE_STATUS) {
         rc = TV_OK;
         goto done;
     }
@@ -66,6 +77,18 @@ done:
     msgpack_unpacked_destroy(&scratch);
     sodium_memzero(inner, sizeof inner);
     return rc;
+}
+
+int store_sealed_open_health_(store_txn *t, const crdt_event *ev,
+                              const uint8_t origin[TV_NODE_ID_BYTES], crdt_event *in,
+                              msgpack_unpacked *scratch, uint8_t *inner)
+{
+    if (!t->s->health_key) return 0;
+    uint8_t tag[CRDT_SEALED_TAG_BYTES];
+    crdt_sealed_tag(tag, t->s->health_key);
+    if (memcmp(tag, ev->u.sealed.tag, sizeof tag) != 0) return 0;
+    return crdt_sealed_open_event(in, scratch, inner, &ev->u.sealed, t->s->health_key, origin) ==
+           TV_OK;
 }
 
 static void sealed_key(uint8_t k[SEALED_KEY_BYTES], const crdt_event *ev, uint32_t origin_no,

@@ -117,6 +117,7 @@ void store_close(store *s)
     if (s->env) mdb_env_close(s->env); /* NULL after a failed compaction */
     store_cert_memo_free_(s);
     store_sealed_key_set(s, NULL);
+    (void)store_held_extra_set(s, NULL, 0);
     free(s->apply_scratch);
     free(s->events);
     free(s->eff);

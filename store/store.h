@@ -175,7 +175,7 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
     "T7: every certificate from the origin up to the root is held, unrevoked, unexpired"
 #define STORE_RULE_S1 "S1: every event lies within its origin's scope"
 #define STORE_RULE_S2                                                                              \
-    "S2: a case status travels sealed, and only a health node seals (an exposure: inside only)"
+    "S2: statuses, reveals and holds travel sealed, only a health node seals (exposures inside)"
 #define STORE_RULE_V1 "V1: a venue is registered only by the node its id is derived from"
 #define STORE_RULE_V2 "V2: an event about a venue names the venue's registered unit, in scope"
 #define STORE_RULE_V3 "V3: an event about a venue waits for the venue's registration"
@@ -593,8 +593,15 @@ typedef struct store_hold {
 } store_hold;
 /* Returns 0, TV_ENOTFOUND (never held) or a store error. */
 int store_hold_get(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES], store_hold *h);
-/* 1 when person is held now, 0 when not, or a store error (< 0). */
+/* 1 when person is held now, 0 when not, or a store error (< 0): by the holds view (at a
+ * health node, under the person's ref or the province ref the pseudonym map gives it), or
+ * by the refs given to store_held_extra_set. */
 int store_held(store_txn *t, const uint8_t person[TV_PERSON_REF_BYTES]);
+/* Sets the people held by what the caller opened in memory (a commune's hold notices,
+ * PROTOCOL.md §2.13), for the purges and checkpoints that follow, until set again; n = 0
+ * clears. The refs are copied to locked memory, wiped when cleared and never stored.
+ * Returns 0 or TV_ENOMEM. */
+int store_held_extra_set(store *s, const uint8_t (*refs)[TV_PERSON_REF_BYTES], size_t n);
 typedef int (*store_hold_fn)(const store_hold *h, void *ctx);
 /* Every person ever held (placed or lifted), in ref order. */
 int store_holds_foreach(store_txn *t, store_hold_fn fn, void *ctx);

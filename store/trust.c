@@ -633,6 +633,8 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
         return crdt_cert_covers(oc, ev->u.person.unit.p, ev->u.person.unit.n) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_CASE_STATUS:
     case CRDT_EV_EXPOSURE:
+    case CRDT_EV_REVEAL: /* it names the person to every node holding the log */
+    case CRDT_EV_HOLD:
         *rule = STORE_RULE_S2; /* only ever inside a sealed event */
         return TV_ESCOPE;
     case CRDT_EV_SEALED:
@@ -650,12 +652,6 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
         /* only a health node holds K_p, and grants only within its health scope */
         return crdt_cert_health_covers(oc, ev->u.grant.unit.p, ev->u.grant.unit.n) ? TV_OK
                                                                                    : TV_ESCOPE;
-    case CRDT_EV_REVEAL:
-        /* only a node that can read sealed details shows them, and says so */
-        return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
-    case CRDT_EV_HOLD:
-        /* the health authority keeps records past retention while it investigates */
-        return (oc->flags & CRDT_CERT_F_HEALTH) ? TV_OK : TV_ESCOPE;
     case CRDT_EV_RETENTION:
         *rule = STORE_RULE_R1;
         return memcmp(oc->subject, root, TV_NODE_ID_BYTES) == 0 ? TV_OK : TV_ESCOPE;

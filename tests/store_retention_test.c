@@ -4,6 +4,7 @@
  * out of the data file. */
 #include "crdt/error.h"
 #include "crdt/hlc.h"
+#include "crdt/sealed.h"
 #include "store/store.h"
 #include "test_util.h"
 
@@ -68,6 +69,9 @@ static int trust_fn(store_txn *t, void *arg)
     return install(t, &c);
 }
 
+/* The health audience's key of these tests (a province's pseudonym key, K_p). */
+static const uint8_t health_key[CRDT_SEALED_KEY_BYTES] = {0x5a, 0x5a, 0x5a, 1, 2, 3};
+
 static store *open_trusted(char **dir)
 {
     test_identity(&root, 0xee);
@@ -76,6 +80,7 @@ static store *open_trusted(char **dir)
     store *s;
     assert_int_equal(store_open(&s, *dir, NULL), 0);
     assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    store_sealed_key_set(s, health_key); /* the store of a health node */
     return s;
 }
 
@@ -145,12 +150,51 @@ static int log_retention(one_log *l, uint32_t days)
     return log_end(l);
 }
 
-static int log_hold(one_log *l, const uint8_t *person, uint8_t action, int64_t ms)
+/* Packs a reveal or a hold into the batch, sealed for the health audience (PROTOCOL.md
+ * §2.7, §2.13); plain: in clear, as they travelled before. */
+static void pack_health(one_log *l, uint32_t type, const void *ev, int plain)
+{
+    const uint64_t hlc = log_next_hlc(l);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_packer *to = plain ? &l->b.pk : &pk;
+    assert_int_equal(type == CRDT_EV_HOLD ? crdt_event_pack_hold(to, hlc, ev)
+                                          : crdt_event_pack_reveal(to, hlc, ev),
+                     0);
+    if (!plain) {
+        uint8_t nonce[CRDT_SEALED_NONCE_BYTES] = {(uint8_t)l->seq, (uint8_t)hlc, 7};
+        uint8_t box[CRDT_SEALED_BOX_BYTES_MAX];
+        crdt_sealed_event se;
+        assert_int_equal(crdt_sealed_seal(&se, box, (const uint8_t *)sb.data, sb.size, health_key,
+                                          l->id->pk, nonce),
+                         0);
+        assert_int_equal(crdt_event_pack_sealed(&l->b.pk, hlc, &se), 0);
+    }
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static int log_hold_as(one_log *l, const uint8_t *person, uint8_t action, int64_t ms, int plain)
 {
     log_begin(l, ms);
     crdt_hold h = {.reason = {"điều tra ca F0", 16}, .action = action};
     memcpy(h.person, person, TV_PERSON_REF_BYTES);
-    assert_int_equal(crdt_event_pack_hold(&l->b.pk, log_next_hlc(l), &h), 0);
+    pack_health(l, CRDT_EV_HOLD, &h, plain);
+    return log_end(l);
+}
+
+static int log_hold(one_log *l, const uint8_t *person, uint8_t action, int64_t ms)
+{
+    return log_hold_as(l, person, action, ms, 0);
+}
+
+static int log_reveal_as(one_log *l, const uint8_t *person, int64_t ms, int plain)
+{
+    log_begin(l, ms);
+    crdt_reveal rv = {.reason = {"F1", 2}};
+    memcpy(rv.person, person, TV_PERSON_REF_BYTES);
+    pack_health(l, CRDT_EV_REVEAL, &rv, plain);
     return log_end(l);
 }
 
@@ -163,6 +207,16 @@ static uint32_t retention_days(store *s, int *set)
     store_read_end(t);
     if (set) *set = r.set;
     return r.days;
+}
+
+typedef struct pmap_ctx {
+    const uint8_t *ref, *pref;
+} pmap_ctx;
+
+static int pmap_fn(store_txn *t, void *arg)
+{
+    const pmap_ctx *m = arg;
+    return store_pmap_put(t, m->ref, m->pref, "22333", 1);
 }
 
 static int held(store *s, const uint8_t *person)
@@ -199,13 +253,98 @@ static void test_only_root_sets_retention(void **state)
 
     const uint8_t person[TV_PERSON_REF_BYTES] = {9, 9, 9};
     assert_int_equal(log_hold(&lc, person, CRDT_HOLD_PLACE, T0), TV_ESCOPE);
-    assert_string_equal(lc.rule, STORE_RULE_S1);
+    assert_string_equal(lc.rule, STORE_RULE_S2); /* only a health node seals */
     assert_int_equal(held(s, person), 0);
     assert_int_equal(log_hold(&lr, person, CRDT_HOLD_PLACE, T0), 0);
     assert_int_equal(held(s, person), 1);
     assert_int_equal(log_hold(&lr, person, CRDT_HOLD_LIFT, T0 + DAY_MS), 0);
     assert_int_equal(held(s, person), 0);
     free(lc.last);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+static int reveals(store *s);
+
+/* S2: a reveal or a hold in clear names the person to every node that holds the log; it is
+ * refused, even from the root, and leaves no trace. Sealed for the health audience, the
+ * health node indexes them as before, and a commune's ref mapped to the province ref is
+ * held with it. */
+static void test_reveal_hold_sealed(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lr = {.s = s, .id = &root};
+    const uint8_t person[TV_PERSON_REF_BYTES] = {4, 4, 4}, local[TV_PERSON_REF_BYTES] = {5, 5};
+
+    assert_int_equal(log_hold_as(&lr, person, CRDT_HOLD_PLACE, T0, 1), TV_ESCOPE);
+    assert_string_equal(lr.rule, STORE_RULE_S2);
+    assert_int_equal(log_reveal_as(&lr, person, T0, 1), TV_ESCOPE);
+    assert_string_equal(lr.rule, STORE_RULE_S2);
+    assert_int_equal(lr.seq, 0);
+    assert_int_equal(held(s, person), 0);
+    assert_int_equal(reveals(s), 0);
+
+    assert_int_equal(log_hold(&lr, person, CRDT_HOLD_PLACE, T0), 0);
+    assert_int_equal(log_reveal_as(&lr, person, T0 + 1, 0), 0);
+    assert_int_equal(lr.seq, 2);
+    assert_int_equal(held(s, person), 1);
+    assert_int_equal(held(s, local), 0);
+    assert_int_equal(reveals(s), 1);
+    /* a commune's ref of the person, mapped to the province ref: held too */
+    pmap_ctx m = {.ref = local, .pref = person};
+    assert_int_equal(store_write(s, pmap_fn, &m), 0);
+    assert_int_equal(held(s, local), 1);
+    /* a commune's own notices, opened in memory: held while they are set */
+    const uint8_t other[1][TV_PERSON_REF_BYTES] = {{6, 6}};
+    assert_int_equal(held(s, other[0]), 0);
+    assert_int_equal(store_held_extra_set(s, other, 1), 0);
+    assert_int_equal(held(s, other[0]), 1);
+    assert_int_equal(store_held_extra_set(s, NULL, 0), 0);
+    assert_int_equal(held(s, other[0]), 0);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+typedef struct plan_ctx {
+    const uint8_t *self;
+    int64_t cutoff;
+    store_checkpoint_plan p;
+} plan_ctx;
+
+static int plan_fn(store_txn *t, void *arg)
+{
+    plan_ctx *c = arg;
+    return store_checkpoint_plan_make(t, c->self, c->cutoff, &c->p);
+}
+
+/* A health node's checkpoint judges its sealed reveals and holds as the events they carry:
+ * a reveal older than the cutoff goes unless its person is held; an old hold stays while
+ * it is the standing one and holds. */
+static void test_checkpoint_sealed_reveal_hold(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lr = {.s = s, .id = &root};
+    const uint8_t kept[TV_PERSON_REF_BYTES] = {3, 3}, gone[TV_PERSON_REF_BYTES] = {1, 1};
+    assert_int_equal(log_reveal_as(&lr, gone, T0, 0), 0);               /* 1: goes */
+    assert_int_equal(log_reveal_as(&lr, kept, T0 + 1, 0), 0);           /* 2: held */
+    assert_int_equal(log_hold(&lr, kept, CRDT_HOLD_PLACE, T0 + 2), 0);  /* 3: holds */
+    assert_int_equal(log_hold(&lr, gone, CRDT_HOLD_PLACE, T0 + 3), 0);  /* 4: lifted */
+    assert_int_equal(log_hold(&lr, gone, CRDT_HOLD_LIFT, T0 + 4), 0);   /* 5: old */
+    assert_int_equal(log_reveal_as(&lr, gone, T0 + 30 * DAY_MS, 0), 0); /* 6: recent */
+    plan_ctx c = {.self = root.pk, .cutoff = T0 + 28 * DAY_MS};
+    assert_int_equal(store_write(s, plan_fn, &c), 0);
+    assert_int_equal(c.p.upto, 6);
+    assert_int_equal(c.p.n, 3);
+    assert_int_equal(c.p.copies[0].seq, 2);
+    assert_int_equal(c.p.copies[1].seq, 3);
+    assert_int_equal(c.p.copies[2].seq, 6);
+    store_checkpoint_plan_release(&c.p);
     free(lr.last);
     store_close(s);
     test_rmdir(dir);
@@ -359,13 +498,8 @@ static void test_purge(void **state)
     commune_scan(&lc, venue, kept, T0 + 2000, 1);
     commune_scan(&lc, venue, back, T0 + 40 * DAY_MS, 0); /* seen again, 40 days later */
     /* the root shows two people in full (T0 + 1 day), and holds one */
-    for (int i = 0; i < 2; i++) {
-        log_begin(&lr, T0 + DAY_MS + i);
-        crdt_reveal rv = {.reason = {"F1", 2}};
-        memcpy(rv.person, i ? kept : gone, TV_PERSON_REF_BYTES);
-        assert_int_equal(crdt_event_pack_reveal(&lr.b.pk, log_next_hlc(&lr), &rv), 0);
-        assert_int_equal(log_end(&lr), 0);
-    }
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(log_reveal_as(&lr, i ? kept : gone, T0 + DAY_MS + i, 0), 0);
     assert_int_equal(log_hold(&lr, kept, CRDT_HOLD_PLACE, T0 + 2 * DAY_MS), 0);
     const int32_t day0 = crdt_day_vn(T0);
     store_agg before = agg(s, day0);
@@ -772,6 +906,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_only_root_sets_retention),
         cmocka_unit_test(test_retention_range),
+        cmocka_unit_test(test_reveal_hold_sealed),
+        cmocka_unit_test(test_checkpoint_sealed_reveal_hold),
         cmocka_unit_test(test_purge),
         cmocka_unit_test(test_purge_mapped),
         cmocka_unit_test(test_compact_removes_deleted_bytes),

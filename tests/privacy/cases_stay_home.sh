@@ -6,7 +6,10 @@
 # pseudonym or their pseudonym in A's space, nor their masked number, and A's commands
 # list no status of them. A still learns what it needs: `alerts` lists the window the case
 # who visited spent at A's venue (and nothing at the other commune's), and A's gate shows
-# that case red.
+# that case red. The province then shows one of the others in full and holds her, one
+# more and A's visitor: those reveals and holds travel sealed to the health nodes, so A's files
+# hold nothing of them either, and A is told only of its visitor's hold, in its own
+# pseudonym.
 #
 # Usage: bash tests/privacy/cases_stay_home.sh /path/to/truyvet
 set -euo pipefail
@@ -144,5 +147,47 @@ printf '%s\n' "$VISITOR" 0901000001 "${AWAY[0]}" | "$TV" -d "$A" station --venue
 [[ $(sed -n 1p "$W/gate") == *"ĐỎ (red)" ]] || fail "the visitor's line: $(cat "$W/gate")"
 [[ $(sed -n 2p "$W/gate") != *"("* ]] || fail "a colour for a contact: $(cat "$W/gate")"
 [[ $(sed -n 3p "$W/gate") != *"("* ]] || fail "a colour for a case from away: $(cat "$W/gate")"
+
+check "the province reveals and holds people who never came to A, and holds A's visitor"
+run "$TV" -d "$P" person show --person "${AWAY[1]}" --reveal --reason "điều tra ca F0 số 7"
+expect_ok "a reveal at the province"
+for who in "${AWAY[1]}" "$NEVER" "$VISITOR"; do
+    run "$TV" -d "$P" hold add --payload "$who" --reason "điều tra ổ dịch chợ Xóm Mới"
+    expect_ok "hold add $who"
+done
+run "$TV" -d "$P" audit --json
+read -r p0 _ < <(refs "${AWAY[1]}")
+grep -q "$p0" "$W/out" || fail "the province's audit does not show the reveal: $OUT"
+run "$TV" -d "$P" hold list --json
+[[ $(grep -c '"held":true' "$W/out") -eq 3 ]] || fail "the province's holds: $OUT"
+ship "$P" "$A"
+ship "$P" "$B"
+ship "$A" "$P"
+ship "$P" "$A"
+
+check "A's files hold no pseudonym of the people revealed or held elsewhere, nor why"
+for who in "${AWAY[1]}" "$NEVER"; do # (the gate has just scanned AWAY[0] at A)
+    read -r pw aw < <(refs "$who")
+    if f=$(holds "$A" "$pw"); then fail "$f holds the province-wide pseudonym of $who"; fi
+    if f=$(holds "$A" "$aw"); then fail "$f holds A's pseudonym of $who"; fi
+done
+for why in "điều tra ca F0 số 7" "điều tra ổ dịch chợ Xóm Mới"; do
+    if grep -rlaF -- "$why" "$A" >/dev/null; then fail "A's files hold the reason '$why'"; fi
+done
+"$TV" -d "$A" log --json >"$W/alog" || fail "log at A"
+grep -q '"type":"reveal"\|"type":"hold"' "$W/alog" && fail "A's log holds a plain reveal or hold"
+run "$TV" -d "$A" audit --json
+expect_ok "audit at A"
+[[ -z $OUT ]] || fail "A lists reveals: $OUT"
+
+check "A is told, in its own pseudonyms, that its visitor is held, and no one else"
+run "$TV" -d "$A" hold list --json
+expect_ok "hold list at A"
+[[ $(grep -c . "$W/out") -eq 1 && $(json_get person <"$W/out") == "$av" &&
+    $(json_get held <"$W/out") == true && $(json_get reason <"$W/out") == "" ]] ||
+    fail "A's holds: $OUT"
+run "$TV" -d "$B" hold list --json
+expect_ok "hold list at B"
+[[ $(grep -c '"held":true' "$W/out") -eq 2 ]] || fail "B's holds (its visitor and a case from its market): $OUT"
 
 echo "privacy_cases_stay_home: all checks passed"
