@@ -554,15 +554,6 @@ static int pmap_count(const uint8_t *ref, const char *unit, void *arg)
     return 0;
 }
 
-typedef struct pmap_ctx {
-    const uint8_t *ref, *pref;
-} pmap_ctx;
-
-static int pmap_fn(store_txn *t, void *arg)
-{
-    pmap_ctx *c = arg;
-    return store_pmap_put(t, c->ref, c->pref, "22333", 1);
-}
 
 static int mapped(store *s, const uint8_t *ref)
 {
