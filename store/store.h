@@ -180,6 +180,7 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
 #define STORE_RULE_V2 "V2: an event about a venue names the venue's registered unit, in scope"
 #define STORE_RULE_V3 "V3: an event about a venue waits for the venue's registration"
 #define STORE_RULE_R1 "R1: only the root sets the retention period"
+#define STORE_RULE_R2 "R2: a checkpoint carries every event of the dropped log that is in force"
 #define STORE_RULE_C1 "C1: a batch written over an hour ahead of our clock waits for its time"
 
 /* A time that every certificate is valid at (store_chain_check without expiry). */
