@@ -430,13 +430,13 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     if (!skip &&
         (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0))
         return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
-    if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
     /* a node takes a checkpoint of its own log past what it holds only while it is brought
      * back from a parent after a restore (resync.h): it wrote none that it does not hold */
     if (own && skip && !store_restored_(t)) {
         r->rule = STORE_RULE_R2;
         return TV_ECHAIN;
     }
+    if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
     /* R2: what is held here of a dropped prefix and in force comes back in the copies */
     uint64_t upto = base ? evs[0].u.checkpoint.upto : 0;
     if (!base && known && (rc = store_base_get(t, b.h.origin, &upto, NULL)) && rc != TV_ENOTFOUND)
