@@ -111,11 +111,18 @@ province_alive "the sync"
 "$TV" -d "$L" status >"$W/status.out" 2>&1 || fail "status at the lagging district"
 grep -qF "FORK      origin $IDC" "$W/status.out" || later_fail "status does not show the fork"
 
-check "the commune's own store takes no checkpoint of its log that it did not write"
+check "the commune's own store takes no checkpoint of its log that it did not write (even one carrying every scan)"
 run "$TV" -d "$C" bundle import "$W/forged"
 expect_refused 1 "the forged checkpoint at the commune"
 refusal_named "$W/err" "$IDC" "$FSEQ-$FEND" "R2:" "the commune's refusal"
 [[ $(today_at "$C") == 2 ]] || later_fail "the commune shows $(today_at "$C") visits of today, not 2"
+GSEQ=$(forge "$T" checkpoint --skip 500 --drop-since 2099-01-01T00:00:00+07:00 --out-file "$W/forged2")
+grep -q " 0 scans left out" "$W/forge.err" || fail "the second forgery: $(cat "$W/forge.err")"
+GEND=$((GSEQ + $(sed -n 's/.*: \([0-9]*\) copies.*/\1/p' "$W/forge.err")))
+run "$TV" -d "$C" bundle import "$W/forged2"
+expect_refused 1 "a forged checkpoint carrying every scan, at the commune"
+refusal_named "$W/err" "$IDC" "$GSEQ-$GEND" "R2:" "the commune's refusal of the second forgery"
+[[ $(held "$C" "$IDC") == "$CSEQ" ]] || later_fail "the commune's log moved: $(held "$C" "$IDC")"
 
 check "the commune's own checkpoint: a lagging district and a new node take it"
 run "$TV" -d "$C" purge --json
