@@ -918,28 +918,32 @@ static void test_checkpoint_r2(void **state)
     free(thief.last);
     store_close(s);
     test_rmdir(dir);
-    /* the same, when the next batch carries b's scan on: the batch holding it goes then */
-    s = holding(&dir, &bs, 3);
-    one_log hon = lc;
-    hon.s = s;
-    hon.last = NULL;
+    /* the same, when the next batch carries b's scan on: the batch holding it goes then; at
+     * a receiver, and in the commune's own store (its own checkpoint over two batches) */
     pad[CRDT_BATCH_EVENTS_MAX - 2] = copies[1]; /* b's record, seq 4 */
     pad_seqs[CRDT_BATCH_EVENTS_MAX - 2] = 4;
-    log_checkpoint(&hon, now + 1000, pad_seqs, pad, CRDT_BATCH_EVENTS_MAX - 1, 0);
-    assert_int_equal(log_end(&hon), 0);
-    assert_int_equal(scans_of(s, b), 1);
-    assert_int_equal(counter(s, 0), 2); /* the checkpoint's batch, and the one waiting */
-    log_begin(&hon, now + 1000);
-    crdt_checkpoint c5 = {
-        .copy = 1, .event = copies[2].raw, .event_len = copies[2].raw_len, .seq = seqs[2]};
-    assert_int_equal(crdt_event_pack_checkpoint(&hon.b.pk, log_next_hlc(&hon), &c5), 0);
-    assert_int_equal(log_end(&hon), 0);
-    assert_int_equal(scans_of(s, b), 1); /* now from its copy */
-    assert_int_equal(counter(s, 0), 2);  /* the two batches of the checkpoint, nothing else */
-    assert_int_equal(frozen(s, commune.pk), 0);
-    free(hon.last);
-    store_close(s);
-    test_rmdir(dir);
+    for (int own = 0; own < 2; own++) {
+        s = holding(&dir, &bs, 3);
+        if (own) assert_int_equal(store_write(s, self_fn, commune.pk), 0);
+        one_log hon = lc;
+        hon.s = s;
+        hon.last = NULL;
+        log_checkpoint(&hon, now + 1000, pad_seqs, pad, CRDT_BATCH_EVENTS_MAX - 1, 0);
+        assert_int_equal(log_end(&hon), 0);
+        assert_int_equal(scans_of(s, b), 1);
+        assert_int_equal(counter(s, 0), 2); /* the checkpoint's batch, and the one waiting */
+        log_begin(&hon, now + 1000);
+        crdt_checkpoint c5 = {
+            .copy = 1, .event = copies[2].raw, .event_len = copies[2].raw_len, .seq = seqs[2]};
+        assert_int_equal(crdt_event_pack_checkpoint(&hon.b.pk, log_next_hlc(&hon), &c5), 0);
+        assert_int_equal(log_end(&hon), 0);
+        assert_int_equal(scans_of(s, b), 1); /* now from its copy */
+        assert_int_equal(counter(s, 0), 2);  /* the two batches of the checkpoint, nothing else */
+        assert_int_equal(frozen(s, commune.pk), 0);
+        free(hon.last);
+        store_close(s);
+        test_rmdir(dir);
+    }
 
     /* the commune's own store takes no checkpoint of its log past what it holds */
     dir2 = test_tmpdir();
@@ -972,6 +976,7 @@ static void test_checkpoint_r2(void **state)
     test_rmdir(dir2);
 
     /* brought back after a restore, it takes its own checkpoint from a parent */
+    one_log hon;
     dir2 = test_tmpdir();
     assert_int_equal(store_open(&s, dir2, NULL), 0);
     assert_int_equal(store_write(s, trust_fn, NULL), 0);
