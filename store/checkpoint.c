@@ -318,6 +318,44 @@ int store_r2_check_(store_txn *t, const crdt_batch *b, uint32_t origin_no, uint6
     return rc;
 }
 
+int store_checkpoints_waiting(store_txn *t, store_ckpt_wait_fn fn, void *ctx)
+{
+    MDB_cursor *bases;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_BASES], &bases);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(bases, &k, &v, MDB_FIRST); rc == 0 && out == 0;
+         rc = mdb_cursor_get(bases, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != TV_NODE_ID_BYTES || v.mv_size != BASE_BYTES) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        const uint64_t upto = store_get64_(v.mv_data);
+        MDB_val fv;
+        if ((out = store_get_(t, T_FRONTIER, k.mv_data, TV_NODE_ID_BYTES, &fv))) break;
+        if (fv.mv_size != FRONTIER_BYTES) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        const uint32_t no = store_get32_((const uint8_t *)fv.mv_data + 24 + TV_HASH_BYTES);
+        MDB_cursor *cur;
+        MDB_val bk, bv;
+        int held = held_below(t, no, upto, &cur, &bk, &bv);
+        if (held < 0) {
+            out = held;
+            break;
+        }
+        if (!held) continue;
+        const uint64_t first = store_get64_((const uint8_t *)bk.mv_data + 4);
+        mdb_cursor_close(cur);
+        out = fn(k.mv_data, upto, first, ctx);
+    }
+    mdb_cursor_close(bases);
+    if (out) return out == TV_ENOTFOUND ? TV_ECORRUPT : out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
 int store_restored_(store_txn *t)
 {
     uint8_t v[8];

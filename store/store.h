@@ -265,6 +265,12 @@ int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_
  * 0, or TV_ENOTFOUND (*upto = 0) when the log was never truncated here. */
 int store_base_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t *upto,
                    uint8_t hash[TV_HASH_BYTES]);
+/* Each origin whose checkpoint (up to upto) waits here for copies of events held of the
+ * prefix it drops (rule R2, PROTOCOL.md §3.4): held batches of the prefix, the first at
+ * held_seq, are kept until the checkpoint's next batches carry them or end without them. */
+typedef int (*store_ckpt_wait_fn)(const uint8_t origin[TV_NODE_ID_BYTES], uint64_t upto,
+                                  uint64_t held_seq, void *ctx);
+int store_checkpoints_waiting(store_txn *t, store_ckpt_wait_fn fn, void *ctx);
 
 /* What a checkpoint of node self's own log would carry (PROTOCOL.md §3.4), read in t: the
  * whole log up to its frontier (upto, hash) is dropped but for copies of the events still

@@ -785,6 +785,24 @@ static int has_base(store *s, const uint8_t *origin)
     return rc == 0;
 }
 
+static int count_wait(const uint8_t *origin, uint64_t upto, uint64_t held_seq, void *arg)
+{
+    (void)origin, (void)upto, (void)held_seq;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* How many checkpoints wait for their copies (R2) at s. */
+static int waiting(store *s)
+{
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_checkpoints_waiting(t, count_wait, &n), 0);
+    store_read_end(t);
+    return n;
+}
+
 static int self_fn(store_txn *t, void *arg)
 {
     return store_meta_put(t, "node_id", arg, TV_NODE_ID_BYTES);
@@ -932,6 +950,7 @@ static void test_checkpoint_r2(void **state)
         assert_int_equal(log_end(&hon), 0);
         assert_int_equal(scans_of(s, b), 1);
         assert_int_equal(counter(s, 0), 2); /* the checkpoint's batch, and the one waiting */
+        assert_int_equal(waiting(s), 1);
         log_begin(&hon, now + 1000);
         crdt_checkpoint c5 = {
             .copy = 1, .event = copies[2].raw, .event_len = copies[2].raw_len, .seq = seqs[2]};
@@ -939,6 +958,7 @@ static void test_checkpoint_r2(void **state)
         assert_int_equal(log_end(&hon), 0);
         assert_int_equal(scans_of(s, b), 1); /* now from its copy */
         assert_int_equal(counter(s, 0), 2);  /* the two batches of the checkpoint, nothing else */
+        assert_int_equal(waiting(s), 0);
         assert_int_equal(frozen(s, commune.pk), 0);
         free(hon.last);
         store_close(s);
