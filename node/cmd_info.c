@@ -27,6 +27,8 @@ static const char status_help[] =
     "each such origin with its evidence batches and whether it is frozen. \"resync\" says\n"
     "whether this node's store was restored or copied and waits for a sync before it may\n"
     "record (\"required\", \"since\"), with the lines of DIR/resync.log (\"log\").\n"
+    "\"checkpoints_waiting\" lists each origin whose checkpoint (up to \"upto\") has not yet\n"
+    "carried the events held here from \"held_seq\" on (rule R2): they are kept meanwhile.\n"
     "\"pseudonym_key\" is the kind of key the node computes person pseudonyms with: \"local\"\n"
     "(not enrolled, or a commune waiting for its key), \"commune\", \"province\" (a health\n"
     "node) or \"none\" (a district without the health flag).\n";
@@ -265,6 +267,30 @@ static int status_resync(store_txn *t, const char *dir, tv_json *j)
     return rc;
 }
 
+/* Checkpoints whose copies have not all come yet (R2): batches of their prefix are kept. */
+static int status_ckpt_wait(const uint8_t *origin, uint64_t upto, uint64_t held_seq, void *arg)
+{
+    tv_json *j = arg;
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(hex, origin, TV_NODE_ID_BYTES);
+    if (j) {
+        tv_json_object_begin(j);
+        tv_json_key(j, "origin");
+        tv_json_string(j, hex);
+        tv_json_key(j, "upto");
+        tv_json_u64(j, upto);
+        tv_json_key(j, "held_seq");
+        tv_json_u64(j, held_seq);
+        tv_json_object_end(j);
+    } else {
+        printf("CHECKPOINT origin %s: its checkpoint up to seq %" PRIu64
+               " has not carried events held here from seq %" PRIu64
+               " yet; they are kept until it does (rule R2)\n",
+               hex, upto, held_seq);
+    }
+    return 0;
+}
+
 /* Parked batches: lawful, waiting for a venue's registration or for their time. */
 static int status_parked(const store_parked *p, void *arg)
 {
@@ -414,6 +440,10 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         tv_json_array_begin(&j);
         if (!rc) rc = store_parked_foreach(t, status_parked, &j);
         tv_json_array_end(&j);
+        tv_json_key(&j, "checkpoints_waiting");
+        tv_json_array_begin(&j);
+        if (!rc) rc = store_checkpoints_waiting(t, status_ckpt_wait, &j);
+        tv_json_array_end(&j);
         if (!rc) rc = status_retention(t, &j);
         tv_json_key(&j, "store");
         tv_json_object_begin(&j);
@@ -456,6 +486,7 @@ int tv_cmd_status(tv_cli *cli, int argc, char **argv)
         if (!rc) rc = store_fork_origins_foreach(t, status_fork_origin, NULL);
         if (!rc) rc = status_resync(t, cli->dir, NULL);
         if (!rc) rc = store_parked_foreach(t, status_parked, NULL);
+        if (!rc) rc = store_checkpoints_waiting(t, status_ckpt_wait, NULL);
     }
 out:
     free(e);

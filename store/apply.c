@@ -410,6 +410,12 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
         uint64_t dropped;
         if ((rc = store_base_get(t, b.h.origin, &dropped, NULL)) && rc != TV_ENOTFOUND) return rc;
         if (b.h.first_seq <= dropped) { /* dropped here by a checkpoint: never taken again */
+            /* unless the checkpoint's copies have not all come yet (R2): it waits */
+            if (!own && (rc = store_r2_pending_(t, origin_no, dropped)) != 0) {
+                if (rc < 0) return rc;
+                r->rule = STORE_RULE_R2;
+                return TV_EGAP;
+            }
             r->duplicate = 1;
             return TV_OK;
         }
@@ -424,9 +430,27 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     if (!skip &&
         (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0))
         return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
+    /* a node takes a checkpoint of its own log past what it holds only while it is brought
+     * back from a parent after a restore (resync.h): it wrote none that it does not hold */
+    if (own && skip && !store_restored_(t)) {
+        r->rule = STORE_RULE_R2;
+        return TV_ECHAIN;
+    }
     if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
+    /* R2: what is held here of a dropped prefix and in force comes back in the copies */
+    uint64_t upto = base ? evs[0].u.checkpoint.upto : 0;
+    if (!base && known && (rc = store_base_get(t, b.h.origin, &upto, NULL)) && rc != TV_ENOTFOUND)
+        return rc;
+    store_r2 r2;
+    rc = store_r2_check_(t, &b, known ? origin_no : 0, f.seq, upto, base, s->events, n, &r2);
+    if (rc == TV_EFORK) {
+        r->rule = STORE_RULE_R2;
+        return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
+    }
+    if (rc) return rc;
     /* lawful and next in its log, but it waits (§3.3) */
     if (trust == TV_EPARKED) {
+        store_r2_release(&r2);
         r->rule = park_rule;
         return store_park_(t, &b, buf, len, park_rule, wait_venue);
     }
@@ -434,13 +458,16 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     /* From here on only store errors can fail, and they abort the whole transaction. */
     if (!known) {
         store_counts c;
-        if ((rc = store_counts_get(t, &c))) return rc;
-        origin_no = (uint32_t)c.origins + 1;
-        if ((rc = store_count_add_(t, COUNT_ORIGINS, 1))) return rc;
+        if ((rc = store_counts_get(t, &c)) == 0) {
+            origin_no = (uint32_t)c.origins + 1;
+            rc = store_count_add_(t, COUNT_ORIGINS, 1);
+        }
     }
-    if (base && (rc = store_checkpoint_drop_(t, b.h.origin, known ? origin_no : 0,
-                                             evs[0].u.checkpoint.upto, evs[0].u.checkpoint.hash)))
-        return rc;
+    if (rc == 0 && (base || r2.n))
+        rc = store_checkpoint_drop_(t, b.h.origin, known ? origin_no : 0, &r2, base, upto,
+                                    evs[0].u.checkpoint.hash);
+    store_r2_release(&r2);
+    if (rc) return rc;
     uint8_t k[12];
     batch_key(k, origin_no, b.h.first_seq);
     if ((rc = store_put_(t, T_BATCHES, k, sizeof k, buf, len))) return rc;

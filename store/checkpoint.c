@@ -69,49 +69,306 @@ static int unindex_batch(store_txn *t, uint32_t origin_no, const uint8_t *buf, s
     return TV_OK;
 }
 
+/* Unindexes and deletes the held batch of the log numbered origin_no at first_seq. */
+static int drop_batch(store_txn *t, uint32_t origin_no, uint64_t first_seq)
+{
+    uint8_t key[12];
+    store_be32_(key, origin_no);
+    store_be64_(key + 4, first_seq);
+    MDB_val v;
+    int rc = store_get_(t, T_BATCHES, key, sizeof key, &v);
+    if (rc) return rc == TV_ENOTFOUND ? TV_ECORRUPT : rc;
+    /* the batch's bytes outlive the index writes below */
+    uint8_t *copy = malloc(v.mv_size);
+    if (!copy) return TV_ENOMEM;
+    memcpy(copy, v.mv_data, v.mv_size);
+    rc = unindex_batch(t, origin_no, copy, v.mv_size);
+    free(copy);
+    if (rc) return rc;
+    MDB_val k = {sizeof key, key};
+    rc = mdb_del(t->txn, t->s->dbi[T_BATCHES], &k, NULL);
+    return rc ? store_err_(t, rc) : TV_OK;
+}
+
 int store_checkpoint_drop_(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint32_t origin_no,
-                           uint64_t upto, const uint8_t hash[TV_HASH_BYTES])
+                           const store_r2 *r, int base, uint64_t upto,
+                           const uint8_t hash[TV_HASH_BYTES])
 {
     int rc = TV_OK;
-    if (origin_no) {
-        MDB_cursor *cur;
-        if ((rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], &cur))) return store_err_(t, rc);
-        uint8_t key[12];
-        store_be32_(key, origin_no);
-        store_be64_(key + 4, 0);
-        MDB_val k = {sizeof key, key}, v;
-        uint8_t *copy = NULL;
-        int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-        while (mrc == 0 && rc == 0) {
-            if (k.mv_size != 12 || store_get32_(k.mv_data) != origin_no ||
-                store_get64_((const uint8_t *)k.mv_data + 4) > upto)
-                break;
-            /* the batch's bytes outlive the index writes below */
-            uint8_t *c = realloc(copy, v.mv_size);
-            if (!c) {
-                rc = TV_ENOMEM;
-                break;
-            }
-            copy = c;
-            memcpy(copy, v.mv_data, v.mv_size);
-            memcpy(key, k.mv_data, sizeof key);
-            if ((rc = unindex_batch(t, origin_no, copy, v.mv_size))) break;
-            MDB_val at = {sizeof key, key};
-            if ((mrc = mdb_cursor_get(cur, &at, &v, MDB_SET)) == 0 &&
-                (mrc = mdb_cursor_del(cur, 0)) == 0) {
-                k = at;
-                mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-            }
-        }
-        free(copy);
-        mdb_cursor_close(cur);
-        if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
-        if (rc) return rc;
-    }
+    for (size_t i = 0; origin_no && r && i < r->n && rc == 0; i++)
+        rc = drop_batch(t, origin_no, r->drop[i]);
+    if (rc || !base) return rc;
     uint8_t v[BASE_BYTES];
     store_be64_(v, upto);
     memcpy(v + 8, hash, TV_HASH_BYTES);
     return store_put_(t, T_BASES, origin, TV_NODE_ID_BYTES, v, sizeof v);
+}
+
+/* --- R2: what a receiver holds of a dropped prefix, the checkpoint must carry ---------- */
+
+typedef struct r2_copy {
+    uint64_t seq;
+    const uint8_t *ev;
+    size_t len;
+} r2_copy;
+
+typedef struct r2_copies {
+    r2_copy *c;
+    size_t n, cap;
+    uint64_t max_seq; /* the last seq copied so far */
+} r2_copies;
+
+static int copies_add(r2_copies *cs, const crdt_event *ev)
+{
+    if (!(ev->known && ev->type == CRDT_EV_CHECKPOINT && ev->u.checkpoint.copy)) return 0;
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? 2 * cs->cap : 256;
+        r2_copy *c = realloc(cs->c, cap * sizeof *c);
+        if (!c) return TV_ENOMEM;
+        cs->c = c;
+        cs->cap = cap;
+    }
+    cs->c[cs->n++] =
+        (r2_copy){ev->u.checkpoint.seq, ev->u.checkpoint.event, ev->u.checkpoint.event_len};
+    if (ev->u.checkpoint.seq > cs->max_seq) cs->max_seq = ev->u.checkpoint.seq;
+    return 0;
+}
+
+static int copy_cmp(const void *a, const void *b)
+{
+    const r2_copy *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Could the writer's next event have gone into b? A writer opens a new batch only when the
+ * one it fills has CRDT_BATCH_EVENTS_MAX events or no room for the largest copy
+ * (node/node.c open_builder), so a checkpoint's copies go on past a batch only when it is
+ * full; the body's array header only makes this say "full" more often. */
+static int batch_full(const crdt_batch *b)
+{
+    const size_t room = CRDT_BATCH_BYTES_MAX - CRDT_BATCH_HEADER_BYTES_MAX - 256;
+    return b->h.count >= CRDT_BATCH_EVENTS_MAX ||
+           b->body_len + CRDT_EVENT_BYTES_MAX + CRDT_COPY_OVERHEAD_MAX > room;
+}
+
+/* The copies of the checkpoint's batches held already: the log from upto + 1 on. */
+static int copies_held(store_txn *t, uint32_t origin_no, uint64_t upto, uint64_t frontier,
+                       r2_copies *cs, int *ended_out)
+{
+    int rc = TV_OK;
+    for (uint64_t seq = upto + 1; seq <= frontier && rc == 0;) {
+        uint8_t key[12];
+        store_be32_(key, origin_no);
+        store_be64_(key + 4, seq);
+        MDB_val v;
+        if ((rc = store_get_(t, T_BATCHES, key, sizeof key, &v))) break;
+        crdt_batch b;
+        if (crdt_batch_peek(&b, v.mv_data, v.mv_size)) return TV_ECORRUPT;
+        crdt_batch_iter it;
+        crdt_batch_iter_init(&it, &b);
+        crdt_event ev;
+        int more, ended = 0;
+        for (uint32_t i = 0; (more = crdt_batch_iter_next(&it, &ev)) == 1 && rc == 0; i++) {
+            if (ev.known && ev.type == CRDT_EV_CHECKPOINT && ev.u.checkpoint.copy)
+                rc = copies_add(cs, &ev);
+            else if (!(i == 0 && seq == upto + 1)) /* the copies ended: none follows */
+                ended = 1;
+        }
+        crdt_batch_iter_release(&it);
+        if (more < 0) return TV_ECORRUPT;
+        if (ended || !batch_full(&b)) {
+            *ended_out = 1; /* b is the checkpoint's last batch */
+            break;
+        }
+        seq = b.h.first_seq + b.h.count;
+    }
+    return rc == TV_ENOTFOUND ? TV_OK : rc;
+}
+
+static int r2_keep(store_r2 *r, uint64_t first_seq)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 64;
+        uint64_t *d = realloc(r->drop, cap * sizeof *d);
+        if (!d) return TV_ENOMEM;
+        r->drop = d;
+        r->cap = cap;
+    }
+    r->drop[r->n++] = first_seq;
+    return TV_OK;
+}
+
+/* Judges the events of one held batch of the prefix: 0 (each in force is carried), 1 (one
+ * is not carried yet but may be), TV_EFORK (one is not carried), or an error. */
+static int held_batch_r2(const uint8_t *buf, size_t len, uint64_t upto, int64_t cut,
+                         const r2_copies *cs, int ended)
+{
+    crdt_batch b;
+    if (crdt_batch_peek(&b, buf, len)) return TV_ECORRUPT;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    crdt_event ev, inner;
+    msgpack_unpacked scratch;
+    msgpack_unpacked_init(&scratch);
+    int rc, out = 0;
+    for (uint64_t seq = b.h.first_seq; (rc = crdt_batch_iter_next(&it, &ev)) == 1; seq++) {
+        const crdt_event *e = &ev;
+        const uint8_t *raw = ev.raw;
+        size_t raw_len = ev.raw_len;
+        uint64_t at = seq;
+        if (ev.known && ev.type == CRDT_EV_CHECKPOINT && ev.u.checkpoint.copy) {
+            if (crdt_event_copy_open(&ev, &inner, &scratch)) continue; /* verified when stored */
+            e = &inner;
+            raw = ev.u.checkpoint.event;
+            raw_len = ev.u.checkpoint.event_len;
+            at = ev.u.checkpoint.seq;
+        }
+        if (at > upto || !e->known || e->type != CRDT_EV_SCAN || e->u.scan.at_ms < cut) continue;
+        r2_copy key = {.seq = at};
+        const r2_copy *c = cs->n ? bsearch(&key, cs->c, cs->n, sizeof key, copy_cmp) : NULL;
+        if (c && (c->len != raw_len || memcmp(c->ev, raw, raw_len) != 0)) {
+            out = TV_EFORK; /* another event at its seq */
+            break;
+        }
+        if (!c && (ended || at < cs->max_seq)) {
+            out = TV_EFORK; /* left out */
+            break;
+        }
+        if (!c) out = 1;
+    }
+    msgpack_unpacked_destroy(&scratch);
+    crdt_batch_iter_release(&it);
+    return rc < 0 ? TV_ECORRUPT : out;
+}
+
+/* Is a batch held of the log numbered origin_no at or below upto? (*cur is left on it) */
+static int held_below(store_txn *t, uint32_t origin_no, uint64_t upto, MDB_cursor **cur, MDB_val *k,
+                      MDB_val *v)
+{
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_BATCHES], cur);
+    if (rc) return store_err_(t, rc);
+    uint8_t key[12];
+    store_be32_(key, origin_no);
+    store_be64_(key + 4, 0);
+    k->mv_size = sizeof key;
+    k->mv_data = key;
+    rc = mdb_cursor_get(*cur, k, v, MDB_SET_RANGE);
+    if (rc == 0 && k->mv_size == 12 && store_get32_(k->mv_data) == origin_no &&
+        store_get64_((const uint8_t *)k->mv_data + 4) <= upto)
+        return 1;
+    mdb_cursor_close(*cur);
+    *cur = NULL;
+    return rc && rc != MDB_NOTFOUND ? store_err_(t, rc) : 0;
+}
+
+int store_r2_pending_(store_txn *t, uint32_t origin_no, uint64_t upto)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = held_below(t, origin_no, upto, &cur, &k, &v);
+    if (cur) mdb_cursor_close(cur);
+    return rc;
+}
+
+int store_r2_check_(store_txn *t, const crdt_batch *b, uint32_t origin_no, uint64_t frontier,
+                    uint64_t upto, int base, const crdt_event *evs, uint32_t n, store_r2 *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!origin_no || !upto) return TV_OK;
+    /* anything held of the prefix? (a log taken from its base holds nothing of it) */
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = held_below(t, origin_no, upto, &cur, &k, &v);
+    if (rc <= 0) return rc;
+    int mrc = 0;
+
+    store_retention ret;
+    if ((rc = store_retention_get(t, &ret))) {
+        mdb_cursor_close(cur);
+        return rc;
+    }
+    /* in force as of the checkpoint's own time, with a day to spare (clocks, a change of the
+     * period on its way) */
+    const int64_t cut =
+        store_retention_cutoff(&ret, (int64_t)crdt_hlc_ms(b->h.hlc_min)) + INT64_C(86400000);
+    r2_copies cs = {0};
+    int ended = !batch_full(b); /* else the copies may go on in the next batch */
+    if (!base) rc = copies_held(t, origin_no, upto, frontier, &cs, &ended);
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        if (evs[i].known && evs[i].type == CRDT_EV_CHECKPOINT && evs[i].u.checkpoint.copy)
+            rc = copies_add(&cs, &evs[i]);
+        else if (!(base && i == 0))
+            ended = 1; /* the checkpoint's copies end in this batch */
+    }
+    if (rc == 0 && cs.n) qsort(cs.c, cs.n, sizeof *cs.c, copy_cmp);
+    /* the held batches of the prefix, judged before anything is written */
+    for (; rc == 0 && mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 12 || store_get32_(k.mv_data) != origin_no) break;
+        const uint64_t first = store_get64_((const uint8_t *)k.mv_data + 4);
+        if (first > upto) break;
+        int judged = held_batch_r2(v.mv_data, v.mv_size, upto, cut, &cs, ended);
+        if (judged < 0)
+            rc = judged;
+        else if (judged == 0)
+            rc = r2_keep(out, first);
+    }
+    mdb_cursor_close(cur);
+    free(cs.c);
+    if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
+    if (rc) store_r2_release(out);
+    return rc;
+}
+
+int store_checkpoints_waiting(store_txn *t, store_ckpt_wait_fn fn, void *ctx)
+{
+    MDB_cursor *bases;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_BASES], &bases);
+    if (rc) return store_err_(t, rc);
+    MDB_val k, v;
+    int out = TV_OK;
+    for (rc = mdb_cursor_get(bases, &k, &v, MDB_FIRST); rc == 0 && out == 0;
+         rc = mdb_cursor_get(bases, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != TV_NODE_ID_BYTES || v.mv_size != BASE_BYTES) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        const uint64_t upto = store_get64_(v.mv_data);
+        MDB_val fv;
+        if ((out = store_get_(t, T_FRONTIER, k.mv_data, TV_NODE_ID_BYTES, &fv))) break;
+        if (fv.mv_size != FRONTIER_BYTES) {
+            out = TV_ECORRUPT;
+            break;
+        }
+        const uint32_t no = store_get32_((const uint8_t *)fv.mv_data + 24 + TV_HASH_BYTES);
+        MDB_cursor *cur;
+        MDB_val bk, bv;
+        int held = held_below(t, no, upto, &cur, &bk, &bv);
+        if (held < 0) {
+            out = held;
+            break;
+        }
+        if (!held) continue;
+        const uint64_t first = store_get64_((const uint8_t *)bk.mv_data + 4);
+        mdb_cursor_close(cur);
+        out = fn(k.mv_data, upto, first, ctx);
+    }
+    mdb_cursor_close(bases);
+    if (out) return out == TV_ENOTFOUND ? TV_ECORRUPT : out;
+    return rc == MDB_NOTFOUND ? TV_OK : store_err_(t, rc);
+}
+
+int store_restored_(store_txn *t)
+{
+    uint8_t v[8];
+    size_t len;
+    int rc = store_meta_get(t, "resync", v, sizeof v, &len);
+    return rc == TV_OK || rc == TV_ELIMIT;
+}
+
+void store_r2_release(store_r2 *r)
+{
+    free(r->drop);
+    memset(r, 0, sizeof *r);
 }
 
 /* --- what a checkpoint of this node's own log carries over --------------------------- */

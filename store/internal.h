@@ -265,10 +265,35 @@ int store_scan_index_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint
 int store_scan_unindex_(store_txn *t, const crdt_scan *s, uint32_t origin_no, uint64_t seq);
 
 /* --- checkpoints (checkpoint.c) --- */
-/* Drops origin's batches up to upto (origin numbered origin_no; 0: none held) and the scan
- * index rows of their scans, and records (upto, hash) as the base of its log. */
+/* What rule R2 (PROTOCOL.md §3.4) lets go of the batches held of a dropped prefix: the
+ * first seqs of those whose every event in force is carried by a copy of the checkpoint. */
+typedef struct store_r2 {
+    uint64_t *drop;
+    size_t n, cap;
+} store_r2;
+/* Rule R2 for batch b of a log numbered origin_no (held up to frontier) whose prefix up to
+ * upto is dropped (by b's own base when base is set, else by the base held): every scan
+ * of a batch held here up to upto whose device time is within the retention period, less
+ * one day, as of b's HLC, must be one of the checkpoint's copies (the same seq, the same
+ * bytes) -- in b or in a batch of the checkpoint held already (seq upto + 1 on). One not
+ * carried yet waits while the copies may go on (b ends with a copy and the missing seq is
+ * past the last copied one). evs are b's n events as written (copies not opened). Fills
+ * out with the held batches that may go (store_r2_release frees it). Returns 0, TV_EFORK
+ * (R2 broken: an event in force is not carried), or a store error. Writes nothing. */
+int store_r2_check_(store_txn *t, const crdt_batch *b, uint32_t origin_no, uint64_t frontier,
+                    uint64_t upto, int base, const crdt_event *evs, uint32_t n, store_r2 *out);
+void store_r2_release(store_r2 *r);
+/* 1 when a batch of the log numbered origin_no is held at or below upto (a checkpoint up
+ * to upto has not been carried through yet, R2), 0 when none is, or a store error. */
+int store_r2_pending_(store_txn *t, uint32_t origin_no, uint64_t upto);
+/* 1 while the node's store is marked as restored or copied and waits to be brought back
+ * from a parent (meta "resync", node/resync.h), else 0. */
+int store_restored_(store_txn *t);
+/* Drops the held batches r names (origin numbered origin_no) and the scan index rows of
+ * their scans; with base, records (upto, hash) as the base of the origin's log. */
 int store_checkpoint_drop_(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint32_t origin_no,
-                           uint64_t upto, const uint8_t hash[TV_HASH_BYTES]);
+                           const store_r2 *r, int base, uint64_t upto,
+                           const uint8_t hash[TV_HASH_BYTES]);
 
 /* The daily figures as stored, and back (a value of the first layout reads with the
  * later figures zero). Returns 0 or TV_ECORRUPT. */

@@ -180,6 +180,7 @@ int store_batches_foreach(store_txn *t, store_batch_fn fn, void *ctx);
 #define STORE_RULE_V2 "V2: an event about a venue names the venue's registered unit, in scope"
 #define STORE_RULE_V3 "V3: an event about a venue waits for the venue's registration"
 #define STORE_RULE_R1 "R1: only the root sets the retention period"
+#define STORE_RULE_R2 "R2: a checkpoint carries every event of the dropped log that is in force"
 #define STORE_RULE_C1 "C1: a batch written over an hour ahead of our clock waits for its time"
 
 /* A time that every certificate is valid at (store_chain_check without expiry). */
@@ -264,6 +265,12 @@ int store_batch_at(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_
  * 0, or TV_ENOTFOUND (*upto = 0) when the log was never truncated here. */
 int store_base_get(store_txn *t, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t *upto,
                    uint8_t hash[TV_HASH_BYTES]);
+/* Each origin whose checkpoint (up to upto) waits here for copies of events held of the
+ * prefix it drops (rule R2, PROTOCOL.md §3.4): held batches of the prefix, the first at
+ * held_seq, are kept until the checkpoint's next batches carry them or end without them. */
+typedef int (*store_ckpt_wait_fn)(const uint8_t origin[TV_NODE_ID_BYTES], uint64_t upto,
+                                  uint64_t held_seq, void *ctx);
+int store_checkpoints_waiting(store_txn *t, store_ckpt_wait_fn fn, void *ctx);
 
 /* What a checkpoint of node self's own log would carry (PROTOCOL.md §3.4), read in t: the
  * whole log up to its frontier (upto, hash) is dropped but for copies of the events still

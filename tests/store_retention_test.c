@@ -891,6 +891,259 @@ static void test_checkpoint(void **state)
     test_rmdir(dir);
 }
 
+static int frozen(store *s, const uint8_t *origin)
+{
+    store_txn *t;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int f = store_frozen(t, origin);
+    store_read_end(t);
+    return f;
+}
+
+static int has_base(store *s, const uint8_t *origin)
+{
+    store_txn *t;
+    uint64_t upto;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    int rc = store_base_get(t, origin, &upto, NULL);
+    store_read_end(t);
+    return rc == 0;
+}
+
+static int count_wait(const uint8_t *origin, uint64_t upto, uint64_t held_seq, void *arg)
+{
+    (void)origin, (void)upto, (void)held_seq;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* How many checkpoints wait for their copies (R2) at s. */
+static int waiting(store *s)
+{
+    store_txn *t;
+    int n = 0;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_checkpoints_waiting(t, count_wait, &n), 0);
+    store_read_end(t);
+    return n;
+}
+
+static int self_fn(store_txn *t, void *arg)
+{
+    return store_meta_put(t, "node_id", arg, TV_NODE_ID_BYTES);
+}
+
+static int resync_fn(store_txn *t, void *arg)
+{
+    (void)arg;
+    uint8_t v[8] = {0};
+    return store_meta_put(t, "resync", v, sizeof v);
+}
+
+/* A receiver that holds the commune's log 1-5 (test_checkpoint's) in a fresh store. */
+static store *holding(char **dir, const batches *bs, uint32_t upto_batch)
+{
+    *dir = test_tmpdir();
+    store *s;
+    assert_int_equal(store_open(&s, *dir, NULL), 0);
+    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    for (uint32_t i = 0; i < upto_batch; i++)
+        assert_int_equal(apply_to(s, bs->buf[i], bs->len[i], NULL), 0);
+    return s;
+}
+
+/* R2: a checkpoint that leaves out a scan still in force that the receiver holds -- signed
+ * with the origin's key, far past what the receiver holds or at its place -- drops
+ * nothing: it is kept as evidence of a fork and the origin is frozen. One that carries it
+ * is taken, also over two batches; a node takes no checkpoint of its own log past what it
+ * holds unless it is being brought back after a restore. */
+static void test_checkpoint_r2(void **state)
+{
+    (void)state;
+    char *dir, *dir2;
+    store *s = open_trusted(&dir);
+    one_log lc = {.s = s, .id = &commune};
+    batches bs = {0};
+    crdt_venue_upsert v;
+    test_venue_register(&v, commune.pk, 1, "22333", "Chợ Vĩnh Hải");
+    const int64_t now = T0 + 40 * DAY_MS;
+    log_begin(&lc, T0 - DAY_MS);
+    assert_int_equal(crdt_event_pack_venue(&lc.b.pk, log_next_hlc(&lc), &v), 0);
+    assert_int_equal(log_end(&lc), 0);
+    keep(&bs, &lc);
+    const uint8_t a[TV_PERSON_REF_BYTES] = {0xa}, b[TV_PERSON_REF_BYTES] = {0xb};
+    commune_scan(&lc, v.venue, a, T0, 1);
+    keep(&bs, &lc);
+    commune_scan(&lc, v.venue, b, now, 1); /* seq 4, 5: b's scan is in force */
+    keep(&bs, &lc);
+    crdt_event e1[4], e3[4];
+    uint32_t n1, n3;
+    events_of(bs.buf[0], bs.len[0], e1, &n1);
+    events_of(bs.buf[2], bs.len[2], e3, &n3);
+    const crdt_event copies[3] = {e1[0], e3[0], e3[1]};
+    const uint64_t seqs[3] = {1, 4, 5};
+
+    /* a thief's checkpoint far past what is held, with the venue and b's record only */
+    one_log thief = lc;
+    thief.last = NULL;
+    thief.seq = 500;
+    memset(thief.prev, 0x5a, sizeof thief.prev);
+    log_checkpoint(&thief, now + 1000, seqs, copies, 2, 0);
+    assert_int_equal(log_end(&thief), TV_EFORK);
+    assert_string_equal(thief.rule, STORE_RULE_R2);
+    assert_int_equal(scans_of(s, b), 1); /* the held scan stays */
+    assert_int_equal(scans_of(s, a), 1);
+    assert_false(has_base(s, commune.pk));
+    assert_int_equal(frozen(s, commune.pk), 1);
+    /* the commune's next batch is refused as frozen, not taken as held */
+    one_log real = lc;
+    real.last = NULL;
+    log_begin(&real, now + 2000);
+    crdt_scan sc = test_scan(0, now + 2000);
+    memcpy(sc.venue, v.venue, TV_VENUE_ID_BYTES);
+    memcpy(sc.person, b, TV_PERSON_REF_BYTES);
+    assert_int_equal(crdt_event_pack_scan(&real.b.pk, log_next_hlc(&real), &sc), 0);
+    assert_int_equal(log_end(&real), TV_EFROZEN);
+    free(real.last);
+    free(thief.last);
+    store_close(s);
+    test_rmdir(dir);
+
+    /* at the receiver's place: b's scan carried with other bytes (a's scan's) */
+    s = holding(&dir, &bs, 3);
+    thief = lc;
+    thief.s = s;
+    thief.last = NULL;
+    const crdt_event swapped[3] = {e1[0], e3[0], e1[0]};
+    log_checkpoint(&thief, now + 1000, seqs, swapped, 3, 0);
+    assert_int_equal(log_end(&thief), TV_EFORK);
+    assert_string_equal(thief.rule, STORE_RULE_R2);
+    assert_int_equal(scans_of(s, b), 1);
+    assert_int_equal(frozen(s, commune.pk), 1);
+    free(thief.last);
+    store_close(s);
+    test_rmdir(dir);
+
+    /* over two batches: a full first one (1,024 events) may be followed by more copies, so
+     * the batch holding b's scan, not carried yet, waits; a dropped batch not held waits
+     * too; then the copies end without b's scan */
+    static crdt_event pad[CRDT_BATCH_EVENTS_MAX];
+    static uint64_t pad_seqs[CRDT_BATCH_EVENTS_MAX];
+    for (int i = 0; i < CRDT_BATCH_EVENTS_MAX; i++) {
+        pad[i] = e1[0];
+        pad_seqs[i] = 1;
+    }
+    s = holding(&dir, &bs, 3);
+    thief = lc;
+    thief.s = s;
+    thief.last = NULL;
+    thief.seq = 500;
+    memset(thief.prev, 0x5a, sizeof thief.prev);
+    log_checkpoint(&thief, now + 1000, pad_seqs, pad, CRDT_BATCH_EVENTS_MAX - 1, 0);
+    assert_int_equal(log_end(&thief), 0);
+    assert_int_equal(scans_of(s, a), 0); /* its batch is dropped: nothing in force in it */
+    assert_int_equal(scans_of(s, b), 1); /* kept while the copies may go on */
+    real = lc;
+    real.s = s;
+    real.last = NULL;
+    log_begin(&real, now + 2000);
+    assert_int_equal(crdt_event_pack_scan(&real.b.pk, log_next_hlc(&real), &sc), 0);
+    assert_int_equal(log_end(&real), TV_EGAP); /* not taken as held */
+    assert_string_equal(real.rule, STORE_RULE_R2);
+    free(real.last);
+    log_begin(&thief, now + 3000);
+    sc.at_ms = now + 3000;
+    assert_int_equal(crdt_event_pack_scan(&thief.b.pk, log_next_hlc(&thief), &sc), 0);
+    assert_int_equal(log_end(&thief), TV_EFORK);
+    assert_string_equal(thief.rule, STORE_RULE_R2);
+    assert_int_equal(scans_of(s, b), 2); /* the held scan, and the evidence batch's */
+    assert_int_equal(frozen(s, commune.pk), 1);
+    free(thief.last);
+    store_close(s);
+    test_rmdir(dir);
+    /* the same, when the next batch carries b's scan on: the batch holding it goes then; at
+     * a receiver, and in the commune's own store (its own checkpoint over two batches) */
+    pad[CRDT_BATCH_EVENTS_MAX - 2] = copies[1]; /* b's record, seq 4 */
+    pad_seqs[CRDT_BATCH_EVENTS_MAX - 2] = 4;
+    for (int own = 0; own < 2; own++) {
+        s = holding(&dir, &bs, 3);
+        if (own) assert_int_equal(store_write(s, self_fn, commune.pk), 0);
+        one_log hon = lc;
+        hon.s = s;
+        hon.last = NULL;
+        log_checkpoint(&hon, now + 1000, pad_seqs, pad, CRDT_BATCH_EVENTS_MAX - 1, 0);
+        assert_int_equal(log_end(&hon), 0);
+        assert_int_equal(scans_of(s, b), 1);
+        assert_int_equal(counter(s, 0), 2); /* the checkpoint's batch, and the one waiting */
+        assert_int_equal(waiting(s), 1);
+        log_begin(&hon, now + 1000);
+        crdt_checkpoint c5 = {
+            .copy = 1, .event = copies[2].raw, .event_len = copies[2].raw_len, .seq = seqs[2]};
+        assert_int_equal(crdt_event_pack_checkpoint(&hon.b.pk, log_next_hlc(&hon), &c5), 0);
+        assert_int_equal(log_end(&hon), 0);
+        assert_int_equal(scans_of(s, b), 1); /* now from its copy */
+        assert_int_equal(counter(s, 0), 2);  /* the two batches of the checkpoint, nothing else */
+        assert_int_equal(waiting(s), 0);
+        assert_int_equal(frozen(s, commune.pk), 0);
+        free(hon.last);
+        store_close(s);
+        test_rmdir(dir);
+    }
+
+    /* the commune's own store takes no checkpoint of its log past what it holds */
+    dir2 = test_tmpdir();
+    assert_int_equal(store_open(&s, dir2, NULL), 0);
+    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    assert_int_equal(store_write(s, self_fn, commune.pk), 0);
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(apply_to(s, bs.buf[i], bs.len[i], NULL), 0);
+    thief = lc;
+    thief.s = s;
+    thief.last = NULL;
+    thief.seq = 500;
+    memset(thief.prev, 0x5a, sizeof thief.prev);
+    log_checkpoint(&thief, now + 1000, seqs, copies, 3, 0); /* even carrying all */
+    assert_int_equal(log_end(&thief), TV_ECHAIN);
+    assert_string_equal(thief.rule, STORE_RULE_R2);
+    assert_false(has_base(s, commune.pk));
+    assert_int_equal(scans_of(s, b), 1);
+    /* at its place, leaving b's scan out */
+    free(thief.last);
+    thief = lc;
+    thief.s = s;
+    thief.last = NULL;
+    log_checkpoint(&thief, now + 1000, seqs, copies, 2, 0);
+    assert_int_equal(log_end(&thief), TV_ECHAIN);
+    assert_string_equal(thief.rule, STORE_RULE_R2);
+    assert_int_equal(scans_of(s, b), 1);
+    free(thief.last);
+    store_close(s);
+    test_rmdir(dir2);
+
+    /* brought back after a restore, it takes its own checkpoint from a parent */
+    one_log hon;
+    dir2 = test_tmpdir();
+    assert_int_equal(store_open(&s, dir2, NULL), 0);
+    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    assert_int_equal(store_write(s, self_fn, commune.pk), 0);
+    assert_int_equal(store_write(s, resync_fn, NULL), 0);
+    assert_int_equal(apply_to(s, bs.buf[0], bs.len[0], NULL), 0);
+    hon = lc;
+    hon.s = s;
+    hon.last = NULL;
+    log_checkpoint(&hon, now + 1000, seqs, copies, 3, 0);
+    assert_int_equal(log_end(&hon), 0);
+    assert_true(has_base(s, commune.pk));
+    assert_int_equal(scans_of(s, b), 1);
+    free(hon.last);
+    store_close(s);
+    test_rmdir(dir2);
+
+    for (uint32_t i = 0; i < bs.n; i++)
+        free(bs.buf[i]);
+    free(lc.last);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -903,6 +1156,7 @@ int main(void)
         cmocka_unit_test(test_purge_mapped),
         cmocka_unit_test(test_compact_removes_deleted_bytes),
         cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_checkpoint_r2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,11 @@
  *   reminder --venue HEX --unit U [--note TEXT] [--count N]
  *   controller --venue HEX --unit U --phone P
  *   grant --subject HEX --unit U --key HEX   (a key_grant sealing that key to subject)
+ *   checkpoint --out-file FILE [--skip N] [--drop-since TIME]
+ *        a checkpoint of the node's log that leaves out its scans (those at or after TIME
+ *        with --drop-since) and carries every other event, based N seqs past what the node
+ *        holds (with a made-up hash) or, without --skip, at its next seq; written as a
+ *        bundle to FILE, and not to the node's store
  * --hlc-ms MS dates the batch's first event at MS (ms since the epoch) instead of the
  * node's clock. scan --masked, person and card write what a node of an older version
  * wrote: a masked display of its choosing, a person event (sealed to the node itself) with
@@ -28,6 +33,7 @@
 #include "crdt/error.h"
 #include "crdt/event.h"
 #include "crdt/hlc.h"
+#include "node/bundle.h"
 #include "node/node.h"
 #include "node/payload.h"
 #include "node/person.h"
@@ -74,6 +80,7 @@ static const char usage_text[] =
     "  reminder --venue HEX --unit U [--note TEXT] [--count N]\n"
     "  controller --venue HEX --unit U --phone P\n"
     "  grant --subject HEX --unit U --key HEX\n"
+    "  checkpoint --out-file FILE [--skip N] [--drop-since TIME]\n"
     "Appends one batch to the node's own log in DIR, signed with its key, and prints the\n"
     "batch's first seq.\n";
 
@@ -114,9 +121,9 @@ static crdt_text text_of(const char *s)
 /* Everything the options may say. */
 typedef struct opts {
     const char *subject, *role, *unit, *scope, *reason, *venue, *name, *owner_phone, *person, *at,
-        *note, *phone, *masked, *display, *key;
+        *note, *phone, *masked, *display, *key, *out_file, *drop_since;
     int health, registers, out;
-    uint64_t hlc_ms, not_before_ms, days, count, birth_year;
+    uint64_t hlc_ms, not_before_ms, days, count, birth_year, skip;
     int have_hlc, have_not_before;
 } opts;
 
@@ -367,6 +374,107 @@ static int pack(tv_node *n, const char *cmd, const opts *o, const char *arg, crd
     return usage("unknown command '%s'", cmd);
 }
 
+/* --- checkpoint: a thief's truncation of the node's log ---------------------------- */
+
+typedef struct ckpt_ctx {
+    crdt_batch_builder *b;
+    uint64_t hlc;
+    int64_t drop_since; /* scans at or after it are left out; INT64_MIN: every scan */
+    uint32_t copied, left_out;
+} ckpt_ctx;
+
+/* Adds a copy of every event of one batch of the log but the scans left out. */
+static int ckpt_batch(ckpt_ctx *c, const uint8_t *buf, size_t len)
+{
+    crdt_batch b;
+    int rc = crdt_batch_peek(&b, buf, len);
+    if (rc) return rc;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, &b);
+    crdt_event ev, inner;
+    msgpack_unpacked scratch;
+    msgpack_unpacked_init(&scratch);
+    for (uint64_t seq = b.h.first_seq; (rc = crdt_batch_iter_next(&it, &ev)) == 1; seq++) {
+        const crdt_event *e = &ev;
+        crdt_checkpoint cp = {.copy = 1, .event = ev.raw, .event_len = ev.raw_len, .seq = seq};
+        if (ev.known && ev.type == CRDT_EV_CHECKPOINT) {
+            if (!ev.u.checkpoint.copy) continue; /* an earlier base */
+            if ((rc = crdt_event_copy_open(&ev, &inner, &scratch))) break;
+            e = &inner;
+            cp.event = ev.u.checkpoint.event;
+            cp.event_len = ev.u.checkpoint.event_len;
+            cp.seq = ev.u.checkpoint.seq;
+        }
+        if (e->known && e->type == CRDT_EV_SCAN && e->u.scan.at_ms >= c->drop_since) {
+            c->left_out++;
+            continue;
+        }
+        if (c->b->count + 1 >= CRDT_BATCH_EVENTS_MAX) {
+            rc = TV_ELIMIT;
+            break;
+        }
+        if ((rc = crdt_event_pack_checkpoint(&c->b->pk, ++c->hlc, &cp))) break;
+        crdt_batch_builder_note(c->b, c->hlc);
+        c->copied++;
+    }
+    msgpack_unpacked_destroy(&scratch);
+    crdt_batch_iter_release(&it);
+    return rc < 0 ? rc : 0;
+}
+
+/* Writes the forged checkpoint's batch to o->out_file as a bundle. Returns 0, 2 or 1. */
+static int checkpoint(tv_node *n, const opts *o, crdt_batch_builder *b, uint64_t hlc)
+{
+    if (need(o->out_file, "--out-file", "checkpoint")) return 2;
+    ckpt_ctx c = {.b = b, .hlc = hlc, .drop_since = INT64_MIN};
+    if (o->drop_since && tv_time_parse(o->drop_since, &c.drop_since))
+        return usage("--drop-since '%s' is not a time like 2021-10-06T08:30:00+07:00",
+                     o->drop_since);
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return die("cannot read the store", rc);
+    store_frontier f;
+    uint64_t base = 0;
+    if ((rc = store_frontier_get(t, n->id.pk, &f)) == 0 &&
+        (rc = store_base_get(t, n->id.pk, &base, NULL)) == TV_ENOTFOUND)
+        rc = 0;
+    crdt_checkpoint cp = {.upto = f.seq + o->skip};
+    memcpy(cp.hash, f.hash, TV_HASH_BYTES);
+    if (o->skip) randombytes_buf(cp.hash, sizeof cp.hash); /* a log it never held */
+    if (rc == 0 && (rc = crdt_event_pack_checkpoint(&b->pk, c.hlc, &cp)) == 0)
+        crdt_batch_builder_note(b, c.hlc);
+    for (uint64_t seq = base + 1; rc == 0 && seq <= f.seq;) {
+        const uint8_t *buf;
+        size_t len;
+        crdt_batch hb;
+        if ((rc = store_batch_at(t, n->id.pk, seq, &buf, &len)) ||
+            (rc = crdt_batch_peek(&hb, buf, len)) || (rc = ckpt_batch(&c, buf, len)))
+            break;
+        seq = hb.h.first_seq + hb.h.count;
+    }
+    store_read_end(t);
+    if (rc) return die("cannot build the checkpoint", rc);
+    uint8_t *batch, hash[TV_HASH_BYTES];
+    size_t len;
+    if ((rc = crdt_batch_seal(b, &n->id, cp.upto + 1, cp.hash, &batch, &len, hash)))
+        return die("cannot seal the checkpoint", rc);
+    tv_bundle_file bf;
+    tv_bundle_writer w;
+    if ((rc = tv_bundle_file_create(&bf, o->out_file)) == 0) {
+        if ((rc = tv_bundle_write_begin(&w, bf.fp)) ||
+            (rc = tv_bundle_write_batch(&w, batch, len)) || (rc = tv_bundle_write_end(&w)))
+            tv_bundle_file_abort(&bf);
+        else
+            rc = tv_bundle_file_commit(&bf);
+    }
+    free(batch);
+    if (rc) return die(o->out_file, rc);
+    printf("%" PRIu64 "\n", cp.upto + 1);
+    fprintf(stderr, "forge: checkpoint up to %" PRIu64 ": %u copies, %u scans left out\n", cp.upto,
+            c.copied, c.left_out);
+    return 0;
+}
+
 /* Prints a personal code for o->person signed by the node, with o->display and
  * o->birth_year. Returns 0, 2 (usage) or 1 (failure). */
 static int card(tv_node *n, const opts *o)
@@ -416,6 +524,9 @@ int main(int argc, char **argv)
                                           {"display", required_argument, 0, 21},
                                           {"birth-year", required_argument, 0, 22},
                                           {"key", required_argument, 0, 23},
+                                          {"out-file", required_argument, 0, 24},
+                                          {"skip", required_argument, 0, 25},
+                                          {"drop-since", required_argument, 0, 26},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
@@ -503,6 +614,16 @@ int main(int argc, char **argv)
         case 23:
             o.key = optarg;
             break;
+        case 24:
+            o.out_file = optarg;
+            break;
+        case 25:
+            if (parse_u64(optarg, &o.skip) || o.skip > (1ULL << 40))
+                return usage("--skip takes a count of seqs");
+            break;
+        case 26:
+            o.drop_since = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
@@ -536,8 +657,9 @@ int main(int argc, char **argv)
     crdt_batch_builder_init(b);
     uint64_t hlc =
         o.have_hlc ? crdt_hlc_make(o.hlc_ms, 0) : crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
-    int status = pack(n, cmd, &o, arg, b, hlc);
-    if (status == 0) {
+    const int ckpt = strcmp(cmd, "checkpoint") == 0; /* a bundle: nothing appended */
+    int status = ckpt ? checkpoint(n, &o, b, hlc) : pack(n, cmd, &o, arg, b, hlc);
+    if (status == 0 && !ckpt) {
         forge_ctx ctx = {.n = n, .b = b, .now = tv_wall_ms()};
         rc = store_write(n->st, seal_fn, &ctx);
         if (rc == TV_ECLOCK)
