@@ -433,6 +433,10 @@ draw_net_fault() {
 
 declare -A NEXT_PERSON=([c11]=0 [c12]=0 [c21]=0 [c22]=0)
 declare -A BASE=([c11]=1 [c12]=2 [c21]=3 [c22]=4)
+# scans fall on twenty days ending six days ago: inside the retention period (28 days by
+# default), so that no server's purge takes them out of the logs before they are counted
+DAYS=()
+for ((j = 0; j < 20; j++)); do DAYS+=("$(date -d "-$((25 - j)) days" +%F)"); done
 
 make_csv() { # make_csv COMMUNE ROWS FILE: rows with people never used before
     local c=$1 rows=$2 i k dir
@@ -442,8 +446,8 @@ make_csv() { # make_csv COMMUNE ROWS FILE: rows with people never used before
             k=$((NEXT_PERSON[$c] + i))
             dir=in
             ((k % 3 == 2)) && dir=out
-            printf '%s,09%d%07d,%s,2021-10-%02dT%02d:%02d:%02d+07:00\n' "${VENUE[$c]}" \
-                "${BASE[$c]}" "$k" "$dir" $((6 + k / 40000 % 20)) $((6 + k / 3600 % 12)) \
+            printf '%s,09%d%07d,%s,%sT%02d:%02d:%02d+07:00\n' "${VENUE[$c]}" \
+                "${BASE[$c]}" "$k" "$dir" "${DAYS[$((k / 40000 % 20))]}" $((6 + k / 3600 % 12)) \
                 $((k / 60 % 60)) $((k % 60))
         done
     } >"$3"
