@@ -387,6 +387,33 @@ static int recent(const walk_ctx *w, uint64_t hlc)
     return (int64_t)crdt_hlc_ms(hlc) >= w->cutoff;
 }
 
+typedef struct latest_ctx {
+    store_case last;
+    int found;
+} latest_ctx;
+
+static int latest_case(const store_case *c, void *arg)
+{
+    latest_ctx *l = arg;
+    l->last = *c;
+    l->found = 1;
+    return 0;
+}
+
+/* 1 when a health audience's case status (opened) older than the period is still the
+ * person's status in force and not a clearing, or the person is held: a case followed
+ * longer than the period keeps its status; else 0. */
+static int status_in_force(walk_ctx *w, const crdt_event *in)
+{
+    int rc = store_held(w->t, in->u.cstatus.person);
+    if (rc) return rc;
+    latest_ctx l = {.found = 0};
+    if ((rc = store_cases_foreach(w->t, in->u.cstatus.person, latest_case, &l))) return rc;
+    return l.found && l.last.hlc == in->hlc &&
+           memcmp(l.last.origin, w->self, TV_NODE_ID_BYTES) == 0 &&
+           l.last.status != CRDT_CASE_CLEARED;
+}
+
 /* 1 when the event (of this node's log, at seq) is in force: copied into a checkpoint. */
 static int in_force(walk_ctx *w, const crdt_event *ev, uint64_t seq)
 {
@@ -412,16 +439,20 @@ static int in_force(walk_ctx *w, const crdt_event *ev, uint64_t seq)
         rc = store_hold_get(w->t, ev->u.hold.person, &h);
         if (rc) return rc == TV_ENOTFOUND ? 0 : rc;
         return h.held && h.hlc == ev->hlc && memcmp(h.origin, w->self, TV_NODE_ID_BYTES) == 0;
-    case CRDT_EV_SEALED: { /* the health audience's reveal or hold: as that event; the
-                            * rest (statuses, notices, exposures): kept */
+    case CRDT_EV_SEALED: { /* the health audience's reveal, hold or status: as that
+                            * event; a commune's notice or exposure: for the period */
+        if (recent(w, ev->hlc)) return 1;
         uint8_t inner[CRDT_SEALED_INNER_BYTES_MAX];
         msgpack_unpacked scratch;
         msgpack_unpacked_init(&scratch);
         crdt_event in;
-        rc = 1;
-        if (store_sealed_open_health_(w->t, ev, w->self, &in, &scratch, inner) &&
-            (in.type == CRDT_EV_REVEAL || in.type == CRDT_EV_HOLD))
-            rc = in_force(w, &in, seq);
+        rc = 0;
+        if (store_sealed_open_health_(w->t, ev, w->self, &in, &scratch, inner)) {
+            if (in.type == CRDT_EV_REVEAL || in.type == CRDT_EV_HOLD)
+                rc = in_force(w, &in, seq);
+            else if (in.type == CRDT_EV_CASE_STATUS)
+                rc = status_in_force(w, &in);
+        }
         msgpack_unpacked_destroy(&scratch);
         sodium_memzero(inner, sizeof inner);
         return rc;

@@ -198,6 +198,34 @@ static int log_reveal_as(one_log *l, const uint8_t *person, int64_t ms, int plai
     return log_end(l);
 }
 
+/* A sealed case status under key (health_key: the health audience's; another: a commune's
+ * notice). */
+static int log_status(one_log *l, const uint8_t *person, uint8_t status, int64_t ms,
+                      const uint8_t *key)
+{
+    log_begin(l, ms);
+    const uint64_t hlc = log_next_hlc(l);
+    crdt_case c = {.unit = {"22333", 5},
+                   .status = status,
+                   .onset_ms = status == CRDT_CASE_F0 ? ms - DAY_MS : CRDT_TIME_NONE,
+                   .sampled_ms = CRDT_TIME_NONE,
+                   .at_ms = CRDT_TIME_NONE};
+    memcpy(c.person, person, TV_PERSON_REF_BYTES);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    assert_int_equal(crdt_event_pack_case(&pk, hlc, &c), 0);
+    uint8_t nonce[CRDT_SEALED_NONCE_BYTES] = {(uint8_t)l->seq, (uint8_t)hlc, 9};
+    uint8_t box[CRDT_SEALED_BOX_BYTES_MAX];
+    crdt_sealed_event se;
+    assert_int_equal(
+        crdt_sealed_seal(&se, box, (const uint8_t *)sb.data, sb.size, key, l->id->pk, nonce), 0);
+    assert_int_equal(crdt_event_pack_sealed(&l->b.pk, hlc, &se), 0);
+    msgpack_sbuffer_destroy(&sb);
+    return log_end(l);
+}
+
 static uint32_t retention_days(store *s, int *set)
 {
     store_txn *t;
@@ -344,6 +372,36 @@ static void test_checkpoint_sealed_reveal_hold(void **state)
     assert_int_equal(c.p.copies[0].seq, 2);
     assert_int_equal(c.p.copies[1].seq, 3);
     assert_int_equal(c.p.copies[2].seq, 6);
+    store_checkpoint_plan_release(&c.p);
+    free(lr.last);
+    store_close(s);
+    test_rmdir(dir);
+}
+
+/* Sealed statuses older than the period: the health audience's status still in force (an
+ * F0 not cleared) is carried over, a status a clearing replaced and the clearing are not,
+ * nor any notice to a commune (only its audience can open it); within the period
+ * everything is carried. */
+static void test_checkpoint_sealed_statuses(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lr = {.s = s, .id = &root};
+    const uint8_t open_case[TV_PERSON_REF_BYTES] = {5, 5}, done[TV_PERSON_REF_BYTES] = {6, 6};
+    uint8_t commune_key[CRDT_SEALED_KEY_BYTES];
+    memset(commune_key, 0x77, sizeof commune_key);
+    assert_int_equal(log_status(&lr, open_case, CRDT_CASE_F0, T0, health_key), 0); /* 1 */
+    assert_int_equal(log_status(&lr, done, CRDT_CASE_F0, T0 + 1, health_key), 0);  /* 2 */
+    assert_int_equal(log_status(&lr, done, CRDT_CASE_CLEARED, T0 + 2, health_key), 0);
+    assert_int_equal(log_status(&lr, open_case, CRDT_CASE_F0, T0 + 3, commune_key), 0); /* 4 */
+    assert_int_equal(log_status(&lr, done, CRDT_CASE_F0, T0 + 30 * DAY_MS, commune_key), 0);
+    plan_ctx c = {.self = root.pk, .cutoff = T0 + 28 * DAY_MS};
+    assert_int_equal(store_write(s, plan_fn, &c), 0);
+    assert_int_equal(c.p.upto, 5);
+    assert_int_equal(c.p.n, 2);
+    assert_int_equal(c.p.copies[0].seq, 1);
+    assert_int_equal(c.p.copies[1].seq, 5);
     store_checkpoint_plan_release(&c.p);
     free(lr.last);
     store_close(s);
@@ -553,7 +611,6 @@ static int pmap_count(const uint8_t *ref, const char *unit, void *arg)
     (*(int *)arg)++;
     return 0;
 }
-
 
 static int mapped(store *s, const uint8_t *ref)
 {
@@ -1152,6 +1209,7 @@ int main(void)
         cmocka_unit_test(test_retention_range),
         cmocka_unit_test(test_reveal_hold_sealed),
         cmocka_unit_test(test_checkpoint_sealed_reveal_hold),
+        cmocka_unit_test(test_checkpoint_sealed_statuses),
         cmocka_unit_test(test_purge),
         cmocka_unit_test(test_purge_mapped),
         cmocka_unit_test(test_compact_removes_deleted_bytes),
