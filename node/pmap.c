@@ -43,12 +43,26 @@ int tv_pmap_province_ref(const crdt_person *p, const tv_details *d,
                {TV_ID_BHYT, d->bhyt},
                {TV_ID_PHONE, d->phone}};
     int rc = TV_ENOTFOUND;
+    /* details bound to their ref (key 9) are the recorder's word for it, whatever key it
+     * held (its local key before its K_c arrived): the first identifier, in the order the
+     * recorder takes them, gives the province ref; bound to another ref, they are a box
+     * copied onto this record, and map nothing. Unbound details map only when an
+     * identifier reproduces the ref under K_c of the record's unit. */
+    const int bound = d->has_ref;
+    if (bound && sodium_memcmp(d->ref, p->person, TV_PERSON_REF_BYTES) != 0) {
+        sodium_memzero(pref, TV_PERSON_REF_BYTES);
+        sodium_memzero(kc, sizeof kc);
+        return TV_ENOTFOUND;
+    }
     for (size_t i = 0; i < sizeof ids / sizeof ids[0] && rc == TV_ENOTFOUND; i++) {
         tv_person_id id;
         if (id_of(&id, ids[i].kind, ids[i].v)) continue;
         tv_person_ref(&id, kp, r);
         if (sodium_memcmp(r, p->person, sizeof r) == 0) {
             rc = TV_EEXIST;
+        } else if (bound) {
+            memcpy(pref, r, sizeof r);
+            rc = TV_OK;
         } else {
             memcpy(pref, r, sizeof r);
             tv_person_ref(&id, kc, r);

@@ -15,6 +15,7 @@ _Static_assert(TV_SEALED_BOX_MAX == CRDT_SEALED_BYTES_MAX, "a box fits the event
 /* Map keys of the sealed plaintext (never renumber). */
 enum { DK_NAME = 1, DK_CCCD, DK_CMND, DK_BHYT, DK_PHONE, DK_BIRTH, DK_SEX, DK_ADDRESS };
 #define DK_COUNT 8
+#define DK_REF 9 /* bin 16: the person ref the details are sealed for */
 
 typedef struct recip_ctx {
     store_txn *t;
@@ -110,12 +111,15 @@ int tv_seal_details(tv_sealer *s, const tv_details *d, crdt_person *p, uint8_t *
     uint32_t count = 0;
     for (int k = 1; k <= DK_COUNT; k++)
         count += field(d, k)[0] != '\0';
-    int e = msgpack_pack_map(&pk, count);
+    int e = msgpack_pack_map(&pk, count + 1);
     for (int k = 1; k <= DK_COUNT; k++) {
         const char *v = field(d, k);
         size_t len = strnlen(v, field_cap(k));
         if (len) e |= msgpack_pack_uint8(&pk, (uint8_t)k) | msgpack_pack_str_with_body(&pk, v, len);
     }
+    /* bound to the record's ref: a box copied onto another ref no longer matches it */
+    e |= msgpack_pack_uint8(&pk, DK_REF) |
+         msgpack_pack_bin_with_body(&pk, p->person, TV_PERSON_REF_BYTES);
     int rc = e ? TV_ENOMEM : TV_OK;
     if (rc == 0 && BOX_HEAD + sb.size + crypto_box_MACBYTES > TV_SEALED_BOX_MAX) rc = TV_ELIMIT;
     for (uint32_t i = 0; rc == 0 && i < s->n; i++) {
@@ -149,6 +153,16 @@ static int unpack_details(const uint8_t *m, size_t len, tv_details *d)
         if (crdt_mp_u64(&u.data.via.map.ptr[i].key, &k)) {
             rc = TV_EDECODE;
             break;
+        }
+        if (k == DK_REF) {
+            const uint8_t *b;
+            if (crdt_mp_bin_n(&u.data.via.map.ptr[i].val, TV_PERSON_REF_BYTES, &b)) {
+                rc = TV_EDECODE;
+                break;
+            }
+            memcpy(d->ref, b, TV_PERSON_REF_BYTES);
+            d->has_ref = 1;
+            continue;
         }
         if (k < 1 || k > DK_COUNT) continue; /* a newer writer's field */
         if (crdt_mp_str(&u.data.via.map.ptr[i].val, field_cap((int)k) - 1, &s, &n)) {

@@ -29,6 +29,10 @@ typedef struct tv_details {
     char birth[16]; /* yyyy-mm-dd or yyyy */
     char sex[8];    /* "Nam", "Nữ" or empty */
     char address[TV_DETAIL_TEXT_MAX];
+    /* the person ref the details were sealed for (key 9), so that a box copied onto another
+     * ref gives itself away; has_ref 0: a box of a version that did not write it */
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    int has_ref;
 } tv_details;
 
 /* Finds the recipients for a commune: up to CRDT_SEALED_MAX health nodes covering unit, in

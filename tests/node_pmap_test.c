@@ -94,6 +94,31 @@ static void test_refuses_what_does_not_match(void **state)
     assert_int_equal(tv_pmap_province_ref(&p, &empty, kp, got), TV_ENOTFOUND);
 }
 
+/* Details bound to their record's ref (key 9) map whatever key made the ref — a commune's
+ * local key before its K_c arrived — by the first identifier; bound to another ref (a box
+ * copied onto this record), they map nothing. */
+static void test_bound_details(void **state)
+{
+    (void)state;
+    uint8_t local[TV_TRACING_KEY_BYTES], ref[TV_PERSON_REF_BYTES], want[TV_PERSON_REF_BYTES],
+        got[TV_PERSON_REF_BYTES];
+    randombytes_buf(local, sizeof local);
+    ref_of(TV_ID_PHONE, "0901000000", local, ref);
+    ref_of(TV_ID_PHONE, "0901000000", kp, want);
+    crdt_person p = record("22333", ref);
+    tv_details d = {.phone = "0901000000", .has_ref = 1};
+    memcpy(d.ref, ref, sizeof d.ref);
+    assert_int_equal(tv_pmap_province_ref(&p, &d, kp, got), 0);
+    assert_memory_equal(got, want, sizeof got);
+
+    uint8_t forged[TV_PERSON_REF_BYTES];
+    randombytes_buf(forged, sizeof forged);
+    p = record("22333", forged); /* the same box, on a record of another ref */
+    assert_int_equal(tv_pmap_province_ref(&p, &d, kp, got), TV_ENOTFOUND);
+    const uint8_t zero[TV_PERSON_REF_BYTES] = {0};
+    assert_memory_equal(got, zero, sizeof got);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -101,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_maps_each_identifier),
         cmocka_unit_test(test_refuses_what_does_not_match),
+        cmocka_unit_test(test_bound_details),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,7 +40,7 @@ static void test_seal_open(void **state)
     memcpy(to[1], other.pk, TV_NODE_ID_BYTES);
     tv_details d, back;
     details(&d);
-    crdt_person p = {.nsealed = 0};
+    crdt_person p = {.nsealed = 0, .person = {0xab, 0xcd, 7}};
     static uint8_t buf[2 * TV_SEALED_BOX_MAX];
     tv_sealer s1, s2;
     assert_int_equal(tv_sealer_begin(&s1, to, 1), 0);
@@ -58,6 +58,9 @@ static void test_seal_open(void **state)
     assert_string_equal(back.sex, d.sex);
     assert_string_equal(back.address, d.address);
     assert_string_equal(back.bhyt, "");
+    /* bound to the record's ref (key 9) */
+    assert_true(back.has_ref);
+    assert_memory_equal(back.ref, p.person, TV_PERSON_REF_BYTES);
     /* not sealed to this node */
     assert_int_equal(tv_unseal_details(&p, &other, &back), TV_ENOTFOUND);
     assert_string_equal(back.name, "");

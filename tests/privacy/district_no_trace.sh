@@ -58,7 +58,7 @@ check "a health province, a district without the health flag, three communes it 
 for c in "$A:22333" "$B:22334" "$C:22335"; do
     "$TV" -d "${c%%:*}" init --role commune --unit "${c##*:}" --name "Xã ${c##*:}" >/dev/null 2>&1
 done
-enrol "$D" "$P" --scope 22333,22334,22335
+enrol "$D" "$P" --scope 22333,22334,22335,22336
 for c in "$A" "$B" "$C"; do enrol "$c" "$D" 2>/dev/null; done
 for c in "$D" "$A" "$B" "$C"; do
     [[ $(keyof "$c" kind) != 3 ]] || fail "$c holds the province key"
@@ -218,5 +218,22 @@ grep -q "$XP" <<<"$(keys_in "$W/control")" || fail "the province key is not foun
 check "no file of the district holds a key that reproduces any pseudonym"
 found=$(keys_in "$D")
 [[ -z $found ]] || fail "the district holds pseudonym keys: $found"
+
+check "a visit recorded before the commune's key arrived is linked at the province (the sealed
+details are bound to their record's ref, so the province maps a ref of the commune's local key)"
+E=$W/xa-22336
+"$TV" -d "$E" init --role commune --unit 22336 --name "Xã 22336" >/dev/null 2>&1
+enrol "$E" "$D" 2>/dev/null
+[[ $(keyof "$E" kind) == 1 ]] || fail "the new commune has a key already: $("$KEYS" "$E")"
+VE=$("$TV" -d "$E" venue add --name "Trạm y tế" --category other 2>/dev/null)
+visit "$E" "$VE" "$X" 13:00 14:00
+ship "$E" "$D"
+ship "$D" "$P"
+contacts "$P" --person "$X" >/dev/null
+python3 - "$W/trace.json" <<'EOF' || fail "the province's visits of X: $(cat "$W/trace.json")"
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+assert sorted(v["unit"] for v in r["visits"]) == ["22333", "22334", "22336"], r["visits"]
+EOF
 
 echo "privacy_district_no_trace: all checks passed"
