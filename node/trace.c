@@ -363,7 +363,15 @@ int tv_trace(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], const tv_trac
                 .rmap = {.klen = TV_VENUE_ID_BYTES, .cur = 1}};
     tv_presence *mine = NULL;
     size_t nmine = 0, nf1 = 0;
-    int rc = presences_from(&x, ref, o->from_ms, &mine, &nmine);
+    /* at a health node a commune's ref that is mapped traces as its province ref: its
+     * scans are indexed under that one, and so it is what the case must not meet */
+    uint8_t pref[TV_PERSON_REF_BYTES];
+    int rc = store_pmap_get(t, ref, pref, NULL, NULL);
+    if (rc == 1)
+        ref = pref;
+    else if (rc < 0 && rc != TV_ENOTFOUND)
+        return rc;
+    rc = presences_from(&x, ref, o->from_ms, &mine, &nmine);
     if (rc == 0) rc = contacts_from(&x, ref, ref, mine, nmine, o->from_ms, 1);
     if (rc == 0) {
         nf1 = x.n;

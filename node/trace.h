@@ -48,8 +48,9 @@ typedef struct tv_trace_result {
     size_t ncontacts, nf1;
 } tv_trace_result;
 
-/* Traces person ref over o->from_ms..o->to_ms on what t holds. Returns 0 (free the result
- * with tv_trace_free), TV_EINVAL (bad options), TV_ENOMEM or a store error. */
+/* Traces person ref over o->from_ms..o->to_ms on what t holds (at a health node, a
+ * commune's ref that its pseudonym map maps is traced as its province ref). Returns 0 (free the
+ * result with tv_trace_free), TV_EINVAL (bad options), TV_ENOMEM or a store error. */
 int tv_trace(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], const tv_trace_opts *o,
              tv_trace_result *r) __attribute__((warn_unused_result));
 void tv_trace_free(tv_trace_result *r);
