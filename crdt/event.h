@@ -273,7 +273,7 @@ typedef struct crdt_cert_event {
 } crdt_cert_event;
 
 /* key_grant: the pseudonym key K_c of commune unit, sealed (crypto_box_seal) to the node
- * subject, by a health node whose scope covers unit (PROTOCOL.md §2.12). */
+ * subject, by a health node whose scope covers unit (PROTOCOL.md §2.14). */
 #define CRDT_GRANT_BOX_BYTES 80 /* crypto_box_SEALBYTES + a 32-byte key */
 typedef struct crdt_key_grant {
     uint8_t subject[TV_NODE_ID_BYTES];

@@ -1009,6 +1009,61 @@ static store *holding(char **dir, const batches *bs, uint32_t upto_batch)
     return s;
 }
 
+typedef struct sealed_seen {
+    uint64_t seq[4];
+    int n;
+} sealed_seen;
+
+static int sealed_one(const store_sealed *x, void *arg)
+{
+    sealed_seen *c = arg;
+    if (c->n < 4) c->seq[c->n] = x->seq;
+    c->n++;
+    return 0;
+}
+
+/* A commune reads its sealed notices from where they lie: after the health node's
+ * checkpoint drops the batches that held them, their copies in the checkpoint are found,
+ * under the seq each names, and nothing of the dropped batches is left in the index. */
+static void test_checkpoint_sealed_index(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir);
+    one_log lr = {.s = s, .id = &root};
+    batches bs = {0};
+    uint8_t commune_key[CRDT_SEALED_KEY_BYTES], tag[CRDT_SEALED_TAG_BYTES];
+    memset(commune_key, 0x77, sizeof commune_key);
+    crdt_sealed_tag(tag, commune_key);
+    const uint8_t who[TV_PERSON_REF_BYTES] = {7, 7};
+    const int64_t now = T0 + 10 * DAY_MS;
+    assert_int_equal(log_status(&lr, who, CRDT_CASE_F0, T0, commune_key), 0); /* seq 1 */
+    keep(&bs, &lr);
+    assert_int_equal(log_status(&lr, who, CRDT_CASE_F1, T0 + 1, commune_key), 0); /* 2 */
+    keep(&bs, &lr);
+    crdt_event e1[2], e2[2];
+    uint32_t n1, n2;
+    events_of(bs.buf[0], bs.len[0], e1, &n1);
+    events_of(bs.buf[1], bs.len[1], e2, &n2);
+    const crdt_event copies[2] = {e1[0], e2[0]};
+    const uint64_t seqs[2] = {1, 2};
+    log_checkpoint(&lr, now, seqs, copies, 2, 0); /* seq 3: the base, 4 and 5: the copies */
+    assert_int_equal(log_end(&lr), 0);
+    keep(&bs, &lr);
+    store_txn *t;
+    sealed_seen seen = {.n = 0};
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_sealed_foreach(t, tag, sealed_one, &seen), 0);
+    store_read_end(t);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.seq[0], 1);
+    assert_int_equal(seen.seq[1], 2);
+    for (uint32_t i = 0; i < bs.n; i++)
+        free(bs.buf[i]);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 /* R2: a checkpoint that leaves out a scan still in force that the receiver holds -- signed
  * with the origin's key, far past what the receiver holds or at its place -- drops
  * nothing: it is kept as evidence of a fork and the origin is frozen. One that carries it
@@ -1215,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_compact_removes_deleted_bytes),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_checkpoint_r2),
+        cmocka_unit_test(test_checkpoint_sealed_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

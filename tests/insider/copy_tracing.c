@@ -7,29 +7,12 @@
  *       as tests/lib.sh gives it) and writes FROM's pseudonym-key record into TO's
  *       node.secret.
  * Exits 0, or 1 with a message. */
-#include "crdt/error.h"
-#include "node/node.h"
+#include "tests/node_unlock.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int open_unlocked(tv_node *n, const char *dir, int flags)
-{
-    const char *cred = getenv("CREDENTIALS_DIRECTORY");
-    char path[4200], pass[1100];
-    int rc = tv_node_open(n, dir, flags);
-    if (rc || n->unlocked) return rc;
-    snprintf(path, sizeof path, "%s/passphrase", cred ? cred : ".");
-    FILE *f = fopen(path, "r");
-    int ok = f && fgets(pass, sizeof pass, f) != NULL;
-    if (f) fclose(f);
-    pass[ok ? strcspn(pass, "\r\n") : 0] = '\0';
-    rc = ok ? tv_node_unlock(n, pass, strlen(pass)) : TV_ELOCKED;
-    if (rc) tv_node_close(n);
-    return rc;
-}
 
 int main(int argc, char **argv)
 {
@@ -40,8 +23,8 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) return 1;
     tv_node *from = calloc(1, sizeof *from), *to = calloc(1, sizeof *to);
     int rc = from && to ? TV_OK : TV_ENOMEM;
-    if (rc == TV_OK && (rc = open_unlocked(from, argv[1], 0)) == TV_OK) {
-        if ((rc = open_unlocked(to, argv[2], TV_NODE_WRITE)) == TV_OK) {
+    if (rc == TV_OK && (rc = test_node_open_unlocked(from, argv[1], 0)) == TV_OK) {
+        if ((rc = test_node_open_unlocked(to, argv[2], TV_NODE_WRITE)) == TV_OK) {
             rc = tv_node_set_tracing_key(to, (tv_key_kind)from->tracing_kind, from->tracing_unit,
                                          from->tracing_key);
             tv_node_close(to);

@@ -6,8 +6,7 @@
  *       passphrase, as tests/lib.sh gives it) and prints "seed HEX", "tracing HEX",
  *       "kind N" and "unit TEXT", one a line.
  * Exits 0, or 1 with a message. */
-#include "crdt/error.h"
-#include "node/node.h"
+#include "tests/node_unlock.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -23,18 +22,7 @@ int main(int argc, char **argv)
     if (sodium_init() < 0) return 1;
     tv_node *n = calloc(1, sizeof *n);
     if (!n) return 1;
-    int rc = tv_node_open(n, argv[1], 0);
-    if (rc == TV_OK && !n->unlocked) {
-        const char *cred = getenv("CREDENTIALS_DIRECTORY");
-        char path[4200], pass[1100];
-        snprintf(path, sizeof path, "%s/passphrase", cred ? cred : ".");
-        FILE *f = fopen(path, "r");
-        int ok = f && fgets(pass, sizeof pass, f) != NULL;
-        if (f) fclose(f);
-        pass[ok ? strcspn(pass, "\r\n") : 0] = '\0';
-        rc = ok ? tv_node_unlock(n, pass, strlen(pass)) : TV_ELOCKED;
-        if (rc) tv_node_close(n);
-    }
+    int rc = test_node_open_unlocked(n, argv[1], 0);
     if (rc) {
         fprintf(stderr, "privacy_keys: %s: %s\n", argv[1], tv_strerror(rc));
         free(n);
@@ -43,8 +31,7 @@ int main(int argc, char **argv)
     char seed[2 * TV_SEED_BYTES + 1], key[2 * TV_TRACING_KEY_BYTES + 1];
     sodium_bin2hex(seed, sizeof seed, n->id.sk, TV_SEED_BYTES); /* sk = seed || pk */
     sodium_bin2hex(key, sizeof key, n->tracing_key, TV_TRACING_KEY_BYTES);
-    printf("seed %s\ntracing %s\nkind %u\nunit %s\n", seed, key, n->tracing_kind,
-           n->tracing_unit);
+    printf("seed %s\ntracing %s\nkind %u\nunit %s\n", seed, key, n->tracing_kind, n->tracing_unit);
     tv_node_close(n);
     free(n);
     return 0;
