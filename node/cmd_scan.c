@@ -2,6 +2,7 @@
 #include "crdt/error.h"
 #include "node/cli.h"
 #include "node/csv.h"
+#include "node/downflow.h"
 #include "node/json.h"
 #include "node/person.h"
 #include "node/record.h"
@@ -143,8 +144,9 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     tv_card card;
     const char *why;
     if (tv_card_parse(person, strlen(person), &card, &why))
-        return tv_cli_usage("scan", "'%s' cannot be read as a person: %s.", tv_text_esc(person),
-                            why);
+        return tv_cli_usage("scan", "không đọc được mã '%s' (%s).", tv_text_esc(person),
+                            tv_card_why_vi(why));
+    const char *warning = card.warning; /* static */
     int64_t at_ms = 0;
     if (at && (tv_time_parse(at, &at_ms) || !crdt_time_valid(at_ms)))
         return tv_cli_usage("scan",
@@ -208,8 +210,24 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
     } else {
         print_event_id(&n, seq);
         putchar('\n');
-        fprintf(stderr, "%s %s at %s, %s\n", out ? "check-out" : "check-in", tv_text_esc(sd.masked),
-                tv_text_esc(v.name), when);
+        /* the clerk's confirmation, in the gate's words (cmd_station.c) */
+        tv_gate_mark m = {.status = -1};
+        tv_opened op = {0};
+        store_txn *t;
+        if (store_read_begin(n.st, &t) == 0) {
+            tv_gate_mark_get(&n, t, &op, sd.ref, &m);
+            store_read_end(t);
+        }
+        tv_opened_release(&op);
+        const char *mark = tv_gate_mark_text(&m);
+        if (tv_gate_stop(&m))
+            fprintf(stderr, TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s tại %s, %s)\n",
+                    tv_text_esc(sd.masked), mark, out ? "ra" : "vào", tv_text_esc(v.name), when);
+        else
+            fprintf(stderr, "%s  %s  tại %s, %s%s%s\n", out ? "đã ra" : "đã vào",
+                    tv_text_esc(sd.masked), tv_text_esc(v.name), when, mark ? "  " : "",
+                    mark ? mark : "");
+        if (warning) fprintf(stderr, "cảnh báo: %s\n", tv_card_why_vi(warning));
     }
 done:
     if (have_rec) tv_recorder_free(&rec);

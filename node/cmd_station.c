@@ -5,13 +5,20 @@
  * A line is answered only once its scan is durable. Lines that are already waiting when
  * one is read are recorded together in one commit (a reader typing one code at a time
  * gets one commit per code; a pipe of thousands gets a few commits), then answered in
- * order. Bad input never stops the station: it answers UNREADABLE and reads on. */
+ * order. Bad input never stops the station: it answers KHÔNG ĐỌC ĐƯỢC MÃ and reads on.
+ *
+ * The answers are the guard's, in Vietnamese. A person the node knows as a confirmed case
+ * (F0), a close contact (F1) or under a hold is answered with a stop (TV_GATE_STOP_WORD,
+ * then the reason): the scan is still recorded as the gate's direction (a check-in at an
+ * entrance), because it is a fact -- the person was at the gate at that time -- and
+ * tracing, which keeps the longer exposure when in doubt, counts them there. */
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli.h"
 #include "node/downflow.h"
 #include "node/health.h"
 #include "node/json.h"
+#include "node/presence.h"
 #include "node/record.h"
 #include "node/timefmt.h"
 
@@ -37,18 +44,27 @@ static const char station_help[] =
     "input (a chip ID card's or a health-insurance card's QR, a truyvet personal card,\n"
     "a phone or ID number typed, or a self check-in relayed by a phone: the venue's\n"
     "poster code, a space, then the person's code), and answer each line on standard\n"
-    "output, once it is safely on disk:\n"
+    "output, once it is safely on disk, in the guard's words:\n"
     "\n"
-    "  OK                  recorded; the masked name follows\n"
-    "  ALREADY CHECKED IN  recorded, but the person checked in here within the window\n"
-    "                      (the views count one check-in)\n"
-    "  UNREADABLE (why)    nothing recorded: the payload is not a card or number, or a\n"
-    "                      personal card that does not verify under a certificate held\n"
-    "                      here (forged, altered, or from an unknown or revoked issuer)\n"
-    "  SUSPENDED VENUE     nothing recorded: the venue has 3 reminders and no scan\n"
-    "                      since; the commune reinstates it (venue reinstate)\n"
-    "  NOT RECORDED (why)  the store failed (a full disk, say); the line can be scanned\n"
-    "                      again\n"
+    "  OK  ... đã vào 08:00:00   recorded (đã ra with --out); the masked name, and the\n"
+    "                            person's colour (VÀNG — F2) when the node knows one\n"
+    "  DỪNG — KHÔNG VÀO  ...     recorded, but the person must not come in: a confirmed\n"
+    "                            case (ĐỎ — F0), a close contact (CAM — F1) or under a\n"
+    "                            hold of the health authority; the reason follows\n"
+    "  ĐÃ VÀO RỒI  ...           recorded, but a repeat: the person's previous scan was a\n"
+    "                            check-in here within the window (ĐÃ RA RỒI with --out);\n"
+    "                            the views count one check-in. A check-out in between\n"
+    "                            makes a return a new check-in\n"
+    "  (cảnh báo: ...)           after a recorded line: a chip ID card read by its number\n"
+    "                            although another field is faulty, and what\n"
+    "  KHÔNG ĐỌC ĐƯỢC MÃ (why)   nothing recorded: the payload is not a card or number, or\n"
+    "                            a personal card that does not verify under a certificate\n"
+    "                            held here (forged, altered, or from an unknown or revoked\n"
+    "                            issuer)\n"
+    "  ĐIỂM ĐÃ BỊ TẠM DỪNG (why) nothing recorded: the venue has 3 reminders and no scan\n"
+    "                            since; the commune reinstates it (venue reinstate)\n"
+    "  CHƯA GHI ĐƯỢC (why)       the store failed (a full disk, say); the line can be\n"
+    "                            scanned again\n"
     "\n"
     "The station runs until the end of input or SIGTERM/SIGINT, and exits 0 then.\n"
     "\n"
@@ -58,7 +74,8 @@ static const char station_help[] =
     "                  check-in (default 5)\n"
     "  --device LABEL  the gate's name, kept with each scan\n"
     "  --json          one JSON object per input line: line, result (ok, already,\n"
-    "                  unreadable, suspended, failed), id, person, direction, at, reason\n";
+    "                  unreadable, suspended, failed), id, person, direction, at,\n"
+    "                  status, stop (true: the person is stopped), warning, reason\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -139,7 +156,9 @@ typedef struct answer {
     int64_t at_ms;
     size_t event_index; /* the scan's place in the pending group */
     uint64_t seq;
-    int8_t status; /* the person's case status held here (CRDT_CASE_*), or -1 */
+    tv_gate_mark mark;   /* the person's status and hold as this node knows them */
+    const char *warning; /* static, English (tv_card_why_vi says it in Vietnamese) */
+    char whybuf[96];
 } answer;
 
 typedef struct station {
@@ -155,7 +174,7 @@ typedef struct station {
     /* the people recorded in this group and when, by pseudonym (open addressing) */
     struct {
         uint8_t ref[TV_PERSON_REF_BYTES];
-        int64_t at_ms;
+        int64_t run_first; /* the first scan of the person's run (tv_presence_repeat) */
         uint8_t used;
     } seen[2 * GROUP_MAX];
 } station;
@@ -172,31 +191,26 @@ static size_t seen_slot(station *st, const uint8_t *ref)
     return i;
 }
 
-typedef struct recent_ctx {
-    const uint8_t *venue;
-    int found;
-} recent_ctx;
-
-static int recent_in(const store_scan_ref *s, void *arg)
-{
-    recent_ctx *c = arg;
-    if (s->direction == CRDT_DIR_IN && memcmp(s->venue, c->venue, TV_VENUE_ID_BYTES) == 0)
-        c->found = 1;
-    return 0;
-}
-
-/* Did the person check in here within the window before at_ms (recorded, or earlier in
- * this group)? */
-static int already_in(station *st, const uint8_t *ref, int64_t at_ms)
+/* Is this scan of the person a repeat (tv_presence_repeat, the rule the views and `watch`
+ * follow)? Every scan of the group is at this venue in this direction, so a person met
+ * earlier in the group continues that run; else the store says. *run_first gets the time
+ * of the run's first scan. */
+static int is_repeat(station *st, const uint8_t *ref, int64_t at_ms, int64_t *run_first)
 {
     size_t k = seen_slot(st, ref);
-    if (st->seen[k].used && at_ms - st->seen[k].at_ms < st->window_ms) return 1;
+    if (st->seen[k].used) {
+        int repeat = st->window_ms > 0 && at_ms - st->seen[k].run_first < st->window_ms;
+        *run_first = repeat ? st->seen[k].run_first : at_ms;
+        return repeat;
+    }
+    *run_first = at_ms;
     store_txn *t;
     if (store_read_begin(st->n.st, &t)) return 0;
-    recent_ctx c = {.venue = st->v.id};
-    (void)store_scans_by_person(t, ref, at_ms - st->window_ms, at_ms + 1, recent_in, &c);
+    tv_scan_key key = {.person = ref, .venue = st->v.id, .out = st->out, .at_ms = at_ms};
+    int rc = tv_scan_repeat(t, &key, st->window_ms, run_first);
     store_read_end(t);
-    return c.found;
+    if (rc < 0) *run_first = at_ms;
+    return rc == 1;
 }
 
 static int suspended(station *st)
@@ -216,10 +230,10 @@ static const char *self_checkin_why(station *st, const char *text, size_t len, s
 {
     tv_venue_payload p;
     const char *why;
-    if (tv_venue_payload_parse(text, len, &p, &why)) return why;
-    if (rest == 0) return "a venue's code alone: the person's code or number must follow it";
+    if (tv_venue_payload_parse(text, len, &p, &why)) return tv_card_why_vi(why);
+    if (rest == 0) return "chỉ có mã của điểm: phải kèm mã hoặc số của người";
     if (memcmp(p.venue, st->v.id, TV_VENUE_ID_BYTES) != 0 || strcmp(p.unit, st->v.unit) != 0)
-        return "the code of another venue";
+        return "mã của điểm khác";
     store_txn *t;
     crdt_cert *cert = malloc(sizeof *cert);
     tv_code_verdict v = TV_CODE_FORGED;
@@ -229,48 +243,54 @@ static const char *self_checkin_why(station *st, const char *text, size_t len, s
         store_read_end(t);
     }
     free(cert);
-    if (rc) return "the venue code could not be checked (the store failed)";
+    if (rc) return "không kiểm tra được mã điểm (lỗi dữ liệu)";
     switch (v) {
     case TV_CODE_GENUINE:
     case TV_CODE_OWN:
         return NULL;
     case TV_CODE_REVOKED:
-        return "a venue code signed by a revoked node";
+        return "mã điểm do một nút đã bị thu hồi ký";
     default:
-        return "a forged venue code: its signature does not verify";
+        return "mã điểm giả: chữ ký không hợp lệ";
+    }
+}
+
+/* The person's status and hold as this node knows them: the gate shows them. */
+static void gate_mark(station *st, const uint8_t *ref, tv_gate_mark *m)
+{
+    store_txn *t;
+    m->status = -1;
+    m->held = 0;
+    if (store_read_begin(st->n.st, &t) == 0) {
+        tv_gate_mark_get(&st->n, t, &st->opened, ref, m);
+        store_read_end(t);
     }
 }
 
 /* Records one line into the pending group, or decides its answer without recording. */
-/* The person's case status as the health authority set it (and this node holds), or -1:
- * the gate shows its colour. */
-static int8_t case_status(station *st, const uint8_t *ref)
+/* Why a line was not recorded, for the guard: the store's error, in brief. */
+static void failed_why(answer *a, int rc)
 {
-    store_txn *t;
-    tv_case c;
-    int8_t out = -1;
-    if (store_read_begin(st->n.st, &t) == 0) {
-        if (tv_case_lookup(&st->n, t, &st->opened, ref, &c) == 0) out = (int8_t)c.current.status;
-        store_read_end(t);
-    }
-    return out;
+    snprintf(a->whybuf, sizeof a->whybuf, "%s: %s; quét lại",
+             rc == TV_ENOSPC ? "ổ đĩa đầy" : "lỗi ghi dữ liệu", tv_strerror(rc));
+    a->why = a->whybuf;
 }
 
 static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
 {
     answer *a = &st->ans[st->nans++];
     memset(a, 0, sizeof *a);
-    a->status = -1;
+    a->mark.status = -1;
     a->line = line;
     a->at_ms = tv_wall_ms();
     if (too_long) {
         a->res = ANS_UNREADABLE;
-        a->why = "the line is too long for a QR code";
+        a->why = "dòng quét dài hơn mọi mã QR";
         return;
     }
     if (suspended(st)) {
         a->res = ANS_SUSPENDED;
-        a->why = "3 reminders and no scan since";
+        a->why = "đã nhắc 3 lần mà không có lượt quét nào; xã/phường mở lại điểm";
         return;
     }
     uint8_t method = 0;
@@ -291,9 +311,10 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     const char *why;
     if (tv_card_parse(text, len, &card, &why)) {
         a->res = ANS_UNREADABLE;
-        a->why = why;
+        a->why = tv_card_why_vi(why);
         return;
     }
+    a->warning = card.warning;
     tv_scan_in in = {.venue = &st->v,
                      .card = &card,
                      .out = st->out,
@@ -303,7 +324,8 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     tv_scan_done sd;
     uint8_t ref[TV_PERSON_REF_BYTES];
     tv_card_ref(&card, st->rec.key, ref);
-    int again = !st->out && already_in(st, ref, a->at_ms);
+    int64_t run_first;
+    int again = is_repeat(st, ref, a->at_ms, &run_first);
     int rc = tv_recorder_add(&st->rec, &in, &sd);
     sodium_memzero(&card, sizeof card);
     if (rc == TV_ESIG || rc == TV_EUNTRUSTED || rc == TV_EREVOKED) {
@@ -317,14 +339,14 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     }
     if (rc) {
         a->res = ANS_FAILED;
-        a->why = tv_strerror(rc);
+        failed_why(a, rc);
         return;
     }
     a->res = again ? ANS_ALREADY : ANS_OK;
-    a->status = case_status(st, ref);
+    gate_mark(st, ref, &a->mark);
     size_t k = seen_slot(st, ref);
     memcpy(st->seen[k].ref, ref, sizeof ref);
-    st->seen[k].at_ms = a->at_ms;
+    st->seen[k].run_first = run_first;
     st->seen[k].used = 1;
     a->event_index = (size_t)tv_node_pending(&st->n) - 1;
     memcpy(a->masked, sd.masked, sizeof a->masked);
@@ -332,7 +354,8 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
 
 static void print_answer(station *st, const answer *a)
 {
-    const char *colour = a->status >= 0 ? tv_case_colour((uint8_t)a->status) : NULL;
+    const char *mark = tv_gate_mark_text(&a->mark);
+    int stop = tv_gate_stop(&a->mark);
     char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
     int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
     if (recorded) {
@@ -357,8 +380,15 @@ static void print_answer(station *st, const answer *a)
             tv_json_key(&j, "at");
             tv_json_string(&j, when);
             tv_json_key(&j, "status");
-            if (a->status >= 0)
-                tv_json_string(&j, crdt_case_status_name((uint32_t)a->status));
+            if (a->mark.status >= 0)
+                tv_json_string(&j, crdt_case_status_name((uint32_t)a->mark.status));
+            else
+                tv_json_null(&j);
+            tv_json_key(&j, "stop");
+            tv_json_bool(&j, stop);
+            tv_json_key(&j, "warning");
+            if (a->warning)
+                tv_json_string(&j, tv_card_why_vi(a->warning));
             else
                 tv_json_null(&j);
         } else {
@@ -369,23 +399,30 @@ static void print_answer(station *st, const answer *a)
         tv_json_line_end(&j);
         return;
     }
+    const char *dir = st->out ? "đã ra" : "đã vào";
     switch (a->res) {
     case ANS_OK:
-        printf("OK  %s  %s %s%s%s\n", tv_text_esc(a->masked), st->out ? "check-out" : "check-in",
-               when + 11, colour ? "  " : "", colour ? colour : "");
-        break;
     case ANS_ALREADY:
-        printf("ALREADY CHECKED IN  %s%s%s\n", tv_text_esc(a->masked), colour ? "  " : "",
-               colour ? colour : "");
+        if (stop)
+            printf(TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s %s)", tv_text_esc(a->masked), mark,
+                   st->out ? "ra" : "vào", when + 11);
+        else if (a->res == ANS_OK)
+            printf("OK  %s  %s %s%s%s", tv_text_esc(a->masked), dir, when + 11, mark ? "  " : "",
+                   mark ? mark : "");
+        else
+            printf("%s  %s%s%s", st->out ? "ĐÃ RA RỒI" : "ĐÃ VÀO RỒI", tv_text_esc(a->masked),
+                   mark ? "  " : "", mark ? mark : "");
+        if (a->warning) printf("  (cảnh báo: %s)", tv_card_why_vi(a->warning));
+        putchar('\n');
         break;
     case ANS_UNREADABLE:
-        printf("UNREADABLE (%s)\n", a->why);
+        printf("KHÔNG ĐỌC ĐƯỢC MÃ (%s)\n", a->why);
         break;
     case ANS_SUSPENDED:
-        printf("SUSPENDED VENUE (%s)\n", a->why);
+        printf("ĐIỂM ĐÃ BỊ TẠM DỪNG (%s)\n", a->why);
         break;
     case ANS_FAILED:
-        printf("NOT RECORDED (%s)\n", a->why);
+        printf("CHƯA GHI ĐƯỢC (%s)\n", a->why);
         break;
     }
 }
@@ -408,7 +445,7 @@ static int settle(station *st)
             for (size_t i = 0; i < st->nans; i++)
                 if (st->ans[i].res == ANS_OK || st->ans[i].res == ANS_ALREADY) {
                     st->ans[i].res = ANS_FAILED;
-                    st->ans[i].why = tv_strerror(rc);
+                    failed_why(&st->ans[i], rc);
                 }
         }
     }

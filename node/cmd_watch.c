@@ -8,11 +8,17 @@
  * arrive from peers (a district watching its communes) are shown as they are applied.
  *
  * A repeat scan -- the same person at the same venue in the same direction as their
- * previous scan, within the window (5 minutes) -- is one check-in in the views, so it is
- * not shown unless --all is given; then it is marked. */
+ * previous scan, within the window (5 minutes) of the run's first -- is one check-in in
+ * the views, so it is not shown unless --all is given; then it is marked. The rule is the
+ * station's and the views' own (tv_scan_repeat): a check-out in between makes a return a
+ * new check-in, at the gate and here alike.
+ *
+ * Each line shows the person's colour as the gate does (tv_gate_mark_text), and a person
+ * the gate stops (F0, F1, under a hold) is marked DỪNG. */
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli.h"
+#include "node/downflow.h"
 #include "node/json.h"
 #include "node/presence.h"
 #include "node/record.h"
@@ -33,18 +39,25 @@ static const char watch_help[] =
     "\n"
     "Follow check-ins and check-outs as they are recorded on this node (by `station`,\n"
     "`scan` or `import`) or arrive from other nodes, one line each, with the person\n"
-    "masked (Nguyễn V** A · 09******78). It only reads: run it beside the station or the\n"
-    "server. It runs until Ctrl-C or SIGTERM, then exits 0.\n"
+    "masked (Nguyễn V** A · 09******78):\n"
+    "\n"
+    "  2021-10-06 08:00:00  vào  Nguyễn V** A · 09******78  Chợ Vĩnh Hải\n"
+    "\n"
+    "vào is a check-in, ra a check-out; a person the node knows as a case shows the\n"
+    "gate's colour at the end (VÀNG — F2: ...), and one the gate stops (F0, F1, under a\n"
+    "hold) DỪNG first. It only reads: run it beside the station or the server. It runs\n"
+    "until Ctrl-C or SIGTERM, then exits 0.\n"
     "\n"
     "  --venue ID   only this venue (its id, or a unique prefix of at least 4 digits)\n"
     "  --from TIME  first show the scans held that were made at or after TIME: 'today',\n"
     "               a date (2021-10-06, from its midnight, Vietnam time) or a time with\n"
     "               its offset (2021-10-06T08:00:00+07:00); without it, only new scans\n"
-    "  --all        also show repeat scans (the same person, venue and direction within\n"
-    "               5 minutes of their previous scan), marked 'again'; the views count\n"
-    "               them as one check-in and they are hidden by default\n"
+    "  --all        also show repeat scans (the same person, venue and direction as their\n"
+    "               previous scan, within 5 minutes of the first of the run), marked\n"
+    "               'lặp lại'; the views count them as one check-in and they are hidden\n"
+    "               by default. The station answers such a scan ĐÃ VÀO RỒI\n"
     "  --json       JSON Lines: id, venue, venue_name, direction (in|out), at, person\n"
-    "               (masked), method, repeat\n"
+    "               (masked), method, repeat, status (F0, F1, F2 or null), stop\n"
     "\n"
     "A line 'watching ...' on standard error says when the following has begun.\n";
 
@@ -70,7 +83,8 @@ typedef struct watcher {
     int64_t from_ms; /* scans made earlier are not shown */
     seen *seen;
     size_t nseen, cap;
-    store_txn *t; /* the snapshot being read */
+    store_txn *t;     /* the snapshot being read */
+    tv_opened opened; /* this commune's sealed statuses, for the gate's colours */
     int err;
 } watcher;
 
@@ -102,36 +116,17 @@ static seen *seen_of(watcher *w, const uint8_t *origin)
     return &w->seen[lo];
 }
 
-/* Is the scan a repeat: the person's previous scan lies within the window before it, at
- * the same venue and in the same direction? The index orders scans by (at_ms, origin,
- * seq), so scans made in the same millisecond are told apart by where the walk meets the
- * scan itself. */
-typedef struct prev_ctx {
-    const crdt_scan *self;
-    uint64_t seq;
-    int found;
-    store_scan_ref last;
-} prev_ctx;
-
-static int prev_scan(const store_scan_ref *s, void *arg)
-{
-    prev_ctx *c = arg;
-    if (s->at_ms == c->self->at_ms && s->seq == c->seq && s->direction == c->self->direction &&
-        memcmp(s->venue, c->self->venue, TV_VENUE_ID_BYTES) == 0)
-        return 1; /* the scan itself: what came before it is known */
-    c->found = 1;
-    c->last = *s;
-    return 0;
-}
-
+/* Is the scan a repeat, by the rule the station and the views follow? An index that
+ * cannot be read hides nothing. */
 static int is_repeat(store_txn *t, const crdt_scan *s, uint64_t seq)
 {
-    prev_ctx c = {.self = s, .seq = seq};
-    int64_t from = s->at_ms - TV_DEDUPE_WINDOW_MS_DEFAULT;
-    int rc = store_scans_by_person(t, s->person, from, s->at_ms + 1, prev_scan, &c);
-    if (rc < 0) return 0; /* an index that cannot be read hides nothing */
-    return c.found && c.last.direction == s->direction &&
-           memcmp(c.last.venue, s->venue, TV_VENUE_ID_BYTES) == 0;
+    tv_scan_key k = {.person = s->person,
+                     .venue = s->venue,
+                     .out = s->direction == CRDT_DIR_OUT,
+                     .at_ms = s->at_ms,
+                     .stored = 1,
+                     .seq = seq};
+    return tv_scan_repeat(t, &k, TV_DEDUPE_WINDOW_MS_DEFAULT, NULL) == 1;
 }
 
 static int show_scan(watcher *w, const uint8_t *origin, uint64_t seq, const crdt_scan *s)
@@ -150,6 +145,10 @@ static int show_scan(watcher *w, const uint8_t *origin, uint64_t seq, const crdt
     tv_event_id_format(id, origin, seq);
     tv_hex_encode(vhex, s->venue, TV_VENUE_ID_BYTES);
     const char *dir = s->direction == CRDT_DIR_OUT ? "out" : "in";
+    tv_gate_mark m;
+    tv_gate_mark_get(&w->n, w->t, &w->opened, s->person, &m);
+    const char *mark = tv_gate_mark_text(&m);
+    int stop = tv_gate_stop(&m);
     if (w->json) {
         tv_json j;
         tv_json_init(&j, stdout);
@@ -170,13 +169,22 @@ static int show_scan(watcher *w, const uint8_t *origin, uint64_t seq, const crdt
         tv_json_string(&j, crdt_method_name(s->method));
         tv_json_key(&j, "repeat");
         tv_json_bool(&j, repeat);
+        tv_json_key(&j, "status");
+        if (m.status >= 0)
+            tv_json_string(&j, crdt_case_status_name((uint32_t)m.status));
+        else
+            tv_json_null(&j);
+        tv_json_key(&j, "stop");
+        tv_json_bool(&j, stop);
         tv_json_object_end(&j);
         if (tv_json_line_end(&j)) return TV_EIO;
     } else {
         when[10] = ' '; /* 2021-10-06 08:00:00 */
         when[19] = '\0';
-        printf("%s  %-3s %-5s  %s  %s\n", when, dir, repeat ? "again" : "", tv_text_esc(person),
-               tv_text_esc(vname));
+        /* fixed columns: "vào"/"ra ", "lặp lại" or as many spaces */
+        printf("%s  %s  %s%s  %s%s%s%s\n", when, s->direction == CRDT_DIR_OUT ? "ra " : "vào",
+               repeat ? "lặp lại  " : "", tv_text_esc(person), tv_text_esc(vname), mark ? "  " : "",
+               stop ? "DỪNG: " : "", mark ? mark : "");
     }
     return fflush(stdout) == 0 ? 0 : TV_EIO;
 }
@@ -336,6 +344,7 @@ fail:
     if (in >= 0) close(in);
     if (rc) rc = tv_cli_fail(cli, rc, "the watch stopped");
 out:
+    tv_opened_release(&w->opened);
     tv_node_close(&w->n);
     free(w->seen);
     free(w);

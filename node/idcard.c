@@ -35,6 +35,16 @@ static const char *const cccd_count_why[COUNT_NAMED_MAX + 1] = {COUNTS(CCCD_WHY)
           "(older card)"
 static const char *const bhyt_count_why[COUNT_NAMED_MAX + 1] = {COUNTS(BHYT_WHY)};
 #undef BHYT_WHY
+/* The same sentences in Vietnamese, for the gate (tv_card_why_vi). */
+#define UNKNOWN_VI(n) [n] = "không rõ loại mã: " #n " trường ngăn bởi |"
+static const char *const unknown_count_vi[COUNT_NAMED_MAX + 1] = {COUNTS(UNKNOWN_VI)};
+#undef UNKNOWN_VI
+#define CCCD_VI(n) [n] = "mã CCCD có " #n " trường ngăn bởi |, phải có 7 hoặc 11"
+static const char *const cccd_count_vi[COUNT_NAMED_MAX + 1] = {COUNTS(CCCD_VI)};
+#undef CCCD_VI
+#define BHYT_VI(n) [n] = "mã thẻ BHYT có " #n " phần ngăn bởi |, phải có 15 (thẻ 2018) hoặc 12"
+static const char *const bhyt_count_vi[COUNT_NAMED_MAX + 1] = {COUNTS(BHYT_VI)};
+#undef BHYT_VI
 
 typedef struct span {
     const char *p;
@@ -343,23 +353,43 @@ static char cccd_sex(span s)
     return 0;
 }
 
+/* Notes the first defect of a field of a CCCD whose number is intact (the card is still
+ * read, by its number; the field is left empty). */
+static void cccd_defect(tv_card *out, const char *why)
+{
+    if (!out->warning) out->warning = why;
+}
+
 static const char *parse_cccd(const fields *fs, tv_card *out)
 {
     if (fs->count != 7 && fs->count != 11)
         return count_why(cccd_count_why, fs->count,
                          "CCCD QR has more than 32 fields separated by |; it should have 7 or 11");
     if (!all_digits(fs->f[0], 12)) return "CCCD number must be 12 digits";
-    if (fs->f[1].n && !all_digits(fs->f[1], 9))
-        return "old CMND number in a CCCD QR must be empty or 9 digits";
+    /* The number is intact: whatever else is wrong (a keyboard-mode reader mangles the
+     * diacritics of the name and address, a typo in a date), the card is read by its
+     * number, the faulty field left empty and the first defect kept as a warning. */
     const char *why;
-    if ((why = take_text(fs->f[2], out->name, TV_CARD_NAME_MAX, &cccd_name_why)) ||
-        (why = take_date(fs->f[3], 0, 0, &cccd_birth_why, &out->birth_year, out->birth)))
-        return why;
-    if (!(out->sex = cccd_sex(fs->f[4]))) return "CCCD sex is neither Nam nor Nữ";
+    if (fs->f[1].n && !all_digits(fs->f[1], 9))
+        cccd_defect(out, "old CMND number in a CCCD QR must be empty or 9 digits");
+    else
+        copy_span(out->cmnd, fs->f[1]);
+    if ((why = take_text(fs->f[2], out->name, TV_CARD_NAME_MAX, &cccd_name_why))) {
+        out->name[0] = '\0';
+        cccd_defect(out, why);
+    }
+    if ((why = take_date(fs->f[3], 0, 0, &cccd_birth_why, &out->birth_year, out->birth))) {
+        out->birth_year = 0;
+        out->birth[0] = '\0';
+        cccd_defect(out, why);
+    }
+    if (!(out->sex = cccd_sex(fs->f[4]))) cccd_defect(out, "CCCD sex is neither Nam nor Nữ");
     int issued;
-    if ((why = take_text(fs->f[5], out->address, TV_CARD_ADDRESS_MAX, &cccd_address_why)) ||
-        (why = take_date(fs->f[6], 0, 0, &cccd_issue_why, &issued, NULL)))
-        return why;
+    if ((why = take_text(fs->f[5], out->address, TV_CARD_ADDRESS_MAX, &cccd_address_why))) {
+        out->address[0] = '\0';
+        cccd_defect(out, why);
+    }
+    if ((why = take_date(fs->f[6], 0, 0, &cccd_issue_why, &issued, NULL))) cccd_defect(out, why);
 
     char num[13];
     copy_span(num, fs->f[0]);
@@ -367,7 +397,6 @@ static const char *parse_cccd(const fields *fs, tv_card *out)
     int rc = tv_person_parse_typed(num, &out->id, &typed_why);
     assert(rc == 0 && out->id.kind == TV_ID_CCCD);
     (void)rc;
-    copy_span(out->cmnd, fs->f[1]);
     return NULL;
 }
 
@@ -491,6 +520,124 @@ int tv_card_parse(const char *text, size_t len, tv_card *out, const char **why)
     out->kind = kind;
     if (out->name[0]) tv_name_mask(out->name, out->name_masked, sizeof out->name_masked);
     return TV_OK;
+}
+
+/* --- the gate's words ------------------------------------------------------------------- */
+
+/* The sentences of tv_card_parse (and of tv_person_parse_typed and tv_person_card_parse,
+ * which it passes on, and tv_venue_payload_parse's, which the gate meets in a relayed
+ * self check-in), in the Vietnamese a guard reads. */
+static const char *const why_vi[][2] = {
+    {"CCCD number must be 12 digits", "số CCCD phải có 12 chữ số"},
+    {"old CMND number in a CCCD QR must be empty or 9 digits",
+     "số CMND cũ trong mã CCCD phải để trống hoặc có 9 chữ số"},
+    {"CCCD name is empty", "họ tên trên CCCD bị trống"},
+    {"CCCD name is longer than 255 bytes", "họ tên trên CCCD dài quá 255 byte"},
+    {"CCCD name contains a control character", "họ tên trên CCCD có ký tự điều khiển"},
+    {"CCCD name is not valid UTF-8",
+     "họ tên trên CCCD bị lỗi dấu (không phải UTF-8, đầu đọc đang ở chế độ bàn phím?)"},
+    {"CCCD address is longer than 511 bytes", "địa chỉ trên CCCD dài quá 511 byte"},
+    {"CCCD address contains a control character", "địa chỉ trên CCCD có ký tự điều khiển"},
+    {"CCCD address is not valid UTF-8",
+     "địa chỉ trên CCCD bị lỗi dấu (không phải UTF-8, đầu đọc đang ở chế độ bàn phím?)"},
+    {"CCCD date of birth is not ddmmyyyy", "ngày sinh trên CCCD không đúng dạng ddmmyyyy"},
+    {"CCCD date of birth is not a calendar date", "ngày sinh trên CCCD không có thật"},
+    {"CCCD date of birth is before 1900", "ngày sinh trên CCCD trước năm 1900"},
+    {"CCCD issue date is not ddmmyyyy", "ngày cấp CCCD không đúng dạng ddmmyyyy"},
+    {"CCCD issue date is not a calendar date", "ngày cấp CCCD không có thật"},
+    {"CCCD issue date is before 1900", "ngày cấp CCCD trước năm 1900"},
+    {"CCCD sex is neither Nam nor Nữ", "giới tính trên CCCD không phải Nam hay Nữ"},
+    {"CCCD QR has more than 32 fields separated by |; it should have 7 or 11",
+     "mã CCCD có hơn 32 trường ngăn bởi |, phải có 7 hoặc 11"},
+    {"BHYT payload does not end with |$", "mã thẻ BHYT không kết thúc bằng |$"},
+    {"BHYT payload has more than 32 parts separated by |; it should have 15 (2018 card) or 12 "
+     "(older card)",
+     "mã thẻ BHYT có hơn 32 phần ngăn bởi |, phải có 15 (thẻ 2018) hoặc 12"},
+    {"BHYT card number must be 15 characters", "số thẻ BHYT phải có 15 ký tự"},
+    {"BHYT card number must start with 2 letters", "số thẻ BHYT phải bắt đầu bằng 2 chữ cái"},
+    {"BHYT card number must have a benefit level 1 to 5 after its letters",
+     "số thẻ BHYT phải có mức hưởng 1 đến 5 sau 2 chữ cái"},
+    {"BHYT card number must end with 12 digits", "số thẻ BHYT phải kết thúc bằng 12 chữ số"},
+    {"BHYT sex is neither 1 (Nam) nor 2 (Nữ)",
+     "giới tính trên thẻ BHYT không phải 1 (Nam) hay 2 (Nữ)"},
+    {"BHYT date of birth is not dd/mm/yyyy or yyyy",
+     "ngày sinh trên thẻ BHYT không đúng dạng dd/mm/yyyy hay yyyy"},
+    {"BHYT date of birth is not a calendar date", "ngày sinh trên thẻ BHYT không có thật"},
+    {"BHYT date of birth is before 1900", "ngày sinh trên thẻ BHYT trước năm 1900"},
+    {"BHYT name field is empty", "họ tên trên thẻ BHYT bị trống"},
+    {"BHYT name field is longer than 255 bytes once decoded",
+     "họ tên trên thẻ BHYT dài quá 255 byte"},
+    {"BHYT name field contains a control character once decoded",
+     "họ tên trên thẻ BHYT có ký tự điều khiển"},
+    {"BHYT name field is not valid UTF-8 once decoded",
+     "họ tên trên thẻ BHYT bị lỗi dấu (không phải UTF-8)"},
+    {"BHYT name field is not hex", "họ tên trên thẻ BHYT không phải dạng hex"},
+    {"BHYT name field has an odd number of hex digits", "họ tên trên thẻ BHYT có số chữ số hex lẻ"},
+    {"BHYT address field is empty", "địa chỉ trên thẻ BHYT bị trống"},
+    {"BHYT address field is longer than 511 bytes once decoded",
+     "địa chỉ trên thẻ BHYT dài quá 511 byte"},
+    {"BHYT address field contains a control character once decoded",
+     "địa chỉ trên thẻ BHYT có ký tự điều khiển"},
+    {"BHYT address field is not valid UTF-8 once decoded",
+     "địa chỉ trên thẻ BHYT bị lỗi dấu (không phải UTF-8)"},
+    {"BHYT address field is not hex", "địa chỉ trên thẻ BHYT không phải dạng hex"},
+    {"BHYT address field has an odd number of hex digits",
+     "địa chỉ trên thẻ BHYT có số chữ số hex lẻ"},
+    {"BHYT parents' name field is empty", "tên cha mẹ trên thẻ BHYT bị trống"},
+    {"BHYT parents' name field is longer than 255 bytes once decoded",
+     "tên cha mẹ trên thẻ BHYT dài quá 255 byte"},
+    {"BHYT parents' name field contains a control character once decoded",
+     "tên cha mẹ trên thẻ BHYT có ký tự điều khiển"},
+    {"BHYT parents' name field is not valid UTF-8 once decoded",
+     "tên cha mẹ trên thẻ BHYT bị lỗi dấu (không phải UTF-8)"},
+    {"BHYT parents' name field is not hex", "tên cha mẹ trên thẻ BHYT không phải dạng hex"},
+    {"BHYT parents' name field has an odd number of hex digits",
+     "tên cha mẹ trên thẻ BHYT có số chữ số hex lẻ"},
+    {"unknown QR layout: more than 32 fields separated by |",
+     "không rõ loại mã: hơn 32 trường ngăn bởi |"},
+    {"the text is longer than any QR code can hold", "dòng quét dài hơn mọi mã QR"},
+    {"the text contains a NUL byte", "dòng quét có byte NUL"},
+    {"a truyvet personal code of another version: this node reads version 1 (TV1:)",
+     "mã cá nhân truyvet phiên bản khác: nút này đọc phiên bản 1 (TV1:)"},
+    {"it should contain only digits (a phone number or an ID number)",
+     "chỉ được có chữ số (số điện thoại hoặc số giấy tờ)"},
+    {"it is too long for a phone number or an ID number",
+     "quá dài cho một số điện thoại hay số giấy tờ"},
+    {"it is empty", "dòng trống"},
+    {"only Vietnamese phone numbers (+84) are accepted", "chỉ nhận số điện thoại Việt Nam (+84)"},
+    {"a phone number has 10 digits starting with 0, a CCCD number 12 digits, a CMND number 9 "
+     "digits",
+     "số điện thoại có 10 chữ số bắt đầu bằng 0, số CCCD 12 chữ số, số CMND 9 chữ số"},
+    {"not a truyvet personal code of version 1 (it should start with TV1:)",
+     "không phải mã cá nhân truyvet phiên bản 1 (phải bắt đầu bằng TV1:)"},
+    {"the personal code is cut short or too long", "mã cá nhân bị cụt hoặc quá dài"},
+    {"the personal code holds a character that is not in its alphabet", "mã cá nhân có ký tự lạ"},
+    {"the personal code's name is missing, too long, not UTF-8 or holds a control character",
+     "tên trong mã cá nhân bị thiếu, quá dài, lỗi dấu hoặc có ký tự điều khiển"},
+    {"the venue code's unit is not 2 to 5 digits followed by ':'",
+     "mã điểm có mã đơn vị không phải 2 đến 5 chữ số và dấu ':'"},
+    {"the venue code is cut short or too long", "mã điểm bị cụt hoặc quá dài"},
+    {"the venue code holds a character that is not in its alphabet", "mã điểm có ký tự lạ"},
+};
+
+static const char *count_vi(const char *why, const char *const en[], const char *const vi[])
+{
+    for (size_t i = 2; i <= COUNT_NAMED_MAX; i++)
+        if (strcmp(why, en[i]) == 0) return vi[i];
+    return NULL;
+}
+
+const char *tv_card_why_vi(const char *why)
+{
+    if (!why) return NULL;
+    const char *v;
+    if ((v = count_vi(why, unknown_count_why, unknown_count_vi)) ||
+        (v = count_vi(why, cccd_count_why, cccd_count_vi)) ||
+        (v = count_vi(why, bhyt_count_why, bhyt_count_vi)))
+        return v;
+    for (size_t i = 0; i < sizeof why_vi / sizeof why_vi[0]; i++)
+        if (strcmp(why, why_vi[i][0]) == 0) return why_vi[i][1];
+    return why;
 }
 
 /* --- masking ------------------------------------------------------------------------------ */

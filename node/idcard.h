@@ -63,6 +63,10 @@ typedef struct tv_card {
     /* TV_CARD_TRUYVET: the personal code: its pseudonym, masked display and signature
      * (checked by the caller, who knows the signing nodes); id is left empty */
     tv_person_card pcard;
+    /* A CCCD read by its number although another field is faulty (a name or address that
+     * is not UTF-8, a date with a typo, ...): the first defect, a sentence as *why below,
+     * with the faulty field left empty; NULL when the card read whole. */
+    const char *warning;
 } tv_card;
 
 /* Parses text[0..len), one scanned or typed line; it need not be NUL-terminated. Spaces,
@@ -71,7 +75,10 @@ typedef struct tv_card {
  * Checked on a CCCD: 7 or 11 fields; the number 12 digits; the old CMND empty or 9
  * digits; the name non-empty; both dates real calendar dates (29 February only in leap
  * years) from 1900 on; the sex "Nam" or "Nữ" in any letter case, "Nu" without diacritics
- * or "Nữ" decomposed. On a BHYT card: the final "$"; 15 or 12 parts; the card number 2
+ * or "Nữ" decomposed. Only the field count and the number refuse a CCCD: a line whose
+ * number is intact is read by it, and a defect of the other fields (the first one) is
+ * given in out->warning, the faulty field left empty (name, address, birth, sex, cmnd).
+ * On a BHYT card: the final "$"; 15 or 12 parts; the card number 2
  * letters, a benefit level 1-5 and 12 digits (letters may be lowercase: a reader whose
  * host has Caps Lock on flips them; the number is stored uppercase); name, address and
  * parents' name an even number of hex digits decoding to UTF-8; the name non-empty; the
@@ -88,6 +95,11 @@ typedef struct tv_card {
  * one); other versions are refused as such. */
 int tv_card_parse(const char *text, size_t len, tv_card *out, const char **why)
     __attribute__((warn_unused_result));
+
+/* The Vietnamese of a sentence tv_card_parse gives (in *why or out->warning), for the
+ * guard at the gate: "họ tên trên CCCD bị lỗi dấu (...)". A sentence it does not know is
+ * returned as it is; NULL gives NULL. */
+const char *tv_card_why_vi(const char *why);
 
 /* Masks a UTF-8 full name for display to venue owners and commune staff, as the source
  * documents require ("Nguyễn V** A"): the first word (the family name) is kept whole,

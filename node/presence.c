@@ -276,6 +276,30 @@ done:
     return rc;
 }
 
+int tv_presence_repeat(const tv_pscan *scans, size_t n, int64_t window_ms, int64_t *run_first)
+{
+    if (n == 0) {
+        if (run_first) *run_first = 0;
+        return 0;
+    }
+    const tv_pscan *last = &scans[n - 1];
+    /* the run can only begin within the block of scans like the last (same venue and
+     * direction, none in between) */
+    size_t k = n - 1;
+    while (k > 0 && scans[k - 1].out == last->out && same_venue(scans[k - 1].venue, last->venue))
+        k--;
+    /* the same walk as tv_presence_build's: a scan window_ms or more after its run's first
+     * begins a new run */
+    int64_t first = scans[k].at_ms;
+    int repeat = 0;
+    for (size_t i = k + 1; i < n; i++) {
+        repeat = window_ms > 0 && scans[i].at_ms - first < window_ms;
+        if (!repeat) first = scans[i].at_ms;
+    }
+    if (run_first) *run_first = first;
+    return repeat;
+}
+
 const char *tv_end_reason_name(tv_end_reason r)
 {
     switch (r) {

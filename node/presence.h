@@ -160,6 +160,19 @@ int tv_presence_build(const tv_pscan *scans, size_t n, int64_t window_ms, int64_
                       tv_rules_fn rules, void *ctx, tv_presence **out, size_t *nout)
     __attribute__((warn_unused_result));
 
+/* The run rule above, for one scan: is the last of scans[0..n) a repeat, collapsed into
+ * the run of check-ins or check-outs before it? scans are one person's, in the order
+ * tv_presence_build reads them (by at_ms, then tie), ending with the scan asked about; a
+ * caller may pass only the scans from the start of the run, or from any earlier scan that
+ * lies window_ms or more before the next one (a gap that long always starts a new run).
+ * This is the one rule behind the gate's "already in" answer, `watch`'s repeat mark and
+ * the views' collapse: a check-out in between ends the run, so a return after a check-out
+ * is a new check-in however soon it comes.
+ * Returns 1 (a repeat) or 0, and stores the time of the run's first scan in *run_first
+ * when it is not NULL (the last scan's own time when it begins a run). n = 0 or
+ * window_ms <= 0 gives 0. */
+int tv_presence_repeat(const tv_pscan *scans, size_t n, int64_t window_ms, int64_t *run_first);
+
 /* Returns "check-out", "next check-in", "default stay", "closing time", "end of day" or
  * "open", or NULL for a value that is not a tv_end_reason. */
 const char *tv_end_reason_name(tv_end_reason r);

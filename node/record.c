@@ -1,7 +1,10 @@
 /* Recording people's scans (see record.h). */
 #include "node/record.h"
 #include "crdt/error.h"
+#include "node/downflow.h"
+#include "node/health.h"
 #include "node/pmap.h"
+#include "node/presence.h"
 #include "node/reseal.h"
 
 #include <sodium.h>
@@ -369,4 +372,134 @@ int tv_recorder_committed(tv_recorder *r)
 int tv_recorder_discarded(tv_recorder *r)
 {
     return renew(r);
+}
+
+/* --- the gate's answer ----------------------------------------------------------------- */
+
+#define REPEAT_LOOKBACK_MAX_MS (INT64_C(24) * 3600 * 1000)
+
+typedef struct repeat_ctx {
+    const tv_scan_key *k;
+    tv_pscan *s;
+    size_t n, cap;
+    int done; /* met the scan itself */
+    int err;
+} repeat_ctx;
+
+static int repeat_one(const store_scan_ref *r, void *arg)
+{
+    repeat_ctx *c = arg;
+    const tv_scan_key *k = c->k;
+    if (k->stored && r->at_ms == k->at_ms && r->seq == k->seq &&
+        r->direction == (k->out ? CRDT_DIR_OUT : CRDT_DIR_IN) &&
+        memcmp(r->venue, k->venue, TV_VENUE_ID_BYTES) == 0) {
+        c->done = 1;
+        return 1; /* the scan itself: what came before it is known */
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 32;
+        tv_pscan *s = realloc(c->s, cap * sizeof *s);
+        if (!s) {
+            c->err = TV_ENOMEM;
+            return 1;
+        }
+        c->s = s;
+        c->cap = cap;
+    }
+    tv_pscan *p = &c->s[c->n];
+    memcpy(p->venue, r->venue, TV_VENUE_ID_BYTES);
+    p->at_ms = r->at_ms;
+    p->out = r->direction == CRDT_DIR_OUT;
+    p->tie = c->n; /* the index's order, (at_ms, origin, seq) */
+    c->n++;
+    return 0;
+}
+
+int tv_scan_repeat(store_txn *t, const tv_scan_key *k, int64_t window_ms, int64_t *run_first)
+{
+    if (run_first) *run_first = k->at_ms;
+    if (window_ms <= 0) return 0;
+    repeat_ctx c = {.k = k};
+    int64_t back = window_ms;
+    int rc = 0;
+    for (;;) {
+        c.n = 0;
+        c.done = 0;
+        rc = store_scans_by_person(t, k->person, k->at_ms - back, k->at_ms + 1, repeat_one, &c);
+        if (c.err) rc = c.err;
+        if (rc < 0) break;
+        rc = 0;
+        /* does the run reach back past what was read? Only when every scan read is like
+         * this one and the earliest lies within the window of the range's start */
+        size_t like = 0;
+        while (like < c.n && c.s[c.n - 1 - like].out == (k->out != 0) &&
+               memcmp(c.s[c.n - 1 - like].venue, k->venue, TV_VENUE_ID_BYTES) == 0)
+            like++;
+        if (like == 0 || like < c.n || c.s[0].at_ms - (k->at_ms - back) >= window_ms ||
+            back >= REPEAT_LOOKBACK_MAX_MS)
+            break;
+        back *= 2;
+    }
+    if (rc == 0) {
+        if (c.n == c.cap) {
+            tv_pscan *s = realloc(c.s, (c.cap + 1) * sizeof *s);
+            if (!s)
+                rc = TV_ENOMEM;
+            else {
+                c.s = s;
+                c.cap++;
+            }
+        }
+    }
+    if (rc == 0) {
+        tv_pscan *p = &c.s[c.n];
+        memcpy(p->venue, k->venue, TV_VENUE_ID_BYTES);
+        p->at_ms = k->at_ms;
+        p->out = k->out != 0;
+        p->tie = c.n;
+        rc = tv_presence_repeat(c.s, c.n + 1, window_ms, run_first);
+    }
+    free(c.s);
+    return rc;
+}
+
+static int held_in(const tv_opened *o, const uint8_t ref[TV_PERSON_REF_BYTES])
+{
+    int held = 0;
+    /* by person, then (hlc, origin): the person's last notice is the one in force */
+    for (size_t i = 0; i < o->nholds; i++)
+        if (memcmp(o->holds[i].person, ref, TV_PERSON_REF_BYTES) == 0) held = o->holds[i].held;
+    return held;
+}
+
+void tv_gate_mark_get(tv_node *n, store_txn *t, tv_opened *o,
+                      const uint8_t ref[TV_PERSON_REF_BYTES], tv_gate_mark *m)
+{
+    m->status = -1;
+    m->held = 0;
+    tv_case c;
+    if (tv_case_lookup(n, t, o, ref, &c) == 0 && c.current.status != CRDT_CASE_CLEARED)
+        m->status = c.current.status;
+    if (o->loaded) m->held = held_in(o, ref);
+}
+
+int tv_gate_stop(const tv_gate_mark *m)
+{
+    return m->status == CRDT_CASE_F0 || m->status == CRDT_CASE_F1 || m->held;
+}
+
+const char *tv_gate_mark_text(const tv_gate_mark *m)
+{
+    switch (m->status) {
+    case CRDT_CASE_F0:
+        return "ĐỎ — F0: ca bệnh, liên hệ trạm y tế";
+    case CRDT_CASE_F1:
+        return "CAM — F1: tiếp xúc gần ca bệnh, phải cách ly, liên hệ trạm y tế";
+    case CRDT_CASE_F2:
+        if (!m->held) return "VÀNG — F2: tiếp xúc với F1, theo dõi sức khỏe";
+        break;
+    default:
+        break;
+    }
+    return m->held ? "đang trong diện truy vết của cơ quan y tế, liên hệ trạm y tế" : NULL;
 }

@@ -119,4 +119,47 @@ void tv_person_display(char *out, size_t cap, const char *name_masked, const cha
 int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
                           crdt_text scan_masked, char *out, size_t cap);
 
+/* --- the gate's answer ----------------------------------------------------------------- */
+
+/* The scan asked about by tv_scan_repeat: a person's scan at venue, at at_ms, in a
+ * direction. Stored already (the walk stops at it: seq is its seq), or not yet (stored =
+ * 0: it is taken to come after every stored scan of its millisecond). */
+typedef struct tv_scan_key {
+    const uint8_t *person; /* TV_PERSON_REF_BYTES */
+    const uint8_t *venue;  /* TV_VENUE_ID_BYTES */
+    int out;
+    int64_t at_ms;
+    int stored;
+    uint64_t seq;
+} tv_scan_key;
+
+/* Is scan k a repeat by the views' rule (tv_presence_repeat, window_ms), judged on the
+ * person's scans t holds? The station's "đã vào rồi" and `watch`'s repeat mark both ask
+ * this, so they never disagree. *run_first (may be NULL) gets the time of the run's first
+ * scan. The walk looks back as far as the run reaches, at most a day. Returns 1, 0, or a
+ * store error (negative). */
+int tv_scan_repeat(store_txn *t, const tv_scan_key *k, int64_t window_ms, int64_t *run_first);
+
+/* What the gate shows of a person: the case status in force as this node knows it (a
+ * health node's cases, a commune's sealed statuses) and whether the health authority
+ * keeps them under a hold (told to this commune, sealed). */
+typedef struct tv_gate_mark {
+    int status; /* CRDT_CASE_*, or -1: no status held (or cleared, which shows nothing) */
+    int held;
+} tv_gate_mark;
+
+struct tv_opened;
+/* Fills *m for person ref (o: this commune's sealed statuses, loaded when needed; a node
+ * that cannot open them, locked or without its commune's key, shows no status). */
+void tv_gate_mark_get(tv_node *n, store_txn *t, struct tv_opened *o,
+                      const uint8_t ref[TV_PERSON_REF_BYTES], tv_gate_mark *m);
+/* 1 when the gate must stop the person: a confirmed case (F0), a close contact (F1, who
+ * is to be isolated) or a person under a hold. F2 is shown, and let in. */
+int tv_gate_stop(const tv_gate_mark *m);
+/* The colour and reason a guard reads, in Vietnamese ("ĐỎ — F0: ca bệnh, liên hệ trạm y
+ * tế"), or NULL when there is nothing to show. Static. */
+const char *tv_gate_mark_text(const tv_gate_mark *m);
+/* The stop word that begins a stopped person's answer line. */
+#define TV_GATE_STOP_WORD "DỪNG — KHÔNG VÀO"
+
 #endif

@@ -74,6 +74,27 @@ static tv_card parse_ok(const char *text)
     int rc = tv_card_parse(text, strlen(text), &c, &why);
     if (rc) fail_msg("'%s' refused: %s", text, why ? why : "(null)");
     assert_null(why);
+    assert_null(c.warning);
+    return c;
+}
+
+/* A CCCD whose number is intact but another field is faulty: read by its number, the
+ * first defect in c.warning, the faulty field left empty. */
+static tv_card warned(const char *text, const char *want)
+{
+    tv_card c;
+    const char *why = "unset";
+    int rc = tv_card_parse(text, strlen(text), &c, &why);
+    if (rc) fail_msg("'%s' refused: %s", text, why ? why : "(null)");
+    assert_null(why);
+    if (!c.warning || strcmp(c.warning, want) != 0)
+        fail_msg("'%s':\n  warning '%s'\n  want    '%s'", text, c.warning ? c.warning : "(null)",
+                 want);
+    assert_int_equal(c.kind, TV_CARD_CCCD);
+    assert_int_equal(c.id.kind, TV_ID_CCCD);
+    assert_string_equal(c.id.norm, "001099012345");
+    /* the gate says it in Vietnamese */
+    assert_string_not_equal(tv_card_why_vi(want), want);
     return c;
 }
 
@@ -276,7 +297,7 @@ static void test_cccd_sex_spellings(void **state)
     }
     const char *bad[] = {"", "Male", "F", "1", "Namm", "N", "Nư", "Nu\xcc\x83", "Nữa"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        refuse(cccd("001099012345", "", "Lê An", "01012000", bad[i], "x", "20042021"), TV_CARD_CCCD,
+        warned(cccd("001099012345", "", "Lê An", "01012000", bad[i], "x", "20042021"),
                "CCCD sex is neither Nam nor Nữ");
 }
 
@@ -303,23 +324,23 @@ static void test_cccd_dates(void **state)
             tv_card c = parse_ok(text);
             assert_string_equal(c.birth, cases[i].birth);
         } else {
-            refuse(text, TV_CARD_CCCD, "CCCD date of birth is not a calendar date");
+            warned(text, "CCCD date of birth is not a calendar date");
             /* the issue date is checked the same way */
-            refuse(cccd("001099012345", "", "Lê An", "01012000", "Nam", "x", cases[i].date),
-                   TV_CARD_CCCD, "CCCD issue date is not a calendar date");
+            warned(cccd("001099012345", "", "Lê An", "01012000", "Nam", "x", cases[i].date),
+                   "CCCD issue date is not a calendar date");
         }
     }
     const char *shapes[] = {"",     "1503199",  "150319999", "15-03-1999", "15/03/1999",
                             "1999", "15O31999", "+5031999",  "１5031999",  "1503 1999"};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        refuse(cccd("001099012345", "", "Lê An", shapes[i], "Nam", "x", "20042021"), TV_CARD_CCCD,
+        warned(cccd("001099012345", "", "Lê An", shapes[i], "Nam", "x", "20042021"),
                "CCCD date of birth is not ddmmyyyy");
-        refuse(cccd("001099012345", "", "Lê An", "01012000", "Nam", "x", shapes[i]), TV_CARD_CCCD,
+        warned(cccd("001099012345", "", "Lê An", "01012000", "Nam", "x", shapes[i]),
                "CCCD issue date is not ddmmyyyy");
     }
-    refuse(cccd("001099012345", "", "Lê An", "15031899", "Nam", "x", "20042021"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "", "Lê An", "15031899", "Nam", "x", "20042021"),
            "CCCD date of birth is before 1900");
-    refuse(cccd("001099012345", "", "Lê An", "15031999", "Nam", "x", "20041899"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "", "Lê An", "15031999", "Nam", "x", "20041899"),
            "CCCD issue date is before 1900");
 }
 
@@ -345,39 +366,39 @@ static void test_cccd_refused(void **state)
            "CCCD number must be 12 digits");
     refuse(cccd("0010990123456", "", "Lê An", "01012000", "Nam", "x", "20042021"), TV_CARD_CCCD,
            "CCCD number must be 12 digits");
-    refuse(cccd("001099012345", "12345678", "Lê An", "01012000", "Nam", "x", "20042021"),
-           TV_CARD_CCCD, "old CMND number in a CCCD QR must be empty or 9 digits");
-    refuse(cccd("001099012345", "12345678X", "Lê An", "01012000", "Nam", "x", "20042021"),
-           TV_CARD_CCCD, "old CMND number in a CCCD QR must be empty or 9 digits");
-    refuse(cccd("001099012345", "123456789", "", "01012000", "Nam", "x", "20042021"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "12345678", "Lê An", "01012000", "Nam", "x", "20042021"),
+           "old CMND number in a CCCD QR must be empty or 9 digits");
+    warned(cccd("001099012345", "12345678X", "Lê An", "01012000", "Nam", "x", "20042021"),
+           "old CMND number in a CCCD QR must be empty or 9 digits");
+    warned(cccd("001099012345", "123456789", "", "01012000", "Nam", "x", "20042021"),
            "CCCD name is empty");
-    refuse(cccd("001099012345", "123456789", "  ", "01012000", "Nam", "x", "20042021"),
-           TV_CARD_CCCD, "CCCD name is empty");
-    refuse(cccd("001099012345", "", "Nguy\xe1\xbbn", "01012000", "Nam", "x", "20042021"),
-           TV_CARD_CCCD, "CCCD name is not valid UTF-8");
-    refuse(cccd("001099012345", "", "L\xc3\xaa \xc0\xa0", "01012000", "Nam", "x", "20042021"),
-           TV_CARD_CCCD, "CCCD name is not valid UTF-8"); /* overlong */
-    refuse(cccd("001099012345", "", "Lê\x01An", "01012000", "Nam", "x", "20042021"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "123456789", "  ", "01012000", "Nam", "x", "20042021"),
+           "CCCD name is empty");
+    warned(cccd("001099012345", "", "Nguy\xe1\xbbn", "01012000", "Nam", "x", "20042021"),
+           "CCCD name is not valid UTF-8");
+    warned(cccd("001099012345", "", "L\xc3\xaa \xc0\xa0", "01012000", "Nam", "x", "20042021"),
+           "CCCD name is not valid UTF-8"); /* overlong */
+    warned(cccd("001099012345", "", "Lê\x01An", "01012000", "Nam", "x", "20042021"),
            "CCCD name contains a control character");
-    refuse(cccd("001099012345", "", "Lê\tAn", "01012000", "Nam", "x", "20042021"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "", "Lê\tAn", "01012000", "Nam", "x", "20042021"),
            "CCCD name contains a control character");
     char name[300];
     memset(name, 'a', 256);
     name[256] = '\0';
-    refuse(cccd("001099012345", "", name, "01012000", "Nam", "x", "20042021"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "", name, "01012000", "Nam", "x", "20042021"),
            "CCCD name is longer than 255 bytes");
     name[255] = '\0';
     tv_card c = parse_ok(cccd("001099012345", "", name, "01012000", "Nam", "x", "20042021"));
     assert_int_equal(strlen(c.name), 255);
     assert_string_equal(c.name_masked, "a**");
-    refuse(cccd("001099012345", "", "Lê An", "01012000", "Nam", "Phố \xe1", "20042021"),
-           TV_CARD_CCCD, "CCCD address is not valid UTF-8");
-    refuse(cccd("001099012345", "", "Lê An", "01012000", "Nam", "Phố\x7f", "20042021"),
-           TV_CARD_CCCD, "CCCD address contains a control character");
+    warned(cccd("001099012345", "", "Lê An", "01012000", "Nam", "Phố \xe1", "20042021"),
+           "CCCD address is not valid UTF-8");
+    warned(cccd("001099012345", "", "Lê An", "01012000", "Nam", "Phố\x7f", "20042021"),
+           "CCCD address contains a control character");
     char addr[600];
     memset(addr, 'b', 512);
     addr[512] = '\0';
-    refuse(cccd("001099012345", "", "Lê An", "01012000", "Nam", addr, "20042021"), TV_CARD_CCCD,
+    warned(cccd("001099012345", "", "Lê An", "01012000", "Nam", addr, "20042021"),
            "CCCD address is longer than 511 bytes");
     addr[511] = '\0';
     c = parse_ok(cccd("001099012345", "", "Lê An", "01012000", "Nam", addr, "20042021"));
@@ -704,6 +725,85 @@ static void test_person_refs(void **state)
     assert_memory_not_equal(bhyt, qr, sizeof bhyt);
 }
 
+/* A keyboard-mode reader mangles the diacritics; a typo in a date: the 12-digit number is
+ * intact, so the card is read by it, with what was wrong. */
+static void test_cccd_read_by_number(void **state)
+{
+    (void)state;
+    /* "Nguyễn" typed byte by byte through a US keyboard layout: not UTF-8 */
+    tv_card c = warned(cccd("001099012345", "123456789", "Nguy\xe1\xbbn V\xe3n An", "15031999",
+                            "Nam", "Phố X", "20042021"),
+                       "CCCD name is not valid UTF-8");
+    assert_string_equal(c.name, "");
+    assert_string_equal(c.name_masked, "");
+    assert_string_equal(c.birth, "1999-03-15");
+    assert_string_equal(c.cmnd, "123456789");
+    assert_string_equal(c.address, "Phố X");
+    assert_int_equal(c.sex, 'M');
+    assert_string_equal(tv_card_why_vi(c.warning),
+                        "họ tên trên CCCD bị lỗi dấu (không phải UTF-8, đầu đọc đang ở chế độ bàn "
+                        "phím?)");
+
+    c = warned(cccd("001099012345", "", "Lê An", "31021999", "Nữ", "Phố X", "20042021"),
+               "CCCD date of birth is not a calendar date");
+    assert_string_equal(c.name, "Lê An");
+    assert_string_equal(c.name_masked, "Lê A");
+    assert_string_equal(c.birth, "");
+    assert_int_equal(c.birth_year, 0);
+    assert_int_equal(c.sex, 'F');
+    assert_string_equal(tv_card_why_vi(c.warning), "ngày sinh trên CCCD không có thật");
+
+    /* two defects: the first is said, both fields are left empty */
+    c = warned(cccd("001099012345", "", "L\xea An", "1503199", "Nam", "x", "20042021"),
+               "CCCD name is not valid UTF-8");
+    assert_string_equal(c.name, "");
+    assert_string_equal(c.birth, "");
+
+    /* the same person as the intact card: the pseudonym is the number's */
+    uint8_t key[TV_TRACING_KEY_BYTES], whole[TV_PERSON_REF_BYTES], part[TV_PERSON_REF_BYTES];
+    memset(key, 7, sizeof key);
+    tv_card a = parse_ok(CCCD_7);
+    tv_person_ref(&a.id, key, whole);
+    tv_person_ref(&c.id, key, part);
+    assert_memory_equal(whole, part, sizeof whole);
+
+    /* the number itself, and the layout, still refuse */
+    refuse(cccd("00109901234", "", "L\xea An", "01012000", "Nam", "x", "20042021"), TV_CARD_CCCD,
+           "CCCD number must be 12 digits");
+}
+
+/* The gate's Vietnamese for tv_card_parse's sentences. */
+static void test_why_vi(void **state)
+{
+    (void)state;
+    assert_string_equal(tv_card_why_vi("CCCD number must be 12 digits"),
+                        "số CCCD phải có 12 chữ số");
+    assert_string_equal(tv_card_why_vi("unknown QR layout: 2 fields separated by |"),
+                        "không rõ loại mã: 2 trường ngăn bởi |");
+    assert_string_equal(
+        tv_card_why_vi("CCCD QR has 9 fields separated by |; it should have 7 or 11"),
+        "mã CCCD có 9 trường ngăn bởi |, phải có 7 hoặc 11");
+    assert_string_equal(tv_card_why_vi("BHYT name field is not hex"),
+                        "họ tên trên thẻ BHYT không phải dạng hex");
+    assert_string_equal(
+        tv_card_why_vi("it should contain only digits (a phone number or an ID number)"),
+        "chỉ được có chữ số (số điện thoại hoặc số giấy tờ)");
+    assert_string_equal(tv_card_why_vi("no such sentence"), "no such sentence");
+    assert_null(tv_card_why_vi(NULL));
+    /* every sentence the parser gives on a sample of bad lines has its Vietnamese */
+    static const char *const bad[] = {
+        "hello|world", "001099012345|", "HS4010123456789|zz|2010|1||$", "TV2:abc", "12ab", "",
+        "+1 555 0100", "09123",         "0912345678901234567890",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tv_card c;
+        const char *why = NULL;
+        assert_int_equal(tv_card_parse(bad[i], strlen(bad[i]), &c, &why), TV_EINVAL);
+        if (strcmp(tv_card_why_vi(why), why) == 0)
+            fail_msg("'%s': no Vietnamese for '%s'", bad[i], why);
+    }
+}
+
 /* --- random and damaged input ---------------------------------------------------------------- */
 
 /* Parses a copy of text[0..len) held in a buffer of exactly len bytes, so that a read past
@@ -735,7 +835,8 @@ static int parse_any(const char *text, size_t len)
     assert_true(strlen(c.cmnd) < sizeof c.cmnd);
     assert_true(strlen(c.bhyt_card) < sizeof c.bhyt_card);
     assert_true(c.sex == 0 || c.sex == 'M' || c.sex == 'F');
-    if (c.kind != TV_CARD_TYPED) assert_true(c.name[0] && c.name_masked[0] && c.sex);
+    if (c.kind != TV_CARD_TYPED && !c.warning) assert_true(c.name[0] && c.name_masked[0] && c.sex);
+    if (c.warning) assert_int_equal(c.kind, TV_CARD_CCCD);
     return rc;
 }
 
@@ -838,6 +939,8 @@ int main(void)
         cmocka_unit_test(test_cccd_sex_spellings),
         cmocka_unit_test(test_cccd_dates),
         cmocka_unit_test(test_cccd_refused),
+        cmocka_unit_test(test_cccd_read_by_number),
+        cmocka_unit_test(test_why_vi),
         cmocka_unit_test(test_bhyt_hex_of_the_domain_example),
         cmocka_unit_test(test_bhyt_2018),
         cmocka_unit_test(test_bhyt_older),

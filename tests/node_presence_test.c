@@ -737,6 +737,67 @@ static void test_many_scans(void **state)
     free(s);
 }
 
+/* tv_presence_repeat, the rule behind the gate's "đã vào rồi" and watch's repeat mark,
+ * agrees with tv_presence_build's collapse on the same scans. */
+static int build_collapses_last(const tv_pscan *s, size_t n)
+{
+    tv_presence *p = NULL;
+    size_t np = 0;
+    assert_int_equal(tv_presence_build(s, n, W, NEVER, NULL, NULL, &p, &np), 0);
+    tv_presence *q = NULL;
+    size_t nq = 0;
+    assert_int_equal(tv_presence_build(s, n - 1, W, NEVER, NULL, NULL, &q, &nq), 0);
+    /* collapsed: the last scan made no interval and moved no boundary */
+    int same = np == nq;
+    for (size_t i = 0; same && i < np; i++)
+        same = p[i].from_ms == q[i].from_ms && p[i].to_ms == q[i].to_ms && p[i].end == q[i].end;
+    free(p);
+    free(q);
+    return same;
+}
+
+static void test_repeat_rule(void **state)
+{
+    (void)state;
+    const int64_t t = HM(8, 0), S = 1000;
+    int64_t first = 0;
+    /* the sequence: in, out 5 s later, back 11 s after the check-out */
+    tv_pscan a[] = {scan(1, t, IN), scan(1, t + 5 * S, OUT), scan(1, t + 16 * S, IN)};
+    for (size_t i = 0; i < 3; i++)
+        a[i].tie = i;
+    assert_int_equal(tv_presence_repeat(a, 3, W, &first), 0);
+    assert_int_equal(first, t + 16 * S);
+    assert_int_equal(build_collapses_last(a, 3), 0);
+    /* the same person scanned twice at the gate */
+    tv_pscan b[] = {scan(1, t, IN), scan(1, t + 16 * S, IN)};
+    b[1].tie = 1;
+    assert_int_equal(tv_presence_repeat(b, 2, W, &first), 1);
+    assert_int_equal(first, t);
+    assert_int_equal(build_collapses_last(b, 2), 1);
+    /* a run is measured from its first scan: 0, 4 and 8 minutes make two check-ins */
+    tv_pscan c[] = {scan(1, t, IN), scan(1, t + MINS(4), IN), scan(1, t + MINS(8), IN)};
+    for (size_t i = 0; i < 3; i++)
+        c[i].tie = i;
+    assert_int_equal(tv_presence_repeat(c, 2, W, NULL), 1);
+    assert_int_equal(tv_presence_repeat(c, 3, W, &first), 0);
+    assert_int_equal(first, t + MINS(8));
+    /* window - 1 ms is a repeat, window is not */
+    tv_pscan d[] = {scan(1, t, IN), scan(1, t + W - 1, IN)};
+    assert_int_equal(tv_presence_repeat(d, 2, W, NULL), 1);
+    d[1].at_ms = t + W;
+    assert_int_equal(tv_presence_repeat(d, 2, W, NULL), 0);
+    /* another venue in between ends the run; two check-outs repeat */
+    tv_pscan e[] = {scan(1, t, IN), scan(2, t + S, IN), scan(1, t + 2 * S, IN)};
+    assert_int_equal(tv_presence_repeat(e, 3, W, NULL), 0);
+    tv_pscan f[] = {scan(1, t, OUT), scan(1, t + S, OUT)};
+    assert_int_equal(tv_presence_repeat(f, 2, W, NULL), 1);
+    /* no window, one scan, none */
+    assert_int_equal(tv_presence_repeat(b, 2, 0, NULL), 0);
+    assert_int_equal(tv_presence_repeat(b, 1, W, &first), 0);
+    assert_int_equal(first, t);
+    assert_int_equal(tv_presence_repeat(NULL, 0, W, NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -758,6 +819,7 @@ int main(void)
         cmocka_unit_test_setup(test_any_order, setup),
         cmocka_unit_test_setup(test_rules_calls, setup),
         cmocka_unit_test_setup(test_many_scans, setup),
+        cmocka_unit_test(test_repeat_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
