@@ -400,6 +400,7 @@ static void print_answer(station *st, const answer *a)
         return;
     }
     const char *dir = st->out ? "đã ra" : "đã vào";
+    if (recorded) when[19] = '\0'; /* the time of day, 08:00:00, without its offset */
     switch (a->res) {
     case ANS_OK:
     case ANS_ALREADY:

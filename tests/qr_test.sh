@@ -192,13 +192,13 @@ printf '%s\n' "${CODES[@]}" | sort | cmp -s - "$W/sheet.codes" ||
 
 check "the card at a gate: OK with the masked name; a forged one is refused"
 printf '%s\n' "$CARD" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
-[[ $(cat "$W/gate") == "OK  Nguyễn V** A · **********45  check-in "* ]] || fail "the gate: $(cat "$W/gate")"
+[[ $(cat "$W/gate") == "OK  Nguyễn V** A · **********45  đã vào "* ]] || fail "the gate: $(cat "$W/gate")"
 forged=${CARD:0:120}$([[ ${CARD:120:1} == A ]] && echo B || echo A)${CARD:121}
 printf '%s\n' "$forged" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
-[[ $(cat "$W/gate") == "UNREADABLE (chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa)" ]] ||
+[[ $(cat "$W/gate") == "KHÔNG ĐỌC ĐƯỢC MÃ (chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa)" ]] ||
     fail "a forged card at the gate: $(cat "$W/gate")"
 printf '%s\n' "${CARD/Nguyễn V/Nguyễn X}" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
-[[ $(cat "$W/gate") == UNREADABLE* ]] || fail "a card with its name changed: $(cat "$W/gate")"
+[[ $(cat "$W/gate") == "KHÔNG ĐỌC ĐƯỢC MÃ ("* ]] || fail "a card with its name changed: $(cat "$W/gate")"
 
 check "a self check-in relayed to the gate: the venue's code, a space, the person's"
 GP=$("$TV" -d "$C3" venue payload "$G" 2>/dev/null)
@@ -213,12 +213,12 @@ scans0=$(status_get "$C3" events scan)
     printf '%s 0933000003\n' "${GP:0:60}$([[ ${GP:60:1} == A ]] && echo B || echo A)${GP:61}"
 } | "$TV" -d "$C3" station --venue "$G" --out >"$W/gate" 2>/dev/null
 mapfile -t A <"$W/gate"
-[[ ${A[0]} == "OK  09******01  check-out "* ]] || fail "self check-in with a phone: ${A[0]}"
-[[ ${A[1]} == "OK  Nguyễn V** A · **********45  check-out "* ]] || fail "with a card: ${A[1]}"
-[[ ${A[2]} == "UNREADABLE (a venue's code alone: the person's code or number must follow it)" ]] ||
+[[ ${A[0]} == "OK  09******01  đã ra "* ]] || fail "self check-in with a phone: ${A[0]}"
+[[ ${A[1]} == "OK  Nguyễn V** A · **********45  đã ra "* ]] || fail "with a card: ${A[1]}"
+[[ ${A[2]} == "KHÔNG ĐỌC ĐƯỢC MÃ (chỉ có mã của điểm: phải kèm mã hoặc số của người)" ]] ||
     fail "a venue code alone: ${A[2]}"
-[[ ${A[3]} == "UNREADABLE (the code of another venue)" ]] || fail "another venue's code: ${A[3]}"
-[[ ${A[4]} == "UNREADABLE (a forged venue code: its signature does not verify)" ]] ||
+[[ ${A[3]} == "KHÔNG ĐỌC ĐƯỢC MÃ (mã của điểm khác)" ]] || fail "another venue's code: ${A[3]}"
+[[ ${A[4]} == "KHÔNG ĐỌC ĐƯỢC MÃ (mã điểm giả: chữ ký không hợp lệ)" ]] ||
     fail "a forged venue code: ${A[4]}"
 [[ $(status_get "$C3" events scan) == $((scans0 + 2)) ]] || fail "not exactly 2 scans recorded"
 "$TV" -d "$C3" log --json | tail -n 2 | grep -c '"method":"self"' | grep -qx 2 ||

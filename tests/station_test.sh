@@ -52,14 +52,17 @@ run "$TV" -d "$C" station --venue "$VENUE" <"$W/lines"
 expect_ok "station over a pipe"
 mapfile -t A <"$W/out"
 ((${#A[@]} == 8)) || fail "8 answers expected, got ${#A[@]}: $OUT"
-[[ ${A[0]} == "OK  Nguyễn V** A · **********45  check-in "* ]] || fail "line 1: ${A[0]}"
-[[ ${A[1]} == "ALREADY CHECKED IN  Nguyễn V** A · **********45" ]] || fail "line 2: ${A[1]}"
-[[ ${A[2]} == "UNREADABLE (unknown QR layout: 2 fields separated by |)" ]] || fail "line 3: ${A[2]}"
-[[ ${A[3]} == "UNREADABLE (BHYT name field is not hex)" ]] || fail "line 5: ${A[3]}"
-[[ ${A[4]} == "OK  Trần T** B** N · *************89  check-in "* ]] || fail "line 6: ${A[4]}"
-[[ ${A[5]} == "OK  09******78  check-in "* ]] || fail "line 7: ${A[5]}"
-[[ ${A[6]} == "UNREADABLE (the text is longer than any QR code can hold)" ]] || fail "line 8: ${A[6]}"
-[[ ${A[7]} == "OK  09******21  check-in "* ]] || fail "line 9: ${A[7]}"
+HMS='[0-2][0-9]:[0-5][0-9]:[0-5][0-9]' # a time of day, as a glob
+[[ ${A[0]} == "OK  Nguyễn V** A · **********45  đã vào "$HMS ]] || fail "line 1: ${A[0]}"
+[[ ${A[1]} == "ĐÃ VÀO RỒI  Nguyễn V** A · **********45" ]] || fail "line 2: ${A[1]}"
+[[ ${A[2]} == "KHÔNG ĐỌC ĐƯỢC MÃ (không rõ loại mã: 2 trường ngăn bởi |)" ]] ||
+    fail "line 3: ${A[2]}"
+[[ ${A[3]} == "KHÔNG ĐỌC ĐƯỢC MÃ (họ tên trên thẻ BHYT không phải dạng hex)" ]] ||
+    fail "line 5: ${A[3]}"
+[[ ${A[4]} == "OK  Trần T** B** N · *************89  đã vào "$HMS ]] || fail "line 6: ${A[4]}"
+[[ ${A[5]} == "OK  09******78  đã vào "$HMS ]] || fail "line 7: ${A[5]}"
+[[ ${A[6]} == "KHÔNG ĐỌC ĐƯỢC MÃ (dòng quét dài hơn mọi mã QR)" ]] || fail "line 8: ${A[6]}"
+[[ ${A[7]} == "OK  09******21  đã vào "$HMS ]] || fail "line 9: ${A[7]}"
 (($(scans_of "$C") == 5)) || fail "5 scans recorded expected, the node holds $(scans_of "$C")"
 (($(status_get "$C" events person) == 4)) || fail "one person event per person (4) expected"
 
@@ -72,14 +75,64 @@ rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert [r["line"] for r in rows] == [1, 2, 3], rows
 assert [r["result"] for r in rows] == ["ok", "unreadable", "ok"], rows
 assert rows[0]["person"] == "Nguyễn V** A · **********45" and rows[0]["direction"] == "in"
-assert rows[1]["reason"] == "it should contain only digits (a phone number or an ID number)", rows[1]
+assert rows[1]["reason"] == "chỉ được có chữ số (số điện thoại hoặc số giấy tờ)", rows[1]
 assert all("id" in r for r in rows if r["result"] == "ok")
+assert [r.get("stop") for r in rows] == [False, None, False], rows
+assert [r.get("warning", "-") for r in rows] == [None, "-", None], rows
 EOF
 "$TV" -d "$C" log --json >"$W/log.jsonl"
 for id in $(python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in open(sys.argv[1]) if "id" in json.loads(l)]' "$W/answers.jsonl"); do
     grep -qF "\"id\":\"$id\"" "$W/log.jsonl" || fail "answered event $id is not in the log"
 done
 (($(status_get "$C" events person) == 4)) || fail "a person already known got a second person event"
+
+check "chip cards with a mangled name or a mistyped birth date: recorded by the number, with why"
+before=$(scans_of "$C")
+{
+    printf '001099012399||Nguy\xe1\xbbn V\xe3n B\xecnh|15031999|Nam|Số 2 Phố Y|20042021\n'
+    printf '001099012398||Lê Thị Cúc|31021999|Nữ|Số 3 Phố Z|20042021\n'
+    printf '001099012397||Lê Văn Đức|3102199|Nam|Số 4 Phố Z|20042021\n'
+    printf '00109901239||Lê Văn Đức|01021999|Nam|Số 4 Phố Z|20042021\n' # the number itself
+} >"$W/damaged"
+run "$TV" -d "$C" station --venue "$VENUE" <"$W/damaged"
+expect_ok "station over damaged chip cards"
+mapfile -t A <"$W/out"
+[[ ${A[0]} == "OK  **********99  đã vào "$HMS"  (cảnh báo: họ tên trên CCCD bị lỗi dấu (không phải UTF-8, đầu đọc đang ở chế độ bàn phím?))" ]] ||
+    fail "a mangled name: ${A[0]}"
+[[ ${A[1]} == "OK  Lê T** C · **********98  đã vào "$HMS"  (cảnh báo: ngày sinh trên CCCD không có thật)" ]] ||
+    fail "a birth date that is no date: ${A[1]}"
+[[ ${A[2]} == "OK  Lê V** Đ · **********97  đã vào "$HMS"  (cảnh báo: ngày sinh trên CCCD không đúng dạng ddmmyyyy)" ]] ||
+    fail "a birth date cut short: ${A[2]}"
+[[ ${A[3]} == "KHÔNG ĐỌC ĐƯỢC MÃ (số CCCD phải có 12 chữ số)" ]] || fail "a broken number: ${A[3]}"
+(($(scans_of "$C") == before + 3)) || fail "3 scans expected, $(($(scans_of "$C") - before)) recorded"
+printf '001099012398||Lê Thị Cúc|31021999|Nữ|Số 3 Phố Z|20042021\n' |
+    "$TV" -d "$C" station --venue "$OTHER" --json >"$W/damaged.json"
+[[ $(json_get warning <"$W/damaged.json") == "ngày sinh trên CCCD không có thật" ]] ||
+    fail "--json warning: $(cat "$W/damaged.json")"
+run "$TV" -d "$C" scan --venue "$OTHER" --person '001099012398||Lê Thị Cúc|31021999|Nữ|Số 3|20042021'
+expect_ok "scan of a card with a typo"
+expect_err_has "cảnh báo: ngày sinh trên CCCD không có thật" "scan of a card with a typo"
+
+check "a return after a check-out is a new check-in, a second check-in a repeat (the views' rule)"
+AGO=$(date -d '2 hours ago' +%s)
+at() { date -d "@$((AGO + $1))" +%Y-%m-%dT%H:%M:%S%:z; }
+"$TV" -d "$C" scan --venue "$VENUE" --person 0933000001 --at "$(at 0)" >/dev/null 2>&1
+"$TV" -d "$C" scan --venue "$VENUE" --person 0933000001 --at "$(at 5)" --out >/dev/null 2>&1
+"$TV" -d "$C" scan --venue "$VENUE" --person 0933000002 --at "$(at 0)" >/dev/null 2>&1
+# a window of a day covers the two hours: only the scans in between decide
+printf '0933000001\n0933000002\n0933000001\n' >"$W/returns"
+run "$TV" -d "$C" station --venue "$VENUE" --window 1440 <"$W/returns"
+expect_ok "station over returns"
+mapfile -t A <"$W/out"
+[[ ${A[0]} == "OK  09******01  đã vào "$HMS ]] || fail "a return after a check-out: ${A[0]}"
+[[ ${A[1]} == "ĐÃ VÀO RỒI  09******02" ]] || fail "a second check-in: ${A[1]}"
+[[ ${A[2]} == "ĐÃ VÀO RỒI  09******01" ]] || fail "the return scanned twice: ${A[2]}"
+printf '0933000001\n0933000001\n' >"$W/outs"
+run "$TV" -d "$C" station --venue "$VENUE" --window 1440 --out <"$W/outs"
+expect_ok "station --out"
+mapfile -t A <"$W/out"
+[[ ${A[0]} == "OK  09******01  đã ra "$HMS ]] || fail "a check-out: ${A[0]}"
+[[ ${A[1]} == "ĐÃ RA RỒI  09******01" ]] || fail "a second check-out: ${A[1]}"
 
 check "nothing personal is stored in clear: names, numbers and addresses are sealed"
 for secret in "Nguyễn Văn An" "001099012345" "123456789" "0912345678" "Phường Ba Đình" \
@@ -150,7 +203,7 @@ for ((i = 0; i < 6000; i++)); do
     [[ -s $W/term.out ]] && break
     sleep 0.05
 done
-[[ $(cat "$W/term.out") == "OK  09******11  check-in "* ]] || fail "no answer before SIGTERM"
+[[ $(cat "$W/term.out") == "OK  09******11  đã vào "$HMS ]] || fail "no answer before SIGTERM"
 kill -TERM "$STATION_PID"
 rc=0
 wait "$STATION_PID" || rc=$?
@@ -200,4 +253,41 @@ run "$TV" -d "$C" audit --json
 expect_ok "audit at the commune"
 [[ -z $OUT ]] || fail "the commune reads the province's reveals: $OUT"
 grep -rlaF -- "truy vết F1 ca 123" "$C" >/dev/null && fail "the commune's files hold a reveal's reason"
+check "a case is a stop at the gate, and recorded; F2 is let in with its colour"
+"$TV" -d "$P" case add --payload "$CCCD" --status F0 --onset 2021-10-08 >/dev/null 2>&1 ||
+    fail "case add F0"
+"$TV" -d "$P" case add --payload "$BHYT" --status F1 --onset 2021-10-08 >/dev/null 2>&1 ||
+    fail "case add F1"
+"$TV" -d "$P" case add --payload 0912345678 --status F2 --onset 2021-10-08 >/dev/null 2>&1 ||
+    fail "case add F2"
+"$TV" -d "$P" hold add --payload 0987654321 --reason "điều tra ca F0" >/dev/null 2>&1 ||
+    fail "hold add"
+ship "$P" "$C"
+before=$(scans_of "$C")
+printf '%s\n' "$CCCD" "$BHYT" 0912345678 0987654321 0911111111 >"$W/cases"
+run "$TV" -d "$C" station --venue "$OTHER" --window 0 <"$W/cases"
+expect_ok "station with cases"
+mapfile -t A <"$W/out"
+[[ ${A[0]} == "DỪNG — KHÔNG VÀO  Nguyễn V** A · **********45  ĐỎ — F0: ca bệnh, liên hệ trạm y tế  (đã ghi: vào "$HMS")" ]] ||
+    fail "an F0: ${A[0]}"
+[[ ${A[1]} == "DỪNG — KHÔNG VÀO  Trần T** B** N · *************89  CAM — F1: tiếp xúc gần ca bệnh, phải cách ly, liên hệ trạm y tế  (đã ghi: vào "$HMS")" ]] ||
+    fail "an F1: ${A[1]}"
+[[ ${A[2]} == "OK  09******78  đã vào "$HMS"  VÀNG — F2: tiếp xúc với F1, theo dõi sức khỏe" ]] ||
+    fail "an F2: ${A[2]}"
+[[ ${A[3]} == "DỪNG — KHÔNG VÀO  09******21  đang trong diện truy vết của cơ quan y tế, liên hệ trạm y tế  (đã ghi: vào "$HMS")" ]] ||
+    fail "a person under a hold: ${A[3]}"
+[[ ${A[4]} == "OK  09******11  đã vào "$HMS ]] || fail "nobody's case: ${A[4]}"
+(($(scans_of "$C") == before + 5)) || fail "a stopped person's scan was not recorded"
+printf '%s\n' "$CCCD" 0911111111 | "$TV" -d "$C" station --venue "$OTHER" --window 0 --json \
+    >"$W/cases.json"
+python3 - "$W/cases.json" <<'PY' || fail "--json of a stop: $(cat "$W/cases.json")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert [(r["result"], r["status"], r["stop"]) for r in rows] == [
+    ("ok", "F0", True), ("ok", None, False)], rows
+PY
+run "$TV" -d "$C" scan --venue "$OTHER" --person "$CCCD"
+expect_ok "scan of an F0"
+expect_err_has "DỪNG — KHÔNG VÀO  Nguyễn V** A · **********45  ĐỎ — F0: ca bệnh" "scan of an F0"
+
 echo "station test passed"

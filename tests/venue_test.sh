@@ -221,7 +221,7 @@ n0=$(events)
 scans0=$(events scan)
 station "$V2" 0912345678
 expect_ok "station at a suspended venue"
-[[ $OUT == "SUSPENDED VENUE ("* ]] || fail "the station answered '$OUT'"
+[[ $OUT == "ĐIỂM ĐÃ BỊ TẠM DỪNG ("* ]] || fail "the station answered '$OUT'"
 [[ $(events) == "$n0" && $(events scan) == "$scans0" ]] || fail "the station recorded a scan"
 
 check "reinstate lifts the suspension; the station records again"
@@ -231,7 +231,7 @@ expect_ok "reinstate"
 [[ $(show_get "$V2" reminders_active) == 0 ]] || fail "reminders_active is not 0 after reinstate"
 [[ $(show_get "$V2" reminder_history 5 action) == reinstate ]] ||
     fail "the reinstatement is not in the reminder history"
-station "$V2" 0912000001 # someone new: a repeat within 5 minutes would be ALREADY CHECKED IN
+station "$V2" 0912000001 # someone new: a repeat within 5 minutes would be ĐÃ VÀO RỒI
 [[ $OUT == OK* ]] || fail "after reinstate, the station answered '$OUT'"
 [[ $(events scan) == $((scans0 + 1)) ]] || fail "the station's scan was not recorded"
 
@@ -251,7 +251,7 @@ for i in 1 2 3; do
 done
 [[ $(show_get "$V2" suspended) == true ]] || fail "not suspended after 3 more reminders"
 station "$V2" 0912345678
-[[ $OUT == "SUSPENDED VENUE ("* ]] || fail "the station answered '$OUT'"
+[[ $OUT == "ĐIỂM ĐÃ BỊ TẠM DỪNG ("* ]] || fail "the station answered '$OUT'"
 tv scan --venue "$V2" --person 0912345678
 expect_ok "scan at a suspended venue"
 [[ $(show_get "$V2" suspended) == false ]] || fail "still suspended after a recorded scan"

@@ -81,20 +81,39 @@ expect_line "the start" "watching Chợ Vĩnh Hải (*"
 check "scans at the gate appear masked, in order; a repeat does not"
 printf '%s\n%s\n%s\n' "$CCCD" "$CCCD" "$BHYT" >&4
 printf '0912 345 678\n' >&4
-expect_line "a CCCD scan" "????-??-?? ??:??:??  in         Nguyễn V** A · **********45  Chợ Vĩnh Hải"
-expect_line "a BHYT scan" "*  in         Trần T** B** N · *************89  Chợ Vĩnh Hải"
-expect_line "a phone typed" "*  in         09******78  Chợ Vĩnh Hải"
+expect_line "a CCCD scan" "????-??-?? ??:??:??  vào  Nguyễn V** A · **********45  Chợ Vĩnh Hải"
+expect_line "a BHYT scan" "*  vào  Trần T** B** N · *************89  Chợ Vĩnh Hải"
+expect_line "a phone typed" "*  vào  09******78  Chợ Vĩnh Hải"
 exec 4>&- # the reader is unplugged: the station ends
 wait "$SPID" || fail "the station ended with an error: $(cat "$W/gate.err")"
 [[ $(wc -l <"$W/gate.out") -eq 4 ]] || fail "the station answered $(wc -l <"$W/gate.out") lines"
 
-check "a scan at another venue does not appear; a check-out does, as 'out'"
+check "a scan at another venue does not appear; a check-out does, as 'ra'"
 "$TV" -d "$C" scan --venue "$VB" --person 0911111111 >/dev/null 2>&1
 "$TV" -d "$C" scan --venue "$VA" --person 0912345678 --out >/dev/null 2>&1
-expect_line "a check-out" "*  out        09******78  Chợ Vĩnh Hải"
+expect_line "a check-out" "*  ra   09******78  Chợ Vĩnh Hải"
 
 
 check "SIGTERM ends the watch with exit status 0"
+watch_stop
+
+check "the station's rule: after a check-in and a check-out, a return 11 s later is a new check-in"
+# the sequence the station test feeds the gate, here with explicit times
+T=2021-10-06T08:00
+for s in "00 in" "05 out" "16 in" "20 in"; do
+    set -- $s
+    "$TV" -d "$C" scan --venue "$VA" --person 0955000001 --at "$T:$1+07:00" \
+        $([[ $2 == out ]] && echo --out) >/dev/null 2>&1 || fail "scan at $T:$1"
+done
+watch_start w6 "$C" --venue "${VA:0:6}" --from "$T:00+07:00" --all
+# the scans of the test so far come first (the watch reads in log order), then these
+while next_line "the return's sequence"; [[ $LINE != *09******01* ]]; do :; done
+[[ $LINE == "2021-10-06 08:00:00  vào  09******01  Chợ Vĩnh Hải" ]] || fail "the first: '$LINE'"
+for want in "2021-10-06 08:00:05  ra   09******01  Chợ Vĩnh Hải" \
+    "2021-10-06 08:00:16  vào  09******01  Chợ Vĩnh Hải" \
+    "2021-10-06 08:00:20  vào  lặp lại  09******01  Chợ Vĩnh Hải"; do
+    expect_line "the return's sequence" "$want"
+done
 watch_stop
 
 check "nothing shown in clear: no full name, ID number, phone or address"
@@ -113,8 +132,10 @@ done
 python3 - "$W/seen" <<'EOF' || fail "the JSON lines are not as expected"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.startswith("{")]
+rows = [r for r in rows if r["person"] != "09******01"]  # the 2021 sequence above
 assert [r["repeat"] for r in rows] == [False, True, False, False, False, False], rows
 assert [r["direction"] for r in rows] == ["in"] * 5 + ["out"], rows
+assert all(r["status"] is None and r["stop"] is False for r in rows), rows
 assert rows[0]["person"] == "Nguyễn V** A · **********45", rows[0]
 assert rows[2]["person"] == "Trần T** B** N · *************89", rows[2]
 assert rows[3]["person"] == "09******78", rows[3]
@@ -151,9 +172,29 @@ watch_start w3 "$P"
 expect_line "the start at the province" "watching every venue of node Sở Y tế Khánh Hòa*"
 "$TV" -d "$C" bundle export --out "$W/b" >/dev/null 2>&1
 "$TV" -d "$P" bundle import "$W/b" >/dev/null 2>&1
-expect_line "an imported scan" "*  in         Nguyễn V** A · **********45  Chợ Vĩnh Hải"
-for i in 2 3 4 5 6; do next_line "imported scan $i"; done
+expect_line "an imported scan" "*  vào  Nguyễn V** A · **********45  Chợ Vĩnh Hải"
+# 5 more of the gate, 3 of the 2021 sequence (its repeat hidden), then the last
+for i in 2 3 4 5 6 7 8 9; do next_line "imported scan $i"; done
 [[ $LINE == *"09******33  Quán Bà Tư" ]] || fail "the last imported scan is '$LINE'"
+watch_stop
+
+check "each line shows the person's colour as the gate does; a case is marked DỪNG"
+"$TV" -d "$P" case add --payload "$CCCD" --status F0 --onset 2021-10-08 >/dev/null 2>&1 ||
+    fail "case add F0"
+"$TV" -d "$P" case add --payload 0912345678 --status F2 --onset 2021-10-08 >/dev/null 2>&1 ||
+    fail "case add F2"
+ship "$P" "$C"
+: >"$W/seen"
+watch_start w7 "$C" --venue "${VA:0:6}" --from "$START"
+expect_line "an F0" "*  vào  Nguyễn V** A · **********45  Chợ Vĩnh Hải  DỪNG: ĐỎ — F0: ca bệnh, liên hệ trạm y tế"
+expect_line "a BHYT card, no case" "*  vào  Trần T** B** N · *************89  Chợ Vĩnh Hải"
+expect_line "an F2" "*  vào  09******78  Chợ Vĩnh Hải  VÀNG — F2: tiếp xúc với F1, theo dõi sức khỏe"
+expect_line "an F2 leaving" "*  ra   09******78  Chợ Vĩnh Hải  VÀNG — F2: tiếp xúc với F1, theo dõi sức khỏe"
+watch_stop
+watch_start w8 "$C" --venue "${VA:0:6}" --from "$START" --json
+next_line "an F0 as JSON"
+[[ $(printf '%s' "$LINE" | json_get status) == F0 && $(printf '%s' "$LINE" | json_get stop) == true ]] ||
+    fail "an F0 as JSON: $LINE"
 watch_stop
 
 check "a purge rewrites the store's file (it compacts): the watch follows the new file"
@@ -163,7 +204,7 @@ ino=$(stat -c %i "$C/store/data.mdb")
 "$TV" -d "$C" purge >"$W/purge.out" 2>"$W/purge.err" || fail "purge: $(cat "$W/purge.err")"
 [[ $(stat -c %i "$C/store/data.mdb") != "$ino" ]] || fail "the purge did not rewrite the file"
 "$TV" -d "$C" scan --venue "$VA" --person 0914444444 >/dev/null 2>&1
-expect_line "a scan after the purge" "*  in         09******44  Chợ Vĩnh Hải"
+expect_line "a scan after the purge" "*  vào  09******44  Chợ Vĩnh Hải"
 watch_stop
 
 check "bad use: an unknown venue, a bad --from, an extra argument, no node"
