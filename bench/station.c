@@ -1,6 +1,9 @@
 /* Station benchmark: the gate's whole pipeline, as the real `truyvet station` process runs
  * it (read a line, parse the card, pseudonym, seal the details the first time a person is
- * seen, durable commit, answer), in bulk from a pipe and one scan at a time. */
+ * seen, durable commit, answer), in bulk from a pipe and one scan at a time. A share of
+ * the people are confirmed cases, set at the province and sent down to the commune before
+ * the timed runs, so the gate's lookup of each person's status finds some and answers
+ * them with a stop; the stops are counted and checked. */
 #define BENCH_NAME "station"
 #define BENCH_PROGRESS_BREAK "\n"
 #include "bench_util.h"
@@ -9,8 +12,8 @@
 #include <sys/wait.h>
 
 static const char usage[] =
-    "Usage: station [--truyvet PATH] [--scans N] [--persons N] [--acks N] [--dir PATH]\n"
-    "               [--seed N]\n"
+    "Usage: station [--truyvet PATH] [--scans N] [--persons N] [--acks N] [--cases N]\n"
+    "               [--dir PATH] [--seed N]\n"
     "\n"
     "Creates a province (the health authority) and a commune enrolled under it with one\n"
     "venue, then pipes --scans chip ID card (CCCD) payloads of --persons people into\n"
@@ -18,11 +21,16 @@ static const char usage[] =
     "read: parsing, pseudonyms, sealing each new person's details, durable commits and\n"
     "answers. Then it writes --acks payloads one at a time, each after the previous\n"
     "answer, and times each answer.\n"
+    "Before the timed runs, --cases of the people are recorded once, shipped to the\n"
+    "province, declared F0 there (and the commune's unit put at risk level 3), and the\n"
+    "province's log shipped back: the gate answers their scans with a stop (DỪNG), and\n"
+    "the stops are counted and checked against the scans of those people.\n"
     "\n"
     "  --truyvet PATH  the truyvet binary (default: ../truyvet next to this program)\n"
     "  --scans N       scans in the bulk run (default 200000)\n"
     "  --persons N     distinct people in it (default 50000)\n"
     "  --acks N        single scans to time (default 2000)\n"
+    "  --cases N       people declared F0 (default 50, at most half of --persons)\n"
     "  --dir PATH      working directory (default: a new one under $TMPDIR or /tmp)\n"
     "  --seed N        seed of the generator (default 1)\n"
     "\n"
@@ -102,21 +110,34 @@ static void write_all(int fd, const char *p, size_t n)
     }
 }
 
-/* Reads answers until `lines` newlines have come; counts the recorded ones (OK, ALREADY
- * CHECKED IN: a repeat within the window is recorded too). */
-static uint64_t read_answers(int fd, uint64_t lines, uint64_t *ok)
+/* Reads answers until `lines` newlines have come; counts the recorded ones (OK, ĐÃ VÀO
+ * RỒI: a repeat within the window is recorded too, DỪNG: a stopped person is recorded
+ * too) and among them the stops. */
+static uint64_t read_answers(int fd, uint64_t lines, uint64_t *ok, uint64_t *stops)
 {
+    static const char *const recorded[] = {"OK  ", "ĐÃ VÀO RỒI  ", "DỪNG — KHÔNG VÀO  "};
     static char buf[1 << 16];
-    static int at_line_start = 1;
+    static char head[32]; /* the start of the current line */
+    static size_t nhead;
     uint64_t got = 0;
     while (got < lines) {
         ssize_t r = read(fd, buf, sizeof buf);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) bench_die("the station ended early (%" PRIu64 " answers)", got);
         for (ssize_t i = 0; i < r; i++) {
-            if (at_line_start && (buf[i] == 'O' || buf[i] == 'A')) (*ok)++;
-            at_line_start = buf[i] == '\n';
-            got += buf[i] == '\n';
+            if (buf[i] != '\n') {
+                if (nhead < sizeof head) head[nhead++] = buf[i];
+                continue;
+            }
+            for (size_t k = 0; k < 3; k++) {
+                size_t n = strlen(recorded[k]);
+                if (nhead >= n && memcmp(head, recorded[k], n) == 0) {
+                    (*ok)++;
+                    *stops += k == 2;
+                }
+            }
+            nhead = 0;
+            got++;
         }
     }
     return got;
@@ -135,6 +156,13 @@ static void payload(char *out, size_t cap, uint64_t person)
              (unsigned)(person % 9 + 1));
 }
 
+/* The people declared F0: every stride-th, `cases` of them. */
+static uint64_t case_stride, case_count;
+static int is_case(uint64_t person)
+{
+    return case_count && person % case_stride == 0 && person / case_stride < case_count;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -143,13 +171,17 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-    uint64_t scans = 200000, persons = 50000, acks = 2000, seed = 1;
+    uint64_t scans = 200000, persons = 50000, acks = 2000, seed = 1, cases = 50;
     const char *dir = NULL, *tv = NULL;
-    static const struct option opts[] = {
-        {"truyvet", required_argument, 0, 't'}, {"scans", required_argument, 0, 's'},
-        {"persons", required_argument, 0, 'p'}, {"acks", required_argument, 0, 'a'},
-        {"dir", required_argument, 0, 'd'},     {"seed", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    static const struct option opts[] = {{"truyvet", required_argument, 0, 't'},
+                                         {"scans", required_argument, 0, 's'},
+                                         {"persons", required_argument, 0, 'p'},
+                                         {"acks", required_argument, 0, 'a'},
+                                         {"dir", required_argument, 0, 'd'},
+                                         {"seed", required_argument, 0, 'S'},
+                                         {"cases", required_argument, 0, 'c'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -169,6 +201,9 @@ int main(int argc, char **argv)
         case 'd':
             dir = optarg;
             break;
+        case 'c':
+            cases = bench_parse_u64("--cases", optarg, 0, 100000000);
+            break;
         case 'S':
             seed = bench_parse_u64("--seed", optarg, 0, UINT64_MAX);
             break;
@@ -180,6 +215,9 @@ int main(int argc, char **argv)
         }
     }
     if (optind < argc) bench_usage_error("unexpected argument '%s'", argv[optind]);
+    if (cases > persons / 2) cases = persons / 2;
+    case_count = cases;
+    case_stride = cases ? persons / cases : 1;
     if (tv) {
         snprintf(tv_path, sizeof tv_path, "%s", tv);
     } else {
@@ -233,13 +271,50 @@ int main(int argc, char **argv)
                                  "market", NULL});
     venue[strcspn(venue, "\n")] = '\0';
 
+    /* the cases: recorded at the commune once (the province learns who they are from the
+     * commune's log), declared F0 at the province, and the status sent back down */
+    char line[512];
+    if (cases) {
+        station_proc w = station_start(cm, venue);
+        uint64_t ok0 = 0, stops0 = 0;
+        for (uint64_t k = 0; k < cases; k++) {
+            payload(line, sizeof line, k * case_stride);
+            write_all(w.in, line, strlen(line));
+        }
+        close(w.in);
+        read_answers(w.out, cases, &ok0, &stops0);
+        waitpid(w.pid, NULL, 0);
+        close(w.out);
+        if (ok0 != cases) bench_die("the cases were not recorded");
+        char bundle[PATH_MAX];
+        snprintf(bundle, sizeof bundle, "%.*s/bundle", PATH_MAX - 8, bench_work_dir);
+        tv_run(NULL, 0, (const char *const[]){"-d", cm, "bundle", "export", "--out", bundle, NULL});
+        tv_run(NULL, 0, (const char *const[]){"-d", p, "bundle", "import", bundle, NULL});
+        for (uint64_t k = 0; k < cases; k++) {
+            payload(line, sizeof line, k * case_stride);
+            line[strcspn(line, "\n")] = '\0';
+            tv_run(NULL, 0,
+                   (const char *const[]){"-d", p, "case", "add", "--payload", line, "--status",
+                                         "F0", "--onset", "2021-10-08", NULL});
+        }
+        tv_run(NULL, 0,
+               (const char *const[]){"-d", p, "risk", "set", "--unit", "22333", "--level", "3",
+                                     "--from", "today", NULL});
+        unlink(bundle);
+        tv_run(NULL, 0, (const char *const[]){"-d", p, "bundle", "export", "--out", bundle, NULL});
+        tv_run(NULL, 0, (const char *const[]){"-d", cm, "bundle", "import", bundle, NULL});
+        unlink(bundle);
+    }
+
     /* the bulk input, made before timing */
+    uint64_t want_stops = 0;
     uint64_t rng = seed;
     size_t cap = (size_t)scans * 128, len = 0;
     char *input = malloc(cap);
     if (!input) bench_die("out of memory");
     for (uint64_t i = 0; i < scans; i++) {
         uint64_t who = i < persons ? i : bench_splitmix64(&rng) % persons;
+        want_stops += is_case(who);
         payload(input + len, cap - len, who);
         len += strlen(input + len);
     }
@@ -253,24 +328,32 @@ int main(int argc, char **argv)
         write_all(s.in, input, len);
         _exit(0);
     }
-    uint64_t ok = 0;
-    read_answers(s.out, scans, &ok);
+    uint64_t ok = 0, stops = 0;
+    read_answers(s.out, scans, &ok, &stops);
     double bulk_s = bench_now_s() - t0;
     waitpid(writer, NULL, 0);
     if (ok != scans) bench_die("%" PRIu64 " of %" PRIu64 " scans recorded", ok, scans);
+    if (stops != want_stops)
+        bench_die("%" PRIu64 " stops answered, %" PRIu64 " expected", stops, want_stops);
 
     /* one at a time: new people (a seal each) and known ones, alternately */
     double *lat = malloc(acks * sizeof *lat);
     if (!lat) bench_die("out of memory");
-    char line[512];
-    uint64_t ok1 = 0;
+    uint64_t ok1 = 0, stops1 = 0;
     for (uint64_t i = 0; i < acks; i++) {
-        payload(line, sizeof line, i % 2 ? persons + i : bench_splitmix64(&rng) % persons);
+        uint64_t who = i % 2 ? persons + i : bench_splitmix64(&rng) % persons;
+        want_stops += is_case(who);
+        payload(line, sizeof line, who);
         double a = bench_now_s();
         write_all(s.in, line, strlen(line));
-        read_answers(s.out, 1, &ok1);
+        read_answers(s.out, 1, &ok1, &stops1);
         lat[i] = (bench_now_s() - a) * 1000.0;
     }
+    stops += stops1;
+    if (ok1 != acks || stops != want_stops)
+        bench_die("one at a time: %" PRIu64 " of %" PRIu64 " recorded, %" PRIu64
+                  " stops of %" PRIu64 " expected",
+                  ok1, acks, stops, want_stops);
     close(s.in);
     int st;
     waitpid(s.pid, &st, 0);
@@ -280,8 +363,8 @@ int main(int argc, char **argv)
     printf("bulk: %" PRIu64 " scans of %" PRIu64 " people in %.3f s\n", scans, persons, bulk_s);
     printf("one at a time: %" PRIu64 " scans, ack p50 %.3f ms, p99 %.3f ms\n", acks, p50, p99);
     printf("bench=station scans=%" PRIu64 " persons=%" PRIu64 " scans_per_s=%.0f ack_p50_ms=%.3f "
-           "ack_p99_ms=%.3f acks=%" PRIu64 "\n",
-           scans, persons, (double)scans / bulk_s, p50, p99, acks);
+           "ack_p99_ms=%.3f acks=%" PRIu64 " cases=%" PRIu64 " stops=%" PRIu64 "\n",
+           scans, persons, (double)scans / bulk_s, p50, p99, acks, cases, stops);
     free(lat);
     free(input);
     bench_cleanup();
