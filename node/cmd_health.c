@@ -127,6 +127,21 @@ static int health_refused(tv_cli *cli, int rc, const char *what, const char *uni
     return tv_cli_fail(cli, rc, "nothing was recorded");
 }
 
+/* Whether this node's certificate lets it set a case status under unit. */
+static int health_covers(tv_node *n, const char *unit)
+{
+    store_txn *t;
+    crdt_cert *own = malloc(sizeof *own);
+    int out = 0;
+    if (own && store_read_begin(n->st, &t) == 0) {
+        out = store_cert_get(t, n->id.pk, own, NULL, NULL) == 0 &&
+              crdt_cert_health_covers(own, unit, strlen(unit));
+        store_read_end(t);
+    }
+    free(own);
+    return out;
+}
+
 static int when_opt(const char *cmd, const char *name, const char *v, int64_t *ms)
 {
     if (tv_cli_when(v, ms) == 0 && crdt_time_valid(*ms)) return 0;
@@ -206,7 +221,7 @@ static int case_add(tv_cli *cli, int argc, char **argv)
     /* the default unit: where the person was recorded (the unit of their standing person
      * record, the latest when several communes recorded them), so that the case counts in
      * that commune's figures; a person with no record here: this node's own unit */
-    char recorded[TV_UNIT_CODE_MAX + 1];
+    char recorded[TV_UNIT_CODE_MAX + 1], whybuf[128 + TV_UNIT_CODE_MAX];
     const char *why = "as given";
     if (!unit) {
         tv_person_rec *pr = malloc(sizeof *pr);
@@ -214,8 +229,17 @@ static int case_add(tv_cli *cli, int argc, char **argv)
         if (lrc == 0 && pr->p.unit.n > 0 && pr->p.unit.n <= TV_UNIT_CODE_MAX &&
             crdt_unit_code_valid(pr->p.unit.p, pr->p.unit.n)) {
             snprintf(recorded, sizeof recorded, "%.*s", (int)pr->p.unit.n, pr->p.unit.p);
-            unit = recorded;
-            why = "where the person was recorded";
+            if (health_covers(&n, recorded)) {
+                unit = recorded;
+                why = "where the person was recorded";
+            } else { /* peers would refuse the status under that unit */
+                unit = n.unit;
+                snprintf(whybuf, sizeof whybuf,
+                         "this node's own: the person was recorded under unit %s, outside "
+                         "this node's scope",
+                         recorded);
+                why = whybuf;
+            }
         } else if (lrc == 0 || lrc == TV_ENOTFOUND) {
             unit = n.unit;
             why = "this node's own: the person has no record here";
