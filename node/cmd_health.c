@@ -8,7 +8,10 @@
 #include "node/health.h"
 #include "node/json.h"
 #include "node/record.h"
+#include "node/reveal.h"
+#include "node/text.h"
 #include "node/timefmt.h"
+#include "node/units.h"
 #include "node/visits.h"
 
 #include <getopt.h>
@@ -17,6 +20,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* "code name": the official name, else the name a unit event gave it (a village, a
+ * district), else the code alone. */
+static void unit_label(store_txn *t, const char *code, char *out, size_t cap)
+{
+    const tv_unit *u = tv_unit_find(code);
+    store_unit su;
+    const char *name = u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "";
+    snprintf(out, cap, "%s%s%s", code, name[0] ? " " : "", tv_text_esc(name));
+}
+
+/* The official name of code, else its unit event's, else "". */
+static void unit_name(store_txn *t, const char *code, char *out, size_t cap)
+{
+    const tv_unit *u = tv_unit_find(code);
+    store_unit su;
+    snprintf(out, cap, "%s", u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "");
+}
+
+/* s left-justified in width characters (UTF-8 code points, not bytes). */
+static void print_padded(const char *s, size_t width)
+{
+    size_t chars = 0;
+    for (const char *p = s; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    fputs(s, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
+#define UNIT_LABEL_BYTES (TV_UNIT_CODE_MAX + 2 + TV_TEXT_ESC_BYTES)
 
 static const char case_help[] =
     "Usage: truyvet [-d DIR] case add (--payload TEXT | --ref HEX) --status STATUS\n"
@@ -39,7 +73,9 @@ static const char case_help[] =
     "  --sampled DATE   the positive sample\n"
     "  --at DATE        when the status took effect, if not now (a clearing: the day the\n"
     "                   person was released; it closes the infectious window)\n"
-    "  --unit CODE      the unit that manages the case (default: this node's)\n"
+    "  --unit CODE      the unit the case counts under (its F0/F1 figures). Default:\n"
+    "                   the commune where the person was recorded (of several, the\n"
+    "                   latest record's), else this node's own unit\n"
     "  --json           one JSON object per line\n";
 
 static const char risk_help[] =
@@ -89,6 +125,21 @@ static int health_refused(tv_cli *cli, int rc, const char *what, const char *uni
         return TV_EXIT_FAIL;
     }
     return tv_cli_fail(cli, rc, "nothing was recorded");
+}
+
+/* Whether this node's certificate lets it set a case status under unit. */
+static int health_covers(tv_node *n, const char *unit)
+{
+    store_txn *t;
+    crdt_cert *own = malloc(sizeof *own);
+    int out = 0;
+    if (own && store_read_begin(n->st, &t) == 0) {
+        out = store_cert_get(t, n->id.pk, own, NULL, NULL) == 0 &&
+              crdt_cert_health_covers(own, unit, strlen(unit));
+        store_read_end(t);
+    }
+    free(own);
+    return out;
 }
 
 static int when_opt(const char *cmd, const char *name, const char *v, int64_t *ms)
@@ -163,12 +214,43 @@ static int case_add(tv_cli *cli, int argc, char **argv)
 
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    if (!unit) unit = n.unit;
-    cs.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
     if ((rc = tv_cli_person_ref("case", &n, person, refhex, cs.person))) {
         tv_node_close(&n);
         return rc;
     }
+    /* the default unit: where the person was recorded (the unit of their standing person
+     * record, the latest when several communes recorded them), so that the case counts in
+     * that commune's figures; a person with no record here: this node's own unit */
+    char recorded[TV_UNIT_CODE_MAX + 1], whybuf[128 + TV_UNIT_CODE_MAX];
+    const char *why = "as given";
+    if (!unit) {
+        tv_person_rec *pr = malloc(sizeof *pr);
+        int lrc = pr ? tv_person_rec_load(&n, cs.person, pr) : TV_ENOMEM;
+        if (lrc == 0 && pr->p.unit.n > 0 && pr->p.unit.n <= TV_UNIT_CODE_MAX &&
+            crdt_unit_code_valid(pr->p.unit.p, pr->p.unit.n)) {
+            snprintf(recorded, sizeof recorded, "%.*s", (int)pr->p.unit.n, pr->p.unit.p);
+            if (health_covers(&n, recorded)) {
+                unit = recorded;
+                why = "where the person was recorded";
+            } else { /* peers would refuse the status under that unit */
+                unit = n.unit;
+                snprintf(whybuf, sizeof whybuf,
+                         "this node's own: the person was recorded under unit %s, outside "
+                         "this node's scope",
+                         recorded);
+                why = whybuf;
+            }
+        } else if (lrc == 0 || lrc == TV_ENOTFOUND) {
+            unit = n.unit;
+            why = "this node's own: the person has no record here";
+        }
+        free(pr);
+        if (!unit) {
+            tv_node_close(&n);
+            return tv_cli_fail(cli, lrc, "the person's record could not be read");
+        }
+    }
+    cs.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
     uint64_t hlc, seq, sent = 0;
     if (!tv_node_opens_health(&n)) rc = TV_EPERM; /* a health node holding the province key */
     if (rc || (rc = tv_downflow_status(&n, &cs, &hlc)) || (rc = tv_node_commit(&n, &seq))) {
@@ -181,16 +263,19 @@ static int case_add(tv_cli *cli, int argc, char **argv)
     } else {
         char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
         sodium_bin2hex(ref, sizeof ref, cs.person, TV_PERSON_REF_BYTES);
+        char label[UNIT_LABEL_BYTES];
         store_txn *t;
         if (store_read_begin(n.st, &t) == 0) {
             if (tv_person_display_get(t, cs.person, (crdt_text){0}, disp, sizeof disp))
                 snprintf(disp, sizeof disp, "(not recorded here)");
+            unit_label(t, unit, label, sizeof label);
             store_read_end(t);
         } else {
             snprintf(disp, sizeof disp, "?");
+            unit_label(NULL, unit, label, sizeof label);
         }
-        printf("recorded: %s %s  %s (unit %s)\n", crdt_case_status_name(cs.status), ref,
-               tv_text_esc(disp), unit);
+        printf("recorded: %s %s  %s, under unit %s (%s)\n", crdt_case_status_name(cs.status), ref,
+               tv_text_esc(disp), label, why);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);
@@ -256,6 +341,10 @@ static int list_person(const uint8_t *ref, void *arg)
         tv_json_string(&j, crdt_case_status_name(cs.current.status));
         tv_json_key(&j, "unit");
         tv_json_string(&j, cs.current.unit);
+        char name[UNIT_LABEL_BYTES];
+        unit_name(l->t, cs.current.unit, name, sizeof name);
+        tv_json_key(&j, "unit_name");
+        tv_json_string(&j, name);
         time_or_null(&j, "onset", cs.current.onset_ms);
         time_or_null(&j, "sampled", cs.current.sampled_ms);
         tv_json_key(&j, "set_at");
@@ -269,9 +358,12 @@ static int list_person(const uint8_t *ref, void *arg)
     char on[16], sa[16], wf[16], wt[16];
     date_of(on, sizeof on, cs.current.onset_ms);
     date_of(sa, sizeof sa, cs.current.sampled_ms);
-    printf("%-7s  %s  %-28s  unit %-8s onset %s  sampled %s  set %.16s",
-           crdt_case_status_name(cs.current.status), hex, tv_text_esc(disp), cs.current.unit, on,
-           sa, set);
+    char label[UNIT_LABEL_BYTES];
+    unit_label(l->t, cs.current.unit, label, sizeof label);
+    printf("%-7s  %s  %-28s  unit ", crdt_case_status_name(cs.current.status), hex,
+           tv_text_esc(disp));
+    print_padded(label, 30);
+    printf("  onset %s  sampled %s  set %.16s", on, sa, set);
     if (cs.has_window) {
         date_of(wf, sizeof wf, cs.window_from);
         if (cs.window_to == TV_WINDOW_OPEN)
@@ -421,6 +513,10 @@ static void risk_print(const show_ctx *s, const char *unit, const store_risk *r,
         tv_json_object_begin(&j);
         tv_json_key(&j, "unit");
         tv_json_string(&j, unit);
+        char name[UNIT_LABEL_BYTES];
+        unit_name(s->t, unit, name, sizeof name);
+        tv_json_key(&j, "unit_name");
+        tv_json_string(&j, name);
         tv_json_key(&j, "state");
         tv_json_string(&j, what);
         tv_json_key(&j, "level");
@@ -435,7 +531,10 @@ static void risk_print(const show_ctx *s, const char *unit, const store_risk *r,
         tv_json_line_end(&j);
         return;
     }
-    printf("%-15s  %-9s  level %-18s from %.16s%s%s%s%s\n", unit, what, level_names[r->level], w,
+    char label[UNIT_LABEL_BYTES];
+    unit_label(s->t, unit, label, sizeof label);
+    print_padded(label, 34);
+    printf("  %-9s  level %-18s from %.16s%s%s%s%s\n", what, level_names[r->level], w,
            strcmp(r->unit, unit) ? "  (its commune's)" : "", r->note[0] ? "  \"" : "",
            tv_text_esc(r->note), r->note[0] ? "\"" : "");
 }

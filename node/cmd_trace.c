@@ -10,7 +10,9 @@
 #include "node/record.h"
 #include "node/reveal.h"
 #include "node/timefmt.h"
+#include "node/text.h"
 #include "node/trace.h"
+#include "node/units.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -45,11 +47,14 @@ static const char trace_help[] =
     "                       2h)\n"
     "  --margin DUR         widen the case's visits by this much on both sides (default 0)\n"
     "  --format FORMAT      table (default), json (one object; --json is the same) or csv\n"
-    "                       (one row per shared visit, and per visit of the case)\n"
+    "                       (the contact list for a spreadsheet: UTF-8 with a byte order\n"
+    "                       mark, Vietnamese headers, one row per visit of the case and\n"
+    "                       per shared visit; with --reveal also name, ID numbers, date\n"
+    "                       of birth, address and phone)\n"
     "  --reveal             show the case and every contact in full (name, phone, ID\n"
-    "                       numbers): only on a node of the health authority. Each full\n"
-    "                       view is recorded in the log before anything is shown\n"
-    "                       ('truyvet audit')\n"
+    "                       numbers, date of birth, address): only on a node of the\n"
+    "                       health authority. Each full view is recorded in the log\n"
+    "                       before anything is shown ('truyvet audit')\n"
     "  --reason TEXT        why (required with --reveal)\n";
 
 /* "15m", "90s", "2h", or minutes alone. Returns ms, or -1. */
@@ -123,9 +128,10 @@ static void details_text(const revealed *rv, size_t idx, const char *indent)
 {
     const tv_details *d = details_of(rv, idx);
     if (!d) return;
-    char line[512];
+    char line[sizeof(tv_details) + 64]; /* every field and its label */
     tv_details_line(line, sizeof line, d);
     printf("%s%s\n", indent, tv_text_esc(line));
+    sodium_memzero(line, sizeof line);
 }
 
 typedef struct units units;
@@ -440,48 +446,126 @@ static void completeness_json(tv_json *j, const tv_node *n, const units *u)
 
 /* --- csv ------------------------------------------------------------------------------ */
 
-static void csv_row(store_txn *t, const char *kind, const uint8_t *ref, const uint8_t *via,
+/* The contact list an epidemiologist opens in a spreadsheet: a byte order mark (Excel then
+ * reads UTF-8), Vietnamese headers, one row per visit of the case (F0) and per shared visit
+ * of a contact. Without --reveal the person columns (name to phone) are left out and the
+ * person is only the masked display. */
+enum {
+    CSV_LEVEL,
+    CSV_PERSON,
+    CSV_NAME,
+    CSV_CCCD,
+    CSV_CMND,
+    CSV_BIRTH,
+    CSV_ADDRESS,
+    CSV_PHONE,
+    CSV_VENUE,
+    CSV_VILLAGE,
+    CSV_UNIT,
+    CSV_FROM,
+    CSV_TO,
+    CSV_MINUTES,
+    CSV_VENUE_ID,
+    CSV_REF,
+    CSV_VIA,
+    CSV_COLS
+};
+static const char *const csv_head[CSV_COLS] = {"Mức (F0/F1/F2)",
+                                               "Người (che)",
+                                               "Họ và tên",
+                                               "Số CCCD",
+                                               "Số CMND",
+                                               "Ngày sinh",
+                                               "Địa chỉ",
+                                               "Số điện thoại",
+                                               "Nơi tiếp xúc",
+                                               "Thôn/tổ dân phố",
+                                               "Đơn vị",
+                                               "Thời gian từ",
+                                               "Thời gian đến",
+                                               "Số phút",
+                                               "Mã địa điểm",
+                                               "Mã người",
+                                               "Tiếp xúc qua (mã người)"};
+
+static int csv_revealed_col(int i)
+{
+    return i >= CSV_NAME && i <= CSV_PHONE;
+}
+
+/* A cell of stored text: escaped (a CSV on standard output may reach a terminal), and
+ * one that a spreadsheet would take for a formula (=, +, -, @ first) gets a leading
+ * apostrophe, so that a name or a venue typed as a formula stays text. */
+static void csv_text(char *out, size_t cap, const char *s)
+{
+    size_t off = 0;
+    if (s[0] && strchr("=+-@", s[0])) {
+        out[0] = '\'';
+        off = 1;
+    }
+    tv_text_escape(out + off, cap - off, s, strlen(s));
+}
+
+static void csv_time(char *out, size_t cap, int64_t ms)
+{
+    char w[TV_TIME_STR_BYTES];
+    tv_time_format_vn(w, sizeof w, ms);
+    snprintf(out, cap, "%.10s %.5s", w, w + 11); /* Vietnam time, as a spreadsheet reads it */
+}
+
+static void csv_row(store_txn *t, const char *level, const uint8_t *ref, const uint8_t *via,
                     const uint8_t *venue, int64_t from, int64_t to, const revealed *rv, size_t idx)
 {
-    char disp[2 * CRDT_MASKED_BYTES_MAX + 8], rh[2 * TV_PERSON_REF_BYTES + 1] = "";
-    char vh[2 * TV_PERSON_REF_BYTES + 1] = "", vid[2 * TV_VENUE_ID_BYTES + 1];
-    char f[TV_TIME_STR_BYTES], e[TV_TIME_STR_BYTES], mins[24];
+    char cell[CSV_COLS][TV_TEXT_ESC_BYTES];
+    char disp[2 * CRDT_MASKED_BYTES_MAX + 8];
+    for (int i = 0; i < CSV_COLS; i++)
+        cell[i][0] = '\0';
+    snprintf(cell[CSV_LEVEL], sizeof cell[0], "%s", level);
     person_of(t, ref, disp, sizeof disp);
-    sodium_bin2hex(rh, sizeof rh, ref, TV_PERSON_REF_BYTES);
-    if (via) sodium_bin2hex(vh, sizeof vh, via, TV_PERSON_REF_BYTES);
-    sodium_bin2hex(vid, sizeof vid, venue, TV_VENUE_ID_BYTES);
-    store_venue v;
-    int known = store_venue_get(t, venue, &v) == 0;
-    tv_time_format_vn(f, sizeof f, from);
-    tv_time_format_vn(e, sizeof e, to);
-    snprintf(mins, sizeof mins, "%lld", (long long)((to - from) / 60000));
+    csv_text(cell[CSV_PERSON], sizeof cell[0], disp);
     const tv_details *d = details_of(rv, idx);
-    /* stored text is escaped here too: a CSV on standard output may reach a terminal */
-    const char *cells[] = {kind,
-                           tv_text_esc(disp),
-                           rh,
-                           vh,
-                           vid,
-                           known ? tv_text_esc(v.name) : "",
-                           known ? v.unit : "",
-                           known ? tv_text_esc(v.village) : "",
-                           f,
-                           e,
-                           mins,
-                           d ? tv_text_esc(d->name) : "",
-                           d ? tv_text_esc(d->phone) : "",
-                           d ? tv_text_esc(d->cccd) : ""};
-    tv_csv_write_row(stdout, cells, sizeof cells / sizeof cells[0] - (rv ? 0 : 3));
+    if (d) {
+        csv_text(cell[CSV_NAME], sizeof cell[0], d->name);
+        csv_text(cell[CSV_CCCD], sizeof cell[0], d->cccd);
+        csv_text(cell[CSV_CMND], sizeof cell[0], d->cmnd);
+        csv_text(cell[CSV_BIRTH], sizeof cell[0], d->birth);
+        csv_text(cell[CSV_ADDRESS], sizeof cell[0], d->address);
+        csv_text(cell[CSV_PHONE], sizeof cell[0], d->phone);
+    }
+    store_venue v;
+    if (store_venue_get(t, venue, &v) == 0) {
+        csv_text(cell[CSV_VENUE], sizeof cell[0], v.name);
+        csv_text(cell[CSV_VILLAGE], sizeof cell[0], v.village);
+        const tv_unit *u = tv_unit_find(v.unit);
+        snprintf(cell[CSV_UNIT], sizeof cell[0], "%s%s%s", v.unit, u ? " " : "", u ? u->name : "");
+    } else {
+        snprintf(cell[CSV_VENUE], sizeof cell[0], "(địa điểm không có ở nút này)");
+    }
+    csv_time(cell[CSV_FROM], sizeof cell[0], from);
+    csv_time(cell[CSV_TO], sizeof cell[0], to);
+    snprintf(cell[CSV_MINUTES], sizeof cell[0], "%lld", (long long)((to - from) / 60000));
+    sodium_bin2hex(cell[CSV_VENUE_ID], sizeof cell[0], venue, TV_VENUE_ID_BYTES);
+    sodium_bin2hex(cell[CSV_REF], sizeof cell[0], ref, TV_PERSON_REF_BYTES);
+    if (via) sodium_bin2hex(cell[CSV_VIA], sizeof cell[0], via, TV_PERSON_REF_BYTES);
+    const char *cells[CSV_COLS];
+    size_t n = 0;
+    for (int i = 0; i < CSV_COLS; i++)
+        if (rv || !csv_revealed_col(i)) cells[n++] = cell[i];
+    tv_csv_write_row(stdout, cells, n);
+    sodium_memzero(cell, sizeof cell);
 }
 
 static void print_csv(store_txn *t, const uint8_t *ref, const tv_trace_result *r,
                       const revealed *rv)
 {
-    const char *head[] = {"kind",    "person", "ref", "via",     "venue", "venue_name", "unit",
-                          "village", "from",   "to",  "minutes", "name",  "phone",      "cccd"};
-    tv_csv_write_row(stdout, head, sizeof head / sizeof head[0] - (rv ? 0 : 3));
+    const char *head[CSV_COLS];
+    size_t n = 0;
+    for (int i = 0; i < CSV_COLS; i++)
+        if (rv || !csv_revealed_col(i)) head[n++] = csv_head[i];
+    fputs("\xEF\xBB\xBF", stdout); /* a byte order mark: Excel then reads UTF-8 */
+    tv_csv_write_row(stdout, head, n);
     for (size_t i = 0; i < r->nvisits; i++)
-        csv_row(t, "case", ref, NULL, r->visits[i].venue, r->visits[i].from_ms, r->visits[i].to_ms,
+        csv_row(t, "F0", ref, NULL, r->visits[i].venue, r->visits[i].from_ms, r->visits[i].to_ms,
                 rv, 0);
     for (size_t i = 0; i < r->ncontacts; i++) {
         const tv_contact *c = &r->contacts[i];

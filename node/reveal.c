@@ -113,8 +113,8 @@ void tv_details_json(tv_json *j, const tv_details *d)
 
 void tv_details_line(char *out, size_t cap, const tv_details *d)
 {
-    const char *labels[] = {"", "", "CCCD ", "CMND ", "BHYT ", "born "};
-    const char *vals[] = {d->name, d->phone, d->cccd, d->cmnd, d->bhyt, d->birth};
+    const char *labels[] = {"", "phone ", "CCCD ", "CMND ", "BHYT ", "born ", "address "};
+    const char *vals[] = {d->name, d->phone, d->cccd, d->cmnd, d->bhyt, d->birth, d->address};
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < sizeof vals / sizeof vals[0] && len < cap; i++) {

@@ -38,7 +38,8 @@ int tv_reveal_many(tv_node *n, const uint8_t *refs, size_t count, const char *re
  * birth, sex, address; "" when unknown) into the open JSON object. */
 void tv_details_json(tv_json *j, const tv_details *d);
 
-/* The details on one line: "name, phone, CCCD number, born ..." (the known ones). */
+/* The details on one line, the known ones: "name, phone 09..., CCCD ..., CMND ..., BHYT ...,
+ * born ..., address ..." (the address last: it may hold commas). */
 void tv_details_line(char *out, size_t cap, const tv_details *d);
 
 #endif

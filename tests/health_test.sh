@@ -73,10 +73,19 @@ done
 check "the province adds the F0: onset on the 8th, infectious from the 6th"
 run "$TV" -d "$P" case add --payload "$CASE" --status F0 --onset 2021-10-08
 expect_ok "case add F0"
-grep -q "^recorded: F0 " "$W/out" || fail "case add said: $OUT"
 "$TV" -d "$P" case list --json >"$W/cases" || fail "case list"
 [[ $(wc -l <"$W/cases") -eq 1 ]] || fail "case list: $(cat "$W/cases")"
 [[ $(json_get status <"$W/cases") == F0 ]] || fail "case list status"
+CASE_REF=$(json_get ref <"$W/cases")
+# by default under the commune that recorded the person (the latest of 22334 and 22333),
+# so that the case counts in that commune's figures, with its name beside the code
+[[ $OUT == "recorded: F0 $CASE_REF  09******00, under unit 22333 Phường Bắc Nha Trang (where the person was recorded)" ]] ||
+    fail "case add said: $OUT"
+[[ $(json_get unit <"$W/cases") == 22333 && $(json_get unit_name <"$W/cases") == \
+    "Phường Bắc Nha Trang" ]] || fail "the case's unit: $(cat "$W/cases")"
+SET=$(json_get set_at <"$W/cases")
+[[ $("$TV" -d "$P" case list) == "F0       $CASE_REF  09******00                    unit 22333 Phường Bắc Nha Trang      onset 2021-10-08  sampled -  set ${SET:0:16}  infectious 2021-10-06..now" ]] ||
+    fail "case list: $("$TV" -d "$P" case list)"
 [[ $(json_get window_from <"$W/cases") == 2021-10-06T00:00:00+07:00 ]] ||
     fail "window from: $(cat "$W/cases")"
 [[ $(json_get window_to <"$W/cases") == null ]] || fail "window open: $(cat "$W/cases")"
@@ -128,10 +137,10 @@ check "csv: one row per visit of the case and per shared visit"
 "$TV" -d "$P" trace --payload "$CASE" --format csv >"$W/trace.csv" 2>/dev/null || fail "csv"
 python3 - "$W/trace.csv" <<'EOF' || fail "csv: $(cat "$W/trace.csv")"
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
-kinds = sorted((r["kind"], r["person"], r["minutes"]) for r in rows)
-assert kinds == [("F1", "09******01", "30"), ("F1", "09******02", "30"),
-                 ("case", "09******00", "60"), ("case", "09******00", "60")], kinds
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+kinds = sorted((r["Mức (F0/F1/F2)"], r["Người (che)"], r["Số phút"]) for r in rows)
+assert kinds == [("F0", "09******00", "60"), ("F0", "09******00", "60"),
+                 ("F1", "09******01", "30"), ("F1", "09******02", "30")], kinds
 EOF
 
 check "--reveal: only on the health node, each full view audited before it is shown"
@@ -145,9 +154,9 @@ run "$TV" -d "$P" trace --payload "$CASE" --reveal --reason "truy vết ca F0" -
 expect_ok "trace --reveal"
 python3 - "$W/out" <<'EOF' || fail "the revealed csv: $OUT"
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
-got = sorted({(r["kind"], r["phone"]) for r in rows})
-assert got == [("F1", "0901000001"), ("F1", "0901000002"), ("case", "0901000000")], got
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+got = sorted({(r["Mức (F0/F1/F2)"], r["Số điện thoại"]) for r in rows})
+assert got == [("F0", "0901000000"), ("F1", "0901000001"), ("F1", "0901000002")], got
 EOF
 [[ $("$TV" -d "$P" audit --json | grep -c .) -eq $((audits + 3)) ]] ||
     fail "the three reveals are not in the audit"
@@ -205,7 +214,8 @@ at=2021-10-08T12:00:00+07:00
     "from then" ]] || fail "before any level: only what is set for later"
 run "$TV" -d "$C" risk show --at "$at"
 expect_ok "risk show"
-grep -q "^22333 .*in force.*3 high (orange).*ổ dịch quán cà phê" "$W/out" || fail "risk show: $OUT"
+grep -qxF '22333 Phường Bắc Nha Trang          in force   level 3 high (orange)    from 2021-10-06T00:00  "ổ dịch quán cà phê"' \
+    "$W/out" || fail "risk show: $OUT"
 grep -q "^22333 .*from then.*2 medium" "$W/out" || fail "the later change: $OUT"
 
 check "the log shows the risk levels' fields; case statuses travel sealed, shown by tag only"
@@ -220,6 +230,15 @@ risks = [e["fields"] for e in evs if e["type"] == "risk_level"]
 assert sorted((r["unit"], r["level"]) for r in risks) == [
     ("22333", 2), ("22333", 3), ("22333.03", 4)], risks
 EOF
+
+check "case add: a person not recorded here is under this node's unit; --unit as given"
+run "$TV" -d "$P" case add --payload 0901000077 --status F1 --onset 2021-10-06
+expect_ok "case add of a person not recorded here"
+[[ $OUT == *", under unit 56 Tỉnh Khánh Hoà (this node's own: the person has no record here)" ]] ||
+    fail "case add of a person not recorded here said: $OUT"
+run "$TV" -d "$P" case add --payload 0901000077 --status cleared --unit 22333
+expect_ok "case add --unit"
+[[ $OUT == *", under unit 22333 Phường Bắc Nha Trang (as given)" ]] || fail "case add --unit: $OUT"
 
 check "help"
 for cmd in "case --help" "risk --help" "alerts --help" "trace --help"; do

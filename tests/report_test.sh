@@ -147,7 +147,8 @@ check "F0 and F1 recorded this week count at their unit; --depth 0 gives the pro
     >/dev/null 2>&1 || fail "case add F1"
 "$TV" -d "$P" case add --payload 0901000001 --status F0 --onset 2021-10-07 --unit 22333 \
     >/dev/null 2>&1 || fail "case add F0 again" # a correction: still one person
-"$TV" -d "$P" case add --payload 0901000003 --status F0 --onset 2021-10-08 >/dev/null 2>&1 ||
+"$TV" -d "$P" case add --payload 0901000003 --status F0 --onset 2021-10-08 --unit 56 \
+    >/dev/null 2>&1 ||
     fail "case add F0 at the province's own unit" # in the province's total, in no commune
 UNIT=22333
 ROW=$(row "$P")

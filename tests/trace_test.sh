@@ -111,6 +111,54 @@ check "the same answer at the province once the commune's log reached it"
 [[ $(contacts "$P" --depth 2 | sort) == $(contacts "$C" --depth 2 | sort) ]] ||
     fail "the province differs"
 
+check "--reveal at the province: address and phone in the text and in the CSV contact list"
+CCCD='001099012345|123456789|Nguyễn Văn An|15031999|Nam|Số 1 Phố X, Phường Ba Đình, Hà Nội|20042021'
+F=$("$TV" -d "$C" venue add --name "=1+2 Karaoke" --category karaoke 2>/dev/null) # a formula?
+D8=2021-10-08
+visit 0901000000 "$A" 08:00 09:00 "$D8" # the case
+visit "$CCCD" "$A" 08:10 08:40 "$D8"    # An, by their chip ID card: 30 minutes
+visit 0901000000 "$F" 20:00 21:00 "$D8"
+visit 0901000001 "$F" 20:00 21:00 "$D8" # X by phone: 60 minutes
+ship "$C" "$P"
+tr8() { "$TV" -d "$P" trace --person 0901000000 --from "$D8" --to 2021-10-09 "$@"; }
+tr8 --json >"$W/t8.json" 2>/dev/null || fail "trace --json on the 8th"
+read -r CASE_REF AN_REF X_REF VA VF < <(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+by = {c["person"]: c["ref"] for c in r["contacts"]}
+v = {x["venue_name"]: x["venue"] for x in r["visits"]}
+print(r["case"]["ref"], by["Nguyễn V** A · **********45"], by["09******01"],
+      v["Quán cà phê Biển"], v["=1+2 Karaoke"])
+' "$W/t8.json")
+run tr8 --reveal --reason "truy vết ca F0 ngày 08/10"
+expect_ok "trace --reveal (text)"
+grep -qxF "        Nguyễn Văn An, CCCD 001099012345, CMND 123456789, born 1999-03-15, address Số 1 Phố X, Phường Ba Đình, Hà Nội" \
+    "$W/out" || fail "An's details in the text: $OUT"
+grep -qxF "        phone 0901000001" "$W/out" || fail "X's phone in the text: $OUT"
+run tr8 --reveal --reason "truy vết ca F0 ngày 08/10" --format csv
+expect_ok "trace --reveal --format csv"
+head -c3 "$W/out" | od -An -tx1 | grep -q "ef bb bf" || fail "no byte order mark: $OUT"
+HEAD="Mức (F0/F1/F2),Người (che),Họ và tên,Số CCCD,Số CMND,Ngày sinh,Địa chỉ,Số điện thoại,Nơi tiếp xúc,Thôn/tổ dân phố,Đơn vị,Thời gian từ,Thời gian đến,Số phút,Mã địa điểm,Mã người,Tiếp xúc qua (mã người)"
+[[ $(head -n1 "$W/out" | tail -c +4 | tr -d '\r') == "$HEAD" ]] ||
+    fail "the CSV header: $(head -n1 "$W/out")"
+AN_ROW="F1,Nguyễn V** A · **********45,Nguyễn Văn An,001099012345,123456789,1999-03-15,\"Số 1 Phố X, Phường Ba Đình, Hà Nội\",,Quán cà phê Biển,,22333 Phường Bắc Nha Trang,2021-10-08 08:10,2021-10-08 08:40,30,$VA,$AN_REF,$CASE_REF"
+grep -qxF "$AN_ROW"$'\r' "$W/out" || fail "An's row: $OUT"
+# a venue named like a formula stays text in a spreadsheet: a leading apostrophe
+X_ROW="F1,09******01,,,,,,0901000001,'=1+2 Karaoke,,22333 Phường Bắc Nha Trang,2021-10-08 20:00,2021-10-08 21:00,60,$VF,$X_REF,$CASE_REF"
+grep -qxF "$X_ROW"$'\r' "$W/out" || fail "X's row: $OUT"
+[[ $(wc -l <"$W/out") -eq 5 ]] || fail "two visits of the case and two shared: $OUT"
+
+check "without --reveal the CSV is masked: no details, no audit"
+audits=$("$TV" -d "$P" audit --json | grep -c . || true)
+run tr8 --format csv
+expect_ok "trace --format csv"
+[[ $(head -n1 "$W/out" | tail -c +4 | tr -d '\r') == "Mức (F0/F1/F2),Người (che),Nơi tiếp xúc,Thôn/tổ dân phố,Đơn vị,Thời gian từ,Thời gian đến,Số phút,Mã địa điểm,Mã người,Tiếp xúc qua (mã người)" ]] ||
+    fail "the masked CSV header: $(head -n1 "$W/out")"
+grep -qxF "F1,Nguyễn V** A · **********45,Quán cà phê Biển,,22333 Phường Bắc Nha Trang,2021-10-08 08:10,2021-10-08 08:40,30,$VA,$AN_REF,$CASE_REF"$'\r' \
+    "$W/out" || fail "An's masked row: $OUT"
+grep -q "Nguyễn Văn An\|001099012345\|0901000001\|Phố X" "$W/out" && fail "details unmasked: $OUT"
+[[ $("$TV" -d "$P" audit --json | grep -c . || true) -eq $audits ]] || fail "a masked CSV audited"
+
 check "bad use"
 for bad in "--from $D --depth 3" "--from $D --min-overlap 0" "--from $D --min-overlap x" \
     "--from yesterday" "--from $D --to 2021-10-05" "--from $D --margin -1"; do

@@ -192,9 +192,9 @@ run "$TV" -d "$P" trace --payload "$CASE" --reveal --reason "truy vết ca F0" -
 expect_ok "trace --reveal"
 python3 - "$W/out" <<'EOF' || fail "the revealed trace: $OUT"
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
-got = sorted({(r["kind"], r["phone"]) for r in rows})
-assert got == [("F1", "0901000001"), ("case", "0901000000")], got
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+got = sorted({(r["Mức (F0/F1/F2)"], r["Số điện thoại"]) for r in rows})
+assert got == [("F0", "0901000000"), ("F1", "0901000001")], got
 EOF
 
 check "what the forked branch records next is kept and traced too"

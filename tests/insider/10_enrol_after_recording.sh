@@ -197,10 +197,10 @@ run "$TV" -d "$P" trace --ref "$AN_REF" --from "$(day 8)" --reveal --reason "tru
 expect_ok "trace --reveal at the province"
 python3 - "$W/out" <<'EOF' || fail "the revealed trace: $OUT"
 import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", newline="")))
-got = sorted({(r["kind"], r["name"], r["cccd"]) for r in rows})
-assert got == [("F1", "Trần Thị Bình", "079188004321"),
-               ("case", "Nguyễn Văn An", "001099012345")], got
+rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+got = sorted({(r["Mức (F0/F1/F2)"], r["Họ và tên"], r["Số CCCD"]) for r in rows})
+assert got == [("F0", "Nguyễn Văn An", "001099012345"),
+               ("F1", "Trần Thị Bình", "079188004321")], got
 EOF
 
 # --- expiry still bounds a certificate ---------------------------------------------------
