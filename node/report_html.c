@@ -379,14 +379,21 @@ static void lists(FILE *f, const tv_report *r, const tv_report_page *p)
                 w->now.venues);
     }
     fputs(below ? "</ul>\n" : "<p id=\"units-below\">Không có.</p>\n", f);
-    if (r->total.stale) {
-        fputs("<p>Đơn vị chưa đồng bộ trong kỳ (không tính là 0):", f);
-        for (size_t i = 0; i < r->n; i++)
-            if (r->rows[i].stale && r->rows[i].level <= (p->depth > 0 ? p->depth : 1)) {
-                fputc(' ', f);
-                esc(f, r->rows[i].code);
-            }
-        fputs(".</p>\n", f);
+    if (r->total.stale) { /* the units expected to report, whatever the depth shown */
+        fputs("<p>Đơn vị chưa đồng bộ trong kỳ (không tính là 0):</p>\n<ul id=\"units-stale\">\n",
+              f);
+        for (size_t i = 0; i < r->n; i++) {
+            const tv_report_row *w = &r->rows[i];
+            if (!w->stale || !w->expect) continue;
+            const tv_unit *u = tv_unit_find(w->code);
+            const char *name = w->name[0] ? w->name : u ? u->name : "";
+            fprintf(f, "<li data-unit=\"%s\">", w->code);
+            esc(f, w->code);
+            if (name[0]) fputc(' ', f);
+            esc(f, name);
+            fputs("</li>\n", f);
+        }
+        fputs("</ul>\n", f);
     }
     fprintf(f, "<h2>Địa điểm không có lượt quét trong kỳ (%zu)</h2>\n", r->idle_total);
     if (!r->idle_total) {
@@ -448,7 +455,7 @@ int tv_report_html(FILE *f, const tv_report *r, const tv_report_page *p)
                 "<p class=\"warn\" id=\"stale-warning\"><b>%d/%zu đơn vị chưa đồng bộ</b> "
                 "trong kỳ: nút này chưa nhận được lượt quét nào của các đơn vị đó từ đầu kỳ. "
                 "Số liệu của họ là <b>thiếu</b>, không phải bằng 0.</p>\n",
-                r->total.stale, tv_report_top(r));
+                r->total.stale, r->expected);
     fputs("<section class=\"charts\">\n", f);
     int rc = p->depth > 0 ? chart_compliance(f, r, p) : TV_OK;
     chart_daily(f, r);

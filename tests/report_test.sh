@@ -103,11 +103,16 @@ rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 body, total = rows[:-1], rows[-1]
 stale = [r["stale"] for r in body]
 assert stale == sorted(stale, reverse=True), "stale rows first"
-assert body[-1]["unit"] == "22333", body[-1]
+assert body[0]["unit"] == "22402", body[0]
+assert [r["unit"] for r in body[1:]] == sorted(r["unit"] for r in body[1:]), "then by code"
 assert total["unit"] == "total" and total["check_ins"] == 4 and total["venues"] == 3, total
-assert total["stale"] == 64, total
+# the 63 other communes of Khánh Hòa have no node and no scan: zeros, not missing figures
+assert [r["unit"] for r in body if r["stale"]] == ["22402"], "only 22402 is stale"
+assert total["stale"] == 1 and total["expected_units"] == 2, total
 EOF
-grep -q "64 of 65 units have no scan held here" "$W/rep.err" || fail "no warning: $(cat "$W/rep.err")"
+[[ $(cat "$W/rep.err") == "warning: 1 of 2 units expected to report have no scan held here since \
+the period began (not synced, or nothing recorded): their figures, and those of the units above \
+them, are missing, not zero." ]] || fail "the warning: $(cat "$W/rep.err")"
 
 check "csv: a byte order mark, and the same figures read back"
 "$TV" -d "$P" report --week 2021-W40 --format csv --out "$W/rep.csv" 2>/dev/null || fail "csv"
@@ -189,6 +194,85 @@ assert bars["22402"].get("data-stale") == "1", "the stale unit is drawn as such"
 days = [(d.get("data-day"), d.get("data-in")) for d in rects if d.get("data-day")]
 assert days[0] == ("2021-10-04", "3") and days[6] == ("2021-10-10", "1"), days
 assert "Báo cáo tuần 2021-W40" in "".join(dom.find(".//h1").itertext())
+# the units not synced, by code and name
+stale = [("".join(li.itertext()), li.get("data-unit")) for li in dom.iter("li")
+         if li.get("data-unit") == "22402"]
+assert stale == [("22402 Phường Nam Nha Trang", "22402")], stale
+warn = "".join(next(e for e in dom.iter("p") if e.get("id") == "stale-warning").itertext())
+assert warn.startswith("1/2 đơn vị chưa đồng bộ"), warn
+EOF
+
+check "--by day: each day judged from its own start, and the warning says which days"
+run "$TV" -d "$C" report --from 2021-10-09 --to 2021-10-13 --by day
+expect_ok "report --by day"
+[[ "$(grep -o '[0-9]* stale$' "$W/out" | tr '\n' ' ')" == "0 stale 0 stale 0 stale 1 stale 1 stale " ]] ||
+    fail "the days' stale counts: $OUT"
+[[ $ERR == "warning: from 2021-10-12 on (2 of 5 days), 1 of 1 units expected to report have no \
+scan held here since the day began (not synced, or nothing recorded): their figures, and those \
+of the units above them, are missing, not zero." ]] || fail "the warning of --by day: $ERR"
+
+check "visitors: never more than the check-ins, on every row; 300 people within the sketch's error"
+{
+    echo venue,person,direction,time
+    for d in $(seq 1 20); do # 20 days of 40 people each, every one checked in once
+        for i in $(seq 1 40); do
+            printf '%s,09%02d%06d,in,2021-11-%02dT08:00:00+07:00\n' "$A" "$d" "$i" "$d"
+        done
+    done
+    for i in $(seq 1 300); do printf '%s,0903%06d,in,2021-12-07T09:00:00+07:00\n' "$A" "$i"; done
+} >"$W/people.csv"
+"$TV" -d "$C" import --csv "$W/people.csv" >/dev/null 2>&1 || fail "import of the people"
+"$TV" -d "$C" report --from 2021-11-01 --to 2021-11-20 --by day --format json >"$W/days.json" \
+    2>/dev/null || fail "report --by day"
+"$TV" -d "$C" report --week 2021-W49 --format json >"$W/w49.json" 2>/dev/null || fail "W49"
+python3 - "$W/days.json" "$W/w49.json" <<'EOF' || fail "visitors: $(head -4 "$W/days.json")"
+import json, sys
+days = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(days) == 40, len(days)
+for r in days:
+    assert r["check_ins"] == 40, r
+    assert 1 <= r["visitors_estimate"] <= r["check_ins"], r
+w49 = {r["unit"]: r for r in map(json.loads, open(sys.argv[2], encoding="utf-8"))}
+for r in w49.values():
+    assert r["check_ins"] == 300 and r["visitors_estimate"] <= 300, r
+    # 3.5 standard errors of 128 registers (1.04 / sqrt(128) each) below 300
+    assert r["visitors_estimate"] >= 300 * (1 - 3.5 * 1.04 / 128**0.5), r
+EOF
+
+check "districts: stale only through their communes, not through their own node"
+D=$W/district-568
+"$TV" -d "$D" init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1
+enrol "$D" "$P" --scope 22333 --health 2>/dev/null
+for u in "568 --name NhaTrang --parent 56" "22333 --parent 568" "569 --name CamRanh --parent 56" \
+    "22402 --parent 569"; do
+    # shellcheck disable=SC2086 # the options' words
+    "$TV" -d "$P" unit add $u >/dev/null 2>&1 || fail "unit add $u"
+done
+"$TV" -d "$P" report --week 2021-W40 --depth 2 --format json >"$W/rep.json" 2>"$W/rep.err" ||
+    fail "report --depth 2: $(cat "$W/rep.err")"
+python3 - "$W/rep.json" <<'EOF' || fail "districts: $(cat "$W/rep.json")"
+import json, sys
+rows = {r["unit"]: r for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
+# 568's own node records no scan; its commune 22333 is fresh: not stale
+assert rows["568"]["stale"] is False and rows["568"]["check_ins"] == 4, rows["568"]
+assert rows["569"]["stale"] is True and rows["22402"]["stale"] is True, rows["569"]
+assert rows["22333"]["stale"] is False and rows["22366"]["stale"] is False, rows["22366"]
+assert rows["total"]["stale"] == 1 and rows["total"]["expected_units"] == 2, rows["total"]
+EOF
+grep -q "^warning: 1 of 2 units expected to report" "$W/rep.err" || fail "$(cat "$W/rep.err")"
+# a commune with a node and nothing recorded: its district misses its figures
+C3=$W/commune-22411
+"$TV" -d "$C3" init --role commune --unit 22411 --name "Phường Bắc Cam Ranh" >/dev/null 2>&1
+enrol "$C3" "$P" 2>/dev/null
+"$TV" -d "$P" unit add 22411 --parent 568 >/dev/null 2>&1 || fail "unit add 22411"
+"$TV" -d "$P" report --week 2021-W40 --depth 2 --format json >"$W/rep.json" 2>"$W/rep.err" ||
+    fail "report --depth 2: $(cat "$W/rep.err")"
+python3 - "$W/rep.json" <<'EOF' || fail "any stale commune: $(cat "$W/rep.json")"
+import json, sys
+rows = {r["unit"]: r for r in map(json.loads, open(sys.argv[1], encoding="utf-8"))}
+assert rows["568"]["stale"] is True and rows["22411"]["stale"] is True, rows["568"]
+assert rows["22333"]["stale"] is False, rows["22333"]
+assert rows["total"]["stale"] == 2 and rows["total"]["expected_units"] == 3, rows["total"]
 EOF
 
 check "bad use"
