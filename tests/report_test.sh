@@ -289,4 +289,72 @@ expect_ok "2020 has a week 53"
 run "$TV" report --help
 expect_ok "report --help"
 
+check "the page printed on A4 by Chromium keeps every column; at 1200 px nothing is cut"
+"$TV" -d "$P" report --week 2021-W40 --depth 1 --format html --out "$W/districts.html" \
+    2>/dev/null || fail "html"
+grep -q '100 % (thiếu số liệu)</text>' "$W/districts.html" || fail "no 568 at 100 %, stale"
+if ! command -v chromium >/dev/null || ! command -v pdftotext >/dev/null; then
+    echo "report_test: chromium or pdftotext is not installed: the page's layout is not checked"
+    exit 77
+fi
+chromium_flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+    --disable-background-networking --disable-component-update --disable-sync
+    --hide-scrollbars)
+timeout 120 chromium "${chromium_flags[@]}" --user-data-dir="$W/chromium-pdf" \
+    --no-pdf-header-footer --print-to-pdf="$W/districts.pdf" "file://$W/districts.html" \
+    >/dev/null 2>"$W/chromium.err" || fail "chromium --print-to-pdf: $(tail -3 "$W/chromium.err")"
+pdftotext -layout "$W/districts.pdf" "$W/districts.txt" || fail "pdftotext"
+python3 - "$W/districts.txt" "$W/districts.html" <<'EOF' || fail "the printed table"
+import re, sys
+pages = open(sys.argv[1], encoding="utf-8").read().split("\f")
+page = next(p for p in pages if "Số liệu theo đơn vị" in p)
+table = page[page.index("Số liệu theo đơn vị"):]
+html = open(sys.argv[2], encoding="utf-8").read()
+heads = re.findall(r"<th[^>]*>([^<]*)</th>", html[html.index('id="units"'):])[:17]
+assert heads[-1] == "Nhận dữ liệu lúc", heads
+words = set(table.split())
+for h in heads:  # every header, wrapped or not, on the page of the table
+    missing = [w for w in h.split() if w not in words]
+    assert not missing, (h, missing)
+# and the last columns of the rows: 568's last scan day
+line = next(l for l in table.splitlines() if l.startswith("568 "))
+assert "11/10/2021" in line, line
+EOF
+# the page at 1200 px, measured in Chromium by a probe added to a copy of the page (the page
+# itself has no script): what overflows its box, and chart labels cut or over the bars
+python3 - "$W/districts.html" "$W/probe.html" <<'EOF'
+import sys
+page = open(sys.argv[1], encoding="utf-8").read()
+probe = """<script>
+var m = {width: document.scrollingElement.scrollWidth, overflow: [], clipped: [], overlap: []};
+for (const e of document.querySelectorAll('.scroll, th, td, .card, figcaption, h1, h2, p'))
+    if (e.scrollWidth > e.clientWidth + 1) m.overflow.push(e.textContent.slice(0, 40));
+for (const svg of document.querySelectorAll('svg')) {
+    const vb = svg.viewBox.baseVal, bars = [...svg.querySelectorAll('rect.bar')];
+    const barx = bars.length ? Math.min(...bars.map(b => b.x.baseVal.value)) : Infinity;
+    for (const t of svg.querySelectorAll('text')) {
+        const b = t.getBBox();
+        if (b.x < -0.5 || b.y < -0.5 || b.x + b.width > vb.width + 0.5 ||
+            b.y + b.height > vb.height + 0.5)
+            m.clipped.push(t.textContent);
+        if (t.getAttribute('x') === '0' && b.x + b.width > barx) m.overlap.push(t.textContent);
+    }
+}
+document.body.setAttribute('data-layout', JSON.stringify(m));
+</script>"""
+open(sys.argv[2], "w", encoding="utf-8").write(page.replace("</body>", probe + "</body>"))
+EOF
+timeout 120 chromium "${chromium_flags[@]}" --user-data-dir="$W/chromium-layout" \
+    --window-size=1200,1000 --dump-dom "file://$W/probe.html" >"$W/probe.dom" \
+    2>"$W/chromium.err" || fail "chromium --dump-dom: $(tail -3 "$W/chromium.err")"
+python3 - "$W/probe.dom" <<'EOF' || fail "the page at 1200 px"
+import html, json, re, sys
+d = open(sys.argv[1], encoding="utf-8").read()
+m = json.loads(html.unescape(re.search(r'data-layout="([^"]*)"', d)[1]))
+assert m["width"] <= 1200, m
+assert not m["overflow"], m["overflow"]
+assert not m["clipped"], m["clipped"]
+assert not m["overlap"], m["overlap"]
+EOF
+
 echo "report_test: all checks passed"
