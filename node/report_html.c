@@ -1,7 +1,8 @@
 /* The weekly report as one HTML page (see report.h): what a district sends to the
  * province. It is in Vietnamese, for the people who read it; it holds no external file
- * (styles inline, charts drawn as SVG), reads on a phone (the table scrolls sideways) and
- * prints on A4. Figures carry data- attributes so that a program can read them back. */
+ * (styles inline, charts drawn as SVG), reads on a phone (the table scrolls sideways only
+ * when narrower than its figures), fits 1200 px and prints on A4 with every column.
+ * Figures carry data- attributes so that a program can read them back. */
 #include "crdt/error.h"
 #include "node/report.h"
 #include "node/timefmt.h"

@@ -6,7 +6,11 @@
 # the venues with no scan in this week; --by day and --depth; CSV with a byte order mark
 # that parses back to the same figures; a terminal table aligned by display width, not
 # bytes; the HTML page opened in headless Chromium, its figures read back from the DOM and
-# its screenshot not blank.
+# its screenshot not blank. Staleness: only communes expected to report (a node or a scan
+# held) count, a district is stale only through its communes, each day of --by day on its
+# own; visitors never above check-ins; the page printed to PDF by Chromium keeps every
+# column, and at 1200 px nothing overflows and no chart label is cut (exit 77 without
+# chromium or pdftotext, after the other checks).
 #
 # Usage: bash tests/report_test.sh /path/to/truyvet
 set -euo pipefail
