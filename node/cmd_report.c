@@ -27,9 +27,14 @@ static const char report_help[] =
     "venues with scans), check-ins and check-outs, distinct people checked in (an estimate,\n"
     "about 9 % error), reminders sent, people first recorded F0 and F1, venues suspended\n"
     "now, and the risk level in force. Each row says how fresh it is: the last day with a\n"
-    "scan held here and when that commune's log last reached this node. Communes with no\n"
-    "scan held since the period began come first, marked STALE: their figures are\n"
-    "missing, not zero. The period before, of the same length, gives the trend.\n"
+    "scan held here and when that commune's log last reached this node. The communes\n"
+    "expected to report are those with a node certified for them or a scan held here; one\n"
+    "with no scan held here since the period began (in it or its villages) is STALE: its\n"
+    "figures are missing, not zero. A district (any row above communes) is STALE when any\n"
+    "of its communes expected to report is, as its sums miss that commune; a commune with\n"
+    "no node and no scan reports zeros and is never STALE. STALE rows come first. With\n"
+    "--by, each day (week) is judged from its own start. The period before, of the same\n"
+    "length, gives the trend.\n"
     "\n"
     "  --unit CODE     a province (its communes), a commune, or this node's unit (default);\n"
     "                  a district's node reports the communes of its certificate\n"
@@ -339,7 +344,9 @@ static void print_json(FILE *f, const tv_report *r, const out_ctx *o)
                 tv_json_string(&j, rec);
             }
         } else {
-            tv_json_u64(&j, (uint64_t)w->stale); /* the total: how many rows are stale */
+            tv_json_u64(&j, (uint64_t)w->stale); /* the total: how many units are stale */
+            tv_json_key(&j, "expected_units");
+            tv_json_u64(&j, (uint64_t)r->expected);
         }
         tv_json_object_end(&j);
         tv_json_line_end(&j);
@@ -480,8 +487,11 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     size_t len = 0;
     FILE *f = out ? open_memstream(&buf, &len) : stdout;
     if (!f) rc = TV_ENOMEM;
-    uint64_t stale_max = 0;
-    size_t nrows = 0;
+    /* the staleness of the periods: a unit stale on a day is on every later day, so the
+     * periods with stale units are the last ones */
+    uint64_t stale_last = 0;
+    size_t expected_last = 0, periods = 0, periods_stale = 0;
+    char first_stale[48] = "";
     for (int32_t d = first; rc == 0 && d <= last; d += step ? step : last - first + 1) {
         tv_report r = {.from_day = d, .to_day = step ? d + step - 1 : last};
         char label[48];
@@ -509,9 +519,11 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
                                                       .node_unit = n.unit,
                                                       .now_ms = now});
         }
-        if ((uint64_t)r.total.stale > stale_max) {
-            stale_max = (uint64_t)r.total.stale;
-            nrows = tv_report_top(&r);
+        periods++;
+        if (rc == 0 && r.total.stale) {
+            if (!periods_stale++) snprintf(first_stale, sizeof first_stale, "%s", label);
+            stale_last = (uint64_t)r.total.stale;
+            expected_last = r.expected;
         }
         tv_report_free(&r);
     }
@@ -523,11 +535,19 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, out ? "the report was not written" : "no report");
     fflush(stdout); /* the warning after the report, not inside it */
-    if (stale_max)
+    if (periods_stale && !step)
         fprintf(stderr,
-                "warning: %" PRIu64 " of %zu units have no scan held here since the "
-                "period began, in themselves or in a unit under them (not synced, or "
-                "nothing recorded): their figures are missing, not zero.\n",
-                stale_max, nrows);
+                "warning: %" PRIu64 " of %zu units expected to report have no scan held here "
+                "since the period began (not synced, or nothing recorded): their figures, and "
+                "those of the units above them, are missing, not zero.\n",
+                stale_last, expected_last);
+    else if (periods_stale)
+        fprintf(stderr,
+                "warning: from %s on (%zu of %zu %s), %" PRIu64 " of %zu units expected to "
+                "report have no scan held here since the %s began (not synced, or nothing "
+                "recorded): their figures, and those of the units above them, are missing, "
+                "not zero.\n",
+                first_stale, periods_stale, periods, step == 1 ? "days" : "weeks", stale_last,
+                expected_last, step == 1 ? "day" : "week");
     return TV_EXIT_OK;
 }

@@ -66,7 +66,7 @@ int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r)
     if ((official && official->parent[0]) || (!nk && strcmp(unit, n->unit) != 0)) {
         /* a commune, or a unit with nothing under it: its own row */
         rc = add_row(r, unit, self ? self->name : NULL, -1);
-        if (rc == 0) r->rows[0].expect = 1;
+        if (rc == 0) r->rows[0].expect = 2;
         if (rc == 0) rc = add_under(r, &tr, unit, 0);
     } else if (nk) {
         rc = add_under(r, &tr, unit, -1);
@@ -78,12 +78,12 @@ int tv_report_units(tv_node *n, store_txn *t, const char *unit, tv_report *r)
         for (uint32_t i = 0; scope && i < c->scope_len && rc == 0; i++) {
             const tv_tree_unit *u = tv_tree_find(&tr, c->scope[i]);
             rc = add_row(r, c->scope[i], u ? u->name : NULL, -1);
-            if (rc == 0) r->rows[r->n - 1].expect = 1;
+            if (rc == 0 && !r->rows[r->n - 1].expect) r->rows[r->n - 1].expect = 1;
             if (rc == 0) rc = add_under(r, &tr, c->scope[i], (int)r->n - 1);
         }
         if (rc == 0 && !scope) {
             rc = add_row(r, unit, self ? self->name : NULL, -1);
-            if (rc == 0) r->rows[0].expect = 1;
+            if (rc == 0) r->rows[0].expect = 2;
         }
         free(c);
     }
@@ -255,6 +255,17 @@ static int agg_day(int32_t day, const store_agg *a, void *arg)
     return 0;
 }
 
+/* The distinct people behind check_ins check-ins, from their sketch: never more than the
+ * check-ins (each visitor checked in at least once), nor fewer than one when there is a
+ * check-in. The sketch's error can give either for small counts. */
+static uint64_t visitors(const uint8_t sketch[CRDT_HLL_REGS], uint64_t check_ins)
+{
+    uint64_t e = crdt_hll_estimate(sketch);
+    if (e > check_ins) e = check_ins;
+    if (e == 0 && check_ins) e = 1;
+    return e;
+}
+
 /* t += f, but visitors: they are estimated from merged sketches, not summed. */
 static void total_add(tv_report_fig *t, const tv_report_fig *f)
 {
@@ -297,35 +308,54 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
         if (kr && kr != TV_ENOTFOUND) rc = kr;
         w->risk = kr == 0 ? k.level : 0;
         w->f = f[i];
-        w->stale = (w->expect || w->f.nodes) && tv_fresh_stale(&w->f, from_ms);
     }
     free(codes);
     free(f);
-    for (size_t i = r->n; rc == 0 && i-- > 0;) /* a row is stale when one under it is */
+    /* the freshest data under a row is its own: a commune's villages hold its scans. Rows
+     * come after the row above them, depth first. */
+    for (size_t i = r->n; rc == 0 && i-- > 0;) {
+        const tv_report_row *w = &r->rows[i];
+        if (w->parent < 0) continue;
+        tv_fresh *pf = &r->rows[w->parent].f;
+        if (w->f.last_scan_day > pf->last_scan_day) pf->last_scan_day = w->f.last_scan_day;
+        if (w->f.received > pf->received) pf->received = w->f.received;
+        if (w->f.last_event > pf->last_event) pf->last_event = w->f.last_event;
+    }
+    /* The units expected to report: a commune of the official list with a node certified
+     * for it or a scan held here (in it or its villages), and the unit asked for when it
+     * is its own row. Such a unit is stale when no scan of it is held here since the
+     * period began. An official commune with no node and no scan has nothing to report
+     * (zeros, not missing), and a district or province (whose own node records no
+     * scans) is not expected to report by itself. */
+    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+        tv_report_row *w = &r->rows[i];
+        if (w->expect == 1 && !w->f.nodes && w->f.last_scan_day == INT32_MIN) w->expect = 0;
+        w->stale = w->expect && tv_fresh_stale(&w->f, from_ms);
+        r->expected += w->expect != 0;
+        r->total.stale += w->stale;
+    }
+    /* a row above a unit expected to report is stale when any of them is: its sums miss
+     * that unit's figures */
+    for (size_t i = r->n; rc == 0 && i-- > 0;)
         if (r->rows[i].stale && r->rows[i].parent >= 0) r->rows[r->rows[i].parent].stale = 1;
     /* the venues last: they need to know which rows are stale */
     if (rc == 0) rc = store_venue_foreach(t, venue_row, &x);
     /* the rows under a row add up into it: they come after it, depth first */
     for (size_t i = r->n; rc == 0 && i-- > 0;) {
         tv_report_row *w = &r->rows[i];
-        w->now.visitors = crdt_hll_estimate(w->sketch_);
+        w->now.visitors = visitors(w->sketch_, w->now.in);
         if (w->parent < 0) continue;
         tv_report_row *p = &r->rows[w->parent];
         total_add(&p->now, &w->now);
         total_add(&p->prev, &w->prev);
         p->suspended += w->suspended;
         crdt_hll_merge(p->sketch_, w->sketch_);
-        /* the freshest data under it */
-        if (w->f.last_scan_day > p->f.last_scan_day) p->f.last_scan_day = w->f.last_scan_day;
-        if (w->f.received > p->f.received) p->f.received = w->f.received;
-        if (w->f.last_event > p->f.last_event) p->f.last_event = w->f.last_event;
     }
     for (size_t i = 0; i < r->n && rc == 0; i++) {
         if (r->rows[i].level != 1) continue;
         total_add(&r->total.now, &r->rows[i].now);
         total_add(&r->total.prev, &r->rows[i].prev);
         r->total.suspended += r->rows[i].suspended;
-        r->total.stale += r->rows[i].stale;
     }
     /* the reported unit's own figures, when it is not one of the rows */
     if (rc == 0 && r->unit[0] && !row_find(x.by_code, r->n, r->unit)) {
@@ -336,7 +366,7 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
         total_add(&r->total.prev, &own.prev);
         crdt_hll_merge(r->total.sketch_, own.sketch_);
     }
-    r->total.now.visitors = crdt_hll_estimate(r->total.sketch_);
+    r->total.now.visitors = visitors(r->total.sketch_, r->total.now.in);
     free(x.by_code);
     if (rc == 0) rc = reorder(r);
     return rc;

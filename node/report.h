@@ -20,7 +20,8 @@ typedef struct tv_report_fig {
     uint64_t venues;    /* registered by the end of the period (each has its QR code) */
     uint64_t active;    /* of them, with at least one scan in the period */
     uint64_t in, out;   /* check-ins, check-outs */
-    uint64_t visitors;  /* distinct people checked in: an estimate, about 9 % error */
+    uint64_t visitors;  /* distinct people checked in: an estimate, about 9 % error, at
+                         * most the check-ins and at least 1 when there is one */
     uint64_t reminders; /* reminders sent to venues */
     uint64_t f0, f1;    /* people first recorded F0 (F1) in the period, by unit of record */
 } tv_report_fig;
@@ -30,14 +31,17 @@ typedef struct tv_report_row {
     char name[CRDT_TEXT_BYTES_MAX + 1]; /* the official name, a local unit's, or "" */
     int level;  /* 1: directly under the unit reported; 2: under a level 1 row; ... */
     int parent; /* the row above it (index in rows), -1 at level 1 */
-    int expect; /* data of its own is expected (a commune, a unit with a node): it can be
-                 * stale by itself; another is stale when a row under it is */
+    int expect; /* a unit expected to report (set by tv_report_figures): an official commune
+                 * with a node certified for it or a scan held here, or the unit asked
+                 * for when it is its own row (2 before tv_report_figures: whatever it
+                 * holds). Only such a unit is stale by itself; a row above one is stale
+                 * when any unit expected to report under it is */
     tv_report_fig now, prev; /* prev: the period of the same length just before */
     uint64_t suspended;      /* venues suspended now */
     int risk;                /* the level in force now; 0: none set */
     tv_fresh f;
-    int stale; /* no scan held since the period began (here or under it): figures
-                * missing, not zero */
+    int stale; /* expected to report and no scan held since the period began (in it or
+                * its villages), or above such a unit: figures missing, not zero */
     uint8_t sketch_[CRDT_HLL_REGS]; /* the visitors' sketch (internal) */
 } tv_report_row;
 
@@ -59,7 +63,9 @@ typedef struct tv_report {
                           * the rows under it; siblings stale first, then by code */
     size_t n;
     tv_report_row total;        /* of the level 1 rows; now.visitors: of everyone (a person in two
-                                 * units counts once); stale: how many level 1 rows are stale */
+                                 * units counts once); stale: how many units expected to
+                                 * report are stale (not rows above them) */
+    size_t expected;            /* the units expected to report, at any level (see expect) */
     uint64_t *day_in, *day_out; /* check-ins and check-outs of all rows, day by day */
     tv_report_venue *idle;      /* venues with no scan, stale units' left out, by unit */
     size_t idle_n, idle_total;  /* listed (at most TV_REPORT_IDLE_MAX), and in all */

@@ -1,7 +1,8 @@
 /* The weekly report as one HTML page (see report.h): what a district sends to the
  * province. It is in Vietnamese, for the people who read it; it holds no external file
- * (styles inline, charts drawn as SVG), reads on a phone (the table scrolls sideways) and
- * prints on A4. Figures carry data- attributes so that a program can read them back. */
+ * (styles inline, charts drawn as SVG), reads on a phone (the table scrolls sideways only
+ * when narrower than its figures), fits 1200 px and prints on A4 with every column.
+ * Figures carry data- attributes so that a program can read them back. */
 #include "crdt/error.h"
 #include "node/report.h"
 #include "node/timefmt.h"
@@ -30,14 +31,19 @@ static const char style[] =
     ".charts{display:flex;flex-wrap:wrap;gap:12px}"
     "figure{flex:1 1 480px;margin:0;border:1px solid #dde3ea;border-radius:6px;padding:8px}"
     "figcaption{font-weight:bold;margin-bottom:4px}svg{width:100%;height:auto;display:block}"
+    /* the table fits the page: headers and names wrap, figures do not; it scrolls sideways
+     * only on a screen narrower than its figures (a phone) */
     ".scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:13px}"
-    "th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:right;white-space:nowrap}"
-    "th{background:#eef3f8}td.l,th.l{text-align:left}tr.stale td{background:#fdecea}"
-    "tr.total td{font-weight:bold;background:#f6f8fa}"
+    "th,td{border:1px solid #d0d7de;padding:3px 5px;text-align:right;white-space:nowrap}"
+    "th{background:#eef3f8;white-space:normal;vertical-align:bottom;font-size:12px;"
+    "hyphens:manual}td.l,th.l{text-align:left}td.n{white-space:normal;min-width:9em}"
+    "tr.stale td{background:#fdecea}tr.total td{font-weight:bold;background:#f6f8fa}"
     "footer{margin-top:20px;color:#555;font-size:12px}"
-    "@page{size:A4;margin:12mm}"
-    "@media print{body{max-width:none;padding:0;font-size:10pt}.scroll{overflow:visible}"
-    "table{font-size:8pt}figure,.card,tr{break-inside:avoid}h2{break-after:avoid}}";
+    "@page{size:A4;margin:10mm}"
+    "@media print{body{max-width:none;padding:0;font-size:9pt}.scroll{overflow:visible}"
+    "table{font-size:6.5pt;width:100%}th{font-size:6.5pt}"
+    "th,td{padding:1px 2px;white-space:normal}td.n{min-width:0}"
+    "figure{flex-basis:100%}figure,.card,tr{break-inside:avoid}h2{break-after:avoid}}";
 
 /* Writes s with &, <, >, " and ' escaped. */
 static void esc(FILE *f, const char *s)
@@ -162,18 +168,20 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
         qsort(rows, n, sizeof *rows, cmp_compliance);
         shown = CHART_UNITS_MAX;
     }
-    const int row_h = 22, top = 8, label_w = 250, bar_w = 330;
+    /* the name on the left (cut to fit), the bar, then the figure and its note on the right,
+     * all within the drawing's width */
+    const int row_h = 22, top = 8, label_w = 270, bar_w = 320, width = 760;
     int h = top + (int)shown * row_h + 26;
     fputs("<figure><figcaption>Tỉ lệ địa điểm có lượt quét, theo đơn vị", f);
     if (shown < n) fprintf(f, " (%zu đơn vị thấp nhất trong %zu)", shown, n);
     fprintf(f,
-            "</figcaption>\n<svg id=\"chart-compliance\" viewBox=\"0 0 640 %d\" role=\"img\" "
+            "</figcaption>\n<svg id=\"chart-compliance\" viewBox=\"0 0 %d %d\" role=\"img\" "
             "aria-label=\"Tỉ lệ tuân thủ theo đơn vị\" xmlns=\"http://www.w3.org/2000/svg\">\n"
             "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
             "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f5f5f5\"/>"
             "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#b0b0b0\" stroke-width=\"3\"/>"
             "</pattern></defs>\n",
-            h);
+            width, h);
     for (size_t i = 0; i < shown; i++) {
         const tv_report_row *w = rows[i];
         int y = top + (int)i * row_h;
@@ -296,7 +304,7 @@ static void table_row(FILE *f, const tv_report_row *w, const char *code, int tot
                        : "",
             code);
     esc(f, code);
-    fprintf(f, "</td><td class=\"l\" style=\"padding-left:%dpx\">", 6 + 16 * (w->level - 1));
+    fprintf(f, "</td><td class=\"l n\" style=\"padding-left:%dpx\">", 6 + 16 * (w->level - 1));
     esc(f, w->name);
     if (!total && w->stale)
         fputs(w->expect ? " <b>(chưa đồng bộ)</b>" : " <b>(thiếu số liệu)</b>", f);
@@ -379,14 +387,21 @@ static void lists(FILE *f, const tv_report *r, const tv_report_page *p)
                 w->now.venues);
     }
     fputs(below ? "</ul>\n" : "<p id=\"units-below\">Không có.</p>\n", f);
-    if (r->total.stale) {
-        fputs("<p>Đơn vị chưa đồng bộ trong kỳ (không tính là 0):", f);
-        for (size_t i = 0; i < r->n; i++)
-            if (r->rows[i].stale && r->rows[i].level <= (p->depth > 0 ? p->depth : 1)) {
-                fputc(' ', f);
-                esc(f, r->rows[i].code);
-            }
-        fputs(".</p>\n", f);
+    if (r->total.stale) { /* the units expected to report, whatever the depth shown */
+        fputs("<p>Đơn vị chưa đồng bộ trong kỳ (không tính là 0):</p>\n<ul id=\"units-stale\">\n",
+              f);
+        for (size_t i = 0; i < r->n; i++) {
+            const tv_report_row *w = &r->rows[i];
+            if (!w->stale || !w->expect) continue;
+            const tv_unit *u = tv_unit_find(w->code);
+            const char *name = w->name[0] ? w->name : u ? u->name : "";
+            fprintf(f, "<li data-unit=\"%s\">", w->code);
+            esc(f, w->code);
+            if (name[0]) fputc(' ', f);
+            esc(f, name);
+            fputs("</li>\n", f);
+        }
+        fputs("</ul>\n", f);
     }
     fprintf(f, "<h2>Địa điểm không có lượt quét trong kỳ (%zu)</h2>\n", r->idle_total);
     if (!r->idle_total) {
@@ -448,7 +463,7 @@ int tv_report_html(FILE *f, const tv_report *r, const tv_report_page *p)
                 "<p class=\"warn\" id=\"stale-warning\"><b>%d/%zu đơn vị chưa đồng bộ</b> "
                 "trong kỳ: nút này chưa nhận được lượt quét nào của các đơn vị đó từ đầu kỳ. "
                 "Số liệu của họ là <b>thiếu</b>, không phải bằng 0.</p>\n",
-                r->total.stale, tv_report_top(r));
+                r->total.stale, r->expected);
     fputs("<section class=\"charts\">\n", f);
     int rc = p->depth > 0 ? chart_compliance(f, r, p) : TV_OK;
     chart_daily(f, r);
