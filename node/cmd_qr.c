@@ -29,7 +29,7 @@ static const char qr_help[] =
     "       truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
     "\n"
     "  qr venue ID --out FILE\n"
-    "      Write the venue's check-in poster: A4, its QR code 16 x 16 cm, the venue's\n"
+    "      Write the venue's check-in poster: A4, its QR code 15.2 x 15.2 cm, the venue's\n"
     "      name, category and commune, its short code and instructions in Vietnamese.\n"
     "      The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
     "      .svg (sized in cm).\n"
@@ -280,7 +280,9 @@ static const char card_help[] =
     "  --out FILE     .pdf, .png (300 dpi) or .svg (in cm); one card per page\n"
     "  --sheet        nine cards to an A4 page, with cut lines (for several people)\n"
     "\n"
-    "Each option adds one card; give several with --sheet. The codes are printed on\n"
+    "Each --person, --cccd, --bhyt or --phone is one person and adds one card: give one\n"
+    "of them per person (the ID card's QR when there is one, else a phone with its\n"
+    "--name), and several people's on one A4 page with --sheet. The codes are printed on\n"
     "standard output, one per line, once the cards are written.\n";
 
 #define CARDS_MAX 90
