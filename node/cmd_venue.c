@@ -699,9 +699,7 @@ static int venue_list(tv_cli *cli, int argc, char **argv)
         return tv_cli_usage("venue list", "--days goes with --noncompliant.");
     if (a.unit && !crdt_unit_code_valid(a.unit, strlen(a.unit)))
         return tv_cli_usage("venue list",
-                            "'%s' is not a unit code (2 to 5 digits, or a commune's code, a dot "
-                            "and a local code).",
-                            a.unit);
+                            "'%s' is not a unit code; 'truyvet unit list' shows them.", a.unit);
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
     tv_tree tr = {0};
