@@ -64,9 +64,11 @@ EOF
 
 check "qr --help and the README give the side the poster's QR code measures"
 help_cm=$("$TV" qr --help | sed -n 's/.*its QR code \([0-9.]*\) x \1 cm.*/\1/p')
+venue_help_cm=$("$TV" qr venue --help | tr '\n' ' ' | sed -n 's/.*its QR code \([0-9.]*\) x \1 cm.*/\1/p')
 readme_cm=$(sed -n 's/.*poster: its QR code \([0-9.]*\) cm wide.*/\1/p' \
     "$(dirname "${BASH_SOURCE[0]}")/../README.md")
-python3 - "$geo" "$help_cm" "$readme_cm" <<'EOF' || fail "measured $geo; qr --help: '$help_cm' cm; README: '$readme_cm' cm"
+said="qr --help: '$help_cm' cm; qr venue --help: '$venue_help_cm' cm; README: '$readme_cm' cm"
+python3 - "$geo" "$help_cm" "$venue_help_cm" "$readme_cm" <<'EOF' || fail "measured $geo; $said"
 import sys
 g = dict(kv.split("=") for kv in sys.argv[1].split())
 measured = float(g["qr_mm"])
@@ -300,6 +302,16 @@ for cmd in qr "qr venue" "qr verify" "qr person" "qr node" "venue payload" "pers
     run "$TV" $cmd --help
     expect_ok "$cmd --help"
     [[ $OUT == Usage:* ]] || fail "$cmd --help does not print a usage"
+done
+
+check "qr venue, qr node and qr verify each have a help of their own"
+for cmd in "qr venue" "qr node" "qr verify"; do
+    # shellcheck disable=SC2086 # the subcommand is two words
+    run "$TV" $cmd --help
+    expect_ok "$cmd --help"
+    [[ $(head -n 1 "$W/out") == "Usage: truyvet [-d DIR] $cmd "* ]] ||
+        fail "$cmd --help begins: $(head -n 1 "$W/out")"
+    [[ $(grep -c '^Usage:\|^       truyvet' "$W/out") == 1 ]] || fail "$cmd --help prints several usages"
 done
 
 echo "qr_test: all checks passed"
