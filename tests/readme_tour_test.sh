@@ -8,7 +8,8 @@
 #
 # What the test provides, and nothing else is substituted:
 # - the tour's first line puts "$PWD/build" on PATH: the test runs it from a directory
-#   whose build/truyvet is a symbolic link to the binary under test;
+#   whose build/truyvet is a symbolic link to the binary under test, with PATH otherwise
+#   /usr/bin:/bin (so that no installed truyvet answers instead);
 # - TMPDIR is the test's own directory, so that the tour's `mktemp -d` (where its nodes
 #   and files go) is removed with it;
 # - tests/lib.sh's environment: the nodes' passphrase as a systemd credential, the
