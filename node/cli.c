@@ -160,6 +160,7 @@ static int find_prefix(const store_venue *v, void *arg)
 
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out)
 {
+    const char *typed = text; /* what messages name: the id, prefix or short code given */
     char lower[2 * TV_VENUE_ID_BYTES + 1];
     size_t len = strlen(text);
     char hexpart[2 * TV_SHORT_CODE_PREFIX_BYTES + 1];
@@ -214,12 +215,13 @@ int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out)
         return TV_EXIT_FAIL;
     }
     if (c.matches == 0) {
-        tv_cli_error("no venue with id %s on this node. 'truyvet venue list' shows the venues.",
-                     text);
+        tv_cli_error("no venue %s on this node. 'truyvet venue list' shows the venues, their ids "
+                     "and short codes.",
+                     typed);
         return TV_EXIT_FAIL;
     }
     if (c.matches > 1) {
-        tv_cli_error("%d venues have ids starting with %s; give more digits.", c.matches, text);
+        tv_cli_error("%d venues match %s; give more digits of the id.", c.matches, typed);
         return TV_EXIT_USAGE;
     }
     return TV_OK;

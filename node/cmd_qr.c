@@ -29,7 +29,7 @@ static const char qr_help[] =
     "       truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
     "\n"
     "  qr venue ID --out FILE\n"
-    "      Write the venue's check-in poster: A4, its QR code 16 x 16 cm, the venue's\n"
+    "      Write the venue's check-in poster: A4, its QR code 15.2 x 15.2 cm, the venue's\n"
     "      name, category and commune, its short code and instructions in Vietnamese.\n"
     "      The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
     "      .svg (sized in cm).\n"
@@ -44,6 +44,42 @@ static const char qr_help[] =
     "      signature that does not verify, or a signer that may not register venues in\n"
     "      that unit); 4 unknown signer (no certificate of it here: enrol, or sync\n"
     "      first); 5 revoked signer; 2 for a usage error, 1 when the node cannot be read.\n";
+
+static const char qr_venue_help[] =
+    "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
+    "\n"
+    "Write the check-in poster of a venue this commune registered: A4, its QR code\n"
+    "15.2 x 15.2 cm holding the venue's payload signed by this node ('truyvet venue\n"
+    "payload'), the venue's name, category and commune, its short code (XXXX-XXXX-C, to\n"
+    "type when a camera fails) and instructions in Vietnamese.\n"
+    "\n"
+    "  ID          the venue's id, a unique prefix of at least 4 digits, or its short\n"
+    "              code\n"
+    "  --out FILE  .pdf (print-ready), .png (300 dpi) or .svg (sized in cm), by its\n"
+    "              extension\n";
+
+static const char qr_node_help[] =
+    "Usage: truyvet [-d DIR] qr node --out FILE\n"
+    "\n"
+    "Write this node's enrolment request ('truyvet enroll request') as a QR code on a\n"
+    "page, for the operator of the node above to scan into 'truyvet enroll issue - --out\n"
+    "FILE'. At the province, the root of trust, the code holds its public key instead,\n"
+    "which the nodes below compare with when they accept their certificates.\n"
+    "\n"
+    "  --out FILE  .pdf, .png (300 dpi) or .svg, by its extension\n";
+
+static const char qr_verify_help[] =
+    "Usage: truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
+    "\n"
+    "Check a venue payload (what a poster's QR code holds, TV1V:<unit>:...) with what\n"
+    "this node knows, no network needed, and say whose venue it is.\n"
+    "\n"
+    "Exit status: 0 genuine; 3 forged (damaged, or a signature that does not verify, or\n"
+    "a signer that may not register venues in that unit); 4 unknown signer (no\n"
+    "certificate of it here: enrol, or sync first); 5 revoked signer; 2 for a usage\n"
+    "error, 1 when the node cannot be read.\n"
+    "\n"
+    "  --json  one JSON object\n";
 
 enum { EXIT_FORGED = 3, EXIT_UNKNOWN = 4, EXIT_REVOKED = 5 };
 
@@ -98,7 +134,7 @@ int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
 
 /* Parses the options of a qr command that takes --out FILE and --help: returns 0, -1
  * after --help, or an exit status. */
-static int out_option(const char *cmd, int argc, char **argv, const char **out)
+static int out_option(const char *cmd, const char *help, int argc, char **argv, const char **out)
 {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -109,7 +145,7 @@ static int out_option(const char *cmd, int argc, char **argv, const char **out)
         if (c == 'o') {
             *out = optarg;
         } else if (c == 'h') {
-            fputs(qr_help, stdout);
+            fputs(help, stdout);
             return -1;
         } else {
             return tv_cli_bad_option(cmd, c, argv);
@@ -121,7 +157,7 @@ static int out_option(const char *cmd, int argc, char **argv, const char **out)
 static int qr_venue(tv_cli *cli, int argc, char **argv)
 {
     const char *out;
-    int rc = out_option("qr venue", argc, argv, &out);
+    int rc = out_option("qr venue", qr_venue_help, argc, argv, &out);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("qr venue", "qr venue takes one venue ID.");
     if (!out) return tv_cli_usage("qr venue", "say where to write the poster: --out FILE.");
@@ -207,7 +243,7 @@ static int verdict(int json, const char *result, const char *why, const tv_venue
 
 static int qr_verify(tv_cli *cli, int argc, char **argv)
 {
-    int json, rc = tv_cli_json_opts("qr verify", qr_help, argc, argv, &json);
+    int json, rc = tv_cli_json_opts("qr verify", qr_verify_help, argc, argv, &json);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("qr verify", "qr verify takes one payload.");
     const char *text = argv[optind], *why;
@@ -280,7 +316,9 @@ static const char card_help[] =
     "  --out FILE     .pdf, .png (300 dpi) or .svg (in cm); one card per page\n"
     "  --sheet        nine cards to an A4 page, with cut lines (for several people)\n"
     "\n"
-    "Each option adds one card; give several with --sheet. The codes are printed on\n"
+    "Each --person, --cccd, --bhyt or --phone is one person and adds one card: give one\n"
+    "of them per person (the ID card's QR when there is one, else a phone with its\n"
+    "--name), and several people's on one A4 page with --sheet. The codes are printed on\n"
     "standard output, one per line, once the cards are written.\n";
 
 #define CARDS_MAX 90
@@ -429,7 +467,7 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
 static int qr_node(tv_cli *cli, int argc, char **argv)
 {
     const char *out;
-    int rc = out_option("qr node", argc, argv, &out);
+    int rc = out_option("qr node", qr_node_help, argc, argv, &out);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("qr node", "unexpected argument '%s'.", argv[optind]);
     if (!out || !tv_format_of(out))

@@ -5,8 +5,10 @@
 #include "node/category.h"
 #include "node/cli.h"
 #include "node/json.h"
+#include "node/payload.h"
 #include "node/person.h"
 #include "node/timefmt.h"
+#include "node/units.h"
 #include "crdt/mp.h"
 
 #include <getopt.h>
@@ -32,14 +34,14 @@ static const char help[] =
     "  venue add --name NAME --category CATEGORY [--village VILLAGE] [--owner-phone PHONE]\n"
     "            [--closes HH:MM]\n"
     "      Register a venue; prints only its id (16 hex digits) once it is on disk.\n"
-    "  venue list [--json]\n"
-    "      One line per venue (JSON Lines with --json).\n"
+    "  venue list [--unit CODE] [--json]\n"
+    "      One line per venue: id, short code, registered, category, name (and its\n"
+    "      commune at a district or province node). JSON Lines with --json.\n"
     "  venue list --noncompliant [--days N] [--json]\n"
     "      Suspended venues and those with no scan in the last N days (default 7),\n"
     "      most reminded first.\n"
     "  venue show ID [--json]\n"
-    "      One venue's details, controllers, reminders and suspension. ID may be a\n"
-    "      unique prefix of at least 4 digits.\n"
+    "      One venue's details, short code, controllers, reminders and suspension.\n"
     "  venue edit ID [--name NAME] [--category CATEGORY] [--village VILLAGE]\n"
     "             [--owner-phone PHONE] [--closes HH:MM|none]\n"
     "      Change the given fields; the others stay as they are.\n"
@@ -57,18 +59,64 @@ static const char help[] =
     "  venue categories [--json] | --set CATEGORY=MINUTES | --reset CATEGORY\n"
     "      The categories, with their codes and default stays (changeable here).\n"
     "\n"
-    "CATEGORY is a name from 'truyvet venue categories' (e.g. restaurant, market,\n"
-    "school) or its number.\n"
-    "--closes is the venue's closing time, Vietnam time (e.g. 22:00): a visit with no\n"
-    "check-out ends then at the latest. 'none' removes it.\n"
-    "'truyvet venue COMMAND --help' explains list, controller, remind, reinstate, visits\n"
-    "and categories.\n";
+    "ID is the venue's id (16 hex digits), a unique prefix of at least 4 of them, or\n"
+    "its short code (XXXX-XXXX-C, as on its poster). CATEGORY is a name from\n"
+    "'truyvet venue categories' (e.g. restaurant, market, school) or its number.\n"
+    "'truyvet venue COMMAND --help' explains each command and its options.\n";
+
+static const char add_help[] =
+    "Usage: truyvet [-d DIR] venue add --name NAME --category CATEGORY [--village VILLAGE]\n"
+    "                                  [--owner-phone PHONE] [--closes HH:MM]\n"
+    "\n"
+    "Register a venue of this commune and print its id (16 hex digits), once it is on\n"
+    "disk. Only a commune node registers venues; the registration is signed by it and\n"
+    "syncs up the tree. 'truyvet venue show ID' then shows its short code, and\n"
+    "'truyvet qr venue ID' prints its poster.\n"
+    "\n"
+    "  --name NAME          the venue's name as people know it (required)\n"
+    "  --category CATEGORY  a name or number from 'truyvet venue categories' (required)\n"
+    "  --village VILLAGE    the village or residential group (thôn, tổ dân phố)\n"
+    "  --owner-phone PHONE  the owner's phone (10 digits starting with 0, or +84...)\n"
+    "  --closes HH:MM       closing time, Vietnam time (e.g. 22:00): a visit with no\n"
+    "                       check-out ends then at the latest\n";
+
+static const char show_help[] =
+    "Usage: truyvet [-d DIR] venue show ID [--json]\n"
+    "\n"
+    "One venue's details: id, short code, name, category, unit, village, owner phone,\n"
+    "closing time, when it was registered and last changed, its controllers, last scan,\n"
+    "reminders and whether it is suspended.\n"
+    "\n"
+    "  ID      the venue's id, a unique prefix of at least 4 of its hex digits, or its\n"
+    "          short code (XXXX-XXXX-C, as on its poster; case does not matter)\n"
+    "  --json  one JSON object: the fields of 'venue list --json', controllers,\n"
+    "          reminders, reminders_active, suspended, last_scan, last_reminder,\n"
+    "          reinstated and reminder_history\n";
+
+static const char edit_help[] =
+    "Usage: truyvet [-d DIR] venue edit ID [--name NAME] [--category CATEGORY]\n"
+    "                                   [--village VILLAGE] [--owner-phone PHONE]\n"
+    "                                   [--closes HH:MM|none]\n"
+    "\n"
+    "Change the given fields of a venue of this commune; the others stay as they are.\n"
+    "Only the commune node that registered the venue may change it.\n"
+    "\n"
+    "  ID                   the venue's id, a unique prefix of at least 4 digits, or its\n"
+    "                       short code\n"
+    "  --name NAME          its name\n"
+    "  --category CATEGORY  a name or number from 'truyvet venue categories'\n"
+    "  --village VILLAGE    its village or residential group\n"
+    "  --owner-phone PHONE  the owner's phone\n"
+    "  --closes HH:MM|none  its closing time, Vietnam time; 'none' removes it\n";
 
 static const char list_help[] =
-    "Usage: truyvet [-d DIR] venue list [--json]\n"
-    "       truyvet [-d DIR] venue list --noncompliant [--days N] [--json]\n"
+    "Usage: truyvet [-d DIR] venue list [--unit CODE] [--json]\n"
+    "       truyvet [-d DIR] venue list --noncompliant [--days N] [--unit CODE] [--json]\n"
     "\n"
-    "One line per venue (JSON Lines with --json).\n"
+    "One line per venue: its id, short code (XXXX-XXXX-C, as on its poster), the date\n"
+    "it was registered, its category and name (and village). At a district or province\n"
+    "node, which holds the venues of many communes, each line also shows the venue's\n"
+    "commune (code and name).\n"
     "\n"
     "With --noncompliant, only the venues of this commune that are suspended or have no\n"
     "scan recorded in the last N days (venues never scanned included), most reminders\n"
@@ -78,8 +126,12 @@ static const char list_help[] =
     "\n"
     "  --noncompliant  only venues suspended or with no recent scan\n"
     "  --days N        what 'recent' means, in days (1 to 3650; default 7)\n"
-    "  --json          JSON Lines: the venue's fields and reminders, reminders_active,\n"
-    "                  suspended, last_scan (null when never), last_reminder, reinstated\n";
+    "  --unit CODE     only the venues of unit CODE and of the units under it (a\n"
+    "                  district's communes, a commune's villages)\n"
+    "  --json          JSON Lines: id, short_code, unit, unit_name, name, category,\n"
+    "                  category_name, village, owner_phone, closes, registered, updated;\n"
+    "                  with --noncompliant also reminders, reminders_active, suspended,\n"
+    "                  last_scan (null when never), last_reminder, reinstated\n";
 
 static const char controller_help[] =
     "Usage: truyvet [-d DIR] venue controller add ID PHONE\n"
@@ -131,10 +183,11 @@ enum {
     O_DAYS = 'D',
     O_NONCOMPLIANT = 'X',
     O_JSON = 'j',
+    O_UNIT = 'u',
 };
 
 typedef struct venue_args {
-    const char *name, *category, *village, *owner_phone, *closes, *note, *days;
+    const char *name, *category, *village, *owner_phone, *closes, *note, *days, *unit;
     int json, noncompliant;
 } venue_args;
 
@@ -153,6 +206,7 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
                                          {"days", required_argument, 0, O_DAYS},
                                          {"noncompliant", no_argument, 0, O_NONCOMPLIANT},
                                          {"json", no_argument, 0, O_JSON},
+                                         {"unit", required_argument, 0, O_UNIT},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
@@ -188,6 +242,9 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
             break;
         case O_JSON:
             a->json = 1;
+            break;
+        case O_UNIT:
+            a->unit = optarg;
             break;
         case 'h':
             fputs(text, stdout);
@@ -340,7 +397,7 @@ static int own_venue(tv_node *n, const char *text, store_venue *sv)
 static int venue_add(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", help, "ncvpC", argc, argv, &a);
+    int rc = parse("venue add", add_help, "ncvpC", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
     if (!a.name || !a.category)
@@ -372,7 +429,7 @@ out:
 static int venue_edit(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", help, "ncvpC", argc, argv, &a);
+    int rc = parse("venue edit", edit_help, "ncvpC", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue edit needs exactly one venue ID.");
     crdt_venue_upsert v = {0};
@@ -414,10 +471,17 @@ static void venue_fields_json(tv_json *j, const store_venue *v)
 {
     const tv_category *c = tv_category_by_code(v->category);
     char when[40];
+    const tv_unit *u = tv_unit_find(v->unit);
+    char code[TV_SHORT_CODE_STR];
+    tv_short_code(code, v->id);
     tv_json_key(j, "id");
     tv_json_hex(j, v->id, sizeof v->id);
+    tv_json_key(j, "short_code");
+    tv_json_string(j, code);
     tv_json_key(j, "unit");
     tv_json_string(j, v->unit);
+    tv_json_key(j, "unit_name");
+    tv_json_string(j, u ? u->name : "");
     tv_json_key(j, "name");
     tv_json_string(j, v->name);
     tv_json_key(j, "category");
@@ -464,10 +528,37 @@ static void status_fields_json(tv_json *j, const store_venue_status *st)
     time_or_null(j, st->reinstated_ms);
 }
 
+/* What `venue list` prints: the venues of one unit and the units under it (all when
+ * `under` is NULL), with their commune at a node that holds many. */
+typedef struct list_ctx {
+    const tv_tree *tr;
+    const char *under;
+    int json, with_unit;
+} list_ctx;
+
+/* Is unit code `under`, or below it in the tree? */
+static int unit_within(const tv_tree *tr, const char *unit, const char *under)
+{
+    char code[TV_UNIT_CODE_MAX + 1];
+    snprintf(code, sizeof code, "%s", unit);
+    for (int depth = 0; depth < 64 && code[0]; depth++) { /* a bound: the tree may loop */
+        if (strcmp(code, under) == 0) return 1;
+        const tv_tree_unit *u = tv_tree_find(tr, code);
+        char up[TV_UNIT_CODE_MAX + 1];
+        if (u)
+            snprintf(up, sizeof up, "%s", u->parent);
+        else
+            tv_unit_parent(code, up);
+        memcpy(code, up, sizeof code);
+    }
+    return 0;
+}
+
 static int list_one(const store_venue *v, void *arg)
 {
-    int json = *(int *)arg;
-    if (json) {
+    const list_ctx *x = arg;
+    if (x->under && !unit_within(x->tr, v->unit, x->under)) return 0;
+    if (x->json) {
         tv_json j;
         tv_json_init(&j, stdout);
         tv_json_object_begin(&j);
@@ -475,13 +566,18 @@ static int list_one(const store_venue *v, void *arg)
         tv_json_object_end(&j);
         return tv_json_line_end(&j);
     }
-    char hex[2 * TV_VENUE_ID_BYTES + 1], when[40];
+    char hex[2 * TV_VENUE_ID_BYTES + 1], when[40], code[TV_SHORT_CODE_STR];
     const tv_category *c = tv_category_by_code(v->category);
     tv_hex_encode(hex, v->id, sizeof v->id);
+    tv_short_code(code, v->id);
     tv_cli_hlc_time(when, sizeof when, v->created_hlc);
     when[10] = '\0';
-    printf("%s  %s  %-16s  %s%s%s\n", hex, when, c ? c->slug : "?", tv_text_esc(v->name),
-           v->village[0] ? " — " : "", tv_text_esc(v->village));
+    printf("%s  %s  %s  %-16s  ", hex, code, when, c ? c->slug : "?");
+    if (x->with_unit) {
+        const tv_unit *u = tv_unit_find(v->unit);
+        printf("%s %s  ", v->unit, u ? u->name : "?");
+    }
+    printf("%s%s%s\n", tv_text_esc(v->name), v->village[0] ? " — " : "", tv_text_esc(v->village));
     return 0;
 }
 
@@ -493,7 +589,9 @@ typedef struct nc_row {
 
 typedef struct nc_ctx {
     store_txn *t;
-    const char *unit; /* only venues of this unit; NULL for all */
+    const char *unit;  /* only venues of this unit; NULL for all */
+    const tv_tree *tr; /* with under: only venues of that unit or below it */
+    const char *under;
     int64_t since_ms; /* listed: no scan at or after this */
     nc_row *rows;
     size_t n, cap;
@@ -503,6 +601,7 @@ static int nc_collect(const store_venue *v, void *arg)
 {
     nc_ctx *c = arg;
     if (c->unit && strcmp(v->unit, c->unit) != 0) return 0;
+    if (c->under && !unit_within(c->tr, v->unit, c->under)) return 0;
     store_venue_status st;
     int rc = store_venue_status_get(c->t, v->id, &st);
     if (rc) return rc;
@@ -528,7 +627,7 @@ static int nc_cmp(const void *pa, const void *pb)
     return memcmp(a->v.id, b->v.id, TV_VENUE_ID_BYTES);
 }
 
-static int nc_print(const nc_row *r, int json)
+static int nc_print(const nc_row *r, int json, int with_unit)
 {
     if (json) {
         tv_json j;
@@ -545,14 +644,19 @@ static int nc_print(const nc_row *r, int json)
         tv_time_format_vn(last, sizeof last, r->st.last_scan_ms);
         last[10] = '\0';
     }
-    printf("%s  reminders %3llu (%llu active)  %-9s  last scan %-10s  %s%s%s\n", hex,
+    printf("%s  reminders %3llu (%llu active)  %-9s  last scan %-10s  ", hex,
            (unsigned long long)r->st.reminders, (unsigned long long)r->st.reminders_active,
-           r->st.suspended ? "SUSPENDED" : "-", last, tv_text_esc(r->v.name),
-           r->v.village[0] ? " — " : "", tv_text_esc(r->v.village));
+           r->st.suspended ? "SUSPENDED" : "-", last);
+    if (with_unit) {
+        const tv_unit *u = tv_unit_find(r->v.unit);
+        printf("%s %s  ", r->v.unit, u ? u->name : "?");
+    }
+    printf("%s%s%s\n", tv_text_esc(r->v.name), r->v.village[0] ? " — " : "",
+           tv_text_esc(r->v.village));
     return 0;
 }
 
-static int venue_noncompliant(tv_cli *cli, const venue_args *a)
+static int venue_noncompliant(tv_cli *cli, tv_node *nn, const tv_tree *tr, const venue_args *a)
 {
     long days = DAYS_DEFAULT;
     if (a->days) {
@@ -563,46 +667,77 @@ static int venue_noncompliant(tv_cli *cli, const venue_args *a)
                                 "--days takes a whole number of days from 1 to %d, not '%s'.",
                                 DAYS_MAX, a->days);
     }
-    tv_node n;
-    int rc = tv_cli_open(cli, &n, 0);
-    if (rc) return rc;
-    nc_ctx c = {.unit = n.role == TV_ROLE_COMMUNE ? n.unit : NULL,
+    tv_node *n = nn;
+    int rc;
+    nc_ctx c = {.unit = n->role == TV_ROLE_COMMUNE ? n->unit : NULL,
+                .tr = tr,
+                .under = a->unit,
                 .since_ms = tv_wall_ms() - days * MS_PER_DAY};
-    if ((rc = store_read_begin(n.st, &c.t)) == 0) {
+    if ((rc = store_read_begin(n->st, &c.t)) == 0) {
         rc = store_venue_foreach(c.t, nc_collect, &c);
         store_read_end(c.t);
     }
     if (rc == 0) {
         if (c.n > 1) qsort(c.rows, c.n, sizeof *c.rows, nc_cmp);
         for (size_t i = 0; i < c.n && rc == 0; i++)
-            rc = nc_print(&c.rows[i], a->json);
+            rc = nc_print(&c.rows[i], a->json, n->role != TV_ROLE_COMMUNE);
         if (rc == 0 && c.n == 0 && !a->json)
             fprintf(stderr, "every venue%s%s has a scan in the last %ld day%s.\n",
                     c.unit ? " of unit " : "", c.unit ? c.unit : "", days, days == 1 ? "" : "s");
     }
     free(c.rows);
-    tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
 }
 
 static int venue_list(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue list", list_help, "jXD", argc, argv, &a);
+    int rc = parse("venue list", list_help, "jXDu", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue list", "unexpected argument '%s'.", argv[optind]);
     if (a.days && !a.noncompliant)
         return tv_cli_usage("venue list", "--days goes with --noncompliant.");
-    if (a.noncompliant) return venue_noncompliant(cli, &a);
+    if (a.unit && !crdt_unit_code_valid(a.unit, strlen(a.unit)))
+        return tv_cli_usage("venue list",
+                            "'%s' is not a unit code; 'truyvet unit list' shows them.", a.unit);
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    tv_tree tr = {0};
+    int have_tree = 0;
     store_txn *t;
+    if (a.unit) {
+        if ((rc = store_read_begin(n.st, &t)) == 0) {
+            rc = tv_tree_load(t, &tr);
+            store_read_end(t);
+            have_tree = rc == 0;
+        }
+        if (rc) {
+            tv_node_close(&n);
+            return tv_cli_fail(cli, rc, "cannot read the unit tree");
+        }
+        if (!tv_tree_find(&tr, a.unit)) {
+            tv_cli_error("unit %s is neither in the official list nor added on this node; "
+                         "'truyvet unit list' shows the units.",
+                         a.unit);
+            rc = TV_EXIT_FAIL;
+            goto out;
+        }
+    }
+    if (a.noncompliant) {
+        rc = venue_noncompliant(cli, &n, &tr, &a);
+        goto out;
+    }
+    list_ctx x = {
+        .tr = &tr, .under = a.unit, .json = a.json, .with_unit = n.role != TV_ROLE_COMMUNE};
     if ((rc = store_read_begin(n.st, &t)) == 0) {
-        rc = store_venue_foreach(t, list_one, &a.json);
+        rc = store_venue_foreach(t, list_one, &x);
         store_read_end(t);
     }
+    if (rc) rc = tv_cli_fail(cli, rc, "cannot list the venues");
+out:
+    if (have_tree) tv_tree_free(&tr);
     tv_node_close(&n);
-    return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
+    return rc;
 }
 
 #define SHOW_ITEMS_MAX 4096 /* controllers or reminders shown, at most */
@@ -738,10 +873,15 @@ static void show_text(const store_venue *v, const venue_more *m)
     tv_cli_hlc_time(upd, sizeof upd, v->updated_hlc);
     if (v->closes != CRDT_CLOSES_NONE) closes_format(closes, v->closes);
     if (m->st.last_scan_ms != INT64_MIN) tv_time_format_vn(last, sizeof last, m->st.last_scan_ms);
-    printf("id:          %s\nname:        %s\ncategory:    %s (%s)\nunit:        %s\n"
-           "village:     %s\nowner phone: %s\ncloses:      %s\nregistered:  %s\nupdated:     %s\n",
-           hex, tv_text_esc(v->name), c ? c->slug : "unknown", c ? c->name_vi : "?", v->unit,
-           tv_text_esc(v->village), tv_text_esc(v->owner_phone), closes, reg, upd);
+    char code[TV_SHORT_CODE_STR];
+    const tv_unit *u = tv_unit_find(v->unit);
+    tv_short_code(code, v->id);
+    printf("id:          %s\nshort code:  %s\nname:        %s\ncategory:    %s (%s)\n"
+           "unit:        %s%s%s\nvillage:     %s\nowner phone: %s\ncloses:      %s\n"
+           "registered:  %s\nupdated:     %s\n",
+           hex, code, tv_text_esc(v->name), c ? c->slug : "unknown", c ? c->name_vi : "?", v->unit,
+           u ? " " : "", u ? u->name : "", tv_text_esc(v->village), tv_text_esc(v->owner_phone),
+           closes, reg, upd);
     printf("controllers:");
     if (m->nctrl == 0) printf(" none");
     for (size_t i = 0; i < m->nctrl; i++)
@@ -767,7 +907,7 @@ static void show_text(const store_venue *v, const venue_more *m)
 static int venue_show(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", help, "j", argc, argv, &a);
+    int rc = parse("venue show", show_help, "j", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue show needs exactly one venue ID.");
     tv_node n;

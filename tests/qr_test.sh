@@ -62,6 +62,20 @@ assert abs(float(g["width_mm"]) - 210) < 0.2 and abs(float(g["height_mm"]) - 297
 assert 150 <= float(g["qr_mm"]) <= 170
 EOF
 
+check "qr --help and the README give the side the poster's QR code measures"
+help_cm=$("$TV" qr --help | sed -n 's/.*its QR code \([0-9.]*\) x \1 cm.*/\1/p')
+venue_help_cm=$("$TV" qr venue --help | tr '\n' ' ' | sed -n 's/.*its QR code \([0-9.]*\) x \1 cm.*/\1/p')
+readme_cm=$(sed -n 's/.*poster: its QR code \([0-9.]*\) cm wide.*/\1/p' \
+    "$(dirname "${BASH_SOURCE[0]}")/../README.md")
+said="qr --help: '$help_cm' cm; qr venue --help: '$venue_help_cm' cm; README: '$readme_cm' cm"
+python3 - "$geo" "$help_cm" "$venue_help_cm" "$readme_cm" <<'EOF' || fail "measured $geo; $said"
+import sys
+g = dict(kv.split("=") for kv in sys.argv[1].split())
+measured = float(g["qr_mm"])
+for said in sys.argv[2:]:
+    assert said and abs(10 * float(said) - measured) <= 0.5, (said, measured)
+EOF
+
 check "the PDF poster: A4, its page rendered decodes to the payload, QR at least 15 cm"
 run "$TV" -d "$C" qr venue "${V:0:6}" --out "$W/poster.pdf"
 expect_ok "qr venue --out poster.pdf"
@@ -190,6 +204,19 @@ zbarimg -q --raw "$W/sheet-1.png" 2>/dev/null | sort >"$W/sheet.codes"
 printf '%s\n' "${CODES[@]}" | sort | cmp -s - "$W/sheet.codes" ||
     fail "the sheet decodes to: $(cat "$W/sheet.codes")"
 
+check "one card per person: an ID card's QR and a named phone are two people, two cards"
+run "$TV" -d "$C3" person card --person "$CCCD" --phone 0912345678 --name "Trần Thị Bích Ngọc" \
+    --out "$W/two.pdf"
+expect_ok "person card of two people without --sheet"
+[[ $(wc -l <"$W/out") == 2 ]] || fail "2 codes expected, got: $OUT"
+[[ $(pdfinfo "$W/two.pdf" | sed -n 's/^Pages: *//p') == 2 ]] || fail "two.pdf has not 2 pages, one card each"
+[[ $ERR == *"wrote 2 cards to $W/two.pdf"* ]] || fail "person card says: $ERR"
+run "$TV" -d "$C3" person card --person "$CCCD" --phone 0912345678 --name "Trần Thị Bích Ngọc" \
+    --out "$W/two-sheet.pdf" --sheet
+expect_ok "person card of two people with --sheet"
+[[ $(wc -l <"$W/out") == 2 ]] || fail "2 codes expected on the sheet, got: $OUT"
+[[ $(pdfinfo "$W/two-sheet.pdf" | sed -n 's/^Pages: *//p') == 1 ]] || fail "the sheet has not 1 page"
+
 check "the card at a gate: OK with the masked name; a forged one is refused"
 printf '%s\n' "$CARD" | "$TV" -d "$C3" station --venue "$G" >"$W/gate" 2>/dev/null
 [[ $(cat "$W/gate") == "OK  Nguyễn V** A · **********45  đã vào "* ]] || fail "the gate: $(cat "$W/gate")"
@@ -275,6 +302,16 @@ for cmd in qr "qr venue" "qr verify" "qr person" "qr node" "venue payload" "pers
     run "$TV" $cmd --help
     expect_ok "$cmd --help"
     [[ $OUT == Usage:* ]] || fail "$cmd --help does not print a usage"
+done
+
+check "qr venue, qr node and qr verify each have a help of their own"
+for cmd in "qr venue" "qr node" "qr verify"; do
+    # shellcheck disable=SC2086 # the subcommand is two words
+    run "$TV" $cmd --help
+    expect_ok "$cmd --help"
+    [[ $(head -n 1 "$W/out") == "Usage: truyvet [-d DIR] $cmd "* ]] ||
+        fail "$cmd --help begins: $(head -n 1 "$W/out")"
+    [[ $(grep -c '^Usage:\|^       truyvet' "$W/out") == 1 ]] || fail "$cmd --help prints several usages"
 done
 
 echo "qr_test: all checks passed"

@@ -361,4 +361,102 @@ expect_err_has "commune nodes" "remind at a district node"
 run "$TV" -d "$DISTRICT" venue controller add "$V1" 0912345678
 expect_refused 1 "controller add at a district node"
 
+# --- short codes, help of each subcommand, venues at the province ---------------------
+
+check "venue list and show give each venue's short code (text and JSON); the code finds it"
+code=$(show_get "$V1" short_code)
+[[ $code =~ ^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]$ ]] || fail "venue show --json short_code: '$code'"
+"$TV" -d "$NODE" venue payload "$V1" >/dev/null 2>"$W/payload.err" || fail "venue payload failed"
+grep -qF "short code: $code (" "$W/payload.err" ||
+    fail "the poster's short code is not $code: $(cat "$W/payload.err")"
+tv venue show "$V1"
+grep -qxE "short code: +$code" "$W/out" || fail "venue show has no line 'short code: $code'"
+tv venue list
+grep -qE "^$V1  $code  [0-9]{4}-[0-9]{2}-[0-9]{2}  cafe " "$W/out" ||
+    fail "venue list does not show $V1 with its short code: $OUT"
+tv venue list --json
+python3 - "$W/out" <<'EOF' || fail "venue list --json: a line without its short code"
+import json, re, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]", json.loads(line)["short_code"]), line
+EOF
+tv venue show "${code,,}" --json
+expect_ok "venue show by the short code"
+[[ $(json_get id <"$W/out") == "$V1" ]] || fail "the short code $code found another venue"
+
+check "a venue that is not there is named as typed: the short code or the id"
+OTHER=$W/xa-22366
+"$TV" -d "$OTHER" init --role commune --unit 22366 --name "UBND Phường Nha Trang" >/dev/null 2>&1
+OV=$("$TV" -d "$OTHER" venue add --name "Chợ Xóm Mới" --category market 2>/dev/null)
+"$TV" -d "$OTHER" venue payload "$OV" >/dev/null 2>"$W/payload.err"
+ocode=$(sed -n 's/^short code: \([^ ]*\) .*/\1/p' "$W/payload.err") # as its poster shows it
+tv venue show "$ocode"
+expect_refused 1 "venue show of another node's short code"
+[[ $ERR == "truyvet: no venue $ocode on this node. 'truyvet venue list' shows the venues, their ids and short codes." ]] ||
+    fail "venue show $ocode says: $ERR"
+tv venue show "$OV"
+expect_refused 1 "venue show of another node's id"
+expect_err_has "no venue $OV on this node" "venue show of another node's id"
+
+check "venue add, show and edit have a help of their own, with their options"
+tv venue add --help
+expect_ok "venue add --help"
+[[ $OUT == "Usage: truyvet [-d DIR] venue add --name NAME --category CATEGORY"* ]] ||
+    fail "venue add --help: $(head -n 1 "$W/out")"
+grep -qF -- "--owner-phone PHONE  the owner's phone" "$W/out" || fail "venue add --help: no --owner-phone"
+tv venue show --help
+expect_ok "venue show --help"
+[[ $OUT == "Usage: truyvet [-d DIR] venue show ID [--json]"* ]] ||
+    fail "venue show --help: $(head -n 1 "$W/out")"
+grep -qF "short code (XXXX-XXXX-C" "$W/out" || fail "venue show --help does not say a short code finds it"
+tv venue edit --help
+expect_ok "venue edit --help"
+[[ $OUT == "Usage: truyvet [-d DIR] venue edit ID [--name NAME] [--category CATEGORY]"* ]] ||
+    fail "venue edit --help: $(head -n 1 "$W/out")"
+grep -qF -- "--closes HH:MM|none  its closing time" "$W/out" || fail "venue edit --help: no --closes"
+
+check "at the province: each venue with its commune; --unit keeps a unit's and those below it"
+P=$W/tinh-56
+"$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
+A=$W/xa-a-22333
+"$TV" -d "$A" init --role commune --unit 22333 --name "UBND Phường Bắc Nha Trang" >/dev/null 2>&1
+enrol "$A" "$P" 2>/dev/null
+enrol "$OTHER" "$P" 2>/dev/null
+AV=$("$TV" -d "$A" venue add --name "Quán Bún Cá" --category restaurant 2>/dev/null)
+ship "$A" "$P"
+ship "$OTHER" "$P"
+run "$TV" -d "$P" venue list
+expect_ok "venue list at the province"
+grep -qE "^$AV  [0-9A-Z-]{11}  [0-9-]{10}  restaurant +22333 Phường Bắc Nha Trang  Quán Bún Cá$" \
+    "$W/out" || fail "the province's venue list does not show 22333 and its name: $OUT"
+grep -qE "^$OV  .*  22366 Phường Nha Trang  Chợ Xóm Mới$" "$W/out" ||
+    fail "the province's venue list does not show 22366 and its name: $OUT"
+venue_ids() { # venue_ids ARGS...: the ids `venue list ARGS --json` lists at the province
+    "$TV" -d "$P" venue list --json "$@" | python3 -c '
+import json, sys
+print(" ".join(sorted(json.loads(l)["id"] for l in sys.stdin)))'
+}
+[[ $(venue_ids --unit 22333) == "$AV" ]] || fail "--unit 22333 lists: $(venue_ids --unit 22333)"
+[[ $(venue_ids --unit 22366) == "$OV" ]] || fail "--unit 22366 lists: $(venue_ids --unit 22366)"
+both=$(printf '%s\n' "$AV" "$OV" | sort | tr '\n' ' ')
+[[ "$(venue_ids --unit 56) " == "$both" ]] || fail "--unit 56 lists: $(venue_ids --unit 56)"
+"$TV" -d "$P" unit add 568 --name "Trung tâm Y tế Nha Trang" --parent 56 >/dev/null 2>&1
+"$TV" -d "$P" unit add 22333 --parent 568 >/dev/null 2>&1
+[[ $(venue_ids --unit 568) == "$AV" ]] || fail "--unit 568 (a district of 22333) lists: $(venue_ids --unit 568)"
+[[ $("$TV" -d "$P" venue list --json --unit 568 | json_get unit_name) == "Phường Bắc Nha Trang" ]] ||
+    fail "venue list --json has no unit_name"
+run "$TV" -d "$P" venue list --noncompliant --unit 22366
+expect_ok "venue list --noncompliant --unit 22366"
+[[ $OUT == "$OV  reminders "*"22366 Phường Nha Trang  Chợ Xóm Mới" ]] ||
+    fail "--noncompliant --unit 22366: $OUT"
+run "$TV" -d "$P" venue list --unit 22333.99
+expect_refused 1 "venue list --unit of a unit the node does not know"
+[[ $ERR == "truyvet: unit 22333.99 is neither in the official list nor added on this node; 'truyvet unit list' shows the units." ]] ||
+    fail "venue list --unit 22333.99 says: $ERR"
+run "$TV" -d "$P" venue list --unit "Nha Trang"
+expect_refused 2 "venue list --unit of a name"
+expect_err_has "'Nha Trang' is not a unit code" "venue list --unit 'Nha Trang'"
+run "$TV" -d "$A" venue list
+[[ $OUT != *"22333 Phường"* ]] || fail "a commune's own list repeats its commune on every line: $OUT"
+
 echo "venue_test: all checks passed"
