@@ -7,11 +7,13 @@
 #include "crdt/hlc.h"
 #include "node/enroll.h"
 #include "node/timefmt.h"
+#include "node/units.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 void tv_cli_error(const char *fmt, ...)
@@ -42,6 +44,57 @@ int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
     if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
     if (tv_text_check(s, n, why)) return tv_cli_usage(cmd, "the %s %s.", what, why);
     return 0;
+}
+
+/* Is code official, or named by a unit event held in n? */
+static int unit_in_tree(tv_node *n, const char *code)
+{
+    if (tv_unit_find(code)) return 1;
+    if (!n) return 0;
+    store_txn *t;
+    tv_tree tr;
+    int found = 0;
+    if (store_read_begin(n->st, &t) == 0) {
+        if (tv_tree_load(t, &tr) == 0) {
+            found = tv_tree_find(&tr, code) != NULL;
+            tv_tree_free(&tr);
+        }
+        store_read_end(t);
+    }
+    return found;
+}
+
+int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code)
+{
+    char head[TV_UNIT_CODE_MAX + 1];
+    size_t len = strcspn(code, ".");
+    snprintf(head, sizeof head, "%.*s", (int)len, code);
+    if (unit_in_tree(n, code) || (code[len] == '.' && unit_in_tree(n, head))) return 0;
+    /* the official units whose codes, of the same length, are numerically nearest */
+    const tv_unit *near[3] = {0};
+    unsigned long long dist[3] = {0}, want = strtoull(head, NULL, 10);
+    for (size_t i = 0; i < tv_units_count(); i++) {
+        const tv_unit *u = tv_unit_at(i);
+        if (strlen(u->code) != len) continue;
+        unsigned long long v = strtoull(u->code, NULL, 10), d = v > want ? v - want : want - v;
+        for (int k = 0; k < 3; k++)
+            if (!near[k] || d < dist[k]) {
+                for (int m = 2; m > k; m--) {
+                    near[m] = near[m - 1];
+                    dist[m] = dist[m - 1];
+                }
+                near[k] = u;
+                dist[k] = d;
+                break;
+            }
+    }
+    char hint[3 * (TV_UNIT_CODE_MAX + TV_UNIT_NAME_MAX + 8) + 32] = "";
+    for (int k = 0; k < 3 && near[k]; k++)
+        snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "%s%s %s",
+                 k ? ", " : " The nearest codes are ", near[k]->code, near[k]->name);
+    if (hint[0]) snprintf(hint + strlen(hint), sizeof hint - strlen(hint), ".");
+    return tv_cli_usage(cmd, "unit %s is not in the official list of units%s.%s", tv_text_esc(code),
+                        n ? " nor among the units this node knows" : "", hint);
 }
 
 int tv_cli_bad_option(const char *cmd, int c, char **argv)

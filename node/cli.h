@@ -94,6 +94,14 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
  * it may not be recorded; 0 otherwise. */
 int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max);
 
+/* Checks that code names a unit of the tree: an official unit (node/units/), a unit
+ * that a unit event names in n's store (n may be NULL: the official list only), or a
+ * local unit <commune>.<local> whose commune is one of those (a village that its commune
+ * may name later with 'unit add'). Prints a usage error for command cmd naming the code,
+ * with the official units whose codes are nearest, and returns TV_EXIT_USAGE when it is
+ * unknown; 0 otherwise. */
+int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code);
+
 /* Reports an option getopt_long (with a leading ':' in its option string) refused: c is
  * ':' for a missing value, else an unknown option. Returns TV_EXIT_USAGE. */
 int tv_cli_bad_option(const char *cmd, int c, char **argv);

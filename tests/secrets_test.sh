@@ -147,7 +147,7 @@ cp "$W/secret.good" "$C/node.secret"
 
 check "clear key files of an earlier version: refused until passwd encrypts them"
 O=$W/old
-"$TV" -d "$O" init --role commune --unit 22334 --name "Cũ" --passphrase-file "$W/pass1" >/dev/null 2>&1
+"$TV" -d "$O" init --role commune --unit 22334 --unlisted --name "Cũ" --passphrase-file "$W/pass1" >/dev/null 2>&1
 REF=$("$TV" -d "$O" trace --person 0901000009 --from 2021-10-01 --json 2>/dev/null | json_get case ref)
 OID=$("$TV" -d "$O" status --json | json_get node_id)
 cp "$W/pass1" "$W/cred2/passphrase"

@@ -206,7 +206,7 @@ EOF
 # --- expiry still bounds a certificate ---------------------------------------------------
 
 check "what a commune records after its certificate expired is refused"
-ago 3 "$TV" -d "$C2" init --role commune --unit 22334 --name "UBND Xã Diên Toàn" >/dev/null 2>&1
+ago 3 "$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "UBND Xã Diên Toàn" >/dev/null 2>&1
 ago 2 "$TV" -d "$C2" enroll request --out "$W/c2.req" >/dev/null 2>&1
 ago 2 "$TV" -d "$D" enroll issue "$W/c2.req" --out "$W/c2.cert" --days 1 >/dev/null 2>&1 ||
     fail "issue to the second commune"
