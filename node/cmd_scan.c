@@ -101,6 +101,23 @@ static int venue_scannable(const tv_node *n, const store_venue *v, const char *t
     return 0;
 }
 
+/* Refuses --at TIME outside tv_scan_time_check's bounds; returns 0 or TV_EXIT_USAGE. */
+static int scan_time_usage(const char *at, int64_t at_ms)
+{
+    char now[TV_TIME_STR_BYTES];
+    int64_t now_ms = tv_wall_ms();
+    int r = tv_scan_time_check(at_ms, now_ms);
+    tv_time_format_vn(now, sizeof now, now_ms);
+    if (r > 0)
+        return tv_cli_usage("scan",
+                            "--at %s is in the future: this node's clock says %s. A scan may "
+                            "be at most 10 minutes ahead of it; check the date, or the clock.",
+                            tv_text_esc(at), now);
+    if (r < 0)
+        return tv_cli_usage("scan", "--at %s is before 2020; check the date.", tv_text_esc(at));
+    return 0;
+}
+
 int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -152,6 +169,7 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
                             "2021-10-06T08:30:00+07:00.",
                             tv_text_esc(at));
     int rc;
+    if (at && (rc = scan_time_usage(at, at_ms))) return rc;
     if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
         return rc;
 
@@ -241,6 +259,7 @@ typedef struct import_state {
     uint64_t recorded, rejected;
     int ids, progress;
     long long file_bytes;
+    int64_t now_ms; /* the node's clock when the import started */
 } import_state;
 
 static void reject(import_state *s, uint64_t line, const char *fmt, const char *arg)
@@ -382,6 +401,15 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
                f[col[COL_TIME]]);
         return 0;
     }
+    int when = tv_scan_time_check(at, s->now_ms);
+    if (when) {
+        reject(s, line,
+               when > 0 ? "the time '%s' is in the future (more than 10 minutes after this "
+                          "node's clock)"
+                        : "the time '%s' is before 2020",
+               f[col[COL_TIME]]);
+        return 0;
+    }
     const char *person = f[col[COL_PERSON]], *why;
     tv_card card;
     if (tv_card_parse(person, strlen(person), &card, &why)) {
@@ -454,6 +482,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
     s->cache = cache;
     s->ids = ids;
     s->progress = isatty(STDERR_FILENO);
+    s->now_ms = tv_wall_ms();
     if (fp != stdin) {
         fseek(fp, 0, SEEK_END);
         s->file_bytes = ftell(fp);

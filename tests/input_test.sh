@@ -50,4 +50,37 @@ expect_ok "unit add 568"
 run "$TV" -d "$P" risk set --unit 568 --level 2 --from 2021-10-07
 expect_ok "risk set of a unit the node knows from unit add"
 
+# --- when a scan happened -------------------------------------------------------------
+
+V=$("$TV" -d "$C" venue add --name "Quán cà phê Biển" --category cafe 2>/dev/null)
+
+check "scan --at an hour ahead of the node's clock, or in 2031: refused, nothing recorded"
+before=$(status_get "$C" events)
+AHEAD=$(date -d '+1 hour' +%Y-%m-%dT%H:%M:%S%:z)
+run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at "$AHEAD"
+expect_refused 2 "scan an hour ahead"
+expect_err_has "truyvet: --at $AHEAD is in the future: this node's clock says" "scan ahead"
+expect_err_has "A scan may be at most 10 minutes ahead of it" "scan ahead"
+run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at 2031-10-06T08:00:00+07:00
+expect_refused 2 "scan in 2031"
+run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at 2019-12-31T23:59:00+07:00
+expect_refused 2 "scan in 2019"
+expect_err_has "truyvet: --at 2019-12-31T23:59:00+07:00 is before 2020; check the date." "scan 2019"
+[[ $(status_get "$C" events) == "$before" ]] || fail "a refused scan was recorded"
+
+check "scan --at 5 minutes ahead (a gate's clock a little fast) and on 1 January 2020: kept"
+run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at "$(date -d '+5 minutes' +%Y-%m-%dT%H:%M:%S%:z)"
+expect_ok "scan 5 minutes ahead"
+run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at 2020-01-01T00:00:00+07:00
+expect_ok "scan on 1 January 2020"
+
+check "import: a row dated 2031 and one dated 2019 are refused with their lines, the others kept"
+printf 'venue,person,direction,time\n%s,0912000001,in,2021-10-06T08:00:00+07:00\n%s,0912000002,in,2031-10-06T08:00:00+07:00\n%s,0912000003,in,2019-06-01T08:00:00+07:00\n' \
+    "$V" "$V" "$V" >"$W/future.csv"
+run "$TV" -d "$C" import --csv "$W/future.csv"
+expect_rc 1 "import with a row in 2031"
+expect_err_has "truyvet: line 3: the time '2031-10-06T08:00:00+07:00' is in the future (more than 10 minutes after this node's clock)" "import 2031"
+expect_err_has "truyvet: line 4: the time '2019-06-01T08:00:00+07:00' is before 2020" "import 2019"
+expect_err_has "recorded 1 scans from $W/future.csv; 2 rows rejected" "import 2031"
+
 echo "input_test: all checks passed"
