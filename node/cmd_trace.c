@@ -50,7 +50,12 @@ static const char trace_help[] =
     "                       numbers): only on a node of the health authority. Each full\n"
     "                       view is recorded in the log before anything is shown\n"
     "                       ('truyvet audit')\n"
-    "  --reason TEXT        why (required with --reveal)\n";
+    "  --reason TEXT        why (required with --reveal)\n"
+    "\n"
+    "Exit status: 0 when the trace ran (also when it found no visit in the window), 1\n"
+    "when this node holds no record of the person at all (no person, scan or case\n"
+    "status: a mistyped number, or a node below that has not synced) or the trace\n"
+    "failed, 2 for a usage error.\n";
 
 /* "15m", "90s", "2h", or minutes alone. Returns ms, or -1. */
 static int64_t duration_ms(const char *s)
@@ -67,6 +72,30 @@ static int64_t duration_ms(const char *s)
 static void person_of(store_txn *t, const uint8_t *ref, char *out, size_t cap)
 {
     if (tv_person_display_get(t, ref, (crdt_text){0}, out, cap)) snprintf(out, cap, "?");
+}
+
+static int count_scan(const store_scan_ref *s, void *ctx)
+{
+    (void)s;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* Does t hold anything of this person: a person event, a scan or a case status? Returns
+ * 1, 0, or a store error. */
+static int person_known(tv_node *n, store_txn *t, const uint8_t *ref)
+{
+    store_person sp;
+    int rc = store_person_get(t, ref, &sp);
+    if (rc != TV_ENOTFOUND) return rc ? rc : 1;
+    uint64_t scans = 0;
+    if ((rc = store_scans_by_person(t, ref, INT64_MIN, INT64_MAX, count_scan, &scans))) return rc;
+    if (scans) return 1;
+    tv_case cs;
+    tv_opened op = {0};
+    rc = tv_case_lookup(n, t, &op, ref, &cs);
+    tv_opened_release(&op);
+    return rc == TV_ENOTFOUND ? 0 : rc ? rc : 1;
 }
 
 static void hm(char *out, size_t cap, int64_t ms)
@@ -630,6 +659,16 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     if ((rc = store_read_begin(n.st, &t))) {
         tv_node_close(&n);
         return tv_cli_fail(cli, rc, "the trace failed");
+    }
+    int known = person_known(&n, t, ref);
+    if (known <= 0) {
+        store_read_end(t);
+        tv_node_close(&n);
+        if (known < 0) return tv_cli_fail(cli, known, "the trace failed");
+        tv_cli_error("no record of this person at this node: no check-in, no person record and "
+                     "no case status. Check the number, or sync with the nodes below first. "
+                     "Nothing was traced.");
+        return TV_EXIT_FAIL;
     }
     /* the window: as given, else the case's infectious window */
     if (!from) {

@@ -83,4 +83,13 @@ expect_err_has "truyvet: line 3: the time '2031-10-06T08:00:00+07:00' is in the 
 expect_err_has "truyvet: line 4: the time '2019-06-01T08:00:00+07:00' is before 2020" "import 2019"
 expect_err_has "recorded 1 scans from $W/future.csv; 2 rows rejected" "import 2031"
 
+# --- trace of a person the node has never seen ------------------------------------------
+
+check "trace of a person never seen here: a clear message and exit 1, nothing on stdout"
+run "$TV" -d "$C" trace --payload 0999999999 --from 2021-10-01
+expect_refused 1 "trace of an unknown person"
+expect_err_has "truyvet: no record of this person at this node: no check-in, no person record and no case status." "trace unknown"
+run "$TV" -d "$C" trace --payload 0912345678 --from 2021-10-01
+expect_ok "trace of a person scanned here"
+
 echo "input_test: all checks passed"
