@@ -6,6 +6,7 @@
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "node/enroll.h"
+#include "node/fileio.h"
 #include "node/timefmt.h"
 #include "node/units.h"
 
@@ -161,6 +162,20 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
         tv_cli_error("%s: %s.", what, tv_strerror(rc));
         break;
     }
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_out_check(const char *path)
+{
+    if (tv_file_out_check(path) == TV_OK) return 0;
+    tv_cli_error("cannot write %s: %s; nothing was done.", tv_text_esc(path), strerror(errno));
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path)
+{
+    if (rc != TV_EIO) return tv_cli_fail(cli, rc, what);
+    tv_cli_error("%s: cannot write %s (%s).", what, tv_text_esc(path), strerror(errno));
     return TV_EXIT_FAIL;
 }
 

@@ -85,6 +85,13 @@ void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * explained for the person at the keyboard. Returns TV_EXIT_FAIL, or TV_EXIT_RESTORED for
  * TV_ERESTORED. */
 int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
+/* For commands that write --out FILE: tv_cli_out_check refuses, before anything is done,
+ * a path whose directory is missing or not writable ("cannot write PATH: No such file or
+ * directory; nothing was done.") and returns TV_EXIT_FAIL, else 0; tv_cli_fail_out is
+ * tv_cli_fail for an error in writing path, which it names with the system's reason
+ * (TV_EIO) instead of blaming the node directory. */
+int tv_cli_out_check(const char *path);
+int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path);
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -92,4 +92,21 @@ expect_err_has "truyvet: no record of this person at this node: no check-in, no 
 run "$TV" -d "$C" trace --payload 0912345678 --from 2021-10-01
 expect_ok "trace of a person scanned here"
 
+# --- --out to a directory that does not exist ---------------------------------------------
+
+check "--out /nonexistent/...: the message names the output path and the reason, nothing is recorded"
+before=$(status_get "$C" events)
+for cmd in "qr venue $V --out /nonexistent/c.pdf" "qr node --out /nonexistent/c.pdf" \
+    "person card --person 0912000009 --out /nonexistent/c.pdf" \
+    "report --out /nonexistent/r.html --format html"; do
+    # shellcheck disable=SC2086 # the command's words
+    run "$TV" -d "$C" $cmd
+    expect_refused 1 "$cmd"
+    out=${cmd#*--out }
+    out=${out%% *}
+    expect_err_has "truyvet: cannot write $out: No such file or directory; nothing was done." "$cmd"
+    ! grep -qF "cannot read or write the files in" "$W/err" || fail "$cmd blames the node directory"
+done
+[[ $(status_get "$C" events) == "$before" ]] || fail "person card recorded although it wrote no card"
+
 echo "input_test: all checks passed"
