@@ -35,14 +35,14 @@ run "$TV" -d "$W/unlisted" init --role commune --unit 99999 --unlisted --name "X
 expect_ok "init --unlisted"
 
 check "risk set --unit 99999: refused, nothing recorded; a village of an official commune is kept"
-before=$(status_get "$P" events)
+before=$(status_get "$P" events total)
 run "$TV" -d "$P" risk set --unit 99999 --level 3 --from 2021-10-06
 expect_refused 2 "risk set --unit 99999"
 expect_err_has "unit 99999 is not in the official list of units nor among the units this node knows." "risk set 99999"
 run "$TV" -d "$P" risk set --unit 22339.03 --level 3 --from 2021-10-06
 expect_refused 2 "risk set --unit 22339.03"
 expect_err_has "unit 22339.03 is not in the official list" "risk set 22339.03"
-[[ $(status_get "$P" events) == "$before" ]] || fail "a refused risk level was recorded"
+[[ $(status_get "$P" events total) == "$before" ]] || fail "a refused risk level was recorded"
 run "$TV" -d "$P" risk set --unit 22333.03 --level 4 --from 2021-10-07
 expect_ok "risk set of a village of 22333"
 run "$TV" -d "$P" unit add 568 --name "Trung tâm Y tế Nha Trang" --parent 56
@@ -55,7 +55,7 @@ expect_ok "risk set of a unit the node knows from unit add"
 V=$("$TV" -d "$C" venue add --name "Quán cà phê Biển" --category cafe 2>/dev/null)
 
 check "scan --at an hour ahead of the node's clock, or in 2031: refused, nothing recorded"
-before=$(status_get "$C" events)
+before=$(status_get "$C" events total)
 AHEAD=$(date -d '+1 hour' +%Y-%m-%dT%H:%M:%S%:z)
 run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at "$AHEAD"
 expect_refused 2 "scan an hour ahead"
@@ -66,7 +66,7 @@ expect_refused 2 "scan in 2031"
 run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at 2019-12-31T23:59:00+07:00
 expect_refused 2 "scan in 2019"
 expect_err_has "truyvet: --at 2019-12-31T23:59:00+07:00 is before 2020; check the date." "scan 2019"
-[[ $(status_get "$C" events) == "$before" ]] || fail "a refused scan was recorded"
+[[ $(status_get "$C" events total) == "$before" ]] || fail "a refused scan was recorded"
 
 check "scan --at 5 minutes ahead (a gate's clock a little fast) and on 1 January 2020: kept"
 run "$TV" -d "$C" scan --venue "$V" --person 0912345678 --at "$(date -d '+5 minutes' +%Y-%m-%dT%H:%M:%S%:z)"
@@ -95,7 +95,7 @@ expect_ok "trace of a person scanned here"
 # --- --out to a directory that does not exist ---------------------------------------------
 
 check "--out /nonexistent/...: the message names the output path and the reason, nothing is recorded"
-before=$(status_get "$C" events)
+before=$(status_get "$C" events total)
 for cmd in "qr venue $V --out /nonexistent/c.pdf" "qr node --out /nonexistent/c.pdf" \
     "person card --person 0912000009 --out /nonexistent/c.pdf" \
     "report --out /nonexistent/r.html --format html"; do
@@ -107,6 +107,34 @@ for cmd in "qr venue $V --out /nonexistent/c.pdf" "qr node --out /nonexistent/c.
     expect_err_has "truyvet: cannot write $out: No such file or directory; nothing was done." "$cmd"
     ! grep -qF "cannot read or write the files in" "$W/err" || fail "$cmd blames the node directory"
 done
-[[ $(status_get "$C" events) == "$before" ]] || fail "person card recorded although it wrote no card"
+[[ $(status_get "$C" events total) == "$before" ]] || fail "person card recorded although it wrote no card"
+
+# --- enroll issue twice ---------------------------------------------------------------
+
+check "enroll issue twice for the same request: the same certificate, nothing recorded twice"
+D=$W/district-568
+"$TV" -d "$D" init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1
+"$TV" -d "$D" enroll request --out "$W/d.req" >/dev/null 2>&1
+run "$TV" -d "$P" enroll issue "$W/d.req" --out "$W/d1.cert" --scope 22333
+expect_ok "first issue"
+before=$(status_get "$P" events total)
+run "$TV" -d "$P" enroll issue "$W/d.req" --out "$W/d2.cert" --scope 22333
+expect_ok "second issue"
+expect_err_has "already issued by this node: nothing new was recorded, the file holds that certificate again" "second issue"
+[[ $(status_get "$P" events total) == "$before" ]] || fail "the second issue recorded another certificate"
+c1=$("$TV" enroll show "$W/d1.cert" --json | json_get chain 1)
+c2=$("$TV" enroll show "$W/d2.cert" --json | json_get chain 1)
+[[ -n $c1 && $c1 == "$c2" ]] || fail "the two files hold different certificates: $c1 / $c2"
+
+check "enroll issue again with another scope: refused unless --reissue"
+run "$TV" -d "$P" enroll issue "$W/d.req" --out "$W/d3.cert" --scope 22333,22402
+expect_refused 1 "issue with another scope"
+expect_err_has "that node already holds a certificate from this node (district 568, scope 568,22333); give --reissue to record a new one (district 568, scope 568,22333,22402) in its place." "issue with another scope"
+[[ ! -e $W/d3.cert ]] || fail "a refused issue wrote a certificate file"
+[[ $(status_get "$P" events total) == "$before" ]] || fail "a refused issue recorded"
+run "$TV" -d "$P" enroll issue "$W/d.req" --out "$W/d3.cert" --scope 22333,22402 --reissue
+expect_ok "issue --reissue"
+expect_err_has "recorded in this node's log" "issue --reissue"
+[[ $(status_get "$P" events total) -gt "$before" ]] || fail "--reissue recorded nothing"
 
 echo "input_test: all checks passed"
