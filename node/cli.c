@@ -38,6 +38,39 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...)
     return TV_EXIT_USAGE;
 }
 
+/* The NFC copies tv_cli_nfc made, freed at exit. */
+static char **nfc_kept;
+static size_t nfc_n;
+
+static void nfc_free(void)
+{
+    for (size_t i = 0; i < nfc_n; i++)
+        free(nfc_kept[i]);
+    free(nfc_kept);
+    nfc_kept = NULL;
+    nfc_n = 0;
+}
+
+const char *tv_cli_nfc(const char *s)
+{
+    if (!s) return NULL;
+    char *c = tv_text_nfc(s);
+    if (!c) return s;
+    if (strcmp(c, s) == 0) {
+        free(c);
+        return s;
+    }
+    char **k = realloc(nfc_kept, (nfc_n + 1) * sizeof *k);
+    if (!k) {
+        free(c);
+        return s;
+    }
+    if (!nfc_kept) atexit(nfc_free);
+    nfc_kept = k;
+    nfc_kept[nfc_n++] = c;
+    return c;
+}
+
 int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
 {
     size_t n = strlen(s);

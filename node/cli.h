@@ -95,6 +95,11 @@ int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *pat
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Text typed on the command line or read from a file, in Unicode NFC (text.h,
+ * tv_text_nfc): s itself when it is already NFC or is not valid UTF-8 (tv_cli_text then
+ * refuses it), else an NFC copy that lives until the program exits. NULL gives NULL. */
+const char *tv_cli_nfc(const char *s);
+
 /* Checks text typed for a field of at most max bytes (what names it: "venue name"), by
  * tv_text_check: no control character, valid UTF-8. Prints a usage error for command cmd
  * ("the venue name holds a control character (U+001B).") and returns TV_EXIT_USAGE when

@@ -227,7 +227,7 @@ static int parse(const char *cmd, const char *cmd_help, const struct option *opt
             a->reissue = 1;
             break;
         case 'r':
-            a->reason = optarg;
+            a->reason = tv_cli_nfc(optarg);
             break;
         case 'h':
             fputs(cmd_help, stdout);

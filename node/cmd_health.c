@@ -118,7 +118,7 @@ static int case_add(tv_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'r':
             refhex = optarg;
@@ -370,7 +370,7 @@ static int risk_set(tv_cli *cli, int argc, char **argv)
             from = optarg;
             break;
         case 'n':
-            note = optarg;
+            note = tv_cli_nfc(optarg);
             break;
         case 'U':
             unlisted = 1;

@@ -116,7 +116,7 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
             unit = optarg;
             break;
         case 'n':
-            name = optarg;
+            name = tv_cli_nfc(optarg);
             break;
         case 'j':
             json = 1;

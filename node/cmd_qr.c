@@ -320,12 +320,12 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         case 'P':
             if (n == CARDS_MAX)
                 return tv_cli_usage("person card", "at most %d cards at a time.", CARDS_MAX);
-            texts[n++] = optarg;
+            texts[n++] = tv_cli_nfc(optarg);
             break;
         case 'n':
             if (n == 0 || names[n - 1])
                 return tv_cli_usage("person card", "--name goes after the --phone it names.");
-            names[n - 1] = optarg;
+            names[n - 1] = tv_cli_nfc(optarg);
             break;
         case 'o':
             out = optarg;

@@ -41,14 +41,17 @@ static const char scan_help[] =
     "                  health authority, once per person\n"
     "  --out           a check-out instead of a check-in\n"
     "  --at TIME       when it happened, ISO 8601 with offset, e.g.\n"
-    "                  2021-10-06T08:30:00+07:00 (default: now)\n"
+    "                  2021-10-06T08:30:00+07:00, or day/month/year in Vietnam time,\n"
+    "                  06/10/2021 08:30 (default: now). At most 10 minutes ahead of\n"
+    "                  this node's clock, and not before 2020\n"
     "  --device LABEL  the gate or phone that scanned, for the record\n"
     "  --json          print {\"id\", \"venue\", \"direction\", \"at\", \"person\"}\n";
 
 static const char import_help[] =
     "Usage: truyvet [-d DIR] import --csv FILE [--ids] [--json]\n"
     "\n"
-    "Record many check-ins and check-outs from a CSV file (UTF-8, comma-separated) whose\n"
+    "Record many check-ins and check-outs from a CSV file (UTF-8, comma- or semicolon-\n"
+    "separated, as a spreadsheet saves it in a Vietnamese locale, BOM and CRLF too) whose\n"
     "header names the columns venue, person, direction, time (in any order; more columns\n"
     "may follow and are ignored):\n"
     "\n"
@@ -59,7 +62,8 @@ static const char import_help[] =
     "card's (CCCD) or health-insurance card's (BHYT) QR code (in double quotes when it\n"
     "holds commas). Details beyond the masked display are sealed to the health nodes,\n"
     "as at the gate. direction is in or out (vao/ra also accepted); time is ISO 8601\n"
-    "with an offset.\n"
+    "with an offset, or day/month/year in Vietnam time (07/10/2021 08:00). A time more\n"
+    "than 10 minutes ahead of this node's clock, or before 2020, is refused.\n"
     "Rows that cannot be recorded are reported with their line numbers and skipped; the\n"
     "others are kept. Rows are made durable in groups of 16,384; progress is shown when\n"
     "stderr is a terminal.\n"
@@ -134,7 +138,7 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
             venue = optarg;
             break;
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'o':
             out = 1;
@@ -163,10 +167,11 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
         return tv_cli_usage("scan", "'%s' cannot be read as a person: %s.", tv_text_esc(person),
                             why);
     int64_t at_ms = 0;
-    if (at && (tv_time_parse(at, &at_ms) || !crdt_time_valid(at_ms)))
+    if (at && ((tv_time_parse(at, &at_ms) && tv_time_parse_vn_dmy(at, &at_ms)) ||
+               !crdt_time_valid(at_ms)))
         return tv_cli_usage("scan",
                             "'%s' is not a time before 2200; write it like "
-                            "2021-10-06T08:30:00+07:00.",
+                            "2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (Vietnam time).",
                             tv_text_esc(at));
     int rc;
     if (at && (rc = scan_time_usage(at, at_ms))) return rc;
@@ -394,10 +399,11 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
         return 0;
     }
     int64_t at;
-    if (tv_time_parse(f[col[COL_TIME]], &at) || !crdt_time_valid(at)) {
+    if ((tv_time_parse(f[col[COL_TIME]], &at) && tv_time_parse_vn_dmy(f[col[COL_TIME]], &at)) ||
+        !crdt_time_valid(at)) {
         reject(s, line,
-               "'%s' is not an ISO 8601 time with offset before 2200 "
-               "(2021-10-06T08:30:00+07:00)",
+               "'%s' is not a time such as 2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 "
+               "(day/month/year, Vietnam time)",
                f[col[COL_TIME]]);
         return 0;
     }
@@ -411,8 +417,14 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
         return 0;
     }
     const char *person = f[col[COL_PERSON]], *why;
+    char *nfc = tv_text_nfc(person); /* a name in a card's text, typed decomposed */
     tv_card card;
-    if (tv_card_parse(person, strlen(person), &card, &why)) {
+    int bad = tv_card_parse(nfc ? nfc : person, strlen(nfc ? nfc : person), &card, &why);
+    if (nfc) {
+        sodium_memzero(nfc, strlen(nfc));
+        free(nfc);
+    }
+    if (bad) {
         reject(s, line, "the person cannot be read: %s", why);
         return 0;
     }
@@ -478,6 +490,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
         tv_cli_error("out of memory.");
         goto close_file;
     }
+    tv_csv_detect_separator(csv); /* ';' from a spreadsheet in a Vietnamese locale */
     s->cli = cli;
     s->cache = cache;
     s->ids = ids;

@@ -571,7 +571,7 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'r':
             refhex = optarg;
@@ -595,7 +595,7 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
             reveal = 1;
             break;
         case 'e':
-            reason = optarg;
+            reason = tv_cli_nfc(optarg);
             break;
         case 'F':
             format = optarg;

@@ -5,6 +5,7 @@
 #include "node/category.h"
 #include "node/cli.h"
 #include "node/json.h"
+#include "node/payload.h"
 #include "node/person.h"
 #include "node/timefmt.h"
 #include "crdt/mp.h"
@@ -30,8 +31,11 @@ static const char help[] =
     "them, and the reminders to venues that do not record check-ins.\n"
     "\n"
     "  venue add --name NAME --category CATEGORY [--village VILLAGE] [--owner-phone PHONE]\n"
-    "            [--closes HH:MM]\n"
+    "            [--closes HH:MM] [--force]\n"
     "      Register a venue; prints only its id (16 hex digits) once it is on disk.\n"
+    "      Refused (exit status 1, the existing venue named) when this commune has a\n"
+    "      venue of the same name, village and category (case, marks and spaces aside):\n"
+    "      --force registers it anyway.\n"
     "  venue list [--json]\n"
     "      One line per venue (JSON Lines with --json).\n"
     "  venue list --noncompliant [--days N] [--json]\n"
@@ -58,7 +62,7 @@ static const char help[] =
     "      The categories, with their codes and default stays (changeable here).\n"
     "\n"
     "CATEGORY is a name from 'truyvet venue categories' (e.g. restaurant, market,\n"
-    "school) or its number.\n"
+    "school), its Vietnamese name or a part of it (\"Nhà hàng\", \"cho\"), or its number.\n"
     "--closes is the venue's closing time, Vietnam time (e.g. 22:00): a visit with no\n"
     "check-out ends then at the latest. 'none' removes it.\n"
     "'truyvet venue COMMAND --help' explains list, controller, remind, reinstate, visits\n"
@@ -131,11 +135,12 @@ enum {
     O_DAYS = 'D',
     O_NONCOMPLIANT = 'X',
     O_JSON = 'j',
+    O_FORCE = 'F',
 };
 
 typedef struct venue_args {
     const char *name, *category, *village, *owner_phone, *closes, *note, *days;
-    int json, noncompliant;
+    int json, noncompliant, force;
 } venue_args;
 
 /* Parses the options of subcommand cmd (e.g. "venue remind"), of which it accepts those
@@ -153,6 +158,7 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
                                          {"days", required_argument, 0, O_DAYS},
                                          {"noncompliant", no_argument, 0, O_NONCOMPLIANT},
                                          {"json", no_argument, 0, O_JSON},
+                                         {"force", no_argument, 0, O_FORCE},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
@@ -189,6 +195,9 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
         case O_JSON:
             a->json = 1;
             break;
+        case O_FORCE:
+            a->force = 1;
+            break;
         case 'h':
             fputs(text, stdout);
             return -1;
@@ -197,12 +206,16 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
         }
         li = -1;
     }
+    a->name = tv_cli_nfc(a->name); /* NFD as typed on some keyboards: stored as NFC */
+    a->village = tv_cli_nfc(a->village);
+    a->category = tv_cli_nfc(a->category);
+    a->note = tv_cli_nfc(a->note);
     return 0;
 }
 
 static const tv_category *category_parse(const char *s)
 {
-    const tv_category *c = tv_category_by_slug(s);
+    const tv_category *c = tv_category_find(s);
     if (c) return c;
     char *end;
     long code = strtol(s, &end, 10);
@@ -337,10 +350,72 @@ static int own_venue(tv_node *n, const char *text, store_venue *sv)
     return 0;
 }
 
+/* A venue of this unit registered already under the same name, village and category,
+ * compared by tv_text_fold. */
+typedef struct dup_ctx {
+    const char *unit;
+    char name[TV_TEXT_FOLD_BYTES], village[TV_TEXT_FOLD_BYTES];
+    uint32_t category;
+    int found;
+    store_venue v;
+} dup_ctx;
+
+static int dup_find(const store_venue *v, void *arg)
+{
+    dup_ctx *d = arg;
+    char name[TV_TEXT_FOLD_BYTES], village[TV_TEXT_FOLD_BYTES];
+    if (v->category != d->category || strcmp(v->unit, d->unit) != 0) return 0;
+    if (tv_text_fold(v->name, name, sizeof name) || strcmp(name, d->name) != 0) return 0;
+    if (tv_text_fold(v->village, village, sizeof village) || strcmp(village, d->village) != 0)
+        return 0;
+    d->found = 1;
+    d->v = *v;
+    return 1; /* stop */
+}
+
+/* Refuses, in Vietnamese for the clerk, a venue that looks registered already. Returns 0,
+ * TV_EXIT_FAIL after the message, or an exit status after a store error. */
+static int venue_duplicate(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v)
+{
+    dup_ctx *d = calloc(1, sizeof *d);
+    if (!d) return tv_cli_fail(cli, TV_ENOMEM, "cannot register the venue");
+    d->unit = n->unit;
+    d->category = v->category;
+    char name[CRDT_TEXT_BYTES_MAX + 1], village[CRDT_TEXT_BYTES_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", (int)v->name.n, v->name.n ? v->name.p : "");
+    snprintf(village, sizeof village, "%.*s", (int)v->village.n, v->village.n ? v->village.p : "");
+    (void)tv_text_fold(name, d->name, sizeof d->name);
+    (void)tv_text_fold(village, d->village, sizeof d->village);
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc == 0) {
+        rc = store_venue_foreach(t, dup_find, d);
+        store_read_end(t);
+        if (rc > 0) rc = 0;
+    }
+    if (rc) {
+        free(d);
+        return tv_cli_fail(cli, rc, "cannot register the venue");
+    }
+    if (d->found) {
+        char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
+        tv_hex_encode(hex, d->v.id, sizeof d->v.id);
+        tv_short_code(code, d->v.id);
+        const tv_category *c = tv_category_by_code(d->v.category);
+        tv_cli_error("địa điểm này đã được đăng ký: %s (mã %s) \"%s\"%s%s, %s. Không đăng ký "
+                     "lại. Nếu đây là một địa điểm khác, thêm --force để vẫn đăng ký.",
+                     hex, code, tv_text_esc(d->v.name), d->v.village[0] ? ", " : "",
+                     tv_text_esc(d->v.village), c ? c->name_vi : "?");
+        rc = TV_EXIT_FAIL;
+    }
+    free(d);
+    return rc;
+}
+
 static int venue_add(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue", help, "ncvpC", argc, argv, &a);
+    int rc = parse("venue", help, "ncvpCF", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
     if (!a.name || !a.category)
@@ -354,6 +429,7 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     if ((rc = require_commune(&n))) goto out;
+    if (!a.force && (rc = venue_duplicate(cli, &n, &v))) goto out;
     /* the id is derived from this node's key: no other node can write its registration */
     randombytes_buf(v.nonce, sizeof v.nonce);
     tv_venue_id_derive(v.venue, n.id.pk, v.nonce);

@@ -137,4 +137,79 @@ expect_ok "issue --reissue"
 expect_err_has "recorded in this node's log" "issue --reissue"
 [[ $(status_get "$P" events total) -gt "$before" ]] || fail "--reissue recorded nothing"
 
+# --- text in NFC, the same venue twice, categories in Vietnamese -----------------------------
+
+nfd() { python3 -c 'import sys, unicodedata; print(unicodedata.normalize("NFD", sys.argv[1]))' "$1"; }
+
+check "a venue named in decomposed Unicode (NFD), category typed in Vietnamese: stored as NFC"
+NAME_NFD=$(nfd "Nhà hàng Phở Hà")
+VILLAGE_NFD=$(nfd "Tổ dân phố 5")
+[[ $NAME_NFD != "Nhà hàng Phở Hà" ]] || fail "python did not decompose the name"
+run "$TV" -d "$C" venue add --name "$NAME_NFD" --category "Nhà hàng" --village "$VILLAGE_NFD"
+expect_ok "venue add with an NFD name and a Vietnamese category"
+PHO=$OUT
+run "$TV" -d "$C" venue show "$PHO" --json
+expect_ok "venue show"
+[[ $(json_get name <"$W/out") == "Nhà hàng Phở Hà" ]] || fail "the name is not stored as NFC"
+[[ $(json_get village <"$W/out") == "Tổ dân phố 5" ]] || fail "the village is not stored as NFC"
+[[ $(json_get category <"$W/out") == restaurant ]] || fail "'Nhà hàng' is not the restaurant category"
+
+check "categories typed in Vietnamese, any case, with or without marks"
+for cat in "Chợ:market" "cho:market" "TRƯỜNG HỌC:school" "truong hoc:school" \
+    "$(nfd "Quán ăn"):restaurant" "siêu thị:mall_supermarket"; do
+    k=$((${k:-0} + 1))
+    run "$TV" -d "$C" venue add --name "Địa điểm $k" --category "${cat%:*}"
+    expect_ok "venue add --category ${cat%:*}"
+    [[ $("$TV" -d "$C" venue show "$OUT" --json | json_get category) == "${cat#*:}" ]] ||
+        fail "--category '${cat%:*}' is not ${cat#*:}"
+done
+run "$TV" -d "$C" venue add --name "Nơi lạ" --category "Sân bay"
+expect_refused 2 "an unknown category"
+expect_err_has "'Sân bay' is not a venue category" "an unknown category"
+
+check "the same venue registered again (case, marks, spaces, NFD aside): refused in Vietnamese, naming it"
+before=$(status_get "$C" events total)
+run "$TV" -d "$C" venue add --name "  nhà HÀNG  phở hà " --category restaurant --village "Tổ dân phố 5"
+expect_refused 1 "the same venue again"
+expect_err_has "truyvet: địa điểm này đã được đăng ký: $PHO (mã " "the same venue again"
+expect_err_has "\"Nhà hàng Phở Hà\", Tổ dân phố 5, Nhà hàng, quán ăn. Không đăng ký lại. Nếu đây là một địa điểm khác, thêm --force để vẫn đăng ký." "the same venue again"
+[[ $(status_get "$C" events total) == "$before" ]] || fail "the refused venue was recorded"
+run "$TV" -d "$C" venue add --name "Nhà hàng Phở Hà" --category restaurant --village "Tổ dân phố 6"
+expect_ok "the same name in another village"
+run "$TV" -d "$C" venue add --name "Nhà hàng Phở Hà" --category cafe --village "Tổ dân phố 5"
+expect_ok "the same name and village, another category"
+run "$TV" -d "$C" venue add --name "Nhà hàng Phở Hà" --category restaurant --village "Tổ dân phố 5" --force
+expect_ok "--force registers it anyway"
+[[ $OUT != "$PHO" ]] || fail "--force gave the existing id"
+
+check "unit and node names typed in NFD are stored as NFC"
+run "$TV" -d "$C" unit add 22333.07 --name "$(nfd "Tổ dân phố 7")"
+expect_ok "unit add with an NFD name"
+"$TV" -d "$C" unit list --json | grep -qF '"name":"Tổ dân phố 7"' || fail "the unit name is not stored as NFC"
+run "$TV" -d "$W/nfd" init --role commune --unit 22402 --name "$(nfd "UBND Phường Nam Nha Trang")"
+expect_ok "init with an NFD name"
+[[ $(status_get "$W/nfd" name) == "UBND Phường Nam Nha Trang" ]] || fail "the node name is not stored as NFC"
+
+# --- a CSV saved by a spreadsheet in a Vietnamese locale -----------------------------------
+
+check "import of a spreadsheet's CSV: BOM, semicolons, CRLF, dd/mm/yyyy times in Vietnam time"
+printf '\xef\xbb\xbfvenue;person;direction;time\r\n%s;0913000001;in;07/10/2021 08:00\r\n%s;0913000001;out;7/10/2021 9:30\r\n%s;"0913000002";vào;07/10/2021 08:15:30\r\n%s;0913000003;in;31/02/2021 08:00\r\n' \
+    "$V" "$V" "$V" "$V" >"$W/excel.csv"
+run "$TV" -d "$C" import --csv "$W/excel.csv"
+expect_rc 1 "import of the spreadsheet's CSV (one bad date)"
+expect_err_has "truyvet: line 5: '31/02/2021 08:00' is not a time such as 2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (day/month/year, Vietnam time)" "bad date"
+expect_err_has "recorded 3 scans from $W/excel.csv; 1 rows rejected" "import of the spreadsheet's CSV"
+run "$TV" -d "$C" venue visits "$V" --date 2021-10-07 --json
+expect_ok "venue visits on 7 October"
+for t in 2021-10-07T08:00:00+07:00 2021-10-07T09:30:00+07:00 2021-10-07T08:15:30+07:00; do
+    grep -qF "$t" "$W/out" || fail "no imported visit at $t: $(cat "$W/out")"
+done
+
+check "scan --at in day/month/year, Vietnam time"
+run "$TV" -d "$C" scan --venue "$V" --person 0913000009 --at "08/10/2021 10:00" --json
+expect_ok "scan --at 08/10/2021 10:00"
+[[ $(json_get at <"$W/out") == 2021-10-08T10:00:00+07:00 ]] || fail "08/10/2021 10:00 is not 8 October, 10:00 +07:00"
+run "$TV" -d "$C" scan --venue "$V" --person 0913000009 --at "10/13/2021 10:00"
+expect_refused 2 "scan --at month first"
+
 echo "input_test: all checks passed"
