@@ -665,9 +665,12 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         store_read_end(t);
         tv_node_close(&n);
         if (known < 0) return tv_cli_fail(cli, known, "the trace failed");
-        tv_cli_error("no record of this person at this node: no check-in, no person record and "
-                     "no case status. Check the number, or sync with the nodes below first. "
-                     "Nothing was traced.");
+        char hex[2 * TV_PERSON_REF_BYTES + 1];
+        tv_hex_encode(hex, ref, TV_PERSON_REF_BYTES);
+        tv_cli_error("no record of this person (pseudonym %s) at this node: no check-in, no "
+                     "person record and no case status. Check the number, or sync with the "
+                     "nodes below first. Nothing was traced.",
+                     hex);
         return TV_EXIT_FAIL;
     }
     /* the window: as given, else the case's infectious window */

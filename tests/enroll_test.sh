@@ -45,7 +45,9 @@ EOF
 # pseud DIR: the pseudonym the node in DIR gives one fixed person (its tracing key, seen
 # through the CLI: the key itself is encrypted in node.secret).
 pseud() {
-    "$TV" -d "$1" trace --person 0909000111 --from 2021-10-01 --json 2>/dev/null | json_get case ref
+    # (the node has never seen that person: trace names the pseudonym in its refusal)
+    { "$TV" -d "$1" trace --person 0909000111 --from 2021-10-01 2>&1 >/dev/null || true; } |
+        sed -n 's/.*no record of this person (pseudonym \([0-9a-f]\{32\}\)).*/\1/p'
 }
 
 check "a province's init makes it the root, with the health flag by default"

@@ -88,7 +88,8 @@ expect_err_has "recorded 1 scans from $W/future.csv; 2 rows rejected" "import 20
 check "trace of a person never seen here: a clear message and exit 1, nothing on stdout"
 run "$TV" -d "$C" trace --payload 0999999999 --from 2021-10-01
 expect_refused 1 "trace of an unknown person"
-expect_err_has "truyvet: no record of this person at this node: no check-in, no person record and no case status." "trace unknown"
+expect_err_has "truyvet: no record of this person (pseudonym " "trace unknown"
+expect_err_has ") at this node: no check-in, no person record and no case status. Check the number, or sync with the nodes below first. Nothing was traced." "trace unknown"
 run "$TV" -d "$C" trace --payload 0912345678 --from 2021-10-01
 expect_ok "trace of a person scanned here"
 
