@@ -82,7 +82,7 @@ static const char issue_help[] =
     "                  must hold it\n"
     "\n"
     "  --reissue       record a new certificate although this node issued one to that\n"
-    "                  node that differs (scope, --health) and still holds\n"
+    "                  node that still holds: another scope, --health or --days\n"
     "\n"
     "The same request issued again with the same scope and flag (a lost file, a repeated\n"
     "command) records nothing: the file is written again around the certificate already\n"

@@ -788,7 +788,7 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
     int same = 0;
     if (s->have_old && !s->old_revoked && memcmp(s->old.issuer, n->id.pk, TV_NODE_ID_BYTES) == 0 &&
         crdt_cert_valid_at(&s->old, now) == TV_OK) {
-        same = cert_same_grant(&s->old, c);
+        same = !o->reissue && cert_same_grant(&s->old, c);
         if (!same && !o->reissue) {
             char was[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1];
             char asked[sizeof was];
