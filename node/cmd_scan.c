@@ -417,7 +417,10 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
         return 0;
     }
     const char *person = f[col[COL_PERSON]], *why;
-    char *nfc = tv_text_nfc(person); /* a name in a card's text, typed decomposed */
+    int ascii = 1; /* phone and ID numbers: nothing to compose */
+    for (const char *p = person; *p && ascii; p++)
+        ascii = (unsigned char)*p < 0x80;
+    char *nfc = ascii ? NULL : tv_text_nfc(person); /* a name in a card's text, decomposed */
     tv_card card;
     int bad = tv_card_parse(nfc ? nfc : person, strlen(nfc ? nfc : person), &card, &why);
     if (nfc) {
