@@ -206,6 +206,15 @@ for t in 2021-10-07T08:00:00+07:00 2021-10-07T09:30:00+07:00 2021-10-07T08:15:30
     grep -qF "$t" "$W/out" || fail "no imported visit at $t: $(cat "$W/out")"
 done
 
+check "import: a chip card's text with its name decomposed (NFD) gives the NFC masked name"
+CCCD_NFD=$(nfd '001099012345|123456789|Đặng Văn Ước|15031999|Nam|Số 1 Phố X, Hà Nội|20042021')
+printf 'venue;person;direction;time\r\n%s;"%s";in;09/10/2021 08:00\r\n' "$V" "$CCCD_NFD" >"$W/nfd.csv"
+run "$TV" -d "$C" import --csv "$W/nfd.csv"
+expect_ok "import of a card text in NFD"
+run "$TV" -d "$C" person show --person 001099012345 --json
+expect_ok "person show"
+grep -qF '"person":"Đặng V** Ư · ' "$W/out" || fail "the masked name is not the NFC 'Đặng V** Ư': $(cat "$W/out")"
+
 check "scan --at in day/month/year, Vietnam time"
 run "$TV" -d "$C" scan --venue "$V" --person 0913000009 --at "08/10/2021 10:00" --json
 expect_ok "scan --at 08/10/2021 10:00"
