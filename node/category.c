@@ -1,7 +1,10 @@
 /* The table of venue categories and its lookups (see category.h). */
 #include "node/category.h"
 
+#include "node/text.h"
+
 #include <assert.h>
+#include <string.h>
 
 /* In code order, so that table[code - 1] is the category with that code.
  *
@@ -85,6 +88,38 @@ const tv_category *tv_category_by_slug(const char *s)
     assert(s);
     for (size_t i = 0; i < TV_CATEGORY_COUNT; i++)
         if (slug_equal(s, table[i].slug)) return &table[i];
+    return NULL;
+}
+
+/* Does the folded key equal one of the comma-separated parts of name, or name whole? */
+static int name_matches(const char *key, const char *name)
+{
+    char part[TV_TEXT_FOLD_BYTES], folded[TV_TEXT_FOLD_BYTES];
+    if (tv_text_fold(name, folded, sizeof folded) == 0 && strcmp(key, folded) == 0) return 1;
+    for (const char *p = name; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n < sizeof part) {
+            memcpy(part, p, n);
+            part[n] = '\0';
+            if (tv_text_fold(part, folded, sizeof folded) == 0 && strcmp(key, folded) == 0)
+                return 1;
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+    return 0;
+}
+
+const tv_category *tv_category_find(const char *s)
+{
+    assert(s);
+    const tv_category *c = tv_category_by_slug(s);
+    if (c) return c;
+    char key[TV_TEXT_FOLD_BYTES];
+    if (tv_text_fold(s, key, sizeof key) || !key[0]) return NULL;
+    for (size_t i = 0; i < TV_CATEGORY_COUNT; i++)
+        if (name_matches(key, table[i].name_vi) || name_matches(key, table[i].name_en))
+            return &table[i];
     return NULL;
 }
 

@@ -59,6 +59,12 @@ const tv_category *tv_category_by_code(unsigned code);
  * ("Massage-Beauty" finds massage_beauty), or NULL when none does. Static result. */
 const tv_category *tv_category_by_slug(const char *s);
 
+/* Returns the category s names: its slug (as tv_category_by_slug), its Vietnamese name or
+ * one of the comma-separated parts of it ("Nhà hàng" and "nha hang" find restaurant,
+ * "Chợ" market: compared by tv_text_fold, so case and marks do not matter), or its
+ * English name, ignoring case. NULL when none does. Static result. */
+const tv_category *tv_category_find(const char *s);
+
 /* Returns the i-th category in code order for listings (i < TV_CATEGORY_COUNT), or NULL
  * past the end, so `for (i = 0; (c = tv_category_at(i)); i++)` visits all of them. */
 const tv_category *tv_category_at(size_t i);

@@ -6,12 +6,15 @@
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "node/enroll.h"
+#include "node/fileio.h"
 #include "node/timefmt.h"
+#include "node/units.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 void tv_cli_error(const char *fmt, ...)
@@ -35,6 +38,39 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...)
     return TV_EXIT_USAGE;
 }
 
+/* The NFC copies tv_cli_nfc made, freed at exit. */
+static char **nfc_kept;
+static size_t nfc_n;
+
+static void nfc_free(void)
+{
+    for (size_t i = 0; i < nfc_n; i++)
+        free(nfc_kept[i]);
+    free(nfc_kept);
+    nfc_kept = NULL;
+    nfc_n = 0;
+}
+
+const char *tv_cli_nfc(const char *s)
+{
+    if (!s) return NULL;
+    char *c = tv_text_nfc(s);
+    if (!c) return s;
+    if (strcmp(c, s) == 0) {
+        free(c);
+        return s;
+    }
+    char **k = realloc(nfc_kept, (nfc_n + 1) * sizeof *k);
+    if (!k) {
+        free(c);
+        return s;
+    }
+    if (!nfc_kept) atexit(nfc_free);
+    nfc_kept = k;
+    nfc_kept[nfc_n++] = c;
+    return c;
+}
+
 int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -42,6 +78,57 @@ int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
     if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
     if (tv_text_check(s, n, why)) return tv_cli_usage(cmd, "the %s %s.", what, why);
     return 0;
+}
+
+/* Is code official, or named by a unit event held in n? */
+static int unit_in_tree(tv_node *n, const char *code)
+{
+    if (tv_unit_find(code)) return 1;
+    if (!n) return 0;
+    store_txn *t;
+    tv_tree tr;
+    int found = 0;
+    if (store_read_begin(n->st, &t) == 0) {
+        if (tv_tree_load(t, &tr) == 0) {
+            found = tv_tree_find(&tr, code) != NULL;
+            tv_tree_free(&tr);
+        }
+        store_read_end(t);
+    }
+    return found;
+}
+
+int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code)
+{
+    char head[TV_UNIT_CODE_MAX + 1];
+    size_t len = strcspn(code, ".");
+    snprintf(head, sizeof head, "%.*s", (int)len, code);
+    if (unit_in_tree(n, code) || (code[len] == '.' && unit_in_tree(n, head))) return 0;
+    /* the official units whose codes, of the same length, are numerically nearest */
+    const tv_unit *near[3] = {0};
+    unsigned long long dist[3] = {0}, want = strtoull(head, NULL, 10);
+    for (size_t i = 0; i < tv_units_count(); i++) {
+        const tv_unit *u = tv_unit_at(i);
+        if (strlen(u->code) != len) continue;
+        unsigned long long v = strtoull(u->code, NULL, 10), d = v > want ? v - want : want - v;
+        for (int k = 0; k < 3; k++)
+            if (!near[k] || d < dist[k]) {
+                for (int m = 2; m > k; m--) {
+                    near[m] = near[m - 1];
+                    dist[m] = dist[m - 1];
+                }
+                near[k] = u;
+                dist[k] = d;
+                break;
+            }
+    }
+    char hint[3 * (TV_UNIT_CODE_MAX + TV_UNIT_NAME_MAX + 8) + 32] = "";
+    for (int k = 0; k < 3 && near[k]; k++)
+        snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "%s%s %s",
+                 k ? ", " : " The nearest codes are ", near[k]->code, near[k]->name);
+    if (hint[0]) snprintf(hint + strlen(hint), sizeof hint - strlen(hint), ".");
+    return tv_cli_usage(cmd, "unit %s is not in the official list of units%s.%s", tv_text_esc(code),
+                        n ? " nor among the units this node knows" : "", hint);
 }
 
 int tv_cli_bad_option(const char *cmd, int c, char **argv)
@@ -108,6 +195,20 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
         tv_cli_error("%s: %s.", what, tv_strerror(rc));
         break;
     }
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_out_check(const char *path)
+{
+    if (tv_file_out_check(path) == TV_OK) return 0;
+    tv_cli_error("cannot write %s: %s; nothing was done.", tv_text_esc(path), strerror(errno));
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path)
+{
+    if (rc != TV_EIO) return tv_cli_fail(cli, rc, what);
+    tv_cli_error("%s: cannot write %s (%s).", what, tv_text_esc(path), strerror(errno));
     return TV_EXIT_FAIL;
 }
 

@@ -85,14 +85,34 @@ void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * explained for the person at the keyboard. Returns TV_EXIT_FAIL, or TV_EXIT_RESTORED for
  * TV_ERESTORED. */
 int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
+/* For commands that write --out FILE: tv_cli_out_check refuses, before anything is done,
+ * a path whose directory is missing or not writable ("cannot write PATH: No such file or
+ * directory; nothing was done.") and returns TV_EXIT_FAIL, else 0; tv_cli_fail_out is
+ * tv_cli_fail for an error in writing path, which it names with the system's reason
+ * (TV_EIO) instead of blaming the node directory. */
+int tv_cli_out_check(const char *path);
+int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path);
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Text typed on the command line or read from a file, in Unicode NFC (text.h,
+ * tv_text_nfc): s itself when it is already NFC or is not valid UTF-8 (tv_cli_text then
+ * refuses it), else an NFC copy that lives until the program exits. NULL gives NULL. */
+const char *tv_cli_nfc(const char *s);
 
 /* Checks text typed for a field of at most max bytes (what names it: "venue name"), by
  * tv_text_check: no control character, valid UTF-8. Prints a usage error for command cmd
  * ("the venue name holds a control character (U+001B).") and returns TV_EXIT_USAGE when
  * it may not be recorded; 0 otherwise. */
 int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max);
+
+/* Checks that code names a unit of the tree: an official unit (node/units/), a unit
+ * that a unit event names in n's store (n may be NULL: the official list only), or a
+ * local unit <commune>.<local> whose commune is one of those (a village that its commune
+ * may name later with 'unit add'). Prints a usage error for command cmd naming the code,
+ * with the official units whose codes are nearest, and returns TV_EXIT_USAGE when it is
+ * unknown; 0 otherwise. */
+int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code);
 
 /* Reports an option getopt_long (with a leading ':' in its option string) refused: c is
  * ':' for a missing value, else an unknown option. Returns TV_EXIT_USAGE. */

@@ -65,7 +65,7 @@ static const char show_help[] =
 
 static const char issue_help[] =
     "Usage: truyvet [-d DIR] enroll issue REQUEST --out FILE [--scope CODE[,CODE...]]\n"
-    "                                    [--days N] [--health]\n"
+    "                                    [--days N] [--health] [--reissue]\n"
     "\n"
     "At the node above the requester (the province for a district, the district or the\n"
     "province for a commune): check the request file REQUEST ('-' for standard input),\n"
@@ -81,6 +81,14 @@ static const char issue_help[] =
     "                  certificate, i.e. with no expiry when issued by the province)\n"
     "  --health        grant the health flag (risk levels, case statuses); this node\n"
     "                  must hold it\n"
+    "\n"
+    "  --reissue       record a new certificate although this node issued one to that\n"
+    "                  node that still holds: another scope, --health or --days\n"
+    "\n"
+    "The same request issued again with the same scope and flag (a lost file, a repeated\n"
+    "command) records nothing: the file is written again around the certificate already\n"
+    "issued, validity unchanged. A different scope or flag is refused (exit status 1)\n"
+    "unless --reissue is given; the new certificate then replaces the old everywhere.\n"
     "\n"
     "Refused when this node is not enrolled or is a commune, when the requester's level\n"
     "is not below this node's, or when a unit is outside this node's own scope.\n";
@@ -169,7 +177,7 @@ typedef struct enroll_args {
     const char *scope[CRDT_CERT_SCOPE_MAX];
     uint32_t scope_len;
     uint32_t days;
-    int health, json, qr;
+    int health, json, qr, reissue;
     const char *reason;
 } enroll_args;
 
@@ -216,8 +224,11 @@ static int parse(const char *cmd, const char *cmd_help, const struct option *opt
         case 'q':
             a->qr = 1;
             break;
+        case 'I':
+            a->reissue = 1;
+            break;
         case 'r':
-            a->reason = optarg;
+            a->reason = tv_cli_nfc(optarg);
             break;
         case 'h':
             fputs(cmd_help, stdout);
@@ -419,10 +430,13 @@ static int enroll_show(int argc, char **argv)
 
 static int enroll_issue(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},  {"scope", required_argument, 0, 's'},
-        {"days", required_argument, 0, 'D'}, {"health", no_argument, 0, 'H'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
+                                         {"scope", required_argument, 0, 's'},
+                                         {"days", required_argument, 0, 'D'},
+                                         {"health", no_argument, 0, 'H'},
+                                         {"reissue", no_argument, 0, 'I'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     enroll_args a;
     int rc = parse("enroll", issue_help, opts, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
@@ -443,8 +457,13 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
     }
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    tv_enroll_issue_opts o = {
-        .scope = a.scope, .scope_len = a.scope_len, .days = a.days, .health = a.health};
+    int same = 0;
+    tv_enroll_issue_opts o = {.scope = a.scope,
+                              .scope_len = a.scope_len,
+                              .days = a.days,
+                              .health = a.health,
+                              .reissue = a.reissue,
+                              .same = &same};
     char *file;
     size_t file_len;
     crdt_cert *c = malloc(sizeof *c);
@@ -458,8 +477,8 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
     short_id(id, r.node_id);
     if ((rc = write_output(a.out, file, file_len, 0644))) {
         tv_cli_error("the certificate for node %s... was recorded in this node's log, but %s "
-                     "could not be written (%s); run the same command again to write a new "
-                     "one.",
+                     "could not be written (%s); run the same command again to write it (the "
+                     "same certificate: nothing more is recorded).",
                      id, a.out, write_error(rc));
         rc = TV_EXIT_FAIL;
     } else {
@@ -467,8 +486,11 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
                 tv_text_esc(r.name), id);
         tv_cli_cert_text(stderr, c);
         fprintf(stderr,
-                "\nrecorded in this node's log; take the certificate file (%s) to that "
-                "node for 'truyvet enroll accept'\n",
+                "\n%s; take the certificate file (%s) to that node for 'truyvet enroll "
+                "accept'\n",
+                same ? "already issued by this node: nothing new was recorded, the file holds "
+                       "that certificate again"
+                     : "recorded in this node's log",
                 strcmp(a.out, "-") ? a.out : "written to standard output");
         rc = TV_EXIT_OK;
     }

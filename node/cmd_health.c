@@ -80,6 +80,7 @@ static const char case_help[] =
 
 static const char risk_help[] =
     "Usage: truyvet [-d DIR] risk set --unit CODE --level 1..4 --from DATE [--note TEXT]\n"
+    "                                 [--unlisted]\n"
     "       truyvet [-d DIR] risk show [--unit CODE] [--at DATE] [--json]\n"
     "\n"
     "Risk levels of units (Resolution 128/NQ-CP: 1 low/green, 2 medium/yellow, 3 high/\n"
@@ -88,7 +89,9 @@ static const char risk_help[] =
     "village is a local unit written <commune code>.<village> (22333.03); one without a\n"
     "level of its own has its commune's.\n"
     "\n"
-    "  --unit CODE    the unit (a commune, the province, or a village)\n"
+    "  --unit CODE    the unit (a commune, the province, or a village): an official\n"
+    "                 unit, one this node knows from 'unit add', or a village of one\n"
+    "  --unlisted     take a code that is none of these\n"
     "  --level N      1..4\n"
     "  --from DATE    when it takes effect: 'today', a date, or a time with its offset\n"
     "  --note TEXT    why (shown with the level)\n"
@@ -166,7 +169,7 @@ static int case_add(tv_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'r':
             refhex = optarg;
@@ -437,12 +440,15 @@ int tv_cmd_case(tv_cli *cli, int argc, char **argv)
 
 static int risk_set(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"unit", required_argument, 0, 'u'}, {"level", required_argument, 0, 'l'},
-        {"from", required_argument, 0, 'f'}, {"note", required_argument, 0, 'n'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+    static const struct option opts[] = {{"unit", required_argument, 0, 'u'},
+                                         {"level", required_argument, 0, 'l'},
+                                         {"from", required_argument, 0, 'f'},
+                                         {"note", required_argument, 0, 'n'},
+                                         {"unlisted", no_argument, 0, 'U'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     const char *unit = NULL, *level = NULL, *from = NULL, *note = NULL;
-    int c;
+    int c, unlisted = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -456,7 +462,10 @@ static int risk_set(tv_cli *cli, int argc, char **argv)
             from = optarg;
             break;
         case 'n':
-            note = optarg;
+            note = tv_cli_nfc(optarg);
+            break;
+        case 'U':
+            unlisted = 1;
             break;
         case 'h':
             fputs(risk_help, stdout);
@@ -481,6 +490,11 @@ static int risk_set(tv_cli *cli, int argc, char **argv)
     if (rc) return rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
+    /* a level spreads to every node: a mistyped code must not */
+    if (!unlisted && (rc = tv_cli_unit_known("risk", &n, unit))) {
+        tv_node_close(&n);
+        return rc;
+    }
     uint64_t seq;
     if ((rc = tv_node_add_risk(&n, &r, NULL)) || (rc = tv_node_commit(&n, &seq))) {
         tv_node_discard(&n);

@@ -27,7 +27,11 @@ static const char help[] =
     "\n"
     "  --role ROLE   commune, district or province\n"
     "  --unit CODE   the official code of the unit the node serves: 5 digits for a\n"
-    "                commune (xã/phường), 3 for a district, 2 for a province\n"
+    "                commune (xã/phường), 3 for a district, 2 for a province. A\n"
+    "                commune's or province's code must be in the official list built\n"
+    "                into truyvet ('truyvet unit list --under 56' shows a province's)\n"
+    "  --unlisted    take a commune or province code that is not in that list (a\n"
+    "                unit created after it, or a test network)\n"
     "  --name NAME   a name people recognise, e.g. \"UBND Phường Bắc Nha Trang\"\n"
     "  --health      (province only; the default) the root holds the health flag: it\n"
     "                may record risk levels and case statuses and grant that right\n"
@@ -95,12 +99,13 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                                          {"parent", required_argument, 0, 'p'},
                                          {"passphrase-file", required_argument, 0, 'P'},
                                          {"kdf", required_argument, 0, 'k'},
+                                         {"unlisted", no_argument, 0, 'U'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *role_s = NULL, *unit = NULL, *name = NULL, *pass_file = NULL, *kdf_s = NULL;
     tv_netconf net;
     memset(&net, 0, sizeof net);
-    int json = 0, c, health = -1; /* -1: not given */
+    int json = 0, c, health = -1, unlisted = 0; /* health -1: not given */
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -111,10 +116,13 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
             unit = optarg;
             break;
         case 'n':
-            name = optarg;
+            name = tv_cli_nfc(optarg);
             break;
         case 'j':
             json = 1;
+            break;
+        case 'U':
+            unlisted = 1;
             break;
         case 'P':
             pass_file = optarg;
@@ -154,6 +162,7 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
         }
     }
     if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);
+    int rc;
     if (!role_s || !unit || !name)
         return tv_cli_usage("init", "init needs --role, --unit and --name.");
     tv_role role = tv_role_parse(role_s);
@@ -163,9 +172,12 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
     if (strlen(unit) != want || strspn(unit, "0123456789") != want)
         return tv_cli_usage("init", "a %s's unit code has %zu digits; '%s' does not.",
                             tv_role_name(role), want, unit);
+    /* there is no official list of districts since 2025: a district's code is its own */
+    if (role != TV_ROLE_DISTRICT && !unlisted && (rc = tv_cli_unit_known("init", NULL, unit)))
+        return rc;
     if (name[0] == '\0' || strlen(name) > TV_NODE_NAME_MAX)
         return tv_cli_usage("init", "the name must have 1 to %d bytes.", TV_NODE_NAME_MAX);
-    int rc = tv_cli_text("init", "name", name, TV_NODE_NAME_MAX);
+    rc = tv_cli_text("init", "name", name, TV_NODE_NAME_MAX);
     if (rc) return rc;
     if (health >= 0 && role != TV_ROLE_PROVINCE)
         return tv_cli_usage("init",

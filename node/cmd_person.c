@@ -102,7 +102,7 @@ static int person_show(tv_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'r':
             refhex = optarg;
@@ -111,7 +111,7 @@ static int person_show(tv_cli *cli, int argc, char **argv)
             reveal = 1;
             break;
         case 'w':
-            reason = optarg;
+            reason = tv_cli_nfc(optarg);
             break;
         case 'j':
             json = 1;

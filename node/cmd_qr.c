@@ -163,6 +163,7 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     if (!out) return tv_cli_usage("qr venue", "say where to write the poster: --out FILE.");
     if (!tv_format_of(out))
         return tv_cli_usage("qr venue", "'%s': the file name must end in .pdf, .png or .svg.", out);
+    if ((rc = tv_cli_out_check(out))) return rc;
     tv_node n;
     rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
     if (rc) return rc;
@@ -189,7 +190,7 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
                                         "Người không có điện thoại: xuất trình CCCD hoặc thẻ "
                                         "BHYT cho nhân viên tại cửa."};
         if ((rc = tv_poster_write(out, &po)))
-            rc = tv_cli_fail(cli, rc, "the poster was not written");
+            rc = tv_cli_fail_out(cli, rc, "the poster was not written", out);
         else
             fprintf(stderr, "wrote the poster of %s to %s\n", tv_text_esc(v.name), out);
     }
@@ -357,12 +358,12 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         case 'P':
             if (n == CARDS_MAX)
                 return tv_cli_usage("person card", "at most %d cards at a time.", CARDS_MAX);
-            texts[n++] = optarg;
+            texts[n++] = tv_cli_nfc(optarg);
             break;
         case 'n':
             if (n == 0 || names[n - 1])
                 return tv_cli_usage("person card", "--name goes after the --phone it names.");
-            names[n - 1] = optarg;
+            names[n - 1] = tv_cli_nfc(optarg);
             break;
         case 'o':
             out = optarg;
@@ -389,6 +390,7 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         return tv_cli_usage("person card", "a %s file holds one page: %s; write a .pdf.",
                             f == TV_FMT_PNG ? "PNG" : "SVG",
                             sheet ? "at most 9 cards" : "one card, or use --sheet");
+    if (tv_cli_out_check(out)) return TV_EXIT_FAIL;
 
     tv_card *cards = calloc(n, sizeof *cards);
     if (!cards) return tv_cli_fail(cli, TV_ENOMEM, "no card was issued");
@@ -451,7 +453,7 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
         fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
     } else {
         tv_node_discard(&nd);
-        if (rc < 0) rc = tv_cli_fail(cli, rc, "the cards were not written");
+        if (rc < 0) rc = tv_cli_fail_out(cli, rc, "the cards were not written", out);
     }
     if (have_rec) tv_recorder_free(&rec);
     tv_node_close(&nd);
@@ -472,6 +474,7 @@ static int qr_node(tv_cli *cli, int argc, char **argv)
     if (optind < argc) return tv_cli_usage("qr node", "unexpected argument '%s'.", argv[optind]);
     if (!out || !tv_format_of(out))
         return tv_cli_usage("qr node", "say where to write it: --out FILE.pdf, .png or .svg.");
+    if ((rc = tv_cli_out_check(out))) return rc;
     tv_node n;
     rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* a signed request */
     if (rc) return rc;
@@ -510,7 +513,7 @@ static int qr_node(tv_cli *cli, int argc, char **argv)
                     .code_line = line,
                     .instructions = how};
     if ((rc = tv_poster_write(out, &po)))
-        rc = tv_cli_fail(cli, rc, "the code was not written");
+        rc = tv_cli_fail_out(cli, rc, "the code was not written", out);
     else
         fprintf(stderr, "wrote the %s of this node to %s\n",
                 n.role == TV_ROLE_PROVINCE ? "root key" : "enrolment request", out);

@@ -454,6 +454,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     if (*end || end == minc_s || !(minc >= 0 && minc <= 100))
         return tv_cli_usage("report", "--min-compliance takes a percentage, 0 to 100, not '%s'.",
                             minc_s);
+    if (out && tv_cli_out_check(out)) return TV_EXIT_FAIL;
     int32_t first, last;
     int64_t now = tv_wall_ms();
     int weekly = 0;
@@ -533,7 +534,8 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     }
     free(buf);
     tv_node_close(&n);
-    if (rc) return tv_cli_fail(cli, rc, out ? "the report was not written" : "no report");
+    if (rc && out) return tv_cli_fail_out(cli, rc, "the report was not written", out);
+    if (rc) return tv_cli_fail(cli, rc, "no report");
     fflush(stdout); /* the warning after the report, not inside it */
     if (periods_stale && !step)
         fprintf(stderr,

@@ -242,13 +242,13 @@ static int hold_set(tv_cli *cli, int argc, char **argv, uint8_t action)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'r':
             refhex = optarg;
             break;
         case 'R':
-            reason = optarg;
+            reason = tv_cli_nfc(optarg);
             break;
         case 'h':
             fputs(hold_help, stdout);

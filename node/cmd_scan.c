@@ -42,14 +42,17 @@ static const char scan_help[] =
     "                  health authority, once per person\n"
     "  --out           a check-out instead of a check-in\n"
     "  --at TIME       when it happened, ISO 8601 with offset, e.g.\n"
-    "                  2021-10-06T08:30:00+07:00 (default: now)\n"
+    "                  2021-10-06T08:30:00+07:00, or day/month/year in Vietnam time,\n"
+    "                  06/10/2021 08:30 (default: now). At most 10 minutes ahead of\n"
+    "                  this node's clock, and not before 2020\n"
     "  --device LABEL  the gate or phone that scanned, for the record\n"
     "  --json          print {\"id\", \"venue\", \"direction\", \"at\", \"person\"}\n";
 
 static const char import_help[] =
     "Usage: truyvet [-d DIR] import --csv FILE [--ids] [--json]\n"
     "\n"
-    "Record many check-ins and check-outs from a CSV file (UTF-8, comma-separated) whose\n"
+    "Record many check-ins and check-outs from a CSV file (UTF-8, comma- or semicolon-\n"
+    "separated, as a spreadsheet saves it in a Vietnamese locale, BOM and CRLF too) whose\n"
     "header names the columns venue, person, direction, time (in any order; more columns\n"
     "may follow and are ignored):\n"
     "\n"
@@ -60,7 +63,8 @@ static const char import_help[] =
     "card's (CCCD) or health-insurance card's (BHYT) QR code (in double quotes when it\n"
     "holds commas). Details beyond the masked display are sealed to the health nodes,\n"
     "as at the gate. direction is in or out (vao/ra also accepted); time is ISO 8601\n"
-    "with an offset.\n"
+    "with an offset, or day/month/year in Vietnam time (07/10/2021 08:00). A time more\n"
+    "than 10 minutes ahead of this node's clock, or before 2020, is refused.\n"
     "Rows that cannot be recorded are reported with their line numbers and skipped; the\n"
     "others are kept. Rows are made durable in groups of 16,384; progress is shown when\n"
     "stderr is a terminal.\n"
@@ -102,6 +106,23 @@ static int venue_scannable(const tv_node *n, const store_venue *v, const char *t
     return 0;
 }
 
+/* Refuses --at TIME outside tv_scan_time_check's bounds; returns 0 or TV_EXIT_USAGE. */
+static int scan_time_usage(const char *at, int64_t at_ms)
+{
+    char now[TV_TIME_STR_BYTES];
+    int64_t now_ms = tv_wall_ms();
+    int r = tv_scan_time_check(at_ms, now_ms);
+    tv_time_format_vn(now, sizeof now, now_ms);
+    if (r > 0)
+        return tv_cli_usage("scan",
+                            "--at %s is in the future: this node's clock says %s. A scan may "
+                            "be at most 10 minutes ahead of it; check the date, or the clock.",
+                            tv_text_esc(at), now);
+    if (r < 0)
+        return tv_cli_usage("scan", "--at %s is before 2020; check the date.", tv_text_esc(at));
+    return 0;
+}
+
 int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -118,7 +139,7 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
             venue = optarg;
             break;
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'o':
             out = 1;
@@ -148,12 +169,14 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
                             tv_card_why_vi(why));
     const char *warning = card.warning; /* static */
     int64_t at_ms = 0;
-    if (at && (tv_time_parse(at, &at_ms) || !crdt_time_valid(at_ms)))
+    if (at && ((tv_time_parse(at, &at_ms) && tv_time_parse_vn_dmy(at, &at_ms)) ||
+               !crdt_time_valid(at_ms)))
         return tv_cli_usage("scan",
                             "'%s' is not a time before 2200; write it like "
-                            "2021-10-06T08:30:00+07:00.",
+                            "2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (Vietnam time).",
                             tv_text_esc(at));
     int rc;
+    if (at && (rc = scan_time_usage(at, at_ms))) return rc;
     if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
         return rc;
 
@@ -259,6 +282,7 @@ typedef struct import_state {
     uint64_t recorded, rejected;
     int ids, progress;
     long long file_bytes;
+    int64_t now_ms; /* the node's clock when the import started */
 } import_state;
 
 static void reject(import_state *s, uint64_t line, const char *fmt, const char *arg)
@@ -393,16 +417,35 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
         return 0;
     }
     int64_t at;
-    if (tv_time_parse(f[col[COL_TIME]], &at) || !crdt_time_valid(at)) {
+    if ((tv_time_parse(f[col[COL_TIME]], &at) && tv_time_parse_vn_dmy(f[col[COL_TIME]], &at)) ||
+        !crdt_time_valid(at)) {
         reject(s, line,
-               "'%s' is not an ISO 8601 time with offset before 2200 "
-               "(2021-10-06T08:30:00+07:00)",
+               "'%s' is not a time such as 2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 "
+               "(day/month/year, Vietnam time)",
+               f[col[COL_TIME]]);
+        return 0;
+    }
+    int when = tv_scan_time_check(at, s->now_ms);
+    if (when) {
+        reject(s, line,
+               when > 0 ? "the time '%s' is in the future (more than 10 minutes after this "
+                          "node's clock)"
+                        : "the time '%s' is before 2020",
                f[col[COL_TIME]]);
         return 0;
     }
     const char *person = f[col[COL_PERSON]], *why;
+    int ascii = 1; /* phone and ID numbers: nothing to compose */
+    for (const char *p = person; *p && ascii; p++)
+        ascii = (unsigned char)*p < 0x80;
+    char *nfc = ascii ? NULL : tv_text_nfc(person); /* a name in a card's text, decomposed */
     tv_card card;
-    if (tv_card_parse(person, strlen(person), &card, &why)) {
+    int bad = tv_card_parse(nfc ? nfc : person, strlen(nfc ? nfc : person), &card, &why);
+    if (nfc) {
+        sodium_memzero(nfc, strlen(nfc));
+        free(nfc);
+    }
+    if (bad) {
         reject(s, line, "the person cannot be read: %s", why);
         return 0;
     }
@@ -468,10 +511,12 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
         tv_cli_error("out of memory.");
         goto close_file;
     }
+    tv_csv_detect_separator(csv); /* ';' from a spreadsheet in a Vietnamese locale */
     s->cli = cli;
     s->cache = cache;
     s->ids = ids;
     s->progress = isatty(STDERR_FILENO);
+    s->now_ms = tv_wall_ms();
     if (fp != stdin) {
         fseek(fp, 0, SEEK_END);
         s->file_bytes = ftell(fp);

@@ -55,7 +55,12 @@ static const char trace_help[] =
     "                       numbers, date of birth, address): only on a node of the\n"
     "                       health authority. Each full view is recorded in the log\n"
     "                       before anything is shown ('truyvet audit')\n"
-    "  --reason TEXT        why (required with --reveal)\n";
+    "  --reason TEXT        why (required with --reveal)\n"
+    "\n"
+    "Exit status: 0 when the trace ran (also when it found no visit in the window), 1\n"
+    "when this node holds no record of the person at all (no person, scan or case\n"
+    "status: a mistyped number, or a node below that has not synced) or the trace\n"
+    "failed, 2 for a usage error.\n";
 
 /* "15m", "90s", "2h", or minutes alone. Returns ms, or -1. */
 static int64_t duration_ms(const char *s)
@@ -72,6 +77,30 @@ static int64_t duration_ms(const char *s)
 static void person_of(store_txn *t, const uint8_t *ref, char *out, size_t cap)
 {
     if (tv_person_display_get(t, ref, (crdt_text){0}, out, cap)) snprintf(out, cap, "?");
+}
+
+static int count_scan(const store_scan_ref *s, void *ctx)
+{
+    (void)s;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+/* Does t hold anything of this person: a person event, a scan or a case status? Returns
+ * 1, 0, or a store error. */
+static int person_known(tv_node *n, store_txn *t, const uint8_t *ref)
+{
+    store_person sp;
+    int rc = store_person_get(t, ref, &sp);
+    if (rc != TV_ENOTFOUND) return rc ? rc : 1;
+    uint64_t scans = 0;
+    if ((rc = store_scans_by_person(t, ref, INT64_MIN, INT64_MAX, count_scan, &scans))) return rc;
+    if (scans) return 1;
+    tv_case cs;
+    tv_opened op = {0};
+    rc = tv_case_lookup(n, t, &op, ref, &cs);
+    tv_opened_release(&op);
+    return rc == TV_ENOTFOUND ? 0 : rc ? rc : 1;
 }
 
 static void hm(char *out, size_t cap, int64_t ms)
@@ -626,7 +655,7 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            person = optarg;
+            person = tv_cli_nfc(optarg);
             break;
         case 'r':
             refhex = optarg;
@@ -650,7 +679,7 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
             reveal = 1;
             break;
         case 'e':
-            reason = optarg;
+            reason = tv_cli_nfc(optarg);
             break;
         case 'F':
             format = optarg;
@@ -714,6 +743,19 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     if ((rc = store_read_begin(n.st, &t))) {
         tv_node_close(&n);
         return tv_cli_fail(cli, rc, "the trace failed");
+    }
+    int known = person_known(&n, t, ref);
+    if (known <= 0) {
+        store_read_end(t);
+        tv_node_close(&n);
+        if (known < 0) return tv_cli_fail(cli, known, "the trace failed");
+        char hex[2 * TV_PERSON_REF_BYTES + 1];
+        tv_hex_encode(hex, ref, TV_PERSON_REF_BYTES);
+        tv_cli_error("no record of this person (pseudonym %s) at this node: no check-in, no "
+                     "person record and no case status. Check the number, or sync with the "
+                     "nodes below first. Nothing was traced.",
+                     hex);
+        return TV_EXIT_FAIL;
     }
     /* the window: as given, else the case's infectious window */
     if (!from) {

@@ -44,7 +44,7 @@ static int unit_add(tv_cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            name = optarg;
+            name = tv_cli_nfc(optarg);
             break;
         case 'p':
             parent = optarg;

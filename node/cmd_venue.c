@@ -32,7 +32,7 @@ static const char help[] =
     "them, and the reminders to venues that do not record check-ins.\n"
     "\n"
     "  venue add --name NAME --category CATEGORY [--village VILLAGE] [--owner-phone PHONE]\n"
-    "            [--closes HH:MM]\n"
+    "            [--closes HH:MM] [--force]\n"
     "      Register a venue; prints only its id (16 hex digits) once it is on disk.\n"
     "  venue list [--unit CODE] [--json]\n"
     "      One line per venue: id, short code, registered, category, name (and its\n"
@@ -61,12 +61,13 @@ static const char help[] =
     "\n"
     "ID is the venue's id (16 hex digits), a unique prefix of at least 4 of them, or\n"
     "its short code (XXXX-XXXX-C, as on its poster). CATEGORY is a name from\n"
-    "'truyvet venue categories' (e.g. restaurant, market, school) or its number.\n"
+    "'truyvet venue categories' (e.g. restaurant, market, school), its Vietnamese name\n"
+    "or a part of it (\"Nhà hàng\", \"cho\"), or its number.\n"
     "'truyvet venue COMMAND --help' explains each command and its options.\n";
 
 static const char add_help[] =
     "Usage: truyvet [-d DIR] venue add --name NAME --category CATEGORY [--village VILLAGE]\n"
-    "                                  [--owner-phone PHONE] [--closes HH:MM]\n"
+    "                                  [--owner-phone PHONE] [--closes HH:MM] [--force]\n"
     "\n"
     "Register a venue of this commune and print its id (16 hex digits), once it is on\n"
     "disk. Only a commune node registers venues; the registration is signed by it and\n"
@@ -74,11 +75,17 @@ static const char add_help[] =
     "'truyvet qr venue ID' prints its poster.\n"
     "\n"
     "  --name NAME          the venue's name as people know it (required)\n"
-    "  --category CATEGORY  a name or number from 'truyvet venue categories' (required)\n"
+    "  --category CATEGORY  a name or number from 'truyvet venue categories', its\n"
+    "                       Vietnamese name or a part of it (\"Nhà hàng\", \"cho\")\n"
+    "                       (required)\n"
     "  --village VILLAGE    the village or residential group (thôn, tổ dân phố)\n"
     "  --owner-phone PHONE  the owner's phone (10 digits starting with 0, or +84...)\n"
     "  --closes HH:MM       closing time, Vietnam time (e.g. 22:00): a visit with no\n"
-    "                       check-out ends then at the latest\n";
+    "                       check-out ends then at the latest\n"
+    "  --force              register it even when this commune has a venue of the same\n"
+    "                       name, village and category (case, marks and spaces aside);\n"
+    "                       without it that is refused (exit status 1, the existing\n"
+    "                       venue named)\n";
 
 static const char show_help[] =
     "Usage: truyvet [-d DIR] venue show ID [--json]\n"
@@ -184,11 +191,12 @@ enum {
     O_NONCOMPLIANT = 'X',
     O_JSON = 'j',
     O_UNIT = 'u',
+    O_FORCE = 'F',
 };
 
 typedef struct venue_args {
     const char *name, *category, *village, *owner_phone, *closes, *note, *days, *unit;
-    int json, noncompliant;
+    int json, noncompliant, force;
 } venue_args;
 
 /* Parses the options of subcommand cmd (e.g. "venue remind"), of which it accepts those
@@ -207,6 +215,7 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
                                          {"noncompliant", no_argument, 0, O_NONCOMPLIANT},
                                          {"json", no_argument, 0, O_JSON},
                                          {"unit", required_argument, 0, O_UNIT},
+                                         {"force", no_argument, 0, O_FORCE},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
@@ -246,6 +255,9 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
         case O_UNIT:
             a->unit = optarg;
             break;
+        case O_FORCE:
+            a->force = 1;
+            break;
         case 'h':
             fputs(text, stdout);
             return -1;
@@ -254,12 +266,16 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
         }
         li = -1;
     }
+    a->name = tv_cli_nfc(a->name); /* NFD as typed on some keyboards: stored as NFC */
+    a->village = tv_cli_nfc(a->village);
+    a->category = tv_cli_nfc(a->category);
+    a->note = tv_cli_nfc(a->note);
     return 0;
 }
 
 static const tv_category *category_parse(const char *s)
 {
-    const tv_category *c = tv_category_by_slug(s);
+    const tv_category *c = tv_category_find(s);
     if (c) return c;
     char *end;
     long code = strtol(s, &end, 10);
@@ -394,10 +410,72 @@ static int own_venue(tv_node *n, const char *text, store_venue *sv)
     return 0;
 }
 
+/* A venue of this unit registered already under the same name, village and category,
+ * compared by tv_text_fold. */
+typedef struct dup_ctx {
+    const char *unit;
+    char name[TV_TEXT_FOLD_BYTES], village[TV_TEXT_FOLD_BYTES];
+    uint32_t category;
+    int found;
+    store_venue v;
+} dup_ctx;
+
+static int dup_find(const store_venue *v, void *arg)
+{
+    dup_ctx *d = arg;
+    char name[TV_TEXT_FOLD_BYTES], village[TV_TEXT_FOLD_BYTES];
+    if (v->category != d->category || strcmp(v->unit, d->unit) != 0) return 0;
+    if (tv_text_fold(v->name, name, sizeof name) || strcmp(name, d->name) != 0) return 0;
+    if (tv_text_fold(v->village, village, sizeof village) || strcmp(village, d->village) != 0)
+        return 0;
+    d->found = 1;
+    d->v = *v;
+    return 1; /* stop */
+}
+
+/* Refuses, in Vietnamese for the clerk, a venue that looks registered already. Returns 0,
+ * TV_EXIT_FAIL after the message, or an exit status after a store error. */
+static int venue_duplicate(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v)
+{
+    dup_ctx *d = calloc(1, sizeof *d);
+    if (!d) return tv_cli_fail(cli, TV_ENOMEM, "cannot register the venue");
+    d->unit = n->unit;
+    d->category = v->category;
+    char name[CRDT_TEXT_BYTES_MAX + 1], village[CRDT_TEXT_BYTES_MAX + 1];
+    snprintf(name, sizeof name, "%.*s", (int)v->name.n, v->name.n ? v->name.p : "");
+    snprintf(village, sizeof village, "%.*s", (int)v->village.n, v->village.n ? v->village.p : "");
+    (void)tv_text_fold(name, d->name, sizeof d->name);
+    (void)tv_text_fold(village, d->village, sizeof d->village);
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc == 0) {
+        rc = store_venue_foreach(t, dup_find, d);
+        store_read_end(t);
+        if (rc > 0) rc = 0;
+    }
+    if (rc) {
+        free(d);
+        return tv_cli_fail(cli, rc, "cannot register the venue");
+    }
+    if (d->found) {
+        char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
+        tv_hex_encode(hex, d->v.id, sizeof d->v.id);
+        tv_short_code(code, d->v.id);
+        const tv_category *c = tv_category_by_code(d->v.category);
+        tv_cli_error("địa điểm này đã được đăng ký: %s (mã %s) \"%s\"%s%s, %s. Không đăng ký "
+                     "lại. Nếu đây là một địa điểm khác, thêm --force để vẫn đăng ký.",
+                     hex, code, tv_text_esc(d->v.name), d->v.village[0] ? ", " : "",
+                     tv_text_esc(d->v.village), c ? c->name_vi : "?");
+        rc = TV_EXIT_FAIL;
+    }
+    free(d);
+    return rc;
+}
+
 static int venue_add(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue add", add_help, "ncvpC", argc, argv, &a);
+    int rc = parse("venue add", add_help, "ncvpCF", argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
     if (!a.name || !a.category)
@@ -411,6 +489,7 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     if ((rc = require_commune(&n))) goto out;
+    if (!a.force && (rc = venue_duplicate(cli, &n, &v))) goto out;
     /* the id is derived from this node's key: no other node can write its registration */
     randombytes_buf(v.nonce, sizeof v.nonce);
     tv_venue_id_derive(v.venue, n.id.pk, v.nonce);

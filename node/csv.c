@@ -21,6 +21,7 @@ struct tv_csv {
     int err;       /* TV_EIO once a read failed; sticky */
     int eof;       /* f has reported its end; do not ask again (a terminal would block) */
     int started;   /* the byte order mark has been looked for */
+    char sep;      /* the field separator; 0: the first unquoted ',' or ';' decides */
     const char *fields[TV_CSV_FIELDS_MAX];
     char row[CSV_ROW_BYTES];
     unsigned char buf[CSV_READ_BYTES];
@@ -46,8 +47,30 @@ int tv_csv_open(tv_csv **out, FILE *f)
     c->base = 0;
     c->line = 1;
     c->err = c->eof = c->started = 0;
+    c->sep = ',';
     *out = c;
     return TV_OK;
+}
+
+void tv_csv_detect_separator(tv_csv *c)
+{
+    if (!c->started) c->sep = 0;
+}
+
+char tv_csv_separator(const tv_csv *c)
+{
+    return c->sep;
+}
+
+/* Is ch the field separator? While undecided, the first ',' or ';' met decides. */
+static inline int csv_is_sep(tv_csv *c, int ch)
+{
+    if (c->sep && ch == c->sep) return 1;
+    if (c->sep == 0 && (ch == ',' || ch == ';')) {
+        c->sep = (char)ch;
+        return 1;
+    }
+    return 0;
 }
 
 void tv_csv_free(tv_csv *c)
@@ -154,7 +177,7 @@ int tv_csv_next(tv_csv *c, const char *const **fields, size_t *n, uint64_t *line
             st = CSV_UNQUOTED;
             /* fallthrough */
         case CSV_UNQUOTED:
-            if (ch == ',')
+            if (ch != EOF && csv_is_sep(c, ch))
                 act = CSV_FIELD_END;
             else if (ch == '\n' || ch == '\r' || ch == EOF)
                 act = CSV_ROW_END;
@@ -176,7 +199,7 @@ int tv_csv_next(tv_csv *c, const char *const **fields, size_t *n, uint64_t *line
         case CSV_QUOTE_SEEN:
             if (ch == '"') {
                 st = CSV_QUOTED; /* "" stands for one quote */
-            } else if (ch == ',') {
+            } else if (ch != EOF && csv_is_sep(c, ch)) {
                 act = CSV_FIELD_END;
             } else if (ch == '\n' || ch == '\r' || ch == EOF) {
                 act = CSV_ROW_END;

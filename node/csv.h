@@ -34,6 +34,15 @@ typedef struct tv_csv tv_csv;
  * Returns 0 or TV_ENOMEM. */
 int tv_csv_open(tv_csv **out, FILE *f) __attribute__((warn_unused_result));
 
+/* Makes the reader take ';' as the field separator instead of ',' when the first unquoted
+ * ',' or ';' of the input (in its header, in practice) is a ';' (a spreadsheet saved in a locale
+ * whose decimal mark is the comma, Vietnamese included, writes "CSV" with semicolons). Call before
+ * the first tv_csv_next; the choice then holds for the whole input. */
+void tv_csv_detect_separator(tv_csv *c);
+
+/* The field separator in use: ',', or ';' once detected (0 while undecided). */
+char tv_csv_separator(const tv_csv *c);
+
 /* Reads the next row. On success returns 1 and sets *fields to an array of *n
  * NUL-terminated fields (n >= 1) and *line to the 1-based physical line on which the row
  * starts (line ends inside quoted fields count). Fields and array belong to the reader and

@@ -592,7 +592,9 @@ static int scope_add(crdt_cert *child, const crdt_cert *own, const char *unit, c
 /* What issuing reads from the store in one snapshot. */
 typedef struct issue_state {
     crdt_cert own, old;
-    int have_old;
+    int have_old, old_revoked;
+    size_t old_len;
+    uint8_t old_raw[CRDT_CERT_BYTES_MAX]; /* old, as signed */
     uint32_t above; /* certificates from this node's up to the root's, in ancestors[] */
     size_t anc_len[CRDT_CERT_CHAIN_MAX];
     uint8_t ancestors[CRDT_CERT_CHAIN_MAX][CRDT_CERT_BYTES_MAX]; /* this node's first */
@@ -630,9 +632,11 @@ static int issue_read(tv_node *n, const tv_enroll_request *req, issue_state *s, 
         rc = rc < 0 ? rc : TV_EPERM;
         goto done;
     }
-    rc = TV_OK;
-    rc = store_cert_get(t, req->node_id, &s->old, NULL, NULL);
-    s->have_old = rc == TV_OK;
+    s->old_revoked = rc > 0;
+    const uint8_t *old_raw;
+    rc = store_cert_get(t, req->node_id, &s->old, &old_raw, &s->old_len);
+    s->have_old = rc == TV_OK && s->old_len <= sizeof s->old_raw;
+    if (s->have_old) memcpy(s->old_raw, old_raw, s->old_len);
     if (rc && rc != TV_ENOTFOUND) goto done;
     /* the chain above: this node's certificate, its issuer's, ... up to the root's */
     uint8_t subject[TV_NODE_ID_BYTES];
@@ -730,6 +734,22 @@ static int issue_cert(tv_node *n, const tv_enroll_request *req, const tv_enroll_
     return TV_OK;
 }
 
+/* Do a and b grant the same: role, unit, health flag and scope (as sets)? */
+static int cert_same_grant(const crdt_cert *a, const crdt_cert *b)
+{
+    if (a->role != b->role || strcmp(a->unit, b->unit) != 0 ||
+        (a->flags & CRDT_CERT_F_HEALTH) != (b->flags & CRDT_CERT_F_HEALTH) ||
+        a->scope_len != b->scope_len)
+        return 0;
+    for (uint32_t i = 0; i < a->scope_len; i++) {
+        uint32_t k = 0;
+        while (k < b->scope_len && strcmp(a->scope[i], b->scope[k]) != 0)
+            k++;
+        if (k == b->scope_len) return 0;
+    }
+    return 1;
+}
+
 int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_issue_opts *o,
                     char **file, size_t *file_len, crdt_cert *issued, char *why)
 {
@@ -763,7 +783,35 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
     if ((rc = issue_read(n, req, s, why))) goto done;
     int64_t now = tv_wall_ms();
     if ((rc = issue_cert(n, req, o, s, now, c, why))) goto done;
-    if ((rc = crdt_cert_sign(c, &n->id, &raw, &raw_len))) {
+    /* this node's certificate for that node, still standing: give it back, or refuse to
+     * record a different one unless asked to */
+    int same = 0;
+    if (s->have_old && !s->old_revoked && memcmp(s->old.issuer, n->id.pk, TV_NODE_ID_BYTES) == 0 &&
+        crdt_cert_valid_at(&s->old, now) == TV_OK) {
+        same = !o->reissue && cert_same_grant(&s->old, c);
+        if (!same && !o->reissue) {
+            char was[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1];
+            char asked[sizeof was];
+            tv_enroll_scope_format(was, sizeof was, &s->old);
+            tv_enroll_scope_format(asked, sizeof asked, c);
+            say(why,
+                "that node already holds a certificate from this node (%s %s, scope %s%s); "
+                "give --reissue to record a new one (%s %s, scope %s%s) in its place",
+                tv_role_name((tv_role)s->old.role), s->old.unit, was,
+                s->old.flags & CRDT_CERT_F_HEALTH ? ", health" : "", tv_role_name((tv_role)c->role),
+                c->unit, asked, c->flags & CRDT_CERT_F_HEALTH ? ", health" : "");
+            rc = TV_EEXIST;
+            goto done;
+        }
+    }
+    if (o->same) *o->same = same;
+    if (same) {
+        *c = s->old;
+        rc = TV_ENOMEM;
+        if (!(raw = malloc(s->old_len))) goto done;
+        memcpy(raw, s->old_raw, s->old_len);
+        raw_len = s->old_len;
+    } else if ((rc = crdt_cert_sign(c, &n->id, &raw, &raw_len))) {
         say(why, "the certificate is too large (too many units in its scope)");
         goto done;
     }
@@ -819,7 +867,9 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
                           .consent_created_ms = req->created_ms,
                           .consent_sig = req->sig};
     uint64_t seq;
-    if ((rc = tv_node_add_cert(n, &ev, NULL))) {
+    if (same) {
+        rc = TV_OK;
+    } else if ((rc = tv_node_add_cert(n, &ev, NULL))) {
         say(why, "this node may not issue that certificate (%s)",
             rc == TV_EPERM ? "that node is certified by another issuer that is neither this "
                              "node nor above it (rule T4), or the certificate does not narrow "
@@ -827,7 +877,7 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
                            : tv_strerror(rc));
         goto done;
     }
-    if ((rc = tv_node_commit(n, &seq))) goto done;
+    if (!same && (rc = tv_node_commit(n, &seq))) goto done;
     *file = out;
     *file_len = t.len;
     out = NULL;

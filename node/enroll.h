@@ -114,6 +114,11 @@ typedef struct tv_enroll_issue_opts {
     uint32_t days;         /* validity from now; 0: as long as the issuer's own */
     int health;            /* grant the health flag (the issuer must hold it) */
     const char *endpoints; /* the issuer's listen endpoints for the file, or NULL */
+    int reissue;           /* record a new certificate although this node issued one to
+                            * that node that still holds (same or not): a new scope, flag
+                            * or validity (--days) */
+    int *same;             /* may be NULL: set to 1 when the certificate this node already
+                            * issued was given back and nothing was recorded, else 0 */
 } tv_enroll_issue_opts;
 
 /* Issues a certificate to the node of req (whose signature is checked again): role and
@@ -129,6 +134,13 @@ typedef struct tv_enroll_issue_opts {
  * in n's scope, the health flag is asked of a non-health issuer, the validity would
  * outlast n's own, or the requester is revoked; TV_EINVAL for an invalid scope code or
  * days; TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
+/* Issuing twice: when the node of req already holds a certificate issued by n that is
+ * valid now and not revoked, with the same role, unit, scope and health flag as the one
+ * asked for, nothing is recorded: the file is made again around that certificate (its
+ * validity unchanged), so repeating the command after a lost file gives the same
+ * certificate rather than a second one. When that certificate differs from the one
+ * asked for, TV_EEXIST (why names both scopes). o->reissue records a new one in either
+ * case. */
 int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_issue_opts *o,
                     char **file, size_t *file_len, crdt_cert *issued, char *why);
 

@@ -114,3 +114,31 @@ int tv_file_write_atomic(const char *path, const void *buf, size_t len, mode_t m
     }
     return sync_parent(path);
 }
+
+int tv_file_out_check(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    struct stat st;
+    if (!slash) {
+        snprintf(dir, sizeof dir, ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof dir, "/");
+    } else if ((size_t)(slash - path) < sizeof dir) {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    } else {
+        errno = ENAMETOOLONG;
+        return TV_EIO;
+    }
+    if (stat(dir, &st) != 0) return TV_EIO;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return TV_EIO;
+    }
+    if (access(dir, W_OK) != 0) return TV_EIO;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return TV_EIO;
+    }
+    return TV_OK;
+}

@@ -21,4 +21,9 @@ int tv_file_read(const char *path, size_t max, char **out, size_t *len);
  * left. Returns 0, TV_EINVAL (path too long), TV_ENOSPC or TV_EIO (errno says why). */
 int tv_file_write_atomic(const char *path, const void *buf, size_t len, mode_t mode);
 
+/* Checks, before any work is done, that a file may be written at path: its directory
+ * exists and this process may write there, and path is not a directory. Returns 0, or
+ * TV_EIO with errno saying why (ENOENT, ENOTDIR, EACCES, EISDIR...). */
+int tv_file_out_check(const char *path);
+
 #endif

@@ -204,6 +204,13 @@ int tv_person_display_get(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES],
     return TV_OK;
 }
 
+int tv_scan_time_check(int64_t at_ms, int64_t now_ms)
+{
+    if (at_ms < TV_SCAN_EARLIEST_MS) return -1;
+    if (at_ms > now_ms && at_ms - now_ms > TV_SCAN_FUTURE_SKEW_MS) return 1;
+    return 0;
+}
+
 void tv_card_ref(const tv_card *c, const uint8_t key[TV_TRACING_KEY_BYTES],
                  uint8_t ref[TV_PERSON_REF_BYTES])
 {

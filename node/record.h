@@ -48,6 +48,17 @@ typedef struct tv_scan_done {
     char masked[TV_CARD_NAME_MASKED_BYTES + TV_PERSON_MASKED_MAX + 8]; /* for display */
 } tv_scan_done;
 
+/* When a scan may have happened, by the recording node's clock: at most
+ * TV_SCAN_FUTURE_SKEW_MS after now (a gate's or phone's clock a little ahead of the
+ * node's), and not before TV_SCAN_EARLIEST_MS, 2020-01-01T00:00:00+07:00 (no venue
+ * check-in in Vietnam before COVID-19: an earlier date is a typo or a clock reset). `scan
+ * --at` and `import` refuse other times; the station records at the node's own clock. */
+#define TV_SCAN_FUTURE_SKEW_MS (10 * 60 * 1000)
+#define TV_SCAN_EARLIEST_MS INT64_C(1577811600000)
+/* Returns 0 when a scan at at_ms may be recorded at now_ms, 1 when it is more than
+ * TV_SCAN_FUTURE_SKEW_MS in the future, -1 when it is before TV_SCAN_EARLIEST_MS. */
+int tv_scan_time_check(int64_t at_ms, int64_t now_ms);
+
 /* The pseudonym of a card: computed from its identity with the tracing key, or, for a
  * truyvet personal code, the one the code carries. */
 void tv_card_ref(const tv_card *c, const uint8_t key[TV_TRACING_KEY_BYTES],

@@ -4,7 +4,9 @@
 #include "crdt/event.h"
 #include "crdt/mp.h"
 
+#include <glib.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,4 +97,44 @@ const char *tv_text_esc(const char *s)
     if (!s) return "";
     size_t n = strlen(s);
     return crdt_text_valid(s, n) ? s : tv_text_esc_n(s, n);
+}
+
+char *tv_text_nfc(const char *s)
+{
+    if (!g_utf8_validate(s, -1, NULL)) return NULL;
+    gchar *g = g_utf8_normalize(s, -1, G_NORMALIZE_NFC);
+    if (!g) return NULL;
+    char *out = strdup(g); /* the caller frees with free(), not g_free() */
+    g_free(g);
+    return out;
+}
+
+int tv_text_fold(const char *s, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (!g_utf8_validate(s, -1, NULL)) return TV_EINVAL;
+    gchar *d = g_utf8_normalize(s, -1, G_NORMALIZE_NFD);
+    if (!d) return TV_EINVAL;
+    size_t len = 0;
+    int space = 0;
+    for (const gchar *p = d; *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_ismark(c)) continue;
+        if (g_unichar_isspace(c)) {
+            space = len > 0;
+            continue;
+        }
+        if (c == 0x0110 || c == 0x0111) c = 'd'; /* Đ, đ */
+        c = g_unichar_tolower(c);
+        char buf[8];
+        int n = g_unichar_to_utf8(c, buf);
+        if (len + (size_t)space + (size_t)n + 1 > cap) break;
+        if (space) out[len++] = ' ';
+        space = 0;
+        memcpy(out + len, buf, (size_t)n);
+        len += (size_t)n;
+    }
+    out[len] = '\0';
+    g_free(d);
+    return TV_OK;
 }

@@ -41,4 +41,21 @@ const char *tv_text_esc(const char *s);
 /* The same for s[0..n), which need not be NUL-terminated (always copied). */
 const char *tv_text_esc_n(const char *s, size_t n);
 
+/* Text people type is kept in Unicode normalisation form C (NFC, composed): "Nguyễn"
+ * typed with combining marks (NFD, as some keyboards and macOS file names give it) is
+ * stored as the same bytes as "Nguyễn" typed composed, so names look and compare alike.
+ * Returns a malloc'd NFC copy of s (caller frees), or NULL when s is not valid UTF-8 or
+ * memory is short. */
+char *tv_text_nfc(const char *s);
+
+/* Room for tv_text_fold's key: at most this many bytes are kept. */
+#define TV_TEXT_FOLD_BYTES 512
+
+/* A key for comparing names as a clerk reads them: marks dropped (Vietnamese tones and
+ * vowel marks: "Chợ" and "cho" alike), đ/Đ read as d, lower case, leading and trailing
+ * spaces dropped and runs of spaces read as one. Writes it into out (cap bytes, NUL-
+ * terminated, cut at a whole character). Returns 0, or TV_EINVAL when s is not valid
+ * UTF-8 (out is then ""). */
+int tv_text_fold(const char *s, char *out, size_t cap);
+
 #endif

@@ -239,3 +239,44 @@ int64_t tv_date_start_ms(int32_t day, int offset_min)
     assert(offset_min >= -TV_TIME_OFFSET_MIN_MAX && offset_min <= TV_TIME_OFFSET_MIN_MAX);
     return (int64_t)day * MS_PER_DAY - offset_min * MS_PER_MIN;
 }
+
+/* Reads 1 to max digits at *p (advanced); -1 when there is none. */
+static int dmy_num(const char **p, int max)
+{
+    int v = 0, n = 0;
+    while (n < max && **p >= '0' && **p <= '9') {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        n++;
+    }
+    return n ? v : -1;
+}
+
+int tv_time_parse_vn_dmy(const char *s, int64_t *ms)
+{
+    *ms = 0;
+    const char *p = s;
+    int d = dmy_num(&p, 2);
+    if (d < 0 || *p++ != '/') return TV_EINVAL;
+    int mo = dmy_num(&p, 2);
+    if (mo < 0 || *p++ != '/') return TV_EINVAL;
+    const char *y0 = p;
+    int y = dmy_num(&p, 4);
+    if (y < 0 || p - y0 != 4 || *p++ != ' ') return TV_EINVAL;
+    int h = dmy_num(&p, 2);
+    if (h < 0 || *p++ != ':') return TV_EINVAL;
+    const char *m0 = p;
+    int mi = dmy_num(&p, 2), sec = 0;
+    if (mi < 0 || p - m0 != 2) return TV_EINVAL;
+    if (*p == ':') {
+        p++;
+        const char *s0 = p;
+        sec = dmy_num(&p, 2);
+        if (sec < 0 || p - s0 != 2) return TV_EINVAL;
+    }
+    if (*p) return TV_EINVAL;
+    /* the ISO form, which tv_time_parse checks */
+    char iso[40];
+    snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", y, mo, d, h, mi, sec);
+    return tv_time_parse(iso, ms);
+}

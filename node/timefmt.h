@@ -43,6 +43,15 @@
  * to 0 and returns TV_EINVAL. */
 int tv_time_parse(const char *s, int64_t *ms) __attribute__((warn_unused_result));
 
+/* Parses a time as a spreadsheet in a Vietnamese locale writes it: "dd/mm/yyyy HH:MM"
+ * or "dd/mm/yyyy HH:MM:SS" (day and month of 1 or 2 digits, hour of 1 or 2: "7/10/2021
+ * 8:00"), Vietnam local time (UTC+7, TV_TIME_VN_OFFSET_MIN): 07/10/2021 08:00 is
+ * 2021-10-07T08:00:00+07:00. Day first, never month first. Checked as tv_time_parse
+ * (year 1970-9999, valid day of month, hour 0-23, minute and second 0-59). Stores
+ * milliseconds since the epoch in *ms and returns 0; otherwise sets *ms to 0 and returns
+ * TV_EINVAL. */
+int tv_time_parse_vn_dmy(const char *s, int64_t *ms) __attribute__((warn_unused_result));
+
 /* Writes ms (milliseconds since the epoch, UTC) as local time at offset_min minutes east of
  * UTC: "YYYY-MM-DDTHH:MM:SS+HH:MM", or "...Z" when offset_min is 0. Milliseconds are
  * dropped (rounded towards the past), so parsing the text gives ms - ms mod 1000. Years

@@ -20,7 +20,7 @@ CASE=0901000000
 
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$C" init --role commune --unit 22333 --name "Phường Bắc Nha Trang" >/dev/null 2>&1
-"$TV" -d "$C2" init --role commune --unit 22334 --name "Phường Nha Trang" >/dev/null 2>&1
+"$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "Phường Nha Trang" >/dev/null 2>&1
 enrol "$C" "$P" 2>/dev/null
 enrol "$C2" "$P" 2>/dev/null
 A=$("$TV" -d "$C" venue add --name "Quán cà phê Biển" --category cafe 2>/dev/null)

@@ -168,12 +168,45 @@ static void test_code_lookup_bounds(void **state)
     assert_non_null(tv_category_at(TV_CATEGORY_COUNT - 1));
 }
 
+static void test_find_by_vietnamese_name(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *typed;
+        unsigned code;
+    } ok[] = {
+        {"Nh\xc3\xa0 h\xc3\xa0ng", 4},                        /* Nhà hàng: a part of the name */
+        {"nha hang", 4},                                      /* without marks */
+        {"NH\xc3\x80 H\xc3\x80NG, QU\xc3\x81N \xc4\x82N", 4}, /* NHÀ HÀNG, QUÁN ĂN: whole */
+        {"Ch\xe1\xbb\xa3", 18},                               /* Chợ */
+        {"Cho\xcc\x9b\xcc\xa3", 18},                          /* Chợ, decomposed */
+        {"Trường học", 14},
+        {"  truong   hoc ", 14},
+        {"market", 18},                  /* the slug still */
+        {"Restaurants and eateries", 4}, /* the English name */
+        {"đam cuoi", 21},                /* Đám cưới */
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        const tv_category *c = tv_category_find(ok[i].typed);
+        assert_non_null(c);
+        assert_int_equal(c->code, ok[i].code);
+    }
+    assert_null(tv_category_find("S\xc3\xa2n bay")); /* Sân bay */
+    assert_null(tv_category_find(""));
+    assert_null(tv_category_find("nha"));
+    assert_null(tv_category_find("\xff"));
+    /* every part of every Vietnamese name finds its own category: no two fold alike */
+    for (size_t i = 0; i < TV_CATEGORY_COUNT; i++)
+        assert_ptr_equal(tv_category_find(tv_category_at(i)->name_vi), tv_category_at(i));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_codes_are_stable), cmocka_unit_test(test_names),
-        cmocka_unit_test(test_default_stays),    cmocka_unit_test(test_table_is_consistent),
-        cmocka_unit_test(test_slug_lookup),      cmocka_unit_test(test_code_lookup_bounds),
+        cmocka_unit_test(test_codes_are_stable),   cmocka_unit_test(test_names),
+        cmocka_unit_test(test_default_stays),      cmocka_unit_test(test_table_is_consistent),
+        cmocka_unit_test(test_slug_lookup),        cmocka_unit_test(test_find_by_vietnamese_name),
+        cmocka_unit_test(test_code_lookup_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,10 +131,42 @@ static void test_write_one_empty_cell(void **state)
 
 /* A first cell that starts with a byte order mark is quoted: bare, at the start of a file,
  * the reader would take the mark for the file's and drop it (found by tests/fuzz/csv.c). */
+/* A spreadsheet in a Vietnamese locale saves "CSV" with semicolons: detected from the first
+ * unquoted separator, then held for the whole input; a reader that did not ask keeps ','. */
+static void test_semicolons(void **state)
+{
+    (void)state;
+    FILE *f;
+    tv_csv *c = OPEN("\xEF\xBB\xBFvenue;person;time\r\n"
+                     "a1;\"x;y\";07/10/2021 08:00\r\nb,2;c;d\r\n");
+    tv_csv_detect_separator(c);
+    assert_int_equal(tv_csv_separator(c), 0);
+    expect_row(c, 1, "venue", "person", "time", NULL);
+    assert_int_equal(tv_csv_separator(c), ';');
+    expect_row(c, 2, "a1", "x;y", "07/10/2021 08:00", NULL);
+    expect_row(c, 3, "b,2", "c", "d", NULL); /* a comma is then text */
+    expect_eof(c);
+    CLOSE();
+
+    c = OPEN("venue,person\na;b,c\n"); /* commas first: semicolons are text */
+    tv_csv_detect_separator(c);
+    expect_row(c, 1, "venue", "person", NULL);
+    expect_row(c, 2, "a;b", "c", NULL);
+    expect_eof(c);
+    CLOSE();
+
+    c = OPEN("venue;person\n"); /* not asked: one field */
+    expect_row(c, 1, "venue;person", NULL);
+    expect_eof(c);
+    CLOSE();
+}
+
 static void test_write_bom_cell(void **state)
 {
     (void)state;
-    const char *row[] = {"\xef\xbb\xbf" "a", "b"};
+    const char *row[] = {"\xef\xbb\xbf"
+                         "a",
+                         "b"};
     FILE *f = tmpfile();
     assert_non_null(f);
     tv_csv_write_row(f, row, 2);
@@ -501,23 +533,15 @@ static void test_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_rows),
-        cmocka_unit_test(test_write_round_trip),
-        cmocka_unit_test(test_empty_fields),
-        cmocka_unit_test(test_quoted),
-        cmocka_unit_test(test_line_ends),
-        cmocka_unit_test(test_bom),
-        cmocka_unit_test(test_write_bom_cell),
-        cmocka_unit_test(test_empty_inputs),
-        cmocka_unit_test(test_field_too_long),
-        cmocka_unit_test(test_too_many_fields),
-        cmocka_unit_test(test_unterminated_quote),
-        cmocka_unit_test(test_text_after_quote),
-        cmocka_unit_test(test_nul_byte),
-        cmocka_unit_test(test_offset),
-        cmocka_unit_test(test_read_error),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_write_one_empty_cell),
+        cmocka_unit_test(test_plain_rows),       cmocka_unit_test(test_write_round_trip),
+        cmocka_unit_test(test_empty_fields),     cmocka_unit_test(test_quoted),
+        cmocka_unit_test(test_line_ends),        cmocka_unit_test(test_bom),
+        cmocka_unit_test(test_semicolons),       cmocka_unit_test(test_write_bom_cell),
+        cmocka_unit_test(test_empty_inputs),     cmocka_unit_test(test_field_too_long),
+        cmocka_unit_test(test_too_many_fields),  cmocka_unit_test(test_unterminated_quote),
+        cmocka_unit_test(test_text_after_quote), cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_offset),           cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_round_trip),       cmocka_unit_test(test_write_one_empty_cell),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

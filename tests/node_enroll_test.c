@@ -725,8 +725,21 @@ static void test_reissue(void **state)
     crdt_cert *a = malloc(sizeof *a), *b = malloc(sizeof *b);
     assert_int_equal(cert_of(t.p, t.d->id.pk, a), 0);
     static const char *const more[] = {"22333", "22334", "22335"};
-    tv_enroll_issue_opts o = {.scope = more, .scope_len = 3};
+    int same = -1;
+    size_t len;
+    /* the same again: the same certificate, nothing recorded */
+    tv_enroll_issue_opts again = district_opts;
+    again.same = &same;
+    free(issue(t.p, t.d, &again, &len, 0));
+    assert_int_equal(same, 1);
+    assert_int_equal(cert_of(t.p, t.d->id.pk, b), 0);
+    assert_int_equal(b->not_before_ms, a->not_before_ms);
+    /* a wider scope: refused unless asked for */
+    tv_enroll_issue_opts o = {.scope = more, .scope_len = 3, .same = &same};
+    assert_null(issue(t.p, t.d, &o, &len, TV_EEXIST));
+    o.reissue = 1;
     enrol(t.p, t.d, &o);
+    assert_int_equal(same, 0);
     assert_int_equal(cert_of(t.p, t.d->id.pk, b), 0);
     assert_true(b->not_before_ms > a->not_before_ms);
     assert_int_equal(b->scope_len, 4);

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -58,6 +59,28 @@ static void expect_escape(const char *s, size_t n, size_t cap, const char *want)
     size_t len = tv_text_escape(out, cap, s, n);
     assert_string_equal(out, want);
     assert_int_equal(len, strlen(want));
+}
+
+static void test_nfc_and_fold(void **state)
+{
+    (void)state;
+    /* "Phở Đà" decomposed: o, combining horn, combining hook above; D-stroke, a, grave */
+    const char *nfd = "Pho\xcc\x9b\xcc\x89 \xc4\x90"
+                      "a\xcc\x80";
+    char *c = tv_text_nfc(nfd);
+    assert_non_null(c);
+    assert_string_equal(c, "Ph\xe1\xbb\x9f \xc4\x90\xc3\xa0"); /* Phở Đà */
+    free(c);
+    assert_null(tv_text_nfc("\xff"));
+    char key[TV_TEXT_FOLD_BYTES];
+    assert_int_equal(tv_text_fold(nfd, key, sizeof key), 0);
+    assert_string_equal(key, "pho da");
+    assert_int_equal(tv_text_fold("  CH\xe1\xbb\xa2   \t X\xc3\xb3m  ", key, sizeof key), 0);
+    assert_string_equal(key, "cho xom"); /* "  CHỢ   \t Xóm  " */
+    assert_int_equal(tv_text_fold("\xc3\x28", key, sizeof key), TV_EINVAL);
+    assert_string_equal(key, "");
+    assert_int_equal(tv_text_fold("abcdef", key, 4), 0);
+    assert_string_equal(key, "abc");
 }
 
 static void test_escape(void **state)
@@ -126,6 +149,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_nfc_and_fold),
         cmocka_unit_test(test_escape),
         cmocka_unit_test(test_esc),
     };

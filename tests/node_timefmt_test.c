@@ -201,6 +201,30 @@ static void test_round_trip(void **state)
     }
 }
 
+static void test_parse_vn_dmy(void **state)
+{
+    (void)state;
+    int64_t ms, want;
+    assert_int_equal(tv_time_parse("2021-10-07T08:00:00+07:00", &want), 0);
+    assert_int_equal(tv_time_parse_vn_dmy("07/10/2021 08:00", &ms), 0);
+    assert_int_equal(ms, want); /* day first, Vietnam time */
+    assert_int_equal(tv_time_parse_vn_dmy("7/10/2021 8:00", &ms), 0);
+    assert_int_equal(ms, want);
+    assert_int_equal(tv_time_parse_vn_dmy("07/10/2021 08:00:30", &ms), 0);
+    assert_int_equal(ms, want + 30000);
+    assert_int_equal(tv_time_parse_vn_dmy("29/02/2024 23:59", &ms), 0);
+    static const char *const bad[] = {"31/02/2021 08:00",  "10/13/2021 08:00", "07/10/21 08:00",
+                                      "07/10/2021",        "07/10/2021 24:00", "07/10/2021 08:60",
+                                      "07/10/2021 08:0",   "07/10/2021T08:00", "07/10/2021 08:00 ",
+                                      "007/10/2021 08:00", "07-10-2021 08:00", "",
+                                      "29/02/2021 08:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ms = 1;
+        assert_int_equal(tv_time_parse_vn_dmy(bad[i], &ms), TV_EINVAL);
+        assert_int_equal(ms, 0);
+    }
+}
+
 static void test_date_parse(void **state)
 {
     (void)state;
@@ -291,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_format),
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_date_parse),
         cmocka_unit_test(test_date_every_day), cmocka_unit_test(test_days_and_instants),
+        cmocka_unit_test(test_parse_vn_dmy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,8 +32,8 @@ field() { json_get "$@" <"$W/out"; }
 check "a province, two communes enrolled under it, and a commune not enrolled"
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$C" init --role commune --unit 22333 --name "UBND Phường Bắc Nha Trang" >/dev/null 2>&1
-"$TV" -d "$C2" init --role commune --unit 22334 --name "UBND Phường Vĩnh Hải" >/dev/null 2>&1
-"$TV" -d "$LONE" init --role commune --unit 22335 --name "UBND Xã lẻ" >/dev/null 2>&1
+"$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "UBND Phường Vĩnh Hải" >/dev/null 2>&1
+"$TV" -d "$LONE" init --role commune --unit 22335 --unlisted --name "UBND Xã lẻ" >/dev/null 2>&1
 enrol "$C" "$P" 2>/dev/null
 enrol "$C2" "$P" 2>/dev/null
 V=$("$TV" -d "$C" venue add --name "$NAME" --category market --village "Tổ dân phố 5" 2>/dev/null)
@@ -168,7 +168,7 @@ expect_err_has "mistyped" "a mistyped short code"
 
 CCCD='001099012345|123456789|Nguyễn Văn An|15031999|Nam|Số 1 Phố X, Phường Ba Đình, Hà Nội|20042021'
 C3=$W/commune-22336
-"$TV" -d "$C3" init --role commune --unit 22336 --name "UBND Phường Phước Long" >/dev/null 2>&1
+"$TV" -d "$C3" init --role commune --unit 22336 --unlisted --name "UBND Phường Phước Long" >/dev/null 2>&1
 enrol "$C3" "$P" 2>/dev/null
 G=$("$TV" -d "$C3" venue add --name "Chợ Phước Long" --category market 2>/dev/null)
 
@@ -266,7 +266,7 @@ expect_refused 2 "a card of a card"
 
 check "qr node: a commune is enrolled from its QR code alone; the province shows its root key"
 C4=$W/commune-22337
-"$TV" -d "$C4" init --role commune --unit 22337 --name "UBND Xã Vĩnh Lương" >/dev/null 2>&1
+"$TV" -d "$C4" init --role commune --unit 22337 --unlisted --name "UBND Xã Vĩnh Lương" >/dev/null 2>&1
 run "$TV" -d "$C4" qr node --out "$W/node.png"
 expect_ok "qr node at a commune"
 decoded "$W/node.png" >"$W/request.txt"

@@ -147,7 +147,11 @@ cp "$W/secret.good" "$C/node.secret"
 
 check "clear key files of an earlier version: refused until passwd encrypts them"
 O=$W/old
-"$TV" -d "$O" init --role commune --unit 22334 --name "Cũ" --passphrase-file "$W/pass1" >/dev/null 2>&1
+"$TV" -d "$O" init --role commune --unit 22334 --unlisted --name "Cũ" --passphrase-file "$W/pass1" >/dev/null 2>&1
+# a person it holds a record of (trace refuses one it has never seen)
+OV=$("$TV" -d "$O" venue add --name "Chợ cũ" --category market 2>/dev/null)
+"$TV" -d "$O" scan --venue "$OV" --person 0901000009 --at 2021-10-02T08:00:00+07:00 >/dev/null 2>&1 ||
+    fail "scan at the old node"
 REF=$("$TV" -d "$O" trace --person 0901000009 --from 2021-10-01 --json 2>/dev/null | json_get case ref)
 OID=$("$TV" -d "$O" status --json | json_get node_id)
 cp "$W/pass1" "$W/cred2/passphrase"

@@ -70,7 +70,7 @@ check "a province, a district and two communes, enrolled down the tree"
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$D" init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1
 "$TV" -d "$C" init --role commune --unit 22333 --name "UBND Phường Bắc Nha Trang" >/dev/null 2>&1
-"$TV" -d "$C2" init --role commune --unit 22334 --name "UBND Phường Nam Nha Trang" >/dev/null 2>&1
+"$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "UBND Phường Nam Nha Trang" >/dev/null 2>&1
 enrol "$D" "$P" --scope 22333,22334
 enrol "$C" "$D"
 enrol "$C2" "$D"
@@ -179,7 +179,7 @@ check "a node enrolled under another root is refused"
 R2=$W/other-province
 O=$W/other-commune
 "$TV" -d "$R2" init --role province --unit 79 --name "Sở Y tế TP.HCM" >/dev/null 2>&1
-"$TV" -d "$O" init --role commune --unit 26734 --name "Phường X" >/dev/null 2>&1
+"$TV" -d "$O" init --role commune --unit 26734 --unlisted --name "Phường X" >/dev/null 2>&1
 enrol "$O" "$R2" --scope 26734 2>/dev/null || enrol "$O" "$R2"
 V3=$("$TV" -d "$O" venue add --name "Quán" --category cafe)
 "$TV" -d "$O" scan --venue "$V3" --person 0912345678 >/dev/null 2>&1

@@ -131,7 +131,7 @@ tv venue categories --json
 
 check "a node that cannot seal (not enrolled) shows the masked number its scans carry"
 LONE=$W/lone-22334
-"$TV" -d "$LONE" init --role commune --unit 22334 --name "Xã lẻ" >/dev/null 2>&1
+"$TV" -d "$LONE" init --role commune --unit 22334 --unlisted --name "Xã lẻ" >/dev/null 2>&1
 V=$("$TV" -d "$LONE" venue add --name "Quán lẻ" --category cafe 2>/dev/null)
 "$TV" -d "$LONE" scan --venue "$V" --person 0987654321 --at "${D}T08:00:00+07:00" >/dev/null 2>&1
 run "$TV" -d "$LONE" venue visits "$V" --date "$D" --json

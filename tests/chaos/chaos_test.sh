@@ -286,7 +286,7 @@ tvn p init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null
 tvn d1 init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1
 tvn d2 init --role district --unit 569 --name "TTYT Cam Ranh" >/dev/null 2>&1
 for c in "${COMMUNES[@]}"; do
-    tvn "$c" init --role commune --unit "${UNIT[$c]}" --name "UBND Phường ${UNIT[$c]}" \
+    tvn "$c" init --role commune --unit "${UNIT[$c]}" --unlisted --name "UBND Phường ${UNIT[$c]}" \
         >/dev/null 2>&1
 done
 enrol() { # enrol CHILD PARENT [issue options...]

@@ -32,7 +32,7 @@ import json, sys
 j = json.load(sys.stdin)
 print(next((f["seq"] for f in j["frontier"] if f["origin"] == sys.argv[1]), 0))' "$2"
 }
-init() { "$TV" -d "$1" init --role "$2" --unit "$3" --name "$4" >/dev/null 2>&1 || fail "init $1"; }
+init() { "$TV" -d "$1" init --role "$2" --unit "$3" --unlisted --name "$4" >/dev/null 2>&1 || fail "init $1"; }
 
 P=$W/province-56
 D1=$W/district-568

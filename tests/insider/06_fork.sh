@@ -87,7 +87,7 @@ check "a province, a district and two communes, enrolled and syncing up the tree
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$D" init --role district --unit 568 --name "TTYT Nha Trang" >/dev/null 2>&1
 "$TV" -d "$C" init --role commune --unit 22333 --name "UBND Phường Bắc Nha Trang" >/dev/null 2>&1
-"$TV" -d "$C2" init --role commune --unit 22334 --name "UBND Phường Nam Nha Trang" >/dev/null 2>&1
+"$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "UBND Phường Nam Nha Trang" >/dev/null 2>&1
 # a district health centre (TTYT): with the health flag it holds the province key and
 # gives the communes their pseudonym keys at enrolment
 enrol "$D" "$P" --scope 22333,22334 --health 2>/dev/null

@@ -24,7 +24,7 @@ C2=$W/commune-22334
 "$TV" -d "$DB" init --role district --unit 569 --name "TTYT Cam Ranh" >/dev/null 2>&1
 "$TV" -d "$DC" init --role district --unit 570 --name "TTYT Ninh Hòa" >/dev/null 2>&1
 "$TV" -d "$C1" init --role commune --unit 22333 --name "Phường Bắc Nha Trang" >/dev/null 2>&1
-"$TV" -d "$C2" init --role commune --unit 22334 --name "Phường Nam Nha Trang" >/dev/null 2>&1
+"$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "Phường Nam Nha Trang" >/dev/null 2>&1
 enrol "$DA" "$P" --scope 22333,22334 2>/dev/null
 enrol "$DB" "$P" --scope 22400 2>/dev/null
 enrol "$C1" "$DA" 2>/dev/null

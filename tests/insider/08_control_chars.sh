@@ -114,7 +114,7 @@ refused_at_source "$P" reason 007F person show --person 0912345678 --reveal --re
 refused_at_source "$P" reason 0007 revoke "$C_ID" --reason "$BEL"
 
 check "init refuses a node name with a control character and creates nothing"
-run "$TV" -d "$W/new" init --role commune --unit 22334 --name "$ESC_CLEAR"
+run "$TV" -d "$W/new" init --role commune --unit 22334 --unlisted --name "$ESC_CLEAR"
 expect_refused 2 "init --name with ESC"
 expect_err_has "truyvet: the name holds a control character (U+001B)." "init --name"
 [[ ! -e $W/new ]] || fail "init left a directory behind although it was refused"

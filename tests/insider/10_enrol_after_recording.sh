@@ -92,8 +92,8 @@ scan 6 "$AN" "$(day 7)T08:00:00+07:00"
 scan 6 "$BINH" "$(day 7)T08:10:00+07:00"
 scan 6 "$AN" "$(day 7)T09:00:00+07:00" --out
 scan 6 "$BINH" "$(day 7)T09:00:00+07:00" --out
-scan 5 "$AN" "$(day 5)T07:30:00+07:00"
-scan 4 0912345678 "$(day 4)T10:00:00+07:00"
+scan 4 "$AN" "$(day 5)T07:30:00+07:00" # recorded a day later: never ahead of the clock
+scan 3 0912345678 "$(day 4)T10:00:00+07:00"
 [[ $("$TV" -d "$C" status --json | json_eval "j['cert']") == None ]] ||
     fail "the commune is enrolled already"
 C_ID=$(node_id "$C")
@@ -206,7 +206,7 @@ EOF
 # --- expiry still bounds a certificate ---------------------------------------------------
 
 check "what a commune records after its certificate expired is refused"
-ago 3 "$TV" -d "$C2" init --role commune --unit 22334 --name "UBND Xã Diên Toàn" >/dev/null 2>&1
+ago 3 "$TV" -d "$C2" init --role commune --unit 22334 --unlisted --name "UBND Xã Diên Toàn" >/dev/null 2>&1
 ago 2 "$TV" -d "$C2" enroll request --out "$W/c2.req" >/dev/null 2>&1
 ago 2 "$TV" -d "$D" enroll issue "$W/c2.req" --out "$W/c2.cert" --days 1 >/dev/null 2>&1 ||
     fail "issue to the second commune"

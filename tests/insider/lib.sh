@@ -62,7 +62,7 @@ held() {
 }
 
 # init DIR ROLE UNIT NAME: a new node.
-init() { "$TV" -d "$1" init --role "$2" --unit "$3" --name "$4" >/dev/null 2>&1 || fail "init $1"; }
+init() { "$TV" -d "$1" init --role "$2" --unit "$3" --unlisted --name "$4" >/dev/null 2>&1 || fail "init $1"; }
 
 # serve_province DIR: the province serves on a free loopback port; P_LINK is how to reach it.
 serve_province() {

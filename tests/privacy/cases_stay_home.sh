@@ -26,7 +26,7 @@ NEVER=0901000073                # a case the province records, scanned nowhere
 
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$A" init --role commune --unit 22333 --name "Phường Bắc Nha Trang" >/dev/null 2>&1
-"$TV" -d "$B" init --role commune --unit 22334 --name "Phường Nha Trang" >/dev/null 2>&1
+"$TV" -d "$B" init --role commune --unit 22334 --unlisted --name "Phường Nha Trang" >/dev/null 2>&1
 enrol "$A" "$P" 2>/dev/null
 enrol "$B" "$P" 2>/dev/null
 CAFE=$("$TV" -d "$A" venue add --name "Quán cà phê Biển" --category cafe 2>/dev/null)

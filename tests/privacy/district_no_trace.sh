@@ -56,7 +56,7 @@ check "a health province, a district without the health flag, three communes it 
 "$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
 "$TV" -d "$D" init --role district --unit 568 --name "UBND Thành phố Nha Trang" >/dev/null 2>&1
 for c in "$A:22333" "$B:22334" "$C:22335"; do
-    "$TV" -d "${c%%:*}" init --role commune --unit "${c##*:}" --name "Xã ${c##*:}" >/dev/null 2>&1
+    "$TV" -d "${c%%:*}" init --role commune --unit "${c##*:}" --unlisted --name "Xã ${c##*:}" >/dev/null 2>&1
 done
 enrol "$D" "$P" --scope 22333,22334,22335,22336
 for c in "$A" "$B" "$C"; do enrol "$c" "$D" 2>/dev/null; done
@@ -222,7 +222,7 @@ found=$(keys_in "$D")
 check "a visit recorded before the commune's key arrived is linked at the province (the sealed
 details are bound to their record's ref, so the province maps a ref of the commune's local key)"
 E=$W/xa-22336
-"$TV" -d "$E" init --role commune --unit 22336 --name "Xã 22336" >/dev/null 2>&1
+"$TV" -d "$E" init --role commune --unit 22336 --unlisted --name "Xã 22336" >/dev/null 2>&1
 enrol "$E" "$D" 2>/dev/null
 [[ $(keyof "$E" kind) == 1 ]] || fail "the new commune has a key already: $("$KEYS" "$E")"
 VE=$("$TV" -d "$E" venue add --name "Trạm y tế" --category other 2>/dev/null)
