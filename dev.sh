@@ -59,32 +59,98 @@ run_fuzz() {
 # the root of trust), two district health centres and four communes, enrolled down the
 # tree with certificate files; scans recorded at the communes travel up, one commune is
 # cut off and comes back, a district dies and its communes fall back to the province.
-DEMO_PIDS=()
-demo_stop() {
-    local p
-    for p in "${DEMO_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "${DEMO_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    DEMO_PIDS=()
+# Every process the demo starts in the background is recorded in $DEMO_ROOT/pids and
+# stopped when the demo ends, however it ends (done, a failed step, Ctrl-C); a run that was
+# killed outright leaves its pid file, and the next run stops what it lists. Only a pid
+# that is still a truyvet of a node under $DEMO_ROOT is signalled.
+DEMO_ROOT=""
+demo_is_ours() { # demo_is_ours PID
+    local args=()
+    [ -r "/proc/$1/cmdline" ] || return 1
+    mapfile -d '' args <"/proc/$1/cmdline" 2>/dev/null || return 1
+    [[ ${#args[@]} -ge 3 && ${args[0]##*/} == truyvet && ${args[1]} == -d &&
+        ${args[2]} == "$DEMO_ROOT/"* ]]
 }
 
+demo_stop() {
+    local f=$DEMO_ROOT/pids p i live
+    [ -n "$DEMO_ROOT" ] && [ -f "$f" ] || return 0
+    local pids=()
+    while read -r p; do demo_is_ours "$p" && pids+=("$p"); done <"$f"
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done # the demo's own children
+    for i in $(seq 1 100); do # those of an earlier run are not children: until they are gone
+        live=()
+        for p in "${pids[@]}"; do demo_is_ours "$p" && live+=("$p"); done
+        [ ${#live[@]} -eq 0 ] && break
+        [ "$i" -eq 100 ] && kill -KILL "${live[@]}" 2>/dev/null
+        sleep 0.05
+    done
+    : >"$f"
+}
+
+# Environment (for tests): TRUYVET_DEMO_BUILD=DIR uses the truyvet already built in DIR
+# (nothing installed or built), TRUYVET_DEMO_ROOT=DIR puts the nodes there (default
+# build/demo), TRUYVET_DEMO_PORT=N listens on ports N to N+2 (default 17400),
+# TRUYVET_DEMO_SCREENSHOT=0 skips the report's screenshot.
 run_demo() {
-    build build
-    local tv root
-    tv=$(pwd)/build/truyvet
-    root=$(pwd)/build/demo
-    demo_stop
-    pkill -f -- "-d $root/" 2>/dev/null || true # servers left by an interrupted run
+    local bdir=${TRUYVET_DEMO_BUILD:-build}
+    [ -n "${TRUYVET_DEMO_BUILD:-}" ] || build build
+    local tv root errlog
+    tv=$(cd "$bdir" && pwd)/truyvet
+    [ -x "$tv" ] || { echo "dev.sh demo: no truyvet in $bdir" >&2; return 1; }
+    root=${TRUYVET_DEMO_ROOT:-$(pwd)/build/demo}
+    mkdir -p "$root"
+    root=$(cd "$root" && pwd)
+    DEMO_ROOT=$root
+    demo_stop # what a run killed outright left running
     rm -rf "$root"
     mkdir -p "$root"
+    : >"$root/pids"
+    # what the steps print on stderr goes to demo.err (shown when a step fails); a step that
+    # fails or crashes ends the demo, with what it said; so does Ctrl-C; the servers stop
+    errlog=$root/demo.err
+    exec 3>&2
     trap demo_stop EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    trap 'exit 1' USR1 # a step crashed (see t)
+    trap 'demo_failed "$LINENO" "$BASH_COMMAND"' ERR
+    set -E
+    demo_failed() {
+        trap - ERR
+        echo "dev.sh demo: FAILED at line $1: $2" >&3
+        [ -s "$errlog" ] && tail -n 5 "$errlog" | sed 's/^/  /' >&3
+        exit 1
+    }
     # every demo node's passphrase comes as a service's credential would, at the cheapest
     # Argon2id cost (for a demo only; see README, "Secrets at rest")
     mkdir -m 700 "$root/credentials"
     printf 'demo passphrase\n' >"$root/credentials/passphrase"
     export CREDENTIALS_DIRECTORY=$root/credentials TRUYVET_KDF=min TRUYVET_KEYRING=process
-    local port_p=17400 port_nt=17401 port_cr=17402
+    local port=${TRUYVET_DEMO_PORT:-17400}
+    local port_p=$port port_nt=$((port + 1)) port_cr=$((port + 2))
     say() { printf '\n== %s ==\n' "$*"; }
-    t() { "$tv" -d "$root/$1" "${@:2}"; }
+    # t NODE ARGS...: truyvet at a node; a crash (killed by a signal) ends the demo from
+    # wherever it happens, a command substitution too
+    t() {
+        local rc=0
+        "$tv" -d "$root/$1" "${@:2}" || rc=$?
+        if [ "$rc" -ge 128 ] && [ "$rc" -ne 141 ]; then # 141: SIGPIPE, a reader done early
+            echo "dev.sh demo: 'truyvet -d $root/$1 ${*:2}' crashed (signal $((rc - 128)))" >&3
+            [ -s "$errlog" ] && tail -n 3 "$errlog" | sed 's/^/  /' >&3
+            kill -USR1 $$
+            exit 1
+        fi
+        return "$rc"
+    }
+    # bg OUT NODE ARGS...: truyvet at a node in the background, its stdout to OUT and its
+    # stderr to NODE.log, its pid recorded (in BG_PID and the pid file)
+    bg() {
+        "$tv" -d "$root/$2" "${@:3}" >"$1" 2>>"$root/$2.log" &
+        BG_PID=$!
+        echo "$BG_PID" >>"$root/pids"
+    }
     held() { # held NODE ORIGIN-NODE: events NODE holds of ORIGIN-NODE's log
         local id
         id=$(t "$2" status --json | sed -n 's/.*"node_id":"\([0-9a-f]*\)".*/\1/p')
@@ -94,9 +160,9 @@ run_demo() {
         echo "${seq:-0}"
     }
     enrol() { # enrol CHILD PARENT [issue options]
-        t "$1" enroll request --out "$root/$1.req" 2>/dev/null
-        t "$2" enroll issue "$root/$1.req" --out "$root/$1.cert" "${@:3}" 2>/dev/null
-        t "$1" enroll accept "$root/$1.cert" 2>/dev/null
+        t "$1" enroll request --out "$root/$1.req" 2>>"$errlog"
+        t "$2" enroll issue "$root/$1.req" --out "$root/$1.cert" "${@:3}" 2>>"$errlog"
+        t "$1" enroll accept "$root/$1.cert" 2>>"$errlog"
     }
 
     say "nodes: the province, two districts, four communes"
@@ -142,10 +208,10 @@ run_demo() {
         t $c peer add "tcp://127.0.0.1:$port_p" --parent
     done
     t bac-nha-trang peer list
-    local name
+    local name serve_pids=()
     for name in province nha-trang cam-ranh; do
-        "$tv" -d "$root/$name" serve 2>"$root/$name.log" &
-        DEMO_PIDS+=($!)
+        bg /dev/null "$name" serve
+        serve_pids+=("$BG_PID")
     done
 
     say "check-ins at the communes (venues, and a day of scans from a file)"
@@ -162,7 +228,7 @@ run_demo() {
                     $((7 + i % 12)) $((i % 60))
             done
         } >"$root/$c.csv"
-        t $c import --csv "$root/$c.csv" 2>/dev/null
+        t $c import --csv "$root/$c.csv" 2>>"$errlog"
         n=$((n + 1))
         echo "$c: $(held $c $c) events"
     done
@@ -171,7 +237,7 @@ run_demo() {
     for c in bac-nha-trang nam-nha-trang bac-cam-ranh; do t $c sync --once --timeout 30; done
     echo "(cam-ranh-p is offline today and keeps recording)"
     t cam-ranh-p scan --venue "$(t cam-ranh-p venue list | head -1 | cut -d' ' -f1)" \
-        --person 0912000999 >/dev/null 2>&1
+        --person 0912000999 >/dev/null 2>>"$errlog"
 
     say "the province converges on what it has been sent"
 
@@ -184,14 +250,14 @@ run_demo() {
     done
 
     say "the Cam Ranh centre goes down; the cut-off commune comes back and reaches the province"
-    kill -9 "${DEMO_PIDS[2]}"
-    wait "${DEMO_PIDS[2]}" 2>/dev/null || true
+    kill -9 "${serve_pids[2]}"
+    wait "${serve_pids[2]}" 2>/dev/null || true
     t cam-ranh-p sync --once --timeout 40
     echo "province holds $(held province cam-ranh-p) of cam-ranh-p's $(held cam-ranh-p cam-ranh-p) events"
 
     say "the centre restarts and catches up from the province"
-    "$tv" -d "$root/cam-ranh" serve 2>>"$root/cam-ranh.log" &
-    DEMO_PIDS[2]=$!
+    bg /dev/null cam-ranh serve
+    serve_pids[2]=$BG_PID
     for _ in $(seq 1 200); do
         [ "$(held cam-ranh cam-ranh-p)" = "$(held cam-ranh-p cam-ranh-p)" ] && break
         sleep 0.1
@@ -201,11 +267,9 @@ run_demo() {
     say "the gate: a QR reader types into 'truyvet station'; the owner follows in 'watch'"
     local gate cccd bhyt
     gate=$(t bac-nha-trang venue list | head -1 | cut -d' ' -f1)
-    t bac-nha-trang venue edit "$gate" --closes 18:00 >/dev/null 2>&1
+    t bac-nha-trang venue edit "$gate" --closes 18:00 >/dev/null 2>>"$errlog"
     t bac-nha-trang venue controller add "$gate" 0905111222
-    t bac-nha-trang watch --venue "$gate" >"$root/watch.out" 2>/dev/null &
-    local watch_pid=$!
-    DEMO_PIDS+=("$watch_pid")
+    bg "$root/watch.out" bac-nha-trang watch --venue "$gate"
     cccd='056099012345|123456789|Nguyễn Văn An|15031999|Nam|Tổ 3, Phường Vĩnh Hải, Nha Trang|20042021'
     bhyt='HS4010123456789|5472e1baa76e205468e1bb8b2042c3ad6368204e67e1bb8d63|15/03/2010|2|5468c3b46e20c490c3b46e67|01 - 001|01/01/2021|31/12/2021|01/01/2021|56|4e677579e1bb856e2056c4836e20426f|4|01/01/2026|ab12|$'
     printf '%s\n%s\n%s\nnot a card\n0912 345 678\n' "$cccd" "$cccd" "$bhyt" |
@@ -217,27 +281,27 @@ run_demo() {
     echo "-- what the owner's 'truyvet watch' showed (masked; the repeat is one check-in):"
     cat "$root/watch.out"
     echo "-- today's visits at the gate, with inferred check-outs:"
-    t bac-nha-trang venue visits "$gate" 2>/dev/null
+    t bac-nha-trang venue visits "$gate" 2>>"$errlog"
 
-    say "posters: each venue's QR code on A4 (PDF to print, PNG at 300 dpi), verified offline"
+    say "posters: each venue's QR code on A4 to print (PDF; the gate's also as a PNG at 300 dpi), verified offline"
     mkdir -p "$root/posters"
     local v
     for c in bac-nha-trang nam-nha-trang bac-cam-ranh cam-ranh-p; do
         for v in $(t $c venue list | cut -d' ' -f1); do
-            t $c qr venue "$v" --out "$root/posters/$c-$v.pdf" 2>/dev/null
-            t $c qr venue "$v" --out "$root/posters/$c-$v.png" 2>/dev/null
+            t $c qr venue "$v" --out "$root/posters/$c-$v.pdf" 2>>"$errlog"
         done
     done
+    t bac-nha-trang qr venue "$gate" --out "$root/posters/bac-nha-trang-$gate.png" 2>>"$errlog"
     ls "$root/posters" | sed -n '1,4p'
     echo "... $(ls "$root/posters" | wc -l) files in $root/posters"
-    t province qr verify "$(t bac-nha-trang venue payload "$gate" 2>/dev/null)"
+    t province qr verify "$(t bac-nha-trang venue payload "$gate" 2>>"$errlog")"
     echo "-- personal cards for people without a phone, nine to an A4 sheet:"
     t bac-nha-trang person card --person "$cccd" --phone 0905000111 --name "Lê Thị Hoa" \
         --phone 0905000222 --out "$root/posters/cards.pdf" --sheet | cut -c1-60
     echo "-- a card read at the gate, and a self check-in relayed from a phone:"
     t bac-nha-trang person card --phone 0905000333 --name "Phạm Văn Đức" \
-        --out "$root/posters/card.png" >"$root/card.txt" 2>/dev/null
-    echo "$(t bac-nha-trang venue payload "$gate" 2>/dev/null) 0905000444" >>"$root/card.txt"
+        --out "$root/posters/card.png" >"$root/card.txt" 2>>"$errlog"
+    echo "$(t bac-nha-trang venue payload "$gate" 2>>"$errlog") 0905000444" >>"$root/card.txt"
     t bac-nha-trang station --venue "$gate" <"$root/card.txt"
 
     say "venue compliance: three reminders suspend a venue that records nothing"
@@ -266,9 +330,9 @@ run_demo() {
     local school
     school=$(t nam-nha-trang venue list | sed -n 2p | cut -d' ' -f1)
     t nam-nha-trang scan --venue "$school" --person 0900000002 --at 2021-10-06T10:00:00+07:00 \
-        >/dev/null 2>&1
+        >/dev/null 2>>"$errlog"
     t nam-nha-trang scan --venue "$school" --person 0900000002 --out \
-        --at 2021-10-06T11:00:00+07:00 >/dev/null 2>&1
+        --at 2021-10-06T11:00:00+07:00 >/dev/null 2>>"$errlog"
     t nam-nha-trang sync --once --timeout 30
     for _ in $(seq 1 100); do
         [ "$(held province nam-nha-trang)" = "$(held nam-nha-trang nam-nha-trang)" ] && break
@@ -279,10 +343,10 @@ run_demo() {
     echo "-- trace at the province (window from the case: 6 October on):"
     t province trace --payload 0900000002 --depth 2 2>&1 | sed -n '1,12p'
     echo "..."
-    t province trace --payload 0900000002 --depth 2 2>/dev/null | sed -n '/^completeness/,$p'
+    t province trace --payload 0900000002 --depth 2 2>>"$errlog" | sed -n '/^completeness/,$p'
     echo "-- the case flows down; the commune traces on its own data, and says so:"
     for _ in $(seq 1 50); do # through its district, which pulls from the province
-        t bac-nha-trang sync --once --timeout 30 >/dev/null 2>&1 || true
+        t bac-nha-trang sync --once --timeout 30 >/dev/null 2>>"$errlog" || true
         [ "$(held bac-nha-trang province)" = "$(held province province)" ] && break
         sleep 0.2
     done
@@ -294,11 +358,11 @@ run_demo() {
     say "the weekly report at the province: this ISO week, districts, their communes, the total"
     t province report --depth 2 2>&1 |
         sed -n '1,2p;/^56[89] \|^22333 \|^22402 \|^22411 \|^22420 /p;/^total/p;/^trend/p;/^warning/p'
-    t province report --depth 2 --format csv --out "$root/report-week.csv" 2>/dev/null
-    t province report --depth 2 --format html --out "$root/report-week.html" 2>/dev/null
+    t province report --depth 2 --format csv --out "$root/report-week.csv" 2>>"$errlog"
+    t province report --depth 2 --format html --out "$root/report-week.html" 2>>"$errlog"
     echo "(the rows for Excel: $root/report-week.csv;"
     echo " the page to send, with its charts, for a phone or A4: $root/report-week.html)"
-    if command -v chromium >/dev/null; then
+    if [ "${TRUYVET_DEMO_SCREENSHOT:-1}" != 0 ] && command -v chromium >/dev/null; then
         chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
             --disable-background-networking --disable-component-update --disable-sync \
             --hide-scrollbars --user-data-dir="$root/chromium" --window-size=1100,1500 \
@@ -310,9 +374,17 @@ run_demo() {
     t province status
     t province verify
     demo_stop
-    trap - EXIT
+    trap - EXIT INT TERM USR1 ERR
+    set +E
+    exec 3>&-
     echo
     echo "the demo network is in $root (logs: $root/*.log)"
+    echo "to type 'truyvet' rather than $bdir/truyvet, from this directory:"
+    if [ "$bdir" = build ]; then
+        echo '    export PATH="$PWD/build:$PATH"'
+    else
+        echo "    export PATH=\"$(dirname "$tv"):\$PATH\""
+    fi
 }
 
 run_bench() {
@@ -327,7 +399,7 @@ run_bench() {
 
 cmd=${1:-}
 case "$cmd" in
-demo) install_missing && run_demo ;;
+demo) { [ -n "${TRUYVET_DEMO_BUILD:-}" ] || install_missing; } && run_demo ;;
 test) install_missing && run_tests ;;
 build) install_missing && build build ;;
 bench) install_missing && run_bench ;;

@@ -1,9 +1,9 @@
 /* Sealing and verifying signed, hash-chained batches (layout in batch.h and PROTOCOL.md). */
 #include "crdt/batch.h"
+#include "crdt/assert.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
 
-#include <assert.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,7 @@ void crdt_batch_builder_reset(crdt_batch_builder *b)
 
 void crdt_batch_builder_note(crdt_batch_builder *b, uint64_t hlc)
 {
-    assert(b->count == 0 || hlc > b->hlc_max);
+    TV_ASSERT(b->count == 0 || hlc > b->hlc_max);
     if (b->count == 0) b->hlc_min = hlc;
     b->hlc_max = hlc;
     b->count++;
@@ -187,6 +187,16 @@ int crdt_batch_seal(const crdt_batch_builder *b, const crdt_identity *id, uint64
     *out_len = ob.size;
     *out = (uint8_t *)msgpack_sbuffer_release(&ob);
     rc = TV_OK;
+#if TV_ASSERT_ON
+    { /* the sealed bytes read back as the batch sealed: its place, events and body */
+        crdt_batch chk;
+        TV_ASSERT(crdt_batch_peek(&chk, *out, *out_len) == TV_OK);
+        TV_ASSERT(chk.h.first_seq == first_seq && chk.h.count == b->count);
+        TV_ASSERT(chk.h.hlc_min == b->hlc_min && chk.h.hlc_max == b->hlc_max);
+        TV_ASSERT(memcmp(chk.h.body_hash, h.body_hash, TV_HASH_BYTES) == 0);
+        TV_ASSERT(!hash_out || memcmp(chk.hash, hash_out, TV_HASH_BYTES) == 0);
+    }
+#endif
 done:
     msgpack_sbuffer_destroy(&hb);
     return rc;

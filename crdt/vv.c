@@ -1,9 +1,9 @@
 /* Version vectors: sorted per-origin frontiers, their merge, delta and msgpack form. */
 #include "crdt/vv.h"
+#include "crdt/assert.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
 
-#include <assert.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -21,7 +21,7 @@ static int origin_cmp(const uint8_t a[TV_NODE_ID_BYTES], const uint8_t b[TV_NODE
     return memcmp(a, b, TV_NODE_ID_BYTES);
 }
 
-#ifndef NDEBUG
+#if TV_ASSERT_ON
 /* Checks the invariants every vector keeps: sorted, no duplicates, no zero seqs, bounded.
  * Used only in assertions, before encoding and after merges and decoding. */
 static int vv_valid(const crdt_vv *v)
@@ -96,7 +96,7 @@ const crdt_vv_entry *crdt_vv_get(const crdt_vv *v, const uint8_t origin[TV_NODE_
 int crdt_vv_advance(crdt_vv *v, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t seq,
                     const uint8_t hash[TV_HASH_BYTES])
 {
-    assert(origin && hash);
+    TV_ASSERT(origin && hash);
     int found = 0;
     /* vectors are mostly filled in origin order (from the store's frontier table): after
      * the last entry is the common place, found without a search */
@@ -108,6 +108,7 @@ int crdt_vv_advance(crdt_vv *v, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t
             v->entries[i].seq = seq;
             memcpy(v->entries[i].hash, hash, TV_HASH_BYTES);
         }
+        TV_ASSERT(v->entries[i].seq >= seq); /* a frontier never goes backwards */
         return TV_OK;
     }
     /* An absent origin holds seq 0, so seq 0 is never greater and never stored. */
@@ -121,8 +122,8 @@ int crdt_vv_advance(crdt_vv *v, const uint8_t origin[TV_NODE_ID_BYTES], uint64_t
     v->len++;
     /* Only the neighbours can be out of order; a full check here would make filling a
      * vector quadratic in builds with assertions. */
-    assert(i == 0 || origin_cmp(v->entries[i - 1].origin, origin) < 0);
-    assert(i + 1 == v->len || origin_cmp(origin, v->entries[i + 1].origin) < 0);
+    TV_ASSERT(i == 0 || origin_cmp(v->entries[i - 1].origin, origin) < 0);
+    TV_ASSERT(i + 1 == v->len || origin_cmp(origin, v->entries[i + 1].origin) < 0);
     return TV_OK;
 }
 
@@ -143,7 +144,7 @@ static size_t vv_union_len(const crdt_vv *a, const crdt_vv *b)
  * one pass, no temporary array, and dst is unchanged when the limit or memory fails. */
 int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src)
 {
-    assert(vv_valid(dst) && vv_valid(src));
+    TV_ASSERT(vv_valid(dst) && vv_valid(src));
     if (dst == src || src->len == 0) return TV_OK;
     size_t n = vv_union_len(dst, src);
     int rc = vv_reserve(dst, n);
@@ -165,9 +166,9 @@ int crdt_vv_merge(crdt_vv *dst, const crdt_vv *src)
         }
     }
     /* Once src is used up, dst's remaining prefix is already in place. */
-    assert(k == i);
+    TV_ASSERT(k == i);
     dst->len = n;
-    assert(vv_valid(dst));
+    TV_ASSERT(vv_valid(dst));
     return TV_OK;
 }
 
@@ -182,7 +183,7 @@ static int entry_cmp(const void *a, const void *b)
 
 int crdt_vv_advance_all(crdt_vv *v, crdt_vv_entry *e, size_t n)
 {
-    assert(n == 0 || e);
+    TV_ASSERT(n == 0 || e);
     if (n == 0) return TV_OK;
     qsort(e, n, sizeof *e, entry_cmp);
     size_t k = 0;
@@ -197,8 +198,8 @@ int crdt_vv_advance_all(crdt_vv *v, crdt_vv_entry *e, size_t n)
 
 int crdt_vv_delta(crdt_vv *out, const crdt_vv *cur, const crdt_vv *base)
 {
-    assert(out != cur && out != base);
-    assert(vv_valid(cur) && vv_valid(base));
+    TV_ASSERT(out != cur && out != base);
+    TV_ASSERT(vv_valid(cur) && vv_valid(base));
     out->len = 0;
     /* Both inputs are sorted, so one walk finds what cur holds beyond base. Sizing for
      * the worst case (all of cur) keeps the loop free of allocation failures. */
@@ -214,13 +215,13 @@ int crdt_vv_delta(crdt_vv *out, const crdt_vv *cur, const crdt_vv *base)
             continue;
         out->entries[out->len++] = *e;
     }
-    assert(vv_valid(out));
+    TV_ASSERT(vv_valid(out));
     return TV_OK;
 }
 
 int crdt_vv_encode(const crdt_vv *v, uint8_t **out, size_t *out_len)
 {
-    assert(vv_valid(v));
+    TV_ASSERT(vv_valid(v));
     *out = NULL;
     *out_len = 0;
 
@@ -298,7 +299,7 @@ int crdt_vv_decode(crdt_vv *v, const uint8_t *buf, size_t len)
         }
         v->len = i + 1;
     }
-    assert(vv_valid(v));
+    TV_ASSERT(vv_valid(v));
 
 out:
     msgpack_unpacked_destroy(&u);

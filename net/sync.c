@@ -1,5 +1,6 @@
 /* The replication protocol state machine (see sync.h; bytes in PROTOCOL.md §6). */
 #include "net/sync.h"
+#include "crdt/assert.h"
 #include "crdt/error.h"
 #include "crdt/mp.h"
 
@@ -904,6 +905,7 @@ static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
     p->peer_window = window < CRDT_BATCH_BYTES_MAX ? CRDT_BATCH_BYTES_MAX
                      : window > (64u << 20)        ? (64u << 20)
                                                    : (uint32_t)window;
+    TV_ASSERT(p->peer_window >= CRDT_BATCH_BYTES_MAX && p->peer_window <= (64u << 20));
     store_txn *t;
     int rc = store_read_begin(p->cfg.st, &t);
     if (rc) return rc;
@@ -984,12 +986,14 @@ static void inflight_ack(sync_peer *p, const uint8_t *origin, uint64_t seq)
     size_t w = 0;
     for (size_t i = 0; i < p->fl_len; i++) {
         if (memcmp(p->fl[i].origin, origin, TV_NODE_ID_BYTES) == 0 && p->fl[i].last_seq <= seq) {
+            TV_ASSERT(p->fl_bytes >= p->fl[i].bytes); /* the window counts what is in flight */
             p->fl_bytes -= p->fl[i].bytes;
             continue;
         }
         p->fl[w++] = p->fl[i];
     }
     p->fl_len = w;
+    TV_ASSERT(p->fl_len > 0 || p->fl_bytes == 0);
 }
 
 static int on_ack(sync_peer *p, const msgpack_object *a, uint32_t n)
@@ -1089,6 +1093,8 @@ static int next_batch(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64
         memcpy(out + 7, buf, blen);
         *len = need;
         uint64_t last = b.h.first_seq + b.h.count - 1;
+        /* the batch holds the seq asked for (or starts the log again after it) */
+        TV_ASSERT(b.h.count > 0 && last >= s->next_seq);
         if ((rc = grow((void **)&p->fl, &p->fl_cap, p->fl_len + 1, sizeof *p->fl))) break;
         inflight *f = &p->fl[p->fl_len++];
         memcpy(f->origin, s->origin, TV_NODE_ID_BYTES);
@@ -1096,6 +1102,8 @@ static int next_batch(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64
         f->bytes = blen;
         f->sent_ms = now;
         p->fl_bytes += blen;
+        /* the window is exceeded only by a single batch larger than it */
+        TV_ASSERT(p->fl_len == 1 || p->fl_bytes <= p->peer_window);
         s->next_seq = last + 1;
         p->st.batches_out++;
         p->st.events_out += b.h.count;

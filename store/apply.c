@@ -1,4 +1,5 @@
 /* The one apply path: verify, check the chain, store verbatim, update indexes and views. */
+#include "crdt/assert.h"
 #include "crdt/error.h"
 #include "store/internal.h"
 
@@ -61,6 +62,8 @@ int store_count_add_(store_txn *t, uint32_t id, uint64_t delta)
         n = store_get64_(cur.mv_data);
     else if (rc != TV_ENOTFOUND && rc != TV_OK)
         return rc;
+    /* delta is two's complement (a decrement is -k): a count never goes below zero */
+    TV_ASSERT(delta >> 63 ? n >= -delta : n + delta >= n);
     store_be64_(v, n + delta);
     return store_put_(t, T_COUNTS, k, 4, v, 8);
 }
@@ -516,6 +519,13 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
     acc_clear(vday);
     if (rc) return rc < 0 ? rc : TV_ECORRUPT;
 
+    /* the new frontier: past the old one (never backwards), the batch contiguous with it
+     * unless a checkpoint's base starts the log again, its clock rising, every event held */
+    TV_ASSERT(last > f.seq && last >= b.h.first_seq);
+    TV_ASSERT(skip || b.h.first_seq == f.seq + 1);
+    TV_ASSERT(b.h.count == n && b.h.hlc_min <= b.h.hlc_max);
+    TV_ASSERT(f.seq == 0 || b.h.hlc_min > f.hlc_max);
+    TV_ASSERT(known || origin_no > 0);
     store_frontier nf = {.seq = last, .hlc_max = b.h.hlc_max, .received_ms = now_ms};
     memcpy(nf.hash, b.hash, TV_HASH_BYTES);
     uint8_t fv[FRONTIER_BYTES];

@@ -1,15 +1,20 @@
 /* Tests for crdt/vv.c: advance, merge and delta semantics, and the msgpack form against
  * golden, truncated, tampered and hostile bytes. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "crdt/assert.h"
 #include "crdt/error.h"
 #include "crdt/vv.h"
 
@@ -1008,6 +1013,49 @@ static void test_digest(void **state)
     crdt_vv_release(&v);
 }
 
+/* Assertions are on in this build (TV_ASSERTIONS, crdt/assert.h): a vector whose origins
+ * are out of order, handed to the encoder, aborts with the failed condition and where it
+ * is, instead of being written. The breaking happens in a child process. */
+static void test_assertion_fires(void **state)
+{
+    (void)state;
+    assert_int_equal(TV_ASSERT_ON, 1);
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], STDERR_FILENO);
+        signal(SIGABRT, SIG_DFL);
+        crdt_vv_entry e[2];
+        memset(e, 0, sizeof e);
+        origin_k(e[0].origin, 2); /* 2 before 1: out of order, which no vector may be */
+        origin_k(e[1].origin, 1);
+        e[0].seq = e[1].seq = 1;
+        crdt_vv v = {e, 2, 2};
+        uint8_t *out = NULL;
+        size_t n = 0;
+        crdt_vv_encode(&v, &out, &n);
+        _exit(0); /* not reached when the assertion fires */
+    }
+    close(fd[1]);
+    char buf[1024];
+    size_t got = 0;
+    ssize_t r;
+    while (got < sizeof buf - 1 && (r = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0)
+        got += (size_t)r;
+    buf[got] = 0;
+    close(fd[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_non_null(strstr(buf, "crdt/vv.c:"));
+    assert_non_null(strstr(buf, ": crdt_vv_encode: assertion failed: vv_valid(v)\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1032,6 +1080,7 @@ int main(void)
         cmocka_unit_test(test_decode_too_many_origins),
         cmocka_unit_test(test_decode_random_damage),
         cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_assertion_fires),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

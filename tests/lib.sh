@@ -17,6 +17,10 @@ if [[ $# -lt 1 || ! -x $1 ]]; then
 fi
 TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 
+# Under LeakSanitizer, the font libraries' caches kept to the exit are not leaks of ours
+# (tests/lsan.supp says why); a caller's own LSAN_OPTIONS win.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lsan.supp}
+
 W=$(mktemp -d)
 cleanup() { rm -rf "$W"; }
 trap cleanup EXIT
