@@ -279,7 +279,7 @@ typedef struct import_state {
     uint64_t lines[IMPORT_COMMIT_ROWS];  /* line of each pending row */
     uint32_t events[IMPORT_COMMIT_ROWS]; /* its scan's place in the pending group */
     size_t pending;
-    uint64_t recorded, rejected;
+    uint64_t recorded, rejected, warned;
     int ids, progress;
     long long file_bytes;
     int64_t now_ms; /* the node's clock when the import started */
@@ -449,6 +449,9 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
         reject(s, line, "the person cannot be read: %s", why);
         return 0;
     }
+    if (card.warning && s->warned++ < IMPORT_ERRORS_SHOWN) /* the rest is faulty, left out */
+        fprintf(stderr, "truyvet: line %llu: the card is read by its number alone: %s\n",
+                (unsigned long long)line, card.warning);
     store_venue v = {0}; /* the recorder needs only the id */
     (void)tv_hex_decode(v.id, sizeof v.id, f[col[COL_VENUE]]);
     tv_scan_in in = {.venue = &v,

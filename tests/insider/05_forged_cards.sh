@@ -78,9 +78,9 @@ ALTERED=${GENUINE%:*}:09******99 # the display changed, the signature kept
 [[ $ALTERED != "$GENUINE" && $GENUINE == *":09******02" ]] || fail "the genuine card: $GENUINE"
 
 G=$("$TV" -d "$C1" venue add --name "Chợ Vĩnh Hải" --category market 2>/dev/null)
-UNKNOWN="UNREADABLE (thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của nơi cấp thẻ)"
-BADSIG="UNREADABLE (chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa)"
-REVOKED="UNREADABLE (nơi cấp thẻ đã bị thu hồi khóa)"
+UNKNOWN="KHÔNG ĐỌC ĐƯỢC MÃ (thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của nơi cấp thẻ)"
+BADSIG="KHÔNG ĐỌC ĐƯỢC MÃ (chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa)"
+REVOKED="KHÔNG ĐỌC ĐƯỢC MÃ (nơi cấp thẻ đã bị thu hồi khóa)"
 
 # gate_refuses LINE...: scans the lines at the gate of C1 (answers in A) and checks that
 # nothing was recorded: the same counts, log and visits as before
@@ -138,9 +138,9 @@ printf '%s\n' "$GENUINE_CASE" "$GENUINE" | "$TV" -d "$C1" station --venue "$G" >
 mapfile -t A <"$W/gate"
 # no colour: the gate's commune had not recorded the case, and a commune learns the status
 # only of people it has recorded (PROTOCOL.md 2.11)
-[[ ${A[0]} == "OK  09******00  check-in "* && ${A[0]} != *"("* ]] ||
+[[ ${A[0]} == "OK  09******00  đã vào "* && ${A[0]} != *"("* ]] ||
     fail "the case's genuine card: ${A[0]}"
-[[ ${A[1]} == "OK  09******02  check-in "* && ${A[1]} != *"("* ]] || fail "a genuine card: ${A[1]}"
+[[ ${A[1]} == "OK  09******02  đã vào "* && ${A[1]} != *"("* ]] || fail "a genuine card: ${A[1]}"
 [[ $(status_get "$C1" events scan) -eq $((scans + 2)) ]] || fail "not exactly two scans recorded"
 
 check "the province revokes the issuer's district: the commune's cards are refused up the chain"

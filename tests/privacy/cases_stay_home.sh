@@ -144,7 +144,7 @@ expect_ok "alerts at B"
 check "A's gate shows its visitor red, and nobody else a colour"
 printf '%s\n' "$VISITOR" 0901000001 "${AWAY[0]}" | "$TV" -d "$A" station --venue "$CAFE" \
     >"$W/gate" 2>/dev/null || fail "station"
-[[ $(sed -n 1p "$W/gate") == *"ĐỎ (red)" ]] || fail "the visitor's line: $(cat "$W/gate")"
+[[ $(sed -n 1p "$W/gate") == "DỪNG — KHÔNG VÀO  "*"  ĐỎ — F0: ca bệnh, liên hệ trạm y tế  (đã ghi: vào "*")" ]] || fail "the visitor's line: $(cat "$W/gate")"
 [[ $(sed -n 2p "$W/gate") != *"("* ]] || fail "a colour for a contact: $(cat "$W/gate")"
 [[ $(sed -n 3p "$W/gate") != *"("* ]] || fail "a colour for a case from away: $(cat "$W/gate")"
 
