@@ -9,7 +9,7 @@
 #include <string.h>
 
 static const char help[] =
-    "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME\n"
+    "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME [--unlisted]\n"
     "                            [--health | --no-health] [--listen ENDPOINT]\n"
     "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
     "                            [--passphrase-file FILE] [--kdf LEVEL]\n"

@@ -32,7 +32,8 @@ static const char report_help[] =
     "with no scan held here since the period began (in it or its villages) is STALE: its\n"
     "figures are missing, not zero. A district (any row above communes) is STALE when any\n"
     "of its communes expected to report is, as its sums miss that commune; a commune with\n"
-    "no node and no scan reports zeros and is never STALE. STALE rows come first. With\n"
+    "no node and no scan reports zeros and is never STALE. STALE rows come first, and a\n"
+    "warning on standard error names the stale communes, whatever --depth shows. With\n"
     "--by, each day (week) is judged from its own start. The period before, of the same\n"
     "length, gives the trend.\n"
     "\n"
@@ -370,6 +371,30 @@ static void period_label(char *out, size_t cap, int32_t from, int32_t to, int we
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
 
+/* The units expected to report that are stale in r, one line each ("  CODE NAME"), at
+ * most 20 and then how many more, into buf: whom to call, whatever the depth shown. */
+static void stale_list(char *buf, size_t cap, const tv_report *r)
+{
+    size_t shown = 0, more = 0, len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n; i++) {
+        const tv_report_row *w = &r->rows[i];
+        if (!w->stale || !w->expect) continue;
+        if (shown == 20) {
+            more++;
+            continue;
+        }
+        const tv_unit *u = tv_unit_find(w->code);
+        const char *name = w->name[0] ? w->name : u ? u->name : "";
+        int k = snprintf(buf + len, cap - len, "  %s%s%s\n", w->code, name[0] ? " " : "",
+                         tv_text_esc(name));
+        if (k < 0 || (size_t)k >= cap - len) break;
+        len += (size_t)k;
+        shown++;
+    }
+    if (more && len < cap) snprintf(buf + len, cap - len, "  and %zu more\n", more);
+}
+
 int tv_cmd_report(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {{"unit", required_argument, 0, 'u'},
@@ -493,6 +518,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
     uint64_t stale_last = 0;
     size_t expected_last = 0, periods = 0, periods_stale = 0;
     char first_stale[48] = "";
+    char stale_units[2048] = ""; /* of the last period: a line each, code and name */
     for (int32_t d = first; rc == 0 && d <= last; d += step ? step : last - first + 1) {
         tv_report r = {.from_day = d, .to_day = step ? d + step - 1 : last};
         char label[48];
@@ -525,6 +551,7 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
             if (!periods_stale++) snprintf(first_stale, sizeof first_stale, "%s", label);
             stale_last = (uint64_t)r.total.stale;
             expected_last = r.expected;
+            stale_list(stale_units, sizeof stale_units, &r);
         }
         tv_report_free(&r);
     }
@@ -551,5 +578,6 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
                 "not zero.\n",
                 first_stale, periods_stale, periods, step == 1 ? "days" : "weeks", stale_last,
                 expected_last, step == 1 ? "day" : "week");
+    if (periods_stale) fputs(stale_units, stderr);
     return TV_EXIT_OK;
 }

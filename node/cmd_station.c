@@ -63,8 +63,9 @@ static const char station_help[] =
     "                            issuer)\n"
     "  ĐIỂM ĐÃ BỊ TẠM DỪNG (why) nothing recorded: the venue has 3 reminders and no scan\n"
     "                            since; the commune reinstates it (venue reinstate)\n"
-    "  CHƯA GHI ĐƯỢC (why)       the store failed (a full disk, say); the line can be\n"
-    "                            scanned again\n"
+    "  CHƯA GHI ĐƯỢC (why)       the store failed: ổ đĩa đầy (a full disk) or lỗi ghi dữ\n"
+    "                            liệu (another error); the line can be scanned again. After\n"
+    "                            an input/output error the station stops (exit status 1)\n"
     "\n"
     "The station runs until the end of input or SIGTERM/SIGINT, and exits 0 then.\n"
     "\n"
@@ -158,7 +159,6 @@ typedef struct answer {
     uint64_t seq;
     tv_gate_mark mark;   /* the person's status and hold as this node knows them */
     const char *warning; /* static, English (tv_card_why_vi says it in Vietnamese) */
-    char whybuf[96];
 } answer;
 
 typedef struct station {
@@ -268,12 +268,11 @@ static void gate_mark(station *st, const uint8_t *ref, tv_gate_mark *m)
 }
 
 /* Records one line into the pending group, or decides its answer without recording. */
-/* Why a line was not recorded, for the guard: the store's error, in brief. */
+/* Why a line was not recorded, for the guard: the store's error, in brief and in
+ * Vietnamese only (the store's own English wording is for the operator). */
 static void failed_why(answer *a, int rc)
 {
-    snprintf(a->whybuf, sizeof a->whybuf, "%s: %s; quét lại",
-             rc == TV_ENOSPC ? "ổ đĩa đầy" : "lỗi ghi dữ liệu", tv_strerror(rc));
-    a->why = a->whybuf;
+    a->why = rc == TV_ENOSPC ? "ổ đĩa đầy; quét lại" : "lỗi ghi dữ liệu; quét lại";
 }
 
 static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)

@@ -424,6 +424,24 @@ for cmd in "" init venue "venue add" "venue list" "venue show" "venue edit" \
     grep -q "Usage:" "$W/out" || fail "truyvet $cmd --help does not print Usage: on stdout"
 done
 
+check "every option a command's --help describes is in its Usage: lines too"
+# The Usage: lines run to the first empty line; an option described below them (a line
+# that starts with spaces then --name) must be in them.
+for cmd in init venue "venue add" "venue list" "venue show" "venue edit" "venue remind" \
+    "venue reinstate" "venue visits" "venue categories" scan station watch "person show" \
+    "person card" trace "case add" "case list" "risk set" "risk show" report "unit add" \
+    "unit list" "qr venue" import status log verify serve sync "bundle export" \
+    "bundle import" "enroll request" "enroll issue" "enroll accept"; do
+    # shellcheck disable=SC2086 # split "venue add" into its two words on purpose
+    run "$TV" $cmd --help
+    missing=$(python3 -c '
+import re, sys
+usage, _, body = sys.stdin.read().partition("\n\n")
+described = set(re.findall(r"^\s+(--[a-z][a-z0-9-]+)", body, re.M)) - {"--help", "--json"}
+print(" ".join(sorted(o for o in described if o not in usage)))' <"$W/out")
+    [[ -z $missing ]] || fail "truyvet $cmd --help: $missing described but not in its Usage: lines"
+done
+
 check "an unknown command or option exits 2 with a message"
 usage_error() { # usage_error ARGS...
     run "$TV" -d "$NODE" "$@"

@@ -9,7 +9,7 @@
 # one: the program does not call those teardown functions at all.
 #
 # Usage: bash tests/pdf_repeat_test.sh /path/to/truyvet
-# Environment: VENUE_RUNS (default 200), SHEET_RUNS (default 60).
+# Environment: VENUE_RUNS (default 400), SHEET_RUNS (default 60).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh

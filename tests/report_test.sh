@@ -116,7 +116,8 @@ assert total["stale"] == 1 and total["expected_units"] == 2, total
 EOF
 [[ $(cat "$W/rep.err") == "warning: 1 of 2 units expected to report have no scan held here since \
 the period began (not synced, or nothing recorded): their figures, and those of the units above \
-them, are missing, not zero." ]] || fail "the warning: $(cat "$W/rep.err")"
+them, are missing, not zero.
+  22402 Phường Nam Nha Trang" ]] || fail "the warning, with the unit to chase: $(cat "$W/rep.err")"
 
 check "csv: a byte order mark, and the same figures read back"
 "$TV" -d "$P" report --week 2021-W40 --format csv --out "$W/rep.csv" 2>/dev/null || fail "csv"
@@ -217,7 +218,8 @@ expect_ok "report --by day"
     fail "the days' stale counts: $OUT"
 [[ $ERR == "warning: from 2021-10-12 on (2 of 5 days), 1 of 1 units expected to report have no \
 scan held here since the day began (not synced, or nothing recorded): their figures, and those \
-of the units above them, are missing, not zero." ]] || fail "the warning of --by day: $ERR"
+of the units above them, are missing, not zero.
+  22333 Phường Bắc Nha Trang" ]] || fail "the warning of --by day, with its unit: $ERR"
 
 check "visitors: never more than the check-ins, on every row; 300 people within the sketch's error"
 {
