@@ -5,6 +5,7 @@
 #include "node/downflow.h"
 #include "node/json.h"
 #include "node/person.h"
+#include "node/presence.h"
 #include "node/record.h"
 #include "node/timefmt.h"
 #include "crdt/mp.h"
@@ -237,8 +238,16 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
         tv_gate_mark m = {.status = -1};
         tv_opened op = {0};
         store_txn *t;
+        int again = 0; /* a repeat by the station's and the views' rule: counted once */
         if (store_read_begin(n.st, &t) == 0) {
             tv_gate_mark_get(&n, t, &op, sd.ref, &m);
+            tv_scan_key k = {.person = sd.ref,
+                             .venue = v.id,
+                             .out = out,
+                             .at_ms = in.at_ms,
+                             .stored = 1,
+                             .seq = seq};
+            again = tv_scan_repeat(t, &k, TV_DEDUPE_WINDOW_MS_DEFAULT, NULL) == 1;
             store_read_end(t);
         }
         tv_opened_release(&op);
@@ -247,7 +256,10 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
             fprintf(stderr, TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s tại %s, %s)\n",
                     tv_text_esc(sd.masked), mark, out ? "ra" : "vào", tv_text_esc(v.name), when);
         else
-            fprintf(stderr, "%s  %s  tại %s, %s%s%s\n", out ? "đã ra" : "đã vào",
+            fprintf(stderr, "%s  %s  tại %s, %s%s%s\n",
+                    again ? (out ? "ĐÃ RA RỒI (lặp lại, tính một lượt)"
+                                 : "ĐÃ VÀO RỒI (lặp lại, tính một lượt)")
+                          : (out ? "đã ra" : "đã vào"),
                     tv_text_esc(sd.masked), tv_text_esc(v.name), when, mark ? "  " : "",
                     mark ? mark : "");
         if (warning) fprintf(stderr, "cảnh báo: %s\n", tv_card_why_vi(warning));
@@ -600,8 +612,9 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
         tv_json_object_end(&j);
         tv_json_line_end(&j);
     }
-    fprintf(stderr, "recorded %llu scans from %s; %llu rows rejected\n",
-            (unsigned long long)s->recorded, path, (unsigned long long)s->rejected);
+    fprintf(stderr, "recorded %llu scan%s from %s; %llu row%s rejected\n",
+            (unsigned long long)s->recorded, s->recorded == 1 ? "" : "s", path,
+            (unsigned long long)s->rejected, s->rejected == 1 ? "" : "s");
 close_node:
     tv_recorder_free(&s->rec);
     tv_node_close(&s->n);

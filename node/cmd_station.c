@@ -541,8 +541,8 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (isatty(STDERR_FILENO))
-        fprintf(stderr, "station at %s (%s): scan a code, one per line; Ctrl-D ends.\n",
-                tv_text_esc(st->v.name), out ? "check-outs" : "check-ins");
+        fprintf(stderr, "Trạm quét tại %s (ghi lượt %s): quét từng mã; Ctrl-D để kết thúc.\n",
+                tv_text_esc(st->v.name), out ? "ra" : "vào");
 
     int skipping = 0; /* inside a too-long line: drop input up to its end */
     while (!stop_flag) {

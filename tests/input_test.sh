@@ -81,7 +81,7 @@ run "$TV" -d "$C" import --csv "$W/future.csv"
 expect_rc 1 "import with a row in 2031"
 expect_err_has "truyvet: line 3: the time '2031-10-06T08:00:00+07:00' is in the future (more than 10 minutes after this node's clock)" "import 2031"
 expect_err_has "truyvet: line 4: the time '2019-06-01T08:00:00+07:00' is before 2020" "import 2019"
-expect_err_has "recorded 1 scans from $W/future.csv; 2 rows rejected" "import 2031"
+expect_err_has "recorded 1 scan from $W/future.csv; 2 rows rejected" "import 2031"
 
 # --- trace of a person the node has never seen ------------------------------------------
 
@@ -199,7 +199,7 @@ printf '\xef\xbb\xbfvenue;person;direction;time\r\n%s;0913000001;in;07/10/2021 0
 run "$TV" -d "$C" import --csv "$W/excel.csv"
 expect_rc 1 "import of the spreadsheet's CSV (one bad date)"
 expect_err_has "truyvet: line 5: '31/02/2021 08:00' is not a time such as 2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (day/month/year, Vietnam time)" "bad date"
-expect_err_has "recorded 3 scans from $W/excel.csv; 1 rows rejected" "import of the spreadsheet's CSV"
+expect_err_has "recorded 3 scans from $W/excel.csv; 1 row rejected" "import of the spreadsheet's CSV"
 run "$TV" -d "$C" venue visits "$V" --date 2021-10-07 --json
 expect_ok "venue visits on 7 October"
 for t in 2021-10-07T08:00:00+07:00 2021-10-07T09:30:00+07:00 2021-10-07T08:15:30+07:00; do

@@ -100,10 +100,15 @@ watch_stop
 check "the station's rule: after a check-in and a check-out, a return 11 s later is a new check-in"
 # the sequence the station test feeds the gate, here with explicit times
 T=2021-10-06T08:00
-for s in "00 in" "05 out" "16 in" "20 in"; do
+for s in "00 in đã" "05 out đã" "16 in đã" "20 in ĐÃ"; do
     set -- $s
     "$TV" -d "$C" scan --venue "$VA" --person 0955000001 --at "$T:$1+07:00" \
-        $([[ $2 == out ]] && echo --out) >/dev/null 2>&1 || fail "scan at $T:$1"
+        $([[ $2 == out ]] && echo --out) >/dev/null 2>"$W/scan.err" || fail "scan at $T:$1"
+    # the clerk's scan answers by the same rule: only the last is a repeat
+    want="đã vào  09******01  tại Chợ Vĩnh Hải, 2021-10-06T$1"
+    [[ $2 == out ]] && want="đã ra  09******01  tại Chợ Vĩnh Hải, 2021-10-06T$1"
+    [[ $3 == ĐÃ ]] && want="ĐÃ VÀO RỒI (lặp lại, tính một lượt)  09******01  tại Chợ Vĩnh Hải, 2021-10-06T$1"
+    [[ $(cat "$W/scan.err") == "${want/T$1/T08:00:$1}"* ]] || fail "scan at $T:$1 said: $(cat "$W/scan.err")"
 done
 watch_start w6 "$C" --venue "${VA:0:6}" --from "$T:00+07:00" --all
 # the scans of the test so far come first (the watch reads in log order), then these

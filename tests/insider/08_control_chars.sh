@@ -169,7 +169,7 @@ run "$TV" -d "$C" import --csv "$W/rows.csv"
 expect_rc 1 "import of hostile rows"
 expect_err_has "line 2: the card is read by its number alone: CCCD name contains a control character" \
     "import"
-expect_err_has "recorded 1 scans from $W/rows.csv; 1 rows rejected" "import"
+expect_err_has "recorded 1 scan from $W/rows.csv; 1 row rejected" "import"
 expect_err_has "line 3: direction 'Quán\\x1b[2J\\x1b]0;owned\\x07' is neither in nor out" "import"
 no_control "import's messages" "$W/out" "$W/err"
 "$TV" -d "$C" log --json | grep -q 'owned' && fail "import recorded the hostile direction"
