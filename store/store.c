@@ -61,8 +61,13 @@ int store_err_(store_txn *t, int rc)
         return TV_ENOSPC;
     case ENOMEM:
         return TV_ENOMEM;
+    case EDQUOT:
+        return TV_ENOSPC;
     case EACCES:
     case EIO:
+    case EFBIG:
+    case EROFS:
+        errno = rc; /* the system's reason, for the message that names the files */
         return TV_EIO;
     case EBUSY:
     case EAGAIN:

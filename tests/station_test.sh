@@ -307,6 +307,10 @@ failed=$(grep -c '^CHƯA GHI ĐƯỢC' "$W/out" || true)
 ok=$(grep -c '^OK  ' "$W/out" || true)
 ((ok + failed == $(wc -l <"$W/out"))) || fail "answers other than OK or CHƯA GHI ĐƯỢC: $OUT"
 (($(scans_of "$C") == before + ok)) || fail "scans recorded are not the lines answered OK"
+# the operator's message gives the system's own reason, not a stale one
+if grep -q "cannot read or write the files" "$W/err"; then
+    grep -q "(File too large)" "$W/err" || fail "the reason of the failed write: $(cat "$W/err")"
+fi
 run "$TV" -d "$C" verify
 expect_ok "verify after the failed commit"
 
