@@ -136,6 +136,7 @@ run_demo() {
     t() {
         local rc=0
         "$tv" -d "$root/$1" "${@:2}" || rc=$?
+        [ "$rc" -eq 130 ] && exit 130 # interrupted (Ctrl-C): the step died of SIGINT
         if [ "$rc" -ge 128 ] && [ "$rc" -ne 141 ]; then # 141: SIGPIPE, a reader done early
             echo "dev.sh demo: 'truyvet -d $root/$1 ${*:2}' crashed (signal $((rc - 128)))" >&3
             [ -s "$errlog" ] && tail -n 3 "$errlog" | sed 's/^/  /' >&3

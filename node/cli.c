@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -203,6 +205,14 @@ int tv_cli_out_check(const char *path)
     if (tv_file_out_check(path) == TV_OK) return 0;
     tv_cli_error("cannot write %s: %s; nothing was done.", tv_text_esc(path), strerror(errno));
     return TV_EXIT_FAIL;
+}
+
+void tv_cli_signal_exit(int sig)
+{
+    if (sig != SIGINT) return;
+    fflush(stdout);
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
 }
 
 int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path)

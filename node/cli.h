@@ -79,6 +79,12 @@ int tv_venue_categories(tv_cli *cli, int argc, char **argv);
 int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv); /* cmd_qr.c */
 int tv_person_card_cmd(tv_cli *cli, int argc, char **argv);   /* cmd_qr.c */
 
+/* Ends a command stopped by a signal the way a shell expects: after a SIGINT (Ctrl-C) that
+ * the command caught to finish cleanly, it dies of SIGINT itself, so that a script running
+ * it stops too rather than going on (a shell that sees a child exit normally takes the
+ * interrupt as handled by it). Returns for any other sig (0, SIGTERM: a service's stop). */
+void tv_cli_signal_exit(int sig);
+
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints an error for code rc, after the words `what` (e.g. "cannot record the scan"),

@@ -14,8 +14,7 @@ static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_flag = 1;
+    stop_flag = sig; /* which one: a SIGINT is passed on (tv_cli_signal_exit) */
 }
 
 static void install_signals(void)
@@ -112,6 +111,7 @@ int tv_cmd_serve(tv_cli *cli, int argc, char **argv)
     tv_daemon_result r;
     rc = tv_daemon_run(&n, &o, &r);
     tv_node_close(&n);
+    tv_cli_signal_exit(stop_flag);
     if (rc == TV_EUNTRUSTED) {
         tv_cli_error("this node is not enrolled yet: ask the parent's operator for a "
                      "certificate ('truyvet enroll request'), then 'truyvet enroll accept'.");
@@ -183,6 +183,7 @@ int tv_cmd_sync(tv_cli *cli, int argc, char **argv)
     tv_daemon_result r;
     rc = tv_daemon_run(&n, &o, &r);
     tv_node_close(&n);
+    tv_cli_signal_exit(stop_flag);
     if (rc == TV_EUNTRUSTED) {
         tv_cli_error("this node is not enrolled yet: it cannot prove who it is to a parent.");
         return TV_EXIT_FAIL;

@@ -82,8 +82,7 @@ static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_flag = 1;
+    stop_flag = sig; /* which one: a SIGINT is passed on (tv_cli_signal_exit) */
 }
 
 /* A line reader over read(2) that can tell whether another whole line is already here. */
@@ -584,5 +583,6 @@ close:
 free_only:
     free(r.buf);
     free(st);
+    tv_cli_signal_exit(stop_flag);
     return rc;
 }

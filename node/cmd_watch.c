@@ -67,8 +67,7 @@ static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_flag = 1;
+    stop_flag = sig; /* which one: a SIGINT is passed on (tv_cli_signal_exit) */
 }
 
 typedef struct seen {
@@ -348,5 +347,6 @@ out:
     tv_node_close(&w->n);
     free(w->seen);
     free(w);
+    tv_cli_signal_exit(stop_flag);
     return rc;
 }

@@ -77,7 +77,7 @@ while IFS= read -r line <&4; do
 done
 [[ ${line-} == "== check-ins at the communes"* ]] || fail "the demo ended before its check-ins"
 [[ -n $(leftovers "$W/int") ]] || fail "no server of the demo runs at its check-ins"
-kill -INT "$pid"
+kill -INT -- "-$pid" # as Ctrl-C does: the demo's whole process group, its step too
 cat <&4 >/dev/null
 exec 4<&-
 rc=0

@@ -192,24 +192,33 @@ if missing:
 run "$TV" -d "$C" verify
 expect_ok "verify after the kill"
 
-check "SIGTERM ends the station cleanly (exit 0) after answering what it read"
-rm -f "$W/fifo"
-mkfifo "$W/fifo"
-"$TV" -d "$C" station --venue "$OTHER" <"$W/fifo" >"$W/term.out" 2>"$W/term.err" &
-STATION_PID=$!
-exec 7>"$W/fifo"
-printf '0911111111\n' >&7
-for ((i = 0; i < 6000; i++)); do
-    [[ -s $W/term.out ]] && break
-    sleep 0.05
+# SIGTERM (a service's stop) ends the station cleanly, exit 0; SIGINT (Ctrl-C) too, but it
+# then dies of SIGINT, so that a script running it stops as well (exit 130 in the shell).
+for sig in TERM INT; do
+    num=0911111111
+    [[ $sig == INT ]] && num=0911111112
+    check "SIG$sig ends the station after answering what it read"
+    rm -f "$W/fifo" "$W/term.out"
+    mkfifo "$W/fifo"
+    "$TV" -d "$C" station --venue "$OTHER" <"$W/fifo" >"$W/term.out" 2>"$W/term.err" &
+    STATION_PID=$!
+    exec 7>"$W/fifo"
+    printf '%s\n' "$num" >&7
+    for ((i = 0; i < 6000; i++)); do
+        [[ -s $W/term.out ]] && break
+        sleep 0.05
+    done
+    [[ $(cat "$W/term.out") == "OK  09******${num: -2}  đã vào "$HMS ]] ||
+        fail "no answer before SIG$sig: $(cat "$W/term.out")"
+    kill -$sig "$STATION_PID"
+    rc=0
+    wait "$STATION_PID" || rc=$?
+    STATION_PID=""
+    exec 7>&-
+    want=0
+    [[ $sig == INT ]] && want=130
+    ((rc == want)) || fail "station exited $rc on SIG$sig, not $want: $(cat "$W/term.err")"
 done
-[[ $(cat "$W/term.out") == "OK  09******11  đã vào "$HMS ]] || fail "no answer before SIGTERM"
-kill -TERM "$STATION_PID"
-rc=0
-wait "$STATION_PID" || rc=$?
-STATION_PID=""
-exec 7>&-
-((rc == 0)) || fail "station exited $rc on SIGTERM: $(cat "$W/term.err")"
 
 check "the health authority reveals an identity; the reveal is recorded and travels"
 "$TV" -d "$C" bundle export --out "$W/c.bundle" >/dev/null 2>&1
