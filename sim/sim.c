@@ -1891,17 +1891,21 @@ static void check(sim *s)
         }
         /* tracing by pseudonym: a few people's scans under this commune's pseudonym are
          * the same wherever its log is held, all at its own venues; no other commune's
-         * pseudonym of them is this one (nobody links communes without the health map) */
+         * pseudonym of them is this one (nobody links communes without the health map).
+         * With a retention period, only the days still in force must agree: a batch that
+         * arrives after the holder's last daily purge brings scans past its cutoff, which
+         * stay until its next purge (check_expired looks at those). */
+        int64_t from = s->o.retention_days ? s->end_ms - (int64_t)s->o.retention_days * DAY_MS : 0;
         for (uint64_t k = 0; k < 3; k++) {
             uint8_t pr[TV_PERSON_REF_BYTES], other[TV_PERSON_REF_BYTES];
             person_ref(n, k, pr);
             person_found pf0 = {.n = n};
-            (void)store_scans_by_person(tx[c], pr, 0, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
+            (void)store_scans_by_person(tx[c], pr, from, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
             if (pf0.elsewhere)
                 violation(s, "commune %d indexes person %" PRIu64 " at another's venue", c, k);
             for (int h = 1; h < nh; h++) {
                 person_found pf = {.n = n};
-                (void)store_scans_by_person(tx[holders[h]], pr, 0, CRDT_TIME_MS_MAX,
+                (void)store_scans_by_person(tx[holders[h]], pr, from, CRDT_TIME_MS_MAX,
                                             count_person_scan, &pf);
                 if (pf.count != pf0.count || pf.elsewhere)
                     violation(s,
