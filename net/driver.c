@@ -100,7 +100,6 @@ int tv_driver_restart(tv_driver *d, tv_driver_session *s)
     s->hold_len = 0;
     s->closed_ms = 0;
     s->reported = 0;
-    s->dirty = 1;
     return sync_peer_new(&s->s, &cfg, s->pk, d->ops.now_ms(d->ops.arg));
 }
 
@@ -144,7 +143,6 @@ int tv_driver_deliver(tv_driver *d, const uint8_t from[TV_NODE_ID_BYTES], int li
         }
     }
     if (!s && !(s = tv_driver_open(d, from, link))) return TV_OK; /* full: ignored */
-    s->dirty = 1;
     int rc = sync_peer_recv(s->s, msg, len, d->ops.now_ms(d->ops.arg));
     if (rc && rc != TV_EDECODE && rc != TV_EVERSION && rc != TV_EPERM && rc != TV_EUNTRUSTED &&
         rc != TV_EREVOKED && rc != TV_ELIMIT)
@@ -160,16 +158,12 @@ void tv_driver_notify(tv_driver *d)
 /* Sends what the session has to say, as far as the transport takes it. */
 static int pump(tv_driver *d, tv_driver_session *s, int64_t now)
 {
-    if (!s->dirty) return TV_OK;
     for (;;) {
         if (!s->hold) {
             size_t len;
             int rc = sync_peer_send(s->s, d->buf, SYNC_MSG_BYTES_MAX, &len, now);
             if (rc) return rc;
-            if (len == 0) {
-                s->dirty = 0;
-                return TV_OK;
-            }
+            if (len == 0) return TV_OK;
             if (!(s->hold = malloc(len))) return TV_ENOMEM;
             memcpy(s->hold, d->buf, len);
             s->hold_len = len;
@@ -194,7 +188,6 @@ void tv_driver_close_all(tv_driver *d)
 {
     for (uint32_t i = 0; i < d->nsess; i++) {
         sync_peer_close(d->sess[i].s, 0);
-        d->sess[i].dirty = 1;
         (void)pump(d, &d->sess[i], d->ops.now_ms(d->ops.arg));
     }
 }
@@ -340,7 +333,7 @@ static int flush_announce(tv_driver *d, int64_t now)
     for (uint32_t i = 0; i < d->nsess && rc == 0; i++)
         if (sync_peer_pending(d->sess[i].s)) {
             rc = sync_peer_flush(d->sess[i].s, now);
-            d->sess[i].dirty = flushed = 1;
+            flushed = 1;
         }
     if (rc) return rc;
     if (flushed && d->ops.flushed && (rc = d->ops.flushed(d->ops.arg))) return rc;
@@ -352,10 +345,8 @@ static int flush_announce(tv_driver *d, int64_t now)
     d->store_events = store_events(d->cfg.st);
     /* what changed is worked out once, not once per session */
     rc = sync_store_changes(d->cfg.st, &d->vv_last, &d->vv_changed);
-    for (uint32_t i = 0; i < d->nsess && rc == 0; i++) {
+    for (uint32_t i = 0; i < d->nsess && rc == 0; i++)
         rc = sync_peer_announce(d->sess[i].s, &d->vv_changed, now);
-        d->sess[i].dirty = 1;
-    }
     return rc;
 }
 
@@ -373,10 +364,7 @@ int tv_driver_turn(tv_driver *d)
     for (uint32_t i = 0; i < d->nsess; i++) {
         tv_driver_session *s = &d->sess[i];
         assert(s->s);
-        if (sync_peer_expiry(s->s) <= now) {
-            s->dirty = 1;
-            if ((rc = sync_peer_tick(s->s, now))) return rc;
-        }
+        if (sync_peer_expiry(s->s) <= now && (rc = sync_peer_tick(s->s, now))) return rc;
         if ((rc = pump(d, s, now))) return rc;
         if (d->ops.session && (rc = d->ops.session(d->ops.arg, s))) return rc;
         sync_state st = sync_peer_state(s->s);

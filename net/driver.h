@@ -37,8 +37,6 @@ typedef struct tv_driver_session {
     int64_t closed_ms;        /* when it was seen closed or dead, 0 if alive */
     sync_state reported;      /* for the caller's reports: the state last reported */
     uint32_t refusals_logged; /* for the caller's reports: refusals already written */
-    int dirty; /* it may have something to send: it received, ticked, flushed, announced or
-                * started since it was last pumped empty */
 } tv_driver_session;
 
 /* An outbound link: where the driver connects to (through ops.connect). */

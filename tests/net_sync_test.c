@@ -431,8 +431,8 @@ static void test_lost_announcement_repaired(void **state)
     run(&l, 100);
     assert_int_equal(sync_peer_state(l.pa), SYNC_IN_STEP);
     add_scans(&t.c, "22333", 20); /* recorded while the session is live */
-    tv_driver_notify(l.da);       /* announced at C's next turn */
-    l.drop_type = 11;             /* every HAVE is lost */
+    assert_int_equal(sync_peer_notify(l.pa, l.now), 0);
+    l.drop_type = 11; /* every HAVE is lost */
     carry(&l, l.pa, l.pb);
     assert_true(l.dropped > 0);
     l.drop_type = 0;
