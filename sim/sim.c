@@ -1,16 +1,17 @@
 /* truyvet-sim: a deterministic simulation of a truyvet network in one process.
  *
- * A province, its districts and their communes, each a node with a real LMDB store, run
- * the real sync protocol (net/sync.c) and the real apply path (store/) over a virtual
- * network with a virtual clock: communes online a few hours a day (some not at all for
- * days), lossy links that delay, reorder and duplicate messages, districts that go down
- * and make their communes fall back to the province, nodes that crash in the middle of a
- * commit, skewed device clocks, a forger injecting bad batches, and an insider writing
- * with real nodes' keys what the rules of trust forbid (PROTOCOL.md §3.2: certificates for
- * wrong subjects, revocations from the wrong issuer, events about another commune's venue,
- * batches dated hours ahead). Some runs also have the province revoke a district on the
- * way and re-certify its communes later. Everything random comes from one seed; the same
- * seed and build print the same output, byte for byte.
+ * A province, its districts and their communes, each a node with a real LMDB store, run the
+ * real sync protocol (net/sync.c), driven by the loop the daemon runs (net/driver.c:
+ * tv_driver_turn), and the real apply path (store/) over a virtual network with a virtual
+ * clock: communes online a few hours a day (some not at all for days), lossy links that
+ * delay, reorder and duplicate messages, districts that go down and make their communes
+ * fall back to the province, nodes that crash in the middle of a commit, skewed device
+ * clocks, a forger injecting bad batches, and an insider writing with real nodes' keys what
+ * the rules of trust forbid (PROTOCOL.md §3.2: certificates for wrong subjects, revocations
+ * from the wrong issuer, events about another commune's venue, batches dated hours ahead).
+ * Some runs also have the province revoke a district on the way and re-certify its communes
+ * later. Everything random comes from one seed; the same seed and build print the same
+ * output, byte for byte.
  *
  * Invariants, checked as the run goes and at the end: no acknowledged scan is lost; after
  * the last heal every node holds exactly the logs of its partition, with byte-identical

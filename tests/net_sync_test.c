@@ -1001,6 +1001,127 @@ static void test_hostile_peer(void **state)
     tree_free(&t);
 }
 
+/* --- the driver's own rules: parent fallback, restarting a dead session ------------- */
+
+/* A transport that connects nowhere: it records what the driver asks of it. */
+typedef struct fake_net {
+    int64_t now;
+    int connects[4], disconnects[4];
+    int last_connect;
+    uint64_t sent;
+} fake_net;
+
+static int64_t fake_clock(void *arg)
+{
+    return ((fake_net *)arg)->now;
+}
+static int fake_send(void *arg, const tv_driver_session *s, const uint8_t *buf, size_t len)
+{
+    (void)s;
+    (void)buf;
+    (void)len;
+    ((fake_net *)arg)->sent++;
+    return 0; /* taken, and lost: nothing ever answers */
+}
+static int fake_connect(void *arg, int i)
+{
+    fake_net *f = arg;
+    f->connects[i]++;
+    f->last_connect = i;
+    return 0;
+}
+static void fake_disconnect(void *arg, int i)
+{
+    ((fake_net *)arg)->disconnects[i]++;
+}
+
+static tv_driver *fake_driver(fake_net *f, tnode *n, int once)
+{
+    tv_driver_config cfg = {.st = n->st,
+                            .self = &n->id,
+                            .sessions_max = 4,
+                            .restart_ms = 3000,
+                            .fallback_ms = 8000,
+                            .once = once};
+    tv_driver_ops ops = {.arg = f,
+                         .now_ms = fake_clock,
+                         .send = fake_send,
+                         .connect = fake_connect,
+                         .disconnect = fake_disconnect};
+    tv_driver *d;
+    assert_int_equal(tv_driver_new(&d, &cfg, &ops), 0);
+    return d;
+}
+
+/* A parent that never comes up is given up after fallback_ms for the next one; with once,
+ * each parent has one chance and then the driver gives up. */
+static void test_driver_parent_fallback(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    fake_net f = {.now = T0_MS};
+    tv_driver *d = fake_driver(&f, &t.c, 1);
+    assert_int_equal(tv_driver_link_add(d, t.d.id.pk, 1, 1), 0);
+    assert_int_equal(tv_driver_link_add(d, t.p.id.pk, 1, 1), 1);
+    tv_driver_links_start(d);
+    assert_int_equal(tv_driver_active_parent(d), 0);
+    assert_int_equal(f.connects[0], 1);
+    assert_int_equal(f.connects[1], 0); /* one parent at a time */
+    f.now += 7999;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_int_equal(tv_driver_active_parent(d), 0);
+    f.now += 1;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_int_equal(tv_driver_active_parent(d), 1);
+    assert_int_equal(f.disconnects[0], 1);
+    assert_int_equal(f.connects[1], 1);
+    assert_false(tv_driver_gave_up(d));
+    f.now += 8000;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_true(tv_driver_gave_up(d));
+    tv_driver_free(d);
+    tree_free(&t);
+}
+
+/* A session with a parent that falls silent is taken for dead: the driver moves to the
+ * next parent; a dead session with a peer link is started again after restart_ms. */
+static void test_driver_dead_session(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    fake_net f = {.now = T0_MS};
+    tv_driver *d = fake_driver(&f, &t.c, 0);
+    assert_int_equal(tv_driver_link_add(d, t.d.id.pk, 1, 1), 0);
+    assert_int_equal(tv_driver_link_add(d, t.p.id.pk, 1, 0), 1); /* a peer, not a parent */
+    tv_driver_links_start(d);
+    assert_int_equal(f.connects[0] + f.connects[1], 2);
+    assert_int_equal(tv_driver_link_up(d, 0), 0);
+    assert_int_equal(tv_driver_link_up(d, 1), 0);
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_true(f.sent >= 2); /* both HELLOs left */
+    tv_driver_session *peer = tv_driver_find(d, t.p.id.pk);
+    assert_non_null(peer);
+    /* nothing heard for SYNC_DEAD_MS: both die; the parent is left for the next one (here
+     * the same, the only parent: it stays), the peer waits restart_ms */
+    f.now += SYNC_DEAD_MS;
+    assert_int_equal(tv_driver_turn(d), 0);
+    peer = tv_driver_find(d, t.p.id.pk);
+    assert_int_equal(sync_peer_state(peer->s), SYNC_DEAD);
+    assert_int_equal(peer->closed_ms, f.now);
+    f.now += 2999;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_int_equal(sync_peer_state(peer->s), SYNC_DEAD);
+    f.now += 1;
+    assert_int_equal(tv_driver_turn(d), 0);
+    peer = tv_driver_find(d, t.p.id.pk);
+    assert_int_equal(sync_peer_state(peer->s), SYNC_HANDSHAKE);
+    assert_int_equal(peer->closed_ms, 0);
+    tv_driver_free(d);
+    tree_free(&t);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -1018,6 +1139,8 @@ int main(void)
         cmocka_unit_test(test_hostile_vector),
         cmocka_unit_test(test_hostile_have_stream),
         cmocka_unit_test(test_hostile_peer),
+        cmocka_unit_test(test_driver_parent_fallback),
+        cmocka_unit_test(test_driver_dead_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
