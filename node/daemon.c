@@ -1,4 +1,5 @@
-/* The network loop over ZeroMQ: one sync session per authenticated peer (see daemon.h). */
+/* The network loop over ZeroMQ: the driver (net/driver.h) with the ZeroMQ transport, the
+ * wall clock and the node's chores (see daemon.h). */
 #include "node/daemon.h"
 #include "node/downflow.h"
 #include "node/retention.h"
