@@ -25,6 +25,7 @@
 #define REFUSED_RETRY_MS 2000      /* a parent that refused our key is asked again after this, */
 #define REFUSED_RETRY_MS_MAX 60000 /* doubled at each refusal up to this */
 #define LINK_RESET_MS 60000        /* a link down this long gets a new socket */
+_Static_assert(TV_NET_LINKS_MAX <= TV_DRIVER_LINKS_MAX, "the driver holds every configured link");
 
 /* The ZeroMQ side of an outbound link (the driver keeps its key and progress). */
 typedef struct out_link {
