@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "crdt/ids.h"
+#include "net/driver.h"
 #include "net/sync.h"
 #include "net/zmq.h"
 #include "store/store.h"
@@ -583,13 +584,13 @@ typedef struct side {
     tvz_ctx *ctx;
     tvz_listener *lis;
     tvz_conn *conn;
-    sync_peer *s;
-    uint8_t *buf;    /* the next message; it waits here while the transport refuses it */
-    size_t hold_len; /* 0, or the length of a message in buf not yet taken */
-    uint64_t store_events;
+    tv_driver *drv;     /* the node's loop (net/driver.h) */
     atomic_int in_step; /* set once this side saw its session in step with nothing held */
     sync_stats st;      /* the session's figures at the end */
     double t_wait, t_transport, t_recv, t_flush, t_notify, t_send;
+    double mark;                    /* where the current phase of the driver's turn began */
+    int first, delivering, sending; /* within a turn: events not read yet; a message is
+                                     * being applied; messages are being sent */
     uint64_t loops, flushes, held, lost;
     uint64_t type_msgs[MSG_TYPES], type_bytes[MSG_TYPES];
 } side;
@@ -622,89 +623,55 @@ static void run_fail(run *r, const char *fmt, ...)
     pthread_mutex_unlock(&r->lock);
 }
 
-static uint64_t store_events(store *st)
+/* The session with the peer, or NULL before it starts. */
+static tv_driver_session *side_session(side *sd)
 {
-    store_txn *t;
-    store_counts c = {0};
-    if (store_read_begin(st, &t) == 0) {
-        (void)store_counts_get(t, &c);
-        store_read_end(t);
-    }
-    return c.events;
+    return tv_driver_find(sd->drv, sd->peer->id.pk);
 }
 
-static int side_session_new(side *sd, int64_t now)
+/* The driver's transport and hooks. They also time the phases of its turn: receiving
+ * (transport, then protocol), flushing, announcing and ticking (`notify`), sending. */
+
+static int64_t side_clock(void *arg)
 {
-    sync_config cfg = {.st = sd->self->st, .self = &sd->self->id};
-    memcpy(cfg.epoch, sd->self->epoch, SYNC_EPOCH_BYTES);
-    int rc = sync_peer_new(&sd->s, &cfg, sd->peer->id.pk, now);
-    if (rc) run_fail(sd->r, "the %s cannot start a session: %s", sd->self->name, tv_strerror(rc));
+    (void)arg;
+    return wall_ms();
+}
+
+static int side_send(void *arg, const tv_driver_session *s, const uint8_t *buf, size_t len)
+{
+    side *sd = arg;
+    (void)s;
+    if (!sd->sending) {
+        double now = bench_now_s();
+        sd->t_notify += now - sd->mark;
+        sd->mark = now;
+        sd->sending = 1;
+    }
+    int rc = sd->listens ? tvz_listener_send_to(sd->lis, sd->peer->id.pk, buf, len)
+                         : tvz_conn_send(sd->conn, buf, len);
+    if (rc == TV_EBUSY) { /* the driver offers it again on the next turn */
+        sd->held++;
+        return rc;
+    }
+    unsigned type = len > 1 && buf[1] < MSG_TYPES ? buf[1] : 0;
+    sd->type_msgs[type]++;
+    sd->type_bytes[type] += len;
+    if (rc == TV_ENOTFOUND) sd->lost++; /* the peer's connection is gone: the session resends */
     return rc;
 }
 
-/* Sends what the session has to say, as far as the transport takes it. */
-static int side_pump(side *sd, int64_t now)
-{
-    for (;;) {
-        if (!sd->hold_len) {
-            size_t len;
-            int rc = sync_peer_send(sd->s, sd->buf, SYNC_MSG_BYTES_MAX, &len, now);
-            if (rc) return rc;
-            if (len == 0) return TV_OK;
-            sd->hold_len = len;
-            unsigned type = len > 1 && sd->buf[1] < MSG_TYPES ? sd->buf[1] : 0;
-            sd->type_msgs[type]++;
-            sd->type_bytes[type] += len;
-        }
-        int rc = sd->listens ? tvz_listener_send_to(sd->lis, sd->peer->id.pk, sd->buf, sd->hold_len)
-                             : tvz_conn_send(sd->conn, sd->buf, sd->hold_len);
-        if (rc == TV_EBUSY) { /* try again on the next turn */
-            sd->held++;
-            return TV_OK;
-        }
-        sd->hold_len = 0;
-        if (rc == TV_ENOTFOUND) { /* the peer's connection is gone: the session resends */
-            sd->lost++;
-            continue;
-        }
-        if (rc) return rc;
-    }
-}
-
-/* Takes every message waiting on the transport and hands it to the session. */
-static int side_recv(side *sd, int64_t now)
-{
-    for (;;) {
-        tvz_msg m;
-        double a = bench_now_s();
-        int rc = sd->listens ? tvz_listener_recv(sd->lis, &m) : tvz_conn_recv(sd->conn, &m);
-        double b = bench_now_s();
-        sd->t_transport += b - a;
-        if (rc == TV_EBUSY) return TV_OK;
-        if (rc) {
-            run_fail(sd->r, "the %s cannot receive: %s", sd->self->name, tv_strerror(rc));
-            return rc;
-        }
-        if (memcmp(m.from, sd->peer->id.pk, TV_NODE_ID_BYTES) != 0) continue;
-        if (!sd->s && (rc = side_session_new(sd, now))) return rc;
-        rc = sync_peer_recv(sd->s, m.data, m.len, now);
-        sd->t_recv += bench_now_s() - b;
-        if (rc) {
-            run_fail(sd->r, "the %s's session refused a message: %s", sd->self->name,
-                     tv_strerror(rc));
-            return rc;
-        }
-    }
-}
-
 /* Link events of the commune's connection: the session starts when the link is up. */
-static int side_events(side *sd, int64_t now)
+static int side_events(side *sd)
 {
     run *r = sd->r;
     tvz_event ev;
     while (tvz_conn_event_next(sd->conn, &ev) == 0) {
         if (ev.kind == TVZ_EVENT_UP) {
-            if (!sd->s && side_session_new(sd, now)) return TV_EIO;
+            if (!tv_driver_open(sd->drv, sd->peer->id.pk, -1)) {
+                run_fail(r, "the %s cannot start a session", sd->self->name);
+                return TV_EIO;
+            }
         } else if (ev.kind == TVZ_EVENT_DOWN) {
             if (!atomic_load(&r->d.in_step)) {
                 run_fail(r, "the link to the district went down");
@@ -719,6 +686,63 @@ static int side_events(side *sd, int64_t now)
     return TV_OK;
 }
 
+/* Takes the next message from the peer waiting on the transport. */
+static int side_recv(void *arg, tv_driver *drv, tv_driver_msg *out)
+{
+    side *sd = arg;
+    (void)drv;
+    double a = bench_now_s();
+    if (sd->delivering) sd->t_recv += a - sd->mark;
+    sd->delivering = 0;
+    if (sd->first) {
+        sd->first = 0;
+        if (!sd->listens && side_events(sd)) return TV_EIO;
+    }
+    for (;;) {
+        tvz_msg m;
+        int rc = sd->listens ? tvz_listener_recv(sd->lis, &m) : tvz_conn_recv(sd->conn, &m);
+        double b = bench_now_s();
+        sd->t_transport += b - a;
+        sd->mark = a = b;
+        if (rc == TV_EBUSY) return rc;
+        if (rc) {
+            run_fail(sd->r, "the %s cannot receive: %s", sd->self->name, tv_strerror(rc));
+            return rc;
+        }
+        if (memcmp(m.from, sd->peer->id.pk, TV_NODE_ID_BYTES) != 0) continue;
+        memcpy(out->from, m.from, TV_NODE_ID_BYTES);
+        out->link = -1;
+        out->data = m.data;
+        out->len = m.len;
+        sd->delivering = 1;
+        return TV_OK;
+    }
+}
+
+static int side_flushed(void *arg)
+{
+    side *sd = arg;
+    double now = bench_now_s();
+    sd->t_flush += now - sd->mark;
+    sd->mark = now;
+    sd->flushes++;
+    return TV_OK;
+}
+
+static int side_turned(void *arg, tv_driver_session *s)
+{
+    side *sd = arg;
+    (void)s;
+    double now = bench_now_s();
+    if (sd->sending)
+        sd->t_send += now - sd->mark;
+    else
+        sd->t_notify += now - sd->mark;
+    sd->mark = now;
+    sd->sending = 0;
+    return TV_OK;
+}
+
 /* Is the district's session in step, holding all of the commune's events? */
 static int district_complete(side *sd)
 {
@@ -730,8 +754,8 @@ static int district_complete(side *sd)
     return sd->r->log_last == 0 || (rc == 0 && f.seq == sd->r->log_last);
 }
 
-/* One node's loop, shaped as node/daemon.c's: wait, receive, make durable, announce,
- * run the timers, send. Ends when both sides are in step. */
+/* One node's loop: wait for traffic, then the driver's turn (receive, make durable,
+ * announce, run the timers, send). Ends when both sides are in step. */
 static void side_loop(side *sd)
 {
     run *r = sd->r;
@@ -750,12 +774,11 @@ static void side_loop(side *sd)
         }
         sd->loops++;
         int64_t now = wall_ms();
-        long wait = IDLE_WAIT_MS;
-        if (sd->s) {
-            int64_t e = sync_peer_expiry(sd->s);
-            if (e - now < wait) wait = e > now ? (long)(e - now) : 0;
-        }
-        if ((sd->hold_len || atomic_load(&sd->in_step)) && wait > HOLD_WAIT_MS) wait = HOLD_WAIT_MS;
+        int64_t e = tv_driver_wake(sd->drv, now, now + IDLE_WAIT_MS);
+        long wait = e > now ? (long)(e - now) : 0;
+        tv_driver_session *s = side_session(sd);
+        if (((s && s->hold) || atomic_load(&sd->in_step)) && wait > HOLD_WAIT_MS)
+            wait = HOLD_WAIT_MS;
         tvz_poll_item it =
             sd->listens ? (tvz_poll_item){.listener = sd->lis} : (tvz_poll_item){.conn = sd->conn};
         if (tvz_poll(&it, 1, wait) < 0) {
@@ -763,53 +786,33 @@ static void side_loop(side *sd)
             break;
         }
         sd->t_wait += bench_now_s() - m0;
-        now = wall_ms();
-        if (!sd->listens && side_events(sd, now)) break;
-        if (side_recv(sd, now)) break;
-        if (!sd->s) continue;
-
-        double a = bench_now_s();
-        int rc = TV_OK;
-        if (sync_peer_pending(sd->s)) {
-            rc = sync_peer_flush(sd->s, now);
-            sd->flushes++;
-        }
-        double b = bench_now_s();
-        sd->t_flush += b - a;
-        if (rc == 0) { /* as the daemon does: a changed store is announced */
-            uint64_t ev = store_events(sd->self->st);
-            if (ev != sd->store_events) {
-                sd->store_events = ev;
-                rc = sync_peer_notify(sd->s, now);
-            }
-        }
-        double c = bench_now_s();
-        sd->t_notify += c - b;
-        if (rc == 0) rc = sync_peer_tick(sd->s, now);
-        if (rc == 0) rc = side_pump(sd, now);
-        sd->t_send += bench_now_s() - c;
+        sd->first = 1;
+        sd->delivering = sd->sending = 0;
+        int rc = tv_driver_turn(sd->drv);
         if (rc) {
             run_fail(r, "the %s's session failed: %s", sd->self->name, tv_strerror(rc));
             break;
         }
+        if (!(s = side_session(sd))) continue;
 
-        sync_state st = sync_peer_state(sd->s);
+        sync_state st = sync_peer_state(s->s);
         if (st == SYNC_CLOSED || st == SYNC_DEAD) {
             sync_stats ss;
-            sync_peer_stats(sd->s, &ss);
+            sync_peer_stats(s->s, &ss);
             run_fail(r, "the %s's session ended (%s): %s%s", sd->self->name, sync_state_name(st),
                      ss.error ? tv_strerror(ss.error) : "the peer said: ",
                      ss.error ? "" : tv_strerror(ss.peer_error));
             break;
         }
-        if (st == SYNC_IN_STEP && !sd->hold_len && !atomic_load(&sd->in_step) &&
+        double c = bench_now_s();
+        if (st == SYNC_IN_STEP && !s->hold && !atomic_load(&sd->in_step) &&
             (!sd->listens || district_complete(sd))) {
-            if (sd->listens) r->t1 = bench_now_s();
+            if (sd->listens) r->t1 = c;
             atomic_store(&sd->in_step, 1);
         }
         if (sd->listens && bench_progress_on && c >= next_progress) {
             sync_stats ss;
-            sync_peer_stats(sd->s, &ss);
+            sync_peer_stats(s->s, &ss);
             bench_progress("events replicated", ss.events_in, r->events);
             next_progress = c + 0.25;
         }
@@ -842,11 +845,10 @@ static void *side_main(void *arg)
         }
         if (rc == 0) side_loop(sd);
     }
-    if (sd->s) {
-        sync_peer_stats(sd->s, &sd->st);
-        sync_peer_free(sd->s);
-        sd->s = NULL;
-    }
+    tv_driver_session *s = side_session(sd);
+    if (s) sync_peer_stats(s->s, &sd->st);
+    tv_driver_free(sd->drv);
+    sd->drv = NULL;
     tvz_conn_free(sd->conn);
     tvz_listener_free(sd->lis);
     tvz_ctx_free(sd->ctx);
@@ -860,8 +862,17 @@ static void side_init(side *sd, run *r, node *self, node *peer, int listens)
     sd->peer = peer;
     sd->listens = listens;
     atomic_init(&sd->in_step, 0);
-    if (!(sd->buf = malloc(SYNC_MSG_BYTES_MAX))) bench_die("out of memory");
-    sd->store_events = store_events(self->st);
+    tv_driver_config cfg = {
+        .st = self->st, .self = &self->id, .sessions_max = 1, .poll_store = 1, .hello_restarts = 1};
+    memcpy(cfg.epoch, self->epoch, SYNC_EPOCH_BYTES);
+    tv_driver_ops ops = {.arg = sd,
+                         .now_ms = side_clock,
+                         .send = side_send,
+                         .recv = side_recv,
+                         .flushed = side_flushed,
+                         .session = side_turned};
+    int rc = tv_driver_new(&sd->drv, &cfg, &ops);
+    if (rc) bench_die("the %s cannot start its loop: %s", self->name, tv_strerror(rc));
 }
 
 /* One connection between the two nodes, through the relay, until both are in step: events
@@ -888,8 +899,6 @@ static void end_to_end(run *r, node *commune, node *district, uint64_t events, u
     bench_progress_end();
     pthread_barrier_destroy(&r->ready);
     pthread_mutex_destroy(&r->lock);
-    free(r->c.buf);
-    free(r->d.buf);
     bench_check_interrupt();
     if (atomic_load(&r->failed)) bench_die("end to end: %s", r->error);
 }

@@ -1056,7 +1056,9 @@ static int on_refuse(sync_peer *p, const msgpack_object *a, uint32_t n)
 /* Produces the next BATCH, if the window and the store allow. */
 static int next_batch(sync_peer *p, uint8_t *out, size_t cap, size_t *len, int64_t now)
 {
-    if (p->sv_len == 0 || p->st.state == SYNC_CLOSED || p->st.state == SYNC_DEAD) return TV_OK;
+    /* (served to the end of the list: nothing to read, as a driver asks every turn) */
+    if (p->sv_pos >= p->sv_len || p->st.state == SYNC_CLOSED || p->st.state == SYNC_DEAD)
+        return TV_OK;
     store_txn *t;
     int rc = store_read_begin(p->cfg.st, &t);
     if (rc) return rc;

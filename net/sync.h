@@ -1,11 +1,12 @@
 /* The replication protocol as a sans-I/O state machine.
  *
- * One sync_peer is one session with one authenticated peer. The driver (the ZeroMQ daemon
- * or the simulator) hands it every message received from that peer (sync_peer_recv), asks
- * it for messages to send (sync_peer_send), makes received batches durable
- * (sync_peer_flush: one write transaction for all of them), and calls sync_peer_tick when
- * sync_peer_expiry says so. It never touches a socket or reads a clock: `now` (ms) is a
- * parameter everywhere, so the simulator drives exactly this code.
+ * One sync_peer is one session with one authenticated peer. The driver (net/driver.h, run
+ * by the ZeroMQ daemon, the simulator, bench/sync and the tests) hands it every message
+ * received from that peer (sync_peer_recv), asks it for messages to send (sync_peer_send),
+ * makes received batches durable (sync_peer_flush: one write transaction for all of
+ * them), and calls sync_peer_tick when sync_peer_expiry says so. It never touches a
+ * socket or reads a clock: `now` (ms) is a parameter everywhere, so the simulator drives
+ * exactly this code.
  *
  * The session: both sides send HELLO (version, node id, certificate chain, store epoch,
  * and the digest of what they believe the other already knows of their version vector),

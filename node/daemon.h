@@ -1,7 +1,10 @@
 /* The node's network loop: listens for children and peers, connects to its parents
  * (falling back to the next when one is unreachable), and runs one sync session per
- * authenticated peer over ZeroMQ. `truyvet serve` runs it until stopped; `truyvet sync
- * --once` runs it until one session is in step. */
+ * authenticated peer over ZeroMQ. The loop itself is net/driver.c's (tv_driver_turn); this
+ * module gives it the ZeroMQ transport, the wall clock and the node's chores (the status
+ * file, parked batches, retention, pseudonym keys, notices for the communes). `truyvet
+ * serve` runs it until stopped; `truyvet sync --once` runs it until one session is in
+ * step. */
 #ifndef TV_NODE_DAEMON_H
 #define TV_NODE_DAEMON_H
 

@@ -1,16 +1,17 @@
 /* truyvet-sim: a deterministic simulation of a truyvet network in one process.
  *
- * A province, its districts and their communes, each a node with a real LMDB store, run
- * the real sync protocol (net/sync.c) and the real apply path (store/) over a virtual
- * network with a virtual clock: communes online a few hours a day (some not at all for
- * days), lossy links that delay, reorder and duplicate messages, districts that go down
- * and make their communes fall back to the province, nodes that crash in the middle of a
- * commit, skewed device clocks, a forger injecting bad batches, and an insider writing
- * with real nodes' keys what the rules of trust forbid (PROTOCOL.md §3.2: certificates for
- * wrong subjects, revocations from the wrong issuer, events about another commune's venue,
- * batches dated hours ahead). Some runs also have the province revoke a district on the
- * way and re-certify its communes later. Everything random comes from one seed; the same
- * seed and build print the same output, byte for byte.
+ * A province, its districts and their communes, each a node with a real LMDB store, run the
+ * real sync protocol (net/sync.c), driven by the loop the daemon runs (net/driver.c:
+ * tv_driver_turn), and the real apply path (store/) over a virtual network with a virtual
+ * clock: communes online a few hours a day (some not at all for days), lossy links that
+ * delay, reorder and duplicate messages, districts that go down and make their communes
+ * fall back to the province, nodes that crash in the middle of a commit, skewed device
+ * clocks, a forger injecting bad batches, and an insider writing with real nodes' keys what
+ * the rules of trust forbid (PROTOCOL.md §3.2: certificates for wrong subjects, revocations
+ * from the wrong issuer, events about another commune's venue, batches dated hours ahead).
+ * Some runs also have the province revoke a district on the way and re-certify its communes
+ * later. Everything random comes from one seed; the same seed and build print the same
+ * output, byte for byte.
  *
  * Invariants, checked as the run goes and at the end: no acknowledged scan is lost; after
  * the last heal every node holds exactly the logs of its partition, with byte-identical
@@ -27,6 +28,7 @@
 #include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/hlc.h"
+#include "net/driver.h"
 #include "net/sync.h"
 #include "node/person.h"
 #include "store/store.h"
@@ -121,9 +123,11 @@ typedef struct snode {
     int cut;                        /* a revoked district: unplugged, no link wanted */
     int64_t online_from, online_to; /* a commune's link window today */
     int64_t down_from, down_to;     /* a district's outage today */
-    uint64_t store_events;          /* events held at the last look */
-    crdt_vv vv_last, vv_changed;    /* the vector at the last look, and what it gained */
-    int touched;                    /* on the touched list */
+    struct sim *sim;
+    tv_driver *drv; /* its sessions, driven by the loop every node runs (net/driver.h) */
+    int queued;     /* on this turn's work list */
+    uint32_t tver;  /* the version of its entry in the timer heap */
+    int touched;    /* on the touched list */
     /* the pseudonym key (PROTOCOL.md §1): the root's K_p, a commune's K_c derived from it;
      * a district (no health flag) holds none */
     uint8_t key[TV_TRACING_KEY_BYTES];
@@ -132,19 +136,16 @@ typedef struct snode {
 typedef struct slink {
     int child, parent; /* node indexes */
     int active;
-    uint32_t gen;       /* bumped at each (re)opening: messages of older generations are dropped */
-    sync_peer *pc, *pp; /* the child's session with the parent, and the parent's */
-    int dirty_c, dirty_p;
+    uint32_t gen;      /* bumped at each (re)opening: messages of older generations are dropped */
     int64_t last_t[2]; /* the latest delivery time queued each way: a link keeps order */
-    int queued;        /* on this turn's work list */
-    uint32_t tver;     /* the version of its entry in the timer heap */
     int64_t retry_ms;  /* refused as revoked: not reopened before this */
+    int closing;       /* refused as revoked: closed after this turn */
 } slink;
 
-/* When a link's sessions next want their timers run (lazily invalidated by tver). */
+/* When a node's sessions next want their timers run (lazily invalidated by tver). */
 typedef struct timer {
     int64_t t;
-    int link;
+    int node;
     uint32_t ver;
 } timer;
 
@@ -186,8 +187,10 @@ typedef struct sim {
     int nlinks;
     int *act; /* indexes of the active links */
     int nact;
-    int *work; /* links with something to do this turn */
-    int nwork;
+    int *work; /* nodes with something to do this turn */
+    int nwork, work_cap;
+    int *closing; /* links to close after this turn (refused as revoked) */
+    int nclosing;
     int *touched; /* nodes that applied something this turn */
     int ntouched;
     timer *timers;
@@ -302,11 +305,31 @@ static delivery heap_pop(sim *s)
     return top;
 }
 
-static void mark(sim *s, slink *l)
+static void mark(sim *s, snode *n)
 {
-    if (l->queued) return;
-    l->queued = 1;
-    s->work[s->nwork++] = (int)(l - s->links);
+    if (n->queued) return;
+    n->queued = 1;
+    if (s->nwork == s->work_cap) {
+        s->work_cap = s->work_cap ? 2 * s->work_cap : 64;
+        if (!(s->work = realloc(s->work, (size_t)s->work_cap * sizeof *s->work)))
+            die("out of memory");
+    }
+    s->work[s->nwork++] = n->idx;
+}
+
+/* Both ends of a link have something to do. */
+static void mark_link(sim *s, slink *l)
+{
+    mark(s, &s->nodes[l->child]);
+    mark(s, &s->nodes[l->parent]);
+}
+
+/* The session of node `side` (the link's child or parent) with the other end. */
+static tv_driver_session *link_session(sim *s, const slink *l, int child_side)
+{
+    snode *me = &s->nodes[child_side ? l->child : l->parent];
+    snode *other = &s->nodes[child_side ? l->parent : l->child];
+    return me->drv ? tv_driver_find(me->drv, other->id.pk) : NULL;
 }
 
 static void touch(sim *s, snode *n)
@@ -371,6 +394,11 @@ static int meta_fn(store_txn *t, void *arg)
     return store_meta_put(t, "node_id", n->id.pk, TV_NODE_ID_BYTES);
 }
 
+static int64_t sim_now(void *arg);
+static int sim_send(void *arg, const tv_driver_session *ds, const uint8_t *buf, size_t len);
+static int sim_flushed(void *arg);
+static int sim_restart(void *arg, tv_driver_session *ds);
+
 static void node_open(sim *s, snode *n)
 {
     store_opts so = {.map_bytes = SIM_MAP_BYTES, .unsynced = 1};
@@ -380,15 +408,20 @@ static void node_open(sim *s, snode *n)
     store_frontier f = {0};
     if (store_read_begin(n->st, &t) == 0) {
         (void)store_frontier_get(t, n->id.pk, &f);
-        store_counts c;
-        if (store_counts_get(t, &c) == 0) n->store_events = c.events;
         store_read_end(t);
     }
     crdt_hlc_init(&n->clock, f.hlc_max);
     /* sessions start from the store as it is now; later rounds announce what it gains */
-    crdt_vv_release(&n->vv_last);
-    if (sync_store_changes(n->st, &n->vv_last, &n->vv_changed)) die("cannot read the vector");
-    (void)s;
+    tv_driver_config cfg = {.st = n->st, .self = &n->id, .sessions_max = (uint32_t)s->n};
+    memset(cfg.epoch, n->idx + 1, SYNC_EPOCH_BYTES);
+    tv_driver_ops ops = {.arg = n,
+                         .now_ms = sim_now,
+                         .send = sim_send,
+                         .flushed = sim_flushed,
+                         .restart = sim_restart};
+    n->sim = s;
+    if ((rc = tv_driver_new(&n->drv, &cfg, &ops)))
+        die("node %d cannot start its sessions: %s", n->idx, tv_strerror(rc));
 }
 
 /* Signs a certificate of subject by issuer into a fresh buffer. */
@@ -614,9 +647,9 @@ static void link_close(sim *s, slink *l)
             s->act[i] = s->act[--s->nact];
             break;
         }
-    sync_peer_free(l->pc);
-    sync_peer_free(l->pp);
-    l->pc = l->pp = NULL;
+    snode *c = &s->nodes[l->child], *p = &s->nodes[l->parent];
+    if (c->drv) tv_driver_drop(c->drv, p->id.pk);
+    if (p->drv) tv_driver_drop(p->drv, c->id.pk);
     l->active = 0;
     l->gen++;
 }
@@ -625,17 +658,13 @@ static void link_open(sim *s, slink *l)
 {
     if (l->active) return;
     snode *c = &s->nodes[l->child], *p = &s->nodes[l->parent];
-    sync_config cc = {.st = c->st, .self = &c->id}, cp = {.st = p->st, .self = &p->id};
-    memset(cc.epoch, l->child + 1, SYNC_EPOCH_BYTES);
-    memset(cp.epoch, l->parent + 1, SYNC_EPOCH_BYTES);
-    int rc = sync_peer_new(&l->pc, &cc, p->id.pk, s->now);
-    if (rc == 0) rc = sync_peer_new(&l->pp, &cp, c->id.pk, s->now);
-    if (rc) die("cannot start a session: %s", tv_strerror(rc));
+    int me = (int)(l - s->links);
+    if (!tv_driver_open(c->drv, p->id.pk, me) || !tv_driver_open(p->drv, c->id.pk, me))
+        die("cannot start a session between nodes %d and %d", l->child, l->parent);
     l->active = 1;
     l->gen++;
-    l->dirty_c = l->dirty_p = 1;
-    s->act[s->nact++] = (int)(l - s->links);
-    mark(s, l);
+    s->act[s->nact++] = me;
+    mark_link(s, l);
 }
 
 static void node_crash(sim *s, snode *n)
@@ -643,6 +672,8 @@ static void node_crash(sim *s, snode *n)
     for (int i = 0; i < s->nlinks; i++)
         if (s->links[i].child == n->idx || s->links[i].parent == n->idx)
             link_close(s, &s->links[i]);
+    tv_driver_free(n->drv);
+    n->drv = NULL;
     store_close(n->st);
     n->st = NULL;
     n->up = 0;
@@ -695,42 +726,45 @@ static void plan_day(sim *s, int64_t day_start)
     }
 }
 
-/* Sends a session's messages onto the virtual network: delayed, sometimes lost or
- * duplicated, reordered by the jitter. */
-static void pump(sim *s, slink *l, int from_child)
+/* The virtual network, the transport of every node's driver: a message is delayed,
+ * sometimes lost or duplicated, reordered by the jitter. */
+static int sim_send(void *arg, const tv_driver_session *ds, const uint8_t *buf, size_t len)
 {
-    sync_peer *p = from_child ? l->pc : l->pp;
-    for (;;) {
-        size_t len;
-        int rc = sync_peer_send(p, s->buf, SYNC_MSG_BYTES_MAX, &len, s->now);
-        if (rc) die("send: %s", tv_strerror(rc));
-        if (len == 0) break;
-        s->msgs++;
-        s->bytes += len;
-        double loss = s->healed ? 0 : s->o.loss;
-        if (rng_unit(&s->r) < loss) {
-            s->lost_msgs++;
-            continue;
-        }
-        int copies = !s->healed && rng_unit(&s->r) < s->o.dup ? 2 : 1;
-        s->dup_msgs += (uint64_t)(copies - 1);
-        for (int k = 0; k < copies; k++) {
-            /* like a ZeroMQ connection: delayed and jittered, but never reordered */
-            int64_t t =
-                s->now + s->o.delay_ms + (int64_t)rng_below(&s->r, (uint64_t)s->o.jitter_ms + 1);
-            if (t < l->last_t[from_child]) t = l->last_t[from_child];
-            l->last_t[from_child] = t;
-            delivery d = {.t = t,
-                          .order = s->order++,
-                          .link = (int)(l - s->links),
-                          .gen = l->gen,
-                          .to_parent = from_child,
-                          .len = len};
-            if (!(d.buf = malloc(len))) die("out of memory");
-            memcpy(d.buf, s->buf, len);
-            heap_push(s, d);
-        }
+    snode *n = arg;
+    sim *s = n->sim;
+    slink *l = &s->links[ds->link];
+    int from_child = l->child == n->idx;
+    s->msgs++;
+    s->bytes += len;
+    double loss = s->healed ? 0 : s->o.loss;
+    if (rng_unit(&s->r) < loss) {
+        s->lost_msgs++;
+        return TV_OK;
     }
+    int copies = !s->healed && rng_unit(&s->r) < s->o.dup ? 2 : 1;
+    s->dup_msgs += (uint64_t)(copies - 1);
+    for (int k = 0; k < copies; k++) {
+        /* like a ZeroMQ connection: delayed and jittered, but never reordered */
+        int64_t t =
+            s->now + s->o.delay_ms + (int64_t)rng_below(&s->r, (uint64_t)s->o.jitter_ms + 1);
+        if (t < l->last_t[from_child]) t = l->last_t[from_child];
+        l->last_t[from_child] = t;
+        delivery d = {.t = t,
+                      .order = s->order++,
+                      .link = (int)(l - s->links),
+                      .gen = l->gen,
+                      .to_parent = from_child,
+                      .len = len};
+        if (!(d.buf = malloc(len))) die("out of memory");
+        memcpy(d.buf, buf, len);
+        heap_push(s, d);
+    }
+    return TV_OK;
+}
+
+static int64_t sim_now(void *arg)
+{
+    return ((snode *)arg)->sim->now;
 }
 
 static void deliver_on(sim *s, slink *l, int to_parent, const uint8_t *buf, size_t len);
@@ -1413,112 +1447,85 @@ static void release_due(sim *s)
 
 /* --- the run ------------------------------------------------------------------------- */
 
-static uint64_t events_held(snode *n)
+static void watch(sim *s, snode *x);
+
+/* After a node made received batches durable: the checks of what it applied. */
+static int sim_flushed(void *arg)
 {
-    store_txn *t;
-    store_counts c = {0};
-    if (n->st && store_read_begin(n->st, &t) == 0) {
-        (void)store_counts_get(t, &c);
-        store_read_end(t);
-    }
-    return c.events;
+    snode *n = arg;
+    watch(n->sim, n);
+    return TV_OK;
 }
 
-/* After new data at node i: every session of that node has something to tell. */
-static void node_changed(sim *s, int i)
+/* A session that closed or died (a long silence) is started again, with its peer's, as a
+ * reconnect would; one refused as revoked (T7) is tried again later, as a daemon backs
+ * off. */
+static int sim_restart(void *arg, tv_driver_session *ds)
 {
-    snode *n = &s->nodes[i];
-    if (sync_store_changes(n->st, &n->vv_last, &n->vv_changed)) die("cannot read the vector");
-    for (int a = 0; a < s->nact; a++) {
-        slink *l = &s->links[s->act[a]];
-        if (l->child == i) {
-            if (sync_peer_announce(l->pc, &n->vv_changed, s->now)) die("notify");
-            l->dirty_c = 1;
-            mark(s, l);
-        } else if (l->parent == i) {
-            if (sync_peer_announce(l->pp, &n->vv_changed, s->now)) die("notify");
-            l->dirty_p = 1;
-            mark(s, l);
-        }
+    snode *n = arg;
+    sim *s = n->sim;
+    slink *l = &s->links[ds->link];
+    if (l->closing) return 0;
+    tv_driver_session *x = link_session(s, l, 1), *y = link_session(s, l, 0);
+    sync_stats xs, ys;
+    sync_peer_stats(x->s, &xs);
+    sync_peer_stats(y->s, &ys);
+    if (s->o.verbose)
+        printf("t=%" PRId64 " link %d-%d restarts: %s/%s (%s, %s)\n", s->now - SIM_START_MS,
+               l->child, l->parent, sync_state_name(xs.state), sync_state_name(ys.state),
+               tv_strerror(xs.error ? xs.error : xs.peer_error),
+               tv_strerror(ys.error ? ys.error : ys.peer_error));
+    if (xs.error == TV_EREVOKED || xs.peer_error == TV_EREVOKED || ys.error == TV_EREVOKED ||
+        ys.peer_error == TV_EREVOKED) {
+        l->closing = 1;
+        s->closing[s->nclosing++] = (int)(l - s->links);
+        return 0;
     }
+    /* both ends afresh; what is on the way belongs to the old sessions */
+    l->gen++;
+    snode *other = &s->nodes[n->idx == l->child ? l->parent : l->child];
+    if (tv_driver_restart(other->drv, n->idx == l->child ? y : x))
+        die("cannot start a session between nodes %d and %d", l->child, l->parent);
+    mark_link(s, l);
+    return 1;
 }
 
+/* Runs the driver's turn at every node with something to do: messages delivered, a
+ * timer due, its own new data. */
 static void step_sessions(sim *s)
 {
     while (s->ntimers && s->timers[0].t <= s->now) {
         timer t = timer_pop(s);
-        slink *l = &s->links[t.link];
-        if (l->active && l->tver == t.ver) mark(s, l);
+        snode *n = &s->nodes[t.node];
+        if (n->drv && n->tver == t.ver) mark(s, n);
     }
-    /* received batches made durable, timers run */
-    for (int w = 0; w < s->nwork; w++) {
-        slink *l = &s->links[s->work[w]];
-        if (!l->active) continue;
-        for (int side = 0; side < 2; side++) {
-            sync_peer *p = side ? l->pp : l->pc;
-            int hit = 0;
-            if (sync_peer_pending(p)) {
-                if (sync_peer_flush(p, s->now)) die("flush");
-                touch(s, &s->nodes[side ? l->parent : l->child]);
-                hit = 1;
-            }
-            if (sync_peer_expiry(p) <= s->now) {
-                if (sync_peer_tick(p, s->now)) die("tick");
-                hit = 1;
-            }
-            if (hit && side)
-                l->dirty_p = 1;
-            else if (hit)
-                l->dirty_c = 1;
-        }
-    }
-    /* a node that applied something tells its other sessions */
+    /* a node that applied something outside its sessions tells them */
     for (int k = 0; k < s->ntouched; k++) {
         snode *n = &s->nodes[s->touched[k]];
         n->touched = 0;
         if (!n->up) continue;
         watch(s, n);
-        uint64_t ev = events_held(n);
-        if (ev != n->store_events) {
-            n->store_events = ev;
-            node_changed(s, n->idx);
-        }
+        tv_driver_notify(n->drv);
+        mark(s, n);
     }
     s->ntouched = 0;
     for (int w = 0; w < s->nwork; w++) {
-        slink *l = &s->links[s->work[w]];
-        l->queued = 0;
-        if (!l->active) continue;
-        if (l->dirty_c) pump(s, l, 1);
-        if (l->dirty_p) pump(s, l, 0);
-        l->dirty_c = l->dirty_p = 0;
-        /* a session that died (a long silence) is started again, as a reconnect would */
-        if (sync_peer_state(l->pc) == SYNC_DEAD || sync_peer_state(l->pp) == SYNC_DEAD ||
-            sync_peer_state(l->pc) == SYNC_CLOSED || sync_peer_state(l->pp) == SYNC_CLOSED) {
-            sync_stats x, y;
-            sync_peer_stats(l->pc, &x);
-            sync_peer_stats(l->pp, &y);
-            if (s->o.verbose)
-                printf("t=%" PRId64 " link %d-%d restarts: %s/%s (%s, %s)\n", s->now - SIM_START_MS,
-                       l->child, l->parent, sync_state_name(x.state), sync_state_name(y.state),
-                       tv_strerror(x.error ? x.error : x.peer_error),
-                       tv_strerror(y.error ? y.error : y.peer_error));
-            link_close(s, l);
-            l->queued = 0;
-            /* refused as revoked (T7): tried again later, as a daemon backs off */
-            if (x.error == TV_EREVOKED || x.peer_error == TV_EREVOKED || y.error == TV_EREVOKED ||
-                y.peer_error == TV_EREVOKED) {
-                l->retry_ms = s->now + 20 * MINUTE_MS;
-                continue;
-            }
-            link_open(s, l); /* queued again: pumped later in this pass */
-            continue;
-        }
-        int64_t e = sync_peer_expiry(l->pc), f = sync_peer_expiry(l->pp);
-        if (f < e) e = f;
-        if (e < INT64_MAX) timer_push(s, (timer){e, s->work[w], ++l->tver});
+        snode *n = &s->nodes[s->work[w]];
+        n->queued = 0;
+        if (!n->drv) continue;
+        int rc = tv_driver_turn(n->drv);
+        if (rc) die("node %d: %s", n->idx, tv_strerror(rc));
+        int64_t e = tv_driver_wake(n->drv, s->now, INT64_MAX);
+        if (e < INT64_MAX) timer_push(s, (timer){e, n->idx, ++n->tver});
     }
     s->nwork = 0;
+    for (int k = 0; k < s->nclosing; k++) {
+        slink *l = &s->links[s->closing[k]];
+        l->closing = 0;
+        link_close(s, l);
+        l->retry_ms = s->now + 20 * MINUTE_MS;
+    }
+    s->nclosing = 0;
 }
 
 static void update_links(sim *s)
@@ -1537,7 +1544,9 @@ static int all_in_step(sim *s)
 {
     for (int a = 0; a < s->nact; a++) {
         slink *l = &s->links[s->act[a]];
-        if (sync_peer_state(l->pc) != SYNC_IN_STEP || sync_peer_state(l->pp) != SYNC_IN_STEP)
+        tv_driver_session *x = link_session(s, l, 1), *y = link_session(s, l, 0);
+        if (!x || !y || sync_peer_state(x->s) != SYNC_IN_STEP ||
+            sync_peer_state(y->s) != SYNC_IN_STEP)
             return 0;
     }
     return s->heap_len == 0;
@@ -1549,13 +1558,11 @@ static void deliver_due(sim *s)
         delivery d = heap_pop(s);
         slink *l = &s->links[d.link];
         if (l->active && l->gen == d.gen) {
-            sync_peer *p = d.to_parent ? l->pp : l->pc;
-            (void)sync_peer_recv(p, d.buf, d.len, s->now); /* refusals end sessions: fine */
-            if (d.to_parent)
-                l->dirty_p = 1;
-            else
-                l->dirty_c = 1;
-            mark(s, l);
+            snode *to = &s->nodes[d.to_parent ? l->parent : l->child];
+            snode *from = &s->nodes[d.to_parent ? l->child : l->parent];
+            /* refusals end sessions: fine */
+            (void)tv_driver_deliver(to->drv, from->id.pk, d.link, d.buf, d.len);
+            mark(s, to);
         }
         free(d.buf);
     }
@@ -1885,17 +1892,21 @@ static void check(sim *s)
         }
         /* tracing by pseudonym: a few people's scans under this commune's pseudonym are
          * the same wherever its log is held, all at its own venues; no other commune's
-         * pseudonym of them is this one (nobody links communes without the health map) */
+         * pseudonym of them is this one (nobody links communes without the health map).
+         * With a retention period, only the days still in force must agree: a batch that
+         * arrives after the holder's last daily purge brings scans past its cutoff, which
+         * stay until its next purge (check_expired looks at those). */
+        int64_t from = s->o.retention_days ? s->end_ms - (int64_t)s->o.retention_days * DAY_MS : 0;
         for (uint64_t k = 0; k < 3; k++) {
             uint8_t pr[TV_PERSON_REF_BYTES], other[TV_PERSON_REF_BYTES];
             person_ref(n, k, pr);
             person_found pf0 = {.n = n};
-            (void)store_scans_by_person(tx[c], pr, 0, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
+            (void)store_scans_by_person(tx[c], pr, from, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
             if (pf0.elsewhere)
                 violation(s, "commune %d indexes person %" PRIu64 " at another's venue", c, k);
             for (int h = 1; h < nh; h++) {
                 person_found pf = {.n = n};
-                (void)store_scans_by_person(tx[holders[h]], pr, 0, CRDT_TIME_MS_MAX,
+                (void)store_scans_by_person(tx[holders[h]], pr, from, CRDT_TIME_MS_MAX,
                                             count_person_scan, &pf);
                 if (pf.count != pf0.count || pf.elsewhere)
                     violation(s,
@@ -2090,9 +2101,8 @@ static void setup(sim *s)
     s->n = 1 + s->o.districts + s->o.communes;
     s->nodes = calloc((size_t)s->n, sizeof *s->nodes);
     s->buf = malloc(SYNC_MSG_BYTES_MAX);
-    s->work = calloc((size_t)(4 * s->n), sizeof *s->work);
     s->touched = calloc((size_t)s->n, sizeof *s->touched);
-    if (!s->nodes || !s->buf || !s->work || !s->touched) die("out of memory");
+    if (!s->nodes || !s->buf || !s->touched) die("out of memory");
     for (int i = 0; i < s->n; i++) {
         snode *n = &s->nodes[i];
         n->idx = i;
@@ -2192,7 +2202,8 @@ static void setup(sim *s)
     /* links: each commune to its district and to the province; each district upward */
     s->links = calloc((size_t)(2 * s->n), sizeof *s->links);
     s->act = calloc((size_t)(2 * s->n), sizeof *s->act);
-    if (!s->links || !s->act) die("out of memory");
+    s->closing = calloc((size_t)(2 * s->n), sizeof *s->closing);
+    if (!s->links || !s->act || !s->closing) die("out of memory");
     for (int i = 1; i < s->n; i++) {
         snode *n = &s->nodes[i];
         s->links[s->nlinks++] = (slink){.child = i, .parent = n->parent};
@@ -2285,15 +2296,15 @@ int main(int argc, char **argv)
     while (s.heap_len)
         free(heap_pop(&s).buf);
     for (int i = 0; i < s.n; i++) {
+        tv_driver_free(s.nodes[i].drv);
         if (s.nodes[i].st) store_close(s.nodes[i].st);
-        crdt_vv_release(&s.nodes[i].vv_last);
-        crdt_vv_release(&s.nodes[i].vv_changed);
     }
     rm_rf(s.workdir);
     free(s.heap);
     free(s.links);
     free(s.act);
     free(s.work);
+    free(s.closing);
     free(s.touched);
     free(s.timers);
     free(s.fg);

@@ -2,6 +2,7 @@
  * carried by the test (lost, when it says so) with a virtual clock. */
 #include "crdt/error.h"
 #include "crdt/hlc.h"
+#include "net/driver.h"
 #include "net/sync.h"
 #include "test_util.h"
 
@@ -170,65 +171,87 @@ static uint64_t events_of(tnode *n, const tnode *origin)
     return rc ? 0 : f.seq;
 }
 
-/* A session between two nodes, with the messages carried by the test. */
+/* A session between two nodes, each run by its own driver (net/driver.h) over an
+ * in-memory transport that hands every message straight to the other driver, losing the
+ * ones the test says to lose, and the test's virtual clock. */
 typedef struct link {
     tnode *a, *b;
+    tv_driver *da, *db; /* a's driver and b's */
     sync_peer *pa, *pb; /* a's session with b, b's with a */
     int64_t now;
     uint64_t drop_one_in; /* lose a BATCH message with probability 1/n (0: none) */
     int drop_type;        /* lose every message of this type (0: none) */
     test_rng rng;
     uint64_t dropped;
+    int moved; /* messages sent (lost or not) since the test last looked */
 } link;
 
 static uint8_t msgbuf[SYNC_MSG_BYTES_MAX];
 
+static int64_t link_clock(void *arg)
+{
+    return ((link *)arg)->now;
+}
+
+/* The in-memory transport: delivers at once to the other end. */
+static int link_send(void *arg, const tv_driver_session *s, const uint8_t *buf, size_t len)
+{
+    link *l = arg;
+    int to_b = memcmp(s->pk, l->b->id.pk, TV_NODE_ID_BYTES) == 0;
+    l->moved++;
+    if (l->drop_type && buf[1] == l->drop_type) {
+        l->dropped++;
+        return 0;
+    }
+    if (buf[1] == 7 /* BATCH */ && l->drop_one_in && test_rng_below(&l->rng, l->drop_one_in) == 0) {
+        l->dropped++;
+        return 0;
+    }
+    int rc =
+        tv_driver_deliver(to_b ? l->db : l->da, to_b ? l->a->id.pk : l->b->id.pk, -1, buf, len);
+    if (rc) fail_msg("recv: %s", tv_strerror(rc));
+    return 0;
+}
+
+static tv_driver *link_driver(link *l, tnode *n, tnode *peer, uint8_t epoch, sync_peer **s)
+{
+    tv_driver_config cfg = {.st = n->st, .self = &n->id, .sessions_max = 4};
+    memset(cfg.epoch, epoch, SYNC_EPOCH_BYTES);
+    tv_driver_ops ops = {.arg = l, .now_ms = link_clock, .send = link_send};
+    tv_driver *d;
+    int rc = tv_driver_new(&d, &cfg, &ops);
+    if (rc) fail_msg("driver: %s", tv_strerror(rc));
+    tv_driver_session *ds = tv_driver_open(d, peer->id.pk, -1);
+    if (!ds) fail_msg("cannot open a session");
+    *s = ds->s;
+    return d;
+}
+
 /* Opens a session `after` ms past T0_MS on the virtual clock. */
 static void link_open(link *l, tnode *a, tnode *b, int64_t after)
 {
-    int64_t now = T0_MS + after;
     memset(l, 0, sizeof *l);
     l->a = a;
     l->b = b;
-    l->now = now;
-    sync_config ca = {.st = a->st, .self = &a->id}, cb = {.st = b->st, .self = &b->id};
-    memset(ca.epoch, 1, SYNC_EPOCH_BYTES);
-    memset(cb.epoch, 2, SYNC_EPOCH_BYTES);
-    int rc = sync_peer_new(&l->pa, &ca, b->id.pk, now);
-    if (rc) fail_msg("session a: %s", tv_strerror(rc));
-    rc = sync_peer_new(&l->pb, &cb, a->id.pk, now);
-    if (rc) fail_msg("session b: %s", tv_strerror(rc));
+    l->now = T0_MS + after;
+    l->da = link_driver(l, a, b, 1, &l->pa);
+    l->db = link_driver(l, b, a, 2, &l->pb);
 }
 
 static void link_close(link *l)
 {
-    sync_peer_free(l->pa);
-    sync_peer_free(l->pb);
+    tv_driver_free(l->da);
+    tv_driver_free(l->db);
 }
 
-/* Moves every message one way; returns how many. */
+/* One turn of the sending side's loop: everything it has to say reaches the other side
+ * (whose next turn makes it durable). Returns how many messages were sent. */
 static int carry(link *l, sync_peer *from, sync_peer *to)
 {
-    int moved = 0;
-    for (;;) {
-        size_t len;
-        assert_int_equal(sync_peer_send(from, msgbuf, sizeof msgbuf, &len, l->now), 0);
-        if (len == 0) break;
-        moved++;
-        if (l->drop_type && msgbuf[1] == l->drop_type) {
-            l->dropped++;
-            continue;
-        }
-        if (msgbuf[1] == 7 /* BATCH */ && l->drop_one_in &&
-            test_rng_below(&l->rng, l->drop_one_in) == 0) {
-            l->dropped++;
-            continue;
-        }
-        int rc = sync_peer_recv(to, msgbuf, len, l->now);
-        if (rc && !(sync_peer_state(to) == SYNC_CLOSED)) fail_msg("recv: %s", tv_strerror(rc));
-    }
-    assert_int_equal(sync_peer_flush(to, l->now), 0);
-    return moved;
+    (void)to;
+    l->moved = 0;
+    assert_int_equal(tv_driver_turn(from == l->pa ? l->da : l->db), 0);
+    return l->moved;
 }
 
 /* Runs the session until both sides are in step, closed, or quiet; advances the clock to
@@ -242,10 +265,9 @@ static int run(link *l, int rounds_max)
         if (sa == SYNC_CLOSED || sb == SYNC_CLOSED) break;
         if (sa == SYNC_IN_STEP && sb == SYNC_IN_STEP && !moved) break;
         if (!moved) {
-            int64_t e = sync_peer_expiry(l->pa), eb = sync_peer_expiry(l->pb);
-            l->now = e < eb ? e : eb;
-            assert_int_equal(sync_peer_tick(l->pa, l->now), 0);
-            assert_int_equal(sync_peer_tick(l->pb, l->now), 0);
+            int64_t e = tv_driver_wake(l->da, l->now, INT64_MAX);
+            int64_t eb = tv_driver_wake(l->db, l->now, INT64_MAX);
+            l->now = e < eb ? e : eb; /* the timers run at the next turn */
         }
     }
     return rounds;
@@ -979,6 +1001,127 @@ static void test_hostile_peer(void **state)
     tree_free(&t);
 }
 
+/* --- the driver's own rules: parent fallback, restarting a dead session ------------- */
+
+/* A transport that connects nowhere: it records what the driver asks of it. */
+typedef struct fake_net {
+    int64_t now;
+    int connects[4], disconnects[4];
+    int last_connect;
+    uint64_t sent;
+} fake_net;
+
+static int64_t fake_clock(void *arg)
+{
+    return ((fake_net *)arg)->now;
+}
+static int fake_send(void *arg, const tv_driver_session *s, const uint8_t *buf, size_t len)
+{
+    (void)s;
+    (void)buf;
+    (void)len;
+    ((fake_net *)arg)->sent++;
+    return 0; /* taken, and lost: nothing ever answers */
+}
+static int fake_connect(void *arg, int i)
+{
+    fake_net *f = arg;
+    f->connects[i]++;
+    f->last_connect = i;
+    return 0;
+}
+static void fake_disconnect(void *arg, int i)
+{
+    ((fake_net *)arg)->disconnects[i]++;
+}
+
+static tv_driver *fake_driver(fake_net *f, tnode *n, int once)
+{
+    tv_driver_config cfg = {.st = n->st,
+                            .self = &n->id,
+                            .sessions_max = 4,
+                            .restart_ms = 3000,
+                            .fallback_ms = 8000,
+                            .once = once};
+    tv_driver_ops ops = {.arg = f,
+                         .now_ms = fake_clock,
+                         .send = fake_send,
+                         .connect = fake_connect,
+                         .disconnect = fake_disconnect};
+    tv_driver *d;
+    assert_int_equal(tv_driver_new(&d, &cfg, &ops), 0);
+    return d;
+}
+
+/* A parent that never comes up is given up after fallback_ms for the next one; with once,
+ * each parent has one chance and then the driver gives up. */
+static void test_driver_parent_fallback(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    fake_net f = {.now = T0_MS};
+    tv_driver *d = fake_driver(&f, &t.c, 1);
+    assert_int_equal(tv_driver_link_add(d, t.d.id.pk, 1, 1), 0);
+    assert_int_equal(tv_driver_link_add(d, t.p.id.pk, 1, 1), 1);
+    tv_driver_links_start(d);
+    assert_int_equal(tv_driver_active_parent(d), 0);
+    assert_int_equal(f.connects[0], 1);
+    assert_int_equal(f.connects[1], 0); /* one parent at a time */
+    f.now += 7999;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_int_equal(tv_driver_active_parent(d), 0);
+    f.now += 1;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_int_equal(tv_driver_active_parent(d), 1);
+    assert_int_equal(f.disconnects[0], 1);
+    assert_int_equal(f.connects[1], 1);
+    assert_false(tv_driver_gave_up(d));
+    f.now += 8000;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_true(tv_driver_gave_up(d));
+    tv_driver_free(d);
+    tree_free(&t);
+}
+
+/* A session with a parent that falls silent is taken for dead: the driver moves to the
+ * next parent; a dead session with a peer link is started again after restart_ms. */
+static void test_driver_dead_session(void **state)
+{
+    (void)state;
+    tree t;
+    tree_init(&t);
+    fake_net f = {.now = T0_MS};
+    tv_driver *d = fake_driver(&f, &t.c, 0);
+    assert_int_equal(tv_driver_link_add(d, t.d.id.pk, 1, 1), 0);
+    assert_int_equal(tv_driver_link_add(d, t.p.id.pk, 1, 0), 1); /* a peer, not a parent */
+    tv_driver_links_start(d);
+    assert_int_equal(f.connects[0] + f.connects[1], 2);
+    assert_int_equal(tv_driver_link_up(d, 0), 0);
+    assert_int_equal(tv_driver_link_up(d, 1), 0);
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_true(f.sent >= 2); /* both HELLOs left */
+    tv_driver_session *peer = tv_driver_find(d, t.p.id.pk);
+    assert_non_null(peer);
+    /* nothing heard for SYNC_DEAD_MS: both die; the parent is left for the next one (here
+     * the same, the only parent: it stays), the peer waits restart_ms */
+    f.now += SYNC_DEAD_MS;
+    assert_int_equal(tv_driver_turn(d), 0);
+    peer = tv_driver_find(d, t.p.id.pk);
+    assert_int_equal(sync_peer_state(peer->s), SYNC_DEAD);
+    assert_int_equal(peer->closed_ms, f.now);
+    f.now += 2999;
+    assert_int_equal(tv_driver_turn(d), 0);
+    assert_int_equal(sync_peer_state(peer->s), SYNC_DEAD);
+    f.now += 1;
+    assert_int_equal(tv_driver_turn(d), 0);
+    peer = tv_driver_find(d, t.p.id.pk);
+    assert_int_equal(sync_peer_state(peer->s), SYNC_HANDSHAKE);
+    assert_int_equal(peer->closed_ms, 0);
+    tv_driver_free(d);
+    tree_free(&t);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -996,6 +1139,8 @@ int main(void)
         cmocka_unit_test(test_hostile_vector),
         cmocka_unit_test(test_hostile_have_stream),
         cmocka_unit_test(test_hostile_peer),
+        cmocka_unit_test(test_driver_parent_fallback),
+        cmocka_unit_test(test_driver_dead_session),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
