@@ -221,7 +221,6 @@ typedef struct field {
 typedef struct event_desc {
     const field *f;
     uint32_t n;
-    uint64_t required; /* KEY_BIT of each W_ALWAYS field */
     /* rules across fields, or NULL; present holds KEY_BIT of each field in the map */
     int (*check)(uint32_t type, const void *st, uint64_t present);
 } event_desc;
@@ -236,9 +235,9 @@ typedef struct event_desc {
 #define IF_BIT(T, m, b) .when = W_BIT, .cond_off = offsetof(T, m), .bit = (b)
 #define IF_FLAG(T, m) .when = W_FLAG, .cond_off = offsetof(T, m)
 #define IF_NOT_FLAG(T, m) .when = W_NOFLAG, .cond_off = offsetof(T, m)
-#define DESC(fields, req, chk)                                                                     \
+#define DESC(fields, chk)                                                                          \
     {                                                                                              \
-        (fields), sizeof(fields) / sizeof((fields)[0]), (req), (chk)                               \
+        (fields), sizeof(fields) / sizeof((fields)[0]), (chk)                                      \
     }
 
 static const field scan_fields[] = {
@@ -417,36 +416,23 @@ static const field revoke_fields[] = {
     {F(RVK_REASON, K_TEXT, crdt_revoke, reason), .max = CRDT_TEXT_BYTES_MAX, OPTIONAL},
 };
 
-#define B KEY_BIT
-static const event_desc scan_desc =
-    DESC(scan_fields, B(SK_VENUE) | B(SK_UNIT) | B(SK_PERSON) | B(SK_DIR) | B(SK_AT) | B(SK_METHOD),
-         NULL);
-static const event_desc venue_desc = DESC(venue_fields, B(VK_VENUE), venue_check);
-static const event_desc controller_desc =
-    DESC(controller_fields, B(CK_VENUE) | B(CK_UNIT) | B(CK_PHONE), controller_check);
-static const event_desc reminder_desc =
-    DESC(reminder_fields, B(CK_VENUE) | B(CK_UNIT) | B(RK_ACTION), NULL);
-static const event_desc person_desc =
-    DESC(person_fields, B(PK_PERSON) | B(PK_UNIT) | B(PK_ID) | B(PK_SEALED), NULL);
-static const event_desc reveal_desc = DESC(reveal_fields, B(XK_PERSON) | B(XK_REASON), NULL);
-static const event_desc risk_desc = DESC(risk_fields, B(LK_UNIT) | B(LK_LEVEL) | B(LK_FROM), NULL);
-static const event_desc unit_desc =
-    DESC(unit_fields, B(UK_CODE) | B(UK_NAME) | B(UK_PARENT), unit_check);
-static const event_desc case_desc =
-    DESC(case_fields, B(AK_PERSON) | B(AK_UNIT) | B(AK_STATUS), case_check);
-static const event_desc sealed_desc =
-    DESC(sealed_fields, B(EK_TAG) | B(EK_NONCE) | B(EK_BOX), NULL);
-static const event_desc exposure_desc =
-    DESC(exposure_fields, B(OK_VENUE) | B(OK_FROM) | B(OK_TO), exposure_check);
-static const event_desc retention_desc = DESC(retention_fields, B(NK_DAYS), NULL);
-static const event_desc checkpoint_desc = DESC(checkpoint_fields, 0, checkpoint_check);
-static const event_desc hold_desc =
-    DESC(hold_fields, B(HK_PERSON) | B(HK_REASON) | B(HK_ACTION), NULL);
-static const event_desc grant_desc =
-    DESC(grant_fields, B(GK_SUBJECT) | B(GK_UNIT) | B(GK_BOX), NULL);
-static const event_desc cert_desc = DESC(cert_fields, B(TK_CERT), NULL);
-static const event_desc revoke_desc = DESC(revoke_fields, B(RVK_SUBJECT), NULL);
-#undef B
+static const event_desc scan_desc = DESC(scan_fields, NULL);
+static const event_desc venue_desc = DESC(venue_fields, venue_check);
+static const event_desc controller_desc = DESC(controller_fields, controller_check);
+static const event_desc reminder_desc = DESC(reminder_fields, NULL);
+static const event_desc person_desc = DESC(person_fields, NULL);
+static const event_desc reveal_desc = DESC(reveal_fields, NULL);
+static const event_desc risk_desc = DESC(risk_fields, NULL);
+static const event_desc unit_desc = DESC(unit_fields, unit_check);
+static const event_desc case_desc = DESC(case_fields, case_check);
+static const event_desc sealed_desc = DESC(sealed_fields, NULL);
+static const event_desc exposure_desc = DESC(exposure_fields, exposure_check);
+static const event_desc retention_desc = DESC(retention_fields, NULL);
+static const event_desc checkpoint_desc = DESC(checkpoint_fields, checkpoint_check);
+static const event_desc hold_desc = DESC(hold_fields, NULL);
+static const event_desc grant_desc = DESC(grant_fields, NULL);
+static const event_desc cert_desc = DESC(cert_fields, NULL);
+static const event_desc revoke_desc = DESC(revoke_fields, NULL);
 
 /* The description of each known type, by type number. */
 static const event_desc *const descs[] = {
@@ -524,6 +510,9 @@ static void set_uint(void *st, size_t off, unsigned width, uint64_t x)
     }
 }
 
+/* A borrowed pointer to bytes, as the struct holds it. */
+typedef const uint8_t *bytes_ref;
+
 #define AT_PTR(st, off, T) ((T *)(void *)((char *)(st) + (off)))
 #define AT_CPTR(st, off, T) ((const T *)(const void *)((const char *)(st) + (off)))
 
@@ -588,10 +577,10 @@ static int field_valid(const field *f, const void *st)
     case K_BYTES:
         return 1;
     case K_REF:
-        return *AT_CPTR(st, f->off, const uint8_t *) != NULL;
+        return *AT_CPTR(st, f->off, bytes_ref) != NULL;
     case K_BLOB: {
         uint64_t n = get_uint(st, f->len_off, f->len_width);
-        return n >= f->min && n <= f->max && *AT_CPTR(st, f->off, const uint8_t *) != NULL;
+        return n >= f->min && n <= f->max && *AT_CPTR(st, f->off, bytes_ref) != NULL;
     }
     case K_TEXT:
         return text_valid(*AT_CPTR(st, f->off, crdt_text), f->max, f->min != 0);
@@ -656,9 +645,9 @@ static int pack_field(msgpack_packer *pk, const field *f, const void *st)
     case K_BYTES:
         return e | pack_bin(pk, AT_CPTR(st, f->off, uint8_t), f->width);
     case K_REF:
-        return e | pack_bin(pk, *AT_CPTR(st, f->off, const uint8_t *), f->max);
+        return e | pack_bin(pk, *AT_CPTR(st, f->off, bytes_ref), f->max);
     case K_BLOB:
-        return e | pack_bin(pk, *AT_CPTR(st, f->off, const uint8_t *),
+        return e | pack_bin(pk, *AT_CPTR(st, f->off, bytes_ref),
                             get_uint(st, f->len_off, f->len_width) * f->unit);
     case K_TEXT:
     case K_UNIT:
@@ -901,13 +890,13 @@ static int decode_value(const field *f, void *st, const msgpack_object *o)
         return TV_OK;
     }
     case K_REF:
-        return crdt_mp_bin_n(o, f->max, AT_PTR(st, f->off, const uint8_t *)) ? TV_EDECODE : TV_OK;
+        return crdt_mp_bin_n(o, f->max, AT_PTR(st, f->off, bytes_ref)) ? TV_EDECODE : TV_OK;
     case K_BLOB: {
         const uint8_t *b;
         size_t n;
         if (crdt_mp_bin(o, f->max * f->unit, &b, &n) || n < f->min * f->unit || n % f->unit)
             return TV_EDECODE;
-        *AT_PTR(st, f->off, const uint8_t *) = b;
+        *AT_PTR(st, f->off, bytes_ref) = b;
         set_uint(st, f->len_off, f->len_width, n / f->unit);
         return TV_OK;
     }
@@ -954,9 +943,14 @@ static const field *field_of(const event_desc *d, uint64_t k)
 /* Decodes the fields of an event of the type d describes into st (zeroed by the caller). */
 static int decode_fields(const event_desc *d, uint32_t type, void *st, const msgpack_object_map *m)
 {
-    for (uint32_t i = 0; i < d->n; i++) /* an optional time not given */
-        if (d->f[i].kind == K_TIME && d->f[i].when == W_SET)
-            *AT_PTR(st, d->f[i].off, int64_t) = CRDT_TIME_NONE;
+    uint64_t required = 0; /* the keys of the fields always in the map */
+    for (uint32_t i = 0; i < d->n; i++) {
+        const field *f = &d->f[i];
+        if (f->when == W_ALWAYS)
+            required |= KEY_BIT(f->key);
+        else if (f->kind == K_TIME) /* an optional time not given */
+            *AT_PTR(st, f->off, int64_t) = CRDT_TIME_NONE;
+    }
     uint64_t seen = 0;
     for (uint32_t i = 0; i < m->size; i++) {
         uint64_t key;
@@ -970,7 +964,7 @@ static int decode_fields(const event_desc *d, uint32_t type, void *st, const msg
             *AT_PTR(st, f->cond_off, int) = 1;
     }
     uint64_t present; /* the type's rules see the keys of the map as it came */
-    if ((seen & d->required) != d->required || !event_valid(d, type, st, &present, &seen))
+    if ((seen & required) != required || !event_valid(d, type, st, &present, &seen))
         return TV_EDECODE;
     return TV_OK;
 }
