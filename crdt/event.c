@@ -983,19 +983,20 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
     if (len > CRDT_EVENT_BYTES_MAX && type != CRDT_EV_CHECKPOINT) return TV_ELIMIT;
-    crdt_event e;
-    memset(&e, 0, sizeof e);
-    e.type = (uint32_t)type;
-    e.hlc = hlc;
-    e.raw = buf;
-    e.raw_len = len;
     const event_desc *d = desc_of((uint32_t)type);
     if (d) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
             return TV_EDECODE;
-        if ((rc = decode_fields(d, (uint32_t)type, &e.u, &o->via.array.ptr[2].via.map))) return rc;
-        e.known = 1;
+        /* straight into *ev (zeroed above), zeroed again if the fields are refused */
+        if ((rc = decode_fields(d, (uint32_t)type, &ev->u, &o->via.array.ptr[2].via.map))) {
+            memset(ev, 0, sizeof *ev);
+            return rc;
+        }
+        ev->known = 1;
     }
-    *ev = e;
+    ev->type = (uint32_t)type;
+    ev->hlc = hlc;
+    ev->raw = buf;
+    ev->raw_len = len;
     return TV_OK;
 }
