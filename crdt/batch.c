@@ -43,61 +43,11 @@ static void hash_bytes(uint8_t out[TV_HASH_BYTES], const uint8_t *p, size_t n)
     crypto_generichash(out, TV_HASH_BYTES, p, n, NULL, 0);
 }
 
-/* --- the memo of verified signatures (see crdt_batch_memo_enable) ------------------- */
-
-#define MEMO_KEY_BYTES 32
-static uint8_t (*memo)[MEMO_KEY_BYTES];
-static size_t memo_mask;
-
-int crdt_batch_memo_enable(unsigned bits)
+/* crdt_verify of a batch header, through the memo m when there is one. */
+static int verify_header(crdt_sig_memo *m, const uint8_t *sig, const uint8_t *header,
+                         size_t header_len, const uint8_t *origin)
 {
-    if (bits < 4 || bits > 24) return TV_EINVAL;
-    free(memo);
-    memo = calloc((size_t)1 << bits, MEMO_KEY_BYTES);
-    memo_mask = memo ? ((size_t)1 << bits) - 1 : 0;
-    return memo ? TV_OK : TV_ENOMEM;
-}
-
-/* The memo's key of a signature: a hash of the key, the context, the signature and the
- * message together, so that the same message with another signature, key or context is
- * not taken for verified. */
-static void memo_key(uint8_t key[MEMO_KEY_BYTES], const uint8_t *pk, const char *context,
-                     const uint8_t *sig, const uint8_t *msg, size_t len)
-{
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, MEMO_KEY_BYTES);
-    crypto_generichash_update(&st, pk, TV_NODE_ID_BYTES);
-    crypto_generichash_update(&st, (const uint8_t *)context, strlen(context) + 1);
-    crypto_generichash_update(&st, sig, TV_SIG_BYTES);
-    crypto_generichash_update(&st, msg, len);
-    crypto_generichash_final(&st, key, MEMO_KEY_BYTES);
-}
-
-static uint8_t *memo_slot(const uint8_t key[MEMO_KEY_BYTES])
-{
-    uint64_t h;
-    memcpy(&h, key, sizeof h);
-    return memo[h & memo_mask];
-}
-
-int crdt_verify_memo_(const uint8_t *sig, const char *context, const uint8_t *msg, size_t len,
-                      const uint8_t *pk)
-{
-    if (!memo) return crdt_verify(sig, context, msg, len, pk);
-    uint8_t key[MEMO_KEY_BYTES];
-    memo_key(key, pk, context, sig, msg, len);
-    uint8_t *slot = memo_slot(key);
-    if (memcmp(slot, key, MEMO_KEY_BYTES) == 0) return TV_OK;
-    int rc = crdt_verify(sig, context, msg, len, pk);
-    if (rc == TV_OK) memcpy(slot, key, MEMO_KEY_BYTES);
-    return rc;
-}
-
-/* crdt_verify of a batch header, through the memo when it is on. */
-static int verify_header(const uint8_t *sig, const uint8_t *header, size_t header_len,
-                         const uint8_t *origin)
-{
-    return crdt_verify_memo_(sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
+    return crdt_verify_memo(m, sig, CRDT_BATCH_SIGN_CONTEXT, header, header_len, origin);
 }
 
 static int pack_header(msgpack_packer *pk, const crdt_batch_header *h)
@@ -242,8 +192,9 @@ done:
     return rc;
 }
 
-/* Parses batch bytes and its header; verifies the signature and body hash when `verify`. */
-static int batch_parse(crdt_batch *b, const uint8_t *buf, size_t len, int verify)
+/* Parses batch bytes and its header; verifies the signature (through memo m, if any) and
+ * the body hash when `verify`. */
+static int batch_parse(crdt_batch *b, const uint8_t *buf, size_t len, int verify, crdt_sig_memo *m)
 {
     memset(b, 0, sizeof *b);
     if (len > CRDT_BATCH_BYTES_MAX) return TV_ELIMIT;
@@ -263,7 +214,7 @@ static int batch_parse(crdt_batch *b, const uint8_t *buf, size_t len, int verify
         goto done;
     if ((rc = decode_header(&out.h, header, header_len))) goto done;
     if (verify) {
-        if ((rc = verify_header(sig, header, header_len, out.h.origin))) goto done;
+        if ((rc = verify_header(m, sig, header, header_len, out.h.origin))) goto done;
         uint8_t body_hash[TV_HASH_BYTES];
         hash_bytes(body_hash, body, body_len);
         if (sodium_memcmp(body_hash, out.h.body_hash, TV_HASH_BYTES) != 0) {
@@ -283,12 +234,17 @@ done:
 
 int crdt_batch_open(crdt_batch *b, const uint8_t *buf, size_t len)
 {
-    return batch_parse(b, buf, len, 1);
+    return batch_parse(b, buf, len, 1, NULL);
+}
+
+int crdt_batch_open_memo(crdt_batch *b, const uint8_t *buf, size_t len, crdt_sig_memo *m)
+{
+    return batch_parse(b, buf, len, 1, m);
 }
 
 int crdt_batch_peek(crdt_batch *b, const uint8_t *buf, size_t len)
 {
-    return batch_parse(b, buf, len, 0);
+    return batch_parse(b, buf, len, 0, NULL);
 }
 
 void crdt_batch_iter_init(crdt_batch_iter *it, const crdt_batch *b)

@@ -14,6 +14,7 @@
 #include "crdt/event.h"
 #include "crdt/identity.h"
 #include "crdt/ids.h"
+#include "crdt/sigmemo.h"
 
 #include <msgpack.h>
 #include <stddef.h>
@@ -85,20 +86,9 @@ int crdt_batch_open(crdt_batch *b, const uint8_t *buf, size_t len)
 int crdt_batch_peek(crdt_batch *b, const uint8_t *buf, size_t len)
     __attribute__((warn_unused_result));
 
-/* Turns on a process-wide memo of batch signatures known to be valid, with 2^bits slots
- * (4..24; 32 bytes each, direct-mapped): crdt_batch_open then verifies a signature it has
- * verified before only once. (Signatures crdt_batch_seal makes are not taken on trust:
- * a caller may seal with a key that is not the origin's, as a forger would.) The outcome of a
- * verification is a function of the bytes alone, so this changes no result, only the cost; it pays
- * where one process holds many nodes (the simulator: every batch is applied at its commune,
- * district and province). Not thread-safe: for single-threaded processes. Calling it again empties
- * the memo. Returns 0, TV_EINVAL or TV_ENOMEM. */
-int crdt_batch_memo_enable(unsigned bits);
-
-/* crdt_verify through that memo when it is on (batch headers, and certificates: every
- * simulated node verifies every district's certificates). For crdt/ itself. */
-int crdt_verify_memo_(const uint8_t *sig, const char *context, const uint8_t *msg, size_t len,
-                      const uint8_t *pk) __attribute__((warn_unused_result));
+/* crdt_batch_open, verifying the signature through the memo m (crdt/sigmemo.h; NULL: none). */
+int crdt_batch_open_memo(crdt_batch *b, const uint8_t *buf, size_t len, crdt_sig_memo *m)
+    __attribute__((warn_unused_result));
 
 /* Walks the events of an opened batch. Caller owns the struct. */
 typedef struct crdt_batch_iter {

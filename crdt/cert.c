@@ -158,10 +158,16 @@ done:
 
 int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
 {
+    return crdt_cert_open_memo(c, buf, len, NULL);
+}
+
+int crdt_cert_open_memo(crdt_cert *c, const uint8_t *buf, size_t len, crdt_sig_memo *m)
+{
     const uint8_t *body, *sig;
     size_t body_len;
     int rc = cert_parse(c, buf, len, &body, &body_len, &sig);
-    if (rc == TV_OK) rc = crdt_verify_memo_(sig, CRDT_CERT_SIGN_CONTEXT, body, body_len, c->issuer);
+    if (rc == TV_OK)
+        rc = crdt_verify_memo(m, sig, CRDT_CERT_SIGN_CONTEXT, body, body_len, c->issuer);
     if (rc) memset(c, 0, sizeof *c);
     return rc;
 }

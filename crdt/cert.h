@@ -17,6 +17,7 @@
 
 #include "crdt/identity.h"
 #include "crdt/ids.h"
+#include "crdt/sigmemo.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,9 @@ int crdt_cert_sign(const crdt_cert *c, const crdt_identity *issuer, uint8_t **ou
  * certificate struct is large (scope table): callers keep it off small stacks.
  * Returns 0, TV_EDECODE, TV_EVERSION, TV_ELIMIT or TV_ESIG; *c is zeroed on failure. */
 int crdt_cert_open(crdt_cert *c, const uint8_t *buf, size_t len)
+    __attribute__((warn_unused_result));
+/* crdt_cert_open, verifying the signature through the memo m (crdt/sigmemo.h; NULL: none). */
+int crdt_cert_open_memo(crdt_cert *c, const uint8_t *buf, size_t len, crdt_sig_memo *m)
     __attribute__((warn_unused_result));
 
 /* Decodes a certificate that was verified when it was stored (crdt_cert_open then), without

@@ -5,6 +5,7 @@
 #include "crdt/mp.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Map keys of the scan event. */
@@ -57,6 +58,10 @@ enum { OK_VENUE = 1, OK_FROM = 2, OK_TO = 3 };
 enum { NK_DAYS = 1 };
 enum { QK_UPTO = 1, QK_HASH = 2, QK_EVENT = 3, QK_SEQ = 4 };
 enum { HK_PERSON = 1, HK_REASON = 2, HK_ACTION = 3 };
+/* Map keys of the key_grant, cert and revoke events. */
+enum { GK_SUBJECT = 1, GK_UNIT = 2, GK_BOX = 3 };
+enum { TK_CERT = 1, TK_CONSENT = 2 /* [name, created, signature] */ };
+enum { RVK_SUBJECT = 1, RVK_REASON = 2 };
 
 #define CATEGORY_CODE_MAX 255
 
@@ -165,33 +170,6 @@ static int text_valid(crdt_text t, size_t max, int required)
     return t.p != NULL && t.n <= max && crdt_text_valid(t.p, t.n);
 }
 
-static int scan_valid(const crdt_scan *s)
-{
-    return crdt_unit_code_valid(s->unit.p, s->unit.n) &&
-           text_valid(s->masked, CRDT_MASKED_BYTES_MAX, 0) &&
-           text_valid(s->device, CRDT_DEVICE_BYTES_MAX, 0) &&
-           (s->direction == CRDT_DIR_IN || s->direction == CRDT_DIR_OUT) && s->method >= 1 &&
-           s->method <= CRDT_METHOD_MAX && crdt_time_valid(s->at_ms);
-}
-
-static int venue_valid(const crdt_venue_upsert *v)
-{
-    if (v->fields == 0 || v->fields >= (1u << CRDT_VENUE_FIELDS)) return 0;
-    if (v->registers && !(v->fields & CRDT_VENUE_F_UNIT)) return 0; /* a registration names it */
-    if ((v->fields & CRDT_VENUE_F_UNIT) && !crdt_unit_code_valid(v->unit.p, v->unit.n)) return 0;
-    if ((v->fields & CRDT_VENUE_F_NAME) && !text_valid(v->name, CRDT_TEXT_BYTES_MAX, 1)) return 0;
-    if ((v->fields & CRDT_VENUE_F_VILLAGE) && !text_valid(v->village, CRDT_TEXT_BYTES_MAX, 0))
-        return 0;
-    if ((v->fields & CRDT_VENUE_F_OWNER_PHONE) &&
-        !text_valid(v->owner_phone, CRDT_PHONE_BYTES_MAX, 0))
-        return 0;
-    if ((v->fields & CRDT_VENUE_F_CATEGORY) &&
-        (v->category == 0 || v->category > CATEGORY_CODE_MAX))
-        return 0;
-    if ((v->fields & CRDT_VENUE_F_CLOSES) && v->closes > 1440) return 0;
-    return 1;
-}
-
 static int phone_valid(crdt_text t)
 {
     if (t.n < 9 || t.n > CRDT_PHONE_BYTES_MAX || !t.p || t.p[0] != '0') return 0;
@@ -200,69 +178,451 @@ static int phone_valid(crdt_text t)
     return 1;
 }
 
-static int controller_valid(uint32_t type, const crdt_controller *c)
+/* --- the description of each event type ----------------------------------------------
+ *
+ * An event's fields are a msgpack map from small unsigned keys to values. Each type is
+ * described once, as the list of its fields in key order: the key, the kind of value, the
+ * bounds of the value, where the value lives in the type's C struct, and when the field is
+ * in the map. Encoding, decoding and validation all walk that list; what a type needs
+ * beyond its fields one by one (a rule across fields) is its `check`. */
+
+enum field_kind {
+    K_UINT,    /* an unsigned integer of `width` bytes, in [min, max] */
+    K_TIME,    /* an int64_t time in ms (crdt_time_valid) */
+    K_BYTES,   /* a bin of exactly `width` bytes, copied into a uint8_t[width] */
+    K_REF,     /* a bin of exactly `max` bytes, borrowed: a const uint8_t * */
+    K_BLOB,    /* a bin of min..max units of `unit` bytes, borrowed: a const uint8_t * and
+                * its count of units at len_off (len_width bytes) */
+    K_TEXT,    /* a str of at most max bytes that is text (crdt_text_valid); min 1: not empty */
+    K_UNIT,    /* a str that is a unit code (crdt_unit_code_valid) */
+    K_PHONE,   /* a str that is a phone number, 0 and 8 to 14 more digits */
+    K_SEALED,  /* person: an array of 1..CRDT_SEALED_MAX [recipient node id, box] */
+    K_CONSENT, /* cert: the subject's consent, [name, created, signature] */
+};
+
+enum field_when {
+    W_ALWAYS, /* required: always encoded; decoding fails without it */
+    W_SET,    /* optional: encoded when set (text not empty, integer or count not 0, time not
+               * CRDT_TIME_NONE); when absent a time decodes as CRDT_TIME_NONE, others as 0 */
+    W_BIT,    /* optional: encoded when `bit` is set in the uint32_t at cond_off, which
+               * decoding sets */
+    W_FLAG,   /* optional: encoded when the int at cond_off is not 0; decoding sets it to 1 */
+    W_NOFLAG, /* optional: encoded when the int at cond_off is 0 */
+};
+
+typedef struct field {
+    uint8_t key, kind, when;
+    uint8_t width, len_width; /* of the value, and of a blob's count */
+    uint16_t off, len_off, cond_off;
+    uint32_t bit, unit;
+    uint64_t min, max;
+} field;
+
+typedef struct event_desc {
+    const field *f;
+    uint32_t n;
+    /* rules across fields, or NULL; present holds KEY_BIT of each field in the map */
+    int (*check)(uint32_t type, const void *st, uint64_t present);
+} event_desc;
+
+/* The bit of a key in a set of keys. */
+#define KEY_BIT(k) (UINT64_C(1) << (k))
+
+#define AT(T, m) .off = offsetof(T, m), .width = sizeof(((T *)0)->m)
+#define LEN(T, m) .len_off = offsetof(T, m), .len_width = sizeof(((T *)0)->m)
+#define F(k, kd, T, m) .key = (k), .kind = (kd), AT(T, m)
+#define OPTIONAL .when = W_SET
+#define IF_BIT(T, m, b) .when = W_BIT, .cond_off = offsetof(T, m), .bit = (b)
+#define IF_FLAG(T, m) .when = W_FLAG, .cond_off = offsetof(T, m)
+#define IF_NOT_FLAG(T, m) .when = W_NOFLAG, .cond_off = offsetof(T, m)
+#define DESC(fields, chk)                                                                          \
+    {                                                                                              \
+        (fields), sizeof(fields) / sizeof((fields)[0]), (chk)                                      \
+    }
+
+static const field scan_fields[] = {
+    {F(SK_VENUE, K_BYTES, crdt_scan, venue)},
+    {F(SK_UNIT, K_UNIT, crdt_scan, unit)},
+    {F(SK_PERSON, K_BYTES, crdt_scan, person)},
+    {F(SK_MASKED, K_TEXT, crdt_scan, masked), .max = CRDT_MASKED_BYTES_MAX, OPTIONAL},
+    {F(SK_DIR, K_UINT, crdt_scan, direction), .min = CRDT_DIR_IN, .max = CRDT_DIR_OUT},
+    {F(SK_AT, K_TIME, crdt_scan, at_ms)},
+    {F(SK_METHOD, K_UINT, crdt_scan, method), .min = 1, .max = CRDT_METHOD_MAX},
+    {F(SK_DEVICE, K_TEXT, crdt_scan, device), .max = CRDT_DEVICE_BYTES_MAX, OPTIONAL},
+};
+
+static const field venue_fields[] = {
+    {F(VK_VENUE, K_BYTES, crdt_venue_upsert, venue)},
+    {F(VK_UNIT, K_UNIT, crdt_venue_upsert, unit),
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_UNIT)},
+    {F(VK_NAME, K_TEXT, crdt_venue_upsert, name), .min = 1, .max = CRDT_TEXT_BYTES_MAX,
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_NAME)},
+    {F(VK_CATEGORY, K_UINT, crdt_venue_upsert, category), .min = 1, .max = CATEGORY_CODE_MAX,
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_CATEGORY)},
+    {F(VK_VILLAGE, K_TEXT, crdt_venue_upsert, village), .max = CRDT_TEXT_BYTES_MAX,
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_VILLAGE)},
+    {F(VK_OWNER_PHONE, K_TEXT, crdt_venue_upsert, owner_phone), .max = CRDT_PHONE_BYTES_MAX,
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_OWNER_PHONE)},
+    {F(VK_CLOSES, K_UINT, crdt_venue_upsert, closes), .max = 1440,
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_CLOSES)},
+    {F(VK_NONCE, K_BYTES, crdt_venue_upsert, nonce), IF_FLAG(crdt_venue_upsert, registers)},
+};
+
+static int venue_check(uint32_t type, const void *st, uint64_t present)
 {
+    (void)type, (void)present;
+    const crdt_venue_upsert *v = st;
+    if (v->fields == 0 || v->fields >= (1u << CRDT_VENUE_FIELDS)) return 0;
+    return !v->registers || (v->fields & CRDT_VENUE_F_UNIT); /* a registration names it */
+}
+
+static const field controller_fields[] = {
+    {F(CK_VENUE, K_BYTES, crdt_controller, venue)},
+    {F(CK_UNIT, K_UNIT, crdt_controller, unit)},
+    {F(CK_PHONE, K_PHONE, crdt_controller, phone)},
+    {F(CK_TAGS, K_BLOB, crdt_controller, tags), LEN(crdt_controller, ntags), .unit = CRDT_TAG_BYTES,
+     .min = 1, .max = CRDT_TAGS_MAX, OPTIONAL},
+};
+
+static int controller_check(uint32_t type, const void *st, uint64_t present)
+{
+    (void)present;
+    const crdt_controller *c = st;
     if (type != CRDT_EV_CONTROLLER_ADD && type != CRDT_EV_CONTROLLER_REMOVE) return 0;
-    if (type == CRDT_EV_CONTROLLER_ADD && c->ntags) return 0;
-    if (c->ntags > CRDT_TAGS_MAX || (c->ntags && !c->tags)) return 0;
-    return crdt_unit_code_valid(c->unit.p, c->unit.n) && phone_valid(c->phone);
+    return type == CRDT_EV_CONTROLLER_REMOVE || c->ntags == 0; /* an add removes nothing */
 }
 
-static int reminder_valid(const crdt_reminder *r)
+static const field reminder_fields[] = {
+    {F(CK_VENUE, K_BYTES, crdt_reminder, venue)},
+    {F(CK_UNIT, K_UNIT, crdt_reminder, unit)},
+    {F(RK_NOTE, K_TEXT, crdt_reminder, note), .max = CRDT_TEXT_BYTES_MAX, OPTIONAL},
+    {F(RK_ACTION, K_UINT, crdt_reminder, action), .min = CRDT_REMIND, .max = CRDT_REINSTATE},
+};
+
+static const field person_fields[] = {
+    {F(PK_PERSON, K_BYTES, crdt_person, person)},
+    {F(PK_UNIT, K_UNIT, crdt_person, unit)},
+    {F(PK_NAME, K_TEXT, crdt_person, name_masked), .max = CRDT_MASKED_BYTES_MAX, OPTIONAL},
+    {F(PK_ID, K_TEXT, crdt_person, id_masked), .min = 1, .max = CRDT_MASKED_BYTES_MAX},
+    {F(PK_BIRTH_YEAR, K_UINT, crdt_person, birth_year), .max = 9999, OPTIONAL},
+    {F(PK_SEALED, K_SEALED, crdt_person, sealed)},
+};
+
+static const field reveal_fields[] = {
+    {F(XK_PERSON, K_BYTES, crdt_reveal, person)},
+    {F(XK_REASON, K_TEXT, crdt_reveal, reason), .min = 1, .max = CRDT_TEXT_BYTES_MAX},
+};
+
+static const field risk_fields[] = {
+    {F(LK_UNIT, K_UNIT, crdt_risk, unit)},
+    {F(LK_LEVEL, K_UINT, crdt_risk, level), .min = 1, .max = CRDT_RISK_LEVEL_MAX},
+    {F(LK_FROM, K_TIME, crdt_risk, from_ms)},
+    {F(LK_NOTE, K_TEXT, crdt_risk, note), .max = CRDT_TEXT_BYTES_MAX, OPTIONAL},
+};
+
+static const field unit_fields[] = {
+    {F(UK_CODE, K_UNIT, crdt_unit, code)},
+    {F(UK_NAME, K_TEXT, crdt_unit, name), .min = 1, .max = CRDT_TEXT_BYTES_MAX},
+    {F(UK_PARENT, K_UNIT, crdt_unit, parent)},
+};
+
+static int unit_check(uint32_t type, const void *st, uint64_t present)
 {
-    return crdt_unit_code_valid(r->unit.p, r->unit.n) &&
-           text_valid(r->note, CRDT_TEXT_BYTES_MAX, 0) &&
-           (r->action == CRDT_REMIND || r->action == CRDT_REINSTATE);
+    (void)type, (void)present;
+    const crdt_unit *u = st; /* not its own parent */
+    return !(u->code.n == u->parent.n && memcmp(u->code.p, u->parent.p, u->code.n) == 0);
 }
 
-static int person_valid(const crdt_person *p)
+static const field case_fields[] = {
+    {F(AK_PERSON, K_BYTES, crdt_case, person)},
+    {F(AK_UNIT, K_UNIT, crdt_case, unit)},
+    {F(AK_STATUS, K_UINT, crdt_case, status), .max = CRDT_CASE_STATUS_MAX},
+    {F(AK_ONSET, K_TIME, crdt_case, onset_ms), OPTIONAL},
+    {F(AK_SAMPLED, K_TIME, crdt_case, sampled_ms), OPTIONAL},
+    {F(AK_AT, K_TIME, crdt_case, at_ms), OPTIONAL},
+};
+
+static int case_check(uint32_t type, const void *st, uint64_t present)
 {
-    if (!crdt_unit_code_valid(p->unit.p, p->unit.n) ||
-        !text_valid(p->name_masked, CRDT_MASKED_BYTES_MAX, 0) ||
-        !text_valid(p->id_masked, CRDT_MASKED_BYTES_MAX, 1) || p->birth_year > 9999 ||
-        p->nsealed == 0 || p->nsealed > CRDT_SEALED_MAX)
-        return 0;
+    (void)type, (void)present;
+    const crdt_case *c = st; /* an F0's infectious window starts from onset or sample */
+    return c->status != CRDT_CASE_F0 || c->onset_ms >= 0 || c->sampled_ms >= 0;
+}
+
+static const field sealed_fields[] = {
+    {F(EK_TAG, K_BYTES, crdt_sealed_event, tag)},
+    {F(EK_NONCE, K_BYTES, crdt_sealed_event, nonce)},
+    {F(EK_BOX, K_BLOB, crdt_sealed_event, box), LEN(crdt_sealed_event, len), .unit = 1,
+     .min = crypto_aead_xchacha20poly1305_ietf_ABYTES + 1, .max = CRDT_SEALED_BOX_BYTES_MAX},
+};
+
+static const field exposure_fields[] = {
+    {F(OK_VENUE, K_BYTES, crdt_exposure, venue)},
+    {F(OK_FROM, K_TIME, crdt_exposure, from_ms)},
+    {F(OK_TO, K_TIME, crdt_exposure, to_ms)},
+};
+
+static int exposure_check(uint32_t type, const void *st, uint64_t present)
+{
+    (void)type, (void)present;
+    const crdt_exposure *x = st;
+    return x->from_ms < x->to_ms;
+}
+
+static const field retention_fields[] = {
+    {F(NK_DAYS, K_UINT, crdt_retention, days), .min = CRDT_RETENTION_DAYS_MIN,
+     .max = CRDT_RETENTION_DAYS_MAX},
+};
+
+static const field checkpoint_fields[] = {
+    {F(QK_UPTO, K_UINT, crdt_checkpoint, upto), .min = 1, .max = UINT64_MAX,
+     IF_NOT_FLAG(crdt_checkpoint, copy)},
+    {F(QK_HASH, K_BYTES, crdt_checkpoint, hash), IF_NOT_FLAG(crdt_checkpoint, copy)},
+    {F(QK_EVENT, K_BLOB, crdt_checkpoint, event), LEN(crdt_checkpoint, event_len), .unit = 1,
+     .min = 1, .max = CRDT_EVENT_BYTES_MAX, IF_FLAG(crdt_checkpoint, copy)},
+    {F(QK_SEQ, K_UINT, crdt_checkpoint, seq), .min = 1, .max = UINT64_MAX,
+     IF_FLAG(crdt_checkpoint, copy)},
+};
+
+static int checkpoint_check(uint32_t type, const void *st, uint64_t present)
+{
+    (void)type, (void)st;
+    const uint64_t base = KEY_BIT(QK_UPTO) | KEY_BIT(QK_HASH),
+                   copy = KEY_BIT(QK_EVENT) | KEY_BIT(QK_SEQ);
+    present &= base | copy; /* one form or the other, whole, never both */
+    return present == base || present == copy;
+}
+
+static const field hold_fields[] = {
+    {F(HK_PERSON, K_BYTES, crdt_hold, person)},
+    {F(HK_REASON, K_TEXT, crdt_hold, reason), .min = 1, .max = CRDT_TEXT_BYTES_MAX},
+    {F(HK_ACTION, K_UINT, crdt_hold, action), .min = CRDT_HOLD_PLACE, .max = CRDT_HOLD_LIFT},
+};
+
+static const field grant_fields[] = {
+    {F(GK_SUBJECT, K_BYTES, crdt_key_grant, subject)},
+    {F(GK_UNIT, K_UNIT, crdt_key_grant, unit)},
+    {F(GK_BOX, K_REF, crdt_key_grant, box), .max = CRDT_GRANT_BOX_BYTES},
+};
+
+static const field cert_fields[] = {
+    {F(TK_CERT, K_BLOB, crdt_cert_event, cert), LEN(crdt_cert_event, len), .unit = 1, .min = 1,
+     .max = CRDT_CERT_EVENT_BYTES_MAX},
+    {F(TK_CONSENT, K_CONSENT, crdt_cert_event, consent_name), IF_FLAG(crdt_cert_event, consent)},
+};
+
+static const field revoke_fields[] = {
+    {F(RVK_SUBJECT, K_BYTES, crdt_revoke, subject)},
+    {F(RVK_REASON, K_TEXT, crdt_revoke, reason), .max = CRDT_TEXT_BYTES_MAX, OPTIONAL},
+};
+
+static const event_desc scan_desc = DESC(scan_fields, NULL);
+static const event_desc venue_desc = DESC(venue_fields, venue_check);
+static const event_desc controller_desc = DESC(controller_fields, controller_check);
+static const event_desc reminder_desc = DESC(reminder_fields, NULL);
+static const event_desc person_desc = DESC(person_fields, NULL);
+static const event_desc reveal_desc = DESC(reveal_fields, NULL);
+static const event_desc risk_desc = DESC(risk_fields, NULL);
+static const event_desc unit_desc = DESC(unit_fields, unit_check);
+static const event_desc case_desc = DESC(case_fields, case_check);
+static const event_desc sealed_desc = DESC(sealed_fields, NULL);
+static const event_desc exposure_desc = DESC(exposure_fields, exposure_check);
+static const event_desc retention_desc = DESC(retention_fields, NULL);
+static const event_desc checkpoint_desc = DESC(checkpoint_fields, checkpoint_check);
+static const event_desc hold_desc = DESC(hold_fields, NULL);
+static const event_desc grant_desc = DESC(grant_fields, NULL);
+static const event_desc cert_desc = DESC(cert_fields, NULL);
+static const event_desc revoke_desc = DESC(revoke_fields, NULL);
+
+/* The description of each known type, by type number. */
+static const event_desc *const descs[] = {
+    [CRDT_EV_VENUE_UPSERT] = &venue_desc,
+    [CRDT_EV_CONTROLLER_ADD] = &controller_desc,
+    [CRDT_EV_CONTROLLER_REMOVE] = &controller_desc,
+    [CRDT_EV_VENUE_REMINDER] = &reminder_desc,
+    [CRDT_EV_SCAN] = &scan_desc,
+    [CRDT_EV_RISK_LEVEL] = &risk_desc,
+    [CRDT_EV_CASE_STATUS] = &case_desc,
+    [CRDT_EV_CERT] = &cert_desc,
+    [CRDT_EV_REVOKE] = &revoke_desc,
+    [CRDT_EV_PERSON] = &person_desc,
+    [CRDT_EV_REVEAL] = &reveal_desc,
+    [CRDT_EV_UNIT] = &unit_desc,
+    [CRDT_EV_KEY_GRANT] = &grant_desc,
+    [CRDT_EV_SEALED] = &sealed_desc,
+    [CRDT_EV_RETENTION] = &retention_desc,
+    [CRDT_EV_CHECKPOINT] = &checkpoint_desc,
+    [CRDT_EV_HOLD] = &hold_desc,
+    [CRDT_EV_EXPOSURE] = &exposure_desc,
+};
+
+static const event_desc *desc_of(uint32_t type)
+{
+    return type < sizeof descs / sizeof descs[0] ? descs[type] : NULL;
+}
+
+/* --- reading and writing one field's value in its struct ------------------------------- */
+
+static uint64_t get_uint(const void *st, size_t off, unsigned width)
+{
+    const char *p = (const char *)st + off;
+    switch (width) {
+    case 1:
+        return *(const uint8_t *)p;
+    case 2: {
+        uint16_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    case 4: {
+        uint32_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    default: {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    }
+}
+
+static void set_uint(void *st, size_t off, unsigned width, uint64_t x)
+{
+    char *p = (char *)st + off;
+    switch (width) {
+    case 1:
+        *(uint8_t *)p = (uint8_t)x;
+        break;
+    case 2: {
+        uint16_t v = (uint16_t)x;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case 4: {
+        uint32_t v = (uint32_t)x;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    default:
+        memcpy(p, &x, sizeof x);
+        break;
+    }
+}
+
+/* A borrowed pointer to bytes, as the struct holds it. */
+typedef const uint8_t *bytes_ref;
+
+#define AT_PTR(st, off, T) ((T *)(void *)((char *)(st) + (off)))
+#define AT_CPTR(st, off, T) ((const T *)(const void *)((const char *)(st) + (off)))
+
+static int get_int(const void *st, size_t off)
+{
+    return *AT_CPTR(st, off, int);
+}
+
+/* Whether the field is in the map of the event st describes. */
+static int field_present(const field *f, const void *st)
+{
+    switch (f->when) {
+    case W_ALWAYS:
+        return 1;
+    case W_BIT:
+        return (get_uint(st, f->cond_off, 4) & f->bit) != 0;
+    case W_FLAG:
+        return get_int(st, f->cond_off) != 0;
+    case W_NOFLAG:
+        return get_int(st, f->cond_off) == 0;
+    }
+    switch (f->kind) { /* W_SET */
+    case K_TIME:
+        return *AT_CPTR(st, f->off, int64_t) != CRDT_TIME_NONE;
+    case K_TEXT:
+    case K_UNIT:
+    case K_PHONE:
+        return AT_CPTR(st, f->off, crdt_text)->n != 0;
+    case K_BLOB:
+        return get_uint(st, f->len_off, f->len_width) != 0;
+    default:
+        return get_uint(st, f->off, f->width) != 0;
+    }
+}
+
+/* --- validation: the same rules for what is encoded and what is decoded ---------------- */
+
+static int sealed_list_valid(const crdt_person *p)
+{
+    if (p->nsealed == 0 || p->nsealed > CRDT_SEALED_MAX) return 0;
     for (uint32_t i = 0; i < p->nsealed; i++)
         if (!p->sealed[i].box || p->sealed[i].len == 0 || p->sealed[i].len > CRDT_SEALED_BYTES_MAX)
             return 0;
     return 1;
 }
 
-static int risk_valid(const crdt_risk *r)
+static int consent_valid(const crdt_cert_event *c)
 {
-    return crdt_unit_code_valid(r->unit.p, r->unit.n) && r->level >= 1 &&
-           r->level <= CRDT_RISK_LEVEL_MAX && crdt_time_valid(r->from_ms) &&
-           text_valid(r->note, CRDT_TEXT_BYTES_MAX, 0);
+    return text_valid(c->consent_name, CRDT_TEXT_BYTES_MAX, 1) && c->consent_created_ms >= 0 &&
+           c->consent_sig != NULL;
 }
 
-static int unit_valid(const crdt_unit *u)
+static int field_valid(const field *f, const void *st)
 {
-    return crdt_unit_code_valid(u->code.p, u->code.n) &&
-           crdt_unit_code_valid(u->parent.p, u->parent.n) &&
-           !(u->code.n == u->parent.n && memcmp(u->code.p, u->parent.p, u->code.n) == 0) &&
-           text_valid(u->name, CRDT_TEXT_BYTES_MAX, 1);
+    switch (f->kind) {
+    case K_UINT: {
+        uint64_t v = get_uint(st, f->off, f->width);
+        return v >= f->min && v <= f->max;
+    }
+    case K_TIME:
+        return crdt_time_valid(*AT_CPTR(st, f->off, int64_t));
+    case K_BYTES:
+        return 1;
+    case K_REF:
+        return *AT_CPTR(st, f->off, bytes_ref) != NULL;
+    case K_BLOB: {
+        uint64_t n = get_uint(st, f->len_off, f->len_width);
+        return n >= f->min && n <= f->max && *AT_CPTR(st, f->off, bytes_ref) != NULL;
+    }
+    case K_TEXT:
+        return text_valid(*AT_CPTR(st, f->off, crdt_text), f->max, f->min != 0);
+    case K_UNIT: {
+        const crdt_text *t = AT_CPTR(st, f->off, crdt_text);
+        return crdt_unit_code_valid(t->p, t->n);
+    }
+    case K_PHONE:
+        return phone_valid(*AT_CPTR(st, f->off, crdt_text));
+    case K_SEALED:
+        return sealed_list_valid(AT_CPTR(st, f->off - offsetof(crdt_person, sealed), crdt_person));
+    case K_CONSENT:
+        return consent_valid(
+            AT_CPTR(st, f->off - offsetof(crdt_cert_event, consent_name), crdt_cert_event));
+    }
+    return 0;
 }
 
-static int case_valid(const crdt_case *c)
+/* Whether each field in the map of the event st is valid; stores the set of their keys in
+ * *present. */
+static int fields_valid(const event_desc *d, const void *st, uint64_t *present)
 {
-    if (!crdt_unit_code_valid(c->unit.p, c->unit.n) || c->status > CRDT_CASE_STATUS_MAX) return 0;
-    if ((c->onset_ms != CRDT_TIME_NONE && !crdt_time_valid(c->onset_ms)) ||
-        (c->sampled_ms != CRDT_TIME_NONE && !crdt_time_valid(c->sampled_ms)) ||
-        (c->at_ms != CRDT_TIME_NONE && !crdt_time_valid(c->at_ms)))
-        return 0;
-    return c->status != CRDT_CASE_F0 || c->onset_ms >= 0 || c->sampled_ms >= 0;
+    uint64_t in = 0;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const field *f = &d->f[i];
+        if (!field_present(f, st)) continue;
+        in |= KEY_BIT(f->key);
+        if (!field_valid(f, st)) return 0;
+    }
+    *present = in;
+    return 1;
 }
 
-static int sealed_valid(const crdt_sealed_event *s)
+/* Whether the event st is valid as type, its map holding the keys in `keys`. */
+static int event_valid(const event_desc *d, uint32_t type, const void *st, uint64_t *present,
+                       const uint64_t *keys)
 {
-    return s->box != NULL && s->len > crypto_aead_xchacha20poly1305_ietf_ABYTES &&
-           s->len <= CRDT_SEALED_BOX_BYTES_MAX;
+    if (!fields_valid(d, st, present)) return 0;
+    return !d->check || d->check(type, st, keys ? *keys : *present);
 }
 
-static int exposure_valid(const crdt_exposure *x)
-{
-    return crdt_time_valid(x->from_ms) && crdt_time_valid(x->to_ms) && x->from_ms < x->to_ms;
-}
+/* --- encoding ------------------------------------------------------------------------- */
 
 static int pack_text(msgpack_packer *pk, crdt_text t)
 {
@@ -274,169 +634,182 @@ static int pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
     return msgpack_pack_bin_with_body(pk, p, n);
 }
 
-static int pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s)
+static int pack_field(msgpack_packer *pk, const field *f, const void *st)
 {
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_SCAN) |
+    int e = msgpack_pack_uint8(pk, f->key);
+    switch (f->kind) {
+    case K_UINT: /* msgpack-c writes the shortest form whatever the C type */
+        return e | msgpack_pack_uint64(pk, get_uint(st, f->off, f->width));
+    case K_TIME:
+        return e | msgpack_pack_int64(pk, *AT_CPTR(st, f->off, int64_t));
+    case K_BYTES:
+        return e | pack_bin(pk, AT_CPTR(st, f->off, uint8_t), f->width);
+    case K_REF:
+        return e | pack_bin(pk, *AT_CPTR(st, f->off, bytes_ref), f->max);
+    case K_BLOB:
+        return e | pack_bin(pk, *AT_CPTR(st, f->off, bytes_ref),
+                            get_uint(st, f->len_off, f->len_width) * f->unit);
+    case K_TEXT:
+    case K_UNIT:
+    case K_PHONE:
+        return e | pack_text(pk, *AT_CPTR(st, f->off, crdt_text));
+    case K_SEALED: {
+        const crdt_person *p = AT_CPTR(st, f->off - offsetof(crdt_person, sealed), crdt_person);
+        e |= msgpack_pack_array(pk, p->nsealed);
+        for (uint32_t i = 0; i < p->nsealed; i++)
+            e |= msgpack_pack_array(pk, 2) | pack_bin(pk, p->sealed[i].to, TV_NODE_ID_BYTES) |
+                 pack_bin(pk, p->sealed[i].box, p->sealed[i].len);
+        return e;
+    }
+    case K_CONSENT: {
+        const crdt_cert_event *c =
+            AT_CPTR(st, f->off - offsetof(crdt_cert_event, consent_name), crdt_cert_event);
+        return e | msgpack_pack_array(pk, 3) | pack_text(pk, c->consent_name) |
+               msgpack_pack_int64(pk, c->consent_created_ms) |
+               pack_bin(pk, c->consent_sig, TV_SIG_BYTES);
+    }
+    }
+    return -1;
+}
+
+/* Appends [type, hlc, {fields}] for an event already validated; present is its set of keys. */
+static int pack_valid(msgpack_packer *pk, const event_desc *d, uint32_t type, uint64_t hlc,
+                      const void *st, uint64_t present)
+{
+    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, type) |
             msgpack_pack_uint64(pk, hlc) |
-            msgpack_pack_map(pk, 6 + (s->device.n ? 1 : 0) + (s->masked.n ? 1 : 0));
-    e |= msgpack_pack_uint8(pk, SK_VENUE) | pack_bin(pk, s->venue, TV_VENUE_ID_BYTES);
-    e |= msgpack_pack_uint8(pk, SK_UNIT) | pack_text(pk, s->unit);
-    e |= msgpack_pack_uint8(pk, SK_PERSON) | pack_bin(pk, s->person, TV_PERSON_REF_BYTES);
-    if (s->masked.n) e |= msgpack_pack_uint8(pk, SK_MASKED) | pack_text(pk, s->masked);
-    e |= msgpack_pack_uint8(pk, SK_DIR) | msgpack_pack_uint8(pk, s->direction);
-    e |= msgpack_pack_uint8(pk, SK_AT) | msgpack_pack_int64(pk, s->at_ms);
-    e |= msgpack_pack_uint8(pk, SK_METHOD) | msgpack_pack_uint8(pk, s->method);
-    if (s->device.n) e |= msgpack_pack_uint8(pk, SK_DEVICE) | pack_text(pk, s->device);
+            msgpack_pack_map(pk, (uint32_t)__builtin_popcountll(present));
+    for (uint32_t i = 0; i < d->n; i++)
+        if (present & KEY_BIT(d->f[i].key)) e |= pack_field(pk, &d->f[i], st);
     return e ? TV_ENOMEM : TV_OK;
 }
 
 #if TV_ASSERT_COSTLY_ON
-static int text_eq(crdt_text a, crdt_text b)
+/* Whether the event encoded alone decodes to a view that encodes back to the same bytes:
+ * every field encoded reads back as it was written. */
+static int round_trips(const event_desc *d, uint32_t type, uint64_t hlc, const void *st,
+                       uint64_t present)
 {
-    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
-}
-
-/* Whether a scan encoded alone decodes back to the same event, field by field. */
-static int scan_round_trips(uint64_t hlc, const crdt_scan *s)
-{
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_sbuffer a, b;
+    msgpack_packer pa, pb;
+    msgpack_sbuffer_init(&a);
+    msgpack_sbuffer_init(&b);
+    msgpack_packer_init(&pa, &a, msgpack_sbuffer_write);
+    msgpack_packer_init(&pb, &b, msgpack_sbuffer_write);
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
     crdt_event ev;
-    int ok = pack_scan(&pk, hlc, s) == TV_OK;
-    if (ok) { /* a buffer that could not grow proves nothing about the codec */
-        ok = crdt_event_decode(&ev, &u, (const uint8_t *)sb.data, sb.size) == TV_OK &&
-             ev.type == CRDT_EV_SCAN && ev.hlc == hlc &&
-             memcmp(ev.u.scan.venue, s->venue, TV_VENUE_ID_BYTES) == 0 &&
-             memcmp(ev.u.scan.person, s->person, TV_PERSON_REF_BYTES) == 0 &&
-             text_eq(ev.u.scan.unit, s->unit) && text_eq(ev.u.scan.masked, s->masked) &&
-             text_eq(ev.u.scan.device, s->device) && ev.u.scan.direction == s->direction &&
-             ev.u.scan.method == s->method && ev.u.scan.at_ms == s->at_ms;
-    } else {
-        ok = 1;
+    uint64_t again;
+    int ok = 1; /* a buffer that could not grow proves nothing about the codec */
+    if (pack_valid(&pa, d, type, hlc, st, present) == TV_OK) {
+        ok = crdt_event_decode(&ev, &u, (const uint8_t *)a.data, a.size) == TV_OK && ev.known &&
+             ev.type == type && ev.hlc == hlc && event_valid(d, type, &ev.u, &again, NULL) &&
+             again == present;
+        if (ok && pack_valid(&pb, d, type, hlc, &ev.u, again) == TV_OK)
+            ok = a.size == b.size && memcmp(a.data, b.data, a.size) == 0;
     }
     msgpack_unpacked_destroy(&u);
-    msgpack_sbuffer_destroy(&sb);
+    msgpack_sbuffer_destroy(&a);
+    msgpack_sbuffer_destroy(&b);
     return ok;
 }
 #endif
 
+/* Validates, then appends one event of the type d describes. */
+static int pack_event(msgpack_packer *pk, const event_desc *d, uint32_t type, uint64_t hlc,
+                      const void *st)
+{
+    uint64_t present;
+    if (!event_valid(d, type, st, &present, NULL)) return TV_EINVAL;
+    /* paired with the decoder: what is encoded here reads back as the same event */
+    TV_ASSERT_COSTLY(round_trips(d, type, hlc, st, present));
+    return pack_valid(pk, d, type, hlc, st, present);
+}
+
 int crdt_event_pack_scan(msgpack_packer *pk, uint64_t hlc, const crdt_scan *s)
 {
-    if (!scan_valid(s)) return TV_EINVAL;
-    /* paired with the decoder: what is encoded here reads back as the same scan */
-    TV_ASSERT_COSTLY(scan_round_trips(hlc, s));
-    return pack_scan(pk, hlc, s);
+    return pack_event(pk, &scan_desc, CRDT_EV_SCAN, hlc, s);
 }
 
 int crdt_event_pack_venue(msgpack_packer *pk, uint64_t hlc, const crdt_venue_upsert *v)
 {
-    if (!venue_valid(v)) return TV_EINVAL;
-    uint32_t n = v->registers ? 2 : 1;
-    for (uint32_t f = v->fields; f; f &= f - 1)
-        n++;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_VENUE_UPSERT) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, n);
-    e |= msgpack_pack_uint8(pk, VK_VENUE) | pack_bin(pk, v->venue, TV_VENUE_ID_BYTES);
-    if (v->fields & CRDT_VENUE_F_UNIT)
-        e |= msgpack_pack_uint8(pk, VK_UNIT) | pack_text(pk, v->unit);
-    if (v->fields & CRDT_VENUE_F_NAME)
-        e |= msgpack_pack_uint8(pk, VK_NAME) | pack_text(pk, v->name);
-    if (v->fields & CRDT_VENUE_F_CATEGORY)
-        e |= msgpack_pack_uint8(pk, VK_CATEGORY) | msgpack_pack_uint32(pk, v->category);
-    if (v->fields & CRDT_VENUE_F_VILLAGE)
-        e |= msgpack_pack_uint8(pk, VK_VILLAGE) | pack_text(pk, v->village);
-    if (v->fields & CRDT_VENUE_F_OWNER_PHONE)
-        e |= msgpack_pack_uint8(pk, VK_OWNER_PHONE) | pack_text(pk, v->owner_phone);
-    if (v->fields & CRDT_VENUE_F_CLOSES)
-        e |= msgpack_pack_uint8(pk, VK_CLOSES) | msgpack_pack_uint32(pk, v->closes);
-    if (v->registers)
-        e |= msgpack_pack_uint8(pk, VK_NONCE) | pack_bin(pk, v->nonce, TV_VENUE_NONCE_BYTES);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &venue_desc, CRDT_EV_VENUE_UPSERT, hlc, v);
 }
 
 int crdt_event_pack_controller(msgpack_packer *pk, uint32_t type, uint64_t hlc,
                                const crdt_controller *c)
 {
-    if (!controller_valid(type, c)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, type) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, c->ntags ? 4 : 3);
-    e |= msgpack_pack_uint8(pk, CK_VENUE) | pack_bin(pk, c->venue, TV_VENUE_ID_BYTES);
-    e |= msgpack_pack_uint8(pk, CK_UNIT) | pack_text(pk, c->unit);
-    e |= msgpack_pack_uint8(pk, CK_PHONE) | pack_text(pk, c->phone);
-    if (c->ntags)
-        e |= msgpack_pack_uint8(pk, CK_TAGS) |
-             pack_bin(pk, c->tags, (size_t)c->ntags * CRDT_TAG_BYTES);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &controller_desc, type, hlc, c);
 }
 
 int crdt_event_pack_reminder(msgpack_packer *pk, uint64_t hlc, const crdt_reminder *r)
 {
-    if (!reminder_valid(r)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_VENUE_REMINDER) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, r->note.n ? 4 : 3);
-    e |= msgpack_pack_uint8(pk, CK_VENUE) | pack_bin(pk, r->venue, TV_VENUE_ID_BYTES);
-    e |= msgpack_pack_uint8(pk, CK_UNIT) | pack_text(pk, r->unit);
-    if (r->note.n) e |= msgpack_pack_uint8(pk, RK_NOTE) | pack_text(pk, r->note);
-    e |= msgpack_pack_uint8(pk, RK_ACTION) | msgpack_pack_uint8(pk, r->action);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &reminder_desc, CRDT_EV_VENUE_REMINDER, hlc, r);
 }
 
 int crdt_event_pack_person(msgpack_packer *pk, uint64_t hlc, const crdt_person *p)
 {
-    if (!person_valid(p)) return TV_EINVAL;
-    uint32_t n = 4 + (p->name_masked.n ? 1 : 0) + (p->birth_year ? 1 : 0);
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_PERSON) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, n);
-    e |= msgpack_pack_uint8(pk, PK_PERSON) | pack_bin(pk, p->person, TV_PERSON_REF_BYTES);
-    e |= msgpack_pack_uint8(pk, PK_UNIT) | pack_text(pk, p->unit);
-    if (p->name_masked.n) e |= msgpack_pack_uint8(pk, PK_NAME) | pack_text(pk, p->name_masked);
-    e |= msgpack_pack_uint8(pk, PK_ID) | pack_text(pk, p->id_masked);
-    if (p->birth_year)
-        e |= msgpack_pack_uint8(pk, PK_BIRTH_YEAR) | msgpack_pack_uint32(pk, p->birth_year);
-    e |= msgpack_pack_uint8(pk, PK_SEALED) | msgpack_pack_array(pk, p->nsealed);
-    for (uint32_t i = 0; i < p->nsealed; i++)
-        e |= msgpack_pack_array(pk, 2) | pack_bin(pk, p->sealed[i].to, TV_NODE_ID_BYTES) |
-             pack_bin(pk, p->sealed[i].box, p->sealed[i].len);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &person_desc, CRDT_EV_PERSON, hlc, p);
 }
 
 int crdt_event_pack_reveal(msgpack_packer *pk, uint64_t hlc, const crdt_reveal *r)
 {
-    if (!text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 1)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_REVEAL) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
-    e |= msgpack_pack_uint8(pk, XK_PERSON) | pack_bin(pk, r->person, TV_PERSON_REF_BYTES);
-    e |= msgpack_pack_uint8(pk, XK_REASON) | pack_text(pk, r->reason);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &reveal_desc, CRDT_EV_REVEAL, hlc, r);
 }
 
 int crdt_event_pack_retention(msgpack_packer *pk, uint64_t hlc, const crdt_retention *r)
 {
-    if (r->days < CRDT_RETENTION_DAYS_MIN || r->days > CRDT_RETENTION_DAYS_MAX) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_RETENTION) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 1);
-    e |= msgpack_pack_uint8(pk, NK_DAYS) | msgpack_pack_uint32(pk, r->days);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &retention_desc, CRDT_EV_RETENTION, hlc, r);
 }
 
 int crdt_event_pack_checkpoint(msgpack_packer *pk, uint64_t hlc, const crdt_checkpoint *c)
 {
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CHECKPOINT) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 2);
-    if (!c->copy) {
-        if (c->upto == 0) return TV_EINVAL;
-        e |= msgpack_pack_uint8(pk, QK_UPTO) | msgpack_pack_uint64(pk, c->upto);
-        e |= msgpack_pack_uint8(pk, QK_HASH) | pack_bin(pk, c->hash, TV_HASH_BYTES);
-        return e ? TV_ENOMEM : TV_OK;
-    }
-    if (c->seq == 0 || c->event_len == 0 || c->event_len > CRDT_EVENT_BYTES_MAX) return TV_EINVAL;
-    e |= msgpack_pack_uint8(pk, QK_EVENT) | pack_bin(pk, c->event, c->event_len);
-    e |= msgpack_pack_uint8(pk, QK_SEQ) | msgpack_pack_uint64(pk, c->seq);
-    return e ? TV_ENOMEM : TV_OK;
+    return pack_event(pk, &checkpoint_desc, CRDT_EV_CHECKPOINT, hlc, c);
+}
+
+int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h)
+{
+    return pack_event(pk, &hold_desc, CRDT_EV_HOLD, hlc, h);
+}
+
+int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r)
+{
+    return pack_event(pk, &risk_desc, CRDT_EV_RISK_LEVEL, hlc, r);
+}
+
+int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u)
+{
+    return pack_event(pk, &unit_desc, CRDT_EV_UNIT, hlc, u);
+}
+
+int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c)
+{
+    return pack_event(pk, &case_desc, CRDT_EV_CASE_STATUS, hlc, c);
+}
+
+int crdt_event_pack_sealed(msgpack_packer *pk, uint64_t hlc, const crdt_sealed_event *s)
+{
+    return pack_event(pk, &sealed_desc, CRDT_EV_SEALED, hlc, s);
+}
+
+int crdt_event_pack_exposure(msgpack_packer *pk, uint64_t hlc, const crdt_exposure *x)
+{
+    return pack_event(pk, &exposure_desc, CRDT_EV_EXPOSURE, hlc, x);
+}
+
+int crdt_event_pack_grant(msgpack_packer *pk, uint64_t hlc, const crdt_key_grant *g)
+{
+    return pack_event(pk, &grant_desc, CRDT_EV_KEY_GRANT, hlc, g);
+}
+
+int crdt_event_pack_cert(msgpack_packer *pk, uint64_t hlc, const crdt_cert_event *c)
+{
+    return pack_event(pk, &cert_desc, CRDT_EV_CERT, hlc, c);
+}
+
+int crdt_event_pack_revoke(msgpack_packer *pk, uint64_t hlc, const crdt_revoke *r)
+{
+    return pack_event(pk, &revoke_desc, CRDT_EV_REVOKE, hlc, r);
 }
 
 int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpacked *scratch)
@@ -453,127 +826,7 @@ int crdt_event_copy_open(const crdt_event *copy, crdt_event *inner, msgpack_unpa
     return rc == TV_OK ? TV_OK : TV_EDECODE;
 }
 
-int crdt_event_pack_hold(msgpack_packer *pk, uint64_t hlc, const crdt_hold *h)
-{
-    if (!text_valid(h->reason, CRDT_TEXT_BYTES_MAX, 1) || h->action > CRDT_HOLD_LIFT)
-        return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_HOLD) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
-    e |= msgpack_pack_uint8(pk, HK_PERSON) | pack_bin(pk, h->person, TV_PERSON_REF_BYTES);
-    e |= msgpack_pack_uint8(pk, HK_REASON) | pack_text(pk, h->reason);
-    e |= msgpack_pack_uint8(pk, HK_ACTION) | msgpack_pack_uint8(pk, h->action);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-int crdt_event_pack_risk(msgpack_packer *pk, uint64_t hlc, const crdt_risk *r)
-{
-    if (!risk_valid(r)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_RISK_LEVEL) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, r->note.n ? 4 : 3);
-    e |= msgpack_pack_uint8(pk, LK_UNIT) | pack_text(pk, r->unit);
-    e |= msgpack_pack_uint8(pk, LK_LEVEL) | msgpack_pack_uint8(pk, r->level);
-    e |= msgpack_pack_uint8(pk, LK_FROM) | msgpack_pack_int64(pk, r->from_ms);
-    if (r->note.n) e |= msgpack_pack_uint8(pk, LK_NOTE) | pack_text(pk, r->note);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-int crdt_event_pack_unit(msgpack_packer *pk, uint64_t hlc, const crdt_unit *u)
-{
-    if (!unit_valid(u)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_UNIT) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
-    e |= msgpack_pack_uint8(pk, UK_CODE) | pack_text(pk, u->code);
-    e |= msgpack_pack_uint8(pk, UK_NAME) | pack_text(pk, u->name);
-    e |= msgpack_pack_uint8(pk, UK_PARENT) | pack_text(pk, u->parent);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-int crdt_event_pack_case(msgpack_packer *pk, uint64_t hlc, const crdt_case *c)
-{
-    if (!case_valid(c)) return TV_EINVAL;
-    uint32_t n = 3 + (c->onset_ms >= 0) + (c->sampled_ms >= 0) + (c->at_ms >= 0);
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CASE_STATUS) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, n);
-    e |= msgpack_pack_uint8(pk, AK_PERSON) | pack_bin(pk, c->person, TV_PERSON_REF_BYTES);
-    e |= msgpack_pack_uint8(pk, AK_UNIT) | pack_text(pk, c->unit);
-    e |= msgpack_pack_uint8(pk, AK_STATUS) | msgpack_pack_uint8(pk, c->status);
-    if (c->onset_ms >= 0)
-        e |= msgpack_pack_uint8(pk, AK_ONSET) | msgpack_pack_int64(pk, c->onset_ms);
-    if (c->sampled_ms >= 0)
-        e |= msgpack_pack_uint8(pk, AK_SAMPLED) | msgpack_pack_int64(pk, c->sampled_ms);
-    if (c->at_ms >= 0) e |= msgpack_pack_uint8(pk, AK_AT) | msgpack_pack_int64(pk, c->at_ms);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-int crdt_event_pack_sealed(msgpack_packer *pk, uint64_t hlc, const crdt_sealed_event *s)
-{
-    if (!sealed_valid(s)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_SEALED) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
-    e |= msgpack_pack_uint8(pk, EK_TAG) | pack_bin(pk, s->tag, CRDT_SEALED_TAG_BYTES);
-    e |= msgpack_pack_uint8(pk, EK_NONCE) | pack_bin(pk, s->nonce, CRDT_SEALED_NONCE_BYTES);
-    e |= msgpack_pack_uint8(pk, EK_BOX) | pack_bin(pk, s->box, s->len);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-int crdt_event_pack_exposure(msgpack_packer *pk, uint64_t hlc, const crdt_exposure *x)
-{
-    if (!exposure_valid(x)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_EXPOSURE) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
-    e |= msgpack_pack_uint8(pk, OK_VENUE) | pack_bin(pk, x->venue, TV_VENUE_ID_BYTES);
-    e |= msgpack_pack_uint8(pk, OK_FROM) | msgpack_pack_int64(pk, x->from_ms);
-    e |= msgpack_pack_uint8(pk, OK_TO) | msgpack_pack_int64(pk, x->to_ms);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-/* Map keys of the key_grant event. */
-enum { GK_SUBJECT = 1, GK_UNIT = 2, GK_BOX = 3 };
-
-static int grant_valid(const crdt_key_grant *g)
-{
-    return crdt_unit_code_valid(g->unit.p, g->unit.n) && g->box != NULL;
-}
-
-int crdt_event_pack_grant(msgpack_packer *pk, uint64_t hlc, const crdt_key_grant *g)
-{
-    if (!grant_valid(g)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_KEY_GRANT) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, 3);
-    e |= msgpack_pack_uint8(pk, GK_SUBJECT) | pack_bin(pk, g->subject, TV_NODE_ID_BYTES);
-    e |= msgpack_pack_uint8(pk, GK_UNIT) | pack_text(pk, g->unit);
-    e |= msgpack_pack_uint8(pk, GK_BOX) | pack_bin(pk, g->box, CRDT_GRANT_BOX_BYTES);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-static int consent_valid(const crdt_cert_event *c)
-{
-    return !c->consent || (text_valid(c->consent_name, CRDT_TEXT_BYTES_MAX, 1) &&
-                           c->consent_created_ms >= 0 && c->consent_sig != NULL);
-}
-
-int crdt_event_pack_cert(msgpack_packer *pk, uint64_t hlc, const crdt_cert_event *c)
-{
-    if (c->len == 0 || c->len > CRDT_CERT_EVENT_BYTES_MAX || !consent_valid(c)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_CERT) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, c->consent ? 2 : 1) |
-            msgpack_pack_uint8(pk, 1) | pack_bin(pk, c->cert, c->len);
-    if (c->consent)
-        e |= msgpack_pack_uint8(pk, 2) | msgpack_pack_array(pk, 3) |
-             pack_text(pk, c->consent_name) | msgpack_pack_int64(pk, c->consent_created_ms) |
-             pack_bin(pk, c->consent_sig, TV_SIG_BYTES);
-    return e ? TV_ENOMEM : TV_OK;
-}
-
-int crdt_event_pack_revoke(msgpack_packer *pk, uint64_t hlc, const crdt_revoke *r)
-{
-    if (!text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 0)) return TV_EINVAL;
-    int e = msgpack_pack_array(pk, 3) | msgpack_pack_uint32(pk, CRDT_EV_REVOKE) |
-            msgpack_pack_uint64(pk, hlc) | msgpack_pack_map(pk, r->reason.n ? 2 : 1) |
-            msgpack_pack_uint8(pk, 1) | pack_bin(pk, r->subject, TV_NODE_ID_BYTES);
-    if (r->reason.n) e |= msgpack_pack_uint8(pk, 2) | pack_text(pk, r->reason);
-    return e ? TV_ENOMEM : TV_OK;
-}
+/* --- decoding ------------------------------------------------------------------------- */
 
 static int get_text(const msgpack_object *o, size_t max, crdt_text *t)
 {
@@ -585,240 +838,7 @@ static int get_text(const msgpack_object *o, size_t max, crdt_text *t)
     return TV_OK;
 }
 
-static int get_small(const msgpack_object *o, uint64_t max, uint64_t *v)
-{
-    if (crdt_mp_u64(o, v) || *v > max) return TV_EDECODE;
-    return TV_OK;
-}
-
-/* Keys below KEYS_TRACKED are checked for duplicates: every key a known event has, with
- * room for newer writers' fields. A duplicate of a larger (unknown, ignored) key is not
- * detected, the same way on every platform. */
-#define KEYS_TRACKED 64
-
-/* Marks key as seen; 1 when it was seen before (a duplicate key is malformed). */
-static int seen_twice(uint64_t *seen, uint64_t key)
-{
-    if (key >= KEYS_TRACKED) return 0;
-    const uint64_t bit = UINT64_C(1) << key;
-    if (*seen & bit) return 1;
-    *seen |= bit;
-    return 0;
-}
-
-/* The bit of a known key in a decoder's `seen` set. */
-#define KEY_BIT(k) (UINT64_C(1) << (k))
-
-static int decode_scan(crdt_scan *s, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
-        uint64_t key, x;
-        const uint8_t *b;
-        if (crdt_mp_u64(k, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case SK_VENUE:
-            if (crdt_mp_bin_n(v, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(s->venue, b, TV_VENUE_ID_BYTES);
-            break;
-        case SK_UNIT:
-            if (get_text(v, TV_UNIT_CODE_MAX, &s->unit)) return TV_EDECODE;
-            break;
-        case SK_PERSON:
-            if (crdt_mp_bin_n(v, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
-            memcpy(s->person, b, TV_PERSON_REF_BYTES);
-            break;
-        case SK_MASKED:
-            if (get_text(v, CRDT_MASKED_BYTES_MAX, &s->masked)) return TV_EDECODE;
-            break;
-        case SK_DIR:
-            if (get_small(v, 1, &x)) return TV_EDECODE;
-            s->direction = (uint8_t)x;
-            break;
-        case SK_AT:
-            if (crdt_mp_i64(v, &s->at_ms)) return TV_EDECODE;
-            break;
-        case SK_METHOD:
-            if (get_small(v, 255, &x)) return TV_EDECODE;
-            s->method = (uint8_t)x;
-            break;
-        case SK_DEVICE:
-            if (get_text(v, CRDT_DEVICE_BYTES_MAX, &s->device)) return TV_EDECODE;
-            break;
-        default:
-            break; /* a newer writer's field: kept in the bytes, ignored here */
-        }
-    }
-    const uint64_t required = KEY_BIT(SK_VENUE) | KEY_BIT(SK_UNIT) | KEY_BIT(SK_PERSON) |
-                              KEY_BIT(SK_DIR) | KEY_BIT(SK_AT) | KEY_BIT(SK_METHOD);
-    if ((seen & required) != required || !scan_valid(s)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_venue(crdt_venue_upsert *v, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *k = &m->ptr[i].key, *o = &m->ptr[i].val;
-        uint64_t key, x;
-        const uint8_t *b;
-        if (crdt_mp_u64(k, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case VK_VENUE:
-            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(v->venue, b, TV_VENUE_ID_BYTES);
-            break;
-        case VK_UNIT:
-            if (get_text(o, TV_UNIT_CODE_MAX, &v->unit)) return TV_EDECODE;
-            v->fields |= CRDT_VENUE_F_UNIT;
-            break;
-        case VK_NAME:
-            if (get_text(o, CRDT_TEXT_BYTES_MAX, &v->name)) return TV_EDECODE;
-            v->fields |= CRDT_VENUE_F_NAME;
-            break;
-        case VK_CATEGORY:
-            if (get_small(o, CATEGORY_CODE_MAX, &x)) return TV_EDECODE;
-            v->category = (uint32_t)x;
-            v->fields |= CRDT_VENUE_F_CATEGORY;
-            break;
-        case VK_VILLAGE:
-            if (get_text(o, CRDT_TEXT_BYTES_MAX, &v->village)) return TV_EDECODE;
-            v->fields |= CRDT_VENUE_F_VILLAGE;
-            break;
-        case VK_OWNER_PHONE:
-            if (get_text(o, CRDT_PHONE_BYTES_MAX, &v->owner_phone)) return TV_EDECODE;
-            v->fields |= CRDT_VENUE_F_OWNER_PHONE;
-            break;
-        case VK_CLOSES:
-            if (get_small(o, 1440, &x)) return TV_EDECODE;
-            v->closes = (uint32_t)x;
-            v->fields |= CRDT_VENUE_F_CLOSES;
-            break;
-        case VK_NONCE:
-            if (crdt_mp_bin_n(o, TV_VENUE_NONCE_BYTES, &b)) return TV_EDECODE;
-            memcpy(v->nonce, b, TV_VENUE_NONCE_BYTES);
-            v->registers = 1;
-            break;
-        default:
-            break;
-        }
-    }
-    if (!(seen & KEY_BIT(VK_VENUE)) || !venue_valid(v)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_cert(crdt_cert_event *c, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        uint64_t key;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        const msgpack_object *v = &m->ptr[i].val;
-        if (key == 2) { /* the subject's consent: [name, created, signature] */
-            if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size != 3 ||
-                get_text(&v->via.array.ptr[0], CRDT_TEXT_BYTES_MAX, &c->consent_name) ||
-                crdt_mp_i64(&v->via.array.ptr[1], &c->consent_created_ms) ||
-                crdt_mp_bin_n(&v->via.array.ptr[2], TV_SIG_BYTES, &c->consent_sig))
-                return TV_EDECODE;
-            c->consent = 1;
-            continue;
-        }
-        if (key != 1) continue;
-        if (crdt_mp_bin(v, CRDT_CERT_EVENT_BYTES_MAX, &c->cert, &c->len) || c->len == 0)
-            return TV_EDECODE;
-    }
-    if (!consent_valid(c)) return TV_EDECODE;
-    return seen & KEY_BIT(1) ? TV_OK : TV_EDECODE;
-}
-
-static int decode_revoke(crdt_revoke *r, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        uint64_t key;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if (key == 1) {
-            if (crdt_mp_bin_n(&m->ptr[i].val, TV_NODE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(r->subject, b, TV_NODE_ID_BYTES);
-        } else if (key == 2 && get_text(&m->ptr[i].val, CRDT_TEXT_BYTES_MAX, &r->reason)) {
-            return TV_EDECODE;
-        }
-    }
-    return (seen & KEY_BIT(1)) && text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 0) ? TV_OK
-                                                                                : TV_EDECODE;
-}
-
-static int decode_controller(uint32_t type, crdt_controller *c, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        size_t n;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case CK_VENUE:
-            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(c->venue, b, TV_VENUE_ID_BYTES);
-            break;
-        case CK_UNIT:
-            if (get_text(o, TV_UNIT_CODE_MAX, &c->unit)) return TV_EDECODE;
-            break;
-        case CK_PHONE:
-            if (get_text(o, CRDT_PHONE_BYTES_MAX, &c->phone)) return TV_EDECODE;
-            break;
-        case CK_TAGS:
-            if (crdt_mp_bin(o, (size_t)CRDT_TAGS_MAX * CRDT_TAG_BYTES, &b, &n) || n == 0 ||
-                n % CRDT_TAG_BYTES)
-                return TV_EDECODE;
-            c->tags = b;
-            c->ntags = (uint32_t)(n / CRDT_TAG_BYTES);
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required = KEY_BIT(CK_VENUE) | KEY_BIT(CK_UNIT) | KEY_BIT(CK_PHONE);
-    if ((seen & required) != required || !controller_valid(type, c)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_reminder(crdt_reminder *r, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key, x;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case CK_VENUE:
-            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(r->venue, b, TV_VENUE_ID_BYTES);
-            break;
-        case CK_UNIT:
-            if (get_text(o, TV_UNIT_CODE_MAX, &r->unit)) return TV_EDECODE;
-            break;
-        case RK_NOTE:
-            if (get_text(o, CRDT_TEXT_BYTES_MAX, &r->note)) return TV_EDECODE;
-            break;
-        case RK_ACTION:
-            if (get_small(o, 255, &x)) return TV_EDECODE;
-            r->action = (uint8_t)x;
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required = KEY_BIT(CK_VENUE) | KEY_BIT(CK_UNIT) | KEY_BIT(RK_ACTION);
-    if ((seen & required) != required || !reminder_valid(r)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_sealed(crdt_person *p, const msgpack_object *o)
+static int decode_sealed_list(crdt_person *p, const msgpack_object *o)
 {
     if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size == 0 ||
         o->via.array.size > CRDT_SEALED_MAX)
@@ -838,303 +858,114 @@ static int decode_sealed(crdt_person *p, const msgpack_object *o)
     return TV_OK;
 }
 
-static int decode_person(crdt_person *p, const msgpack_object_map *m)
+static int decode_consent(crdt_cert_event *c, const msgpack_object *v)
 {
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key, x;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case PK_PERSON:
-            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
-            memcpy(p->person, b, TV_PERSON_REF_BYTES);
-            break;
-        case PK_UNIT:
-            if (get_text(o, TV_UNIT_CODE_MAX, &p->unit)) return TV_EDECODE;
-            break;
-        case PK_NAME:
-            if (get_text(o, CRDT_MASKED_BYTES_MAX, &p->name_masked)) return TV_EDECODE;
-            break;
-        case PK_ID:
-            if (get_text(o, CRDT_MASKED_BYTES_MAX, &p->id_masked)) return TV_EDECODE;
-            break;
-        case PK_BIRTH_YEAR:
-            if (get_small(o, 9999, &x)) return TV_EDECODE;
-            p->birth_year = (uint32_t)x;
-            break;
-        case PK_SEALED:
-            if (decode_sealed(p, o)) return TV_EDECODE;
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required =
-        KEY_BIT(PK_PERSON) | KEY_BIT(PK_UNIT) | KEY_BIT(PK_ID) | KEY_BIT(PK_SEALED);
-    if ((seen & required) != required || !person_valid(p)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_reveal(crdt_reveal *r, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if (key == XK_PERSON) {
-            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
-            memcpy(r->person, b, TV_PERSON_REF_BYTES);
-        } else if (key == XK_REASON && get_text(o, CRDT_TEXT_BYTES_MAX, &r->reason)) {
-            return TV_EDECODE;
-        }
-    }
-    const uint64_t required = KEY_BIT(XK_PERSON) | KEY_BIT(XK_REASON);
-    if ((seen & required) != required || !text_valid(r->reason, CRDT_TEXT_BYTES_MAX, 1))
+    if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size != 3 ||
+        get_text(&v->via.array.ptr[0], CRDT_TEXT_BYTES_MAX, &c->consent_name) ||
+        crdt_mp_i64(&v->via.array.ptr[1], &c->consent_created_ms) ||
+        crdt_mp_bin_n(&v->via.array.ptr[2], TV_SIG_BYTES, &c->consent_sig))
         return TV_EDECODE;
     return TV_OK;
 }
 
-static int decode_retention(crdt_retention *r, const msgpack_object_map *m)
+/* Reads one field's value into st, checking its msgpack type and the bounds it carries on
+ * the wire (lengths, integer ranges, times); the rest is left to event_valid. */
+static int decode_value(const field *f, void *st, const msgpack_object *o)
 {
-    uint64_t seen = 0, v = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        uint64_t key;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if (key == NK_DAYS && get_small(&m->ptr[i].val, CRDT_RETENTION_DAYS_MAX, &v))
-            return TV_EDECODE;
-    }
-    if (!(seen & KEY_BIT(NK_DAYS)) || v < CRDT_RETENTION_DAYS_MIN) return TV_EDECODE;
-    r->days = (uint32_t)v;
-    return TV_OK;
-}
-
-static int decode_checkpoint(crdt_checkpoint *c, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if (key == QK_UPTO) {
-            if (crdt_mp_u64(o, &c->upto)) return TV_EDECODE;
-        } else if (key == QK_HASH) {
-            if (crdt_mp_bin_n(o, TV_HASH_BYTES, &b)) return TV_EDECODE;
-            memcpy(c->hash, b, TV_HASH_BYTES);
-        } else if (key == QK_EVENT) {
-            if (o->type != MSGPACK_OBJECT_BIN || o->via.bin.size == 0 ||
-                o->via.bin.size > CRDT_EVENT_BYTES_MAX)
-                return TV_EDECODE;
-            c->event = (const uint8_t *)o->via.bin.ptr;
-            c->event_len = o->via.bin.size;
-        } else if (key == QK_SEQ) {
-            if (crdt_mp_u64(o, &c->seq)) return TV_EDECODE;
-        }
-    }
-    const uint64_t base = KEY_BIT(QK_UPTO) | KEY_BIT(QK_HASH),
-                   copy = KEY_BIT(QK_EVENT) | KEY_BIT(QK_SEQ);
-    /* one form or the other, never both */
-    if ((seen & (base | copy)) == base && c->upto != 0) return TV_OK;
-    if ((seen & (base | copy)) == copy && c->seq != 0) {
-        c->copy = 1;
+    switch (f->kind) {
+    case K_UINT: {
+        uint64_t x;
+        if (crdt_mp_u64(o, &x) || x > f->max) return TV_EDECODE;
+        set_uint(st, f->off, f->width, x);
         return TV_OK;
+    }
+    case K_TIME: {
+        int64_t *t = AT_PTR(st, f->off, int64_t);
+        return crdt_mp_i64(o, t) || !crdt_time_valid(*t) ? TV_EDECODE : TV_OK;
+    }
+    case K_BYTES: {
+        const uint8_t *b;
+        if (crdt_mp_bin_n(o, f->width, &b)) return TV_EDECODE;
+        memcpy(AT_PTR(st, f->off, uint8_t), b, f->width);
+        return TV_OK;
+    }
+    case K_REF:
+        return crdt_mp_bin_n(o, f->max, AT_PTR(st, f->off, bytes_ref)) ? TV_EDECODE : TV_OK;
+    case K_BLOB: {
+        const uint8_t *b;
+        size_t n;
+        if (crdt_mp_bin(o, f->max * f->unit, &b, &n) || n < f->min * f->unit || n % f->unit)
+            return TV_EDECODE;
+        *AT_PTR(st, f->off, bytes_ref) = b;
+        set_uint(st, f->len_off, f->len_width, n / f->unit);
+        return TV_OK;
+    }
+    case K_TEXT:
+        return get_text(o, f->max, AT_PTR(st, f->off, crdt_text));
+    case K_UNIT:
+        return get_text(o, TV_UNIT_CODE_MAX, AT_PTR(st, f->off, crdt_text));
+    case K_PHONE:
+        return get_text(o, CRDT_PHONE_BYTES_MAX, AT_PTR(st, f->off, crdt_text));
+    case K_SEALED:
+        return decode_sealed_list(AT_PTR(st, f->off - offsetof(crdt_person, sealed), crdt_person),
+                                  o);
+    case K_CONSENT:
+        return decode_consent(
+            AT_PTR(st, f->off - offsetof(crdt_cert_event, consent_name), crdt_cert_event), o);
     }
     return TV_EDECODE;
 }
 
-static int decode_hold(crdt_hold *h, const msgpack_object_map *m)
+/* Keys below KEYS_TRACKED are checked for duplicates: every key a known event has, with
+ * room for newer writers' fields. A duplicate of a larger (unknown, ignored) key is not
+ * detected, the same way on every platform. */
+#define KEYS_TRACKED 64
+
+/* Marks key as seen; 1 when it was seen before (a duplicate key is malformed). */
+static int seen_twice(uint64_t *seen, uint64_t key)
 {
-    uint64_t seen = 0, action = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if (key == HK_PERSON) {
-            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
-            memcpy(h->person, b, TV_PERSON_REF_BYTES);
-        } else if (key == HK_REASON) {
-            if (get_text(o, CRDT_TEXT_BYTES_MAX, &h->reason)) return TV_EDECODE;
-        } else if (key == HK_ACTION && get_small(o, CRDT_HOLD_LIFT, &action)) {
-            return TV_EDECODE;
-        }
+    if (key >= KEYS_TRACKED) return 0;
+    const uint64_t bit = KEY_BIT(key);
+    if (*seen & bit) return 1;
+    *seen |= bit;
+    return 0;
+}
+
+/* The field of key k, or NULL: a newer writer's field, kept in the bytes, ignored here. */
+static const field *field_of(const event_desc *d, uint64_t k)
+{
+    if (k >= 1 && k <= d->n && d->f[k - 1].key == k) return &d->f[k - 1]; /* keys 1..n */
+    for (uint32_t i = 0; i < d->n; i++)
+        if (d->f[i].key == k) return &d->f[i];
+    return NULL;
+}
+
+/* Decodes the fields of an event of the type d describes into st (zeroed by the caller). */
+static int decode_fields(const event_desc *d, uint32_t type, void *st, const msgpack_object_map *m)
+{
+    uint64_t required = 0; /* the keys of the fields always in the map */
+    for (uint32_t i = 0; i < d->n; i++) {
+        const field *f = &d->f[i];
+        if (f->when == W_ALWAYS)
+            required |= KEY_BIT(f->key);
+        else if (f->kind == K_TIME) /* an optional time not given */
+            *AT_PTR(st, f->off, int64_t) = CRDT_TIME_NONE;
     }
-    const uint64_t required = KEY_BIT(HK_PERSON) | KEY_BIT(HK_REASON) | KEY_BIT(HK_ACTION);
-    if ((seen & required) != required || !text_valid(h->reason, CRDT_TEXT_BYTES_MAX, 1))
+    uint64_t seen = 0;
+    for (uint32_t i = 0; i < m->size; i++) {
+        uint64_t key;
+        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
+        const field *f = field_of(d, key);
+        if (!f) continue;
+        if (decode_value(f, st, &m->ptr[i].val)) return TV_EDECODE;
+        if (f->when == W_BIT)
+            set_uint(st, f->cond_off, 4, get_uint(st, f->cond_off, 4) | f->bit);
+        else if (f->when == W_FLAG)
+            *AT_PTR(st, f->cond_off, int) = 1;
+    }
+    uint64_t present; /* the type's rules see the keys of the map as it came */
+    if ((seen & required) != required || !event_valid(d, type, st, &present, &seen))
         return TV_EDECODE;
-    h->action = (uint8_t)action;
-    return TV_OK;
-}
-
-static int decode_risk(crdt_risk *r, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key, x;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case LK_UNIT:
-            if (get_text(o, TV_UNIT_CODE_MAX, &r->unit)) return TV_EDECODE;
-            break;
-        case LK_LEVEL:
-            if (get_small(o, CRDT_RISK_LEVEL_MAX, &x)) return TV_EDECODE;
-            r->level = (uint8_t)x;
-            break;
-        case LK_FROM:
-            if (crdt_mp_i64(o, &r->from_ms)) return TV_EDECODE;
-            break;
-        case LK_NOTE:
-            if (get_text(o, CRDT_TEXT_BYTES_MAX, &r->note)) return TV_EDECODE;
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required = KEY_BIT(LK_UNIT) | KEY_BIT(LK_LEVEL) | KEY_BIT(LK_FROM);
-    if ((seen & required) != required || !risk_valid(r)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_unit(crdt_unit *u, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if ((key == UK_CODE && get_text(o, TV_UNIT_CODE_MAX, &u->code)) ||
-            (key == UK_NAME && get_text(o, CRDT_TEXT_BYTES_MAX, &u->name)) ||
-            (key == UK_PARENT && get_text(o, TV_UNIT_CODE_MAX, &u->parent)))
-            return TV_EDECODE;
-    }
-    const uint64_t required = KEY_BIT(UK_CODE) | KEY_BIT(UK_NAME) | KEY_BIT(UK_PARENT);
-    if ((seen & required) != required || !unit_valid(u)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_case(crdt_case *c, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    c->onset_ms = c->sampled_ms = c->at_ms = CRDT_TIME_NONE;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key, x;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case AK_PERSON:
-            if (crdt_mp_bin_n(o, TV_PERSON_REF_BYTES, &b)) return TV_EDECODE;
-            memcpy(c->person, b, TV_PERSON_REF_BYTES);
-            break;
-        case AK_UNIT:
-            if (get_text(o, TV_UNIT_CODE_MAX, &c->unit)) return TV_EDECODE;
-            break;
-        case AK_STATUS:
-            if (get_small(o, CRDT_CASE_STATUS_MAX, &x)) return TV_EDECODE;
-            c->status = (uint8_t)x;
-            break;
-        case AK_ONSET:
-            if (crdt_mp_i64(o, &c->onset_ms) || !crdt_time_valid(c->onset_ms)) return TV_EDECODE;
-            break;
-        case AK_SAMPLED:
-            if (crdt_mp_i64(o, &c->sampled_ms) || !crdt_time_valid(c->sampled_ms))
-                return TV_EDECODE;
-            break;
-        case AK_AT:
-            if (crdt_mp_i64(o, &c->at_ms) || !crdt_time_valid(c->at_ms)) return TV_EDECODE;
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required = KEY_BIT(AK_PERSON) | KEY_BIT(AK_UNIT) | KEY_BIT(AK_STATUS);
-    if ((seen & required) != required || !case_valid(c)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_sealed_event(crdt_sealed_event *s, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        size_t n;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case EK_TAG:
-            if (crdt_mp_bin_n(o, CRDT_SEALED_TAG_BYTES, &b)) return TV_EDECODE;
-            memcpy(s->tag, b, CRDT_SEALED_TAG_BYTES);
-            break;
-        case EK_NONCE:
-            if (crdt_mp_bin_n(o, CRDT_SEALED_NONCE_BYTES, &b)) return TV_EDECODE;
-            memcpy(s->nonce, b, CRDT_SEALED_NONCE_BYTES);
-            break;
-        case EK_BOX:
-            if (crdt_mp_bin(o, CRDT_SEALED_BOX_BYTES_MAX, &s->box, &n)) return TV_EDECODE;
-            s->len = (uint32_t)n;
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required = KEY_BIT(EK_TAG) | KEY_BIT(EK_NONCE) | KEY_BIT(EK_BOX);
-    if ((seen & required) != required || !sealed_valid(s)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_exposure(crdt_exposure *x, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        switch (key) {
-        case OK_VENUE:
-            if (crdt_mp_bin_n(o, TV_VENUE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(x->venue, b, TV_VENUE_ID_BYTES);
-            break;
-        case OK_FROM:
-            if (crdt_mp_i64(o, &x->from_ms)) return TV_EDECODE;
-            break;
-        case OK_TO:
-            if (crdt_mp_i64(o, &x->to_ms)) return TV_EDECODE;
-            break;
-        default:
-            break;
-        }
-    }
-    const uint64_t required = KEY_BIT(OK_VENUE) | KEY_BIT(OK_FROM) | KEY_BIT(OK_TO);
-    if ((seen & required) != required || !exposure_valid(x)) return TV_EDECODE;
-    return TV_OK;
-}
-
-static int decode_grant(crdt_key_grant *g, const msgpack_object_map *m)
-{
-    uint64_t seen = 0;
-    for (uint32_t i = 0; i < m->size; i++) {
-        const msgpack_object *o = &m->ptr[i].val;
-        uint64_t key;
-        const uint8_t *b;
-        if (crdt_mp_u64(&m->ptr[i].key, &key) || seen_twice(&seen, key)) return TV_EDECODE;
-        if (key == GK_SUBJECT) {
-            if (crdt_mp_bin_n(o, TV_NODE_ID_BYTES, &b)) return TV_EDECODE;
-            memcpy(g->subject, b, TV_NODE_ID_BYTES);
-        } else if (key == GK_UNIT) {
-            if (get_text(o, TV_UNIT_CODE_MAX, &g->unit)) return TV_EDECODE;
-        } else if (key == GK_BOX) {
-            if (crdt_mp_bin_n(o, CRDT_GRANT_BOX_BYTES, &g->box)) return TV_EDECODE;
-        }
-    }
-    const uint64_t required = KEY_BIT(GK_SUBJECT) | KEY_BIT(GK_UNIT) | KEY_BIT(GK_BOX);
-    if ((seen & required) != required || !grant_valid(g)) return TV_EDECODE;
     return TV_OK;
 }
 
@@ -1152,68 +983,20 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
         crdt_mp_u64(&o->via.array.ptr[1], &hlc))
         return TV_EDECODE;
     if (len > CRDT_EVENT_BYTES_MAX && type != CRDT_EV_CHECKPOINT) return TV_ELIMIT;
-    crdt_event e = {.type = (uint32_t)type, .hlc = hlc, .raw = buf, .raw_len = len};
-    if (crdt_event_type_name((uint32_t)type)) {
+    const event_desc *d = desc_of((uint32_t)type);
+    if (d) {
         if (o->via.array.size < 3 || o->via.array.ptr[2].type != MSGPACK_OBJECT_MAP)
             return TV_EDECODE;
-        const msgpack_object_map *m = &o->via.array.ptr[2].via.map;
-        switch (type) {
-        case CRDT_EV_SCAN:
-            rc = decode_scan(&e.u.scan, m);
-            break;
-        case CRDT_EV_VENUE_UPSERT:
-            rc = decode_venue(&e.u.venue, m);
-            break;
-        case CRDT_EV_CERT:
-            rc = decode_cert(&e.u.cert, m);
-            break;
-        case CRDT_EV_REVOKE:
-            rc = decode_revoke(&e.u.revoke, m);
-            break;
-        case CRDT_EV_CONTROLLER_ADD:
-        case CRDT_EV_CONTROLLER_REMOVE:
-            rc = decode_controller((uint32_t)type, &e.u.controller, m);
-            break;
-        case CRDT_EV_VENUE_REMINDER:
-            rc = decode_reminder(&e.u.reminder, m);
-            break;
-        case CRDT_EV_PERSON:
-            rc = decode_person(&e.u.person, m);
-            break;
-        case CRDT_EV_RISK_LEVEL:
-            rc = decode_risk(&e.u.risk, m);
-            break;
-        case CRDT_EV_CASE_STATUS:
-            rc = decode_case(&e.u.cstatus, m);
-            break;
-        case CRDT_EV_UNIT:
-            rc = decode_unit(&e.u.unit, m);
-            break;
-        case CRDT_EV_KEY_GRANT:
-            rc = decode_grant(&e.u.grant, m);
-            break;
-        case CRDT_EV_SEALED:
-            rc = decode_sealed_event(&e.u.sealed, m);
-            break;
-        case CRDT_EV_EXPOSURE:
-            rc = decode_exposure(&e.u.exposure, m);
-            break;
-        case CRDT_EV_RETENTION:
-            rc = decode_retention(&e.u.retention, m);
-            break;
-        case CRDT_EV_CHECKPOINT:
-            rc = decode_checkpoint(&e.u.checkpoint, m);
-            break;
-        case CRDT_EV_HOLD:
-            rc = decode_hold(&e.u.hold, m);
-            break;
-        default:
-            rc = decode_reveal(&e.u.reveal, m);
-            break;
+        /* straight into *ev (zeroed above), zeroed again if the fields are refused */
+        if ((rc = decode_fields(d, (uint32_t)type, &ev->u, &o->via.array.ptr[2].via.map))) {
+            memset(ev, 0, sizeof *ev);
+            return rc;
         }
-        if (rc) return rc;
-        e.known = 1;
+        ev->known = 1;
     }
-    *ev = e;
+    ev->type = (uint32_t)type;
+    ev->hlc = hlc;
+    ev->raw = buf;
+    ev->raw_len = len;
     return TV_OK;
 }

@@ -220,6 +220,11 @@ typedef struct sim {
     int rev_done, recert_done; /* done */
     uint64_t *rev_front;       /* [node * n + commune]: its frontier when it saw the
                                 * revocation (UINT64_MAX: not yet) */
+    /* every batch is applied at its commune, its district and the province, and every node
+     * walks every district's certificates, all in this process: the nodes' stores share
+     * one memo of verified signatures, so each is verified once (its outcome depends on
+     * the bytes alone) */
+    crdt_sig_memo memo;
 } sim;
 
 static sim_opts defaults(void)
@@ -401,7 +406,7 @@ static int sim_restart(void *arg, tv_driver_session *ds);
 
 static void node_open(sim *s, snode *n)
 {
-    store_opts so = {.map_bytes = SIM_MAP_BYTES, .unsynced = 1};
+    store_opts so = {.map_bytes = SIM_MAP_BYTES, .unsynced = 1, .sig_memo = &s->memo};
     int rc = store_open(&n->st, n->dir, &so);
     if (rc) die("cannot open the store in %s: %s", n->dir, tv_strerror(rc));
     store_txn *t;
@@ -2215,9 +2220,6 @@ static void setup(sim *s)
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) die("libsodium failed to start");
-    /* every batch is applied at its commune, its district and the province, all in this
-     * process: verify each signature once (the outcome depends on the bytes alone) */
-    if (crdt_batch_memo_enable(20)) die("out of memory");
     /* nodes crash and restart by the thousand, and each LMDB environment opened callocs
      * megabytes of bookkeeping: taken straight from the kernel (zeroed, untouched until
      * used) rather than cleared out of the heap on every open, 1,000 nodes over 10 days
@@ -2226,6 +2228,7 @@ int main(int argc, char **argv)
     sim s;
     memset(&s, 0, sizeof s);
     s.o = defaults();
+    if (crdt_sig_memo_init(&s.memo, 20)) die("out of memory");
     parse_args(&s.o, argc, argv);
     printf("seed=%" PRIu64 "\n", s.o.seed);
     s.r.s = s.o.seed;
@@ -2300,6 +2303,7 @@ int main(int argc, char **argv)
         if (s.nodes[i].st) store_close(s.nodes[i].st);
     }
     rm_rf(s.workdir);
+    crdt_sig_memo_release(&s.memo);
     free(s.heap);
     free(s.links);
     free(s.act);

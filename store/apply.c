@@ -150,7 +150,7 @@ static int check_held(store_txn *t, uint32_t origin_no, const crdt_batch *b, sto
     if (rc == TV_ENOTFOUND) return TV_EFORK; /* batch boundaries differ: not ours */
     if (rc) return rc;
     crdt_batch held;
-    if (crdt_batch_open(&held, v.mv_data, v.mv_size)) return TV_ECORRUPT;
+    if (crdt_batch_open_memo(&held, v.mv_data, v.mv_size, t->s->sig_memo)) return TV_ECORRUPT;
     if (held.h.count != b->h.count || sodium_memcmp(held.hash, b->hash, TV_HASH_BYTES) != 0)
         return TV_EFORK;
     r->duplicate = 1;
@@ -369,7 +369,7 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
         r->duplicate = 1;
         return TV_OK;
     }
-    if ((rc = crdt_batch_open(&b, buf, len))) return rc;
+    if ((rc = crdt_batch_open_memo(&b, buf, len, t->s->sig_memo))) return rc;
     r->header = b.h;
     memcpy(r->hash, b.hash, TV_HASH_BYTES);
     /* every event well-formed (decoded once, here: the views borrow from buf), its origin

@@ -57,6 +57,7 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[T_COUNT_];
     int read_only;
+    crdt_sig_memo *sig_memo; /* store_opts.sig_memo: borrowed, or NULL */
     /* decoded certificates, by subject, valid for one value of the certificate counter
      * (COUNT_CERT_WRITES): see store_cert_get */
     cert_memo **cmemo;

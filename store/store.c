@@ -83,6 +83,7 @@ int store_open(store **out, const char *dir, const store_opts *opts)
     store *s = calloc(1, sizeof *s);
     if (!s) return TV_ENOMEM;
     s->read_only = opts && opts->read_only;
+    s->sig_memo = opts ? opts->sig_memo : NULL;
     size_t map = opts && opts->map_bytes ? opts->map_bytes : STORE_MAP_BYTES_DEFAULT;
     int rc = mdb_env_create(&s->env);
     if (rc) goto fail;

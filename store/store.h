@@ -38,6 +38,10 @@ typedef struct store_opts {
                        * dirty page; the copy-on-write tree is the same, so an aborted
                        * transaction still leaves no trace). A real node never sets this:
                        * its acknowledgements depend on the fsync */
+    /* the memo through which the store verifies batch and certificate signatures
+     * (crdt/sigmemo.h), or NULL: each verified every time. Borrowed: it must outlive the
+     * store. One memo may serve several stores of one thread (the simulator's nodes) */
+    crdt_sig_memo *sig_memo;
 } store_opts;
 
 /* Opens (creating if needed) the environment in directory `dir`, which must exist, and

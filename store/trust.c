@@ -402,7 +402,7 @@ int store_cert_install_rule(store_txn *t, const uint8_t *cert, size_t len, const
         free(c);
         return TV_OK;
     }
-    rc = crdt_cert_open(c, cert, len);
+    rc = crdt_cert_open_memo(c, cert, len, t->s->sig_memo);
     if (rc == TV_OK) rc = store_cert_judge(t, c, 0, &why);
     /* a revoked key takes a certificate from the root only: that reinstates it (T6) */
     if (rc == TV_OK && !is_root_id(t, c->issuer) && store_revoked(t, c->subject)) {
@@ -553,7 +553,7 @@ int store_cert_event_check_(store_txn *t, const uint8_t *origin, const crdt_cert
     crdt_cert *c = malloc(sizeof *c);
     if (!c) return TV_ENOMEM;
     *rule = STORE_RULE_T2;
-    int rc = crdt_cert_open(c, ce->cert, ce->len);
+    int rc = crdt_cert_open_memo(c, ce->cert, ce->len, t->s->sig_memo);
     /* a cert event carries certificates its origin issued */
     if (rc == TV_OK && memcmp(c->issuer, origin, TV_NODE_ID_BYTES) != 0) rc = TV_EPERM;
     if (rc == TV_OK && ce->consent) { /* a consent that does not verify is a forgery */

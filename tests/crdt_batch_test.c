@@ -103,28 +103,31 @@ static void test_every_bit_flip_rejected(void **state)
 static void test_memo_changes_no_outcome(void **state)
 {
     (void)state;
-    assert_int_equal(crdt_batch_memo_enable(3), TV_EINVAL);
-    assert_int_equal(crdt_batch_memo_enable(10), 0);
+    crdt_sig_memo m;
+    assert_int_equal(crdt_sig_memo_init(&m, 3), TV_EINVAL);
+    assert_int_equal(crdt_sig_memo_init(&m, 25), TV_EINVAL);
+    assert_int_equal(crdt_sig_memo_init(&m, 10), 0);
     crdt_identity id;
     test_identity(&id, 9);
     uint8_t *buf, hash[TV_HASH_BYTES];
     size_t len;
     test_seal_scans(&id, 1, NULL, 4, 77, &buf, &len, hash);
     crdt_batch b;
-    assert_int_equal(crdt_batch_open(&b, buf, len), 0); /* verified, and noted */
-    assert_int_equal(crdt_batch_open(&b, buf, len), 0); /* from the memo */
+    assert_int_equal(crdt_batch_open_memo(&b, buf, len, &m), 0); /* verified, and noted */
+    assert_int_equal(crdt_batch_open_memo(&b, buf, len, &m), 0); /* from the memo */
     uint8_t *copy = malloc(len);
     for (size_t bit = 0; bit < len * 8; bit++) {
         memcpy(copy, buf, len);
         copy[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-        int rc = crdt_batch_open(&b, copy, len);
+        int rc = crdt_batch_open_memo(&b, copy, len, &m);
         if (rc == 0) rc = crdt_batch_check_events(&b);
         if (rc == 0) fail_msg("with the memo, flipping bit %zu was not detected", bit);
-        assert_int_equal(crdt_batch_open(&b, buf, len), 0); /* the intact one still opens */
+        assert_int_equal(crdt_batch_open_memo(&b, buf, len, &m),
+                         0); /* the intact one still opens */
     }
     free(copy);
     free(buf);
-    assert_int_equal(crdt_batch_memo_enable(4), 0); /* emptied: a small one for the rest */
+    crdt_sig_memo_release(&m);
 }
 
 static void test_truncated_and_extended_rejected(void **state)

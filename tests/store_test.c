@@ -180,6 +180,55 @@ static void test_chain_apply_reopen(void **state)
     test_rmdir(dir);
 }
 
+/* The occupied slots of a memo of verified signatures. */
+static size_t memo_used(const crdt_sig_memo *m)
+{
+    static const uint8_t zero[CRDT_SIG_MEMO_KEY_BYTES];
+    size_t n = 0;
+    for (size_t i = 0; i <= m->mask; i++)
+        n += memcmp(m->slot[i], zero, sizeof zero) != 0;
+    return n;
+}
+
+/* A store verifies through the memo its opener gives it, and stores given the same memo (the
+ * simulator's nodes) verify a signature once between them. */
+static void test_sig_memo_per_opener(void **state)
+{
+    (void)state;
+    crdt_sig_memo m;
+    assert_int_equal(crdt_sig_memo_init(&m, 10), 0);
+    store_opts o = {.sig_memo = &m};
+    char *da = test_tmpdir(), *db = test_tmpdir();
+    store *a, *b;
+    assert_int_equal(store_open(&a, da, &o), 0);
+    assert_int_equal(store_open(&b, db, &o), 0);
+    crdt_identity id;
+    test_identity(&id, 1);
+    const crdt_identity *ids[] = {&id};
+    trust(a, ids, 1);
+    be_outsider(a);
+    trust(b, ids, 1);
+    be_outsider(b);
+    size_t certs = memo_used(&m);
+    assert_true(certs > 0); /* the certificates installed were verified through it */
+    uint8_t *b1, h1[TV_HASH_BYTES];
+    size_t l1;
+    test_seal_scans(&id, 1, NULL, 10, 100, &b1, &l1, h1);
+    store_apply_result r;
+    assert_int_equal(apply(a, b1, l1, &r), 0);
+    assert_int_equal(r.applied, 10);
+    assert_int_equal(memo_used(&m), certs + 1); /* the batch's signature, noted */
+    assert_int_equal(apply(b, b1, l1, &r), 0);
+    assert_int_equal(r.applied, 10);
+    assert_int_equal(memo_used(&m), certs + 1); /* known already: nothing new */
+    store_close(a);
+    store_close(b);
+    crdt_sig_memo_release(&m);
+    free(b1);
+    test_rmdir(da);
+    test_rmdir(db);
+}
+
 static void test_chain_faults_rejected(void **state)
 {
     (void)state;
@@ -2593,6 +2642,7 @@ int main(void)
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_apply_reopen),
+        cmocka_unit_test(test_sig_memo_per_opener),
         cmocka_unit_test(test_chain_faults_rejected),
         cmocka_unit_test(test_fork_evidence_is_tracing_data),
         cmocka_unit_test(test_fork_evidence_bounded),
