@@ -1,5 +1,6 @@
 /* Node directories: creation, opening, and recording own events with group commit. */
 #include "node/node.h"
+#include "crdt/assert.h"
 #include "crdt/cert.h"
 #include "crdt/error.h"
 #include "crdt/sealed.h"
@@ -745,6 +746,8 @@ static int add_event_at(tv_node *n, uint32_t type, const void *ev, uint64_t hlc,
     }
     crdt_batch_builder_note(b, hlc);
     n->pending_events++;
+    TV_ASSERT(b->count <= CRDT_BATCH_EVENTS_MAX &&
+              n->pending_batches <= TV_NODE_PENDING_BATCHES_MAX);
     if (hlc_out) *hlc_out = hlc;
     return TV_OK;
 }
@@ -1090,6 +1093,7 @@ static int commit_fn(store_txn *t, void *arg)
     rc = store_frontier_get(t, n->id.pk, &f);
     if (rc && rc != TV_ENOTFOUND) return rc;
     c->first_seq = f.seq + 1;
+    uint64_t sealed = 0; /* events sealed so far: all the pending ones at the end */
     for (uint32_t i = 0; i < n->pending_batches; i++) {
         crdt_batch_builder *b = &n->pending[i];
         if (b->count == 0) continue;
@@ -1101,9 +1105,22 @@ static int commit_fn(store_txn *t, void *arg)
         rc = store_apply_batch(t, buf, len, c->now, &r);
         free(buf);
         if (rc) return rc;
+        /* the node's own batch, new at the head of its log: applied whole, where sealed */
+        TV_ASSERT(!r.duplicate && r.rule == NULL && r.applied == b->count);
+        TV_ASSERT(r.header.first_seq == f.seq + 1 && r.header.count == b->count);
+        TV_ASSERT(memcmp(r.hash, hash, TV_HASH_BYTES) == 0);
         f.seq += b->count;
+        sealed += b->count;
         memcpy(f.hash, hash, TV_HASH_BYTES);
     }
+    TV_ASSERT(sealed == n->pending_events);
+#if TV_ASSERT_ON
+    if (sealed) { /* the store's frontier is where the group commit ends */
+        store_frontier g;
+        TV_ASSERT(store_frontier_get(t, n->id.pk, &g) == TV_OK && g.seq == f.seq &&
+                  memcmp(g.hash, f.hash, TV_HASH_BYTES) == 0);
+    }
+#endif
     return c->also && !c->also_first ? c->also(t, c->also_ctx) : TV_OK;
 }
 

@@ -82,7 +82,11 @@ cat <&4 >/dev/null
 exec 4<&-
 rc=0
 wait "$pid" || rc=$?
-[[ $rc -eq 130 ]] || fail "the interrupted demo exited $rc: $(cat "$W/int.err")"
+# 130, as a shell interrupted by SIGINT; bash 5.2 may instead fail to read its interrupt
+# trap when the signal lands while it is reading a command substitution (exit 2, "interrupt
+# trap: ... unexpected EOF"): the demo still ends there and its EXIT trap stops its servers
+[[ $rc -eq 130 ]] || { [[ $rc -eq 2 ]] && grep -qF "interrupt trap" "$W/int.err"; } ||
+    fail "the interrupted demo exited $rc: $(cat "$W/int.err")"
 left=$(leftovers "$W/int")
 [[ -z $left ]] || fail "left running after SIGINT: $left"
 
