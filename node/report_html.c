@@ -31,6 +31,10 @@ static const char style[] =
     ".charts{display:flex;flex-wrap:wrap;gap:12px}"
     "figure{flex:1 1 480px;margin:0;border:1px solid #dde3ea;border-radius:6px;padding:8px}"
     "figcaption{font-weight:bold;margin-bottom:4px}svg{width:100%;height:auto;display:block}"
+    /* the compliance chart, one row a unit, takes the whole width and is never drawn
+     * smaller than its labels can be read: on a phone it scrolls sideways like the table */
+    "figure{min-width:0}figure.wide{flex-basis:100%}.wide svg{min-width:600px;max-width:760px}"
+    "#chart-daily{max-width:760px}"
     /* the table fits the page: headers and names wrap, figures do not; it scrolls sideways
      * only on a screen narrower than its figures (a phone) */
     ".scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:13px}"
@@ -172,10 +176,11 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
      * all within the drawing's width */
     const int row_h = 22, top = 8, label_w = 270, bar_w = 320, width = 760;
     int h = top + (int)shown * row_h + 26;
-    fputs("<figure><figcaption>Tỉ lệ địa điểm có lượt quét, theo đơn vị", f);
+    fputs("<figure class=\"wide\"><figcaption>Tỉ lệ địa điểm có lượt quét, theo đơn vị", f);
     if (shown < n) fprintf(f, " (%zu đơn vị thấp nhất trong %zu)", shown, n);
     fprintf(f,
-            "</figcaption>\n<svg id=\"chart-compliance\" viewBox=\"0 0 %d %d\" role=\"img\" "
+            "</figcaption>\n<div class=\"scroll\"><svg id=\"chart-compliance\" viewBox=\"0 0 %d "
+            "%d\" role=\"img\" "
             "aria-label=\"Tỉ lệ tuân thủ theo đơn vị\" xmlns=\"http://www.w3.org/2000/svg\">\n"
             "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
             "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#f5f5f5\"/>"
@@ -221,11 +226,12 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
                 w->stale ? " (thiếu số liệu)" : "");
     }
     int gx = label_w + (int)(p->min_compliance / 100.0 * bar_w + 0.5);
-    fprintf(f,
-            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#0b5394\" "
-            "stroke-dasharray=\"4 3\"/><text x=\"%d\" y=\"%d\" font-size=\"11\" "
-            "fill=\"#0b5394\" text-anchor=\"middle\">mục tiêu %.0f %%</text>\n</svg></figure>\n",
-            gx, top, gx, h - 20, gx, h - 6, p->min_compliance);
+    fprintf(
+        f,
+        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#0b5394\" "
+        "stroke-dasharray=\"4 3\"/><text x=\"%d\" y=\"%d\" font-size=\"11\" "
+        "fill=\"#0b5394\" text-anchor=\"middle\">mục tiêu %.0f %%</text>\n</svg></div></figure>\n",
+        gx, top, gx, h - 20, gx, h - 6, p->min_compliance);
     free(rows);
     return TV_OK;
 }
