@@ -1,7 +1,7 @@
 /* Durable-ingest benchmark: check-ins recorded through a node's full commit path, compared
  * with raw LMDB appends of the same batch bytes, and the latency of single-scan acks. */
 #include "crdt/error.h"
-#include "node/node.h"
+#include "node/logic/node.h"
 #include "store/store.h"
 
 #define BENCH_NAME "ingest"

@@ -2,8 +2,8 @@
  * long a brute force of a pseudonym takes from it for whoever holds the pseudonym key.
  *
  * For each form, old (the masks before this version, with the birth year stored beside
- * them) and current (node/person.c, node/idcard.c), it counts the identifiers of the real
- * space that the form is consistent with:
+ * them) and current (node/logic/person.c, node/logic/idcard.c), it counts the identifiers of the
+ * real space that the form is consistent with:
  *   - phone: '0' and 9 digits, each 3-digit prefix the phone validation takes
  *     (tv_person_parse_typed);
  *   - CCCD: 12 digits: a province code ('0' and a province of the official unit list,
@@ -17,9 +17,9 @@
  * (the candidates built in place, as an attacker would), and gives each count's time at
  * that rate. It opens no store and writes no file. */
 #include "crdt/error.h"
-#include "node/idcard.h"
-#include "node/person.h"
-#include "node/units.h"
+#include "node/logic/idcard.h"
+#include "node/logic/person.h"
+#include "node/logic/units.h"
 
 #define BENCH_NAME "masks"
 #include "bench_util.h"

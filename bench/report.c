@@ -12,9 +12,9 @@
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "crdt/ids.h"
-#include "node/report.h"
-#include "node/timefmt.h"
-#include "node/units.h"
+#include "node/logic/report.h"
+#include "node/format/timefmt.h"
+#include "node/logic/units.h"
 #include "store/store.h"
 
 #define BENCH_NAME "report"
@@ -68,7 +68,7 @@ static const char usage[] =
     "\n"
     "Province report benchmark. Generates the store of a province node that holds the\n"
     "logs of every official commune (node/units/: 3,321 communes of 34 provinces), then\n"
-    "times the province report (node/report.h) over all of them.\n"
+    "times the province report (node/logic/report.h) over all of them.\n"
     "\n"
     "The store: a root of trust (the province's key, scope every unit) and, for each\n"
     "commune, a node certified by it for that commune alone. Each commune registers its\n"
@@ -374,7 +374,7 @@ static void pack_venue(const world *w, size_t i, uint64_t v, crdt_batch_builder 
     u.fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY;
     u.unit = (crdt_text){c->code, (uint32_t)strlen(c->code)};
     u.name = (crdt_text){name, (uint32_t)strlen(name)};
-    u.category = 1 + (uint32_t)(v % 25); /* node/category.h: codes 1..25 */
+    u.category = 1 + (uint32_t)(v % 25); /* node/logic/category.h: codes 1..25 */
     int64_t at = tv_date_start_ms(w->first_day, TV_TIME_VN_OFFSET_MIN) + VENUES_AT_MS;
     uint64_t hlc = crdt_hlc_now(&c->clock, (uint64_t)at + v);
     int rc = crdt_event_pack_venue(&b->pk, hlc, &u);

@@ -37,7 +37,7 @@
 #define PERSONS 200000
 #define PREFILL_GROUP 16  /* batches per write transaction while pre-filling */
 #define ORIGIN_GROUP 2048 /* origins' certificates or batches per write transaction */
-#define HOLD_WAIT_MS 10   /* as node/daemon.c: a message the transport refused waits this */
+#define HOLD_WAIT_MS 10   /* as node/daemon/daemon.c: a message the transport refused waits this */
 #define IDLE_WAIT_MS 100  /* longest poll when no timer is due */
 #define DEADLINE_S 120.0  /* plus one second per 2,000 events */
 #define MSG_TYPES 16

@@ -7,9 +7,9 @@
  * authored the scans, so the figures are those of a province store holding the same scans
  * from many communes. */
 #include "crdt/error.h"
-#include "node/node.h"
-#include "node/timefmt.h"
-#include "node/trace.h"
+#include "node/logic/node.h"
+#include "node/format/timefmt.h"
+#include "node/logic/trace.h"
 #include "store/store.h"
 
 #define BENCH_NAME "trace"
@@ -62,7 +62,7 @@ static const char usage[] =
     "             [--dir PATH] [--keep] [--reuse] [--seed N]\n"
     "\n"
     "Tracing benchmark. Generates a synthetic province store, then times F1 and F2\n"
-    "tracing (node/trace.h) for random cases.\n"
+    "tracing (node/logic/trace.h) for random cases.\n"
     "\n"
     "The store: venues grouped into villages of about 50, the first ones of each the\n"
     "busiest (market, school, health station...: visits by rank follow a Zipf law);\n"

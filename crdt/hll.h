@@ -26,7 +26,7 @@ void crdt_hll_merge(uint8_t regs[CRDT_HLL_REGS], const uint8_t other[CRDT_HLL_RE
  * counts use linear counting (m ln(m / empty registers)) whenever that figure is at most
  * 5/2 m = 320 and a register is empty; larger ones the raw HyperLogLog estimate. The
  * estimate is of the sketch alone: a caller that also counts the check-ins behind it
- * clamps it to them (node/report.c). */
+ * clamps it to them (node/logic/report.c). */
 uint64_t crdt_hll_estimate(const uint8_t regs[CRDT_HLL_REGS]);
 
 #endif

@@ -30,7 +30,7 @@
 #include "crdt/hlc.h"
 #include "net/driver.h"
 #include "net/sync.h"
-#include "node/person.h"
+#include "node/logic/person.h"
 #include "store/store.h"
 
 #include <errno.h>

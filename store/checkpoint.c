@@ -142,7 +142,7 @@ static int copy_cmp(const void *a, const void *b)
 
 /* Could the writer's next event have gone into b? A writer opens a new batch only when the
  * one it fills has CRDT_BATCH_EVENTS_MAX events or no room for the largest copy
- * (node/node.c open_builder), so a checkpoint's copies go on past a batch only when it is
+ * (node/logic/node.c open_builder), so a checkpoint's copies go on past a batch only when it is
  * full; the body's array header only makes this say "full" more often. */
 static int batch_full(const crdt_batch *b)
 {

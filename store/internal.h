@@ -288,7 +288,7 @@ void store_r2_release(store_r2 *r);
  * to upto has not been carried through yet, R2), 0 when none is, or a store error. */
 int store_r2_pending_(store_txn *t, uint32_t origin_no, uint64_t upto);
 /* 1 while the node's store is marked as restored or copied and waits to be brought back
- * from a parent (meta "resync", node/resync.h), else 0. */
+ * from a parent (meta "resync", node/logic/resync.h), else 0. */
 int store_restored_(store_txn *t);
 /* Drops the held batches r names (origin numbered origin_no) and the scan index rows of
  * their scans; with base, records (upto, hash) as the base of the origin's log. */

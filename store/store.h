@@ -506,7 +506,7 @@ int store_sealed_foreach(store_txn *t, const uint8_t tag[CRDT_SEALED_TAG_BYTES],
                          void *ctx);
 
 /* What a health node has sealed already, each named by a digest of the audience and what
- * was said (node/downflow.c): 1 when digest is recorded, 0 when not, or a store error. */
+ * was said (node/logic/downflow.c): 1 when digest is recorded, 0 when not, or a store error. */
 #define STORE_SENT_DIGEST_BYTES 16
 int store_sealed_sent(store_txn *t, const uint8_t digest[STORE_SENT_DIGEST_BYTES]);
 int store_sealed_sent_put(store_txn *t, const uint8_t digest[STORE_SENT_DIGEST_BYTES]);
@@ -534,7 +534,7 @@ int store_units_foreach(store_txn *t, store_unit_fn fn, void *ctx);
  * (PROTOCOL.md §2.6): the store indexes that person's scans (scans_by_person,
  * scans_by_venue values) under the province ref, and store_person_get finds the
  * commune's person record by the province ref. The map is local and derived: never
- * replicated, and nothing the store holds can compute it (no key is stored); node/pmap.c
+ * replicated, and nothing the store holds can compute it (no key is stored); node/logic/pmap.c
  * fills it. The daily figures keep the ref each scan carries, so nodes holding the same
  * events hold the same figures. */
 

@@ -1,8 +1,8 @@
 /* Tests of bundle files: the format round trip, and what the reader makes of damage. */
 #include "crdt/error.h"
-#include "node/bundle.h"
-#include "node/cli.h"
-#include "node/node.h"
+#include "node/format/bundle.h"
+#include "node/cli/cli.h"
+#include "node/logic/node.h"
 #include "test_util.h"
 
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* Tests for the venue category table in node/category.c. */
+/* Tests for the venue category table in node/logic/category.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "node/category.h"
+#include "node/logic/category.h"
 
 /* The wire codes, written out literally: a renumbering must fail here, not in the field. */
 static const struct {

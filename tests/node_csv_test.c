@@ -1,4 +1,4 @@
-/* Tests for the streaming CSV reader in node/csv.c. */
+/* Tests for the streaming CSV reader in node/format/csv.c. */
 #define _GNU_SOURCE /* fopencookie, to inject a failing read */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "crdt/error.h"
-#include "node/csv.h"
+#include "node/format/csv.h"
 
 /* Returns a temporary file holding len bytes of s, positioned at its start. */
 static FILE *file_of(const char *s, size_t len)

@@ -1,9 +1,9 @@
 /* Tests of enrolment and revocation over real stores: a province, a district and a commune
  * in temporary directories, enrolled through the node/enroll API, exchanging their logs. */
 #include "crdt/error.h"
-#include "node/enroll.h"
-#include "node/node.h"
-#include "node/person.h"
+#include "node/logic/enroll.h"
+#include "node/logic/node.h"
+#include "node/logic/person.h"
 #include "test_util.h"
 
 #include <setjmp.h>

@@ -1,9 +1,9 @@
-/* Tests of identity-card parsing in node/idcard.c: CCCD and BHYT QR payloads in each
+/* Tests of identity-card parsing in node/logic/idcard.c: CCCD and BHYT QR payloads in each
  * layout, typed numbers, masked names, refusals with their exact sentence, and random or
  * damaged input, which must be refused without a crash. */
 #include "crdt/error.h"
 #include "crdt/mp.h"
-#include "node/idcard.h"
+#include "node/logic/idcard.h"
 #include "test_util.h"
 
 #include <setjmp.h>

@@ -1,4 +1,4 @@
-/* Tests for the streaming JSON writer in node/json.c. */
+/* Tests for the streaming JSON writer in node/render/json.c. */
 #define _GNU_SOURCE /* fopencookie, to inject a failing write */
 #include <setjmp.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "crdt/error.h"
-#include "node/json.h"
+#include "node/render/json.h"
 
 /* Output captured in memory; test_begin opens it, expect_output closes and compares. */
 static char *out_buf;

@@ -4,8 +4,8 @@
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "crdt/sealed.h"
-#include "node/downflow.h"
-#include "node/node.h"
+#include "node/logic/downflow.h"
+#include "node/logic/node.h"
 #include "test_util.h"
 
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* Tests of venue payloads (signed, verified offline) and short codes (typed by people). */
 #include "crdt/error.h"
-#include "node/payload.h"
+#include "node/format/payload.h"
 #include "test_util.h"
 
 #include <setjmp.h>

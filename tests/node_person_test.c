@@ -1,6 +1,6 @@
 /* Tests of typed phone and ID numbers: normalisation, masking, pseudonyms. */
 #include "crdt/error.h"
-#include "node/person.h"
+#include "node/logic/person.h"
 
 #include <setjmp.h>
 #include <sodium.h>

@@ -1,9 +1,9 @@
 /* Tests of the health node's mapping of a commune's pseudonym to the province-wide one
- * (node/pmap.c, PROTOCOL.md §2.6): only an identifier whose pseudonym under the recording
+ * (node/logic/pmap.c, PROTOCOL.md §2.6): only an identifier whose pseudonym under the recording
  * commune's key is the record's own gives a province ref. */
 #include "crdt/error.h"
-#include "node/pmap.h"
-#include "node/person.h"
+#include "node/logic/pmap.h"
+#include "node/logic/person.h"
 
 #include <setjmp.h>
 #include <sodium.h>

@@ -1,5 +1,5 @@
-/* Tests for presence intervals in node/presence.c. Every expected interval is worked out
- * by hand from the rules in node/presence.h. */
+/* Tests for presence intervals in node/logic/presence.c. Every expected interval is worked out
+ * by hand from the rules in node/logic/presence.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "crdt/error.h"
-#include "node/presence.h"
-#include "node/timefmt.h"
+#include "node/logic/presence.h"
+#include "node/format/timefmt.h"
 #include "test_util.h"
 
 /* 2021-10-06T00:00:00+07:00, which is 2021-10-05T17:00:00Z: midnight in Vietnam is 17:00

@@ -1,7 +1,7 @@
 /* Tests of terminal QR codes: the drawing reads back as a QR symbol with its finder
  * patterns where the standard puts them, inside a light quiet zone. */
 #include "crdt/error.h"
-#include "node/qr.h"
+#include "node/print/qr.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

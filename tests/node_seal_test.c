@@ -1,7 +1,7 @@
 /* Tests of sealed personal details: only the health node they were sealed to opens them,
  * damage is detected, and recipients are the certified health nodes covering the commune. */
 #include "crdt/error.h"
-#include "node/seal.h"
+#include "node/logic/seal.h"
 #include "test_util.h"
 
 #include <setjmp.h>

@@ -1,7 +1,7 @@
 /* Tests of typed-text checks and of the escaping of stored text for a terminal. */
 #include "crdt/error.h"
 #include "crdt/event.h"
-#include "node/text.h"
+#include "node/format/text.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

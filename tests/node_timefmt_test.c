@@ -1,4 +1,4 @@
-/* Tests for ISO 8601 time and date parsing and printing in node/timefmt.c. */
+/* Tests for ISO 8601 time and date parsing and printing in node/format/timefmt.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "crdt/error.h"
-#include "node/timefmt.h"
+#include "node/format/timefmt.h"
 
 static int64_t parse_ok(const char *s)
 {

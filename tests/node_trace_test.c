@@ -1,5 +1,5 @@
 /* Tests of the overlap rule of contact tracing (the store-backed part is in trace_test.sh). */
-#include "node/trace.h"
+#include "node/logic/trace.h"
 
 #include <setjmp.h>
 #include <stdarg.h>

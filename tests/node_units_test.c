@@ -1,4 +1,4 @@
-/* Tests for node/units.c: the official list embedded in the program, read as a tree. */
+/* Tests for node/logic/units.c: the official list embedded in the program, read as a tree. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "node/units.h"
+#include "node/logic/units.h"
 
 static void test_official_list(void **state)
 {

@@ -4,7 +4,7 @@
 #define TV_TESTS_NODE_UNLOCK_H
 
 #include "crdt/error.h"
-#include "node/node.h"
+#include "node/logic/node.h"
 
 #include <sodium.h>
 #include <stdio.h>

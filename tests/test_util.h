@@ -7,7 +7,7 @@
 #include "crdt/event.h"
 #include "crdt/identity.h"
 #include "crdt/ids.h"
-#include "node/secret.h"
+#include "node/logic/secret.h"
 
 /* tv_node_create's passphrase and Argon2id cost in tests (min: tests only). */
 #define TV_TEST_PASS_TEXT "test passphrase"

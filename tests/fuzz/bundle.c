@@ -3,7 +3,7 @@
 #include "crdt/batch.h"
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/bundle.h"
+#include "node/format/bundle.h"
 
 static tv_bundle_reader r; /* ~320 KiB; initialised for every input */
 

@@ -2,7 +2,7 @@
  * row written back with tv_csv_write_row and read again: the same cells must come back. */
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/csv.h"
+#include "node/format/csv.h"
 
 static void roundtrip(const char *const *cells, size_t n)
 {

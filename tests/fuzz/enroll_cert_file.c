@@ -1,7 +1,7 @@
 /* Certificate files (tv_enroll_cert_file_parse), as a child reads them at `enroll accept`. */
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/enroll.h"
+#include "node/logic/enroll.h"
 
 static tv_enroll_cert_file f; /* large; overwritten by every input */
 

@@ -1,7 +1,7 @@
 /* Enrolment request files (tv_enroll_request_parse), as a parent reads them. */
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/enroll.h"
+#include "node/logic/enroll.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

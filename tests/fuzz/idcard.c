@@ -2,7 +2,7 @@
  * numbers, truyvet personal codes), and the name masking applied to what they name. */
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/idcard.h"
+#include "node/logic/idcard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

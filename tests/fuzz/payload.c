@@ -3,7 +3,7 @@
  * that parses to the same thing. */
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/payload.h"
+#include "node/format/payload.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

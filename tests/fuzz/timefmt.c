@@ -3,7 +3,7 @@
  * second). */
 #include "crdt/error.h"
 #include "fuzz/fuzz_util.h"
-#include "node/timefmt.h"
+#include "node/format/timefmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,7 +5,7 @@
 # venue's name, a card's display, a note... and whoever later runs `station`, `venue
 # visits` or `venue list` gets a terminal that obeys them.
 #
-# What must hold (PROTOCOL.md section 2; node/text.h):
+# What must hold (PROTOCOL.md section 2; node/format/text.h):
 #   (a) at the source, every command refuses such text with a message naming the field and
 #       the character, and records nothing;
 #   (b) a received batch carrying such an event is malformed: `bundle import` refuses it,

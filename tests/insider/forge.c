@@ -2,7 +2,7 @@
  * store -- and appends to that node's own log one batch the real CLI would refuse to write:
  * certificates for any subject, revocations of anyone, events about another commune's
  * venue, times far in the future. The batch is built with the crdt layer, sealed at the
- * node's next seq and applied to the node's own store, exactly as node/node.c records the
+ * node's next seq and applied to the node's own store, exactly as node/logic/node.c records the
  * node's honest events, by a store patched as an insider would patch it: it judges nothing
  * of its own log (store_own_check_ below); from there sync and bundles carry the batch like
  * any other, and the receivers must refuse or park it.
@@ -33,12 +33,12 @@
 #include "crdt/error.h"
 #include "crdt/event.h"
 #include "crdt/hlc.h"
-#include "node/bundle.h"
-#include "node/node.h"
-#include "node/payload.h"
-#include "node/person.h"
-#include "node/seal.h"
-#include "node/timefmt.h"
+#include "node/format/bundle.h"
+#include "node/logic/node.h"
+#include "node/format/payload.h"
+#include "node/logic/person.h"
+#include "node/logic/seal.h"
+#include "node/format/timefmt.h"
 
 #include <getopt.h>
 #include <sodium.h>

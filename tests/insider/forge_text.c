@@ -16,8 +16,8 @@
  * Exits 0, or 1 with a message. */
 #include "crdt/batch.h"
 #include "crdt/error.h"
-#include "node/bundle.h"
-#include "node/node.h"
+#include "node/format/bundle.h"
+#include "node/logic/node.h"
 #include "store/internal.h"
 
 #include <sodium.h>

@@ -1,0 +1,488 @@
+/* CLI helpers: messages for people, opening the node, finding venues. */
+#include "node/cli/cli.h"
+#include "node/format/payload.h"
+#include "node/logic/record.h"
+#include "node/format/text.h"
+#include "crdt/error.h"
+#include "crdt/hlc.h"
+#include "node/logic/enroll.h"
+#include "node/format/fileio.h"
+#include "node/format/timefmt.h"
+#include "node/logic/units.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tv_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("truyvet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int tv_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("truyvet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'truyvet %s --help'.\n", cmd);
+    va_end(ap);
+    return TV_EXIT_USAGE;
+}
+
+/* The NFC copies tv_cli_nfc made, freed at exit. */
+static char **nfc_kept;
+static size_t nfc_n;
+
+static void nfc_free(void)
+{
+    for (size_t i = 0; i < nfc_n; i++)
+        free(nfc_kept[i]);
+    free(nfc_kept);
+    nfc_kept = NULL;
+    nfc_n = 0;
+}
+
+const char *tv_cli_nfc(const char *s)
+{
+    if (!s) return NULL;
+    char *c = tv_text_nfc(s);
+    if (!c) return s;
+    if (strcmp(c, s) == 0) {
+        free(c);
+        return s;
+    }
+    char **k = realloc(nfc_kept, (nfc_n + 1) * sizeof *k);
+    if (!k) {
+        free(c);
+        return s;
+    }
+    if (!nfc_kept) atexit(nfc_free);
+    nfc_kept = k;
+    nfc_kept[nfc_n++] = c;
+    return c;
+}
+
+int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    char why[TV_TEXT_WHY_BYTES];
+    if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
+    if (tv_text_check(s, n, why)) return tv_cli_usage(cmd, "the %s %s.", what, why);
+    return 0;
+}
+
+/* Is code official, or named by a unit event held in n? */
+static int unit_in_tree(tv_node *n, const char *code)
+{
+    if (tv_unit_find(code)) return 1;
+    if (!n) return 0;
+    store_txn *t;
+    tv_tree tr;
+    int found = 0;
+    if (store_read_begin(n->st, &t) == 0) {
+        if (tv_tree_load(t, &tr) == 0) {
+            found = tv_tree_find(&tr, code) != NULL;
+            tv_tree_free(&tr);
+        }
+        store_read_end(t);
+    }
+    return found;
+}
+
+int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code)
+{
+    char head[TV_UNIT_CODE_MAX + 1];
+    size_t len = strcspn(code, ".");
+    snprintf(head, sizeof head, "%.*s", (int)len, code);
+    if (unit_in_tree(n, code) || (code[len] == '.' && unit_in_tree(n, head))) return 0;
+    /* the official units whose codes, of the same length, are numerically nearest */
+    const tv_unit *near[3] = {0};
+    unsigned long long dist[3] = {0}, want = strtoull(head, NULL, 10);
+    for (size_t i = 0; i < tv_units_count(); i++) {
+        const tv_unit *u = tv_unit_at(i);
+        if (strlen(u->code) != len) continue;
+        unsigned long long v = strtoull(u->code, NULL, 10), d = v > want ? v - want : want - v;
+        for (int k = 0; k < 3; k++)
+            if (!near[k] || d < dist[k]) {
+                for (int m = 2; m > k; m--) {
+                    near[m] = near[m - 1];
+                    dist[m] = dist[m - 1];
+                }
+                near[k] = u;
+                dist[k] = d;
+                break;
+            }
+    }
+    char hint[3 * (TV_UNIT_CODE_MAX + TV_UNIT_NAME_MAX + 8) + 32] = "";
+    for (int k = 0; k < 3 && near[k]; k++)
+        snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "%s%s %s",
+                 k ? ", " : " The nearest codes are ", near[k]->code, near[k]->name);
+    if (hint[0]) snprintf(hint + strlen(hint), sizeof hint - strlen(hint), ".");
+    return tv_cli_usage(cmd, "unit %s is not in the official list of units%s.%s", tv_text_esc(code),
+                        n ? " nor among the units this node knows" : "", hint);
+}
+
+int tv_cli_bad_option(const char *cmd, int c, char **argv)
+{
+    if (c == ':') return tv_cli_usage(cmd, "%s needs a value.", argv[optind - 1]);
+    return tv_cli_usage(cmd, "%s is not an option of %s.", argv[optind - 1], cmd);
+}
+
+int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
+{
+    int err = errno;
+    switch (rc) {
+    case TV_ENOSPC:
+        tv_cli_error("%s: the disk is full, so nothing was recorded. Free some disk space "
+                     "and try again.",
+                     what);
+        break;
+    case TV_EIO:
+        tv_cli_error("%s: cannot read or write the files in %s (%s).", what, cli->dir,
+                     strerror(err));
+        break;
+    case TV_EBUSY:
+        tv_cli_error("%s: another truyvet program is recording on the node in %s (an import "
+                     "or the server). Wait for it to finish, then try again.",
+                     what, cli->dir);
+        break;
+    case TV_ECORRUPT:
+        tv_cli_error("%s: the node's files in %s are damaged (%s). Run 'truyvet verify' and "
+                     "restore the node from a backup if it reports faults.",
+                     what, cli->dir, tv_strerror(rc));
+        break;
+    case TV_EVERSION:
+        tv_cli_error("%s: the node in %s was written by a newer truyvet; upgrade truyvet.", what,
+                     cli->dir);
+        break;
+    case TV_ENOTFOUND:
+        tv_cli_error("%s: no truyvet node in %s. Create one with 'truyvet init' or choose "
+                     "another directory with -d DIR.",
+                     what, cli->dir);
+        break;
+    case TV_ELOCKED:
+        tv_cli_error("%s: the node's secrets are locked; run 'truyvet unlock' first (it asks "
+                     "for the passphrase).",
+                     what);
+        return TV_EXIT_LOCKED;
+    case TV_EPLAINKEY:
+        tv_cli_error("%s: the node's keys in %s are stored in clear files (node.key, "
+                     "tracing.key) by an earlier truyvet. Run 'truyvet passwd' to encrypt them "
+                     "under a passphrase.",
+                     what, cli->dir);
+        break;
+    case TV_EPASSPHRASE:
+        tv_cli_error("%s: the kept key or the passphrase does not open %s/" TV_SECRET_FILE
+                     "; run 'truyvet unlock'.",
+                     what, cli->dir);
+        break;
+    case TV_ERESTORED:
+        tv_cli_error("%s: this node's store was restored or copied: sync once with a parent "
+                     "(truyvet sync --once) before recording, or override with 'truyvet resync "
+                     "--override --reason TEXT'.",
+                     what);
+        return TV_EXIT_RESTORED;
+    default:
+        tv_cli_error("%s: %s.", what, tv_strerror(rc));
+        break;
+    }
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_out_check(const char *path)
+{
+    if (tv_file_out_check(path) == TV_OK) return 0;
+    tv_cli_error("cannot write %s: %s; nothing was done.", tv_text_esc(path), strerror(errno));
+    return TV_EXIT_FAIL;
+}
+
+void tv_cli_signal_exit(int sig)
+{
+    if (sig != SIGINT) return;
+    fflush(stdout);
+    signal(SIGINT, SIG_DFL);
+    raise(SIGINT);
+}
+
+int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path)
+{
+    if (rc != TV_EIO) return tv_cli_fail(cli, rc, what);
+    tv_cli_error("%s: cannot write %s (%s).", what, tv_text_esc(path), strerror(errno));
+    return TV_EXIT_FAIL;
+}
+
+int tv_cli_open(tv_cli *cli, tv_node *n, int flags)
+{
+    int need = flags & (TV_NODE_SECRET | TV_NODE_WRITE);
+    int rc = tv_node_open(n, cli->dir, flags & TV_NODE_WRITE);
+    if (rc) return tv_cli_fail(cli, rc, "cannot open the node");
+    if (!n->unlocked) {
+        /* a service's credential (LoadCredentialEncrypted=) */
+        tv_pass p;
+        rc = tv_cli_pass_credential(&p);
+        if (rc == 0) {
+            rc = tv_node_unlock(n, p.p, p.len);
+            tv_cli_pass_free(&p);
+            if (rc == TV_EPASSPHRASE)
+                tv_cli_error("the passphrase in $CREDENTIALS_DIRECTORY/passphrase does not "
+                             "open the node's secrets.");
+            else if (rc)
+                tv_cli_fail(cli, rc, "cannot open the node's secrets");
+        } else if (rc > 0) {
+            tv_node_close(n);
+            return rc;
+        }
+    }
+    if (need && !n->unlocked) {
+        tv_node_close(n);
+        return tv_cli_fail(cli, TV_ELOCKED, "cannot open the node");
+    }
+    return TV_OK;
+}
+
+typedef struct find_ctx {
+    const char *prefix;
+    size_t len;
+    int matches;
+    store_venue *out;
+} find_ctx;
+
+static int find_prefix(const store_venue *v, void *arg)
+{
+    find_ctx *c = arg;
+    char hex[2 * TV_VENUE_ID_BYTES + 1];
+    tv_hex_encode(hex, v->id, TV_VENUE_ID_BYTES);
+    if (strncmp(hex, c->prefix, c->len) == 0) {
+        if (c->matches++ == 0) *c->out = *v;
+    }
+    return 0;
+}
+
+int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out)
+{
+    const char *typed = text; /* what messages name: the id, prefix or short code given */
+    char lower[2 * TV_VENUE_ID_BYTES + 1];
+    size_t len = strlen(text);
+    char hexpart[2 * TV_SHORT_CODE_PREFIX_BYTES + 1];
+    if (strchr(text, '-') || (len == 9 && strspn(text, "0123456789abcdefABCDEF") != 9)) {
+        /* a poster's short code, XXXX-XXXX-C: the first 40 bits of the id */
+        uint8_t prefix[TV_SHORT_CODE_PREFIX_BYTES];
+        const char *why;
+        if (tv_short_code_parse(text, prefix, &why)) {
+            tv_cli_error("'%s' is not a venue's short code: %s.", text, why);
+            return TV_EXIT_USAGE;
+        }
+        tv_hex_encode(hexpart, prefix, sizeof prefix);
+        text = hexpart;
+        len = strlen(text);
+    }
+    if (len < 4 || len > 2 * TV_VENUE_ID_BYTES) {
+        tv_cli_error("'%s' is not a venue id: a venue id has 16 hex digits (at least the "
+                     "first 4 are needed). 'truyvet venue list' shows them.",
+                     text);
+        return TV_EXIT_USAGE;
+    }
+    for (size_t i = 0; i <= len; i++) {
+        char ch = text[i];
+        if (ch >= 'A' && ch <= 'F') ch = (char)(ch - 'A' + 'a');
+        if (i < len && !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
+            tv_cli_error("'%s' is not a venue id: it should contain only the digits 0-9 and "
+                         "letters a-f. 'truyvet venue list' shows the ids.",
+                         text);
+            return TV_EXIT_USAGE;
+        }
+        lower[i] = ch;
+    }
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) {
+        tv_cli_error("cannot read the venues: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    find_ctx c = {.prefix = lower, .len = len, .out = out};
+    if (len == 2 * TV_VENUE_ID_BYTES) {
+        uint8_t id[TV_VENUE_ID_BYTES];
+        (void)tv_hex_decode(id, sizeof id, lower);
+        rc = store_venue_get(t, id, out);
+        c.matches = rc == TV_OK;
+        if (rc == TV_ENOTFOUND) rc = TV_OK;
+    } else {
+        rc = store_venue_foreach(t, find_prefix, &c);
+    }
+    store_read_end(t);
+    if (rc) {
+        tv_cli_error("cannot read the venues: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    if (c.matches == 0) {
+        tv_cli_error("no venue %s on this node. 'truyvet venue list' shows the venues, their ids "
+                     "and short codes.",
+                     typed);
+        return TV_EXIT_FAIL;
+    }
+    if (c.matches > 1) {
+        tv_cli_error("%d venues match %s; give more digits of the id.", c.matches, typed);
+        return TV_EXIT_USAGE;
+    }
+    return TV_OK;
+}
+
+void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc)
+{
+    tv_time_format_vn(out, cap, (int64_t)crdt_hlc_ms(hlc));
+}
+
+void tv_cli_cert_fields_json(tv_json *j, const crdt_cert *c)
+{
+    char when[40];
+    tv_json_key(j, "subject");
+    tv_json_hex(j, c->subject, TV_NODE_ID_BYTES);
+    tv_json_key(j, "issuer");
+    tv_json_hex(j, c->issuer, TV_NODE_ID_BYTES);
+    tv_json_key(j, "role");
+    tv_json_string(j, tv_role_name((tv_role)c->role));
+    tv_json_key(j, "unit");
+    tv_json_string(j, c->unit);
+    tv_json_key(j, "scope");
+    tv_json_array_begin(j);
+    for (uint32_t i = 0; i < c->scope_len; i++)
+        tv_json_string(j, c->scope[i]);
+    tv_json_array_end(j);
+    tv_json_key(j, "health");
+    tv_json_bool(j, (c->flags & CRDT_CERT_F_HEALTH) != 0);
+    tv_json_key(j, "flags");
+    tv_json_u64(j, c->flags);
+    tv_time_format_vn(when, sizeof when, c->not_before_ms);
+    tv_json_key(j, "not_before");
+    tv_json_string(j, when);
+    tv_json_key(j, "not_after");
+    if (c->not_after_ms) {
+        tv_time_format_vn(when, sizeof when, c->not_after_ms);
+        tv_json_string(j, when);
+    } else {
+        tv_json_null(j);
+    }
+}
+
+void tv_cli_cert_json(tv_json *j, const crdt_cert *c)
+{
+    tv_json_object_begin(j);
+    tv_cli_cert_fields_json(j, c);
+    tv_json_key(j, "root");
+    tv_json_bool(j, crdt_cert_is_root(c));
+    tv_json_object_end(j);
+}
+
+void tv_cli_cert_text(FILE *f, const crdt_cert *c)
+{
+    char scope[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1], from[40], until[40];
+    char issuer[2 * TV_NODE_ID_BYTES + 1];
+    tv_enroll_scope_format(scope, sizeof scope, c);
+    tv_hex_encode(issuer, c->issuer, TV_NODE_ID_BYTES);
+    tv_time_format_vn(from, sizeof from, c->not_before_ms);
+    if (c->not_after_ms) tv_time_format_vn(until, sizeof until, c->not_after_ms);
+    fprintf(f, "%s %s, scope %s%s, %s%s, valid from %s%s%s", tv_role_name((tv_role)c->role),
+            c->unit, scope, c->flags & CRDT_CERT_F_HEALTH ? ", health" : "",
+            crdt_cert_is_root(c) ? "self-issued (root)" : "issued by ",
+            crdt_cert_is_root(c) ? "" : issuer, from,
+            c->not_after_ms ? " until " : " with no expiry", c->not_after_ms ? until : "");
+}
+
+int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, int *json)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *json = 0;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'j') {
+            *json = 1;
+        } else if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        } else {
+            return tv_cli_bad_option(cmd, c, argv);
+        }
+    }
+    return 0;
+}
+
+int tv_cli_when(const char *s, int64_t *ms)
+{
+    int32_t day;
+    if (strcmp(s, "today") == 0) {
+        *ms = tv_date_start_ms(tv_time_day(tv_wall_ms(), TV_TIME_VN_OFFSET_MIN),
+                               TV_TIME_VN_OFFSET_MIN);
+        return 0;
+    }
+    if (strlen(s) == 10 && tv_date_parse(s, &day) == 0) {
+        *ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
+        return 0;
+    }
+    return tv_time_parse(s, ms);
+}
+
+int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
+                      uint8_t ref[TV_PERSON_REF_BYTES])
+{
+    if (refhex) {
+        if (strlen(refhex) != 2 * TV_PERSON_REF_BYTES ||
+            tv_hex_decode(ref, TV_PERSON_REF_BYTES, refhex))
+            return tv_cli_usage(cmd, "'%s' is not a pseudonym (32 hex digits).", refhex);
+        return 0;
+    }
+    tv_card card;
+    const char *why;
+    if (tv_card_parse(person, strlen(person), &card, &why))
+        return tv_cli_usage(cmd, "'%s' cannot be read as a person: %s.", person, why);
+    if (!n->unlocked) {
+        sodium_memzero(&card, sizeof card);
+        return tv_cli_fail(NULL, TV_ELOCKED, "cannot compute the person's pseudonym");
+    }
+    /* a health node names people by the province-wide pseudonym (its map's) */
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    if (card.kind != TV_CARD_TRUYVET && tv_node_province_key(n, key) && tv_node_ref_key(n, key)) {
+        sodium_memzero(&card, sizeof card);
+        tv_cli_error("%s: this node holds no pseudonym key, so it cannot compute anyone's "
+                     "pseudonym: a district without the health flag can neither resolve "
+                     "--person nor issue personal cards (the health authority can). Give "
+                     "--ref HEX to name a pseudonym.",
+                     cmd);
+        return TV_EXIT_FAIL;
+    }
+    tv_card_ref(&card, key, ref);
+    sodium_memzero(&card, sizeof card);
+    sodium_memzero(key, sizeof key);
+    return 0;
+}
+
+int tv_cli_dispatch(tv_cli *cli, const char *cmd, const char *help, const tv_subcmd *subs,
+                    size_t nsubs, int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(help, stdout);
+        return TV_EXIT_OK;
+    }
+    for (size_t i = 0; argc >= 2 && i < nsubs; i++)
+        if (strcmp(argv[1], subs[i].name) == 0) return subs[i].fn(cli, argc - 1, argv + 1);
+    char names[256] = "";
+    for (size_t i = 0; i < nsubs; i++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%s %s'",
+                 i == 0           ? ""
+                 : i + 1 == nsubs ? " or "
+                                  : ", ",
+                 cmd, subs[i].name);
+    return tv_cli_usage(cmd, "use %s.", names);
+}

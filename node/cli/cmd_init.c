@@ -1,0 +1,252 @@
+/* `truyvet init`: create a node directory. */
+#include "crdt/error.h"
+#include "node/cli/cli.h"
+#include "node/logic/enroll.h"
+#include "node/render/json.h"
+#include "node/daemon/netconf.h"
+
+#include <getopt.h>
+#include <string.h>
+
+static const char help[] =
+    "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME [--unlisted]\n"
+    "                            [--health | --no-health] [--listen ENDPOINT]\n"
+    "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
+    "                            [--passphrase-file FILE] [--kdf LEVEL]\n"
+    "\n"
+    "Create a new node in DIR: its key pair and tracing key, encrypted under a\n"
+    "passphrase in DIR/node.secret, and its store. Prints the node id (the public key,\n"
+    "64 hex digits). The passphrase is asked twice on the terminal, unless given with\n"
+    "--passphrase-file or a systemd credential ($CREDENTIALS_DIRECTORY/passphrase); the\n"
+    "new node is left unlocked, as 'truyvet unlock' leaves it. Keep the passphrase: a\n"
+    "forgotten one cannot be recovered (see README, 'Secrets at rest').\n"
+    "\n"
+    "A province node is the root of trust of its tree: init records its own certificate\n"
+    "(signed by itself) in its log. A district or commune node must then be enrolled by\n"
+    "the node above it: see 'truyvet enroll --help'.\n"
+    "\n"
+    "  --role ROLE   commune, district or province\n"
+    "  --unit CODE   the official code of the unit the node serves: 5 digits for a\n"
+    "                commune (xã/phường), 3 for a district, 2 for a province. A\n"
+    "                commune's or province's code must be in the official list built\n"
+    "                into truyvet ('truyvet unit list --under 56' shows a province's)\n"
+    "  --unlisted    take a commune or province code that is not in that list (a\n"
+    "                unit created after it, or a test network)\n"
+    "  --name NAME   a name people recognise, e.g. \"UBND Phường Bắc Nha Trang\"\n"
+    "  --health      (province only; the default) the root holds the health flag: it\n"
+    "                may record risk levels and case statuses and grant that right\n"
+    "  --no-health   (province only) a root without the health flag\n"
+    "  --listen ENDPOINT  where 'truyvet serve' listens, e.g. tcp://0.0.0.0:7400\n"
+    "  --parent [NODEID@]ENDPOINT  a parent to sync with, nearest first (the district,\n"
+    "                then the province as a fallback); repeat for each. Without NODEID,\n"
+    "                the parent's key comes from this node's certificate chain after\n"
+    "                enrolment. Change later with 'truyvet peer'.\n"
+    "  --json        print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead,\n"
+    "                and \"root\" for a province\n"
+    "  --passphrase-file FILE  the passphrase: the first line of FILE ('-': stdin)\n"
+    "  --kdf LEVEL   the cost of deriving the key from the passphrase: moderate (the\n"
+    "                default), interactive, sensitive ('truyvet passwd --help')\n"
+    "\n"
+    "DIR is -d DIR, else $TRUYVET_DIR, else ~/.local/share/truyvet.\n";
+
+/* Makes the new province node its own root. The node exists by now; if this fails, the
+ * operator is told how to start again rather than left with a root-less province. */
+static int make_root(tv_cli *cli, int health, const tv_pass *pass)
+{
+    tv_node n;
+    int rc = tv_node_open(&n, cli->dir, TV_NODE_WRITE);
+    if (rc == TV_OK && !n.unlocked) rc = tv_node_unlock(&n, pass->p, pass->len);
+    if (rc == TV_OK) {
+        rc = tv_enroll_make_root(&n, health, NULL);
+        tv_node_close(&n);
+    }
+    if (rc == TV_OK) return TV_EXIT_OK;
+    tv_cli_fail(cli, rc, "cannot record the province's root certificate");
+    tv_cli_error("the node in %s was created without its root certificate; remove that "
+                 "directory and run init again.",
+                 cli->dir);
+    return TV_EXIT_FAIL;
+}
+
+static int netconf_fn(store_txn *t, void *arg)
+{
+    return tv_netconf_put(t, arg);
+}
+
+static int save_netconf(tv_cli *cli, tv_netconf *net)
+{
+    tv_node n;
+    int rc = tv_node_open(&n, cli->dir, 0);
+    if (rc == TV_OK) {
+        rc = store_write(n.st, netconf_fn, net);
+        tv_node_close(&n);
+    }
+    if (rc == TV_OK) return TV_EXIT_OK;
+    tv_cli_fail(cli, rc, "cannot record the network configuration");
+    tv_cli_error("the node was created; set its network with 'truyvet peer'.");
+    return TV_EXIT_FAIL;
+}
+
+int tv_cmd_init(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"role", required_argument, 0, 'r'},
+                                         {"unit", required_argument, 0, 'u'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"health", no_argument, 0, 'H'},
+                                         {"no-health", no_argument, 0, 'N'},
+                                         {"listen", required_argument, 0, 'l'},
+                                         {"parent", required_argument, 0, 'p'},
+                                         {"passphrase-file", required_argument, 0, 'P'},
+                                         {"kdf", required_argument, 0, 'k'},
+                                         {"unlisted", no_argument, 0, 'U'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *role_s = NULL, *unit = NULL, *name = NULL, *pass_file = NULL, *kdf_s = NULL;
+    tv_netconf net;
+    memset(&net, 0, sizeof net);
+    int json = 0, c, health = -1, unlisted = 0; /* health -1: not given */
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            role_s = optarg;
+            break;
+        case 'u':
+            unit = optarg;
+            break;
+        case 'n':
+            name = tv_cli_nfc(optarg);
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'U':
+            unlisted = 1;
+            break;
+        case 'P':
+            pass_file = optarg;
+            break;
+        case 'k':
+            kdf_s = optarg;
+            break;
+        case 'H':
+        case 'N':
+            if (health >= 0 && health != (c == 'H'))
+                return tv_cli_usage("init", "give either --health or --no-health, not both.");
+            health = c == 'H';
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return TV_EXIT_OK;
+        case 'l': {
+            tv_net_link l;
+            if (tv_net_link_parse(optarg, &l) || l.has_key)
+                return tv_cli_usage("init", "'%s' is not an endpoint like tcp://0.0.0.0:7400.",
+                                    optarg);
+            strcpy(net.listen, l.endpoint);
+            break;
+        }
+        case 'p':
+            if (net.len == TV_NET_LINKS_MAX)
+                return tv_cli_usage("init", "at most %d parents.", TV_NET_LINKS_MAX);
+            if (tv_net_link_parse(optarg, &net.links[net.len]))
+                return tv_cli_usage("init",
+                                    "'%s' is not an endpoint like tcp://HOST:PORT (optionally "
+                                    "NODEID@tcp://HOST:PORT).",
+                                    optarg);
+            net.links[net.len++].parent = 1;
+            break;
+        default:
+            return tv_cli_bad_option("init", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);
+    int rc;
+    if (!role_s || !unit || !name)
+        return tv_cli_usage("init", "init needs --role, --unit and --name.");
+    tv_role role = tv_role_parse(role_s);
+    if (!role)
+        return tv_cli_usage("init", "role '%s' is not one of commune, district, province.", role_s);
+    size_t want = role == TV_ROLE_PROVINCE ? 2 : role == TV_ROLE_DISTRICT ? 3 : 5;
+    if (strlen(unit) != want || strspn(unit, "0123456789") != want)
+        return tv_cli_usage("init", "a %s's unit code has %zu digits; '%s' does not.",
+                            tv_role_name(role), want, unit);
+    /* there is no official list of districts since 2025: a district's code is its own */
+    if (role != TV_ROLE_DISTRICT && !unlisted && (rc = tv_cli_unit_known("init", NULL, unit)))
+        return rc;
+    if (name[0] == '\0' || strlen(name) > TV_NODE_NAME_MAX)
+        return tv_cli_usage("init", "the name must have 1 to %d bytes.", TV_NODE_NAME_MAX);
+    rc = tv_cli_text("init", "name", name, TV_NODE_NAME_MAX);
+    if (rc) return rc;
+    if (health >= 0 && role != TV_ROLE_PROVINCE)
+        return tv_cli_usage("init",
+                            "--health and --no-health are for a province (the root); a %s "
+                            "gets the health flag, if at all, in the certificate its parent "
+                            "issues ('enroll issue --health').",
+                            tv_role_name(role));
+
+    tv_kdf_level kdf;
+    if ((rc = tv_cli_kdf_option("init", kdf_s, &kdf))) return rc;
+    tv_pass pass;
+    if ((rc = tv_cli_pass_get(pass_file, 0, "Passphrase for the node's secrets: ", 1, &pass)))
+        return rc;
+    uint8_t id[TV_NODE_ID_BYTES];
+    rc = tv_node_create(cli->dir, role, unit, name, pass.p, pass.len, kdf, id);
+    if (rc == TV_OK && role == TV_ROLE_PROVINCE) rc = make_root(cli, health != 0, &pass) ? 1 : 0;
+    tv_cli_pass_free(&pass);
+    if (rc == 1) return TV_EXIT_FAIL;
+    if (rc == TV_EEXIST) {
+        tv_cli_error("%s already holds a node; nothing was changed. Use another directory "
+                     "with -d DIR.",
+                     cli->dir);
+        return TV_EXIT_FAIL;
+    }
+    if (rc == TV_EINVAL) return tv_cli_usage("init", "the name is not valid UTF-8 text.");
+    if (rc) return tv_cli_fail(cli, rc, "cannot create the node");
+    if ((net.listen[0] || net.len) && (rc = save_netconf(cli, &net))) return rc;
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "node_id");
+        tv_json_hex(&j, id, sizeof id);
+        tv_json_key(&j, "role");
+        tv_json_string(&j, tv_role_name(role));
+        tv_json_key(&j, "unit");
+        tv_json_string(&j, unit);
+        tv_json_key(&j, "name");
+        tv_json_string(&j, name);
+        tv_json_key(&j, "dir");
+        tv_json_string(&j, cli->dir);
+        if (role == TV_ROLE_PROVINCE) {
+            tv_json_key(&j, "root");
+            tv_json_hex(&j, id, sizeof id);
+        }
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    } else {
+        char hex[2 * TV_NODE_ID_BYTES + 1];
+        tv_hex_encode(hex, id, sizeof id);
+        puts(hex);
+    }
+    fprintf(stderr, "created %s node for unit %s in %s\n", tv_role_name(role), unit, cli->dir);
+    {
+        tv_node n;
+        if (tv_node_open(&n, cli->dir, 0) == TV_OK) {
+            if (!n.unlocked)
+                fprintf(stderr, "the kernel keyring could not keep the node unlocked: run "
+                                "'truyvet unlock' before commands that need its secrets\n");
+            tv_node_close(&n);
+        }
+    }
+    if (role == TV_ROLE_PROVINCE)
+        fprintf(stderr,
+                "this node is the root of trust of its tree%s; enrol districts with "
+                "'truyvet enroll issue'\n",
+                health != 0 ? " and holds the health flag" : "");
+    else
+        fprintf(stderr, "next: 'truyvet enroll request' and take the request to the node "
+                        "above this one\n");
+    return TV_EXIT_OK;
+}

@@ -1,0 +1,535 @@
+/* `truyvet venue payload`, `truyvet qr venue` and `truyvet qr verify`: a venue's signed
+ * QR payload, its printable poster, and checking a payload with no network. */
+#include "crdt/error.h"
+#include "node/logic/category.h"
+#include "node/cli/cli.h"
+#include "node/logic/enroll.h"
+#include "node/render/json.h"
+#include "node/format/payload.h"
+#include "node/print/poster.h"
+#include "node/logic/record.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char payload_help[] =
+    "Usage: truyvet [-d DIR] venue payload ID\n"
+    "\n"
+    "Print the venue's QR payload: the text its poster's QR code holds (TV1V:<unit>:...),\n"
+    "signed by this node, which registered the venue; any node that trusts this one can\n"
+    "verify it offline ('truyvet qr verify'). Then, on standard error, the venue's short\n"
+    "code (XXXX-XXXX-C), printed on the poster for when a camera fails.\n";
+
+static const char qr_help[] =
+    "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
+    "       truyvet [-d DIR] qr person --person TEXT... --out FILE [--sheet]\n"
+    "       truyvet [-d DIR] qr node --out FILE\n"
+    "       truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
+    "\n"
+    "  qr venue ID --out FILE\n"
+    "      Write the venue's check-in poster: A4, its QR code 15.2 x 15.2 cm, the venue's\n"
+    "      name, category and commune, its short code and instructions in Vietnamese.\n"
+    "      The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
+    "      .svg (sized in cm).\n"
+    "  qr person ...\n"
+    "      Personal cards for people without a phone: see 'truyvet person card --help'.\n"
+    "  qr node --out FILE\n"
+    "      This node's enrolment request as a QR code, for the node above to scan into\n"
+    "      'truyvet enroll issue -'; at the province, its root key.\n"
+    "  qr verify PAYLOAD [--json]\n"
+    "      Check a venue payload (what a poster's QR code holds) with what this node\n"
+    "      knows, no network needed. Exit status: 0 genuine; 3 forged (damaged, or a\n"
+    "      signature that does not verify, or a signer that may not register venues in\n"
+    "      that unit); 4 unknown signer (no certificate of it here: enrol, or sync\n"
+    "      first); 5 revoked signer; 2 for a usage error, 1 when the node cannot be read.\n";
+
+static const char qr_venue_help[] =
+    "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
+    "\n"
+    "Write the check-in poster of a venue this commune registered: A4, its QR code\n"
+    "15.2 x 15.2 cm holding the venue's payload signed by this node ('truyvet venue\n"
+    "payload'), the venue's name, category and commune, its short code (XXXX-XXXX-C, to\n"
+    "type when a camera fails) and instructions in Vietnamese.\n"
+    "\n"
+    "  ID          the venue's id, a unique prefix of at least 4 digits, or its short\n"
+    "              code\n"
+    "  --out FILE  .pdf (print-ready), .png (300 dpi) or .svg (sized in cm), by its\n"
+    "              extension\n";
+
+static const char qr_node_help[] =
+    "Usage: truyvet [-d DIR] qr node --out FILE\n"
+    "\n"
+    "Write this node's enrolment request ('truyvet enroll request') as a QR code on a\n"
+    "page, for the operator of the node above to scan into 'truyvet enroll issue - --out\n"
+    "FILE'. At the province, the root of trust, the code holds its public key instead,\n"
+    "which the nodes below compare with when they accept their certificates.\n"
+    "\n"
+    "  --out FILE  .pdf, .png (300 dpi) or .svg, by its extension\n";
+
+static const char qr_verify_help[] =
+    "Usage: truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
+    "\n"
+    "Check a venue payload (what a poster's QR code holds, TV1V:<unit>:...) with what\n"
+    "this node knows, no network needed, and say whose venue it is.\n"
+    "\n"
+    "Exit status: 0 genuine; 3 forged (damaged, or a signature that does not verify, or\n"
+    "a signer that may not register venues in that unit); 4 unknown signer (no\n"
+    "certificate of it here: enrol, or sync first); 5 revoked signer; 2 for a usage\n"
+    "error, 1 when the node cannot be read.\n"
+    "\n"
+    "  --json  one JSON object\n";
+
+enum { EXIT_FORGED = 3, EXIT_UNKNOWN = 4, EXIT_REVOKED = 5 };
+
+/* The venue named by text, signed by this node: the commune that registered it. */
+static int own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
+{
+    int rc = tv_cli_venue_find(n, text, v);
+    if (rc) return rc;
+    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
+        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
+                     "code.",
+                     text, v->unit);
+        return TV_EXIT_FAIL;
+    }
+    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
+        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+static int help_only(const char *cmd, const char *text, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(text, stdout);
+            return 1;
+        }
+    (void)cmd;
+    return 0;
+}
+
+int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
+{
+    if (help_only("venue payload", payload_help, argc, argv)) return TV_EXIT_OK;
+    if (argc != 2) return tv_cli_usage("venue payload", "venue payload takes one venue ID.");
+    tv_node n;
+    int rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
+    if (rc) return rc;
+    store_venue v;
+    tv_venue_payload p;
+    if ((rc = own_payload(&n, argv[1], &v, &p)) == 0) {
+        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR];
+        tv_venue_payload_format(text, &p);
+        tv_short_code(code, v.id);
+        puts(text);
+        fprintf(stderr, "short code: %s (%s)\n", code, tv_text_esc(v.name));
+    }
+    tv_node_close(&n);
+    return rc;
+}
+
+/* Parses the options of a qr command that takes --out FILE and --help: returns 0, -1
+ * after --help, or an exit status. */
+static int out_option(const char *cmd, const char *help, int argc, char **argv, const char **out)
+{
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *out = NULL;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c == 'o') {
+            *out = optarg;
+        } else if (c == 'h') {
+            fputs(help, stdout);
+            return -1;
+        } else {
+            return tv_cli_bad_option(cmd, c, argv);
+        }
+    }
+    return 0;
+}
+
+static int qr_venue(tv_cli *cli, int argc, char **argv)
+{
+    const char *out;
+    int rc = out_option("qr venue", qr_venue_help, argc, argv, &out);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    if (optind + 1 != argc) return tv_cli_usage("qr venue", "qr venue takes one venue ID.");
+    if (!out) return tv_cli_usage("qr venue", "say where to write the poster: --out FILE.");
+    if (!tv_format_of(out))
+        return tv_cli_usage("qr venue", "'%s': the file name must end in .pdf, .png or .svg.", out);
+    if ((rc = tv_cli_out_check(out))) return rc;
+    tv_node n;
+    rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
+    if (rc) return rc;
+    store_venue v;
+    tv_venue_payload p;
+    if ((rc = own_payload(&n, argv[optind], &v, &p)) == 0) {
+        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR],
+            place[sizeof v.village + sizeof n.name + 40];
+        tv_venue_payload_format(text, &p);
+        tv_short_code(code, v.id);
+        const tv_category *cat = tv_category_by_code(v.category);
+        snprintf(place, sizeof place, "%s%s%s (mã đơn vị %s)", v.village, v.village[0] ? ", " : "",
+                 n.name, v.unit);
+        char line[64];
+        snprintf(line, sizeof line, "Mã địa điểm: %s", code);
+        tv_poster po = {.payload = text,
+                        .header = "QUÉT MÃ QR ĐỂ KHAI BÁO Y TẾ",
+                        .title = v.name,
+                        .category = cat ? cat->name_vi : "",
+                        .place = place,
+                        .code_line = line,
+                        .instructions = "Quét mã bằng camera điện thoại hoặc ứng dụng khai báo "
+                                        "y tế. Nếu không quét được, nhập mã địa điểm ở trên. "
+                                        "Người không có điện thoại: xuất trình CCCD hoặc thẻ "
+                                        "BHYT cho nhân viên tại cửa."};
+        if ((rc = tv_poster_write(out, &po)))
+            rc = tv_cli_fail_out(cli, rc, "the poster was not written", out);
+        else
+            fprintf(stderr, "wrote the poster of %s to %s\n", tv_text_esc(v.name), out);
+    }
+    tv_node_close(&n);
+    return rc;
+}
+
+static int verdict(int json, const char *result, const char *why, const tv_venue_payload *p,
+                   const crdt_cert *signer, const store_venue *v)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "result");
+        tv_json_string(&j, result);
+        tv_json_key(&j, "reason");
+        tv_json_string(&j, why);
+        if (p) {
+            tv_json_key(&j, "venue");
+            tv_json_hex(&j, p->venue, TV_VENUE_ID_BYTES);
+            tv_json_key(&j, "unit");
+            tv_json_string(&j, p->unit);
+        }
+        tv_json_key(&j, "signer");
+        if (signer)
+            tv_json_hex(&j, signer->subject, TV_NODE_ID_BYTES);
+        else
+            tv_json_null(&j);
+        tv_json_key(&j, "venue_name");
+        if (v)
+            tv_json_string(&j, v->name);
+        else
+            tv_json_null(&j);
+        tv_json_object_end(&j);
+        return tv_json_line_end(&j);
+    }
+    printf("%s: %s\n", result, why);
+    if (p) {
+        tv_hex_encode(hex, p->venue, TV_VENUE_ID_BYTES);
+        printf("  venue  %s%s%s (unit %s)\n", hex, v ? "  " : "", v ? tv_text_esc(v->name) : "",
+               p->unit);
+    }
+    if (signer) {
+        tv_hex_encode(hex, signer->subject, TV_NODE_ID_BYTES);
+        printf("  signer %.16s (%s %s)\n", hex, tv_role_name((tv_role)signer->role), signer->unit);
+    }
+    return 0;
+}
+
+static int qr_verify(tv_cli *cli, int argc, char **argv)
+{
+    int json, rc = tv_cli_json_opts("qr verify", qr_verify_help, argc, argv, &json);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    if (optind + 1 != argc) return tv_cli_usage("qr verify", "qr verify takes one payload.");
+    const char *text = argv[optind], *why;
+    size_t len = strlen(text);
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    tv_venue_payload p;
+    if (tv_venue_payload_parse(text, len, &p, &why)) {
+        verdict(json, "forged", why, NULL, NULL, NULL);
+        return EXIT_FORGED;
+    }
+    tv_node n;
+    if ((rc = tv_cli_open(cli, &n, 0))) return rc;
+    crdt_cert *cert = calloc(1, sizeof *cert);
+    store_txn *t = NULL;
+    if (!cert || (rc = store_read_begin(n.st, &t))) {
+        free(cert);
+        tv_node_close(&n);
+        return tv_cli_fail(cli, rc ? rc : TV_ENOMEM, "cannot verify");
+    }
+    tv_code_verdict v;
+    if ((rc = tv_venue_code_check(t, &n, &p, cert, &v))) {
+        store_read_end(t);
+        free(cert);
+        tv_node_close(&n);
+        return tv_cli_fail(cli, rc, "cannot verify");
+    }
+    store_venue venue;
+    const store_venue *vp = store_venue_get(t, p.venue, &venue) == 0 ? &venue : NULL;
+    static const struct {
+        const char *result, *why;
+        int exit;
+    } says[] = {
+        [TV_CODE_GENUINE] = {"genuine", "signed by the commune node that registered it", 0},
+        [TV_CODE_OWN] = {"genuine", "signed by this node", 0},
+        [TV_CODE_FORGED] = {"forged", "the signature does not verify", EXIT_FORGED},
+        [TV_CODE_UNKNOWN] = {"unknown signer",
+                             "no certificate of the signing node here (enrol this node, or sync)",
+                             EXIT_UNKNOWN},
+        [TV_CODE_REVOKED] = {"revoked signer", "the node that signed it has been revoked",
+                             EXIT_REVOKED},
+        [TV_CODE_OUT_OF_SCOPE] = {"forged",
+                                  "signed by a node that does not register venues in this unit",
+                                  EXIT_FORGED},
+    };
+    int with_cert = v == TV_CODE_GENUINE || v == TV_CODE_REVOKED || v == TV_CODE_OUT_OF_SCOPE;
+    verdict(json, says[v].result, says[v].why, &p, with_cert ? cert : NULL, vp);
+    int out = says[v].exit;
+    store_read_end(t);
+    free(cert);
+    tv_node_close(&n);
+    return out;
+}
+
+static const char card_help[] =
+    "Usage: truyvet [-d DIR] person card (--person TEXT | --cccd TEXT | --bhyt TEXT |\n"
+    "                                     --phone PHONE [--name NAME])... --out FILE\n"
+    "                                     [--sheet]\n"
+    "\n"
+    "Issue a personal QR code for someone without a phone, printed on a 6 x 9 cm card\n"
+    "(the code 5 x 5 cm): it carries the person's pseudonym and masked name and number,\n"
+    "signed by this node; nothing personal in clear. Scanning it at a gate\n"
+    "('truyvet station') works like scanning their ID card. The first time this node\n"
+    "meets the person, their details are sealed to the health authority, as at a gate.\n"
+    "\n"
+    "  --person TEXT  what the person's chip ID card (CCCD) or health-insurance card\n"
+    "                 (BHYT) QR holds, or a phone or ID number (--cccd and --bhyt are\n"
+    "                 the same option, by name)\n"
+    "  --phone PHONE  a phone number; --name NAME (after it) adds the person's name\n"
+    "  --out FILE     .pdf, .png (300 dpi) or .svg (in cm); one card per page\n"
+    "  --sheet        nine cards to an A4 page, with cut lines (for several people)\n"
+    "\n"
+    "Each --person, --cccd, --bhyt or --phone is one person and adds one card: give one\n"
+    "of them per person (the ID card's QR when there is one, else a phone with its\n"
+    "--name), and several people's on one A4 page with --sheet. The codes are printed on\n"
+    "standard output, one per line, once the cards are written.\n";
+
+#define CARDS_MAX 90
+
+/* Copies s into out (cap bytes), cut short at a character boundary when it is longer. */
+static void copy_utf8(char *out, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (n >= cap) {
+        n = cap - 1;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--; /* s[n] would start the next character: cut before it */
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+}
+
+int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"person", required_argument, 0, 'p'},
+                                         {"cccd", required_argument, 0, 'p'},
+                                         {"bhyt", required_argument, 0, 'p'},
+                                         {"phone", required_argument, 0, 'P'},
+                                         {"name", required_argument, 0, 'n'},
+                                         {"out", required_argument, 0, 'o'},
+                                         {"sheet", no_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *texts[CARDS_MAX], *names[CARDS_MAX] = {0}, *out = NULL;
+    size_t n = 0;
+    int sheet = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+        case 'P':
+            if (n == CARDS_MAX)
+                return tv_cli_usage("person card", "at most %d cards at a time.", CARDS_MAX);
+            texts[n++] = tv_cli_nfc(optarg);
+            break;
+        case 'n':
+            if (n == 0 || names[n - 1])
+                return tv_cli_usage("person card", "--name goes after the --phone it names.");
+            names[n - 1] = tv_cli_nfc(optarg);
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 's':
+            sheet = 1;
+            break;
+        case 'h':
+            fputs(card_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("person card", c, argv);
+        }
+    }
+    if (optind < argc)
+        return tv_cli_usage("person card", "unexpected argument '%s'.", argv[optind]);
+    if (n == 0) return tv_cli_usage("person card", "whose card? Give --person TEXT.");
+    if (!out) return tv_cli_usage("person card", "say where to write the cards: --out FILE.");
+    tv_format f = tv_format_of(out);
+    if (!f)
+        return tv_cli_usage("person card", "'%s': the file name must end in .pdf, .png or .svg.",
+                            out);
+    if (f != TV_FMT_PDF && n > (sheet ? 9u : 1u))
+        return tv_cli_usage("person card", "a %s file holds one page: %s; write a .pdf.",
+                            f == TV_FMT_PNG ? "PNG" : "SVG",
+                            sheet ? "at most 9 cards" : "one card, or use --sheet");
+    if (tv_cli_out_check(out)) return TV_EXIT_FAIL;
+
+    tv_card *cards = calloc(n, sizeof *cards);
+    if (!cards) return tv_cli_fail(cli, TV_ENOMEM, "no card was issued");
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *why;
+        if (tv_card_parse(texts[i], strlen(texts[i]), &cards[i], &why)) {
+            rc = tv_cli_usage("person card", "'%s' cannot be read as a person: %s.", texts[i], why);
+        } else if (cards[i].kind == TV_CARD_TRUYVET) {
+            rc = tv_cli_usage("person card", "'%.20s...' is already a personal code.", texts[i]);
+        } else if (names[i]) {
+            if (cards[i].name[0] || strlen(names[i]) >= sizeof cards[i].name)
+                rc = tv_cli_usage("person card", "--name goes with a phone number, briefly.");
+            else if ((rc = tv_cli_text("person card", "name", names[i], TV_CARD_NAME_MAX)))
+                break;
+            else {
+                strcpy(cards[i].name, names[i]);
+                tv_name_mask(cards[i].name, cards[i].name_masked, sizeof cards[i].name_masked);
+            }
+        }
+    }
+    tv_node nd;
+    if (rc || (rc = tv_cli_open(cli, &nd, TV_NODE_WRITE))) {
+        sodium_memzero(cards, n * sizeof *cards);
+        free(cards);
+        return rc;
+    }
+    tv_recorder rec;
+    tv_person_card *pc = calloc(n, sizeof *pc);
+    char(*codes)[TV_PERSON_CARD_MAX] = calloc(n, sizeof *codes);
+    char(*line2)[sizeof nd.name + 32] = calloc(n, sizeof *line2);
+    tv_card_face *faces = calloc(n, sizeof *faces);
+    if (!pc || !codes || !line2 || !faces) rc = TV_ENOMEM;
+    int have_rec = rc == 0 && (rc = tv_recorder_init(&rec, &nd)) == 0;
+    if (rc == TV_EPERM) {
+        tv_cli_error("this node holds no pseudonym key: a district without the health flag "
+                     "cannot issue personal cards; the commune or the health authority does.");
+        rc = TV_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        tv_scan_done d;
+        if ((rc = tv_recorder_person(&rec, &cards[i], &d))) break;
+        char display[TV_PERSON_DISPLAY_BYTES];
+        copy_utf8(display, sizeof display, d.masked);
+        /* birth year 0 (unknown): beside the masked number it would give away digits of a
+         * CCCD, in the code and on every gate that records it */
+        if ((rc = tv_person_card_sign(&pc[i], d.ref, 0, display, &nd.id))) break;
+        tv_person_card_format(codes[i], &pc[i]);
+        snprintf(line2[i], sizeof line2[i], "%s", nd.name);
+        faces[i] = (tv_card_face){codes[i], pc[i].display, line2[i]};
+    }
+    sodium_memzero(cards, n * sizeof *cards);
+    uint64_t seq;
+    if (rc == 0 && tv_node_pending(&nd) && (rc = tv_node_commit(&nd, &seq)) == 0)
+        rc = tv_recorder_committed(&rec);
+    if (rc == 0) rc = tv_cards_write(out, faces, n, sheet);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            puts(codes[i]);
+        fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
+    } else {
+        tv_node_discard(&nd);
+        if (rc < 0) rc = tv_cli_fail_out(cli, rc, "the cards were not written", out);
+    }
+    if (have_rec) tv_recorder_free(&rec);
+    tv_node_close(&nd);
+    free(cards);
+    free(pc);
+    free(codes);
+    free(line2);
+    free(faces);
+    return rc;
+}
+
+/* `qr node --out FILE`: what the node above needs to enrol this one, as a QR code. */
+static int qr_node(tv_cli *cli, int argc, char **argv)
+{
+    const char *out;
+    int rc = out_option("qr node", qr_node_help, argc, argv, &out);
+    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    if (optind < argc) return tv_cli_usage("qr node", "unexpected argument '%s'.", argv[optind]);
+    if (!out || !tv_format_of(out))
+        return tv_cli_usage("qr node", "say where to write it: --out FILE.pdf, .png or .svg.");
+    if ((rc = tv_cli_out_check(out))) return rc;
+    tv_node n;
+    rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* a signed request */
+    if (rc) return rc;
+    char text[TV_ENROLL_REQUEST_BYTES_MAX + 1], hex[2 * TV_NODE_ID_BYTES + 1], line[64];
+    char what[64 + TV_UNIT_CODE_MAX];
+    tv_hex_encode(hex, n.id.pk, TV_NODE_ID_BYTES);
+    const char *header, *how;
+    if (n.role == TV_ROLE_PROVINCE) {
+        /* the root of trust: its key, which the nodes below compare with on enrolment */
+        snprintf(text, sizeof text, "%s", hex);
+        header = "KHÓA GỐC CỦA TỈNH";
+        how = "Khóa công khai của nút tỉnh, gốc tin cậy: các nút cấp dưới đối chiếu khi nhận "
+              "chứng chỉ ('truyvet enroll accept').";
+    } else {
+        tv_enroll_request r;
+        int len = 0;
+        if ((rc = tv_enroll_request_make(&n, &r)) == TV_OK &&
+            (len = tv_enroll_request_format(&r, text, sizeof text - 1)) < 0)
+            rc = len;
+        if (rc) {
+            tv_node_close(&n);
+            return tv_cli_fail(cli, rc, "cannot make the enrolment request");
+        }
+        text[len] = '\0';
+        header = "YÊU CẦU ĐĂNG KÝ NÚT";
+        how = "Người quản trị nút cấp trên quét mã này vào 'truyvet enroll issue -' để cấp "
+              "chứng chỉ cho nút.";
+    }
+    snprintf(line, sizeof line, "Nút %.16s", hex);
+    snprintf(what, sizeof what, "%s %s", tv_role_name(n.role), n.unit);
+    tv_poster po = {.payload = text,
+                    .header = header,
+                    .title = n.name,
+                    .category = what,
+                    .place = "",
+                    .code_line = line,
+                    .instructions = how};
+    if ((rc = tv_poster_write(out, &po)))
+        rc = tv_cli_fail_out(cli, rc, "the code was not written", out);
+    else
+        fprintf(stderr, "wrote the %s of this node to %s\n",
+                n.role == TV_ROLE_PROVINCE ? "root key" : "enrolment request", out);
+    tv_node_close(&n);
+    return rc;
+}
+
+int tv_cmd_qr(tv_cli *cli, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(qr_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
+    }
+    if (strcmp(argv[1], "venue") == 0) return qr_venue(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0) return qr_verify(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "person") == 0) return tv_person_card_cmd(cli, argc - 1, argv + 1);
+    if (strcmp(argv[1], "node") == 0) return qr_node(cli, argc - 1, argv + 1);
+    return tv_cli_usage("qr", "unknown qr command '%s'.", argv[1]);
+}

@@ -1,0 +1,588 @@
+/* `truyvet station`: the gate. Reads one scanned payload per line (what a USB/HID QR
+ * reader types), records it, and answers each line with one line a guard reads at a
+ * glance.
+ *
+ * A line is answered only once its scan is durable. Lines that are already waiting when
+ * one is read are recorded together in one commit (a reader typing one code at a time
+ * gets one commit per code; a pipe of thousands gets a few commits), then answered in
+ * order. Bad input never stops the station: it answers KHÔNG ĐỌC ĐƯỢC MÃ and reads on.
+ *
+ * The answers are the guard's, in Vietnamese. A person the node knows as a confirmed case
+ * (F0), a close contact (F1) or under a hold is answered with a stop (TV_GATE_STOP_WORD,
+ * then the reason): the scan is still recorded as the gate's direction (a check-in at an
+ * entrance), because it is a fact -- the person was at the gate at that time -- and
+ * tracing, which keeps the longer exposure when in doubt, counts them there. */
+#include "crdt/error.h"
+#include "crdt/mp.h"
+#include "node/cli/cli.h"
+#include "node/logic/downflow.h"
+#include "node/logic/health.h"
+#include "node/render/json.h"
+#include "node/logic/presence.h"
+#include "node/logic/record.h"
+#include "node/format/timefmt.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES TV_CARD_TEXT_MAX
+#define GROUP_MAX 4096        /* lines recorded in one commit, at most */
+#define GROUP_EVENTS_MAX 8000 /* and events (a new person adds one): within the node's group */
+#define READ_CHUNK 65536
+
+static const char station_help[] =
+    "Usage: truyvet [-d DIR] station --venue ID [--out] [--window MIN] [--device LABEL]\n"
+    "                               [--json]\n"
+    "\n"
+    "Record what a QR reader at a venue's gate scans: one payload per line on standard\n"
+    "input (a chip ID card's or a health-insurance card's QR, a truyvet personal card,\n"
+    "a phone or ID number typed, or a self check-in relayed by a phone: the venue's\n"
+    "poster code, a space, then the person's code), and answer each line on standard\n"
+    "output, once it is safely on disk, in the guard's words:\n"
+    "\n"
+    "  OK  ... đã vào 08:00:00   recorded (đã ra with --out); the masked name, and the\n"
+    "                            person's colour (VÀNG — F2) when the node knows one\n"
+    "  DỪNG — KHÔNG VÀO  ...     recorded, but the person must not come in: a confirmed\n"
+    "                            case (ĐỎ — F0), a close contact (CAM — F1) or under a\n"
+    "                            hold of the health authority; the reason follows\n"
+    "  ĐÃ VÀO RỒI  ...           recorded, but a repeat: the person's previous scan was a\n"
+    "                            check-in here within the window (ĐÃ RA RỒI with --out);\n"
+    "                            the views count one check-in. A check-out in between\n"
+    "                            makes a return a new check-in\n"
+    "  (cảnh báo: ...)           after a recorded line: a chip ID card read by its number\n"
+    "                            although another field is faulty, and what\n"
+    "  KHÔNG ĐỌC ĐƯỢC MÃ (why)   nothing recorded: the payload is not a card or number, or\n"
+    "                            a personal card that does not verify under a certificate\n"
+    "                            held here (forged, altered, or from an unknown or revoked\n"
+    "                            issuer)\n"
+    "  ĐIỂM ĐÃ BỊ TẠM DỪNG (why) nothing recorded: the venue has 3 reminders and no scan\n"
+    "                            since; the commune reinstates it (venue reinstate)\n"
+    "  CHƯA GHI ĐƯỢC (why)       the store failed: ổ đĩa đầy (a full disk) or lỗi ghi dữ\n"
+    "                            liệu (another error); the line can be scanned again. After\n"
+    "                            an input/output error the station stops (exit status 1)\n"
+    "\n"
+    "The station runs until the end of input or SIGTERM/SIGINT, and exits 0 then.\n"
+    "\n"
+    "  --venue ID      the venue (or a unique prefix of at least 4 digits)\n"
+    "  --out           the gate records check-outs\n"
+    "  --window MIN    scans of one person within this many minutes count as one\n"
+    "                  check-in (default 5)\n"
+    "  --device LABEL  the gate's name, kept with each scan\n"
+    "  --json          one JSON object per input line: line, result (ok, already,\n"
+    "                  unreadable, suspended, failed), id, person, direction, at,\n"
+    "                  status, stop (true: the person is stopped), warning, reason\n";
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+    stop_flag = sig; /* which one: a SIGINT is passed on (tv_cli_signal_exit) */
+}
+
+/* A line reader over read(2) that can tell whether another whole line is already here. */
+typedef struct reader {
+    int fd;
+    char *buf;
+    size_t len, off;
+    int eof;
+    uint64_t line;
+} reader;
+
+/* Reads more input; waits only when `wait`. Returns 1 read something, 0 nothing (or end
+ * of input, or a stop), -1 error. */
+static int fill(reader *r, int wait)
+{
+    if (r->eof || stop_flag) return 0;
+    if (!wait) {
+        struct pollfd p = {.fd = r->fd, .events = POLLIN};
+        if (poll(&p, 1, 0) <= 0) return 0;
+    }
+    if (r->off > 0) {
+        memmove(r->buf, r->buf + r->off, r->len - r->off);
+        r->len -= r->off;
+        r->off = 0;
+    }
+    if (r->len == LINE_MAX_BYTES + READ_CHUNK) return 1; /* full: a long line, handled below */
+    ssize_t n = read(r->fd, r->buf + r->len, LINE_MAX_BYTES + READ_CHUNK - r->len);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    if (n == 0) r->eof = 1;
+    r->len += (size_t)n;
+    return n > 0;
+}
+
+/* The next whole line (without its end), if one is here: 1 yes (*too_long when it was cut
+ * at LINE_MAX_BYTES, the rest skipped), 0 no. At end of input a last unterminated line
+ * counts as whole. */
+static int next_line(reader *r, char **line, size_t *len, int *too_long)
+{
+    *too_long = 0;
+    char *start = r->buf + r->off;
+    size_t avail = r->len - r->off;
+    char *nl = memchr(start, '\n', avail);
+    if (!nl && avail > LINE_MAX_BYTES) {
+        /* too long: answer it now, skip the rest up to its end later */
+        *line = start;
+        *len = LINE_MAX_BYTES;
+        *too_long = 1;
+        r->off = r->len; /* drop what is here; skip_rest eats the remainder */
+        r->line++;
+        return 1;
+    }
+    if (!nl && !(r->eof && avail > 0)) return 0;
+    size_t n = nl ? (size_t)(nl - start) : avail;
+    r->off += nl ? n + 1 : n;
+    if (n > 0 && start[n - 1] == '\r') n--;
+    start[n] = '\0';
+    *line = start;
+    *len = n;
+    r->line++;
+    return 1;
+}
+
+typedef enum { ANS_OK, ANS_ALREADY, ANS_UNREADABLE, ANS_SUSPENDED, ANS_FAILED } result;
+static const char *const result_names[] = {"ok", "already", "unreadable", "suspended", "failed"};
+
+typedef struct answer {
+    uint64_t line;
+    result res;
+    const char *why; /* static */
+    char masked[sizeof(((tv_scan_done *)0)->masked)];
+    int64_t at_ms;
+    size_t event_index; /* the scan's place in the pending group */
+    uint64_t seq;
+    tv_gate_mark mark;   /* the person's status and hold as this node knows them */
+    const char *warning; /* static, English (tv_card_why_vi says it in Vietnamese) */
+} answer;
+
+typedef struct station {
+    tv_node n;
+    tv_opened opened; /* the statuses sealed for this commune, opened in memory only */
+    tv_recorder rec;
+    store_venue v;
+    int out, json;
+    int64_t window_ms;
+    const char *device;
+    answer ans[GROUP_MAX];
+    size_t nans;
+    /* the people recorded in this group and when, by pseudonym (open addressing) */
+    struct {
+        uint8_t ref[TV_PERSON_REF_BYTES];
+        int64_t run_first; /* the first scan of the person's run (tv_presence_repeat) */
+        uint8_t used;
+    } seen[2 * GROUP_MAX];
+} station;
+
+/* The slot of ref in the group's table: where it is, or the free one it would take. */
+static size_t seen_slot(station *st, const uint8_t *ref)
+{
+    uint64_t h;
+    memcpy(&h, ref, sizeof h); /* a keyed hash: uniform bytes */
+    size_t cap = sizeof st->seen / sizeof st->seen[0];
+    size_t i = (size_t)(h % cap);
+    while (st->seen[i].used && memcmp(st->seen[i].ref, ref, TV_PERSON_REF_BYTES) != 0)
+        i = (i + 1) % cap;
+    return i;
+}
+
+/* Is this scan of the person a repeat (tv_presence_repeat, the rule the views and `watch`
+ * follow)? Every scan of the group is at this venue in this direction, so a person met
+ * earlier in the group continues that run; else the store says. *run_first gets the time
+ * of the run's first scan. */
+static int is_repeat(station *st, const uint8_t *ref, int64_t at_ms, int64_t *run_first)
+{
+    size_t k = seen_slot(st, ref);
+    if (st->seen[k].used) {
+        int repeat = st->window_ms > 0 && at_ms - st->seen[k].run_first < st->window_ms;
+        *run_first = repeat ? st->seen[k].run_first : at_ms;
+        return repeat;
+    }
+    *run_first = at_ms;
+    store_txn *t;
+    if (store_read_begin(st->n.st, &t)) return 0;
+    tv_scan_key key = {.person = ref, .venue = st->v.id, .out = st->out, .at_ms = at_ms};
+    int rc = tv_scan_repeat(t, &key, st->window_ms, run_first);
+    store_read_end(t);
+    if (rc < 0) *run_first = at_ms;
+    return rc == 1;
+}
+
+static int suspended(station *st)
+{
+    store_txn *t;
+    store_venue_status vs;
+    int rc = store_read_begin(st->n.st, &t);
+    if (rc) return 0;
+    rc = store_venue_status_get(t, st->v.id, &vs);
+    store_read_end(t);
+    return rc == 0 && vs.suspended;
+}
+
+/* Why a relayed self check-in (the venue's code, then a space and the person's) may not be
+ * recorded here, or NULL when it may: the venue's code must be genuine, and this gate's. */
+static const char *self_checkin_why(station *st, const char *text, size_t len, size_t rest)
+{
+    tv_venue_payload p;
+    const char *why;
+    if (tv_venue_payload_parse(text, len, &p, &why)) return tv_card_why_vi(why);
+    if (rest == 0) return "chỉ có mã của điểm: phải kèm mã hoặc số của người";
+    if (memcmp(p.venue, st->v.id, TV_VENUE_ID_BYTES) != 0 || strcmp(p.unit, st->v.unit) != 0)
+        return "mã của điểm khác";
+    store_txn *t;
+    crdt_cert *cert = malloc(sizeof *cert);
+    tv_code_verdict v = TV_CODE_FORGED;
+    int rc = cert ? store_read_begin(st->n.st, &t) : TV_ENOMEM;
+    if (rc == 0) {
+        rc = tv_venue_code_check(t, &st->n, &p, cert, &v);
+        store_read_end(t);
+    }
+    free(cert);
+    if (rc) return "không kiểm tra được mã điểm (lỗi dữ liệu)";
+    switch (v) {
+    case TV_CODE_GENUINE:
+    case TV_CODE_OWN:
+        return NULL;
+    case TV_CODE_REVOKED:
+        return "mã điểm do một nút đã bị thu hồi ký";
+    default:
+        return "mã điểm giả: chữ ký không hợp lệ";
+    }
+}
+
+/* The person's status and hold as this node knows them: the gate shows them. */
+static void gate_mark(station *st, const uint8_t *ref, tv_gate_mark *m)
+{
+    store_txn *t;
+    m->status = -1;
+    m->held = 0;
+    if (store_read_begin(st->n.st, &t) == 0) {
+        tv_gate_mark_get(&st->n, t, &st->opened, ref, m);
+        store_read_end(t);
+    }
+}
+
+/* Records one line into the pending group, or decides its answer without recording. */
+/* Why a line was not recorded, for the guard: the store's error, in brief and in
+ * Vietnamese only (the store's own English wording is for the operator). */
+static void failed_why(answer *a, int rc)
+{
+    a->why = rc == TV_ENOSPC ? "ổ đĩa đầy; quét lại" : "lỗi ghi dữ liệu; quét lại";
+}
+
+static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
+{
+    answer *a = &st->ans[st->nans++];
+    memset(a, 0, sizeof *a);
+    a->mark.status = -1;
+    a->line = line;
+    a->at_ms = tv_wall_ms();
+    if (too_long) {
+        a->res = ANS_UNREADABLE;
+        a->why = "dòng quét dài hơn mọi mã QR";
+        return;
+    }
+    if (suspended(st)) {
+        a->res = ANS_SUSPENDED;
+        a->why = "đã nhắc 3 lần mà không có lượt quét nào; xã/phường mở lại điểm";
+        return;
+    }
+    uint8_t method = 0;
+    if (len >= strlen(TV_VENUE_PAYLOAD_PREFIX) &&
+        memcmp(text, TV_VENUE_PAYLOAD_PREFIX, strlen(TV_VENUE_PAYLOAD_PREFIX)) == 0) {
+        /* a self check-in relayed by a phone: the venue's code, a space, the person's */
+        const char *sp = memchr(text, ' ', len);
+        size_t vlen = sp ? (size_t)(sp - text) : len, rest = sp ? len - vlen - 1 : 0;
+        if ((a->why = self_checkin_why(st, text, vlen, rest))) {
+            a->res = ANS_UNREADABLE;
+            return;
+        }
+        text = sp + 1;
+        len = rest;
+        method = CRDT_METHOD_SELF;
+    }
+    tv_card card;
+    const char *why;
+    if (tv_card_parse(text, len, &card, &why)) {
+        a->res = ANS_UNREADABLE;
+        a->why = tv_card_why_vi(why);
+        return;
+    }
+    a->warning = card.warning;
+    tv_scan_in in = {.venue = &st->v,
+                     .card = &card,
+                     .out = st->out,
+                     .at_ms = a->at_ms,
+                     .device = st->device,
+                     .method = method};
+    tv_scan_done sd;
+    uint8_t ref[TV_PERSON_REF_BYTES];
+    tv_card_ref(&card, st->rec.key, ref);
+    int64_t run_first;
+    int again = is_repeat(st, ref, a->at_ms, &run_first);
+    int rc = tv_recorder_add(&st->rec, &in, &sd);
+    sodium_memzero(&card, sizeof card);
+    if (rc == TV_ESIG || rc == TV_EUNTRUSTED || rc == TV_EREVOKED) {
+        /* a personal card refused by tv_card_check: the guard reads why */
+        a->res = ANS_UNREADABLE;
+        a->why = rc == TV_ESIG ? "chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa"
+                 : rc == TV_EUNTRUSTED ? "thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của "
+                                         "nơi cấp thẻ"
+                                       : "nơi cấp thẻ đã bị thu hồi khóa";
+        return;
+    }
+    if (rc) {
+        a->res = ANS_FAILED;
+        failed_why(a, rc);
+        return;
+    }
+    a->res = again ? ANS_ALREADY : ANS_OK;
+    gate_mark(st, ref, &a->mark);
+    size_t k = seen_slot(st, ref);
+    memcpy(st->seen[k].ref, ref, sizeof ref);
+    st->seen[k].run_first = run_first;
+    st->seen[k].used = 1;
+    a->event_index = (size_t)tv_node_pending(&st->n) - 1;
+    memcpy(a->masked, sd.masked, sizeof a->masked);
+}
+
+static void print_answer(station *st, const answer *a)
+{
+    const char *mark = tv_gate_mark_text(&a->mark);
+    int stop = tv_gate_stop(&a->mark);
+    char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
+    int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
+    if (recorded) {
+        tv_time_format_vn(when, sizeof when, a->at_ms);
+        tv_event_id_format(id, st->n.id.pk, a->seq);
+    }
+    if (st->json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "line");
+        tv_json_u64(&j, a->line);
+        tv_json_key(&j, "result");
+        tv_json_string(&j, result_names[a->res]);
+        if (recorded) {
+            tv_json_key(&j, "id");
+            tv_json_string(&j, id);
+            tv_json_key(&j, "person");
+            tv_json_string(&j, a->masked);
+            tv_json_key(&j, "direction");
+            tv_json_string(&j, st->out ? "out" : "in");
+            tv_json_key(&j, "at");
+            tv_json_string(&j, when);
+            tv_json_key(&j, "status");
+            if (a->mark.status >= 0)
+                tv_json_string(&j, crdt_case_status_name((uint32_t)a->mark.status));
+            else
+                tv_json_null(&j);
+            tv_json_key(&j, "stop");
+            tv_json_bool(&j, stop);
+            tv_json_key(&j, "warning");
+            if (a->warning)
+                tv_json_string(&j, tv_card_why_vi(a->warning));
+            else
+                tv_json_null(&j);
+        } else {
+            tv_json_key(&j, "reason");
+            tv_json_string(&j, a->why ? a->why : "");
+        }
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+        return;
+    }
+    const char *dir = st->out ? "đã ra" : "đã vào";
+    if (recorded) when[19] = '\0'; /* the time of day, 08:00:00, without its offset */
+    switch (a->res) {
+    case ANS_OK:
+    case ANS_ALREADY:
+        if (stop)
+            printf(TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s %s)", tv_text_esc(a->masked), mark,
+                   st->out ? "ra" : "vào", when + 11);
+        else if (a->res == ANS_OK)
+            printf("OK  %s  %s %s%s%s", tv_text_esc(a->masked), dir, when + 11, mark ? "  " : "",
+                   mark ? mark : "");
+        else
+            printf("%s  %s%s%s", st->out ? "ĐÃ RA RỒI" : "ĐÃ VÀO RỒI", tv_text_esc(a->masked),
+                   mark ? "  " : "", mark ? mark : "");
+        if (a->warning) printf("  (cảnh báo: %s)", tv_card_why_vi(a->warning));
+        putchar('\n');
+        break;
+    case ANS_UNREADABLE:
+        printf("KHÔNG ĐỌC ĐƯỢC MÃ (%s)\n", a->why);
+        break;
+    case ANS_SUSPENDED:
+        printf("ĐIỂM ĐÃ BỊ TẠM DỪNG (%s)\n", a->why);
+        break;
+    case ANS_FAILED:
+        printf("CHƯA GHI ĐƯỢC (%s)\n", a->why);
+        break;
+    }
+}
+
+/* Commits the group, then answers every line of it. Returns 0, or a store error after
+ * the lines were answered NOT RECORDED. */
+static int settle(station *st)
+{
+    if (st->nans == 0) return 0;
+    int rc = 0;
+    if (tv_node_pending(&st->n)) {
+        uint64_t first;
+        rc = tv_node_commit(&st->n, &first);
+        if (rc == 0) {
+            (void)tv_recorder_committed(&st->rec);
+            for (size_t i = 0; i < st->nans; i++)
+                st->ans[i].seq = first + st->ans[i].event_index;
+        } else {
+            (void)tv_recorder_discarded(&st->rec);
+            for (size_t i = 0; i < st->nans; i++)
+                if (st->ans[i].res == ANS_OK || st->ans[i].res == ANS_ALREADY) {
+                    st->ans[i].res = ANS_FAILED;
+                    failed_why(&st->ans[i], rc);
+                }
+        }
+    }
+    for (size_t i = 0; i < st->nans; i++)
+        print_answer(st, &st->ans[i]);
+    st->nans = 0;
+    memset(st->seen, 0, sizeof st->seen);
+    if (fflush(stdout) != 0) return TV_EIO;
+    return rc == TV_ENOSPC || rc == TV_ESTORE ? 0 : rc; /* a full disk: answered, go on */
+}
+
+int tv_cmd_station(tv_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {{"venue", required_argument, 0, 'v'},
+                                         {"out", no_argument, 0, 'o'},
+                                         {"window", required_argument, 0, 'w'},
+                                         {"device", required_argument, 0, 'D'},
+                                         {"json", no_argument, 0, 'j'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *venue = NULL, *device = NULL;
+    long window_min = 5;
+    int out = 0, json = 0, c;
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            venue = optarg;
+            break;
+        case 'o':
+            out = 1;
+            break;
+        case 'w': {
+            char *end;
+            errno = 0;
+            window_min = strtol(optarg, &end, 10);
+            if (errno || *end || window_min < 0 || window_min > 24 * 60)
+                return tv_cli_usage("station", "--window takes minutes, 0 to 1440.");
+            break;
+        }
+        case 'D':
+            device = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'h':
+            fputs(station_help, stdout);
+            return TV_EXIT_OK;
+        default:
+            return tv_cli_bad_option("station", c, argv);
+        }
+    }
+    if (optind < argc) return tv_cli_usage("station", "unexpected argument '%s'.", argv[optind]);
+    if (!venue) return tv_cli_usage("station", "station needs --venue.");
+    int rc;
+    if (device && (rc = tv_cli_text("station", "device label", device, CRDT_DEVICE_BYTES_MAX)))
+        return rc;
+
+    station *st = calloc(1, sizeof *st);
+    reader r = {.fd = STDIN_FILENO, .buf = malloc(LINE_MAX_BYTES + READ_CHUNK + 1)};
+    if (!st || !r.buf) {
+        free(st);
+        free(r.buf);
+        return tv_cli_fail(cli, TV_ENOMEM, "the station did not start");
+    }
+    st->out = out;
+    st->json = json;
+    st->device = device;
+    st->window_ms = window_min * 60 * 1000;
+    rc = tv_cli_open(cli, &st->n, TV_NODE_WRITE);
+    if (rc) goto free_only;
+    if (st->n.role != TV_ROLE_COMMUNE) {
+        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
+                     tv_role_name(st->n.role));
+        rc = TV_EXIT_FAIL;
+        goto close;
+    }
+    if ((rc = tv_cli_venue_find(&st->n, venue, &st->v))) goto close;
+    if (strcmp(st->v.unit, st->n.unit) != 0) {
+        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", venue, st->v.unit,
+                     st->n.unit);
+        rc = TV_EXIT_FAIL;
+        goto close;
+    }
+    if ((rc = tv_recorder_init(&st->rec, &st->n))) {
+        rc = tv_cli_fail(cli, rc, "the station did not start");
+        goto close;
+    }
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "Trạm quét tại %s (ghi lượt %s): quét từng mã; Ctrl-D để kết thúc.\n",
+                tv_text_esc(st->v.name), out ? "ra" : "vào");
+
+    int skipping = 0; /* inside a too-long line: drop input up to its end */
+    while (!stop_flag) {
+        char *line;
+        size_t len;
+        int too_long;
+        int got = next_line(&r, &line, &len, &too_long);
+        if (got && skipping) { /* the tail of a long line */
+            if (!too_long) skipping = 0;
+            r.line--;
+            continue;
+        }
+        if (got) {
+            if (too_long) skipping = 1;
+            if (len == 0 && !too_long) continue; /* an empty line: nothing scanned */
+            take_line(st, line, len, too_long, r.line);
+            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < GROUP_EVENTS_MAX) continue;
+        } else if (fill(&r, 0) > 0) {
+            continue; /* more lines at hand: they join the group */
+        }
+        /* the group is full, or nothing more is at hand: make it durable, answer, wait */
+        if ((rc = settle(st))) break;
+        if (r.eof && r.off >= r.len) break;
+        if (r.off < r.len && memchr(r.buf + r.off, '\n', r.len - r.off)) continue;
+        int more = fill(&r, 1);
+        if (more < 0) {
+            tv_cli_error("reading standard input failed: %s.", strerror(errno));
+            rc = TV_EXIT_FAIL;
+            break;
+        }
+    }
+    if (rc == 0) rc = settle(st); /* a stop in the middle: what was read is answered */
+    if (rc > 0) rc = TV_EXIT_FAIL;
+    if (rc < 0) rc = tv_cli_fail(cli, rc, "the station stopped");
+    tv_recorder_free(&st->rec);
+close:
+    tv_opened_release(&st->opened);
+    tv_node_close(&st->n);
+free_only:
+    free(r.buf);
+    free(st);
+    tv_cli_signal_exit(stop_flag);
+    return rc;
+}
