@@ -216,6 +216,11 @@ typedef struct field {
     uint16_t off, len_off, cond_off;
     uint32_t bit, unit;
     uint64_t min, max;
+    /* how the field is shown (crdt_event_fields): its name, and a crdt_show other than
+     * the one its kind implies (SHOW_HIDDEN: not at all); label_of names a K_UINT value */
+    const char *name;
+    uint8_t show, shown_absent; /* shown_absent: shown (empty) when not in the map */
+    const char *(*label_of)(uint64_t v);
 } field;
 
 typedef struct event_desc {
@@ -230,7 +235,12 @@ typedef struct event_desc {
 
 #define AT(T, m) .off = offsetof(T, m), .width = sizeof(((T *)0)->m)
 #define LEN(T, m) .len_off = offsetof(T, m), .len_width = sizeof(((T *)0)->m)
-#define F(k, kd, T, m) .key = (k), .kind = (kd), AT(T, m)
+#define F(k, kd, T, m) FN(k, kd, T, m, #m)
+#define FN(k, kd, T, m, nm) .key = (k), .kind = (kd), AT(T, m), .name = (nm) /* shown as nm */
+#define SHOWN_AS(s) .show = (s)        /* shown otherwise than its kind implies */
+#define SHOWN_ABSENT .shown_absent = 1 /* shown, empty, when not in the map */
+#define LABELS(fn) .show = CRDT_SHOW_NAME, .label_of = (fn)
+#define SHOW_HIDDEN 0xff /* never shown: nonces, boxes, signatures */
 #define OPTIONAL .when = W_SET
 #define IF_BIT(T, m, b) .when = W_BIT, .cond_off = offsetof(T, m), .bit = (b)
 #define IF_FLAG(T, m) .when = W_FLAG, .cond_off = offsetof(T, m)
@@ -240,14 +250,42 @@ typedef struct event_desc {
         (fields), sizeof(fields) / sizeof((fields)[0]), (chk)                                      \
     }
 
+/* The names `log` shows for the values of a field (LABELS). */
+static const char *direction_label(uint64_t v)
+{
+    return v == CRDT_DIR_IN ? "in" : v == CRDT_DIR_OUT ? "out" : NULL;
+}
+
+static const char *method_label(uint64_t v)
+{
+    return v <= UINT32_MAX ? crdt_method_name((uint32_t)v) : NULL;
+}
+
+static const char *reminder_label(uint64_t v)
+{
+    return v == CRDT_REMIND ? "remind" : v == CRDT_REINSTATE ? "reinstate" : NULL;
+}
+
+static const char *status_label(uint64_t v)
+{
+    return v <= CRDT_CASE_STATUS_MAX ? crdt_case_status_name((uint32_t)v) : NULL;
+}
+
+static const char *hold_label(uint64_t v)
+{
+    return v == CRDT_HOLD_PLACE ? "place" : v == CRDT_HOLD_LIFT ? "lift" : NULL;
+}
+
 static const field scan_fields[] = {
     {F(SK_VENUE, K_BYTES, crdt_scan, venue)},
     {F(SK_UNIT, K_UNIT, crdt_scan, unit)},
     {F(SK_PERSON, K_BYTES, crdt_scan, person)},
-    {F(SK_MASKED, K_TEXT, crdt_scan, masked), .max = CRDT_MASKED_BYTES_MAX, OPTIONAL},
-    {F(SK_DIR, K_UINT, crdt_scan, direction), .min = CRDT_DIR_IN, .max = CRDT_DIR_OUT},
-    {F(SK_AT, K_TIME, crdt_scan, at_ms)},
-    {F(SK_METHOD, K_UINT, crdt_scan, method), .min = 1, .max = CRDT_METHOD_MAX},
+    {F(SK_MASKED, K_TEXT, crdt_scan, masked), .max = CRDT_MASKED_BYTES_MAX, OPTIONAL, SHOWN_ABSENT},
+    {F(SK_DIR, K_UINT, crdt_scan, direction), .min = CRDT_DIR_IN, .max = CRDT_DIR_OUT,
+     LABELS(direction_label)},
+    {FN(SK_AT, K_TIME, crdt_scan, at_ms, "at")},
+    {F(SK_METHOD, K_UINT, crdt_scan, method), .min = 1, .max = CRDT_METHOD_MAX,
+     LABELS(method_label)},
     {F(SK_DEVICE, K_TEXT, crdt_scan, device), .max = CRDT_DEVICE_BYTES_MAX, OPTIONAL},
 };
 
@@ -258,14 +296,15 @@ static const field venue_fields[] = {
     {F(VK_NAME, K_TEXT, crdt_venue_upsert, name), .min = 1, .max = CRDT_TEXT_BYTES_MAX,
      IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_NAME)},
     {F(VK_CATEGORY, K_UINT, crdt_venue_upsert, category), .min = 1, .max = CATEGORY_CODE_MAX,
-     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_CATEGORY)},
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_CATEGORY), SHOWN_AS(CRDT_SHOW_CATEGORY)},
     {F(VK_VILLAGE, K_TEXT, crdt_venue_upsert, village), .max = CRDT_TEXT_BYTES_MAX,
      IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_VILLAGE)},
     {F(VK_OWNER_PHONE, K_TEXT, crdt_venue_upsert, owner_phone), .max = CRDT_PHONE_BYTES_MAX,
      IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_OWNER_PHONE)},
     {F(VK_CLOSES, K_UINT, crdt_venue_upsert, closes), .max = 1440,
-     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_CLOSES)},
-    {F(VK_NONCE, K_BYTES, crdt_venue_upsert, nonce), IF_FLAG(crdt_venue_upsert, registers)},
+     IF_BIT(crdt_venue_upsert, fields, CRDT_VENUE_F_CLOSES), SHOWN_AS(CRDT_SHOW_MINUTE)},
+    {F(VK_NONCE, K_BYTES, crdt_venue_upsert, nonce), IF_FLAG(crdt_venue_upsert, registers),
+     SHOWN_AS(SHOW_HIDDEN)},
 };
 
 static int venue_check(uint32_t type, const void *st, uint64_t present)
@@ -296,7 +335,8 @@ static const field reminder_fields[] = {
     {F(CK_VENUE, K_BYTES, crdt_reminder, venue)},
     {F(CK_UNIT, K_UNIT, crdt_reminder, unit)},
     {F(RK_NOTE, K_TEXT, crdt_reminder, note), .max = CRDT_TEXT_BYTES_MAX, OPTIONAL},
-    {F(RK_ACTION, K_UINT, crdt_reminder, action), .min = CRDT_REMIND, .max = CRDT_REINSTATE},
+    {F(RK_ACTION, K_UINT, crdt_reminder, action), .min = CRDT_REMIND, .max = CRDT_REINSTATE,
+     LABELS(reminder_label)},
 };
 
 static const field person_fields[] = {
@@ -305,7 +345,7 @@ static const field person_fields[] = {
     {F(PK_NAME, K_TEXT, crdt_person, name_masked), .max = CRDT_MASKED_BYTES_MAX, OPTIONAL},
     {F(PK_ID, K_TEXT, crdt_person, id_masked), .min = 1, .max = CRDT_MASKED_BYTES_MAX},
     {F(PK_BIRTH_YEAR, K_UINT, crdt_person, birth_year), .max = 9999, OPTIONAL},
-    {F(PK_SEALED, K_SEALED, crdt_person, sealed)},
+    {FN(PK_SEALED, K_SEALED, crdt_person, sealed, "sealed_to")},
 };
 
 static const field reveal_fields[] = {
@@ -316,7 +356,7 @@ static const field reveal_fields[] = {
 static const field risk_fields[] = {
     {F(LK_UNIT, K_UNIT, crdt_risk, unit)},
     {F(LK_LEVEL, K_UINT, crdt_risk, level), .min = 1, .max = CRDT_RISK_LEVEL_MAX},
-    {F(LK_FROM, K_TIME, crdt_risk, from_ms)},
+    {FN(LK_FROM, K_TIME, crdt_risk, from_ms, "from")},
     {F(LK_NOTE, K_TEXT, crdt_risk, note), .max = CRDT_TEXT_BYTES_MAX, OPTIONAL},
 };
 
@@ -336,10 +376,10 @@ static int unit_check(uint32_t type, const void *st, uint64_t present)
 static const field case_fields[] = {
     {F(AK_PERSON, K_BYTES, crdt_case, person)},
     {F(AK_UNIT, K_UNIT, crdt_case, unit)},
-    {F(AK_STATUS, K_UINT, crdt_case, status), .max = CRDT_CASE_STATUS_MAX},
-    {F(AK_ONSET, K_TIME, crdt_case, onset_ms), OPTIONAL},
-    {F(AK_SAMPLED, K_TIME, crdt_case, sampled_ms), OPTIONAL},
-    {F(AK_AT, K_TIME, crdt_case, at_ms), OPTIONAL},
+    {F(AK_STATUS, K_UINT, crdt_case, status), .max = CRDT_CASE_STATUS_MAX, LABELS(status_label)},
+    {FN(AK_ONSET, K_TIME, crdt_case, onset_ms, "onset"), OPTIONAL},
+    {FN(AK_SAMPLED, K_TIME, crdt_case, sampled_ms, "sampled"), OPTIONAL},
+    {FN(AK_AT, K_TIME, crdt_case, at_ms, "at"), OPTIONAL},
 };
 
 static int case_check(uint32_t type, const void *st, uint64_t present)
@@ -351,15 +391,16 @@ static int case_check(uint32_t type, const void *st, uint64_t present)
 
 static const field sealed_fields[] = {
     {F(EK_TAG, K_BYTES, crdt_sealed_event, tag)},
-    {F(EK_NONCE, K_BYTES, crdt_sealed_event, nonce)},
-    {F(EK_BOX, K_BLOB, crdt_sealed_event, box), LEN(crdt_sealed_event, len), .unit = 1,
-     .min = crypto_aead_xchacha20poly1305_ietf_ABYTES + 1, .max = CRDT_SEALED_BOX_BYTES_MAX},
+    {F(EK_NONCE, K_BYTES, crdt_sealed_event, nonce), SHOWN_AS(SHOW_HIDDEN)},
+    {FN(EK_BOX, K_BLOB, crdt_sealed_event, box, "box_bytes"), LEN(crdt_sealed_event, len),
+     .unit = 1, .min = crypto_aead_xchacha20poly1305_ietf_ABYTES + 1,
+     .max = CRDT_SEALED_BOX_BYTES_MAX, SHOWN_AS(CRDT_SHOW_LENGTH)},
 };
 
 static const field exposure_fields[] = {
     {F(OK_VENUE, K_BYTES, crdt_exposure, venue)},
-    {F(OK_FROM, K_TIME, crdt_exposure, from_ms)},
-    {F(OK_TO, K_TIME, crdt_exposure, to_ms)},
+    {FN(OK_FROM, K_TIME, crdt_exposure, from_ms, "from")},
+    {FN(OK_TO, K_TIME, crdt_exposure, to_ms, "to")},
 };
 
 static int exposure_check(uint32_t type, const void *st, uint64_t present)
@@ -380,7 +421,7 @@ static const field checkpoint_fields[] = {
     {F(QK_HASH, K_BYTES, crdt_checkpoint, hash), IF_NOT_FLAG(crdt_checkpoint, copy)},
     {F(QK_EVENT, K_BLOB, crdt_checkpoint, event), LEN(crdt_checkpoint, event_len), .unit = 1,
      .min = 1, .max = CRDT_EVENT_BYTES_MAX, IF_FLAG(crdt_checkpoint, copy)},
-    {F(QK_SEQ, K_UINT, crdt_checkpoint, seq), .min = 1, .max = UINT64_MAX,
+    {FN(QK_SEQ, K_UINT, crdt_checkpoint, seq, "copy_of"), .min = 1, .max = UINT64_MAX,
      IF_FLAG(crdt_checkpoint, copy)},
 };
 
@@ -396,18 +437,19 @@ static int checkpoint_check(uint32_t type, const void *st, uint64_t present)
 static const field hold_fields[] = {
     {F(HK_PERSON, K_BYTES, crdt_hold, person)},
     {F(HK_REASON, K_TEXT, crdt_hold, reason), .min = 1, .max = CRDT_TEXT_BYTES_MAX},
-    {F(HK_ACTION, K_UINT, crdt_hold, action), .min = CRDT_HOLD_PLACE, .max = CRDT_HOLD_LIFT},
+    {F(HK_ACTION, K_UINT, crdt_hold, action), .min = CRDT_HOLD_PLACE, .max = CRDT_HOLD_LIFT,
+     LABELS(hold_label)},
 };
 
 static const field grant_fields[] = {
     {F(GK_SUBJECT, K_BYTES, crdt_key_grant, subject)},
     {F(GK_UNIT, K_UNIT, crdt_key_grant, unit)},
-    {F(GK_BOX, K_REF, crdt_key_grant, box), .max = CRDT_GRANT_BOX_BYTES},
+    {F(GK_BOX, K_REF, crdt_key_grant, box), .max = CRDT_GRANT_BOX_BYTES, SHOWN_AS(SHOW_HIDDEN)},
 };
 
 static const field cert_fields[] = {
     {F(TK_CERT, K_BLOB, crdt_cert_event, cert), LEN(crdt_cert_event, len), .unit = 1, .min = 1,
-     .max = CRDT_CERT_EVENT_BYTES_MAX},
+     .max = CRDT_CERT_EVENT_BYTES_MAX, SHOWN_AS(CRDT_SHOW_CERT)},
     {F(TK_CONSENT, K_CONSENT, crdt_cert_event, consent_name), IF_FLAG(crdt_cert_event, consent)},
 };
 
@@ -999,4 +1041,88 @@ int crdt_event_decode(crdt_event *ev, msgpack_unpacked *scratch, const uint8_t *
     ev->raw = buf;
     ev->raw_len = len;
     return TV_OK;
+}
+
+/* --- an event's fields for display ------------------------------------------------------ */
+
+static crdt_show show_of(const field *f)
+{
+    if (f->show) return (crdt_show)f->show;
+    switch (f->kind) {
+    case K_UINT:
+        return CRDT_SHOW_UINT;
+    case K_TIME:
+        return CRDT_SHOW_TIME;
+    case K_BLOB:
+        return f->unit == 1 ? CRDT_SHOW_HEX : CRDT_SHOW_HEX_LIST;
+    case K_TEXT:
+    case K_UNIT:
+    case K_PHONE:
+        return CRDT_SHOW_TEXT;
+    case K_SEALED:
+        return CRDT_SHOW_RECIPIENTS;
+    case K_CONSENT:
+        return (crdt_show)SHOW_HIDDEN;
+    default: /* K_BYTES, K_REF */
+        return CRDT_SHOW_HEX;
+    }
+}
+
+static void view_of(const field *f, const void *st, crdt_field_view *v)
+{
+    *v = (crdt_field_view){.name = f->name, .show = show_of(f)};
+    switch (f->kind) {
+    case K_UINT:
+        v->u = get_uint(st, f->off, f->width);
+        if (f->label_of) v->label = f->label_of(v->u);
+        break;
+    case K_TIME:
+        v->ms = *AT_CPTR(st, f->off, int64_t);
+        break;
+    case K_BYTES:
+        v->p = (const uint8_t *)st + f->off;
+        v->len = f->width;
+        break;
+    case K_REF:
+        v->p = *AT_CPTR(st, f->off, bytes_ref);
+        v->len = (size_t)f->max;
+        break;
+    case K_BLOB:
+        v->p = *AT_CPTR(st, f->off, bytes_ref);
+        v->unit = f->unit;
+        v->len = (size_t)get_uint(st, f->len_off, f->len_width);
+        v->u = v->len * f->unit; /* CRDT_SHOW_LENGTH */
+        if (f->unit == 1) v->unit = 0;
+        break;
+    case K_TEXT:
+    case K_UNIT:
+    case K_PHONE: {
+        const crdt_text *t = AT_CPTR(st, f->off, crdt_text);
+        v->p = (const uint8_t *)t->p;
+        v->len = t->n;
+        break;
+    }
+    case K_SEALED:
+        v->u = AT_CPTR(st, f->off - offsetof(crdt_person, sealed), crdt_person)->nsealed;
+        break;
+    }
+}
+
+int crdt_event_fields(const crdt_event *ev, crdt_field_fn fn, void *ctx)
+{
+    const event_desc *d = ev->known ? desc_of(ev->type) : NULL;
+    if (!d) return 0;
+    const void *st = &ev->u;
+    for (uint32_t i = 0; i < d->n; i++) {
+        const field *f = &d->f[i];
+        if (show_of(f) == (crdt_show)SHOW_HIDDEN || (!field_present(f, st) && !f->shown_absent))
+            continue;
+        crdt_field_view v;
+        view_of(f, st, &v);
+        TV_ASSERT(v.name && v.show != (crdt_show)SHOW_HIDDEN);
+        TV_ASSERT(v.show != CRDT_SHOW_NAME || f->label_of);
+        int rc = fn(&v, ctx);
+        if (rc) return rc;
+    }
+    return 0;
 }

@@ -390,4 +390,41 @@ static inline int32_t crdt_day_vn(int64_t ms)
     return (int32_t)d;
 }
 
+/* --- an event's fields one by one, for display ---------------------------------------- */
+
+/* How a field is shown; crdt_field_view says which of its members hold the value. */
+typedef enum crdt_show {
+    CRDT_SHOW_HEX = 1,    /* p[0..len): bytes, shown in hex */
+    CRDT_SHOW_HEX_LIST,   /* len items of `unit` bytes each at p, each in hex */
+    CRDT_SHOW_TEXT,       /* p[0..len): valid text (crdt_text_valid) */
+    CRDT_SHOW_UINT,       /* u */
+    CRDT_SHOW_TIME,       /* ms: a time (crdt_time_valid) */
+    CRDT_SHOW_NAME,       /* u, and label its name ("in", "F0", "place", ...) */
+    CRDT_SHOW_LENGTH,     /* u: the byte length of a value whose bytes are not shown */
+    CRDT_SHOW_CATEGORY,   /* u: a venue category code, named by the node's list */
+    CRDT_SHOW_MINUTE,     /* u: a minute of the day plus one, or CRDT_CLOSES_NONE */
+    CRDT_SHOW_CERT,       /* p[0..len): an encoded certificate (crdt_cert_open) */
+    CRDT_SHOW_RECIPIENTS, /* u: a person event's count of sealed boxes: the ids they are
+                           * sealed to are ev->u.person.sealed[0..u).to */
+} crdt_show;
+
+typedef struct crdt_field_view {
+    const char *name; /* the field's name in `log --json` ("venue", "at", "copy_of", ...) */
+    crdt_show show;
+    const uint8_t *p;
+    size_t len, unit;
+    uint64_t u;
+    int64_t ms;
+    const char *label;
+} crdt_field_view;
+
+/* Calls fn for each field in the map of a known event, in the order of its type's
+ * description in event.c (the one table encoding and decoding follow), skipping the
+ * fields absent from the map (except a scan's masked display, shown empty) and those
+ * never shown (nonces, boxes, a certificate's consent). A non-zero return from fn stops the walk
+ * and is returned. An event of a type this version does not know (ev->known == 0) has no fields:
+ * returns 0. */
+typedef int (*crdt_field_fn)(const crdt_field_view *f, void *ctx);
+int crdt_event_fields(const crdt_event *ev, crdt_field_fn fn, void *ctx);
+
 #endif

@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
+#include "node/render/event_json.h"
 #include "node/render/json.h"
 #include "node/logic/resync.h"
 #include "node/format/timefmt.h"
@@ -503,201 +504,6 @@ typedef struct log_ctx {
     crdt_cert *cert; /* scratch for decoding cert events (large) */
 } log_ctx;
 
-static void json_text(tv_json *j, const char *key, crdt_text t)
-{
-    tv_json_key(j, key);
-    tv_json_string_n(j, t.p, t.n);
-}
-
-static void log_time_json(tv_json *j, const char *key, int64_t ms)
-{
-    char w[TV_TIME_STR_BYTES];
-    tv_time_format_vn(w, sizeof w, ms);
-    tv_json_key(j, key);
-    tv_json_string(j, w);
-}
-
-static void log_fields_json(tv_json *j, log_ctx *c, const crdt_event *ev)
-{
-    char when[40];
-    switch (ev->type) {
-    case CRDT_EV_SCAN: {
-        const crdt_scan *s = &ev->u.scan;
-        tv_json_key(j, "venue");
-        tv_json_hex(j, s->venue, TV_VENUE_ID_BYTES);
-        json_text(j, "unit", s->unit);
-        tv_json_key(j, "person");
-        tv_json_hex(j, s->person, TV_PERSON_REF_BYTES);
-        json_text(j, "masked", s->masked);
-        tv_json_key(j, "direction");
-        tv_json_string(j, s->direction == CRDT_DIR_IN ? "in" : "out");
-        tv_time_format_vn(when, sizeof when, s->at_ms);
-        tv_json_key(j, "at");
-        tv_json_string(j, when);
-        tv_json_key(j, "method");
-        tv_json_string(j, crdt_method_name(s->method));
-        if (s->device.n) json_text(j, "device", s->device);
-        break;
-    }
-    case CRDT_EV_VENUE_UPSERT: {
-        const crdt_venue_upsert *v = &ev->u.venue;
-        tv_json_key(j, "venue");
-        tv_json_hex(j, v->venue, TV_VENUE_ID_BYTES);
-        if (v->fields & CRDT_VENUE_F_UNIT) json_text(j, "unit", v->unit);
-        if (v->fields & CRDT_VENUE_F_NAME) json_text(j, "name", v->name);
-        if (v->fields & CRDT_VENUE_F_CATEGORY) {
-            const tv_category *cat = tv_category_by_code(v->category);
-            tv_json_key(j, "category");
-            if (cat)
-                tv_json_string(j, cat->slug);
-            else
-                tv_json_u64(j, v->category);
-        }
-        if (v->fields & CRDT_VENUE_F_VILLAGE) json_text(j, "village", v->village);
-        if (v->fields & CRDT_VENUE_F_OWNER_PHONE) json_text(j, "owner_phone", v->owner_phone);
-        if (v->fields & CRDT_VENUE_F_CLOSES) {
-            tv_json_key(j, "closes");
-            if (v->closes == CRDT_CLOSES_NONE) {
-                tv_json_null(j);
-            } else {
-                char hm[8];
-                snprintf(hm, sizeof hm, "%02u:%02u", (v->closes - 1) / 60 % 100,
-                         (v->closes - 1) % 60);
-                tv_json_string(j, hm);
-            }
-        }
-        break;
-    }
-    case CRDT_EV_CERT: {
-        /* the fields of the certificate itself; the store checked it on the way in */
-        int rc = crdt_cert_open(c->cert, ev->u.cert.cert, ev->u.cert.len);
-        if (rc == TV_OK) {
-            tv_cli_cert_fields_json(j, c->cert);
-        } else {
-            tv_json_key(j, "error");
-            tv_json_string(j, tv_strerror(rc));
-            tv_json_key(j, "cert");
-            tv_json_hex(j, ev->u.cert.cert, ev->u.cert.len);
-        }
-        break;
-    }
-    case CRDT_EV_REVOKE:
-        tv_json_key(j, "subject");
-        tv_json_hex(j, ev->u.revoke.subject, TV_NODE_ID_BYTES);
-        if (ev->u.revoke.reason.n) json_text(j, "reason", ev->u.revoke.reason);
-        break;
-    case CRDT_EV_CONTROLLER_ADD:
-    case CRDT_EV_CONTROLLER_REMOVE: {
-        const crdt_controller *k = &ev->u.controller;
-        tv_json_key(j, "venue");
-        tv_json_hex(j, k->venue, TV_VENUE_ID_BYTES);
-        json_text(j, "unit", k->unit);
-        json_text(j, "phone", k->phone);
-        if (ev->type == CRDT_EV_CONTROLLER_REMOVE) {
-            tv_json_key(j, "tags");
-            tv_json_array_begin(j);
-            for (uint32_t i = 0; i < k->ntags; i++)
-                tv_json_hex(j, k->tags + (size_t)i * CRDT_TAG_BYTES, CRDT_TAG_BYTES);
-            tv_json_array_end(j);
-        }
-        break;
-    }
-    case CRDT_EV_VENUE_REMINDER: {
-        const crdt_reminder *r = &ev->u.reminder;
-        tv_json_key(j, "venue");
-        tv_json_hex(j, r->venue, TV_VENUE_ID_BYTES);
-        json_text(j, "unit", r->unit);
-        tv_json_key(j, "action");
-        tv_json_string(j, r->action == CRDT_REINSTATE ? "reinstate" : "remind");
-        if (r->note.n) json_text(j, "note", r->note);
-        break;
-    }
-    case CRDT_EV_PERSON: {
-        /* the masked display and to whom the details are sealed, never the boxes */
-        const crdt_person *p = &ev->u.person;
-        tv_json_key(j, "person");
-        tv_json_hex(j, p->person, TV_PERSON_REF_BYTES);
-        json_text(j, "unit", p->unit);
-        if (p->name_masked.n) json_text(j, "name_masked", p->name_masked);
-        if (p->id_masked.n) json_text(j, "id_masked", p->id_masked);
-        if (p->birth_year) {
-            tv_json_key(j, "birth_year");
-            tv_json_u64(j, p->birth_year);
-        }
-        tv_json_key(j, "sealed_to");
-        tv_json_array_begin(j);
-        for (uint32_t i = 0; i < p->nsealed; i++)
-            tv_json_hex(j, p->sealed[i].to, TV_NODE_ID_BYTES);
-        tv_json_array_end(j);
-        break;
-    }
-    case CRDT_EV_REVEAL:
-        tv_json_key(j, "person");
-        tv_json_hex(j, ev->u.reveal.person, TV_PERSON_REF_BYTES);
-        json_text(j, "reason", ev->u.reveal.reason);
-        break;
-    case CRDT_EV_KEY_GRANT:
-        tv_json_key(j, "subject");
-        tv_json_hex(j, ev->u.grant.subject, TV_NODE_ID_BYTES);
-        json_text(j, "unit", ev->u.grant.unit);
-        break;
-    case CRDT_EV_UNIT:
-        json_text(j, "code", ev->u.unit.code);
-        json_text(j, "name", ev->u.unit.name);
-        json_text(j, "parent", ev->u.unit.parent);
-        break;
-    case CRDT_EV_RISK_LEVEL:
-        json_text(j, "unit", ev->u.risk.unit);
-        tv_json_key(j, "level");
-        tv_json_u64(j, ev->u.risk.level);
-        log_time_json(j, "from", ev->u.risk.from_ms);
-        if (ev->u.risk.note.n) json_text(j, "note", ev->u.risk.note);
-        break;
-    case CRDT_EV_CASE_STATUS: {
-        const crdt_case *cs = &ev->u.cstatus;
-        tv_json_key(j, "person");
-        tv_json_hex(j, cs->person, TV_PERSON_REF_BYTES);
-        json_text(j, "unit", cs->unit);
-        tv_json_key(j, "status");
-        tv_json_string(j, crdt_case_status_name(cs->status));
-        if (cs->onset_ms >= 0) log_time_json(j, "onset", cs->onset_ms);
-        if (cs->sampled_ms >= 0) log_time_json(j, "sampled", cs->sampled_ms);
-        if (cs->at_ms >= 0) log_time_json(j, "at", cs->at_ms);
-        break;
-    }
-    case CRDT_EV_SEALED: /* only its audience can read the rest */
-        tv_json_key(j, "tag");
-        tv_json_hex(j, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
-        tv_json_key(j, "box_bytes");
-        tv_json_u64(j, ev->u.sealed.len);
-        break;
-    case CRDT_EV_RETENTION:
-        tv_json_key(j, "days");
-        tv_json_u64(j, ev->u.retention.days);
-        break;
-    case CRDT_EV_CHECKPOINT:
-        if (ev->u.checkpoint.copy) { /* the event it carries: shown by `log` at its seq */
-            tv_json_key(j, "copy_of");
-            tv_json_u64(j, ev->u.checkpoint.seq);
-            tv_json_key(j, "event");
-            tv_json_hex(j, ev->u.checkpoint.event, ev->u.checkpoint.event_len);
-            break;
-        }
-        tv_json_key(j, "upto");
-        tv_json_u64(j, ev->u.checkpoint.upto);
-        tv_json_key(j, "hash");
-        tv_json_hex(j, ev->u.checkpoint.hash, TV_HASH_BYTES);
-        break;
-    case CRDT_EV_HOLD:
-        tv_json_key(j, "person");
-        tv_json_hex(j, ev->u.hold.person, TV_PERSON_REF_BYTES);
-        tv_json_key(j, "action");
-        tv_json_string(j, ev->u.hold.action == CRDT_HOLD_PLACE ? "place" : "lift");
-        json_text(j, "reason", ev->u.hold.reason);
-        break;
-    }
-}
-
 /* The text form of a known event's fields, after its id, time and type. */
 static void log_fields_text(log_ctx *c, const crdt_event *ev)
 {
@@ -834,7 +640,7 @@ static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_
         tv_json_string(&j, when);
         tv_json_key(&j, "fields");
         tv_json_object_begin(&j);
-        if (ev->known) log_fields_json(&j, c, ev);
+        if (ev->known) tv_event_fields_json(&j, ev, c->cert, tv_cli_cert_fields_json);
         tv_json_object_end(&j);
         if (!ev->known) {
             tv_json_key(&j, "raw");
