@@ -2,13 +2,13 @@
 #include "node/print/poster.h"
 #include "crdt/error.h"
 #include "node/format/fileio.h"
+#include "node/print/qr.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
-#include <qrencode.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,38 +56,6 @@ static cairo_status_t mem_write(void *arg, const unsigned char *data, unsigned i
     return CAIRO_STATUS_SUCCESS;
 }
 
-/* --- the symbol ------------------------------------------------------------------ */
-
-/* QR alphanumeric mode's characters. */
-static int is_an(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || strchr(" $%*+-./:", c);
-}
-
-/* Encodes text at error correction M. ASCII text goes through libqrencode's own choice
- * of modes; text with UTF-8 in it is a run in alphanumeric mode (the longest such start:
- * a personal code's base32 part), then the rest in 8-bit mode after an ECI designator
- * for UTF-8 (26), so that readers decode the Vietnamese as UTF-8 and not as Shift JIS. */
-static QRcode *qr_encode(const char *text)
-{
-    size_t n = strlen(text), an = 0;
-    int ascii = 1;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)text[i] >= 0x80) ascii = 0;
-    if (ascii) return QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-    while (an < n && (unsigned char)text[an] && is_an((unsigned char)text[an]))
-        an++;
-    QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
-    if (!in) return NULL;
-    QRcode *q = NULL;
-    if (QRinput_appendECIheader(in, 26) == 0 &&
-        (an == 0 || QRinput_append(in, QR_MODE_AN, (int)an, (const unsigned char *)text) == 0) &&
-        QRinput_append(in, QR_MODE_8, (int)(n - an), (const unsigned char *)text + an) == 0)
-        q = QRcode_encodeInput(in);
-    QRinput_free(in);
-    return q;
-}
-
 /* --- drawing ---------------------------------------------------------------------------- */
 
 /* Draws text centred in the box [x, x + w] from y down (points); returns its height. */
@@ -114,12 +82,12 @@ static double text_block(cairo_t *cr, const char *text, const char *font, double
 
 /* Draws the symbol with its top-left corner at (x, y), side `side` points (quiet zone
  * outside it, left white by the page). */
-static void qr_draw(cairo_t *cr, const QRcode *q, double x, double y, double side)
+static void qr_draw(cairo_t *cr, const tv_qr *q, double x, double y, double side)
 {
     double m = side / q->width;
     cairo_set_source_rgb(cr, 0, 0, 0);
     for (int r = 0; r < q->width; r++) {
-        const unsigned char *row = q->data + (size_t)r * (size_t)q->width;
+        const unsigned char *row = q->modules + (size_t)r * (size_t)q->width;
         for (int c = 0; c < q->width;) {
             if (!(row[c] & 1)) {
                 c++;
@@ -136,7 +104,7 @@ static void qr_draw(cairo_t *cr, const QRcode *q, double x, double y, double sid
 }
 
 /* The whole page, in points, on an A4 surface already scaled to points. */
-static void draw_page(cairo_t *cr, const tv_poster *p, const QRcode *q)
+static void draw_page(cairo_t *cr, const tv_poster *p, const tv_qr *q)
 {
     const double W = A4_W_MM * PT_PER_MM, margin = 15 * PT_PER_MM, box = W - 2 * margin;
     cairo_set_source_rgb(cr, 0, 0, 0);
@@ -245,7 +213,7 @@ static int write_pages(const char *path, double w_mm, double h_mm, size_t pages,
 
 typedef struct poster_ctx {
     const tv_poster *p;
-    const QRcode *q;
+    const tv_qr *q;
 } poster_ctx;
 
 static void poster_page(cairo_t *cr, size_t page, void *arg)
@@ -258,11 +226,12 @@ static void poster_page(cairo_t *cr, size_t page, void *arg)
 int tv_poster_write(const char *path, const tv_poster *p)
 {
     if (!tv_format_of(path)) return TV_EINVAL;
-    QRcode *q = qr_encode(p->payload);
-    if (!q) return TV_ELIMIT;
-    poster_ctx c = {p, q};
-    int rc = write_pages(path, A4_W_MM, A4_H_MM, 1, poster_page, &c);
-    QRcode_free(q);
+    tv_qr q;
+    int rc = tv_qr_encode(&q, p->payload);
+    if (rc) return rc;
+    poster_ctx c = {p, &q};
+    rc = write_pages(path, A4_W_MM, A4_H_MM, 1, poster_page, &c);
+    tv_qr_free(&q);
     return rc;
 }
 
@@ -276,12 +245,12 @@ int tv_poster_write(const char *path, const tv_poster *p)
 typedef struct cards_ctx {
     const tv_card_face *cards;
     size_t n;
-    QRcode **q;
+    tv_qr *q;
     int sheet;
 } cards_ctx;
 
 /* One card with its top-left corner at (x, y) points. */
-static void card_draw(cairo_t *cr, const tv_card_face *c, const QRcode *q, double x, double y)
+static void card_draw(cairo_t *cr, const tv_card_face *c, const tv_qr *q, double x, double y)
 {
     const double W = CARD_W_MM * PT_PER_MM, side = TV_CARD_QR_MM * PT_PER_MM;
     const double quiet = 4 * side / q->width, pad = 3 * PT_PER_MM;
@@ -298,7 +267,7 @@ static void cards_page(cairo_t *cr, size_t page, void *arg)
 {
     cards_ctx *c = arg;
     if (!c->sheet) {
-        card_draw(cr, &c->cards[page], c->q[page], 0, 0);
+        card_draw(cr, &c->cards[page], &c->q[page], 0, 0);
         return;
     }
     const double W = CARD_W_MM * PT_PER_MM, H = CARD_H_MM * PT_PER_MM;
@@ -312,7 +281,7 @@ static void cards_page(cairo_t *cr, size_t page, void *arg)
         cairo_set_line_width(cr, 0.5);
         cairo_rectangle(cr, x, y, W, H);
         cairo_stroke(cr);
-        card_draw(cr, &c->cards[i], c->q[i], x, y);
+        card_draw(cr, &c->cards[i], &c->q[i], x, y);
     }
 }
 
@@ -322,16 +291,16 @@ int tv_cards_write(const char *path, const tv_card_face *cards, size_t n, int sh
     size_t per = sheet ? SHEET_COLS * SHEET_ROWS : 1;
     size_t pages = (n + per - 1) / per;
     if (tv_format_of(path) != TV_FMT_PDF && pages > 1) return TV_ELIMIT;
-    cards_ctx c = {cards, n, calloc(n, sizeof(QRcode *)), sheet};
+    cards_ctx c = {cards, n, calloc(n, sizeof(tv_qr)), sheet};
     if (!c.q) return TV_ENOMEM;
     int rc = TV_OK;
     for (size_t i = 0; i < n && rc == TV_OK; i++)
-        if (!(c.q[i] = qr_encode(cards[i].payload))) rc = TV_ELIMIT;
+        rc = tv_qr_encode(&c.q[i], cards[i].payload);
     if (rc == TV_OK)
         rc = sheet ? write_pages(path, A4_W_MM, A4_H_MM, pages, cards_page, &c)
                    : write_pages(path, CARD_W_MM, CARD_H_MM, pages, cards_page, &c);
     for (size_t i = 0; i < n; i++)
-        if (c.q[i]) QRcode_free(c.q[i]);
+        tv_qr_free(&c.q[i]);
     free(c.q);
     return rc;
 }

@@ -1,10 +1,12 @@
-/* QR codes drawn in a terminal with libqrencode. */
+/* QR symbols with libqrencode: for print, and drawn in a terminal (qr.h). */
 #include "node/print/qr.h"
 #include "crdt/error.h"
 
 #include <errno.h>
 #include <qrencode.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define QUIET 4 /* modules of light border around the symbol, as the standard asks */
 
@@ -34,4 +36,47 @@ int tv_qr_print(FILE *f, const char *text)
     }
     QRcode_free(q);
     return ferror(f) ? TV_EIO : TV_OK;
+}
+
+/* QR alphanumeric mode's characters. */
+static int is_an(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || strchr(" $%*+-./:", c);
+}
+
+static QRcode *encode_for_print(const char *text)
+{
+    size_t n = strlen(text), an = 0;
+    int ascii = 1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)text[i] >= 0x80) ascii = 0;
+    if (ascii) return QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    while (an < n && (unsigned char)text[an] && is_an((unsigned char)text[an]))
+        an++;
+    QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
+    if (!in) return NULL;
+    QRcode *q = NULL;
+    if (QRinput_appendECIheader(in, 26) == 0 &&
+        (an == 0 || QRinput_append(in, QR_MODE_AN, (int)an, (const unsigned char *)text) == 0) &&
+        QRinput_append(in, QR_MODE_8, (int)(n - an), (const unsigned char *)text + an) == 0)
+        q = QRcode_encodeInput(in);
+    QRinput_free(in);
+    return q;
+}
+
+int tv_qr_encode(tv_qr *q, const char *text)
+{
+    QRcode *code = encode_for_print(text);
+    if (!code) {
+        *q = (tv_qr){0};
+        return TV_ELIMIT;
+    }
+    *q = (tv_qr){.width = code->width, .modules = code->data, .code = code};
+    return TV_OK;
+}
+
+void tv_qr_free(tv_qr *q)
+{
+    if (q->code) QRcode_free(q->code);
+    *q = (tv_qr){0};
 }
