@@ -3,11 +3,11 @@
 #
 # Reads every .c and .h under node/, store/, net/, crdt/ and sim/ (the product, and the
 # simulator that runs it) and lists each function whose body, from its opening brace to its
-# closing brace, is longer than 70 lines and whose signature is not preceded, on the line
-# just before it, by a comment that starts with "long:", such as
+# closing brace, is longer than 70 lines and whose signature is not preceded, just before
+# it, by a comment that starts with "long:" (on one line or more), such as
 #
-#     /* long: one case per event type, each a few lines; clearer as one switch */
-#     static int apply_one(...)
+#     /* long: one case per option, beside the option table: clearer whole */
+#     static void parse_args(...)
 #
 # A long function is split by meaning (a named step, a table instead of a switch), not cut
 # at line 70; the comment is for the function that reads better whole.
@@ -45,11 +45,14 @@ fi
 
 # Prints "LINES FILE:LINE NAME" for each function over the limit without its reason.
 long=$(awk -v limit="$LIMIT" '
-FNR == 1 { sig = ""; inb = 0; prev = ""; before = "" }
+FNR == 1 { sig = ""; inb = 0; incomment = 0; cfirst = ""; cend = 0; before = "" }
 {
+    # the comment that ends on the line just before a signature: its first line
+    if ($0 ~ /^[ \t]*\/\*/ || $0 ~ /^[ \t]*\/\//) { if (incomment == 0) cfirst = $0; incomment = 1 }
+    if (incomment && ($0 ~ /\*\/[ \t]*$/ || $0 ~ /^[ \t]*\/\//)) { incomment = 0; cend = FNR }
     if (!inb) {
         if ($0 ~ /^[A-Za-z_]/ && $0 !~ /;[ \t]*$/ && $0 ~ /\(/) {
-            sig = $0; sigline = FNR; before = prev
+            sig = $0; sigline = FNR; before = (cend == FNR - 1) ? cfirst : ""
         } else if ($0 ~ /^[A-Za-z_]/ && $0 ~ /;[ \t]*$/) {
             sig = ""
         }
@@ -63,11 +66,10 @@ FNR == 1 { sig = ""; inb = 0; prev = ""; before = "" }
         }
         sig = ""
     }
-    prev = $0
 }' "${files[@]}")
 
 if [[ -n $long ]]; then
-    echo "functions over $LIMIT lines with no /* long: reason */ on the line before them:" >&2
+    echo "functions over $LIMIT lines with no /* long: reason */ just before them:" >&2
     echo "$long" | sort -rn >&2
     echo "split them by meaning (a named step, a table), or say beside them why they read better whole" >&2
     exit 1
