@@ -78,6 +78,31 @@ static int pack_array_header(uint8_t *out, uint32_t n)
     return 5;
 }
 
+/* The hash of a batch's body: the array header ah, then the builder's events. */
+static void body_hash(uint8_t out[TV_HASH_BYTES], const uint8_t *ah, size_t ah_len,
+                      const crdt_batch_builder *b)
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, TV_HASH_BYTES);
+    crypto_generichash_update(&st, ah, ah_len);
+    crypto_generichash_update(&st, (const uint8_t *)b->events.data, b->events.size);
+    crypto_generichash_final(&st, out, TV_HASH_BYTES);
+}
+
+#if TV_ASSERT_ON
+/* The sealed bytes read back as the batch sealed (header h): its place, events and body. */
+static void seal_check(const uint8_t *out, size_t out_len, const crdt_batch_header *h,
+                       const uint8_t *hash_out)
+{
+    crdt_batch chk;
+    TV_ASSERT(crdt_batch_peek(&chk, out, out_len) == TV_OK);
+    TV_ASSERT(chk.h.first_seq == h->first_seq && chk.h.count == h->count);
+    TV_ASSERT(chk.h.hlc_min == h->hlc_min && chk.h.hlc_max == h->hlc_max);
+    TV_ASSERT(memcmp(chk.h.body_hash, h->body_hash, TV_HASH_BYTES) == 0);
+    TV_ASSERT(!hash_out || memcmp(chk.hash, hash_out, TV_HASH_BYTES) == 0);
+}
+#endif
+
 int crdt_batch_seal(const crdt_batch_builder *b, const crdt_identity *id, uint64_t first_seq,
                     const uint8_t *prev_hash, uint8_t **out, size_t *out_len, uint8_t *hash_out)
 {
@@ -101,11 +126,7 @@ int crdt_batch_seal(const crdt_batch_builder *b, const crdt_identity *id, uint64
     /* body = array header + the events, hashed in two parts to avoid a copy */
     uint8_t ah[5];
     int ah_len = pack_array_header(ah, b->count);
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, TV_HASH_BYTES);
-    crypto_generichash_update(&st, ah, (size_t)ah_len);
-    crypto_generichash_update(&st, (const uint8_t *)b->events.data, b->events.size);
-    crypto_generichash_final(&st, h.body_hash, TV_HASH_BYTES);
+    body_hash(h.body_hash, ah, (size_t)ah_len, b);
 
     msgpack_sbuffer hb;
     msgpack_sbuffer_init(&hb);
@@ -138,14 +159,7 @@ int crdt_batch_seal(const crdt_batch_builder *b, const crdt_identity *id, uint64
     *out = (uint8_t *)msgpack_sbuffer_release(&ob);
     rc = TV_OK;
 #if TV_ASSERT_ON
-    { /* the sealed bytes read back as the batch sealed: its place, events and body */
-        crdt_batch chk;
-        TV_ASSERT(crdt_batch_peek(&chk, *out, *out_len) == TV_OK);
-        TV_ASSERT(chk.h.first_seq == first_seq && chk.h.count == b->count);
-        TV_ASSERT(chk.h.hlc_min == b->hlc_min && chk.h.hlc_max == b->hlc_max);
-        TV_ASSERT(memcmp(chk.h.body_hash, h.body_hash, TV_HASH_BYTES) == 0);
-        TV_ASSERT(!hash_out || memcmp(chk.hash, hash_out, TV_HASH_BYTES) == 0);
-    }
+    seal_check(*out, *out_len, &h, hash_out);
 #endif
 done:
     msgpack_sbuffer_destroy(&hb);

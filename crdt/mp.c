@@ -12,6 +12,59 @@ static uint64_t be(const uint8_t *p, int n)
     return v;
 }
 
+/* What a msgpack type byte from 0xc0 to 0xdf announces (the fix* ranges below 0xc0 and the
+ * negative fixints above 0xdf carry their size in the byte itself). */
+enum mp_kind {
+    MP_BAD = 0, /* never used (0xc1) */
+    MP_NONE,    /* nil, false, true: nothing follows */
+    MP_FIXED,   /* a scalar of `size` bytes */
+    MP_BYTES,   /* a `size`-byte big-endian length, then (`ext`: a type byte and) the bytes */
+    MP_ARRAY,   /* a `size`-byte big-endian count, then that many objects */
+    MP_MAP,     /* a `size`-byte big-endian count, then twice that many objects */
+};
+
+typedef struct mp_head {
+    uint8_t kind; /* enum mp_kind */
+    uint8_t size;
+    uint8_t ext;
+} mp_head;
+
+#define MP_HEAD(b) [(b)-0xc0]
+static const mp_head mp_heads[32] = {
+    MP_HEAD(0xc0) = {MP_NONE, 0, 0},   /* nil */
+    MP_HEAD(0xc2) = {MP_NONE, 0, 0},   /* false */
+    MP_HEAD(0xc3) = {MP_NONE, 0, 0},   /* true */
+    MP_HEAD(0xc4) = {MP_BYTES, 1, 0},  /* bin 8 */
+    MP_HEAD(0xc5) = {MP_BYTES, 2, 0},  /* bin 16 */
+    MP_HEAD(0xc6) = {MP_BYTES, 4, 0},  /* bin 32 */
+    MP_HEAD(0xc7) = {MP_BYTES, 1, 1},  /* ext 8 */
+    MP_HEAD(0xc8) = {MP_BYTES, 2, 1},  /* ext 16 */
+    MP_HEAD(0xc9) = {MP_BYTES, 4, 1},  /* ext 32 */
+    MP_HEAD(0xca) = {MP_FIXED, 4, 0},  /* float 32 */
+    MP_HEAD(0xcb) = {MP_FIXED, 8, 0},  /* float 64 */
+    MP_HEAD(0xcc) = {MP_FIXED, 1, 0},  /* uint 8 */
+    MP_HEAD(0xcd) = {MP_FIXED, 2, 0},  /* uint 16 */
+    MP_HEAD(0xce) = {MP_FIXED, 4, 0},  /* uint 32 */
+    MP_HEAD(0xcf) = {MP_FIXED, 8, 0},  /* uint 64 */
+    MP_HEAD(0xd0) = {MP_FIXED, 1, 0},  /* int 8 */
+    MP_HEAD(0xd1) = {MP_FIXED, 2, 0},  /* int 16 */
+    MP_HEAD(0xd2) = {MP_FIXED, 4, 0},  /* int 32 */
+    MP_HEAD(0xd3) = {MP_FIXED, 8, 0},  /* int 64 */
+    MP_HEAD(0xd4) = {MP_FIXED, 2, 0},  /* fixext 1 (type and data) */
+    MP_HEAD(0xd5) = {MP_FIXED, 3, 0},  /* fixext 2 */
+    MP_HEAD(0xd6) = {MP_FIXED, 5, 0},  /* fixext 4 */
+    MP_HEAD(0xd7) = {MP_FIXED, 9, 0},  /* fixext 8 */
+    MP_HEAD(0xd8) = {MP_FIXED, 17, 0}, /* fixext 16 */
+    MP_HEAD(0xd9) = {MP_BYTES, 1, 0},  /* str 8 */
+    MP_HEAD(0xda) = {MP_BYTES, 2, 0},  /* str 16 */
+    MP_HEAD(0xdb) = {MP_BYTES, 4, 0},  /* str 32 */
+    MP_HEAD(0xdc) = {MP_ARRAY, 2, 0},  /* array 16 */
+    MP_HEAD(0xdd) = {MP_ARRAY, 4, 0},  /* array 32 */
+    MP_HEAD(0xde) = {MP_MAP, 2, 0},    /* map 16 */
+    MP_HEAD(0xdf) = {MP_MAP, 4, 0},    /* map 32 */
+};
+#undef MP_HEAD
+
 /* Walks one object starting at buf[*pos]; advances *pos past it. */
 static int walk(const uint8_t *buf, size_t len, size_t *pos, int depth)
 {
@@ -19,147 +72,40 @@ static int walk(const uint8_t *buf, size_t len, size_t *pos, int depth)
     if (*pos >= len) return TV_EDECODE;
     uint8_t b = buf[(*pos)++];
     size_t left = len - *pos;
-    uint64_t n = 0;   /* element count (array/map) or byte count (str/bin/ext) */
-    int kind = 0;     /* 0 scalar already consumed, 1 bytes, 2 array, 3 map */
-    size_t fixed = 0; /* payload bytes of fixed-size scalars */
+    uint64_t n; /* element count (array/map) or byte count (str/bin/ext) */
+    int kind;
 
     if (b <= 0x7f || b >= 0xe0) return TV_OK; /* fixint */
-    if ((b & 0xf0) == 0x80) {
+    if ((b & 0xf0) == 0x80) {                 /* fixmap */
         n = b & 0x0f;
-        kind = 3;
-    } /* fixmap */
-    else if ((b & 0xf0) == 0x90) {
+        kind = MP_MAP;
+    } else if ((b & 0xf0) == 0x90) { /* fixarray */
         n = b & 0x0f;
-        kind = 2;
-    } /* fixarray */
-    else if ((b & 0xe0) == 0xa0) {
+        kind = MP_ARRAY;
+    } else if ((b & 0xe0) == 0xa0) { /* fixstr */
         n = b & 0x1f;
-        kind = 1;
-    } /* fixstr */
-    else {
-        switch (b) {
-        case 0xc0:
-        case 0xc2:
-        case 0xc3:
-            return TV_OK; /* nil, false, true */
-        case 0xc1:
-            return TV_EDECODE; /* never used */
-        case 0xc4:
-        case 0xd9:
-            if (left < 1) return TV_EDECODE;
-            n = be(buf + *pos, 1);
-            *pos += 1;
-            kind = 1;
-            break;
-        case 0xc5:
-        case 0xda:
-            if (left < 2) return TV_EDECODE;
-            n = be(buf + *pos, 2);
-            *pos += 2;
-            kind = 1;
-            break;
-        case 0xc6:
-        case 0xdb:
-            if (left < 4) return TV_EDECODE;
-            n = be(buf + *pos, 4);
-            *pos += 4;
-            kind = 1;
-            break;
-        case 0xc7:
-            if (left < 2) return TV_EDECODE;
-            n = be(buf + *pos, 1) + 1;
-            *pos += 1;
-            kind = 1;
-            break;
-        case 0xc8:
-            if (left < 3) return TV_EDECODE;
-            n = be(buf + *pos, 2) + 1;
-            *pos += 2;
-            kind = 1;
-            break;
-        case 0xc9:
-            if (left < 5) return TV_EDECODE;
-            n = be(buf + *pos, 4) + 1;
-            *pos += 4;
-            kind = 1;
-            break;
-        case 0xca:
-            fixed = 4;
-            break;
-        case 0xcb:
-            fixed = 8;
-            break;
-        case 0xcc:
-        case 0xd0:
-            fixed = 1;
-            break;
-        case 0xcd:
-        case 0xd1:
-            fixed = 2;
-            break;
-        case 0xce:
-        case 0xd2:
-            fixed = 4;
-            break;
-        case 0xcf:
-        case 0xd3:
-            fixed = 8;
-            break;
-        case 0xd4:
-            fixed = 2;
-            break;
-        case 0xd5:
-            fixed = 3;
-            break;
-        case 0xd6:
-            fixed = 5;
-            break;
-        case 0xd7:
-            fixed = 9;
-            break;
-        case 0xd8:
-            fixed = 17;
-            break;
-        case 0xdc:
-            if (left < 2) return TV_EDECODE;
-            n = be(buf + *pos, 2);
-            *pos += 2;
-            kind = 2;
-            break;
-        case 0xdd:
-            if (left < 4) return TV_EDECODE;
-            n = be(buf + *pos, 4);
-            *pos += 4;
-            kind = 2;
-            break;
-        case 0xde:
-            if (left < 2) return TV_EDECODE;
-            n = be(buf + *pos, 2);
-            *pos += 2;
-            kind = 3;
-            break;
-        case 0xdf:
-            if (left < 4) return TV_EDECODE;
-            n = be(buf + *pos, 4);
-            *pos += 4;
-            kind = 3;
-            break;
-        default:
-            return TV_EDECODE;
+        kind = MP_BYTES;
+    } else {
+        const mp_head *h = &mp_heads[b - 0xc0];
+        if (h->kind == MP_BAD) return TV_EDECODE;
+        if (h->kind == MP_NONE) return TV_OK;
+        if (h->kind == MP_FIXED) {
+            if (left < h->size) return TV_EDECODE;
+            *pos += h->size;
+            return TV_OK;
         }
-    }
-    if (fixed) {
-        if (left < fixed) return TV_EDECODE;
-        *pos += fixed;
-        return TV_OK;
+        if (left < (size_t)h->size + h->ext) return TV_EDECODE;
+        n = be(buf + *pos, h->size) + h->ext;
+        *pos += h->size;
+        kind = h->kind;
     }
     left = len - *pos;
-    if (kind == 1) {
+    if (kind == MP_BYTES) {
         if (n > left) return TV_EDECODE;
         *pos += (size_t)n;
         return TV_OK;
     }
-    if (kind == 3) n *= 2;
+    if (kind == MP_MAP) n *= 2;
     if (n > left) return TV_EDECODE; /* every element takes at least one byte */
     for (uint64_t i = 0; i < n; i++) {
         int rc = walk(buf, len, pos, depth + 1);

@@ -761,6 +761,40 @@ static uint64_t trust_events(const store_counts *c)
     return c->by_type[CRDT_EV_CERT] + c->by_type[CRDT_EV_REVOKE] + c->parks_released;
 }
 
+/* A new want of origin, empty, into *w. */
+static int want_add(sync_peer *p, const uint8_t *origin, want **w)
+{
+    int rc = grow((void **)&p->wn, &p->wn_cap, p->wn_len + 1, sizeof *p->wn);
+    if (rc) return rc;
+    *w = &p->wn[p->wn_len++];
+    memset(*w, 0, sizeof **w);
+    memcpy((*w)->origin, origin, TV_NODE_ID_BYTES);
+    if ((rc = oindex_add(p, &p->wn_idx, p->wn, sizeof *p->wn, p->wn_len))) p->wn_len--;
+    return rc;
+}
+
+/* Asks for the wants p->wn[asked[0..n_asked)], from what we hold, in WANTs of at most
+ * SYNC_WANT_CHUNK_MAX origins. */
+static int send_wants(sync_peer *p, const size_t *asked, size_t n_asked)
+{
+    for (size_t i = 0; i < n_asked; i += SYNC_WANT_CHUNK_MAX) {
+        size_t n = n_asked - i < SYNC_WANT_CHUNK_MAX ? n_asked - i : SYNC_WANT_CHUNK_MAX;
+        msgb m;
+        msg_begin(&m, M_WANT, 2);
+        msgpack_pack_uint32(&m.pk, p->cfg.window_bytes);
+        msgpack_pack_array(&m.pk, (uint32_t)n);
+        for (size_t k = i; k < i + n; k++) {
+            msgpack_pack_array(&m.pk, 2);
+            pack_id(&m.pk, p->wn[asked[k]].origin);
+            msgpack_pack_uint64(&m.pk, p->wn[asked[k]].from);
+        }
+        int rc = msg_end(p, &m);
+        if (rc) return rc;
+        p->done_sent = 0;
+    }
+    return TV_OK;
+}
+
 /* Works out which origins we lack and should hold, and asks for them: of the peer's whole
  * vector (only == NULL), or only of the n origins in `only` (what a HAVE announced, when
  * nothing else can have changed). Each origin costs a frontier read, a certificate read
@@ -811,36 +845,15 @@ static int compute_wants(sync_peer *p, const crdt_vv_entry *only, size_t n_only)
             if (w->refused && !retry) continue;
             if (!w->refused && w->target >= e->seq) continue; /* already asked */
             w->refused = 0;
-        } else {
-            if ((rc = grow((void **)&p->wn, &p->wn_cap, p->wn_len + 1, sizeof *p->wn))) goto done;
-            w = &p->wn[p->wn_len++];
-            memset(w, 0, sizeof *w);
-            memcpy(w->origin, e->origin, TV_NODE_ID_BYTES);
-            if ((rc = oindex_add(p, &p->wn_idx, p->wn, sizeof *p->wn, p->wn_len))) {
-                p->wn_len--;
-                goto done;
-            }
+        } else if ((rc = want_add(p, e->origin, &w))) {
+            goto done;
         }
         /* a diverged origin's want cannot be met: the refusal of the batch settles it */
         w->target = diverged ? have + 1 : e->seq;
         w->from = diverged ? have : have + 1;
         asked[n_asked++] = (size_t)(w - p->wn); /* once: its target is now e->seq */
     }
-    /* ask for the new wants, from what we hold */
-    for (size_t i = 0; i < n_asked; i += SYNC_WANT_CHUNK_MAX) {
-        size_t n = n_asked - i < SYNC_WANT_CHUNK_MAX ? n_asked - i : SYNC_WANT_CHUNK_MAX;
-        msgb m;
-        msg_begin(&m, M_WANT, 2);
-        msgpack_pack_uint32(&m.pk, p->cfg.window_bytes);
-        msgpack_pack_array(&m.pk, (uint32_t)n);
-        for (size_t k = i; k < i + n; k++) {
-            msgpack_pack_array(&m.pk, 2);
-            pack_id(&m.pk, p->wn[asked[k]].origin);
-            msgpack_pack_uint64(&m.pk, p->wn[asked[k]].from);
-        }
-        if ((rc = msg_end(p, &m))) goto done;
-        p->done_sent = 0;
-    }
+    rc = send_wants(p, asked, n_asked);
 done:
     free(asked);
     store_read_end(t);
@@ -895,6 +908,30 @@ static int u64_cmp(const void *a, const void *b)
 
 /* --- serving ---------------------------------------------------------------------- */
 
+/* Refuses a WANT of origin from seq `from`: not the peer's to hold (TV_EPERM). */
+static int refuse_want(sync_peer *p, const uint8_t *origin, uint64_t from)
+{
+    msgb m;
+    msg_begin(&m, M_REFUSE, 4);
+    pack_id(&m.pk, origin);
+    msgpack_pack_uint64(&m.pk, from);
+    msgpack_pack_int32(&m.pk, TV_EPERM);
+    msgpack_pack_uint64(&m.pk, from - 1);
+    return msg_end(p, &m);
+}
+
+/* A new origin to serve, empty, into *s. */
+static int serve_add(sync_peer *p, const uint8_t *origin, serve **s)
+{
+    int rc = grow((void **)&p->sv, &p->sv_cap, p->sv_len + 1, sizeof *p->sv);
+    if (rc) return rc;
+    *s = &p->sv[p->sv_len++];
+    memset(*s, 0, sizeof **s);
+    memcpy((*s)->origin, origin, TV_NODE_ID_BYTES);
+    if ((rc = oindex_add(p, &p->sv_idx, p->sv, sizeof *p->sv, p->sv_len))) p->sv_len--;
+    return rc;
+}
+
 static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
 {
     uint64_t window;
@@ -926,26 +963,11 @@ static int on_want(sync_peer *p, const msgpack_object *a, uint32_t n)
             break;
         }
         if (h != 1) { /* not the peer's to hold: say so, so it stops waiting */
-            msgb m;
-            msg_begin(&m, M_REFUSE, 4);
-            pack_id(&m.pk, origin);
-            msgpack_pack_uint64(&m.pk, from);
-            msgpack_pack_int32(&m.pk, TV_EPERM);
-            msgpack_pack_uint64(&m.pk, from - 1);
-            rc = msg_end(p, &m);
+            rc = refuse_want(p, origin, from);
             continue;
         }
         serve *s = serve_find(p, origin);
-        if (!s) {
-            if ((rc = grow((void **)&p->sv, &p->sv_cap, p->sv_len + 1, sizeof *p->sv))) break;
-            s = &p->sv[p->sv_len++];
-            memset(s, 0, sizeof *s);
-            memcpy(s->origin, origin, TV_NODE_ID_BYTES);
-            if ((rc = oindex_add(p, &p->sv_idx, p->sv, sizeof *p->sv, p->sv_len))) {
-                p->sv_len--;
-                break;
-            }
-        }
+        if (!s && (rc = serve_add(p, origin, &s))) break;
         s->next_seq = from;
         s->acked_seq = from - 1;
         s->rank = rank;
@@ -1160,6 +1182,79 @@ static int trust_moved(sync_peer *p, int *rc)
     return *rc == 0 && trust_events(&c) != p->trust_seen;
 }
 
+/* Packs into m (an ACK) one entry per origin: the last seq of its batches applied in this
+ * group. Returns how many. */
+static uint32_t pack_acks(const sync_peer *p, const flush_ctx *c, msgb *m)
+{
+    size_t last_of[SYNC_PENDING_MAX];
+    uint32_t acks = 0;
+    for (size_t i = 0; i < p->pend_len; i++) {
+        if (c->rc[i] != 0) continue;
+        const crdt_batch_header *h = &c->r[i].header;
+        size_t k = 0;
+        while (k < acks && memcmp(c->r[last_of[k]].header.origin, h->origin, TV_NODE_ID_BYTES) != 0)
+            k++;
+        if (k == acks)
+            last_of[acks++] = i;
+        else if (h->first_seq > c->r[last_of[k]].header.first_seq)
+            last_of[k] = i;
+    }
+    msgpack_pack_array(&m->pk, acks);
+    for (uint32_t k = 0; k < acks; k++) {
+        const crdt_batch_header *h = &c->r[last_of[k]].header;
+        msgpack_pack_array(&m->pk, 2);
+        pack_id(&m->pk, h->origin);
+        msgpack_pack_uint64(&m->pk, h->first_seq + h->count - 1);
+    }
+    return acks;
+}
+
+/* Counts what the group applied, and refuses what was refused: a REFUSE naming our
+ * frontier of the origin, and the want marked refused (but after a gap, which the sender
+ * fills). */
+static void refuse_batches(sync_peer *p, const flush_ctx *c)
+{
+    store_txn *t = NULL;
+    for (size_t i = 0; i < p->pend_len; i++) {
+        const crdt_batch_header *h = &c->r[i].header;
+        if (c->rc[i] == 0) {
+            if (c->r[i].duplicate) p->st.duplicates_in++;
+            p->st.events_in += c->r[i].applied;
+            if (h->hlc_max > p->st.max_hlc_in) p->st.max_hlc_in = h->hlc_max;
+            continue;
+        }
+        /* a batch we could not even read has no origin to name; the sender will
+         * resend it after the timeout, and count it as refused */
+        p->st.refused_in++;
+        if (c->rc[i] == TV_EDECODE || c->rc[i] == TV_ESIG || c->rc[i] == TV_EHASH ||
+            c->rc[i] == TV_ELIMIT || c->rc[i] == TV_EVERSION) {
+            static const uint8_t none[TV_NODE_ID_BYTES];
+            note_refusal(p, none, 0, c->rc[i], NULL, 1);
+            continue;
+        }
+        note_refusal(p, h->origin, h->first_seq, c->rc[i], c->r[i].rule, 1);
+        store_frontier f = {0};
+        if (!t && store_read_begin(p->cfg.st, &t)) t = NULL;
+        if (t) (void)store_frontier_get(t, h->origin, &f);
+        msgb r;
+        msg_begin(&r, M_REFUSE, 4);
+        pack_id(&r.pk, h->origin);
+        msgpack_pack_uint64(&r.pk, h->first_seq);
+        msgpack_pack_int32(&r.pk, c->rc[i]);
+        msgpack_pack_uint64(&r.pk, f.seq);
+        (void)msg_end(p, &r);
+        if (c->rc[i] != TV_EGAP) {
+            want *w = want_find(p, h->origin);
+            if (w) {
+                w->refused = c->rc[i];
+                store_counts cnt;
+                if (t && store_counts_get(t, &cnt) == 0) w->refused_at_certs = trust_events(&cnt);
+            }
+        }
+    }
+    if (t) store_read_end(t);
+}
+
 int sync_peer_flush(sync_peer *p, int64_t now)
 {
     if (p->pend_len == 0) return TV_OK;
@@ -1172,68 +1267,8 @@ int sync_peer_flush(sync_peer *p, int64_t now)
         /* acknowledge per origin; refuse what was refused */
         msgb m;
         msg_begin(&m, M_ACK, 1);
-        /* one entry per origin: the last seq of its batches applied in this group */
-        size_t last_of[SYNC_PENDING_MAX];
-        uint32_t acks = 0;
-        for (size_t i = 0; i < p->pend_len; i++) {
-            if (c->rc[i] != 0) continue;
-            const crdt_batch_header *h = &c->r[i].header;
-            size_t k = 0;
-            while (k < acks &&
-                   memcmp(c->r[last_of[k]].header.origin, h->origin, TV_NODE_ID_BYTES) != 0)
-                k++;
-            if (k == acks)
-                last_of[acks++] = i;
-            else if (h->first_seq > c->r[last_of[k]].header.first_seq)
-                last_of[k] = i;
-        }
-        msgpack_pack_array(&m.pk, acks);
-        for (uint32_t k = 0; k < acks; k++) {
-            const crdt_batch_header *h = &c->r[last_of[k]].header;
-            msgpack_pack_array(&m.pk, 2);
-            pack_id(&m.pk, h->origin);
-            msgpack_pack_uint64(&m.pk, h->first_seq + h->count - 1);
-        }
-        store_txn *t = NULL;
-        for (size_t i = 0; i < p->pend_len; i++) {
-            const crdt_batch_header *h = &c->r[i].header;
-            if (c->rc[i] == 0) {
-                if (c->r[i].duplicate) p->st.duplicates_in++;
-                p->st.events_in += c->r[i].applied;
-                if (h->hlc_max > p->st.max_hlc_in) p->st.max_hlc_in = h->hlc_max;
-                continue;
-            }
-            /* a batch we could not even read has no origin to name; the sender will
-             * resend it after the timeout, and count it as refused */
-            p->st.refused_in++;
-            if (c->rc[i] == TV_EDECODE || c->rc[i] == TV_ESIG || c->rc[i] == TV_EHASH ||
-                c->rc[i] == TV_ELIMIT || c->rc[i] == TV_EVERSION) {
-                static const uint8_t none[TV_NODE_ID_BYTES];
-                note_refusal(p, none, 0, c->rc[i], NULL, 1);
-                continue;
-            }
-            note_refusal(p, h->origin, h->first_seq, c->rc[i], c->r[i].rule, 1);
-            store_frontier f = {0};
-            if (!t && store_read_begin(p->cfg.st, &t)) t = NULL;
-            if (t) (void)store_frontier_get(t, h->origin, &f);
-            msgb r;
-            msg_begin(&r, M_REFUSE, 4);
-            pack_id(&r.pk, h->origin);
-            msgpack_pack_uint64(&r.pk, h->first_seq);
-            msgpack_pack_int32(&r.pk, c->rc[i]);
-            msgpack_pack_uint64(&r.pk, f.seq);
-            (void)msg_end(p, &r);
-            if (c->rc[i] != TV_EGAP) {
-                want *w = want_find(p, h->origin);
-                if (w) {
-                    w->refused = c->rc[i];
-                    store_counts cnt;
-                    if (t && store_counts_get(t, &cnt) == 0)
-                        w->refused_at_certs = trust_events(&cnt);
-                }
-            }
-        }
-        if (t) store_read_end(t);
+        uint32_t acks = pack_acks(p, c, &m);
+        refuse_batches(p, c);
         rc = acks ? msg_end(p, &m) : (msgpack_sbuffer_destroy(&m.sb), TV_OK);
         for (size_t i = 0; i < p->pend_len; i++)
             free(p->pend[i].buf);
@@ -1468,34 +1503,12 @@ static int on_done(sync_peer *p, const msgpack_object *a, uint32_t n)
     return TV_OK;
 }
 
-int sync_peer_recv(sync_peer *p, const uint8_t *msg, size_t len, int64_t now)
+/* Hands a message (a: its n fields, a[0] its type) to its handler; a newer peer's message
+ * type is ignored. */
+static int recv_dispatch(sync_peer *p, uint64_t type, const msgpack_object *a, uint32_t n,
+                         int64_t now)
 {
-    if (p->st.state == SYNC_CLOSED) return TV_OK;
-    p->st.bytes_in += len;
-    p->st.msgs_in++;
-    p->st.last_recv_ms = now;
-    if (p->st.state == SYNC_DEAD) p->st.state = p->vv_known ? SYNC_TRANSFER : SYNC_HANDSHAKE;
-    if (len > SYNC_MSG_BYTES_MAX) return fail(p, TV_ELIMIT, "message too large");
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    int rc = crdt_mp_unpack_exact(&u, msg, len);
-    if (rc) {
-        msgpack_unpacked_destroy(&u);
-        return rc == TV_ENOMEM ? rc : fail(p, TV_EDECODE, "malformed message");
-    }
-    const msgpack_object *o = &u.data;
-    uint64_t type;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1 ||
-        crdt_mp_u64(&o->via.array.ptr[0], &type)) {
-        msgpack_unpacked_destroy(&u);
-        return fail(p, TV_EDECODE, "malformed message");
-    }
-    const msgpack_object *a = o->via.array.ptr;
-    uint32_t n = o->via.array.size;
-    if (type != M_HELLO && type != M_BYE && type != M_PING && type != M_PONG && !p->hello_recv) {
-        msgpack_unpacked_destroy(&u);
-        return fail(p, TV_EDECODE, "expected HELLO first");
-    }
+    int rc = TV_OK;
     switch (type) {
     case M_HELLO:
         rc = on_hello(p, a, n);
@@ -1546,6 +1559,38 @@ int sync_peer_recv(sync_peer *p, const uint8_t *msg, size_t len, int64_t now)
     default:
         break; /* a newer peer's message: ignored */
     }
+    return rc;
+}
+
+int sync_peer_recv(sync_peer *p, const uint8_t *msg, size_t len, int64_t now)
+{
+    if (p->st.state == SYNC_CLOSED) return TV_OK;
+    p->st.bytes_in += len;
+    p->st.msgs_in++;
+    p->st.last_recv_ms = now;
+    if (p->st.state == SYNC_DEAD) p->st.state = p->vv_known ? SYNC_TRANSFER : SYNC_HANDSHAKE;
+    if (len > SYNC_MSG_BYTES_MAX) return fail(p, TV_ELIMIT, "message too large");
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    int rc = crdt_mp_unpack_exact(&u, msg, len);
+    if (rc) {
+        msgpack_unpacked_destroy(&u);
+        return rc == TV_ENOMEM ? rc : fail(p, TV_EDECODE, "malformed message");
+    }
+    const msgpack_object *o = &u.data;
+    uint64_t type;
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1 ||
+        crdt_mp_u64(&o->via.array.ptr[0], &type)) {
+        msgpack_unpacked_destroy(&u);
+        return fail(p, TV_EDECODE, "malformed message");
+    }
+    const msgpack_object *a = o->via.array.ptr;
+    uint32_t n = o->via.array.size;
+    if (type != M_HELLO && type != M_BYE && type != M_PING && type != M_PONG && !p->hello_recv) {
+        msgpack_unpacked_destroy(&u);
+        return fail(p, TV_EDECODE, "expected HELLO first");
+    }
+    rc = recv_dispatch(p, type, a, n, now);
     msgpack_unpacked_destroy(&u);
     return rc;
 }

@@ -1145,6 +1145,7 @@ static void hijack(sim *s, int signer, int b, int v, int kind)
 
 /* One of the insider's attacks on the tree of trust or on venues, with a district's or a
  * commune's key. */
+/* long: one case per attack (T1-T5, V1-V3), a few lines each: clearer as one switch */
 static void insider(sim *s)
 {
     int d = 1 + (int)rng_below(&s->r, (uint64_t)s->o.districts);
@@ -1581,6 +1582,8 @@ static int64_t next_wake(sim *s, int64_t minute)
     return t > s->now ? t : s->now + 1;
 }
 
+/* long: the virtual clock's loop, each minute's chores in the order they happen; reshaped
+ * when communes record through production's recorder (issue 17) */
 static void run(sim *s)
 {
     int64_t day = -1;
@@ -1802,6 +1805,115 @@ static void check_expired(sim *s)
     }
 }
 
+/* Every holder of commune c's log holds each of its venues, alike. */
+static void check_venues(sim *s, store_txn **tx, int c, const int *holders, int nh)
+{
+    const snode *n = &s->nodes[c];
+    for (int v = 0; v < n->nvenues; v++) {
+        const uint8_t *ref = NULL, *raw;
+        size_t ref_len = 0, len;
+        for (int h = 0; h < nh; h++) {
+            if (store_venue_raw(tx[holders[h]], n->venue[v], &raw, &len)) {
+                violation(s, "node %d lacks venue %d of commune %d", holders[h], v, c);
+                continue;
+            }
+            if (!ref) {
+                ref = raw;
+                ref_len = len;
+            } else if (len != ref_len || memcmp(raw, ref, len)) {
+                violation(s, "node %d's view of venue %d of commune %d differs", holders[h], v, c);
+            }
+        }
+    }
+}
+
+/* Tracing by pseudonym: a few people's scans under commune c's pseudonym are the same
+ * wherever its log is held, all at its own venues; no other commune's pseudonym of them is
+ * this one (nobody links communes without the health map). With a retention period, only
+ * the days still in force must agree: a batch that arrives after the holder's last daily
+ * purge brings scans past its cutoff, which stay until its next purge (check_expired looks
+ * at those). */
+static void check_pseudonyms(sim *s, store_txn **tx, int c, const int *holders, int nh)
+{
+    const snode *n = &s->nodes[c];
+    int64_t from = s->o.retention_days ? s->end_ms - (int64_t)s->o.retention_days * DAY_MS : 0;
+    for (uint64_t k = 0; k < 3; k++) {
+        uint8_t pr[TV_PERSON_REF_BYTES], other[TV_PERSON_REF_BYTES];
+        person_ref(n, k, pr);
+        person_found pf0 = {.n = n};
+        (void)store_scans_by_person(tx[c], pr, from, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
+        if (pf0.elsewhere)
+            violation(s, "commune %d indexes person %" PRIu64 " at another's venue", c, k);
+        for (int h = 1; h < nh; h++) {
+            person_found pf = {.n = n};
+            (void)store_scans_by_person(tx[holders[h]], pr, from, CRDT_TIME_MS_MAX,
+                                        count_person_scan, &pf);
+            if (pf.count != pf0.count || pf.elsewhere)
+                violation(s,
+                          "node %d finds %" PRIu64 " scans of person %" PRIu64
+                          " under commune %d's pseudonym, the commune %" PRIu64,
+                          holders[h], pf.count, k, c, pf0.count);
+        }
+        const snode *o = &s->nodes[c + 1 < s->n ? c + 1 : 1 + s->o.districts];
+        person_ref(o, k, other);
+        if (o != n && memcmp(other, pr, sizeof pr) == 0)
+            violation(s, "communes %d and %d share a pseudonym", c, o->idx);
+    }
+}
+
+/* Every holder of commune c's log has the same daily figures of its unit. With a retention
+ * period, a node that took a log from its base lacks the figures of what the checkpoint left
+ * behind: only the days still in force must agree. */
+static void check_figures(sim *s, store_txn **tx, int c, const int *holders, int nh)
+{
+    const snode *n = &s->nodes[c];
+    int first = -1;
+    if (s->o.retention_days) {
+        int64_t kept = s->end_ms - (int64_t)s->o.retention_days * DAY_MS;
+        first = (int)(crdt_day_vn(kept) - crdt_day_vn(SIM_START_MS)) + 1;
+    }
+    for (int d = first; d <= s->o.days; d++) {
+        int32_t day = crdt_day_vn(SIM_START_MS) + d;
+        store_agg ref, a;
+        (void)store_agg_get(tx[c], n->unit, day, &ref);
+        for (int h = 1; h < nh; h++) {
+            (void)store_agg_get(tx[holders[h]], n->unit, day, &a);
+            if (memcmp(&a, &ref, sizeof a))
+                violation(s, "node %d's figures of unit %s on day %d differ", holders[h], n->unit,
+                          d);
+        }
+    }
+}
+
+/* What the holders of commune c's log (c, its district unless revoked, the province) must
+ * agree on: its venues, its people's scans under its pseudonyms, its daily figures. */
+static void check_commune(sim *s, store_txn **tx, int c)
+{
+    const snode *n = &s->nodes[c];
+    /* a revoked district is unplugged: its communes' logs are held by the province */
+    int holders[3] = {c, n->parent, 0}, nh = 3;
+    if (s->nodes[n->parent].cut) holders[1] = holders[--nh];
+    check_venues(s, tx, c, holders, nh);
+    check_pseudonyms(s, tx, c, holders, nh);
+    check_figures(s, tx, c, holders, nh);
+}
+
+/* Nothing the insider sent is stored where it was sent. */
+static void check_insider_stored(sim *s, store_txn **tx)
+{
+    for (size_t i = 0; i < s->nfg; i++) {
+        const forged *g = &s->fg[i];
+        const uint8_t *buf;
+        size_t len;
+        uint8_t h[crypto_generichash_BYTES];
+        if (store_batch_at(tx[g->node], s->nodes[g->signer].id.pk, g->seq, &buf, &len)) continue;
+        crypto_generichash(h, sizeof h, buf, len, NULL, 0);
+        if (memcmp(h, g->hash, sizeof h) == 0)
+            violation(s, "node %d stored %s (node %d's key, seq %" PRIu64 ")", g->node, g->what,
+                      g->signer, g->seq);
+    }
+}
+
 static void check(sim *s)
 {
     /* every node's view of every origin, against the origin's own log */
@@ -1859,90 +1971,10 @@ static void check(sim *s)
                       a, c.events, sum);
         check_trust(s, tx[a], a);
     }
-    /* nothing the insider sent is stored where it was sent */
-    for (size_t i = 0; i < s->nfg; i++) {
-        const forged *g = &s->fg[i];
-        const uint8_t *buf;
-        size_t len;
-        uint8_t h[crypto_generichash_BYTES];
-        if (store_batch_at(tx[g->node], s->nodes[g->signer].id.pk, g->seq, &buf, &len)) continue;
-        crypto_generichash(h, sizeof h, buf, len, NULL, 0);
-        if (memcmp(h, g->hash, sizeof h) == 0)
-            violation(s, "node %d stored %s (node %d's key, seq %" PRIu64 ")", g->node, g->what,
-                      g->signer, g->seq);
-    }
+    check_insider_stored(s, tx);
     /* views and daily figures agree wherever the same logs are held */
-    for (int c = 0; c < s->n; c++) {
-        snode *n = &s->nodes[c];
-        if (n->role != CRDT_ROLE_COMMUNE) continue;
-        /* a revoked district is unplugged: its communes' logs are held by the province */
-        int holders[3] = {c, n->parent, 0}, nh = 3;
-        if (s->nodes[n->parent].cut) holders[1] = holders[--nh];
-        for (int v = 0; v < n->nvenues; v++) {
-            const uint8_t *ref = NULL, *raw;
-            size_t ref_len = 0, len;
-            for (int h = 0; h < nh; h++) {
-                if (store_venue_raw(tx[holders[h]], n->venue[v], &raw, &len)) {
-                    violation(s, "node %d lacks venue %d of commune %d", holders[h], v, c);
-                    continue;
-                }
-                if (!ref) {
-                    ref = raw;
-                    ref_len = len;
-                } else if (len != ref_len || memcmp(raw, ref, len)) {
-                    violation(s, "node %d's view of venue %d of commune %d differs", holders[h], v,
-                              c);
-                }
-            }
-        }
-        /* tracing by pseudonym: a few people's scans under this commune's pseudonym are
-         * the same wherever its log is held, all at its own venues; no other commune's
-         * pseudonym of them is this one (nobody links communes without the health map).
-         * With a retention period, only the days still in force must agree: a batch that
-         * arrives after the holder's last daily purge brings scans past its cutoff, which
-         * stay until its next purge (check_expired looks at those). */
-        int64_t from = s->o.retention_days ? s->end_ms - (int64_t)s->o.retention_days * DAY_MS : 0;
-        for (uint64_t k = 0; k < 3; k++) {
-            uint8_t pr[TV_PERSON_REF_BYTES], other[TV_PERSON_REF_BYTES];
-            person_ref(n, k, pr);
-            person_found pf0 = {.n = n};
-            (void)store_scans_by_person(tx[c], pr, from, CRDT_TIME_MS_MAX, count_person_scan, &pf0);
-            if (pf0.elsewhere)
-                violation(s, "commune %d indexes person %" PRIu64 " at another's venue", c, k);
-            for (int h = 1; h < nh; h++) {
-                person_found pf = {.n = n};
-                (void)store_scans_by_person(tx[holders[h]], pr, from, CRDT_TIME_MS_MAX,
-                                            count_person_scan, &pf);
-                if (pf.count != pf0.count || pf.elsewhere)
-                    violation(s,
-                              "node %d finds %" PRIu64 " scans of person %" PRIu64
-                              " under commune %d's pseudonym, the commune %" PRIu64,
-                              holders[h], pf.count, k, c, pf0.count);
-            }
-            const snode *o = &s->nodes[c + 1 < s->n ? c + 1 : 1 + s->o.districts];
-            person_ref(o, k, other);
-            if (o != n && memcmp(other, pr, sizeof pr) == 0)
-                violation(s, "communes %d and %d share a pseudonym", c, o->idx);
-        }
-        /* with a retention period, a node that took a log from its base lacks the figures
-         * of what the checkpoint left behind: only the days still in force must agree */
-        int first = -1;
-        if (s->o.retention_days) {
-            int64_t kept = s->end_ms - (int64_t)s->o.retention_days * DAY_MS;
-            first = (int)(crdt_day_vn(kept) - crdt_day_vn(SIM_START_MS)) + 1;
-        }
-        for (int d = first; d <= s->o.days; d++) {
-            int32_t day = crdt_day_vn(SIM_START_MS) + d;
-            store_agg ref, a;
-            (void)store_agg_get(tx[c], n->unit, day, &ref);
-            for (int h = 1; h < nh; h++) {
-                (void)store_agg_get(tx[holders[h]], n->unit, day, &a);
-                if (memcmp(&a, &ref, sizeof a))
-                    violation(s, "node %d's figures of unit %s on day %d differ", holders[h],
-                              n->unit, d);
-            }
-        }
-    }
+    for (int c = 0; c < s->n; c++)
+        if (s->nodes[c].role == CRDT_ROLE_COMMUNE) check_commune(s, tx, c);
     for (int i = 0; i < s->n; i++)
         store_read_end(tx[i]);
     free(tx);
@@ -1993,6 +2025,7 @@ static long parse_n(const char *s, long lo, long hi)
     return v;
 }
 
+/* long: one case per option, beside the option table: clearer whole */
 static void parse_args(sim_opts *o, int argc, char **argv)
 {
     static const struct option opts[] = {{"seed", required_argument, 0, 's'},
@@ -2091,6 +2124,8 @@ static void rm_rf(const char *path)
     if (system(cmd) != 0) fprintf(stderr, "truyvet-sim: could not remove %s\n", path);
 }
 
+/* long: the network built in the order enrolment builds it (nodes, certificates, venues,
+ * links); its certificate tree moves to the shared fixture (issue 17) */
 static void setup(sim *s)
 {
     /* one process holds every node's environment open: two descriptors each */
@@ -2217,6 +2252,54 @@ static void setup(sim *s)
     s->end_ms = SIM_START_MS + (int64_t)s->o.days * DAY_MS;
 }
 
+/* The faults of the run: the rates not given drawn from the seed, and the district revoked on
+ * the way, if any. */
+static void draw_faults(sim *s)
+{
+    /* fault rates not given: drawn from the seed, so many seeds explore many mixes */
+    if (s->o.loss < 0) s->o.loss = rng_unit(&s->r) * 0.2;
+    if (s->o.dup < 0) s->o.dup = rng_unit(&s->r) * 0.05;
+    if (s->o.offline_day < 0) s->o.offline_day = rng_unit(&s->r) * 0.3;
+    if (s->o.district_outage < 0) s->o.district_outage = rng_unit(&s->r) * 0.3;
+    if (s->o.crash < 0) s->o.crash = rng_unit(&s->r) * 0.05;
+    /* the district revoked on the way, if any: when, and when its communes are re-certified
+     * (early enough for the run to converge after) */
+    s->rev_d = -1;
+    if (rng_unit(&s->r) < s->o.revoke) {
+        int64_t span = (int64_t)s->o.days * DAY_MS;
+        s->rev_d = 1 + (int)rng_below(&s->r, (uint64_t)s->o.districts);
+        s->rev_at = SIM_START_MS + span / 8 + (int64_t)(rng_unit(&s->r) * (double)(span / 3));
+        s->recert_at = s->rev_at + 2 * HOUR_MS + (int64_t)(rng_unit(&s->r) * (double)(span / 5));
+    }
+}
+
+/* The run's figures: what happened, how fast it converged, and the one line benchmarks and
+ * seeds.sh read (sim=truyvet ...). */
+static void print_summary(const sim *s, uint64_t events, double wall)
+{
+    printf("events=%" PRIu64 " commits=%" PRIu64 " crashes=%" PRIu64 " forged=%" PRIu64
+           " insider=%" PRIu64 " (refused at once %" PRIu64 ", parked %" PRIu64
+           ") future_dated=%zu messages=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 "\n",
+           events, s->commits, s->crashes, s->forged, s->insider, s->insider_refused,
+           s->insider_parked, s->nfut, s->msgs, s->lost_msgs, s->dup_msgs);
+    if (s->o.retention_days)
+        printf("retention: %" PRIu64 " scans purged, %" PRIu64 " checkpoints leaving %" PRIu64
+               " events behind\n",
+               s->purged_scans, s->checkpoints, s->dropped);
+    printf("converged %.1f s (virtual) after the heal; %.1f bytes and %.3f messages per event\n",
+           (double)s->converged_ms / 1000.0, events ? (double)s->bytes / (double)events : 0.0,
+           events ? (double)s->msgs / (double)events : 0.0);
+    printf("%s\n", s->violations ? "FAILED" : "all invariants hold");
+    printf("sim=truyvet seed=%" PRIu64 " nodes=%d days=%d events=%" PRIu64 " converge_ms=%" PRId64
+           " bytes_per_event=%.1f msgs_per_event=%.3f violations=%d",
+           s->o.seed, s->n, s->o.days, events, s->converged_ms,
+           events ? (double)s->bytes / (double)events : 0.0,
+           events ? (double)s->msgs / (double)events : 0.0, s->violations);
+    if (s->o.timing)
+        printf(" wall_s=%.2f events_per_s=%.0f", wall, wall > 0 ? (double)events / wall : 0.0);
+    putchar('\n');
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) die("libsodium failed to start");
@@ -2232,21 +2315,7 @@ int main(int argc, char **argv)
     parse_args(&s.o, argc, argv);
     printf("seed=%" PRIu64 "\n", s.o.seed);
     s.r.s = s.o.seed;
-    /* fault rates not given: drawn from the seed, so many seeds explore many mixes */
-    if (s.o.loss < 0) s.o.loss = rng_unit(&s.r) * 0.2;
-    if (s.o.dup < 0) s.o.dup = rng_unit(&s.r) * 0.05;
-    if (s.o.offline_day < 0) s.o.offline_day = rng_unit(&s.r) * 0.3;
-    if (s.o.district_outage < 0) s.o.district_outage = rng_unit(&s.r) * 0.3;
-    if (s.o.crash < 0) s.o.crash = rng_unit(&s.r) * 0.05;
-    /* the district revoked on the way, if any: when, and when its communes are re-certified
-     * (early enough for the run to converge after) */
-    s.rev_d = -1;
-    if (rng_unit(&s.r) < s.o.revoke) {
-        int64_t span = (int64_t)s.o.days * DAY_MS;
-        s.rev_d = 1 + (int)rng_below(&s.r, (uint64_t)s.o.districts);
-        s.rev_at = SIM_START_MS + span / 8 + (int64_t)(rng_unit(&s.r) * (double)(span / 3));
-        s.recert_at = s.rev_at + 2 * HOUR_MS + (int64_t)(rng_unit(&s.r) * (double)(span / 5));
-    }
+    draw_faults(&s);
     memset(forged_person, 0xEE, sizeof forged_person);
     printf("config districts=%d communes=%d days=%d scans_per_day=%u loss=%.3f dup=%.3f "
            "offline_day=%.3f district_outage=%.3f crash=%.3f skew_min=%" PRId64
@@ -2272,27 +2341,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < s.n; i++)
         events += s.nodes[i].acked;
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("events=%" PRIu64 " commits=%" PRIu64 " crashes=%" PRIu64 " forged=%" PRIu64
-           " insider=%" PRIu64 " (refused at once %" PRIu64 ", parked %" PRIu64
-           ") future_dated=%zu messages=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 "\n",
-           events, s.commits, s.crashes, s.forged, s.insider, s.insider_refused, s.insider_parked,
-           s.nfut, s.msgs, s.lost_msgs, s.dup_msgs);
-    if (s.o.retention_days)
-        printf("retention: %" PRIu64 " scans purged, %" PRIu64 " checkpoints leaving %" PRIu64
-               " events behind\n",
-               s.purged_scans, s.checkpoints, s.dropped);
-    printf("converged %.1f s (virtual) after the heal; %.1f bytes and %.3f messages per event\n",
-           (double)s.converged_ms / 1000.0, events ? (double)s.bytes / (double)events : 0.0,
-           events ? (double)s.msgs / (double)events : 0.0);
-    printf("%s\n", s.violations ? "FAILED" : "all invariants hold");
-    printf("sim=truyvet seed=%" PRIu64 " nodes=%d days=%d events=%" PRIu64 " converge_ms=%" PRId64
-           " bytes_per_event=%.1f msgs_per_event=%.3f violations=%d",
-           s.o.seed, s.n, s.o.days, events, s.converged_ms,
-           events ? (double)s.bytes / (double)events : 0.0,
-           events ? (double)s.msgs / (double)events : 0.0, s.violations);
-    if (s.o.timing)
-        printf(" wall_s=%.2f events_per_s=%.0f", wall, wall > 0 ? (double)events / wall : 0.0);
-    putchar('\n');
+    print_summary(&s, events, wall);
 
     for (int i = 0; i < s.nlinks; i++)
         link_close(&s, &s.links[i]);

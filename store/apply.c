@@ -351,6 +351,227 @@ static int effective_events(store *s, const crdt_batch *b, const crdt_event *evs
     return rc;
 }
 
+/* One batch on its way through apply_one: what each step learns, for the next. */
+typedef struct apply_ctx {
+    store_txn *t;
+    crdt_batch b;
+    const uint8_t *buf;
+    size_t len;
+    crdt_event *evs; /* the effective events (effective_events), n of them */
+    uint32_t n;
+    uint8_t *inert; /* inert[i]: event i is kept as bytes only */
+    int own;        /* the node's own batch */
+    store_frontier f;
+    uint32_t origin_no;
+    int known;     /* the origin has a frontier here */
+    int base;      /* the batch is a checkpoint's base (PROTOCOL.md §3.4) */
+    int skip;      /* ... past what is held: the batches before it are dropped */
+    uint64_t upto; /* R2: the end of the dropped prefix */
+    store_apply_result *r;
+} apply_ctx;
+
+/* Decodes the verified batch's events into the store's buffer (the views borrow from the
+ * batch's bytes), then their effective events (s->eff). */
+static int apply_decode(store_txn *t, const crdt_batch *b, uint32_t *n)
+{
+    store *s = t->s;
+    /* one more slot than events: the call that finds the end writes to it too */
+    if (!s->events && !(s->events = malloc((CRDT_BATCH_EVENTS_MAX + 1) * sizeof *s->events)))
+        return TV_ENOMEM;
+    crdt_batch_iter it;
+    crdt_batch_iter_init(&it, b);
+    int rc;
+    *n = 0;
+    while ((rc = crdt_batch_iter_next(&it, &s->events[*n])) == 1)
+        (*n)++;
+    crdt_batch_iter_release(&it);
+    if (rc) return rc;
+    return effective_events(s, b, s->events, *n);
+}
+
+/* A batch at or below the origin's frontier: dropped here by a checkpoint (never taken
+ * again, unless the checkpoint's copies have not all come yet: it waits, R2), the same
+ * bytes as held (a duplicate), or a validly signed contradiction: proof of a fork. */
+static int apply_held(apply_ctx *a)
+{
+    store_txn *t = a->t;
+    uint64_t dropped;
+    int rc = store_base_get(t, a->b.h.origin, &dropped, NULL);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    if (a->b.h.first_seq <= dropped) {
+        if (!a->own && (rc = store_r2_pending_(t, a->origin_no, dropped)) != 0) {
+            if (rc < 0) return rc;
+            a->r->rule = STORE_RULE_R2;
+            return TV_EGAP;
+        }
+        a->r->duplicate = 1;
+        return TV_OK;
+    }
+    rc = check_held(t, a->origin_no, &a->b, a->r);
+    if (rc == TV_EFORK && !a->own)
+        return store_fork_record_(t, &a->b, a->buf, a->len, a->evs, a->inert, a->n);
+    return rc;
+}
+
+/* Is a batch past the frontier next in its origin's log? 0 when it is; else the refusal,
+ * or TV_EFORK once it is kept as evidence of a fork. */
+static int apply_place(apply_ctx *a)
+{
+    const crdt_batch *b = &a->b;
+    /* a base past what we hold needs none of it: the batches before it are dropped */
+    a->skip = a->base && b->h.first_seq > a->f.seq + 1;
+    if (b->h.first_seq > a->f.seq + 1 && !a->skip) return TV_EGAP;
+    if (!a->skip && (b->h.first_seq != a->f.seq + 1 ||
+                     sodium_memcmp(b->h.prev_hash, a->f.hash, TV_HASH_BYTES) != 0))
+        return a->own ? TV_ECHAIN
+                      : store_fork_record_(a->t, b, a->buf, a->len, a->evs, a->inert, a->n);
+    /* a node takes a checkpoint of its own log past what it holds only while it is brought
+     * back from a parent after a restore (resync.h): it wrote none that it does not hold */
+    if (a->own && a->skip && !store_restored_(a->t)) {
+        a->r->rule = STORE_RULE_R2;
+        return TV_ECHAIN;
+    }
+    if (a->f.seq && b->h.hlc_min <= a->f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
+    return TV_OK;
+}
+
+/* R2: what is held here of a dropped prefix and in force comes back in the copies (into
+ * r2, which the caller releases when this returns 0). */
+static int apply_r2(apply_ctx *a, store_r2 *r2)
+{
+    store_txn *t = a->t;
+    int rc;
+    a->upto = a->base ? a->evs[0].u.checkpoint.upto : 0;
+    if (!a->base && a->known && (rc = store_base_get(t, a->b.h.origin, &a->upto, NULL)) &&
+        rc != TV_ENOTFOUND)
+        return rc;
+    rc = store_r2_check_(t, &a->b, a->known ? a->origin_no : 0, a->f.seq, a->upto, a->base,
+                         t->s->events, a->n, r2);
+    if (rc == TV_EFORK) {
+        a->r->rule = STORE_RULE_R2;
+        return a->own ? TV_ECHAIN
+                      : store_fork_record_(t, &a->b, a->buf, a->len, a->evs, a->inert, a->n);
+    }
+    return rc;
+}
+
+/* Keeps the batch: numbers a new origin, drops what a checkpoint's base or copies replace,
+ * stores the bytes. Only store errors fail from here on, and they abort the transaction. */
+static int apply_keep(apply_ctx *a, store_r2 *r2)
+{
+    store_txn *t = a->t;
+    int rc = TV_OK;
+    if (!a->known) {
+        store_counts c;
+        if ((rc = store_counts_get(t, &c)) == 0) {
+            a->origin_no = (uint32_t)c.origins + 1;
+            rc = store_count_add_(t, COUNT_ORIGINS, 1);
+        }
+    }
+    if (rc == 0 && (a->base || r2->n))
+        rc = store_checkpoint_drop_(t, a->b.h.origin, a->known ? a->origin_no : 0, r2, a->base,
+                                    a->upto, a->evs[0].u.checkpoint.hash);
+    store_r2_release(r2);
+    if (rc) return rc;
+    uint8_t k[12];
+    batch_key(k, a->origin_no, a->b.h.first_seq);
+    return store_put_(t, T_BATCHES, k, sizeof k, a->buf, a->len);
+}
+
+/* Applies one kept event to the indexes and views, by its type (seq: its place in the
+ * origin's log; copy: a checkpoint's copy of an event held before, never counted again). */
+static int apply_event(apply_ctx *a, uint32_t i, uint64_t seq, int copy, acc *agg, acc *vday)
+{
+    store_txn *t = a->t;
+    const crdt_event *ev = &a->evs[i];
+    const uint8_t *origin = a->b.h.origin;
+    if (!ev->known) return TV_OK;
+    switch (ev->type) {
+    case CRDT_EV_SCAN:
+        if (copy) return store_scan_index_(t, &ev->u.scan, a->origin_no, seq);
+        return index_scan(t, &ev->u.scan, a->origin_no, seq, agg, vday);
+    case CRDT_EV_VENUE_UPSERT:
+        return store_venue_apply_(t, &ev->u.venue, ev->hlc, origin);
+    case CRDT_EV_CERT:
+    case CRDT_EV_REVOKE:
+        return store_trust_apply_(t, ev, origin);
+    case CRDT_EV_CASE_STATUS:
+    case CRDT_EV_RISK_LEVEL:
+        return store_health_apply_(t, ev, origin, copy);
+    case CRDT_EV_UNIT:
+        return store_unit_apply_(t, ev, origin);
+    case CRDT_EV_SEALED:
+        /* indexed where it lies: a copy's row names its checkpoint batch */
+        return store_sealed_apply_(t, ev, origin, a->origin_no, a->b.h.first_seq + i, a->own, copy);
+    case CRDT_EV_RETENTION:
+    case CRDT_EV_HOLD:
+        return store_retention_apply_(t, ev, origin);
+    case CRDT_EV_KEY_GRANT:
+        return store_grant_apply_(t, ev, origin);
+    default:
+        return store_people_apply_(t, ev, origin, seq, copy);
+    }
+}
+
+/* Applies the kept batch's events, counting them by type into by_type; *woke when one
+ * registers a venue. */
+static int apply_events(apply_ctx *a, uint64_t by_type[STORE_EVENT_TYPES_MAX], int *woke)
+{
+    store_txn *t = a->t;
+    store *s = t->s;
+    if (!s->apply_scratch && !(s->apply_scratch = calloc(2, sizeof(acc)))) return TV_ENOMEM;
+    acc *agg = s->apply_scratch, *vday = agg + 1;
+    int rc = TV_OK;
+    for (uint32_t i = 0; i < a->n && rc == 0; i++) {
+        const uint32_t type = s->events[i].type; /* a copy counts as a checkpoint event */
+        by_type[type < STORE_EVENT_TYPES_MAX ? type : 0]++;
+        const crdt_event *ev = &a->evs[i];
+        const uint64_t seq = s->seq[i];
+        /* a copy of an event held before (at or below our frontier) is not counted again;
+         * one of an event never held here counts as that event */
+        const int copy = s->copied[i] && seq <= a->f.seq;
+        if (!a->own && a->inert[i]) continue; /* about a venue of a unit not ours: bytes only */
+        if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
+            if ((rc = store_venue_reg_put_(t, &ev->u.venue, a->b.h.origin))) break;
+            *woke = 1;
+        }
+        rc = apply_event(a, i, seq, copy, agg, vday);
+    }
+    if (rc == 0) rc = flush_venue_days(t, vday, agg);
+    if (rc == 0) rc = flush_agg(t, agg);
+    acc_clear(agg);
+    acc_clear(vday);
+    return rc;
+}
+
+/* The new frontier: past the old one (never backwards), the batch contiguous with it unless
+ * a checkpoint's base starts the log again, its clock rising, every event held; and the
+ * counts. */
+static int apply_advance(apply_ctx *a, const uint64_t by_type[STORE_EVENT_TYPES_MAX],
+                         int64_t now_ms)
+{
+    store_txn *t = a->t;
+    const crdt_batch *b = &a->b;
+    const uint64_t last = b->h.first_seq + b->h.count - 1;
+    TV_ASSERT(last > a->f.seq && last >= b->h.first_seq);
+    TV_ASSERT(a->skip || b->h.first_seq == a->f.seq + 1);
+    TV_ASSERT(b->h.count == a->n && b->h.hlc_min <= b->h.hlc_max);
+    TV_ASSERT(a->f.seq == 0 || b->h.hlc_min > a->f.hlc_max);
+    TV_ASSERT(a->known || a->origin_no > 0);
+    store_frontier nf = {.seq = last, .hlc_max = b->h.hlc_max, .received_ms = now_ms};
+    memcpy(nf.hash, b->hash, TV_HASH_BYTES);
+    uint8_t fv[FRONTIER_BYTES];
+    frontier_encode(fv, &nf, a->origin_no);
+    int rc;
+    if ((rc = store_put_(t, T_FRONTIER, b->h.origin, TV_NODE_ID_BYTES, fv, sizeof fv))) return rc;
+    if ((rc = store_count_add_(t, COUNT_EVENTS, b->h.count)) ||
+        (rc = store_count_add_(t, COUNT_BATCHES, 1)))
+        return rc;
+    for (uint32_t i = 0; i < STORE_EVENT_TYPES_MAX; i++)
+        if (by_type[i] && (rc = store_count_add_(t, COUNT_TYPE_BASE + i, by_type[i]))) return rc;
+    return TV_OK;
+}
+
 /* Applies one batch; *woke is set when it may let parked batches through (it registered
  * a venue or wrote a certificate). */
 static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_ms,
@@ -358,185 +579,55 @@ static int apply_one(store_txn *t, const uint8_t *buf, size_t len, int64_t now_m
 {
     *woke = 0;
     memset(r, 0, sizeof *r);
-    crdt_batch b;
+    apply_ctx a = {.t = t, .buf = buf, .len = len, .r = r};
+    crdt_batch *b = &a.b;
     /* a batch already held, byte for byte, changes nothing: recognise it before paying for
      * the signature check (resends after a lost acknowledgement are common) */
-    int rc = crdt_batch_peek(&b, buf, len);
+    int rc = crdt_batch_peek(b, buf, len);
     if (rc) return rc;
-    if (held_verbatim(t, &b, buf, len)) {
-        r->header = b.h;
-        memcpy(r->hash, b.hash, TV_HASH_BYTES);
+    if (held_verbatim(t, b, buf, len)) {
+        r->header = b->h;
+        memcpy(r->hash, b->hash, TV_HASH_BYTES);
         r->duplicate = 1;
         return TV_OK;
     }
-    if ((rc = crdt_batch_open_memo(&b, buf, len, t->s->sig_memo))) return rc;
-    r->header = b.h;
-    memcpy(r->hash, b.hash, TV_HASH_BYTES);
-    /* every event well-formed (decoded once, here: the views borrow from buf), its origin
-     * trusted, every event within the origin's scope */
-    store *s = t->s;
-    /* one more slot than events: the call that finds the end writes to it too */
-    if (!s->events && !(s->events = malloc((CRDT_BATCH_EVENTS_MAX + 1) * sizeof *s->events)))
-        return TV_ENOMEM;
-    crdt_event *evs = s->events;
-    crdt_batch_iter it;
-    crdt_batch_iter_init(&it, &b);
-    uint32_t n = 0;
-    while ((rc = crdt_batch_iter_next(&it, &evs[n])) == 1)
-        n++;
-    crdt_batch_iter_release(&it);
-    if (rc) return rc;
-    if ((rc = effective_events(s, &b, evs, n))) return rc;
-    evs = s->eff; /* judged, indexed as evidence and applied as the events they stand for */
-    int own;
-    uint8_t *inert = s->inert;
+    if ((rc = crdt_batch_open_memo(b, buf, len, t->s->sig_memo))) return rc;
+    r->header = b->h;
+    memcpy(r->hash, b->hash, TV_HASH_BYTES);
+    /* every event well-formed (decoded once, here), its origin trusted, every event within
+     * the origin's scope; judged, indexed as evidence and applied as the events they stand
+     * for */
+    if ((rc = apply_decode(t, b, &a.n))) return rc;
+    a.evs = t->s->eff;
+    a.inert = t->s->inert;
     uint8_t wait_venue[TV_VENUE_ID_BYTES];
-    int trust = store_trust_check_(t, &b, evs, n, now_ms, &own, inert, &r->rule, wait_venue);
+    int trust = store_trust_check_(t, b, a.evs, a.n, now_ms, &a.own, a.inert, &r->rule, wait_venue);
     if (trust && trust != TV_EPARKED) return trust;
     const char *park_rule = r->rule; /* a refusal below is not for this rule */
     r->rule = NULL;
     /* a batch that waits indexes nothing, not even as evidence of a fork */
-    if (trust == TV_EPARKED) memset(inert, 1, n);
+    if (trust == TV_EPARKED) memset(a.inert, 1, a.n);
     /* a forked origin: only what continues a branch held as evidence is kept (forks.c) */
-    if (!own && (rc = store_frozen(t, b.h.origin)) != 0)
-        return rc < 0 ? rc : store_fork_frozen_(t, &b, buf, len, evs, inert, n);
-
-    store_frontier f;
-    uint32_t origin_no;
-    int known;
-    if ((rc = frontier_load(t, b.h.origin, &f, &origin_no, &known))) return rc;
-    uint64_t last = b.h.first_seq + b.h.count - 1;
-    /* a checkpoint's base: the log starts again at its batch (PROTOCOL.md §3.4) */
-    const int base =
-        n && evs[0].known && evs[0].type == CRDT_EV_CHECKPOINT && !evs[0].u.checkpoint.copy;
-    if (last <= f.seq) {
-        uint64_t dropped;
-        if ((rc = store_base_get(t, b.h.origin, &dropped, NULL)) && rc != TV_ENOTFOUND) return rc;
-        if (b.h.first_seq <= dropped) { /* dropped here by a checkpoint: never taken again */
-            /* unless the checkpoint's copies have not all come yet (R2): it waits */
-            if (!own && (rc = store_r2_pending_(t, origin_no, dropped)) != 0) {
-                if (rc < 0) return rc;
-                r->rule = STORE_RULE_R2;
-                return TV_EGAP;
-            }
-            r->duplicate = 1;
-            return TV_OK;
-        }
-        rc = check_held(t, origin_no, &b, r);
-        /* a validly signed batch that contradicts what we hold is proof of a fork */
-        if (rc == TV_EFORK && !own) return store_fork_record_(t, &b, buf, len, evs, inert, n);
-        return rc;
-    }
-    /* a base past what we hold needs none of it: the batches before it are dropped */
-    const int skip = base && b.h.first_seq > f.seq + 1;
-    if (b.h.first_seq > f.seq + 1 && !skip) return TV_EGAP;
-    if (!skip &&
-        (b.h.first_seq != f.seq + 1 || sodium_memcmp(b.h.prev_hash, f.hash, TV_HASH_BYTES) != 0))
-        return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
-    /* a node takes a checkpoint of its own log past what it holds only while it is brought
-     * back from a parent after a restore (resync.h): it wrote none that it does not hold */
-    if (own && skip && !store_restored_(t)) {
-        r->rule = STORE_RULE_R2;
-        return TV_ECHAIN;
-    }
-    if (f.seq && b.h.hlc_min <= f.hlc_max) return TV_ECHAIN; /* an origin's HLC only rises */
-    /* R2: what is held here of a dropped prefix and in force comes back in the copies */
-    uint64_t upto = base ? evs[0].u.checkpoint.upto : 0;
-    if (!base && known && (rc = store_base_get(t, b.h.origin, &upto, NULL)) && rc != TV_ENOTFOUND)
-        return rc;
+    if (!a.own && (rc = store_frozen(t, b->h.origin)) != 0)
+        return rc < 0 ? rc : store_fork_frozen_(t, b, buf, len, a.evs, a.inert, a.n);
+    if ((rc = frontier_load(t, b->h.origin, &a.f, &a.origin_no, &a.known))) return rc;
+    a.base =
+        a.n && a.evs[0].known && a.evs[0].type == CRDT_EV_CHECKPOINT && !a.evs[0].u.checkpoint.copy;
+    if (b->h.first_seq + b->h.count - 1 <= a.f.seq) return apply_held(&a);
+    if ((rc = apply_place(&a))) return rc;
     store_r2 r2;
-    rc = store_r2_check_(t, &b, known ? origin_no : 0, f.seq, upto, base, s->events, n, &r2);
-    if (rc == TV_EFORK) {
-        r->rule = STORE_RULE_R2;
-        return own ? TV_ECHAIN : store_fork_record_(t, &b, buf, len, evs, inert, n);
-    }
-    if (rc) return rc;
+    if ((rc = apply_r2(&a, &r2))) return rc;
     /* lawful and next in its log, but it waits (§3.3) */
     if (trust == TV_EPARKED) {
         store_r2_release(&r2);
         r->rule = park_rule;
-        return store_park_(t, &b, buf, len, park_rule, wait_venue);
+        return store_park_(t, b, buf, len, park_rule, wait_venue);
     }
-
-    /* From here on only store errors can fail, and they abort the whole transaction. */
-    if (!known) {
-        store_counts c;
-        if ((rc = store_counts_get(t, &c)) == 0) {
-            origin_no = (uint32_t)c.origins + 1;
-            rc = store_count_add_(t, COUNT_ORIGINS, 1);
-        }
-    }
-    if (rc == 0 && (base || r2.n))
-        rc = store_checkpoint_drop_(t, b.h.origin, known ? origin_no : 0, &r2, base, upto,
-                                    evs[0].u.checkpoint.hash);
-    store_r2_release(&r2);
-    if (rc) return rc;
-    uint8_t k[12];
-    batch_key(k, origin_no, b.h.first_seq);
-    if ((rc = store_put_(t, T_BATCHES, k, sizeof k, buf, len))) return rc;
-
-    if (!t->s->apply_scratch && !(t->s->apply_scratch = calloc(2, sizeof(acc)))) return TV_ENOMEM;
-    acc *agg = t->s->apply_scratch, *vday = agg + 1;
+    if ((rc = apply_keep(&a, &r2))) return rc;
     uint64_t by_type[STORE_EVENT_TYPES_MAX] = {0};
-    for (uint32_t i = 0; i < n && rc == 0; i++) {
-        const uint32_t type = s->events[i].type; /* a copy counts as a checkpoint event */
-        by_type[type < STORE_EVENT_TYPES_MAX ? type : 0]++;
-        const crdt_event *ev = &s->eff[i];
-        const uint64_t seq = s->seq[i];
-        /* a copy of an event held before (at or below our frontier) is not counted again;
-         * one of an event never held here counts as that event */
-        const int copy = s->copied[i] && seq <= f.seq;
-        if (!own && inert[i]) continue; /* about a venue of a unit not ours: bytes only */
-        if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
-            if ((rc = store_venue_reg_put_(t, &ev->u.venue, b.h.origin))) break;
-            *woke = 1;
-        }
-        if (ev->known && ev->type == CRDT_EV_SCAN && copy) /* indexed, never counted again */
-            rc = store_scan_index_(t, &ev->u.scan, origin_no, seq);
-        else if (ev->known && ev->type == CRDT_EV_SCAN)
-            rc = index_scan(t, &ev->u.scan, origin_no, seq, agg, vday);
-        else if (ev->known && ev->type == CRDT_EV_VENUE_UPSERT)
-            rc = store_venue_apply_(t, &ev->u.venue, ev->hlc, b.h.origin);
-        else if (ev->known && (ev->type == CRDT_EV_CERT || ev->type == CRDT_EV_REVOKE))
-            rc = store_trust_apply_(t, ev, b.h.origin);
-        else if (ev->known && (ev->type == CRDT_EV_CASE_STATUS || ev->type == CRDT_EV_RISK_LEVEL))
-            rc = store_health_apply_(t, ev, b.h.origin, copy);
-        else if (ev->known && ev->type == CRDT_EV_UNIT)
-            rc = store_unit_apply_(t, ev, b.h.origin);
-        else if (ev->known && ev->type == CRDT_EV_SEALED)
-            /* indexed where it lies: a copy's row names its checkpoint batch */
-            rc = store_sealed_apply_(t, ev, b.h.origin, origin_no, b.h.first_seq + i, own, copy);
-        else if (ev->known && (ev->type == CRDT_EV_RETENTION || ev->type == CRDT_EV_HOLD))
-            rc = store_retention_apply_(t, ev, b.h.origin);
-        else if (ev->known && ev->type == CRDT_EV_KEY_GRANT)
-            rc = store_grant_apply_(t, ev, b.h.origin);
-        else if (ev->known)
-            rc = store_people_apply_(t, ev, b.h.origin, seq, copy);
-    }
-    if (rc == 0) rc = flush_venue_days(t, vday, agg);
-    if (rc == 0) rc = flush_agg(t, agg);
-    acc_clear(agg);
-    acc_clear(vday);
-    if (rc) return rc < 0 ? rc : TV_ECORRUPT;
-
-    /* the new frontier: past the old one (never backwards), the batch contiguous with it
-     * unless a checkpoint's base starts the log again, its clock rising, every event held */
-    TV_ASSERT(last > f.seq && last >= b.h.first_seq);
-    TV_ASSERT(skip || b.h.first_seq == f.seq + 1);
-    TV_ASSERT(b.h.count == n && b.h.hlc_min <= b.h.hlc_max);
-    TV_ASSERT(f.seq == 0 || b.h.hlc_min > f.hlc_max);
-    TV_ASSERT(known || origin_no > 0);
-    store_frontier nf = {.seq = last, .hlc_max = b.h.hlc_max, .received_ms = now_ms};
-    memcpy(nf.hash, b.hash, TV_HASH_BYTES);
-    uint8_t fv[FRONTIER_BYTES];
-    frontier_encode(fv, &nf, origin_no);
-    if ((rc = store_put_(t, T_FRONTIER, b.h.origin, TV_NODE_ID_BYTES, fv, sizeof fv))) return rc;
-    if ((rc = store_count_add_(t, COUNT_EVENTS, b.h.count)) ||
-        (rc = store_count_add_(t, COUNT_BATCHES, 1)))
-        return rc;
-    for (uint32_t i = 0; i < STORE_EVENT_TYPES_MAX; i++)
-        if (by_type[i] && (rc = store_count_add_(t, COUNT_TYPE_BASE + i, by_type[i]))) return rc;
-    r->applied = b.h.count;
+    if ((rc = apply_events(&a, by_type, woke))) return rc < 0 ? rc : TV_ECORRUPT;
+    if ((rc = apply_advance(&a, by_type, now_ms))) return rc;
+    r->applied = b->h.count;
     if (t->certs_written) *woke = 1;
     return TV_OK;
 }

@@ -267,36 +267,28 @@ static int purge_scans(store_txn *t, int table, int64_t cutoff, int person_in_ke
 
 #define PERSON_HEAD_BYTES (8 + TV_NODE_ID_BYTES + 8)
 
-int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
+/* Person records: gone with the person's last scan kept (recent: the people with a scan
+ * kept, sorted), unless the person is held (a card issued and never used in the period goes
+ * too: the card itself carries the ref and the display, and a gate records the person again
+ * at the next scan). */
+static int purge_persons(store_txn *t, const ref_set *recent, store_purge_stats *st)
 {
-    memset(st, 0, sizeof *st);
-    st->cutoff_ms = cutoff_ms;
-    ref_set recent = {0};
-    int rc = purge_scans(t, T_SCAN_VENUE, cutoff_ms, 0, &st->scans, NULL);
-    uint64_t by_person = 0;
-    if (rc == 0) rc = purge_scans(t, T_SCAN_PERSON, cutoff_ms, 1, &by_person, &recent);
-    if (rc == 0 && recent.n) qsort(recent.ref, recent.n, TV_PERSON_REF_BYTES, ref_cmp);
-
-    /* person records: gone with the person's last scan kept, unless the person is held
-     * (a card issued and never used in the period goes too: the card itself carries the
-     * ref and the display, and a gate records the person again at the next scan) */
-    MDB_cursor *cur = NULL;
+    MDB_cursor *cur;
     MDB_val k, v;
-    const uint64_t cut_hlc = crdt_hlc_make((uint64_t)cutoff_ms, 0);
-    if (rc == 0 && (rc = mdb_cursor_open(t->txn, t->s->dbi[T_PERSONS], &cur)))
-        rc = store_err_(t, rc), cur = NULL;
-    int mrc = cur ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_PERSONS], &cur);
+    if (rc) return store_err_(t, rc);
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0 && mrc == 0) {
         if (k.mv_size != TV_PERSON_REF_BYTES || v.mv_size < PERSON_HEAD_BYTES) {
             rc = TV_ECORRUPT;
             break;
         }
-        int keep = ref_has(&recent, k.mv_data);
+        int keep = ref_has(recent, k.mv_data);
         if (!keep && (keep = store_held(t, k.mv_data)) < 0) rc = keep;
         /* at a health node a mapped ref's scans, and its hold, are the province ref's */
         uint8_t pref[TV_PERSON_REF_BYTES];
         int prc = keep || rc ? TV_ENOTFOUND : store_pmap_lookup_(t, k.mv_data, pref);
-        if (prc == TV_OK && !(keep = ref_has(&recent, pref)) && (keep = store_held(t, pref)) < 0)
+        if (prc == TV_OK && !(keep = ref_has(recent, pref)) && (keep = store_held(t, pref)) < 0)
             rc = keep;
         else if (prc != TV_OK && prc != TV_ENOTFOUND)
             rc = prc;
@@ -315,14 +307,19 @@ int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
         if ((mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY)) == 0) mrc = del_next(cur, &k, &v);
     }
     if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
-    if (cur) mdb_cursor_close(cur);
-    cur = NULL;
+    mdb_cursor_close(cur);
+    return rc;
+}
 
-    /* the audit of full views: a row names a person and why they were looked up; it goes
-     * with the records it audits, unless the person is held */
-    if (rc == 0 && (rc = mdb_cursor_open(t->txn, t->s->dbi[T_REVEALS], &cur)))
-        rc = store_err_(t, rc), cur = NULL;
-    mrc = cur ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+/* The audit of full views: a row names a person and why they were looked up; it goes with
+ * the records it audits (before cut_hlc), unless the person is held. */
+static int purge_reveals(store_txn *t, uint64_t cut_hlc, store_purge_stats *st)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_REVEALS], &cur);
+    if (rc) return store_err_(t, rc);
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0 && mrc == 0) {
         if (k.mv_size != 8 + TV_NODE_ID_BYTES || v.mv_size < TV_PERSON_REF_BYTES) {
             rc = TV_ECORRUPT;
@@ -342,13 +339,18 @@ int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
         mrc = del_next(cur, &k, &v);
     }
     if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
-    if (cur) mdb_cursor_close(cur);
-    cur = NULL;
+    mdb_cursor_close(cur);
+    return rc;
+}
 
-    /* holds lifted before the cutoff: the pseudonym and the reason go too */
-    if (rc == 0 && (rc = mdb_cursor_open(t->txn, t->s->dbi[T_HOLDS], &cur)))
-        rc = store_err_(t, rc), cur = NULL;
-    mrc = cur ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+/* Holds lifted before cut_hlc: the pseudonym and the reason go too. */
+static int purge_holds(store_txn *t, uint64_t cut_hlc, store_purge_stats *st)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[T_HOLDS], &cur);
+    if (rc) return store_err_(t, rc);
+    int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     while (rc == 0 && mrc == 0) {
         store_hold h;
         if ((rc = hold_decode(&k, &v, &h))) break;
@@ -360,7 +362,23 @@ int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
         mrc = del_next(cur, &k, &v);
     }
     if (rc == 0 && mrc && mrc != MDB_NOTFOUND) rc = store_err_(t, mrc);
-    if (cur) mdb_cursor_close(cur);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+int store_purge(store_txn *t, int64_t cutoff_ms, store_purge_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->cutoff_ms = cutoff_ms;
+    ref_set recent = {0};
+    int rc = purge_scans(t, T_SCAN_VENUE, cutoff_ms, 0, &st->scans, NULL);
+    uint64_t by_person = 0;
+    if (rc == 0) rc = purge_scans(t, T_SCAN_PERSON, cutoff_ms, 1, &by_person, &recent);
+    if (rc == 0 && recent.n) qsort(recent.ref, recent.n, TV_PERSON_REF_BYTES, ref_cmp);
+    const uint64_t cut_hlc = crdt_hlc_make((uint64_t)cutoff_ms, 0);
+    if (rc == 0) rc = purge_persons(t, &recent, st);
+    if (rc == 0) rc = purge_reveals(t, cut_hlc, st);
+    if (rc == 0) rc = purge_holds(t, cut_hlc, st);
     free(recent.ref);
     return rc;
 }

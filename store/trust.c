@@ -587,6 +587,42 @@ int store_revoke_event_check_(store_txn *t, const uint8_t *origin, const crdt_re
     return rc;
 }
 
+/* A venue's registration by oc's subject (V1: its id derives from the registrar's key and
+ * the nonce; S1: in the registrar's scope; V2: registered again only in the same unit, here
+ * or earlier in the batch, whose registrations regs collects). A venue of a unit this node
+ * does not show is *inert (V3). */
+static int venue_register(store_txn *t, const crdt_cert *oc, const crdt_cert *mine,
+                          batch_regs *regs, const crdt_venue_upsert *v, const char **rule,
+                          int *inert)
+{
+    uint8_t id[TV_VENUE_ID_BYTES];
+    tv_venue_id_derive(id, oc->subject, v->nonce);
+    *rule = STORE_RULE_V1;
+    if (memcmp(id, v->venue, TV_VENUE_ID_BYTES) != 0) return TV_ESCOPE;
+    *rule = STORE_RULE_S1;
+    if (!crdt_cert_covers(oc, v->unit.p, v->unit.n)) return TV_ESCOPE;
+    if (!shown_here(mine, v->unit.p, v->unit.n)) {
+        *inert = 1; /* a venue of a unit this node does not show (V3) */
+        return TV_OK;
+    }
+    char held[UNIT_KEY_BYTES];
+    int rc = store_venue_reg_get_(t, v->venue, NULL, held);
+    if (rc == TV_OK) {
+        *rule = STORE_RULE_V2; /* registered again: in the same unit only */
+        return text_is(&v->unit, held) ? TV_OK : TV_ESCOPE;
+    }
+    if (rc != TV_ENOTFOUND) return rc;
+    for (uint32_t i = 0; i < regs->n; i++)
+        if (memcmp(regs->r[i].venue, v->venue, TV_VENUE_ID_BYTES) == 0) {
+            *rule = STORE_RULE_V2;
+            return text_is(&v->unit, regs->r[i].unit) ? TV_OK : TV_ESCOPE;
+        }
+    memcpy(regs->r[regs->n].venue, v->venue, TV_VENUE_ID_BYTES);
+    store_unit_key_((uint8_t *)regs->r[regs->n].unit, v->unit.p, v->unit.n);
+    regs->n++;
+    return TV_OK;
+}
+
 /* Checks one event of a trusted origin against its certificate and the rules. */
 static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mine,
                           batch_regs *regs, const crdt_event *ev, const uint8_t *root,
@@ -597,35 +633,8 @@ static int event_in_scope(store_txn *t, const crdt_cert *oc, const crdt_cert *mi
     if (!ev->known) return TV_OK; /* a newer node's event: stored and relayed, not judged */
     const uint8_t *venue;
     const crdt_text *unit;
-    if (ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers) {
-        const crdt_venue_upsert *v = &ev->u.venue;
-        uint8_t id[TV_VENUE_ID_BYTES];
-        tv_venue_id_derive(id, oc->subject, v->nonce);
-        *rule = STORE_RULE_V1;
-        if (memcmp(id, v->venue, TV_VENUE_ID_BYTES) != 0) return TV_ESCOPE;
-        *rule = STORE_RULE_S1;
-        if (!crdt_cert_covers(oc, v->unit.p, v->unit.n)) return TV_ESCOPE;
-        if (!shown_here(mine, v->unit.p, v->unit.n)) {
-            *inert = 1; /* a venue of a unit this node does not show (V3) */
-            return TV_OK;
-        }
-        char held[UNIT_KEY_BYTES];
-        int rc = store_venue_reg_get_(t, v->venue, NULL, held);
-        if (rc == TV_OK) {
-            *rule = STORE_RULE_V2; /* registered again: in the same unit only */
-            return text_is(&v->unit, held) ? TV_OK : TV_ESCOPE;
-        }
-        if (rc != TV_ENOTFOUND) return rc;
-        for (uint32_t i = 0; i < regs->n; i++)
-            if (memcmp(regs->r[i].venue, v->venue, TV_VENUE_ID_BYTES) == 0) {
-                *rule = STORE_RULE_V2;
-                return text_is(&v->unit, regs->r[i].unit) ? TV_OK : TV_ESCOPE;
-            }
-        memcpy(regs->r[regs->n].venue, v->venue, TV_VENUE_ID_BYTES);
-        store_unit_key_((uint8_t *)regs->r[regs->n].unit, v->unit.p, v->unit.n);
-        regs->n++;
-        return TV_OK;
-    }
+    if (ev->type == CRDT_EV_VENUE_UPSERT && ev->u.venue.registers)
+        return venue_register(t, oc, mine, regs, &ev->u.venue, rule, inert);
     if (venue_of(ev, &venue, &unit))
         return venue_event(t, oc, mine, regs, venue, unit, rule, inert);
     switch (ev->type) {

@@ -284,6 +284,32 @@ static int at_eof(tv_bundle_reader *r, tv_bundle_rec *rec, size_t have)
     return 0;
 }
 
+/* Tells the sound record at p (its header read: kind, number, len; at offset pos) in rec,
+ * with how many records before it are missing; an end record ends the bundle, for now. */
+static void record_tell(tv_bundle_reader *r, tv_bundle_rec *rec, const uint8_t *p, uint8_t kind,
+                        uint32_t number, uint32_t len, uint64_t pos)
+{
+    rec->offset = pos;
+    rec->number = number;
+    if (kind == TV_BUNDLE_KIND_END) {
+        rec->what = TV_BUNDLE_END;
+        rec->missing = number > r->last ? number - r->last : 0;
+        r->end_seen = 1;
+    } else {
+        rec->missing = (uint64_t)number > (uint64_t)r->last + 1 ? number - r->last - 1 : 0;
+        r->last = r->seen = number;
+        r->end_seen = 0; /* records after an end record need an end of their own */
+        if (kind == TV_BUNDLE_KIND_BATCH) {
+            rec->what = TV_BUNDLE_BATCH;
+            rec->data = p + TV_BUNDLE_HEADER_BYTES;
+            rec->len = len;
+        } else {
+            rec->what = TV_BUNDLE_UNKNOWN;
+            rec->kind = kind;
+        }
+    }
+}
+
 int tv_bundle_next(tv_bundle_reader *r, tv_bundle_rec *rec)
 {
     memset(rec, 0, sizeof *rec);
@@ -343,25 +369,7 @@ int tv_bundle_next(tv_bundle_reader *r, tv_bundle_rec *rec)
         if (r->dmg) return damage_end(r, rec);
         r->ok_at = 0;
 
-        rec->offset = pos;
-        rec->number = number;
-        if (kind == TV_BUNDLE_KIND_END) {
-            rec->what = TV_BUNDLE_END;
-            rec->missing = number > r->last ? number - r->last : 0;
-            r->end_seen = 1;
-        } else {
-            rec->missing = (uint64_t)number > (uint64_t)r->last + 1 ? number - r->last - 1 : 0;
-            r->last = r->seen = number;
-            r->end_seen = 0; /* records after an end record need an end of their own */
-            if (kind == TV_BUNDLE_KIND_BATCH) {
-                rec->what = TV_BUNDLE_BATCH;
-                rec->data = p + TV_BUNDLE_HEADER_BYTES;
-                rec->len = len;
-            } else {
-                rec->what = TV_BUNDLE_UNKNOWN;
-                rec->kind = kind;
-            }
-        }
+        record_tell(r, rec, p, kind, number, len, pos);
         r->start += total;
         return 1;
     }

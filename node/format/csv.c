@@ -34,7 +34,13 @@ enum csv_state {
     CSV_QUOTE_SEEN, /* a '"' inside a quoted field: either "" or the closing quote */
 };
 
-enum csv_action { CSV_APPEND, CSV_SKIP, CSV_FIELD_END, CSV_ROW_END };
+enum csv_action {
+    CSV_APPEND,
+    CSV_SKIP,
+    CSV_FIELD_END,
+    CSV_ROW_END,
+    CSV_UNTERMINATED, /* the input ended inside a quoted field */
+};
 
 int tv_csv_open(tv_csv **out, FILE *f)
 {
@@ -137,6 +143,69 @@ static void csv_skip_bom(tv_csv *c)
     if (c->len >= 3 && memcmp(c->buf, "\xEF\xBB\xBF", 3) == 0) c->pos = 3;
 }
 
+/* Skips blank lines, counting them; returns the first character after them, or EOF. */
+static int csv_skip_blank(tv_csv *c)
+{
+    for (;;) {
+        int ch = csv_get(c);
+        if (ch == '\n')
+            c->line++;
+        else if (ch == '\r')
+            csv_after_cr(c);
+        else
+            return ch;
+    }
+}
+
+/* One character ch (or EOF) of a row in state *st: the next state, and what to do with ch.
+ * A broken quote ("ab"c) sets *bad, if not set yet. */
+static enum csv_action csv_step(tv_csv *c, enum csv_state *st, int ch, int *bad)
+{
+    enum csv_action act = CSV_APPEND;
+    switch (*st) {
+    case CSV_FIELD_START:
+        if (ch == '"') {
+            *st = CSV_QUOTED;
+            act = CSV_SKIP;
+            break;
+        }
+        *st = CSV_UNQUOTED;
+        /* fallthrough */
+    case CSV_UNQUOTED:
+        if (ch != EOF && csv_is_sep(c, ch))
+            act = CSV_FIELD_END;
+        else if (ch == '\n' || ch == '\r' || ch == EOF)
+            act = CSV_ROW_END;
+        break;
+    case CSV_QUOTED:
+        if (ch == '"') {
+            *st = CSV_QUOTE_SEEN;
+            act = CSV_SKIP;
+        } else if (ch == EOF) {
+            act = CSV_UNTERMINATED;
+        } else if (ch == '\n') {
+            c->line++;
+        } else if (ch == '\r' && csv_peek(c) != '\n') {
+            c->line++; /* a lone CR; in CRLF the LF counts the line */
+        }
+        break;
+    case CSV_QUOTE_SEEN:
+        if (ch == '"') {
+            *st = CSV_QUOTED; /* "" stands for one quote */
+        } else if (ch != EOF && csv_is_sep(c, ch)) {
+            act = CSV_FIELD_END;
+        } else if (ch == '\n' || ch == '\r' || ch == EOF) {
+            act = CSV_ROW_END;
+        } else {
+            /* "ab"c: the quoting is broken, so any reading of the row is a guess. */
+            if (!*bad) *bad = TV_EDECODE;
+            *st = CSV_UNQUOTED;
+        }
+        break;
+    }
+    return act;
+}
+
 int tv_csv_next(tv_csv *c, const char *const **fields, size_t *n, uint64_t *line)
 {
     assert(c && fields && n && line);
@@ -146,16 +215,7 @@ int tv_csv_next(tv_csv *c, const char *const **fields, size_t *n, uint64_t *line
     if (c->err) return c->err;
     if (!c->started) csv_skip_bom(c);
 
-    int ch;
-    for (;;) { /* blank lines */
-        ch = csv_get(c);
-        if (ch == '\n')
-            c->line++;
-        else if (ch == '\r')
-            csv_after_cr(c);
-        else
-            break;
-    }
+    int ch = csv_skip_blank(c);
     if (ch == EOF) return c->err;
     *line = c->line;
 
@@ -166,51 +226,11 @@ int tv_csv_next(tv_csv *c, const char *const **fields, size_t *n, uint64_t *line
     enum csv_state st = CSV_FIELD_START;
     c->fields[0] = w;
     for (;; ch = csv_get(c)) {
-        enum csv_action act = CSV_APPEND;
-        switch (st) {
-        case CSV_FIELD_START:
-            if (ch == '"') {
-                st = CSV_QUOTED;
-                act = CSV_SKIP;
-                break;
-            }
-            st = CSV_UNQUOTED;
-            /* fallthrough */
-        case CSV_UNQUOTED:
-            if (ch != EOF && csv_is_sep(c, ch))
-                act = CSV_FIELD_END;
-            else if (ch == '\n' || ch == '\r' || ch == EOF)
-                act = CSV_ROW_END;
-            break;
-        case CSV_QUOTED:
-            if (ch == '"') {
-                st = CSV_QUOTE_SEEN;
-                act = CSV_SKIP;
-            } else if (ch == EOF) {
-                /* The open quote swallowed the rest of the input: report the row where it
-                 * opened, which is where the clerk has to look. */
-                return c->err ? c->err : TV_EDECODE;
-            } else if (ch == '\n') {
-                c->line++;
-            } else if (ch == '\r' && csv_peek(c) != '\n') {
-                c->line++; /* a lone CR; in CRLF the LF counts the line */
-            }
-            break;
-        case CSV_QUOTE_SEEN:
-            if (ch == '"') {
-                st = CSV_QUOTED; /* "" stands for one quote */
-            } else if (ch != EOF && csv_is_sep(c, ch)) {
-                act = CSV_FIELD_END;
-            } else if (ch == '\n' || ch == '\r' || ch == EOF) {
-                act = CSV_ROW_END;
-            } else {
-                /* "ab"c: the quoting is broken, so any reading of the row is a guess. */
-                if (!bad) bad = TV_EDECODE;
-                st = CSV_UNQUOTED;
-            }
-            break;
-        }
-
+        enum csv_action act = csv_step(c, &st, ch, &bad);
+        if (act == CSV_UNTERMINATED)
+            /* The open quote swallowed the rest of the input: report the row where it
+             * opened, which is where the clerk has to look. */
+            return c->err ? c->err : TV_EDECODE;
         if (act == CSV_APPEND) {
             if (ch == '\0') {
                 if (!bad) bad = TV_EDECODE; /* it would cut the NUL-terminated field short */

@@ -750,11 +750,11 @@ static int cert_same_grant(const crdt_cert *a, const crdt_cert *b)
     return 1;
 }
 
-int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_issue_opts *o,
-                    char **file, size_t *file_len, crdt_cert *issued, char *why)
+/* The refusals that need nothing but the request and the node: a commune enrols no one, the
+ * validity asked is bounded, the request is signed by its node, and no node enrols itself. */
+static int issue_precheck(const tv_node *n, const tv_enroll_request *req,
+                          const tv_enroll_issue_opts *o, char *why)
 {
-    *file = NULL;
-    *file_len = 0;
     if (n->role == TV_ROLE_COMMUNE) {
         say(why, "a commune node cannot enrol other nodes; its district or province does");
         return TV_EPERM;
@@ -772,6 +772,129 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
         say(why, "the request is this node's own: a node cannot enrol itself");
         return TV_EPERM;
     }
+    return TV_OK;
+}
+
+/* This node's certificate for that node, still standing: *same when c grants what it does
+ * (it is given back), refused (TV_EEXIST) when c differs unless asked to reissue. */
+static int issue_standing(const tv_node *n, const tv_enroll_issue_opts *o, const issue_state *s,
+                          const crdt_cert *c, int64_t now, int *same, char *why)
+{
+    *same = 0;
+    if (!s->have_old || s->old_revoked || memcmp(s->old.issuer, n->id.pk, TV_NODE_ID_BYTES) != 0 ||
+        crdt_cert_valid_at(&s->old, now) != TV_OK)
+        return TV_OK;
+    *same = !o->reissue && cert_same_grant(&s->old, c);
+    if (*same || o->reissue) return TV_OK;
+    char was[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1];
+    char asked[sizeof was];
+    tv_enroll_scope_format(was, sizeof was, &s->old);
+    tv_enroll_scope_format(asked, sizeof asked, c);
+    say(why,
+        "that node already holds a certificate from this node (%s %s, scope %s%s); "
+        "give --reissue to record a new one (%s %s, scope %s%s) in its place",
+        tv_role_name((tv_role)s->old.role), s->old.unit, was,
+        s->old.flags & CRDT_CERT_F_HEALTH ? ", health" : "", tv_role_name((tv_role)c->role),
+        c->unit, asked, c->flags & CRDT_CERT_F_HEALTH ? ", health" : "");
+    return TV_EEXIST;
+}
+
+/* The certificate's signed bytes (*raw, malloc'd): the standing one's when same (and *c
+ * becomes it), else c signed by this node. */
+static int issue_raw(const tv_node *n, const issue_state *s, int same, crdt_cert *c, uint8_t **raw,
+                     size_t *raw_len, char *why)
+{
+    if (same) {
+        *c = s->old;
+        if (!(*raw = malloc(s->old_len))) return TV_ENOMEM;
+        memcpy(*raw, s->old_raw, s->old_len);
+        *raw_len = s->old_len;
+        return TV_OK;
+    }
+    int rc = crdt_cert_sign(c, &n->id, raw, raw_len);
+    if (rc) say(why, "the certificate is too large (too many units in its scope)");
+    return rc;
+}
+
+/* The file's fields but its key: who it is for, the root, the issuer, the endpoints, and the
+ * chain from the root down to this node's certificate, then the new one. */
+static int issue_file_fill(const tv_node *n, const tv_enroll_request *req,
+                           const tv_enroll_issue_opts *o, const issue_state *s, const uint8_t *raw,
+                           size_t raw_len, int64_t now, tv_enroll_cert_file *f, char *why)
+{
+    memcpy(f->node_id, req->node_id, TV_NODE_ID_BYTES);
+    memcpy(f->root, s->root, TV_NODE_ID_BYTES);
+    memcpy(f->issuer, n->id.pk, TV_NODE_ID_BYTES);
+    f->issued_ms = now;
+    const char *ep = o->endpoints ? o->endpoints : "";
+    if (text_value(ep, strlen(ep), 0, f->endpoints, sizeof f->endpoints) || strchr(ep, ' ')) {
+        say(why, "the endpoint list is too long or holds spaces or control characters");
+        return TV_EINVAL;
+    }
+    for (uint32_t i = 0; i < s->above; i++) {
+        memcpy(f->cert[i], s->ancestors[s->above - 1 - i], s->anc_len[s->above - 1 - i]);
+        f->cert_len[i] = s->anc_len[s->above - 1 - i];
+    }
+    memcpy(f->cert[s->above], raw, raw_len);
+    f->cert_len[s->above] = raw_len;
+    f->chain_len = s->above + 1;
+    return TV_OK;
+}
+
+/* Seals the subject's key into f (PROTOCOL.md §8.2: K_p to a health node, its K_c to a
+ * commune; none when this node cannot give it, as it holds no K_p), then writes the file's
+ * text into t and signs it. */
+static int issue_file_write(tv_node *n, const crdt_cert *c,
+                            const uint8_t xpk[crypto_box_PUBLICKEYBYTES], tv_enroll_cert_file *f,
+                            text *t)
+{
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    int kr = (c->flags & CRDT_CERT_F_HEALTH) ? tv_node_province_key(n, key)
+             : c->role == CRDT_ROLE_COMMUNE  ? tv_node_commune_key(n, c->unit, key)
+                                             : TV_ENOTFOUND;
+    f->has_key = kr == TV_OK;
+    if (f->has_key) crypto_box_seal(f->sealed_key, key, TV_TRACING_KEY_BYTES, xpk);
+    sodium_memzero(key, sizeof key);
+    cert_file_body(t, f);
+    if (t->over) return TV_ELIMIT;
+    int rc = sign_text(f->sig, TV_ENROLL_CERT_SIGN_CONTEXT, t->p, t->len, n->id.sk);
+    if (rc) return rc;
+    put_hex(t, "signature", f->sig, TV_SIG_BYTES);
+    return t->over ? TV_ELIMIT : TV_OK;
+}
+
+/* Records the new certificate in this node's log with the subject's consent (its signed
+ * request, rule T4), and commits. Done before the file is handed out: the parent's log is
+ * what makes the child's batches acceptable up the tree. */
+static int issue_record(tv_node *n, const tv_enroll_request *req, const uint8_t *raw,
+                        size_t raw_len, char *why)
+{
+    crdt_cert_event ev = {.cert = raw,
+                          .len = raw_len,
+                          .consent = 1,
+                          .consent_name = {req->name, (uint32_t)strlen(req->name)},
+                          .consent_created_ms = req->created_ms,
+                          .consent_sig = req->sig};
+    uint64_t seq;
+    int rc = tv_node_add_cert(n, &ev, NULL);
+    if (rc) {
+        say(why, "this node may not issue that certificate (%s)",
+            rc == TV_EPERM ? "that node is certified by another issuer that is neither this "
+                             "node nor above it (rule T4), or the certificate does not narrow "
+                             "this node's own"
+                           : tv_strerror(rc));
+        return rc;
+    }
+    return tv_node_commit(n, &seq);
+}
+
+int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_issue_opts *o,
+                    char **file, size_t *file_len, crdt_cert *issued, char *why)
+{
+    *file = NULL;
+    *file_len = 0;
+    int rc = issue_precheck(n, req, o, why);
+    if (rc) return rc;
     issue_state *s = malloc(sizeof *s);
     crdt_cert *c = malloc(sizeof *c);
     tv_enroll_cert_file *f = calloc(1, sizeof *f);
@@ -783,101 +906,19 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
     if ((rc = issue_read(n, req, s, why))) goto done;
     int64_t now = tv_wall_ms();
     if ((rc = issue_cert(n, req, o, s, now, c, why))) goto done;
-    /* this node's certificate for that node, still standing: give it back, or refuse to
-     * record a different one unless asked to */
-    int same = 0;
-    if (s->have_old && !s->old_revoked && memcmp(s->old.issuer, n->id.pk, TV_NODE_ID_BYTES) == 0 &&
-        crdt_cert_valid_at(&s->old, now) == TV_OK) {
-        same = !o->reissue && cert_same_grant(&s->old, c);
-        if (!same && !o->reissue) {
-            char was[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1];
-            char asked[sizeof was];
-            tv_enroll_scope_format(was, sizeof was, &s->old);
-            tv_enroll_scope_format(asked, sizeof asked, c);
-            say(why,
-                "that node already holds a certificate from this node (%s %s, scope %s%s); "
-                "give --reissue to record a new one (%s %s, scope %s%s) in its place",
-                tv_role_name((tv_role)s->old.role), s->old.unit, was,
-                s->old.flags & CRDT_CERT_F_HEALTH ? ", health" : "", tv_role_name((tv_role)c->role),
-                c->unit, asked, c->flags & CRDT_CERT_F_HEALTH ? ", health" : "");
-            rc = TV_EEXIST;
-            goto done;
-        }
-    }
+    int same;
+    if ((rc = issue_standing(n, o, s, c, now, &same, why))) goto done;
     if (o->same) *o->same = same;
-    if (same) {
-        *c = s->old;
-        rc = TV_ENOMEM;
-        if (!(raw = malloc(s->old_len))) goto done;
-        memcpy(raw, s->old_raw, s->old_len);
-        raw_len = s->old_len;
-    } else if ((rc = crdt_cert_sign(c, &n->id, &raw, &raw_len))) {
-        say(why, "the certificate is too large (too many units in its scope)");
-        goto done;
-    }
-
-    /* the file: root first, then down to this node's, then the new one */
-    memcpy(f->node_id, req->node_id, TV_NODE_ID_BYTES);
-    memcpy(f->root, s->root, TV_NODE_ID_BYTES);
-    memcpy(f->issuer, n->id.pk, TV_NODE_ID_BYTES);
-    f->issued_ms = now;
-    const char *ep = o->endpoints ? o->endpoints : "";
-    if (text_value(ep, strlen(ep), 0, f->endpoints, sizeof f->endpoints) || strchr(ep, ' ')) {
-        say(why, "the endpoint list is too long or holds spaces or control characters");
-        rc = TV_EINVAL;
-        goto done;
-    }
-    for (uint32_t i = 0; i < s->above; i++) {
-        memcpy(f->cert[i], s->ancestors[s->above - 1 - i], s->anc_len[s->above - 1 - i]);
-        f->cert_len[i] = s->anc_len[s->above - 1 - i];
-    }
-    memcpy(f->cert[s->above], raw, raw_len);
-    f->cert_len[s->above] = raw_len;
-    f->chain_len = s->above + 1;
+    if ((rc = issue_raw(n, s, same, c, &raw, &raw_len, why))) goto done;
+    if ((rc = issue_file_fill(n, req, o, s, raw, raw_len, now, f, why))) goto done;
     uint8_t xpk[crypto_box_PUBLICKEYBYTES];
     if (crypto_sign_ed25519_pk_to_curve25519(xpk, req->node_id) != 0) {
         say(why, "the request's node id is not a usable public key");
         goto done;
     }
-    /* the key for the subject (PROTOCOL.md §8.2): K_p to a health node, its K_c to a
-     * commune; none when this node cannot give it (it holds no K_p) */
-    uint8_t key[TV_TRACING_KEY_BYTES];
-    int kr = (c->flags & CRDT_CERT_F_HEALTH) ? tv_node_province_key(n, key)
-             : c->role == CRDT_ROLE_COMMUNE  ? tv_node_commune_key(n, c->unit, key)
-                                             : TV_ENOTFOUND;
-    f->has_key = kr == TV_OK;
-    if (f->has_key) crypto_box_seal(f->sealed_key, key, TV_TRACING_KEY_BYTES, xpk);
-    sodium_memzero(key, sizeof key);
     text t = {.p = out, .cap = TV_ENROLL_CERT_FILE_BYTES_MAX};
-    cert_file_body(&t, f);
-    rc = TV_ELIMIT;
-    if (t.over) goto done;
-    if ((rc = sign_text(f->sig, TV_ENROLL_CERT_SIGN_CONTEXT, out, t.len, n->id.sk))) goto done;
-    put_hex(&t, "signature", f->sig, TV_SIG_BYTES);
-    rc = TV_ELIMIT;
-    if (t.over) goto done;
-
-    /* recorded before the file is handed out: the parent's log is what makes the child's
-     * batches acceptable up the tree */
-    crdt_cert_event ev = {.cert = raw,
-                          .len = raw_len,
-                          /* the subject's consent: its signed request (rule T4) */
-                          .consent = 1,
-                          .consent_name = {req->name, (uint32_t)strlen(req->name)},
-                          .consent_created_ms = req->created_ms,
-                          .consent_sig = req->sig};
-    uint64_t seq;
-    if (same) {
-        rc = TV_OK;
-    } else if ((rc = tv_node_add_cert(n, &ev, NULL))) {
-        say(why, "this node may not issue that certificate (%s)",
-            rc == TV_EPERM ? "that node is certified by another issuer that is neither this "
-                             "node nor above it (rule T4), or the certificate does not narrow "
-                             "this node's own"
-                           : tv_strerror(rc));
-        goto done;
-    }
-    if (!same && (rc = tv_node_commit(n, &seq))) goto done;
+    if ((rc = issue_file_write(n, c, xpk, f, &t))) goto done;
+    if (!same && (rc = issue_record(n, req, raw, raw_len, why))) goto done;
     *file = out;
     *file_len = t.len;
     out = NULL;
@@ -938,58 +979,54 @@ static int accept_install(store_txn *t, void *arg)
     return store_cert_get(t, c->n->id.pk, &c->out->cert, NULL, NULL);
 }
 
-int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *out, char *why)
+/* Is the file's certificate this node's: for its key, its role and unit, not expired? The
+ * chain was checked, so the last certificate opens (into last). */
+static int accept_check(const tv_node *n, const tv_enroll_cert_file *f, crdt_cert *last, char *why)
 {
-    memset(out, 0, sizeof *out);
-    if (n->lock_fd < 0) return TV_EINVAL;
-    tv_enroll_cert_file *f = malloc(sizeof *f);
-    crdt_cert *last = malloc(sizeof *last);
-    uint8_t key[TV_TRACING_KEY_BYTES], xpk[crypto_box_PUBLICKEYBYTES],
-        xsk[crypto_box_SECRETKEYBYTES];
     char a[SHORT_HEX + 1], b[SHORT_HEX + 1], when[40];
-    int rc = TV_ENOMEM;
-    if (!f || !last) goto done;
-    if ((rc = tv_enroll_cert_file_parse(f, s, len, why))) goto done;
-    rc = TV_EPERM;
     if (memcmp(f->node_id, n->id.pk, TV_NODE_ID_BYTES) != 0) {
         short_hex(a, f->node_id);
         short_hex(b, n->id.pk);
         say(why, "the certificate is for node %s..., not for this node (%s...)", a, b);
-        goto done;
+        return TV_EPERM;
     }
-    /* the chain was checked, so the last certificate opens */
-    if ((rc = crdt_cert_open(last, f->cert[f->chain_len - 1], f->cert_len[f->chain_len - 1])))
-        goto done;
-    rc = TV_EPERM;
+    int rc = crdt_cert_open(last, f->cert[f->chain_len - 1], f->cert_len[f->chain_len - 1]);
+    if (rc) return rc;
     if (last->role != (uint32_t)n->role || strcmp(last->unit, n->unit) != 0) {
         say(why, "the certificate is for a %s of unit %s, but this node is a %s of unit %s",
             tv_role_name((tv_role)last->role), last->unit, tv_role_name(n->role), n->unit);
-        goto done;
+        return TV_EPERM;
     }
     if (last->not_after_ms && tv_wall_ms() >= last->not_after_ms) {
         tv_time_format_vn(when, sizeof when, last->not_after_ms);
         say(why, "the certificate expired on %s", when);
-        goto done;
+        return TV_EPERM;
     }
-    rc = TV_OK;
-    if (f->has_key) {
-        rc = TV_EDECODE;
-        if (crypto_sign_ed25519_sk_to_curve25519(xsk, n->id.sk) == 0 &&
-            crypto_sign_ed25519_pk_to_curve25519(xpk, n->id.pk) == 0 &&
-            crypto_box_seal_open(key, f->sealed_key, sizeof f->sealed_key, xpk, xsk) == 0)
-            rc = TV_OK;
-    }
+    return TV_OK;
+}
+
+/* Opens the tracing key sealed in the file to this node, when it holds one. */
+static int accept_open_key(const tv_node *n, const tv_enroll_cert_file *f,
+                           uint8_t key[TV_TRACING_KEY_BYTES], char *why)
+{
+    if (!f->has_key) return TV_OK;
+    uint8_t xpk[crypto_box_PUBLICKEYBYTES], xsk[crypto_box_SECRETKEYBYTES];
+    int rc = TV_EDECODE;
+    if (crypto_sign_ed25519_sk_to_curve25519(xsk, n->id.sk) == 0 &&
+        crypto_sign_ed25519_pk_to_curve25519(xpk, n->id.pk) == 0 &&
+        crypto_box_seal_open(key, f->sealed_key, sizeof f->sealed_key, xpk, xsk) == 0)
+        rc = TV_OK;
     sodium_memzero(xsk, sizeof xsk);
-    if (rc) {
-        say(why, "the tracing key in the file cannot be opened with this node's key");
-        goto done;
-    }
-    accept_ctx ctx = {.n = n, .f = f, .out = out, .why = why};
-    if ((rc = store_write(n->st, accept_install, &ctx))) goto done;
-    strcpy(out->endpoints, f->endpoints);
-    /* the key kind follows the certificate: a health node holds K_p, a commune its K_c
-     * (or, enrolled without it, keeps its local key until a key_grant brings it), any
-     * other node none */
+    if (rc) say(why, "the tracing key in the file cannot be opened with this node's key");
+    return rc;
+}
+
+/* The key kind follows the installed certificate: a health node holds K_p, a commune its K_c
+ * (or, enrolled without it, keeps its local key until a key_grant brings it), any other
+ * node none. Writes the key when it changed (out->key_changed). */
+static int accept_key(tv_node *n, const tv_enroll_cert_file *f, uint8_t key[TV_TRACING_KEY_BYTES],
+                      tv_enroll_accepted *out, char *why)
+{
     tv_key_kind kind = n->tracing_kind;
     if (out->cert.flags & CRDT_CERT_F_HEALTH)
         kind = f->has_key ? TV_KEY_PROVINCE : kind;
@@ -999,15 +1036,33 @@ int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *
         kind = TV_KEY_NONE;
     uint8_t cur[TV_TRACING_KEY_BYTES] = {0};
     int have = tv_node_ref_key(n, cur) == TV_OK;
-    if (!f->has_key) memcpy(key, cur, sizeof key);
+    if (!f->has_key) memcpy(key, cur, TV_TRACING_KEY_BYTES);
     out->key_changed = kind != n->tracing_kind ||
-                       (kind != TV_KEY_NONE && (!have || sodium_memcmp(key, cur, sizeof key)));
+                       (kind != TV_KEY_NONE && (!have || sodium_memcmp(key, cur, sizeof cur)));
     sodium_memzero(cur, sizeof cur);
-    if (out->key_changed && (rc = tv_node_set_tracing_key(n, kind, n->unit, key))) {
+    int rc = TV_OK;
+    if (out->key_changed && (rc = tv_node_set_tracing_key(n, kind, n->unit, key)))
         say(why, "the certificate was installed but the tracing key could not be written; "
                  "accept the file again");
-        goto done;
-    }
+    return rc;
+}
+
+int tv_enroll_accept(tv_node *n, const char *s, size_t len, tv_enroll_accepted *out, char *why)
+{
+    memset(out, 0, sizeof *out);
+    if (n->lock_fd < 0) return TV_EINVAL;
+    tv_enroll_cert_file *f = malloc(sizeof *f);
+    crdt_cert *last = malloc(sizeof *last);
+    uint8_t key[TV_TRACING_KEY_BYTES];
+    int rc = TV_ENOMEM;
+    if (!f || !last) goto done;
+    if ((rc = tv_enroll_cert_file_parse(f, s, len, why))) goto done;
+    if ((rc = accept_check(n, f, last, why))) goto done;
+    if ((rc = accept_open_key(n, f, key, why))) goto done;
+    accept_ctx ctx = {.n = n, .f = f, .out = out, .why = why};
+    if ((rc = store_write(n->st, accept_install, &ctx))) goto done;
+    strcpy(out->endpoints, f->endpoints);
+    if ((rc = accept_key(n, f, key, out, why))) goto done;
     out->key_kind = n->tracing_kind;
     /* what it recorded before, sealed to itself, now goes to the health nodes; a health
      * node maps and grants what it holds already, a commune takes a key granted to it */

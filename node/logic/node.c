@@ -548,6 +548,55 @@ static int shred(const char *path)
     return rc;
 }
 
+/* The kind of the tracing key of a node whose keys are still in clear files (s holds the
+ * key read from them): the store says whether it is still the node's own (not enrolled) or
+ * the one enrolment installed (the province's). An earlier version gave every enrolled node
+ * the province key: only a health node keeps it; a commune keeps its own commune's key,
+ * derived from it (s's key becomes that); a district without the health flag keeps none. */
+static int plain_tracing_kind(const char *store_path, const uint8_t pk[TV_NODE_ID_BYTES],
+                              tv_secrets *s)
+{
+    store *st_ = NULL;
+    int rc = store_open(&st_, store_path, NULL);
+    if (rc) return rc;
+    store_txn *t;
+    uint8_t meta_id[TV_NODE_ID_BYTES];
+    size_t mlen = 0;
+    char unit[TV_UNIT_CODE_MAX + 1];
+    size_t ulen = 0;
+    if ((rc = store_read_begin(st_, &t)) == TV_OK) {
+        rc = store_meta_get(t, "node_id", meta_id, sizeof meta_id, &mlen);
+        if (rc == TV_OK) rc = store_meta_get(t, "unit", unit, sizeof unit - 1, &ulen);
+        if (rc == TV_OK && (mlen != TV_NODE_ID_BYTES || memcmp(meta_id, pk, TV_NODE_ID_BYTES) != 0))
+            rc = TV_ECORRUPT;
+        crdt_cert *own = rc == TV_OK ? malloc(sizeof *own) : NULL;
+        if (rc == TV_OK && !own) rc = TV_ENOMEM;
+        if (rc == TV_OK) {
+            int enrolled = store_cert_get(t, pk, own, NULL, NULL) == TV_OK;
+            unit[ulen] = '\0';
+            if (!enrolled) {
+                s->tracing_kind = TV_KEY_LOCAL;
+            } else if (own->flags & CRDT_CERT_F_HEALTH) {
+                s->tracing_kind = TV_KEY_PROVINCE;
+            } else if (own->role == CRDT_ROLE_COMMUNE) {
+                s->tracing_kind = TV_KEY_COMMUNE;
+                memcpy(s->tracing_unit, unit, ulen);
+                uint8_t kc[TV_TRACING_KEY_BYTES];
+                tv_commune_key_derive(s->tracing_key, unit, kc);
+                memcpy(s->tracing_key, kc, sizeof kc);
+                sodium_memzero(kc, sizeof kc);
+            } else {
+                s->tracing_kind = TV_KEY_NONE;
+                sodium_memzero(s->tracing_key, sizeof s->tracing_key);
+            }
+        }
+        free(own);
+        store_read_end(t);
+    }
+    store_close(st_);
+    return rc;
+}
+
 int tv_node_encrypt_plain(const char *dir, const char *pass, size_t len, tv_kdf_level kdf,
                           uint8_t node_id[TV_NODE_ID_BYTES])
 {
@@ -579,51 +628,7 @@ int tv_node_encrypt_plain(const char *dir, const char *pass, size_t len, tv_kdf_
     if (rc == TV_OK) rc = crdt_identity_from_secret(&x->id, x->sk);
     if (rc == TV_OK)
         rc = key_read(tracing_path, TRACING_LABEL, x->s.tracing_key, sizeof x->s.tracing_key);
-    /* the store says whether the key is still the node's own (not enrolled) or the one
-     * enrolment installed (the province's) */
-    store *st_ = NULL;
-    if (rc == TV_OK) rc = store_open(&st_, store_path, NULL);
-    if (rc == TV_OK) {
-        store_txn *t;
-        uint8_t meta_id[TV_NODE_ID_BYTES];
-        size_t mlen = 0;
-        char unit[TV_UNIT_CODE_MAX + 1];
-        size_t ulen = 0;
-        if ((rc = store_read_begin(st_, &t)) == TV_OK) {
-            rc = store_meta_get(t, "node_id", meta_id, sizeof meta_id, &mlen);
-            if (rc == TV_OK) rc = store_meta_get(t, "unit", unit, sizeof unit - 1, &ulen);
-            if (rc == TV_OK &&
-                (mlen != TV_NODE_ID_BYTES || memcmp(meta_id, x->id.pk, TV_NODE_ID_BYTES) != 0))
-                rc = TV_ECORRUPT;
-            crdt_cert *own = rc == TV_OK ? malloc(sizeof *own) : NULL;
-            if (rc == TV_OK && !own) rc = TV_ENOMEM;
-            if (rc == TV_OK) {
-                /* an earlier version gave every enrolled node the province key: only a
-                 * health node keeps it; a commune keeps its own commune's key, derived
-                 * from it; a district without the health flag keeps none */
-                int enrolled = store_cert_get(t, x->id.pk, own, NULL, NULL) == TV_OK;
-                unit[ulen] = '\0';
-                if (!enrolled) {
-                    x->s.tracing_kind = TV_KEY_LOCAL;
-                } else if (own->flags & CRDT_CERT_F_HEALTH) {
-                    x->s.tracing_kind = TV_KEY_PROVINCE;
-                } else if (own->role == CRDT_ROLE_COMMUNE) {
-                    x->s.tracing_kind = TV_KEY_COMMUNE;
-                    memcpy(x->s.tracing_unit, unit, ulen);
-                    uint8_t kc[TV_TRACING_KEY_BYTES];
-                    tv_commune_key_derive(x->s.tracing_key, unit, kc);
-                    memcpy(x->s.tracing_key, kc, sizeof kc);
-                    sodium_memzero(kc, sizeof kc);
-                } else {
-                    x->s.tracing_kind = TV_KEY_NONE;
-                    sodium_memzero(x->s.tracing_key, sizeof x->s.tracing_key);
-                }
-            }
-            free(own);
-            store_read_end(t);
-        }
-        store_close(st_);
-    }
+    if (rc == TV_OK) rc = plain_tracing_kind(store_path, x->id.pk, &x->s);
     if (rc == TV_OK) {
         crypto_sign_ed25519_sk_to_seed(x->s.seed, x->id.sk);
         rc = secret_create(dir, x->id.pk, pass, len, kdf, &x->s, &x->h, x->key);

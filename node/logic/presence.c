@@ -161,6 +161,70 @@ static void end_inferred(open_state *o, item *it)
     o->active = 0;
 }
 
+/* A check-in c: the open presence goes on when c is at its venue before its end (its stay
+ * counted afresh), else ends (at c when c is elsewhere before its end, else at its inferred
+ * end) and a presence opens at c. Returns the item c's run falls to. */
+static size_t check_in(open_state *o, item *it, size_t *count, const tv_pscan *c,
+                       const venue_rule *vr, size_t nvr)
+{
+    const int64_t t = c->at_ms;
+    if (o->active) {
+        tv_end_reason why;
+        const int64_t e = inferred_end(o, &why);
+        tv_presence *p = &it[o->idx].p;
+        const int here = same_venue(p->venue, c->venue);
+        if (here && t < e) {
+            p->scans++;
+            o->anchor = t;
+            return o->idx;
+        }
+        if (!here && t <= e) {
+            p->to_ms = t;
+            p->end = TV_END_NEXT_CHECKIN;
+            o->active = 0;
+        } else {
+            end_inferred(o, it);
+        }
+    }
+    open_presence(o, it, count, c, vr, nvr);
+    return o->idx;
+}
+
+/* A check-out c: it closes the open presence at its venue before that one's midnight; past
+ * it, the presence ended before and c, like a check-out elsewhere or with nothing open,
+ * stands alone. Returns the item c's run falls to. */
+static size_t check_out(open_state *o, item *it, size_t *count, const tv_pscan *c)
+{
+    const int64_t t = c->at_ms;
+    if (o->active && same_venue(it[o->idx].p.venue, c->venue)) {
+        if (t < o->day_end) {
+            it[o->idx].p.to_ms = t;
+            it[o->idx].p.end = TV_END_CHECKOUT;
+            it[o->idx].p.scans++;
+            o->active = 0;
+            return o->idx;
+        }
+        end_inferred(o, it);
+    }
+    return add_item(it, count, c->venue, t);
+}
+
+/* The presence still open after the last scan: open now if its inferred end is still to
+ * come, else ended then. */
+static void end_last(open_state *o, item *it, int64_t now_ms)
+{
+    tv_end_reason why;
+    const int64_t e = inferred_end(o, &why);
+    tv_presence *p = &it[o->idx].p;
+    if (e > now_ms) {
+        p->to_ms = now_ms > p->from_ms ? now_ms : p->from_ms;
+        p->end = TV_END_OPEN;
+    } else {
+        p->to_ms = e;
+        p->end = why;
+    }
+}
+
 int tv_presence_build(const tv_pscan *scans, size_t n, int64_t window_ms, int64_t now_ms,
                       tv_rules_fn rules, void *ctx, tv_presence **out, size_t *nout)
 {
@@ -207,59 +271,9 @@ int tv_presence_build(const tv_pscan *scans, size_t n, int64_t window_ms, int64_
         }
         run_first = t;
 
-        if (!c->out) {
-            if (o.active) {
-                tv_end_reason why;
-                const int64_t e = inferred_end(&o, &why);
-                tv_presence *p = &it[o.idx].p;
-                const int here = same_venue(p->venue, c->venue);
-                if (here && t < e) {
-                    /* still there: the same presence, its stay counted afresh */
-                    p->scans++;
-                    o.anchor = t;
-                    run_idx = o.idx;
-                    continue;
-                }
-                if (!here && t <= e) {
-                    p->to_ms = t;
-                    p->end = TV_END_NEXT_CHECKIN;
-                    o.active = 0;
-                } else {
-                    end_inferred(&o, it);
-                }
-            }
-            open_presence(&o, it, &count, c, vr, nvr);
-            run_idx = o.idx;
-            continue;
-        }
-
-        if (o.active && same_venue(it[o.idx].p.venue, c->venue)) {
-            if (t < o.day_end) {
-                it[o.idx].p.to_ms = t;
-                it[o.idx].p.end = TV_END_CHECKOUT;
-                it[o.idx].p.scans++;
-                o.active = 0;
-                run_idx = o.idx;
-                continue;
-            }
-            /* past its midnight: the presence ended before, and this check-out is alone */
-            end_inferred(&o, it);
-        }
-        run_idx = add_item(it, &count, c->venue, t);
+        run_idx = c->out ? check_out(&o, it, &count, c) : check_in(&o, it, &count, c, vr, nvr);
     }
-
-    if (o.active) {
-        tv_end_reason why;
-        const int64_t e = inferred_end(&o, &why);
-        tv_presence *p = &it[o.idx].p;
-        if (e > now_ms) {
-            p->to_ms = now_ms > p->from_ms ? now_ms : p->from_ms;
-            p->end = TV_END_OPEN;
-        } else {
-            p->to_ms = e;
-            p->end = why;
-        }
-    }
+    if (o.active) end_last(&o, it, now_ms);
 
     qsort(it, count, sizeof *it, cmp_item);
     if (!(res = malloc(count * sizeof *res))) goto done;

@@ -278,30 +278,22 @@ static void total_add(tv_report_fig *t, const tv_report_fig *f)
     t->f1 += f->f1;
 }
 
-int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
+/* Each row's own figures: its freshness (in one pass over the certificates), its days of
+ * this period and the one before, its risk level now. */
+static int rows_own_figures(venue_ctx *x, int64_t now_ms)
 {
-    int32_t len = r->to_day - r->from_day + 1;
-    venue_ctx x = {t, r, NULL, r->from_day - len, r->from_day - 1};
-    free(r->day_in);
-    free(r->day_out);
-    r->day_in = calloc((size_t)len, sizeof *r->day_in);
-    r->day_out = calloc((size_t)len, sizeof *r->day_out);
-    x.by_code = malloc((r->n ? r->n : 1) * sizeof *x.by_code);
+    store_txn *t = x->t;
+    tv_report *r = x->r;
     const char **codes = malloc((r->n ? r->n : 1) * sizeof *codes);
     tv_fresh *f = malloc((r->n ? r->n : 1) * sizeof *f);
-    int rc = codes && f && x.by_code && r->day_in && r->day_out ? TV_OK : TV_ENOMEM;
+    int rc = codes && f ? TV_OK : TV_ENOMEM;
     for (size_t i = 0; rc == 0 && i < r->n; i++)
-        x.by_code[i] = &r->rows[i];
-    if (rc == 0) qsort(x.by_code, r->n, sizeof *x.by_code, ptr_code_cmp);
-    for (size_t i = 0; rc == 0 && i < r->n; i++)
-        codes[i] = x.by_code[i]->code;
-    /* freshness of every row in one pass over the certificates */
+        codes[i] = x->by_code[i]->code;
     if (rc == 0) rc = tv_fresh_many(t, codes, r->n, f);
-    int64_t from_ms = tv_date_start_ms(r->from_day, TV_TIME_VN_OFFSET_MIN);
-    for (size_t i = 0; i < r->n && rc == 0; i++) { /* each row's own figures */
-        tv_report_row *w = x.by_code[i];
+    for (size_t i = 0; i < r->n && rc == 0; i++) {
+        tv_report_row *w = x->by_code[i];
         day_ctx d = {r, w};
-        if ((rc = store_agg_days(t, w->code, x.prev_from, r->to_day, agg_day, &d))) break;
+        if ((rc = store_agg_days(t, w->code, x->prev_from, r->to_day, agg_day, &d))) break;
         crdt_hll_merge(r->total.sketch_, w->sketch_);
         store_risk k;
         int kr = store_risk_at(t, w->code, now_ms, &k);
@@ -311,9 +303,14 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
     }
     free(codes);
     free(f);
-    /* the freshest data under a row is its own: a commune's villages hold its scans. Rows
-     * come after the row above them, depth first. */
-    for (size_t i = r->n; rc == 0 && i-- > 0;) {
+    return rc;
+}
+
+/* The freshest data under a row is its own: a commune's villages hold its scans. Rows come
+ * after the row above them, depth first. */
+static void fresh_roll_up(tv_report *r)
+{
+    for (size_t i = r->n; i-- > 0;) {
         const tv_report_row *w = &r->rows[i];
         if (w->parent < 0) continue;
         tv_fresh *pf = &r->rows[w->parent].f;
@@ -321,27 +318,34 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
         if (w->f.received > pf->received) pf->received = w->f.received;
         if (w->f.last_event > pf->last_event) pf->last_event = w->f.last_event;
     }
-    /* The units expected to report: a commune of the official list with a node certified
-     * for it or a scan held here (in it or its villages), and the unit asked for when it
-     * is its own row. Such a unit is stale when no scan of it is held here since the
-     * period began. An official commune with no node and no scan has nothing to report
-     * (zeros, not missing), and a district or province (whose own node records no
-     * scans) is not expected to report by itself. */
-    for (size_t i = 0; rc == 0 && i < r->n; i++) {
+}
+
+/* The units expected to report: a commune of the official list with a node certified for it
+ * or a scan held here (in it or its villages), and the unit asked for when it is its own
+ * row. Such a unit is stale when no scan of it is held here since the period began. An
+ * official commune with no node and no scan has nothing to report (zeros, not missing), and
+ * a district or province (whose own node records no scans) is not expected to report by
+ * itself. A row above a unit expected to report is stale when any of them is: its sums miss
+ * that unit's figures. */
+static void mark_stale(tv_report *r)
+{
+    int64_t from_ms = tv_date_start_ms(r->from_day, TV_TIME_VN_OFFSET_MIN);
+    for (size_t i = 0; i < r->n; i++) {
         tv_report_row *w = &r->rows[i];
         if (w->expect == 1 && !w->f.nodes && w->f.last_scan_day == INT32_MIN) w->expect = 0;
         w->stale = w->expect && tv_fresh_stale(&w->f, from_ms);
         r->expected += w->expect != 0;
         r->total.stale += w->stale;
     }
-    /* a row above a unit expected to report is stale when any of them is: its sums miss
-     * that unit's figures */
-    for (size_t i = r->n; rc == 0 && i-- > 0;)
+    for (size_t i = r->n; i-- > 0;)
         if (r->rows[i].stale && r->rows[i].parent >= 0) r->rows[r->rows[i].parent].stale = 1;
-    /* the venues last: they need to know which rows are stale */
-    if (rc == 0) rc = store_venue_foreach(t, venue_row, &x);
-    /* the rows under a row add up into it: they come after it, depth first */
-    for (size_t i = r->n; rc == 0 && i-- > 0;) {
+}
+
+/* The rows under a row add up into it (they come after it, depth first), and the top rows
+ * into the total. */
+static void sums_roll_up(tv_report *r)
+{
+    for (size_t i = r->n; i-- > 0;) {
         tv_report_row *w = &r->rows[i];
         w->now.visitors = visitors(w->sketch_, w->now.in);
         if (w->parent < 0) continue;
@@ -351,21 +355,50 @@ int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
         p->suspended += w->suspended;
         crdt_hll_merge(p->sketch_, w->sketch_);
     }
-    for (size_t i = 0; i < r->n && rc == 0; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         if (r->rows[i].level != 1) continue;
         total_add(&r->total.now, &r->rows[i].now);
         total_add(&r->total.prev, &r->rows[i].prev);
         r->total.suspended += r->rows[i].suspended;
     }
-    /* the reported unit's own figures, when it is not one of the rows */
-    if (rc == 0 && r->unit[0] && !row_find(x.by_code, r->n, r->unit)) {
-        tv_report_row own = {0};
-        day_ctx d = {r, &own};
-        rc = store_agg_days(t, r->unit, x.prev_from, r->to_day, agg_day, &d);
-        total_add(&r->total.now, &own.now);
-        total_add(&r->total.prev, &own.prev);
-        crdt_hll_merge(r->total.sketch_, own.sketch_);
+}
+
+/* The reported unit's own figures, when it is not one of the rows. */
+static int unit_own_figures(venue_ctx *x)
+{
+    tv_report *r = x->r;
+    if (!r->unit[0] || row_find(x->by_code, r->n, r->unit)) return 0;
+    tv_report_row own = {0};
+    day_ctx d = {r, &own};
+    int rc = store_agg_days(x->t, r->unit, x->prev_from, r->to_day, agg_day, &d);
+    total_add(&r->total.now, &own.now);
+    total_add(&r->total.prev, &own.prev);
+    crdt_hll_merge(r->total.sketch_, own.sketch_);
+    return rc;
+}
+
+int tv_report_figures(store_txn *t, tv_report *r, int64_t now_ms)
+{
+    int32_t len = r->to_day - r->from_day + 1;
+    venue_ctx x = {t, r, NULL, r->from_day - len, r->from_day - 1};
+    free(r->day_in);
+    free(r->day_out);
+    r->day_in = calloc((size_t)len, sizeof *r->day_in);
+    r->day_out = calloc((size_t)len, sizeof *r->day_out);
+    x.by_code = malloc((r->n ? r->n : 1) * sizeof *x.by_code);
+    int rc = x.by_code && r->day_in && r->day_out ? TV_OK : TV_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < r->n; i++)
+        x.by_code[i] = &r->rows[i];
+    if (rc == 0) qsort(x.by_code, r->n, sizeof *x.by_code, ptr_code_cmp);
+    if (rc == 0) rc = rows_own_figures(&x, now_ms);
+    if (rc == 0) {
+        fresh_roll_up(r);
+        mark_stale(r);
     }
+    /* the venues last: they need to know which rows are stale */
+    if (rc == 0) rc = store_venue_foreach(t, venue_row, &x);
+    if (rc == 0) sums_roll_up(r);
+    if (rc == 0) rc = unit_own_figures(&x);
     r->total.now.visitors = visitors(r->total.sketch_, r->total.now.in);
     free(x.by_code);
     if (rc == 0) rc = reorder(r);

@@ -348,6 +348,55 @@ static int contact_cmp(const void *pa, const void *pb)
     return memcmp(a->ref, b->ref, TV_PERSON_REF_BYTES);
 }
 
+/* The second degree: the contacts of each first-degree contact from the day they first met
+ * the case (x->c[0..nf1) are the first degree, sorted). */
+static int trace_second_degree(tracer *x, const uint8_t ref[TV_PERSON_REF_BYTES], size_t nf1)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nf1; i++) {
+        uint8_t f1[TV_PERSON_REF_BYTES];
+        memcpy(f1, x->c[i].ref, sizeof f1);
+        int64_t first = x->c[i].first_ms;
+        tv_presence *pf = NULL;
+        size_t npf = 0;
+        if ((rc = presences_from(x, f1, first, &pf, &npf)) == 0)
+            rc = contacts_from(x, f1, ref, pf, npf, first, 2);
+        free(pf);
+    }
+    return rc;
+}
+
+/* Sorts the second degree and each contact's shared visits, and copies into r the case's
+ * own visits in the window (what to zone). */
+static int trace_finish(tracer *x, size_t nf1, const tv_presence *mine, size_t nmine,
+                        tv_trace_result *r)
+{
+    const tv_trace_opts *o = x->o;
+    if (x->n > nf1) qsort(x->c + nf1, x->n - nf1, sizeof *x->c, contact_cmp);
+    for (size_t i = 0; i < x->n; i++)
+        qsort(x->c[i].shared, x->c[i].nshared, sizeof *x->c[i].shared, shared_cmp);
+    for (size_t i = 0; i < nmine; i++)
+        if (mine[i].to_ms > o->from_ms && mine[i].from_ms < o->to_ms) r->nvisits++;
+    if (r->nvisits && !(r->visits = malloc(r->nvisits * sizeof *r->visits))) return TV_ENOMEM;
+    for (size_t i = 0, k = 0; i < nmine; i++)
+        if (mine[i].to_ms > o->from_ms && mine[i].from_ms < o->to_ms) r->visits[k++] = mine[i];
+    return 0;
+}
+
+/* Frees the tracer's scratch (not its contacts, which become the result). */
+static void tracer_release(tracer *x)
+{
+    for (size_t i = 0; i < x->ndays; i++)
+        free(x->days[i].p);
+    free(x->days);
+    free(x->seen);
+    free(x->rules);
+    kmap_free(&x->dmap);
+    kmap_free(&x->cmap);
+    kmap_free(&x->smap);
+    kmap_free(&x->rmap);
+}
+
 int tv_trace(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], const tv_trace_opts *o,
              tv_trace_result *r)
 {
@@ -378,37 +427,10 @@ int tv_trace(store_txn *t, const uint8_t ref[TV_PERSON_REF_BYTES], const tv_trac
         if (nf1 > 1) qsort(x.c, nf1, sizeof *x.c, contact_cmp);
         rc = contacts_reindex(&x);
     }
-    for (size_t i = 0; rc == 0 && o->depth == 2 && i < nf1; i++) {
-        uint8_t f1[TV_PERSON_REF_BYTES];
-        memcpy(f1, x.c[i].ref, sizeof f1);
-        int64_t first = x.c[i].first_ms;
-        tv_presence *pf = NULL;
-        size_t npf = 0;
-        if ((rc = presences_from(&x, f1, first, &pf, &npf)) == 0)
-            rc = contacts_from(&x, f1, ref, pf, npf, first, 2);
-        free(pf);
-    }
-    if (rc == 0) {
-        if (x.n > nf1) qsort(x.c + nf1, x.n - nf1, sizeof *x.c, contact_cmp);
-        for (size_t i = 0; i < x.n; i++)
-            qsort(x.c[i].shared, x.c[i].nshared, sizeof *x.c[i].shared, shared_cmp);
-        /* the case's own visits in the window: what to zone */
-        for (size_t i = 0; i < nmine; i++)
-            if (mine[i].to_ms > o->from_ms && mine[i].from_ms < o->to_ms) r->nvisits++;
-        if (r->nvisits && !(r->visits = malloc(r->nvisits * sizeof *r->visits))) rc = TV_ENOMEM;
-        for (size_t i = 0, k = 0; rc == 0 && i < nmine; i++)
-            if (mine[i].to_ms > o->from_ms && mine[i].from_ms < o->to_ms) r->visits[k++] = mine[i];
-    }
+    if (rc == 0 && o->depth == 2) rc = trace_second_degree(&x, ref, nf1);
+    if (rc == 0) rc = trace_finish(&x, nf1, mine, nmine, r);
     free(mine);
-    for (size_t i = 0; i < x.ndays; i++)
-        free(x.days[i].p);
-    free(x.days);
-    free(x.seen);
-    free(x.rules);
-    kmap_free(&x.dmap);
-    kmap_free(&x.cmap);
-    kmap_free(&x.smap);
-    kmap_free(&x.rmap);
+    tracer_release(&x);
     if (rc) {
         for (size_t i = 0; i < x.n; i++)
             free(x.c[i].shared);

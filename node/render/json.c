@@ -128,6 +128,44 @@ static size_t json_utf8_seq(const unsigned char *s, size_t len, size_t *bad)
     return 0;
 }
 
+/* The escape of ASCII byte b (a quote, a backslash or a control character) into esc: its
+ * short form (\n) where JSON has one, else \u00XX. Returns its length. */
+static size_t json_escape_ascii(char esc[6], unsigned char b)
+{
+    static const char hex[] = "0123456789abcdef";
+    esc[0] = '\\';
+    switch (b) {
+    case '"':
+        esc[1] = '"';
+        return 2;
+    case '\\':
+        esc[1] = '\\';
+        return 2;
+    case '\b':
+        esc[1] = 'b';
+        return 2;
+    case '\f':
+        esc[1] = 'f';
+        return 2;
+    case '\n':
+        esc[1] = 'n';
+        return 2;
+    case '\r':
+        esc[1] = 'r';
+        return 2;
+    case '\t':
+        esc[1] = 't';
+        return 2;
+    default:
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = hex[b >> 4];
+        esc[5] = hex[b & 15];
+        return 6;
+    }
+}
+
 static void json_write_string(tv_json *j, const char *str, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -162,38 +200,8 @@ static void json_write_string(tv_json *j, const char *str, size_t len)
             continue;
         }
         json_put(j, s + run, i - run);
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (b) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[b >> 4];
-            esc[5] = hex[b & 15];
-            n = 6;
-        }
+        char esc[6];
+        size_t n = json_escape_ascii(esc, b);
         json_put(j, esc, n);
         i++;
         run = i;

@@ -159,6 +159,28 @@ static int cmp_compliance(const void *pa, const void *pb)
     return strcmp(a->code, b->code);
 }
 
+/* A unit's label at the left of its bar (baseline y): its code and its name, cut on a
+ * character boundary to fit. */
+static void chart_unit_label(FILE *f, const tv_report_row *w, int y)
+{
+    fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y);
+    esc(f, w->code);
+    fputc(' ', f);
+    char name[40];
+    size_t k = 0;
+    for (const unsigned char *s = (const unsigned char *)w->name; *s && k < sizeof name - 4;) {
+        size_t len = *s < 0x80 ? 1 : *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : 4;
+        if (k + len > sizeof name - 4) break;
+        memcpy(name + k, s, len);
+        k += len;
+        s += len;
+    }
+    name[k] = '\0';
+    esc(f, name);
+    if (strlen(w->name) > k) fputs("…", f);
+    fputs("</text>\n", f);
+}
+
 /* Compliance per unit: a bar each, stale units hatched and named so. */
 static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p)
 {
@@ -191,22 +213,7 @@ static int chart_compliance(FILE *f, const tv_report *r, const tv_report_page *p
         const tv_report_row *w = rows[i];
         int y = top + (int)i * row_h;
         double c = tv_report_compliance(&w->now);
-        fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 14);
-        esc(f, w->code);
-        fputc(' ', f);
-        char name[40]; /* cut on a character boundary */
-        size_t k = 0;
-        for (const unsigned char *s = (const unsigned char *)w->name; *s && k < sizeof name - 4;) {
-            size_t len = *s < 0x80 ? 1 : *s < 0xe0 ? 2 : *s < 0xf0 ? 3 : 4;
-            if (k + len > sizeof name - 4) break;
-            memcpy(name + k, s, len);
-            k += len;
-            s += len;
-        }
-        name[k] = '\0';
-        esc(f, name);
-        if (strlen(w->name) > k) fputs("…", f);
-        fputs("</text>\n", f);
+        chart_unit_label(f, w, y + 14);
         if (w->stale && (w->expect || (!w->now.active && !w->now.in))) {
             fprintf(f,
                     "<rect class=\"bar stale\" data-unit=\"%s\" data-stale=\"1\" x=\"%d\" "
