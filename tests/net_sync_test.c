@@ -5,6 +5,8 @@
 #include "net/driver.h"
 #include "net/sync.h"
 #include "test_util.h"
+#include "tests/fixture/certtree.h"
+#include "tests/fixture/memnet.h"
 
 #include <setjmp.h>
 #include <sodium.h>
@@ -28,8 +30,6 @@ typedef struct tnode {
     uint8_t venue[VENUES][TV_VENUE_ID_BYTES]; /* the venues it registered */
 } tnode;
 
-static crdt_cert cert_tmp; /* large: kept off the stack */
-
 static int meta_fn(store_txn *t, void *arg)
 {
     tnode *n = arg;
@@ -52,49 +52,6 @@ static void node_free(tnode *n)
     store_close(n->st);
     crdt_batch_builder_release(&n->b);
     test_rmdir(n->dir);
-}
-
-typedef struct install_ctx {
-    const uint8_t *root;
-    const uint8_t *raw[4];
-    size_t len[4];
-    int n;
-} install_ctx;
-
-static int install_fn(store_txn *t, void *arg)
-{
-    install_ctx *c = arg;
-    int rc = store_root_set(t, c->root);
-    for (int i = 0; rc == 0 && i < c->n; i++)
-        rc = store_cert_install(t, c->raw[i], c->len[i]);
-    return rc;
-}
-
-/* Signs a certificate of subject by issuer. The caller frees *raw. */
-static void make_cert(const tnode *issuer, const tnode *subject, uint32_t role, const char *unit,
-                      const char *const *scope, int scope_len, uint8_t **raw, size_t *len)
-{
-    memset(&cert_tmp, 0, sizeof cert_tmp);
-    memcpy(cert_tmp.subject, subject->id.pk, TV_NODE_ID_BYTES);
-    memcpy(cert_tmp.issuer, issuer->id.pk, TV_NODE_ID_BYTES);
-    cert_tmp.role = role;
-    strcpy(cert_tmp.unit, unit);
-    cert_tmp.scope_len = (uint32_t)scope_len;
-    for (int i = 0; i < scope_len; i++)
-        strcpy(cert_tmp.scope[i], scope[i]);
-    cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
-    assert_int_equal(crdt_cert_sign(&cert_tmp, &issuer->id, raw, len), 0);
-}
-
-static void install(tnode *n, const tnode *root, uint8_t **raw, size_t *len, int count)
-{
-    install_ctx c = {.root = root->id.pk, .n = count};
-    for (int i = 0; i < count; i++) {
-        c.raw[i] = raw[i];
-        c.len[i] = len[i];
-    }
-    int rc = store_write(n->st, install_fn, &c);
-    if (rc) fail_msg("installing certificates: %s", tv_strerror(rc));
 }
 
 typedef struct seal_ctx {
@@ -174,74 +131,20 @@ static uint64_t events_of(tnode *n, const tnode *origin)
 /* A session between two nodes, each run by its own driver (net/driver.h) over an
  * in-memory transport that hands every message straight to the other driver, losing the
  * ones the test says to lose, and the test's virtual clock. */
-typedef struct link {
-    tnode *a, *b;
-    tv_driver *da, *db; /* a's driver and b's */
-    sync_peer *pa, *pb; /* a's session with b, b's with a */
-    int64_t now;
-    uint64_t drop_one_in; /* lose a BATCH message with probability 1/n (0: none) */
-    int drop_type;        /* lose every message of this type (0: none) */
-    test_rng rng;
-    uint64_t dropped;
-    int moved; /* messages sent (lost or not) since the test last looked */
-} link;
-
 static uint8_t msgbuf[SYNC_MSG_BYTES_MAX];
 
-static int64_t link_clock(void *arg)
-{
-    return ((link *)arg)->now;
-}
-
-/* The in-memory transport: delivers at once to the other end. */
-static int link_send(void *arg, const tv_driver_session *s, const uint8_t *buf, size_t len)
-{
-    link *l = arg;
-    int to_b = memcmp(s->pk, l->b->id.pk, TV_NODE_ID_BYTES) == 0;
-    l->moved++;
-    if (l->drop_type && buf[1] == l->drop_type) {
-        l->dropped++;
-        return 0;
-    }
-    if (buf[1] == 7 /* BATCH */ && l->drop_one_in && test_rng_below(&l->rng, l->drop_one_in) == 0) {
-        l->dropped++;
-        return 0;
-    }
-    int rc =
-        tv_driver_deliver(to_b ? l->db : l->da, to_b ? l->a->id.pk : l->b->id.pk, -1, buf, len);
-    if (rc) fail_msg("recv: %s", tv_strerror(rc));
-    return 0;
-}
-
-static tv_driver *link_driver(link *l, tnode *n, tnode *peer, uint8_t epoch, sync_peer **s)
-{
-    tv_driver_config cfg = {.st = n->st, .self = &n->id, .sessions_max = 4};
-    memset(cfg.epoch, epoch, SYNC_EPOCH_BYTES);
-    tv_driver_ops ops = {.arg = l, .now_ms = link_clock, .send = link_send};
-    tv_driver *d;
-    int rc = tv_driver_new(&d, &cfg, &ops);
-    if (rc) fail_msg("driver: %s", tv_strerror(rc));
-    tv_driver_session *ds = tv_driver_open(d, peer->id.pk, -1);
-    if (!ds) fail_msg("cannot open a session");
-    *s = ds->s;
-    return d;
-}
+typedef fx_memnet link;
 
 /* Opens a session `after` ms past T0_MS on the virtual clock. */
 static void link_open(link *l, tnode *a, tnode *b, int64_t after)
 {
-    memset(l, 0, sizeof *l);
-    l->a = a;
-    l->b = b;
-    l->now = T0_MS + after;
-    l->da = link_driver(l, a, b, 1, &l->pa);
-    l->db = link_driver(l, b, a, 2, &l->pb);
+    int rc = fx_memnet_open(l, a->st, &a->id, b->st, &b->id, T0_MS + after);
+    if (rc) fail_msg("opening the link: %s", tv_strerror(rc));
 }
 
 static void link_close(link *l)
 {
-    tv_driver_free(l->da);
-    tv_driver_free(l->db);
+    fx_memnet_close(l);
 }
 
 /* One turn of the sending side's loop: everything it has to say reaches the other side
@@ -249,27 +152,17 @@ static void link_close(link *l)
 static int carry(link *l, sync_peer *from, sync_peer *to)
 {
     (void)to;
-    l->moved = 0;
-    assert_int_equal(tv_driver_turn(from == l->pa ? l->da : l->db), 0);
-    return l->moved;
+    int moved = fx_memnet_turn(l, from == l->pa);
+    if (moved < 0) fail_msg("turn: %s", tv_strerror(moved));
+    return moved;
 }
 
 /* Runs the session until both sides are in step, closed, or quiet; advances the clock to
  * the next timer when quiet. Returns the number of rounds. */
 static int run(link *l, int rounds_max)
 {
-    int rounds = 0;
-    while (rounds++ < rounds_max) {
-        int moved = carry(l, l->pa, l->pb) + carry(l, l->pb, l->pa);
-        sync_state sa = sync_peer_state(l->pa), sb = sync_peer_state(l->pb);
-        if (sa == SYNC_CLOSED || sb == SYNC_CLOSED) break;
-        if (sa == SYNC_IN_STEP && sb == SYNC_IN_STEP && !moved) break;
-        if (!moved) {
-            int64_t e = tv_driver_wake(l->da, l->now, INT64_MAX);
-            int64_t eb = tv_driver_wake(l->db, l->now, INT64_MAX);
-            l->now = e < eb ? e : eb; /* the timers run at the next turn */
-        }
-    }
+    int rounds = fx_memnet_run(l, rounds_max);
+    if (rounds < 0) fail_msg("run: %s", tv_strerror(rounds));
     return rounds;
 }
 
@@ -279,30 +172,39 @@ static int run(link *l, int rounds_max)
  * VENUES venues (one batch), where its scans are recorded. */
 typedef struct tree {
     tnode p, d, c;
+    fx_tree ft; /* P (0), D (1) and C (2), and the communes a test adds */
 } tree;
+
+/* Adds n as a commune of unit under D to t's certificate tree and signs its certificate.
+ * Returns its index in the tree. */
+static int tree_add_commune(tree *t, tnode *n, const char *unit)
+{
+    int i = fx_tree_add(&t->ft, &n->id, CRDT_ROLE_COMMUNE, 1, unit);
+    if (i < 0) fail_msg("adding a commune: %s", tv_strerror(i));
+    int rc = fx_tree_sign(&t->ft);
+    if (rc) fail_msg("signing: %s", tv_strerror(rc));
+    return i;
+}
 
 static void tree_init(tree *t)
 {
     node_init(&t->p, 0x50);
     node_init(&t->d, 0x44);
     node_init(&t->c, 0x43);
-    static const char *const all[] = {CRDT_SCOPE_ALL};
-    static const char *const dscope[] = {"568", "22333", "22334"};
-    static const char *const cscope[] = {"22333"};
-    uint8_t *raw[3];
-    size_t len[3];
-    make_cert(&t->p, &t->p, CRDT_ROLE_PROVINCE, "56", all, 1, &raw[0], &len[0]);
-    make_cert(&t->p, &t->d, CRDT_ROLE_DISTRICT, "568", dscope, 3, &raw[1], &len[1]);
-    make_cert(&t->d, &t->c, CRDT_ROLE_COMMUNE, "22333", cscope, 1, &raw[2], &len[2]);
-    install(&t->p, &t->p, raw, len, 2);
-    install(&t->d, &t->p, raw, len, 3);
-    install(&t->c, &t->p, raw, len, 3);
-    add_cert_event(&t->p, raw[0], len[0]); /* the root's log carries its certificates */
-    add_cert_event(&t->p, raw[1], len[1]);
-    add_cert_event(&t->d, raw[2], len[2]); /* the district's log carries C's */
+    fx_tree_init(&t->ft, 0);
+    assert_int_equal(fx_tree_add(&t->ft, &t->p.id, CRDT_ROLE_PROVINCE, -1, "56"), 0);
+    assert_int_equal(fx_tree_add(&t->ft, &t->d.id, CRDT_ROLE_DISTRICT, 0, "568"), 1);
+    assert_int_equal(fx_tree_add(&t->ft, &t->c.id, CRDT_ROLE_COMMUNE, 1, "22333"), 2);
+    assert_int_equal(fx_tree_scope_add(&t->ft, 1, "22334"), 0);
+    assert_int_equal(fx_tree_sign(&t->ft), 0);
+    assert_int_equal(fx_tree_install(&t->ft, t->p.st, 1), 0); /* P's and D's */
+    assert_int_equal(fx_tree_install(&t->ft, t->d.st, -1), 0);
+    assert_int_equal(fx_tree_install(&t->ft, t->c.st, 2), 0);
+    const fx_tree_node *n = t->ft.nodes;
+    add_cert_event(&t->p, n[0].raw, n[0].len); /* the root's log carries its certificates */
+    add_cert_event(&t->p, n[1].raw, n[1].len);
+    add_cert_event(&t->d, n[2].raw, n[2].len); /* the district's log carries C's */
     add_venues(&t->c, "22333");
-    for (int i = 0; i < 3; i++)
-        free(raw[i]);
 }
 
 static void tree_free(tree *t)
@@ -310,6 +212,7 @@ static void tree_free(tree *t)
     node_free(&t->p);
     node_free(&t->d);
     node_free(&t->c);
+    fx_tree_free(&t->ft);
 }
 
 static void test_up_and_down_the_tree(void **state)
@@ -607,12 +510,9 @@ static void test_foreign_log_refused(void **state)
     tree_init(&t);
     tnode s2; /* a sibling commune of the same district, whose log C should not hold */
     node_init(&s2, 0x45);
-    static const char *const sscope[] = {"22334"};
-    uint8_t *raw;
-    size_t len;
-    make_cert(&t.d, &s2, CRDT_ROLE_COMMUNE, "22334", sscope, 1, &raw, &len);
-    install(&t.c, &t.p, &raw, &len, 1); /* C knows the sibling's certificate */
-    free(raw);
+    const fx_tree_node *sn = &t.ft.nodes[tree_add_commune(&t, &s2, "22334")];
+    /* C knows the sibling's certificate */
+    assert_int_equal(fx_certs_install_store(t.c.st, t.p.id.pk, &sn->raw, &sn->len, 1), 0);
     add_scans(&t.c, "22333", 5);
     link l;
     link_open(&l, &t.c, &t.d, 1000);
@@ -697,18 +597,10 @@ typedef struct hostile {
 static void hostile_init(hostile *x, tree *t)
 {
     node_init(&x->h, 0x48);
-    static const char *const all[] = {CRDT_SCOPE_ALL};
-    static const char *const dscope[] = {"568", "22333", "22334"};
-    static const char *const hscope[] = {"22334"};
-    uint8_t *raw[3];
-    size_t len[3];
-    make_cert(&t->p, &t->p, CRDT_ROLE_PROVINCE, "56", all, 1, &raw[0], &len[0]);
-    make_cert(&t->p, &t->d, CRDT_ROLE_DISTRICT, "568", dscope, 3, &raw[1], &len[1]);
-    make_cert(&t->d, &x->h, CRDT_ROLE_COMMUNE, "22334", hscope, 1, &raw[2], &len[2]);
-    install(&x->h, &t->p, raw, len, 3);
-    install(&t->d, &t->p, &raw[2], &len[2], 1);
-    for (int i = 0; i < 3; i++)
-        free(raw[i]);
+    int h = tree_add_commune(t, &x->h, "22334");
+    const fx_tree_node *hn = &t->ft.nodes[h];
+    assert_int_equal(fx_tree_install(&t->ft, x->h.st, h), 0);
+    assert_int_equal(fx_certs_install_store(t->d.st, t->p.id.pk, &hn->raw, &hn->len, 1), 0);
     sync_config ch = {.st = x->h.st, .self = &x->h.id};
     sync_peer *ph;
     assert_int_equal(sync_peer_new(&ph, &ch, t->d.id.pk, T0_MS), 0);
