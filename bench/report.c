@@ -20,6 +20,7 @@
 #define BENCH_NAME "report"
 #define BENCH_PROGRESS_BREAK "\n" /* a failure leaves the progress line in view */
 #include "bench_util.h"
+#include "tests/fixture/certtree.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -479,63 +480,30 @@ static void generate(world *w, store *st)
 
 /* --- trust: the root and every commune's certificate -------------------------------- */
 
-static crdt_cert cert_tmp; /* large: kept off the stack */
-
-/* Signs a certificate of subject by issuer; the caller frees *raw. */
-static void make_cert(const world *w, const crdt_identity *issuer, const uint8_t *subject,
-                      uint32_t role, const char *unit, uint8_t **raw, size_t *len)
-{
-    memset(&cert_tmp, 0, sizeof cert_tmp);
-    memcpy(cert_tmp.subject, subject, TV_NODE_ID_BYTES);
-    memcpy(cert_tmp.issuer, issuer->pk, TV_NODE_ID_BYTES);
-    cert_tmp.role = role;
-    snprintf(cert_tmp.unit, sizeof cert_tmp.unit, "%s", unit);
-    cert_tmp.scope_len = 1;
-    snprintf(cert_tmp.scope[0], sizeof cert_tmp.scope[0], "%s",
-             role == CRDT_ROLE_PROVINCE ? CRDT_SCOPE_ALL : unit);
-    cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
-    cert_tmp.not_before_ms = tv_date_start_ms(w->first_day - 1, TV_TIME_VN_OFFSET_MIN);
-    int rc = crdt_cert_sign(&cert_tmp, issuer, raw, len);
-    if (rc) bench_die("signing a certificate: %s", tv_strerror(rc));
-}
-
-typedef struct install_ctx {
-    const uint8_t *root;
-    uint8_t *const *raw;
-    const size_t *len;
-    size_t n;
-} install_ctx;
-
 /* The store is the province node's: its id is the root's, and it holds the root's
- * certificate, then each commune's. */
+ * certificate, then each commune's (tests/fixture/certtree.h: the root certifies every
+ * commune itself). */
 static int install_fn(store_txn *t, void *arg)
 {
-    const install_ctx *c = arg;
-    int rc = store_meta_put(t, "node_id", c->root, TV_NODE_ID_BYTES);
-    if (rc == 0) rc = store_root_set(t, c->root);
-    for (size_t i = 0; rc == 0 && i < c->n; i++)
-        rc = store_cert_install(t, c->raw[i], c->len[i]);
-    return rc;
+    const fx_tree *tree = arg;
+    int rc = store_meta_put(t, "node_id", tree->nodes[0].id.pk, TV_NODE_ID_BYTES);
+    return rc ? rc : fx_tree_install_txn(tree, t, -1);
 }
 
 static void enrol(world *w, store *st)
 {
     crdt_identity root;
     identity_make(&root, w->o->seed, 0);
-    uint8_t **raw = malloc((w->n + 1) * sizeof *raw);
-    size_t *len = malloc((w->n + 1) * sizeof *len);
-    if (!raw || !len) bench_die("out of memory");
-    make_cert(w, &root, root.pk, CRDT_ROLE_PROVINCE, PROVINCE_UNIT, &raw[0], &len[0]);
-    for (size_t i = 0; i < w->n; i++)
-        make_cert(w, &root, w->c[i].id.pk, CRDT_ROLE_COMMUNE, w->c[i].code, &raw[i + 1],
-                  &len[i + 1]);
-    install_ctx c = {root.pk, raw, len, w->n + 1};
-    int rc = store_write(st, install_fn, &c);
-    if (rc) bench_die("installing the certificates: %s", tv_strerror(rc));
-    for (size_t i = 0; i <= w->n; i++)
-        free(raw[i]);
-    free(raw);
-    free(len);
+    fx_tree tree;
+    fx_tree_init(&tree, tv_date_start_ms(w->first_day - 1, TV_TIME_VN_OFFSET_MIN));
+    int rc = fx_tree_add(&tree, &root, CRDT_ROLE_PROVINCE, -1, PROVINCE_UNIT);
+    for (size_t i = 0; rc >= 0 && i < w->n; i++)
+        rc = fx_tree_add(&tree, &w->c[i].id, CRDT_ROLE_COMMUNE, 0, w->c[i].code);
+    if (rc >= 0) rc = fx_tree_sign(&tree);
+    if (rc < 0) bench_die("signing the certificates: %s", tv_strerror(rc));
+    if ((rc = store_write(st, install_fn, &tree)))
+        bench_die("installing the certificates: %s", tv_strerror(rc));
+    fx_tree_free(&tree);
     crdt_identity_wipe(&root);
 }
 

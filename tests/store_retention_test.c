@@ -7,6 +7,7 @@
 #include "crdt/sealed.h"
 #include "store/store.h"
 #include "test_util.h"
+#include "tests/fixture/certtree.h"
 
 #include <setjmp.h>
 #include <sodium.h>
@@ -36,37 +37,11 @@ static int apply_fn(store_txn *t, void *arg)
 /* The root (the province, health flag) and a commune of 22333 under it. */
 static crdt_identity root, commune;
 
-static int install(store_txn *t, const crdt_cert *c)
+/* Makes root the root of trust of s, and commune a commune of 22333 under it. */
+static void trust(store *s)
 {
-    uint8_t *raw;
-    size_t len;
-    int rc = crdt_cert_sign(c, &root, &raw, &len);
-    if (rc == 0) rc = store_cert_install(t, raw, len);
-    free(raw);
-    return rc;
-}
-
-static int trust_fn(store_txn *t, void *arg)
-{
-    (void)arg;
-    static crdt_cert c;
-    int rc = store_root_set(t, root.pk);
-    if (rc) return rc;
-    memset(&c, 0, sizeof c);
-    memcpy(c.subject, root.pk, TV_NODE_ID_BYTES);
-    memcpy(c.issuer, root.pk, TV_NODE_ID_BYTES);
-    c.role = CRDT_ROLE_PROVINCE;
-    strcpy(c.unit, "56");
-    c.scope_len = 1;
-    strcpy(c.scope[0], CRDT_SCOPE_ALL);
-    c.flags = CRDT_CERT_F_HEALTH;
-    if ((rc = install(t, &c))) return rc;
-    memcpy(c.subject, commune.pk, TV_NODE_ID_BYTES);
-    c.role = CRDT_ROLE_COMMUNE;
-    strcpy(c.unit, "22333");
-    strcpy(c.scope[0], "22333");
-    c.flags = 0;
-    return install(t, &c);
+    const crdt_identity *communes[] = {&commune};
+    assert_int_equal(fx_trust_communes(s, &root, communes, 1, "22333"), 0);
 }
 
 /* The health audience's key of these tests (a province's pseudonym key, K_p). */
@@ -79,7 +54,7 @@ static store *open_trusted(char **dir)
     *dir = test_tmpdir();
     store *s;
     assert_int_equal(store_open(&s, *dir, NULL), 0);
-    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    trust(s);
     store_sealed_key_set(s, health_key); /* the store of a health node */
     return s;
 }
@@ -897,7 +872,7 @@ static void test_checkpoint(void **state)
     store *s2;
     dir2 = test_tmpdir();
     assert_int_equal(store_open(&s2, dir2, NULL), 0);
-    assert_int_equal(store_write(s2, trust_fn, NULL), 0);
+    trust(s2);
     assert_int_equal(apply_to(s2, bs.buf[1], bs.len[1], NULL), TV_EGAP); /* not a base */
     assert_int_equal(apply_to(s2, bs.buf[3], bs.len[3], NULL), 0);
     assert_int_equal(scans_of(s2, b), 1);
@@ -923,7 +898,7 @@ static void test_checkpoint(void **state)
      * of what it never held, not of what it did */
     dir2 = test_tmpdir();
     assert_int_equal(store_open(&s2, dir2, NULL), 0);
-    assert_int_equal(store_write(s2, trust_fn, NULL), 0);
+    trust(s2);
     assert_int_equal(apply_to(s2, bs.buf[0], bs.len[0], NULL), 0); /* the venue, seq 1 */
     assert_int_equal(apply_to(s2, bs.buf[1], bs.len[1], NULL), 0); /* a and their scan */
     assert_int_equal(apply_to(s2, bs.buf[3], bs.len[3], NULL), 0); /* past 4 and 5 */
@@ -1003,7 +978,7 @@ static store *holding(char **dir, const batches *bs, uint32_t upto_batch)
     *dir = test_tmpdir();
     store *s;
     assert_int_equal(store_open(&s, *dir, NULL), 0);
-    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    trust(s);
     for (uint32_t i = 0; i < upto_batch; i++)
         assert_int_equal(apply_to(s, bs->buf[i], bs->len[i], NULL), 0);
     return s;
@@ -1205,7 +1180,7 @@ static void test_checkpoint_r2(void **state)
     /* the commune's own store takes no checkpoint of its log past what it holds */
     dir2 = test_tmpdir();
     assert_int_equal(store_open(&s, dir2, NULL), 0);
-    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    trust(s);
     assert_int_equal(store_write(s, self_fn, commune.pk), 0);
     for (uint32_t i = 0; i < 3; i++)
         assert_int_equal(apply_to(s, bs.buf[i], bs.len[i], NULL), 0);
@@ -1236,7 +1211,7 @@ static void test_checkpoint_r2(void **state)
     one_log hon;
     dir2 = test_tmpdir();
     assert_int_equal(store_open(&s, dir2, NULL), 0);
-    assert_int_equal(store_write(s, trust_fn, NULL), 0);
+    trust(s);
     assert_int_equal(store_write(s, self_fn, commune.pk), 0);
     assert_int_equal(store_write(s, resync_fn, NULL), 0);
     assert_int_equal(apply_to(s, bs.buf[0], bs.len[0], NULL), 0);

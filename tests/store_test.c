@@ -4,6 +4,7 @@
 #include "crdt/hlc.h"
 #include "store/store.h"
 #include "test_util.h"
+#include "tests/fixture/certtree.h"
 
 #include <setjmp.h>
 #include <sodium.h>
@@ -37,55 +38,12 @@ static int apply(store *s, const uint8_t *buf, size_t len, store_apply_result *r
 }
 
 /* Makes `root` the root of trust of s and enrols each of `ids` as a commune node of unit
- * 22333, as enrolment would. */
-typedef struct trust_ctx {
-    const crdt_identity *root;
-    const crdt_identity *const *ids;
-    int n;
-} trust_ctx;
-
-static int install_cert(store_txn *t, const crdt_identity *issuer, const crdt_cert *c)
-{
-    uint8_t *raw;
-    size_t len;
-    int rc = crdt_cert_sign(c, issuer, &raw, &len);
-    if (rc == 0) rc = store_cert_install(t, raw, len);
-    free(raw);
-    return rc;
-}
-
-static int trust_fn(store_txn *t, void *arg)
-{
-    trust_ctx *c = arg;
-    static crdt_cert cert;
-    int rc = store_root_set(t, c->root->pk);
-    if (rc) return rc;
-    memset(&cert, 0, sizeof cert);
-    memcpy(cert.subject, c->root->pk, TV_NODE_ID_BYTES);
-    memcpy(cert.issuer, c->root->pk, TV_NODE_ID_BYTES);
-    cert.role = CRDT_ROLE_PROVINCE;
-    strcpy(cert.unit, "56");
-    cert.scope_len = 1;
-    strcpy(cert.scope[0], CRDT_SCOPE_ALL);
-    cert.flags = CRDT_CERT_F_HEALTH; /* the province may set cases and risk levels */
-    if ((rc = install_cert(t, c->root, &cert))) return rc;
-    cert.flags = 0;
-    for (int i = 0; i < c->n; i++) {
-        memcpy(cert.subject, c->ids[i]->pk, TV_NODE_ID_BYTES);
-        cert.role = CRDT_ROLE_COMMUNE;
-        strcpy(cert.unit, "22333");
-        strcpy(cert.scope[0], "22333");
-        if ((rc = install_cert(t, c->root, &cert))) return rc;
-    }
-    return 0;
-}
-
+ * 22333, as enrolment would (tests/fixture/certtree.h). */
 static void trust(store *s, const crdt_identity *const *ids, int n)
 {
     static crdt_identity root;
     test_identity(&root, 0xee);
-    trust_ctx c = {.root = &root, .ids = ids, .n = n};
-    int rc = store_write(s, trust_fn, &c);
+    int rc = fx_trust_communes(s, &root, ids, n, "22333");
     if (rc) fail_msg("trust setup: %s", tv_strerror(rc));
 }
 
@@ -953,17 +911,14 @@ static uint32_t scope_len_of(store_txn *t, const uint8_t *subject)
 static int recert_fn(store_txn *t, void *arg)
 {
     recert_ctx *x = arg;
-    static crdt_cert c;
-    memset(&c, 0, sizeof c);
-    memcpy(c.subject, x->node->pk, TV_NODE_ID_BYTES);
-    memcpy(c.issuer, x->root->pk, TV_NODE_ID_BYTES);
-    c.role = CRDT_ROLE_COMMUNE;
-    strcpy(c.unit, "22333");
-    c.scope_len = 2;
-    strcpy(c.scope[0], "22333");
-    strcpy(c.scope[1], "22334");
-    c.not_before_ms = 1000; /* later than the first: it replaces it */
-    int rc = install_cert(t, x->root, &c);
+    static const char *const scope[] = {"22333", "22334"};
+    fx_cert_spec c = {.subject = x->node->pk,
+                      .role = CRDT_ROLE_COMMUNE,
+                      .unit = "22333",
+                      .scope = scope,
+                      .scope_len = 2,
+                      .not_before_ms = 1000}; /* later than the first: it replaces it */
+    int rc = fx_cert_install(t, x->root, &c);
     if (rc) return rc;
     x->in_txn = scope_len_of(t, x->node->pk);
     return x->abort ? TV_EINVAL : 0;
@@ -1535,18 +1490,15 @@ static int health_node_fn(store_txn *t, void *arg)
 {
     const crdt_identity *h = arg;
     static crdt_identity root;
-    static crdt_cert cert;
+    static const char *const scope[] = {"22333", "22334"};
     test_identity(&root, 0xee);
-    memset(&cert, 0, sizeof cert);
-    memcpy(cert.subject, h->pk, TV_NODE_ID_BYTES);
-    memcpy(cert.issuer, root.pk, TV_NODE_ID_BYTES);
-    cert.role = CRDT_ROLE_DISTRICT;
-    strcpy(cert.unit, "22333");
-    cert.scope_len = 2;
-    strcpy(cert.scope[0], "22333");
-    strcpy(cert.scope[1], "22334");
-    cert.flags = CRDT_CERT_F_HEALTH;
-    return install_cert(t, &root, &cert);
+    fx_cert_spec cert = {.subject = h->pk,
+                         .role = CRDT_ROLE_DISTRICT,
+                         .unit = "22333",
+                         .scope = scope,
+                         .scope_len = 2,
+                         .flags = CRDT_CERT_F_HEALTH};
+    return fx_cert_install(t, &root, &cert);
 }
 
 static store_agg agg_of(store *s, const char *unit, int32_t day)
@@ -1899,16 +1851,10 @@ static int certify_fn(store_txn *t, void *arg)
 {
     const cert_req *q = arg;
     static crdt_identity root;
-    static crdt_cert cert;
     test_identity(&root, 0xee);
-    memset(&cert, 0, sizeof cert);
-    memcpy(cert.subject, q->id->pk, TV_NODE_ID_BYTES);
-    memcpy(cert.issuer, root.pk, TV_NODE_ID_BYTES);
-    cert.role = q->role;
-    strcpy(cert.unit, q->unit);
-    for (int i = 0; i < 2; i++)
-        if (q->scope[i]) strcpy(cert.scope[cert.scope_len++], q->scope[i]);
-    return install_cert(t, &root, &cert);
+    fx_cert_spec cert = {.subject = q->id->pk, .role = q->role, .unit = q->unit, .scope = q->scope};
+    cert.scope_len = q->scope[1] ? 2 : q->scope[0] ? 1 : 0;
+    return fx_cert_install(t, &root, &cert);
 }
 
 static void certify(store *s, const crdt_identity *id, uint32_t role, const char *unit,
