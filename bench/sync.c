@@ -104,31 +104,12 @@ static int64_t wall_ms(void)
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {{"events", required_argument, 0, 'e'},
-                                             {"origins", required_argument, 0, 'o'},
-                                             {"dir", required_argument, 0, 'd'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
     *o = (opts){.events = 1000000, .origins = 10000};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            o->events = bench_parse_u64("events", optarg, 1, 100000000);
-            break;
-        case 'o':
-            o->origins = bench_parse_u64("origins", optarg, 1, 1000000);
-            break;
-        case 'd':
-            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
-            o->dir = optarg;
-            break;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
+    const bench_opt table[] = {{"events", BENCH_OPT_U64, &o->events, 1, 100000000},
+                               {"origins", BENCH_OPT_U64, &o->origins, 1, 1000000},
+                               BENCH_OPT_DIR(&o->dir),
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
 }
 
 /* The working directory and, in it, one directory for each node. */
@@ -263,7 +244,7 @@ static void gen_init(gen *g, uint64_t seed, const uint8_t registrar[TV_NODE_ID_B
     g->rng = seed;
     for (int i = 0; i < VENUES; i++) {
         for (int b = 0; b < TV_VENUE_NONCE_BYTES; b += 8) {
-            uint64_t v = bench_splitmix64(&g->rng);
+            uint64_t v = fx_splitmix64(&g->rng);
             memcpy(g->nonces[i] + b, &v, 8);
         }
         tv_venue_id_derive(g->venues[i], registrar, g->nonces[i]);
@@ -293,11 +274,11 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
 {
     static const char *const devices[] = {"gate-1", "gate-2", "counter", "tablet-a"};
     memset(s, 0, sizeof *s);
-    uint64_t v = bench_splitmix64(&g->rng) % VENUES;
+    uint64_t v = fx_splitmix64(&g->rng) % VENUES;
     memcpy(s->venue, g->venues[v], TV_VENUE_ID_BYTES);
     s->unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    uint64_t ps = (bench_splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
-    uint64_t a = bench_splitmix64(&ps), b = bench_splitmix64(&ps), c = bench_splitmix64(&ps);
+    uint64_t ps = (fx_splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
+    uint64_t a = fx_splitmix64(&ps), b = fx_splitmix64(&ps), c = fx_splitmix64(&ps);
     memcpy(s->person, &a, 8);
     memcpy(s->person + 8, &b, 8);
     if (c % 100 < 85)
@@ -305,7 +286,7 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
     else
         snprintf(g->masked, sizeof g->masked, "**********%02u", (unsigned)((c >> 16) % 100));
     s->masked = (crdt_text){g->masked, (uint32_t)strlen(g->masked)};
-    uint64_t r = bench_splitmix64(&g->rng);
+    uint64_t r = fx_splitmix64(&g->rng);
     s->direction = r % 100 < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
     uint64_t m = (r >> 8) % 100;
     s->method = m < 70 ? CRDT_METHOD_SELF : m < 85 ? CRDT_METHOD_STAFF : CRDT_METHOD_CCCD;
@@ -933,7 +914,7 @@ static void origins_fill(node *a, node *b, const fx_tree *ch, uint64_t k)
             crdt_venue_upsert u;
             memset(&u, 0, sizeof u);
             for (int q = 0; q < TV_VENUE_NONCE_BYTES; q += 8) {
-                uint64_t x = bench_splitmix64(&rng);
+                uint64_t x = fx_splitmix64(&rng);
                 memcpy(u.nonce + q, &x, 8);
             }
             tv_venue_id_derive(u.venue, o.pk, u.nonce);

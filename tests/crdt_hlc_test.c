@@ -8,21 +8,13 @@
 
 #include "crdt/error.h"
 #include "crdt/hlc.h"
+#include "tests/fixture/rng.h"
 
 /* 2023-11-14T22:13:20Z: a plausible wall clock, so failures print readable numbers. */
 #define T0 UINT64_C(1700000000000)
 #define HOUR_MS UINT64_C(3600000)
 #define YEAR_MS (UINT64_C(365) * 24 * HOUR_MS)
 #define MS_MAX UINT64_C(0xFFFFFFFFFFFF) /* the largest 48-bit millisecond value */
-
-/* splitmix64: a seeded generator, so every run checks the same sequence. */
-static uint64_t prng_next(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
 
 static void test_layout(void **state)
 {
@@ -217,9 +209,9 @@ static void test_restart_never_reissues(void **state)
     uint64_t seed = 20240101, max = 0;
     for (int run = 0; run < 200; run++) {
         crdt_hlc_init(&c, max);
-        int events = (int)(prng_next(&seed) % 50);
+        int events = (int)(fx_splitmix64(&seed) % 50);
         for (int i = 0; i < events; i++) {
-            uint64_t wall = T0 + prng_next(&seed) % 2000 - 1000;
+            uint64_t wall = T0 + fx_splitmix64(&seed) % 2000 - 1000;
             uint64_t t = crdt_hlc_now(&c, wall);
             assert_true(t > max);
             max = t;
@@ -282,11 +274,11 @@ static void test_random_skew(void **state)
     crdt_hlc_init(&c, 0);
     uint64_t seed = 7, issued_max = 0, accepted_max = 0;
     for (int i = 0; i < 100000; i++) {
-        uint64_t r = prng_next(&seed);
+        uint64_t r = fx_splitmix64(&seed);
         uint64_t wall = T0 + (r >> 8) % (6 * HOUR_MS) - 3 * HOUR_MS;
         if ((r & 3) == 0) {
             /* Remotes from three days behind to three days ahead of this wall clock. */
-            uint64_t ms = wall + prng_next(&seed) % (6 * 24 * HOUR_MS) - 3 * 24 * HOUR_MS;
+            uint64_t ms = wall + fx_splitmix64(&seed) % (6 * 24 * HOUR_MS) - 3 * 24 * HOUR_MS;
             uint64_t remote = crdt_hlc_make(ms, (uint32_t)(r >> 2) & 0xFFFF);
             uint64_t before = c.last;
             int rc = crdt_hlc_observe(&c, remote, wall, CRDT_HLC_DRIFT_MAX_MS);

@@ -11,20 +11,12 @@
 #include <cmocka.h>
 
 #include "crdt/hll.h"
-
-/* splitmix64: a seeded generator, so every run checks the same refs. */
-static uint64_t prng_next(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
+#include "tests/fixture/rng.h"
 
 /* Person ref number k of a stream: the same k gives the same ref. */
 static void ref_k(uint8_t ref[TV_PERSON_REF_BYTES], uint64_t k)
 {
-    uint64_t s = k * 7919 + 17, a = prng_next(&s), b = prng_next(&s);
+    uint64_t s = k * 7919 + 17, a = fx_splitmix64(&s), b = fx_splitmix64(&s);
     for (int i = 0; i < 8; i++) {
         ref[i] = (uint8_t)(a >> (8 * i));
         ref[8 + i] = (uint8_t)(b >> (8 * i));

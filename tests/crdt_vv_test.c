@@ -17,15 +17,7 @@
 #include "crdt/assert.h"
 #include "crdt/error.h"
 #include "crdt/vv.h"
-
-/* splitmix64: a seeded generator, so every run checks the same sequence. */
-static uint64_t prng_next(uint64_t *s)
-{
-    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
+#include "tests/fixture/rng.h"
 
 /* Origin number k: big-endian k up front, so origins sort as their numbers do. */
 static void origin_k(uint8_t o[TV_NODE_ID_BYTES], uint32_t k)
@@ -66,8 +58,8 @@ static void random_vv(crdt_vv *v, uint64_t *seed, size_t n, uint32_t origins)
 {
     for (size_t i = 0; i < n; i++) {
         /* Drawn in separate statements: argument evaluation order is unspecified. */
-        uint32_t k = (uint32_t)(prng_next(seed) % origins);
-        uint64_t seq = 1 + prng_next(seed) % 1000;
+        uint32_t k = (uint32_t)(fx_splitmix64(seed) % origins);
+        uint64_t seq = 1 + fx_splitmix64(seed) % 1000;
         advance_k(v, k, seq);
     }
 }
@@ -253,8 +245,8 @@ static void test_advance_random_against_model(void **state)
     crdt_vv_init(&v);
     uint64_t seed = 99;
     for (int step = 0; step < 5000; step++) {
-        uint32_t k = (uint32_t)(prng_next(&seed) % ORIGINS);
-        uint64_t seq = prng_next(&seed) % 100;
+        uint32_t k = (uint32_t)(fx_splitmix64(&seed) % ORIGINS);
+        uint64_t seq = fx_splitmix64(&seed) % 100;
         advance_k(&v, k, seq);
         if (seq > model[k]) model[k] = seq;
         if (step % 97 == 0) {
@@ -289,10 +281,10 @@ static void test_advance_all(void **state)
     static crdt_vv_entry batch[PER];
     uint64_t seed = 7;
     for (int r = 0; r < ROUNDS; r++) {
-        size_t n = (size_t)(prng_next(&seed) % PER);
+        size_t n = (size_t)(fx_splitmix64(&seed) % PER);
         for (size_t i = 0; i < n; i++) {
-            uint32_t k = (uint32_t)(prng_next(&seed) % ORIGINS);
-            uint64_t seq = prng_next(&seed) % 50;
+            uint32_t k = (uint32_t)(fx_splitmix64(&seed) % ORIGINS);
+            uint64_t seq = fx_splitmix64(&seed) % 50;
             origin_k(batch[i].origin, k);
             batch[i].seq = seq;
             hash_of(batch[i].hash, batch[i].origin, seq);
@@ -421,10 +413,10 @@ static void test_merge_laws(void **state)
         crdt_vv_init(&x);
         crdt_vv_init(&y);
         crdt_vv_init(&z);
-        uint32_t origins = 1 + (uint32_t)(prng_next(&seed) % 64);
-        random_vv(&x, &seed, prng_next(&seed) % 40, origins);
-        random_vv(&y, &seed, prng_next(&seed) % 40, origins);
-        random_vv(&z, &seed, prng_next(&seed) % 40, origins);
+        uint32_t origins = 1 + (uint32_t)(fx_splitmix64(&seed) % 64);
+        random_vv(&x, &seed, fx_splitmix64(&seed) % 40, origins);
+        random_vv(&y, &seed, fx_splitmix64(&seed) % 40, origins);
+        random_vv(&z, &seed, fx_splitmix64(&seed) % 40, origins);
 
         crdt_vv xy, yx, xy_z, yz, x_yz, xx;
         copy_vv(&xy, &x);
@@ -536,9 +528,9 @@ static void test_delta_laws(void **state)
         crdt_vv_init(&cur);
         crdt_vv_init(&base);
         crdt_vv_init(&d);
-        uint32_t origins = 1 + (uint32_t)(prng_next(&seed) % 50);
-        random_vv(&cur, &seed, prng_next(&seed) % 60, origins);
-        random_vv(&base, &seed, prng_next(&seed) % 60, origins);
+        uint32_t origins = 1 + (uint32_t)(fx_splitmix64(&seed) % 50);
+        random_vv(&cur, &seed, fx_splitmix64(&seed) % 60, origins);
+        random_vv(&base, &seed, fx_splitmix64(&seed) % 60, origins);
 
         assert_int_equal(crdt_vv_delta(&d, &cur, &base), 0);
         assert_valid(&d);
@@ -627,11 +619,11 @@ static void test_round_trip(void **state)
         while (v.len < sizes[s]) {
             uint8_t o[TV_NODE_ID_BYTES], h[TV_HASH_BYTES];
             for (int i = 0; i < TV_NODE_ID_BYTES; i += 8) {
-                uint64_t r = prng_next(&seed);
+                uint64_t r = fx_splitmix64(&seed);
                 memcpy(o + i, &r, 8);
             }
-            uint64_t seq = prng_next(&seed);
-            seq >>= prng_next(&seed) % 64;
+            uint64_t seq = fx_splitmix64(&seed);
+            seq >>= fx_splitmix64(&seed) % 64;
             hash_of(h, o, seq);
             assert_int_equal(crdt_vv_advance(&v, o, seq ? seq : 1, h), 0);
         }
@@ -935,9 +927,9 @@ static void test_decode_random_damage(void **state)
     for (int round = 0; round < 20000; round++) {
         memcpy(buf, enc, len);
         size_t n = len;
-        int flips = 1 + (int)(prng_next(&seed) % 3);
+        int flips = 1 + (int)(fx_splitmix64(&seed) % 3);
         for (int f = 0; f < flips; f++) {
-            uint64_t r = prng_next(&seed);
+            uint64_t r = fx_splitmix64(&seed);
             /* Favour the headers, where damage is most interesting. */
             size_t at = (r & 1) ? (size_t)(r >> 8) % 8 : (size_t)(r >> 8) % len;
             if (r & 2)
@@ -945,7 +937,7 @@ static void test_decode_random_damage(void **state)
             else
                 buf[at] ^= (uint8_t)(1u << ((r >> 4) % 8));
         }
-        if (prng_next(&seed) % 4 == 0) n = (size_t)(prng_next(&seed) % (len + 8));
+        if (fx_splitmix64(&seed) % 4 == 0) n = (size_t)(fx_splitmix64(&seed) % (len + 8));
         crdt_vv out;
         crdt_vv_init(&out);
         advance_k(&out, 1, 1);
@@ -1001,7 +993,7 @@ static void test_digest(void **state)
     for (uint32_t n = 1; n <= 200; n++) {
         uint8_t o[TV_NODE_ID_BYTES], h[TV_HASH_BYTES];
         origin_k(o, n * 7919u % 65521u); /* distinct, in no particular order */
-        uint64_t seq = 1 + prng_next(&seed) % 1000000;
+        uint64_t seq = 1 + fx_splitmix64(&seed) % 1000000;
         hash_of(h, o, seq);
         memcpy(prev, d, sizeof d);
         assert_int_equal(crdt_vv_advance(&v, o, seq, h), 0);

@@ -661,14 +661,14 @@ static sync_peer *hostile_session(hostile *x, tree *t, int64_t now, int handshak
 }
 
 /* A VV (3) or HAVE (11) message of n random origins at seq 1. */
-static void random_entries(mbuf *m, int type, test_rng *r, size_t n)
+static void random_entries(mbuf *m, int type, fx_rng *r, size_t n)
 {
     mb_begin(m, type, 1);
     msgpack_pack_array(&m->pk, (uint32_t)n);
     for (size_t i = 0; i < n; i++) {
         uint8_t o[TV_NODE_ID_BYTES], h[TV_HASH_BYTES];
-        test_rng_bytes(r, o, sizeof o);
-        test_rng_bytes(r, h, sizeof h);
+        fx_rng_bytes(r, o, sizeof o);
+        fx_rng_bytes(r, h, sizeof h);
         msgpack_pack_array(&m->pk, 3);
         msgpack_pack_bin_with_body(&m->pk, o, sizeof o);
         msgpack_pack_uint64(&m->pk, 1);
@@ -716,7 +716,7 @@ static void hostile_vector(int have)
         msgpack_pack_bin_with_body(&m.pk, d, sizeof d);
         assert_int_equal(mb_send(&m, ph, l.now), 0);
     }
-    test_rng r = {77};
+    fx_rng r = {77};
     size_t sent = 0;
     int rounds = 0;
     while (sent < CRDT_VV_ORIGINS_MAX || rounds < 400) {
@@ -780,7 +780,7 @@ static void test_hostile_peer(void **state)
     add_scans(&t.c, "22333", 1000);
     link l;
     link_open(&l, &t.c, &t.d, 1000);
-    test_rng r = {99};
+    fx_rng r = {99};
     int64_t bye;
 
     /* random bytes, and every truncation of HELLO, before the handshake */
@@ -788,11 +788,11 @@ static void test_hostile_peer(void **state)
         sync_peer *s;
         assert_int_equal(sync_peer_new(&s, &x.cd, x.h.id.pk, l.now), 0);
         uint8_t junk[256];
-        size_t n = 1 + (size_t)test_rng_below(&r, sizeof junk);
-        test_rng_bytes(&r, junk, n);
+        size_t n = 1 + (size_t)fx_rng_below(&r, sizeof junk);
+        fx_rng_bytes(&r, junk, n);
         if (i % 2) junk[0] = 0x92; /* an array, to get past the first check */
         (void)sync_peer_recv(s, junk, n, l.now);
-        size_t cut = 1 + (size_t)test_rng_below(&r, x.hello_len - 1);
+        size_t cut = 1 + (size_t)fx_rng_below(&r, x.hello_len - 1);
         assert_int_equal(sync_peer_recv(s, x.hello, cut, l.now),
                          sync_peer_state(s) == SYNC_CLOSED ? 0 : TV_EDECODE);
         assert_int_equal(sync_peer_state(s), SYNC_CLOSED);
@@ -803,14 +803,14 @@ static void test_hostile_peer(void **state)
     for (int i = 0; i < 200; i++) {
         sync_peer *s = hostile_session(&x, &t, l.now, i % 2);
         uint8_t junk[512];
-        size_t n = 1 + (size_t)test_rng_below(&r, sizeof junk);
-        test_rng_bytes(&r, junk, n);
+        size_t n = 1 + (size_t)fx_rng_below(&r, sizeof junk);
+        fx_rng_bytes(&r, junk, n);
         junk[0] = 0x92;
-        junk[1] = (uint8_t)(1 + test_rng_below(&r, 14));
+        junk[1] = (uint8_t)(1 + fx_rng_below(&r, 14));
         (void)sync_peer_recv(s, junk, n, l.now);
         mbuf m;
         random_entries(&m, 3, &r, 4);
-        size_t cut = 1 + (size_t)test_rng_below(&r, m.sb.size - 1);
+        size_t cut = 1 + (size_t)fx_rng_below(&r, m.sb.size - 1);
         (void)sync_peer_recv(s, (const uint8_t *)m.sb.data, cut, l.now);
         msgpack_sbuffer_destroy(&m.sb);
         assert_int_equal(sync_peer_state(s), SYNC_CLOSED);
@@ -831,7 +831,7 @@ static void test_hostile_peer(void **state)
             msgpack_pack_array(&m.pk, 2);
             const tnode *o = k % 3 == 0 ? &t.p : k % 3 == 1 ? &t.d : &t.c;
             msgpack_pack_bin_with_body(&m.pk, o->id.pk, TV_NODE_ID_BYTES);
-            msgpack_pack_uint64(&m.pk, 1 + test_rng_below(&r, 3));
+            msgpack_pack_uint64(&m.pk, 1 + fx_rng_below(&r, 3));
         }
         assert_int_equal(mb_send(&m, s, l.now), 0);
         drain(s, l.now, &bye);

@@ -176,10 +176,10 @@ static void test_roundtrip_and_limits(void **state)
     conn_wait_msg(c, &m);
     assert_msg(&m, s.id.pk, "by key");
 
-    test_rng rng = {42};
+    fx_rng rng = {42};
     uint8_t *big = malloc(TVZ_MSG_BYTES_MAX + 1);
     assert_non_null(big);
-    test_rng_bytes(&rng, big, TVZ_MSG_BYTES_MAX + 1);
+    fx_rng_bytes(&rng, big, TVZ_MSG_BYTES_MAX + 1);
     const size_t sizes[] = {256 * 1024, TVZ_MSG_BYTES_MAX, 0};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         assert_int_equal(tvz_conn_send(c, big, sizes[i]), TV_OK);

@@ -29,13 +29,13 @@ typedef struct bundle_bytes {
  * reader scanning through it after damage meets markers that start no intact header. */
 static uint8_t **make_payloads(const size_t *lens, size_t n, uint64_t seed)
 {
-    test_rng rng = {seed};
+    fx_rng rng = {seed};
     uint8_t **p = calloc(n, sizeof *p);
     assert_non_null(p);
     for (size_t i = 0; i < n; i++) {
         p[i] = malloc(lens[i]);
         assert_non_null(p[i]);
-        test_rng_bytes(&rng, p[i], lens[i]);
+        fx_rng_bytes(&rng, p[i], lens[i]);
         if (i % 3 == 2 && lens[i] > TV_BUNDLE_MARKER_BYTES + 4)
             memcpy(p[i] + 2, TV_BUNDLE_MARKER, TV_BUNDLE_MARKER_BYTES);
     }
@@ -398,13 +398,13 @@ static void test_garbage_between(void **state)
 
     enum { JUNK = 4096 };
     uint8_t *junk = malloc(JUNK + 64);
-    test_rng rng = {6};
+    fx_rng rng = {6};
     for (int kind = 0; kind < 4; kind++) {
         size_t n = JUNK;
         if (kind == 0) {
             memset(junk, 0, n); /* a zeroed sector */
         } else if (kind == 1) {
-            test_rng_bytes(&rng, junk, n); /* a foreign sector */
+            fx_rng_bytes(&rng, junk, n); /* a foreign sector */
         } else if (kind == 2) {
             for (size_t i = 0; i < n; i++) /* markers everywhere, none with an intact header */
                 junk[i] = (uint8_t)TV_BUNDLE_MARKER[i % TV_BUNDLE_MARKER_BYTES];

@@ -854,7 +854,7 @@ static void test_damaged_payloads(void **state)
            bhyt12("DN4790123456789", hx("Đặng Thị Bích Ngọc"), "1985", "2", hx(ADDRESS_HN)));
     strcpy(payloads[n++], "+84 912 345 678");
     strcpy(payloads[n++], "TV1:AAAA");
-    test_rng rng = {.s = 20211006};
+    fx_rng rng = {.s = 20211006};
     static const char bytes[] = {'|', '$',    '0',    '9',    'a',    'F', ' ', '\r', '\0',
                                  '/', '\xe1', '\xbb', '\x80', '\xff', 'T', 'V', ':',  'N'};
     for (size_t k = 0; k < n; k++) {
@@ -869,8 +869,7 @@ static void test_damaged_payloads(void **state)
         for (size_t at = 0; at < len; at++)
             for (int t = 0; t < 12; t++) {
                 memcpy(m, p, len);
-                m[at] =
-                    t < 6 ? bytes[test_rng_below(&rng, sizeof bytes)] : (char)test_rng_next(&rng);
+                m[at] = t < 6 ? bytes[fx_rng_below(&rng, sizeof bytes)] : (char)fx_rng_next(&rng);
                 parse_any(m, len);
                 /* and a byte dropped */
                 memmove(m + at, m + at + 1, len - at - 1);
@@ -882,7 +881,7 @@ static void test_damaged_payloads(void **state)
 static void test_random_bytes(void **state)
 {
     (void)state;
-    test_rng rng = {.s = 1};
+    fx_rng rng = {.s = 1};
     static const char *const tokens[] = {"|",
                                          "|",
                                          "|",
@@ -910,14 +909,14 @@ static void test_random_bytes(void **state)
     for (int iter = 0; iter < 200000; iter++) {
         size_t len = 0;
         if (iter % 2) {
-            len = (size_t)test_rng_below(&rng, 600);
-            test_rng_bytes(&rng, (uint8_t *)buf, len);
+            len = (size_t)fx_rng_below(&rng, 600);
+            fx_rng_bytes(&rng, (uint8_t *)buf, len);
             for (size_t i = 0; i < len; i++) /* plenty of separators */
-                if (test_rng_below(&rng, 8) == 0) buf[i] = '|';
+                if (fx_rng_below(&rng, 8) == 0) buf[i] = '|';
         } else {
-            size_t parts = (size_t)test_rng_below(&rng, 40);
+            size_t parts = (size_t)fx_rng_below(&rng, 40);
             for (size_t i = 0; i < parts; i++) {
-                const char *t = tokens[test_rng_below(&rng, sizeof tokens / sizeof tokens[0])];
+                const char *t = tokens[fx_rng_below(&rng, sizeof tokens / sizeof tokens[0])];
                 size_t tn = strlen(t);
                 if (len + tn > sizeof buf) break;
                 memcpy(buf + len, t, tn);

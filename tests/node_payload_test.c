@@ -130,10 +130,10 @@ static void test_short_code(void **state)
     assert_int_equal(tv_short_code_parse("ABCD-EFGH-U", prefix, &why), TV_EINVAL);
 
     /* many random ids round-trip */
-    test_rng r = {42};
+    fx_rng r = {42};
     for (int k = 0; k < 1000; k++) {
         uint8_t v[TV_VENUE_ID_BYTES];
-        test_rng_bytes(&r, v, sizeof v);
+        fx_rng_bytes(&r, v, sizeof v);
         tv_short_code(code, v);
         assert_int_equal(tv_short_code_parse(code, prefix, &why), 0);
         assert_memory_equal(prefix, v, sizeof prefix);

@@ -591,12 +591,12 @@ static void test_any_order(void **state)
     }
     size_t np = 0;
     tv_presence *p = build_ok(s, n, W, HM(10, 0), &np);
-    test_rng rng = {42};
+    fx_rng rng = {42};
     for (int round = 0; round < 200; round++) {
         tv_pscan t[24];
         memcpy(t, s, sizeof t);
         for (size_t i = n - 1; i > 0; i--) {
-            size_t j = (size_t)test_rng_below(&rng, i + 1);
+            size_t j = (size_t)fx_rng_below(&rng, i + 1);
             tv_pscan x = t[i];
             t[i] = t[j];
             t[j] = x;
@@ -688,7 +688,7 @@ static void test_many_scans(void **state)
         rule_tab[v].stay_ms = MINS(30 * (v % 4));
         rule_tab[v].closes = v % 3 ? (uint32_t)((v * 677) % TV_CLOSES_MAX + 1) : 0;
     }
-    test_rng rng = {7};
+    fx_rng rng = {7};
     tv_pscan *s = malloc(N * sizeof *s);
     tv_pscan *t = malloc(N * sizeof *t);
     assert_non_null(s);
@@ -696,19 +696,19 @@ static void test_many_scans(void **state)
     int64_t at = HM(6, 0);
     int venue = 1;
     for (size_t i = 0; i < N; i++) {
-        uint64_t r = test_rng_below(&rng, 100);
+        uint64_t r = fx_rng_below(&rng, 100);
         if (r < 10) {
             /* the same millisecond */
         } else if (r < 45) {
-            at += (int64_t)test_rng_below(&rng, (uint64_t)(2 * W)); /* around the window */
+            at += (int64_t)fx_rng_below(&rng, (uint64_t)(2 * W)); /* around the window */
         } else if (r < 95) {
-            at += (int64_t)test_rng_below(&rng, (uint64_t)MINS(90));
+            at += (int64_t)fx_rng_below(&rng, (uint64_t)MINS(90));
         } else {
-            at += (int64_t)test_rng_below(&rng, (uint64_t)DAY);
+            at += (int64_t)fx_rng_below(&rng, (uint64_t)DAY);
         }
-        if (test_rng_below(&rng, 2)) venue = 1 + (int)test_rng_below(&rng, VENUES);
-        s[i] = scan(venue, at, test_rng_below(&rng, 10) < 3 ? OUT : IN);
-        s[i].tie = test_rng_below(&rng, 4); /* repeated ties, on purpose */
+        if (fx_rng_below(&rng, 2)) venue = 1 + (int)fx_rng_below(&rng, VENUES);
+        s[i] = scan(venue, at, fx_rng_below(&rng, 10) < 3 ? OUT : IN);
+        s[i].tie = fx_rng_below(&rng, 4); /* repeated ties, on purpose */
     }
     const int64_t nows[] = {NEVER, at, at - MINS(10), HM(12, 0)};
     const int64_t windows[] = {W, 0, MINS(30)};
@@ -721,7 +721,7 @@ static void test_many_scans(void **state)
 
             memcpy(t, s, N * sizeof *t);
             for (size_t i = N - 1; i > 0; i--) {
-                size_t j = (size_t)test_rng_below(&rng, i + 1);
+                size_t j = (size_t)fx_rng_below(&rng, i + 1);
                 tv_pscan x = t[i];
                 t[i] = t[j];
                 t[j] = x;

@@ -299,7 +299,7 @@ typedef struct log_set {
  * its log and writes only about it in its first batch (an origin writes about another's
  * venue once it holds the registration); from its second batch on, it writes about any
  * of the three. */
-static void make_logs(log_set *ls, test_rng *rng)
+static void make_logs(log_set *ls, fx_rng *rng)
 {
     static const char *const names[] = {"Chợ Vĩnh Hải", "Quán Bà Tư", "Trường Tiểu học",
                                         "Nhà văn hoá", "Cà phê Sóng"};
@@ -319,20 +319,20 @@ static void make_logs(log_set *ls, test_rng *rng)
         for (int bi = 0; bi < BATCHES_PER_ORIGIN; bi++) {
             crdt_batch_builder b;
             crdt_batch_builder_init(&b);
-            uint32_t n = 1 + (uint32_t)test_rng_below(rng, 6);
+            uint32_t n = 1 + (uint32_t)fx_rng_below(rng, 6);
             for (uint32_t e = 0; e < n; e++) {
-                hlc += 1 + test_rng_below(rng, 3); /* small steps: HLCs collide across origins */
-                uint64_t kind = test_rng_below(rng, 6);
-                int venue = bi == 0 ? o : (int)test_rng_below(rng, VENUES);
+                hlc += 1 + fx_rng_below(rng, 3); /* small steps: HLCs collide across origins */
+                uint64_t kind = fx_rng_below(rng, 6);
+                int venue = bi == 0 ? o : (int)fx_rng_below(rng, VENUES);
                 if (bi == 0 && e == 0) kind = 6; /* the registration */
                 static const char *const phones[] = {"0911000001", "0911000002", "0911000003"};
                 if (kind == 3) {
                     /* a controller added, or the adds of one phone this origin saw removed */
-                    int v = venue, ph = (int)test_rng_below(rng, 3);
+                    int v = venue, ph = (int)fx_rng_below(rng, 3);
                     crdt_controller c = {.unit = {"22333", 5}, .phone = {phones[ph], 10}};
                     memcpy(c.venue, ls->venue[v], TV_VENUE_ID_BYTES);
                     uint32_t type = CRDT_EV_CONTROLLER_ADD;
-                    if (test_rng_below(rng, 2) && added[v][ph]) {
+                    if (fx_rng_below(rng, 2) && added[v][ph]) {
                         type = CRDT_EV_CONTROLLER_REMOVE;
                         c.tags = tag[v][ph];
                         c.ntags = 1;
@@ -344,9 +344,9 @@ static void make_logs(log_set *ls, test_rng *rng)
                     assert_int_equal(crdt_event_pack_controller(&b.pk, type, hlc, &c), 0);
                 } else if (kind == 4) {
                     crdt_reminder r = {.unit = {"22333", 5},
-                                       .note = {"chưa quét", test_rng_below(rng, 2) ? 10 : 0},
-                                       .action = test_rng_below(rng, 4) == 0 ? CRDT_REINSTATE
-                                                                             : CRDT_REMIND};
+                                       .note = {"chưa quét", fx_rng_below(rng, 2) ? 10 : 0},
+                                       .action = fx_rng_below(rng, 4) == 0 ? CRDT_REINSTATE
+                                                                           : CRDT_REMIND};
                     memcpy(r.venue, ls->venue[venue], TV_VENUE_ID_BYTES);
                     assert_int_equal(crdt_event_pack_reminder(&b.pk, hlc, &r), 0);
                 } else if (kind == 5) {
@@ -354,34 +354,34 @@ static void make_logs(log_set *ls, test_rng *rng)
                     crdt_person pe = {.unit = {"22333", 5},
                                       .name_masked = {"Nguyễn V** A", 14},
                                       .id_masked = {"09******78", 10},
-                                      .birth_year = 1990 + (uint32_t)test_rng_below(rng, 3),
+                                      .birth_year = 1990 + (uint32_t)fx_rng_below(rng, 3),
                                       .nsealed = 1};
-                    memset(pe.person, (int)test_rng_below(rng, 4), TV_PERSON_REF_BYTES);
+                    memset(pe.person, (int)fx_rng_below(rng, 4), TV_PERSON_REF_BYTES);
                     pe.sealed[0] = (crdt_sealed){.box = box, .len = sizeof box};
                     assert_int_equal(crdt_event_pack_person(&b.pk, hlc, &pe), 0);
                 } else if (kind == 0) {
                     crdt_scan sc =
-                        test_scan((uint32_t)test_rng_next(rng),
-                                  1633482000000LL + (int64_t)test_rng_below(rng, 3) * 86400000LL);
+                        test_scan((uint32_t)fx_rng_next(rng),
+                                  1633482000000LL + (int64_t)fx_rng_below(rng, 3) * 86400000LL);
                     memcpy(sc.venue, ls->venue[venue], TV_VENUE_ID_BYTES);
                     assert_int_equal(crdt_event_pack_scan(&b.pk, hlc, &sc), 0);
                 } else {
                     /* random fields; every upsert names the registered unit (V2) */
                     crdt_venue_upsert u = {
-                        .fields = 1 + (uint32_t)test_rng_below(rng, (1u << CRDT_VENUE_FIELDS) - 1)};
+                        .fields = 1 + (uint32_t)fx_rng_below(rng, (1u << CRDT_VENUE_FIELDS) - 1)};
                     u.fields |= CRDT_VENUE_F_UNIT;
                     if (kind == 6) {
                         test_venue_register(&u, id.pk, 0x10 + (uint64_t)o, "22333", "");
-                        u.fields = CRDT_VENUE_F_UNIT | (uint32_t)test_rng_below(rng, 64);
+                        u.fields = CRDT_VENUE_F_UNIT | (uint32_t)fx_rng_below(rng, 64);
                     }
-                    const char *name = names[test_rng_below(rng, 5)];
-                    const char *village = villages[test_rng_below(rng, 4)];
+                    const char *name = names[fx_rng_below(rng, 5)];
+                    const char *village = villages[fx_rng_below(rng, 4)];
                     memcpy(u.venue, ls->venue[venue], TV_VENUE_ID_BYTES);
                     u.unit = (crdt_text){"22333", 5};
                     u.name = (crdt_text){name, (uint32_t)strlen(name)};
                     u.village = (crdt_text){village, (uint32_t)strlen(village)};
                     u.owner_phone = (crdt_text){"0912345678", 10};
-                    u.category = 1 + (uint32_t)test_rng_below(rng, 25);
+                    u.category = 1 + (uint32_t)fx_rng_below(rng, 25);
                     assert_int_equal(crdt_event_pack_venue(&b.pk, hlc, &u), 0);
                 }
                 crdt_batch_builder_note(&b, hlc);
@@ -436,8 +436,7 @@ static int parked_now(store *s)
  * registration has not arrived yet is parked, and let through when it arrives), and
  * returns the venue views, venue statuses and controllers, person records and the
  * aggregates as one byte string. Counts the batches parked into *parked. */
-static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, size_t cap,
-                             int *parked)
+static size_t apply_shuffled(const log_set *ls, fx_rng *rng, uint8_t *out, size_t cap, int *parked)
 {
     char *dir = test_tmpdir();
     store *s;
@@ -458,7 +457,7 @@ static size_t apply_shuffled(const log_set *ls, test_rng *rng, uint8_t *out, siz
         if (!left) break;
         if (rounds > 100 * ORIGINS * BATCHES_PER_ORIGIN) fail_msg("parked batches never released");
         do
-            o = (int)test_rng_below(rng, ORIGINS);
+            o = (int)fx_rng_below(rng, ORIGINS);
         while (next[o] == BATCHES_PER_ORIGIN);
         /* a sender offers its next batch not yet held, again if it was parked */
         store_apply_result r;
@@ -527,7 +526,7 @@ static void test_views_independent_of_order(void **state)
     (void)state;
     int parked = 0;
     for (uint64_t seed = 1; seed <= 8; seed++) {
-        test_rng rng = {seed};
+        fx_rng rng = {seed};
         log_set ls;
         make_logs(&ls, &rng);
         static uint8_t first[65536], again[65536];
