@@ -5,11 +5,11 @@
 # changed and restored by `venue categories --set/--reset`. Times are fixed in the past,
 # so nothing depends on when the test runs (but the one check of an open visit).
 #
-# Usage: bash tests/visits_test.sh /path/to/truyvet
+# Usage: bash tests/cli/visits_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/province-56
 C=$W/commune-22333

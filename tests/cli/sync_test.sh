@@ -5,11 +5,11 @@
 # when its district is killed, and the district catches up later without duplicates; keys
 # that are not enrolled under the root, or revoked, are refused.
 #
-# Usage: bash tests/sync_test.sh /path/to/truyvet
+# Usage: bash tests/cli/sync_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PIDS=()
 cleanup() { # lib.sh's, but it stops the servers first

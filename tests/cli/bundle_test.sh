@@ -14,11 +14,11 @@
 # that is not enrolled, and so does not trust the commune, must refuse every batch and
 # say why.
 #
-# Usage: bash tests/bundle_test.sh /path/to/truyvet
+# Usage: bash tests/cli/bundle_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 NODE=$W/xa-22333 # the commune
 PROV=$W/tinh-56 # the province, the root of trust

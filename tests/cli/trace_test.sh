@@ -4,11 +4,11 @@
 # through an F1 after its exposure only and never listing the case or an F1; then the
 # same answer at the province once the commune's log has reached it.
 #
-# Usage: bash tests/trace_test.sh /path/to/truyvet
+# Usage: bash tests/cli/trace_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/province-56
 C=$W/commune-22333

@@ -5,11 +5,11 @@
 # output must be in the log after a kill, whenever the kill lands: while rows are parsed
 # and signed, during a commit, or while the ids of a commit are being printed.
 #
-# Usage: bash tests/crash_test.sh /path/to/truyvet
+# Usage: bash tests/cli/crash_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 IMPORT_PID=""
 cleanup() { # lib.sh's, but it stops the import first

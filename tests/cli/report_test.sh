@@ -12,11 +12,11 @@
 # column, and at 1200 px nothing overflows and no chart label is cut (exit 77 without
 # chromium or pdftotext, after the other checks).
 #
-# Usage: bash tests/report_test.sh /path/to/truyvet
+# Usage: bash tests/cli/report_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/province-56
 C=$W/commune-22333

@@ -5,11 +5,11 @@
 # scans), reinstatement, a scan lifting a suspension, and the list of venues with no
 # recent scan. It drives the real binary; no step waits on the clock.
 #
-# Usage: bash tests/venue_test.sh /path/to/truyvet
+# Usage: bash tests/cli/venue_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 NODE=$W/xa-22333
 

@@ -7,11 +7,11 @@
 # venues without the case's identity; a clearing closes the window; the gate shows the
 # person's colour.
 #
-# Usage: bash tests/health_test.sh /path/to/truyvet
+# Usage: bash tests/cli/health_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/province-56
 C=$W/commune-22333

@@ -1,7 +1,7 @@
 """Physical geometry of a printed page image, for the QR tests.
 
-    python3 tests/qr_geometry.py FILE.png        # a PNG: its resolution from pHYs
-    python3 tests/qr_geometry.py FILE.pgm DPI    # a PGM rendered at DPI (pdftoppm -gray)
+    python3 tests/cli/qr_geometry.py FILE.png        # a PNG: its resolution from pHYs
+    python3 tests/cli/qr_geometry.py FILE.pgm DPI    # a PGM rendered at DPI (pdftoppm -gray)
 
 Prints "dpi=D width_mm=W height_mm=H qr_mm=S": the page's size, and the side of the QR
 symbol, found as the tallest run of pixel rows that all hold a dark pixel (a QR symbol

@@ -4,11 +4,11 @@
 # another node, a clean end on SIGTERM, and bad use. Every wait is on a line the watcher
 # writes into a FIFO, with a deadline; nothing waits on the clock.
 #
-# Usage: bash tests/watch_test.sh /path/to/truyvet
+# Usage: bash tests/cli/watch_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 PIDS=()
 cleanup() {

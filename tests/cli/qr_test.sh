@@ -3,11 +3,11 @@
 # decoded back with zbarimg, its physical size checked), offline verification (genuine,
 # forged, unknown signer, revoked signer), and the short code typed instead of an id.
 #
-# Usage: bash tests/qr_test.sh /path/to/truyvet
+# Usage: bash tests/cli/qr_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 for tool in zbarimg pdftoppm pdfinfo pdftotext; do
     command -v "$tool" >/dev/null || fail "$tool is missing (Debian: zbar-tools, poppler-utils)"
@@ -66,7 +66,7 @@ check "qr --help and the README give the side the poster's QR code measures"
 help_cm=$("$TV" qr --help | sed -n 's/.*its QR code \([0-9.]*\) x \1 cm.*/\1/p')
 venue_help_cm=$("$TV" qr venue --help | tr '\n' ' ' | sed -n 's/.*its QR code \([0-9.]*\) x \1 cm.*/\1/p')
 readme_cm=$(sed -n 's/.*poster: its QR code \([0-9.]*\) cm wide.*/\1/p' \
-    "$(dirname "${BASH_SOURCE[0]}")/../README.md")
+    "$(dirname "${BASH_SOURCE[0]}")/../../README.md")
 said="qr --help: '$help_cm' cm; qr venue --help: '$venue_help_cm' cm; README: '$readme_cm' cm"
 python3 - "$geo" "$help_cm" "$venue_help_cm" "$readme_cm" <<'EOF' || fail "measured $geo; $said"
 import sys

@@ -4,11 +4,11 @@
 # not protocol bytes plus a fixed overhead per message; bench/trace and bench/report print
 # the generation time read back from an earlier run as gen_s_reused, not as gen_s.
 #
-# Usage: bash tests/bench_test.sh /path/to/truyvet (the benchmarks are in its bench/)
+# Usage: bash tests/cli/bench_test.sh /path/to/truyvet (the benchmarks are in its bench/)
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 B=$(dirname "$TV")/bench
 for b in sync trace report; do

@@ -8,11 +8,11 @@
 # lists its communes; a loop of placements is
 # broken without losing a unit; the latest name of a unit stands.
 #
-# Usage: bash tests/units_test.sh /path/to/truyvet
+# Usage: bash tests/cli/units_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/province-56
 D=$W/district-568

@@ -6,11 +6,11 @@
 # Vietnamese), --out to a directory that does not exist, a trace of a person the node has
 # never seen, and a request issued twice.
 #
-# Usage: bash tests/input_test.sh /path/to/truyvet
+# Usage: bash tests/cli/input_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/province-56
 C=$W/commune-22333

@@ -4,12 +4,12 @@
 # on PATH; afterwards no process of it is left running (servers, `watch`), also when a step
 # crashes (the crash is shown and fails the demo) and when it is interrupted.
 #
-# Usage: bash tests/demo_test.sh /path/to/truyvet
+# Usage: bash tests/cli/demo_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-DEV=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/dev.sh
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+DEV=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/dev.sh
 BUILD=$(dirname "$TV")
 PORT=$((20000 + ($$ % 1000) * 30)) # away from the demo's own 17400 and other tests' ports
 

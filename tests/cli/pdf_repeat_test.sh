@@ -8,12 +8,12 @@
 # the loop below caught it in most runs but not all; the first check is the deterministic
 # one: the program does not call those teardown functions at all.
 #
-# Usage: bash tests/pdf_repeat_test.sh /path/to/truyvet
+# Usage: bash tests/cli/pdf_repeat_test.sh /path/to/truyvet
 # Environment: VENUE_RUNS (default 400), SHEET_RUNS (default 60).
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 command -v pdfinfo >/dev/null || {
     echo "SKIP: pdfinfo is missing (Debian: poppler-utils)"

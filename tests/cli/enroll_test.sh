@@ -3,11 +3,11 @@
 # (the root), a district and a commune enrolled with request and certificate files, what
 # `status` and `log` show of it, and the refusals an operator meets.
 #
-# Usage: bash tests/enroll_test.sh /path/to/truyvet
+# Usage: bash tests/cli/enroll_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 P=$W/tinh-56
 D=$W/huyen-568

@@ -4,11 +4,11 @@
 # Then a health node reveals an identity, and the reveal is audited: sealed to the health
 # nodes, so that the commune, which holds the province's log, reads none of it.
 #
-# Usage: bash tests/station_test.sh /path/to/truyvet
+# Usage: bash tests/cli/station_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 STATION_PID=""
 cleanup() {

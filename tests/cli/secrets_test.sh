@@ -4,7 +4,7 @@
 # clear key files of an earlier version.
 set -euo pipefail
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 own_keyring
 KEYS=$(dirname "$TV")/privacy_keys
 [[ -x $KEYS ]] || fail "the helper $KEYS is not built"

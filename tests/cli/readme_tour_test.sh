@@ -16,13 +16,13 @@
 #   cheapest key derivation, a keyring of each process's own (no terminal prompts);
 # - standard input is /dev/null (the station in the tour reads from its own pipe).
 #
-# Usage: bash tests/readme_tour_test.sh /path/to/truyvet
+# Usage: bash tests/cli/readme_tour_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-README=$(dirname "${BASH_SOURCE[0]}")/../README.md
+README=$(dirname "${BASH_SOURCE[0]}")/../../README.md
 
 check "the tour's commands are extracted from README.md"
 # The script keeps the README's line numbers: every line outside the tour's sh blocks

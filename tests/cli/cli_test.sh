@@ -3,11 +3,11 @@
 # registering venues, recording scans one by one and from a CSV file, reading the log
 # back, and the refusals and messages for wrong input. It drives the real binary.
 #
-# Usage: bash tests/cli_test.sh /path/to/truyvet
+# Usage: bash tests/cli/cli_test.sh /path/to/truyvet
 set -euo pipefail
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 NODE=$W/xa-22333 # the commune node most checks use
 
