@@ -364,6 +364,28 @@ static inline uint64_t bench_mix(uint64_t a, uint64_t b)
     return fx_splitmix64(&s);
 }
 
+#define BENCH_MASKED_MAX 16 /* a masked phone or ID number and its NUL */
+
+/* Person i of a population drawn from person_seed: a pseudonym that looks random (16
+ * bytes) and a masked phone (85%) or CCCD number, so that nothing per person is kept in
+ * memory; the same seed and i give the same person. */
+static inline void bench_person_make(uint64_t person_seed, uint64_t i, uint8_t ref[16],
+                                     char masked[BENCH_MASKED_MAX])
+{
+    static const char *const prefix[] = {"03", "05", "07", "08", "09"};
+    uint64_t s = person_seed ^ (i * 0xD1B54A32D192ED03ULL);
+    uint64_t a = fx_splitmix64(&s), b = fx_splitmix64(&s), c = fx_splitmix64(&s);
+    for (int k = 0; k < 8; k++) {
+        ref[k] = (uint8_t)(a >> (8 * k));
+        ref[8 + k] = (uint8_t)(b >> (8 * k));
+    }
+    if (c % 100 < 85)
+        snprintf(masked, BENCH_MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
+                 (unsigned)((c >> 16) % 100));
+    else
+        snprintf(masked, BENCH_MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
+}
+
 /* Orders doubles for qsort. */
 static inline int bench_cmp_double(const void *a, const void *b)
 {

@@ -22,7 +22,7 @@
 #define OPEN_MS (6 * 3600 * 1000LL) /* scans fall between 06:00 and 22:00 local time */
 #define OPEN_SPAN_MS (16 * 3600 * 1000LL)
 #define COMMIT_MAX ((uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX)
-#define MASKED_MAX 16
+#define MASKED_MAX BENCH_MASKED_MAX
 #define RAW_DONE 1 /* store_batches_foreach stop value: every scan batch was appended */
 #define RAW_EMDB (-1000)
 
@@ -96,25 +96,6 @@ typedef struct scan_slot {
 
 static const char *const devices[] = {"gate-1", "gate-2", "counter", "tablet-a"};
 
-/* Person i: a pseudonym that looks random and a masked phone (85%) or CCCD number, both
- * derived from the seed so that nothing per person is kept in memory. */
-static void person_make(const gen *g, uint64_t i, uint8_t ref[TV_PERSON_REF_BYTES],
-                        char masked[MASKED_MAX])
-{
-    static const char *const prefix[] = {"03", "05", "07", "08", "09"};
-    uint64_t s = g->person_seed ^ (i * 0xD1B54A32D192ED03ULL);
-    uint64_t a = fx_splitmix64(&s), b = fx_splitmix64(&s), c = fx_splitmix64(&s);
-    for (int k = 0; k < 8; k++) {
-        ref[k] = (uint8_t)(a >> (8 * k));
-        ref[8 + k] = (uint8_t)(b >> (8 * k));
-    }
-    if (c % 100 < 85)
-        snprintf(masked, MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
-                 (unsigned)((c >> 16) % 100));
-    else
-        snprintf(masked, MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
-}
-
 /* The wall time of scan i of n: days in order, each day's scans spread over opening
  * hours, so the run is time-ordered like real arrivals. */
 static int64_t scan_time(gen *g, uint64_t i, uint64_t n)
@@ -134,7 +115,8 @@ static void gen_scan(gen *g, int64_t at_ms, scan_slot *out)
     uint64_t v = fx_splitmix64_below(&g->rng, g->nvenues);
     memcpy(s->venue, g->venues[v], TV_VENUE_ID_BYTES);
     s->unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    person_make(g, fx_splitmix64_below(&g->rng, g->persons), s->person, out->masked);
+    bench_person_make(g->person_seed, fx_splitmix64_below(&g->rng, g->persons), s->person,
+                      out->masked);
     s->masked = (crdt_text){out->masked, (uint32_t)strlen(out->masked)};
     s->direction = fx_splitmix64_below(&g->rng, 100) < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
     if (s->direction == CRDT_DIR_IN)

@@ -49,7 +49,7 @@
 #define F2_TARGET_MS 300.0
 #define STORE_BYTES_PER_SCAN 300 /* free space wanted: bench/ingest measures ~276 */
 #define COMMIT_EVENTS ((uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX)
-#define MASKED_MAX 16
+#define MASKED_MAX BENCH_MASKED_MAX
 #define PARAMS_FORMAT 1 /* bump when the generator changes: older stores are not reused */
 #define PARAMS_MAX 256
 #define PARAMS_FILE_NAME "trace.params" /* the parameters of a complete store */
@@ -165,25 +165,6 @@ static uint64_t person_village(const world *w, uint64_t p)
 static uint64_t person_activity(uint64_t p)
 {
     return 1 + bench_mix(p, 0x61637476ULL) % 3;
-}
-
-/* Person i: a pseudonym that looks random and a masked phone (85%) or CCCD number, both
- * derived from the seed so that nothing per person is kept in memory (as bench/ingest). */
-static void person_make(const world *w, uint64_t i, uint8_t ref[TV_PERSON_REF_BYTES],
-                        char masked[MASKED_MAX])
-{
-    static const char *const prefix[] = {"03", "05", "07", "08", "09"};
-    uint64_t s = w->person_seed ^ (i * 0xD1B54A32D192ED03ULL);
-    uint64_t a = fx_splitmix64(&s), b = fx_splitmix64(&s), c = fx_splitmix64(&s);
-    for (int k = 0; k < 8; k++) {
-        ref[k] = (uint8_t)(a >> (8 * k));
-        ref[8 + k] = (uint8_t)(b >> (8 * k));
-    }
-    if (c % 100 < 85)
-        snprintf(masked, MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
-                 (unsigned)((c >> 16) % 100));
-    else
-        snprintf(masked, MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
 }
 
 /* A person drawn in proportion to their activity. */
@@ -307,7 +288,7 @@ static void record_scan(tv_node *n, world *w, const day_scan *d, gen_stats *gs)
     memset(&s, 0, sizeof s);
     memcpy(s.venue, w->venues[d->venue], TV_VENUE_ID_BYTES);
     s.unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    person_make(w, d->person, s.person, masked);
+    bench_person_make(w->person_seed, d->person, s.person, masked);
     s.masked = (crdt_text){masked, (uint32_t)strlen(masked)};
     s.direction = d->out ? CRDT_DIR_OUT : CRDT_DIR_IN;
     uint64_t m = fx_splitmix64_below(&w->rng, 100);
@@ -560,7 +541,7 @@ static void pick_case(store_txn *t, world *w, uint64_t *rng, const tv_trace_opts
 {
     char masked[MASKED_MAX];
     for (int k = 0; k < CASE_TRIES; k++) {
-        person_make(w, fx_splitmix64_below(rng, w->persons), ref, masked);
+        bench_person_make(w->person_seed, fx_splitmix64_below(rng, w->persons), ref, masked);
         int rc = store_scans_by_person(t, ref, o->from_ms, o->to_ms, any_scan, NULL);
         if (rc == 1) return;
         if (rc) bench_die("reading a person's scans: %s", tv_strerror(rc));
