@@ -1,5 +1,6 @@
 /* Helpers shared by the benchmarks: messages and exit statuses, a working directory removed
- * at the end or on SIGINT/SIGTERM, option parsing, timing, progress lines and a seeded PRNG. */
+ * at the end or on SIGINT/SIGTERM, option parsing, timing, progress lines, percentiles (the seeded
+ * generator is tests/fixture/rng.h's). */
 #ifndef TV_BENCH_BENCH_UTIL_H
 #define TV_BENCH_BENCH_UTIL_H
 
@@ -36,6 +37,8 @@
 #ifdef __linux__
 #include <sys/vfs.h>
 #endif
+
+#include "tests/fixture/rng.h" /* fx_splitmix64: the seeded generator */
 
 #define BENCH_SUB_DIRS_MAX 4 /* sub-directories of the working directory, at the most */
 
@@ -165,6 +168,86 @@ static inline void bench_opt_other(int c, char **argv, const char *usage)
     bench_usage_error("unknown option '%s'.", argv[optind - 1]);
 }
 
+/* An option of a benchmark, for bench_parse_opts: --name and what its value sets. */
+typedef enum bench_opt_kind {
+    BENCH_OPT_U64,  /* a whole number from min to max, into *(uint64_t *)out */
+    BENCH_OPT_PATH, /* a non-empty path, into *(const char **)out (borrowed from argv) */
+    BENCH_OPT_FLAG, /* no value: *(int *)out = 1 */
+} bench_opt_kind;
+
+typedef struct bench_opt {
+    const char *name;
+    bench_opt_kind kind;
+    void *out;
+    uint64_t min, max;
+} bench_opt;
+
+#define BENCH_OPTS_MAX 16
+
+/* The options every benchmark that has them spells the same way. */
+#define BENCH_OPT_DIR(p)                                                                           \
+    {                                                                                              \
+        "dir", BENCH_OPT_PATH, (p), 0, 0                                                           \
+    }
+#define BENCH_OPT_SEED(p)                                                                          \
+    {                                                                                              \
+        "seed", BENCH_OPT_U64, (p), 0, UINT64_MAX                                                  \
+    }
+#define BENCH_OPT_KEEP(p)                                                                          \
+    {                                                                                              \
+        "keep", BENCH_OPT_FLAG, (p), 0, 0                                                          \
+    }
+#define BENCH_OPT_REUSE(p)                                                                         \
+    {                                                                                              \
+        "reuse", BENCH_OPT_FLAG, (p), 0, 0                                                         \
+    }
+
+/* Parses the command line against table (ended by an entry whose name is NULL), over the
+ * defaults the outputs hold: --help prints usage and exits 0; a value out of range, a
+ * missing value, an unknown option or an argument is a usage error (exit 2). */
+static inline void bench_parse_opts(int argc, char **argv, const bench_opt *table,
+                                    const char *usage)
+{
+    struct option longopts[BENCH_OPTS_MAX + 2];
+    int n = 0;
+    for (; table[n].name; n++) {
+        if (n == BENCH_OPTS_MAX) bench_die("too many options");
+        longopts[n] = (struct option){
+            table[n].name, table[n].kind == BENCH_OPT_FLAG ? no_argument : required_argument, NULL,
+            256 + n};
+    }
+    longopts[n] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n + 1] = (struct option){0, 0, 0, 0};
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c < 256 || c >= 256 + n) bench_opt_other(c, argv, usage);
+        const bench_opt *o = &table[c - 256];
+        switch (o->kind) {
+        case BENCH_OPT_U64:
+            *(uint64_t *)o->out = bench_parse_u64(o->name, optarg, o->min, o->max);
+            break;
+        case BENCH_OPT_PATH:
+            if (optarg[0] == '\0')
+                bench_usage_error("--%s takes a %s path.", o->name,
+                                  strcmp(o->name, "dir") == 0 ? "directory" : "file");
+            *(const char **)o->out = optarg;
+            break;
+        case BENCH_OPT_FLAG:
+            *(int *)o->out = 1;
+            break;
+        }
+    }
+    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
+}
+
+/* --reuse (a store kept by an earlier run, in --dir) needs --dir and implies --keep. */
+static inline void bench_reuse_check(const char *dir, int reuse, int *keep)
+{
+    if (reuse && !dir) bench_usage_error("--reuse needs --dir: the store to reuse.");
+    if (reuse) *keep = 1;
+}
+
 /* The file system holding path ("ext4", "tmpfs", ...; its magic number in hex when not
  * known; "unknown" when it cannot be told). The text lives until the next call. */
 static inline const char *bench_fs_name(const char *path)
@@ -273,14 +356,48 @@ static inline void bench_progress_end(void)
     if (bench_progress_on) fputs("\r\033[K", stderr);
 }
 
-/* splitmix64: the next number of the generator whose state is *s; the same seed gives the
- * same data on every run. */
-static inline uint64_t bench_splitmix64(uint64_t *s)
+/* A well-mixed number of a and b (splitmix64 of a * K ^ b), for what is fixed per commune,
+ * day or person. */
+static inline uint64_t bench_mix(uint64_t a, uint64_t b)
 {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
+    uint64_t s = a * 0xD1B54A32D192ED03ULL ^ b;
+    return fx_splitmix64(&s);
+}
+
+#define BENCH_MASKED_MAX 16 /* a masked phone or ID number and its NUL */
+
+/* Person i of a population drawn from person_seed: a pseudonym that looks random (16
+ * bytes) and a masked phone (85%) or CCCD number, so that nothing per person is kept in
+ * memory; the same seed and i give the same person. */
+static inline void bench_person_make(uint64_t person_seed, uint64_t i, uint8_t ref[16],
+                                     char masked[BENCH_MASKED_MAX])
+{
+    static const char *const prefix[] = {"03", "05", "07", "08", "09"};
+    uint64_t s = person_seed ^ (i * 0xD1B54A32D192ED03ULL);
+    uint64_t a = fx_splitmix64(&s), b = fx_splitmix64(&s), c = fx_splitmix64(&s);
+    for (int k = 0; k < 8; k++) {
+        ref[k] = (uint8_t)(a >> (8 * k));
+        ref[8 + k] = (uint8_t)(b >> (8 * k));
+    }
+    if (c % 100 < 85)
+        snprintf(masked, BENCH_MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
+                 (unsigned)((c >> 16) % 100));
+    else
+        snprintf(masked, BENCH_MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
+}
+
+/* Orders doubles for qsort. */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile p (1..100) of n sorted samples (n > 0). */
+static inline double bench_percentile(const double *v, size_t n, unsigned p)
+{
+    size_t rank = (p * n + 99) / 100;
+    return v[rank ? rank - 1 : 0];
 }
 
 #endif

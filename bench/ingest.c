@@ -22,7 +22,7 @@
 #define OPEN_MS (6 * 3600 * 1000LL) /* scans fall between 06:00 and 22:00 local time */
 #define OPEN_SPAN_MS (16 * 3600 * 1000LL)
 #define COMMIT_MAX ((uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX)
-#define MASKED_MAX 16
+#define MASKED_MAX BENCH_MASKED_MAX
 #define RAW_DONE 1 /* store_batches_foreach stop value: every scan batch was appended */
 #define RAW_EMDB (-1000)
 
@@ -62,60 +62,24 @@ typedef struct opts {
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {{"scans", required_argument, 0, 's'},
-                                             {"commit", required_argument, 0, 'c'},
-                                             {"venues", required_argument, 0, 'v'},
-                                             {"persons", required_argument, 0, 'p'},
-                                             {"acks", required_argument, 0, 'a'},
-                                             {"dir", required_argument, 0, 'd'},
-                                             {"seed", required_argument, 0, 'S'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
     *o = (opts){.scans = 1000000,
                 .commit = 8 * CRDT_BATCH_EVENTS_MAX,
                 .venues = 2000,
                 .persons = 200000,
                 .acks = 2000,
                 .seed = 1};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            o->scans = bench_parse_u64("scans", optarg, 1, 1000000000);
-            break;
-        case 'c':
-            o->commit = bench_parse_u64("commit", optarg, 1, COMMIT_MAX);
-            break;
-        case 'v':
-            o->venues = bench_parse_u64("venues", optarg, 1, 1000000);
-            break;
-        case 'p':
-            o->persons = bench_parse_u64("persons", optarg, 1, 1000000000);
-            break;
-        case 'a':
-            o->acks = bench_parse_u64("acks", optarg, 1, 1000000);
-            break;
-        case 'd':
-            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
-            o->dir = optarg;
-            break;
-        case 'S':
-            o->seed = bench_parse_u64("seed", optarg, 0, UINT64_MAX);
-            break;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
+    const bench_opt table[] = {{"scans", BENCH_OPT_U64, &o->scans, 1, 1000000000},
+                               {"commit", BENCH_OPT_U64, &o->commit, 1, COMMIT_MAX},
+                               {"venues", BENCH_OPT_U64, &o->venues, 1, 1000000},
+                               {"persons", BENCH_OPT_U64, &o->persons, 1, 1000000000},
+                               {"acks", BENCH_OPT_U64, &o->acks, 1, 1000000},
+                               BENCH_OPT_DIR(&o->dir),
+                               BENCH_OPT_SEED(&o->seed),
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
 }
 
 /* --- data --------------------------------------------------------------------------- */
-
-static uint64_t below(uint64_t *s, uint64_t n)
-{
-    return bench_splitmix64(s) % n;
-}
 
 typedef struct gen {
     uint64_t rng, person_seed;
@@ -132,25 +96,6 @@ typedef struct scan_slot {
 
 static const char *const devices[] = {"gate-1", "gate-2", "counter", "tablet-a"};
 
-/* Person i: a pseudonym that looks random and a masked phone (85%) or CCCD number, both
- * derived from the seed so that nothing per person is kept in memory. */
-static void person_make(const gen *g, uint64_t i, uint8_t ref[TV_PERSON_REF_BYTES],
-                        char masked[MASKED_MAX])
-{
-    static const char *const prefix[] = {"03", "05", "07", "08", "09"};
-    uint64_t s = g->person_seed ^ (i * 0xD1B54A32D192ED03ULL);
-    uint64_t a = bench_splitmix64(&s), b = bench_splitmix64(&s), c = bench_splitmix64(&s);
-    for (int k = 0; k < 8; k++) {
-        ref[k] = (uint8_t)(a >> (8 * k));
-        ref[8 + k] = (uint8_t)(b >> (8 * k));
-    }
-    if (c % 100 < 85)
-        snprintf(masked, MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
-                 (unsigned)((c >> 16) % 100));
-    else
-        snprintf(masked, MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
-}
-
 /* The wall time of scan i of n: days in order, each day's scans spread over opening
  * hours, so the run is time-ordered like real arrivals. */
 static int64_t scan_time(gen *g, uint64_t i, uint64_t n)
@@ -160,24 +105,25 @@ static int64_t scan_time(gen *g, uint64_t i, uint64_t n)
     uint64_t slot = (uint64_t)OPEN_SPAN_MS / per_day;
     int64_t t = START_MS + (int64_t)day * DAY_MS + OPEN_MS +
                 (int64_t)(j * (uint64_t)OPEN_SPAN_MS / per_day);
-    return t + (slot ? (int64_t)below(&g->rng, slot) : 0);
+    return t + (slot ? (int64_t)fx_splitmix64_below(&g->rng, slot) : 0);
 }
 
 static void gen_scan(gen *g, int64_t at_ms, scan_slot *out)
 {
     crdt_scan *s = &out->s;
     memset(s, 0, sizeof *s);
-    uint64_t v = below(&g->rng, g->nvenues);
+    uint64_t v = fx_splitmix64_below(&g->rng, g->nvenues);
     memcpy(s->venue, g->venues[v], TV_VENUE_ID_BYTES);
     s->unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    person_make(g, below(&g->rng, g->persons), s->person, out->masked);
+    bench_person_make(g->person_seed, fx_splitmix64_below(&g->rng, g->persons), s->person,
+                      out->masked);
     s->masked = (crdt_text){out->masked, (uint32_t)strlen(out->masked)};
-    s->direction = below(&g->rng, 100) < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
+    s->direction = fx_splitmix64_below(&g->rng, 100) < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
     if (s->direction == CRDT_DIR_IN)
         g->in++;
     else
         g->out++;
-    uint64_t m = below(&g->rng, 100);
+    uint64_t m = fx_splitmix64_below(&g->rng, 100);
     s->method = m < 70   ? CRDT_METHOD_SELF
                 : m < 85 ? CRDT_METHOD_STAFF
                 : m < 95 ? CRDT_METHOD_CCCD
@@ -199,15 +145,15 @@ static void gen_venue(gen *g, uint64_t i, crdt_venue_upsert *v, char *name, size
     } kinds[] = {{"Quán cà phê", 5}, {"Nhà hàng", 4},   {"Tạp hóa", 19},   {"Trường", 14},
                  {"Chợ", 18},        {"Trạm y tế", 12}, {"Karaoke", 8},    {"Nhà văn hóa", 11},
                  {"Siêu thị", 17},   {"Nhà nghỉ", 24},  {"Phòng tập", 10}, {"Chùa", 23}};
-    uint64_t k = below(&g->rng, sizeof kinds / sizeof kinds[0]);
+    uint64_t k = fx_splitmix64_below(&g->rng, sizeof kinds / sizeof kinds[0]);
     memset(v, 0, sizeof *v);
-    uint64_t id = bench_splitmix64(&g->rng);
+    uint64_t id = fx_splitmix64(&g->rng);
     for (int b = 0; b < TV_VENUE_ID_BYTES; b++)
         v->venue[b] = (uint8_t)(id >> (8 * b));
     memcpy(g->venues[i], v->venue, TV_VENUE_ID_BYTES);
     snprintf(name, name_cap, "%s số %" PRIu64, kinds[k].prefix, i + 1);
-    snprintf(village, village_cap, "Thôn %u", (unsigned)(1 + below(&g->rng, 12)));
-    snprintf(phone, phone_cap, "09%08u", (unsigned)below(&g->rng, 100000000));
+    snprintf(village, village_cap, "Thôn %u", (unsigned)(1 + fx_splitmix64_below(&g->rng, 12)));
+    snprintf(phone, phone_cap, "09%08u", (unsigned)fx_splitmix64_below(&g->rng, 100000000));
     v->fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY |
                 CRDT_VENUE_F_VILLAGE | CRDT_VENUE_F_OWNER_PHONE;
     v->unit = (crdt_text){UNIT, sizeof UNIT - 1};
@@ -224,19 +170,6 @@ static void commit_or_die(tv_node *n)
     uint64_t first_seq;
     int rc = tv_node_commit(n, &first_seq);
     if (rc) bench_die("commit failed: %s", tv_strerror(rc));
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p (1..100) of n sorted samples. */
-static double percentile(const double *v, size_t n, unsigned p)
-{
-    size_t rank = (p * n + 99) / 100;
-    return v[rank ? rank - 1 : 0];
 }
 
 typedef struct expect {
@@ -390,7 +323,7 @@ int main(int argc, char **argv)
              .person_seed = o.seed ^ 0x7065727330ULL,
              .persons = o.persons,
              .nvenues = o.venues};
-    bench_splitmix64(&g.rng);
+    fx_splitmix64(&g.rng);
     size_t commits = (size_t)((o.scans + o.commit - 1) / o.commit);
     scan_slot *slots = malloc((size_t)o.commit * sizeof *slots);
     uint32_t *commit_batches = malloc(commits * sizeof *commit_batches);
@@ -470,7 +403,7 @@ int main(int argc, char **argv)
 
     /* Acknowledgement latency: one scan, one commit, each timed until it is durable. */
     for (uint64_t i = 0; i < o.acks; i++) {
-        at_ms += 1000 + (int64_t)below(&g.rng, 60000);
+        at_ms += 1000 + (int64_t)fx_splitmix64_below(&g.rng, 60000);
         gen_scan(&g, at_ms, &slots[0]);
         double a = bench_now_s();
         if ((rc = tv_node_add_scan(&n, &slots[0].s, NULL)))
@@ -513,12 +446,12 @@ int main(int argc, char **argv)
     tv_node_close(&n);
 
     /* Figures. */
-    qsort(commit_ms, commits, sizeof *commit_ms, cmp_double);
-    qsort(ack_ms, (size_t)o.acks, sizeof *ack_ms, cmp_double);
+    qsort(commit_ms, commits, sizeof *commit_ms, bench_cmp_double);
+    qsort(ack_ms, (size_t)o.acks, sizeof *ack_ms, bench_cmp_double);
     double scans_per_s = (double)o.scans / full_s;
     double raw_per_s = (double)o.scans / r.secs;
-    double ack_p50 = percentile(ack_ms, (size_t)o.acks, 50),
-           ack_p99 = percentile(ack_ms, (size_t)o.acks, 99);
+    double ack_p50 = bench_percentile(ack_ms, (size_t)o.acks, 50),
+           ack_p99 = bench_percentile(ack_ms, (size_t)o.acks, 99);
     double bytes_per_scan = (double)sz.file_bytes / (double)o.scans;
     double batch_bytes_per_event = (double)r.bytes / (double)o.scans;
 
@@ -527,14 +460,15 @@ int main(int argc, char **argv)
     printf("full: %" PRIu64 " scans in %zu commits (%" PRIu64 " batches), %.3f s: add %.3f s, "
            "commit %.3f s; %.0f scans/s\n",
            o.scans, commits, r.batches, full_s, add_s, commit_s, scans_per_s);
-    printf("full commit ms: p50 %.2f p99 %.2f max %.2f\n", percentile(commit_ms, commits, 50),
-           percentile(commit_ms, commits, 99), commit_ms[commits - 1]);
+    printf("full commit ms: p50 %.2f p99 %.2f max %.2f\n", bench_percentile(commit_ms, commits, 50),
+           bench_percentile(commit_ms, commits, 99), commit_ms[commits - 1]);
     printf("raw: %" PRIu64 " events in %zu commits of the same %" PRIu64 " batches, %.3f s; "
            "%.0f events/s; full path is %.1fx slower\n",
            o.scans, commits, r.batches, r.secs, raw_per_s, raw_per_s / scans_per_s);
     printf("ack: %" PRIu64 " single-scan commits: p50 %.3f ms p90 %.3f ms p99 %.3f ms max %.3f "
            "ms\n",
-           o.acks, ack_p50, percentile(ack_ms, (size_t)o.acks, 90), ack_p99, ack_ms[o.acks - 1]);
+           o.acks, ack_p50, bench_percentile(ack_ms, (size_t)o.acks, 90), ack_p99,
+           ack_ms[o.acks - 1]);
     printf("size: store file %" PRIu64 " bytes (used %" PRIu64 ", map %" PRIu64
            "), %.1f bytes/scan; batches %.1f bytes/event; raw env used %" PRIu64 " bytes\n",
            sz.file_bytes, sz.used_bytes, sz.map_bytes, bytes_per_scan, batch_bytes_per_event,

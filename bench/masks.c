@@ -67,29 +67,11 @@ static void parse_opts(int argc, char **argv, opts *o)
     struct tm tm;
     gmtime_r(&now, &tm);
     *o = (opts){.rounds = 3, .year = (uint64_t)tm.tm_year + 1900, .seed = 1};
-    static const struct option longopts[] = {{"rounds", required_argument, 0, 'r'},
-                                             {"year", required_argument, 0, 'y'},
-                                             {"seed", required_argument, 0, 's'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            o->rounds = bench_parse_u64("rounds", optarg, 1, 1000);
-            break;
-        case 'y':
-            o->year = bench_parse_u64("year", optarg, 2000, 2099);
-            break;
-        case 's':
-            o->seed = bench_parse_u64("seed", optarg, 0, UINT64_MAX);
-            break;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
+    const bench_opt table[] = {{"rounds", BENCH_OPT_U64, &o->rounds, 1, 1000},
+                               {"year", BENCH_OPT_U64, &o->year, 2000, 2099},
+                               BENCH_OPT_SEED(&o->seed),
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
 }
 
 /* --- the identifier spaces ---------------------------------------------------------------- */
@@ -255,12 +237,12 @@ static double measure_rate(const opts *o, uint64_t *hashes_out, double *secs_out
     uint64_t rng = o->seed;
     uint8_t key[TV_TRACING_KEY_BYTES];
     for (size_t i = 0; i < sizeof key; i++)
-        key[i] = (uint8_t)bench_splitmix64(&rng);
+        key[i] = (uint8_t)fx_splitmix64(&rng);
     uint64_t hashes = 0;
     double secs = 0;
     for (uint64_t r = 0; r < o->rounds; r++) {
         char number[NUMBER_MAX];
-        snprintf(number, sizeof number, "09%08" PRIu64, bench_splitmix64(&rng) % 100000000);
+        snprintf(number, sizeof number, "09%08" PRIu64, fx_splitmix64(&rng) % 100000000);
         tv_person_id id;
         const char *why;
         if (tv_person_parse_typed(number, &id, &why)) bench_die("%s refused: %s", number, why);

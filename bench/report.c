@@ -20,6 +20,7 @@
 #define BENCH_NAME "report"
 #define BENCH_PROGRESS_BREAK "\n" /* a failure leaves the progress line in view */
 #include "bench_util.h"
+#include "tests/fixture/certtree.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -122,53 +123,18 @@ typedef struct opts {
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {{"days", required_argument, 0, 'D'},
-                                             {"venues-per-commune", required_argument, 0, 'v'},
-                                             {"scans-per-day", required_argument, 0, 's'},
-                                             {"runs", required_argument, 0, 'n'},
-                                             {"dir", required_argument, 0, 'd'},
-                                             {"keep", no_argument, 0, 'k'},
-                                             {"reuse", no_argument, 0, 'r'},
-                                             {"seed", required_argument, 0, 'S'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
     *o = (opts){.days = 365, .venues = 5, .scans = 2, .runs = 20, .seed = 1};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'D':
-            o->days = bench_parse_u64("days", optarg, DAYS_MIN, 365);
-            break;
-        case 'v':
-            o->venues = bench_parse_u64("venues-per-commune", optarg, 1, VENUES_MAX);
-            break;
-        case 's':
-            o->scans = bench_parse_u64("scans-per-day", optarg, 1, SCANS_PER_DAY_MAX);
-            break;
-        case 'n':
-            o->runs = bench_parse_u64("runs", optarg, 1, 100000);
-            break;
-        case 'd':
-            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
-            o->dir = optarg;
-            break;
-        case 'k':
-            o->keep = 1;
-            break;
-        case 'r':
-            o->reuse = 1;
-            break;
-        case 'S':
-            o->seed = bench_parse_u64("seed", optarg, 0, UINT64_MAX);
-            break;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
-    if (o->reuse && !o->dir) bench_usage_error("--reuse needs --dir: the store to reuse.");
-    if (o->reuse) o->keep = 1;
+    const bench_opt table[] = {{"days", BENCH_OPT_U64, &o->days, DAYS_MIN, 365},
+                               {"venues-per-commune", BENCH_OPT_U64, &o->venues, 1, VENUES_MAX},
+                               {"scans-per-day", BENCH_OPT_U64, &o->scans, 1, SCANS_PER_DAY_MAX},
+                               {"runs", BENCH_OPT_U64, &o->runs, 1, 100000},
+                               BENCH_OPT_DIR(&o->dir),
+                               BENCH_OPT_KEEP(&o->keep),
+                               BENCH_OPT_REUSE(&o->reuse),
+                               BENCH_OPT_SEED(&o->seed),
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
+    bench_reuse_check(o->dir, o->reuse, &o->keep);
 }
 
 /* --- the province: communes, venues, people ----------------------------------------- */
@@ -198,18 +164,6 @@ typedef struct world {
     uint64_t stale_made; /* communes made stale */
     uint64_t venues, scans, batches, txns;
 } world;
-
-static uint64_t below(uint64_t *s, uint64_t n)
-{
-    return bench_splitmix64(s) % n;
-}
-
-/* A well-mixed number of a and b, for what is fixed per commune, day or person. */
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-    uint64_t s = a * 0xD1B54A32D192ED03ULL ^ b;
-    return bench_splitmix64(&s);
-}
 
 static int commune_cmp(const void *a, const void *b)
 {
@@ -252,7 +206,7 @@ static void identity_make(crdt_identity *id, uint64_t seed, uint64_t k)
     uint8_t s[TV_SEED_BYTES];
     uint64_t r = seed * 1000003ULL + k;
     for (size_t i = 0; i < sizeof s; i += 8) {
-        uint64_t x = bench_splitmix64(&r);
+        uint64_t x = fx_splitmix64(&r);
         for (size_t b = 0; b < 8; b++)
             s[i + b] = (uint8_t)(x >> (8 * b));
     }
@@ -263,9 +217,10 @@ static void identity_make(crdt_identity *id, uint64_t seed, uint64_t k)
  * mixing is a bijection of its state, which differs for each). */
 static void venue_nonce(const world *w, size_t i, uint64_t v, uint8_t nonce[TV_VENUE_NONCE_BYTES])
 {
-    uint64_t s = mix(w->o->seed, 0x76656E7565ULL) + (i * w->o->venues + v) * 0x9E3779B97F4A7C15ULL;
+    uint64_t s =
+        bench_mix(w->o->seed, 0x76656E7565ULL) + (i * w->o->venues + v) * 0x9E3779B97F4A7C15ULL;
     for (int b = 0; b < TV_VENUE_NONCE_BYTES; b += 8) {
-        uint64_t x = bench_splitmix64(&s);
+        uint64_t x = fx_splitmix64(&s);
         for (int k = 0; k < 8; k++)
             nonce[b + k] = (uint8_t)(x >> (8 * k));
     }
@@ -294,8 +249,8 @@ static void venue_id(const world *w, size_t i, uint64_t v, uint8_t id[TV_VENUE_I
 static void person_make(const world *w, size_t i, uint64_t p, uint8_t ref[TV_PERSON_REF_BYTES],
                         char masked[MASKED_MAX])
 {
-    uint64_t s = mix(w->o->seed ^ 0x7065727330ULL, i * PERSONS_PER_COMMUNE + p);
-    uint64_t a = bench_splitmix64(&s), b = bench_splitmix64(&s), c = bench_splitmix64(&s);
+    uint64_t s = bench_mix(w->o->seed ^ 0x7065727330ULL, i * PERSONS_PER_COMMUNE + p);
+    uint64_t a = fx_splitmix64(&s), b = fx_splitmix64(&s), c = fx_splitmix64(&s);
     for (int k = 0; k < 8; k++) {
         ref[k] = (uint8_t)(a >> (8 * k));
         ref[8 + k] = (uint8_t)(b >> (8 * k));
@@ -326,17 +281,19 @@ static int day_scan_cmp(const void *pa, const void *pb)
  * and the day only, so that a reused store's figures are worked out again without it. */
 static size_t day_scans(const world *w, size_t i, int32_t day, day_scan *ds)
 {
-    uint64_t rng = mix(mix(w->o->seed, i), (uint64_t)(uint32_t)day);
+    uint64_t rng = bench_mix(bench_mix(w->o->seed, i), (uint64_t)(uint32_t)day);
     int64_t day0 = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
     size_t n = 0;
     while (n < w->o->scans) {
-        day_scan in = {.venue = (uint32_t)below(&rng, w->o->venues),
-                       .person = (uint32_t)below(&rng, PERSONS_PER_COMMUNE)};
-        in.at_ms = day0 + OPEN_MS + (int64_t)below(&rng, (uint64_t)(LAST_IN_MS - OPEN_MS));
-        uint64_t m = below(&rng, 100);
+        day_scan in = {.venue = (uint32_t)fx_splitmix64_below(&rng, w->o->venues),
+                       .person = (uint32_t)fx_splitmix64_below(&rng, PERSONS_PER_COMMUNE)};
+        in.at_ms =
+            day0 + OPEN_MS + (int64_t)fx_splitmix64_below(&rng, (uint64_t)(LAST_IN_MS - OPEN_MS));
+        uint64_t m = fx_splitmix64_below(&rng, 100);
         in.method = m < 70 ? CRDT_METHOD_SELF : m < 90 ? CRDT_METHOD_STAFF : CRDT_METHOD_CCCD;
         day_scan out = in;
-        out.at_ms += STAY_MIN_MS + (int64_t)below(&rng, (uint64_t)(STAY_MAX_MS - STAY_MIN_MS));
+        out.at_ms +=
+            STAY_MIN_MS + (int64_t)fx_splitmix64_below(&rng, (uint64_t)(STAY_MAX_MS - STAY_MIN_MS));
         out.out = 1;
         ds[n++] = in;
         if (n < w->o->scans) ds[n++] = out;
@@ -479,63 +436,30 @@ static void generate(world *w, store *st)
 
 /* --- trust: the root and every commune's certificate -------------------------------- */
 
-static crdt_cert cert_tmp; /* large: kept off the stack */
-
-/* Signs a certificate of subject by issuer; the caller frees *raw. */
-static void make_cert(const world *w, const crdt_identity *issuer, const uint8_t *subject,
-                      uint32_t role, const char *unit, uint8_t **raw, size_t *len)
-{
-    memset(&cert_tmp, 0, sizeof cert_tmp);
-    memcpy(cert_tmp.subject, subject, TV_NODE_ID_BYTES);
-    memcpy(cert_tmp.issuer, issuer->pk, TV_NODE_ID_BYTES);
-    cert_tmp.role = role;
-    snprintf(cert_tmp.unit, sizeof cert_tmp.unit, "%s", unit);
-    cert_tmp.scope_len = 1;
-    snprintf(cert_tmp.scope[0], sizeof cert_tmp.scope[0], "%s",
-             role == CRDT_ROLE_PROVINCE ? CRDT_SCOPE_ALL : unit);
-    cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
-    cert_tmp.not_before_ms = tv_date_start_ms(w->first_day - 1, TV_TIME_VN_OFFSET_MIN);
-    int rc = crdt_cert_sign(&cert_tmp, issuer, raw, len);
-    if (rc) bench_die("signing a certificate: %s", tv_strerror(rc));
-}
-
-typedef struct install_ctx {
-    const uint8_t *root;
-    uint8_t *const *raw;
-    const size_t *len;
-    size_t n;
-} install_ctx;
-
 /* The store is the province node's: its id is the root's, and it holds the root's
- * certificate, then each commune's. */
+ * certificate, then each commune's (tests/fixture/certtree.h: the root certifies every
+ * commune itself). */
 static int install_fn(store_txn *t, void *arg)
 {
-    const install_ctx *c = arg;
-    int rc = store_meta_put(t, "node_id", c->root, TV_NODE_ID_BYTES);
-    if (rc == 0) rc = store_root_set(t, c->root);
-    for (size_t i = 0; rc == 0 && i < c->n; i++)
-        rc = store_cert_install(t, c->raw[i], c->len[i]);
-    return rc;
+    const fx_tree *tree = arg;
+    int rc = store_meta_put(t, "node_id", tree->nodes[0].id.pk, TV_NODE_ID_BYTES);
+    return rc ? rc : fx_tree_install_txn(tree, t, -1);
 }
 
 static void enrol(world *w, store *st)
 {
     crdt_identity root;
     identity_make(&root, w->o->seed, 0);
-    uint8_t **raw = malloc((w->n + 1) * sizeof *raw);
-    size_t *len = malloc((w->n + 1) * sizeof *len);
-    if (!raw || !len) bench_die("out of memory");
-    make_cert(w, &root, root.pk, CRDT_ROLE_PROVINCE, PROVINCE_UNIT, &raw[0], &len[0]);
-    for (size_t i = 0; i < w->n; i++)
-        make_cert(w, &root, w->c[i].id.pk, CRDT_ROLE_COMMUNE, w->c[i].code, &raw[i + 1],
-                  &len[i + 1]);
-    install_ctx c = {root.pk, raw, len, w->n + 1};
-    int rc = store_write(st, install_fn, &c);
-    if (rc) bench_die("installing the certificates: %s", tv_strerror(rc));
-    for (size_t i = 0; i <= w->n; i++)
-        free(raw[i]);
-    free(raw);
-    free(len);
+    fx_tree tree;
+    fx_tree_init(&tree, tv_date_start_ms(w->first_day - 1, TV_TIME_VN_OFFSET_MIN));
+    int rc = fx_tree_add(&tree, &root, CRDT_ROLE_PROVINCE, -1, PROVINCE_UNIT);
+    for (size_t i = 0; rc >= 0 && i < w->n; i++)
+        rc = fx_tree_add(&tree, &w->c[i].id, CRDT_ROLE_COMMUNE, 0, w->c[i].code);
+    if (rc >= 0) rc = fx_tree_sign(&tree);
+    if (rc < 0) bench_die("signing the certificates: %s", tv_strerror(rc));
+    if ((rc = store_write(st, install_fn, &tree)))
+        bench_die("installing the certificates: %s", tv_strerror(rc));
+    fx_tree_free(&tree);
     crdt_identity_wipe(&root);
 }
 
@@ -656,19 +580,6 @@ static size_t check_space(const opts *o, size_t communes)
 }
 
 /* --- reports ------------------------------------------------------------------------ */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p (1..100) of n sorted samples. */
-static double percentile(const double *v, size_t n, unsigned p)
-{
-    size_t rank = (p * n + 99) / 100;
-    return v[rank ? rank - 1 : 0];
-}
 
 /* What one report found, for the output. */
 typedef struct found {
@@ -885,9 +796,9 @@ int main(int argc, char **argv)
     store_close(st);
 
     size_t nr = (size_t)o.runs;
-    qsort(week_ms, nr, sizeof *week_ms, cmp_double);
-    qsort(add_ms, nr, sizeof *add_ms, cmp_double);
-    double p50 = percentile(week_ms, nr, 50), p99 = percentile(week_ms, nr, 99);
+    qsort(week_ms, nr, sizeof *week_ms, bench_cmp_double);
+    qsort(add_ms, nr, sizeof *add_ms, bench_cmp_double);
+    double p50 = bench_percentile(week_ms, nr, 50), p99 = bench_percentile(week_ms, nr, 99);
     if (wk.stale != w.stale_made)
         bench_die("the week report finds %" PRIu64 " communes stale, not the %" PRIu64
                   " made stale",
@@ -895,8 +806,8 @@ int main(int argc, char **argv)
     printf("week report ms: p50 %.2f p90 %.2f p99 %.2f max %.2f (adding the rows: p50 %.2f); "
            "%zu rows, %" PRIu64 " stale, %" PRIu64 " check-ins, %" PRIu64 " check-outs, %" PRIu64
            " of %" PRIu64 " venues active\n",
-           p50, percentile(week_ms, nr, 90), p99, week_ms[nr - 1], percentile(add_ms, nr, 50), w.n,
-           wk.stale, wk.in, wk.out, wk.active, wk.venues);
+           p50, bench_percentile(week_ms, nr, 90), p99, week_ms[nr - 1],
+           bench_percentile(add_ms, nr, 50), w.n, wk.stale, wk.in, wk.out, wk.active, wk.venues);
     printf("period report ms: %.2f (%s to " END_DATE "); %" PRIu64 " stale, %" PRIu64
            " check-ins, %" PRIu64 " check-outs, %" PRIu64 " venues active\n",
            year_ms, first_s, yr.stale, yr.in, yr.out, yr.active);

@@ -163,58 +163,19 @@ static int is_case(uint64_t person)
     return case_count && person % case_stride == 0 && person / case_stride < case_count;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     uint64_t scans = 200000, persons = 50000, acks = 2000, seed = 1, cases = 50;
     const char *dir = NULL, *tv = NULL;
-    static const struct option opts[] = {{"truyvet", required_argument, 0, 't'},
-                                         {"scans", required_argument, 0, 's'},
-                                         {"persons", required_argument, 0, 'p'},
-                                         {"acks", required_argument, 0, 'a'},
-                                         {"dir", required_argument, 0, 'd'},
-                                         {"seed", required_argument, 0, 'S'},
-                                         {"cases", required_argument, 0, 'c'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 't':
-            tv = optarg;
-            break;
-        case 's':
-            scans = bench_parse_u64("--scans", optarg, 1, 100000000);
-            break;
-        case 'p':
-            persons = bench_parse_u64("--persons", optarg, 1, 100000000);
-            break;
-        case 'a':
-            acks = bench_parse_u64("--acks", optarg, 1, 1000000);
-            break;
-        case 'd':
-            dir = optarg;
-            break;
-        case 'c':
-            cases = bench_parse_u64("--cases", optarg, 0, 100000000);
-            break;
-        case 'S':
-            seed = bench_parse_u64("--seed", optarg, 0, UINT64_MAX);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return 0;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'", argv[optind]);
+    const bench_opt table[] = {{"truyvet", BENCH_OPT_PATH, &tv, 0, 0},
+                               {"scans", BENCH_OPT_U64, &scans, 1, 100000000},
+                               {"persons", BENCH_OPT_U64, &persons, 1, 100000000},
+                               {"acks", BENCH_OPT_U64, &acks, 1, 1000000},
+                               BENCH_OPT_DIR(&dir),
+                               BENCH_OPT_SEED(&seed),
+                               {"cases", BENCH_OPT_U64, &cases, 0, 100000000},
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
     if (cases > persons / 2) cases = persons / 2;
     case_count = cases;
     case_stride = cases ? persons / cases : 1;
@@ -313,7 +274,7 @@ int main(int argc, char **argv)
     char *input = malloc(cap);
     if (!input) bench_die("out of memory");
     for (uint64_t i = 0; i < scans; i++) {
-        uint64_t who = i < persons ? i : bench_splitmix64(&rng) % persons;
+        uint64_t who = i < persons ? i : fx_splitmix64(&rng) % persons;
         want_stops += is_case(who);
         payload(input + len, cap - len, who);
         len += strlen(input + len);
@@ -341,7 +302,7 @@ int main(int argc, char **argv)
     if (!lat) bench_die("out of memory");
     uint64_t ok1 = 0, stops1 = 0;
     for (uint64_t i = 0; i < acks; i++) {
-        uint64_t who = i % 2 ? persons + i : bench_splitmix64(&rng) % persons;
+        uint64_t who = i % 2 ? persons + i : fx_splitmix64(&rng) % persons;
         want_stops += is_case(who);
         payload(line, sizeof line, who);
         double a = bench_now_s();
@@ -358,7 +319,7 @@ int main(int argc, char **argv)
     int st;
     waitpid(s.pid, &st, 0);
     close(s.out);
-    qsort(lat, acks, sizeof *lat, cmp_double);
+    qsort(lat, acks, sizeof *lat, bench_cmp_double);
     double p50 = lat[acks / 2], p99 = lat[(acks * 99) / 100 < acks ? (acks * 99) / 100 : acks - 1];
     printf("bulk: %" PRIu64 " scans of %" PRIu64 " people in %.3f s\n", scans, persons, bulk_s);
     printf("one at a time: %" PRIu64 " scans, ack p50 %.3f ms, p99 %.3f ms\n", acks, p50, p99);

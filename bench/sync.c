@@ -10,6 +10,7 @@
 
 #define BENCH_NAME "sync"
 #include "bench_util.h"
+#include "tests/fixture/certtree.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -103,31 +104,12 @@ static int64_t wall_ms(void)
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {{"events", required_argument, 0, 'e'},
-                                             {"origins", required_argument, 0, 'o'},
-                                             {"dir", required_argument, 0, 'd'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
     *o = (opts){.events = 1000000, .origins = 10000};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            o->events = bench_parse_u64("events", optarg, 1, 100000000);
-            break;
-        case 'o':
-            o->origins = bench_parse_u64("origins", optarg, 1, 1000000);
-            break;
-        case 'd':
-            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
-            o->dir = optarg;
-            break;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
+    const bench_opt table[] = {{"events", BENCH_OPT_U64, &o->events, 1, 100000000},
+                               {"origins", BENCH_OPT_U64, &o->origins, 1, 1000000},
+                               BENCH_OPT_DIR(&o->dir),
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
 }
 
 /* The working directory and, in it, one directory for each node. */
@@ -153,14 +135,10 @@ typedef struct node {
     uint8_t epoch[SYNC_EPOCH_BYTES];
 } node;
 
-/* A reproducible identity: the seed is `tag` bytes with k in the first eight. */
+/* A reproducible identity (tests/fixture/certtree.h). */
 static void identity_make(crdt_identity *id, uint8_t tag, uint64_t k)
 {
-    uint8_t seed[TV_SEED_BYTES];
-    memset(seed, tag, sizeof seed);
-    for (int b = 0; b < 8; b++)
-        seed[b] = (uint8_t)(k >> (8 * b));
-    if (crdt_identity_from_seed(id, seed) != 0) bench_die("deriving an identity failed");
+    if (fx_identity(id, tag, k) != 0) bench_die("deriving an identity failed");
 }
 
 static int meta_fn(store_txn *t, void *arg)
@@ -190,80 +168,37 @@ static void node_close(node *n)
     crdt_identity_wipe(&n->id);
 }
 
-static crdt_cert cert_tmp; /* large: kept off the stack */
-
-/* Signs a certificate of subject by issuer; the caller frees *raw. */
-static void make_cert(const crdt_identity *issuer, const uint8_t *subject, uint32_t role,
-                      const char *unit, const char *const *scope, uint32_t scope_len, uint8_t **raw,
-                      size_t *len)
-{
-    memset(&cert_tmp, 0, sizeof cert_tmp);
-    memcpy(cert_tmp.subject, subject, TV_NODE_ID_BYTES);
-    memcpy(cert_tmp.issuer, issuer->pk, TV_NODE_ID_BYTES);
-    cert_tmp.role = role;
-    snprintf(cert_tmp.unit, sizeof cert_tmp.unit, "%s", unit);
-    cert_tmp.scope_len = scope_len;
-    for (uint32_t i = 0; i < scope_len; i++)
-        snprintf(cert_tmp.scope[i], sizeof cert_tmp.scope[i], "%s", scope[i]);
-    cert_tmp.flags = role == CRDT_ROLE_PROVINCE ? CRDT_CERT_F_HEALTH : 0;
-    int rc = crdt_cert_sign(&cert_tmp, issuer, raw, len);
-    if (rc) bench_die("signing a certificate: %s", tv_strerror(rc));
-}
-
-typedef struct install_ctx {
-    const uint8_t *root;
-    uint8_t *const *raw;
-    const size_t *len;
-    size_t n;
-} install_ctx;
-
-static int install_fn(store_txn *t, void *arg)
-{
-    const install_ctx *c = arg;
-    int rc = store_root_set(t, c->root);
-    for (size_t i = 0; rc == 0 && i < c->n; i++)
-        rc = store_cert_install(t, c->raw[i], c->len[i]);
-    return rc;
-}
-
 static void install(node *n, const uint8_t *root, uint8_t *const *raw, const size_t *len,
                     size_t count)
 {
-    install_ctx c = {.root = root, .raw = raw, .len = len, .n = count};
-    int rc = store_write(n->st, install_fn, &c);
+    int rc = fx_certs_install_store(n->st, root, raw, len, count);
     if (rc) bench_die("installing certificates in the %s's store: %s", n->name, tv_strerror(rc));
 }
 
-/* The three-level tree: root, district (568, 22333) certified by the root, commune (22333)
- * certified by the district. Every store gets the root and the three certificates. */
-typedef struct chain {
-    crdt_identity root, district, commune;
-    uint8_t *raw[3];
-    size_t len[3];
-} chain;
+/* The three-level tree (tests/fixture/certtree.h): root, district (568, 22333) certified
+ * by the root, commune (22333) certified by the district. Every store gets the root and
+ * the three certificates. */
+enum { CH_ROOT, CH_DISTRICT, CH_COMMUNE };
 
-static void chain_make(chain *c)
+static void chain_make(fx_tree *t)
 {
-    static const char *const all[] = {CRDT_SCOPE_ALL};
-    static const char *const dscope[] = {DISTRICT_UNIT, UNIT};
-    static const char *const cscope[] = {UNIT};
-    identity_make(&c->root, 0x50, 0);
-    identity_make(&c->district, 0x44, 0);
-    identity_make(&c->commune, 0x43, 0);
-    make_cert(&c->root, c->root.pk, CRDT_ROLE_PROVINCE, "56", all, 1, &c->raw[0], &c->len[0]);
-    make_cert(&c->root, c->district.pk, CRDT_ROLE_DISTRICT, DISTRICT_UNIT, dscope, 2, &c->raw[1],
-              &c->len[1]);
-    make_cert(&c->district, c->commune.pk, CRDT_ROLE_COMMUNE, UNIT, cscope, 1, &c->raw[2],
-              &c->len[2]);
+    crdt_identity id;
+    fx_tree_init(t, 0);
+    identity_make(&id, 0x50, 0);
+    int rc = fx_tree_add(t, &id, CRDT_ROLE_PROVINCE, -1, "56");
+    identity_make(&id, 0x44, 0);
+    if (rc >= 0) rc = fx_tree_add(t, &id, CRDT_ROLE_DISTRICT, CH_ROOT, DISTRICT_UNIT);
+    identity_make(&id, 0x43, 0);
+    if (rc >= 0) rc = fx_tree_add(t, &id, CRDT_ROLE_COMMUNE, CH_DISTRICT, UNIT);
+    crdt_identity_wipe(&id);
+    if (rc >= 0) rc = fx_tree_sign(t);
+    if (rc < 0) bench_die("making the certificate tree: %s", tv_strerror(rc));
 }
 
-static void chain_free(chain *c)
+static void chain_install(node *n, const fx_tree *t)
 {
-    for (int i = 0; i < 3; i++)
-        free(c->raw[i]);
-    crdt_identity_wipe(&c->root);
-    crdt_identity_wipe(&c->district);
-    crdt_identity_wipe(&c->commune);
+    int rc = fx_tree_install(t, n->st, -1);
+    if (rc) bench_die("installing certificates in the %s's store: %s", n->name, tv_strerror(rc));
 }
 
 /* Applies sealed batches in one write transaction. */
@@ -309,7 +244,7 @@ static void gen_init(gen *g, uint64_t seed, const uint8_t registrar[TV_NODE_ID_B
     g->rng = seed;
     for (int i = 0; i < VENUES; i++) {
         for (int b = 0; b < TV_VENUE_NONCE_BYTES; b += 8) {
-            uint64_t v = bench_splitmix64(&g->rng);
+            uint64_t v = fx_splitmix64(&g->rng);
             memcpy(g->nonces[i] + b, &v, 8);
         }
         tv_venue_id_derive(g->venues[i], registrar, g->nonces[i]);
@@ -339,11 +274,11 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
 {
     static const char *const devices[] = {"gate-1", "gate-2", "counter", "tablet-a"};
     memset(s, 0, sizeof *s);
-    uint64_t v = bench_splitmix64(&g->rng) % VENUES;
+    uint64_t v = fx_splitmix64(&g->rng) % VENUES;
     memcpy(s->venue, g->venues[v], TV_VENUE_ID_BYTES);
     s->unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    uint64_t ps = (bench_splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
-    uint64_t a = bench_splitmix64(&ps), b = bench_splitmix64(&ps), c = bench_splitmix64(&ps);
+    uint64_t ps = (fx_splitmix64(&g->rng) % PERSONS) * 0xD1B54A32D192ED03ULL;
+    uint64_t a = fx_splitmix64(&ps), b = fx_splitmix64(&ps), c = fx_splitmix64(&ps);
     memcpy(s->person, &a, 8);
     memcpy(s->person + 8, &b, 8);
     if (c % 100 < 85)
@@ -351,7 +286,7 @@ static uint64_t gen_scan(gen *g, uint64_t i, uint64_t n, crdt_scan *s)
     else
         snprintf(g->masked, sizeof g->masked, "**********%02u", (unsigned)((c >> 16) % 100));
     s->masked = (crdt_text){g->masked, (uint32_t)strlen(g->masked)};
-    uint64_t r = bench_splitmix64(&g->rng);
+    uint64_t r = fx_splitmix64(&g->rng);
     s->direction = r % 100 < 58 ? CRDT_DIR_IN : CRDT_DIR_OUT;
     uint64_t m = (r >> 8) % 100;
     s->method = m < 70 ? CRDT_METHOD_SELF : m < 85 ? CRDT_METHOD_STAFF : CRDT_METHOD_CCCD;
@@ -955,9 +890,11 @@ static void check_district(node *commune, node *district, uint64_t events, uint6
 /* K origins, each certified by the district and with one batch of one event (the
  * registration of a venue), held by both
  * peers: certificates installed and batches applied directly, not over the network. */
-static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
+static void origins_fill(node *a, node *b, const fx_tree *ch, uint64_t k)
 {
     static const char *const scope[] = {UNIT};
+    fx_cert_spec spec = {.role = CRDT_ROLE_COMMUNE, .unit = UNIT, .scope = scope, .scope_len = 1};
+    const uint8_t *root = ch->nodes[CH_ROOT].id.pk;
     uint8_t **raw = malloc(ORIGIN_GROUP * sizeof *raw), **bat = malloc(ORIGIN_GROUP * sizeof *bat);
     size_t *rlen = malloc(ORIGIN_GROUP * sizeof *rlen), *blen = malloc(ORIGIN_GROUP * sizeof *blen);
     if (!raw || !bat || !rlen || !blen) bench_die("out of memory");
@@ -970,12 +907,14 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
         for (size_t i = 0; i < n; i++) {
             crdt_identity o;
             identity_make(&o, 0x4F, done + i);
-            make_cert(&ch->district, o.pk, CRDT_ROLE_COMMUNE, UNIT, scope, 1, &raw[i], &rlen[i]);
+            spec.subject = o.pk;
+            int rc = fx_cert_sign(&ch->nodes[CH_DISTRICT].id, &spec, &raw[i], &rlen[i]);
+            if (rc) bench_die("signing a certificate: %s", tv_strerror(rc));
             /* its one event: the registration of a venue, whose id it derives (V1) */
             crdt_venue_upsert u;
             memset(&u, 0, sizeof u);
             for (int q = 0; q < TV_VENUE_NONCE_BYTES; q += 8) {
-                uint64_t x = bench_splitmix64(&rng);
+                uint64_t x = fx_splitmix64(&rng);
                 memcpy(u.nonce + q, &x, 8);
             }
             tv_venue_id_derive(u.venue, o.pk, u.nonce);
@@ -986,15 +925,15 @@ static void origins_fill(node *a, node *b, const chain *ch, uint64_t k)
             u.name = (crdt_text){name, (uint32_t)strlen(name)};
             u.category = 1 + (uint32_t)((done + i) % 25);
             uint64_t hlc = crdt_hlc_make((uint64_t)START_MS + done + i, 0);
-            int rc = crdt_event_pack_venue(&bb.pk, hlc, &u);
+            rc = crdt_event_pack_venue(&bb.pk, hlc, &u);
             crdt_batch_builder_note(&bb, hlc);
             if (rc == 0) rc = crdt_batch_seal(&bb, &o, 1, NULL, &bat[i], &blen[i], NULL);
             if (rc) bench_die("sealing an origin's batch: %s", tv_strerror(rc));
             crdt_batch_builder_reset(&bb);
             crdt_identity_wipe(&o);
         }
-        install(a, ch->root.pk, raw, rlen, n);
-        install(b, ch->root.pk, raw, rlen, n);
+        install(a, root, raw, rlen, n);
+        install(b, root, raw, rlen, n);
         apply(a, bat, blen, n);
         apply(b, bat, blen, n);
         for (size_t i = 0; i < n; i++) {
@@ -1037,15 +976,15 @@ int main(int argc, char **argv)
            bench_fs_name(bench_work_dir), o.events, o.origins);
     fflush(stdout);
 
-    chain ch;
+    fx_tree ch;
     chain_make(&ch);
 
     /* End to end. The commune's log is sealed and stored first, untimed. */
     node commune, district;
-    node_open(&commune, "commune", DIR_COMMUNE, &ch.commune);
-    node_open(&district, "district", DIR_DISTRICT, &ch.district);
-    install(&commune, ch.root.pk, ch.raw, ch.len, 3);
-    install(&district, ch.root.pk, ch.raw, ch.len, 3);
+    node_open(&commune, "commune", DIR_COMMUNE, &ch.nodes[CH_COMMUNE].id);
+    node_open(&district, "district", DIR_DISTRICT, &ch.nodes[CH_DISTRICT].id);
+    chain_install(&commune, &ch);
+    chain_install(&district, &ch);
     uint64_t batches, batch_bytes, reg_batches, reg_bytes;
     double p0 = bench_now_s();
     prefill(&commune, &district, o.events, &batches, &batch_bytes, &reg_batches, &reg_bytes);
@@ -1110,10 +1049,10 @@ int main(int argc, char **argv)
     /* Handshake between up-to-date peers holding K origins: a first session, then a second
      * one, each over its own connection through the relay. */
     node hc, hd;
-    node_open(&hc, "commune", DIR_HS_COMMUNE, &ch.commune);
-    node_open(&hd, "district", DIR_HS_DISTRICT, &ch.district);
-    install(&hc, ch.root.pk, ch.raw, ch.len, 3);
-    install(&hd, ch.root.pk, ch.raw, ch.len, 3);
+    node_open(&hc, "commune", DIR_HS_COMMUNE, &ch.nodes[CH_COMMUNE].id);
+    node_open(&hd, "district", DIR_HS_DISTRICT, &ch.nodes[CH_DISTRICT].id);
+    chain_install(&hc, &ch);
+    chain_install(&hd, &ch);
     double h0 = bench_now_s();
     origins_fill(&hc, &hd, &ch, o.origins);
     double fill_s = bench_now_s() - h0;
@@ -1144,7 +1083,7 @@ int main(int argc, char **argv)
     if (hs_batches) bench_die("the second session moved %" PRIu64 " batches", hs_batches);
     node_close(&hc);
     node_close(&hd);
-    chain_free(&ch);
+    fx_tree_free(&ch);
 
     printf("bench=sync events=%" PRIu64 " seconds=%.3f events_per_s=%.0f wire_bytes=%" PRIu64
            " proto_bytes=%" PRIu64 " batch_bytes=%" PRIu64 " wire_ratio=%.4f msgs=%" PRIu64

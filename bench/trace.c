@@ -49,7 +49,7 @@
 #define F2_TARGET_MS 300.0
 #define STORE_BYTES_PER_SCAN 300 /* free space wanted: bench/ingest measures ~276 */
 #define COMMIT_EVENTS ((uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX)
-#define MASKED_MAX 16
+#define MASKED_MAX BENCH_MASKED_MAX
 #define PARAMS_FORMAT 1 /* bump when the generator changes: older stores are not reused */
 #define PARAMS_MAX 256
 #define PARAMS_FILE_NAME "trace.params" /* the parameters of a complete store */
@@ -114,58 +114,20 @@ typedef struct opts {
 
 static void parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longopts[] = {{"scans", required_argument, 0, 's'},
-                                             {"persons", required_argument, 0, 'p'},
-                                             {"venues", required_argument, 0, 'v'},
-                                             {"days", required_argument, 0, 'D'},
-                                             {"cases", required_argument, 0, 'c'},
-                                             {"dir", required_argument, 0, 'd'},
-                                             {"keep", no_argument, 0, 'k'},
-                                             {"reuse", no_argument, 0, 'r'},
-                                             {"seed", required_argument, 0, 'S'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
     *o = (opts){
         .scans = 10000000, .persons = 200000, .venues = 5000, .days = 30, .cases = 200, .seed = 1};
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's':
-            o->scans = bench_parse_u64("scans", optarg, 1, 1000000000);
-            break;
-        case 'p':
-            o->persons = bench_parse_u64("persons", optarg, 1, 10000000);
-            break;
-        case 'v':
-            o->venues = bench_parse_u64("venues", optarg, 1, 1000000);
-            break;
-        case 'D':
-            o->days = bench_parse_u64("days", optarg, 1, 365);
-            break;
-        case 'c':
-            o->cases = bench_parse_u64("cases", optarg, 1, 100000);
-            break;
-        case 'd':
-            if (optarg[0] == '\0') bench_usage_error("--dir takes a directory path.");
-            o->dir = optarg;
-            break;
-        case 'k':
-            o->keep = 1;
-            break;
-        case 'r':
-            o->reuse = 1;
-            break;
-        case 'S':
-            o->seed = bench_parse_u64("seed", optarg, 0, UINT64_MAX);
-            break;
-        default:
-            bench_opt_other(c, argv, usage);
-        }
-    }
-    if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
-    if (o->reuse && !o->dir) bench_usage_error("--reuse needs --dir: the store to reuse.");
-    if (o->reuse) o->keep = 1;
+    const bench_opt table[] = {{"scans", BENCH_OPT_U64, &o->scans, 1, 1000000000},
+                               {"persons", BENCH_OPT_U64, &o->persons, 1, 10000000},
+                               {"venues", BENCH_OPT_U64, &o->venues, 1, 1000000},
+                               {"days", BENCH_OPT_U64, &o->days, 1, 365},
+                               {"cases", BENCH_OPT_U64, &o->cases, 1, 100000},
+                               BENCH_OPT_DIR(&o->dir),
+                               BENCH_OPT_KEEP(&o->keep),
+                               BENCH_OPT_REUSE(&o->reuse),
+                               BENCH_OPT_SEED(&o->seed),
+                               {0}};
+    bench_parse_opts(argc, argv, table, usage);
+    bench_reuse_check(o->dir, o->reuse, &o->keep);
     uint64_t max = o->persons * o->days * SCANS_PER_PERSON_DAY_MAX;
     if (o->scans > max)
         bench_usage_error("--scans %" PRIu64 " is more than %d a person a day: at the most %" PRIu64
@@ -183,24 +145,6 @@ typedef struct world {
     uint64_t village_max;
 } world;
 
-static uint64_t below(uint64_t *s, uint64_t n)
-{
-    return bench_splitmix64(s) % n;
-}
-
-/* A number from [0, 1). */
-static double unit_real(uint64_t *s)
-{
-    return (double)(bench_splitmix64(s) >> 11) * 0x1p-53;
-}
-
-/* A well-mixed number of i and a salt, for what is fixed per person. */
-static uint64_t mix(uint64_t i, uint64_t salt)
-{
-    uint64_t s = i * 0xD1B54A32D192ED03ULL ^ salt;
-    return bench_splitmix64(&s);
-}
-
 /* Village v holds venues first..first + size - 1. */
 static uint64_t village_first(const world *w, uint64_t v)
 {
@@ -214,40 +158,21 @@ static uint64_t village_size(const world *w, uint64_t v)
 
 static uint64_t person_village(const world *w, uint64_t p)
 {
-    return mix(p, 0x686F6D65ULL) % w->nvillages;
+    return bench_mix(p, 0x686F6D65ULL) % w->nvillages;
 }
 
 /* How often person p goes out: 1, 2 or 3 (the mean is 2). */
 static uint64_t person_activity(uint64_t p)
 {
-    return 1 + mix(p, 0x61637476ULL) % 3;
-}
-
-/* Person i: a pseudonym that looks random and a masked phone (85%) or CCCD number, both
- * derived from the seed so that nothing per person is kept in memory (as bench/ingest). */
-static void person_make(const world *w, uint64_t i, uint8_t ref[TV_PERSON_REF_BYTES],
-                        char masked[MASKED_MAX])
-{
-    static const char *const prefix[] = {"03", "05", "07", "08", "09"};
-    uint64_t s = w->person_seed ^ (i * 0xD1B54A32D192ED03ULL);
-    uint64_t a = bench_splitmix64(&s), b = bench_splitmix64(&s), c = bench_splitmix64(&s);
-    for (int k = 0; k < 8; k++) {
-        ref[k] = (uint8_t)(a >> (8 * k));
-        ref[8 + k] = (uint8_t)(b >> (8 * k));
-    }
-    if (c % 100 < 85)
-        snprintf(masked, MASKED_MAX, "%s******%02u", prefix[(c >> 8) % 5],
-                 (unsigned)((c >> 16) % 100));
-    else
-        snprintf(masked, MASKED_MAX, "**********%02u", (unsigned)((c >> 16) % 100));
+    return 1 + bench_mix(p, 0x61637476ULL) % 3;
 }
 
 /* A person drawn in proportion to their activity. */
 static uint64_t pick_person(world *w)
 {
     for (;;) {
-        uint64_t p = below(&w->rng, w->persons);
-        if (below(&w->rng, 3) < person_activity(p)) return p;
+        uint64_t p = fx_splitmix64_below(&w->rng, w->persons);
+        if (fx_splitmix64_below(&w->rng, 3) < person_activity(p)) return p;
     }
 }
 
@@ -255,13 +180,13 @@ static uint64_t pick_person(world *w)
  * in it by its rank's Zipf weight. */
 static uint64_t pick_venue(world *w, uint64_t p)
 {
-    uint64_t home = person_village(w, p), v = home, r = below(&w->rng, 100);
+    uint64_t home = person_village(w, p), v = home, r = fx_splitmix64_below(&w->rng, 100);
     if (r >= HOME_PCT + NEAR_PCT)
-        v = below(&w->rng, w->nvillages);
+        v = fx_splitmix64_below(&w->rng, w->nvillages);
     else if (r >= HOME_PCT)
-        v = (home + (below(&w->rng, 2) ? 1 : w->nvillages - 1)) % w->nvillages;
+        v = (home + (fx_splitmix64_below(&w->rng, 2) ? 1 : w->nvillages - 1)) % w->nvillages;
     uint64_t size = village_size(w, v), lo = 0, hi = size - 1;
-    double u = unit_real(&w->rng) * w->zipf[size - 1];
+    double u = fx_splitmix64_unit(&w->rng) * w->zipf[size - 1];
     while (lo < hi) { /* the first rank whose cumulative weight passes u */
         uint64_t mid = lo + (hi - lo) / 2;
         if (w->zipf[mid] > u)
@@ -287,16 +212,17 @@ static void gen_venue(world *w, uint64_t i, uint64_t village, uint64_t rank, crd
     static const kind others[] = {{"Quán cà phê", 5}, {"Nhà hàng", 4},   {"Tạp hóa", 19},
                                   {"Karaoke", 8},     {"Phòng tập", 10}, {"Nhà nghỉ", 24}};
     const size_t nbusiest = sizeof busiest / sizeof busiest[0];
-    const kind *k = rank < nbusiest ? &busiest[rank]
-                                    : &others[below(&w->rng, sizeof others / sizeof others[0])];
+    const kind *k = rank < nbusiest
+                        ? &busiest[rank]
+                        : &others[fx_splitmix64_below(&w->rng, sizeof others / sizeof others[0])];
     memset(v, 0, sizeof *v);
-    uint64_t id = bench_splitmix64(&w->rng), id2 = bench_splitmix64(&w->rng);
+    uint64_t id = fx_splitmix64(&w->rng), id2 = fx_splitmix64(&w->rng);
     for (int b = 0; b < TV_VENUE_ID_BYTES; b++)
         v->venue[b] = (uint8_t)((b < 8 ? id : id2) >> (8 * (b % 8)));
     memcpy(w->venues[i], v->venue, TV_VENUE_ID_BYTES);
     snprintf(name, name_cap, "%s số %" PRIu64, k->prefix, i + 1);
     snprintf(vname, vname_cap, "Thôn %" PRIu64, village + 1);
-    snprintf(phone, phone_cap, "09%08u", (unsigned)below(&w->rng, 100000000));
+    snprintf(phone, phone_cap, "09%08u", (unsigned)fx_splitmix64_below(&w->rng, 100000000));
     v->fields = CRDT_VENUE_F_UNIT | CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY |
                 CRDT_VENUE_F_VILLAGE | CRDT_VENUE_F_OWNER_PHONE | CRDT_VENUE_F_CLOSES;
     v->unit = (crdt_text){UNIT, sizeof UNIT - 1};
@@ -362,10 +288,10 @@ static void record_scan(tv_node *n, world *w, const day_scan *d, gen_stats *gs)
     memset(&s, 0, sizeof s);
     memcpy(s.venue, w->venues[d->venue], TV_VENUE_ID_BYTES);
     s.unit = (crdt_text){UNIT, sizeof UNIT - 1};
-    person_make(w, d->person, s.person, masked);
+    bench_person_make(w->person_seed, d->person, s.person, masked);
     s.masked = (crdt_text){masked, (uint32_t)strlen(masked)};
     s.direction = d->out ? CRDT_DIR_OUT : CRDT_DIR_IN;
-    uint64_t m = below(&w->rng, 100);
+    uint64_t m = fx_splitmix64_below(&w->rng, 100);
     s.method = m < 70   ? CRDT_METHOD_SELF
                : m < 85 ? CRDT_METHOD_STAFF
                : m < 95 ? CRDT_METHOD_CCCD
@@ -412,9 +338,9 @@ static void generate(tv_node *n, world *w, const opts *o, gen_stats *gs)
             int64_t in = 0, out = 0;
             int placed = 0;
             for (int k = 0; k < PLACE_TRIES && !placed; k++) {
-                in =
-                    OPEN_MS + (int64_t)below(&w->rng, (uint64_t)(CLOSE_MS - OPEN_MS - STAY_MIN_MS));
-                double u = unit_real(&w->rng);
+                in = OPEN_MS + (int64_t)fx_splitmix64_below(
+                                   &w->rng, (uint64_t)(CLOSE_MS - OPEN_MS - STAY_MIN_MS));
+                double u = fx_splitmix64_unit(&w->rng);
                 out = in + STAY_MIN_MS + (int64_t)((double)(STAY_MAX_MS - STAY_MIN_MS) * u * u);
                 if (out > CLOSE_MS) out = CLOSE_MS;
                 placed = time_free(vs, head[p], day0 + in, day0 + out);
@@ -427,7 +353,8 @@ static void generate(tv_node *n, world *w, const opts *o, gen_stats *gs)
                 continue;
             }
             fails = 0;
-            int checkout = nscans + 2 <= budget && below(&w->rng, 100) >= NO_CHECKOUT_PCT;
+            int checkout =
+                nscans + 2 <= budget && fx_splitmix64_below(&w->rng, 100) >= NO_CHECKOUT_PCT;
             vs[nvis] = (visit){.in_ms = day0 + in,
                                .out_ms = day0 + out,
                                .person = (uint32_t)p,
@@ -614,7 +541,7 @@ static void pick_case(store_txn *t, world *w, uint64_t *rng, const tv_trace_opts
 {
     char masked[MASKED_MAX];
     for (int k = 0; k < CASE_TRIES; k++) {
-        person_make(w, below(rng, w->persons), ref, masked);
+        bench_person_make(w->person_seed, fx_splitmix64_below(rng, w->persons), ref, masked);
         int rc = store_scans_by_person(t, ref, o->from_ms, o->to_ms, any_scan, NULL);
         if (rc == 1) return;
         if (rc) bench_die("reading a person's scans: %s", tv_strerror(rc));
@@ -629,19 +556,6 @@ static void trace_or_die(store_txn *t, const uint8_t *ref, const tv_trace_opts *
     if (rc) bench_die("tracing a case: %s", tv_strerror(rc));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile p (1..100) of n sorted samples. */
-static double percentile(const double *v, size_t n, unsigned p)
-{
-    size_t rank = (p * n + 99) / 100;
-    return v[rank ? rank - 1 : 0];
-}
-
 typedef struct trace_stats {
     double *f1_ms, *f2_ms;
     uint64_t f1_sum, f2_sum, f1_max, f2_max, visits_sum;
@@ -652,7 +566,7 @@ static void run_cases(store_txn *t, world *w, const opts *o, const tv_trace_opts
                       trace_stats *ts)
 {
     uint64_t rng = o->seed ^ 0x6361736573ULL;
-    bench_splitmix64(&rng);
+    fx_splitmix64(&rng);
     uint8_t ref[TV_PERSON_REF_BYTES];
     tv_trace_result r;
     tv_trace_opts o1 = *base, o2 = *base;
@@ -706,7 +620,7 @@ int main(int argc, char **argv)
                .persons = o.persons,
                .nvenues = o.venues,
                .nvillages = (o.venues + VILLAGE_VENUES / 2) / VILLAGE_VENUES};
-    bench_splitmix64(&w.rng);
+    fx_splitmix64(&w.rng);
     if (w.nvillages == 0) w.nvillages = 1;
     w.village_max = (o.venues + w.nvillages - 1) / w.nvillages;
     w.venues = malloc((size_t)o.venues * sizeof *w.venues);
@@ -788,19 +702,21 @@ int main(int argc, char **argv)
     tv_node_close(&n);
 
     size_t nc = (size_t)o.cases;
-    qsort(ts.f1_ms, nc, sizeof *ts.f1_ms, cmp_double);
-    qsort(ts.f2_ms, nc, sizeof *ts.f2_ms, cmp_double);
-    double f1_p50 = percentile(ts.f1_ms, nc, 50), f1_p99 = percentile(ts.f1_ms, nc, 99);
-    double f2_p50 = percentile(ts.f2_ms, nc, 50), f2_p99 = percentile(ts.f2_ms, nc, 99);
+    qsort(ts.f1_ms, nc, sizeof *ts.f1_ms, bench_cmp_double);
+    qsort(ts.f2_ms, nc, sizeof *ts.f2_ms, bench_cmp_double);
+    double f1_p50 = bench_percentile(ts.f1_ms, nc, 50), f1_p99 = bench_percentile(ts.f1_ms, nc, 99);
+    double f2_p50 = bench_percentile(ts.f2_ms, nc, 50), f2_p99 = bench_percentile(ts.f2_ms, nc, 99);
     double f1_mean = (double)ts.f1_sum / (double)nc, f2_mean = (double)ts.f2_sum / (double)nc;
     printf("cases: %" PRIu64 ", %.1f visits each in the window on average\n", o.cases,
            (double)ts.visits_sum / (double)nc);
     printf("F1 (depth 1) ms: p50 %.2f p90 %.2f p99 %.2f max %.2f; F1 per case: mean %.1f max "
            "%" PRIu64 "\n",
-           f1_p50, percentile(ts.f1_ms, nc, 90), f1_p99, ts.f1_ms[nc - 1], f1_mean, ts.f1_max);
+           f1_p50, bench_percentile(ts.f1_ms, nc, 90), f1_p99, ts.f1_ms[nc - 1], f1_mean,
+           ts.f1_max);
     printf("F2 (depth 2) ms: p50 %.2f p90 %.2f p99 %.2f max %.2f; F2 per case: mean %.1f max "
            "%" PRIu64 "\n",
-           f2_p50, percentile(ts.f2_ms, nc, 90), f2_p99, ts.f2_ms[nc - 1], f2_mean, ts.f2_max);
+           f2_p50, bench_percentile(ts.f2_ms, nc, 90), f2_p99, ts.f2_ms[nc - 1], f2_mean,
+           ts.f2_max);
     printf("targets: F1 p50 <= %.0f ms: %s; F2 p50 <= %.0f ms: %s\n", F1_TARGET_MS,
            f1_p50 <= F1_TARGET_MS ? "met" : "missed", F2_TARGET_MS,
            f2_p50 <= F2_TARGET_MS ? "met" : "missed");

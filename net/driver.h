@@ -8,7 +8,7 @@
  * one does not answer (parent fallback). It reads no clock and touches no socket: the
  * transport and the clock are callbacks (tv_driver_ops). The daemon runs it over ZeroMQ
  * and the wall clock (node/daemon/daemon.c), the simulator over its virtual network and clock
- * (sim/sim.c), and so do bench/sync.c and tests/net_sync_test.c.
+ * (sim/sim.c), and so do bench/sync.c and tests/net/sync_test.c.
  *
  * Messages come in through tv_driver_deliver (the transport's recv callback, when set,
  * is drained at the start of each turn; a caller may also deliver before the turn).

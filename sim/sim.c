@@ -32,6 +32,8 @@
 #include "net/sync.h"
 #include "node/logic/person.h"
 #include "store/store.h"
+#include "tests/fixture/certtree.h"
+#include "tests/fixture/rng.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -61,25 +63,12 @@
 
 /* --- randomness ---------------------------------------------------------------------- */
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-static uint64_t rng_below(rng *r, uint64_t n)
-{
-    return n ? rng_next(r) % n : 0;
-}
-static double rng_unit(rng *r)
-{
-    return (double)(rng_next(r) >> 11) / 9007199254740992.0;
-}
+/* The seeded generator of the tests and benchmarks (tests/fixture/rng.h), by its names
+ * here. */
+typedef fx_rng rng;
+#define rng_next fx_rng_next
+#define rng_below fx_rng_below
+#define rng_unit fx_rng_unit
 
 /* --- options ------------------------------------------------------------------------- */
 
@@ -381,7 +370,7 @@ static timer timer_pop(sim *s)
 
 /* --- set-up: identities, certificates, stores ---------------------------------------- */
 
-static crdt_cert cert_tmp, cert_chk;               /* large: kept off the stack */
+static crdt_cert cert_chk;                         /* large: kept off the stack */
 static uint8_t forged_person[TV_PERSON_REF_BYTES]; /* the person of every fabricated scan */
 
 static void seed_identity(sim *s, crdt_identity *id, uint64_t k)
@@ -429,44 +418,17 @@ static void node_open(sim *s, snode *n)
         die("node %d cannot start its sessions: %s", n->idx, tv_strerror(rc));
 }
 
-/* Signs a certificate of subject by issuer into a fresh buffer. */
+/* The certificate tree: node i of the simulation is node i of the tree. */
+static fx_tree sim_tree;
+
+/* Signs a certificate of subject by issuer into a fresh buffer: subject's role and unit,
+ * as the tree describes them (certtree.h). */
 static void make_cert(const snode *issuer, const snode *subject, uint8_t **raw, size_t *len,
                       const sim *s)
 {
-    memset(&cert_tmp, 0, sizeof cert_tmp);
-    memcpy(cert_tmp.subject, subject->id.pk, TV_NODE_ID_BYTES);
-    memcpy(cert_tmp.issuer, issuer->id.pk, TV_NODE_ID_BYTES);
-    cert_tmp.role = subject->role;
-    strcpy(cert_tmp.unit, subject->unit);
-    cert_tmp.not_before_ms = SIM_START_MS - DAY_MS;
-    if (subject->role == CRDT_ROLE_PROVINCE) {
-        cert_tmp.scope_len = 1;
-        strcpy(cert_tmp.scope[0], CRDT_SCOPE_ALL);
-        cert_tmp.flags = CRDT_CERT_F_HEALTH;
-    } else {
-        cert_tmp.scope[cert_tmp.scope_len++][0] = 0;
-        strcpy(cert_tmp.scope[0], subject->unit);
-        for (int i = 0; subject->role == CRDT_ROLE_DISTRICT && i < s->n; i++)
-            if (s->nodes[i].parent == subject->idx && cert_tmp.scope_len < CRDT_CERT_SCOPE_MAX)
-                strcpy(cert_tmp.scope[cert_tmp.scope_len++], s->nodes[i].unit);
-    }
-    if (crdt_cert_sign(&cert_tmp, &issuer->id, raw, len)) die("cannot sign a certificate");
-}
-
-typedef struct install_ctx {
-    const uint8_t *root;
-    uint8_t *raw[3];
-    size_t len[3];
-    int n;
-} install_ctx;
-
-static int install_fn(store_txn *t, void *arg)
-{
-    install_ctx *c = arg;
-    int rc = store_root_set(t, c->root);
-    for (int i = 0; rc == 0 && i < c->n; i++)
-        rc = store_cert_install(t, c->raw[i], c->len[i]);
-    return rc;
+    (void)s;
+    if (fx_tree_cert(&sim_tree, issuer->idx, subject->idx, raw, len))
+        die("cannot sign a certificate");
 }
 
 /* --- recording own events ------------------------------------------------------------ */
@@ -1039,15 +1001,13 @@ static int pick_commune(sim *s, int d, int skip)
 static void narrow_cert(const snode *issuer, const uint8_t *subject, const char *unit,
                         uint8_t **raw, size_t *len)
 {
-    memset(&cert_tmp, 0, sizeof cert_tmp);
-    memcpy(cert_tmp.subject, subject, TV_NODE_ID_BYTES);
-    memcpy(cert_tmp.issuer, issuer->id.pk, TV_NODE_ID_BYTES);
-    cert_tmp.role = CRDT_ROLE_COMMUNE;
-    strcpy(cert_tmp.unit, unit);
-    cert_tmp.scope_len = 1;
-    strcpy(cert_tmp.scope[0], unit);
-    cert_tmp.not_before_ms = SIM_START_MS - DAY_MS;
-    if (crdt_cert_sign(&cert_tmp, &issuer->id, raw, len)) die("cannot sign a certificate");
+    fx_cert_spec spec = {.subject = subject,
+                         .role = CRDT_ROLE_COMMUNE,
+                         .unit = unit,
+                         .scope = &unit,
+                         .scope_len = 1,
+                         .not_before_ms = SIM_START_MS - DAY_MS};
+    if (fx_cert_sign(&issuer->id, &spec, raw, len)) die("cannot sign a certificate");
 }
 
 /* Whether node x shows venue v of commune b: its registration has been applied there. */
@@ -2184,42 +2144,34 @@ static void setup(sim *s)
     /* certificates: the province's log carries the districts', each district's its
      * communes'; each node installs its own chain, as enrolment does */
     s->now = SIM_START_MS;
-    uint8_t *root_raw;
-    size_t root_len;
-    make_cert(&s->nodes[0], &s->nodes[0], &root_raw, &root_len, s);
+    fx_tree_init(&sim_tree, SIM_START_MS - DAY_MS);
+    for (int i = 0; i < s->n; i++) {
+        snode *n = &s->nodes[i];
+        if (fx_tree_add(&sim_tree, &n->id, n->role, n->parent, n->unit) != i) die("out of memory");
+    }
+    if (fx_tree_sign(&sim_tree)) die("cannot sign a certificate");
+    const fx_tree_node *tn = sim_tree.nodes;
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
-    add_cert_event(s, &s->nodes[0], &b, root_raw, root_len);
-    uint8_t **draw = calloc((size_t)s->n, sizeof *draw);
-    size_t *dlen = calloc((size_t)s->n, sizeof *dlen);
-    for (int i = 1; i < s->n; i++) {
-        snode *n = &s->nodes[i];
-        make_cert(&s->nodes[n->parent], n, &draw[i], &dlen[i], s);
-        if (n->role == CRDT_ROLE_DISTRICT) add_cert_event(s, &s->nodes[0], &b, draw[i], dlen[i]);
-    }
+    add_cert_event(s, &s->nodes[0], &b, tn[0].raw, tn[0].len);
+    for (int i = 1; i < s->n; i++)
+        if (tn[i].role == CRDT_ROLE_DISTRICT)
+            add_cert_event(s, &s->nodes[0], &b, tn[i].raw, tn[i].len);
     if (s->o.retention_days) { /* the root's period, which every node learns from its log */
         crdt_retention rt = {.days = (uint32_t)s->o.retention_days};
         uint64_t hlc = crdt_hlc_now(&s->nodes[0].clock, (uint64_t)s->now);
         if (crdt_event_pack_retention(&b.pk, hlc, &rt)) die("cannot pack the retention period");
         crdt_batch_builder_note(&b, hlc);
     }
-    install_ctx ic = {.root = s->nodes[0].id.pk, .raw = {root_raw}, .len = {root_len}, .n = 1};
-    if (store_write(s->nodes[0].st, install_fn, &ic)) die("install at the province");
+    if (fx_tree_install(&sim_tree, s->nodes[0].st, 0)) die("install at the province");
     commit(s, &s->nodes[0], &b, 0);
     for (int i = 1; i < s->n; i++) {
         snode *n = &s->nodes[i];
-        install_ctx c = {.root = s->nodes[0].id.pk, .raw = {root_raw}, .len = {root_len}, .n = 1};
-        if (n->role == CRDT_ROLE_COMMUNE) {
-            c.raw[c.n] = draw[n->parent];
-            c.len[c.n++] = dlen[n->parent];
-        }
-        c.raw[c.n] = draw[i];
-        c.len[c.n++] = dlen[i];
-        int rc = store_write(n->st, install_fn, &c);
+        int rc = fx_tree_install(&sim_tree, n->st, i); /* the root's, its issuers', its own */
         if (rc) die("install at node %d: %s", i, tv_strerror(rc));
         if (n->role == CRDT_ROLE_DISTRICT) {
             for (int k = 1; k < s->n; k++)
-                if (s->nodes[k].parent == i) add_cert_event(s, n, &b, draw[k], dlen[k]);
+                if (s->nodes[k].parent == i) add_cert_event(s, n, &b, tn[k].raw, tn[k].len);
             commit(s, n, &b, 0);
         }
     }
@@ -2233,11 +2185,6 @@ static void setup(sim *s)
         n->nvenues = SIM_VENUES_PER_COMMUNE;
     }
     crdt_batch_builder_release(&b);
-    free(root_raw);
-    for (int i = 0; i < s->n; i++)
-        free(draw[i]);
-    free(draw);
-    free(dlen);
 
     /* links: each commune to its district and to the province; each district upward */
     s->links = calloc((size_t)(2 * s->n), sizeof *s->links);
@@ -2353,6 +2300,7 @@ int main(int argc, char **argv)
     }
     rm_rf(s.workdir);
     crdt_sig_memo_release(&s.memo);
+    fx_tree_free(&sim_tree);
     free(s.heap);
     free(s.links);
     free(s.act);

@@ -1,10 +1,10 @@
 # shellcheck shell=bash
 # Helpers shared by the integration tests that drive the real `truyvet` binary.
 #
-# A test script, run as `bash tests/X_test.sh /path/to/truyvet`, sources this file right
+# A test script, run as `bash tests/cli/X_test.sh /path/to/truyvet`, sources this file right
 # after `set -euo pipefail`:
 #
-#     source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+#     source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 #
 # It checks the script's one argument, sets TV to the binary's absolute path and W to a new
 # directory that `cleanup` removes on exit. A script that starts processes redefines

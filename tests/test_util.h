@@ -1,5 +1,5 @@
-/* Helpers shared by the cmocka tests: a seeded PRNG, temporary directories, and builders
- * of signed batches. */
+/* Helpers shared by the cmocka tests: temporary directories and builders of signed
+ * batches (the seeded generator is tests/fixture/rng.h's, included here). */
 #ifndef TV_TESTS_TEST_UTIL_H
 #define TV_TESTS_TEST_UTIL_H
 
@@ -8,6 +8,7 @@
 #include "crdt/identity.h"
 #include "crdt/ids.h"
 #include "node/logic/secret.h"
+#include "tests/fixture/rng.h"
 
 /* tv_node_create's passphrase and Argon2id cost in tests (min: tests only). */
 #define TV_TEST_PASS_TEXT "test passphrase"
@@ -17,30 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* splitmix64: small, seedable, good enough for test data. */
-typedef struct test_rng {
-    uint64_t s;
-} test_rng;
-
-static inline uint64_t test_rng_next(test_rng *r)
-{
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static inline uint64_t test_rng_below(test_rng *r, uint64_t n)
-{
-    return test_rng_next(r) % n;
-}
-
-static inline void test_rng_bytes(test_rng *r, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)test_rng_next(r);
-}
 
 /* A node identity from a one-byte seed, so tests are reproducible. */
 static inline void test_be64(uint8_t *p, uint64_t v)
@@ -77,8 +54,8 @@ static inline void test_venue_id(uint8_t venue[TV_VENUE_ID_BYTES],
                                  uint8_t nonce[TV_VENUE_NONCE_BYTES])
 {
     uint8_t n[TV_VENUE_NONCE_BYTES];
-    test_rng r = {seed};
-    test_rng_bytes(&r, n, sizeof n);
+    fx_rng r = {seed};
+    fx_rng_bytes(&r, n, sizeof n);
     tv_venue_id_derive(venue, registrar, n);
     if (nonce) memcpy(nonce, n, sizeof n);
 }

@@ -71,7 +71,7 @@ done
 # and its node patched, as tests/insider/forge.c does), before the province's grant
 # arrives. The commune refuses the batch (S1: a key_grant comes from a health node covering
 # the unit) and keeps its own local key; an out-of-scope health node is refused alike
-# (store_test). The forged log is a copy's, so the district's real log goes on.
+# (store_pmap_test). The forged log is a copy's, so the district's real log goes on.
 check "a key grant from the district is refused: the commune keeps its own key"
 FORGE=$(dirname "$TV")/insider_forge
 [[ -x $FORGE ]] || {

@@ -1,5 +1,5 @@
 /* What a node's secrets are, for the tests that search files for them
- * (tests/privacy/stolen_laptop.sh, tests/secrets_test.sh).
+ * (tests/privacy/stolen_laptop.sh, tests/cli/secrets_test.sh).
  *
  *   privacy_keys DIR
  *       Opens the node in DIR with the tests' passphrase ($CREDENTIALS_DIRECTORY/
