@@ -13,7 +13,17 @@
  * later. Everything random comes from one seed; the same seed and build print the same
  * output, byte for byte.
  *
- * Invariants, checked as the run goes and at the end: no acknowledged scan is lost; after
+ * Communes record their scans as `truyvet station` does: a tv_node around the commune's
+ * store (tv_node_attach), the recorder (node/logic/record.h: person events with sealed details,
+ * then the scan), the node's group commit and the acknowledgement path
+ * (node/logic/intake.h). A crash cuts a commit before it lands; one seed in four the
+ * stores are synced (no MDB_NOSYNC) and crash anywhere -- in a commit before or after it
+ * returned (recorded, never acknowledged), in a sync's flush or apply -- through the
+ * store's crash point (store_opts.fault): the node's state is dropped and its files
+ * reopened later.
+ *
+ * Invariants, checked as the run goes and at the end: no acknowledged scan is lost (each
+ * is looked up in its commune's store after each restart and at the end); after
  * the last heal every node holds exactly the logs of its partition, with byte-identical
  * venue views and daily figures where they should agree; no forged or out-of-scope batch
  * is ever stored, nor anything the insider sent; the root keeps its certificate and
@@ -30,7 +40,11 @@
 #include "crdt/hlc.h"
 #include "net/driver.h"
 #include "net/sync.h"
+#include "node/logic/idcard.h"
+#include "node/logic/intake.h"
+#include "node/logic/node.h"
 #include "node/logic/person.h"
+#include "node/logic/record.h"
 #include "store/store.h"
 #include "tests/fixture/certtree.h"
 #include "tests/fixture/rng.h"
@@ -85,12 +99,23 @@ typedef struct sim_opts {
     int64_t skew_ms_max;    /* device clocks off by up to this much */
     int forger;             /* inject forged and tampered batches, and an insider's */
     double revoke;          /* chance that the province revokes a district on the way */
+    int durable;            /* synced stores that crash anywhere (-1: one seed in four) */
     int retention_days;     /* the period the province sets (0: none set, 28 days in force) */
     int verbose, timing;
     const char *dir;
 } sim_opts;
 
 /* --- nodes and links ----------------------------------------------------------------- */
+
+/* A scan a commune acknowledged: it must stay in the commune's store (until retention
+ * takes it). */
+typedef struct sim_ack {
+    uint64_t seq;
+    int64_t at_ms;
+    uint32_t person; /* simulated person number */
+    uint8_t venue;   /* the commune's venue number */
+    uint8_t out;
+} sim_ack;
 
 typedef struct snode {
     int idx;
@@ -120,6 +145,19 @@ typedef struct snode {
     /* the pseudonym key (PROTOCOL.md §1): the root's K_p, a commune's K_c derived from it;
      * a district (no health flag) holds none */
     uint8_t key[TV_TRACING_KEY_BYTES];
+    /* a commune records as `truyvet station` does: a node around its store, the recorder
+     * and the acknowledgement path (node/logic/intake.h) */
+    tv_node *tn;
+    tv_recorder rec;
+    tv_intake in;
+    sim_ack *queued_acks; /* the scans of the group being settled, by intake tag */
+    size_t nqueued, queued_cap;
+    sim_ack *acks; /* the scans acknowledged */
+    size_t nacks, acks_cap;
+    /* crashes (store_opts.fault): the next commit planned to be cut (STORE_FAULT_*, 0:
+     * none); dying once cut, until the node's state is dropped; armed while a durable
+     * node may crash at any write (its sessions' flushes and applies) */
+    int cut_next, dying, armed;
 } snode;
 
 typedef struct slink {
@@ -190,6 +228,8 @@ typedef struct sim {
     uint8_t *buf;
     /* figures */
     uint64_t msgs, bytes, lost_msgs, dup_msgs, crashes, forged, commits, scans_acked;
+    /* crashes by where: in a commit, before it returned and after; in a sync's write */
+    uint64_t crashes_at[3];
     uint64_t purged_scans, checkpoints, dropped; /* retention: scans purged, logs truncated */
     int64_t converged_ms;
     int violations;
@@ -230,6 +270,7 @@ static sim_opts defaults(void)
     o.loss = o.dup = o.offline_day = o.district_outage = o.crash = -1; /* from the seed */
     o.forger = 1;
     o.revoke = 0.5;
+    o.durable = -1;
     return o;
 }
 
@@ -393,11 +434,53 @@ static int sim_send(void *arg, const tv_driver_session *ds, const uint8_t *buf, 
 static int sim_flushed(void *arg);
 static int sim_restart(void *arg, tv_driver_session *ds);
 
+/* The clock of a node's own events: a commune's node's, or the simulator's own. */
+static crdt_hlc *clock_of(snode *n)
+{
+    return n->tn ? &n->tn->clock : &n->clock;
+}
+
+/* A node's wall clock (tv_node_attach): virtual time, skewed as its device is. */
+static int64_t node_now_ms(void *arg)
+{
+    const snode *n = arg;
+    return n->sim->now + n->skew_ms;
+}
+
+/* The crash point of a node's store (store_opts.fault): a commit planned to be cut, or,
+ * on a durable store, any write of its sessions now and then; a node cut once writes
+ * nothing more until its state is dropped (node_crash). */
+static int sim_fault(void *arg, int where)
+{
+    snode *n = arg;
+    sim *s = n->sim;
+    if (n->dying) return 1;
+    if (n->cut_next == where) {
+        n->cut_next = 0;
+        n->dying = 1;
+        s->crashes_at[where == STORE_FAULT_BEFORE_COMMIT ? 0 : 1]++;
+        return 1;
+    }
+    if (n->armed && rng_unit(&s->r) < s->o.crash / 4) {
+        n->dying = 1;
+        s->crashes_at[2]++;
+        return 1;
+    }
+    return 0;
+}
+
+static void check_acks(sim *s, snode *n, const char *when);
+
 static void node_open(sim *s, snode *n)
 {
-    store_opts so = {.map_bytes = SIM_MAP_BYTES, .unsynced = 1, .sig_memo = &s->memo};
+    store_opts so = {.map_bytes = SIM_MAP_BYTES,
+                     .unsynced = !s->o.durable,
+                     .sig_memo = &s->memo,
+                     .fault = sim_fault,
+                     .fault_arg = n};
     int rc = store_open(&n->st, n->dir, &so);
     if (rc) die("cannot open the store in %s: %s", n->dir, tv_strerror(rc));
+    n->sim = s;
     store_txn *t;
     store_frontier f = {0};
     if (store_read_begin(n->st, &t) == 0) {
@@ -405,6 +488,14 @@ static void node_open(sim *s, snode *n)
         store_read_end(t);
     }
     crdt_hlc_init(&n->clock, f.hlc_max);
+    if (n->role == CRDT_ROLE_COMMUNE) {
+        if (!n->tn && !(n->tn = malloc(sizeof *n->tn))) die("out of memory");
+        if ((rc = tv_node_attach(n->tn, n->st, &n->id, TV_ROLE_COMMUNE, n->unit, TV_KEY_COMMUNE,
+                                 n->key, node_now_ms, n)) ||
+            (rc = tv_recorder_init(&n->rec, n->tn)) || (rc = tv_intake_init(&n->in, &n->rec)))
+            die("node %d cannot record: %s", n->idx, tv_strerror(rc));
+        if (s->crashes) check_acks(s, n, "after its restart");
+    }
     /* sessions start from the store as it is now; later rounds announce what it gains */
     tv_driver_config cfg = {.st = n->st, .self = &n->id, .sessions_max = (uint32_t)s->n};
     memset(cfg.epoch, n->idx + 1, SYNC_EPOCH_BYTES);
@@ -413,7 +504,6 @@ static void node_open(sim *s, snode *n)
                          .send = sim_send,
                          .flushed = sim_flushed,
                          .restart = sim_restart};
-    n->sim = s;
     if ((rc = tv_driver_new(&n->drv, &cfg, &ops)))
         die("node %d cannot start its sessions: %s", n->idx, tv_strerror(rc));
 }
@@ -436,7 +526,6 @@ static void make_cert(const snode *issuer, const snode *subject, uint8_t **raw, 
 typedef struct commit_ctx {
     snode *n;
     crdt_batch_builder *b;
-    int crash; /* cut the commit: the transaction never reaches the disk */
 } commit_ctx;
 
 static int commit_fn(store_txn *t, void *arg)
@@ -452,8 +541,17 @@ static int commit_fn(store_txn *t, void *arg)
     store_apply_result r;
     rc = store_apply_batch(t, buf, len, 0, &r);
     free(buf);
-    if (rc == 0 && c->crash) rc = TV_EIO; /* power lost before the commit */
     return rc;
+}
+
+/* Plans a crash in node n's next commit, with the chance --crash gives: before the
+ * commit reaches the disk or, on a durable store, as likely just after it returned
+ * (recorded, never acknowledged). */
+static void plan_cut(sim *s, snode *n)
+{
+    if (rng_unit(&s->r) >= s->o.crash) return;
+    n->cut_next =
+        s->o.durable && rng_below(&s->r, 2) ? STORE_FAULT_AFTER_COMMIT : STORE_FAULT_BEFORE_COMMIT;
 }
 
 static void node_crash(sim *s, snode *n);
@@ -462,11 +560,13 @@ static void node_crash(sim *s, snode *n);
 static int commit(sim *s, snode *n, crdt_batch_builder *b, int may_crash)
 {
     if (b->count == 0) return 0;
-    commit_ctx c = {.n = n, .b = b, .crash = may_crash && rng_unit(&s->r) < s->o.crash};
+    commit_ctx c = {.n = n, .b = b};
+    if (may_crash) plan_cut(s, n);
     int rc = store_write(n->st, commit_fn, &c);
+    n->cut_next = 0;
     uint32_t count = b->count;
     crdt_batch_builder_reset(b);
-    if (rc == TV_EIO && c.crash) {
+    if (rc == TV_EIO && n->dying) {
         node_crash(s, n);
         return 0;
     }
@@ -480,7 +580,7 @@ static int commit(sim *s, snode *n, crdt_batch_builder *b, int may_crash)
 static void add_cert_event(sim *s, snode *n, crdt_batch_builder *b, const uint8_t *raw, size_t len)
 {
     crdt_cert_event ce = {.cert = raw, .len = len};
-    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+    uint64_t hlc = crdt_hlc_now(clock_of(n), (uint64_t)(s->now + n->skew_ms));
     if (crdt_event_pack_cert(&b->pk, hlc, &ce)) die("cannot pack a certificate event");
     crdt_batch_builder_note(b, hlc);
 }
@@ -502,7 +602,7 @@ static void pack_registration(sim *s, snode *n, int v, crdt_batch_builder *b)
                            .registers = 1};
     memcpy(u.nonce, nonce, sizeof nonce);
     memcpy(u.venue, n->venue[v], TV_VENUE_ID_BYTES);
-    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+    uint64_t hlc = crdt_hlc_now(clock_of(n), (uint64_t)(s->now + n->skew_ms));
     if (crdt_event_pack_venue(&b->pk, hlc, &u)) die("cannot pack a venue");
     crdt_batch_builder_note(b, hlc);
 }
@@ -516,32 +616,84 @@ static void person_ref(const snode *n, uint64_t k, uint8_t ref[TV_PERSON_REF_BYT
     tv_person_ref(&id, n->key, ref);
 }
 
-/* A commune's scans since its last commit: persons from a pool, at its venues, in and out;
- * device times spread over the interval, on the device's (skewed) clock. */
+/* The acknowledgement of a scan of the group (tv_intake_settle): kept, to be found in
+ * the commune's store after every crash and at the end. */
+static void sim_ack_fn(void *arg, uint64_t tag, int rc, uint64_t seq)
+{
+    snode *n = arg;
+    if (rc) return; /* not recorded: the scan is to be taken again, not lost */
+    if (n->nacks == n->acks_cap) {
+        n->acks_cap = n->acks_cap ? 2 * n->acks_cap : 256;
+        if (!(n->acks = realloc(n->acks, n->acks_cap * sizeof *n->acks))) die("out of memory");
+    }
+    sim_ack *a = &n->acks[n->nacks++];
+    *a = n->queued_acks[tag];
+    a->seq = seq;
+    if (seq > n->acked) n->acked = seq;
+    n->sim->scans_acked++;
+}
+
+/* Makes the commune's group durable through the acknowledgement path, with a crash
+ * planned in it now and then; a node cut there crashes. Returns 1 when it stays up. */
+static int settle(sim *s, snode *n)
+{
+    if (tv_intake_queued(&n->in) == 0) return 1;
+    plan_cut(s, n);
+    int rc = tv_intake_settle(&n->in, sim_ack_fn, n);
+    n->cut_next = 0;
+    n->nqueued = 0;
+    if (rc == TV_EIO && n->dying) {
+        node_crash(s, n);
+        return 0;
+    }
+    if (rc) die("node %d cannot commit: %s", n->idx, tv_strerror(rc));
+    touch(s, n);
+    s->commits++;
+    return 1;
+}
+
+/* A commune's scans since its last commit, recorded as the gate records them: persons
+ * from a pool (a phone number each), at its venues, in and out; device times spread over
+ * the interval, on the device's (skewed) clock. */
 static void record_scans(sim *s, snode *n, int64_t from, int64_t to)
 {
     uint64_t k = (uint64_t)((double)s->o.scans_per_day * (double)(to - from) / (double)DAY_MS);
     k += rng_below(&s->r, 3);
-    crdt_batch_builder b;
-    crdt_batch_builder_init(&b);
-    char masked[16];
+    store_venue v;
+    memset(&v, 0, sizeof v);
     for (uint64_t i = 0; i < k; i++) {
-        crdt_scan sc = {.unit = {n->unit, (uint32_t)strlen(n->unit)},
-                        .direction = (uint8_t)rng_below(&s->r, 2),
-                        .method = CRDT_METHOD_STAFF,
-                        .at_ms = from + (to - from) * (int64_t)i / (int64_t)(k + 1) + n->skew_ms};
-        memcpy(sc.venue, n->venue[rng_below(&s->r, (uint64_t)n->nvenues)], TV_VENUE_ID_BYTES);
-        uint64_t person = rng_below(&s->r, SIM_PERSONS);
-        person_ref(n, person, sc.person);
-        snprintf(masked, sizeof masked, "09******%02u", (unsigned)(person % 100));
-        sc.masked = (crdt_text){masked, (uint32_t)strlen(masked)};
-        uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
-        if (crdt_event_pack_scan(&b.pk, hlc, &sc)) die("cannot pack a scan");
-        crdt_batch_builder_note(&b, hlc);
-        if (b.count == CRDT_BATCH_EVENTS_MAX && !commit(s, n, &b, 1)) break;
+        sim_ack a = {.out = (uint8_t)rng_below(&s->r, 2),
+                     .at_ms = from + (to - from) * (int64_t)i / (int64_t)(k + 1) + n->skew_ms};
+        a.venue = (uint8_t)rng_below(&s->r, (uint64_t)n->nvenues);
+        a.person = (uint32_t)rng_below(&s->r, SIM_PERSONS);
+        char phone[16];
+        snprintf(phone, sizeof phone, "09%08u", a.person);
+        tv_card card;
+        const char *why;
+        if (tv_card_parse(phone, strlen(phone), &card, &why)) die("%s: %s", phone, why);
+        memcpy(v.id, n->venue[a.venue], TV_VENUE_ID_BYTES);
+        tv_scan_in in = {.venue = &v,
+                         .card = &card,
+                         .out = a.out,
+                         .at_ms = a.at_ms,
+                         .method = CRDT_METHOD_STAFF};
+        if (n->nqueued == n->queued_cap) {
+            n->queued_cap = n->queued_cap ? 2 * n->queued_cap : 64;
+            n->queued_acks = realloc(n->queued_acks, n->queued_cap * sizeof *n->queued_acks);
+            if (!n->queued_acks) die("out of memory");
+        }
+        n->queued_acks[n->nqueued] = a;
+        tv_scan_done done;
+        int rc = tv_intake_add(&n->in, &in, n->nqueued, &done);
+        if (rc == TV_ELIMIT) { /* the pending group is full: commit it first */
+            if (!settle(s, n)) return;
+            n->queued_acks[0] = a;
+            rc = tv_intake_add(&n->in, &in, 0, &done);
+        }
+        if (rc) die("node %d cannot record a scan: %s", n->idx, tv_strerror(rc));
+        n->nqueued++;
     }
-    if (n->up) commit(s, n, &b, 1);
-    crdt_batch_builder_release(&b);
+    settle(s, n);
 }
 
 /* --- retention ------------------------------------------------------------------------ */
@@ -582,7 +734,7 @@ static void expire(sim *s, snode *n)
         crdt_batch_builder_init(&b);
         crdt_checkpoint base = {.upto = p.upto};
         memcpy(base.hash, p.hash, TV_HASH_BYTES);
-        uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+        uint64_t hlc = crdt_hlc_now(clock_of(n), (uint64_t)(s->now + n->skew_ms));
         if (crdt_event_pack_checkpoint(&b.pk, hlc, &base)) die("cannot pack a checkpoint");
         crdt_batch_builder_note(&b, hlc);
         for (size_t i = 0; i < p.n; i++) {
@@ -590,7 +742,7 @@ static void expire(sim *s, snode *n)
                                   .event = p.copies[i].raw,
                                   .event_len = p.copies[i].len,
                                   .seq = p.copies[i].seq};
-            hlc = crdt_hlc_now(&n->clock, (uint64_t)(s->now + n->skew_ms));
+            hlc = crdt_hlc_now(clock_of(n), (uint64_t)(s->now + n->skew_ms));
             if (crdt_event_pack_checkpoint(&b.pk, hlc, &cp)) die("cannot pack a copy");
             crdt_batch_builder_note(&b, hlc);
         }
@@ -641,8 +793,15 @@ static void node_crash(sim *s, snode *n)
             link_close(s, &s->links[i]);
     tv_driver_free(n->drv);
     n->drv = NULL;
+    if (n->tn) { /* the process dies: what was pending is gone, nothing else is told */
+        tv_intake_free(&n->in);
+        tv_recorder_free(&n->rec);
+        tv_node_detach(n->tn);
+        n->nqueued = 0;
+    }
     store_close(n->st);
     n->st = NULL;
+    n->dying = n->armed = n->cut_next = 0;
     n->up = 0;
     n->restart_ms = s->now + MINUTE_MS * (int64_t)(5 + rng_below(&s->r, 240));
     s->crashes++;
@@ -1090,7 +1249,7 @@ static void hijack(sim *s, int signer, int b, int v, int kind)
         if (!s->nodes[0].up || store_read_begin(s->nodes[0].st, &t)) return;
         (void)store_frontier_get(t, A->id.pk, &f);
         store_read_end(t);
-        if (store_read_begin(A->st, &t) == 0) {
+        if (A->up && store_read_begin(A->st, &t) == 0) {
             (void)store_frontier_get(t, A->id.pk, &own);
             store_read_end(t);
         }
@@ -1205,7 +1364,7 @@ static void future_commit(sim *s, snode *n)
     memcpy(u.venue, n->venue[v], TV_VENUE_ID_BYTES);
     crdt_batch_builder b;
     crdt_batch_builder_init(&b);
-    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)at);
+    uint64_t hlc = crdt_hlc_now(clock_of(n), (uint64_t)at);
     if (crdt_event_pack_venue(&b.pk, hlc, &u)) die("cannot pack a venue");
     crdt_batch_builder_note(&b, hlc);
     commit(s, n, &b, 0);
@@ -1479,7 +1638,13 @@ static void step_sessions(sim *s)
         snode *n = &s->nodes[s->work[w]];
         n->queued = 0;
         if (!n->drv) continue;
+        n->armed = s->o.durable && !s->healed; /* a durable node may die in any write */
         int rc = tv_driver_turn(n->drv);
+        n->armed = 0;
+        if (n->dying) { /* cut mid-flush or mid-apply: its state is dropped */
+            node_crash(s, n);
+            continue;
+        }
         if (rc) die("node %d: %s", n->idx, tv_strerror(rc));
         int64_t e = tv_driver_wake(n->drv, s->now, INT64_MAX);
         if (e < INT64_MAX) timer_push(s, (timer){e, n->idx, ++n->tver});
@@ -1527,8 +1692,13 @@ static void deliver_due(sim *s)
             snode *to = &s->nodes[d.to_parent ? l->parent : l->child];
             snode *from = &s->nodes[d.to_parent ? l->child : l->parent];
             /* refusals end sessions: fine */
+            to->armed = s->o.durable && !s->healed;
             (void)tv_driver_deliver(to->drv, from->id.pk, d.link, d.buf, d.len);
-            mark(s, to);
+            to->armed = 0;
+            if (to->dying)
+                node_crash(s, to);
+            else
+                mark(s, to);
         }
         free(d.buf);
     }
@@ -1874,6 +2044,48 @@ static void check_insider_stored(sim *s, store_txn **tx)
     }
 }
 
+typedef struct ack_find {
+    const sim_ack *a;
+    const uint8_t *venue;
+    int found;
+} ack_find;
+
+static int ack_find_fn(const store_scan_ref *x, void *ctx)
+{
+    ack_find *f = ctx;
+    if (x->seq == f->a->seq && x->direction == (f->a->out ? CRDT_DIR_OUT : CRDT_DIR_IN) &&
+        memcmp(x->venue, f->venue, TV_VENUE_ID_BYTES) == 0)
+        f->found = 1;
+    return 0;
+}
+
+/* Every scan commune n acknowledged is in its store (but those retention took since). */
+static void check_acks(sim *s, snode *n, const char *when)
+{
+    store_txn *t;
+    if (store_read_begin(n->st, &t)) die("read");
+    int64_t cutoff = INT64_MIN;
+    store_retention r;
+    if (s->o.retention_days && store_retention_get(t, &r) == 0)
+        cutoff = store_retention_cutoff(&r, s->now + n->skew_ms);
+    for (size_t i = 0; i < n->nacks; i++) {
+        const sim_ack *a = &n->acks[i];
+        if (a->at_ms < cutoff) continue;
+        uint8_t ref[TV_PERSON_REF_BYTES];
+        person_ref(n, a->person, ref);
+        ack_find f = {.a = a, .venue = n->venue[a->venue]};
+        if (store_scans_by_person(t, ref, a->at_ms, a->at_ms + 1, ack_find_fn, &f)) die("read");
+        if (!f.found)
+            violation(s,
+                      "node %d lost a scan it acknowledged (%s): event %" PRIu64
+                      " of its log, person 09%08u, %s at venue %d, at %" PRId64
+                      " ms of its device's clock",
+                      n->idx, when, a->seq, a->person, a->out ? "check-out" : "check-in", a->venue,
+                      a->at_ms - SIM_START_MS);
+    }
+    store_read_end(t);
+}
+
 static void check(sim *s)
 {
     /* every node's view of every origin, against the origin's own log */
@@ -1887,6 +2099,7 @@ static void check(sim *s)
         if (own[i].seq < s->nodes[i].acked)
             violation(s, "node %d holds %" PRIu64 " of its own events but acknowledged %" PRIu64, i,
                       own[i].seq, s->nodes[i].acked);
+        if (s->nodes[i].tn) check_acks(s, &s->nodes[i], "at the end");
     }
     for (int a = 0; a < s->n; a++) {
         uint64_t sum = 0;
@@ -1947,8 +2160,8 @@ static const char help[] =
     "Usage: truyvet-sim [--seed N] [--districts N] [--communes N] [--days N]\n"
     "                   [--scans-per-day N] [--commit-hours H] [--loss P] [--dup P]\n"
     "                   [--offline-day P] [--district-outage P] [--crash P] [--skew-min M]\n"
-    "                   [--revoke P] [--retention-days N] [--no-forger] [--dir DIR]\n"
-    "                   [--verbose] [--timing]\n"
+    "                   [--revoke P] [--retention-days N] [--durable 0|1] [--no-forger]\n"
+    "                   [--dir DIR] [--verbose] [--timing]\n"
     "\n"
     "Simulates a province, its districts and communes with the real sync protocol and\n"
     "stores, a virtual clock and a faulty virtual network, then heals every fault and\n"
@@ -1961,11 +2174,15 @@ static const char help[] =
     "way and re-certifies its communes later: refused everywhere in between, converged\n"
     "after. --retention-days N: the province sets that retention period, and every node\n"
     "purges and truncates its own log behind a checkpoint once a (virtual) day; the\n"
-    "checks then hold of what is in force. Fault rates not given are drawn from the\n"
-    "seed. The first line printed is\n"
-    "seed=N; the same seed reproduces the run exactly. Exit status 0 when every check\n"
-    "holds, 1 on a violation, 2 for a usage error. --timing adds wall-clock figures to\n"
-    "the last line (which then differs between runs).\n";
+    "checks then hold of what is in force. Communes record through the product's\n"
+    "recorder, group commit and acknowledgement path; every scan acknowledged must be\n"
+    "in its commune's store after each crash and at the end. --durable 1: synced stores\n"
+    "that crash anywhere (in a commit, before or after it returned, in a sync's flush or\n"
+    "apply) and are reopened from their files (default: one seed in four). Fault rates\n"
+    "not given are drawn from the seed. The first line printed is seed=N; the same seed\n"
+    "reproduces the run exactly. Exit status 0 when every check holds, 1 on a violation,\n"
+    "2 for a usage error. --timing adds wall-clock figures to the last line (which then\n"
+    "differs between runs).\n";
 
 static double parse_p(const char *s)
 {
@@ -2003,6 +2220,7 @@ static void parse_args(sim_opts *o, int argc, char **argv)
                                          {"no-forger", no_argument, 0, 'F'},
                                          {"revoke", required_argument, 0, 'R'},
                                          {"retention-days", required_argument, 0, 'E'},
+                                         {"durable", required_argument, 0, 'Y'},
                                          {"dir", required_argument, 0, 'r'},
                                          {"verbose", no_argument, 0, 'v'},
                                          {"timing", no_argument, 0, 't'},
@@ -2016,6 +2234,9 @@ static void parse_args(sim_opts *o, int argc, char **argv)
             break;
         case 'E':
             o->retention_days = (int)parse_n(optarg, 0, CRDT_RETENTION_DAYS_MAX);
+            break;
+        case 'Y':
+            o->durable = (int)parse_n(optarg, 0, 1);
             break;
         case 'D':
             o->districts = (int)parse_n(optarg, 1, 100);
@@ -2218,6 +2439,7 @@ static void draw_faults(sim *s)
         s->rev_at = SIM_START_MS + span / 8 + (int64_t)(rng_unit(&s->r) * (double)(span / 3));
         s->recert_at = s->rev_at + 2 * HOUR_MS + (int64_t)(rng_unit(&s->r) * (double)(span / 5));
     }
+    if (s->o.durable < 0) s->o.durable = rng_below(&s->r, 4) == 0;
 }
 
 /* The run's figures: what happened, how fast it converged, and the one line benchmarks and
@@ -2229,6 +2451,9 @@ static void print_summary(const sim *s, uint64_t events, double wall)
            ") future_dated=%zu messages=%" PRIu64 " lost=%" PRIu64 " duplicated=%" PRIu64 "\n",
            events, s->commits, s->crashes, s->forged, s->insider, s->insider_refused,
            s->insider_parked, s->nfut, s->msgs, s->lost_msgs, s->dup_msgs);
+    printf("scans acknowledged=%" PRIu64 "; crashes in a commit before it returned %" PRIu64
+           ", after %" PRIu64 ", in a sync's write %" PRIu64 "\n",
+           s->scans_acked, s->crashes_at[0], s->crashes_at[1], s->crashes_at[2]);
     if (s->o.retention_days)
         printf("retention: %" PRIu64 " scans purged, %" PRIu64 " checkpoints leaving %" PRIu64
                " events behind\n",
@@ -2245,6 +2470,42 @@ static void print_summary(const sim *s, uint64_t events, double wall)
     if (s->o.timing)
         printf(" wall_s=%.2f events_per_s=%.0f", wall, wall > 0 ? (double)events / wall : 0.0);
     putchar('\n');
+}
+
+/* Everything the run holds, closed and freed, its files removed. */
+static void free_all(sim *s)
+{
+    for (int i = 0; i < s->nlinks; i++)
+        link_close(s, &s->links[i]);
+    while (s->heap_len)
+        free(heap_pop(s).buf);
+    for (int i = 0; i < s->n; i++) {
+        snode *n = &s->nodes[i];
+        tv_driver_free(n->drv);
+        if (n->tn && n->st) {
+            tv_intake_free(&n->in);
+            tv_recorder_free(&n->rec);
+            tv_node_detach(n->tn);
+        }
+        free(n->tn);
+        free(n->acks);
+        free(n->queued_acks);
+        if (n->st) store_close(n->st);
+    }
+    rm_rf(s->workdir);
+    crdt_sig_memo_release(&s->memo);
+    fx_tree_free(&sim_tree);
+    free(s->heap);
+    free(s->links);
+    free(s->act);
+    free(s->work);
+    free(s->closing);
+    free(s->touched);
+    free(s->timers);
+    free(s->fg);
+    free(s->rev_front);
+    free(s->nodes);
+    free(s->buf);
 }
 
 int main(int argc, char **argv)
@@ -2266,10 +2527,10 @@ int main(int argc, char **argv)
     memset(forged_person, 0xEE, sizeof forged_person);
     printf("config districts=%d communes=%d days=%d scans_per_day=%u loss=%.3f dup=%.3f "
            "offline_day=%.3f district_outage=%.3f crash=%.3f skew_min=%" PRId64
-           " forger=%d revoked_district=%d retention_days=%d\n",
+           " forger=%d revoked_district=%d retention_days=%d durable=%d\n",
            s.o.districts, s.o.communes, s.o.days, s.o.scans_per_day, s.o.loss, s.o.dup,
            s.o.offline_day, s.o.district_outage, s.o.crash, s.o.skew_ms_max / MINUTE_MS, s.o.forger,
-           s.rev_d > 0 ? s.rev_d : 0, s.o.retention_days);
+           s.rev_d > 0 ? s.rev_d : 0, s.o.retention_days, s.o.durable);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     setup(&s);
@@ -2290,27 +2551,6 @@ int main(int argc, char **argv)
     double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     print_summary(&s, events, wall);
 
-    for (int i = 0; i < s.nlinks; i++)
-        link_close(&s, &s.links[i]);
-    while (s.heap_len)
-        free(heap_pop(&s).buf);
-    for (int i = 0; i < s.n; i++) {
-        tv_driver_free(s.nodes[i].drv);
-        if (s.nodes[i].st) store_close(s.nodes[i].st);
-    }
-    rm_rf(s.workdir);
-    crdt_sig_memo_release(&s.memo);
-    fx_tree_free(&sim_tree);
-    free(s.heap);
-    free(s.links);
-    free(s.act);
-    free(s.work);
-    free(s.closing);
-    free(s.touched);
-    free(s.timers);
-    free(s.fg);
-    free(s.rev_front);
-    free(s.nodes);
-    free(s.buf);
+    free_all(&s);
     return s.violations ? 1 : 0;
 }

@@ -57,7 +57,9 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[T_COUNT_];
     int read_only;
-    crdt_sig_memo *sig_memo; /* store_opts.sig_memo: borrowed, or NULL */
+    crdt_sig_memo *sig_memo;            /* store_opts.sig_memo: borrowed, or NULL */
+    int (*fault)(void *arg, int where); /* store_opts.fault: off (NULL) but in the simulator */
+    void *fault_arg;
     /* decoded certificates, by subject, valid for one value of the certificate counter
      * (COUNT_CERT_WRITES): see store_cert_get */
     cert_memo **cmemo;

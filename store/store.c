@@ -84,6 +84,8 @@ int store_open(store **out, const char *dir, const store_opts *opts)
     if (!s) return TV_ENOMEM;
     s->read_only = opts && opts->read_only;
     s->sig_memo = opts ? opts->sig_memo : NULL;
+    s->fault = opts ? opts->fault : NULL;
+    s->fault_arg = opts ? opts->fault_arg : NULL;
     size_t map = opts && opts->map_bytes ? opts->map_bytes : STORE_MAP_BYTES_DEFAULT;
     int rc = mdb_env_create(&s->env);
     if (rc) goto fail;
@@ -182,8 +184,15 @@ int store_write(store *s, store_write_fn fn, void *ctx)
         int rc = txn_begin(s, 0, &t.txn);
         if (rc) return store_err_(NULL, rc);
         rc = fn(&t, ctx);
+        if (rc == TV_OK && !t.map_full && s->fault &&
+            s->fault(s->fault_arg, STORE_FAULT_BEFORE_COMMIT)) {
+            mdb_txn_abort(t.txn);
+            return TV_EIO; /* a crash before the commit: nothing written */
+        }
         if (rc == TV_OK && !t.map_full) {
             rc = store_err_(&t, mdb_txn_commit(t.txn)); /* the commit frees the txn */
+            if (rc == TV_OK && s->fault && s->fault(s->fault_arg, STORE_FAULT_AFTER_COMMIT))
+                return TV_EIO; /* a crash after it: written, but nobody learnt so */
             if (!t.map_full) return rc;
         } else {
             mdb_txn_abort(t.txn);

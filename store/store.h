@@ -42,7 +42,18 @@ typedef struct store_opts {
      * (crdt/sigmemo.h), or NULL: each verified every time. Borrowed: it must outlive the
      * store. One memo may serve several stores of one thread (the simulator's nodes) */
     crdt_sig_memo *sig_memo;
+    /* a crash point, for the simulator and tests only (NULL everywhere else): store_write
+     * calls fault(fault_arg, where) just before its commit (STORE_FAULT_BEFORE_COMMIT) and
+     * just after the commit returned 0 (STORE_FAULT_AFTER_COMMIT). A non-zero return ends
+     * the write as a crash of the process at that point would: before, the transaction is
+     * aborted and nothing of it is written (a crash anywhere inside fn, mid-apply, leaves
+     * the same); after, it stays committed. Either way store_write returns TV_EIO: a
+     * process that died there never learnt the outcome, so it acknowledged nothing. */
+    int (*fault)(void *arg, int where);
+    void *fault_arg;
 } store_opts;
+#define STORE_FAULT_BEFORE_COMMIT 1
+#define STORE_FAULT_AFTER_COMMIT 2
 
 /* Opens (creating if needed) the environment in directory `dir`, which must exist, and
  * clears reader slots left by dead processes. Returns 0, TV_EIO, TV_ENOSPC, TV_EBUSY or

@@ -4,6 +4,7 @@
 #include "node/format/csv.h"
 #include "node/logic/downflow.h"
 #include "node/render/json.h"
+#include "node/logic/intake.h"
 #include "node/logic/person.h"
 #include "node/logic/presence.h"
 #include "node/logic/record.h"
@@ -124,6 +125,20 @@ static int scan_time_usage(const char *at, int64_t at_ms)
     return 0;
 }
 
+/* The one scan's acknowledgement (tv_intake_settle). */
+typedef struct scan_ack {
+    int rc;
+    uint64_t seq;
+} scan_ack;
+
+static void scan_acked(void *arg, uint64_t tag, int rc, uint64_t seq)
+{
+    (void)tag;
+    scan_ack *a = arg;
+    a->rc = rc;
+    a->seq = seq;
+}
+
 int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -201,13 +216,18 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
                      .at_ms = at ? at_ms : tv_wall_ms(),
                      .device = device};
     tv_scan_done sd;
-    uint64_t seq;
-    if ((rc = tv_recorder_add(&rec, &in, &sd)) || (rc = tv_node_commit(&n, &seq))) {
+    tv_intake intake;
+    scan_ack got = {.rc = TV_EINVAL};
+    (void)tv_intake_init(&intake, &rec);
+    if ((rc = tv_intake_add(&intake, &in, 0, &sd)) == 0)
+        rc = tv_intake_settle(&intake, scan_acked, &got);
+    tv_intake_free(&intake);
+    if (rc || (rc = got.rc)) {
         tv_node_discard(&n);
         rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
         goto done;
     }
-    seq += sd.new_person; /* the person event comes first */
+    uint64_t seq = got.seq;
     sodium_memzero(&card, sizeof card);
     char when[40];
     tv_time_format_vn(when, sizeof when, in.at_ms);
@@ -288,9 +308,8 @@ typedef struct import_state {
     tv_node n;
     venue_cache *cache;
     tv_recorder rec;
-    uint64_t lines[IMPORT_COMMIT_ROWS];  /* line of each pending row */
-    uint32_t events[IMPORT_COMMIT_ROWS]; /* its scan's place in the pending group */
-    size_t pending;
+    tv_intake in;     /* the pending rows, tagged with their lines */
+    uint64_t settled; /* rows of the last commit acknowledged */
     uint64_t recorded, rejected, warned;
     int ids, progress;
     long long file_bytes;
@@ -344,26 +363,27 @@ static int parse_direction(const char *d)
     return -1;
 }
 
+/* The acknowledgement of a pending row (tv_intake_settle): its id, once on disk. */
+static void import_ack(void *arg, uint64_t line, int rc, uint64_t seq)
+{
+    import_state *s = arg;
+    if (rc) return; /* the commit failed: flush says so */
+    s->settled++;
+    if (s->ids) {
+        printf("%llu\t", (unsigned long long)line);
+        print_event_id(&s->n, seq);
+        putchar('\n');
+    }
+}
+
 static int flush(import_state *s)
 {
-    if (s->pending == 0) return 0;
-    uint64_t seq;
-    int rc = tv_node_commit(&s->n, &seq);
-    if (rc) { /* the pending group was emptied */
-        (void)tv_recorder_discarded(&s->rec);
-        return rc;
-    }
-    if ((rc = tv_recorder_committed(&s->rec))) return rc;
-    if (s->ids) {
-        for (size_t i = 0; i < s->pending; i++) {
-            printf("%llu\t", (unsigned long long)s->lines[i]);
-            print_event_id(&s->n, seq + s->events[i]);
-            putchar('\n');
-        }
-        if (fflush(stdout) != 0) return TV_EIO;
-    }
-    s->recorded += s->pending;
-    s->pending = 0;
+    if (tv_intake_queued(&s->in) == 0) return 0;
+    s->settled = 0;
+    int rc = tv_intake_settle(&s->in, import_ack, s);
+    if (rc) return rc;
+    if (s->ids && fflush(stdout) != 0) return TV_EIO;
+    s->recorded += s->settled;
     return 0;
 }
 
@@ -472,14 +492,9 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
                      .at_ms = at,
                      .method = CRDT_METHOD_IMPORT};
     tv_scan_done sd;
-    int rc = tv_recorder_add(&s->rec, &in, &sd);
+    int rc = tv_intake_add(&s->in, &in, line, &sd);
     sodium_memzero(&card, sizeof card);
-    if (rc) {
-        reject(s, line, "the scan is not valid (%s)", tv_strerror(rc));
-        return 0;
-    }
-    s->lines[s->pending] = line;
-    s->events[s->pending++] = (uint32_t)(tv_node_pending(&s->n) - 1);
+    if (rc) reject(s, line, "the scan is not valid (%s)", tv_strerror(rc));
     return 0;
 }
 
@@ -542,6 +557,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
         rc = tv_cli_fail(cli, rc, "the import did not start");
         goto close_node;
     }
+    (void)tv_intake_init(&s->in, &s->rec);
     if (s->n.role != TV_ROLE_COMMUNE) {
         tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
                      tv_role_name(s->n.role));
@@ -573,7 +589,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
             continue;
         }
         import_row(s, f, nf, col, line);
-        if (s->pending == IMPORT_COMMIT_ROWS) {
+        if (tv_intake_queued(&s->in) == IMPORT_COMMIT_ROWS) {
             if ((r = flush(s))) {
                 failed = r;
                 break;
@@ -616,6 +632,7 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
             (unsigned long long)s->recorded, s->recorded == 1 ? "" : "s", path,
             (unsigned long long)s->rejected, s->rejected == 1 ? "" : "s");
 close_node:
+    tv_intake_free(&s->in);
     tv_recorder_free(&s->rec);
     tv_node_close(&s->n);
 close_file:

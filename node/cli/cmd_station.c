@@ -18,6 +18,7 @@
 #include "node/logic/downflow.h"
 #include "node/logic/health.h"
 #include "node/render/json.h"
+#include "node/logic/intake.h"
 #include "node/logic/presence.h"
 #include "node/logic/record.h"
 #include "node/format/timefmt.h"
@@ -154,8 +155,7 @@ typedef struct answer {
     const char *why; /* static */
     char masked[sizeof(((tv_scan_done *)0)->masked)];
     int64_t at_ms;
-    size_t event_index; /* the scan's place in the pending group */
-    uint64_t seq;
+    uint64_t seq;        /* its event, once acknowledged (intake.h) */
     tv_gate_mark mark;   /* the person's status and hold as this node knows them */
     const char *warning; /* static, English (tv_card_why_vi says it in Vietnamese) */
 } answer;
@@ -164,6 +164,7 @@ typedef struct station {
     tv_node n;
     tv_opened opened; /* the statuses sealed for this commune, opened in memory only */
     tv_recorder rec;
+    tv_intake in; /* the lines recorded, acknowledged once durable */
     store_venue v;
     int out, json;
     int64_t window_ms;
@@ -324,7 +325,7 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     tv_card_ref(&card, st->rec.key, ref);
     int64_t run_first;
     int again = is_repeat(st, ref, a->at_ms, &run_first);
-    int rc = tv_recorder_add(&st->rec, &in, &sd);
+    int rc = tv_intake_add(&st->in, &in, st->nans - 1, &sd);
     sodium_memzero(&card, sizeof card);
     if (rc == TV_ESIG || rc == TV_EUNTRUSTED || rc == TV_EREVOKED) {
         /* a personal card refused by tv_card_check: the guard reads why */
@@ -346,7 +347,6 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     memcpy(st->seen[k].ref, ref, sizeof ref);
     st->seen[k].run_first = run_first;
     st->seen[k].used = 1;
-    a->event_index = (size_t)tv_node_pending(&st->n) - 1;
     memcpy(a->masked, sd.masked, sizeof a->masked);
 }
 
@@ -426,28 +426,24 @@ static void print_answer(station *st, const answer *a)
     }
 }
 
+/* The acknowledgement of a recorded line (tv_intake_settle): its event, or why not. */
+static void station_ack(void *arg, uint64_t tag, int rc, uint64_t seq)
+{
+    answer *a = &((station *)arg)->ans[tag];
+    if (rc == 0) {
+        a->seq = seq;
+    } else {
+        a->res = ANS_FAILED;
+        failed_why(a, rc);
+    }
+}
+
 /* Commits the group, then answers every line of it. Returns 0, or a store error after
  * the lines were answered NOT RECORDED. */
 static int settle(station *st)
 {
     if (st->nans == 0) return 0;
-    int rc = 0;
-    if (tv_node_pending(&st->n)) {
-        uint64_t first;
-        rc = tv_node_commit(&st->n, &first);
-        if (rc == 0) {
-            (void)tv_recorder_committed(&st->rec);
-            for (size_t i = 0; i < st->nans; i++)
-                st->ans[i].seq = first + st->ans[i].event_index;
-        } else {
-            (void)tv_recorder_discarded(&st->rec);
-            for (size_t i = 0; i < st->nans; i++)
-                if (st->ans[i].res == ANS_OK || st->ans[i].res == ANS_ALREADY) {
-                    st->ans[i].res = ANS_FAILED;
-                    failed_why(&st->ans[i], rc);
-                }
-        }
-    }
+    int rc = tv_intake_settle(&st->in, station_ack, st);
     for (size_t i = 0; i < st->nans; i++)
         print_answer(st, &st->ans[i]);
     st->nans = 0;
@@ -534,6 +530,7 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
         rc = tv_cli_fail(cli, rc, "the station did not start");
         goto close;
     }
+    (void)tv_intake_init(&st->in, &st->rec);
     struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read returns EINTR */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -576,6 +573,7 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
     if (rc == 0) rc = settle(st); /* a stop in the middle: what was read is answered */
     if (rc > 0) rc = TV_EXIT_FAIL;
     if (rc < 0) rc = tv_cli_fail(cli, rc, "the station stopped");
+    tv_intake_free(&st->in);
     tv_recorder_free(&st->rec);
 close:
     tv_opened_release(&st->opened);

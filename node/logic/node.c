@@ -492,6 +492,48 @@ fail:
     return rc;
 }
 
+int tv_node_attach(tv_node *n, store *st, const crdt_identity *id, tv_role role, const char *unit,
+                   tv_key_kind kind, const uint8_t key[TV_TRACING_KEY_BYTES],
+                   int64_t (*now_ms)(void *arg), void *arg)
+{
+    memset(n, 0, sizeof *n);
+    if (strlen(unit) >= sizeof n->unit ||
+        (kind == TV_KEY_COMMUNE && strlen(unit) >= sizeof n->tracing_unit))
+        return TV_EINVAL;
+    store_txn *t;
+    store_frontier f = {0};
+    int rc = store_read_begin(st, &t);
+    if (rc) return rc;
+    rc = store_frontier_get(t, id->pk, &f);
+    store_read_end(t);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    n->lock_fd = -1;
+    n->st = st;
+    n->id = *id;
+    n->role = role;
+    strcpy(n->unit, unit);
+    n->tracing_kind = (uint8_t)kind;
+    if (kind == TV_KEY_COMMUNE) memcpy(n->tracing_unit, unit, strlen(unit));
+    if (kind != TV_KEY_NONE) memcpy(n->tracing_key, key, TV_TRACING_KEY_BYTES);
+    n->unlocked = 1;
+    n->now_ms = now_ms;
+    n->now_arg = arg;
+    n->attached = 1;
+    crdt_hlc_init(&n->clock, f.hlc_max);
+    for (int i = 0; i < TV_NODE_PENDING_BATCHES_MAX; i++)
+        crdt_batch_builder_init(&n->pending[i]);
+    n->pending_batches = 1;
+    return TV_OK;
+}
+
+void tv_node_detach(tv_node *n)
+{
+    TV_ASSERT(n->attached);
+    for (int i = 0; i < TV_NODE_PENDING_BATCHES_MAX; i++)
+        crdt_batch_builder_release(&n->pending[i]);
+    sodium_memzero(n, sizeof *n);
+}
+
 void tv_node_close(tv_node *n)
 {
     if (!n->st) return;
@@ -757,11 +799,17 @@ static int add_event_at(tv_node *n, uint32_t type, const void *ev, uint64_t hlc,
     return TV_OK;
 }
 
+/* The time by the node's clock: the wall clock, or an attached node's own. */
+static int64_t node_now(const tv_node *n)
+{
+    return n->now_ms ? n->now_ms(n->now_arg) : tv_wall_ms();
+}
+
 static int add_event(tv_node *n, uint32_t type, const void *ev, uint64_t *hlc_out)
 {
     if (!unit_ok(n, type, ev)) return TV_ESCOPE;
     if (!open_builder(n)) return TV_ELIMIT;
-    return add_event_at(n, type, ev, crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms()), hlc_out);
+    return add_event_at(n, type, ev, crdt_hlc_now(&n->clock, (uint64_t)node_now(n)), hlc_out);
 }
 
 int tv_node_add_scan(tv_node *n, const crdt_scan *s, uint64_t *hlc_out)
@@ -843,7 +891,7 @@ int tv_node_add_sealed(tv_node *n, const uint8_t key[TV_TRACING_KEY_BYTES], uint
             cert_allows(n, type == CRDT_EV_CASE_STATUS ? ((const crdt_case *)inner)->unit : own, 1);
     if (rc) return rc;
     if (!open_builder(n)) return TV_ELIMIT;
-    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)tv_wall_ms());
+    uint64_t hlc = crdt_hlc_now(&n->clock, (uint64_t)node_now(n));
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
@@ -1133,7 +1181,7 @@ static int commit_around(tv_node *n, store_write_fn fn, void *ctx, int first, ui
 {
     *first_seq = 0;
     if (n->pending_events == 0 && !fn) return TV_OK;
-    commit_ctx c = {.n = n, .now = tv_wall_ms(), .also = fn, .also_ctx = ctx, .also_first = first};
+    commit_ctx c = {.n = n, .now = node_now(n), .also = fn, .also_ctx = ctx, .also_first = first};
     int rc = store_write(n->st, commit_fn, &c);
     if (rc == TV_OK && n->pending_events) *first_seq = c.first_seq;
     tv_node_discard(n);
@@ -1270,7 +1318,7 @@ static int apply_fn(store_txn *t, void *arg)
 int tv_node_apply(tv_node *n, tv_apply_item *items, size_t count)
 {
     if (count == 0) return TV_OK;
-    apply_ctx c = {.self = n->id.pk, .items = items, .count = count, .now = tv_wall_ms()};
+    apply_ctx c = {.self = n->id.pk, .items = items, .count = count, .now = node_now(n)};
     int rc = store_write(n->st, apply_fn, &c);
     if (rc == TV_OK) {
         /* keep our clock ahead of everything we hold, as the HLC receive rule says */

@@ -62,6 +62,11 @@ typedef struct tv_node {
     crdt_batch_builder pending[TV_NODE_PENDING_BATCHES_MAX];
     uint32_t pending_batches; /* builders in use; the last one is being filled */
     uint64_t pending_events;
+    /* tv_node_attach's: the clock own events are stamped and committed by (NULL: the
+     * wall clock, tv_wall_ms), and whether the store is the caller's */
+    int64_t (*now_ms)(void *arg);
+    void *now_arg;
+    int attached;
 } tv_node;
 
 /* "none", "local", "commune" or "province". */
@@ -98,6 +103,24 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
 int tv_node_open(tv_node *n, const char *dir, int flags);
 /* Wipes the secrets from memory too. */
 void tv_node_close(tv_node *n);
+
+/* Makes n a node over a store and identity the caller already holds, with no directory,
+ * secret file or writer lock (the simulator runs its nodes so, in one process): role and
+ * unit as its metadata would say, unlocked with id's keys and the pseudonym key of the
+ * given kind (unit: the commune of a TV_KEY_COMMUNE key), its clock read through
+ * now_ms(arg) (NULL: tv_wall_ms) and started from the store's frontier of id. Recording
+ * (tv_node_add_*, tv_node_commit, the recorder) works as on an opened node; what needs
+ * the directory (tv_node_passwd, tv_node_set_tracing_key, re-sealing) does not. The
+ * store's metadata must name id's key as its node_id, as tv_node_create writes it: the
+ * apply path knows the node's own batches by it. n keeps
+ * pointers to st (borrowed: it must outlive n) and copies id. End it with
+ * tv_node_detach, which leaves st open. Returns 0 or a store error. */
+int tv_node_attach(tv_node *n, store *st, const crdt_identity *id, tv_role role, const char *unit,
+                   tv_key_kind kind, const uint8_t key[TV_TRACING_KEY_BYTES],
+                   int64_t (*now_ms)(void *arg), void *arg);
+/* Drops what n holds (pending events too, unrecorded) and wipes its secrets; the store
+ * stays open. */
+void tv_node_detach(tv_node *n);
 
 /* Unlocks an open node with its passphrase (Argon2id with the file's limits: about as
  * slow as they say). Returns 0, TV_EPASSPHRASE (wrong passphrase), TV_ECORRUPT,
