@@ -59,6 +59,13 @@ static const store_venue *find(const tv_venue_list *l, const uint8_t id[TV_VENUE
     return NULL;
 }
 
+static int count_until(const store_venue *v, void *arg)
+{
+    (void)v;
+    int *left = arg;
+    return --*left == 0 ? 7 : 0; /* stop at the given count */
+}
+
 static void test_values(void **state)
 {
     (void)state;
@@ -105,6 +112,11 @@ static void test_list_and_scope(void **state)
     assert_string_equal(va->unit, "22333");
     assert_int_equal(vb->category, tv_venue_category_parse("restaurant")->code);
     tv_venue_list_free(&l);
+    int left = 5;
+    assert_int_equal(tv_venue_each(&f->n, NULL, count_until, &left), 0);
+    assert_int_equal(left, 3); /* both venues seen */
+    left = 1;
+    assert_int_equal(tv_venue_each(&f->n, NULL, count_until, &left), 7); /* stopped */
 
     /* the commune itself and its province hold both; another commune neither */
     tv_venue_scope s;

@@ -449,18 +449,23 @@ static int venue_noncompliant(tv_cli *cli, tv_node *n, const tv_venue_scope *s, 
     return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
 }
 
-/* The venues of the scope, a line each. */
+typedef struct list_out {
+    int json, with_unit;
+} list_out;
+
+static int list_line(const store_venue *v, void *arg)
+{
+    const list_out *o = arg;
+    if (o->json) return tv_render_venue_line_json(stdout, v);
+    tv_render_venue_line_text(stdout, v, o->with_unit);
+    return 0;
+}
+
+/* The venues of the scope, a line each, as they are read. */
 static int venue_list_all(tv_cli *cli, tv_node *n, const tv_venue_scope *s, int json)
 {
-    tv_venue_list l;
-    int rc = tv_venue_list_get(n, s, &l);
-    for (size_t i = 0; rc == 0 && i < l.n; i++) {
-        if (json)
-            rc = tv_render_venue_line_json(stdout, &l.v[i]);
-        else
-            tv_render_venue_line_text(stdout, &l.v[i], n->role != TV_ROLE_COMMUNE);
-    }
-    tv_venue_list_free(&l);
+    list_out o = {json, n->role != TV_ROLE_COMMUNE};
+    int rc = tv_venue_each(n, s, list_line, &o);
     return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
 }
 

@@ -113,31 +113,42 @@ static int grow(void **p, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
-typedef struct list_ctx {
+typedef struct each_ctx {
     const tv_venue_scope *s;
-    tv_venue_list *l;
-} list_ctx;
+    tv_venue_fn fn;
+    void *ctx;
+} each_ctx;
+
+static int each_one(const store_venue *v, void *arg)
+{
+    each_ctx *x = arg;
+    return tv_venue_scope_has(x->s, v->unit) ? x->fn(v, x->ctx) : 0;
+}
+
+int tv_venue_each(tv_node *n, const tv_venue_scope *s, tv_venue_fn fn, void *ctx)
+{
+    each_ctx x = {s, fn, ctx};
+    store_txn *t;
+    int rc = store_read_begin(n->st, &t);
+    if (rc) return rc;
+    rc = store_venue_foreach(t, each_one, &x);
+    store_read_end(t);
+    return rc;
+}
 
 static int list_one(const store_venue *v, void *arg)
 {
-    list_ctx *x = arg;
-    if (!tv_venue_scope_has(x->s, v->unit)) return 0;
-    int rc = grow((void **)&x->l->v, &x->l->cap, x->l->n, sizeof *x->l->v);
+    tv_venue_list *l = arg;
+    int rc = grow((void **)&l->v, &l->cap, l->n, sizeof *l->v);
     if (rc) return rc;
-    x->l->v[x->l->n++] = *v;
+    l->v[l->n++] = *v;
     return 0;
 }
 
 int tv_venue_list_get(tv_node *n, const tv_venue_scope *s, tv_venue_list *out)
 {
     memset(out, 0, sizeof *out);
-    list_ctx x = {s, out};
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc) return rc;
-    rc = store_venue_foreach(t, list_one, &x);
-    store_read_end(t);
-    return rc;
+    return tv_venue_each(n, s, list_one, out);
 }
 
 void tv_venue_list_free(tv_venue_list *l)

@@ -66,7 +66,14 @@ typedef struct tv_venue_list {
     size_t n, cap;
 } tv_venue_list;
 
-/* Every venue of n within scope s (NULL: all). Returns 0, TV_ENOMEM or a store error. */
+/* Calls fn for every venue of n within scope s (NULL: all), in id order, in one read
+ * transaction; v is valid during the call only. Stops at fn's first non-zero result, which
+ * is returned; else 0 or a store error. For a node that holds too many venues to copy. */
+typedef int (*tv_venue_fn)(const store_venue *v, void *ctx);
+int tv_venue_each(tv_node *n, const tv_venue_scope *s, tv_venue_fn fn, void *ctx);
+
+/* Every venue of n within scope s (NULL: all), copied. Returns 0, TV_ENOMEM or a store
+ * error. */
 int tv_venue_list_get(tv_node *n, const tv_venue_scope *s, tv_venue_list *out);
 void tv_venue_list_free(tv_venue_list *l);
 
