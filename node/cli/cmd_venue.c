@@ -1,6 +1,7 @@
 /* `truyvet venue ...`: the commune's venue registry, the staff phones authorised to scan
  * for each venue, and the reminders (3 with no scan since suspend a venue) that enforce
- * check-in. */
+ * check-in. Each command parses its options, calls node/logic/venue.h, writes the result
+ * with node/render/venue.h and turns errors into messages and exit statuses. */
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
@@ -9,21 +10,17 @@
 #include "node/logic/person.h"
 #include "node/format/timefmt.h"
 #include "node/logic/units.h"
+#include "node/logic/venue.h"
+#include "node/render/venue.h"
 #include "crdt/mp.h"
 
 #include <getopt.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DAYS_DEFAULT 7
 #define DAYS_MAX 3650
 #define MS_PER_DAY INT64_C(86400000)
-/* Live add tags of one phone a removal reads; more than one remove event is written when
- * they exceed CRDT_TAGS_MAX. Only concurrent adds of the same phone make more than one. */
-#define REMOVE_TAGS_MAX (CRDT_TAGS_MAX * 8)
-_Static_assert(REMOVE_TAGS_MAX / CRDT_TAGS_MAX <= TV_NODE_PENDING_BATCHES_MAX,
-               "the remove events of one phone must fit one pending group");
 
 static const char help[] =
     "Usage: truyvet [-d DIR] venue COMMAND ...\n"
@@ -273,52 +270,9 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
     return 0;
 }
 
-static const tv_category *category_parse(const char *s)
-{
-    const tv_category *c = tv_category_find(s);
-    if (c) return c;
-    char *end;
-    long code = strtol(s, &end, 10);
-    if (*s && *end == '\0' && code > 0 && code < 256) return tv_category_by_code((unsigned)code);
-    return NULL;
-}
-
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-/* Parses a closing time "HH:MM" (or "H:MM", "22h00", "22h") into the encoding of
- * venue_upsert: minutes after midnight + 1; "none" gives CRDT_CLOSES_NONE. Returns 0 or
- * TV_EINVAL. */
-static int closes_parse(const char *s, uint32_t *closes)
-{
-    if (strcmp(s, "none") == 0) {
-        *closes = CRDT_CLOSES_NONE;
-        return 0;
-    }
-    unsigned h = 0, m = 0;
-    size_t i = 0;
-    while (is_digit(s[i]) && i < 2)
-        h = h * 10 + (unsigned)(s[i++] - '0');
-    if (i == 0 || (s[i] != ':' && s[i] != 'h' && s[i] != 'H')) return TV_EINVAL;
-    int colon = s[i++] == ':';
-    if (s[i] == '\0' && !colon) {
-        m = 0; /* "22h" */
-    } else {
-        if (!is_digit(s[i]) || !is_digit(s[i + 1]) || s[i + 2] != '\0') return TV_EINVAL;
-        m = (unsigned)(s[i] - '0') * 10 + (unsigned)(s[i + 1] - '0');
-    }
-    if (h > 23 || m > 59) return TV_EINVAL;
-    *closes = h * 60 + m + 1;
-    return 0;
-}
-
-/* Writes a closing time (not CRDT_CLOSES_NONE) as "HH:MM". */
-static void closes_format(char out[8], uint32_t closes)
-{
-    uint32_t min = closes - 1;
-    snprintf(out, 8, "%02u:%02u", (min / 60) % 24, min % 60);
 }
 
 /* Fills an upsert from the options given; returns 0 or an exit status. */
@@ -332,7 +286,7 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
         v->name = (crdt_text){a->name, (uint32_t)strlen(a->name)};
     }
     if (a->category) {
-        const tv_category *c = category_parse(a->category);
+        const tv_category *c = tv_venue_category_parse(a->category);
         if (!c)
             return tv_cli_usage("venue",
                                 "'%s' is not a venue category; 'truyvet venue categories' "
@@ -359,7 +313,7 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
         v->owner_phone = (crdt_text){phone, (uint32_t)strlen(phone)};
     }
     if (a->closes) {
-        if (closes_parse(a->closes, &v->closes))
+        if (tv_venue_closes_parse(a->closes, &v->closes))
             return tv_cli_usage("venue",
                                 "'%s' is not a closing time: give HH:MM from 00:00 to 23:59 "
                                 "(e.g. 22:00), or none.",
@@ -367,25 +321,6 @@ static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_
         v->fields |= CRDT_VENUE_F_CLOSES;
     }
     return 0;
-}
-
-/* Commits the pending events durably; returns 0 or TV_EXIT_FAIL after a message. */
-static int commit(tv_cli *cli, tv_node *n, const char *what)
-{
-    uint64_t seq;
-    int rc = tv_node_commit(n, &seq);
-    if (rc) return tv_cli_fail(cli, rc, what);
-    return TV_EXIT_OK;
-}
-
-static int record(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v, const char *what)
-{
-    int rc = tv_node_add_venue(n, v, NULL);
-    if (rc) {
-        tv_node_discard(n);
-        return tv_cli_fail(cli, rc, what);
-    }
-    return commit(cli, n, what);
 }
 
 static int require_commune(const tv_node *n)
@@ -410,66 +345,23 @@ static int own_venue(tv_node *n, const char *text, store_venue *sv)
     return 0;
 }
 
-/* A venue of this unit registered already under the same name, village and category,
- * compared by tv_text_fold. */
-typedef struct dup_ctx {
-    const char *unit;
-    char name[TV_TEXT_FOLD_BYTES], village[TV_TEXT_FOLD_BYTES];
-    uint32_t category;
-    int found;
-    store_venue v;
-} dup_ctx;
-
-static int dup_find(const store_venue *v, void *arg)
-{
-    dup_ctx *d = arg;
-    char name[TV_TEXT_FOLD_BYTES], village[TV_TEXT_FOLD_BYTES];
-    if (v->category != d->category || strcmp(v->unit, d->unit) != 0) return 0;
-    if (tv_text_fold(v->name, name, sizeof name) || strcmp(name, d->name) != 0) return 0;
-    if (tv_text_fold(v->village, village, sizeof village) || strcmp(village, d->village) != 0)
-        return 0;
-    d->found = 1;
-    d->v = *v;
-    return 1; /* stop */
-}
-
 /* Refuses, in Vietnamese for the clerk, a venue that looks registered already. Returns 0,
  * TV_EXIT_FAIL after the message, or an exit status after a store error. */
 static int venue_duplicate(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v)
 {
-    dup_ctx *d = calloc(1, sizeof *d);
-    if (!d) return tv_cli_fail(cli, TV_ENOMEM, "cannot register the venue");
-    d->unit = n->unit;
-    d->category = v->category;
-    char name[CRDT_TEXT_BYTES_MAX + 1], village[CRDT_TEXT_BYTES_MAX + 1];
-    snprintf(name, sizeof name, "%.*s", (int)v->name.n, v->name.n ? v->name.p : "");
-    snprintf(village, sizeof village, "%.*s", (int)v->village.n, v->village.n ? v->village.p : "");
-    (void)tv_text_fold(name, d->name, sizeof d->name);
-    (void)tv_text_fold(village, d->village, sizeof d->village);
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc == 0) {
-        rc = store_venue_foreach(t, dup_find, d);
-        store_read_end(t);
-        if (rc > 0) rc = 0;
-    }
-    if (rc) {
-        free(d);
-        return tv_cli_fail(cli, rc, "cannot register the venue");
-    }
-    if (d->found) {
-        char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
-        tv_hex_encode(hex, d->v.id, sizeof d->v.id);
-        tv_short_code(code, d->v.id);
-        const tv_category *c = tv_category_by_code(d->v.category);
-        tv_cli_error("địa điểm này đã được đăng ký: %s (mã %s) \"%s\"%s%s, %s. Không đăng ký "
-                     "lại. Nếu đây là một địa điểm khác, thêm --force để vẫn đăng ký.",
-                     hex, code, tv_text_esc(d->v.name), d->v.village[0] ? ", " : "",
-                     tv_text_esc(d->v.village), c ? c->name_vi : "?");
-        rc = TV_EXIT_FAIL;
-    }
-    free(d);
-    return rc;
+    store_venue d;
+    int rc = tv_venue_duplicate(n, v, &d);
+    if (rc < 0) return tv_cli_fail(cli, rc, "cannot register the venue");
+    if (rc == 0) return 0;
+    char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
+    tv_hex_encode(hex, d.id, sizeof d.id);
+    tv_short_code(code, d.id);
+    const tv_category *c = tv_category_by_code(d.category);
+    tv_cli_error("địa điểm này đã được đăng ký: %s (mã %s) \"%s\"%s%s, %s. Không đăng ký "
+                 "lại. Nếu đây là một địa điểm khác, thêm --force để vẫn đăng ký.",
+                 hex, code, tv_text_esc(d.name), d.village[0] ? ", " : "", tv_text_esc(d.village),
+                 c ? c->name_vi : "?");
+    return TV_EXIT_FAIL;
 }
 
 static int venue_add(tv_cli *cli, int argc, char **argv)
@@ -490,13 +382,10 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     if ((rc = require_commune(&n))) goto out;
     if (!a.force && (rc = venue_duplicate(cli, &n, &v))) goto out;
-    /* the id is derived from this node's key: no other node can write its registration */
-    randombytes_buf(v.nonce, sizeof v.nonce);
-    tv_venue_id_derive(v.venue, n.id.pk, v.nonce);
-    v.registers = 1;
-    v.fields |= CRDT_VENUE_F_UNIT;
-    v.unit = (crdt_text){n.unit, (uint32_t)strlen(n.unit)};
-    if ((rc = record(cli, &n, &v, "cannot register the venue"))) goto out;
+    if ((rc = tv_venue_register(&n, &v))) {
+        rc = tv_cli_fail(cli, rc, "cannot register the venue");
+        goto out;
+    }
     char hex[2 * TV_VENUE_ID_BYTES + 1];
     tv_hex_encode(hex, v.venue, sizeof v.venue);
     puts(hex);
@@ -521,10 +410,10 @@ static int venue_edit(tv_cli *cli, int argc, char **argv)
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     store_venue sv;
     if ((rc = own_venue(&n, argv[optind], &sv))) goto out;
-    memcpy(v.venue, sv.id, sizeof v.venue);
-    v.fields |= CRDT_VENUE_F_UNIT; /* every upsert names its unit: peers judge it by that */
-    v.unit = (crdt_text){n.unit, (uint32_t)strlen(n.unit)};
-    if ((rc = record(cli, &n, &v, "cannot change the venue"))) goto out;
+    if ((rc = tv_venue_edit(&n, sv.id, &v))) {
+        rc = tv_cli_fail(cli, rc, "cannot change the venue");
+        goto out;
+    }
     fprintf(stderr, "venue updated\n");
 out:
     tv_node_close(&n);
@@ -533,209 +422,7 @@ out:
 
 /* --- reading --------------------------------------------------------------------------- */
 
-/* Writes ms as Vietnam time, or null for INT64_MIN (never). */
-static void time_or_null(tv_json *j, int64_t ms)
-{
-    if (ms == INT64_MIN) {
-        tv_json_null(j);
-        return;
-    }
-    char when[TV_TIME_STR_BYTES];
-    tv_time_format_vn(when, sizeof when, ms);
-    tv_json_string(j, when);
-}
-
-/* Writes the venue's fields into the open object. */
-static void venue_fields_json(tv_json *j, const store_venue *v)
-{
-    const tv_category *c = tv_category_by_code(v->category);
-    char when[40];
-    const tv_unit *u = tv_unit_find(v->unit);
-    char code[TV_SHORT_CODE_STR];
-    tv_short_code(code, v->id);
-    tv_json_key(j, "id");
-    tv_json_hex(j, v->id, sizeof v->id);
-    tv_json_key(j, "short_code");
-    tv_json_string(j, code);
-    tv_json_key(j, "unit");
-    tv_json_string(j, v->unit);
-    tv_json_key(j, "unit_name");
-    tv_json_string(j, u ? u->name : "");
-    tv_json_key(j, "name");
-    tv_json_string(j, v->name);
-    tv_json_key(j, "category");
-    if (c)
-        tv_json_string(j, c->slug);
-    else
-        tv_json_u64(j, v->category);
-    tv_json_key(j, "category_name");
-    tv_json_string(j, c ? c->name_vi : "");
-    tv_json_key(j, "village");
-    tv_json_string(j, v->village);
-    tv_json_key(j, "owner_phone");
-    tv_json_string(j, v->owner_phone);
-    tv_json_key(j, "closes");
-    if (v->closes != CRDT_CLOSES_NONE) {
-        char hm[8];
-        closes_format(hm, v->closes);
-        tv_json_string(j, hm);
-    } else {
-        tv_json_null(j);
-    }
-    tv_cli_hlc_time(when, sizeof when, v->created_hlc);
-    tv_json_key(j, "registered");
-    tv_json_string(j, when);
-    tv_cli_hlc_time(when, sizeof when, v->updated_hlc);
-    tv_json_key(j, "updated");
-    tv_json_string(j, when);
-}
-
-/* Writes a venue's compliance status into the open object. */
-static void status_fields_json(tv_json *j, const store_venue_status *st)
-{
-    tv_json_key(j, "reminders");
-    tv_json_u64(j, st->reminders);
-    tv_json_key(j, "reminders_active");
-    tv_json_u64(j, st->reminders_active);
-    tv_json_key(j, "suspended");
-    tv_json_bool(j, st->suspended != 0);
-    tv_json_key(j, "last_scan");
-    time_or_null(j, st->last_scan_ms);
-    tv_json_key(j, "last_reminder");
-    time_or_null(j, st->last_reminder_ms);
-    tv_json_key(j, "reinstated");
-    time_or_null(j, st->reinstated_ms);
-}
-
-/* What `venue list` prints: the venues of one unit and the units under it (all when
- * `under` is NULL), with their commune at a node that holds many. */
-typedef struct list_ctx {
-    const tv_tree *tr;
-    const char *under;
-    int json, with_unit;
-} list_ctx;
-
-/* Is unit code `under`, or below it in the tree? */
-static int unit_within(const tv_tree *tr, const char *unit, const char *under)
-{
-    char code[TV_UNIT_CODE_MAX + 1];
-    snprintf(code, sizeof code, "%s", unit);
-    for (int depth = 0; depth < 64 && code[0]; depth++) { /* a bound: the tree may loop */
-        if (strcmp(code, under) == 0) return 1;
-        const tv_tree_unit *u = tv_tree_find(tr, code);
-        char up[TV_UNIT_CODE_MAX + 1];
-        if (u)
-            snprintf(up, sizeof up, "%s", u->parent);
-        else
-            tv_unit_parent(code, up);
-        memcpy(code, up, sizeof code);
-    }
-    return 0;
-}
-
-static int list_one(const store_venue *v, void *arg)
-{
-    const list_ctx *x = arg;
-    if (x->under && !unit_within(x->tr, v->unit, x->under)) return 0;
-    if (x->json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        venue_fields_json(&j, v);
-        tv_json_object_end(&j);
-        return tv_json_line_end(&j);
-    }
-    char hex[2 * TV_VENUE_ID_BYTES + 1], when[40], code[TV_SHORT_CODE_STR];
-    const tv_category *c = tv_category_by_code(v->category);
-    tv_hex_encode(hex, v->id, sizeof v->id);
-    tv_short_code(code, v->id);
-    tv_cli_hlc_time(when, sizeof when, v->created_hlc);
-    when[10] = '\0';
-    printf("%s  %s  %s  %-16s  ", hex, code, when, c ? c->slug : "?");
-    if (x->with_unit) {
-        const tv_unit *u = tv_unit_find(v->unit);
-        printf("%s %s  ", v->unit, u ? u->name : "?");
-    }
-    printf("%s%s%s\n", tv_text_esc(v->name), v->village[0] ? " — " : "", tv_text_esc(v->village));
-    return 0;
-}
-
-/* A venue with no recent scan, and its status. */
-typedef struct nc_row {
-    store_venue v;
-    store_venue_status st;
-} nc_row;
-
-typedef struct nc_ctx {
-    store_txn *t;
-    const char *unit;  /* only venues of this unit; NULL for all */
-    const tv_tree *tr; /* with under: only venues of that unit or below it */
-    const char *under;
-    int64_t since_ms; /* listed: no scan at or after this */
-    nc_row *rows;
-    size_t n, cap;
-} nc_ctx;
-
-static int nc_collect(const store_venue *v, void *arg)
-{
-    nc_ctx *c = arg;
-    if (c->unit && strcmp(v->unit, c->unit) != 0) return 0;
-    if (c->under && !unit_within(c->tr, v->unit, c->under)) return 0;
-    store_venue_status st;
-    int rc = store_venue_status_get(c->t, v->id, &st);
-    if (rc) return rc;
-    if (!st.suspended && st.last_scan_ms != INT64_MIN && st.last_scan_ms >= c->since_ms) return 0;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        nc_row *rows = realloc(c->rows, cap * sizeof *rows);
-        if (!rows) return TV_ENOMEM;
-        c->rows = rows;
-        c->cap = cap;
-    }
-    c->rows[c->n++] = (nc_row){*v, st};
-    return 0;
-}
-
-/* Most reminders first, then the oldest last scan (never scanned first), then by id. */
-static int nc_cmp(const void *pa, const void *pb)
-{
-    const nc_row *a = pa, *b = pb;
-    if (a->st.reminders != b->st.reminders) return a->st.reminders > b->st.reminders ? -1 : 1;
-    if (a->st.last_scan_ms != b->st.last_scan_ms)
-        return a->st.last_scan_ms < b->st.last_scan_ms ? -1 : 1;
-    return memcmp(a->v.id, b->v.id, TV_VENUE_ID_BYTES);
-}
-
-static int nc_print(const nc_row *r, int json, int with_unit)
-{
-    if (json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        venue_fields_json(&j, &r->v);
-        status_fields_json(&j, &r->st);
-        tv_json_object_end(&j);
-        return tv_json_line_end(&j);
-    }
-    char hex[2 * TV_VENUE_ID_BYTES + 1], last[TV_TIME_STR_BYTES] = "never";
-    tv_hex_encode(hex, r->v.id, sizeof r->v.id);
-    if (r->st.last_scan_ms != INT64_MIN) {
-        tv_time_format_vn(last, sizeof last, r->st.last_scan_ms);
-        last[10] = '\0';
-    }
-    printf("%s  reminders %3llu (%llu active)  %-9s  last scan %-10s  ", hex,
-           (unsigned long long)r->st.reminders, (unsigned long long)r->st.reminders_active,
-           r->st.suspended ? "SUSPENDED" : "-", last);
-    if (with_unit) {
-        const tv_unit *u = tv_unit_find(r->v.unit);
-        printf("%s %s  ", r->v.unit, u ? u->name : "?");
-    }
-    printf("%s%s%s\n", tv_text_esc(r->v.name), r->v.village[0] ? " — " : "",
-           tv_text_esc(r->v.village));
-    return 0;
-}
-
-static int venue_noncompliant(tv_cli *cli, tv_node *nn, const tv_tree *tr, const venue_args *a)
+static int venue_noncompliant(tv_cli *cli, tv_node *n, const tv_venue_scope *s, const venue_args *a)
 {
     long days = DAYS_DEFAULT;
     if (a->days) {
@@ -746,25 +433,39 @@ static int venue_noncompliant(tv_cli *cli, tv_node *nn, const tv_tree *tr, const
                                 "--days takes a whole number of days from 1 to %d, not '%s'.",
                                 DAYS_MAX, a->days);
     }
-    tv_node *n = nn;
-    int rc;
-    nc_ctx c = {.unit = n->role == TV_ROLE_COMMUNE ? n->unit : NULL,
-                .tr = tr,
-                .under = a->unit,
-                .since_ms = tv_wall_ms() - days * MS_PER_DAY};
-    if ((rc = store_read_begin(n->st, &c.t)) == 0) {
-        rc = store_venue_foreach(c.t, nc_collect, &c);
-        store_read_end(c.t);
+    tv_venue_nc c;
+    int rc = tv_venue_noncompliant(n, s, tv_wall_ms() - days * MS_PER_DAY, &c);
+    int with_unit = n->role != TV_ROLE_COMMUNE;
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+        if (a->json)
+            rc = tv_render_venue_nc_json(stdout, &c.rows[i]);
+        else
+            tv_render_venue_nc_text(stdout, &c.rows[i], with_unit);
     }
-    if (rc == 0) {
-        if (c.n > 1) qsort(c.rows, c.n, sizeof *c.rows, nc_cmp);
-        for (size_t i = 0; i < c.n && rc == 0; i++)
-            rc = nc_print(&c.rows[i], a->json, n->role != TV_ROLE_COMMUNE);
-        if (rc == 0 && c.n == 0 && !a->json)
-            fprintf(stderr, "every venue%s%s has a scan in the last %ld day%s.\n",
-                    c.unit ? " of unit " : "", c.unit ? c.unit : "", days, days == 1 ? "" : "s");
-    }
-    free(c.rows);
+    if (rc == 0 && c.n == 0 && !a->json)
+        fprintf(stderr, "every venue%s%s has a scan in the last %ld day%s.\n",
+                c.unit ? " of unit " : "", c.unit ? c.unit : "", days, days == 1 ? "" : "s");
+    tv_venue_nc_free(&c);
+    return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
+}
+
+typedef struct list_out {
+    int json, with_unit;
+} list_out;
+
+static int list_line(const store_venue *v, void *arg)
+{
+    const list_out *o = arg;
+    if (o->json) return tv_render_venue_line_json(stdout, v);
+    tv_render_venue_line_text(stdout, v, o->with_unit);
+    return 0;
+}
+
+/* The venues of the scope, a line each, as they are read. */
+static int venue_list_all(tv_cli *cli, tv_node *n, const tv_venue_scope *s, int json)
+{
+    list_out o = {json, n->role != TV_ROLE_COMMUNE};
+    int rc = tv_venue_each(n, s, list_line, &o);
     return rc ? tv_cli_fail(cli, rc, "cannot list the venues") : TV_EXIT_OK;
 }
 
@@ -781,206 +482,21 @@ static int venue_list(tv_cli *cli, int argc, char **argv)
                             "'%s' is not a unit code; 'truyvet unit list' shows them.", a.unit);
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
-    tv_tree tr = {0};
-    int have_tree = 0;
-    store_txn *t;
-    if (a.unit) {
-        if ((rc = store_read_begin(n.st, &t)) == 0) {
-            rc = tv_tree_load(t, &tr);
-            store_read_end(t);
-            have_tree = rc == 0;
-        }
-        if (rc) {
-            tv_node_close(&n);
-            return tv_cli_fail(cli, rc, "cannot read the unit tree");
-        }
-        if (!tv_tree_find(&tr, a.unit)) {
-            tv_cli_error("unit %s is neither in the official list nor added on this node; "
-                         "'truyvet unit list' shows the units.",
-                         a.unit);
-            rc = TV_EXIT_FAIL;
-            goto out;
-        }
+    tv_venue_scope s;
+    if ((rc = tv_venue_scope_init(&n, a.unit, &s)) == TV_ENOTFOUND) {
+        tv_cli_error("unit %s is neither in the official list nor added on this node; "
+                     "'truyvet unit list' shows the units.",
+                     a.unit);
+        rc = TV_EXIT_FAIL;
+    } else if (rc) {
+        rc = tv_cli_fail(cli, rc, "cannot read the unit tree");
+    } else {
+        rc = a.noncompliant ? venue_noncompliant(cli, &n, &s, &a)
+                            : venue_list_all(cli, &n, &s, a.json);
+        tv_venue_scope_release(&s);
     }
-    if (a.noncompliant) {
-        rc = venue_noncompliant(cli, &n, &tr, &a);
-        goto out;
-    }
-    list_ctx x = {
-        .tr = &tr, .under = a.unit, .json = a.json, .with_unit = n.role != TV_ROLE_COMMUNE};
-    if ((rc = store_read_begin(n.st, &t)) == 0) {
-        rc = store_venue_foreach(t, list_one, &x);
-        store_read_end(t);
-    }
-    if (rc) rc = tv_cli_fail(cli, rc, "cannot list the venues");
-out:
-    if (have_tree) tv_tree_free(&tr);
     tv_node_close(&n);
     return rc;
-}
-
-#define SHOW_ITEMS_MAX 4096 /* controllers or reminders shown, at most */
-
-typedef struct ctrl_item {
-    char phone[CRDT_PHONE_BYTES_MAX + 1];
-    uint64_t hlc;
-} ctrl_item;
-
-typedef struct rem_item {
-    uint64_t hlc;
-    uint8_t action;
-    char note[CRDT_TEXT_BYTES_MAX + 1];
-} rem_item;
-
-/* What `venue show` and `controller list` print besides the venue itself. */
-typedef struct venue_more {
-    store_venue_status st;
-    ctrl_item *ctrl;
-    size_t nctrl, capctrl;
-    rem_item *rem;
-    size_t nrem, caprem;
-} venue_more;
-
-static int grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap) return 0;
-    if (n >= SHOW_ITEMS_MAX) return TV_ELIMIT;
-    size_t c = *cap ? 2 * *cap : 16;
-    void *q = realloc(*p, c * size);
-    if (!q) return TV_ENOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
-static int more_ctrl(const char *phone, uint64_t hlc, void *arg)
-{
-    venue_more *m = arg;
-    int rc = grow((void **)&m->ctrl, &m->capctrl, m->nctrl, sizeof *m->ctrl);
-    if (rc) return rc;
-    ctrl_item *c = &m->ctrl[m->nctrl++];
-    snprintf(c->phone, sizeof c->phone, "%s", phone);
-    c->hlc = hlc;
-    return 0;
-}
-
-static int more_rem(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYTES], uint8_t action,
-                    const char *note, size_t note_len, void *arg)
-{
-    (void)origin;
-    venue_more *m = arg;
-    int rc = grow((void **)&m->rem, &m->caprem, m->nrem, sizeof *m->rem);
-    if (rc) return rc;
-    rem_item *r = &m->rem[m->nrem++];
-    r->hlc = hlc;
-    r->action = action;
-    if (note_len > CRDT_TEXT_BYTES_MAX) note_len = CRDT_TEXT_BYTES_MAX;
-    memcpy(r->note, note, note_len);
-    r->note[note_len] = '\0';
-    return 0;
-}
-
-static void more_free(venue_more *m)
-{
-    free(m->ctrl);
-    free(m->rem);
-}
-
-/* Reads a venue's controllers, and with `all` its reminders and status too. */
-static int more_get(tv_node *n, const uint8_t id[TV_VENUE_ID_BYTES], int all, venue_more *m)
-{
-    memset(m, 0, sizeof *m);
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc) return rc;
-    rc = store_controllers_foreach(t, id, more_ctrl, m);
-    if (rc == 0 && all) rc = store_reminders_foreach(t, id, more_rem, m);
-    if (rc == 0 && all) rc = store_venue_status_get(t, id, &m->st);
-    store_read_end(t);
-    return rc;
-}
-
-static void ctrl_json(tv_json *j, const ctrl_item *c)
-{
-    char when[40];
-    tv_json_object_begin(j);
-    tv_json_key(j, "phone");
-    tv_json_string(j, c->phone);
-    tv_cli_hlc_time(when, sizeof when, c->hlc);
-    tv_json_key(j, "added");
-    tv_json_string(j, when);
-    tv_json_object_end(j);
-}
-
-static void show_json(const store_venue *v, const venue_more *m)
-{
-    char when[40];
-    tv_json j;
-    tv_json_init(&j, stdout);
-    tv_json_object_begin(&j);
-    venue_fields_json(&j, v);
-    tv_json_key(&j, "controllers");
-    tv_json_array_begin(&j);
-    for (size_t i = 0; i < m->nctrl; i++)
-        ctrl_json(&j, &m->ctrl[i]);
-    tv_json_array_end(&j);
-    status_fields_json(&j, &m->st);
-    tv_json_key(&j, "reminder_history");
-    tv_json_array_begin(&j);
-    for (size_t i = 0; i < m->nrem; i++) {
-        tv_json_object_begin(&j);
-        tv_cli_hlc_time(when, sizeof when, m->rem[i].hlc);
-        tv_json_key(&j, "time");
-        tv_json_string(&j, when);
-        tv_json_key(&j, "action");
-        tv_json_string(&j, m->rem[i].action == CRDT_REINSTATE ? "reinstate" : "remind");
-        tv_json_key(&j, "note");
-        tv_json_string(&j, m->rem[i].note);
-        tv_json_object_end(&j);
-    }
-    tv_json_array_end(&j);
-    tv_json_object_end(&j);
-    tv_json_line_end(&j);
-}
-
-static void show_text(const store_venue *v, const venue_more *m)
-{
-    char hex[2 * TV_VENUE_ID_BYTES + 1], reg[40], upd[40], closes[8] = "none", last[40] = "never";
-    const tv_category *c = tv_category_by_code(v->category);
-    tv_hex_encode(hex, v->id, sizeof v->id);
-    tv_cli_hlc_time(reg, sizeof reg, v->created_hlc);
-    tv_cli_hlc_time(upd, sizeof upd, v->updated_hlc);
-    if (v->closes != CRDT_CLOSES_NONE) closes_format(closes, v->closes);
-    if (m->st.last_scan_ms != INT64_MIN) tv_time_format_vn(last, sizeof last, m->st.last_scan_ms);
-    char code[TV_SHORT_CODE_STR];
-    const tv_unit *u = tv_unit_find(v->unit);
-    tv_short_code(code, v->id);
-    printf("id:          %s\nshort code:  %s\nname:        %s\ncategory:    %s (%s)\n"
-           "unit:        %s%s%s\nvillage:     %s\nowner phone: %s\ncloses:      %s\n"
-           "registered:  %s\nupdated:     %s\n",
-           hex, code, tv_text_esc(v->name), c ? c->slug : "unknown", c ? c->name_vi : "?", v->unit,
-           u ? " " : "", u ? u->name : "", tv_text_esc(v->village), tv_text_esc(v->owner_phone),
-           closes, reg, upd);
-    printf("controllers:");
-    if (m->nctrl == 0) printf(" none");
-    for (size_t i = 0; i < m->nctrl; i++)
-        printf("%s %s", i ? "," : "", m->ctrl[i].phone);
-    printf("\nlast scan:   %s\n", last);
-    printf("reminders:   %llu (%llu since the last scan or reinstatement)\n",
-           (unsigned long long)m->st.reminders, (unsigned long long)m->st.reminders_active);
-    for (size_t i = 0; i < m->nrem; i++) {
-        char when[40];
-        tv_cli_hlc_time(when, sizeof when, m->rem[i].hlc);
-        printf("  %s  %s%s%s\n", when,
-               m->rem[i].action == CRDT_REINSTATE ? "reinstated" : "reminder",
-               m->rem[i].note[0] ? ": " : "", tv_text_esc(m->rem[i].note));
-    }
-    if (m->st.suspended)
-        printf("suspended:   yes: the station refuses its scans until a scan is recorded another "
-               "way or 'truyvet venue reinstate %s'\n",
-               hex);
-    else
-        printf("suspended:   no\n");
 }
 
 static int venue_show(tv_cli *cli, int argc, char **argv)
@@ -992,18 +508,18 @@ static int venue_show(tv_cli *cli, int argc, char **argv)
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
     store_venue v;
-    venue_more m = {0};
+    tv_venue_detail d = {0};
     if ((rc = tv_cli_venue_find(&n, argv[optind], &v)) == 0 &&
-        (rc = more_get(&n, v.id, 1, &m)) != 0)
+        (rc = tv_venue_detail_get(&n, v.id, 1, &d)) != 0)
         rc = tv_cli_fail(cli, rc, "cannot read the venue");
     tv_node_close(&n);
     if (rc == 0) {
         if (a.json)
-            show_json(&v, &m);
+            tv_render_venue_show_json(stdout, &v, &d);
         else
-            show_text(&v, &m);
+            tv_render_venue_show_text(stdout, &v, &d);
     }
-    more_free(&m);
+    tv_venue_detail_free(&d);
     return rc;
 }
 
@@ -1023,38 +539,20 @@ static int controller_phone(const char *text, tv_person_id *pid)
     return 0;
 }
 
-/* The live add tags of phone at the venue. Returns 0 or a store error. */
-static int controller_tags(tv_node *n, const uint8_t venue[TV_VENUE_ID_BYTES], const char *phone,
-                           uint8_t *tags, uint32_t cap, uint32_t *ntags)
-{
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc) return rc;
-    rc = store_controller_tags(t, venue, phone, tags, cap, ntags);
-    store_read_end(t);
-    return rc;
-}
-
 static int controller_add(tv_cli *cli, tv_node *n, const store_venue *sv, const char *id,
                           const char *phone)
 {
     uint8_t tag[CRDT_TAG_BYTES];
     uint32_t have = 0;
-    int rc = controller_tags(n, sv->id, phone, tag, 1, &have);
+    int rc = tv_venue_controller_tags(n, sv->id, phone, tag, 1, &have);
     if (rc && rc != TV_ELIMIT) return tv_cli_fail(cli, rc, "cannot read the venue's controllers");
     if (have > 0 || rc == TV_ELIMIT) {
         fprintf(stderr, "%s is already a controller of venue %s (%s); nothing recorded.\n", phone,
                 id, tv_text_esc(sv->name));
         return TV_EXIT_OK;
     }
-    crdt_controller c = {.unit = {n->unit, (uint32_t)strlen(n->unit)},
-                         .phone = {phone, (uint32_t)strlen(phone)}};
-    memcpy(c.venue, sv->id, sizeof c.venue);
-    if ((rc = tv_node_add_controller(n, CRDT_EV_CONTROLLER_ADD, &c, NULL))) {
-        tv_node_discard(n);
+    if ((rc = tv_venue_controller_add(n, sv->id, phone)))
         return tv_cli_fail(cli, rc, "cannot add the controller");
-    }
-    if ((rc = commit(cli, n, "cannot add the controller"))) return rc;
     fprintf(stderr, "%s may now scan for venue %s (%s).\n", phone, id, tv_text_esc(sv->name));
     return TV_EXIT_OK;
 }
@@ -1062,38 +560,23 @@ static int controller_add(tv_cli *cli, tv_node *n, const store_venue *sv, const 
 static int controller_remove(tv_cli *cli, tv_node *n, const store_venue *sv, const char *id,
                              const char *phone)
 {
-    uint8_t *tags = malloc((size_t)REMOVE_TAGS_MAX * CRDT_TAG_BYTES);
+    uint8_t *tags = malloc((size_t)TV_VENUE_REMOVE_TAGS_MAX * CRDT_TAG_BYTES);
     if (!tags) return tv_cli_fail(cli, TV_ENOMEM, "cannot remove the controller");
     uint32_t ntags = 0;
-    int rc = controller_tags(n, sv->id, phone, tags, REMOVE_TAGS_MAX, &ntags);
+    int rc = tv_venue_controller_tags(n, sv->id, phone, tags, TV_VENUE_REMOVE_TAGS_MAX, &ntags);
     if (rc) {
         rc = tv_cli_fail(cli, rc, "cannot read the venue's controllers");
-        goto out;
-    }
-    if (ntags == 0) {
+    } else if (ntags == 0) {
         tv_cli_error("%s is not a controller of venue %s (%s); 'truyvet venue controller list %s' "
                      "shows them.",
                      phone, id, sv->name, id);
         rc = TV_EXIT_FAIL;
-        goto out;
-    }
-    for (uint32_t i = 0; i < ntags && rc == 0; i += CRDT_TAGS_MAX) {
-        uint32_t k = ntags - i < CRDT_TAGS_MAX ? ntags - i : CRDT_TAGS_MAX;
-        crdt_controller c = {.unit = {n->unit, (uint32_t)strlen(n->unit)},
-                             .phone = {phone, (uint32_t)strlen(phone)},
-                             .tags = tags + (size_t)i * CRDT_TAG_BYTES,
-                             .ntags = k};
-        memcpy(c.venue, sv->id, sizeof c.venue);
-        rc = tv_node_add_controller(n, CRDT_EV_CONTROLLER_REMOVE, &c, NULL);
-    }
-    if (rc) {
-        tv_node_discard(n);
+    } else if ((rc = tv_venue_controller_remove(n, sv->id, phone, tags, ntags))) {
         rc = tv_cli_fail(cli, rc, "cannot remove the controller");
-        goto out;
+    } else {
+        fprintf(stderr, "%s may no longer scan for venue %s (%s).\n", phone, id,
+                tv_text_esc(sv->name));
     }
-    if ((rc = commit(cli, n, "cannot remove the controller"))) goto out;
-    fprintf(stderr, "%s may no longer scan for venue %s (%s).\n", phone, id, tv_text_esc(sv->name));
-out:
     free(tags);
     return rc;
 }
@@ -1104,25 +587,20 @@ static int controller_list(tv_cli *cli, const char *id, int json)
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
     store_venue sv;
-    venue_more m = {0};
-    if ((rc = tv_cli_venue_find(&n, id, &sv)) == 0 && (rc = more_get(&n, sv.id, 0, &m)) != 0)
+    tv_venue_detail d = {0};
+    if ((rc = tv_cli_venue_find(&n, id, &sv)) == 0 &&
+        (rc = tv_venue_detail_get(&n, sv.id, 0, &d)) != 0)
         rc = tv_cli_fail(cli, rc, "cannot read the venue's controllers");
     tv_node_close(&n);
-    for (size_t i = 0; rc == 0 && i < m.nctrl; i++) {
-        if (json) {
-            tv_json j;
-            tv_json_init(&j, stdout);
-            ctrl_json(&j, &m.ctrl[i]);
-            tv_json_line_end(&j);
-        } else {
-            char when[40];
-            tv_cli_hlc_time(when, sizeof when, m.ctrl[i].hlc);
-            printf("%s  added %s\n", m.ctrl[i].phone, when);
-        }
+    for (size_t i = 0; rc == 0 && i < d.nctrl; i++) {
+        if (json)
+            tv_render_venue_ctrl_json(stdout, &d.ctrl[i]);
+        else
+            tv_render_venue_ctrl_text(stdout, &d.ctrl[i]);
     }
-    if (rc == 0 && m.nctrl == 0 && !json)
+    if (rc == 0 && d.nctrl == 0 && !json)
         fprintf(stderr, "venue %s (%s) has no controllers.\n", id, tv_text_esc(sv.name));
-    more_free(&m);
+    tv_venue_detail_free(&d);
     return rc;
 }
 
@@ -1166,26 +644,38 @@ static int venue_controller(tv_cli *cli, int argc, char **argv)
 
 /* --- reminders ------------------------------------------------------------------------- */
 
-static int status_read(tv_node *n, const uint8_t id[TV_VENUE_ID_BYTES], store_venue_status *st)
+/* Records the reminder (or reinstatement) of venue sv, named id by the clerk, and says
+ * what it did. Returns 0 or an exit status after a message. */
+static int reminder_record(tv_cli *cli, tv_node *n, const char *id, const store_venue *sv,
+                           uint8_t action, const venue_args *a)
 {
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc) return rc;
-    rc = store_venue_status_get(t, id, st);
-    store_read_end(t);
-    return rc;
-}
-
-static void status_print_json(const store_venue *sv, const store_venue_status *st)
-{
-    tv_json j;
-    tv_json_init(&j, stdout);
-    tv_json_object_begin(&j);
-    tv_json_key(&j, "venue");
-    tv_json_hex(&j, sv->id, sizeof sv->id);
-    status_fields_json(&j, st);
-    tv_json_object_end(&j);
-    tv_json_line_end(&j);
+    store_venue_status before, st;
+    int rc = tv_venue_status_get(n, sv->id, &before);
+    if (rc) return tv_cli_fail(cli, rc, "cannot read the venue's reminders");
+    if (action == CRDT_REINSTATE && !before.suspended) {
+        tv_cli_error("venue %s (%s) is not suspended (%llu reminder%s since its last scan or "
+                     "reinstatement); there is nothing to reinstate.",
+                     id, sv->name, (unsigned long long)before.reminders_active,
+                     before.reminders_active == 1 ? "" : "s");
+        return TV_EXIT_FAIL;
+    }
+    if ((rc = tv_venue_remind(n, sv->id, action, a->note)))
+        return tv_cli_fail(cli, rc,
+                           action == CRDT_REMIND ? "cannot record the reminder"
+                                                 : "cannot reinstate the venue");
+    if ((rc = tv_venue_status_get(n, sv->id, &st))) {
+        /* recorded; only the report is missing */
+        tv_cli_error("recorded, but cannot read the venue's status back: %s.", tv_strerror(rc));
+        return TV_EXIT_OK;
+    }
+    if (a->json)
+        tv_render_venue_status_line_json(stdout, sv, &st);
+    else if (action == CRDT_REINSTATE)
+        printf("venue %s (%s) is reinstated: its station records scans again.\n", id,
+               tv_text_esc(sv->name));
+    else
+        tv_render_venue_reminded_text(stdout, id, sv, &st, before.suspended);
+    return TV_EXIT_OK;
 }
 
 /* `venue remind` (action CRDT_REMIND) and `venue reinstate` (CRDT_REINSTATE). */
@@ -1202,59 +692,7 @@ static int venue_reminder(tv_cli *cli, int argc, char **argv, uint8_t action)
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     store_venue sv;
-    store_venue_status before, st;
-    if ((rc = own_venue(&n, id, &sv))) goto out;
-    if ((rc = status_read(&n, sv.id, &before))) {
-        rc = tv_cli_fail(cli, rc, "cannot read the venue's reminders");
-        goto out;
-    }
-    if (action == CRDT_REINSTATE && !before.suspended) {
-        tv_cli_error("venue %s (%s) is not suspended (%llu reminder%s since its last scan or "
-                     "reinstatement); there is nothing to reinstate.",
-                     id, sv.name, (unsigned long long)before.reminders_active,
-                     before.reminders_active == 1 ? "" : "s");
-        rc = TV_EXIT_FAIL;
-        goto out;
-    }
-    crdt_reminder r = {.unit = {n.unit, (uint32_t)strlen(n.unit)}, .action = action};
-    if (a.note) r.note = (crdt_text){a.note, (uint32_t)strlen(a.note)};
-    memcpy(r.venue, sv.id, sizeof r.venue);
-    const char *what =
-        action == CRDT_REMIND ? "cannot record the reminder" : "cannot reinstate the venue";
-    if ((rc = tv_node_add_reminder(&n, &r, NULL))) {
-        tv_node_discard(&n);
-        rc = tv_cli_fail(cli, rc, what);
-        goto out;
-    }
-    if ((rc = commit(cli, &n, what))) goto out;
-    if ((rc = status_read(&n, sv.id, &st))) {
-        /* recorded; only the report is missing */
-        tv_cli_error("recorded, but cannot read the venue's status back: %s.", tv_strerror(rc));
-        rc = TV_EXIT_OK;
-        goto out;
-    }
-    if (a.json) {
-        status_print_json(&sv, &st);
-    } else if (action == CRDT_REINSTATE) {
-        printf("venue %s (%s) is reinstated: its station records scans again.\n", id,
-               tv_text_esc(sv.name));
-    } else {
-        printf("reminder recorded for venue %s (%s): %llu reminder%s in all, %llu since its last "
-               "scan or reinstatement.\n",
-               id, tv_text_esc(sv.name), (unsigned long long)st.reminders,
-               st.reminders == 1 ? "" : "s", (unsigned long long)st.reminders_active);
-        if (st.suspended) {
-            printf("The venue is %s SUSPENDED: its station refuses scans until a scan is "
-                   "recorded another way ('truyvet scan', an import) or the commune reinstates "
-                   "it ('truyvet venue reinstate %s').\n",
-                   before.suspended ? "still" : "now", id);
-        } else {
-            uint64_t left = STORE_SUSPEND_REMINDERS - st.reminders_active;
-            printf("%llu more reminder%s with no scan suspend%s it.\n", (unsigned long long)left,
-                   left == 1 ? "" : "s", left == 1 ? "s" : "");
-        }
-    }
-out:
+    if ((rc = own_venue(&n, id, &sv)) == 0) rc = reminder_record(cli, &n, id, &sv, action, &a);
     tv_node_close(&n);
     return rc;
 }
