@@ -1,6 +1,7 @@
 /* `truyvet scan` and `truyvet import`: recording check-ins and check-outs durably. */
 #include "crdt/error.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/format/csv.h"
 #include "node/logic/downflow.h"
 #include "node/render/json.h"
@@ -27,55 +28,78 @@ _Static_assert(2 * IMPORT_COMMIT_ROWS <=
                    (uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX,
                "an import commit must fit the node's pending group");
 
-static const char scan_help[] =
-    "Usage: truyvet [-d DIR] scan --venue ID --person TEXT [--out] [--at TIME]\n"
-    "                            [--device LABEL] [--json]\n"
-    "\n"
-    "Record one check-in (or check-out with --out) at a venue of this commune, and print\n"
-    "its event id once it is safely on disk. Nothing is printed if it was not recorded.\n"
-    "\n"
-    "  --venue ID      the venue id (or a unique prefix of at least 4 digits)\n"
-    "  --person TEXT   what was scanned or typed: the QR of a chip ID card (CCCD) or\n"
-    "                  of a health-insurance card (BHYT), a phone number\n"
-    "                  (0912345678, +84912345678) or an ID number (12-digit CCCD,\n"
-    "                  9-digit CMND). Stored: a pseudonym, a masked form\n"
-    "                  (Nguyễn V** A, 09******78), and the details sealed to the\n"
-    "                  health authority, once per person\n"
-    "  --out           a check-out instead of a check-in\n"
-    "  --at TIME       when it happened, ISO 8601 with offset, e.g.\n"
-    "                  2021-10-06T08:30:00+07:00, or day/month/year in Vietnam time,\n"
-    "                  06/10/2021 08:30 (default: now). At most 10 minutes ahead of\n"
-    "                  this node's clock, and not before 2020\n"
-    "  --device LABEL  the gate or phone that scanned, for the record\n"
-    "  --json          print {\"id\", \"venue\", \"direction\", \"at\", \"person\"}\n";
+static int cmd_scan(tv_cli *cli, int argc, char **argv);
 
-static const char import_help[] =
-    "Usage: truyvet [-d DIR] import --csv FILE [--ids] [--json]\n"
-    "\n"
-    "Record many check-ins and check-outs from a CSV file (UTF-8, comma- or semicolon-\n"
-    "separated, as a spreadsheet saves it in a Vietnamese locale, BOM and CRLF too) whose\n"
-    "header names the columns venue, person, direction, time (in any order; more columns\n"
-    "may follow and are ignored):\n"
-    "\n"
-    "  venue,person,direction,time\n"
-    "  3f2a9c0d11e4b7a8,0912345678,in,2021-10-06T08:30:00+07:00\n"
-    "\n"
-    "person is what a gate would read: a phone or ID number, or the text of a chip ID\n"
-    "card's (CCCD) or health-insurance card's (BHYT) QR code (in double quotes when it\n"
-    "holds commas). Details beyond the masked display are sealed to the health nodes,\n"
-    "as at the gate. direction is in or out (vao/ra also accepted); time is ISO 8601\n"
-    "with an offset, or day/month/year in Vietnam time (07/10/2021 08:00). A time more\n"
-    "than 10 minutes ahead of this node's clock, or before 2020, is refused.\n"
-    "Rows that cannot be recorded are reported with their line numbers and skipped; the\n"
-    "others are kept. Rows are made durable in groups of 16,384; progress is shown when\n"
-    "stderr is a terminal.\n"
-    "\n"
-    "  --csv FILE  the file to read (- for standard input)\n"
-    "  --ids       print \"LINE<TAB>EVENT-ID\" for every row once it is on disk\n"
-    "  --json      print a summary object at the end\n"
-    "\n"
-    "Exit status: 0 when every row was recorded, 1 when some rows were rejected (the\n"
-    "good ones are recorded) or the import stopped, 2 for a usage error.\n";
+static const tv_opt scan_opts[] = {
+    {"venue", 'v', "ID", "the venue id (or a unique prefix of at least 4 digits)", 0, 0},
+    {"person", 'p', "TEXT",
+     "what was scanned or typed: the QR of a chip ID card (CCCD) or\n"
+     "of a health-insurance card (BHYT), a phone number\n"
+     "(0912345678, +84912345678) or an ID number (12-digit CCCD,\n"
+     "9-digit CMND). Stored: a pseudonym, a masked form\n"
+     "(Nguyễn V** A, 09******78), and the details sealed to the\n"
+     "health authority, once per person",
+     TV_OPT_TEXT, 0},
+    {"out", 'o', NULL, "a check-out instead of a check-in", 0, 0},
+    {"at", 'a', "TIME",
+     "when it happened, ISO 8601 with offset, e.g.\n"
+     "2021-10-06T08:30:00+07:00, or day/month/year in Vietnam time,\n"
+     "06/10/2021 08:30 (default: now). At most 10 minutes ahead of\n"
+     "this node's clock, and not before 2020",
+     0, 0},
+    {"device", 'D', "LABEL", "the gate or phone that scanned, for the record", 0, 0},
+    {.id = TV_O_JSON, .help = "print {\"id\", \"venue\", \"direction\", \"at\", \"person\"}"},
+    {0}};
+
+const tv_command tv_command_scan = {
+    .name = "scan",
+    .summary = "record one check-in or check-out",
+    .usage = "scan --venue ID --person TEXT [--out] [--at TIME]\n"
+             "                            [--device LABEL] [--json]",
+    .about = "Record one check-in (or check-out with --out) at a venue of this commune, and print\n"
+             "its event id once it is safely on disk. Nothing is printed if it was not recorded.\n",
+    .opts = scan_opts,
+    .more = NULL,
+    .fn = cmd_scan,
+    .col = 14,
+};
+
+static int cmd_import(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt import_opts[] = {
+    {"csv", 'c', "FILE", "the file to read (- for standard input)", 0, 0},
+    {"ids", 'i', NULL, "print \"LINE<TAB>EVENT-ID\" for every row once it is on disk", 0, 0},
+    {.id = TV_O_JSON, .help = "print a summary object at the end"},
+    {0}};
+
+const tv_command tv_command_import = {
+    .name = "import",
+    .summary = "record check-ins and check-outs from a CSV file",
+    .usage = "import --csv FILE [--ids] [--json]",
+    .about =
+        "Record many check-ins and check-outs from a CSV file (UTF-8, comma- or semicolon-\n"
+        "separated, as a spreadsheet saves it in a Vietnamese locale, BOM and CRLF too) whose\n"
+        "header names the columns venue, person, direction, time (in any order; more columns\n"
+        "may follow and are ignored):\n"
+        "\n"
+        "  venue,person,direction,time\n"
+        "  3f2a9c0d11e4b7a8,0912345678,in,2021-10-06T08:30:00+07:00\n"
+        "\n"
+        "person is what a gate would read: a phone or ID number, or the text of a chip ID\n"
+        "card's (CCCD) or health-insurance card's (BHYT) QR code (in double quotes when it\n"
+        "holds commas). Details beyond the masked display are sealed to the health nodes,\n"
+        "as at the gate. direction is in or out (vao/ra also accepted); time is ISO 8601\n"
+        "with an offset, or day/month/year in Vietnam time (07/10/2021 08:00). A time more\n"
+        "than 10 minutes ahead of this node's clock, or before 2020, is refused.\n"
+        "Rows that cannot be recorded are reported with their line numbers and skipped; the\n"
+        "others are kept. Rows are made durable in groups of 16,384; progress is shown when\n"
+        "stderr is a terminal.\n",
+    .opts = import_opts,
+    .more = "Exit status: 0 when every row was recorded, 1 when some rows were rejected (the\n"
+            "good ones are recorded) or the import stopped, 2 for a usage error.\n",
+    .fn = cmd_import,
+    .col = 10,
+};
 
 static void print_event_id(const tv_node *n, uint64_t seq)
 {
@@ -124,23 +148,19 @@ static int scan_time_usage(const char *at, int64_t at_ms)
     return 0;
 }
 
-int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
+static int cmd_scan(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"venue", required_argument, 0, 'v'},  {"person", required_argument, 0, 'p'},
-        {"out", no_argument, 0, 'o'},          {"at", required_argument, 0, 'a'},
-        {"device", required_argument, 0, 'D'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     const char *venue = NULL, *person = NULL, *at = NULL, *device = NULL;
     int out = 0, json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'v':
             venue = optarg;
             break;
         case 'p':
-            person = tv_cli_nfc(optarg);
+            person = optarg;
             break;
         case 'o':
             out = 1;
@@ -151,16 +171,10 @@ int tv_cmd_scan(tv_cli *cli, int argc, char **argv)
         case 'D':
             device = optarg;
             break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(scan_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("scan", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    json = ta.o.json;
     if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
     if (!venue || !person) return tv_cli_usage("scan", "scan needs --venue and --person.");
     tv_card card;
@@ -483,17 +497,13 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
     return 0;
 }
 
-int tv_cmd_import(tv_cli *cli, int argc, char **argv)
+static int cmd_import(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"csv", required_argument, 0, 'c'},
-                                         {"ids", no_argument, 0, 'i'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *path = NULL;
     int ids = 0, json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'c':
             path = optarg;
@@ -501,16 +511,10 @@ int tv_cmd_import(tv_cli *cli, int argc, char **argv)
         case 'i':
             ids = 1;
             break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(import_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("import", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    json = ta.o.json;
     if (optind < argc) return tv_cli_usage("import", "unexpected argument '%s'.", argv[optind]);
     if (!path) return tv_cli_usage("import", "import needs --csv FILE.");
     FILE *fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");

@@ -3,6 +3,7 @@
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/render/json.h"
 #include "node/logic/record.h"
 #include "node/format/timefmt.h"
@@ -12,29 +13,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char visits_help[] =
-    "Usage: truyvet [-d DIR] venue visits ID [--date DATE] [--json]\n"
-    "\n"
-    "Who was at a venue on one day, and from when to when: each visit once, with the\n"
-    "person masked. Scans of one person repeated within 5 minutes are one check-in. A\n"
-    "visit with no check-out ends at the earliest of the person's next check-in\n"
-    "elsewhere, the category's default stay (see 'venue categories'), the venue's\n"
-    "closing time, and midnight; the END column says which. A visit still under way\n"
-    "ends 'now' (open).\n"
-    "\n"
-    "  --date DATE  the day, Vietnam time: YYYY-MM-DD or 'today' (the default)\n"
-    "  --json       JSON Lines: person, from, to (null while open), end, scans\n";
+static int venue_visits(tv_cli *cli, int argc, char **argv);
 
-static const char categories_help[] =
-    "Usage: truyvet [-d DIR] venue categories [--json]\n"
-    "       truyvet [-d DIR] venue categories --set CATEGORY=MINUTES\n"
-    "       truyvet [-d DIR] venue categories --reset CATEGORY\n"
-    "\n"
-    "The venue categories, with their codes and default stays: how long a visit with no\n"
-    "check-out is taken to last (unless the person checks in elsewhere, the venue\n"
-    "closes or the day ends first). The built-in stays can be changed on this node with\n"
-    "--set (1 to 1440 minutes) and restored with --reset; a changed stay is marked '*'.\n"
-    "The setting belongs to this node: set it where visits are read and traced.\n";
+static const tv_opt visits_opts[] = {
+    {"date", 'D', "DATE", "the day, Vietnam time: YYYY-MM-DD or 'today' (the default)", 0, 0},
+    {.id = TV_O_JSON, .help = "JSON Lines: person, from, to (null while open), end, scans"},
+    {0}};
+
+const tv_command tv_command_venue_visits = {
+    .name = "visits",
+    .summary = "Who was at the venue that day, from when to when (check-outs inferred).",
+    .usage = "venue visits ID [--date DATE] [--json]",
+    .about = "Who was at a venue on one day, and from when to when: each visit once, with the\n"
+             "person masked. Scans of one person repeated within 5 minutes are one check-in. A\n"
+             "visit with no check-out ends at the earliest of the person's next check-in\n"
+             "elsewhere, the category's default stay (see 'venue categories'), the venue's\n"
+             "closing time, and midnight; the END column says which. A visit still under way\n"
+             "ends 'now' (open).\n",
+    .opts = visits_opts,
+    .more = NULL,
+    .fn = venue_visits,
+    .col = 11,
+};
+
+static int venue_categories(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt categories_opts[] = {
+    {"set", 's', "CATEGORY=MINUTES",
+     "change the category's default stay on this node (1 to\n"
+     "1440 minutes)",
+     0, 0},
+    {"reset", 'r', "CATEGORY", "restore the category's built-in stay", 0, 0},
+    {.id = TV_O_JSON, .help = NULL},
+    {0}};
+
+const tv_command tv_command_venue_categories = {
+    .name = "categories",
+    .summary = "The categories, with their codes and default stays (changeable here).",
+    .usage = "venue categories [--json]\n"
+             "venue categories --set CATEGORY=MINUTES\n"
+             "venue categories --reset CATEGORY",
+    .about = "The venue categories, with their codes and default stays: how long a visit with no\n"
+             "check-out is taken to last (unless the person checks in elsewhere, the venue\n"
+             "closes or the day ends first). The built-in stays can be changed on this node with\n"
+             "--set (1 to 1440 minutes) and restored with --reset; a changed stay is marked '*'.\n"
+             "The setting belongs to this node: set it where visits are read and traced.\n",
+    .opts = categories_opts,
+    .fn = venue_categories,
+};
 
 typedef struct visit_row {
     tv_presence p;
@@ -145,27 +171,16 @@ static void print_row(const visit_row *r, int json)
            tv_text_esc(r->person));
 }
 
-int tv_venue_visits(tv_cli *cli, int argc, char **argv)
+static int venue_visits(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"date", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *date = "today";
     int json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'D') {
-            date = optarg;
-        } else if (c == 'j') {
-            json = 1;
-        } else if (c == 'h') {
-            fputs(visits_help, stdout);
-            return TV_EXIT_OK;
-        } else {
-            return tv_cli_bad_option("venue visits", c, argv);
-        }
-    }
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0)
+        if (c == 'D') date = optarg;
+    if (c < 0) return ta.status;
+    json = ta.o.json;
     if (optind >= argc) return tv_cli_usage("venue visits", "which venue? Give its id.");
     if (optind + 1 < argc)
         return tv_cli_usage("venue visits", "unexpected argument '%s'.", argv[optind + 1]);
@@ -258,30 +273,20 @@ static int stay_change_parse(const char *set, const char *reset, stay_change *ou
     return 0;
 }
 
-int tv_venue_categories(tv_cli *cli, int argc, char **argv)
+static int venue_categories(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"set", required_argument, 0, 's'},
-                                         {"reset", required_argument, 0, 'r'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *set = NULL, *reset = NULL;
     int json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 's') {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
+        if (c == 's')
             set = optarg;
-        } else if (c == 'r') {
+        else if (c == 'r')
             reset = optarg;
-        } else if (c == 'j') {
-            json = 1;
-        } else if (c == 'h') {
-            fputs(categories_help, stdout);
-            return TV_EXIT_OK;
-        } else {
-            return tv_cli_bad_option("venue categories", c, argv);
-        }
     }
+    if (c < 0) return ta.status;
+    json = ta.o.json;
     if (optind < argc)
         return tv_cli_usage("venue categories", "unexpected argument '%s'.", argv[optind]);
     if ((set || reset) && (json || (set && reset)))

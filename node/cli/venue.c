@@ -4,6 +4,7 @@
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/render/json.h"
 #include "node/format/payload.h"
 #include "node/logic/person.h"
@@ -25,161 +26,7 @@
 _Static_assert(REMOVE_TAGS_MAX / CRDT_TAGS_MAX <= TV_NODE_PENDING_BATCHES_MAX,
                "the remove events of one phone must fit one pending group");
 
-static const char help[] =
-    "Usage: truyvet [-d DIR] venue COMMAND ...\n"
-    "\n"
-    "The venues registered at this commune node, the staff phones that may scan for\n"
-    "them, and the reminders to venues that do not record check-ins.\n"
-    "\n"
-    "  venue add --name NAME --category CATEGORY [--village VILLAGE] [--owner-phone PHONE]\n"
-    "            [--closes HH:MM] [--force]\n"
-    "      Register a venue; prints only its id (16 hex digits) once it is on disk.\n"
-    "  venue list [--unit CODE] [--json]\n"
-    "      One line per venue: id, short code, registered, category, name (and its\n"
-    "      commune at a district or province node). JSON Lines with --json.\n"
-    "  venue list --noncompliant [--days N] [--json]\n"
-    "      Suspended venues and those with no scan in the last N days (default 7),\n"
-    "      most reminded first.\n"
-    "  venue show ID [--json]\n"
-    "      One venue's details, short code, controllers, reminders and suspension.\n"
-    "  venue edit ID [--name NAME] [--category CATEGORY] [--village VILLAGE]\n"
-    "             [--owner-phone PHONE] [--closes HH:MM|none]\n"
-    "      Change the given fields; the others stay as they are.\n"
-    "  venue controller add|remove ID PHONE\n"
-    "  venue controller list ID [--json]\n"
-    "      The staff phones authorised to scan on the venue's behalf.\n"
-    "  venue remind ID [--note TEXT]\n"
-    "      Record a reminder to a venue; 3 with no scan since suspend it.\n"
-    "  venue reinstate ID [--note TEXT]\n"
-    "      Lift a venue's suspension.\n"
-    "  venue payload ID\n"
-    "      The signed text of the venue's poster QR code, and its short code.\n"
-    "  venue visits ID [--date DATE] [--json]\n"
-    "      Who was at the venue that day, from when to when (check-outs inferred).\n"
-    "  venue categories [--json] | --set CATEGORY=MINUTES | --reset CATEGORY\n"
-    "      The categories, with their codes and default stays (changeable here).\n"
-    "\n"
-    "ID is the venue's id (16 hex digits), a unique prefix of at least 4 of them, or\n"
-    "its short code (XXXX-XXXX-C, as on its poster). CATEGORY is a name from\n"
-    "'truyvet venue categories' (e.g. restaurant, market, school), its Vietnamese name\n"
-    "or a part of it (\"Nhà hàng\", \"cho\"), or its number.\n"
-    "'truyvet venue COMMAND --help' explains each command and its options.\n";
-
-static const char add_help[] =
-    "Usage: truyvet [-d DIR] venue add --name NAME --category CATEGORY [--village VILLAGE]\n"
-    "                                  [--owner-phone PHONE] [--closes HH:MM] [--force]\n"
-    "\n"
-    "Register a venue of this commune and print its id (16 hex digits), once it is on\n"
-    "disk. Only a commune node registers venues; the registration is signed by it and\n"
-    "syncs up the tree. 'truyvet venue show ID' then shows its short code, and\n"
-    "'truyvet qr venue ID' prints its poster.\n"
-    "\n"
-    "  --name NAME          the venue's name as people know it (required)\n"
-    "  --category CATEGORY  a name or number from 'truyvet venue categories', its\n"
-    "                       Vietnamese name or a part of it (\"Nhà hàng\", \"cho\")\n"
-    "                       (required)\n"
-    "  --village VILLAGE    the village or residential group (thôn, tổ dân phố)\n"
-    "  --owner-phone PHONE  the owner's phone (10 digits starting with 0, or +84...)\n"
-    "  --closes HH:MM       closing time, Vietnam time (e.g. 22:00): a visit with no\n"
-    "                       check-out ends then at the latest\n"
-    "  --force              register it even when this commune has a venue of the same\n"
-    "                       name, village and category (case, marks and spaces aside);\n"
-    "                       without it that is refused (exit status 1, the existing\n"
-    "                       venue named)\n";
-
-static const char show_help[] =
-    "Usage: truyvet [-d DIR] venue show ID [--json]\n"
-    "\n"
-    "One venue's details: id, short code, name, category, unit, village, owner phone,\n"
-    "closing time, when it was registered and last changed, its controllers, last scan,\n"
-    "reminders and whether it is suspended.\n"
-    "\n"
-    "  ID      the venue's id, a unique prefix of at least 4 of its hex digits, or its\n"
-    "          short code (XXXX-XXXX-C, as on its poster; case does not matter)\n"
-    "  --json  one JSON object: the fields of 'venue list --json', controllers,\n"
-    "          reminders, reminders_active, suspended, last_scan, last_reminder,\n"
-    "          reinstated and reminder_history\n";
-
-static const char edit_help[] =
-    "Usage: truyvet [-d DIR] venue edit ID [--name NAME] [--category CATEGORY]\n"
-    "                                   [--village VILLAGE] [--owner-phone PHONE]\n"
-    "                                   [--closes HH:MM|none]\n"
-    "\n"
-    "Change the given fields of a venue of this commune; the others stay as they are.\n"
-    "Only the commune node that registered the venue may change it.\n"
-    "\n"
-    "  ID                   the venue's id, a unique prefix of at least 4 digits, or its\n"
-    "                       short code\n"
-    "  --name NAME          its name\n"
-    "  --category CATEGORY  a name or number from 'truyvet venue categories'\n"
-    "  --village VILLAGE    its village or residential group\n"
-    "  --owner-phone PHONE  the owner's phone\n"
-    "  --closes HH:MM|none  its closing time, Vietnam time; 'none' removes it\n";
-
-static const char list_help[] =
-    "Usage: truyvet [-d DIR] venue list [--unit CODE] [--json]\n"
-    "       truyvet [-d DIR] venue list --noncompliant [--days N] [--unit CODE] [--json]\n"
-    "\n"
-    "One line per venue: its id, short code (XXXX-XXXX-C, as on its poster), the date\n"
-    "it was registered, its category and name (and village). At a district or province\n"
-    "node, which holds the venues of many communes, each line also shows the venue's\n"
-    "commune (code and name).\n"
-    "\n"
-    "With --noncompliant, only the venues of this commune that are suspended or have no\n"
-    "scan recorded in the last N days (venues never scanned included), most reminders\n"
-    "first, then the longest without a scan. Each line shows the reminders in all, those\n"
-    "since the last scan or reinstatement (3 suspend the venue), whether it is SUSPENDED,\n"
-    "and the last scan's date. A district or province node lists every venue it holds.\n"
-    "\n"
-    "  --noncompliant  only venues suspended or with no recent scan\n"
-    "  --days N        what 'recent' means, in days (1 to 3650; default 7)\n"
-    "  --unit CODE     only the venues of unit CODE and of the units under it (a\n"
-    "                  district's communes, a commune's villages)\n"
-    "  --json          JSON Lines: id, short_code, unit, unit_name, name, category,\n"
-    "                  category_name, village, owner_phone, closes, registered, updated;\n"
-    "                  with --noncompliant also reminders, reminders_active, suspended,\n"
-    "                  last_scan (null when never), last_reminder, reinstated\n";
-
-static const char controller_help[] =
-    "Usage: truyvet [-d DIR] venue controller add ID PHONE\n"
-    "       truyvet [-d DIR] venue controller remove ID PHONE\n"
-    "       truyvet [-d DIR] venue controller list ID [--json]\n"
-    "\n"
-    "The venue's controllers: the staff phones (receptionist, guard) the owner\n"
-    "authorises to scan on the venue's behalf.\n"
-    "\n"
-    "  add     authorise PHONE (0912345678, +84912345678); nothing is recorded when it\n"
-    "          is already a controller\n"
-    "  remove  withdraw PHONE's authorisation\n"
-    "  list    one phone per line, with when it was added (JSON Lines with --json:\n"
-    "          phone, added)\n"
-    "\n"
-    "ID is the venue id, or a unique prefix of at least 4 digits. Only the commune that\n"
-    "registered the venue may change its controllers.\n";
-
-static const char remind_help[] =
-    "Usage: truyvet [-d DIR] venue remind ID [--note TEXT] [--json]\n"
-    "\n"
-    "Record a reminder to a venue that does not record check-ins, and print how many it\n"
-    "has. After 3 reminders with no scan recorded since, the venue is SUSPENDED: its\n"
-    "gate station refuses scans until a scan is recorded another way ('truyvet scan',\n"
-    "an import) or the commune reinstates it ('truyvet venue reinstate').\n"
-    "\n"
-    "  --note TEXT  why, or what was said (up to 255 bytes); recommended\n"
-    "  --json       print the venue's status: venue, reminders, reminders_active,\n"
-    "               suspended, last_scan, last_reminder, reinstated\n";
-
-static const char reinstate_help[] =
-    "Usage: truyvet [-d DIR] venue reinstate ID [--note TEXT] [--json]\n"
-    "\n"
-    "Lift the suspension of a venue (3 reminders with no scan since): its station\n"
-    "records scans again, and reminders before now no longer count towards the next\n"
-    "suspension. Refused when the venue is not suspended.\n"
-    "\n"
-    "  --note TEXT  why (up to 255 bytes)\n"
-    "  --json       print the venue's status, as 'venue remind --json' does\n";
-
-/* Option letters, for the list each subcommand accepts. */
+/* Option letters. */
 enum {
     O_NAME = 'n',
     O_CATEGORY = 'c',
@@ -194,36 +41,259 @@ enum {
     O_FORCE = 'F',
 };
 
+static int venue_add(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt add_opts[] = {
+    {"name", O_NAME, "NAME", "the venue's name as people know it (required)", 0, 0},
+    {"category", O_CATEGORY, "CATEGORY",
+     "a name or number from 'truyvet venue categories', its\n"
+     "Vietnamese name or a part of it (\"Nhà hàng\", \"cho\")\n"
+     "(required)",
+     0, 0},
+    {"village", O_VILLAGE, "VILLAGE", "the village or residential group (thôn, tổ dân phố)", 0, 0},
+    {"owner-phone", O_OWNER_PHONE, "PHONE",
+     "the owner's phone (10 digits starting with 0, or +84...)", 0, 0},
+    {"closes", O_CLOSES, "HH:MM",
+     "closing time, Vietnam time (e.g. 22:00): a visit with no\n"
+     "check-out ends then at the latest",
+     0, 0},
+    {"force", O_FORCE, NULL,
+     "register it even when this commune has a venue of the same\n"
+     "name, village and category (case, marks and spaces aside);\n"
+     "without it that is refused (exit status 1, the existing\n"
+     "venue named)",
+     0, 0},
+    {0}};
+
+static const tv_command venue_add_cmd = {
+    .name = "add",
+    .summary = "Register a venue; prints only its id (16 hex digits) once it is on disk.",
+    .usage = "venue add --name NAME --category CATEGORY [--village VILLAGE]\n"
+             "                                  [--owner-phone PHONE] [--closes HH:MM] [--force]",
+    .about = "Register a venue of this commune and print its id (16 hex digits), once it is on\n"
+             "disk. Only a commune node registers venues; the registration is signed by it and\n"
+             "syncs up the tree. 'truyvet venue show ID' then shows its short code, and\n"
+             "'truyvet qr venue ID' prints its poster.\n",
+    .opts = add_opts,
+    .more = NULL,
+    .fn = venue_add,
+    .col = 19,
+};
+
+static int venue_show(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt show_opts[] = {
+    {"ID", 0, NULL,
+     "the venue's id, a unique prefix of at least 4 of its hex digits, or its\n"
+     "short code (XXXX-XXXX-C, as on its poster; case does not matter)",
+     TV_OPT_ARG, 0},
+    {.id = TV_O_JSON,
+     .help = "one JSON object: the fields of 'venue list --json', controllers,\n"
+             "reminders, reminders_active, suspended, last_scan, last_reminder,\n"
+             "reinstated and reminder_history"},
+    {0}};
+
+static const tv_command venue_show_cmd = {
+    .name = "show",
+    .summary = "One venue's details, short code, controllers, reminders and suspension.",
+    .usage = "venue show ID [--json]",
+    .about = "One venue's details: id, short code, name, category, unit, village, owner phone,\n"
+             "closing time, when it was registered and last changed, its controllers, last scan,\n"
+             "reminders and whether it is suspended.\n",
+    .opts = show_opts,
+    .more = NULL,
+    .fn = venue_show,
+    .col = 6,
+};
+
+static int venue_edit(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt edit_opts[] = {
+    {"ID", 0, NULL,
+     "the venue's id, a unique prefix of at least 4 digits, or its\n"
+     "short code",
+     TV_OPT_ARG, 0},
+    {"name", O_NAME, "NAME", "its name", 0, 0},
+    {"category", O_CATEGORY, "CATEGORY", "a name or number from 'truyvet venue categories'", 0, 0},
+    {"village", O_VILLAGE, "VILLAGE", "its village or residential group", 0, 0},
+    {"owner-phone", O_OWNER_PHONE, "PHONE", "the owner's phone", 0, 0},
+    {"closes", O_CLOSES, "HH:MM|none", "its closing time, Vietnam time; 'none' removes it", 0, 0},
+    {0}};
+
+static const tv_command venue_edit_cmd = {
+    .name = "edit",
+    .summary = "Change the given fields; the others stay as they are.",
+    .usage = "venue edit ID [--name NAME] [--category CATEGORY]\n"
+             "                                   [--village VILLAGE] [--owner-phone PHONE]\n"
+             "                                   [--closes HH:MM|none]",
+    .about = "Change the given fields of a venue of this commune; the others stay as they are.\n"
+             "Only the commune node that registered the venue may change it.\n",
+    .opts = edit_opts,
+    .more = NULL,
+    .fn = venue_edit,
+    .col = 19,
+};
+
+static int venue_list(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt list_opts[] = {
+    {"noncompliant", O_NONCOMPLIANT, NULL, "only venues suspended or with no recent scan", 0, 0},
+    {"days", O_DAYS, "N", "what 'recent' means, in days (1 to 3650; default 7)", 0, 0},
+    {"unit", O_UNIT, "CODE",
+     "only the venues of unit CODE and of the units under it (a\n"
+     "district's communes, a commune's villages)",
+     0, 0},
+    {.id = TV_O_JSON,
+     .help = "JSON Lines: id, short_code, unit, unit_name, name, category,\n"
+             "category_name, village, owner_phone, closes, registered, updated;\n"
+             "with --noncompliant also reminders, reminders_active, suspended,\n"
+             "last_scan (null when never), last_reminder, reinstated"},
+    {0}};
+
+static const tv_command venue_list_cmd = {
+    .name = "list",
+    .summary = "One line per venue: id, short code, registered, category, name (and its\n"
+               "commune at a district or province node). JSON Lines with --json.\n"
+               "With --noncompliant: suspended venues and those with no scan in the last N\n"
+               "days (default 7), most reminded first.",
+    .usage = "venue list [--unit CODE] [--json]\n"
+             "venue list --noncompliant [--days N] [--unit CODE] [--json]",
+    .about =
+        "One line per venue: its id, short code (XXXX-XXXX-C, as on its poster), the date\n"
+        "it was registered, its category and name (and village). At a district or province\n"
+        "node, which holds the venues of many communes, each line also shows the venue's\n"
+        "commune (code and name).\n"
+        "\n"
+        "With --noncompliant, only the venues of this commune that are suspended or have no\n"
+        "scan recorded in the last N days (venues never scanned included), most reminders\n"
+        "first, then the longest without a scan. Each line shows the reminders in all, those\n"
+        "since the last scan or reinstatement (3 suspend the venue), whether it is SUSPENDED,\n"
+        "and the last scan's date. A district or province node lists every venue it holds.\n",
+    .opts = list_opts,
+    .more = NULL,
+    .fn = venue_list,
+    .col = 14,
+};
+
+static int venue_controller(tv_cli *cli, int argc, char **argv);
+
+static const tv_command controller_add_cmd = {
+    .name = "add",
+    .summary = "Authorise PHONE (0912345678, +84912345678); nothing is recorded when it\n"
+               "is already a controller.",
+    .usage = "venue controller add ID PHONE",
+    .fn = venue_controller,
+};
+
+static const tv_command controller_remove_cmd = {
+    .name = "remove",
+    .summary = "Withdraw PHONE's authorisation.",
+    .usage = "venue controller remove ID PHONE",
+    .fn = venue_controller,
+};
+
+static const tv_opt controller_list_opts[] = {{.id = TV_O_JSON, .help = "phone, added"}, {0}};
+
+static const tv_command controller_list_cmd = {
+    .name = "list",
+    .summary = "One phone per line, with when it was added (JSON Lines with --json:\n"
+               "phone, added).",
+    .usage = "venue controller list ID [--json]",
+    .opts = controller_list_opts,
+    .fn = venue_controller,
+};
+
+static const tv_command venue_controller_cmd = {
+    .name = "controller",
+    .summary = "The staff phones authorised to scan on the venue's behalf.",
+    .usage = "venue controller add|remove ID PHONE\n"
+             "venue controller list ID [--json]",
+    .about = "The venue's controllers: the staff phones (receptionist, guard) the owner\n"
+             "authorises to scan on the venue's behalf.\n",
+    .more = "ID is the venue id, or a unique prefix of at least 4 digits. Only the commune that\n"
+            "registered the venue may change its controllers.\n",
+    .subs = (const tv_command *const[]){&controller_add_cmd, &controller_remove_cmd,
+                                        &controller_list_cmd, NULL},
+};
+
+static int venue_remind(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt remind_opts[] = {
+    {"note", O_NOTE, "TEXT", "why, or what was said (up to 255 bytes); recommended", 0, 0},
+    {.id = TV_O_JSON,
+     .help = "print the venue's status: venue, reminders, reminders_active,\n"
+             "suspended, last_scan, last_reminder, reinstated"},
+    {0}};
+
+static const tv_command venue_remind_cmd = {
+    .name = "remind",
+    .summary = "Record a reminder to a venue; 3 with no scan since suspend it.",
+    .usage = "venue remind ID [--note TEXT] [--json]",
+    .about = "Record a reminder to a venue that does not record check-ins, and print how many it\n"
+             "has. After 3 reminders with no scan recorded since, the venue is SUSPENDED: its\n"
+             "gate station refuses scans until a scan is recorded another way ('truyvet scan',\n"
+             "an import) or the commune reinstates it ('truyvet venue reinstate').\n",
+    .opts = remind_opts,
+    .more = NULL,
+    .fn = venue_remind,
+    .col = 11,
+};
+
+static int venue_reinstate(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt reinstate_opts[] = {
+    {"note", O_NOTE, "TEXT", "why (up to 255 bytes)", 0, 0},
+    {.id = TV_O_JSON, .help = "print the venue's status, as 'venue remind --json' does"},
+    {0}};
+
+static const tv_command venue_reinstate_cmd = {
+    .name = "reinstate",
+    .summary = "Lift a venue's suspension.",
+    .usage = "venue reinstate ID [--note TEXT] [--json]",
+    .about = "Lift the suspension of a venue (3 reminders with no scan since): its station\n"
+             "records scans again, and reminders before now no longer count towards the next\n"
+             "suspension. Refused when the venue is not suspended.\n",
+    .opts = reinstate_opts,
+    .more = NULL,
+    .fn = venue_reinstate,
+    .col = 11,
+};
+
+/* venue payload (qr.c), venue visits and venue categories (visits.c) */
+extern const tv_command tv_command_venue_payload, tv_command_venue_visits,
+    tv_command_venue_categories;
+
+const tv_command tv_command_venue = {
+    .name = "venue",
+    .summary = "register, list, show and edit venues",
+    .about = "The venues registered at this commune node, the staff phones that may scan for\n"
+             "them, and the reminders to venues that do not record check-ins.\n",
+    .more = "ID is the venue's id (16 hex digits), a unique prefix of at least 4 of them, or\n"
+            "its short code (XXXX-XXXX-C, as on its poster). CATEGORY is a name from\n"
+            "'truyvet venue categories' (e.g. restaurant, market, school), its Vietnamese name\n"
+            "or a part of it (\"Nhà hàng\", \"cho\"), or its number.\n",
+    .subs =
+        (const tv_command *const[]){&venue_add_cmd, &venue_list_cmd, &venue_show_cmd,
+                                    &venue_edit_cmd, &venue_controller_cmd, &venue_remind_cmd,
+                                    &venue_reinstate_cmd, &tv_command_venue_payload,
+                                    &tv_command_venue_visits, &tv_command_venue_categories, NULL},
+};
+
 typedef struct venue_args {
     const char *name, *category, *village, *owner_phone, *closes, *note, *days, *unit;
     int json, noncompliant, force;
 } venue_args;
 
-/* Parses the options of subcommand cmd (e.g. "venue remind"), of which it accepts those
- * whose letters are in `allowed`; --help prints text. Returns 0, -1 after --help, or an
- * exit status. Leaves optind at the first positional argument. */
-static int parse(const char *cmd, const char *text, const char *allowed, int argc, char **argv,
-                 venue_args *a)
+/* Parses the options of the subcommand cli runs (its descriptor says which it takes).
+ * Returns 0, -1 after --help, or an exit status. Leaves optind at the first positional
+ * argument. */
+static int parse(tv_cli *cli, int argc, char **argv, venue_args *a)
 {
-    static const struct option opts[] = {{"name", required_argument, 0, O_NAME},
-                                         {"category", required_argument, 0, O_CATEGORY},
-                                         {"village", required_argument, 0, O_VILLAGE},
-                                         {"owner-phone", required_argument, 0, O_OWNER_PHONE},
-                                         {"closes", required_argument, 0, O_CLOSES},
-                                         {"note", required_argument, 0, O_NOTE},
-                                         {"days", required_argument, 0, O_DAYS},
-                                         {"noncompliant", no_argument, 0, O_NONCOMPLIANT},
-                                         {"json", no_argument, 0, O_JSON},
-                                         {"unit", required_argument, 0, O_UNIT},
-                                         {"force", no_argument, 0, O_FORCE},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
-    optind = 0;
-    int c, li = -1;
-    while ((c = getopt_long(argc, argv, ":h", opts, &li)) != -1) {
-        if (c != 'h' && c != ':' && c != '?' && !strchr(allowed, c))
-            return tv_cli_usage(cmd, "--%s is not an option of %s.", opts[li].name, cmd);
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    int c;
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case O_NAME:
             a->name = optarg;
@@ -249,23 +319,16 @@ static int parse(const char *cmd, const char *text, const char *allowed, int arg
         case O_NONCOMPLIANT:
             a->noncompliant = 1;
             break;
-        case O_JSON:
-            a->json = 1;
-            break;
         case O_UNIT:
             a->unit = optarg;
             break;
         case O_FORCE:
             a->force = 1;
             break;
-        case 'h':
-            fputs(text, stdout);
-            return -1;
-        default:
-            return tv_cli_bad_option(cmd, c, argv);
         }
-        li = -1;
     }
+    if (c < 0) return ta.status == TV_EXIT_OK ? -1 : ta.status;
+    a->json = ta.o.json;
     a->name = tv_cli_nfc(a->name); /* NFD as typed on some keyboards: stored as NFC */
     a->village = tv_cli_nfc(a->village);
     a->category = tv_cli_nfc(a->category);
@@ -475,7 +538,7 @@ static int venue_duplicate(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v)
 static int venue_add(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue add", add_help, "ncvpCF", argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
     if (!a.name || !a.category)
@@ -508,7 +571,7 @@ out:
 static int venue_edit(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue edit", edit_help, "ncvpC", argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue edit needs exactly one venue ID.");
     crdt_venue_upsert v = {0};
@@ -771,7 +834,7 @@ static int venue_noncompliant(tv_cli *cli, tv_node *nn, const tv_tree *tr, const
 static int venue_list(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue list", list_help, "jXDu", argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue list", "unexpected argument '%s'.", argv[optind]);
     if (a.days && !a.noncompliant)
@@ -986,7 +1049,7 @@ static void show_text(const store_venue *v, const venue_more *m)
 static int venue_show(tv_cli *cli, int argc, char **argv)
 {
     venue_args a;
-    int rc = parse("venue show", show_help, "j", argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue show needs exactly one venue ID.");
     tv_node n;
@@ -1128,21 +1191,13 @@ static int controller_list(tv_cli *cli, const char *id, int json)
 
 static int venue_controller(tv_cli *cli, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(controller_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
-    }
-    const char *sub = argv[1];
-    int is_add = strcmp(sub, "add") == 0, is_remove = strcmp(sub, "remove") == 0;
-    int is_list = strcmp(sub, "list") == 0;
-    if (!is_add && !is_remove && !is_list)
-        return tv_cli_usage("venue controller",
-                            "unknown controller command '%s' (add, remove or list).", sub);
+    const char *sub = argv[0]; /* add, remove or list: the descriptors dispatch */
+    int is_add = strcmp(sub, "add") == 0, is_list = strcmp(sub, "list") == 0;
     venue_args a;
-    int rc = parse("venue controller", controller_help, is_list ? "j" : "", argc - 1, argv + 1, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
-    int npos = argc - 1 - optind;
-    char **pos = argv + 1 + optind;
+    int npos = argc - optind;
+    char **pos = argv + optind;
     if (is_list) {
         if (npos != 1)
             return tv_cli_usage("venue controller", "controller list needs exactly one venue ID.");
@@ -1193,7 +1248,7 @@ static int venue_reminder(tv_cli *cli, int argc, char **argv, uint8_t action)
 {
     const char *cmd = action == CRDT_REMIND ? "venue remind" : "venue reinstate";
     venue_args a;
-    int rc = parse(cmd, action == CRDT_REMIND ? remind_help : reinstate_help, "Nj", argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage(cmd, "%s needs exactly one venue ID.", cmd);
     if (a.note && (rc = tv_cli_text(cmd, "note", a.note, CRDT_TEXT_BYTES_MAX))) return rc;
@@ -1259,24 +1314,12 @@ out:
     return rc;
 }
 
-int tv_cmd_venue(tv_cli *cli, int argc, char **argv)
+static int venue_remind(tv_cli *cli, int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
-    }
-    const char *sub = argv[1];
-    argc--;
-    argv++;
-    if (strcmp(sub, "add") == 0) return venue_add(cli, argc, argv);
-    if (strcmp(sub, "list") == 0) return venue_list(cli, argc, argv);
-    if (strcmp(sub, "show") == 0) return venue_show(cli, argc, argv);
-    if (strcmp(sub, "edit") == 0) return venue_edit(cli, argc, argv);
-    if (strcmp(sub, "controller") == 0) return venue_controller(cli, argc, argv);
-    if (strcmp(sub, "remind") == 0) return venue_reminder(cli, argc, argv, CRDT_REMIND);
-    if (strcmp(sub, "reinstate") == 0) return venue_reminder(cli, argc, argv, CRDT_REINSTATE);
-    if (strcmp(sub, "visits") == 0) return tv_venue_visits(cli, argc, argv);
-    if (strcmp(sub, "payload") == 0) return tv_venue_payload_cmd(cli, argc, argv);
-    if (strcmp(sub, "categories") == 0) return tv_venue_categories(cli, argc, argv);
-    return tv_cli_usage("venue", "unknown venue command '%s'.", sub);
+    return venue_reminder(cli, argc, argv, CRDT_REMIND);
+}
+
+static int venue_reinstate(tv_cli *cli, int argc, char **argv)
+{
+    return venue_reminder(cli, argc, argv, CRDT_REINSTATE);
 }
