@@ -25,7 +25,9 @@ static int case_add(tv_cli *cli, int argc, char **argv);
 static int case_list(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt case_add_opts[] = {
-    {"payload", 'p', "TEXT", "what the person's card QR holds, or a phone or ID number",
+    {"payload", 'p', "TEXT",
+     "what the person's card QR holds, or a phone or ID number\n"
+     "(--person is the same)",
      TV_OPT_TEXT, 0},
     {"person", 'p', "TEXT", NULL, TV_OPT_TEXT | TV_OPT_HIDDEN, 0},
     {"ref", 'r', "HEX", "the person's pseudonym (32 hex digits, as `trace` shows it)", 0, 0},

@@ -21,8 +21,7 @@ static const tv_opt shared[TV_O_END - TV_O_SHARED] = {
     [TV_O_HELP - TV_O_SHARED] = {"help", TV_O_HELP, NULL, "this text", 0, 'h'},
 };
 
-/* o with the fields its shared declaration gives. */
-static tv_opt resolve(const tv_opt *o)
+tv_opt tv_opt_resolve(const tv_opt *o)
 {
     tv_opt r = *o;
     if (o->id >= TV_O_SHARED && o->id < TV_O_END) {
@@ -91,13 +90,13 @@ void tv_command_help(FILE *f, const tv_command *c, const char *path)
     size_t n = opts_count(c->opts), width = c->col, any = 0;
     char label[128];
     for (size_t i = 0; i < n && !c->col; i++) {
-        tv_opt o = resolve(&c->opts[i]);
+        tv_opt o = tv_opt_resolve(&c->opts[i]);
         if (o.flags & TV_OPT_HIDDEN || !o.help) continue;
         size_t w = opt_label(&o, label, sizeof label);
         if (w > width) width = w;
     }
     for (size_t i = 0; i < n; i++) {
-        tv_opt o = resolve(&c->opts[i]);
+        tv_opt o = tv_opt_resolve(&c->opts[i]);
         if (o.flags & TV_OPT_HIDDEN || !o.help) continue;
         if (!any++) fputc('\n', f);
         size_t w = opt_label(&o, label, sizeof label);
@@ -214,7 +213,7 @@ void tv_args_begin(tv_args *a, const tv_cli *cli, int argc, char **argv)
     a->shorts[s++] = ':';
     size_t n = opts_count(a->cmd->opts);
     for (size_t i = 0; i <= n && k + 1 < sizeof longopts / sizeof longopts[0]; i++) {
-        tv_opt o = i < n ? resolve(&a->cmd->opts[i]) : shared[TV_O_HELP - TV_O_SHARED];
+        tv_opt o = i < n ? tv_opt_resolve(&a->cmd->opts[i]) : shared[TV_O_HELP - TV_O_SHARED];
         if (o.flags & TV_OPT_ARG) continue;
         longopts[k++] = (struct option){o.name, o.arg ? required_argument : no_argument, 0, o.id};
         if (o.letter && s + 2 < sizeof a->shorts) {
@@ -234,7 +233,7 @@ static int short_id(const tv_args *a, int ch)
     if (ch == 'h') return TV_O_HELP;
     size_t n = opts_count(a->cmd->opts);
     for (size_t i = 0; i < n; i++) {
-        tv_opt o = resolve(&a->cmd->opts[i]);
+        tv_opt o = tv_opt_resolve(&a->cmd->opts[i]);
         if (o.letter == ch) return o.id;
     }
     return ch;
@@ -258,7 +257,7 @@ int tv_args_next(tv_args *a)
         for (size_t i = 0; i < n; i++)
             if (a->cmd->opts[i].id == c && !(a->cmd->opts[i].flags & TV_OPT_ARG))
                 own = &a->cmd->opts[i];
-        tv_opt o = own ? resolve(own) : shared[TV_O_HELP - TV_O_SHARED];
+        tv_opt o = own ? tv_opt_resolve(own) : shared[TV_O_HELP - TV_O_SHARED];
         if (o.flags & TV_OPT_TEXT) optarg = (char *)tv_cli_nfc(optarg);
         switch (c) {
         case TV_O_HELP:

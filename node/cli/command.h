@@ -1,7 +1,7 @@
 /* The command table: each command of `truyvet` and its options, declared as data.
  *
- * A command's file defines its descriptor (tv_command); main.c holds only the list of the
- * top-level ones. From the descriptors follow dispatch (tv_command_run), every help text
+ * A command's file defines its descriptor (tv_command); commands.c holds only the list of
+ * the top-level ones. From the descriptors follow dispatch (tv_command_run), every help text
  * (`truyvet --help`, `truyvet CMD --help`, `truyvet CMD SUB --help`), the messages for an
  * unknown command or option, and each command's getopt_long option array (tv_args_next).
  *
@@ -96,6 +96,13 @@ int tv_args_next(tv_args *a);
 /* Parses a command that takes only shared options (its arguments are left from optind on).
  * Returns 0 to go on, else TV_ARGS_STOP with a->status set. */
 int tv_args_only(tv_args *a, const tv_cli *cli, int argc, char **argv);
+
+/* The top-level commands, ended by NULL (commands.c). */
+extern const tv_command *const tv_commands[];
+
+/* o with what its shared declaration gives it (name, arg, help, flags) when it names a
+ * shared option by id alone. */
+tv_opt tv_opt_resolve(const tv_opt *o);
 
 /* Prints the help of command c, named path ("venue add"), to f. */
 void tv_command_help(FILE *f, const tv_command *c, const char *path);

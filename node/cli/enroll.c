@@ -128,7 +128,9 @@ static const tv_command enroll_accept_cmd = {
              "Refused when the file is for another node, was altered, does not chain to a root,\n"
              "or when this node already belongs to another province's tree. Accepting the same\n"
              "file twice changes nothing.\n",
-    .opts = NULL,
+    .opts =
+        (const tv_opt[]){{.id = TV_O_JSON, .help = "print what was installed as one JSON object"},
+                         {0}},
     .more = NULL,
     .fn = enroll_accept,
     .col = 0,
@@ -182,8 +184,9 @@ static void short_id(char out[17], const uint8_t id[TV_NODE_ID_BYTES])
     out[16] = '\0';
 }
 
-/* Parses options from opts (getopt_long form); returns -1 after printing help, 0 to go
- * on, else an exit. Leaves optind at the first positional argument. */
+/* The options of the enroll subcommands, as parse() reads them by the descriptor of the
+ * one running: returns -1 after printing help, 0 to go on, else an exit. Leaves optind at
+ * the first positional argument. */
 typedef struct enroll_args {
     const char *out;
     const char *scope[CRDT_CERT_SCOPE_MAX];

@@ -1,4 +1,4 @@
-/* The `truyvet` command: global options, and the list of commands (command.h). */
+/* The `truyvet` command: its global options, then the command named (commands.c). */
 #include "node/cli/command.h"
 
 #include <sodium.h>
@@ -10,47 +10,6 @@
 #define TRUYVET_VERSION "0.1.0"
 #endif
 
-/* The top-level commands, in the order `truyvet --help` lists them; each is defined in the
- * file of its name (node/cli/<name>.c). */
-#define TV_COMMANDS(X)                                                                             \
-    X(init)                                                                                        \
-    X(venue)                                                                                       \
-    X(scan)                                                                                        \
-    X(station)                                                                                     \
-    X(watch)                                                                                       \
-    X(person)                                                                                      \
-    X(audit)                                                                                       \
-    X(trace)                                                                                       \
-    X(case)                                                                                        \
-    X(risk)                                                                                        \
-    X(alerts)                                                                                      \
-    X(report)                                                                                      \
-    X(unit)                                                                                        \
-    X(qr)                                                                                          \
-    X(import)                                                                                      \
-    X(status)                                                                                      \
-    X(retention)                                                                                   \
-    X(purge)                                                                                       \
-    X(hold)                                                                                        \
-    X(log)                                                                                         \
-    X(verify)                                                                                      \
-    X(serve)                                                                                       \
-    X(sync)                                                                                        \
-    X(peer)                                                                                        \
-    X(peers)                                                                                       \
-    X(bundle)                                                                                      \
-    X(enroll)                                                                                      \
-    X(revoke)                                                                                      \
-    X(resync)                                                                                      \
-    X(unlock)                                                                                      \
-    X(lock)                                                                                        \
-    X(passwd)
-
-#define DECLARE(name) extern const tv_command tv_command_##name;
-TV_COMMANDS(DECLARE)
-#define ENTRY(name) &tv_command_##name,
-static const tv_command *const commands[] = {TV_COMMANDS(ENTRY) NULL};
-
 static void help(FILE *f)
 {
     fputs("Usage: truyvet [-d DIR] COMMAND [OPTIONS]\n"
@@ -60,7 +19,7 @@ static void help(FILE *f)
           "\n"
           "Commands:\n",
           f);
-    tv_command_list(f, commands);
+    tv_command_list(f, tv_commands);
     fputs("\n"
           "Options:\n"
           "  -d DIR     the node's directory (default: $TRUYVET_DIR, else\n"
@@ -126,7 +85,7 @@ int main(int argc, char **argv)
         help(stdout);
         return TV_EXIT_OK;
     }
-    int rc = tv_command_run(&cli, commands, "", argc - i, argv + i);
+    int rc = tv_command_run(&cli, tv_commands, "", argc - i, argv + i);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "truyvet: writing the output failed.\n");
         return TV_EXIT_FAIL;
