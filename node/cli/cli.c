@@ -539,3 +539,21 @@ int tv_cli_enroll_fail(const tv_cli *cli, int rc, const char *what, const char *
     }
     return tv_cli_fail(cli, rc, what);
 }
+
+/* The venue named by text, signed by this node: the commune that registered it. */
+int tv_cli_own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
+{
+    int rc = tv_cli_venue_find(n, text, v);
+    if (rc) return rc;
+    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
+        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
+                     "code.",
+                     text, v->unit);
+        return TV_EXIT_FAIL;
+    }
+    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
+        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}

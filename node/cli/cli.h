@@ -11,6 +11,7 @@
 #include "crdt/cert.h"
 #include "node/render/json.h"
 #include "node/logic/node.h"
+#include "node/format/payload.h"
 #include "node/format/text.h"
 
 #include <signal.h>
@@ -124,6 +125,10 @@ int tv_cli_wrong_passphrase(void);
  * Prints a message and returns TV_EXIT_FAIL or TV_EXIT_USAGE when there is none or the
  * prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
+
+/* Finds the venue named by text (tv_cli_venue_find) and signs its poster's payload p: only
+ * the commune node that registered it may. Prints why not; returns 0 or an exit status. */
+int tv_cli_own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p);
 
 /* The pseudonym of the person given by --person TEXT (a card's QR text, or a number read
  * with the province key where the node holds it, else with its own pseudonym key:

@@ -1,5 +1,5 @@
-/* `truyvet venue payload`, `truyvet qr venue` and `truyvet qr verify`: a venue's signed
- * QR payload, its printable poster, and checking a payload with no network. */
+/* `truyvet qr`: a venue's printable poster, personal cards (also `truyvet person card`),
+ * the enrolment request as a QR code, and checking a poster's payload with no network. */
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
@@ -14,23 +14,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int venue_payload(tv_cli *cli, int argc, char **argv);
-
-const tv_command tv_command_venue_payload = {
-    .name = "payload",
-    .summary = "The signed text of the venue's poster QR code, and its short code.",
-    .usage = "venue payload ID",
-    .about =
-        "Print the venue's QR payload: the text its poster's QR code holds (TV1V:<unit>:...),\n"
-        "signed by this node, which registered the venue; any node that trusts this one can\n"
-        "verify it offline ('truyvet qr verify'). Then, on standard error, the venue's short\n"
-        "code (XXXX-XXXX-C), printed on the poster for when a camera fails.\n",
-    .opts = NULL,
-    .more = NULL,
-    .fn = venue_payload,
-    .col = 0,
-};
 
 static int qr_venue(tv_cli *cli, int argc, char **argv);
 
@@ -108,45 +91,6 @@ static const tv_command qr_verify_cmd = {
 
 enum { EXIT_FORGED = 3, EXIT_UNKNOWN = 4, EXIT_REVOKED = 5 };
 
-/* The venue named by text, signed by this node: the commune that registered it. */
-static int own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
-{
-    int rc = tv_cli_venue_find(n, text, v);
-    if (rc) return rc;
-    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
-        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
-                     "code.",
-                     text, v->unit);
-        return TV_EXIT_FAIL;
-    }
-    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
-        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
-        return TV_EXIT_FAIL;
-    }
-    return 0;
-}
-
-static int venue_payload(tv_cli *cli, int argc, char **argv)
-{
-    tv_args ta;
-    if (tv_args_only(&ta, cli, argc, argv) != 0) return ta.status;
-    if (argc != 2) return tv_cli_usage("venue payload", "venue payload takes one venue ID.");
-    tv_node n;
-    int rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
-    if (rc) return rc;
-    store_venue v;
-    tv_venue_payload p;
-    if ((rc = own_payload(&n, argv[1], &v, &p)) == 0) {
-        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR];
-        tv_venue_payload_format(text, &p);
-        tv_short_code(code, v.id);
-        puts(text);
-        fprintf(stderr, "short code: %s (%s)\n", code, tv_text_esc(v.name));
-    }
-    tv_node_close(&n);
-    return rc;
-}
-
 /* Parses the options of a qr command that takes --out FILE: returns 0, -1 after --help,
  * or an exit status. */
 static int out_option(tv_cli *cli, int argc, char **argv, const char **out)
@@ -173,7 +117,7 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     if (rc) return rc;
     store_venue v;
     tv_venue_payload p;
-    if ((rc = own_payload(&n, argv[optind], &v, &p)) == 0) {
+    if ((rc = tv_cli_own_payload(&n, argv[optind], &v, &p)) == 0) {
         char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR],
             place[sizeof v.village + sizeof n.name + 40];
         tv_venue_payload_format(text, &p);
