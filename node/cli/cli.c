@@ -557,3 +557,10 @@ int tv_cli_own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_pa
     }
     return 0;
 }
+
+void tv_cli_print_event_id(const tv_node *n, uint64_t seq)
+{
+    char id[TV_EVENT_ID_STR_MAX];
+    tv_event_id_format(id, n->id.pk, seq);
+    fputs(id, stdout);
+}

@@ -144,6 +144,10 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
  * or TV_EINVAL. */
 int tv_cli_when(const char *s, int64_t *ms);
 
+/* Prints the id of this node's event seq (<16 hex>-<seq>, as scan and import print it) to
+ * stdout, with no line end. */
+void tv_cli_print_event_id(const tv_node *n, uint64_t seq);
+
 /* Formats an HLC timestamp as Vietnam local time "YYYY-MM-DDTHH:MM:SS+07:00". */
 void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
 
