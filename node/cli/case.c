@@ -25,12 +25,11 @@ static int case_add(tv_cli *cli, int argc, char **argv);
 static int case_list(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt case_add_opts[] = {
-    {"payload", 'p', "TEXT",
-     "what the person's card QR holds, or a phone or ID number\n"
-     "(--person is the same)",
-     TV_OPT_TEXT, 0},
-    {"person", 'p', "TEXT", NULL, TV_OPT_TEXT | TV_OPT_HIDDEN, 0},
-    {"ref", 'r', "HEX", "the person's pseudonym (32 hex digits, as `trace` shows it)", 0, 0},
+    {.id = TV_O_PERSON,
+     .help = "what the person's card QR holds, or a phone or ID number\n"
+             "(--person is the same)"},
+    {.name = "person", .id = TV_O_PERSON, .flags = TV_OPT_HIDDEN},
+    {.id = TV_O_REF},
     {"status", 's', "STATUS", "F0 (confirmed), F1, F2 (contacts) or cleared", 0, 0},
     {"onset", 'o', "DATE",
      "symptom onset (F0) or exposure (F1, F2): a date or a time with\n"
@@ -111,12 +110,6 @@ static int case_add(tv_cli *cli, int argc, char **argv)
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'p':
-            person = optarg;
-            break;
-        case 'r':
-            refhex = optarg;
-            break;
         case 's':
             status = optarg;
             break;
@@ -135,6 +128,8 @@ static int case_add(tv_cli *cli, int argc, char **argv)
         }
     }
     if (c < 0) return ta.status;
+    person = ta.o.person;
+    refhex = ta.o.ref;
     if (optind < argc) return tv_cli_usage("case", "unexpected argument '%s'.", argv[optind]);
     if (!person == !refhex) return tv_cli_usage("case", "give the person: --payload or --ref.");
     if (!status) return tv_cli_usage("case", "give the status: --status F0|F1|F2|cleared.");

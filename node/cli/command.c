@@ -18,6 +18,20 @@ static const tv_opt shared[TV_O_END - TV_O_SHARED] = {
                                    "audit log); needs --reason",
                                    0, 0},
     [TV_O_REASON - TV_O_SHARED] = {"reason", TV_O_REASON, "TEXT", "why", TV_OPT_TEXT, 0},
+    [TV_O_PERSON - TV_O_SHARED] = {"payload", TV_O_PERSON, "TEXT",
+                                   "what the person's card QR holds, or a phone or ID number",
+                                   TV_OPT_TEXT, 0},
+    [TV_O_REF - TV_O_SHARED] = {"ref", TV_O_REF, "HEX",
+                                "the person's pseudonym (32 hex digits, as `trace` shows it)", 0,
+                                0},
+    [TV_O_VENUE - TV_O_SHARED] = {"venue", TV_O_VENUE, "ID",
+                                  "the venue id (or a unique prefix of at least 4 digits)", 0, 0},
+    [TV_O_PASSFILE - TV_O_SHARED] = {"passphrase-file", TV_O_PASSFILE, "FILE",
+                                     "the passphrase: the first line of FILE ('-': stdin)", 0, 0},
+    [TV_O_KDF - TV_O_SHARED] = {"kdf", TV_O_KDF, "LEVEL",
+                                "the cost of deriving the key from the passphrase: moderate (the\n"
+                                "default), interactive, sensitive ('truyvet passwd --help')",
+                                0, 0},
     [TV_O_HELP - TV_O_SHARED] = {"help", TV_O_HELP, NULL, "this text", 0, 'h'},
 };
 
@@ -278,6 +292,21 @@ int tv_args_next(tv_args *a)
             break;
         case TV_O_REASON:
             a->o.reason = optarg;
+            break;
+        case TV_O_PERSON:
+            a->o.person = optarg;
+            break;
+        case TV_O_REF:
+            a->o.ref = optarg;
+            break;
+        case TV_O_VENUE:
+            a->o.venue = optarg;
+            break;
+        case TV_O_PASSFILE:
+            a->o.passphrase_file = optarg;
+            break;
+        case TV_O_KDF:
+            a->o.kdf = optarg;
             break;
         default:
             return c;

@@ -6,9 +6,14 @@
  * unknown command or option, and each command's getopt_long option array (tv_args_next).
  *
  * The options several commands share (--json, --format, --out, --reveal with --reason,
- * --help) are declared once, in command.c; a command names the ones it takes in its own
+ * --payload/--person and --ref naming a person, --venue, --passphrase-file, --kdf, --help)
+ * are declared once, in command.c; a command names the ones it takes in its own
  * list ({.id = TV_O_JSON}, with a help line of its own when it says more) and finds their
- * values in tv_args.o after parsing. The rule "--reveal needs --reason" is checked there. */
+ * values in tv_args.o after parsing. The rule "--reveal needs --reason" is checked there.
+ *
+ * Adding a command takes two edits: its file node/cli/<name>.c, defining
+ * `const tv_command tv_command_<name>` (its subcommands, options and handler beside it),
+ * and its line in commands.c. tests/node_cli_command_test.c checks the table. */
 #ifndef TV_NODE_CLI_COMMAND_H
 #define TV_NODE_CLI_COMMAND_H
 
@@ -26,6 +31,11 @@ enum {
     TV_O_OUT,
     TV_O_REVEAL,
     TV_O_REASON,
+    TV_O_PERSON,   /* --payload TEXT (or --person): a person, as tv_cli_person_ref reads it */
+    TV_O_REF,      /* --ref HEX: a person's pseudonym */
+    TV_O_VENUE,    /* --venue ID: a venue, as tv_cli_venue_find finds it */
+    TV_O_PASSFILE, /* --passphrase-file FILE */
+    TV_O_KDF,      /* --kdf LEVEL */
     TV_O_HELP,
     TV_O_END
 };
@@ -70,6 +80,11 @@ typedef struct tv_shared_opts {
     const char *out;
     int reveal;
     const char *reason; /* in NFC */
+    const char *person; /* in NFC */
+    const char *ref;
+    const char *venue;
+    const char *passphrase_file;
+    const char *kdf;
 } tv_shared_opts;
 
 /* The parser of one command's options. */

@@ -16,15 +16,14 @@ static int hold_add(tv_cli *cli, int argc, char **argv);
 static int hold_remove(tv_cli *cli, int argc, char **argv);
 static int hold_list(tv_cli *cli, int argc, char **argv);
 
-static const tv_opt set_opts[] = {
-    {"payload", 'p', "TEXT",
-     "what the person's card QR holds, or a phone or ID number\n"
-     "(--person is the same)",
-     TV_OPT_TEXT, 0},
-    {"person", 'p', "TEXT", NULL, TV_OPT_TEXT | TV_OPT_HIDDEN, 0},
-    {"ref", 'r', "HEX", "the person's pseudonym (32 hex digits, as `trace` shows it)", 0, 0},
-    {.id = TV_O_REASON, .help = "why (required)"},
-    {0}};
+static const tv_opt set_opts[] = {{.id = TV_O_PERSON,
+                                   .help =
+                                       "what the person's card QR holds, or a phone or ID number\n"
+                                       "(--person is the same)"},
+                                  {.name = "person", .id = TV_O_PERSON, .flags = TV_OPT_HIDDEN},
+                                  {.id = TV_O_REF},
+                                  {.id = TV_O_REASON, .help = "why (required)"},
+                                  {0}};
 
 static const tv_command hold_add_cmd = {
     .name = "add",
@@ -75,15 +74,11 @@ static int hold_set(tv_cli *cli, int argc, char **argv, uint8_t action)
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'p':
-            person = optarg;
-            break;
-        case 'r':
-            refhex = optarg;
-            break;
         }
     }
     if (c < 0) return ta.status;
+    person = ta.o.person;
+    refhex = ta.o.ref;
     reason = ta.o.reason;
     if (optind < argc) return tv_cli_usage("hold", "unexpected argument '%s'.", argv[optind]);
     if (!person == !refhex) return tv_cli_usage("hold", "give the person: --payload or --ref.");

@@ -39,11 +39,8 @@ static const tv_opt init_opts[] = {
     {.id = TV_O_JSON,
      .help = "print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead,\n"
              "and \"root\" for a province"},
-    {"passphrase-file", 'P', "FILE", "the passphrase: the first line of FILE ('-': stdin)", 0, 0},
-    {"kdf", 'k', "LEVEL",
-     "the cost of deriving the key from the passphrase: moderate (the\n"
-     "default), interactive, sensitive ('truyvet passwd --help')",
-     0, 0},
+    {.id = TV_O_PASSFILE},
+    {.id = TV_O_KDF},
     {0}};
 
 const tv_command tv_command_init = {
@@ -129,12 +126,6 @@ static int cmd_init(tv_cli *cli, int argc, char **argv)
         case 'U':
             unlisted = 1;
             break;
-        case 'P':
-            pass_file = optarg;
-            break;
-        case 'k':
-            kdf_s = optarg;
-            break;
         case 'H':
         case 'N':
             if (health >= 0 && health != (c == 'H'))
@@ -163,6 +154,8 @@ static int cmd_init(tv_cli *cli, int argc, char **argv)
     }
     if (c < 0) return ta.status;
     int json = ta.o.json;
+    pass_file = ta.o.passphrase_file;
+    kdf_s = ta.o.kdf;
     if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);
     int rc;
     if (!role_s || !unit || !name)

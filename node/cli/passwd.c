@@ -11,17 +11,16 @@
 static int cmd_passwd(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt passwd_opts[] = {
-    {"passphrase-file", 'p', "FILE", "the old passphrase, first line of FILE ('-': stdin)", 0, 0},
+    {.id = TV_O_PASSFILE, .help = "the old passphrase, first line of FILE ('-': stdin)"},
     {"new-passphrase-file", 'n', "FILE",
      "the new one, first line of FILE ('-': stdin, its\n"
-     "              second line when the old one is read from stdin too)",
+     "second line when the old one is read from stdin too)",
      0, 0},
-    {"kdf", 'k', "LEVEL",
-     "the cost of deriving the key from the passphrase (Argon2id):\n"
-     "moderate (the default, about 0.5 s and 256 MiB), interactive (0.1 s,\n"
-     "64 MiB), sensitive (several seconds, 1 GiB); min is for tests only.\n"
-     "$TRUYVET_KDF sets the default.",
-     0, 0},
+    {.id = TV_O_KDF,
+     .help = "the cost of deriving the key from the passphrase (Argon2id):\n"
+             "moderate (the default, about 0.5 s and 256 MiB), interactive (0.1 s,\n"
+             "64 MiB), sensitive (several seconds, 1 GiB); min is for tests only.\n"
+             "$TRUYVET_KDF sets the default."},
     {0}};
 
 const tv_command tv_command_passwd = {
@@ -50,15 +49,11 @@ static int cmd_passwd(tv_cli *cli, int argc, char **argv)
     int c;
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
-    while ((c = tv_args_next(&ta)) > 0) {
-        if (c == 'p')
-            old_file = optarg;
-        else if (c == 'n')
-            new_file = optarg;
-        else if (c == 'k')
-            kdf_s = optarg;
-    }
+    while ((c = tv_args_next(&ta)) > 0)
+        if (c == 'n') new_file = optarg;
     if (c < 0) return ta.status;
+    old_file = ta.o.passphrase_file;
+    kdf_s = ta.o.kdf;
     if (optind < argc) return tv_cli_usage("passwd", "unexpected argument '%s'.", argv[optind]);
     tv_kdf_level kdf;
     int rc = tv_cli_kdf_option("passwd", kdf_s, &kdf);

@@ -19,8 +19,10 @@
 static int person_show(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt show_opts[] = {
-    {"person", 'p', "TEXT", "what a card's QR holds, or a phone or ID number", TV_OPT_TEXT, 0},
-    {"ref", 'r', "HEX", "the person's pseudonym (32 hex digits), as trace and log print it", 0, 0},
+    {.name = "person",
+     .id = TV_O_PERSON,
+     .help = "what a card's QR holds, or a phone or ID number"},
+    {.id = TV_O_REF, .help = "the person's pseudonym (32 hex digits), as trace and log print it"},
     {.id = TV_O_REVEAL,
      .help = "show the details in full (name, ID numbers, phone, date of birth,\n"
              "address). Only a node of the health authority can: the details\n"
@@ -102,16 +104,10 @@ static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_de
 static int person_show(tv_cli *cli, int argc, char **argv)
 {
     const char *person = NULL, *refhex = NULL, *reason = NULL;
-    int c;
     tv_args ta;
-    tv_args_begin(&ta, cli, argc, argv);
-    while ((c = tv_args_next(&ta)) > 0) {
-        if (c == 'p')
-            person = optarg;
-        else if (c == 'r')
-            refhex = optarg;
-    }
-    if (c < 0) return ta.status;
+    if (tv_args_only(&ta, cli, argc, argv)) return ta.status;
+    person = ta.o.person;
+    refhex = ta.o.ref;
     int reveal = ta.o.reveal, json = ta.o.json; /* --reveal with its --reason (command.c) */
     reason = ta.o.reason;
     if (optind < argc) return tv_cli_usage("person", "unexpected argument '%s'.", argv[optind]);

@@ -22,7 +22,7 @@
 static int cmd_scan(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt scan_opts[] = {
-    {"venue", 'v', "ID", "the venue id (or a unique prefix of at least 4 digits)", 0, 0},
+    {.id = TV_O_VENUE},
     {"person", 'p', "TEXT",
      "what was scanned or typed: the QR of a chip ID card (CCCD) or\n"
      "of a health-insurance card (BHYT), a phone number\n"
@@ -103,9 +103,6 @@ static int cmd_scan(tv_cli *cli, int argc, char **argv)
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'v':
-            venue = optarg;
-            break;
         case 'p':
             person = optarg;
             break;
@@ -121,6 +118,7 @@ static int cmd_scan(tv_cli *cli, int argc, char **argv)
         }
     }
     if (c < 0) return ta.status;
+    venue = ta.o.venue;
     json = ta.o.json;
     if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
     if (!venue || !person) return tv_cli_usage("scan", "scan needs --venue and --person.");

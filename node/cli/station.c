@@ -40,7 +40,7 @@
 static int cmd_station(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt station_opts[] = {
-    {"venue", 'v', "ID", "the venue (or a unique prefix of at least 4 digits)", 0, 0},
+    {.id = TV_O_VENUE, .help = "the venue (or a unique prefix of at least 4 digits)"},
     {"out", 'o', NULL, "the gate records check-outs", 0, 0},
     {"window", 'w', "MIN",
      "scans of one person within this many minutes count as one\n"
@@ -480,9 +480,6 @@ static int cmd_station(tv_cli *cli, int argc, char **argv)
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'v':
-            venue = optarg;
-            break;
         case 'o':
             out = 1;
             break;
@@ -500,6 +497,7 @@ static int cmd_station(tv_cli *cli, int argc, char **argv)
         }
     }
     if (c < 0) return ta.status;
+    venue = ta.o.venue;
     json = ta.o.json;
     if (optind < argc) return tv_cli_usage("station", "unexpected argument '%s'.", argv[optind]);
     if (!venue) return tv_cli_usage("station", "station needs --venue.");

@@ -24,11 +24,10 @@
 static int cmd_trace(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt trace_opts[] = {
-    {"payload", 'p', "TEXT",
-     "what the case's card QR holds, or a phone or ID number\n"
-     "(--person is the same)",
-     0, 0},
-    {"ref", 'r', "HEX", "the case's pseudonym (32 hex digits)", 0, 0},
+    {.id = TV_O_PERSON,
+     .help = "what the case's card QR holds, or a phone or ID number\n"
+             "(--person is the same)"},
+    {.id = TV_O_REF, .help = "the case's pseudonym (32 hex digits)"},
     {"--from, --to TIME", 0, NULL,
      "the infectious window: 'today', a date (2021-10-06, from its\n"
      "midnight, Vietnam time) or a time with its offset. Default:\n"
@@ -53,7 +52,7 @@ static const tv_opt trace_opts[] = {
              "health authority. Each full view is recorded in the log\n"
              "before anything is shown ('truyvet audit')"},
     {.id = TV_O_REASON, .help = "why (required with --reveal)"},
-    {"person", 'p', "TEXT", NULL, TV_OPT_HIDDEN, 0},
+    {.name = "person", .id = TV_O_PERSON, .flags = TV_OPT_HIDDEN},
     {"from", 'f', "TIME", NULL, TV_OPT_HIDDEN, 0},
     {"to", 't', "TIME", NULL, TV_OPT_HIDDEN, 0},
     {.id = TV_O_JSON, .flags = TV_OPT_HIDDEN},
@@ -663,12 +662,6 @@ static int cmd_trace(tv_cli *cli, int argc, char **argv)
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'p':
-            person = tv_cli_nfc(optarg);
-            break;
-        case 'r':
-            refhex = optarg;
-            break;
         case 'f':
             from = optarg;
             break;
@@ -687,6 +680,8 @@ static int cmd_trace(tv_cli *cli, int argc, char **argv)
         }
     }
     if (c < 0) return ta.status;
+    person = ta.o.person;
+    refhex = ta.o.ref;
     reveal = ta.o.reveal; /* with its --reason (command.c) */
     reason = ta.o.reason;
     if (ta.o.json)

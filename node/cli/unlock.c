@@ -37,10 +37,9 @@ static int cmd_unlock(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt unlock_opts[] = {
     {"for", 'f', "DURATION", "forget it after DURATION: a number and s, m, h or d (8h)", 0, 0},
-    {"passphrase-file", 'p', "FILE",
-     "read the passphrase from the first line of FILE ('-':\n"
-     "standard input) instead of asking on the terminal",
-     0, 0},
+    {.id = TV_O_PASSFILE,
+     .help = "read the passphrase from the first line of FILE ('-':\n"
+             "standard input) instead of asking on the terminal"},
     {0}};
 
 const tv_command tv_command_unlock = {
@@ -67,12 +66,10 @@ static int cmd_unlock(tv_cli *cli, int argc, char **argv)
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
-        if (c == 'f')
-            dur = optarg;
-        else if (c == 'p')
-            file = optarg;
+        if (c == 'f') dur = optarg;
     }
     if (c < 0) return ta.status;
+    file = ta.o.passphrase_file;
     if (optind < argc) return tv_cli_usage("unlock", "unexpected argument '%s'.", argv[optind]);
     unsigned timeout = 0;
     if (dur && parse_duration(dur, &timeout))

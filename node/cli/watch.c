@@ -38,7 +38,7 @@
 static int cmd_watch(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt watch_opts[] = {
-    {"venue", 'v', "ID", "only this venue (its id, or a unique prefix of at least 4 digits)", 0, 0},
+    {.id = TV_O_VENUE, .help = "only this venue (its id, or a unique prefix of at least 4 digits)"},
     {"from", 'f', "TIME",
      "first show the scans held that were made at or after TIME: 'today',\n"
      "a date (2021-10-06, from its midnight, Vietnam time) or a time with\n"
@@ -268,9 +268,6 @@ static int cmd_watch(tv_cli *cli, int argc, char **argv)
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'v':
-            venue = optarg;
-            break;
         case 'f':
             from = optarg;
             break;
@@ -280,6 +277,7 @@ static int cmd_watch(tv_cli *cli, int argc, char **argv)
         }
     }
     if (c < 0) return ta.status;
+    venue = ta.o.venue;
     json = ta.o.json;
     if (optind < argc) return tv_cli_usage("watch", "unexpected argument '%s'.", argv[optind]);
     watcher *w = calloc(1, sizeof *w);
