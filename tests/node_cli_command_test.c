@@ -125,7 +125,9 @@ static void check_help(const tv_command *c, char **words, int nwords, void *arg)
         else
             snprintf(line, sizeof line, "\n  --%s%s%s ", o.name, o.arg ? " " : "",
                      o.arg ? o.arg : "");
-        if (!strstr(body, line)) fail_msg("truyvet %s --help does not describe %s", path, line);
+        if (!strstr(body, line))
+            fail_msg("truyvet %s --help does not describe %s%s", path,
+                     o.flags & TV_OPT_ARG ? "" : "--", o.name);
     }
     /* a command with subcommands names each */
     for (const tv_command *const *s = c->subs; s && *s; s++) {

@@ -194,7 +194,8 @@ static const tv_command controller_remove_cmd = {
     .fn = venue_controller,
 };
 
-static const tv_opt controller_list_opts[] = {{.id = TV_O_JSON, .help = "phone, added"}, {0}};
+static const tv_opt controller_list_opts[] = {{.id = TV_O_JSON, .help = "JSON Lines: phone, added"},
+                                              {0}};
 
 static const tv_command controller_list_cmd = {
     .name = "list",
