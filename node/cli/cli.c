@@ -1,5 +1,6 @@
 /* CLI helpers: messages for people, opening the node, finding venues. */
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/format/payload.h"
 #include "node/logic/record.h"
 #include "node/format/text.h"
@@ -399,23 +400,13 @@ void tv_cli_cert_text(FILE *f, const crdt_cert *c)
             c->not_after_ms ? " until " : " with no expiry", c->not_after_ms ? until : "");
 }
 
-int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, int *json)
+int tv_cli_json_only(tv_cli *cli, int argc, char **argv, int *json)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
+    tv_args ta;
     *json = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'j') {
-            *json = 1;
-        } else if (c == 'h') {
-            fputs(help, stdout);
-            return -1;
-        } else {
-            return tv_cli_bad_option(cmd, c, argv);
-        }
-    }
+    if (tv_args_only(&ta, cli, argc, argv)) return ta.status == TV_EXIT_OK ? -1 : ta.status;
+    if (optind < argc) return tv_cli_usage(cli->path, "unexpected argument '%s'.", argv[optind]);
+    *json = ta.o.json;
     return 0;
 }
 
@@ -468,21 +459,108 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
     return 0;
 }
 
-int tv_cli_dispatch(tv_cli *cli, const char *cmd, const char *help, const tv_subcmd *subs,
-                    size_t nsubs, int argc, char **argv)
+/* "code name": the official name, else the name a unit event gave it (a village, a
+ * district), else the code alone. */
+void tv_cli_unit_label(store_txn *t, const char *code, char *out, size_t cap)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        fputs(help, stdout);
-        return TV_EXIT_OK;
+    const tv_unit *u = tv_unit_find(code);
+    store_unit su;
+    const char *name = u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "";
+    snprintf(out, cap, "%s%s%s", code, name[0] ? " " : "", tv_text_esc(name));
+}
+
+/* The official name of code, else its unit event's, else "". */
+void tv_cli_unit_name(store_txn *t, const char *code, char *out, size_t cap)
+{
+    const tv_unit *u = tv_unit_find(code);
+    store_unit su;
+    snprintf(out, cap, "%s", u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "");
+}
+
+/* s left-justified in width characters (UTF-8 code points, not bytes). */
+void tv_cli_print_padded(const char *s, size_t width)
+{
+    size_t chars = 0;
+    for (const char *p = s; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    fputs(s, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
+int tv_cli_health_refused(tv_cli *cli, int rc, const char *what, const char *unit)
+{
+    if (rc == TV_EPERM) {
+        tv_cli_error("this node cannot set %s: only a node whose certificate carries the health "
+                     "flag (the province's) may, and peers would refuse it.",
+                     what);
+        return TV_EXIT_FAIL;
     }
-    for (size_t i = 0; argc >= 2 && i < nsubs; i++)
-        if (strcmp(argv[1], subs[i].name) == 0) return subs[i].fn(cli, argc - 1, argv + 1);
-    char names[256] = "";
-    for (size_t i = 0; i < nsubs; i++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s'%s %s'",
-                 i == 0           ? ""
-                 : i + 1 == nsubs ? " or "
-                                  : ", ",
-                 cmd, subs[i].name);
-    return tv_cli_usage(cmd, "use %s.", names);
+    if (rc == TV_ESCOPE) {
+        tv_cli_error("unit %s is outside this node's scope: peers would refuse %s for it.", unit,
+                     what);
+        return TV_EXIT_FAIL;
+    }
+    return tv_cli_fail(cli, rc, "nothing was recorded");
+}
+
+int tv_cli_when_opt(const char *cmd, const char *name, const char *v, int64_t *ms)
+{
+    if (tv_cli_when(v, ms) == 0 && crdt_time_valid(*ms)) return 0;
+    return tv_cli_usage(cmd,
+                        "%s takes 'today', a date or a time with its offset (before 2200), "
+                        "not '%s'.",
+                        name, tv_text_esc(v));
+}
+
+volatile sig_atomic_t tv_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+    tv_cli_stop = sig; /* which one: a SIGINT is passed on (tv_cli_signal_exit) */
+}
+
+void tv_cli_stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Prints an enrolment refusal: the sentence why if the API gave one, else the code's. */
+int tv_cli_enroll_fail(const tv_cli *cli, int rc, const char *what, const char *why)
+{
+    if (why[0]) {
+        tv_cli_error("%s: %s.", what, why);
+        return TV_EXIT_FAIL;
+    }
+    return tv_cli_fail(cli, rc, what);
+}
+
+/* The venue named by text, signed by this node: the commune that registered it. */
+int tv_cli_own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
+{
+    int rc = tv_cli_venue_find(n, text, v);
+    if (rc) return rc;
+    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
+        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
+                     "code.",
+                     text, v->unit);
+        return TV_EXIT_FAIL;
+    }
+    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
+        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+void tv_cli_print_event_id(const tv_node *n, uint64_t seq)
+{
+    char id[TV_EVENT_ID_STR_MAX];
+    tv_event_id_format(id, n->id.pk, seq);
+    fputs(id, stdout);
 }

@@ -11,8 +11,10 @@
 #include "crdt/cert.h"
 #include "node/render/json.h"
 #include "node/logic/node.h"
+#include "node/format/payload.h"
 #include "node/format/text.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 enum {
@@ -23,67 +25,27 @@ enum {
     TV_EXIT_LOCKED = 4
 };
 
+struct tv_command;
 typedef struct tv_cli {
     const char *dir; /* the node directory (-d, $TRUYVET_DIR, or the default) */
     const char *prog;
+    const struct tv_command *cmd; /* the command running (command.h) */
+    char path[64];                /* its name with its parent's: "case add" */
 } tv_cli;
 
-/* A subcommand: argv[0] is its name. Returns the process exit status. */
+/* A command's handler (command.h): argv[0] is its name. Returns the process exit status. */
 typedef int (*tv_cmd_fn)(tv_cli *cli, int argc, char **argv);
-
-/* Runs the subcommand argv[1] of command cmd ("case add"): its function gets argv from the
- * subcommand's name on. --help (or -h) prints help; anything else is a usage error naming
- * the subcommands. */
-typedef struct tv_subcmd {
-    const char *name;
-    tv_cmd_fn fn;
-} tv_subcmd;
-int tv_cli_dispatch(tv_cli *cli, const char *cmd, const char *help, const tv_subcmd *subs,
-                    size_t nsubs, int argc, char **argv);
-
-int tv_cmd_init(tv_cli *cli, int argc, char **argv);
-int tv_cmd_venue(tv_cli *cli, int argc, char **argv);
-int tv_cmd_scan(tv_cli *cli, int argc, char **argv);
-int tv_cmd_import(tv_cli *cli, int argc, char **argv);
-int tv_cmd_status(tv_cli *cli, int argc, char **argv);
-int tv_cmd_log(tv_cli *cli, int argc, char **argv);
-int tv_cmd_verify(tv_cli *cli, int argc, char **argv);
-int tv_cmd_serve(tv_cli *cli, int argc, char **argv);
-int tv_cmd_sync(tv_cli *cli, int argc, char **argv);
-int tv_cmd_peer(tv_cli *cli, int argc, char **argv);
-int tv_cmd_peers(tv_cli *cli, int argc, char **argv);
-int tv_cmd_bundle(tv_cli *cli, int argc, char **argv);
-int tv_cmd_enroll(tv_cli *cli, int argc, char **argv);
-int tv_cmd_revoke(tv_cli *cli, int argc, char **argv);
-int tv_cmd_station(tv_cli *cli, int argc, char **argv);
-int tv_cmd_watch(tv_cli *cli, int argc, char **argv);
-int tv_cmd_person(tv_cli *cli, int argc, char **argv);
-int tv_cmd_audit(tv_cli *cli, int argc, char **argv);
-int tv_cmd_qr(tv_cli *cli, int argc, char **argv);
-int tv_cmd_trace(tv_cli *cli, int argc, char **argv);
-int tv_cmd_case(tv_cli *cli, int argc, char **argv);
-int tv_cmd_risk(tv_cli *cli, int argc, char **argv);
-int tv_cmd_unit(tv_cli *cli, int argc, char **argv);
-int tv_cmd_alerts(tv_cli *cli, int argc, char **argv);
-int tv_cmd_report(tv_cli *cli, int argc, char **argv);
-int tv_cmd_resync(tv_cli *cli, int argc, char **argv);
-int tv_cmd_unlock(tv_cli *cli, int argc, char **argv); /* cmd_secret.c */
-int tv_cmd_lock(tv_cli *cli, int argc, char **argv);
-int tv_cmd_passwd(tv_cli *cli, int argc, char **argv);
-int tv_cmd_retention(tv_cli *cli, int argc, char **argv); /* cmd_retention.c */
-int tv_cmd_purge(tv_cli *cli, int argc, char **argv);
-int tv_cmd_hold(tv_cli *cli, int argc, char **argv);
-/* venue subcommands of their own file (cmd_visits.c) */
-int tv_venue_visits(tv_cli *cli, int argc, char **argv);
-int tv_venue_categories(tv_cli *cli, int argc, char **argv);
-int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv); /* cmd_qr.c */
-int tv_person_card_cmd(tv_cli *cli, int argc, char **argv);   /* cmd_qr.c */
 
 /* Ends a command stopped by a signal the way a shell expects: after a SIGINT (Ctrl-C) that
  * the command caught to finish cleanly, it dies of SIGINT itself, so that a script running
  * it stops too rather than going on (a shell that sees a child exit normally takes the
  * interrupt as handled by it). Returns for any other sig (0, SIGTERM: a service's stop). */
 void tv_cli_signal_exit(int sig);
+
+/* The signal that stopped a server (serve, sync): 0 until SIGTERM or SIGINT comes, once
+ * tv_cli_stop_on_signals has installed the handlers (which also ignore SIGPIPE). */
+extern volatile sig_atomic_t tv_cli_stop;
+void tv_cli_stop_on_signals(void);
 
 /* Prints "truyvet: <message>" to stderr. */
 void tv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -98,6 +60,9 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what);
  * (TV_EIO) instead of blaming the node directory. */
 int tv_cli_out_check(const char *path);
 int tv_cli_fail_out(const tv_cli *cli, int rc, const char *what, const char *path);
+/* Prints an enrolment refusal (enroll, revoke): the sentence why if the API gave one, else
+ * as tv_cli_fail. Returns the exit status. */
+int tv_cli_enroll_fail(const tv_cli *cli, int rc, const char *what, const char *why);
 /* Prints a usage error with a hint to --help. Returns TV_EXIT_USAGE. */
 int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -124,9 +89,9 @@ int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code);
  * ':' for a missing value, else an unknown option. Returns TV_EXIT_USAGE. */
 int tv_cli_bad_option(const char *cmd, int c, char **argv);
 
-/* Parses the options of a command that takes only --json and --help (printing help to
- * stdout). Returns 0 (optind at the first argument), -1 after --help, or an exit status. */
-int tv_cli_json_opts(const char *cmd, const char *help, int argc, char **argv, int *json);
+/* Parses the options of a command that takes only --json (and --help) and no argument,
+ * by its descriptor (command.h). Returns 0 to go on, -1 after --help, or an exit status. */
+int tv_cli_json_only(tv_cli *cli, int argc, char **argv, int *json);
 
 /* Opens the CLI's node (flags as tv_node_open), printing a clear message on failure.
  * A node the keyring does not keep unlocked is unlocked with the systemd credential
@@ -161,6 +126,10 @@ int tv_cli_wrong_passphrase(void);
  * prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
+/* Finds the venue named by text (tv_cli_venue_find) and signs its poster's payload p: only
+ * the commune node that registered it may. Prints why not; returns 0 or an exit status. */
+int tv_cli_own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p);
+
 /* The pseudonym of the person given by --person TEXT (a card's QR text, or a number read
  * with the province key where the node holds it, else with its own pseudonym key:
  * tv_node_ref_key) or --ref HEX (exactly one is non-NULL). Prints a usage error for
@@ -175,6 +144,10 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
  * or TV_EINVAL. */
 int tv_cli_when(const char *s, int64_t *ms);
 
+/* Prints the id of this node's event seq (<16 hex>-<seq>, as scan and import print it) to
+ * stdout, with no line end. */
+void tv_cli_print_event_id(const tv_node *n, uint64_t seq);
+
 /* Formats an HLC timestamp as Vietnam local time "YYYY-MM-DDTHH:MM:SS+07:00". */
 void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
 
@@ -187,5 +160,21 @@ void tv_cli_cert_json(tv_json *j, const crdt_cert *c);
 /* Prints a certificate as "role unit, scope S[, health], issued by ISSUER, valid from T
  * until T|with no expiry" (no line end). */
 void tv_cli_cert_text(FILE *f, const crdt_cert *c);
+
+/* The shared pieces of case, risk and alerts. */
+#define TV_CLI_UNIT_LABEL_BYTES (TV_UNIT_CODE_MAX + 2 + TV_TEXT_ESC_BYTES)
+/* "code name": the official name of code, else the name a unit event gave it (a village,
+ * a district; t may be NULL: none), else the code alone. */
+void tv_cli_unit_label(store_txn *t, const char *code, char *out, size_t cap);
+/* The official name of code, else its unit event's, else "". */
+void tv_cli_unit_name(store_txn *t, const char *code, char *out, size_t cap);
+/* Prints s to stdout left-justified in width characters (UTF-8 code points, not bytes). */
+void tv_cli_print_padded(const char *s, size_t width);
+/* Reports a refused health event (case status, risk level: what) for unit: not a health
+ * node, or outside its scope; else as tv_cli_fail. Returns the exit status. */
+int tv_cli_health_refused(tv_cli *cli, int rc, const char *what, const char *unit);
+/* Reads the time option name (--at) of command cmd, as tv_cli_when, before 2200. Returns 0
+ * or TV_EXIT_USAGE after a message. */
+int tv_cli_when_opt(const char *cmd, const char *name, const char *v, int64_t *ms);
 
 #endif

@@ -2,6 +2,7 @@
 #include "crdt/error.h"
 #include "node/format/bundle.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/node.h"
 #include "test_util.h"
 
@@ -831,7 +832,9 @@ static int cli_import(const char *dir, const char *path, char *err, size_t cap)
     char a0[] = "bundle", a1[] = "import", a2[4200];
     snprintf(a2, sizeof a2, "%s", path);
     char *argv[] = {a0, a1, a2, NULL};
-    int rc = tv_cmd_bundle(&cli, 3, argv);
+    extern const tv_command tv_command_bundle; /* node/cli/bundle.c */
+    int rc =
+        tv_command_run(&cli, (const tv_command *const[]){&tv_command_bundle, NULL}, "", 3, argv);
     fflush(stderr);
     assert_true(dup2(saved, STDERR_FILENO) >= 0);
     close(saved);

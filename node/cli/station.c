@@ -15,6 +15,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/downflow.h"
 #include "node/logic/health.h"
 #include "node/render/json.h"
@@ -37,47 +38,61 @@
 #define GROUP_EVENTS_MAX 8000 /* and events (a new person adds one): within the node's group */
 #define READ_CHUNK 65536
 
-static const char station_help[] =
-    "Usage: truyvet [-d DIR] station --venue ID [--out] [--window MIN] [--device LABEL]\n"
-    "                               [--json]\n"
-    "\n"
-    "Record what a QR reader at a venue's gate scans: one payload per line on standard\n"
-    "input (a chip ID card's or a health-insurance card's QR, a truyvet personal card,\n"
-    "a phone or ID number typed, or a self check-in relayed by a phone: the venue's\n"
-    "poster code, a space, then the person's code), and answer each line on standard\n"
-    "output, once it is safely on disk, in the guard's words:\n"
-    "\n"
-    "  OK  ... đã vào 08:00:00   recorded (đã ra with --out); the masked name, and the\n"
-    "                            person's colour (VÀNG — F2) when the node knows one\n"
-    "  DỪNG — KHÔNG VÀO  ...     recorded, but the person must not come in: a confirmed\n"
-    "                            case (ĐỎ — F0), a close contact (CAM — F1) or under a\n"
-    "                            hold of the health authority; the reason follows\n"
-    "  ĐÃ VÀO RỒI  ...           recorded, but a repeat: the person's previous scan was a\n"
-    "                            check-in here within the window (ĐÃ RA RỒI with --out);\n"
-    "                            the views count one check-in. A check-out in between\n"
-    "                            makes a return a new check-in\n"
-    "  (cảnh báo: ...)           after a recorded line: a chip ID card read by its number\n"
-    "                            although another field is faulty, and what\n"
-    "  KHÔNG ĐỌC ĐƯỢC MÃ (why)   nothing recorded: the payload is not a card or number, or\n"
-    "                            a personal card that does not verify under a certificate\n"
-    "                            held here (forged, altered, or from an unknown or revoked\n"
-    "                            issuer)\n"
-    "  ĐIỂM ĐÃ BỊ TẠM DỪNG (why) nothing recorded: the venue has 3 reminders and no scan\n"
-    "                            since; the commune reinstates it (venue reinstate)\n"
-    "  CHƯA GHI ĐƯỢC (why)       the store failed: ổ đĩa đầy (a full disk) or lỗi ghi dữ\n"
-    "                            liệu (another error); the line can be scanned again. After\n"
-    "                            an input/output error the station stops (exit status 1)\n"
-    "\n"
-    "The station runs until the end of input or SIGTERM/SIGINT, and exits 0 then.\n"
-    "\n"
-    "  --venue ID      the venue (or a unique prefix of at least 4 digits)\n"
-    "  --out           the gate records check-outs\n"
-    "  --window MIN    scans of one person within this many minutes count as one\n"
-    "                  check-in (default 5)\n"
-    "  --device LABEL  the gate's name, kept with each scan\n"
-    "  --json          one JSON object per input line: line, result (ok, already,\n"
-    "                  unreadable, suspended, failed), id, person, direction, at,\n"
-    "                  status, stop (true: the person is stopped), warning, reason\n";
+static int cmd_station(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt station_opts[] = {
+    {.id = TV_O_VENUE, .help = "the venue (or a unique prefix of at least 4 digits)"},
+    {"out", 'o', NULL, "the gate records check-outs", 0, 0},
+    {"window", 'w', "MIN",
+     "scans of one person within this many minutes count as one\n"
+     "check-in (default 5)",
+     0, 0},
+    {"device", 'D', "LABEL", "the gate's name, kept with each scan", 0, 0},
+    {.id = TV_O_JSON,
+     .help = "one JSON object per input line: line, result (ok, already,\n"
+             "unreadable, suspended, failed), id, person, direction, at,\n"
+             "status, stop (true: the person is stopped), warning, reason"},
+    {0}};
+
+const tv_command tv_command_station = {
+    .name = "station",
+    .summary = "the gate: record what a QR reader scans, answer each line",
+    .usage = "station --venue ID [--out] [--window MIN] [--device LABEL]\n"
+             "                               [--json]",
+    .about =
+        "Record what a QR reader at a venue's gate scans: one payload per line on standard\n"
+        "input (a chip ID card's or a health-insurance card's QR, a truyvet personal card,\n"
+        "a phone or ID number typed, or a self check-in relayed by a phone: the venue's\n"
+        "poster code, a space, then the person's code), and answer each line on standard\n"
+        "output, once it is safely on disk, in the guard's words:\n"
+        "\n"
+        "  OK  ... đã vào 08:00:00   recorded (đã ra with --out); the masked name, and the\n"
+        "                            person's colour (VÀNG — F2) when the node knows one\n"
+        "  DỪNG — KHÔNG VÀO  ...     recorded, but the person must not come in: a confirmed\n"
+        "                            case (ĐỎ — F0), a close contact (CAM — F1) or under a\n"
+        "                            hold of the health authority; the reason follows\n"
+        "  ĐÃ VÀO RỒI  ...           recorded, but a repeat: the person's previous scan was a\n"
+        "                            check-in here within the window (ĐÃ RA RỒI with --out);\n"
+        "                            the views count one check-in. A check-out in between\n"
+        "                            makes a return a new check-in\n"
+        "  (cảnh báo: ...)           after a recorded line: a chip ID card read by its number\n"
+        "                            although another field is faulty, and what\n"
+        "  KHÔNG ĐỌC ĐƯỢC MÃ (why)   nothing recorded: the payload is not a card or number, or\n"
+        "                            a personal card that does not verify under a certificate\n"
+        "                            held here (forged, altered, or from an unknown or revoked\n"
+        "                            issuer)\n"
+        "  ĐIỂM ĐÃ BỊ TẠM DỪNG (why) nothing recorded: the venue has 3 reminders and no scan\n"
+        "                            since; the commune reinstates it (venue reinstate)\n"
+        "  CHƯA GHI ĐƯỢC (why)       the store failed: ổ đĩa đầy (a full disk) or lỗi ghi dữ\n"
+        "                            liệu (another error); the line can be scanned again. After\n"
+        "                            an input/output error the station stops (exit status 1)\n"
+        "\n"
+        "The station runs until the end of input or SIGTERM/SIGINT, and exits 0 then.\n",
+    .opts = station_opts,
+    .more = NULL,
+    .fn = cmd_station,
+    .col = 14,
+};
 
 static volatile sig_atomic_t stop_flag;
 
@@ -452,24 +467,15 @@ static int settle(station *st)
     return rc == TV_ENOSPC || rc == TV_ESTORE ? 0 : rc; /* a full disk: answered, go on */
 }
 
-int tv_cmd_station(tv_cli *cli, int argc, char **argv)
+static int cmd_station(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"venue", required_argument, 0, 'v'},
-                                         {"out", no_argument, 0, 'o'},
-                                         {"window", required_argument, 0, 'w'},
-                                         {"device", required_argument, 0, 'D'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *venue = NULL, *device = NULL;
     long window_min = 5;
     int out = 0, json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'v':
-            venue = optarg;
-            break;
         case 'o':
             out = 1;
             break;
@@ -484,16 +490,11 @@ int tv_cmd_station(tv_cli *cli, int argc, char **argv)
         case 'D':
             device = optarg;
             break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(station_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("station", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    venue = ta.o.venue;
+    json = ta.o.json;
     if (optind < argc) return tv_cli_usage("station", "unexpected argument '%s'.", argv[optind]);
     if (!venue) return tv_cli_usage("station", "station needs --venue.");
     int rc;

@@ -1,8 +1,9 @@
-/* `truyvet venue payload`, `truyvet qr venue` and `truyvet qr verify`: a venue's signed
- * QR payload, its printable poster, and checking a payload with no network. */
+/* `truyvet qr`: a venue's printable poster, personal cards (also `truyvet person card`),
+ * the enrolment request as a QR code, and checking a poster's payload with no network. */
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/enroll.h"
 #include "node/render/json.h"
 #include "node/format/payload.h"
@@ -14,150 +15,97 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char payload_help[] =
-    "Usage: truyvet [-d DIR] venue payload ID\n"
-    "\n"
-    "Print the venue's QR payload: the text its poster's QR code holds (TV1V:<unit>:...),\n"
-    "signed by this node, which registered the venue; any node that trusts this one can\n"
-    "verify it offline ('truyvet qr verify'). Then, on standard error, the venue's short\n"
-    "code (XXXX-XXXX-C), printed on the poster for when a camera fails.\n";
+static int qr_venue(tv_cli *cli, int argc, char **argv);
 
-static const char qr_help[] =
-    "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
-    "       truyvet [-d DIR] qr person --person TEXT... --out FILE [--sheet]\n"
-    "       truyvet [-d DIR] qr node --out FILE\n"
-    "       truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
-    "\n"
-    "  qr venue ID --out FILE\n"
-    "      Write the venue's check-in poster: A4, its QR code 15.2 x 15.2 cm, the venue's\n"
-    "      name, category and commune, its short code and instructions in Vietnamese.\n"
-    "      The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
-    "      .svg (sized in cm).\n"
-    "  qr person ...\n"
-    "      Personal cards for people without a phone: see 'truyvet person card --help'.\n"
-    "  qr node --out FILE\n"
-    "      This node's enrolment request as a QR code, for the node above to scan into\n"
-    "      'truyvet enroll issue -'; at the province, its root key.\n"
-    "  qr verify PAYLOAD [--json]\n"
-    "      Check a venue payload (what a poster's QR code holds) with what this node\n"
-    "      knows, no network needed. Exit status: 0 genuine; 3 forged (damaged, or a\n"
-    "      signature that does not verify, or a signer that may not register venues in\n"
-    "      that unit); 4 unknown signer (no certificate of it here: enrol, or sync\n"
-    "      first); 5 revoked signer; 2 for a usage error, 1 when the node cannot be read.\n";
+static const tv_opt qr_venue_opts[] = {
+    {"ID", 0, NULL,
+     "the venue's id, a unique prefix of at least 4 digits, or its short\n"
+     "code",
+     TV_OPT_ARG, 0},
+    {.id = TV_O_OUT,
+     .help = ".pdf (print-ready), .png (300 dpi) or .svg (sized in cm), by its\n"
+             "extension"},
+    {0}};
 
-static const char qr_venue_help[] =
-    "Usage: truyvet [-d DIR] qr venue ID --out FILE\n"
-    "\n"
-    "Write the check-in poster of a venue this commune registered: A4, its QR code\n"
-    "15.2 x 15.2 cm holding the venue's payload signed by this node ('truyvet venue\n"
-    "payload'), the venue's name, category and commune, its short code (XXXX-XXXX-C, to\n"
-    "type when a camera fails) and instructions in Vietnamese.\n"
-    "\n"
-    "  ID          the venue's id, a unique prefix of at least 4 digits, or its short\n"
-    "              code\n"
-    "  --out FILE  .pdf (print-ready), .png (300 dpi) or .svg (sized in cm), by its\n"
-    "              extension\n";
+static const tv_command qr_venue_cmd = {
+    .name = "venue",
+    .summary = "Write the venue's check-in poster: A4, its QR code 15.2 x 15.2 cm, the venue's\n"
+               "name, category and commune, its short code and instructions in Vietnamese.\n"
+               "The format is the file's extension: .pdf (print-ready), .png (300 dpi) or\n"
+               ".svg (sized in cm).",
+    .usage = "qr venue ID --out FILE",
+    .about = "Write the check-in poster of a venue this commune registered: A4, its QR code\n"
+             "15.2 x 15.2 cm holding the venue's payload signed by this node ('truyvet venue\n"
+             "payload'), the venue's name, category and commune, its short code (XXXX-XXXX-C, to\n"
+             "type when a camera fails) and instructions in Vietnamese.\n",
+    .opts = qr_venue_opts,
+    .more = NULL,
+    .fn = qr_venue,
+    .col = 10,
+};
 
-static const char qr_node_help[] =
-    "Usage: truyvet [-d DIR] qr node --out FILE\n"
-    "\n"
-    "Write this node's enrolment request ('truyvet enroll request') as a QR code on a\n"
-    "page, for the operator of the node above to scan into 'truyvet enroll issue - --out\n"
-    "FILE'. At the province, the root of trust, the code holds its public key instead,\n"
-    "which the nodes below compare with when they accept their certificates.\n"
-    "\n"
-    "  --out FILE  .pdf, .png (300 dpi) or .svg, by its extension\n";
+static int qr_node(tv_cli *cli, int argc, char **argv);
 
-static const char qr_verify_help[] =
-    "Usage: truyvet [-d DIR] qr verify PAYLOAD [--json]\n"
-    "\n"
-    "Check a venue payload (what a poster's QR code holds, TV1V:<unit>:...) with what\n"
-    "this node knows, no network needed, and say whose venue it is.\n"
-    "\n"
-    "Exit status: 0 genuine; 3 forged (damaged, or a signature that does not verify, or\n"
-    "a signer that may not register venues in that unit); 4 unknown signer (no\n"
-    "certificate of it here: enrol, or sync first); 5 revoked signer; 2 for a usage\n"
-    "error, 1 when the node cannot be read.\n"
-    "\n"
-    "  --json  one JSON object\n";
+static const tv_opt qr_node_opts[] = {
+    {.id = TV_O_OUT, .help = ".pdf, .png (300 dpi) or .svg, by its extension"}, {0}};
+
+static const tv_command qr_node_cmd = {
+    .name = "node",
+    .summary = "This node's enrolment request as a QR code, for the node above to scan into\n"
+               "'truyvet enroll issue -'; at the province, its root key.",
+    .usage = "qr node --out FILE",
+    .about = "Write this node's enrolment request ('truyvet enroll request') as a QR code on a\n"
+             "page, for the operator of the node above to scan into 'truyvet enroll issue - --out\n"
+             "FILE'. At the province, the root of trust, the code holds its public key instead,\n"
+             "which the nodes below compare with when they accept their certificates.\n",
+    .opts = qr_node_opts,
+    .more = NULL,
+    .fn = qr_node,
+    .col = 10,
+};
+
+static int qr_verify(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt qr_verify_opts[] = {{.id = TV_O_JSON, .help = "one JSON object"}, {0}};
+
+static const tv_command qr_verify_cmd = {
+    .name = "verify",
+    .summary = "Check a venue payload (what a poster's QR code holds) with what this node\n"
+               "knows, no network needed. Exit status: 0 genuine; 3 forged (damaged, or a\n"
+               "signature that does not verify, or a signer that may not register venues in\n"
+               "that unit); 4 unknown signer (no certificate of it here: enrol, or sync\n"
+               "first); 5 revoked signer; 2 for a usage error, 1 when the node cannot be read.",
+    .usage = "qr verify PAYLOAD [--json]",
+    .about = "Check a venue payload (what a poster's QR code holds, TV1V:<unit>:...) with what\n"
+             "this node knows, no network needed, and say whose venue it is.\n"
+             "\n"
+             "Exit status: 0 genuine; 3 forged (damaged, or a signature that does not verify, or\n"
+             "a signer that may not register venues in that unit); 4 unknown signer (no\n"
+             "certificate of it here: enrol, or sync first); 5 revoked signer; 2 for a usage\n"
+             "error, 1 when the node cannot be read.\n",
+    .opts = qr_verify_opts,
+    .more = NULL,
+    .fn = qr_verify,
+    .col = 6,
+};
 
 enum { EXIT_FORGED = 3, EXIT_UNKNOWN = 4, EXIT_REVOKED = 5 };
 
-/* The venue named by text, signed by this node: the commune that registered it. */
-static int own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
+/* Parses the options of a qr command that takes --out FILE: returns 0, -1 after --help,
+ * or an exit status. */
+static int out_option(tv_cli *cli, int argc, char **argv, const char **out)
 {
-    int rc = tv_cli_venue_find(n, text, v);
-    if (rc) return rc;
-    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
-        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
-                     "code.",
-                     text, v->unit);
-        return TV_EXIT_FAIL;
-    }
-    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
-        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
-        return TV_EXIT_FAIL;
-    }
-    return 0;
-}
-
-static int help_only(const char *cmd, const char *text, int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(text, stdout);
-            return 1;
-        }
-    (void)cmd;
-    return 0;
-}
-
-int tv_venue_payload_cmd(tv_cli *cli, int argc, char **argv)
-{
-    if (help_only("venue payload", payload_help, argc, argv)) return TV_EXIT_OK;
-    if (argc != 2) return tv_cli_usage("venue payload", "venue payload takes one venue ID.");
-    tv_node n;
-    int rc = tv_cli_open(cli, &n, TV_NODE_SECRET); /* the payload is signed */
-    if (rc) return rc;
-    store_venue v;
-    tv_venue_payload p;
-    if ((rc = own_payload(&n, argv[1], &v, &p)) == 0) {
-        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR];
-        tv_venue_payload_format(text, &p);
-        tv_short_code(code, v.id);
-        puts(text);
-        fprintf(stderr, "short code: %s (%s)\n", code, tv_text_esc(v.name));
-    }
-    tv_node_close(&n);
-    return rc;
-}
-
-/* Parses the options of a qr command that takes --out FILE and --help: returns 0, -1
- * after --help, or an exit status. */
-static int out_option(const char *cmd, const char *help, int argc, char **argv, const char **out)
-{
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
+    tv_args ta;
     *out = NULL;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'o') {
-            *out = optarg;
-        } else if (c == 'h') {
-            fputs(help, stdout);
-            return -1;
-        } else {
-            return tv_cli_bad_option(cmd, c, argv);
-        }
-    }
+    if (tv_args_only(&ta, cli, argc, argv) != 0) return ta.status == TV_EXIT_OK ? -1 : ta.status;
+    *out = ta.o.out;
     return 0;
 }
 
 static int qr_venue(tv_cli *cli, int argc, char **argv)
 {
     const char *out;
-    int rc = out_option("qr venue", qr_venue_help, argc, argv, &out);
+    int rc = out_option(cli, argc, argv, &out);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("qr venue", "qr venue takes one venue ID.");
     if (!out) return tv_cli_usage("qr venue", "say where to write the poster: --out FILE.");
@@ -169,7 +117,7 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     if (rc) return rc;
     store_venue v;
     tv_venue_payload p;
-    if ((rc = own_payload(&n, argv[optind], &v, &p)) == 0) {
+    if ((rc = tv_cli_own_payload(&n, argv[optind], &v, &p)) == 0) {
         char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR],
             place[sizeof v.village + sizeof n.name + 40];
         tv_venue_payload_format(text, &p);
@@ -244,8 +192,9 @@ static int verdict(int json, const char *result, const char *why, const tv_venue
 
 static int qr_verify(tv_cli *cli, int argc, char **argv)
 {
-    int json, rc = tv_cli_json_opts("qr verify", qr_verify_help, argc, argv, &json);
-    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
+    tv_args ta;
+    if (tv_args_only(&ta, cli, argc, argv) != 0) return ta.status;
+    int json = ta.o.json, rc;
     if (optind + 1 != argc) return tv_cli_usage("qr verify", "qr verify takes one payload.");
     const char *text = argv[optind], *why;
     size_t len = strlen(text);
@@ -299,28 +248,41 @@ static int qr_verify(tv_cli *cli, int argc, char **argv)
     return out;
 }
 
-static const char card_help[] =
-    "Usage: truyvet [-d DIR] person card (--person TEXT | --cccd TEXT | --bhyt TEXT |\n"
-    "                                     --phone PHONE [--name NAME])... --out FILE\n"
-    "                                     [--sheet]\n"
-    "\n"
-    "Issue a personal QR code for someone without a phone, printed on a 6 x 9 cm card\n"
-    "(the code 5 x 5 cm): it carries the person's pseudonym and masked name and number,\n"
-    "signed by this node; nothing personal in clear. Scanning it at a gate\n"
-    "('truyvet station') works like scanning their ID card. The first time this node\n"
-    "meets the person, their details are sealed to the health authority, as at a gate.\n"
-    "\n"
-    "  --person TEXT  what the person's chip ID card (CCCD) or health-insurance card\n"
-    "                 (BHYT) QR holds, or a phone or ID number (--cccd and --bhyt are\n"
-    "                 the same option, by name)\n"
-    "  --phone PHONE  a phone number; --name NAME (after it) adds the person's name\n"
-    "  --out FILE     .pdf, .png (300 dpi) or .svg (in cm); one card per page\n"
-    "  --sheet        nine cards to an A4 page, with cut lines (for several people)\n"
-    "\n"
-    "Each --person, --cccd, --bhyt or --phone is one person and adds one card: give one\n"
-    "of them per person (the ID card's QR when there is one, else a phone with its\n"
-    "--name), and several people's on one A4 page with --sheet. The codes are printed on\n"
-    "standard output, one per line, once the cards are written.\n";
+static int person_card(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt card_opts[] = {
+    {"person", 'p', "TEXT",
+     "what the person's chip ID card (CCCD) or health-insurance card\n"
+     "(BHYT) QR holds, or a phone or ID number (--cccd and --bhyt are\n"
+     "the same option, by name)",
+     0, 0},
+    {"phone", 'P', "PHONE", "a phone number; --name NAME (after it) adds the person's name", 0, 0},
+    {.id = TV_O_OUT, .help = ".pdf, .png (300 dpi) or .svg (in cm); one card per page"},
+    {"sheet", 's', NULL, "nine cards to an A4 page, with cut lines (for several people)", 0, 0},
+    {"cccd", 'p', "TEXT", NULL, TV_OPT_HIDDEN, 0},
+    {"bhyt", 'p', "TEXT", NULL, TV_OPT_HIDDEN, 0},
+    {"name", 'n', "NAME", NULL, TV_OPT_HIDDEN, 0},
+    {0}};
+
+const tv_command tv_command_person_card = {
+    .name = "card",
+    .summary = "A personal QR card for someone without a phone.",
+    .usage = "person card (--person TEXT | --cccd TEXT | --bhyt TEXT |\n"
+             "                                     --phone PHONE [--name NAME])... --out FILE\n"
+             "                                     [--sheet]",
+    .about = "Issue a personal QR code for someone without a phone, printed on a 6 x 9 cm card\n"
+             "(the code 5 x 5 cm): it carries the person's pseudonym and masked name and number,\n"
+             "signed by this node; nothing personal in clear. Scanning it at a gate\n"
+             "('truyvet station') works like scanning their ID card. The first time this node\n"
+             "meets the person, their details are sealed to the health authority, as at a gate.\n",
+    .opts = card_opts,
+    .more = "Each --person, --cccd, --bhyt or --phone is one person and adds one card: give one\n"
+            "of them per person (the ID card's QR when there is one, else a phone with its\n"
+            "--name), and several people's on one A4 page with --sheet. The codes are printed on\n"
+            "standard output, one per line, once the cards are written.\n",
+    .fn = person_card,
+    .col = 13,
+};
 
 #define CARDS_MAX 90
 
@@ -337,22 +299,14 @@ static void copy_utf8(char *out, size_t cap, const char *s)
     out[n] = '\0';
 }
 
-int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
+static int person_card(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"person", required_argument, 0, 'p'},
-                                         {"cccd", required_argument, 0, 'p'},
-                                         {"bhyt", required_argument, 0, 'p'},
-                                         {"phone", required_argument, 0, 'P'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"sheet", no_argument, 0, 's'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *texts[CARDS_MAX], *names[CARDS_MAX] = {0}, *out = NULL;
     size_t n = 0;
     int sheet = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'p':
         case 'P':
@@ -365,19 +319,13 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
                 return tv_cli_usage("person card", "--name goes after the --phone it names.");
             names[n - 1] = tv_cli_nfc(optarg);
             break;
-        case 'o':
-            out = optarg;
-            break;
         case 's':
             sheet = 1;
             break;
-        case 'h':
-            fputs(card_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("person card", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    out = ta.o.out;
     if (optind < argc)
         return tv_cli_usage("person card", "unexpected argument '%s'.", argv[optind]);
     if (n == 0) return tv_cli_usage("person card", "whose card? Give --person TEXT.");
@@ -469,7 +417,7 @@ int tv_person_card_cmd(tv_cli *cli, int argc, char **argv)
 static int qr_node(tv_cli *cli, int argc, char **argv)
 {
     const char *out;
-    int rc = out_option("qr node", qr_node_help, argc, argv, &out);
+    int rc = out_option(cli, argc, argv, &out);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("qr node", "unexpected argument '%s'.", argv[optind]);
     if (!out || !tv_format_of(out))
@@ -521,15 +469,22 @@ static int qr_node(tv_cli *cli, int argc, char **argv)
     return rc;
 }
 
-int tv_cmd_qr(tv_cli *cli, int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(qr_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
-    }
-    if (strcmp(argv[1], "venue") == 0) return qr_venue(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "verify") == 0) return qr_verify(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "person") == 0) return tv_person_card_cmd(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "node") == 0) return qr_node(cli, argc - 1, argv + 1);
-    return tv_cli_usage("qr", "unknown qr command '%s'.", argv[1]);
-}
+/* `qr person`: `person card` under the name the qr commands give it */
+static const tv_command qr_person_cmd = {
+    .name = "person",
+    .summary = "Personal cards for people without a phone: see 'truyvet person card --help'.",
+    .usage = "qr person --person TEXT... --out FILE [--sheet]",
+    .about = "Personal QR cards for people without a phone, as 'truyvet person card' issues\n"
+             "them.\n",
+    .opts = card_opts,
+    .fn = person_card,
+    .col = 13,
+};
+
+const tv_command tv_command_qr = {
+    .name = "qr",
+    .summary = "venue posters, personal cards, the enrolment request as a QR code,\n"
+               "and checking a poster's code offline",
+    .subs = (const tv_command *const[]){&qr_venue_cmd, &qr_person_cmd, &qr_node_cmd, &qr_verify_cmd,
+                                        NULL},
+};

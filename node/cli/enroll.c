@@ -1,7 +1,7 @@
-/* `truyvet enroll request|show|issue|accept` and `truyvet revoke`: joining a province's tree
- * of trust, and withdrawing a node from it. */
+/* `truyvet enroll request|show|issue|accept`: joining a province's tree of trust. */
 #include "crdt/error.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/enroll.h"
 #include "node/format/fileio.h"
 #include "node/render/json.h"
@@ -16,123 +16,137 @@
 
 #define READ_BYTES_MAX (TV_ENROLL_CERT_FILE_BYTES_MAX + 4096) /* CRLF line ends included */
 
-static const char help[] =
-    "Usage: truyvet [-d DIR] enroll COMMAND ...\n"
-    "\n"
-    "Enrolment gives a node its certificate: proof, signed down from the province (the\n"
-    "root of trust), of its role, its unit and the units it may record for. Other nodes\n"
-    "take a node's data only once its certificate has reached them.\n"
-    "\n"
-    "  enroll request [--out FILE]\n"
-    "      At the new node: write its enrolment request (its id, role, unit and name,\n"
-    "      signed with its key) to FILE, or to standard output. Take it to the operator\n"
-    "      of the node above; --qr also shows it as a QR code on the terminal, and\n"
-    "      'truyvet qr node --out FILE' prints it as one.\n"
-    "  enroll show FILE [--json]\n"
-    "      Print a request or certificate file and check its signatures.\n"
-    "  enroll issue REQUEST --out FILE [--scope CODE[,CODE...]] [--days N] [--health]\n"
-    "      At the node above: check REQUEST, record the new node's certificate in this\n"
-    "      node's log and write the certificate file to take back to it.\n"
-    "  enroll accept FILE [--json]\n"
-    "      At the new node: check the certificate file and install it, with the\n"
-    "      pseudonym key it carries for this node.\n"
-    "\n"
-    "The province enrols its districts, a district its communes. 'truyvet enroll COMMAND\n"
-    "--help' says more; 'truyvet revoke' withdraws a node's certificate.\n";
+static int enroll_request(tv_cli *cli, int argc, char **argv);
 
-static const char request_help[] =
-    "Usage: truyvet [-d DIR] enroll request [--out FILE] [--qr]\n"
-    "\n"
-    "Write this node's enrolment request to FILE (replaced if it exists), or to standard\n"
-    "output when FILE is '-' or --out is not given. The request is a short text file:\n"
-    "the node's id, role, unit, name and creation time, signed with the node's key to\n"
-    "prove that whoever wrote it holds that key. It holds no secret.\n"
-    "\n"
-    "Take it (USB stick, e-mail) to the operator of the node above, who runs 'truyvet\n"
-    "enroll issue' with it.\n"
-    "\n"
-    "  --out FILE  where to write the request ('-' for standard output)\n"
-    "  --qr        also show the request as a QR code on the terminal (standard error),\n"
-    "              for a QR reader at the parent that types it into\n"
-    "              'truyvet enroll issue - --out FILE'\n";
+static const tv_opt request_opts[] = {
+    {.id = TV_O_OUT, .help = "where to write the request ('-' for standard output)"},
+    {"qr", 'q', NULL,
+     "also show the request as a QR code on the terminal (standard error),\n"
+     "for a QR reader at the parent that types it into\n"
+     "'truyvet enroll issue - --out FILE'",
+     0, 0},
+    {0}};
 
-static const char show_help[] =
-    "Usage: truyvet enroll show FILE [--json]\n"
-    "\n"
-    "Print an enrolment request or a certificate file (FILE '-' reads standard input) and\n"
-    "check its signatures: exit status 1 when it was altered or is not such a file. No\n"
-    "node is needed.\n";
+static const tv_command enroll_request_cmd = {
+    .name = "request",
+    .summary = "At the new node: write its enrolment request (its id, role, unit and name,\n"
+               "signed with its key) to FILE, or to standard output. Take it to the operator\n"
+               "of the node above; --qr also shows it as a QR code on the terminal, and\n"
+               "'truyvet qr node --out FILE' prints it as one.",
+    .usage = "enroll request [--out FILE] [--qr]",
+    .about = "Write this node's enrolment request to FILE (replaced if it exists), or to standard\n"
+             "output when FILE is '-' or --out is not given. The request is a short text file:\n"
+             "the node's id, role, unit, name and creation time, signed with the node's key to\n"
+             "prove that whoever wrote it holds that key. It holds no secret.\n"
+             "\n"
+             "Take it (USB stick, e-mail) to the operator of the node above, who runs 'truyvet\n"
+             "enroll issue' with it.\n",
+    .opts = request_opts,
+    .more = NULL,
+    .fn = enroll_request,
+    .col = 10,
+};
 
-static const char issue_help[] =
-    "Usage: truyvet [-d DIR] enroll issue REQUEST --out FILE [--scope CODE[,CODE...]]\n"
-    "                                    [--days N] [--health] [--reissue]\n"
-    "\n"
-    "At the node above the requester (the province for a district, the district or the\n"
-    "province for a commune): check the request file REQUEST ('-' for standard input),\n"
-    "record a certificate for the requesting node in this node's log (so that it reaches\n"
-    "every node as they sync), and write the certificate file FILE ('-' for standard\n"
-    "output) to take back to the new node for 'truyvet enroll accept'.\n"
-    "\n"
-    "  --out FILE      where to write the certificate file (mode 0644; replaced)\n"
-    "  --scope CODES   units the new node may record for besides its own, comma-\n"
-    "                  separated or repeated: a district's communes, e.g.\n"
-    "                  --scope 22333,22334. Default: its own unit only\n"
-    "  --days N        valid for N days from now (default: as long as this node's own\n"
-    "                  certificate, i.e. with no expiry when issued by the province)\n"
-    "  --health        grant the health flag (risk levels, case statuses); this node\n"
-    "                  must hold it\n"
-    "\n"
-    "  --reissue       record a new certificate although this node issued one to that\n"
-    "                  node that still holds: another scope, --health or --days\n"
-    "\n"
-    "The same request issued again with the same scope and flag (a lost file, a repeated\n"
-    "command) records nothing: the file is written again around the certificate already\n"
-    "issued, validity unchanged. A different scope or flag is refused (exit status 1)\n"
-    "unless --reissue is given; the new certificate then replaces the old everywhere.\n"
-    "\n"
-    "Refused when this node is not enrolled or is a commune, when the requester's level\n"
-    "is not below this node's, or when a unit is outside this node's own scope.\n";
+static int enroll_show(tv_cli *cli, int argc, char **argv);
 
-static const char accept_help[] =
-    "Usage: truyvet [-d DIR] enroll accept FILE [--json]\n"
-    "\n"
-    "Check the certificate file FILE ('-' for standard input) that the node above issued\n"
-    "for this node, and install it: the root of trust (the province's key), the chain of\n"
-    "certificates from the root down to this node's, and the key of person pseudonyms\n"
-    "the file carries for it: the province's key for a health node, the commune's own\n"
-    "key for a commune (or none: a health node sends it later), none for a district\n"
-    "without the health flag. Prints what was installed.\n"
-    "\n"
-    "Persons recorded on this node before the tracing key changes keep their old\n"
-    "pseudonyms: their visits do not match the ones recorded after. Enrol a node before\n"
-    "it records scans.\n"
-    "\n"
-    "Refused when the file is for another node, was altered, does not chain to a root,\n"
-    "or when this node already belongs to another province's tree. Accepting the same\n"
-    "file twice changes nothing.\n";
+static const tv_command enroll_show_cmd = {
+    .name = "show",
+    .summary = "Print a request or certificate file and check its signatures.",
+    .usage = "enroll show FILE [--json]",
+    .about =
+        "Print an enrolment request or a certificate file (FILE '-' reads standard input) and\n"
+        "check its signatures: exit status 1 when it was altered or is not such a file. No\n"
+        "node is needed.\n",
+    .opts = (const tv_opt[]){{.id = TV_O_JSON}, {0}},
+    .fn = enroll_show,
+};
 
-static const char revoke_help[] =
-    "Usage: truyvet [-d DIR] revoke NODEID [--reason TEXT]\n"
-    "\n"
-    "Withdraw the certificate of node NODEID (its 64 hex digits, as 'truyvet status' or\n"
-    "'truyvet log' show them), e.g. for a stolen laptop: a `revoke` event is recorded in\n"
-    "this node's log, and every node that receives it refuses NODEID's data from then on.\n"
-    "Only the province (the root) or the node that issued NODEID's certificate may do\n"
-    "this. A revoked key is never trusted again: the node must be set up anew.\n"
-    "\n"
-    "  --reason TEXT   why, for the record (at most 255 bytes)\n"
-    "\n"
-    "Prints the revocation's event id.\n";
+static int enroll_issue(tv_cli *cli, int argc, char **argv);
 
-/* Prints an enrolment refusal: the sentence why if the API gave one, else the code's. */
-static int enroll_fail(const tv_cli *cli, int rc, const char *what, const char *why)
-{
-    if (why[0]) {
-        tv_cli_error("%s: %s.", what, why);
-        return TV_EXIT_FAIL;
-    }
-    return tv_cli_fail(cli, rc, what);
-}
+static const tv_opt issue_opts[] = {
+    {.id = TV_O_OUT, .help = "where to write the certificate file (mode 0644; replaced)"},
+    {"scope", 's', "CODES",
+     "units the new node may record for besides its own, comma-\n"
+     "separated or repeated: a district's communes, e.g.\n"
+     "--scope 22333,22334. Default: its own unit only",
+     0, 0},
+    {"days", 'D', "N",
+     "valid for N days from now (default: as long as this node's own\n"
+     "certificate, i.e. with no expiry when issued by the province)",
+     0, 0},
+    {"health", 'H', NULL,
+     "grant the health flag (risk levels, case statuses); this node\n"
+     "must hold it",
+     0, 0},
+    {"reissue", 'I', NULL,
+     "record a new certificate although this node issued one to that\n"
+     "node that still holds: another scope, --health or --days",
+     0, 0},
+    {0}};
+
+static const tv_command enroll_issue_cmd = {
+    .name = "issue",
+    .summary = "At the node above: check REQUEST, record the new node's certificate in this\n"
+               "node's log and write the certificate file to take back to it.",
+    .usage = "enroll issue REQUEST --out FILE [--scope CODE[,CODE...]]\n"
+             "                                    [--days N] [--health] [--reissue]",
+    .about = "At the node above the requester (the province for a district, the district or the\n"
+             "province for a commune): check the request file REQUEST ('-' for standard input),\n"
+             "record a certificate for the requesting node in this node's log (so that it reaches\n"
+             "every node as they sync), and write the certificate file FILE ('-' for standard\n"
+             "output) to take back to the new node for 'truyvet enroll accept'.\n",
+    .opts = issue_opts,
+    .more = "The same request issued again with the same scope and flag (a lost file, a repeated\n"
+            "command) records nothing: the file is written again around the certificate already\n"
+            "issued, validity unchanged. A different scope or flag is refused (exit status 1)\n"
+            "unless --reissue is given; the new certificate then replaces the old everywhere.\n"
+            "\n"
+            "Refused when this node is not enrolled or is a commune, when the requester's level\n"
+            "is not below this node's, or when a unit is outside this node's own scope.\n",
+    .fn = enroll_issue,
+    .col = 14,
+};
+
+static int enroll_accept(tv_cli *cli, int argc, char **argv);
+
+static const tv_command enroll_accept_cmd = {
+    .name = "accept",
+    .summary = "At the new node: check the certificate file and install it, with the\n"
+               "pseudonym key it carries for this node.",
+    .usage = "enroll accept FILE [--json]",
+    .about = "Check the certificate file FILE ('-' for standard input) that the node above issued\n"
+             "for this node, and install it: the root of trust (the province's key), the chain of\n"
+             "certificates from the root down to this node's, and the key of person pseudonyms\n"
+             "the file carries for it: the province's key for a health node, the commune's own\n"
+             "key for a commune (or none: a health node sends it later), none for a district\n"
+             "without the health flag. Prints what was installed.\n"
+             "\n"
+             "Persons recorded on this node before the tracing key changes keep their old\n"
+             "pseudonyms: their visits do not match the ones recorded after. Enrol a node before\n"
+             "it records scans.\n"
+             "\n"
+             "Refused when the file is for another node, was altered, does not chain to a root,\n"
+             "or when this node already belongs to another province's tree. Accepting the same\n"
+             "file twice changes nothing.\n",
+    .opts =
+        (const tv_opt[]){{.id = TV_O_JSON, .help = "print what was installed as one JSON object"},
+                         {0}},
+    .more = NULL,
+    .fn = enroll_accept,
+    .col = 0,
+};
+
+const tv_command tv_command_enroll = {
+    .name = "enroll",
+    .summary = "join the province's tree of trust: request, issue, accept certificates",
+    .about = "Enrolment gives a node its certificate: proof, signed down from the province (the\n"
+             "root of trust), of its role, its unit and the units it may record for. Other nodes\n"
+             "take a node's data only once its certificate has reached them.\n",
+    .more = "The province enrols its districts, a district its communes. 'truyvet revoke'\n"
+            "withdraws a node's certificate.\n",
+    .subs = (const tv_command *const[]){&enroll_request_cmd, &enroll_show_cmd, &enroll_issue_cmd,
+                                        &enroll_accept_cmd, NULL},
+};
 
 /* Reads a request or certificate file, printing why it cannot. Returns 0 or an exit. */
 static int read_input(const char *path, char **buf, size_t *len)
@@ -170,8 +184,9 @@ static void short_id(char out[17], const uint8_t id[TV_NODE_ID_BYTES])
     out[16] = '\0';
 }
 
-/* Parses options from opts (getopt_long form); returns -1 after printing help, 0 to go
- * on, else an exit. Leaves optind at the first positional argument. */
+/* The options of the enroll subcommands, as parse() reads them by the descriptor of the
+ * one running: returns -1 after printing help, 0 to go on, else an exit. Leaves optind at
+ * the first positional argument. */
 typedef struct enroll_args {
     const char *out;
     const char *scope[CRDT_CERT_SCOPE_MAX];
@@ -181,17 +196,15 @@ typedef struct enroll_args {
     const char *reason;
 } enroll_args;
 
-static int parse(const char *cmd, const char *cmd_help, const struct option *opts, int argc,
-                 char **argv, enroll_args *a)
+static int parse(tv_cli *cli, int argc, char **argv, enroll_args *a)
 {
+    const char *cmd = cli->path;
     memset(a, 0, sizeof *a);
-    optind = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'o':
-            a->out = optarg;
-            break;
         case 's':
             for (char *tok = optarg, *next; tok; tok = next) {
                 next = strchr(tok, ',');
@@ -218,25 +231,18 @@ static int parse(const char *cmd, const char *cmd_help, const struct option *opt
         case 'H':
             a->health = 1;
             break;
-        case 'j':
-            a->json = 1;
-            break;
         case 'q':
             a->qr = 1;
             break;
         case 'I':
             a->reissue = 1;
             break;
-        case 'r':
-            a->reason = tv_cli_nfc(optarg);
-            break;
-        case 'h':
-            fputs(cmd_help, stdout);
-            return -1;
-        default:
-            return tv_cli_bad_option(cmd, c, argv);
         }
     }
+    if (c < 0) return ta.status == TV_EXIT_OK ? -1 : ta.status;
+    a->out = ta.o.out;
+    a->json = ta.o.json;
+    a->reason = ta.o.reason;
     return 0;
 }
 
@@ -244,12 +250,8 @@ static int parse(const char *cmd, const char *cmd_help, const struct option *opt
 
 static int enroll_request(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"qr", no_argument, 0, 'q'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     enroll_args a;
-    int rc = parse("enroll", request_help, opts, argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("enroll", "unexpected argument '%s'.", argv[optind]);
     const char *out = a.out ? a.out : "-";
@@ -386,12 +388,10 @@ static int show_cert_file(const tv_enroll_cert_file *f, int json)
     return rc;
 }
 
-static int enroll_show(int argc, char **argv)
+static int enroll_show(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     enroll_args a;
-    int rc = parse("enroll", show_help, opts, argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("enroll", "enroll show needs exactly one FILE.");
     const char *path = argv[optind];
@@ -430,15 +430,8 @@ static int enroll_show(int argc, char **argv)
 
 static int enroll_issue(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"out", required_argument, 0, 'o'},
-                                         {"scope", required_argument, 0, 's'},
-                                         {"days", required_argument, 0, 'D'},
-                                         {"health", no_argument, 0, 'H'},
-                                         {"reissue", no_argument, 0, 'I'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     enroll_args a;
-    int rc = parse("enroll", issue_help, opts, argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc)
         return tv_cli_usage("enroll", "enroll issue needs exactly one REQUEST file.");
@@ -471,7 +464,7 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
     tv_node_close(&n);
     if (rc) {
         free(c);
-        return enroll_fail(cli, rc, "cannot issue a certificate", why);
+        return tv_cli_enroll_fail(cli, rc, "cannot issue a certificate", why);
     }
     char id[17];
     short_id(id, r.node_id);
@@ -503,10 +496,8 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
 
 static int enroll_accept(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     enroll_args a;
-    int rc = parse("enroll", accept_help, opts, argc, argv, &a);
+    int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind + 1 != argc) return tv_cli_usage("enroll", "enroll accept needs exactly one FILE.");
     const char *path = argv[optind];
@@ -526,7 +517,7 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
         free(out);
         char what[PATH_MAX + 64];
         snprintf(what, sizeof what, "cannot accept %s", path);
-        return enroll_fail(cli, rc, what, why);
+        return tv_cli_enroll_fail(cli, rc, what, why);
     }
     char root[2 * TV_NODE_ID_BYTES + 1], node[2 * TV_NODE_ID_BYTES + 1];
     tv_hex_encode(root, out->root, TV_NODE_ID_BYTES);
@@ -582,57 +573,4 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
                 out->resealed);
     free(out);
     return rc;
-}
-
-int tv_cmd_enroll(tv_cli *cli, int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? TV_EXIT_USAGE : TV_EXIT_OK;
-    }
-    const char *sub = argv[1];
-    argc--;
-    argv++;
-    if (strcmp(sub, "request") == 0) return enroll_request(cli, argc, argv);
-    if (strcmp(sub, "show") == 0) return enroll_show(argc, argv);
-    if (strcmp(sub, "issue") == 0) return enroll_issue(cli, argc, argv);
-    if (strcmp(sub, "accept") == 0) return enroll_accept(cli, argc, argv);
-    return tv_cli_usage("enroll", "unknown enroll command '%s'.", sub);
-}
-
-/* --- revoke ------------------------------------------------------------------------- */
-
-int tv_cmd_revoke(tv_cli *cli, int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"reason", required_argument, 0, 'r'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    enroll_args a;
-    int rc = parse("revoke", revoke_help, opts, argc, argv, &a);
-    if (rc) return rc < 0 ? TV_EXIT_OK : rc;
-    if (optind + 1 != argc) return tv_cli_usage("revoke", "revoke needs exactly one NODEID.");
-    uint8_t subject[TV_NODE_ID_BYTES];
-    if (tv_hex_decode(subject, sizeof subject, argv[optind]))
-        return tv_cli_usage("revoke", "'%s' is not a node id: a node id has 64 hex digits.",
-                            argv[optind]);
-    if (a.reason && (rc = tv_cli_text("revoke", "reason", a.reason, CRDT_TEXT_BYTES_MAX)))
-        return rc;
-    tv_node n;
-    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    char why[TV_ENROLL_WHY_MAX] = "";
-    uint64_t seq;
-    rc = tv_enroll_revoke(&n, subject, a.reason, &seq, why);
-    char id[TV_EVENT_ID_STR_MAX];
-    tv_event_id_format(id, n.id.pk, seq);
-    tv_node_close(&n);
-    if (rc == TV_EEXIST) {
-        tv_cli_error("%s; nothing was recorded.", why);
-        return TV_EXIT_OK;
-    }
-    if (rc) return enroll_fail(cli, rc, "cannot revoke", why);
-    puts(id);
-    fprintf(stderr,
-            "revoked node %.16s...; other nodes refuse its data once this revocation "
-            "reaches them\n",
-            argv[optind]);
-    return TV_EXIT_OK;
 }

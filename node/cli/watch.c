@@ -18,6 +18,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/downflow.h"
 #include "node/render/json.h"
 #include "node/logic/presence.h"
@@ -34,32 +35,45 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-static const char watch_help[] =
-    "Usage: truyvet [-d DIR] watch [--venue ID] [--from TIME] [--all] [--json]\n"
-    "\n"
-    "Follow check-ins and check-outs as they are recorded on this node (by `station`,\n"
-    "`scan` or `import`) or arrive from other nodes, one line each, with the person\n"
-    "masked (Nguyễn V** A · 09******78):\n"
-    "\n"
-    "  2021-10-06 08:00:00  vào  Nguyễn V** A · 09******78  Chợ Vĩnh Hải\n"
-    "\n"
-    "vào is a check-in, ra a check-out; a person the node knows as a case shows the\n"
-    "gate's colour at the end (VÀNG — F2: ...), marked DỪNG: when the gate stops them\n"
-    "(F0, F1, under a hold). It only reads: run it beside the station or the server.\n"
-    "It runs until Ctrl-C or SIGTERM, then exits 0.\n"
-    "\n"
-    "  --venue ID   only this venue (its id, or a unique prefix of at least 4 digits)\n"
-    "  --from TIME  first show the scans held that were made at or after TIME: 'today',\n"
-    "               a date (2021-10-06, from its midnight, Vietnam time) or a time with\n"
-    "               its offset (2021-10-06T08:00:00+07:00); without it, only new scans\n"
-    "  --all        also show repeat scans (the same person, venue and direction as their\n"
-    "               previous scan, within 5 minutes of the first of the run), marked\n"
-    "               'lặp lại'; the views count them as one check-in and they are hidden\n"
-    "               by default. The station answers such a scan ĐÃ VÀO RỒI\n"
-    "  --json       JSON Lines: id, venue, venue_name, direction (in|out), at, person\n"
-    "               (masked), method, repeat, status (F0, F1, F2 or null), stop\n"
-    "\n"
-    "A line 'watching ...' on standard error says when the following has begun.\n";
+static int cmd_watch(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt watch_opts[] = {
+    {.id = TV_O_VENUE, .help = "only this venue (its id, or a unique prefix of at least 4 digits)"},
+    {"from", 'f', "TIME",
+     "first show the scans held that were made at or after TIME: 'today',\n"
+     "a date (2021-10-06, from its midnight, Vietnam time) or a time with\n"
+     "its offset (2021-10-06T08:00:00+07:00); without it, only new scans",
+     0, 0},
+    {"all", 'a', NULL,
+     "also show repeat scans (the same person, venue and direction as their\n"
+     "previous scan, within 5 minutes of the first of the run), marked\n"
+     "'lặp lại'; the views count them as one check-in and they are hidden\n"
+     "by default. The station answers such a scan ĐÃ VÀO RỒI",
+     0, 0},
+    {.id = TV_O_JSON,
+     .help = "JSON Lines: id, venue, venue_name, direction (in|out), at, person\n"
+             "(masked), method, repeat, status (F0, F1, F2 or null), stop"},
+    {0}};
+
+const tv_command tv_command_watch = {
+    .name = "watch",
+    .summary = "follow check-ins and check-outs as they are recorded",
+    .usage = "watch [--venue ID] [--from TIME] [--all] [--json]",
+    .about = "Follow check-ins and check-outs as they are recorded on this node (by `station`,\n"
+             "`scan` or `import`) or arrive from other nodes, one line each, with the person\n"
+             "masked (Nguyễn V** A · 09******78):\n"
+             "\n"
+             "  2021-10-06 08:00:00  vào  Nguyễn V** A · 09******78  Chợ Vĩnh Hải\n"
+             "\n"
+             "vào is a check-in, ra a check-out; a person the node knows as a case shows the\n"
+             "gate's colour at the end (VÀNG — F2: ...), marked DỪNG: when the gate stops them\n"
+             "(F0, F1, under a hold). It only reads: run it beside the station or the server.\n"
+             "It runs until Ctrl-C or SIGTERM, then exits 0.\n",
+    .opts = watch_opts,
+    .more = "A line 'watching ...' on standard error says when the following has begun.\n",
+    .fn = cmd_watch,
+    .col = 11,
+};
 
 #define POLL_MS 1000
 
@@ -246,36 +260,25 @@ static int catch_up_now(watcher *w, int skip)
     return rc;
 }
 
-int tv_cmd_watch(tv_cli *cli, int argc, char **argv)
+static int cmd_watch(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"venue", required_argument, 0, 'v'}, {"from", required_argument, 0, 'f'},
-        {"all", no_argument, 0, 'a'},         {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
     const char *venue = NULL, *from = NULL;
     int json = 0, all = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'v':
-            venue = optarg;
-            break;
         case 'f':
             from = optarg;
             break;
         case 'a':
             all = 1;
             break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(watch_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("watch", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    venue = ta.o.venue;
+    json = ta.o.json;
     if (optind < argc) return tv_cli_usage("watch", "unexpected argument '%s'.", argv[optind]);
     watcher *w = calloc(1, sizeof *w);
     if (!w) return tv_cli_fail(cli, TV_ENOMEM, "cannot watch");

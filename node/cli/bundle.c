@@ -6,6 +6,7 @@
 #include "crdt/ids.h"
 #include "node/format/bundle.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/downflow.h"
 #include "node/logic/export.h"
 #include "node/logic/import.h"
@@ -25,64 +26,82 @@
  * print, so that what a clerk copies from `log` or `status` is enough. */
 #define ORIGIN_PREFIX_MIN TV_EVENT_ID_ORIGIN_HEX
 
-static const char bundle_help[] =
-    "Usage: truyvet [-d DIR] bundle export --out FILE [--origin NODEID]... [--for NODEID]\n"
-    "                                      [--json]\n"
-    "       truyvet [-d DIR] bundle import FILE [--json]\n"
-    "\n"
-    "Carry the node's signed batches to another node on a USB stick (or any file copy)\n"
-    "when there is no network. 'export' writes a bundle file; 'import' reads one and\n"
-    "keeps every batch that verifies, exactly as if it had come over the network.\n"
-    "A damaged or cut-short file still yields every batch that can be read intact.\n"
-    "\n"
-    "'truyvet bundle export --help' and 'truyvet bundle import --help' say more.\n";
+static int cmd_export(tv_cli *cli, int argc, char **argv);
 
-static const char export_help[] =
-    "Usage: truyvet [-d DIR] bundle export --out FILE [--origin NODEID]... [--for NODEID]\n"
-    "                                      [--json]\n"
-    "\n"
-    "Write every batch the node holds (its own and those received from other nodes), or\n"
-    "only those of the given origins, to the bundle FILE, origin by origin in log order,\n"
-    "so that the receiving node can apply them as it reads. FILE is written as FILE.tmp\n"
-    "and renamed when complete and on disk: it is never left half-written. A summary is\n"
-    "printed on standard error.\n"
-    "\n"
-    "  --out FILE       the bundle to write (replaced if it exists)\n"
-    "  --origin NODEID  only the batches of this origin: its node id (64 hex digits) or a\n"
-    "                   unique prefix of at least 16 digits, as event ids show it; may be\n"
-    "                   given several times\n"
-    "  --json           print a summary object {file, batches, events, origins, bytes}\n"
-    "\n"
-    "  --for NODEID     only what that node should hold (its partition) and lacked when the\n"
-    "                   two last synced (all it should hold if they never did; what was\n"
-    "                   sent during that sync may be included again); NODEID: 64 hex digits\n"
-    "\n"
-    "The importing node recognises batches it already holds and skips them.\n";
+static const tv_opt export_opts[] = {
+    {.id = TV_O_OUT, .help = "the bundle to write (replaced if it exists)"},
+    {"origin", 'O', "NODEID",
+     "only the batches of this origin: its node id (64 hex digits) or a\n"
+     "unique prefix of at least 16 digits, as event ids show it; may be\n"
+     "given several times",
+     0, 0},
+    {.id = TV_O_JSON, .help = "print a summary object {file, batches, events, origins, bytes}"},
+    {"for", 'f', "NODEID",
+     "only what that node should hold (its partition) and lacked when the\n"
+     "two last synced (all it should hold if they never did; what was\n"
+     "sent during that sync may be included again); NODEID: 64 hex digits",
+     0, 0},
+    {0}};
 
-static const char import_help[] =
-    "Usage: truyvet [-d DIR] bundle import FILE [--json]\n"
-    "\n"
-    "Read the bundle FILE (- for standard input) and apply its batches to this node\n"
-    "through the same checks as batches received over the network: each batch's\n"
-    "signature, body hash and events, and that it continues its origin's log. Batches\n"
-    "are made durable in groups of 64 (or 8 MiB); progress is shown when standard error\n"
-    "is a terminal.\n"
-    "\n"
-    "Each record of the file carries a checksum. A damaged record is reported and\n"
-    "skipped, and reading resumes at the next intact record; batches that verify are\n"
-    "kept whatever else the file holds. A batch whose predecessor in its origin's log\n"
-    "was damaged cannot be applied: it is reported as refused after a gap, and a later\n"
-    "intact bundle from the same node fills it in.\n"
-    "\n"
-    "Reported on standard error: batches accepted, batches already held, batches refused\n"
-    "(each with its record number, origin, seq and why), and damaged parts of the file.\n"
-    "\n"
-    "  --json  print a summary object {records, accepted, events, duplicates, refused,\n"
-    "          gaps, damaged, missing_records, complete}\n"
-    "\n"
-    "Exit status: 0 when every batch in the file was accepted or already held; 1 when\n"
-    "part of the file was damaged or a batch was refused (the good batches are kept) or\n"
-    "the import stopped; 2 for a usage error.\n";
+static const tv_command bundle_export_cmd = {
+    .name = "export",
+    .summary = "write the node's batches to a bundle file",
+    .usage = "bundle export --out FILE [--origin NODEID]... [--for NODEID]\n"
+             "                                      [--json]",
+    .about = "Write every batch the node holds (its own and those received from other nodes), or\n"
+             "only those of the given origins, to the bundle FILE, origin by origin in log order,\n"
+             "so that the receiving node can apply them as it reads. FILE is written as FILE.tmp\n"
+             "and renamed when complete and on disk: it is never left half-written. A summary is\n"
+             "printed on standard error.\n",
+    .opts = export_opts,
+    .more = "The importing node recognises batches it already holds and skips them.\n",
+    .fn = cmd_export,
+    .col = 15,
+};
+
+static int cmd_import(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt import_opts[] = {
+    {.id = TV_O_JSON,
+     .help = "print a summary object {records, accepted, events, duplicates, refused,\n"
+             "gaps, damaged, missing_records, complete}"},
+    {0}};
+
+static const tv_command bundle_import_cmd = {
+    .name = "import",
+    .summary = "apply the batches of a bundle file",
+    .usage = "bundle import FILE [--json]",
+    .about = "Read the bundle FILE (- for standard input) and apply its batches to this node\n"
+             "through the same checks as batches received over the network: each batch's\n"
+             "signature, body hash and events, and that it continues its origin's log. Batches\n"
+             "are made durable in groups of 64 (or 8 MiB); progress is shown when standard error\n"
+             "is a terminal.\n"
+             "\n"
+             "Each record of the file carries a checksum. A damaged record is reported and\n"
+             "skipped, and reading resumes at the next intact record; batches that verify are\n"
+             "kept whatever else the file holds. A batch whose predecessor in its origin's log\n"
+             "was damaged cannot be applied: it is reported as refused after a gap, and a later\n"
+             "intact bundle from the same node fills it in.\n"
+             "\n"
+             "Reported on standard error: batches accepted, batches already held, batches refused\n"
+             "(each with its record number, origin, seq and why), and damaged parts of the file.\n",
+    .opts = import_opts,
+    .more = "Exit status: 0 when every batch in the file was accepted or already held; 1 when\n"
+            "part of the file was damaged or a batch was refused (the good batches are kept) or\n"
+            "the import stopped; 2 for a usage error.\n",
+    .fn = cmd_import,
+    .col = 6,
+};
+
+const tv_command tv_command_bundle = {
+    .name = "bundle",
+    .summary = "export batches to a file for a USB stick, or import such a file",
+    .about = "Carry the node's signed batches to another node on a USB stick (or any file copy)\n"
+             "when there is no network. 'export' writes a bundle file; 'import' reads one and\n"
+             "keeps every batch that verifies, exactly as if it had come over the network.\n"
+             "A damaged or cut-short file still yields every batch that can be read intact.\n",
+    .subs = (const tv_command *const[]){&bundle_export_cmd, &bundle_import_cmd, NULL},
+};
 
 /* --- export ------------------------------------------------------------------------- */
 
@@ -208,10 +227,6 @@ static int export_run(tv_cli *cli, tv_export *x, const char *out, int json)
 
 static int cmd_export(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"origin", required_argument, 0, 'O'},
-        {"for", required_argument, 0, 'f'}, {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},      {0, 0, 0, 0}};
     const char *out = NULL;
     int json = 0, c, rc;
     export_ctx x = {0};
@@ -222,12 +237,10 @@ static int cmd_export(tv_cli *cli, int argc, char **argv)
         return TV_EXIT_FAIL;
     }
     x.sel = sel;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'o':
-            out = optarg;
-            break;
         case 'O':
             if ((rc = origin_parse(&sel[x.nsel], optarg))) goto free_sel;
             x.nsel++;
@@ -241,18 +254,14 @@ static int cmd_export(tv_cli *cli, int argc, char **argv)
             }
             x.for_peer = 1;
             break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(export_help, stdout);
-            rc = TV_EXIT_OK;
-            goto free_sel;
-        default:
-            rc = tv_cli_bad_option("bundle export", c, argv);
-            goto free_sel;
         }
     }
+    if (c < 0) {
+        rc = ta.status;
+        goto free_sel;
+    }
+    out = ta.o.out;
+    json = ta.o.json;
     if (optind < argc) {
         rc = tv_cli_usage("bundle export", "unexpected argument '%s'.", argv[optind]);
         goto free_sel;
@@ -480,41 +489,18 @@ out:
 
 static int cmd_import(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(import_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("bundle import", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    json = ta.o.json;
     if (optind >= argc) return tv_cli_usage("bundle import", "bundle import needs a FILE.");
     if (optind + 1 < argc)
         return tv_cli_usage("bundle import", "unexpected argument '%s'.", argv[optind + 1]);
     const char *path = argv[optind];
     return import_file(cli, path, json);
-}
-
-int tv_cmd_bundle(tv_cli *cli, int argc, char **argv)
-{
-    if (argc < 2) {
-        fputs(bundle_help, stderr);
-        return TV_EXIT_USAGE;
-    }
-    const char *sub = argv[1];
-    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
-        fputs(bundle_help, stdout);
-        return TV_EXIT_OK;
-    }
-    if (strcmp(sub, "export") == 0) return cmd_export(cli, argc - 1, argv + 1);
-    if (strcmp(sub, "import") == 0) return cmd_import(cli, argc - 1, argv + 1);
-    return tv_cli_usage("bundle", "unknown bundle command '%s'; it is export or import.", sub);
 }

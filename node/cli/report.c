@@ -3,6 +3,7 @@
  * node/render/report.h (or the HTML page) and turns errors into messages. */
 #include "crdt/error.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/format/fileio.h"
 #include "node/format/timefmt.h"
 #include "node/logic/report_run.h"
@@ -13,43 +14,64 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char report_help[] =
-    "Usage: truyvet [-d DIR] report [--unit CODE] [--week YYYY-Www | --from DATE --to DATE]\n"
-    "                               [--by day|week] [--depth N] [--min-compliance PCT]\n"
-    "                               [--format table|csv|json|html] [--out FILE]\n"
-    "\n"
-    "The figures of each unit under a unit for a period, and of the unit in all, from\n"
-    "the daily figures this node keeps as it applies events: venues registered (each has\n"
-    "its QR code), venues with at least one scan in the period, compliance (the share of\n"
-    "venues with scans), check-ins and check-outs, distinct people checked in (an estimate,\n"
-    "about 9 % error), reminders sent, people first recorded F0 and F1, venues suspended\n"
-    "now, and the risk level in force. Each row says how fresh it is: the last day with a\n"
-    "scan held here and when that commune's log last reached this node. The communes\n"
-    "expected to report are those with a node certified for them or a scan held here; one\n"
-    "with no scan held here since the period began (in it or its villages) is STALE: its\n"
-    "figures are missing, not zero. A district (any row above communes) is STALE when any\n"
-    "of its communes expected to report is, as its sums miss that commune; a commune with\n"
-    "no node and no scan reports zeros and is never STALE. STALE rows come first, and a\n"
-    "warning on standard error names the stale communes, whatever --depth shows. With\n"
-    "--by, each day (week) is judged from its own start. The period before, of the same\n"
-    "length, gives the trend.\n"
-    "\n"
-    "  --unit CODE     a province (its communes), a commune, or this node's unit (default);\n"
-    "                  a district's node reports the communes of its certificate\n"
-    "  --week YYYY-Www an ISO week, Monday to Sunday, Vietnam time (default: this week)\n"
-    "  --from, --to    the first and last day instead (dates, both included)\n"
-    "  --by day|week   one report for each day (each ISO week) of the period\n"
-    "  --depth N       levels of the unit tree listed: 0 the unit alone, 1 the units under\n"
-    "                  it (default), 2 theirs..., up to 8. A row adds up the rows under it. The\n"
-    "                  tree is the official one and what `truyvet unit add` put in it\n"
-    "                  (villages, districts); a commune is its own row\n"
-    "  --min-compliance PCT\n"
-    "                  units below this share of venues with scans are listed as not\n"
-    "                  compliant in the HTML page (default 80)\n"
-    "  --format F      table (default); csv (UTF-8 with a byte order mark, for Excel);\n"
-    "                  json (one object per row); html (the weekly page: one file, charts\n"
-    "                  drawn in it, for a phone or an A4 printout)\n"
-    "  --out FILE      write there (replaced whole) instead of standard output\n";
+static int cmd_report(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt report_opts[] = {
+    {"unit", 'u', "CODE",
+     "a province (its communes), a commune, or this node's unit (default);\n"
+     "a district's node reports the communes of its certificate",
+     0, 0},
+    {"week", 'w', "YYYY-Www", "an ISO week, Monday to Sunday, Vietnam time (default: this week)", 0,
+     0},
+    {"--from, --to", 0, NULL, "the first and last day instead (dates, both included)", TV_OPT_ARG,
+     0},
+    {"from", 'f', "DATE", NULL, TV_OPT_HIDDEN, 0},
+    {"to", 't', "DATE", NULL, TV_OPT_HIDDEN, 0},
+    {"by", 'b', "day|week", "one report for each day (each ISO week) of the period", 0, 0},
+    {"depth", 'D', "N",
+     "levels of the unit tree listed: 0 the unit alone, 1 the units under\n"
+     "it (default), 2 theirs..., up to 8. A row adds up the rows under it. The\n"
+     "tree is the official one and what `truyvet unit add` put in it\n"
+     "(villages, districts); a commune is its own row",
+     0, 0},
+    {"min-compliance", 'm', "PCT",
+     "units below this share of venues with scans are listed as not\n"
+     "compliant in the HTML page (default 80)",
+     0, 0},
+    {.id = TV_O_FORMAT,
+     .arg = "F",
+     .help = "table (default); csv (UTF-8 with a byte order mark, for Excel);\n"
+             "json (one object per row); html (the weekly page: one file, charts\n"
+             "drawn in it, for a phone or an A4 printout)"},
+    {.id = TV_O_OUT, .help = "write there (replaced whole) instead of standard output"},
+    {0}};
+
+const tv_command tv_command_report = {
+    .name = "report",
+    .summary = "each commune's figures for a week or a period, and how fresh they are",
+    .usage = "report [--unit CODE] [--week YYYY-Www | --from DATE --to DATE]\n"
+             "                               [--by day|week] [--depth N] [--min-compliance PCT]\n"
+             "                               [--format table|csv|json|html] [--out FILE]",
+    .about =
+        "The figures of each unit under a unit for a period, and of the unit in all, from\n"
+        "the daily figures this node keeps as it applies events: venues registered (each has\n"
+        "its QR code), venues with at least one scan in the period, compliance (the share of\n"
+        "venues with scans), check-ins and check-outs, distinct people checked in (an estimate,\n"
+        "about 9 % error), reminders sent, people first recorded F0 and F1, venues suspended\n"
+        "now, and the risk level in force. Each row says how fresh it is: the last day with a\n"
+        "scan held here and when that commune's log last reached this node. The communes\n"
+        "expected to report are those with a node certified for them or a scan held here; one\n"
+        "with no scan held here since the period began (in it or its villages) is STALE: its\n"
+        "figures are missing, not zero. A district (any row above communes) is STALE when any\n"
+        "of its communes expected to report is, as its sums miss that commune; a commune with\n"
+        "no node and no scan reports zeros and is never STALE. STALE rows come first, and a\n"
+        "warning on standard error names the stale communes, whatever --depth shows. With\n"
+        "--by, each day (week) is judged from its own start. The period before, of the same\n"
+        "length, gives the trend.\n",
+    .opts = report_opts,
+    .fn = cmd_report,
+    .col = 13,
+};
 
 enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
 
@@ -140,24 +162,14 @@ static int report_span(const char *week, const char *from, const char *to, int64
     return 0;
 }
 
-int tv_cmd_report(tv_cli *cli, int argc, char **argv)
+static int cmd_report(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"unit", required_argument, 0, 'u'},
-                                         {"week", required_argument, 0, 'w'},
-                                         {"from", required_argument, 0, 'f'},
-                                         {"to", required_argument, 0, 't'},
-                                         {"format", required_argument, 0, 'F'},
-                                         {"out", required_argument, 0, 'o'},
-                                         {"by", required_argument, 0, 'b'},
-                                         {"depth", required_argument, 0, 'D'},
-                                         {"min-compliance", required_argument, 0, 'm'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *unit = NULL, *week = NULL, *from = NULL, *to = NULL, *format = "table";
     const char *out = NULL, *by = NULL, *depth_s = "1", *minc_s = "80";
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'u':
             unit = optarg;
@@ -171,12 +183,6 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         case 't':
             to = optarg;
             break;
-        case 'F':
-            format = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
         case 'b':
             by = optarg;
             break;
@@ -186,13 +192,11 @@ int tv_cmd_report(tv_cli *cli, int argc, char **argv)
         case 'm':
             minc_s = optarg;
             break;
-        case 'h':
-            fputs(report_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("report", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    if (ta.o.format) format = ta.o.format;
+    out = ta.o.out;
     if (optind < argc) return tv_cli_usage("report", "unexpected argument '%s'.", argv[optind]);
     int fmt = strcmp(format, "table") == 0  ? FMT_TABLE
               : strcmp(format, "csv") == 0  ? FMT_CSV

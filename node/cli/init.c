@@ -1,6 +1,7 @@
 /* `truyvet init`: create a node directory. */
 #include "crdt/error.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/enroll.h"
 #include "node/render/json.h"
 #include "node/daemon/netconf.h"
@@ -8,46 +9,62 @@
 #include <getopt.h>
 #include <string.h>
 
-static const char help[] =
-    "Usage: truyvet [-d DIR] init --role ROLE --unit CODE --name NAME [--unlisted]\n"
-    "                            [--health | --no-health] [--listen ENDPOINT]\n"
-    "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
-    "                            [--passphrase-file FILE] [--kdf LEVEL]\n"
-    "\n"
-    "Create a new node in DIR: its key pair and tracing key, encrypted under a\n"
-    "passphrase in DIR/node.secret, and its store. Prints the node id (the public key,\n"
-    "64 hex digits). The passphrase is asked twice on the terminal, unless given with\n"
-    "--passphrase-file or a systemd credential ($CREDENTIALS_DIRECTORY/passphrase); the\n"
-    "new node is left unlocked, as 'truyvet unlock' leaves it. Keep the passphrase: a\n"
-    "forgotten one cannot be recovered (see README, 'Secrets at rest').\n"
-    "\n"
-    "A province node is the root of trust of its tree: init records its own certificate\n"
-    "(signed by itself) in its log. A district or commune node must then be enrolled by\n"
-    "the node above it: see 'truyvet enroll --help'.\n"
-    "\n"
-    "  --role ROLE   commune, district or province\n"
-    "  --unit CODE   the official code of the unit the node serves: 5 digits for a\n"
-    "                commune (xã/phường), 3 for a district, 2 for a province. A\n"
-    "                commune's or province's code must be in the official list built\n"
-    "                into truyvet ('truyvet unit list --under 56' shows a province's)\n"
-    "  --unlisted    take a commune or province code that is not in that list (a\n"
-    "                unit created after it, or a test network)\n"
-    "  --name NAME   a name people recognise, e.g. \"UBND Phường Bắc Nha Trang\"\n"
-    "  --health      (province only; the default) the root holds the health flag: it\n"
-    "                may record risk levels and case statuses and grant that right\n"
-    "  --no-health   (province only) a root without the health flag\n"
-    "  --listen ENDPOINT  where 'truyvet serve' listens, e.g. tcp://0.0.0.0:7400\n"
-    "  --parent [NODEID@]ENDPOINT  a parent to sync with, nearest first (the district,\n"
-    "                then the province as a fallback); repeat for each. Without NODEID,\n"
-    "                the parent's key comes from this node's certificate chain after\n"
-    "                enrolment. Change later with 'truyvet peer'.\n"
-    "  --json        print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead,\n"
-    "                and \"root\" for a province\n"
-    "  --passphrase-file FILE  the passphrase: the first line of FILE ('-': stdin)\n"
-    "  --kdf LEVEL   the cost of deriving the key from the passphrase: moderate (the\n"
-    "                default), interactive, sensitive ('truyvet passwd --help')\n"
-    "\n"
-    "DIR is -d DIR, else $TRUYVET_DIR, else ~/.local/share/truyvet.\n";
+static int cmd_init(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt init_opts[] = {
+    {"role", 'r', "ROLE", "commune, district or province", 0, 0},
+    {"unit", 'u', "CODE",
+     "the official code of the unit the node serves: 5 digits for a\n"
+     "commune (xã/phường), 3 for a district, 2 for a province. A\n"
+     "commune's or province's code must be in the official list built\n"
+     "into truyvet ('truyvet unit list --under 56' shows a province's)",
+     0, 0},
+    {"unlisted", 'U', NULL,
+     "take a commune or province code that is not in that list (a\n"
+     "unit created after it, or a test network)",
+     0, 0},
+    {"name", 'n', "NAME", "a name people recognise, e.g. \"UBND Phường Bắc Nha Trang\"", 0, 0},
+    {"health", 'H', NULL,
+     "(province only; the default) the root holds the health flag: it\n"
+     "may record risk levels and case statuses and grant that right",
+     0, 0},
+    {"no-health", 'N', NULL, "(province only) a root without the health flag", 0, 0},
+    {"listen", 'l', "ENDPOINT", "where 'truyvet serve' listens, e.g. tcp://0.0.0.0:7400", 0, 0},
+    {"parent", 'p', "[NODEID@]ENDPOINT",
+     "a parent to sync with, nearest first (the district,\n"
+     "then the province as a fallback); repeat for each. Without NODEID,\n"
+     "the parent's key comes from this node's certificate chain after\n"
+     "enrolment. Change later with 'truyvet peer'.",
+     0, 0},
+    {.id = TV_O_JSON,
+     .help = "print {\"node_id\", \"role\", \"unit\", \"name\", \"dir\"} instead,\n"
+             "and \"root\" for a province"},
+    {.id = TV_O_PASSFILE},
+    {.id = TV_O_KDF},
+    {0}};
+
+const tv_command tv_command_init = {
+    .name = "init",
+    .summary = "create a node (its keys and store)",
+    .usage = "init --role ROLE --unit CODE --name NAME [--unlisted]\n"
+             "                            [--health | --no-health] [--listen ENDPOINT]\n"
+             "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
+             "                            [--passphrase-file FILE] [--kdf LEVEL]",
+    .about = "Create a new node in DIR: its key pair and tracing key, encrypted under a\n"
+             "passphrase in DIR/node.secret, and its store. Prints the node id (the public key,\n"
+             "64 hex digits). The passphrase is asked twice on the terminal, unless given with\n"
+             "--passphrase-file or a systemd credential ($CREDENTIALS_DIRECTORY/passphrase); the\n"
+             "new node is left unlocked, as 'truyvet unlock' leaves it. Keep the passphrase: a\n"
+             "forgotten one cannot be recovered (see README, 'Secrets at rest').\n"
+             "\n"
+             "A province node is the root of trust of its tree: init records its own certificate\n"
+             "(signed by itself) in its log. A district or commune node must then be enrolled by\n"
+             "the node above it: see 'truyvet enroll --help'.\n",
+    .opts = init_opts,
+    .more = "DIR is -d DIR, else $TRUYVET_DIR, else ~/.local/share/truyvet.\n",
+    .fn = cmd_init,
+    .col = 12,
+};
 
 /* Makes the new province node its own root. The node exists by now; if this fails, the
  * operator is told how to start again rather than left with a root-less province. */
@@ -87,27 +104,15 @@ static int save_netconf(tv_cli *cli, tv_netconf *net)
     return TV_EXIT_FAIL;
 }
 
-int tv_cmd_init(tv_cli *cli, int argc, char **argv)
+static int cmd_init(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"role", required_argument, 0, 'r'},
-                                         {"unit", required_argument, 0, 'u'},
-                                         {"name", required_argument, 0, 'n'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"health", no_argument, 0, 'H'},
-                                         {"no-health", no_argument, 0, 'N'},
-                                         {"listen", required_argument, 0, 'l'},
-                                         {"parent", required_argument, 0, 'p'},
-                                         {"passphrase-file", required_argument, 0, 'P'},
-                                         {"kdf", required_argument, 0, 'k'},
-                                         {"unlisted", no_argument, 0, 'U'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *role_s = NULL, *unit = NULL, *name = NULL, *pass_file = NULL, *kdf_s = NULL;
     tv_netconf net;
     memset(&net, 0, sizeof net);
-    int json = 0, c, health = -1, unlisted = 0; /* health -1: not given */
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int c, health = -1, unlisted = 0; /* health -1: not given */
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'r':
             role_s = optarg;
@@ -118,17 +123,8 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
         case 'n':
             name = tv_cli_nfc(optarg);
             break;
-        case 'j':
-            json = 1;
-            break;
         case 'U':
             unlisted = 1;
-            break;
-        case 'P':
-            pass_file = optarg;
-            break;
-        case 'k':
-            kdf_s = optarg;
             break;
         case 'H':
         case 'N':
@@ -136,9 +132,6 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                 return tv_cli_usage("init", "give either --health or --no-health, not both.");
             health = c == 'H';
             break;
-        case 'h':
-            fputs(help, stdout);
-            return TV_EXIT_OK;
         case 'l': {
             tv_net_link l;
             if (tv_net_link_parse(optarg, &l) || l.has_key)
@@ -157,10 +150,12 @@ int tv_cmd_init(tv_cli *cli, int argc, char **argv)
                                     optarg);
             net.links[net.len++].parent = 1;
             break;
-        default:
-            return tv_cli_bad_option("init", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    int json = ta.o.json;
+    pass_file = ta.o.passphrase_file;
+    kdf_s = ta.o.kdf;
     if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);
     int rc;
     if (!role_s || !unit || !name)

@@ -4,6 +4,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/format/timefmt.h"
 #include "node/logic/health.h"
 #include "node/logic/reveal.h"
@@ -14,47 +15,67 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char trace_help[] =
-    "Usage: truyvet [-d DIR] trace (--payload TEXT | --ref HEX) [--from TIME] [--to TIME]\n"
-    "                              [--depth 1|2] [--min-overlap DURATION]\n"
-    "                              [--margin DURATION] [--format table|json|csv]\n"
-    "                              [--reveal --reason TEXT]\n"
-    "\n"
-    "Trace a case on what this node holds: the venues they visited in the window (where\n"
-    "to zone), everyone whose visit overlapped theirs at the same venue by at least\n"
-    "--min-overlap (F1), ranked by the time shared, and with --depth 2 everyone who\n"
-    "shared a venue with an F1 after that F1's first exposure (F2). Visits are the 'venue\n"
-    "visits' view: repeat scans collapsed, missing check-outs inferred. People are shown\n"
-    "masked. Then, for each commune the result touches, how fresh this node's copy of its\n"
-    "log is, with a warning when it has not synced since the window began: contacts there\n"
-    "after that are not seen.\n"
-    "\n"
-    "  --payload TEXT       what the case's card QR holds, or a phone or ID number\n"
-    "                       (--person is the same)\n"
-    "  --ref HEX            the case's pseudonym (32 hex digits)\n"
-    "  --from, --to TIME    the infectious window: 'today', a date (2021-10-06, from its\n"
-    "                       midnight, Vietnam time) or a time with its offset. Default:\n"
-    "                       from the case's status ('truyvet case add'), two days before\n"
-    "                       the onset (else the sample) until it was cleared, or now\n"
-    "  --depth 1|2          F1 only, or F1 and F2 (default 1)\n"
-    "  --min-overlap DUR    the shortest shared time that counts (default 15m; 90s, 15m,\n"
-    "                       2h)\n"
-    "  --margin DUR         widen the case's visits by this much on both sides (default 0)\n"
-    "  --format FORMAT      table (default), json (one object; --json is the same) or csv\n"
-    "                       (the contact list for a spreadsheet: UTF-8 with a byte order\n"
-    "                       mark, Vietnamese headers, one row per visit of the case and\n"
-    "                       per shared visit; with --reveal also name, ID numbers, date\n"
-    "                       of birth, address and phone)\n"
-    "  --reveal             show the case and every contact in full (name, phone, ID\n"
-    "                       numbers, date of birth, address): only on a node of the\n"
-    "                       health authority. Each full view is recorded in the log\n"
-    "                       before anything is shown ('truyvet audit')\n"
-    "  --reason TEXT        why (required with --reveal)\n"
-    "\n"
-    "Exit status: 0 when the trace ran (also when it found no visit in the window), 1\n"
-    "when this node holds no record of the person at all (no person, scan or case\n"
-    "status: a mistyped number, or a node below that has not synced) or the trace\n"
-    "failed, 2 for a usage error.\n";
+static int cmd_trace(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt trace_opts[] = {
+    {.id = TV_O_PERSON,
+     .help = "what the case's card QR holds, or a phone or ID number\n"
+             "(--person is the same)"},
+    {.id = TV_O_REF, .help = "the case's pseudonym (32 hex digits)"},
+    {"--from, --to TIME", 0, NULL,
+     "the infectious window: 'today', a date (2021-10-06, from its\n"
+     "midnight, Vietnam time) or a time with its offset. Default:\n"
+     "from the case's status ('truyvet case add'), two days before\n"
+     "the onset (else the sample) until it was cleared, or now",
+     TV_OPT_ARG, 0},
+    {"depth", 'd', "1|2", "F1 only, or F1 and F2 (default 1)", 0, 0},
+    {"min-overlap", 'm', "DUR",
+     "the shortest shared time that counts (default 15m; 90s, 15m,\n"
+     "2h)",
+     0, 0},
+    {"margin", 'M', "DUR", "widen the case's visits by this much on both sides (default 0)", 0, 0},
+    {.id = TV_O_FORMAT,
+     .help = "table (default), json (one object; --json is the same) or csv\n"
+             "(the contact list for a spreadsheet: UTF-8 with a byte order\n"
+             "mark, Vietnamese headers, one row per visit of the case and\n"
+             "per shared visit; with --reveal also name, ID numbers, date\n"
+             "of birth, address and phone)"},
+    {.id = TV_O_REVEAL,
+     .help = "show the case and every contact in full (name, phone, ID\n"
+             "numbers, date of birth, address): only on a node of the\n"
+             "health authority. Each full view is recorded in the log\n"
+             "before anything is shown ('truyvet audit')"},
+    {.id = TV_O_REASON, .help = "why (required with --reveal)"},
+    {.name = "person", .id = TV_O_PERSON, .flags = TV_OPT_HIDDEN},
+    {"from", 'f', "TIME", NULL, TV_OPT_HIDDEN, 0},
+    {"to", 't', "TIME", NULL, TV_OPT_HIDDEN, 0},
+    {.id = TV_O_JSON, .flags = TV_OPT_HIDDEN},
+    {0}};
+
+const tv_command tv_command_trace = {
+    .name = "trace",
+    .summary = "who shared a venue with a case (F1, F2), and where they were",
+    .usage = "trace (--payload TEXT | --ref HEX) [--from TIME] [--to TIME]\n"
+             "                              [--depth 1|2] [--min-overlap DURATION]\n"
+             "                              [--margin DURATION] [--format table|json|csv]\n"
+             "                              [--reveal --reason TEXT]",
+    .about =
+        "Trace a case on what this node holds: the venues they visited in the window (where\n"
+        "to zone), everyone whose visit overlapped theirs at the same venue by at least\n"
+        "--min-overlap (F1), ranked by the time shared, and with --depth 2 everyone who\n"
+        "shared a venue with an F1 after that F1's first exposure (F2). Visits are the 'venue\n"
+        "visits' view: repeat scans collapsed, missing check-outs inferred. People are shown\n"
+        "masked. Then, for each commune the result touches, how fresh this node's copy of its\n"
+        "log is, with a warning when it has not synced since the window began: contacts there\n"
+        "after that are not seen.\n",
+    .opts = trace_opts,
+    .more = "Exit status: 0 when the trace ran (also when it found no visit in the window), 1\n"
+            "when this node holds no record of the person at all (no person, scan or case\n"
+            "status: a mistyped number, or a node below that has not synced) or the trace\n"
+            "failed, 2 for a usage error.\n",
+    .fn = cmd_trace,
+    .col = 19,
+};
 
 /* "15m", "90s", "2h", or minutes alone. Returns ms, or -1. */
 static int64_t duration_ms(const char *s)
@@ -165,34 +186,15 @@ static int trace_run(tv_cli *cli, trace_req *q)
     return rc < 0 ? tv_cli_fail(cli, rc, "the trace failed") : rc;
 }
 
-int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
+static int cmd_trace(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"payload", required_argument, 0, 'p'},
-                                         {"person", required_argument, 0, 'p'},
-                                         {"ref", required_argument, 0, 'r'},
-                                         {"from", required_argument, 0, 'f'},
-                                         {"to", required_argument, 0, 't'},
-                                         {"depth", required_argument, 0, 'd'},
-                                         {"min-overlap", required_argument, 0, 'm'},
-                                         {"margin", required_argument, 0, 'M'},
-                                         {"format", required_argument, 0, 'F'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"reveal", no_argument, 0, 'R'},
-                                         {"reason", required_argument, 0, 'e'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *person = NULL, *refhex = NULL, *from = NULL, *to = NULL, *reason = NULL;
     const char *depth = "1", *minov = "15m", *margin = "0", *format = "table";
     int c, reveal = 0;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
-        case 'p':
-            person = tv_cli_nfc(optarg);
-            break;
-        case 'r':
-            refhex = optarg;
-            break;
         case 'f':
             from = optarg;
             break;
@@ -208,25 +210,17 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
         case 'M':
             margin = optarg;
             break;
-        case 'R':
-            reveal = 1;
-            break;
-        case 'e':
-            reason = tv_cli_nfc(optarg);
-            break;
-        case 'F':
-            format = optarg;
-            break;
-        case 'j':
-            format = "json";
-            break;
-        case 'h':
-            fputs(trace_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("trace", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    person = ta.o.person;
+    refhex = ta.o.ref;
+    reveal = ta.o.reveal; /* with its --reason (command.c) */
+    reason = ta.o.reason;
+    if (ta.o.json)
+        format = "json"; /* --format json (the later of the two stands) */
+    else if (ta.o.format)
+        format = ta.o.format;
     if (optind < argc) return tv_cli_usage("trace", "unexpected argument '%s'.", argv[optind]);
     if (!person == !refhex) return tv_cli_usage("trace", "give the case: --payload or --ref.");
     int fmt = strcmp(format, "table") == 0  ? 0
@@ -251,11 +245,10 @@ int tv_cmd_trace(tv_cli *cli, int argc, char **argv)
     if ((o.margin_ms = duration_ms(margin)) < 0)
         return tv_cli_usage("trace", "--margin takes a duration such as 5m, not '%s'.", margin);
 
-    if (reveal && (!reason || !*reason))
-        return tv_cli_usage("trace", "--reveal needs --reason: say why the details are needed.");
     if (!reveal && reason) return tv_cli_usage("trace", "--reason goes with --reveal.");
     int rc;
     if (reason && (rc = tv_cli_text("trace", "reason", reason, CRDT_TEXT_BYTES_MAX))) return rc;
+
     trace_req q = {person, refhex, from, to, reason, reveal, fmt, o};
     return trace_run(cli, &q);
 }

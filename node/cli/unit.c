@@ -4,6 +4,7 @@
 #include "crdt/error.h"
 #include "crdt/mp.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/render/json.h"
 #include "node/logic/units.h"
 
@@ -12,50 +13,75 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char unit_help[] =
-    "Usage: truyvet [-d DIR] unit add CODE [--name NAME] [--parent CODE]\n"
-    "       truyvet [-d DIR] unit list [--under CODE] [--json]\n"
-    "\n"
-    "The unit tree is the official list (provinces and communes) and the units nodes add:\n"
-    "villages (<commune code>.<local code>, 22333.03), and districts or clusters used to\n"
-    "add communes up. `unit add` names a unit and places it under its parent; it flows to\n"
-    "every node and reports follow it. A node may add units under its scope (a village\n"
-    "of its commune; a commune of its scope placed in a district) and its own unit (a\n"
-    "district names itself). An official unit keeps its official name; placing it under\n"
-    "another unit (--parent) changes only where reports add it up. The latest `unit add`\n"
-    "of a code stands.\n"
-    "\n"
-    "  --name NAME     the unit's name (required, but for an official unit)\n"
-    "  --parent CODE   the unit above it (default: for a village, its commune; else\n"
-    "                  the official parent)\n"
-    "  --under CODE    list the units under CODE, at every depth (default: this node's\n"
-    "                  unit)\n"
-    "  --json          one JSON object per line\n";
+static int unit_add(tv_cli *cli, int argc, char **argv);
+static int unit_list(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt add_opts[] = {
+    {"name", 'n', "NAME", "the unit's name (required, but for an official unit)", TV_OPT_TEXT, 0},
+    {"parent", 'p', "CODE",
+     "the unit above it (default: for a village, its commune; else\n"
+     "the official parent)",
+     0, 0},
+    {0}};
+
+static const tv_command unit_add_cmd = {
+    .name = "add",
+    .summary = "name a unit and place it under its parent",
+    .usage = "unit add CODE [--name NAME] [--parent CODE]",
+    .opts = add_opts,
+    .fn = unit_add,
+    .col = 13,
+};
+
+static const tv_opt list_opts[] = {
+    {"under", 'u', "CODE",
+     "list the units under CODE, at every depth (default: this node's\n"
+     "unit)",
+     0, 0},
+    {.id = TV_O_JSON},
+    {0}};
+
+static const tv_command unit_list_cmd = {
+    .name = "list",
+    .summary = "the units under a unit, as a tree",
+    .usage = "unit list [--under CODE] [--json]",
+    .opts = list_opts,
+    .fn = unit_list,
+    .col = 13,
+};
+
+const tv_command tv_command_unit = {
+    .name = "unit",
+    .summary = "villages, districts and clusters: the unit tree the reports add up",
+    .about =
+        "The unit tree is the official list (provinces and communes) and the units nodes add:\n"
+        "villages (<commune code>.<local code>, 22333.03), and districts or clusters used to\n"
+        "add communes up. `unit add` names a unit and places it under its parent; it flows to\n"
+        "every node and reports follow it. A node may add units under its scope (a village\n"
+        "of its commune; a commune of its scope placed in a district) and its own unit (a\n"
+        "district names itself). An official unit keeps its official name; placing it under\n"
+        "another unit (--parent) changes only where reports add it up. The latest `unit add`\n"
+        "of a code stands.\n",
+    .subs = (const tv_command *const[]){&unit_add_cmd, &unit_list_cmd, NULL},
+};
 
 static int unit_add(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
-                                         {"parent", required_argument, 0, 'p'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *name = NULL, *parent = NULL;
     int c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'n':
-            name = tv_cli_nfc(optarg);
+            name = optarg;
             break;
         case 'p':
             parent = optarg;
             break;
-        case 'h':
-            fputs(unit_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("unit", c, argv);
         }
     }
+    if (c < 0) return ta.status;
     if (optind + 1 != argc) return tv_cli_usage("unit", "give one unit code to add.");
     const char *code = argv[optind];
     if (!crdt_unit_code_valid(code, strlen(code)))
@@ -135,28 +161,19 @@ static void list_under(list_ctx *x, const char *code, int depth)
 
 static int unit_list(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"under", required_argument, 0, 'u'},
-                                         {"json", no_argument, 0, 'j'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *under = NULL;
-    int json = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    int c;
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 'u':
             under = optarg;
             break;
-        case 'j':
-            json = 1;
-            break;
-        case 'h':
-            fputs(unit_help, stdout);
-            return TV_EXIT_OK;
-        default:
-            return tv_cli_bad_option("unit", c, argv);
         }
     }
+    if (c < 0) return ta.status;
+    int json = ta.o.json;
     if (optind < argc) return tv_cli_usage("unit", "unexpected argument '%s'.", argv[optind]);
     if (under && !crdt_unit_code_valid(under, strlen(under)))
         return tv_cli_usage("unit", "'%s' is not a unit code.", under);
@@ -179,10 +196,4 @@ static int unit_list(tv_cli *cli, int argc, char **argv)
     }
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "no list") : TV_EXIT_OK;
-}
-
-int tv_cmd_unit(tv_cli *cli, int argc, char **argv)
-{
-    static const tv_subcmd subs[] = {{"add", unit_add}, {"list", unit_list}};
-    return tv_cli_dispatch(cli, "unit", unit_help, subs, 2, argc, argv);
 }

@@ -2,30 +2,43 @@
  * override of that (resync.h). */
 #include "crdt/error.h"
 #include "node/cli/cli.h"
+#include "node/cli/command.h"
 #include "node/logic/resync.h"
 #include "node/format/timefmt.h"
 
 #include <getopt.h>
 #include <string.h>
 
-static const char help[] =
-    "Usage: truyvet [-d DIR] resync [--override --reason TEXT]\n"
-    "\n"
-    "A node whose store was restored from a backup or copied refuses to record (exit\n"
-    "status 3) until it has synced once with a parent ('truyvet sync --once', or the\n"
-    "server in step with one): its parents may hold events of its log written after the\n"
-    "copy was made, and recording on the copy would write other events at the same\n"
-    "places -- a fork, which freezes the node at every node that sees both branches.\n"
-    "\n"
-    "Without options, says whether this node waits for such a sync, and lists\n"
-    "DIR/" TV_RESYNC_LOG ": when the restore was seen, and how the wait ended.\n"
-    "\n"
-    "  --override     let the node record now, without a sync: only when no parent can\n"
-    "                 hold anything newer of its log (the province has no parent; or the\n"
-    "                 copy is known to be the latest). The override, its reason and the\n"
-    "                 node's own seq are appended to DIR/" TV_RESYNC_LOG " before it takes\n"
-    "                 effect; 'truyvet status' shows them.\n"
-    "  --reason TEXT  why (1 to 200 bytes, no control characters)\n";
+static int cmd_resync(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt resync_opts[] = {
+    {"override", 'o', NULL,
+     "let the node record now, without a sync: only when no parent can\n"
+     "hold anything newer of its log (the province has no parent; or the\n"
+     "copy is known to be the latest). The override, its reason and the\n"
+     "node's own seq are appended to DIR/" TV_RESYNC_LOG " before it takes\n"
+     "effect; 'truyvet status' shows them.",
+     0, 0},
+    {.id = TV_O_REASON, .help = "why (1 to 200 bytes, no control characters)"},
+    {0}};
+
+const tv_command tv_command_resync = {
+    .name = "resync",
+    .summary = "whether a restored or copied node waits for a sync; override that",
+    .usage = "resync [--override --reason TEXT]",
+    .about = "A node whose store was restored from a backup or copied refuses to record (exit\n"
+             "status 3) until it has synced once with a parent ('truyvet sync --once', or the\n"
+             "server in step with one): its parents may hold events of its log written after the\n"
+             "copy was made, and recording on the copy would write other events at the same\n"
+             "places -- a fork, which freezes the node at every node that sees both branches.\n"
+             "\n"
+             "Without options, says whether this node waits for such a sync, and lists\n"
+             "DIR/" TV_RESYNC_LOG ": when the restore was seen, and how the wait ended.\n",
+    .opts = resync_opts,
+    .more = NULL,
+    .fn = cmd_resync,
+    .col = 13,
+};
 
 static int show_line(const char *when, const char *kind, const char *detail, void *arg)
 {
@@ -61,26 +74,17 @@ static int show(tv_cli *cli)
     return rc ? tv_cli_fail(cli, rc, "cannot read " TV_RESYNC_LOG) : TV_EXIT_OK;
 }
 
-int tv_cmd_resync(tv_cli *cli, int argc, char **argv)
+static int cmd_resync(tv_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {{"override", no_argument, 0, 'o'},
-                                         {"reason", required_argument, 0, 'r'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
     const char *reason = NULL;
     int override = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c == 'o')
-            override = 1;
-        else if (c == 'r')
-            reason = optarg;
-        else if (c == 'h') {
-            fputs(help, stdout);
-            return TV_EXIT_OK;
-        } else
-            return tv_cli_bad_option("resync", c, argv);
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
+        if (c == 'o') override = 1;
     }
+    if (c < 0) return ta.status;
+    reason = ta.o.reason;
     if (optind < argc) return tv_cli_usage("resync", "unexpected argument '%s'.", argv[optind]);
     if (!override && reason) return tv_cli_usage("resync", "--reason goes with --override.");
     if (!override) return show(cli);

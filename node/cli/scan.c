@@ -1,0 +1,250 @@
+/* `truyvet scan`: record one check-in or check-out, durably. */
+#include "crdt/error.h"
+#include "node/cli/cli.h"
+#include "node/cli/command.h"
+#include "node/format/csv.h"
+#include "node/logic/downflow.h"
+#include "node/logic/intake.h"
+#include "node/render/json.h"
+#include "node/logic/person.h"
+#include "node/logic/presence.h"
+#include "node/logic/record.h"
+#include "node/format/timefmt.h"
+#include "crdt/mp.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static int cmd_scan(tv_cli *cli, int argc, char **argv);
+
+static const tv_opt scan_opts[] = {
+    {.id = TV_O_VENUE},
+    {"person", 'p', "TEXT",
+     "what was scanned or typed: the QR of a chip ID card (CCCD) or\n"
+     "of a health-insurance card (BHYT), a phone number\n"
+     "(0912345678, +84912345678) or an ID number (12-digit CCCD,\n"
+     "9-digit CMND). Stored: a pseudonym, a masked form\n"
+     "(Nguyễn V** A, 09******78), and the details sealed to the\n"
+     "health authority, once per person",
+     TV_OPT_TEXT, 0},
+    {"out", 'o', NULL, "a check-out instead of a check-in", 0, 0},
+    {"at", 'a', "TIME",
+     "when it happened, ISO 8601 with offset, e.g.\n"
+     "2021-10-06T08:30:00+07:00, or day/month/year in Vietnam time,\n"
+     "06/10/2021 08:30 (default: now). At most 10 minutes ahead of\n"
+     "this node's clock, and not before 2020",
+     0, 0},
+    {"device", 'D', "LABEL", "the gate or phone that scanned, for the record", 0, 0},
+    {.id = TV_O_JSON, .help = "print {\"id\", \"venue\", \"direction\", \"at\", \"person\"}"},
+    {0}};
+
+const tv_command tv_command_scan = {
+    .name = "scan",
+    .summary = "record one check-in or check-out",
+    .usage = "scan --venue ID --person TEXT [--out] [--at TIME]\n"
+             "                            [--device LABEL] [--json]",
+    .about = "Record one check-in (or check-out with --out) at a venue of this commune, and print\n"
+             "its event id once it is safely on disk. Nothing is printed if it was not recorded.\n",
+    .opts = scan_opts,
+    .more = NULL,
+    .fn = cmd_scan,
+    .col = 14,
+};
+
+/* Checks that this node records scans; prints why not. Checked before the venue is looked
+ * up, so that a district or province node says so instead of "no venue with id". */
+static int node_scans(const tv_node *n)
+{
+    if (n->role != TV_ROLE_COMMUNE) {
+        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
+                     tv_role_name(n->role));
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Checks that a venue may be scanned at this node; prints why not. */
+static int venue_scannable(const tv_node *n, const store_venue *v, const char *text)
+{
+    if (node_scans(n)) return TV_EXIT_FAIL;
+    if (strcmp(v->unit, n->unit) != 0) {
+        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", text, v->unit, n->unit);
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Refuses --at TIME outside tv_scan_time_check's bounds; returns 0 or TV_EXIT_USAGE. */
+static int scan_time_usage(const char *at, int64_t at_ms)
+{
+    char now[TV_TIME_STR_BYTES];
+    int64_t now_ms = tv_wall_ms();
+    int r = tv_scan_time_check(at_ms, now_ms);
+    tv_time_format_vn(now, sizeof now, now_ms);
+    if (r > 0)
+        return tv_cli_usage("scan",
+                            "--at %s is in the future: this node's clock says %s. A scan may "
+                            "be at most 10 minutes ahead of it; check the date, or the clock.",
+                            tv_text_esc(at), now);
+    if (r < 0)
+        return tv_cli_usage("scan", "--at %s is before 2020; check the date.", tv_text_esc(at));
+    return 0;
+}
+
+/* The one scan's acknowledgement (tv_intake_settle). */
+typedef struct scan_ack {
+    int rc;
+    uint64_t seq;
+} scan_ack;
+
+static void scan_acked(void *arg, uint64_t tag, int rc, uint64_t seq)
+{
+    (void)tag;
+    scan_ack *a = arg;
+    a->rc = rc;
+    a->seq = seq;
+}
+
+static int cmd_scan(tv_cli *cli, int argc, char **argv)
+{
+    const char *venue = NULL, *person = NULL, *at = NULL, *device = NULL;
+    int out = 0, json = 0, c;
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0) {
+        switch (c) {
+        case 'p':
+            person = optarg;
+            break;
+        case 'o':
+            out = 1;
+            break;
+        case 'a':
+            at = optarg;
+            break;
+        case 'D':
+            device = optarg;
+            break;
+        }
+    }
+    if (c < 0) return ta.status;
+    venue = ta.o.venue;
+    json = ta.o.json;
+    if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
+    if (!venue || !person) return tv_cli_usage("scan", "scan needs --venue and --person.");
+    tv_card card;
+    const char *why;
+    if (tv_card_parse(person, strlen(person), &card, &why))
+        return tv_cli_usage("scan", "không đọc được mã '%s' (%s).", tv_text_esc(person),
+                            tv_card_why_vi(why));
+    const char *warning = card.warning; /* static */
+    int64_t at_ms = 0;
+    if (at && ((tv_time_parse(at, &at_ms) && tv_time_parse_vn_dmy(at, &at_ms)) ||
+               !crdt_time_valid(at_ms)))
+        return tv_cli_usage("scan",
+                            "'%s' is not a time before 2200; write it like "
+                            "2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (Vietnam time).",
+                            tv_text_esc(at));
+    int rc;
+    if (at && (rc = scan_time_usage(at, at_ms))) return rc;
+    if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
+        return rc;
+
+    tv_node n;
+    rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
+    if (rc) return rc;
+    tv_recorder rec;
+    int have_rec = 0;
+    store_venue v;
+    if ((rc = node_scans(&n)) || (rc = tv_cli_venue_find(&n, venue, &v)) ||
+        (rc = venue_scannable(&n, &v, venue)))
+        goto done;
+    if ((rc = tv_recorder_init(&rec, &n))) {
+        rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
+        goto done;
+    }
+    have_rec = 1;
+    tv_scan_in in = {.venue = &v,
+                     .card = &card,
+                     .out = out,
+                     .at_ms = at ? at_ms : tv_wall_ms(),
+                     .device = device};
+    tv_scan_done sd;
+    tv_intake intake;
+    scan_ack got = {.rc = TV_EINVAL};
+    (void)tv_intake_init(&intake, &rec);
+    if ((rc = tv_intake_add(&intake, &in, 0, &sd)) == 0)
+        rc = tv_intake_settle(&intake, scan_acked, &got);
+    tv_intake_free(&intake);
+    if (rc || (rc = got.rc)) {
+        tv_node_discard(&n);
+        rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
+        goto done;
+    }
+    uint64_t seq = got.seq;
+    sodium_memzero(&card, sizeof card);
+    char when[40];
+    tv_time_format_vn(when, sizeof when, in.at_ms);
+    if (json) {
+        char id[TV_EVENT_ID_STR_MAX];
+        tv_event_id_format(id, n.id.pk, seq);
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "id");
+        tv_json_string(&j, id);
+        tv_json_key(&j, "venue");
+        tv_json_hex(&j, v.id, sizeof v.id);
+        tv_json_key(&j, "direction");
+        tv_json_string(&j, out ? "out" : "in");
+        tv_json_key(&j, "at");
+        tv_json_string(&j, when);
+        tv_json_key(&j, "person");
+        tv_json_string(&j, sd.masked);
+        tv_json_key(&j, "new_person");
+        tv_json_bool(&j, sd.new_person);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    } else {
+        tv_cli_print_event_id(&n, seq);
+        putchar('\n');
+        /* the clerk's confirmation, in the gate's words (cmd_station.c) */
+        tv_gate_mark m = {.status = -1};
+        tv_opened op = {0};
+        store_txn *t;
+        int again = 0; /* a repeat by the station's and the views' rule: counted once */
+        if (store_read_begin(n.st, &t) == 0) {
+            tv_gate_mark_get(&n, t, &op, sd.ref, &m);
+            tv_scan_key k = {.person = sd.ref,
+                             .venue = v.id,
+                             .out = out,
+                             .at_ms = in.at_ms,
+                             .stored = 1,
+                             .seq = seq};
+            again = tv_scan_repeat(t, &k, TV_DEDUPE_WINDOW_MS_DEFAULT, NULL) == 1;
+            store_read_end(t);
+        }
+        tv_opened_release(&op);
+        const char *mark = tv_gate_mark_text(&m);
+        if (tv_gate_stop(&m))
+            fprintf(stderr, TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s tại %s, %s)\n",
+                    tv_text_esc(sd.masked), mark, out ? "ra" : "vào", tv_text_esc(v.name), when);
+        else
+            fprintf(stderr, "%s  %s  tại %s, %s%s%s\n",
+                    again ? (out ? "ĐÃ RA RỒI (lặp lại, tính một lượt)"
+                                 : "ĐÃ VÀO RỒI (lặp lại, tính một lượt)")
+                          : (out ? "đã ra" : "đã vào"),
+                    tv_text_esc(sd.masked), tv_text_esc(v.name), when, mark ? "  " : "",
+                    mark ? mark : "");
+        if (warning) fprintf(stderr, "cảnh báo: %s\n", tv_card_why_vi(warning));
+    }
+done:
+    if (have_rec) tv_recorder_free(&rec);
+    tv_node_close(&n);
+    return rc;
+}
