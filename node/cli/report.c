@@ -8,6 +8,7 @@
 #include "node/format/timefmt.h"
 #include "node/logic/report_run.h"
 #include "node/render/report.h"
+#include "node/render/report_html.h"
 
 #include <getopt.h>
 #include <stdio.h>

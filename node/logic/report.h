@@ -95,22 +95,6 @@ size_t tv_report_top(const tv_report *r);
 /* Compliance of f in percent, or -1 when no venue is registered. */
 double tv_report_compliance(const tv_report_fig *f);
 
-/* What the HTML page says besides the figures. */
-typedef struct tv_report_page {
-    const char *unit;      /* the unit reported */
-    const char *period;    /* its label: "2021-W40", or dates */
-    int weekly;            /* an ISO week: the trend is against the week before */
-    int depth;             /* 0: the unit alone, no rows */
-    double min_compliance; /* units below it (percent) are listed as not compliant */
-    const char *node_unit; /* the node that made it */
-    int64_t now_ms;
-} tv_report_page;
-
-/* Writes r as one self-contained HTML page (no external file; charts as inline SVG):
- * the figures, the trend, compliance per unit and scans per day, units below
- * p->min_compliance, stale units and the idle venues. Returns 0 or TV_EIO. */
-int tv_report_html(FILE *f, const tv_report *r, const tv_report_page *p);
-
 /* ISO 8601 weekday of a day number, Monday 1 .. Sunday 7. */
 int tv_iso_weekday(int32_t day);
 /* The Monday of ISO week "YYYY-Www" (Vietnam calendar days). Returns 0 or -1. */

@@ -1,10 +1,10 @@
-/* The weekly report as one HTML page (see report.h): what a district sends to the
+/* The weekly report as one HTML page (see report_html.h): what a district sends to the
  * province. It is in Vietnamese, for the people who read it; it holds no external file
  * (styles inline, charts drawn as SVG), reads on a phone (the table scrolls sideways only
  * when narrower than its figures), fits 1200 px and prints on A4 with every column.
  * Figures carry data- attributes so that a program can read them back. */
 #include "crdt/error.h"
-#include "node/logic/report.h"
+#include "node/render/report_html.h"
 #include "node/format/timefmt.h"
 
 #include <inttypes.h>
