@@ -267,6 +267,8 @@ int store_counts_get(store_txn *t, store_counts *c)
             c->parks_released = n;
         else if (id == COUNT_FORK_NOS)
             c->evidence = n;
+        else if (id == COUNT_CERT_WRITES)
+            c->cert_writes = n;
         else if (id >= COUNT_TYPE_BASE && id < COUNT_TYPE_BASE + STORE_EVENT_TYPES_MAX)
             c->by_type[id - COUNT_TYPE_BASE] = n;
     }

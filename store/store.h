@@ -324,6 +324,7 @@ typedef struct store_counts {
     uint64_t events, batches, origins;
     uint64_t parks_released;                 /* parked batches applied later (§3.3) */
     uint64_t evidence;                       /* evidence batches of forks numbered, ever */
+    uint64_t cert_writes;                    /* certificates written (applied or installed), ever */
     uint64_t by_type[STORE_EVENT_TYPES_MAX]; /* index = event type; [0] = other types */
 } store_counts;
 int store_counts_get(store_txn *t, store_counts *c);

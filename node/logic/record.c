@@ -114,14 +114,25 @@ static int known(tv_recorder *r, const uint8_t *ref)
     return rc == TV_ENOTFOUND ? 0 : rc;
 }
 
+/* Whom new people's details are sealed to. Found again only when a certificate was
+ * written or a node revoked since (enrolment, a new health node), checked once per
+ * commit group: a commune holds every certificate of its province, and reading them all
+ * for each group took most of the time of recording a new person. */
 static int recipients(tv_recorder *r)
 {
-    if (r->have_to) return TV_OK;
+    if (r->have_to && r->to_checked) return TV_OK;
     if (!r->rt) {
         int rc = store_read_begin(r->n->st, &r->rt);
         if (rc) return rc;
     }
-    int rc = tv_seal_recipients(r->rt, r->n->unit, r->to, &r->nto);
+    store_counts c;
+    int rc = store_counts_get(r->rt, &c);
+    if (rc) return rc;
+    const uint64_t trust = c.cert_writes + c.by_type[CRDT_EV_REVOKE];
+    r->to_checked = 1;
+    if (r->have_to && trust == r->to_trust) return TV_OK;
+    r->have_to = 0;
+    rc = tv_seal_recipients(r->rt, r->n->unit, r->to, &r->nto);
     if (rc == TV_ENOTFOUND) {
         /* no health node known (not enrolled yet): sealed to this node itself, and
          * re-sealed to the health nodes once it knows them (reseal.h) */
@@ -132,6 +143,7 @@ static int recipients(tv_recorder *r)
         return rc;
     }
     r->have_to = 1;
+    r->to_trust = trust;
     return TV_OK;
 }
 
@@ -364,7 +376,7 @@ static int renew(tv_recorder *r)
 {
     if (r->rt) store_read_end(r->rt);
     r->rt = NULL;
-    r->have_to = 0; /* enrolment or new certificates may have come in */
+    r->to_checked = 0; /* `to` stays unless certificates or revocations came in since */
     tv_sealer_end(&r->sealer);
     if (r->used) memset(r->used, 0, r->cap);
     r->nfresh = 0;

@@ -21,7 +21,9 @@ typedef struct tv_recorder {
     tv_node *n;
     uint8_t key[TV_TRACING_KEY_BYTES]; /* tv_node_ref_key: the key of this node's refs */
     store_txn *rt;                     /* a read snapshot for "is this person known here?" */
-    int have_to;
+    int have_to;                       /* `to` holds the recipients, found when the store had */
+    uint64_t to_trust;                 /* to_trust certificate writes and revocations */
+    int to_checked;                    /* ... and that was checked in this commit group */
     uint32_t nto;
     uint8_t to[CRDT_SEALED_MAX][TV_NODE_ID_BYTES];
     tv_sealer sealer; /* one ephemeral key per commit group (sealer.n == 0: none yet) */

@@ -7,6 +7,7 @@
 #include "node/logic/node.h"
 #include "node/logic/record.h"
 #include "test_util.h"
+#include "tests/fixture/certtree.h"
 
 #include <setjmp.h>
 #include <sodium.h>
@@ -177,6 +178,71 @@ static void test_cut_after_commit(void **state)
     assert_int_equal(frontier(f), 2);
 }
 
+/* Records a check-in of phone number 09000000<k> in a group of its own and returns the
+ * node ids its person event's details are sealed to (*n of them, at most 4). */
+static void sealed_to(fixture *f, int k, uint8_t to[4][TV_NODE_ID_BYTES], uint32_t *n)
+{
+    char phone[16];
+    snprintf(phone, sizeof phone, "090000000%d", k);
+    tv_card card;
+    const char *why;
+    assert_int_equal(tv_card_parse(phone, strlen(phone), &card, &why), 0);
+    store_venue v;
+    memset(&v, 0, sizeof v);
+    memset(v.id, 0xab, sizeof v.id);
+    tv_scan_in in = {.venue = &v, .card = &card, .at_ms = tv_wall_ms()};
+    tv_scan_done done;
+    assert_int_equal(tv_intake_add(&f->in, &in, (uint64_t)k, &done), 0);
+    assert_true(done.new_person);
+    assert_int_equal(tv_intake_settle(&f->in, ack, f), 0);
+    store_txn *t;
+    store_person p;
+    assert_int_equal(store_read_begin(f->st, &t), 0);
+    assert_int_equal(store_person_get(t, done.ref, &p), 0);
+    crdt_event ev;
+    msgpack_unpacked up;
+    msgpack_unpacked_init(&up);
+    assert_int_equal(crdt_event_decode(&ev, &up, p.raw, p.raw_len), 0);
+    assert_int_equal(ev.type, CRDT_EV_PERSON);
+    assert_true(ev.u.person.nsealed <= 4);
+    *n = ev.u.person.nsealed;
+    for (uint32_t i = 0; i < *n; i++)
+        memcpy(to[i], ev.u.person.sealed[i].to, TV_NODE_ID_BYTES);
+    msgpack_unpacked_destroy(&up);
+    store_read_end(t);
+}
+
+/* The health nodes new people's details are sealed to are found again once certificates
+ * come in: before enrolment to the node itself, after it to the province (which has the
+ * health flag), from the next commit group on. */
+static void test_recipients_follow_certificates(void **state)
+{
+    fixture *f = *state;
+    uint8_t to[4][TV_NODE_ID_BYTES];
+    uint32_t n;
+    sealed_to(f, 1, to, &n);
+    assert_int_equal(n, 1);
+    assert_memory_equal(to[0], f->n.id.pk, TV_NODE_ID_BYTES);
+    sealed_to(f, 2, to, &n); /* nothing came in: still to itself */
+    assert_int_equal(n, 1);
+    assert_memory_equal(to[0], f->n.id.pk, TV_NODE_ID_BYTES);
+
+    crdt_identity province;
+    assert_int_equal(fx_identity(&province, 'P', 1), 0);
+    fx_tree tree;
+    fx_tree_init(&tree, 0);
+    int p = fx_tree_add(&tree, &province, CRDT_ROLE_PROVINCE, -1, "56");
+    int c = fx_tree_add(&tree, &f->n.id, CRDT_ROLE_COMMUNE, p, UNIT);
+    assert_true(p >= 0 && c >= 0);
+    assert_int_equal(fx_tree_sign(&tree), 0);
+    assert_int_equal(fx_tree_install(&tree, f->st, c), 0);
+    fx_tree_free(&tree);
+
+    sealed_to(f, 3, to, &n);
+    assert_int_equal(n, 1);
+    assert_memory_equal(to[0], province.pk, TV_NODE_ID_BYTES);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -184,6 +250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settle_acknowledges_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_before_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_after_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recipients_follow_certificates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
