@@ -86,8 +86,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Queues a check-in of phone number 09000000<k> at a venue, tagged tag. */
-static void queue(fixture *f, int k, uint64_t tag)
+/* Queues a check-in of phone number 09000000<k> at a venue, tagged tag; *done as the
+ * recorder said. */
+static void queue_done(fixture *f, int k, uint64_t tag, tv_scan_done *done)
 {
     char phone[16];
     snprintf(phone, sizeof phone, "090000000%d", k);
@@ -98,8 +99,13 @@ static void queue(fixture *f, int k, uint64_t tag)
     memset(&v, 0, sizeof v);
     memset(v.id, 0xab, sizeof v.id);
     tv_scan_in in = {.venue = &v, .card = &card, .at_ms = tv_wall_ms()};
+    assert_int_equal(tv_intake_add(&f->in, &in, tag, done), 0);
+}
+
+static void queue(fixture *f, int k, uint64_t tag)
+{
     tv_scan_done done;
-    assert_int_equal(tv_intake_add(&f->in, &in, tag, &done), 0);
+    queue_done(f, k, tag, &done);
 }
 
 static uint64_t frontier(fixture *f)
@@ -182,17 +188,8 @@ static void test_cut_after_commit(void **state)
  * node ids its person event's details are sealed to (*n of them, at most 4). */
 static void sealed_to(fixture *f, int k, uint8_t to[4][TV_NODE_ID_BYTES], uint32_t *n)
 {
-    char phone[16];
-    snprintf(phone, sizeof phone, "090000000%d", k);
-    tv_card card;
-    const char *why;
-    assert_int_equal(tv_card_parse(phone, strlen(phone), &card, &why), 0);
-    store_venue v;
-    memset(&v, 0, sizeof v);
-    memset(v.id, 0xab, sizeof v.id);
-    tv_scan_in in = {.venue = &v, .card = &card, .at_ms = tv_wall_ms()};
     tv_scan_done done;
-    assert_int_equal(tv_intake_add(&f->in, &in, (uint64_t)k, &done), 0);
+    queue_done(f, k, (uint64_t)k, &done);
     assert_true(done.new_person);
     assert_int_equal(tv_intake_settle(&f->in, ack, f), 0);
     store_txn *t;
