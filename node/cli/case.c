@@ -101,10 +101,91 @@ static int health_covers(tv_node *n, const char *unit)
     return out;
 }
 
+/* The times given to `case add`, as text. */
+typedef struct case_times {
+    const char *onset, *sampled, *at;
+} case_times;
+
+/* Checks the status and times given to `case add` and sets cs from them. Returns 0 or an
+ * exit status after a usage message. */
+static int case_status_read(const char *status, const case_times *tm, crdt_case *cs)
+{
+    if (!status) return tv_cli_usage("case", "give the status: --status F0|F1|F2|cleared.");
+    int st = tv_case_status_parse(status);
+    if (st < 0) return tv_cli_usage("case", "--status is F0, F1, F2 or cleared, not '%s'.", status);
+    *cs = (crdt_case){.status = (uint8_t)st,
+                      .onset_ms = CRDT_TIME_NONE,
+                      .sampled_ms = CRDT_TIME_NONE,
+                      .at_ms = CRDT_TIME_NONE};
+    int rc;
+    if (tm->onset && (rc = tv_cli_when_opt("case", "--onset", tm->onset, &cs->onset_ms))) return rc;
+    if (tm->sampled && (rc = tv_cli_when_opt("case", "--sampled", tm->sampled, &cs->sampled_ms)))
+        return rc;
+    if (tm->at && (rc = tv_cli_when_opt("case", "--at", tm->at, &cs->at_ms))) return rc;
+    if (st == CRDT_CASE_F0 && !tm->onset && !tm->sampled)
+        return tv_cli_usage("case", "an F0 needs --onset (symptoms) or --sampled (the positive "
+                                    "sample): the infectious window starts from it.");
+    return 0;
+}
+
+/* The default unit of a case: where the person was recorded (the unit of their standing
+ * person record, the latest when several communes recorded them), so that the case counts in
+ * that commune's figures; a person with no record here: this node's own unit. Sets *unit
+ * (recorded or the node's own) and *why (the reason, in whybuf or static). Returns 0 or an
+ * exit status after a message. */
+static int case_default_unit(tv_cli *cli, tv_node *n, const uint8_t *person,
+                             char recorded[TV_UNIT_CODE_MAX + 1], char *whybuf, size_t whycap,
+                             const char **unit, const char **why)
+{
+    tv_person_rec *pr = malloc(sizeof *pr);
+    int lrc = pr ? tv_person_rec_load(n, person, pr) : TV_ENOMEM;
+    if (lrc == 0 && pr->p.unit.n > 0 && pr->p.unit.n <= TV_UNIT_CODE_MAX &&
+        crdt_unit_code_valid(pr->p.unit.p, pr->p.unit.n)) {
+        snprintf(recorded, TV_UNIT_CODE_MAX + 1, "%.*s", (int)pr->p.unit.n, pr->p.unit.p);
+        if (health_covers(n, recorded)) {
+            *unit = recorded;
+            *why = "where the person was recorded";
+        } else { /* peers would refuse the status under that unit */
+            *unit = n->unit;
+            snprintf(whybuf, whycap,
+                     "this node's own: the person was recorded under unit %s, outside "
+                     "this node's scope",
+                     recorded);
+            *why = whybuf;
+        }
+    } else if (lrc == 0 || lrc == TV_ENOTFOUND) {
+        *unit = n->unit;
+        *why = "this node's own: the person has no record here";
+    }
+    free(pr);
+    if (!*unit) return tv_cli_fail(cli, lrc, "the person's record could not be read");
+    return 0;
+}
+
+/* Prints the status recorded: the person's pseudonym and masked name, the unit and why. */
+static void case_added_print(tv_node *n, const crdt_case *cs, const char *unit, const char *why)
+{
+    char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
+    sodium_bin2hex(ref, sizeof ref, cs->person, TV_PERSON_REF_BYTES);
+    char label[TV_CLI_UNIT_LABEL_BYTES];
+    store_txn *t;
+    if (store_read_begin(n->st, &t) == 0) {
+        if (tv_person_display_get(t, cs->person, (crdt_text){0}, disp, sizeof disp))
+            snprintf(disp, sizeof disp, "(not recorded here)");
+        tv_cli_unit_label(t, unit, label, sizeof label);
+        store_read_end(t);
+    } else {
+        snprintf(disp, sizeof disp, "?");
+        tv_cli_unit_label(NULL, unit, label, sizeof label);
+    }
+    printf("recorded: %s %s  %s, under unit %s (%s)\n", crdt_case_status_name(cs->status), ref,
+           tv_text_esc(disp), label, why);
+}
+
 static int case_add(tv_cli *cli, int argc, char **argv)
 {
-    const char *person = NULL, *refhex = NULL, *status = NULL, *onset = NULL, *sampled = NULL;
-    const char *unit = NULL, *at = NULL;
+    const char *person = NULL, *refhex = NULL, *status = NULL, *unit = NULL;
+    case_times tm = {0};
     int c;
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
@@ -114,16 +195,16 @@ static int case_add(tv_cli *cli, int argc, char **argv)
             status = optarg;
             break;
         case 'o':
-            onset = optarg;
+            tm.onset = optarg;
             break;
         case 'S':
-            sampled = optarg;
+            tm.sampled = optarg;
             break;
         case 'u':
             unit = optarg;
             break;
         case 'a':
-            at = optarg;
+            tm.at = optarg;
             break;
         }
     }
@@ -132,60 +213,21 @@ static int case_add(tv_cli *cli, int argc, char **argv)
     refhex = ta.o.ref;
     if (optind < argc) return tv_cli_usage("case", "unexpected argument '%s'.", argv[optind]);
     if (!person == !refhex) return tv_cli_usage("case", "give the person: --payload or --ref.");
-    if (!status) return tv_cli_usage("case", "give the status: --status F0|F1|F2|cleared.");
-    int st = tv_case_status_parse(status);
-    if (st < 0) return tv_cli_usage("case", "--status is F0, F1, F2 or cleared, not '%s'.", status);
-    crdt_case cs = {.status = (uint8_t)st,
-                    .onset_ms = CRDT_TIME_NONE,
-                    .sampled_ms = CRDT_TIME_NONE,
-                    .at_ms = CRDT_TIME_NONE};
-    int rc;
-    if (onset && (rc = tv_cli_when_opt("case", "--onset", onset, &cs.onset_ms))) return rc;
-    if (sampled && (rc = tv_cli_when_opt("case", "--sampled", sampled, &cs.sampled_ms))) return rc;
-    if (at && (rc = tv_cli_when_opt("case", "--at", at, &cs.at_ms))) return rc;
-    if (st == CRDT_CASE_F0 && !onset && !sampled)
-        return tv_cli_usage("case", "an F0 needs --onset (symptoms) or --sampled (the positive "
-                                    "sample): the infectious window starts from it.");
+    crdt_case cs;
+    int rc = case_status_read(status, &tm, &cs);
+    if (rc) return rc;
     if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
         return tv_cli_usage("case", "'%s' is not a unit code.", unit);
 
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    if ((rc = tv_cli_person_ref("case", &n, person, refhex, cs.person))) {
-        tv_node_close(&n);
-        return rc;
-    }
-    /* the default unit: where the person was recorded (the unit of their standing person
-     * record, the latest when several communes recorded them), so that the case counts in
-     * that commune's figures; a person with no record here: this node's own unit */
     char recorded[TV_UNIT_CODE_MAX + 1], whybuf[128 + TV_UNIT_CODE_MAX];
     const char *why = "as given";
-    if (!unit) {
-        tv_person_rec *pr = malloc(sizeof *pr);
-        int lrc = pr ? tv_person_rec_load(&n, cs.person, pr) : TV_ENOMEM;
-        if (lrc == 0 && pr->p.unit.n > 0 && pr->p.unit.n <= TV_UNIT_CODE_MAX &&
-            crdt_unit_code_valid(pr->p.unit.p, pr->p.unit.n)) {
-            snprintf(recorded, sizeof recorded, "%.*s", (int)pr->p.unit.n, pr->p.unit.p);
-            if (health_covers(&n, recorded)) {
-                unit = recorded;
-                why = "where the person was recorded";
-            } else { /* peers would refuse the status under that unit */
-                unit = n.unit;
-                snprintf(whybuf, sizeof whybuf,
-                         "this node's own: the person was recorded under unit %s, outside "
-                         "this node's scope",
-                         recorded);
-                why = whybuf;
-            }
-        } else if (lrc == 0 || lrc == TV_ENOTFOUND) {
-            unit = n.unit;
-            why = "this node's own: the person has no record here";
-        }
-        free(pr);
-        if (!unit) {
-            tv_node_close(&n);
-            return tv_cli_fail(cli, lrc, "the person's record could not be read");
-        }
+    if ((rc = tv_cli_person_ref("case", &n, person, refhex, cs.person)) ||
+        (!unit && (rc = case_default_unit(cli, &n, cs.person, recorded, whybuf, sizeof whybuf,
+                                          &unit, &why)))) {
+        tv_node_close(&n);
+        return rc;
     }
     cs.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
     uint64_t hlc, seq, sent = 0;
@@ -198,21 +240,7 @@ static int case_add(tv_cli *cli, int argc, char **argv)
                          "the status was recorded, but what the communes need of it "
                          "was not (the next 'serve' or import sends it)");
     } else {
-        char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
-        sodium_bin2hex(ref, sizeof ref, cs.person, TV_PERSON_REF_BYTES);
-        char label[TV_CLI_UNIT_LABEL_BYTES];
-        store_txn *t;
-        if (store_read_begin(n.st, &t) == 0) {
-            if (tv_person_display_get(t, cs.person, (crdt_text){0}, disp, sizeof disp))
-                snprintf(disp, sizeof disp, "(not recorded here)");
-            tv_cli_unit_label(t, unit, label, sizeof label);
-            store_read_end(t);
-        } else {
-            snprintf(disp, sizeof disp, "?");
-            tv_cli_unit_label(NULL, unit, label, sizeof label);
-        }
-        printf("recorded: %s %s  %s, under unit %s (%s)\n", crdt_case_status_name(cs.status), ref,
-               tv_text_esc(disp), label, why);
+        case_added_print(&n, &cs, unit, why);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);

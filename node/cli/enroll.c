@@ -494,6 +494,48 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
 
 /* --- accept ------------------------------------------------------------------------- */
 
+/* Prints the certificate a node accepted (root and node in hex): one JSON object with json,
+ * else one line per field. Returns the exit status. */
+static int accepted_print(const tv_enroll_accepted *out, const char *root, const char *node,
+                          int json)
+{
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "root");
+        tv_json_string(&j, root);
+        tv_json_key(&j, "cert");
+        tv_cli_cert_json(&j, &out->cert);
+        tv_json_key(&j, "endpoints");
+        tv_json_string(&j, out->endpoints);
+        tv_json_key(&j, "tracing_key_changed");
+        tv_json_bool(&j, out->key_changed);
+        tv_json_key(&j, "tracing_key_kind");
+        tv_json_string(&j, tv_key_kind_name(out->key_kind));
+        tv_json_key(&j, "resealed");
+        tv_json_u64(&j, out->resealed);
+        tv_json_object_end(&j);
+        return tv_json_line_end(&j) ? TV_EXIT_FAIL : TV_EXIT_OK;
+    }
+    char scope[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1], from[40], until[48];
+    char issuer[2 * TV_NODE_ID_BYTES + 1];
+    tv_enroll_scope_format(scope, sizeof scope, &out->cert);
+    tv_hex_encode(issuer, out->cert.issuer, TV_NODE_ID_BYTES);
+    tv_time_format_vn(from, sizeof from, out->cert.not_before_ms);
+    if (out->cert.not_after_ms) {
+        strcpy(until, " until ");
+        tv_time_format_vn(until + 7, sizeof until - 7, out->cert.not_after_ms);
+    } else {
+        strcpy(until, ", no expiry");
+    }
+    printf("root      %s\nnode      %s\nrole      %s\nunit      %s\nscope     %s\n"
+           "health    %s\nissuer    %s\nvalid     from %s%s\n",
+           root, node, tv_role_name((tv_role)out->cert.role), out->cert.unit, scope,
+           out->cert.flags & CRDT_CERT_F_HEALTH ? "yes" : "no", issuer, from, until);
+    return TV_EXIT_OK;
+}
+
 static int enroll_accept(tv_cli *cli, int argc, char **argv)
 {
     enroll_args a;
@@ -522,41 +564,7 @@ static int enroll_accept(tv_cli *cli, int argc, char **argv)
     char root[2 * TV_NODE_ID_BYTES + 1], node[2 * TV_NODE_ID_BYTES + 1];
     tv_hex_encode(root, out->root, TV_NODE_ID_BYTES);
     tv_hex_encode(node, out->cert.subject, TV_NODE_ID_BYTES);
-    if (a.json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "root");
-        tv_json_string(&j, root);
-        tv_json_key(&j, "cert");
-        tv_cli_cert_json(&j, &out->cert);
-        tv_json_key(&j, "endpoints");
-        tv_json_string(&j, out->endpoints);
-        tv_json_key(&j, "tracing_key_changed");
-        tv_json_bool(&j, out->key_changed);
-        tv_json_key(&j, "tracing_key_kind");
-        tv_json_string(&j, tv_key_kind_name(out->key_kind));
-        tv_json_key(&j, "resealed");
-        tv_json_u64(&j, out->resealed);
-        tv_json_object_end(&j);
-        rc = tv_json_line_end(&j) ? TV_EXIT_FAIL : TV_EXIT_OK;
-    } else {
-        char scope[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1], from[40], until[48];
-        char issuer[2 * TV_NODE_ID_BYTES + 1];
-        tv_enroll_scope_format(scope, sizeof scope, &out->cert);
-        tv_hex_encode(issuer, out->cert.issuer, TV_NODE_ID_BYTES);
-        tv_time_format_vn(from, sizeof from, out->cert.not_before_ms);
-        if (out->cert.not_after_ms) {
-            strcpy(until, " until ");
-            tv_time_format_vn(until + 7, sizeof until - 7, out->cert.not_after_ms);
-        } else {
-            strcpy(until, ", no expiry");
-        }
-        printf("root      %s\nnode      %s\nrole      %s\nunit      %s\nscope     %s\n"
-               "health    %s\nissuer    %s\nvalid     from %s%s\n",
-               root, node, tv_role_name((tv_role)out->cert.role), out->cert.unit, scope,
-               out->cert.flags & CRDT_CERT_F_HEALTH ? "yes" : "no", issuer, from, until);
-    }
+    rc = accepted_print(out, root, node, a.json);
     fprintf(stderr, "enrolled: this node now trusts root %.16s... and holds its certificate\n",
             root);
     if (out->key_changed)

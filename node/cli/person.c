@@ -101,6 +101,39 @@ static void print_person(const tv_person_rec *s, const uint8_t *ref, const tv_de
     }
 }
 
+/* Opens the sealed details of the person s (pseudonym ref) into *d (allocated: the caller
+ * wipes and frees it, also after a failure), after recording the reveal and its reason in
+ * the log: nothing is shown unless the reveal is on disk. Returns 0 or an exit status after
+ * a message. */
+static int reveal_details(tv_cli *cli, tv_node *n, const tv_person_rec *s, const uint8_t *ref,
+                          const char *reason, tv_details **d)
+{
+    if (!tv_node_is_health(n)) {
+        tv_cli_error("this node cannot reveal identities: the details are sealed to the "
+                     "health authority's nodes, and this node's certificate does not carry "
+                     "the health flag.");
+        return TV_EXIT_FAIL;
+    }
+    *d = malloc(sizeof **d);
+    if (!*d) return tv_cli_fail(cli, TV_ENOMEM, "nothing shown");
+    int rc = tv_unseal_details(&s->p, &n->id, *d);
+    if (rc == TV_ENOTFOUND) {
+        tv_cli_error("this person's details were sealed to other health nodes, not to this "
+                     "one; ask a node they were sealed to.");
+        return TV_EXIT_FAIL;
+    }
+    if (rc) return tv_cli_fail(cli, rc, "the sealed details do not open");
+    /* the audit first: nothing is shown unless the reveal is on disk */
+    crdt_reveal x = {.reason = {reason, (uint32_t)strlen(reason)}};
+    memcpy(x.person, ref, TV_PERSON_REF_BYTES);
+    uint64_t seq;
+    if ((rc = tv_node_add_reveal(n, &x, NULL)) || (rc = tv_node_commit(n, &seq))) {
+        tv_node_discard(n);
+        return tv_cli_fail(cli, rc, "the reveal could not be recorded, so nothing is shown");
+    }
+    return 0;
+}
+
 static int person_show(tv_cli *cli, int argc, char **argv)
 {
     const char *person = NULL, *refhex = NULL, *reason = NULL;
@@ -138,40 +171,7 @@ static int person_show(tv_cli *cli, int argc, char **argv)
         }
         goto done;
     }
-    if (reveal) {
-        if (!tv_node_is_health(&n)) {
-            tv_cli_error("this node cannot reveal identities: the details are sealed to the "
-                         "health authority's nodes, and this node's certificate does not carry "
-                         "the health flag.");
-            rc = TV_EXIT_FAIL;
-            goto done;
-        }
-        d = malloc(sizeof *d);
-        if (!d) {
-            rc = tv_cli_fail(cli, TV_ENOMEM, "nothing shown");
-            goto done;
-        }
-        rc = tv_unseal_details(&s->p, &n.id, d);
-        if (rc == TV_ENOTFOUND) {
-            tv_cli_error("this person's details were sealed to other health nodes, not to this "
-                         "one; ask a node they were sealed to.");
-            rc = TV_EXIT_FAIL;
-            goto done;
-        }
-        if (rc) {
-            rc = tv_cli_fail(cli, rc, "the sealed details do not open");
-            goto done;
-        }
-        /* the audit first: nothing is shown unless the reveal is on disk */
-        crdt_reveal x = {.reason = {reason, (uint32_t)strlen(reason)}};
-        memcpy(x.person, ref, sizeof ref);
-        uint64_t seq;
-        if ((rc = tv_node_add_reveal(&n, &x, NULL)) || (rc = tv_node_commit(&n, &seq))) {
-            tv_node_discard(&n);
-            rc = tv_cli_fail(cli, rc, "the reveal could not be recorded, so nothing is shown");
-            goto done;
-        }
-    }
+    if (reveal && (rc = reveal_details(cli, &n, s, ref, reason, &d))) goto done;
     print_person(s, ref, d, json);
     rc = TV_EXIT_OK;
 done:

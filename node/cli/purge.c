@@ -38,6 +38,48 @@ const tv_command tv_command_purge = {
 
 /* --- purge ------------------------------------------------------------------------------ */
 
+/* Writes what the purge removed as one JSON object on standard output. Returns 0 or the
+ * error of writing it. */
+static int purge_json(const tv_purge_result *r, const char *cut, int compact)
+{
+    tv_json j;
+    tv_json_init(&j, stdout);
+    tv_json_object_begin(&j);
+    tv_json_key(&j, "days");
+    tv_json_u64(&j, r->days);
+    tv_json_key(&j, "before");
+    tv_json_string(&j, cut);
+    tv_json_key(&j, "scans");
+    tv_json_u64(&j, r->st.scans);
+    tv_json_key(&j, "persons");
+    tv_json_u64(&j, r->st.persons);
+    tv_json_key(&j, "reveals");
+    tv_json_u64(&j, r->st.reveals);
+    tv_json_key(&j, "holds_lifted");
+    tv_json_u64(&j, r->st.holds);
+    tv_json_key(&j, "checkpoint");
+    if (r->cp.written) {
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "upto");
+        tv_json_u64(&j, r->cp.upto);
+        tv_json_key(&j, "copies");
+        tv_json_u64(&j, r->cp.copies);
+        tv_json_key(&j, "dropped");
+        tv_json_u64(&j, r->cp.dropped);
+        tv_json_object_end(&j);
+    } else {
+        tv_json_null(&j);
+    }
+    tv_json_key(&j, "compacted");
+    tv_json_bool(&j, compact);
+    tv_json_key(&j, "file_bytes_before");
+    tv_json_u64(&j, r->bytes_before);
+    tv_json_key(&j, "file_bytes");
+    tv_json_u64(&j, r->bytes_after);
+    tv_json_object_end(&j);
+    return tv_json_line_end(&j);
+}
+
 static int cmd_purge(tv_cli *cli, int argc, char **argv)
 {
     int compact = 1, checkpoint = 1, json = 0, c;
@@ -66,42 +108,7 @@ static int cmd_purge(tv_cli *cli, int argc, char **argv)
     char cut[TV_TIME_STR_BYTES];
     tv_time_format_vn(cut, sizeof cut, r.st.cutoff_ms);
     if (json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "days");
-        tv_json_u64(&j, r.days);
-        tv_json_key(&j, "before");
-        tv_json_string(&j, cut);
-        tv_json_key(&j, "scans");
-        tv_json_u64(&j, r.st.scans);
-        tv_json_key(&j, "persons");
-        tv_json_u64(&j, r.st.persons);
-        tv_json_key(&j, "reveals");
-        tv_json_u64(&j, r.st.reveals);
-        tv_json_key(&j, "holds_lifted");
-        tv_json_u64(&j, r.st.holds);
-        tv_json_key(&j, "checkpoint");
-        if (r.cp.written) {
-            tv_json_object_begin(&j);
-            tv_json_key(&j, "upto");
-            tv_json_u64(&j, r.cp.upto);
-            tv_json_key(&j, "copies");
-            tv_json_u64(&j, r.cp.copies);
-            tv_json_key(&j, "dropped");
-            tv_json_u64(&j, r.cp.dropped);
-            tv_json_object_end(&j);
-        } else {
-            tv_json_null(&j);
-        }
-        tv_json_key(&j, "compacted");
-        tv_json_bool(&j, compact);
-        tv_json_key(&j, "file_bytes_before");
-        tv_json_u64(&j, r.bytes_before);
-        tv_json_key(&j, "file_bytes");
-        tv_json_u64(&j, r.bytes_after);
-        tv_json_object_end(&j);
-        rc = tv_json_line_end(&j);
+        rc = purge_json(&r, cut, compact);
         return rc ? tv_cli_fail(cli, rc, "cannot write") : TV_EXIT_OK;
     }
     printf("purged before %s (retention %u days): %" PRIu64 " scans, %" PRIu64

@@ -299,6 +299,102 @@ static void copy_utf8(char *out, size_t cap, const char *s)
     out[n] = '\0';
 }
 
+/* Reads what one --person (or --phone) gave, with its --name if any, into card. Returns 0
+ * or an exit status after a usage message. */
+static int card_read(const char *text, const char *name, tv_card *card)
+{
+    const char *why;
+    if (tv_card_parse(text, strlen(text), card, &why))
+        return tv_cli_usage("person card", "'%s' cannot be read as a person: %s.", text, why);
+    if (card->kind == TV_CARD_TRUYVET)
+        return tv_cli_usage("person card", "'%.20s...' is already a personal code.", text);
+    if (!name) return 0;
+    if (card->name[0] || strlen(name) >= sizeof card->name)
+        return tv_cli_usage("person card", "--name goes with a phone number, briefly.");
+    int rc = tv_cli_text("person card", "name", name, TV_CARD_NAME_MAX);
+    if (rc) return rc;
+    strcpy(card->name, name);
+    tv_name_mask(card->name, card->name_masked, sizeof card->name_masked);
+    return 0;
+}
+
+/* Records the person of card through rec and signs their personal code into pc, formatted
+ * in code. Returns 0 or an error. */
+static int card_issue(tv_recorder *rec, tv_node *nd, const tv_card *card, tv_person_card *pc,
+                      char code[TV_PERSON_CARD_MAX])
+{
+    tv_scan_done d;
+    int rc = tv_recorder_person(rec, card, &d);
+    if (rc) return rc;
+    char display[TV_PERSON_DISPLAY_BYTES];
+    copy_utf8(display, sizeof display, d.masked);
+    /* birth year 0 (unknown): beside the masked number it would give away digits of a
+     * CCCD, in the code and on every gate that records it */
+    if ((rc = tv_person_card_sign(pc, d.ref, 0, display, &nd->id))) return rc;
+    tv_person_card_format(code, pc);
+    return 0;
+}
+
+/* Checks the file the n cards go to (out, maybe NULL): its kind, and one page unless a PDF.
+ * Returns 0 or an exit status after a message. */
+static int cards_out_check(const char *out, size_t n, int sheet)
+{
+    if (!out) return tv_cli_usage("person card", "say where to write the cards: --out FILE.");
+    tv_format f = tv_format_of(out);
+    if (!f)
+        return tv_cli_usage("person card", "'%s': the file name must end in .pdf, .png or .svg.",
+                            out);
+    if (f != TV_FMT_PDF && n > (sheet ? 9u : 1u))
+        return tv_cli_usage("person card", "a %s file holds one page: %s; write a .pdf.",
+                            f == TV_FMT_PNG ? "PNG" : "SVG",
+                            sheet ? "at most 9 cards" : "one card, or use --sheet");
+    return tv_cli_out_check(out) ? TV_EXIT_FAIL : 0;
+}
+
+/* Issues the n cards through nd: records each person, signs their personal code, commits,
+ * writes the cards to out (one a page, or nine an A4 sheet with sheet) and prints the codes.
+ * After a failure nothing is committed. Returns 0 or an exit status after a message. */
+static int cards_issue(tv_cli *cli, tv_node *nd, const tv_card *cards, size_t n, const char *out,
+                       int sheet)
+{
+    tv_recorder rec;
+    int rc = 0;
+    tv_person_card *pc = calloc(n, sizeof *pc);
+    char(*codes)[TV_PERSON_CARD_MAX] = calloc(n, sizeof *codes);
+    char(*line2)[sizeof nd->name + 32] = calloc(n, sizeof *line2);
+    tv_card_face *faces = calloc(n, sizeof *faces);
+    if (!pc || !codes || !line2 || !faces) rc = TV_ENOMEM;
+    int have_rec = rc == 0 && (rc = tv_recorder_init(&rec, nd)) == 0;
+    if (rc == TV_EPERM) {
+        tv_cli_error("this node holds no pseudonym key: a district without the health flag "
+                     "cannot issue personal cards; the commune or the health authority does.");
+        rc = TV_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if ((rc = card_issue(&rec, nd, &cards[i], &pc[i], codes[i]))) break;
+        snprintf(line2[i], sizeof line2[i], "%s", nd->name);
+        faces[i] = (tv_card_face){codes[i], pc[i].display, line2[i]};
+    }
+    uint64_t seq;
+    if (rc == 0 && tv_node_pending(nd) && (rc = tv_node_commit(nd, &seq)) == 0)
+        rc = tv_recorder_committed(&rec);
+    if (rc == 0) rc = tv_cards_write(out, faces, n, sheet);
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++)
+            puts(codes[i]);
+        fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
+    } else {
+        tv_node_discard(nd);
+        if (rc < 0) rc = tv_cli_fail_out(cli, rc, "the cards were not written", out);
+    }
+    if (have_rec) tv_recorder_free(&rec);
+    free(pc);
+    free(codes);
+    free(line2);
+    free(faces);
+    return rc;
+}
+
 static int person_card(tv_cli *cli, int argc, char **argv)
 {
     const char *texts[CARDS_MAX], *names[CARDS_MAX] = {0}, *out = NULL;
@@ -329,87 +425,23 @@ static int person_card(tv_cli *cli, int argc, char **argv)
     if (optind < argc)
         return tv_cli_usage("person card", "unexpected argument '%s'.", argv[optind]);
     if (n == 0) return tv_cli_usage("person card", "whose card? Give --person TEXT.");
-    if (!out) return tv_cli_usage("person card", "say where to write the cards: --out FILE.");
-    tv_format f = tv_format_of(out);
-    if (!f)
-        return tv_cli_usage("person card", "'%s': the file name must end in .pdf, .png or .svg.",
-                            out);
-    if (f != TV_FMT_PDF && n > (sheet ? 9u : 1u))
-        return tv_cli_usage("person card", "a %s file holds one page: %s; write a .pdf.",
-                            f == TV_FMT_PNG ? "PNG" : "SVG",
-                            sheet ? "at most 9 cards" : "one card, or use --sheet");
-    if (tv_cli_out_check(out)) return TV_EXIT_FAIL;
+    int rc = cards_out_check(out, n, sheet);
+    if (rc) return rc;
 
     tv_card *cards = calloc(n, sizeof *cards);
     if (!cards) return tv_cli_fail(cli, TV_ENOMEM, "no card was issued");
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *why;
-        if (tv_card_parse(texts[i], strlen(texts[i]), &cards[i], &why)) {
-            rc = tv_cli_usage("person card", "'%s' cannot be read as a person: %s.", texts[i], why);
-        } else if (cards[i].kind == TV_CARD_TRUYVET) {
-            rc = tv_cli_usage("person card", "'%.20s...' is already a personal code.", texts[i]);
-        } else if (names[i]) {
-            if (cards[i].name[0] || strlen(names[i]) >= sizeof cards[i].name)
-                rc = tv_cli_usage("person card", "--name goes with a phone number, briefly.");
-            else if ((rc = tv_cli_text("person card", "name", names[i], TV_CARD_NAME_MAX)))
-                break;
-            else {
-                strcpy(cards[i].name, names[i]);
-                tv_name_mask(cards[i].name, cards[i].name_masked, sizeof cards[i].name_masked);
-            }
-        }
-    }
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = card_read(texts[i], names[i], &cards[i]);
     tv_node nd;
     if (rc || (rc = tv_cli_open(cli, &nd, TV_NODE_WRITE))) {
         sodium_memzero(cards, n * sizeof *cards);
         free(cards);
         return rc;
     }
-    tv_recorder rec;
-    tv_person_card *pc = calloc(n, sizeof *pc);
-    char(*codes)[TV_PERSON_CARD_MAX] = calloc(n, sizeof *codes);
-    char(*line2)[sizeof nd.name + 32] = calloc(n, sizeof *line2);
-    tv_card_face *faces = calloc(n, sizeof *faces);
-    if (!pc || !codes || !line2 || !faces) rc = TV_ENOMEM;
-    int have_rec = rc == 0 && (rc = tv_recorder_init(&rec, &nd)) == 0;
-    if (rc == TV_EPERM) {
-        tv_cli_error("this node holds no pseudonym key: a district without the health flag "
-                     "cannot issue personal cards; the commune or the health authority does.");
-        rc = TV_EXIT_FAIL;
-    }
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        tv_scan_done d;
-        if ((rc = tv_recorder_person(&rec, &cards[i], &d))) break;
-        char display[TV_PERSON_DISPLAY_BYTES];
-        copy_utf8(display, sizeof display, d.masked);
-        /* birth year 0 (unknown): beside the masked number it would give away digits of a
-         * CCCD, in the code and on every gate that records it */
-        if ((rc = tv_person_card_sign(&pc[i], d.ref, 0, display, &nd.id))) break;
-        tv_person_card_format(codes[i], &pc[i]);
-        snprintf(line2[i], sizeof line2[i], "%s", nd.name);
-        faces[i] = (tv_card_face){codes[i], pc[i].display, line2[i]};
-    }
+    rc = cards_issue(cli, &nd, cards, n, out, sheet);
     sodium_memzero(cards, n * sizeof *cards);
-    uint64_t seq;
-    if (rc == 0 && tv_node_pending(&nd) && (rc = tv_node_commit(&nd, &seq)) == 0)
-        rc = tv_recorder_committed(&rec);
-    if (rc == 0) rc = tv_cards_write(out, faces, n, sheet);
-    if (rc == 0) {
-        for (size_t i = 0; i < n; i++)
-            puts(codes[i]);
-        fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
-    } else {
-        tv_node_discard(&nd);
-        if (rc < 0) rc = tv_cli_fail_out(cli, rc, "the cards were not written", out);
-    }
-    if (have_rec) tv_recorder_free(&rec);
     tv_node_close(&nd);
     free(cards);
-    free(pc);
-    free(codes);
-    free(line2);
-    free(faces);
     return rc;
 }
 

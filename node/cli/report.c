@@ -163,6 +163,31 @@ static int report_span(const char *week, const char *from, const char *to, int64
     return 0;
 }
 
+/* The --format of a report (FMT_...), or -1 when it names none. */
+static int report_format(const char *format)
+{
+    static const char *const names[] = {
+        [FMT_TABLE] = "table", [FMT_CSV] = "csv", [FMT_JSON] = "json", [FMT_HTML] = "html"};
+    for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
+        if (strcmp(format, names[i]) == 0) return i;
+    return -1;
+}
+
+/* Reads --depth and --min-compliance. Returns 0 or an exit status after a usage message. */
+static int report_numbers(const char *depth_s, const char *minc_s, long *depth, double *minc)
+{
+    char *end;
+    *depth = strtol(depth_s, &end, 10);
+    if (*end || end == depth_s || *depth < 0 || *depth > TV_REPORT_LEVELS_MAX)
+        return tv_cli_usage("report", "--depth takes a number of levels, 0 to %d, not '%s'.",
+                            TV_REPORT_LEVELS_MAX, depth_s);
+    *minc = strtod(minc_s, &end);
+    if (*end || end == minc_s || !(*minc >= 0 && *minc <= 100))
+        return tv_cli_usage("report", "--min-compliance takes a percentage, 0 to 100, not '%s'.",
+                            minc_s);
+    return 0;
+}
+
 static int cmd_report(tv_cli *cli, int argc, char **argv)
 {
     const char *unit = NULL, *week = NULL, *from = NULL, *to = NULL, *format = "table";
@@ -199,11 +224,7 @@ static int cmd_report(tv_cli *cli, int argc, char **argv)
     if (ta.o.format) format = ta.o.format;
     out = ta.o.out;
     if (optind < argc) return tv_cli_usage("report", "unexpected argument '%s'.", argv[optind]);
-    int fmt = strcmp(format, "table") == 0  ? FMT_TABLE
-              : strcmp(format, "csv") == 0  ? FMT_CSV
-              : strcmp(format, "json") == 0 ? FMT_JSON
-              : strcmp(format, "html") == 0 ? FMT_HTML
-                                            : -1;
+    int fmt = report_format(format);
     if (fmt < 0)
         return tv_cli_usage("report", "--format is table, csv, json or html, not '%s'.", format);
     if (week && (from || to))
@@ -220,20 +241,14 @@ static int cmd_report(tv_cli *cli, int argc, char **argv)
         return tv_cli_usage("report", "--by is day or week, not '%s'.", by);
     if (step && fmt == FMT_HTML)
         return tv_cli_usage("report", "the HTML page is of one period: leave out --by.");
-    char *end;
-    long depth = strtol(depth_s, &end, 10);
-    if (*end || end == depth_s || depth < 0 || depth > TV_REPORT_LEVELS_MAX)
-        return tv_cli_usage("report", "--depth takes a number of levels, 0 to %d, not '%s'.",
-                            TV_REPORT_LEVELS_MAX, depth_s);
-    double minc = strtod(minc_s, &end);
-    if (*end || end == minc_s || !(minc >= 0 && minc <= 100))
-        return tv_cli_usage("report", "--min-compliance takes a percentage, 0 to 100, not '%s'.",
-                            minc_s);
+    long depth = 0;
+    double minc = 0;
+    int rc = report_numbers(depth_s, minc_s, &depth, &minc);
+    if (rc) return rc;
     if (out && tv_cli_out_check(out)) return TV_EXIT_FAIL;
     tv_report_span s = {.step = step};
     int64_t now = tv_wall_ms();
-    int rc = report_span(week, from, to, now, &s);
-    if (rc) return rc;
+    if ((rc = report_span(week, from, to, now, &s))) return rc;
     report_out o = {
         .fmt = fmt, .depth = (int)depth, .min_compliance = minc, .weekly = s.weekly, .now_ms = now};
     return report_run(cli, &s, &o, unit, out);

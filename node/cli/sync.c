@@ -35,6 +35,33 @@ const tv_command tv_command_sync = {
     .col = 10,
 };
 
+/* Says how the exchange ended (rc and r from tv_daemon_run) and returns the exit status:
+ * 0 when both sides are in step. */
+static int sync_outcome(tv_cli *cli, int rc, const tv_daemon_result *r)
+{
+    if (rc == TV_EUNTRUSTED) {
+        tv_cli_error("this node is not enrolled yet: it cannot prove who it is to a parent.");
+        return TV_EXIT_FAIL;
+    }
+    if (rc == TV_ENOTFOUND || rc == TV_EINVAL) {
+        tv_cli_error("no parent to sync with: add one with 'truyvet peer add ENDPOINT "
+                     "--parent', or give --peer NODEID@ENDPOINT.");
+        return TV_EXIT_FAIL;
+    }
+    if (rc) return tv_cli_fail(cli, rc, "the sync stopped");
+    if (r->in_step) {
+        printf("in step with %s: %llu events received, %llu sent%s\n", r->peer_endpoint,
+               (unsigned long long)r->events_in, (unsigned long long)r->events_out,
+               r->refused ? " (some batches refused)" : "");
+        return TV_EXIT_OK;
+    }
+    tv_cli_error("not in step with %s: %s (%llu events received, %llu sent).",
+                 r->peer_endpoint[0] ? r->peer_endpoint : "any parent",
+                 r->error == TV_EBUSY ? "unreachable or timed out" : tv_strerror(r->error),
+                 (unsigned long long)r->events_in, (unsigned long long)r->events_out);
+    return TV_EXIT_FAIL;
+}
+
 static int cmd_sync(tv_cli *cli, int argc, char **argv)
 {
     int once = 0, verbose = 0, c;
@@ -85,25 +112,5 @@ static int cmd_sync(tv_cli *cli, int argc, char **argv)
     rc = tv_daemon_run(&n, &o, &r);
     tv_node_close(&n);
     tv_cli_signal_exit(tv_cli_stop);
-    if (rc == TV_EUNTRUSTED) {
-        tv_cli_error("this node is not enrolled yet: it cannot prove who it is to a parent.");
-        return TV_EXIT_FAIL;
-    }
-    if (rc == TV_ENOTFOUND || rc == TV_EINVAL) {
-        tv_cli_error("no parent to sync with: add one with 'truyvet peer add ENDPOINT "
-                     "--parent', or give --peer NODEID@ENDPOINT.");
-        return TV_EXIT_FAIL;
-    }
-    if (rc) return tv_cli_fail(cli, rc, "the sync stopped");
-    if (r.in_step) {
-        printf("in step with %s: %llu events received, %llu sent%s\n", r.peer_endpoint,
-               (unsigned long long)r.events_in, (unsigned long long)r.events_out,
-               r.refused ? " (some batches refused)" : "");
-        return TV_EXIT_OK;
-    }
-    tv_cli_error("not in step with %s: %s (%llu events received, %llu sent).",
-                 r.peer_endpoint[0] ? r.peer_endpoint : "any parent",
-                 r.error == TV_EBUSY ? "unreachable or timed out" : tv_strerror(r.error),
-                 (unsigned long long)r.events_in, (unsigned long long)r.events_out);
-    return TV_EXIT_FAIL;
+    return sync_outcome(cli, rc, &r);
 }

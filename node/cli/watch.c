@@ -84,6 +84,15 @@ static void on_signal(int sig)
     stop_flag = sig; /* which one: a SIGINT is passed on (tv_cli_signal_exit) */
 }
 
+/* SIGTERM and SIGINT end the watch (stop_flag) after the catch-up under way. */
+static void catch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
 typedef struct seen {
     uint8_t origin[TV_NODE_ID_BYTES];
     uint64_t seq; /* the last seq read of this origin */
@@ -260,6 +269,39 @@ static int catch_up_now(watcher *w, int skip)
     return rc;
 }
 
+/* The inotify descriptor watching dir for commits, or -1 (the watch then polls). */
+static int watch_dir(const char *dir)
+{
+    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (in >= 0 && inotify_add_watch(in, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+        close(in);
+        in = -1;
+    }
+    return in;
+}
+
+/* Shows what the store (in dir) gains, woken by the inotify descriptor in (or every
+ * POLL_MS without one), until a signal stops it. Returns 0 or an error. */
+static int watch_loop(watcher *w, int in, const char *dir)
+{
+    while (!stop_flag) {
+        struct pollfd p = {.fd = in, .events = POLLIN};
+        int got = poll(&p, in >= 0 ? 1 : 0, POLL_MS);
+        if (got < 0 && errno != EINTR) return TV_EIO;
+        if (stop_flag) break;
+        if (got > 0) {
+            char ev[4096];
+            while (read(in, ev, sizeof ev) > 0) {
+            } /* drain: one catch-up covers every change so far */
+        }
+        /* a purge may have rewritten the store's file (store_compact): read the new one */
+        int rc = store_refresh(w->n.st, dir);
+        if (rc < 0) return rc;
+        if ((rc = catch_up_now(w, 0))) return rc;
+    }
+    return 0;
+}
+
 static int cmd_watch(tv_cli *cli, int argc, char **argv)
 {
     const char *venue = NULL, *from = NULL;
@@ -310,38 +352,15 @@ static int cmd_watch(tv_cli *cli, int argc, char **argv)
         rc = TV_EINVAL;
         goto out;
     }
-    int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (in >= 0 && inotify_add_watch(in, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
-        close(in);
-        in = -1;
-    }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    int in = watch_dir(dir);
+    catch_signals();
     if ((rc = catch_up_now(w, from == NULL))) goto fail;
     if (venue)
         fprintf(stderr, "watching %s (%s); Ctrl-C stops.\n", tv_text_esc(v.name), venue);
     else
         fprintf(stderr, "watching every venue of node %s; Ctrl-C stops.\n", tv_text_esc(w->n.name));
 
-    while (!stop_flag) {
-        struct pollfd p = {.fd = in, .events = POLLIN};
-        int got = poll(&p, in >= 0 ? 1 : 0, POLL_MS);
-        if (got < 0 && errno != EINTR) {
-            rc = TV_EIO;
-            break;
-        }
-        if (stop_flag) break;
-        if (got > 0) {
-            char ev[4096];
-            while (read(in, ev, sizeof ev) > 0) {
-            } /* drain: one catch-up covers every change so far */
-        }
-        /* a purge may have rewritten the store's file (store_compact): read the new one */
-        if ((rc = store_refresh(w->n.st, dir)) < 0) break;
-        if ((rc = catch_up_now(w, 0))) break;
-    }
+    rc = watch_loop(w, in, dir);
 fail:
     if (in >= 0) close(in);
     if (rc) rc = tv_cli_fail(cli, rc, "the watch stopped");
