@@ -280,6 +280,102 @@ static int import_row(import_state *s, const char *const *f, size_t nf, const si
     return 0;
 }
 
+/* Sets up the state of an import reading fp: the file's size for progress, the clock. */
+static void import_begin(import_state *s, tv_cli *cli, venue_cache *cache, FILE *fp, int ids)
+{
+    s->cli = cli;
+    s->cache = cache;
+    s->ids = ids;
+    s->progress = isatty(STDERR_FILENO);
+    s->now_ms = tv_wall_ms();
+    if (fp != stdin) {
+        fseek(fp, 0, SEEK_END);
+        s->file_bytes = ftell(fp);
+        fseek(fp, 0, SEEK_SET);
+    }
+}
+
+/* Reads the rows after the header, each taken or rejected, committing them in groups of
+ * IMPORT_COMMIT_ROWS; returns 0, or the error that stopped the import. */
+static int import_rows(import_state *s, tv_csv *csv, const size_t col[COLS])
+{
+    const char *const *f;
+    size_t nf;
+    uint64_t line;
+    int r, failed = 0;
+    while ((r = tv_csv_next(csv, &f, &nf, &line)) != 0) {
+        if (r < 0) {
+            if (r == TV_ELIMIT) {
+                reject(s, line, "%s",
+                       "the row is too long (a field over 4096 bytes or over "
+                       "64 fields)");
+                continue;
+            }
+            if (r == TV_EIO) break; /* reported below, from ferror(fp) */
+            /* TV_EDECODE is confined to its row (text after a closing quote, a NUL byte),
+             * or, for a quote never closed, the row took the rest of the file and the
+             * next call ends the loop; either way the rows after it are still read. */
+            reject(s, line, "%s",
+                   "the row is not valid CSV: text after a closing quote, a NUL byte, or "
+                   "a quote that is never closed (then the rest of the file is part of "
+                   "this row)");
+            continue;
+        }
+        import_row(s, f, nf, col, line);
+        if (tv_intake_queued(&s->in) == IMPORT_COMMIT_ROWS) {
+            if ((r = flush(s))) {
+                failed = r;
+                break;
+            }
+            show_progress(s, csv, 0);
+        }
+    }
+    if (!failed && (r = flush(s))) failed = r;
+    return failed;
+}
+
+/* Tells how the import ended: a read error, the rejected rows not shown, the error that
+ * stopped it, --json's summary and the counts. Returns the exit status. */
+static int import_end(import_state *s, tv_csv *csv, FILE *fp, const char *path, int failed,
+                      int json)
+{
+    int rc;
+    show_progress(s, csv, 1);
+    if (ferror(fp)) {
+        tv_cli_error("reading %s failed: %s; the rows read before were recorded.", path,
+                     strerror(errno));
+        failed = failed ? failed : TV_EIO;
+    }
+    if (s->rejected > IMPORT_ERRORS_SHOWN)
+        tv_cli_error("... and %llu more rejected rows.",
+                     (unsigned long long)(s->rejected - IMPORT_ERRORS_SHOWN));
+    if (failed) {
+        char what[128];
+        snprintf(what, sizeof what, "the import stopped after %llu recorded rows",
+                 (unsigned long long)s->recorded);
+        rc = tv_cli_fail(s->cli, failed, what);
+    } else {
+        rc = s->rejected ? TV_EXIT_FAIL : TV_EXIT_OK;
+    }
+    if (json) {
+        tv_json j;
+        tv_json_init(&j, stdout);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "recorded");
+        tv_json_u64(&j, s->recorded);
+        tv_json_key(&j, "rejected");
+        tv_json_u64(&j, s->rejected);
+        tv_json_key(&j, "complete");
+        tv_json_bool(&j, !failed);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
+    }
+    fprintf(stderr, "recorded %llu scan%s from %s; %llu row%s rejected\n",
+            (unsigned long long)s->recorded, s->recorded == 1 ? "" : "s", path,
+            (unsigned long long)s->rejected, s->rejected == 1 ? "" : "s");
+    return rc;
+}
+
 static int cmd_import(tv_cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
@@ -314,16 +410,7 @@ static int cmd_import(tv_cli *cli, int argc, char **argv)
         goto close_file;
     }
     tv_csv_detect_separator(csv); /* ';' from a spreadsheet in a Vietnamese locale */
-    s->cli = cli;
-    s->cache = cache;
-    s->ids = ids;
-    s->progress = isatty(STDERR_FILENO);
-    s->now_ms = tv_wall_ms();
-    if (fp != stdin) {
-        fseek(fp, 0, SEEK_END);
-        s->file_bytes = ftell(fp);
-        fseek(fp, 0, SEEK_SET);
-    }
+    import_begin(s, cli, cache, fp, ids);
     if ((rc = tv_cli_open(cli, &s->n, TV_NODE_WRITE))) goto close_file;
     if ((rc = tv_recorder_init(&s->rec, &s->n))) {
         rc = tv_cli_fail(cli, rc, "the import did not start");
@@ -338,71 +425,8 @@ static int cmd_import(tv_cli *cli, int argc, char **argv)
     }
     size_t col[COLS];
     if ((rc = read_header(csv, col))) goto close_node;
-    const char *const *f;
-    size_t nf;
-    uint64_t line;
-    int r, failed = 0;
-    while ((r = tv_csv_next(csv, &f, &nf, &line)) != 0) {
-        if (r < 0) {
-            if (r == TV_ELIMIT) {
-                reject(s, line, "%s",
-                       "the row is too long (a field over 4096 bytes or over "
-                       "64 fields)");
-                continue;
-            }
-            if (r == TV_EIO) break; /* reported below, from ferror(fp) */
-            /* TV_EDECODE is confined to its row (text after a closing quote, a NUL byte),
-             * or, for a quote never closed, the row took the rest of the file and the
-             * next call ends the loop; either way the rows after it are still read. */
-            reject(s, line, "%s",
-                   "the row is not valid CSV: text after a closing quote, a NUL byte, or "
-                   "a quote that is never closed (then the rest of the file is part of "
-                   "this row)");
-            continue;
-        }
-        import_row(s, f, nf, col, line);
-        if (tv_intake_queued(&s->in) == IMPORT_COMMIT_ROWS) {
-            if ((r = flush(s))) {
-                failed = r;
-                break;
-            }
-            show_progress(s, csv, 0);
-        }
-    }
-    if (!failed && (r = flush(s))) failed = r;
-    show_progress(s, csv, 1);
-    if (ferror(fp)) {
-        tv_cli_error("reading %s failed: %s; the rows read before were recorded.", path,
-                     strerror(errno));
-        failed = failed ? failed : TV_EIO;
-    }
-    if (s->rejected > IMPORT_ERRORS_SHOWN)
-        tv_cli_error("... and %llu more rejected rows.",
-                     (unsigned long long)(s->rejected - IMPORT_ERRORS_SHOWN));
-    if (failed) {
-        char what[128];
-        snprintf(what, sizeof what, "the import stopped after %llu recorded rows",
-                 (unsigned long long)s->recorded);
-        rc = tv_cli_fail(cli, failed, what);
-    } else {
-        rc = s->rejected ? TV_EXIT_FAIL : TV_EXIT_OK;
-    }
-    if (json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "recorded");
-        tv_json_u64(&j, s->recorded);
-        tv_json_key(&j, "rejected");
-        tv_json_u64(&j, s->rejected);
-        tv_json_key(&j, "complete");
-        tv_json_bool(&j, !failed);
-        tv_json_object_end(&j);
-        tv_json_line_end(&j);
-    }
-    fprintf(stderr, "recorded %llu scan%s from %s; %llu row%s rejected\n",
-            (unsigned long long)s->recorded, s->recorded == 1 ? "" : "s", path,
-            (unsigned long long)s->rejected, s->rejected == 1 ? "" : "s");
+    int failed = import_rows(s, csv, col);
+    rc = import_end(s, csv, fp, path, failed, json);
 close_node:
     tv_intake_free(&s->in);
     tv_recorder_free(&s->rec);

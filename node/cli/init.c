@@ -104,128 +104,119 @@ static int save_netconf(tv_cli *cli, tv_netconf *net)
     return TV_EXIT_FAIL;
 }
 
-static int cmd_init(tv_cli *cli, int argc, char **argv)
-{
-    const char *role_s = NULL, *unit = NULL, *name = NULL, *pass_file = NULL, *kdf_s = NULL;
+/* What init was told: the node's role, unit and name, the health flag and the network. */
+typedef struct init_args {
+    const char *role_s, *unit, *name;
+    int health, unlisted; /* health -1: not given */
     tv_netconf net;
-    memset(&net, 0, sizeof net);
-    int c, health = -1, unlisted = 0; /* health -1: not given */
-    tv_args ta;
-    tv_args_begin(&ta, cli, argc, argv);
-    while ((c = tv_args_next(&ta)) > 0) {
-        switch (c) {
-        case 'r':
-            role_s = optarg;
-            break;
-        case 'u':
-            unit = optarg;
-            break;
-        case 'n':
-            name = tv_cli_nfc(optarg);
-            break;
-        case 'U':
-            unlisted = 1;
-            break;
-        case 'H':
-        case 'N':
-            if (health >= 0 && health != (c == 'H'))
-                return tv_cli_usage("init", "give either --health or --no-health, not both.");
-            health = c == 'H';
-            break;
-        case 'l': {
-            tv_net_link l;
-            if (tv_net_link_parse(optarg, &l) || l.has_key)
-                return tv_cli_usage("init", "'%s' is not an endpoint like tcp://0.0.0.0:7400.",
-                                    optarg);
-            strcpy(net.listen, l.endpoint);
-            break;
-        }
-        case 'p':
-            if (net.len == TV_NET_LINKS_MAX)
-                return tv_cli_usage("init", "at most %d parents.", TV_NET_LINKS_MAX);
-            if (tv_net_link_parse(optarg, &net.links[net.len]))
-                return tv_cli_usage("init",
-                                    "'%s' is not an endpoint like tcp://HOST:PORT (optionally "
-                                    "NODEID@tcp://HOST:PORT).",
-                                    optarg);
-            net.links[net.len++].parent = 1;
-            break;
-        }
+} init_args;
+
+/* Takes one of init's own options into a; returns 0 or TV_EXIT_USAGE after a message. */
+static int init_option(int c, init_args *a)
+{
+    switch (c) {
+    case 'r':
+        a->role_s = optarg;
+        break;
+    case 'u':
+        a->unit = optarg;
+        break;
+    case 'n':
+        a->name = tv_cli_nfc(optarg);
+        break;
+    case 'U':
+        a->unlisted = 1;
+        break;
+    case 'H':
+    case 'N':
+        if (a->health >= 0 && a->health != (c == 'H'))
+            return tv_cli_usage("init", "give either --health or --no-health, not both.");
+        a->health = c == 'H';
+        break;
+    case 'l': {
+        tv_net_link l;
+        if (tv_net_link_parse(optarg, &l) || l.has_key)
+            return tv_cli_usage("init", "'%s' is not an endpoint like tcp://0.0.0.0:7400.", optarg);
+        strcpy(a->net.listen, l.endpoint);
+        break;
     }
-    if (c < 0) return ta.status;
-    int json = ta.o.json;
-    pass_file = ta.o.passphrase_file;
-    kdf_s = ta.o.kdf;
-    if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);
+    case 'p':
+        if (a->net.len == TV_NET_LINKS_MAX)
+            return tv_cli_usage("init", "at most %d parents.", TV_NET_LINKS_MAX);
+        if (tv_net_link_parse(optarg, &a->net.links[a->net.len]))
+            return tv_cli_usage("init",
+                                "'%s' is not an endpoint like tcp://HOST:PORT (optionally "
+                                "NODEID@tcp://HOST:PORT).",
+                                optarg);
+        a->net.links[a->net.len++].parent = 1;
+        break;
+    }
+    return 0;
+}
+
+/* Checks the role, the unit's code, the name and the health flag; returns 0 with *role
+ * set, or TV_EXIT_USAGE after a message. */
+static int init_check(const init_args *a, tv_role *role)
+{
     int rc;
-    if (!role_s || !unit || !name)
+    if (!a->role_s || !a->unit || !a->name)
         return tv_cli_usage("init", "init needs --role, --unit and --name.");
-    tv_role role = tv_role_parse(role_s);
-    if (!role)
-        return tv_cli_usage("init", "role '%s' is not one of commune, district, province.", role_s);
-    size_t want = role == TV_ROLE_PROVINCE ? 2 : role == TV_ROLE_DISTRICT ? 3 : 5;
-    if (strlen(unit) != want || strspn(unit, "0123456789") != want)
+    *role = tv_role_parse(a->role_s);
+    if (!*role)
+        return tv_cli_usage("init", "role '%s' is not one of commune, district, province.",
+                            a->role_s);
+    size_t want = *role == TV_ROLE_PROVINCE ? 2 : *role == TV_ROLE_DISTRICT ? 3 : 5;
+    if (strlen(a->unit) != want || strspn(a->unit, "0123456789") != want)
         return tv_cli_usage("init", "a %s's unit code has %zu digits; '%s' does not.",
-                            tv_role_name(role), want, unit);
+                            tv_role_name(*role), want, a->unit);
     /* there is no official list of districts since 2025: a district's code is its own */
-    if (role != TV_ROLE_DISTRICT && !unlisted && (rc = tv_cli_unit_known("init", NULL, unit)))
+    if (*role != TV_ROLE_DISTRICT && !a->unlisted &&
+        (rc = tv_cli_unit_known("init", NULL, a->unit)))
         return rc;
-    if (name[0] == '\0' || strlen(name) > TV_NODE_NAME_MAX)
+    if (a->name[0] == '\0' || strlen(a->name) > TV_NODE_NAME_MAX)
         return tv_cli_usage("init", "the name must have 1 to %d bytes.", TV_NODE_NAME_MAX);
-    rc = tv_cli_text("init", "name", name, TV_NODE_NAME_MAX);
+    rc = tv_cli_text("init", "name", a->name, TV_NODE_NAME_MAX);
     if (rc) return rc;
-    if (health >= 0 && role != TV_ROLE_PROVINCE)
+    if (a->health >= 0 && *role != TV_ROLE_PROVINCE)
         return tv_cli_usage("init",
                             "--health and --no-health are for a province (the root); a %s "
                             "gets the health flag, if at all, in the certificate its parent "
                             "issues ('enroll issue --health').",
-                            tv_role_name(role));
+                            tv_role_name(*role));
+    return 0;
+}
 
-    tv_kdf_level kdf;
-    if ((rc = tv_cli_kdf_option("init", kdf_s, &kdf))) return rc;
-    tv_pass pass;
-    if ((rc = tv_cli_pass_get(pass_file, 0, "Passphrase for the node's secrets: ", 1, &pass)))
-        return rc;
-    uint8_t id[TV_NODE_ID_BYTES];
-    rc = tv_node_create(cli->dir, role, unit, name, pass.p, pass.len, kdf, id);
-    if (rc == TV_OK && role == TV_ROLE_PROVINCE) rc = make_root(cli, health != 0, &pass) ? 1 : 0;
-    tv_cli_pass_free(&pass);
-    if (rc == 1) return TV_EXIT_FAIL;
-    if (rc == TV_EEXIST) {
-        tv_cli_error("%s already holds a node; nothing was changed. Use another directory "
-                     "with -d DIR.",
-                     cli->dir);
-        return TV_EXIT_FAIL;
-    }
-    if (rc == TV_EINVAL) return tv_cli_usage("init", "the name is not valid UTF-8 text.");
-    if (rc) return tv_cli_fail(cli, rc, "cannot create the node");
-    if ((net.listen[0] || net.len) && (rc = save_netconf(cli, &net))) return rc;
+/* Prints the new node's id (or --json's object), then on stderr what was created and
+ * what to do next. */
+static void init_print(const tv_cli *cli, const init_args *a, tv_role role,
+                       const uint8_t id[TV_NODE_ID_BYTES], int json)
+{
     if (json) {
         tv_json j;
         tv_json_init(&j, stdout);
         tv_json_object_begin(&j);
         tv_json_key(&j, "node_id");
-        tv_json_hex(&j, id, sizeof id);
+        tv_json_hex(&j, id, TV_NODE_ID_BYTES);
         tv_json_key(&j, "role");
         tv_json_string(&j, tv_role_name(role));
         tv_json_key(&j, "unit");
-        tv_json_string(&j, unit);
+        tv_json_string(&j, a->unit);
         tv_json_key(&j, "name");
-        tv_json_string(&j, name);
+        tv_json_string(&j, a->name);
         tv_json_key(&j, "dir");
         tv_json_string(&j, cli->dir);
         if (role == TV_ROLE_PROVINCE) {
             tv_json_key(&j, "root");
-            tv_json_hex(&j, id, sizeof id);
+            tv_json_hex(&j, id, TV_NODE_ID_BYTES);
         }
         tv_json_object_end(&j);
         tv_json_line_end(&j);
     } else {
         char hex[2 * TV_NODE_ID_BYTES + 1];
-        tv_hex_encode(hex, id, sizeof id);
+        tv_hex_encode(hex, id, TV_NODE_ID_BYTES);
         puts(hex);
     }
-    fprintf(stderr, "created %s node for unit %s in %s\n", tv_role_name(role), unit, cli->dir);
+    fprintf(stderr, "created %s node for unit %s in %s\n", tv_role_name(role), a->unit, cli->dir);
     {
         tv_node n;
         if (tv_node_open(&n, cli->dir, 0) == TV_OK) {
@@ -239,9 +230,49 @@ static int cmd_init(tv_cli *cli, int argc, char **argv)
         fprintf(stderr,
                 "this node is the root of trust of its tree%s; enrol districts with "
                 "'truyvet enroll issue'\n",
-                health != 0 ? " and holds the health flag" : "");
+                a->health != 0 ? " and holds the health flag" : "");
     else
         fprintf(stderr, "next: 'truyvet enroll request' and take the request to the node "
                         "above this one\n");
+}
+
+static int cmd_init(tv_cli *cli, int argc, char **argv)
+{
+    init_args a;
+    memset(&a, 0, sizeof a);
+    a.health = -1;
+    int c, rc;
+    tv_args ta;
+    tv_args_begin(&ta, cli, argc, argv);
+    while ((c = tv_args_next(&ta)) > 0)
+        if ((rc = init_option(c, &a))) return rc;
+    if (c < 0) return ta.status;
+    int json = ta.o.json;
+    const char *pass_file = ta.o.passphrase_file;
+    const char *kdf_s = ta.o.kdf;
+    if (optind < argc) return tv_cli_usage("init", "unexpected argument '%s'.", argv[optind]);
+    tv_role role = 0;
+    if ((rc = init_check(&a, &role))) return rc;
+
+    tv_kdf_level kdf;
+    if ((rc = tv_cli_kdf_option("init", kdf_s, &kdf))) return rc;
+    tv_pass pass;
+    if ((rc = tv_cli_pass_get(pass_file, 0, "Passphrase for the node's secrets: ", 1, &pass)))
+        return rc;
+    uint8_t id[TV_NODE_ID_BYTES];
+    rc = tv_node_create(cli->dir, role, a.unit, a.name, pass.p, pass.len, kdf, id);
+    if (rc == TV_OK && role == TV_ROLE_PROVINCE) rc = make_root(cli, a.health != 0, &pass) ? 1 : 0;
+    tv_cli_pass_free(&pass);
+    if (rc == 1) return TV_EXIT_FAIL;
+    if (rc == TV_EEXIST) {
+        tv_cli_error("%s already holds a node; nothing was changed. Use another directory "
+                     "with -d DIR.",
+                     cli->dir);
+        return TV_EXIT_FAIL;
+    }
+    if (rc == TV_EINVAL) return tv_cli_usage("init", "the name is not valid UTF-8 text.");
+    if (rc) return tv_cli_fail(cli, rc, "cannot create the node");
+    if ((a.net.listen[0] || a.net.len) && (rc = save_netconf(cli, &a.net))) return rc;
+    init_print(cli, &a, role, id, json);
     return TV_EXIT_OK;
 }

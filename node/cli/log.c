@@ -42,8 +42,9 @@ typedef struct log_ctx {
     crdt_cert *cert; /* scratch for decoding cert events (large) */
 } log_ctx;
 
-/* The text form of a known event's fields, after its id, time and type. */
-static void log_fields_text(log_ctx *c, const crdt_event *ev)
+/* The text form of an event about a person (a scan, the person's masked details and
+ * sealed ones, a reveal, a case status, a hold); returns 0 for another type. */
+static int log_person_text(const crdt_event *ev)
 {
     char hex[2 * TV_NODE_ID_BYTES + 1];
     switch (ev->type) {
@@ -52,12 +53,85 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         tv_hex_encode(hex, s->venue, TV_VENUE_ID_BYTES);
         printf("  %-3s venue %s  %s", s->direction == CRDT_DIR_IN ? "in" : "out", hex,
                tv_text_esc_n(s->masked.p, s->masked.n));
-        break;
+        return 1;
     }
+    case CRDT_EV_PERSON: {
+        const crdt_person *p = &ev->u.person;
+        tv_hex_encode(hex, p->person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %s  %s", hex, tv_text_esc_n(p->name_masked.p, p->name_masked.n),
+               tv_text_esc_n(p->id_masked.p, p->id_masked.n));
+        return 1;
+    }
+    case CRDT_EV_SEALED:
+        tv_hex_encode(hex, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
+        printf("  for %s  (%u bytes sealed)", hex, ev->u.sealed.len);
+        return 1;
+    case CRDT_EV_REVEAL:
+        tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %s", hex,
+               tv_text_esc_n(ev->u.reveal.reason.p, ev->u.reveal.reason.n));
+        return 1;
+    case CRDT_EV_CASE_STATUS:
+        tv_hex_encode(hex, ev->u.cstatus.person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %s  unit %.*s", hex, crdt_case_status_name(ev->u.cstatus.status),
+               (int)ev->u.cstatus.unit.n, ev->u.cstatus.unit.p);
+        return 1;
+    case CRDT_EV_HOLD:
+        tv_hex_encode(hex, ev->u.hold.person, TV_PERSON_REF_BYTES);
+        printf("  person %.16s  %s  %s", hex,
+               ev->u.hold.action == CRDT_HOLD_PLACE ? "placed" : "lifted",
+               tv_text_esc_n(ev->u.hold.reason.p, ev->u.hold.reason.n));
+        return 1;
+    }
+    return 0;
+}
+
+/* The text form of an event about a venue or a unit (a venue, its controllers and
+ * reminders, a unit, its risk level); returns 0 for another type. */
+static int log_place_text(const crdt_event *ev)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    switch (ev->type) {
     case CRDT_EV_VENUE_UPSERT:
         tv_hex_encode(hex, ev->u.venue.venue, TV_VENUE_ID_BYTES);
         printf("  venue %s  %s", hex, tv_text_esc_n(ev->u.venue.name.p, ev->u.venue.name.n));
-        break;
+        return 1;
+    case CRDT_EV_CONTROLLER_ADD:
+    case CRDT_EV_CONTROLLER_REMOVE:
+        tv_hex_encode(hex, ev->u.controller.venue, TV_VENUE_ID_BYTES);
+        printf("  venue %s  %s", hex,
+               tv_text_esc_n(ev->u.controller.phone.p, ev->u.controller.phone.n));
+        return 1;
+    case CRDT_EV_VENUE_REMINDER: {
+        const crdt_reminder *r = &ev->u.reminder;
+        tv_hex_encode(hex, r->venue, TV_VENUE_ID_BYTES);
+        printf("  venue %s  %s%s%s", hex, r->action == CRDT_REINSTATE ? "reinstate" : "remind",
+               r->note.n ? "  " : "", tv_text_esc_n(r->note.p, r->note.n));
+        return 1;
+    }
+    case CRDT_EV_UNIT:
+        printf("  unit %.*s \"%s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,
+               tv_text_esc_n(ev->u.unit.name.p, ev->u.unit.name.n), (int)ev->u.unit.parent.n,
+               ev->u.unit.parent.p);
+        return 1;
+    case CRDT_EV_RISK_LEVEL: {
+        char w[TV_TIME_STR_BYTES];
+        tv_time_format_vn(w, sizeof w, ev->u.risk.from_ms);
+        printf("  unit %.*s  level %u from %s%s%s", (int)ev->u.risk.unit.n, ev->u.risk.unit.p,
+               ev->u.risk.level, w, ev->u.risk.note.n ? "  " : "",
+               tv_text_esc_n(ev->u.risk.note.p, ev->u.risk.note.n));
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* The text form of an event about the nodes and the log (a certificate, a revocation, a
+ * key granted, the retention, a checkpoint); returns 0 for another type. */
+static int log_trust_text(log_ctx *c, const crdt_event *ev)
+{
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    switch (ev->type) {
     case CRDT_EV_CERT:
         if (crdt_cert_open(c->cert, ev->u.cert.cert, ev->u.cert.len) == TV_OK) {
             tv_hex_encode(hex, c->cert->subject, TV_NODE_ID_BYTES);
@@ -66,87 +140,40 @@ static void log_fields_text(log_ctx *c, const crdt_event *ev)
         } else {
             printf("  (a certificate that does not verify, %zu bytes)", ev->u.cert.len);
         }
-        break;
+        return 1;
     case CRDT_EV_REVOKE:
         tv_hex_encode(hex, ev->u.revoke.subject, TV_NODE_ID_BYTES);
         printf("  node %s%s%s", hex, ev->u.revoke.reason.n ? "  " : "",
                tv_text_esc_n(ev->u.revoke.reason.p, ev->u.revoke.reason.n));
-        break;
-    case CRDT_EV_CONTROLLER_ADD:
-    case CRDT_EV_CONTROLLER_REMOVE:
-        tv_hex_encode(hex, ev->u.controller.venue, TV_VENUE_ID_BYTES);
-        printf("  venue %s  %s", hex,
-               tv_text_esc_n(ev->u.controller.phone.p, ev->u.controller.phone.n));
-        break;
-    case CRDT_EV_VENUE_REMINDER: {
-        const crdt_reminder *r = &ev->u.reminder;
-        tv_hex_encode(hex, r->venue, TV_VENUE_ID_BYTES);
-        printf("  venue %s  %s%s%s", hex, r->action == CRDT_REINSTATE ? "reinstate" : "remind",
-               r->note.n ? "  " : "", tv_text_esc_n(r->note.p, r->note.n));
-        break;
-    }
-    case CRDT_EV_PERSON: {
-        const crdt_person *p = &ev->u.person;
-        tv_hex_encode(hex, p->person, TV_PERSON_REF_BYTES);
-        printf("  person %.16s  %s  %s", hex, tv_text_esc_n(p->name_masked.p, p->name_masked.n),
-               tv_text_esc_n(p->id_masked.p, p->id_masked.n));
-        break;
-    }
-    case CRDT_EV_REVEAL:
-        tv_hex_encode(hex, ev->u.reveal.person, TV_PERSON_REF_BYTES);
-        printf("  person %.16s  %s", hex,
-               tv_text_esc_n(ev->u.reveal.reason.p, ev->u.reveal.reason.n));
-        break;
+        return 1;
     case CRDT_EV_KEY_GRANT:
         tv_hex_encode(hex, ev->u.grant.subject, TV_NODE_ID_BYTES);
         printf("  key of commune %.*s for node %.16s", (int)ev->u.grant.unit.n, ev->u.grant.unit.p,
                hex);
-        break;
-    case CRDT_EV_UNIT:
-        printf("  unit %.*s \"%s\" under %.*s", (int)ev->u.unit.code.n, ev->u.unit.code.p,
-               tv_text_esc_n(ev->u.unit.name.p, ev->u.unit.name.n), (int)ev->u.unit.parent.n,
-               ev->u.unit.parent.p);
-        break;
-    case CRDT_EV_RISK_LEVEL: {
-        char w[TV_TIME_STR_BYTES];
-        tv_time_format_vn(w, sizeof w, ev->u.risk.from_ms);
-        printf("  unit %.*s  level %u from %s%s%s", (int)ev->u.risk.unit.n, ev->u.risk.unit.p,
-               ev->u.risk.level, w, ev->u.risk.note.n ? "  " : "",
-               tv_text_esc_n(ev->u.risk.note.p, ev->u.risk.note.n));
-        break;
-    }
-    case CRDT_EV_CASE_STATUS:
-        tv_hex_encode(hex, ev->u.cstatus.person, TV_PERSON_REF_BYTES);
-        printf("  person %.16s  %s  unit %.*s", hex, crdt_case_status_name(ev->u.cstatus.status),
-               (int)ev->u.cstatus.unit.n, ev->u.cstatus.unit.p);
-        break;
-    case CRDT_EV_SEALED:
-        tv_hex_encode(hex, ev->u.sealed.tag, CRDT_SEALED_TAG_BYTES);
-        printf("  for %s  (%u bytes sealed)", hex, ev->u.sealed.len);
-        break;
+        return 1;
     case CRDT_EV_RETENTION:
         printf("  %u days", ev->u.retention.days);
-        break;
+        return 1;
     case CRDT_EV_CHECKPOINT:
         if (ev->u.checkpoint.copy) {
             printf("  copy of seq %" PRIu64 " (%zu bytes)", ev->u.checkpoint.seq,
                    ev->u.checkpoint.event_len);
-            break;
+            return 1;
         }
         tv_hex_encode(hex, ev->u.checkpoint.hash, TV_HASH_BYTES);
         printf("  the log before seq %" PRIu64 " is dropped (batch %.16s)",
                ev->u.checkpoint.upto + 1, hex);
-        break;
-    case CRDT_EV_HOLD:
-        tv_hex_encode(hex, ev->u.hold.person, TV_PERSON_REF_BYTES);
-        printf("  person %.16s  %s  %s", hex,
-               ev->u.hold.action == CRDT_HOLD_PLACE ? "placed" : "lifted",
-               tv_text_esc_n(ev->u.hold.reason.p, ev->u.hold.reason.n));
-        break;
-    default:
-        printf("  (%zu bytes)", ev->raw_len);
-        break;
+        return 1;
     }
+    return 0;
+}
+
+/* The text form of a known event's fields, after its id, time and type; the size of one
+ * this version does not know. */
+static void log_fields_text(log_ctx *c, const crdt_event *ev)
+{
+    if (log_person_text(ev) || log_place_text(ev) || log_trust_text(c, ev)) return;
+    printf("  (%zu bytes)", ev->raw_len);
 }
 
 static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_event *ev)

@@ -110,6 +110,114 @@ static void scan_acked(void *arg, uint64_t tag, int rc, uint64_t seq)
     a->seq = seq;
 }
 
+/* Reads --person, --at and --device into a card and a time; prints why not and returns
+ * TV_EXIT_USAGE, else 0. */
+static int scan_read_input(const char *person, const char *at, const char *device, tv_card *card,
+                           int64_t *at_ms)
+{
+    const char *why;
+    if (tv_card_parse(person, strlen(person), card, &why))
+        return tv_cli_usage("scan", "không đọc được mã '%s' (%s).", tv_text_esc(person),
+                            tv_card_why_vi(why));
+    *at_ms = 0;
+    if (at &&
+        ((tv_time_parse(at, at_ms) && tv_time_parse_vn_dmy(at, at_ms)) || !crdt_time_valid(*at_ms)))
+        return tv_cli_usage("scan",
+                            "'%s' is not a time before 2200; write it like "
+                            "2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (Vietnam time).",
+                            tv_text_esc(at));
+    int rc;
+    if (at && (rc = scan_time_usage(at, *at_ms))) return rc;
+    if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
+        return rc;
+    return 0;
+}
+
+/* Records the one scan through the intake and waits for its acknowledgement, given only
+ * after the commit; on failure the node's pending writes are discarded and the exit
+ * status returned after the message. */
+static int scan_record(tv_cli *cli, tv_node *n, tv_recorder *rec, const tv_scan_in *in,
+                       tv_scan_done *sd, uint64_t *seq)
+{
+    int rc;
+    tv_intake intake;
+    scan_ack got = {.rc = TV_EINVAL};
+    (void)tv_intake_init(&intake, rec);
+    if ((rc = tv_intake_add(&intake, in, 0, sd)) == 0)
+        rc = tv_intake_settle(&intake, scan_acked, &got);
+    tv_intake_free(&intake);
+    if (rc || (rc = got.rc)) {
+        tv_node_discard(n);
+        return tv_cli_fail(cli, rc, "the scan was NOT recorded");
+    }
+    *seq = got.seq;
+    return 0;
+}
+
+/* Prints the recorded scan as --json's one object. */
+static void scan_print_json(const tv_node *n, const store_venue *v, int out, const char *when,
+                            const tv_scan_done *sd, uint64_t seq)
+{
+    char id[TV_EVENT_ID_STR_MAX];
+    tv_event_id_format(id, n->id.pk, seq);
+    tv_json j;
+    tv_json_init(&j, stdout);
+    tv_json_object_begin(&j);
+    tv_json_key(&j, "id");
+    tv_json_string(&j, id);
+    tv_json_key(&j, "venue");
+    tv_json_hex(&j, v->id, sizeof v->id);
+    tv_json_key(&j, "direction");
+    tv_json_string(&j, out ? "out" : "in");
+    tv_json_key(&j, "at");
+    tv_json_string(&j, when);
+    tv_json_key(&j, "person");
+    tv_json_string(&j, sd->masked);
+    tv_json_key(&j, "new_person");
+    tv_json_bool(&j, sd->new_person);
+    tv_json_object_end(&j);
+    tv_json_line_end(&j);
+}
+
+/* Prints the recorded scan's event id, and the clerk's confirmation in the gate's words
+ * (cmd_station.c): a stop, a repeat counted once, or the scan, and the card's warning. */
+static void scan_print_gate(tv_node *n, const store_venue *v, const tv_scan_in *in,
+                            const tv_scan_done *sd, uint64_t seq, const char *when,
+                            const char *warning)
+{
+    int out = in->out;
+    tv_cli_print_event_id(n, seq);
+    putchar('\n');
+    tv_gate_mark m = {.status = -1};
+    tv_opened op = {0};
+    store_txn *t;
+    int again = 0; /* a repeat by the station's and the views' rule: counted once */
+    if (store_read_begin(n->st, &t) == 0) {
+        tv_gate_mark_get(n, t, &op, sd->ref, &m);
+        tv_scan_key k = {.person = sd->ref,
+                         .venue = v->id,
+                         .out = out,
+                         .at_ms = in->at_ms,
+                         .stored = 1,
+                         .seq = seq};
+        again = tv_scan_repeat(t, &k, TV_DEDUPE_WINDOW_MS_DEFAULT, NULL) == 1;
+        store_read_end(t);
+    }
+    tv_opened_release(&op);
+    const char *mark = tv_gate_mark_text(&m);
+    if (tv_gate_stop(&m))
+        fprintf(stderr, TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s tại %s, %s)\n",
+                tv_text_esc(sd->masked), mark, out ? "ra" : "vào", tv_text_esc(v->name), when);
+    else
+        fprintf(stderr, "%s  %s  tại %s, %s%s%s\n",
+                again ? (out ? "ĐÃ RA RỒI (lặp lại, tính một lượt)"
+                             : "ĐÃ VÀO RỒI (lặp lại, tính một lượt)")
+                      : (out ? "đã ra" : "đã vào"),
+                tv_text_esc(sd->masked), tv_text_esc(v->name), when, mark ? "  " : "",
+                mark ? mark : "");
+    if (warning) fprintf(stderr, "cảnh báo: %s\n", tv_card_why_vi(warning));
+}
+
 static int cmd_scan(tv_cli *cli, int argc, char **argv)
 {
     const char *venue = NULL, *person = NULL, *at = NULL, *device = NULL;
@@ -138,22 +246,10 @@ static int cmd_scan(tv_cli *cli, int argc, char **argv)
     if (optind < argc) return tv_cli_usage("scan", "unexpected argument '%s'.", argv[optind]);
     if (!venue || !person) return tv_cli_usage("scan", "scan needs --venue and --person.");
     tv_card card;
-    const char *why;
-    if (tv_card_parse(person, strlen(person), &card, &why))
-        return tv_cli_usage("scan", "không đọc được mã '%s' (%s).", tv_text_esc(person),
-                            tv_card_why_vi(why));
-    const char *warning = card.warning; /* static */
-    int64_t at_ms = 0;
-    if (at && ((tv_time_parse(at, &at_ms) && tv_time_parse_vn_dmy(at, &at_ms)) ||
-               !crdt_time_valid(at_ms)))
-        return tv_cli_usage("scan",
-                            "'%s' is not a time before 2200; write it like "
-                            "2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (Vietnam time).",
-                            tv_text_esc(at));
+    int64_t at_ms;
     int rc;
-    if (at && (rc = scan_time_usage(at, at_ms))) return rc;
-    if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
-        return rc;
+    if ((rc = scan_read_input(person, at, device, &card, &at_ms))) return rc;
+    const char *warning = card.warning; /* static */
 
     tv_node n;
     rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
@@ -175,74 +271,15 @@ static int cmd_scan(tv_cli *cli, int argc, char **argv)
                      .at_ms = at ? at_ms : tv_wall_ms(),
                      .device = device};
     tv_scan_done sd;
-    tv_intake intake;
-    scan_ack got = {.rc = TV_EINVAL};
-    (void)tv_intake_init(&intake, &rec);
-    if ((rc = tv_intake_add(&intake, &in, 0, &sd)) == 0)
-        rc = tv_intake_settle(&intake, scan_acked, &got);
-    tv_intake_free(&intake);
-    if (rc || (rc = got.rc)) {
-        tv_node_discard(&n);
-        rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
-        goto done;
-    }
-    uint64_t seq = got.seq;
+    uint64_t seq = 0;
+    if ((rc = scan_record(cli, &n, &rec, &in, &sd, &seq))) goto done;
     sodium_memzero(&card, sizeof card);
     char when[40];
     tv_time_format_vn(when, sizeof when, in.at_ms);
-    if (json) {
-        char id[TV_EVENT_ID_STR_MAX];
-        tv_event_id_format(id, n.id.pk, seq);
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "id");
-        tv_json_string(&j, id);
-        tv_json_key(&j, "venue");
-        tv_json_hex(&j, v.id, sizeof v.id);
-        tv_json_key(&j, "direction");
-        tv_json_string(&j, out ? "out" : "in");
-        tv_json_key(&j, "at");
-        tv_json_string(&j, when);
-        tv_json_key(&j, "person");
-        tv_json_string(&j, sd.masked);
-        tv_json_key(&j, "new_person");
-        tv_json_bool(&j, sd.new_person);
-        tv_json_object_end(&j);
-        tv_json_line_end(&j);
-    } else {
-        tv_cli_print_event_id(&n, seq);
-        putchar('\n');
-        /* the clerk's confirmation, in the gate's words (cmd_station.c) */
-        tv_gate_mark m = {.status = -1};
-        tv_opened op = {0};
-        store_txn *t;
-        int again = 0; /* a repeat by the station's and the views' rule: counted once */
-        if (store_read_begin(n.st, &t) == 0) {
-            tv_gate_mark_get(&n, t, &op, sd.ref, &m);
-            tv_scan_key k = {.person = sd.ref,
-                             .venue = v.id,
-                             .out = out,
-                             .at_ms = in.at_ms,
-                             .stored = 1,
-                             .seq = seq};
-            again = tv_scan_repeat(t, &k, TV_DEDUPE_WINDOW_MS_DEFAULT, NULL) == 1;
-            store_read_end(t);
-        }
-        tv_opened_release(&op);
-        const char *mark = tv_gate_mark_text(&m);
-        if (tv_gate_stop(&m))
-            fprintf(stderr, TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s tại %s, %s)\n",
-                    tv_text_esc(sd.masked), mark, out ? "ra" : "vào", tv_text_esc(v.name), when);
-        else
-            fprintf(stderr, "%s  %s  tại %s, %s%s%s\n",
-                    again ? (out ? "ĐÃ RA RỒI (lặp lại, tính một lượt)"
-                                 : "ĐÃ VÀO RỒI (lặp lại, tính một lượt)")
-                          : (out ? "đã ra" : "đã vào"),
-                    tv_text_esc(sd.masked), tv_text_esc(v.name), when, mark ? "  " : "",
-                    mark ? mark : "");
-        if (warning) fprintf(stderr, "cảnh báo: %s\n", tv_card_why_vi(warning));
-    }
+    if (json)
+        scan_print_json(&n, &v, out, when, &sd, seq);
+    else
+        scan_print_gate(&n, &v, &in, &sd, seq, when, warning);
 done:
     if (have_rec) tv_recorder_free(&rec);
     tv_node_close(&n);

@@ -282,7 +282,6 @@ static void gate_mark(station *st, const uint8_t *ref, tv_gate_mark *m)
     }
 }
 
-/* Records one line into the pending group, or decides its answer without recording. */
 /* Why a line was not recorded, for the guard: the store's error, in brief and in
  * Vietnamese only (the store's own English wording is for the operator). */
 static void failed_why(answer *a, int rc)
@@ -290,6 +289,40 @@ static void failed_why(answer *a, int rc)
     a->why = rc == TV_ENOSPC ? "ổ đĩa đầy; quét lại" : "lỗi ghi dữ liệu; quét lại";
 }
 
+/* Why tv_card_check refused a personal card, for the guard; NULL when rc is no such
+ * refusal. */
+static const char *card_refused_why(int rc)
+{
+    switch (rc) {
+    case TV_ESIG:
+        return "chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa";
+    case TV_EUNTRUSTED:
+        return "thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của nơi cấp thẻ";
+    case TV_EREVOKED:
+        return "nơi cấp thẻ đã bị thu hồi khóa";
+    }
+    return NULL;
+}
+
+/* A self check-in relayed by a phone: the venue's code, a space, the person's. Leaves
+ * *text and *len at the person's code and sets *method when the line is one; returns why
+ * it cannot be taken, or NULL. */
+static const char *self_checkin_strip(station *st, const char **text, size_t *len, uint8_t *method)
+{
+    if (*len < strlen(TV_VENUE_PAYLOAD_PREFIX) ||
+        memcmp(*text, TV_VENUE_PAYLOAD_PREFIX, strlen(TV_VENUE_PAYLOAD_PREFIX)) != 0)
+        return NULL;
+    const char *sp = memchr(*text, ' ', *len);
+    size_t vlen = sp ? (size_t)(sp - *text) : *len, rest = sp ? *len - vlen - 1 : 0;
+    const char *why = self_checkin_why(st, *text, vlen, rest);
+    if (why) return why;
+    *text = sp + 1;
+    *len = rest;
+    *method = CRDT_METHOD_SELF;
+    return NULL;
+}
+
+/* Records one line into the pending group, or decides its answer without recording. */
 static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
 {
     answer *a = &st->ans[st->nans++];
@@ -308,18 +341,9 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
         return;
     }
     uint8_t method = 0;
-    if (len >= strlen(TV_VENUE_PAYLOAD_PREFIX) &&
-        memcmp(text, TV_VENUE_PAYLOAD_PREFIX, strlen(TV_VENUE_PAYLOAD_PREFIX)) == 0) {
-        /* a self check-in relayed by a phone: the venue's code, a space, the person's */
-        const char *sp = memchr(text, ' ', len);
-        size_t vlen = sp ? (size_t)(sp - text) : len, rest = sp ? len - vlen - 1 : 0;
-        if ((a->why = self_checkin_why(st, text, vlen, rest))) {
-            a->res = ANS_UNREADABLE;
-            return;
-        }
-        text = sp + 1;
-        len = rest;
-        method = CRDT_METHOD_SELF;
+    if ((a->why = self_checkin_strip(st, &text, &len, &method))) {
+        a->res = ANS_UNREADABLE;
+        return;
     }
     tv_card card;
     const char *why;
@@ -342,13 +366,8 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     int again = is_repeat(st, ref, a->at_ms, &run_first);
     int rc = tv_intake_add(&st->in, &in, st->nans - 1, &sd);
     sodium_memzero(&card, sizeof card);
-    if (rc == TV_ESIG || rc == TV_EUNTRUSTED || rc == TV_EREVOKED) {
-        /* a personal card refused by tv_card_check: the guard reads why */
+    if ((a->why = card_refused_why(rc))) { /* a personal card refused: the guard reads why */
         a->res = ANS_UNREADABLE;
-        a->why = rc == TV_ESIG ? "chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa"
-                 : rc == TV_EUNTRUSTED ? "thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của "
-                                         "nơi cấp thẻ"
-                                       : "nơi cấp thẻ đã bị thu hồi khóa";
         return;
     }
     if (rc) {
@@ -365,59 +384,57 @@ static void take_line(station *st, const char *text, size_t len, int too_long, u
     memcpy(a->masked, sd.masked, sizeof a->masked);
 }
 
-static void print_answer(station *st, const answer *a)
+/* Prints a line's answer as one JSON object; when and id are set when it was recorded. */
+static void print_answer_json(const station *st, const answer *a, int recorded, const char *when,
+                              const char *id)
+{
+    tv_json j;
+    tv_json_init(&j, stdout);
+    tv_json_object_begin(&j);
+    tv_json_key(&j, "line");
+    tv_json_u64(&j, a->line);
+    tv_json_key(&j, "result");
+    tv_json_string(&j, result_names[a->res]);
+    if (recorded) {
+        tv_json_key(&j, "id");
+        tv_json_string(&j, id);
+        tv_json_key(&j, "person");
+        tv_json_string(&j, a->masked);
+        tv_json_key(&j, "direction");
+        tv_json_string(&j, st->out ? "out" : "in");
+        tv_json_key(&j, "at");
+        tv_json_string(&j, when);
+        tv_json_key(&j, "status");
+        if (a->mark.status >= 0)
+            tv_json_string(&j, crdt_case_status_name((uint32_t)a->mark.status));
+        else
+            tv_json_null(&j);
+        tv_json_key(&j, "stop");
+        tv_json_bool(&j, tv_gate_stop(&a->mark));
+        tv_json_key(&j, "warning");
+        if (a->warning)
+            tv_json_string(&j, tv_card_why_vi(a->warning));
+        else
+            tv_json_null(&j);
+    } else {
+        tv_json_key(&j, "reason");
+        tv_json_string(&j, a->why ? a->why : "");
+    }
+    tv_json_object_end(&j);
+    tv_json_line_end(&j);
+}
+
+/* Prints a line's answer for the guard, in the gate's words; when is set when it was
+ * recorded. */
+static void print_answer_text(const station *st, const answer *a, char *when)
 {
     const char *mark = tv_gate_mark_text(&a->mark);
-    int stop = tv_gate_stop(&a->mark);
-    char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
-    int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
-    if (recorded) {
-        tv_time_format_vn(when, sizeof when, a->at_ms);
-        tv_event_id_format(id, st->n.id.pk, a->seq);
-    }
-    if (st->json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "line");
-        tv_json_u64(&j, a->line);
-        tv_json_key(&j, "result");
-        tv_json_string(&j, result_names[a->res]);
-        if (recorded) {
-            tv_json_key(&j, "id");
-            tv_json_string(&j, id);
-            tv_json_key(&j, "person");
-            tv_json_string(&j, a->masked);
-            tv_json_key(&j, "direction");
-            tv_json_string(&j, st->out ? "out" : "in");
-            tv_json_key(&j, "at");
-            tv_json_string(&j, when);
-            tv_json_key(&j, "status");
-            if (a->mark.status >= 0)
-                tv_json_string(&j, crdt_case_status_name((uint32_t)a->mark.status));
-            else
-                tv_json_null(&j);
-            tv_json_key(&j, "stop");
-            tv_json_bool(&j, stop);
-            tv_json_key(&j, "warning");
-            if (a->warning)
-                tv_json_string(&j, tv_card_why_vi(a->warning));
-            else
-                tv_json_null(&j);
-        } else {
-            tv_json_key(&j, "reason");
-            tv_json_string(&j, a->why ? a->why : "");
-        }
-        tv_json_object_end(&j);
-        tv_json_line_end(&j);
-        return;
-    }
     const char *dir = st->out ? "đã ra" : "đã vào";
-    if (recorded) when[19] = '\0'; /* the time of day, 08:00:00, without its offset */
     switch (a->res) {
     case ANS_OK:
     case ANS_ALREADY:
-        if (stop)
+        when[19] = '\0'; /* the time of day, 08:00:00, without its offset */
+        if (tv_gate_stop(&a->mark))
             printf(TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s %s)", tv_text_esc(a->masked), mark,
                    st->out ? "ra" : "vào", when + 11);
         else if (a->res == ANS_OK)
@@ -439,6 +456,20 @@ static void print_answer(station *st, const answer *a)
         printf("CHƯA GHI ĐƯỢC (%s)\n", a->why);
         break;
     }
+}
+
+static void print_answer(station *st, const answer *a)
+{
+    char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
+    int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
+    if (recorded) {
+        tv_time_format_vn(when, sizeof when, a->at_ms);
+        tv_event_id_format(id, st->n.id.pk, a->seq);
+    }
+    if (st->json)
+        print_answer_json(st, a, recorded, when, id);
+    else
+        print_answer_text(st, a, when);
 }
 
 /* The acknowledgement of a recorded line (tv_intake_settle): its event, or why not. */
@@ -467,11 +498,93 @@ static int settle(station *st)
     return rc == TV_ENOSPC || rc == TV_ESTORE ? 0 : rc; /* a full disk: answered, go on */
 }
 
+/* Reads --window MINUTES; returns 0, or TV_EXIT_USAGE after a message. */
+static int window_option(const char *arg, long *window_min)
+{
+    char *end;
+    errno = 0;
+    *window_min = strtol(arg, &end, 10);
+    if (errno || *end || *window_min < 0 || *window_min > 24 * 60)
+        return tv_cli_usage("station", "--window takes minutes, 0 to 1440.");
+    return 0;
+}
+
+/* Checks that this node records scans and that the venue is one of its unit's; prints
+ * why not and returns the exit status, else 0 with st->v read. */
+static int station_venue(station *st, const char *venue)
+{
+    int rc;
+    if (st->n.role != TV_ROLE_COMMUNE) {
+        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
+                     tv_role_name(st->n.role));
+        return TV_EXIT_FAIL;
+    }
+    if ((rc = tv_cli_venue_find(&st->n, venue, &st->v))) return rc;
+    if (strcmp(st->v.unit, st->n.unit) != 0) {
+        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", venue, st->v.unit,
+                     st->n.unit);
+        return TV_EXIT_FAIL;
+    }
+    return 0;
+}
+
+/* Stops on SIGTERM and SIGINT between reads, and greets the clerk at a terminal. */
+static void station_greet(const station *st)
+{
+    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "Trạm quét tại %s (ghi lượt %s): quét từng mã; Ctrl-D để kết thúc.\n",
+                tv_text_esc(st->v.name), st->out ? "ra" : "vào");
+}
+
+/* Takes lines until the input ends or a signal stops it, making each group durable and
+ * answering it when it is full or nothing more is at hand. Returns 0, an exit status
+ * after a message, or a store error. */
+static int station_loop(station *st, reader *r)
+{
+    int rc = 0;
+    int skipping = 0; /* inside a too-long line: drop input up to its end */
+    while (!stop_flag) {
+        char *line;
+        size_t len;
+        int too_long;
+        int got = next_line(r, &line, &len, &too_long);
+        if (got && skipping) { /* the tail of a long line */
+            if (!too_long) skipping = 0;
+            r->line--;
+            continue;
+        }
+        if (got) {
+            if (too_long) skipping = 1;
+            if (len == 0 && !too_long) continue; /* an empty line: nothing scanned */
+            take_line(st, line, len, too_long, r->line);
+            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < GROUP_EVENTS_MAX) continue;
+        } else if (fill(r, 0) > 0) {
+            continue; /* more lines at hand: they join the group */
+        }
+        /* the group is full, or nothing more is at hand: make it durable, answer, wait */
+        if ((rc = settle(st))) break;
+        if (r->eof && r->off >= r->len) break;
+        if (r->off < r->len && memchr(r->buf + r->off, '\n', r->len - r->off)) continue;
+        int more = fill(r, 1);
+        if (more < 0) {
+            tv_cli_error("reading standard input failed: %s.", strerror(errno));
+            rc = TV_EXIT_FAIL;
+            break;
+        }
+    }
+    return rc;
+}
+
 static int cmd_station(tv_cli *cli, int argc, char **argv)
 {
     const char *venue = NULL, *device = NULL;
     long window_min = 5;
-    int out = 0, json = 0, c;
+    int out = 0, json = 0, c, rc;
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
@@ -479,14 +592,9 @@ static int cmd_station(tv_cli *cli, int argc, char **argv)
         case 'o':
             out = 1;
             break;
-        case 'w': {
-            char *end;
-            errno = 0;
-            window_min = strtol(optarg, &end, 10);
-            if (errno || *end || window_min < 0 || window_min > 24 * 60)
-                return tv_cli_usage("station", "--window takes minutes, 0 to 1440.");
+        case 'w':
+            if ((rc = window_option(optarg, &window_min))) return rc;
             break;
-        }
         case 'D':
             device = optarg;
             break;
@@ -497,7 +605,6 @@ static int cmd_station(tv_cli *cli, int argc, char **argv)
     json = ta.o.json;
     if (optind < argc) return tv_cli_usage("station", "unexpected argument '%s'.", argv[optind]);
     if (!venue) return tv_cli_usage("station", "station needs --venue.");
-    int rc;
     if (device && (rc = tv_cli_text("station", "device label", device, CRDT_DEVICE_BYTES_MAX)))
         return rc;
 
@@ -514,63 +621,14 @@ static int cmd_station(tv_cli *cli, int argc, char **argv)
     st->window_ms = window_min * 60 * 1000;
     rc = tv_cli_open(cli, &st->n, TV_NODE_WRITE);
     if (rc) goto free_only;
-    if (st->n.role != TV_ROLE_COMMUNE) {
-        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
-                     tv_role_name(st->n.role));
-        rc = TV_EXIT_FAIL;
-        goto close;
-    }
-    if ((rc = tv_cli_venue_find(&st->n, venue, &st->v))) goto close;
-    if (strcmp(st->v.unit, st->n.unit) != 0) {
-        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", venue, st->v.unit,
-                     st->n.unit);
-        rc = TV_EXIT_FAIL;
-        goto close;
-    }
+    if ((rc = station_venue(st, venue))) goto close;
     if ((rc = tv_recorder_init(&st->rec, &st->n))) {
         rc = tv_cli_fail(cli, rc, "the station did not start");
         goto close;
     }
     (void)tv_intake_init(&st->in, &st->rec);
-    struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: read returns EINTR */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    if (isatty(STDERR_FILENO))
-        fprintf(stderr, "Trạm quét tại %s (ghi lượt %s): quét từng mã; Ctrl-D để kết thúc.\n",
-                tv_text_esc(st->v.name), out ? "ra" : "vào");
-
-    int skipping = 0; /* inside a too-long line: drop input up to its end */
-    while (!stop_flag) {
-        char *line;
-        size_t len;
-        int too_long;
-        int got = next_line(&r, &line, &len, &too_long);
-        if (got && skipping) { /* the tail of a long line */
-            if (!too_long) skipping = 0;
-            r.line--;
-            continue;
-        }
-        if (got) {
-            if (too_long) skipping = 1;
-            if (len == 0 && !too_long) continue; /* an empty line: nothing scanned */
-            take_line(st, line, len, too_long, r.line);
-            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < GROUP_EVENTS_MAX) continue;
-        } else if (fill(&r, 0) > 0) {
-            continue; /* more lines at hand: they join the group */
-        }
-        /* the group is full, or nothing more is at hand: make it durable, answer, wait */
-        if ((rc = settle(st))) break;
-        if (r.eof && r.off >= r.len) break;
-        if (r.off < r.len && memchr(r.buf + r.off, '\n', r.len - r.off)) continue;
-        int more = fill(&r, 1);
-        if (more < 0) {
-            tv_cli_error("reading standard input failed: %s.", strerror(errno));
-            rc = TV_EXIT_FAIL;
-            break;
-        }
-    }
+    station_greet(st);
+    rc = station_loop(st, &r);
     if (rc == 0) rc = settle(st); /* a stop in the middle: what was read is answered */
     if (rc > 0) rc = TV_EXIT_FAIL;
     if (rc < 0) rc = tv_cli_fail(cli, rc, "the station stopped");

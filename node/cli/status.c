@@ -333,17 +333,158 @@ static int status_retention(store_txn *t, tv_json *j)
     return TV_OK;
 }
 
+/* What status reads of the node in one read transaction. */
+typedef struct status_data {
+    const tv_node *n;
+    const char *dir;
+    store_txn *t;
+    const enrolment *e;
+    store_counts counts;
+    store_size size;
+    store_frontier own;
+} status_data;
+
+/* Writes the events by type, the batches and the origins as --json's members. */
+static void status_json_counts(tv_json *j, const store_counts *counts)
+{
+    tv_json_key(j, "events");
+    tv_json_object_begin(j);
+    tv_json_key(j, "total");
+    tv_json_u64(j, counts->events);
+    for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
+        const char *name = crdt_event_type_name(i);
+        if (!name && !counts->by_type[i]) continue;
+        char other[24];
+        snprintf(other, sizeof other, "type_%u", i);
+        tv_json_key(j, name ? name : other);
+        tv_json_u64(j, counts->by_type[i]);
+    }
+    tv_json_key(j, "other");
+    tv_json_u64(j, counts->by_type[0]);
+    tv_json_object_end(j);
+    tv_json_key(j, "batches");
+    tv_json_u64(j, counts->batches);
+    tv_json_key(j, "origins");
+    tv_json_u64(j, counts->origins);
+}
+
+/* Writes the frontier, forks, resyncs, parked batches, waiting checkpoints and retention
+ * as --json's members; returns 0 or the first error reading them. */
+static int status_json_lists(tv_json *j, const status_data *d)
+{
+    status_ctx c = {.j = j, .self = d->n->id.pk};
+    int rc;
+    tv_json_key(j, "frontier");
+    tv_json_array_begin(j);
+    rc = store_frontier_foreach(d->t, status_frontier, &c);
+    tv_json_array_end(j);
+    tv_json_key(j, "forks");
+    tv_json_array_begin(j);
+    if (!rc) rc = store_forks_foreach(d->t, status_fork, j);
+    tv_json_array_end(j);
+    tv_json_key(j, "fork_origins");
+    tv_json_array_begin(j);
+    if (!rc) rc = store_fork_origins_foreach(d->t, status_fork_origin, j);
+    tv_json_array_end(j);
+    if (!rc) rc = status_resync(d->t, d->dir, j);
+    tv_json_key(j, "parked");
+    tv_json_array_begin(j);
+    if (!rc) rc = store_parked_foreach(d->t, status_parked, j);
+    tv_json_array_end(j);
+    tv_json_key(j, "checkpoints_waiting");
+    tv_json_array_begin(j);
+    if (!rc) rc = store_checkpoints_waiting(d->t, status_ckpt_wait, j);
+    tv_json_array_end(j);
+    if (!rc) rc = status_retention(d->t, j);
+    return rc;
+}
+
+/* Prints the status as one JSON object; returns 0 or the first error. */
+static int status_json(const status_data *d)
+{
+    const tv_node *n = d->n;
+    tv_json j;
+    tv_json_init(&j, stdout);
+    tv_json_object_begin(&j);
+    tv_json_key(&j, "node_id");
+    tv_json_hex(&j, n->id.pk, TV_NODE_ID_BYTES);
+    tv_json_key(&j, "role");
+    tv_json_string(&j, tv_role_name(n->role));
+    tv_json_key(&j, "unit");
+    tv_json_string(&j, n->unit);
+    tv_json_key(&j, "name");
+    tv_json_string(&j, n->name);
+    tv_json_key(&j, "dir");
+    tv_json_string(&j, d->dir);
+    tv_json_key(&j, "own_seq");
+    tv_json_u64(&j, d->own.seq);
+    tv_json_key(&j, "pseudonym_key");
+    tv_json_string(&j, n->unlocked ? tv_key_kind_name(n->tracing_kind) : "locked");
+    enrolment_json(&j, d->e);
+    status_json_counts(&j, &d->counts);
+    int rc = status_json_lists(&j, d);
+    tv_json_key(&j, "store");
+    tv_json_object_begin(&j);
+    tv_json_key(&j, "file_bytes");
+    tv_json_u64(&j, d->size.file_bytes);
+    tv_json_key(&j, "used_bytes");
+    tv_json_u64(&j, d->size.used_bytes);
+    tv_json_key(&j, "map_bytes");
+    tv_json_u64(&j, d->size.map_bytes);
+    tv_json_object_end(&j);
+    tv_json_object_end(&j);
+    if (!rc) rc = tv_json_line_end(&j);
+    return rc;
+}
+
+/* Prints the status as text; returns 0 or the first error. rc is what reading the node's
+ * own frontier returned: TV_ENOTFOUND (none yet) leaves the retention line out. */
+static int status_text(const status_data *d, int rc)
+{
+    const tv_node *n = d->n;
+    const store_counts *counts = &d->counts;
+    status_ctx c = {.self = n->id.pk};
+    char hex[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(hex, n->id.pk, TV_NODE_ID_BYTES);
+    printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex, tv_role_name(n->role),
+           n->unit, tv_text_esc(n->name), tv_text_esc(d->dir));
+    enrolment_text(d->e, n->id.pk);
+    if (!n->unlocked)
+        printf("pseudonyms (locked: run 'truyvet unlock' to see the key)\n");
+    else
+        printf("pseudonyms %s key%s%s\n", tv_key_kind_name(n->tracing_kind),
+               n->tracing_kind == TV_KEY_COMMUNE ? " of " : "",
+               n->tracing_kind == TV_KEY_COMMUNE ? n->tracing_unit : "");
+    printf("events    %" PRIu64 " (", counts->events);
+    const char *sep = "";
+    for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
+        if (!counts->by_type[i]) continue;
+        const char *name = crdt_event_type_name(i);
+        printf("%s%" PRIu64 " %s", sep, counts->by_type[i], name ? name : "other");
+        sep = ", ";
+    }
+    printf(")\nbatches   %" PRIu64 " from %" PRIu64 " origin%s\n", counts->batches, counts->origins,
+           counts->origins == 1 ? "" : "s");
+    if (!rc) rc = status_retention(d->t, NULL);
+    printf("store     %.1f MiB on disk (%.1f MiB used)\nfrontier\n",
+           (double)d->size.file_bytes / (1 << 20), (double)d->size.used_bytes / (1 << 20));
+    rc = store_frontier_foreach(d->t, status_frontier, &c);
+    if (!rc) rc = store_forks_foreach(d->t, status_fork, NULL);
+    if (!rc) rc = store_fork_origins_foreach(d->t, status_fork_origin, NULL);
+    if (!rc) rc = status_resync(d->t, d->dir, NULL);
+    if (!rc) rc = store_parked_foreach(d->t, status_parked, NULL);
+    if (!rc) rc = store_checkpoints_waiting(d->t, status_ckpt_wait, NULL);
+    return rc;
+}
+
 static int cmd_status(tv_cli *cli, int argc, char **argv)
 {
     int json, rc = tv_cli_json_only(cli, argc, argv, &json);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
-    store_txn *t;
-    store_counts counts;
-    store_size size;
-    store_frontier own;
-    if ((rc = store_size_get(n.st, &size)) || (rc = store_read_begin(n.st, &t))) {
+    status_data d = {.n = &n, .dir = cli->dir};
+    if ((rc = store_size_get(n.st, &d.size)) || (rc = store_read_begin(n.st, &d.t))) {
         tv_node_close(&n);
         return tv_cli_fail(cli, rc, "cannot read the node's status");
     }
@@ -352,117 +493,14 @@ static int cmd_status(tv_cli *cli, int argc, char **argv)
         rc = TV_ENOMEM;
         goto out;
     }
-    if ((rc = store_counts_get(t, &counts)) || (rc = enrolment_get(t, n.id.pk, e))) goto out;
-    rc = store_frontier_get(t, n.id.pk, &own);
+    d.e = e;
+    if ((rc = store_counts_get(d.t, &d.counts)) || (rc = enrolment_get(d.t, n.id.pk, e))) goto out;
+    rc = store_frontier_get(d.t, n.id.pk, &d.own);
     if (rc && rc != TV_ENOTFOUND) goto out;
-    status_ctx c = {.self = n.id.pk};
-    if (json) {
-        tv_json j;
-        c.j = &j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "node_id");
-        tv_json_hex(&j, n.id.pk, TV_NODE_ID_BYTES);
-        tv_json_key(&j, "role");
-        tv_json_string(&j, tv_role_name(n.role));
-        tv_json_key(&j, "unit");
-        tv_json_string(&j, n.unit);
-        tv_json_key(&j, "name");
-        tv_json_string(&j, n.name);
-        tv_json_key(&j, "dir");
-        tv_json_string(&j, cli->dir);
-        tv_json_key(&j, "own_seq");
-        tv_json_u64(&j, own.seq);
-        tv_json_key(&j, "pseudonym_key");
-        tv_json_string(&j, n.unlocked ? tv_key_kind_name(n.tracing_kind) : "locked");
-        enrolment_json(&j, e);
-        tv_json_key(&j, "events");
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "total");
-        tv_json_u64(&j, counts.events);
-        for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
-            const char *name = crdt_event_type_name(i);
-            if (!name && !counts.by_type[i]) continue;
-            char other[24];
-            snprintf(other, sizeof other, "type_%u", i);
-            tv_json_key(&j, name ? name : other);
-            tv_json_u64(&j, counts.by_type[i]);
-        }
-        tv_json_key(&j, "other");
-        tv_json_u64(&j, counts.by_type[0]);
-        tv_json_object_end(&j);
-        tv_json_key(&j, "batches");
-        tv_json_u64(&j, counts.batches);
-        tv_json_key(&j, "origins");
-        tv_json_u64(&j, counts.origins);
-        tv_json_key(&j, "frontier");
-        tv_json_array_begin(&j);
-        rc = store_frontier_foreach(t, status_frontier, &c);
-        tv_json_array_end(&j);
-        tv_json_key(&j, "forks");
-        tv_json_array_begin(&j);
-        if (!rc) rc = store_forks_foreach(t, status_fork, &j);
-        tv_json_array_end(&j);
-        tv_json_key(&j, "fork_origins");
-        tv_json_array_begin(&j);
-        if (!rc) rc = store_fork_origins_foreach(t, status_fork_origin, &j);
-        tv_json_array_end(&j);
-        if (!rc) rc = status_resync(t, cli->dir, &j);
-        tv_json_key(&j, "parked");
-        tv_json_array_begin(&j);
-        if (!rc) rc = store_parked_foreach(t, status_parked, &j);
-        tv_json_array_end(&j);
-        tv_json_key(&j, "checkpoints_waiting");
-        tv_json_array_begin(&j);
-        if (!rc) rc = store_checkpoints_waiting(t, status_ckpt_wait, &j);
-        tv_json_array_end(&j);
-        if (!rc) rc = status_retention(t, &j);
-        tv_json_key(&j, "store");
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "file_bytes");
-        tv_json_u64(&j, size.file_bytes);
-        tv_json_key(&j, "used_bytes");
-        tv_json_u64(&j, size.used_bytes);
-        tv_json_key(&j, "map_bytes");
-        tv_json_u64(&j, size.map_bytes);
-        tv_json_object_end(&j);
-        tv_json_object_end(&j);
-        if (!rc) rc = tv_json_line_end(&j);
-    } else {
-        char hex[2 * TV_NODE_ID_BYTES + 1];
-        tv_hex_encode(hex, n.id.pk, TV_NODE_ID_BYTES);
-        printf("node      %s\nrole      %s of unit %s (%s)\ndirectory %s\n", hex,
-               tv_role_name(n.role), n.unit, tv_text_esc(n.name), tv_text_esc(cli->dir));
-        enrolment_text(e, n.id.pk);
-        if (!n.unlocked)
-            printf("pseudonyms (locked: run 'truyvet unlock' to see the key)\n");
-        else
-            printf("pseudonyms %s key%s%s\n", tv_key_kind_name(n.tracing_kind),
-                   n.tracing_kind == TV_KEY_COMMUNE ? " of " : "",
-                   n.tracing_kind == TV_KEY_COMMUNE ? n.tracing_unit : "");
-        printf("events    %" PRIu64 " (", counts.events);
-        const char *sep = "";
-        for (uint32_t i = 1; i < STORE_EVENT_TYPES_MAX; i++) {
-            if (!counts.by_type[i]) continue;
-            const char *name = crdt_event_type_name(i);
-            printf("%s%" PRIu64 " %s", sep, counts.by_type[i], name ? name : "other");
-            sep = ", ";
-        }
-        printf(")\nbatches   %" PRIu64 " from %" PRIu64 " origin%s\n", counts.batches,
-               counts.origins, counts.origins == 1 ? "" : "s");
-        if (!rc) rc = status_retention(t, NULL);
-        printf("store     %.1f MiB on disk (%.1f MiB used)\nfrontier\n",
-               (double)size.file_bytes / (1 << 20), (double)size.used_bytes / (1 << 20));
-        rc = store_frontier_foreach(t, status_frontier, &c);
-        if (!rc) rc = store_forks_foreach(t, status_fork, NULL);
-        if (!rc) rc = store_fork_origins_foreach(t, status_fork_origin, NULL);
-        if (!rc) rc = status_resync(t, cli->dir, NULL);
-        if (!rc) rc = store_parked_foreach(t, status_parked, NULL);
-        if (!rc) rc = store_checkpoints_waiting(t, status_ckpt_wait, NULL);
-    }
+    rc = json ? status_json(&d) : status_text(&d, rc);
 out:
     free(e);
-    store_read_end(t);
+    store_read_end(d.t);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot read the node's status") : TV_EXIT_OK;
 }
