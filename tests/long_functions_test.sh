@@ -12,8 +12,6 @@
 # A long function is split by meaning (a named step, a table instead of a switch), not cut
 # at line 70; the comment is for the function that reads better whole.
 #
-# For now it skips the CLI's files (node/cli/): they are being reshaped into a command
-# table, after which this skip goes.
 #
 # The code is formatted by the repo's .clang-format (Linux braces): a function's opening
 # and closing braces are alone at the start of a line, and its signature starts at the
@@ -31,9 +29,6 @@ if [[ ${1:-} == --files ]]; then
 else
     cd "$ROOT"
     while IFS= read -r f; do
-        case $f in
-        node/cli/*) continue ;;
-        esac
         files+=("$f")
     done < <(find node store net crdt sim -type f \( -name '*.c' -o -name '*.h' \) | sort)
 fi
