@@ -12,7 +12,6 @@
 # A long function is split by meaning (a named step, a table instead of a switch), not cut
 # at line 70; the comment is for the function that reads better whole.
 #
-#
 # The code is formatted by the repo's .clang-format (Linux braces): a function's opening
 # and closing braces are alone at the start of a line, and its signature starts at the
 # start of a line. Run as `bash tests/long_functions_test.sh [ignored]` (ctest passes the
