@@ -334,6 +334,86 @@ static inline void bench_sub_dir_remove(int i)
     bench_sub_made[i] = 0;
 }
 
+/* --- a store kept between runs (--dir D --keep, then --reuse) --------------------------
+ *
+ * The working directory holds the store (sub-directory slot BENCH_KEPT_STORE) and a
+ * parameters file (slot BENCH_KEPT_PARAMS): a first line saying what the store was
+ * generated from, then gen_s=SECONDS. The file is written once the store is complete, so
+ * a store without it is an interrupted generation. */
+enum { BENCH_KEPT_STORE, BENCH_KEPT_PARAMS, BENCH_KEPT_SLOTS };
+#define BENCH_PARAMS_MAX 256
+
+/* Reads the parameters file: its first line into line, the generation's seconds into
+ * *gen_s. Returns 0, or -1 when it cannot be read or does not look right. */
+static inline int bench_params_read(char *line, size_t cap, double *gen_s)
+{
+    FILE *f = fopen(bench_sub_dir[BENCH_KEPT_PARAMS], "r");
+    if (!f) return -1;
+    char second[BENCH_PARAMS_MAX];
+    int ok = fgets(line, (int)cap, f) && fgets(second, sizeof second, f) &&
+             sscanf(second, "gen_s=%lf", gen_s) == 1;
+    fclose(f);
+    return ok ? 0 : -1;
+}
+
+/* Writes the parameters file (a new file renamed over the old one): line, then gen_s. */
+static inline void bench_params_write(const char *line, double gen_s)
+{
+    char tmp[PATH_MAX + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", bench_sub_dir[BENCH_KEPT_PARAMS]);
+    FILE *f = fopen(tmp, "w");
+    if (!f) bench_die("cannot create %s: %s", tmp, strerror(errno));
+    int bad =
+        fprintf(f, "%sgen_s=%.3f\n", line, gen_s) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, bench_sub_dir[BENCH_KEPT_PARAMS]) != 0) {
+        int e = errno;
+        unlink(tmp);
+        bench_die("cannot write %s: %s", bench_sub_dir[BENCH_KEPT_PARAMS], strerror(e));
+    }
+}
+
+/* Sets up the working directory dir (NULL: a new one) with the store's sub-directory
+ * store_name and the parameters file params_name. Returns 1 when it holds a complete store
+ * generated from the parameters line want and reuse is set (its generation's seconds in
+ * *gen_s); 0 when the store is to be generated: made here when make_store, else left for
+ * the benchmark to make; either way removed, with the parameters file, on failure. Stops
+ * with a usage error on a directory that holds something else. */
+static inline int bench_kept_dirs(const char *dir, const char *store_name, const char *params_name,
+                                  int reuse, const char *want, int make_store, double *gen_s)
+{
+    const char *names[BENCH_KEPT_SLOTS] = {store_name, params_name};
+    bench_work_dir_make(dir);
+    int exists = bench_sub_dirs_set(names, BENCH_KEPT_SLOTS);
+    struct stat st;
+    int have_store = lstat(bench_sub_dir[BENCH_KEPT_STORE], &st) == 0;
+    if (exists >= 0 && !reuse) {
+        bench_cleanup();
+        bench_usage_error("%s already holds %s/ or %s; give an empty directory, or --reuse.",
+                          bench_work_dir, store_name, params_name);
+    }
+    if (have_store) {
+        char have[BENCH_PARAMS_MAX];
+        if (bench_params_read(have, sizeof have, gen_s) != 0)
+            bench_usage_error("%s holds %s/ but no readable %s (a generation that did not "
+                              "finish?); remove %s/ first.",
+                              bench_work_dir, store_name, params_name, store_name);
+        if (strcmp(want, have) != 0) {
+            have[strcspn(have, "\n")] = '\0';
+            bench_usage_error("%s holds a store generated with other parameters (%s); remove "
+                              "%s/ and %s or give another --dir.",
+                              bench_work_dir, have, store_name, params_name);
+        }
+        return 1;
+    }
+    if (make_store)
+        bench_sub_dir_make(BENCH_KEPT_STORE);
+    else
+        bench_sub_made[BENCH_KEPT_STORE] = 1; /* the benchmark makes it */
+    bench_sub_made[BENCH_KEPT_PARAMS] = 1;    /* removed on failure, whatever is left of it */
+    return 0;
+}
+
 /* The monotonic clock in seconds, for timing. */
 static inline double bench_now_s(void)
 {

@@ -52,14 +52,13 @@
 #define SCANS_PER_DAY_MAX 900      /* --scans-per-day: a day and the venues fit one batch */
 #define MASKED_MAX 16
 #define PARAMS_FORMAT 3 /* bump when the generator changes: older stores are not reused */
-#define PARAMS_MAX 256
+#define PARAMS_MAX BENCH_PARAMS_MAX
 #define PARAMS_FILE_NAME "report.params" /* the parameters of a complete store */
 
 _Static_assert(VENUES_MAX + SCANS_PER_DAY_MAX <= CRDT_BATCH_EVENTS_MAX,
                "a commune's first day fits one batch");
 
-enum { SUB_STORE, SUB_PARAMS, SUB_DIRS }; /* what the benchmark makes in its directory */
-_Static_assert(SUB_DIRS <= BENCH_SUB_DIRS_MAX, "one slot per path");
+enum { SUB_STORE = BENCH_KEPT_STORE }; /* the store in the working directory */
 
 enum { WEEK, YEAR, PERIODS }; /* the two reports checked */
 
@@ -495,70 +494,21 @@ static void params_line(const opts *o, size_t communes, char *out, size_t cap)
              PARAMS_FORMAT, communes, o->days, o->venues, o->scans, o->seed);
 }
 
-/* Reads report.params: its first line into line, the generation's seconds into *gen_s.
- * Returns 0, or -1 when it cannot be read or does not look right. */
-static int params_read(char *line, size_t cap, double *gen_s)
-{
-    FILE *f = fopen(bench_sub_dir[SUB_PARAMS], "r");
-    if (!f) return -1;
-    char second[PARAMS_MAX];
-    int ok = fgets(line, (int)cap, f) && fgets(second, sizeof second, f) &&
-             sscanf(second, "gen_s=%lf", gen_s) == 1;
-    fclose(f);
-    return ok ? 0 : -1;
-}
-
-/* Writes report.params (a new file renamed over the old one), once the store is complete. */
+/* Writes report.params once the store is complete. */
 static void params_write(const opts *o, size_t communes, double gen_s)
 {
-    char line[PARAMS_MAX], tmp[PATH_MAX + 8];
+    char line[PARAMS_MAX];
     params_line(o, communes, line, sizeof line);
-    snprintf(tmp, sizeof tmp, "%s.tmp", bench_sub_dir[SUB_PARAMS]);
-    FILE *f = fopen(tmp, "w");
-    if (!f) bench_die("cannot create %s: %s", tmp, strerror(errno));
-    int bad =
-        fprintf(f, "%sgen_s=%.3f\n", line, gen_s) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, bench_sub_dir[SUB_PARAMS]) != 0) {
-        int e = errno;
-        unlink(tmp);
-        bench_die("cannot write %s: %s", bench_sub_dir[SUB_PARAMS], strerror(e));
-    }
+    bench_params_write(line, gen_s);
 }
 
 /* The working directory; returns 1 when it holds a store to reuse (its generation's
  * seconds in *gen_s), 0 when one is to be generated (store/ made). */
 static int make_dirs(const opts *o, size_t communes, double *gen_s)
 {
-    static const char *const names[SUB_DIRS] = {"store", PARAMS_FILE_NAME};
-    bench_work_dir_make(o->dir);
-    int exists = bench_sub_dirs_set(names, SUB_DIRS);
-    struct stat st;
-    int have_store = lstat(bench_sub_dir[SUB_STORE], &st) == 0;
-    if (exists >= 0 && !o->reuse) {
-        bench_cleanup();
-        bench_usage_error("%s already holds store/ or " PARAMS_FILE_NAME
-                          "; give an empty directory, or --reuse.",
-                          bench_work_dir);
-    }
-    if (have_store) {
-        char want[PARAMS_MAX], have[PARAMS_MAX];
-        params_line(o, communes, want, sizeof want);
-        if (params_read(have, sizeof have, gen_s) != 0)
-            bench_usage_error("%s holds store/ but no readable " PARAMS_FILE_NAME
-                              " (a generation that did not finish?); remove store/ first.",
-                              bench_work_dir);
-        if (strcmp(want, have) != 0) {
-            have[strcspn(have, "\n")] = '\0';
-            bench_usage_error("%s holds a store generated with other parameters (%s); remove "
-                              "store/ and " PARAMS_FILE_NAME " or give another --dir.",
-                              bench_work_dir, have);
-        }
-        return 1;
-    }
-    bench_sub_dir_make(SUB_STORE);
-    bench_sub_made[SUB_PARAMS] = 1; /* removed on failure, whatever is left of it */
-    return 0;
+    char want[PARAMS_MAX];
+    params_line(o, communes, want, sizeof want);
+    return bench_kept_dirs(o->dir, "store", PARAMS_FILE_NAME, o->reuse, want, 1, gen_s);
 }
 
 /* Stops with a clear message when the file system cannot hold the store; returns the map

@@ -51,11 +51,10 @@
 #define COMMIT_EVENTS ((uint64_t)TV_NODE_PENDING_BATCHES_MAX * CRDT_BATCH_EVENTS_MAX)
 #define MASKED_MAX BENCH_MASKED_MAX
 #define PARAMS_FORMAT 1 /* bump when the generator changes: older stores are not reused */
-#define PARAMS_MAX 256
+#define PARAMS_MAX BENCH_PARAMS_MAX
 #define PARAMS_FILE_NAME "trace.params" /* the parameters of a complete store */
 
-enum { SUB_NODE, SUB_PARAMS, SUB_DIRS }; /* what the benchmark makes in its directory */
-_Static_assert(SUB_DIRS <= BENCH_SUB_DIRS_MAX, "one slot per path");
+enum { SUB_NODE = BENCH_KEPT_STORE }; /* the node in the working directory */
 
 static const char usage[] =
     "Usage: trace [--scans N] [--persons N] [--venues N] [--days N] [--cases N]\n"
@@ -415,71 +414,21 @@ static void params_line(const opts *o, char *out, size_t cap)
              PARAMS_FORMAT, o->scans, o->persons, o->venues, o->days, o->seed);
 }
 
-/* Reads trace.params: its first line into line, the generation's seconds into *gen_s.
- * Returns 0, or -1 when it cannot be read or does not look right. */
-static int params_read(char *line, size_t cap, double *gen_s)
-{
-    FILE *f = fopen(bench_sub_dir[SUB_PARAMS], "r");
-    if (!f) return -1;
-    char second[PARAMS_MAX];
-    int ok = fgets(line, (int)cap, f) && fgets(second, sizeof second, f) &&
-             sscanf(second, "gen_s=%lf", gen_s) == 1;
-    fclose(f);
-    return ok ? 0 : -1;
-}
-
-/* Writes trace.params (a new file renamed over the old one), once the store is complete. */
+/* Writes trace.params once the store is complete. */
 static void params_write(const opts *o, double gen_s)
 {
-    char line[PARAMS_MAX], tmp[PATH_MAX + 8];
+    char line[PARAMS_MAX];
     params_line(o, line, sizeof line);
-    snprintf(tmp, sizeof tmp, "%s.tmp", bench_sub_dir[SUB_PARAMS]);
-    FILE *f = fopen(tmp, "w");
-    if (!f) bench_die("cannot create %s: %s", tmp, strerror(errno));
-    int bad =
-        fprintf(f, "%sgen_s=%.3f\n", line, gen_s) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, bench_sub_dir[SUB_PARAMS]) != 0) {
-        int e = errno;
-        unlink(tmp);
-        bench_die("cannot write %s: %s", bench_sub_dir[SUB_PARAMS], strerror(e));
-    }
+    bench_params_write(line, gen_s);
 }
 
 /* The working directory; returns 1 when it holds a store to reuse (its generation's
- * seconds in *gen_s), 0 when one is to be generated. */
+ * seconds in *gen_s), 0 when one is to be generated (tv_node_create makes node/). */
 static int make_dirs(const opts *o, double *gen_s)
 {
-    static const char *const names[SUB_DIRS] = {"node", PARAMS_FILE_NAME};
-    bench_work_dir_make(o->dir);
-    int exists = bench_sub_dirs_set(names, SUB_DIRS);
-    struct stat st;
-    int have_node = lstat(bench_sub_dir[SUB_NODE], &st) == 0;
-    if (exists >= 0 && !o->reuse) {
-        bench_cleanup();
-        bench_usage_error("%s already holds node/ or " PARAMS_FILE_NAME
-                          "; give an empty directory, or --reuse.",
-                          bench_work_dir);
-    }
-    if (have_node) {
-        char want[PARAMS_MAX], have[PARAMS_MAX];
-        params_line(o, want, sizeof want);
-        if (params_read(have, sizeof have, gen_s) != 0)
-            bench_usage_error("%s holds node/ but no readable " PARAMS_FILE_NAME
-                              " (a generation that did not finish?); remove node/ first.",
-                              bench_work_dir);
-        if (strcmp(want, have) != 0) {
-            have[strcspn(have, "\n")] = '\0';
-            bench_usage_error("%s holds a store generated with other parameters (%s); remove "
-                              "node/ and " PARAMS_FILE_NAME " or give another --dir.",
-                              bench_work_dir, have);
-        }
-        return 1;
-    }
-    /* tv_node_create makes node/; whatever it and trace.params leave is removed on failure */
-    bench_sub_made[SUB_NODE] = 1;
-    bench_sub_made[SUB_PARAMS] = 1;
-    return 0;
+    char want[PARAMS_MAX];
+    params_line(o, want, sizeof want);
+    return bench_kept_dirs(o->dir, "node", PARAMS_FILE_NAME, o->reuse, want, 0, gen_s);
 }
 
 /* Stops with a clear message when the file system cannot hold the store. */
