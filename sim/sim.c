@@ -37,6 +37,7 @@
 #include "crdt/batch.h"
 #include "crdt/cert.h"
 #include "crdt/error.h"
+#include "crdt/assert.h"
 #include "crdt/hlc.h"
 #include "net/driver.h"
 #include "net/sync.h"
@@ -329,6 +330,7 @@ static void heap_push(sim *s, delivery d)
 
 static delivery heap_pop(sim *s)
 {
+    TV_ASSERT(s->heap_len > 0);
     delivery top = s->heap[0];
     s->heap[0] = s->heap[--s->heap_len];
     size_t i = 0;
@@ -342,6 +344,8 @@ static delivery heap_pop(sim *s)
         s->heap[m] = t;
         i = m;
     }
+    /* the earliest first: nothing left is due before what is delivered now */
+    TV_ASSERT(s->heap_len == 0 || !before(&s->heap[0], &top));
     return top;
 }
 
@@ -631,6 +635,9 @@ static void sim_ack_fn(void *arg, uint64_t tag, int rc, uint64_t seq)
         n->acks_cap = n->acks_cap ? 2 * n->acks_cap : 256;
         if (!(n->acks = realloc(n->acks, n->acks_cap * sizeof *n->acks))) die("out of memory");
     }
+    TV_ASSERT(tag < n->nqueued && seq > 0);
+    /* acknowledged in the order of the log: a later scan has a later event */
+    TV_ASSERT(n->nacks == 0 || seq > n->acks[n->nacks - 1].seq);
     sim_ack *a = &n->acks[n->nacks++];
     *a = n->queued_acks[tag];
     a->seq = seq;
@@ -1789,7 +1796,9 @@ static void run(sim *s)
             s->converged_ms = s->now - s->heal_ms;
             return;
         }
+        int64_t was = s->now;
         s->now = next_wake(s, minute);
+        TV_ASSERT(s->now > was); /* virtual time only moves on */
     }
     violation(s, "no convergence within %lld hours of the heal",
               (long long)(SIM_HEAL_MS_MAX / HOUR_MS));
@@ -2075,6 +2084,7 @@ static void check_acks(sim *s, snode *n, const char *when, int all)
     store_retention r;
     if (s->o.retention_days && store_retention_get(t, &r) == 0)
         cutoff = store_retention_cutoff(&r, s->now + n->skew_ms);
+    TV_ASSERT(n->acks_found <= n->nacks);
     for (size_t i = all ? 0 : n->acks_found; i < n->nacks; i++) {
         const sim_ack *a = &n->acks[i];
         if (a->at_ms < cutoff) continue;

@@ -84,6 +84,14 @@ static void frontier_encode(uint8_t *p, const store_frontier *f, uint32_t origin
     store_be64_(p + 8 + TV_HASH_BYTES, f->hlc_max);
     store_be64_(p + 16 + TV_HASH_BYTES, (uint64_t)f->received_ms);
     store_be32_(p + 24 + TV_HASH_BYTES, origin_no);
+#if TV_ASSERT_ON
+    store_frontier back; /* what is written reads back as it was */
+    uint32_t no;
+    frontier_decode(&back, &no, p);
+    TV_ASSERT(back.seq == f->seq && back.hlc_max == f->hlc_max &&
+              back.received_ms == f->received_ms && no == origin_no &&
+              memcmp(back.hash, f->hash, TV_HASH_BYTES) == 0);
+#endif
 }
 
 /* Loads origin's frontier and local number; *known = 0 when the origin is new. */
