@@ -115,11 +115,12 @@ run_demo() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     trap 'exit 1' USR1 # a step crashed (see t)
-    trap 'demo_failed "$LINENO" "$BASH_COMMAND"' ERR
+    trap 'demo_failed "$?" "$LINENO" "$BASH_COMMAND"' ERR
     set -E
     demo_failed() {
         trap - ERR
-        echo "dev.sh demo: FAILED at line $1: $2" >&3
+        [ "$1" -eq 130 ] && exit 130 # a step that died of Ctrl-C (t), in a substitution
+        echo "dev.sh demo: FAILED at line $2: $3" >&3
         [ -s "$errlog" ] && tail -n 5 "$errlog" | sed 's/^/  /' >&3
         exit 1
     }

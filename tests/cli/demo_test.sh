@@ -72,11 +72,15 @@ env $(demo_env "$W/int") bash "$DEV" demo >"$W/fifo" 2>"$W/int.err" &
 pid=$!
 set +m
 exec 4<"$W/fifo"
+# interrupted during the communes' syncs: each a process of its own in the foreground, as
+# most of the demo's steps. (Not during the check-ins: there the demo reads each venue id
+# through a command substitution, and bash 5.2 now and then loses an interrupt that lands
+# in one -- seen once in a CI run, and in about 1 of 300 interrupts of a loop of them.)
 while IFS= read -r line <&4; do
-    [[ $line == "== check-ins at the communes"* ]] && break
+    [[ $line == "== each commune syncs"* ]] && break
 done
-[[ ${line-} == "== check-ins at the communes"* ]] || fail "the demo ended before its check-ins"
-[[ -n $(leftovers "$W/int") ]] || fail "no server of the demo runs at its check-ins"
+[[ ${line-} == "== each commune syncs"* ]] || fail "the demo ended before its syncs"
+[[ -n $(leftovers "$W/int") ]] || fail "no server of the demo runs at its syncs"
 kill -INT -- "-$pid" # as Ctrl-C does: the demo's whole process group, its step too
 cat <&4 >/dev/null
 exec 4<&-
