@@ -9,6 +9,7 @@
 #define TV_NODE_CLI_H
 
 #include "crdt/cert.h"
+#include "node/render/cert.h"
 #include "node/render/json.h"
 #include "node/logic/node.h"
 #include "node/format/payload.h"
@@ -150,16 +151,6 @@ void tv_cli_print_event_id(const tv_node *n, uint64_t seq);
 
 /* Formats an HLC timestamp as Vietnam local time "YYYY-MM-DDTHH:MM:SS+07:00". */
 void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
-
-/* Writes a certificate's fields into the open JSON object: subject, issuer, role, unit,
- * scope (array), health, flags, not_before, not_after (null when it never expires). */
-void tv_cli_cert_fields_json(tv_json *j, const crdt_cert *c);
-/* Writes a certificate as a JSON object: its fields and root (whether it is self-issued). */
-void tv_cli_cert_json(tv_json *j, const crdt_cert *c);
-
-/* Prints a certificate as "role unit, scope S[, health], issued by ISSUER, valid from T
- * until T|with no expiry" (no line end). */
-void tv_cli_cert_text(FILE *f, const crdt_cert *c);
 
 /* The shared pieces of case, risk and alerts. */
 #define TV_CLI_UNIT_LABEL_BYTES (TV_UNIT_CODE_MAX + 2 + TV_TEXT_ESC_BYTES)

@@ -370,12 +370,12 @@ static int show_cert_file(const tv_enroll_cert_file *f, int json)
             break;
         }
         if (json) {
-            tv_cli_cert_json(&j, c);
+            tv_render_cert_json(&j, c);
         } else {
             char subject[2 * TV_NODE_ID_BYTES + 1];
             tv_hex_encode(subject, c->subject, TV_NODE_ID_BYTES);
             printf("  %u. %s: ", i + 1, subject);
-            tv_cli_cert_text(stdout, c);
+            tv_render_cert_text(stdout, c);
             putchar('\n');
         }
     }
@@ -477,7 +477,7 @@ static int enroll_issue(tv_cli *cli, int argc, char **argv)
     } else {
         fprintf(stderr, "issued to %s \"%s\" (node %s...): ", tv_role_name(r.role),
                 tv_text_esc(r.name), id);
-        tv_cli_cert_text(stderr, c);
+        tv_render_cert_text(stderr, c);
         fprintf(stderr,
                 "\n%s; take the certificate file (%s) to that node for 'truyvet enroll "
                 "accept'\n",
@@ -506,7 +506,7 @@ static int accepted_print(const tv_enroll_accepted *out, const char *root, const
         tv_json_key(&j, "root");
         tv_json_string(&j, root);
         tv_json_key(&j, "cert");
-        tv_cli_cert_json(&j, &out->cert);
+        tv_render_cert_json(&j, &out->cert);
         tv_json_key(&j, "endpoints");
         tv_json_string(&j, out->endpoints);
         tv_json_key(&j, "tracing_key_changed");

@@ -136,7 +136,7 @@ static int log_trust_text(log_ctx *c, const crdt_event *ev)
         if (crdt_cert_open(c->cert, ev->u.cert.cert, ev->u.cert.len) == TV_OK) {
             tv_hex_encode(hex, c->cert->subject, TV_NODE_ID_BYTES);
             printf("  node %.16s: ", hex);
-            tv_cli_cert_text(stdout, c->cert);
+            tv_render_cert_text(stdout, c->cert);
         } else {
             printf("  (a certificate that does not verify, %zu bytes)", ev->u.cert.len);
         }
@@ -205,7 +205,7 @@ static void log_event(log_ctx *c, const crdt_batch *b, uint64_t seq, const crdt_
         tv_json_string(&j, when);
         tv_json_key(&j, "fields");
         tv_json_object_begin(&j);
-        if (ev->known) tv_event_fields_json(&j, ev, c->cert, tv_cli_cert_fields_json);
+        if (ev->known) tv_event_fields_json(&j, ev, c->cert, tv_render_cert_fields_json);
         tv_json_object_end(&j);
         if (!ev->known) {
             tv_json_key(&j, "raw");

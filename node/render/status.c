@@ -2,7 +2,7 @@
 #include "node/render/status.h"
 
 #include "crdt/hlc.h"
-#include "node/cli/cli.h" /* the certificate as text and JSON */
+#include "node/render/cert.h"
 #include "node/format/text.h"
 #include "node/format/timefmt.h"
 
@@ -25,7 +25,7 @@ static void enrolment_json(tv_json *j, const tv_status *s)
         tv_json_null(j);
     tv_json_key(j, "cert");
     if (s->cert)
-        tv_cli_cert_json(j, s->cert);
+        tv_render_cert_json(j, s->cert);
     else
         tv_json_null(j);
     tv_json_key(j, "revoked");
@@ -251,7 +251,7 @@ static void enrolment_text(FILE *f, const tv_status *s, const uint8_t *self)
     }
     if (s->cert) {
         fprintf(f, "cert      ");
-        tv_cli_cert_text(f, s->cert);
+        tv_render_cert_text(f, s->cert);
         fputc('\n', f);
     } else {
         fprintf(f, "cert      none\n");

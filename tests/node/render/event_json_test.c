@@ -3,7 +3,7 @@
  * events are some of tests/crdt_codec_test.c's, as bytes. */
 #include "crdt/error.h"
 #include "crdt/event.h"
-#include "node/cli/cli.h"
+#include "node/render/cert.h"
 #include "node/render/event_json.h"
 
 #include <setjmp.h>
@@ -108,7 +108,7 @@ static char *render(const char *hex, crdt_cert *scratch)
     tv_json j;
     tv_json_init(&j, f);
     tv_json_object_begin(&j);
-    tv_event_fields_json(&j, &ev, scratch, tv_cli_cert_fields_json);
+    tv_event_fields_json(&j, &ev, scratch, tv_render_cert_fields_json);
     tv_json_object_end(&j);
     assert_int_equal(tv_json_line_end(&j), 0);
     assert_int_equal(fclose(f), 0);
