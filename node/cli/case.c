@@ -88,21 +88,6 @@ const tv_command tv_command_case = {
 
 /* --- case add / list -------------------------------------------------------------------- */
 
-/* Whether this node's certificate lets it set a case status under unit. */
-static int health_covers(tv_node *n, const char *unit)
-{
-    store_txn *t;
-    crdt_cert *own = malloc(sizeof *own);
-    int out = 0;
-    if (own && store_read_begin(n->st, &t) == 0) {
-        out = store_cert_get(t, n->id.pk, own, NULL, NULL) == 0 &&
-              crdt_cert_health_covers(own, unit, strlen(unit));
-        store_read_end(t);
-    }
-    free(own);
-    return out;
-}
-
 /* The times given to `case add`, as text. */
 typedef struct case_times {
     const char *onset, *sampled, *at;
@@ -128,60 +113,6 @@ static int case_status_read(const char *status, const case_times *tm, crdt_case 
         return tv_cli_usage("case", "an F0 needs --onset (symptoms) or --sampled (the positive "
                                     "sample): the infectious window starts from it.");
     return 0;
-}
-
-/* The default unit of a case: where the person was recorded (the unit of their standing
- * person record, the latest when several communes recorded them), so that the case counts in
- * that commune's figures; a person with no record here: this node's own unit. Sets *unit
- * (recorded or the node's own) and *why (the reason, in whybuf or static). Returns 0 or an
- * exit status after a message. */
-static int case_default_unit(tv_cli *cli, tv_node *n, const uint8_t *person,
-                             char recorded[TV_UNIT_CODE_MAX + 1], char *whybuf, size_t whycap,
-                             const char **unit, const char **why)
-{
-    tv_person_rec *pr = malloc(sizeof *pr);
-    int lrc = pr ? tv_person_rec_load(n, person, pr) : TV_ENOMEM;
-    if (lrc == 0 && pr->p.unit.n > 0 && pr->p.unit.n <= TV_UNIT_CODE_MAX &&
-        crdt_unit_code_valid(pr->p.unit.p, pr->p.unit.n)) {
-        snprintf(recorded, TV_UNIT_CODE_MAX + 1, "%.*s", (int)pr->p.unit.n, pr->p.unit.p);
-        if (health_covers(n, recorded)) {
-            *unit = recorded;
-            *why = "where the person was recorded";
-        } else { /* peers would refuse the status under that unit */
-            *unit = n->unit;
-            snprintf(whybuf, whycap,
-                     "this node's own: the person was recorded under unit %s, outside "
-                     "this node's scope",
-                     recorded);
-            *why = whybuf;
-        }
-    } else if (lrc == 0 || lrc == TV_ENOTFOUND) {
-        *unit = n->unit;
-        *why = "this node's own: the person has no record here";
-    }
-    free(pr);
-    if (!*unit) return tv_cli_fail(cli, lrc, "the person's record could not be read");
-    return 0;
-}
-
-/* Prints the status recorded: the person's pseudonym and masked name, the unit and why. */
-static void case_added_print(tv_node *n, const crdt_case *cs, const char *unit, const char *why)
-{
-    char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
-    sodium_bin2hex(ref, sizeof ref, cs->person, TV_PERSON_REF_BYTES);
-    char label[TV_CLI_UNIT_LABEL_BYTES];
-    store_txn *t;
-    if (store_read_begin(n->st, &t) == 0) {
-        if (tv_person_display_get(t, cs->person, (crdt_text){0}, disp, sizeof disp))
-            snprintf(disp, sizeof disp, "(not recorded here)");
-        tv_cli_unit_label(t, unit, label, sizeof label);
-        store_read_end(t);
-    } else {
-        snprintf(disp, sizeof disp, "?");
-        tv_cli_unit_label(NULL, unit, label, sizeof label);
-    }
-    printf("recorded: %s %s  %s, under unit %s (%s)\n", crdt_case_status_name(cs->status), ref,
-           tv_text_esc(disp), label, why);
 }
 
 static int case_add(tv_cli *cli, int argc, char **argv)
@@ -223,26 +154,27 @@ static int case_add(tv_cli *cli, int argc, char **argv)
 
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    char recorded[TV_UNIT_CODE_MAX + 1], whybuf[128 + TV_UNIT_CODE_MAX];
-    const char *why = "as given";
-    if ((rc = tv_cli_person_ref("case", &n, person, refhex, cs.person)) ||
-        (!unit && (rc = case_default_unit(cli, &n, cs.person, recorded, whybuf, sizeof whybuf,
-                                          &unit, &why)))) {
+    tv_case_unit u = {.why = TV_CASE_UNIT_GIVEN};
+    if (unit) snprintf(u.code, sizeof u.code, "%s", unit);
+    rc = tv_cli_person_ref("case", &n, person, refhex, cs.person);
+    if (!rc && !unit && (rc = tv_case_default_unit(&n, cs.person, &u)))
+        rc = tv_cli_fail(cli, rc, "the person's record could not be read");
+    if (rc) {
         tv_node_close(&n);
         return rc;
     }
-    cs.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
-    uint64_t hlc, seq, sent = 0;
-    if (!tv_node_opens_health(&n)) rc = TV_EPERM; /* a health node holding the province key */
-    if (rc || (rc = tv_downflow_status(&n, &cs, &hlc)) || (rc = tv_node_commit(&n, &seq))) {
-        tv_node_discard(&n);
-        rc = tv_cli_health_refused(cli, rc, "case statuses", unit);
-    } else if ((rc = tv_downflow_run(&n, tv_wall_ms(), &sent))) {
+    cs.unit = (crdt_text){u.code, (uint32_t)strlen(u.code)};
+    int recorded;
+    if ((rc = tv_case_add(&n, &cs, tv_wall_ms(), &recorded)) && !recorded) {
+        rc = tv_cli_health_refused(cli, rc, "case statuses", u.code);
+    } else if (rc) {
         rc = tv_cli_fail(cli, rc,
                          "the status was recorded, but what the communes need of it "
                          "was not (the next 'serve' or import sends it)");
     } else {
-        case_added_print(&n, &cs, unit, why);
+        tv_case_added added;
+        tv_case_added_read(&n, &cs, &added);
+        tv_render_case_added_text(stdout, &added, &u);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);

@@ -43,6 +43,38 @@ static void print_padded(FILE *f, const char *s, size_t width)
         fputc(' ', f);
 }
 
+/* "code name", the name escaped, or the code alone. */
+static void unit_label(char *out, size_t cap, const char *code, const char *name)
+{
+    snprintf(out, cap, "%s%s%s", code, name[0] ? " " : "", tv_text_esc(name));
+}
+
+void tv_render_case_added_text(FILE *f, const tv_case_added *a, const tv_case_unit *u)
+{
+    char ref[2 * TV_PERSON_REF_BYTES + 1], label[TV_CASE_UNIT_NAME_BYTES];
+    char why[128 + TV_UNIT_CODE_MAX];
+    sodium_bin2hex(ref, sizeof ref, a->ref, TV_PERSON_REF_BYTES);
+    unit_label(label, sizeof label, a->unit, a->unit_name);
+    switch (u->why) {
+    case TV_CASE_UNIT_RECORDED:
+        snprintf(why, sizeof why, "where the person was recorded");
+        break;
+    case TV_CASE_UNIT_OUTSIDE:
+        snprintf(why, sizeof why,
+                 "this node's own: the person was recorded under unit %s, outside "
+                 "this node's scope",
+                 u->recorded);
+        break;
+    case TV_CASE_UNIT_UNRECORDED:
+        snprintf(why, sizeof why, "this node's own: the person has no record here");
+        break;
+    default:
+        snprintf(why, sizeof why, "as given");
+    }
+    fprintf(f, "recorded: %s %s  %s, under unit %s (%s)\n", crdt_case_status_name(a->status), ref,
+            tv_text_esc(a->disp), label, why);
+}
+
 int tv_render_case_json(FILE *f, const tv_case_row *r)
 {
     const tv_case *cs = &r->cs;
@@ -82,8 +114,7 @@ void tv_render_case_text(FILE *f, const tv_case_row *r)
     date_of(on, sizeof on, cs->current.onset_ms);
     date_of(sa, sizeof sa, cs->current.sampled_ms);
     char label[TV_CASE_UNIT_NAME_BYTES];
-    snprintf(label, sizeof label, "%s%s%s", cs->current.unit, r->unit_name[0] ? " " : "",
-             tv_text_esc(r->unit_name));
+    unit_label(label, sizeof label, cs->current.unit, r->unit_name);
     fprintf(f, "%-7s  %s  %-28s  unit ", crdt_case_status_name(cs->current.status), hex,
             tv_text_esc(r->disp));
     print_padded(f, label, 30);

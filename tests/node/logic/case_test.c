@@ -2,7 +2,6 @@
  * a real health node, and of their JSON (node/render/case.c). */
 #include "crdt/error.h"
 #include "node/logic/case.h"
-#include "node/logic/downflow.h"
 #include "node/logic/enroll.h"
 #include "node/logic/node.h"
 #include "node/logic/units.h"
@@ -25,9 +24,9 @@ static void status_add(tv_node *n, uint8_t who, uint8_t status, int64_t onset)
                    .sampled_ms = CRDT_TIME_NONE,
                    .at_ms = CRDT_TIME_NONE};
     memset(c.person, who, sizeof c.person);
-    uint64_t hlc, seq;
-    assert_int_equal(tv_downflow_status(n, &c, &hlc), 0);
-    assert_int_equal(tv_node_commit(n, &seq), 0);
+    int recorded = -1;
+    assert_int_equal(tv_case_add(n, &c, T0 + DAY, &recorded), 0);
+    assert_int_equal(recorded, 1);
 }
 
 static void test_case_list(void **state)
@@ -97,8 +96,64 @@ static void test_case_list(void **state)
     test_rmdir(dir);
 }
 
+/* case add: the default unit of a person not recorded here, a status set and what is told
+ * of it; a node that is not a health node records nothing. */
+static void test_case_add(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir(), sub[4300];
+    uint8_t id[TV_NODE_ID_BYTES];
+    snprintf(sub, sizeof sub, "%s/p", dir);
+    assert_int_equal(tv_node_create(sub, TV_ROLE_PROVINCE, "56", "Sở Y tế", TV_TEST_PASS, id), 0);
+    tv_node n;
+    assert_int_equal(tv_node_open(&n, sub, TV_NODE_WRITE), 0);
+    assert_int_equal(tv_enroll_make_root(&n, 1, NULL), 0);
+    tv_node_close(&n);
+    assert_int_equal(tv_node_open(&n, sub, TV_NODE_WRITE), 0);
+
+    uint8_t z[TV_PERSON_REF_BYTES];
+    memset(z, 'Z', sizeof z);
+    tv_case_unit u;
+    memset(&u, 0xff, sizeof u);
+    assert_int_equal(tv_case_default_unit(&n, z, &u), 0);
+    assert_string_equal(u.code, "56");
+    assert_int_equal(u.why, TV_CASE_UNIT_UNRECORDED);
+
+    status_add(&n, 'Z', CRDT_CASE_F2, CRDT_TIME_NONE);
+    crdt_case c = {.status = CRDT_CASE_F2, .unit = {"56", 2}};
+    memcpy(c.person, z, sizeof z);
+    tv_case_added a;
+    tv_case_added_read(&n, &c, &a);
+    assert_int_equal(a.status, CRDT_CASE_F2);
+    assert_memory_equal(a.ref, z, sizeof z);
+    assert_string_equal(a.unit, "56");
+    assert_string_equal(a.disp, "?");
+    const tv_unit *pu = tv_unit_find("56");
+    assert_string_equal(a.unit_name, pu ? pu->name : "");
+    tv_case_list l;
+    assert_int_equal(tv_case_list_run(&n, -1, &l), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.rows[0].cs.current.status, CRDT_CASE_F2);
+    tv_case_list_free(&l);
+    tv_node_close(&n);
+
+    /* a commune: refused, nothing recorded */
+    snprintf(sub, sizeof sub, "%s/c", dir);
+    assert_int_equal(tv_node_create(sub, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id), 0);
+    assert_int_equal(tv_node_open(&n, sub, TV_NODE_WRITE), 0);
+    int recorded = -1;
+    assert_int_equal(tv_case_add(&n, &c, T0, &recorded), TV_EPERM);
+    assert_int_equal(recorded, 0);
+    assert_int_equal(tv_case_list_run(&n, -1, &l), 0);
+    assert_int_equal(l.n, 0);
+    tv_case_list_free(&l);
+    tv_node_close(&n);
+    test_rmdir(dir);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_case_list)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_case_list),
+                                       cmocka_unit_test(test_case_add)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
