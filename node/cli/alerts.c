@@ -1,27 +1,13 @@
 /* `truyvet alerts`: when confirmed cases were at this commune's venues. */
 #include "crdt/error.h"
-#include "crdt/hlc.h"
-#include "crdt/mp.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
 #include "node/logic/alerts.h"
-#include "node/logic/downflow.h"
-#include "node/logic/health.h"
+#include "node/logic/node.h"
 #include "node/render/alerts.h"
-#include "node/render/json.h"
-#include "node/logic/record.h"
-#include "node/logic/reveal.h"
-#include "node/format/text.h"
-#include "node/format/timefmt.h"
-#include "node/logic/units.h"
-#include "node/logic/visits.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 static int cmd_alerts(tv_cli *cli, int argc, char **argv);
 

@@ -1,26 +1,15 @@
 /* `truyvet case`: confirmed cases and contacts, as the health authority sets them. */
 #include "crdt/error.h"
-#include "crdt/hlc.h"
-#include "crdt/mp.h"
+#include "crdt/event.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
 #include "node/logic/case.h"
-#include "node/logic/downflow.h"
 #include "node/logic/health.h"
+#include "node/logic/node.h"
 #include "node/render/case.h"
-#include "node/render/json.h"
-#include "node/logic/record.h"
-#include "node/logic/reveal.h"
-#include "node/format/text.h"
-#include "node/format/timefmt.h"
-#include "node/logic/units.h"
-#include "node/logic/visits.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int case_add(tv_cli *cli, int argc, char **argv);

@@ -1,26 +1,14 @@
 /* `truyvet risk`: risk levels of units, set by a health node, in force at every node. */
 #include "crdt/error.h"
-#include "crdt/hlc.h"
-#include "crdt/mp.h"
+#include "crdt/event.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
-#include "node/logic/downflow.h"
-#include "node/logic/health.h"
-#include "node/render/json.h"
-#include "node/render/risk.h"
-#include "node/logic/record.h"
+#include "node/logic/node.h"
 #include "node/logic/risk.h"
-#include "node/logic/reveal.h"
-#include "node/format/text.h"
-#include "node/format/timefmt.h"
-#include "node/logic/units.h"
-#include "node/logic/visits.h"
+#include "node/render/risk.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int risk_set(tv_cli *cli, int argc, char **argv);
