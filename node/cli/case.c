@@ -1,24 +1,15 @@
 /* `truyvet case`: confirmed cases and contacts, as the health authority sets them. */
 #include "crdt/error.h"
-#include "crdt/hlc.h"
-#include "crdt/mp.h"
+#include "crdt/event.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
-#include "node/logic/downflow.h"
+#include "node/logic/case.h"
 #include "node/logic/health.h"
-#include "node/render/json.h"
-#include "node/logic/record.h"
-#include "node/logic/reveal.h"
-#include "node/format/text.h"
-#include "node/format/timefmt.h"
-#include "node/logic/units.h"
-#include "node/logic/visits.h"
+#include "node/logic/node.h"
+#include "node/render/case.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int case_add(tv_cli *cli, int argc, char **argv);
@@ -86,21 +77,6 @@ const tv_command tv_command_case = {
 
 /* --- case add / list -------------------------------------------------------------------- */
 
-/* Whether this node's certificate lets it set a case status under unit. */
-static int health_covers(tv_node *n, const char *unit)
-{
-    store_txn *t;
-    crdt_cert *own = malloc(sizeof *own);
-    int out = 0;
-    if (own && store_read_begin(n->st, &t) == 0) {
-        out = store_cert_get(t, n->id.pk, own, NULL, NULL) == 0 &&
-              crdt_cert_health_covers(own, unit, strlen(unit));
-        store_read_end(t);
-    }
-    free(own);
-    return out;
-}
-
 /* The times given to `case add`, as text. */
 typedef struct case_times {
     const char *onset, *sampled, *at;
@@ -126,60 +102,6 @@ static int case_status_read(const char *status, const case_times *tm, crdt_case 
         return tv_cli_usage("case", "an F0 needs --onset (symptoms) or --sampled (the positive "
                                     "sample): the infectious window starts from it.");
     return 0;
-}
-
-/* The default unit of a case: where the person was recorded (the unit of their standing
- * person record, the latest when several communes recorded them), so that the case counts in
- * that commune's figures; a person with no record here: this node's own unit. Sets *unit
- * (recorded or the node's own) and *why (the reason, in whybuf or static). Returns 0 or an
- * exit status after a message. */
-static int case_default_unit(tv_cli *cli, tv_node *n, const uint8_t *person,
-                             char recorded[TV_UNIT_CODE_MAX + 1], char *whybuf, size_t whycap,
-                             const char **unit, const char **why)
-{
-    tv_person_rec *pr = malloc(sizeof *pr);
-    int lrc = pr ? tv_person_rec_load(n, person, pr) : TV_ENOMEM;
-    if (lrc == 0 && pr->p.unit.n > 0 && pr->p.unit.n <= TV_UNIT_CODE_MAX &&
-        crdt_unit_code_valid(pr->p.unit.p, pr->p.unit.n)) {
-        snprintf(recorded, TV_UNIT_CODE_MAX + 1, "%.*s", (int)pr->p.unit.n, pr->p.unit.p);
-        if (health_covers(n, recorded)) {
-            *unit = recorded;
-            *why = "where the person was recorded";
-        } else { /* peers would refuse the status under that unit */
-            *unit = n->unit;
-            snprintf(whybuf, whycap,
-                     "this node's own: the person was recorded under unit %s, outside "
-                     "this node's scope",
-                     recorded);
-            *why = whybuf;
-        }
-    } else if (lrc == 0 || lrc == TV_ENOTFOUND) {
-        *unit = n->unit;
-        *why = "this node's own: the person has no record here";
-    }
-    free(pr);
-    if (!*unit) return tv_cli_fail(cli, lrc, "the person's record could not be read");
-    return 0;
-}
-
-/* Prints the status recorded: the person's pseudonym and masked name, the unit and why. */
-static void case_added_print(tv_node *n, const crdt_case *cs, const char *unit, const char *why)
-{
-    char ref[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
-    sodium_bin2hex(ref, sizeof ref, cs->person, TV_PERSON_REF_BYTES);
-    char label[TV_CLI_UNIT_LABEL_BYTES];
-    store_txn *t;
-    if (store_read_begin(n->st, &t) == 0) {
-        if (tv_person_display_get(t, cs->person, (crdt_text){0}, disp, sizeof disp))
-            snprintf(disp, sizeof disp, "(not recorded here)");
-        tv_cli_unit_label(t, unit, label, sizeof label);
-        store_read_end(t);
-    } else {
-        snprintf(disp, sizeof disp, "?");
-        tv_cli_unit_label(NULL, unit, label, sizeof label);
-    }
-    printf("recorded: %s %s  %s, under unit %s (%s)\n", crdt_case_status_name(cs->status), ref,
-           tv_text_esc(disp), label, why);
 }
 
 static int case_add(tv_cli *cli, int argc, char **argv)
@@ -221,164 +143,67 @@ static int case_add(tv_cli *cli, int argc, char **argv)
 
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    char recorded[TV_UNIT_CODE_MAX + 1], whybuf[128 + TV_UNIT_CODE_MAX];
-    const char *why = "as given";
-    if ((rc = tv_cli_person_ref("case", &n, person, refhex, cs.person)) ||
-        (!unit && (rc = case_default_unit(cli, &n, cs.person, recorded, whybuf, sizeof whybuf,
-                                          &unit, &why)))) {
+    tv_case_unit u = {.why = TV_CASE_UNIT_GIVEN};
+    if (unit) snprintf(u.code, sizeof u.code, "%s", unit);
+    rc = tv_cli_person_ref("case", &n, person, refhex, cs.person);
+    if (!rc && !unit && (rc = tv_case_default_unit(&n, cs.person, &u)))
+        rc = tv_cli_fail(cli, rc, "the person's record could not be read");
+    if (rc) {
         tv_node_close(&n);
         return rc;
     }
-    cs.unit = (crdt_text){unit, (uint32_t)strlen(unit)};
-    uint64_t hlc, seq, sent = 0;
-    if (!tv_node_opens_health(&n)) rc = TV_EPERM; /* a health node holding the province key */
-    if (rc || (rc = tv_downflow_status(&n, &cs, &hlc)) || (rc = tv_node_commit(&n, &seq))) {
-        tv_node_discard(&n);
-        rc = tv_cli_health_refused(cli, rc, "case statuses", unit);
-    } else if ((rc = tv_downflow_run(&n, tv_wall_ms(), &sent))) {
+    cs.unit = (crdt_text){u.code, (uint32_t)strlen(u.code)};
+    int recorded;
+    if ((rc = tv_case_add(&n, &cs, tv_wall_ms(), &recorded)) && !recorded) {
+        rc = tv_cli_health_refused(cli, rc, "case statuses", u.code);
+    } else if (rc) {
         rc = tv_cli_fail(cli, rc,
                          "the status was recorded, but what the communes need of it "
                          "was not (the next 'serve' or import sends it)");
     } else {
-        case_added_print(&n, &cs, unit, why);
+        tv_case_added added;
+        tv_case_added_read(&n, &cs, &added);
+        tv_render_case_added_text(stdout, &added, &u);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);
     return rc;
 }
 
-typedef struct list_ctx {
-    tv_node *n;
-    tv_opened *o; /* a commune's own sealed statuses */
-    store_txn *t;
-    int filter; /* a status, or -1 */
-    int json;
-    uint64_t shown;
-} list_ctx;
-
-static void time_or_null(tv_json *j, const char *key, int64_t ms)
-{
-    char w[TV_TIME_STR_BYTES];
-    tv_json_key(j, key);
-    if (ms < 0 || ms == TV_WINDOW_OPEN) {
-        tv_json_null(j);
-        return;
-    }
-    tv_time_format_vn(w, sizeof w, ms);
-    tv_json_string(j, w);
-}
-
-static void date_of(char *out, size_t cap, int64_t ms)
-{
-    char w[TV_TIME_STR_BYTES];
-    if (ms < 0) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    tv_time_format_vn(w, sizeof w, ms);
-    snprintf(out, cap, "%.10s", w);
-}
-
-/* Shows one person's case. */
-static int list_person(const uint8_t *ref, void *arg)
-{
-    list_ctx *l = arg;
-    tv_case cs;
-    int rc = tv_case_lookup(l->n, l->t, l->o, ref, &cs);
-    if (rc) return rc;
-    if (l->filter >= 0 && cs.current.status != l->filter) return TV_OK;
-    char hex[2 * TV_PERSON_REF_BYTES + 1], disp[2 * CRDT_MASKED_BYTES_MAX + 8];
-    sodium_bin2hex(hex, sizeof hex, ref, TV_PERSON_REF_BYTES);
-    if (tv_person_display_get(l->t, ref, (crdt_text){0}, disp, sizeof disp))
-        snprintf(disp, sizeof disp, "(not recorded here)");
-    char set[TV_TIME_STR_BYTES];
-    tv_cli_hlc_time(set, sizeof set, cs.current.hlc);
-    l->shown++;
-    if (l->json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "ref");
-        tv_json_string(&j, hex);
-        tv_json_key(&j, "person");
-        tv_json_string(&j, disp);
-        tv_json_key(&j, "status");
-        tv_json_string(&j, crdt_case_status_name(cs.current.status));
-        tv_json_key(&j, "unit");
-        tv_json_string(&j, cs.current.unit);
-        char name[TV_CLI_UNIT_LABEL_BYTES];
-        tv_cli_unit_name(l->t, cs.current.unit, name, sizeof name);
-        tv_json_key(&j, "unit_name");
-        tv_json_string(&j, name);
-        time_or_null(&j, "onset", cs.current.onset_ms);
-        time_or_null(&j, "sampled", cs.current.sampled_ms);
-        tv_json_key(&j, "set_at");
-        tv_json_string(&j, set);
-        time_or_null(&j, "window_from", cs.has_window ? cs.window_from : -1);
-        time_or_null(&j, "window_to", cs.has_window ? cs.window_to : -1);
-        tv_json_object_end(&j);
-        tv_json_line_end(&j);
-        return TV_OK;
-    }
-    char on[16], sa[16], wf[16], wt[16];
-    date_of(on, sizeof on, cs.current.onset_ms);
-    date_of(sa, sizeof sa, cs.current.sampled_ms);
-    char label[TV_CLI_UNIT_LABEL_BYTES];
-    tv_cli_unit_label(l->t, cs.current.unit, label, sizeof label);
-    printf("%-7s  %s  %-28s  unit ", crdt_case_status_name(cs.current.status), hex,
-           tv_text_esc(disp));
-    tv_cli_print_padded(label, 30);
-    printf("  onset %s  sampled %s  set %.16s", on, sa, set);
-    if (cs.has_window) {
-        date_of(wf, sizeof wf, cs.window_from);
-        if (cs.window_to == TV_WINDOW_OPEN)
-            snprintf(wt, sizeof wt, "now");
-        else
-            date_of(wt, sizeof wt, cs.window_to);
-        printf("  infectious %s..%s", wf, wt);
-    }
-    putchar('\n');
-    return TV_OK;
-}
-
 static int case_list(tv_cli *cli, int argc, char **argv)
 {
-    list_ctx l = {.filter = -1};
+    int filter = -1;
     int c;
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 's':
-            if ((l.filter = tv_case_status_parse(optarg)) < 0)
+            if ((filter = tv_case_status_parse(optarg)) < 0)
                 return tv_cli_usage("case", "--status is F0, F1, F2 or cleared, not '%s'.", optarg);
             break;
         }
     }
     if (c < 0) return ta.status;
-    l.json = ta.o.json;
+    int json = ta.o.json;
     if (optind < argc) return tv_cli_usage("case", "unexpected argument '%s'.", argv[optind]);
     tv_node n;
     int rc = tv_cli_open(cli, &n, 0);
     if (rc) return rc;
-    tv_opened o = {0};
-    l.n = &n;
-    l.o = &o;
-    if ((rc = store_read_begin(n.st, &l.t)) == 0) {
-        if (tv_node_opens_health(&n)) {
-            rc = tv_cases_each_person(l.t, list_person, &l);
-        } else if ((rc = tv_opened_load(&n, l.t, &o)) == 0) {
-            /* a commune: the statuses sealed for it, of people it recorded */
-            for (size_t i = 0; rc == 0 && i < o.ncases; i++)
-                if (i + 1 == o.ncases ||
-                    memcmp(o.cases[i].person, o.cases[i + 1].person, TV_PERSON_REF_BYTES) != 0)
-                    rc = list_person(o.cases[i].person, &l);
-        }
-        store_read_end(l.t);
-    }
-    tv_opened_release(&o);
+    tv_case_list l;
+    rc = tv_case_list_run(&n, filter, &l);
     tv_node_close(&n);
-    if (rc) return tv_cli_fail(cli, rc, "the cases could not be read");
-    if (!l.json && l.shown == 0) fprintf(stderr, "this node holds no case status.\n");
+    if (rc) {
+        tv_case_list_free(&l);
+        return tv_cli_fail(cli, rc, "the cases could not be read");
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        if (json)
+            (void)tv_render_case_json(stdout, &l.rows[i]);
+        else
+            tv_render_case_text(stdout, &l.rows[i]);
+    }
+    if (!json && l.n == 0) fprintf(stderr, "this node holds no case status.\n");
+    tv_case_list_free(&l);
     return TV_EXIT_OK;
 }

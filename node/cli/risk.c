@@ -1,24 +1,14 @@
 /* `truyvet risk`: risk levels of units, set by a health node, in force at every node. */
 #include "crdt/error.h"
-#include "crdt/hlc.h"
-#include "crdt/mp.h"
+#include "crdt/event.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
-#include "node/logic/downflow.h"
-#include "node/logic/health.h"
-#include "node/render/json.h"
-#include "node/logic/record.h"
-#include "node/logic/reveal.h"
-#include "node/format/text.h"
-#include "node/format/timefmt.h"
-#include "node/logic/units.h"
-#include "node/logic/visits.h"
+#include "node/logic/node.h"
+#include "node/logic/risk.h"
+#include "node/render/risk.h"
 
 #include <getopt.h>
-#include <inttypes.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int risk_set(tv_cli *cli, int argc, char **argv);
@@ -71,9 +61,6 @@ const tv_command tv_command_risk = {
     .subs = (const tv_command *const[]){&risk_set_cmd, &risk_show_cmd, NULL},
 };
 
-static const char *const level_names[] = {"", "1 low (green)", "2 medium (yellow)",
-                                          "3 high (orange)", "4 very high (red)"};
-
 /* --- risk set / show -------------------------------------------------------------------- */
 
 static int risk_set(tv_cli *cli, int argc, char **argv)
@@ -123,96 +110,20 @@ static int risk_set(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return rc;
     }
-    uint64_t seq;
-    if ((rc = tv_node_add_risk(&n, &r, NULL)) || (rc = tv_node_commit(&n, &seq))) {
-        tv_node_discard(&n);
+    if ((rc = tv_risk_set(&n, &r))) {
         rc = tv_cli_health_refused(cli, rc, "risk levels", unit);
     } else {
-        char w[TV_TIME_STR_BYTES];
-        tv_time_format_vn(w, sizeof w, r.from_ms);
-        printf("recorded: unit %s level %s from %s\n", unit, level_names[r.level], w);
+        tv_render_risk_set_text(stdout, &r);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);
     return rc;
 }
 
-typedef struct show_ctx {
-    store_txn *t;
-    int64_t at_ms;
-    int json;
-    char unit[TV_UNIT_CODE_MAX + 1]; /* the unit being gathered */
-    uint64_t shown;
-} show_ctx;
-
-static void risk_print(const show_ctx *s, const char *unit, const store_risk *r, const char *what)
-{
-    char w[TV_TIME_STR_BYTES];
-    tv_time_format_vn(w, sizeof w, r->from_ms);
-    if (s->json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "unit");
-        tv_json_string(&j, unit);
-        char name[TV_CLI_UNIT_LABEL_BYTES];
-        tv_cli_unit_name(s->t, unit, name, sizeof name);
-        tv_json_key(&j, "unit_name");
-        tv_json_string(&j, name);
-        tv_json_key(&j, "state");
-        tv_json_string(&j, what);
-        tv_json_key(&j, "level");
-        tv_json_u64(&j, r->level);
-        tv_json_key(&j, "from");
-        tv_json_string(&j, w);
-        tv_json_key(&j, "set_for");
-        tv_json_string(&j, r->unit);
-        tv_json_key(&j, "note");
-        tv_json_string(&j, r->note);
-        tv_json_object_end(&j);
-        tv_json_line_end(&j);
-        return;
-    }
-    char label[TV_CLI_UNIT_LABEL_BYTES];
-    tv_cli_unit_label(s->t, unit, label, sizeof label);
-    tv_cli_print_padded(label, 34);
-    printf("  %-9s  level %-18s from %.16s%s%s%s%s\n", what, level_names[r->level], w,
-           strcmp(r->unit, unit) ? "  (its commune's)" : "", r->note[0] ? "  \"" : "",
-           tv_text_esc(r->note), r->note[0] ? "\"" : "");
-}
-
-/* The level in force for one unit, then the changes set for later. */
-static int show_unit(show_ctx *s, const char *unit);
-
-static int later_row(const store_risk *r, void *arg)
-{
-    show_ctx *s = arg;
-    if (r->from_ms > s->at_ms) risk_print(s, s->unit, r, "from then");
-    return TV_OK;
-}
-
-static int show_unit(show_ctx *s, const char *unit)
-{
-    store_risk r;
-    int rc = store_risk_at(s->t, unit, s->at_ms, &r);
-    if (rc && rc != TV_ENOTFOUND) return rc;
-    if (rc == 0) risk_print(s, unit, &r, "in force");
-    snprintf(s->unit, sizeof s->unit, "%s", unit);
-    s->shown++;
-    return store_risks_foreach(s->t, unit, later_row, s);
-}
-
-static int unit_row(const store_risk *r, void *arg)
-{
-    show_ctx *s = arg;
-    if (strcmp(r->unit, s->unit) == 0) return TV_OK; /* shown with its first row */
-    return show_unit(s, r->unit);
-}
-
 static int risk_show(tv_cli *cli, int argc, char **argv)
 {
     const char *unit = NULL, *at = NULL;
-    show_ctx s = {.at_ms = tv_wall_ms()};
+    int64_t at_ms = tv_wall_ms();
     int c;
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
@@ -227,25 +138,28 @@ static int risk_show(tv_cli *cli, int argc, char **argv)
         }
     }
     if (c < 0) return ta.status;
-    s.json = ta.o.json;
+    int json = ta.o.json;
     if (optind < argc) return tv_cli_usage("risk", "unexpected argument '%s'.", argv[optind]);
     if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
         return tv_cli_usage("risk", "'%s' is not a unit code.", unit);
     int rc;
-    if (at && (rc = tv_cli_when_opt("risk", "--at", at, &s.at_ms))) return rc;
+    if (at && (rc = tv_cli_when_opt("risk", "--at", at, &at_ms))) return rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
-    if ((rc = store_read_begin(n.st, &s.t)) == 0) {
-        if (unit) {
-            rc = show_unit(&s, unit);
-        } else {
-            /* every unit with a level, each once (rows come by unit, then from) */
-            rc = store_risks_foreach(s.t, NULL, unit_row, &s);
-        }
-        store_read_end(s.t);
-    }
+    tv_risk_view v;
+    rc = tv_risk_view_run(&n, unit, at_ms, &v);
     tv_node_close(&n);
-    if (rc) return tv_cli_fail(cli, rc, "the risk levels could not be read");
-    if (!s.json && s.shown == 0) fprintf(stderr, "this node holds no risk level.\n");
+    if (rc) {
+        tv_risk_view_free(&v);
+        return tv_cli_fail(cli, rc, "the risk levels could not be read");
+    }
+    for (size_t i = 0; i < v.n; i++) {
+        if (json)
+            (void)tv_render_risk_json(stdout, &v.rows[i]);
+        else
+            tv_render_risk_text(stdout, &v.rows[i]);
+    }
+    if (!json && v.units == 0) fprintf(stderr, "this node holds no risk level.\n");
+    tv_risk_view_free(&v);
     return TV_EXIT_OK;
 }
