@@ -405,33 +405,6 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
 
 /* "code name": the official name, else the name a unit event gave it (a village, a
  * district), else the code alone. */
-void tv_cli_unit_label(store_txn *t, const char *code, char *out, size_t cap)
-{
-    const tv_unit *u = tv_unit_find(code);
-    store_unit su;
-    const char *name = u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "";
-    snprintf(out, cap, "%s%s%s", code, name[0] ? " " : "", tv_text_esc(name));
-}
-
-/* The official name of code, else its unit event's, else "". */
-void tv_cli_unit_name(store_txn *t, const char *code, char *out, size_t cap)
-{
-    const tv_unit *u = tv_unit_find(code);
-    store_unit su;
-    snprintf(out, cap, "%s", u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "");
-}
-
-/* s left-justified in width characters (UTF-8 code points, not bytes). */
-void tv_cli_print_padded(const char *s, size_t width)
-{
-    size_t chars = 0;
-    for (const char *p = s; *p; p++)
-        chars += ((unsigned char)*p & 0xC0) != 0x80;
-    fputs(s, stdout);
-    for (; chars < width; chars++)
-        putchar(' ');
-}
-
 int tv_cli_health_refused(tv_cli *cli, int rc, const char *what, const char *unit)
 {
     if (rc == TV_EPERM) {

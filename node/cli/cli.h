@@ -154,13 +154,6 @@ void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc);
 
 /* The shared pieces of case, risk and alerts. */
 #define TV_CLI_UNIT_LABEL_BYTES (TV_UNIT_CODE_MAX + 2 + TV_TEXT_ESC_BYTES)
-/* "code name": the official name of code, else the name a unit event gave it (a village,
- * a district; t may be NULL: none), else the code alone. */
-void tv_cli_unit_label(store_txn *t, const char *code, char *out, size_t cap);
-/* The official name of code, else its unit event's, else "". */
-void tv_cli_unit_name(store_txn *t, const char *code, char *out, size_t cap);
-/* Prints s to stdout left-justified in width characters (UTF-8 code points, not bytes). */
-void tv_cli_print_padded(const char *s, size_t width);
 /* Reports a refused health event (case status, risk level: what) for unit: not a health
  * node, or outside its scope; else as tv_cli_fail. Returns the exit status. */
 int tv_cli_health_refused(tv_cli *cli, int rc, const char *what, const char *unit);

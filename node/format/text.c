@@ -138,3 +138,13 @@ int tv_text_fold(const char *s, char *out, size_t cap)
     g_free(d);
     return TV_OK;
 }
+
+void tv_text_pad(FILE *f, const char *s, size_t width)
+{
+    size_t chars = 0;
+    for (const char *p = s; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    fputs(s, f);
+    for (; chars < width; chars++)
+        fputc(' ', f);
+}

@@ -16,6 +16,7 @@
 #define TV_NODE_TEXT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Room for tv_text_check's sentence, with its NUL. */
 #define TV_TEXT_WHY_BYTES 64
@@ -38,6 +39,8 @@ size_t tv_text_escape(char *out, size_t cap, const char *s, size_t n);
 #define TV_TEXT_ESC_SLOTS 8
 #define TV_TEXT_ESC_BYTES 2048
 const char *tv_text_esc(const char *s);
+/* Writes s to f left-justified in width characters (UTF-8 code points, not bytes). */
+void tv_text_pad(FILE *f, const char *s, size_t width);
 /* The same for s[0..n), which need not be NUL-terminated (always copied). */
 const char *tv_text_esc_n(const char *s, size_t n);
 

@@ -20,14 +20,6 @@ typedef struct list_ctx {
     tv_case_list *out;
 } list_ctx;
 
-/* The official name of code, else its unit event's (t may be NULL: none), else "". */
-static void unit_name(store_txn *t, const char *code, char *out, size_t cap)
-{
-    const tv_unit *u = tv_unit_find(code);
-    store_unit su;
-    snprintf(out, cap, "%s", u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "");
-}
-
 /* Adds one person's case to the list, when it passes the filter. */
 static int list_person(const uint8_t *ref, void *arg)
 {
@@ -49,7 +41,7 @@ static int list_person(const uint8_t *ref, void *arg)
     if (tv_person_display_get(l->t, ref, (crdt_text){0}, r->disp, sizeof r->disp))
         snprintf(r->disp, sizeof r->disp, "(not recorded here)");
     r->cs = cs;
-    unit_name(l->t, cs.current.unit, r->unit_name, sizeof r->unit_name);
+    tv_unit_name_get(l->t, cs.current.unit, r->unit_name, sizeof r->unit_name);
     return TV_OK;
 }
 
@@ -145,10 +137,10 @@ void tv_case_added_read(tv_node *n, const crdt_case *cs, tv_case_added *out)
     if (store_read_begin(n->st, &t) == 0) {
         if (tv_person_display_get(t, cs->person, (crdt_text){0}, out->disp, sizeof out->disp))
             snprintf(out->disp, sizeof out->disp, "(not recorded here)");
-        unit_name(t, out->unit, out->unit_name, sizeof out->unit_name);
+        tv_unit_name_get(t, out->unit, out->unit_name, sizeof out->unit_name);
         store_read_end(t);
     } else {
         snprintf(out->disp, sizeof out->disp, "?");
-        unit_name(NULL, out->unit, out->unit_name, sizeof out->unit_name);
+        tv_unit_name_get(NULL, out->unit, out->unit_name, sizeof out->unit_name);
     }
 }

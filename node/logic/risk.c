@@ -52,12 +52,7 @@ static int later_row(const store_risk *r, void *arg)
 static int view_unit(view_ctx *s, const char *unit)
 {
     snprintf(s->unit, sizeof s->unit, "%s", unit);
-    const tv_unit *u = tv_unit_find(unit);
-    store_unit su;
-    snprintf(s->name, sizeof s->name, "%s",
-             u                                      ? u->name
-             : store_unit_get(s->t, unit, &su) == 0 ? su.name
-                                                    : "");
+    tv_unit_name_get(s->t, unit, s->name, sizeof s->name);
     store_risk r;
     int rc = store_risk_at(s->t, unit, s->at_ms, &r);
     if (rc && rc != TV_ENOTFOUND) return rc;

@@ -270,3 +270,10 @@ tv_tree_unit *const *tv_tree_children(const tv_tree *tr, const char *code, size_
         (*n)++;
     return *n ? &tr->kids[lo] : NULL;
 }
+
+void tv_unit_name_get(struct store_txn *t, const char *code, char *out, size_t cap)
+{
+    const tv_unit *u = tv_unit_find(code);
+    store_unit su;
+    snprintf(out, cap, "%s", u ? u->name : t && store_unit_get(t, code, &su) == 0 ? su.name : "");
+}

@@ -12,6 +12,8 @@
 
 #define TV_UNIT_NAME_MAX 96 /* bytes of a unit's full name */
 
+struct store_txn;
+
 typedef struct tv_unit {
     char code[TV_UNIT_CODE_MAX + 1];
     char name[TV_UNIT_NAME_MAX];       /* "Phường Bắc Nha Trang", "Tỉnh Khánh Hoà" */
@@ -20,6 +22,9 @@ typedef struct tv_unit {
 
 /* The official unit of code, or NULL. The list is read once, on first use. */
 const tv_unit *tv_unit_find(const char *code);
+/* The name of code into out: the official one, else its unit event's in t (t may be NULL:
+ * none), else "". */
+void tv_unit_name_get(struct store_txn *t, const char *code, char *out, size_t cap);
 
 /* The official units directly under code (a province's communes), in code order; *n set.
  * NULL when none. */
@@ -51,7 +56,6 @@ typedef struct tv_tree {
     tv_tree_unit **kids; /* by (parent, code) */
 } tv_tree;
 
-struct store_txn;
 /* Loads the tree: the official list and the unit events held in t. Returns 0 or an
  * error. */
 int tv_tree_load(struct store_txn *t, tv_tree *tr);

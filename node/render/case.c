@@ -32,17 +32,6 @@ static void date_of(char *out, size_t cap, int64_t ms)
     snprintf(out, cap, "%.10s", w);
 }
 
-/* s left-justified in width characters (UTF-8 code points, not bytes). */
-static void print_padded(FILE *f, const char *s, size_t width)
-{
-    size_t chars = 0;
-    for (const char *p = s; *p; p++)
-        chars += ((unsigned char)*p & 0xC0) != 0x80;
-    fputs(s, f);
-    for (; chars < width; chars++)
-        fputc(' ', f);
-}
-
 /* "code name", the name escaped, or the code alone. */
 static void unit_label(char *out, size_t cap, const char *code, const char *name)
 {
@@ -117,7 +106,7 @@ void tv_render_case_text(FILE *f, const tv_case_row *r)
     unit_label(label, sizeof label, cs->current.unit, r->unit_name);
     fprintf(f, "%-7s  %s  %-28s  unit ", crdt_case_status_name(cs->current.status), hex,
             tv_text_esc(r->disp));
-    print_padded(f, label, 30);
+    tv_text_pad(f, label, 30);
     fprintf(f, "  onset %s  sampled %s  set %.16s", on, sa, set);
     if (cs->has_window) {
         date_of(wf, sizeof wf, cs->window_from);

@@ -49,17 +49,6 @@ int tv_render_risk_json(FILE *f, const tv_risk_row *row)
     return tv_json_line_end(&j);
 }
 
-/* s left-justified in width characters (UTF-8 code points, not bytes). */
-static void print_padded(FILE *f, const char *s, size_t width)
-{
-    size_t chars = 0;
-    for (const char *p = s; *p; p++)
-        chars += ((unsigned char)*p & 0xC0) != 0x80;
-    fputs(s, f);
-    for (; chars < width; chars++)
-        fputc(' ', f);
-}
-
 void tv_render_risk_text(FILE *f, const tv_risk_row *row)
 {
     const store_risk *r = &row->r;
@@ -67,7 +56,7 @@ void tv_render_risk_text(FILE *f, const tv_risk_row *row)
     tv_time_format_vn(w, sizeof w, r->from_ms);
     snprintf(label, sizeof label, "%s%s%s", row->unit, row->unit_name[0] ? " " : "",
              tv_text_esc(row->unit_name));
-    print_padded(f, label, 34);
+    tv_text_pad(f, label, 34);
     fprintf(f, "  %-9s  level %-18s from %.16s%s%s%s%s\n", state_of(row), level_names[r->level], w,
             strcmp(r->unit, row->unit) ? "  (its commune's)" : "", r->note[0] ? "  \"" : "",
             tv_text_esc(r->note), r->note[0] ? "\"" : "");
