@@ -107,7 +107,7 @@ typedef struct tv_pass {
     char *p;
     size_t len;
 } tv_pass;
-/* Reads a passphrase (cmd_secret.c): from file when given ('-': standard input, read once;
+/* Reads a passphrase (passphrase.c): from file when given ('-': standard input, read once;
  * line 0 is its first line), else from the systemd credential
  * $CREDENTIALS_DIRECTORY/passphrase when there is one, else from the terminal without echo
  * after prompt (asked twice when confirm). Returns 0, or an exit status after a message. */

@@ -13,7 +13,7 @@
  *
  * Adding a command takes two edits: its file node/cli/<name>.c, defining
  * `const tv_command tv_command_<name>` (its subcommands, options and handler beside it),
- * and its line in commands.c. tests/node_cli_command_test.c checks the table. */
+ * and its line in commands.c. tests/node/cli/command_test.c checks the table. */
 #ifndef TV_NODE_CLI_COMMAND_H
 #define TV_NODE_CLI_COMMAND_H
 

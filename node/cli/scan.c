@@ -180,7 +180,7 @@ static void scan_print_json(const tv_node *n, const store_venue *v, int out, con
 }
 
 /* Prints the recorded scan's event id, and the clerk's confirmation in the gate's words
- * (cmd_station.c): a stop, a repeat counted once, or the scan, and the card's warning. */
+ * (station.c): a stop, a repeat counted once, or the scan, and the card's warning. */
 static void scan_print_gate(tv_node *n, const store_venue *v, const tv_scan_in *in,
                             const tv_scan_done *sd, uint64_t seq, const char *when,
                             const char *warning)
