@@ -772,6 +772,13 @@ static int issue_precheck(const tv_node *n, const tv_enroll_request *req,
         say(why, "the request is this node's own: a node cannot enrol itself");
         return TV_EPERM;
     }
+    /* a key with a small-order part can sign, but nothing can be sealed to it (the
+     * certificate file seals the pseudonym key to the node) */
+    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
+    if (crypto_sign_ed25519_pk_to_curve25519(xpk, req->node_id) != 0) {
+        say(why, "the request's node id is not a usable public key");
+        return TV_EINVAL;
+    }
     return TV_OK;
 }
 
@@ -914,6 +921,7 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
     uint8_t xpk[crypto_box_PUBLICKEYBYTES];
     if (crypto_sign_ed25519_pk_to_curve25519(xpk, req->node_id) != 0) {
         say(why, "the request's node id is not a usable public key");
+        rc = TV_EINVAL; /* refused by issue_precheck already */
         goto done;
     }
     text t = {.p = out, .cap = TV_ENROLL_CERT_FILE_BYTES_MAX};

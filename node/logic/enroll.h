@@ -133,7 +133,8 @@ typedef struct tv_enroll_issue_opts {
  * or expired; when the requester's role is not below n's, its unit or a scope code is not
  * in n's scope, the health flag is asked of a non-health issuer, the validity would
  * outlast n's own, or the requester is revoked; TV_EINVAL for an invalid scope code or
- * days; TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
+ * days, or a requester's key nothing can be sealed to (one with a small-order part);
+ * TV_ESIG for a bad request signature. Else 0, TV_ELIMIT, TV_ENOMEM or a store error. */
 /* Issuing twice: when the node of req already holds a certificate issued by n that is
  * valid now and not revoked, with the same role, unit, scope and health flag as the one
  * asked for, nothing is recorded: the file is made again around that certificate (its

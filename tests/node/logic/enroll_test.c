@@ -655,6 +655,58 @@ static void test_request_tampered(void **state)
     tree_free(&t);
 }
 
+/* A request whose node id is an Ed25519 key with a small-order part (A + T, T of order 8):
+ * its signature can be made to verify (one try in eight, on the creation time), but no
+ * key can be sealed to it. Refused before anything is issued or recorded. */
+static void test_request_key_unusable(void **state)
+{
+    (void)state;
+    tree t;
+    tree_make(&t);
+    static const uint8_t t8[32] = {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+                                   0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+                                   0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a};
+    uint8_t seed[32], pk[32], sk[64];
+    memset(seed, 0x5a, sizeof seed);
+    assert_int_equal(crypto_sign_seed_keypair(pk, sk, seed), 0);
+    tv_enroll_request r = {.role = TV_ROLE_DISTRICT, .unit = "568", .name = "Huyện giả"};
+    assert_int_equal(crypto_core_ed25519_add(r.node_id, pk, t8), 0);
+    memcpy(sk + 32, r.node_id, 32); /* signs as A + T */
+    char text[TV_ENROLL_REQUEST_BYTES_MAX], why[TV_ENROLL_WHY_MAX] = "";
+    int verified = 0;
+    for (r.created_ms = 1700000000000; !verified && r.created_ms < 1700000000064; r.created_ms++) {
+        memset(r.sig, 0, sizeof r.sig);
+        int len = tv_enroll_request_format(&r, text, sizeof text);
+        assert_true(len > 0);
+        const char *sig = strstr(text, "signature:");
+        assert_non_null(sig);
+        assert_int_equal(crdt_sign(r.sig, TV_ENROLL_REQUEST_SIGN_CONTEXT, (const uint8_t *)text,
+                                   (size_t)(sig - text), sk),
+                         0);
+        len = tv_enroll_request_format(&r, text, sizeof text);
+        tv_enroll_request back;
+        verified = tv_enroll_request_parse(&back, text, (size_t)len, why) == 0;
+    }
+    assert_true(verified); /* the signature holds... */
+    uint8_t xpk[32];
+    assert_int_not_equal(crypto_sign_ed25519_pk_to_curve25519(xpk, r.node_id),
+                         0); /* ...not the key */
+    r.created_ms--;
+    char *file = NULL;
+    size_t len = 0;
+    static const char *const scope[] = {"22333"};
+    tv_enroll_issue_opts o = {.scope = scope, .scope_len = 1};
+    assert_int_equal(tv_enroll_issue(t.p, &r, &o, &file, &len, NULL, why), TV_EINVAL);
+    assert_null(file);
+    assert_non_null(strstr(why, "not a usable public key"));
+    store_txn *tx;
+    crdt_cert c;
+    assert_int_equal(store_read_begin(t.p->st, &tx), 0);
+    assert_int_equal(store_cert_get(tx, r.node_id, &c, NULL, NULL), TV_ENOTFOUND);
+    store_read_end(tx);
+    tree_free(&t);
+}
+
 /* Every single flipped byte of a certificate file is refused at accept, with nothing
  * installed; the file with CRLF line ends is taken; another node's file and another
  * root's file are refused. */
@@ -760,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_revoke),
         cmocka_unit_test(test_issue_refusals),
         cmocka_unit_test(test_request_tampered),
+        cmocka_unit_test(test_request_key_unusable),
         cmocka_unit_test(test_cert_file_tampered),
         cmocka_unit_test(test_reissue),
     };
