@@ -7,7 +7,9 @@
 #include "crdt/event.h"
 #include "crdt/identity.h"
 #include "crdt/ids.h"
+#include "node/logic/node.h"
 #include "node/logic/secret.h"
+#include "node/logic/venue.h"
 #include "tests/fixture/rng.h"
 
 /* tv_node_create's passphrase and Argon2id cost in tests (min: tests only). */
@@ -141,6 +143,58 @@ static inline void test_rmdir(char *path)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
     if (system(cmd) != 0) abort();
     free(path);
+}
+
+/* --- a node in a temporary directory, as a cmocka setup and teardown ------------------ */
+
+/* *state of test_node_setup: the node, open for writing (and unlocked: tv_node_create
+ * leaves its key in the process's keyring), and its directory. */
+typedef struct test_node {
+    char *dir;
+    tv_node n;
+} test_node;
+
+static inline int test_node_setup(void **state, tv_role role, const char *unit, const char *name)
+{
+    test_node *f = calloc(1, sizeof *f);
+    if (!f) return -1;
+    f->dir = test_tmpdir();
+    uint8_t id[TV_NODE_ID_BYTES];
+    if (tv_node_create(f->dir, role, unit, name, TV_TEST_PASS, id)) return -1;
+    if (tv_node_open(&f->n, f->dir, TV_NODE_WRITE)) return -1;
+    *state = f;
+    return 0;
+}
+
+/* A commune node of unit 22333. */
+static inline int test_commune_setup(void **state)
+{
+    return test_node_setup(state, TV_ROLE_COMMUNE, "22333", "xa");
+}
+
+/* A province node of unit 56. */
+static inline int test_province_setup(void **state)
+{
+    return test_node_setup(state, TV_ROLE_PROVINCE, "56", "tinh");
+}
+
+static inline int test_node_teardown(void **state)
+{
+    test_node *f = *state;
+    (void)tv_node_forget_unlocked(&f->n);
+    tv_node_close(&f->n);
+    test_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Registers a market named name at n's commune (tv_venue_register); returns its result. */
+static inline int test_market_add(tv_node *n, const char *name)
+{
+    crdt_venue_upsert v = {.fields = CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY};
+    v.name = (crdt_text){name, (uint32_t)strlen(name)};
+    v.category = tv_venue_category_parse("market")->code;
+    return tv_venue_register(n, &v);
 }
 
 #endif

@@ -752,8 +752,10 @@ static int cert_same_grant(const crdt_cert *a, const crdt_cert *b)
 
 /* The refusals that need nothing but the request and the node: a commune enrols no one, the
  * validity asked is bounded, the request is signed by its node, and no node enrols itself. */
+/* Checks what needs no store; *xpk: the requester's key to seal to. */
 static int issue_precheck(const tv_node *n, const tv_enroll_request *req,
-                          const tv_enroll_issue_opts *o, char *why)
+                          const tv_enroll_issue_opts *o, uint8_t xpk[crypto_box_PUBLICKEYBYTES],
+                          char *why)
 {
     if (n->role == TV_ROLE_COMMUNE) {
         say(why, "a commune node cannot enrol other nodes; its district or province does");
@@ -774,7 +776,6 @@ static int issue_precheck(const tv_node *n, const tv_enroll_request *req,
     }
     /* a key with a small-order part can sign, but nothing can be sealed to it (the
      * certificate file seals the pseudonym key to the node) */
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
     if (crypto_sign_ed25519_pk_to_curve25519(xpk, req->node_id) != 0) {
         say(why, "the request's node id is not a usable public key");
         return TV_EINVAL;
@@ -900,7 +901,8 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
 {
     *file = NULL;
     *file_len = 0;
-    int rc = issue_precheck(n, req, o, why);
+    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
+    int rc = issue_precheck(n, req, o, xpk, why);
     if (rc) return rc;
     issue_state *s = malloc(sizeof *s);
     crdt_cert *c = malloc(sizeof *c);
@@ -918,12 +920,6 @@ int tv_enroll_issue(tv_node *n, const tv_enroll_request *req, const tv_enroll_is
     if (o->same) *o->same = same;
     if ((rc = issue_raw(n, s, same, c, &raw, &raw_len, why))) goto done;
     if ((rc = issue_file_fill(n, req, o, s, raw, raw_len, now, f, why))) goto done;
-    uint8_t xpk[crypto_box_PUBLICKEYBYTES];
-    if (crypto_sign_ed25519_pk_to_curve25519(xpk, req->node_id) != 0) {
-        say(why, "the request's node id is not a usable public key");
-        rc = TV_EINVAL; /* refused by issue_precheck already */
-        goto done;
-    }
     text t = {.p = out, .cap = TV_ENROLL_CERT_FILE_BYTES_MAX};
     if ((rc = issue_file_write(n, c, xpk, f, &t))) goto done;
     if (!same && (rc = issue_record(n, req, raw, raw_len, why))) goto done;

@@ -13,31 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-typedef struct fixture {
-    char *dir;
-    tv_node n;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    uint8_t id[TV_NODE_ID_BYTES];
-    if (tv_node_create(f->dir, TV_ROLE_PROVINCE, "56", "tinh", TV_TEST_PASS, id)) return -1;
-    if (tv_node_open(&f->n, f->dir, TV_NODE_WRITE)) return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    (void)tv_node_forget_unlocked(&f->n);
-    tv_node_close(&f->n);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef test_node fixture;
 
 static void reveal(tv_node *n, uint8_t tag, const char *why)
 {
@@ -109,7 +85,7 @@ static void test_audit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit, test_province_setup, test_node_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

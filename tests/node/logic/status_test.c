@@ -13,38 +13,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-typedef struct fixture {
-    char *dir;
-    tv_node n;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    uint8_t id[TV_NODE_ID_BYTES];
-    if (tv_node_create(f->dir, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id)) return -1;
-    if (tv_node_open(&f->n, f->dir, TV_NODE_WRITE)) return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    (void)tv_node_forget_unlocked(&f->n);
-    tv_node_close(&f->n);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef test_node fixture;
 
 static void add(tv_node *n, const char *name)
 {
-    crdt_venue_upsert v = {.fields = CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY};
-    v.name = (crdt_text){name, (uint32_t)strlen(name)};
-    v.category = tv_venue_category_parse("market")->code;
-    assert_int_equal(tv_venue_register(n, &v), 0);
+    assert_int_equal(test_market_add(n, name), 0);
 }
 
 static void test_fresh_node(void **state)
@@ -109,8 +82,8 @@ static void test_held_and_log(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_fresh_node, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_held_and_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_node, test_commune_setup, test_node_teardown),
+        cmocka_unit_test_setup_teardown(test_held_and_log, test_commune_setup, test_node_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

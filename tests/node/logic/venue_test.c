@@ -11,31 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-typedef struct fixture {
-    char *dir;
-    tv_node n;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = test_tmpdir();
-    uint8_t id[TV_NODE_ID_BYTES];
-    if (tv_node_create(f->dir, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id)) return -1;
-    if (tv_node_open(&f->n, f->dir, TV_NODE_WRITE)) return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    (void)tv_node_forget_unlocked(&f->n);
-    tv_node_close(&f->n);
-    test_rmdir(f->dir);
-    free(f);
-    return 0;
-}
+typedef test_node fixture;
 
 /* Registers a venue of the node's commune; its id into id. */
 static void add(tv_node *n, const char *name, const char *village, const char *category,
@@ -266,10 +242,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values),
-        cmocka_unit_test_setup_teardown(test_list_and_scope, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_and_edit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_show_controllers_reminders, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_noncompliant, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_and_scope, test_commune_setup,
+                                        test_node_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_and_edit, test_commune_setup,
+                                        test_node_teardown),
+        cmocka_unit_test_setup_teardown(test_show_controllers_reminders, test_commune_setup,
+                                        test_node_teardown),
+        cmocka_unit_test_setup_teardown(test_noncompliant, test_commune_setup, test_node_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
