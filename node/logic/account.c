@@ -282,10 +282,7 @@ static int one_venue(const store_venue *v, void *ctx)
     return 1;
 }
 
-/* Whether this node may have an account of role: a health officer only where the node's
- * own certificate has the health flag (TV_EPERM), a controller only for a phone that now
- * controls a venue this node holds (TV_ENOTFOUND). */
-static int role_allowed(tv_node *n, tv_account_role role, const char *name)
+int tv_account_role_check(tv_node *n, tv_account_role role, const char *name)
 {
     if (role == TV_ACCOUNT_CONTROLLER) {
         int rc = tv_account_controller_venues(n, name, one_venue, NULL);
@@ -336,7 +333,7 @@ int tv_account_add(tv_node *n, const tv_account_actor *by, const char *name, tv_
     if (rc == TV_OK) rc = tv_account_pass_check(role, pass, len, why);
     if (rc) return rc;
     if (!tv_account_may_manage(by->role, role)) return TV_EPERM;
-    if ((rc = role_allowed(n, role, c.a.name))) return rc;
+    if ((rc = tv_account_role_check(n, role, c.a.name))) return rc;
     if ((rc = pw_hash(c.a.hash, pass, len))) return rc;
     rc = store_write(n->st, add_fn, &c);
     sodium_memzero(c.a.hash, sizeof c.a.hash);

@@ -93,6 +93,12 @@ int tv_account_name_norm(tv_account_role role, const char *text, char out[TV_ACC
  * Returns 0, or TV_EINVAL with *why set. */
 int tv_account_pass_check(tv_account_role role, const char *pass, size_t len, const char **why);
 
+/* Whether this node may have an account of role named name (normalised): a health officer
+ * only where the node's own certificate has the health flag (TV_EPERM), a controller only
+ * for a phone that now controls a venue this node holds (TV_ENOTFOUND); 0 otherwise, or a
+ * store error. tv_account_add checks it; a caller may too, before it asks for a password. */
+int tv_account_role_check(tv_node *n, tv_account_role role, const char *name);
+
 /* Adds an account. name is normalised as tv_account_name_norm does. Returns 0, TV_EINVAL
  * (*why says why: the name or password), TV_EEXIST, TV_EPERM (by may not add role, or role
  * health on a node whose own certificate lacks the health flag), TV_ENOTFOUND (a controller
