@@ -2,8 +2,8 @@
 #include "crdt/error.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
-#include "node/format/timefmt.h"
 #include "node/logic/account.h"
+#include "node/render/account.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -260,61 +260,18 @@ static int user_change(tv_cli *cli, int argc, char **argv)
 /* --- user list -------------------------------------------------------------------------- */
 
 typedef struct list_ctx {
-    tv_json *j; /* NULL: text */
+    int json;
     int64_t now_ms;
     int n;
 } list_ctx;
 
-static void account_state(const tv_account *a, int64_t now_ms, char *out, size_t cap)
-{
-    char until[TV_TIME_STR_BYTES];
-    if (a->disabled) {
-        snprintf(out, cap, "disabled");
-    } else if (a->locked_until_ms > now_ms) {
-        tv_time_format_vn(until, sizeof until, a->locked_until_ms);
-        snprintf(out, cap, "locked until %s", until);
-    } else {
-        snprintf(out, cap, "active");
-    }
-}
-
 static int list_row(const tv_account *a, void *arg)
 {
     list_ctx *c = arg;
-    char created[TV_TIME_STR_BYTES], changed[TV_TIME_STR_BYTES], state[80];
-    tv_time_format_vn(created, sizeof created, a->created_ms);
-    tv_time_format_vn(changed, sizeof changed, a->changed_ms);
     c->n++;
-    if (!c->j) {
-        account_state(a, c->now_ms, state, sizeof state);
-        printf("%-32s  %-10s  %-40s  %u failures  created %s\n", a->name,
-               tv_account_role_name(a->role), state, (unsigned)a->failures, created);
-        return 0;
-    }
-    tv_json *j = c->j;
-    tv_json_object_begin(j);
-    tv_json_key(j, "name");
-    tv_json_string(j, a->name);
-    tv_json_key(j, "role");
-    tv_json_string(j, tv_account_role_name(a->role));
-    tv_json_key(j, "disabled");
-    tv_json_bool(j, a->disabled);
-    tv_json_key(j, "failures");
-    tv_json_u64(j, a->failures);
-    tv_json_key(j, "locked_until");
-    if (a->locked_until_ms > c->now_ms) {
-        char until[TV_TIME_STR_BYTES];
-        tv_time_format_vn(until, sizeof until, a->locked_until_ms);
-        tv_json_string(j, until);
-    } else {
-        tv_json_null(j);
-    }
-    tv_json_key(j, "created");
-    tv_json_string(j, created);
-    tv_json_key(j, "changed");
-    tv_json_string(j, changed);
-    tv_json_object_end(j);
-    return tv_json_line_end(j);
+    if (c->json) return tv_render_account_json(stdout, a, c->now_ms);
+    tv_render_account_text(stdout, a, c->now_ms);
+    return 0;
 }
 
 static int user_list(tv_cli *cli, int argc, char **argv)
@@ -323,9 +280,7 @@ static int user_list(tv_cli *cli, int argc, char **argv)
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
-    tv_json j;
-    tv_json_init(&j, stdout);
-    list_ctx c = {json ? &j : NULL, tv_wall_ms(), 0};
+    list_ctx c = {json, tv_wall_ms(), 0};
     rc = tv_account_list(&n, list_row, &c);
     tv_node_close(&n);
     if (rc) return tv_cli_fail(cli, rc, "cannot read the accounts");
@@ -338,30 +293,10 @@ static int user_list(tv_cli *cli, int argc, char **argv)
 
 static int log_row(const store_console_entry *e, void *arg)
 {
-    tv_json *j = arg;
-    char when[TV_TIME_STR_BYTES];
-    tv_time_format_vn(when, sizeof when, e->at_ms);
-    if (!j) {
-        printf("%s  %-16s  %-16s  %-16s  %-15s  %s\n", when, tv_console_kind_name(e->kind),
-               tv_text_esc(e->actor), tv_text_esc(e->subject),
-               e->remote[0] ? tv_text_esc(e->remote) : "-", tv_text_esc(e->detail));
-        return 0;
-    }
-    tv_json_object_begin(j);
-    tv_json_key(j, "time");
-    tv_json_string(j, when);
-    tv_json_key(j, "kind");
-    tv_json_string(j, tv_console_kind_name(e->kind));
-    tv_json_key(j, "actor");
-    tv_json_string(j, e->actor);
-    tv_json_key(j, "subject");
-    tv_json_string(j, e->subject);
-    tv_json_key(j, "remote");
-    tv_json_string(j, e->remote);
-    tv_json_key(j, "detail");
-    tv_json_string(j, e->detail);
-    tv_json_object_end(j);
-    return tv_json_line_end(j);
+    const list_ctx *c = arg;
+    if (c->json) return tv_render_console_json(stdout, e);
+    tv_render_console_text(stdout, e);
+    return 0;
 }
 
 static int user_log(tv_cli *cli, int argc, char **argv)
@@ -380,9 +315,8 @@ static int user_log(tv_cli *cli, int argc, char **argv)
     if (optind < argc) return tv_cli_usage(cli->path, "unexpected argument '%s'.", argv[optind]);
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, 0))) return rc;
-    tv_json j;
-    tv_json_init(&j, stdout);
-    rc = tv_console_log_list(&n, since, log_row, ta.o.json ? &j : NULL);
+    list_ctx lc = {ta.o.json, 0, 0};
+    rc = tv_console_log_list(&n, since, log_row, &lc);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot read the console log") : TV_EXIT_OK;
 }

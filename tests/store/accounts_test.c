@@ -79,21 +79,30 @@ static void test_roundtrip(void **state)
     test_rmdir(dir);
 }
 
-/* Rows written by hand into the tables: what does not decode is refused, not half-read. */
-static void test_corrupt(void **state)
+/* A new store in a new directory, closed, then opened with LMDB itself in a write
+ * transaction: to write what the store would not. */
+static char *raw_store(MDB_env **env, MDB_txn **txn)
 {
-    (void)state;
     char *dir = test_tmpdir();
     store *s;
     assert_int_equal(store_open(&s, dir, NULL), 0);
     store_close(s);
+    assert_int_equal(mdb_env_create(env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(*env, 64), 0);
+    assert_int_equal(mdb_env_open(*env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(*env, NULL, 0, txn), 0);
+    return dir;
+}
+
+/* Rows written by hand into the tables: what does not decode is refused, not half-read. */
+static void test_corrupt(void **state)
+{
+    (void)state;
     MDB_env *env;
     MDB_txn *txn;
+    char *dir = raw_store(&env, &txn);
+    store *s;
     MDB_dbi acc, con;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, "accounts", 0, &acc), 0);
     assert_int_equal(mdb_dbi_open(txn, "console_log", 0, &con), 0);
     uint8_t junk[40] = {1, 2};
@@ -130,17 +139,11 @@ static int count_account(const store_account *a, void *arg)
 static void test_older_store(void **state)
 {
     (void)state;
-    char *dir = test_tmpdir();
-    store *s;
-    assert_int_equal(store_open(&s, dir, NULL), 0);
-    store_close(s);
     MDB_env *env;
     MDB_txn *txn;
+    char *dir = raw_store(&env, &txn);
+    store *s;
     MDB_dbi dbi;
-    assert_int_equal(mdb_env_create(&env), 0);
-    assert_int_equal(mdb_env_set_maxdbs(env, 64), 0);
-    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
     assert_int_equal(mdb_dbi_open(txn, "accounts", 0, &dbi), 0);
     assert_int_equal(mdb_drop(txn, dbi, 1), 0);
     assert_int_equal(mdb_dbi_open(txn, "console_log", 0, &dbi), 0);
