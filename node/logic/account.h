@@ -132,7 +132,8 @@ int tv_account_list(tv_node *n, tv_account_fn fn, void *ctx);
 
 /* Logs in: 0 and the account in *out. TV_EPASSPHRASE: a wrong password, or no such
  * account (the same answer, after the same work). TV_EACCLOCKED: the account is locked,
- * whatever the password (out->locked_until_ms says until when). TV_EPERM: the password
+ * whatever the password, or this wrong password was the failure that locked it
+ * (out->locked_until_ms says until when). TV_EPERM: the password
  * is right but the account is disabled. Else TV_ENOMEM or a store error. Every outcome is
  * in the console log (login, login_failed, login_locked) with remote, before the answer. */
 int tv_account_login(tv_node *n, const char *remote, const char *name, const char *pass, size_t len,
