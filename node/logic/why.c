@@ -16,10 +16,14 @@ static void cut_whole(char *out, size_t cap, int wanted)
         return;
     }
     if ((size_t)wanted < cap) return;
-    size_t n = cap - 1;
-    while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
-        n--; /* out[n] starts the character that was cut (or is ASCII: kept whole) */
-    if (n > 0 && (unsigned char)out[n] >= 0x80) out[n] = '\0';
+    const unsigned char *u = (const unsigned char *)out;
+    size_t end = cap - 1, i = end; /* out[0..end) was written */
+    while (i > 0 && (u[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0) return;
+    i--; /* the last character's first byte */
+    size_t need = u[i] < 0x80 ? 1 : u[i] < 0xE0 ? 2 : u[i] < 0xF0 ? 3 : 4;
+    if (i + need > end) out[i] = '\0';
 }
 
 void tv_why_set(tv_why *why, const char *code, const char *en, const char *vi, ...)
