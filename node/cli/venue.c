@@ -553,14 +553,9 @@ static int venue_show(tv_cli *cli, int argc, char **argv)
 /* Normalises a controller's phone; returns 0 or an exit status after a message. */
 static int controller_phone(const char *text, tv_person_id *pid)
 {
-    const char *why;
-    if (tv_person_parse_typed(text, pid, &why))
-        return tv_cli_usage("venue controller", "'%s' is not a phone number: %s", text, why);
-    if (pid->kind != TV_ID_PHONE)
-        return tv_cli_usage("venue controller",
-                            "'%s' is an ID number, not a phone number; a controller is a "
-                            "staff member's phone (10 digits starting with 0).",
-                            text);
+    tv_why why;
+    if (tv_venue_controller_phone(text, pid, &why))
+        return tv_cli_usage("venue controller", "%s", why.en);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "crdt/ids.h"
 #include "node/format/text.h"
 #include "node/logic/category.h"
+#include "node/logic/idcard.h"
 #include "node/logic/venue.h"
 
 #include <stdlib.h>
@@ -98,6 +99,26 @@ int tv_venue_input_parse(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV
             return TV_EINVAL;
         }
         v->fields |= CRDT_VENUE_F_CLOSES;
+    }
+    return 0;
+}
+
+int tv_venue_controller_phone(const char *text, tv_person_id *pid, tv_why *why)
+{
+    const char *w;
+    if (tv_person_parse_typed(text, pid, &w)) {
+        tv_why_set(why, "phone_invalid", "'%s' is not a phone number: %s%.0s",
+                   "'%s' không phải là số điện thoại: %.0s%s.", text, w, tv_card_why_vi(w));
+        return TV_EINVAL;
+    }
+    if (pid->kind != TV_ID_PHONE) {
+        tv_why_set(why, "phone_is_id",
+                   "'%s' is an ID number, not a phone number; a controller is a staff member's "
+                   "phone (10 digits starting with 0).",
+                   "'%s' là số giấy tờ tùy thân, không phải số điện thoại; người quét thay địa "
+                   "điểm được ghi bằng số điện thoại của nhân viên (10 chữ số, bắt đầu bằng 0).",
+                   text);
+        return TV_EINVAL;
     }
     return 0;
 }

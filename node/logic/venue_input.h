@@ -5,8 +5,8 @@
  * sentences; nothing here writes to the store or prints.
  *
  * Codes: text_empty, text_too_long, text_control, text_utf8 (why.h), category_unknown,
- * phone_invalid, closes_invalid (TV_EINVAL); venue_malformed, venue_ambiguous (TV_EINVAL),
- * venue_unknown (TV_ENOTFOUND); not_commune, venue_not_own (TV_EPERM); venue_duplicate
+ * phone_invalid, phone_is_id, closes_invalid (TV_EINVAL); venue_malformed, venue_ambiguous
+ * (TV_EINVAL), venue_unknown (TV_ENOTFOUND); not_commune, venue_not_own (TV_EPERM); venue_duplicate
  * (TV_EEXIST); store (a store error, passed on). */
 #ifndef TV_NODE_LOGIC_VENUE_INPUT_H
 #define TV_NODE_LOGIC_VENUE_INPUT_H
@@ -65,6 +65,11 @@ int tv_venue_duplicate_check(tv_node *n, const crdt_venue_upsert *v, store_venue
  * with why set (a signing failure: code "sign"). */
 int tv_venue_payload_own(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p,
                          tv_why *why);
+
+/* Reads the phone of a venue's controller (a staff member who scans for it) into pid.
+ * Returns 0, or TV_EINVAL with why set: phone_invalid (what tv_person_parse_typed says),
+ * phone_is_id (an ID number was given). */
+int tv_venue_controller_phone(const char *text, tv_person_id *pid, tv_why *why);
 
 /* The Vietnamese name of a node's level (xã, huyện, tỉnh). */
 const char *tv_role_name_vi(tv_role r);

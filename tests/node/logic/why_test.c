@@ -205,6 +205,25 @@ static void test_venue_duplicate(void **state)
         0);
 }
 
+static void test_controller_phone(void **state)
+{
+    (void)state;
+    tv_person_id pid;
+    tv_why why;
+    assert_int_equal(tv_venue_controller_phone("+84 912 345 678", &pid, &why), 0);
+    assert_string_equal(pid.norm, "0912345678");
+    refused(tv_venue_controller_phone("09ab", &pid, &why), TV_EINVAL, &why, "phone_invalid",
+            "'09ab' is not a phone number: it should contain only digits (a phone number or an "
+            "ID number)",
+            "'09ab' không phải là số điện thoại: chỉ được có chữ số (số điện thoại hoặc số giấy "
+            "tờ).");
+    refused(tv_venue_controller_phone("123456789012", &pid, &why), TV_EINVAL, &why, "phone_is_id",
+            "'123456789012' is an ID number, not a phone number; a controller is a staff "
+            "member's phone (10 digits starting with 0).",
+            "'123456789012' là số giấy tờ tùy thân, không phải số điện thoại; người quét thay "
+            "địa điểm được ghi bằng số điện thoại của nhân viên (10 chữ số, bắt đầu bằng 0).");
+}
+
 /* Registers venues until two share the first 4 digits of their ids; that prefix into p. */
 static void two_alike(tv_node *n, char p[5])
 {
@@ -456,6 +475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_venue_not_own, test_commune_setup, test_node_teardown),
         cmocka_unit_test_setup_teardown(test_not_commune, district_setup, test_node_teardown),
         cmocka_unit_test_setup_teardown(test_scan_input, test_commune_setup, test_node_teardown),
+        cmocka_unit_test(test_controller_phone),
         cmocka_unit_test(test_why_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
