@@ -246,19 +246,6 @@ int tv_venue_find(tv_node *n, const char *text, store_venue *out, tv_why *why)
 
 /* --- what this node may change --------------------------------------------------------- */
 
-const char *tv_role_name_vi(tv_role r)
-{
-    switch (r) {
-    case TV_ROLE_COMMUNE:
-        return "xã";
-    case TV_ROLE_DISTRICT:
-        return "huyện";
-    case TV_ROLE_PROVINCE:
-        return "tỉnh";
-    }
-    return "không rõ";
-}
-
 int tv_venue_require_commune(const tv_node *n, tv_why *why)
 {
     if (n->role == TV_ROLE_COMMUNE) return 0;

@@ -71,7 +71,4 @@ int tv_venue_payload_own(tv_node *n, const char *text, store_venue *v, tv_venue_
  * phone_is_id (an ID number was given). */
 int tv_venue_controller_phone(const char *text, tv_person_id *pid, tv_why *why);
 
-/* The Vietnamese name of a node's level (xã, huyện, tỉnh). */
-const char *tv_role_name_vi(tv_role r);
-
 #endif
