@@ -1,7 +1,8 @@
 /* `truyvet venue ...`: the commune's venue registry, the staff phones authorised to scan
  * for each venue, and the reminders (3 with no scan since suspend a venue) that enforce
- * check-in. Each command parses its options, calls node/logic/venue.h, writes the result
- * with node/render/venue.h and turns errors into messages and exit statuses. */
+ * check-in. Each command parses its options, calls node/logic/venue.h (venue_input.h checks
+ * what was typed), writes the result with node/render/venue.h and turns errors into
+ * messages and exit statuses. */
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
