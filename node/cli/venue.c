@@ -340,9 +340,10 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Fills an upsert from the options given (tv_venue_input_parse; in keeps its NFC text until
- * tv_venue_input_free). Returns 0 or an exit status after a message, in released then. */
-static int fill_upsert(const venue_args *a, tv_venue_input *in, crdt_venue_upsert *v,
+/* Fills an upsert from the options given, for a new venue or a change (tv_venue_input_new,
+ * tv_venue_input_edit; in keeps its NFC text until tv_venue_input_free). Returns 0 or an
+ * exit status after a message, in released then. */
+static int fill_upsert(const venue_args *a, int is_new, tv_venue_input *in, crdt_venue_upsert *v,
                        char phone[TV_PERSON_NORM_MAX])
 {
     *in = (tv_venue_input){.name = a->name,
@@ -351,7 +352,7 @@ static int fill_upsert(const venue_args *a, tv_venue_input *in, crdt_venue_upser
                            .owner_phone = a->owner_phone,
                            .closes = a->closes};
     tv_why why;
-    if (tv_venue_input_parse(in, v, phone, &why) == 0) return 0;
+    if ((is_new ? tv_venue_input_new : tv_venue_input_edit)(in, v, phone, &why) == 0) return 0;
     tv_venue_input_free(in);
     return tv_cli_usage("venue", "%s", why.en);
 }
@@ -382,14 +383,10 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
-    if (!a.name || !a.category)
-        return tv_cli_usage("venue", "venue add needs at least --name and --category.");
     crdt_venue_upsert v = {0};
     char phone[TV_PERSON_NORM_MAX];
     tv_venue_input in;
-    if ((rc = fill_upsert(&a, &in, &v, phone))) return rc;
-    if ((v.fields & CRDT_VENUE_F_CLOSES) && v.closes == CRDT_CLOSES_NONE)
-        v.fields &= ~(uint32_t)CRDT_VENUE_F_CLOSES; /* a new venue has none anyway */
+    if ((rc = fill_upsert(&a, 1, &in, &v, phone))) return rc;
 
     tv_node n;
     tv_why why;
@@ -424,10 +421,7 @@ static int venue_edit(tv_cli *cli, int argc, char **argv)
     crdt_venue_upsert v = {0};
     char phone[TV_PERSON_NORM_MAX];
     tv_venue_input in;
-    if ((rc = fill_upsert(&a, &in, &v, phone))) return rc;
-    if (v.fields == 0)
-        return tv_cli_usage("venue", "say what to change: --name, --category, --village, "
-                                     "--owner-phone or --closes.");
+    if ((rc = fill_upsert(&a, 0, &in, &v, phone))) return rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) {
         tv_venue_input_free(&in);

@@ -103,6 +103,35 @@ int tv_venue_input_parse(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV
     return 0;
 }
 
+int tv_venue_input_new(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV_PERSON_NORM_MAX],
+                       tv_why *why)
+{
+    if (!in->name || !in->category) {
+        tv_why_set(why, "field_missing", "venue add needs at least --name and --category.",
+                   "Địa điểm mới cần có tên và loại địa điểm; hãy điền cả hai.");
+        return TV_EINVAL;
+    }
+    int rc = tv_venue_input_parse(in, v, phone, why);
+    if (rc == 0 && (v->fields & CRDT_VENUE_F_CLOSES) && v->closes == CRDT_CLOSES_NONE)
+        v->fields &= ~(uint32_t)CRDT_VENUE_F_CLOSES; /* a new venue has none anyway */
+    return rc;
+}
+
+int tv_venue_input_edit(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV_PERSON_NORM_MAX],
+                        tv_why *why)
+{
+    int rc = tv_venue_input_parse(in, v, phone, why);
+    if (rc == 0 && v->fields == 0) {
+        tv_why_set(why, "field_missing",
+                   "say what to change: --name, --category, --village, --owner-phone or "
+                   "--closes.",
+                   "Hãy nhập ít nhất một thông tin cần thay đổi: tên, loại địa điểm, thôn, tổ "
+                   "dân phố, số điện thoại chủ địa điểm hoặc giờ đóng cửa.");
+        return TV_EINVAL;
+    }
+    return rc;
+}
+
 int tv_venue_controller_phone(const char *text, tv_person_id *pid, tv_why *why)
 {
     const char *w;

@@ -4,10 +4,10 @@
  * whether it is registered already. Each refusal fills a tv_why (why.h) with its code and
  * sentences; nothing here writes to the store or prints.
  *
- * Codes: text_empty, text_too_long, text_control, text_utf8 (why.h), category_unknown,
- * phone_invalid, phone_is_id, closes_invalid (TV_EINVAL); venue_malformed, venue_ambiguous
- * (TV_EINVAL), venue_unknown (TV_ENOTFOUND); not_commune, venue_not_own (TV_EPERM); venue_duplicate
- * (TV_EEXIST); store (a store error, passed on). */
+ * Codes: field_missing, text_empty, text_too_long, text_control, text_utf8 (why.h),
+ * category_unknown, phone_invalid, phone_is_id, closes_invalid (TV_EINVAL); venue_malformed,
+ * venue_ambiguous (TV_EINVAL), venue_unknown (TV_ENOTFOUND); not_commune, venue_not_own (TV_EPERM);
+ * venue_duplicate (TV_EEXIST); store (a store error, passed on). */
 #ifndef TV_NODE_LOGIC_VENUE_INPUT_H
 #define TV_NODE_LOGIC_VENUE_INPUT_H
 
@@ -36,6 +36,15 @@ typedef struct tv_venue_input {
 int tv_venue_input_parse(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV_PERSON_NORM_MAX],
                          tv_why *why);
 void tv_venue_input_free(tv_venue_input *in);
+
+/* tv_venue_input_parse for a new venue (venue add): a name and a category are needed
+ * first (field_missing), and closes "none" is no field (a new venue has none). */
+int tv_venue_input_new(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV_PERSON_NORM_MAX],
+                       tv_why *why);
+/* tv_venue_input_parse for a change (venue edit): then at least one field must be given
+ * (field_missing). */
+int tv_venue_input_edit(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV_PERSON_NORM_MAX],
+                        tv_why *why);
 
 /* Finds a venue by its full id (16 hex digits), a unique prefix of at least 4 digits, or
  * the short code on its poster (XXXX-XXXX-C, payload.h). Returns 0 with *out set, or with

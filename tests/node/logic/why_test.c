@@ -52,7 +52,7 @@ static int add(tv_node *n, const tv_venue_input *given, uint8_t id[TV_VENUE_ID_B
     char phone[TV_PERSON_NORM_MAX];
     store_venue found;
     int rc;
-    if ((rc = tv_venue_input_parse(&in, &v, phone, why)) == 0 &&
+    if ((rc = tv_venue_input_new(&in, &v, phone, why)) == 0 &&
         (rc = tv_venue_require_commune(n, why)) == 0 &&
         (rc = tv_venue_duplicate_check(n, &v, &found, why)) == 0 &&
         (rc = tv_venue_register(n, &v)) == 0)
@@ -79,6 +79,12 @@ static void test_venue_fields(void **state)
     memset(long_name, 'x', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = '\0';
 
+    add_refused(&f->n, &(tv_venue_input){.name = "Quán"}, TV_EINVAL, "field_missing",
+                "venue add needs at least --name and --category.",
+                "Địa điểm mới cần có tên và loại địa điểm; hãy điền cả hai.");
+    add_refused(&f->n, &(tv_venue_input){.category = "market"}, TV_EINVAL, "field_missing",
+                "venue add needs at least --name and --category.",
+                "Địa điểm mới cần có tên và loại địa điểm; hãy điền cả hai.");
     add_refused(&f->n, &(tv_venue_input){.name = "", .category = "market"}, TV_EINVAL, "text_empty",
                 "the venue name is empty.", "Tên địa điểm đang để trống; hãy nhập tên địa điểm.");
     add_refused(&f->n, &(tv_venue_input){.name = "Ch\x1b[2Jợ", .category = "market"}, TV_EINVAL,
@@ -157,6 +163,24 @@ static void test_venue_fields_taken(void **state)
     assert_int_equal(tv_venue_register(&f->n, &v), 0);
     tv_venue_input_free(&in);
     assert_null(in.kept[0]);
+
+    /* a change names at least one field; "none" removes the closing time */
+    crdt_venue_upsert e = {0};
+    tv_venue_input none = {0};
+    refused(tv_venue_input_edit(&none, &e, phone, &why), TV_EINVAL, &why, "field_missing",
+            "say what to change: --name, --category, --village, --owner-phone or --closes.",
+            "Hãy nhập ít nhất một thông tin cần thay đổi: tên, loại địa điểm, thôn, tổ dân phố, "
+            "số điện thoại chủ địa điểm hoặc giờ đóng cửa.");
+    none.closes = "none";
+    assert_int_equal(tv_venue_input_edit(&none, &e, phone, &why), 0);
+    assert_int_equal(e.fields, CRDT_VENUE_F_CLOSES);
+    assert_int_equal(e.closes, CRDT_CLOSES_NONE);
+    /* a new venue has no closing time to remove: "none" is no field */
+    crdt_venue_upsert n = {0};
+    tv_venue_input fresh = {.name = "Quán", .category = "cafe", .closes = "none"};
+    assert_int_equal(tv_venue_input_new(&fresh, &n, phone, &why), 0);
+    assert_int_equal(n.fields, CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY);
+    tv_venue_input_free(&fresh);
     store_venue sv;
     char hex[2 * TV_VENUE_ID_BYTES + 1];
     tv_hex_encode(hex, v.venue, sizeof v.venue);
