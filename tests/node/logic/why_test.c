@@ -226,16 +226,22 @@ static void test_venue_duplicate(void **state)
         0);
 }
 
+/* Registers the market "Chợ" of the node's commune: its id into id, in hex into hex. */
+static void market(tv_node *n, uint8_t id[TV_VENUE_ID_BYTES], char hex[2 * TV_VENUE_ID_BYTES + 1])
+{
+    tv_why why;
+    assert_int_equal(add(n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why), 0);
+    tv_hex_encode(hex, id, TV_VENUE_ID_BYTES);
+}
+
 /* Reinstating a venue that is not suspended, removing a phone that is no controller. */
 static void test_venue_state(void **state)
 {
     fixture *f = *state;
     uint8_t id[TV_VENUE_ID_BYTES];
     tv_why why;
-    assert_int_equal(add(&f->n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why),
-                     0);
     char hex[2 * TV_VENUE_ID_BYTES + 1], en[512], vi[512];
-    tv_hex_encode(hex, id, sizeof id);
+    market(&f->n, id, hex);
     store_venue sv;
     store_venue_status st;
     assert_int_equal(tv_venue_own(&f->n, hex, &sv, &why), 0);
@@ -320,10 +326,8 @@ static void test_venue_find(void **state)
     uint8_t id[TV_VENUE_ID_BYTES];
     tv_why why;
     store_venue sv;
-    assert_int_equal(add(&f->n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why),
-                     0);
     char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
-    tv_hex_encode(hex, id, sizeof id);
+    market(&f->n, id, hex);
     tv_short_code(code, id);
     assert_int_equal(tv_venue_find(&f->n, hex, &sv, &why), 0);
     assert_int_equal(tv_venue_find(&f->n, code, &sv, &why), 0);
@@ -374,10 +378,8 @@ static void test_venue_not_own(void **state)
     fixture *f = *state;
     uint8_t id[TV_VENUE_ID_BYTES];
     tv_why why;
-    assert_int_equal(add(&f->n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why),
-                     0);
     char hex[2 * TV_VENUE_ID_BYTES + 1], en[256], vi[256];
-    tv_hex_encode(hex, id, sizeof id);
+    market(&f->n, id, hex);
     store_venue sv;
     assert_int_equal(tv_venue_own(&f->n, hex, &sv, &why), 0);
     tv_venue_payload p;
