@@ -40,7 +40,7 @@ const tv_route tv_routes[] = {
     {"GET", "/api/openapi.json", TV_R_PUBLIC, 0, tv_web_openapi},
     /* sessions and accounts */
     {"GET", "/api/session", TV_R_PUBLIC, 0, tv_api_session},
-    {"POST", "/api/login", TV_R_PUBLIC, 0, tv_api_login},
+    {"POST", "/api/login", TV_R_PUBLIC, TV_RF_NOLOCK, tv_api_login},
     {"POST", "/api/logout", TV_R_ANY, 0, tv_api_logout},
     {"GET", "/api/users", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_users},
     {"POST", "/api/users", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_user_add},
