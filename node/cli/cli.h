@@ -112,6 +112,13 @@ typedef struct tv_pass {
  * $CREDENTIALS_DIRECTORY/passphrase when there is one, else from the terminal without echo
  * after prompt (asked twice when confirm). Returns 0, or an exit status after a message. */
 int tv_cli_pass_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out);
+/* A console account's password (user, init --operator): as tv_cli_pass_get, but never
+ * from the systemd credential (the node's passphrase), and named a password in messages
+ * (--password-file). */
+int tv_cli_password_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out);
+/* Prints why account name of role (tv_account_role) was not added: rc and why as
+ * tv_account_add returned them (user.c). Returns the exit status. */
+int tv_cli_account_add_fail(tv_cli *cli, int rc, const char *name, int role, const char *why);
 /* The systemd credential only: 0 (read), -1 (there is none), or an exit status. */
 int tv_cli_pass_credential(tv_pass *out);
 void tv_cli_pass_free(tv_pass *p);

@@ -37,5 +37,8 @@ int tv_api_report(tv_web *w, tv_req *q, tv_resp *r);
 /* api_health.c */
 int tv_api_trace(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_reveal(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r);
 
 #endif
