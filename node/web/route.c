@@ -6,6 +6,7 @@
 #include "crdt/ids.h"
 #include "node/format/text.h"
 #include "node/logic/venue.h"
+#include "node/web/api.h"
 #include "node/web/asset.h"
 
 #include <stdio.h>
@@ -196,13 +197,10 @@ void tv_web_dispatch(tv_web *w, tv_req *q, tv_resp *r)
                       "đến từ trang khác. Tải lại trang rồi thử lại.");
         return;
     }
-    /* A handler that locks for itself is let in without the node's mutex unless the
-     * checks read the store (a health route; a venue's, for a controller): a check-in
-     * waits for no commit before it joins the next group (gate.c). */
-    int lock = !(rt->flags & TV_RF_NOLOCK) || (rt->flags & (TV_RF_HEALTH | TV_RF_VENUE));
-    if (lock) pthread_mutex_lock(w->mu);
+    pthread_mutex_lock(w->mu);
+    tv_web_account_current(w, q);
     int refused = refuse_who(w, rt, q, r);
     if (!refused && !(rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r);
-    if (lock) pthread_mutex_unlock(w->mu);
+    pthread_mutex_unlock(w->mu);
     if (!refused && (rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r); /* it locks what it reads */
 }
