@@ -863,18 +863,7 @@ static void opts_parse(int argc, char **argv, opts *o)
     bench_reuse_check(o->dir, o->reuse, &o->keep);
     if (o->quick && !o->requests) o->requests = 192;
     if (o->gets == UINT64_MAX) o->gets = o->quick ? 3 : 100;
-    if (o->tv) {
-        snprintf(tv_path, sizeof tv_path, "%s", o->tv);
-    } else {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0) bench_usage_error("cannot find this program's path; give --truyvet");
-        self[n] = '\0';
-        *strrchr(self, '/') = '\0';
-        snprintf(tv_path, sizeof tv_path, "%.*s/../truyvet", PATH_MAX - 16, self);
-    }
-    if (access(tv_path, X_OK))
-        bench_usage_error("%s is not an executable; give --truyvet", tv_path);
+    bench_truyvet_path(o->tv, tv_path);
 }
 
 /* Where the server listens, from its URL http://127.0.0.1:PORT/. */
