@@ -79,7 +79,9 @@ for out in "$W/http.1" "$W/http.2"; do
             -n $(key "$last" "c${c}_p50_ms") && -n $(key "$last" "c${c}_p99_ms") ]] ||
             fail "bench/http: the figures of $c clients: $last"
         commits=$(key "$last" "c${c}_commits")
-        ((commits >= 1 && commits <= 192)) || fail "bench/http: $commits commits for 192 check-ins"
+        if ! [[ $commits =~ ^[0-9]+$ ]] || ((commits < 1 || commits > 192)); then
+            fail "bench/http: '$commits' commits for 192 check-ins: $last"
+        fi
     done
     [[ $(key "$last" scans) == 576 ]] || fail "bench/http: the store's scans: $last"
     grep -q '^durable: the store holds 576 scans more, one for each check-in answered$' "$out" ||
@@ -88,8 +90,9 @@ for out in "$W/http.1" "$W/http.2"; do
     [[ $(key "$last" c1_commits) == 192 ]] || fail "bench/http: one client, not a commit each: $last"
     for p in root login gate app_js app_css openapi_json; do
         bytes=$(key "$last" "page_${p}_bytes")
-        [[ $bytes =~ ^[0-9]+$ ]] && ((bytes > 0)) && [[ -n $(key "$last" "page_${p}_ms") ]] ||
+        if ! [[ $bytes =~ ^[1-9][0-9]*$ && -n $(key "$last" "page_${p}_ms") ]]; then
             fail "bench/http: page $p: $last"
+        fi
     done
 done
 # the shell of every page is one file: /, /login and /gate are the same bytes
