@@ -1,0 +1,1156 @@
+/* The console's pages: one script, no libraries, no build step (plain ES2017).
+ *
+ * The server returns the same shell (index.html) for every page path; this script reads
+ * location.pathname, asks the JSON API (api18: /api/...) and draws the page. Links inside
+ * the console change the path with the History API, so a page opens without reloading.
+ * Nothing is written as HTML text: every element is made with h() and every value set as
+ * text, so that a venue's name can never become markup. No inline script or style exists
+ * (the Content-Security-Policy forbids them): looks are classes in app.css. */
+'use strict';
+
+(function () {
+  /* --- state ------------------------------------------------------------------------ */
+
+  const S = {
+    session: null, /* GET /api/session */
+    csrf: '',
+    cleanup: [], /* what the open page must stop when another opens (EventSource...) */
+    categories: null
+  };
+
+  const ROLE_VI = {
+    operator: 'Quản trị',
+    clerk: 'Cán bộ xã',
+    health: 'Cán bộ y tế',
+    guard: 'Bảo vệ cổng',
+    controller: 'Chủ địa điểm'
+  };
+
+  /* --- DOM helpers ------------------------------------------------------------------- */
+
+  /* h('p', {class: 'x', text: 'y'}, child...) -> element. Attributes are set as attributes
+   * (never innerHTML); `text` sets textContent; `on` takes {event: handler}. */
+  function h(tag, attrs) {
+    const el = document.createElement(tag);
+    const a = attrs || {};
+    for (const k of Object.keys(a)) {
+      const v = a[k];
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'text') el.textContent = String(v);
+      else if (k === 'on') for (const ev of Object.keys(v)) el.addEventListener(ev, v[ev]);
+      else if (k === 'value') el.value = v;
+      else if (k === 'checked' || k === 'selected' || k === 'disabled') el[k] = !!v;
+      else el.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (let i = 2; i < arguments.length; i++) add(el, arguments[i]);
+    return el;
+  }
+
+  function add(el, child) {
+    if (child === undefined || child === null || child === false) return;
+    if (Array.isArray(child)) child.forEach(function (c) { add(el, c); });
+    else el.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+  }
+
+  function clear(el) {
+    while (el.firstChild) el.removeChild(el.firstChild);
+    return el;
+  }
+
+  function $(id) { return document.getElementById(id); }
+
+  /* A labelled form field: field('venue-name', 'Tên địa điểm', input) */
+  function field(id, label, control, hint) {
+    control.id = id;
+    if (!control.name) control.name = id;
+    const hintId = hint ? id + '-hint' : null;
+    if (hintId) control.setAttribute('aria-describedby', hintId);
+    return h('div', { class: 'field' },
+      h('label', { for: id, text: label }),
+      hint ? h('span', { class: 'hint', id: hintId, text: hint }) : null,
+      control);
+  }
+
+  function input(type, attrs) {
+    return h('input', Object.assign({ type: type, autocomplete: 'off' }, attrs || {}));
+  }
+
+  function select(options, value) {
+    /* options: [[value, label], ...] */
+    const s = h('select');
+    for (const o of options) s.appendChild(h('option', { value: o[0], text: o[1], selected: String(o[0]) === String(value) }));
+    return s;
+  }
+
+  function link(href, text, attrs) {
+    return h('a', Object.assign({ href: href, text: text }, attrs || {}));
+  }
+
+  function table(caption, heads, rows, id) {
+    const thead = h('thead', null, h('tr', null, heads.map(function (t) {
+      return h('th', { scope: 'col', class: t.num ? 'num' : null, text: t.text || t });
+    })));
+    return h('div', { class: 'table-wrap' },
+      h('table', { id: id || null }, caption ? h('caption', { text: caption }) : null, thead,
+        h('tbody', null, rows)));
+  }
+
+  function facts(pairs) {
+    const dl = h('dl', { class: 'facts' });
+    for (const p of pairs) {
+      if (p[1] === undefined || p[1] === null || p[1] === '') continue;
+      dl.appendChild(h('dt', { text: p[0] }));
+      dl.appendChild(h('dd', null, p[1]));
+    }
+    return dl;
+  }
+
+  /* --- times (the API gives ISO 8601 with +07:00: shown as Vietnam time, as written) ---- */
+
+  /* "2021-10-05T08:03:00+07:00" -> "05/10/2021 08:03"; anything else as given. */
+  function when(iso) {
+    if (!iso) return '—';
+    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?/.exec(String(iso));
+    if (!m) return String(iso);
+    return m[3] + '/' + m[2] + '/' + m[1] + (m[4] ? ' ' + m[4] + ':' + m[5] : '');
+  }
+
+  /* "08:03" of an ISO time ("08:03:27" with seconds). */
+  function clock(iso, seconds) {
+    const m = /T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(String(iso || ''));
+    return m ? m[1] + ':' + m[2] + (seconds && m[3] ? ':' + m[3] : '') : when(iso);
+  }
+
+  /* The freshness line a page shows when the API gave as_of. */
+  function fresh(asOf) {
+    if (!asOf) return null;
+    return h('p', { class: 'fresh' }, 'Dữ liệu mới nhất trên máy này: ', h('time', { datetime: asOf, text: when(asOf) }));
+  }
+
+  /* The current ISO week, "2021-W40" (by the browser's date, which is the clerk's). */
+  function isoWeek(d) {
+    const t = new Date(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()));
+    const day = t.getUTCDay() || 7;
+    t.setUTCDate(t.getUTCDate() + 4 - day);
+    const y = t.getUTCFullYear();
+    const w = Math.ceil(((t - Date.UTC(y, 0, 1)) / 86400000 + 1) / 7);
+    return y + '-W' + (w < 10 ? '0' : '') + w;
+  }
+
+  /* --- messages ---------------------------------------------------------------------- */
+
+  function showError(text) {
+    const e = $('error');
+    e.textContent = '';
+    if (text) e.textContent = text; /* a new text node: read again by screen readers */
+  }
+
+  function notice(text) { $('notice').textContent = text || ''; }
+
+  /* --- the API ----------------------------------------------------------------------- */
+
+  /* An API error: status, code and the Vietnamese sentence to show. */
+  function ApiError(status, body) {
+    this.status = status;
+    this.body = body || {};
+    this.code = this.body.error || 'http_' + status;
+    this.message = this.body.message_vi || this.body.message || 'Máy chủ trả lỗi ' + status + '.';
+  }
+
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const k of Object.keys(params || {})) {
+      const v = params[k];
+      if (v !== undefined && v !== null && v !== '') q.append(k, v);
+    }
+    const s = q.toString();
+    return s ? '?' + s : '';
+  }
+
+  /* api('GET', '/api/venues', {q: 'chợ'}) -> the JSON answer. GET parameters go in the query,
+   * others as a form-urlencoded body with the CSRF token in X-CSRF-Token. On an error the
+   * Vietnamese message is shown in #error (unless opts.quiet) and an ApiError thrown; 401
+   * (login required) opens the login page. */
+  async function api(method, path, params, opts) {
+    const o = opts || {};
+    const init = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    let url = path;
+    if (method === 'GET') {
+      url += query(params);
+    } else {
+      init.headers['X-CSRF-Token'] = S.csrf;
+      init.headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      const body = new URLSearchParams();
+      for (const k of Object.keys(params || {})) {
+        const v = params[k];
+        if (v !== undefined && v !== null) body.append(k, v);
+      }
+      init.body = body.toString();
+    }
+    let res;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      const err = new ApiError(0, { message_vi: 'Không kết nối được với máy chủ của trạm. Hãy kiểm tra mạng rồi thử lại.' });
+      if (!o.quiet) showError(err.message);
+      throw err;
+    }
+    let body = null;
+    const type = res.headers.get('Content-Type') || '';
+    if (type.indexOf('application/json') === 0) {
+      try { body = await res.json(); } catch (e) { body = null; }
+    }
+    if (!res.ok) {
+      const err = new ApiError(res.status, body);
+      if (res.status === 401 && path !== '/api/login' && !o.quiet) {
+        S.session = null;
+        go('/login' + query({ next: location.pathname + location.search }));
+        showError(err.message);
+        throw err;
+      }
+      if (!o.quiet) showError(err.message);
+      throw err;
+    }
+    return body || {};
+  }
+
+  async function loadSession() {
+    S.session = await api('GET', '/api/session', null, { quiet: true });
+    S.csrf = S.session.csrf || '';
+    return S.session;
+  }
+
+  function role() { return S.session && S.session.user ? S.session.role : null; }
+  function isHealthNode() { return !!(S.session && S.session.node && S.session.node.health); }
+
+  async function categories() {
+    if (!S.categories) S.categories = (await api('GET', '/api/categories')).categories || [];
+    return S.categories;
+  }
+
+  /* --- router ------------------------------------------------------------------------ */
+
+  /* [pattern, page function, roles allowed (null: anyone logged in), title] */
+  const ROUTES = [
+    [/^\/login$/, pageLogin, 'public'],
+    [/^\/$/, pageHome, null],
+    [/^\/venues$/, pageVenues, ['clerk', 'controller']],
+    [/^\/venues\/new$/, pageVenueNew, ['clerk']],
+    [/^\/venues\/([0-9a-fA-F]+)$/, pageVenue, ['clerk', 'controller']],
+    [/^\/venues\/([0-9a-fA-F]+)\/live$/, pageLive, ['clerk', 'controller']],
+    [/^\/gate$/, pageGate, ['guard', 'clerk']],
+    [/^\/noncompliant$/, pageNoncompliant, ['clerk']],
+    [/^\/units$/, pageUnits, null],
+    [/^\/health\/trace$/, pageTrace, ['health']],
+    [/^\/health\/cases$/, pageCases, ['health']],
+    [/^\/health\/risk$/, pageRisk, ['health']],
+    [/^\/health\/alerts$/, pageAlerts, ['health']],
+    [/^\/report$/, pageReport, ['operator', 'clerk', 'health']],
+    [/^\/sync$/, pageSync, ['operator', 'clerk', 'health']],
+    [/^\/users$/, pageUsers, ['operator']],
+    [/^\/enroll$/, pageEnroll, ['operator']],
+    [/^\/status$/, pageStatus, ['operator']]
+  ];
+
+  /* The menu of each role: [path, label]. */
+  function menu(r) {
+    const m = [['/', 'Trang chủ']];
+    if (r === 'clerk') {
+      m.push(['/venues', 'Địa điểm'], ['/venues/new', 'Đăng ký địa điểm'], ['/gate', 'Cổng kiểm soát'],
+        ['/noncompliant', 'Chưa tuân thủ'], ['/units', 'Thôn, tổ'], ['/report', 'Báo cáo tuần'], ['/sync', 'Đồng bộ']);
+    } else if (r === 'guard') {
+      m.push(['/gate', 'Cổng kiểm soát']);
+    } else if (r === 'controller') {
+      m.push(['/venues', 'Địa điểm của tôi']);
+    } else if (r === 'health') {
+      m.push(['/health/trace', 'Truy vết'], ['/health/cases', 'Ca bệnh'], ['/health/risk', 'Mức nguy cơ'],
+        ['/health/alerts', 'Cảnh báo'], ['/report', 'Báo cáo tuần'], ['/units', 'Đơn vị'], ['/sync', 'Đồng bộ']);
+    } else if (r === 'operator') {
+      m.push(['/users', 'Tài khoản'], ['/enroll', 'Cấp chứng chỉ'], ['/status', 'Trạng thái'],
+        ['/report', 'Báo cáo tuần'], ['/sync', 'Đồng bộ']);
+    }
+    return m;
+  }
+
+  function drawNav() {
+    const nav = clear($('nav'));
+    const s = S.session || {};
+    const node = s.node || {};
+    $('node-name').textContent = [node.name, node.unit_name].filter(Boolean).join(' — ');
+    if (!role()) return;
+    const ul = h('ul');
+    for (const item of menu(role())) {
+      const a = link(item[0], item[1]);
+      if (item[0] === location.pathname) a.setAttribute('aria-current', 'page');
+      ul.appendChild(h('li', null, a));
+    }
+    ul.appendChild(h('li', null, h('button', { type: 'button', id: 'logout', text: 'Đăng xuất (' + s.user + ')', on: { click: logout } })));
+    nav.appendChild(ul);
+  }
+
+  async function logout() {
+    try { await api('POST', '/api/logout'); } catch (e) { return; }
+    S.session = null;
+    try { await loadSession(); } catch (e) { /* the login page asks again */ }
+    go('/login');
+  }
+
+  function go(path) {
+    if (path !== location.pathname + location.search) history.pushState(null, '', path);
+    render();
+  }
+
+  /* Links inside the console open without reloading; downloads, the API, other windows
+   * and modified clicks are left to the browser. */
+  function onClick(ev) {
+    if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+    const a = ev.target.closest ? ev.target.closest('a') : null;
+    if (!a || a.target || a.hasAttribute('download')) return;
+    const url = new URL(a.href, location.href);
+    if (url.origin !== location.origin || url.pathname.indexOf('/api/') === 0 || url.pathname.indexOf('/static/') === 0) return;
+    if (url.pathname === location.pathname && url.hash) return; /* in-page anchor */
+    ev.preventDefault();
+    go(url.pathname + url.search);
+  }
+
+  /* Starts a page: a clean <main> with its heading, which takes the focus. */
+  function page(title) {
+    document.title = title + ' — Truy vết';
+    const main = clear($('main'));
+    const h1 = h('h1', { tabindex: '-1', text: title });
+    main.appendChild(h1);
+    return main;
+  }
+
+  function stopPage() {
+    for (const f of S.cleanup) { try { f(); } catch (e) { /* already stopped */ } }
+    S.cleanup = [];
+    document.body.classList.remove('gate', 'out-mode');
+  }
+
+  let renderSeq = 0;
+  async function render() {
+    stopPage();
+    showError('');
+    notice('');
+    const seq = ++renderSeq;
+    if (!S.session) {
+      try { await loadSession(); } catch (e) {
+        page('Không kết nối được');
+        showError(e.message);
+        return;
+      }
+    }
+    if (seq !== renderSeq) return;
+    const path = location.pathname.replace(/\/+$/, '') || '/';
+    let route = null, m = null;
+    for (const r of ROUTES) { m = r[0].exec(path); if (m) { route = r; break; } }
+    drawNav();
+    if (!route) { pageNotFound(); return focusHeading(); }
+    if (route[2] !== 'public' && !role()) {
+      history.replaceState(null, '', '/login' + query({ next: location.pathname + location.search }));
+      drawNav();
+      pageLogin();
+      return focusHeading();
+    }
+    if (Array.isArray(route[2]) && route[2].indexOf(role()) < 0) { pageForbidden(); return focusHeading(); }
+    try {
+      const p = route[1].apply(null, m.slice(1));
+      focusHeading();
+      await p;
+    } catch (e) {
+      if (!(e instanceof ApiError)) { showError('Lỗi trên trang: ' + (e && e.message)); throw e; }
+    }
+  }
+
+  function focusHeading() {
+    const h1 = document.querySelector('main h1');
+    if (h1 && !document.body.classList.contains('gate')) h1.focus();
+  }
+
+  function pageNotFound() {
+    const main = page('Không tìm thấy trang');
+    main.appendChild(h('p', null, 'Địa chỉ này không có trong bảng điều khiển. ', link('/', 'Về trang chủ')));
+  }
+
+  function pageForbidden() {
+    const main = page('Không có quyền');
+    main.appendChild(h('p', null, 'Tài khoản của bạn không được mở trang này. ', link('/', 'Về trang chủ')));
+  }
+
+  /* A venue's page or API refused (403) shows the same plain sentence. */
+  function forbiddenOr(e, main) {
+    if (e instanceof ApiError && e.status === 403) {
+      clear(main).appendChild(h('h1', { tabindex: '-1', text: 'Không có quyền' }));
+      main.appendChild(h('p', { text: e.message }));
+      showError('');
+      focusHeading();
+      return true;
+    }
+    return false;
+  }
+
+  /* A form that calls submit(values) on Enter or its button; the button is disabled while
+   * the call runs. */
+  function form(id, children, submitId, submitText, submit) {
+    const btn = h('button', { type: 'submit', id: submitId, text: submitText });
+    const f = h('form', { id: id, novalidate: true }, children, h('div', { class: 'actions' }, btn));
+    f.addEventListener('submit', async function (ev) {
+      ev.preventDefault();
+      if (btn.disabled) return;
+      btn.disabled = true;
+      showError('');
+      try { await submit(f); } catch (e) { if (!(e instanceof ApiError)) throw e; } finally { btn.disabled = false; }
+    });
+    return f;
+  }
+
+  function val(f, name) {
+    const el = f.elements[name];
+    if (!el) return '';
+    return el.type === 'checkbox' ? (el.checked ? '1' : '') : el.value.trim();
+  }
+
+  /* --- /login ------------------------------------------------------------------------- */
+
+  function pageLogin() {
+    const main = page('Đăng nhập');
+    if (role()) {
+      main.appendChild(h('p', null, 'Bạn đã đăng nhập là ' + S.session.user + '. ', link('/', 'Về trang chủ')));
+      return;
+    }
+    main.appendChild(h('p', { class: 'muted', text: 'Cán bộ đăng nhập bằng tên tài khoản; chủ địa điểm bằng số điện thoại và mã PIN xã cấp.' }));
+    const name = input('text', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true });
+    const pass = input('password', { autocomplete: 'current-password', required: true });
+    main.appendChild(form('login-form', [
+      field('login-name', 'Tên tài khoản hoặc số điện thoại', name),
+      field('login-password', 'Mật khẩu hoặc mã PIN', pass)
+    ], 'login-submit', 'Đăng nhập', async function (f) {
+      if (!val(f, 'login-name') || !pass.value) {
+        showError('Hãy nhập tên tài khoản (hoặc số điện thoại) và mật khẩu.');
+        return;
+      }
+      try {
+        await api('POST', '/api/login', { name: val(f, 'login-name'), password: pass.value });
+      } catch (e) {
+        pass.value = '';
+        if (e.status === 423 && e.body.until) showError(e.message + ' Mở lại lúc ' + when(e.body.until) + '.');
+        pass.focus();
+        throw e;
+      }
+      pass.value = '';
+      await loadSession();
+      const next = new URLSearchParams(location.search).get('next');
+      go(next && next.charAt(0) === '/' && next.charAt(1) !== '/' && next.indexOf('/login') !== 0 ? next : '/');
+    }));
+  }
+
+  /* --- / (home by role) --------------------------------------------------------------- */
+
+  async function pageHome() {
+    const s = S.session;
+    const node = s.node || {};
+    const main = page('Xin chào, ' + s.user);
+    main.appendChild(facts([
+      ['Vai trò', ROLE_VI[s.role] || s.role],
+      ['Trạm', [node.name, node.unit_name, node.unit ? '(' + node.unit + ')' : ''].filter(Boolean).join(' ')],
+      ['Loại trạm', { commune: 'Xã, phường', district: 'Huyện, quận', province: 'Tỉnh, thành phố' }[node.role] || node.role]
+    ]));
+    const tiles = h('ul', { class: 'tiles' });
+    for (const item of menu(s.role).slice(1)) tiles.appendChild(h('li', null, link(item[0], item[1])));
+    main.appendChild(tiles);
+    if (s.role === 'controller') {
+      main.appendChild(h('h2', { text: 'Địa điểm của tôi' }));
+      const list = h('ul', { class: 'cards', id: 'my-venues' });
+      main.appendChild(list);
+      const r = await api('GET', '/api/venues');
+      main.insertBefore(fresh(r.as_of) || document.createTextNode(''), list);
+      for (const v of r.venues || []) {
+        list.appendChild(h('li', null,
+          h('div', { class: 'title' }, link('/venues/' + v.id, v.name)),
+          h('div', { class: 'actions' }, link('/venues/' + v.id + '/live', 'Danh sách trực tiếp', { class: 'button' }))));
+      }
+    }
+  }
+
+  /* --- /venues ------------------------------------------------------------------------ */
+
+  function venueCard(v) {
+    const st = [];
+    if (v.suspended) st.push(h('span', { class: 'badge stop', text: 'Tạm ngừng' }), ' ');
+    return h('li', null,
+      h('div', { class: 'title' }, link('/venues/' + v.id, v.name || v.id)),
+      h('div', null, st, [v.category_name, v.village, v.short_code ? 'Mã ' + v.short_code : ''].filter(Boolean).join(' · ')),
+      v.last_scan !== undefined ? h('div', { class: 'muted', text: 'Lần quét cuối: ' + (v.last_scan ? when(v.last_scan) : 'chưa có') }) : null);
+  }
+
+  async function pageVenues() {
+    const main = page(role() === 'controller' ? 'Địa điểm của tôi' : 'Địa điểm');
+    const params = new URLSearchParams(location.search);
+    const q = input('search', { value: params.get('q') || '', enterkeyhint: 'search' });
+    const list = h('ul', { class: 'cards', id: 'venue-list' });
+    const freshBox = h('div');
+    async function load(text) {
+      const r = await api('GET', '/api/venues', { q: text });
+      clear(freshBox).appendChild(fresh(r.as_of) || document.createTextNode(''));
+      clear(list);
+      const vs = r.venues || [];
+      if (!vs.length) list.appendChild(h('li', { class: 'muted', text: text ? 'Không có địa điểm nào khớp.' : 'Chưa có địa điểm nào.' }));
+      for (const v of vs) list.appendChild(venueCard(v));
+    }
+    const search = form('venue-search', field('venue-q', 'Tìm theo tên, mã hoặc thôn', q), 'venue-q-submit', 'Tìm', async function () {
+      history.replaceState(null, '', '/venues' + query({ q: q.value.trim() }));
+      await load(q.value.trim());
+    });
+    search.classList.add('row-form');
+    main.appendChild(search);
+    main.appendChild(freshBox);
+    main.appendChild(list);
+    if (role() === 'clerk') {
+      main.appendChild(h('h2', { text: 'Đăng ký địa điểm' }));
+      main.appendChild(await venueForm(null));
+    }
+    await load(q.value.trim());
+  }
+
+  async function pageVenueNew() {
+    const main = page('Đăng ký địa điểm');
+    main.appendChild(await venueForm(null));
+  }
+
+  /* The register form (v null) or the edit form of venue v. */
+  async function venueForm(v) {
+    const cats = await categories();
+    const catOpts = [['', '— Chọn loại địa điểm —']].concat(cats.map(function (c) { return [c.code, c.name_vi]; }));
+    let current = '';
+    if (v) for (const c of cats) if (c.slug === v.category || String(c.code) === String(v.category)) current = c.code;
+    const forceBox = h('div', { class: 'check', hidden: true },
+      h('input', { type: 'checkbox', id: 'venue-force', name: 'venue-force' }),
+      h('label', { for: 'venue-force', text: 'Vẫn đăng ký dù trùng tên ở cùng thôn' }));
+    const fields = [
+      field('venue-name', 'Tên địa điểm', input('text', { value: v ? v.name : '', required: true, maxlength: 200 })),
+      field('venue-category', 'Loại địa điểm', select(catOpts, current)),
+      field('venue-village', 'Thôn, tổ dân phố', input('text', { value: v ? v.village : '', maxlength: 200 })),
+      field('venue-owner-phone', 'Số điện thoại chủ địa điểm', input('tel', { value: v ? v.owner_phone : '', inputmode: 'tel', maxlength: 20 })),
+      field('venue-closes', 'Giờ đóng cửa (không bắt buộc)', input('time', { value: v && v.closes ? v.closes : '' }),
+        'Lượt vào chưa quét ra được kết thúc lúc đóng cửa.'),
+      v ? null : forceBox
+    ];
+    return form(v ? 'venue-edit-form' : 'venue-form', fields, 'venue-submit', v ? 'Lưu thay đổi' : 'Đăng ký địa điểm', async function (f) {
+      const p = {
+        name: val(f, 'venue-name'),
+        category: val(f, 'venue-category'),
+        village: val(f, 'venue-village'),
+        owner_phone: val(f, 'venue-owner-phone'),
+        closes: val(f, 'venue-closes')
+      };
+      if (!p.name) { showError('Hãy nhập tên địa điểm.'); f.elements['venue-name'].focus(); return; }
+      if (!p.category) { showError('Hãy chọn loại địa điểm.'); f.elements['venue-category'].focus(); return; }
+      if (v) {
+        await api('POST', '/api/venues/' + v.id, p);
+        await render();
+        notice('Đã lưu thay đổi của địa điểm.');
+        return;
+      }
+      if (val(f, 'venue-force')) p.force = '1';
+      try {
+        const r = await api('POST', '/api/venues', p);
+        go('/venues/' + r.id);
+        notice('Đã đăng ký địa điểm ' + p.name + (r.short_code ? ' (mã ' + r.short_code + ')' : '') + '.');
+      } catch (e) {
+        if (e.code === 'venue_duplicate') forceBox.hidden = false;
+        throw e;
+      }
+    });
+  }
+
+  /* --- /venues/{id} ------------------------------------------------------------------- */
+
+  async function pageVenue(id) {
+    const main = page('Địa điểm');
+    let v;
+    try { v = await api('GET', '/api/venues/' + id); } catch (e) { if (forbiddenOr(e, main)) return; throw e; }
+    const h1 = main.querySelector('h1');
+    h1.textContent = v.name || 'Địa điểm';
+    document.title = h1.textContent + ' — Truy vết';
+    const clerk = role() === 'clerk';
+    add(main, fresh(v.as_of));
+    if (v.suspended) main.appendChild(h('p', { class: 'warn' }, h('strong', { text: 'Địa điểm đang bị tạm ngừng: ' }),
+      'trạm quét từ chối lượt quét cho đến khi xã khôi phục.'));
+    main.appendChild(facts([
+      ['Mã địa điểm', v.short_code],
+      ['Loại', v.category_name || v.category],
+      ['Đơn vị', [v.unit_name, v.unit ? '(' + v.unit + ')' : ''].filter(Boolean).join(' ')],
+      ['Thôn, tổ', v.village],
+      ['Điện thoại chủ', v.owner_phone],
+      ['Giờ đóng cửa', v.closes || 'không đặt'],
+      ['Đăng ký lúc', when(v.registered)],
+      ['Cập nhật lúc', when(v.updated)],
+      ['Lần quét cuối', v.last_scan ? when(v.last_scan) : 'chưa có'],
+      ['Nhắc nhở', v.reminders !== undefined ? v.reminders + ' (' + (v.reminders_active || 0) + ' từ lần quét cuối)' : null]
+    ]));
+    main.appendChild(h('div', { class: 'actions' },
+      link('/venues/' + v.id + '/live', 'Danh sách trực tiếp', { class: 'button' }),
+      link('/api/venues/' + v.id + '/poster.pdf', 'Tải áp phích PDF', { class: 'button secondary', download: 'ap-phich-' + (v.short_code || v.id) + '.pdf', id: 'poster-pdf' }),
+      link('/api/venues/' + v.id + '/poster.png', 'Tải áp phích PNG', { class: 'button secondary', download: 'ap-phich-' + (v.short_code || v.id) + '.png', id: 'poster-png' })));
+    if (!clerk) return;
+    venueControllers(main, v);
+    venueReminders(main, v);
+    main.appendChild(h('h2', { text: 'Sửa thông tin' }));
+    main.appendChild(await venueForm(v));
+  }
+
+  function venueControllers(main, v) {
+    main.appendChild(h('h2', { text: 'Người quản lý địa điểm' }));
+    const list = h('ul', { class: 'cards', id: 'ctrl-list' });
+    const ctrls = v.controllers || [];
+    if (!ctrls.length) list.appendChild(h('li', { class: 'muted', text: 'Chưa có người quản lý.' }));
+    for (const c of ctrls) {
+      list.appendChild(h('li', null,
+        h('span', { class: 'title', text: c.phone }), ' ',
+        h('span', { class: 'muted', text: 'thêm lúc ' + when(c.added) }),
+        h('div', { class: 'actions' }, h('button', {
+          type: 'button', class: 'danger', text: 'Gỡ ' + c.phone,
+          on: { click: async function () {
+            if (!window.confirm('Gỡ số ' + c.phone + ' khỏi địa điểm này?')) return;
+            try { await api('POST', '/api/venues/' + v.id + '/controllers/' + encodeURIComponent(c.phone) + '/remove'); } catch (e) { return; }
+            await render();
+            notice('Đã gỡ ' + c.phone + '.');
+          } }
+        }))));
+    }
+    main.appendChild(list);
+    main.appendChild(form('ctrl-form', [
+      field('ctrl-phone', 'Số điện thoại', input('tel', { inputmode: 'tel', maxlength: 20, required: true })),
+      field('ctrl-pin', 'Mã PIN đăng nhập (6 chữ số, không bắt buộc)', input('text', { inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6 }),
+        'Đưa mã này cho người quản lý để họ đăng nhập bằng số điện thoại.')
+    ], 'ctrl-submit', 'Thêm người quản lý', async function (f) {
+      const phone = val(f, 'ctrl-phone'), pin = val(f, 'ctrl-pin');
+      if (!phone) { showError('Hãy nhập số điện thoại.'); return; }
+      if (pin && !/^[0-9]{6}$/.test(pin)) { showError('Mã PIN gồm đúng 6 chữ số.'); return; }
+      await api('POST', '/api/venues/' + v.id + '/controllers', { phone: phone, pin: pin });
+      await render();
+      notice('Đã thêm ' + phone + ' quản lý địa điểm.');
+    }));
+  }
+
+  function venueReminders(main, v) {
+    main.appendChild(h('h2', { text: 'Nhắc nhở và khôi phục' }));
+    const hist = v.reminder_history || [];
+    if (hist.length) {
+      main.appendChild(table('Lịch sử nhắc nhở', ['Thời gian', 'Việc', 'Ghi chú'], hist.map(function (r) {
+        return h('tr', null, h('td', { text: when(r.time) }), h('td', { text: r.action === 'reinstate' ? 'Khôi phục' : 'Nhắc nhở' }), h('td', { text: r.note || '' }));
+      })));
+    }
+    const note = input('text', { maxlength: 200 });
+    const f = h('form', { id: 'remind-form', novalidate: true }, field('remind-note', 'Ghi chú', note));
+    async function act(kind) {
+      const r = await api('POST', '/api/venues/' + v.id + '/' + kind, { note: note.value.trim() });
+      await render();
+      notice(kind === 'remind'
+        ? 'Đã ghi nhắc nhở.' + (r.suspended ? ' Địa điểm đang bị tạm ngừng.' : '')
+        : 'Đã khôi phục địa điểm.');
+    }
+    f.addEventListener('submit', function (ev) { ev.preventDefault(); act('remind').catch(function () {}); });
+    f.appendChild(h('div', { class: 'actions' },
+      h('button', { type: 'submit', id: 'remind-submit', text: 'Ghi nhắc nhở' }),
+      h('button', { type: 'button', id: 'reinstate-submit', class: 'secondary', text: 'Khôi phục địa điểm',
+        on: { click: function () { act('reinstate').catch(function () {}); } } })));
+    main.appendChild(f);
+  }
+
+  /* --- /noncompliant ------------------------------------------------------------------ */
+
+  async function pageNoncompliant() {
+    const main = page('Địa điểm chưa tuân thủ');
+    main.appendChild(h('p', { class: 'muted', text: 'Địa điểm không có lượt quét nào trong số ngày đã chọn.' }));
+    const days = input('number', { min: 1, max: 365, value: new URLSearchParams(location.search).get('days') || '3', inputmode: 'numeric' });
+    const box = h('div');
+    async function load() {
+      const r = await api('GET', '/api/venues', { noncompliant: 1, days: days.value });
+      clear(box);
+      add(box, fresh(r.as_of));
+      const vs = r.venues || [];
+      if (!vs.length) { box.appendChild(h('p', { text: 'Không có địa điểm nào chưa tuân thủ.' })); return; }
+      box.appendChild(table(vs.length + ' địa điểm', ['Địa điểm', 'Thôn, tổ', 'Lần quét cuối', { text: 'Nhắc nhở', num: true }, 'Trạng thái'], vs.map(function (v) {
+        return h('tr', null, h('td', null, link('/venues/' + v.id, v.name || v.id)), h('td', { text: v.village || '' }),
+          h('td', { text: v.last_scan ? when(v.last_scan) : 'chưa có' }), h('td', { class: 'num', text: v.reminders || 0 }),
+          h('td', null, v.suspended ? h('span', { class: 'badge stop', text: 'Tạm ngừng' }) : '—'));
+      })));
+    }
+    const f = form('noncompliant-form', field('noncompliant-days', 'Số ngày không có lượt quét', days), 'noncompliant-submit', 'Xem', async function () {
+      history.replaceState(null, '', '/noncompliant' + query({ days: days.value }));
+      await load();
+    });
+    f.classList.add('row-form');
+    main.appendChild(f);
+    main.appendChild(box);
+    await load();
+  }
+
+  /* --- /gate (full screen, a USB QR reader types into #gate-input) --------------------- */
+
+  const GATE_HISTORY_MAX = 10;
+
+  /* How an answer looks: ok (green), already (amber), stop (red, with a beep). */
+  function gateClass(r) {
+    if (r.stop || r.result === 'suspended' || r.result === 'unreadable' || r.result === 'failed') return 'stop';
+    if (r.result === 'already') return 'already';
+    return r.result === 'ok' ? 'ok' : 'stop';
+  }
+
+  /* The sound is made ready while the reader's keystrokes count as a user gesture. */
+  let audio = null;
+  function audioReady() {
+    try {
+      const Ctx = window.AudioContext || window.webkitAudioContext;
+      if (Ctx && !audio) audio = new Ctx();
+      if (audio && audio.state === 'suspended') audio.resume();
+    } catch (e) { audio = null; }
+    return audio;
+  }
+
+  function beep() {
+    try {
+      if (!audioReady()) return;
+      const o = audio.createOscillator(), g = audio.createGain();
+      o.type = 'square';
+      o.frequency.value = 880;
+      g.gain.value = 0.2;
+      o.connect(g);
+      g.connect(audio.destination);
+      o.start();
+      o.stop(audio.currentTime + 0.35);
+    } catch (e) { /* no sound on this device: the red answer stays */ }
+  }
+
+  async function pageGate() {
+    document.body.classList.add('gate');
+    const main = page('Cổng kiểm soát');
+    const params = new URLSearchParams(location.search);
+    const state = { venue: params.get('venue') || '', name: '', out: params.get('direction') === 'out', queue: [], busy: false };
+    const bar = h('div', { class: 'gate-bar' });
+    main.insertBefore(bar, main.firstChild);
+    bar.appendChild(main.querySelector('h1'));
+    const venueLabel = h('span', { class: 'gate-venue', id: 'gate-venue' });
+    const exit = link('/', 'Thoát', { class: 'button secondary' });
+    bar.appendChild(venueLabel);
+    bar.appendChild(exit);
+    const setup = h('div', { id: 'gate-setup' });
+    main.appendChild(setup);
+    if (!state.venue) {
+      state.venue = await chooseGateVenue(setup);
+      if (!state.venue) return;
+    }
+    try {
+      const v = await api('GET', '/api/venues/' + state.venue, null, { quiet: true });
+      state.name = v.name || '';
+    } catch (e) { state.name = ''; }
+    venueLabel.textContent = state.name ? state.name : 'Địa điểm ' + state.venue;
+    history.replaceState(null, '', '/gate' + query({ venue: state.venue, direction: state.out ? 'out' : '' }));
+    drawGate(main, state);
+  }
+
+  /* Asks which venue this gate is, once: a list when the account may list venues, else
+   * the venue's ID typed in. Resolves to the ID or '' (the form stays until chosen). */
+  async function chooseGateVenue(box) {
+    let vs = [];
+    try { vs = (await api('GET', '/api/venues', null, { quiet: true })).venues || []; } catch (e) { vs = []; }
+    const control = vs.length
+      ? select([['', '— Chọn địa điểm —']].concat(vs.map(function (v) { return [v.id, v.name + (v.village ? ' — ' + v.village : '')]; })), '')
+      : input('text', { autocapitalize: 'none', spellcheck: 'false' });
+    return new Promise(function (resolve) {
+      box.appendChild(form('gate-venue-form', field('gate-venue-choice', 'Cổng này thuộc địa điểm nào?', control,
+        vs.length ? null : 'Nhập mã địa điểm (ID) do xã cấp.'), 'gate-venue-submit', 'Bắt đầu', async function () {
+        const id = control.value.trim();
+        if (!id) { showError('Hãy chọn địa điểm cho cổng này.'); return; }
+        clear(box);
+        resolve(id);
+      }));
+      control.focus();
+    });
+  }
+
+  function drawGate(main, state) {
+    const inBtn = h('button', { type: 'button', id: 'gate-in', 'aria-pressed': String(!state.out), text: 'Quét vào' });
+    const outBtn = h('button', { type: 'button', id: 'gate-out', 'aria-pressed': String(state.out), text: 'Quét ra' });
+    const gateInput = h('input', { type: 'text', id: 'gate-input', name: 'line', autocomplete: 'off', autocapitalize: 'none',
+      spellcheck: 'false', 'aria-label': 'Mã QR từ máy quét', enterkeyhint: 'send' });
+    const answer = h('div', { id: 'gate-answer', class: 'waiting', 'aria-live': 'assertive', 'aria-atomic': 'true' },
+      h('div', { class: 'big', text: 'Sẵn sàng' }), h('div', { class: 'reason', text: 'Đưa mã QR vào máy quét.' }));
+    const history = h('ol', { class: 'gate-history', id: 'gate-history', 'aria-label': 'Các lượt quét vừa rồi' });
+    function setMode(out) {
+      state.out = out;
+      inBtn.setAttribute('aria-pressed', String(!out));
+      outBtn.setAttribute('aria-pressed', String(out));
+      document.body.classList.toggle('out-mode', out);
+      window.history.replaceState(null, '', '/gate' + query({ venue: state.venue, direction: out ? 'out' : '' }));
+      gateInput.focus();
+    }
+    inBtn.addEventListener('click', function () { setMode(false); });
+    outBtn.addEventListener('click', function () { setMode(true); });
+    const f = h('form', { class: 'gate-form', id: 'gate-form', autocomplete: 'off' }, gateInput,
+      h('button', { type: 'submit', id: 'gate-submit', text: 'Gửi' }));
+    f.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      const line = gateInput.value;
+      gateInput.value = '';
+      audioReady();
+      if (line.trim()) { state.queue.push({ line: line, out: state.out }); gateNext(state, answer, history, gateInput); }
+      gateInput.focus();
+    });
+    main.appendChild(h('div', { class: 'mode', role: 'group', 'aria-label': 'Chiều quét' }, inBtn, outBtn));
+    main.appendChild(f);
+    main.appendChild(answer);
+    main.appendChild(h('h2', { text: 'Các lượt vừa rồi' }));
+    main.appendChild(history);
+    setMode(state.out);
+    /* A key typed anywhere on the page (the reader after a click elsewhere) goes to the input. */
+    function refocus(ev) {
+      const t = ev.target;
+      if (t === gateInput || (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA'))) return;
+      if (ev.key && ev.key.length === 1 && !ev.ctrlKey && !ev.metaKey && !ev.altKey) gateInput.focus();
+    }
+    document.addEventListener('keydown', refocus, true);
+    S.cleanup.push(function () { document.removeEventListener('keydown', refocus, true); });
+  }
+
+  /* Sends the scans one after another, in the order the reader typed them. */
+  async function gateNext(state, answer, history, gateInput) {
+    if (state.busy) return;
+    state.busy = true;
+    while (state.queue.length) {
+      const s = state.queue.shift();
+      let r;
+      try {
+        r = await api('POST', '/api/scan', { venue: state.venue, line: s.line, direction: s.out ? 'out' : 'in' }, { quiet: true });
+      } catch (e) {
+        r = { result: 'failed', stop: true, text: 'LỖI', reason: e.message };
+      }
+      gateShow(r, s.out, answer, history);
+      if (document.body.classList.contains('gate')) gateInput.focus();
+    }
+    state.busy = false;
+  }
+
+  function gateShow(r, out, answer, history) {
+    const cls = gateClass(r);
+    const fallback = { ok: out ? 'ĐÃ RA' : 'MỜI VÀO', already: 'ĐÃ QUÉT RỒI', stop: 'DỪNG LẠI' }[cls];
+    answer.className = cls;
+    clear(answer);
+    answer.appendChild(h('div', { class: 'big', text: r.text || fallback }));
+    if (r.reason) answer.appendChild(h('div', { class: 'reason', text: r.reason }));
+    if (r.person) answer.appendChild(h('div', { class: 'who', text: r.person }));
+    if (cls === 'stop') beep();
+    history.insertBefore(h('li', { class: cls },
+      h('strong', { text: (r.at ? clock(r.at, true) : new Date().toTimeString().slice(0, 8)) + ' ' + (out ? 'ra' : 'vào') + ' — ' + (r.text || fallback) }),
+      r.person ? ' ' + r.person : '', r.reason ? ' · ' + r.reason : ''), history.firstChild);
+    while (history.children.length > GATE_HISTORY_MAX) history.removeChild(history.lastChild);
+  }
+
+  /* --- /venues/{id}/live (Server-Sent Events) ------------------------------------------ */
+
+  const LIVE_ROWS_MAX = 500;
+  const METHOD_VI = { qr: 'mã QR', idcard: 'CCCD', chip: 'CCCD gắn chip', manual: 'nhập tay', import: 'nhập tệp', inferred: 'suy ra' };
+
+  async function pageLive(id) {
+    const main = page('Danh sách trực tiếp');
+    let v;
+    try { v = await api('GET', '/api/venues/' + id); } catch (e) { if (forbiddenOr(e, main)) return; throw e; }
+    main.querySelector('h1').textContent = 'Danh sách trực tiếp — ' + (v.name || id);
+    main.appendChild(h('p', { class: 'muted', text: 'Lượt vào và ra hiện lên ngay khi được ghi. Người quét được che bớt thông tin.' }));
+    const conn = h('p', { id: 'live-state', class: 'conn', role: 'status', text: 'Đang kết nối…' });
+    const list = h('ol', { id: 'live-list', reversed: true, 'aria-label': 'Lượt quét, mới nhất trước' });
+    const count = h('p', { id: 'live-count', class: 'muted' });
+    main.appendChild(conn);
+    main.appendChild(count);
+    main.appendChild(list);
+    main.appendChild(h('div', { class: 'actions' }, link('/venues/' + id, 'Về trang địa điểm', { class: 'button secondary' })));
+    let n = 0;
+    const es = new EventSource('/api/venues/' + encodeURIComponent(id) + '/live');
+    S.cleanup.push(function () { es.close(); });
+    es.onopen = function () { conn.textContent = 'Đã kết nối — đang nhận lượt quét'; conn.className = 'conn on'; };
+    es.onerror = async function () {
+      conn.className = 'conn off';
+      conn.textContent = es.readyState === EventSource.CLOSED ? 'Mất kết nối.' : 'Mất kết nối — đang thử lại…';
+      if (es.readyState !== EventSource.CLOSED) return;
+      try { await api('GET', '/api/venues/' + id, null, { quiet: true }); } catch (e) {
+        if (e.status === 403) { es.close(); forbiddenOr(e, main); }
+        else if (e.status === 401) { es.close(); go('/login' + query({ next: location.pathname })); }
+      }
+    };
+    es.addEventListener('scan', function (ev) {
+      let d;
+      try { d = JSON.parse(ev.data); } catch (e) { return; }
+      const out = d.direction === 'out';
+      list.insertBefore(h('li', null,
+        h('time', { datetime: d.at || '', text: clock(d.at, true) }),
+        h('span', { class: out ? 'dir-out' : 'dir-in', text: out ? 'ra' : 'vào' }),
+        h('span', null, d.person || '', d.method ? h('span', { class: 'muted', text: ' · ' + (METHOD_VI[d.method] || d.method) }) : null)),
+      list.firstChild);
+      while (list.children.length > LIVE_ROWS_MAX) list.removeChild(list.lastChild);
+      n++;
+      count.textContent = n + ' lượt từ khi mở trang (gồm tối đa 50 lượt gần nhất trong ngày).';
+    });
+  }
+
+  /* --- /health/trace ------------------------------------------------------------------- */
+
+  const DETAIL_VI = { name: 'Họ và tên', phone: 'Số điện thoại', cccd: 'Số CCCD', cmnd: 'Số CMND', bhyt: 'Số BHYT',
+    birth: 'Ngày sinh', sex: 'Giới tính', address: 'Địa chỉ', id: 'Mã người', ref: 'Mã người' };
+
+  async function pageTrace() {
+    const main = page('Truy vết');
+    const params = new URLSearchParams(location.search);
+    const person = input('text', { spellcheck: 'false', autocapitalize: 'none', value: params.get('person') || '' });
+    const depth = select([['2', 'F1 và F2'], ['1', 'Chỉ F1']], params.get('depth') || '2');
+    const out = h('div', { id: 'trace-out' });
+    const f = form('trace-form', [
+      field('trace-person', 'Người bệnh (F0): mã người hoặc dòng mã QR trên CCCD', person),
+      field('trace-depth', 'Độ sâu', depth)
+    ], 'trace-submit', 'Truy vết', async function () {
+      const p = person.value.trim();
+      if (!p) { showError('Hãy nhập mã người hoặc dòng mã QR trên CCCD.'); person.focus(); return; }
+      clear(out).appendChild(h('p', { class: 'muted', text: 'Đang truy vết…' }));
+      let r;
+      try { r = await api('GET', '/api/trace', { person: p, depth: depth.value }); } catch (e) { clear(out); throw e; }
+      traceShow(out, r);
+    });
+    main.appendChild(f);
+    main.appendChild(out);
+  }
+
+  function traceShow(out, r) {
+    clear(out);
+    add(out, fresh(r.as_of));
+    const c = r['case'] || {};
+    out.appendChild(h('h2', { text: 'Ca bệnh' }));
+    out.appendChild(facts([['Người', c.person], ['Mã người', c.ref], ['Khoảng thời gian', when(r.from) + ' – ' + when(r.to)]]));
+    if (r.commune_only) out.appendChild(h('p', { class: 'warn', text: 'Đây là trạm xã: chỉ có lượt quét tại các địa điểm của xã này. Hãy truy vết ở huyện hoặc tỉnh để thấy các nơi khác.' }));
+    traceStale(out, r.completeness || []);
+    const contacts = (r.contacts || []).slice().sort(function (a, b) { return (b.shared_minutes || 0) - (a.shared_minutes || 0); });
+    const reveal = revealBox();
+    for (const level of ['F1', 'F2']) {
+      const rows = contacts.filter(function (ct) { return ct.level === level; });
+      if (level === 'F2' && !rows.length) continue;
+      out.appendChild(h('h2', { text: level + ': ' + rows.length + ' người' }));
+      out.appendChild(table(null, [{ text: 'Hạng', num: true }, 'Người', { text: 'Thời gian chung (phút)', num: true }, 'Nơi tiếp xúc', ''],
+        rows.map(function (ct, i) { return contactRow(ct, i + 1, reveal); }), 'trace-' + level.toLowerCase()));
+    }
+    traceZones(out, r.visits || []);
+    traceCompleteness(out, r.completeness || []);
+    out.appendChild(reveal.box);
+  }
+
+  function contactRow(ct, rank, reveal) {
+    const where = (ct.shared || []).map(function (s) {
+      return h('div', { text: (s.venue_name || 'Địa điểm không có ở trạm này') + ', ' + when(s.from) + '–' + clock(s.to) + ' (' + s.minutes + ' phút)' });
+    });
+    const known = ct.details ? h('div', { class: 'muted', text: detailsLine(ct.details) }) : null;
+    const btn = h('button', { type: 'button', class: 'reveal-button secondary', 'data-ref': ct.ref, text: 'Xem danh tính',
+      'aria-label': 'Xem danh tính ' + (ct.person || ct.ref) });
+    btn.addEventListener('click', function () { reveal.open(ct, btn); });
+    return h('tr', { 'data-ref': ct.ref }, h('td', { class: 'num', text: rank }), h('td', null, ct.person || ct.ref, known),
+      h('td', { class: 'num', text: ct.shared_minutes }), h('td', null, where), h('td', null, btn));
+  }
+
+  function detailsLine(d) {
+    return Object.keys(d).filter(function (k) { return d[k]; }).map(function (k) { return (DETAIL_VI[k] || k) + ': ' + d[k]; }).join(' · ');
+  }
+
+  /* The communes not synced since the window began: the warning first. */
+  function traceStale(out, comp) {
+    const stale = comp.filter(function (u) { return u.stale; });
+    if (!stale.length) return;
+    out.appendChild(h('div', { class: 'warn', id: 'trace-stale' },
+      h('strong', { text: 'Cảnh báo: ' + stale.length + ' xã chưa đồng bộ từ đầu khoảng truy vết. ' }),
+      'Các tiếp xúc ở đó có thể chưa có trong bảng: ',
+      stale.slice(0, 20).map(function (u) { return u.unit + (u.last_scan_day ? ' (quét cuối ' + when(u.last_scan_day) + ')' : ''); }).join(', '),
+      stale.length > 20 ? ' và ' + (stale.length - 20) + ' xã khác.' : '.'));
+  }
+
+  /* Venues and villages to zone: the case's visits, then the villages they are in. */
+  function traceZones(out, visits) {
+    out.appendChild(h('h2', { text: 'Nơi cần khoanh vùng' }));
+    out.appendChild(table('Địa điểm F0 đã đến', ['Địa điểm', 'Thôn, tổ', 'Đơn vị', 'Thời gian', { text: 'Phút', num: true }], visits.map(function (v) {
+      return h('tr', null, h('td', { text: v.venue_name || 'Địa điểm không có ở trạm này' }), h('td', { text: v.village || '' }),
+        h('td', { text: v.unit || '?' }), h('td', { text: when(v.from) + '–' + clock(v.to) }), h('td', { class: 'num', text: v.minutes }));
+    }), 'trace-visits'));
+    const villages = {};
+    for (const v of visits) {
+      if (!v.village) continue;
+      const k = (v.unit || '?') + '|' + v.village;
+      villages[k] = villages[k] || { unit: v.unit || '?', village: v.village, minutes: 0 };
+      villages[k].minutes += v.minutes || 0;
+    }
+    const vk = Object.keys(villages);
+    if (vk.length) {
+      out.appendChild(table('Thôn, tổ cần khoanh vùng', ['Thôn, tổ', 'Đơn vị', { text: 'Phút F0 ở đó', num: true }], vk.map(function (k) {
+        const x = villages[k];
+        return h('tr', null, h('td', { text: x.village }), h('td', { text: x.unit }), h('td', { class: 'num', text: x.minutes }));
+      }), 'trace-villages'));
+    }
+  }
+
+  function traceCompleteness(out, comp) {
+    const touched = comp.filter(function (u) { return u.touched; });
+    out.appendChild(h('h2', { text: 'Độ đầy đủ của dữ liệu' }));
+    out.appendChild(table('Bản sao của trạm này ở từng xã liên quan', ['Xã', 'Quét cuối', 'Sự kiện cuối', 'Nhận lúc', 'Tình trạng'], touched.map(function (u) {
+      return h('tr', null, h('td', { text: u.unit }), h('td', { text: u.last_scan_day ? when(u.last_scan_day) : 'chưa có' }),
+        h('td', { text: when(u.last_event) }), h('td', { text: when(u.received) }),
+        h('td', null, u.stale ? h('span', { class: 'badge stop', text: 'Chưa đồng bộ từ đầu khoảng' }) : h('span', { class: 'badge ok', text: 'Đủ' })));
+    }), 'trace-fresh'));
+  }
+
+  /* The reveal form: one on the page, opened by a row's button; asks the reason, POSTs
+   * /api/reveal (audited) and shows the person's details. */
+  function revealBox() {
+    const reason = h('textarea', { rows: 2, maxlength: 300 });
+    const who = h('p', { id: 'reveal-who' });
+    const result = h('div', { id: 'reveal-result', 'aria-live': 'polite' });
+    let current = null, opener = null;
+    const f = form('reveal-form', [who, field('reveal-reason', 'Lý do xem danh tính (được ghi lại)', reason)], 'reveal-submit', 'Xem danh tính', async function () {
+      const why = reason.value.trim();
+      if (!why) { showError('Hãy ghi lý do xem danh tính.'); reason.focus(); return; }
+      const r = await api('POST', '/api/reveal', { person: current.ref, reason: why });
+      const p = r.person || r.details || r;
+      clear(result).appendChild(h('h3', { text: 'Danh tính' }));
+      result.appendChild(facts(Object.keys(p).filter(function (k) { return typeof p[k] !== 'object'; }).map(function (k) { return [DETAIL_VI[k] || k, String(p[k])]; })));
+      reason.value = '';
+      if (opener) opener.disabled = true;
+    });
+    const close = h('button', { type: 'button', class: 'secondary', text: 'Đóng', on: { click: function () { box.hidden = true; if (opener) opener.focus(); } } });
+    f.querySelector('.actions').appendChild(close);
+    const box = h('section', { class: 'reveal-box', id: 'reveal-box', hidden: true, 'aria-labelledby': 'reveal-title' },
+      h('h2', { id: 'reveal-title', text: 'Xem danh tính' }), f, result);
+    return {
+      box: box,
+      open: function (ct, btn) {
+        current = ct;
+        opener = btn;
+        who.textContent = 'Người: ' + (ct.person || ct.ref) + ' (' + ct.level + ', ' + ct.shared_minutes + ' phút chung)';
+        clear(result);
+        box.hidden = false;
+        reason.focus();
+      }
+    };
+  }
+
+  /* --- /report ------------------------------------------------------------------------ */
+
+  async function pageReport() {
+    const main = page('Báo cáo tuần');
+    const params = new URLSearchParams(location.search);
+    const node = (S.session && S.session.node) || {};
+    const period = input('text', { value: params.get('period') || isoWeek(new Date()), pattern: '[0-9]{4}-W[0-9]{2}', inputmode: 'text' });
+    const depth = select([['1', '1 cấp'], ['2', '2 cấp'], ['3', '3 cấp']], params.get('depth') || '2');
+    const unit = input('text', { value: params.get('unit') || node.unit || '', inputmode: 'numeric', maxlength: 8 });
+    const out = h('div', { id: 'report-out' });
+    function show() {
+      const q = { period: period.value.trim(), depth: depth.value, unit: unit.value.trim() };
+      clear(out);
+      out.appendChild(h('div', { class: 'actions' },
+        link('/api/report' + query(Object.assign({ format: 'csv' }, q)), 'Tải CSV', { class: 'button secondary', download: 'bao-cao-' + q.period + '.csv', id: 'report-csv' }),
+        link('/api/report' + query(Object.assign({ format: 'html' }, q)), 'Tải HTML', { class: 'button secondary', download: 'bao-cao-' + q.period + '.html', id: 'report-html' })));
+      out.appendChild(h('iframe', { class: 'report-frame', id: 'report-frame', title: 'Báo cáo ' + q.period, src: '/api/report' + query(Object.assign({ format: 'html' }, q)) }));
+    }
+    const f = form('report-form', [
+      field('report-period', 'Tuần (năm-Wsố tuần)', period, 'Ví dụ 2021-W40.'),
+      field('report-depth', 'Số cấp đơn vị', depth),
+      field('report-unit', 'Mã đơn vị', unit, 'Để trống: đơn vị của trạm này.')
+    ], 'report-submit', 'Xem báo cáo', async function () {
+      if (!/^[0-9]{4}-W[0-9]{2}$/.test(period.value.trim())) { showError('Tuần phải có dạng 2021-W40.'); period.focus(); return; }
+      history.replaceState(null, '', '/report' + query({ period: period.value.trim(), depth: depth.value, unit: unit.value.trim() }));
+      show();
+    });
+    f.classList.add('row-form');
+    main.appendChild(f);
+    main.appendChild(out);
+    show();
+  }
+
+  /* --- /users (operator) --------------------------------------------------------------- */
+
+  async function pageUsers() {
+    const main = page('Tài khoản');
+    const box = h('div');
+    main.appendChild(box);
+    const roles = [['clerk', ROLE_VI.clerk], ['guard', ROLE_VI.guard], ['operator', ROLE_VI.operator]];
+    if (isHealthNode()) roles.splice(1, 0, ['health', ROLE_VI.health]);
+    main.appendChild(h('h2', { text: 'Thêm tài khoản' }));
+    main.appendChild(form('user-form', [
+      field('user-name', 'Tên tài khoản', input('text', { autocapitalize: 'none', spellcheck: 'false', maxlength: 64 })),
+      field('user-role', 'Vai trò', select(roles, 'clerk')),
+      field('user-password', 'Mật khẩu', input('password', { autocomplete: 'new-password' }), 'Ít nhất 8 ký tự.')
+    ], 'user-submit', 'Thêm tài khoản', async function (f) {
+      const name = val(f, 'user-name');
+      if (!name) { showError('Hãy nhập tên tài khoản.'); return; }
+      await api('POST', '/api/users', { name: name, role: val(f, 'user-role'), password: f.elements['user-password'].value });
+      f.reset();
+      await loadUsers(box);
+      notice('Đã thêm tài khoản ' + name + '.');
+    }));
+    await loadUsers(box);
+  }
+
+  async function loadUsers(box) {
+    const r = await api('GET', '/api/users');
+    clear(box);
+    add(box, fresh(r.as_of));
+    const users = r.users || [];
+    box.appendChild(table(users.length + ' tài khoản', ['Tên', 'Vai trò', 'Tình trạng', 'Việc'], users.map(function (u) {
+      const locked = u.locked || u.locked_until || u.until;
+      const actions = h('div', { class: 'actions' });
+      actions.appendChild(h('button', { type: 'button', class: 'secondary', text: 'Đặt lại mật khẩu', on: { click: function () { passwordForm(actions, u, box); } } }));
+      if (locked) actions.appendChild(h('button', { type: 'button', class: 'secondary', text: 'Mở khóa', on: { click: function () {
+        userAction(u, 'unlock', 'Đã mở khóa ' + u.name + '.', box);
+      } } }));
+      actions.appendChild(h('button', { type: 'button', class: 'danger', text: 'Xóa', on: { click: function () {
+        if (window.confirm('Xóa tài khoản ' + u.name + '?')) userAction(u, 'remove', 'Đã xóa tài khoản ' + u.name + '.', box);
+      } } }));
+      return h('tr', null, h('td', { text: u.name }), h('td', { text: ROLE_VI[u.role] || u.role }),
+        h('td', null, locked ? h('span', { class: 'badge stop', text: 'Bị khóa' + (typeof locked === 'string' ? ' đến ' + when(locked) : '') }) : 'Hoạt động'),
+        h('td', null, actions));
+    })));
+  }
+
+  function userAction(u, what, done, box) {
+    api('POST', '/api/users/' + encodeURIComponent(u.name) + '/' + what).then(function () {
+      return loadUsers(box);
+    }).then(function () { notice(done); }).catch(function () {});
+  }
+
+  function passwordForm(where, u, box) {
+    if (where.querySelector('form')) return;
+    const pw = input('password', { autocomplete: 'new-password' });
+    const f = form('password-form-' + u.name, field('password-' + u.name, 'Mật khẩu mới cho ' + u.name, pw), 'password-submit-' + u.name, 'Lưu mật khẩu', async function () {
+      await api('POST', '/api/users/' + encodeURIComponent(u.name) + '/password', { password: pw.value });
+      await loadUsers(box);
+      notice('Đã đặt lại mật khẩu của ' + u.name + '.');
+    });
+    where.appendChild(f);
+    pw.focus();
+  }
+
+  /* --- pages whose API is not in this version yet (each its own function, to fill) ----- */
+
+  function placeholder(title, what) {
+    const main = page(title);
+    main.appendChild(h('p', { class: 'placeholder' }, h('strong', { text: 'Chưa có trong phiên bản này.' }), ' ', what));
+    main.appendChild(h('p', null, link('/', 'Về trang chủ')));
+  }
+
+  function pageCases() { placeholder('Ca bệnh', 'Danh sách ca bệnh và khoảng thời gian lây sẽ hiện ở đây. Hiện dùng lệnh truyvet case trên máy trạm.'); }
+  function pageRisk() { placeholder('Mức nguy cơ', 'Mức nguy cơ của từng đơn vị và thôn sẽ hiện ở đây. Hiện dùng lệnh truyvet risk.'); }
+  function pageAlerts() { placeholder('Cảnh báo', 'Các cảnh báo sẽ hiện ở đây. Hiện dùng lệnh truyvet alerts.'); }
+  function pageSync() { placeholder('Đồng bộ', 'Trạm ngang hàng, lần liên lạc cuối, độ chậm của mỗi bên và lô bị giữ sẽ hiện ở đây. Hiện dùng lệnh truyvet peers và truyvet status.'); }
+  function pageEnroll() { placeholder('Cấp chứng chỉ', 'Tải lên tệp yêu cầu, tải về chứng chỉ, nhận chứng chỉ và thu hồi sẽ làm ở đây. Hiện dùng lệnh truyvet enroll và truyvet revoke.'); }
+  function pageStatus() { placeholder('Trạng thái trạm', 'Trạng thái của trạm sẽ hiện ở đây. Hiện dùng lệnh truyvet status.'); }
+  function pageUnits() { placeholder('Thôn, tổ và đơn vị', 'Danh sách thôn, tổ và độ mới dữ liệu của từng đơn vị sẽ hiện ở đây. Hiện dùng lệnh truyvet unit.'); }
+
+  /* --- start ------------------------------------------------------------------------- */
+
+  document.addEventListener('click', onClick);
+  window.addEventListener('popstate', render);
+  render();
+})();
