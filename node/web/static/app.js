@@ -20,7 +20,7 @@
 
   const ROLE_VI = {
     operator: 'Quản trị',
-    clerk: 'Cán bộ xã',
+    clerk: 'Cán bộ văn phòng',
     health: 'Cán bộ y tế',
     guard: 'Bảo vệ cổng',
     controller: 'Chủ địa điểm'
@@ -230,46 +230,74 @@
 
   /* --- router ------------------------------------------------------------------------ */
 
-  /* [pattern, page function, roles allowed (null: anyone logged in), title] */
+  /* [pattern, page function, roles allowed ('public': no login; null: anyone logged in),
+   * node needed ('commune', 'health' or none)]: the same as the server's routes
+   * (node/web/routes.c), so that a link the menu shows is one the server opens. */
+  const STAFF = ['operator', 'clerk', 'health'];
   const ROUTES = [
     [/^\/login$/, pageLogin, 'public'],
     [/^\/$/, pageHome, null],
-    [/^\/venues$/, pageVenues, ['clerk', 'controller']],
-    [/^\/venues\/new$/, pageVenueNew, ['clerk']],
-    [/^\/venues\/([0-9a-fA-F]+)$/, pageVenue, ['clerk', 'controller']],
-    [/^\/venues\/([0-9a-fA-F]+)\/live$/, pageLive, ['clerk', 'controller']],
-    [/^\/gate$/, pageGate, ['guard', 'clerk']],
-    [/^\/noncompliant$/, pageNoncompliant, ['clerk']],
-    [/^\/units$/, pageUnits, null],
-    [/^\/health\/trace$/, pageTrace, ['health']],
-    [/^\/health\/cases$/, pageCases, ['health']],
-    [/^\/health\/risk$/, pageRisk, ['health']],
-    [/^\/health\/alerts$/, pageAlerts, ['health']],
-    [/^\/report$/, pageReport, ['operator', 'clerk', 'health']],
-    [/^\/sync$/, pageSync, ['operator', 'clerk', 'health']],
+    [/^\/venues$/, pageVenues, STAFF.concat('controller')],
+    [/^\/venues\/new$/, pageVenueNew, ['clerk', 'operator'], 'commune'],
+    [/^\/venues\/([0-9a-fA-F]+)$/, pageVenue, STAFF.concat('controller')],
+    [/^\/venues\/([0-9a-fA-F]+)\/live$/, pageLive, ['clerk', 'operator', 'controller']],
+    [/^\/gate$/, pageGate, ['guard', 'clerk', 'operator'], 'commune'],
+    [/^\/noncompliant$/, pageNoncompliant, STAFF],
+    [/^\/units$/, pageUnits, STAFF],
+    [/^\/health\/trace$/, pageTrace, ['health'], 'health'],
+    [/^\/health\/cases$/, pageCases, ['health'], 'health'],
+    [/^\/health\/risk$/, pageRisk, ['health'], 'health'],
+    [/^\/health\/alerts$/, pageAlerts, ['health'], 'health'],
+    [/^\/report$/, pageReport, STAFF],
+    [/^\/sync$/, pageSync, STAFF],
     [/^\/users$/, pageUsers, ['operator']],
     [/^\/enroll$/, pageEnroll, ['operator']],
-    [/^\/status$/, pageStatus, ['operator']]
+    [/^\/status$/, pageStatus, STAFF]
   ];
 
-  /* The menu of each role: [path, label]. */
-  function menu(r) {
-    const m = [['/', 'Trang chủ']];
-    if (r === 'clerk') {
-      m.push(['/venues', 'Địa điểm'], ['/venues/new', 'Đăng ký địa điểm'], ['/gate', 'Cổng kiểm soát'],
-        ['/noncompliant', 'Chưa tuân thủ'], ['/units', 'Thôn, tổ'], ['/report', 'Báo cáo tuần'], ['/sync', 'Đồng bộ']);
-    } else if (r === 'guard') {
-      m.push(['/gate', 'Cổng kiểm soát']);
-    } else if (r === 'controller') {
-      m.push(['/venues', 'Địa điểm của tôi']);
-    } else if (r === 'health') {
-      m.push(['/health/trace', 'Truy vết'], ['/health/cases', 'Ca bệnh'], ['/health/risk', 'Mức nguy cơ'],
-        ['/health/alerts', 'Cảnh báo'], ['/report', 'Báo cáo tuần'], ['/units', 'Đơn vị'], ['/sync', 'Đồng bộ']);
-    } else if (r === 'operator') {
-      m.push(['/users', 'Tài khoản'], ['/enroll', 'Cấp chứng chỉ'], ['/status', 'Trạng thái'],
-        ['/report', 'Báo cáo tuần'], ['/sync', 'Đồng bộ']);
-    }
-    return m;
+  /* Registering and editing venues: the commune's clerk (or its operator). */
+  function canEditVenues() { return (role() === 'clerk' || role() === 'operator') && isCommuneNode(); }
+
+  function isCommuneNode() { return !!(S.session && S.session.node && S.session.node.role === 'commune'); }
+
+  /* Whether the session may open the route (its role, and the node it needs). */
+  function allowed(route) {
+    if (route[2] === 'public') return true;
+    if (!role()) return false;
+    if (Array.isArray(route[2]) && route[2].indexOf(role()) < 0) return false;
+    if (route[3] === 'commune' && !isCommuneNode()) return false;
+    if (route[3] === 'health' && !isHealthNode()) return false;
+    return true;
+  }
+
+  /* The menu: [path, label] for each page the session may open, in the order of its work. */
+  const MENU = [
+    ['/', 'Trang chủ'],
+    ['/gate', 'Cổng kiểm soát'],
+    ['/venues', 'Địa điểm'],
+    ['/venues/new', 'Đăng ký địa điểm'],
+    ['/noncompliant', 'Chưa tuân thủ'],
+    ['/health/trace', 'Truy vết'],
+    ['/health/cases', 'Ca bệnh'],
+    ['/health/risk', 'Mức nguy cơ'],
+    ['/health/alerts', 'Cảnh báo'],
+    ['/units', 'Đơn vị, thôn'],
+    ['/report', 'Báo cáo tuần'],
+    ['/sync', 'Đồng bộ'],
+    ['/users', 'Tài khoản'],
+    ['/enroll', 'Cấp chứng chỉ'],
+    ['/status', 'Trạng thái']
+  ];
+
+  function routeOf(path) {
+    for (const r of ROUTES) if (r[0].test(path)) return r;
+    return null;
+  }
+
+  function menu() {
+    return MENU.filter(function (m) { return allowed(routeOf(m[0])); }).map(function (m) {
+      return m[0] === '/venues' && role() === 'controller' ? ['/venues', 'Địa điểm của tôi'] : m;
+    });
   }
 
   function drawNav() {
@@ -279,7 +307,7 @@
     $('node-name').textContent = [node.name, node.unit_name].filter(Boolean).join(' — ');
     if (!role()) return;
     const ul = h('ul');
-    for (const item of menu(role())) {
+    for (const item of menu()) {
       const a = link(item[0], item[1]);
       if (item[0] === location.pathname) a.setAttribute('aria-current', 'page');
       ul.appendChild(h('li', null, a));
@@ -353,7 +381,7 @@
       pageLogin();
       return focusHeading();
     }
-    if (Array.isArray(route[2]) && route[2].indexOf(role()) < 0) { pageForbidden(); return focusHeading(); }
+    if (!allowed(route)) { pageForbidden(); return focusHeading(); }
     try {
       const p = route[1].apply(null, m.slice(1));
       focusHeading();
@@ -457,7 +485,7 @@
       ['Loại trạm', { commune: 'Xã, phường', district: 'Huyện, quận', province: 'Tỉnh, thành phố' }[node.role] || node.role]
     ]));
     const tiles = h('ul', { class: 'tiles' });
-    for (const item of menu(s.role).slice(1)) tiles.appendChild(h('li', null, link(item[0], item[1])));
+    for (const item of menu().slice(1)) tiles.appendChild(h('li', null, link(item[0], item[1])));
     main.appendChild(tiles);
     if (s.role === 'controller') {
       main.appendChild(h('h2', { text: 'Địa điểm của tôi' }));
@@ -506,7 +534,7 @@
     main.appendChild(search);
     main.appendChild(freshBox);
     main.appendChild(list);
-    if (role() === 'clerk') {
+    if (canEditVenues()) {
       main.appendChild(h('h2', { text: 'Đăng ký địa điểm' }));
       main.appendChild(await venueForm(null));
     }
@@ -573,7 +601,6 @@
     const h1 = main.querySelector('h1');
     h1.textContent = v.name || 'Địa điểm';
     document.title = h1.textContent + ' — Truy vết';
-    const clerk = role() === 'clerk';
     add(main, fresh(v.as_of));
     if (v.suspended) main.appendChild(h('p', { class: 'warn' }, h('strong', { text: 'Địa điểm đang bị tạm ngừng: ' }),
       'trạm quét từ chối lượt quét cho đến khi xã khôi phục.'));
@@ -593,7 +620,7 @@
       link('/venues/' + v.id + '/live', 'Danh sách trực tiếp', { class: 'button' }),
       link('/api/venues/' + v.id + '/poster.pdf', 'Tải áp phích PDF', { class: 'button secondary', download: 'ap-phich-' + (v.short_code || v.id) + '.pdf', id: 'poster-pdf' }),
       link('/api/venues/' + v.id + '/poster.png', 'Tải áp phích PNG', { class: 'button secondary', download: 'ap-phich-' + (v.short_code || v.id) + '.png', id: 'poster-png' })));
-    if (!clerk) return;
+    if (!canEditVenues()) return;
     venueControllers(main, v);
     venueReminders(main, v);
     main.appendChild(h('h2', { text: 'Sửa thông tin' }));
@@ -728,14 +755,16 @@
     document.body.classList.add('gate');
     const main = page('Cổng kiểm soát');
     const params = new URLSearchParams(location.search);
-    const state = { venue: params.get('venue') || '', name: '', out: params.get('direction') === 'out', queue: [], busy: false };
+    let saved = '';
+    try { saved = params.get('change') ? '' : localStorage.getItem('tv_gate_venue') || ''; } catch (e) { saved = ''; }
+    const state = { venue: params.get('venue') || saved, name: '', out: params.get('direction') === 'out', queue: [], busy: false };
     const bar = h('div', { class: 'gate-bar' });
     main.insertBefore(bar, main.firstChild);
     bar.appendChild(main.querySelector('h1'));
     const venueLabel = h('span', { class: 'gate-venue', id: 'gate-venue' });
-    const exit = link('/', 'Thoát', { class: 'button secondary' });
     bar.appendChild(venueLabel);
-    bar.appendChild(exit);
+    bar.appendChild(h('span', { class: 'actions' }, link('/gate?change=1', 'Đổi địa điểm', { class: 'button secondary', id: 'gate-change' }),
+      link('/', 'Thoát', { class: 'button secondary' })));
     const setup = h('div', { id: 'gate-setup' });
     main.appendChild(setup);
     if (!state.venue) {
@@ -747,6 +776,7 @@
       state.name = v.name || '';
     } catch (e) { state.name = ''; }
     venueLabel.textContent = state.name ? state.name : 'Địa điểm ' + state.venue;
+    try { localStorage.setItem('tv_gate_venue', state.venue); } catch (e) { /* private mode: chosen again next time */ }
     history.replaceState(null, '', '/gate' + query({ venue: state.venue, direction: state.out ? 'out' : '' }));
     drawGate(main, state);
   }
@@ -840,6 +870,7 @@
     clear(answer);
     answer.appendChild(h('div', { class: 'big', text: r.text || fallback }));
     if (r.reason) answer.appendChild(h('div', { class: 'reason', text: r.reason }));
+    if (r.warning) answer.appendChild(h('div', { class: 'reason', text: r.warning }));
     if (r.person) answer.appendChild(h('div', { class: 'who', text: r.person }));
     if (cls === 'stop') beep();
     history.insertBefore(h('li', { class: cls },
@@ -1030,6 +1061,8 @@
         opener = btn;
         who.textContent = 'Người: ' + (ct.person || ct.ref) + ' (' + ct.level + ', ' + ct.shared_minutes + ' phút chung)';
         clear(result);
+        const wrap = btn.closest('.table-wrap'); /* under the table of the row */
+        if (wrap) wrap.parentNode.insertBefore(box, wrap.nextSibling);
         box.hidden = false;
         reason.focus();
       }
