@@ -620,11 +620,33 @@
       link('/venues/' + v.id + '/live', 'Danh sách trực tiếp', { class: 'button' }),
       link('/api/venues/' + v.id + '/poster.pdf', 'Tải áp phích PDF', { class: 'button secondary', download: 'ap-phich-' + (v.short_code || v.id) + '.pdf', id: 'poster-pdf' }),
       link('/api/venues/' + v.id + '/poster.png', 'Tải áp phích PNG', { class: 'button secondary', download: 'ap-phich-' + (v.short_code || v.id) + '.png', id: 'poster-png' })));
+    await venueVisits(main, v);
     if (!canEditVenues()) return;
     venueControllers(main, v);
     venueReminders(main, v);
     main.appendChild(h('h2', { text: 'Sửa thông tin' }));
     main.appendChild(await venueForm(v));
+  }
+
+  const END_VI = { 'check-out': 'quét ra', 'next check-in': 'lượt vào sau', 'default stay': 'thời gian ở thường lệ',
+    'closing time': 'giờ đóng cửa', 'end of day': 'hết ngày', open: 'đang ở' };
+
+  /* The day's visits, check-outs inferred where none was scanned (`venue visits`). */
+  async function venueVisits(main, v) {
+    main.appendChild(h('h2', { text: 'Lượt ghé trong ngày' }));
+    const box = h('div', { id: 'visits' });
+    main.appendChild(box);
+    let r;
+    try { r = await api('GET', '/api/venues/' + v.id + '/visits', { day: 'today' }, { quiet: true }); } catch (e) {
+      box.appendChild(h('p', { class: 'muted', text: e.status === 404 ? 'Chưa có trong phiên bản này.' : e.message }));
+      return;
+    }
+    const rows = Array.isArray(r) ? r : r.visits || [];
+    add(box, fresh(r.as_of));
+    box.appendChild(table(rows.length + ' lượt ghé', ['Người', 'Vào', 'Ra', 'Ra theo', { text: 'Lượt quét', num: true }], rows.map(function (x) {
+      return h('tr', null, h('td', { text: x.person }), h('td', { text: clock(x.from) }), h('td', { text: x.to ? clock(x.to) : '—' }),
+        h('td', { text: END_VI[x.end] || x.end || '' }), h('td', { class: 'num', text: x.scans }));
+    }), 'visits-table'));
   }
 
   function venueControllers(main, v) {
@@ -767,25 +789,24 @@
       link('/', 'Thoát', { class: 'button secondary' })));
     const setup = h('div', { id: 'gate-setup' });
     main.appendChild(setup);
+    let vs = null; /* the venues this account may list (null: it may not) */
+    try { vs = (await api('GET', '/api/venues', null, { quiet: true })).venues || []; } catch (e) { vs = null; }
+    const known = vs && vs.filter(function (v) { return v.id === state.venue; })[0];
+    if (vs && state.venue && !known) state.venue = ''; /* gone, or not of this node: ask again */
     if (!state.venue) {
-      state.venue = await chooseGateVenue(setup);
+      state.venue = await chooseGateVenue(setup, vs || []);
       if (!state.venue) return;
     }
-    try {
-      const v = await api('GET', '/api/venues/' + state.venue, null, { quiet: true });
-      state.name = v.name || '';
-    } catch (e) { state.name = ''; }
-    venueLabel.textContent = state.name ? state.name : 'Địa điểm ' + state.venue;
+    const v = vs && vs.filter(function (x) { return x.id === state.venue; })[0];
+    venueLabel.textContent = v ? v.name : 'Địa điểm ' + state.venue;
     try { localStorage.setItem('tv_gate_venue', state.venue); } catch (e) { /* private mode: chosen again next time */ }
     history.replaceState(null, '', '/gate' + query({ venue: state.venue, direction: state.out ? 'out' : '' }));
     drawGate(main, state);
   }
 
-  /* Asks which venue this gate is, once: a list when the account may list venues, else
-   * the venue's ID typed in. Resolves to the ID or '' (the form stays until chosen). */
-  async function chooseGateVenue(box) {
-    let vs = [];
-    try { vs = (await api('GET', '/api/venues', null, { quiet: true })).venues || []; } catch (e) { vs = []; }
+  /* Asks which venue this gate is, once: from the list vs, or the venue's ID typed in when
+   * the account may not list venues. Resolves to the ID (the form stays until chosen). */
+  function chooseGateVenue(box, vs) {
     const control = vs.length
       ? select([['', '— Chọn địa điểm —']].concat(vs.map(function (v) { return [v.id, v.name + (v.village ? ' — ' + v.village : '')]; })), '')
       : input('text', { autocapitalize: 'none', spellcheck: 'false' });
@@ -882,7 +903,7 @@
   /* --- /venues/{id}/live (Server-Sent Events) ------------------------------------------ */
 
   const LIVE_ROWS_MAX = 500;
-  const METHOD_VI = { qr: 'mã QR', idcard: 'CCCD', chip: 'CCCD gắn chip', manual: 'nhập tay', import: 'nhập tệp', inferred: 'suy ra' };
+  const METHOD_VI = { self: 'tự quét', staff: 'nhân viên quét', cccd: 'CCCD', bhyt: 'thẻ BHYT', paper: 'khai giấy', import: 'nhập tệp' };
 
   async function pageLive(id) {
     const main = page('Danh sách trực tiếp');
@@ -910,14 +931,20 @@
         else if (e.status === 401) { es.close(); go('/login' + query({ next: location.pathname })); }
       }
     };
+    const seen = new Set(); /* a reconnection may send the day's last rows again */
     es.addEventListener('scan', function (ev) {
       let d;
       try { d = JSON.parse(ev.data); } catch (e) { return; }
+      const key = d.id || ev.lastEventId;
+      if (key) { if (seen.has(key)) return; seen.add(key); }
       const out = d.direction === 'out';
-      list.insertBefore(h('li', null,
+      list.insertBefore(h('li', { class: d.stop ? 'stop' : null },
         h('time', { datetime: d.at || '', text: clock(d.at, true) }),
         h('span', { class: out ? 'dir-out' : 'dir-in', text: out ? 'ra' : 'vào' }),
-        h('span', null, d.person || '', d.method ? h('span', { class: 'muted', text: ' · ' + (METHOD_VI[d.method] || d.method) }) : null)),
+        h('span', null, d.person || '',
+          d.method ? h('span', { class: 'muted', text: ' · ' + (METHOD_VI[d.method] || d.method) }) : null,
+          d.repeat ? h('span', { class: 'muted', text: ' · lặp lại' }) : null,
+          d.stop ? [' ', h('span', { class: 'badge stop', text: 'Dừng' })] : null)),
       list.firstChild);
       while (list.children.length > LIVE_ROWS_MAX) list.removeChild(list.lastChild);
       n++;
