@@ -341,14 +341,17 @@
     go(url.pathname + url.search);
   }
 
-  /* Starts a page: a clean <main> with its heading, which takes the focus. */
+  /* Starts a page: a new container in a clean <main>, with its heading, which takes the
+   * focus. A page still waiting for the API when another opens finds its container gone
+   * from the document (onScreen()) and draws nothing more. */
   function page(title) {
     document.title = title + ' — Truy vết';
-    const main = clear($('main'));
-    const h1 = h('h1', { tabindex: '-1', text: title });
-    main.appendChild(h1);
-    return main;
+    const box = h('div', { class: 'page' }, h('h1', { tabindex: '-1', text: title }));
+    clear($('main')).appendChild(box);
+    return box;
   }
+
+  function onScreen(box) { return document.body.contains(box); }
 
   function stopPage() {
     for (const f of S.cleanup) { try { f(); } catch (e) { /* already stopped */ } }
@@ -793,9 +796,10 @@
     try { vs = (await api('GET', '/api/venues', null, { quiet: true })).venues || []; } catch (e) { vs = null; }
     const known = vs && vs.filter(function (v) { return v.id === state.venue; })[0];
     if (vs && state.venue && !known) state.venue = ''; /* gone, or not of this node: ask again */
+    if (!onScreen(main)) return;
     if (!state.venue) {
       state.venue = await chooseGateVenue(setup, vs || []);
-      if (!state.venue) return;
+      if (!state.venue || !onScreen(main)) return;
     }
     const v = vs && vs.filter(function (x) { return x.id === state.venue; })[0];
     venueLabel.textContent = v ? v.name : 'Địa điểm ' + state.venue;
@@ -919,6 +923,7 @@
     main.appendChild(list);
     main.appendChild(h('div', { class: 'actions' }, link('/venues/' + id, 'Về trang địa điểm', { class: 'button secondary' })));
     let n = 0;
+    if (!onScreen(main)) return;
     const es = new EventSource('/api/venues/' + encodeURIComponent(id) + '/live');
     S.cleanup.push(function () { es.close(); });
     es.onopen = function () { conn.textContent = 'Đã kết nối — đang nhận lượt quét'; conn.className = 'conn on'; };
