@@ -19,7 +19,7 @@
 #include "node/logic/downflow.h"
 #include "node/logic/health.h"
 #include "node/render/json.h"
-#include "node/logic/intake.h"
+#include "node/logic/gate.h"
 #include "node/logic/presence.h"
 #include "node/logic/record.h"
 #include "node/format/timefmt.h"
@@ -34,8 +34,7 @@
 #include <unistd.h>
 
 #define LINE_MAX_BYTES TV_CARD_TEXT_MAX
-#define GROUP_MAX 4096        /* lines recorded in one commit, at most */
-#define GROUP_EVENTS_MAX 8000 /* and events (a new person adds one): within the node's group */
+#define GROUP_MAX 4096 /* lines recorded in one commit, at most */
 #define READ_CHUNK 65536
 
 static int cmd_station(tv_cli *cli, int argc, char **argv);
@@ -161,240 +160,24 @@ static int next_line(reader *r, char **line, size_t *len, int *too_long)
     return 1;
 }
 
-typedef enum { ANS_OK, ANS_ALREADY, ANS_UNREADABLE, ANS_SUSPENDED, ANS_FAILED } result;
-static const char *const result_names[] = {"ok", "already", "unreadable", "suspended", "failed"};
-
-typedef struct answer {
-    uint64_t line;
-    result res;
-    const char *why; /* static */
-    char masked[sizeof(((tv_scan_done *)0)->masked)];
-    int64_t at_ms;
-    uint64_t seq;        /* its event, once acknowledged (intake.h) */
-    tv_gate_mark mark;   /* the person's status and hold as this node knows them */
-    const char *warning; /* static, English (tv_card_why_vi says it in Vietnamese) */
-} answer;
-
 typedef struct station {
     tv_node n;
-    tv_opened opened; /* the statuses sealed for this commune, opened in memory only */
-    tv_recorder rec;
-    tv_intake in; /* the lines recorded, acknowledged once durable */
+    tv_gate_group g; /* the lines read and not yet answered (node/logic/gate.h) */
     store_venue v;
     int out, json;
-    int64_t window_ms;
-    const char *device;
-    answer ans[GROUP_MAX];
-    size_t nans;
-    /* the people recorded in this group and when, by pseudonym (open addressing) */
-    struct {
-        uint8_t ref[TV_PERSON_REF_BYTES];
-        int64_t run_first; /* the first scan of the person's run (tv_presence_repeat) */
-        uint8_t used;
-    } seen[2 * GROUP_MAX];
 } station;
 
-/* The slot of ref in the group's table: where it is, or the free one it would take. */
-static size_t seen_slot(station *st, const uint8_t *ref)
-{
-    uint64_t h;
-    memcpy(&h, ref, sizeof h); /* a keyed hash: uniform bytes */
-    size_t cap = sizeof st->seen / sizeof st->seen[0];
-    size_t i = (size_t)(h % cap);
-    while (st->seen[i].used && memcmp(st->seen[i].ref, ref, TV_PERSON_REF_BYTES) != 0)
-        i = (i + 1) % cap;
-    return i;
-}
-
-/* Is this scan of the person a repeat (tv_presence_repeat, the rule the views and `watch`
- * follow)? Every scan of the group is at this venue in this direction, so a person met
- * earlier in the group continues that run; else the store says. *run_first gets the time
- * of the run's first scan. */
-static int is_repeat(station *st, const uint8_t *ref, int64_t at_ms, int64_t *run_first)
-{
-    size_t k = seen_slot(st, ref);
-    if (st->seen[k].used) {
-        int repeat = st->window_ms > 0 && at_ms - st->seen[k].run_first < st->window_ms;
-        *run_first = repeat ? st->seen[k].run_first : at_ms;
-        return repeat;
-    }
-    *run_first = at_ms;
-    store_txn *t;
-    if (store_read_begin(st->n.st, &t)) return 0;
-    tv_scan_key key = {.person = ref, .venue = st->v.id, .out = st->out, .at_ms = at_ms};
-    int rc = tv_scan_repeat(t, &key, st->window_ms, run_first);
-    store_read_end(t);
-    if (rc < 0) *run_first = at_ms;
-    return rc == 1;
-}
-
-static int suspended(station *st)
-{
-    store_txn *t;
-    store_venue_status vs;
-    int rc = store_read_begin(st->n.st, &t);
-    if (rc) return 0;
-    rc = store_venue_status_get(t, st->v.id, &vs);
-    store_read_end(t);
-    return rc == 0 && vs.suspended;
-}
-
-/* Why a relayed self check-in (the venue's code, then a space and the person's) may not be
- * recorded here, or NULL when it may: the venue's code must be genuine, and this gate's. */
-static const char *self_checkin_why(station *st, const char *text, size_t len, size_t rest)
-{
-    tv_venue_payload p;
-    const char *why;
-    if (tv_venue_payload_parse(text, len, &p, &why)) return tv_card_why_vi(why);
-    if (rest == 0) return "chỉ có mã của điểm: phải kèm mã hoặc số của người";
-    if (memcmp(p.venue, st->v.id, TV_VENUE_ID_BYTES) != 0 || strcmp(p.unit, st->v.unit) != 0)
-        return "mã của điểm khác";
-    store_txn *t;
-    crdt_cert *cert = malloc(sizeof *cert);
-    tv_code_verdict v = TV_CODE_FORGED;
-    int rc = cert ? store_read_begin(st->n.st, &t) : TV_ENOMEM;
-    if (rc == 0) {
-        rc = tv_venue_code_check(t, &st->n, &p, cert, &v);
-        store_read_end(t);
-    }
-    free(cert);
-    if (rc) return "không kiểm tra được mã điểm (lỗi dữ liệu)";
-    switch (v) {
-    case TV_CODE_GENUINE:
-    case TV_CODE_OWN:
-        return NULL;
-    case TV_CODE_REVOKED:
-        return "mã điểm do một nút đã bị thu hồi ký";
-    default:
-        return "mã điểm giả: chữ ký không hợp lệ";
-    }
-}
-
-/* The person's status and hold as this node knows them: the gate shows them. */
-static void gate_mark(station *st, const uint8_t *ref, tv_gate_mark *m)
-{
-    store_txn *t;
-    m->status = -1;
-    m->held = 0;
-    if (store_read_begin(st->n.st, &t) == 0) {
-        tv_gate_mark_get(&st->n, t, &st->opened, ref, m);
-        store_read_end(t);
-    }
-}
-
-/* Why a line was not recorded, for the guard: the store's error, in brief and in
- * Vietnamese only (the store's own English wording is for the operator). */
-static void failed_why(answer *a, int rc)
-{
-    a->why = rc == TV_ENOSPC ? "ổ đĩa đầy; quét lại" : "lỗi ghi dữ liệu; quét lại";
-}
-
-/* Why tv_card_check refused a personal card, for the guard; NULL when rc is no such
- * refusal. */
-static const char *card_refused_why(int rc)
-{
-    switch (rc) {
-    case TV_ESIG:
-        return "chữ ký thẻ không hợp lệ: thẻ giả hoặc đã bị sửa";
-    case TV_EUNTRUSTED:
-        return "thẻ không rõ nơi cấp: nút này chưa có chứng chỉ của nơi cấp thẻ";
-    case TV_EREVOKED:
-        return "nơi cấp thẻ đã bị thu hồi khóa";
-    }
-    return NULL;
-}
-
-/* A self check-in relayed by a phone: the venue's code, a space, the person's. Leaves
- * *text and *len at the person's code and sets *method when the line is one; returns why
- * it cannot be taken, or NULL. */
-static const char *self_checkin_strip(station *st, const char **text, size_t *len, uint8_t *method)
-{
-    if (*len < strlen(TV_VENUE_PAYLOAD_PREFIX) ||
-        memcmp(*text, TV_VENUE_PAYLOAD_PREFIX, strlen(TV_VENUE_PAYLOAD_PREFIX)) != 0)
-        return NULL;
-    const char *sp = memchr(*text, ' ', *len);
-    size_t vlen = sp ? (size_t)(sp - *text) : *len, rest = sp ? *len - vlen - 1 : 0;
-    const char *why = self_checkin_why(st, *text, vlen, rest);
-    if (why) return why;
-    *text = sp + 1;
-    *len = rest;
-    *method = CRDT_METHOD_SELF;
-    return NULL;
-}
-
-/* Records one line into the pending group, or decides its answer without recording. */
-static void take_line(station *st, const char *text, size_t len, int too_long, uint64_t line)
-{
-    answer *a = &st->ans[st->nans++];
-    memset(a, 0, sizeof *a);
-    a->mark.status = -1;
-    a->line = line;
-    a->at_ms = tv_wall_ms();
-    if (too_long) {
-        a->res = ANS_UNREADABLE;
-        a->why = "dòng quét dài hơn mọi mã QR";
-        return;
-    }
-    if (suspended(st)) {
-        a->res = ANS_SUSPENDED;
-        a->why = "đã nhắc 3 lần mà không có lượt quét nào; xã/phường mở lại điểm";
-        return;
-    }
-    uint8_t method = 0;
-    if ((a->why = self_checkin_strip(st, &text, &len, &method))) {
-        a->res = ANS_UNREADABLE;
-        return;
-    }
-    tv_card card;
-    const char *why;
-    if (tv_card_parse(text, len, &card, &why)) {
-        a->res = ANS_UNREADABLE;
-        a->why = tv_card_why_vi(why);
-        return;
-    }
-    a->warning = card.warning;
-    tv_scan_in in = {.venue = &st->v,
-                     .card = &card,
-                     .out = st->out,
-                     .at_ms = a->at_ms,
-                     .device = st->device,
-                     .method = method};
-    tv_scan_done sd;
-    uint8_t ref[TV_PERSON_REF_BYTES];
-    tv_card_ref(&card, st->rec.key, ref);
-    int64_t run_first;
-    int again = is_repeat(st, ref, a->at_ms, &run_first);
-    int rc = tv_intake_add(&st->in, &in, st->nans - 1, &sd);
-    sodium_memzero(&card, sizeof card);
-    if ((a->why = card_refused_why(rc))) { /* a personal card refused: the guard reads why */
-        a->res = ANS_UNREADABLE;
-        return;
-    }
-    if (rc) {
-        a->res = ANS_FAILED;
-        failed_why(a, rc);
-        return;
-    }
-    a->res = again ? ANS_ALREADY : ANS_OK;
-    gate_mark(st, ref, &a->mark);
-    size_t k = seen_slot(st, ref);
-    memcpy(st->seen[k].ref, ref, sizeof ref);
-    st->seen[k].run_first = run_first;
-    st->seen[k].used = 1;
-    memcpy(a->masked, sd.masked, sizeof a->masked);
-}
-
 /* Prints a line's answer as one JSON object; when and id are set when it was recorded. */
-static void print_answer_json(const station *st, const answer *a, int recorded, const char *when,
-                              const char *id)
+static void print_answer_json(const station *st, const tv_gate_answer *a, uint64_t line,
+                              int recorded, const char *when, const char *id)
 {
     tv_json j;
     tv_json_init(&j, stdout);
     tv_json_object_begin(&j);
     tv_json_key(&j, "line");
-    tv_json_u64(&j, a->line);
+    tv_json_u64(&j, line);
     tv_json_key(&j, "result");
-    tv_json_string(&j, result_names[a->res]);
+    tv_json_string(&j, tv_gate_result_name(a->res));
     if (recorded) {
         tv_json_key(&j, "id");
         tv_json_string(&j, id);
@@ -426,18 +209,18 @@ static void print_answer_json(const station *st, const answer *a, int recorded, 
 
 /* Prints a line's answer for the guard, in the gate's words; when is set when it was
  * recorded. */
-static void print_answer_text(const station *st, const answer *a, char *when)
+static void print_answer_text(const station *st, const tv_gate_answer *a, char *when)
 {
     const char *mark = tv_gate_mark_text(&a->mark);
     const char *dir = st->out ? "đã ra" : "đã vào";
     switch (a->res) {
-    case ANS_OK:
-    case ANS_ALREADY:
+    case TV_GATE_OK:
+    case TV_GATE_ALREADY:
         when[19] = '\0'; /* the time of day, 08:00:00, without its offset */
         if (tv_gate_stop(&a->mark))
             printf(TV_GATE_STOP_WORD "  %s  %s  (đã ghi: %s %s)", tv_text_esc(a->masked), mark,
                    st->out ? "ra" : "vào", when + 11);
-        else if (a->res == ANS_OK)
+        else if (a->res == TV_GATE_OK)
             printf("OK  %s  %s %s%s%s", tv_text_esc(a->masked), dir, when + 11, mark ? "  " : "",
                    mark ? mark : "");
         else
@@ -446,54 +229,41 @@ static void print_answer_text(const station *st, const answer *a, char *when)
         if (a->warning) printf("  (cảnh báo: %s)", tv_card_why_vi(a->warning));
         putchar('\n');
         break;
-    case ANS_UNREADABLE:
+    case TV_GATE_UNREADABLE:
         printf("KHÔNG ĐỌC ĐƯỢC MÃ (%s)\n", a->why);
         break;
-    case ANS_SUSPENDED:
+    case TV_GATE_SUSPENDED:
         printf("ĐIỂM ĐÃ BỊ TẠM DỪNG (%s)\n", a->why);
         break;
-    case ANS_FAILED:
+    case TV_GATE_FAILED:
         printf("CHƯA GHI ĐƯỢC (%s)\n", a->why);
         break;
     }
 }
 
-static void print_answer(station *st, const answer *a)
+static void print_answer(station *st, const tv_gate_answer *a)
 {
     char when[40] = "", id[TV_EVENT_ID_STR_MAX] = "";
-    int recorded = a->res == ANS_OK || a->res == ANS_ALREADY;
+    int recorded = a->res == TV_GATE_OK || a->res == TV_GATE_ALREADY;
     if (recorded) {
         tv_time_format_vn(when, sizeof when, a->at_ms);
         tv_event_id_format(id, st->n.id.pk, a->seq);
     }
     if (st->json)
-        print_answer_json(st, a, recorded, when, id);
+        print_answer_json(st, a, a->tag, recorded, when, id);
     else
         print_answer_text(st, a, when);
-}
-
-/* The acknowledgement of a recorded line (tv_intake_settle): its event, or why not. */
-static void station_ack(void *arg, uint64_t tag, int rc, uint64_t seq)
-{
-    answer *a = &((station *)arg)->ans[tag];
-    if (rc == 0) {
-        a->seq = seq;
-    } else {
-        a->res = ANS_FAILED;
-        failed_why(a, rc);
-    }
 }
 
 /* Commits the group, then answers every line of it. Returns 0, or a store error after
  * the lines were answered NOT RECORDED. */
 static int settle(station *st)
 {
-    if (st->nans == 0) return 0;
-    int rc = tv_intake_settle(&st->in, station_ack, st);
-    for (size_t i = 0; i < st->nans; i++)
-        print_answer(st, &st->ans[i]);
-    st->nans = 0;
-    memset(st->seen, 0, sizeof st->seen);
+    if (st->g.nans == 0) return 0;
+    int rc = tv_gate_settle(&st->g);
+    for (size_t i = 0; i < st->g.nans; i++)
+        print_answer(st, &st->g.ans[i]);
+    tv_gate_reset(&st->g);
     if (fflush(stdout) != 0) return TV_EIO;
     return rc == TV_ENOSPC || rc == TV_ESTORE ? 0 : rc; /* a full disk: answered, go on */
 }
@@ -561,8 +331,8 @@ static int station_loop(station *st, reader *r)
         if (got) {
             if (too_long) skipping = 1;
             if (len == 0 && !too_long) continue; /* an empty line: nothing scanned */
-            take_line(st, line, len, too_long, r->line);
-            if (st->nans < GROUP_MAX && tv_node_pending(&st->n) < GROUP_EVENTS_MAX) continue;
+            tv_gate_take(&st->g, &st->v, st->out, line, len, too_long, r->line, tv_wall_ms());
+            if (!tv_gate_full(&st->g)) continue;
         } else if (fill(r, 0) > 0) {
             continue; /* more lines at hand: they join the group */
         }
@@ -617,25 +387,20 @@ static int cmd_station(tv_cli *cli, int argc, char **argv)
     }
     st->out = out;
     st->json = json;
-    st->device = device;
-    st->window_ms = window_min * 60 * 1000;
     rc = tv_cli_open(cli, &st->n, TV_NODE_WRITE);
     if (rc) goto free_only;
     if ((rc = station_venue(st, venue))) goto close;
-    if ((rc = tv_recorder_init(&st->rec, &st->n))) {
+    if ((rc = tv_gate_group_init(&st->g, &st->n, GROUP_MAX, window_min * 60 * 1000, device))) {
         rc = tv_cli_fail(cli, rc, "the station did not start");
         goto close;
     }
-    (void)tv_intake_init(&st->in, &st->rec);
     station_greet(st);
     rc = station_loop(st, &r);
     if (rc == 0) rc = settle(st); /* a stop in the middle: what was read is answered */
     if (rc > 0) rc = TV_EXIT_FAIL;
     if (rc < 0) rc = tv_cli_fail(cli, rc, "the station stopped");
-    tv_intake_free(&st->in);
-    tv_recorder_free(&st->rec);
+    tv_gate_group_free(&st->g);
 close:
-    tv_opened_release(&st->opened);
     tv_node_close(&st->n);
 free_only:
     free(r.buf);

@@ -21,8 +21,9 @@
 #include "node/cli/command.h"
 #include "node/logic/downflow.h"
 #include "node/render/json.h"
-#include "node/logic/presence.h"
+#include "node/logic/follow.h"
 #include "node/logic/record.h"
+#include "node/render/scan.h"
 #include "node/format/timefmt.h"
 
 #include <errno.h>
@@ -138,106 +139,23 @@ static seen *seen_of(watcher *w, const uint8_t *origin)
     return &w->seen[lo];
 }
 
-/* Is the scan a repeat, by the rule the station and the views follow? An index that
- * cannot be read hides nothing. */
-static int is_repeat(store_txn *t, const crdt_scan *s, uint64_t seq)
+/* tv_follow_origin: prints a scan, when the watch shows it. */
+static int show_scan(void *arg, const uint8_t *origin, uint64_t seq, const crdt_scan *s)
 {
-    tv_scan_key k = {.person = s->person,
-                     .venue = s->venue,
-                     .out = s->direction == CRDT_DIR_OUT,
-                     .at_ms = s->at_ms,
-                     .stored = 1,
-                     .seq = seq};
-    return tv_scan_repeat(t, &k, TV_DEDUPE_WINDOW_MS_DEFAULT, NULL) == 1;
-}
-
-static int show_scan(watcher *w, const uint8_t *origin, uint64_t seq, const crdt_scan *s)
-{
+    watcher *w = arg;
     if (w->has_venue && memcmp(s->venue, w->venue, TV_VENUE_ID_BYTES) != 0) return 0;
     if (s->at_ms < w->from_ms) return 0;
-    int repeat = is_repeat(w->t, s, seq);
-    if (repeat && !w->all) return 0;
-    char person[2 * CRDT_MASKED_BYTES_MAX + 8], when[TV_TIME_STR_BYTES];
-    char id[TV_EVENT_ID_STR_MAX], vhex[2 * TV_VENUE_ID_BYTES + 1];
-    int rc = tv_person_display_get(w->t, s->person, s->masked, person, sizeof person);
+    tv_scan_row row;
+    int rc = tv_scan_row_fill(&w->n, w->t, &w->opened, origin, seq, s, &row);
     if (rc) return rc;
-    store_venue v;
-    const char *vname = store_venue_get(w->t, s->venue, &v) == 0 ? v.name : "";
-    tv_time_format_vn(when, sizeof when, s->at_ms);
-    tv_event_id_format(id, origin, seq);
-    tv_hex_encode(vhex, s->venue, TV_VENUE_ID_BYTES);
-    const char *dir = s->direction == CRDT_DIR_OUT ? "out" : "in";
-    tv_gate_mark m;
-    tv_gate_mark_get(&w->n, w->t, &w->opened, s->person, &m);
-    const char *mark = tv_gate_mark_text(&m);
-    int stop = tv_gate_stop(&m);
+    if (row.repeat && !w->all) return 0;
     if (w->json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "id");
-        tv_json_string(&j, id);
-        tv_json_key(&j, "venue");
-        tv_json_string(&j, vhex);
-        tv_json_key(&j, "venue_name");
-        tv_json_string(&j, vname);
-        tv_json_key(&j, "direction");
-        tv_json_string(&j, dir);
-        tv_json_key(&j, "at");
-        tv_json_string(&j, when);
-        tv_json_key(&j, "person");
-        tv_json_string(&j, person);
-        tv_json_key(&j, "method");
-        tv_json_string(&j, crdt_method_name(s->method));
-        tv_json_key(&j, "repeat");
-        tv_json_bool(&j, repeat);
-        tv_json_key(&j, "status");
-        if (m.status >= 0)
-            tv_json_string(&j, crdt_case_status_name((uint32_t)m.status));
-        else
-            tv_json_null(&j);
-        tv_json_key(&j, "stop");
-        tv_json_bool(&j, stop);
-        tv_json_object_end(&j);
-        if (tv_json_line_end(&j)) return TV_EIO;
-    } else {
-        when[10] = ' '; /* 2021-10-06 08:00:00 */
-        when[19] = '\0';
-        /* fixed columns: "vào"/"ra ", "lặp lại" or as many spaces */
-        printf("%s  %s  %s%s  %s%s%s%s\n", when, s->direction == CRDT_DIR_OUT ? "ra " : "vào",
-               repeat ? "lặp lại  " : "", tv_text_esc(person), tv_text_esc(vname), mark ? "  " : "",
-               stop ? "DỪNG: " : "", mark ? mark : "");
+        if ((rc = tv_render_scan_json(stdout, &row))) return rc;
+        putchar('\n');
+    } else if ((rc = tv_render_scan_text(stdout, &row))) {
+        return rc;
     }
     return fflush(stdout) == 0 ? 0 : TV_EIO;
-}
-
-/* Reads and shows what origin holds after e->seq, up to seq `upto`. */
-static int read_origin(watcher *w, seen *e, uint64_t upto)
-{
-    while (e->seq < upto) {
-        const uint8_t *buf;
-        size_t len;
-        int rc = store_batch_at(w->t, e->origin, e->seq + 1, &buf, &len);
-        if (rc) return rc == TV_ENOTFOUND ? TV_ECORRUPT : rc;
-        crdt_batch b;
-        /* the store verified this batch on apply: its header is enough here */
-        if ((rc = crdt_batch_peek(&b, buf, len))) return TV_ECORRUPT;
-        crdt_batch_iter it;
-        crdt_batch_iter_init(&it, &b);
-        crdt_event ev;
-        uint64_t seq = b.h.first_seq;
-        while ((rc = crdt_batch_iter_next(&it, &ev)) == 1) {
-            if (seq > e->seq && ev.known && ev.type == CRDT_EV_SCAN &&
-                (rc = show_scan(w, e->origin, seq, &ev.u.scan)))
-                break;
-            seq++;
-        }
-        crdt_batch_iter_release(&it);
-        if (rc < 0) return rc;
-        if (seq <= e->seq) return TV_ECORRUPT; /* no progress: the chain is not as stored */
-        e->seq = seq - 1;
-    }
-    return 0;
 }
 
 /* store_frontier_foreach: shows what the origin gained (with `skip`, only takes note). */
@@ -255,7 +173,8 @@ static int frontier_one(const uint8_t *origin, const store_frontier *f, void *ar
         e->seq = f->seq;
         return 0;
     }
-    return f->seq > e->seq ? read_origin(c->w, e, f->seq) : 0;
+    return f->seq > e->seq ? tv_follow_origin(c->w->t, e->origin, &e->seq, f->seq, show_scan, c->w)
+                           : 0;
 }
 
 static int catch_up_now(watcher *w, int skip)

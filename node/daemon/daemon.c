@@ -621,6 +621,16 @@ static int daemon_start(tvd *d)
     return TV_OK;
 }
 
+static void node_lock(const tv_daemon_opts *o)
+{
+    if (o->mu) pthread_mutex_lock(o->mu);
+}
+
+static void node_unlock(const tv_daemon_opts *o)
+{
+    if (o->mu) pthread_mutex_unlock(o->mu);
+}
+
 int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -630,6 +640,7 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
     d->o = o;
     d->r = r;
     int64_t now = tv_wall_ms(), started = now;
+    node_lock(o);
     int rc = daemon_start(d);
     if (rc) goto out;
     while (!(o->stop && *o->stop)) {
@@ -638,8 +649,10 @@ int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r)
             r->error = TV_EBUSY;
             break;
         }
-        if ((rc = wait_traffic(d, now))) break;
-        if ((rc = tv_driver_turn(d->drv))) break;
+        node_unlock(o);
+        rc = wait_traffic(d, now);
+        node_lock(o);
+        if (rc || (rc = tv_driver_turn(d->drv))) break;
         if (o->once && once_done(d, r)) break;
         if (tv_driver_gave_up(d->drv)) {
             r->error = TV_EBUSY;
@@ -671,5 +684,6 @@ out:
     tvz_listener_free(d->lis);
     tvz_ctx_free(d->ctx);
     free(d);
+    node_unlock(o);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include "node/daemon/netconf.h"
 #include "node/logic/node.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@ typedef struct tv_daemon_opts {
     int listen;                  /* accept connections on the configured endpoint */
     int verbose;                 /* log each session's progress on stderr */
     volatile sig_atomic_t *stop; /* set by a signal handler: stop cleanly */
+    pthread_mutex_t *mu;         /* held while the loop uses the node (NULL: none); others
+                                  * (the web console) share the node under it */
 } tv_daemon_opts;
 
 typedef struct tv_daemon_result {

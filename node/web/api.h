@@ -1,0 +1,26 @@
+/* The handlers of the console's JSON API (node/web/api_*.c), listed with who may call
+ * them in routes.c and described in static/openapi.json. Each runs holding the node's
+ * mutex unless its route says otherwise, and answers through http.h. */
+#ifndef TV_NODE_WEB_API_H
+#define TV_NODE_WEB_API_H
+
+#include "node/render/json.h"
+#include "node/web/http.h"
+#include "store/store.h"
+
+/* Adds "as_of" to an open JSON object: when this node last received data from any other
+ * node (ISO time, null when never), and "now". */
+void tv_api_as_of(tv_web *w, tv_json *j);
+
+/* The venue of route segment cap[0] (16 hex digits): 0 with *v, else 1 after answering r
+ * (404 venue_unknown, or the store's error). */
+int tv_api_venue_get(tv_web *w, const tv_req *q, store_venue *v, tv_resp *r);
+/* The id of cap[0]: 0, else 1 after answering 404. */
+int tv_api_venue_id(const tv_req *q, uint8_t id[TV_VENUE_ID_BYTES], tv_resp *r);
+
+/* api_venue.c */
+int tv_api_categories(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venues(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venue_show(tv_web *w, tv_req *q, tv_resp *r);
+
+#endif

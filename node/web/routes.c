@@ -1,0 +1,50 @@
+/* The console's routes (route.h): every page and API call, who may use it, its handler.
+ * Adding an API call: its handler in node/web/api_*.c (declared in api.h), its line here,
+ * and its entry in static/openapi.json (tests/node/web/openapi_test.sh checks both ways). */
+#include "node/web/api.h"
+#include "node/web/gate.h"
+#include "node/web/live.h"
+#include "node/web/page.h"
+#include "node/web/route.h"
+
+#include <stddef.h>
+
+#define P TV_RF_PAGE
+#define PAGE(path, roles, flags)                                                                   \
+    {                                                                                              \
+        "GET", path, roles, P | (flags), tv_web_page                                               \
+    }
+
+const tv_route tv_routes[] = {
+    /* pages (the shell; app.js draws each) */
+    {"GET", "/login", TV_R_PUBLIC, P, tv_web_page},
+    PAGE("/", TV_R_ANY, 0),
+    PAGE("/venues", TV_R_STAFF | TV_R_CONTROLLER, 0),
+    PAGE("/venues/new", TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE),
+    PAGE("/venues/{}", TV_R_STAFF | TV_R_CONTROLLER, TV_RF_VENUE),
+    PAGE("/venues/{}/live", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER, TV_RF_VENUE),
+    PAGE("/gate", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE),
+    PAGE("/noncompliant", TV_R_STAFF, 0),
+    PAGE("/units", TV_R_STAFF, 0),
+    PAGE("/health/trace", TV_R_HEALTH, TV_RF_HEALTH),
+    PAGE("/health/cases", TV_R_HEALTH, TV_RF_HEALTH),
+    PAGE("/health/risk", TV_R_HEALTH, TV_RF_HEALTH),
+    PAGE("/health/alerts", TV_R_HEALTH, TV_RF_HEALTH),
+    PAGE("/report", TV_R_STAFF, 0),
+    PAGE("/sync", TV_R_STAFF, 0),
+    PAGE("/users", TV_R_OPERATOR, 0),
+    PAGE("/enroll", TV_R_OPERATOR, 0),
+    PAGE("/status", TV_R_STAFF, 0),
+    /* files */
+    {"GET", "/static/{}", TV_R_PUBLIC, 0, tv_web_static},
+    {"GET", "/api/openapi.json", TV_R_PUBLIC, 0, tv_web_openapi},
+    /* venues */
+    {"GET", "/api/categories", TV_R_ANY, 0, tv_api_categories},
+    {"GET", "/api/venues", TV_R_STAFF | TV_R_CONTROLLER | TV_R_GUARD, 0, tv_api_venues},
+    {"GET", "/api/venues/{}", TV_R_STAFF | TV_R_CONTROLLER, TV_RF_VENUE, tv_api_venue_show},
+    {"GET", "/api/venues/{}/live", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER,
+     TV_RF_VENUE | TV_RF_NOLOCK, tv_web_live_open},
+    /* the gate */
+    {"POST", "/api/scan", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE | TV_RF_NOLOCK,
+     tv_web_scan},
+    {NULL, NULL, 0, 0, NULL}};
