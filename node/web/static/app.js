@@ -969,14 +969,16 @@
     const depth = select([['2', 'F1 và F2'], ['1', 'Chỉ F1']], params.get('depth') || '2');
     const out = h('div', { id: 'trace-out' });
     const f = form('trace-form', [
-      field('trace-person', 'Người bệnh (F0): mã người hoặc dòng mã QR trên CCCD', person),
+      field('trace-person', 'Người bệnh (F0): mã định danh ẩn danh, số CCCD hoặc dòng mã QR trên CCCD', person),
       field('trace-depth', 'Độ sâu', depth)
     ], 'trace-submit', 'Truy vết', async function () {
       const p = person.value.trim();
       if (!p) { showError('Hãy nhập mã người hoặc dòng mã QR trên CCCD.'); person.focus(); return; }
       clear(out).appendChild(h('p', { class: 'muted', text: 'Đang truy vết…' }));
+      /* 32 hex digits are a pseudonym (ref); anything else a card's line or a number */
+      const who = /^[0-9a-fA-F]{32}$/.test(p) ? { ref: p } : { person: p };
       let r;
-      try { r = await api('GET', '/api/trace', { person: p, depth: depth.value }); } catch (e) { clear(out); throw e; }
+      try { r = await api('GET', '/api/trace', Object.assign(who, { depth: depth.value })); } catch (e) { clear(out); throw e; }
       traceShow(out, r);
     });
     main.appendChild(f);
@@ -1075,8 +1077,8 @@
     const f = form('reveal-form', [who, field('reveal-reason', 'Lý do xem danh tính (được ghi lại)', reason)], 'reveal-submit', 'Xem danh tính', async function () {
       const why = reason.value.trim();
       if (!why) { showError('Hãy ghi lý do xem danh tính.'); reason.focus(); return; }
-      const r = await api('POST', '/api/reveal', { person: current.ref, reason: why });
-      const p = r.person || r.details || r;
+      const r = await api('POST', '/api/reveal', { ref: current.ref, reason: why });
+      const p = r.details && typeof r.details === 'object' ? r.details : r.person && typeof r.person === 'object' ? r.person : {};
       clear(result).appendChild(h('h3', { text: 'Danh tính' }));
       result.appendChild(facts(Object.keys(p).filter(function (k) { return typeof p[k] !== 'object'; }).map(function (k) { return [DETAIL_VI[k] || k, String(p[k])]; })));
       reason.value = '';
@@ -1107,25 +1109,26 @@
     const main = page('Báo cáo tuần');
     const params = new URLSearchParams(location.search);
     const node = (S.session && S.session.node) || {};
-    const period = input('text', { value: params.get('period') || isoWeek(new Date()), pattern: '[0-9]{4}-W[0-9]{2}', inputmode: 'text' });
-    const depth = select([['1', '1 cấp'], ['2', '2 cấp'], ['3', '3 cấp']], params.get('depth') || '2');
+    const period = input('text', { value: params.get('week') || isoWeek(new Date()), pattern: '[0-9]{4}-W[0-9]{2}', inputmode: 'text' });
+    const depth = select([['0', 'Chỉ đơn vị này'], ['1', '1 cấp dưới'], ['2', '2 cấp dưới'], ['3', '3 cấp dưới']], params.get('depth') || '1');
     const unit = input('text', { value: params.get('unit') || node.unit || '', inputmode: 'numeric', maxlength: 8 });
     const out = h('div', { id: 'report-out' });
     function show() {
-      const q = { period: period.value.trim(), depth: depth.value, unit: unit.value.trim() };
+      const q = { week: period.value.trim(), depth: depth.value, unit: unit.value.trim() };
+      const file = 'bao-cao-' + (q.unit || 'don-vi') + '-' + q.week;
       clear(out);
       out.appendChild(h('div', { class: 'actions' },
-        link('/api/report' + query(Object.assign({ format: 'csv' }, q)), 'Tải CSV', { class: 'button secondary', download: 'bao-cao-' + q.period + '.csv', id: 'report-csv' }),
-        link('/api/report' + query(Object.assign({ format: 'html' }, q)), 'Tải HTML', { class: 'button secondary', download: 'bao-cao-' + q.period + '.html', id: 'report-html' })));
-      out.appendChild(h('iframe', { class: 'report-frame', id: 'report-frame', title: 'Báo cáo ' + q.period, src: '/api/report' + query(Object.assign({ format: 'html' }, q)) }));
+        link('/api/report' + query(Object.assign({ format: 'csv', download: 1 }, q)), 'Tải CSV', { class: 'button secondary', download: file + '.csv', id: 'report-csv' }),
+        link('/api/report' + query(Object.assign({ format: 'html', download: 1 }, q)), 'Tải HTML', { class: 'button secondary', download: file + '.html', id: 'report-html' })));
+      out.appendChild(h('iframe', { class: 'report-frame', id: 'report-frame', title: 'Báo cáo tuần ' + q.week, src: '/api/report' + query(Object.assign({ format: 'html' }, q)) }));
     }
     const f = form('report-form', [
       field('report-period', 'Tuần (năm-Wsố tuần)', period, 'Ví dụ 2021-W40.'),
-      field('report-depth', 'Số cấp đơn vị', depth),
+      field('report-depth', 'Hiện các đơn vị cấp dưới', depth),
       field('report-unit', 'Mã đơn vị', unit, 'Để trống: đơn vị của trạm này.')
     ], 'report-submit', 'Xem báo cáo', async function () {
       if (!/^[0-9]{4}-W[0-9]{2}$/.test(period.value.trim())) { showError('Tuần phải có dạng 2021-W40.'); period.focus(); return; }
-      history.replaceState(null, '', '/report' + query({ period: period.value.trim(), depth: depth.value, unit: unit.value.trim() }));
+      history.replaceState(null, '', '/report' + query({ week: period.value.trim(), depth: depth.value, unit: unit.value.trim() }));
       show();
     });
     f.classList.add('row-form');
@@ -1208,9 +1211,102 @@
   function pageCases() { placeholder('Ca bệnh', 'Danh sách ca bệnh và khoảng thời gian lây sẽ hiện ở đây. Hiện dùng lệnh truyvet case trên máy trạm.'); }
   function pageRisk() { placeholder('Mức nguy cơ', 'Mức nguy cơ của từng đơn vị và thôn sẽ hiện ở đây. Hiện dùng lệnh truyvet risk.'); }
   function pageAlerts() { placeholder('Cảnh báo', 'Các cảnh báo sẽ hiện ở đây. Hiện dùng lệnh truyvet alerts.'); }
-  function pageSync() { placeholder('Đồng bộ', 'Trạm ngang hàng, lần liên lạc cuối, độ chậm của mỗi bên và lô bị giữ sẽ hiện ở đây. Hiện dùng lệnh truyvet peers và truyvet status.'); }
+  /* A read that a later version answers: the page is drawn when the API is there, else
+   * it says plainly that it is not in this version. Resolves to the answer or null. */
+  async function optional(main, path, title, what) {
+    try { return await api('GET', path, null, { quiet: true }); } catch (e) {
+      if (e.status === 404 && e.code === 'not_found') {
+        if (onScreen(main)) { placeholder(title, what); focusHeading(); }
+        return null;
+      }
+      if (onScreen(main)) showError(e.message);
+      throw e;
+    }
+  }
+
+  function shortId(hex) { return hex ? String(hex).slice(0, 12) + '…' : '—'; }
+
+  const SYNC_STATE_VI = { idle: 'chờ', hello: 'chào hỏi', syncing: 'đang đồng bộ', live: 'đang theo dõi', done: 'xong', closed: 'đã đóng', error: 'lỗi' };
+
+  /* /sync: each peer (last contact, how far behind each side is), forks, parked batches. */
+  async function pageSync() {
+    const what = 'Trạm ngang hàng, lần liên lạc cuối, độ chậm của mỗi bên và lô bị giữ sẽ hiện ở đây. Hiện dùng lệnh truyvet peers và truyvet status.';
+    const main = page('Đồng bộ');
+    const r = await optional(main, '/api/sync', 'Đồng bộ', what);
+    if (!r || !onScreen(main)) return;
+    const sess = r.sessions;
+    if (!sess) {
+      main.appendChild(h('p', { class: 'warn', text: 'Trạm chưa đồng bộ với trạm nào (chưa được cấp chứng chỉ, hoặc chưa có kết nối).' }));
+    } else {
+      main.appendChild(h('p', { class: 'fresh', text: 'Cập nhật lúc ' + when(sess.written) }));
+      const peers = sess.peers || [];
+      main.appendChild(table(peers.length + ' phiên đồng bộ', ['Trạm', 'Chiều', 'Địa chỉ', 'Trạng thái', 'Liên lạc cuối',
+        { text: 'Trạm này còn thiếu', num: true }, { text: 'Bên kia còn thiếu', num: true }, { text: 'Bị từ chối', num: true }, 'Lỗi'], peers.map(function (p) {
+        return h('tr', null, h('td', { text: shortId(p.node_id), title: p.node_id }), h('td', { text: p.direction === 'outbound' ? 'đi' : 'đến' }),
+          h('td', { text: p.endpoint || '—' }), h('td', { text: SYNC_STATE_VI[p.state] || p.state }), h('td', { text: when(p.last_contact) }),
+          h('td', { class: 'num', text: p.we_lack }), h('td', { class: 'num', text: p.peer_lacks }), h('td', { class: 'num', text: p.refused }),
+          h('td', { text: p.error || '' }));
+      }), 'sync-peers'));
+    }
+    let st = null;
+    try { st = await api('GET', '/api/status', null, { quiet: true }); } catch (e) { st = null; }
+    if (!st || !onScreen(main)) return;
+    statusForks(main, st);
+    statusParked(main, st);
+  }
+
+  function statusForks(main, st) {
+    const forks = st.fork_origins || [];
+    main.appendChild(h('h2', { text: 'Bằng chứng rẽ nhánh' }));
+    if (!forks.length) { main.appendChild(h('p', { text: 'Không có trạm nào ký hai nội dung khác nhau cho cùng một số thứ tự.' })); return; }
+    main.appendChild(h('p', { class: 'warn', text: 'Các trạm dưới đây đã ký hai lô khác nhau cho cùng một vị trí: dữ liệu của chúng bị dừng lại cho đến khi cấp trên xử lý.' }));
+    main.appendChild(table(null, ['Trạm', 'Số bằng chứng', 'Bị dừng'], forks.map(function (f) {
+      return h('tr', null, h('td', { text: shortId(f.origin), title: f.origin }), h('td', { text: f.evidence }), h('td', { text: f.frozen ? 'có' : 'không' }));
+    }), 'sync-forks'));
+  }
+
+  function statusParked(main, st) {
+    const parked = st.parked || [];
+    main.appendChild(h('h2', { text: 'Lô đang chờ' }));
+    if (!parked.length) { main.appendChild(h('p', { text: 'Không có lô nào phải chờ.' })); return; }
+    main.appendChild(table(parked.length + ' lô chờ phần trước của nó', ['Trạm', { text: 'Số thứ tự', num: true }, { text: 'Sự kiện', num: true }, 'Chờ'], parked.map(function (b) {
+      return h('tr', null, h('td', { text: shortId(b.origin), title: b.origin }), h('td', { class: 'num', text: b.seq }), h('td', { class: 'num', text: b.events }),
+        h('td', { text: typeof b.waits_for === 'object' ? JSON.stringify(b.waits_for) : String(b.waits_for) }));
+    }), 'sync-parked'));
+  }
   function pageEnroll() { placeholder('Cấp chứng chỉ', 'Tải lên tệp yêu cầu, tải về chứng chỉ, nhận chứng chỉ và thu hồi sẽ làm ở đây. Hiện dùng lệnh truyvet enroll và truyvet revoke.'); }
-  function pageStatus() { placeholder('Trạng thái trạm', 'Trạng thái của trạm sẽ hiện ở đây. Hiện dùng lệnh truyvet status.'); }
+  /* /status: the node itself (`truyvet status`). */
+  async function pageStatus() {
+    const main = page('Trạng thái trạm');
+    const st = await optional(main, '/api/status', 'Trạng thái trạm', 'Trạng thái của trạm sẽ hiện ở đây. Hiện dùng lệnh truyvet status.');
+    if (!st || !onScreen(main)) return;
+    add(main, fresh(st.as_of));
+    const ev = st.events || {};
+    const ret = st.retention || {};
+    const store = st.store || {};
+    main.appendChild(facts([
+      ['Tên trạm', st.name],
+      ['Cấp', { commune: 'Xã, phường', district: 'Huyện, quận', province: 'Tỉnh, thành phố' }[st.role] || st.role],
+      ['Đơn vị', st.unit],
+      ['Mã trạm', st.node_id],
+      ['Chứng chỉ', st.cert ? 'đã được cấp' : 'chưa được cấp'],
+      ['Bị thu hồi', st.revoked ? 'CÓ' : 'không'],
+      ['Số sự kiện', ev.total],
+      ['Số lượt quét', ev.scan],
+      ['Số lô', st.batches],
+      ['Giữ dữ liệu', ret.days !== undefined ? ret.days + ' ngày' : null],
+      ['Dung lượng kho', store.used_bytes !== undefined ? Math.round(store.used_bytes / 1024) + ' KB' : null],
+      ['Cần đồng bộ lại', st.resync && st.resync.required ? 'CÓ, từ ' + when(st.resync.since) : 'không']
+    ]));
+    const fr = st.frontier || [];
+    main.appendChild(h('h2', { text: 'Dữ liệu theo trạm nguồn' }));
+    main.appendChild(table(fr.length + ' trạm nguồn', ['Trạm', { text: 'Số thứ tự', num: true }, 'Sự kiện cuối', 'Nhận lúc'], fr.map(function (f) {
+      return h('tr', null, h('td', { text: shortId(f.origin), title: f.origin }), h('td', { class: 'num', text: f.seq }),
+        h('td', { text: when(f.last_event) }), h('td', { text: when(f.received) }));
+    }), 'status-frontier'));
+    statusForks(main, st);
+    statusParked(main, st);
+  }
   function pageUnits() { placeholder('Thôn, tổ và đơn vị', 'Danh sách thôn, tổ và độ mới dữ liệu của từng đơn vị sẽ hiện ở đây. Hiện dùng lệnh truyvet unit.'); }
 
   /* --- start ------------------------------------------------------------------------- */
