@@ -880,7 +880,7 @@
       try {
         r = await api('POST', '/api/scan', { venue: state.venue, line: s.line, direction: s.out ? 'out' : 'in' }, { quiet: true });
       } catch (e) {
-        r = { result: 'failed', stop: true, text: 'LỖI', reason: e.message };
+        r = { result: 'failed', stop: true, text: 'CHƯA GHI ĐƯỢC', reason: e.message };
       }
       gateShow(r, s.out, answer, history);
       if (document.body.classList.contains('gate')) gateInput.focus();
