@@ -23,6 +23,18 @@ int tv_api_categories(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_venues(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_venue_show(tv_web *w, tv_req *q, tv_resp *r);
 
+/* api_auth.c */
+int tv_api_session(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_login(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_logout(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_users(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_user_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_user_change(tv_web *w, tv_req *q, tv_resp *r);
+/* Checks that the session's account still is as it was when it logged in (not removed,
+ * disabled or locked, the same role); else ends its sessions and clears q->who. Returns 1
+ * when it did. */
+int tv_web_account_current(tv_web *w, tv_req *q);
+
 /* api_node.c */
 int tv_api_status(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_sync(tv_web *w, tv_req *q, tv_resp *r);
@@ -37,5 +49,8 @@ int tv_api_report(tv_web *w, tv_req *q, tv_resp *r);
 /* api_health.c */
 int tv_api_trace(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_reveal(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r);
 
 #endif

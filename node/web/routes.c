@@ -32,12 +32,21 @@ const tv_route tv_routes[] = {
     PAGE("/health/alerts", TV_R_HEALTH, TV_RF_HEALTH),
     PAGE("/report", TV_R_STAFF, 0),
     PAGE("/sync", TV_R_STAFF, 0),
-    PAGE("/users", TV_R_OPERATOR, 0),
+    PAGE("/users", TV_R_OPERATOR | TV_R_CLERK, 0),
     PAGE("/enroll", TV_R_OPERATOR, 0),
     PAGE("/status", TV_R_STAFF, 0),
     /* files */
     {"GET", "/static/{}", TV_R_PUBLIC, 0, tv_web_static},
     {"GET", "/api/openapi.json", TV_R_PUBLIC, 0, tv_web_openapi},
+    /* sessions and accounts */
+    {"GET", "/api/session", TV_R_PUBLIC, 0, tv_api_session},
+    {"POST", "/api/login", TV_R_PUBLIC, 0, tv_api_login},
+    {"POST", "/api/logout", TV_R_ANY, 0, tv_api_logout},
+    {"GET", "/api/users", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_users},
+    {"POST", "/api/users", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_user_add},
+    {"POST", "/api/users/{}/password", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_user_change},
+    {"POST", "/api/users/{}/unlock", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_user_change},
+    {"POST", "/api/users/{}/remove", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_user_change},
     /* venues */
     {"GET", "/api/categories", TV_R_ANY, 0, tv_api_categories},
     {"GET", "/api/venues", TV_R_STAFF | TV_R_CONTROLLER | TV_R_GUARD, 0, tv_api_venues},
@@ -59,4 +68,8 @@ const tv_route tv_routes[] = {
     /* health (a health node) */
     {"GET", "/api/trace", TV_R_HEALTH, TV_RF_HEALTH, tv_api_trace},
     {"POST", "/api/reveal", TV_R_HEALTH, TV_RF_HEALTH, tv_api_reveal},
+    {"GET", "/api/cases", TV_R_HEALTH, TV_RF_HEALTH, tv_api_cases},
+    /* risk levels and alerts as this node knows them (a commune: its own) */
+    {"GET", "/api/risk", TV_R_STAFF, 0, tv_api_risk},
+    {"GET", "/api/alerts", TV_R_STAFF, 0, tv_api_alerts},
     {NULL, NULL, 0, 0, NULL}};

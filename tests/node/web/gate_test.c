@@ -4,6 +4,7 @@
  * each gets its own answer. */
 #include "crdt/error.h"
 #include "crdt/ids.h"
+#include "node/logic/account.h"
 #include "node/logic/venue.h"
 #include "node/web/gate.h"
 #include "node/web/http.h"
@@ -44,6 +45,10 @@ static int setup(void **state)
     assert_int_equal(tv_venue_register(&f->tn->n, &v), 0);
     tv_node_lock_release(&f->tn->n);
     tv_hex_encode(f->venue, v.venue, TV_VENUE_ID_BYTES);
+    const char *why;
+    assert_int_equal(tv_account_add(&f->tn->n, &TV_ACCOUNT_CLI, "bao", TV_ACCOUNT_GUARD,
+                                    "mat-khau-2", 10, tv_wall_ms(), &why),
+                     0);
     if (tv_session_table_init(&f->w.sessions) || tv_web_live_new(&f->w, &f->w.live) ||
         tv_web_gate_new(&f->w, &f->w.gate))
         return -1;
