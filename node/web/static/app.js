@@ -250,7 +250,7 @@
     [/^\/health\/alerts$/, pageAlerts, ['health'], 'health'],
     [/^\/report$/, pageReport, STAFF],
     [/^\/sync$/, pageSync, STAFF],
-    [/^\/users$/, pageUsers, ['operator']],
+    [/^\/users$/, pageUsers, ['operator', 'clerk']],
     [/^\/enroll$/, pageEnroll, ['operator']],
     [/^\/status$/, pageStatus, STAFF]
   ];
@@ -1143,13 +1143,16 @@
     const main = page('Tài khoản');
     const box = h('div');
     main.appendChild(box);
-    const roles = [['clerk', ROLE_VI.clerk], ['guard', ROLE_VI.guard], ['operator', ROLE_VI.operator]];
+    /* the operator adds every role (health officers on a health node only); a clerk adds
+     * guards and venue controllers (named by their phone, with a 6-digit PIN) */
+    let roles = [['clerk', ROLE_VI.clerk], ['guard', ROLE_VI.guard], ['controller', ROLE_VI.controller], ['operator', ROLE_VI.operator]];
     if (isHealthNode()) roles.splice(1, 0, ['health', ROLE_VI.health]);
+    if (role() === 'clerk') roles = [['guard', ROLE_VI.guard], ['controller', ROLE_VI.controller]];
     main.appendChild(h('h2', { text: 'Thêm tài khoản' }));
     main.appendChild(form('user-form', [
       field('user-name', 'Tên tài khoản', input('text', { autocapitalize: 'none', spellcheck: 'false', maxlength: 64 })),
-      field('user-role', 'Vai trò', select(roles, 'clerk')),
-      field('user-password', 'Mật khẩu', input('password', { autocomplete: 'new-password' }), 'Ít nhất 8 ký tự.')
+      field('user-role', 'Vai trò', select(roles, roles[0][0])),
+      field('user-password', 'Mật khẩu', input('password', { autocomplete: 'new-password' }), 'Từ 8 đến 128 ký tự; chủ địa điểm: mã PIN đúng 6 chữ số.')
     ], 'user-submit', 'Thêm tài khoản', async function (f) {
       const name = val(f, 'user-name');
       if (!name) { showError('Hãy nhập tên tài khoản.'); return; }
@@ -1167,7 +1170,7 @@
     add(box, fresh(r.as_of));
     const users = r.users || [];
     box.appendChild(table(users.length + ' tài khoản', ['Tên', 'Vai trò', 'Tình trạng', 'Việc'], users.map(function (u) {
-      const locked = u.locked || u.locked_until || u.until;
+      const locked = u.locked_until;
       const actions = h('div', { class: 'actions' });
       actions.appendChild(h('button', { type: 'button', class: 'secondary', text: 'Đặt lại mật khẩu', on: { click: function () { passwordForm(actions, u, box); } } }));
       if (locked) actions.appendChild(h('button', { type: 'button', class: 'secondary', text: 'Mở khóa', on: { click: function () {
@@ -1177,7 +1180,8 @@
         if (window.confirm('Xóa tài khoản ' + u.name + '?')) userAction(u, 'remove', 'Đã xóa tài khoản ' + u.name + '.', box);
       } } }));
       return h('tr', null, h('td', { text: u.name }), h('td', { text: ROLE_VI[u.role] || u.role }),
-        h('td', null, locked ? h('span', { class: 'badge stop', text: 'Bị khóa' + (typeof locked === 'string' ? ' đến ' + when(locked) : '') }) : 'Hoạt động'),
+        h('td', null, u.disabled ? h('span', { class: 'badge stop', text: 'Đã tắt' }) : locked ? h('span', { class: 'badge stop', text: 'Bị khóa đến ' + when(locked) })
+          : u.failures ? 'Hoạt động (' + u.failures + ' lần sai)' : 'Hoạt động'),
         h('td', null, actions));
     })));
   }
