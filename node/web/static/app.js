@@ -121,10 +121,16 @@
     return m ? m[1] + ':' + m[2] + (seconds && m[3] ? ':' + m[3] : '') : when(iso);
   }
 
-  /* The freshness line a page shows when the API gave as_of. */
-  function fresh(asOf) {
-    if (!asOf) return null;
-    return h('p', { class: 'fresh' }, 'Dữ liệu mới nhất trên máy này: ', h('time', { datetime: asOf, text: when(asOf) }));
+  /* The freshness line of a page whose answer r carries as_of: the newest data this node
+   * received from other nodes (null: none yet; its own data is always current), and now,
+   * the node's clock when it answered. Nothing when r has no as_of. */
+  function fresh(r) {
+    if (!r || !('as_of' in r)) return null;
+    const p = h('p', { class: 'fresh' });
+    if (r.as_of) p.appendChild(h('span', null, 'Dữ liệu nhận từ trạm khác mới nhất lúc ', h('time', { datetime: r.as_of, text: when(r.as_of) }), '.'));
+    else p.appendChild(h('span', { text: 'Chưa nhận dữ liệu nào từ trạm khác; chỉ có dữ liệu của trạm này.' }));
+    if (r.now) p.appendChild(h('span', null, ' Xem lúc ', h('time', { datetime: r.now, text: when(r.now) }), '.'));
+    return p;
   }
 
   /* The current ISO week, "2021-W40" (by the browser's date, which is the clerk's). */
@@ -310,10 +316,13 @@
     for (const item of menu()) {
       const a = link(item[0], item[1]);
       if (item[0] === location.pathname) a.setAttribute('aria-current', 'page');
+      a.addEventListener('focus', function () { a.scrollIntoView({ block: 'nearest', inline: 'nearest' }); });
       ul.appendChild(h('li', null, a));
     }
     ul.appendChild(h('li', null, h('button', { type: 'button', id: 'logout', text: 'Đăng xuất (' + s.user + ')', on: { click: logout } })));
     nav.appendChild(ul);
+    const cur = ul.querySelector('[aria-current]');
+    if (cur) cur.scrollIntoView({ block: 'nearest', inline: 'center' });
   }
 
   async function logout() {
@@ -495,7 +504,7 @@
       const list = h('ul', { class: 'cards', id: 'my-venues' });
       main.appendChild(list);
       const r = await api('GET', '/api/venues');
-      main.insertBefore(fresh(r.as_of) || document.createTextNode(''), list);
+      main.insertBefore(fresh(r) || document.createTextNode(''), list);
       for (const v of r.venues || []) {
         list.appendChild(h('li', null,
           h('div', { class: 'title' }, link('/venues/' + v.id, v.name)),
@@ -523,7 +532,7 @@
     const freshBox = h('div');
     async function load(text) {
       const r = await api('GET', '/api/venues', { q: text });
-      clear(freshBox).appendChild(fresh(r.as_of) || document.createTextNode(''));
+      clear(freshBox).appendChild(fresh(r) || document.createTextNode(''));
       clear(list);
       const vs = r.venues || [];
       if (!vs.length) list.appendChild(h('li', { class: 'muted', text: text ? 'Không có địa điểm nào khớp.' : 'Chưa có địa điểm nào.' }));
@@ -604,7 +613,7 @@
     const h1 = main.querySelector('h1');
     h1.textContent = v.name || 'Địa điểm';
     document.title = h1.textContent + ' — Truy vết';
-    add(main, fresh(v.as_of));
+    add(main, fresh(v));
     if (v.suspended) main.appendChild(h('p', { class: 'warn' }, h('strong', { text: 'Địa điểm đang bị tạm ngừng: ' }),
       'trạm quét từ chối lượt quét cho đến khi xã khôi phục.'));
     main.appendChild(facts([
@@ -645,7 +654,7 @@
       return;
     }
     const rows = Array.isArray(r) ? r : r.visits || [];
-    add(box, fresh(r.as_of));
+    add(box, fresh(r));
     box.appendChild(table(rows.length + ' lượt ghé', ['Người', 'Vào', 'Ra', 'Ra theo', { text: 'Lượt quét', num: true }], rows.map(function (x) {
       return h('tr', null, h('td', { text: x.person }), h('td', { text: clock(x.from) }), h('td', { text: x.to ? clock(x.to) : '—' }),
         h('td', { text: END_VI[x.end] || x.end || '' }), h('td', { class: 'num', text: x.scans }));
@@ -721,7 +730,7 @@
     async function load() {
       const r = await api('GET', '/api/venues', { noncompliant: 1, days: days.value });
       clear(box);
-      add(box, fresh(r.as_of));
+      add(box, fresh(r));
       const vs = r.venues || [];
       if (!vs.length) { box.appendChild(h('p', { text: 'Không có địa điểm nào chưa tuân thủ.' })); return; }
       box.appendChild(table(vs.length + ' địa điểm', ['Địa điểm', 'Thôn, tổ', 'Lần quét cuối', { text: 'Nhắc nhở', num: true }, 'Trạng thái'], vs.map(function (v) {
@@ -917,7 +926,7 @@
     main.appendChild(h('p', { class: 'muted', text: 'Lượt vào và ra hiện lên ngay khi được ghi. Người quét được che bớt thông tin.' }));
     const conn = h('p', { id: 'live-state', class: 'conn', role: 'status', text: 'Đang kết nối…' });
     const list = h('ol', { id: 'live-list', reversed: true, 'aria-label': 'Lượt quét, mới nhất trước' });
-    const count = h('p', { id: 'live-count', class: 'muted' });
+    const count = h('p', { id: 'live-count', class: 'muted', text: 'Chưa có lượt nào từ khi mở trang.' });
     main.appendChild(conn);
     main.appendChild(count);
     main.appendChild(list);
@@ -953,7 +962,7 @@
       list.firstChild);
       while (list.children.length > LIVE_ROWS_MAX) list.removeChild(list.lastChild);
       n++;
-      count.textContent = n + ' lượt từ khi mở trang (gồm tối đa 50 lượt gần nhất trong ngày).';
+      count.textContent = n + ' lượt từ khi mở trang.';
     });
   }
 
@@ -987,7 +996,7 @@
 
   function traceShow(out, r) {
     clear(out);
-    add(out, fresh(r.as_of));
+    add(out, fresh(r));
     const c = r['case'] || {};
     out.appendChild(h('h2', { text: 'Ca bệnh' }));
     out.appendChild(facts([['Người', c.person], ['Mã người', c.ref], ['Khoảng thời gian', when(r.from) + ' – ' + when(r.to)]]));
@@ -1167,7 +1176,7 @@
   async function loadUsers(box) {
     const r = await api('GET', '/api/users');
     clear(box);
-    add(box, fresh(r.as_of));
+    add(box, fresh(r));
     const users = r.users || [];
     box.appendChild(table(users.length + ' tài khoản', ['Tên', 'Vai trò', 'Tình trạng', 'Việc'], users.map(function (u) {
       const locked = u.locked_until;
@@ -1284,7 +1293,7 @@
     const main = page('Trạng thái trạm');
     const st = await optional(main, '/api/status', 'Trạng thái trạm', 'Trạng thái của trạm sẽ hiện ở đây. Hiện dùng lệnh truyvet status.');
     if (!st || !onScreen(main)) return;
-    add(main, fresh(st.as_of));
+    add(main, fresh(st));
     const ev = st.events || {};
     const ret = st.retention || {};
     const store = st.store || {};
