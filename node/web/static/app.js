@@ -204,7 +204,8 @@
     let body = null;
     const type = res.headers.get('Content-Type') || '';
     if (type.indexOf('application/json') === 0) {
-      try { body = await res.json(); } catch (e) { body = null; }
+      const text = await res.text();
+      try { body = JSON.parse(text); } catch (e) { body = jsonLines(text); }
     }
     if (!res.ok) {
       const err = new ApiError(res.status, body);
@@ -218,6 +219,14 @@
       throw err;
     }
     return body || {};
+  }
+
+  /* A body of one JSON object per line (as the CLI's --json lists print): {lines: [...]},
+   * or null when it is not that either. */
+  function jsonLines(text) {
+    try {
+      return { lines: text.split('\n').filter(function (l) { return l.trim(); }).map(function (l) { return JSON.parse(l); }) };
+    } catch (e) { return null; }
   }
 
   async function loadSession() {
@@ -974,7 +983,7 @@
   async function pageTrace() {
     const main = page('Truy vết');
     const params = new URLSearchParams(location.search);
-    const person = input('text', { spellcheck: 'false', autocapitalize: 'none', value: params.get('person') || '' });
+    const person = input('text', { spellcheck: 'false', autocapitalize: 'none', value: params.get('ref') || params.get('person') || '' });
     const depth = select([['2', 'F1 và F2'], ['1', 'Chỉ F1']], params.get('depth') || '2');
     const out = h('div', { id: 'trace-out' });
     const f = form('trace-form', [
@@ -992,6 +1001,7 @@
     });
     main.appendChild(f);
     main.appendChild(out);
+    if (person.value) f.requestSubmit(); /* opened from a case's link */
   }
 
   function traceShow(out, r) {
@@ -1079,7 +1089,7 @@
   /* The reveal form: one on the page, opened by a row's button; asks the reason, POSTs
    * /api/reveal (audited) and shows the person's details. */
   function revealBox() {
-    const reason = h('textarea', { rows: 2, maxlength: 300 });
+    const reason = input('text', { maxlength: 300 });
     const who = h('p', { id: 'reveal-who' });
     const result = h('div', { id: 'reveal-result', 'aria-live': 'polite' });
     let current = null, opener = null;
@@ -1221,9 +1231,6 @@
     main.appendChild(h('p', null, link('/', 'Về trang chủ')));
   }
 
-  function pageCases() { placeholder('Ca bệnh', 'Danh sách ca bệnh và khoảng thời gian lây sẽ hiện ở đây. Hiện dùng lệnh truyvet case trên máy trạm.'); }
-  function pageRisk() { placeholder('Mức nguy cơ', 'Mức nguy cơ của từng đơn vị và thôn sẽ hiện ở đây. Hiện dùng lệnh truyvet risk.'); }
-  function pageAlerts() { placeholder('Cảnh báo', 'Các cảnh báo sẽ hiện ở đây. Hiện dùng lệnh truyvet alerts.'); }
   /* A read that a later version answers: the page is drawn when the API is there, else
    * it says plainly that it is not in this version. Resolves to the answer or null. */
   async function optional(main, path, title, what) {
@@ -1288,6 +1295,106 @@
     }), 'sync-parked'));
   }
   function pageEnroll() { placeholder('Cấp chứng chỉ', 'Tải lên tệp yêu cầu, tải về chứng chỉ, nhận chứng chỉ và thu hồi sẽ làm ở đây. Hiện dùng lệnh truyvet enroll và truyvet revoke.'); }
+  /* A filter form on a list page: its fields, then load() on Enter or the button. */
+  function filterForm(id, fields, load) {
+    const f = form(id, fields, id + '-submit', 'Xem', load);
+    f.classList.add('row-form');
+    return f;
+  }
+
+  const STATUS_VI = { F0: 'F0 (ca bệnh)', F1: 'F1', F2: 'F2', cleared: 'Đã khỏi' };
+
+  /* /health/cases: the cases and their infectious windows (`truyvet case list`). */
+  async function pageCases() {
+    const main = page('Ca bệnh');
+    const what = 'Danh sách ca bệnh và khoảng thời gian lây sẽ hiện ở đây. Hiện dùng lệnh truyvet case trên máy trạm.';
+    const status = select([['', 'Tất cả'], ['F0', 'F0'], ['F1', 'F1'], ['F2', 'F2'], ['cleared', 'Đã khỏi']], new URLSearchParams(location.search).get('status') || '');
+    const box = h('div', { id: 'cases-out' });
+    async function load() {
+      const r = await optional(main, '/api/cases' + query({ status: status.value }), 'Ca bệnh', what);
+      if (!r || !onScreen(main)) return false;
+      clear(box);
+      add(box, fresh(r));
+      const cs = r.cases || [];
+      box.appendChild(table(cs.length + ' người', ['Người', 'Tình trạng', 'Đơn vị', 'Khởi phát', 'Lấy mẫu', 'Thời gian lây', 'Ghi lúc', ''], cs.map(function (c) {
+        return h('tr', null, h('td', { text: c.person || c.ref }),
+          h('td', null, h('span', { class: 'badge ' + (c.status === 'F0' ? 'stop' : c.status === 'cleared' ? 'ok' : 'already'), text: STATUS_VI[c.status] || c.status })),
+          h('td', { text: [c.unit_name, c.unit ? '(' + c.unit + ')' : ''].filter(Boolean).join(' ') }),
+          h('td', { text: c.onset ? when(c.onset) : '—' }), h('td', { text: c.sampled ? when(c.sampled) : '—' }),
+          h('td', { text: c.window_from ? when(c.window_from) + ' – ' + (c.window_to ? when(c.window_to) : 'nay') : '—' }),
+          h('td', { text: when(c.set_at) }),
+          h('td', null, c.status === 'F0' ? link('/health/trace' + query({ ref: c.ref }), 'Truy vết') : null));
+      }), 'cases-table'));
+      return true;
+    }
+    if (!(await load())) return;
+    main.appendChild(box);
+    main.insertBefore(filterForm('cases-filter', field('cases-status', 'Tình trạng', status), async function () {
+      history.replaceState(null, '', '/health/cases' + query({ status: status.value }));
+      await load();
+    }), box);
+  }
+
+  const RISK_VI = ['', '1 — thấp (xanh)', '2 — trung bình (vàng)', '3 — cao (cam)', '4 — rất cao (đỏ)'];
+
+  /* /health/risk: each unit's risk level in force, and those set for later (`truyvet risk`). */
+  async function pageRisk() {
+    const main = page('Mức nguy cơ');
+    const what = 'Mức nguy cơ của từng đơn vị và thôn sẽ hiện ở đây. Hiện dùng lệnh truyvet risk.';
+    const unit = input('text', { value: new URLSearchParams(location.search).get('unit') || '', maxlength: 32 });
+    const box = h('div', { id: 'risk-out' });
+    async function load() {
+      const r = await optional(main, '/api/risk' + query({ unit: unit.value.trim() }), 'Mức nguy cơ', what);
+      if (!r || !onScreen(main)) return false;
+      clear(box);
+      add(box, fresh(r));
+      const rows = r.risk || [];
+      if (!rows.length) { box.appendChild(h('p', { text: 'Chưa đơn vị nào có mức nguy cơ.' })); return true; }
+      box.appendChild(table(null, ['Đơn vị', 'Mức', 'Hiệu lực', 'Từ', 'Đặt cho', 'Ghi chú'], rows.map(function (x) {
+        return h('tr', null, h('td', { text: [x.unit, x.unit_name].filter(Boolean).join(' ') }),
+          h('td', null, h('span', { class: 'badge ' + (x.level >= 3 ? 'stop' : x.level === 2 ? 'already' : 'ok'), text: RISK_VI[x.level] || x.level })),
+          h('td', { text: x.state === 'in force' ? 'đang áp dụng' : 'từ ngày đặt' }), h('td', { text: when(x.from) }),
+          h('td', { text: x.set_for }), h('td', { text: x.note || '' }));
+      }), 'risk-table'));
+      return true;
+    }
+    if (!(await load())) return;
+    main.appendChild(box);
+    main.insertBefore(filterForm('risk-filter', field('risk-unit', 'Mã đơn vị (để trống: mọi đơn vị có mức)', unit), async function () {
+      history.replaceState(null, '', '/health/risk' + query({ unit: unit.value.trim() }));
+      await load();
+    }), box);
+  }
+
+  /* /health/alerts: the venues and windows where a case was (`truyvet alerts`). */
+  async function pageAlerts() {
+    const main = page('Cảnh báo');
+    const what = 'Các cảnh báo sẽ hiện ở đây. Hiện dùng lệnh truyvet alerts.';
+    const all = h('input', { type: 'checkbox', id: 'alerts-all', name: 'alerts-all', checked: new URLSearchParams(location.search).get('all') === '1' });
+    const box = h('div', { id: 'alerts-out' });
+    async function load() {
+      const r = await optional(main, '/api/alerts' + query({ all: all.checked ? 1 : '' }), 'Cảnh báo', what);
+      if (!r || !onScreen(main)) return false;
+      clear(box);
+      add(box, fresh(r));
+      const rows = r.alerts || r.lines || [];
+      if (!rows.length) { box.appendChild(h('p', { text: 'Không có cảnh báo nào.' })); return true; }
+      box.appendChild(table(rows.length + ' cảnh báo', ['Ca', 'Địa điểm', 'Thôn, tổ', 'Đơn vị', 'Thời gian', 'Điện thoại chủ'], rows.map(function (a) {
+        return h('tr', null, h('td', { text: a['case'] ? '#' + a['case'] + (a.declared ? ', ' + when(a.declared) : '') : '—' }),
+          h('td', { text: a.venue_name || a.venue }), h('td', { text: a.village || '' }), h('td', { text: a.unit || '' }),
+          h('td', { text: when(a.from) + ' – ' + clock(a.to) }), h('td', { text: a.owner_phone || '—' }));
+      }), 'alerts-table'));
+      return true;
+    }
+    if (!(await load())) return;
+    const f = filterForm('alerts-filter', h('div', { class: 'check' }, all, h('label', { for: 'alerts-all', text: 'Cả cảnh báo đã hết hạn' })), async function () {
+      history.replaceState(null, '', '/health/alerts' + query({ all: all.checked ? 1 : '' }));
+      await load();
+    });
+    main.appendChild(box);
+    main.insertBefore(f, box);
+  }
+
   /* /status: the node itself (`truyvet status`). */
   async function pageStatus() {
     const main = page('Trạng thái trạm');
