@@ -475,10 +475,6 @@
       field('login-name', 'Tên tài khoản hoặc số điện thoại', name),
       field('login-password', 'Mật khẩu hoặc mã PIN', pass)
     ], 'login-submit', 'Đăng nhập', async function (f) {
-      if (!val(f, 'login-name') || !pass.value) {
-        showError('Hãy nhập tên tài khoản (hoặc số điện thoại) và mật khẩu.');
-        return;
-      }
       try {
         await api('POST', '/api/login', { name: val(f, 'login-name'), password: pass.value });
       } catch (e) {
@@ -586,17 +582,22 @@
       v ? null : forceBox
     ];
     return form(v ? 'venue-edit-form' : 'venue-form', fields, 'venue-submit', v ? 'Lưu thay đổi' : 'Đăng ký địa điểm', async function (f) {
-      const p = {
-        name: val(f, 'venue-name'),
-        category: val(f, 'venue-category'),
-        village: val(f, 'venue-village'),
-        owner_phone: val(f, 'venue-owner-phone'),
-        closes: val(f, 'venue-closes')
-      };
-      if (!p.name) { showError('Hãy nhập tên địa điểm.'); f.elements['venue-name'].focus(); return; }
-      if (!p.category) { showError('Hãy chọn loại địa điểm.'); f.elements['venue-category'].focus(); return; }
+      /* what the clerk typed; empty fields are left out (the server refuses an empty
+       * phone or time as the CLI does), so that its sentences are the ones shown */
+      const p = {};
+      const fields = [['name', 'venue-name'], ['category', 'venue-category'], ['village', 'venue-village'],
+        ['owner_phone', 'venue-owner-phone'], ['closes', 'venue-closes']];
+      for (const k of fields) if (val(f, k[1])) p[k[0]] = val(f, k[1]);
       if (v) {
-        await api('POST', '/api/venues/' + v.id, p);
+        /* an edit sends what changed; a cleared closing time is 'none' */
+        const was = { name: v.name, category: String(current), village: v.village, owner_phone: v.owner_phone, closes: v.closes || '' };
+        const change = {};
+        for (const k of fields) {
+          const now = val(f, k[1]);
+          if (now !== (was[k[0]] || '')) change[k[0]] = now || (k[0] === 'closes' ? 'none' : '');
+        }
+        if (!Object.keys(change).length) { notice('Không có gì thay đổi.'); return; }
+        await api('POST', '/api/venues/' + v.id, change);
         await render();
         notice('Đã lưu thay đổi của địa điểm.');
         return;
@@ -696,8 +697,6 @@
         'Đưa mã này cho người quản lý để họ đăng nhập bằng số điện thoại.')
     ], 'ctrl-submit', 'Thêm người quản lý', async function (f) {
       const phone = val(f, 'ctrl-phone'), pin = val(f, 'ctrl-pin');
-      if (!phone) { showError('Hãy nhập số điện thoại.'); return; }
-      if (pin && !/^[0-9]{6}$/.test(pin)) { showError('Mã PIN gồm đúng 6 chữ số.'); return; }
       await api('POST', '/api/venues/' + v.id + '/controllers', { phone: phone, pin: pin });
       await render();
       notice('Đã thêm ' + phone + ' quản lý địa điểm.');
@@ -991,7 +990,6 @@
       field('trace-depth', 'Độ sâu', depth)
     ], 'trace-submit', 'Truy vết', async function () {
       const p = person.value.trim();
-      if (!p) { showError('Hãy nhập mã người hoặc dòng mã QR trên CCCD.'); person.focus(); return; }
       clear(out).appendChild(h('p', { class: 'muted', text: 'Đang truy vết…' }));
       /* 32 hex digits are a pseudonym (ref); anything else a card's line or a number */
       const who = /^[0-9a-fA-F]{32}$/.test(p) ? { ref: p } : { person: p };
@@ -1095,7 +1093,6 @@
     let current = null, opener = null;
     const f = form('reveal-form', [who, field('reveal-reason', 'Lý do xem danh tính (được ghi lại)', reason)], 'reveal-submit', 'Xem danh tính', async function () {
       const why = reason.value.trim();
-      if (!why) { showError('Hãy ghi lý do xem danh tính.'); reason.focus(); return; }
       const r = await api('POST', '/api/reveal', { ref: current.ref, reason: why });
       const p = r.details && typeof r.details === 'object' ? r.details : r.person && typeof r.person === 'object' ? r.person : {};
       clear(result).appendChild(h('h3', { text: 'Danh tính' }));
@@ -1174,7 +1171,6 @@
       field('user-password', 'Mật khẩu', input('password', { autocomplete: 'new-password' }), 'Từ 8 đến 128 ký tự; chủ địa điểm: mã PIN đúng 6 chữ số.')
     ], 'user-submit', 'Thêm tài khoản', async function (f) {
       const name = val(f, 'user-name');
-      if (!name) { showError('Hãy nhập tên tài khoản.'); return; }
       await api('POST', '/api/users', { name: name, role: val(f, 'user-role'), password: f.elements['user-password'].value });
       f.reset();
       await loadUsers(box);
