@@ -4,6 +4,7 @@
 #ifndef TV_NODE_WEB_API_H
 #define TV_NODE_WEB_API_H
 
+#include "node/logic/why.h"
 #include "node/render/json.h"
 #include "node/web/http.h"
 #include "store/store.h"
@@ -12,11 +13,25 @@
  * node (ISO time, null when never), and "now". */
 void tv_api_as_of(tv_web *w, tv_json *j);
 
-/* The venue of route segment cap[0] (16 hex digits): 0 with *v, else 1 after answering r
- * (404 venue_unknown, or the store's error). */
+/* The venue of route segment cap[0] (its id, a prefix or its short code, as the CLI takes
+ * it: tv_venue_find): 0 with *v, else 1 after answering r with the CLI's sentence. */
 int tv_api_venue_get(tv_web *w, const tv_req *q, store_venue *v, tv_resp *r);
-/* The id of cap[0]: 0, else 1 after answering 404. */
-int tv_api_venue_id(const tv_req *q, uint8_t id[TV_VENUE_ID_BYTES], tv_resp *r);
+
+/* An error of the input checks (node/logic/why.h): 400 (TV_EINVAL), 404 (TV_ENOTFOUND),
+ * 403 (TV_EPERM), 409 (TV_EEXIST), else as tv_resp_fail. */
+void tv_resp_why(tv_resp *r, int rc, const tv_why *why);
+/* Takes the node's writer lock for a change: 1 taken (give it back with tv_api_write_end),
+ * 0 held already, or a negative error after answering r (409 busy: another program
+ * records). */
+int tv_api_write_begin(tv_web *w, tv_resp *r);
+void tv_api_write_end(tv_web *w, int took);
+
+/* api_venue_edit.c */
+int tv_api_venue_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venue_edit(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_controller_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_controller_remove(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venue_remind(tv_web *w, tv_req *q, tv_resp *r);
 
 /* api_venue.c */
 int tv_api_categories(tv_web *w, tv_req *q, tv_resp *r);
