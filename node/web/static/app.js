@@ -486,7 +486,9 @@
       pass.value = '';
       await loadSession();
       const next = new URLSearchParams(location.search).get('next');
-      go(next && next.charAt(0) === '/' && next.charAt(1) !== '/' && next.indexOf('/login') !== 0 ? next : '/');
+      /* back where the login was asked for, else the role's first page (a guard's is the gate) */
+      const home = role() === 'guard' && isCommuneNode() ? '/gate' : '/';
+      go(next && next.charAt(0) === '/' && next.charAt(1) !== '/' && next.indexOf('/login') !== 0 ? next : home);
     }));
   }
 
