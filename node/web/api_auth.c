@@ -89,6 +89,7 @@ int tv_api_session(tv_web *w, tv_req *q, tv_resp *r)
         tv_json_string(&j, token);
     }
     node_json(w, &j);
+    tv_api_as_of(w, &j); /* how fresh what this node holds is: every page says it */
     tv_json_object_end(&j);
     tv_json_line_end(&j);
     return 0;
