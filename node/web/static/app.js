@@ -320,6 +320,8 @@
     const s = S.session || {};
     const node = s.node || {};
     $('node-name').textContent = [node.name, node.unit_name].filter(Boolean).join(' — ');
+    clear($('fresh'));
+    add($('fresh'), fresh(s));
     if (!role()) return;
     const ul = h('ul');
     for (const item of menu()) {
@@ -383,12 +385,13 @@
     showError('');
     notice('');
     const seq = ++renderSeq;
-    if (!S.session) {
-      try { await loadSession(); } catch (e) {
-        page('Không kết nối được');
-        showError(e.message);
-        return;
-      }
+    /* asked again at each page: the account may have changed, and the header says how
+     * fresh the node's data is */
+    try { await loadSession(); } catch (e) {
+      if (seq !== renderSeq) return;
+      page('Không kết nối được');
+      showError(e.message);
+      return;
     }
     if (seq !== renderSeq) return;
     const path = location.pathname.replace(/\/+$/, '') || '/';
