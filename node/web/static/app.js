@@ -1,8 +1,9 @@
 /* The console's pages: one script, no libraries, no build step (plain ES2017).
  *
  * The server returns the same shell (index.html) for every page path; this script reads
- * location.pathname, asks the JSON API (api18: /api/...) and draws the page. Links inside
- * the console change the path with the History API, so a page opens without reloading.
+ * location.pathname, asks the JSON API (/api/..., described in openapi.json) and draws the
+ * page. Links inside the console change the path with the History API, so a page opens
+ * without reloading.
  * Nothing is written as HTML text: every element is made with h() and every value set as
  * text, so that a venue's name can never become markup. No inline script or style exists
  * (the Content-Security-Policy forbids them): looks are classes in app.css. */
