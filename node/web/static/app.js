@@ -492,7 +492,9 @@
       const next = new URLSearchParams(location.search).get('next');
       /* back where the login was asked for, else the role's first page (a guard's is the gate) */
       const home = role() === 'guard' && isCommuneNode() ? '/gate' : '/';
-      go(next && next.charAt(0) === '/' && next.charAt(1) !== '/' && next.indexOf('/login') !== 0 ? next : home);
+      /* only a path of this console: never another origin ("//x", "/\\x"), never /login */
+      const here = next && next.charAt(0) === '/' && new URL(next, location.href).origin === location.origin;
+      go(here && next.charAt(1) !== '/' && next.indexOf('\\') < 0 && next.indexOf('/login') !== 0 ? next : home);
     }));
   }
 
