@@ -25,8 +25,9 @@ int tv_card_input(const char *text, const char *name, tv_card *card, tv_why *why
 {
     const char *w;
     if (tv_card_parse(text, strlen(text), card, &w)) {
-        tv_why_set(why, "person_invalid", "'%s' cannot be read as a person: %s.",
-                   "Không đọc được '%s' là thông tin một người: %s.", text, w);
+        tv_why_set(why, "person_invalid", "'%s' cannot be read as a person: %s.%.0s",
+                   "Không đọc được '%s' là thông tin một người: %.0s%s.", text, w,
+                   tv_card_why_vi(w));
         return TV_EINVAL;
     }
     if (card->kind == TV_CARD_TRUYVET) {
