@@ -248,8 +248,7 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
     tv_why why;
     int rc = tv_health_person_ref(n, person, refhex, ref, &why);
     if (rc == TV_EINVAL) return tv_cli_usage(cmd, "%s", why.en);
-    if (rc == TV_ELOCKED)
-        return tv_cli_fail(NULL, TV_ELOCKED, "cannot compute the person's pseudonym");
+    if (rc == TV_ELOCKED) return tv_cli_fail(NULL, TV_ELOCKED, why.en);
     if (rc) {
         tv_cli_error("%s: %s", cmd, why.en);
         return TV_EXIT_FAIL;

@@ -104,10 +104,8 @@ int tv_health_person_ref(const tv_node *n, const char *person, const char *refhe
     int rc = 0;
     uint8_t key[TV_TRACING_KEY_BYTES];
     if (!n->unlocked) {
-        tv_why_set(why, "locked", "cannot compute the person's pseudonym: %s.",
-                   "Không tính được mã định danh ẩn danh của người này: các khoá của máy đang "
-                   "bị khoá (%s); hãy mở khoá máy trước.",
-                   tv_strerror(TV_ELOCKED));
+        tv_why_set(why, "locked", "cannot compute the person's pseudonym",
+                   "không tính được mã định danh ẩn danh của người này");
         rc = TV_ELOCKED;
     } else if (card.kind != TV_CARD_TRUYVET && tv_node_province_key(n, key) &&
                tv_node_ref_key(n, key)) {

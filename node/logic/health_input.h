@@ -47,7 +47,9 @@ int tv_case_input_parse(const tv_case_input *in, int64_t now_ms, crdt_case *cs, 
  * province key where n holds it, else with its own pseudonym key: tv_node_ref_key) or by
  * refhex (32 hex digits; exactly one is non-NULL). Returns 0, TV_EINVAL (ref_invalid,
  * person_invalid), TV_ELOCKED (locked: a person needs the key of a locked node) or
- * TV_EPERM (no_pseudonym_key: a node holding no pseudonym key) with why set. */
+ * TV_EPERM (no_pseudonym_key: a node holding no pseudonym key) with why set; for locked,
+ * en and vi say only what could not be done (the caller adds why: tv_resp_fail,
+ * tv_cli_fail). */
 int tv_health_person_ref(const tv_node *n, const char *person, const char *refhex,
                          uint8_t ref[TV_PERSON_REF_BYTES], tv_why *why);
 
