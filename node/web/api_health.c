@@ -237,6 +237,23 @@ int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r)
     return 0;
 }
 
+/* Answers the levels of unit (NULL: every unit with one) as `risk show --json` gives them,
+ * with status (201: one just set). */
+static void risk_answer(tv_web *w, const char *unit, int status, tv_resp *r)
+{
+    tv_risk_view v;
+    int rc = tv_risk_view_run(w->n, unit, tv_wall_ms(), &v);
+    FILE *f = rc ? NULL : tv_resp_json(r, status);
+    if (f)
+        ROWS_JSON(f, "risk", v.rows, v.n, tv_render_risk_json);
+    else if (status == 201)
+        tv_resp_fail(r, rc, "recorded, but the risk levels cannot be read back",
+                     "đã ghi, nhưng không đọc lại được mức nguy cơ");
+    else
+        tv_resp_fail(r, rc, "the risk levels could not be read", "không đọc được mức nguy cơ");
+    tv_risk_view_free(&v);
+}
+
 int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r)
 {
     const char *unit = tv_req_query(q, "unit");
@@ -247,14 +264,7 @@ int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r)
         tv_resp_error(r, 400, "unit_invalid", en, "Mã đơn vị không hợp lệ.");
         return 0;
     }
-    tv_risk_view v;
-    int rc = tv_risk_view_run(w->n, unit, tv_wall_ms(), &v);
-    FILE *f = rc ? NULL : tv_resp_json(r, 200);
-    if (f)
-        ROWS_JSON(f, "risk", v.rows, v.n, tv_render_risk_json);
-    else
-        tv_resp_fail(r, rc, "the risk levels could not be read", "không đọc được mức nguy cơ");
-    tv_risk_view_free(&v);
+    risk_answer(w, unit, 200, r);
     return 0;
 }
 
@@ -342,20 +352,6 @@ int tv_api_case_add(tv_web *w, tv_req *q, tv_resp *r)
     return 0;
 }
 
-/* Answers unit's levels as `risk show --unit --json` gives them (201: one just set). */
-static void risk_now(tv_web *w, const char *unit, tv_resp *r)
-{
-    tv_risk_view v;
-    int rc = tv_risk_view_run(w->n, unit, tv_wall_ms(), &v);
-    FILE *f = rc ? NULL : tv_resp_json(r, 201);
-    if (f)
-        ROWS_JSON(f, "risk", v.rows, v.n, tv_render_risk_json);
-    else
-        tv_resp_fail(r, rc, "recorded, but the risk levels cannot be read back",
-                     "đã ghi, nhưng không đọc lại được mức nguy cơ");
-    tv_risk_view_free(&v);
-}
-
 /* POST /api/risk: `truyvet risk set` (unlisted=1: --unlisted). */
 int tv_api_risk_set(tv_web *w, tv_req *q, tv_resp *r)
 {
@@ -380,7 +376,7 @@ int tv_api_risk_set(tv_web *w, tv_req *q, tv_resp *r)
         rc = tv_health_refused(rc, "risk levels", "mức nguy cơ", in.unit, &why);
         tv_resp_why(r, rc, &why);
     } else {
-        risk_now(w, in.unit, r);
+        risk_answer(w, in.unit, 201, r);
     }
     tv_api_write_end(w, took);
     return 0;

@@ -130,25 +130,26 @@ static void test_case_input(void **state)
     assert_true(cs.onset_ms == CRDT_TIME_NONE && cs.at_ms == CRDT_TIME_NONE);
 }
 
-/* A province node holding the health key (the root of its tree, with the health flag). */
-static int health_setup(void **state)
+/* A province node made the root of its tree, with the health flag (holding the health key)
+ * or without it (then it holds no pseudonym key, as a district enrolled without it);
+ * reopened with its certificate. */
+static int root_setup(void **state, int health)
 {
     if (test_province_setup(state)) return -1;
     test_node *f = *state;
-    if (tv_enroll_make_root(&f->n, 1, NULL)) return -1;
+    if (tv_enroll_make_root(&f->n, health, NULL)) return -1;
     tv_node_close(&f->n);
     return tv_node_open(&f->n, f->dir, TV_NODE_WRITE) ? -1 : 0;
 }
 
-/* A province made a root without the health flag: it holds no pseudonym key, as a district
- * enrolled without it. */
+static int health_setup(void **state)
+{
+    return root_setup(state, 1);
+}
+
 static int plain_root_setup(void **state)
 {
-    if (test_province_setup(state)) return -1;
-    test_node *f = *state;
-    if (tv_enroll_make_root(&f->n, 0, NULL)) return -1;
-    tv_node_close(&f->n);
-    return tv_node_open(&f->n, f->dir, TV_NODE_WRITE) ? -1 : 0;
+    return root_setup(state, 0);
 }
 
 static void test_person_ref(void **state)

@@ -278,22 +278,23 @@ static void assert_forbidden(fixture *f, const char *path, const char *user, con
     assert_true(held(f) == before);
 }
 
+/* Neither a case nor a level (of unit) from user of role. */
+static void assert_forbidden_both(fixture *f, const char *user, const char *role, const char *unit)
+{
+    assert_forbidden(f, "/api/cases", user, role,
+                     (const char *const[]){"person", "0901000000", "status", "F1", NULL});
+    assert_forbidden(f, "/api/risk", user, role,
+                     (const char *const[]){"unit", unit, "level", "2", "from", "today", NULL});
+}
+
 static void test_clerk(void **state)
 {
-    fixture *f = *state;
-    assert_forbidden(f, "/api/cases", "lan", "clerk",
-                     (const char *const[]){"person", "0901000000", "status", "F1", NULL});
-    assert_forbidden(f, "/api/risk", "lan", "clerk",
-                     (const char *const[]){"unit", "56", "level", "2", "from", "today", NULL});
+    assert_forbidden_both(*state, "lan", "clerk", "56");
 }
 
 static void test_commune(void **state)
 {
-    fixture *f = *state;
-    assert_forbidden(f, "/api/cases", "mai", "health",
-                     (const char *const[]){"person", "0901000000", "status", "F1", NULL});
-    assert_forbidden(f, "/api/risk", "mai", "health",
-                     (const char *const[]){"unit", "22333", "level", "2", "from", "today", NULL});
+    assert_forbidden_both(*state, "mai", "health", "22333");
 }
 
 int main(void)
