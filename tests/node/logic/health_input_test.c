@@ -1,5 +1,5 @@
 /* Tests of the checks of a case status and a risk level as typed (node/logic/health_input.c)
- * and of tv_when_parse (node/format/timefmt.c): for each code, its return value and the
+ * (and tv_when_check): for each code, its return value and the
  * exact English (as `truyvet case add` and `truyvet risk set` print it) and Vietnamese
  * sentences. */
 #include "crdt/error.h"
@@ -26,22 +26,11 @@ static void refused(int rc, int want, const tv_why *w, const char *code, const c
     assert_string_equal(w->vi, vi);
 }
 
+/* tv_when_parse itself: tests/node/format/timefmt_test.c. */
 static void test_when(void **state)
 {
     (void)state;
     int64_t ms = -1;
-    assert_int_equal(tv_when_parse("today", T0, &ms), 0);
-    assert_true(ms == DAY0);
-    assert_int_equal(tv_when_parse("today", DAY0 - 1, &ms), 0); /* 23:59:59.999 the day before */
-    assert_true(ms == DAY0 - 24 * 3600 * 1000LL);
-    assert_int_equal(tv_when_parse("2021-10-06", 0, &ms), 0);
-    assert_true(ms == DAY0);
-    assert_int_equal(tv_when_parse("2021-10-06T08:00:00+07:00", 0, &ms), 0);
-    assert_true(ms == T0);
-    assert_int_equal(tv_when_parse("2021-10-06T08:00", 0, &ms), TV_EINVAL); /* no offset */
-    assert_int_equal(tv_when_parse("06/10/2021", 0, &ms), TV_EINVAL);
-    assert_int_equal(tv_when_parse("", 0, &ms), TV_EINVAL);
-
     tv_why w;
     assert_int_equal(tv_when_check("--at", "Thời điểm", "2021-10-06", 0, &ms, &w), 0);
     assert_true(ms == DAY0);
