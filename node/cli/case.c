@@ -5,6 +5,7 @@
 #include "node/cli/command.h"
 #include "node/logic/case.h"
 #include "node/logic/health.h"
+#include "node/logic/health_input.h"
 #include "node/logic/node.h"
 #include "node/render/case.h"
 
@@ -77,75 +78,47 @@ const tv_command tv_command_case = {
 
 /* --- case add / list -------------------------------------------------------------------- */
 
-/* The times given to `case add`, as text. */
-typedef struct case_times {
-    const char *onset, *sampled, *at;
-} case_times;
-
-/* Checks the status and times given to `case add` and sets cs from them. Returns 0 or an
- * exit status after a usage message. */
-static int case_status_read(const char *status, const case_times *tm, crdt_case *cs)
-{
-    if (!status) return tv_cli_usage("case", "give the status: --status F0|F1|F2|cleared.");
-    int st = tv_case_status_parse(status);
-    if (st < 0) return tv_cli_usage("case", "--status is F0, F1, F2 or cleared, not '%s'.", status);
-    *cs = (crdt_case){.status = (uint8_t)st,
-                      .onset_ms = CRDT_TIME_NONE,
-                      .sampled_ms = CRDT_TIME_NONE,
-                      .at_ms = CRDT_TIME_NONE};
-    int rc;
-    if (tm->onset && (rc = tv_cli_when_opt("case", "--onset", tm->onset, &cs->onset_ms))) return rc;
-    if (tm->sampled && (rc = tv_cli_when_opt("case", "--sampled", tm->sampled, &cs->sampled_ms)))
-        return rc;
-    if (tm->at && (rc = tv_cli_when_opt("case", "--at", tm->at, &cs->at_ms))) return rc;
-    if (st == CRDT_CASE_F0 && !tm->onset && !tm->sampled)
-        return tv_cli_usage("case", "an F0 needs --onset (symptoms) or --sampled (the positive "
-                                    "sample): the infectious window starts from it.");
-    return 0;
-}
-
 static int case_add(tv_cli *cli, int argc, char **argv)
 {
-    const char *person = NULL, *refhex = NULL, *status = NULL, *unit = NULL;
-    case_times tm = {0};
+    tv_case_input in = {0};
     int c;
     tv_args ta;
     tv_args_begin(&ta, cli, argc, argv);
     while ((c = tv_args_next(&ta)) > 0) {
         switch (c) {
         case 's':
-            status = optarg;
+            in.status = optarg;
             break;
         case 'o':
-            tm.onset = optarg;
+            in.onset = optarg;
             break;
         case 'S':
-            tm.sampled = optarg;
+            in.sampled = optarg;
             break;
         case 'u':
-            unit = optarg;
+            in.unit = optarg;
             break;
         case 'a':
-            tm.at = optarg;
+            in.at = optarg;
             break;
         }
     }
     if (c < 0) return ta.status;
-    person = ta.o.person;
-    refhex = ta.o.ref;
+    in.person = ta.o.person;
+    in.ref = ta.o.ref;
     if (optind < argc) return tv_cli_usage("case", "unexpected argument '%s'.", argv[optind]);
-    if (!person == !refhex) return tv_cli_usage("case", "give the person: --payload or --ref.");
     crdt_case cs;
-    int rc = case_status_read(status, &tm, &cs);
-    if (rc) return rc;
-    if (unit && !crdt_unit_code_valid(unit, strlen(unit)))
-        return tv_cli_usage("case", "'%s' is not a unit code.", unit);
+    tv_why why;
+    if (tv_case_input_parse(&in, tv_wall_ms(), &cs, &why))
+        return tv_cli_usage("case", "%s", why.en);
+    const char *unit = in.unit;
+    int rc;
 
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     tv_case_unit u = {.why = TV_CASE_UNIT_GIVEN};
     if (unit) snprintf(u.code, sizeof u.code, "%s", unit);
-    rc = tv_cli_person_ref("case", &n, person, refhex, cs.person);
+    rc = tv_cli_person_ref("case", &n, in.person, in.ref, cs.person);
     if (!rc && !unit && (rc = tv_case_default_unit(&n, cs.person, &u)))
         rc = tv_cli_fail(cli, rc, "the person's record could not be read");
     if (rc) {

@@ -7,6 +7,7 @@
 #include "crdt/error.h"
 #include "crdt/hlc.h"
 #include "node/logic/enroll.h"
+#include "node/logic/health_input.h"
 #include "node/format/fileio.h"
 #include "node/format/timefmt.h"
 #include "node/logic/units.h"
@@ -89,55 +90,11 @@ int tv_cli_why(int rc, const tv_why *why)
     return rc == TV_EINVAL ? TV_EXIT_USAGE : TV_EXIT_FAIL;
 }
 
-/* Is code official, or named by a unit event held in n? */
-static int unit_in_tree(tv_node *n, const char *code)
-{
-    if (tv_unit_find(code)) return 1;
-    if (!n) return 0;
-    store_txn *t;
-    tv_tree tr;
-    int found = 0;
-    if (store_read_begin(n->st, &t) == 0) {
-        if (tv_tree_load(t, &tr) == 0) {
-            found = tv_tree_find(&tr, code) != NULL;
-            tv_tree_free(&tr);
-        }
-        store_read_end(t);
-    }
-    return found;
-}
-
 int tv_cli_unit_known(const char *cmd, tv_node *n, const char *code)
 {
-    char head[TV_UNIT_CODE_MAX + 1];
-    size_t len = strcspn(code, ".");
-    snprintf(head, sizeof head, "%.*s", (int)len, code);
-    if (unit_in_tree(n, code) || (code[len] == '.' && unit_in_tree(n, head))) return 0;
-    /* the official units whose codes, of the same length, are numerically nearest */
-    const tv_unit *near[3] = {0};
-    unsigned long long dist[3] = {0}, want = strtoull(head, NULL, 10);
-    for (size_t i = 0; i < tv_units_count(); i++) {
-        const tv_unit *u = tv_unit_at(i);
-        if (strlen(u->code) != len) continue;
-        unsigned long long v = strtoull(u->code, NULL, 10), d = v > want ? v - want : want - v;
-        for (int k = 0; k < 3; k++)
-            if (!near[k] || d < dist[k]) {
-                for (int m = 2; m > k; m--) {
-                    near[m] = near[m - 1];
-                    dist[m] = dist[m - 1];
-                }
-                near[k] = u;
-                dist[k] = d;
-                break;
-            }
-    }
-    char hint[3 * (TV_UNIT_CODE_MAX + TV_UNIT_NAME_MAX + 8) + 32] = "";
-    for (int k = 0; k < 3 && near[k]; k++)
-        snprintf(hint + strlen(hint), sizeof hint - strlen(hint), "%s%s %s",
-                 k ? ", " : " The nearest codes are ", near[k]->code, near[k]->name);
-    if (hint[0]) snprintf(hint + strlen(hint), sizeof hint - strlen(hint), ".");
-    return tv_cli_usage(cmd, "unit %s is not in the official list of units%s.%s", tv_text_esc(code),
-                        n ? " nor among the units this node knows" : "", hint);
+    tv_why why;
+    if (tv_unit_known_check(n, code, &why)) return tv_cli_usage(cmd, "%s", why.en);
+    return 0;
 }
 
 int tv_cli_bad_option(const char *cmd, int c, char **argv)
@@ -282,50 +239,20 @@ int tv_cli_json_only(tv_cli *cli, int argc, char **argv, int *json)
 
 int tv_cli_when(const char *s, int64_t *ms)
 {
-    int32_t day;
-    if (strcmp(s, "today") == 0) {
-        *ms = tv_date_start_ms(tv_time_day(tv_wall_ms(), TV_TIME_VN_OFFSET_MIN),
-                               TV_TIME_VN_OFFSET_MIN);
-        return 0;
-    }
-    if (strlen(s) == 10 && tv_date_parse(s, &day) == 0) {
-        *ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
-        return 0;
-    }
-    return tv_time_parse(s, ms);
+    return tv_when_parse(s, tv_wall_ms(), ms);
 }
 
 int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, const char *refhex,
                       uint8_t ref[TV_PERSON_REF_BYTES])
 {
-    if (refhex) {
-        if (strlen(refhex) != 2 * TV_PERSON_REF_BYTES ||
-            tv_hex_decode(ref, TV_PERSON_REF_BYTES, refhex))
-            return tv_cli_usage(cmd, "'%s' is not a pseudonym (32 hex digits).", refhex);
-        return 0;
-    }
-    tv_card card;
-    const char *why;
-    if (tv_card_parse(person, strlen(person), &card, &why))
-        return tv_cli_usage(cmd, "'%s' cannot be read as a person: %s.", person, why);
-    if (!n->unlocked) {
-        sodium_memzero(&card, sizeof card);
-        return tv_cli_fail(NULL, TV_ELOCKED, "cannot compute the person's pseudonym");
-    }
-    /* a health node names people by the province-wide pseudonym (its map's) */
-    uint8_t key[TV_TRACING_KEY_BYTES];
-    if (card.kind != TV_CARD_TRUYVET && tv_node_province_key(n, key) && tv_node_ref_key(n, key)) {
-        sodium_memzero(&card, sizeof card);
-        tv_cli_error("%s: this node holds no pseudonym key, so it cannot compute anyone's "
-                     "pseudonym: a district without the health flag can neither resolve "
-                     "--person nor issue personal cards (the health authority can). Give "
-                     "--ref HEX to name a pseudonym.",
-                     cmd);
+    tv_why why;
+    int rc = tv_health_person_ref(n, person, refhex, ref, &why);
+    if (rc == TV_EINVAL) return tv_cli_usage(cmd, "%s", why.en);
+    if (rc == TV_ELOCKED) return tv_cli_fail(NULL, TV_ELOCKED, why.en);
+    if (rc) {
+        tv_cli_error("%s: %s", cmd, why.en);
         return TV_EXIT_FAIL;
     }
-    tv_card_ref(&card, key, ref);
-    sodium_memzero(&card, sizeof card);
-    sodium_memzero(key, sizeof key);
     return 0;
 }
 
@@ -333,27 +260,19 @@ int tv_cli_person_ref(const char *cmd, const tv_node *n, const char *person, con
  * district), else the code alone. */
 int tv_cli_health_refused(tv_cli *cli, int rc, const char *what, const char *unit)
 {
-    if (rc == TV_EPERM) {
-        tv_cli_error("this node cannot set %s: only a node whose certificate carries the health "
-                     "flag (the province's) may, and peers would refuse it.",
-                     what);
-        return TV_EXIT_FAIL;
-    }
-    if (rc == TV_ESCOPE) {
-        tv_cli_error("unit %s is outside this node's scope: peers would refuse %s for it.", unit,
-                     what);
-        return TV_EXIT_FAIL;
-    }
-    return tv_cli_fail(cli, rc, "nothing was recorded");
+    tv_why why;
+    if (rc != TV_EPERM && rc != TV_ESCOPE) return tv_cli_fail(cli, rc, "nothing was recorded");
+    (void)tv_health_refused(rc, what, what, unit, &why);
+    tv_cli_error("%s", why.en);
+    return TV_EXIT_FAIL;
 }
 
 int tv_cli_when_opt(const char *cmd, const char *name, const char *v, int64_t *ms)
 {
-    if (tv_cli_when(v, ms) == 0 && crdt_time_valid(*ms)) return 0;
-    return tv_cli_usage(cmd,
-                        "%s takes 'today', a date or a time with its offset (before 2200), "
-                        "not '%s'.",
-                        name, tv_text_esc(v));
+    tv_why why;
+    if (tv_when_check(name, name, v, tv_wall_ms(), ms, &why))
+        return tv_cli_usage(cmd, "%s", why.en);
+    return 0;
 }
 
 volatile sig_atomic_t tv_cli_stop;

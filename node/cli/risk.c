@@ -3,6 +3,7 @@
 #include "crdt/event.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
+#include "node/logic/health_input.h"
 #include "node/logic/node.h"
 #include "node/logic/risk.h"
 #include "node/render/risk.h"
@@ -90,19 +91,11 @@ static int risk_set(tv_cli *cli, int argc, char **argv)
     }
     if (c < 0) return ta.status;
     if (optind < argc) return tv_cli_usage("risk", "unexpected argument '%s'.", argv[optind]);
-    if (!unit || !level || !from) return tv_cli_usage("risk", "give --unit, --level and --from.");
-    if (!crdt_unit_code_valid(unit, strlen(unit)))
-        return tv_cli_usage("risk", "'%s' is not a unit code (a village is <commune>.<village>).",
-                            unit);
-    if (strlen(level) != 1 || level[0] < '1' || level[0] > '0' + CRDT_RISK_LEVEL_MAX)
-        return tv_cli_usage("risk", "--level is 1, 2, 3 or 4, not '%s'.", level);
+    tv_risk_input in = {.unit = unit, .level = level, .from = from, .note = note};
+    crdt_risk r;
+    tv_why why;
+    if (tv_risk_input_parse(&in, tv_wall_ms(), &r, &why)) return tv_cli_usage("risk", "%s", why.en);
     int rc;
-    if (note && (rc = tv_cli_text("risk", "note", note, CRDT_TEXT_BYTES_MAX))) return rc;
-    crdt_risk r = {.unit = {unit, (uint32_t)strlen(unit)},
-                   .level = (uint8_t)(level[0] - '0'),
-                   .note = {note, note ? (uint32_t)strlen(note) : 0}};
-    rc = tv_cli_when_opt("risk", "--from", from, &r.from_ms);
-    if (rc) return rc;
     tv_node n;
     if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
     /* a level spreads to every node: a mistyped code must not */

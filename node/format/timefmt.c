@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MS_PER_MIN INT64_C(60000)
 #define MS_PER_DAY INT64_C(86400000)
@@ -279,4 +280,18 @@ int tv_time_parse_vn_dmy(const char *s, int64_t *ms)
     char iso[40];
     snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02d+07:00", y, mo, d, h, mi, sec);
     return tv_time_parse(iso, ms);
+}
+
+int tv_when_parse(const char *s, int64_t now_ms, int64_t *ms)
+{
+    int32_t day;
+    if (strcmp(s, "today") == 0) {
+        *ms = tv_date_start_ms(tv_time_day(now_ms, TV_TIME_VN_OFFSET_MIN), TV_TIME_VN_OFFSET_MIN);
+        return 0;
+    }
+    if (strlen(s) == 10 && tv_date_parse(s, &day) == 0) {
+        *ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
+        return 0;
+    }
+    return tv_time_parse(s, ms);
 }

@@ -85,4 +85,10 @@ int32_t tv_time_day(int64_t ms, int offset_min);
  * |offset_min| <= TV_TIME_OFFSET_MIN_MAX (asserted). */
 int64_t tv_date_start_ms(int32_t day, int offset_min);
 
+/* Reads an instant as the commands and the console take one: "today" (the start of the day
+ * in Vietnam on which now_ms falls), a date "YYYY-MM-DD" (its midnight in Vietnam), or a
+ * time with its offset (tv_time_parse). Stores it in *ms and returns 0, or returns
+ * TV_EINVAL (*ms then 0). */
+int tv_when_parse(const char *s, int64_t now_ms, int64_t *ms) __attribute__((warn_unused_result));
+
 #endif

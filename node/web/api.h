@@ -69,5 +69,9 @@ int tv_api_reveal(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r);
+/* POST /api/cases (case add) and POST /api/risk (risk set), checked by node/logic/
+ * health_input.h with the CLI's sentences; nothing is written when refused. */
+int tv_api_case_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_risk_set(tv_web *w, tv_req *q, tv_resp *r);
 
 #endif

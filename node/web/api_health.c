@@ -9,6 +9,7 @@
 #include "crdt/ids.h"
 #include "node/format/text.h"
 #include "node/logic/health.h"
+#include "node/logic/health_input.h"
 #include "node/logic/idcard.h"
 #include "node/logic/record.h"
 #include "node/logic/reveal.h"
@@ -27,42 +28,28 @@
 
 #define MIN_OVERLAP_MS (15 * 60 * 1000) /* as `truyvet trace`'s default */
 
+/* The form field (else query parameter) name, NULL when not given or empty: a form's empty
+ * field is one not filled in. */
+static const char *arg(const tv_req *q, const char *name)
+{
+    const char *v = tv_req_arg(q, name);
+    return v && v[0] ? v : NULL;
+}
+
 /* The pseudonym of the person the request names (ref: 32 hex digits, or person: what a
- * card's QR or a typed number gives). Returns 0, else 1 after answering r. */
+ * card's QR or a typed number gives), read as the CLI reads it (tv_health_person_ref).
+ * Returns 0, else 1 after answering r. */
 static int person_ref(tv_web *w, const tv_req *q, uint8_t ref[TV_PERSON_REF_BYTES], tv_resp *r)
 {
-    const char *hex = tv_req_arg(q, "ref"), *person = tv_req_arg(q, "person");
-    char en[400];
-    if (hex && hex[0]) {
-        if (strlen(hex) == 2 * TV_PERSON_REF_BYTES &&
-            tv_hex_decode(ref, TV_PERSON_REF_BYTES, hex) == 0)
-            return 0;
-        snprintf(en, sizeof en, "'%s' is not a pseudonym (32 hex digits).", tv_text_esc(hex));
-        tv_resp_error(r, 400, "ref_invalid", en, "Mã định danh ẩn danh phải gồm 32 ký tự hex.");
-        return 1;
-    }
-    if (!person || !person[0]) {
+    const char *hex = arg(q, "ref"), *person = arg(q, "person");
+    if (!hex && !person) {
         tv_resp_error(r, 400, "person_missing", "give the case: --payload or --ref.",
                       "Hãy nhập số CCCD, số điện thoại hoặc quét mã của người cần truy vết.");
         return 1;
     }
-    tv_card card;
-    const char *why;
-    if (tv_card_parse(person, strlen(person), &card, &why)) {
-        snprintf(en, sizeof en, "'%s' cannot be read as a person: %s.", tv_text_esc(person), why);
-        char vi[300];
-        snprintf(vi, sizeof vi, "Không đọc được thông tin người: %s.", tv_card_why_vi(why));
-        tv_resp_error(r, 400, "person_invalid", en, vi);
-        return 1;
-    }
-    uint8_t key[TV_TRACING_KEY_BYTES];
-    int rc = card.kind == TV_CARD_TRUYVET ? 0 : tv_node_province_key(w->n, key);
-    if (rc == 0) tv_card_ref(&card, key, ref);
-    sodium_memzero(&card, sizeof card);
-    sodium_memzero(key, sizeof key);
-    if (rc)
-        tv_resp_fail(r, rc, "cannot compute the person's pseudonym",
-                     "không tính được mã định danh ẩn danh");
+    tv_why why;
+    int rc = tv_health_person_ref(w->n, hex ? NULL : person, hex, ref, &why);
+    if (rc) tv_resp_why(r, rc, &why);
     return rc != 0;
 }
 
@@ -250,6 +237,23 @@ int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r)
     return 0;
 }
 
+/* Answers the levels of unit (NULL: every unit with one) as `risk show --json` gives them,
+ * with status (201: one just set). */
+static void risk_answer(tv_web *w, const char *unit, int status, tv_resp *r)
+{
+    tv_risk_view v;
+    int rc = tv_risk_view_run(w->n, unit, tv_wall_ms(), &v);
+    FILE *f = rc ? NULL : tv_resp_json(r, status);
+    if (f)
+        ROWS_JSON(f, "risk", v.rows, v.n, tv_render_risk_json);
+    else if (status == 201)
+        tv_resp_fail(r, rc, "recorded, but the risk levels cannot be read back",
+                     "đã ghi, nhưng không đọc lại được mức nguy cơ");
+    else
+        tv_resp_fail(r, rc, "the risk levels could not be read", "không đọc được mức nguy cơ");
+    tv_risk_view_free(&v);
+}
+
 int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r)
 {
     const char *unit = tv_req_query(q, "unit");
@@ -260,14 +264,7 @@ int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r)
         tv_resp_error(r, 400, "unit_invalid", en, "Mã đơn vị không hợp lệ.");
         return 0;
     }
-    tv_risk_view v;
-    int rc = tv_risk_view_run(w->n, unit, tv_wall_ms(), &v);
-    FILE *f = rc ? NULL : tv_resp_json(r, 200);
-    if (f)
-        ROWS_JSON(f, "risk", v.rows, v.n, tv_render_risk_json);
-    else
-        tv_resp_fail(r, rc, "the risk levels could not be read", "không đọc được mức nguy cơ");
-    tv_risk_view_free(&v);
+    risk_answer(w, unit, 200, r);
     return 0;
 }
 
@@ -295,5 +292,105 @@ int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r)
     }
     free(lines);
     tv_alerts_free(&a);
+    return 0;
+}
+
+/* Answers the case of person as `case list --json` gives it (201: just recorded). */
+static void case_now(tv_web *w, const uint8_t person[TV_PERSON_REF_BYTES], tv_resp *r)
+{
+    tv_case_list l;
+    int rc = tv_case_list_run(w->n, -1, &l);
+    size_t i = 0;
+    while (rc == 0 && i < l.n && memcmp(l.rows[i].ref, person, TV_PERSON_REF_BYTES))
+        i++;
+    if (rc == 0 && i == l.n) rc = TV_ENOTFOUND;
+    FILE *f = rc ? NULL : tv_resp_json(r, 201);
+    if (f)
+        (void)tv_render_case_json(f, &l.rows[i]);
+    else
+        tv_resp_fail(r, rc, "recorded, but the case cannot be read back",
+                     "đã ghi, nhưng không đọc lại được ca bệnh");
+    tv_case_list_free(&l);
+}
+
+/* Records cs, its person and unit set (u: the unit it counts under), holding the writer
+ * lock; answers r. */
+static void case_record(tv_web *w, crdt_case *cs, const tv_case_unit *u, tv_resp *r)
+{
+    tv_why why;
+    int recorded = 0, rc;
+    cs->unit = (crdt_text){u->code, (uint32_t)strlen(u->code)};
+    if ((rc = tv_case_add(w->n, cs, tv_wall_ms(), &recorded)) && !recorded) {
+        rc = tv_health_refused(rc, "case statuses", "tình trạng ca bệnh", u->code, &why);
+        tv_resp_why(r, rc, &why);
+    } else if (rc) {
+        tv_resp_fail(r, rc,
+                     "the status was recorded, but what the communes need of it was not (the "
+                     "next 'serve' or import sends it)",
+                     "đã ghi tình trạng, nhưng chưa gửi được cho các xã (lần đồng bộ sau sẽ gửi)");
+    } else {
+        case_now(w, cs->person, r);
+    }
+}
+
+/* POST /api/cases: `truyvet case add`. */
+int tv_api_case_add(tv_web *w, tv_req *q, tv_resp *r)
+{
+    tv_case_input in = {.person = arg(q, "person"),
+                        .ref = arg(q, "ref"),
+                        .status = arg(q, "status"),
+                        .onset = arg(q, "onset"),
+                        .sampled = arg(q, "sampled"),
+                        .at = arg(q, "at"),
+                        .unit = arg(q, "unit")};
+    crdt_case cs;
+    tv_why why;
+    int rc = tv_case_input_parse(&in, tv_wall_ms(), &cs, &why);
+    if (rc == 0) rc = tv_health_person_ref(w->n, in.person, in.ref, cs.person, &why);
+    if (rc) {
+        tv_resp_why(r, rc, &why);
+        return 0;
+    }
+    int took = tv_api_write_begin(w, r);
+    if (took < 0) return 0;
+    tv_case_unit u = {.why = TV_CASE_UNIT_GIVEN};
+    if (in.unit)
+        snprintf(u.code, sizeof u.code, "%s", in.unit);
+    else if ((rc = tv_case_default_unit(w->n, cs.person, &u)))
+        tv_resp_fail(r, rc, "the person's record could not be read",
+                     "không đọc được hồ sơ của người này");
+    if (rc == 0) case_record(w, &cs, &u, r);
+    tv_api_write_end(w, took);
+    sodium_memzero(&cs, sizeof cs);
+    return 0;
+}
+
+/* POST /api/risk: `truyvet risk set` (unlisted=1: --unlisted). */
+int tv_api_risk_set(tv_web *w, tv_req *q, tv_resp *r)
+{
+    tv_risk_input in = {.unit = arg(q, "unit"),
+                        .level = arg(q, "level"),
+                        .from = arg(q, "from"),
+                        .note = arg(q, "note")};
+    const char *unlisted = arg(q, "unlisted");
+    crdt_risk rk;
+    tv_why why;
+    int rc = tv_risk_input_parse(&in, tv_wall_ms(), &rk, &why);
+    /* a level spreads to every node: a mistyped code must not */
+    if (rc == 0 && !(unlisted && strcmp(unlisted, "1") == 0))
+        rc = tv_unit_known_check(w->n, in.unit, &why);
+    if (rc) {
+        tv_resp_why(r, rc, &why);
+        return 0;
+    }
+    int took = tv_api_write_begin(w, r);
+    if (took < 0) return 0;
+    if ((rc = tv_risk_set(w->n, &rk))) {
+        rc = tv_health_refused(rc, "risk levels", "mức nguy cơ", in.unit, &why);
+        tv_resp_why(r, rc, &why);
+    } else {
+        risk_answer(w, in.unit, 201, r);
+    }
+    tv_api_write_end(w, took);
     return 0;
 }

@@ -81,6 +81,8 @@ const tv_route tv_routes[] = {
     {"GET", "/api/trace", TV_R_HEALTH, TV_RF_HEALTH, tv_api_trace},
     {"POST", "/api/reveal", TV_R_HEALTH, TV_RF_HEALTH, tv_api_reveal},
     {"GET", "/api/cases", TV_R_HEALTH, TV_RF_HEALTH, tv_api_cases},
+    {"POST", "/api/cases", TV_R_HEALTH, TV_RF_HEALTH, tv_api_case_add},
+    {"POST", "/api/risk", TV_R_HEALTH, TV_RF_HEALTH, tv_api_risk_set},
     /* risk levels and alerts as this node knows them (a commune: its own) */
     {"GET", "/api/risk", TV_R_STAFF, 0, tv_api_risk},
     {"GET", "/api/alerts", TV_R_STAFF, 0, tv_api_alerts},

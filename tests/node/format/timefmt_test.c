@@ -308,6 +308,29 @@ static void test_days_and_instants(void **state)
     assert_true(strlen(text) < sizeof text);
 }
 
+/* tv_when_parse: 'today' (the day of now in Vietnam), a date (its midnight in Vietnam), or a
+ * time with its offset; nothing else. */
+static void test_when_parse(void **state)
+{
+    (void)state;
+    const int64_t day0 = 1633453200000LL; /* 2021-10-06 00:00 Vietnam time */
+    const int64_t t0 = day0 + 8 * 3600 * 1000LL;
+    int64_t ms = -1;
+    assert_int_equal(tv_when_parse("today", t0, &ms), 0);
+    assert_true(ms == day0);
+    assert_int_equal(tv_when_parse("today", day0 - 1, &ms), 0); /* 23:59:59.999 the day before */
+    assert_true(ms == day0 - 24 * 3600 * 1000LL);
+    assert_int_equal(tv_when_parse("2021-10-06", 0, &ms), 0);
+    assert_true(ms == day0);
+    assert_int_equal(tv_when_parse("2021-10-06T08:00:00+07:00", 0, &ms), 0);
+    assert_true(ms == t0);
+    assert_int_equal(tv_when_parse("2021-10-06T08:00", 0, &ms), TV_EINVAL); /* no offset */
+    assert_int_equal(tv_when_parse("06/10/2021", 0, &ms), TV_EINVAL);
+    assert_int_equal(tv_when_parse("Today", 0, &ms), TV_EINVAL);
+    assert_int_equal(tv_when_parse("2021-02-30", 0, &ms), TV_EINVAL);
+    assert_int_equal(tv_when_parse("", 0, &ms), TV_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -315,7 +338,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_format),
         cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_date_parse),
         cmocka_unit_test(test_date_every_day), cmocka_unit_test(test_days_and_instants),
-        cmocka_unit_test(test_parse_vn_dmy),
+        cmocka_unit_test(test_parse_vn_dmy),   cmocka_unit_test(test_when_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
