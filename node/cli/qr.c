@@ -118,25 +118,10 @@ static int qr_venue(tv_cli *cli, int argc, char **argv)
     store_venue v;
     tv_venue_payload p;
     if ((rc = tv_cli_own_payload(&n, argv[optind], &v, &p)) == 0) {
-        char text[TV_VENUE_PAYLOAD_MAX], code[TV_SHORT_CODE_STR],
-            place[sizeof v.village + sizeof n.name + 40];
+        char text[TV_VENUE_PAYLOAD_MAX], lines[TV_POSTER_TEXT_BYTES];
         tv_venue_payload_format(text, &p);
-        tv_short_code(code, v.id);
-        const tv_category *cat = tv_category_by_code(v.category);
-        snprintf(place, sizeof place, "%s%s%s (mã đơn vị %s)", v.village, v.village[0] ? ", " : "",
-                 n.name, v.unit);
-        char line[64];
-        snprintf(line, sizeof line, "Mã địa điểm: %s", code);
-        tv_poster po = {.payload = text,
-                        .header = "QUÉT MÃ QR ĐỂ KHAI BÁO Y TẾ",
-                        .title = v.name,
-                        .category = cat ? cat->name_vi : "",
-                        .place = place,
-                        .code_line = line,
-                        .instructions = "Quét mã bằng camera điện thoại hoặc ứng dụng khai báo "
-                                        "y tế. Nếu không quét được, nhập mã địa điểm ở trên. "
-                                        "Người không có điện thoại: xuất trình CCCD hoặc thẻ "
-                                        "BHYT cho nhân viên tại cửa."};
+        tv_poster po;
+        tv_poster_of_venue(&po, &v, n.name, text, lines);
         if ((rc = tv_poster_write(out, &po)))
             rc = tv_cli_fail_out(cli, rc, "the poster was not written", out);
         else

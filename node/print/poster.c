@@ -2,6 +2,8 @@
 #include "node/print/poster.h"
 #include "crdt/error.h"
 #include "node/format/fileio.h"
+#include "node/format/payload.h"
+#include "node/logic/category.h"
 #include "node/print/qr.h"
 
 #include <cairo-pdf.h>
@@ -303,4 +305,26 @@ int tv_cards_write(const char *path, const tv_card_face *cards, size_t n, int sh
         tv_qr_free(&c.q[i]);
     free(c.q);
     return rc;
+}
+
+void tv_poster_of_venue(tv_poster *po, const store_venue *v, const char *commune_name,
+                        const char *payload, char text[TV_POSTER_TEXT_BYTES])
+{
+    char code[TV_SHORT_CODE_STR];
+    tv_short_code(code, v->id);
+    const tv_category *cat = tv_category_by_code(v->category);
+    char *place = text, *line = text + TV_POSTER_TEXT_BYTES - 64;
+    snprintf(place, TV_POSTER_TEXT_BYTES - 64, "%s%s%s (mã đơn vị %s)", v->village,
+             v->village[0] ? ", " : "", commune_name, v->unit);
+    snprintf(line, 64, "Mã địa điểm: %s", code);
+    *po = (tv_poster){.payload = payload,
+                      .header = "QUÉT MÃ QR ĐỂ KHAI BÁO Y TẾ",
+                      .title = v->name,
+                      .category = cat ? cat->name_vi : "",
+                      .place = place,
+                      .code_line = line,
+                      .instructions = "Quét mã bằng camera điện thoại hoặc ứng dụng khai báo "
+                                      "y tế. Nếu không quét được, nhập mã địa điểm ở trên. "
+                                      "Người không có điện thoại: xuất trình CCCD hoặc thẻ "
+                                      "BHYT cho nhân viên tại cửa."};
 }

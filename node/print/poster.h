@@ -10,6 +10,8 @@
 #ifndef TV_NODE_POSTER_H
 #define TV_NODE_POSTER_H
 
+#include "store/store.h"
+
 #include <stddef.h>
 
 #define TV_POSTER_QR_MM 152.0 /* the printed symbol, quiet zone not included */
@@ -29,6 +31,16 @@ typedef struct tv_poster {
     const char *code_line;    /* under the symbol, e.g. "Mã địa điểm: XXXX-XXXX-C" */
     const char *instructions; /* at the bottom */
 } tv_poster;
+
+/* Room for tv_poster_of_venue's own lines. */
+#define TV_POSTER_TEXT_BYTES 800
+
+/* Fills po with the check-in poster of venue v (registered at the commune called
+ * commune_name), its QR code holding payload (the signed venue payload's text): the
+ * strings point into v, commune_name, payload and text. The CLI and the web console print
+ * the same poster through it. */
+void tv_poster_of_venue(tv_poster *po, const store_venue *v, const char *commune_name,
+                        const char *payload, char text[TV_POSTER_TEXT_BYTES]);
 
 /* Draws the poster and writes it to path (atomically: a file that is there is whole), in
  * the format of its extension. Returns 0, TV_EINVAL (unknown extension), TV_ELIMIT (the

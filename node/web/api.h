@@ -23,4 +23,19 @@ int tv_api_categories(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_venues(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_venue_show(tv_web *w, tv_req *q, tv_resp *r);
 
+/* api_node.c */
+int tv_api_status(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_sync(tv_web *w, tv_req *q, tv_resp *r);
+
+/* api_print.c */
+int tv_api_poster_pdf(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_poster_png(tv_web *w, tv_req *q, tv_resp *r);
+
+/* api_report.c */
+int tv_api_report(tv_web *w, tv_req *q, tv_resp *r);
+
+/* api_health.c */
+int tv_api_trace(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_reveal(tv_web *w, tv_req *q, tv_resp *r);
+
 #endif

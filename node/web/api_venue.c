@@ -85,9 +85,9 @@ typedef struct list_ctx {
 static int matches(list_ctx *c, const store_venue *v)
 {
     if (c->controller) {
-        uint8_t tags[4];
+        uint8_t tag[CRDT_TAG_BYTES]; /* one is enough to know */
         uint32_t ntags = 0;
-        int rc = tv_venue_controller_tags(c->w->n, v->id, c->controller, tags, 4, &ntags);
+        int rc = tv_venue_controller_tags(c->w->n, v->id, c->controller, tag, 1, &ntags);
         if (rc != TV_ELIMIT && (rc || ntags == 0)) return 0;
     }
     if (!c->fold[0]) return 1;

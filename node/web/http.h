@@ -68,7 +68,8 @@ typedef struct tv_resp {
         char value[256];
     } hdr[TV_RESP_HEADERS_MAX];
     size_t nhdr;
-    int cacheable; /* static files: may be kept a few minutes */
+    int cacheable;   /* static files: may be kept a few minutes */
+    const char *csp; /* a Content-Security-Policy of its own (static), else the console's */
 } tv_resp;
 
 /* The server, as handlers see it. */

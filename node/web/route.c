@@ -88,9 +88,9 @@ static int controls(tv_web *w, const tv_req *q)
     if (q->ncap < 1 || strlen(q->cap[0]) != 2 * TV_VENUE_ID_BYTES ||
         tv_hex_decode(id, sizeof id, q->cap[0]) != 0)
         return 0;
-    uint8_t tags[16];
+    uint8_t tag[CRDT_TAG_BYTES]; /* one is enough to know */
     uint32_t ntags = 0;
-    int rc = tv_venue_controller_tags(w->n, id, q->who.user, tags, 16, &ntags);
+    int rc = tv_venue_controller_tags(w->n, id, q->who.user, tag, 1, &ntags);
     if (rc == TV_ELIMIT) return 1;
     return rc ? rc : ntags > 0;
 }

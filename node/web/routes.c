@@ -44,7 +44,19 @@ const tv_route tv_routes[] = {
     {"GET", "/api/venues/{}", TV_R_STAFF | TV_R_CONTROLLER, TV_RF_VENUE, tv_api_venue_show},
     {"GET", "/api/venues/{}/live", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER,
      TV_RF_VENUE | TV_RF_NOLOCK, tv_web_live_open},
+    {"GET", "/api/venues/{}/poster.pdf", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER,
+     TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_pdf},
+    {"GET", "/api/venues/{}/poster.png", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER,
+     TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_png},
     /* the gate */
     {"POST", "/api/scan", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE | TV_RF_NOLOCK,
      tv_web_scan},
+    /* the node */
+    {"GET", "/api/status", TV_R_STAFF, 0, tv_api_status},
+    {"GET", "/api/sync", TV_R_STAFF, 0, tv_api_sync},
+    /* reports */
+    {"GET", "/api/report", TV_R_STAFF, 0, tv_api_report},
+    /* health (a health node) */
+    {"GET", "/api/trace", TV_R_HEALTH, TV_RF_HEALTH, tv_api_trace},
+    {"POST", "/api/reveal", TV_R_HEALTH, TV_RF_HEALTH, tv_api_reveal},
     {NULL, NULL, 0, 0, NULL}};

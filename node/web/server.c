@@ -185,9 +185,10 @@ static struct MHD_Response *make_response(tv_resp *r)
 static enum MHD_Result send_response(struct MHD_Connection *c, tv_resp *r)
 {
     int status = r->status ? r->status : 500;
+    const char *csp = r->csp; /* make_response may hand r's contents on */
     struct MHD_Response *m = make_response(r);
     if (!m) return MHD_NO;
-    MHD_add_response_header(m, "Content-Security-Policy", CSP);
+    MHD_add_response_header(m, "Content-Security-Policy", csp ? csp : CSP);
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(m, "X-Frame-Options", "SAMEORIGIN");
