@@ -443,11 +443,13 @@ class Browser:
         """, method, path, body, headers)
 
     def shot(self, name):
-        """Screenshots of the page at a desktop's and a phone's size, for the README."""
+        """Screenshots of the page as a desktop (1280x800) and a phone (390x844) show it,
+        for the README."""
         for w, h in self.SIZES:
-            self.d.set_window_size(w, h)
+            self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": w, "height": h, "deviceScaleFactor": 1, "mobile": w < 600})
             self.d.save_screenshot(os.path.join(self.shots, f"{name}-{w}x{h}.png"))
-        self.d.set_window_size(*self.SIZES[0])
+        self.d.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def shot_dir(fx):
