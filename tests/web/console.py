@@ -260,10 +260,15 @@ class Console:
                             "suppressions=" + os.path.join(here, "..", "lsan.supp"))
         self.P = Node(self, "province-56", "127.0.0.2")
         self.C = Node(self, "commune-22333", "127.0.0.1")
-        self.P.tv("init", "--role", "province", "--unit", "56", "--name", "Sở Y tế Khánh Hòa")
-        self.C.tv("init", "--role", "commune", "--unit", "22333", "--name",
-                  "UBND Phường Bắc Nha Trang")
-        self.enrol(self.C, self.P)
+        try:
+            self.P.tv("init", "--role", "province", "--unit", "56", "--name",
+                      "Sở Y tế Khánh Hòa")
+            self.C.tv("init", "--role", "commune", "--unit", "22333", "--name",
+                      "UBND Phường Bắc Nha Trang")
+            self.enrol(self.C, self.P)
+        except BaseException:
+            shutil.rmtree(self.w, ignore_errors=True)
+            raise
 
     def enrol(self, child, parent):
         req, cert = os.path.join(self.w, "req"), os.path.join(self.w, "cert")

@@ -63,6 +63,7 @@ REVEAL_REASON = "Truy vết F1 của ca F0 tại Quán cà phê Biển"
 fx = console.Console(TV)
 C, P = fx.C, fx.P
 SETUP_ERRORS = []
+V1 = V2 = b = None
 
 
 def setup():
@@ -92,9 +93,6 @@ def setup():
             SETUP_ERRORS.append(str(e))
 
 
-setup()
-fx.start()
-b = console.Browser(fx, console.shot_dir(fx))
 NEW = {}  # what one scenario made for a later one
 
 
@@ -291,6 +289,7 @@ def health_trace_reveal():
     assert len(rows) == 1, [r.text for r in rows]
     assert cells[1].startswith("09******02") and cells[2] == "30", cells
     b.shot("trace")
+    ref = rows[0].get_attribute("data-ref")
     b.css(".reveal-button", rows[0])[0].click()
     b.type("reveal-reason", REVEAL_REASON)
     b.click("reveal-submit")
@@ -299,8 +298,9 @@ def health_trace_reveal():
     audit = P.tv("audit", "--json").stdout.splitlines()
     assert len(audit) == len(audit_before) + 1, audit
     row = json.loads(audit[-1])
-    assert REVEAL_REASON in row["reason"] and HEALTH[0] in row["reason"], row
-    assert row["unit"] == "56", row
+    # the reason as written, and the account that asked
+    assert row["reason"] == f"{REVEAL_REASON} (tài khoản {HEALTH[0]})", row
+    assert (row["unit"], row["ref"]) == ("56", ref), row
 
 
 def province_clerk_cannot_trace():
@@ -406,10 +406,14 @@ SCENARIOS = [
 
 rc = 1
 try:
+    setup()
+    fx.start()
+    b = console.Browser(fx, console.shot_dir(fx))
     rc = console.run_scenarios(SCENARIOS, EXPECTED_FAIL)
 finally:
     try:
-        b.close()
+        if b:
+            b.close()
     finally:
         bad = fx.close()
         if bad:
