@@ -63,6 +63,8 @@ const char *tv_strerror(int err)
         return "the passphrase does not open the node's secrets";
     case TV_EPLAINKEY:
         return "the node's keys are stored in clear files";
+    case TV_EACCLOCKED:
+        return "the account is locked after repeated failed logins";
     }
     return "unknown error";
 }

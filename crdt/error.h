@@ -36,6 +36,7 @@ enum {
     TV_ELOCKED = -26,     /* the node's secrets are locked: unlock with the passphrase first */
     TV_EPASSPHRASE = -27, /* the passphrase (or kept key) does not open the node's secrets */
     TV_EPLAINKEY = -28,   /* the node's keys are in clear files: encrypt them (truyvet passwd) */
+    TV_EACCLOCKED = -29,  /* a console account is locked after repeated failed logins */
 };
 
 /* Returns a static sentence describing err (never NULL). */

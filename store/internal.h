@@ -41,6 +41,8 @@ enum store_table {
     T_PMAP,        /* ref(16) -> province ref(16) unit(16) hlc(8): pmap.c (local, derived) */
     T_PMAP_BY,     /* province ref(16) ref(16) -> unit(16): the same rows, by province ref */
     T_GRANTS,      /* subject(32) origin(32) -> hlc(8) unit(16) box(80): key grants */
+    T_ACCOUNTS,    /* login name -> account record (accounts.c): node-local, never sent */
+    T_CONSOLE,     /* at_ms(8, biased) seq(4) -> console log entry (accounts.c): node-local */
     T_COUNT_
 };
 
@@ -56,6 +58,9 @@ typedef struct cert_memo cert_memo;
 struct store {
     MDB_env *env;
     MDB_dbi dbi[T_COUNT_];
+    /* a table a store made by an earlier version lacks, opened read-only (where it cannot
+     * be created): read as empty (only the node-local tables added since may be absent) */
+    uint8_t absent[T_COUNT_];
     int read_only;
     crdt_sig_memo *sig_memo;            /* store_opts.sig_memo: borrowed, or NULL */
     int (*fault)(void *arg, int where); /* store_opts.fault: off (NULL) but in the simulator */

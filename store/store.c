@@ -41,7 +41,16 @@ static const char *const table_names[T_COUNT_] = {
     [T_PMAP] = "pseudonym_map",
     [T_PMAP_BY] = "pseudonym_map_by_province",
     [T_GRANTS] = "key_grants",
+    [T_ACCOUNTS] = "accounts",
+    [T_CONSOLE] = "console_log",
 };
+
+/* The tables added after stores were in use: a store made before lacks them until it is
+ * opened for writing (which creates them, empty); opened read-only, they read as empty. */
+static int table_optional(int i)
+{
+    return i == T_ACCOUNTS || i == T_CONSOLE;
+}
 
 int store_err_(store_txn *t, int rc)
 {
@@ -105,6 +114,10 @@ int store_open(store **out, const char *dir, const store_opts *opts)
     if ((rc = mdb_txn_begin(s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn))) goto fail;
     for (int i = 0; i < T_COUNT_; i++) {
         rc = mdb_dbi_open(txn, table_names[i], s->read_only ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->read_only && table_optional(i)) {
+            s->absent[i] = 1;
+            rc = 0;
+        }
         if (rc) {
             mdb_txn_abort(txn);
             goto fail;

@@ -591,6 +591,61 @@ typedef int (*store_reveal_fn)(uint64_t hlc, const uint8_t origin[TV_NODE_ID_BYT
                                size_t reason_len, void *ctx);
 int store_reveals_foreach(store_txn *t, store_reveal_fn fn, void *ctx);
 
+/* --- console accounts and the console log (accounts.c) --------------------------------- */
+/* Node-local tables: the accounts of this node's console and the log of its logins and
+ * account changes. They are about this node's console only: no event, batch, bundle or
+ * sync carries them, and a purge leaves them (they hold no health data). A store made
+ * before them gains them, empty, when it is next opened for writing. */
+
+#define STORE_ACCOUNT_NAME_MAX 32  /* bytes of a login name */
+#define STORE_ACCOUNT_HASH_MAX 127 /* bytes of a crypto_pwhash_str string */
+
+typedef struct store_account {
+    char name[STORE_ACCOUNT_NAME_MAX + 1];
+    uint8_t role;                          /* the console's role (node/logic/account.h) */
+    uint8_t disabled;                      /* 1: may not log in */
+    uint32_t failures;                     /* consecutive failed logins */
+    int64_t locked_until_ms;               /* 0: not locked */
+    int64_t created_ms, changed_ms;        /* changed: its password, lock or state */
+    char hash[STORE_ACCOUNT_HASH_MAX + 1]; /* the Argon2id hash string, NUL-terminated */
+} store_account;
+
+/* The account named name (1 to STORE_ACCOUNT_NAME_MAX bytes). Returns 0, TV_ENOTFOUND,
+ * TV_ECORRUPT (its record does not decode) or a store error. */
+int store_account_get(store_txn *t, const char *name, store_account *a);
+/* Writes a's record under a->name, replacing any. Returns 0, TV_EINVAL (a name or hash
+ * out of bounds) or a store error. */
+int store_account_put(store_txn *t, const store_account *a);
+/* Removes the account. Returns 0, TV_ENOTFOUND or a store error. */
+int store_account_del(store_txn *t, const char *name);
+/* Calls fn for every account, in name order; stops at fn's first non-zero result and
+ * returns it (TV_ECORRUPT for a record that does not decode). */
+typedef int (*store_account_fn)(const store_account *a, void *ctx);
+int store_accounts_foreach(store_txn *t, store_account_fn fn, void *ctx);
+
+#define STORE_CONSOLE_TEXT_MAX 64    /* bytes of an entry's actor, subject or remote address */
+#define STORE_CONSOLE_DETAIL_MAX 200 /* bytes of an entry's detail */
+
+/* One entry of the console log, keyed by (at_ms, seq): seq orders entries of the same
+ * millisecond. Texts are NUL-terminated. */
+typedef struct store_console_entry {
+    int64_t at_ms;
+    uint32_t seq;
+    uint8_t kind; /* tv_console_kind (node/logic/account.h) */
+    char actor[STORE_CONSOLE_TEXT_MAX + 1];
+    char subject[STORE_CONSOLE_TEXT_MAX + 1];
+    char remote[STORE_CONSOLE_TEXT_MAX + 1];
+    char detail[STORE_CONSOLE_DETAIL_MAX + 1];
+} store_console_entry;
+
+/* Appends e at e->at_ms after the entries of that millisecond (e->seq is set). Texts
+ * longer than their bounds are refused (TV_EINVAL). Returns 0 or a store error. */
+int store_console_append(store_txn *t, store_console_entry *e);
+/* Calls fn for every entry at or after since_ms, in (at_ms, seq) order; stops at fn's first
+ * non-zero result and returns it (TV_ECORRUPT for an entry that does not decode). */
+typedef int (*store_console_fn)(const store_console_entry *e, void *ctx);
+int store_console_foreach(store_txn *t, int64_t since_ms, store_console_fn fn, void *ctx);
+
 /* --- retention (retention.c) ------------------------------------------------------------ */
 
 /* The retention period in force: the root's retention event with the largest (hlc,

@@ -178,6 +178,19 @@ static inline int test_province_setup(void **state)
     return test_node_setup(state, TV_ROLE_PROVINCE, "56", "tinh");
 }
 
+/* What n's store holds (events, batches...); all ones when it cannot be read. */
+static inline store_counts test_counts(tv_node *n)
+{
+    store_txn *t;
+    store_counts c;
+    memset(&c, 0xff, sizeof c);
+    if (store_read_begin(n->st, &t) == 0) {
+        if (store_counts_get(t, &c)) memset(&c, 0xff, sizeof c);
+        store_read_end(t);
+    }
+    return c;
+}
+
 static inline int test_node_teardown(void **state)
 {
     test_node *f = *state;

@@ -10,6 +10,8 @@
 #include "node/format/fileio.h"
 #include "node/format/timefmt.h"
 #include "node/logic/units.h"
+#include "node/logic/venue_input.h"
+#include "node/logic/why.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -76,11 +78,15 @@ const char *tv_cli_nfc(const char *s)
 
 int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    char why[TV_TEXT_WHY_BYTES];
-    if (n > max) return tv_cli_usage(cmd, "the %s is too long (at most %zu bytes).", what, max);
-    if (tv_text_check(s, n, why)) return tv_cli_usage(cmd, "the %s %s.", what, why);
+    tv_why why;
+    if (tv_why_text(what, s, max, &why)) return tv_cli_usage(cmd, "%s", why.en);
     return 0;
+}
+
+int tv_cli_why(int rc, const tv_why *why)
+{
+    tv_cli_error("%s", why->en);
+    return rc == TV_EINVAL ? TV_EXIT_USAGE : TV_EXIT_FAIL;
 }
 
 /* Is code official, or named by a unit event held in n? */
@@ -252,91 +258,11 @@ int tv_cli_open(tv_cli *cli, tv_node *n, int flags)
     return TV_OK;
 }
 
-typedef struct find_ctx {
-    const char *prefix;
-    size_t len;
-    int matches;
-    store_venue *out;
-} find_ctx;
-
-static int find_prefix(const store_venue *v, void *arg)
-{
-    find_ctx *c = arg;
-    char hex[2 * TV_VENUE_ID_BYTES + 1];
-    tv_hex_encode(hex, v->id, TV_VENUE_ID_BYTES);
-    if (strncmp(hex, c->prefix, c->len) == 0) {
-        if (c->matches++ == 0) *c->out = *v;
-    }
-    return 0;
-}
-
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out)
 {
-    const char *typed = text; /* what messages name: the id, prefix or short code given */
-    char lower[2 * TV_VENUE_ID_BYTES + 1];
-    size_t len = strlen(text);
-    char hexpart[2 * TV_SHORT_CODE_PREFIX_BYTES + 1];
-    if (strchr(text, '-') || (len == 9 && strspn(text, "0123456789abcdefABCDEF") != 9)) {
-        /* a poster's short code, XXXX-XXXX-C: the first 40 bits of the id */
-        uint8_t prefix[TV_SHORT_CODE_PREFIX_BYTES];
-        const char *why;
-        if (tv_short_code_parse(text, prefix, &why)) {
-            tv_cli_error("'%s' is not a venue's short code: %s.", text, why);
-            return TV_EXIT_USAGE;
-        }
-        tv_hex_encode(hexpart, prefix, sizeof prefix);
-        text = hexpart;
-        len = strlen(text);
-    }
-    if (len < 4 || len > 2 * TV_VENUE_ID_BYTES) {
-        tv_cli_error("'%s' is not a venue id: a venue id has 16 hex digits (at least the "
-                     "first 4 are needed). 'truyvet venue list' shows them.",
-                     text);
-        return TV_EXIT_USAGE;
-    }
-    for (size_t i = 0; i <= len; i++) {
-        char ch = text[i];
-        if (ch >= 'A' && ch <= 'F') ch = (char)(ch - 'A' + 'a');
-        if (i < len && !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'))) {
-            tv_cli_error("'%s' is not a venue id: it should contain only the digits 0-9 and "
-                         "letters a-f. 'truyvet venue list' shows the ids.",
-                         text);
-            return TV_EXIT_USAGE;
-        }
-        lower[i] = ch;
-    }
-    store_txn *t;
-    int rc = store_read_begin(n->st, &t);
-    if (rc) {
-        tv_cli_error("cannot read the venues: %s.", tv_strerror(rc));
-        return TV_EXIT_FAIL;
-    }
-    find_ctx c = {.prefix = lower, .len = len, .out = out};
-    if (len == 2 * TV_VENUE_ID_BYTES) {
-        uint8_t id[TV_VENUE_ID_BYTES];
-        (void)tv_hex_decode(id, sizeof id, lower);
-        rc = store_venue_get(t, id, out);
-        c.matches = rc == TV_OK;
-        if (rc == TV_ENOTFOUND) rc = TV_OK;
-    } else {
-        rc = store_venue_foreach(t, find_prefix, &c);
-    }
-    store_read_end(t);
-    if (rc) {
-        tv_cli_error("cannot read the venues: %s.", tv_strerror(rc));
-        return TV_EXIT_FAIL;
-    }
-    if (c.matches == 0) {
-        tv_cli_error("no venue %s on this node. 'truyvet venue list' shows the venues, their ids "
-                     "and short codes.",
-                     typed);
-        return TV_EXIT_FAIL;
-    }
-    if (c.matches > 1) {
-        tv_cli_error("%d venues match %s; give more digits of the id.", c.matches, typed);
-        return TV_EXIT_USAGE;
-    }
-    return TV_OK;
+    tv_why why;
+    int rc = tv_venue_find(n, text, out, &why);
+    return rc ? tv_cli_why(rc, &why) : TV_OK;
 }
 
 void tv_cli_hlc_time(char *out, size_t cap, uint64_t hlc)
@@ -460,19 +386,11 @@ int tv_cli_enroll_fail(const tv_cli *cli, int rc, const char *what, const char *
 /* The venue named by text, signed by this node: the commune that registered it. */
 int tv_cli_own_payload(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p)
 {
-    int rc = tv_cli_venue_find(n, text, v);
-    if (rc) return rc;
-    if (strcmp(v->unit, n->unit) != 0 || n->role != TV_ROLE_COMMUNE) {
-        tv_cli_error("venue %s is registered in unit %s; only that commune's node signs its "
-                     "code.",
-                     text, v->unit);
-        return TV_EXIT_FAIL;
-    }
-    if ((rc = tv_venue_payload_sign(p, v->id, v->unit, &n->id))) {
-        tv_cli_error("cannot sign the venue's code: %s.", tv_strerror(rc));
-        return TV_EXIT_FAIL;
-    }
-    return 0;
+    tv_why why;
+    int rc = tv_venue_payload_own(n, text, v, p, &why);
+    if (rc == 0) return 0;
+    if (strcmp(why.code, "sign") == 0) rc = TV_EPERM; /* a failure, whatever its code */
+    return tv_cli_why(rc, &why);
 }
 
 void tv_cli_print_event_id(const tv_node *n, uint64_t seq)

@@ -12,6 +12,7 @@
 #include "node/render/cert.h"
 #include "node/render/json.h"
 #include "node/logic/node.h"
+#include "node/logic/why.h"
 #include "node/format/payload.h"
 #include "node/format/text.h"
 
@@ -73,10 +74,14 @@ int tv_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(pr
 const char *tv_cli_nfc(const char *s);
 
 /* Checks text typed for a field of at most max bytes (what names it: "venue name"), by
- * tv_text_check: no control character, valid UTF-8. Prints a usage error for command cmd
- * ("the venue name holds a control character (U+001B).") and returns TV_EXIT_USAGE when
- * it may not be recorded; 0 otherwise. */
+ * tv_why_text (why.h): no control character, valid UTF-8. Prints a usage error for
+ * command cmd ("the venue name holds a control character (U+001B).") and returns
+ * TV_EXIT_USAGE when it may not be recorded; 0 otherwise. */
 int tv_cli_text(const char *cmd, const char *what, const char *s, size_t max);
+
+/* Prints the sentence of a refusal (why.h, a logic function's rc and why) as "truyvet:
+ * <en>". Returns TV_EXIT_USAGE for TV_EINVAL (malformed input), else TV_EXIT_FAIL. */
+int tv_cli_why(int rc, const tv_why *why);
 
 /* Checks that code names a unit of the tree: an official unit (node/units/), a unit
  * that a unit event names in n's store (n may be NULL: the official list only), or a
@@ -112,6 +117,13 @@ typedef struct tv_pass {
  * $CREDENTIALS_DIRECTORY/passphrase when there is one, else from the terminal without echo
  * after prompt (asked twice when confirm). Returns 0, or an exit status after a message. */
 int tv_cli_pass_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out);
+/* A console account's password (user, init --operator): as tv_cli_pass_get, but never
+ * from the systemd credential (the node's passphrase), and named a password in messages
+ * (--password-file). */
+int tv_cli_password_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out);
+/* Prints why account name of role (tv_account_role) was not added: rc and why as
+ * tv_account_add returned them (user.c). Returns the exit status. */
+int tv_cli_account_add_fail(tv_cli *cli, int rc, const char *name, int role, const char *why);
 /* The systemd credential only: 0 (read), -1 (there is none), or an exit status. */
 int tv_cli_pass_credential(tv_pass *out);
 void tv_cli_pass_free(tv_pass *p);
@@ -122,9 +134,9 @@ int tv_cli_kdf_option(const char *cmd, const char *arg, tv_kdf_level *out);
 int tv_cli_wrong_passphrase(void);
 
 /* Finds a venue by its full id (16 hex digits), a unique prefix of at least 4 digits, or
- * the short code on its poster (XXXX-XXXX-C, see payload.h).
- * Prints a message and returns TV_EXIT_FAIL or TV_EXIT_USAGE when there is none or the
- * prefix is ambiguous; 0 on success. */
+ * the short code on its poster (XXXX-XXXX-C, see payload.h), by tv_venue_find
+ * (venue_input.h). Prints a message and returns TV_EXIT_FAIL or TV_EXIT_USAGE when there
+ * is none or the prefix is ambiguous; 0 on success. */
 int tv_cli_venue_find(tv_node *n, const char *text, store_venue *out);
 
 /* Finds the venue named by text (tv_cli_venue_find) and signs its poster's payload p: only

@@ -35,6 +35,7 @@
     X(enroll)                                                                                      \
     X(revoke)                                                                                      \
     X(resync)                                                                                      \
+    X(user)                                                                                        \
     X(unlock)                                                                                      \
     X(lock)                                                                                        \
     X(passwd)

@@ -2,6 +2,7 @@
 #include "crdt/error.h"
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
+#include "node/logic/account.h"
 #include "node/logic/enroll.h"
 #include "node/render/json.h"
 #include "node/daemon/netconf.h"
@@ -41,6 +42,15 @@ static const tv_opt init_opts[] = {
              "and \"root\" for a province"},
     {.id = TV_O_PASSFILE},
     {.id = TV_O_KDF},
+    {"operator", 'o', "NAME",
+     "also create the operator account NAME of the node's console\n"
+     "(its password is asked twice on the terminal)",
+     0, 0},
+    {"operator-password-file", 'O', "FILE",
+     "its password: the first line of FILE\n"
+     "('-': stdin; its second line when the passphrase\n"
+     "is read from stdin too)",
+     0, 0},
     {0}};
 
 const tv_command tv_command_init = {
@@ -49,7 +59,8 @@ const tv_command tv_command_init = {
     .usage = "init --role ROLE --unit CODE --name NAME [--unlisted]\n"
              "                            [--health | --no-health] [--listen ENDPOINT]\n"
              "                            [--parent [NODEID@]ENDPOINT]... [--json]\n"
-             "                            [--passphrase-file FILE] [--kdf LEVEL]",
+             "                            [--passphrase-file FILE] [--kdf LEVEL]\n"
+             "                            [--operator NAME [--operator-password-file FILE]]",
     .about = "Create a new node in DIR: its key pair and tracing key, encrypted under a\n"
              "passphrase in DIR/node.secret, and its store. Prints the node id (the public key,\n"
              "64 hex digits). The passphrase is asked twice on the terminal, unless given with\n"
@@ -104,10 +115,12 @@ static int save_netconf(tv_cli *cli, tv_netconf *net)
     return TV_EXIT_FAIL;
 }
 
-/* What init was told: the node's role, unit and name, the health flag and the network. */
+/* What init was told: the node's role, unit and name, the health flag, the network, and
+ * the console's operator account. */
 typedef struct init_args {
     const char *role_s, *unit, *name;
-    int health, unlisted; /* health -1: not given */
+    const char *op, *op_file; /* --operator, --operator-password-file */
+    int health, unlisted;     /* health -1: not given */
     tv_netconf net;
 } init_args;
 
@@ -126,6 +139,12 @@ static int init_option(int c, init_args *a)
         break;
     case 'U':
         a->unlisted = 1;
+        break;
+    case 'o':
+        a->op = optarg;
+        break;
+    case 'O':
+        a->op_file = optarg;
         break;
     case 'H':
     case 'N':
@@ -177,6 +196,12 @@ static int init_check(const init_args *a, tv_role *role)
         return tv_cli_usage("init", "the name must have 1 to %d bytes.", TV_NODE_NAME_MAX);
     rc = tv_cli_text("init", "name", a->name, TV_NODE_NAME_MAX);
     if (rc) return rc;
+    char op[TV_ACCOUNT_NAME_MAX + 1];
+    const char *why;
+    if (a->op_file && !a->op)
+        return tv_cli_usage("init", "--operator-password-file goes with --operator NAME.");
+    if (a->op && tv_account_name_norm(TV_ACCOUNT_OPERATOR, a->op, op, &why))
+        return tv_cli_usage("init", "cannot add the operator '%s': %s.", a->op, why);
     if (a->health >= 0 && *role != TV_ROLE_PROVINCE)
         return tv_cli_usage("init",
                             "--health and --no-health are for a province (the root); a %s "
@@ -184,6 +209,43 @@ static int init_check(const init_args *a, tv_role *role)
                             "issues ('enroll issue --health').",
                             tv_role_name(*role));
     return 0;
+}
+
+/* Reads the operator's password (after the node's passphrase, read from pass_file: from
+ * standard input both, it is the second line) and checks it. Returns 0, or an exit status
+ * after a message. */
+static int operator_password(const init_args *a, const char *pass_file, tv_pass *p)
+{
+    int line =
+        a->op_file && pass_file && strcmp(a->op_file, "-") == 0 && strcmp(pass_file, "-") == 0;
+    char prompt[80];
+    snprintf(prompt, sizeof prompt, "Password for the operator %s: ", a->op);
+    int rc = tv_cli_password_get(a->op_file, line, prompt, 1, p);
+    const char *why;
+    if (rc == 0 && tv_account_pass_check(TV_ACCOUNT_OPERATOR, p->p, p->len, &why)) {
+        tv_cli_pass_free(p);
+        rc = tv_cli_usage("init", "%s; nothing was created.", why);
+    }
+    return rc;
+}
+
+/* Adds the operator account to the new node. Returns the exit status. */
+static int operator_add(tv_cli *cli, const init_args *a, const tv_pass *p)
+{
+    tv_node n;
+    const char *why = NULL;
+    int rc = tv_node_open(&n, cli->dir, 0);
+    if (rc == TV_OK) {
+        rc = tv_account_add(&n, &TV_ACCOUNT_CLI, a->op, TV_ACCOUNT_OPERATOR, p->p, p->len,
+                            tv_wall_ms(), &why);
+        tv_node_close(&n);
+    }
+    if (rc == TV_OK) return TV_EXIT_OK;
+    tv_cli_account_add_fail(cli, rc, a->op, TV_ACCOUNT_OPERATOR, why);
+    tv_cli_error("the node was created without its operator account; add it with 'truyvet "
+                 "user add %s --role operator'.",
+                 a->op);
+    return TV_EXIT_FAIL;
 }
 
 /* Prints the new node's id (or --json's object), then on stderr what was created and
@@ -259,10 +321,17 @@ static int cmd_init(tv_cli *cli, int argc, char **argv)
     tv_pass pass;
     if ((rc = tv_cli_pass_get(pass_file, 0, "Passphrase for the node's secrets: ", 1, &pass)))
         return rc;
+    tv_pass op = {0};
+    if (a.op && (rc = operator_password(&a, pass_file, &op))) {
+        tv_cli_pass_free(&pass);
+        return rc;
+    }
     uint8_t id[TV_NODE_ID_BYTES];
     rc = tv_node_create(cli->dir, role, a.unit, a.name, pass.p, pass.len, kdf, id);
     if (rc == TV_OK && role == TV_ROLE_PROVINCE) rc = make_root(cli, a.health != 0, &pass) ? 1 : 0;
+    if (rc == TV_OK && a.op) rc = operator_add(cli, &a, &op) ? 1 : 0;
     tv_cli_pass_free(&pass);
+    tv_cli_pass_free(&op);
     if (rc == 1) return TV_EXIT_FAIL;
     if (rc == TV_EEXIST) {
         tv_cli_error("%s already holds a node; nothing was changed. Use another directory "

@@ -1,6 +1,8 @@
 /* Where a passphrase comes from, for init, unlock and passwd: a file (--passphrase-file,
  * '-' for standard input), the service's systemd credential
- * ($CREDENTIALS_DIRECTORY/passphrase), or the terminal, without echo. */
+ * ($CREDENTIALS_DIRECTORY/passphrase), or the terminal, without echo. A console account's
+ * password (user, init --operator) comes the same way, but never from the credential,
+ * which is the node's passphrase. */
 #include "crdt/error.h"
 #include "node/cli/cli.h"
 #include "node/format/fileio.h"
@@ -11,6 +13,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -18,6 +21,13 @@
 
 #define PASS_FILE_MAX (2 * (TV_PASSPHRASE_MAX + 2))
 #define CRED_NAME "passphrase"
+
+/* What is read, as messages name it, and the option that gives it in a file. */
+typedef struct pass_kind {
+    const char *what, *option;
+} pass_kind;
+static const pass_kind PASSPHRASE = {"passphrase", "--passphrase-file"};
+static const pass_kind PASSWORD = {"password", "--password-file"};
 
 void tv_cli_pass_free(tv_pass *p)
 {
@@ -33,14 +43,22 @@ static int pass_alloc(tv_pass *p)
     return p->p ? TV_OK : TV_ENOMEM;
 }
 
+static int pass_nomem(const pass_kind *k)
+{
+    char what[64];
+    snprintf(what, sizeof what, "cannot read the %s", k->what);
+    return tv_cli_fail(NULL, TV_ENOMEM, what);
+}
+
 /* Line `line` (0 first) of text[0..len) into p, without its line end. */
-static int pass_line(tv_pass *p, const char *text, size_t len, int line, const char *from)
+static int pass_line(tv_pass *p, const char *text, size_t len, int line, const char *from,
+                     const pass_kind *k)
 {
     size_t at = 0;
     for (int i = 0; i < line; i++) {
         const char *nl = memchr(text + at, '\n', len - at);
         if (!nl) {
-            tv_cli_error("%s holds no line %d for the passphrase.", from, line + 1);
+            tv_cli_error("%s holds no line %d for the %s.", from, line + 1, k->what);
             return TV_EXIT_USAGE;
         }
         at = (size_t)(nl - text) + 1;
@@ -49,14 +67,14 @@ static int pass_line(tv_pass *p, const char *text, size_t len, int line, const c
     size_t n = nl ? (size_t)(nl - text) - at : len - at;
     if (n && text[at + n - 1] == '\r') n--;
     if (n == 0) {
-        tv_cli_error("the passphrase in %s is empty.", from);
+        tv_cli_error("the %s in %s is empty.", k->what, from);
         return TV_EXIT_USAGE;
     }
     if (n > TV_PASSPHRASE_MAX) {
-        tv_cli_error("the passphrase in %s is longer than %d bytes.", from, TV_PASSPHRASE_MAX);
+        tv_cli_error("the %s in %s is longer than %d bytes.", k->what, from, TV_PASSPHRASE_MAX);
         return TV_EXIT_USAGE;
     }
-    if (pass_alloc(p)) return tv_cli_fail(NULL, TV_ENOMEM, "cannot read the passphrase");
+    if (pass_alloc(p)) return pass_nomem(k);
     memcpy(p->p, text + at, n);
     p->p[n] = '\0';
     p->len = n;
@@ -76,7 +94,7 @@ static void stdin_wipe(void)
     }
 }
 
-static int pass_from_file(tv_pass *p, const char *path, int line)
+static int pass_from_file(tv_pass *p, const char *path, int line, const pass_kind *k)
 {
     char *text;
     size_t len;
@@ -87,15 +105,15 @@ static int pass_from_file(tv_pass *p, const char *path, int line)
     } else {
         int rc = tv_file_read(path, PASS_FILE_MAX, &text, &len);
         if (rc == TV_ENOTFOUND) {
-            tv_cli_error("cannot read the passphrase: %s does not exist.", from);
+            tv_cli_error("cannot read the %s: %s does not exist.", k->what, from);
             return TV_EXIT_FAIL;
         }
         if (rc == TV_ELIMIT) {
-            tv_cli_error("%s is too long to hold a passphrase.", from);
+            tv_cli_error("%s is too long to hold a %s.", from, k->what);
             return TV_EXIT_USAGE;
         }
         if (rc) {
-            tv_cli_error("cannot read the passphrase from %s: %s.", from, strerror(errno));
+            tv_cli_error("cannot read the %s from %s: %s.", k->what, from, strerror(errno));
             return TV_EXIT_FAIL;
         }
         if (strcmp(path, "-") == 0) {
@@ -104,7 +122,7 @@ static int pass_from_file(tv_pass *p, const char *path, int line)
             atexit(stdin_wipe);
         }
     }
-    int rc = pass_line(p, text, len, line, from);
+    int rc = pass_line(p, text, len, line, from, k);
     if (text != stdin_text) {
         sodium_memzero(text, len);
         free(text);
@@ -113,12 +131,13 @@ static int pass_from_file(tv_pass *p, const char *path, int line)
 }
 
 /* Asks on the terminal, without echo. Returns 0, or an exit status after a message. */
-static int pass_ask(tv_pass *p, const char *prompt)
+static int pass_ask(tv_pass *p, const char *prompt, const pass_kind *k)
 {
     int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) {
-        tv_cli_error("no terminal to ask for the passphrase: give it with --passphrase-file "
-                     "FILE ('-' for standard input).");
+        tv_cli_error("no terminal to ask for the %s: give it with %s FILE ('-' for standard "
+                     "input).",
+                     k->what, k->option);
         return TV_EXIT_USAGE;
     }
     struct termios old, quiet;
@@ -152,14 +171,15 @@ static int pass_ask(tv_pass *p, const char *prompt)
     if (write(fd, "\n", 1) < 0) {
     }
     close(fd);
-    if (rc) return tv_cli_fail(NULL, TV_ENOMEM, "cannot read the passphrase");
+    if (rc) return pass_nomem(k);
     p->p[n] = '\0';
     p->len = n;
     if (too_long || n == 0) {
         tv_cli_pass_free(p);
-        tv_cli_error(n == 0 ? "the passphrase is empty."
-                            : "the passphrase is longer than %d bytes.",
-                     TV_PASSPHRASE_MAX);
+        if (n == 0)
+            tv_cli_error("the %s is empty.", k->what);
+        else
+            tv_cli_error("the %s is longer than %d bytes.", k->what, TV_PASSPHRASE_MAX);
         return TV_EXIT_USAGE;
     }
     return 0;
@@ -172,20 +192,16 @@ int tv_cli_pass_credential(tv_pass *p)
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s/" CRED_NAME, dir) >= (int)sizeof path) return -1;
     if (access(path, R_OK) != 0) return -1;
-    return pass_from_file(p, path, 0);
+    return pass_from_file(p, path, 0, &PASSPHRASE);
 }
 
-int tv_cli_pass_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out)
+/* Asks on the terminal, twice when confirm. Returns 0, or an exit status after a message. */
+static int pass_ask_twice(tv_pass *out, const char *prompt, int confirm, const pass_kind *k)
 {
-    out->p = NULL;
-    out->len = 0;
-    if (file) return pass_from_file(out, file, line);
-    int rc = tv_cli_pass_credential(out);
-    if (rc != -1) return rc;
-    if ((rc = pass_ask(out, prompt))) return rc;
-    if (!confirm) return 0;
+    int rc = pass_ask(out, prompt, k);
+    if (rc || !confirm) return rc;
     tv_pass again;
-    if ((rc = pass_ask(&again, "Type it again: "))) {
+    if ((rc = pass_ask(&again, "Type it again: ", k))) {
         tv_cli_pass_free(out);
         return rc;
     }
@@ -193,10 +209,28 @@ int tv_cli_pass_get(const char *file, int line, const char *prompt, int confirm,
     tv_cli_pass_free(&again);
     if (!same) {
         tv_cli_pass_free(out);
-        tv_cli_error("the two passphrases differ; nothing was changed.");
+        tv_cli_error("the two %ss differ; nothing was changed.", k->what);
         return TV_EXIT_USAGE;
     }
     return 0;
+}
+
+int tv_cli_pass_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out)
+{
+    out->p = NULL;
+    out->len = 0;
+    if (file) return pass_from_file(out, file, line, &PASSPHRASE);
+    int rc = tv_cli_pass_credential(out);
+    if (rc != -1) return rc;
+    return pass_ask_twice(out, prompt, confirm, &PASSPHRASE);
+}
+
+int tv_cli_password_get(const char *file, int line, const char *prompt, int confirm, tv_pass *out)
+{
+    out->p = NULL;
+    out->len = 0;
+    if (file) return pass_from_file(out, file, line, &PASSWORD);
+    return pass_ask_twice(out, prompt, confirm, &PASSWORD);
 }
 
 int tv_cli_kdf_option(const char *cmd, const char *arg, tv_kdf_level *out)

@@ -9,6 +9,7 @@
 #include "node/logic/person.h"
 #include "node/logic/presence.h"
 #include "node/logic/record.h"
+#include "node/logic/scan_input.h"
 #include "node/format/timefmt.h"
 #include "crdt/mp.h"
 
@@ -56,46 +57,6 @@ const tv_command tv_command_scan = {
     .col = 14,
 };
 
-/* Checks that this node records scans; prints why not. Checked before the venue is looked
- * up, so that a district or province node says so instead of "no venue with id". */
-static int node_scans(const tv_node *n)
-{
-    if (n->role != TV_ROLE_COMMUNE) {
-        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
-                     tv_role_name(n->role));
-        return TV_EXIT_FAIL;
-    }
-    return 0;
-}
-
-/* Checks that a venue may be scanned at this node; prints why not. */
-static int venue_scannable(const tv_node *n, const store_venue *v, const char *text)
-{
-    if (node_scans(n)) return TV_EXIT_FAIL;
-    if (strcmp(v->unit, n->unit) != 0) {
-        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", text, v->unit, n->unit);
-        return TV_EXIT_FAIL;
-    }
-    return 0;
-}
-
-/* Refuses --at TIME outside tv_scan_time_check's bounds; returns 0 or TV_EXIT_USAGE. */
-static int scan_time_usage(const char *at, int64_t at_ms)
-{
-    char now[TV_TIME_STR_BYTES];
-    int64_t now_ms = tv_wall_ms();
-    int r = tv_scan_time_check(at_ms, now_ms);
-    tv_time_format_vn(now, sizeof now, now_ms);
-    if (r > 0)
-        return tv_cli_usage("scan",
-                            "--at %s is in the future: this node's clock says %s. A scan may "
-                            "be at most 10 minutes ahead of it; check the date, or the clock.",
-                            tv_text_esc(at), now);
-    if (r < 0)
-        return tv_cli_usage("scan", "--at %s is before 2020; check the date.", tv_text_esc(at));
-    return 0;
-}
-
 /* The one scan's acknowledgement (tv_intake_settle). */
 typedef struct scan_ack {
     int rc;
@@ -110,26 +71,14 @@ static void scan_acked(void *arg, uint64_t tag, int rc, uint64_t seq)
     a->seq = seq;
 }
 
-/* Reads --person, --at and --device into a card and a time; prints why not and returns
- * TV_EXIT_USAGE, else 0. */
+/* Reads --person, --at and --device into a card and a time (tv_scan_input_parse); prints
+ * why not and returns TV_EXIT_USAGE, else 0. */
 static int scan_read_input(const char *person, const char *at, const char *device, tv_card *card,
                            int64_t *at_ms)
 {
-    const char *why;
-    if (tv_card_parse(person, strlen(person), card, &why))
-        return tv_cli_usage("scan", "không đọc được mã '%s' (%s).", tv_text_esc(person),
-                            tv_card_why_vi(why));
-    *at_ms = 0;
-    if (at &&
-        ((tv_time_parse(at, at_ms) && tv_time_parse_vn_dmy(at, at_ms)) || !crdt_time_valid(*at_ms)))
-        return tv_cli_usage("scan",
-                            "'%s' is not a time before 2200; write it like "
-                            "2021-10-06T08:30:00+07:00 or 06/10/2021 08:30 (Vietnam time).",
-                            tv_text_esc(at));
-    int rc;
-    if (at && (rc = scan_time_usage(at, *at_ms))) return rc;
-    if (device && (rc = tv_cli_text("scan", "device label", device, CRDT_DEVICE_BYTES_MAX)))
-        return rc;
+    tv_why why;
+    if (tv_scan_input_parse(person, at, device, tv_wall_ms(), card, at_ms, &why))
+        return tv_cli_usage("scan", "%s", why.en);
     return 0;
 }
 
@@ -257,9 +206,12 @@ static int cmd_scan(tv_cli *cli, int argc, char **argv)
     tv_recorder rec;
     int have_rec = 0;
     store_venue v;
-    if ((rc = node_scans(&n)) || (rc = tv_cli_venue_find(&n, venue, &v)) ||
-        (rc = venue_scannable(&n, &v, venue)))
+    tv_why why;
+    if ((rc = tv_scan_node_check(&n, &why)) || (rc = tv_cli_venue_find(&n, venue, &v)) ||
+        (rc = tv_scan_venue_check(&n, &v, venue, &why))) {
+        if (rc < 0) rc = tv_cli_why(rc, &why); /* else tv_cli_venue_find said why */
         goto done;
+    }
     if ((rc = tv_recorder_init(&rec, &n))) {
         rc = tv_cli_fail(cli, rc, "the scan was NOT recorded");
         goto done;

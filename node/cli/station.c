@@ -22,6 +22,7 @@
 #include "node/logic/gate.h"
 #include "node/logic/presence.h"
 #include "node/logic/record.h"
+#include "node/logic/scan_input.h"
 #include "node/format/timefmt.h"
 
 #include <errno.h>
@@ -283,18 +284,11 @@ static int window_option(const char *arg, long *window_min)
  * why not and returns the exit status, else 0 with st->v read. */
 static int station_venue(station *st, const char *venue)
 {
+    tv_why why;
     int rc;
-    if (st->n.role != TV_ROLE_COMMUNE) {
-        tv_cli_error("scans are recorded at commune nodes; this is a %s node.",
-                     tv_role_name(st->n.role));
-        return TV_EXIT_FAIL;
-    }
+    if ((rc = tv_scan_node_check(&st->n, &why))) return tv_cli_why(rc, &why);
     if ((rc = tv_cli_venue_find(&st->n, venue, &st->v))) return rc;
-    if (strcmp(st->v.unit, st->n.unit) != 0) {
-        tv_cli_error("venue %s is in unit %s, not in this node's unit %s.", venue, st->v.unit,
-                     st->n.unit);
-        return TV_EXIT_FAIL;
-    }
+    if ((rc = tv_scan_venue_check(&st->n, &st->v, venue, &why))) return tv_cli_why(rc, &why);
     return 0;
 }
 

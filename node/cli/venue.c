@@ -1,7 +1,8 @@
 /* `truyvet venue ...`: the commune's venue registry, the staff phones authorised to scan
  * for each venue, and the reminders (3 with no scan since suspend a venue) that enforce
- * check-in. Each command parses its options, calls node/logic/venue.h, writes the result
- * with node/render/venue.h and turns errors into messages and exit statuses. */
+ * check-in. Each command parses its options, calls node/logic/venue.h (venue_input.h checks
+ * what was typed), writes the result with node/render/venue.h and turns errors into
+ * messages and exit statuses. */
 #include "crdt/error.h"
 #include "node/logic/category.h"
 #include "node/cli/cli.h"
@@ -13,6 +14,7 @@
 #include "node/format/timefmt.h"
 #include "node/logic/units.h"
 #include "node/logic/venue.h"
+#include "node/logic/venue_input.h"
 #include "node/render/venue.h"
 #include "node/logic/visits.h"
 #include "crdt/mp.h"
@@ -329,10 +331,7 @@ static int parse(tv_cli *cli, int argc, char **argv, venue_args *a)
     }
     if (c < 0) return ta.status == TV_EXIT_OK ? -1 : ta.status;
     a->json = ta.o.json;
-    a->name = tv_cli_nfc(a->name); /* NFD as typed on some keyboards: stored as NFC */
-    a->village = tv_cli_nfc(a->village);
-    a->category = tv_cli_nfc(a->category);
-    a->note = tv_cli_nfc(a->note);
+    a->note = tv_cli_nfc(a->note); /* NFD as typed on some keyboards: stored as NFC */
     return 0;
 }
 
@@ -341,74 +340,30 @@ static int is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Fills an upsert from the options given; returns 0 or an exit status. */
-static int fill_upsert(const venue_args *a, crdt_venue_upsert *v, char phone[TV_PERSON_NORM_MAX])
+/* Fills an upsert from the options given, for a new venue or a change (tv_venue_input_new,
+ * tv_venue_input_edit; in keeps its NFC text until tv_venue_input_free). Returns 0 or an
+ * exit status after a message, in released then. */
+static int fill_upsert(const venue_args *a, int is_new, tv_venue_input *in, crdt_venue_upsert *v,
+                       char phone[TV_PERSON_NORM_MAX])
 {
-    int rc;
-    if (a->name) {
-        if (a->name[0] == '\0') return tv_cli_usage("venue", "the venue name is empty.");
-        if ((rc = tv_cli_text("venue", "venue name", a->name, CRDT_TEXT_BYTES_MAX))) return rc;
-        v->fields |= CRDT_VENUE_F_NAME;
-        v->name = (crdt_text){a->name, (uint32_t)strlen(a->name)};
-    }
-    if (a->category) {
-        const tv_category *c = tv_venue_category_parse(a->category);
-        if (!c)
-            return tv_cli_usage("venue",
-                                "'%s' is not a venue category; 'truyvet venue categories' "
-                                "lists them.",
-                                a->category);
-        v->fields |= CRDT_VENUE_F_CATEGORY;
-        v->category = c->code;
-    }
-    if (a->village) {
-        if ((rc = tv_cli_text("venue", "village", a->village, CRDT_TEXT_BYTES_MAX))) return rc;
-        v->fields |= CRDT_VENUE_F_VILLAGE;
-        v->village = (crdt_text){a->village, (uint32_t)strlen(a->village)};
-    }
-    if (a->owner_phone) {
-        tv_person_id pid;
-        const char *why;
-        if (tv_person_parse_typed(a->owner_phone, &pid, &why) || pid.kind != TV_ID_PHONE)
-            return tv_cli_usage("venue",
-                                "'%s' is not a phone number (10 digits starting "
-                                "with 0).",
-                                a->owner_phone);
-        strcpy(phone, pid.norm);
-        v->fields |= CRDT_VENUE_F_OWNER_PHONE;
-        v->owner_phone = (crdt_text){phone, (uint32_t)strlen(phone)};
-    }
-    if (a->closes) {
-        if (tv_venue_closes_parse(a->closes, &v->closes))
-            return tv_cli_usage("venue",
-                                "'%s' is not a closing time: give HH:MM from 00:00 to 23:59 "
-                                "(e.g. 22:00), or none.",
-                                a->closes);
-        v->fields |= CRDT_VENUE_F_CLOSES;
-    }
-    return 0;
+    *in = (tv_venue_input){.name = a->name,
+                           .category = a->category,
+                           .village = a->village,
+                           .owner_phone = a->owner_phone,
+                           .closes = a->closes};
+    tv_why why;
+    if ((is_new ? tv_venue_input_new : tv_venue_input_edit)(in, v, phone, &why) == 0) return 0;
+    tv_venue_input_free(in);
+    return tv_cli_usage("venue", "%s", why.en);
 }
 
-static int require_commune(const tv_node *n)
-{
-    if (n->role == TV_ROLE_COMMUNE) return 0;
-    tv_cli_error("venues are registered at commune nodes; this is a %s node (unit %s).",
-                 tv_role_name(n->role), n->unit);
-    return TV_EXIT_FAIL;
-}
-
-/* Finds the venue named by text for a change: this must be a commune node, and the venue
- * one of its unit's. Returns 0 or an exit status after a message. */
+/* Finds the venue named by text for a change (tv_venue_own). Returns 0 or an exit status
+ * after a message. */
 static int own_venue(tv_node *n, const char *text, store_venue *sv)
 {
-    int rc;
-    if ((rc = require_commune(n)) || (rc = tv_cli_venue_find(n, text, sv))) return rc;
-    if (strcmp(sv->unit, n->unit) != 0) {
-        tv_cli_error("venue %s belongs to unit %s; only that commune's node may change it.", text,
-                     sv->unit);
-        return TV_EXIT_FAIL;
-    }
-    return 0;
+    tv_why why;
+    int rc = tv_venue_own(n, text, sv, &why);
+    return rc ? tv_cli_why(rc, &why) : 0;
 }
 
 /* Refuses, in Vietnamese for the clerk, a venue that looks registered already. Returns 0,
@@ -416,18 +371,10 @@ static int own_venue(tv_node *n, const char *text, store_venue *sv)
 static int venue_duplicate(tv_cli *cli, tv_node *n, const crdt_venue_upsert *v)
 {
     store_venue d;
-    int rc = tv_venue_duplicate(n, v, &d);
-    if (rc < 0) return tv_cli_fail(cli, rc, "cannot register the venue");
-    if (rc == 0) return 0;
-    char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
-    tv_hex_encode(hex, d.id, sizeof d.id);
-    tv_short_code(code, d.id);
-    const tv_category *c = tv_category_by_code(d.category);
-    tv_cli_error("địa điểm này đã được đăng ký: %s (mã %s) \"%s\"%s%s, %s. Không đăng ký "
-                 "lại. Nếu đây là một địa điểm khác, thêm --force để vẫn đăng ký.",
-                 hex, code, tv_text_esc(d.name), d.village[0] ? ", " : "", tv_text_esc(d.village),
-                 c ? c->name_vi : "?");
-    return TV_EXIT_FAIL;
+    tv_why why;
+    int rc = tv_venue_duplicate_check(n, v, &d, &why);
+    if (rc == TV_EEXIST) return tv_cli_why(rc, &why);
+    return rc ? tv_cli_fail(cli, rc, "cannot register the venue") : 0;
 }
 
 static int venue_add(tv_cli *cli, int argc, char **argv)
@@ -436,17 +383,21 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     int rc = parse(cli, argc, argv, &a);
     if (rc) return rc < 0 ? TV_EXIT_OK : rc;
     if (optind < argc) return tv_cli_usage("venue", "unexpected argument '%s'.", argv[optind]);
-    if (!a.name || !a.category)
-        return tv_cli_usage("venue", "venue add needs at least --name and --category.");
     crdt_venue_upsert v = {0};
     char phone[TV_PERSON_NORM_MAX];
-    if ((rc = fill_upsert(&a, &v, phone))) return rc;
-    if ((v.fields & CRDT_VENUE_F_CLOSES) && v.closes == CRDT_CLOSES_NONE)
-        v.fields &= ~(uint32_t)CRDT_VENUE_F_CLOSES; /* a new venue has none anyway */
+    tv_venue_input in;
+    if ((rc = fill_upsert(&a, 1, &in, &v, phone))) return rc;
 
     tv_node n;
-    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
-    if ((rc = require_commune(&n))) goto out;
+    tv_why why;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) {
+        tv_venue_input_free(&in);
+        return rc;
+    }
+    if ((rc = tv_venue_require_commune(&n, &why))) {
+        rc = tv_cli_why(rc, &why);
+        goto out;
+    }
     if (!a.force && (rc = venue_duplicate(cli, &n, &v))) goto out;
     if ((rc = tv_venue_register(&n, &v))) {
         rc = tv_cli_fail(cli, rc, "cannot register the venue");
@@ -457,6 +408,7 @@ static int venue_add(tv_cli *cli, int argc, char **argv)
     puts(hex);
 out:
     tv_node_close(&n);
+    tv_venue_input_free(&in);
     return rc;
 }
 
@@ -468,12 +420,13 @@ static int venue_edit(tv_cli *cli, int argc, char **argv)
     if (optind + 1 != argc) return tv_cli_usage("venue", "venue edit needs exactly one venue ID.");
     crdt_venue_upsert v = {0};
     char phone[TV_PERSON_NORM_MAX];
-    if ((rc = fill_upsert(&a, &v, phone))) return rc;
-    if (v.fields == 0)
-        return tv_cli_usage("venue", "say what to change: --name, --category, --village, "
-                                     "--owner-phone or --closes.");
+    tv_venue_input in;
+    if ((rc = fill_upsert(&a, 0, &in, &v, phone))) return rc;
     tv_node n;
-    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) return rc;
+    if ((rc = tv_cli_open(cli, &n, TV_NODE_WRITE))) {
+        tv_venue_input_free(&in);
+        return rc;
+    }
     store_venue sv;
     if ((rc = own_venue(&n, argv[optind], &sv))) goto out;
     if ((rc = tv_venue_edit(&n, sv.id, &v))) {
@@ -483,6 +436,7 @@ static int venue_edit(tv_cli *cli, int argc, char **argv)
     fprintf(stderr, "venue updated\n");
 out:
     tv_node_close(&n);
+    tv_venue_input_free(&in);
     return rc;
 }
 
@@ -594,14 +548,9 @@ static int venue_show(tv_cli *cli, int argc, char **argv)
 /* Normalises a controller's phone; returns 0 or an exit status after a message. */
 static int controller_phone(const char *text, tv_person_id *pid)
 {
-    const char *why;
-    if (tv_person_parse_typed(text, pid, &why))
-        return tv_cli_usage("venue controller", "'%s' is not a phone number: %s", text, why);
-    if (pid->kind != TV_ID_PHONE)
-        return tv_cli_usage("venue controller",
-                            "'%s' is an ID number, not a phone number; a controller is a "
-                            "staff member's phone (10 digits starting with 0).",
-                            text);
+    tv_why why;
+    if (tv_venue_controller_phone(text, pid, &why))
+        return tv_cli_usage("venue controller", "%s", why.en);
     return 0;
 }
 

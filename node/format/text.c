@@ -15,21 +15,28 @@ static int is_control(uint32_t cp)
     return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
-int tv_text_check(const char *s, size_t n, char why[TV_TEXT_WHY_BYTES])
+int tv_text_fault(const char *s, size_t n, uint32_t *cp)
 {
-    if (crdt_text_valid(s, n)) return TV_OK; /* the rule itself; below only says why not */
+    if (crdt_text_valid(s, n)) return 0; /* the rule itself; below only says why not */
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t k = crdt_utf8_next(u + i, n - i, &cp);
+        size_t k = crdt_utf8_next(u + i, n - i, cp);
         if (k == 0) break;
-        if (is_control(cp)) {
-            snprintf(why, TV_TEXT_WHY_BYTES, "holds a control character (U+%04X)", (unsigned)cp);
-            return TV_EINVAL;
-        }
+        if (is_control(*cp)) return TV_TEXT_CONTROL;
         i += k;
     }
-    snprintf(why, TV_TEXT_WHY_BYTES, "is not valid UTF-8 text");
+    return TV_TEXT_UTF8;
+}
+
+int tv_text_check(const char *s, size_t n, char why[TV_TEXT_WHY_BYTES])
+{
+    uint32_t cp;
+    int fault = tv_text_fault(s, n, &cp);
+    if (fault == 0) return TV_OK;
+    if (fault == TV_TEXT_CONTROL)
+        snprintf(why, TV_TEXT_WHY_BYTES, "holds a control character (U+%04X)", (unsigned)cp);
+    else
+        snprintf(why, TV_TEXT_WHY_BYTES, "is not valid UTF-8 text");
     return TV_EINVAL;
 }
 

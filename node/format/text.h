@@ -16,6 +16,7 @@
 #define TV_NODE_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Room for tv_text_check's sentence, with its NUL. */
@@ -25,6 +26,12 @@
  * fragment in why (TV_TEXT_WHY_BYTES) that follows "the <field> ": "is not valid UTF-8
  * text" or "holds a control character (U+001B)" naming the first one. */
 int tv_text_check(const char *s, size_t n, char why[TV_TEXT_WHY_BYTES]);
+
+/* What tv_text_check refuses in s[0..n), for a caller that words it itself: 0 when it may
+ * be recorded, TV_TEXT_CONTROL with the first control character in *cp, or TV_TEXT_UTF8
+ * when it is not well-formed UTF-8. */
+enum { TV_TEXT_CONTROL = 1, TV_TEXT_UTF8 = 2 };
+int tv_text_fault(const char *s, size_t n, uint32_t *cp);
 
 /* Writes s[0..n), escaped as above, into out (cap bytes, NUL-terminated; cap >= 1). What
  * does not fit is cut at a whole character or escape, and the cut is marked with "...".

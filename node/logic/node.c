@@ -72,6 +72,19 @@ const char *tv_role_name(tv_role r)
     return "unknown";
 }
 
+const char *tv_role_name_vi(tv_role r)
+{
+    switch (r) {
+    case TV_ROLE_COMMUNE:
+        return "xã";
+    case TV_ROLE_DISTRICT:
+        return "huyện";
+    case TV_ROLE_PROVINCE:
+        return "tỉnh";
+    }
+    return "không rõ";
+}
+
 int64_t tv_wall_ms(void)
 {
     struct timespec ts;

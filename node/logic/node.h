@@ -75,6 +75,8 @@ const char *tv_key_kind_name(tv_key_kind k);
 /* Parses "commune", "district" or "province". Returns the role or 0. */
 tv_role tv_role_parse(const char *s);
 const char *tv_role_name(tv_role r);
+/* The level's Vietnamese name, as a clerk says it: "xã", "huyện", "tỉnh". */
+const char *tv_role_name_vi(tv_role r);
 
 /* Returns 1 when unit is an official code of the right length for role (digits only: 2 for
  * a province, 3 for a district, 5 for a commune), else 0. */

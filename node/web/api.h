@@ -4,6 +4,7 @@
 #ifndef TV_NODE_WEB_API_H
 #define TV_NODE_WEB_API_H
 
+#include "node/logic/why.h"
 #include "node/render/json.h"
 #include "node/web/http.h"
 #include "store/store.h"
@@ -18,10 +19,38 @@ int tv_api_venue_get(tv_web *w, const tv_req *q, store_venue *v, tv_resp *r);
 /* The id of cap[0]: 0, else 1 after answering 404. */
 int tv_api_venue_id(const tv_req *q, uint8_t id[TV_VENUE_ID_BYTES], tv_resp *r);
 
+/* An error of the input checks (node/logic/why.h): 400 (TV_EINVAL), 404 (TV_ENOTFOUND),
+ * 403 (TV_EPERM), 409 (TV_EEXIST), else as tv_resp_fail. */
+void tv_resp_why(tv_resp *r, int rc, const tv_why *why);
+/* Takes the node's writer lock for a change: 1 taken (give it back with tv_api_write_end),
+ * 0 held already, or a negative error after answering r (409 busy: another program
+ * records). */
+int tv_api_write_begin(tv_web *w, tv_resp *r);
+void tv_api_write_end(tv_web *w, int took);
+
+/* api_venue_edit.c */
+int tv_api_venue_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venue_edit(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_controller_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_controller_remove(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venue_remind(tv_web *w, tv_req *q, tv_resp *r);
+
 /* api_venue.c */
 int tv_api_categories(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_venues(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_venue_show(tv_web *w, tv_req *q, tv_resp *r);
+
+/* api_auth.c */
+int tv_api_session(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_login(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_logout(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_users(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_user_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_user_change(tv_web *w, tv_req *q, tv_resp *r);
+/* Checks that the session's account still is as it was when it logged in (not removed,
+ * disabled or locked, the same role); else ends its sessions and clears q->who. Returns 1
+ * when it did. */
+int tv_web_account_current(tv_web *w, tv_req *q);
 
 /* api_node.c */
 int tv_api_status(tv_web *w, tv_req *q, tv_resp *r);
@@ -37,5 +66,8 @@ int tv_api_report(tv_web *w, tv_req *q, tv_resp *r);
 /* api_health.c */
 int tv_api_trace(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_reveal(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r);
 
 #endif

@@ -12,7 +12,13 @@
 #include "node/logic/idcard.h"
 #include "node/logic/record.h"
 #include "node/logic/reveal.h"
+#include "node/logic/alerts.h"
+#include "node/logic/case.h"
+#include "node/logic/risk.h"
 #include "node/logic/trace_case.h"
+#include "node/render/alerts.h"
+#include "node/render/case.h"
+#include "node/render/risk.h"
 #include "node/render/trace.h"
 
 #include <sodium.h>
@@ -216,5 +222,74 @@ int tv_api_reveal(tv_web *w, tv_req *q, tv_resp *r)
         }
     }
     sodium_memzero(&d, sizeof d);
+    return 0;
+}
+
+/* Writes rows as a JSON array under key in an object, each row by its renderer (which ends
+ * it with a line end: whitespace between the array's items). */
+#define ROWS_JSON(f, key, rows, n, render)                                                         \
+    do {                                                                                           \
+        fprintf(f, "{\"%s\":[", key);                                                              \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                                      \
+            if (i_) fputc(',', f);                                                                 \
+            (void)render(f, &(rows)[i_]);                                                          \
+        }                                                                                          \
+        fputs("]}\n", f);                                                                          \
+    } while (0)
+
+int tv_api_cases(tv_web *w, tv_req *q, tv_resp *r)
+{
+    const char *status = tv_req_query(q, "status");
+    int filter = -1;
+    if (status && status[0] && (filter = tv_case_status_parse(status)) < 0) {
+        char en[120];
+        snprintf(en, sizeof en, "--status is F0, F1, F2 or cleared, not '%s'.",
+                 tv_text_esc(status));
+        tv_resp_error(r, 400, "status_invalid", en, "Tình trạng là F0, F1, F2 hoặc đã khỏi.");
+        return 0;
+    }
+    tv_case_list l;
+    int rc = tv_case_list_run(w->n, filter, &l);
+    FILE *f = rc ? NULL : tv_resp_json(r, 200);
+    if (f)
+        ROWS_JSON(f, "cases", l.rows, l.n, tv_render_case_json);
+    else
+        tv_resp_fail(r, rc, "the cases could not be read", "không đọc được danh sách ca bệnh");
+    tv_case_list_free(&l);
+    return 0;
+}
+
+int tv_api_risk(tv_web *w, tv_req *q, tv_resp *r)
+{
+    const char *unit = tv_req_query(q, "unit");
+    if (unit && !unit[0]) unit = NULL;
+    if (unit && !crdt_unit_code_valid(unit, strlen(unit))) {
+        char en[120];
+        snprintf(en, sizeof en, "'%s' is not a unit code.", tv_text_esc(unit));
+        tv_resp_error(r, 400, "unit_invalid", en, "Mã đơn vị không hợp lệ.");
+        return 0;
+    }
+    tv_risk_view v;
+    int rc = tv_risk_view_run(w->n, unit, tv_wall_ms(), &v);
+    FILE *f = rc ? NULL : tv_resp_json(r, 200);
+    if (f)
+        ROWS_JSON(f, "risk", v.rows, v.n, tv_render_risk_json);
+    else
+        tv_resp_fail(r, rc, "the risk levels could not be read", "không đọc được mức nguy cơ");
+    tv_risk_view_free(&v);
+    return 0;
+}
+
+int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r)
+{
+    const char *all = tv_req_query(q, "all");
+    tv_alerts a;
+    int rc = tv_alerts_run(w->n, all && strcmp(all, "1") == 0, tv_wall_ms(), &a);
+    FILE *f = rc ? NULL : tv_resp_json(r, 200);
+    if (f)
+        rc = tv_render_alerts_json(f, &a);
+    else
+        tv_resp_fail(r, rc, "the alerts could not be read", "không đọc được các cảnh báo");
+    tv_alerts_free(&a);
     return 0;
 }

@@ -7,6 +7,9 @@
 #include "node/format/timefmt.h"
 #include "node/logic/gate.h"
 #include "node/logic/idcard.h"
+#include "node/logic/scan_input.h"
+#include "node/logic/venue_input.h"
+#include "node/web/api.h"
 #include "node/render/json.h"
 #include "node/web/live.h"
 
@@ -19,13 +22,14 @@
 
 /* One line waiting for its answer. */
 typedef struct item {
-    uint8_t venue[TV_VENUE_ID_BYTES];
+    char venue[TV_WEB_VENUE_TEXT_MAX + 1]; /* as given: an id, a prefix or a short code */
     int out, too_long;
     char line[TV_CARD_TEXT_MAX + 1];
     size_t len;
     int64_t at_ms;
     /* the answer */
-    int done, err; /* err: not taken at all (TV_ENOTFOUND, TV_ESCOPE, TV_EBUSY, ...) */
+    int done, err; /* err: not taken at all (why says why, or TV_EBUSY, ...) */
+    tv_why why;
     tv_gate_answer ans;
     uint64_t seq_event;
     struct item *next;
@@ -42,16 +46,14 @@ struct tv_web_gate {
     int ready;
 };
 
-/* Looks up the venue of it: one of this commune's. Returns 0 with *v, else the error. */
-static int venue_of(tv_web *w, const item *it, store_venue *v)
+/* Looks up the venue of it, one this node records scans for (the CLI's checks and
+ * sentences). Returns 0 with *v, else the error with it->why set. */
+static int venue_of(tv_web *w, item *it, store_venue *v)
 {
-    store_txn *t;
-    int rc = store_read_begin(w->n->st, &t);
-    if (rc) return rc;
-    rc = store_venue_get(t, it->venue, v);
-    store_read_end(t);
-    if (rc) return rc;
-    return strcmp(v->unit, w->n->unit) == 0 ? 0 : TV_ESCOPE;
+    int rc = tv_scan_node_check(w->n, &it->why);
+    if (rc == 0) rc = tv_venue_find(w->n, it->venue, v, &it->why);
+    if (rc == 0) rc = tv_scan_venue_check(w->n, v, it->venue, &it->why);
+    return rc;
 }
 
 /* Records the items of [from, to) that fit one group; returns the first item not taken. */
@@ -262,30 +264,40 @@ static void write_answer(tv_web *w, const item *it, tv_resp *r)
 static int read_scan(const tv_req *q, item *it, tv_resp *r)
 {
     const char *venue = tv_req_arg(q, "venue"), *line = tv_req_arg(q, "line");
-    const char *dir = tv_req_arg(q, "direction");
-    if (!venue || tv_hex_decode(it->venue, sizeof it->venue, venue)) {
-        tv_resp_error(r, 400, "venue_invalid", "give the venue's id (16 hex digits).",
-                      "Chưa chọn địa điểm (mã 16 ký tự).");
+    const char *dir = tv_req_arg(q, "direction"), *at = tv_req_arg(q, "at");
+    tv_why why = {0};
+    if (!venue || !venue[0] || strlen(venue) > TV_WEB_VENUE_TEXT_MAX) {
+        tv_resp_error(r, 400, "venue_invalid", "give the venue: its id or short code.",
+                      "Chưa chọn địa điểm.");
         return 1;
     }
-    if (dir && strcmp(dir, "in") != 0 && strcmp(dir, "out") != 0) {
-        tv_resp_error(r, 400, "direction_invalid", "direction is 'in' or 'out'.",
-                      "Chiều quét là 'vào' hoặc 'ra'.");
-        return 1;
-    }
-    it->out = dir && strcmp(dir, "out") == 0;
+    snprintf(it->venue, sizeof it->venue, "%s", venue);
+    int rc = dir && dir[0] ? tv_scan_direction_parse(dir, &it->out, &why) : 0;
     size_t len = line ? strlen(line) : 0;
     while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
         len--;
-    if (len == 0) {
+    if (rc == 0 && len == 0) {
         tv_resp_error(r, 400, "line_empty", "nothing was scanned.", "Chưa quét được gì.");
+        return 1;
+    }
+    it->at_ms = tv_wall_ms();
+    if (rc == 0 && at && at[0]) {
+        /* a time given (a scan recorded later): the CLI's checks, the person left to the gate */
+        tv_card card;
+        int64_t at_ms = 0;
+        rc = tv_scan_input_parse(line, at, NULL, it->at_ms, &card, &at_ms, &why);
+        sodium_memzero(&card, sizeof card);
+        if (rc && strncmp(why.code, "time", 4) != 0) rc = 0;
+        if (rc == 0 && at_ms) it->at_ms = at_ms;
+    }
+    if (rc) {
+        tv_resp_why(r, rc, &why);
         return 1;
     }
     it->too_long = len > TV_CARD_TEXT_MAX;
     it->len = it->too_long ? TV_CARD_TEXT_MAX : len;
     memcpy(it->line, line, it->len);
     it->line[it->len] = '\0';
-    it->at_ms = tv_wall_ms();
     return 0;
 }
 
@@ -298,12 +310,8 @@ int tv_web_scan(tv_web *w, tv_req *q, tv_resp *r)
     }
     if (read_scan(q, it, r) == 0) {
         submit(w->gate, it);
-        if (it->err == TV_ENOTFOUND)
-            tv_resp_error(r, 404, "venue_unknown", "no venue with this id is held here.",
-                          "Không có địa điểm này ở nút này.");
-        else if (it->err == TV_ESCOPE)
-            tv_resp_error(r, 403, "venue_not_own", "this venue is not one of this commune's.",
-                          "Địa điểm này không thuộc xã/phường của nút này.");
+        if (it->err && it->why.code[0])
+            tv_resp_why(r, it->err, &it->why);
         else if (it->err)
             tv_resp_fail(r, it->err, "cannot record the scan", "chưa ghi được lượt quét");
         else

@@ -12,6 +12,7 @@
 #include "node/web/http.h"
 
 #define TV_WEB_GATE_GROUP_MAX 1024 /* lines in one commit, at most */
+#define TV_WEB_VENUE_TEXT_MAX 32   /* a venue as given: its id, a prefix or its short code */
 
 typedef struct tv_web_gate tv_web_gate;
 
@@ -20,7 +21,8 @@ int tv_web_gate_new(tv_web *w, tv_web_gate **out);
 /* Stops the writer (lines still queued are answered first). NULL is fine. */
 void tv_web_gate_free(tv_web_gate *g);
 
-/* POST /api/scan: venue, line, direction (in|out). */
+/* POST /api/scan: venue, line, direction (in|out; vào|ra), at (optional: when it was
+ * scanned, as `truyvet scan --at` takes it). */
 int tv_web_scan(tv_web *w, tv_req *q, tv_resp *r);
 
 #endif

@@ -38,9 +38,10 @@ typedef struct tv_req {
     char *body; /* the raw body (NUL-terminated), body_len bytes */
     size_t body_len;
     const char *content_type, *host, *origin, *sec_fetch_site, *csrf; /* headers, or NULL */
-    const char *cookie_session, *cookie_csrf;                         /* cookies, or NULL */
-    char remote[64];                                                  /* the client's address */
-    const char *cap[TV_REQ_CAPTURES_MAX]; /* the route's {} segments, decoded */
+    const char *forwarded_proto; /* X-Forwarded-Proto (a TLS proxy in front says https) */
+    const char *cookie_session, *cookie_csrf; /* cookies, or NULL */
+    char remote[64];                          /* the client's address */
+    const char *cap[TV_REQ_CAPTURES_MAX];     /* the route's {} segments, decoded */
     size_t ncap;
     tv_session_view who; /* the session's account (who.user[0] == 0: none) */
 } tv_req;

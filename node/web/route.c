@@ -6,6 +6,7 @@
 #include "crdt/ids.h"
 #include "node/format/text.h"
 #include "node/logic/venue.h"
+#include "node/web/api.h"
 #include "node/web/asset.h"
 
 #include <stdio.h>
@@ -197,6 +198,7 @@ void tv_web_dispatch(tv_web *w, tv_req *q, tv_resp *r)
         return;
     }
     pthread_mutex_lock(w->mu);
+    tv_web_account_current(w, q);
     int refused = refuse_who(w, rt, q, r);
     if (!refused && !(rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r);
     pthread_mutex_unlock(w->mu);

@@ -4,6 +4,7 @@
  * each gets its own answer. */
 #include "crdt/error.h"
 #include "crdt/ids.h"
+#include "node/logic/account.h"
 #include "node/logic/venue.h"
 #include "node/web/gate.h"
 #include "node/web/http.h"
@@ -44,6 +45,10 @@ static int setup(void **state)
     assert_int_equal(tv_venue_register(&f->tn->n, &v), 0);
     tv_node_lock_release(&f->tn->n);
     tv_hex_encode(f->venue, v.venue, TV_VENUE_ID_BYTES);
+    const char *why;
+    assert_int_equal(tv_account_add(&f->tn->n, &TV_ACCOUNT_CLI, "bao", TV_ACCOUNT_GUARD,
+                                    "mat-khau-2", 10, tv_wall_ms(), &why),
+                     0);
     if (tv_session_table_init(&f->w.sessions) || tv_web_live_new(&f->w, &f->w.live) ||
         tv_web_gate_new(&f->w, &f->w.gate))
         return -1;
@@ -64,8 +69,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* POSTs a scan as a logged-in guard; returns the status, the body in r. */
-static int scan(fixture *f, const char *venue, const char *line, const char *dir, tv_resp *r)
+/* POSTs a scan as a logged-in guard (at: its time, or NULL); returns the status, the
+ * body in r. */
+static int scan_at(fixture *f, const char *venue, const char *line, const char *dir, const char *at,
+                   tv_resp *r)
 {
     tv_req q;
     memset(&q, 0, sizeof q);
@@ -84,10 +91,16 @@ static int scan(fixture *f, const char *venue, const char *line, const char *dir
     q.form[1] = (tv_kv){(char *)"line", b1};
     q.form[2] = (tv_kv){(char *)"direction", b2};
     q.nform = 3;
+    if (at) q.form[q.nform++] = (tv_kv){(char *)"at", (char *)at};
     memset(r, 0, sizeof *r);
     tv_web_dispatch(&f->w, &q, r);
     assert_int_equal(tv_resp_finish(r), 0);
     return r->status;
+}
+
+static int scan(fixture *f, const char *venue, const char *line, const char *dir, tv_resp *r)
+{
+    return scan_at(f, venue, line, dir, NULL, r);
 }
 
 static uint64_t own_events(fixture *f)
@@ -132,8 +145,19 @@ static void test_refused(void **state)
     assert_int_equal(scan(f, "0011223344556677", CCCD, "in", &r), 404);
     assert_non_null(strstr(r.body, "{\"error\":\"venue_unknown\","));
     tv_resp_free(&r);
-    assert_int_equal(scan(f, "00112233", CCCD, "in", &r), 400);
+    assert_int_equal(scan(f, "0g", CCCD, "in", &r), 400);
+    assert_non_null(strstr(r.body, "{\"error\":\"venue_malformed\","));
+    tv_resp_free(&r);
+    assert_int_equal(scan(f, "", CCCD, "in", &r), 400);
     assert_non_null(strstr(r.body, "{\"error\":\"venue_invalid\","));
+    tv_resp_free(&r);
+    /* a time given is checked as `truyvet scan --at` checks it, with its sentence */
+    assert_int_equal(scan_at(f, f->venue, CCCD, "in", "hôm qua", &r), 400);
+    assert_non_null(
+        strstr(r.body, "{\"error\":\"time_invalid\",\"message\":\"'hôm qua' is not a time"));
+    tv_resp_free(&r);
+    assert_int_equal(scan_at(f, f->venue, CCCD, "in", "2019-10-06T08:00:00+07:00", &r), 400);
+    assert_non_null(strstr(r.body, "{\"error\":\"time_too_early\","));
     tv_resp_free(&r);
     assert_int_equal(scan(f, f->venue, CCCD, "sideways", &r), 400);
     assert_non_null(strstr(r.body, "{\"error\":\"direction_invalid\","));

@@ -7,6 +7,7 @@
  *   is right. */
 #include "crdt/error.h"
 #include "crdt/ids.h"
+#include "node/logic/account.h"
 #include "node/logic/venue.h"
 #include "node/web/http.h"
 #include "node/web/route.h"
@@ -34,6 +35,29 @@ static void venue_add(tv_node *n, const char *name, char hex[2 * TV_VENUE_ID_BYT
     tv_hex_encode(hex, v.venue, TV_VENUE_ID_BYTES);
 }
 
+static int put_account(store_txn *t, void *ctx)
+{
+    return store_account_put(t, ctx);
+}
+
+/* Accounts of each role; the health officer's is written as it is (a commune node may not
+ * make one), to show that the health route's own check holds even then. */
+static void accounts_add(tv_node *n)
+{
+    const char *why;
+    assert_int_equal(tv_account_add(n, &TV_ACCOUNT_CLI, "lan", TV_ACCOUNT_CLERK, "mat-khau-1", 10,
+                                    tv_wall_ms(), &why),
+                     0);
+    assert_int_equal(tv_account_add(n, &TV_ACCOUNT_CLI, "bao", TV_ACCOUNT_GUARD, "mat-khau-2", 10,
+                                    tv_wall_ms(), &why),
+                     0);
+    assert_int_equal(tv_account_add(n, &TV_ACCOUNT_CLI, "0912345678", TV_ACCOUNT_CONTROLLER,
+                                    "123456", 6, tv_wall_ms(), &why),
+                     0);
+    store_account a = {.name = "mai", .role = TV_ACCOUNT_HEALTH, .hash = "x"};
+    assert_int_equal(store_write(n->st, put_account, &a), 0);
+}
+
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
@@ -49,6 +73,7 @@ static int setup(void **state)
     uint8_t id[TV_VENUE_ID_BYTES];
     assert_int_equal(tv_hex_decode(id, sizeof id, f->mine), 0);
     assert_int_equal(tv_venue_controller_add(&f->tn->n, id, "0912345678"), 0);
+    accounts_add(&f->tn->n);
     *state = f;
     return 0;
 }
@@ -203,6 +228,27 @@ static void test_csrf(void **state)
     assert_error(&r, 403, "forbidden");
 }
 
+/* An account removed (or disabled, or whose role changed) loses its sessions at once. */
+static void test_account_gone(void **state)
+{
+    fixture *f = *state;
+    tv_req q;
+    tv_resp r;
+    request(f, &q, "GET", "/api/venues", "lan", "clerk");
+    tv_session_view who = q.who;
+    assert_int_equal(answer(f, &q, &r), 200);
+    tv_resp_free(&r);
+    assert_int_equal(tv_account_remove(&f->tn->n, &TV_ACCOUNT_CLI, "lan", tv_wall_ms()), 0);
+    request(f, &q, "GET", "/api/venues", NULL, NULL);
+    q.who = who;
+    answer(f, &q, &r);
+    assert_error(&r, 401, "login_required");
+    /* a session claiming another role than its account's is no session */
+    request(f, &q, "GET", "/api/report", "bao", "clerk");
+    answer(f, &q, &r);
+    assert_error(&r, 401, "login_required");
+}
+
 static void test_not_found(void **state)
 {
     fixture *f = *state;
@@ -225,6 +271,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_controller_venue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_node, setup, teardown),
         cmocka_unit_test_setup_teardown(test_csrf, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
