@@ -369,9 +369,13 @@ class Browser:
 
     def wait(self, cond, what):
         from selenium.webdriver.support.ui import WebDriverWait
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import (NoSuchElementException,
+                                                StaleElementReferenceException,
+                                                TimeoutException)
         try:
-            return WebDriverWait(self.d, TIMEOUT).until(lambda d: cond())
+            # a page drawn again while it is read: read it again
+            return WebDriverWait(self.d, TIMEOUT, ignored_exceptions=(
+                NoSuchElementException, StaleElementReferenceException)).until(lambda d: cond())
         except TimeoutException:
             raise AssertionError(f"waited in vain for {what} on {self.d.current_url}; "
                                  f"#error says {self.text('error')!r}; page: "
@@ -405,15 +409,18 @@ class Browser:
     def open(self, node, path):
         self.d.get(node.url.rstrip("/") + path)
 
-    def type(self, id_, text, enter=False):
-        from selenium.webdriver.common.keys import Keys
-        e = self.ready(id_)
-        e.clear()
-        e.send_keys(text + (Keys.ENTER if enter else ""))
-        return e
+    def type(self, id_, text):
+        """Types text into the field (what it held first cleared), the field found again
+        when the page is drawn anew meanwhile."""
+        def typed():
+            e = self.ready(id_)
+            e.clear()
+            e.send_keys(text)
+            return e.get_attribute("value") == text and e
+        return self.wait(typed, f"{text!r} typed into #{id_}")
 
     def click(self, id_):
-        self.ready(id_).click()
+        self.wait(lambda: self.ready(id_).click() or True, f"a click on #{id_}")
 
     def login(self, node, name, password):
         """Logs in through the page; returns once the page left /login."""

@@ -176,6 +176,7 @@ def venue_page():
     b.login(C, *CLERK)
     b.open(C, f"/venues/{vid}")
     b.ready("poster-png")
+    b.ready("ctrl-submit")  # the page drawn to its end
     return vid
 
 
