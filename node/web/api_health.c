@@ -154,24 +154,15 @@ int tv_api_trace(tv_web *w, tv_req *q, tv_resp *r)
 static int reveal_reason(const tv_req *q, char *out, size_t cap, tv_resp *r)
 {
     const char *reason = tv_req_arg(q, "reason");
-    char en[300];
     if (!reason || !reason[0]) {
         tv_resp_error(r, 400, "reason_missing",
-                      "--reveal needs --reason TEXT: why the details are opened.",
+                      "--reveal needs --reason: say why the details are needed.",
                       "Phải ghi lý do xem danh tính.");
         return 1;
     }
-    char why[TV_TEXT_WHY_BYTES];
-    size_t len = strlen(reason);
-    if (len > CRDT_TEXT_BYTES_MAX) {
-        snprintf(en, sizeof en, "the reason is too long (at most %d bytes).", CRDT_TEXT_BYTES_MAX);
-        tv_resp_error(r, 400, "text_too_long", en, "Lý do quá dài.");
-        return 1;
-    }
-    if (tv_text_check(reason, len, why)) {
-        snprintf(en, sizeof en, "the reason %s.", why);
-        tv_resp_error(r, 400, "text_invalid", en,
-                      "Lý do có ký tự không hợp lệ (ký tự điều khiển).");
+    tv_why why;
+    if (tv_why_text("reason", reason, CRDT_TEXT_BYTES_MAX, &why)) {
+        tv_resp_why(r, TV_EINVAL, &why);
         return 1;
     }
     int n = snprintf(out, cap, "%s (tài khoản %s)", reason, q->who.user);

@@ -197,10 +197,12 @@ void tv_web_dispatch(tv_web *w, tv_req *q, tv_resp *r)
                       "đến từ trang khác. Tải lại trang rồi thử lại.");
         return;
     }
-    pthread_mutex_lock(w->mu);
-    tv_web_account_current(w, q);
+    /* a request for a group's writer does not wait here for the commit under way */
+    int lock = !(rt->flags & TV_RF_GROUP) || (rt->flags & (TV_RF_HEALTH | TV_RF_VENUE));
+    if (lock) pthread_mutex_lock(w->mu);
+    if (lock) tv_web_account_current(w, q);
     int refused = refuse_who(w, rt, q, r);
     if (!refused && !(rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r);
-    pthread_mutex_unlock(w->mu);
+    if (lock) pthread_mutex_unlock(w->mu);
     if (!refused && (rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r); /* it locks what it reads */
 }
