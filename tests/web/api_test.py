@@ -27,10 +27,6 @@ from console import CSP, http, login  # noqa: E402
 EXPECTED_FAIL = {
     "locked_answer_says_until": "the 423 of POST /api/login to carry \"until\" as api18.md "
                                 "says (node/web/api_auth.c login_refused)",
-    "unknown_venue": "GET /api/venues/{id}, its poster and its live list to answer an unknown "
-                     "venue with the CLI's sentence (node/web/api_venue.c tv_api_venue_id and "
-                     "tv_api_venue_get, node/web/live.c), not 'no venue with this id is held "
-                     "here.'",
 }
 
 TV = console.usage_tv()
