@@ -41,6 +41,7 @@ EXPECTED_FAIL = {
     "province_clerk_cannot_trace": PAGES,
     "wrong_password_locks": PAGES,
     "post_without_csrf_refused": PAGES,
+    "other_pages_draw": PAGES,
     "no_request_to_another_origin": f"{PAGES}: main's app.js draws nothing, so little loads",
 }
 
@@ -52,6 +53,7 @@ CLERK = ("thuky", "mat-khau-thu-ky")
 GUARD = ("baove", "mat-khau-bao-ve")
 LOCKED = ("khoa", "mat-khau-dung-1")  # the lockout scenario's own account
 CONTROLLER = ("0912000001", "246810")  # controls V1 only
+OPERATOR = ("quantri", "mat-khau-quan-tri")
 # At the province:
 HEALTH = ("bacsi", "mat-khau-bac-si")
 P_CLERK = ("vanthu", "mat-khau-van-thu")
@@ -85,6 +87,7 @@ def setup():
     fx.ship(P, C)
     for node, (name, pw), role in ((C, CLERK, "clerk"), (C, GUARD, "guard"),
                                    (C, LOCKED, "clerk"), (C, CONTROLLER, "controller"),
+                                   (C, OPERATOR, "operator"),
                                    (P, HEALTH, "health"), (P, P_CLERK, "clerk")):
         try:
             node.user_add(name, role, pw)
@@ -390,6 +393,28 @@ def post_without_csrf_refused():
     assert C.counts()["events"]["scan"] == before["events"]["scan"] + 1
 
 
+def other_pages_draw():
+    """every other page draws for its role, in Vietnamese, without an error (screenshots)"""
+    need_accounts_and_pages()
+    pages = [(C, CLERK, "/venues"), (C, CLERK, "/noncompliant"), (C, CLERK, "/report"),
+             (C, CLERK, "/units"), (C, CLERK, "/sync"), (C, CLERK, "/status"),
+             (C, OPERATOR, "/users"), (C, OPERATOR, "/enroll"), (C, CONTROLLER, "/venues"),
+             (P, HEALTH, "/health/cases"), (P, HEALTH, "/health/risk"),
+             (P, HEALTH, "/health/alerts"), (P, HEALTH, "/report")]
+    who = None
+    for node, account, p in pages:
+        if who != (node, account):
+            b.login(node, *account)
+            who = (node, account)
+        b.open(node, p)
+        title = b.wait(lambda: (t := b.d.find_element("tag name", "h1").text) and t, f"{p}'s title")
+        assert title not in ("Không có quyền truy cập", "Không có quyền", "Không tìm thấy trang"), \
+            (p, account[0], title)
+        assert any(ord(ch) > 0x7f for ch in title), f"{p}: {title!r} is not Vietnamese"
+        b.shot(f"{'province' if node is P else 'commune'}-{account[0]}{p.replace('/', '-')}")
+        assert not b.text("error"), (p, account[0], b.text("error"))
+
+
 def no_request_to_another_origin():
     """the browser's performance log shows no request to any origin but the consoles'"""
     b.drain()
@@ -412,6 +437,7 @@ SCENARIOS = [
     province_clerk_cannot_trace,
     wrong_password_locks,
     post_without_csrf_refused,
+    other_pages_draw,
     no_request_to_another_origin,
 ]
 
