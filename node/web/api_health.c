@@ -276,11 +276,24 @@ int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r)
     const char *all = tv_req_query(q, "all");
     tv_alerts a;
     int rc = tv_alerts_run(w->n, all && strcmp(all, "1") == 0, tv_wall_ms(), &a);
+    char *lines = NULL;
+    size_t len = 0;
+    FILE *m = rc ? NULL : open_memstream(&lines, &len);
+    if (!rc && !m) rc = TV_ENOMEM;
+    if (m) {
+        rc = tv_render_alerts_json(m, &a); /* JSON Lines, as `alerts --json` */
+        if (fclose(m) && rc == 0) rc = TV_ENOMEM;
+    }
     FILE *f = rc ? NULL : tv_resp_json(r, 200);
-    if (f)
-        rc = tv_render_alerts_json(f, &a);
-    else
+    if (f) { /* one array of the records: a line end (never inside a record) between two */
+        fputs("{\"alerts\":[", f);
+        for (size_t i = 0; i < len; i++)
+            fputc(lines[i] == '\n' && i + 1 < len ? ',' : lines[i], f);
+        fputs("]}\n", f);
+    } else {
         tv_resp_fail(r, rc, "the alerts could not be read", "không đọc được các cảnh báo");
+    }
+    free(lines);
     tv_alerts_free(&a);
     return 0;
 }
