@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sys
+import urllib.parse
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -310,9 +311,10 @@ def unauthenticated_login_required():
         assert r.status == 401, (p, r)
         assert r.json == {"error": "login_required", "message": "log in first.",
                           "message_vi": "Hãy đăng nhập trước."}, (p, r.json)
-    for p in ("/", "/venues", f"/venues/{V1}/live", "/gate"):
+    for p in ("/", "/venues", f"/venues/{V1}/live", "/gate", "/health/trace", "/report"):
         r = http("GET", p, base=C.url, headers={"Accept": "text/html"})
-        assert r.status == 303 and r.headers["Location"] == "/login", (p, r)
+        want = "/login?next=" + urllib.parse.quote(p, safe="/")  # back there once logged in
+        assert r.status == 303 and r.headers["Location"] == want, (p, r, r.headers["Location"])
 
 
 # --- headers on every answer ----------------------------------------------------------------
