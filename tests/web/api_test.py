@@ -35,6 +35,7 @@ TV = console.usage_tv()
 CLERK = ("thuky", "mat-khau-thu-ky")
 GUARD = ("baove", "mat-khau-bao-ve")
 LOCKED = ("khoa", "mat-khau-dung-1")  # the lockout's own account
+CONTROLLER = ("0912000001", "246810")  # controls V1, not V2
 UNKNOWN = "0123456789abcdef"  # no venue has this id
 CSRF_EN = ("the request was refused: it does not carry this session's CSRF token or comes "
            "from another site.")
@@ -42,15 +43,18 @@ CSRF_EN = ("the request was refused: it does not carry this session's CSRF token
 fx = console.Console(TV)
 C = fx.C
 SETUP_ERRORS = []
-V1 = None
+V1 = V2 = None
 
 
 def setup():
-    """A venue of the commune and the accounts."""
-    global V1
+    """Two venues of the commune, a controller of the first, and the accounts."""
+    global V1, V2
     V1 = C.tv("venue", "add", "--name", "Quán cà phê Biển", "--category", "cafe", "--village",
               "Tổ dân phố 3").stdout.strip()
-    for name, pw, role in (CLERK + ("clerk",), GUARD + ("guard",), LOCKED + ("clerk",)):
+    V2 = C.tv("venue", "add", "--name", "Chợ Đầm", "--category", "market").stdout.strip()
+    C.tv("venue", "controller", "add", V1, CONTROLLER[0])
+    for name, pw, role in (CLERK + ("clerk",), GUARD + ("guard",), LOCKED + ("clerk",),
+                           CONTROLLER + ("controller",)):
         try:
             C.user_add(name, role, pw)
         except AssertionError as e:  # accounts not built yet: the scenarios that log in fail
@@ -304,6 +308,33 @@ def guard_cannot_register_venue():
     assert C.counts() == before, "a refused registration wrote"
 
 
+def controller_sees_only_its_venue():
+    """a controller opens its venue's page, API, live list and poster, and gets 403 for
+    another venue's (the page too), which its list does not show"""
+    s = session(CONTROLLER)
+    r = http("GET", "/api/session", session=s)
+    assert (r.json["user"], r.json["role"], r.json["venues"]) == (
+        CONTROLLER[0], "controller", [V1]), r
+    for p in (f"/api/venues/{V2}", f"/api/venues/{V2}/live", f"/api/venues/{V2}/poster.png",
+              f"/api/venues/{V2}/poster.pdf"):
+        r = http("GET", p, session=s)
+        assert r.status == 403 and r.json == {
+            "error": "forbidden", "message": "this venue is not one of yours.",
+            "message_vi": "Địa điểm này không thuộc quyền quản lý của bạn."}, (p, r)
+    for p in (f"/venues/{V2}", f"/venues/{V2}/live"):
+        r = http("GET", p, session=s, headers={"Accept": "text/html"})
+        assert r.status == 403 and "Không có quyền truy cập" in r.body.decode("utf-8"), (p, r)
+    for p in (f"/api/venues/{V1}", f"/api/venues/{V1}/poster.png"):
+        r = http("GET", p, session=s)
+        assert r.status == 200, (p, r)
+    r = http("GET", f"/venues/{V1}/live", session=s, headers={"Accept": "text/html"})
+    assert r.status == 200, r
+    r = http("GET", "/api/venues", session=s)
+    assert [v["id"] for v in r.json["venues"]] == [V1], r
+    r = http("POST", "/api/scan", {"venue": V1, "line": "0912345671"}, session=s)
+    assert r.status == 403 and r.json["error"] == "forbidden", r  # it watches, never scans
+
+
 def unauthenticated_login_required():
     """without a session: 401 login_required from the API, 303 to /login from a page"""
     for p in ("/api/venues", f"/api/venues/{V1}", f"/api/venues/{V1}/live", "/api/categories"):
@@ -374,6 +405,7 @@ SCENARIOS = [
     lockout_over_api,
     locked_answer_says_until,
     guard_cannot_register_venue,
+    controller_sees_only_its_venue,
     unknown_venue,
     malformed_time,
     duplicate_venue,
