@@ -28,22 +28,7 @@ from console import CCCD_F0, CCCD_OK, http, login  # noqa: E402
 
 # Scenarios waiting for a piece of the console not on main yet: name -> the piece. A listed
 # scenario that fails is reported XFAIL; one that passes fails the test until taken off.
-PAGES = "the pages (node/web/static/app.js with the ids of the front's task)"
-EXPECTED_FAIL = {
-    "clerk_registers_venue": PAGES,
-    "clerk_downloads_poster": PAGES,
-    "clerk_adds_controller": PAGES,
-    "guard_gate_green": PAGES,
-    "guard_gate_red_f0": PAGES,
-    "controller_live_list": PAGES,
-    "controller_other_venue_forbidden": PAGES,
-    "health_trace_reveal": PAGES,
-    "province_clerk_cannot_trace": PAGES,
-    "wrong_password_locks": PAGES,
-    "post_without_csrf_refused": PAGES,
-    "other_pages_draw": PAGES,
-    "no_request_to_another_origin": f"{PAGES}: main's app.js draws nothing, so little loads",
-}
+EXPECTED_FAIL = {}
 
 TV = console.usage_tv()
 console.need_browser()
