@@ -57,7 +57,7 @@ def setup():
                            CONTROLLER + ("controller",)):
         try:
             C.user_add(name, role, pw)
-        except AssertionError as e:  # accounts not built yet: the scenarios that log in fail
+        except AssertionError as e:  # each scenario that logs in then fails, naming it
             SETUP_ERRORS.append(str(e))
 
 

@@ -76,7 +76,7 @@ def setup():
                                    (P, HEALTH, "health"), (P, P_CLERK, "clerk")):
         try:
             node.user_add(name, role, pw)
-        except AssertionError as e:  # accounts not built yet: the logins fail, each named
+        except AssertionError as e:  # each scenario that logs in then fails, naming it
             SETUP_ERRORS.append(str(e))
 
 
