@@ -57,6 +57,8 @@ int tv_api_sync(tv_web *w, tv_req *q, tv_resp *r);
 /* api_print.c */
 int tv_api_poster_pdf(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_poster_png(tv_web *w, tv_req *q, tv_resp *r);
+/* POST /api/cards: personal QR cards for people without a phone, as a PDF. */
+int tv_api_cards(tv_web *w, tv_req *q, tv_resp *r);
 
 /* api_report.c */
 int tv_api_report(tv_web *w, tv_req *q, tv_resp *r);

@@ -25,6 +25,7 @@ const tv_route tv_routes[] = {
     PAGE("/venues/{}/live", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER, TV_RF_VENUE),
     PAGE("/gate", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE),
     PAGE("/noncompliant", TV_R_STAFF, 0),
+    PAGE("/cards", TV_R_STAFF, 0),
     PAGE("/units", TV_R_STAFF, 0),
     PAGE("/health/trace", TV_R_HEALTH, TV_RF_HEALTH),
     PAGE("/health/cases", TV_R_HEALTH, TV_RF_HEALTH),
@@ -67,6 +68,7 @@ const tv_route tv_routes[] = {
      TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_pdf},
     {"GET", "/api/venues/{}/poster.png", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER,
      TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_png},
+    {"POST", "/api/cards", TV_R_STAFF, TV_RF_NOLOCK, tv_api_cards},
     /* the gate */
     {"POST", "/api/scan", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR,
      TV_RF_COMMUNE | TV_RF_NOLOCK | TV_RF_GROUP, tv_web_scan},

@@ -259,6 +259,7 @@
     [/^\/venues\/([0-9a-fA-F]+)\/live$/, pageLive, ['clerk', 'operator', 'controller']],
     [/^\/gate$/, pageGate, ['guard', 'clerk', 'operator'], 'commune'],
     [/^\/noncompliant$/, pageNoncompliant, STAFF],
+    [/^\/cards$/, pageCards, STAFF],
     [/^\/units$/, pageUnits, STAFF],
     [/^\/health\/trace$/, pageTrace, ['health'], 'health'],
     [/^\/health\/cases$/, pageCases, ['health'], 'health'],
@@ -293,6 +294,7 @@
     ['/venues', 'Địa điểm'],
     ['/venues/new', 'Đăng ký địa điểm'],
     ['/noncompliant', 'Chưa tuân thủ'],
+    ['/cards', 'Thẻ QR cá nhân'],
     ['/health/trace', 'Truy vết'],
     ['/health/cases', 'Ca bệnh'],
     ['/health/risk', 'Mức nguy cơ'],
@@ -763,6 +765,51 @@
     main.appendChild(f);
     main.appendChild(box);
     await load();
+  }
+
+  /* --- /cards: personal QR cards for people without a phone ---------------------------- */
+
+  function pageCards() {
+    const main = page('Thẻ QR cá nhân');
+    main.appendChild(h('p', { class: 'muted', text: 'Cho người không có điện thoại: mỗi thẻ có mã QR 5 × 5 cm, in chín thẻ trên một tờ A4. ' +
+      'Nhập số CCCD, quét mã trên CCCD/BHYT, hoặc nhập số điện thoại kèm họ tên.' }));
+    const rows = h('div', { id: 'cards-rows' });
+    let n = 0;
+    function addRow() {
+      n++;
+      rows.appendChild(h('div', { class: 'row-form' },
+        field('card-person-' + n, 'Người thứ ' + n + ': số CCCD, số điện thoại hoặc mã quét', input('text', { name: 'person' })),
+        field('card-name-' + n, 'Họ tên (khi nhập số điện thoại)', input('text', { name: 'name' }))));
+    }
+    for (let i = 0; i < 3; i++) addRow();
+    const more = h('button', { type: 'button', class: 'secondary', id: 'cards-more', text: 'Thêm người', on: { click: function () { addRow(); $('card-person-' + n).focus(); } } });
+    const out = h('p', { id: 'cards-out', 'aria-live': 'polite' });
+    const f = form('cards-form', [rows, more], 'cards-submit', 'Cấp thẻ và tải PDF', async function () {
+      const body = new URLSearchParams();
+      for (let i = 1; i <= n; i++) {
+        const p = $('card-person-' + i).value.trim();
+        if (!p) continue;
+        body.append('person', p);
+        const nm = $('card-name-' + i).value.trim();
+        if (nm) body.append('name', nm);
+      }
+      const res = await fetch('/api/cards', { method: 'POST', credentials: 'same-origin', body: body.toString(),
+        headers: { 'X-CSRF-Token': S.csrf, 'Content-Type': 'application/x-www-form-urlencoded' } });
+      if (!res.ok) {
+        let b = {};
+        try { b = await res.json(); } catch (e) { /* not JSON: the status says it */ }
+        const err = new ApiError(res.status, b);
+        showError(err.message);
+        throw err;
+      }
+      const url = URL.createObjectURL(await res.blob());
+      clear(out);
+      out.appendChild(link(url, 'Tải tệp thẻ (PDF)', { download: 'the-ca-nhan.pdf', id: 'cards-download' }));
+      notice('Đã cấp thẻ; người được cấp đã được ghi nhận ở trạm này.');
+      $('cards-download').click();
+    });
+    main.appendChild(f);
+    main.appendChild(out);
   }
 
   /* --- /gate (full screen, a USB QR reader types into #gate-input) --------------------- */
