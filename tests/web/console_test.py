@@ -383,6 +383,7 @@ def other_pages_draw():
     need_accounts_and_pages()
     pages = [(C, CLERK, "/venues"), (C, CLERK, "/noncompliant"), (C, CLERK, "/report"),
              (C, CLERK, "/units"), (C, CLERK, "/sync"), (C, CLERK, "/status"),
+             (C, CLERK, "/cards"),
              (C, OPERATOR, "/users"), (C, OPERATOR, "/enroll"), (C, CONTROLLER, "/venues"),
              (P, HEALTH, "/health/cases"), (P, HEALTH, "/health/risk"),
              (P, HEALTH, "/health/alerts"), (P, HEALTH, "/report")]
