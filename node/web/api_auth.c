@@ -113,7 +113,22 @@ static void login_refused(tv_resp *r, int rc, const tv_account *a)
                  "Tài khoản bị khóa vì đăng nhập sai %d lần liên tiếp, đến %s. Người quản trị "
                  "có thể mở khóa sớm hơn.",
                  TV_ACCOUNT_FAILURES_MAX, when + 11);
-        tv_resp_error(r, 423, "account_locked", en, vi);
+        FILE *f = tv_resp_json(r, 423);
+        if (!f) return;
+        tv_json j;
+        tv_json_init(&j, f);
+        tv_json_object_begin(&j);
+        tv_json_key(&j, "error");
+        tv_json_string(&j, "account_locked");
+        tv_json_key(&j, "message");
+        tv_json_string(&j, en);
+        tv_json_key(&j, "message_vi");
+        tv_json_string(&j, vi);
+        tv_json_key(&j, "until");
+        tv_time_format_vn(when, sizeof when, a->locked_until_ms); /* the whole time again */
+        tv_json_string(&j, when);
+        tv_json_object_end(&j);
+        tv_json_line_end(&j);
     } else if (rc == TV_EPERM) {
         tv_resp_error(r, 403, "account_disabled", "this account is disabled.",
                       "Tài khoản này đã bị tạm khóa bởi người quản trị.");

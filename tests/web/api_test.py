@@ -25,10 +25,7 @@ from console import CSP, http, login  # noqa: E402
 
 # Scenarios waiting for a piece of the console not on main yet: name -> the piece. A listed
 # scenario that fails is reported XFAIL; one that passes fails the test until taken off.
-EXPECTED_FAIL = {
-    "locked_answer_says_until": "the 423 of POST /api/login to carry \"until\" as api18.md "
-                                "says (node/web/api_auth.c login_refused)",
-}
+EXPECTED_FAIL = {}
 
 TV = console.usage_tv()
 
