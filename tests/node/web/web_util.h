@@ -50,12 +50,12 @@ static inline void web_node_free(web_node *x)
     free(x);
 }
 
-/* An account of the node's console. */
+/* An account of the node's console (a controller's PIN: 6 digits). */
 static inline void web_account(web_node *x, const char *name, tv_account_role role)
 {
-    const char *why;
+    const char *why, *pass = role == TV_ACCOUNT_CONTROLLER ? "123456" : "mat-khau-dai";
     assert_int_equal(
-        tv_account_add(x->n, &TV_ACCOUNT_CLI, name, role, "mat-khau-dai", 12, tv_wall_ms(), &why),
+        tv_account_add(x->n, &TV_ACCOUNT_CLI, name, role, pass, strlen(pass), tv_wall_ms(), &why),
         0);
 }
 
