@@ -24,10 +24,12 @@ static void enroll_refused(tv_resp *r, int rc, const char *what_en, const char *
                        : rc == TV_EREVOKED ? "revoked"
                        : rc == TV_EEXIST   ? "enroll_exists"
                        : rc == TV_ESIG     ? "signature_invalid"
+                       : rc == TV_EINVAL   ? "input_invalid"
                                            : "file_invalid";
     char en[TV_ENROLL_WHY_MAX + 200], vi[TV_ENROLL_WHY_MAX + 200];
     snprintf(en, sizeof en, "%s: %s.", what_en, why);
     snprintf(vi, sizeof vi, "%s: %s.", what_vi, why);
+    if (vi[0] >= 'a' && vi[0] <= 'z') vi[0] = (char)(vi[0] - 'a' + 'A'); /* "Không ..." */
     tv_resp_error(r, status, code, en, vi);
 }
 
