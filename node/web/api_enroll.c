@@ -109,17 +109,21 @@ static int issue_opts(const tv_req *q, char *buf, size_t cap, const char **scope
     o->scope = scope;
     o->health = health && strcmp(health, "1") == 0;
     o->reissue = reissue && strcmp(reissue, "1") == 0;
-    snprintf(buf, cap, "%s", s ? s : "");
+    int cut = snprintf(buf, cap, "%s", s ? s : "") >= (int)cap; /* too many units anyway */
     for (char *tok = s && s[0] ? buf : NULL, *next; tok; tok = next) {
         next = strchr(tok, ',');
         if (next) *next++ = '\0';
-        if (!*tok || o->scope_len == CRDT_CERT_SCOPE_MAX) {
-            char en[100];
+        if (!*tok || o->scope_len == CRDT_CERT_SCOPE_MAX || (cut && !next)) {
+            char en[100], vi[100];
             snprintf(en, sizeof en, "a scope holds at most %d units.", CRDT_CERT_SCOPE_MAX);
-            tv_resp_error(r, 400, "scope_invalid",
-                          *tok ? en
-                               : "--scope takes unit codes separated by commas, with no empty one.",
-                          "Phạm vi là các mã đơn vị cách nhau bởi dấu phẩy, không có mã trống.");
+            snprintf(vi, sizeof vi, "Phạm vi có nhiều nhất %d đơn vị.", CRDT_CERT_SCOPE_MAX);
+            if (*tok)
+                tv_resp_error(r, 400, "scope_invalid", en, vi);
+            else
+                tv_resp_error(
+                    r, 400, "scope_invalid",
+                    "--scope takes unit codes separated by commas, with no empty one.",
+                    "Phạm vi là các mã đơn vị cách nhau bởi dấu phẩy, không có mã trống.");
             return 1;
         }
         scope[o->scope_len++] = tok;
@@ -189,18 +193,18 @@ int tv_api_enroll_accept(tv_web *w, tv_req *q, tv_resp *r)
     if (upload(q, r)) return 0;
     char why[TV_ENROLL_WHY_MAX] = "";
     tv_enroll_accepted *out = malloc(sizeof *out);
-    int took = out ? tv_api_write_begin(w, r) : TV_ENOMEM;
-    if (took == TV_ENOMEM) tv_resp_fail(r, took, "cannot accept the file", "không nhận được tệp");
-    if (took < 0) {
-        free(out);
+    if (!out) {
+        tv_resp_fail(r, TV_ENOMEM, "cannot accept the file", "không nhận được tệp chứng chỉ");
         return 0;
     }
-    int rc = tv_enroll_accept(w->n, q->body, q->body_len, out, why);
-    tv_api_write_end(w, took);
+    int took = tv_api_write_begin(w, r), rc = took;
+    if (took >= 0) {
+        rc = tv_enroll_accept(w->n, q->body, q->body_len, out, why);
+        tv_api_write_end(w, took);
+        if (rc) enroll_fail(r, rc, "cannot accept the file", "không nhận được tệp chứng chỉ", why);
+    }
     FILE *f = rc ? NULL : tv_resp_json(r, 200);
-    if (rc) {
-        enroll_fail(r, rc, "cannot accept the file", "không nhận được tệp chứng chỉ", why);
-    } else if (f) {
+    if (f) {
         tv_json j;
         tv_json_init(&j, f);
         tv_render_enroll_accepted_json(&j, out);

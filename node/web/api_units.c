@@ -43,9 +43,11 @@ int tv_api_units(tv_web *w, tv_req *q, tv_resp *r)
         rc = tv_tree_load(t, &tr);
         store_read_end(t);
     }
-    FILE *f = rc ? NULL : tv_resp_json(r, 200);
-    if (rc) tv_resp_fail(r, rc, "no list", "không đọc được danh sách đơn vị");
-    if (rc) return 0;
+    if (rc) {
+        tv_resp_fail(r, rc, "no list", "không đọc được danh sách đơn vị");
+        return 0;
+    }
+    FILE *f = tv_resp_json(r, 200);
     if (f) {
         const tv_tree_unit *self = tv_tree_find(&tr, under);
         tv_json j;

@@ -170,6 +170,14 @@ static void test_issue_refusals(void **state)
     web_answer(f->p, &q, &r);
     web_assert_error(&r, 400, "scope_invalid",
                      "--scope takes unit codes separated by commas, with no empty one.");
+    char many[201 * 6 + 1] = "";
+    for (int i = 0; i < 201; i++)
+        strcat(many, i ? ",22333" : "22333");
+    web_request(f->p, &q, "POST", "/api/enroll/issue", "op", "operator");
+    web_upload(&q, rq, len);
+    web_arg(&q, 1, "scope", many);
+    web_answer(f->p, &q, &r);
+    web_assert_error(&r, 400, "scope_invalid", "a scope holds at most 200 units.");
     web_request(f->p, &q, "POST", "/api/enroll/issue", "op", "operator");
     web_upload(&q, rq, len);
     web_arg(&q, 1, "days", "0");
