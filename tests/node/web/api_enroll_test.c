@@ -7,31 +7,20 @@
 #include "web_util.h"
 
 typedef struct fixture {
-    web_node *p, *c;
+    web_pair x; /* first: web_pair_teardown frees the fixture */
     char p_hex[2 * TV_NODE_ID_BYTES + 1], c_hex[2 * TV_NODE_ID_BYTES + 1];
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->p = web_node_new(TV_ROLE_PROVINCE, "56", "Sở Y tế Khánh Hòa");
-    assert_int_equal(tv_enroll_make_root(f->p->n, 1, NULL), 0);
-    f->c = web_node_new(TV_ROLE_COMMUNE, "22333", "Phường Bắc Nha Trang");
-    web_account(f->p, "op", TV_ACCOUNT_OPERATOR);
-    web_account(f->p, "lan", TV_ACCOUNT_CLERK);
-    web_account(f->c, "op", TV_ACCOUNT_OPERATOR);
-    tv_hex_encode(f->p_hex, f->p->n->id.pk, TV_NODE_ID_BYTES);
-    tv_hex_encode(f->c_hex, f->c->n->id.pk, TV_NODE_ID_BYTES);
+    web_pair_make(&f->x);
+    web_account(f->x.p, "op", TV_ACCOUNT_OPERATOR);
+    web_account(f->x.p, "lan", TV_ACCOUNT_CLERK);
+    web_account(f->x.c, "op", TV_ACCOUNT_OPERATOR);
+    tv_hex_encode(f->p_hex, f->x.p->n->id.pk, TV_NODE_ID_BYTES);
+    tv_hex_encode(f->c_hex, f->x.c->n->id.pk, TV_NODE_ID_BYTES);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    web_node_free(f->p);
-    web_node_free(f->c);
-    free(f);
     return 0;
 }
 
@@ -74,7 +63,7 @@ static char *issue_file(fixture *f, web_node *x, size_t *len, const char *issued
     char *rq = request_file(x, &rlen);
     tv_req q;
     tv_resp r;
-    post_file(f->p, &q, &r, "/api/enroll/issue", rq, rlen);
+    post_file(f->x.p, &q, &r, "/api/enroll/issue", rq, rlen);
     free(rq);
     web_assert_status(&r, 200);
     assert_string_equal(header(&r, "X-Truyvet-Issued"), issued);
@@ -90,27 +79,27 @@ static void test_issue_accept(void **state)
     fixture *f = *state;
     tv_req q;
     tv_resp r;
-    web_request(f->c, &q, "GET", "/api/enroll/request", "op", "operator");
-    web_answer(f->c, &q, &r);
+    web_request(f->x.c, &q, "GET", "/api/enroll/request", "op", "operator");
+    web_answer(f->x.c, &q, &r);
     web_assert_status(&r, 200);
     assert_string_equal(header(&r, "Content-Disposition"),
                         "attachment; filename=\"yeu-cau-commune-22333.txt\"");
     assert_memory_equal(r.body, TV_ENROLL_REQUEST_MAGIC, strlen(TV_ENROLL_REQUEST_MAGIC));
     tv_resp_free(&r);
 
-    store_counts before = test_counts(f->p->n);
+    store_counts before = test_counts(f->x.p->n);
     size_t len;
-    char *cert = issue_file(f, f->c, &len, "new");
+    char *cert = issue_file(f, f->x.c, &len, "new");
     assert_memory_equal(cert, TV_ENROLL_CERT_MAGIC, strlen(TV_ENROLL_CERT_MAGIC));
-    store_counts after = test_counts(f->p->n);
+    store_counts after = test_counts(f->x.p->n);
     assert_int_equal(after.events, before.events + 1); /* the cert event */
     /* again: the same certificate, nothing more recorded */
     size_t len2;
-    char *again = issue_file(f, f->c, &len2, "again");
-    web_assert_unchanged(f->p->n, &after);
+    char *again = issue_file(f, f->x.c, &len2, "again");
+    web_assert_unchanged(f->x.p->n, &after);
     free(again);
 
-    post_file(f->c, &q, &r, "/api/enroll/accept", cert, len);
+    post_file(f->x.c, &q, &r, "/api/enroll/accept", cert, len);
     web_assert_status(&r, 200);
     char want[200];
     snprintf(want, sizeof want, "{\"root\":\"%s\",\"cert\":{\"subject\":\"%s\"", f->p_hex,
@@ -119,17 +108,17 @@ static void test_issue_accept(void **state)
     tv_resp_free(&r);
     crdt_cert *own = malloc(sizeof *own);
     store_txn *t;
-    assert_int_equal(store_read_begin(f->c->n->st, &t), 0);
-    assert_int_equal(store_cert_get(t, f->c->n->id.pk, own, NULL, NULL), 0);
+    assert_int_equal(store_read_begin(f->x.c->n->st, &t), 0);
+    assert_int_equal(store_cert_get(t, f->x.c->n->id.pk, own, NULL, NULL), 0);
     store_read_end(t);
-    assert_memory_equal(own->issuer, f->p->n->id.pk, TV_NODE_ID_BYTES);
+    assert_memory_equal(own->issuer, f->x.p->n->id.pk, TV_NODE_ID_BYTES);
     free(own);
     /* accepting the same file again changes nothing */
-    store_counts c_before = test_counts(f->c->n);
-    post_file(f->c, &q, &r, "/api/enroll/accept", cert, len);
+    store_counts c_before = test_counts(f->x.c->n);
+    post_file(f->x.c, &q, &r, "/api/enroll/accept", cert, len);
     web_assert_status(&r, 200);
     tv_resp_free(&r);
-    web_assert_unchanged(f->c->n, &c_before);
+    web_assert_unchanged(f->x.c->n, &c_before);
     free(cert);
 }
 
@@ -139,19 +128,19 @@ static void test_issue_refusals(void **state)
     tv_req q;
     tv_resp r;
     size_t len;
-    char *rq = request_file(f->c, &len), why[TV_ENROLL_WHY_MAX] = "", en[600];
-    store_counts before = test_counts(f->p->n);
-    web_request(f->p, &q, "POST", "/api/enroll/issue", "op", "operator");
+    char *rq = request_file(f->x.c, &len), why[TV_ENROLL_WHY_MAX] = "", en[600];
+    store_counts before = test_counts(f->x.p->n);
+    web_request(f->x.p, &q, "POST", "/api/enroll/issue", "op", "operator");
     web_arg(&q, 0, "file", rq);
-    web_answer(f->p, &q, &r);
+    web_answer(f->x.p, &q, &r);
     web_assert_error(&r, 400, "upload_type", "send the file itself, as application/octet-stream.");
-    post_file(f->p, &q, &r, "/api/enroll/issue", "", 0);
+    post_file(f->x.p, &q, &r, "/api/enroll/issue", "", 0);
     web_assert_error(&r, 400, "file_missing", "the file is empty: choose the file to send.");
     tv_enroll_request parsed;
     assert_int_not_equal(tv_enroll_request_parse(&parsed, "hello\n", 6, why), 0);
     snprintf(en, sizeof en,
              "cannot issue a certificate: the file is not a valid enrolment request: %s.", why);
-    post_file(f->p, &q, &r, "/api/enroll/issue", "hello\n", 6);
+    post_file(f->x.p, &q, &r, "/api/enroll/issue", "hello\n", 6);
     web_assert_error(&r, 400, "request_invalid", en);
     /* altered: a name changed after signing */
     char *bad = strstr(rq, "Phường");
@@ -160,45 +149,45 @@ static void test_issue_refusals(void **state)
     assert_int_not_equal(tv_enroll_request_parse(&parsed, rq, len, why), 0);
     snprintf(en, sizeof en,
              "cannot issue a certificate: the file is not a valid enrolment request: %s.", why);
-    post_file(f->p, &q, &r, "/api/enroll/issue", rq, len);
+    post_file(f->x.p, &q, &r, "/api/enroll/issue", rq, len);
     web_assert_error(&r, 400, "request_invalid", en);
     bad[1] = 'h';
     /* options */
-    web_request(f->p, &q, "POST", "/api/enroll/issue", "op", "operator");
+    web_request(f->x.p, &q, "POST", "/api/enroll/issue", "op", "operator");
     web_upload(&q, rq, len);
     web_arg(&q, 1, "scope", "22333,,22334");
-    web_answer(f->p, &q, &r);
+    web_answer(f->x.p, &q, &r);
     web_assert_error(&r, 400, "scope_invalid",
                      "--scope takes unit codes separated by commas, with no empty one.");
     char many[201 * 6 + 1] = "";
     for (int i = 0; i < 201; i++)
         strcat(many, i ? ",22333" : "22333");
-    web_request(f->p, &q, "POST", "/api/enroll/issue", "op", "operator");
+    web_request(f->x.p, &q, "POST", "/api/enroll/issue", "op", "operator");
     web_upload(&q, rq, len);
     web_arg(&q, 1, "scope", many);
-    web_answer(f->p, &q, &r);
+    web_answer(f->x.p, &q, &r);
     web_assert_error(&r, 400, "scope_invalid", "a scope holds at most 200 units.");
-    web_request(f->p, &q, "POST", "/api/enroll/issue", "op", "operator");
+    web_request(f->x.p, &q, "POST", "/api/enroll/issue", "op", "operator");
     web_upload(&q, rq, len);
     web_arg(&q, 1, "days", "0");
-    web_answer(f->p, &q, &r);
+    web_answer(f->x.p, &q, &r);
     web_assert_error(&r, 400, "days_invalid",
                      "--days takes a whole number of days from 1 to 36500.");
-    web_assert_unchanged(f->p->n, &before);
+    web_assert_unchanged(f->x.p->n, &before);
     /* a commune enrols nobody */
     web_node *d = web_node_new(TV_ROLE_COMMUNE, "22334", "Xã khác");
     web_account(d, "op", TV_ACCOUNT_OPERATOR);
-    store_counts c_before = test_counts(f->c->n);
+    store_counts c_before = test_counts(f->x.c->n);
     size_t dlen;
     char *drq = request_file(d, &dlen);
-    post_file(f->c, &q, &r, "/api/enroll/issue", drq, dlen);
+    post_file(f->x.c, &q, &r, "/api/enroll/issue", drq, dlen);
     web_assert_error(&r, 403, "enroll_refused",
                      "cannot issue a certificate: a commune node cannot enrol other nodes; its "
                      "district or province does.");
-    web_assert_unchanged(f->c->n, &c_before);
+    web_assert_unchanged(f->x.c->n, &c_before);
     /* the province is the root: no request to download */
-    web_request(f->p, &q, "GET", "/api/enroll/request", "op", "operator");
-    web_answer(f->p, &q, &r);
+    web_request(f->x.p, &q, "GET", "/api/enroll/request", "op", "operator");
+    web_answer(f->x.p, &q, &r);
     web_assert_error(&r, 409, "enroll_root",
                      "a province node is the root of trust and is not enrolled by anyone; it "
                      "enrols its districts with 'truyvet enroll issue'.");
@@ -217,11 +206,11 @@ static void test_accept_refusals(void **state)
     web_account(d, "op", TV_ACCOUNT_OPERATOR);
     size_t len;
     char *cert = issue_file(f, d, &len, "new"); /* d's, not c's */
-    store_counts before = test_counts(f->c->n);
+    store_counts before = test_counts(f->x.c->n);
     tv_enroll_cert_file *parsed = malloc(sizeof *parsed);
     assert_int_not_equal(tv_enroll_cert_file_parse(parsed, "hello\n", 6, why), 0);
     snprintf(en, sizeof en, "cannot accept the file: %s.", why);
-    post_file(f->c, &q, &r, "/api/enroll/accept", "hello\n", 6);
+    post_file(f->x.c, &q, &r, "/api/enroll/accept", "hello\n", 6);
     web_assert_error(&r, 400, "file_invalid", en);
     char d8[17], c8[17];
     tv_hex_encode(d8, d->n->id.pk, 8);
@@ -231,16 +220,16 @@ static void test_accept_refusals(void **state)
              "cannot accept the file: the certificate is for node %s..., not for this node "
              "(%s...).",
              d8, c8);
-    post_file(f->c, &q, &r, "/api/enroll/accept", cert, len);
+    post_file(f->x.c, &q, &r, "/api/enroll/accept", cert, len);
     web_assert_error(&r, 403, "enroll_refused", en);
     /* altered: a byte of the last line (the issuer's signature) changed */
     char *sig = cert + len - 3;
     *sig = *sig == '0' ? '1' : '0';
     assert_int_equal(tv_enroll_cert_file_parse(parsed, cert, len, why), TV_ESIG);
     snprintf(en, sizeof en, "cannot accept the file: %s.", why);
-    post_file(f->c, &q, &r, "/api/enroll/accept", cert, len);
+    post_file(f->x.c, &q, &r, "/api/enroll/accept", cert, len);
     web_assert_error(&r, 400, "signature_invalid", en);
-    web_assert_unchanged(f->c->n, &before);
+    web_assert_unchanged(f->x.c->n, &before);
     free(parsed);
     free(cert);
     web_node_free(d);
@@ -250,10 +239,10 @@ static void test_accept_refusals(void **state)
 static int revoke(fixture *f, tv_req *q, tv_resp *r, const char *user, const char *role,
                   const char *node, const char *reason)
 {
-    web_request(f->p, q, "POST", "/api/revoke", user, role);
+    web_request(f->x.p, q, "POST", "/api/revoke", user, role);
     if (node) web_arg(q, 0, "node", node);
     if (reason) web_arg(q, 0, "reason", reason);
-    return web_answer(f->p, q, r);
+    return web_answer(f->x.p, q, r);
 }
 
 static void test_revoke(void **state)
@@ -262,8 +251,8 @@ static void test_revoke(void **state)
     tv_req q;
     tv_resp r;
     size_t len;
-    free(issue_file(f, f->c, &len, "new"));
-    store_counts before = test_counts(f->p->n);
+    free(issue_file(f, f->x.c, &len, "new"));
+    store_counts before = test_counts(f->x.p->n);
     revoke(f, &q, &r, "op", "operator", NULL, "lost");
     web_assert_error(&r, 400, "node_missing", "revoke needs exactly one NODEID.");
     revoke(f, &q, &r, "op", "operator", "abc", "lost");
@@ -277,7 +266,7 @@ static void test_revoke(void **state)
                      "it can.");
     revoke(f, &q, &r, "lan", "clerk", f->c_hex, "lost");
     web_assert_error(&r, 403, "forbidden", "this account's role may not do this.");
-    web_assert_unchanged(f->p->n, &before);
+    web_assert_unchanged(f->x.p->n, &before);
 
     revoke(f, &q, &r, "op", "operator", f->c_hex, "máy bị mất");
     web_assert_status(&r, 200);
@@ -285,13 +274,13 @@ static void test_revoke(void **state)
     snprintf(want, sizeof want, "\",\"node\":\"%s\"}\n", f->c_hex);
     assert_non_null(strstr(r.body, want));
     tv_resp_free(&r);
-    store_counts after = test_counts(f->p->n);
+    store_counts after = test_counts(f->x.p->n);
     assert_int_equal(after.events, before.events + 1);
     char en[200];
     snprintf(en, sizeof en, "node %.16s... is already revoked; nothing was recorded.", f->c_hex);
     revoke(f, &q, &r, "op", "operator", f->c_hex, NULL);
     web_assert_error(&r, 409, "revoked_already", en);
-    web_assert_unchanged(f->p->n, &after);
+    web_assert_unchanged(f->x.p->n, &after);
 }
 
 /* Only the operator enrols: a clerk of the same node is refused each call. */
@@ -301,30 +290,30 @@ static void test_clerk_refused(void **state)
     tv_req q;
     tv_resp r;
     size_t len;
-    char *rq = request_file(f->c, &len);
-    store_counts before = test_counts(f->p->n);
+    char *rq = request_file(f->x.c, &len);
+    store_counts before = test_counts(f->x.p->n);
     static const char *const paths[] = {"/api/enroll/issue", "/api/enroll/accept"};
     for (int i = 0; i < 2; i++) {
-        web_request(f->p, &q, "POST", paths[i], "lan", "clerk");
+        web_request(f->x.p, &q, "POST", paths[i], "lan", "clerk");
         web_upload(&q, rq, len);
-        web_answer(f->p, &q, &r);
+        web_answer(f->x.p, &q, &r);
         web_assert_error(&r, 403, "forbidden", "this account's role may not do this.");
     }
-    web_request(f->p, &q, "GET", "/api/enroll/request", "lan", "clerk");
-    web_answer(f->p, &q, &r);
+    web_request(f->x.p, &q, "GET", "/api/enroll/request", "lan", "clerk");
+    web_answer(f->x.p, &q, &r);
     web_assert_error(&r, 403, "forbidden", "this account's role may not do this.");
-    web_assert_unchanged(f->p->n, &before);
+    web_assert_unchanged(f->x.p->n, &before);
     free(rq);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_issue_accept, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_accept_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clerk_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_issue_accept, setup, web_pair_teardown),
+        cmocka_unit_test_setup_teardown(test_issue_refusals, setup, web_pair_teardown),
+        cmocka_unit_test_setup_teardown(test_accept_refusals, setup, web_pair_teardown),
+        cmocka_unit_test_setup_teardown(test_revoke, setup, web_pair_teardown),
+        cmocka_unit_test_setup_teardown(test_clerk_refused, setup, web_pair_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

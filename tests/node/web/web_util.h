@@ -7,6 +7,7 @@
 
 #include "crdt/error.h"
 #include "node/logic/account.h"
+#include "node/logic/enroll.h"
 #include "node/render/json.h"
 #include "node/web/http.h"
 #include "node/web/route.h"
@@ -48,6 +49,29 @@ static inline void web_node_free(web_node *x)
     void *tn = x->tn;
     test_node_teardown(&tn);
     free(x);
+}
+
+/* A province (56, the root of trust, holding the health key) and a commune (22333) not
+ * yet enrolled under it: the two nodes of the enrolment and units tests. */
+typedef struct web_pair {
+    web_node *p, *c;
+} web_pair;
+
+static inline void web_pair_make(web_pair *x)
+{
+    x->p = web_node_new(TV_ROLE_PROVINCE, "56", "Sở Y tế Khánh Hòa");
+    assert_int_equal(tv_enroll_make_root(x->p->n, 1, NULL), 0);
+    x->c = web_node_new(TV_ROLE_COMMUNE, "22333", "Phường Bắc Nha Trang");
+}
+
+/* A cmocka teardown of a fixture that starts with a web_pair. */
+static inline int web_pair_teardown(void **state)
+{
+    web_pair *x = *state;
+    web_node_free(x->p);
+    web_node_free(x->c);
+    free(x);
+    return 0;
 }
 
 /* An account of the node's console (a controller's PIN: 6 digits). */
