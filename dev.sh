@@ -212,7 +212,7 @@ run_demo() {
     t bac-nha-trang peer list
     local name serve_pids=()
     for name in province nha-trang cam-ranh; do
-        bg /dev/null "$name" serve
+        bg /dev/null "$name" serve --http off # the relays; the console is shown below
         serve_pids+=("$BG_PID")
     done
 
@@ -258,7 +258,7 @@ run_demo() {
     echo "province holds $(held province cam-ranh-p) of cam-ranh-p's $(held cam-ranh-p cam-ranh-p) events"
 
     say "the centre restarts and catches up from the province"
-    bg /dev/null cam-ranh serve
+    bg /dev/null cam-ranh serve --http off
     serve_pids[2]=$BG_PID
     for _ in $(seq 1 200); do
         [ "$(held cam-ranh cam-ranh-p)" = "$(held cam-ranh-p cam-ranh-p)" ] && break
@@ -371,6 +371,38 @@ run_demo() {
             --screenshot="$root/report-week.png" "file://$root/report-week.html" \
             >/dev/null 2>&1 && echo "(as it looks: $root/report-week.png)"
     fi
+
+    say "the web console: every node serves one; the commune's clerk and guard work in a browser"
+    printf 'mat-khau-can-bo\n' >"$root/clerk.pw"
+    printf 'mat-khau-bao-ve\n' >"$root/guard.pw"
+    t bac-nha-trang user add lan --role clerk --password-file "$root/clerk.pw"
+    t bac-nha-trang user add bao --role guard --password-file "$root/guard.pw"
+    rm -f "$root/bac-nha-trang/console.url"
+    bg /dev/null bac-nha-trang serve --http 127.0.0.1:0
+    local url=""
+    for _ in $(seq 1 100); do
+        [ -s "$root/bac-nha-trang/console.url" ] && url=$(cat "$root/bac-nha-trang/console.url") && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || { echo "dev.sh demo: the console did not start" >&3; exit 1; }
+    echo "the commune's console: $url (clerk: lan / mat-khau-can-bo; guard: bao / mat-khau-bao-ve)"
+    echo "-- the guard's page, as the browser calls it: log in, then a chip ID card at the gate"
+    python3 - "$url" "$gate" "$cccd" <<'PY'
+import http.cookiejar, json, sys, urllib.parse, urllib.request
+url, gate, line = sys.argv[1:4]
+jar = http.cookiejar.CookieJar()
+web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+def call(path, data=None, token=None):
+    req = urllib.request.Request(url + path.lstrip("/"),
+        data=urllib.parse.urlencode(data).encode() if data is not None else None,
+        headers={"X-CSRF-Token": token} if token else {})
+    return json.load(web.open(req))
+token = call("/api/session")["csrf"]
+token = call("/api/login", {"name": "bao", "password": "mat-khau-bao-ve"}, token)["csrf"]
+a = call("/api/scan", {"venue": gate, "line": line, "direction": "out"}, token)
+print("  %s  %s  %s" % (a["text"], a.get("person", ""), a["reason"]))
+PY
+    t bac-nha-trang user log | tail -n 3
 
     say "the province"
     t province status

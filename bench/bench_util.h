@@ -241,6 +241,23 @@ static inline void bench_parse_opts(int argc, char **argv, const bench_opt *tabl
     if (optind < argc) bench_usage_error("unexpected argument '%s'.", argv[optind]);
 }
 
+/* The truyvet binary a benchmark runs, into out (PATH_MAX bytes): given (--truyvet), or
+ * ../truyvet next to the benchmark's program. A usage error when it is not executable. */
+static inline void bench_truyvet_path(const char *given, char *out)
+{
+    if (given) {
+        snprintf(out, PATH_MAX, "%s", given);
+    } else {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) bench_usage_error("cannot find this program's path; give --truyvet");
+        self[n] = '\0';
+        *strrchr(self, '/') = '\0';
+        snprintf(out, PATH_MAX, "%.*s/../truyvet", PATH_MAX - 16, self);
+    }
+    if (access(out, X_OK)) bench_usage_error("%s is not an executable; give --truyvet", out);
+}
+
 /* --reuse (a store kept by an earlier run, in --dir) needs --dir and implies --keep. */
 static inline void bench_reuse_check(const char *dir, int reuse, int *keep)
 {

@@ -179,19 +179,7 @@ int main(int argc, char **argv)
     if (cases > persons / 2) cases = persons / 2;
     case_count = cases;
     case_stride = cases ? persons / cases : 1;
-    if (tv) {
-        snprintf(tv_path, sizeof tv_path, "%s", tv);
-    } else {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n <= 0) bench_die("cannot find this program's path; give --truyvet");
-        self[n] = '\0';
-        char *slash = strrchr(self, '/');
-        *slash = '\0';
-        snprintf(tv_path, sizeof tv_path, "%.*s/../truyvet", PATH_MAX - 16, self);
-    }
-    if (access(tv_path, X_OK))
-        bench_usage_error("%s is not an executable; give --truyvet", tv_path);
+    bench_truyvet_path(tv, tv_path);
     bench_start();
     bench_work_dir_make(dir);
     static const char *const subs[] = {"province", "commune", "credentials"};

@@ -7,6 +7,7 @@
 #include "node/logic/enroll.h"
 #include "node/render/json.h"
 #include "node/format/payload.h"
+#include "node/logic/card_issue.h"
 #include "node/print/poster.h"
 #include "node/logic/record.h"
 
@@ -269,54 +270,12 @@ const tv_command tv_command_person_card = {
     .col = 13,
 };
 
-#define CARDS_MAX 90
-
-/* Copies s into out (cap bytes), cut short at a character boundary when it is longer. */
-static void copy_utf8(char *out, size_t cap, const char *s)
-{
-    size_t n = strlen(s);
-    if (n >= cap) {
-        n = cap - 1;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-            n--; /* s[n] would start the next character: cut before it */
-    }
-    memcpy(out, s, n);
-    out[n] = '\0';
-}
-
 /* Reads what one --person (or --phone) gave, with its --name if any, into card. Returns 0
  * or an exit status after a usage message. */
 static int card_read(const char *text, const char *name, tv_card *card)
 {
-    const char *why;
-    if (tv_card_parse(text, strlen(text), card, &why))
-        return tv_cli_usage("person card", "'%s' cannot be read as a person: %s.", text, why);
-    if (card->kind == TV_CARD_TRUYVET)
-        return tv_cli_usage("person card", "'%.20s...' is already a personal code.", text);
-    if (!name) return 0;
-    if (card->name[0] || strlen(name) >= sizeof card->name)
-        return tv_cli_usage("person card", "--name goes with a phone number, briefly.");
-    int rc = tv_cli_text("person card", "name", name, TV_CARD_NAME_MAX);
-    if (rc) return rc;
-    strcpy(card->name, name);
-    tv_name_mask(card->name, card->name_masked, sizeof card->name_masked);
-    return 0;
-}
-
-/* Records the person of card through rec and signs their personal code into pc, formatted
- * in code. Returns 0 or an error. */
-static int card_issue(tv_recorder *rec, tv_node *nd, const tv_card *card, tv_person_card *pc,
-                      char code[TV_PERSON_CARD_MAX])
-{
-    tv_scan_done d;
-    int rc = tv_recorder_person(rec, card, &d);
-    if (rc) return rc;
-    char display[TV_PERSON_DISPLAY_BYTES];
-    copy_utf8(display, sizeof display, d.masked);
-    /* birth year 0 (unknown): beside the masked number it would give away digits of a
-     * CCCD, in the code and on every gate that records it */
-    if ((rc = tv_person_card_sign(pc, d.ref, 0, display, &nd->id))) return rc;
-    tv_person_card_format(code, pc);
+    tv_why why;
+    if (tv_card_input(text, name, card, &why)) return tv_cli_usage("person card", "%s", why.en);
     return 0;
 }
 
@@ -336,45 +295,34 @@ static int cards_out_check(const char *out, size_t n, int sheet)
     return tv_cli_out_check(out) ? TV_EXIT_FAIL : 0;
 }
 
-/* Issues the n cards through nd: records each person, signs their personal code, commits,
- * writes the cards to out (one a page, or nine an A4 sheet with sheet) and prints the codes.
- * After a failure nothing is committed. Returns 0 or an exit status after a message. */
+/* Issues the n cards through nd (card_issue.h), writes them to out (one a page, or nine an
+ * A4 sheet with sheet) and prints the codes. After a failure nothing is committed. Returns
+ * 0 or an exit status after a message. */
 static int cards_issue(tv_cli *cli, tv_node *nd, const tv_card *cards, size_t n, const char *out,
                        int sheet)
 {
-    tv_recorder rec;
-    int rc = 0;
-    tv_person_card *pc = calloc(n, sizeof *pc);
-    char(*codes)[TV_PERSON_CARD_MAX] = calloc(n, sizeof *codes);
+    tv_card_issued *is = calloc(n, sizeof *is);
     char(*line2)[sizeof nd->name + 32] = calloc(n, sizeof *line2);
     tv_card_face *faces = calloc(n, sizeof *faces);
-    if (!pc || !codes || !line2 || !faces) rc = TV_ENOMEM;
-    int have_rec = rc == 0 && (rc = tv_recorder_init(&rec, nd)) == 0;
+    int rc = is && line2 && faces ? tv_cards_issue(nd, cards, n, is) : TV_ENOMEM;
     if (rc == TV_EPERM) {
         tv_cli_error("this node holds no pseudonym key: a district without the health flag "
                      "cannot issue personal cards; the commune or the health authority does.");
         rc = TV_EXIT_FAIL;
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if ((rc = card_issue(&rec, nd, &cards[i], &pc[i], codes[i]))) break;
         snprintf(line2[i], sizeof line2[i], "%s", nd->name);
-        faces[i] = (tv_card_face){codes[i], pc[i].display, line2[i]};
+        faces[i] = (tv_card_face){is[i].code, is[i].pc.display, line2[i]};
     }
-    uint64_t seq;
-    if (rc == 0 && tv_node_pending(nd) && (rc = tv_node_commit(nd, &seq)) == 0)
-        rc = tv_recorder_committed(&rec);
     if (rc == 0) rc = tv_cards_write(out, faces, n, sheet);
     if (rc == 0) {
         for (size_t i = 0; i < n; i++)
-            puts(codes[i]);
+            puts(is[i].code);
         fprintf(stderr, "wrote %zu card%s to %s\n", n, n == 1 ? "" : "s", out);
-    } else {
-        tv_node_discard(nd);
-        if (rc < 0) rc = tv_cli_fail_out(cli, rc, "the cards were not written", out);
+    } else if (rc < 0) {
+        rc = tv_cli_fail_out(cli, rc, "the cards were not written", out);
     }
-    if (have_rec) tv_recorder_free(&rec);
-    free(pc);
-    free(codes);
+    free(is);
     free(line2);
     free(faces);
     return rc;
@@ -382,7 +330,7 @@ static int cards_issue(tv_cli *cli, tv_node *nd, const tv_card *cards, size_t n,
 
 static int person_card(tv_cli *cli, int argc, char **argv)
 {
-    const char *texts[CARDS_MAX], *names[CARDS_MAX] = {0}, *out = NULL;
+    const char *texts[TV_CARDS_MAX], *names[TV_CARDS_MAX] = {0}, *out = NULL;
     size_t n = 0;
     int sheet = 0, c;
     tv_args ta;
@@ -391,8 +339,8 @@ static int person_card(tv_cli *cli, int argc, char **argv)
         switch (c) {
         case 'p':
         case 'P':
-            if (n == CARDS_MAX)
-                return tv_cli_usage("person card", "at most %d cards at a time.", CARDS_MAX);
+            if (n == TV_CARDS_MAX)
+                return tv_cli_usage("person card", "at most %d cards at a time.", TV_CARDS_MAX);
             texts[n++] = tv_cli_nfc(optarg);
             break;
         case 'n':

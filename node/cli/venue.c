@@ -579,14 +579,12 @@ static int controller_remove(tv_cli *cli, tv_node *n, const store_venue *sv, con
     uint8_t *tags = malloc((size_t)TV_VENUE_REMOVE_TAGS_MAX * CRDT_TAG_BYTES);
     if (!tags) return tv_cli_fail(cli, TV_ENOMEM, "cannot remove the controller");
     uint32_t ntags = 0;
+    tv_why why;
     int rc = tv_venue_controller_tags(n, sv->id, phone, tags, TV_VENUE_REMOVE_TAGS_MAX, &ntags);
     if (rc) {
         rc = tv_cli_fail(cli, rc, "cannot read the venue's controllers");
-    } else if (ntags == 0) {
-        tv_cli_error("%s is not a controller of venue %s (%s); 'truyvet venue controller list %s' "
-                     "shows them.",
-                     phone, id, sv->name, id);
-        rc = TV_EXIT_FAIL;
+    } else if ((rc = tv_venue_controller_held(sv, id, phone, ntags, &why))) {
+        rc = tv_cli_why(rc, &why);
     } else if ((rc = tv_venue_controller_remove(n, sv->id, phone, tags, ntags))) {
         rc = tv_cli_fail(cli, rc, "cannot remove the controller");
     } else {
@@ -660,13 +658,9 @@ static int reminder_record(tv_cli *cli, tv_node *n, const char *id, const store_
     store_venue_status before, st;
     int rc = tv_venue_status_get(n, sv->id, &before);
     if (rc) return tv_cli_fail(cli, rc, "cannot read the venue's reminders");
-    if (action == CRDT_REINSTATE && !before.suspended) {
-        tv_cli_error("venue %s (%s) is not suspended (%llu reminder%s since its last scan or "
-                     "reinstatement); there is nothing to reinstate.",
-                     id, sv->name, (unsigned long long)before.reminders_active,
-                     before.reminders_active == 1 ? "" : "s");
-        return TV_EXIT_FAIL;
-    }
+    tv_why why;
+    if (action == CRDT_REINSTATE && (rc = tv_venue_reinstate_check(sv, id, &before, &why)))
+        return tv_cli_why(rc, &why);
     if ((rc = tv_venue_remind(n, sv->id, action, a->note)))
         return tv_cli_fail(cli, rc,
                            action == CRDT_REMIND ? "cannot record the reminder"

@@ -517,25 +517,53 @@ static int login_write_fn(store_txn *t, void *arg)
     return rc;
 }
 
+int tv_account_login_begin(tv_node *n, const char *name, tv_login *l)
+{
+    memset(l, 0, sizeof *l);
+    int rc = TV_ENOTFOUND;
+    if (lookup_name(name, l->name))
+        snprintf(l->name, sizeof l->name, "(malformed)");
+    else
+        rc = account_read(n, l->name, &l->a);
+    if (rc && rc != TV_ENOTFOUND) return rc;
+    l->found = rc == TV_OK;
+    return TV_OK;
+}
+
+void tv_account_login_check(tv_login *l, const char *pass, size_t len)
+{
+    l->match = pw_verify(l->found ? l->a.hash : NULL, pass, len);
+}
+
+int tv_account_login_end(tv_node *n, tv_login *l, const char *remote, int64_t now_ms,
+                         tv_account *out)
+{
+    login_ctx c = {.remote = remote,
+                   .name = l->name,
+                   .found = l->found,
+                   .match = l->match,
+                   .now_ms = now_ms,
+                   .a = l->a};
+    memset(out, 0, sizeof *out);
+    login_write w = {&c, TV_EPASSPHRASE};
+    int rc = store_write(n->st, login_write_fn, &w);
+    if (rc == TV_OK && w.answer != TV_EPASSPHRASE) account_out(&c.a, out);
+    sodium_memzero(c.a.hash, sizeof c.a.hash);
+    sodium_memzero(l, sizeof *l);
+    return rc ? rc : w.answer;
+}
+
 int tv_account_login(tv_node *n, const char *remote, const char *name, const char *pass, size_t len,
                      int64_t now_ms, tv_account *out)
 {
-    char norm[TV_ACCOUNT_NAME_MAX + 1];
-    login_ctx c = {.remote = remote, .name = norm, .now_ms = now_ms};
-    memset(out, 0, sizeof *out);
-    int rc = TV_ENOTFOUND;
-    if (lookup_name(name, norm))
-        snprintf(norm, sizeof norm, "(malformed)");
-    else
-        rc = account_read(n, norm, &c.a);
-    if (rc && rc != TV_ENOTFOUND) return rc;
-    c.found = rc == TV_OK;
-    c.match = pw_verify(c.found ? c.a.hash : NULL, pass, len);
-    login_write w = {&c, TV_EPASSPHRASE};
-    rc = store_write(n->st, login_write_fn, &w);
-    if (rc == TV_OK && w.answer != TV_EPASSPHRASE) account_out(&c.a, out);
-    sodium_memzero(c.a.hash, sizeof c.a.hash);
-    return rc ? rc : w.answer;
+    tv_login l;
+    int rc = tv_account_login_begin(n, name, &l);
+    if (rc) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    tv_account_login_check(&l, pass, len);
+    return tv_account_login_end(n, &l, remote, now_ms, out);
 }
 
 typedef struct logout_ctx {

@@ -138,6 +138,22 @@ int tv_account_list(tv_node *n, tv_account_fn fn, void *ctx);
  * in the console log (login, login_failed, login_locked) with remote, before the answer. */
 int tv_account_login(tv_node *n, const char *remote, const char *name, const char *pass, size_t len,
                      int64_t now_ms, tv_account *out);
+/* tv_account_login in three steps, so that a server holding a lock around its use of the
+ * node need not hold it through the Argon2id work: _begin reads the account (the node),
+ * _check compares the password with what was read (no node, no store: slow, about as the
+ * hash's limits say), _end writes the outcome and answers as tv_account_login does (the
+ * node; a hash changed in between counts as a wrong password). _begin returns 0 or a store
+ * error; l is the caller's and wiped by _end. */
+typedef struct tv_login {
+    char name[TV_ACCOUNT_NAME_MAX + 1]; /* normalised, or "(malformed)" */
+    int found, match;
+    store_account a;
+} tv_login;
+int tv_account_login_begin(tv_node *n, const char *name, tv_login *l);
+void tv_account_login_check(tv_login *l, const char *pass, size_t len);
+int tv_account_login_end(tv_node *n, tv_login *l, const char *remote, int64_t now_ms,
+                         tv_account *out);
+
 /* Records that the session of account name ended (logout). Returns 0 or a store error. */
 int tv_account_logout(tv_node *n, const char *remote, const char *name, int64_t now_ms);
 

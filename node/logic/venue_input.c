@@ -132,6 +132,33 @@ int tv_venue_input_edit(tv_venue_input *in, crdt_venue_upsert *v, char phone[TV_
     return rc;
 }
 
+int tv_venue_reinstate_check(const store_venue *sv, const char *text, const store_venue_status *st,
+                             tv_why *why)
+{
+    if (st->suspended) return 0;
+    tv_why_set(why, "venue_not_suspended",
+               "venue %s (%s) is not suspended (%llu reminder%s since its last scan or "
+               "reinstatement); there is nothing to reinstate.",
+               "Địa điểm %s (%s) không bị tạm dừng (%llu lần nhắc nhở%.0s kể từ lần quét hay lần "
+               "cho hoạt động lại gần nhất); không có gì để cho hoạt động lại.",
+               text, sv->name, (unsigned long long)st->reminders_active,
+               st->reminders_active == 1 ? "" : "s");
+    return TV_EEXIST;
+}
+
+int tv_venue_controller_held(const store_venue *sv, const char *text, const char *phone,
+                             uint32_t ntags, tv_why *why)
+{
+    if (ntags > 0) return 0;
+    tv_why_set(why, "controller_unknown",
+               "%s is not a controller of venue %s (%s); 'truyvet venue controller list %s' "
+               "shows them.",
+               "%s không phải là người quét của địa điểm %s (%s); danh sách người quét của địa "
+               "điểm cho biết những số đã được ghi.%.0s",
+               phone, text, sv->name, text);
+    return TV_ENOTFOUND;
+}
+
 int tv_venue_controller_phone(const char *text, tv_person_id *pid, tv_why *why)
 {
     const char *w;

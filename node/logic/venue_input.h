@@ -6,8 +6,9 @@
  *
  * Codes: field_missing, text_empty, text_too_long, text_control, text_utf8 (why.h),
  * category_unknown, phone_invalid, phone_is_id, closes_invalid (TV_EINVAL); venue_malformed,
- * venue_ambiguous (TV_EINVAL), venue_unknown (TV_ENOTFOUND); not_commune, venue_not_own (TV_EPERM);
- * venue_duplicate (TV_EEXIST); store (a store error, passed on). */
+ * venue_ambiguous (TV_EINVAL), venue_unknown, controller_unknown (TV_ENOTFOUND); not_commune,
+ * venue_not_own (TV_EPERM); venue_duplicate, venue_not_suspended (TV_EEXIST); store (a store
+ * error, passed on). */
 #ifndef TV_NODE_LOGIC_VENUE_INPUT_H
 #define TV_NODE_LOGIC_VENUE_INPUT_H
 
@@ -74,6 +75,18 @@ int tv_venue_duplicate_check(tv_node *n, const crdt_venue_upsert *v, store_venue
  * with why set (a signing failure: code "sign"). */
 int tv_venue_payload_own(tv_node *n, const char *text, store_venue *v, tv_venue_payload *p,
                          tv_why *why);
+
+/* Refuses to reinstate venue sv (named text as given), whose status is st, when it is not
+ * suspended. Returns 0, or TV_EEXIST (it is already as asked) with why set
+ * (venue_not_suspended). */
+int tv_venue_reinstate_check(const store_venue *sv, const char *text, const store_venue_status *st,
+                             tv_why *why);
+
+/* Refuses to remove phone from the controllers of venue sv (named text) when it holds no
+ * add of it (ntags, tv_venue_controller_tags). Returns 0, or TV_ENOTFOUND with why set
+ * (controller_unknown). */
+int tv_venue_controller_held(const store_venue *sv, const char *text, const char *phone,
+                             uint32_t ntags, tv_why *why);
 
 /* Reads the phone of a venue's controller (a staff member who scans for it) into pid.
  * Returns 0, or TV_EINVAL with why set: phone_invalid (what tv_person_parse_typed says),

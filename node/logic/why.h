@@ -29,9 +29,9 @@ typedef struct tv_why {
     char vi[TV_WHY_TEXT_BYTES];
 } tv_why;
 
-/* Sets why's code and both sentences, formatted from the same arguments (printf formats:
- * vi takes the arguments en takes, in the same order; it may stop before the last). why
- * may be NULL (nothing is kept). */
+/* Sets why's code and both sentences, formatted from the same arguments (printf formats,
+ * both checked by the compiler: vi takes the arguments en takes, in the same order; "%.0s"
+ * passes over a string one of them does not say). why may be NULL (nothing is kept). */
 void tv_why_set(tv_why *why, const char *code, const char *en, const char *vi, ...)
     __attribute__((format(printf, 3, 5), format(printf, 4, 5)));
 

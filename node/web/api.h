@@ -13,11 +13,9 @@
  * node (ISO time, null when never), and "now". */
 void tv_api_as_of(tv_web *w, tv_json *j);
 
-/* The venue of route segment cap[0] (16 hex digits): 0 with *v, else 1 after answering r
- * (404 venue_unknown, or the store's error). */
+/* The venue of route segment cap[0] (its id, a prefix or its short code, as the CLI takes
+ * it: tv_venue_find): 0 with *v, else 1 after answering r with the CLI's sentence. */
 int tv_api_venue_get(tv_web *w, const tv_req *q, store_venue *v, tv_resp *r);
-/* The id of cap[0]: 0, else 1 after answering 404. */
-int tv_api_venue_id(const tv_req *q, uint8_t id[TV_VENUE_ID_BYTES], tv_resp *r);
 
 /* An error of the input checks (node/logic/why.h): 400 (TV_EINVAL), 404 (TV_ENOTFOUND),
  * 403 (TV_EPERM), 409 (TV_EEXIST), else as tv_resp_fail. */
@@ -59,6 +57,8 @@ int tv_api_sync(tv_web *w, tv_req *q, tv_resp *r);
 /* api_print.c */
 int tv_api_poster_pdf(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_poster_png(tv_web *w, tv_req *q, tv_resp *r);
+/* POST /api/cards: personal QR cards for people without a phone, as a PDF. */
+int tv_api_cards(tv_web *w, tv_req *q, tv_resp *r);
 
 /* api_report.c */
 int tv_api_report(tv_web *w, tv_req *q, tv_resp *r);

@@ -89,6 +89,7 @@ int tv_api_session(tv_web *w, tv_req *q, tv_resp *r)
         tv_json_string(&j, token);
     }
     node_json(w, &j);
+    tv_api_as_of(w, &j); /* how fresh what this node holds is: every page says it */
     tv_json_object_end(&j);
     tv_json_line_end(&j);
     return 0;
@@ -129,8 +130,18 @@ int tv_api_login(tv_web *w, tv_req *q, tv_resp *r)
                       "Hãy nhập tên đăng nhập (hoặc số điện thoại) và mật khẩu (hoặc mã PIN).");
         return 0;
     }
-    tv_account a;
-    int rc = tv_account_login(w->n, q->remote, name, pass, strlen(pass), tv_wall_ms(), &a);
+    tv_account a = {0};
+    tv_login l;
+    pthread_mutex_lock(w->mu);
+    int rc = tv_account_login_begin(w->n, name, &l);
+    pthread_mutex_unlock(w->mu);
+    if (rc == 0) {
+        tv_account_login_check(&l, pass, strlen(pass)); /* Argon2id: the node stays free */
+        pthread_mutex_lock(w->mu);
+        rc = tv_account_login_end(w->n, &l, q->remote, tv_wall_ms(), &a);
+        pthread_mutex_unlock(w->mu);
+    }
+    sodium_memzero(&l, sizeof l);
     sodium_memzero((char *)pass, strlen(pass));
     if (rc) {
         login_refused(r, rc, &a);

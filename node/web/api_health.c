@@ -154,24 +154,15 @@ int tv_api_trace(tv_web *w, tv_req *q, tv_resp *r)
 static int reveal_reason(const tv_req *q, char *out, size_t cap, tv_resp *r)
 {
     const char *reason = tv_req_arg(q, "reason");
-    char en[300];
     if (!reason || !reason[0]) {
         tv_resp_error(r, 400, "reason_missing",
-                      "--reveal needs --reason TEXT: why the details are opened.",
+                      "--reveal needs --reason: say why the details are needed.",
                       "Phải ghi lý do xem danh tính.");
         return 1;
     }
-    char why[TV_TEXT_WHY_BYTES];
-    size_t len = strlen(reason);
-    if (len > CRDT_TEXT_BYTES_MAX) {
-        snprintf(en, sizeof en, "the reason is too long (at most %d bytes).", CRDT_TEXT_BYTES_MAX);
-        tv_resp_error(r, 400, "text_too_long", en, "Lý do quá dài.");
-        return 1;
-    }
-    if (tv_text_check(reason, len, why)) {
-        snprintf(en, sizeof en, "the reason %s.", why);
-        tv_resp_error(r, 400, "text_invalid", en,
-                      "Lý do có ký tự không hợp lệ (ký tự điều khiển).");
+    tv_why why;
+    if (tv_why_text("reason", reason, CRDT_TEXT_BYTES_MAX, &why)) {
+        tv_resp_why(r, TV_EINVAL, &why);
         return 1;
     }
     int n = snprintf(out, cap, "%s (tài khoản %s)", reason, q->who.user);
@@ -285,11 +276,24 @@ int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r)
     const char *all = tv_req_query(q, "all");
     tv_alerts a;
     int rc = tv_alerts_run(w->n, all && strcmp(all, "1") == 0, tv_wall_ms(), &a);
+    char *lines = NULL;
+    size_t len = 0;
+    FILE *m = rc ? NULL : open_memstream(&lines, &len);
+    if (!rc && !m) rc = TV_ENOMEM;
+    if (m) {
+        rc = tv_render_alerts_json(m, &a); /* JSON Lines, as `alerts --json` */
+        if (fclose(m) && rc == 0) rc = TV_ENOMEM;
+    }
     FILE *f = rc ? NULL : tv_resp_json(r, 200);
-    if (f)
-        rc = tv_render_alerts_json(f, &a);
-    else
+    if (f) { /* one array of the records: a line end (never inside a record) between two */
+        fputs("{\"alerts\":[", f);
+        for (size_t i = 0; i < len; i++)
+            fputc(lines[i] == '\n' && i + 1 < len ? ',' : lines[i], f);
+        fputs("]}\n", f);
+    } else {
         tv_resp_fail(r, rc, "the alerts could not be read", "không đọc được các cảnh báo");
+    }
+    free(lines);
     tv_alerts_free(&a);
     return 0;
 }

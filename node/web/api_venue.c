@@ -9,6 +9,7 @@
 #include "node/format/text.h"
 #include "node/logic/category.h"
 #include "node/logic/venue.h"
+#include "node/logic/venue_input.h"
 #include "node/render/json.h"
 #include "node/render/venue.h"
 
@@ -47,31 +48,12 @@ int tv_api_categories(tv_web *w, tv_req *q, tv_resp *r)
     return 0;
 }
 
-int tv_api_venue_id(const tv_req *q, uint8_t id[TV_VENUE_ID_BYTES], tv_resp *r)
-{
-    if (q->ncap > 0 && tv_hex_decode(id, TV_VENUE_ID_BYTES, q->cap[0]) == 0) return 0;
-    tv_resp_error(r, 404, "venue_unknown", "no venue with this id is held here.",
-                  "Không có địa điểm này ở nút này.");
-    return 1;
-}
-
 int tv_api_venue_get(tv_web *w, const tv_req *q, store_venue *v, tv_resp *r)
 {
-    uint8_t id[TV_VENUE_ID_BYTES];
-    if (tv_api_venue_id(q, id, r)) return 1;
-    store_txn *t;
-    int rc = store_read_begin(w->n->st, &t);
-    if (rc == 0) {
-        rc = store_venue_get(t, id, v);
-        store_read_end(t);
-    }
-    if (rc == 0) return 0;
-    if (rc == TV_ENOTFOUND)
-        tv_resp_error(r, 404, "venue_unknown", "no venue with this id is held here.",
-                      "Không có địa điểm này ở nút này.");
-    else
-        tv_resp_fail(r, rc, "cannot read the venue", "không đọc được địa điểm");
-    return 1;
+    tv_why why = {0};
+    int rc = tv_venue_find(w->n, q->cap[0], v, &why);
+    if (rc) tv_resp_why(r, rc, &why);
+    return rc != 0;
 }
 
 /* The listing's filter: the search text (folded), and for a controller its venues. */

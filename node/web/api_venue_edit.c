@@ -212,14 +212,8 @@ int tv_api_controller_remove(tv_web *w, tv_req *q, tv_resp *r)
     rc = tags ? tv_venue_controller_tags(w->n, sv.id, pid.norm, tags, TV_VENUE_REMOVE_TAGS_MAX,
                                          &ntags)
               : TV_ENOMEM;
-    if (rc == 0 && ntags == 0) {
-        char en[400];
-        snprintf(en, sizeof en,
-                 "%s is not a controller of venue %s (%s); 'truyvet venue controller list %s' "
-                 "shows them.",
-                 pid.norm, q->cap[0], sv.name, q->cap[0]);
-        tv_resp_error(r, 404, "controller_unknown", en,
-                      "Số điện thoại này không phải người quét của địa điểm.");
+    if (rc == 0 && (rc = tv_venue_controller_held(&sv, q->cap[0], pid.norm, ntags, &why))) {
+        tv_resp_why(r, rc, &why);
     } else if (rc) {
         tv_resp_fail(r, rc, "cannot remove the controller", "không bỏ được người quét");
     } else {
@@ -257,14 +251,9 @@ int tv_api_venue_remind(tv_web *w, tv_req *q, tv_resp *r)
         tv_resp_fail(r, rc, "cannot read the venue's reminders", "không đọc được các lần nhắc");
         return 0;
     }
-    if (action == CRDT_REINSTATE && !before.suspended) {
-        char en[400];
-        snprintf(en, sizeof en,
-                 "venue %s (%s) is not suspended (%llu reminder%s since its last scan or "
-                 "reinstatement); there is nothing to reinstate.",
-                 q->cap[0], sv.name, (unsigned long long)before.reminders_active,
-                 before.reminders_active == 1 ? "" : "s");
-        tv_resp_error(r, 409, "not_suspended", en, "Địa điểm này không bị tạm dừng.");
+    if (action == CRDT_REINSTATE &&
+        (rc = tv_venue_reinstate_check(&sv, q->cap[0], &before, &why))) {
+        tv_resp_why(r, rc, &why);
         return 0;
     }
     int took = tv_api_write_begin(w, r);

@@ -27,8 +27,10 @@ typedef struct item {
     char line[TV_CARD_TEXT_MAX + 1];
     size_t len;
     int64_t at_ms;
+    tv_req *q; /* its request (the account's session), whose thread waits for the answer */
     /* the answer */
     int done, err; /* err: not taken at all (why says why, or TV_EBUSY, ...) */
+    int gone;      /* not taken: the account was removed, disabled, locked or re-roled */
     tv_why why;
     tv_gate_answer ans;
     uint64_t seq_event;
@@ -64,6 +66,7 @@ static item *record_group(tv_web_gate *g, item *from)
     item *it = from;
     for (; it && !tv_gate_full(&g->g); it = it->next) {
         store_venue v;
+        if ((it->gone = tv_web_account_current(g->w, it->q))) continue;
         if ((it->err = venue_of(g->w, it, &v))) continue;
         tv_gate_take(&g->g, &v, it->out, it->line, it->len, it->too_long, nt, it->at_ms);
         taken[nt++] = it;
@@ -308,9 +311,12 @@ int tv_web_scan(tv_web *w, tv_req *q, tv_resp *r)
         tv_resp_fail(r, TV_ENOMEM, "cannot record the scan", "chưa ghi được lượt quét");
         return 0;
     }
+    it->q = q;
     if (read_scan(q, it, r) == 0) {
         submit(w->gate, it);
-        if (it->err && it->why.code[0])
+        if (it->gone) /* as the dispatcher answers a request without a session */
+            tv_resp_error(r, 401, "login_required", "log in first.", "Hãy đăng nhập trước.");
+        else if (it->err && it->why.code[0])
             tv_resp_why(r, it->err, &it->why);
         else if (it->err)
             tv_resp_fail(r, it->err, "cannot record the scan", "chưa ghi được lượt quét");

@@ -5,7 +5,9 @@
  * writer takes every line queued, records them as one group (node/logic/gate.h: the
  * station's answers) in one commit, under the node's mutex and writer lock, then wakes
  * each request with its answer. While one group is being made durable the next one
- * gathers, so many gates (or clients) share each fsync. */
+ * gathers, so many gates (or clients) share each fsync: a request reaches the queue
+ * without the node's mutex (route.h, TV_RF_GROUP), and the writer, holding it, checks
+ * that each request's account is still current before it records the line. */
 #ifndef TV_NODE_WEB_GATE_H
 #define TV_NODE_WEB_GATE_H
 

@@ -7,6 +7,7 @@
 #include "crdt/ids.h"
 #include "node/logic/follow.h"
 #include "node/render/scan.h"
+#include "node/web/api.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -191,24 +192,20 @@ int tv_web_live_open(tv_web *w, tv_req *q, tv_resp *r)
     store_venue v;
     store_frontier fr = {0};
     store_txn *t;
-    int rc = tv_hex_decode(st->venue, sizeof st->venue, q->cap[0]) ? TV_ENOTFOUND : 0;
     pthread_mutex_lock(w->mu);
-    if (rc == 0 && (rc = store_read_begin(w->n->st, &t)) == 0) {
-        rc = store_venue_get(t, st->venue, &v);
-        int f = rc ? rc : store_frontier_get(t, w->n->id.pk, &fr);
-        if (rc == 0 && f && f != TV_ENOTFOUND) rc = f;
+    int refused = tv_api_venue_get(w, q, &v, r), rc = 0;
+    if (!refused && (rc = store_read_begin(w->n->st, &t)) == 0) {
+        rc = store_frontier_get(t, w->n->id.pk, &fr);
+        if (rc == TV_ENOTFOUND) rc = 0;
         store_read_end(t);
     }
     pthread_mutex_unlock(w->mu);
-    if (rc) {
+    if (refused || rc) {
         free(st);
-        if (rc == TV_ENOTFOUND)
-            tv_resp_error(r, 404, "venue_unknown", "no venue with this id is held here.",
-                          "Không có địa điểm này ở nút này.");
-        else
-            tv_resp_fail(r, rc, "cannot follow the venue", "không theo dõi được địa điểm");
+        if (rc) tv_resp_fail(r, rc, "cannot follow the venue", "không theo dõi được địa điểm");
         return 0;
     }
+    memcpy(st->venue, v.id, TV_VENUE_ID_BYTES);
     st->seq = fr.seq; /* what is recorded from now on */
     pthread_mutex_lock(&w->live->mu);
     st->gen = w->live->gen;

@@ -133,14 +133,40 @@ static const tv_route *find(tv_req *q, char *caps, size_t capsz, int *wrong_meth
     return NULL;
 }
 
+/* "/login?next=PATH", PATH percent-encoded (the login page goes back there); "/login" when
+ * it does not fit. */
+static void login_location(char *out, size_t cap, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(out, cap, "/login?next=");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || strchr("/-._~", *p);
+        if (n + 4 > cap) {
+            snprintf(out, cap, "/login");
+            return;
+        }
+        if (plain) {
+            out[n++] = (char)*p;
+        } else {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        }
+    }
+    out[n] = '\0';
+}
+
 /* Checks 2 and 3 of route.h; returns 0 when the request may go on, else 1 with r filled. */
 static int refuse_who(tv_web *w, const tv_route *rt, tv_req *q, tv_resp *r)
 {
     if (rt->roles & TV_R_PUBLIC) return 0;
     if (!q->who.user[0]) {
         if (rt->flags & TV_RF_PAGE) {
+            char to[256];
+            login_location(to, sizeof to, q->path);
             r->status = 303;
-            tv_resp_header(r, "Location", "/login");
+            tv_resp_header(r, "Location", to);
             tv_resp_open(r, 303, "text/plain; charset=utf-8");
         } else {
             tv_resp_error(r, 401, "login_required", "log in first.", "Hãy đăng nhập trước.");
@@ -197,10 +223,12 @@ void tv_web_dispatch(tv_web *w, tv_req *q, tv_resp *r)
                       "đến từ trang khác. Tải lại trang rồi thử lại.");
         return;
     }
-    pthread_mutex_lock(w->mu);
-    tv_web_account_current(w, q);
+    /* a request for a group's writer does not wait here for the commit under way */
+    int lock = !(rt->flags & TV_RF_GROUP) || (rt->flags & (TV_RF_HEALTH | TV_RF_VENUE));
+    if (lock) pthread_mutex_lock(w->mu);
+    if (lock) tv_web_account_current(w, q);
     int refused = refuse_who(w, rt, q, r);
     if (!refused && !(rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r);
-    pthread_mutex_unlock(w->mu);
+    if (lock) pthread_mutex_unlock(w->mu);
     if (!refused && (rt->flags & TV_RF_NOLOCK)) rt->fn(w, q, r); /* it locks what it reads */
 }

@@ -34,7 +34,14 @@ enum {
     TV_RF_UPLOAD = 1 << 2,  /* the body is a file (up to TV_REQ_FILE_MAX), not a form */
     TV_RF_HEALTH = 1 << 3,  /* only on a node holding the health key */
     TV_RF_COMMUNE = 1 << 4, /* only on a commune node */
-    TV_RF_VENUE = 1 << 5    /* cap[0] is a venue id: a controller must control it */
+    TV_RF_VENUE = 1 << 5,   /* cap[0] is a venue id: a controller must control it */
+    TV_RF_GROUP = 1 << 6    /* with TV_RF_NOLOCK: the handler hands the request to a writer
+                             * that holds the node's mutex for a group of them (gate.c), and
+                             * that writer checks the account is still current
+                             * (tv_web_account_current); the dispatcher checks the rest
+                             * without the mutex, so the request does not wait for the
+                             * commit under way (not with TV_RF_HEALTH or TV_RF_VENUE,
+                             * whose checks read the store) */
 };
 
 typedef int (*tv_route_fn)(tv_web *w, tv_req *q, tv_resp *r);

@@ -25,6 +25,7 @@ const tv_route tv_routes[] = {
     PAGE("/venues/{}/live", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER, TV_RF_VENUE),
     PAGE("/gate", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE),
     PAGE("/noncompliant", TV_R_STAFF, 0),
+    PAGE("/cards", TV_R_STAFF, 0),
     PAGE("/units", TV_R_STAFF, 0),
     PAGE("/health/trace", TV_R_HEALTH, TV_RF_HEALTH),
     PAGE("/health/cases", TV_R_HEALTH, TV_RF_HEALTH),
@@ -40,7 +41,7 @@ const tv_route tv_routes[] = {
     {"GET", "/api/openapi.json", TV_R_PUBLIC, 0, tv_web_openapi},
     /* sessions and accounts */
     {"GET", "/api/session", TV_R_PUBLIC, 0, tv_api_session},
-    {"POST", "/api/login", TV_R_PUBLIC, 0, tv_api_login},
+    {"POST", "/api/login", TV_R_PUBLIC, TV_RF_NOLOCK, tv_api_login},
     {"POST", "/api/logout", TV_R_ANY, 0, tv_api_logout},
     {"GET", "/api/users", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_users},
     {"POST", "/api/users", TV_R_OPERATOR | TV_R_CLERK, 0, tv_api_user_add},
@@ -69,12 +70,13 @@ const tv_route tv_routes[] = {
      TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_png},
     {"GET", "/api/venues/{}/visits", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER, TV_RF_VENUE,
      tv_api_venue_visits},
+    {"POST", "/api/cards", TV_R_STAFF, TV_RF_NOLOCK, tv_api_cards},
     /* units */
     {"GET", "/api/units", TV_R_CLERK | TV_R_OPERATOR, 0, tv_api_units},
     {"POST", "/api/units", TV_R_CLERK | TV_R_OPERATOR, 0, tv_api_unit_add},
     /* the gate */
-    {"POST", "/api/scan", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE | TV_RF_NOLOCK,
-     tv_web_scan},
+    {"POST", "/api/scan", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR,
+     TV_RF_COMMUNE | TV_RF_NOLOCK | TV_RF_GROUP, tv_web_scan},
     /* the node */
     {"GET", "/api/status", TV_R_STAFF, 0, tv_api_status},
     {"GET", "/api/sync", TV_R_STAFF, 0, tv_api_sync},

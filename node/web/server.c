@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* No script but the console's own file, nothing from another origin, no inline style or
  * script: what a page may load and where it may send. */
@@ -341,6 +342,9 @@ const char *tv_web_url(const tv_web *w)
 void tv_web_stop(tv_web *w)
 {
     if (!w) return;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/console.url", w->n->dir);
+    unlink(path);              /* the console is gone: nobody should be sent there */
     tv_web_live_stop(w->live); /* live lists end, so their threads can be joined */
     MHD_stop_daemon(w->daemon);
     web_free(w);

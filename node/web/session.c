@@ -11,6 +11,7 @@
 int tv_session_table_init(tv_session_table *t)
 {
     t->s = calloc(TV_SESSION_MAX, sizeof *t->s);
+    t->high = 0;
     if (!t->s) return TV_ENOMEM;
     if (pthread_mutex_init(&t->mu, NULL)) {
         free(t->s);
@@ -62,6 +63,7 @@ int tv_session_new(tv_session_table *t, const char *user, const char *role, int6
             oldest = s;
     }
     if (!slot) slot = oldest;
+    if ((size_t)(slot - t->s) >= t->high) t->high = (size_t)(slot - t->s) + 1;
     memset(slot, 0, sizeof *slot);
     token_hash(slot->hash, token);
     snprintf(slot->v.user, sizeof slot->v.user, "%s", user);
@@ -81,7 +83,7 @@ int tv_session_find(tv_session_table *t, const char *token, int64_t now_ms, tv_s
     token_hash(h, token);
     int rc = TV_ENOTFOUND;
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < TV_SESSION_MAX; i++) {
+    for (size_t i = 0; i < t->high; i++) {
         tv_session *s = &t->s[i];
         if (!s->used || sodium_memcmp(s->hash, h, sizeof h) != 0) continue;
         if (live(s, now_ms)) {
@@ -103,7 +105,7 @@ void tv_session_end(tv_session_table *t, const char *token)
     uint8_t h[32];
     token_hash(h, token);
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < TV_SESSION_MAX; i++)
+    for (size_t i = 0; i < t->high; i++)
         if (t->s[i].used && sodium_memcmp(t->s[i].hash, h, sizeof h) == 0)
             memset(&t->s[i], 0, sizeof t->s[i]);
     pthread_mutex_unlock(&t->mu);
@@ -113,7 +115,7 @@ size_t tv_session_end_user(tv_session_table *t, const char *user)
 {
     size_t k = 0;
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < TV_SESSION_MAX; i++)
+    for (size_t i = 0; i < t->high; i++)
         if (t->s[i].used && strcmp(t->s[i].v.user, user) == 0) {
             memset(&t->s[i], 0, sizeof t->s[i]);
             k++;

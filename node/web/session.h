@@ -36,6 +36,7 @@ typedef struct tv_session {
 typedef struct tv_session_table {
     pthread_mutex_t mu;
     tv_session *s; /* TV_SESSION_MAX slots */
+    size_t high;   /* no slot at or above it is used: lookups read s[0..high) */
 } tv_session_table;
 
 int tv_session_table_init(tv_session_table *t);

@@ -34,8 +34,8 @@ typedef struct tv_web_opts {
 int tv_web_addr_parse(const char *addr, struct sockaddr_storage *out, unsigned *len);
 
 /* Starts the console on node n (which must outlive it), serving from its own threads.
- * Writes its URL to DIR/console.url. Returns 0, TV_EINVAL (a bad address), TV_EIO (cannot
- * listen there: errno says why) or TV_ENOMEM. */
+ * Writes its URL to DIR/console.url (removed by tv_web_stop). Returns 0, TV_EINVAL (a bad address),
+ * TV_EIO (cannot listen there: errno says why) or TV_ENOMEM. */
 int tv_web_start(tv_node *n, const tv_web_opts *o, tv_web **out);
 /* The URL it listens on: "http://127.0.0.1:8080/". */
 const char *tv_web_url(const tv_web *w);

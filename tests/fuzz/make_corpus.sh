@@ -59,6 +59,11 @@ printf '2021-10-06T08:00:00+07:00' | seed timefmt offset
 printf '2021-10-06T01:00:00Z' | seed timefmt utc
 printf '2021-10-06 08:00' | seed timefmt local
 printf '2021-10-06' | seed timefmt date
+printf 'name=Ch%%E1%%BB%%A3+V%%C4%%A9nh+H%%E1%%BA%%A3i&category=market&force=1' | seed web_form venue
+printf 'venue=0123456789abcdef&line=001099012345%%7C123456789%%7CNguy%%E1%%BB%%85n&direction=in' |
+    seed web_form scan
+printf '127.0.0.1:8080' | seed web_form addr4
+printf '[::1]:0' | seed web_form addr6
 
 {
     echo "venue,person,direction,time"

@@ -226,6 +226,60 @@ static void test_venue_duplicate(void **state)
         0);
 }
 
+/* Registers the market "Chợ" of the node's commune: its id into id, in hex into hex. */
+static void market(tv_node *n, uint8_t id[TV_VENUE_ID_BYTES], char hex[2 * TV_VENUE_ID_BYTES + 1])
+{
+    tv_why why;
+    assert_int_equal(add(n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why), 0);
+    tv_hex_encode(hex, id, TV_VENUE_ID_BYTES);
+}
+
+/* Reinstating a venue that is not suspended, removing a phone that is no controller. */
+static void test_venue_state(void **state)
+{
+    fixture *f = *state;
+    uint8_t id[TV_VENUE_ID_BYTES];
+    tv_why why;
+    char hex[2 * TV_VENUE_ID_BYTES + 1], en[512], vi[512];
+    market(&f->n, id, hex);
+    store_venue sv;
+    store_venue_status st;
+    assert_int_equal(tv_venue_own(&f->n, hex, &sv, &why), 0);
+    assert_int_equal(tv_venue_remind(&f->n, id, CRDT_REMIND, NULL), 0);
+    assert_int_equal(tv_venue_status_get(&f->n, id, &st), 0);
+    snprintf(en, sizeof en,
+             "venue %s (Chợ) is not suspended (1 reminder since its last scan or reinstatement); "
+             "there is nothing to reinstate.",
+             hex);
+    snprintf(vi, sizeof vi,
+             "Địa điểm %s (Chợ) không bị tạm dừng (1 lần nhắc nhở kể từ lần quét hay lần cho hoạt "
+             "động lại gần nhất); không có gì để cho hoạt động lại.",
+             hex);
+    refused(tv_venue_reinstate_check(&sv, hex, &st, &why), TV_EEXIST, &why, "venue_not_suspended",
+            en, vi);
+    assert_int_equal(tv_venue_remind(&f->n, id, CRDT_REMIND, NULL), 0);
+    assert_int_equal(tv_venue_remind(&f->n, id, CRDT_REMIND, NULL), 0);
+    assert_int_equal(tv_venue_status_get(&f->n, id, &st), 0);
+    assert_int_equal(tv_venue_reinstate_check(&sv, hex, &st, &why), 0); /* suspended now */
+
+    uint8_t tag[CRDT_TAG_BYTES];
+    uint32_t ntags = 7;
+    assert_int_equal(tv_venue_controller_tags(&f->n, id, "0912345678", tag, 1, &ntags), 0);
+    snprintf(en, sizeof en,
+             "0912345678 is not a controller of venue %s (Chợ); 'truyvet venue controller list "
+             "%s' shows them.",
+             hex, hex);
+    snprintf(vi, sizeof vi,
+             "0912345678 không phải là người quét của địa điểm %s (Chợ); danh sách người quét "
+             "của địa điểm cho biết những số đã được ghi.",
+             hex);
+    refused(tv_venue_controller_held(&sv, hex, "0912345678", ntags, &why), TV_ENOTFOUND, &why,
+            "controller_unknown", en, vi);
+    assert_int_equal(tv_venue_controller_add(&f->n, id, "0912345678"), 0);
+    assert_int_equal(tv_venue_controller_tags(&f->n, id, "0912345678", tag, 1, &ntags), 0);
+    assert_int_equal(tv_venue_controller_held(&sv, hex, "0912345678", ntags, &why), 0);
+}
+
 static void test_controller_phone(void **state)
 {
     (void)state;
@@ -272,10 +326,8 @@ static void test_venue_find(void **state)
     uint8_t id[TV_VENUE_ID_BYTES];
     tv_why why;
     store_venue sv;
-    assert_int_equal(add(&f->n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why),
-                     0);
     char hex[2 * TV_VENUE_ID_BYTES + 1], code[TV_SHORT_CODE_STR];
-    tv_hex_encode(hex, id, sizeof id);
+    market(&f->n, id, hex);
     tv_short_code(code, id);
     assert_int_equal(tv_venue_find(&f->n, hex, &sv, &why), 0);
     assert_int_equal(tv_venue_find(&f->n, code, &sv, &why), 0);
@@ -326,10 +378,8 @@ static void test_venue_not_own(void **state)
     fixture *f = *state;
     uint8_t id[TV_VENUE_ID_BYTES];
     tv_why why;
-    assert_int_equal(add(&f->n, &(tv_venue_input){.name = "Chợ", .category = "market"}, id, &why),
-                     0);
     char hex[2 * TV_VENUE_ID_BYTES + 1], en[256], vi[256];
-    tv_hex_encode(hex, id, sizeof id);
+    market(&f->n, id, hex);
     store_venue sv;
     assert_int_equal(tv_venue_own(&f->n, hex, &sv, &why), 0);
     tv_venue_payload p;
@@ -496,6 +546,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_venue_not_own, test_commune_setup, test_node_teardown),
         cmocka_unit_test_setup_teardown(test_not_commune, district_setup, test_node_teardown),
         cmocka_unit_test_setup_teardown(test_scan_input, test_commune_setup, test_node_teardown),
+        cmocka_unit_test_setup_teardown(test_venue_state, test_commune_setup, test_node_teardown),
         cmocka_unit_test(test_controller_phone),
         cmocka_unit_test(test_why_set),
     };

@@ -169,6 +169,22 @@ static void test_refused(void **state)
 }
 
 /* Another program records on the node: the console says so and records nothing. */
+/* A guard whose account was removed since the session began (or disabled, locked, or
+ * given another role) is answered as one without a session and nothing is recorded: the
+ * group's writer checks the account, since the dispatcher lets a check-in through without
+ * the node's mutex so that it does not wait for the commit under way. */
+static void test_account_gone(void **state)
+{
+    fixture *f = *state;
+    tv_resp r;
+    uint64_t before = own_events(f);
+    assert_int_equal(tv_account_remove(&f->tn->n, &TV_ACCOUNT_CLI, "bao", tv_wall_ms()), 0);
+    assert_int_equal(scan(f, f->venue, CCCD, "in", &r), 401);
+    assert_non_null(strstr(r.body, "\"error\":\"login_required\""));
+    tv_resp_free(&r);
+    assert_int_equal(own_events(f), before);
+}
+
 static void test_busy(void **state)
 {
     fixture *f = *state;
@@ -225,6 +241,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_green_then_amber, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_at_once, setup, teardown),
     };

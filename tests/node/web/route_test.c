@@ -134,7 +134,7 @@ static void test_no_session(void **state)
     request(f, &q, "GET", "/venues", NULL, NULL);
     assert_int_equal(answer(f, &q, &r), 303);
     assert_string_equal(r.hdr[0].name, "Location");
-    assert_string_equal(r.hdr[0].value, "/login");
+    assert_string_equal(r.hdr[0].value, "/login?next=/venues");
     tv_resp_free(&r);
 }
 
