@@ -129,7 +129,9 @@ static void test_refusals(void **state)
     web_assert_error(&r, 400, "day_invalid",
                      "--date takes YYYY-MM-DD or 'today', not '06/10/2021'.");
     visits(f, &q, &r, "00112233445566ff", "2021-10-06", "lan", "clerk");
-    web_assert_error(&r, 404, "venue_unknown", "no venue with this id is held here.");
+    web_assert_error(&r, 404, "venue_unknown",
+                     "no venue 00112233445566ff on this node. 'truyvet venue list' shows the "
+                     "venues, their ids and short codes.");
 }
 
 static void test_who(void **state)
