@@ -502,20 +502,7 @@ static int accepted_print(const tv_enroll_accepted *out, const char *root, const
     if (json) {
         tv_json j;
         tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "root");
-        tv_json_string(&j, root);
-        tv_json_key(&j, "cert");
-        tv_render_cert_json(&j, &out->cert);
-        tv_json_key(&j, "endpoints");
-        tv_json_string(&j, out->endpoints);
-        tv_json_key(&j, "tracing_key_changed");
-        tv_json_bool(&j, out->key_changed);
-        tv_json_key(&j, "tracing_key_kind");
-        tv_json_string(&j, tv_key_kind_name(out->key_kind));
-        tv_json_key(&j, "resealed");
-        tv_json_u64(&j, out->resealed);
-        tv_json_object_end(&j);
+        tv_render_enroll_accepted_json(&j, out);
         return tv_json_line_end(&j) ? TV_EXIT_FAIL : TV_EXIT_OK;
     }
     char scope[CRDT_CERT_SCOPE_MAX * (TV_UNIT_CODE_MAX + 1) + 1], from[40], until[48];

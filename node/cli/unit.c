@@ -6,6 +6,8 @@
 #include "node/cli/cli.h"
 #include "node/cli/command.h"
 #include "node/render/json.h"
+#include "node/render/units.h"
+#include "node/logic/unit_input.h"
 #include "node/logic/units.h"
 
 #include <getopt.h>
@@ -84,41 +86,20 @@ static int unit_add(tv_cli *cli, int argc, char **argv)
     if (c < 0) return ta.status;
     if (optind + 1 != argc) return tv_cli_usage("unit", "give one unit code to add.");
     const char *code = argv[optind];
-    if (!crdt_unit_code_valid(code, strlen(code)))
-        return tv_cli_usage("unit", "'%s' is not a unit code (a village is <commune>.<local>).",
-                            code);
-    const tv_unit *official = tv_unit_find(code);
-    if (!name && official) name = official->name; /* it keeps that name anyway */
-    if (!name || !*name)
-        return tv_cli_usage("unit", "give --name, text of 1 to %d bytes.", CRDT_TEXT_BYTES_MAX);
-    int rc = tv_cli_text("unit", "unit name", name, CRDT_TEXT_BYTES_MAX);
-    if (rc) return rc;
-    char dflt[TV_UNIT_CODE_MAX + 1];
-    if (!parent) {
-        tv_unit_parent(code, dflt);
-        if (!dflt[0])
-            return tv_cli_usage("unit", "'%s' has no parent to default to: give --parent.", code);
-        parent = dflt;
-    }
-    if (!crdt_unit_code_valid(parent, strlen(parent)) || strcmp(parent, code) == 0)
-        return tv_cli_usage("unit", "--parent takes another unit's code, not '%s'.", parent);
-    crdt_unit u = {.code = {code, (uint32_t)strlen(code)},
-                   .name = {name, (uint32_t)strlen(name)},
-                   .parent = {parent, (uint32_t)strlen(parent)}};
+    char pbuf[TV_UNIT_CODE_MAX + 1];
+    crdt_unit u;
+    tv_why why;
+    if (tv_unit_input(code, name, parent, pbuf, &u, &why))
+        return tv_cli_usage("unit", "%s", why.en);
     tv_node n;
-    rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
+    int rc = tv_cli_open(cli, &n, TV_NODE_WRITE);
     if (rc) return rc;
-    uint64_t seq;
-    if ((rc = tv_node_add_unit(&n, &u, NULL)) || (rc = tv_node_commit(&n, &seq))) {
-        tv_node_discard(&n);
-        if (rc == TV_EPERM)
-            tv_cli_error("this node is not enrolled: peers would refuse its units.");
-        else if (rc == TV_ESCOPE)
-            tv_cli_error("unit %s is outside this node's scope: peers would refuse it.", code);
+    if ((rc = tv_unit_record(&n, &u, &why))) {
+        if (rc == TV_EPERM || rc == TV_ESCOPE) tv_cli_error("%s", why.en);
         rc = rc == TV_EPERM || rc == TV_ESCOPE ? TV_EXIT_FAIL
                                                : tv_cli_fail(cli, rc, "nothing was recorded");
     } else {
-        printf("recorded: unit %s \"%s\" under %s\n", code, name, parent);
+        printf("recorded: unit %s \"%.*s\" under %s\n", code, (int)u.name.n, u.name.p, pbuf);
         rc = TV_EXIT_OK;
     }
     tv_node_close(&n);
@@ -140,16 +121,7 @@ static void list_under(list_ctx *x, const char *code, int depth)
         if (x->json) {
             tv_json j;
             tv_json_init(&j, stdout);
-            tv_json_object_begin(&j);
-            tv_json_key(&j, "code");
-            tv_json_string(&j, u->code);
-            tv_json_key(&j, "name");
-            tv_json_string(&j, u->name);
-            tv_json_key(&j, "parent");
-            tv_json_string(&j, u->parent);
-            tv_json_key(&j, "official");
-            tv_json_bool(&j, u->official);
-            tv_json_object_end(&j);
+            tv_render_unit_json(&j, u);
             tv_json_line_end(&j);
         } else {
             printf("%*s%-10s %s%s\n", 2 * depth, "", u->code, tv_text_esc(u->name),

@@ -16,6 +16,7 @@
 #include "node/logic/venue.h"
 #include "node/logic/venue_input.h"
 #include "node/render/venue.h"
+#include "node/render/visits.h"
 #include "node/logic/visits.h"
 #include "crdt/mp.h"
 
@@ -800,115 +801,6 @@ const tv_command tv_command_venue_categories = {
     .fn = venue_categories,
 };
 
-typedef struct visit_row {
-    tv_presence p;
-    char person[2 * CRDT_MASKED_BYTES_MAX + 8];
-} visit_row;
-
-typedef struct visits_ctx {
-    store_txn *t;
-    uint8_t venue[TV_VENUE_ID_BYTES];
-    int64_t from_ms, to_ms, now_ms;
-    store_scan_ref *people; /* a scan of each person at the venue that day */
-    size_t npeople, cap;
-    visit_row *rows;
-    size_t nrows, rcap;
-} visits_ctx;
-
-static int person_add(const store_scan_ref *s, void *arg)
-{
-    visits_ctx *c = arg;
-    if (c->npeople == c->cap) {
-        size_t cap = c->cap ? 2 * c->cap : 64;
-        void *p = realloc(c->people, cap * sizeof *c->people);
-        if (!p) return TV_ENOMEM;
-        c->people = p;
-        c->cap = cap;
-    }
-    c->people[c->npeople++] = *s;
-    return 0;
-}
-
-static int ref_cmp(const void *a, const void *b)
-{
-    const store_scan_ref *x = a, *y = b;
-    return memcmp(x->person, y->person, TV_PERSON_REF_BYTES);
-}
-
-static int row_cmp(const void *pa, const void *pb)
-{
-    const visit_row *a = pa, *b = pb;
-    if (a->p.from_ms != b->p.from_ms) return a->p.from_ms < b->p.from_ms ? -1 : 1;
-    return strcmp(a->person, b->person);
-}
-
-/* Adds the visits of one person (s: one of their scans) at the venue that begin on the
- * day. */
-static int person_visits(visits_ctx *c, const store_scan_ref *s)
-{
-    const uint8_t *ref = s->person;
-    tv_presence *p;
-    size_t n;
-    int rc = tv_person_presence(c->t, ref, c->from_ms, c->to_ms, TV_DEDUPE_WINDOW_MS_DEFAULT,
-                                c->now_ms, &p, &n);
-    if (rc) return rc;
-    char person[sizeof c->rows->person] = "";
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (memcmp(p[i].venue, c->venue, TV_VENUE_ID_BYTES) != 0 || p[i].from_ms < c->from_ms ||
-            p[i].from_ms >= c->to_ms)
-            continue;
-        if (!person[0] && (rc = tv_scan_display(c->t, s, person, sizeof person))) break;
-        if (c->nrows == c->rcap) {
-            size_t cap = c->rcap ? 2 * c->rcap : 64;
-            visit_row *r = realloc(c->rows, cap * sizeof *r);
-            if (!r) {
-                rc = TV_ENOMEM;
-                break;
-            }
-            c->rows = r;
-            c->rcap = cap;
-        }
-        visit_row *r = &c->rows[c->nrows++];
-        r->p = p[i];
-        memcpy(r->person, person, sizeof person);
-    }
-    free(p);
-    return rc;
-}
-
-static void print_row(const visit_row *r, int json)
-{
-    char from[TV_TIME_STR_BYTES], to[TV_TIME_STR_BYTES];
-    tv_time_format_vn(from, sizeof from, r->p.from_ms);
-    tv_time_format_vn(to, sizeof to, r->p.to_ms);
-    int open = r->p.end == TV_END_OPEN;
-    if (json) {
-        tv_json j;
-        tv_json_init(&j, stdout);
-        tv_json_object_begin(&j);
-        tv_json_key(&j, "person");
-        tv_json_string(&j, r->person);
-        tv_json_key(&j, "from");
-        tv_json_string(&j, from);
-        tv_json_key(&j, "to");
-        if (open)
-            tv_json_null(&j);
-        else
-            tv_json_string(&j, to);
-        tv_json_key(&j, "end");
-        tv_json_string(&j, tv_end_reason_name(r->p.end));
-        tv_json_key(&j, "scans");
-        tv_json_u64(&j, r->p.scans);
-        tv_json_object_end(&j);
-        tv_json_line_end(&j);
-        return;
-    }
-    /* 08:00-09:30: the hours and minutes of the two times */
-    printf("%.5s-%.5s  %-13s %3u scan%s  %s\n", from + 11, open ? "now  " : to + 11,
-           tv_end_reason_name(r->p.end), r->p.scans, r->p.scans == 1 ? " " : "s",
-           tv_text_esc(r->person));
-}
-
 static int venue_visits(tv_cli *cli, int argc, char **argv)
 {
     const char *date = "today";
@@ -922,14 +814,12 @@ static int venue_visits(tv_cli *cli, int argc, char **argv)
     if (optind >= argc) return tv_cli_usage("venue visits", "which venue? Give its id.");
     if (optind + 1 < argc)
         return tv_cli_usage("venue visits", "unexpected argument '%s'.", argv[optind + 1]);
-    visits_ctx x = {.now_ms = tv_wall_ms()};
+    int64_t now_ms = tv_wall_ms();
     int32_t day;
     if (strcmp(date, "today") == 0)
-        day = crdt_day_vn(x.now_ms);
+        day = crdt_day_vn(now_ms);
     else if (tv_date_parse(date, &day))
         return tv_cli_usage("venue visits", "--date takes YYYY-MM-DD or 'today', not '%s'.", date);
-    x.from_ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN);
-    x.to_ms = tv_date_start_ms(day + 1, TV_TIME_VN_OFFSET_MIN);
 
     tv_node n;
     int rc = tv_cli_open(cli, &n, 0);
@@ -939,29 +829,24 @@ static int venue_visits(tv_cli *cli, int argc, char **argv)
         tv_node_close(&n);
         return rc;
     }
-    memcpy(x.venue, v.id, TV_VENUE_ID_BYTES);
-    if ((rc = store_read_begin(n.st, &x.t)) == 0) {
-        rc = store_scans_by_venue(x.t, x.venue, x.from_ms, x.to_ms, person_add, &x);
-        if (rc == 0 && x.npeople > 1) qsort(x.people, x.npeople, sizeof *x.people, ref_cmp);
-        for (size_t i = 0; i < x.npeople && rc == 0; i++)
-            if (i == 0 || ref_cmp(&x.people[i], &x.people[i - 1]) != 0)
-                rc = person_visits(&x, &x.people[i]);
-        store_read_end(x.t);
+    tv_venue_day d = {0};
+    store_txn *t;
+    if ((rc = store_read_begin(n.st, &t)) == 0) {
+        rc = tv_venue_day_get(t, v.id, day, now_ms, &d);
+        store_read_end(t);
     }
     if (rc == 0) {
-        if (x.nrows > 1) qsort(x.rows, x.nrows, sizeof *x.rows, row_cmp);
-        size_t people = 0;
-        for (size_t i = 0; i < x.npeople; i++)
-            people += i == 0 || ref_cmp(&x.people[i], &x.people[i - 1]) != 0;
-        for (size_t i = 0; i < x.nrows; i++)
-            print_row(&x.rows[i], json);
-        char d[TV_DATE_STR_BYTES];
-        tv_date_format(d, sizeof d, day);
-        fprintf(stderr, "%zu visit%s by %zu %s at %s on %s\n", x.nrows, x.nrows == 1 ? "" : "s",
-                people, people == 1 ? "person" : "people", tv_text_esc(v.name), d);
+        for (size_t i = 0; i < d.nrows; i++)
+            if (json)
+                (void)tv_render_visit_line_json(stdout, &d.rows[i]);
+            else
+                tv_render_visit_text(stdout, &d.rows[i]);
+        char ds[TV_DATE_STR_BYTES];
+        tv_date_format(ds, sizeof ds, day);
+        fprintf(stderr, "%zu visit%s by %zu %s at %s on %s\n", d.nrows, d.nrows == 1 ? "" : "s",
+                d.people, d.people == 1 ? "person" : "people", tv_text_esc(v.name), ds);
     }
-    free(x.people);
-    free(x.rows);
+    tv_venue_day_free(&d);
     tv_node_close(&n);
     return rc ? tv_cli_fail(cli, rc, "cannot read the venue's visits") : TV_EXIT_OK;
 }

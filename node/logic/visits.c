@@ -134,3 +134,111 @@ int tv_scan_display(store_txn *t, const store_scan_ref *s, char *out, size_t cap
     crdt_batch_iter_release(&it);
     return rc;
 }
+
+/* --- a venue's day ---------------------------------------------------------------- */
+
+typedef struct day_ctx {
+    store_txn *t;
+    const uint8_t *venue;
+    int64_t from_ms, to_ms, now_ms;
+    store_scan_ref *people; /* a scan of each person at the venue that day */
+    size_t npeople, cap;
+    tv_venue_day *out;
+    size_t rcap;
+} day_ctx;
+
+static int person_add(const store_scan_ref *s, void *arg)
+{
+    day_ctx *c = arg;
+    if (c->npeople == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 64;
+        void *p = realloc(c->people, cap * sizeof *c->people);
+        if (!p) return TV_ENOMEM;
+        c->people = p;
+        c->cap = cap;
+    }
+    c->people[c->npeople++] = *s;
+    return 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const store_scan_ref *x = a, *y = b;
+    return memcmp(x->person, y->person, TV_PERSON_REF_BYTES);
+}
+
+static int visit_cmp(const void *pa, const void *pb)
+{
+    const tv_visit *a = pa, *b = pb;
+    if (a->p.from_ms != b->p.from_ms) return a->p.from_ms < b->p.from_ms ? -1 : 1;
+    return strcmp(a->person, b->person);
+}
+
+/* Adds a row to the day; NULL when out of memory. */
+static tv_visit *visit_new(day_ctx *c)
+{
+    tv_venue_day *d = c->out;
+    if (d->nrows == c->rcap) {
+        size_t cap = c->rcap ? 2 * c->rcap : 64;
+        tv_visit *r = realloc(d->rows, cap * sizeof *r);
+        if (!r) return NULL;
+        d->rows = r;
+        c->rcap = cap;
+    }
+    return &d->rows[d->nrows++];
+}
+
+/* Adds the visits of one person (s: one of their scans) at the venue that begin on the
+ * day. */
+static int person_visits(day_ctx *c, const store_scan_ref *s)
+{
+    tv_presence *p;
+    size_t n;
+    int rc = tv_person_presence(c->t, s->person, c->from_ms, c->to_ms, TV_DEDUPE_WINDOW_MS_DEFAULT,
+                                c->now_ms, &p, &n);
+    if (rc) return rc;
+    char person[sizeof c->out->rows->person] = "";
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (memcmp(p[i].venue, c->venue, TV_VENUE_ID_BYTES) != 0 || p[i].from_ms < c->from_ms ||
+            p[i].from_ms >= c->to_ms)
+            continue;
+        if (!person[0] && (rc = tv_scan_display(c->t, s, person, sizeof person))) break;
+        tv_visit *r = visit_new(c);
+        if (!r) {
+            rc = TV_ENOMEM;
+            break;
+        }
+        r->p = p[i];
+        memcpy(r->person, person, sizeof person);
+    }
+    free(p);
+    return rc;
+}
+
+int tv_venue_day_get(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t day,
+                     int64_t now_ms, tv_venue_day *out)
+{
+    memset(out, 0, sizeof *out);
+    day_ctx c = {.t = t,
+                 .venue = venue,
+                 .from_ms = tv_date_start_ms(day, TV_TIME_VN_OFFSET_MIN),
+                 .to_ms = tv_date_start_ms(day + 1, TV_TIME_VN_OFFSET_MIN),
+                 .now_ms = now_ms,
+                 .out = out};
+    int rc = store_scans_by_venue(t, venue, c.from_ms, c.to_ms, person_add, &c);
+    if (rc == 0 && c.npeople > 1) qsort(c.people, c.npeople, sizeof *c.people, ref_cmp);
+    for (size_t i = 0; i < c.npeople && rc == 0; i++) {
+        if (i > 0 && ref_cmp(&c.people[i], &c.people[i - 1]) == 0) continue;
+        out->people++;
+        rc = person_visits(&c, &c.people[i]);
+    }
+    free(c.people);
+    if (rc == 0 && out->nrows > 1) qsort(out->rows, out->nrows, sizeof *out->rows, visit_cmp);
+    return rc;
+}
+
+void tv_venue_day_free(tv_venue_day *d)
+{
+    free(d->rows);
+    memset(d, 0, sizeof *d);
+}

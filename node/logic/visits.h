@@ -44,4 +44,27 @@ int tv_person_presence_rules(store_txn *t, const uint8_t person[TV_PERSON_REF_BY
  * event's masked name and id, else the masked id the scan carries. Returns 0 or an error. */
 int tv_scan_display(store_txn *t, const store_scan_ref *s, char *out, size_t cap);
 
+/* --- a venue's day (`venue visits`, the console's visits) ---------------------------- */
+
+/* One visit at a venue: the presence and the person as shown (masked). */
+typedef struct tv_visit {
+    tv_presence p;
+    char person[2 * CRDT_MASKED_BYTES_MAX + 8];
+} tv_visit;
+
+/* The visits that begin at a venue on one Vietnam day. */
+typedef struct tv_venue_day {
+    tv_visit *rows; /* malloc'd; by start, then person */
+    size_t nrows;
+    size_t people; /* the people who scanned at the venue that day */
+} tv_venue_day;
+
+/* Fills *out with the visits that begin at venue on day (days since 1970-01-01, Vietnam
+ * time), each built from the person's scans with the venue rules of the store and
+ * TV_DEDUPE_WINDOW_MS_DEFAULT; a visit under way at now_ms is open. Free it with
+ * tv_venue_day_free (also after an error). Returns 0 or an error. */
+int tv_venue_day_get(store_txn *t, const uint8_t venue[TV_VENUE_ID_BYTES], int32_t day,
+                     int64_t now_ms, tv_venue_day *out) __attribute__((warn_unused_result));
+void tv_venue_day_free(tv_venue_day *d);
+
 #endif

@@ -61,3 +61,23 @@ void tv_render_cert_text(FILE *f, const crdt_cert *c)
             crdt_cert_is_root(c) ? "" : issuer, from,
             c->not_after_ms ? " until " : " with no expiry", c->not_after_ms ? until : "");
 }
+
+void tv_render_enroll_accepted_json(tv_json *j, const tv_enroll_accepted *a)
+{
+    char root[2 * TV_NODE_ID_BYTES + 1];
+    tv_hex_encode(root, a->root, TV_NODE_ID_BYTES);
+    tv_json_object_begin(j);
+    tv_json_key(j, "root");
+    tv_json_string(j, root);
+    tv_json_key(j, "cert");
+    tv_render_cert_json(j, &a->cert);
+    tv_json_key(j, "endpoints");
+    tv_json_string(j, a->endpoints);
+    tv_json_key(j, "tracing_key_changed");
+    tv_json_bool(j, a->key_changed);
+    tv_json_key(j, "tracing_key_kind");
+    tv_json_string(j, tv_key_kind_name(a->key_kind));
+    tv_json_key(j, "resealed");
+    tv_json_u64(j, a->resealed);
+    tv_json_object_end(j);
+}

@@ -4,6 +4,7 @@
 #define TV_NODE_RENDER_CERT_H
 
 #include "crdt/cert.h"
+#include "node/logic/enroll.h"
 #include "node/render/json.h"
 
 #include <stdio.h>
@@ -17,5 +18,10 @@ void tv_render_cert_json(tv_json *j, const crdt_cert *c);
 /* Prints a certificate as "role unit, scope S[, health], issued by ISSUER, valid from T
  * until T|with no expiry" (no line end). */
 void tv_render_cert_text(FILE *f, const crdt_cert *c);
+
+/* What a node installed on accepting its certificate file (`enroll accept --json`, the
+ * console's accept), as a JSON object: root, cert, endpoints, tracing_key_changed,
+ * tracing_key_kind, resealed. */
+void tv_render_enroll_accepted_json(tv_json *j, const tv_enroll_accepted *a);
 
 #endif

@@ -74,4 +74,15 @@ int tv_api_alerts(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_case_add(tv_web *w, tv_req *q, tv_resp *r);
 int tv_api_risk_set(tv_web *w, tv_req *q, tv_resp *r);
 
+/* api_enroll.c */
+int tv_api_enroll_request(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_enroll_issue(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_enroll_accept(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_revoke(tv_web *w, tv_req *q, tv_resp *r);
+
+/* api_units.c */
+int tv_api_units(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_unit_add(tv_web *w, tv_req *q, tv_resp *r);
+int tv_api_venue_visits(tv_web *w, tv_req *q, tv_resp *r);
+
 #endif

@@ -68,13 +68,23 @@ const tv_route tv_routes[] = {
      TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_pdf},
     {"GET", "/api/venues/{}/poster.png", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER,
      TV_RF_VENUE | TV_RF_NOLOCK | TV_RF_COMMUNE, tv_api_poster_png},
+    {"GET", "/api/venues/{}/visits", TV_R_CLERK | TV_R_OPERATOR | TV_R_CONTROLLER, TV_RF_VENUE,
+     tv_api_venue_visits},
     {"POST", "/api/cards", TV_R_STAFF, TV_RF_NOLOCK, tv_api_cards},
+    /* units */
+    {"GET", "/api/units", TV_R_CLERK | TV_R_OPERATOR, 0, tv_api_units},
+    {"POST", "/api/units", TV_R_CLERK | TV_R_OPERATOR, 0, tv_api_unit_add},
     /* the gate */
     {"POST", "/api/scan", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR,
      TV_RF_COMMUNE | TV_RF_NOLOCK | TV_RF_GROUP, tv_web_scan},
     /* the node */
     {"GET", "/api/status", TV_R_STAFF, 0, tv_api_status},
     {"GET", "/api/sync", TV_R_STAFF, 0, tv_api_sync},
+    /* enrolment and revocation (the operator) */
+    {"GET", "/api/enroll/request", TV_R_OPERATOR, 0, tv_api_enroll_request},
+    {"POST", "/api/enroll/issue", TV_R_OPERATOR, TV_RF_UPLOAD, tv_api_enroll_issue},
+    {"POST", "/api/enroll/accept", TV_R_OPERATOR, TV_RF_UPLOAD, tv_api_enroll_accept},
+    {"POST", "/api/revoke", TV_R_OPERATOR, 0, tv_api_revoke},
     /* reports */
     {"GET", "/api/report", TV_R_STAFF, 0, tv_api_report},
     /* health (a health node) */
