@@ -74,46 +74,10 @@ const tv_command tv_command_report = {
     .col = 13,
 };
 
-enum { FMT_TABLE, FMT_CSV, FMT_JSON, FMT_HTML };
-
-/* How one period's report is written. */
-typedef struct report_out {
-    FILE *f;
-    int fmt;
-    const char *unit;
-    int depth;
-    double min_compliance;
-    int weekly;
-    const char *node_unit;
-    int64_t now_ms;
-} report_out;
-
-static int report_write(const tv_report *r, const char *label, int first, void *arg)
-{
-    const report_out *o = arg;
-    tv_report_view v = {o->unit, label, o->depth, first};
-    if (o->fmt == FMT_TABLE)
-        tv_render_report_table(o->f, r, &v);
-    else if (o->fmt == FMT_CSV)
-        tv_render_report_csv(o->f, r, &v);
-    else if (o->fmt == FMT_JSON)
-        tv_render_report_json(o->f, r, &v);
-    else
-        return tv_report_html(o->f, r,
-                              &(tv_report_page){.unit = o->unit,
-                                                .period = label,
-                                                .weekly = o->weekly,
-                                                .depth = o->depth,
-                                                .min_compliance = o->min_compliance,
-                                                .node_unit = o->node_unit,
-                                                .now_ms = o->now_ms});
-    return 0;
-}
-
 /* Makes and writes the reports of span s to standard output or, with out, to that file
  * (replaced whole), then warns of the stale units. Returns 0 or an exit status after a
  * message. */
-static int report_run(tv_cli *cli, const tv_report_span *s, report_out *o, const char *unit,
+static int report_run(tv_cli *cli, const tv_report_span *s, tv_report_out *o, const char *unit,
                       const char *out)
 {
     tv_node n;
@@ -125,7 +89,8 @@ static int report_run(tv_cli *cli, const tv_report_span *s, report_out *o, const
     size_t len = 0;
     o->f = out ? open_memstream(&buf, &len) : stdout;
     tv_report_stale st = {0};
-    rc = o->f ? tv_report_run(&n, o->unit, s, o->now_ms, report_write, o, &st) : TV_ENOMEM;
+    rc =
+        o->f ? tv_report_run(&n, o->unit, s, o->now_ms, tv_render_report_write, o, &st) : TV_ENOMEM;
     if (out && o->f) {
         if (fclose(o->f) && rc == 0) rc = TV_ENOMEM;
         if (rc == 0) rc = tv_file_write_atomic(out, buf, len, 0644);
@@ -166,8 +131,10 @@ static int report_span(const char *week, const char *from, const char *to, int64
 /* The --format of a report (FMT_...), or -1 when it names none. */
 static int report_format(const char *format)
 {
-    static const char *const names[] = {
-        [FMT_TABLE] = "table", [FMT_CSV] = "csv", [FMT_JSON] = "json", [FMT_HTML] = "html"};
+    static const char *const names[] = {[TV_REPORT_TABLE] = "table",
+                                        [TV_REPORT_CSV] = "csv",
+                                        [TV_REPORT_JSON] = "json",
+                                        [TV_REPORT_HTML] = "html"};
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(format, names[i]) == 0) return i;
     return -1;
@@ -239,7 +206,7 @@ static int cmd_report(tv_cli *cli, int argc, char **argv)
         step = 7;
     else if (by)
         return tv_cli_usage("report", "--by is day or week, not '%s'.", by);
-    if (step && fmt == FMT_HTML)
+    if (step && fmt == TV_REPORT_HTML)
         return tv_cli_usage("report", "the HTML page is of one period: leave out --by.");
     long depth = 0;
     double minc = 0;
@@ -249,7 +216,7 @@ static int cmd_report(tv_cli *cli, int argc, char **argv)
     tv_report_span s = {.step = step};
     int64_t now = tv_wall_ms();
     if ((rc = report_span(week, from, to, now, &s))) return rc;
-    report_out o = {
+    tv_report_out o = {
         .fmt = fmt, .depth = (int)depth, .min_compliance = minc, .weekly = s.weekly, .now_ms = now};
     return report_run(cli, &s, &o, unit, out);
 }

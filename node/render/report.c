@@ -1,5 +1,6 @@
 /* Reports as a table, CSV and JSON Lines, and the staleness warning (report.h). */
 #include "node/render/report.h"
+#include "node/render/report_html.h"
 
 #include "node/format/csv.h"
 #include "node/format/text.h"
@@ -338,4 +339,26 @@ void tv_render_report_stale(FILE *f, const tv_report_stale *s, int step)
     char buf[2048]; /* a line per unit, as many as fit */
     stale_units(buf, sizeof buf, s);
     fputs(buf, f);
+}
+
+int tv_render_report_write(const tv_report *r, const char *label, int first, void *ctx)
+{
+    const tv_report_out *o = ctx;
+    tv_report_view v = {o->unit, label, o->depth, first};
+    if (o->fmt == TV_REPORT_TABLE)
+        tv_render_report_table(o->f, r, &v);
+    else if (o->fmt == TV_REPORT_CSV)
+        tv_render_report_csv(o->f, r, &v);
+    else if (o->fmt == TV_REPORT_JSON)
+        tv_render_report_json(o->f, r, &v);
+    else
+        return tv_report_html(o->f, r,
+                              &(tv_report_page){.unit = o->unit,
+                                                .period = label,
+                                                .weekly = o->weekly,
+                                                .depth = o->depth,
+                                                .min_compliance = o->min_compliance,
+                                                .node_unit = o->node_unit,
+                                                .now_ms = o->now_ms});
+    return 0;
 }

@@ -33,6 +33,26 @@ void tv_render_report_csv(FILE *f, const tv_report *r, const tv_report_view *v);
  * (stale: how many units, expected_units). */
 void tv_render_report_json(FILE *f, const tv_report *r, const tv_report_view *v);
 
+/* The formats a run of reports is written in. */
+enum { TV_REPORT_TABLE, TV_REPORT_CSV, TV_REPORT_JSON, TV_REPORT_HTML };
+
+/* How each period's report of a run is written: tv_report_run's fn is tv_render_report_write
+ * with this as its ctx (`truyvet report` and the console's report alike). */
+typedef struct tv_report_out {
+    FILE *f;
+    int fmt; /* TV_REPORT_... */
+    const char *unit;
+    int depth;
+    double min_compliance; /* the HTML page lists units below it */
+    int weekly;
+    const char *node_unit;
+    int64_t now_ms;
+} tv_report_out;
+
+/* Writes one period's report r (labelled label, first of its run or not) as ctx (a
+ * tv_report_out) says. Returns 0 or what tv_report_html returns. */
+int tv_render_report_write(const tv_report *r, const char *label, int first, void *ctx);
+
 /* The warning for s when a period had stale units, with the step of the run (0, 1 day,
  * 7 a week), then the stale units of the last such period, a line each; nothing when no
  * period had any. */

@@ -17,36 +17,6 @@
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; "       \
     "base-uri 'none'; form-action 'none'"
 
-enum { FMT_CSV, FMT_JSON, FMT_HTML };
-
-typedef struct report_ctx {
-    FILE *f;
-    int fmt, depth, weekly;
-    const char *unit, *node_unit;
-    double min_compliance;
-    int64_t now_ms;
-} report_ctx;
-
-static int report_write(const tv_report *r, const char *label, int first, void *arg)
-{
-    const report_ctx *o = arg;
-    tv_report_view v = {o->unit, label, o->depth, first};
-    if (o->fmt == FMT_CSV)
-        tv_render_report_csv(o->f, r, &v);
-    else if (o->fmt == FMT_JSON)
-        tv_render_report_json(o->f, r, &v);
-    else
-        return tv_report_html(o->f, r,
-                              &(tv_report_page){.unit = o->unit,
-                                                .period = label,
-                                                .weekly = o->weekly,
-                                                .depth = o->depth,
-                                                .min_compliance = o->min_compliance,
-                                                .node_unit = o->node_unit,
-                                                .now_ms = o->now_ms});
-    return 0;
-}
-
 /* The period from week, or from and to, else this week. Returns 0, else 1 after answering
  * 400 with the CLI's sentence. */
 static int report_span(const tv_req *q, int64_t now, tv_report_span *s, tv_resp *r)
@@ -84,7 +54,7 @@ static int report_span(const tv_req *q, int64_t now, tv_report_span *s, tv_resp 
 }
 
 /* depth, min_compliance and format. Returns 0, else 1 after answering 400. */
-static int report_options(const tv_req *q, report_ctx *o, tv_resp *r)
+static int report_options(const tv_req *q, tv_report_out *o, tv_resp *r)
 {
     const char *d = tv_req_query(q, "depth"), *m = tv_req_query(q, "min_compliance");
     const char *fmt = tv_req_query(q, "format");
@@ -112,9 +82,9 @@ static int report_options(const tv_req *q, report_ctx *o, tv_resp *r)
         }
         o->min_compliance = v;
     }
-    o->fmt = !fmt || strcmp(fmt, "json") == 0 ? FMT_JSON
-             : strcmp(fmt, "csv") == 0        ? FMT_CSV
-             : strcmp(fmt, "html") == 0       ? FMT_HTML
+    o->fmt = !fmt || strcmp(fmt, "json") == 0 ? TV_REPORT_JSON
+             : strcmp(fmt, "csv") == 0        ? TV_REPORT_CSV
+             : strcmp(fmt, "html") == 0       ? TV_REPORT_HTML
                                               : -1;
     if (o->fmt < 0) {
         tv_resp_error(r, 400, "format_invalid", "format is json, csv or html.",
@@ -126,31 +96,31 @@ static int report_options(const tv_req *q, report_ctx *o, tv_resp *r)
 
 int tv_api_report(tv_web *w, tv_req *q, tv_resp *r)
 {
-    report_ctx o = {.now_ms = tv_wall_ms(), .node_unit = w->n->unit};
+    tv_report_out o = {.now_ms = tv_wall_ms(), .node_unit = w->n->unit};
     tv_report_span s = {0};
     if (report_options(q, &o, r) || report_span(q, o.now_ms, &s, r)) return 0;
     const char *unit = tv_req_query(q, "unit");
     o.unit = unit && unit[0] ? unit : w->n->unit;
     o.weekly = s.weekly;
-    static const char *const types[] = {[FMT_CSV] = "text/csv; charset=utf-8",
-                                        [FMT_JSON] = "application/json; charset=utf-8",
-                                        [FMT_HTML] = "text/html; charset=utf-8"};
+    static const char *const types[] = {[TV_REPORT_CSV] = "text/csv; charset=utf-8",
+                                        [TV_REPORT_JSON] = "application/json; charset=utf-8",
+                                        [TV_REPORT_HTML] = "text/html; charset=utf-8"};
     o.f = tv_resp_open(r, 200, types[o.fmt]);
     if (!o.f) return 0;
     tv_report_stale st = {0};
-    int rc = tv_report_run(w->n, o.unit, &s, o.now_ms, report_write, &o, &st);
+    int rc = tv_report_run(w->n, o.unit, &s, o.now_ms, tv_render_report_write, &o, &st);
     if (rc) {
         tv_resp_fail(r, rc, "no report", "không lập được báo cáo");
         return 0;
     }
-    if (o.fmt == FMT_HTML) r->csp = REPORT_CSP;
+    if (o.fmt == TV_REPORT_HTML) r->csp = REPORT_CSP;
     const char *dl = tv_req_query(q, "download");
     if (dl && strcmp(dl, "1") == 0) {
         char name[80];
         snprintf(name, sizeof name, "bao-cao-%s.%s", o.unit,
-                 o.fmt == FMT_CSV    ? "csv"
-                 : o.fmt == FMT_HTML ? "html"
-                                     : "json");
+                 o.fmt == TV_REPORT_CSV    ? "csv"
+                 : o.fmt == TV_REPORT_HTML ? "html"
+                                           : "json");
         tv_resp_attachment(r, name);
     }
     return 0;
