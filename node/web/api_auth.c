@@ -56,6 +56,17 @@ static int venue_id_json(const store_venue *v, void *ctx)
     return 0;
 }
 
+/* Who is logged in: the keys user, role and csrf of a session. */
+static void who_keys(tv_json *j, const tv_session_view *v)
+{
+    tv_json_key(j, "user");
+    tv_json_string(j, v->user);
+    tv_json_key(j, "role");
+    tv_json_string(j, v->role);
+    tv_json_key(j, "csrf");
+    tv_json_string(j, v->csrf);
+}
+
 int tv_api_session(tv_web *w, tv_req *q, tv_resp *r)
 {
     FILE *f = tv_resp_json(r, 200);
@@ -63,13 +74,8 @@ int tv_api_session(tv_web *w, tv_req *q, tv_resp *r)
     tv_json j;
     tv_json_init(&j, f);
     tv_json_object_begin(&j);
-    tv_json_key(&j, "user");
     if (q->who.user[0]) {
-        tv_json_string(&j, q->who.user);
-        tv_json_key(&j, "role");
-        tv_json_string(&j, q->who.role);
-        tv_json_key(&j, "csrf");
-        tv_json_string(&j, q->who.csrf);
+        who_keys(&j, &q->who);
         if (strcmp(q->who.role, "controller") == 0) {
             tv_json_key(&j, "venues");
             tv_json_array_begin(&j);
@@ -84,6 +90,7 @@ int tv_api_session(tv_web *w, tv_req *q, tv_resp *r)
         else
             tv_token_new(token);
         set_cookie(q, r, "tv_csrf", token, 0);
+        tv_json_key(&j, "user");
         tv_json_null(&j);
         tv_json_key(&j, "csrf");
         tv_json_string(&j, token);
@@ -172,12 +179,7 @@ int tv_api_login(tv_web *w, tv_req *q, tv_resp *r)
     tv_json j;
     tv_json_init(&j, f);
     tv_json_object_begin(&j);
-    tv_json_key(&j, "user");
-    tv_json_string(&j, v.user);
-    tv_json_key(&j, "role");
-    tv_json_string(&j, v.role);
-    tv_json_key(&j, "csrf");
-    tv_json_string(&j, v.csrf);
+    who_keys(&j, &v);
     tv_json_object_end(&j);
     tv_json_line_end(&j);
     return 0;
