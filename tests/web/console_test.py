@@ -141,6 +141,20 @@ def downloaded(what):
                            if not f.endswith((".crdownload", ".tmp"))], what)
 
 
+def open_as(node, account, p, drawn):
+    """Logs in to node as account and opens page p; returns once #drawn is shown."""
+    need_accounts_and_pages()
+    b.login(node, *account)
+    b.open(node, p)
+    return b.ready(drawn)
+
+
+def row_cells(sel, what):
+    """The texts of the cells of the first table row sel matches (waits for one)."""
+    b.wait(lambda: b.css(sel), what)
+    return [td.text for td in b.css("td", b.css(sel)[0])]
+
+
 # --- the scenarios --------------------------------------------------------------------------
 
 
@@ -418,17 +432,21 @@ def other_pages_draw():
 
 def clerk_adds_village():
     """the clerk adds a village on /units and sees it in the unit tree"""
-    need_accounts_and_pages()
-    b.login(C, *CLERK)
-    b.open(C, "/units")
-    b.ready("units-table")
+    open_as(C, CLERK, "/units", "units-table")
+    before = C.counts()
+    refused = http("POST", "/api/units", {"code": "56.01", "name": "Thôn Ngoài Xã"},
+                   session=login(C.url, *CLERK))  # a village of another commune
+    assert refused.status >= 400 and refused.json["message_vi"], refused
+    b.type("unit-code", "56.01")
+    b.type("unit-name", "Thôn Ngoài Xã")
+    b.click("unit-submit")
+    b.wait(lambda: b.text("error") == refused.json["message_vi"], "the server's refusal")
+    assert C.counts() == before, "a refused unit was recorded"
     b.type("unit-code", VILLAGE[0])
     b.type("unit-name", VILLAGE[1])
     b.shot("units-new")
     b.click("unit-submit")
-    row = f'#units-table tr[data-code="{VILLAGE[0]}"]'
-    b.wait(lambda: b.css(row), "the village in the unit tree")
-    cells = [td.text for td in b.css("td", b.css(row)[0])]
+    cells = row_cells(f'#units-table tr[data-code="{VILLAGE[0]}"]', "the village in the tree")
     assert cells[:3] == [VILLAGE[0], VILLAGE[1], "22333"], cells
     assert not b.text("error"), b.text("error")
     units = [json.loads(line) for line in C.tv("unit", "list", "--json").stdout.splitlines()]
@@ -451,11 +469,8 @@ def clerk_sees_visits_of_a_day():
 
 def health_records_case():
     """at the province the health officer records a case on /health/cases and sees it listed"""
-    need_accounts_and_pages()
     before = {json.loads(line)["ref"] for line in P.tv("case", "list", "--json").stdout.splitlines()}
-    b.login(P, *HEALTH)
-    b.open(P, "/health/cases")
-    b.ready("cases-table")
+    open_as(P, HEALTH, "/health/cases", "cases-table")
     b.type("case-person", NEW_CASE)
     from selenium.webdriver.support.ui import Select
     Select(b.ready("case-status")).select_by_value("F0")
@@ -467,9 +482,7 @@ def health_records_case():
     cases = [json.loads(line) for line in P.tv("case", "list", "--json").stdout.splitlines()]
     new = [c for c in cases if c["ref"] not in before]
     assert len(new) == 1 and new[0]["status"] == "F0", new
-    row = f'#cases-table tr[data-ref="{new[0]["ref"]}"]'
-    b.wait(lambda: b.css(row), "the case in the list")
-    cells = [td.text for td in b.css("td", b.css(row)[0])]
+    cells = row_cells(f'#cases-table tr[data-ref="{new[0]["ref"]}"]', "the case in the list")
     # never scanned here: shown by its pseudonym; the onset typed, at midnight
     assert cells[:2] == [new[0]["ref"][:12] + "…", "F0 (ca bệnh)"], cells
     assert cells[3] == console.vn_now().strftime("%d/%m/%Y 00:00"), cells
@@ -479,17 +492,13 @@ def health_records_case():
 
 def health_sets_risk():
     """the health officer sets a unit's risk level on /health/risk and sees it in force"""
-    need_accounts_and_pages()
-    b.login(P, *HEALTH)
-    b.open(P, "/health/risk")
-    b.ready("risk-out")
+    open_as(P, HEALTH, "/health/risk", "risk-out")
     b.type("risk-set-unit", "22333")
     from selenium.webdriver.support.ui import Select
     Select(b.ready("risk-level")).select_by_value("3")
     b.type("risk-note", RISK_NOTE)
     b.click("risk-submit")
-    b.wait(lambda: b.css('#risk-table tr[data-unit="22333"]'), "the level in the list")
-    cells = [td.text for td in b.css("td", b.css('#risk-table tr[data-unit="22333"]')[0])]
+    cells = row_cells('#risk-table tr[data-unit="22333"]', "the level in the list")
     assert cells[1:3] == ["3 — cao (cam)", "đang áp dụng"] and cells[5] == RISK_NOTE, cells
     assert not b.text("error"), b.text("error")
     shown = json.loads(P.tv("risk", "show", "--unit", "22333", "--json").stdout.splitlines()[0])
@@ -499,10 +508,7 @@ def health_sets_risk():
 
 def operator_downloads_request():
     """the commune's operator downloads its enrolment request from /enroll: a valid request"""
-    need_accounts_and_pages()
-    b.login(C, *OPERATOR)
-    b.open(C, "/enroll")
-    b.ready("enroll-issue-submit")
+    open_as(C, OPERATOR, "/enroll", "enroll-issue-submit")
     no_downloads()
     b.click("enroll-request")
     files = downloaded("the request's download")
@@ -519,12 +525,9 @@ def operator_downloads_request():
 def enrolment_by_file():
     """the province's operator issues the commune's certificate from its request file on
     /enroll (a different grant refused without reissue); the commune's operator accepts it"""
-    need_accounts_and_pages()
     assert "request" in NEW, "no request file was downloaded"
     before = P.counts()
-    b.login(P, *P_OPERATOR)
-    b.open(P, "/enroll")
-    b.ready("enroll-request-root")
+    open_as(P, P_OPERATOR, "/enroll", "enroll-request-root")
     b.ready("enroll-issue-file").send_keys(NEW["request"])
     b.click("enroll-issue-health")  # not what the commune holds: refused, nothing recorded
     b.click("enroll-issue-submit")
@@ -542,9 +545,7 @@ def enrolment_by_file():
         "certificate", C.node_id(), True), cert
     assert P.counts() == before, "the same grant was recorded again"
     b.shot("enroll-issue")
-    b.login(C, *OPERATOR)
-    b.open(C, "/enroll")
-    b.ready("enroll-accept-file").send_keys(files[0])
+    open_as(C, OPERATOR, "/enroll", "enroll-accept-file").send_keys(files[0])
     b.click("enroll-accept-submit")
     b.wait(lambda: "22333" in (b.text("enroll-accept-out") or ""), "the accepted certificate")
     assert "Xã, phường" in b.text("enroll-accept-out"), b.text("enroll-accept-out")
