@@ -17,6 +17,7 @@ import datetime
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -42,9 +43,13 @@ OPERATOR = ("quantri", "mat-khau-quan-tri")
 # At the province:
 HEALTH = ("bacsi", "mat-khau-bac-si")
 P_CLERK = ("vanthu", "mat-khau-van-thu")
+P_OPERATOR = ("quantritinh", "mat-khau-quan-tri-tinh")
 
 CONTACT = "0901000002"  # 30 minutes at V1 with the case yesterday: an F1
 REVEAL_REASON = "Truy vết F1 của ca F0 tại Quán cà phê Biển"
+VILLAGE = ("22333.07", "Thôn Đông Hải")  # added on /units
+NEW_CASE = "0901000077"  # made F0 on /health/cases
+RISK_NOTE = "Có ca F0 trong cộng đồng"  # level 3 set on /health/risk
 
 fx = console.Console(TV)
 C, P = fx.C, fx.P
@@ -73,7 +78,8 @@ def setup():
     for node, (name, pw), role in ((C, CLERK, "clerk"), (C, GUARD, "guard"),
                                    (C, LOCKED, "clerk"), (C, CONTROLLER, "controller"),
                                    (C, OPERATOR, "operator"),
-                                   (P, HEALTH, "health"), (P, P_CLERK, "clerk")):
+                                   (P, HEALTH, "health"), (P, P_CLERK, "clerk"),
+                                   (P, P_OPERATOR, "operator")):
         try:
             node.user_add(name, role, pw)
         except AssertionError as e:  # each scenario that logs in then fails, naming it
@@ -121,6 +127,32 @@ def gate_send(line, before):
     e.send_keys(Keys.ENTER)
     b.wait(lambda: len(b.css("#gate-history li")) == before + 1, "the gate's answer")
     return answer()
+
+
+def no_downloads():
+    """Empties the browser's download directory (before a download awaited)."""
+    for f in glob.glob(os.path.join(b.downloads, "*")):
+        os.unlink(f)
+
+
+def downloaded(what):
+    """The files the browser finished downloading (waits for one)."""
+    return b.wait(lambda: [f for f in glob.glob(os.path.join(b.downloads, "*"))
+                           if not f.endswith((".crdownload", ".tmp"))], what)
+
+
+def open_as(node, account, p, drawn):
+    """Logs in to node as account and opens page p; returns once #drawn is shown."""
+    need_accounts_and_pages()
+    b.login(node, *account)
+    b.open(node, p)
+    return b.ready(drawn)
+
+
+def row_cells(sel, what):
+    """The texts of the cells of the first table row sel matches (waits for one)."""
+    b.wait(lambda: b.css(sel), what)
+    return [td.text for td in b.css("td", b.css(sel)[0])]
 
 
 # --- the scenarios --------------------------------------------------------------------------
@@ -172,12 +204,9 @@ def clerk_downloads_poster():
     """the clerk downloads the venue's poster: its QR code is the signed payload"""
     need_accounts_and_pages()
     vid = venue_page()
-    for f in glob.glob(os.path.join(b.downloads, "*")):
-        os.unlink(f)
+    no_downloads()
     b.click("poster-png")
-    done = lambda: [f for f in glob.glob(os.path.join(b.downloads, "*"))  # noqa: E731
-                    if not f.endswith((".crdownload", ".tmp"))]
-    files = b.wait(done, "the poster's download")
+    files = downloaded("the poster's download")
     assert len(files) == 1 and files[0].endswith(".png"), files
     with open(files[0], "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n", "the poster is not a PNG"
@@ -401,6 +430,129 @@ def other_pages_draw():
         assert not b.text("error"), (p, account[0], b.text("error"))
 
 
+def clerk_adds_village():
+    """the clerk adds a village on /units and sees it in the unit tree"""
+    open_as(C, CLERK, "/units", "units-table")
+    before = C.counts()
+    refused = http("POST", "/api/units", {"code": "56.01", "name": "Thôn Ngoài Xã"},
+                   session=login(C.url, *CLERK))  # a village of another commune
+    assert refused.status >= 400 and refused.json["message_vi"], refused
+    b.type("unit-code", "56.01")
+    b.type("unit-name", "Thôn Ngoài Xã")
+    b.click("unit-submit")
+    b.wait(lambda: b.text("error") == refused.json["message_vi"], "the server's refusal")
+    assert C.counts() == before, "a refused unit was recorded"
+    b.type("unit-code", VILLAGE[0])
+    b.type("unit-name", VILLAGE[1])
+    b.shot("units-new")
+    b.click("unit-submit")
+    cells = row_cells(f'#units-table tr[data-code="{VILLAGE[0]}"]', "the village in the tree")
+    assert cells[:3] == [VILLAGE[0], VILLAGE[1], "22333"], cells
+    assert not b.text("error"), b.text("error")
+    units = [json.loads(line) for line in C.tv("unit", "list", "--json").stdout.splitlines()]
+    assert any(u["code"] == VILLAGE[0] and u["name"] == VILLAGE[1] for u in units), units
+    b.shot("units")
+
+
+def clerk_sees_visits_of_a_day():
+    """a venue's page lists the visits of the day chosen, with their check-outs"""
+    need_accounts_and_pages()
+    b.login(C, *CLERK)
+    yesterday = (console.vn_now() - datetime.timedelta(days=1)).date().isoformat()
+    b.open(C, f"/venues/{V1}?day={yesterday}")
+    b.wait(lambda: len(b.css("#visits-table tbody tr")) == 2, "yesterday's two visits")
+    rows = [[td.text for td in b.css("td", tr)] for tr in b.css("#visits-table tbody tr")]
+    assert rows == [["Trần T** B · **********21", "08:00", "09:00", "quét ra", "2"],
+                    ["09******02", "08:30", "09:30", "quét ra", "2"]], rows
+    b.shot("venue-visits")
+
+
+def health_records_case():
+    """at the province the health officer records a case on /health/cases and sees it listed"""
+    before = {json.loads(line)["ref"] for line in P.tv("case", "list", "--json").stdout.splitlines()}
+    open_as(P, HEALTH, "/health/cases", "cases-table")
+    b.type("case-person", NEW_CASE)
+    from selenium.webdriver.support.ui import Select
+    Select(b.ready("case-status")).select_by_value("F0")
+    today = console.vn_now().date().isoformat()
+    b.d.execute_script("document.getElementById('case-onset').value = arguments[0];", today)
+    b.shot("cases-new")
+    b.click("case-submit")
+    b.wait(lambda: "Đã ghi" in (b.text("notice") or ""), "the case recorded")
+    cases = [json.loads(line) for line in P.tv("case", "list", "--json").stdout.splitlines()]
+    new = [c for c in cases if c["ref"] not in before]
+    assert len(new) == 1 and new[0]["status"] == "F0", new
+    cells = row_cells(f'#cases-table tr[data-ref="{new[0]["ref"]}"]', "the case in the list")
+    # never scanned here: shown by its pseudonym; the onset typed, at midnight
+    assert cells[:2] == [new[0]["ref"][:12] + "…", "F0 (ca bệnh)"], cells
+    assert cells[3] == console.vn_now().strftime("%d/%m/%Y 00:00"), cells
+    assert not b.text("error"), b.text("error")
+    b.shot("cases")
+
+
+def health_sets_risk():
+    """the health officer sets a unit's risk level on /health/risk and sees it in force"""
+    open_as(P, HEALTH, "/health/risk", "risk-out")
+    b.type("risk-set-unit", "22333")
+    from selenium.webdriver.support.ui import Select
+    Select(b.ready("risk-level")).select_by_value("3")
+    b.type("risk-note", RISK_NOTE)
+    b.click("risk-submit")
+    cells = row_cells('#risk-table tr[data-unit="22333"]', "the level in the list")
+    assert cells[1:3] == ["3 — cao (cam)", "đang áp dụng"] and cells[5] == RISK_NOTE, cells
+    assert not b.text("error"), b.text("error")
+    shown = json.loads(P.tv("risk", "show", "--unit", "22333", "--json").stdout.splitlines()[0])
+    assert (shown["level"], shown["note"]) == (3, RISK_NOTE), shown
+    b.shot("risk")
+
+
+def operator_downloads_request():
+    """the commune's operator downloads its enrolment request from /enroll: a valid request"""
+    open_as(C, OPERATOR, "/enroll", "enroll-issue-submit")
+    no_downloads()
+    b.click("enroll-request")
+    files = downloaded("the request's download")
+    assert len(files) == 1 and files[0].endswith(".txt"), files
+    NEW["request"] = os.path.join(fx.w, "request-from-the-console.txt")  # kept for the next
+    shutil.copyfile(files[0], NEW["request"])
+    show = C.tv("enroll", "show", files[0], "--json")
+    req = json.loads(show.stdout)
+    assert (req["kind"], req["unit"], req["role"], req["node_id"], req["signature_valid"]) == (
+        "request", "22333", "commune", C.node_id(), True), req
+    b.shot("enroll")
+
+
+def enrolment_by_file():
+    """the province's operator issues the commune's certificate from its request file on
+    /enroll (a different grant refused without reissue); the commune's operator accepts it"""
+    assert "request" in NEW, "no request file was downloaded"
+    before = P.counts()
+    open_as(P, P_OPERATOR, "/enroll", "enroll-request-root")
+    b.ready("enroll-issue-file").send_keys(NEW["request"])
+    b.click("enroll-issue-health")  # not what the commune holds: refused, nothing recorded
+    b.click("enroll-issue-submit")
+    b.wait(lambda: (b.text("error") or "").startswith("Không cấp được chứng chỉ: "), "the refusal")
+    assert "--reissue" in b.text("error"), b.text("error")
+    assert P.counts() == before, "a refused issue wrote"
+    no_downloads()
+    b.click("enroll-issue-health")
+    b.click("enroll-issue-submit")  # the grant it holds: given back, nothing recorded
+    b.wait(lambda: "đã được cấp trước đây" in (b.text("notice") or ""), "the certificate")
+    files = downloaded("the certificate's download")
+    assert len(files) == 1 and os.path.basename(files[0]) == "chung-chi-commune-22333.txt", files
+    cert = json.loads(C.tv("enroll", "show", files[0], "--json").stdout)
+    assert (cert["kind"], cert["node_id"], cert["signature_valid"]) == (
+        "certificate", C.node_id(), True), cert
+    assert P.counts() == before, "the same grant was recorded again"
+    b.shot("enroll-issue")
+    open_as(C, OPERATOR, "/enroll", "enroll-accept-file").send_keys(files[0])
+    b.click("enroll-accept-submit")
+    b.wait(lambda: "22333" in (b.text("enroll-accept-out") or ""), "the accepted certificate")
+    assert "Xã, phường" in b.text("enroll-accept-out"), b.text("enroll-accept-out")
+    assert not b.text("error"), b.text("error")
+    b.shot("enroll-accept")
+
+
 def no_request_to_another_origin():
     """the browser's performance log shows no request to any origin but the consoles'"""
     b.drain()
@@ -423,6 +575,12 @@ SCENARIOS = [
     province_clerk_cannot_trace,
     wrong_password_locks,
     post_without_csrf_refused,
+    clerk_adds_village,
+    clerk_sees_visits_of_a_day,
+    health_records_case,
+    health_sets_risk,
+    operator_downloads_request,
+    enrolment_by_file,
     other_pages_draw,
     no_request_to_another_origin,
 ]

@@ -27,6 +27,8 @@
     controller: 'Chủ địa điểm'
   };
 
+  const NODE_ROLE_VI = { commune: 'Xã, phường', district: 'Huyện, quận', province: 'Tỉnh, thành phố' };
+
   /* --- DOM helpers ------------------------------------------------------------------- */
 
   /* h('p', {class: 'x', text: 'y'}, child...) -> element. Attributes are set as attributes
@@ -230,6 +232,31 @@
     } catch (e) { return null; }
   }
 
+  /* A POST whose body is given as it is (a file, or a form answered by a file): fetch with
+   * the CSRF token. Resolves to the Response when it is 2xx; else shows the Vietnamese
+   * message and throws the ApiError, as api() does. */
+  async function send(url, body, type) {
+    let res;
+    try {
+      res = await fetch(url, { method: 'POST', credentials: 'same-origin', body: body,
+        headers: { 'X-CSRF-Token': S.csrf, 'Content-Type': type, Accept: 'application/json' } });
+    } catch (e) {
+      res = null;
+    }
+    if (res && res.ok) return res;
+    let b = res ? {} : { message_vi: 'Không kết nối được với máy chủ của trạm. Hãy kiểm tra mạng rồi thử lại.' };
+    if (res) try { b = await res.json(); } catch (e) { /* not JSON: the status says it */ }
+    const err = new ApiError(res ? res.status : 0, b);
+    showError(err.message);
+    throw err;
+  }
+
+  /* The file name a download answer gives in its Content-Disposition, else fallback. */
+  function fileName(res, fallback) {
+    const m = /filename="?([^";]+)"?/.exec(res.headers.get('Content-Disposition') || '');
+    return m ? m[1] : fallback;
+  }
+
   async function loadSession() {
     S.session = await api('GET', '/api/session', null, { quiet: true });
     S.csrf = S.session.csrf || '';
@@ -260,7 +287,7 @@
     [/^\/gate$/, pageGate, ['guard', 'clerk', 'operator'], 'commune'],
     [/^\/noncompliant$/, pageNoncompliant, STAFF],
     [/^\/cards$/, pageCards, STAFF],
-    [/^\/units$/, pageUnits, STAFF],
+    [/^\/units$/, pageUnits, ['clerk', 'operator']], /* the server opens it to staff; its API to these */
     [/^\/health\/trace$/, pageTrace, ['health'], 'health'],
     [/^\/health\/cases$/, pageCases, ['health'], 'health'],
     [/^\/health\/risk$/, pageRisk, ['health'], 'health'],
@@ -509,7 +536,7 @@
     main.appendChild(facts([
       ['Vai trò', ROLE_VI[s.role] || s.role],
       ['Trạm', [node.name, node.unit_name, node.unit ? '(' + node.unit + ')' : ''].filter(Boolean).join(' ')],
-      ['Loại trạm', { commune: 'Xã, phường', district: 'Huyện, quận', province: 'Tỉnh, thành phố' }[node.role] || node.role]
+      ['Loại trạm', NODE_ROLE_VI[node.role] || node.role]
     ]));
     const tiles = h('ul', { class: 'tiles' });
     for (const item of menu().slice(1)) tiles.appendChild(h('li', null, link(item[0], item[1])));
@@ -663,22 +690,39 @@
   const END_VI = { 'check-out': 'quét ra', 'next check-in': 'lượt vào sau', 'default stay': 'thời gian ở thường lệ',
     'closing time': 'giờ đóng cửa', 'end of day': 'hết ngày', open: 'đang ở' };
 
-  /* The day's visits, check-outs inferred where none was scanned (`venue visits`). */
+  /* The day's visits, check-outs inferred where none was scanned (`venue visits`): today's
+   * first, another day chosen on the page (?day=YYYY-MM-DD). */
   async function venueVisits(main, v) {
     main.appendChild(h('h2', { text: 'Lượt ghé trong ngày' }));
+    const day = input('date', { value: new URLSearchParams(location.search).get('day') || '' });
     const box = h('div', { id: 'visits' });
-    main.appendChild(box);
-    let r;
-    try { r = await api('GET', '/api/venues/' + v.id + '/visits', { day: 'today' }, { quiet: true }); } catch (e) {
-      box.appendChild(h('p', { class: 'muted', text: e.status === 404 ? 'Chưa có trong phiên bản này.' : e.message }));
-      return;
+    async function load() {
+      const d = day.value || 'today';
+      let r;
+      try { r = await api('GET', '/api/venues/' + v.id + '/visits', { day: d }, { quiet: true }); } catch (e) {
+        clear(box).appendChild(h('p', { class: e.status === 403 ? 'muted' : 'warn', text: e.message }));
+        return;
+      }
+      if (!onScreen(main)) return;
+      const rows = r.visits || [];
+      clear(box);
+      add(box, fresh(r));
+      const people = r.people !== undefined ? ', ' + r.people + ' người' : '';
+      box.appendChild(table((d === 'today' ? 'Hôm nay' : 'Ngày ' + when(r.day || d)) + ': ' + rows.length + ' lượt ghé' + people,
+        ['Người', 'Vào', 'Ra', 'Ra theo', { text: 'Lượt quét', num: true }], rows.map(function (x) {
+          const inferred = x.end && x.end !== 'check-out' && x.end !== 'open';
+          return h('tr', { class: inferred ? 'inferred' : null }, h('td', { text: x.person }), h('td', { text: clock(x.from) }),
+            h('td', { text: x.to ? clock(x.to) + (inferred ? ' (ước tính)' : '') : '—' }),
+            h('td', { text: END_VI[x.end] || x.end || '' }), h('td', { class: 'num', text: x.scans }));
+        }), 'visits-table'));
     }
-    const rows = Array.isArray(r) ? r : r.visits || [];
-    add(box, fresh(r));
-    box.appendChild(table(rows.length + ' lượt ghé', ['Người', 'Vào', 'Ra', 'Ra theo', { text: 'Lượt quét', num: true }], rows.map(function (x) {
-      return h('tr', null, h('td', { text: x.person }), h('td', { text: clock(x.from) }), h('td', { text: x.to ? clock(x.to) : '—' }),
-        h('td', { text: END_VI[x.end] || x.end || '' }), h('td', { class: 'num', text: x.scans }));
-    }), 'visits-table'));
+    const f = filterForm('visits-filter', field('visits-day', 'Ngày (để trống: hôm nay)', day), async function () {
+      history.replaceState(null, '', location.pathname + query({ day: day.value }));
+      await load();
+    });
+    main.appendChild(f);
+    main.appendChild(box);
+    await load();
   }
 
   function venueControllers(main, v) {
@@ -793,15 +837,7 @@
         const nm = $('card-name-' + i).value.trim();
         if (nm) body.append('name', nm);
       }
-      const res = await fetch('/api/cards', { method: 'POST', credentials: 'same-origin', body: body.toString(),
-        headers: { 'X-CSRF-Token': S.csrf, 'Content-Type': 'application/x-www-form-urlencoded' } });
-      if (!res.ok) {
-        let b = {};
-        try { b = await res.json(); } catch (e) { /* not JSON: the status says it */ }
-        const err = new ApiError(res.status, b);
-        showError(err.message);
-        throw err;
-      }
+      const res = await send('/api/cards', body.toString(), 'application/x-www-form-urlencoded');
       const url = URL.createObjectURL(await res.blob());
       clear(out);
       out.appendChild(link(url, 'Tải tệp thẻ (PDF)', { download: 'the-ca-nhan.pdf', id: 'cards-download' }));
@@ -1345,7 +1381,6 @@
         h('td', { text: typeof b.waits_for === 'object' ? JSON.stringify(b.waits_for) : String(b.waits_for) }));
     }), 'sync-parked'));
   }
-  function pageEnroll() { placeholder('Cấp chứng chỉ', 'Tải lên tệp yêu cầu, tải về chứng chỉ, nhận chứng chỉ và thu hồi sẽ làm ở đây. Hiện dùng lệnh truyvet enroll và truyvet revoke.'); }
   /* A filter form on a list page: its fields, then load() on Enter or the button. */
   function filterForm(id, fields, load) {
     const f = form(id, fields, id + '-submit', 'Xem', load);
@@ -1355,20 +1390,51 @@
 
   const STATUS_VI = { F0: 'F0 (ca bệnh)', F1: 'F1', F2: 'F2', cleared: 'Đã khỏi' };
 
-  /* /health/cases: the cases and their infectious windows (`truyvet case list`). */
+  /* A moment typed in a datetime-local field ("2021-10-05T08:03") as the API takes it, in
+   * Vietnam time; '' stays ''. */
+  function vnTime(v) {
+    if (!v) return '';
+    return (v.length === 16 ? v + ':00' : v) + '+07:00';
+  }
+
+  /* The form that records a case (`truyvet case add`); done() after each one recorded. */
+  function caseForm(done) {
+    const person = input('text', { spellcheck: 'false', autocapitalize: 'none', maxlength: 400 });
+    const f = form('case-form', [
+      field('case-person', 'Người: số CCCD, số điện thoại, dòng mã QR trên CCCD, hoặc mã định danh ẩn danh', person),
+      field('case-status', 'Tình trạng', select([['F0', STATUS_VI.F0], ['F1', 'F1 (tiếp xúc gần)'], ['F2', 'F2 (tiếp xúc với F1)'], ['cleared', STATUS_VI.cleared]], 'F0')),
+      field('case-onset', 'Ngày khởi phát hoặc ngày tiếp xúc', input('date'), 'Ca F0 cần ngày khởi phát hoặc ngày lấy mẫu.'),
+      field('case-sampled', 'Ngày lấy mẫu dương tính (không bắt buộc)', input('date')),
+      field('case-at', 'Có hiệu lực từ (để trống: bây giờ)', input('datetime-local')),
+      field('case-unit', 'Tính cho đơn vị (không bắt buộc)', input('text', { inputmode: 'decimal', maxlength: 32 }),
+        'Để trống: đơn vị nơi người này được ghi nhận, nếu không thì đơn vị của trạm này.')
+    ], 'case-submit', 'Ghi ca bệnh', async function () {
+      const p = person.value.trim();
+      const who = /^[0-9a-fA-F]{32}$/.test(p) ? { ref: p } : { person: p };
+      const r = await api('POST', '/api/cases', Object.assign(who, { status: val(f, 'case-status'), onset: val(f, 'case-onset'),
+        sampled: val(f, 'case-sampled'), at: vnTime(val(f, 'case-at')), unit: val(f, 'case-unit') }));
+      f.reset();
+      await done();
+      notice('Đã ghi ' + (r.person || r.ref || p) + ': ' + (STATUS_VI[r.status] || r.status) + '.');
+    });
+    return f;
+  }
+
+  /* /health/cases: a case recorded, then the cases and their infectious windows (`truyvet
+   * case list`). */
   async function pageCases() {
     const main = page('Ca bệnh');
-    const what = 'Danh sách ca bệnh và khoảng thời gian lây sẽ hiện ở đây. Hiện dùng lệnh truyvet case trên máy trạm.';
     const status = select([['', 'Tất cả'], ['F0', 'F0'], ['F1', 'F1'], ['F2', 'F2'], ['cleared', 'Đã khỏi']], new URLSearchParams(location.search).get('status') || '');
     const box = h('div', { id: 'cases-out' });
     async function load() {
-      const r = await optional(main, '/api/cases' + query({ status: status.value }), 'Ca bệnh', what);
-      if (!r || !onScreen(main)) return false;
+      const r = await api('GET', '/api/cases', { status: status.value });
+      if (!onScreen(main)) return;
       clear(box);
       add(box, fresh(r));
       const cs = r.cases || [];
       box.appendChild(table(cs.length + ' người', ['Người', 'Tình trạng', 'Đơn vị', 'Khởi phát', 'Lấy mẫu', 'Thời gian lây', 'Ghi lúc', ''], cs.map(function (c) {
-        return h('tr', null, h('td', { text: c.person || c.ref }),
+        /* '?': a person this node never saw scanned, known by the pseudonym alone */
+        return h('tr', { 'data-ref': c.ref }, h('td', { text: c.person && c.person !== '?' ? c.person : shortId(c.ref), title: c.ref }),
           h('td', null, h('span', { class: 'badge ' + (c.status === 'F0' ? 'stop' : c.status === 'cleared' ? 'ok' : 'already'), text: STATUS_VI[c.status] || c.status })),
           h('td', { text: [c.unit_name, c.unit ? '(' + c.unit + ')' : ''].filter(Boolean).join(' ') }),
           h('td', { text: c.onset ? when(c.onset) : '—' }), h('td', { text: c.sampled ? when(c.sampled) : '—' }),
@@ -1376,45 +1442,70 @@
           h('td', { text: when(c.set_at) }),
           h('td', null, c.status === 'F0' ? link('/health/trace' + query({ ref: c.ref }), 'Truy vết') : null));
       }), 'cases-table'));
-      return true;
     }
-    if (!(await load())) return;
-    main.appendChild(box);
-    main.insertBefore(filterForm('cases-filter', field('cases-status', 'Tình trạng', status), async function () {
+    main.appendChild(h('h2', { text: 'Ghi ca bệnh, F1, F2 hoặc khỏi bệnh' }));
+    main.appendChild(caseForm(load));
+    main.appendChild(h('h2', { text: 'Danh sách' }));
+    main.appendChild(filterForm('cases-filter', field('cases-status', 'Tình trạng', status), async function () {
       history.replaceState(null, '', '/health/cases' + query({ status: status.value }));
       await load();
-    }), box);
+    }));
+    main.appendChild(box);
+    await load();
   }
 
   const RISK_VI = ['', '1 — thấp (xanh)', '2 — trung bình (vàng)', '3 — cao (cam)', '4 — rất cao (đỏ)'];
 
-  /* /health/risk: each unit's risk level in force, and those set for later (`truyvet risk`). */
+  /* The form that sets a unit's level from a day (`truyvet risk set`); done(unit) after. */
+  function riskForm(done) {
+    const today = new Date();
+    const iso = today.getFullYear() + '-' + String(today.getMonth() + 1).padStart(2, '0') + '-' + String(today.getDate()).padStart(2, '0');
+    const from = input('date', { value: iso });
+    const f = form('risk-form', [
+      field('risk-set-unit', 'Mã đơn vị hoặc thôn', input('text', { inputmode: 'decimal', maxlength: 32 }), 'Thôn: mã xã, dấu chấm, số thôn (ví dụ 22333.03).'),
+      field('risk-level', 'Mức nguy cơ', select([1, 2, 3, 4].map(function (n) { return [n, RISK_VI[n]]; }), 1)),
+      field('risk-from', 'Áp dụng từ ngày', from),
+      field('risk-note', 'Ghi chú (không bắt buộc)', input('text', { maxlength: 200 }))
+    ], 'risk-submit', 'Đặt mức nguy cơ', async function () {
+      const unit = val(f, 'risk-set-unit');
+      await api('POST', '/api/risk', { unit: unit, level: val(f, 'risk-level'), from: val(f, 'risk-from'), note: val(f, 'risk-note') });
+      f.reset();
+      from.value = iso;
+      await done(unit);
+      notice('Đã đặt mức nguy cơ cho ' + unit + '.');
+    });
+    return f;
+  }
+
+  /* /health/risk: a level set, then each unit's level in force and those set for later
+   * (`truyvet risk`). */
   async function pageRisk() {
     const main = page('Mức nguy cơ');
-    const what = 'Mức nguy cơ của từng đơn vị và thôn sẽ hiện ở đây. Hiện dùng lệnh truyvet risk.';
     const unit = input('text', { value: new URLSearchParams(location.search).get('unit') || '', maxlength: 32 });
     const box = h('div', { id: 'risk-out' });
     async function load() {
-      const r = await optional(main, '/api/risk' + query({ unit: unit.value.trim() }), 'Mức nguy cơ', what);
-      if (!r || !onScreen(main)) return false;
+      const r = await api('GET', '/api/risk', { unit: unit.value.trim() });
+      if (!onScreen(main)) return;
       clear(box);
       add(box, fresh(r));
       const rows = r.risk || [];
-      if (!rows.length) { box.appendChild(h('p', { text: 'Chưa đơn vị nào có mức nguy cơ.' })); return true; }
+      if (!rows.length) { box.appendChild(h('p', { text: 'Chưa đơn vị nào có mức nguy cơ.' })); return; }
       box.appendChild(table(null, ['Đơn vị', 'Mức', 'Hiệu lực', 'Từ', 'Đặt cho', 'Ghi chú'], rows.map(function (x) {
-        return h('tr', null, h('td', { text: [x.unit, x.unit_name].filter(Boolean).join(' ') }),
+        return h('tr', { 'data-unit': x.unit }, h('td', { text: [x.unit, x.unit_name].filter(Boolean).join(' ') }),
           h('td', null, h('span', { class: 'badge ' + (x.level >= 3 ? 'stop' : x.level === 2 ? 'already' : 'ok'), text: RISK_VI[x.level] || x.level })),
           h('td', { text: x.state === 'in force' ? 'đang áp dụng' : 'từ ngày đặt' }), h('td', { text: when(x.from) }),
           h('td', { text: x.set_for }), h('td', { text: x.note || '' }));
       }), 'risk-table'));
-      return true;
     }
-    if (!(await load())) return;
-    main.appendChild(box);
-    main.insertBefore(filterForm('risk-filter', field('risk-unit', 'Mã đơn vị (để trống: mọi đơn vị có mức)', unit), async function () {
+    main.appendChild(h('h2', { text: 'Đặt mức nguy cơ' }));
+    main.appendChild(riskForm(async function () { await load(); }));
+    main.appendChild(h('h2', { text: 'Mức đang áp dụng' }));
+    main.appendChild(filterForm('risk-filter', field('risk-unit', 'Mã đơn vị (để trống: mọi đơn vị có mức)', unit), async function () {
       history.replaceState(null, '', '/health/risk' + query({ unit: unit.value.trim() }));
       await load();
-    }), box);
+    }));
+    main.appendChild(box);
+    await load();
   }
 
   /* /health/alerts: the venues and windows where a case was (`truyvet alerts`). */
@@ -1457,7 +1548,7 @@
     const store = st.store || {};
     main.appendChild(facts([
       ['Tên trạm', st.name],
-      ['Cấp', { commune: 'Xã, phường', district: 'Huyện, quận', province: 'Tỉnh, thành phố' }[st.role] || st.role],
+      ['Cấp', NODE_ROLE_VI[st.role] || st.role],
       ['Đơn vị', st.unit],
       ['Mã trạm', st.node_id],
       ['Chứng chỉ', st.cert ? 'đã được cấp' : 'chưa được cấp'],
@@ -1478,7 +1569,150 @@
     statusForks(main, st);
     statusParked(main, st);
   }
-  function pageUnits() { placeholder('Thôn, tổ và đơn vị', 'Danh sách thôn, tổ và độ mới dữ liệu của từng đơn vị sẽ hiện ở đây. Hiện dùng lệnh truyvet unit.'); }
+  /* --- /enroll (operator): the node's request, certificates issued and accepted, revocation */
+
+  function pageEnroll() {
+    const main = page('Cấp chứng chỉ');
+    const node = (S.session && S.session.node) || {};
+    main.appendChild(h('h2', { text: 'Yêu cầu cấp chứng chỉ của trạm này' }));
+    if (node.role === 'province') {
+      main.appendChild(h('p', { id: 'enroll-request-root', text: 'Trạm cấp tỉnh là gốc tin cậy: không cần ai cấp chứng chỉ. Trạm này cấp chứng chỉ cho các trạm cấp dưới.' }));
+    } else {
+      main.appendChild(h('p', { class: 'muted', text: 'Tải tệp yêu cầu, mang (USB) đến người quản trị trạm cấp trên để họ cấp chứng chỉ, rồi nhận chứng chỉ ở mục dưới.' }));
+      main.appendChild(h('div', { class: 'actions' }, link('/api/enroll/request', 'Tải tệp yêu cầu', {
+        class: 'button', id: 'enroll-request', download: 'yeu-cau-' + (node.role || 'tram') + '-' + (node.unit || '') + '.txt' })));
+    }
+    enrollIssue(main);
+    enrollAccept(main);
+    enrollRevoke(main);
+  }
+
+  /* A file chosen in the form, read whole (null, with the message shown, when none is). */
+  async function chosenFile(el) {
+    const file = el.files && el.files[0];
+    if (!file) { showError('Hãy chọn tệp cần gửi.'); el.focus(); return null; }
+    return file.arrayBuffer();
+  }
+
+  function enrollIssue(main) {
+    main.appendChild(h('h2', { text: 'Cấp chứng chỉ cho trạm cấp dưới' }));
+    const file = h('input', { type: 'file', accept: '.txt,text/plain' });
+    const out = h('p', { id: 'enroll-issue-out', 'aria-live': 'polite' });
+    const f = form('enroll-issue-form', [
+      field('enroll-issue-file', 'Tệp yêu cầu của trạm cấp dưới', file),
+      field('enroll-issue-scope', 'Phạm vi thêm (không bắt buộc)', input('text', { inputmode: 'decimal', maxlength: 400 }),
+        'Các mã đơn vị trạm mới được ghi thêm ngoài đơn vị của nó, cách nhau bởi dấu phẩy.'),
+      field('enroll-issue-days', 'Hiệu lực (số ngày, không bắt buộc)', input('number', { min: 1, max: 36500, inputmode: 'numeric' })),
+      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'enroll-issue-health', name: 'enroll-issue-health' }),
+        h('label', { for: 'enroll-issue-health', text: 'Trạm y tế (được truy vết)' })),
+      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: 'enroll-issue-reissue', name: 'enroll-issue-reissue' }),
+        h('label', { for: 'enroll-issue-reissue', text: 'Cấp lại dù trạm đã có chứng chỉ khác' }))
+    ], 'enroll-issue-submit', 'Cấp chứng chỉ', async function () {
+      const body = await chosenFile(file);
+      if (!body) return;
+      clear(out);
+      const q = query({ scope: val(f, 'enroll-issue-scope'), days: val(f, 'enroll-issue-days'),
+        health: val(f, 'enroll-issue-health') ? 1 : '', reissue: val(f, 'enroll-issue-reissue') ? 1 : '' });
+      const res = await send('/api/enroll/issue' + q, body, 'application/octet-stream');
+      const name = fileName(res, 'chung-chi.txt');
+      const url = URL.createObjectURL(await res.blob());
+      out.appendChild(link(url, 'Tải chứng chỉ (' + name + ')', { download: name, id: 'enroll-issue-download', class: 'button' }));
+      notice(res.headers.get('X-Truyvet-Issued') === 'again'
+        ? 'Chứng chỉ này đã được cấp trước đây; không ghi thêm gì. Hãy tải lại và mang về trạm cấp dưới.'
+        : 'Đã cấp chứng chỉ. Hãy tải về và mang đến trạm cấp dưới.');
+      $('enroll-issue-download').click();
+    });
+    main.appendChild(f);
+    main.appendChild(out);
+  }
+
+  function enrollAccept(main) {
+    main.appendChild(h('h2', { text: 'Nhận chứng chỉ cho trạm này' }));
+    const file = h('input', { type: 'file', accept: '.txt,text/plain' });
+    const out = h('div', { id: 'enroll-accept-out', 'aria-live': 'polite' });
+    main.appendChild(form('enroll-accept-form', field('enroll-accept-file', 'Tệp chứng chỉ do trạm cấp trên cấp', file),
+      'enroll-accept-submit', 'Nhận chứng chỉ', async function () {
+        const body = await chosenFile(file);
+        if (!body) return;
+        const r = await (await send('/api/enroll/accept', body, 'application/octet-stream')).json();
+        const c = r.cert || {};
+        clear(out).appendChild(h('h3', { text: 'Chứng chỉ đã nhận' }));
+        out.appendChild(facts([
+          ['Cấp', NODE_ROLE_VI[c.role] || c.role],
+          ['Đơn vị', c.unit],
+          ['Phạm vi', (c.scope || []).join(', ') || c.unit],
+          ['Trạm y tế', c.health ? 'có' : 'không'],
+          ['Hiệu lực', when(c.not_before) + ' – ' + (c.not_after ? when(c.not_after) : 'không hạn')],
+          ['Trạm cấp', shortId(c.issuer)],
+          ['Gốc tin cậy', shortId(r.root)],
+          ['Địa chỉ đồng bộ', r.endpoints || 'chưa có'],
+          ['Khóa truy vết', r.tracing_key_changed ? 'đã đổi (' + r.tracing_key_kind + ')' : 'không đổi'],
+          ['Dữ liệu khóa lại', r.resealed ? r.resealed + ' mục' : null]
+        ]));
+        file.value = '';
+        notice('Đã nhận chứng chỉ: trạm này đã thuộc cây tin cậy của tỉnh.');
+      }));
+    main.appendChild(out);
+  }
+
+  function enrollRevoke(main) {
+    main.appendChild(h('h2', { text: 'Thu hồi chứng chỉ của một trạm' }));
+    main.appendChild(h('p', { class: 'muted', text: 'Dữ liệu trạm đó ký sau khi thu hồi sẽ bị các trạm khác từ chối. Việc này không hoàn tác được.' }));
+    const f = form('revoke-form', [
+      field('revoke-node', 'Mã trạm (64 chữ số hệ 16)', input('text', { autocapitalize: 'none', spellcheck: 'false', maxlength: 64 })),
+      field('revoke-reason', 'Lý do (được ghi lại)', input('text', { maxlength: 255 }))
+    ], 'revoke-submit', 'Thu hồi chứng chỉ', async function () {
+      const nodeId = val(f, 'revoke-node');
+      if (nodeId && !window.confirm('Thu hồi chứng chỉ của trạm ' + shortId(nodeId) + '? Việc này không hoàn tác được.')) return;
+      const r = await api('POST', '/api/revoke', { node: nodeId, reason: val(f, 'revoke-reason') });
+      f.reset();
+      notice('Đã thu hồi chứng chỉ của trạm ' + shortId(r.node) + '.');
+    });
+    f.querySelector('button[type=submit]').classList.add('danger');
+    main.appendChild(f);
+  }
+
+  /* --- /units: the unit tree under this node, and villages added by the clerk ---------- */
+
+  async function pageUnits() {
+    const main = page('Thôn, tổ và đơn vị');
+    const node = (S.session && S.session.node) || {};
+    const box = h('div', { id: 'units-out' });
+    const code = input('text', { inputmode: 'decimal', autocapitalize: 'none', spellcheck: 'false', maxlength: 32,
+      placeholder: node.unit ? node.unit + '.01' : '' });
+    const f = form('unit-form', [
+      field('unit-code', 'Mã thôn, tổ', code, 'Mã xã, dấu chấm, rồi số của thôn: ví dụ ' + (node.unit || '22333') + '.03.'),
+      field('unit-name', 'Tên thôn, tổ', input('text', { maxlength: 200 })),
+      field('unit-parent', 'Thuộc đơn vị (không bắt buộc)', input('text', { inputmode: 'decimal', maxlength: 32 }),
+        'Để trống: thôn thuộc xã có mã đứng trước dấu chấm.')
+    ], 'unit-submit', 'Thêm thôn, tổ', async function () {
+      const r = await api('POST', '/api/units', { code: val(f, 'unit-code'), name: val(f, 'unit-name'), parent: val(f, 'unit-parent') });
+      f.reset();
+      await loadUnits(box);
+      notice('Đã thêm ' + (r.name || r.code) + ' (mã ' + r.code + ') thuộc ' + r.parent + '.');
+    });
+    main.appendChild(box);
+    main.appendChild(h('h2', { text: 'Thêm thôn, tổ dân phố' }));
+    main.appendChild(f);
+    try { await loadUnits(box); } catch (e) { if (forbiddenOr(e, main)) return; throw e; }
+  }
+
+  /* The tree in the order the API gives it, each unit indented under its parent. */
+  async function loadUnits(box) {
+    const r = await api('GET', '/api/units');
+    clear(box);
+    add(box, fresh(r));
+    const us = r.units || [];
+    const depth = {};
+    depth[r.under] = 0;
+    box.appendChild(table((r.name ? r.name + ' (' + r.under + ')' : r.under) + ': ' + us.length + ' đơn vị cấp dưới',
+      ['Mã', 'Tên', 'Thuộc', 'Loại'], us.map(function (u) {
+        depth[u.code] = (depth[u.parent] || 0) + 1;
+        return h('tr', { 'data-code': u.code }, h('td', { text: u.code }),
+          h('td', { class: 'depth-' + Math.min(depth[u.code], 4), text: u.name || '—' }),
+          h('td', { text: u.parent }), h('td', { text: u.official ? 'Đơn vị hành chính' : 'Thôn, tổ do xã đặt' }));
+      }), 'units-table'));
+  }
 
   /* --- start ------------------------------------------------------------------------- */
 
