@@ -26,7 +26,7 @@ const tv_route tv_routes[] = {
     PAGE("/gate", TV_R_GUARD | TV_R_CLERK | TV_R_OPERATOR, TV_RF_COMMUNE),
     PAGE("/noncompliant", TV_R_STAFF, 0),
     PAGE("/cards", TV_R_STAFF, 0),
-    PAGE("/units", TV_R_STAFF, 0),
+    PAGE("/units", TV_R_CLERK | TV_R_OPERATOR, 0),
     PAGE("/health/trace", TV_R_HEALTH, TV_RF_HEALTH),
     PAGE("/health/cases", TV_R_HEALTH, TV_RF_HEALTH),
     PAGE("/health/risk", TV_R_HEALTH, TV_RF_HEALTH),
