@@ -83,8 +83,7 @@ static void test_controller_venue(void **state)
     snprintf(path, sizeof path, "/api/venues/%s", f->mine);
     web_request(f->x, &q, "GET", path, "0912345678", "controller");
     web_answer(f->x, &q, &r);
-    if (r.status != 200) fprintf(stderr, "%s\n", r.body);
-    assert_int_equal(r.status, 200);
+    web_assert_status(&r, 200);
     assert_non_null(strstr(r.body, "Chợ Vĩnh Hải"));
     tv_resp_free(&r);
     /* the list shows a controller its own venues only */
