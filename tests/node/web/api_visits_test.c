@@ -54,7 +54,7 @@ static void scan_at(tv_node *n, const char *phone, const store_venue *v, int hh,
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->c = web_node_new(TV_ROLE_COMMUNE, "22333", "Phường Bắc Nha Trang");
+    f->c = web_commune_new();
     venue_new(f->c->n, "Quán cà phê Biển", "cafe", &f->cafe, f->cafe_hex);
     venue_new(f->c->n, "Chợ Đầm", "market", &f->market, f->market_hex);
     scan_at(f->c->n, "0901000001", &f->cafe, 8, 0, 0);
@@ -68,14 +68,6 @@ static int setup(void **state)
     web_account(f->c, "bao", TV_ACCOUNT_GUARD);
     web_account(f->c, "0912345678", TV_ACCOUNT_CONTROLLER);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    web_node_free(f->c);
-    free(f);
     return 0;
 }
 
@@ -154,9 +146,9 @@ static void test_who(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_visits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_who, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_visits, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_who, setup, web_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,70 +2,18 @@
  * card's line in the guard's words only once its scan is on disk, a repeat in amber, and
  * refuses what it must with the exact answer; many requests at once share commits and
  * each gets its own answer. */
-#include "crdt/error.h"
-#include "crdt/ids.h"
-#include "node/logic/account.h"
-#include "node/logic/venue.h"
-#include "node/web/gate.h"
-#include "node/web/http.h"
-#include "node/web/live.h"
-#include "node/web/route.h"
-#include "test_util.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <string.h>
+#include "web_util.h"
 
 #define CCCD "001099012345|123456789|Nguyễn Văn An|15031999|Nam|Số 1 Phố X, Hà Nội|20042021"
 
-typedef struct fixture {
-    test_node *tn;
-    tv_web w;
-    pthread_mutex_t mu;
-    char venue[2 * TV_VENUE_ID_BYTES + 1];
-} fixture;
+typedef web_market_fixture fixture;
 
+/* A market, a guard "bao", the gate started. */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    void *tn;
-    if (!f || test_commune_setup(&tn)) return -1;
-    f->tn = tn;
-    pthread_mutex_init(&f->mu, NULL);
-    f->w.n = &f->tn->n;
-    f->w.mu = &f->mu;
-    /* the console records through the writer lock it takes for each group */
-    tv_node_lock_release(&f->tn->n);
-    crdt_venue_upsert v = {.fields = CRDT_VENUE_F_NAME | CRDT_VENUE_F_CATEGORY};
-    v.name = (crdt_text){"Chợ Vĩnh Hải", (uint32_t)strlen("Chợ Vĩnh Hải")};
-    v.category = tv_venue_category_parse("market")->code;
-    assert_int_equal(tv_node_lock_try(&f->tn->n), 1);
-    assert_int_equal(tv_venue_register(&f->tn->n, &v), 0);
-    tv_node_lock_release(&f->tn->n);
-    tv_hex_encode(f->venue, v.venue, TV_VENUE_ID_BYTES);
-    const char *why;
-    assert_int_equal(tv_account_add(&f->tn->n, &TV_ACCOUNT_CLI, "bao", TV_ACCOUNT_GUARD,
-                                    "mat-khau-2", 10, tv_wall_ms(), &why),
-                     0);
-    if (tv_session_table_init(&f->w.sessions) || tv_web_live_new(&f->w, &f->w.live) ||
-        tv_web_gate_new(&f->w, &f->w.gate))
-        return -1;
+    fixture *f = web_market_fixture_new("bao", TV_ACCOUNT_GUARD);
+    web_gate_start(f->x);
     *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    tv_web_gate_free(f->w.gate);
-    tv_web_live_free(f->w.live);
-    tv_session_table_free(&f->w.sessions);
-    pthread_mutex_destroy(&f->mu);
-    void *tn = f->tn;
-    test_node_teardown(&tn);
-    free(f);
     return 0;
 }
 
@@ -74,28 +22,8 @@ static int teardown(void **state)
 static int scan_at(fixture *f, const char *venue, const char *line, const char *dir, const char *at,
                    tv_resp *r)
 {
-    tv_req q;
-    memset(&q, 0, sizeof q);
-    q.method = "POST";
-    q.path = "/api/scan";
-    q.host = "127.0.0.1:8080";
-    char token[TV_TOKEN_STR];
-    assert_int_equal(tv_session_new(&f->w.sessions, "bao", "guard", tv_wall_ms(), token, &q.who),
-                     0);
-    q.csrf = q.who.csrf;
-    char b0[32], b1[4200], b2[32];
-    snprintf(b0, sizeof b0, "venue");
-    snprintf(b1, sizeof b1, "%s", line);
-    snprintf(b2, sizeof b2, "%s", dir);
-    q.form[0] = (tv_kv){b0, (char *)venue};
-    q.form[1] = (tv_kv){(char *)"line", b1};
-    q.form[2] = (tv_kv){(char *)"direction", b2};
-    q.nform = 3;
-    if (at) q.form[q.nform++] = (tv_kv){(char *)"at", (char *)at};
-    memset(r, 0, sizeof *r);
-    tv_web_dispatch(&f->w, &q, r);
-    assert_int_equal(tv_resp_finish(r), 0);
-    return r->status;
+    const char *kv[] = {"venue", venue, "line", line, "direction", dir, at ? "at" : NULL, at, NULL};
+    return web_call(f->x, r, "POST", "/api/scan", "bao", "guard", kv);
 }
 
 static int scan(fixture *f, const char *venue, const char *line, const char *dir, tv_resp *r)
@@ -103,28 +31,17 @@ static int scan(fixture *f, const char *venue, const char *line, const char *dir
     return scan_at(f, venue, line, dir, NULL, r);
 }
 
-static uint64_t own_events(fixture *f)
-{
-    store_txn *t;
-    store_frontier fr = {0};
-    assert_int_equal(store_read_begin(f->tn->n.st, &t), 0);
-    int rc = store_frontier_get(t, f->tn->n.id.pk, &fr);
-    store_read_end(t);
-    assert_true(rc == 0 || rc == TV_ENOTFOUND);
-    return fr.seq;
-}
-
 static void test_green_then_amber(void **state)
 {
     fixture *f = *state;
     tv_resp r;
-    uint64_t before = own_events(f);
+    uint64_t before = web_own_events(f->x);
     assert_int_equal(scan(f, f->venue, CCCD, "in", &r), 200);
     assert_non_null(strstr(r.body, "\"result\":\"ok\",\"color\":\"green\",\"text\":\"ĐÃ VÀO\""));
     assert_non_null(strstr(r.body, "\"person\":\"Nguyễn V** A"));
     tv_resp_free(&r);
     /* on disk before the answer: the person and the scan */
-    assert_int_equal(own_events(f), before + 2);
+    assert_int_equal(web_own_events(f->x), before + 2);
     assert_int_equal(scan(f, f->venue, CCCD, "in", &r), 200);
     assert_non_null(
         strstr(r.body, "\"result\":\"already\",\"color\":\"amber\",\"text\":\"ĐÃ VÀO RỒI\""));
@@ -138,7 +55,7 @@ static void test_refused(void **state)
 {
     fixture *f = *state;
     tv_resp r;
-    uint64_t before = own_events(f);
+    uint64_t before = web_own_events(f->x);
     assert_int_equal(scan(f, f->venue, "xin chào", "in", &r), 200);
     assert_non_null(strstr(r.body, "\"result\":\"unreadable\",\"color\":\"grey\""));
     tv_resp_free(&r);
@@ -165,7 +82,7 @@ static void test_refused(void **state)
     assert_int_equal(scan(f, f->venue, "", "in", &r), 400);
     assert_non_null(strstr(r.body, "{\"error\":\"line_empty\","));
     tv_resp_free(&r);
-    assert_int_equal(own_events(f), before); /* nothing written */
+    assert_int_equal(web_own_events(f->x), before); /* nothing written */
 }
 
 /* Another program records on the node: the console says so and records nothing. */
@@ -177,19 +94,19 @@ static void test_account_gone(void **state)
 {
     fixture *f = *state;
     tv_resp r;
-    uint64_t before = own_events(f);
-    assert_int_equal(tv_account_remove(&f->tn->n, &TV_ACCOUNT_CLI, "bao", tv_wall_ms()), 0);
+    uint64_t before = web_own_events(f->x);
+    assert_int_equal(tv_account_remove(f->x->n, &TV_ACCOUNT_CLI, "bao", tv_wall_ms()), 0);
     assert_int_equal(scan(f, f->venue, CCCD, "in", &r), 401);
     assert_non_null(strstr(r.body, "\"error\":\"login_required\""));
     tv_resp_free(&r);
-    assert_int_equal(own_events(f), before);
+    assert_int_equal(web_own_events(f->x), before);
 }
 
 static void test_busy(void **state)
 {
     fixture *f = *state;
     tv_node other;
-    assert_int_equal(tv_node_open(&other, f->tn->dir, TV_NODE_WRITE), 0);
+    assert_int_equal(tv_node_open(&other, f->x->tn->dir, TV_NODE_WRITE), 0);
     tv_resp r;
     assert_int_equal(scan(f, f->venue, CCCD, "in", &r), 409);
     assert_non_null(strstr(r.body, "{\"error\":\"busy\","));
@@ -223,7 +140,7 @@ static void test_many_at_once(void **state)
     enum { N = 32 };
     pthread_t th[N];
     many m[N];
-    uint64_t before = own_events(f);
+    uint64_t before = web_own_events(f->x);
     for (int i = 0; i < N; i++) {
         m[i] = (many){.f = f, .i = i};
         assert_int_equal(pthread_create(&th[i], NULL, one, &m[i]), 0);
@@ -233,17 +150,17 @@ static void test_many_at_once(void **state)
         assert_int_equal(m[i].status, 200);
         assert_true(m[i].ok);
     }
-    assert_int_equal(own_events(f), before + 2 * N); /* each a new person and a scan */
+    assert_int_equal(web_own_events(f->x), before + 2 * N); /* each a new person and a scan */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_green_then_amber, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_account_gone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_green_then_amber, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_refused, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_account_gone, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_busy, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_many_at_once, setup, web_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,117 +5,51 @@
  * a control character in the note, an unknown unit, an F0 without onset) is refused with
  * 400 and the command line's sentence, nothing written; a clerk is refused (403); a case
  * at a commune node is refused (403). */
-#include "crdt/error.h"
-#include "crdt/ids.h"
-#include "node/logic/account.h"
-#include "node/logic/enroll.h"
-#include "node/web/http.h"
-#include "node/web/route.h"
-#include "test_util.h"
-
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-#include <string.h>
+#include "web_util.h"
 
 typedef struct fixture {
-    test_node *tn;
-    tv_web w;
-    pthread_mutex_t mu;
+    web_node *x;
 } fixture;
 
-/* A web server's view of node tn, with a health officer "mai" and a clerk "lan". */
-static int web_setup(fixture *f, void *tn)
+/* Node x in a fixture, with a clerk "lan" and a health officer "mai" (written as it is
+ * when raw: a commune may not make one, and the route's own check must hold even then). */
+static int fixture_make(void **state, web_node *x, int raw)
 {
-    const char *why;
-    f->tn = tn;
-    pthread_mutex_init(&f->mu, NULL);
-    f->w.n = &f->tn->n;
-    f->w.mu = &f->mu;
-    if (tv_session_table_init(&f->w.sessions)) return -1;
-    if (tv_account_add(&f->tn->n, &TV_ACCOUNT_CLI, "lan", TV_ACCOUNT_CLERK, "mat-khau-1", 10,
-                       tv_wall_ms(), &why))
-        return -1;
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->x = x;
+    web_account(x, "lan", TV_ACCOUNT_CLERK);
+    if (raw)
+        web_account_raw(x, "mai", TV_ACCOUNT_HEALTH);
+    else
+        web_account(x, "mai", TV_ACCOUNT_HEALTH);
+    *state = f;
     return 0;
 }
 
+/* A health node: the province, root of its tree with the health flag. */
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    void *tn;
-    const char *why;
-    if (!f || test_province_setup(&tn)) return -1;
-    test_node *t = tn;
-    /* the root of its tree, with the health flag; reopened with its health certificate */
-    if (tv_enroll_make_root(&t->n, 1, NULL)) return -1;
-    tv_node_close(&t->n);
-    if (tv_node_open(&t->n, t->dir, TV_NODE_WRITE)) return -1;
-    if (web_setup(f, tn)) return -1;
-    if (tv_account_add(&t->n, &TV_ACCOUNT_CLI, "mai", TV_ACCOUNT_HEALTH, "mat-khau-3", 10,
-                       tv_wall_ms(), &why))
-        return -1;
-    *state = f;
-    return 0;
+    return fixture_make(state, web_health_new(), 0);
 }
 
-static int put_account(store_txn *t, void *ctx)
-{
-    return store_account_put(t, ctx);
-}
-
-/* A commune node, its health officer's account written as it is (a commune may not make
- * one), to show that the route's own check holds. */
 static int commune_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    void *tn;
-    if (!f || test_commune_setup(&tn) || web_setup(f, tn)) return -1;
-    store_account a = {.name = "mai", .role = TV_ACCOUNT_HEALTH, .hash = "x"};
-    if (store_write(f->tn->n.st, put_account, &a)) return -1;
-    *state = f;
-    return 0;
+    return fixture_make(state, web_commune_new(), 1);
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    tv_session_table_free(&f->w.sessions);
-    pthread_mutex_destroy(&f->mu);
-    void *tn = f->tn;
-    test_node_teardown(&tn);
-    free(f);
-    return 0;
-}
-
-/* Dispatches method path as user of role (logged in, with the session's CSRF token), with
- * the form fields of kv (name, value, ..., NULL); returns the status, the body in r. */
+/* Dispatches method path as user of role with the fields of kv (as web_call takes them);
+ * returns the status, the body in r. */
 static int call(fixture *f, const char *method, const char *path, const char *user,
                 const char *role, const char *const *kv, tv_resp *r)
 {
-    tv_req q;
-    memset(&q, 0, sizeof q);
-    q.method = method;
-    q.path = path;
-    q.host = "127.0.0.1:8080";
-    q.origin = "http://127.0.0.1:8080";
-    char token[TV_TOKEN_STR];
-    assert_int_equal(tv_session_new(&f->w.sessions, user, role, tv_wall_ms(), token, &q.who), 0);
-    q.csrf = q.who.csrf;
-    for (size_t i = 0; kv && kv[i]; i += 2) {
-        tv_kv *d = strcmp(method, "GET") ? &q.form[q.nform++] : &q.query[q.nquery++];
-        *d = (tv_kv){(char *)kv[i], (char *)kv[i + 1]};
-    }
-    memset(r, 0, sizeof *r);
-    tv_web_dispatch(&f->w, &q, r);
-    assert_int_equal(tv_resp_finish(r), 0);
-    return r->status;
+    return web_call(f->x, r, method, path, user, role, kv);
 }
 
 /* What the store holds: events and batches. */
 static uint64_t held(fixture *f)
 {
-    store_counts c = test_counts(&f->tn->n);
+    store_counts c = test_counts(f->x->n);
     assert_true(c.events != UINT64_MAX);
     return c.events * 1000003 + c.batches;
 }
@@ -128,14 +62,7 @@ static void refused(fixture *f, const char *path, const char *const *kv, const c
     uint64_t before = held(f);
     tv_resp r;
     call(f, "POST", path, "mai", "health", kv, &r);
-    if (r.status != 400) fprintf(stderr, "%s\n", r.body ? r.body : "");
-    assert_int_equal(r.status, 400);
-    char want[600];
-    snprintf(want, sizeof want, "{\"error\":\"%s\",\"message\":\"%s\",\"message_vi\":\"", code, en);
-    assert_non_null(r.body);
-    if (strncmp(r.body, want, strlen(want))) fprintf(stderr, "%s\n", r.body);
-    assert_memory_equal(r.body, want, strlen(want));
-    tv_resp_free(&r);
+    web_assert_error_then(&r, 400, code, en, ",\"message_vi\":\"");
     assert_true(held(f) == before);
 }
 
@@ -272,9 +199,8 @@ static void assert_forbidden(fixture *f, const char *path, const char *user, con
 {
     uint64_t before = held(f);
     tv_resp r;
-    assert_int_equal(call(f, "POST", path, user, role, kv, &r), 403);
-    assert_memory_equal(r.body, "{\"error\":\"forbidden\",", 21);
-    tv_resp_free(&r);
+    call(f, "POST", path, user, role, kv, &r);
+    web_assert_error(&r, 403, "forbidden", NULL);
     assert_true(held(f) == before);
 }
 
@@ -300,12 +226,12 @@ static void test_commune(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_case_recorded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_risk_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_case_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_risk_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_clerk, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commune, commune_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_case_recorded, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_risk_set, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_case_refused, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_risk_refused, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_clerk, setup, web_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_commune, commune_setup, web_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
