@@ -93,6 +93,14 @@
     const thead = h('thead', null, h('tr', null, heads.map(function (t) {
       return h('th', { scope: 'col', class: t.num ? 'num' : null, text: t.text || t });
     })));
+    /* on a phone each row is drawn as a card, each cell after its column's name */
+    (Array.isArray(rows) ? rows : [rows]).forEach(function (tr) {
+      if (!tr || !tr.children) return;
+      for (let i = 0; i < tr.children.length && i < heads.length; i++) {
+        const th = heads[i].text || heads[i];
+        if (th) tr.children[i].setAttribute('data-label', th);
+      }
+    });
     return h('div', { class: 'table-wrap' },
       h('table', { id: id || null }, caption ? h('caption', { text: caption }) : null, thead,
         h('tbody', null, rows)));
