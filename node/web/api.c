@@ -1,6 +1,8 @@
 /* What the API's handlers share (api.h). */
 #include "node/web/api.h"
 
+#include "crdt/error.h"
+
 #include "node/format/timefmt.h"
 
 #include <string.h>
@@ -37,4 +39,29 @@ void tv_api_as_of(tv_web *w, tv_json *j)
     tv_time_format_vn(when, sizeof when, tv_wall_ms());
     tv_json_key(j, "now");
     tv_json_string(j, when);
+}
+
+void tv_resp_why(tv_resp *r, int rc, const tv_why *why)
+{
+    int status = rc == TV_EINVAL      ? 400
+                 : rc == TV_ENOTFOUND ? 404
+                 : rc == TV_EPERM     ? 403
+                 : rc == TV_EEXIST    ? 409
+                                      : 0;
+    if (status)
+        tv_resp_error(r, status, why->code, why->en, why->vi);
+    else
+        tv_resp_fail(r, rc, why->en[0] ? why->en : "refused", why->vi[0] ? why->vi : "bị từ chối");
+}
+
+int tv_api_write_begin(tv_web *w, tv_resp *r)
+{
+    int took = tv_node_lock_try(w->n);
+    if (took < 0) tv_resp_fail(r, took, "nothing was recorded", "chưa ghi được gì");
+    return took;
+}
+
+void tv_api_write_end(tv_web *w, int took)
+{
+    if (took == 1) tv_node_lock_release(w->n);
 }

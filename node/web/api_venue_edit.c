@@ -17,31 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tv_resp_why(tv_resp *r, int rc, const tv_why *why)
-{
-    int status = rc == TV_EINVAL      ? 400
-                 : rc == TV_ENOTFOUND ? 404
-                 : rc == TV_EPERM     ? 403
-                 : rc == TV_EEXIST    ? 409
-                                      : 0;
-    if (status)
-        tv_resp_error(r, status, why->code, why->en, why->vi);
-    else
-        tv_resp_fail(r, rc, why->en[0] ? why->en : "refused", why->vi[0] ? why->vi : "bị từ chối");
-}
-
-int tv_api_write_begin(tv_web *w, tv_resp *r)
-{
-    int took = tv_node_lock_try(w->n);
-    if (took < 0) tv_resp_fail(r, took, "nothing was recorded", "chưa ghi được gì");
-    return took;
-}
-
-void tv_api_write_end(tv_web *w, int took)
-{
-    if (took == 1) tv_node_lock_release(w->n);
-}
-
 /* The fields of a form as a venue's input. */
 static tv_venue_input form_input(const tv_req *q)
 {

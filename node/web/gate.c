@@ -7,6 +7,7 @@
 #include "node/format/timefmt.h"
 #include "node/logic/gate.h"
 #include "node/logic/idcard.h"
+#include "node/logic/presence.h"
 #include "node/logic/scan_input.h"
 #include "node/logic/venue_input.h"
 #include "node/web/api.h"
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW_MS (5 * 60 * 1000) /* repeats within it count once, as at the station */
 #define DEVICE "web"
 
 /* One line waiting for its answer. */
@@ -33,7 +33,6 @@ typedef struct item {
     int gone;      /* not taken: the account was removed, disabled, locked or re-roled */
     tv_why why;
     tv_gate_answer ans;
-    uint64_t seq_event;
     struct item *next;
 } item;
 
@@ -87,7 +86,8 @@ static void record(tv_web_gate *g, item *list)
     pthread_mutex_lock(w->mu);
     int rc = 0, took = 0;
     if (!g->ready) {
-        rc = tv_gate_group_init(&g->g, w->n, TV_WEB_GATE_GROUP_MAX, WINDOW_MS, DEVICE);
+        rc = tv_gate_group_init(&g->g, w->n, TV_WEB_GATE_GROUP_MAX, TV_DEDUPE_WINDOW_MS_DEFAULT,
+                                DEVICE);
         g->ready = rc == 0;
     }
     if (rc == 0) {

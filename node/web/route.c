@@ -96,7 +96,7 @@ static int controls(tv_web *w, const tv_req *q)
     return rc ? rc : ntags > 0;
 }
 
-/* Checks 4 of route.h. Returns 1 when the request may change state. */
+/* Check 2 of route.h: the request comes from this server's own pages. */
 static int same_origin(const tv_req *q)
 {
     if (q->sec_fetch_site && strcmp(q->sec_fetch_site, "same-origin") != 0 &&
@@ -157,7 +157,7 @@ static void login_location(char *out, size_t cap, const char *path)
     out[n] = '\0';
 }
 
-/* Checks 2 and 3 of route.h; returns 0 when the request may go on, else 1 with r filled. */
+/* Checks 4 and 5 of route.h; returns 0 when the request may go on, else 1 with r filled. */
 static int refuse_who(tv_web *w, const tv_route *rt, tv_req *q, tv_resp *r)
 {
     if (rt->roles & TV_R_PUBLIC) return 0;
@@ -221,6 +221,10 @@ void tv_web_dispatch(tv_web *w, tv_req *q, tv_resp *r)
                       "or comes from another site.",
                       "Yêu cầu bị từ chối: thiếu mã chống giả mạo (CSRF) của phiên này hoặc "
                       "đến từ trang khác. Tải lại trang rồi thử lại.");
+        return;
+    }
+    if (!(rt->flags & TV_RF_UPLOAD) && q->body_len > TV_REQ_FORM_MAX) {
+        tv_resp_error(r, 413, "too_large", "the request is too large.", "Yêu cầu quá lớn.");
         return;
     }
     /* a request for a group's writer does not wait here for the commit under way */

@@ -1,15 +1,18 @@
 /* The console's routes: each path and method, who may call it, and its handler. The table
  * is data (routes.c); the dispatcher checks, in order, before any handler runs:
  *   1. the route (404, 405);
- *   2. the session (API: 401 login_required; page: 303 to /login);
- *   3. the role (403 forbidden), the node's kind (a health route on a node without the
- *      health key, a commune route elsewhere: 403), and for a venue's routes, that a
- *      controller controls that venue (403);
- *   4. for every method but GET and HEAD: the Origin (and Sec-Fetch-Site) is this server's
+ *   2. for every method but GET and HEAD: the Origin (and Sec-Fetch-Site) is this server's
  *      own, and X-CSRF-Token is the session's token (before login: the tv_csrf cookie's)
- *      (403 csrf).
+ *      (403 csrf), before anything else is looked at;
+ *   3. a body larger than a form on a route that takes no file (413 too_large);
+ *   4. the session, its account read again (API: 401 login_required; page: 303 to
+ *      /login?next=PATH);
+ *   5. the role (403 forbidden), the node's kind (a health route on a node without the
+ *      health key, a commune route elsewhere: 403), and for a venue's routes, that a
+ *      controller controls that venue (403).
  * Then the handler runs, holding the node's mutex unless the route says it takes it
- * itself. node/web/openapi.json describes every API route; tests keep the two in step. */
+ * itself (a check-in's account is read again by the gate's writer: TV_RF_GROUP).
+ * node/web/static/openapi.json describes every API route; tests keep the two in step. */
 #ifndef TV_NODE_WEB_ROUTE_H
 #define TV_NODE_WEB_ROUTE_H
 
@@ -31,7 +34,8 @@ enum {
 enum {
     TV_RF_PAGE = 1 << 0,    /* an HTML page: HTML answers, 303 to /login without a session */
     TV_RF_NOLOCK = 1 << 1,  /* the handler takes the node's mutex itself */
-    TV_RF_UPLOAD = 1 << 2,  /* the body is a file (up to TV_REQ_FILE_MAX), not a form */
+    TV_RF_UPLOAD = 1 << 2,  /* the body is a file (up to TV_REQ_FILE_MAX); any other route's
+                             * body is refused beyond TV_REQ_FORM_MAX (413) */
     TV_RF_HEALTH = 1 << 3,  /* only on a node holding the health key */
     TV_RF_COMMUNE = 1 << 4, /* only on a commune node */
     TV_RF_VENUE = 1 << 5,   /* cap[0] is a venue id: a controller must control it */

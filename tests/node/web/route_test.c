@@ -2,7 +2,8 @@
  * call what. Each check of route.h is shown refusing, with its exact answer:
  *   no session (401 for the API, 303 to /login for a page), a role not listed (403
  *   forbidden), a controller and a venue not its own (403), a health call on a node
- *   without the health key (403), a change without the session's CSRF token, with
+ *   without the health key or a commune's call on another node (403), a body larger than a
+ *   form on a route that takes no file (413), a change without the session's CSRF token, with
  *   another's, from another origin or another site (403 csrf); and let through when all
  *   is right. */
 #include "web_util.h"
@@ -100,6 +101,31 @@ static void test_health_node(void **state)
     refused(f, "GET", "/api/trace", "mai", "health", 403, "forbidden");
 }
 
+/* The commune's calls and pages on a province: refused by the route, before any handler
+ * (whose own refusal would be another code), and a body beyond a form's size refused
+ * unless the route takes a file. */
+static void test_commune_node(void **state)
+{
+    (void)state;
+    web_node *p = web_health_new();
+    web_account(p, "lan", TV_ACCOUNT_CLERK);
+    tv_req q;
+    tv_resp r;
+    web_request(p, &q, "POST", "/api/venues", "lan", "clerk");
+    web_args(&q, 0, (const char *const[]){"name", "Chợ Đầm", "category", "market", NULL});
+    web_refused(p, &q, 403, "forbidden", "only a commune node does this.");
+    web_request(p, &q, "GET", "/gate", "lan", "clerk");
+    assert_int_equal(web_answer(p, &q, &r), 403);
+    assert_non_null(strstr((const char *)r.static_body, "Không có quyền truy cập"));
+    tv_resp_free(&r);
+    static char big[TV_REQ_FORM_MAX + 2];
+    memset(big, 'a', sizeof big - 1);
+    web_request(p, &q, "POST", "/api/logout", "lan", "clerk");
+    web_upload(&q, big, sizeof big - 1);
+    web_refused(p, &q, 413, "too_large", "the request is too large.");
+    web_node_free(p);
+}
+
 /* A health officer's reveal (a change: it needs the CSRF token), not yet dispatched. */
 static void reveal(fixture *f, tv_req *q)
 {
@@ -170,6 +196,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_role, setup, web_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_controller_venue, setup, web_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_health_node, setup, web_fixture_teardown),
+        cmocka_unit_test(test_commune_node),
         cmocka_unit_test_setup_teardown(test_csrf, setup, web_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_account_gone, setup, web_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_not_found, setup, web_fixture_teardown),
