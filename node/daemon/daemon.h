@@ -20,6 +20,7 @@
 #define TV_DAEMON_LOOP_MS_MAX 500  /* the loop looks at the store and the stop flag this often */
 #define TV_DAEMON_STATUS_MS 2000   /* peers.json is rewritten at most this often */
 #define TV_DAEMON_PARK_MS 60000    /* parked batches are offered their time this often */
+#define TV_DAEMON_PURGE_RETRY_MS 60000 /* a purge deferred (another program records) */
 
 typedef struct tv_daemon_opts {
     int once;                    /* stop when a session with a parent (or --peer) is in step */

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The server's daily purge rewrites the store's data file (store_compact) only when no other
+# program is recording: a station (or an import) holding the writer lock keeps committing to
+# the file it opened, and a rename over it would drop what it acknowledged. With a station
+# running, `serve` defers the purge (and says so), the data file stays the same file, and
+# every scan the station answered is in the store as a new process reads it. Every wait is
+# on a line written into a FIFO, with a deadline.
+#
+# Usage: bash tests/cli/purge_lock_test.sh /path/to/truyvet
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$W"
+}
+DEADLINE=60 # seconds a line may take before the test gives up (a hang, not a timing)
+P=$W/province-56
+C=$W/commune-22333
+
+check "a commune enrolled under its province, a venue, a parent it cannot reach"
+"$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
+"$TV" -d "$C" init --role commune --unit 22333 --name "Phường Bắc Nha Trang" >/dev/null 2>&1
+enrol "$C" "$P" 2>/dev/null
+V=$("$TV" -d "$C" venue add --name "Chợ Vĩnh Hải" --category market 2>/dev/null)
+"$TV" -d "$C" peer add tcp://127.0.0.1:1 --parent >/dev/null 2>&1
+
+check "a station records a scan (it holds the writer lock)"
+mkfifo "$W/gate" "$W/answers" "$W/serve"
+"$TV" -d "$C" station --venue "$V" <"$W/gate" >"$W/answers" 2>"$W/gate.err" &
+SPID=$!
+PIDS+=("$SPID")
+exec 4>"$W/gate" 5<"$W/answers"
+printf '0912345678\n' >&4
+IFS= read -r -t "$DEADLINE" -u 5 LINE || fail "the station did not answer"
+[[ $LINE == "OK  09******78  đã vào "* ]] || fail "the station answered '$LINE'"
+INODE=$(stat -c %i "$C/store/data.mdb")
+
+check "serve, started beside it, defers its purge and says so"
+"$TV" -d "$C" serve --http off 2>"$W/serve" 4>&- 5<&- &
+VPID=$!
+PIDS+=("$VPID")
+exec 6<"$W/serve"
+found=0
+end=$((SECONDS + DEADLINE)) # a server that never says it: the test fails then
+while ((SECONDS < end)) && IFS= read -r -t "$DEADLINE" -u 6 LINE; do
+    [[ $LINE == *"truyvet: purge deferred: another program is recording" ]] && found=1 && break
+done
+[[ $found -eq 1 ]] || fail "serve did not defer its purge"
+
+check "the station goes on recording; the data file is the same file"
+printf '0912345679\n' >&4
+IFS= read -r -t "$DEADLINE" -u 5 LINE || fail "the station did not answer the second scan"
+[[ $LINE == "OK  09******79  đã vào "* ]] || fail "the station answered '$LINE'"
+exec 4>&- 5<&-
+wait "$SPID" || fail "the station ended with an error: $(cat "$W/gate.err")"
+[[ $(stat -c %i "$C/store/data.mdb") == "$INODE" ]] ||
+    fail "the data file was replaced while the station recorded"
+
+check "both scans the station answered are in the store"
+kill -TERM "$VPID"
+rc=0
+wait "$VPID" || rc=$?
+exec 6<&-
+[[ $rc -eq 0 ]] || fail "serve ended with exit status $rc after SIGTERM"
+n=$("$TV" -d "$C" log --json | grep -c '"type":"scan"') || true
+[[ $n -eq 2 ]] || fail "the store holds $n scans, not the 2 the station answered"
+echo "purge_lock_test: passed"
