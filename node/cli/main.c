@@ -35,6 +35,15 @@ static void help(FILE *f)
           f);
 }
 
+/* a server is purging or committing a console's scan on the node: say why we wait */
+static void lock_wait(const char *dir)
+{
+    fprintf(stderr,
+            "truyvet: waiting for the server on the node in %s to finish a chore (a purge or a "
+            "console's commit)...\n",
+            dir);
+}
+
 static const char *default_dir(char *buf, size_t cap)
 {
     const char *env = getenv("TRUYVET_DIR");
@@ -81,6 +90,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "truyvet: the cryptography library failed to start.\n");
         return TV_EXIT_FAIL;
     }
+    tv_node_on_lock_wait(lock_wait);
     if (strcmp(argv[i], "help") == 0) {
         help(stdout);
         return TV_EXIT_OK;

@@ -295,16 +295,64 @@ static int meta_str(store_txn *t, const char *key, char *out, size_t cap)
     return TV_OK;
 }
 
+static void (*lock_wait_hook)(const char *dir);
+
+void tv_node_on_lock_wait(void (*fn)(const char *dir))
+{
+    lock_wait_hook = fn;
+}
+
+/* The holder's note in the lock file (PROTOCOL.md §5): "brief" while a server holds the
+ * lock for one chore (a purge, a console's commit), else "hold". */
+static void lock_note(int fd, const char *kind)
+{
+    char line[48];
+    int len = snprintf(line, sizeof line, "%s %ld\n", kind, (long)getpid());
+    if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len) return;
+    /* a note not written only makes another process wait less: nothing is at stake */
+}
+
+static int lock_note_brief(int fd)
+{
+    char buf[8] = {0};
+    return pread(fd, buf, 6, 0) == 6 && memcmp(buf, "brief ", 6) == 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Takes the node's writer lock: one process at a time appends to a node's own log, so
- * that its HLC and seq follow on from what the previous writer committed. */
-static int lock_take(tv_node *n)
+ * that its HLC and seq follow on from what the previous writer committed. With wait, a holder that
+ * says it holds it for a moment (a server's purge or console commit) is waited for, up to
+ * TV_NODE_LOCK_WAIT_MS; any other holder (a station, an import, a command) is not, beyond
+ * TV_NODE_LOCK_GRACE_MS for the note a holder writes just after it takes the lock. */
+static int lock_take(tv_node *n, int wait, const char *kind)
 {
     char path[PATH_MAX];
     int rc = path_join(path, n->dir, LOCK_FILE);
     if (rc) return rc;
     n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (n->lock_fd < 0) return TV_EIO;
-    if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? TV_EBUSY : TV_EIO;
+    int64_t start = mono_ms();
+    int told = 0;
+    while (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) return TV_EIO;
+        int64_t waited = mono_ms() - start;
+        int brief = lock_note_brief(n->lock_fd);
+        if (!wait || waited >= TV_NODE_LOCK_WAIT_MS || (!brief && waited >= TV_NODE_LOCK_GRACE_MS))
+            return TV_EBUSY;
+        if (brief && !told && lock_wait_hook) {
+            lock_wait_hook(n->dir);
+            told = 1;
+        }
+        struct timespec step = {0, 10 * 1000000L};
+        nanosleep(&step, NULL);
+    }
+    lock_note(n->lock_fd, kind);
     return TV_OK;
 }
 
@@ -451,7 +499,7 @@ int tv_node_open(tv_node *n, const char *dir, int flags)
     if (rc == TV_OK && plain_keys_present(dir)) rc = TV_EPLAINKEY; /* a conversion cut short */
     if (rc) goto fail;
     memcpy(n->id.pk, n->secret.node_id, TV_NODE_ID_BYTES);
-    if ((flags & TV_NODE_WRITE) && (rc = lock_take(n))) goto fail;
+    if ((flags & TV_NODE_WRITE) && (rc = lock_take(n, 1, "hold"))) goto fail;
     if ((rc = path_join(path, dir, STORE_DIR)) || (rc = store_open(&n->st, path, NULL))) goto fail;
 
     store_txn *t;
@@ -950,7 +998,7 @@ int tv_node_add_grant(tv_node *n, const crdt_key_grant *g, uint64_t *hlc_out)
 int tv_node_lock_try(tv_node *n)
 {
     if (n->lock_fd >= 0) return 0;
-    int rc = lock_take(n);
+    int rc = lock_take(n, 0, "brief");
     if (rc) {
         if (n->lock_fd >= 0) close(n->lock_fd);
         n->lock_fd = -1;

@@ -96,13 +96,23 @@ int tv_node_create(const char *dir, tv_role role, const char *unit, const char *
 #define TV_NODE_WRITE 1  /* tv_node_open flag: this process will record events */
 #define TV_NODE_SECRET 2 /* tv_node_open flag: fail with TV_ELOCKED unless unlocked */
 
+/* How long tv_node_open(TV_NODE_WRITE) waits for a server that holds the writer lock for
+ * one chore (its daily purge rewrites the data file; its console commits a scan), and for
+ * the note any holder writes just after it takes the lock. */
+#define TV_NODE_LOCK_WAIT_MS (10 * 60 * 1000)
+#define TV_NODE_LOCK_GRACE_MS 250
+
 /* Opens the node in dir, unlocked when the kernel keyring keeps its file key, else locked.
- * With TV_NODE_WRITE, takes the node's writer lock (one recording process at a time).
+ * With TV_NODE_WRITE, takes the node's writer lock (one recording process at a time),
+ * waiting while a server holds it for a chore (calling the hook set with
+ * tv_node_on_lock_wait once, to say so), not while a station, an import or a command does.
  * Returns 0, TV_ENOTFOUND (no node there), TV_EPLAINKEY (its keys are in clear files of
  * an earlier version), TV_ELOCKED (TV_NODE_SECRET and locked), TV_EBUSY (another process
  * is recording), TV_ECORRUPT (keys or metadata do not match), TV_EVERSION, TV_EIO or a
  * store error. */
 int tv_node_open(tv_node *n, const char *dir, int flags);
+/* Called once by tv_node_open when it starts waiting for a server's chore (NULL: none). */
+void tv_node_on_lock_wait(void (*fn)(const char *dir));
 /* Wipes the secrets from memory too. */
 void tv_node_close(tv_node *n);
 

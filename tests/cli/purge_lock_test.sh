@@ -3,8 +3,9 @@
 # program is recording: a station (or an import) holding the writer lock keeps committing to
 # the file it opened, and a rename over it would drop what it acknowledged. With a station
 # running, `serve` defers the purge (and says so), the data file stays the same file, and
-# every scan the station answered is in the store as a new process reads it. Every wait is
-# on a line written into a FIFO, with a deadline.
+# every scan the station answered is in the store as a new process reads it. And a command
+# that records waits for the server's chore rather than failing. Every wait is on a line
+# written into a FIFO, with a deadline.
 #
 # Usage: bash tests/cli/purge_lock_test.sh /path/to/truyvet
 set -euo pipefail
@@ -19,7 +20,7 @@ cleanup() {
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$W"
 }
-DEADLINE=60 # seconds a line may take before the test gives up (a hang, not a timing)
+DEADLINE=30 # seconds a line may take before the test gives up (a hang, not a timing)
 P=$W/province-56
 C=$W/commune-22333
 
@@ -70,4 +71,47 @@ exec 6<&-
 [[ $rc -eq 0 ]] || fail "serve ended with exit status $rc after SIGTERM"
 n=$("$TV" -d "$C" log --json | grep -c '"type":"scan"') || true
 [[ $n -eq 2 ]] || fail "the store holds $n scans, not the 2 the station answered"
+
+# The other way round: while the server holds the lock for a chore (its purge, a console's
+# commit), a command that records waits for it instead of failing; a station or another
+# command holding it is not waited for. The holder here is flock(1) on node.lock, writing
+# the note a holder writes (PROTOCOL.md §5).
+hold() { # hold KIND: holds the writer lock with that note until fd 7 is closed
+    mkfifo "$W/hold.in.$1" "$W/hold.out.$1"
+    flock -x -n "$C/node.lock" bash -c 'printf "%s 1\n" "$1" >"$2"; echo held; read -r _ || true' \
+        _ "$1" "$C/node.lock" <"$W/hold.in.$1" >"$W/hold.out.$1" &
+    HPID=$!
+    PIDS+=("$HPID")
+    exec 7>"$W/hold.in.$1" 8<"$W/hold.out.$1"
+    IFS= read -r -t "$DEADLINE" -u 8 LINE || fail "flock did not take the writer lock"
+    [[ $LINE == held ]] || fail "flock said '$LINE'"
+}
+
+check "a command waits while the server holds the lock for a chore, then records"
+hold brief
+mkfifo "$W/add.err"
+"$TV" -d "$C" venue add --name "Quán Cà Phê Biển" --category 2 >"$W/add.out" 2>"$W/add.err" 7>&- 8<&- &
+APID=$!
+PIDS+=("$APID")
+exec 9<"$W/add.err"
+IFS= read -r -t "$DEADLINE" -u 9 LINE || fail "venue add did not say it waits"
+[[ $LINE == "truyvet: waiting for the server on the node in $C to finish a chore (a purge or a console's commit)..." ]] ||
+    fail "venue add said '$LINE'"
+exec 7>&- 8<&-
+wait "$HPID" || fail "flock ended with an error"
+rc=0
+wait "$APID" || rc=$?
+exec 9<&-
+[[ $rc -eq 0 ]] || fail "venue add ended with exit status $rc after the chore: $(cat "$W/add.err")"
+"$TV" -d "$C" venue list | grep -q "Quán Cà Phê Biển" || fail "the venue added after the wait is not listed"
+
+check "a command does not wait for another program that records"
+hold hold
+rc=0
+timeout "$DEADLINE" "$TV" -d "$C" venue add --name "Tiệm Vàng" --category 3 >/dev/null 2>"$W/add2.err" 7>&- 8<&- || rc=$?
+exec 7>&- 8<&-
+wait "$HPID" || fail "flock ended with an error"
+[[ $rc -eq 1 ]] || fail "venue add beside a recording program exited $rc, not 1"
+[[ $(cat "$W/add2.err") == "truyvet: cannot open the node: another truyvet program is recording on the node in $C (an import or the server). Wait for it to finish, then try again." ]] ||
+    fail "venue add said '$(cat "$W/add2.err")'"
 echo "purge_lock_test: passed"
