@@ -306,8 +306,10 @@ void tv_node_on_lock_wait(void (*fn)(const char *dir))
  * lock for one chore (a purge, a console's commit), else "hold". */
 static void lock_note(int fd, const char *kind)
 {
-    char line[48];
+    char line[48], was[48];
     int len = snprintf(line, sizeof line, "%s %ld\n", kind, (long)getpid());
+    /* a server commits often: the same note is left as it is */
+    if (pread(fd, was, sizeof was, 0) == len && memcmp(was, line, (size_t)len) == 0) return;
     if (ftruncate(fd, 0) == 0 && pwrite(fd, line, (size_t)len, 0) == len) return;
     /* a note not written only makes another process wait less: nothing is at stake */
 }

@@ -14,6 +14,8 @@
 #include "node/render/json.h"
 #include "node/web/live.h"
 
+#include <errno.h>
+#include <semaphore.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +29,8 @@ typedef struct item {
     char line[TV_CARD_TEXT_MAX + 1];
     size_t len;
     int64_t at_ms;
-    tv_req *q; /* its request (the account's session), whose thread waits for the answer */
+    tv_req *q;   /* its request (the account's session), whose thread waits for the answer */
+    sem_t ready; /* posted by the writer once the answer is in (only that thread wakes) */
     /* the answer */
     int done, err; /* err: not taken at all (why says why, or TV_EBUSY, ...) */
     int gone;      /* not taken: the account was removed, disabled, locked or re-roled */
@@ -39,7 +42,7 @@ typedef struct item {
 struct tv_web_gate {
     tv_web *w;
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     item *head, *tail;
     int stopping, started;
     pthread_t th;
@@ -118,10 +121,12 @@ static void *writer(void *arg)
         g->head = g->tail = NULL;
         pthread_mutex_unlock(&g->mu);
         record(g, list);
-        pthread_mutex_lock(&g->mu);
-        for (item *it = list; it; it = it->next)
+        for (item *it = list, *next; it; it = next) {
+            next = it->next; /* it is its thread's once posted */
             it->done = 1;
-        pthread_cond_broadcast(&g->done);
+            sem_post(&it->ready);
+        }
+        pthread_mutex_lock(&g->mu);
     }
     pthread_mutex_unlock(&g->mu);
     return NULL;
@@ -134,7 +139,6 @@ int tv_web_gate_new(tv_web *w, tv_web_gate **out)
     g->w = w;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->work, NULL);
-    pthread_cond_init(&g->done, NULL);
     if (pthread_create(&g->th, NULL, writer, g)) {
         tv_web_gate_free(g);
         return TV_EIO;
@@ -160,7 +164,6 @@ void tv_web_gate_free(tv_web_gate *g)
         pthread_mutex_unlock(g->w->mu);
     }
     pthread_cond_destroy(&g->work);
-    pthread_cond_destroy(&g->done);
     pthread_mutex_destroy(&g->mu);
     free(g);
 }
@@ -168,6 +171,7 @@ void tv_web_gate_free(tv_web_gate *g)
 /* Queues it and waits for its answer. */
 static void submit(tv_web_gate *g, item *it)
 {
+    sem_init(&it->ready, 0, 0);
     pthread_mutex_lock(&g->mu);
     if (g->tail)
         g->tail->next = it;
@@ -175,9 +179,11 @@ static void submit(tv_web_gate *g, item *it)
         g->head = it;
     g->tail = it;
     pthread_cond_signal(&g->work);
-    while (!it->done)
-        pthread_cond_wait(&g->done, &g->mu);
     pthread_mutex_unlock(&g->mu);
+    while (sem_wait(&it->ready) != 0)
+        TV_ASSERT(errno == EINTR);
+    TV_ASSERT(it->done);
+    sem_destroy(&it->ready);
 }
 
 /* The answer in the guard's words: the large text, its colour and the reason. */
