@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* The tables. Keys are big-endian so LMDB's byte order is numeric order. */
@@ -62,6 +63,11 @@ struct store {
      * be created): read as empty (only the node-local tables added since may be absent) */
     uint8_t absent[T_COUNT_];
     int read_only;
+    /* STORE_WRITERS_FILE (-1 until the first write), held shared from the first write on
+     * (writers_held): store_compact replaces the data file only when it alone holds it */
+    int writers_fd, writers_held;
+    char *dir;                          /* the directory it was opened on (read-write only) */
+    atomic_int reads_open;              /* read transactions open, in any thread */
     crdt_sig_memo *sig_memo;            /* store_opts.sig_memo: borrowed, or NULL */
     int (*fault)(void *arg, int where); /* store_opts.fault: off (NULL) but in the simulator */
     void *fault_arg;

@@ -1,5 +1,6 @@
 /* LMDB environment, transactions with map growth, metadata and counters. */
 #include "store/internal.h"
+#include "crdt/assert.h"
 #include "crdt/error.h"
 
 #include <errno.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,12 +88,26 @@ int store_err_(store_txn *t, int rc)
     }
 }
 
+/* Takes fd's flock as op, through signals. */
+static int flock_intr(int fd, int op)
+{
+    int rc;
+    while ((rc = flock(fd, op)) != 0 && errno == EINTR) {
+    }
+    return rc;
+}
+
 int store_open(store **out, const char *dir, const store_opts *opts)
 {
     *out = NULL;
     store *s = calloc(1, sizeof *s);
     if (!s) return TV_ENOMEM;
+    s->writers_fd = -1;
     s->read_only = opts && opts->read_only;
+    if (!s->read_only && !(s->dir = strdup(dir))) {
+        free(s);
+        return TV_ENOMEM;
+    }
     s->sig_memo = opts ? opts->sig_memo : NULL;
     s->fault = opts ? opts->fault : NULL;
     s->fault_arg = opts ? opts->fault_arg : NULL;
@@ -128,6 +144,7 @@ int store_open(store **out, const char *dir, const store_opts *opts)
     return TV_OK;
 fail:
     if (s->env) mdb_env_close(s->env);
+    free(s->dir);
     free(s);
     return rc == MDB_NOTFOUND ? TV_ECORRUPT : store_err_(NULL, rc);
 }
@@ -136,6 +153,8 @@ void store_close(store *s)
 {
     if (!s) return;
     if (s->env) mdb_env_close(s->env); /* NULL after a failed compaction */
+    if (s->writers_fd >= 0) close(s->writers_fd);
+    free(s->dir);
     store_cert_memo_free_(s);
     store_sealed_key_set(s, NULL);
     (void)store_held_extra_set(s, NULL, 0);
@@ -168,6 +187,7 @@ int store_read_begin(store *s, store_txn **out)
         free(t);
         return store_err_(NULL, rc);
     }
+    atomic_fetch_add(&s->reads_open, 1);
     *out = t;
     return TV_OK;
 }
@@ -176,7 +196,36 @@ void store_read_end(store_txn *t)
 {
     if (!t) return;
     mdb_txn_abort(t->txn);
+    TV_ASSERT(atomic_load(&t->s->reads_open) > 0);
+    atomic_fetch_sub(&t->s->reads_open, 1);
     free(t);
+}
+
+static int refresh_(store *s, const char *dir);
+static int same_file(store *s, const char *dir);
+
+/* Takes STORE_WRITERS_FILE shared before the first write of s (a compaction holds it
+ * exclusively while it copies: this waits for it), then makes sure s writes to the data
+ * file in place. */
+static int writers_hold(store *s)
+{
+    if (s->writers_held) return TV_OK;
+    if (s->writers_fd < 0) {
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/" STORE_WRITERS_FILE, s->dir) >= sizeof path)
+            return TV_EINVAL;
+        s->writers_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (s->writers_fd < 0) return errno == ENOSPC ? TV_ENOSPC : TV_EIO;
+    }
+    if (flock_intr(s->writers_fd, LOCK_SH) != 0) return TV_EIO;
+    /* another process may have compacted the store since s opened it */
+    int rc = atomic_load(&s->reads_open) == 0 ? refresh_(s, s->dir) : same_file(s, s->dir);
+    if (rc < 0 || rc == 2) {
+        flock_intr(s->writers_fd, LOCK_UN);
+        return rc < 0 ? rc : TV_EBUSY;
+    }
+    s->writers_held = 1;
+    return TV_OK;
 }
 
 static int grow_map(store *s)
@@ -192,6 +241,8 @@ static int grow_map(store *s)
 int store_write(store *s, store_write_fn fn, void *ctx)
 {
     if (s->read_only) return TV_EPERM;
+    int held = writers_hold(s);
+    if (held) return held;
     for (int attempt = 0; attempt <= STORE_WRITE_RETRIES_MAX; attempt++) {
         store_txn t = {.s = s};
         int rc = txn_begin(s, 0, &t.txn);
@@ -338,7 +389,8 @@ static int open_env(store *s, const char *dir, size_t map)
     return mdb_txn_commit(txn);
 }
 
-int store_refresh(store *s, const char *dir)
+/* 0: s has dir/data.mdb open; 2: that path names another file now; or an error */
+static int same_file(store *s, const char *dir)
 {
     char data[4096];
     if ((size_t)snprintf(data, sizeof data, "%s/data.mdb", dir) >= sizeof data) return TV_EINVAL;
@@ -346,15 +398,26 @@ int store_refresh(store *s, const char *dir)
     struct stat open_st, path_st;
     if (mdb_env_get_fd(s->env, &fd) || fstat(fd, &open_st) != 0) return TV_EIO;
     if (stat(data, &path_st) != 0) return errno == ENOENT ? TV_OK : TV_EIO; /* mid-rename */
-    if (open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino) return TV_OK;
+    return open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino ? 0 : 2;
+}
+
+static int refresh_(store *s, const char *dir)
+{
+    int rc = same_file(s, dir);
+    if (rc != 2) return rc;
     MDB_envinfo info;
     if (mdb_env_info(s->env, &info)) return TV_ESTORE;
     mdb_env_close(s->env);
     s->env = NULL;
-    int rc = open_env(s, dir, info.me_mapsize);
+    rc = open_env(s, dir, info.me_mapsize);
     if (rc) return store_err_(NULL, rc);
     store_cert_memo_free_(s);
     return 1;
+}
+
+int store_refresh(store *s, const char *dir)
+{
+    return refresh_(s, dir);
 }
 
 static int fsync_path(const char *path)
@@ -366,9 +429,32 @@ static int fsync_path(const char *path)
     return rc;
 }
 
+static int compact_locked(store *s, const char *dir, store_write_fn fn, void *ctx);
+
 int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx)
 {
     if (s->read_only) return TV_EPERM;
+    int out = writers_hold(s);
+    if (out) return out;
+    TV_ASSERT(s->writers_fd >= 0 && s->writers_held);
+    if (flock(s->writers_fd, LOCK_EX | LOCK_NB) != 0)
+        out = errno == EWOULDBLOCK || errno == EINTR ? TV_EBUSY : TV_EIO;
+    else
+        out = compact_locked(s, dir, fn, ctx);
+    /* back to shared. Neither change is atomic (flock(2)): another process may have
+     * compacted meanwhile, and this one must then write to the new file */
+    if (flock_intr(s->writers_fd, LOCK_SH) != 0) return out ? out : TV_EIO;
+    int rc = !s->env                            ? TV_OK
+             : atomic_load(&s->reads_open) == 0 ? refresh_(s, dir)
+             : same_file(s, dir) == 2           ? TV_EBUSY
+                                                : TV_OK;
+    return out ? out : rc < 0 ? rc : TV_OK;
+}
+
+static int compact_locked(store *s, const char *dir, store_write_fn fn, void *ctx)
+{
+    /* the environment is closed and opened again on the new file */
+    TV_ASSERT(atomic_load(&s->reads_open) == 0);
     char tmp[4096], lock[4096 + 8], data[4096];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s/" STORE_COMPACT_FILE, dir) >= sizeof tmp ||
         (size_t)snprintf(data, sizeof data, "%s/data.mdb", dir) >= sizeof data)

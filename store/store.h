@@ -55,6 +55,11 @@ typedef struct store_opts {
 #define STORE_FAULT_BEFORE_COMMIT 1
 #define STORE_FAULT_AFTER_COMMIT 2
 
+/* Every process that has written to a store holds dir/STORE_WRITERS_FILE with a shared
+ * flock from its first store_write until it closes the store; store_compact takes it
+ * exclusively, so that no other process goes on writing to the data file it replaces. */
+#define STORE_WRITERS_FILE "writers.lock"
+
 /* Opens (creating if needed) the environment in directory `dir`, which must exist, and
  * clears reader slots left by dead processes. Returns 0, TV_EIO, TV_ENOSPC, TV_EBUSY or
  * TV_ESTORE. */
@@ -67,8 +72,11 @@ void store_read_end(store_txn *t);
 
 /* Runs fn(t, ctx) in a write transaction and commits. If fn or the commit fails, nothing
  * is written. fn may be run more than once (after the map grows), so it must not change
- * anything outside the transaction. Returns fn's error, or TV_ENOSPC, TV_ESTORE, or 0
- * once the commit is on disk. */
+ * anything outside the transaction. The first write of s takes STORE_WRITERS_FILE shared
+ * (waiting while another process compacts the store) and, if the data file was replaced
+ * since s opened it, reopens s on the new one (TV_EBUSY instead while a read transaction of
+ * s is open). Returns fn's error, or TV_ENOSPC, TV_ESTORE, TV_EBUSY, TV_EIO, or 0 once the
+ * commit is on disk. */
 typedef int (*store_write_fn)(store_txn *t, void *ctx);
 int store_write(store *s, store_write_fn fn, void *ctx);
 
@@ -80,9 +88,11 @@ int store_write(store *s, store_write_fn fn, void *ctx);
  * removed. LMDB keeps the bytes of freed pages
  * and of rows deleted from live pages until they are reused: only a rewrite takes them out
  * of the file. s is reopened on the new file (with no transaction open; dir is the
- * directory s was opened on). Other processes that have the store open keep reading the
- * old file until they reopen it (store_refresh). Returns 0, TV_EPERM (read-only), fn's error,
- * TV_ENOSPC, TV_EIO or a store error; on failure the old file stays in place. */
+ * directory s was opened on). Only while no other process that has written to the store has
+ * it open (STORE_WRITERS_FILE): else TV_EBUSY, and nothing is done. Other processes that read the
+ * store keep reading the old file until they reopen it (store_refresh). Returns 0, TV_EPERM
+ * (read-only), TV_EBUSY, fn's error, TV_ENOSPC, TV_EIO or a store error; on failure the old
+ * file stays in place. */
 #define STORE_COMPACT_FILE "compact.mdb"
 int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx);
 

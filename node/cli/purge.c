@@ -104,6 +104,14 @@ static int cmd_purge(tv_cli *cli, int argc, char **argv)
     tv_purge_result r;
     rc = tv_node_purge(&n, tv_wall_ms(), checkpoint ? 2 : 0, compact, &r);
     tv_node_close(&n);
+    if (rc == TV_EBUSY) { /* the removal is committed; the rewrite waits for the others */
+        tv_cli_error("the purge removed what is older than the retention period, but did not "
+                     "rewrite the store file: another truyvet program has the node in %s open "
+                     "to write (the server, a station or an import). Stop it, then run 'truyvet "
+                     "purge' again.",
+                     cli->dir);
+        return TV_EXIT_FAIL;
+    }
     if (rc) return tv_cli_fail(cli, rc, "the purge did not finish");
     char cut[TV_TIME_STR_BYTES];
     tv_time_format_vn(cut, sizeof cut, r.st.cutoff_ms);

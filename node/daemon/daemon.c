@@ -48,8 +48,8 @@ typedef struct tvd {
     tv_driver *drv; /* the sessions and the protocol loop */
     uint8_t epoch[SYNC_EPOCH_BYTES];
     int64_t status_ms;
-    int64_t park_ms;  /* when parked batches were last offered their time (C1) */
-    int64_t purge_ms; /* when the node last purged (retention.h); 0: not yet in this run */
+    int64_t park_ms;    /* when parked batches were last offered their time (C1) */
+    int64_t purge_ms;   /* when the node last purged (retention.h); 0: not yet in this run */
     int purge_deferred; /* the last try found another program recording */
     int status_dirty;
     int resync;         /* the store was restored or copied: waits for a parent in step */
@@ -545,9 +545,10 @@ static void chores(tvd *d, int64_t now)
     }
     /* retention (serve, not sync --once): at start, then once a day (no read transaction is
      * open here, so the data file may be replaced). Replacing it while another process
-     * records (an import, a station: they hold the writer lock) would leave that process
-     * committing to the old file, which the rename drops: what it acknowledged would be
-     * lost. So the purge waits for the writer lock, trying again a minute later. */
+     * writes would leave that process committing to the old file, which the rename drops:
+     * what it acknowledged would be lost. So the purge waits for the writer lock (an
+     * import, a station), and its rewrite for every other process that has the store open
+     * to write (store_compact: a command, `sync --once`), trying again a minute later. */
     if (!d->o->once && (!d->purge_ms || now - d->purge_ms >= TV_PURGE_INTERVAL_MS)) {
         int took = tv_node_lock_try(d->n);
         if (took < 0) {
@@ -556,17 +557,25 @@ static void chores(tvd *d, int64_t now)
             d->purge_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
             return;
         }
+        int was_deferred = d->purge_deferred;
         d->purge_deferred = 0;
         d->purge_ms = now;
         tv_purge_result pr;
         int prc = tv_node_purge(d->n, now, 1, 1, &pr);
         if (took == 1) tv_node_lock_release(d->n);
-        if (prc)
+        if (prc && prc != TV_EBUSY) {
             logf_("purge failed: %s", tv_strerror(prc));
-        else if (pr.st.scans || pr.st.persons || pr.st.reveals)
+            return;
+        }
+        if (pr.st.scans || pr.st.persons || pr.st.reveals)
             logf_("purged what is older than %u days: %" PRIu64 " scans, %" PRIu64
                   " person records, %" PRIu64 " audit rows",
                   pr.days, pr.st.scans, pr.st.persons, pr.st.reveals);
+        if (prc == TV_EBUSY) { /* what it removed is removed; the rewrite comes again */
+            if (!was_deferred) logf_("purge deferred: another program has the store open to write");
+            d->purge_deferred = 1;
+            d->purge_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
+        }
     }
 }
 

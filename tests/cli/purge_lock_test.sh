@@ -3,9 +3,10 @@
 # program is recording: a station (or an import) holding the writer lock keeps committing to
 # the file it opened, and a rename over it would drop what it acknowledged. With a station
 # running, `serve` defers the purge (and says so), the data file stays the same file, and
-# every scan the station answered is in the store as a new process reads it. And a command
-# that records waits for the server's chore rather than failing. Every wait is on a line
-# written into a FIFO, with a deadline.
+# every scan the station answered is in the store as a new process reads it. A purge by hand
+# does not rewrite the file a running server writes to. And a command that records waits
+# for the server's chore rather than failing. Every wait is on a line written into a FIFO,
+# with a deadline.
 #
 # Usage: bash tests/cli/purge_lock_test.sh /path/to/truyvet
 set -euo pipefail
@@ -62,6 +63,15 @@ exec 4>&- 5<&-
 wait "$SPID" || fail "the station ended with an error: $(cat "$W/gate.err")"
 [[ $(stat -c %i "$C/store/data.mdb") == "$INODE" ]] ||
     fail "the data file was replaced while the station recorded"
+
+check "a purge by hand beside the server removes but does not rewrite the file"
+rc=0
+"$TV" -d "$C" purge --no-checkpoint >/dev/null 2>"$W/purge.err" || rc=$?
+[[ $rc -eq 1 ]] || fail "purge beside the server exited $rc, not 1"
+[[ $(cat "$W/purge.err") == "truyvet: the purge removed what is older than the retention period, but did not rewrite the store file: another truyvet program has the node in $C open to write (the server, a station or an import). Stop it, then run 'truyvet purge' again." ]] ||
+    fail "purge said '$(cat "$W/purge.err")'"
+[[ $(stat -c %i "$C/store/data.mdb") == "$INODE" ]] ||
+    fail "the data file was replaced while the server had it open"
 
 check "both scans the station answered are in the store"
 kill -TERM "$VPID"

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -733,6 +734,56 @@ static void test_compact_removes_deleted_bytes(void **state)
     test_rmdir(dir);
 }
 
+/* A compaction replaces the data file only when no other process has the store open to
+ * write: one that had would go on committing to the file the rename drops. Another open
+ * (its own open file, as another process has) stands for that process here. */
+static void test_compact_waits_for_writers(void **state)
+{
+    (void)state;
+    char *dir;
+    store *s = open_trusted(&dir), *other, *reader;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    assert_int_equal(store_open(&other, dir, NULL), 0);
+    assert_int_equal(store_write(other, put_marker, NULL), 0); /* a writer from now on */
+    compact_seen = 0;
+    assert_int_equal(store_compact(s, dir, compact_fn, NULL), TV_EBUSY);
+    assert_int_equal(compact_seen, 0);
+    assert_int_equal(stat(path, &after), 0);
+    assert_true(before.st_ino == after.st_ino); /* the same file: nothing was replaced */
+    /* both still write to it, and each sees the other's rows */
+    store_txn *t;
+    char v[64];
+    size_t len;
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_meta_get(t, "marker", v, sizeof v, &len), 0);
+    store_read_end(t);
+    assert_int_equal(store_write(s, del_marker, NULL), 0);
+    store_close(other);
+    /* a reader does not hold it back, nor a store opened to write that has not written */
+    store_opts ro = {.read_only = 1};
+    assert_int_equal(store_open(&reader, dir, &ro), 0);
+    assert_int_equal(store_open(&other, dir, NULL), 0);
+    assert_int_equal(store_compact(s, dir, compact_fn, NULL), 0);
+    assert_int_equal(compact_seen, 1);
+    assert_int_equal(stat(path, &after), 0);
+    assert_true(before.st_ino != after.st_ino);
+    store_close(reader);
+    /* that one writes to the new file, where s sees it */
+    assert_int_equal(store_write(other, put_marker, NULL), 0);
+    assert_int_equal(store_read_begin(other, &t), 0);
+    assert_int_equal(store_meta_get(t, "compacted", v, sizeof v, &len), 0);
+    store_read_end(t);
+    assert_int_equal(store_read_begin(s, &t), 0);
+    assert_int_equal(store_meta_get(t, "marker", v, sizeof v, &len), 0);
+    store_read_end(t);
+    store_close(other);
+    store_close(s);
+    test_rmdir(dir);
+}
+
 /* The commune's log of test_checkpoint: a venue (seq 1), person a and their scan 40 days
  * ago (2, 3), person b and their scan today (4, 5). Every batch is kept in out[]. */
 typedef struct batches {
@@ -1243,6 +1294,7 @@ int main(void)
         cmocka_unit_test(test_purge),
         cmocka_unit_test(test_purge_mapped),
         cmocka_unit_test(test_compact_removes_deleted_bytes),
+        cmocka_unit_test(test_compact_waits_for_writers),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_checkpoint_r2),
         cmocka_unit_test(test_checkpoint_sealed_index),
