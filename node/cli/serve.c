@@ -15,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* how often a server with nothing to sync yet looks again (serve_run) */
+#define TV_SERVE_RETRY_S 2
+
 static int cmd_serve(tv_cli *cli, int argc, char **argv);
 
 static const tv_opt serve_opts[] = {
@@ -42,7 +45,8 @@ const tv_command tv_command_serve = {
         "browser (clerks, guards, venue owners, health officers): on this machine only\n"
         "unless --http says otherwise. Its address is written to DIR/console.url. Accounts\n"
         "are made with 'truyvet user add'. A node with nothing to sync with yet (no peer,\n"
-        "not enrolled) serves the console alone.\n",
+        "not enrolled) serves the console alone, and starts to sync once it has (a\n"
+        "certificate accepted in the console, a peer added) without a restart.\n",
     .opts = serve_opts,
     .more = "Configure with 'truyvet peer listen ENDPOINT' and 'truyvet peer add ENDPOINT\n"
             "--parent'. Scans can be recorded while the server runs.\n",
@@ -50,27 +54,39 @@ const tv_command tv_command_serve = {
 };
 
 /* Runs the network loop (and the console beside it) until stopped. Returns 0 or the loop's
- * error; a loop with nothing to do waits for the stop while the console serves. */
+ * error. A loop with nothing to do yet (not enrolled; no endpoint, parent or peer) leaves
+ * the console serving and is tried again every TV_SERVE_RETRY_S seconds, so that a
+ * certificate accepted meanwhile (in the console or with `enroll accept`), or a peer
+ * added, starts the sync without a restart. */
 static int serve_run(tv_node *n, tv_web *web, pthread_mutex_t *mu, int verbose)
 {
     tv_daemon_opts o = {.listen = 1, .verbose = verbose, .stop = &tv_cli_stop, .mu = mu};
     tv_daemon_result r;
-    int rc = tv_daemon_run(n, &o, &r);
-    if (web && (rc == TV_EUNTRUSTED || rc == TV_EINVAL)) {
-        fprintf(stderr, "truyvet: %s; serving the console only\n",
-                rc == TV_EUNTRUSTED ? "not enrolled yet, so no sync"
-                                    : "no endpoint to listen on and no parent or peer");
+    int said = 0;
+    for (;;) {
+        int rc = tv_daemon_run(n, &o, &r);
+        if (!web || (rc != TV_EUNTRUSTED && rc != TV_EINVAL)) return rc;
+        if (said != rc) {
+            fprintf(stderr,
+                    "truyvet: %s; serving the console only (the sync starts once there is)\n",
+                    rc == TV_EUNTRUSTED ? "not enrolled yet, so no sync"
+                                        : "no endpoint to listen on and no parent or peer");
+            said = rc;
+        }
         sigset_t block, old;
         sigemptyset(&block);
         sigaddset(&block, SIGTERM);
         sigaddset(&block, SIGINT);
         pthread_sigmask(SIG_BLOCK, &block, &old);
-        while (!tv_cli_stop)
-            sigsuspend(&old); /* no signal lost between the test and the wait */
+        /* a signal that came before is seen here; one that comes after ends the wait */
+        if (!tv_cli_stop) {
+            struct timespec ts = {TV_SERVE_RETRY_S, 0};
+            int sig = sigtimedwait(&block, NULL, &ts);
+            if (sig > 0) tv_cli_stop = sig;
+        }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        rc = 0;
+        if (tv_cli_stop) return 0;
     }
-    return rc;
 }
 
 /* Unlocks n when neither the keyring nor a credential did: asks once, at start. Returns 0

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A commune's server started before the commune is enrolled serves the console alone (its
+# operator enrols it there); once a certificate is accepted, the same server starts to sync
+# with its parent, without a restart. Every wait is on a line the server writes into a
+# FIFO, or on the province holding what the commune records, with a deadline.
+#
+# Usage: bash tests/cli/serve_enrol_test.sh /path/to/truyvet
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$W"
+}
+DEADLINE=30 # seconds a line may take before the test gives up (a hang, not a timing)
+P=$W/province-56
+C=$W/commune-22333
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+json_eval() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+held() { # held NODE ORIGIN: the last seq NODE holds of ORIGIN's log (0 if none)
+    "$TV" -d "$1" status --json | json_eval "next((f['seq'] for f in j['frontier'] if f['origin']=='$2'), 0)"
+}
+# until_line PATTERN WHAT: reads the commune server's lines until one matches PATTERN
+until_line() {
+    local end=$((SECONDS + DEADLINE))
+    while ((SECONDS < end)) && IFS= read -r -t "$DEADLINE" -u 6 LINE; do
+        printf '%s\n' "$LINE" >>"$W/c.seen"
+        # shellcheck disable=SC2053 # PATTERN is a glob
+        [[ $LINE == $1 ]] && return 0
+    done
+    fail "the commune's server did not say $2: $(cat "$W/c.seen" 2>/dev/null)"
+}
+
+check "a province serving on its endpoint; a commune, not enrolled, with it as parent"
+PP=$(free_port)
+"$TV" -d "$P" init --role province --unit 56 --name "Sở Y tế Khánh Hòa" >/dev/null 2>&1
+"$TV" -d "$P" peer listen "tcp://127.0.0.1:$PP" >/dev/null 2>&1
+"$TV" -d "$C" init --role commune --unit 22333 --name "Phường Bắc Nha Trang" >/dev/null 2>&1
+"$TV" -d "$C" peer add "tcp://127.0.0.1:$PP" --parent >/dev/null 2>&1
+"$TV" -d "$P" serve --http off 2>"$W/p.log" &
+PIDS+=($!)
+
+check "the commune's server serves the console alone, and says why"
+mkfifo "$W/c.log"
+"$TV" -d "$C" serve --http 127.0.0.1:0 2>"$W/c.log" &
+CPID=$!
+PIDS+=("$CPID")
+exec 6<"$W/c.log"
+until_line "truyvet: not enrolled yet, so no sync; serving the console only (the sync starts once there is)" \
+    "that it serves the console alone"
+[[ -s $C/console.url ]] || fail "the console is not served (no console.url)"
+
+check "the commune is enrolled while its server runs; the server starts to sync"
+"$TV" -d "$C" enroll request --out "$W/req" >/dev/null 2>&1
+"$TV" -d "$P" enroll issue "$W/req" --out "$W/cert" >/dev/null 2>&1
+"$TV" -d "$C" enroll accept "$W/cert" >/dev/null 2>&1
+PID_P=$("$TV" -d "$P" status --json | json_eval "j['node_id'][:16]")
+until_line "* truyvet: in step with $PID_P: *" "that it is in step with the province"
+
+check "what the commune records reaches the province"
+"$TV" -d "$C" venue add --name "Chợ Vĩnh Hải" --category 1 >/dev/null 2>&1
+CID=$("$TV" -d "$C" status --json | json_eval "j['node_id']")
+SEQ=$(held "$C" "$CID")
+[[ $SEQ -ge 1 ]] || fail "the commune's own log holds nothing"
+end=$((SECONDS + DEADLINE))
+while (($(held "$P" "$CID") < SEQ)); do # the server's work, polled with a deadline
+    ((SECONDS < end)) || fail "the province holds the commune up to $(held "$P" "$CID"), not $SEQ"
+    sleep 0.1
+done
+
+check "the server stops cleanly"
+kill -TERM "$CPID"
+rc=0
+wait "$CPID" || rc=$?
+exec 6<&-
+[[ $rc -eq 0 ]] || fail "the commune's server ended with exit status $rc after SIGTERM"
+echo "serve_enrol_test: passed"
