@@ -436,6 +436,7 @@ typedef struct login_ctx {
     const char *name; /* normalised, or "(malformed)" */
     int found;        /* the account was there when the password was checked */
     int match;        /* the password matched its hash then */
+    int no_venue;     /* a controller's phone controls no venue here now */
     int64_t now_ms;
     store_account a; /* as written */
 } login_ctx;
@@ -460,6 +461,12 @@ static int login_outcome(store_txn *t, login_ctx *c)
         rc = console_put(t, TV_CONSOLE_LOGIN_FAILED, c->name, c->name, c->remote, now,
                          "refused: disabled");
         out = TV_EPERM;
+    } else if (c->match && a->role == TV_ACCOUNT_CONTROLLER && c->no_venue) {
+        /* a phone removed from its venues: no session that could only show nothing */
+        a->failures = 0;
+        rc = console_put(t, TV_CONSOLE_LOGIN_FAILED, c->name, c->name, c->remote, now,
+                         "refused: controls no venue");
+        out = TV_ESCOPE;
     } else if (c->match) {
         a->failures = 0;
         rc = console_put(t, TV_CONSOLE_LOGIN, c->name, c->name, c->remote, now, "role %s",
@@ -508,7 +515,8 @@ static int login_write_fn(store_txn *t, void *arg)
     login_write *w = arg;
     login_ctx c = *w->c; /* the function may run again: from the same start */
     int rc = login_fn(t, &c);
-    if (rc == TV_OK || rc == TV_EPASSPHRASE || rc == TV_EACCLOCKED || rc == TV_EPERM) {
+    if (rc == TV_OK || rc == TV_EPASSPHRASE || rc == TV_EACCLOCKED || rc == TV_EPERM ||
+        rc == TV_ESCOPE) {
         w->answer = rc;
         w->c->a = c.a;
         rc = TV_OK;
@@ -545,6 +553,14 @@ int tv_account_login_end(tv_node *n, tv_login *l, const char *remote, int64_t no
                    .now_ms = now_ms,
                    .a = l->a};
     memset(out, 0, sizeof *out);
+    if (l->match && l->a.role == TV_ACCOUNT_CONTROLLER) {
+        int have = tv_account_controller_venues(n, l->name, one_venue, NULL);
+        if (have < 0) {
+            sodium_memzero(l, sizeof *l);
+            return have;
+        }
+        c.no_venue = have == 0;
+    }
     login_write w = {&c, TV_EPASSPHRASE};
     int rc = store_write(n->st, login_write_fn, &w);
     if (rc == TV_OK && w.answer != TV_EPASSPHRASE) account_out(&c.a, out);

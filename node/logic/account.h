@@ -134,7 +134,9 @@ int tv_account_list(tv_node *n, tv_account_fn fn, void *ctx);
  * account (the same answer, after the same work). TV_EACCLOCKED: the account is locked,
  * whatever the password, or this wrong password was the failure that locked it
  * (out->locked_until_ms says until when). TV_EPERM: the password
- * is right but the account is disabled. Else TV_ENOMEM or a store error. Every outcome is
+ * is right but the account is disabled. TV_ESCOPE: the password is right but the account
+ * is a controller's whose phone controls no venue here now (removed from its venues).
+ * Else TV_ENOMEM or a store error. Every outcome is
  * in the console log (login, login_failed, login_locked) with remote, before the answer. */
 int tv_account_login(tv_node *n, const char *remote, const char *name, const char *pass, size_t len,
                      int64_t now_ms, tv_account *out);

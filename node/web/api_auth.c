@@ -139,6 +139,10 @@ static void login_refused(tv_resp *r, int rc, const tv_account *a)
     } else if (rc == TV_EPERM) {
         tv_resp_error(r, 403, "account_disabled", "this account is disabled.",
                       "Tài khoản này đã bị tạm khóa bởi người quản trị.");
+    } else if (rc == TV_ESCOPE) {
+        tv_resp_error(r, 403, "controller_no_venue",
+                      "this phone no longer controls a venue recorded on this node.",
+                      "Số điện thoại này không còn quản lý địa điểm nào. Hãy hỏi cán bộ xã.");
     } else {
         tv_resp_fail(r, rc, "cannot log in", "không đăng nhập được");
     }

@@ -332,6 +332,34 @@ def controller_sees_only_its_venue():
     assert r.status == 403 and r.json["error"] == "forbidden", r  # it watches, never scans
 
 
+def controller_removed_logs_in_no_more():
+    """a phone removed from its venue: its open session sees the venue no more (read again
+    at each request) and a new login with the right PIN is refused, saying why"""
+    s = session(CONTROLLER)
+    C.tv("venue", "controller", "remove", V1, CONTROLLER[0])
+    try:
+        r = http("GET", "/api/venues", session=s)
+        assert r.status == 200 and r.json["venues"] == [], r
+        r = http("GET", f"/api/venues/{V1}", session=s)
+        assert r.status == 403 and r.json["error"] == "forbidden", r
+        fresh = console.Session(C.url)
+        r = http("GET", "/api/session", session=fresh)
+        fresh.csrf = r.json["csrf"]
+        r = http("POST", "/api/login", {"name": CONTROLLER[0], "password": CONTROLLER[1]},
+                 session=fresh)
+        assert r.status == 403 and r.json == {
+            "error": "controller_no_venue",
+            "message": "this phone no longer controls a venue recorded on this node.",
+            "message_vi": "Số điện thoại này không còn quản lý địa điểm nào. Hãy hỏi cán bộ xã."
+        }, r
+        assert fresh.cookie("tv_session") is None, "a refused login set a session"
+        log = C.tv("user", "log", "--json").stdout
+        assert "refused: controls no venue" in log, log
+    finally:
+        C.tv("venue", "controller", "add", V1, CONTROLLER[0])
+    session(CONTROLLER)  # back at its venue, it logs in again
+
+
 def unauthenticated_login_required():
     """without a session: 401 login_required from the API, 303 to /login from a page"""
     for p in ("/api/venues", f"/api/venues/{V1}", f"/api/venues/{V1}/live", "/api/categories"):
@@ -403,6 +431,7 @@ SCENARIOS = [
     locked_answer_says_until,
     guard_cannot_register_venue,
     controller_sees_only_its_venue,
+    controller_removed_logs_in_no_more,
     unknown_venue,
     malformed_time,
     duplicate_venue,

@@ -272,7 +272,27 @@ static void test_controller(void **state)
     count = 0;
     assert_int_equal(tv_account_controller_venues(n, "0987654321", count_venue, &count), 0);
     assert_int_equal(count, 0);
-    assert_int_equal(tv_account_remove(n, cli(), "0912.345.678", T0 + 1), 0);
+    /* removed from its venue, the phone logs in no more (with the right PIN: said so and
+     * logged; a wrong one is still a failure) */
+    uint8_t tags[CRDT_TAGS_MAX * CRDT_TAG_BYTES];
+    uint32_t ntags = 0;
+    assert_int_equal(tv_venue_controller_tags(n, v.id, "0912345678", tags, CRDT_TAGS_MAX, &ntags),
+                     0);
+    assert_int_equal(tv_venue_controller_remove(n, v.id, "0912345678", tags, ntags), 0);
+    assert_int_equal(tv_account_login(n, "10.0.0.7", "0912345678", "123456", 6, T0 + 2, &a),
+                     TV_ESCOPE);
+    assert_int_equal(tv_account_login(n, "10.0.0.7", "0912345678", "654321", 6, T0 + 3, &a),
+                     TV_EPASSPHRASE);
+    log_lines l;
+    log_read(n, T0 + 2, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.lines[0],
+                        "login_failed 0912345678 0912345678 10.0.0.7 refused: controls no venue");
+    assert_string_equal(l.lines[1], "login_failed 0912345678 0912345678 10.0.0.7 failure 1 of 5");
+    /* and back at a venue, it logs in again */
+    assert_int_equal(tv_venue_controller_add(n, v.id, "0912345678"), 0);
+    assert_int_equal(tv_account_login(n, "", "0912345678", "123456", 6, T0 + 4, &a), 0);
+    assert_int_equal(tv_account_remove(n, cli(), "0912.345.678", T0 + 5), 0);
     assert_int_equal(tv_account_get(n, "0912345678", &a), TV_ENOTFOUND);
 }
 
