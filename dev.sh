@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev liblmdb-dev libmsgpack-dev
           libsodium-dev libqrencode-dev libcairo2-dev libpango1.0-dev fonts-dejavu-core
           libcmocka-dev python3 iproute2 nftables faketime zbar-tools poppler-utils
-          chromium chromium-driver python3-selenium libmicrohttpd-dev clang libclang-rt-14-dev)
+          chromium chromium-driver python3-selenium libmicrohttpd-dev clang libclang-rt-14-dev
+          nginx openssl)
 
 install_missing() {
     local missing=() p

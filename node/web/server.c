@@ -106,6 +106,28 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* Behind a proxy on this machine (nginx-truyvet.conf sets X-Real-IP), the address the
+ * console log records is the proxy's client's, with the proxy's own beside it: "CLIENT via
+ * PEER". A header from anywhere else, or not an address, is left aside: the peer stands. */
+static void proxied_address(struct MHD_Connection *c, char *remote, size_t max)
+{
+    const char *real = header(c, "X-Real-IP");
+    struct in_addr a4;
+    struct in6_addr a6;
+    int loopback = strncmp(remote, "127.", 4) == 0 || strncmp(remote, "::ffff:127.", 11) == 0 ||
+                   strcmp(remote, "::1") == 0;
+    if (!real || !loopback) return;
+    char client[INET6_ADDRSTRLEN], both[2 * INET6_ADDRSTRLEN + 8];
+    if (inet_pton(AF_INET, real, &a4) == 1)
+        inet_ntop(AF_INET, &a4, client, sizeof client);
+    else if (inet_pton(AF_INET6, real, &a6) == 1)
+        inet_ntop(AF_INET6, &a6, client, sizeof client);
+    else
+        return;
+    int n = snprintf(both, sizeof both, "%s via %.*s", client, INET6_ADDRSTRLEN, remote);
+    if (n > 0 && (size_t)n < max) memcpy(remote, both, (size_t)n + 1); /* else the peer alone */
+}
+
 /* Fills q from the connection; returns 0, or an HTTP status to answer with. */
 static int read_request(struct MHD_Connection *c, const char *url, const char *method, conn *cs,
                         tv_req *q)
@@ -124,6 +146,7 @@ static int read_request(struct MHD_Connection *c, const char *url, const char *m
     q->cookie_session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tv_session");
     q->cookie_csrf = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tv_csrf");
     client_address(c, q->remote, sizeof q->remote);
+    proxied_address(c, q->remote, sizeof q->remote);
     if (cs->too_large) return 413;
     q->body = cs->body ? cs->body : (char *)"";
     q->body_len = cs->len;
