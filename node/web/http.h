@@ -39,6 +39,7 @@ typedef struct tv_req {
     size_t body_len;
     const char *content_type, *host, *origin, *sec_fetch_site, *csrf; /* headers, or NULL */
     const char *forwarded_proto; /* X-Forwarded-Proto (a TLS proxy in front says https) */
+    const char *last_event_id;   /* Last-Event-ID: a live list's browser reconnecting */
     const char *cookie_session, *cookie_csrf; /* cookies, or NULL */
     char remote[64];                          /* the client's address */
     const char *cap[TV_REQ_CAPTURES_MAX];     /* the route's {} segments, decoded */

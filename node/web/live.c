@@ -171,6 +171,23 @@ static long produce(void *arg, char *buf, size_t max)
     }
 }
 
+/* The seq of this node's own log a reconnecting browser last received (its Last-Event-ID,
+ * an event id of the list: tv_event_id_format), when it is one and the gap since is at
+ * most TV_LIVE_RESUME_MAX events; else from (what is recorded from now on). */
+static uint64_t resume_seq(const tv_web *w, const char *last, uint64_t from)
+{
+    char own[TV_EVENT_ID_STR_MAX];
+    tv_event_id_format(own, w->n->id.pk, 0);
+    if (!last || strncmp(last, own, TV_EVENT_ID_ORIGIN_HEX + 1) != 0) return from;
+    const char *digits = last + TV_EVENT_ID_ORIGIN_HEX + 1;
+    if (*digits < '0' || *digits > '9') return from;
+    errno = 0;
+    char *end;
+    unsigned long long seq = strtoull(digits, &end, 10);
+    if (errno || *end || seq > from || from - seq > TV_LIVE_RESUME_MAX) return from;
+    return (uint64_t)seq;
+}
+
 static void stream_free(void *arg)
 {
     stream *st = arg;
@@ -206,7 +223,8 @@ int tv_web_live_open(tv_web *w, tv_req *q, tv_resp *r)
         return 0;
     }
     memcpy(st->venue, v.id, TV_VENUE_ID_BYTES);
-    st->seq = fr.seq; /* what is recorded from now on */
+    /* what is recorded from now on, or since what a reconnecting browser last received */
+    st->seq = resume_seq(w, q->last_event_id, fr.seq);
     pthread_mutex_lock(&w->live->mu);
     st->gen = w->live->gen;
     pthread_mutex_unlock(&w->live->mu);

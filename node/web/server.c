@@ -143,6 +143,7 @@ static int read_request(struct MHD_Connection *c, const char *url, const char *m
     q->sec_fetch_site = header(c, "Sec-Fetch-Site");
     q->csrf = header(c, "X-CSRF-Token");
     q->forwarded_proto = header(c, "X-Forwarded-Proto");
+    q->last_event_id = header(c, "Last-Event-ID");
     q->cookie_session = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tv_session");
     q->cookie_csrf = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "tv_csrf");
     client_address(c, q->remote, sizeof q->remote);

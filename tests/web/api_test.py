@@ -16,7 +16,9 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.parse
+import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -360,6 +362,47 @@ def controller_removed_logs_in_no_more():
     session(CONTROLLER)  # back at its venue, it logs in again
 
 
+def live_list_resumes():
+    """a live list reopened with Last-Event-ID (a browser reconnecting) first gets the
+    check-ins it missed; opened without it, only what comes after"""
+    s = session(CLERK)
+
+    def scan(line):
+        r = http("POST", "/api/scan", {"venue": V1, "line": line}, session=s)
+        assert r.status == 200 and r.json["result"] == "ok", r
+        return r.json["id"]
+
+    def first_event(headers):
+        req = urllib.request.Request(C.url.rstrip("/") + f"/api/venues/{V1}/live",
+                                     headers=headers)
+        live = s.opener.open(req, timeout=console.TIMEOUT)  # its timeout is the deadline
+        return live, next_id(live)
+
+    def next_id(live):
+        deadline = time.monotonic() + console.TIMEOUT  # a hang guard: comments keep it open
+        for raw in live:
+            line = raw.decode("utf-8")
+            if line.startswith("id: "):
+                return line[4:].strip()
+            if time.monotonic() > deadline:
+                raise AssertionError("no check-in came on the live list")
+        raise AssertionError("the live list ended")
+
+    seen = scan("0912000101")
+    missed = scan("0912000102")  # while the browser was away
+    live, got = first_event({"Last-Event-ID": seen})
+    with live:
+        assert got == missed, (got, missed)
+    req = urllib.request.Request(C.url.rstrip("/") + f"/api/venues/{V1}/live")
+    with s.opener.open(req, timeout=console.TIMEOUT) as live:
+        for raw in live:  # the list is open once its first comment is in
+            if raw.startswith(b":"):
+                break
+        new = scan("0912000103")
+        got = next_id(live)
+        assert got == new, (got, new)  # not the earlier ones again
+
+
 def unauthenticated_login_required():
     """without a session: 401 login_required from the API, 303 to /login from a page"""
     for p in ("/api/venues", f"/api/venues/{V1}", f"/api/venues/{V1}/live", "/api/categories"):
@@ -432,6 +475,7 @@ SCENARIOS = [
     guard_cannot_register_venue,
     controller_sees_only_its_venue,
     controller_removed_logs_in_no_more,
+    live_list_resumes,
     unknown_venue,
     malformed_time,
     duplicate_venue,
