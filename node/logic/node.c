@@ -328,10 +328,11 @@ static int64_t mono_ms(void)
 }
 
 /* Takes the node's writer lock: one process at a time appends to a node's own log, so
- * that its HLC and seq follow on from what the previous writer committed. With wait, a holder that
- * says it holds it for a moment (a server's purge or console commit) is waited for, up to
- * TV_NODE_LOCK_WAIT_MS; any other holder (a station, an import, a command) is not, beyond
- * TV_NODE_LOCK_GRACE_MS for the note a holder writes just after it takes the lock. */
+ * that its HLC and seq follow on from what the previous writer committed. With wait, a
+ * holder that says it holds it for a moment (a server's purge or console commit) is
+ * waited for, up to TV_NODE_LOCK_WAIT_MS; any other holder (a station, an import, a
+ * command) is not, beyond TV_NODE_LOCK_GRACE_MS for the note a holder writes just after
+ * it takes the lock. */
 static int lock_take(tv_node *n, int wait, const char *kind)
 {
     char path[PATH_MAX];
