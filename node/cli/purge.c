@@ -107,8 +107,8 @@ static int cmd_purge(tv_cli *cli, int argc, char **argv)
     if (rc == TV_EBUSY) { /* the removal is committed; the rewrite waits for the others */
         tv_cli_error("the purge removed what is older than the retention period, but did not "
                      "rewrite the store file: another truyvet program has the node in %s open "
-                     "to write (the server, a station or an import). Stop it, then run 'truyvet "
-                     "purge' again.",
+                     "to write (the server, or a command that writes). Stop it, then run "
+                     "'truyvet purge' again.",
                      cli->dir);
         return TV_EXIT_FAIL;
     }

@@ -68,7 +68,7 @@ check "a purge by hand beside the server removes but does not rewrite the file"
 rc=0
 "$TV" -d "$C" purge --no-checkpoint >/dev/null 2>"$W/purge.err" || rc=$?
 [[ $rc -eq 1 ]] || fail "purge beside the server exited $rc, not 1"
-[[ $(cat "$W/purge.err") == "truyvet: the purge removed what is older than the retention period, but did not rewrite the store file: another truyvet program has the node in $C open to write (the server, a station or an import). Stop it, then run 'truyvet purge' again." ]] ||
+[[ $(cat "$W/purge.err") == "truyvet: the purge removed what is older than the retention period, but did not rewrite the store file: another truyvet program has the node in $C open to write (the server, or a command that writes). Stop it, then run 'truyvet purge' again." ]] ||
     fail "purge said '$(cat "$W/purge.err")'"
 [[ $(stat -c %i "$C/store/data.mdb") == "$INODE" ]] ||
     fail "the data file was replaced while the server had it open"
