@@ -60,12 +60,17 @@ const tv_command tv_command_serve = {
  * added, starts the sync without a restart. */
 static int serve_run(tv_node *n, tv_web *web, pthread_mutex_t *mu, int verbose)
 {
-    tv_daemon_opts o = {.listen = 1, .verbose = verbose, .stop = &tv_cli_stop, .mu = mu};
+    tv_purge_chore purge = {0}; /* the daemon's and, while it cannot run, this loop's */
+    tv_daemon_opts o = {
+        .listen = 1, .verbose = verbose, .stop = &tv_cli_stop, .mu = mu, .purge = &purge};
     tv_daemon_result r;
     int said = 0;
     for (;;) {
         int rc = tv_daemon_run(n, &o, &r);
         if (!web || (rc != TV_EUNTRUSTED && rc != TV_EINVAL)) return rc;
+        pthread_mutex_lock(mu); /* what a node records before it syncs is purged too */
+        tv_daemon_purge_chore(n, &purge, tv_wall_ms());
+        pthread_mutex_unlock(mu);
         if (said != rc) {
             fprintf(stderr,
                     "truyvet: %s; serving the console only (the sync starts once there is)\n",

@@ -48,9 +48,8 @@ typedef struct tvd {
     tv_driver *drv; /* the sessions and the protocol loop */
     uint8_t epoch[SYNC_EPOCH_BYTES];
     int64_t status_ms;
-    int64_t park_ms;    /* when parked batches were last offered their time (C1) */
-    int64_t purge_ms;   /* when the node last purged (retention.h); 0: not yet in this run */
-    int purge_deferred; /* the last try found another program recording */
+    int64_t park_ms;      /* when parked batches were last offered their time (C1) */
+    tv_purge_chore purge; /* retention (tv_daemon_purge_chore) in this run */
     int status_dirty;
     int resync;         /* the store was restored or copied: waits for a parent in step */
     uint32_t recv_link; /* the outbound link being drained */
@@ -535,6 +534,43 @@ static int once_done(tvd *d, tv_daemon_result *r)
     return 0;
 }
 
+/* Retention (retention.h), at the first call and then once a day. No read transaction is
+ * open here, so the data file may be replaced. Replacing it while another process writes
+ * would leave that process committing to the old file, which the rename drops: what it
+ * acknowledged would be lost. So the purge waits for the writer lock (an import, a
+ * station), and its rewrite for every other process that has the store open to write
+ * (store_compact: a command, `sync --once`), trying again a minute later. */
+void tv_daemon_purge_chore(tv_node *n, tv_purge_chore *c, int64_t now)
+{
+    if (c->last_ms && now - c->last_ms < TV_PURGE_INTERVAL_MS) return;
+    int took = tv_node_lock_try(n);
+    if (took < 0) {
+        if (!c->deferred) logf_("purge deferred: another program is recording");
+        c->deferred = 1;
+        c->last_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
+        return;
+    }
+    int was_deferred = c->deferred;
+    c->deferred = 0;
+    c->last_ms = now;
+    tv_purge_result pr;
+    int prc = tv_node_purge(n, now, 1, 1, &pr);
+    if (took == 1) tv_node_lock_release(n);
+    if (prc && prc != TV_EBUSY) {
+        logf_("purge failed: %s", tv_strerror(prc));
+        return;
+    }
+    if (pr.st.scans || pr.st.persons || pr.st.reveals)
+        logf_("purged what is older than %u days: %" PRIu64 " scans, %" PRIu64
+              " person records, %" PRIu64 " audit rows",
+              pr.days, pr.st.scans, pr.st.persons, pr.st.reveals);
+    if (prc == TV_EBUSY) { /* what it removed is removed; the rewrite comes again */
+        if (!was_deferred) logf_("purge deferred: another program has the store open to write");
+        c->deferred = 1;
+        c->last_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
+    }
+}
+
 /* The node's own chores between turns: status file, parked batches, retention. */
 static void chores(tvd *d, int64_t now)
 {
@@ -543,40 +579,8 @@ static void chores(tvd *d, int64_t now)
         d->park_ms = now;
         (void)store_write(d->n->st, park_release_fn, &now);
     }
-    /* retention (serve, not sync --once): at start, then once a day (no read transaction is
-     * open here, so the data file may be replaced). Replacing it while another process
-     * writes would leave that process committing to the old file, which the rename drops:
-     * what it acknowledged would be lost. So the purge waits for the writer lock (an
-     * import, a station), and its rewrite for every other process that has the store open
-     * to write (store_compact: a command, `sync --once`), trying again a minute later. */
-    if (!d->o->once && (!d->purge_ms || now - d->purge_ms >= TV_PURGE_INTERVAL_MS)) {
-        int took = tv_node_lock_try(d->n);
-        if (took < 0) {
-            if (!d->purge_deferred) logf_("purge deferred: another program is recording");
-            d->purge_deferred = 1;
-            d->purge_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
-            return;
-        }
-        int was_deferred = d->purge_deferred;
-        d->purge_deferred = 0;
-        d->purge_ms = now;
-        tv_purge_result pr;
-        int prc = tv_node_purge(d->n, now, 1, 1, &pr);
-        if (took == 1) tv_node_lock_release(d->n);
-        if (prc && prc != TV_EBUSY) {
-            logf_("purge failed: %s", tv_strerror(prc));
-            return;
-        }
-        if (pr.st.scans || pr.st.persons || pr.st.reveals)
-            logf_("purged what is older than %u days: %" PRIu64 " scans, %" PRIu64
-                  " person records, %" PRIu64 " audit rows",
-                  pr.days, pr.st.scans, pr.st.persons, pr.st.reveals);
-        if (prc == TV_EBUSY) { /* what it removed is removed; the rewrite comes again */
-            if (!was_deferred) logf_("purge deferred: another program has the store open to write");
-            d->purge_deferred = 1;
-            d->purge_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
-        }
-    }
+    if (!d->o->once) /* serve, not sync --once */
+        tv_daemon_purge_chore(d->n, d->o->purge ? d->o->purge : &d->purge, now);
 }
 
 /* Waits for traffic, or until a session's timer or our own look-around is due. */

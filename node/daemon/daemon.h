@@ -22,6 +22,12 @@
 #define TV_DAEMON_PARK_MS 60000    /* parked batches are offered their time this often */
 #define TV_DAEMON_PURGE_RETRY_MS 60000 /* a purge deferred (another program records) */
 
+/* The state of a server's retention chore (tv_daemon_purge_chore); starts zeroed. */
+typedef struct tv_purge_chore {
+    int64_t last_ms; /* the last purge, or the time that makes the next try due; 0: none */
+    int deferred;    /* the last try was deferred (said once) */
+} tv_purge_chore;
+
 typedef struct tv_daemon_opts {
     int once;                    /* stop when a session with a parent (or --peer) is in step */
     const char *peer;            /* [NODEID@]ENDPOINT: sync with this one instead of parents */
@@ -31,6 +37,8 @@ typedef struct tv_daemon_opts {
     volatile sig_atomic_t *stop; /* set by a signal handler: stop cleanly */
     pthread_mutex_t *mu;         /* held while the loop uses the node (NULL: none); others
                                   * (the web console) share the node under it */
+    tv_purge_chore *purge;       /* the retention chore's state, kept by a caller that runs
+                                  * the loop more than once (NULL: the loop's own) */
 } tv_daemon_opts;
 
 typedef struct tv_daemon_result {
@@ -44,5 +52,14 @@ typedef struct tv_daemon_result {
  * its own, it applies its peers'). Returns 0, or TV_EUNTRUSTED (not enrolled), TV_EINVAL
  * (nothing to connect to), TV_EIO (cannot listen), or a store error. */
 int tv_daemon_run(tv_node *n, const tv_daemon_opts *o, tv_daemon_result *r);
+
+/* A server's retention chore: purges n (tv_node_purge, with a checkpoint and the file
+ * rewritten) at the first call and then once a day (TV_PURGE_INTERVAL_MS), saying on
+ * stderr what it removed. While another program records (the writer lock) or has the
+ * store open to write (store_compact), it defers, says so once, and tries again after
+ * TV_DAEMON_PURGE_RETRY_MS. tv_daemon_run calls it between turns; a server that serves
+ * the console alone calls it too. The caller holds n's mutex, with no read transaction of
+ * n open. */
+void tv_daemon_purge_chore(tv_node *n, tv_purge_chore *c, int64_t now_ms);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A commune's server started before the commune is enrolled serves the console alone (its
-# operator enrols it there); once a certificate is accepted, the same server starts to sync
-# with its parent, without a restart. Every wait is on a line the server writes into a
+# operator enrols it there), and purges what is older than the retention period as any
+# server does; once a certificate is accepted, the same server starts to sync with its
+# parent, without a restart. Every wait is on a line the server writes into a
 # FIFO, or on the province holding what the commune records, with a deadline.
 #
 # Usage: bash tests/cli/serve_enrol_test.sh /path/to/truyvet
@@ -47,13 +48,19 @@ PP=$(free_port)
 "$TV" -d "$C" peer add "tcp://127.0.0.1:$PP" --parent >/dev/null 2>&1
 "$TV" -d "$P" serve --http off 2>"$W/p.log" &
 PIDS+=($!)
+# recorded before it syncs: a venue, and a scan older than the retention period (28 days)
+V=$("$TV" -d "$C" venue add --name "Chợ Vĩnh Hải" --category 1 2>/dev/null)
+OLD=$(python3 -c 'import datetime as d; print((d.datetime.now(d.timezone(d.timedelta(hours=7))) - d.timedelta(days=40)).replace(microsecond=0).isoformat())')
+"$TV" -d "$C" scan --venue "$V" --person 0912345678 --at "$OLD" >/dev/null 2>&1
 
-check "the commune's server serves the console alone, and says why"
+check "the commune's server serves the console alone, purges, and says so"
 mkfifo "$W/c.log"
 "$TV" -d "$C" serve --http 127.0.0.1:0 2>"$W/c.log" &
 CPID=$!
 PIDS+=("$CPID")
 exec 6<"$W/c.log"
+until_line "* truyvet: purged what is older than 28 days: 1 scans, 1 person records, 0 audit rows" \
+    "that it purged the scan of 40 days ago"
 until_line "truyvet: not enrolled yet, so no sync; serving the console only (the sync starts once there is)" \
     "that it serves the console alone"
 [[ -s $C/console.url ]] || fail "the console is not served (no console.url)"
@@ -66,7 +73,7 @@ PID_P=$("$TV" -d "$P" status --json | json_eval "j['node_id'][:16]")
 until_line "* truyvet: in step with $PID_P: *" "that it is in step with the province"
 
 check "what the commune records reaches the province"
-"$TV" -d "$C" venue add --name "Chợ Vĩnh Hải" --category 1 >/dev/null 2>&1
+"$TV" -d "$C" scan --venue "$V" --person 0912345679 >/dev/null 2>&1
 CID=$("$TV" -d "$C" status --json | json_eval "j['node_id']")
 SEQ=$(held "$C" "$CID")
 [[ $SEQ -ge 1 ]] || fail "the commune's own log holds nothing"
