@@ -6,6 +6,7 @@
 #include "store/store.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -65,7 +66,9 @@ struct store {
     int read_only;
     /* STORE_WRITERS_FILE (-1 until the first write), held shared from the first write on
      * (writers_held): store_compact replaces the data file only when it alone holds it */
-    int writers_fd, writers_held;
+    int writers_fd;
+    atomic_int writers_held;
+    pthread_mutex_t writers_mu;         /* the first write's taking of it, between threads */
     char *dir;                          /* the directory it was opened on (read-write only) */
     atomic_int reads_open;              /* read transactions open, in any thread */
     crdt_sig_memo *sig_memo;            /* store_opts.sig_memo: borrowed, or NULL */

@@ -103,6 +103,7 @@ int store_open(store **out, const char *dir, const store_opts *opts)
     store *s = calloc(1, sizeof *s);
     if (!s) return TV_ENOMEM;
     s->writers_fd = -1;
+    pthread_mutex_init(&s->writers_mu, NULL);
     s->read_only = opts && opts->read_only;
     if (!s->read_only && !(s->dir = strdup(dir))) {
         free(s);
@@ -145,6 +146,7 @@ int store_open(store **out, const char *dir, const store_opts *opts)
 fail:
     if (s->env) mdb_env_close(s->env);
     free(s->dir);
+    pthread_mutex_destroy(&s->writers_mu);
     free(s);
     return rc == MDB_NOTFOUND ? TV_ECORRUPT : store_err_(NULL, rc);
 }
@@ -155,6 +157,7 @@ void store_close(store *s)
     if (s->env) mdb_env_close(s->env); /* NULL after a failed compaction */
     if (s->writers_fd >= 0) close(s->writers_fd);
     free(s->dir);
+    pthread_mutex_destroy(&s->writers_mu);
     store_cert_memo_free_(s);
     store_sealed_key_set(s, NULL);
     (void)store_held_extra_set(s, NULL, 0);
@@ -207,9 +210,19 @@ static int same_file(store *s, const char *dir);
 /* Takes STORE_WRITERS_FILE shared before the first write of s (a compaction holds it
  * exclusively while it copies: this waits for it), then makes sure s writes to the data
  * file in place. */
+static int writers_hold_locked(store *s);
+
 static int writers_hold(store *s)
 {
-    if (s->writers_held) return TV_OK;
+    if (atomic_load(&s->writers_held)) return TV_OK;
+    pthread_mutex_lock(&s->writers_mu); /* two threads' first writes: one takes it */
+    int rc = atomic_load(&s->writers_held) ? TV_OK : writers_hold_locked(s);
+    pthread_mutex_unlock(&s->writers_mu);
+    return rc;
+}
+
+static int writers_hold_locked(store *s)
+{
     if (s->writers_fd < 0) {
         char path[4096];
         if ((size_t)snprintf(path, sizeof path, "%s/" STORE_WRITERS_FILE, s->dir) >= sizeof path)
@@ -224,7 +237,7 @@ static int writers_hold(store *s)
         flock_intr(s->writers_fd, LOCK_UN);
         return rc < 0 ? rc : TV_EBUSY;
     }
-    s->writers_held = 1;
+    atomic_store(&s->writers_held, 1);
     return TV_OK;
 }
 
