@@ -117,8 +117,8 @@ int tv_cli_fail(const tv_cli *cli, int rc, const char *what)
                      strerror(err));
         break;
     case TV_EBUSY:
-        tv_cli_error("%s: another truyvet program is recording on the node in %s (an import "
-                     "or the server). Wait for it to finish, then try again.",
+        tv_cli_error("%s: another truyvet program is recording on the node in %s (a station, "
+                     "an import or another command). Wait for it to finish, then try again.",
                      what, cli->dir);
         break;
     case TV_ECORRUPT:

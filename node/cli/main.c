@@ -39,8 +39,8 @@ static void help(FILE *f)
 static void lock_wait(const char *dir)
 {
     fprintf(stderr,
-            "truyvet: waiting for the server on the node in %s to finish a chore (a purge or a "
-            "console's commit)...\n",
+            "truyvet: waiting for another truyvet program on the node in %s to finish a short "
+            "task (a server's purge or commit)...\n",
             dir);
 }
 

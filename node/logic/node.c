@@ -719,6 +719,7 @@ int tv_node_encrypt_plain(const char *dir, const char *pass, size_t len, tv_kdf_
         close(lock_fd);
         return busy ? TV_EBUSY : TV_EIO;
     }
+    lock_note(lock_fd, "hold");
     struct {
         uint8_t sk[TV_SECRET_KEY_BYTES];
         tv_secrets s;
@@ -1027,6 +1028,10 @@ int tv_node_lock_try(tv_node *n)
 
 void tv_node_lock_release(tv_node *n)
 {
+    /* a note left saying "brief" would make a later holder that writes none look brief */
+    if (n->lock_fd >= 0 && ftruncate(n->lock_fd, 0) != 0) {
+        /* then a waiter waits longer than it needs: nothing is at stake */
+    }
     if (n->lock_fd >= 0) close(n->lock_fd);
     n->lock_fd = -1;
 }

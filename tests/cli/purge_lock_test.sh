@@ -105,7 +105,7 @@ APID=$!
 PIDS+=("$APID")
 exec 9<"$W/add.err"
 IFS= read -r -t "$DEADLINE" -u 9 LINE || fail "venue add did not say it waits"
-[[ $LINE == "truyvet: waiting for the server on the node in $C to finish a chore (a purge or a console's commit)..." ]] ||
+[[ $LINE == "truyvet: waiting for another truyvet program on the node in $C to finish a short task (a server's purge or commit)..." ]] ||
     fail "venue add said '$LINE'"
 exec 7>&- 8<&-
 wait "$HPID" || fail "flock ended with an error"
@@ -122,6 +122,6 @@ timeout "$DEADLINE" "$TV" -d "$C" venue add --name "Tiệm Vàng" --category 3 >
 exec 7>&- 8<&-
 wait "$HPID" || fail "flock ended with an error"
 [[ $rc -eq 1 ]] || fail "venue add beside a recording program exited $rc, not 1"
-[[ $(cat "$W/add2.err") == "truyvet: cannot open the node: another truyvet program is recording on the node in $C (an import or the server). Wait for it to finish, then try again." ]] ||
+[[ $(cat "$W/add2.err") == "truyvet: cannot open the node: another truyvet program is recording on the node in $C (a station, an import or another command). Wait for it to finish, then try again." ]] ||
     fail "venue add said '$(cat "$W/add2.err")'"
 echo "purge_lock_test: passed"
