@@ -456,11 +456,18 @@ int store_compact(store *s, const char *dir, store_write_fn fn, void *ctx)
         out = compact_locked(s, dir, fn, ctx);
     /* back to shared. Neither change is atomic (flock(2)): another process may have
      * compacted meanwhile, and this one must then write to the new file */
-    if (flock_intr(s->writers_fd, LOCK_SH) != 0) return out ? out : TV_EIO;
+    if (flock_intr(s->writers_fd, LOCK_SH) != 0) {
+        atomic_store(&s->writers_held, 0); /* the next write takes it again, or fails */
+        return out ? out : TV_EIO;
+    }
     int rc = !s->env                            ? TV_OK
              : atomic_load(&s->reads_open) == 0 ? refresh_(s, dir)
              : same_file(s, dir) == 2           ? TV_EBUSY
                                                 : TV_OK;
+    if (rc < 0) { /* still on a replaced file: the next write looks again before it writes */
+        flock_intr(s->writers_fd, LOCK_UN);
+        atomic_store(&s->writers_held, 0);
+    }
     return out ? out : rc < 0 ? rc : TV_OK;
 }
 
