@@ -67,17 +67,26 @@ static int serve_run(tv_node *n, tv_web *web, pthread_mutex_t *mu, int verbose)
     int said = 0;
     for (;;) {
         int rc = tv_daemon_run(n, &o, &r);
-        if (!web || (rc != TV_EUNTRUSTED && rc != TV_EINVAL)) return rc;
-        pthread_mutex_lock(mu); /* what a node records before it syncs is purged too */
+        int idle = rc == TV_EUNTRUSTED || rc == TV_EINVAL;
+        /* a sync that fails as it starts stops the server, as it always has; once the
+         * console has served alone (an operator enrolling the node there), it stays */
+        if (!web || rc == 0 || (!idle && !said)) return rc;
+        if (tv_cli_stop) return 0; /* stopped meanwhile: the console served to the end */
+        pthread_mutex_lock(mu);    /* what a node records before it syncs is purged too */
         tv_daemon_purge_chore(n, &purge, tv_wall_ms());
         pthread_mutex_unlock(mu);
-        if (said != rc) {
+        if (said != rc && idle) {
             fprintf(stderr,
                     "truyvet: %s; serving the console only (the sync starts once there is)\n",
                     rc == TV_EUNTRUSTED ? "not enrolled yet, so no sync"
                                         : "no endpoint to listen on and no parent or peer");
-            said = rc;
+        } else if (said != rc) {
+            fprintf(stderr,
+                    "truyvet: the sync stopped (%s); serving the console only, trying "
+                    "again every %d s\n",
+                    tv_strerror(rc), TV_SERVE_RETRY_S);
         }
+        said = rc;
         sigset_t block, old;
         sigemptyset(&block);
         sigaddset(&block, SIGTERM);
