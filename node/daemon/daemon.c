@@ -544,6 +544,11 @@ void tv_daemon_purge_chore(tv_node *n, tv_purge_chore *c, int64_t now)
 {
     if (c->last_ms && now - c->last_ms < TV_PURGE_INTERVAL_MS) return;
     int took = tv_node_lock_try(n);
+    if (took < 0 && took != TV_EBUSY) {
+        logf_("purge failed: %s", tv_strerror(took));
+        c->last_ms = now - TV_PURGE_INTERVAL_MS + TV_DAEMON_PURGE_RETRY_MS;
+        return;
+    }
     if (took < 0) {
         if (!c->deferred) logf_("purge deferred: another program is recording");
         c->deferred = 1;

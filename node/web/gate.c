@@ -171,7 +171,10 @@ void tv_web_gate_free(tv_web_gate *g)
 /* Queues it and waits for its answer. */
 static void submit(tv_web_gate *g, item *it)
 {
-    sem_init(&it->ready, 0, 0);
+    if (sem_init(&it->ready, 0, 0) != 0) {
+        it->err = TV_EIO; /* not queued: answered as a scan not recorded */
+        return;
+    }
     pthread_mutex_lock(&g->mu);
     if (g->tail)
         g->tail->next = it;

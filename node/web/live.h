@@ -11,8 +11,9 @@
 #define TV_LIVE_POLL_MS 1000  /* the store is read this often for others' commits */
 #define TV_LIVE_BEAT_MS 15000 /* a comment is sent after this long without an event */
 /* A browser reconnecting with Last-Event-ID is sent what it missed, when that is at most
- * this many events of the node's log ago (else the list starts again from now). */
-#define TV_LIVE_RESUME_MAX 100000
+ * this many events of the node's log ago (else the list starts again from now): a
+ * reconnection after a dropped link, read under the node's mutex, so kept short. */
+#define TV_LIVE_RESUME_MAX 2000
 
 typedef struct tv_web_live tv_web_live;
 
