@@ -12,6 +12,8 @@ commits (no buffering in between).
 Usage: python3 tests/web/nginx_test.py /path/to/truyvet
 """
 
+import functools
+import http.client
 import json
 import os
 import shutil
@@ -149,6 +151,18 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+BROWSER_ADDR = "127.0.0.2"  # not the proxy's own address, so that the log tells them apart
+
+
+class FromAddress(urllib.request.HTTPSHandler):
+    """HTTPS from BROWSER_ADDR."""
+
+    def https_open(self, req):
+        return self.do_open(functools.partial(http.client.HTTPSConnection,
+                                              source_address=(BROWSER_ADDR, 0)),
+                            req, context=self._context)
+
+
 class Browser:
     """An HTTPS client of the proxy as a browser is: cookies kept, its Origin on a POST."""
 
@@ -156,7 +170,7 @@ class Browser:
         self.proxy = proxy
         self.jar = cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPSHandler(context=proxy.ctx),
+            FromAddress(context=proxy.ctx),
             urllib.request.HTTPCookieProcessor(self.jar), NoRedirect())
         self.csrf = None
 
@@ -233,11 +247,24 @@ def login_over_https():
     assert r.json["user"] == CLERK[0], r
 
 
-def login_logged_with_browser_address():
-    """the console log records the browser's address beside the proxy's"""
+def logins():
     log = [json.loads(line) for line in C.tv("user", "log", "--json").stdout.splitlines()]
-    logins = [e for e in log if e["kind"] == "login" and e["subject"] == CLERK[0]]
-    assert logins and logins[-1]["remote"] == "127.0.0.1 via 127.0.0.1", logins
+    return [e for e in log if e["kind"] == "login" and e["subject"] == CLERK[0]]
+
+
+def login_logged_with_browser_address():
+    """the console log records the browser's address beside the proxy's; a header that is
+    not an address is not believed"""
+    got = logins()
+    assert got and got[-1]["remote"] == f"{BROWSER_ADDR} via 127.0.0.1", got
+    s = console.Session(C.url)  # straight to the console, with a header of its own
+    r = console.http("GET", "/api/session", session=s)
+    s.csrf = r.json["csrf"]
+    r = console.http("POST", "/api/login", {"name": CLERK[0], "password": CLERK[1]}, session=s,
+                     headers={"X-Real-IP": "203.0.113.7, 198.51.100.1"})
+    assert r.status == 200, r
+    got = logins()
+    assert got[-1]["remote"] == "127.0.0.1", got
 
 
 def live_list_streams_through():
