@@ -89,4 +89,32 @@ rc=0
 wait "$CPID" || rc=$?
 exec 6<&-
 [[ $rc -eq 0 ]] || fail "the commune's server ended with exit status $rc after SIGTERM"
+
+# A second commune whose own endpoint is taken (the province listens there): once it is
+# enrolled its sync cannot start, and the console its operator is using stays up.
+check "a sync that fails after the enrolment leaves the console serving"
+C2=$W/commune-22366
+"$TV" -d "$C2" init --role commune --unit 22366 --name "Phường Nha Trang" >/dev/null 2>&1
+"$TV" -d "$C2" peer listen "tcp://127.0.0.1:$PP" >/dev/null 2>&1
+: >"$W/c.seen"
+mkfifo "$W/c2.log"
+"$TV" -d "$C2" serve --http 127.0.0.1:0 2>"$W/c2.log" &
+CPID=$!
+PIDS+=("$CPID")
+exec 6<"$W/c2.log"
+until_line "truyvet: not enrolled yet, so no sync; serving the console only (the sync starts once there is)" \
+    "that it serves the console alone"
+"$TV" -d "$C2" enroll request --out "$W/req2" >/dev/null 2>&1
+"$TV" -d "$P" enroll issue "$W/req2" --out "$W/cert2" >/dev/null 2>&1
+"$TV" -d "$C2" enroll accept "$W/cert2" >/dev/null 2>&1
+until_line "truyvet: the sync stopped (*); serving the console only, trying again every 2 s" \
+    "that its sync stopped and the console stays"
+URL=$(cat "$C2/console.url")
+python3 -c 'import sys, urllib.request; sys.exit(urllib.request.urlopen(sys.argv[1] + "login", timeout=30).status != 200)' "$URL" ||
+    fail "the console does not answer after the sync stopped"
+kill -TERM "$CPID"
+rc=0
+wait "$CPID" || rc=$?
+exec 6<&-
+[[ $rc -eq 0 ]] || fail "the second commune's server ended with exit status $rc after SIGTERM"
 echo "serve_enrol_test: passed"
