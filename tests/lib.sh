@@ -7,8 +7,9 @@
 #     source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 #
 # It checks the script's one argument, sets TV to the binary's absolute path and W to a new
-# directory that `cleanup` removes on exit. A script that starts processes redefines
-# `cleanup` to stop them too (and still remove "$W"). The name of this file does not end in
+# directory that `cleanup` removes on exit, after killing the background processes a script
+# adds to PIDS (a script that must stop them otherwise redefines `cleanup`, and still
+# removes "$W"). The name of this file does not end in
 # _test.sh, so it is not run as a test of its own.
 
 if [[ $# -lt 1 || ! -x $1 ]]; then
@@ -22,7 +23,14 @@ TV=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lsan.supp}
 
 W=$(mktemp -d)
-cleanup() { rm -rf "$W"; }
+# The processes a test starts in the background (`PIDS+=($!)`): killed and reaped at exit.
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$W"
+}
 trap cleanup EXIT
 
 # The nodes a test makes have their secrets encrypted under TEST_PASSPHRASE, which every
@@ -119,6 +127,21 @@ status_get() {
     shift
     json=$("$TV" -d "$dir" status --json) || fail "status --json failed on $dir"
     printf '%s' "$json" | json_get "$@"
+}
+
+# free_port: a TCP port free on 127.0.0.1 now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# json_eval PYEXPR: a Python expression evaluated on `j`, the JSON read from stdin.
+json_eval() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+
+node_id() { "$TV" -d "$1" status --json | json_eval "j['node_id']"; }
+
+# held NODE ORIGIN: the last seq NODE holds of ORIGIN's log (0 if none).
+held() {
+    "$TV" -d "$1" status --json | json_eval "next((f['seq'] for f in j['frontier'] if f['origin']=='$2'), 0)"
 }
 
 # enrol CHILD PARENT [issue options...]: enrols the node in CHILD under the node in PARENT

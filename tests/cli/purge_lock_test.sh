@@ -14,13 +14,6 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$W"
-}
 DEADLINE=30 # seconds a line may take before the test gives up (a hang, not a timing)
 P=$W/province-56
 C=$W/commune-22333
@@ -88,6 +81,7 @@ n=$("$TV" -d "$C" log --json | grep -c '"type":"scan"') || true
 # the note a holder writes (PROTOCOL.md §5).
 hold() { # hold KIND: holds the writer lock with that note until fd 7 is closed
     mkfifo "$W/hold.in.$1" "$W/hold.out.$1"
+    # shellcheck disable=SC2016 # the inner script's own arguments
     flock -x -n "$C/node.lock" bash -c 'printf "%s 1\n" "$1" >"$2"; echo held; read -r _ || true' \
         _ "$1" "$C/node.lock" <"$W/hold.in.$1" >"$W/hold.out.$1" &
     HPID=$!

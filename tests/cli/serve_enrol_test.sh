@@ -11,24 +11,10 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$W"
-}
 DEADLINE=30 # seconds a line may take before the test gives up (a hang, not a timing)
 P=$W/province-56
 C=$W/commune-22333
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-json_eval() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-held() { # held NODE ORIGIN: the last seq NODE holds of ORIGIN's log (0 if none)
-    "$TV" -d "$1" status --json | json_eval "next((f['seq'] for f in j['frontier'] if f['origin']=='$2'), 0)"
-}
 # until_line PATTERN WHAT: reads the commune server's lines until one matches PATTERN
 until_line() {
     local end=$((SECONDS + DEADLINE))
@@ -69,12 +55,13 @@ check "the commune is enrolled while its server runs; the server starts to sync"
 "$TV" -d "$C" enroll request --out "$W/req" >/dev/null 2>&1
 "$TV" -d "$P" enroll issue "$W/req" --out "$W/cert" >/dev/null 2>&1
 "$TV" -d "$C" enroll accept "$W/cert" >/dev/null 2>&1
-PID_P=$("$TV" -d "$P" status --json | json_eval "j['node_id'][:16]")
+PID_P=$(node_id "$P")
+PID_P=${PID_P:0:16}
 until_line "* truyvet: in step with $PID_P: *" "that it is in step with the province"
 
 check "what the commune records reaches the province"
 "$TV" -d "$C" scan --venue "$V" --person 0912345679 >/dev/null 2>&1
-CID=$("$TV" -d "$C" status --json | json_eval "j['node_id']")
+CID=$(node_id "$C")
 SEQ=$(held "$C" "$CID")
 [[ $SEQ -ge 1 ]] || fail "the commune's own log holds nothing"
 end=$((SECONDS + DEADLINE))

@@ -47,19 +47,7 @@ fail() {
     exit 1
 }
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# json_eval PYEXPR: a Python expression evaluated on `j`, the JSON read from stdin.
-json_eval() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
-
-node_id() { "$TV" -d "$1" status --json | json_eval "j['node_id']"; }
-
-# held NODE ORIGIN: the last seq NODE holds of ORIGIN's log (0 if none).
-held() {
-    "$TV" -d "$1" status --json | json_eval "next((f['seq'] for f in j['frontier'] if f['origin']=='$2'), 0)"
-}
+# free_port, json_eval, node_id and held: tests/lib.sh's.
 
 # init DIR ROLE UNIT NAME: a new node.
 init() { "$TV" -d "$1" init --role "$2" --unit "$3" --unlisted --name "$4" >/dev/null 2>&1 || fail "init $1"; }
