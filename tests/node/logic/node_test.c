@@ -12,7 +12,9 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 static void test_create_open(void **state)
@@ -162,6 +164,46 @@ static void test_commune_ignores_misdated_status(void **state)
     test_rmdir(dir);
 }
 
+/* The note in node.lock (PROTOCOL.md 5): "brief PID" while a server holds the lock for a
+ * chore, emptied as it lets go (a later holder that writes none must not look brief, or
+ * commands would wait for it), "hold PID" for a program that records. */
+static void lock_note_read(const char *dir, char *out, size_t cap)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/node.lock", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    fclose(f);
+}
+
+static void test_lock_notes(void **state)
+{
+    (void)state;
+    char *dir = test_tmpdir(), note[64], want[64];
+    uint8_t id[TV_NODE_ID_BYTES];
+    assert_int_equal(tv_node_create(dir, TV_ROLE_COMMUNE, "22333", "xa", TV_TEST_PASS, id), 0);
+    tv_node server, writer, other;
+    assert_int_equal(tv_node_open(&server, dir, 0), 0);
+    assert_int_equal(tv_node_lock_try(&server), 1);
+    lock_note_read(dir, note, sizeof note);
+    snprintf(want, sizeof want, "brief %ld\n", (long)getpid());
+    assert_string_equal(note, want);
+    tv_node_lock_release(&server);
+    lock_note_read(dir, note, sizeof note);
+    assert_string_equal(note, "");
+    assert_int_equal(tv_node_open(&writer, dir, TV_NODE_WRITE), 0);
+    lock_note_read(dir, note, sizeof note);
+    snprintf(want, sizeof want, "hold %ld\n", (long)getpid());
+    assert_string_equal(note, want);
+    assert_int_equal(tv_node_open(&other, dir, TV_NODE_WRITE), TV_EBUSY); /* not waited for */
+    assert_int_equal(tv_node_lock_try(&server), TV_EBUSY);
+    tv_node_close(&writer);
+    tv_node_close(&server);
+    test_rmdir(dir);
+}
+
 static void test_group_commit_and_restart(void **state)
 {
     (void)state;
@@ -269,6 +311,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_open),
         cmocka_unit_test(test_group_commit_and_restart),
+        cmocka_unit_test(test_lock_notes),
         cmocka_unit_test(test_commune_ignores_misdated_status),
         cmocka_unit_test(test_copy_gets_new_epoch),
     };
